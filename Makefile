@@ -1,0 +1,152 @@
+# corp -- one Makefile: lib/libcorp.a, then every cmd/corp-*.
+#
+#   make            build into build/ (SANITIZE=1: build-san/, ASan+UBSan)
+#   make check      deps, build, every test, mandoc -Tlint
+#   make demo       deps, build, run contrib/demo
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install missing Debian packages (apt-get)
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/corp
+DESTDIR	?=
+VERSION	 = 0.1.0
+
+PKGS	 = sqlite3 libcurl jansson libbsd-overlay libcrypto
+CC	?= cc
+WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wvla -Werror
+ifeq ($(SANITIZE),1)
+B	 = build-san
+OPT	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+LDSAN	 = -fsanitize=address,undefined
+else
+B	 = build
+# OpenSSF compiler hardening for release builds; sanitizers go without
+# FORTIFY.
+OPT	 = -O2 -g -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+	   -fstack-clash-protection -fPIE
+LDSAN	 = -pie -Wl,-z,relro,-z,now
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS	?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+	   -Ilib -Icmd -I$(B)/gen -DCORP_VERSION='"$(VERSION)"' \
+	   -DCORP_SHARE_DIR='"$(SHAREDIR)"' -MMD -MP
+ALL_LDFLAGS = -Wl,--as-needed $(LDSAN) $(LDFLAGS)
+LIBS	 = $(PKG_LIBS) -lm
+
+LIB_SRC	 = $(wildcard lib/*.c)
+LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/gen/sql_gen.o
+CLI_OBJ	 = $(B)/cmd/cli.o
+CMD_SRC	 = $(wildcard cmd/corp-*.c)
+PROGS	 = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+SQL	 = $(sort $(wildcard lib/sql/*.sql))
+MANS	 = $(wildcard man/*.[1-9])
+TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
+DEBS	 = build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
+	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
+	   python3 perl openssl curl procps util-linux shellcheck
+
+.PHONY: all deps check check-unit check-shell lint-man demo install \
+	uninstall clean bench
+.SUFFIXES:
+
+all: $(PROGS) $(UNITS)
+
+$(B)/gen/sql_gen.c: $(SQL) lib/sql/embed.sh
+	@mkdir -p $(@D)
+	sh lib/sql/embed.sh $(SQL) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/sql_gen.o: $(B)/gen/sql_gen.c
+	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
+
+$(B)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/lib/libcorp.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/bin/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/lib/libcorp.a $(LIBS)
+
+$(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
+	    $(B)/lib/libcorp.a $(LIBS)
+
+# Install what the build and the tests need, only when something is
+# missing (apt-get update only then too).
+deps:
+	@missing=$$(for p in $(DEBS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "make deps: installing:" $$missing; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	        --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+check: deps
+	$(MAKE) all
+	$(MAKE) lint-man
+	$(MAKE) check-unit check-shell
+
+lint-man:
+	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done
+	@echo "mandoc -Tlint: $(words $(MANS)) pages clean"
+
+check-unit: $(UNITS)
+	@for u in $(UNITS); do $$u || exit 1; done
+
+# The fresh binaries first on PATH, stdin from /dev/null (mblaze).
+check-shell: $(PROGS)
+	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
+	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
+	CORP_SHARE_DIR="$(CURDIR)/share" \
+	    prove -j2 $(TESTS) < /dev/null
+
+demo: deps
+	$(MAKE) all
+	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
+	CORP_SHARE_DIR="$(CURDIR)/share" sh contrib/demo
+
+bench: deps
+	$(MAKE) all
+	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
+	    sh tests/bench/run
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(SHAREDIR)/i18n
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do \
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	if [ -d share/i18n ]; then install -m 644 share/i18n/*.txt \
+	    $(DESTDIR)$(SHAREDIR)/i18n; fi
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
+	for m in $(MANS); do \
+	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build build-san
+
+-include $(wildcard $(B)/lib/*.d $(B)/cmd/*.d $(B)/unit/*.d $(B)/gen/*.d)

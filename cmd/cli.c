@@ -1,0 +1,237 @@
+/* cli.c -- see cli.h. */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "db.h"
+#include "jsonl.h"
+
+const char *cli_synopsis = "";
+
+static void
+vwarnmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", getprogname());
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_warnerr(const struct corp_err *e)
+{
+	cli_warn("%s", e->msg);
+}
+
+void
+cli_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void
+cli_fail(const struct corp_err *e)
+{
+	cli_warn("%s", e->msg[0] ? e->msg : corp_code_name(e->code));
+	exit(e->code ? e->code : CORP_EINTERNAL);
+}
+
+void
+cli_usage(const char *why, ...)
+{
+	va_list ap;
+
+	if (why != NULL) {
+		va_start(ap, why);
+		vwarnmsg(why, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "%s", cli_synopsis);
+	exit(CORP_EUSAGE);
+}
+
+void
+cli_help(void)
+{
+	fputs(cli_synopsis, stdout);
+	cli_exit(0);
+}
+
+static int
+common(const char *opt, const char *val)
+{
+	static const struct {
+		const char *opt, *key;
+	} map[] = {
+		{ "--db", "db" },
+		{ "--data-dir", "data_dir" },
+		{ "--now", "now" },
+	};
+	struct corp_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(opt, map[i].opt) != 0)
+			continue;
+		if (val == NULL)
+			cli_usage("option %s needs a value", opt);
+		if (corp_config_set(map[i].key, val, &e) != 0)
+			cli_usage("%s", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+void
+cli_init(int *argcp, char ***argvp)
+{
+	struct corp_err e;
+	char **argv = *argvp;
+	int argc = *argcp, i, j;
+	char *eq;
+
+	if (argc > 0 && argv[0] != NULL)
+		setprogname(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+	if (corp_config_load(&e) != 0)
+		cli_fail(&e);
+	for (i = j = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", getprogname(), CORP_VERSION);
+			cli_exit(0);
+		}
+		if (strncmp(argv[i], "--", 2) == 0 &&
+		    (eq = strchr(argv[i], '=')) != NULL) {
+			*eq = '\0';
+			if (common(argv[i], eq + 1))
+				continue;
+			*eq = '=';
+		} else if (common(argv[i], i + 1 < argc ? argv[i + 1] : NULL)) {
+			i++;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	*argcp = j;
+	corp_out_init(stdout, 0);
+}
+
+struct corp_db *
+cli_db(int flags)
+{
+	struct corp_db *db;
+	struct corp_err e;
+
+	if (corp_db_open(&db, flags, &e) != 0)
+		cli_fail(&e);
+	return db;
+}
+
+int
+cli_out_try(json_t *v)
+{
+	if (corp_out_json(stdout, v) == 0)
+		return 0;
+	if (errno == EPIPE)
+		return -1;
+	cli_die(CORP_EINTERNAL, "stdout: %s", strerror(errno ? errno : EIO));
+}
+
+void
+cli_out(json_t *v)
+{
+	if (cli_out_try(v) != 0)
+		exit(0);
+}
+
+void
+cli_exit(int code)
+{
+	if (corp_out_close(stdout) != 0) {
+		if (errno == EPIPE)
+			exit(code);
+		cli_die(CORP_EINTERNAL, "stdout: %s",
+		    strerror(errno ? errno : EIO));
+	}
+	exit(code);
+}
+
+long long
+cli_num(const char *s, long long min, long long max, const char *what)
+{
+	const char *es;
+	long long v;
+
+	v = strtonum(s, min, max, &es);
+	if (es != NULL)
+		cli_usage("%s: '%s' is %s (expected %lld..%lld)", what, s, es,
+		    min, max);
+	return v;
+}
+
+long long
+cli_duration(const char *s, const char *what)
+{
+	struct corp_err e;
+	long long v;
+
+	if (corp_duration_parse(s, &v, &e) != 0)
+		cli_usage("%s: %s", what, e.msg);
+	return v;
+}
+
+time_t
+cli_time(const char *s, const char *what)
+{
+	struct corp_err e;
+	time_t t;
+
+	if (corp_when_parse(s, &t, &e) != 0)
+		cli_usage("%s: %s", what, e.msg);
+	return t;
+}
+
+void
+cli_dispatch(int argc, char **argv, const struct cli_verb *verbs)
+{
+	const struct cli_verb *v;
+
+	if (argc < 2)
+		cli_usage("missing command");
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		cli_help();
+	for (v = verbs; v->name != NULL; v++)
+		if (strcmp(v->name, argv[1]) == 0)
+			cli_exit(v->fn(argc - 1, argv + 1));
+	cli_usage("unknown command '%s'", argv[1]);
+}

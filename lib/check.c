@@ -1,0 +1,101 @@
+/*
+ * check.c -- the invariants corp-db check verifies.  Each entry runs a
+ * query that returns one row per problem (first column: a description);
+ * the count and the first few descriptions are reported.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "check.h"
+#include "db.h"
+
+struct check {
+	const char	*name;
+	const char	*sql;	/* rows = problems; column 0 describes one */
+};
+
+static const struct check checks[] = {
+	{ "integrity", "SELECT integrity_check FROM pragma_integrity_check "
+	    "WHERE integrity_check <> 'ok'" },
+	{ "foreign_keys", "SELECT \"table\" || ' rowid ' || "
+	    "coalesce(rowid, '?') || ' -> ' || parent "
+	    "FROM pragma_foreign_key_check" },
+#include "check_list.h"
+};
+
+static int
+append(char **detail, const char *s)
+{
+	char *n;
+	size_t old = *detail ? strlen(*detail) : 0;
+
+	if (old > 400)
+		return 0;
+	if (corp_asprintf(&n, "%s%s%s", *detail ? *detail : "",
+	    *detail ? "; " : "", s ? s : "(null)") < 0)
+		return -1;
+	free(*detail);
+	*detail = n;
+	return 0;
+}
+
+int
+corp_check_run(struct corp_db *db, struct corp_check_result **out,
+    size_t *np, struct corp_err *err)
+{
+	size_t n = sizeof(checks) / sizeof(checks[0]), i;
+	struct corp_check_result *r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((r = calloc(n, sizeof(*r))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (i = 0; i < n; i++) {
+		r[i].name = checks[i].name;
+		rc = sqlite3_prepare_v2(corp_db_sqlite(db), checks[i].sql, -1,
+		    &st, NULL);
+		if (rc != SQLITE_OK) {
+			/* Corruption can surface here: that is a finding. */
+			r[i].problems = 1;
+			append(&r[i].detail, sqlite3_errmsg(corp_db_sqlite(db)));
+			continue;
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			r[i].problems++;
+			if (append(&r[i].detail, (const char *)
+			    sqlite3_column_text(st, 0)) != 0) {
+				sqlite3_finalize(st);
+				corp_check_free(r, n);
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			}
+		}
+		if (rc != SQLITE_DONE) {
+			int prim = rc & 0xff;
+
+			if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
+				sqlite3_finalize(st);
+				corp_check_free(r, n);
+				return corp_db_fail(db, rc, checks[i].name, err);
+			}
+			r[i].problems++;
+			append(&r[i].detail, sqlite3_errmsg(corp_db_sqlite(db)));
+		}
+		sqlite3_finalize(st);
+	}
+	*out = r;
+	*np = n;
+	return 0;
+}
+
+void
+corp_check_free(struct corp_check_result *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(r[i].detail);
+	free(r);
+}

@@ -1,0 +1,280 @@
+/* clock.c -- see clock.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "corp.h"
+#include "clock.h"
+
+time_t
+corp_now(void)
+{
+	time_t t;
+
+	if (corp_cfg.now != NULL && corp_now_parse(corp_cfg.now, &t, NULL) == 0)
+		return t;
+	return time(NULL);
+}
+
+int
+corp_now_parse(const char *s, time_t *out, struct corp_err *err)
+{
+	long long d;
+	int rc;
+
+	if (*s == '+') {
+		if ((rc = corp_duration_parse(s + 1, &d, err)) != 0)
+			return rc;
+		*out = time(NULL) + (time_t)d;
+		return 0;
+	}
+	return corp_time_parse(s, out, err);
+}
+
+long long
+corp_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *
+corp_time_fmt(time_t t, char *buf)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, CORP_TIMEBUF, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, CORP_TIMEBUF, "%lld", (long long)t);
+	return buf;
+}
+
+static int
+digits(const char **sp, int n, int *out)
+{
+	const char *s = *sp;
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*sp = s + n;
+	*out = v;
+	return 0;
+}
+
+int
+corp_days_in_month(int y, int m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return d[m - 1];
+}
+
+int
+corp_time_parse(const char *str, time_t *out, struct corp_err *err)
+{
+	const char *s = str;
+	struct tm tm;
+	int y, mo, d, h, mi, sec, oh, om, sign;
+	time_t t;
+
+	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) ||
+	    *s++ != '-' || digits(&s, 2, &d) || (*s != 'T' && *s != 't' &&
+	    *s != ' ') || (s++, digits(&s, 2, &h)) || *s++ != ':' ||
+	    digits(&s, 2, &mi) || *s++ != ':' || digits(&s, 2, &sec))
+		goto bad;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			goto bad;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+		oh = om = 0;
+		sign = 1;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s++ == '-' ? -1 : 1;
+		if (digits(&s, 2, &oh) || *s++ != ':' || digits(&s, 2, &om) ||
+		    oh > 23 || om > 59)
+			goto bad;
+	} else
+		goto bad;
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 ||
+	    d > corp_days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
+		goto bad;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec > 59 ? 59 : sec;
+	t = timegm(&tm);
+	*out = t - sign * (oh * 3600 + om * 60);
+	return 0;
+bad:
+	return corp_errf(err, CORP_EINVAL,
+	    "'%s' is not an RFC 3339 time (e.g. 2026-01-05T18:00:00Z)", str);
+}
+
+int
+corp_duration_parse(const char *str, long long *out, struct corp_err *err)
+{
+	const char *s = str;
+	long long total = 0, v, mul;
+
+	if (str == NULL || *s == '\0')
+		goto bad;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			goto bad;
+		v = 0;
+		while (isdigit((unsigned char)*s)) {
+			if (v > LLONG_MAX / 10 - 10)
+				goto bad;
+			v = v * 10 + (*s++ - '0');
+		}
+		switch (*s++) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: goto bad;
+		}
+		if (v > (LLONG_MAX - total) / mul || v * mul > 100LL * 365 *
+		    86400)
+			goto bad;
+		total += v * mul;
+	}
+	*out = total;
+	return 0;
+bad:
+	return corp_errf(err, CORP_EINVAL,
+	    "'%s' is not a duration (e.g. 90s, 1h30m, 7d)", str ? str : "");
+}
+
+int
+corp_when_parse(const char *s, time_t *out, struct corp_err *err)
+{
+	long long d;
+	int rc;
+
+	if (*s == '+' || *s == '-') {
+		if ((rc = corp_duration_parse(s + 1, &d, err)) != 0)
+			return rc;
+		*out = corp_now() + (*s == '-' ? -(time_t)d : (time_t)d);
+		return 0;
+	}
+	return corp_time_parse(s, out, err);
+}
+
+/* TZ switching: remember the zone last set to avoid tzset() per call. */
+static char *curzone;
+
+static int
+usezone(const char *zone)
+{
+	if (curzone != NULL && strcmp(curzone, zone) == 0)
+		return 0;
+	if (setenv("TZ", zone, 1) != 0)
+		return -1;
+	tzset();
+	free(curzone);
+	curzone = strdup(zone);
+	return 0;
+}
+
+int
+corp_tz_valid(const char *zone)
+{
+	char *path;
+	int ok;
+
+	if (zone == NULL || *zone == '\0' || strlen(zone) > 64)
+		return 0;
+	if (strcmp(zone, "UTC") == 0)
+		return 1;
+	if (zone[0] == '/' || zone[0] == '.' || strstr(zone, "..") != NULL ||
+	    strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != strlen(zone))
+		return 0;
+	if (corp_asprintf(&path, "/usr/share/zoneinfo/%s", zone) < 0)
+		return 0;
+	ok = access(path, R_OK) == 0;
+	free(path);
+	return ok;
+}
+
+int
+corp_tz_local(const char *zone, time_t t, struct corp_local *l)
+{
+	struct tm tm;
+
+	if (usezone(zone ? zone : "UTC") != 0 || localtime_r(&t, &tm) == NULL)
+		return -1;
+	l->year = tm.tm_year + 1900;
+	l->mon = tm.tm_mon + 1;
+	l->mday = tm.tm_mday;
+	l->hour = tm.tm_hour;
+	l->min = tm.tm_min;
+	l->sec = tm.tm_sec;
+	l->wday = tm.tm_wday;
+	l->gmtoff = tm.tm_gmtoff;
+	return 0;
+}
+
+static int
+same(const struct corp_local *l, int y, int mo, int d, int h, int mi, int s)
+{
+	return l->year == y && l->mon == mo && l->mday == d && l->hour == h &&
+	    l->min == mi && l->sec == s;
+}
+
+time_t
+corp_tz_utc(const char *zone, int y, int mo, int d, int h, int mi, int s)
+{
+	struct corp_local before, after, l;
+	struct tm tm;
+	time_t guess, t1, t2;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	guess = timegm(&tm);
+	/* Offsets a day either side bracket any transition near guess. */
+	if (corp_tz_local(zone, guess - 86400, &before) != 0 ||
+	    corp_tz_local(zone, guess + 86400, &after) != 0)
+		return guess;
+	t1 = guess - before.gmtoff;
+	t2 = guess - after.gmtoff;
+	if (t2 < t1) {
+		time_t x = t1;
+		t1 = t2;
+		t2 = x;
+	}
+	/* The earlier instant that shows this wall time wins. */
+	if (corp_tz_local(zone, t1, &l) == 0 && same(&l, y, mo, d, h, mi, s))
+		return t1;
+	if (corp_tz_local(zone, t2, &l) == 0 && same(&l, y, mo, d, h, mi, s))
+		return t2;
+	/* In a gap: read the wall time with the offset from before it. */
+	return guess - before.gmtoff;
+}

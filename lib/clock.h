@@ -1,0 +1,54 @@
+/*
+ * clock.h -- business time, the monotonic clock, RFC 3339 and durations.
+ *
+ * corp_now() is the only source of business time (DESIGN 2): CORP_NOW
+ * as an instant, or the real clock plus a "+DURATION" offset.  SQL never
+ * reads a clock; callers bind corp_now() as a parameter.
+ */
+#ifndef CORP_CLOCK_H
+#define CORP_CLOCK_H
+
+#include <time.h>
+
+struct corp_err;
+
+time_t	corp_now(void);
+/* Parse a CORP_NOW value: RFC 3339 instant or +DURATION. */
+int	corp_now_parse(const char *, time_t *, struct corp_err *);
+/* Monotonic milliseconds, for timeouts and rate limits. */
+long long corp_mono_ms(void);
+
+#define CORP_TIMEBUF 32
+/* "2026-01-05T18:00:00Z" into buf (CORP_TIMEBUF bytes). */
+char	*corp_time_fmt(time_t, char *buf);
+/* RFC 3339 with Z or a numeric offset; fractions are dropped. */
+int	corp_time_parse(const char *, time_t *, struct corp_err *);
+/* "90s", "1h30m", "7d": one or more <integer><s|m|h|d>, > 0 total. */
+int	corp_duration_parse(const char *, long long *secs, struct corp_err *);
+/* Instant or a duration relative to now ("+2h", "-1d"), for options. */
+int	corp_when_parse(const char *, time_t *, struct corp_err *);
+
+/*
+ * Zones.  Names are IANA zone names ("Europe/Kyiv"); a name the system's
+ * zone database does not know is CORP_EINVAL.  Conversion uses the C
+ * library with TZ switched per call (corp is single-threaded).
+ */
+struct corp_local {
+	int	year, mon, mday, hour, min, sec;  /* mon 1..12 */
+	int	wday;		/* 0 = Sunday */
+	long	gmtoff;		/* seconds east of UTC */
+};
+int	corp_tz_valid(const char *zone);
+/* UTC instant -> local fields in zone. */
+int	corp_tz_local(const char *zone, time_t, struct corp_local *);
+/*
+ * Local wall time in zone -> UTC.  A time that does not exist (spring
+ * forward) moves forward by the gap; an ambiguous one (fall back) takes
+ * the earlier instant.
+ */
+time_t	corp_tz_utc(const char *zone, int year, int mon, int mday, int hour,
+	    int min, int sec);
+/* Days in month (mon 1..12). */
+int	corp_days_in_month(int year, int mon);
+
+#endif

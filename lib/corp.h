@@ -1,0 +1,81 @@
+/*
+ * corp.h -- the shared core of the corp toolkit: error codes, the error
+ * record every library function fills, and the process configuration.
+ *
+ * Contract: nothing in lib/ prints or exits.  A function that can fail
+ * returns a corp code (0 on success) and fills a struct corp_err whose
+ * message says what failed and why; cmd/ decides what to tell the user.
+ */
+#ifndef CORP_H
+#define CORP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Exit codes shared by every tool (corp.7, DESIGN 2). */
+enum corp_code {
+	CORP_OK = 0,
+	CORP_EINTERNAL = 1,	/* bug, failed write/fsync/open */
+	CORP_EUSAGE = 64,	/* bad command line */
+	CORP_EINVAL = 65,	/* invalid input data */
+	CORP_ENOTFOUND = 67,	/* unknown user, task, row */
+	CORP_ETEMP = 75,	/* busy database, network: retry later */
+	CORP_EFORBIDDEN = 77,	/* ACL says no, unsafe secret file */
+	CORP_ECONFLICT = 79	/* wrong state, stale version, duplicate */
+};
+
+struct corp_err {
+	int	code;
+	char	msg[1024];
+};
+
+/* Fill err (when not NULL) and return code. */
+int	corp_errf(struct corp_err *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Prefix an existing message: "what: <old message>". */
+int	corp_errprefix(struct corp_err *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	corp_errclear(struct corp_err *);
+const char *corp_code_name(int code);
+
+/*
+ * Configuration: read from the environment exactly once, by
+ * corp_config_load(), which each main() calls; common options (--db,
+ * --data-dir, --now) override it.  Nothing else in corp calls getenv().
+ */
+struct corp_config {
+	char	*db;		/* CORP_DB, default DATA_DIR/corp.db */
+	char	*data_dir;	/* CORP_DATA_DIR, default see corp.7 */
+	char	*now;		/* CORP_NOW: RFC 3339 instant or +DURATION */
+	long	 busy_timeout_ms; /* CORP_BUSY_TIMEOUT (duration), 30s */
+	int	 sync_full;	/* CORP_SYNCHRONOUS: full (1) or normal (0) */
+	char	*tz;		/* CORP_TZ, default UTC */
+	int	 admin_all;	/* CORP_ADMIN_POLICY=all (1) | none (0) */
+	char	*telegram_api;	/* CORP_TELEGRAM_API */
+	char	*telegram_token; /* CORP_TELEGRAM_TOKEN (secret) */
+	char	*smtp_password;	/* CORP_SMTP_PASSWORD (secret) */
+	char	*openai_key;	/* CORP_OPENAI_KEY (secret) */
+	char	*ca_file;	/* CORP_CA_FILE */
+	double	 rate_margin;	/* CORP_RATE_MARGIN, 0.95 */
+	int	 rate_limit_off; /* CORP_RATE_LIMIT=off */
+	char	*share_dir;	/* CORP_SHARE_DIR, default PREFIX/share/corp */
+	char	*home;		/* HOME, only to derive the data dir */
+	int	 is_test;	/* CORP_TEST_FAULT etc. reserved */
+};
+
+extern struct corp_config corp_cfg;
+
+int	corp_config_load(struct corp_err *);
+int	corp_config_set(const char *key, const char *value, struct corp_err *);
+/* The data dir, created 0700 when missing; refused when world-writable. */
+int	corp_data_dir(const char **dirp, struct corp_err *);
+/* "DATA_DIR/name" in a fresh allocation. */
+int	corp_data_path(char **out, const char *name, struct corp_err *);
+
+/* Memory: abort-free wrappers return NULL and the caller reports. */
+char	*corp_strdup(const char *);
+int	 corp_asprintf(char **, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif

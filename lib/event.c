@@ -1,0 +1,280 @@
+/* event.c -- see event.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "db.h"
+#include "event.h"
+#include "jsonl.h"
+#include "rand.h"
+
+void
+corp_event_free(struct corp_event *e)
+{
+	free(e->event_type);
+	free(e->topic);
+	free(e->state);
+	free(e->period_key);
+	free(e->reason);
+	free(e->title);
+	free(e->trace_id);
+	free(e->dedupe_key);
+	free(e->source);
+	free(e->recipients);
+	free(e->payload);
+	memset(e, 0, sizeof(*e));
+}
+
+static char *
+coldup(sqlite3_stmt *st, int i)
+{
+	const char *s = corp_col_text(st, i);
+
+	return s ? strdup(s) : NULL;
+}
+
+void
+corp_event_from_row(void *stmt, int c, struct corp_event *e)
+{
+	sqlite3_stmt *st = stmt;
+
+	memset(e, 0, sizeof(*e));
+	e->event_id = sqlite3_column_int64(st, c + 0);
+	e->event_type = coldup(st, c + 1);
+	e->topic = coldup(st, c + 2);
+	e->occurred_at = (time_t)sqlite3_column_int64(st, c + 3);
+	e->task_id = sqlite3_column_int64(st, c + 4);
+	e->task_version = sqlite3_column_int64(st, c + 5);
+	e->state = coldup(st, c + 6);
+	e->report_id = sqlite3_column_int64(st, c + 7);
+	e->actor_user_id = sqlite3_column_int64(st, c + 8);
+	e->on_behalf_of_user_id = sqlite3_column_int64(st, c + 9);
+	e->initiator_user_id = sqlite3_column_int64(st, c + 10);
+	e->assignee_user_id = sqlite3_column_int64(st, c + 11);
+	e->assignee_org_unit_id = sqlite3_column_int64(st, c + 12);
+	e->previous_assignee_user_id = sqlite3_column_int64(st, c + 13);
+	e->previous_assignee_org_unit_id = sqlite3_column_int64(st, c + 14);
+	e->period_key = coldup(st, c + 15);
+	e->autoev = sqlite3_column_int(st, c + 16);
+	e->reason = coldup(st, c + 17);
+	e->title = coldup(st, c + 18);
+	e->due_at = (time_t)sqlite3_column_int64(st, c + 19);
+	e->template_id = sqlite3_column_int64(st, c + 20);
+	e->trace_id = coldup(st, c + 21);
+	e->dedupe_key = coldup(st, c + 22);
+	e->source = coldup(st, c + 23);
+	e->recipients = coldup(st, c + 24);
+	e->payload = coldup(st, c + 25);
+}
+
+int
+corp_event_get(struct corp_db *db, long long id, struct corp_event *e,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT " CORP_EVENT_COLUMNS
+	    " FROM events WHERE event_id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		corp_event_from_row(st, 0, e);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return corp_errf(err, CORP_ENOTFOUND, "event %lld: not found",
+		    id);
+	return corp_db_fail(db, rc, "read event", err);
+}
+
+int
+corp_event_last_id(struct corp_db *db, long long *out, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st,
+	    "SELECT coalesce(max(event_id), 0) FROM events", err)) != 0)
+		return rc;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return corp_db_fail(db, rc, "read events", err);
+	}
+	*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void
+bind_time(sqlite3_stmt *st, int i, time_t t)
+{
+	if (t == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+}
+
+int
+corp_event_append(struct corp_db *db, struct corp_event *e, int *dup,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	char trace[33];
+	int rc;
+
+	*dup = 0;
+	if (e->occurred_at == 0)
+		e->occurred_at = corp_now();
+	if (e->trace_id == NULL) {
+		if ((rc = corp_random_hex(trace, 16, err)) != 0)
+			return rc;
+		if ((e->trace_id = strdup(trace)) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	/* An existing key: the event was written before; nothing new. */
+	if ((rc = corp_db_prep(db, &st,
+	    "SELECT event_id FROM events WHERE dedupe_key = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, e->dedupe_key);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e->event_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		*dup = 1;
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read events", err);
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO events (event_type, "
+	    "topic, occurred_at, task_id, task_version, state, report_id, "
+	    "actor_user_id, on_behalf_of_user_id, initiator_user_id, "
+	    "assignee_user_id, assignee_org_unit_id, "
+	    "previous_assignee_user_id, previous_assignee_org_unit_id, "
+	    "period_key, auto, reason, title, due_at, template_id, trace_id, "
+	    "dedupe_key, source, recipients, payload) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	    "?19, ?20, ?21, ?22, ?23, ?24, ?25)", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, e->event_type);
+	corp_bind_text(st, 2, e->topic);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)e->occurred_at);
+	corp_bind_id(st, 4, e->task_id);
+	corp_bind_id(st, 5, e->task_version);
+	corp_bind_text(st, 6, e->state);
+	corp_bind_id(st, 7, e->report_id);
+	corp_bind_id(st, 8, e->actor_user_id);
+	corp_bind_id(st, 9, e->on_behalf_of_user_id);
+	corp_bind_id(st, 10, e->initiator_user_id);
+	corp_bind_id(st, 11, e->assignee_user_id);
+	corp_bind_id(st, 12, e->assignee_org_unit_id);
+	corp_bind_id(st, 13, e->previous_assignee_user_id);
+	corp_bind_id(st, 14, e->previous_assignee_org_unit_id);
+	corp_bind_text(st, 15, e->period_key);
+	sqlite3_bind_int(st, 16, e->autoev != 0);
+	corp_bind_text(st, 17, e->reason);
+	corp_bind_text(st, 18, e->title);
+	bind_time(st, 19, e->due_at);
+	corp_bind_id(st, 20, e->template_id);
+	corp_bind_text(st, 21, e->trace_id);
+	corp_bind_text(st, 22, e->dedupe_key);
+	corp_bind_text(st, 23, e->source);
+	corp_bind_text(st, 24, e->recipients);
+	corp_bind_text(st, 25, e->payload);
+	if ((rc = corp_db_exec(db, st, "append event", err)) != 0)
+		return rc;
+	e->event_id = sqlite3_last_insert_rowid(corp_db_sqlite(db));
+	return 0;
+}
+
+/* BASE/tasks/T, BASE/tasks/T/report, BASE/tasks/T/reports/R */
+static json_t *
+link(const char *base, long long task, const char *what, long long report)
+{
+	char *s;
+	json_t *v;
+	int n;
+
+	if (report > 0)
+		n = corp_asprintf(&s, "%s/tasks/%lld/reports/%lld",
+		    base ? base : "", task, report);
+	else
+		n = corp_asprintf(&s, "%s/tasks/%lld%s", base ? base : "",
+		    task, what);
+	if (n < 0)
+		return json_null();
+	v = json_string(s);
+	free(s);
+	return v;
+}
+
+json_t *
+corp_event_json(const struct corp_event *e, const char *base)
+{
+	json_t *o, *links, *payload = NULL;
+
+	if (base != NULL) {
+		size_t n = strlen(base);
+
+		/* base_url "https://x/" and "https://x" give the same links */
+		while (n > 0 && base[n - 1] == '/')
+			n--;
+		base = n > 0 ? strndup(base, n) : NULL;
+	}
+	o = json_object();
+	json_object_set_new(o, "v", json_integer(1));
+	json_object_set_new(o, "event_id", json_integer(e->event_id));
+	json_object_set_new(o, "event_type", json_string(e->event_type));
+	if (e->topic != NULL)
+		json_object_set_new(o, "topic", json_string(e->topic));
+	json_object_set_new(o, "occurred_at", corp_json_time(e->occurred_at));
+	json_object_set_new(o, "task_id", corp_json_idval(e->task_id));
+	if (e->task_version > 0)
+		json_object_set_new(o, "task_version",
+		    json_integer(e->task_version));
+	if (e->state != NULL)
+		json_object_set_new(o, "state", json_string(e->state));
+	json_object_set_new(o, "report_id", corp_json_idval(e->report_id));
+	json_object_set_new(o, "actor_user_id",
+	    corp_json_idval(e->actor_user_id));
+	json_object_set_new(o, "on_behalf_of_user_id",
+	    corp_json_idval(e->on_behalf_of_user_id));
+	json_object_set_new(o, "initiator_user_id",
+	    corp_json_idval(e->initiator_user_id));
+	json_object_set_new(o, "assignee_user_id",
+	    corp_json_idval(e->assignee_user_id));
+	json_object_set_new(o, "assignee_org_unit_id",
+	    corp_json_idval(e->assignee_org_unit_id));
+	json_object_set_new(o, "previous_assignee_user_id",
+	    corp_json_idval(e->previous_assignee_user_id));
+	json_object_set_new(o, "previous_assignee_org_unit_id",
+	    corp_json_idval(e->previous_assignee_org_unit_id));
+	json_object_set_new(o, "period_key", corp_json_strval(e->period_key));
+	json_object_set_new(o, "auto", json_boolean(e->autoev));
+	json_object_set_new(o, "reason", corp_json_strval(e->reason));
+	json_object_set_new(o, "title", corp_json_strval(e->title));
+	json_object_set_new(o, "due_at", corp_json_time(e->due_at));
+	json_object_set_new(o, "template_id", corp_json_idval(e->template_id));
+	json_object_set_new(o, "trace_id", corp_json_strval(e->trace_id));
+	if (e->source != NULL)
+		json_object_set_new(o, "source", json_string(e->source));
+	links = json_object();
+	if (e->task_id > 0) {
+		json_object_set_new(links, "task", link(base, e->task_id, "", 0));
+		json_object_set_new(links, "report", link(base,
+		    e->task_id, "/report", 0));
+		if (e->report_id > 0)
+			json_object_set_new(links, "report_version", link(base,
+			    e->task_id, "", e->report_id));
+	}
+	json_object_set_new(o, "links", links);
+	if (e->payload != NULL)
+		payload = json_loads(e->payload, 0, NULL);
+	json_object_set_new(o, "payload", payload ? payload : json_object());
+	free((char *)base);
+	return o;
+}

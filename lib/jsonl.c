@@ -1,0 +1,355 @@
+/* jsonl.c -- see jsonl.h. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "jsonl.h"
+
+struct corp_jsonl {
+	int		 fd;
+	char		*name;
+	char		*buf;
+	size_t		 len, cap, off;
+	unsigned long	 lineno;
+	int		 eof;
+	int		 skipping;	/* inside an over-long line */
+};
+
+struct corp_jsonl *
+corp_jsonl_open(int fd, const char *name)
+{
+	struct corp_jsonl *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->fd = fd;
+	if ((r->name = strdup(name)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+corp_jsonl_close(struct corp_jsonl *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r->name);
+	free(r);
+}
+
+unsigned long
+corp_jsonl_lineno(struct corp_jsonl *r)
+{
+	return r->lineno;
+}
+
+/* Depth of [ and { outside strings; stops counting past the bound. */
+static int
+depth_ok(const char *s, size_t n, size_t *where)
+{
+	int d = 0, instr = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (instr) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				instr = 0;
+			continue;
+		}
+		if (c == '"')
+			instr = 1;
+		else if (c == '[' || c == '{') {
+			if (++d > CORP_JSONL_DEPTH) {
+				*where = i + 1;
+				return 0;
+			}
+		} else if (c == ']' || c == '}')
+			d--;
+	}
+	return 1;
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int
+corp_json_parse_line(const char *buf, size_t len, const char *name,
+    unsigned long lineno, json_t **out, struct corp_err *err)
+{
+	json_error_t je;
+	json_t *v;
+	size_t col;
+
+	*out = NULL;
+	if (len > CORP_JSONL_MAX)
+		return corp_errf(err, CORP_EINVAL,
+		    "%s:%lu: line longer than %d bytes", name, lineno,
+		    CORP_JSONL_MAX);
+	if (memchr(buf, '\0', len) != NULL)
+		return corp_errf(err, CORP_EINVAL,
+		    "%s:%lu:%zu: NUL byte in input", name, lineno,
+		    (size_t)((const char *)memchr(buf, '\0', len) - buf) + 1);
+	if (!depth_ok(buf, len, &col))
+		return corp_errf(err, CORP_EINVAL,
+		    "%s:%lu:%zu: nesting deeper than %d", name, lineno, col,
+		    CORP_JSONL_DEPTH);
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &je);
+	if (v == NULL)
+		return corp_errf(err, CORP_EINVAL, "%s:%lu:%d: %s", name,
+		    lineno, je.column > 0 ? je.column : 1, je.text);
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return corp_errf(err, CORP_EINVAL,
+		    "%s:%lu:1: expected a JSON object", name, lineno);
+	}
+	*out = v;
+	return 0;
+}
+
+/* Make room and read once; returns bytes read, 0 at EOF, -1 error. */
+static ssize_t
+fill(struct corp_jsonl *r)
+{
+	ssize_t n;
+
+	if (r->off > 0 && r->off == r->len)
+		r->off = r->len = 0;
+	if (r->off > 0 && r->len == r->cap) {
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->len -= r->off;
+		r->off = 0;
+	}
+	if (r->len == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 65536;
+		char *nb;
+
+		if ((nb = realloc(r->buf, ncap)) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		r->buf = nb;
+		r->cap = ncap;
+	}
+	do
+		n = read(r->fd, r->buf + r->len, r->cap - r->len);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		r->len += (size_t)n;
+	return n;
+}
+
+int
+corp_jsonl_next(struct corp_jsonl *r, json_t **out, int timeout_ms,
+    struct corp_err *err)
+{
+	long long deadline = timeout_ms >= 0 ? corp_mono_ms() + timeout_ms : 0;
+
+	*out = NULL;
+	for (;;) {
+		char *nl = NULL, *line = r->buf + r->off;
+		size_t avail = r->len - r->off, n;
+		ssize_t got;
+
+		if (avail > 0)
+			nl = memchr(line, '\n', avail);
+		if (nl != NULL || (r->eof && avail > 0)) {
+			n = nl != NULL ? (size_t)(nl - line) : avail;
+			r->off += n + (nl != NULL);
+			if (r->skipping) {
+				r->skipping = 0;
+				return corp_errf(err, CORP_EINVAL,
+				    "%s:%lu: line longer than %d bytes",
+				    r->name, r->lineno, CORP_JSONL_MAX), 
+				    CORP_JSONL_BAD;
+			}
+			r->lineno++;
+			if (blank(line, n))
+				continue;
+			if (corp_json_parse_line(line, n, r->name, r->lineno,
+			    out, err) != 0)
+				return CORP_JSONL_BAD;
+			return CORP_JSONL_OBJ;
+		}
+		if (r->eof)
+			return CORP_JSONL_EOF;
+		/* An over-long line: drop what we have, remember to report. */
+		if (avail > CORP_JSONL_MAX) {
+			if (!r->skipping)
+				r->lineno++;
+			r->skipping = 1;
+			r->off = r->len = 0;
+		}
+		if (timeout_ms >= 0) {
+			struct pollfd p = { .fd = r->fd, .events = POLLIN };
+			long long left = deadline - corp_mono_ms();
+			int pr;
+
+			if (left < 0)
+				left = 0;
+			pr = poll(&p, 1, (int)left);
+			if (pr < 0 && errno != EINTR)
+				return corp_errf(err, CORP_EINTERNAL,
+				    "%s: poll: %s", r->name, strerror(errno)),
+				    CORP_JSONL_ERR;
+			if (pr == 0)
+				return CORP_JSONL_TIMEOUT;
+			if (pr < 0)
+				continue;
+		}
+		got = fill(r);
+		if (got < 0) {
+			if (errno == EAGAIN)
+				continue;
+			return corp_errf(err, CORP_EINTERNAL, "%s: read: %s",
+			    r->name, strerror(errno)), CORP_JSONL_ERR;
+		}
+		if (got == 0)
+			r->eof = 1;
+	}
+}
+
+static int flush_each = 1, pretty_out;
+
+void
+corp_out_init(FILE *f, int pretty)
+{
+	struct stat st;
+
+	pretty_out = pretty;
+	flush_each = 1;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+		flush_each = 0;
+}
+
+static int
+emit(FILE *f, json_t *v, size_t flags)
+{
+	errno = 0;
+	if (json_dumpf(v, f, flags | JSON_PRESERVE_ORDER) != 0 ||
+	    putc('\n', f) == EOF)
+		return -1;
+	if (flush_each && fflush(f) == EOF)
+		return -1;
+	return 0;
+}
+
+int
+corp_out_json(FILE *f, json_t *v)
+{
+	return emit(f, v, pretty_out ? JSON_INDENT(2) : JSON_COMPACT);
+}
+
+int
+corp_out_pretty(FILE *f, json_t *v)
+{
+	return emit(f, v, JSON_INDENT(2));
+}
+
+int
+corp_out_close(FILE *f)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(f) == EOF) {
+		e = errno;
+		fclose(f);
+		errno = e;
+		return -1;
+	}
+	if (fclose(f) == EOF)
+		return -1;
+	return 0;
+}
+
+int
+corp_json_id(json_t *o, const char *key, long long *out, int required,
+    struct corp_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v)) {
+		*out = 0;
+		if (required)
+			return corp_errf(err, CORP_EINVAL,
+			    "missing field \"%s\"", key);
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return corp_errf(err, CORP_EINVAL,
+		    "field \"%s\" must be a positive integer", key);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+int
+corp_json_str(json_t *o, const char *key, const char **out, int required,
+    struct corp_err *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v)) {
+		*out = NULL;
+		if (required)
+			return corp_errf(err, CORP_EINVAL,
+			    "missing field \"%s\"", key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return corp_errf(err, CORP_EINVAL,
+		    "field \"%s\" must be a string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int
+corp_json_set(json_t *o, const char *key, json_t *val)
+{
+	if (val == NULL)
+		return -1;
+	return json_object_set_new(o, key, val);
+}
+
+json_t *
+corp_json_time(time_t t)
+{
+	char buf[CORP_TIMEBUF];
+
+	if (t == 0)
+		return json_null();
+	return json_string(corp_time_fmt(t, buf));
+}
+
+json_t *
+corp_json_idval(long long id)
+{
+	return id > 0 ? json_integer(id) : json_null();
+}
+
+json_t *
+corp_json_strval(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}

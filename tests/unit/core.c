@@ -1,0 +1,240 @@
+/* core.c -- unit tests of the core: time, durations, zones, JSON lines,
+ * the atomic write. */
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "corp.h"
+#include "clock.h"
+#include "fsutil.h"
+#include "jsonl.h"
+#include "rand.h"
+
+static void
+test_time(void)
+{
+	struct corp_err e;
+	char buf[CORP_TIMEBUF];
+	long long d;
+	time_t t;
+
+	ok(corp_time_parse("2026-01-05T18:00:00Z", &t, &e) == 0, "parse Z");
+	is_str(corp_time_fmt(t, buf), "2026-01-05T18:00:00Z", "round trip");
+	ok(corp_time_parse("2026-01-05T20:00:00.123+02:00", &t, &e) == 0,
+	    "parse offset and fraction");
+	is_str(corp_time_fmt(t, buf), "2026-01-05T18:00:00Z", "offset applied");
+	ok(corp_time_parse("2026-02-30T00:00:00Z", &t, &e) == CORP_EINVAL,
+	    "Feb 30 refused");
+	ok(corp_time_parse("2026-01-05 18:00", &t, &e) == CORP_EINVAL,
+	    "no seconds, no zone refused");
+	ok(corp_time_parse("2026-01-05T18:00:00Zjunk", &t, &e) == CORP_EINVAL,
+	    "trailing junk refused");
+	ok(corp_duration_parse("1h30m", &d, &e) == 0 && d == 5400, "1h30m");
+	ok(corp_duration_parse("7d", &d, &e) == 0 && d == 604800, "7d");
+	ok(corp_duration_parse("90s", &d, &e) == 0 && d == 90, "90s");
+	ok(corp_duration_parse("", &d, &e) == CORP_EINVAL, "empty refused");
+	ok(corp_duration_parse("10", &d, &e) == CORP_EINVAL, "no unit refused");
+	ok(corp_duration_parse("1w", &d, &e) == CORP_EINVAL, "1w refused");
+	ok(corp_duration_parse("99999999999999999999s", &d, &e) ==
+	    CORP_EINVAL, "overflow refused");
+	ok(corp_duration_parse("-5s", &d, &e) == CORP_EINVAL,
+	    "negative refused");
+}
+
+static void
+test_tz(void)
+{
+	struct corp_local l;
+	char buf[CORP_TIMEBUF];
+	time_t t;
+
+	/* Europe/Kyiv: 2026-03-29 03:00 local -> 04:00 (spring forward). */
+	t = corp_tz_utc("Europe/Kyiv", 2026, 3, 29, 3, 30, 0);
+	is_str(corp_time_fmt(t, buf), "2026-03-29T01:30:00Z",
+	    "a missing local time moves forward by the gap");
+	/* 2026-10-25 03:30 happens twice in Kyiv: the earlier instant. */
+	t = corp_tz_utc("Europe/Kyiv", 2026, 10, 25, 3, 30, 0);
+	is_str(corp_time_fmt(t, buf), "2026-10-25T00:30:00Z",
+	    "an ambiguous local time takes the earlier instant");
+	t = corp_tz_utc("America/New_York", 2026, 1, 5, 18, 0, 0);
+	is_str(corp_time_fmt(t, buf), "2026-01-05T23:00:00Z", "New York");
+	ok(corp_tz_local("Asia/Kolkata", 0, &l) == 0 && l.hour == 5 &&
+	    l.min == 30, "local fields with a half-hour offset");
+	ok(corp_tz_valid("Europe/Kyiv"), "known zone");
+	ok(!corp_tz_valid("Mars/Olympus"), "unknown zone");
+	ok(!corp_tz_valid("../../etc/passwd"), "path games refused");
+	is_int(corp_days_in_month(2028, 2), 29, "leap February");
+	is_int(corp_days_in_month(2100, 2), 28, "2100 is not leap");
+}
+
+static int
+parse(const char *s, json_t **o, struct corp_err *e)
+{
+	return corp_json_parse_line(s, strlen(s), "<stdin>", 3, o, e);
+}
+
+static void
+test_json(void)
+{
+	struct corp_err e;
+	json_t *o;
+	char *big, deep[200];
+	int i;
+
+	ok(parse("{\"a\":1}", &o, &e) == 0 && json_is_object(o), "object");
+	json_decref(o);
+	ok(parse("{\"a\":1,\"a\":2}", &o, &e) == CORP_EINVAL,
+	    "duplicate key refused");
+	ok(strstr(e.msg, "<stdin>:3:") == e.msg, "message names the line: %s",
+	    e.msg);
+	ok(parse("{\"a\":", &o, &e) == CORP_EINVAL, "truncated refused");
+	is_str(e.msg, "<stdin>:3:5: unexpected token near end of file",
+	    "line and column from jansson");
+	ok(parse("[1,2]", &o, &e) == CORP_EINVAL, "array refused");
+	is_str(e.msg, "<stdin>:3:1: expected a JSON object", "says why");
+	ok(parse("{\"a\":\"\xff\"}", &o, &e) == CORP_EINVAL,
+	    "invalid UTF-8 refused");
+	ok(parse("{\"a\":\"\\u0000\"}", &o, &e) == CORP_EINVAL,
+	    "escaped NUL refused");
+	ok(corp_json_parse_line("{\"a\":1}\0", 8, "f", 1, &o, &e) ==
+	    CORP_EINVAL, "raw NUL refused");
+	for (i = 0; i < 100; i++)
+		deep[i] = '[';
+	deep[0] = '{';
+	strcpy(deep + 100, "");
+	memcpy(deep, "{\"a\":", 5);
+	ok(parse(deep, &o, &e) == CORP_EINVAL && strstr(e.msg, "nesting"),
+	    "deep nesting refused: %s", e.msg);
+	big = malloc(CORP_JSONL_MAX + 16);
+	memset(big, ' ', CORP_JSONL_MAX + 15);
+	big[0] = '{';
+	big[CORP_JSONL_MAX + 14] = '}';
+	big[CORP_JSONL_MAX + 15] = '\0';
+	ok(parse(big, &o, &e) == CORP_EINVAL && strstr(e.msg, "longer"),
+	    "huge line refused");
+	free(big);
+}
+
+static void
+test_reader(void)
+{
+	struct corp_jsonl *r;
+	struct corp_err e;
+	json_t *o;
+	int p[2], n = 0, bad = 0, rc;
+	const char *in = "{\"a\":1}\n\n   \n{bad\n{\"b\":2}";
+
+	ok(pipe(p) == 0, "pipe");
+	ok(write(p[1], in, strlen(in)) == (ssize_t)strlen(in), "write");
+	close(p[1]);
+	r = corp_jsonl_open(p[0], "<stdin>");
+	while ((rc = corp_jsonl_next(r, &o, -1, &e)) != CORP_JSONL_EOF) {
+		if (rc == CORP_JSONL_OBJ) {
+			n++;
+			json_decref(o);
+		} else if (rc == CORP_JSONL_BAD) {
+			bad++;
+			is_str(e.msg, "<stdin>:4:4: string or '}' expected "
+			    "near 'bad'", "bad line named by number");
+		} else
+			break;
+	}
+	is_int(n, 2, "two objects, blank lines skipped, no final newline ok");
+	is_int(bad, 1, "one bad line, the reader went on");
+	corp_jsonl_close(r);
+	close(p[0]);
+
+	/* A timeout returns with nothing when no line is complete. */
+	ok(pipe(p) == 0, "pipe");
+	ok(write(p[1], "{\"x\":", 5) == 5, "partial write");
+	r = corp_jsonl_open(p[0], "<stdin>");
+	is_int(corp_jsonl_next(r, &o, 10, &e), CORP_JSONL_TIMEOUT,
+	    "partial line times out");
+	ok(write(p[1], "1}\n", 3) == 3, "rest of the line");
+	is_int(corp_jsonl_next(r, &o, 1000, &e), CORP_JSONL_OBJ,
+	    "then it is read");
+	json_decref(o);
+	close(p[1]);
+	is_int(corp_jsonl_next(r, &o, 1000, &e), CORP_JSONL_EOF, "eof");
+	corp_jsonl_close(r);
+	close(p[0]);
+}
+
+static void
+test_atomic(void)
+{
+	char dir[] = "/tmp/corp-unit.XXXXXX", path[64], *a, *b, *got;
+	struct corp_err e;
+	size_t len, n = 200000;
+	int i, torn = 0;
+	pid_t pid;
+
+	ok(mkdtemp(dir) != NULL, "tmp dir");
+	snprintf(path, sizeof(path), "%s/f", dir);
+	a = malloc(n);
+	b = malloc(n);
+	memset(a, 'a', n);
+	memset(b, 'b', n);
+	ok(corp_atomic_write(path, a, n, &e) == 0, "first write");
+	if ((pid = fork()) == 0) {
+		for (;;) {
+			corp_atomic_write(path, b, n, NULL);
+			corp_atomic_write(path, a, n, NULL);
+		}
+	}
+	for (i = 0; i < 300; i++) {
+		if (corp_read_file(path, n * 2, &got, &len, &e) != 0) {
+			torn++;
+			continue;
+		}
+		if (len != n || (memcmp(got, a, n) != 0 &&
+		    memcmp(got, b, n) != 0))
+			torn++;
+		free(got);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	is_int(torn, 0, "a reader never sees a torn file (300 reads)");
+	ok(corp_read_file(path, 10, &got, &len, &e) == CORP_EINVAL,
+	    "read bound enforced");
+	snprintf(path, sizeof(path), "%s/nodir/f", dir);
+	ok(corp_atomic_write(path, a, 1, &e) == CORP_EINTERNAL &&
+	    strstr(e.msg, "No such file") != NULL, "failure says why: %s",
+	    e.msg);
+	free(a);
+	free(b);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	ok(system(path) == 0, "cleanup");
+}
+
+static void
+test_rand(void)
+{
+	char a[40], b[40];
+
+	ok(corp_random_b64url(a, 16, NULL) == 0 && strlen(a) == 22,
+	    "16 bytes are 22 base64url characters");
+	ok(corp_random_b64url(b, 16, NULL) == 0 && strcmp(a, b) != 0,
+	    "two tokens differ");
+	ok(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == 22, "alphabet");
+}
+
+int
+main(void)
+{
+	struct corp_err e;
+
+	corp_config_load(&e);
+	test_time();
+	test_tz();
+	test_json();
+	test_reader();
+	test_atomic();
+	test_rand();
+	return done_testing();
+}
