@@ -18,12 +18,12 @@ CC	?= cc
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wvla -Werror
 ifeq ($(SANITIZE),1)
-B	 = build-san
+B	?= build-san
 OPT	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 LDSAN	 = -fsanitize=address,undefined
 else
-B	 = build
+B	?= build
 # OpenSSF compiler hardening for release builds; sanitizers go without
 # FORTIFY.
 OPT	 = -O2 -g -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
