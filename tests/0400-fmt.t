@@ -28,13 +28,12 @@ fmt() {
 
 # Every event type in every language, for the generic role and each
 # role variant the route defaults use, renders without failure.
-fails=""
 for lang in en ru uk; do
 	for ev in TASK_CREATED TASK_ASSIGNED TASK_DUE_CHANGED \
 	    REPORT_SUBMITTED APPROVED REJECTED TASK_CANCELLED TASK_DUE_SOON \
 	    TASK_OVERDUE BOOKING_CREATED BOOKING_CANCELLED \
 	    BOOKING_RESCHEDULED BOOKING_DONE; do
-		key=$(printf '%s' "$ev" | tr 'A-Z' 'a-z')
+		key=$(printf '%s' "$ev" | tr '[:upper:]' '[:lower:]')
 		for role in executor initiator supervisor previous_executor \
 		    deputy:initiator admin client specialist null; do
 			r=$role
@@ -277,7 +276,7 @@ line . > "$T/one"
 run sh -c 'corp-fmt < "$T/one" > /dev/full'
 is "$rc" 1 "stdout to /dev/full: exit 1"
 like "$err" "stdout: No space left on device" "with a clear message"
-for i in $(seq 1 2000); do cat "$T/one"; done > "$T/many"
+for _ in $(seq 1 2000); do cat "$T/one"; done > "$T/many"
 run sh -c '(corp-fmt < "$T/many"; echo "rc=$?" >&2) | head -c 10 >/dev/null'
 is "$err" "rc=0" "EPIPE: exit 0, no message"
 
