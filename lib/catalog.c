@@ -1,0 +1,231 @@
+/* catalog.c -- see catalog.h. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "corp.h"
+#include "catalog.h"
+
+/*
+ * The entries live in one jansson object used as a hash table: the key is
+ * "lang:key" (a language never holds ':'), the value [text, layer, where].
+ */
+struct corp_catalog {
+	json_t	*map;
+};
+
+struct corp_catalog *
+corp_catalog_new(void)
+{
+	struct corp_catalog *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->map = json_object()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+corp_catalog_free(struct corp_catalog *c)
+{
+	if (c == NULL)
+		return;
+	json_decref(c->map);
+	free(c);
+}
+
+size_t
+corp_catalog_size(const struct corp_catalog *c)
+{
+	return json_object_size(c->map);
+}
+
+static json_t *
+entry(const struct corp_catalog *c, const char *lang, const char *key)
+{
+	char *k;
+	json_t *v;
+
+	if (lang == NULL || key == NULL ||
+	    corp_asprintf(&k, "%s:%s", lang, key) < 0)
+		return NULL;
+	v = json_object_get(c->map, k);
+	free(k);
+	return v;
+}
+
+const char *
+corp_catalog_get(const struct corp_catalog *c, const char *lang,
+    const char *key)
+{
+	return json_string_value(json_array_get(entry(c, lang, key), 0));
+}
+
+const char *
+corp_catalog_where(const struct corp_catalog *c, const char *lang,
+    const char *key)
+{
+	return json_string_value(json_array_get(entry(c, lang, key), 2));
+}
+
+static int
+islang(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= 'a' && s[i] <= 'z')
+		i++;
+	if (i < 2 || i > 3)
+		return 0;
+	if (i == n)
+		return 1;
+	return n == i + 3 && s[i] == '_' && s[i + 1] >= 'A' &&
+	    s[i + 1] <= 'Z' && s[i + 2] >= 'A' && s[i + 2] <= 'Z';
+}
+
+static int
+iskeychar(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '@' ||
+	    ch == '-';
+}
+
+/* One line (no newline, NUL-terminated); where = "FILE:LINE". */
+static int
+parse_line(struct corp_catalog *c, char *line, int layer, const char *where,
+    struct corp_err *err)
+{
+	static const char shape[] = "expected {lang}:{key} | \"{text}\"";
+	json_error_t je;
+	json_t *text, *old, *val;
+	char *colon, *key, *sep, *mapkey;
+	size_t n = strlen(line);
+	int rc;
+
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (line[0] == '#' || strspn(line, " \t") == n)
+		return 0;
+	if ((colon = strchr(line, ':')) == NULL ||
+	    !islang(line, (size_t)(colon - line)))
+		return corp_errf(err, CORP_EINVAL,
+		    "%s: malformed line: %s", where, shape);
+	key = colon + 1;
+	for (sep = key; iskeychar((unsigned char)*sep); sep++)
+		;
+	if (sep == key || strncmp(sep, " | \"", 4) != 0)
+		return corp_errf(err, CORP_EINVAL,
+		    "%s: malformed line: %s", where, shape);
+	text = json_loads(sep + 3, JSON_DECODE_ANY, &je);
+	if (text == NULL)
+		return corp_errf(err, CORP_EINVAL,
+		    "%s:%d: text is not a JSON string: %s", where,
+		    (int)(sep + 3 - line) + je.column, je.text);
+	if (!json_is_string(text)) {
+		json_decref(text);
+		return corp_errf(err, CORP_EINVAL,
+		    "%s: text is not a JSON string", where);
+	}
+	*sep = '\0';
+	if (corp_asprintf(&mapkey, "%s", line) < 0) {
+		json_decref(text);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	old = json_object_get(c->map, mapkey);
+	if (old != NULL &&
+	    json_integer_value(json_array_get(old, 1)) == layer) {
+		rc = corp_errf(err, CORP_EINVAL, "%s: duplicate %s (first at %s)",
+		    where, mapkey, json_string_value(json_array_get(old, 2)));
+		json_decref(text);
+		free(mapkey);
+		return rc;
+	}
+	val = json_pack("[o, i, s]", text, layer, where);
+	if (val == NULL || json_object_set_new(c->map, mapkey, val) != 0) {
+		free(mapkey);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	free(mapkey);
+	return 0;
+}
+
+int
+corp_catalog_load_file(struct corp_catalog *c, const char *path, int layer,
+    struct corp_err *err)
+{
+	char *line = NULL, *where;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long lineno = 0;
+	FILE *f;
+	int rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			rc = corp_errf(err, CORP_EINVAL, "%s:%lu: NUL byte",
+			    path, lineno);
+			break;
+		}
+		if (corp_asprintf(&where, "%s:%lu", path, lineno) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			break;
+		}
+		rc = parse_line(c, line, layer, where, err);
+		free(where);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && ferror(f))
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int
+corp_catalog_load_dir(struct corp_catalog *c, const char *dir, int layer,
+    struct corp_err *err)
+{
+	struct stat st;
+	glob_t g;
+	char *pat;
+	size_t i;
+	int rc = 0, gr;
+
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
+		    strerror(errno));
+	}
+	if (corp_asprintf(&pat, "%s/*.txt", dir) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	gr = glob(pat, GLOB_ERR, NULL, &g);
+	free(pat);
+	if (gr == GLOB_NOMATCH)
+		return 0;
+	if (gr != 0)
+		return corp_errf(err, CORP_EINTERNAL, "%s: cannot read the "
+		    "directory", dir);
+	for (i = 0; i < g.gl_pathc && rc == 0; i++)
+		rc = corp_catalog_load_file(c, g.gl_pathv[i], layer, err);
+	globfree(&g);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * catalog.h -- i18n message catalogs (seed 003's format, DESIGN 6).
+ *
+ * A catalog file holds lines
+ *
+ *	{lang}:{key} | "{text}"
+ *
+ * where {text} is a JSON string literal; lines starting with '#' and blank
+ * lines are comments.  Files are loaded in layers: the shipped directory,
+ * then the operator's data directory, then files named on the command
+ * line.  Within one layer a (lang, key) may appear once (a duplicate is
+ * CORP_EINVAL naming both places); a later layer overrides an earlier
+ * one, key by key.
+ */
+#ifndef CORP_CATALOG_H
+#define CORP_CATALOG_H
+
+struct corp_err;
+struct corp_catalog;
+
+struct corp_catalog *corp_catalog_new(void);
+void	corp_catalog_free(struct corp_catalog *);
+
+/*
+ * Load one file into layer.  CORP_EINVAL with "FILE:LINE: why" for a
+ * malformed line or a duplicate within the layer; CORP_EINTERNAL when the
+ * file cannot be read.
+ */
+int	corp_catalog_load_file(struct corp_catalog *, const char *path,
+	    int layer, struct corp_err *);
+/*
+ * Load the files DIR/NAME.txt in name order into layer.  A missing directory loads
+ * nothing and is not an error.
+ */
+int	corp_catalog_load_dir(struct corp_catalog *, const char *dir,
+	    int layer, struct corp_err *);
+
+/* The text of (lang, key), or NULL. */
+const char *corp_catalog_get(const struct corp_catalog *, const char *lang,
+	    const char *key);
+/* "FILE:LINE" where (lang, key) was defined, or NULL. */
+const char *corp_catalog_where(const struct corp_catalog *,
+	    const char *lang, const char *key);
+/* Number of entries loaded. */
+size_t	corp_catalog_size(const struct corp_catalog *);
+
+#endif

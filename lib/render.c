@@ -1,0 +1,880 @@
+/* render.c -- see render.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "corp.h"
+#include "catalog.h"
+#include "clock.h"
+#include "render.h"
+
+/* A growing string; oom is sticky so callers check once at the end. */
+struct sb {
+	char	*p;
+	size_t	 n, cap;
+	int	 oom;
+};
+
+static void
+sb_add(struct sb *b, const char *s, size_t n)
+{
+	char *np;
+	size_t cap;
+
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 64;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void
+sb_str(struct sb *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* The result (never NULL unless out of memory); frees on oom. */
+static char *
+sb_done(struct sb *b)
+{
+	if (b->oom) {
+		free(b->p);
+		return NULL;
+	}
+	if (b->p == NULL)
+		return strdup("");
+	return b->p;
+}
+
+/* ---- lengths and the cutter ------------------------------------------ */
+
+enum { TOK_CHAR, TOK_TAG, TOK_ENTITY };
+
+/* Bytes of the UTF-8 character starting with c (1 for a stray byte). */
+static size_t
+u8len(unsigned char c)
+{
+	if (c >= 0xf0 && c <= 0xf7)
+		return 4;
+	if (c >= 0xe0)
+		return c <= 0xef ? 3 : 1;
+	if (c >= 0xc0)
+		return 2;
+	return 1;
+}
+
+/*
+ * The token at s (NUL-terminated, *s != 0): a tag "<...>", an entity
+ * "&name;" or "&#N;", or one UTF-8 character.  Returns its length in
+ * bytes; *units is its visible length in UTF-16 code units.
+ */
+static size_t
+token(const char *s, size_t *units, int *kind)
+{
+	size_t n, i;
+
+	if (*s == '<') {
+		const char *e = strchr(s, '>');
+
+		if (e != NULL) {
+			*units = 0;
+			*kind = TOK_TAG;
+			return (size_t)(e - s) + 1;
+		}
+	}
+	if (*s == '&') {
+		for (i = 1; i < 12 && (isalnum((unsigned char)s[i]) ||
+		    (i == 1 && s[i] == '#')); i++)
+			;
+		if (i > 1 && s[i] == ';') {
+			unsigned long cp = 0;
+
+			if (s[1] == '#')
+				cp = s[2] == 'x' || s[2] == 'X' ?
+				    strtoul(s + 3, NULL, 16) :
+				    strtoul(s + 2, NULL, 10);
+			*units = cp > 0xffff ? 2 : 1;
+			*kind = TOK_ENTITY;
+			return i + 1;
+		}
+	}
+	*kind = TOK_CHAR;
+	n = u8len((unsigned char)*s);
+	for (i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			n = 1;		/* broken sequence: one byte */
+			break;
+		}
+	*units = n == 4 ? 2 : 1;
+	return n;
+}
+
+size_t
+corp_utf16_len(const char *s, size_t n)
+{
+	size_t i, units = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c & 0xc0) == 0x80)
+			continue;	/* continuation byte */
+		units += (c >= 0xf0 && c <= 0xf7) ? 2 : 1;
+	}
+	return units;
+}
+
+size_t
+corp_html_len(const char *s)
+{
+	size_t units = 0, u;
+	int kind;
+
+	while (*s != '\0') {
+		s += token(s, &u, &kind);
+		units += u;
+	}
+	return units;
+}
+
+static int
+isspc(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+/* Tag name of "<b>", "</a>", "<a href=...>" into name (size 16). */
+static int
+tagname(const char *t, size_t n, char *name, int *closing)
+{
+	size_t i = 1, k = 0;
+
+	*closing = t[1] == '/';
+	if (*closing)
+		i++;
+	while (i < n && isalnum((unsigned char)t[i]) && k < 15)
+		name[k++] = t[i++];
+	name[k] = '\0';
+	return k > 0 && t[n - 2] != '/';	/* <br/> opens nothing */
+}
+
+int
+corp_html_cut(const char *s, size_t limit, char **out)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */
+	char stack[32][16], name[16];
+	size_t i, n, u, used = 0, cand = 0, fit = 0, depth = 0;
+	struct sb b = { 0 };
+	int kind, closing;
+
+	*out = NULL;
+	if (limit < 2)
+		return -1;
+	if (corp_html_len(s) <= limit)
+		return (*out = strdup(s)) == NULL ? -1 : 0;
+	/* Room for the ellipsis: text up to limit - 1 units. */
+	for (i = 0; s[i] != '\0'; i += n) {
+		n = token(s + i, &u, &kind);
+		if (kind == TOK_CHAR && isspc(s[i]) && used <= limit - 1)
+			cand = i;
+		if (used + u > limit - 1)
+			break;
+		used += u;
+		fit = i + n;
+	}
+	if (cand == 0)
+		cand = fit;	/* one long word: cut between characters */
+	while (cand > 0 && isspc(s[cand - 1]))
+		cand--;
+	/* The tags open at the cut, to close them. */
+	for (i = 0; i < cand; i += n) {
+		n = token(s + i, &u, &kind);
+		if (kind != TOK_TAG || !tagname(s + i, n, name, &closing))
+			continue;
+		if (!closing) {
+			if (depth < sizeof(stack) / sizeof(stack[0]))
+				memcpy(stack[depth], name, sizeof(name));
+			depth++;
+			continue;
+		}
+		while (depth > 0) {
+			depth--;
+			if (depth < sizeof(stack) / sizeof(stack[0]) &&
+			    strcmp(stack[depth], name) == 0)
+				break;
+		}
+	}
+	sb_add(&b, s, cand);
+	while (depth > 0) {
+		depth--;
+		if (depth < sizeof(stack) / sizeof(stack[0])) {
+			sb_str(&b, "</");
+			sb_str(&b, stack[depth]);
+			sb_str(&b, ">");
+		}
+	}
+	sb_str(&b, ellipsis);
+	return (*out = sb_done(&b)) == NULL ? -1 : 0;
+}
+
+/* Append the UTF-8 encoding of cp. */
+static void
+sb_cp(struct sb *b, unsigned long cp)
+{
+	char u[4];
+
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		sb_add(b, u, 1);
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		sb_add(b, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		sb_add(b, u, 3);
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18);
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		sb_add(b, u, 4);
+	}
+}
+
+/* Decode the entities of n bytes of s into b. */
+static void
+sb_unescape(struct sb *b, const char *s, size_t n)
+{
+	static const struct { const char *e; char c; } ents[] = {
+		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' },
+		{ "&quot;", '"' }, { "&apos;", '\'' },
+	};
+	size_t i = 0, k, len;
+
+	while (i < n) {
+		if (s[i] != '&') {
+			sb_add(b, s + i++, 1);
+			continue;
+		}
+		for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+			len = strlen(ents[k].e);
+			if (n - i >= len && memcmp(s + i, ents[k].e, len) == 0)
+				break;
+		}
+		if (k < sizeof(ents) / sizeof(ents[0])) {
+			sb_add(b, &ents[k].c, 1);
+			i += len;
+		} else if (n - i > 2 && s[i + 1] == '#' &&
+		    memchr(s + i, ';', n - i) != NULL) {
+			char *end;
+			unsigned long cp = s[i + 2] == 'x' || s[i + 2] == 'X' ?
+			    strtoul(s + i + 3, &end, 16) :
+			    strtoul(s + i + 2, &end, 10);
+
+			if (*end == ';') {
+				sb_cp(b, cp);
+				i = (size_t)(end - s) + 1;
+			} else
+				sb_add(b, s + i++, 1);
+		} else
+			sb_add(b, s + i++, 1);
+	}
+}
+
+char *
+corp_html_to_plain(const char *s)
+{
+	struct sb b = { 0 }, url = { 0 };
+	size_t i, n, u, label = 0;
+	char name[16];
+	int kind, closing, in_a = 0;
+
+	for (i = 0; s[i] != '\0'; i += n) {
+		n = token(s + i, &u, &kind);
+		if (kind == TOK_ENTITY) {
+			sb_unescape(&b, s + i, n);
+			continue;
+		}
+		if (kind == TOK_CHAR) {
+			sb_add(&b, s + i, n);
+			continue;
+		}
+		tagname(s + i, n, name, &closing);
+		if (strcmp(name, "a") != 0)
+			continue;
+		if (!closing) {
+			const char *h = strstr(s + i, "href=\"");
+			const char *e;
+
+			free(url.p);
+			memset(&url, 0, sizeof(url));
+			if (h != NULL && h < s + i + n &&
+			    (e = strchr(h + 6, '"')) != NULL && e < s + i + n)
+				sb_unescape(&url, h + 6, (size_t)(e - h - 6));
+			in_a = 1;
+			label = b.n;
+		} else if (in_a) {
+			in_a = 0;
+			if (url.n == 0 || url.oom)
+				continue;
+			if (b.p != NULL && b.n - label == url.n &&
+			    memcmp(b.p + label, url.p, url.n) == 0)
+				continue;
+			if (b.n > label)
+				sb_str(&b, ": ");
+			sb_add(&b, url.p, url.n);
+		}
+	}
+	free(url.p);
+	return sb_done(&b);
+}
+
+/* ---- placeholders ------------------------------------------------------ */
+
+char *
+corp_render_date(time_t t, const char *zone, char *buf)
+{
+	struct corp_local l;
+
+	if (zone == NULL || !corp_tz_valid(zone) ||
+	    corp_tz_local(zone, t, &l) != 0)
+		corp_tz_local("UTC", t, &l);
+	snprintf(buf, CORP_DATEBUF, "%04d-%02d-%02d %02d:%02d", l.year, l.mon,
+	    l.mday, l.hour, l.min);
+	return buf;
+}
+
+static int
+known(const char *name)
+{
+	static const char *const names[] = {
+		"task.id", "task.title", "task.link", "report.link",
+		"actor.name", "user.name", "assignee.name",
+		"previous_assignee.name", "reason", "due_at", "period_key",
+	};
+	size_t i;
+
+	if (strncmp(name, "payload.", 8) == 0 && name[8] != '\0') {
+		for (i = 8; name[i] != '\0'; i++)
+			if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+				return 0;
+		return 1;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append a value, escaped for HTML text (attr: also '"'). */
+static void
+sb_value(struct sb *b, const char *v, enum corp_render_mode mode, int attr)
+{
+	for (; *v != '\0'; v++) {
+		if (mode == CORP_RENDER_HTML && *v == '<')
+			sb_str(b, "&lt;");
+		else if (mode == CORP_RENDER_HTML && *v == '>')
+			sb_str(b, "&gt;");
+		else if (mode == CORP_RENDER_HTML && *v == '&')
+			sb_str(b, "&amp;");
+		else if (mode == CORP_RENDER_HTML && attr && *v == '"')
+			sb_str(b, "&quot;");
+		else
+			sb_add(b, v, 1);
+	}
+}
+
+int
+corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
+    char **out, struct corp_err *err)
+{
+	struct sb b = { 0 };
+	const char *e;
+	char name[128], num[64];
+	json_t *v;
+	int in_tag = 0, rc;
+
+	*out = NULL;
+	while (*t != '\0') {
+		if (t[0] == '{' && t[1] == '{') {
+			sb_add(&b, "{", 1);
+			t += 2;
+			continue;
+		}
+		if (t[0] == '}' && t[1] == '}') {
+			sb_add(&b, "}", 1);
+			t += 2;
+			continue;
+		}
+		if (t[0] == '}') {
+			rc = corp_errf(err, CORP_EINVAL, "unmatched '}' "
+			    "(write '}}' for a literal brace)");
+			goto fail;
+		}
+		if (t[0] != '{') {
+			if (*t == '<')
+				in_tag = 1;
+			else if (*t == '>')
+				in_tag = 0;
+			sb_add(&b, t++, 1);
+			continue;
+		}
+		e = strpbrk(t + 1, "{}");
+		if (e == NULL || *e != '}') {
+			rc = corp_errf(err, CORP_EINVAL, "unmatched '{' "
+			    "(write '{{' for a literal brace)");
+			goto fail;
+		}
+		if ((size_t)(e - t - 1) >= sizeof(name) || e == t + 1) {
+			rc = corp_errf(err, CORP_EINVAL,
+			    "malformed placeholder {%.*s}", (int)(e - t - 1) > 64 ?
+			    64 : (int)(e - t - 1), t + 1);
+			goto fail;
+		}
+		memcpy(name, t + 1, (size_t)(e - t - 1));
+		name[e - t - 1] = '\0';
+		t = e + 1;
+		if (!known(name)) {
+			rc = corp_errf(err, CORP_EINVAL,
+			    "unknown placeholder {%s}", name);
+			goto fail;
+		}
+		v = json_object_get(vars, name);
+		if (json_is_string(v))
+			sb_value(&b, json_string_value(v), mode, in_tag);
+		else if (json_is_integer(v)) {
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+			sb_str(&b, num);
+		} else if (json_is_real(v)) {
+			snprintf(num, sizeof(num), "%.15g", json_real_value(v));
+			sb_str(&b, num);
+		} else if (json_is_boolean(v))
+			sb_str(&b, json_is_true(v) ? "true" : "false");
+		else {
+			rc = corp_errf(err, CORP_EINVAL, "no value for {%s}",
+			    name);
+			goto fail;
+		}
+	}
+	if ((*out = sb_done(&b)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return 0;
+fail:
+	free(b.p);
+	return rc;
+}
+
+/* ---- delivery lines ---------------------------------------------------- */
+
+/* A string field of o, or NULL. */
+static const char *
+str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* vars[name] = v (a new reference, NULL ignored: no value). */
+static void
+setvar(json_t *vars, const char *name, json_t *v)
+{
+	if (v != NULL)
+		json_object_set_new(vars, name, v);
+}
+
+/* A string that is an RFC 3339 instant renders as a local date. */
+static json_t *
+maybe_date(json_t *v, const char *zone)
+{
+	char buf[CORP_DATEBUF];
+	struct corp_err e;
+	time_t t;
+
+	if (!json_is_string(v))
+		return json_incref(v);
+	if (corp_time_parse(json_string_value(v), &t, &e) != 0)
+		return json_incref(v);
+	return json_string(corp_render_date(t, zone, buf));
+}
+
+static json_t *
+copy(json_t *v)
+{
+	return json_is_null(v) ? NULL : json_incref(v);
+}
+
+static json_t *
+make_vars(json_t *line, json_t *ev, const char *zone)
+{
+	json_t *vars = json_object(), *links, *payload, *v;
+	const char *k;
+
+	if (vars == NULL)
+		return NULL;
+	links = json_object_get(ev, "links");
+	setvar(vars, "task.id", copy(json_object_get(ev, "task_id")));
+	setvar(vars, "task.title", copy(json_object_get(ev, "title")));
+	setvar(vars, "task.link", copy(json_object_get(links, "task")));
+	v = json_object_get(links, "report");
+	if (!json_is_string(v))
+		v = json_object_get(links, "report_version");
+	setvar(vars, "report.link", copy(v));
+	setvar(vars, "actor.name", copy(json_object_get(line, "actor_name")));
+	setvar(vars, "user.name", copy(json_object_get(line, "name")));
+	setvar(vars, "assignee.name",
+	    copy(json_object_get(line, "assignee_name")));
+	setvar(vars, "previous_assignee.name",
+	    copy(json_object_get(line, "previous_assignee_name")));
+	setvar(vars, "reason", copy(json_object_get(ev, "reason")));
+	setvar(vars, "period_key", copy(json_object_get(ev, "period_key")));
+	if ((v = json_object_get(ev, "due_at")) != NULL && !json_is_null(v))
+		setvar(vars, "due_at", maybe_date(v, zone));
+	payload = json_object_get(ev, "payload");
+	json_object_foreach(payload, k, v) {
+		char *name;
+
+		if (json_is_null(v) || json_is_object(v) || json_is_array(v))
+			continue;
+		if (corp_asprintf(&name, "payload.%s", k) < 0) {
+			json_decref(vars);
+			return NULL;
+		}
+		setvar(vars, name, maybe_date(v, zone));
+		free(name);
+	}
+	return vars;
+}
+
+/* Lower-case copy of s (event types are ASCII). */
+static char *
+lower(const char *s)
+{
+	char *d = strdup(s), *p;
+
+	if (d != NULL)
+		for (p = d; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+static int
+isword(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '_')
+			return 0;
+	return 1;
+}
+
+#define NCHAIN	4
+#define NLANGS	3
+
+struct lookup {
+	const char	*langs[NLANGS];	/* user's, its base, fallback */
+	char		 base[16];
+	int		 nlangs;
+	char		*chain[NCHAIN];	/* most specific first */
+	int		 nchain;
+};
+
+static void
+lookup_free(struct lookup *l)
+{
+	int i;
+
+	for (i = 0; i < l->nchain; i++)
+		free(l->chain[i]);
+	l->nchain = 0;
+}
+
+static void
+addlang(struct lookup *l, const char *lang)
+{
+	int i;
+
+	if (lang == NULL || *lang == '\0')
+		return;
+	for (i = 0; i < l->nlangs; i++)
+		if (strcmp(l->langs[i], lang) == 0)
+			return;
+	l->langs[l->nlangs++] = lang;
+}
+
+/* prefix + KEY.by_WHO@ROLE, KEY.by_WHO, KEY@ROLE, KEY. */
+static int
+make_chain(struct lookup *l, const char *prefix, const char *key,
+    const char *who, const char *role)
+{
+	int rc = 0;
+
+	if (who != NULL && role != NULL)
+		rc |= corp_asprintf(&l->chain[l->nchain++], "%s%s.by_%s@%s",
+		    prefix, key, who, role);
+	if (who != NULL)
+		rc |= corp_asprintf(&l->chain[l->nchain++], "%s%s.by_%s",
+		    prefix, key, who);
+	if (role != NULL)
+		rc |= corp_asprintf(&l->chain[l->nchain++], "%s%s@%s", prefix,
+		    key, role);
+	rc |= corp_asprintf(&l->chain[l->nchain++], "%s%s", prefix, key);
+	return rc < 0 ? -1 : 0;
+}
+
+/* First hit of the chain: every key in one language, then the next. */
+static const char *
+find(const struct corp_catalog *cat, const struct lookup *l,
+    const char **lang, const char **key)
+{
+	const char *t;
+	int i, j;
+
+	for (i = 0; i < l->nlangs; i++)
+		for (j = 0; j < l->nchain; j++)
+			if ((t = corp_catalog_get(cat, l->langs[i],
+			    l->chain[j])) != NULL) {
+				*lang = l->langs[i];
+				*key = l->chain[j];
+				return t;
+			}
+	return NULL;
+}
+
+static int
+missing(const struct lookup *l, const char *key, struct corp_err *err)
+{
+	char langs[64] = "";
+	int i;
+
+	for (i = 0; i < l->nlangs; i++) {
+		if (i > 0)
+			strlcat(langs, i == l->nlangs - 1 ? " or " : ", ",
+			    sizeof(langs));
+		strlcat(langs, l->langs[i], sizeof(langs));
+	}
+	return corp_errf(err, CORP_EINVAL,
+	    "fmt: missing catalog key %s for lang %s", key, langs);
+}
+
+/* Look key up in l's languages, the language found first first. */
+static const char *
+find_one(const struct corp_catalog *cat, const struct lookup *l,
+    const char *first, const char *key)
+{
+	const char *t;
+	int i;
+
+	if ((t = corp_catalog_get(cat, first, key)) != NULL)
+		return t;
+	for (i = 0; i < l->nlangs; i++)
+		if ((t = corp_catalog_get(cat, l->langs[i], key)) != NULL)
+			return t;
+	return NULL;
+}
+
+static int
+render_at(const char *tmpl, json_t *vars, enum corp_render_mode mode,
+    const char *lang, const char *key, char **out, struct corp_err *err)
+{
+	int rc;
+
+	if ((rc = corp_render(tmpl, vars, mode, out, err)) != 0)
+		return corp_errprefix(err, "fmt: %s:%s", lang, key), rc;
+	return 0;
+}
+
+int
+corp_render_delivery(const struct corp_catalog *cat, json_t *line,
+    const char *fallback, int plain, char **textp, char **subjectp,
+    struct corp_err *err)
+{
+	struct lookup l = { 0 };
+	struct sb foot = { 0 }, all = { 0 };
+	json_t *ev, *vars = NULL;
+	const char *role, *who, *zone, *lang, *hit, *t, *k;
+	char *key = NULL, *evtype = NULL, *body = NULL, *part = NULL, *cut,
+	    *fk = NULL;
+	int rc;
+
+	*textp = NULL;
+	if (subjectp != NULL)
+		*subjectp = NULL;
+	ev = json_object_get(line, "event");
+	if (!json_is_object(ev))
+		return corp_errf(err, CORP_EINVAL, "fmt: no event object");
+	if (str(ev, "event_type") != NULL &&
+	    (evtype = lower(str(ev, "event_type"))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (str(line, "template") != NULL && *str(line, "template") != '\0')
+		key = strdup(str(line, "template"));
+	else if (evtype != NULL)
+		key = strdup(evtype);
+	else {
+		rc = corp_errf(err, CORP_EINVAL,
+		    "fmt: no template and no event_type");
+		goto out;
+	}
+	if (key == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	role = str(line, "role");
+	if (role != NULL && strncmp(role, "deputy:", 7) == 0)
+		role = "deputy";
+	if (role != NULL && *role == '\0')
+		role = NULL;
+	who = str(json_object_get(ev, "payload"), "initiated_by");
+	if (!isword(who))
+		who = NULL;
+	zone = str(line, "tz");
+	if (zone == NULL || !corp_tz_valid(zone))
+		zone = "UTC";
+	addlang(&l, str(line, "lang"));
+	if (l.nlangs > 0 && strcspn(l.langs[0], "_-") < strlen(l.langs[0]) &&
+	    strcspn(l.langs[0], "_-") < sizeof(l.base)) {
+		memcpy(l.base, l.langs[0], strcspn(l.langs[0], "_-"));
+		addlang(&l, l.base);
+	}
+	addlang(&l, fallback != NULL ? fallback : "en");
+
+	if ((vars = make_vars(line, ev, zone)) == NULL ||
+	    make_chain(&l, "", key, who, role) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((t = find(cat, &l, &lang, &hit)) == NULL) {
+		rc = missing(&l, key, err);
+		goto out;
+	}
+	if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang, hit, &body,
+	    err)) != 0)
+		goto out;
+	if (strspn(body, " \t\r\n") == strlen(body)) {
+		rc = corp_errf(err, CORP_EINVAL, "fmt: %s:%s: empty text",
+		    lang, hit);
+		goto out;
+	}
+
+	/* Footers: the link line of a task message, then footer.EVENT. */
+	if (json_is_integer(json_object_get(ev, "task_id"))) {
+		if ((t = find_one(cat, &l, lang, "footer.link")) == NULL) {
+			rc = missing(&l, "footer.link", err);
+			goto out;
+		}
+		if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang,
+		    "footer.link", &part, err)) != 0)
+			goto out;
+		sb_str(&foot, "\n\n");
+		sb_str(&foot, part);
+		free(part);
+		part = NULL;
+	}
+	if (corp_asprintf(&fk, "footer.%s", evtype ? evtype : key) < 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((t = find_one(cat, &l, lang, fk)) != NULL) {
+		if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang, fk, &part,
+		    err)) != 0)
+			goto out;
+		sb_str(&foot, "\n\n");
+		sb_str(&foot, part);
+		free(part);
+		part = NULL;
+	}
+	if (foot.oom) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+
+	if (!plain) {
+		size_t flen = foot.p ? corp_html_len(foot.p) : 0;
+
+		if (flen + 2 > CORP_TG_MAX) {
+			rc = corp_errf(err, CORP_EINVAL, "fmt: the footer alone "
+			    "is longer than %d characters", CORP_TG_MAX);
+			goto out;
+		}
+		if (corp_html_cut(body, CORP_TG_MAX - flen, &cut) != 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		sb_str(&all, cut);
+		free(cut);
+		if (foot.p != NULL)
+			sb_str(&all, foot.p);
+		if ((*textp = sb_done(&all)) == NULL)
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+
+	/* E-mail: plain text and a one-line subject. */
+	sb_str(&all, body);
+	if (foot.p != NULL)
+		sb_str(&all, foot.p);
+	if ((part = sb_done(&all)) == NULL ||
+	    (*textp = corp_html_to_plain(part)) == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	lookup_free(&l);
+	if (make_chain(&l, "email.subject.", key, who, role) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((t = find(cat, &l, &lang, &k)) == NULL) {
+		rc = missing(&l, l.chain[l.nchain - 1], err);
+		goto out;
+	}
+	if (subjectp != NULL) {
+		char *p;
+
+		if ((rc = render_at(t, vars, CORP_RENDER_PLAIN, lang, k,
+		    subjectp, err)) != 0)
+			goto out;
+		for (p = *subjectp; *p != '\0'; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(*textp);
+		*textp = NULL;
+		if (subjectp != NULL) {
+			free(*subjectp);
+			*subjectp = NULL;
+		}
+	}
+	lookup_free(&l);
+	json_decref(vars);
+	free(foot.p);
+	free(key);
+	free(evtype);
+	free(body);
+	free(part);
+	free(fk);
+	return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * render.h -- message texts from catalog templates (DESIGN 6, corp-fmt.1).
+ *
+ * Templates are Telegram HTML (<b>, <i>, <a href="...">) with
+ * placeholders {name}; "{{" and "}}" are literal braces.  Placeholder
+ * values are escaped, the template text is not.  Lengths are counted as
+ * Telegram counts them: UTF-16 code units of the visible text, tags not
+ * counted, an entity counting as the character it stands for.
+ *
+ * Shared by corp-fmt (delivery lines), corp-tg (bot replies) and
+ * corp-send email (plain text).  Nothing here prints or exits.
+ */
+#ifndef CORP_RENDER_H
+#define CORP_RENDER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+struct corp_err;
+struct corp_catalog;
+
+#define CORP_TG_MAX	4096	/* Telegram's limit of one message text */
+#define CORP_DATEBUF	32
+
+enum corp_render_mode {
+	CORP_RENDER_HTML,	/* escape < > & in values, and " in tags */
+	CORP_RENDER_PLAIN	/* values as they are */
+};
+
+/* UTF-16 code units of n bytes of UTF-8 (an emoji is 2). */
+size_t	corp_utf16_len(const char *s, size_t n);
+/* Visible UTF-16 code units of Telegram HTML. */
+size_t	corp_html_len(const char *html);
+/*
+ * Cut html to at most limit visible units: at the last white space that
+ * fits, never inside a tag, an entity or a UTF-8 character (a word longer
+ * than the limit is cut at a character), then close the tags left open
+ * and add "...".  Text that fits is copied as it is.  *out is malloc'd;
+ * -1 when out of memory or limit < 2.
+ */
+int	corp_html_cut(const char *html, size_t limit, char **out);
+/*
+ * Plain text from Telegram HTML: tags removed, entities decoded, and
+ * <a href="URL">label</a> written as "label: URL" (just URL when the
+ * label is the URL).  NULL when out of memory.
+ */
+char	*corp_html_to_plain(const char *html);
+
+/* "YYYY-MM-DD HH:MM" in zone (NULL or unknown: UTC). */
+char	*corp_render_date(time_t, const char *zone, char *buf);
+
+/*
+ * Fill the template's placeholders from vars, an object of name -> string,
+ * number, boolean (null or absent: no value).  CORP_EINVAL for an unknown
+ * placeholder name, a placeholder without value, or an unmatched brace.
+ * Known names: task.id task.title task.link report.link actor.name
+ * user.name assignee.name previous_assignee.name reason due_at period_key
+ * and payload.NAME.
+ */
+int	corp_render(const char *tmpl, json_t *vars, enum corp_render_mode,
+	    char **out, struct corp_err *);
+
+/*
+ * Render one delivery line (the line corp-deliver pending prints):
+ * *text is Telegram HTML cut to CORP_TG_MAX keeping the footers, or, when
+ * plain, the plain text and *subject the e-mail subject.  On failure
+ * (CORP_EINVAL) err holds the line's error, "fmt: ...".
+ */
+int	corp_render_delivery(const struct corp_catalog *, json_t *line,
+	    const char *fallback_lang, int plain, char **text, char **subject,
+	    struct corp_err *);
+
+#endif

@@ -1,0 +1,177 @@
+/* fmt.c -- unit tests of lib/render: the UTF-16 counter, the cutter, the
+ * plain-text conversion and placeholders. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "corp.h"
+#include "render.h"
+
+#define ELL "\xe2\x80\xa6"
+
+static void
+cut_is(const char *in, size_t limit, const char *want, const char *name)
+{
+	char *got = NULL;
+
+	ok(corp_html_cut(in, limit, &got) == 0, "%s: cut succeeds", name);
+	is_str(got, want, "%s", name);
+	if (got != NULL)
+		ok(corp_html_len(got) <= limit, "%s: fits in %zu", name, limit);
+	free(got);
+}
+
+static void
+test_len(void)
+{
+	is_int(corp_utf16_len("abc", 3), 3, "ASCII: one unit each");
+	is_int(corp_utf16_len("привет", strlen("привет")), 6,
+	    "Cyrillic: one unit per letter, two bytes each");
+	is_int(corp_utf16_len("😀", 4), 2, "an emoji is a surrogate pair");
+	is_int(corp_utf16_len("a😀€", strlen("a😀€")), 4, "mixed");
+	is_int(corp_html_len("<b>ab</b>"), 2, "tags are not counted");
+	is_int(corp_html_len("<a href=\"http://x/?a&amp;b\">x</a>"), 1,
+	    "attributes are not counted");
+	is_int(corp_html_len("&lt;&gt;&amp;&quot;"), 4,
+	    "an entity counts as one");
+	is_int(corp_html_len("&#128512;"), 2,
+	    "a numeric entity beyond the BMP counts as two");
+	is_int(corp_html_len("a & b"), 5, "a bare & is one character");
+	is_int(corp_html_len("1 < 2"), 5, "a bare < without > is text");
+	is_int(corp_html_len(""), 0, "empty");
+}
+
+static void
+test_cut(void)
+{
+	char *big, *got;
+	size_t i;
+
+	cut_is("short", 10, "short", "text that fits is unchanged");
+	cut_is("one two three", 10, "one two" ELL,
+	    "cut at the last space before the limit");
+	cut_is("one two three", 8, "one two" ELL,
+	    "the ellipsis counts: 7 + 1");
+	cut_is("one two three", 7, "one" ELL,
+	    "no room for the ellipsis after 'two': back a word");
+	cut_is("<b>one two</b> three", 9, "<b>one two</b>" ELL,
+	    "a closed tag stays whole");
+	cut_is("<b>one two</b> three", 7, "<b>one</b>" ELL,
+	    "an open tag is closed");
+	cut_is("<b>one <i>two three</i></b>", 9, "<b>one <i>two</i></b>" ELL,
+	    "nested tags closed inner first");
+	cut_is("<a href=\"http://a b c\">x</a> yy zz", 4, "<a href=\"http://a "
+	    "b c\">x</a>" ELL, "never inside a tag's attribute");
+	cut_is("a &amp; b c", 4, "a &amp;" ELL,
+	    "an entity is one character");
+	cut_is("abcdefghij", 5, "abcd" ELL, "one long word: cut at a character");
+	cut_is("привет мир", 8, "привет" ELL, "Cyrillic");
+	cut_is("абвгдежз", 4, "абв" ELL,
+	    "a long Cyrillic word is cut between characters");
+	cut_is("😀😀😀😀", 5, "😀😀" ELL,
+	    "an emoji is never split: 2 + 2 + 1 = 5");
+	cut_is("😀😀😀😀", 6, "😀😀" ELL,
+	    "an emoji that does not fit whole is left out");
+	cut_is("a\n\nb c", 3, "a" ELL, "trailing white space is dropped");
+	cut_is("&lt;&lt;&lt;&lt;", 3, "&lt;&lt;" ELL,
+	    "never inside an entity");
+
+	/* 5000 Cyrillic words of "слово " with emoji: big. */
+	big = malloc(5000 * 16 + 1);
+	big[0] = '\0';
+	for (i = 0; i < 1000; i++)
+		strcat(big, i % 7 == 0 ? "<b>слово</b> 😀 " : "слово ");
+	ok(corp_html_len(big) > CORP_TG_MAX, "the big text is over 4096");
+	ok(corp_html_cut(big, CORP_TG_MAX, &got) == 0, "cut the big text");
+	ok(corp_html_len(got) <= CORP_TG_MAX && corp_html_len(got) >
+	    CORP_TG_MAX - 16, "cut close to the limit (%zu)",
+	    corp_html_len(got));
+	ok(strlen(got) >= strlen(ELL) &&
+	    strcmp(got + strlen(got) - strlen(ELL), ELL) == 0,
+	    "ends with an ellipsis");
+	free(got);
+	free(big);
+	ok(corp_html_cut("abc", 1, &got) == -1, "limit below 2 refused");
+}
+
+static void
+test_plain(void)
+{
+	char *p;
+
+	p = corp_html_to_plain("<b>a &lt;b&gt; &amp; &quot;c&quot;</b>\n"
+	    "<a href=\"https://x/?a=1&amp;b=2\">Open</a>");
+	is_str(p, "a <b> & \"c\"\nOpen: https://x/?a=1&b=2",
+	    "tags removed, entities decoded, the link kept");
+	free(p);
+	p = corp_html_to_plain("<a href=\"https://x\">https://x</a>");
+	is_str(p, "https://x", "a link labelled with itself once");
+	free(p);
+	p = corp_html_to_plain("&#128512; &#x41;");
+	is_str(p, "😀 A", "numeric entities");
+	free(p);
+}
+
+static void
+test_render(void)
+{
+	struct corp_err e;
+	json_t *v = json_pack("{s:s, s:I, s:s, s:n}", "task.title", "<x&\"y>",
+	    "task.id", (json_int_t)7, "task.link", "http://h/?a=\"1\"&b",
+	    "reason");
+	char *out;
+
+	ok(corp_render("<b>{task.title}</b> #{task.id}", v, CORP_RENDER_HTML,
+	    &out, &e) == 0, "render");
+	is_str(out, "<b>&lt;x&amp;\"y&gt;</b> #7",
+	    "values escaped in text, quotes left");
+	free(out);
+	ok(corp_render("<a href=\"{task.link}\">{{go}}</a>", v,
+	    CORP_RENDER_HTML, &out, &e) == 0, "render an attribute");
+	is_str(out, "<a href=\"http://h/?a=&quot;1&quot;&amp;b\">{go}</a>",
+	    "quotes escaped inside a tag; {{ }} are braces");
+	free(out);
+	ok(corp_render("{task.title}", v, CORP_RENDER_PLAIN, &out, &e) == 0,
+	    "render plain");
+	is_str(out, "<x&\"y>", "plain: values as they are");
+	free(out);
+	ok(corp_render("{reason}", v, CORP_RENDER_HTML, &out, &e) ==
+	    CORP_EINVAL, "a null value fails");
+	is_str(e.msg, "no value for {reason}", "and says which");
+	ok(corp_render("{nope}", v, CORP_RENDER_HTML, &out, &e) ==
+	    CORP_EINVAL, "an unknown placeholder fails");
+	is_str(e.msg, "unknown placeholder {nope}", "and says which");
+	ok(corp_render("a { b", v, CORP_RENDER_HTML, &out, &e) ==
+	    CORP_EINVAL, "an unmatched brace fails");
+	ok(corp_render("{payload.x}", v, CORP_RENDER_HTML, &out, &e) ==
+	    CORP_EINVAL, "a missing payload field fails");
+	is_str(e.msg, "no value for {payload.x}", "and says which");
+	json_decref(v);
+}
+
+static void
+test_date(void)
+{
+	char buf[CORP_DATEBUF];
+
+	/* 2026-03-29: Kyiv moves from +02 to +03 at 01:00 UTC. */
+	is_str(corp_render_date(1774746000 - 60, "Europe/Kyiv", buf),
+	    "2026-03-29 02:59", "Kyiv before the DST change");
+	is_str(corp_render_date(1774746000, "Europe/Kyiv", buf),
+	    "2026-03-29 04:00", "Kyiv after the DST change");
+	is_str(corp_render_date(1774746000, NULL, buf), "2026-03-29 01:00",
+	    "no zone: UTC");
+	is_str(corp_render_date(1774746000, "Not/AZone", buf),
+	    "2026-03-29 01:00", "an unknown zone: UTC");
+}
+
+int
+main(void)
+{
+	test_len();
+	test_cut();
+	test_plain();
+	test_render();
+	test_date();
+	return done_testing();
+}
