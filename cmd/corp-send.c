@@ -19,6 +19,7 @@
 #include "ratelimit.h"
 #include "send.h"
 #include "telegram.h"
+#include "webhook.h"
 #include "netaddr.h"
 
 static const char synopsis[] =
@@ -157,6 +158,76 @@ tg_send(json_t *line, struct corp_send_res *res)
 		cli_warnerr(&e);
 }
 
+/* ---- webhook --------------------------------------------------- */
+
+static void
+wh_init(void)
+{
+	http_open(1);	/* no proxies: the vetted address is the peer */
+}
+
+static void
+wh_send(json_t *line, struct corp_send_res *res)
+{
+	json_t *a = json_object_get(line, "address"),
+	    *ev = json_object_get(line, "event");
+	const char *name = json_string_value(a);
+	char *url = NULL, *secret = NULL, *body = NULL, *sname = NULL,
+	    id[32];
+	struct corp_err e;
+	int rc;
+
+	corp_send_res_init(res);
+	res->attempted = 0;
+	if (!corp_webhook_name_ok(name)) {
+		corp_send_set(res, CORP_SEND_FAILED, "address is not a "
+		    "webhook endpoint name ([A-Za-z0-9_.-]+)");
+		return;
+	}
+	if (!json_is_object(ev)) {
+		corp_send_set(res, CORP_SEND_FAILED, "missing event");
+		return;
+	}
+	if ((rc = corp_webhook_url(name, &url, &e)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		else
+			stage_fail(rc, e.msg, e.msg);
+		return;
+	}
+	if (strncmp(url, "https://", 8) != 0 &&
+	    !(opt.allow_http && strncmp(url, "http://", 7) == 0)) {
+		corp_send_set(res, CORP_SEND_FAILED, "webhook endpoint %s: "
+		    "the URL must be https://", name);
+		goto out;
+	}
+	if (corp_asprintf(&sname, "webhook-%s", name) < 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_secret(NULL, sname, &secret, &e)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		else
+			stage_fail(rc, e.msg, e.msg);
+		goto out;
+	}
+	if ((body = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	snprintf(id, sizeof(id), "%lld",
+	    (long long)json_integer_value(json_object_get(line,
+	    "delivery_id")));
+	corp_webhook_post(http, url, id, secret, body, strlen(body),
+	    opt.allow, opt.nallow, res);
+out:
+	free(url);
+	free(sname);
+	free(body);
+	if (secret != NULL) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+}
+
 /* ---- file -------------------------------------------------------- */
 
 static int	 file_fd = -1;
@@ -222,6 +293,7 @@ struct channel {
 
 static const struct channel channels[] = {
 	{ "telegram", tg_init, tg_send, NULL },
+	{ "webhook", wh_init, wh_send, NULL },
 	{ "file", file_init, file_send, file_flush },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -453,5 +525,6 @@ main(int argc, char *argv[])
 	corp_http_close(http);
 	corp_rl_close(tg_rl);
 	free(tg_token);
+	free(opt.allow);
 	cli_exit(stage_code ? stage_code : bad ? CORP_EINVAL : 0);
 }
