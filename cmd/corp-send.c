@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "execcmd.h"
 #include "clock.h"
 #include "fsutil.h"
 #include "http.h"
@@ -228,6 +229,44 @@ out:
 	}
 }
 
+/* ---- exec ------------------------------------------------------ */
+
+static void
+exec_init(void)
+{
+}
+
+static void
+exec_send(json_t *line, struct corp_send_res *res)
+{
+	const char *name = json_string_value(json_object_get(line,
+	    "address"));
+	struct corp_err e;
+	char *path = NULL, *s;
+	int rc;
+
+	corp_send_res_init(res);
+	res->attempted = 0;
+	if (!corp_webhook_name_ok(name)) {
+		corp_send_set(res, CORP_SEND_FAILED, "address is not an exec "
+		    "command name ([A-Za-z0-9_.-]+)");
+		return;
+	}
+	if ((rc = corp_exec_lookup(name, &path, &e)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		else
+			stage_fail(rc, e.msg, e.msg);
+		return;
+	}
+	if ((s = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	corp_exec_run(path, s, strlen(s), opt.exec_ms, res);
+	free(s);
+	free(path);
+}
+
 /* ---- file -------------------------------------------------------- */
 
 static int	 file_fd = -1;
@@ -294,6 +333,7 @@ struct channel {
 static const struct channel channels[] = {
 	{ "telegram", tg_init, tg_send, NULL },
 	{ "webhook", wh_init, wh_send, NULL },
+	{ "exec", exec_init, exec_send, NULL },
 	{ "file", file_init, file_send, file_flush },
 	{ NULL, NULL, NULL, NULL }
 };
