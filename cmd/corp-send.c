@@ -28,8 +28,6 @@ static const char synopsis[] =
 "                 [--timeout DURATION] [--connect-timeout DURATION]\n"
 "       corp-send webhook [--allow CIDR ...] [--allow-http]\n"
 "                 [--timeout DURATION] [--connect-timeout DURATION]\n"
-"       corp-send email [--smtp-url URL] [--from ADDRESS]\n"
-"                 [--smtp-user NAME] [--timeout DURATION]\n"
 "       corp-send exec [--exec-timeout DURATION]\n"
 "       corp-send file [--out FILE]\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
