@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "email.h"
 #include "execcmd.h"
 #include "clock.h"
 #include "fsutil.h"
@@ -28,6 +29,8 @@ static const char synopsis[] =
 "                 [--timeout DURATION] [--connect-timeout DURATION]\n"
 "       corp-send webhook [--allow CIDR ...] [--allow-http]\n"
 "                 [--timeout DURATION] [--connect-timeout DURATION]\n"
+"       corp-send email [--smtp-url URL] [--from ADDRESS]\n"
+"                 [--smtp-user NAME] [--timeout DURATION]\n"
 "       corp-send exec [--exec-timeout DURATION]\n"
 "       corp-send file [--out FILE]\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
@@ -227,6 +230,77 @@ out:
 	}
 }
 
+/* ---- email ----------------------------------------------------- */
+
+static struct corp_smtp *smtp;
+static struct corp_smtp_conf smtp_conf;
+
+static void
+email_init(void)
+{
+	struct corp_err e;
+	char *pw = NULL;
+	int rc;
+
+	smtp_conf.url = corp_strdup(opt.smtp_url);
+	smtp_conf.from = corp_strdup(opt.from);
+	smtp_conf.user = corp_strdup(opt.smtp_user);
+	if (corp_smtp_conf_load(&smtp_conf, &e) != 0)
+		cli_fail(&e);
+	if (smtp_conf.url == NULL || smtp_conf.from == NULL)
+		cli_usage("email needs a server and a sender: --smtp-url "
+		    "and --from, or url and from in smtp.conf");
+	if (strncmp(smtp_conf.url, "smtp://", 7) != 0 &&
+	    strncmp(smtp_conf.url, "smtps://", 8) != 0)
+		cli_usage("--smtp-url: expected smtp:// or smtps://");
+	if (!corp_email_addr_ok(smtp_conf.from))
+		cli_usage("--from: '%s' is not an e-mail address",
+		    smtp_conf.from);
+	if (smtp_conf.user != NULL && (rc = corp_secret(
+	    corp_cfg.smtp_password, "smtp_password", &pw, &e)) != 0) {
+		stage_fail(rc, e.msg, e.msg);
+		return;
+	}
+	if (corp_smtp_open(&smtp, &smtp_conf, pw, corp_cfg.ca_file,
+	    opt.connect_ms, opt.total_ms, &e) != 0)
+		cli_fail(&e);
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+}
+
+static void
+email_send(json_t *line, struct corp_send_res *res)
+{
+	const char *to = json_string_value(json_object_get(line, "address"));
+	const char *text = NULL, *subject = NULL;
+	struct corp_err e;
+	char *msg;
+
+	corp_send_res_init(res);
+	res->attempted = 0;
+	if (!corp_email_addr_ok(to)) {
+		corp_send_set(res, CORP_SEND_FAILED, "address is not an "
+		    "e-mail address");
+		return;
+	}
+	if (corp_json_str(line, "text", &text, 1, &e) != 0 ||
+	    corp_json_str(line, "subject", &subject, 0, &e) != 0) {
+		corp_send_set(res, CORP_SEND_FAILED, "%s", text == NULL ?
+		    "missing text" : e.msg);
+		return;
+	}
+	if (corp_email_message(smtp_conf.from, to, subject, text, time(NULL),
+	    &msg, &e) != 0)
+		cli_fail(&e);
+	corp_smtp_send(smtp, to, msg, res);
+	free(msg);
+	if (res->bad_token)
+		stage_fail(CORP_EFORBIDDEN, "smtp login denied", "email: the "
+		    "SMTP server refused the login");
+}
+
 /* ---- exec ------------------------------------------------------ */
 
 static void
@@ -331,6 +405,7 @@ struct channel {
 static const struct channel channels[] = {
 	{ "telegram", tg_init, tg_send, NULL },
 	{ "webhook", wh_init, wh_send, NULL },
+	{ "email", email_init, email_send, NULL },
 	{ "exec", exec_init, exec_send, NULL },
 	{ "file", file_init, file_send, file_flush },
 	{ NULL, NULL, NULL, NULL }
@@ -562,6 +637,10 @@ main(int argc, char *argv[])
 	corp_jsonl_close(in);
 	corp_http_close(http);
 	corp_rl_close(tg_rl);
+	corp_smtp_close(smtp);
+	free(smtp_conf.url);
+	free(smtp_conf.from);
+	free(smtp_conf.user);
 	free(tg_token);
 	free(opt.allow);
 	cli_exit(stage_code ? stage_code : bad ? CORP_EINVAL : 0);
