@@ -1,0 +1,29 @@
+/*
+ * execcmd.h -- the exec transport: commands named by the operator in
+ * DATA_DIR/exec.conf ("NAME=/absolute/path" per line, # comments; the
+ * file must not be readable or writable by group or others: the
+ * commands run with corp's privileges).  A bind only picks a NAME.
+ */
+#ifndef CORP_EXECCMD_H
+#define CORP_EXECCMD_H
+
+#include <stddef.h>
+
+struct corp_err;
+struct corp_send_res;
+
+/* The command of NAME (fresh allocation); CORP_ENOTFOUND when none,
+ * CORP_EFORBIDDEN when exec.conf's mode is unsafe. */
+int	corp_exec_lookup(const char *name, char **path, struct corp_err *);
+
+/*
+ * Run path with no arguments and no shell in its own process group,
+ * input on its stdin; wait at most timeout_ms, then kill the group.
+ * Exit 0: sent, provider_id = the first line of stdout; 75: retry;
+ * anything else: failed; the error is stderr's first line.  A timeout
+ * is retry.
+ */
+void	corp_exec_run(const char *path, const char *input, size_t len,
+	    long long timeout_ms, struct corp_send_res *);
+
+#endif

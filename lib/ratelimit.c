@@ -1,0 +1,343 @@
+/* ratelimit.c -- see ratelimit.h. */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "ratelimit.h"
+
+#define RL_MAX_FILE	(1024 * 1024)
+
+struct corp_rl {
+	int		 fd;
+	char		*path;
+	char		 boot_id[64];
+	int		 per_sec;
+	long long	 w;		/* window, ms */
+};
+
+struct rl_send {
+	long long	 t;
+	const char	*chat;		/* "" for none; points into the JSON */
+};
+
+struct rl_state {
+	json_t		*doc;		/* owns the chat strings */
+	long long	 pause_until;
+	struct rl_send	*s;
+	size_t		 n;
+};
+
+static void
+read_boot_id(char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open("/proc/sys/kernel/random/boot_id",
+	    O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+}
+
+int
+corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
+    int per_sec, double margin, struct corp_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct corp_rl *rl;
+	char hex[17], *dir;
+	int rc, i;
+
+	*out = NULL;
+	if (!(margin > 0 && margin <= 1) || per_sec < 1)
+		return corp_errf(err, CORP_EUSAGE, "rate limit: bad margin");
+	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1)
+		return corp_errf(err, CORP_EINTERNAL, "rate limit: SHA-256");
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if ((rc = corp_data_path(&dir, "ratelimit", err)) != 0)
+		return rc;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return rc;
+	}
+	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
+	    corp_asprintf(&rl->path, "%s/%s-%s.json", dir, kind, hex) < 0) {
+		free(rl);
+		free(dir);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	free(dir);
+	rl->per_sec = per_sec;
+	rl->w = (long long)ceil(1000.0 / margin);
+	read_boot_id(rl->boot_id, sizeof(rl->boot_id));
+	rl->fd = open(rl->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (rl->fd < 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", rl->path,
+		    strerror(errno));
+		corp_rl_close(rl);
+		return rc;
+	}
+	*out = rl;
+	return 0;
+}
+
+void
+corp_rl_close(struct corp_rl *rl)
+{
+	if (rl == NULL)
+		return;
+	if (rl->fd >= 0)
+		close(rl->fd);
+	free(rl->path);
+	free(rl);
+}
+
+const char *
+corp_rl_path(const struct corp_rl *rl)
+{
+	return rl->path;
+}
+
+void
+corp_sleep_ms(long long ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+state_free(struct rl_state *st)
+{
+	free(st->s);
+	json_decref(st->doc);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * Lock and load.  Anything unreadable, from another boot or malformed
+ * starts afresh: the window is only an estimate of what the server
+ * counts, and the server's 429 is the backstop.
+ */
+static int
+load(struct corp_rl *rl, long long now, struct rl_state *st,
+    struct corp_err *err)
+{
+	json_t *sends, *e;
+	struct stat sb;
+	char *buf;
+	ssize_t n;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	while (flock(rl->fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return corp_errf(err, CORP_EINTERNAL, "%s: flock: %s",
+			    rl->path, strerror(errno));
+	if (fstat(rl->fd, &sb) != 0)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", rl->path,
+		    strerror(errno));
+	if (sb.st_size <= 0 || sb.st_size > RL_MAX_FILE)
+		return 0;
+	if ((buf = malloc((size_t)sb.st_size)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	n = pread(rl->fd, buf, (size_t)sb.st_size, 0);
+	if (n < 0) {
+		free(buf);
+		return corp_errf(err, CORP_EINTERNAL, "%s: read: %s",
+		    rl->path, strerror(errno));
+	}
+	st->doc = json_loadb(buf, (size_t)n, 0, NULL);
+	free(buf);
+	if (st->doc == NULL || !json_is_object(st->doc) ||
+	    !json_is_string(json_object_get(st->doc, "boot_id")) ||
+	    strcmp(json_string_value(json_object_get(st->doc, "boot_id")),
+	    rl->boot_id) != 0) {
+		state_free(st);
+		return 0;
+	}
+	e = json_object_get(st->doc, "pause_until");
+	if (json_is_integer(e))
+		st->pause_until = json_integer_value(e);
+	sends = json_object_get(st->doc, "sends");
+	if (!json_is_array(sends))
+		return 0;
+	st->s = calloc(json_array_size(sends) + 1, sizeof(*st->s));
+	if (st->s == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	json_array_foreach(sends, i, e) {
+		json_t *t = json_array_get(e, 0), *c = json_array_get(e, 1);
+
+		if (!json_is_integer(t))
+			continue;
+		/* Old sends no longer count for any window from now on. */
+		if (json_integer_value(t) <= now - rl->w)
+			continue;
+		st->s[st->n].t = json_integer_value(t);
+		st->s[st->n].chat = json_is_string(c) ? json_string_value(c) :
+		    "";
+		st->n++;
+	}
+	return 0;
+}
+
+/* Write back and unlock (the unlock also happens on any error). */
+static int
+store(struct corp_rl *rl, struct rl_state *st, const char *chat,
+    long long t, struct corp_err *err)
+{
+	json_t *doc, *sends, *e;
+	char *text;
+	size_t i, len;
+	int rc = 0;
+
+	sends = json_array();
+	for (i = 0; i < st->n; i++) {
+		e = json_pack("[I,s]", (json_int_t)st->s[i].t, st->s[i].chat);
+		json_array_append_new(sends, e);
+	}
+	if (chat != NULL || t >= 0)
+		json_array_append_new(sends, json_pack("[I,s]", (json_int_t)t,
+		    chat != NULL ? chat : ""));
+	doc = json_pack("{s:i, s:s, s:I, s:o}", "v", 1, "boot_id",
+	    rl->boot_id, "pause_until", (json_int_t)st->pause_until,
+	    "sends", sends);
+	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+	json_decref(doc);
+	if (text == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else {
+		len = strlen(text);
+		text[len] = '\n';
+		if (ftruncate(rl->fd, 0) != 0 ||
+		    pwrite(rl->fd, text, len + 1, 0) != (ssize_t)(len + 1))
+			rc = corp_errf(err, CORP_EINTERNAL, "%s: write: %s",
+			    rl->path, strerror(errno));
+		free(text);
+	}
+	flock(rl->fd, LOCK_UN);
+	return rc;
+}
+
+static int
+fits(const struct corp_rl *rl, const struct rl_state *st, const char *chat,
+    long long c)
+{
+	long long x, xs[3];
+	size_t i, j, k, cnt;
+
+	for (i = 0; chat != NULL && *chat != '\0' && i < st->n; i++)
+		if (strcmp(st->s[i].chat, chat) == 0 &&
+		    llabs(st->s[i].t - c) < rl->w)
+			return 0;
+	/*
+	 * Every window [x, x+W) that holds c must stay within per_sec.  The
+	 * count over x peaks where an entry has just come in, so checking
+	 * the first such x and each entry's edges is enough.
+	 */
+	for (i = 0; i <= st->n; i++) {
+		xs[0] = c - rl->w + 1;
+		if (i < st->n) {
+			xs[1] = st->s[i].t - rl->w + 1;
+			xs[2] = st->s[i].t;
+		} else
+			xs[1] = xs[2] = xs[0];
+		for (k = 0; k < 3; k++) {
+			x = xs[k];
+			if (x <= c - rl->w || x > c)
+				continue;
+			for (cnt = 1, j = 0; j < st->n; j++)
+				if (st->s[j].t >= x && st->s[j].t < x + rl->w)
+					cnt++;
+			if (cnt > (size_t)rl->per_sec)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int
+corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
+    long long *wait_ms, struct corp_err *err)
+{
+	struct rl_state st;
+	long long now = corp_mono_ms(), t0, best, c;
+	size_t i;
+	int rc;
+
+	*wait_ms = 0;
+	if ((rc = load(rl, now, &st, err)) != 0) {
+		flock(rl->fd, LOCK_UN);
+		state_free(&st);
+		return rc;
+	}
+	t0 = now > st.pause_until ? now : st.pause_until;
+	/* The earliest fit is t0 or the moment some send leaves a window. */
+	best = -1;
+	if (fits(rl, &st, chat, t0))
+		best = t0;
+	for (i = 0; i < st.n; i++) {
+		c = st.s[i].t + rl->w;
+		if (c > t0 && (best < 0 || c < best) && fits(rl, &st, chat, c))
+			best = c;
+	}
+	*wait_ms = best - now;
+	if (*wait_ms > max_wait_ms) {
+		flock(rl->fd, LOCK_UN);
+		state_free(&st);
+		return CORP_ETEMP;
+	}
+	rc = store(rl, &st, chat != NULL ? chat : "", best, err);
+	state_free(&st);
+	return rc;
+}
+
+int
+corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
+{
+	struct rl_state st;
+	long long now = corp_mono_ms();
+	int rc;
+
+	if ((rc = load(rl, now, &st, err)) != 0) {
+		flock(rl->fd, LOCK_UN);
+		state_free(&st);
+		return rc;
+	}
+	if (now + ms > st.pause_until)
+		st.pause_until = now + ms;
+	rc = store(rl, &st, NULL, -1, err);
+	state_free(&st);
+	return rc;
+}

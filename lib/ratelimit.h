@@ -1,0 +1,51 @@
+/*
+ * ratelimit.h -- a send-rate limiter shared by every process that uses
+ * one credential (a Telegram bot token): corp-send telegram, corp-tg's
+ * replies, any number of them at once (DESIGN 6).
+ *
+ * State lives in DATA_DIR/ratelimit/KIND-<first 16 hex of SHA-256(key)>.json
+ * (the key itself is never written), read-modify-written under an flock
+ * on that file:
+ *
+ *   {"v":1,"boot_id":"...","pause_until":MS,"sends":[[MS,"chat"],...]}
+ *
+ * MS are CLOCK_MONOTONIC milliseconds, meaningful only within one boot:
+ * the file records the kernel's boot id and starts afresh when it
+ * differs (or when it cannot be parsed).  "sends" is a sliding window of
+ * send times, past and reserved: a new send gets the earliest time at or
+ * after now and pause_until such that no window of W ms holds more than
+ * N sends and no two sends to one chat are closer than W, where
+ * W = 1000 ms / margin.  There is no stored credit, so nothing bursts
+ * after a stall beyond what the window itself allows.
+ */
+#ifndef CORP_RATELIMIT_H
+#define CORP_RATELIMIT_H
+
+struct corp_err;
+struct corp_rl;
+
+/*
+ * kind names the file ("telegram"); key is the credential it is hashed
+ * from; per_sec sends per second overall; margin in (0, 1] (the
+ * fraction of the documented limits to use).
+ */
+int	corp_rl_open(struct corp_rl **, const char *kind, const char *key,
+	    int per_sec, double margin, struct corp_err *);
+void	corp_rl_close(struct corp_rl *);
+const char *corp_rl_path(const struct corp_rl *);
+
+/*
+ * Reserve the next slot for a send to chat (NULL: no per-chat limit).
+ * Returns 0 with *wait_ms = how long to wait before sending (the slot is
+ * recorded), or CORP_ETEMP with *wait_ms = the wait that would be needed
+ * when it exceeds max_wait_ms (nothing recorded); other codes on I/O
+ * errors.
+ */
+int	corp_rl_reserve(struct corp_rl *, const char *chat, long long max_wait_ms,
+	    long long *wait_ms, struct corp_err *);
+/* Nobody sends with this key for the next ms milliseconds (a 429). */
+int	corp_rl_pause(struct corp_rl *, long long ms, struct corp_err *);
+/* Sleep ms milliseconds (restarted after signals). */
+void	corp_sleep_ms(long long ms);
+
+#endif

@@ -1,0 +1,42 @@
+/* send.c -- see send.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "send.h"
+
+void
+corp_send_res_init(struct corp_send_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->result = CORP_SEND_SENT;
+	r->attempted = 1;
+	r->retry_after = -1;
+}
+
+void
+corp_send_set(struct corp_send_res *r, int result, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->result = result;
+	if (fmt == NULL) {
+		r->error[0] = '\0';
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+corp_send_result_name(int r)
+{
+	switch (r) {
+	case CORP_SEND_SENT:	return "sent";
+	case CORP_SEND_RETRY:	return "retry";
+	case CORP_SEND_FAILED:	return "failed";
+	case CORP_SEND_UNBOUND:	return "unbound";
+	}
+	return "failed";
+}

@@ -1,0 +1,31 @@
+/*
+ * send.h -- the outcome of one delivery attempt, shared by every
+ * transport (corp-send.1, DESIGN 5): what the ack line reports.
+ */
+#ifndef CORP_SEND_H
+#define CORP_SEND_H
+
+enum corp_send_result {
+	CORP_SEND_SENT = 0,
+	CORP_SEND_RETRY,
+	CORP_SEND_FAILED,
+	CORP_SEND_UNBOUND
+};
+
+struct corp_send_res {
+	int		result;		/* enum corp_send_result */
+	int		attempted;	/* 0: the message surely did not leave */
+	long long	retry_after;	/* seconds; < 0 when none */
+	int		bad_token;	/* telegram 401/404: fail the stage */
+	char		provider_id[128]; /* "" when none */
+	char		error[512];	/* "" when none; never a secret */
+};
+
+/* Reset to "sent, attempted, nothing else". */
+void	corp_send_res_init(struct corp_send_res *);
+/* Set result and a printf-style error. */
+void	corp_send_set(struct corp_send_res *, int result, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+const char *corp_send_result_name(int);
+
+#endif

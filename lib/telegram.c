@@ -1,0 +1,120 @@
+/* telegram.c -- see telegram.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "corp.h"
+#include "http.h"
+#include "send.h"
+#include "telegram.h"
+
+int
+corp_tg_chat_id(const char *s, long long *chat)
+{
+	const char *es;
+	long long v;
+
+	if (s == NULL || *s == '\0' || *s == '+' || *s == '0')
+		return -1;
+	v = strtonum(s, 1, (1LL << 53) - 1, &es);
+	if (es != NULL)
+		return -1;
+	*chat = v;
+	return 0;
+}
+
+/* Telegram's description, or a stand-in, made safe for an ack line. */
+static void
+description(json_t *doc, long status, char *buf, size_t size)
+{
+	json_t *d = json_object_get(doc, "description");
+
+	if (json_is_string(d))
+		snprintf(buf, size, "%s", json_string_value(d));
+	else
+		snprintf(buf, size, "HTTP %ld", status);
+}
+
+void
+corp_tg_send(struct corp_http *h, const char *api, const char *token,
+    long long chat, const char *text, struct corp_send_res *res)
+{
+	static const char *const hdr[] = {
+		"Content-Type: application/json", NULL
+	};
+	struct corp_http_resp r;
+	struct corp_err e;
+	json_t *body, *doc = NULL, *v;
+	char *url = NULL, *data = NULL, desc[400];
+	size_t alen = strlen(api);
+	int rc;
+
+	corp_send_res_init(res);
+	while (alen > 0 && api[alen - 1] == '/')
+		alen--;
+	body = json_pack("{s:I, s:s, s:s, s:{s:b}}", "chat_id",
+	    (json_int_t)chat, "text", text, "parse_mode", "HTML",
+	    "link_preview_options", "is_disabled", 1);
+	if (body == NULL || corp_asprintf(&url, "%.*s/bot%s/sendMessage",
+	    (int)alen, api, token) < 0 || (data = json_dumps(body,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(body);
+		free(url);
+		corp_send_set(res, CORP_SEND_RETRY, "out of memory");
+		res->attempted = 0;
+		return;
+	}
+	json_decref(body);
+	rc = corp_http_post(h, url, hdr, data, strlen(data), NULL, token, &r,
+	    &e);
+	free(url);
+	free(data);
+	if (rc != 0) {
+		corp_send_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
+		    CORP_SEND_FAILED, "telegram: %s", e.msg);
+		/* A refused URL never left; a timeout may have. */
+		if (rc != CORP_ETEMP)
+			res->attempted = 0;
+		return;
+	}
+	doc = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
+	description(doc, r.status, desc, sizeof(desc));
+	corp_redact(desc, sizeof(desc), token);
+	if (r.status == 200) {
+		v = json_object_get(json_object_get(doc, "result"),
+		    "message_id");
+		if (json_is_true(json_object_get(doc, "ok")) &&
+		    json_is_integer(v))
+			snprintf(res->provider_id, sizeof(res->provider_id),
+			    "%lld", (long long)json_integer_value(v));
+		else
+			/* It may have been sent: at least once, DESIGN 5. */
+			corp_send_set(res, CORP_SEND_RETRY,
+			    "telegram: unexpected answer to sendMessage");
+	} else if (r.status == 401 || r.status == 404) {
+		corp_send_set(res, CORP_SEND_RETRY, "bad token");
+		res->attempted = 0;
+		res->bad_token = 1;
+	} else if (r.status == 429) {
+		v = json_object_get(json_object_get(doc, "parameters"),
+		    "retry_after");
+		res->retry_after = json_is_integer(v) &&
+		    json_integer_value(v) > 0 ? json_integer_value(v) : 1;
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_RETRY, "%s", desc);
+	} else if (r.status == 403)
+		corp_send_set(res, CORP_SEND_UNBOUND, "%s", desc);
+	else if (r.status >= 500)
+		corp_send_set(res, CORP_SEND_RETRY, "%s", desc);
+	else if (r.status >= 300 && r.status < 400)
+		corp_send_set(res, CORP_SEND_FAILED,
+		    "telegram: HTTP %ld redirect not followed", r.status);
+	else
+		corp_send_set(res, CORP_SEND_FAILED, "%s", desc);
+	if (res->result != CORP_SEND_SENT && r.retry_after >= 0 &&
+	    res->retry_after < 0)
+		res->retry_after = r.retry_after;
+	json_decref(doc);
+	corp_http_resp_free(&r);
+}

@@ -1,0 +1,33 @@
+/*
+ * telegram.h -- the Bot API calls corp makes (sendMessage), over the
+ * shared HTTP client.  The token goes only into the request URL; every
+ * error message is redacted.
+ */
+#ifndef CORP_TELEGRAM_H
+#define CORP_TELEGRAM_H
+
+struct corp_http;
+struct corp_send_res;
+
+/*
+ * Parse a private-chat id: a positive integer (JSON number or decimal
+ * string) below 2^53.  Returns 0 and sets *chat, or -1.
+ */
+int	corp_tg_chat_id(const char *, long long *chat);
+
+/*
+ * sendMessage chat_id, text (HTML), previews off, to API/bot<TOKEN>/.
+ * Classifies the answer into res (DESIGN 6):
+ *   200 ok            sent, provider_id = result.message_id
+ *   403               unbound (blocked, deactivated)
+ *   400, other 4xx    failed with Telegram's description
+ *   429               retry, not attempted, retry_after (also set
+ *                     when absent: 1)
+ *   401, 404          retry, not attempted, "bad token", bad_token = 1
+ *   3xx               failed (redirects are not followed)
+ *   5xx, network      retry
+ */
+void	corp_tg_send(struct corp_http *, const char *api, const char *token,
+	    long long chat, const char *text, struct corp_send_res *res);
+
+#endif

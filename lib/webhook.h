@@ -1,0 +1,46 @@
+/*
+ * webhook.h -- Standard Webhooks delivery (https://www.standardwebhooks.com):
+ * endpoints named by the operator, signed POSTs, and the SSRF rule.
+ *
+ * DATA_DIR/webhooks.conf: one endpoint per line, "NAME URL"; blank lines
+ * and lines starting with # are ignored.  NAME is [A-Za-z0-9_.-]+.  The
+ * file must not be writable by group or others (CORP_EFORBIDDEN).  The
+ * secret of NAME ("whsec_" + base64) is DATA_DIR/secrets/webhook-NAME.
+ */
+#ifndef CORP_WEBHOOK_H
+#define CORP_WEBHOOK_H
+
+#include <stddef.h>
+
+struct corp_cidr;
+struct corp_err;
+struct corp_http;
+struct corp_send_res;
+
+/* A valid endpoint name? */
+int	corp_webhook_name_ok(const char *);
+/* The URL of NAME from DATA_DIR/webhooks.conf (fresh allocation);
+ * CORP_ENOTFOUND when no line names it. */
+int	corp_webhook_url(const char *name, char **url, struct corp_err *);
+
+/*
+ * "v1," + base64(HMAC-SHA256(key, id "." ts "." body)) into out, where
+ * key is the base64 after "whsec_" (the prefix is optional).
+ */
+int	corp_webhook_sign(const char *secret, const char *id, long long ts,
+	    const char *body, size_t len, char *out, size_t size,
+	    struct corp_err *);
+
+/*
+ * POST body (the event JSON) to url, signed with secret; webhook-id is
+ * id.  The host is resolved here and the connection pinned to the first
+ * address corp_addr_refused() accepts; none accepted: failed.
+ * 2xx sent, 410 unbound, 429 and 5xx retry (Retry-After kept), other
+ * 4xx and 3xx failed, network errors retry.
+ */
+void	corp_webhook_post(struct corp_http *, const char *url, const char *id,
+	    const char *secret, const char *body, size_t len,
+	    const struct corp_cidr *allow, size_t nallow,
+	    struct corp_send_res *);
+
+#endif

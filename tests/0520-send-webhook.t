@@ -1,0 +1,130 @@
+#!/bin/sh
+# corp-send webhook: Standard Webhooks signatures (checked here with
+# python3's hmac against the fake's log), status mapping, the SSRF rule
+# and --allow, endpoint configuration and secrets.
+. "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/send-lib.sh"
+
+export CORP_DATA_DIR="$T/data"
+mkdir -m 700 "$CORP_DATA_DIR" "$CORP_DATA_DIR/secrets"
+cat > "$T/script" <<'J'
+{"path":"/gone","status":410}
+{"path":"/busy","status":429,"headers":{"Retry-After":"30"}}
+{"path":"/down","status":503}
+{"path":"/moved","status":302,"location":"http://127.0.0.1:1/elsewhere"}
+{"path":"/bad","status":400}
+J
+start_fake wh "$CORP_SRC/tests/fakes/fake-webhook" --log "$T/wh.log" \
+    --script "$T/script"
+B="http://127.0.0.1:$port"
+cat > "$CORP_DATA_DIR/webhooks.conf" <<EOF
+# name   URL
+crm      $B/hook?src=corp
+gone     $B/gone
+busy     $B/busy
+down     $B/down
+moved    $B/moved
+bad      $B/bad
+local    http://localhost:$port/hook
+tls      https://127.0.0.1:$port/hook
+nosecret $B/hook
+EOF
+chmod 600 "$CORP_DATA_DIR/webhooks.conf"
+SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+for n in crm gone busy down moved bad local tls; do
+	printf '%s\n' "$SECRET" > "$CORP_DATA_DIR/secrets/webhook-$n"
+done
+chmod 600 "$CORP_DATA_DIR"/secrets/*
+
+{
+	dline 1 crm "" webhook | jq -c '.event.title = "Отчёт & <co>"'
+	dline 2 gone "" webhook
+	dline 3 busy "" webhook
+	dline 4 down "" webhook
+	dline 5 moved "" webhook
+	dline 6 bad "" webhook
+	dline 7 nosuch "" webhook
+	dline 8 ../etc "" webhook
+	dline 9 nosecret "" webhook
+	dline 10 tls "" webhook
+} > "$T/in"
+now=$(date +%s)
+run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8
+is "$rc" 0 "exit 0"
+is "$(acks)" '[1,"sent",null,null,true,null]
+[2,"unbound",null,"webhook: HTTP 410 Gone",true,null]
+[3,"retry",null,"webhook: HTTP 429",true,30]
+[4,"retry",null,"webhook: HTTP 503",true,null]
+[5,"failed",null,"webhook: HTTP 302 redirect not followed",true,null]
+[6,"failed",null,"webhook: HTTP 400",true,null]
+[7,"failed",null,"no webhook endpoint \"nosuch\" in '"$CORP_DATA_DIR"'/webhooks.conf",false,null]
+[8,"failed",null,"address is not a webhook endpoint name ([A-Za-z0-9_.-]+)",false,null]
+[9,"failed",null,"secret webhook-nosecret: not in the environment and no file '"$CORP_DATA_DIR"'/secrets/webhook-nosecret",false,null]
+[10,"retry",null,"'"$(printf '%s\n' "$out" | sed -n 10p | jq -r .error)"'",true,null]' \
+    "each answer becomes its ack"
+like "$(printf '%s\n' "$out" | sed -n 10p | jq -r .error)" "^webhook: .*(SSL|TLS|ssl|tls)" \
+    "plain HTTP where TLS was expected is a TLS error"
+is "$(grep -c '"path":"/moved"' "$T/wh.log"):$(grep -c elsewhere "$T/wh.log")" \
+    "1:0" "the redirect was not followed"
+
+# The request: body = the event, compact; headers per Standard Webhooks.
+first=$(head -1 "$T/wh.log")
+is "$(printf '%s' "$first" | jq -r .path)" "/hook?src=corp" "the endpoint's URL"
+is "$(printf '%s' "$first" | jq -r .body)" "$(head -1 "$T/in" | jq -c .event)" \
+    "the body is the line's event, compact, in order"
+is "$(printf '%s' "$first" | jq -r '.headers["webhook-id"]')" 1 \
+    "webhook-id is the delivery id"
+is "$(printf '%s' "$first" | jq -r '.headers["content-type"]')" \
+    "application/json" "content-type"
+ts=$(printf '%s' "$first" | jq -r '.headers["webhook-timestamp"]')
+is "$(( ts >= now - 5 && ts <= now + 60 ))" 1 "webhook-timestamp is the real clock"
+is "$(python3 - "$T/wh.log" "$SECRET" <<'PY'
+import base64, hashlib, hmac, json, sys
+key = base64.b64decode(sys.argv[2].split("_", 1)[1])
+bad = 0
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line)
+    h = e["headers"]
+    msg = f'{h["webhook-id"]}.{h["webhook-timestamp"]}.{e["body"]}'
+    want = "v1," + base64.b64encode(hmac.new(key, msg.encode(),
+                                             hashlib.sha256).digest()).decode()
+    n += 1
+    bad += h["webhook-signature"] != want
+print(f"{n} {bad}")
+PY
+)" "6 0" "every signature verifies (python3 hmac)"
+
+# SSRF: loopback refused unless allowed; nothing is sent.
+before=$(wc -l < "$T/wh.log")
+{ dline 20 crm "" webhook; dline 21 local "" webhook; } > "$T/in"
+run_in "$T/in" corp-send webhook --allow-http
+is "$(acks | sed -n 1p)" '[20,"failed",null,"webhook: 127.0.0.1 resolves to 127.0.0.1, a loopback address (refused unless allowed by webhook.allow)",false,null]' \
+    "a loopback target is refused after resolution"
+like "$(acks | sed -n 2p)" '^\[21,"failed",null,"webhook: localhost resolves to (127.0.0.1|::1), a loopback address' \
+    "so is a name that resolves to loopback"
+run_in "$T/in" corp-send webhook --allow-http --allow 10.0.0.0/8 --allow fd00::/8
+is "$(acks | jq -r '.[1]' | sort -u)" "failed" "other allowed ranges do not help"
+is "$(wc -l < "$T/wh.log")" "$before" "nothing reached the receiver"
+run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8 --allow ::1
+is "$(acks | jq -r '.[1]' | sort -u)" "sent" "--allow 127.0.0.0/8 lets both through"
+is_rc 64 "a bad --allow is usage" corp-send webhook --allow 10.0.0.0/99
+
+# https:// only without --allow-http.
+dline 30 crm "" webhook > "$T/in"
+run_in "$T/in" corp-send webhook --allow 127.0.0.0/8
+is "$(acks | jq -c '.[1:5]')" '["failed",null,"webhook endpoint crm: the URL must be https://",false]' \
+    "an http:// endpoint needs --allow-http"
+
+# A webhooks.conf others may write, or a readable secret: the stage stops.
+chmod 620 "$CORP_DATA_DIR/webhooks.conf"
+run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"$CORP_DATA_DIR/webhooks.conf: writable by group or others; chmod 600 it\",false]" \
+    "a group-writable webhooks.conf is refused (77)"
+chmod 600 "$CORP_DATA_DIR/webhooks.conf"
+chmod 644 "$CORP_DATA_DIR/secrets/webhook-crm"
+run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8
+is "$rc:$(acks | jq -c '.[1]')" '77:"retry"' "a world-readable secret is refused (77)"
+unlike "$out$err" "MfKQ9r8G" "the secret is in no output"
+
+done_testing

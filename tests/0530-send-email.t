@@ -1,0 +1,97 @@
+#!/bin/sh
+# corp-send email: STARTTLS required and AUTH against fake-smtp, the
+# RFC 5322 message (Date, Message-ID, encoded Subject), 451 retry,
+# 550 failed, configuration and the password kept out of every output.
+. "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/send-lib.sh"
+
+export CORP_DATA_DIR="$T/data"
+mkdir -m 700 "$CORP_DATA_DIR"
+export FAKE_SMTP_PASSWORD='pw-Unusual-7731'
+make_cert smtp
+cat > "$T/script" <<'J'
+{"rcpt":"grey@example.org","code":451,"message":"4.7.1 greylisted"}
+{"rcpt":"gone@example.org","code":550,"message":"5.1.1 no such user"}
+J
+start_fake smtp "$CORP_SRC/tests/fakes/fake-smtp" --log "$T/smtp.log" \
+    --user alice --require-tls --require-auth --tls-cert "$T/smtp.pem" \
+    --tls-key "$T/smtp.key" --script "$T/script"
+cat > "$CORP_DATA_DIR/smtp.conf" <<EOF
+# the outgoing server
+url smtp://localhost:$port
+from corp@corp.example
+user alice
+EOF
+export CORP_CA_FILE="$T/smtp.pem" CORP_SMTP_PASSWORD="$FAKE_SMTP_PASSWORD"
+
+{
+	dline 1 ann@example.org "Report due 2026-01-05 18:00
+https://corp.example/tasks/5" email | jq -c '.subject = "Задача: отчёт"'
+	dline 2 grey@example.org x email
+	dline 3 gone@example.org x email
+	dline 4 "not an address" x email
+	dline 5 bob@example.org x email | jq -c '.subject = "plain subject"'
+} > "$T/in"
+run_in "$T/in" corp-send email
+is "$rc" 0 "exit 0"
+is "$(acks | jq -c '.[0:2] + .[4:5]')" '[1,"sent",true]
+[2,"retry",true]
+[3,"failed",true]
+[4,"failed",false]
+[5,"sent",true]' "sent, 451 retry, 550 failed"
+like "$(printf '%s\n' "$out" | sed -n 2p | jq -r .error)" "^smtp: 451" "the 4xx code in the error"
+like "$(printf '%s\n' "$out" | sed -n 3p | jq -r .error)" "^smtp: 550" "the 5xx code in the error"
+
+m=$(grep '"event":"message"' "$T/smtp.log" | head -1)
+is "$(printf '%s' "$m" | jq -c '[.tls, .auth_user, .mail_from, .rcpt_to]')" \
+    '[true,"alice","corp@corp.example",["ann@example.org"]]' \
+    "over TLS, authenticated, envelope from smtp.conf"
+printf '%s' "$m" | jq -r .data > "$T/msg"
+is "$(python3 - "$T/msg" <<'PY'
+import email, email.policy, re, sys
+raw = open(sys.argv[1], "rb").read()
+m = email.message_from_bytes(raw, policy=email.policy.default)
+ok = []
+ok.append(re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} "
+                       r"\d\d:\d\d:\d\d \+0000", m["Date"]) is not None)
+ok.append(re.fullmatch(r"<[0-9a-f]{32}@corp\.example>", m["Message-ID"])
+          is not None)
+ok.append(m["From"] == "corp@corp.example" and m["To"] == "ann@example.org")
+ok.append(str(m["Subject"]) == "Задача: отчёт")
+ok.append("=?UTF-8?B?" in raw.decode("ascii"))
+ok.append(m["MIME-Version"] == "1.0")
+ok.append(m.get_content_type() == "text/plain" and
+          m.get_content_charset() == "utf-8")
+ok.append(m.get_content() ==
+          "Report due 2026-01-05 18:00\nhttps://corp.example/tasks/5")
+print(" ".join("ok" if x else "BAD" for x in ok))
+PY
+)" "ok ok ok ok ok ok ok ok" \
+    "Date, Message-ID, From, To, encoded Subject, MIME, body"
+like "$(grep '"rcpt_to":\["bob@example.org"\]' "$T/smtp.log" | jq -r .data)" \
+    "Subject: plain subject" "an ASCII subject is left as it is"
+
+# Wrong password: not sent, and the password shows nowhere.
+dline 10 ann@example.org x email > "$T/in"
+CORP_SMTP_PASSWORD=wrong-Secret-99 run_in "$T/in" corp-send email
+is "$rc:$(acks | jq -c '.[1:5]')" '77:["retry",null,"smtp login denied",false]' \
+    "a refused login (535) fails the stage, not the line: 77"
+unlike "$out$err" "wrong-Secret-99|pw-Unusual" "no password in any output"
+unlike "$(cat "$T/smtp.log")" "secret_seen" "nor in what the server saw"
+
+# TLS is required: a server without STARTTLS is not used.
+start_fake plain "$CORP_SRC/tests/fakes/fake-smtp" --log "$T/plain.log" \
+    --user alice
+run_in "$T/in" corp-send email --smtp-url "smtp://localhost:$port"
+is "$(acks | jq -c '.[1]')" '"retry"' "no STARTTLS: not sent (retry)"
+is "$(grep -c '"event":"message"' "$T/plain.log")" 0 "nothing went in clear text"
+
+# Configuration: options override smtp.conf; none at all is usage.
+rm "$CORP_DATA_DIR/smtp.conf"
+is_rc 64 "no server configured is usage" corp-send email
+run_in "$T/in" corp-send email --smtp-url "smtp://localhost:$(cat "$T/smtp.port")" \
+    --from ops@corp.example --smtp-user alice
+is "$(acks | jq -c '.[1]')" '"sent"' "--smtp-url, --from, --smtp-user"
+is "$(tail -1 "$T/smtp.log" | jq -r .mail_from)" "ops@corp.example" "--from is the sender"
+
+done_testing
