@@ -1001,7 +1001,7 @@ corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 }
 
 int
-corp_queue_explain(struct corp_db *db, long long eid, long long uid,
+corp_queue_explain(struct corp_db *db, long long eid, const char *who,
     json_t **out, struct corp_err *err)
 {
 	struct corp_event ev;
@@ -1009,6 +1009,7 @@ corp_queue_explain(struct corp_db *db, long long eid, long long uid,
 	json_t *o, *dec, *rows, *binds;
 	const char *login = NULL;
 	char *base = NULL;
+	long long uid;
 	int rc;
 
 	*out = NULL;
@@ -1019,16 +1020,17 @@ corp_queue_explain(struct corp_db *db, long long eid, long long uid,
 		goto fail;
 	json_object_set_new(o, "event", corp_event_json(&ev, *base ? base :
 	    NULL));
-	if ((rc = corp_db_prep(db, &st, "SELECT login, active FROM users "
-	    "WHERE id = ?1", err)) != 0)
+	if ((rc = corp_db_prep(db, &st, "SELECT login, active, id FROM users "
+	    "WHERE login = ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 1, who);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		rc = corp_errf(err, CORP_ENOTFOUND, "user %lld: not found", uid);
+		rc = corp_errf(err, CORP_ENOTFOUND, "user %s: not found", who);
 		goto fail;
 	}
 	login = (const char *)sqlite3_column_text(st, 0);
+	uid = sqlite3_column_int64(st, 2);
 	json_object_set_new(o, "user", json_pack("{s:I, s:s, s:b}",
 	    "user_id", (json_int_t)uid, "login", login, "active",
 	    sqlite3_column_int(st, 1)));

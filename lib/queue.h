@@ -89,7 +89,9 @@ int	corp_queue_dlq(struct corp_db *, const char *channel, int limit,
 int	corp_queue_prune(struct corp_db *, time_t sent_before, long long *n,
 	    struct corp_err *);
 int	corp_queue_stats(struct corp_db *, json_t **, struct corp_err *);
+/* Roles, decisions, binds, rows and every attempt of (event, login),
+ * read from what route and ack stored. */
 int	corp_queue_explain(struct corp_db *, long long event_id,
-	    long long user_id, json_t **, struct corp_err *);
+	    const char *login, json_t **, struct corp_err *);
 
 #endif
