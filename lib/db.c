@@ -296,6 +296,24 @@ corp_db_migrate(struct corp_db *db, int to, int *fromp, int *top,
 }
 
 int
+corp_db_data_version(struct corp_db *db, long long *v, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "PRAGMA data_version", err)) != 0)
+		return rc;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = corp_db_fail(db, rc, "read data_version", err);
+		sqlite3_reset(st);
+		return rc;
+	}
+	*v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
 corp_db_schema_check(struct corp_db *db, struct corp_err *err)
 {
 	int c, rc;

@@ -54,6 +54,8 @@ int	corp_db_version(struct corp_db *, int *, struct corp_err *);
  * latest), one transaction each.  fromp and top report what happened. */
 int	corp_db_migrate(struct corp_db *, int to, int *fromp, int *top,
 	    struct corp_err *);
+/* PRAGMA data_version: changes when another connection commits. */
+int	corp_db_data_version(struct corp_db *, long long *, struct corp_err *);
 /* For long-running tools: CORP_ETEMP when the schema changed under us. */
 int	corp_db_schema_check(struct corp_db *, struct corp_err *);
 

@@ -135,7 +135,7 @@ ok() {
 
 # sql QUERY: read the database with the sqlite3 CLI (an independent view).
 sql() {
-	sqlite3 -batch -noheader "${CORP_DB:-$CORP_DATA_DIR/corp.db}" "$@"
+	sqlite3 -batch -noheader -cmd ".timeout 30000" "${CORP_DB:-$CORP_DATA_DIR/corp.db}" "$@"
 }
 
 # Start a background process that is killed at exit; its pid in $bgpid.

@@ -1,0 +1,521 @@
+/*
+ * corp-deliver -- the delivery queue: pending (lease and print), ack
+ * (store results), requeue, dlq, prune, stats, explain.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "db.h"
+#include "fsutil.h"
+#include "jsonl.h"
+#include "queue.h"
+#include "rand.h"
+
+static const char synopsis[] =
+"usage: corp-deliver pending --channel C [--after AUDIT:USER] [--limit N]\n"
+"                            [--worker ID] [--lease DURATION] [--peek]\n"
+"       corp-deliver ack [--batch N] [--batch-ms MS]\n"
+"       corp-deliver requeue [--id N] [--event E] [--type T]\n"
+"                            [--channel C] [--all-failed]\n"
+"       corp-deliver dlq [--channel C] [--limit N]\n"
+"       corp-deliver prune --sent-before TIME\n"
+"       corp-deliver stats [--prom]\n"
+"       corp-deliver explain --event E --user LOGIN\n"
+"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+
+static int
+channel_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") == n;
+}
+
+static void
+parse_cursor(const char *s, long long *e, long long *u)
+{
+	const char *colon = strchr(s, ':');
+	char *a;
+
+	if (colon == NULL)
+		cli_usage("--after: expected AUDIT:USER, got '%s'", s);
+	if ((a = strndup(s, (size_t)(colon - s))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	*e = cli_num(a, 0, LLONG_MAX, "--after");
+	*u = cli_num(colon + 1, 0, LLONG_MAX, "--after");
+	free(a);
+}
+
+/* --worker ID: one live process per id; its old leases are released. */
+static int
+take_worker(struct corp_db *db, const char *id)
+{
+	struct corp_err e;
+	char *name, *path;
+	long long n;
+	int fd;
+
+	if (strlen(id) == 0 || strlen(id) > 64 || strspn(id,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	    "._:-") != strlen(id))
+		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
+	if (corp_asprintf(&name, "worker-%s.lock", id) < 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	if (corp_data_path(&path, name, &e) != 0)
+		cli_fail(&e);
+	if (corp_lock(path, 1, 0, &fd, &e) != 0) {
+		if (e.code == CORP_ETEMP)
+			cli_die(CORP_ETEMP, "worker %s: another live process "
+			    "holds %s", id, path);
+		cli_fail(&e);
+	}
+	free(name);
+	free(path);
+	if (corp_queue_release_worker(db, id, &n, &e) != 0)
+		cli_fail(&e);
+	return fd;
+}
+
+static int
+cmd_pending(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "channel", required_argument, NULL, 'c' },
+		{ "after", required_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "worker", required_argument, NULL, 'w' },
+		{ "lease", required_argument, NULL, 'l' },
+		{ "peek", no_argument, NULL, 'p' },
+		{ "priority", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct corp_claim cl;
+	struct corp_db *db;
+	struct corp_err e;
+	char token[48], host[64], rnd[9], *wid = NULL;
+	json_t *lines, *l;
+	size_t i, n;
+	int ch, lockfd = -1;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.limit = 100;
+	cl.lease_secs = 120;
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c': cl.channel = optarg; break;
+		case 'a': parse_cursor(optarg, &cl.after_event,
+		    &cl.after_user); break;
+		case 'n': cl.limit = (int)cli_num(optarg, 1, 100000,
+		    "--limit"); break;
+		case 'w': cl.worker = optarg; break;
+		case 'l': cl.lease_secs = cli_duration(optarg, "--lease");
+		    break;
+		case 'p': cl.peek = 1; break;
+		case 'P': cl.only_priority = optarg; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc)
+		cli_usage("pending takes no arguments");
+	if (cl.channel == NULL)
+		cli_usage("pending needs --channel");
+	if (!channel_ok(cl.channel))
+		cli_usage("--channel: '%s' is not a channel name", cl.channel);
+	if (cl.only_priority != NULL && strcmp(cl.only_priority, "urgent") &&
+	    strcmp(cl.only_priority, "p2p") && strcmp(cl.only_priority,
+	    "broadcast"))
+		cli_usage("--priority: urgent, p2p or broadcast");
+	db = cli_db(0);
+	if (cl.worker != NULL && !cl.peek)
+		lockfd = take_worker(db, cl.worker);
+	else if (cl.worker == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			strlcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		if (corp_random_hex(rnd, 4, &e) != 0)
+			cli_fail(&e);
+		if (corp_asprintf(&wid, "%s:%ld:%s", host, (long)getpid(),
+		    rnd) < 0)
+			cli_die(CORP_EINTERNAL, "out of memory");
+		cl.worker = wid;
+	}
+	if (corp_queue_claim(db, &cl, &lines, token, &e) != 0)
+		cli_fail(&e);
+	n = json_array_size(lines);
+	for (i = 0; i < n; i++) {
+		l = json_array_get(lines, i);
+		if (cli_out_try(l) != 0)
+			break;
+	}
+	if (i < n && !cl.peek) {
+		/* The reader went away: give back what it never saw. */
+		long long *ids = calloc(n - i, sizeof(*ids));
+		size_t k;
+
+		if (ids == NULL)
+			cli_die(CORP_EINTERNAL, "out of memory");
+		for (k = i; k < n; k++)
+			ids[k - i] = json_integer_value(json_object_get(
+			    json_array_get(lines, k), "delivery_id"));
+		if (corp_queue_release(db, token, ids, n - i, &e) != 0)
+			cli_fail(&e);
+		free(ids);
+	}
+	json_decref(lines);
+	corp_db_close(db);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(wid);
+	return 0;
+}
+
+static int
+cmd_ack(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "batch", required_argument, NULL, 'b' },
+		{ "batch-ms", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct corp_jsonl *r;
+	struct corp_db *db;
+	struct corp_err e;
+	json_t **buf;
+	long long first = 0;
+	int ch, batch = 256, ms = 50, rc, bad, badlines = 0, eof = 0;
+	size_t n, i;
+
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'b': batch = (int)cli_num(optarg, 1, 100000, "--batch");
+		    break;
+		case 'm': ms = (int)cli_num(optarg, 0, 60000, "--batch-ms");
+		    break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc)
+		cli_usage("ack takes no arguments");
+	db = cli_db(0);
+	if ((r = corp_jsonl_open(0, "<stdin>")) == NULL ||
+	    (buf = calloc((size_t)batch, sizeof(*buf))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	while (!eof) {
+		/*
+		 * Read up to batch lines, or until ms after the first, with
+		 * no transaction open; then one short transaction; print
+		 * only after its commit.
+		 */
+		n = 0;
+		while (n < (size_t)batch) {
+			int left = -1;
+
+			if (n > 0) {
+				left = (int)(first + ms - corp_mono_ms());
+				if (left < 0)
+					left = 0;
+			}
+			rc = corp_jsonl_next(r, &buf[n], left, &e);
+			if (rc == CORP_JSONL_OBJ) {
+				if (n == 0)
+					first = corp_mono_ms();
+				n++;
+			} else if (rc == CORP_JSONL_BAD) {
+				cli_warnerr(&e);
+				badlines++;
+			} else if (rc == CORP_JSONL_TIMEOUT)
+				break;
+			else if (rc == CORP_JSONL_EOF) {
+				eof = 1;
+				break;
+			} else
+				cli_fail(&e);
+		}
+		if (n == 0)
+			continue;
+		if (corp_queue_ack(db, buf, n, &bad, &e) != 0)
+			cli_fail(&e);
+		for (i = 0; i < n; i++) {
+			if (json_object_get(buf[i], "ack_error") != NULL)
+				cli_warn("<stdin>: delivery line: %s",
+				    json_string_value(json_object_get(buf[i],
+				    "ack_error")));
+			if (cli_out_try(buf[i]) != 0) {
+				/* Stored already; only the echo is lost. */
+				eof = 1;
+				badlines = 0;
+				bad = 0;
+			}
+			json_decref(buf[i]);
+		}
+		badlines += bad;
+	}
+	free(buf);
+	corp_jsonl_close(r);
+	corp_db_close(db);
+	return badlines ? CORP_EINVAL : 0;
+}
+
+static int
+cmd_requeue(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'i' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "type", required_argument, NULL, 't' },
+		{ "channel", required_argument, NULL, 'c' },
+		{ "all-failed", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct corp_requeue rq;
+	struct corp_db *db;
+	struct corp_err e;
+	long long n;
+	json_t *o;
+	int ch;
+
+	memset(&rq, 0, sizeof(rq));
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'i': rq.id = cli_num(optarg, 1, LLONG_MAX, "--id"); break;
+		case 'e': rq.event_id = cli_num(optarg, 1, LLONG_MAX,
+		    "--event"); break;
+		case 't': rq.event_type = optarg; break;
+		case 'c': rq.channel = optarg; break;
+		case 'A': rq.all_failed = 1; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc)
+		cli_usage("requeue takes no arguments");
+	if (rq.id == 0 && rq.event_id == 0 && rq.event_type == NULL &&
+	    !rq.all_failed)
+		cli_usage("requeue needs --id, --event, --type or --all-failed");
+	db = cli_db(0);
+	if (corp_queue_requeue(db, &rq, &n, &e) != 0)
+		cli_fail(&e);
+	o = json_pack("{s:I}", "requeued", (json_int_t)n);
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+print_row(json_t *o, void *arg)
+{
+	(void)arg;
+	cli_out(o);
+	return 0;
+}
+
+static int
+cmd_dlq(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "channel", required_argument, NULL, 'c' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *channel = NULL;
+	struct corp_db *db;
+	struct corp_err e;
+	int ch, limit = 1000;
+
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c': channel = optarg; break;
+		case 'n': limit = (int)cli_num(optarg, 1, 10000000,
+		    "--limit"); break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc)
+		cli_usage("dlq takes no arguments");
+	db = cli_db(0);
+	if (corp_queue_dlq(db, channel, limit, print_row, NULL, &e) != 0)
+		cli_fail(&e);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+cmd_prune(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sent-before", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct corp_db *db;
+	struct corp_err e;
+	time_t before = 0;
+	long long n;
+	json_t *o;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 's': before = cli_time(optarg, "--sent-before"); break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc || before == 0)
+		cli_usage("prune needs --sent-before TIME");
+	db = cli_db(0);
+	if (corp_queue_prune(db, before, &n, &e) != 0)
+		cli_fail(&e);
+	o = json_pack("{s:I}", "pruned", (json_int_t)n);
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
+/* Prometheus textfile-collector format. */
+static void
+prom(json_t *s)
+{
+	json_t *row;
+	size_t i;
+
+	printf("# HELP corp_deliveries Delivery rows by channel, status and "
+	    "readiness.\n# TYPE corp_deliveries gauge\n");
+	json_array_foreach(json_object_get(s, "queue"), i, row)
+		printf("corp_deliveries{channel=\"%s\",status=\"%s\","
+		    "readiness=\"%s\"} %lld\n",
+		    json_string_value(json_object_get(row, "channel")),
+		    json_string_value(json_object_get(row, "status")),
+		    json_string_value(json_object_get(row, "readiness")),
+		    (long long)json_integer_value(json_object_get(row,
+		    "count")));
+	printf("# HELP corp_deliveries_leased Rows under a live lease.\n"
+	    "# TYPE corp_deliveries_leased gauge\n");
+	json_array_foreach(json_object_get(s, "queue"), i, row)
+		if (strcmp(json_string_value(json_object_get(row, "status")),
+		    "PENDING") == 0)
+			printf("corp_deliveries_leased{channel=\"%s\","
+			    "readiness=\"%s\"} %lld\n",
+			    json_string_value(json_object_get(row, "channel")),
+			    json_string_value(json_object_get(row,
+			    "readiness")), (long long)json_integer_value(
+			    json_object_get(row, "leased")));
+	printf("# HELP corp_oldest_ready_age_seconds Age of the oldest due "
+	    "ready row.\n# TYPE corp_oldest_ready_age_seconds gauge\n");
+	json_array_foreach(json_object_get(s, "queue"), i, row) {
+		json_t *a = json_object_get(row, "oldest_ready_age_s");
+
+		if (json_is_integer(a))
+			printf("corp_oldest_ready_age_seconds{channel=\"%s\"} "
+			    "%lld\n", json_string_value(json_object_get(row,
+			    "channel")), (long long)json_integer_value(a));
+	}
+	printf("# HELP corp_delivery_attempts Rows by attempts used.\n"
+	    "# TYPE corp_delivery_attempts gauge\n");
+	json_array_foreach(json_object_get(s, "attempts"), i, row)
+		printf("corp_delivery_attempts{channel=\"%s\",attempts=\"%lld\"}"
+		    " %lld\n", json_string_value(json_object_get(row,
+		    "channel")), (long long)json_integer_value(
+		    json_object_get(row, "attempts")),
+		    (long long)json_integer_value(json_object_get(row,
+		    "count")));
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "prom", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct corp_db *db;
+	struct corp_err e;
+	json_t *s;
+	int ch, p = 0;
+
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'p': p = 1; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc)
+		cli_usage("stats takes no arguments");
+	db = cli_db(0);
+	if (corp_queue_stats(db, &s, &e) != 0)
+		cli_fail(&e);
+	if (p)
+		prom(s);
+	else
+		cli_out(s);
+	json_decref(s);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+cmd_explain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "event", required_argument, NULL, 'e' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *login = NULL;
+	struct corp_db *db;
+	struct corp_err e;
+	long long eid = 0;
+	json_t *o;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'e': eid = cli_num(optarg, 1, LLONG_MAX, "--event");
+		    break;
+		case 'u': login = optarg; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc || eid == 0 || login == NULL)
+		cli_usage("explain needs --event E --user LOGIN");
+	db = cli_db(0);
+	if (corp_queue_explain(db, eid, login, &o, &e) != 0)
+		cli_fail(&e);
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct cli_verb verbs[] = {
+		{ "pending", cmd_pending },
+		{ "ack", cmd_ack },
+		{ "requeue", cmd_requeue },
+		{ "dlq", cmd_dlq },
+		{ "prune", cmd_prune },
+		{ "stats", cmd_stats },
+		{ "explain", cmd_explain },
+		{ NULL, NULL }
+	};
+
+	cli_synopsis = synopsis;
+	cli_init(&argc, &argv);
+	cli_dispatch(argc, argv, verbs);
+}

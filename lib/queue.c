@@ -1,0 +1,1172 @@
+/* queue.c -- see queue.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "db.h"
+#include "event.h"
+#include "jsonl.h"
+#include "queue.h"
+#include "rand.h"
+#include "settings.h"
+
+#define MAX_LEASE_EXPIRIES 5
+
+int
+corp_queue_insert(struct corp_db *db, long long eid, long long uid,
+    const char *channel, const char *role, const char *roles,
+    const char *priority, const char *template, int ready, time_t nb,
+    time_t now, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO deliveries (event_id, "
+	    "user_id, channel, role, roles, priority, template, readiness, "
+	    "waiting_since, not_before, created_at, updated_at) VALUES (?1, "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) "
+	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, eid);
+	sqlite3_bind_int64(st, 2, uid);
+	corp_bind_text(st, 3, channel);
+	corp_bind_text(st, 4, role);
+	corp_bind_text(st, 5, roles);
+	corp_bind_text(st, 6, priority);
+	corp_bind_text(st, 7, template);
+	corp_bind_text(st, 8, ready ? "ready" : "waiting_bind");
+	if (ready)
+		sqlite3_bind_null(st, 9);
+	else
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)nb);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
+	return corp_db_exec(db, st, "insert delivery", err);
+}
+
+static int
+changes(struct corp_db *db)
+{
+	return sqlite3_changes(corp_db_sqlite(db));
+}
+
+int
+corp_queue_expire_held(struct corp_db *db, time_t now, const char *channel,
+    long long *n, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long age;
+	int rc, own = !corp_db_in_tx(db);
+
+	*n = 0;
+	if ((rc = corp_setting_duration(db, "hold_max_age", &age, err)) != 0)
+		return rc;
+	if (own && (rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "status = 'FAILED', error = 'expired_unbound', updated_at = ?1 "
+	    "WHERE status = 'PENDING' AND readiness = 'waiting_bind' "
+	    "AND waiting_since <= ?2 AND (?3 IS NULL OR channel = ?3)",
+	    err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - age));
+	corp_bind_text(st, 3, channel);
+	if ((rc = corp_db_exec(db, st, "expire held rows", err)) != 0)
+		goto fail;
+	*n = changes(db);
+	if (own)
+		return corp_db_commit(db, err);
+	return 0;
+fail:
+	if (own)
+		corp_db_rollback(db);
+	return rc;
+}
+
+/* Housekeeping at the start of a claim, inside its transaction. */
+static int
+claim_prepare(struct corp_db *db, const char *channel, time_t now,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long n;
+	int rc;
+
+	/* An expired lease returns the row without counting an attempt. */
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "lease_token = NULL, lease_until = NULL, "
+	    "lease_expiries = lease_expiries + 1, updated_at = ?2 "
+	    "WHERE channel = ?1 AND lease_token IS NOT NULL "
+	    "AND lease_until < ?2", err)) != 0 ||
+	    (sqlite3_bind_text(st, 1, channel, -1, SQLITE_TRANSIENT),
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now),
+	    rc = corp_db_exec(db, st, "expire leases", err)) != 0)
+		return rc;
+	/* A poison message guard. */
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "status = 'FAILED', error = 'lease expired 5 times', "
+	    "updated_at = ?2 WHERE channel = ?1 AND status = 'PENDING' "
+	    "AND lease_token IS NULL AND lease_expiries >= ?3", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, channel);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int(st, 3, MAX_LEASE_EXPIRIES);
+	if ((rc = corp_db_exec(db, st, "fail poison rows", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "status = 'FAILED', error = 'user_inactive', updated_at = ?2 "
+	    "WHERE channel = ?1 AND status = 'PENDING' "
+	    "AND lease_token IS NULL AND user_id IN "
+	    "(SELECT id FROM users WHERE active = 0)", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, channel);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if ((rc = corp_db_exec(db, st, "fail rows of inactive users",
+	    err)) != 0)
+		return rc;
+	return corp_queue_expire_held(db, now, channel, &n, err);
+}
+
+#define CLAIM_COLS \
+	"SELECT d.id, d.event_id, d.user_id, d.channel, d.role, d.roles, " \
+	"d.priority, d.template, d.attempts, u.login, u.name, u.lang, " \
+	"coalesce(u.tz, o.tz, ?6, 'UTC'), b.address " \
+	"FROM deliveries d JOIN users u ON u.id = d.user_id " \
+	"LEFT JOIN org_units o ON o.id = u.org_unit_id " \
+	"LEFT JOIN binds b ON b.user_id = d.user_id AND b.channel = d.channel "
+#define CLAIM_WHERE \
+	"WHERE d.channel = ?1 AND d.status = 'PENDING' " \
+	"AND d.readiness = 'ready' AND d.not_before <= ?2 " \
+	"AND (d.lease_token IS NULL OR d.lease_until < ?2) " \
+	"AND (?7 IS NULL OR d.priority = ?7) " \
+	"AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
+	"AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
+	"AND x.lease_until >= ?2) "
+
+static const char SQL_CLAIM_BEFORE[] = CLAIM_COLS CLAIM_WHERE
+    "AND (d.event_id, d.user_id) <= (?3, ?4) "
+    "ORDER BY d.event_id, d.user_id LIMIT ?5";
+static const char SQL_CLAIM_AFTER[] = CLAIM_COLS CLAIM_WHERE
+    "AND (d.event_id, d.user_id) > (?3, ?4) "
+    "ORDER BY d.event_id, d.user_id LIMIT ?5";
+static const char SQL_CLAIM_PRIO[] = CLAIM_COLS CLAIM_WHERE
+    "AND ?3 IS NOT NULL AND ?4 IS NOT NULL "
+    "ORDER BY CASE d.priority WHEN 'urgent' THEN 0 WHEN 'p2p' THEN 1 "
+    "ELSE 2 END, d.event_id, d.user_id LIMIT ?5";
+
+struct names {
+	long long	 event_id;
+	json_t		*event;
+	char		*actor, *assignee, *previous;
+};
+
+static void
+names_clear(struct names *n)
+{
+	json_decref(n->event);
+	free(n->actor);
+	free(n->assignee);
+	free(n->previous);
+	memset(n, 0, sizeof(*n));
+}
+
+static int
+user_name(struct corp_db *db, long long uid, char **out, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if (uid <= 0)
+		return 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT name FROM users WHERE id = ?1",
+	    err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read user", err);
+	return 0;
+}
+
+/* The event JSON and the names a line carries, cached per event. */
+static int
+load_names(struct corp_db *db, long long eid, const char *base,
+    struct names *n, struct corp_err *err)
+{
+	struct corp_event ev;
+	int rc;
+
+	if (n->event_id == eid)
+		return 0;
+	names_clear(n);
+	if ((rc = corp_event_get(db, eid, &ev, err)) != 0)
+		return rc;
+	n->event = corp_event_json(&ev, base);
+	n->event_id = eid;
+	if ((rc = user_name(db, ev.actor_user_id, &n->actor, err)) != 0 ||
+	    (rc = user_name(db, ev.assignee_user_id, &n->assignee, err)) != 0 ||
+	    (rc = user_name(db, ev.previous_assignee_user_id, &n->previous,
+	    err)) != 0) {
+		corp_event_free(&ev);
+		return rc;
+	}
+	corp_event_free(&ev);
+	return 0;
+}
+
+static json_t *
+roles_array(const char *s)
+{
+	json_t *a = json_array();
+	const char *p = s;
+
+	while (p != NULL && *p != '\0') {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+
+		json_array_append_new(a, json_stringn(p, len));
+		p = c ? c + 1 : NULL;
+	}
+	return a;
+}
+
+/* Run one claim query, appending lines; leases them unless peek. */
+static int
+claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
+    time_t now, const char *token, const char *base, json_t *lines,
+    int limit, struct names *nm, struct corp_err *err)
+{
+	sqlite3_stmt *st, *up;
+	long long *ids = NULL;
+	size_t nids = 0, i;
+	int rc;
+
+	if (limit <= 0)
+		return 0;
+	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, cl->channel);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, cl->after_event);
+	sqlite3_bind_int64(st, 4, cl->after_user);
+	sqlite3_bind_int(st, 5, limit);
+	corp_bind_text(st, 6, corp_cfg.tz);
+	corp_bind_text(st, 7, cl->only_priority);
+	if ((ids = calloc((size_t)limit, sizeof(*ids))) == NULL) {
+		sqlite3_reset(st);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	/* Collect first: load_names runs other statements. */
+	json_t *rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = json_object();
+		char until[CORP_TIMEBUF];
+
+		ids[nids++] = sqlite3_column_int64(st, 0);
+		json_object_set_new(o, "delivery_id",
+		    json_integer(sqlite3_column_int64(st, 0)));
+		if (cl->peek) {
+			json_object_set_new(o, "lease", json_null());
+			json_object_set_new(o, "lease_until", json_null());
+		} else {
+			json_object_set_new(o, "lease", json_string(token));
+			json_object_set_new(o, "lease_until", json_string(
+			    corp_time_fmt(now + (time_t)cl->lease_secs,
+			    until)));
+		}
+		json_object_set_new(o, "worker", corp_json_strval(cl->worker));
+		json_object_set_new(o, "channel", json_string((const char *)
+		    sqlite3_column_text(st, 3)));
+		json_object_set_new(o, "address",
+		    corp_json_strval(corp_col_text(st, 13)));
+		json_object_set_new(o, "user_id",
+		    json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(o, "login", json_string((const char *)
+		    sqlite3_column_text(st, 9)));
+		json_object_set_new(o, "name", json_string((const char *)
+		    sqlite3_column_text(st, 10)));
+		json_object_set_new(o, "lang",
+		    corp_json_strval(corp_col_text(st, 11)));
+		json_object_set_new(o, "tz",
+		    corp_json_strval(corp_col_text(st, 12)));
+		json_object_set_new(o, "roles", roles_array((const char *)
+		    sqlite3_column_text(st, 5)));
+		json_object_set_new(o, "role", json_string((const char *)
+		    sqlite3_column_text(st, 4)));
+		json_object_set_new(o, "priority", json_string((const char *)
+		    sqlite3_column_text(st, 6)));
+		json_object_set_new(o, "template", json_string((const char *)
+		    sqlite3_column_text(st, 7)));
+		json_object_set_new(o, "attempt",
+		    json_integer(sqlite3_column_int64(st, 8) + 1));
+		json_object_set_new(o, "event_id",
+		    json_integer(sqlite3_column_int64(st, 1)));
+		json_array_append_new(rows, o);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "claim", err);
+		goto out;
+	}
+	rc = 0;
+	for (i = 0; i < nids; i++) {
+		json_t *o = json_array_get(rows, i);
+		long long eid = json_integer_value(json_object_get(o,
+		    "event_id"));
+
+		json_object_del(o, "event_id");
+		if ((rc = load_names(db, eid, base, nm, err)) != 0)
+			goto out;
+		json_object_set_new(o, "actor_name",
+		    corp_json_strval(nm->actor));
+		json_object_set_new(o, "assignee_name",
+		    corp_json_strval(nm->assignee));
+		json_object_set_new(o, "previous_assignee_name",
+		    corp_json_strval(nm->previous));
+		json_object_set(o, "event", nm->event);
+		if (cl->peek)
+			continue;
+		if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "
+		    "lease_token = ?2, lease_until = ?3, worker = ?4, "
+		    "updated_at = ?5 WHERE id = ?1 AND status = 'PENDING'",
+		    err)) != 0)
+			goto out;
+		sqlite3_bind_int64(up, 1, ids[i]);
+		corp_bind_text(up, 2, token);
+		sqlite3_bind_int64(up, 3, (sqlite3_int64)(now +
+		    (time_t)cl->lease_secs));
+		corp_bind_text(up, 4, cl->worker);
+		sqlite3_bind_int64(up, 5, (sqlite3_int64)now);
+		if ((rc = corp_db_exec(db, up, "lease", err)) != 0)
+			goto out;
+	}
+	json_array_extend(lines, rows);
+out:
+	json_decref(rows);
+	free(ids);
+	return rc;
+}
+
+int
+corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
+    json_t **linesp, char token[48], struct corp_err *err)
+{
+	struct names nm;
+	json_t *lines;
+	char *base = NULL;
+	time_t now = corp_now();
+	int rc;
+
+	*linesp = NULL;
+	memset(&nm, 0, sizeof(nm));
+	token[0] = '\0';
+	if (!cl->peek && (rc = corp_random_b64url(token, 24, err)) != 0)
+		return rc;
+	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
+		return rc;
+	lines = json_array();
+	if (!cl->peek) {
+		if ((rc = corp_db_begin(db, err)) != 0)
+			goto out;
+		if ((rc = claim_prepare(db, cl->channel, now, err)) != 0)
+			goto fail;
+	}
+	if (cl->by_priority)
+		rc = claim_query(db, SQL_CLAIM_PRIO, cl, now, token,
+		    *base ? base : NULL, lines, cl->limit, &nm, err);
+	else {
+		rc = claim_query(db, SQL_CLAIM_BEFORE, cl, now, token,
+		    *base ? base : NULL, lines, cl->limit, &nm, err);
+		if (rc == 0)
+			rc = claim_query(db, SQL_CLAIM_AFTER, cl, now, token,
+			    *base ? base : NULL, lines,
+			    cl->limit - (int)json_array_size(lines), &nm, err);
+	}
+	if (rc != 0)
+		goto fail;
+	if (!cl->peek && (rc = corp_db_commit(db, err)) != 0)
+		goto out;
+	*linesp = lines;
+	lines = NULL;
+	goto out;
+fail:
+	if (!cl->peek)
+		corp_db_rollback(db);
+out:
+	names_clear(&nm);
+	json_decref(lines);
+	free(base);
+	return rc;
+}
+
+int
+corp_queue_release(struct corp_db *db, const char *token,
+    const long long *ids, size_t nids, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "lease_token = NULL, lease_until = NULL WHERE lease_token = ?1 "
+	    "AND (?2 IS NULL OR id = ?2)", err)) != 0)
+		goto fail;
+	for (i = 0; i < (ids ? nids : 1); i++) {
+		corp_bind_text(st, 1, token);
+		if (ids)
+			sqlite3_bind_int64(st, 2, ids[i]);
+		else
+			sqlite3_bind_null(st, 2);
+		if ((rc = corp_db_exec(db, st, "release lease", err)) != 0)
+			goto fail;
+	}
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+int
+corp_queue_release_worker(struct corp_db *db, const char *worker,
+    long long *n, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "lease_token = NULL, lease_until = NULL WHERE worker = ?1 "
+	    "AND lease_token IS NOT NULL", err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, worker);
+	if ((rc = corp_db_exec(db, st, "release worker", err)) != 0)
+		goto fail;
+	*n = changes(db);
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+/* Full jitter: uniform in [0, min(cap, base * factor^(n-1))]. */
+static long long
+backoff_delay(const struct corp_backoff *b, int n)
+{
+	double d = (double)b->base * pow(b->factor, n > 0 ? n - 1 : 0);
+	long long cap = d > (double)b->cap ? b->cap : (long long)d;
+
+	if (cap <= 0)
+		return 0;
+	if (cap >= 0xffffffffLL)
+		cap = 0xfffffffeLL;
+	return (long long)arc4random_uniform((uint32_t)cap + 1);
+}
+
+static int
+row_state(struct corp_db *db, long long id, char *status, size_t slen,
+    char **lease, time_t *lease_until, int *attempts, char **channel,
+    long long *uid, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*lease = *channel = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT status, lease_token, "
+	    "lease_until, attempts, channel, user_id FROM deliveries "
+	    "WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *l = corp_col_text(st, 1);
+
+		strlcpy(status, (const char *)sqlite3_column_text(st, 0), slen);
+		*lease = l ? strdup(l) : NULL;
+		*lease_until = (time_t)sqlite3_column_int64(st, 2);
+		*attempts = sqlite3_column_int(st, 3);
+		*channel = strdup((const char *)sqlite3_column_text(st, 4));
+		*uid = sqlite3_column_int64(st, 5);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return CORP_ENOTFOUND;
+	return corp_db_fail(db, rc, "read delivery", err);
+}
+
+struct ackline {
+	long long	 id;
+	const char	*lease, *result, *error, *provider, *worker;
+	long long	 retry_after;
+	int		 attempted;
+};
+
+static int
+record_attempt(struct corp_db *db, const struct ackline *a, time_t now,
+    const char *stored, time_t nb, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO delivery_attempts "
+	    "(delivery_id, at, worker, result, attempted, stored, error, "
+	    "provider_message_id, not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "?7, ?8, ?9)", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	corp_bind_text(st, 3, a->worker);
+	corp_bind_text(st, 4, a->result);
+	sqlite3_bind_int(st, 5, a->attempted);
+	corp_bind_text(st, 6, stored);
+	corp_bind_text(st, 7, a->error);
+	corp_bind_text(st, 8, a->provider);
+	if (nb > 0)
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)nb);
+	return corp_db_exec(db, st, "record attempt", err);
+}
+
+static int
+set_row(struct corp_db *db, long long id, const char *status, int attempts,
+    time_t nb, const char *error, time_t now, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET status = ?2, "
+	    "attempts = ?3, not_before = ?4, error = ?5, lease_token = NULL, "
+	    "lease_until = NULL, updated_at = ?6 WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	corp_bind_text(st, 2, status);
+	sqlite3_bind_int(st, 3, attempts);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)nb);
+	corp_bind_text(st, 5, error);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	return corp_db_exec(db, st, "update delivery", err);
+}
+
+/* Apply one ack; *stored gets the outcome. */
+static int
+apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
+    const char **stored, struct corp_err *err)
+{
+	char status[16], *lease = NULL, *channel = NULL;
+	time_t lease_until = 0, nb = 0;
+	long long uid = 0;
+	int attempts = 0, rc, mine, max;
+	sqlite3_stmt *st;
+
+	*stored = "unchanged";
+	rc = row_state(db, a->id, status, sizeof(status), &lease,
+	    &lease_until, &attempts, &channel, &uid, err);
+	if (rc == CORP_ENOTFOUND)
+		return 0;	/* unknown id: nothing to store */
+	if (rc != 0)
+		return rc;
+	mine = lease != NULL && strcmp(lease, a->lease) == 0;
+	if (strcmp(a->result, "sent") == 0) {
+		/* The late-ack rule: kept unless SENT or another live lease. */
+		if (strcmp(status, "SENT") != 0 && (mine || lease == NULL ||
+		    lease_until < now)) {
+			if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+			    "status = 'SENT', sent_at = ?2, "
+			    "provider_message_id = ?3, error = NULL, "
+			    "attempts = attempts + 1, lease_token = NULL, "
+			    "lease_until = NULL, updated_at = ?2 "
+			    "WHERE id = ?1", err)) != 0)
+				goto out;
+			sqlite3_bind_int64(st, 1, a->id);
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+			corp_bind_text(st, 3, a->provider);
+			if ((rc = corp_db_exec(db, st, "ack sent", err)) != 0)
+				goto out;
+			*stored = "sent";
+		}
+		goto record;
+	}
+	/* retry, failed, unbound: only the holder of the lease. */
+	if (!mine || strcmp(status, "PENDING") != 0)
+		goto record;
+	if (strcmp(a->result, "failed") == 0) {
+		rc = set_row(db, a->id, "FAILED", attempts + 1, 0,
+		    a->error ? a->error : "failed", now, err);
+		*stored = "failed";
+	} else if (strcmp(a->result, "unbound") == 0) {
+		if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
+		    "updated_at = ?3 WHERE user_id = ?1 AND channel = ?2",
+		    err)) != 0)
+			goto out;
+		sqlite3_bind_int64(st, 1, uid);
+		corp_bind_text(st, 2, channel);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+		if ((rc = corp_db_exec(db, st, "deactivate bind", err)) != 0 ||
+		    (rc = set_row(db, a->id, "PENDING", attempts, 0, a->error,
+		    now, err)) != 0 ||
+		    (rc = corp_queue_refresh_user(db, uid, channel, now,
+		    err)) != 0)
+			goto out;
+		*stored = "unbound";
+	} else if (!a->attempted) {
+		/* It never left: no attempt used. */
+		nb = now + (time_t)(a->retry_after > 0 ? a->retry_after : 0);
+		rc = set_row(db, a->id, "PENDING", attempts, nb, a->error, now,
+		    err);
+		*stored = "retry";
+	} else {
+		struct corp_backoff b;
+		long long d;
+
+		if ((rc = corp_setting_attempts(db, channel, &max, err)) != 0 ||
+		    (rc = corp_setting_backoff(db, channel, &b, err)) != 0)
+			goto out;
+		if (attempts + 1 >= max) {
+			rc = set_row(db, a->id, "FAILED", attempts + 1, 0,
+			    a->error ? a->error : "retry", now, err);
+			*stored = "failed";
+		} else {
+			d = backoff_delay(&b, attempts + 1);
+			if (d < a->retry_after)
+				d = a->retry_after;
+			nb = now + (time_t)d;
+			rc = set_row(db, a->id, "PENDING", attempts + 1, nb,
+			    a->error, now, err);
+			*stored = "retry";
+		}
+	}
+	if (rc != 0)
+		goto out;
+record:
+	rc = record_attempt(db, a, now, *stored, nb, err);
+out:
+	free(lease);
+	free(channel);
+	return rc;
+}
+
+static const char *
+ack_parse(json_t *o, struct ackline *a)
+{
+	json_t *v;
+
+	memset(a, 0, sizeof(*a));
+	a->attempted = 1;
+	v = json_object_get(o, "delivery_id");
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return "missing delivery_id";
+	a->id = json_integer_value(v);
+	if ((a->lease = json_string_value(json_object_get(o, "lease"))) ==
+	    NULL)
+		return "missing lease";
+	a->result = json_string_value(json_object_get(o, "result"));
+	if (a->result == NULL || (strcmp(a->result, "sent") != 0 &&
+	    strcmp(a->result, "retry") != 0 && strcmp(a->result, "failed") !=
+	    0 && strcmp(a->result, "unbound") != 0))
+		return "missing or unknown result (sent|retry|failed|unbound)";
+	a->error = json_string_value(json_object_get(o, "error"));
+	v = json_object_get(o, "provider_message_id");
+	a->provider = json_string_value(v);
+	a->worker = json_string_value(json_object_get(o, "worker"));
+	v = json_object_get(o, "retry_after");
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		a->retry_after = json_integer_value(v);
+	else if (json_is_real(v) && json_real_value(v) > 0)
+		a->retry_after = (long long)ceil(json_real_value(v));
+	if (json_is_false(json_object_get(o, "attempted")))
+		a->attempted = 0;
+	return NULL;
+}
+
+int
+corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
+    struct corp_err *err)
+{
+	const char **stored;
+	struct ackline a;
+	time_t now = corp_now();
+	size_t i;
+	int rc;
+
+	*bad = 0;
+	if ((stored = calloc(n ? n : 1, sizeof(*stored))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_db_begin(db, err)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const char *why = ack_parse(lines[i], &a);
+
+		if (why != NULL) {
+			stored[i] = NULL;
+			continue;
+		}
+		if ((rc = apply_ack(db, &a, now, &stored[i], err)) != 0) {
+			corp_errprefix(err, "delivery %lld", a.id);
+			corp_db_rollback(db);
+			goto out;
+		}
+	}
+	if ((rc = corp_db_commit(db, err)) != 0)
+		goto out;
+	/* Only now, after the commit, do the lines say what was stored. */
+	for (i = 0; i < n; i++) {
+		if (stored[i] == NULL) {
+			json_object_set_new(lines[i], "ack_error", json_string(
+			    ack_parse(lines[i], &a)));
+			json_object_set_new(lines[i], "stored",
+			    json_string("unchanged"));
+			(*bad)++;
+		} else
+			json_object_set_new(lines[i], "stored",
+			    json_string(stored[i]));
+	}
+out:
+	free(stored);
+	return rc;
+}
+
+int
+corp_queue_refresh_user(struct corp_db *db, long long uid,
+    const char *channel, time_t now, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/*
+	 * ready when an active bind exists; otherwise waiting_bind, with
+	 * waiting_since set when the row becomes waiting.
+	 */
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "readiness = CASE WHEN EXISTS (SELECT 1 FROM binds b "
+	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
+	    "deliveries.channel AND b.active = 1) THEN 'ready' "
+	    "ELSE 'waiting_bind' END, "
+	    "waiting_since = CASE WHEN EXISTS (SELECT 1 FROM binds b "
+	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
+	    "deliveries.channel AND b.active = 1) THEN NULL "
+	    "WHEN readiness = 'waiting_bind' THEN waiting_since ELSE ?3 END, "
+	    "updated_at = ?3 "
+	    "WHERE user_id = ?1 AND (?2 IS NULL OR channel = ?2) "
+	    "AND status = 'PENDING'", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, channel);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	return corp_db_exec(db, st, "refresh readiness", err);
+}
+
+int
+corp_queue_refresh_quiet(struct corp_db *db, long long uid, time_t now,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	time_t nb;
+	int rc;
+
+	if ((rc = corp_quiet_not_before(db, uid, now, &nb, err)) != 0)
+		return rc;
+	/* Only rows not held back for another reason (backoff). */
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "not_before = ?2, updated_at = ?3 WHERE user_id = ?1 "
+	    "AND status = 'PENDING' AND priority <> 'urgent' "
+	    "AND attempts = 0 AND lease_token IS NULL", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(nb > now ? nb : 0));
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	return corp_db_exec(db, st, "refresh quiet hours", err);
+}
+
+int
+corp_queue_mute(struct corp_db *db, long long uid, const char *kind,
+    const char *value, long long *n, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "status = 'FAILED', error = 'muted', lease_token = NULL, "
+	    "lease_until = NULL, updated_at = ?4 WHERE user_id = ?1 "
+	    "AND status = 'PENDING' AND ((?2 = 'channel' AND channel = ?3) "
+	    "OR (?2 = 'event_type' AND event_id IN (SELECT event_id FROM "
+	    "events WHERE event_type = ?3)))", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, kind);
+	corp_bind_text(st, 3, value);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)corp_now());
+	if ((rc = corp_db_exec(db, st, "mute", err)) != 0)
+		return rc;
+	*n = changes(db);
+	return 0;
+}
+
+int
+corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
+    long long *n, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	time_t now = corp_now();
+	int rc;
+
+	*n = 0;
+	if (r->id <= 0 && r->event_id <= 0 && r->event_type == NULL &&
+	    !r->all_failed)
+		return corp_errf(err, CORP_EUSAGE,
+		    "requeue needs --id, --event, --type or --all-failed");
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	/*
+	 * FAILED rows, and PENDING ones to reset; never SENT.  Attempts and
+	 * lease expiries start again; delivery_attempts keeps the history.
+	 */
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "status = 'PENDING', lease_token = NULL, lease_until = NULL, "
+	    "not_before = 0, error = NULL, attempts = 0, lease_expiries = 0, "
+	    "readiness = CASE WHEN EXISTS (SELECT 1 FROM binds b "
+	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
+	    "deliveries.channel AND b.active = 1) THEN 'ready' "
+	    "ELSE 'waiting_bind' END, "
+	    "waiting_since = CASE WHEN EXISTS (SELECT 1 FROM binds b "
+	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
+	    "deliveries.channel AND b.active = 1) THEN NULL ELSE ?6 END, "
+	    "updated_at = ?6 "
+	    "WHERE status <> 'SENT' "
+	    "AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR event_id = ?2) "
+	    "AND (?3 IS NULL OR event_id IN (SELECT event_id FROM events "
+	    "WHERE event_type = ?3)) AND (?4 IS NULL OR channel = ?4) "
+	    "AND (?5 = 0 OR status = 'FAILED')", err)) != 0)
+		goto fail;
+	corp_bind_id(st, 1, r->id);
+	corp_bind_id(st, 2, r->event_id);
+	corp_bind_text(st, 3, r->event_type);
+	corp_bind_text(st, 4, r->channel);
+	sqlite3_bind_int(st, 5, r->all_failed);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	if ((rc = corp_db_exec(db, st, "requeue", err)) != 0)
+		goto fail;
+	*n = changes(db);
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+int
+corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
+    corp_row_fn fn, void *arg, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *rows, *o;
+	size_t i;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT d.id, d.event_id, e.event_type, "
+	    "d.user_id, u.login, d.channel, d.attempts, d.error, d.updated_at, "
+	    "e.trace_id FROM deliveries d JOIN users u ON u.id = d.user_id "
+	    "JOIN events e ON e.event_id = d.event_id "
+	    "WHERE d.status = 'FAILED' AND (?1 IS NULL OR d.channel = ?1) "
+	    "ORDER BY d.id LIMIT ?2", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, channel);
+	sqlite3_bind_int(st, 2, limit);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o = json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:i, s:o, s:o, "
+		    "s:o}",
+		    "delivery_id", (json_int_t)sqlite3_column_int64(st, 0),
+		    "event_id", (json_int_t)sqlite3_column_int64(st, 1),
+		    "event_type", sqlite3_column_text(st, 2),
+		    "user_id", (json_int_t)sqlite3_column_int64(st, 3),
+		    "login", sqlite3_column_text(st, 4),
+		    "channel", sqlite3_column_text(st, 5),
+		    "attempts", sqlite3_column_int(st, 6),
+		    "error", corp_json_strval(corp_col_text(st, 7)),
+		    "failed_at", corp_json_time((time_t)
+		    sqlite3_column_int64(st, 8)),
+		    "trace_id", corp_json_strval(corp_col_text(st, 9)));
+		json_array_append_new(rows, o);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		return corp_db_fail(db, rc, "read dlq", err);
+	}
+	rc = 0;
+	json_array_foreach(rows, i, o)
+		if ((rc = fn(o, arg)) != 0)
+			break;
+	json_decref(rows);
+	return rc;
+}
+
+int
+corp_queue_prune(struct corp_db *db, time_t before, long long *n,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM delivery_attempts "
+	    "WHERE delivery_id IN (SELECT id FROM deliveries "
+	    "WHERE status = 'SENT' AND sent_at < ?1)", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	if ((rc = corp_db_exec(db, st, "prune attempts", err)) != 0)
+		goto fail;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM deliveries "
+	    "WHERE status = 'SENT' AND sent_at < ?1", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	if ((rc = corp_db_exec(db, st, "prune", err)) != 0)
+		goto fail;
+	*n = changes(db);
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+int
+corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *rows, *hist, *o;
+	time_t now = corp_now();
+	int rc;
+
+	*out = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, status, readiness, "
+	    "count(*), sum(lease_token IS NOT NULL AND lease_until >= ?1), "
+	    "sum(status = 'PENDING' AND not_before > ?1), "
+	    "min(CASE WHEN status = 'PENDING' AND readiness = 'ready' "
+	    "AND not_before <= ?1 THEN created_at END) "
+	    "FROM deliveries GROUP BY channel, status, readiness "
+	    "ORDER BY channel, status, readiness", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long oldest = sqlite3_column_int64(st, 6);
+
+		o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
+		    "channel", sqlite3_column_text(st, 0),
+		    "status", sqlite3_column_text(st, 1),
+		    "readiness", sqlite3_column_text(st, 2),
+		    "count", (json_int_t)sqlite3_column_int64(st, 3),
+		    "leased", (json_int_t)sqlite3_column_int64(st, 4),
+		    "waiting_until", (json_int_t)sqlite3_column_int64(st, 5));
+		json_object_set_new(o, "oldest_ready_age_s",
+		    sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() :
+		    json_integer(now - oldest));
+		json_array_append_new(rows, o);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		return corp_db_fail(db, rc, "stats", err);
+	}
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, attempts, count(*) "
+	    "FROM deliveries GROUP BY channel, attempts "
+	    "ORDER BY channel, attempts", err)) != 0) {
+		json_decref(rows);
+		return rc;
+	}
+	hist = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(hist, json_pack("{s:s, s:i, s:I}",
+		    "channel", sqlite3_column_text(st, 0),
+		    "attempts", sqlite3_column_int(st, 1),
+		    "count", (json_int_t)sqlite3_column_int64(st, 2)));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		json_decref(hist);
+		return corp_db_fail(db, rc, "stats", err);
+	}
+	*out = json_pack("{s:o, s:o, s:o}", "at", corp_json_time(now),
+	    "queue", rows, "attempts", hist);
+	return 0;
+}
+
+int
+corp_queue_explain(struct corp_db *db, long long eid, const char *who,
+    json_t **out, struct corp_err *err)
+{
+	struct corp_event ev;
+	sqlite3_stmt *st;
+	json_t *o, *dec, *rows, *binds;
+	const char *login = NULL;
+	char *base = NULL;
+	long long uid;
+	int rc;
+
+	*out = NULL;
+	if ((rc = corp_event_get(db, eid, &ev, err)) != 0)
+		return rc;
+	o = json_object();
+	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
+		goto fail;
+	json_object_set_new(o, "event", corp_event_json(&ev, *base ? base :
+	    NULL));
+	if ((rc = corp_db_prep(db, &st, "SELECT login, active, id FROM users "
+	    "WHERE login = ?1", err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, who);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		rc = corp_errf(err, CORP_ENOTFOUND, "user %s: not found", who);
+		goto fail;
+	}
+	login = (const char *)sqlite3_column_text(st, 0);
+	uid = sqlite3_column_int64(st, 2);
+	json_object_set_new(o, "user", json_pack("{s:I, s:s, s:b}",
+	    "user_id", (json_int_t)uid, "login", login, "active",
+	    sqlite3_column_int(st, 1)));
+	sqlite3_reset(st);
+	/* Roles as route stored them; none means not a recipient. */
+	if ((rc = corp_db_prep(db, &st, "SELECT roles FROM event_recipients "
+	    "WHERE event_id = ?1 AND user_id = ?2", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, eid);
+	sqlite3_bind_int64(st, 2, uid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(o, "roles", roles_array((const char *)
+		    sqlite3_column_text(st, 0)));
+	else
+		json_object_set_new(o, "roles", json_null());
+	sqlite3_reset(st);
+	{
+		long long wm;
+
+		if ((rc = corp_db_prep(db, &st, "SELECT watermark FROM "
+		    "route_state WHERE id = 1", err)) != 0)
+			goto fail;
+		wm = sqlite3_step(st) == SQLITE_ROW ?
+		    sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		json_object_set_new(o, "routed", json_boolean(eid <= wm));
+	}
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
+	    "roles, decided_at FROM route_decisions WHERE event_id = ?1 "
+	    "AND user_id = ?2 ORDER BY channel", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, eid);
+	sqlite3_bind_int64(st, 2, uid);
+	dec = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(dec, json_pack("{s:s, s:s, s:o, s:o, "
+		    "s:o}", "channel", sqlite3_column_text(st, 0),
+		    "decision", sqlite3_column_text(st, 1),
+		    "role", corp_json_strval(corp_col_text(st, 2)),
+		    "roles", roles_array(corp_col_text(st, 3)),
+		    "decided_at", corp_json_time((time_t)
+		    sqlite3_column_int64(st, 4))));
+	sqlite3_reset(st);
+	json_object_set_new(o, "decisions", dec);
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, address, active, "
+	    "updated_at FROM binds WHERE user_id = ?1 ORDER BY channel",
+	    err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, uid);
+	binds = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(binds, json_pack("{s:s, s:s, s:b, s:o}",
+		    "channel", sqlite3_column_text(st, 0),
+		    "address", sqlite3_column_text(st, 1),
+		    "active", sqlite3_column_int(st, 2),
+		    "updated_at", corp_json_time((time_t)
+		    sqlite3_column_int64(st, 3))));
+	sqlite3_reset(st);
+	json_object_set_new(o, "binds", binds);
+	if ((rc = corp_db_prep(db, &st, "SELECT id, channel, status, "
+	    "readiness, priority, template, attempts, lease_expiries, "
+	    "not_before, sent_at, provider_message_id, error, "
+	    "lease_until IS NOT NULL FROM deliveries WHERE event_id = ?1 AND "
+	    "user_id = ?2 ORDER BY channel", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, eid);
+	sqlite3_bind_int64(st, 2, uid);
+	rows = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0);
+		json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, "
+		    "s:i, s:o, s:o, s:o, s:o, s:b}",
+		    "delivery_id", (json_int_t)id,
+		    "channel", sqlite3_column_text(st, 1),
+		    "status", sqlite3_column_text(st, 2),
+		    "readiness", sqlite3_column_text(st, 3),
+		    "priority", sqlite3_column_text(st, 4),
+		    "template", sqlite3_column_text(st, 5),
+		    "attempts", sqlite3_column_int(st, 6),
+		    "lease_expiries", sqlite3_column_int(st, 7),
+		    "not_before", corp_json_time((time_t)
+		    sqlite3_column_int64(st, 8)),
+		    "sent_at", corp_json_time((time_t)
+		    sqlite3_column_int64(st, 9)),
+		    "provider_message_id",
+		    corp_json_strval(corp_col_text(st, 10)),
+		    "error", corp_json_strval(corp_col_text(st, 11)),
+		    "leased", sqlite3_column_int(st, 12));
+		json_array_append_new(rows, d);
+	}
+	sqlite3_reset(st);
+	{
+		size_t i;
+		json_t *d;
+
+		json_array_foreach(rows, i, d) {
+			json_t *att = json_array();
+
+			if ((rc = corp_db_prep(db, &st, "SELECT at, worker, "
+			    "result, attempted, stored, error, "
+			    "provider_message_id, not_before "
+			    "FROM delivery_attempts WHERE delivery_id = ?1 "
+			    "ORDER BY id", err)) != 0) {
+				json_decref(att);
+				json_decref(rows);
+				goto fail;
+			}
+			sqlite3_bind_int64(st, 1, json_integer_value(
+			    json_object_get(d, "delivery_id")));
+			while (sqlite3_step(st) == SQLITE_ROW)
+				json_array_append_new(att, json_pack("{s:o, "
+				    "s:o, s:s, s:b, s:s, s:o, s:o, s:o}",
+				    "at", corp_json_time((time_t)
+				    sqlite3_column_int64(st, 0)),
+				    "worker", corp_json_strval(
+				    corp_col_text(st, 1)),
+				    "result", sqlite3_column_text(st, 2),
+				    "attempted", sqlite3_column_int(st, 3),
+				    "stored", sqlite3_column_text(st, 4),
+				    "error", corp_json_strval(
+				    corp_col_text(st, 5)),
+				    "provider_message_id", corp_json_strval(
+				    corp_col_text(st, 6)),
+				    "not_before", corp_json_time((time_t)
+				    sqlite3_column_int64(st, 7))));
+			sqlite3_reset(st);
+			json_object_set_new(d, "attempts_log", att);
+		}
+	}
+	json_object_set_new(o, "deliveries", rows);
+	*out = o;
+	o = NULL;
+	rc = 0;
+fail:
+	json_decref(o);
+	free(base);
+	corp_event_free(&ev);
+	return rc;
+}

@@ -1,0 +1,97 @@
+/*
+ * queue.h -- the delivery queue (DESIGN 5): the single source of truth.
+ *
+ * Status PENDING | SENT | FAILED (FAILED is the dead-letter queue).  A
+ * leased row stays PENDING with lease_token and lease_until set.
+ * Readiness ready | waiting_bind is kept up to date by binds,
+ * preferences and ack; a ready row is due when not_before <= now.
+ *
+ * Every transition is a compare-and-set on (status, lease): a claim
+ * takes only unleased rows, an ack changes only the row its lease
+ * still holds (a late "sent" is kept when the row is not SENT and no
+ * other live lease holds it).  Claims and acks run in one short
+ * BEGIN IMMEDIATE transaction per batch; lines are printed only after
+ * the commit, so a crash loses no printed ack and resends at most the
+ * rows in flight.
+ */
+#ifndef CORP_QUEUE_H
+#define CORP_QUEUE_H
+
+#include <time.h>
+#include <jansson.h>
+
+struct corp_db;
+struct corp_err;
+
+int	corp_queue_insert(struct corp_db *, long long event_id,
+	    long long user_id, const char *channel, const char *role,
+	    const char *roles, const char *priority, const char *template,
+	    int ready, time_t not_before, time_t now, struct corp_err *);
+
+/* Fail held rows older than hold_max_age (error expired_unbound). */
+int	corp_queue_expire_held(struct corp_db *, time_t now,
+	    const char *channel, long long *n, struct corp_err *);
+
+struct corp_claim {
+	const char	*channel;
+	long long	 after_event, after_user;	/* the cursor */
+	int		 limit;
+	long long	 lease_secs;
+	const char	*worker;
+	int		 peek;		/* read-only: no lease, no writes */
+	int		 by_priority;	/* run: urgent, p2p, broadcast first */
+	const char	*only_priority;	/* NULL or one priority */
+};
+
+/*
+ * Lease up to limit rows and return their delivery lines (DESIGN 5 "The
+ * line") in *lines (a JSON array).  *token gets the lease token.
+ */
+int	corp_queue_claim(struct corp_db *, const struct corp_claim *,
+	    json_t **lines, char token[48], struct corp_err *);
+/* Give back leases of token (on the listed ids, or all when ids NULL). */
+int	corp_queue_release(struct corp_db *, const char *token,
+	    const long long *ids, size_t nids, struct corp_err *);
+/* Give back every lease held by worker (explicit --worker at start). */
+int	corp_queue_release_worker(struct corp_db *, const char *worker,
+	    long long *n, struct corp_err *);
+
+/*
+ * Apply a batch of ack lines in one transaction.  Each line gets
+ * "stored": sent|retry|failed|unbound|unchanged added.  Lines without
+ * delivery_id, lease or a known result get "stored":"unchanged" and an
+ * "ack_error"; *bad counts them.
+ */
+int	corp_queue_ack(struct corp_db *, json_t **lines, size_t n, int *bad,
+	    struct corp_err *);
+
+struct corp_requeue {
+	long long	 id, event_id;
+	const char	*event_type;
+	const char	*channel;
+	int		 all_failed;
+};
+int	corp_queue_requeue(struct corp_db *, const struct corp_requeue *,
+	    long long *n, struct corp_err *);
+/* Recompute readiness of a user's PENDING rows on channel (binds). */
+int	corp_queue_refresh_user(struct corp_db *, long long user_id,
+	    const char *channel, time_t now, struct corp_err *);
+/* Recompute quiet-hours not_before of a user's PENDING rows. */
+int	corp_queue_refresh_quiet(struct corp_db *, long long user_id,
+	    time_t now, struct corp_err *);
+/* Fail PENDING rows muted by a new mute (error "muted"). */
+int	corp_queue_mute(struct corp_db *, long long user_id, const char *kind,
+	    const char *value, long long *n, struct corp_err *);
+
+typedef int (*corp_row_fn)(json_t *, void *);
+int	corp_queue_dlq(struct corp_db *, const char *channel, int limit,
+	    corp_row_fn, void *, struct corp_err *);
+int	corp_queue_prune(struct corp_db *, time_t sent_before, long long *n,
+	    struct corp_err *);
+int	corp_queue_stats(struct corp_db *, json_t **, struct corp_err *);
+/* Roles, decisions, binds, rows and every attempt of (event, login),
+ * read from what route and ack stored. */
+int	corp_queue_explain(struct corp_db *, long long event_id,
+	    const char *login, json_t **, struct corp_err *);
+
+#endif

@@ -1,0 +1,735 @@
+/* route.c -- see route.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "db.h"
+#include "event.h"
+#include "jsonl.h"
+#include "queue.h"
+#include "route.h"
+#include "settings.h"
+#include "visibility.h"
+
+const char *const corp_decision_names[CORP_D_N] = {
+	"created", "muted_channel", "muted_type", "disabled", "self",
+	"no_bind", "refused"
+};
+
+/* A recipient: a user and the roles they hold for this event. */
+struct rcpt {
+	long long	 uid;
+	char		*roles[16];
+	int		 nroles;
+	int		 refused;	/* explicit, outside the viewers */
+};
+
+struct rlist {
+	struct rcpt	*v;
+	size_t		 n, cap;
+};
+
+static void
+rlist_free(struct rlist *l)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < l->n; i++)
+		for (j = 0; j < l->v[i].nroles; j++)
+			free(l->v[i].roles[j]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static struct rcpt *
+rlist_find(struct rlist *l, long long uid)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].uid == uid)
+			return &l->v[i];
+	return NULL;
+}
+
+/* Add (uid, role); a role already held is not added twice. */
+static int
+rlist_add(struct rlist *l, long long uid, const char *role)
+{
+	struct rcpt *r;
+	int j;
+
+	if ((r = rlist_find(l, uid)) == NULL) {
+		if (l->n == l->cap) {
+			size_t nc = l->cap ? l->cap * 2 : 16;
+			struct rcpt *nv = reallocarray(l->v, nc, sizeof(*nv));
+
+			if (nv == NULL)
+				return -1;
+			l->v = nv;
+			l->cap = nc;
+		}
+		r = &l->v[l->n++];
+		memset(r, 0, sizeof(*r));
+		r->uid = uid;
+	}
+	for (j = 0; j < r->nroles; j++)
+		if (strcmp(r->roles[j], role) == 0)
+			return 0;
+	if (r->nroles == (int)(sizeof(r->roles) / sizeof(r->roles[0])))
+		return 0;
+	if ((r->roles[r->nroles] = strdup(role)) == NULL)
+		return -1;
+	r->nroles++;
+	return 0;
+}
+
+static int
+add_viewer(long long tid, long long uid, const char *role, void *arg)
+{
+	(void)tid;
+	return rlist_add(arg, uid, role) != 0;
+}
+
+/* Precedence of roles when picking the setting that decides. */
+static int
+role_rank(const char *r)
+{
+	static const char *order[] = { "executor", "initiator", "supervisor",
+	    "deputy:", "previous_executor", "admin" };
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (strncmp(r, order[i], strlen(order[i])) == 0) {
+			if (i == 3)	/* deputies by their principal's role */
+				return 30 + role_rank(r + 7);
+			return (int)i * 10;
+		}
+	return 100;
+}
+
+static int
+cmp_roles(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int d = role_rank(x) - role_rank(y);
+
+	return d != 0 ? d : strcmp(x, y);
+}
+
+struct setting {
+	int	 found, enabled, notify_self;
+	char	 priority[16];
+	char	*template;
+};
+
+/* The setting of (type, role, channel); deputy:R uses R's setting. */
+static int
+get_setting(struct corp_db *db, const char *type, const char *role,
+    const char *channel, struct setting *s, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (strncmp(role, "deputy:", 7) == 0)
+		role += 7;
+	if ((rc = corp_db_prep(db, &st, "SELECT enabled, priority, template, "
+	    "notify_self FROM notification_settings WHERE event_type = ?1 "
+	    "AND role = ?2 AND channel = ?3", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, type);
+	corp_bind_text(st, 2, role);
+	corp_bind_text(st, 3, channel);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->found = 1;
+		s->enabled = sqlite3_column_int(st, 0);
+		strlcpy(s->priority, (const char *)sqlite3_column_text(st, 1),
+		    sizeof(s->priority));
+		s->template = strdup((const char *)sqlite3_column_text(st, 2));
+		s->notify_self = sqlite3_column_int(st, 3);
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return corp_db_fail(db, rc, "read settings", err);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+exists(struct corp_db *db, const char *sql, long long uid, const char *a,
+    const char *b, int *yes, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, a);
+	corp_bind_text(st, 3, b);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read", err);
+	return 0;
+}
+
+static const char SQL_MUTED[] = "SELECT 1 FROM user_mutes WHERE user_id = ?1 "
+    "AND kind = ?2 AND value = ?3";
+
+/* Bind state: -1 none, 0 inactive, 1 active. */
+static int
+bind_state(struct corp_db *db, long long uid, const char *channel, int *state,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT active FROM binds "
+	    "WHERE user_id = ?1 AND channel = ?2", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, channel);
+	rc = sqlite3_step(st);
+	*state = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read binds", err);
+	return 0;
+}
+
+static char *
+join_roles(struct rcpt *r)
+{
+	char *s = NULL, *n;
+	int j;
+
+	for (j = 0; j < r->nroles; j++) {
+		if (corp_asprintf(&n, "%s%s%s", s ? s : "", s ? "," : "",
+		    r->roles[j]) < 0) {
+			free(s);
+			return NULL;
+		}
+		free(s);
+		s = n;
+	}
+	return s ? s : strdup("");
+}
+
+struct ctx {
+	struct corp_db		*db;
+	time_t			 now;
+	int			 dry;
+	corp_route_fn		 fn;
+	void			*arg;
+	struct corp_route_stats	*stats;
+	char			*default_channel;
+	char			**channels;
+	size_t			 nchannels;
+};
+
+static int
+load_channels(struct ctx *c, const char *type, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nchannels; i++)
+		free(c->channels[i]);
+	free(c->channels);
+	c->channels = NULL;
+	c->nchannels = 0;
+	if ((rc = corp_db_prep(c->db, &st, "SELECT channel FROM "
+	    "notification_settings WHERE event_type = ?1 UNION SELECT ?2 "
+	    "ORDER BY 1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, type);
+	corp_bind_text(st, 2, c->default_channel);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char **nv = reallocarray(c->channels, c->nchannels + 1,
+		    sizeof(*nv));
+
+		if (nv == NULL) {
+			sqlite3_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		c->channels = nv;
+		c->channels[c->nchannels++] =
+		    strdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(c->db, rc, "read settings", err);
+	return 0;
+}
+
+static int
+store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
+    const char *channel, int d, const char *role, const char *roles,
+    json_t *row, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	c->stats->decisions[d]++;
+	if (c->dry) {
+		json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s?, s:s}",
+		    "event_id", (json_int_t)ev->event_id,
+		    "user_id", (json_int_t)r->uid, "channel", channel,
+		    "roles", roles, "role", role,
+		    "decision", corp_decision_names[d]);
+
+		if (row != NULL)
+			json_object_set(o, "row", row);
+		rc = c->fn(o, c->arg);
+		json_decref(o);
+		return rc;
+	}
+	if ((rc = corp_db_prep(c->db, &st, "INSERT OR IGNORE INTO "
+	    "route_decisions (event_id, user_id, channel, decision, role, "
+	    "roles, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, ev->event_id);
+	sqlite3_bind_int64(st, 2, r->uid);
+	corp_bind_text(st, 3, channel);
+	corp_bind_text(st, 4, corp_decision_names[d]);
+	corp_bind_text(st, 5, role);
+	corp_bind_text(st, 6, roles);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)c->now);
+	return corp_db_exec(c->db, st, "store decision", err);
+}
+
+static int
+decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
+    const char *channel, const char *roles, struct corp_err *err)
+{
+	struct setting s, use;
+	const char *role = NULL;
+	json_t *row = NULL;
+	time_t nb;
+	int j, rc, yes, bs, d;
+
+	memset(&use, 0, sizeof(use));
+	if (r->refused)
+		return store_decision(c, ev, r, channel, CORP_D_REFUSED, NULL,
+		    roles, NULL, err);
+	/* Roles are sorted by precedence: the first enabled one decides. */
+	for (j = 0; j < r->nroles; j++) {
+		if ((rc = get_setting(c->db, ev->event_type, r->roles[j],
+		    channel, &s, err)) != 0)
+			return rc;
+		if (s.found && s.enabled) {
+			use = s;
+			role = r->roles[j];
+			break;
+		}
+		free(s.template);
+	}
+	if (role == NULL)
+		d = CORP_D_DISABLED;
+	else if (r->uid == ev->actor_user_id && !use.notify_self)
+		d = CORP_D_SELF;
+	else {
+		if ((rc = exists(c->db, SQL_MUTED, r->uid, "channel", channel,
+		    &yes, err)) != 0)
+			goto out;
+		if (yes)
+			d = CORP_D_MUTED_CHANNEL;
+		else {
+			if ((rc = exists(c->db, SQL_MUTED, r->uid,
+			    "event_type", ev->event_type, &yes, err)) != 0)
+				goto out;
+			d = yes ? CORP_D_MUTED_TYPE : CORP_D_CREATED;
+		}
+	}
+	if (d == CORP_D_CREATED) {
+		if ((rc = bind_state(c->db, r->uid, channel, &bs, err)) != 0)
+			goto out;
+		if (bs < 0 && strcmp(channel, c->default_channel) != 0)
+			d = CORP_D_NO_BIND;
+	}
+	if (d != CORP_D_CREATED) {
+		rc = store_decision(c, ev, r, channel, d, role, roles, NULL,
+		    err);
+		goto out;
+	}
+	nb = 0;
+	if (strcmp(use.priority, "urgent") != 0) {
+		if ((rc = corp_quiet_not_before(c->db, r->uid, c->now, &nb,
+		    err)) != 0)
+			goto out;
+		if (nb <= c->now)
+			nb = 0;
+	}
+	row = json_pack("{s:s, s:s, s:s, s:s, s:I}",
+	    "role", role, "priority", use.priority, "template", use.template,
+	    "readiness", bs == 1 ? "ready" : "waiting_bind",
+	    "not_before", (json_int_t)nb);
+	if ((rc = store_decision(c, ev, r, channel, d, role, roles, row,
+	    err)) != 0)
+		goto out;
+	c->stats->rows++;
+	if (!c->dry)
+		rc = corp_queue_insert(c->db, ev->event_id, r->uid, channel,
+		    role, roles, use.priority, use.template, bs == 1, nb,
+		    c->now, err);
+out:
+	json_decref(row);
+	free(use.template);
+	return rc;
+}
+
+/* The task's current values when an emitted event carries only task_id. */
+static int
+task_subject(struct corp_db *db, long long tid, struct corp_subject *s,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT initiator_user_id, "
+	    "assignee_user_id, assignee_org_unit_id, state = 'DRAFT' "
+	    "FROM tasks WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, tid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->initiator = sqlite3_column_int64(st, 0);
+		s->assignee_user = sqlite3_column_int64(st, 1);
+		s->assignee_unit = sqlite3_column_int64(st, 2);
+		s->draft = sqlite3_column_int(st, 3);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read task", err);
+	return 0;
+}
+
+static int
+previous_executors(struct corp_db *db, const struct corp_event *ev,
+    struct rlist *l, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT id FROM users WHERE active = 1 "
+	    "AND (id = ?1 OR (?1 IS NULL AND org_unit_id = ?2)) ORDER BY id",
+	    err)) != 0)
+		return rc;
+	corp_bind_id(st, 1, ev->previous_assignee_user_id);
+	corp_bind_id(st, 2, ev->previous_assignee_org_unit_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (rlist_add(l, sqlite3_column_int64(st, 0),
+		    "previous_executor") != 0) {
+			sqlite3_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read users", err);
+	return 0;
+}
+
+static int
+user_active(struct corp_db *db, long long uid, int *yes, struct corp_err *err)
+{
+	return exists(db, "SELECT 1 FROM users WHERE id = ?1 AND active = 1 "
+	    "AND ?2 IS NULL AND ?3 IS NULL", uid, NULL, NULL, yes, err);
+}
+
+/* Explicit recipients [{user_id, role}], intersected with viewers. */
+static int
+explicit_rcpts(struct ctx *c, const struct corp_event *ev,
+    struct rlist *viewers, struct rlist *out, struct corp_err *err)
+{
+	json_t *arr, *it;
+	size_t i;
+	int rc, yes;
+
+	if ((arr = json_loads(ev->recipients, 0, NULL)) == NULL ||
+	    !json_is_array(arr)) {
+		json_decref(arr);
+		return corp_errf(err, CORP_EINTERNAL,
+		    "event %lld: stored recipients are not a JSON array",
+		    ev->event_id);
+	}
+	json_array_foreach(arr, i, it) {
+		json_int_t uid = json_integer_value(json_object_get(it,
+		    "user_id"));
+		const char *role = json_string_value(json_object_get(it,
+		    "role"));
+		struct rcpt *r;
+
+		if (uid <= 0 || role == NULL)
+			continue;
+		if (ev->task_id > 0)
+			yes = rlist_find(viewers, uid) != NULL;
+		else if ((rc = user_active(c->db, uid, &yes, err)) != 0) {
+			json_decref(arr);
+			return rc;
+		}
+		if (rlist_add(out, uid, role) != 0) {
+			json_decref(arr);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		r = rlist_find(out, uid);
+		if (!yes) {
+			if (!r->refused)
+				c->stats->refused++;
+			r->refused = 1;
+		}
+	}
+	json_decref(arr);
+	return 0;
+}
+
+static int
+store_recipient(struct ctx *c, long long eid, long long uid,
+    const char *roles, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (c->dry)
+		return 0;
+	if ((rc = corp_db_prep(c->db, &st, "INSERT OR IGNORE INTO "
+	    "event_recipients (event_id, user_id, roles) VALUES (?1, ?2, ?3)",
+	    err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, eid);
+	sqlite3_bind_int64(st, 2, uid);
+	corp_bind_text(st, 3, roles);
+	return corp_db_exec(c->db, st, "store recipient", err);
+}
+
+static int
+route_event(struct ctx *c, const struct corp_event *ev, struct corp_err *err)
+{
+	struct rlist viewers = { 0 }, explicit = { 0 }, *use;
+	struct corp_subject s;
+	size_t i, k;
+	int rc = 0;
+
+	c->stats->events++;
+	if (ev->task_id > 0) {
+		memset(&s, 0, sizeof(s));
+		s.initiator = ev->initiator_user_id;
+		s.assignee_user = ev->assignee_user_id;
+		s.assignee_unit = ev->assignee_org_unit_id;
+		if (s.assignee_unit <= 0 && (rc = task_subject(c->db,
+		    ev->task_id, &s, err)) != 0)
+			goto out;
+		if ((rc = corp_viewers_of(c->db, &s, c->now, add_viewer,
+		    &viewers, err)) != 0) {
+			if (rc > 0 && err->msg[0] == '\0')
+				rc = corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			goto out;
+		}
+		if (ev->event_type != NULL &&
+		    strcmp(ev->event_type, "TASK_ASSIGNED") == 0 &&
+		    (rc = previous_executors(c->db, ev, &viewers, err)) != 0)
+			goto out;
+	}
+	use = &viewers;
+	if (ev->recipients != NULL) {
+		if ((rc = explicit_rcpts(c, ev, &viewers, &explicit, err)) != 0)
+			goto out;
+		use = &explicit;
+	} else if (ev->task_id <= 0)
+		goto out;	/* nobody to tell */
+	if ((rc = load_channels(c, ev->event_type, err)) != 0)
+		goto out;
+	for (i = 0; i < use->n; i++) {
+		struct rcpt *r = &use->v[i];
+		char *roles;
+
+		qsort(r->roles, (size_t)r->nroles, sizeof(r->roles[0]),
+		    cmp_roles);
+		if ((roles = join_roles(r)) == NULL) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if (!r->refused) {
+			c->stats->recipients++;
+			rc = store_recipient(c, ev->event_id, r->uid, roles,
+			    err);
+		}
+		for (k = 0; rc == 0 && k < c->nchannels; k++)
+			rc = decide(c, ev, r, c->channels[k], roles, err);
+		free(roles);
+		if (rc != 0)
+			goto out;
+	}
+out:
+	rlist_free(&viewers);
+	rlist_free(&explicit);
+	return rc;
+}
+
+int
+corp_route_watermark(struct corp_db *db, long long *wm, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st,
+	    "SELECT watermark FROM route_state WHERE id = 1", err)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	*wm = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read watermark", err);
+	return 0;
+}
+
+static int
+set_watermark(struct corp_db *db, long long wm, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st,
+	    "UPDATE route_state SET watermark = ?1 WHERE id = 1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, wm);
+	return corp_db_exec(db, st, "write watermark", err);
+}
+
+/* One batch: the events after the watermark, routed, watermark moved. */
+static int
+batch_once(struct ctx *c, int batch, int *done, struct corp_err *err)
+{
+	struct corp_event *evs = NULL;
+	sqlite3_stmt *st;
+	long long wm;
+	size_t n = 0, i;
+	int rc;
+
+	*done = 0;
+	if ((rc = corp_route_watermark(c->db, &wm, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(c->db, &st, "SELECT " CORP_EVENT_COLUMNS
+	    " FROM events WHERE event_id > ?1 ORDER BY event_id LIMIT ?2",
+	    err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, wm);
+	sqlite3_bind_int(st, 2, batch);
+	if ((evs = calloc((size_t)batch, sizeof(*evs))) == NULL) {
+		sqlite3_reset(st);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		corp_event_from_row(st, 0, &evs[n++]);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(c->db, rc, "read events", err);
+		goto out;
+	}
+	rc = 0;
+	if (n == 0) {
+		*done = 1;
+		goto out;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (evs[i].topic != NULL)
+			continue;	/* topic events are never routed */
+		rc = route_event(c, &evs[i], err);
+		if (rc != 0)
+			corp_errprefix(err, "event %lld trace=%s",
+			    evs[i].event_id, evs[i].trace_id ?
+			    evs[i].trace_id : "-");
+	}
+	if (rc == 0) {
+		c->stats->watermark = evs[n - 1].event_id;
+		rc = set_watermark(c->db, evs[n - 1].event_id, err);
+	}
+	if ((int)n < batch)
+		*done = 1;
+out:
+	for (i = 0; i < n; i++)
+		corp_event_free(&evs[i]);
+	free(evs);
+	return rc;
+}
+
+int
+corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
+    void *arg, struct corp_route_stats *stats, struct corp_err *err)
+{
+	struct ctx c;
+	long long expired;
+	size_t i;
+	int rc, done = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&c, 0, sizeof(c));
+	c.db = db;
+	c.now = corp_now();
+	c.dry = dry_run;
+	c.fn = fn;
+	c.arg = arg;
+	c.stats = stats;
+	if ((rc = corp_setting_get(db, "default_channel", &c.default_channel,
+	    err)) != 0)
+		return rc;
+	if ((rc = corp_route_watermark(db, &stats->watermark, err)) != 0)
+		goto out;
+	if (!dry_run) {
+		if ((rc = corp_queue_expire_held(db, c.now, NULL, &expired,
+		    err)) != 0)
+			goto out;
+		stats->expired = expired;
+	}
+	while (!done) {
+		if ((rc = corp_db_begin(db, err)) != 0)
+			goto out;
+		if ((rc = batch_once(&c, batch, &done, err)) != 0) {
+			corp_db_rollback(db);
+			goto out;
+		}
+		if (dry_run) {
+			/* One batch, nothing kept. */
+			corp_db_rollback(db);
+			break;
+		}
+		if ((rc = corp_db_commit(db, err)) != 0)
+			goto out;
+	}
+out:
+	for (i = 0; i < c.nchannels; i++)
+		free(c.channels[i]);
+	free(c.channels);
+	free(c.default_channel);
+	return rc;
+}
+
+json_t *
+corp_route_stats_json(const struct corp_route_stats *s)
+{
+	json_t *o, *d;
+	int i;
+
+	d = json_object();
+	for (i = 0; i < CORP_D_N; i++)
+		json_object_set_new(d, corp_decision_names[i],
+		    json_integer(s->decisions[i]));
+	o = json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I}",
+	    "events", (json_int_t)s->events,
+	    "recipients", (json_int_t)s->recipients,
+	    "rows", (json_int_t)s->rows,
+	    "decisions", d,
+	    "refused", (json_int_t)s->refused,
+	    "expired", (json_int_t)s->expired,
+	    "watermark", (json_int_t)s->watermark);
+	return o;
+}

@@ -1,0 +1,403 @@
+/* settings.c -- see settings.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "db.h"
+#include "settings.h"
+
+/* Keys ending in '.' take a channel suffix: "attempts.telegram". */
+static const struct {
+	const char *key, *def;
+} known[] = {
+	{ "default_channel", "telegram" },
+	{ "attempts.", "3" },
+	{ "backoff.", "30s,2,1h" },
+	{ "hold_max_age", "7d" },
+	{ "fallback_lang", "en" },
+	{ "telegram.bot_username", "" },
+	{ "webhook.allow", "" },
+	{ "broadcast_share", "0.5" },
+	{ "base_url", "" },
+};
+#define NKNOWN (sizeof(known) / sizeof(known[0]))
+
+static int
+channel_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") == n;
+}
+
+static int
+lookup(const char *key, const char **def)
+{
+	size_t i, n;
+
+	for (i = 0; i < NKNOWN; i++) {
+		n = strlen(known[i].key);
+		if (known[i].key[n - 1] == '.') {
+			if (strncmp(key, known[i].key, n) == 0 &&
+			    channel_ok(key + n)) {
+				*def = known[i].def;
+				return 0;
+			}
+		} else if (strcmp(key, known[i].key) == 0) {
+			*def = known[i].def;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+corp_backoff_parse(const char *s, struct corp_backoff *b,
+    struct corp_err *err)
+{
+	char *copy, *p, *f1, *f2, *f3, *end;
+	int rc = 0;
+
+	if ((copy = strdup(s)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	p = copy;
+	f1 = strsep(&p, ",");
+	f2 = strsep(&p, ",");
+	f3 = strsep(&p, ",");
+	if (f1 == NULL || f2 == NULL || f3 == NULL || p != NULL) {
+		rc = corp_errf(err, CORP_EINVAL,
+		    "backoff '%s': expected BASE,FACTOR,CAP (e.g. 30s,2,1h)",
+		    s);
+		goto out;
+	}
+	if ((rc = corp_duration_parse(f1, &b->base, err)) != 0 ||
+	    (rc = corp_duration_parse(f3, &b->cap, err)) != 0) {
+		corp_errprefix(err, "backoff");
+		goto out;
+	}
+	errno = 0;
+	b->factor = strtod(f2, &end);
+	if (errno != 0 || *end != '\0' || !(b->factor >= 1 &&
+	    b->factor <= 100)) {
+		rc = corp_errf(err, CORP_EINVAL,
+		    "backoff factor '%s': expected a number from 1 to 100", f2);
+		goto out;
+	}
+	if (b->cap < b->base)
+		rc = corp_errf(err, CORP_EINVAL,
+		    "backoff '%s': the cap is below the base", s);
+out:
+	free(copy);
+	return rc;
+}
+
+int
+corp_setting_check(const char *key, const char *v, struct corp_err *err)
+{
+	struct corp_backoff b;
+	const char *def;
+	long long n;
+	char *end;
+	double d;
+
+	if (lookup(key, &def) != 0)
+		return corp_errf(err, CORP_EINVAL,
+		    "unknown setting '%s' (see corp(7) CONFIGURATION)", key);
+	if (strncmp(key, "attempts.", 9) == 0) {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 1 || n > 100)
+			return corp_errf(err, CORP_EINVAL,
+			    "%s: expected 1..100, got '%s'", key, v);
+	} else if (strncmp(key, "backoff.", 8) == 0)
+		return corp_backoff_parse(v, &b, err);
+	else if (strcmp(key, "hold_max_age") == 0) {
+		if (corp_duration_parse(v, &n, err) != 0)
+			return corp_errprefix(err, "%s", key);
+	} else if (strcmp(key, "broadcast_share") == 0) {
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno != 0 || *end != '\0' || !(d > 0 && d <= 1))
+			return corp_errf(err, CORP_EINVAL,
+			    "%s: expected a number in (0, 1], got '%s'", key, v);
+	} else if (strcmp(key, "default_channel") == 0) {
+		if (!channel_ok(v))
+			return corp_errf(err, CORP_EINVAL,
+			    "%s: '%s' is not a channel name", key, v);
+	} else if (strcmp(key, "fallback_lang") == 0) {
+		if (strlen(v) < 2 || strlen(v) > 8 ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz-") != strlen(v))
+			return corp_errf(err, CORP_EINVAL,
+			    "%s: '%s' is not a language code", key, v);
+	}
+	return 0;
+}
+
+int
+corp_setting_get(struct corp_db *db, const char *key, char **out,
+    struct corp_err *err)
+{
+	const char *def, *v;
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if (lookup(key, &def) != 0)
+		return corp_errf(err, CORP_EINVAL, "unknown setting '%s'", key);
+	if ((rc = corp_db_prep(db, &st,
+	    "SELECT value FROM config WHERE key = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return corp_db_fail(db, rc, "read config", err);
+	}
+	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : def;
+	*out = strdup(v ? v : "");
+	sqlite3_reset(st);
+	if (*out == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
+int
+corp_setting_set(struct corp_db *db, const char *key, const char *v,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_setting_check(key, v, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO config (key, value) "
+	    "VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+	    err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, key);
+	corp_bind_text(st, 2, v);
+	return corp_db_exec(db, st, "write config", err);
+}
+
+int
+corp_setting_unset(struct corp_db *db, const char *key, struct corp_err *err)
+{
+	const char *def;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (lookup(key, &def) != 0)
+		return corp_errf(err, CORP_EINVAL, "unknown setting '%s'", key);
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM config WHERE key = ?1",
+	    err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, key);
+	return corp_db_exec(db, st, "write config", err);
+}
+
+int
+corp_setting_each(struct corp_db *db, corp_setting_fn fn, void *arg,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	/* Fixed keys first, each with its value or NULL. */
+	for (i = 0; i < NKNOWN; i++) {
+		const char *k = known[i].key;
+		char *cur = NULL;
+
+		if (k[strlen(k) - 1] == '.')
+			continue;
+		if ((rc = corp_db_prep(db, &st,
+		    "SELECT value FROM config WHERE key = ?1", err)) != 0)
+			return rc;
+		corp_bind_text(st, 1, k);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			cur = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		rc = fn(k, known[i].def, cur, arg);
+		free(cur);
+		if (rc != 0)
+			return rc;
+	}
+	/* Then per-channel keys that are set. */
+	if ((rc = corp_db_prep(db, &st, "SELECT key, value FROM config "
+	    "WHERE key LIKE 'attempts.%' OR key LIKE 'backoff.%' "
+	    "ORDER BY key", err)) != 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0), *def;
+
+		if (lookup(k, &def) != 0)
+			continue;
+		if ((rc = fn(k, def, (const char *)sqlite3_column_text(st, 1),
+		    arg)) != 0) {
+			sqlite3_reset(st);
+			return rc;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read config", err);
+	return 0;
+}
+
+static int
+getkey(struct corp_db *db, const char *prefix, const char *channel,
+    char **out, struct corp_err *err)
+{
+	char *key;
+	int rc;
+
+	if (corp_asprintf(&key, "%s%s", prefix, channel) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = corp_setting_get(db, key, out, err);
+	free(key);
+	return rc;
+}
+
+int
+corp_setting_attempts(struct corp_db *db, const char *channel, int *n,
+    struct corp_err *err)
+{
+	char *v;
+	int rc;
+
+	if ((rc = getkey(db, "attempts.", channel, &v, err)) != 0)
+		return rc;
+	*n = (int)strtol(v, NULL, 10);
+	if (*n < 1)
+		*n = 1;
+	free(v);
+	return 0;
+}
+
+int
+corp_setting_backoff(struct corp_db *db, const char *channel,
+    struct corp_backoff *b, struct corp_err *err)
+{
+	char *v;
+	int rc;
+
+	if ((rc = getkey(db, "backoff.", channel, &v, err)) != 0)
+		return rc;
+	rc = corp_backoff_parse(v, b, err);
+	free(v);
+	return rc;
+}
+
+int
+corp_setting_duration(struct corp_db *db, const char *key, long long *secs,
+    struct corp_err *err)
+{
+	char *v;
+	int rc;
+
+	if ((rc = corp_setting_get(db, key, &v, err)) != 0)
+		return rc;
+	rc = corp_duration_parse(v, secs, err);
+	free(v);
+	return rc;
+}
+
+int
+corp_user_zone(struct corp_db *db, long long uid, char **zone,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	const char *z = NULL;
+	int rc;
+
+	*zone = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT coalesce(u.tz, o.tz) "
+	    "FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id "
+	    "WHERE u.id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		z = corp_col_text(st, 0);
+	else if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return corp_db_fail(db, rc, "read user", err);
+	}
+	if (z == NULL)
+		z = corp_cfg.tz != NULL ? corp_cfg.tz : "UTC";
+	*zone = strdup(z);
+	sqlite3_reset(st);
+	if (*zone == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
+time_t
+corp_quiet_end(const char *zone, int qs, int qe, time_t now)
+{
+	struct corp_local l;
+	int m, y, mo, d;
+	time_t end;
+
+	if (qs == qe || corp_tz_local(zone, now, &l) != 0)
+		return now;
+	m = l.hour * 60 + l.min;
+	/* Inside [qs, qe) (wrapping midnight when qs > qe)? */
+	if (qs < qe ? (m < qs || m >= qe) : (m < qs && m >= qe))
+		return now;
+	y = l.year;
+	mo = l.mon;
+	d = l.mday;
+	if (qs > qe && m >= qs) {
+		/* The window ends tomorrow: step one local day forward. */
+		time_t noon = corp_tz_utc(zone, y, mo, d, 12, 0, 0) + 86400;
+		struct corp_local t;
+
+		if (corp_tz_local(zone, noon, &t) == 0) {
+			y = t.year;
+			mo = t.mon;
+			d = t.mday;
+		}
+	}
+	end = corp_tz_utc(zone, y, mo, d, qe / 60, qe % 60, 0);
+	return end > now ? end : now;
+}
+
+int
+corp_quiet_not_before(struct corp_db *db, long long uid, time_t now,
+    time_t *out, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, qs, qe;
+	char *zone;
+
+	*out = now;
+	if ((rc = corp_db_prep(db, &st, "SELECT quiet_start, quiet_end "
+	    "FROM user_prefs WHERE user_id = ?1 AND quiet_start IS NOT NULL "
+	    "AND quiet_end IS NOT NULL", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return corp_db_fail(db, rc, "read preferences", err);
+	}
+	qs = sqlite3_column_int(st, 0);
+	qe = sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	if ((rc = corp_user_zone(db, uid, &zone, err)) != 0)
+		return rc;
+	*out = corp_quiet_end(zone, qs, qe, now);
+	free(zone);
+	return 0;
+}

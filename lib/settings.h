@@ -1,0 +1,59 @@
+/*
+ * settings.h -- operator configuration (the config table), notification
+ * settings, per-user preferences.  Keys and defaults are listed in
+ * corp.7 CONFIGURATION; an unknown key is refused (65).
+ */
+#ifndef CORP_SETTINGS_H
+#define CORP_SETTINGS_H
+
+#include <time.h>
+
+struct corp_db;
+struct corp_err;
+
+/* The value of key (the default when unset) in a fresh allocation. */
+int	corp_setting_get(struct corp_db *, const char *key, char **out,
+	    struct corp_err *);
+int	corp_setting_set(struct corp_db *, const char *key, const char *val,
+	    struct corp_err *);
+int	corp_setting_unset(struct corp_db *, const char *key,
+	    struct corp_err *);
+/* Validate key and value without writing. */
+int	corp_setting_check(const char *key, const char *val,
+	    struct corp_err *);
+/* Iterate known keys: name, default, current (NULL when unset). */
+typedef int (*corp_setting_fn)(const char *key, const char *def,
+    const char *cur, void *);
+int	corp_setting_each(struct corp_db *, corp_setting_fn, void *,
+	    struct corp_err *);
+
+/* Typed readers used by the queue. */
+struct corp_backoff {
+	long long	base, cap;	/* seconds */
+	double		factor;
+};
+int	corp_setting_attempts(struct corp_db *, const char *channel, int *,
+	    struct corp_err *);
+int	corp_setting_backoff(struct corp_db *, const char *channel,
+	    struct corp_backoff *, struct corp_err *);
+int	corp_setting_duration(struct corp_db *, const char *key,
+	    long long *secs, struct corp_err *);
+int	corp_backoff_parse(const char *, struct corp_backoff *,
+	    struct corp_err *);
+
+/*
+ * The effective zone of a user: own, else the unit's, else CORP_TZ,
+ * else UTC; in a fresh allocation.
+ */
+int	corp_user_zone(struct corp_db *, long long user_id, char **zone,
+	    struct corp_err *);
+/*
+ * Quiet hours: the earliest instant >= now outside the user's quiet
+ * window (now itself when outside or when the user has none).
+ */
+int	corp_quiet_not_before(struct corp_db *, long long user_id, time_t now,
+	    time_t *out, struct corp_err *);
+/* The same for given window and zone; for tests and recomputation. */
+time_t	corp_quiet_end(const char *zone, int qstart, int qend, time_t now);
+
+#endif
