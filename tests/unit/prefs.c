@@ -1,0 +1,81 @@
+/* prefs.c -- unit tests of quiet hours: the window end across DST. */
+#include <stdlib.h>
+
+#include "tap.h"
+#include "corp.h"
+#include "clock.h"
+#include "settings.h"
+
+static time_t
+at(const char *s)
+{
+	struct corp_err e;
+	time_t t;
+
+	if (corp_time_parse(s, &t, &e) != 0) {
+		printf("Bail out! %s\n", e.msg);
+		exit(255);
+	}
+	return t;
+}
+
+/* The quiet window's end for now, as RFC 3339. */
+static const char *
+qend(const char *zone, const char *win, const char *now)
+{
+	static char buf[CORP_TIMEBUF];
+	int h1, m1, h2, m2;
+
+	if (sscanf(win, "%d:%d-%d:%d", &h1, &m1, &h2, &m2) != 4)
+		return "bad window";
+	return corp_time_fmt(corp_quiet_end(zone, h1 * 60 + m1, h2 * 60 + m2,
+	    at(now)), buf);
+}
+
+static void
+test_end(void)
+{
+	const char *k = "Europe/Kyiv";
+
+	is_str(qend(k, "22:00-07:00", "2026-01-05T12:00:00Z"),
+	    "2026-01-05T12:00:00Z", "outside: now");
+	is_str(qend(k, "22:00-07:00", "2026-01-05T21:30:00Z"),
+	    "2026-01-06T05:00:00Z", "23:30 EET: tomorrow 07:00");
+	is_str(qend(k, "22:00-07:00", "2026-01-05T02:00:00Z"),
+	    "2026-01-05T05:00:00Z", "04:00 EET: today 07:00");
+	is_str(qend(k, "22:00-07:00", "2026-01-05T05:00:00Z"),
+	    "2026-01-05T05:00:00Z", "the end itself is outside");
+	is_str(qend(k, "22:00-07:00", "2026-01-05T20:00:00Z"),
+	    "2026-01-06T05:00:00Z", "the start itself is inside");
+	is_str(qend(k, "09:00-17:00", "2026-01-05T08:00:00Z"),
+	    "2026-01-05T15:00:00Z", "a daytime window");
+	/* Spring forward, 2026-03-29 03:00 EET -> 04:00 EEST. */
+	is_str(qend(k, "22:00-07:00", "2026-03-28T21:00:00Z"),
+	    "2026-03-29T04:00:00Z", "a night across the spring change: 8 h");
+	is_str(qend(k, "22:00-07:00", "2026-03-29T00:30:00Z"),
+	    "2026-03-29T04:00:00Z", "02:30 EET on the change day");
+	is_str(qend(k, "22:00-03:30", "2026-03-29T00:30:00Z"),
+	    "2026-03-29T01:30:00Z", "an end in the gap moves forward");
+	/* Fall back, 2026-10-25 04:00 EEST -> 03:00 EET. */
+	is_str(qend(k, "22:00-07:00", "2026-10-24T20:00:00Z"),
+	    "2026-10-25T05:00:00Z", "a night across the autumn change: 10 h");
+	is_str(qend(k, "01:00-03:30", "2026-10-25T00:15:00Z"),
+	    "2026-10-25T00:30:00Z", "03:15 EEST: the first 03:30");
+	is_str(qend(k, "01:00-03:30", "2026-10-25T01:15:00Z"),
+	    "2026-10-25T01:30:00Z", "03:15 EET, the repeated hour: the "
+	    "second 03:30 (was: not quiet at all)");
+	is_str(qend(k, "22:00-03:30", "2026-10-25T01:15:00Z"),
+	    "2026-10-25T01:30:00Z", "the same with a window over midnight");
+	is_str(qend("UTC", "22:00-07:00", "2026-01-05T23:00:00Z"),
+	    "2026-01-06T07:00:00Z", "UTC");
+}
+
+int
+main(void)
+{
+	struct corp_err e;
+
+	corp_config_load(&e);
+	test_end();
+	return done_testing();
+}
