@@ -1,10 +1,11 @@
-/* prefs.c -- unit tests of quiet hours: parsing, the window end across
- * DST. */
+/* prefs.c -- unit tests of quiet hours (parsing, the window end across
+ * DST) and of the cursor's AUDIT:USER syntax and order. */
 #include <stdlib.h>
 
 #include "tap.h"
 #include "corp.h"
 #include "clock.h"
+#include "cursor.h"
 #include "prefs.h"
 #include "settings.h"
 
@@ -98,6 +99,35 @@ test_end(void)
 	    "2026-01-06T07:00:00Z", "UTC");
 }
 
+static void
+test_cursor(void)
+{
+	struct corp_cursor a, b;
+	struct corp_err e;
+
+	ok(corp_cursor_parse("98:1", &a, &e) == 0 && a.audit == 98 &&
+	    a.user == 1, "98:1");
+	ok(corp_cursor_parse("0:0", &a, &e) == 0 && a.audit == 0 &&
+	    a.user == 0, "0:0");
+	ok(corp_cursor_parse("9223372036854775807:1", &a, &e) == 0 &&
+	    a.audit == 9223372036854775807LL, "the largest id");
+	ok(corp_cursor_parse("9223372036854775808:1", &a, &e) == CORP_EINVAL,
+	    "overflow refused");
+	ok(corp_cursor_parse("-1:1", &a, &e) == CORP_EINVAL, "negative");
+	ok(corp_cursor_parse("98", &a, &e) == CORP_EINVAL, "no user");
+	ok(corp_cursor_parse("98:", &a, &e) == CORP_EINVAL, "empty user");
+	ok(corp_cursor_parse(":1", &a, &e) == CORP_EINVAL, "empty audit");
+	ok(corp_cursor_parse("1:2:3", &a, &e) == CORP_EINVAL, "three parts");
+	ok(corp_cursor_parse(" 1:2", &a, &e) == CORP_EINVAL, "a space");
+	corp_cursor_parse("5:9", &a, &e);
+	corp_cursor_parse("6:1", &b, &e);
+	ok(corp_cursor_cmp(&a, &b) < 0 && corp_cursor_cmp(&b, &a) > 0,
+	    "event_id first");
+	corp_cursor_parse("5:10", &b, &e);
+	ok(corp_cursor_cmp(&a, &b) < 0, "then user_id");
+	ok(corp_cursor_cmp(&a, &a) == 0, "equal");
+}
+
 int
 main(void)
 {
@@ -106,5 +136,6 @@ main(void)
 	corp_config_load(&e);
 	test_parse();
 	test_end();
+	test_cursor();
 	return done_testing();
 }
