@@ -366,6 +366,19 @@ corp_quiet_end(const char *zone, int qs, int qe, time_t now)
 		}
 	}
 	end = corp_tz_utc(zone, y, mo, d, qe / 60, qe % 60, 0);
+	if (end <= now) {
+		/*
+		 * Inside the window yet its end has passed: now is in the
+		 * repeated hour after a fall-back and the end's wall time
+		 * is ambiguous.  corp_tz_utc took the earlier instant; the
+		 * window ends at the later one, shifted by the change of
+		 * offset.
+		 */
+		struct corp_local le;
+
+		if (corp_tz_local(zone, end, &le) == 0)
+			end += (time_t)(le.gmtoff - l.gmtoff);
+	}
 	return end > now ? end : now;
 }
 

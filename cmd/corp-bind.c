@@ -1,0 +1,164 @@
+/*
+ * corp-bind -- user x channel -> address (DESIGN 4): add, list,
+ * deactivate.  There is no remove: binds are kept for history (and
+ * corp-deliver explain shows them); deactivate is the way to stop one.
+ * No --as: whoever can open the database is the operator.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "binds.h"
+#include "db.h"
+#include "jsonl.h"
+#include "notify.h"
+#include "userref.h"
+
+static const char synopsis[] =
+"usage: corp-bind add --user LOGIN --channel CHANNEL --address ADDRESS\n"
+"       corp-bind list [--user LOGIN] [--channel CHANNEL]\n"
+"       corp-bind deactivate --user LOGIN --channel CHANNEL\n"
+"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+
+struct bopts {
+	const char	*user, *channel, *address;
+};
+
+/* The options of every verb; allowed lists the ones this verb takes. */
+static void
+bind_opts(int argc, char **argv, struct bopts *b, const char *allowed)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "channel", required_argument, NULL, 'c' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct option *o;
+	int ch;
+
+	memset(b, 0, sizeof(*b));
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL) {
+			for (o = opts; o->val != ch; o++)
+				;
+			cli_usage("%s takes no --%s", argv[0], o->name);
+		}
+		switch (ch) {
+		case 'u': b->user = optarg; break;
+		case 'c': b->channel = optarg; break;
+		case 'a': b->address = optarg; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	}
+	if (optind != argc)
+		cli_usage("%s takes no arguments", argv[0]);
+	if (b->channel != NULL && !corp_channel_valid(b->channel))
+		cli_die(CORP_EINVAL, "channel '%s': expected 1-32 of a-z 0-9 "
+		    "_ -", b->channel);
+}
+
+static long long
+user(struct corp_db *db, const char *login)
+{
+	struct corp_err e;
+	long long id;
+
+	if (corp_user_ref(db, login, &id, &e) != 0)
+		cli_fail(&e);
+	return id;
+}
+
+static void
+out1(json_t *o)
+{
+	cli_out(o);
+	json_decref(o);
+}
+
+static int
+cmd_add(int argc, char **argv)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	struct bopts b;
+	json_t *row;
+
+	bind_opts(argc, argv, &b, "uca");
+	if (b.user == NULL || b.channel == NULL || b.address == NULL)
+		cli_usage("add needs --user, --channel and --address");
+	if (corp_address_check(b.channel, b.address, &e) != 0)
+		cli_fail(&e);
+	db = cli_db(0);
+	if (corp_binds_add(db, user(db, b.user), b.channel, b.address, &row,
+	    &e) != 0)
+		cli_fail(&e);
+	corp_db_close(db);
+	out1(row);
+	return 0;
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	struct bopts b;
+	json_t *rows, *o;
+	size_t i;
+
+	bind_opts(argc, argv, &b, "uc");
+	db = cli_db(0);
+	if (corp_binds_list(db, b.user ? user(db, b.user) : 0, b.channel,
+	    &rows, &e) != 0)
+		cli_fail(&e);
+	corp_db_close(db);
+	json_array_foreach(rows, i, o)
+		cli_out(o);
+	json_decref(rows);
+	return 0;
+}
+
+static int
+cmd_deactivate(int argc, char **argv)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	struct bopts b;
+	json_t *row;
+
+	bind_opts(argc, argv, &b, "uc");
+	if (b.user == NULL || b.channel == NULL)
+		cli_usage("deactivate needs --user and --channel");
+	db = cli_db(0);
+	if (corp_binds_deactivate(db, user(db, b.user), b.channel, &row, &e)
+	    != 0) {
+		if (e.code == CORP_ENOTFOUND)
+			cli_die(e.code, "user '%s' has no bind on %s", b.user,
+			    b.channel);
+		cli_fail(&e);
+	}
+	corp_db_close(db);
+	out1(row);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct cli_verb verbs[] = {
+		{ "add", cmd_add },
+		{ "list", cmd_list },
+		{ "deactivate", cmd_deactivate },
+		/* Telegram deep-link codes (DESIGN 6) go here:
+		 * { "code", cmd_code }, */
+		{ NULL, NULL }
+	};
+
+	cli_synopsis = synopsis;
+	cli_init(&argc, &argv);
+	cli_dispatch(argc, argv, verbs);
+}

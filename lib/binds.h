@@ -1,0 +1,47 @@
+/*
+ * binds.h -- user x channel -> address (DESIGN 4).
+ *
+ * A bind is kept for history once made: it is deactivated, never
+ * deleted.  An active bind makes the user's PENDING rows on its channel
+ * ready; without one they wait (waiting_bind).  Every change recomputes
+ * that readiness in the same transaction, whatever the cursor says: a
+ * held row the cursor passed long ago becomes ready, and pending picks
+ * it up among the rows at or before the cursor (DESIGN 5).
+ *
+ * Rows are JSON objects {user_id, login, channel, address, active,
+ * created_at, updated_at} (corp-json.5).
+ */
+#ifndef CORP_BINDS_H
+#define CORP_BINDS_H
+
+#include <jansson.h>
+
+struct corp_db;
+struct corp_err;
+
+/*
+ * Is address acceptable on channel?  telegram: a private chat id, a
+ * positive 64-bit decimal integer without sign or leading zeros;
+ * email: LOCAL@DOMAIN; webhook: an http(s) URL; exec: a command name
+ * of exec.conf; others: 1-2048 printable characters.  CORP_EINVAL with
+ * the reason otherwise.
+ */
+int	corp_address_check(const char *channel, const char *address,
+	    struct corp_err *);
+
+/*
+ * Bind user to address on channel, active; an existing bind of the user
+ * on that channel takes the new address.  CORP_ECONFLICT when another
+ * user's active bind holds the address.  *row gets the bind.
+ */
+int	corp_binds_add(struct corp_db *, long long user_id,
+	    const char *channel, const char *address, json_t **row,
+	    struct corp_err *);
+/* active = 0; CORP_ENOTFOUND when the user has no bind there. */
+int	corp_binds_deactivate(struct corp_db *, long long user_id,
+	    const char *channel, json_t **row, struct corp_err *);
+/* Filters: user_id <= 0 or channel NULL for any. */
+int	corp_binds_list(struct corp_db *, long long user_id,
+	    const char *channel, json_t **rows, struct corp_err *);
+
+#endif

@@ -1,0 +1,230 @@
+/* notify.c -- see notify.h. */
+#include <string.h>
+
+#include "corp.h"
+#include "db.h"
+#include "notify.h"
+
+static int
+charset(const char *s, size_t max, const char *set)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n <= max && strspn(s, set) == n;
+}
+
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+int
+corp_event_type_valid(const char *s)
+{
+	return charset(s, 64, ALNUM "_.:-");
+}
+
+int
+corp_role_valid(const char *s)
+{
+	return charset(s, 64, ALNUM "_.:-");
+}
+
+int
+corp_template_valid(const char *s)
+{
+	return charset(s, 128, ALNUM "_.-");
+}
+
+int
+corp_channel_valid(const char *s)
+{
+	return charset(s, 32, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+}
+
+int
+corp_priority_valid(const char *s)
+{
+	return s != NULL && (strcmp(s, "urgent") == 0 ||
+	    strcmp(s, "p2p") == 0 || strcmp(s, "broadcast") == 0);
+}
+
+/* The row st is on, columns in the order of the JSON line. */
+static json_t *
+row_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b}",
+	    "event_type", (const char *)sqlite3_column_text(st, 0),
+	    "role", (const char *)sqlite3_column_text(st, 1),
+	    "channel", (const char *)sqlite3_column_text(st, 2),
+	    "enabled", sqlite3_column_int(st, 3),
+	    "priority", (const char *)sqlite3_column_text(st, 4),
+	    "template", (const char *)sqlite3_column_text(st, 5),
+	    "notify_self", sqlite3_column_int(st, 6));
+}
+
+int
+corp_notify_list(struct corp_db *db, const char *type, const char *role,
+    const char *channel, json_t **rows, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *o;
+	int rc;
+
+	if ((*rows = json_array()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_db_prep(db, &st, "SELECT event_type, role, channel, "
+	    "enabled, priority, template, notify_self "
+	    "FROM notification_settings WHERE (?1 IS NULL OR event_type = ?1) "
+	    "AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL OR channel = ?3) "
+	    "ORDER BY event_type, role, channel", err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, type);
+	corp_bind_text(st, 2, role);
+	corp_bind_text(st, 3, channel);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((o = row_json(st)) == NULL ||
+		    json_array_append_new(*rows, o) != 0) {
+			sqlite3_reset(st);
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto fail;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "read notification settings", err);
+		goto fail;
+	}
+	return 0;
+fail:
+	json_decref(*rows);
+	*rows = NULL;
+	return rc;
+}
+
+static int
+check_key(const char *type, const char *role, const char *channel,
+    struct corp_err *err)
+{
+	if (!corp_event_type_valid(type))
+		return corp_errf(err, CORP_EINVAL, "event type '%s': expected "
+		    "1-64 of A-Z a-z 0-9 _ . : -", type ? type : "");
+	if (!corp_role_valid(role))
+		return corp_errf(err, CORP_EINVAL, "role '%s': expected "
+		    "1-64 of A-Z a-z 0-9 _ . : -", role ? role : "");
+	if (!corp_channel_valid(channel))
+		return corp_errf(err, CORP_EINVAL, "channel '%s': expected "
+		    "1-32 of a-z 0-9 _ -", channel ? channel : "");
+	return 0;
+}
+
+/* Step a RETURNING statement to its one row and turn it into JSON. */
+static int
+returning(struct corp_db *db, sqlite3_stmt *st, json_t **row,
+    const char *what, struct corp_err *err)
+{
+	int rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*row = row_json(st);
+		/* Run to completion so the statement's write is done. */
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(*row);
+		*row = NULL;
+		return corp_db_fail(db, rc, what, err);
+	}
+	if (*row == NULL)
+		return corp_errf(err, CORP_ENOTFOUND, "no such row");
+	return 0;
+}
+
+int
+corp_notify_set(struct corp_db *db, const struct corp_notify *n,
+    json_t **row, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*row = NULL;
+	if ((rc = check_key(n->event_type, n->role, n->channel, err)) != 0)
+		return rc;
+	if (n->priority != NULL && !corp_priority_valid(n->priority))
+		return corp_errf(err, CORP_EINVAL, "priority '%s': expected "
+		    "urgent, p2p or broadcast", n->priority);
+	if (n->template != NULL && !corp_template_valid(n->template))
+		return corp_errf(err, CORP_EINVAL, "template '%s': expected "
+		    "1-128 of A-Z a-z 0-9 _ . -", n->template);
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO notification_settings "
+	    "(event_type, role, channel, enabled, priority, template, "
+	    "notify_self) VALUES (?1, ?2, ?3, coalesce(?4, 1), "
+	    "coalesce(?5, 'p2p'), coalesce(?6, lower(?1)), coalesce(?7, 0)) "
+	    "ON CONFLICT (event_type, role, channel) DO UPDATE SET "
+	    "enabled = coalesce(?4, enabled), "
+	    "priority = coalesce(?5, priority), "
+	    "template = coalesce(?6, template), "
+	    "notify_self = coalesce(?7, notify_self) "
+	    "RETURNING event_type, role, channel, enabled, priority, "
+	    "template, notify_self", err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, n->event_type);
+	corp_bind_text(st, 2, n->role);
+	corp_bind_text(st, 3, n->channel);
+	if (n->enabled >= 0)
+		sqlite3_bind_int(st, 4, n->enabled != 0);
+	corp_bind_text(st, 5, n->priority);
+	corp_bind_text(st, 6, n->template);
+	if (n->notify_self >= 0)
+		sqlite3_bind_int(st, 7, n->notify_self != 0);
+	if ((rc = returning(db, st, row, "write notification setting", err))
+	    != 0)
+		goto fail;
+	if ((rc = corp_db_commit(db, err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	corp_db_rollback(db);
+	json_decref(*row);
+	*row = NULL;
+	return rc;
+}
+
+int
+corp_notify_unset(struct corp_db *db, const char *type, const char *role,
+    const char *channel, json_t **row, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*row = NULL;
+	if ((rc = check_key(type, role, channel, err)) != 0)
+		return rc;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM notification_settings "
+	    "WHERE event_type = ?1 AND role = ?2 AND channel = ?3 "
+	    "RETURNING event_type, role, channel, enabled, priority, "
+	    "template, notify_self", err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, type);
+	corp_bind_text(st, 2, role);
+	corp_bind_text(st, 3, channel);
+	if ((rc = returning(db, st, row, "delete notification setting", err))
+	    != 0) {
+		if (rc == CORP_ENOTFOUND)
+			corp_errf(err, rc, "no notification setting for %s "
+			    "role %s on %s", type, role, channel);
+		goto fail;
+	}
+	if ((rc = corp_db_commit(db, err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	corp_db_rollback(db);
+	json_decref(*row);
+	*row = NULL;
+	return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * notify.h -- notification settings per event type x role x channel
+ * (DESIGN 4), the table corp-event route reads: enabled, priority
+ * (urgent | p2p | broadcast), template key, notify_self.
+ *
+ * Rows are JSON objects {event_type, role, channel, enabled, priority,
+ * template, notify_self} (corp-json.5), enabled and notify_self
+ * booleans.
+ */
+#ifndef CORP_NOTIFY_H
+#define CORP_NOTIFY_H
+
+#include <jansson.h>
+
+struct corp_db;
+struct corp_err;
+
+/* Names: event types [A-Za-z0-9_.:-]{1,64}, roles the same, template
+ * keys [A-Za-z0-9_.-]{1,128}; channels [a-z0-9_-]{1,32}. */
+int	corp_event_type_valid(const char *);
+int	corp_role_valid(const char *);
+int	corp_template_valid(const char *);
+int	corp_channel_valid(const char *);
+int	corp_priority_valid(const char *);
+
+/* Rows matching the filters (NULL = any), ordered by type, role,
+ * channel, into *rows (a new JSON array). */
+int	corp_notify_list(struct corp_db *, const char *event_type,
+	    const char *role, const char *channel, json_t **rows,
+	    struct corp_err *);
+
+/*
+ * Insert or update one row.  Fields left unset (enabled/notify_self
+ * < 0, priority/template NULL) keep their value; a new row takes
+ * enabled, p2p, the lower-case event type and notify_self off.
+ * *row gets the row as stored.
+ */
+struct corp_notify {
+	const char	*event_type, *role, *channel;
+	int		 enabled;	/* -1 keep, 0, 1 */
+	const char	*priority;	/* NULL keep */
+	const char	*template;	/* NULL keep */
+	int		 notify_self;	/* -1 keep, 0, 1 */
+};
+int	corp_notify_set(struct corp_db *, const struct corp_notify *,
+	    json_t **row, struct corp_err *);
+/* Delete one row; CORP_ENOTFOUND when there is none.  *row gets it. */
+int	corp_notify_unset(struct corp_db *, const char *event_type,
+	    const char *role, const char *channel, json_t **row,
+	    struct corp_err *);
+
+#endif

@@ -1,0 +1,244 @@
+/* prefs.c -- see prefs.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "db.h"
+#include "notify.h"
+#include "prefs.h"
+#include "queue.h"
+#include "settings.h"
+
+/* "H:MM" or "HH:MM" at *s; advances *s. */
+static int
+hhmm(const char **s, int *out)
+{
+	const char *p = *s;
+	int h = 0, m, n = 0;
+
+	while (isdigit((unsigned char)*p) && n < 2) {
+		h = h * 10 + (*p++ - '0');
+		n++;
+	}
+	if (n == 0 || *p++ != ':' || !isdigit((unsigned char)p[0]) ||
+	    !isdigit((unsigned char)p[1]))
+		return -1;
+	m = (p[0] - '0') * 10 + (p[1] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	*out = h * 60 + m;
+	*s = p + 2;
+	return 0;
+}
+
+int
+corp_quiet_parse(const char *s, int *start, int *end, struct corp_err *err)
+{
+	const char *p = s;
+
+	if (hhmm(&p, start) != 0 || *p++ != '-' || hhmm(&p, end) != 0 ||
+	    *p != '\0')
+		return corp_errf(err, CORP_EINVAL, "quiet hours '%s': "
+		    "expected HH:MM-HH:MM (e.g. 22:00-07:00)", s);
+	if (*start == *end)
+		return corp_errf(err, CORP_EINVAL, "quiet hours '%s': an "
+		    "empty window (use --no-quiet)", s);
+	return 0;
+}
+
+static int
+add_mutes(struct corp_db *db, long long uid, json_t *chans, json_t *types,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	const char *kind;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT kind, value FROM user_mutes "
+	    "WHERE user_id = ?1 ORDER BY kind, value", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		kind = (const char *)sqlite3_column_text(st, 0);
+		if (json_array_append_new(strcmp(kind, "channel") == 0 ?
+		    chans : types, json_string((const char *)
+		    sqlite3_column_text(st, 1))) != 0) {
+			sqlite3_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read mutes", err);
+	return 0;
+}
+
+int
+corp_prefs_get(struct corp_db *db, long long uid, json_t **out,
+    struct corp_err *err)
+{
+	json_t *o = NULL, *chans = NULL, *types = NULL, *quiet = NULL;
+	sqlite3_stmt *st;
+	char *zone = NULL, buf[64];
+	int rc;
+
+	*out = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT u.login, p.quiet_start, "
+	    "p.quiet_end FROM users u LEFT JOIN user_prefs p "
+	    "ON p.user_id = u.id WHERE u.id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return corp_errf(err, CORP_ENOTFOUND,
+			    "user %lld: not found", uid);
+		return corp_db_fail(db, rc, "read preferences", err);
+	}
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+	    sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		int qs = sqlite3_column_int(st, 1), qe = sqlite3_column_int(st,
+		    2);
+
+		snprintf(buf, sizeof(buf), "%02d:%02d-%02d:%02d", qs / 60,
+		    qs % 60, qe / 60, qe % 60);
+		quiet = json_string(buf);
+	} else
+		quiet = json_null();
+	o = json_pack("{s:s, s:I}", "user",
+	    (const char *)sqlite3_column_text(st, 0), "user_id",
+	    (json_int_t)uid);
+	sqlite3_reset(st);
+	chans = json_array();
+	types = json_array();
+	if (o == NULL || quiet == NULL || chans == NULL || types == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto fail;
+	}
+	if ((rc = corp_user_zone(db, uid, &zone, err)) != 0 ||
+	    (rc = add_mutes(db, uid, chans, types, err)) != 0)
+		goto fail;
+	json_object_set_new(o, "zone", json_string(zone));
+	json_object_set_new(o, "quiet", quiet);
+	json_object_set_new(o, "muted_channels", chans);
+	json_object_set_new(o, "muted_event_types", types);
+	free(zone);
+	*out = o;
+	return 0;
+fail:
+	free(zone);
+	json_decref(o);
+	json_decref(quiet);
+	json_decref(chans);
+	json_decref(types);
+	return rc;
+}
+
+int
+corp_prefs_set_quiet(struct corp_db *db, long long uid, int qs, int qe,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (qs >= 0 && (qs > 1439 || qe < 0 || qe > 1439 || qs == qe))
+		return corp_errf(err, CORP_EINVAL, "bad quiet hours");
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO user_prefs (user_id, "
+	    "quiet_start, quiet_end) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (user_id) DO UPDATE SET quiet_start = ?2, "
+	    "quiet_end = ?3", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, uid);
+	if (qs >= 0) {
+		sqlite3_bind_int(st, 2, qs);
+		sqlite3_bind_int(st, 3, qe);
+	}
+	if ((rc = corp_db_exec(db, st, "write preferences", err)) != 0 ||
+	    (rc = corp_queue_refresh_quiet(db, uid, corp_now(), err)) != 0)
+		goto fail;
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+static int
+check_mute(const char *kind, const char *value, struct corp_err *err)
+{
+	if (strcmp(kind, "channel") == 0) {
+		if (!corp_channel_valid(value))
+			return corp_errf(err, CORP_EINVAL, "channel '%s': "
+			    "expected 1-32 of a-z 0-9 _ -", value);
+	} else if (strcmp(kind, "event_type") == 0) {
+		if (!corp_event_type_valid(value))
+			return corp_errf(err, CORP_EINVAL, "event type '%s': "
+			    "expected 1-64 of A-Z a-z 0-9 _ . : -", value);
+	} else
+		return corp_errf(err, CORP_EINVAL, "mute kind '%s'", kind);
+	return 0;
+}
+
+int
+corp_prefs_mute(struct corp_db *db, long long uid, const char *kind,
+    const char *value, long long *failed, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*failed = 0;
+	if ((rc = check_mute(kind, value, err)) != 0)
+		return rc;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO user_mutes (user_id, "
+	    "kind, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", err))
+	    != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, kind);
+	corp_bind_text(st, 3, value);
+	if ((rc = corp_db_exec(db, st, "write mute", err)) != 0 ||
+	    (rc = corp_queue_mute(db, uid, kind, value, failed, err)) != 0)
+		goto fail;
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	*failed = 0;
+	return rc;
+}
+
+int
+corp_prefs_unmute(struct corp_db *db, long long uid, const char *kind,
+    const char *value, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = check_mute(kind, value, err)) != 0)
+		return rc;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM user_mutes "
+	    "WHERE user_id = ?1 AND kind = ?2 AND value = ?3", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, kind);
+	corp_bind_text(st, 3, value);
+	if ((rc = corp_db_exec(db, st, "delete mute", err)) != 0)
+		goto fail;
+	if (sqlite3_changes(corp_db_sqlite(db)) == 0) {
+		rc = corp_errf(err, CORP_ENOTFOUND, "%s '%s' is not muted",
+		    strcmp(kind, "channel") == 0 ? "channel" : "event type",
+		    value);
+		goto fail;
+	}
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}

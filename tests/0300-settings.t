@@ -1,0 +1,256 @@
+#!/bin/sh
+# corp-settings: config, notification settings, preferences (quiet hours
+# recomputed across DST in a non-UTC zone), mutes failing PENDING rows.
+. "${CORP_SRC:-.}/tests/lib.sh"
+setup
+
+epoch() { date -u -d "$1" +%s; }
+
+# config ------------------------------------------------------------
+ok "config get prints the default" corp-settings config get default_channel
+is "$out" telegram "default_channel=telegram"
+ok "config get of a per-channel key" corp-settings config get attempts.email
+is "$out" 3 "attempts.CHANNEL=3"
+is_rc 65 "config get of an unknown key" corp-settings config get no_such
+is "$err" "corp-settings: unknown setting 'no_such'" "says which"
+ok "config set" corp-settings config set attempts.telegram 5
+is "$out" "" "set prints nothing"
+is "$(sql "SELECT key, value FROM config WHERE key LIKE 'attempts.%'")" \
+    "attempts.telegram|5" "stored"
+is "$(corp-settings config get attempts.telegram)" 5 "read back"
+ok "config set hold_max_age" corp-settings config set hold_max_age 2d
+is_rc 65 "config set of an unknown key" corp-settings config set frob 1
+like "$err" "unknown setting 'frob'" "says which"
+is_rc 65 "config set of a bad value" corp-settings config set backoff.telegram 30s,2
+like "$err" "backoff '30s,2': expected BASE,FACTOR,CAP" "says why"
+is_rc 65 "attempts out of range" corp-settings config set attempts.telegram 0
+is_rc 65 "a bad channel suffix" corp-settings config set attempts.Tele 3
+is "$(sql "SELECT key || '=' || value FROM config ORDER BY key" | tr '\n' ' ')" \
+    "attempts.telegram=5 hold_max_age=2d " "refused values wrote nothing"
+is "$(corp-settings config get attempts.telegram)" 5 "attempts unchanged"
+ok "config list" corp-settings config list
+is "$out" '{"key":"default_channel","value":null,"default":"telegram"}
+{"key":"hold_max_age","value":"2d","default":"7d"}
+{"key":"fallback_lang","value":null,"default":"en"}
+{"key":"telegram.bot_username","value":null,"default":""}
+{"key":"webhook.allow","value":null,"default":""}
+{"key":"broadcast_share","value":null,"default":"0.5"}
+{"key":"base_url","value":null,"default":""}
+{"key":"attempts.telegram","value":"5","default":"3"}' \
+    "config list: every key with its value and default"
+ok "config unset" corp-settings config unset attempts.telegram
+is "$(corp-settings config get attempts.telegram)" 3 "back to the default"
+is "$(sql "SELECT count(*) FROM config WHERE key = 'attempts.telegram'")" 0 \
+    "the row is gone"
+is_rc 65 "config unset of an unknown key" corp-settings config unset frob
+is_rc 64 "config set needs two arguments" corp-settings config set attempts.x
+is_rc 64 "config without a verb" corp-settings config
+is_rc 64 "config with an unknown verb" corp-settings config frob
+
+# notify ------------------------------------------------------------
+ok "notify list --event-type" corp-settings notify list --event-type TASK_OVERDUE
+is "$out" '{"event_type":"TASK_OVERDUE","role":"executor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}
+{"event_type":"TASK_OVERDUE","role":"initiator","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}
+{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}' \
+    "the seeded defaults"
+ok "notify list --role --channel" corp-settings notify list --role admin \
+    --channel telegram
+is "$(printf '%s\n' "$out" | jq -r .event_type | tr '\n' ' ')" \
+    "booking_cancelled booking_created booking_done booking_rescheduled " \
+    "seed 003's admin rows"
+ok "notify set creates a row with the defaults" corp-settings notify set \
+    --event-type TASK_OVERDUE --role supervisor --channel email
+is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}' \
+    "enabled, p2p, template = lower-case type"
+ok "notify set changes only what it names" corp-settings notify set \
+    --event-type TASK_OVERDUE --role supervisor --channel email --priority urgent \
+    --notify-self
+is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"urgent","template":"task_overdue","notify_self":true}' \
+    "priority and notify_self changed"
+ok "notify set --disabled --template" corp-settings notify set \
+    --event-type TASK_OVERDUE --role supervisor --channel email --disabled \
+    --template overdue_mail --no-notify-self
+is "$(sql "SELECT enabled, priority, template, notify_self FROM
+    notification_settings WHERE channel = 'email'")" "0|urgent|overdue_mail|0" \
+    "stored"
+ok "notify set a booking role" corp-settings notify set \
+    --event-type booking_done --role client --channel telegram --disabled
+is "$(printf '%s' "$out" | jq -c '[.enabled, .template]')" \
+    '[false,"booking_done"]' "a free-text role is fine"
+is_rc 65 "a bad priority" corp-settings notify set --event-type TASK_OVERDUE \
+    --role executor --channel telegram --priority high
+like "$err" "priority 'high': expected urgent, p2p or broadcast" "says why"
+is_rc 65 "a bad channel" corp-settings notify set --event-type TASK_OVERDUE \
+    --role executor --channel 'tele gram'
+is_rc 65 "a bad event type" corp-settings notify set --event-type 'a b' \
+    --role executor --channel telegram
+is_rc 65 "a bad template key" corp-settings notify set --event-type X \
+    --role executor --channel telegram --template 'a/b'
+is_rc 64 "--enabled and --disabled" corp-settings notify set \
+    --event-type X --role r --channel telegram --enabled --disabled
+is_rc 64 "notify set without --role" corp-settings notify set \
+    --event-type X --channel telegram
+is_rc 64 "notify list takes no --priority" corp-settings notify list \
+    --priority urgent
+like "$err" "notify list takes no --priority" "says which"
+is "$(sql "SELECT count(*) FROM notification_settings WHERE event_type IN
+    ('X', 'a b')")" 0 "refused settings wrote nothing"
+ok "notify unset" corp-settings notify unset --event-type TASK_OVERDUE \
+    --role supervisor --channel email
+is "$(printf '%s' "$out" | jq -c '[.channel, .template]')" \
+    '["email","overdue_mail"]' "prints the row it removed"
+is "$(sql "SELECT count(*) FROM notification_settings WHERE channel =
+    'email'")" 0 "the row is gone"
+is_rc 67 "notify unset of a missing row" corp-settings notify unset \
+    --event-type TASK_OVERDUE --role supervisor --channel email
+is "$err" "corp-settings: no notification setting for TASK_OVERDUE role supervisor on email" \
+    "says so"
+
+# preferences: quiet hours ------------------------------------------
+sql "INSERT INTO users (login, name, tz, created_at, updated_at) VALUES
+    ('alice', 'Alice', 'Europe/Kyiv', 0, 0), ('bob', 'Bob', NULL, 0, 0)"
+alice=$(sql "SELECT id FROM users WHERE login = 'alice'")
+bob=$(sql "SELECT id FROM users WHERE login = 'bob'")
+sql "INSERT INTO events (event_id, event_type, occurred_at, trace_id,
+    dedupe_key) VALUES (1, 'TASK_CREATED', 0, 't1', 'k1'),
+    (2, 'TASK_ASSIGNED', 0, 't2', 'k2'), (3, 'TASK_OVERDUE', 0, 't3', 'k3')"
+# 11 p2p fresh, 12 urgent, 13 in backoff, 14 SENT, 15 email: alice's;
+# 16 bob's.
+sql "INSERT INTO deliveries (id, event_id, user_id, channel, role, roles,
+    priority, template, status, attempts, not_before, created_at,
+    updated_at) VALUES
+    (11, 1, $alice, 'telegram', 'executor', 'executor', 'p2p', 't', 'PENDING', 0, 0, 0, 0),
+    (12, 2, $alice, 'telegram', 'executor', 'executor', 'urgent', 't', 'PENDING', 0, 0, 0, 0),
+    (13, 3, $alice, 'telegram', 'executor', 'executor', 'p2p', 't', 'PENDING', 1, 777, 0, 0),
+    (14, 1, $alice, 'email', 'executor', 'executor', 'p2p', 't', 'SENT', 1, 0, 0, 0),
+    (15, 2, $alice, 'email', 'executor', 'executor', 'p2p', 't', 'PENDING', 0, 0, 0, 0),
+    (16, 1, $bob, 'telegram', 'initiator', 'initiator', 'p2p', 't', 'PENDING', 0, 0, 0, 0)"
+nb() {
+	sql "SELECT id || ':' || not_before FROM deliveries ORDER BY id" |
+	    tr '\n' ' '
+}
+
+ok "prefs show" corp-settings prefs show --user alice
+is "$out" "{\"user\":\"alice\",\"user_id\":$alice,\"zone\":\"Europe/Kyiv\",\"quiet\":null,\"muted_channels\":[],\"muted_event_types\":[]}" \
+    "no quiet hours, no mutes, the user's zone"
+ok "prefs show: a user without a zone is in UTC" corp-settings prefs show \
+    --user bob
+is "$(printf '%s' "$out" | jq -r .zone)" UTC "UTC"
+
+# 2026-01-05 23:30 EET, inside 22:00-07:00: the window ends 07:00 EET
+# the next day = 05:00Z.
+export CORP_NOW=2026-01-05T21:30:00Z
+ok "prefs set --quiet inside the window" corp-settings prefs set \
+    --user alice --quiet 22:00-07:00
+is "$(printf '%s' "$out" | jq -r .quiet)" "22:00-07:00" "prints the prefs"
+is "$(sql "SELECT quiet_start, quiet_end FROM user_prefs")" "1320|420" \
+    "minutes of the local day"
+e=$(epoch 2026-01-06T05:00:00Z)
+is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " \
+    "fresh PENDING rows wait for 07:00 Kyiv; urgent, backoff, SENT and bob's untouched"
+
+# Outside the window: nothing held.
+export CORP_NOW=2026-01-06T06:00:00Z
+ok "prefs set outside the window" corp-settings prefs set --user alice \
+    --quiet 22:00-07:00
+is "$(nb)" "11:0 12:0 13:777 14:0 15:0 16:0 " "not_before cleared"
+
+# Spring forward, 2026-03-29: 02:30 EET, the window ends 07:00 EEST =
+# 04:00Z (not 05:00Z).
+export CORP_NOW=2026-03-29T00:30:00Z
+ok "prefs set on the spring DST day" corp-settings prefs set --user alice \
+    --quiet 22:00-07:00
+e=$(epoch 2026-03-29T04:00:00Z)
+is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " "07:00 EEST = 04:00Z"
+
+# Fall back, 2026-10-25: 03:15 EET in the repeated hour, inside
+# 01:00-03:30: the window ends at the second 03:30 = 01:30Z.
+export CORP_NOW=2026-10-25T01:15:00Z
+ok "prefs set in the repeated hour" corp-settings prefs set --user alice \
+    --quiet 01:00-03:30
+e=$(epoch 2026-10-25T01:30:00Z)
+is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " "03:30 EET = 01:30Z"
+
+ok "prefs set --no-quiet" corp-settings prefs set --user alice --no-quiet
+is "$(printf '%s' "$out" | jq -c .quiet)" null "no quiet hours"
+is "$(sql "SELECT quiet_start IS NULL AND quiet_end IS NULL FROM
+    user_prefs")" 1 "stored as NULL"
+is "$(nb)" "11:0 12:0 13:777 14:0 15:0 16:0 " "rows released"
+
+# A zone change is picked up at the next recompute (UTC: 23:00 is
+# inside 22:00-07:00 in UTC but not in Kyiv, where it is 01:00).
+sql "UPDATE users SET tz = NULL WHERE id = $alice"
+export CORP_NOW=2026-01-05T23:00:00Z
+ok "prefs set in UTC" corp-settings prefs set --user alice --quiet 22:00-07:00
+e=$(epoch 2026-01-06T07:00:00Z)
+is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " "07:00 UTC"
+sql "UPDATE users SET tz = 'Europe/Kyiv' WHERE id = $alice"
+
+for q in 22-07 22:00 25:00-07:00 22:00-07:60 22:00-22:00 22:00-07:00x; do
+	is_rc 65 "quiet '$q' refused" corp-settings prefs set --user alice \
+	    --quiet "$q"
+done
+like "$err" "quiet hours '22:00-07:00x': expected HH:MM-HH:MM" "says why"
+is "$(sql "SELECT quiet_start, quiet_end FROM user_prefs")" "1320|420" \
+    "refused windows wrote nothing"
+is_rc 64 "prefs set needs --quiet or --no-quiet" corp-settings prefs set \
+    --user alice
+is_rc 64 "not both" corp-settings prefs set --user alice --no-quiet \
+    --quiet 22:00-07:00
+is_rc 64 "prefs show needs --user" corp-settings prefs show
+is_rc 67 "prefs of an unknown user" corp-settings prefs show --user nobody
+is "$err" "corp-settings: user 'nobody': not found" "says so"
+is_rc 64 "no --as" corp-settings prefs show --user alice --as admin
+unset CORP_NOW
+
+# mutes ------------------------------------------------------------------
+ok "mute a channel" corp-settings mute --user alice --channel telegram
+is "$out" '{"user":"alice","kind":"channel","muted":"telegram","failed_rows":3}' \
+    "reports the rows it failed"
+is "$(sql "SELECT id || ':' || status || ':' || coalesce(error, '-')
+    FROM deliveries ORDER BY id" | tr '\n' ' ')" \
+    "11:FAILED:muted 12:FAILED:muted 13:FAILED:muted 14:SENT:- 15:PENDING:- 16:PENDING:- " \
+    "alice's PENDING telegram rows are FAILED with error muted"
+is "$(sql "SELECT kind, value FROM user_mutes")" "channel|telegram" "stored"
+ok "mute again" corp-settings mute --user alice --channel telegram
+is "$(printf '%s' "$out" | jq .failed_rows)" 0 "idempotent: nothing more"
+is "$(sql "SELECT count(*) FROM user_mutes")" 1 "still one mute"
+ok "mute an event type" corp-settings mute --user alice \
+    --event-type TASK_ASSIGNED
+is "$out" '{"user":"alice","kind":"event_type","muted":"TASK_ASSIGNED","failed_rows":1}' \
+    "the email row of that type"
+is "$(sql "SELECT status, error FROM deliveries WHERE id = 15")" \
+    "FAILED|muted" "failed"
+is "$(sql "SELECT status FROM deliveries WHERE id = 16")" PENDING \
+    "bob's row untouched"
+ok "prefs show lists the mutes" corp-settings prefs show --user alice
+is "$(printf '%s' "$out" | jq -c '[.muted_channels, .muted_event_types]')" \
+    '[["telegram"],["TASK_ASSIGNED"]]' "both kinds"
+ok "unmute" corp-settings unmute --user alice --channel telegram
+is "$out" '{"user":"alice","kind":"channel","unmuted":"telegram"}' "prints it"
+is "$(sql "SELECT kind, value FROM user_mutes")" "event_type|TASK_ASSIGNED" \
+    "the mute is gone"
+is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'PENDING'")" 1 \
+    "unmuting recreates nothing: the rows stay FAILED"
+is_rc 67 "unmute what is not muted" corp-settings unmute --user alice \
+    --channel telegram
+is "$err" "corp-settings: channel 'telegram' is not muted" "says so"
+is_rc 64 "mute needs one of --channel, --event-type" corp-settings mute \
+    --user alice
+is_rc 64 "not both" corp-settings mute --user alice --channel email \
+    --event-type X
+is_rc 65 "a bad channel name" corp-settings mute --user alice --channel 'A B'
+is_rc 67 "mute for an unknown user" corp-settings mute --user nobody \
+    --channel email
+is "$(sql "SELECT count(*) FROM user_mutes")" 1 "refused mutes wrote nothing"
+
+# usage --------------------------------------------------------------
+is_rc 64 "unknown verb" corp-settings frob
+is_rc 64 "no verb" corp-settings
+ok "--help" corp-settings --help
+like "$out" "usage: corp-settings config get KEY" "synopsis on stdout"
+run sh -c 'corp-settings config list > /dev/full'
+is "$rc" 1 "config list > /dev/full fails"
+like "$err" "stdout: No space left on device" "with the reason"
+
+done_testing

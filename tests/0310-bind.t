@@ -1,0 +1,157 @@
+#!/bin/sh
+# corp-bind: add, list, deactivate; readiness of held rows; conflicts;
+# address validation.
+. "${CORP_SRC:-.}/tests/lib.sh"
+setup
+
+export CORP_NOW=2026-01-05T10:00:00Z
+now=$(date -u -d "$CORP_NOW" +%s)
+sql "INSERT INTO users (login, name, created_at, updated_at) VALUES
+    ('alice', 'Alice', 0, 0), ('bob', 'Bob', 0, 0)"
+alice=$(sql "SELECT id FROM users WHERE login = 'alice'")
+bob=$(sql "SELECT id FROM users WHERE login = 'bob'")
+
+# Two events; alice has a held telegram row on each, a held email row,
+# and an old SENT row; bob has a held telegram row.
+sql "INSERT INTO events (event_id, event_type, occurred_at, trace_id,
+    dedupe_key) VALUES (1, 'TASK_CREATED', 0, 't1', 'k1'),
+    (2, 'TASK_ASSIGNED', 0, 't2', 'k2')"
+sql "INSERT INTO deliveries (event_id, user_id, channel, role, roles,
+    priority, template, status, readiness, waiting_since, created_at,
+    updated_at) VALUES
+    (1, $alice, 'telegram', 'executor', 'executor', 'p2p', 'task_created',
+     'PENDING', 'waiting_bind', 100, 0, 0),
+    (2, $alice, 'telegram', 'executor', 'executor', 'p2p', 'task_assigned',
+     'PENDING', 'waiting_bind', 100, 0, 0),
+    (1, $alice, 'email', 'executor', 'executor', 'p2p', 'task_created',
+     'PENDING', 'waiting_bind', 100, 0, 0),
+    (2, $alice, 'email', 'executor', 'executor', 'p2p', 'task_assigned',
+     'SENT', 'ready', NULL, 0, 0),
+    (1, $bob, 'telegram', 'initiator', 'initiator', 'p2p', 'task_created',
+     'PENDING', 'waiting_bind', 100, 0, 0)"
+rows() {
+	sql "SELECT event_id, channel, status, readiness,
+	    coalesce(waiting_since, '-') FROM deliveries WHERE user_id = $1
+	    ORDER BY channel, event_id" | tr '\n|' '  '
+}
+
+# The cursor has passed both events: binding still readies the rows.
+corp-cursor set 2:99
+
+ok "add a telegram bind" corp-bind add --user alice --channel telegram \
+    --address 123456789
+is "$out" "{\"user_id\":$alice,\"login\":\"alice\",\"channel\":\"telegram\",\"address\":\"123456789\",\"active\":true,\"created_at\":\"2026-01-05T10:00:00Z\",\"updated_at\":\"2026-01-05T10:00:00Z\"}" \
+    "add prints the bind"
+is "$(sql "SELECT user_id, channel, address, active, created_at, updated_at
+    FROM binds")" "$alice|telegram|123456789|1|$now|$now" "the bind is stored"
+is "$(rows "$alice")" \
+    "1 email PENDING waiting_bind 100 2 email SENT ready - 1 telegram PENDING ready - 2 telegram PENDING ready - " \
+    "alice's held telegram rows are ready (also behind the cursor); email untouched"
+is "$(rows "$bob")" "1 telegram PENDING waiting_bind 100 " "bob's row still waits"
+is "$(corp-cursor get)" "2:99" "the cursor is not touched"
+
+# Another user cannot take an address that is actively bound.
+is_rc 79 "an address bound to another user is a conflict" \
+    corp-bind add --user bob --channel telegram --address 123456789
+like "$err" "^corp-bind: telegram address 123456789 is bound to user 'alice'" \
+    "and names who holds it"
+is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob")" 0 \
+    "nothing written for bob"
+is "$(rows "$bob")" "1 telegram PENDING waiting_bind 100 " "bob's row unchanged"
+
+# Re-adding one's own bind is fine (idempotent, new updated_at).
+export CORP_NOW=2026-01-05T11:00:00Z
+later=$(date -u -d "$CORP_NOW" +%s)
+ok "add again" corp-bind add --user alice --channel telegram --address 123456789
+is "$(sql "SELECT active, created_at, updated_at FROM binds")" \
+    "1|$now|$later" "created_at kept, updated_at moves"
+
+# Deactivate: rows wait again, from now.
+ok "deactivate" corp-bind deactivate --user alice --channel telegram
+is "$(printf '%s' "$out" | jq -c '[.active, .updated_at]')" \
+    '[false,"2026-01-05T11:00:00Z"]' "prints the inactive bind"
+is "$(sql "SELECT active FROM binds WHERE user_id = $alice")" 0 "inactive"
+is "$(rows "$alice")" \
+    "1 email PENDING waiting_bind 100 2 email SENT ready - 1 telegram PENDING waiting_bind $later 2 telegram PENDING waiting_bind $later " \
+    "telegram rows wait for a bind again, waiting_since = now"
+ok "deactivate again is harmless" corp-bind deactivate --user alice \
+    --channel telegram
+is "$(rows "$alice" | cut -d' ' -f11-)" \
+    "1 telegram PENDING waiting_bind $later 2 telegram PENDING waiting_bind $later " \
+    "waiting_since keeps the first time"
+
+# Now the address is free: bob takes it; then alice cannot re-activate.
+ok "bob binds the freed address" corp-bind add --user bob --channel telegram \
+    --address 123456789
+is "$(rows "$bob")" "1 telegram PENDING ready - " "bob's row is ready"
+is_rc 79 "alice cannot re-take it while bob holds it" \
+    corp-bind add --user alice --channel telegram --address 123456789
+is "$(sql "SELECT active FROM binds WHERE user_id = $alice")" 0 \
+    "alice's bind stays inactive"
+ok "alice binds another chat" corp-bind add --user alice --channel telegram \
+    --address 987654321
+is "$(sql "SELECT address, active FROM binds WHERE user_id = $alice")" \
+    "987654321|1" "the bind takes the new address"
+is "$(rows "$alice" | cut -d' ' -f11-)" \
+    "1 telegram PENDING ready - 2 telegram PENDING ready - " "ready again"
+
+# Email bind readies the email row only.
+ok "email bind" corp-bind add --user alice --channel email \
+    --address alice@example.org
+is "$(rows "$alice" | cut -d' ' -f1-10)" \
+    "1 email PENDING ready - 2 email SENT ready -" "the email row is ready"
+
+# list
+ok "list" corp-bind list
+is "$(printf '%s\n' "$out" | jq -c '[.login, .channel, .address, .active]')" \
+"[\"alice\",\"email\",\"alice@example.org\",true]
+[\"alice\",\"telegram\",\"987654321\",true]
+[\"bob\",\"telegram\",\"123456789\",true]" "every bind, by user and channel"
+ok "list --user" corp-bind list --user bob
+is "$out" "{\"user_id\":$bob,\"login\":\"bob\",\"channel\":\"telegram\",\"address\":\"123456789\",\"active\":true,\"created_at\":\"2026-01-05T11:00:00Z\",\"updated_at\":\"2026-01-05T11:00:00Z\"}" \
+    "one user's binds, the documented line"
+ok "list --channel" corp-bind list --channel email
+is "$(printf '%s\n' "$out" | jq -r .login)" alice "one channel"
+ok "list --user --channel with no match" corp-bind list --user bob \
+    --channel email
+is "$out" "" "prints nothing"
+
+# Telegram addresses: a private chat id, positive 64-bit.
+for a in -1001234567890 0 0123 abc 12a '' ' 123' +5 1e9 \
+    9223372036854775808 99999999999999999999; do
+	is_rc 65 "telegram address '$a' refused" corp-bind add --user bob \
+	    --channel telegram --address "$a"
+done
+like "$err" "telegram address '99999999999999999999': expected a private chat id, a positive 64-bit integer" \
+    "says why"
+ok "the largest 64-bit id is fine" corp-bind add --user bob \
+    --channel telegram --address 9223372036854775807
+is_rc 65 "a bad e-mail address" corp-bind add --user bob --channel email \
+    --address nobody
+is_rc 65 "a webhook must be a URL" corp-bind add --user bob --channel webhook \
+    --address ftp://x
+is_rc 65 "a bad channel name" corp-bind add --user bob --channel Telegram \
+    --address 5
+is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob")" 1 \
+    "none of those wrote a bind"
+
+# Not found, usage.
+is_rc 67 "unknown login" corp-bind add --user nobody --channel telegram \
+    --address 5
+is "$err" "corp-bind: user 'nobody': not found" "says so"
+is_rc 67 "list for an unknown login" corp-bind list --user nobody
+is_rc 67 "deactivate without a bind" corp-bind deactivate --user bob \
+    --channel email
+is "$err" "corp-bind: user 'bob' has no bind on email" "says so"
+is_rc 64 "add without --address" corp-bind add --user bob --channel telegram
+is_rc 64 "no --as: not an acting-user tool" corp-bind list --as admin
+is_rc 64 "there is no remove (binds are kept for history)" \
+    corp-bind remove --user bob --channel telegram
+like "$err" "unknown command 'remove'" "remove is unknown"
+is_rc 64 "list takes no --address" corp-bind list --address 5
+like "$err" "list takes no --address" "says which"
+ok "--help" corp-bind --help
+like "$out" "usage: corp-bind add --user LOGIN --channel CHANNEL --address ADDRESS" \
+    "synopsis on stdout"
+
+done_testing
