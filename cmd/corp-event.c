@@ -164,7 +164,7 @@ cmd_tail(int argc, char **argv)
 	struct corp_err e;
 	struct args a;
 	json_t *arr, *v;
-	long long last, dv, ndv = -1, printed = 0;
+	long long last, dv, ndv, printed = 0;
 	size_t i;
 
 	parse(argc, argv, &a, B(O_AFTER) | B(O_TASK) | B(O_TYPE) |
@@ -172,38 +172,37 @@ cmd_tail(int argc, char **argv)
 	db = cli_db(0);
 	resolve_as(db, &a);
 	a.f.limit = 1000;
-	dv = -1;
+	/* The version first: a commit after it is seen by the next poll. */
+	if (corp_eventlog_data_version(db, &dv, &e) != 0)
+		cli_fail(&e);
 	for (;;) {
-		if (ndv != dv) {
-			dv = ndv;
-			do {
-				if (corp_eventlog_list(db, &a.f, &arr, &last,
-				    &e) != 0)
-					cli_fail(&e);
-				json_array_foreach(arr, i, v) {
-					cli_out(v);
-					if (a.count && ++printed >= a.count) {
-						json_decref(arr);
-						corp_db_close(db);
-						return 0;
-					}
+		for (;;) {
+			if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
+				cli_fail(&e);
+			json_array_foreach(arr, i, v) {
+				cli_out(v);
+				if (a.count && ++printed >= a.count) {
+					json_decref(arr);
+					corp_db_close(db);
+					return 0;
 				}
-				json_decref(arr);
-				if (last == a.f.after)
-					break;
-				a.f.after = last;
-			} while (1);
-			if (fflush(stdout) != 0)
-				cli_exit(0);
+			}
+			json_decref(arr);
+			if (last == a.f.after)
+				break;
+			a.f.after = last;
 		}
+		if (fflush(stdout) != 0)
+			cli_exit(0);
 		if (!a.follow)
 			break;
-		nanosleep(&ts, NULL);
-		if (corp_db_schema_check(db, &e) != 0 ||
-		    corp_eventlog_data_version(db, &ndv, &e) != 0)
-			cli_fail(&e);
-		if (dv == -1)
-			dv = ndv;	/* first poll: nothing new yet */
+		do {
+			nanosleep(&ts, NULL);
+			if (corp_db_schema_check(db, &e) != 0 ||
+			    corp_eventlog_data_version(db, &ndv, &e) != 0)
+				cli_fail(&e);
+		} while (ndv == dv);
+		dv = ndv;
 	}
 	corp_db_close(db);
 	return 0;
