@@ -794,8 +794,8 @@ task_rows(struct corp_db *db, long long id, const struct corp_task_filter *f,
 	*array = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		tid = sqlite3_column_int64(st, 0);
-		if (viewer > 0 && bsearch(&tid, vis.v, vis.n, sizeof(tid),
-		    cmpid) == NULL)
+		if (viewer > 0 && (vis.n == 0 || bsearch(&tid, vis.v, vis.n,
+		    sizeof(tid), cmpid) == NULL))
 			continue;
 		json_array_append_new(*array, task_row(st));
 	}
