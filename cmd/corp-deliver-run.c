@@ -390,6 +390,15 @@ main(int argc, char *argv[])
 	json_t *sum;
 	int ch, lockfd = -1, conc = 1, code;
 
+	/*
+	 * From the start, so that a signal during start-up is a clean stop
+	 * too.  No SA_RESTART: a signal ends the idle wait at once.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	cli_synopsis = synopsis;
 	cli_init(&argc, &argv);
 	setprogname("corp-deliver");
@@ -466,13 +475,6 @@ main(int argc, char *argv[])
 	}
 	if ((R.grp = calloc(GROUP_LINES, sizeof(*R.grp))) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-
-	/* No SA_RESTART: a signal ends the idle wait at once. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 
 	while (!stopping) {
 		if (corp_db_schema_check(R.db, &e) != 0)
