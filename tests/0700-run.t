@@ -20,7 +20,6 @@ J
 start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
-FAST=$CORP_TELEGRAM_API
 
 # load EVENTS USERS [PRIORITY-SQL]: EVENTS x USERS rows, every user
 # bound to chat 5000 + id; event i is "Task i"; the priority an SQL
@@ -178,10 +177,7 @@ is "$(exactly_once)" "0|0|0" "run + pipe: 300 rows, each SENT exactly once"
 is "$(wire "$T/tg.log")" "0 300" "each message once on the wire"
 is "$(cat "$T/run.err" "$T/pipe.err")" "" "no error (no SQLITE_BUSY)"
 n=$(jq .sent "$T/run.out")
-is "$(sql "SELECT count(*) FROM deliveries WHERE worker LIKE '%' AND id IN
-    (SELECT delivery_id FROM delivery_attempts WHERE stored = 'sent')")" 300 "all stored"
-diag_share="run sent $n of 300"
-ok "run did part of the work ($diag_share)" test "$n" -gt 0
+ok "run did part of the work (run sent $n of 300)" test "$n" -gt 0
 
 # 7. SIGTERM in the middle of a long run loses nothing.
 echo '{"delay_ms":40}' > "$T/slow.script"
@@ -248,7 +244,7 @@ sql "INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, ded
     template, created_at, updated_at) VALUES
     (2, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
     (3, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0)"
-CORP_RATE_LIMIT= CORP_TELEGRAM_API="http://127.0.0.1:$port" \
+CORP_RATE_LIMIT='' CORP_TELEGRAM_API="http://127.0.0.1:$port" \
     runrun --until-empty --max-wait 10s
 is "$rc:$(summary | jq -c '[.sent, .retry]')" "0:[42,0]" "42 sent under the limiter"
 is "$(curl -s "http://127.0.0.1:$port/stats" | jq -c '[.sent, .too_many]')" \
