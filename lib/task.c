@@ -344,6 +344,13 @@ event_for(struct corp_db *db, long long task_id, const char *type,
 	return 0;
 }
 
+int
+corp_task_event(struct corp_db *db, long long task_id, const char *type,
+    struct corp_event *e, struct corp_err *err)
+{
+	return event_for(db, task_id, type, 0, 0, e, err);
+}
+
 static int
 create(struct corp_db *db, const struct corp_task_req *r, long long actor,
     time_t now, long long *tidp, struct corp_event *e, struct corp_err *err)
@@ -367,7 +374,7 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 		if (sqlite3_step(st) == SQLITE_ROW)
 			admin = sqlite3_column_int(st, 0) && corp_cfg.admin_all;
 		sqlite3_reset(st);
-		if (actor != in.initiator && !admin) {
+		if (!r->system && actor != in.initiator && !admin) {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "template %lld: "
 			    "only its initiator or an admin may create an "
 			    "instance", r->template_id);
@@ -433,6 +440,7 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 	rc = 0;
 	if (!r->draft) {
 		rc = event_for(db, *tidp, "TASK_CREATED", actor, 0, e, err);
+		e->autoev = r->system;
 		if (rc == 0 && r->template_id > 0) {
 			free(e->dedupe_key);
 			if (corp_asprintf(&e->dedupe_key, "tpl:%lld:%s",
@@ -617,7 +625,17 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 	}
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
-	if ((rc = corp_dir_user_id(db, r->as, &actor, &active, err)) != 0)
+	if (r->system) {
+		if (strcmp(r->verb, "create") != 0 || r->template_id <= 0 ||
+		    r->idem_key != NULL) {
+			rc = corp_errf(err, CORP_EINTERNAL, "the system actor "
+			    "only creates template instances");
+			goto fail;
+		}
+		actor = 0;
+		active = 1;
+	} else if ((rc = corp_dir_user_id(db, r->as, &actor, &active,
+	    err)) != 0)
 		goto fail;
 	if (r->idem_key != NULL) {
 		if ((rc = corp_idem_lookup(db, actor, r->verb, r->idem_key,

@@ -21,11 +21,17 @@
 
 struct corp_db;
 struct corp_err;
+struct corp_event;
 
 struct corp_task_req {
 	const char	*verb;	/* create open assign set-due submit approve
 				   reject cancel */
 	const char	*as;		/* the actor's login */
+	/*
+	 * The scheduler: no actor (as is ignored), only "create" of a
+	 * template instance; its event has actor null and auto true.
+	 */
+	int		 system;
 	long long	 task_id;	/* all but create */
 	long long	 if_version;	/* 0: none */
 	const char	*idem_key;	/* NULL: none */
@@ -53,6 +59,13 @@ struct corp_task_req {
  */
 int	corp_task_run(struct corp_db *, const struct corp_task_req *,
 	    char **output, int *replayed, struct corp_err *);
+
+/*
+ * An event of type for task as it is now, with no actor (the
+ * scheduler's); dedupe key "task:ID:vVERSION" -- the caller replaces it.
+ */
+int	corp_task_event(struct corp_db *, long long task_id, const char *type,
+	    struct corp_event *, struct corp_err *);
 
 /* The task JSON of corp-json.5. */
 int	corp_task_json(struct corp_db *, long long id, json_t **,
