@@ -16,53 +16,16 @@ echo "# seed $seed, $cases cases (CORP_ACL_SEED=$seed to replay)"
     bail "generator failed"
 cp "$CORP_DATA_DIR/corp.db" "$T/empty.db"
 
-# The rules of DESIGN 3, in SQL of their own.
-oracle() {
-	sqlite3 -batch -noheader "$1" <<SQL
-WITH RECURSIVE
-live(uid) AS (SELECT id FROM users WHERE active = 1),
-scope(task, unit) AS (
-  SELECT id, assignee_org_unit_id FROM tasks WHERE state <> 'DRAFT'
-  UNION
-  SELECT s.task, o.parent_id FROM scope s JOIN org_units o ON o.id = s.unit
-  WHERE o.parent_id IS NOT NULL),
-execs(task, uid) AS (
-  SELECT id, assignee_user_id FROM tasks
-  WHERE state <> 'DRAFT' AND assignee_user_id IS NOT NULL
-  UNION
-  SELECT t.id, u.id FROM tasks t, users u
-  WHERE t.state <> 'DRAFT' AND t.assignee_user_id IS NULL
-  AND u.org_unit_id = t.assignee_org_unit_id AND u.active = 1),
-own(task, uid, role) AS (
-  SELECT task, uid, 'executor' FROM execs
-  UNION
-  SELECT id, initiator_user_id, 'initiator' FROM tasks
-  WHERE initiator_user_id IS NOT NULL
-  UNION
-  SELECT s.task, o.head_user_id, 'supervisor' FROM scope s
-  JOIN org_units o ON o.id = s.unit
-  WHERE o.head_user_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM execs e WHERE e.task = s.task
-                  AND e.uid = o.head_user_id)),
-every(task, uid, role) AS (
-  SELECT * FROM own
-  UNION
-  SELECT o.task, d.deputy_id, 'deputy:' || o.role FROM own o
-  JOIN delegations d ON d.principal_id = o.uid
-  WHERE o.uid IN live AND d.revoked_at IS NULL
-  AND d.valid_from <= $now AND $now < d.valid_until
-  UNION
-  SELECT t.id, u.id, 'admin' FROM tasks t JOIN users u ON u.is_admin = 1)
-SELECT task || '|' || uid || '|' || role FROM every WHERE uid IN live;
-SQL
-}
+. "$CORP_SRC/tests/acl-oracle.sh"
 
 rows=0
 deputies=0
 i=0
 while [ "$i" -lt "$cases" ]; do
 	d="$T/c/$i"
-	db="$T/case.db"
+	# A fresh name per case: a stale -wal of the last one never applies.
+	rm -f "$T"/case.db*
+	db="$T/case$i.db"
 	cp "$T/empty.db" "$db"
 	if ! CORP_DB=$db corp-user import < "$d/users.jsonl" > /dev/null ||
 	    ! sqlite3 -batch "$db" < "$d/setup.sql"; then
@@ -87,6 +50,7 @@ while [ "$i" -lt "$cases" ]; do
 		[ "$g" = "$w" ] || bad="$bad $u(got [$g] want [$w])"
 	done
 	is "$bad" "" "case $i: list --as for a sample of users"
+	rm -f "$db" "$db-wal" "$db-shm"
 	i=$((i + 1))
 done
 # Guard against a vacuous run: the cases must exercise the rules.
