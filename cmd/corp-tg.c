@@ -247,7 +247,7 @@ process_spool(void)
 	struct corp_err e;
 	json_error_t je;
 	size_t n, i, k, m;
-	char *dir, *path, *bad, *body;
+	char *dir, *path, *bad, *body = NULL;
 	int fd, nbad = 0, rc;
 
 	fd = lock("process", 1);
@@ -267,15 +267,17 @@ process_spool(void)
 				ids[k] = -1;	/* another process took it */
 				continue;
 			}
-			if (rc != 0)
+			if (rc != 0 && rc != CORP_EINVAL)
 				cli_fail(&e);
-			u[k] = json_loads(body, JSON_REJECT_DUPLICATES, &je);
+			u[k] = rc == 0 ? json_loads(body,
+			    JSON_REJECT_DUPLICATES, &je) : NULL;
 			free(body);
 			if (json_is_object(u[k]))
 				continue;
 			/* Not from our CGI: set it aside, go on. */
-			cli_warn("%s/%lld.json: not an update object; renamed "
-			    "to %lld.json.bad", dir, ids[k], ids[k]);
+			cli_warn("%s/%lld.json: not an update object%s; "
+			    "renamed to %lld.json.bad", dir, ids[k],
+			    rc == CORP_EINVAL ? " (too large)" : "", ids[k]);
 			path = spool_file(dir, ids[k], "");
 			bad = spool_file(dir, ids[k], ".bad");
 			if (rename(path, bad) != 0)

@@ -385,6 +385,20 @@ is "$(sql "SELECT count(*) FROM tg_messages WHERE chat_id = 505")" 1 \
 is "$(sql "SELECT count(*) FROM tg_outbox WHERE chat_id = 505")" 1 \
     "one reply"
 
+# A file in the spool that is not an update is set aside.
+printf 'not json' > "$spool/950.json"
+jq -cn '{update_id: 951, message: {message_id: 9, date: 1, text: "later",
+    chat: {id: 505, type: "private"}, from: {id: 505, first_name: "C"}}}' \
+    > "$T/u951"
+cgi "$T/u951" hook-Secret_1
+process
+is "$rc" 65 "a spool file that is not an update: process exits 65"
+is "$err" "corp-tg: $spool/950.json: not an update object; renamed to 950.json.bad" \
+    "and reports it"
+is "$(ls -A "$spool")" "950.json.bad" "it is set aside, the good one is gone"
+is "$(sql "SELECT count(*) FROM tg_messages WHERE chat_id = 505")" 2 \
+    "the good one is handled"
+
 # poll runs process first; and replies use the shared limiter.
 jq -cn '{update_id: 902, message: {message_id: 8, date: 1, text: "/stop",
     chat: {id: 505, type: "private"}, from: {id: 505, first_name: "C"}}}' \
