@@ -291,6 +291,11 @@ keep
 is "$rc" 75 "Telegram's 409 exits 75"
 like "$err" "^corp-tg: telegram: getUpdates: Conflict: .*another poller, or a webhook" \
     "and says why"
+CORP_TELEGRAM_TOKEN="777002:AAwrong" CORP_TELEGRAM_API="$API" \
+    CORP_RATE_LIMIT=off run corp-tg poll --once --allow-http
+keep
+is "$rc:$err" "77:corp-tg: telegram: getUpdates: bad token (HTTP 401)" \
+    "a refused token exits 77"
 lock="$CORP_DATA_DIR/tg-poll-$bot.lock"
 CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" CORP_RATE_LIMIT=off \
     run flock "$lock" corp-tg poll --once --allow-http
