@@ -1,11 +1,12 @@
 /*
  * corp-bind -- user x channel -> address (DESIGN 4): add, list,
- * deactivate.  There is no remove: binds are kept for history (and
+ * deactivate, and code (Telegram deep links, DESIGN 6).  There is no remove: binds are kept for history (and
  * corp-deliver explain shows them); deactivate is the way to stop one.
  * No --as: whoever can open the database is the operator.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -13,12 +14,15 @@
 #include "db.h"
 #include "jsonl.h"
 #include "notify.h"
+#include "settings.h"
+#include "tgbind.h"
 #include "userref.h"
 
 static const char synopsis[] =
 "usage: corp-bind add --user LOGIN --channel CHANNEL --address ADDRESS\n"
 "       corp-bind list [--user LOGIN] [--channel CHANNEL]\n"
 "       corp-bind deactivate --user LOGIN --channel CHANNEL\n"
+"       corp-bind code --user LOGIN\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
 struct bopts {
@@ -146,6 +150,48 @@ cmd_deactivate(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A single-use Telegram deep-link code; the chat that sends it with
+ * /start becomes the user's bind (corp-tg).
+ */
+static int
+cmd_code(int argc, char **argv)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	struct bopts b;
+	char code[CORP_TG_CODE_LEN + 2], *bot, *link;
+	time_t expires;
+	long long uid;
+	json_t *o;
+
+	bind_opts(argc, argv, &b, "u");
+	if (b.user == NULL)
+		cli_usage("code needs --user");
+	db = cli_db(0);
+	uid = user(db, b.user);
+	if (corp_setting_get(db, "telegram.bot_username", &bot, &e) != 0)
+		cli_fail(&e);
+	if (*bot == '\0')
+		cli_die(CORP_EINVAL, "telegram.bot_username is not set; set it "
+		    "with: corp-settings config set telegram.bot_username NAME");
+	if (!corp_tg_username_ok(bot))
+		cli_die(CORP_EINVAL, "telegram.bot_username '%s': expected a "
+		    "bot username, 5-32 of A-Z a-z 0-9 _", bot);
+	if (corp_tg_code_new(db, uid, code, &expires, &e) != 0)
+		cli_fail(&e);
+	corp_db_close(db);
+	if (corp_asprintf(&link, "https://t.me/%s?start=%s", bot, code) < 0 ||
+	    (o = json_pack("{s:s, s:s, s:o, s:s}", "user", b.user, "code",
+	    code, "expires_at", corp_json_time(expires), "link", link)) ==
+	    NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	free(bot);
+	free(link);
+	out1(o);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -153,8 +199,7 @@ main(int argc, char **argv)
 		{ "add", cmd_add },
 		{ "list", cmd_list },
 		{ "deactivate", cmd_deactivate },
-		/* Telegram deep-link codes (DESIGN 6) go here:
-		 * { "code", cmd_code }, */
+		{ "code", cmd_code },
 		{ NULL, NULL }
 	};
 

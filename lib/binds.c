@@ -162,25 +162,25 @@ get_one(struct corp_db *db, long long uid, const char *channel,
 	return 0;
 }
 
+/* The caller holds the write transaction. */
 int
-corp_binds_add(struct corp_db *db, long long uid, const char *channel,
+corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
     const char *address, json_t **row, struct corp_err *err)
 {
 	sqlite3_stmt *st;
 	time_t now = corp_now();
 	int rc;
 
-	*row = NULL;
+	if (row != NULL)
+		*row = NULL;
 	if ((rc = corp_address_check(channel, address, err)) != 0)
-		return rc;
-	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
 	/* Say who holds it, rather than leave it to the unique index. */
 	if ((rc = corp_db_prep(db, &st, "SELECT u.login FROM binds b "
 	    "JOIN users u ON u.id = b.user_id WHERE b.channel = ?1 "
 	    "AND b.address = ?2 AND b.active = 1 AND b.user_id <> ?3", err))
 	    != 0)
-		goto fail;
+		return rc;
 	corp_bind_text(st, 1, channel);
 	corp_bind_text(st, 2, address);
 	sqlite3_bind_int64(st, 3, uid);
@@ -190,26 +190,101 @@ corp_binds_add(struct corp_db *db, long long uid, const char *channel,
 		    "user '%s'; deactivate that bind first", channel, address,
 		    (const char *)sqlite3_column_text(st, 0));
 		sqlite3_reset(st);
-		rc = CORP_ECONFLICT;
-		goto fail;
+		return CORP_ECONFLICT;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "read binds", err);
-		goto fail;
-	}
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read binds", err);
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO binds (user_id, channel, "
 	    "address, active, created_at, updated_at) VALUES (?1, ?2, ?3, 1, "
 	    "?4, ?4) ON CONFLICT (user_id, channel) DO UPDATE SET "
 	    "address = ?3, active = 1, updated_at = ?4", err)) != 0)
-		goto fail;
+		return rc;
 	sqlite3_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
 	corp_bind_text(st, 3, address);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
 	if ((rc = corp_db_exec(db, st, "write bind", err)) != 0 ||
-	    (rc = corp_queue_refresh_user(db, uid, channel, now, err)) != 0 ||
-	    (rc = get_one(db, uid, channel, row, err)) != 0 ||
+	    (rc = corp_queue_refresh_user(db, uid, channel, now, err)) != 0)
+		return rc;
+	if (row != NULL)
+		return get_one(db, uid, channel, row, err);
+	return 0;
+}
+
+int
+corp_binds_add(struct corp_db *db, long long uid, const char *channel,
+    const char *address, json_t **row, struct corp_err *err)
+{
+	int rc;
+
+	*row = NULL;
+	if ((rc = corp_address_check(channel, address, err)) != 0)
+		return rc;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_binds_add_tx(db, uid, channel, address, row, err))
+	    != 0 || (rc = corp_db_commit(db, err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	corp_db_rollback(db);
+	json_decref(*row);
+	*row = NULL;
+	return rc;
+}
+
+/* The caller holds the write transaction. */
+int
+corp_binds_deactivate_tx(struct corp_db *db, long long uid,
+    const char *channel, json_t **row, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	time_t now = corp_now();
+	json_t *tmp = NULL;
+	int rc;
+
+	if (row != NULL)
+		*row = NULL;
+	if (!corp_channel_valid(channel))
+		return corp_errf(err, CORP_EINVAL,
+		    "channel '%s': expected 1-32 of a-z 0-9 _ -", channel);
+	/* Already inactive: nothing changes, updated_at included. */
+	if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
+	    "updated_at = ?3 WHERE user_id = ?1 AND channel = ?2 "
+	    "AND active = 1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, channel);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	if ((rc = corp_db_exec(db, st, "write bind", err)) != 0 ||
+	    (rc = get_one(db, uid, channel, row != NULL ? row : &tmp, err))
+	    != 0 ||
+	    (rc = corp_queue_refresh_user(db, uid, channel, now, err)) != 0) {
+		json_decref(tmp);
+		if (row != NULL) {
+			json_decref(*row);
+			*row = NULL;
+		}
+		return rc;
+	}
+	json_decref(tmp);
+	return 0;
+}
+
+int
+corp_binds_deactivate(struct corp_db *db, long long uid, const char *channel,
+    json_t **row, struct corp_err *err)
+{
+	int rc;
+
+	*row = NULL;
+	if (!corp_channel_valid(channel))
+		return corp_errf(err, CORP_EINVAL,
+		    "channel '%s': expected 1-32 of a-z 0-9 _ -", channel);
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_binds_deactivate_tx(db, uid, channel, row, err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;
 	return 0;
@@ -221,36 +296,31 @@ fail:
 }
 
 int
-corp_binds_deactivate(struct corp_db *db, long long uid, const char *channel,
-    json_t **row, struct corp_err *err)
+corp_binds_find(struct corp_db *db, const char *channel, const char *address,
+    long long *uid, int *active, struct corp_err *err)
 {
 	sqlite3_stmt *st;
-	time_t now = corp_now();
 	int rc;
 
-	*row = NULL;
-	if (!corp_channel_valid(channel))
-		return corp_errf(err, CORP_EINVAL,
-		    "channel '%s': expected 1-32 of a-z 0-9 _ -", channel);
-	if ((rc = corp_db_begin(db, err)) != 0)
+	*uid = 0;
+	*active = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT user_id, active FROM binds "
+	    "WHERE channel = ?1 AND address = ?2 "
+	    "ORDER BY active DESC, updated_at DESC, user_id LIMIT 1", err))
+	    != 0)
 		return rc;
-	/* Already inactive: nothing changes, updated_at included. */
-	if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
-	    "updated_at = ?3 WHERE user_id = ?1 AND channel = ?2 "
-	    "AND active = 1", err)) != 0)
-		goto fail;
-	sqlite3_bind_int64(st, 1, uid);
-	corp_bind_text(st, 2, channel);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	if ((rc = corp_db_exec(db, st, "write bind", err)) != 0 ||
-	    (rc = get_one(db, uid, channel, row, err)) != 0 ||
-	    (rc = corp_queue_refresh_user(db, uid, channel, now, err)) != 0 ||
-	    (rc = corp_db_commit(db, err)) != 0)
-		goto fail;
+	corp_bind_text(st, 1, channel);
+	corp_bind_text(st, 2, address);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*uid = sqlite3_column_int64(st, 0);
+		*active = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return corp_errf(err, CORP_ENOTFOUND, "no bind of %s address "
+		    "%s", channel, address);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(db, rc, "read binds", err);
 	return 0;
-fail:
-	corp_db_rollback(db);
-	json_decref(*row);
-	*row = NULL;
-	return rc;
 }

@@ -40,6 +40,22 @@ int	corp_binds_add(struct corp_db *, long long user_id,
 /* active = 0; CORP_ENOTFOUND when the user has no bind there. */
 int	corp_binds_deactivate(struct corp_db *, long long user_id,
 	    const char *channel, json_t **row, struct corp_err *);
+/*
+ * The same two inside the caller's write transaction (corp-tg binds a
+ * chat together with the rest of an update's effects); row may be NULL.
+ */
+int	corp_binds_add_tx(struct corp_db *, long long user_id,
+	    const char *channel, const char *address, json_t **row,
+	    struct corp_err *);
+int	corp_binds_deactivate_tx(struct corp_db *, long long user_id,
+	    const char *channel, json_t **row, struct corp_err *);
+/*
+ * Who holds address on channel: the active bind, else the most recently
+ * changed inactive one.  CORP_ENOTFOUND when nobody ever did.
+ */
+int	corp_binds_find(struct corp_db *, const char *channel,
+	    const char *address, long long *user_id, int *active,
+	    struct corp_err *);
 /* Filters: user_id <= 0 or channel NULL for any. */
 int	corp_binds_list(struct corp_db *, long long user_id,
 	    const char *channel, json_t **rows, struct corp_err *);

@@ -229,3 +229,27 @@ corp_catalog_load_dir(struct corp_catalog *c, const char *dir, int layer,
 	globfree(&g);
 	return rc;
 }
+
+int
+corp_catalog_load_std(struct corp_catalog *cat, struct corp_err *err)
+{
+	const char *dirs[2] = { corp_cfg.share_dir, corp_cfg.data_dir };
+	char *dir;
+	int i, rc;
+
+	for (i = 0; i < 2; i++) {
+		if (dirs[i] == NULL)
+			continue;
+		if (corp_asprintf(&dir, "%s/i18n", dirs[i]) < 0)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		rc = corp_catalog_load_dir(cat, dir, i + 1, err);
+		free(dir);
+		if (rc != 0)
+			return rc;
+	}
+	if (corp_catalog_size(cat) == 0)
+		return corp_errf(err, CORP_EINTERNAL, "no message catalog in "
+		    "%s/i18n nor %s/i18n", dirs[0] ? dirs[0] : "-",
+		    dirs[1] ? dirs[1] : "-");
+	return 0;
+}

@@ -35,6 +35,13 @@ int	corp_catalog_load_file(struct corp_catalog *, const char *path,
 int	corp_catalog_load_dir(struct corp_catalog *, const char *dir,
 	    int layer, struct corp_err *);
 
+/*
+ * The standard layers: SHARE_DIR/i18n (layer 1), then DATA_DIR/i18n
+ * (layer 2), as corp-fmt.1 describes.  CORP_EINTERNAL when neither
+ * holds an entry.
+ */
+int	corp_catalog_load_std(struct corp_catalog *, struct corp_err *);
+
 /* The text of (lang, key), or NULL. */
 const char *corp_catalog_get(const struct corp_catalog *, const char *lang,
 	    const char *key);

@@ -188,6 +188,14 @@ corp_config_load(struct corp_err *err)
 	    err)) != 0 ||
 	    (rc = secret(&corp_cfg.openai_key, "CORP_OPENAI_KEY", err)) != 0)
 		return rc;
+	/* CGI variables: an empty value is a value (RFC 3875). */
+	if ((rc = setstr(&corp_cfg.cgi_method, getenv("REQUEST_METHOD"),
+	    err)) != 0 ||
+	    (rc = setstr(&corp_cfg.cgi_content_length,
+	    getenv("CONTENT_LENGTH"), err)) != 0 ||
+	    (rc = setstr(&corp_cfg.cgi_tg_secret,
+	    getenv("HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN"), err)) != 0)
+		return rc;
 	if (corp_cfg.data_dir == NULL) {
 		char *d;
 

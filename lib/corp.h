@@ -62,6 +62,10 @@ struct corp_config {
 	char	*share_dir;	/* CORP_SHARE_DIR, default PREFIX/share/corp */
 	char	*home;		/* HOME, only to derive the data dir */
 	int	 is_test;	/* CORP_TEST_FAULT etc. reserved */
+	/* CGI/1.1 (RFC 3875) request variables, for corp-tg cgi only. */
+	char	*cgi_method;	/* REQUEST_METHOD */
+	char	*cgi_content_length; /* CONTENT_LENGTH, as given */
+	char	*cgi_tg_secret;	/* HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN */
 };
 
 extern struct corp_config corp_cfg;

@@ -118,3 +118,68 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 	json_decref(doc);
 	corp_http_resp_free(&r);
 }
+
+int
+corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
+    long long offset, int timeout, int limit, json_t **updates,
+    struct corp_err *err)
+{
+	static const char *const hdr[] = {
+		"Content-Type: application/json", NULL
+	};
+	struct corp_http_resp r;
+	json_t *body, *doc = NULL, *res;
+	char *url = NULL, *data = NULL, desc[400];
+	size_t alen = strlen(api);
+	int rc;
+
+	*updates = NULL;
+	while (alen > 0 && api[alen - 1] == '/')
+		alen--;
+	body = json_pack("{s:i, s:i, s:[s,s,s,s,s,s]}", "timeout", timeout,
+	    "limit", limit, "allowed_updates", "message", "edited_message",
+	    "channel_post", "edited_channel_post", "my_chat_member",
+	    "callback_query");
+	if (body != NULL && offset >= 0 && json_object_set_new(body, "offset",
+	    json_integer(offset)) != 0) {
+		json_decref(body);
+		body = NULL;
+	}
+	if (body == NULL || corp_asprintf(&url, "%.*s/bot%s/getUpdates",
+	    (int)alen, api, token) < 0 || (data = json_dumps(body,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(body);
+		free(url);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	json_decref(body);
+	rc = corp_http_post(h, url, hdr, data, strlen(data), NULL, token, &r,
+	    err);
+	free(url);
+	free(data);
+	if (rc != 0)
+		return corp_errprefix(err, "telegram: getUpdates");
+	doc = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
+	description(doc, r.status, desc, sizeof(desc));
+	corp_redact(desc, sizeof(desc), token);
+	res = json_object_get(doc, "result");
+	if (r.status == 200 && json_is_true(json_object_get(doc, "ok")) &&
+	    json_is_array(res)) {
+		*updates = json_incref(res);
+		rc = 0;
+	} else if (r.status == 200)
+		rc = corp_errf(err, CORP_ETEMP, "telegram: getUpdates: "
+		    "unexpected answer");
+	else if (r.status == 409)
+		rc = corp_errf(err, CORP_ECONFLICT, "telegram: getUpdates: %s",
+		    desc);
+	else if (r.status == 401 || r.status == 404)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "telegram: getUpdates: "
+		    "bad token (HTTP %ld)", r.status);
+	else
+		rc = corp_errf(err, CORP_ETEMP, "telegram: getUpdates: %s",
+		    desc);
+	json_decref(doc);
+	corp_http_resp_free(&r);
+	return rc;
+}

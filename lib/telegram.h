@@ -6,6 +6,9 @@
 #ifndef CORP_TELEGRAM_H
 #define CORP_TELEGRAM_H
 
+#include <jansson.h>
+
+struct corp_err;
 struct corp_http;
 struct corp_send_res;
 
@@ -29,5 +32,18 @@ int	corp_tg_chat_id(const char *, long long *chat);
  */
 void	corp_tg_send(struct corp_http *, const char *api, const char *token,
 	    long long chat, const char *text, struct corp_send_res *res);
+
+/*
+ * getUpdates (long polling): offset < 0 for none, timeout in seconds
+ * (0: answer at once), limit 1..100, the update kinds corp handles.
+ * *updates gets the result array.  Returns 0, CORP_ECONFLICT on 409
+ * (another poller, or a webhook is set), CORP_EFORBIDDEN on 401/404 (a
+ * wrong or revoked token), CORP_ETEMP on 429, 5xx, network failures and
+ * answers that are not the documented JSON, CORP_EINVAL for a refused
+ * URL.  Messages are redacted.
+ */
+int	corp_tg_get_updates(struct corp_http *, const char *api,
+	    const char *token, long long offset, int timeout, int limit,
+	    json_t **updates, struct corp_err *);
 
 #endif

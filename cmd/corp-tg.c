@@ -1,0 +1,554 @@
+/*
+ * corp-tg -- the Telegram bot side of binding (DESIGN 6, corp-tg.1):
+ * poll (getUpdates), cgi (the webhook, spooling updates) and process
+ * (the spool).  Both ways an update goes through corp_tg_handle in one
+ * transaction with its effects (and, polling, the new offset); replies
+ * are sent from tg_outbox after the commit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "catalog.h"
+#include "db.h"
+#include "fsutil.h"
+#include "http.h"
+#include "jsonl.h"
+#include "ratelimit.h"
+#include "telegram.h"
+#include "tgbind.h"
+#include "tgspool.h"
+#include "tgupdate.h"
+
+static const char synopsis[] =
+"usage: corp-tg poll [--once] [--timeout SECONDS] [--allow-http]\n"
+"                [--max-wait DURATION]\n"
+"       corp-tg process [--allow-http] [--max-wait DURATION]\n"
+"       corp-tg cgi\n"
+"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+
+/* getUpdates asks for at most this many at once: bodies stay small. */
+#define POLL_LIMIT	100
+/* Spool files handled per transaction. */
+#define SPOOL_BATCH	100
+
+static struct {
+	int		 once, allow_http;
+	long long	 timeout;	/* seconds */
+	long long	 max_wait_ms;
+} opt = { 0, 0, 30, 5000 };
+
+static struct {
+	struct corp_db		*db;
+	struct corp_catalog	*cat;
+	struct corp_tg_ctx	 ctx;
+	struct corp_http	*send;
+	struct corp_rl		*rl;
+	char			*token;
+	char			 bot[17];
+} tg;
+
+static struct {
+	long long	spooled, polled, handled, duplicates, ignored;
+	long long	sent, failed, pending;
+} stats;
+
+static volatile sig_atomic_t stopping, in_wait;
+
+static void
+onsig(int sig)
+{
+	(void)sig;
+	/* Nothing is uncommitted during the long poll: leave at once. */
+	if (in_wait)
+		_exit(0);
+	stopping = 1;
+}
+
+static void
+parse(int argc, char **argv, const char *allowed)
+{
+	static const struct option opts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "allow-http", no_argument, NULL, 'H' },
+		{ "max-wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct option *o;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL) {
+			for (o = opts; o->val != ch; o++)
+				;
+			cli_usage("%s takes no --%s", argv[0], o->name);
+		}
+		switch (ch) {
+		case 'o': opt.once = 1; break;
+		case 't':
+			opt.timeout = cli_num(optarg, 0, 300, "--timeout");
+			break;
+		case 'H': opt.allow_http = 1; break;
+		case 'w':
+			opt.max_wait_ms = cli_duration(optarg, "--max-wait") *
+			    1000;
+			break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	}
+	if (optind != argc)
+		cli_usage("%s takes no arguments", argv[0]);
+}
+
+/* What poll and process share: token, database, catalogs, sender. */
+static void
+setup(void)
+{
+	struct corp_http_opts ho = { 0, 10000, 30000, NULL, 0 };
+	const char *api = corp_cfg.telegram_api;
+	struct corp_err e;
+
+	if (strncmp(api, "https://", 8) != 0 &&
+	    !(opt.allow_http && strncmp(api, "http://", 7) == 0))
+		cli_usage("CORP_TELEGRAM_API must be an https:// URL "
+		    "(http:// only with --allow-http)");
+	if (corp_secret(corp_cfg.telegram_token, "telegram_token", &tg.token,
+	    &e) != 0 || corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
+		cli_fail(&e);
+	tg.db = cli_db(0);
+	if ((tg.cat = corp_catalog_new()) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	if (corp_catalog_load_std(tg.cat, &e) != 0 ||
+	    corp_tg_ctx_init(tg.db, &tg.ctx, tg.cat, &e) != 0)
+		cli_fail(&e);
+	ho.allow_http = opt.allow_http;
+	ho.ca_file = corp_cfg.ca_file;
+	if (corp_http_open(&tg.send, &ho, &e) != 0)
+		cli_fail(&e);
+	if (!corp_cfg.rate_limit_off && corp_rl_open(&tg.rl, "telegram",
+	    tg.token, 30, corp_cfg.rate_margin, &e) != 0)
+		cli_fail(&e);
+}
+
+static void
+teardown(void)
+{
+	corp_rl_close(tg.rl);
+	corp_http_close(tg.send);
+	corp_tg_ctx_free(&tg.ctx);
+	corp_catalog_free(tg.cat);
+	corp_db_close(tg.db);
+	free(tg.token);
+}
+
+/* An flock named after the bot: DATA_DIR/tg-WHAT-<bot>.lock. */
+static int
+lock(const char *what, int wait)
+{
+	struct corp_err e;
+	char *name, *path;
+	int fd, rc;
+
+	if (corp_asprintf(&name, "tg-%s-%s.lock", what, tg.bot) < 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	if (corp_data_path(&path, name, &e) != 0)
+		cli_fail(&e);
+	free(name);
+	rc = corp_lock(path, 1, wait, &fd, &e);
+	free(path);
+	if (rc == CORP_ETEMP)
+		return -1;
+	if (rc != 0)
+		cli_fail(&e);
+	return fd;
+}
+
+/* Send the outbox; one flush per bot at a time. */
+static void
+flush(void)
+{
+	struct corp_tg_flush f;
+	struct corp_err e;
+	int fd = lock("outbox", 1);
+
+	if (corp_tg_outbox_flush(tg.db, tg.send, corp_cfg.telegram_api,
+	    tg.token, tg.rl, opt.max_wait_ms, &f, &e) != 0)
+		cli_fail(&e);
+	close(fd);
+	stats.sent += f.sent;
+	stats.failed += f.failed;
+	stats.pending = f.pending;
+}
+
+static void
+count(int outcome)
+{
+	if (outcome == CORP_TG_HANDLED)
+		stats.handled++;
+	else if (outcome == CORP_TG_DUPLICATE)
+		stats.duplicates++;
+	else
+		stats.ignored++;
+}
+
+static void
+tx_begin(void)
+{
+	struct corp_err e;
+
+	if (corp_db_begin(tg.db, &e) != 0 || corp_tg_prune(tg.db, &e) != 0)
+		cli_fail(&e);
+}
+
+/* Handle n updates; the caller's transaction is open. */
+static void
+handle(json_t **u, size_t n)
+{
+	struct corp_err e;
+	size_t i;
+	int outcome;
+
+	for (i = 0; i < n; i++) {
+		if (corp_tg_handle(tg.db, &tg.ctx, u[i], &outcome, &e) != 0) {
+			corp_db_rollback(tg.db);
+			cli_fail(&e);
+		}
+		count(outcome);
+	}
+}
+
+/* ---- process: the spool ---------------------------------------- */
+
+static char *
+spool_file(const char *dir, long long id, const char *suffix)
+{
+	char *p;
+
+	if (corp_asprintf(&p, "%s/%lld.json%s", dir, id, suffix) < 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	return p;
+}
+
+/* Returns the number of files set aside as not an update. */
+static int
+process_spool(void)
+{
+	json_t *u[SPOOL_BATCH];
+	long long ids[SPOOL_BATCH], *all;
+	struct corp_err e;
+	json_error_t je;
+	size_t n, i, k, m;
+	char *dir, *path, *bad, *body = NULL;
+	int fd, nbad = 0, rc;
+
+	fd = lock("process", 1);
+	if (corp_tg_spool_dir(&dir, &e) != 0 ||
+	    corp_tg_spool_list(dir, &all, &n, &e) != 0)
+		cli_fail(&e);
+	for (i = 0; i < n && !stopping; i += m) {
+		m = n - i < SPOOL_BATCH ? n - i : SPOOL_BATCH;
+		for (k = 0; k < m; k++) {
+			ids[k] = all[i + k];
+			u[k] = NULL;
+			path = spool_file(dir, ids[k], "");
+			rc = corp_read_file(path, CORP_TG_SPOOL_MAX, &body,
+			    NULL, &e);
+			free(path);
+			if (rc == CORP_ENOTFOUND) {
+				ids[k] = -1;	/* another process took it */
+				continue;
+			}
+			if (rc != 0 && rc != CORP_EINVAL)
+				cli_fail(&e);
+			u[k] = rc == 0 ? json_loads(body,
+			    JSON_REJECT_DUPLICATES, &je) : NULL;
+			free(body);
+			if (json_is_object(u[k]))
+				continue;
+			/* Not from our CGI: set it aside, go on. */
+			cli_warn("%s/%lld.json: not an update object%s; "
+			    "renamed to %lld.json.bad", dir, ids[k],
+			    rc == CORP_EINVAL ? " (too large)" : "", ids[k]);
+			path = spool_file(dir, ids[k], "");
+			bad = spool_file(dir, ids[k], ".bad");
+			if (rename(path, bad) != 0)
+				cli_die(CORP_EINTERNAL, "%s: %s", path,
+				    strerror(errno));
+			free(path);
+			free(bad);
+			json_decref(u[k]);
+			u[k] = NULL;
+			ids[k] = -1;
+			nbad++;
+		}
+		tx_begin();
+		for (k = 0; k < m; k++)
+			if (u[k] != NULL) {
+				stats.spooled++;
+				handle(&u[k], 1);
+			}
+		if (corp_db_commit(tg.db, &e) != 0)
+			cli_fail(&e);
+		/* After the commit: a crash before this re-reads them, and
+		 * tg_updates makes that harmless. */
+		for (k = 0; k < m; k++) {
+			json_decref(u[k]);
+			if (ids[k] < 0)
+				continue;
+			path = spool_file(dir, ids[k], "");
+			if (unlink(path) != 0 && errno != ENOENT)
+				cli_die(CORP_EINTERNAL, "%s: %s", path,
+				    strerror(errno));
+			free(path);
+		}
+	}
+	free(all);
+	free(dir);
+	close(fd);
+	return nbad;
+}
+
+static void
+summary(void)
+{
+	json_t *o;
+
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "spooled", (json_int_t)stats.spooled,
+	    "polled", (json_int_t)stats.polled,
+	    "handled", (json_int_t)stats.handled,
+	    "duplicates", (json_int_t)stats.duplicates,
+	    "ignored", (json_int_t)stats.ignored,
+	    "replies_sent", (json_int_t)stats.sent,
+	    "replies_failed", (json_int_t)stats.failed,
+	    "replies_pending", (json_int_t)stats.pending);
+	if (o == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	cli_out(o);
+	json_decref(o);
+}
+
+static int
+cmd_process(int argc, char **argv)
+{
+	int nbad;
+
+	parse(argc, argv, "Hw");
+	setup();
+	nbad = process_spool();
+	flush();
+	teardown();
+	summary();
+	return nbad > 0 ? CORP_EINVAL : 0;
+}
+
+/* ---- poll ---------------------------------------------------------- */
+
+/* One getUpdates call and its batch; returns the corp code of the call. */
+static int
+poll_once(struct corp_http *h, int timeout, struct corp_err *e)
+{
+	json_t *arr, *v;
+	json_t **u;
+	long long off, id, max = -1;
+	size_t i, n;
+	int rc;
+
+	if ((rc = corp_tg_offset_get(tg.db, tg.bot, &off, e)) != 0)
+		return rc;
+	in_wait = timeout > 0;
+	if (stopping) {
+		in_wait = 0;
+		return 0;
+	}
+	rc = corp_tg_get_updates(h, corp_cfg.telegram_api, tg.token, off,
+	    timeout, POLL_LIMIT, &arr, e);
+	in_wait = 0;
+	if (rc != 0)
+		return rc;
+	n = json_array_size(arr);
+	if (n == 0) {
+		json_decref(arr);
+		return 0;
+	}
+	if ((u = calloc(n, sizeof(*u))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	json_array_foreach(arr, i, v) {
+		u[i] = v;
+		id = json_integer_value(json_object_get(v, "update_id"));
+		if (json_is_integer(json_object_get(v, "update_id")) &&
+		    id > max)
+			max = id;
+	}
+	stats.polled += (long long)n;
+	tx_begin();
+	handle(u, n);
+	if ((max >= 0 && (rc = corp_tg_offset_set(tg.db, tg.bot, max + 1, e))
+	    != 0) || (rc = corp_db_commit(tg.db, e)) != 0) {
+		corp_db_rollback(tg.db);
+		cli_fail(e);
+	}
+	free(u);
+	json_decref(arr);
+	return 0;
+}
+
+static int
+cmd_poll(int argc, char **argv)
+{
+	struct corp_http_opts ho = { 0, 10000, 0, NULL, 0 };
+	struct corp_http *h;
+	struct corp_err e;
+	long long backoff = 1000;
+	int fd, rc;
+
+	parse(argc, argv, "otHw");
+	setup();
+	if ((fd = lock("poll", 0)) < 0)
+		cli_die(CORP_ETEMP, "another corp-tg poll is running for this "
+		    "bot (DATA_DIR/tg-poll-%s.lock is held)", tg.bot);
+	ho.allow_http = opt.allow_http;
+	ho.ca_file = corp_cfg.ca_file;
+	ho.total_ms = (long)(opt.timeout + 15) * 1000;
+	if (corp_http_open(&h, &ho, &e) != 0)
+		cli_fail(&e);
+	signal(SIGTERM, onsig);
+	signal(SIGINT, onsig);
+	process_spool();
+	flush();
+	while (!stopping) {
+		rc = poll_once(h, opt.once ? 0 : (int)opt.timeout, &e);
+		if (rc == CORP_ECONFLICT)
+			cli_die(CORP_ETEMP, "%s (another poller, or a webhook "
+			    "is set for this bot)", e.msg);
+		if (rc != 0 && (opt.once || rc != CORP_ETEMP))
+			cli_fail(&e);
+		if (rc != 0) {
+			/* Telegram or the network is down: wait, bounded. */
+			cli_warnerr(&e);
+			corp_sleep_ms(backoff);
+			backoff = backoff * 2 > 60000 ? 60000 : backoff * 2;
+			continue;
+		}
+		backoff = 1000;
+		flush();
+		if (opt.once)
+			break;
+		if (corp_db_schema_check(tg.db, &e) != 0)
+			cli_fail(&e);
+	}
+	corp_http_close(h);
+	teardown();
+	close(fd);
+	if (opt.once)
+		summary();
+	return 0;
+}
+
+/* ---- cgi ----------------------------------------------------------- */
+
+static int
+respond(int status, const char *reason, const char *text, int code)
+{
+	printf("Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n",
+	    status, reason);
+	if (status == 405)
+		printf("Allow: POST\r\n");
+	printf("\r\n%s\n", text);
+	return code;
+}
+
+static int
+cmd_cgi(int argc, char **argv)
+{
+	const char *method = corp_cfg.cgi_method, *es;
+	struct corp_err e;
+	long long len, id;
+	size_t got, r;
+	char *secret, *body;
+	int rc;
+
+	parse(argc, argv, "");
+	if (method == NULL)
+		cli_die(CORP_EUSAGE, "cgi: REQUEST_METHOD is not set; run me "
+		    "from a web server as a CGI program");
+	if (strcmp(method, "POST") != 0)
+		return respond(405, "Method Not Allowed", "POST only",
+		    CORP_EINVAL);
+	if ((rc = corp_secret(NULL, "telegram_webhook_secret", &secret, &e))
+	    != 0) {
+		cli_warnerr(&e);
+		return respond(500, "Internal Server Error", "not configured",
+		    rc);
+	}
+	if (*secret == '\0') {
+		cli_warn("secret telegram_webhook_secret is empty");
+		free(secret);
+		return respond(500, "Internal Server Error", "not configured",
+		    CORP_EFORBIDDEN);
+	}
+	rc = corp_secret_equal(corp_cfg.cgi_tg_secret != NULL ?
+	    corp_cfg.cgi_tg_secret : "", secret);
+	free(secret);
+	if (!rc) {
+		cli_warn("cgi: wrong or missing X-Telegram-Bot-Api-Secret-Token");
+		return respond(403, "Forbidden", "forbidden", CORP_EFORBIDDEN);
+	}
+	if (corp_cfg.cgi_content_length == NULL ||
+	    *corp_cfg.cgi_content_length == '\0')
+		return respond(411, "Length Required", "length required",
+		    CORP_EINVAL);
+	len = strtonum(corp_cfg.cgi_content_length, 0, LLONG_MAX, &es);
+	if (es != NULL)
+		return respond(400, "Bad Request", "bad Content-Length",
+		    CORP_EINVAL);
+	if (len > CORP_TG_SPOOL_MAX)
+		return respond(413, "Content Too Large", "too large",
+		    CORP_EINVAL);
+	if ((body = malloc((size_t)len + 1)) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	for (got = 0; got < (size_t)len; got += r)
+		if ((r = fread(body + got, 1, (size_t)len - got, stdin)) == 0)
+			break;
+	if (got != (size_t)len) {
+		free(body);
+		return respond(400, "Bad Request", "short body", CORP_EINVAL);
+	}
+	body[got] = '\0';
+	rc = corp_tg_spool_put(body, got, &id, &e);
+	free(body);
+	if (rc == CORP_EINVAL) {
+		cli_warnerr(&e);
+		return respond(400, "Bad Request", "not an update", rc);
+	}
+	if (rc != 0) {
+		/* Telegram retries what did not get a 2xx. */
+		cli_warnerr(&e);
+		return respond(500, "Internal Server Error", "try again", rc);
+	}
+	return respond(200, "OK", "ok", 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct cli_verb verbs[] = {
+		{ "poll", cmd_poll },
+		{ "process", cmd_process },
+		{ "cgi", cmd_cgi },
+		{ NULL, NULL }
+	};
+
+	cli_synopsis = synopsis;
+	cli_init(&argc, &argv);
+	cli_dispatch(argc, argv, verbs);
+}

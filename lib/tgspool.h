@@ -1,0 +1,36 @@
+/*
+ * tgspool.h -- the webhook spool: corp-tg cgi writes each Update to
+ * DATA_DIR/spool/telegram/<update_id>.json (atomically: a temporary
+ * file, fsync, rename, fsync of the directory) and touches no database;
+ * corp-tg process handles the files in update_id order and unlinks each
+ * after the commit of its effects.
+ */
+#ifndef CORP_TGSPOOL_H
+#define CORP_TGSPOOL_H
+
+#include <stddef.h>
+
+struct corp_err;
+
+/* The largest update body the CGI accepts. */
+#define CORP_TG_SPOOL_MAX	(1024 * 1024)
+
+/* DATA_DIR/spool/telegram, created 0700 with its parents when missing. */
+int	corp_tg_spool_dir(char **dir, struct corp_err *);
+/*
+ * Check that body is a JSON object with an integer update_id >= 0
+ * (CORP_EINVAL otherwise) and write it, as received, to the spool.
+ * *update_id gets the id.
+ */
+int	corp_tg_spool_put(const char *body, size_t len, long long *update_id,
+	    struct corp_err *);
+/* The update ids of the spool's files "<id>.json", ascending. */
+int	corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
+	    struct corp_err *);
+/*
+ * Constant-time equality of two secrets (compares their SHA-256, so
+ * neither the content nor the length leaks through timing).
+ */
+int	corp_secret_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,922 @@
+/* tgupdate.c -- see tgupdate.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "corp.h"
+#include "binds.h"
+#include "catalog.h"
+#include "clock.h"
+#include "db.h"
+#include "http.h"
+#include "ratelimit.h"
+#include "render.h"
+#include "send.h"
+#include "settings.h"
+#include "telegram.h"
+#include "tgbind.h"
+#include "tgupdate.h"
+
+/* Handled update ids are kept 8 days: Telegram picks ids at random
+ * after a week without updates, so older ones cannot come back. */
+#define UPDATES_KEEP	(8 * 86400)
+/* A reply that failed this many attempts is given up. */
+#define REPLY_ATTEMPTS	5
+
+int
+corp_tg_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
+    const struct corp_catalog *cat, struct corp_err *err)
+{
+	int rc;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cat = cat;
+	if ((rc = corp_setting_get(db, "fallback_lang", &ctx->fallback_lang,
+	    err)) != 0 || (rc = corp_setting_get(db, "telegram.bot_username",
+	    &ctx->bot_username, err)) != 0) {
+		corp_tg_ctx_free(ctx);
+		return rc;
+	}
+	return 0;
+}
+
+void
+corp_tg_ctx_free(struct corp_tg_ctx *ctx)
+{
+	free(ctx->fallback_lang);
+	free(ctx->bot_username);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+/* ---- small JSON helpers ---------------------------------------- */
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* An integer field: 1 and *v, or 0 when absent or not an integer. */
+static int
+jint(json_t *o, const char *k, long long *v)
+{
+	json_t *x = json_object_get(o, k);
+
+	if (!json_is_integer(x))
+		return 0;
+	*v = json_integer_value(x);
+	return 1;
+}
+
+static void
+bind_opt_int(sqlite3_stmt *st, int i, json_t *o, const char *k)
+{
+	long long v;
+
+	if (jint(o, k, &v))
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* ---- replies ----------------------------------------------------- */
+
+/* "pt-BR" -> "pt"; NULL unless 2-8 letters before any - or _. */
+static const char *
+base_lang(const char *l, char *buf, size_t size)
+{
+	size_t n, i;
+
+	if (l == NULL)
+		return NULL;
+	n = strcspn(l, "-_");
+	if (n < 2 || n > 8 || n >= size)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (!isalpha((unsigned char)l[i]))
+			return NULL;
+		buf[i] = (char)tolower((unsigned char)l[i]);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Queue the reply key to chat in the caller's transaction: rendered in
+ * the language of user uid when known (and the catalog has the key in
+ * it), else Telegram's language_code of the sender, else fallback_lang,
+ * else English.
+ */
+static int
+reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
+    long long update_id, const char *key, long long uid, const char *tglang,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	const char *chain[5], *tmpl = NULL, *lang = NULL;
+	char *ulang = NULL, *name = NULL, *text = NULL, b1[16], b2[16];
+	json_t *vars = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	if (uid > 0) {
+		if ((rc = corp_db_prep(db, &st, "SELECT lang, name FROM users "
+		    "WHERE id = ?1", err)) != 0)
+			return rc;
+		sqlite3_bind_int64(st, 1, uid);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			ulang = corp_strdup(corp_col_text(st, 0));
+			name = corp_strdup(corp_col_text(st, 1));
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return corp_db_fail(db, rc, "read user", err);
+	}
+	chain[n++] = ulang;
+	chain[n++] = base_lang(ulang, b1, sizeof(b1));
+	chain[n++] = base_lang(tglang, b2, sizeof(b2));
+	chain[n++] = ctx->fallback_lang;
+	chain[n++] = "en";
+	for (i = 0; i < n && tmpl == NULL; i++)
+		if (chain[i] != NULL && *chain[i] != '\0' &&
+		    (tmpl = corp_catalog_get(ctx->cat, chain[i], key)) != NULL)
+			lang = chain[i];
+	if (tmpl == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "missing catalog key %s "
+		    "(not even for fallback_lang %s)", key, ctx->fallback_lang);
+		goto out;
+	}
+	if ((vars = json_object()) == NULL || (name != NULL &&
+	    json_object_set_new(vars, "user.name", json_string(name)) != 0)) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = corp_render(tmpl, vars, CORP_RENDER_HTML, &text, err)) != 0) {
+		corp_errprefix(err, "catalog %s:%s", lang, key);
+		goto out;
+	}
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_outbox (chat_id, key, "
+	    "lang, text, update_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6)", err)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, chat);
+	corp_bind_text(st, 2, key);
+	corp_bind_text(st, 3, lang);
+	corp_bind_text(st, 4, text);
+	sqlite3_bind_int64(st, 5, update_id);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)corp_now());
+	rc = corp_db_exec(db, st, "queue reply", err);
+out:
+	json_decref(vars);
+	free(ulang);
+	free(name);
+	free(text);
+	return rc;
+}
+
+/* ---- /start, /stop, my_chat_member -------------------------------- */
+
+struct upd {
+	struct corp_db		*db;
+	const struct corp_tg_ctx *ctx;
+	long long		 update_id, chat;
+	char			 chatbuf[32];
+	const char		*tglang;	/* sender's language_code */
+	time_t			 now;
+};
+
+static int
+blocked(struct upd *u, int *yes, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(u->db, &st, "SELECT 1 FROM tg_chat_blocks "
+	    "WHERE chat_id = ?1 AND blocked_until > ?2", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, u->chat);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)u->now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	*yes = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(u->db, rc, "read chat blocks", err);
+	return 0;
+}
+
+/*
+ * A wrong code: counted; the fifth within the window blocks the chat
+ * and is answered with bot.rate_limited, the only answer it gets until
+ * the block ends.
+ */
+static int
+wrong_code(struct upd *u, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long n = 0;
+	int rc;
+
+	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_code_failures "
+	    "(chat_id, failed_at) VALUES (?1, ?2)", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, u->chat);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)u->now);
+	if ((rc = corp_db_exec(u->db, st, "count wrong code", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(u->db, &st, "SELECT count(*) FROM "
+	    "tg_code_failures WHERE chat_id = ?1 AND failed_at > ?2", err))
+	    != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, u->chat);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(u->now -
+	    CORP_TG_BAD_CODE_WINDOW));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(u->db, rc, "count wrong codes", err);
+	if (n < CORP_TG_MAX_BAD_CODES)
+		return reply(u->db, u->ctx, u->chat, u->update_id,
+		    "bot.start.bad_code", 0, u->tglang, err);
+	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_chat_blocks "
+	    "(chat_id, blocked_until) VALUES (?1, ?2) ON CONFLICT (chat_id) "
+	    "DO UPDATE SET blocked_until = ?2", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, u->chat);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(u->now +
+	    CORP_TG_BLOCK_TIME));
+	if ((rc = corp_db_exec(u->db, st, "block chat", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(u->db, &st, "DELETE FROM tg_code_failures "
+	    "WHERE chat_id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, u->chat);
+	if ((rc = corp_db_exec(u->db, st, "reset wrong codes", err)) != 0)
+		return rc;
+	return reply(u->db, u->ctx, u->chat, u->update_id, "bot.rate_limited",
+	    0, u->tglang, err);
+}
+
+/* /start CODE in a private chat. */
+static int
+start_code(struct upd *u, const char *code, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long uid = 0, holder;
+	time_t expires = 0;
+	int rc, spent = 0, active;
+	char hash[65];
+
+	if (!corp_tg_code_wellformed(code))
+		return wrong_code(u, err);
+	if ((rc = corp_sha256_hex(code, strlen(code), hash, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(u->db, &st, "SELECT user_id, expires_at, "
+	    "used_at IS NOT NULL OR superseded_at IS NOT NULL FROM tg_codes "
+	    "WHERE code_sha256 = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, hash);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uid = sqlite3_column_int64(st, 0);
+		expires = (time_t)sqlite3_column_int64(st, 1);
+		spent = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(u->db, rc, "read code", err);
+	if (rc == SQLITE_DONE || spent)
+		return wrong_code(u, err);
+	if (expires <= u->now)
+		return reply(u->db, u->ctx, u->chat, u->update_id,
+		    "bot.start.expired", uid, u->tglang, err);
+	/*
+	 * A chat actively bound to someone else stays theirs: refused like
+	 * a bad code (the code stays usable, and is not counted as wrong).
+	 */
+	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &holder, &active,
+	    err);
+	if (rc != 0 && rc != CORP_ENOTFOUND)
+		return rc;
+	if (rc == 0 && active && holder != uid)
+		return reply(u->db, u->ctx, u->chat, u->update_id,
+		    "bot.start.bad_code", 0, u->tglang, err);
+	if ((rc = corp_binds_add_tx(u->db, uid, "telegram", u->chatbuf, NULL,
+	    err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET used_at = ?2, "
+	    "used_chat_id = ?3 WHERE code_sha256 = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, hash);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)u->now);
+	sqlite3_bind_int64(st, 3, u->chat);
+	if ((rc = corp_db_exec(u->db, st, "consume code", err)) != 0)
+		return rc;
+	return reply(u->db, u->ctx, u->chat, u->update_id, "bot.start.ok", uid,
+	    u->tglang, err);
+}
+
+/* /start without a code: reactivate this chat's bind, if it has one. */
+static int
+start_plain(struct upd *u, struct corp_err *err)
+{
+	long long uid;
+	int rc, active;
+
+	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &uid, &active,
+	    err);
+	if (rc == CORP_ENOTFOUND)
+		return reply(u->db, u->ctx, u->chat, u->update_id,
+		    "bot.start.no_code", 0, u->tglang, err);
+	if (rc != 0)
+		return rc;
+	if (!active && (rc = corp_binds_add_tx(u->db, uid, "telegram",
+	    u->chatbuf, NULL, err)) != 0)
+		return rc;
+	return reply(u->db, u->ctx, u->chat, u->update_id, "bot.start.ok", uid,
+	    u->tglang, err);
+}
+
+static int
+stop(struct upd *u, struct corp_err *err)
+{
+	long long uid = 0;
+	int rc, active = 0;
+
+	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &uid, &active,
+	    err);
+	if (rc != 0 && rc != CORP_ENOTFOUND)
+		return rc;
+	if (rc == 0 && active && (rc = corp_binds_deactivate_tx(u->db, uid,
+	    "telegram", NULL, err)) != 0)
+		return rc;
+	return reply(u->db, u->ctx, u->chat, u->update_id, "bot.stop.ok",
+	    uid, u->tglang, err);
+}
+
+/* The bot blocked ("kicked") or unblocked ("member") in a private chat. */
+static int
+chat_member(struct upd *u, json_t *cm, struct corp_err *err)
+{
+	const char *status = jstr(json_object_get(cm, "new_chat_member"),
+	    "status");
+	long long uid;
+	int rc, active;
+
+	if (status == NULL)
+		return 0;
+	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &uid, &active,
+	    err);
+	if (rc == CORP_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (strcmp(status, "kicked") == 0 && active)
+		return corp_binds_deactivate_tx(u->db, uid, "telegram", NULL,
+		    err);
+	if (strcmp(status, "member") == 0 && !active)
+		return corp_binds_add_tx(u->db, uid, "telegram", u->chatbuf,
+		    NULL, err);
+	return 0;
+}
+
+/* ---- stored messages (seed 004) ---------------------------------- */
+
+static char *
+dump_or_null(json_t *v)
+{
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY);
+}
+
+static int
+store_message(struct upd *u, json_t *m, const char *raw, int edited,
+    struct corp_err *err)
+{
+	json_t *chat = json_object_get(m, "chat"),
+	    *from = json_object_get(m, "from"), *ent;
+	const char *text, *first, *last;
+	char *name = NULL, *ents = NULL;
+	sqlite3_stmt *st;
+	long long msgid, row = 0, old_edit = 0, new_edit = 0, date = 0;
+	int rc, have_old_edit = 0, have_new_edit;
+
+	if (!jint(m, "message_id", &msgid))
+		return 0;	/* nothing to key it by: not stored */
+	text = jstr(m, "text");
+	if (text == NULL)
+		text = jstr(m, "caption");
+	ent = json_object_get(m, json_object_get(m, "text") != NULL ?
+	    "entities" : "caption_entities");
+	first = jstr(from, "first_name");
+	last = jstr(from, "last_name");
+	if (first != NULL && (last != NULL ? corp_asprintf(&name, "%s %s",
+	    first, last) : corp_asprintf(&name, "%s", first)) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (ent != NULL && (ents = dump_or_null(ent)) == NULL &&
+	    !json_is_null(ent)) {
+		free(name);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	jint(m, "date", &date);
+	have_new_edit = jint(m, "edit_date", &new_edit);
+	if (edited) {
+		if ((rc = corp_db_prep(u->db, &st, "SELECT id, edit_date FROM "
+		    "tg_messages WHERE chat_id = ?1 AND message_id = ?2", err))
+		    != 0)
+			goto out;
+		sqlite3_bind_int64(st, 1, u->chat);
+		sqlite3_bind_int64(st, 2, msgid);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			row = sqlite3_column_int64(st, 0);
+			have_old_edit = sqlite3_column_type(st, 1) !=
+			    SQLITE_NULL;
+			old_edit = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			rc = corp_db_fail(u->db, rc, "read message", err);
+			goto out;
+		}
+		rc = 0;
+	}
+	if (row > 0) {
+		/* An older edit arriving after a newer one changes nothing. */
+		if (have_old_edit && have_new_edit && new_edit < old_edit)
+			goto out;
+		if ((rc = corp_db_prep(u->db, &st, "INSERT INTO "
+		    "tg_message_edits (message_row_id, text, entities, "
+		    "edit_date, replaced_at, update_id) SELECT id, text, "
+		    "entities, edit_date, ?2, ?3 FROM tg_messages WHERE "
+		    "id = ?1 AND (text IS NOT ?4 OR entities IS NOT ?5)", err))
+		    != 0)
+			goto out;
+		sqlite3_bind_int64(st, 1, row);
+		sqlite3_bind_int64(st, 2, have_new_edit ? new_edit : date);
+		sqlite3_bind_int64(st, 3, u->update_id);
+		corp_bind_text(st, 4, text);
+		corp_bind_text(st, 5, ents);
+		if ((rc = corp_db_exec(u->db, st, "keep message history",
+		    err)) != 0)
+			goto out;
+		if ((rc = corp_db_prep(u->db, &st, "UPDATE tg_messages SET "
+		    "text = ?2, entities = ?3, edit_date = ?4, raw = ?5, "
+		    "update_id = ?6, updated_at = ?7 WHERE id = ?1", err)) != 0)
+			goto out;
+		sqlite3_bind_int64(st, 1, row);
+		corp_bind_text(st, 2, text);
+		corp_bind_text(st, 3, ents);
+		bind_opt_int(st, 4, m, "edit_date");
+		corp_bind_text(st, 5, raw);
+		sqlite3_bind_int64(st, 6, u->update_id);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)u->now);
+		rc = corp_db_exec(u->db, st, "update message", err);
+		goto out;
+	}
+	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_messages (chat_id, "
+	    "message_id, chat_type, chat_title, from_id, from_username, "
+	    "from_name, date, edit_date, text, reply_to_message_id, entities, "
+	    "raw, update_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15) "
+	    "ON CONFLICT (chat_id, message_id) DO NOTHING", err)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, u->chat);
+	sqlite3_bind_int64(st, 2, msgid);
+	corp_bind_text(st, 3, jstr(chat, "type") ? jstr(chat, "type") :
+	    "unknown");
+	corp_bind_text(st, 4, jstr(chat, "title"));
+	bind_opt_int(st, 5, from, "id");
+	corp_bind_text(st, 6, jstr(from, "username"));
+	corp_bind_text(st, 7, name);
+	sqlite3_bind_int64(st, 8, date);
+	bind_opt_int(st, 9, m, "edit_date");
+	corp_bind_text(st, 10, text);
+	bind_opt_int(st, 11, json_object_get(m, "reply_to_message"),
+	    "message_id");
+	corp_bind_text(st, 12, ents);
+	corp_bind_text(st, 13, raw);
+	sqlite3_bind_int64(st, 14, u->update_id);
+	sqlite3_bind_int64(st, 15, (sqlite3_int64)u->now);
+	rc = corp_db_exec(u->db, st, "store message", err);
+out:
+	free(name);
+	free(ents);
+	return rc;
+}
+
+static int
+store_callback(struct upd *u, json_t *cq, const char *raw,
+    struct corp_err *err)
+{
+	json_t *m = json_object_get(cq, "message");
+	sqlite3_stmt *st;
+	int rc;
+
+	if (jstr(cq, "id") == NULL)
+		return 0;
+	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_callbacks (id, "
+	    "from_id, chat_id, message_id, data, raw, update_id, received_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO "
+	    "NOTHING", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, jstr(cq, "id"));
+	bind_opt_int(st, 2, json_object_get(cq, "from"), "id");
+	bind_opt_int(st, 3, json_object_get(m, "chat"), "id");
+	bind_opt_int(st, 4, m, "message_id");
+	corp_bind_text(st, 5, jstr(cq, "data"));
+	corp_bind_text(st, 6, raw);
+	sqlite3_bind_int64(st, 7, u->update_id);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)u->now);
+	return corp_db_exec(u->db, st, "store callback query", err);
+}
+
+/* ---- the update --------------------------------------------------- */
+
+enum { CMD_NONE, CMD_START, CMD_STOP };
+
+/*
+ * "/start", "/start PAYLOAD", "/start@Bot PAYLOAD", "/stop".  A command
+ * addressed to another bot (@Name not ours) is no command of ours.
+ * *arg gets the payload with surrounding white space removed (in buf).
+ */
+static int
+command(const char *text, const char *bot, char *buf, size_t size)
+{
+	const char *p;
+	size_t n, m;
+	int cmd;
+
+	buf[0] = '\0';
+	if (text == NULL || text[0] != '/')
+		return CMD_NONE;
+	n = strcspn(text + 1, " \t\r\n@");
+	if (n == 5 && strncmp(text + 1, "start", 5) == 0)
+		cmd = CMD_START;
+	else if (n == 4 && strncmp(text + 1, "stop", 4) == 0)
+		cmd = CMD_STOP;
+	else
+		return CMD_NONE;
+	p = text + 1 + n;
+	if (*p == '@') {
+		m = strcspn(p + 1, " \t\r\n");
+		if (bot != NULL && *bot != '\0' && (m != strlen(bot) ||
+		    strncasecmp(p + 1, bot, m) != 0))
+			return CMD_NONE;
+		p += 1 + m;
+	}
+	p += strspn(p, " \t\r\n");
+	n = strlen(p);
+	while (n > 0 && strchr(" \t\r\n", p[n - 1]) != NULL)
+		n--;
+	if (n >= size)
+		n = size - 1;	/* too long for a code: still a wrong one */
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return cmd;
+}
+
+static int
+on_message(struct upd *u, json_t *m, const char *raw, int edited,
+    struct corp_err *err)
+{
+	json_t *chat = json_object_get(m, "chat");
+	const char *type = jstr(chat, "type");
+	char arg[128];
+	int cmd, yes, rc;
+
+	if (!jint(chat, "id", &u->chat))
+		return 0;
+	snprintf(u->chatbuf, sizeof(u->chatbuf), "%lld", u->chat);
+	u->tglang = jstr(json_object_get(m, "from"), "language_code");
+	cmd = edited ? CMD_NONE : command(jstr(m, "text"),
+	    u->ctx->bot_username, arg, sizeof(arg));
+	if (cmd == CMD_START) {
+		if (type == NULL || strcmp(type, "private") != 0)
+			return reply(u->db, u->ctx, u->chat, u->update_id,
+			    "bot.start.group_refused", 0, u->tglang, err);
+		if ((rc = blocked(u, &yes, err)) != 0 || yes)
+			return rc;
+		return arg[0] == '\0' ? start_plain(u, err) :
+		    start_code(u, arg, err);
+	}
+	if (cmd == CMD_STOP && type != NULL && strcmp(type, "private") == 0)
+		return stop(u, err);
+	return store_message(u, m, raw, edited, err);
+}
+
+int
+corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    json_t *update, int *outcome, struct corp_err *err)
+{
+	static const char *const kinds[] = {
+		"message", "edited_message", "channel_post",
+		"edited_channel_post", "my_chat_member", "callback_query",
+		NULL
+	};
+	struct upd u;
+	sqlite3_stmt *st;
+	const char *kind = "other";
+	char *raw = NULL;
+	json_t *body = NULL, *chat;
+	size_t i;
+	int rc;
+
+	*outcome = CORP_TG_MALFORMED;
+	memset(&u, 0, sizeof(u));
+	u.db = db;
+	u.ctx = ctx;
+	u.now = corp_now();
+	if (!json_is_object(update) || !jint(update, "update_id",
+	    &u.update_id) || u.update_id < 0)
+		return 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tg_updates WHERE "
+	    "update_id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, u.update_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		*outcome = CORP_TG_DUPLICATE;
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read handled updates", err);
+	for (i = 0; kinds[i] != NULL; i++)
+		if (json_is_object(body = json_object_get(update, kinds[i]))) {
+			kind = kinds[i];
+			break;
+		}
+	if ((raw = json_dumps(update, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = 0;
+	if (strcmp(kind, "message") == 0 || strcmp(kind, "channel_post") == 0)
+		rc = on_message(&u, body, raw, 0, err);
+	else if (strcmp(kind, "edited_message") == 0 ||
+	    strcmp(kind, "edited_channel_post") == 0)
+		rc = on_message(&u, body, raw, 1, err);
+	else if (strcmp(kind, "my_chat_member") == 0) {
+		chat = json_object_get(body, "chat");
+		if (jint(chat, "id", &u.chat) && jstr(chat, "type") != NULL &&
+		    strcmp(jstr(chat, "type"), "private") == 0) {
+			snprintf(u.chatbuf, sizeof(u.chatbuf), "%lld", u.chat);
+			rc = chat_member(&u, body, err);
+		}
+	} else if (strcmp(kind, "callback_query") == 0)
+		rc = store_callback(&u, body, raw, err);
+	free(raw);
+	if (rc != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_updates (update_id, "
+	    "kind, handled_at) VALUES (?1, ?2, ?3)", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, u.update_id);
+	corp_bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)u.now);
+	if ((rc = corp_db_exec(db, st, "record update", err)) != 0)
+		return rc;
+	*outcome = CORP_TG_HANDLED;
+	return 0;
+}
+
+/* ---- offsets and pruning ------------------------------------------ */
+
+int
+corp_tg_offset_get(struct corp_db *db, const char *bot, long long *off,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*off = -1;
+	if ((rc = corp_db_prep(db, &st, "SELECT next_offset FROM tg_offsets "
+	    "WHERE bot = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, bot);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*off = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read offset", err);
+	return 0;
+}
+
+int
+corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* Never backwards: that would hand out confirmed updates again. */
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_offsets (bot, "
+	    "next_offset, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (bot) "
+	    "DO UPDATE SET next_offset = max(next_offset, ?2), "
+	    "updated_at = ?3", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, bot);
+	sqlite3_bind_int64(st, 2, off);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)corp_now());
+	return corp_db_exec(db, st, "write offset", err);
+}
+
+int
+corp_tg_prune(struct corp_db *db, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	time_t now = corp_now();
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_updates WHERE "
+	    "handled_at < ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - UPDATES_KEEP));
+	if ((rc = corp_db_exec(db, st, "prune updates", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_code_failures WHERE "
+	    "failed_at <= ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now -
+	    CORP_TG_BAD_CODE_WINDOW));
+	if ((rc = corp_db_exec(db, st, "prune wrong codes", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_chat_blocks WHERE "
+	    "blocked_until <= ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	return corp_db_exec(db, st, "prune chat blocks", err);
+}
+
+/* ---- the outbox ---------------------------------------------------- */
+
+struct pending {
+	long long	 id, chat, attempts;
+	char		*text;
+};
+
+static int
+mark(struct corp_db *db, const struct pending *p,
+    const struct corp_send_res *res, int *still, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	const char *status;
+	long long attempts = p->attempts + (res->attempted ? 1 : 0);
+	int rc;
+
+	if (res->result == CORP_SEND_SENT)
+		status = "sent";
+	else if (res->result == CORP_SEND_RETRY && attempts < REPLY_ATTEMPTS)
+		status = "pending";
+	else
+		status = "failed";
+	*still = strcmp(status, "pending") == 0;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE tg_outbox SET status = ?2, "
+	    "attempts = ?3, error = ?4, provider_message_id = ?5, "
+	    "sent_at = ?6 WHERE id = ?1 AND status = 'pending'", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, p->id);
+	corp_bind_text(st, 2, status);
+	sqlite3_bind_int64(st, 3, attempts);
+	corp_bind_text(st, 4, res->error[0] ? res->error : NULL);
+	corp_bind_text(st, 5, res->provider_id[0] ? res->provider_id : NULL);
+	if (res->result == CORP_SEND_SENT)
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)corp_now());
+	else
+		sqlite3_bind_null(st, 6);
+	if ((rc = corp_db_exec(db, st, "mark reply", err)) != 0 ||
+	    (rc = corp_db_commit(db, err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+/* Up to size pending replies after id last, in id order. */
+static int
+batch(struct corp_db *db, long long last, struct pending *p, size_t size,
+    size_t *n, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT id, chat_id, text, attempts "
+	    "FROM tg_outbox WHERE status = 'pending' AND id > ?1 "
+	    "ORDER BY id LIMIT ?2", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, last);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		p[*n].id = sqlite3_column_int64(st, 0);
+		p[*n].chat = sqlite3_column_int64(st, 1);
+		p[*n].attempts = sqlite3_column_int64(st, 3);
+		if ((p[*n].text = corp_strdup(corp_col_text(st, 2))) == NULL) {
+			sqlite3_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read outbox", err);
+	return 0;
+}
+
+static int
+held(const long long *chats, size_t n, long long chat)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (chats[i] == chat)
+			return 1;
+	return 0;
+}
+
+int
+corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
+    const char *api, const char *token, struct corp_rl *rl,
+    long long max_wait_ms, struct corp_tg_flush *out, struct corp_err *err)
+{
+	struct pending p[32];
+	struct corp_send_res res;
+	struct corp_err e;
+	long long last = 0, wait, *hold = NULL, *nh;
+	size_t n = 0, i, nhold = 0;
+	char chatbuf[32];
+	int rc = 0, still;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		if ((rc = batch(db, last, p, sizeof(p) / sizeof(p[0]), &n,
+		    err)) != 0 || n == 0)
+			break;
+		for (i = 0; i < n && rc == 0; i++) {
+			last = p[i].id;
+			/* One chat gets its replies in order. */
+			if (held(hold, nhold, p[i].chat)) {
+				out->pending++;
+				continue;
+			}
+			if (rl != NULL) {
+				snprintf(chatbuf, sizeof(chatbuf), "%lld",
+				    p[i].chat);
+				rc = corp_rl_reserve(rl, chatbuf, max_wait_ms,
+				    &wait, err);
+				if (rc == CORP_ETEMP) {
+					rc = 0;
+					still = 1;
+					goto hold;
+				}
+				if (rc != 0)
+					break;
+				corp_sleep_ms(wait);
+			}
+			corp_tg_send(h, api, token, p[i].chat, p[i].text, &res);
+			if (res.bad_token) {
+				rc = corp_errf(err, CORP_EFORBIDDEN, "telegram: "
+				    "bad token (the Bot API answered 401 or "
+				    "404)");
+				break;
+			}
+			if (rl != NULL && res.result == CORP_SEND_RETRY &&
+			    res.retry_after > 0 && !res.attempted &&
+			    corp_rl_pause(rl, res.retry_after * 1000, &e) != 0)
+				(void)0;	/* the pause is advisory */
+			if ((rc = mark(db, &p[i], &res, &still, err)) != 0)
+				break;
+			if (res.result == CORP_SEND_SENT)
+				out->sent++;
+			else if (!still)
+				out->failed++;
+hold:
+			if (still) {
+				out->pending++;
+				nh = reallocarray(hold, nhold + 1,
+				    sizeof(*hold));
+				if (nh == NULL) {
+					rc = corp_errf(err, CORP_EINTERNAL,
+					    "out of memory");
+					break;
+				}
+				hold = nh;
+				hold[nhold++] = p[i].chat;
+			}
+		}
+		for (i = 0; i < n; i++)
+			free(p[i].text);
+		n = 0;
+		if (rc != 0)
+			break;
+	}
+	for (i = 0; i < n; i++)
+		free(p[i].text);
+	free(hold);
+	return rc;
+}

@@ -1,0 +1,84 @@
+/*
+ * tgupdate.h -- what corp-tg does with a Telegram Update (DESIGN 6, 8;
+ * corp-tg.1), whether it was polled or spooled by the webhook CGI.
+ *
+ * corp_tg_handle runs inside the caller's write transaction and writes
+ * every effect of one update there: binds (through binds.h, so held rows
+ * become ready), consumed codes, wrong-code counts, stored messages and
+ * callback queries, the replies in tg_outbox, and the update id in
+ * tg_updates.  An update id already there is a duplicate and changes
+ * nothing, so handling an update twice (a crash between a commit and the
+ * unlink of its spool file, a poller and the CGI both fed) is harmless.
+ * The caller commits, and sends the replies after the commit
+ * (corp_tg_outbox_flush): a reply is never sent for effects that were
+ * rolled back.
+ */
+#ifndef CORP_TGUPDATE_H
+#define CORP_TGUPDATE_H
+
+#include <jansson.h>
+
+struct corp_catalog;
+struct corp_db;
+struct corp_err;
+struct corp_http;
+struct corp_rl;
+
+/* Five wrong codes from a chat within an hour ignore it for an hour. */
+#define CORP_TG_MAX_BAD_CODES	5
+#define CORP_TG_BAD_CODE_WINDOW	3600
+#define CORP_TG_BLOCK_TIME	3600
+
+struct corp_tg_ctx {
+	const struct corp_catalog *cat;
+	char		*fallback_lang;	/* the fallback_lang setting */
+	char		*bot_username;	/* telegram.bot_username, or "" */
+};
+
+/* Read the settings the handler needs; cat stays the caller's. */
+int	corp_tg_ctx_init(struct corp_db *, struct corp_tg_ctx *,
+	    const struct corp_catalog *, struct corp_err *);
+void	corp_tg_ctx_free(struct corp_tg_ctx *);
+
+enum corp_tg_outcome {
+	CORP_TG_HANDLED = 0,
+	CORP_TG_DUPLICATE,	/* handled before: nothing written */
+	CORP_TG_MALFORMED	/* not an Update object: nothing written */
+};
+
+/*
+ * Handle one Update inside the caller's write transaction; *outcome
+ * says what happened.  Errors are database or catalog failures: roll
+ * back.
+ */
+int	corp_tg_handle(struct corp_db *, const struct corp_tg_ctx *,
+	    json_t *update, int *outcome, struct corp_err *);
+
+/* The stored getUpdates offset of bot (-1 when none). */
+int	corp_tg_offset_get(struct corp_db *, const char *bot,
+	    long long *offset, struct corp_err *);
+/* Store it; inside the caller's transaction, with the updates' effects. */
+int	corp_tg_offset_set(struct corp_db *, const char *bot,
+	    long long offset, struct corp_err *);
+
+/* Forget handled update ids and wrong-code records that no longer
+ * matter; inside the caller's transaction. */
+int	corp_tg_prune(struct corp_db *, struct corp_err *);
+
+/*
+ * Send the pending replies of tg_outbox in order, through the shared
+ * limiter rl (NULL: off), waiting at most max_wait_ms for a slot.  Each
+ * reply is marked sent or failed in its own short transaction right
+ * after its answer; one that meets a temporary failure (or would wait
+ * too long) stays pending, and so do later replies to its chat.
+ * CORP_EFORBIDDEN when the token is refused (401/404): the caller stops.
+ * The caller serialises flushes of one bot (an flock).
+ */
+struct corp_tg_flush {
+	int	sent, failed, pending;
+};
+int	corp_tg_outbox_flush(struct corp_db *, struct corp_http *,
+	    const char *api, const char *token, struct corp_rl *,
+	    long long max_wait_ms, struct corp_tg_flush *, struct corp_err *);
+
+#endif
