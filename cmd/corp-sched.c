@@ -11,7 +11,7 @@
 #include "clock.h"
 #include "db.h"
 #include "jsonl.h"
-#include "sched.h"
+#include "scheduler.h"
 
 static const char synopsis[] =
 "usage: corp-sched instances [--until TIME] [--catch-up N]\n"

@@ -194,7 +194,31 @@ user_name(struct corp_db *db, long long uid, char **out, struct corp_err *err)
 	return 0;
 }
 
-/* The event JSON and the names a line carries, cached per event. */
+static int
+unit_title(struct corp_db *db, long long id, char **out, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if (id <= 0)
+		return 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT title FROM org_units "
+	    "WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read unit", err);
+	return 0;
+}
+
+/*
+ * The event JSON and the names a line carries, cached per event.  A
+ * task assigned to a unit names the unit's title as its assignee.
+ */
 static int
 load_names(struct corp_db *db, long long eid, const char *base,
     struct names *n, struct corp_err *err)
@@ -210,8 +234,12 @@ load_names(struct corp_db *db, long long eid, const char *base,
 	n->event = corp_event_json(&ev, base);
 	n->event_id = eid;
 	if ((rc = user_name(db, ev.actor_user_id, &n->actor, err)) != 0 ||
-	    (rc = user_name(db, ev.assignee_user_id, &n->assignee, err)) != 0 ||
-	    (rc = user_name(db, ev.previous_assignee_user_id, &n->previous,
+	    (rc = ev.assignee_user_id > 0 ?
+	    user_name(db, ev.assignee_user_id, &n->assignee, err) :
+	    unit_title(db, ev.assignee_org_unit_id, &n->assignee, err)) != 0 ||
+	    (rc = ev.previous_assignee_user_id > 0 ?
+	    user_name(db, ev.previous_assignee_user_id, &n->previous, err) :
+	    unit_title(db, ev.previous_assignee_org_unit_id, &n->previous,
 	    err)) != 0) {
 		corp_event_free(&ev);
 		return rc;

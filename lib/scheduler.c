@@ -1,4 +1,4 @@
-/* sched.c -- see sched.h. */
+/* scheduler.c -- see scheduler.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include "db.h"
 #include "event.h"
 #include "period.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "task.h"
 #include "template.h"
 

@@ -1,5 +1,5 @@
 /*
- * sched.h -- time-driven work (DESIGN 7): template instances for every
+ * scheduler.h -- time-driven work (DESIGN 7): template instances for every
  * started period, and the due-date events.
  *
  * Both are idempotent and safe to run concurrently or repeatedly: an
@@ -9,8 +9,8 @@
  * a new due date may fire again.  Scheduler events have no actor and
  * auto true.
  */
-#ifndef CORP_SCHED_H
-#define CORP_SCHED_H
+#ifndef CORP_SCHEDULER_H
+#define CORP_SCHEDULER_H
 
 #include <time.h>
 

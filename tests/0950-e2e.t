@@ -1,0 +1,48 @@
+#!/bin/sh
+# The whole system end to end: the demo's month (contrib/demo) through
+# corp-pipeline against the fake Bot API, compared message by message
+# with a golden transcript -- every expected message to every chat, in
+# order, and none to anyone else -- then nothing left that should have
+# gone, and corp-db check clean.
+. "${CORP_SRC:-.}/tests/lib.sh"
+
+run sh "$CORP_SRC/contrib/demo" "$T/demo"
+is "$rc" 0 "the demo runs"
+like "$out" "demo: done; 83 messages delivered, 0 left pending" "and says what it did"
+jq -c '{chat_id, text}' "$T/demo/transcript.jsonl" > "$T/got"
+if cmp -s "$T/got" "$CORP_SRC/tests/e2e/transcript.golden"; then
+	pass "every message to every chat, in order, as the golden transcript"
+else
+	fail "the transcript differs from tests/e2e/transcript.golden" \
+	    "$(diff "$CORP_SRC/tests/e2e/transcript.golden" "$T/got" | head -20)"
+fi
+
+export CORP_DATA_DIR="$T/demo/data"
+# None to anyone who was not a recipient of the event when it was routed.
+is "$(sql "SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1
+    FROM event_recipients r WHERE r.event_id = d.event_id
+    AND r.user_id = d.user_id)")" 0 "every row has its recipient"
+# Eve is not in ops: she never hears of the ops report.
+is "$(grep '"chat_id":7008' "$T/got" | grep -c 'Monthly ops report')" 0 \
+    "Eve hears nothing of a task she cannot see"
+# Bob hears of his reassignment away, then nothing more of that task.
+is "$(grep '"chat_id":7007' "$T/got" | grep 'Q1 plan' | tail -1 | jq -r .text | head -1)" \
+    "↩️ Task <b>Prepare the Q1 plan</b> has been reassigned from you to someone else" \
+    "the previous executor's last message is the reassignment"
+# The deputy hears only inside the delegation window (12th to 20th).
+is "$(sql "SELECT min(date(e.occurred_at, 'unixepoch')) || ' ' ||
+    max(date(e.occurred_at, 'unixepoch')) FROM deliveries d JOIN events e
+    USING (event_id) JOIN users u ON u.id = d.user_id WHERE u.login = 'max'")" \
+    "2026-01-12 2026-01-19" "deputy rows only inside [from, until)"
+is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'PENDING'")" 0 \
+    "nothing left PENDING"
+is "$(sql "SELECT u.login || ':' || d.error FROM deliveries d JOIN users u
+    ON u.id = d.user_id WHERE d.status = 'FAILED'")" "admin:expired_unbound" \
+    "the only failure: the admin never bound a chat, held 7 days, expired"
+is "$(sql "SELECT count(*) FROM delivery_attempts WHERE stored = 'sent'")" \
+    "$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'")" \
+    "each SENT row was acked sent exactly once"
+ok "corp-db check clean" corp-db check
+unlike "$(cat "$T/demo/fake.log" "$T/demo/transcript.jsonl")" "demo-token-not-secret" \
+    "the token is absent from the fake's log and transcript"
+done_testing
