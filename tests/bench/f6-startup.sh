@@ -13,7 +13,7 @@ if [ "$BENCH" = full ]; then runs=300; else runs=100; fi
 
 have hyperfine || apt_install hyperfine || true
 if have hyperfine; then
-	tool=hyperfine
+	tool='hyperfine'
 	# -N: no intermediate shell, so nothing but the program is timed.
 	hyperfine -N --style basic --warmup 10 --runs "$runs" \
 	    --export-json "$BT/f6.json" \
@@ -26,24 +26,23 @@ import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
     print("%.4f" % (r["mean"] * 1000))' "$BT/f6.json")
 else
-	note "hyperfine unavailable: timing $runs runs each with python3 instead"
-	tool=python3
-	means=$("$PY" - "$runs" <<'PYEOF'
-import subprocess, sys, time
-runs = int(sys.argv[1])
-cmds = [["sqlite3", ":memory:", "select 1"],
-        ["corp-cursor", "get", "--channel", "telegram"],
-        ["corp-deliver", "pending", "--channel", "telegram", "--peek",
-         "--limit", "1"]]
-for c in cmds:
-    for _ in range(10):
-        subprocess.run(c, stdout=subprocess.DEVNULL, check=True)
-    t = time.perf_counter()
-    for _ in range(runs):
-        subprocess.run(c, stdout=subprocess.DEVNULL, check=True)
-    print("%.4f" % ((time.perf_counter() - t) * 1000 / runs))
-PYEOF
-) || die "f6: timing failed"
+	note "hyperfine unavailable: timing $runs runs each with date(1) instead"
+	tool='date'
+	# mean_ms CMD...: mean ms of CMD over $runs runs, one date pair
+	# around the whole loop.
+	mean_ms() {
+		_t=$(now_ns)
+		_i=0
+		while [ "$_i" -lt "$runs" ]; do
+			"$@" >/dev/null || die "f6: $1 failed"
+			_i=$((_i + 1))
+		done
+		awk -v ms="$(ms_since "$_t")" -v n="$runs" \
+		    'BEGIN { printf "%.4f", ms / n }'
+	}
+	means="$(mean_ms sqlite3 :memory: 'select 1') \
+	    $(mean_ms corp-cursor get --channel telegram) \
+	    $(mean_ms corp-deliver pending --channel telegram --peek --limit 1)"
 fi
 set -- $means
 note "mean ms: sqlite3 $1, corp-cursor get $2, pending --peek --limit 1 $3 ($tool, $runs runs)"
