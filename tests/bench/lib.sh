@@ -14,6 +14,8 @@ export CORP_SRC BENCH
 export CORP_NOW=2026-01-05T10:00:00Z
 unset CORP_DB CORP_TELEGRAM_TOKEN CORP_TELEGRAM_API CORP_TZ \
     CORP_ADMIN_POLICY CORP_BUSY_TIMEOUT
+# The message catalogs of this tree (corp-deliver run renders the text).
+export CORP_SHARE_DIR="${CORP_SHARE_DIR:-$CORP_SRC/share}"
 PY=/usr/bin/python3
 BENCH_DIR="$CORP_SRC/tests/bench"
 
