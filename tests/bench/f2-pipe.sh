@@ -1,0 +1,25 @@
+#!/bin/sh
+# Figure 2: the whole delivery pipe of DESIGN 1 with a no-op sender:
+#   pending --after "$(corp-cursor get)" | nosend | ack | cursor advance
+# against the same baseline as figure 1.
+. "$CORP_SRC/tests/bench/lib.sh"
+
+[ -d "$BT/drain-template" ] ||
+    queue_template "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
+
+# Quick mode: FULL only.
+if [ "$BENCH" = full ]; then syncs="full normal"; else syncs=full; fi
+for sync in $syncs; do
+	set -- $(baseline_rate "$sync" 1)
+	use_template "$BT/drain-template" "$BT/f2-db" "$sync"
+	ms=$(drain pipe 100 256 "$DRAIN_ROWS" 1) || exit 1
+	v=$(rate "$DRAIN_ROWS" "$ms")
+	note "pipe sync=$sync: $DRAIN_ROWS rows in $ms ms"
+	[ "$(corp-cursor get --channel telegram)" = \
+	    "$DRAIN_EVENTS:$((100 + DRAIN_USERS - 1))" ] ||
+	    die "pipe: the cursor did not reach the last row"
+	if [ "$sync" = full ]; then tgt='>=10'; else tgt=-; fi
+	record "2 pipe (pending|nosend|ack|cursor advance)" "$v" rows/s \
+	    "goqite/plainjob algorithm (python3)" "$1" "$tgt" \
+	    "synchronous=$sync workers=1 rows=$DRAIN_ROWS pending_limit=100 ack_batch=256 baseline_rows=$2"
+done

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Figure 6: start-up -- one invocation of corp-cursor get and of
+# corp-deliver pending --peek --limit 1, timed by hyperfine, against
+# sqlite3 :memory: 'select 1' (the sqlite3 CLI: the pipeline citizen
+# DESIGN 9 compares with).
+. "$CORP_SRC/tests/bench/lib.sh"
+
+[ -d "$BT/drain-template" ] ||
+    queue_template "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
+use_template "$BT/drain-template" "$BT/f6-db" normal
+corp-cursor set --channel telegram 5:500 || die "f6: cursor set failed"
+if [ "$BENCH" = full ]; then runs=300; else runs=100; fi
+
+have hyperfine || apt_install hyperfine || true
+if have hyperfine; then
+	tool='hyperfine'
+	# -N: no intermediate shell, so nothing but the program is timed.
+	hyperfine -N --style basic --warmup 10 --runs "$runs" \
+	    --export-json "$BT/f6.json" \
+	    "sqlite3 :memory: 'select 1'" \
+	    "corp-cursor get --channel telegram" \
+	    "corp-deliver pending --channel telegram --peek --limit 1" \
+	    >"$BT/f6.out" 2>&1 || { cat "$BT/f6.out" >&2; die "f6: hyperfine failed"; }
+	means=$("$PY" -c '
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print("%.4f" % (r["mean"] * 1000))' "$BT/f6.json")
+else
+	note "hyperfine unavailable: timing $runs runs each with date(1) instead"
+	tool='date'
+	# mean_ms CMD...: mean ms of CMD over $runs runs, one date pair
+	# around the whole loop.
+	mean_ms() {
+		_t=$(now_ns)
+		_i=0
+		while [ "$_i" -lt "$runs" ]; do
+			"$@" >/dev/null || die "f6: $1 failed"
+			_i=$((_i + 1))
+		done
+		awk -v ms="$(ms_since "$_t")" -v n="$runs" \
+		    'BEGIN { printf "%.4f", ms / n }'
+	}
+	means="$(mean_ms sqlite3 :memory: 'select 1') \
+	    $(mean_ms corp-cursor get --channel telegram) \
+	    $(mean_ms corp-deliver pending --channel telegram --peek --limit 1)"
+fi
+set -- $means
+note "mean ms: sqlite3 $1, corp-cursor get $2, pending --peek --limit 1 $3 ($tool, $runs runs)"
+record "6 start-up" "$2" ms "sqlite3 :memory: 'select 1'" "$1" '<=1' \
+    "command=corp-cursor_get tool=$tool runs=$runs"
+record "6 start-up" "$3" ms "sqlite3 :memory: 'select 1'" "$1" '<=1' \
+    "command=corp-deliver_pending_--peek_--limit_1 tool=$tool runs=$runs rows=$DRAIN_ROWS"

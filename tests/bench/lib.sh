@@ -1,0 +1,351 @@
+# tests/bench/lib.sh -- what every figure script shares.
+#
+# Sourced by tests/bench/run and by each figure script (fN-*.sh).  The
+# run script exports BT (the temp dir of this run), BENCH (quick|full)
+# and RESULTS (a file of tab-separated result lines that report.py
+# turns into results.json and the table).
+set -u
+export LC_ALL=C.UTF-8
+: "${CORP_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${BENCH:=quick}"
+export CORP_SRC BENCH
+# Business time is fixed: every lease, backoff and due date is the same
+# in every run.  The bench never sleeps on business time.
+export CORP_NOW=2026-01-05T10:00:00Z
+unset CORP_DB CORP_TELEGRAM_TOKEN CORP_TELEGRAM_API CORP_TZ \
+    CORP_ADMIN_POLICY CORP_BUSY_TIMEOUT
+# The message catalogs of this tree (corp-deliver run renders the text).
+export CORP_SHARE_DIR="${CORP_SHARE_DIR:-$CORP_SRC/share}"
+PY=/usr/bin/python3
+BENCH_DIR="$CORP_SRC/tests/bench"
+
+note() { printf '  %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# Wall-clock nanoseconds (GNU date).
+now_ns() { date +%s%N; }
+
+# ms_since START_NS: elapsed milliseconds, 3 decimals.
+ms_since() {
+	awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'
+}
+
+# rate N MS: N per second.
+rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.1f", n * 1000 / ms }'; }
+
+# record FIGURE VALUE UNIT BASELINE BASELINE_VALUE TARGET SETTINGS
+#   TARGET: ">=20" (ratio at least 20), "<=1.5", or "-" (none).
+#   SETTINGS: k=v pairs separated by spaces.
+# ratio = VALUE / BASELINE_VALUE, computed by report.py.
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RESULTS"
+}
+
+# skipped FIGURE WHY: a figure that could not run here.
+skipped() {
+	printf '%s\t-\t-\t-\t-\t-\tskipped: %s\n' "$1" "$2" >> "$RESULTS"
+	note "$1: skipped: $2"
+}
+
+# fresh_db DIR SYNC: a new data dir with an initialised database whose
+# tools run with CORP_SYNCHRONOUS=SYNC (full|normal).
+fresh_db() {
+	rm -rf "$1"
+	mkdir -p "$1" && chmod 700 "$1"
+	export CORP_DATA_DIR="$1" CORP_SYNCHRONOUS="$2"
+	corp-db init --admin admin >/dev/null || die "corp-db init failed"
+}
+
+# sql QUERY...: the sqlite3 CLI on the current database.
+sql() {
+	sqlite3 -batch -noheader -cmd ".timeout 30000" \
+	    "$CORP_DATA_DIR/corp.db" "$@"
+}
+
+# load_queue EVENTS USERS [SENT_EVENTS]: EVENTS events x USERS bound
+# users, one ready PENDING telegram row each, straight into the queue
+# with sqlite3 (as tests/0220 does).  With SENT_EVENTS, that many more
+# events come first whose rows are all SENT already (the scale figure).
+load_queue() {
+	_sent=${3:-0}
+	sql "
+PRAGMA synchronous = OFF;
+BEGIN;
+INSERT INTO org_units (id, name, title, created_at, updated_at)
+    VALUES (2, 'bench', 'Bench', 0, 0);
+WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
+INSERT INTO users (id, login, name, lang, org_unit_id, created_at, updated_at)
+    SELECT 100 + i, 'u' || i, 'User ' || i, 'en', 2, 0, 0 FROM u;
+INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users
+    WHERE id >= 100;
+WITH RECURSIVE e(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM e
+    WHERE i < $1 + $_sent)
+INSERT INTO events (event_id, event_type, occurred_at, actor_user_id,
+    assignee_org_unit_id, title, trace_id, dedupe_key)
+    SELECT i, 'TASK_CREATED', 1767600000, 1, 2, 'Task ' || i,
+    printf('%016x', i), 'bench:' || i FROM e;
+INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
+    template, status, sent_at, attempts, created_at, updated_at)
+    SELECT e.event_id, u.id, 'telegram', 'executor', 'executor', 'p2p',
+    'task_created', CASE WHEN e.event_id <= $_sent THEN 'SENT'
+    ELSE 'PENDING' END, CASE WHEN e.event_id <= $_sent THEN 1767600000 END,
+    e.event_id <= $_sent, 1767600000, 1767600000
+    FROM events e, users u WHERE u.id >= 100;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || die "load_queue failed"
+}
+
+# pending_count: ready PENDING rows left.
+pending_count() {
+	sql "SELECT count(*) FROM deliveries WHERE status = 'PENDING'"
+}
+
+# The no-op sender: appends "result":"sent" to each line.  mawk/awk
+# rather than jq: a few ms of start-up per batch and no JSON parse, so
+# the figure measures corp, not the sender.  A pending line is one
+# compact object, so the last byte is its closing brace.
+nosend() {
+	awk '{ sub(/}$/, ",\"result\":\"sent\",\"provider_message_id\":\"p\"}"); print }'
+}
+
+# have CMD: is CMD on PATH?
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# apt_install PKG...: install missing Debian packages for the bench
+# only (never make check).  Prints a note and fails when apt-get is not
+# usable here.
+apt_install() {
+	if ! have apt-get; then
+		note "apt-get not available: cannot install $*"
+		return 1
+	fi
+	_sudo=
+	[ "$(id -u)" = 0 ] || _sudo=sudo
+	if [ "$_sudo" = sudo ] && ! sudo -n true 2>/dev/null; then
+		note "not root and no password-less sudo: cannot install $*"
+		return 1
+	fi
+	note "installing for the bench: $*"
+	if ! { DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq \
+	    --no-install-recommends "$@" >/dev/null 2>&1 ||
+	    { $_sudo apt-get update -qq >/dev/null 2>&1 &&
+	    DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq \
+	    --no-install-recommends "$@" >/dev/null 2>&1; }; }; then
+		note "apt-get install $* failed"
+		return 1
+	fi
+}
+
+# corp_has_run: does corp-deliver have the run verb yet?
+corp_has_run() {
+	corp-deliver run --help >/dev/null 2>&1
+}
+
+# queue_template DIR EVENTS USERS [SENT_EVENTS]: build once a data dir
+# with a loaded queue; copy it with use_template for each measurement
+# (a copy is much faster than loading again, and every run starts from
+# the same file).
+queue_template() {
+	fresh_db "$1" normal
+	load_queue "$2" "$3" "${4:-}"
+}
+use_template() {	# TEMPLATE DIR SYNC
+	rm -rf "$2"
+	cp -r "$1" "$2"
+	export CORP_DATA_DIR="$2" CORP_SYNCHRONOUS="$3"
+}
+
+# drain_worker MODE LIMIT BATCH STEPS: run the delivery pipe STEPS times,
+# then once more at a time until no row is PENDING (bounded).
+#   MODE ack:  pending --limit LIMIT | nosend | ack --batch BATCH
+#   MODE pipe: pending --after "$(corp-cursor get)" --limit LIMIT |
+#              nosend | ack --batch BATCH | corp-cursor advance
+# No check between the first STEPS pipes: a sqlite3 probe per pipe would
+# be part of the figure.
+drain_worker() {
+	_steps=$4
+	_tries=0
+	while :; do
+		_i=0
+		while [ "$_i" -lt "$_steps" ]; do
+			if [ "$1" = pipe ]; then
+				corp-deliver pending --channel telegram \
+				    --after "$(corp-cursor get --channel telegram)" \
+				    --limit "$2" | nosend |
+				    corp-deliver ack --batch "$3" |
+				    corp-cursor advance --channel telegram ||
+				    return 1
+			else
+				corp-deliver pending --channel telegram \
+				    --limit "$2" | nosend |
+				    corp-deliver ack --batch "$3" >/dev/null ||
+				    return 1
+			fi
+			_i=$((_i + 1))
+		done
+		[ "$(pending_count)" = 0 ] && return 0
+		_steps=1
+		_tries=$((_tries + 1))
+		[ "$_tries" -gt 2000 ] && { note "drain: gave up"; return 1; }
+	done
+}
+
+# drain MODE LIMIT BATCH ROWS WORKERS: WORKERS drain_workers at once;
+# prints elapsed ms.  Fails unless every row ended SENT exactly once.
+drain() {
+	_per=$(( ($4 + $2 * $5 - 1) / ($2 * $5) ))
+	_t0=$(now_ns)
+	_pids=
+	_w=0
+	while [ "$_w" -lt "$5" ]; do
+		drain_worker "$1" "$2" "$3" "$_per" &
+		_pids="$_pids $!"
+		_w=$((_w + 1))
+	done
+	_bad=0
+	for _p in $_pids; do wait "$_p" || _bad=1; done
+	_ms=$(ms_since "$_t0")
+	[ "$_bad" = 0 ] || die "drain $1: a worker failed"
+	_chk=$(sql "SELECT (SELECT count(*) FROM deliveries WHERE status <> 'SENT')
+	    + (SELECT count(*) FROM (SELECT delivery_id FROM delivery_attempts
+	    WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1))")
+	[ "$_chk" = 0 ] || die "drain $1: $_chk rows not SENT exactly once"
+	echo "$_ms"
+}
+
+# baseline_drain ROWS WORKERS: the goqite/plainjob algorithm
+# (baseline-queue.py) on the current database, WORKERS processes at
+# once, ROWS in all; prints "acked ms".
+baseline_drain() {
+	_each=$(( $1 / $2 ))
+	_t0=$(now_ns)
+	_pids=
+	_w=0
+	: > "$BT/base.out"
+	while [ "$_w" -lt "$2" ]; do
+		"$PY" "$BENCH_DIR/baseline-queue.py" "$CORP_DATA_DIR/corp.db" \
+		    "$CORP_SYNCHRONOUS" "$_each" "py$_w" >> "$BT/base.out" &
+		_pids="$_pids $!"
+		_w=$((_w + 1))
+	done
+	_bad=0
+	for _p in $_pids; do wait "$_p" || _bad=1; done
+	_ms=$(ms_since "$_t0")
+	[ "$_bad" = 0 ] || die "baseline: a worker failed"
+	echo "$(awk '{ s += $1 } END { print s }' "$BT/base.out") $_ms"
+}
+
+# Drain sizes: 32 000 rows = 32 events x 1 000 bound users.  Many users
+# per event so that two workers can claim side by side (a claim skips
+# users whose rows another live lease holds).
+DRAIN_EVENTS=32
+DRAIN_USERS=1000
+DRAIN_ROWS=32000
+
+# baseline_rate SYNC WORKERS: rows/s of baseline-queue.py, measured once
+# per run and kept in $BT for the figures that share it.  Quick mode
+# drains a prefix of the queue (2 000 rows with FULL, 8 000 with NORMAL:
+# the baseline's rate is steady, one commit per claim and per ack, and
+# all 32 000 would take minutes with FULL); full mode drains all 32 000.
+baseline_rate() {
+	_f="$BT/baseline-$1-$2"
+	if [ ! -s "$_f" ]; then
+		if [ "$BENCH" = full ]; then _n=$DRAIN_ROWS
+		elif [ "$1" = full ]; then _n=2000
+		else _n=8000; fi
+		[ -d "$BT/drain-template" ] || queue_template \
+		    "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
+		use_template "$BT/drain-template" "$BT/base-db" "$1"
+		set -- $(baseline_drain "$_n" "$2") "$1" "$2"
+		note "baseline sync=$3 workers=$4: $1 rows in $2 ms"
+		printf '%s %s\n' "$(rate "$1" "$2")" "$1" > "$_f"
+	fi
+	cat "$_f"
+}
+
+# nginx_start: an nginx on a loopback port answering POST
+# /bot<token>/sendMessage with a fixed Bot API success, for figures 4
+# and 8; sets NGINX_PORT.  nginx_stop stops it.  Installs nginx-light
+# when nginx is missing (the bench only).
+NGINX_BODY='{"ok":true,"result":{"message_id":1,"date":1767607200,"chat":{"id":1,"type":"private"},"text":"x"}}'
+nginx_start() {
+	_ng=$(command -v nginx || echo /usr/sbin/nginx)
+	if [ ! -x "$_ng" ]; then
+		apt_install nginx-light || return 1
+		_ng=/usr/sbin/nginx
+	fi
+	mkdir -p "$BT/nginx/tmp"
+	_try=0
+	while [ "$_try" -lt 5 ]; do
+		NGINX_PORT=$((20000 + ($$ + _try * 7919) % 20000))
+		cat > "$BT/nginx/nginx.conf" <<NGEOF
+worker_processes 1;
+pid $BT/nginx/nginx.pid;
+error_log $BT/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $BT/nginx/tmp/body;
+	proxy_temp_path $BT/nginx/tmp/proxy;
+	fastcgi_temp_path $BT/nginx/tmp/fastcgi;
+	uwsgi_temp_path $BT/nginx/tmp/uwsgi;
+	scgi_temp_path $BT/nginx/tmp/scgi;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		location ~ ^/bot[^/]+/sendMessage\$ {
+			default_type application/json;
+			return 200 '$NGINX_BODY';
+		}
+	}
+}
+NGEOF
+		if "$_ng" -p "$BT/nginx" -c "$BT/nginx/nginx.conf" \
+		    2>>"$BT/nginx/start.err"; then
+			export NGINX_PORT
+			return 0
+		fi
+		_try=$((_try + 1))
+	done
+	note "nginx did not start: $(tail -n 1 "$BT/nginx/start.err")"
+	return 1
+}
+nginx_stop() {
+	[ -s "$BT/nginx/nginx.pid" ] && kill "$(cat "$BT/nginx/nginx.pid")" 2>/dev/null
+	_i=0
+	while [ -s "$BT/nginx/nginx.pid" ] && [ "$_i" -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 0
+}
+
+# run_until_drained ARGS...: corp-deliver run ARGS (prefixed by
+# $RUN_WRAP, e.g. /usr/bin/time -v -o FILE) in the background
+# until no row is PENDING (bounded poll of the database, 10 min), then
+# SIGTERM; prints elapsed ms.  Works whether run exits by itself when
+# the queue is empty or keeps waiting for work.
+run_until_drained() {
+	_t0=$(now_ns)
+	${RUN_WRAP:-} corp-deliver run "$@" >"$BT/run.out" 2>"$BT/run.err" &
+	_rp=$!
+	_i=0
+	while [ "$(pending_count)" != 0 ] && [ "$_i" -lt 12000 ]; do
+		kill -0 "$_rp" 2>/dev/null || break
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	_ms=$(ms_since "$_t0")
+	kill -TERM "$_rp" 2>/dev/null
+	wait "$_rp" 2>/dev/null
+	echo "$_ms"
+}
+
+# run_args: the options corp-deliver run needs for a plain-HTTP fake.
+run_args() {
+	if corp-deliver run --help 2>&1 | grep -q -- --allow-http; then
+		echo "--channel telegram --allow-http"
+	else
+		echo "--channel telegram"
+	fi
+}
