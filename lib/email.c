@@ -151,11 +151,10 @@ corp_email_message(const char *from, const char *to, const char *subject,
 	const char *dom = strchr(from, '@');
 	size_t len = 0, tl = strlen(text), off, i;
 	struct tm tm;
-	int rc;
 
 	*out = NULL;
-	if ((rc = corp_random_hex(rnd, 16, err)) != 0)
-		return rc;
+	if (corp_nonce_hex(rnd, 16) != 0)
+		return corp_errf(err, CORP_EINTERNAL, "message id");
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	/* No header injection: a subject is one line. */

@@ -131,8 +131,8 @@ corp_event_append(struct corp_db *db, struct corp_event *e, int *dup,
 	if (e->occurred_at == 0)
 		e->occurred_at = corp_now();
 	if (e->trace_id == NULL) {
-		if ((rc = corp_random_hex(trace, 16, err)) != 0)
-			return rc;
+		if (corp_nonce_hex(trace, 16) != 0)
+			return corp_errf(err, CORP_EINTERNAL, "trace id");
 		if ((e->trace_id = strdup(trace)) == NULL)
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}

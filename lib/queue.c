@@ -416,8 +416,8 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 	*linesp = NULL;
 	memset(&nm, 0, sizeof(nm));
 	token[0] = '\0';
-	if (!cl->peek && (rc = corp_random_b64url(token, 24, err)) != 0)
-		return rc;
+	if (!cl->peek && corp_nonce_b64url(token, 24) != 0)
+		return corp_errf(err, CORP_EINTERNAL, "lease token");
 	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
 		return rc;
 	lines = json_array();

@@ -56,14 +56,13 @@ int
 corp_worker_default(char **id, struct corp_err *err)
 {
 	char host[64], rnd[9];
-	int rc;
 
 	*id = NULL;
 	if (gethostname(host, sizeof(host)) != 0)
 		strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
-	if ((rc = corp_random_hex(rnd, 4, err)) != 0)
-		return rc;
+	if (corp_nonce_hex(rnd, 4) != 0)
+		return corp_errf(err, CORP_EINTERNAL, "worker id");
 	if (corp_asprintf(id, "%s:%ld:%s", host, (long)getpid(), rnd) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	return 0;
