@@ -61,7 +61,7 @@ struct corp_config {
 	int	 rate_limit_off; /* CORP_RATE_LIMIT=off */
 	char	*share_dir;	/* CORP_SHARE_DIR, default PREFIX/share/corp */
 	char	*home;		/* HOME, only to derive the data dir */
-	int	 is_test;	/* CORP_TEST_FAULT etc. reserved */
+	char	*test_vfs;	/* CORP_TEST_VFS: test-only fault VFS spec */
 };
 
 extern struct corp_config corp_cfg;
