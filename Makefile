@@ -46,6 +46,13 @@ CMD_SRC	 = $(wildcard cmd/corp-*.c)
 PROGS	 = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+# Test machinery built by make check: the LD_PRELOAD fault interposer
+# (never sanitized: it cannot run under ASan) and the fuzz targets as
+# plain replay programs (with $(CC), sanitized when SANITIZE=1).
+FAULT_SO = $(B)/test/corp-fault.so
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_NAMES = $(FUZZ_SRC:tests/fuzz/fuzz-%.c=%)
+REPLAYS	 = $(FUZZ_NAMES:%=$(B)/test/replay-%)
 SQL	 = $(sort $(wildcard lib/sql/*.sql))
 MANS	 = $(wildcard man/*.[1-9])
 TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
@@ -82,6 +89,16 @@ $(B)/bin/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/lib/libcorp.a $(LIBS)
 
+$(FAULT_SO): tests/fault/preload.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+$(B)/test/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c \
+    tests/fuzz/fuzz.h $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz $(ALL_LDFLAGS) -o $@ $< \
+	    tests/fuzz/replay.c $(B)/lib/libcorp.a $(LIBS)
+
 $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
@@ -110,11 +127,13 @@ lint-man:
 	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done
 	@echo "mandoc -Tlint: $(words $(MANS)) pages clean"
 
-check-unit: $(UNITS)
+check-unit: $(UNITS) $(REPLAYS)
 	@for u in $(UNITS); do $$u || exit 1; done
+	@for f in $(FUZZ_NAMES); do \
+	    $(B)/test/replay-$$f tests/fuzz/$$f/* || exit 1; done
 
 # The fresh binaries first on PATH, stdin from /dev/null (mblaze).
-check-shell: $(PROGS)
+check-shell: $(PROGS) $(FAULT_SO)
 	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
 	CORP_SHARE_DIR="$(CURDIR)/share" \

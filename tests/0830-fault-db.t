@@ -171,14 +171,15 @@ i=0
 until [ "$(sqlite3 "$CORP_DATA_DIR/corp.db" 'PRAGMA busy_timeout=0; BEGIN IMMEDIATE; ROLLBACK;' 2>&1 | grep -c locked)" = 1 ] || [ $i -gt 200 ]; do
 	i=$((i + 1)); sleep 0.05
 done
-CORP_BUSY_TIMEOUT=1s is_rc 75 "a busy database is 75" \
+is_rc 75 "a busy database is 75" env CORP_BUSY_TIMEOUT=1s \
     corp-settings config set base_url https://busy.example
 like "$err" "database is busy" "and says so"
 echo >"$T/hold"
 wait "$bgpid"
 
 # The spec is checked.
-CORP_TEST_VFS=bogus is_rc 64 "a bad CORP_TEST_VFS is a usage error" corp-db status
+is_rc 64 "a bad CORP_TEST_VFS is a usage error" \
+    env CORP_TEST_VFS=bogus corp-db status
 like "$err" "CORP_TEST_VFS: expected" "says what it expects"
 
 done_testing
