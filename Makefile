@@ -56,12 +56,12 @@ REPLAYS	 = $(FUZZ_NAMES:%=$(B)/test/replay-%)
 SQL	 = $(sort $(wildcard lib/sql/*.sql))
 MANS	 = $(wildcard man/*.[1-9])
 TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
-DEBS	 = build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
+DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
 	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
 	   python3 perl openssl curl procps util-linux shellcheck
 
 .PHONY: all deps check check-unit check-shell lint-man demo install \
-	uninstall clean bench
+	uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 
 all: $(PROGS) $(UNITS)
@@ -139,6 +139,49 @@ check-shell: $(PROGS) $(FAULT_SO)
 	CORP_SHARE_DIR="$(CURDIR)/share" \
 	    prove -j2 $(TESTS) < /dev/null
 
+# libFuzzer: every tests/fuzz/fuzz-NAME.c for FUZZ_SECONDS each, built
+# with clang into build-fuzz/ (ASan + UBSan), seeded from and adding to
+# tests/fuzz/NAME/ only through build-fuzz/fuzz/new-NAME/ (copy a
+# crashing input into tests/fuzz/NAME/ once fixed).
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+fuzz: deps
+	$(MAKE) B=build-fuzz CC=clang SANITIZE= CFLAGS="$(FUZZ_CFLAGS)" \
+	    LDSAN= fuzz-build
+	@for f in $(FUZZ_NAMES); do \
+	    mkdir -p build-fuzz/fuzz/new-$$f; \
+	    echo "make fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	    build-fuzz/fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=65536 -timeout=10 -print_final_stats=1 \
+	        -artifact_prefix=build-fuzz/fuzz/crash-$$f- \
+	        build-fuzz/fuzz/new-$$f tests/fuzz/$$f \
+	        >build-fuzz/fuzz/log-$$f 2>&1; rc=$$?; \
+	    grep -E '^stat::(number_of_executed_units|new_units_added)' \
+	        build-fuzz/fuzz/log-$$f; \
+	    if [ $$rc != 0 ]; then grep -E '^(==|SUMMARY)' \
+	        build-fuzz/fuzz/log-$$f | head -5; echo "make fuzz: $$f" \
+	        "failed; see build-fuzz/fuzz/log-$$f and crash-$$f-*"; \
+	        exit 1; fi; \
+	done
+
+fuzz-build: $(FUZZ_NAMES:%=$(B)/fuzz/fuzz-%)
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(B)/lib/libcorp.a $(LIBS)
+
+# The fault and hostile-input tests with the big settings (minutes;
+# not in CI).
+torture: deps
+	$(MAKE) all $(FAULT_SO) $(REPLAYS)
+	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
+	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
+	CORP_SHARE_DIR="$(CURDIR)/share" FAULT_TASKS=40 FAULT_LIMIT=60 \
+	HOSTILE_MB=16 \
+	    prove -j2 tests/08[0-9][0-9]-*.t < /dev/null
+
 demo: deps
 	$(MAKE) all
 	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
@@ -166,6 +209,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(wildcard $(B)/lib/*.d $(B)/cmd/*.d $(B)/unit/*.d $(B)/gen/*.d)
