@@ -8,8 +8,8 @@
 # command (never half of it); what a command printed is what is stored;
 # and a rerun without the fault reaches the fault-free result.
 #
-# FAULT_ERRNOS (default "EIO ENOSPC") and the sweep are the quick
-# settings; make torture raises FAULT_ROUNDS.
+# Quick settings: 3 tasks, leases of 4 rows, EIO and ENOSPC
+# (FAULT_TASKS, FAULT_LIMIT, FAULT_ERRNOS); make torture raises them.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/fixture.sh"
 setup
@@ -19,7 +19,9 @@ export CORP_NOW=2026-01-05T10:00:00Z
 unset CORP_TEST_VFS
 errnos=${FAULT_ERRNOS:-EIO ENOSPC}
 
-for t in 1 2 3; do
+t=0
+while [ "$t" -lt "${FAULT_TASKS:-3}" ]; do
+	t=$((t + 1))
 	fixture_task "$t" 10 NULL 2
 	fixture_event TASK_CREATED "$t" 1 10 NULL 2
 done
@@ -138,10 +140,10 @@ corp-event route >/dev/null
 # a lease ------------------------------------------------------------------
 base lease
 sweep lease "SELECT id, status, lease_token IS NOT NULL FROM deliveries ORDER BY id" \
-    check_out_lease "$T/empty" corp-deliver pending --channel telegram --limit 4
+    check_out_lease "$T/empty" corp-deliver pending --channel telegram --limit "${FAULT_LIMIT:-4}"
 
 # an ack -------------------------------------------------------------------
-corp-deliver pending --channel telegram --limit 4 --worker w1 >"$T/leased"
+corp-deliver pending --channel telegram --limit "${FAULT_LIMIT:-4}" --worker w1 >"$T/leased"
 jq -c 'if .delivery_id == 2 then . + {result: "retry", error: "HTTP 500"}
     elif .delivery_id == 3 then . + {result: "failed", error: "HTTP 400"}
     else . + {result: "sent", provider_message_id: "m\(.delivery_id)"} end' \
