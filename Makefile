@@ -5,6 +5,8 @@
 #   make demo       deps, build, run contrib/demo
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian packages (apt-get)
+#   make fuzz       libFuzzer, FUZZ_SECONDS (60) per target (clang, build-fuzz/)
+#   make torture    the fault and hostile-input tests with big settings
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
