@@ -5,6 +5,8 @@
 #   make demo       deps, build, run contrib/demo
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian packages (apt-get)
+#   make fuzz       libFuzzer, FUZZ_SECONDS (60) per target (clang, build-fuzz/)
+#   make torture    the fault and hostile-input tests with big settings
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
@@ -46,15 +48,22 @@ CMD_SRC	 = $(wildcard cmd/corp-*.c)
 PROGS	 = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+# Test machinery built by make check: the LD_PRELOAD fault interposer
+# (never sanitized: it cannot run under ASan) and the fuzz targets as
+# plain replay programs (with $(CC), sanitized when SANITIZE=1).
+FAULT_SO = $(B)/test/corp-fault.so
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_NAMES = $(FUZZ_SRC:tests/fuzz/fuzz-%.c=%)
+REPLAYS	 = $(FUZZ_NAMES:%=$(B)/test/replay-%)
 SQL	 = $(sort $(wildcard lib/sql/*.sql))
 MANS	 = $(wildcard man/*.[1-9])
 TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
-DEBS	 = build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
+DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
 	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
 	   python3 perl openssl curl procps util-linux shellcheck
 
 .PHONY: all deps check check-unit check-shell lint-man demo install \
-	uninstall clean bench
+	uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 
 all: $(PROGS) $(UNITS)
@@ -81,6 +90,16 @@ $(B)/lib/libcorp.a: $(LIB_OBJ)
 $(B)/bin/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/lib/libcorp.a $(LIBS)
+
+$(FAULT_SO): tests/fault/preload.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+$(B)/test/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c \
+    tests/fuzz/fuzz.h $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz $(ALL_LDFLAGS) -o $@ $< \
+	    tests/fuzz/replay.c $(B)/lib/libcorp.a $(LIBS)
 
 $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
@@ -110,15 +129,60 @@ lint-man:
 	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done
 	@echo "mandoc -Tlint: $(words $(MANS)) pages clean"
 
-check-unit: $(UNITS)
+check-unit: $(UNITS) $(REPLAYS)
 	@for u in $(UNITS); do $$u || exit 1; done
+	@for f in $(FUZZ_NAMES); do \
+	    $(B)/test/replay-$$f tests/fuzz/$$f/* || exit 1; done
 
 # The fresh binaries first on PATH, stdin from /dev/null (mblaze).
-check-shell: $(PROGS)
+check-shell: $(PROGS) $(FAULT_SO)
 	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
 	CORP_SHARE_DIR="$(CURDIR)/share" \
 	    prove -j2 $(TESTS) < /dev/null
+
+# libFuzzer: every tests/fuzz/fuzz-NAME.c for FUZZ_SECONDS each, built
+# with clang into build-fuzz/ (ASan + UBSan), seeded from and adding to
+# tests/fuzz/NAME/ only through build-fuzz/fuzz/new-NAME/ (copy a
+# crashing input into tests/fuzz/NAME/ once fixed).
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+fuzz: deps
+	$(MAKE) B=build-fuzz CC=clang SANITIZE= CFLAGS="$(FUZZ_CFLAGS)" \
+	    LDSAN= fuzz-build
+	@for f in $(FUZZ_NAMES); do \
+	    mkdir -p build-fuzz/fuzz/new-$$f; \
+	    echo "make fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	    build-fuzz/fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=65536 -timeout=10 -print_final_stats=1 \
+	        -artifact_prefix=build-fuzz/fuzz/crash-$$f- \
+	        build-fuzz/fuzz/new-$$f tests/fuzz/$$f \
+	        >build-fuzz/fuzz/log-$$f 2>&1; rc=$$?; \
+	    grep -E '^stat::(number_of_executed_units|new_units_added)' \
+	        build-fuzz/fuzz/log-$$f; \
+	    if [ $$rc != 0 ]; then grep -E '^(==|SUMMARY)' \
+	        build-fuzz/fuzz/log-$$f | head -5; echo "make fuzz: $$f" \
+	        "failed; see build-fuzz/fuzz/log-$$f and crash-$$f-*"; \
+	        exit 1; fi; \
+	done
+
+fuzz-build: $(FUZZ_NAMES:%=$(B)/fuzz/fuzz-%)
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(B)/lib/libcorp.a $(LIBS)
+
+# The fault and hostile-input tests with the big settings (minutes;
+# not in CI).
+torture: deps
+	$(MAKE) all $(FAULT_SO) $(REPLAYS)
+	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
+	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
+	CORP_SHARE_DIR="$(CURDIR)/share" FAULT_TASKS=40 FAULT_LIMIT=60 \
+	HOSTILE_MB=16 \
+	    prove -j2 tests/08[0-9][0-9]-*.t < /dev/null
 
 demo: deps
 	$(MAKE) all
@@ -150,6 +214,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(wildcard $(B)/lib/*.d $(B)/cmd/*.d $(B)/unit/*.d $(B)/gen/*.d)

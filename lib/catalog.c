@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,20 +160,16 @@ parse_line(struct corp_catalog *c, char *line, int layer, const char *where,
 	return 0;
 }
 
-int
-corp_catalog_load_file(struct corp_catalog *c, const char *path, int layer,
+static int
+load_stream(struct corp_catalog *c, FILE *f, const char *path, int layer,
     struct corp_err *err)
 {
 	char *line = NULL, *where;
 	size_t cap = 0;
 	ssize_t len;
 	unsigned long lineno = 0;
-	FILE *f;
 	int rc = 0;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
-		    strerror(errno));
 	while ((len = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		if (len > 0 && line[len - 1] == '\n')
@@ -195,6 +192,37 @@ corp_catalog_load_file(struct corp_catalog *c, const char *path, int layer,
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
 		    strerror(errno));
 	free(line);
+	return rc;
+}
+
+int
+corp_catalog_load_file(struct corp_catalog *c, const char *path, int layer,
+    struct corp_err *err)
+{
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	rc = load_stream(c, f, path, layer, err);
+	fclose(f);
+	return rc;
+}
+
+int
+corp_catalog_load_mem(struct corp_catalog *c, const char *buf, size_t len,
+    const char *name, int layer, struct corp_err *err)
+{
+	FILE *f;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	if ((f = fmemopen((void *)(uintptr_t)buf, len, "r")) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", name,
+		    strerror(errno));
+	rc = load_stream(c, f, name, layer, err);
 	fclose(f);
 	return rc;
 }

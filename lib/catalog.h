@@ -28,6 +28,9 @@ void	corp_catalog_free(struct corp_catalog *);
  */
 int	corp_catalog_load_file(struct corp_catalog *, const char *path,
 	    int layer, struct corp_err *);
+/* The same for len bytes of buf; name stands for the file in messages. */
+int	corp_catalog_load_mem(struct corp_catalog *, const char *buf,
+	    size_t len, const char *name, int layer, struct corp_err *);
 /*
  * Load the files DIR/NAME.txt in name order into layer.  A missing directory loads
  * nothing and is not an error.

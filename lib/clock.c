@@ -160,6 +160,11 @@ corp_duration_parse(const char *str, long long *out, struct corp_err *err)
 			goto bad;
 		total += v * mul;
 	}
+	/* The contract (clock.h): a zero lease or timeout means "none" to
+	 * libcurl and "expired" to a claim; neither is what "0s" says. */
+	if (total <= 0)
+		return corp_errf(err, CORP_EINVAL,
+		    "'%s': a duration must be more than 0", str);
 	*out = total;
 	return 0;
 bad:

@@ -130,6 +130,8 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 		return setstr(&corp_cfg.ca_file, v, err);
 	if (strcmp(key, "share_dir") == 0)
 		return setstr(&corp_cfg.share_dir, v, err);
+	if (strcmp(key, "test_vfs") == 0)
+		return setstr(&corp_cfg.test_vfs, v, err);
 	return corp_errf(err, CORP_EINTERNAL, "unknown setting %s", key);
 }
 
@@ -148,6 +150,7 @@ static const struct {
 	{ "CORP_TELEGRAM_API", "telegram_api" },
 	{ "CORP_CA_FILE", "ca_file" },
 	{ "CORP_SHARE_DIR", "share_dir" },
+	{ "CORP_TEST_VFS", "test_vfs" },	/* tests only: lib/faultvfs.h */
 };
 
 static int

@@ -61,11 +61,11 @@ struct corp_config {
 	int	 rate_limit_off; /* CORP_RATE_LIMIT=off */
 	char	*share_dir;	/* CORP_SHARE_DIR, default PREFIX/share/corp */
 	char	*home;		/* HOME, only to derive the data dir */
-	int	 is_test;	/* CORP_TEST_FAULT etc. reserved */
 	/* CGI/1.1 (RFC 3875) request variables, for corp-tg cgi only. */
 	char	*cgi_method;	/* REQUEST_METHOD */
 	char	*cgi_content_length; /* CONTENT_LENGTH, as given */
 	char	*cgi_tg_secret;	/* HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN */
+	char	*test_vfs;	/* CORP_TEST_VFS: test-only fault VFS spec */
 };
 
 extern struct corp_config corp_cfg;

@@ -96,23 +96,19 @@ field(json_t *o, const char *key, long long *out)
 	return 0;
 }
 
-static int
-read_cursor(const char *path, struct corp_cursor *c, struct corp_err *err)
+int
+corp_cursor_parse_file(const char *buf, size_t len, const char *path,
+    struct corp_cursor *c, struct corp_err *err)
 {
 	json_error_t je;
 	json_t *o;
-	char *buf;
-	size_t len;
-	int rc;
+	int rc = 0;
 
 	c->audit = c->user = 0;
-	rc = corp_read_file(path, CURSOR_MAX, &buf, &len, err);
-	if (rc == CORP_ENOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
+	if (len > CURSOR_MAX)
+		return corp_errf(err, CORP_EINVAL, "%s: larger than %d bytes",
+		    path, CURSOR_MAX);
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	free(buf);
 	if (o == NULL)
 		return corp_errf(err, CORP_EINVAL, "%s:%d:%d: %s", path,
 		    je.line > 0 ? je.line : 1, je.column > 0 ? je.column : 1,
@@ -129,6 +125,24 @@ read_cursor(const char *path, struct corp_cursor *c, struct corp_err *err)
 	json_decref(o);
 	if (rc != 0)
 		c->audit = c->user = 0;
+	return rc;
+}
+
+static int
+read_cursor(const char *path, struct corp_cursor *c, struct corp_err *err)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	c->audit = c->user = 0;
+	rc = corp_read_file(path, CURSOR_MAX, &buf, &len, err);
+	if (rc == CORP_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	rc = corp_cursor_parse_file(buf, len, path, c, err);
+	free(buf);
 	return rc;
 }
 

@@ -33,6 +33,10 @@ int	corp_cursor_cmp(const struct corp_cursor *, const struct corp_cursor *);
 int	corp_cursor_parse(const char *, struct corp_cursor *,
 	    struct corp_err *);
 
+/* A cursor file's text (len bytes of buf; name for messages). */
+int	corp_cursor_parse_file(const char *buf, size_t len, const char *name,
+	    struct corp_cursor *, struct corp_err *);
+
 /* The cursor of channel; {0, 0} when there is no file.  A file that is
  * not a cursor is CORP_EINVAL with its name and the reason. */
 int	corp_cursor_get(const char *channel, struct corp_cursor *,

@@ -10,6 +10,7 @@
 
 #include "corp.h"
 #include "db.h"
+#include "faultvfs.h"
 
 struct stmt {
 	const char	*sql;
@@ -43,6 +44,29 @@ corp_db_in_tx(struct corp_db *db)
 	return db->in_tx;
 }
 
+/*
+ * The errno behind an I/O error.  SQLite records it for errors raised
+ * inside a statement but not for a failed commit (a WAL write or fsync),
+ * so fall back to asking the VFS, which for unix reports errno: nothing
+ * that can fail runs between the failed call and this point.
+ */
+static int
+io_errno(struct corp_db *db)
+{
+	sqlite3_vfs *v = NULL;
+	int eno;
+
+	if (db == NULL || db->h == NULL)
+		return 0;
+	if ((eno = sqlite3_system_errno(db->h)) != 0)
+		return eno;
+	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_VFS_POINTER, &v)
+	    != SQLITE_OK || v == NULL || v->xGetLastError == NULL)
+		return 0;
+	eno = v->xGetLastError(v, 0, NULL);
+	return eno > 0 && eno != ENOENT ? eno : 0;
+}
+
 int
 corp_db_fail(struct corp_db *db, int rc, const char *what,
     struct corp_err *err)
@@ -59,11 +83,11 @@ corp_db_fail(struct corp_db *db, int rc, const char *what,
 		    corp_cfg.busy_timeout_ms / 1000);
 	case SQLITE_FULL:
 		return corp_errf(err, CORP_EINTERNAL,
-		    "%s: database or disk is full", what);
+		    "%s: database or disk is full (%s)", what,
+		    strerror(ENOSPC));
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
-		eno = db && db->h ? sqlite3_system_errno(db->h) : 0;
-		if (eno != 0)
+		if ((eno = io_errno(db)) != 0)
 			return corp_errf(err, CORP_EINTERNAL, "%s: %s (%s)",
 			    what, msg, strerror(eno));
 		break;
@@ -358,10 +382,16 @@ int
 corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 {
 	struct corp_db *db;
+	const char *vfs = NULL;
 	struct stat st;
 	int rc, v;
 
 	*out = NULL;
+	if (corp_cfg.test_vfs != NULL) {
+		if ((rc = corp_faultvfs_install(corp_cfg.test_vfs, err)) != 0)
+			return rc;
+		vfs = CORP_FAULTVFS_NAME;
+	}
 	if (corp_cfg.db == NULL) {
 		char *p;
 
@@ -391,7 +421,7 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 		goto fail;
 	}
 	rc = sqlite3_open_v2(db->path, &db->h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_NOMUTEX, vfs);
 	if (rc != SQLITE_OK) {
 		rc = corp_db_fail(db, rc, "open", err);
 		corp_errprefix(err, "%s", db->path);

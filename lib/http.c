@@ -1,4 +1,5 @@
 /* http.c -- see http.h. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -114,6 +115,26 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	return add;
 }
 
+int
+corp_http_retry_after(const char *v, time_t now, long long *secs)
+{
+	char *e;
+	long long n;
+	time_t t;
+
+	v += strspn(v, " \t");
+	errno = 0;
+	n = strtoll(v, &e, 10);
+	if (e != v && *e == '\0' && n >= 0 && errno == 0) {
+		*secs = n;
+		return 0;
+	}
+	if ((t = curl_getdate(v, NULL)) == (time_t)-1)
+		return -1;
+	*secs = t > now ? (long long)(t - now) : 0;
+	return 0;
+}
+
 /* Retry-After: delay-seconds or an HTTP date (RFC 9110 10.2.3). */
 static size_t
 on_header(char *data, size_t size, size_t n, void *arg)
@@ -121,7 +142,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	struct corp_http_resp *r = arg;
 	size_t len = size * n;
 	static const char name[] = "retry-after:";
-	char buf[128], *v, *e;
+	char buf[128], *v;
 	long long secs;
 
 	if (len < sizeof(name) || len >= sizeof(buf) ||
@@ -131,15 +152,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	buf[len - (sizeof(name) - 1)] = '\0';
 	v = buf + strspn(buf, " \t");
 	v[strcspn(v, "\r\n")] = '\0';
-	secs = strtoll(v, &e, 10);
-	if (e != v && *e == '\0' && secs >= 0)
+	if (corp_http_retry_after(v, time(NULL), &secs) == 0)
 		r->retry_after = secs;
-	else {
-		time_t t = curl_getdate(v, NULL), now = time(NULL);
-
-		if (t != (time_t)-1)
-			r->retry_after = t > now ? (long long)(t - now) : 0;
-	}
 	return len;
 }
 

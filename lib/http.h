@@ -12,6 +12,7 @@
 #define CORP_HTTP_H
 
 #include <stddef.h>
+#include <time.h>
 
 struct corp_err;
 struct corp_http;
@@ -54,5 +55,11 @@ void	corp_http_resp_free(struct corp_http_resp *);
 
 /* Replace every occurrence of secret in buf (size bytes) by <redacted>. */
 void	corp_redact(char *buf, size_t size, const char *secret);
+
+/*
+ * A Retry-After value (delay-seconds or an HTTP date, RFC 9110 10.2.3)
+ * as seconds from now; -1 when it is neither.  Pure (fuzzed).
+ */
+int	corp_http_retry_after(const char *value, time_t now, long long *secs);
 
 #endif

@@ -168,7 +168,8 @@ corp_jsonl_next(struct corp_jsonl *r, json_t **out, int timeout_ms,
 
 	*out = NULL;
 	for (;;) {
-		char *nl = NULL, *line = r->buf + r->off;
+		/* No buffer before the first read: NULL + 0 is UB. */
+		char *nl = NULL, *line = r->buf ? r->buf + r->off : NULL;
 		size_t avail = r->len - r->off, n;
 		ssize_t got;
 

@@ -737,6 +737,14 @@ ack_parse(json_t *o, struct ackline *a)
 	return NULL;
 }
 
+const char *
+corp_queue_ack_check(json_t *line)
+{
+	struct ackline a;
+
+	return ack_parse(line, &a);
+}
+
 int
 corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
     struct corp_err *err)

@@ -64,6 +64,9 @@ int	corp_queue_release_worker(struct corp_db *, const char *worker,
  */
 int	corp_queue_ack(struct corp_db *, json_t **lines, size_t n, int *bad,
 	    struct corp_err *);
+/* Why an ack line cannot be applied, or NULL when it can (pure: for
+ * the fuzzer and for callers that vet lines before a transaction). */
+const char *corp_queue_ack_check(json_t *line);
 
 struct corp_requeue {
 	long long	 id, event_id;

@@ -24,16 +24,35 @@ corp_tg_chat_id(const char *s, long long *chat)
 	return 0;
 }
 
-/* Telegram's description, or a stand-in, made safe for an ack line. */
+/*
+ * Telegram's description, or a stand-in, made safe for an ack line: the
+ * token is redacted from the whole text before it is cut to size, so a
+ * cut can never leave part of it behind.
+ */
 static void
-description(json_t *doc, long status, char *buf, size_t size)
+description(json_t *doc, long status, const char *token, char *buf,
+    size_t size)
 {
 	json_t *d = json_object_get(doc, "description");
+	size_t len, cap;
+	char *full;
 
-	if (json_is_string(d))
-		snprintf(buf, size, "%s", json_string_value(d));
-	else
+	if (!json_is_string(d)) {
 		snprintf(buf, size, "HTTP %ld", status);
+		return;
+	}
+	/* "<redacted>" may be longer than a short token: room for that. */
+	len = json_string_length(d);
+	cap = len * 11 + 1;
+	if ((full = malloc(cap)) == NULL) {
+		snprintf(buf, size, "HTTP %ld", status);
+		return;
+	}
+	memcpy(full, json_string_value(d), len);
+	full[len] = '\0';
+	corp_redact(full, cap, token);
+	snprintf(buf, size, "%s", full);
+	free(full);
 }
 
 void
@@ -45,8 +64,8 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 	};
 	struct corp_http_resp r;
 	struct corp_err e;
-	json_t *body, *doc = NULL, *v;
-	char *url = NULL, *data = NULL, desc[400];
+	json_t *body;
+	char *url = NULL, *data = NULL;
 	size_t alen = strlen(api);
 	int rc;
 
@@ -78,10 +97,20 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 			res->attempted = 0;
 		return;
 	}
-	doc = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
-	description(doc, r.status, desc, sizeof(desc));
-	corp_redact(desc, sizeof(desc), token);
-	if (r.status == 200) {
+	corp_tg_classify(r.status, r.body, r.retry_after, token, res);
+	corp_http_resp_free(&r);
+}
+
+void
+corp_tg_classify(long status, const char *body, long long retry_after,
+    const char *token, struct corp_send_res *res)
+{
+	json_t *doc, *v;
+	char desc[400];
+
+	doc = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	description(doc, status, token, desc, sizeof(desc));
+	if (status == 200) {
 		v = json_object_get(json_object_get(doc, "result"),
 		    "message_id");
 		if (json_is_true(json_object_get(doc, "ok")) &&
@@ -92,31 +121,30 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 			/* It may have been sent: at least once, DESIGN 5. */
 			corp_send_set(res, CORP_SEND_RETRY,
 			    "telegram: unexpected answer to sendMessage");
-	} else if (r.status == 401 || r.status == 404) {
+	} else if (status == 401 || status == 404) {
 		corp_send_set(res, CORP_SEND_RETRY, "bad token");
 		res->attempted = 0;
 		res->bad_token = 1;
-	} else if (r.status == 429) {
+	} else if (status == 429) {
 		v = json_object_get(json_object_get(doc, "parameters"),
 		    "retry_after");
 		res->retry_after = json_is_integer(v) &&
 		    json_integer_value(v) > 0 ? json_integer_value(v) : 1;
 		res->attempted = 0;
 		corp_send_set(res, CORP_SEND_RETRY, "%s", desc);
-	} else if (r.status == 403)
+	} else if (status == 403)
 		corp_send_set(res, CORP_SEND_UNBOUND, "%s", desc);
-	else if (r.status >= 500)
+	else if (status >= 500)
 		corp_send_set(res, CORP_SEND_RETRY, "%s", desc);
-	else if (r.status >= 300 && r.status < 400)
+	else if (status >= 300 && status < 400)
 		corp_send_set(res, CORP_SEND_FAILED,
-		    "telegram: HTTP %ld redirect not followed", r.status);
+		    "telegram: HTTP %ld redirect not followed", status);
 	else
 		corp_send_set(res, CORP_SEND_FAILED, "%s", desc);
-	if (res->result != CORP_SEND_SENT && r.retry_after >= 0 &&
+	if (res->result != CORP_SEND_SENT && retry_after >= 0 &&
 	    res->retry_after < 0)
-		res->retry_after = r.retry_after;
+		res->retry_after = retry_after;
 	json_decref(doc);
-	corp_http_resp_free(&r);
 }
 
 int

@@ -32,6 +32,13 @@ int	corp_tg_chat_id(const char *, long long *chat);
  */
 void	corp_tg_send(struct corp_http *, const char *api, const char *token,
 	    long long chat, const char *text, struct corp_send_res *res);
+/*
+ * The classification above of one answer: HTTP status, the body (NUL-
+ * terminated, or NULL), the Retry-After header in seconds (< 0: none).
+ * Pure: the Bot API's reply is outside input (and fuzzed).
+ */
+void	corp_tg_classify(long status, const char *body, long long retry_after,
+	    const char *token, struct corp_send_res *res);
 
 /*
  * getUpdates (long polling): offset < 0 for none, timeout in seconds

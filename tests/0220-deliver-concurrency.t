@@ -11,7 +11,7 @@ export CORP_NOW=2026-01-05T10:00:00Z
 load() {
 	sql "
 DELETE FROM delivery_attempts; DELETE FROM deliveries; DELETE FROM binds;
-DELETE FROM events; DELETE FROM users WHERE id >= 100;
+DELETE FROM event_recipients; DELETE FROM events; DELETE FROM users WHERE id >= 100;
 WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
 INSERT INTO users (id, login, name, created_at, updated_at)
     SELECT 100 + i, 'u' || i, 'U' || i, 0, 0 FROM u;
@@ -22,7 +22,9 @@ INSERT INTO events (event_id, event_type, occurred_at, trace_id, dedupe_key)
 INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
     template, created_at, updated_at)
     SELECT e.event_id, u.id, 'telegram', 'executor', 'executor', 'p2p',
-    'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;"
+    'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;
+INSERT INTO event_recipients SELECT e.event_id, u.id, 'executor'
+    FROM events e, users u WHERE u.id >= 100;"
 }
 
 # One worker: pipes until the queue has nothing PENDING (bounded).

@@ -192,7 +192,7 @@ is "$bad" 0 "$n kills: always a whole, valid cursor file"
 jq -e . "$legacy" >/dev/null 2>&1
 is $? 0 "and a valid events_cursor.json"
 ok "the next write works" corp-cursor set 5:5
-is "$(ls "$CORP_DATA_DIR" | grep -c '\.tmp\.')" 0 \
+is "$(ls "$CORP_DATA_DIR" | grep -c 'cursor_telegram\.json\.tmp\.')" 0 \
     "and sweeps temporary files a killed writer left"
 
 ok "--help" corp-cursor --help

@@ -1,0 +1,60 @@
+#!/bin/sh
+# corp-db check names each queue invariant a corrupted database breaks
+# (lib/check_list.h): one corruption per copy of a healthy database,
+# and no other invariant fires.
+. "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/fixture.sh"
+setup
+fixture_company
+export CORP_NOW=2026-01-05T10:00:00Z
+for t in 1 2; do
+	fixture_task "$t" 10 NULL 2
+	fixture_event TASK_CREATED "$t" 1 10 NULL 2
+done
+corp-event route >/dev/null
+corp-deliver pending --channel telegram --limit 2 | ack_all sent | corp-deliver ack >/dev/null
+corp-deliver pending --channel telegram --limit 3 --worker w1 >/dev/null
+ok "a healthy queue checks clean" corp-db check
+is "$(printf '%s\n' "$out" | jq -r 'select(.ok | not) | .check')" "" "every check ok"
+sql "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+cp "$CORP_DATA_DIR/corp.db" "$T/healthy.db"
+
+# corrupt NAME SQL: apply SQL to a fresh copy; check must name NAME.
+corrupt() {
+	cp "$T/healthy.db" "$T/c.db"
+	sqlite3 "$T/c.db" "PRAGMA ignore_check_constraints = ON; $2" ||
+	    bail "corruption for $1 failed"
+	run env CORP_DB="$T/c.db" corp-db check
+	is "$rc" 65 "$1: check exits 65"
+	is "$(printf '%s\n' "$out" | jq -r 'select(.ok | not) | .check' | tr '\n' ' ')" \
+	    "${4:-$1} " "$1: names that invariant${4:+ (and ${4% *})}"
+	like "$err" "check $1: (.*; )?[^;]*$3" "$1: says what is wrong"
+}
+
+lid=$(sql "SELECT min(id) FROM deliveries WHERE lease_token IS NOT NULL")
+corrupt sent_has_sent_at \
+    "UPDATE deliveries SET sent_at = NULL WHERE id = 1" \
+    "delivery 1 is SENT without sent_at"
+corrupt one_lease_per_user \
+    "INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority, template, lease_token, lease_until, created_at, updated_at)
+     SELECT 2, user_id, channel, role, roles, priority, template, 'other', lease_until, 0, 0 FROM deliveries WHERE id = $lid
+     ON CONFLICT DO UPDATE SET lease_token = 'other', lease_until = excluded.lease_until" \
+    "is leased under 2 tokens"
+corrupt delivery_has_recipient \
+    "DELETE FROM event_recipients WHERE event_id = 1 AND user_id = 11" \
+    "has no event_recipients row"
+corrupt readiness_follows_binds \
+    "UPDATE binds SET active = 0 WHERE user_id = 12" \
+    "is ready but user 12 has no active telegram bind"
+corrupt readiness_follows_binds \
+    "UPDATE deliveries SET readiness = 'waiting_bind' WHERE status = 'PENDING' AND user_id = 12" \
+    "is waiting_bind but user 12 has an active telegram bind"
+corrupt watermark_within_events \
+    "UPDATE route_state SET watermark = 99" \
+    "route watermark 99 is beyond the last event 2"
+corrupt lease_token_and_until \
+    "UPDATE deliveries SET lease_until = NULL WHERE id = $lid" \
+    "has lease_token and lease_until not both set" \
+    "integrity lease_token_and_until"	# SQLite sees the CHECK too
+
+done_testing
