@@ -188,7 +188,7 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 	if (rc != 0)
 		return corp_errprefix(err, "telegram: getUpdates");
 	doc = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
-	description(doc, r.status, desc, sizeof(desc));
+	description(doc, r.status, token, desc, sizeof(desc));
 	corp_redact(desc, sizeof(desc), token);
 	res = json_object_get(doc, "result");
 	if (r.status == 200 && json_is_true(json_object_get(doc, "ok")) &&
