@@ -589,16 +589,20 @@ corp_sender_line(struct corp_sender *s, json_t *line,
 		corp_send_set(res, CORP_SEND_FAILED, "the line is for "
 		    "channel %s, not %s", c != NULL ? c : "?", s->ch->name);
 	} else {
+		/* A failure of the channel itself (not of this line) ends
+		 * the stage: negative, so it never reads as a line result. */
 		if ((rc = s->ch->send(s, line, res, err)) != 0)
-			return rc;
+			return -1;
 		if (s->stage_code != 0) {
 			res->attempted = 0;
 			corp_send_set(res, CORP_SEND_RETRY, "%s",
 			    s->stage_err);
 		}
 	}
-	if (ack(line, res) != 0)
-		return oom(err);
+	if (ack(line, res) != 0) {
+		oom(err);
+		return -1;
+	}
 	return ret;
 }
 

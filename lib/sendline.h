@@ -57,8 +57,9 @@ enum {
  * Send line (unless it already has a result) and add the ack fields
  * result, provider_message_id, error, [retry_after,] attempted.  res
  * (may be NULL) gets the outcome; res->result is -1 when the line was
- * passed on untouched.  Returns CORP_SENDLINE_DONE or _INVALID, or
- * CORP_EINTERNAL with err (out of memory, the outbox unwritable).
+ * passed on untouched.  Returns CORP_SENDLINE_DONE or _INVALID, or -1
+ * with err (out of memory, the outbox unwritable): a failure of the
+ * stage, never confused with a line's outcome.
  */
 int	corp_sender_line(struct corp_sender *, json_t *line,
 	    struct corp_send_res *res, struct corp_err *);

@@ -27,7 +27,7 @@ export CORP_TELEGRAM_API="http://127.0.0.1:$port"
 load() {
 	sql "
 DELETE FROM delivery_attempts; DELETE FROM deliveries; DELETE FROM binds;
-DELETE FROM events; DELETE FROM users WHERE id >= 100;
+DELETE FROM event_recipients; DELETE FROM events; DELETE FROM users WHERE id >= 100;
 WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
 INSERT INTO users (id, login, name, created_at, updated_at)
     SELECT 100 + i, 'u' || i, 'U' || i, 0, 0 FROM u;
@@ -38,7 +38,8 @@ INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, dedupe_k
 INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
     template, created_at, updated_at)
     SELECT e.event_id, u.id, 'telegram', 'executor', 'executor',
-    ${3:-"'p2p'"}, 'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;"
+    ${3:-"'p2p'"}, 'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;
+INSERT INTO event_recipients SELECT event_id, user_id, roles FROM deliveries;"
 }
 
 exactly_once() {
@@ -243,7 +244,8 @@ sql "INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, ded
     INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
     template, created_at, updated_at) VALUES
     (2, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
-    (3, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0)"
+    (3, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0);
+    INSERT OR IGNORE INTO event_recipients SELECT event_id, user_id, roles FROM deliveries"
 CORP_RATE_LIMIT='' CORP_TELEGRAM_API="http://127.0.0.1:$port" \
     runrun --until-empty --max-wait 10s
 is "$rc:$(summary | jq -c '[.sent, .retry]')" "0:[42,0]" "42 sent under the limiter"
