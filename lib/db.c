@@ -180,6 +180,31 @@ corp_db_exec(struct corp_db *db, sqlite3_stmt *st, const char *what,
 	return 0;
 }
 
+int
+corp_db_text_by_id(struct corp_db *db, const char *sql, long long id,
+    char **out, const char *what, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	const char *v;
+	int rc;
+
+	*out = NULL;
+	if (id <= 0)
+		return 0;
+	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (v = corp_col_text(st, 0)) != NULL && (*out = strdup(v)) == NULL) {
+		sqlite3_reset(st);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, what, err);
+	return 0;
+}
+
 static int
 simple(struct corp_db *db, const char *sql, const char *what,
     struct corp_err *err)

@@ -42,6 +42,14 @@ int	corp_db_fail(struct corp_db *, int rc, const char *what,
 int	corp_db_exec(struct corp_db *, sqlite3_stmt *, const char *what,
 	    struct corp_err *);
 
+/*
+ * The text in column 0 of the first row of sql (a literal with ?1 bound
+ * to id): *out is a fresh copy, or NULL when there is no row or the
+ * value is NULL.  id <= 0 gives NULL without a query.
+ */
+int	corp_db_text_by_id(struct corp_db *, const char *sql, long long id,
+	    char **out, const char *what, struct corp_err *);
+
 /* Bind helpers: NULL for a NULL pointer / a negative id. */
 void	corp_bind_text(sqlite3_stmt *, int, const char *);
 void	corp_bind_id(sqlite3_stmt *, int, long long);	/* <= 0 -> NULL */

@@ -198,43 +198,15 @@ names_clear(struct names *n)
 static int
 user_name(struct corp_db *db, long long uid, char **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	*out = NULL;
-	if (uid <= 0)
-		return 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT name FROM users WHERE id = ?1",
-	    err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, uid);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*out = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read user", err);
-	return 0;
+	return corp_db_text_by_id(db, "SELECT name FROM users WHERE id = ?1",
+	    uid, out, "read user", err);
 }
 
 static int
 unit_title(struct corp_db *db, long long id, char **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	*out = NULL;
-	if (id <= 0)
-		return 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT title FROM org_units "
-	    "WHERE id = ?1", err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*out = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read unit", err);
-	return 0;
+	return corp_db_text_by_id(db, "SELECT title FROM org_units "
+	    "WHERE id = ?1", id, out, "read unit", err);
 }
 
 /*
