@@ -3,13 +3,16 @@
  * query that returns one row per problem (first column: a description);
  * the count and the first few descriptions are reported.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corp.h"
 #include "check.h"
+#include "cursor.h"
 #include "db.h"
+#include "event.h"
 
 struct check {
 	const char	*name;
@@ -41,6 +44,64 @@ append(char **detail, const char *s)
 	return 0;
 }
 
+/*
+ * Files beside the database: every channel cursor (seed 000) names an
+ * event that exists; a cursor beyond the last event would skip events
+ * still to come.  A cursor file that cannot be read is a problem too.
+ */
+static int
+check_cursors(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	struct corp_cursor c;
+	struct corp_err e;
+	char *pat, buf[256];
+	long long last;
+	glob_t g;
+	size_t i;
+	int rc;
+
+	r->name = "cursor_within_events";
+	if ((rc = corp_event_last_id(db, &last, err)) != 0)
+		return rc;
+	if (corp_asprintf(&pat, "%s/bot_deliveries_cursor_*.json",
+	    corp_cfg.data_dir) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	memset(&g, 0, sizeof(g));
+	rc = glob(pat, 0, NULL, &g);
+	free(pat);
+	if (rc != 0 && rc != GLOB_NOMATCH)
+		return corp_errf(err, CORP_EINTERNAL, "%s: cannot list cursors",
+		    corp_cfg.data_dir);
+	for (i = 0; i < g.gl_pathc; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/');
+		char ch[64];
+		size_t n;
+
+		base = base ? base + 1 : g.gl_pathv[i];
+		n = strlen(base) - strlen("bot_deliveries_cursor_") -
+		    strlen(".json");
+		if (n == 0 || n >= sizeof(ch))
+			continue;
+		memcpy(ch, base + strlen("bot_deliveries_cursor_"), n);
+		ch[n] = '\0';
+		if (corp_cursor_get(ch, &c, &e) != 0) {
+			r->problems++;
+			append(&r->detail, e.msg);
+			continue;
+		}
+		if (c.audit > last) {
+			r->problems++;
+			snprintf(buf, sizeof(buf), "cursor of channel %s at "
+			    "event %lld, beyond the last event %lld", ch,
+			    c.audit, last);
+			append(&r->detail, buf);
+		}
+	}
+	globfree(&g);
+	return 0;
+}
+
 int
 corp_check_run(struct corp_db *db, struct corp_check_result **out,
     size_t *np, struct corp_err *err)
@@ -50,7 +111,7 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((r = calloc(n, sizeof(*r))) == NULL)
+	if ((r = calloc(n + 1, sizeof(*r))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	for (i = 0; i < n; i++) {
 		r[i].name = checks[i].name;
@@ -85,8 +146,12 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 		}
 		sqlite3_finalize(st);
 	}
+	if ((rc = check_cursors(db, &r[n], err)) != 0) {
+		corp_check_free(r, n + 1);
+		return rc;
+	}
 	*out = r;
-	*np = n;
+	*np = n + 1;
 	return 0;
 }
 

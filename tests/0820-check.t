@@ -57,4 +57,20 @@ corrupt lease_token_and_until \
     "has lease_token and lease_until not both set" \
     "integrity lease_token_and_until"	# SQLite sees the CHECK too
 
+# The channel cursors beside the database (seed 000's files).
+ok "a cursor at the last event is fine" corp-cursor set --channel telegram 2:12
+ok "check with the cursor" corp-db check
+ok "a cursor beyond the last event" corp-cursor set --channel telegram 99:1
+run corp-db check
+is "$rc" 65 "cursor_within_events: check exits 65"
+is "$(printf '%s\n' "$out" | jq -r 'select(.ok | not) | .check')" \
+    cursor_within_events "cursor_within_events: names that invariant"
+like "$err" "cursor of channel telegram at event 99, beyond the last event 2" \
+    "cursor_within_events: says what is wrong"
+printf 'not json\n' > "$CORP_DATA_DIR/bot_deliveries_cursor_file.json"
+run corp-db check
+like "$err" "check cursor_within_events: .*bot_deliveries_cursor_file.json" \
+    "an unreadable cursor file is named"
+rm -f "$CORP_DATA_DIR"/bot_deliveries_cursor_*.json
+
 done_testing
