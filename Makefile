@@ -135,13 +135,16 @@ install: $(PROGS)
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(SHAREDIR)/i18n
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	install -m 755 contrib/corp-pipeline contrib/corp-telegram-bot \
+	    $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	if [ -d share/i18n ]; then install -m 644 share/i18n/*.txt \
 	    $(DESTDIR)$(SHAREDIR)/i18n; fi
 
 uninstall:
-	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
+	for p in $(PROGS) corp-pipeline corp-telegram-bot; do \
+	    rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
 	for m in $(MANS); do \
 	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	rm -rf $(DESTDIR)$(SHAREDIR)

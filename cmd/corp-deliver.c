@@ -2,6 +2,7 @@
  * corp-deliver -- the delivery queue: pending (lease and print), ack
  * (store results), requeue, dlq, prune, stats, explain.
  */
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
@@ -16,7 +17,7 @@
 #include "fsutil.h"
 #include "jsonl.h"
 #include "queue.h"
-#include "rand.h"
+#include "worker.h"
 
 static const char synopsis[] =
 "usage: corp-deliver pending --channel C [--after AUDIT:USER] [--limit N]\n"
@@ -28,6 +29,10 @@ static const char synopsis[] =
 "       corp-deliver prune --sent-before TIME\n"
 "       corp-deliver stats [--prom]\n"
 "       corp-deliver explain --event E --user LOGIN\n"
+"       corp-deliver run --channel C [--once] [--max N] [--until-empty]\n"
+"                        [--worker ID] [--batch N] [--lease DURATION]\n"
+"                        [--concurrency K] [--max-wait DURATION]\n"
+"                        [--allow-http] [--allow CIDR] ...\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
 static int
@@ -59,27 +64,12 @@ static int
 take_worker(struct corp_db *db, const char *id)
 {
 	struct corp_err e;
-	char *name, *path;
 	long long n;
 	int fd;
 
-	if (strlen(id) == 0 || strlen(id) > 64 || strspn(id,
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	    "._:-") != strlen(id))
+	if (!corp_worker_valid(id))
 		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
-	if (corp_asprintf(&name, "worker-%s.lock", id) < 0)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_data_path(&path, name, &e) != 0)
-		cli_fail(&e);
-	if (corp_lock(path, 1, 0, &fd, &e) != 0) {
-		if (e.code == CORP_ETEMP)
-			cli_die(CORP_ETEMP, "worker %s: another live process "
-			    "holds %s", id, path);
-		cli_fail(&e);
-	}
-	free(name);
-	free(path);
-	if (corp_queue_release_worker(db, id, &n, &e) != 0)
+	if (corp_worker_take(db, id, &fd, &n, &e) != 0)
 		cli_fail(&e);
 	return fd;
 }
@@ -101,7 +91,7 @@ cmd_pending(int argc, char **argv)
 	struct corp_claim cl;
 	struct corp_db *db;
 	struct corp_err e;
-	char token[48], host[64], rnd[9], *wid = NULL;
+	char token[48], *wid = NULL;
 	json_t *lines, *l;
 	size_t i, n;
 	int ch, lockfd = -1;
@@ -138,14 +128,8 @@ cmd_pending(int argc, char **argv)
 	if (cl.worker != NULL && !cl.peek)
 		lockfd = take_worker(db, cl.worker);
 	else if (cl.worker == NULL) {
-		if (gethostname(host, sizeof(host)) != 0)
-			strlcpy(host, "localhost", sizeof(host));
-		host[sizeof(host) - 1] = '\0';
-		if (corp_random_hex(rnd, 4, &e) != 0)
+		if (corp_worker_default(&wid, &e) != 0)
 			cli_fail(&e);
-		if (corp_asprintf(&wid, "%s:%ld:%s", host, (long)getpid(),
-		    rnd) < 0)
-			cli_die(CORP_EINTERNAL, "out of memory");
 		cl.worker = wid;
 	}
 	if (corp_queue_claim(db, &cl, &lines, token, &e) != 0)
@@ -501,6 +485,80 @@ cmd_explain(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * "corp-deliver run ARGS" is corp-deliver-run ARGS: the network loop is
+ * its own program so that corp-deliver never links libcurl (DESIGN 6, 9).
+ * It is looked up next to this binary first (/proc/self/exe), then on
+ * PATH.  verb is the index of "run" in argv; the common options stay
+ * where they were, for corp-deliver-run's cli_init to read.
+ */
+static void
+exec_run(int argc, char **argv, int verb)
+{
+	static const char prog[] = "corp-deliver-run";
+	char **av, *self = NULL, *path = NULL, *slash;
+	size_t size = 256;
+	ssize_t n;
+	int i, j;
+
+	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
+		err(CORP_EINTERNAL, "out of memory");
+	av[0] = (char *)prog;
+	for (i = 1, j = 1; i < argc; i++)
+		if (i != verb)
+			av[j++] = argv[i];
+	for (;;) {
+		if ((self = realloc(self, size)) == NULL)
+			err(CORP_EINTERNAL, "out of memory");
+		n = readlink("/proc/self/exe", self, size);
+		if (n < 0 || (size_t)n < size)
+			break;
+		size *= 2;
+	}
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if (asprintf(&path, "%s/%s", self, prog) < 0)
+				err(CORP_EINTERNAL, "out of memory");
+			if (access(path, X_OK) == 0)
+				execv(path, av);
+			free(path);
+		}
+	}
+	free(self);
+	execvp(prog, av);
+	warn("run: %s", prog);
+	exit(CORP_EINTERNAL);
+}
+
+/* The verb's index in argv, skipping the common options before it. */
+static int
+verb_index(int argc, char **argv)
+{
+	static const char *const common[] = { "--db", "--data-dir", "--now" };
+	int i = 1;
+	size_t k;
+
+	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+		for (k = 0; k < 3; k++)
+			if (strcmp(argv[i], common[k]) == 0)
+				break;
+		if (k < 3) {
+			i += 2;
+			continue;
+		}
+		for (k = 0; k < 3; k++)
+			if (strncmp(argv[i], common[k], strlen(common[k])) ==
+			    0 && argv[i][strlen(common[k])] == '=')
+				break;
+		if (k == 3)
+			break;
+		i++;
+	}
+	return i;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -515,6 +573,10 @@ main(int argc, char **argv)
 		{ NULL, NULL }
 	};
 
+	int v = verb_index(argc, argv);
+
+	if (v < argc && strcmp(argv[v], "run") == 0)
+		exec_run(argc, argv, v);
 	cli_synopsis = synopsis;
 	cli_init(&argc, &argv);
 	cli_dispatch(argc, argv, verbs);

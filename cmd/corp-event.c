@@ -1,23 +1,288 @@
 /*
- * corp-event -- the event log: route (events -> recipients ->
- * delivery rows).
+ * corp-event -- the event log: list, show, tail [--follow], and emit
+ * (events from other producers).  Verbs live in the table at the end:
+ * adding one (route) is one line there.
  */
-#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "db.h"
+#include "directory.h"
+#include "eventlog.h"
 #include "jsonl.h"
 #include "route.h"
 
 static const char synopsis[] =
-"usage: corp-event route [--follow | --dry-run] [--batch N]\n"
+"usage: corp-event list [--after ID] [--task TASK] [--type TYPE]\n"
+"           [--topic TOPIC] [--since TIME] [--until TIME] [--limit N]\n"
+"           [--as LOGIN]\n"
+"       corp-event show EVENT_ID [--as LOGIN]\n"
+"       corp-event tail [--follow] [--after ID] [--topic TOPIC]\n"
+"           [--task TASK] [--type TYPE] [--as LOGIN] [--count N]\n"
+"       corp-event emit < events.jsonl\n"
+"       corp-event route [--follow | --dry-run] [--batch N]\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+
+/* The bounded sleep between two polls of tail --follow. */
+#define POLL_MS 200
+
+enum { O_AFTER = 256, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL, O_LIMIT,
+	O_AS, O_FOLLOW, O_COUNT };
+
+static const struct option opts[] = {
+	{ "after", required_argument, NULL, O_AFTER },
+	{ "task", required_argument, NULL, O_TASK },
+	{ "type", required_argument, NULL, O_TYPE },
+	{ "topic", required_argument, NULL, O_TOPIC },
+	{ "since", required_argument, NULL, O_SINCE },
+	{ "until", required_argument, NULL, O_UNTIL },
+	{ "limit", required_argument, NULL, O_LIMIT },
+	{ "as", required_argument, NULL, O_AS },
+	{ "follow", no_argument, NULL, O_FOLLOW },
+	{ "count", required_argument, NULL, O_COUNT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+#define B(o) (1u << ((o) - O_AFTER))
+
+struct args {
+	struct corp_event_filter f;
+	const char	*as;
+	int		 follow;
+	long long	 count;
+};
+
+static void
+parse(int argc, char **argv, struct args *a, unsigned allowed, int nargs)
+{
+	int ch;
+
+	memset(a, 0, sizeof(*a));
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h')
+			cli_help();
+		if (ch < O_AFTER)
+			cli_usage(NULL);
+		if (!(allowed & B(ch)))
+			cli_usage("%s does not take --%s", argv[0],
+			    opts[ch - O_AFTER].name);
+		switch (ch) {
+		case O_AFTER:
+			a->f.after = cli_num(optarg, 0, LLONG_MAX, "--after");
+			break;
+		case O_TASK:
+			a->f.task_id = cli_num(optarg, 1, LLONG_MAX, "--task");
+			break;
+		case O_TYPE: a->f.type = optarg; break;
+		case O_TOPIC: a->f.topic = optarg; break;
+		case O_SINCE: a->f.since = cli_time(optarg, "--since"); break;
+		case O_UNTIL: a->f.until = cli_time(optarg, "--until"); break;
+		case O_LIMIT:
+			a->f.limit = cli_num(optarg, 1, LLONG_MAX, "--limit");
+			break;
+		case O_AS: a->as = optarg; break;
+		case O_FOLLOW: a->follow = 1; break;
+		case O_COUNT:
+			a->count = cli_num(optarg, 1, LLONG_MAX, "--count");
+			break;
+		}
+	}
+	if (argc - optind != nargs)
+		cli_usage(nargs ? "%s needs one EVENT_ID" :
+		    "%s takes no arguments", argv[0]);
+}
+
+static void
+resolve_as(struct corp_db *db, struct args *a)
+{
+	struct corp_err e;
+
+	if (a->as != NULL &&
+	    corp_dir_user_id(db, a->as, &a->f.viewer, NULL, &e) != 0)
+		cli_fail(&e);
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	struct args a;
+	json_t *arr, *v;
+	long long last;
+	size_t i;
+
+	parse(argc, argv, &a, B(O_AFTER) | B(O_TASK) | B(O_TYPE) |
+	    B(O_TOPIC) | B(O_SINCE) | B(O_UNTIL) | B(O_LIMIT) | B(O_AS), 0);
+	db = cli_db(0);
+	resolve_as(db, &a);
+	if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
+		cli_fail(&e);
+	json_array_foreach(arr, i, v)
+		cli_out(v);
+	json_decref(arr);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	struct args a;
+	json_t *o;
+	long long id;
+
+	parse(argc, argv, &a, B(O_AS), 1);
+	id = cli_num(argv[optind], 1, LLONG_MAX, "EVENT_ID");
+	db = cli_db(0);
+	resolve_as(db, &a);
+	if (corp_eventlog_show(db, id, a.f.viewer, &o, &e) != 0)
+		cli_fail(&e);
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
+/*
+ * Print what is past the cursor, then (--follow) poll PRAGMA
+ * data_version outside any transaction every POLL_MS and read again
+ * when another connection committed.  Stops after --count events.
+ */
+static int
+cmd_tail(int argc, char **argv)
+{
+	struct timespec ts = { 0, POLL_MS * 1000000L };
+	struct corp_db *db;
+	struct corp_err e;
+	struct args a;
+	json_t *arr, *v;
+	long long last, dv, ndv, printed = 0;
+	size_t i;
+
+	parse(argc, argv, &a, B(O_AFTER) | B(O_TASK) | B(O_TYPE) |
+	    B(O_TOPIC) | B(O_AS) | B(O_FOLLOW) | B(O_COUNT), 0);
+	db = cli_db(0);
+	resolve_as(db, &a);
+	a.f.limit = 1000;
+	/* The version first: a commit after it is seen by the next poll. */
+	if (corp_eventlog_data_version(db, &dv, &e) != 0)
+		cli_fail(&e);
+	for (;;) {
+		for (;;) {
+			if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
+				cli_fail(&e);
+			json_array_foreach(arr, i, v) {
+				cli_out(v);
+				if (a.count && ++printed >= a.count) {
+					json_decref(arr);
+					corp_db_close(db);
+					return 0;
+				}
+			}
+			json_decref(arr);
+			if (last == a.f.after)
+				break;
+			a.f.after = last;
+		}
+		if (fflush(stdout) != 0)
+			cli_exit(0);
+		if (!a.follow)
+			break;
+		do {
+			nanosleep(&ts, NULL);
+			if (corp_db_schema_check(db, &e) != 0 ||
+			    corp_eventlog_data_version(db, &ndv, &e) != 0)
+				cli_fail(&e);
+		} while (ndv == dv);
+		dv = ndv;
+	}
+	corp_db_close(db);
+	return 0;
+}
+
+struct line {
+	json_t		*obj;
+	unsigned long	 lineno;
+};
+
+/* Read all lines, then one transaction; report each bad line and go on. */
+static int
+cmd_emit(int argc, char **argv)
+{
+	struct corp_jsonl *r;
+	struct corp_db *db;
+	struct corp_err e;
+	struct line *lines = NULL, *nl;
+	struct args a;
+	json_t *obj, *outs;
+	size_t n = 0, cap = 0, i;
+	long long id;
+	char *key;
+	int bad = 0, rc, dup;
+
+	parse(argc, argv, &a, 0, 0);
+	if ((r = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	while ((rc = corp_jsonl_next(r, &obj, -1, &e)) != CORP_JSONL_EOF) {
+		if (rc == CORP_JSONL_ERR)
+			cli_fail(&e);
+		if (rc == CORP_JSONL_BAD) {
+			cli_warnerr(&e);
+			bad = 1;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nl = reallocarray(lines, cap, sizeof(*nl))) == NULL)
+				cli_die(CORP_EINTERNAL, "out of memory");
+			lines = nl;
+		}
+		lines[n].obj = obj;
+		lines[n++].lineno = corp_jsonl_lineno(r);
+	}
+	corp_jsonl_close(r);
+	db = cli_db(0);
+	outs = json_array();
+	if (corp_db_begin(db, &e) != 0)
+		cli_fail(&e);
+	for (i = 0; i < n; i++) {
+		rc = corp_eventlog_emit(db, lines[i].obj, &id, &key, &dup, &e);
+		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP) {
+			corp_db_rollback(db);
+			cli_fail(&e);
+		}
+		if (rc != 0) {
+			cli_warn("<stdin>:%lu: %s", lines[i].lineno, e.msg);
+			bad = 1;
+			continue;
+		}
+		json_array_append_new(outs, json_pack("{s:I, s:s, s:b}",
+		    "event_id", (json_int_t)id, "dedupe_key", key,
+		    "duplicate", dup));
+		free(key);
+	}
+	if (corp_db_commit(db, &e) != 0)
+		cli_fail(&e);
+	json_array_foreach(outs, i, obj)
+		cli_out(obj);
+	json_decref(outs);
+	for (i = 0; i < n; i++)
+		json_decref(lines[i].obj);
+	free(lines);
+	corp_db_close(db);
+	return bad ? CORP_EINVAL : 0;
+}
 
 static volatile sig_atomic_t stop;
 
@@ -39,7 +304,7 @@ print_decision(json_t *o, void *arg)
 static int
 cmd_route(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option ropts[] = {
 		{ "follow", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' },
@@ -53,7 +318,7 @@ cmd_route(int argc, char **argv)
 	int ch, follow = 0, dry = 0, batch = 500;
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "+h", ropts, NULL)) != -1)
 		switch (ch) {
 		case 'f': follow = 1; break;
 		case 'n': dry = 1; break;
@@ -105,6 +370,10 @@ int
 main(int argc, char **argv)
 {
 	static const struct cli_verb verbs[] = {
+		{ "list", cmd_list },
+		{ "show", cmd_show },
+		{ "tail", cmd_tail },
+		{ "emit", cmd_emit },
 		{ "route", cmd_route },
 		{ NULL, NULL }
 	};

@@ -3,3 +3,51 @@
  * query returning one row per violation.  Included by check.c; each
  * domain adds its own (DESIGN 3-5).
  */
+/* Event ids strictly increasing and never reused: AUTOINCREMENT's
+ * counter never below the largest id. */
+{ "event_sequence", "SELECT 'sqlite_sequence ' || coalesce(s.seq, 'missing') "
+    "|| ' is below max(event_id) ' || m.mx FROM (SELECT max(event_id) mx "
+    "FROM events) m LEFT JOIN sqlite_sequence s ON s.name = 'events' "
+    "WHERE m.mx IS NOT NULL AND (s.seq IS NULL OR s.seq < m.mx)" },
+/* Within a task, a later event never happened before an earlier one. */
+{ "event_time_order", "SELECT 'event ' || event_id || ' of task ' || "
+    "task_id || ' occurred before event ' || prev FROM (SELECT event_id, "
+    "task_id, occurred_at, lag(event_id) OVER w prev, lag(occurred_at) "
+    "OVER w pat FROM events WHERE task_id IS NOT NULL WINDOW w AS "
+    "(PARTITION BY task_id ORDER BY event_id)) WHERE occurred_at < pat" },
+/* Replay each task's state-machine events: every step legal from the
+ * state before it, versions increasing, and the last one giving the
+ * task's state and version.  A DRAFT has no events. */
+{ "task_replay", "WITH sm(task_id, event_id, type, state, ver, pstate, "
+    "pver) AS (SELECT task_id, event_id, event_type, state, task_version, "
+    "lag(state) OVER w, lag(task_version) OVER w FROM events "
+    "WHERE task_id IS NOT NULL AND source IS NULL AND event_type IN "
+    "('TASK_CREATED', 'TASK_ASSIGNED', 'TASK_DUE_CHANGED', "
+    "'REPORT_SUBMITTED', 'APPROVED', 'REJECTED', 'TASK_CANCELLED', "
+    "'TASK_DUE_SOON', 'TASK_OVERDUE') WINDOW w AS (PARTITION BY task_id "
+    "ORDER BY event_id)) "
+    "SELECT 'event ' || event_id || ': ' || type || ' from ' || "
+    "coalesce(pstate, 'nothing') || ' to ' || coalesce(state, '?') || "
+    "' is not a transition' FROM sm WHERE NOT ("
+    "(type = 'TASK_CREATED' AND pstate IS NULL AND state = 'OPEN') OR "
+    "(type IN ('TASK_ASSIGNED') AND pstate = 'OPEN' AND state = 'OPEN') OR "
+    "(type IN ('TASK_DUE_CHANGED', 'TASK_OVERDUE') AND pstate IN ('OPEN', "
+    "'WAITING_APPROVAL') AND state = pstate) OR "
+    "(type = 'TASK_DUE_SOON' AND pstate = 'OPEN' AND state = 'OPEN') OR "
+    "(type = 'REPORT_SUBMITTED' AND pstate = 'OPEN' AND "
+    "state = 'WAITING_APPROVAL') OR "
+    "(type = 'APPROVED' AND pstate = 'WAITING_APPROVAL' AND "
+    "state = 'DONE') OR "
+    "(type = 'REJECTED' AND pstate = 'WAITING_APPROVAL' AND "
+    "state = 'OPEN') OR "
+    "(type = 'TASK_CANCELLED' AND pstate IN ('OPEN', 'WAITING_APPROVAL') "
+    "AND state = 'CANCELLED')) OR (pver IS NOT NULL AND ver < pver) "
+    "UNION ALL "
+    "SELECT 'task ' || t.id || ' is ' || t.state || ' v' || t.version || "
+    "' but its events end at ' || coalesce(l.state, 'none') || ' v' || "
+    "coalesce(l.ver, 0) FROM tasks t LEFT JOIN (SELECT task_id, state, "
+    "ver FROM sm s WHERE event_id = (SELECT max(event_id) FROM sm s2 "
+    "WHERE s2.task_id = s.task_id)) l ON l.task_id = t.id "
+    "WHERE (t.state = 'DRAFT' AND l.task_id IS NOT NULL) OR "
+    "(t.state <> 'DRAFT' AND (l.task_id IS NULL OR l.state <> t.state "
+    "OR l.ver > t.version))" },

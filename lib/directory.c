@@ -1,11 +1,14 @@
 /* directory.c -- see directory.h. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "corp.h"
 #include "clock.h"
 #include "db.h"
 #include "directory.h"
+#include "jsonl.h"
+#include "text.h"
 
 int
 corp_login_valid(const char *s)
@@ -16,6 +19,17 @@ corp_login_valid(const char *s)
 		return 0;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789._@-") == n;
+}
+
+int
+corp_lang_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 35 || !isalpha((unsigned char)s[0]))
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-") == n;
 }
 
 int
@@ -49,4 +63,675 @@ corp_dir_make_admin(struct corp_db *db, const char *login, long long *idp,
 fail:
 	corp_db_rollback(db);
 	return rc;
+}
+
+/*
+ * Step st expecting at most one row: 0 with *found set, or an error.
+ * The statement is left on its row when found (caller resets).
+ */
+static int
+step1(struct corp_db *db, sqlite3_stmt *st, int *found, const char *what,
+    struct corp_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	rc = corp_db_fail(db, rc, what, err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+corp_dir_user_id(struct corp_db *db, const char *login, long long *id,
+    int *active, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, found;
+
+	if ((rc = corp_db_prep(db, &st,
+	    "SELECT id, active FROM users WHERE login = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, login);
+	if ((rc = step1(db, st, &found, "read user", err)) != 0)
+		return rc;
+	if (!found) {
+		sqlite3_reset(st);
+		return corp_errf(err, CORP_ENOTFOUND, "user '%s': not found",
+		    login);
+	}
+	*id = sqlite3_column_int64(st, 0);
+	if (active)
+		*active = sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+corp_dir_unit_id(struct corp_db *db, const char *name, long long *id,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, found;
+
+	if ((rc = corp_db_prep(db, &st,
+	    "SELECT id FROM org_units WHERE name = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, name);
+	if ((rc = step1(db, st, &found, "read unit", err)) != 0)
+		return rc;
+	if (!found) {
+		sqlite3_reset(st);
+		return corp_errf(err, CORP_ENOTFOUND, "unit '%s': not found",
+		    name);
+	}
+	*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+check_user_in(const struct corp_user_in *u, struct corp_err *err)
+{
+	int rc;
+
+	if (!corp_login_valid(u->login))
+		return corp_errf(err, CORP_EINVAL,
+		    "'%s' is not a valid login (1-64 of A-Z a-z 0-9 . _ @ -)",
+		    u->login ? u->login : "");
+	if (u->has_name) {
+		if (u->name == NULL || *u->name == '\0')
+			return corp_errf(err, CORP_EINVAL,
+			    "name must not be empty");
+		if ((rc = corp_text_check(u->name, CORP_NAME_MAX, "name",
+		    err)) != 0)
+			return rc;
+	}
+	if (u->has_lang && u->lang != NULL && !corp_lang_valid(u->lang))
+		return corp_errf(err, CORP_EINVAL,
+		    "'%s' is not a language tag", u->lang);
+	if (u->has_tz && u->tz != NULL && !corp_tz_valid(u->tz))
+		return corp_errf(err, CORP_EINVAL, "'%s' is not a known time "
+		    "zone", u->tz);
+	return 0;
+}
+
+static int
+same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int
+corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
+    long long *idp, const char **result, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	char *name = NULL, *lang = NULL, *tz = NULL;
+	long long id = 0, unit = 0, ounit = 0;
+	int rc, found, admin = 0, active = 1, changed;
+	time_t now = corp_now();
+
+	if ((rc = check_user_in(u, err)) != 0)
+		return rc;
+	if (u->has_unit && u->unit != NULL &&
+	    (rc = corp_dir_unit_id(db, u->unit, &unit, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "SELECT id, name, lang, tz, "
+	    "org_unit_id, is_admin, active FROM users WHERE login = ?1",
+	    err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, u->login);
+	if ((rc = step1(db, st, &found, "read user", err)) != 0)
+		return rc;
+	if (found) {
+		id = sqlite3_column_int64(st, 0);
+		name = corp_strdup(corp_col_text(st, 1));
+		lang = corp_strdup(corp_col_text(st, 2));
+		tz = corp_strdup(corp_col_text(st, 3));
+		ounit = sqlite3_column_int64(st, 4);
+		admin = sqlite3_column_int(st, 5);
+		active = sqlite3_column_int(st, 6);
+	}
+	sqlite3_reset(st);
+	if (found && mode == CORP_PUT_ADD) {
+		rc = corp_errf(err, CORP_ECONFLICT, "user '%s' exists",
+		    u->login);
+		goto out;
+	}
+	if (!found && mode == CORP_PUT_SET) {
+		rc = corp_errf(err, CORP_ENOTFOUND, "user '%s': not found",
+		    u->login);
+		goto out;
+	}
+	if (!found && !u->has_unit)
+		unit = 0;
+	else if (!u->has_unit)
+		unit = ounit;
+	changed = !found ||
+	    (u->has_name && !same(u->name, name)) ||
+	    (u->has_lang && !same(u->lang, lang)) ||
+	    (u->has_tz && !same(u->tz, tz)) ||
+	    unit != ounit ||
+	    (u->has_admin && (u->is_admin != 0) != admin) ||
+	    (u->has_active && (u->active != 0) != active);
+	*result = !found ? "created" : changed ? "updated" : "unchanged";
+	if (!changed) {
+		*idp = id;
+		rc = 0;
+		goto out;
+	}
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO users (login, name, "
+	    "lang, tz, org_unit_id, is_admin, active, created_at, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+	    "ON CONFLICT (login) DO UPDATE SET name = ?2, lang = ?3, tz = ?4, "
+	    "org_unit_id = ?5, is_admin = ?6, active = ?7, updated_at = ?8 "
+	    "RETURNING id", err)) != 0)
+		goto out;
+	corp_bind_text(st, 1, u->login);
+	corp_bind_text(st, 2, u->has_name ? u->name : name ? name : u->login);
+	corp_bind_text(st, 3, u->has_lang ? u->lang : lang);
+	corp_bind_text(st, 4, u->has_tz ? u->tz : tz);
+	corp_bind_id(st, 5, unit);
+	sqlite3_bind_int(st, 6, u->has_admin ? u->is_admin != 0 : admin);
+	sqlite3_bind_int(st, 7, u->has_active ? u->active != 0 : active);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	if ((rc = step1(db, st, &found, "write user", err)) != 0)
+		goto out;
+	*idp = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+out:
+	free(name);
+	free(lang);
+	free(tz);
+	return rc;
+}
+
+static const char USER_ONE_SQL[] =
+    "SELECT u.id, u.login, u.name, u.lang, u.tz, "
+    "coalesce(u.tz, o.tz, ?2, 'UTC'), u.org_unit_id, o.name, u.is_admin, "
+    "u.active, u.created_at, u.updated_at "
+    "FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id "
+    "WHERE u.id = ?1";
+static const char USER_LIST_SQL[] =
+    "SELECT u.id, u.login, u.name, u.lang, u.tz, "
+    "coalesce(u.tz, o.tz, ?2, 'UTC'), u.org_unit_id, o.name, u.is_admin, "
+    "u.active, u.created_at, u.updated_at "
+    "FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id "
+    "WHERE (?1 IS NULL OR u.org_unit_id = ?1) AND (?3 OR u.active) "
+    "ORDER BY u.login";
+
+static json_t *
+user_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:b, s:b, "
+	    "s:o, s:o}",
+	    "user_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "login", corp_col_text(st, 1),
+	    "name", corp_col_text(st, 2),
+	    "lang", corp_json_strval(corp_col_text(st, 3)),
+	    "tz", corp_json_strval(corp_col_text(st, 4)),
+	    "zone", corp_col_text(st, 5),
+	    "org_unit_id", corp_json_idval(sqlite3_column_int64(st, 6)),
+	    "unit", corp_json_strval(corp_col_text(st, 7)),
+	    "is_admin", sqlite3_column_int(st, 8),
+	    "active", sqlite3_column_int(st, 9),
+	    "created_at", corp_json_time(sqlite3_column_int64(st, 10)),
+	    "updated_at", corp_json_time(sqlite3_column_int64(st, 11)));
+}
+
+int
+corp_dir_user_json(struct corp_db *db, long long id, json_t **out,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, found;
+
+	if ((rc = corp_db_prep(db, &st, USER_ONE_SQL, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	corp_bind_text(st, 2, corp_cfg.tz);
+	if ((rc = step1(db, st, &found, "read user", err)) != 0)
+		return rc;
+	if (!found) {
+		sqlite3_reset(st);
+		return corp_errf(err, CORP_ENOTFOUND, "user %lld: not found",
+		    id);
+	}
+	*out = user_row(st);
+	sqlite3_reset(st);
+	return *out ? 0 : corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+int
+corp_dir_user_list(struct corp_db *db, const char *unit, int all,
+    json_t **array, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long uid = 0;
+	int rc;
+
+	if (unit != NULL && (rc = corp_dir_unit_id(db, unit, &uid, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, USER_LIST_SQL, err)) != 0)
+		return rc;
+	corp_bind_id(st, 1, uid);
+	corp_bind_text(st, 2, corp_cfg.tz);
+	sqlite3_bind_int(st, 3, all != 0);
+	*array = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*array, user_row(st));
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "list users", err);
+		sqlite3_reset(st);
+		json_decref(*array);
+		*array = NULL;
+		return rc;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+zone_of(struct corp_db *db, const char *sql, long long id, char **zone,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, found;
+
+	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	corp_bind_text(st, 2, corp_cfg.tz);
+	if ((rc = step1(db, st, &found, "read zone", err)) != 0)
+		return rc;
+	*zone = corp_strdup(found ? corp_col_text(st, 0) : "UTC");
+	sqlite3_reset(st);
+	if (*zone == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return found ? 0 : corp_errf(err, CORP_ENOTFOUND, "%lld: not found",
+	    id);
+}
+
+int
+corp_dir_user_zone(struct corp_db *db, long long id, char **zone,
+    struct corp_err *err)
+{
+	static const char sql[] = "SELECT coalesce(u.tz, o.tz, ?2, 'UTC') "
+	    "FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id "
+	    "WHERE u.id = ?1";
+
+	return zone_of(db, sql, id, zone, err);
+}
+
+int
+corp_dir_unit_zone(struct corp_db *db, long long id, char **zone,
+    struct corp_err *err)
+{
+	static const char sql[] = "SELECT coalesce(tz, ?2, 'UTC') "
+	    "FROM org_units WHERE id = ?1";
+
+	return zone_of(db, sql, id, zone, err);
+}
+
+/* Org units. */
+
+static int
+check_unit(const char *name, const char *title, const char *tz,
+    struct corp_err *err)
+{
+	int rc;
+
+	if (name != NULL && !corp_login_valid(name))
+		return corp_errf(err, CORP_EINVAL, "'%s' is not a valid unit "
+		    "name (1-64 of A-Z a-z 0-9 . _ @ -)", name);
+	if (title != NULL) {
+		if (*title == '\0')
+			return corp_errf(err, CORP_EINVAL,
+			    "title must not be empty");
+		if ((rc = corp_text_check(title, CORP_NAME_MAX, "title",
+		    err)) != 0)
+			return rc;
+	}
+	if (tz != NULL && !corp_tz_valid(tz))
+		return corp_errf(err, CORP_EINVAL, "'%s' is not a known time "
+		    "zone", tz);
+	return 0;
+}
+
+int
+corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
+    const char *parent, const char *tz, const char *head, long long *idp,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long pid = 0, hid = 0, id;
+	int rc, found;
+
+	if ((rc = check_unit(name, title ? title : name, tz, err)) != 0)
+		return rc;
+	if (parent && (rc = corp_dir_unit_id(db, parent, &pid, err)) != 0)
+		return rc;
+	if (head && (rc = corp_dir_user_id(db, head, &hid, NULL, err)) != 0)
+		return rc;
+	if (corp_dir_unit_id(db, name, &id, NULL) == 0)
+		return corp_errf(err, CORP_ECONFLICT, "unit '%s' exists",
+		    name);
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO org_units (name, title, "
+	    "parent_id, head_user_id, tz, created_at, updated_at) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, name);
+	corp_bind_text(st, 2, title ? title : name);
+	corp_bind_id(st, 3, pid);
+	corp_bind_id(st, 4, hid);
+	corp_bind_text(st, 5, tz);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)corp_now());
+	if ((rc = step1(db, st, &found, "add unit", err)) != 0)
+		return rc;
+	*idp = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long id, pid = 0;
+	int rc, found;
+
+	if ((rc = corp_dir_unit_id(db, name, &id, err)) != 0)
+		return rc;
+	if (parent && (rc = corp_dir_unit_id(db, parent, &pid, err)) != 0)
+		return rc;
+	if (pid > 0) {
+		/* Is the unit the new parent or one of its ancestors? */
+		if ((rc = corp_db_prep(db, &st, "WITH RECURSIVE anc(id, d) AS "
+		    "(SELECT ?1, 0 UNION SELECT o.parent_id, anc.d + 1 "
+		    "FROM org_units o JOIN anc ON o.id = anc.id "
+		    "WHERE o.parent_id IS NOT NULL AND anc.d < 100000) "
+		    "SELECT 1 FROM anc WHERE id = ?2", err)) != 0)
+			return rc;
+		sqlite3_bind_int64(st, 1, pid);
+		sqlite3_bind_int64(st, 2, id);
+		if ((rc = step1(db, st, &found, "read units", err)) != 0)
+			return rc;
+		sqlite3_reset(st);
+		if (found)
+			return corp_errf(err, CORP_ECONFLICT, "moving '%s' "
+			    "under '%s' would make a cycle", name, parent);
+	}
+	if ((rc = corp_db_prep(db, &st, "UPDATE org_units SET parent_id = ?2, "
+	    "updated_at = ?3 WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	corp_bind_id(st, 2, pid);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)corp_now());
+	return corp_db_exec(db, st, "move unit", err);
+}
+
+int
+corp_dir_unit_set(struct corp_db *db, const char *name,
+    const struct corp_unit_in *u, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long id, hid = 0;
+	int rc;
+
+	if ((rc = check_unit(NULL, u->has_title ? u->title : NULL,
+	    u->has_tz ? u->tz : NULL, err)) != 0)
+		return rc;
+	if (u->has_title && u->title == NULL)
+		return corp_errf(err, CORP_EINVAL, "title must not be empty");
+	if ((rc = corp_dir_unit_id(db, name, &id, err)) != 0)
+		return rc;
+	if (u->has_head && u->head &&
+	    (rc = corp_dir_user_id(db, u->head, &hid, NULL, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE org_units SET "
+	    "title = CASE WHEN ?2 THEN ?3 ELSE title END, "
+	    "head_user_id = CASE WHEN ?4 THEN ?5 ELSE head_user_id END, "
+	    "tz = CASE WHEN ?6 THEN ?7 ELSE tz END, updated_at = ?8 "
+	    "WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, u->has_title != 0);
+	corp_bind_text(st, 3, u->title);
+	sqlite3_bind_int(st, 4, u->has_head != 0);
+	corp_bind_id(st, 5, hid);
+	sqlite3_bind_int(st, 6, u->has_tz != 0);
+	corp_bind_text(st, 7, u->tz);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)corp_now());
+	return corp_db_exec(db, st, "set unit", err);
+}
+
+static const char UNIT_TREE_SQL[] =
+    "WITH RECURSIVE t(id, depth, path) AS ("
+    " SELECT id, 0, char(1) || name FROM org_units WHERE parent_id IS NULL"
+    " UNION ALL"
+    " SELECT o.id, t.depth + 1, t.path || char(1) || o.name"
+    " FROM org_units o JOIN t ON o.parent_id = t.id WHERE t.depth < 10000)"
+    "SELECT o.id, o.name, o.title, o.parent_id, p.name, o.head_user_id,"
+    " h.login, o.tz, coalesce(o.tz, ?2, 'UTC'), t.depth, o.created_at,"
+    " o.updated_at "
+    "FROM t JOIN org_units o ON o.id = t.id"
+    " LEFT JOIN org_units p ON p.id = o.parent_id"
+    " LEFT JOIN users h ON h.id = o.head_user_id "
+    "WHERE ?1 IS NULL OR o.id = ?1 ORDER BY t.path";
+
+static json_t *
+unit_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:i, "
+	    "s:o, s:o}",
+	    "org_unit_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "name", corp_col_text(st, 1),
+	    "title", corp_col_text(st, 2),
+	    "parent_id", corp_json_idval(sqlite3_column_int64(st, 3)),
+	    "parent", corp_json_strval(corp_col_text(st, 4)),
+	    "head_user_id", corp_json_idval(sqlite3_column_int64(st, 5)),
+	    "head", corp_json_strval(corp_col_text(st, 6)),
+	    "tz", corp_json_strval(corp_col_text(st, 7)),
+	    "zone", corp_col_text(st, 8),
+	    "depth", sqlite3_column_int(st, 9),
+	    "created_at", corp_json_time(sqlite3_column_int64(st, 10)),
+	    "updated_at", corp_json_time(sqlite3_column_int64(st, 11)));
+}
+
+static int
+unit_rows(struct corp_db *db, long long id, json_t **array,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, UNIT_TREE_SQL, err)) != 0)
+		return rc;
+	corp_bind_id(st, 1, id);
+	corp_bind_text(st, 2, corp_cfg.tz);
+	*array = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*array, unit_row(st));
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "list units", err);
+		sqlite3_reset(st);
+		json_decref(*array);
+		*array = NULL;
+		return rc;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+corp_dir_unit_json(struct corp_db *db, long long id, json_t **out,
+    struct corp_err *err)
+{
+	json_t *a;
+	int rc;
+
+	if ((rc = unit_rows(db, id, &a, err)) != 0)
+		return rc;
+	if (json_array_size(a) == 0) {
+		json_decref(a);
+		return corp_errf(err, CORP_ENOTFOUND, "unit %lld: not found",
+		    id);
+	}
+	*out = json_incref(json_array_get(a, 0));
+	json_decref(a);
+	return 0;
+}
+
+int
+corp_dir_unit_list(struct corp_db *db, json_t **array, struct corp_err *err)
+{
+	return unit_rows(db, 0, array, err);
+}
+
+/* Delegations. */
+
+int
+corp_dir_delegate(struct corp_db *db, const char *principal,
+    const char *deputy, time_t from, time_t until, long long *idp,
+    struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	long long pid, did;
+	int rc, found;
+
+	if (from >= until)
+		return corp_errf(err, CORP_EINVAL,
+		    "--from must be before --until");
+	if ((rc = corp_dir_user_id(db, principal, &pid, NULL, err)) != 0 ||
+	    (rc = corp_dir_user_id(db, deputy, &did, NULL, err)) != 0)
+		return rc;
+	if (pid == did)
+		return corp_errf(err, CORP_EINVAL,
+		    "a user cannot be their own deputy");
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO delegations "
+	    "(principal_id, deputy_id, valid_from, valid_until, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_int64(st, 2, did);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)corp_now());
+	if ((rc = step1(db, st, &found, "add delegation", err)) != 0)
+		return rc;
+	*idp = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static const char DELEG_SQL[] =
+    "SELECT d.id, d.principal_id, p.login, d.deputy_id, q.login, "
+    "d.valid_from, d.valid_until, d.revoked_at, "
+    "d.revoked_at IS NULL AND d.valid_from <= ?4 AND ?4 < d.valid_until "
+    "FROM delegations d JOIN users p ON p.id = d.principal_id "
+    "JOIN users q ON q.id = d.deputy_id "
+    "WHERE (?1 IS NULL OR d.id = ?1) "
+    "AND (?2 IS NULL OR d.principal_id = ?2 OR d.deputy_id = ?2) "
+    "AND (NOT ?3 OR (d.revoked_at IS NULL AND d.valid_from <= ?4 "
+    "AND ?4 < d.valid_until)) ORDER BY d.id";
+
+static int
+deleg_rows(struct corp_db *db, long long id, long long uid, int active_only,
+    time_t at, json_t **array, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, DELEG_SQL, err)) != 0)
+		return rc;
+	corp_bind_id(st, 1, id);
+	corp_bind_id(st, 2, uid);
+	sqlite3_bind_int(st, 3, active_only != 0);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+	*array = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*array, json_pack("{s:I, s:I, s:s, s:I, "
+		    "s:s, s:o, s:o, s:o, s:b}",
+		    "delegation_id", (json_int_t)sqlite3_column_int64(st, 0),
+		    "principal_user_id", (json_int_t)sqlite3_column_int64(st, 1),
+		    "principal", corp_col_text(st, 2),
+		    "deputy_user_id", (json_int_t)sqlite3_column_int64(st, 3),
+		    "deputy", corp_col_text(st, 4),
+		    "from", corp_json_time(sqlite3_column_int64(st, 5)),
+		    "until", corp_json_time(sqlite3_column_int64(st, 6)),
+		    "revoked_at", corp_json_time(sqlite3_column_int64(st, 7)),
+		    "active", sqlite3_column_int(st, 8)));
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "list delegations", err);
+		sqlite3_reset(st);
+		json_decref(*array);
+		*array = NULL;
+		return rc;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+corp_dir_delegation_json(struct corp_db *db, long long id, json_t **out,
+    struct corp_err *err)
+{
+	json_t *a;
+	int rc;
+
+	if ((rc = deleg_rows(db, id, 0, 0, corp_now(), &a, err)) != 0)
+		return rc;
+	if (json_array_size(a) == 0) {
+		json_decref(a);
+		return corp_errf(err, CORP_ENOTFOUND,
+		    "delegation %lld: not found", id);
+	}
+	*out = json_incref(json_array_get(a, 0));
+	json_decref(a);
+	return 0;
+}
+
+int
+corp_dir_delegations(struct corp_db *db, const char *user, int active_only,
+    time_t at, json_t **array, struct corp_err *err)
+{
+	long long uid = 0;
+	int rc;
+
+	if (user && (rc = corp_dir_user_id(db, user, &uid, NULL, err)) != 0)
+		return rc;
+	return deleg_rows(db, 0, uid, active_only, at, array, err);
+}
+
+int
+corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, found, revoked;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT revoked_at IS NOT NULL "
+	    "FROM delegations WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = step1(db, st, &found, "read delegation", err)) != 0)
+		return rc;
+	revoked = found && sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (!found)
+		return corp_errf(err, CORP_ENOTFOUND,
+		    "delegation %lld: not found", id);
+	if (revoked)
+		return corp_errf(err, CORP_ECONFLICT,
+		    "delegation %lld is already revoked", id);
+	if ((rc = corp_db_prep(db, &st, "UPDATE delegations SET revoked_at = "
+	    "?2 WHERE id = ?1", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)corp_now());
+	return corp_db_exec(db, st, "revoke delegation", err);
 }

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "db.h"
 #include "notify.h"
+#include "directory.h"
 #include "prefs.h"
 #include "queue.h"
 #include "settings.h"
@@ -118,7 +119,7 @@ corp_prefs_get(struct corp_db *db, long long uid, json_t **out,
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto fail;
 	}
-	if ((rc = corp_user_zone(db, uid, &zone, err)) != 0 ||
+	if ((rc = corp_dir_user_zone(db, uid, &zone, err)) != 0 ||
 	    (rc = add_mutes(db, uid, chans, types, err)) != 0)
 		goto fail;
 	json_object_set_new(o, "zone", json_string(zone));

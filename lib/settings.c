@@ -9,6 +9,7 @@
 #include "corp.h"
 #include "clock.h"
 #include "db.h"
+#include "directory.h"
 #include "settings.h"
 
 /* Keys ending in '.' take a channel suffix: "attempts.telegram". */
@@ -308,36 +309,6 @@ corp_setting_duration(struct corp_db *db, const char *key, long long *secs,
 	return rc;
 }
 
-int
-corp_user_zone(struct corp_db *db, long long uid, char **zone,
-    struct corp_err *err)
-{
-	sqlite3_stmt *st;
-	const char *z = NULL;
-	int rc;
-
-	*zone = NULL;
-	if ((rc = corp_db_prep(db, &st, "SELECT coalesce(u.tz, o.tz) "
-	    "FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id "
-	    "WHERE u.id = ?1", err)) != 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, uid);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		z = corp_col_text(st, 0);
-	else if (rc != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return corp_db_fail(db, rc, "read user", err);
-	}
-	if (z == NULL)
-		z = corp_cfg.tz != NULL ? corp_cfg.tz : "UTC";
-	*zone = strdup(z);
-	sqlite3_reset(st);
-	if (*zone == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	return 0;
-}
-
 time_t
 corp_quiet_end(const char *zone, int qs, int qe, time_t now)
 {
@@ -408,7 +379,7 @@ corp_quiet_not_before(struct corp_db *db, long long uid, time_t now,
 	qs = sqlite3_column_int(st, 0);
 	qe = sqlite3_column_int(st, 1);
 	sqlite3_reset(st);
-	if ((rc = corp_user_zone(db, uid, &zone, err)) != 0)
+	if ((rc = corp_dir_user_zone(db, uid, &zone, err)) != 0)
 		return rc;
 	*out = corp_quiet_end(zone, qs, qe, now);
 	free(zone);

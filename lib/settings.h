@@ -42,12 +42,6 @@ int	corp_backoff_parse(const char *, struct corp_backoff *,
 	    struct corp_err *);
 
 /*
- * The effective zone of a user: own, else the unit's, else CORP_TZ,
- * else UTC; in a fresh allocation.
- */
-int	corp_user_zone(struct corp_db *, long long user_id, char **zone,
-	    struct corp_err *);
-/*
  * Quiet hours: the earliest instant >= now outside the user's quiet
  * window (now itself when outside or when the user has none).
  */

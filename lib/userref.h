@@ -1,9 +1,8 @@
 /*
  * userref.h -- a login named on a command line, as a user id.
  *
- * The settings and bind tools name users by login; this is their one
- * lookup.  (corp-user's directory module has a richer one; this stays
- * small so that the tools that only need the id do not depend on it.)
+ * The settings and bind tools name users by login: a login is checked
+ * for form (65) before the directory's lookup (67).
  */
 #ifndef CORP_USERREF_H
 #define CORP_USERREF_H

@@ -1,0 +1,53 @@
+/*
+ * eventlog.h -- reading the event log (list, show, tail) with the
+ * visibility rule for one user, and `emit` of events from other
+ * producers (DESIGN 3 "Other producers").
+ *
+ * What a user may see (corp-event --as): a task event when the user is
+ * among the viewers of the event's own values (the visibility function,
+ * now); a task-less event when the user is one of its explicit
+ * recipients; a topic event (seed 004) only as an admin.  Admins (with
+ * CORP_ADMIN_POLICY=all) see every event; inactive users see none.
+ */
+#ifndef CORP_EVENTLOG_H
+#define CORP_EVENTLOG_H
+
+#include <time.h>
+#include <jansson.h>
+
+struct corp_db;
+struct corp_err;
+
+struct corp_event_filter {
+	long long	 after;		/* event_id > after */
+	long long	 task_id;
+	const char	*type;
+	const char	*topic;
+	time_t		 since, until;	/* occurred_at in [since, until) */
+	long long	 limit;		/* 0: no limit */
+	long long	 viewer;	/* > 0: only what this user may see */
+};
+
+/* Events in id order; *last gets the highest id examined (also of
+ * events the viewer may not see), for a tail to go on from. */
+int	corp_eventlog_list(struct corp_db *, const struct corp_event_filter *,
+	    json_t **array, long long *last, struct corp_err *);
+/* One event as JSON; CORP_EFORBIDDEN when viewer > 0 may not see it. */
+int	corp_eventlog_show(struct corp_db *, long long id, long long viewer,
+	    json_t **, struct corp_err *);
+/* PRAGMA data_version: changes when another connection commits. */
+int	corp_eventlog_data_version(struct corp_db *, long long *,
+	    struct corp_err *);
+
+/* Refused by emit: the state machine's and the scheduler's types. */
+int	corp_event_type_reserved(const char *);
+/*
+ * One emit line (an object): validate, resolve logins, append with
+ * dedupe key "emit:SOURCE:KEY".  Caller holds the write transaction.
+ * *dup = 1 when the key was emitted before (nothing written).  Bad
+ * input CORP_EINVAL, unknown user or task CORP_ENOTFOUND.
+ */
+int	corp_eventlog_emit(struct corp_db *, json_t *line, long long *id,
+	    char **dedupe_key, int *dup, struct corp_err *);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * fmtline.h -- format one delivery line (DESIGN 6): what corp-fmt does to
+ * each line of its input and corp-deliver run to each row it claims.
+ * One implementation, so the pipe and the loop send the same text.
+ */
+#ifndef CORP_FMTLINE_H
+#define CORP_FMTLINE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct corp_catalog;
+struct corp_err;
+
+/* Catalog layers: later ones override earlier ones key by key. */
+enum { CORP_LAYER_SHARE = 1, CORP_LAYER_DATA = 2, CORP_LAYER_ARGS = 3 };
+
+/*
+ * Load the catalogs in lookup order: SHARE_DIR/i18n, DATA_DIR/i18n, then
+ * files (nfiles of them).  No entry at all is CORP_EINTERNAL naming both
+ * directories.
+ */
+int	corp_fmt_catalog(struct corp_catalog **, char *const *files,
+	    int nfiles, struct corp_err *);
+
+/* What corp_fmt_line did to a line. */
+enum corp_fmt_outcome {
+	CORP_FMT_TEXT = 0,	/* "text" (and "subject") added */
+	CORP_FMT_PASSED,	/* it had a "result": passed on untouched */
+	CORP_FMT_FAILED,	/* rendering failed: marked failed, err says why */
+	CORP_FMT_NOID		/* no usable delivery_id: marked failed unless
+				   it had a result; invalid input */
+};
+
+/*
+ * Format line in place: "text" is Telegram HTML, or for the email channel
+ * plain text plus "subject".  Returns 0 with *outcome set, or
+ * CORP_EINTERNAL (out of memory).  For FAILED and NOID, err holds the
+ * message to report (without the trace).
+ */
+int	corp_fmt_line(const struct corp_catalog *, json_t *line,
+	    const char *fallback_lang, int *outcome, struct corp_err *);
+
+/* " trace=ID" when the line's event has a trace id, else "". */
+const char *corp_line_trace(json_t *line, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,622 @@
+/* sendline.c -- see sendline.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "email.h"
+#include "execcmd.h"
+#include "fsutil.h"
+#include "http.h"
+#include "jsonl.h"
+#include "ratelimit.h"
+#include "send.h"
+#include "sendline.h"
+#include "telegram.h"
+#include "webhook.h"
+
+struct channel;
+
+struct corp_sender {
+	const struct channel	*ch;
+	struct corp_sender_opts	 o;
+	struct corp_http	*http;
+	/* A stage failure: every later line is retry, not attempted. */
+	int			 stage_code;
+	int			 stage_told;
+	char			 stage_err[1024];
+	char			 stage_why[1100];
+	/* telegram */
+	char			*tg_token;
+	struct corp_rl		*tg_rl;
+	/* email */
+	struct corp_smtp	*smtp;
+	struct corp_smtp_conf	 smtp_conf;
+	/* file */
+	int			 file_fd;
+	char			*file_path;
+};
+
+struct channel {
+	const char	*name;
+	int		(*init)(struct corp_sender *, struct corp_err *);
+	int		(*send)(struct corp_sender *, json_t *,
+			    struct corp_send_res *, struct corp_err *);
+	int		(*flush)(struct corp_sender *, struct corp_err *);
+};
+
+void
+corp_sender_opts_init(struct corp_sender_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_wait_ms = 5000;
+	o->total_ms = 30000;
+	o->connect_ms = 10000;
+	o->exec_ms = 30000;
+}
+
+static void
+stage_fail(struct corp_sender *s, int code, const char *lineerr,
+    const char *why)
+{
+	if (s->stage_code != 0)
+		return;
+	s->stage_code = code ? code : CORP_EINTERNAL;
+	strlcpy(s->stage_err, lineerr, sizeof(s->stage_err));
+	snprintf(s->stage_why, sizeof(s->stage_why),
+	    "%s; every remaining line passes on as retry", why);
+}
+
+static int
+oom(struct corp_err *err)
+{
+	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+static int
+http_open(struct corp_sender *s, int no_proxy, struct corp_err *err)
+{
+	struct corp_http_opts o = { s->o.allow_http, s->o.connect_ms,
+	    s->o.total_ms, corp_cfg.ca_file, no_proxy };
+
+	return corp_http_open(&s->http, &o, err);
+}
+
+/* ---- telegram ---------------------------------------------------- */
+
+static int
+tg_init(struct corp_sender *s, struct corp_err *err)
+{
+	struct corp_err e;
+	const char *api = corp_cfg.telegram_api;
+	int rc;
+
+	if (strncmp(api, "https://", 8) != 0 &&
+	    !(s->o.allow_http && strncmp(api, "http://", 7) == 0))
+		return corp_errf(err, CORP_EUSAGE, "CORP_TELEGRAM_API must be "
+		    "an https:// URL (http:// only with --allow-http)");
+	if ((rc = http_open(s, 0, err)) != 0)
+		return rc;
+	if (corp_secret(corp_cfg.telegram_token, "telegram_token",
+	    &s->tg_token, &e) != 0) {
+		stage_fail(s, e.code, e.msg, e.msg);
+		return 0;
+	}
+	if (!corp_cfg.rate_limit_off && corp_rl_open(&s->tg_rl, "telegram",
+	    s->tg_token, 30, corp_cfg.rate_margin, &e) != 0)
+		stage_fail(s, e.code, e.msg, e.msg);
+	return 0;
+}
+
+static int
+tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+    struct corp_err *err)
+{
+	json_t *a = json_object_get(line, "address");
+	const char *text = NULL;
+	struct corp_err e;
+	long long chat = 0, wait;
+	char chatbuf[32];
+	int rc;
+
+	(void)err;
+	corp_send_res_init(res);
+	if (json_is_integer(a))
+		chat = json_integer_value(a);
+	if (json_is_string(a) &&
+	    corp_tg_chat_id(json_string_value(a), &chat) != 0)
+		chat = 0;
+	if (chat <= 0 || chat >= (1LL << 53)) {
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_FAILED, "address is not a "
+		    "private chat id (a positive integer)");
+		return 0;
+	}
+	if (corp_json_str(line, "text", &text, 1, &e) != 0) {
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_FAILED, "%s", text == NULL &&
+		    json_object_get(line, "text") == NULL ? "missing text" :
+		    e.msg);
+		return 0;
+	}
+	if (s->tg_rl != NULL) {
+		snprintf(chatbuf, sizeof(chatbuf), "%lld", chat);
+		rc = corp_rl_reserve(s->tg_rl, chatbuf, s->o.max_wait_ms,
+		    &wait, &e);
+		if (rc == CORP_ETEMP) {
+			res->attempted = 0;
+			res->retry_after = (wait + 999) / 1000;
+			corp_send_set(res, CORP_SEND_RETRY, "rate limit: a slot "
+			    "is %lld ms away, more than --max-wait", wait);
+			return 0;
+		}
+		if (rc != 0) {
+			res->attempted = 0;
+			corp_send_set(res, CORP_SEND_RETRY, "%s", e.msg);
+			return 0;
+		}
+		corp_sleep_ms(wait);
+	}
+	corp_tg_send(s->http, corp_cfg.telegram_api, s->tg_token, chat, text,
+	    res);
+	if (res->bad_token) {
+		stage_fail(s, CORP_EFORBIDDEN, "bad token", "telegram: bad "
+		    "token (the Bot API answered 401 or 404)");
+		return 0;
+	}
+	/* A 429 pauses every sender of the token; a failure to record the
+	 * pause only costs another 429. */
+	if (s->tg_rl != NULL && res->result == CORP_SEND_RETRY &&
+	    res->retry_after > 0 && !res->attempted)
+		(void)corp_rl_pause(s->tg_rl, res->retry_after * 1000, &e);
+	return 0;
+}
+
+/* ---- webhook --------------------------------------------------- */
+
+static int
+wh_init(struct corp_sender *s, struct corp_err *err)
+{
+	return http_open(s, 1, err); /* no proxies: the vetted address is
+					the peer */
+}
+
+static int
+wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+    struct corp_err *err)
+{
+	json_t *a = json_object_get(line, "address"),
+	    *ev = json_object_get(line, "event");
+	const char *name = json_string_value(a);
+	char *url = NULL, *secret = NULL, *body = NULL, *sname = NULL,
+	    id[32];
+	struct corp_err e;
+	int rc, ret = 0;
+
+	corp_send_res_init(res);
+	res->attempted = 0;
+	if (!corp_webhook_name_ok(name)) {
+		corp_send_set(res, CORP_SEND_FAILED, "address is not a "
+		    "webhook endpoint name ([A-Za-z0-9_.-]+)");
+		return 0;
+	}
+	if (!json_is_object(ev)) {
+		corp_send_set(res, CORP_SEND_FAILED, "missing event");
+		return 0;
+	}
+	if ((rc = corp_webhook_url(name, &url, &e)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		else
+			stage_fail(s, rc, e.msg, e.msg);
+		return 0;
+	}
+	if (strncmp(url, "https://", 8) != 0 &&
+	    !(s->o.allow_http && strncmp(url, "http://", 7) == 0)) {
+		corp_send_set(res, CORP_SEND_FAILED, "webhook endpoint %s: "
+		    "the URL must be https://", name);
+		goto out;
+	}
+	if (corp_asprintf(&sname, "webhook-%s", name) < 0) {
+		ret = oom(err);
+		goto out;
+	}
+	if ((rc = corp_secret(NULL, sname, &secret, &e)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		else
+			stage_fail(s, rc, e.msg, e.msg);
+		goto out;
+	}
+	if ((body = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL) {
+		ret = oom(err);
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%lld",
+	    (long long)json_integer_value(json_object_get(line,
+	    "delivery_id")));
+	corp_webhook_post(s->http, url, id, secret, body, strlen(body),
+	    s->o.allow, s->o.nallow, res);
+out:
+	free(url);
+	free(sname);
+	free(body);
+	if (secret != NULL) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return ret;
+}
+
+/* ---- email ----------------------------------------------------- */
+
+static int
+email_init(struct corp_sender *s, struct corp_err *err)
+{
+	struct corp_smtp_conf *c = &s->smtp_conf;
+	struct corp_err e;
+	char *pw = NULL;
+	int rc;
+
+	if ((s->o.smtp_url && (c->url = strdup(s->o.smtp_url)) == NULL) ||
+	    (s->o.from && (c->from = strdup(s->o.from)) == NULL) ||
+	    (s->o.smtp_user && (c->user = strdup(s->o.smtp_user)) == NULL))
+		return oom(err);
+	if ((rc = corp_smtp_conf_load(c, err)) != 0)
+		return rc;
+	if (c->url == NULL || c->from == NULL)
+		return corp_errf(err, CORP_EUSAGE, "email needs a server and "
+		    "a sender: --smtp-url and --from, or url and from in "
+		    "smtp.conf");
+	if (strncmp(c->url, "smtp://", 7) != 0 &&
+	    strncmp(c->url, "smtps://", 8) != 0)
+		return corp_errf(err, CORP_EUSAGE,
+		    "--smtp-url: expected smtp:// or smtps://");
+	if (!corp_email_addr_ok(c->from))
+		return corp_errf(err, CORP_EUSAGE,
+		    "--from: '%s' is not an e-mail address", c->from);
+	if (c->user != NULL && (rc = corp_secret(corp_cfg.smtp_password,
+	    "smtp_password", &pw, &e)) != 0) {
+		stage_fail(s, rc, e.msg, e.msg);
+		return 0;
+	}
+	rc = corp_smtp_open(&s->smtp, c, pw, corp_cfg.ca_file,
+	    s->o.connect_ms, s->o.total_ms, err);
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	return rc;
+}
+
+static int
+email_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+    struct corp_err *err)
+{
+	const char *to = json_string_value(json_object_get(line, "address"));
+	const char *text = NULL, *subject = NULL;
+	struct corp_err e;
+	char *msg;
+	int rc;
+
+	corp_send_res_init(res);
+	res->attempted = 0;
+	if (!corp_email_addr_ok(to)) {
+		corp_send_set(res, CORP_SEND_FAILED, "address is not an "
+		    "e-mail address");
+		return 0;
+	}
+	if (corp_json_str(line, "text", &text, 1, &e) != 0 ||
+	    corp_json_str(line, "subject", &subject, 0, &e) != 0) {
+		corp_send_set(res, CORP_SEND_FAILED, "%s", text == NULL ?
+		    "missing text" : e.msg);
+		return 0;
+	}
+	if ((rc = corp_email_message(s->smtp_conf.from, to, subject, text,
+	    time(NULL), &msg, err)) != 0)
+		return rc;
+	corp_smtp_send(s->smtp, to, msg, res);
+	free(msg);
+	if (res->bad_token)
+		stage_fail(s, CORP_EFORBIDDEN, "smtp login denied", "email: "
+		    "the SMTP server refused the login");
+	return 0;
+}
+
+/* ---- exec ------------------------------------------------------ */
+
+static int
+exec_init(struct corp_sender *s, struct corp_err *err)
+{
+	(void)s;
+	(void)err;
+	return 0;
+}
+
+static int
+exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+    struct corp_err *err)
+{
+	const char *name = json_string_value(json_object_get(line,
+	    "address"));
+	struct corp_err e;
+	char *path = NULL, *str;
+	int rc;
+
+	corp_send_res_init(res);
+	res->attempted = 0;
+	if (!corp_webhook_name_ok(name)) {
+		corp_send_set(res, CORP_SEND_FAILED, "address is not an exec "
+		    "command name ([A-Za-z0-9_.-]+)");
+		return 0;
+	}
+	if ((rc = corp_exec_lookup(name, &path, &e)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		else
+			stage_fail(s, rc, e.msg, e.msg);
+		return 0;
+	}
+	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL) {
+		free(path);
+		return oom(err);
+	}
+	corp_exec_run(path, str, strlen(str), s->o.exec_ms, res);
+	free(str);
+	free(path);
+	return 0;
+}
+
+/* ---- file -------------------------------------------------------- */
+
+static int
+file_init(struct corp_sender *s, struct corp_err *err)
+{
+	int rc;
+
+	if (s->o.out != NULL) {
+		if ((s->file_path = strdup(s->o.out)) == NULL)
+			return oom(err);
+	} else if ((rc = corp_data_path(&s->file_path, "outbox.jsonl",
+	    err)) != 0)
+		return rc;
+	s->file_fd = open(s->file_path, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600);
+	if (s->file_fd < 0)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", s->file_path,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+    struct corp_err *err)
+{
+	char *str;
+	size_t len, off = 0;
+	ssize_t n;
+
+	corp_send_res_init(res);
+	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		return oom(err);
+	len = strlen(str);
+	str[len++] = '\n';	/* json_dumps left room: it was the NUL */
+	while (off < len) {
+		n = write(s->file_fd, str + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(str);
+			return corp_errf(err, CORP_EINTERNAL, "%s: write: %s",
+			    s->file_path, strerror(errno));
+		}
+		off += (size_t)n;
+	}
+	free(str);
+	return 0;
+}
+
+static int
+file_flush(struct corp_sender *s, struct corp_err *err)
+{
+	if (fsync(s->file_fd) != 0)
+		return corp_errf(err, CORP_EINTERNAL, "%s: fsync: %s",
+		    s->file_path, strerror(errno));
+	return 0;
+}
+
+/* ---- the stage --------------------------------------------------- */
+
+static const struct channel channels[] = {
+	{ "telegram", tg_init, tg_send, NULL },
+	{ "webhook", wh_init, wh_send, NULL },
+	{ "email", email_init, email_send, NULL },
+	{ "exec", exec_init, exec_send, NULL },
+	{ "file", file_init, file_send, file_flush },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const struct channel *
+find(const char *name)
+{
+	const struct channel *c;
+
+	for (c = channels; name != NULL && c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int
+corp_sender_known(const char *name)
+{
+	return find(name) != NULL;
+}
+
+int
+corp_sender_open(struct corp_sender **sp, const char *name,
+    const struct corp_sender_opts *o, struct corp_err *err)
+{
+	struct corp_sender *s;
+	int rc;
+
+	*sp = NULL;
+	if (find(name) == NULL)
+		return corp_errf(err, CORP_EUSAGE, "unknown channel '%s'",
+		    name ? name : "");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return oom(err);
+	s->ch = find(name);
+	s->o = *o;
+	s->file_fd = -1;
+	if ((rc = s->ch->init(s, err)) != 0) {
+		corp_sender_close(s);
+		return rc;
+	}
+	*sp = s;
+	return 0;
+}
+
+void
+corp_sender_close(struct corp_sender *s)
+{
+	if (s == NULL)
+		return;
+	corp_http_close(s->http);
+	corp_rl_close(s->tg_rl);
+	corp_smtp_close(s->smtp);
+	free(s->smtp_conf.url);
+	free(s->smtp_conf.from);
+	free(s->smtp_conf.user);
+	if (s->tg_token != NULL) {
+		explicit_bzero(s->tg_token, strlen(s->tg_token));
+		free(s->tg_token);
+	}
+	if (s->file_fd >= 0)
+		close(s->file_fd);
+	free(s->file_path);
+	free(s);
+}
+
+int
+corp_sender_stage(struct corp_sender *s, const char **news)
+{
+	if (news != NULL) {
+		*news = NULL;
+		if (s->stage_code != 0 && !s->stage_told) {
+			s->stage_told = 1;
+			*news = s->stage_why;
+		}
+	}
+	return s->stage_code;
+}
+
+int
+corp_sender_buffers(const struct corp_sender *s)
+{
+	return s->ch->flush != NULL;
+}
+
+int
+corp_sender_flush(struct corp_sender *s, struct corp_err *err)
+{
+	return s->ch->flush != NULL ? s->ch->flush(s, err) : 0;
+}
+
+static int
+ack(json_t *line, const struct corp_send_res *r)
+{
+	if (corp_json_set(line, "result",
+	    json_string(corp_send_result_name(r->result))) != 0 ||
+	    corp_json_set(line, "provider_message_id",
+	    r->provider_id[0] ? json_string(r->provider_id) : json_null()) != 0 ||
+	    corp_json_set(line, "error",
+	    r->error[0] ? json_string(r->error) : json_null()) != 0 ||
+	    (r->retry_after >= 0 && corp_json_set(line, "retry_after",
+	    json_integer(r->retry_after)) != 0) ||
+	    corp_json_set(line, "attempted", json_boolean(r->attempted)) != 0)
+		return -1;
+	return 0;
+}
+
+int
+corp_sender_line(struct corp_sender *s, json_t *line,
+    struct corp_send_res *resp, struct corp_err *err)
+{
+	struct corp_send_res res0, *res = resp ? resp : &res0;
+	struct corp_err e;
+	const char *lease, *until, *c;
+	long long id;
+	time_t t;
+	int rc, ret = CORP_SENDLINE_DONE;
+
+	corp_send_res_init(res);
+	if (json_object_get(line, "result") != NULL) {
+		res->result = -1;	/* an earlier stage decided */
+		return CORP_SENDLINE_DONE;
+	}
+	if (corp_json_id(line, "delivery_id", &id, 1, &e) != 0 ||
+	    corp_json_str(line, "lease", &lease, 1, &e) != 0) {
+		corp_send_set(res, CORP_SEND_FAILED, "%s",
+		    strncmp(e.msg, "missing field \"", 15) == 0 ?
+		    (strstr(e.msg, "delivery_id") ? "missing delivery_id" :
+		    "missing lease") : e.msg);
+		res->attempted = 0;
+		ret = CORP_SENDLINE_INVALID;
+	} else if (s->stage_code != 0) {
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_RETRY, "%s", s->stage_err);
+	} else if (corp_json_str(line, "lease_until", &until, 0, &e) != 0 ||
+	    (until != NULL && corp_time_parse(until, &t, &e) != 0)) {
+		corp_send_set(res, CORP_SEND_FAILED, "lease_until: %s",
+		    e.msg);
+		res->attempted = 0;
+	} else if (until != NULL && corp_now() >= t) {
+		/* Never send on a lease that may be someone else's now. */
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_RETRY, "lease expired");
+	} else if (corp_json_str(line, "channel", &c, 0, &e) != 0 ||
+	    (c != NULL && strcmp(c, s->ch->name) != 0)) {
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_FAILED, "the line is for "
+		    "channel %s, not %s", c != NULL ? c : "?", s->ch->name);
+	} else {
+		if ((rc = s->ch->send(s, line, res, err)) != 0)
+			return rc;
+		if (s->stage_code != 0) {
+			res->attempted = 0;
+			corp_send_set(res, CORP_SEND_RETRY, "%s",
+			    s->stage_err);
+		}
+	}
+	if (ack(line, res) != 0)
+		return oom(err);
+	return ret;
+}
+
+int
+corp_sender_report(struct corp_sender *s, json_t *line,
+    const struct corp_send_res *r, char *buf, size_t len)
+{
+	json_t *t = json_object_get(json_object_get(line, "event"),
+	    "trace_id");
+
+	buf[0] = '\0';
+	if (r->result < 0 || r->result == CORP_SEND_SENT ||
+	    s->stage_code != 0)
+		return 0;
+	snprintf(buf, len, "delivery %lld: %s: %s%s%s",
+	    (long long)json_integer_value(json_object_get(line,
+	    "delivery_id")), corp_send_result_name(r->result), r->error,
+	    json_is_string(t) ? " trace=" : "",
+	    json_is_string(t) ? json_string_value(t) : "");
+	return 1;
+}

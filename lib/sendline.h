@@ -1,0 +1,85 @@
+/*
+ * sendline.h -- send one formatted delivery line and make its ack
+ * (DESIGN 5, 6; corp-send.1): what corp-send does to each line of its
+ * input and corp-deliver run to each row it claims.  One implementation,
+ * so the pipe and the loop follow the same rules: a line with a result
+ * passes on untouched; a line without delivery_id or lease is failed;
+ * an expired lease is retry, not attempted; a line for another channel
+ * is failed; a stage failure (a bad token, an unusable secret) makes
+ * that line and every later one retry, not attempted, and sets the
+ * stage's exit code.
+ *
+ * Channels: telegram (one reused HTTP handle, the shared limiter unless
+ * CORP_RATE_LIMIT=off), webhook, email, exec, file.
+ */
+#ifndef CORP_SENDLINE_H
+#define CORP_SENDLINE_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct corp_cidr;
+struct corp_err;
+struct corp_send_res;
+struct corp_sender;
+
+struct corp_sender_opts {
+	int			 allow_http;
+	long long		 max_wait_ms;	/* limiter wait, default 5 s */
+	long			 total_ms, connect_ms, exec_ms;
+	const char		*out;		/* file: the outbox */
+	const char		*smtp_url, *from, *smtp_user;
+	const struct corp_cidr	*allow;		/* webhook ranges allowed */
+	size_t			 nallow;
+};
+
+/* The defaults corp-send documents. */
+void	corp_sender_opts_init(struct corp_sender_opts *);
+/* A channel corp can send on? */
+int	corp_sender_known(const char *channel);
+
+/*
+ * Open the channel's transport.  CORP_EUSAGE for a setting the operator
+ * must fix before anything can run (an http:// API without allow_http,
+ * no SMTP server); other codes for failures.  A missing or unsafe secret
+ * is not an error here: it is a stage failure (see corp_sender_stage).
+ */
+int	corp_sender_open(struct corp_sender **, const char *channel,
+	    const struct corp_sender_opts *, struct corp_err *);
+void	corp_sender_close(struct corp_sender *);
+
+enum {
+	CORP_SENDLINE_DONE = 0,		/* ack fields added (or passed on) */
+	CORP_SENDLINE_INVALID = 1	/* no delivery_id or lease: failed */
+};
+
+/*
+ * Send line (unless it already has a result) and add the ack fields
+ * result, provider_message_id, error, [retry_after,] attempted.  res
+ * (may be NULL) gets the outcome; res->result is -1 when the line was
+ * passed on untouched.  Returns CORP_SENDLINE_DONE or _INVALID, or
+ * CORP_EINTERNAL with err (out of memory, the outbox unwritable).
+ */
+int	corp_sender_line(struct corp_sender *, json_t *line,
+	    struct corp_send_res *res, struct corp_err *);
+/* Before acks are printed or stored (file: fsync the outbox). */
+int	corp_sender_flush(struct corp_sender *, struct corp_err *);
+/* Does flushing do anything (may acks be printed at once)? */
+int	corp_sender_buffers(const struct corp_sender *);
+
+/*
+ * The stage's state: 0, or the exit code of a stage failure.  *news (may
+ * be NULL) gets the reason once, on the first call after the failure
+ * happened, for the caller to report; NULL otherwise.
+ */
+int	corp_sender_stage(struct corp_sender *, const char **news);
+
+/*
+ * The stderr line about a line that was not sent ("delivery ID: RESULT:
+ * ERROR trace=T"), into buf; 0 when there is nothing to report (sent,
+ * passed on, or the stage failed: reported once instead).
+ */
+int	corp_sender_report(struct corp_sender *, json_t *line,
+	    const struct corp_send_res *, char *buf, size_t len);
+
+#endif

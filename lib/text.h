@@ -1,0 +1,22 @@
+/*
+ * text.h -- validation of free text that users give corp (titles,
+ * descriptions, reports, reasons): valid UTF-8, no NUL (argv cannot
+ * carry one; JSON input with \u0000 is refused by the reader), at most
+ * max bytes.  Control characters are stored verbatim.
+ */
+#ifndef CORP_TEXT_H
+#define CORP_TEXT_H
+
+#include <stddef.h>
+
+struct corp_err;
+
+#define CORP_TITLE_MAX	1000
+#define CORP_TEXT_MAX	(64 * 1024)
+
+int	corp_utf8_valid(const char *, size_t);
+/* 0, or CORP_EINVAL naming what. */
+int	corp_text_check(const char *s, size_t max, const char *what,
+	    struct corp_err *);
+
+#endif

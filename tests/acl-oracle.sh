@@ -1,0 +1,43 @@
+# tests/acl-oracle.sh -- the visibility rules of DESIGN 3 written a second
+# time, independently of lib/visibility.c, as recursive SQL for the sqlite3
+# CLI.  oracle DB prints "task|user|role" lines at business time $now.
+oracle() {
+	sqlite3 -batch -noheader -cmd ".timeout 30000" "$1" <<SQL
+WITH RECURSIVE
+live(uid) AS (SELECT id FROM users WHERE active = 1),
+scope(task, unit) AS (
+  SELECT id, assignee_org_unit_id FROM tasks WHERE state <> 'DRAFT'
+  UNION
+  SELECT s.task, o.parent_id FROM scope s JOIN org_units o ON o.id = s.unit
+  WHERE o.parent_id IS NOT NULL),
+execs(task, uid) AS (
+  SELECT id, assignee_user_id FROM tasks
+  WHERE state <> 'DRAFT' AND assignee_user_id IS NOT NULL
+  UNION
+  SELECT t.id, u.id FROM tasks t, users u
+  WHERE t.state <> 'DRAFT' AND t.assignee_user_id IS NULL
+  AND u.org_unit_id = t.assignee_org_unit_id AND u.active = 1),
+own(task, uid, role) AS (
+  SELECT task, uid, 'executor' FROM execs
+  UNION
+  SELECT id, initiator_user_id, 'initiator' FROM tasks
+  WHERE initiator_user_id IS NOT NULL
+  UNION
+  SELECT s.task, o.head_user_id, 'supervisor' FROM scope s
+  JOIN org_units o ON o.id = s.unit
+  WHERE o.head_user_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM execs e WHERE e.task = s.task
+                  AND e.uid = o.head_user_id)),
+every(task, uid, role) AS (
+  SELECT * FROM own
+  UNION
+  SELECT o.task, d.deputy_id, 'deputy:' || o.role FROM own o
+  JOIN delegations d ON d.principal_id = o.uid
+  WHERE o.uid IN live AND d.revoked_at IS NULL
+  AND d.valid_from <= $now AND $now < d.valid_until
+  UNION
+  SELECT t.id, u.id, 'admin' FROM tasks t JOIN users u ON u.is_admin = 1)
+SELECT task || '|' || uid || '|' || role FROM every WHERE uid IN live;
+SQL
+}
+
