@@ -830,7 +830,7 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 		    json_integer((json_int_t)bstart));
 		if (rc != 0) {
 			json_decref(in);
-			rc = fail_run(db, id, token, rc, err);
+			rc = fail_run(db, id, token, CORP_EINTERNAL, err);
 			goto out;
 		}
 		if ((rc = corp_db_begin(db, err)) != 0) {
