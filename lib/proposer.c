@@ -346,7 +346,7 @@ corp_proposer_init(struct corp_db *db, struct corp_proposer *p,
     long long timeout_ms, struct corp_err *err)
 {
 	struct corp_http_opts ho;
-	int rc;
+	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->timeout_ms = timeout_ms;
