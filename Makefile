@@ -36,7 +36,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS	?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
-	   -Ilib -Icmd -I$(B)/gen -DCORP_VERSION='"$(VERSION)"' \
+	   -iquote lib -iquote cmd -iquote $(B)/gen -DCORP_VERSION='"$(VERSION)"' \
 	   -DCORP_SHARE_DIR='"$(SHAREDIR)"' -MMD -MP
 ALL_LDFLAGS = -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -lm

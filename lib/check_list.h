@@ -82,3 +82,25 @@
 { "lease_token_and_until", "SELECT 'delivery ' || id || ' has lease_token "
     "and lease_until not both set or both null' FROM deliveries "
     "WHERE (lease_token IS NULL) <> (lease_until IS NULL)" },
+/* Seed 004: each run's counters equal a count of its proposals and of
+ * its recorded errors (every decision moves both in one transaction). */
+{ "analysis_counters", "SELECT 'run ' || r.id || ': counters ' || "
+    "r.proposals_total || '/' || r.proposals_pending || '/' || "
+    "r.proposals_approved || '/' || r.proposals_rejected || '/' || "
+    "r.proposals_merged || '/' || r.errors_total || ' but proposals ' || "
+    "c.t || '/' || c.p || '/' || c.a || '/' || c.rj || '/' || c.m || '/' || "
+    "c.e FROM analysis_runs r JOIN (SELECT r2.id id, "
+    "(SELECT count(*) FROM proposals WHERE run_id = r2.id) t, "
+    "(SELECT count(*) FROM proposals WHERE run_id = r2.id AND "
+    "status = 'pending') p, "
+    "(SELECT count(*) FROM proposals WHERE run_id = r2.id AND "
+    "status = 'approved') a, "
+    "(SELECT count(*) FROM proposals WHERE run_id = r2.id AND "
+    "status = 'rejected') rj, "
+    "(SELECT count(*) FROM proposals WHERE run_id = r2.id AND "
+    "status = 'merged') m, "
+    "(SELECT count(*) FROM proposal_errors WHERE run_id = r2.id) e "
+    "FROM analysis_runs r2) c ON c.id = r.id WHERE r.proposals_total <> c.t "
+    "OR r.proposals_pending <> c.p OR r.proposals_approved <> c.a OR "
+    "r.proposals_rejected <> c.rj OR r.proposals_merged <> c.m OR "
+    "r.errors_total <> c.e" },

@@ -89,31 +89,35 @@ first_line(const char *buf, size_t len, char *out, size_t size)
 	out[n] = '\0';
 }
 
-void
-corp_exec_run(const char *path, const char *input, size_t len,
-    long long timeout_ms, struct corp_send_res *res)
+int
+corp_exec_capture(const char *path, const char *input, size_t len,
+    long long timeout_ms, size_t max_out, struct corp_exec_out *r)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
-	char obuf[KEEP], ebuf[KEEP], tmp[4096], msg[256];
-	size_t olen = 0, elen = 0, off = 0;
+	char ebuf[KEEP], tmp[4096];
+	size_t elen = 0, off = 0;
 	long long deadline = corp_mono_ms() + timeout_ms, left;
-	int status = 0, timedout = 0, i;
+	int status = 0, i;
 	struct pollfd pfd[3];
 	pid_t pid;
 	ssize_t n;
 
-	corp_send_res_init(res);
+	memset(r, 0, sizeof(*r));
+	if ((r->out = malloc(max_out + 1)) == NULL) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		return -1;
+	}
+	r->out[0] = '\0';
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
 	    pipe2(er, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
-		corp_send_set(res, CORP_SEND_RETRY, "exec: %s",
+		snprintf(r->error, sizeof(r->error), "exec: %s",
 		    strerror(errno));
-		res->attempted = 0;
 		for (i = 0; i < 2; i++) {
 			if (in[i] >= 0) close(in[i]);
 			if (out[i] >= 0) close(out[i]);
 			if (er[i] >= 0) close(er[i]);
 		}
-		return;
+		return -1;
 	}
 	if (pid == 0) {
 		char *argv[2];
@@ -148,7 +152,7 @@ corp_exec_run(const char *path, const char *input, size_t len,
 		if (in[1] < 0 && out[0] < 0 && er[0] < 0)
 			break;
 		if ((left = deadline - corp_mono_ms()) <= 0) {
-			timedout = 1;
+			r->timedout = 1;
 			break;
 		}
 		if (poll(pfd, 3, left > 1000 ? 1000 : (int)left) < 0 &&
@@ -166,8 +170,9 @@ corp_exec_run(const char *path, const char *input, size_t len,
 		}
 		for (i = 1; i < 3; i++) {
 			int *fd = i == 1 ? &out[0] : &er[0];
-			char *b = i == 1 ? obuf : ebuf;
-			size_t *bl = i == 1 ? &olen : &elen;
+			char *b = i == 1 ? r->out : ebuf;
+			size_t *bl = i == 1 ? &r->len : &elen;
+			size_t cap = i == 1 ? max_out : KEEP;
 
 			if (*fd < 0 || pfd[i].revents == 0)
 				continue;
@@ -179,30 +184,54 @@ corp_exec_run(const char *path, const char *input, size_t len,
 				*fd = -1;
 				continue;
 			}
-			if (*bl < KEEP) {
-				size_t k = (size_t)n < KEEP - *bl ?
-				    (size_t)n : KEEP - *bl;
+			if (i == 1 && (size_t)n > cap - *bl)
+				r->truncated = 1;
+			if (*bl < cap) {
+				size_t k = (size_t)n < cap - *bl ?
+				    (size_t)n : cap - *bl;
 
 				memcpy(b + *bl, tmp, k);
 				*bl += k;
 			}
 		}
 	}
+	r->out[r->len] = '\0';
 	if (in[1] >= 0) close(in[1]);
 	if (out[0] >= 0) close(out[0]);
 	if (er[0] >= 0) close(er[0]);
-	if (timedout)
+	if (r->timedout)
 		kill(-pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!timedout)
+	if (!r->timedout)
 		kill(-pid, SIGKILL);	/* leftovers of the group */
-	first_line(ebuf, elen, msg, sizeof(msg));
-	if (timedout)
+	first_line(ebuf, elen, r->error, sizeof(r->error));
+	r->status = status;
+	return 0;
+}
+
+void
+corp_exec_run(const char *path, const char *input, size_t len,
+    long long timeout_ms, struct corp_send_res *res)
+{
+	struct corp_exec_out r;
+	const char *msg;
+	int status;
+
+	corp_send_res_init(res);
+	if (corp_exec_capture(path, input, len, timeout_ms, KEEP, &r) != 0) {
+		corp_send_set(res, CORP_SEND_RETRY, "%s", r.error);
+		res->attempted = 0;
+		free(r.out);
+		return;
+	}
+	status = r.status;
+	msg = r.error;
+	if (r.timedout)
 		corp_send_set(res, CORP_SEND_RETRY, "exec: %s: no answer "
 		    "within %lld s; killed", path, timeout_ms / 1000);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		first_line(obuf, olen, res->provider_id,
+		first_line(r.out, r.len, res->provider_id,
 		    sizeof(res->provider_id));
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == CORP_ETEMP)
 		corp_send_set(res, CORP_SEND_RETRY, "%s", msg[0] ? msg :
@@ -213,8 +242,9 @@ corp_exec_run(const char *path, const char *input, size_t len,
 	else
 		corp_send_set(res, CORP_SEND_FAILED, "exec: killed by "
 		    "signal %d", WTERMSIG(status));
-	if (!timedout && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+	if (!r.timedout && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
 	    !msg[0])
 		snprintf(res->error, sizeof(res->error), "exec: exit %d",
 		    WEXITSTATUS(status));
+	free(r.out);
 }

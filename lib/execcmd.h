@@ -26,4 +26,19 @@ int	corp_exec_lookup(const char *name, char **path, struct corp_err *);
 void	corp_exec_run(const char *path, const char *input, size_t len,
 	    long long timeout_ms, struct corp_send_res *);
 
+/*
+ * Run path as corp_exec_run does and keep what it said: at most max_out
+ * bytes of stdout in out (NUL-terminated; truncated set when there was
+ * more), the first line of stderr in error, the wait status.  -1 (error
+ * set) when it could not be started.  The caller frees out.
+ */
+struct corp_exec_out {
+	char	*out;
+	size_t	 len;
+	int	 truncated, timedout, status;
+	char	 error[256];
+};
+int	corp_exec_capture(const char *path, const char *input, size_t len,
+	    long long timeout_ms, size_t max_out, struct corp_exec_out *);
+
 #endif

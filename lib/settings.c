@@ -25,6 +25,8 @@ static const struct {
 	{ "webhook.allow", "" },
 	{ "broadcast_share", "0.5" },
 	{ "base_url", "" },
+	{ "openai.url", "https://api.openai.com" },
+	{ "openai.model", "gpt-4o-mini" },
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 

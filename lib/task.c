@@ -670,6 +670,8 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 			goto fail;
 		}
 	}
+	if (r->also != NULL && (rc = r->also(db, tid, r->also_arg, err)) != 0)
+		goto fail;
 	if ((rc = corp_task_json(db, tid, &o, err)) != 0)
 		goto fail;
 	json_object_set_new(o, "event_id", corp_json_idval(e.event_id));

@@ -50,6 +50,15 @@ struct corp_task_req {
 	const char	*text, *link, *file_ref;
 	/* reject, cancel */
 	const char	*reason;
+	/*
+	 * The caller's own writes, made inside the same transaction after
+	 * the task changed and its event was appended (NULL: none), so that
+	 * e.g. a proposal's approval and the task it creates commit
+	 * together; a non-zero return rolls everything back.
+	 */
+	int		(*also)(struct corp_db *, long long task_id, void *arg,
+			    struct corp_err *);
+	void		*also_arg;
 };
 
 /*

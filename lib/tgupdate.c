@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "clock.h"
 #include "db.h"
+#include "event.h"
 #include "http.h"
 #include "ratelimit.h"
 #include "render.h"
@@ -392,6 +393,42 @@ dump_or_null(json_t *v)
 	    JSON_ENCODE_ANY);
 }
 
+/*
+ * The topic event "message.updated" (topic messages) of a stored or
+ * changed message, in the caller's transaction: never routed, seen by
+ * admins.  One per (update, message): the dedupe key names both.
+ */
+static int
+message_event(struct upd *u, long long row, long long msgid, int edited,
+    struct corp_err *err)
+{
+	struct corp_event e;
+	json_t *p;
+	char *key = NULL;
+	int rc, dup;
+
+	memset(&e, 0, sizeof(e));
+	if (corp_asprintf(&key, "msg:%lld:%lld:u%lld", u->chat, msgid,
+	    u->update_id) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	p = json_pack("{sI sI sI sb sI}", "message_row_id", (json_int_t)row,
+	    "chat_id", (json_int_t)u->chat, "message_id", (json_int_t)msgid,
+	    "edited", edited, "update_id", (json_int_t)u->update_id);
+	e.event_type = corp_strdup("message.updated");
+	e.topic = corp_strdup("messages");
+	e.occurred_at = u->now;
+	e.dedupe_key = key;
+	e.payload = p != NULL ? json_dumps(p, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+	json_decref(p);
+	if (e.event_type == NULL || e.topic == NULL || e.payload == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else
+		rc = corp_event_append(u->db, &e, &dup, err);
+	corp_event_free(&e);
+	return rc;
+}
+
 static int
 store_message(struct upd *u, json_t *m, const char *raw, int edited,
     struct corp_err *err)
@@ -473,7 +510,8 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 		corp_bind_text(st, 5, raw);
 		sqlite3_bind_int64(st, 6, u->update_id);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)u->now);
-		rc = corp_db_exec(u->db, st, "update message", err);
+		if ((rc = corp_db_exec(u->db, st, "update message", err)) == 0)
+			rc = message_event(u, row, msgid, 1, err);
 		goto out;
 	}
 	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_messages (chat_id, "
@@ -500,7 +538,10 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	corp_bind_text(st, 13, raw);
 	sqlite3_bind_int64(st, 14, u->update_id);
 	sqlite3_bind_int64(st, 15, (sqlite3_int64)u->now);
-	rc = corp_db_exec(u->db, st, "store message", err);
+	if ((rc = corp_db_exec(u->db, st, "store message", err)) == 0 &&
+	    sqlite3_changes(corp_db_sqlite(u->db)) > 0)
+		rc = message_event(u, sqlite3_last_insert_rowid(
+		    corp_db_sqlite(u->db)), msgid, 0, err);
 out:
 	free(name);
 	free(ents);

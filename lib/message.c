@@ -1,0 +1,172 @@
+/* message.c -- see message.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "db.h"
+#include "jsonl.h"
+#include "message.h"
+
+#define MSG_COLUMNS \
+	"id, chat_id, message_id, chat_type, chat_title, from_id, " \
+	"from_username, from_name, date, edit_date, text, " \
+	"reply_to_message_id, entities, " \
+	"(SELECT count(*) FROM tg_message_edits e WHERE e.message_row_id = m.id)"
+
+static json_t *
+opt_int(sqlite3_stmt *st, int c)
+{
+	return sqlite3_column_type(st, c) == SQLITE_NULL ? json_null() :
+	    json_integer(sqlite3_column_int64(st, c));
+}
+
+static json_t *
+opt_json(sqlite3_stmt *st, int c)
+{
+	const char *s = corp_col_text(st, c);
+	json_t *v;
+
+	if (s == NULL || (v = json_loads(s, JSON_DECODE_ANY, NULL)) == NULL)
+		return json_null();
+	return v;
+}
+
+static json_t *
+msg_row(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "chat_id",
+	    json_integer(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "message_id",
+	    json_integer(sqlite3_column_int64(st, 2)));
+	json_object_set_new(o, "chat_type",
+	    corp_json_strval(corp_col_text(st, 3)));
+	json_object_set_new(o, "chat_title",
+	    corp_json_strval(corp_col_text(st, 4)));
+	json_object_set_new(o, "from_id", opt_int(st, 5));
+	json_object_set_new(o, "from_username",
+	    corp_json_strval(corp_col_text(st, 6)));
+	json_object_set_new(o, "from_name",
+	    corp_json_strval(corp_col_text(st, 7)));
+	json_object_set_new(o, "date",
+	    corp_json_time((time_t)sqlite3_column_int64(st, 8)));
+	json_object_set_new(o, "edit_date", sqlite3_column_type(st, 9) ==
+	    SQLITE_NULL ? json_null() :
+	    corp_json_time((time_t)sqlite3_column_int64(st, 9)));
+	json_object_set_new(o, "text", corp_json_strval(corp_col_text(st, 10)));
+	json_object_set_new(o, "reply_to_message_id", opt_int(st, 11));
+	json_object_set_new(o, "entities", opt_json(st, 12));
+	json_object_set_new(o, "edits",
+	    json_integer(sqlite3_column_int64(st, 13)));
+	return o;
+}
+
+int
+corp_msg_list(struct corp_db *db, const struct corp_msg_filter *f,
+    json_t **out, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *o;
+	int rc;
+
+	if ((*out = json_array()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_db_prep(db, &st, "SELECT " MSG_COLUMNS " FROM "
+	    "tg_messages m WHERE (NOT ?1 OR chat_id = ?2) AND (?3 IS NULL OR "
+	    "from_username = ?3 OR CAST(from_id AS TEXT) = ?3) AND "
+	    "(?4 = 0 OR date >= ?4) AND (?5 = 0 OR date < ?5) AND "
+	    "(?6 IS NULL OR instr(text, ?6) > 0) "
+	    "ORDER BY date, chat_id, message_id LIMIT ?7", err)) != 0)
+		goto fail;
+	sqlite3_bind_int(st, 1, f->has_chat);
+	sqlite3_bind_int64(st, 2, f->chat_id);
+	corp_bind_text(st, 3, f->author);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->since);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)f->until);
+	corp_bind_text(st, 6, f->text);
+	sqlite3_bind_int64(st, 7, f->limit > 0 ? f->limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((o = msg_row(st)) == NULL ||
+		    json_array_append_new(*out, o) != 0) {
+			sqlite3_reset(st);
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto fail;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "list messages", err);
+		goto fail;
+	}
+	return 0;
+fail:
+	json_decref(*out);
+	*out = NULL;
+	return rc;
+}
+
+int
+corp_msg_show(struct corp_db *db, long long chat, long long msgid,
+    json_t **out, struct corp_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *h, *v;
+	long long row = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT " MSG_COLUMNS " FROM "
+	    "tg_messages m WHERE chat_id = ?1 AND message_id = ?2", err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, chat);
+	sqlite3_bind_int64(st, 2, msgid);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row = sqlite3_column_int64(st, 0);
+		*out = msg_row(st);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return corp_errf(err, CORP_ENOTFOUND, "no message %lld in "
+		    "chat %lld", msgid, chat);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(db, rc, "read message", err);
+	if (*out == NULL || (h = json_array()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	json_object_set_new(*out, "history", h);
+	if ((rc = corp_db_prep(db, &st, "SELECT text, entities, edit_date, "
+	    "replaced_at FROM tg_message_edits WHERE message_row_id = ?1 "
+	    "ORDER BY id", err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, row);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = json_object();
+		if (v == NULL) {
+			sqlite3_reset(st);
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto fail;
+		}
+		json_object_set_new(v, "text",
+		    corp_json_strval(corp_col_text(st, 0)));
+		json_object_set_new(v, "entities", opt_json(st, 1));
+		json_object_set_new(v, "edit_date", sqlite3_column_type(st,
+		    2) == SQLITE_NULL ? json_null() :
+		    corp_json_time((time_t)sqlite3_column_int64(st, 2)));
+		json_object_set_new(v, "replaced_at",
+		    corp_json_time((time_t)sqlite3_column_int64(st, 3)));
+		json_array_append_new(h, v);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "read message history", err);
+		goto fail;
+	}
+	return 0;
+fail:
+	json_decref(*out);
+	*out = NULL;
+	return rc;
+}
