@@ -20,7 +20,7 @@ is "$(printf '%s' "$out" | jq -c '[.from_version, .schema_version]')" \
 
 # -wal and -shm exist while a connection is open: hold one open.
 mkfifo "$T/fifo"
-bg sh -c 'exec sqlite3 "$1" < "$2" > /dev/null' sh "$CORP_DATA_DIR/corp.db" \
+bg sh -c 'exec sqlite3 -cmd ".timeout 30000" "$1" < "$2" > /dev/null' sh "$CORP_DATA_DIR/corp.db" \
     "$T/fifo"
 exec 3>"$T/fifo"
 echo "SELECT count(*) FROM config;" >&3
