@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -49,6 +51,8 @@ static const char synopsis[] =
 #define IDLE_MS		500	/* longest sleep when nothing is due */
 #define IDLE_STEP_MS	50	/* data_version polled this often */
 
+#define MAX_CONC	32	/* --concurrency */
+
 static volatile sig_atomic_t stopping;
 
 static void
@@ -56,6 +60,13 @@ on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/* The parent of --concurrency K waits in sigsuspend for this. */
+static void
+on_child(int sig)
+{
+	(void)sig;
 }
 
 static struct {
@@ -75,6 +86,8 @@ static struct {
 	long long		 claimed, sent, retry, failed, unbound,
 				 released, done, t0;
 	int			 tty, shown;
+	int			 lockfd;	/* the --worker lock */
+	int			 sumfd;		/* a child: the summary pipe */
 } R;
 
 /* Errors on stderr, clear of the progress line. */
@@ -355,6 +368,282 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 	free(v);
 }
 
+/* Open the channel; a usage problem is the operator's (64). */
+static void
+open_sender(const struct corp_sender_opts *opt)
+{
+	struct corp_err e;
+	const char *news;
+
+	if (corp_sender_open(&R.snd, R.channel, opt, &e) != 0) {
+		if (e.code == CORP_EUSAGE)
+			cli_usage("%s", e.msg);
+		cli_fail(&e);
+	}
+	if (corp_sender_stage(R.snd, &news) != 0)
+		cli_warn("%s", news);
+}
+
+/* Take the lock of worker id, giving back its old leases. */
+static void
+take_worker(const char *id)
+{
+	struct corp_err e;
+	long long n;
+
+	if (corp_worker_take(R.db, id, &R.lockfd, &n, &e) != 0)
+		cli_fail(&e);
+}
+
+/* The loop (DESIGN 6).  Returns the exit code: the stage's. */
+static int
+serve(void)
+{
+	struct corp_err e;
+	long long got;
+
+	if ((R.grp = calloc(GROUP_LINES, sizeof(*R.grp))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	while (!stopping) {
+		if (corp_db_schema_check(R.db, &e) != 0)
+			cli_fail(&e);
+		if (R.max > 0 && R.done >= R.max)
+			break;
+		got = round_once();
+		if (got < 0 || R.once)
+			break;
+		if (got == 0) {
+			if (R.until_empty)
+				break;
+			idle();
+		}
+	}
+	progress(1);
+	return corp_sender_stage(R.snd, NULL);
+}
+
+/* The summary line, or NULL when out of memory. */
+static json_t *
+summary(void)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "channel", R.channel, "claimed", (json_int_t)R.claimed,
+	    "sent", (json_int_t)R.sent, "retry", (json_int_t)R.retry,
+	    "failed", (json_int_t)R.failed, "unbound", (json_int_t)R.unbound,
+	    "released", (json_int_t)R.released,
+	    "elapsed_ms", (json_int_t)(corp_mono_ms() - R.t0));
+}
+
+/*
+ * A child's summary goes to the parent through the pipe, in one write
+ * (well under PIPE_BUF, so lines of children never mix).  Also run at
+ * exit, so that a child that dies (cli_fail) still reports what it did.
+ */
+static void
+child_report(void)
+{
+	json_t *sum;
+	char *s, *l = NULL;
+	int fd = R.sumfd;
+
+	if (fd < 0)
+		return;
+	R.sumfd = -1;
+	if ((sum = summary()) != NULL &&
+	    (s = json_dumps(sum, JSON_COMPACT)) != NULL) {
+		if (corp_asprintf(&l, "%s\n", s) >= 0 &&
+		    write(fd, l, strlen(l)) != (ssize_t)strlen(l))
+			cli_warn("summary pipe: %s", strerror(errno));
+		free(l);
+		free(s);
+	}
+	json_decref(sum);
+	close(fd);
+}
+
+static void
+cleanup(void)
+{
+	corp_sender_close(R.snd);
+	corp_catalog_free(R.cat);
+	corp_db_close(R.db);
+	if (R.lockfd >= 0)
+		close(R.lockfd);
+	free(R.grp);
+	free(R.fallback);
+}
+
+/*
+ * Child i of K (1..K): the whole loop over its own database connection,
+ * claims, leases and connection; worker ID-i when the parent has --worker
+ * ID.  Settings, catalog and allowed ranges come from the parent.
+ */
+__attribute__((noreturn)) static void
+child(int i, int fd, const sigset_t *mask, const struct corp_sender_opts *opt)
+{
+	char id[80], *wid = NULL;
+	struct corp_err e;
+	int code;
+
+	R.sumfd = fd;
+	atexit(child_report);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (R.lockfd >= 0)
+		close(R.lockfd);	/* the parent's */
+	R.lockfd = -1;
+	R.tty = 0;
+	R.db = cli_db(0);
+	open_sender(opt);
+	if (R.worker != NULL) {
+		snprintf(id, sizeof(id), "%s-%d", R.worker, i);
+		take_worker(id);
+		R.worker = id;
+	} else {
+		if (corp_worker_default(&wid, &e) != 0)
+			cli_fail(&e);
+		R.worker = wid;
+	}
+	code = serve();
+	child_report();
+	cleanup();
+	free(wid);
+	cli_exit(code);
+}
+
+/* 77 > 75 > any other failure (as 1) > 0. */
+static int
+worse(int a, int b)
+{
+	static const int rank[] = { 0, 1, 75, 77 };
+	int ra, rb, k;
+
+	for (ra = rb = 0, k = 0; k < 4; k++) {
+		if (a == rank[k])
+			ra = k;
+		if (b == rank[k])
+			rb = k;
+	}
+	if (a != 0 && ra == 0)
+		ra = 1;
+	if (b != 0 && rb == 0)
+		rb = 1;
+	return rank[ra > rb ? ra : rb];
+}
+
+/* Add one child's summary line to the parent's counts. */
+static void
+add_counts(const char *line)
+{
+	json_t *o = json_loads(line, 0, NULL);
+
+	if (o == NULL) {
+		cli_warn("a child's summary is not JSON: %s", line);
+		return;
+	}
+#define ADD(f) (R.f += (long long)json_integer_value(json_object_get(o, #f)))
+	ADD(claimed); ADD(sent); ADD(retry); ADD(failed); ADD(unbound);
+	ADD(released);
+#undef ADD
+	json_decref(o);
+}
+
+/*
+ * --concurrency K > 1: fork K children, each the whole loop (so K
+ * connections at once), forward SIGTERM and SIGINT to them, stop the
+ * others when one fails, wait for all, add up their summaries.  Signals
+ * are blocked outside sigsuspend, so none is lost between a check and
+ * the wait.  Returns the most severe exit code of the children.
+ */
+static int
+parent(int conc, const struct corp_sender_opts *opt)
+{
+	struct sigaction sa;
+	sigset_t block, old;
+	pid_t pids[MAX_CONC], pid;
+	char buf[4096], *acc = NULL, *nl, *p;
+	size_t nacc = 0;
+	ssize_t r;
+	long long max = R.max;
+	int fds[2], i, n = 0, live, st, code, worst = 0, told = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		cli_die(CORP_EINTERNAL, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	for (i = 0; i < conc && !stopping; i++) {
+		/* --max N: child i gets N/K, the first N%K one more. */
+		R.max = max > 0 ? max / conc + (i < max % conc) : 0;
+		if ((pid = fork()) < 0) {
+			cli_warn("fork: %s", strerror(errno));
+			worst = worse(worst, CORP_EINTERNAL);
+			stopping = 1;
+			break;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			child(i + 1, fds[1], &old, opt);
+		}
+		pids[n++] = pid;
+	}
+	close(fds[1]);
+	for (live = n; live > 0; ) {
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			for (i = 0; i < n; i++) {
+				if (pids[i] != pid)
+					continue;
+				pids[i] = -1;
+				live--;
+				code = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+				worst = worse(worst, code);
+				if (code != 0)
+					stopping = 1;
+			}
+		if (live == 0)
+			break;
+		if (stopping && !told) {
+			for (i = 0; i < n; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGTERM);
+			told = 1;
+		}
+		sigsuspend(&old);
+	}
+	/* K short lines: they fit the pipe, read once all are written. */
+	while ((r = read(fds[0], buf, sizeof(buf))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			cli_die(CORP_EINTERNAL, "summary pipe: %s",
+			    strerror(errno));
+		}
+		if ((p = realloc(acc, nacc + (size_t)r + 1)) == NULL)
+			cli_die(CORP_EINTERNAL, "out of memory");
+		acc = p;
+		memcpy(acc + nacc, buf, (size_t)r);
+		nacc += (size_t)r;
+		acc[nacc] = '\0';
+	}
+	close(fds[0]);
+	for (p = acc; p != NULL && *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		add_counts(p);
+	}
+	free(acc);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return worst;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -384,11 +673,9 @@ main(int argc, char *argv[])
 	struct corp_cidr *allow = NULL;
 	struct sigaction sa;
 	struct corp_err e;
-	const char *news;
-	char *wid = NULL;
-	long long got, n;
+	char *wid = NULL, id[80];
 	json_t *sum;
-	int ch, lockfd = -1, conc = 1, code;
+	int ch, conc = 1, code;
 
 	/*
 	 * From the start, so that a signal during start-up is a clean stop
@@ -405,6 +692,7 @@ main(int argc, char *argv[])
 	corp_sender_opts_init(&opt);
 	R.batch = 100;
 	R.lease_secs = 120;
+	R.lockfd = R.sumfd = -1;
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'C': R.channel = optarg; break;
@@ -417,7 +705,7 @@ main(int argc, char *argv[])
 		    break;
 		case 'l': R.lease_secs = cli_duration(optarg, "--lease");
 		    break;
-		case 'k': conc = (int)cli_num(optarg, 1, 64,
+		case 'k': conc = (int)cli_num(optarg, 1, MAX_CONC,
 		    "--concurrency"); break;
 		case 'H': opt.allow_http = 1; break;
 		case 'w': opt.max_wait_ms = millis(optarg, "--max-wait");
@@ -445,12 +733,19 @@ main(int argc, char *argv[])
 		cli_usage("run needs --channel");
 	if (!corp_sender_known(R.channel))
 		cli_usage("--channel: unknown channel '%s'", R.channel);
-	if (conc > 1)
-		cli_usage("--concurrency: only 1 in this release "
-		    "(see corp-deliver(1) CAVEATS)");
 	if (R.worker != NULL && !corp_worker_valid(R.worker))
 		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
+	if (R.worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
+	    "%s-%d", R.worker, conc), !corp_worker_valid(id)))
+		cli_usage("--worker: too long for --concurrency %d (the "
+		    "children are ID-1..ID-%d, 64 characters at most)", conc,
+		    conc);
 
+	/*
+	 * Everything is checked here, once, with the exit codes of K = 1,
+	 * before any child exists: the database, the settings, the channel
+	 * and its secret, the worker lock.
+	 */
 	R.t0 = corp_mono_ms();
 	R.tty = isatty(STDERR_FILENO);
 	R.db = cli_db(0);
@@ -458,58 +753,35 @@ main(int argc, char *argv[])
 	opt.allow = allow;
 	if (corp_fmt_catalog(&R.cat, NULL, 0, &e) != 0)
 		cli_fail(&e);
-	if (corp_sender_open(&R.snd, R.channel, &opt, &e) != 0) {
-		if (e.code == CORP_EUSAGE)
-			cli_usage("%s", e.msg);
-		cli_fail(&e);
-	}
-	if (corp_sender_stage(R.snd, &news) != 0)
-		cli_warn("%s", news);
-	if (R.worker != NULL) {
-		if (corp_worker_take(R.db, R.worker, &lockfd, &n, &e) != 0)
-			cli_fail(&e);
+	open_sender(&opt);
+	/* A failed stage (no token) sends nothing: one loop acks it. */
+	if (corp_sender_stage(R.snd, NULL) != 0)
+		conc = 1;
+	if (R.max > 0 && conc > R.max)
+		conc = (int)R.max;
+	if (R.worker != NULL)
+		take_worker(R.worker);
+	if (conc > 1) {
+		/* A connection must not cross fork(): the children open
+		 * their own. */
+		corp_sender_close(R.snd);
+		R.snd = NULL;
+		corp_db_close(R.db);
+		R.db = NULL;
+		code = parent(conc, &opt);
 	} else {
-		if (corp_worker_default(&wid, &e) != 0)
-			cli_fail(&e);
-		R.worker = wid;
-	}
-	if ((R.grp = calloc(GROUP_LINES, sizeof(*R.grp))) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-
-	while (!stopping) {
-		if (corp_db_schema_check(R.db, &e) != 0)
-			cli_fail(&e);
-		if (R.max > 0 && R.done >= R.max)
-			break;
-		got = round_once();
-		if (got < 0 || R.once)
-			break;
-		if (got == 0) {
-			if (R.until_empty)
-				break;
-			idle();
+		if (R.worker == NULL) {
+			if (corp_worker_default(&wid, &e) != 0)
+				cli_fail(&e);
+			R.worker = wid;
 		}
+		code = serve();
 	}
-
-	progress(1);
-	code = corp_sender_stage(R.snd, NULL);
-	sum = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "channel", R.channel, "claimed", (json_int_t)R.claimed,
-	    "sent", (json_int_t)R.sent, "retry", (json_int_t)R.retry,
-	    "failed", (json_int_t)R.failed, "unbound", (json_int_t)R.unbound,
-	    "released", (json_int_t)R.released,
-	    "elapsed_ms", (json_int_t)(corp_mono_ms() - R.t0));
-	if (sum == NULL)
+	if ((sum = summary()) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	cli_out(sum);
 	json_decref(sum);
-	corp_sender_close(R.snd);
-	corp_catalog_free(R.cat);
-	corp_db_close(R.db);
-	if (lockfd >= 0)
-		close(lockfd);
-	free(R.grp);
-	free(R.fallback);
+	cleanup();
 	free(allow);
 	free(wid);
 	cli_exit(code);
