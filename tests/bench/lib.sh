@@ -336,7 +336,9 @@ run_until_drained() {
 		_i=$((_i + 1))
 	done
 	_ms=$(ms_since "$_t0")
-	kill -TERM "$_rp" 2>/dev/null
+	# Stop run itself, not a wrapper such as time(1), which must live
+	# to report.
+	pkill -TERM -P "$_rp" 2>/dev/null || kill -TERM "$_rp" 2>/dev/null
 	wait "$_rp" 2>/dev/null
 	echo "$_ms"
 }
