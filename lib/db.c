@@ -181,6 +181,34 @@ corp_db_exec(struct corp_db *db, sqlite3_stmt *st, const char *what,
 }
 
 int
+corp_db_rows(struct corp_db *db, sqlite3_stmt *st,
+    json_t *(*row)(sqlite3_stmt *), json_t **array, const char *what,
+    struct corp_err *err)
+{
+	int rc;
+
+	if ((*array = json_array()) == NULL) {
+		sqlite3_reset(st);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(*array, row(st)) != 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto fail;
+		}
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	rc = corp_db_fail(db, rc, what, err);
+fail:
+	sqlite3_reset(st);
+	json_decref(*array);
+	*array = NULL;
+	return rc;
+}
+
+int
 corp_db_text_by_id(struct corp_db *db, const char *sql, long long id,
     char **out, const char *what, struct corp_err *err)
 {

@@ -11,6 +11,7 @@
 #define CORP_DB_H
 
 #include <sqlite3.h>
+#include <jansson.h>
 
 struct corp_err;
 struct corp_db;
@@ -49,6 +50,14 @@ int	corp_db_exec(struct corp_db *, sqlite3_stmt *, const char *what,
  */
 int	corp_db_text_by_id(struct corp_db *, const char *sql, long long id,
 	    char **out, const char *what, struct corp_err *);
+
+/*
+ * Step st to the end, appending row(st) for each row to a new *array;
+ * on failure *array is NULL and err says "what: why".  st is reset.
+ */
+int	corp_db_rows(struct corp_db *, sqlite3_stmt *st,
+	    json_t *(*row)(sqlite3_stmt *), json_t **array, const char *what,
+	    struct corp_err *);
 
 /* Bind helpers: NULL for a NULL pointer / a negative id. */
 void	corp_bind_text(sqlite3_stmt *, int, const char *);

@@ -321,18 +321,7 @@ corp_dir_user_list(struct corp_db *db, const char *unit, int all,
 	corp_bind_id(st, 1, uid);
 	corp_bind_text(st, 2, corp_cfg.tz);
 	sqlite3_bind_int(st, 3, all != 0);
-	*array = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*array, user_row(st));
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list users", err);
-		sqlite3_reset(st);
-		json_decref(*array);
-		*array = NULL;
-		return rc;
-	}
-	sqlite3_reset(st);
-	return 0;
+	return corp_db_rows(db, st, user_row, array, "list users", err);
 }
 
 static int
@@ -554,18 +543,7 @@ unit_rows(struct corp_db *db, long long id, json_t **array,
 		return rc;
 	corp_bind_id(st, 1, id);
 	corp_bind_text(st, 2, corp_cfg.tz);
-	*array = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*array, unit_row(st));
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list units", err);
-		sqlite3_reset(st);
-		json_decref(*array);
-		*array = NULL;
-		return rc;
-	}
-	sqlite3_reset(st);
-	return 0;
+	return corp_db_rows(db, st, unit_row, array, "list units", err);
 }
 
 int
@@ -640,6 +618,22 @@ static const char DELEG_SQL[] =
     "AND (NOT ?3 OR (d.revoked_at IS NULL AND d.valid_from <= ?4 "
     "AND ?4 < d.valid_until)) ORDER BY d.id";
 
+static json_t *
+deleg_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:I, s:s, s:I, "
+	    "s:s, s:o, s:o, s:o, s:b}",
+	    "delegation_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "principal_user_id", (json_int_t)sqlite3_column_int64(st, 1),
+	    "principal", corp_col_text(st, 2),
+	    "deputy_user_id", (json_int_t)sqlite3_column_int64(st, 3),
+	    "deputy", corp_col_text(st, 4),
+	    "from", corp_json_time(sqlite3_column_int64(st, 5)),
+	    "until", corp_json_time(sqlite3_column_int64(st, 6)),
+	    "revoked_at", corp_json_time(sqlite3_column_int64(st, 7)),
+	    "active", sqlite3_column_int(st, 8));
+}
+
 static int
 deleg_rows(struct corp_db *db, long long id, long long uid, int active_only,
     time_t at, json_t **array, struct corp_err *err)
@@ -653,28 +647,7 @@ deleg_rows(struct corp_db *db, long long id, long long uid, int active_only,
 	corp_bind_id(st, 2, uid);
 	sqlite3_bind_int(st, 3, active_only != 0);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
-	*array = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*array, json_pack("{s:I, s:I, s:s, s:I, "
-		    "s:s, s:o, s:o, s:o, s:b}",
-		    "delegation_id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "principal_user_id", (json_int_t)sqlite3_column_int64(st, 1),
-		    "principal", corp_col_text(st, 2),
-		    "deputy_user_id", (json_int_t)sqlite3_column_int64(st, 3),
-		    "deputy", corp_col_text(st, 4),
-		    "from", corp_json_time(sqlite3_column_int64(st, 5)),
-		    "until", corp_json_time(sqlite3_column_int64(st, 6)),
-		    "revoked_at", corp_json_time(sqlite3_column_int64(st, 7)),
-		    "active", sqlite3_column_int(st, 8)));
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list delegations", err);
-		sqlite3_reset(st);
-		json_decref(*array);
-		*array = NULL;
-		return rc;
-	}
-	sqlite3_reset(st);
-	return 0;
+	return corp_db_rows(db, st, deleg_row, array, "list delegations", err);
 }
 
 int

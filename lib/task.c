@@ -879,6 +879,29 @@ corp_task_may_see(struct corp_db *db, long long task_id, const char *login,
 	return 0;
 }
 
+static json_t *
+report_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, "
+	    "s:s, s:o, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
+	    "report_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "task_id", (json_int_t)sqlite3_column_int64(st, 1),
+	    "version", (json_int_t)sqlite3_column_int64(st, 2),
+	    "author_user_id", (json_int_t)sqlite3_column_int64(st, 3),
+	    "author", corp_col_text(st, 4),
+	    "on_behalf_of_user_id",
+	    corp_json_idval(sqlite3_column_int64(st, 5)),
+	    "text", corp_col_text(st, 6),
+	    "link", corp_json_strval(corp_col_text(st, 7)),
+	    "file", corp_json_strval(corp_col_text(st, 8)),
+	    "submitted_at", corp_json_time(sqlite3_column_int64(st, 9)),
+	    "status", corp_col_text(st, 10),
+	    "decided_by_user_id",
+	    corp_json_idval(sqlite3_column_int64(st, 11)),
+	    "decided_at", corp_json_time(sqlite3_column_int64(st, 12)),
+	    "reason", corp_json_strval(corp_col_text(st, 13)));
+}
+
 int
 corp_task_reports(struct corp_db *db, long long task_id, json_t **array,
     struct corp_err *err)
@@ -898,33 +921,5 @@ corp_task_reports(struct corp_db *db, long long task_id, json_t **array,
 	    "WHERE r.task_id = ?1 ORDER BY r.version", err)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, task_id);
-	*array = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*array, json_pack("{s:I, s:I, s:I, s:I, "
-		    "s:s, s:o, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
-		    "report_id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "task_id", (json_int_t)sqlite3_column_int64(st, 1),
-		    "version", (json_int_t)sqlite3_column_int64(st, 2),
-		    "author_user_id", (json_int_t)sqlite3_column_int64(st, 3),
-		    "author", corp_col_text(st, 4),
-		    "on_behalf_of_user_id",
-		    corp_json_idval(sqlite3_column_int64(st, 5)),
-		    "text", corp_col_text(st, 6),
-		    "link", corp_json_strval(corp_col_text(st, 7)),
-		    "file", corp_json_strval(corp_col_text(st, 8)),
-		    "submitted_at", corp_json_time(sqlite3_column_int64(st, 9)),
-		    "status", corp_col_text(st, 10),
-		    "decided_by_user_id",
-		    corp_json_idval(sqlite3_column_int64(st, 11)),
-		    "decided_at", corp_json_time(sqlite3_column_int64(st, 12)),
-		    "reason", corp_json_strval(corp_col_text(st, 13))));
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list reports", err);
-		sqlite3_reset(st);
-		json_decref(*array);
-		*array = NULL;
-		return rc;
-	}
-	sqlite3_reset(st);
-	return 0;
+	return corp_db_rows(db, st, report_row, array, "list reports", err);
 }

@@ -224,6 +224,31 @@ static const char TPL_SQL[] =
     "JOIN users i ON i.id = t.initiator_user_id "
     "WHERE (?1 IS NULL OR t.id = ?1) AND (?2 OR t.active) ORDER BY t.id";
 
+static json_t *
+tpl_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, "
+	    "s:s, s:o, s:o, s:o, s:o, s:I, s:s, s:o, s:b, s:o, s:o}",
+	    "template_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "title", corp_col_text(st, 1),
+	    "description", corp_col_text(st, 2),
+	    "schedule", corp_col_text(st, 3),
+	    "due_rule", corp_col_text(st, 4),
+	    "assignee_user_id",
+	    corp_json_idval(sqlite3_column_int64(st, 5)),
+	    "assignee", corp_json_strval(corp_col_text(st, 6)),
+	    "assignee_org_unit_id",
+	    corp_json_idval(sqlite3_column_int64(st, 7)),
+	    "assignee_unit", corp_json_strval(corp_col_text(st, 8)),
+	    "initiator_user_id",
+	    (json_int_t)sqlite3_column_int64(st, 9),
+	    "initiator", corp_col_text(st, 10),
+	    "starts_at", corp_json_time(sqlite3_column_int64(st, 11)),
+	    "active", sqlite3_column_int(st, 12),
+	    "created_at", corp_json_time(sqlite3_column_int64(st, 13)),
+	    "updated_at", corp_json_time(sqlite3_column_int64(st, 14)));
+}
+
 static int
 tpl_rows(struct corp_db *db, long long id, int all, json_t **array,
     struct corp_err *err)
@@ -235,37 +260,7 @@ tpl_rows(struct corp_db *db, long long id, int all, json_t **array,
 		return rc;
 	corp_bind_id(st, 1, id);
 	sqlite3_bind_int(st, 2, all != 0);
-	*array = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(*array, json_pack("{s:I, s:s, s:s, s:s, "
-		    "s:s, s:o, s:o, s:o, s:o, s:I, s:s, s:o, s:b, s:o, s:o}",
-		    "template_id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "title", corp_col_text(st, 1),
-		    "description", corp_col_text(st, 2),
-		    "schedule", corp_col_text(st, 3),
-		    "due_rule", corp_col_text(st, 4),
-		    "assignee_user_id",
-		    corp_json_idval(sqlite3_column_int64(st, 5)),
-		    "assignee", corp_json_strval(corp_col_text(st, 6)),
-		    "assignee_org_unit_id",
-		    corp_json_idval(sqlite3_column_int64(st, 7)),
-		    "assignee_unit", corp_json_strval(corp_col_text(st, 8)),
-		    "initiator_user_id",
-		    (json_int_t)sqlite3_column_int64(st, 9),
-		    "initiator", corp_col_text(st, 10),
-		    "starts_at", corp_json_time(sqlite3_column_int64(st, 11)),
-		    "active", sqlite3_column_int(st, 12),
-		    "created_at", corp_json_time(sqlite3_column_int64(st, 13)),
-		    "updated_at", corp_json_time(sqlite3_column_int64(st, 14))));
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list templates", err);
-		sqlite3_reset(st);
-		json_decref(*array);
-		*array = NULL;
-		return rc;
-	}
-	sqlite3_reset(st);
-	return 0;
+	return corp_db_rows(db, st, tpl_row, array, "list templates", err);
 }
 
 int
