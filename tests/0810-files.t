@@ -17,7 +17,7 @@ export CORP_NOW=2026-01-05T10:00:00Z
 corp-event route >/dev/null
 # Keep a reader open so that -wal and -shm exist while we look.
 mkfifo "$T/hold"
-bg sh -c "sqlite3 '$CORP_DATA_DIR/corp.db' 'BEGIN; SELECT count(*) FROM deliveries;' '.shell cat $T/hold' >/dev/null"
+bg sh -c "sqlite3 -cmd '.timeout 30000' '$CORP_DATA_DIR/corp.db' 'BEGIN; SELECT count(*) FROM deliveries;' '.shell cat $T/hold' >/dev/null"
 corp-deliver pending --channel telegram --worker w1 | ack_all sent |
     corp-deliver ack | corp-cursor advance
 corp-send file --out "$CORP_DATA_DIR/outbox.jsonl" </dev/null >/dev/null
@@ -42,7 +42,9 @@ else
 fi
 is "$(find "$CORP_DATA_DIR" -perm /077 | wc -l)" 0 \
     "nothing in the data dir is open to group or others"
-echo >"$T/hold"
+# Bounded: should the reader have died, opening the fifo must not hang.
+timeout 20 sh -c 'echo >"$1"' sh "$T/hold" ||
+    fail "the reader holding the database open went away"
 wait "$bgpid"
 
 # Secrets: a file readable by others is refused, 0600 is read.

@@ -168,7 +168,7 @@ sweep config "SELECT key, value FROM config ORDER BY key" \
 
 # busy: a writer holding the lock past the busy timeout is 75, not 1.
 mkfifo "$T/hold"
-bg sh -c "sqlite3 '$CORP_DATA_DIR/corp.db' 'BEGIN IMMEDIATE; SELECT 1;' '.shell cat $T/hold' 'COMMIT;' >/dev/null"
+bg sh -c "sqlite3 -cmd '.timeout 30000' '$CORP_DATA_DIR/corp.db' 'BEGIN IMMEDIATE; SELECT 1;' '.shell cat $T/hold' 'COMMIT;' >/dev/null"
 i=0
 until [ "$(sqlite3 "$CORP_DATA_DIR/corp.db" 'PRAGMA busy_timeout=0; BEGIN IMMEDIATE; ROLLBACK;' 2>&1 | grep -c locked)" = 1 ] || [ $i -gt 200 ]; do
 	i=$((i + 1)); sleep 0.05
@@ -176,7 +176,10 @@ done
 is_rc 75 "a busy database is 75" env CORP_BUSY_TIMEOUT=1s \
     corp-settings config set base_url https://busy.example
 like "$err" "database is busy" "and says so"
-echo >"$T/hold"
+# Bounded: should the lock holder have died, opening the fifo must not
+# hang.
+timeout 20 sh -c 'echo >"$1"' sh "$T/hold" ||
+    fail "the lock holder went away"
 wait "$bgpid"
 
 # The spec is checked.
