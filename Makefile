@@ -65,6 +65,9 @@ DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcu
 .PHONY: all deps check check-unit check-shell lint-man demo install \
 	uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
+# Recursive makes print no "Entering directory" lines: prove's summary is
+# the last line of make check, as CI reads it.
+MAKEFLAGS += --no-print-directory
 
 all: $(PROGS) $(UNITS)
 
