@@ -1208,36 +1208,18 @@ run_rows(struct corp_db *db, long long id, int has_chat, long long chat,
     const char *status, json_t **out, struct corp_err *err)
 {
 	sqlite3_stmt *st;
-	json_t *o;
 	int rc;
 
+	*out = NULL;
 	if ((rc = corp_run_reap(db, err)) != 0)
 		return rc;
-	if ((*out = json_array()) == NULL)
-		return OOM(err);
 	if ((rc = corp_db_prep(db, &st, RUN_SQL, err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_id(st, 1, id);
 	sqlite3_bind_int(st, 2, has_chat);
 	sqlite3_bind_int64(st, 3, chat);
 	corp_bind_text(st, 4, status);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((o = run_row(st)) == NULL ||
-		    json_array_append_new(*out, o) != 0) {
-			sqlite3_reset(st);
-			rc = OOM(err);
-			goto fail;
-		}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list runs", err);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*out);
-	*out = NULL;
-	return rc;
+	return corp_db_rows(db, st, run_row, out, "list runs", err);
 }
 
 int
@@ -1315,35 +1297,17 @@ prop_rows(struct corp_db *db, long long id, long long run, const char *status,
     json_t **out, struct corp_err *err)
 {
 	sqlite3_stmt *st;
-	json_t *o;
 	int rc;
 
+	*out = NULL;
 	if ((rc = corp_run_reap(db, err)) != 0)
 		return rc;
-	if ((*out = json_array()) == NULL)
-		return OOM(err);
 	if ((rc = corp_db_prep(db, &st, PROP_SQL, err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_id(st, 1, id);
 	corp_bind_id(st, 2, run);
 	corp_bind_text(st, 3, status);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((o = prop_row(st)) == NULL ||
-		    json_array_append_new(*out, o) != 0) {
-			sqlite3_reset(st);
-			rc = OOM(err);
-			goto fail;
-		}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list proposals", err);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*out);
-	*out = NULL;
-	return rc;
+	return corp_db_rows(db, st, prop_row, out, "list proposals", err);
 }
 
 int

@@ -70,18 +70,16 @@ corp_msg_list(struct corp_db *db, const struct corp_msg_filter *f,
     json_t **out, struct corp_err *err)
 {
 	sqlite3_stmt *st;
-	json_t *o;
 	int rc;
 
-	if ((*out = json_array()) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	*out = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT " MSG_COLUMNS " FROM "
 	    "tg_messages m WHERE (NOT ?1 OR chat_id = ?2) AND (?3 IS NULL OR "
 	    "from_username = ?3 OR CAST(from_id AS TEXT) = ?3) AND "
 	    "(?4 = 0 OR date >= ?4) AND (?5 = 0 OR date < ?5) AND "
 	    "(?6 IS NULL OR instr(text, ?6) > 0) "
 	    "ORDER BY date, chat_id, message_id LIMIT ?7", err)) != 0)
-		goto fail;
+		return rc;
 	sqlite3_bind_int(st, 1, f->has_chat);
 	sqlite3_bind_int64(st, 2, f->chat_id);
 	corp_bind_text(st, 3, f->author);
@@ -89,24 +87,7 @@ corp_msg_list(struct corp_db *db, const struct corp_msg_filter *f,
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)f->until);
 	corp_bind_text(st, 6, f->text);
 	sqlite3_bind_int64(st, 7, f->limit > 0 ? f->limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((o = msg_row(st)) == NULL ||
-		    json_array_append_new(*out, o) != 0) {
-			sqlite3_reset(st);
-			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-			goto fail;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list messages", err);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*out);
-	*out = NULL;
-	return rc;
+	return corp_db_rows(db, st, msg_row, out, "list messages", err);
 }
 
 int
