@@ -97,38 +97,19 @@ corp_binds_list(struct corp_db *db, long long uid, const char *channel,
     json_t **rows, struct corp_err *err)
 {
 	sqlite3_stmt *st;
-	json_t *o;
 	int rc;
 
-	if ((*rows = json_array()) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	*rows = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT b.user_id, u.login, "
 	    "b.channel, b.address, b.active, b.created_at, b.updated_at "
 	    "FROM binds b JOIN users u ON u.id = b.user_id "
 	    "WHERE (?1 IS NULL OR b.user_id = ?1) "
 	    "AND (?2 IS NULL OR b.channel = ?2) "
 	    "ORDER BY b.user_id, b.channel", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_id(st, 1, uid);
 	corp_bind_text(st, 2, channel);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((o = row_json(st)) == NULL ||
-		    json_array_append_new(*rows, o) != 0) {
-			sqlite3_reset(st);
-			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-			goto fail;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "read binds", err);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*rows);
-	*rows = NULL;
-	return rc;
+	return corp_db_rows(db, st, row_json, rows, "read binds", err);
 }
 
 /* The one bind of (uid, channel) as JSON, inside the caller's

@@ -65,38 +65,19 @@ corp_notify_list(struct corp_db *db, const char *type, const char *role,
     const char *channel, json_t **rows, struct corp_err *err)
 {
 	sqlite3_stmt *st;
-	json_t *o;
 	int rc;
 
-	if ((*rows = json_array()) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	*rows = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT event_type, role, channel, "
 	    "enabled, priority, template, notify_self "
 	    "FROM notification_settings WHERE (?1 IS NULL OR event_type = ?1) "
 	    "AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL OR channel = ?3) "
 	    "ORDER BY event_type, role, channel", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_text(st, 1, type);
 	corp_bind_text(st, 2, role);
 	corp_bind_text(st, 3, channel);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((o = row_json(st)) == NULL ||
-		    json_array_append_new(*rows, o) != 0) {
-			sqlite3_reset(st);
-			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-			goto fail;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "read notification settings", err);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*rows);
-	*rows = NULL;
-	return rc;
+	return corp_db_rows(db, st, row_json, rows, "read notification settings", err);
 }
 
 static int
