@@ -174,6 +174,17 @@ cli_out(json_t *v)
 }
 
 void
+cli_out_all(json_t *arr)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		cli_out(v);
+	json_decref(arr);
+}
+
+void
 cli_exit(int code)
 {
 	if (corp_out_close(stdout) != 0) {

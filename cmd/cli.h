@@ -43,7 +43,9 @@ struct corp_db *cli_db(int flags);
 /* Print one JSON line; EPIPE ends the program quietly with 0 unless
  * cli_on_epipe was set, any other failure dies with 1. */
 void	cli_out(json_t *);
-/* Same, but returns -1 on EPIPE instead of exiting (for stages that
+/* Print every element of array, then drop the array. */
+void	cli_out_all(json_t *array);
+/* Same as cli_out, but returns -1 on EPIPE instead of exiting (for stages that
  * must clean up, such as pending releasing its leases). */
 int	cli_out_try(json_t *);
 /* Close stdout, checked; exit with code. */

@@ -214,16 +214,13 @@ cmd_list(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	struct args a;
-	json_t *arr, *v;
-	size_t i;
+	json_t *arr;
 
 	parse(argc, argv, &a, B(O_CHAT) | B(O_STATUS), 0);
 	db = cli_db(0);
 	if (corp_run_list(db, a.has_chat, a.n.chat_id, a.status, &arr, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }
@@ -247,8 +244,7 @@ cmd_errors(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	struct args a;
-	json_t *arr, *v, *o;
-	size_t i;
+	json_t *arr, *o;
 
 	parse(argc, argv, &a, 0, 1);
 	db = cli_db(0);
@@ -257,9 +253,7 @@ cmd_errors(int argc, char **argv)
 	json_decref(o);
 	if (corp_run_errors(db, a.run, &arr, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }

@@ -111,8 +111,7 @@ cmd_list(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	struct bopts b;
-	json_t *rows, *o;
-	size_t i;
+	json_t *rows;
 
 	bind_opts(argc, argv, &b, "uc");
 	db = cli_db(0);
@@ -120,9 +119,7 @@ cmd_list(int argc, char **argv)
 	    &rows, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
-	json_array_foreach(rows, i, o)
-		cli_out(o);
-	json_decref(rows);
+	cli_out_all(rows);
 	return 0;
 }
 

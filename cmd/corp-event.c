@@ -116,9 +116,8 @@ cmd_list(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	struct args a;
-	json_t *arr, *v;
+	json_t *arr;
 	long long last;
-	size_t i;
 
 	parse(argc, argv, &a, B(O_AFTER) | B(O_TASK) | B(O_TYPE) |
 	    B(O_TOPIC) | B(O_SINCE) | B(O_UNTIL) | B(O_LIMIT) | B(O_AS), 0);
@@ -126,9 +125,7 @@ cmd_list(int argc, char **argv)
 	resolve_as(db, &a);
 	if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }
@@ -274,9 +271,7 @@ cmd_emit(int argc, char **argv)
 	}
 	if (corp_db_commit(db, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(outs, i, obj)
-		cli_out(obj);
-	json_decref(outs);
+	cli_out_all(outs);
 	for (i = 0; i < n; i++)
 		json_decref(lines[i].obj);
 	free(lines);

@@ -139,8 +139,7 @@ cmd_list(int argc, char **argv)
 	struct corp_msg_filter f;
 	struct corp_db *db;
 	struct corp_err e;
-	json_t *arr, *v;
-	size_t i;
+	json_t *arr;
 	int ch;
 
 	memset(&f, 0, sizeof(f));
@@ -166,9 +165,7 @@ cmd_list(int argc, char **argv)
 	db = cli_db(0);
 	if (corp_msg_list(db, &f, &arr, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }

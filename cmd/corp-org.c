@@ -304,8 +304,7 @@ cmd_delegations(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	struct args a;
-	json_t *arr, *v;
-	size_t i;
+	json_t *arr;
 
 	parse(argc, argv, &a, B(O_USER) | B(O_ACTIVE));
 	if (argc != optind)
@@ -314,9 +313,7 @@ cmd_delegations(int argc, char **argv)
 	if (corp_dir_delegations(db, a.user, a.active, corp_now(), &arr,
 	    &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }

@@ -184,16 +184,13 @@ cmd_list(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	struct args a;
-	json_t *arr, *v;
-	size_t i;
+	json_t *arr;
 
 	parse(argc, argv, &a, B(O_RUN) | B(O_STATUS), 0);
 	db = cli_db(0);
 	if (corp_proposal_list(db, a.run, a.status, &arr, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }

@@ -48,12 +48,8 @@ out1(json_t *o)
 static void
 outall(json_t *rows)
 {
-	size_t i;
-	json_t *o;
 
-	json_array_foreach(rows, i, o)
-		cli_out(o);
-	json_decref(rows);
+	cli_out_all(rows);
 }
 
 /* Verbs with sub-verbs: "config get", "notify set", "prefs show". */

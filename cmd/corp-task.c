@@ -284,8 +284,7 @@ cmd_reports(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	struct args a;
-	json_t *arr, *v;
-	size_t i;
+	json_t *arr;
 
 	parse(argc, argv, &a, B(O_AS), 1);
 	db = cli_db(0);
@@ -293,9 +292,7 @@ cmd_reports(int argc, char **argv)
 	    corp_task_may_see(db, a.r.task_id, a.r.as, &e) != 0) ||
 	    corp_task_reports(db, a.r.task_id, &arr, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }
@@ -307,8 +304,7 @@ cmd_list(int argc, char **argv)
 	struct corp_err e;
 	struct args a;
 	long long uid = 0;
-	json_t *arr, *v;
-	size_t i;
+	json_t *arr;
 
 	parse(argc, argv, &a, B(O_AS) | B(O_STATE) | B(O_ASSIGNEE) |
 	    B(O_INITIATOR) | B(O_UNIT) | B(O_PERIOD) | B(O_TPL) |
@@ -319,9 +315,7 @@ cmd_list(int argc, char **argv)
 		cli_fail(&e);
 	if (corp_task_list(db, &a.f, uid, &arr, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }
@@ -342,7 +336,6 @@ cmd_viewers(int argc, char **argv)
 	struct corp_err e;
 	struct args a;
 	json_t *arr, *v;
-	size_t i;
 
 	if (argc >= 2 && strcmp(argv[argc - 1], "--all") == 0) {
 		parse(argc, argv, &a, B(O_ALL), 0);
@@ -359,9 +352,7 @@ cmd_viewers(int argc, char **argv)
 	if (corp_viewers_tasks(db, a.r.task_id, 0, corp_now(), viewer, arr,
 	    &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }

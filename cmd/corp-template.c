@@ -193,17 +193,14 @@ cmd_list(int argc, char **argv)
 	struct corp_template_in t;
 	struct corp_db *db;
 	struct corp_err e;
-	json_t *arr, *v;
-	size_t i;
+	json_t *arr;
 	int all = 0;
 
 	parse(argc, argv, &t, &all, B(O_ALL), 0);
 	db = cli_db(0);
 	if (corp_template_list(db, all, &arr, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(arr, i, v)
-		cli_out(v);
-	json_decref(arr);
+	cli_out_all(arr);
 	corp_db_close(db);
 	return 0;
 }

@@ -172,8 +172,7 @@ cmd_list(int argc, char **argv)
 	struct corp_user_in u;
 	struct corp_db *db;
 	struct corp_err e;
-	json_t *a, *v;
-	size_t i;
+	json_t *a;
 	int all = 0;
 
 	parse(argc, argv, &u, &all, 0);
@@ -183,9 +182,7 @@ cmd_list(int argc, char **argv)
 	db = cli_db(0);
 	if (corp_dir_user_list(db, u.unit, all, &a, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(a, i, v)
-		cli_out(v);
-	json_decref(a);
+	cli_out_all(a);
 	corp_db_close(db);
 	return 0;
 }
@@ -321,9 +318,7 @@ cmd_import(int argc, char **argv)
 	}
 	if (corp_db_commit(db, &e) != 0)
 		cli_fail(&e);
-	json_array_foreach(outs, i, obj)
-		cli_out(obj);
-	json_decref(outs);
+	cli_out_all(outs);
 	for (i = 0; i < n; i++)
 		json_decref(lines[i].obj);
 	free(lines);
