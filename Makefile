@@ -15,7 +15,7 @@ SHAREDIR ?= $(PREFIX)/share/corp
 DESTDIR	?=
 VERSION	 = 0.1.0
 
-PKGS	 = sqlite3 libcurl jansson libbsd-overlay libcrypto
+PKGS	 = sqlite3 libpq libcurl jansson libbsd-overlay libcrypto
 CC	?= cc
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wvla -Werror
@@ -71,7 +71,7 @@ MAKEFLAGS += --no-print-directory
 
 all: $(PROGS) $(UNITS)
 
-$(B)/gen/sql_gen.c: $(SQL) lib/sql/embed.sh
+$(B)/gen/sql_gen.c: $(SQL) $(wildcard lib/sql/pg/*.sql) lib/sql/embed.sh
 	@mkdir -p $(@D)
 	sh lib/sql/embed.sh $(SQL) > $@.tmp && mv $@.tmp $@
 

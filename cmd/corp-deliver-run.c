@@ -320,7 +320,8 @@ round_once(void)
 }
 
 /* Nothing due: sleep up to IDLE_MS, sooner when another connection
- * commits (PRAGMA data_version) or a signal comes. */
+ * commits (PRAGMA data_version; LISTEN/NOTIFY on PostgreSQL) or a
+ * signal comes. */
 static void
 idle(void)
 {
@@ -330,8 +331,8 @@ idle(void)
 	if (corp_db_data_version(R.db, &v0, &e) != 0)
 		cli_fail(&e);
 	while (!stopping && corp_mono_ms() < until) {
-		(void)poll(NULL, 0, IDLE_STEP_MS);
-		if (corp_db_data_version(R.db, &v, &e) != 0)
+		if (corp_db_wait(R.db, IDLE_STEP_MS, &e) != 0 ||
+		    corp_db_data_version(R.db, &v, &e) != 0)
 			cli_fail(&e);
 		if (v != v0)
 			break;

@@ -152,14 +152,14 @@ cmd_show(int argc, char **argv)
 }
 
 /*
- * Print what is past the cursor, then (--follow) poll PRAGMA
- * data_version outside any transaction every POLL_MS and read again
- * when another connection committed.  Stops after --count events.
+ * Print what is past the cursor, then (--follow) wait outside any
+ * transaction for another connection's commit (SQLite: PRAGMA
+ * data_version polled every POLL_MS; PostgreSQL: LISTEN/NOTIFY) and read
+ * again.  Stops after --count events.
  */
 static int
 cmd_tail(int argc, char **argv)
 {
-	struct timespec ts = { 0, POLL_MS * 1000000L };
 	struct corp_db *db;
 	struct corp_err e;
 	struct args a;
@@ -197,8 +197,8 @@ cmd_tail(int argc, char **argv)
 		if (!a.follow)
 			break;
 		do {
-			nanosleep(&ts, NULL);
-			if (corp_db_schema_check(db, &e) != 0 ||
+			if (corp_db_wait(db, POLL_MS, &e) != 0 ||
+			    corp_db_schema_check(db, &e) != 0 ||
 			    corp_eventlog_data_version(db, &ndv, &e) != 0)
 				cli_fail(&e);
 		} while (ndv == dv);
@@ -336,9 +336,8 @@ cmd_route(int argc, char **argv)
 				cli_fail(&e);
 			if (ndv == dv) {
 				/* Nothing committed since: wait, bounded. */
-				struct timespec ts = { 0, 200 * 1000000L };
-
-				nanosleep(&ts, NULL);
+				if (corp_db_wait(db, 200, &e) != 0)
+					cli_fail(&e);
 				continue;
 			}
 			dv = ndv;

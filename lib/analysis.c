@@ -24,7 +24,7 @@ static int
 admin(struct corp_db *db, const char *login, long long *id,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, active, isadm = 0;
 
 	if (login == NULL)
@@ -34,10 +34,10 @@ admin(struct corp_db *db, const char *login, long long *id,
 	if ((rc = corp_db_prep(db, &st, "SELECT is_admin FROM users WHERE "
 	    "id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, *id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		isadm = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	corp_bind_int64(st, 1, *id);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		isadm = corp_col_int(st, 0);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read user", err);
 	if (!active || !isadm || !corp_cfg.admin_all)
@@ -51,7 +51,7 @@ static int
 run_payload(struct corp_db *db, long long id, json_t **out,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*out = NULL;
@@ -60,23 +60,23 @@ run_payload(struct corp_db *db, long long id, json_t **out,
 	    "proposals_approved, proposals_rejected, proposals_merged, "
 	    "errors_total FROM analysis_runs WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
 		*out = json_pack("{sI sI ss sI sI sI sI sI sI sI sI}",
 		    "run_id", (json_int_t)id,
-		    "chat_id", (json_int_t)sqlite3_column_int64(st, 0),
+		    "chat_id", (json_int_t)corp_col_int64(st, 0),
 		    "status", corp_col_text(st, 1),
-		    "batches_total", (json_int_t)sqlite3_column_int64(st, 2),
-		    "batches_done", (json_int_t)sqlite3_column_int64(st, 3),
-		    "proposals_total", (json_int_t)sqlite3_column_int64(st, 4),
-		    "proposals_pending", (json_int_t)sqlite3_column_int64(st, 5),
+		    "batches_total", (json_int_t)corp_col_int64(st, 2),
+		    "batches_done", (json_int_t)corp_col_int64(st, 3),
+		    "proposals_total", (json_int_t)corp_col_int64(st, 4),
+		    "proposals_pending", (json_int_t)corp_col_int64(st, 5),
 		    "proposals_approved",
-		    (json_int_t)sqlite3_column_int64(st, 6),
+		    (json_int_t)corp_col_int64(st, 6),
 		    "proposals_rejected",
-		    (json_int_t)sqlite3_column_int64(st, 7),
-		    "proposals_merged", (json_int_t)sqlite3_column_int64(st, 8),
-		    "errors_total", (json_int_t)sqlite3_column_int64(st, 9));
-	sqlite3_reset(st);
+		    (json_int_t)corp_col_int64(st, 7),
+		    "proposals_merged", (json_int_t)corp_col_int64(st, 8),
+		    "errors_total", (json_int_t)corp_col_int64(st, 9));
+	corp_reset(st);
 	if (rc != SQLITE_ROW)
 		return corp_db_fail(db, rc, "read run", err);
 	return *out == NULL ? OOM(err) : 0;
@@ -145,17 +145,17 @@ static int
 run_status(struct corp_db *db, long long id, char **status,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*status = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT status FROM analysis_runs "
 	    "WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
 		*status = corp_strdup(corp_col_text(st, 0));
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ENOTFOUND, "no run %lld", id);
 	if (rc != SQLITE_ROW)
@@ -166,7 +166,7 @@ run_status(struct corp_db *db, long long id, char **status,
 static int
 changes(struct corp_db *db)
 {
-	return sqlite3_changes(corp_db_sqlite(db));
+	return corp_db_changes(db);
 }
 
 /* ---- create, reap, review, close, cancel ---------------------------- */
@@ -175,7 +175,7 @@ int
 corp_run_create(struct corp_db *db, const struct corp_run_new *r,
     long long *id, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *f, *kw;
 	char *fs = NULL, *bot = NULL;
 	long long actor;
@@ -219,21 +219,20 @@ corp_run_create(struct corp_db *db, const struct corp_run_new *r,
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO analysis_runs (chat_id, "
 	    "window_start, window_end, filter, created_by, created_at) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6)", err)) != 0)
+	    "(?1, ?2, ?3, ?4, ?5, ?6) RETURNING id", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, r->chat_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)r->from);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->until);
+	corp_bind_int64(st, 1, r->chat_id);
+	corp_bind_int64(st, 2, (long long)r->from);
+	corp_bind_int64(st, 3, (long long)r->until);
 	corp_bind_text(st, 4, fs);
-	sqlite3_bind_int64(st, 5, actor);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)corp_now());
-	if ((rc = corp_db_exec(db, st, "create run", err)) != 0) {
+	corp_bind_int64(st, 5, actor);
+	corp_bind_int64(st, 6, (long long)corp_now());
+	if ((rc = corp_db_insert(db, st, id, "create run", err)) != 0) {
 		if (rc == CORP_ECONFLICT)
 			corp_errf(err, CORP_ECONFLICT, "chat %lld already has "
 			    "an unclosed run (409)", r->chat_id);
 		goto fail;
 	}
-	*id = sqlite3_last_insert_rowid(corp_db_sqlite(db));
 	rc = corp_db_commit(db, err);
 	goto out;
 fail:
@@ -246,7 +245,7 @@ out:
 int
 corp_run_reap(struct corp_db *db, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long ids[64];
 	time_t now = corp_now();
 	int rc, n = 0, i;
@@ -255,10 +254,10 @@ corp_run_reap(struct corp_db *db, struct corp_err *err)
 	    "status = 'running' AND lease_until <= ?1 ORDER BY id LIMIT 64",
 	    err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	corp_bind_int64(st, 1, (long long)now);
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		ids[n++] = corp_col_int64(st, 0);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read runs", err);
 	if (n == 0)
@@ -271,8 +270,8 @@ corp_run_reap(struct corp_db *db, struct corp_err *err)
 		    "lease_token = NULL WHERE id = ?1 AND status = 'running' "
 		    "AND lease_until <= ?2", err)) != 0)
 			goto fail;
-		sqlite3_bind_int64(st, 1, ids[i]);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		corp_bind_int64(st, 1, ids[i]);
+		corp_bind_int64(st, 2, (long long)now);
 		if ((rc = corp_db_exec(db, st, "fail run", err)) != 0)
 			goto fail;
 		if (changes(db) == 1 && (rc = run_event(db, ids[i],
@@ -289,7 +288,7 @@ int
 corp_run_step(struct corp_db *db, long long id, const char *verb,
     const char *as, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	char *status = NULL;
 	long long actor, pending = 0, total = 0, decided = 0;
 	time_t now = corp_now();
@@ -319,13 +318,13 @@ corp_run_step(struct corp_db *db, long long id, const char *verb,
 	    "proposals_total, proposals_approved + proposals_merged FROM "
 	    "analysis_runs WHERE id = ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		pending = sqlite3_column_int64(st, 0);
-		total = sqlite3_column_int64(st, 1);
-		decided = sqlite3_column_int64(st, 2);
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		pending = corp_col_int64(st, 0);
+		total = corp_col_int64(st, 1);
+		decided = corp_col_int64(st, 2);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "read run", err);
 		goto fail;
@@ -344,11 +343,11 @@ corp_run_step(struct corp_db *db, long long id, const char *verb,
 	    "THEN CAST(?4 AS REAL) / ?5 ELSE accuracy END WHERE id = ?1",
 	    err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, to);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, decided);
-	sqlite3_bind_int64(st, 5, total);
+	corp_bind_int64(st, 3, (long long)now);
+	corp_bind_int64(st, 4, decided);
+	corp_bind_int64(st, 5, total);
 	if ((rc = corp_db_exec(db, st, "change run", err)) != 0)
 		goto fail;
 	if ((rc = run_event(db, id, type, actor, strcmp(verb, "close") == 0 ?
@@ -411,7 +410,7 @@ static int
 make_batches(struct corp_db *db, long long id, const struct runinfo *ri,
     json_t **batches, long long *nmsg, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *cur = NULL, *m;
 	long long w, curw = -1;
 	int rc, keep;
@@ -425,50 +424,50 @@ make_batches(struct corp_db *db, long long id, const struct runinfo *ri,
 	    "tg_messages WHERE chat_id = ?1 AND date >= ?2 AND date < ?3 "
 	    "ORDER BY date, message_id", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, ri->chat);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ri->from);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)ri->until);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	corp_bind_int64(st, 1, ri->chat);
+	corp_bind_int64(st, 2, (long long)ri->from);
+	corp_bind_int64(st, 3, (long long)ri->until);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		if ((rc = keep_message(ri, corp_col_text(st, 5), &keep, err))
 		    != 0) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			goto fail;
 		}
 		if (!keep)
 			continue;
-		w = (sqlite3_column_int64(st, 1) - ri->from) / CORP_RUN_WINDOW;
+		w = (corp_col_int64(st, 1) - ri->from) / CORP_RUN_WINDOW;
 		if (cur == NULL || w != curw ||
 		    json_array_size(json_object_get(cur, "messages")) >=
 		    CORP_RUN_BATCH) {
 			cur = json_pack("{sI s[]}", "window", (json_int_t)w,
 			    "messages");
 			if (cur == NULL || json_array_append_new(*batches, cur)) {
-				sqlite3_reset(st);
+				corp_reset(st);
 				rc = OOM(err);
 				goto fail;
 			}
 			curw = w;
 		}
 		m = json_pack("{sI so so so so so so}",
-		    "message_id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "date", corp_json_time((time_t)sqlite3_column_int64(st, 1)),
-		    "from_id", sqlite3_column_type(st, 2) == SQLITE_NULL ?
-		    json_null() : json_integer(sqlite3_column_int64(st, 2)),
+		    "message_id", (json_int_t)corp_col_int64(st, 0),
+		    "date", corp_json_time((time_t)corp_col_int64(st, 1)),
+		    "from_id", corp_col_type(st, 2) == SQLITE_NULL ?
+		    json_null() : json_integer(corp_col_int64(st, 2)),
 		    "from_username", corp_json_strval(corp_col_text(st, 3)),
 		    "from_name", corp_json_strval(corp_col_text(st, 4)),
 		    "text", corp_json_strval(corp_col_text(st, 5)),
-		    "reply_to_message_id", sqlite3_column_type(st, 6) ==
+		    "reply_to_message_id", corp_col_type(st, 6) ==
 		    SQLITE_NULL ? json_null() :
-		    json_integer(sqlite3_column_int64(st, 6)));
+		    json_integer(corp_col_int64(st, 6)));
 		if (m == NULL || json_array_append_new(json_object_get(cur,
 		    "messages"), m) != 0) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			rc = OOM(err);
 			goto fail;
 		}
 		(*nmsg)++;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "read messages", err);
 		goto fail;
@@ -484,7 +483,7 @@ static int
 load_runinfo(struct corp_db *db, long long id, struct runinfo *ri,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *f = NULL, *k;
 	const char *bot;
 	char *s;
@@ -495,14 +494,14 @@ load_runinfo(struct corp_db *db, long long id, struct runinfo *ri,
 	if ((rc = corp_db_prep(db, &st, "SELECT chat_id, window_start, "
 	    "window_end, filter FROM analysis_runs WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ri->chat = sqlite3_column_int64(st, 0);
-		ri->from = (time_t)sqlite3_column_int64(st, 1);
-		ri->until = (time_t)sqlite3_column_int64(st, 2);
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		ri->chat = corp_col_int64(st, 0);
+		ri->from = (time_t)corp_col_int64(st, 1);
+		ri->until = (time_t)corp_col_int64(st, 2);
 		f = json_loads(corp_col_text(st, 3), 0, NULL);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ENOTFOUND, "no run %lld", id);
 	if (rc != SQLITE_ROW)
@@ -587,7 +586,7 @@ static int
 store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
     json_t *objs, long long lease_s, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *o, *msgs, *empty = NULL;
 	const char *why, *al;
 	char *line = NULL, *ms = NULL;
@@ -625,19 +624,19 @@ store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
 			    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 			    "?8, ?8)", err)) != 0)
 				goto out;
-			sqlite3_bind_int64(st, 1, id);
-			sqlite3_bind_int64(st, 2, seq);
+			corp_bind_int64(st, 1, id);
+			corp_bind_int64(st, 2, seq);
 			corp_bind_text(st, 3, json_string_value(
 			    json_object_get(o, "title")));
 			corp_bind_text(st, 4, json_string_value(
 			    json_object_get(o, "description")));
 			corp_bind_id(st, 5, uid);
 			if (due != 0)
-				sqlite3_bind_int64(st, 6, (sqlite3_int64)due);
+				corp_bind_int64(st, 6, (long long)due);
 			else
-				sqlite3_bind_null(st, 6);
+				corp_bind_null(st, 6);
 			corp_bind_text(st, 7, ms);
-			sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+			corp_bind_int64(st, 8, (long long)now);
 			if ((rc = corp_db_exec(db, st, "store proposal", err))
 			    != 0)
 				goto out;
@@ -648,11 +647,11 @@ store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
 		    "(run_id, batch_seq, error, line, created_at) VALUES (?1, "
 		    "?2, ?3, ?4, ?5)", err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, seq);
+		corp_bind_int64(st, 1, id);
+		corp_bind_int64(st, 2, seq);
 		corp_bind_text(st, 3, why);
 		corp_bind_text(st, 4, line);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+		corp_bind_int64(st, 5, (long long)now);
 		if ((rc = corp_db_exec(db, st, "record invalid proposal", err))
 		    != 0)
 			goto out;
@@ -662,15 +661,15 @@ store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
 	    "seq, window_start, messages, proposals, errors, done_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7)", err)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(batch,
+	corp_bind_int64(st, 1, id);
+	corp_bind_int64(st, 2, seq);
+	corp_bind_int64(st, 3, json_integer_value(json_object_get(batch,
 	    "window_start_unix")));
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)json_array_size(
+	corp_bind_int64(st, 4, (long long)json_array_size(
 	    json_object_get(batch, "messages")));
-	sqlite3_bind_int64(st, 5, nprop);
-	sqlite3_bind_int64(st, 6, nerr);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
+	corp_bind_int64(st, 5, nprop);
+	corp_bind_int64(st, 6, nerr);
+	corp_bind_int64(st, 7, (long long)now);
 	if ((rc = corp_db_exec(db, st, "record batch", err)) != 0)
 		goto out;
 	if ((rc = corp_db_prep(db, &st, "UPDATE analysis_runs SET "
@@ -679,10 +678,10 @@ store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
 	    "errors_total = errors_total + ?3, lease_until = ?4, error = CASE "
 	    "WHEN ?3 > 0 THEN ?5 ELSE error END WHERE id = ?1", err)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, nprop);
-	sqlite3_bind_int64(st, 3, nerr);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)(now + lease_s));
+	corp_bind_int64(st, 1, id);
+	corp_bind_int64(st, 2, nprop);
+	corp_bind_int64(st, 3, nerr);
+	corp_bind_int64(st, 4, (long long)(now + lease_s));
 	corp_bind_text(st, 5, nerr > 0 ? why : NULL);
 	if ((rc = corp_db_exec(db, st, "record progress", err)) != 0)
 		goto out;
@@ -704,16 +703,16 @@ static int
 still_ours(struct corp_db *db, long long id, const char *token,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM analysis_runs WHERE "
 	    "id = ?1 AND status = 'running' AND lease_token = ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, token);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	rc = corp_step(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ECONFLICT, "run %lld is no longer "
 		    "ours: its lease expired and it was failed", id);
@@ -728,7 +727,7 @@ fail_run(struct corp_db *db, long long id, const char *token, int code,
     struct corp_err *err)
 {
 	struct corp_err e2;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	char why[sizeof(err->msg)];
 	int rc;
 
@@ -739,9 +738,9 @@ fail_run(struct corp_db *db, long long id, const char *token, int code,
 	    "'failed', failed_at = ?3, error = ?4, lease_token = NULL WHERE "
 	    "id = ?1 AND status = 'running' AND lease_token = ?2", &e2)) != 0)
 		goto rollback;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, token);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 3, (long long)corp_now());
 	corp_bind_text(st, 4, why);
 	if ((rc = corp_db_exec(db, st, "fail run", &e2)) != 0)
 		goto rollback;
@@ -765,7 +764,7 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
     struct corp_proposer *p, long long lease_s, struct corp_err *err)
 {
 	struct runinfo ri;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *batches = NULL, *b, *objs, *in;
 	char token[33], *status = NULL, ws[32], we[32];
 	long long actor, nmsg, seq;
@@ -797,13 +796,13 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	    "proposer = ?5, messages_total = ?6, batches_total = ?7 WHERE "
 	    "id = ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)(now + lease_s));
+	corp_bind_int64(st, 1, id);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_int64(st, 3, (long long)(now + lease_s));
 	corp_bind_text(st, 4, token);
 	corp_bind_text(st, 5, p->name);
-	sqlite3_bind_int64(st, 6, nmsg);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)json_array_size(batches));
+	corp_bind_int64(st, 6, nmsg);
+	corp_bind_int64(st, 7, (long long)json_array_size(batches));
 	if ((rc = corp_db_exec(db, st, "start run", err)) != 0 ||
 	    (rc = run_event(db, id, "run_started", actor, json_pack("{ss sI}",
 	    "proposer", p->name, "messages", (json_int_t)nmsg), 0, err)) != 0 ||
@@ -856,8 +855,8 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	    "'completed', completed_at = ?2, lease_until = NULL, lease_token = "
 	    "NULL WHERE id = ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 1, id);
+	corp_bind_int64(st, 2, (long long)corp_now());
 	if ((rc = corp_db_exec(db, st, "complete run", err)) != 0 ||
 	    (rc = run_event(db, id, "run_completed", 0, NULL, 0, err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
@@ -892,7 +891,7 @@ decide_tx(struct corp_db *db, long long task_id, void *arg,
     struct corp_err *err)
 {
 	struct decide_ctx *c = arg;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *p;
 	long long run = 0;
 	char *rs = NULL, *ps = NULL;
@@ -902,13 +901,13 @@ decide_tx(struct corp_db *db, long long task_id, void *arg,
 	    "FROM proposals p JOIN analysis_runs r ON r.id = p.run_id WHERE "
 	    "p.id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, c->d->id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		run = sqlite3_column_int64(st, 0);
+	corp_bind_int64(st, 1, c->d->id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		run = corp_col_int64(st, 0);
 		ps = corp_strdup(corp_col_text(st, 1));
 		rs = corp_strdup(corp_col_text(st, 2));
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ENOTFOUND, "no proposal %lld",
 		    c->d->id);
@@ -933,11 +932,11 @@ decide_tx(struct corp_db *db, long long task_id, void *arg,
 	    "task_id = ?3, decided_by = ?4, decided_at = ?5, reason = ?6, "
 	    "updated_at = ?5 WHERE id = ?1 AND status = 'pending'", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, c->d->id);
+	corp_bind_int64(st, 1, c->d->id);
 	corp_bind_text(st, 2, c->to);
 	corp_bind_id(st, 3, task_id);
-	sqlite3_bind_int64(st, 4, c->actor);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 4, c->actor);
+	corp_bind_int64(st, 5, (long long)corp_now());
 	corp_bind_text(st, 6, c->d->reason);
 	if ((rc = corp_db_exec(db, st, "decide proposal", err)) != 0)
 		return rc;
@@ -947,7 +946,7 @@ decide_tx(struct corp_db *db, long long task_id, void *arg,
 	    "proposals_rejected + (?2 = 'rejected'), proposals_merged = "
 	    "proposals_merged + (?2 = 'merged') WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, run);
+	corp_bind_int64(st, 1, run);
 	corp_bind_text(st, 2, c->to);
 	if ((rc = corp_db_exec(db, st, "count decision", err)) != 0)
 		return rc;
@@ -990,7 +989,7 @@ corp_proposal_decide(struct corp_db *db, const struct corp_decision *d,
 {
 	struct corp_task_req r;
 	struct decide_ctx c;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	char *out = NULL, *title = NULL, *desc = NULL, *login = NULL;
 	time_t due = 0;
 	int rc, replayed, exists;
@@ -1010,9 +1009,9 @@ corp_proposal_decide(struct corp_db *db, const struct corp_decision *d,
 			if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks "
 			    "WHERE id = ?1", err)) != 0)
 				goto fail;
-			sqlite3_bind_int64(st, 1, d->task_id);
-			exists = sqlite3_step(st) == SQLITE_ROW;
-			sqlite3_reset(st);
+			corp_bind_int64(st, 1, d->task_id);
+			exists = corp_step(st) == SQLITE_ROW;
+			corp_reset(st);
 			if (!exists) {
 				rc = corp_errf(err, CORP_ENOTFOUND, "no task "
 				    "%lld", d->task_id);
@@ -1030,14 +1029,14 @@ fail:
 	    "u.login, p.due_at FROM proposals p LEFT JOIN users u ON u.id = "
 	    "p.assignee_user_id WHERE p.id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, d->id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	corp_bind_int64(st, 1, d->id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
 		title = corp_strdup(corp_col_text(st, 0));
 		desc = corp_strdup(corp_col_text(st, 1));
 		login = corp_strdup(corp_col_text(st, 2));
-		due = (time_t)sqlite3_column_int64(st, 3);
+		due = (time_t)corp_col_int64(st, 3);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW)
 		return corp_db_fail(db, rc, "read proposal", err);
 	memset(&r, 0, sizeof(r));
@@ -1074,7 +1073,7 @@ int
 corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long actor, uid = 0;
 	char *ps = NULL;
 	int rc;
@@ -1090,10 +1089,10 @@ corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
 	if ((rc = corp_db_prep(db, &st, "SELECT status FROM proposals WHERE "
 	    "id = ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, ed->id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	corp_bind_int64(st, 1, ed->id);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
 		ps = corp_strdup(corp_col_text(st, 0));
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE) {
 		rc = corp_errf(err, CORP_ENOTFOUND, "no proposal %lld", ed->id);
 		goto fail;
@@ -1117,17 +1116,17 @@ corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
 	    "END, due_at = CASE WHEN ?6 THEN ?7 ELSE due_at END, updated_at = "
 	    "?8 WHERE id = ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, ed->id);
+	corp_bind_int64(st, 1, ed->id);
 	corp_bind_text(st, 2, ed->title);
 	corp_bind_text(st, 3, ed->description);
-	sqlite3_bind_int(st, 4, ed->assignee != NULL);
+	corp_bind_int(st, 4, ed->assignee != NULL);
 	corp_bind_id(st, 5, uid);
-	sqlite3_bind_int(st, 6, ed->has_due);
+	corp_bind_int(st, 6, ed->has_due);
 	if (ed->due_at != 0)
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)ed->due_at);
+		corp_bind_int64(st, 7, (long long)ed->due_at);
 	else
-		sqlite3_bind_null(st, 7);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)corp_now());
+		corp_bind_null(st, 7);
+	corp_bind_int64(st, 8, (long long)corp_now());
 	if ((rc = corp_db_exec(db, st, "edit proposal", err)) != 0)
 		goto fail;
 	free(ps);
@@ -1141,10 +1140,10 @@ fail:
 /* ---- JSON ------------------------------------------------------------ */
 
 static json_t *
-opt_time(sqlite3_stmt *st, int c)
+opt_time(struct corp_stmt *st, int c)
 {
-	return sqlite3_column_type(st, c) == SQLITE_NULL ? json_null() :
-	    corp_json_time((time_t)sqlite3_column_int64(st, c));
+	return corp_col_type(st, c) == SQLITE_NULL ? json_null() :
+	    corp_json_time((time_t)corp_col_int64(st, c));
 }
 
 static const char RUN_SQL[] =
@@ -1160,7 +1159,7 @@ static const char RUN_SQL[] =
     "(?4 IS NULL OR r.status = ?4) ORDER BY r.id";
 
 static json_t *
-run_row(sqlite3_stmt *st)
+run_row(struct corp_stmt *st)
 {
 	static const char *const counters[] = { "messages_total",
 	    "batches_total", "batches_done", "proposals_total",
@@ -1171,9 +1170,9 @@ run_row(sqlite3_stmt *st)
 
 	if (o == NULL)
 		return NULL;
-	json_object_set_new(o, "run_id", json_integer(sqlite3_column_int64(st,
+	json_object_set_new(o, "run_id", json_integer(corp_col_int64(st,
 	    0)));
-	json_object_set_new(o, "chat_id", json_integer(sqlite3_column_int64(st,
+	json_object_set_new(o, "chat_id", json_integer(corp_col_int64(st,
 	    1)));
 	json_object_set_new(o, "status", json_string(corp_col_text(st, 2)));
 	json_object_set_new(o, "window_start", opt_time(st, 3));
@@ -1194,11 +1193,11 @@ run_row(sqlite3_stmt *st)
 	json_object_set_new(o, "lease_until", opt_time(st, 15));
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		json_object_set_new(o, counters[i],
-		    json_integer(sqlite3_column_int64(st, 16 + (int)i)));
+		    json_integer(corp_col_int64(st, 16 + (int)i)));
 	json_object_set_new(o, "error", corp_json_strval(corp_col_text(st,
 	    25)));
-	json_object_set_new(o, "accuracy", sqlite3_column_type(st, 26) ==
-	    SQLITE_NULL ? json_null() : json_real(sqlite3_column_double(st,
+	json_object_set_new(o, "accuracy", corp_col_type(st, 26) ==
+	    SQLITE_NULL ? json_null() : json_real(corp_col_double(st,
 	    26)));
 	return o;
 }
@@ -1207,7 +1206,7 @@ static int
 run_rows(struct corp_db *db, long long id, int has_chat, long long chat,
     const char *status, json_t **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*out = NULL;
@@ -1216,8 +1215,8 @@ run_rows(struct corp_db *db, long long id, int has_chat, long long chat,
 	if ((rc = corp_db_prep(db, &st, RUN_SQL, err)) != 0)
 		return rc;
 	corp_bind_id(st, 1, id);
-	sqlite3_bind_int(st, 2, has_chat);
-	sqlite3_bind_int64(st, 3, chat);
+	corp_bind_int(st, 2, has_chat);
+	corp_bind_int64(st, 3, chat);
 	corp_bind_text(st, 4, status);
 	return corp_db_rows(db, st, run_row, out, "list runs", err);
 }
@@ -1258,17 +1257,17 @@ static const char PROP_SQL[] =
     "(?3 IS NULL OR p.status = ?3) ORDER BY p.id";
 
 static json_t *
-prop_row(sqlite3_stmt *st)
+prop_row(struct corp_stmt *st)
 {
 	json_t *o = json_object(), *m;
 
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "proposal_id",
-	    json_integer(sqlite3_column_int64(st, 0)));
-	json_object_set_new(o, "run_id", json_integer(sqlite3_column_int64(st,
+	    json_integer(corp_col_int64(st, 0)));
+	json_object_set_new(o, "run_id", json_integer(corp_col_int64(st,
 	    1)));
-	json_object_set_new(o, "batch", json_integer(sqlite3_column_int64(st,
+	json_object_set_new(o, "batch", json_integer(corp_col_int64(st,
 	    2)));
 	json_object_set_new(o, "status", json_string(corp_col_text(st, 3)));
 	json_object_set_new(o, "title", json_string(corp_col_text(st, 4)));
@@ -1279,8 +1278,8 @@ prop_row(sqlite3_stmt *st)
 	json_object_set_new(o, "due_at", opt_time(st, 7));
 	m = json_loads(corp_col_text(st, 8), 0, NULL);
 	json_object_set_new(o, "messages", m != NULL ? m : json_array());
-	json_object_set_new(o, "task_id", sqlite3_column_type(st, 9) ==
-	    SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st,
+	json_object_set_new(o, "task_id", corp_col_type(st, 9) ==
+	    SQLITE_NULL ? json_null() : json_integer(corp_col_int64(st,
 	    9)));
 	json_object_set_new(o, "decided_by",
 	    corp_json_strval(corp_col_text(st, 10)));
@@ -1296,7 +1295,7 @@ static int
 prop_rows(struct corp_db *db, long long id, long long run, const char *status,
     json_t **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*out = NULL;
@@ -1340,7 +1339,7 @@ int
 corp_run_errors(struct corp_db *db, long long run, json_t **out,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((*out = json_array()) == NULL)
@@ -1348,12 +1347,12 @@ corp_run_errors(struct corp_db *db, long long run, json_t **out,
 	if ((rc = corp_db_prep(db, &st, "SELECT batch_seq, error, line FROM "
 	    "proposal_errors WHERE run_id = ?1 ORDER BY id", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, run);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	corp_bind_int64(st, 1, run);
+	while ((rc = corp_step(st)) == SQLITE_ROW)
 		json_array_append_new(*out, json_pack("{sI ss ss}", "batch",
-		    (json_int_t)sqlite3_column_int64(st, 0), "error",
+		    (json_int_t)corp_col_int64(st, 0), "error",
 		    corp_col_text(st, 1), "line", corp_col_text(st, 2)));
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "list errors", err);
 		goto fail;

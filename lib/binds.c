@@ -73,22 +73,22 @@ corp_address_check(const char *channel, const char *a, struct corp_err *err)
 }
 
 static json_t *
-row_json(sqlite3_stmt *st)
+row_json(struct corp_stmt *st)
 {
 	json_t *o;
 
 	o = json_pack("{s:I, s:s, s:s, s:s, s:b}",
-	    "user_id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "login", (const char *)sqlite3_column_text(st, 1),
-	    "channel", (const char *)sqlite3_column_text(st, 2),
-	    "address", (const char *)sqlite3_column_text(st, 3),
-	    "active", sqlite3_column_int(st, 4));
+	    "user_id", (json_int_t)corp_col_int64(st, 0),
+	    "login", corp_col_text(st, 1),
+	    "channel", corp_col_text(st, 2),
+	    "address", corp_col_text(st, 3),
+	    "active", corp_col_int(st, 4));
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "created_at",
-	    corp_json_time((time_t)sqlite3_column_int64(st, 5)));
+	    corp_json_time((time_t)corp_col_int64(st, 5)));
 	json_object_set_new(o, "updated_at",
-	    corp_json_time((time_t)sqlite3_column_int64(st, 6)));
+	    corp_json_time((time_t)corp_col_int64(st, 6)));
 	return o;
 }
 
@@ -96,7 +96,7 @@ int
 corp_binds_list(struct corp_db *db, long long uid, const char *channel,
     json_t **rows, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*rows = NULL;
@@ -118,7 +118,7 @@ static int
 get_one(struct corp_db *db, long long uid, const char *channel,
     json_t **row, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*row = NULL;
@@ -127,12 +127,12 @@ get_one(struct corp_db *db, long long uid, const char *channel,
 	    "FROM binds b JOIN users u ON u.id = b.user_id "
 	    "WHERE b.user_id = ?1 AND b.channel = ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW)
 		*row = row_json(st);
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ENOTFOUND, "no bind on %s",
 		    channel);
@@ -148,7 +148,7 @@ int
 corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
     const char *address, json_t **row, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	time_t now = corp_now();
 	int rc;
 
@@ -164,16 +164,16 @@ corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
 		return rc;
 	corp_bind_text(st, 1, channel);
 	corp_bind_text(st, 2, address);
-	sqlite3_bind_int64(st, 3, uid);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 3, uid);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
 		corp_errf(err, CORP_ECONFLICT, "%s address %s is bound to "
 		    "user '%s'; deactivate that bind first", channel, address,
-		    (const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
+		    corp_col_text(st, 0));
+		corp_reset(st);
 		return CORP_ECONFLICT;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read binds", err);
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO binds (user_id, channel, "
@@ -181,10 +181,10 @@ corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
 	    "?4, ?4) ON CONFLICT (user_id, channel) DO UPDATE SET "
 	    "address = ?3, active = 1, updated_at = ?4", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
 	corp_bind_text(st, 3, address);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	corp_bind_int64(st, 4, (long long)now);
 	if ((rc = corp_db_exec(db, st, "write bind", err)) != 0 ||
 	    (rc = corp_queue_refresh_user(db, uid, channel, now, err)) != 0)
 		return rc;
@@ -220,7 +220,7 @@ int
 corp_binds_deactivate_tx(struct corp_db *db, long long uid,
     const char *channel, json_t **row, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	time_t now = corp_now();
 	json_t *tmp = NULL;
 	int rc;
@@ -235,9 +235,9 @@ corp_binds_deactivate_tx(struct corp_db *db, long long uid,
 	    "updated_at = ?3 WHERE user_id = ?1 AND channel = ?2 "
 	    "AND active = 1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	corp_bind_int64(st, 3, (long long)now);
 	if ((rc = corp_db_exec(db, st, "write bind", err)) != 0 ||
 	    (rc = get_one(db, uid, channel, row != NULL ? row : &tmp, err))
 	    != 0 ||
@@ -280,7 +280,7 @@ int
 corp_binds_find(struct corp_db *db, const char *channel, const char *address,
     long long *uid, int *active, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*uid = 0;
@@ -292,12 +292,12 @@ corp_binds_find(struct corp_db *db, const char *channel, const char *address,
 		return rc;
 	corp_bind_text(st, 1, channel);
 	corp_bind_text(st, 2, address);
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
-		*uid = sqlite3_column_int64(st, 0);
-		*active = sqlite3_column_int(st, 1);
+		*uid = corp_col_int64(st, 0);
+		*active = corp_col_int(st, 1);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ENOTFOUND, "no bind of %s address "
 		    "%s", channel, address);

@@ -28,6 +28,25 @@ static const struct check checks[] = {
 #include "check_list.h"
 };
 
+/*
+ * PostgreSQL checks its own pages and enforces every foreign key at
+ * once, so the first two become what can still be wrong there: an
+ * index left invalid (a failed CREATE INDEX CONCURRENTLY, a crash) and a
+ * foreign key or check not validated.
+ */
+static const struct check pg_checks[] = {
+	{ "integrity", "SELECT 'invalid index ' || c.relname "
+	    "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+	    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE n.nspname = current_schema() "
+	    "AND (NOT i.indisvalid OR NOT i.indisready)" },
+	{ "foreign_keys", "SELECT 'constraint ' || conname || ' not valid' "
+	    "FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace "
+	    "WHERE n.nspname = current_schema() AND NOT k.convalidated" },
+};
+
+#define nelem(a) (sizeof(a) / sizeof((a)[0]))
+
 static int
 append(char **detail, const char *s)
 {
@@ -108,26 +127,29 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 {
 	size_t n = sizeof(checks) / sizeof(checks[0]), i;
 	struct corp_check_result *r;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
+	struct corp_err e;
 	int rc;
 
 	if ((r = calloc(n + 1, sizeof(*r))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	for (i = 0; i < n; i++) {
+		const char *sql = checks[i].sql;
+
 		r[i].name = checks[i].name;
-		rc = sqlite3_prepare_v2(corp_db_sqlite(db), checks[i].sql, -1,
-		    &st, NULL);
-		if (rc != SQLITE_OK) {
+		if (corp_db_is_pg(db) && i < nelem(pg_checks))
+			sql = pg_checks[i].sql;
+		rc = corp_db_prep_once(db, &st, sql, &e);
+		if (rc != 0) {
 			/* Corruption can surface here: that is a finding. */
 			r[i].problems = 1;
-			append(&r[i].detail, sqlite3_errmsg(corp_db_sqlite(db)));
+			append(&r[i].detail, e.msg);
 			continue;
 		}
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = corp_step(st)) == SQLITE_ROW) {
 			r[i].problems++;
-			if (append(&r[i].detail, (const char *)
-			    sqlite3_column_text(st, 0)) != 0) {
-				sqlite3_finalize(st);
+			if (append(&r[i].detail, corp_col_text(st, 0)) != 0) {
+				corp_stmt_free(st);
 				corp_check_free(r, n);
 				return corp_errf(err, CORP_EINTERNAL,
 				    "out of memory");
@@ -137,14 +159,14 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 			int prim = rc & 0xff;
 
 			if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) {
-				sqlite3_finalize(st);
+				corp_stmt_free(st);
 				corp_check_free(r, n);
 				return corp_db_fail(db, rc, checks[i].name, err);
 			}
 			r[i].problems++;
-			append(&r[i].detail, sqlite3_errmsg(corp_db_sqlite(db)));
+			append(&r[i].detail, corp_db_errmsg(db));
 		}
-		sqlite3_finalize(st);
+		corp_stmt_free(st);
 	}
 	if ((rc = check_cursors(db, &r[n], err)) != 0) {
 		corp_check_free(r, n + 1);

@@ -316,7 +316,7 @@ corp_cursor_from_ack(json_t *o, struct corp_cursor *c, int *use,
 int
 corp_cursor_legacy(struct corp_db *db, long long *n, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*n = 0;
@@ -329,10 +329,10 @@ corp_cursor_legacy(struct corp_db *db, long long *n, struct corp_err *err)
 	    "WHERE d.status = 'PENDING') - 1, r.watermark))) "
 	    "FROM route_state r WHERE r.id = 1", err)) != 0)
 		return rc;
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*n = corp_col_int64(st, 0);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read route state", err);
 	return 0;

@@ -6,31 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "corp.h"
 #include "db.h"
+#include "dbint.h"
 #include "faultvfs.h"
-
-struct stmt {
-	const char	*sql;
-	sqlite3_stmt	*st;
-};
-
-struct corp_db {
-	sqlite3		*h;
-	char		*path;
-	struct stmt	*stmts;
-	size_t		 nstmts, cap;
-	int		 in_tx;
-	int		 schema_cookie;	/* PRAGMA schema_version at open */
-};
-
-sqlite3 *
-corp_db_sqlite(struct corp_db *db)
-{
-	return db->h;
-}
 
 const char *
 corp_db_path(struct corp_db *db)
@@ -39,9 +21,31 @@ corp_db_path(struct corp_db *db)
 }
 
 int
+corp_db_is_pg(struct corp_db *db)
+{
+	return db->pg != NULL;
+}
+
+int
 corp_db_in_tx(struct corp_db *db)
 {
 	return db->in_tx;
+}
+
+const char *
+corp_db_errmsg(struct corp_db *db)
+{
+	if (db == NULL)
+		return "no database";
+	if (db->pg != NULL)
+		return db->errmsg ? db->errmsg : "unknown error";
+	return db->h ? sqlite3_errmsg(db->h) : "no database";
+}
+
+long long
+corp_db_changes(struct corp_db *db)
+{
+	return db->pg ? db->changes : sqlite3_changes64(db->h);
 }
 
 /*
@@ -72,12 +76,19 @@ corp_db_fail(struct corp_db *db, int rc, const char *what,
     struct corp_err *err)
 {
 	int prim = rc & 0xff, eno;
-	const char *msg = db && db->h ? sqlite3_errmsg(db->h) :
+	const char *msg = db && (db->h || db->pg) ? corp_db_errmsg(db) :
 	    sqlite3_errstr(rc);
 
+	if (db != NULL && db->pg != NULL && strncmp(db->sqlstate, "08", 2) == 0)
+		return corp_errf(err, CORP_ETEMP,
+		    "%s: %s: connection to the database failed (%s); "
+		    "try again", what, db->path, msg);
 	switch (prim) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
+		if (db != NULL && db->pg != NULL)
+			return corp_errf(err, CORP_ETEMP,
+			    "%s: database is busy (%s); try again", what, msg);
 		return corp_errf(err, CORP_ETEMP,
 		    "%s: database is busy (waited %lds); try again", what,
 		    corp_cfg.busy_timeout_ms / 1000);
@@ -87,7 +98,7 @@ corp_db_fail(struct corp_db *db, int rc, const char *what,
 		    strerror(ENOSPC));
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
-		if ((eno = io_errno(db)) != 0)
+		if (db != NULL && db->h != NULL && (eno = io_errno(db)) != 0)
 			return corp_errf(err, CORP_EINTERNAL, "%s: %s (%s)",
 			    what, msg, strerror(eno));
 		break;
@@ -102,45 +113,207 @@ corp_db_fail(struct corp_db *db, int rc, const char *what,
 	return corp_errf(err, CORP_EINTERNAL, "%s: %s", what, msg);
 }
 
-void
-corp_bind_text(sqlite3_stmt *st, int i, const char *s)
+/* Statements: SQLite directly, or pg.c. */
+
+int
+corp_step(struct corp_stmt *st)
 {
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	return st->db->pg ? corp_pg_step(st) : sqlite3_step(st->s);
 }
 
 void
-corp_bind_id(sqlite3_stmt *st, int i, long long id)
+corp_reset(struct corp_stmt *st)
+{
+	if (st->db->pg)
+		corp_pg_reset(st);
+	else
+		sqlite3_reset(st->s);
+}
+
+static void
+clear_bindings(struct corp_stmt *st)
+{
+	int i;
+
+	if (st->db->pg == NULL) {
+		sqlite3_clear_bindings(st->s);
+		return;
+	}
+	for (i = 0; i < st->nparams; i++) {
+		free(st->vals[i]);
+		st->vals[i] = NULL;
+	}
+}
+
+void
+corp_bind_int64(struct corp_stmt *st, int i, long long v)
+{
+	char buf[32];
+
+	if (st->db->pg == NULL) {
+		sqlite3_bind_int64(st->s, i, (sqlite3_int64)v);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%lld", v);
+	corp_pg_bind(st, i, buf);
+}
+
+void
+corp_bind_int(struct corp_stmt *st, int i, int v)
+{
+	corp_bind_int64(st, i, v);
+}
+
+void
+corp_bind_double(struct corp_stmt *st, int i, double v)
+{
+	char buf[64];
+
+	if (st->db->pg == NULL) {
+		sqlite3_bind_double(st->s, i, v);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.17g", v);
+	corp_pg_bind(st, i, buf);
+}
+
+void
+corp_bind_null(struct corp_stmt *st, int i)
+{
+	if (st->db->pg == NULL)
+		sqlite3_bind_null(st->s, i);
+	else
+		corp_pg_bind(st, i, NULL);
+}
+
+void
+corp_bind_text(struct corp_stmt *st, int i, const char *s)
+{
+	if (st->db->pg != NULL)
+		corp_pg_bind(st, i, s);
+	else if (s == NULL)
+		sqlite3_bind_null(st->s, i);
+	else
+		sqlite3_bind_text(st->s, i, s, -1, SQLITE_TRANSIENT);
+}
+
+void
+corp_bind_id(struct corp_stmt *st, int i, long long id)
 {
 	if (id <= 0)
-		sqlite3_bind_null(st, i);
+		corp_bind_null(st, i);
 	else
-		sqlite3_bind_int64(st, i, id);
-}
-
-const char *
-corp_col_text(sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NULL;
-	return (const char *)sqlite3_column_text(st, i);
+		corp_bind_int64(st, i, id);
 }
 
 int
-corp_db_prep(struct corp_db *db, sqlite3_stmt **stp, const char *sql,
+corp_col_type(struct corp_stmt *st, int i)
+{
+	return st->db->pg ? corp_pg_col_type(st, i) :
+	    sqlite3_column_type(st->s, i);
+}
+
+const char *
+corp_col_text(struct corp_stmt *st, int i)
+{
+	if (st->db->pg)
+		return corp_pg_col_text(st, i);
+	if (sqlite3_column_type(st->s, i) == SQLITE_NULL)
+		return NULL;
+	return (const char *)sqlite3_column_text(st->s, i);
+}
+
+long long
+corp_col_int64(struct corp_stmt *st, int i)
+{
+	const char *v;
+
+	if (st->db->pg == NULL)
+		return sqlite3_column_int64(st->s, i);
+	if ((v = corp_pg_col_text(st, i)) == NULL)
+		return 0;
+	if (v[0] == 't' && v[1] == '\0')
+		return 1;
+	if (v[0] == 'f' && v[1] == '\0')
+		return 0;
+	return strtoll(v, NULL, 10);
+}
+
+int
+corp_col_int(struct corp_stmt *st, int i)
+{
+	return (int)corp_col_int64(st, i);
+}
+
+double
+corp_col_double(struct corp_stmt *st, int i)
+{
+	const char *v;
+
+	if (st->db->pg == NULL)
+		return sqlite3_column_double(st->s, i);
+	if ((v = corp_pg_col_text(st, i)) == NULL)
+		return 0;
+	return strtod(v, NULL);
+}
+
+static int
+stmt_new(struct corp_db *db, const char *sql, struct corp_stmt **out,
     struct corp_err *err)
 {
-	struct stmt *s;
+	struct corp_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	st->db = db;
+	st->sql = sql;
+	if (db->pg != NULL)
+		rc = corp_pg_prepare(db, st, err);
+	else if ((rc = sqlite3_prepare_v3(db->h, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->s, NULL)) != SQLITE_OK)
+		rc = corp_db_fail(db, rc, "prepare", err);
+	if (rc != 0) {
+		corp_stmt_free(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+corp_stmt_free(struct corp_stmt *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db->pg != NULL)
+		corp_pg_free(st);
+	else
+		sqlite3_finalize(st->s);
+	free(st);
+}
+
+int
+corp_db_prep_once(struct corp_db *db, struct corp_stmt **stp,
+    const char *sql, struct corp_err *err)
+{
+	return stmt_new(db, sql, stp, err);
+}
+
+int
+corp_db_prep(struct corp_db *db, struct corp_stmt **stp, const char *sql,
+    struct corp_err *err)
+{
+	struct corp_stmt **s;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < db->nstmts; i++)
-		if (db->stmts[i].sql == sql) {
-			sqlite3_reset(db->stmts[i].st);
-			sqlite3_clear_bindings(db->stmts[i].st);
-			*stp = db->stmts[i].st;
+		if (db->stmts[i]->sql == sql) {
+			corp_reset(db->stmts[i]);
+			clear_bindings(db->stmts[i]);
+			*stp = db->stmts[i];
 			return 0;
 		}
 	if (db->nstmts == db->cap) {
@@ -152,57 +325,68 @@ corp_db_prep(struct corp_db *db, sqlite3_stmt **stp, const char *sql,
 		db->stmts = s;
 		db->cap = ncap;
 	}
-	s = &db->stmts[db->nstmts];
-	rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &s->st, NULL);
-	if (rc != SQLITE_OK)
-		return corp_db_fail(db, rc, "prepare", err);
-	s->sql = sql;
-	db->nstmts++;
-	*stp = s->st;
+	if ((rc = stmt_new(db, sql, &db->stmts[db->nstmts], err)) != 0)
+		return rc;
+	db->stmts[db->nstmts]->cached = 1;
+	*stp = db->stmts[db->nstmts++];
 	return 0;
 }
 
 int
-corp_db_exec(struct corp_db *db, sqlite3_stmt *st, const char *what,
+corp_db_exec(struct corp_db *db, struct corp_stmt *st, const char *what,
     struct corp_err *err)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = corp_step(st)) == SQLITE_ROW)
 		;
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, what, err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return rc;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	return 0;
 }
 
 int
-corp_db_rows(struct corp_db *db, sqlite3_stmt *st,
-    json_t *(*row)(sqlite3_stmt *), json_t **array, const char *what,
+corp_db_insert(struct corp_db *db, struct corp_stmt *st, long long *id,
+    const char *what, struct corp_err *err)
+{
+	int rc;
+
+	*id = 0;
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		*id = corp_col_int64(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, what, err);
+	return 0;
+}
+
+int
+corp_db_rows(struct corp_db *db, struct corp_stmt *st,
+    json_t *(*row)(struct corp_stmt *), json_t **array, const char *what,
     struct corp_err *err)
 {
 	int rc;
 
 	if ((*array = json_array()) == NULL) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = corp_step(st)) == SQLITE_ROW)
 		if (json_array_append_new(*array, row(st)) != 0) {
 			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 			goto fail;
 		}
 	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return 0;
 	}
 	rc = corp_db_fail(db, rc, what, err);
 fail:
-	sqlite3_reset(st);
+	corp_reset(st);
 	json_decref(*array);
 	*array = NULL;
 	return rc;
@@ -212,7 +396,7 @@ int
 corp_db_text_by_id(struct corp_db *db, const char *sql, long long id,
     char **out, const char *what, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	const char *v;
 	int rc;
 
@@ -221,13 +405,13 @@ corp_db_text_by_id(struct corp_db *db, const char *sql, long long id,
 		return 0;
 	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW &&
 	    (v = corp_col_text(st, 0)) != NULL && (*out = strdup(v)) == NULL) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, what, err);
 	return 0;
@@ -237,7 +421,7 @@ static int
 simple(struct corp_db *db, const char *sql, const char *what,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
@@ -245,14 +429,41 @@ simple(struct corp_db *db, const char *sql, const char *what,
 	return corp_db_exec(db, st, what, err);
 }
 
-int
-corp_db_begin(struct corp_db *db, struct corp_err *err)
+/*
+ * PostgreSQL's writers' lock: every corp_db_begin() transaction takes it
+ * first and holds it to the end, so writers run one at a time as they do
+ * on SQLite, and every statement after it sees every earlier writer's
+ * commit.  It is also what keeps event ids in commit order (DESIGN 9,
+ * corp-db(1)): an id is drawn from the sequence only under this lock,
+ * so no transaction can commit an id below one a reader has seen.
+ */
+#define PG_WRITERS_LOCK "SELECT pg_advisory_xact_lock(1129271888)"
+
+static int
+begin(struct corp_db *db, int concurrent, struct corp_err *err)
 {
 	int rc;
 
-	if ((rc = simple(db, "BEGIN IMMEDIATE", "begin", err)) == 0)
+	if (db->pg == NULL)
+		rc = simple(db, "BEGIN IMMEDIATE", "begin", err);
+	else if ((rc = simple(db, "BEGIN", "begin", err)) == 0 && !concurrent &&
+	    (rc = simple(db, PG_WRITERS_LOCK, "begin", err)) != 0)
+		corp_pg_simple(db, "ROLLBACK", NULL);
+	if (rc == 0)
 		db->in_tx = 1;
 	return rc;
+}
+
+int
+corp_db_begin(struct corp_db *db, struct corp_err *err)
+{
+	return begin(db, 0, err);
+}
+
+int
+corp_db_begin_concurrent(struct corp_db *db, struct corp_err *err)
+{
+	return begin(db, 1, err);
 }
 
 int
@@ -271,7 +482,10 @@ corp_db_commit(struct corp_db *db, struct corp_err *err)
 void
 corp_db_rollback(struct corp_db *db)
 {
-	if (sqlite3_get_autocommit(db->h) == 0)
+	if (db->pg != NULL) {
+		if (corp_pg_in_tx(db))
+			corp_pg_simple(db, "ROLLBACK", NULL);
+	} else if (sqlite3_get_autocommit(db->h) == 0)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;
 }
@@ -282,39 +496,70 @@ corp_db_latest(void)
 	return corp_migrations[corp_nmigrations - 1].version;
 }
 
+/* SQLite: PRAGMA user_version; PostgreSQL: corp_schema.version. */
 int
 corp_db_version(struct corp_db *db, int *v, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
-	if ((rc = corp_db_prep(db, &st, "PRAGMA user_version", err)) != 0)
+	if ((rc = corp_db_prep(db, &st, db->pg ? "SELECT coalesce("
+	    "(SELECT max(version) FROM corp_schema), 0)" :
+	    "PRAGMA user_version", err)) != 0)
 		return rc;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "read schema version", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return rc;
 	}
-	*v = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	*v = corp_col_int(st, 0);
+	corp_reset(st);
+	return 0;
+}
+
+/* What changes when the schema does: SQLite's schema cookie, or the
+ * version on PostgreSQL (only migrations change corp's schema there). */
+static int
+schema_cookie(struct corp_db *db, int *out, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if (db->pg != NULL)
+		return corp_db_version(db, out, err);
+	if ((rc = corp_db_prep(db, &st, "PRAGMA schema_version", err)) != 0)
+		return rc;
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		rc = corp_db_fail(db, rc, "read schema cookie", err);
+		corp_reset(st);
+		return rc;
+	}
+	*out = corp_col_int(st, 0);
+	corp_reset(st);
 	return 0;
 }
 
 static int
-schema_cookie(struct corp_db *db, int *out, struct corp_err *err)
+run_script(struct corp_db *db, const struct corp_migration *m,
+    struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	char *emsg = NULL;
 	int rc;
 
-	if ((rc = corp_db_prep(db, &st, "PRAGMA schema_version", err)) != 0)
-		return rc;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		rc = corp_db_fail(db, rc, "read schema cookie", err);
-		sqlite3_reset(st);
-		return rc;
+	if (db->pg != NULL) {
+		if ((rc = corp_pg_exec_script(db, m->sql, err)) != 0)
+			return corp_errprefix(err, "migration %s", m->name);
+		return 0;
 	}
-	*out = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	rc = sqlite3_exec(db->h, m->sql, NULL, NULL, &emsg);
+	if (rc != SQLITE_OK) {
+		corp_errf(err, CORP_EINTERNAL, "migration %s: %s",
+		    m->name, emsg ? emsg : sqlite3_errstr(rc));
+		if ((rc & 0xff) == SQLITE_BUSY)
+			err->code = CORP_ETEMP;
+		sqlite3_free(emsg);
+		return err->code;
+	}
 	return 0;
 }
 
@@ -322,9 +567,10 @@ int
 corp_db_migrate(struct corp_db *db, int to, int *fromp, int *top,
     struct corp_err *err)
 {
+	const struct corp_migration *ms = db->pg ? corp_migrations_pg :
+	    corp_migrations;
 	size_t i;
 	int v, rc, latest = corp_db_latest();
-	char *emsg = NULL;
 
 	if (to <= 0 || to > latest)
 		to = latest;
@@ -338,7 +584,7 @@ corp_db_migrate(struct corp_db *db, int to, int *fromp, int *top,
 		    "install a newer corp, never downgrade a database",
 		    db->path, v, latest);
 	for (i = 0; i < corp_nmigrations; i++) {
-		const struct corp_migration *m = &corp_migrations[i];
+		const struct corp_migration *m = &ms[i];
 
 		if (m->version <= v || m->version > to)
 			continue;
@@ -353,15 +599,9 @@ corp_db_migrate(struct corp_db *db, int to, int *fromp, int *top,
 			corp_db_rollback(db);
 			continue;
 		}
-		rc = sqlite3_exec(db->h, m->sql, NULL, NULL, &emsg);
-		if (rc != SQLITE_OK) {
-			corp_errf(err, CORP_EINTERNAL, "migration %s: %s",
-			    m->name, emsg ? emsg : sqlite3_errstr(rc));
-			if ((rc & 0xff) == SQLITE_BUSY)
-				err->code = CORP_ETEMP;
-			sqlite3_free(emsg);
+		if ((rc = run_script(db, m, err)) != 0) {
 			corp_db_rollback(db);
-			return err->code;
+			return rc;
 		}
 		if ((rc = corp_db_commit(db, err)) != 0)
 			return corp_errprefix(err, "migration %s", m->name);
@@ -375,18 +615,33 @@ corp_db_migrate(struct corp_db *db, int to, int *fromp, int *top,
 int
 corp_db_data_version(struct corp_db *db, long long *v, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
+	if (db->pg != NULL)
+		return corp_pg_notified(db, v, err);
 	if ((rc = corp_db_prep(db, &st, "PRAGMA data_version", err)) != 0)
 		return rc;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "read data_version", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return rc;
 	}
-	*v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*v = corp_col_int64(st, 0);
+	corp_reset(st);
+	return 0;
+}
+
+int
+corp_db_wait(struct corp_db *db, int ms, struct corp_err *err)
+{
+	struct timespec ts;
+
+	if (db->pg != NULL)
+		return corp_pg_wait(db, ms, err);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
 	return 0;
 }
 
@@ -431,54 +686,37 @@ pragma(struct corp_db *db, const char *sql, struct corp_err *err)
 	return 0;
 }
 
-int
-corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
+static int
+open_sqlite(struct corp_db *db, int flags, struct corp_err *err)
 {
-	struct corp_db *db;
 	const char *vfs = NULL;
 	struct stat st;
-	int rc, v;
+	int rc;
 
-	*out = NULL;
 	if (corp_cfg.test_vfs != NULL) {
 		if ((rc = corp_faultvfs_install(corp_cfg.test_vfs, err)) != 0)
 			return rc;
 		vfs = CORP_FAULTVFS_NAME;
 	}
-	if (corp_cfg.db == NULL) {
-		char *p;
-
-		if ((rc = corp_data_path(&p, "corp.db", err)) != 0)
-			return rc;
-		corp_cfg.db = p;
-	}
-	if ((db = calloc(1, sizeof(*db))) == NULL ||
-	    (db->path = strdup(corp_cfg.db)) == NULL) {
-		free(db);
+	if ((db->path = strdup(corp_cfg.db)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	}
 	if (stat(db->path, &st) != 0) {
-		if (errno != ENOENT || !(flags & CORP_DB_CREATE)) {
-			rc = errno == ENOENT ?
+		if (errno != ENOENT || !(flags & CORP_DB_CREATE))
+			return errno == ENOENT ?
 			    corp_errf(err, CORP_ENOTFOUND,
 			    "%s: no database here; run corp-db init", db->path) :
 			    corp_errf(err, CORP_EINTERNAL, "%s: %s", db->path,
 			    strerror(errno));
-			goto fail;
-		}
 		if ((rc = create_file(db->path, err)) != 0)
-			goto fail;
-	} else if (!S_ISREG(st.st_mode)) {
-		rc = corp_errf(err, CORP_EINTERNAL, "%s: not a regular file",
+			return rc;
+	} else if (!S_ISREG(st.st_mode))
+		return corp_errf(err, CORP_EINTERNAL, "%s: not a regular file",
 		    db->path);
-		goto fail;
-	}
 	rc = sqlite3_open_v2(db->path, &db->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, vfs);
 	if (rc != SQLITE_OK) {
 		rc = corp_db_fail(db, rc, "open", err);
-		corp_errprefix(err, "%s", db->path);
-		goto fail;
+		return corp_errprefix(err, "%s", db->path);
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, (int)corp_cfg.busy_timeout_ms);
@@ -488,6 +726,31 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 	    (rc = pragma(db, corp_cfg.sync_full ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL", err)) != 0 ||
 	    (rc = pragma(db, "PRAGMA foreign_keys=ON", err)) != 0)
+		return rc;
+	return 0;
+}
+
+int
+corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
+{
+	struct corp_db *db;
+	int rc, v;
+
+	*out = NULL;
+	if (corp_cfg.db == NULL) {
+		char *p;
+
+		if ((rc = corp_data_path(&p, "corp.db", err)) != 0)
+			return rc;
+		corp_cfg.db = p;
+	}
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (corp_db_spec_is_pg(corp_cfg.db))
+		rc = corp_pg_open(db, corp_cfg.db, flags, err);
+	else
+		rc = open_sqlite(db, flags, err);
+	if (rc != 0)
 		goto fail;
 	if ((rc = corp_db_version(db, &v, err)) != 0)
 		goto fail;
@@ -496,6 +759,12 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 		    "%s: schema version %d is newer than this corp (%d); "
 		    "install a newer corp, never downgrade a database",
 		    db->path, v, corp_db_latest());
+		goto fail;
+	}
+	if (db->pg != NULL && v == 0 && !(flags & CORP_DB_CREATE)) {
+		rc = corp_errf(err, CORP_ENOTFOUND,
+		    "%s: no corp schema in this database; run corp-db init",
+		    db->path);
 		goto fail;
 	}
 	if (!(flags & CORP_DB_NOMIGRATE) && v < corp_db_latest()) {
@@ -518,10 +787,13 @@ corp_db_close(struct corp_db *db)
 	if (db == NULL)
 		return;
 	for (i = 0; i < db->nstmts; i++)
-		sqlite3_finalize(db->stmts[i].st);
+		corp_stmt_free(db->stmts[i]);
 	free(db->stmts);
 	if (db->h != NULL)
 		sqlite3_close(db->h);
+	if (db->pg != NULL)
+		corp_pg_close(db);
+	free(db->errmsg);
 	free(db->path);
 	free(db);
 }

@@ -3,9 +3,20 @@
  * and the statement cache.  All SQL of corp lives in lib/ behind named
  * functions; cmd/ never sees a statement.
  *
- * Writes run inside corp_db_begin() (BEGIN IMMEDIATE: never a deferred
- * transaction that upgrades and fails with SQLITE_BUSY).  SQLITE_BUSY
- * after busy_timeout is CORP_ETEMP, never corruption.
+ * Two backends behind one interface: SQLite (a path) and PostgreSQL (a
+ * postgresql:// URI or a libpq "key=value" string, through libpq).  The
+ * choice is made once, in corp_db_open(); every statement, bind, step and
+ * column goes through the corp_stmt functions below, whose result codes
+ * are SQLite's (SQLITE_ROW, SQLITE_DONE, SQLITE_BUSY, SQLITE_CONSTRAINT,
+ * ...) on both.  SQL is written once in the dialect both accept; on
+ * PostgreSQL it is rewritten at prepare time (?N -> $N and the few
+ * spellings that differ, see pg.c).
+ *
+ * Writes run inside corp_db_begin() (SQLite: BEGIN IMMEDIATE, never a
+ * deferred transaction that upgrades and fails with SQLITE_BUSY;
+ * PostgreSQL: BEGIN plus the transaction-scoped advisory lock that
+ * serialises writers the same way, see corp_db_begin_concurrent()).
+ * BUSY after busy_timeout is CORP_ETEMP, never corruption.
  */
 #ifndef CORP_DB_H
 #define CORP_DB_H
@@ -15,6 +26,7 @@
 
 struct corp_err;
 struct corp_db;
+struct corp_stmt;
 
 enum {
 	CORP_DB_CREATE = 1,	/* create the file when missing (init) */
@@ -23,16 +35,51 @@ enum {
 
 int	corp_db_open(struct corp_db **, int flags, struct corp_err *);
 void	corp_db_close(struct corp_db *);
-sqlite3	*corp_db_sqlite(struct corp_db *);
+/* The database as it may be shown: a path, or a URI without a password. */
 const char *corp_db_path(struct corp_db *);
+/* 1 when the database is PostgreSQL. */
+int	corp_db_is_pg(struct corp_db *);
+/* 1 when s names a PostgreSQL database (postgresql://, postgres://, k=v). */
+int	corp_db_spec_is_pg(const char *s);
+/* CORP_EUSAGE when a PostgreSQL spec carries a password (use CORP_DB's
+ * environment or a passfile instead); what names the option. */
+int	corp_db_spec_check(const char *s, const char *what, struct corp_err *);
 
 /*
  * A prepared statement for sql, prepared once per handle and cached by
  * the address of the literal; returned reset with bindings cleared.
  */
-int	corp_db_prep(struct corp_db *, sqlite3_stmt **, const char *sql,
+int	corp_db_prep(struct corp_db *, struct corp_stmt **, const char *sql,
 	    struct corp_err *);
+/* An uncached statement (for SQL not known at compile time, such as the
+ * generated count statements); free it with corp_stmt_free(). */
+int	corp_db_prep_once(struct corp_db *, struct corp_stmt **,
+	    const char *sql, struct corp_err *);
+void	corp_stmt_free(struct corp_stmt *);
+
+/* Statements: SQLite's result codes on both backends. */
+int	corp_step(struct corp_stmt *);
+void	corp_reset(struct corp_stmt *);
+void	corp_bind_int64(struct corp_stmt *, int, long long);
+void	corp_bind_int(struct corp_stmt *, int, int);
+void	corp_bind_null(struct corp_stmt *, int);
+void	corp_bind_double(struct corp_stmt *, int, double);
+int	corp_col_type(struct corp_stmt *, int);	/* SQLITE_NULL, ... */
+long long corp_col_int64(struct corp_stmt *, int);	/* true -> 1 */
+int	corp_col_int(struct corp_stmt *, int);
+double	corp_col_double(struct corp_stmt *, int);
+/* Rows changed by the last INSERT, UPDATE or DELETE on this handle. */
+long long corp_db_changes(struct corp_db *);
+/* The last error message of the handle. */
+const char *corp_db_errmsg(struct corp_db *);
 int	corp_db_begin(struct corp_db *, struct corp_err *);
+/*
+ * A write transaction that does not take PostgreSQL's writers' lock: for
+ * the queue's claim and ack, whose statements lock the rows they change
+ * (FOR UPDATE SKIP LOCKED, compare-and-set) and never insert events.  On
+ * SQLite the same as corp_db_begin().
+ */
+int	corp_db_begin_concurrent(struct corp_db *, struct corp_err *);
 int	corp_db_commit(struct corp_db *, struct corp_err *);
 void	corp_db_rollback(struct corp_db *);
 int	corp_db_in_tx(struct corp_db *);
@@ -40,7 +87,7 @@ int	corp_db_in_tx(struct corp_db *);
 int	corp_db_fail(struct corp_db *, int rc, const char *what,
 	    struct corp_err *);
 /* Run a statement to completion (no rows expected). */
-int	corp_db_exec(struct corp_db *, sqlite3_stmt *, const char *what,
+int	corp_db_exec(struct corp_db *, struct corp_stmt *, const char *what,
 	    struct corp_err *);
 
 /*
@@ -55,14 +102,21 @@ int	corp_db_text_by_id(struct corp_db *, const char *sql, long long id,
  * Step st to the end, appending row(st) for each row to a new *array;
  * on failure *array is NULL and err says "what: why".  st is reset.
  */
-int	corp_db_rows(struct corp_db *, sqlite3_stmt *st,
-	    json_t *(*row)(sqlite3_stmt *), json_t **array, const char *what,
+int	corp_db_rows(struct corp_db *, struct corp_stmt *st,
+	    json_t *(*row)(struct corp_stmt *), json_t **array, const char *what,
 	    struct corp_err *);
 
+/*
+ * Run an INSERT ... RETURNING id to completion: *id is column 0 of its
+ * row, or 0 when it inserted none (ON CONFLICT DO NOTHING).
+ */
+int	corp_db_insert(struct corp_db *, struct corp_stmt *, long long *id,
+	    const char *what, struct corp_err *);
+
 /* Bind helpers: NULL for a NULL pointer / a negative id. */
-void	corp_bind_text(sqlite3_stmt *, int, const char *);
-void	corp_bind_id(sqlite3_stmt *, int, long long);	/* <= 0 -> NULL */
-const char *corp_col_text(sqlite3_stmt *, int);	/* NULL for NULL */
+void	corp_bind_text(struct corp_stmt *, int, const char *);
+void	corp_bind_id(struct corp_stmt *, int, long long);	/* <= 0 -> NULL */
+const char *corp_col_text(struct corp_stmt *, int);	/* NULL for NULL */
 
 /* Schema versions. */
 int	corp_db_latest(void);
@@ -71,8 +125,17 @@ int	corp_db_version(struct corp_db *, int *, struct corp_err *);
  * latest), one transaction each.  fromp and top report what happened. */
 int	corp_db_migrate(struct corp_db *, int to, int *fromp, int *top,
 	    struct corp_err *);
-/* PRAGMA data_version: changes when another connection commits. */
+/* PRAGMA data_version: changes when another connection commits.  On
+ * PostgreSQL, the count of notifications received on the events channel
+ * (see corp_db_wait). */
 int	corp_db_data_version(struct corp_db *, long long *, struct corp_err *);
+/*
+ * Wait up to ms milliseconds for another connection to commit events:
+ * on PostgreSQL a LISTEN/NOTIFY wake-up (the events table notifies
+ * corp_events on insert), on SQLite a plain sleep between polls of
+ * data_version.  Returns 0 or a corp code.
+ */
+int	corp_db_wait(struct corp_db *, int ms, struct corp_err *);
 /* For long-running tools: CORP_ETEMP when the schema changed under us. */
 int	corp_db_schema_check(struct corp_db *, struct corp_err *);
 
@@ -91,5 +154,7 @@ struct corp_migration {
 };
 extern const struct corp_migration corp_migrations[];
 extern const size_t corp_nmigrations;
+/* The same steps for PostgreSQL, translated by lib/sql/embed.sh. */
+extern const struct corp_migration corp_migrations_pg[];
 
 #endif

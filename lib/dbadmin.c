@@ -31,7 +31,8 @@ int
 corp_dbadmin_status(struct corp_db *db, json_t **out, struct corp_err *err)
 {
 	json_t *o, *tables;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
+	struct corp_err e;
 	size_t i;
 	int v, rc;
 
@@ -41,17 +42,17 @@ corp_dbadmin_status(struct corp_db *db, json_t **out, struct corp_err *err)
 	tables = json_object();
 	for (i = 0; i < corp_ntables; i++) {
 		/* A table of a migration not applied yet is not listed. */
-		if (sqlite3_prepare_v2(corp_db_sqlite(db),
-		    corp_tables[i].count_sql, -1, &st, NULL) != SQLITE_OK)
+		if (corp_db_prep_once(db, &st, corp_tables[i].count_sql,
+		    &e) != 0)
 			continue;
-		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-			sqlite3_finalize(st);
+		if ((rc = corp_step(st)) != SQLITE_ROW) {
+			corp_stmt_free(st);
 			json_decref(tables);
 			return corp_db_fail(db, rc, corp_tables[i].name, err);
 		}
 		json_object_set_new(tables, corp_tables[i].name,
-		    json_integer(sqlite3_column_int64(st, 0)));
-		sqlite3_finalize(st);
+		    json_integer(corp_col_int64(st, 0)));
+		corp_stmt_free(st);
 	}
 	o = json_pack("{s:s, s:i, s:i, s:I, s:I, s:o}",
 	    "path", corp_db_path(db),
@@ -70,7 +71,7 @@ int
 corp_dbadmin_backup(struct corp_db *db, const char *file,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "VACUUM INTO ?1", err)) != 0)

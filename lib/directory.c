@@ -36,7 +36,7 @@ int
 corp_dir_make_admin(struct corp_db *db, const char *login, long long *idp,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if (!corp_login_valid(login))
@@ -51,14 +51,14 @@ corp_dir_make_admin(struct corp_db *db, const char *login, long long *idp,
 	    "active = 1, updated_at = ?2 RETURNING id", err)) != 0)
 		goto fail;
 	corp_bind_text(st, 1, login);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)corp_now());
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+	corp_bind_int64(st, 2, (long long)corp_now());
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "make admin", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		goto fail;
 	}
-	*idp = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*idp = corp_col_int64(st, 0);
+	corp_reset(st);
 	return corp_db_commit(db, err);
 fail:
 	corp_db_rollback(db);
@@ -70,16 +70,16 @@ fail:
  * The statement is left on its row when found (caller resets).
  */
 static int
-step1(struct corp_db *db, sqlite3_stmt *st, int *found, const char *what,
+step1(struct corp_db *db, struct corp_stmt *st, int *found, const char *what,
     struct corp_err *err)
 {
-	int rc = sqlite3_step(st);
+	int rc = corp_step(st);
 
 	*found = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return 0;
 	rc = corp_db_fail(db, rc, what, err);
-	sqlite3_reset(st);
+	corp_reset(st);
 	return rc;
 }
 
@@ -87,7 +87,7 @@ int
 corp_dir_user_id(struct corp_db *db, const char *login, long long *id,
     int *active, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, found;
 
 	if ((rc = corp_db_prep(db, &st,
@@ -97,14 +97,14 @@ corp_dir_user_id(struct corp_db *db, const char *login, long long *id,
 	if ((rc = step1(db, st, &found, "read user", err)) != 0)
 		return rc;
 	if (!found) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_ENOTFOUND, "user '%s': not found",
 		    login);
 	}
-	*id = sqlite3_column_int64(st, 0);
+	*id = corp_col_int64(st, 0);
 	if (active)
-		*active = sqlite3_column_int(st, 1);
-	sqlite3_reset(st);
+		*active = corp_col_int(st, 1);
+	corp_reset(st);
 	return 0;
 }
 
@@ -112,7 +112,7 @@ int
 corp_dir_unit_id(struct corp_db *db, const char *name, long long *id,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, found;
 
 	if ((rc = corp_db_prep(db, &st,
@@ -122,12 +122,12 @@ corp_dir_unit_id(struct corp_db *db, const char *name, long long *id,
 	if ((rc = step1(db, st, &found, "read unit", err)) != 0)
 		return rc;
 	if (!found) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_ENOTFOUND, "unit '%s': not found",
 		    name);
 	}
-	*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*id = corp_col_int64(st, 0);
+	corp_reset(st);
 	return 0;
 }
 
@@ -169,7 +169,7 @@ int
 corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
     long long *idp, const char **result, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	char *name = NULL, *lang = NULL, *tz = NULL;
 	long long id = 0, unit = 0, ounit = 0;
 	int rc, found, admin = 0, active = 1, changed;
@@ -188,15 +188,15 @@ corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
 	if ((rc = step1(db, st, &found, "read user", err)) != 0)
 		return rc;
 	if (found) {
-		id = sqlite3_column_int64(st, 0);
+		id = corp_col_int64(st, 0);
 		name = corp_strdup(corp_col_text(st, 1));
 		lang = corp_strdup(corp_col_text(st, 2));
 		tz = corp_strdup(corp_col_text(st, 3));
-		ounit = sqlite3_column_int64(st, 4);
-		admin = sqlite3_column_int(st, 5);
-		active = sqlite3_column_int(st, 6);
+		ounit = corp_col_int64(st, 4);
+		admin = corp_col_int(st, 5);
+		active = corp_col_int(st, 6);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (found && mode == CORP_PUT_ADD) {
 		rc = corp_errf(err, CORP_ECONFLICT, "user '%s' exists",
 		    u->login);
@@ -236,13 +236,13 @@ corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
 	corp_bind_text(st, 3, u->has_lang ? u->lang : lang);
 	corp_bind_text(st, 4, u->has_tz ? u->tz : tz);
 	corp_bind_id(st, 5, unit);
-	sqlite3_bind_int(st, 6, u->has_admin ? u->is_admin != 0 : admin);
-	sqlite3_bind_int(st, 7, u->has_active ? u->active != 0 : active);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	corp_bind_int(st, 6, u->has_admin ? u->is_admin != 0 : admin);
+	corp_bind_int(st, 7, u->has_active ? u->active != 0 : active);
+	corp_bind_int64(st, 8, (long long)now);
 	if ((rc = step1(db, st, &found, "write user", err)) != 0)
 		goto out;
-	*idp = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*idp = corp_col_int64(st, 0);
+	corp_reset(st);
 out:
 	free(name);
 	free(lang);
@@ -265,44 +265,44 @@ static const char USER_LIST_SQL[] =
     "ORDER BY u.login";
 
 static json_t *
-user_row(sqlite3_stmt *st)
+user_row(struct corp_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:b, s:b, "
 	    "s:o, s:o}",
-	    "user_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "user_id", (json_int_t)corp_col_int64(st, 0),
 	    "login", corp_col_text(st, 1),
 	    "name", corp_col_text(st, 2),
 	    "lang", corp_json_strval(corp_col_text(st, 3)),
 	    "tz", corp_json_strval(corp_col_text(st, 4)),
 	    "zone", corp_col_text(st, 5),
-	    "org_unit_id", corp_json_idval(sqlite3_column_int64(st, 6)),
+	    "org_unit_id", corp_json_idval(corp_col_int64(st, 6)),
 	    "unit", corp_json_strval(corp_col_text(st, 7)),
-	    "is_admin", sqlite3_column_int(st, 8),
-	    "active", sqlite3_column_int(st, 9),
-	    "created_at", corp_json_time(sqlite3_column_int64(st, 10)),
-	    "updated_at", corp_json_time(sqlite3_column_int64(st, 11)));
+	    "is_admin", corp_col_int(st, 8),
+	    "active", corp_col_int(st, 9),
+	    "created_at", corp_json_time(corp_col_int64(st, 10)),
+	    "updated_at", corp_json_time(corp_col_int64(st, 11)));
 }
 
 int
 corp_dir_user_json(struct corp_db *db, long long id, json_t **out,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, found;
 
 	if ((rc = corp_db_prep(db, &st, USER_ONE_SQL, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, corp_cfg.tz);
 	if ((rc = step1(db, st, &found, "read user", err)) != 0)
 		return rc;
 	if (!found) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_ENOTFOUND, "user %lld: not found",
 		    id);
 	}
 	*out = user_row(st);
-	sqlite3_reset(st);
+	corp_reset(st);
 	return *out ? 0 : corp_errf(err, CORP_EINTERNAL, "out of memory");
 }
 
@@ -310,7 +310,7 @@ int
 corp_dir_user_list(struct corp_db *db, const char *unit, int all,
     json_t **array, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long uid = 0;
 	int rc;
 
@@ -320,7 +320,7 @@ corp_dir_user_list(struct corp_db *db, const char *unit, int all,
 		return rc;
 	corp_bind_id(st, 1, uid);
 	corp_bind_text(st, 2, corp_cfg.tz);
-	sqlite3_bind_int(st, 3, all != 0);
+	corp_bind_int(st, 3, all != 0);
 	return corp_db_rows(db, st, user_row, array, "list users", err);
 }
 
@@ -328,17 +328,17 @@ static int
 zone_of(struct corp_db *db, const char *sql, long long id, char **zone,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, found;
 
 	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, corp_cfg.tz);
 	if ((rc = step1(db, st, &found, "read zone", err)) != 0)
 		return rc;
 	*zone = corp_strdup(found ? corp_col_text(st, 0) : "UTC");
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (*zone == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	return found ? 0 : corp_errf(err, CORP_ENOTFOUND, "%lld: not found",
@@ -396,7 +396,7 @@ corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
     const char *parent, const char *tz, const char *head, long long *idp,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long pid = 0, hid = 0, id;
 	int rc, found;
 
@@ -418,11 +418,11 @@ corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
 	corp_bind_id(st, 3, pid);
 	corp_bind_id(st, 4, hid);
 	corp_bind_text(st, 5, tz);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 6, (long long)corp_now());
 	if ((rc = step1(db, st, &found, "add unit", err)) != 0)
 		return rc;
-	*idp = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*idp = corp_col_int64(st, 0);
+	corp_reset(st);
 	return 0;
 }
 
@@ -430,7 +430,7 @@ int
 corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long id, pid = 0;
 	int rc, found;
 
@@ -446,11 +446,11 @@ corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
 		    "WHERE o.parent_id IS NOT NULL AND anc.d < 100000) "
 		    "SELECT 1 FROM anc WHERE id = ?2", err)) != 0)
 			return rc;
-		sqlite3_bind_int64(st, 1, pid);
-		sqlite3_bind_int64(st, 2, id);
+		corp_bind_int64(st, 1, pid);
+		corp_bind_int64(st, 2, id);
 		if ((rc = step1(db, st, &found, "read units", err)) != 0)
 			return rc;
-		sqlite3_reset(st);
+		corp_reset(st);
 		if (found)
 			return corp_errf(err, CORP_ECONFLICT, "moving '%s' "
 			    "under '%s' would make a cycle", name, parent);
@@ -458,9 +458,9 @@ corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
 	if ((rc = corp_db_prep(db, &st, "UPDATE org_units SET parent_id = ?2, "
 	    "updated_at = ?3 WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	corp_bind_id(st, 2, pid);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 3, (long long)corp_now());
 	return corp_db_exec(db, st, "move unit", err);
 }
 
@@ -468,7 +468,7 @@ int
 corp_dir_unit_set(struct corp_db *db, const char *name,
     const struct corp_unit_in *u, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long id, hid = 0;
 	int rc;
 
@@ -488,14 +488,14 @@ corp_dir_unit_set(struct corp_db *db, const char *name,
 	    "tz = CASE WHEN ?6 THEN ?7 ELSE tz END, updated_at = ?8 "
 	    "WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, u->has_title != 0);
+	corp_bind_int64(st, 1, id);
+	corp_bind_int(st, 2, u->has_title != 0);
 	corp_bind_text(st, 3, u->title);
-	sqlite3_bind_int(st, 4, u->has_head != 0);
+	corp_bind_int(st, 4, u->has_head != 0);
 	corp_bind_id(st, 5, hid);
-	sqlite3_bind_int(st, 6, u->has_tz != 0);
+	corp_bind_int(st, 6, u->has_tz != 0);
 	corp_bind_text(st, 7, u->tz);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 8, (long long)corp_now());
 	return corp_db_exec(db, st, "set unit", err);
 }
 
@@ -514,29 +514,29 @@ static const char UNIT_TREE_SQL[] =
     "WHERE ?1 IS NULL OR o.id = ?1 ORDER BY t.path";
 
 static json_t *
-unit_row(sqlite3_stmt *st)
+unit_row(struct corp_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:i, "
 	    "s:o, s:o}",
-	    "org_unit_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "org_unit_id", (json_int_t)corp_col_int64(st, 0),
 	    "name", corp_col_text(st, 1),
 	    "title", corp_col_text(st, 2),
-	    "parent_id", corp_json_idval(sqlite3_column_int64(st, 3)),
+	    "parent_id", corp_json_idval(corp_col_int64(st, 3)),
 	    "parent", corp_json_strval(corp_col_text(st, 4)),
-	    "head_user_id", corp_json_idval(sqlite3_column_int64(st, 5)),
+	    "head_user_id", corp_json_idval(corp_col_int64(st, 5)),
 	    "head", corp_json_strval(corp_col_text(st, 6)),
 	    "tz", corp_json_strval(corp_col_text(st, 7)),
 	    "zone", corp_col_text(st, 8),
-	    "depth", sqlite3_column_int(st, 9),
-	    "created_at", corp_json_time(sqlite3_column_int64(st, 10)),
-	    "updated_at", corp_json_time(sqlite3_column_int64(st, 11)));
+	    "depth", corp_col_int(st, 9),
+	    "created_at", corp_json_time(corp_col_int64(st, 10)),
+	    "updated_at", corp_json_time(corp_col_int64(st, 11)));
 }
 
 static int
 unit_rows(struct corp_db *db, long long id, json_t **array,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, UNIT_TREE_SQL, err)) != 0)
@@ -578,7 +578,7 @@ corp_dir_delegate(struct corp_db *db, const char *principal,
     const char *deputy, time_t from, time_t until, long long *idp,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long pid, did;
 	int rc, found;
 
@@ -595,15 +595,15 @@ corp_dir_delegate(struct corp_db *db, const char *principal,
 	    "(principal_id, deputy_id, valid_from, valid_until, created_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, pid);
-	sqlite3_bind_int64(st, 2, did);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)from);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)until);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 1, pid);
+	corp_bind_int64(st, 2, did);
+	corp_bind_int64(st, 3, (long long)from);
+	corp_bind_int64(st, 4, (long long)until);
+	corp_bind_int64(st, 5, (long long)corp_now());
 	if ((rc = step1(db, st, &found, "add delegation", err)) != 0)
 		return rc;
-	*idp = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*idp = corp_col_int64(st, 0);
+	corp_reset(st);
 	return 0;
 }
 
@@ -619,34 +619,34 @@ static const char DELEG_SQL[] =
     "AND ?4 < d.valid_until)) ORDER BY d.id";
 
 static json_t *
-deleg_row(sqlite3_stmt *st)
+deleg_row(struct corp_stmt *st)
 {
 	return json_pack("{s:I, s:I, s:s, s:I, "
 	    "s:s, s:o, s:o, s:o, s:b}",
-	    "delegation_id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "principal_user_id", (json_int_t)sqlite3_column_int64(st, 1),
+	    "delegation_id", (json_int_t)corp_col_int64(st, 0),
+	    "principal_user_id", (json_int_t)corp_col_int64(st, 1),
 	    "principal", corp_col_text(st, 2),
-	    "deputy_user_id", (json_int_t)sqlite3_column_int64(st, 3),
+	    "deputy_user_id", (json_int_t)corp_col_int64(st, 3),
 	    "deputy", corp_col_text(st, 4),
-	    "from", corp_json_time(sqlite3_column_int64(st, 5)),
-	    "until", corp_json_time(sqlite3_column_int64(st, 6)),
-	    "revoked_at", corp_json_time(sqlite3_column_int64(st, 7)),
-	    "active", sqlite3_column_int(st, 8));
+	    "from", corp_json_time(corp_col_int64(st, 5)),
+	    "until", corp_json_time(corp_col_int64(st, 6)),
+	    "revoked_at", corp_json_time(corp_col_int64(st, 7)),
+	    "active", corp_col_int(st, 8));
 }
 
 static int
 deleg_rows(struct corp_db *db, long long id, long long uid, int active_only,
     time_t at, json_t **array, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, DELEG_SQL, err)) != 0)
 		return rc;
 	corp_bind_id(st, 1, id);
 	corp_bind_id(st, 2, uid);
-	sqlite3_bind_int(st, 3, active_only != 0);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+	corp_bind_int(st, 3, active_only != 0);
+	corp_bind_int64(st, 4, (long long)at);
 	return corp_db_rows(db, st, deleg_row, array, "list delegations", err);
 }
 
@@ -684,17 +684,17 @@ corp_dir_delegations(struct corp_db *db, const char *user, int active_only,
 int
 corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, found, revoked;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT revoked_at IS NOT NULL "
 	    "FROM delegations WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	if ((rc = step1(db, st, &found, "read delegation", err)) != 0)
 		return rc;
-	revoked = found && sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	revoked = found && corp_col_int(st, 0);
+	corp_reset(st);
 	if (!found)
 		return corp_errf(err, CORP_ENOTFOUND,
 		    "delegation %lld: not found", id);
@@ -704,7 +704,7 @@ corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
 	if ((rc = corp_db_prep(db, &st, "UPDATE delegations SET revoked_at = "
 	    "?2 WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 1, id);
+	corp_bind_int64(st, 2, (long long)corp_now());
 	return corp_db_exec(db, st, "revoke delegation", err);
 }

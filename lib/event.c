@@ -27,7 +27,7 @@ corp_event_free(struct corp_event *e)
 }
 
 static char *
-coldup(sqlite3_stmt *st, int i)
+coldup(struct corp_stmt *st, int i)
 {
 	const char *s = corp_col_text(st, i);
 
@@ -37,30 +37,30 @@ coldup(sqlite3_stmt *st, int i)
 void
 corp_event_from_row(void *stmt, int c, struct corp_event *e)
 {
-	sqlite3_stmt *st = stmt;
+	struct corp_stmt *st = stmt;
 
 	memset(e, 0, sizeof(*e));
-	e->event_id = sqlite3_column_int64(st, c + 0);
+	e->event_id = corp_col_int64(st, c + 0);
 	e->event_type = coldup(st, c + 1);
 	e->topic = coldup(st, c + 2);
-	e->occurred_at = (time_t)sqlite3_column_int64(st, c + 3);
-	e->task_id = sqlite3_column_int64(st, c + 4);
-	e->task_version = sqlite3_column_int64(st, c + 5);
+	e->occurred_at = (time_t)corp_col_int64(st, c + 3);
+	e->task_id = corp_col_int64(st, c + 4);
+	e->task_version = corp_col_int64(st, c + 5);
 	e->state = coldup(st, c + 6);
-	e->report_id = sqlite3_column_int64(st, c + 7);
-	e->actor_user_id = sqlite3_column_int64(st, c + 8);
-	e->on_behalf_of_user_id = sqlite3_column_int64(st, c + 9);
-	e->initiator_user_id = sqlite3_column_int64(st, c + 10);
-	e->assignee_user_id = sqlite3_column_int64(st, c + 11);
-	e->assignee_org_unit_id = sqlite3_column_int64(st, c + 12);
-	e->previous_assignee_user_id = sqlite3_column_int64(st, c + 13);
-	e->previous_assignee_org_unit_id = sqlite3_column_int64(st, c + 14);
+	e->report_id = corp_col_int64(st, c + 7);
+	e->actor_user_id = corp_col_int64(st, c + 8);
+	e->on_behalf_of_user_id = corp_col_int64(st, c + 9);
+	e->initiator_user_id = corp_col_int64(st, c + 10);
+	e->assignee_user_id = corp_col_int64(st, c + 11);
+	e->assignee_org_unit_id = corp_col_int64(st, c + 12);
+	e->previous_assignee_user_id = corp_col_int64(st, c + 13);
+	e->previous_assignee_org_unit_id = corp_col_int64(st, c + 14);
 	e->period_key = coldup(st, c + 15);
-	e->autoev = sqlite3_column_int(st, c + 16);
+	e->autoev = corp_col_int(st, c + 16);
 	e->reason = coldup(st, c + 17);
 	e->title = coldup(st, c + 18);
-	e->due_at = (time_t)sqlite3_column_int64(st, c + 19);
-	e->template_id = sqlite3_column_int64(st, c + 20);
+	e->due_at = (time_t)corp_col_int64(st, c + 19);
+	e->template_id = corp_col_int64(st, c + 20);
 	e->trace_id = coldup(st, c + 21);
 	e->dedupe_key = coldup(st, c + 22);
 	e->source = coldup(st, c + 23);
@@ -72,20 +72,20 @@ int
 corp_event_get(struct corp_db *db, long long id, struct corp_event *e,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT " CORP_EVENT_COLUMNS
 	    " FROM events WHERE event_id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, id);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
 		corp_event_from_row(st, 0, e);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return 0;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ENOTFOUND, "event %lld: not found",
 		    id);
@@ -95,35 +95,35 @@ corp_event_get(struct corp_db *db, long long id, struct corp_event *e,
 int
 corp_event_last_id(struct corp_db *db, long long *out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st,
 	    "SELECT coalesce(max(event_id), 0) FROM events", err)) != 0)
 		return rc;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		corp_reset(st);
 		return corp_db_fail(db, rc, "read events", err);
 	}
-	*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*out = corp_col_int64(st, 0);
+	corp_reset(st);
 	return 0;
 }
 
 static void
-bind_time(sqlite3_stmt *st, int i, time_t t)
+bind_time(struct corp_stmt *st, int i, time_t t)
 {
 	if (t == 0)
-		sqlite3_bind_null(st, i);
+		corp_bind_null(st, i);
 	else
-		sqlite3_bind_int64(st, i, (sqlite3_int64)t);
+		corp_bind_int64(st, i, (long long)t);
 }
 
 int
 corp_event_append(struct corp_db *db, struct corp_event *e, int *dup,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	char trace[33];
 	int rc;
 
@@ -141,13 +141,13 @@ corp_event_append(struct corp_db *db, struct corp_event *e, int *dup,
 	    "SELECT event_id FROM events WHERE dedupe_key = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, e->dedupe_key);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		e->event_id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		e->event_id = corp_col_int64(st, 0);
+		corp_reset(st);
 		*dup = 1;
 		return 0;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read events", err);
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO events (event_type, "
@@ -158,11 +158,11 @@ corp_event_append(struct corp_db *db, struct corp_event *e, int *dup,
 	    "period_key, auto, reason, title, due_at, template_id, trace_id, "
 	    "dedupe_key, source, recipients, payload) VALUES (?1, ?2, ?3, ?4, "
 	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-	    "?19, ?20, ?21, ?22, ?23, ?24, ?25)", err)) != 0)
+	    "?19, ?20, ?21, ?22, ?23, ?24, ?25) RETURNING event_id", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, e->event_type);
 	corp_bind_text(st, 2, e->topic);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)e->occurred_at);
+	corp_bind_int64(st, 3, (long long)e->occurred_at);
 	corp_bind_id(st, 4, e->task_id);
 	corp_bind_id(st, 5, e->task_version);
 	corp_bind_text(st, 6, e->state);
@@ -175,7 +175,7 @@ corp_event_append(struct corp_db *db, struct corp_event *e, int *dup,
 	corp_bind_id(st, 13, e->previous_assignee_user_id);
 	corp_bind_id(st, 14, e->previous_assignee_org_unit_id);
 	corp_bind_text(st, 15, e->period_key);
-	sqlite3_bind_int(st, 16, e->autoev != 0);
+	corp_bind_int(st, 16, e->autoev != 0);
 	corp_bind_text(st, 17, e->reason);
 	corp_bind_text(st, 18, e->title);
 	bind_time(st, 19, e->due_at);
@@ -185,10 +185,7 @@ corp_event_append(struct corp_db *db, struct corp_event *e, int *dup,
 	corp_bind_text(st, 23, e->source);
 	corp_bind_text(st, 24, e->recipients);
 	corp_bind_text(st, 25, e->payload);
-	if ((rc = corp_db_exec(db, st, "append event", err)) != 0)
-		return rc;
-	e->event_id = sqlite3_last_insert_rowid(corp_db_sqlite(db));
-	return 0;
+	return corp_db_insert(db, st, &e->event_id, "append event", err);
 }
 
 /* BASE/tasks/T, BASE/tasks/T/report, BASE/tasks/T/reports/R */

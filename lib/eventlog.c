@@ -1,5 +1,6 @@
 /* eventlog.c -- see eventlog.h. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,7 +24,7 @@ static int
 viewer_load(struct corp_db *db, long long id, struct viewer *v,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -31,12 +32,12 @@ viewer_load(struct corp_db *db, long long id, struct viewer *v,
 	if ((rc = corp_db_prep(db, &st, "SELECT active, is_admin FROM users "
 	    "WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v->active = sqlite3_column_int(st, 0);
-		v->admin = sqlite3_column_int(st, 1) && corp_cfg.admin_all;
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		v->active = corp_col_int(st, 0);
+		v->admin = corp_col_int(st, 1) && corp_cfg.admin_all;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read user", err);
 	return 0;
@@ -117,16 +118,16 @@ may_see(struct corp_db *db, const struct corp_event *e,
 static int
 base_url(struct corp_db *db, char **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*out = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT value FROM config "
 	    "WHERE key = 'base_url'", err)) != 0)
 		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (corp_step(st) == SQLITE_ROW)
 		*out = corp_strdup(corp_col_text(st, 0));
-	sqlite3_reset(st);
+	corp_reset(st);
 	return 0;
 }
 
@@ -154,7 +155,7 @@ corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
 {
 	struct corp_event *evs = NULL, *ne;
 	struct viewer v;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	size_t n = 0, cap = 0, i;
 	char *base = NULL;
 	int rc, yes;
@@ -167,21 +168,21 @@ corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
 		return rc;
 	if ((rc = corp_db_prep(db, &st, LIST_SQL, err)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, f->after);
+	corp_bind_int64(st, 1, f->after);
 	corp_bind_id(st, 2, f->task_id);
 	corp_bind_text(st, 3, f->type);
 	corp_bind_text(st, 4, f->topic);
 	if (f->since)
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)f->since);
+		corp_bind_int64(st, 5, (long long)f->since);
 	if (f->until)
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)f->until);
-	sqlite3_bind_int64(st, 7, f->limit > 0 ? f->limit : -1);
+		corp_bind_int64(st, 6, (long long)f->until);
+	corp_bind_int64(st, 7, f->limit > 0 ? f->limit : LLONG_MAX);
 	/* Read the rows first: the visibility query needs the handle. */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((ne = reallocarray(evs, cap, sizeof(*ne))) == NULL) {
-				sqlite3_reset(st);
+				corp_reset(st);
 				rc = corp_errf(err, CORP_EINTERNAL,
 				    "out of memory");
 				goto out;
@@ -190,7 +191,7 @@ corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
 		}
 		corp_event_from_row(st, 0, &evs[n++]);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "list events", err);
 		goto out;
@@ -251,19 +252,7 @@ int
 corp_eventlog_data_version(struct corp_db *db, long long *v,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "PRAGMA data_version", err)) != 0)
-		return rc;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		rc = corp_db_fail(db, rc, "data_version", err);
-		sqlite3_reset(st);
-		return rc;
-	}
-	*v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return corp_db_data_version(db, v, err);
 }
 
 int
@@ -301,7 +290,7 @@ corp_eventlog_emit(struct corp_db *db, json_t *line, long long *id,
 	    "event_type", "actor", "task_id", "recipients", "payload", NULL };
 	const char *key, *source, *type, *actor, *k, *login, *role;
 	struct corp_event e;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *v, *recips, *x, *out = NULL;
 	long long task, uid;
 	size_t i;
@@ -376,24 +365,24 @@ corp_eventlog_emit(struct corp_db *db, json_t *line, long long *id,
 		    "template_id, period_key, version FROM tasks WHERE id = ?1",
 		    err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, task);
-		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-			sqlite3_reset(st);
+		corp_bind_int64(st, 1, task);
+		if ((rc = corp_step(st)) != SQLITE_ROW) {
+			corp_reset(st);
 			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
 			    "task %lld: not found", task) :
 			    corp_db_fail(db, rc, "read task", err);
 			goto out;
 		}
 		e.task_id = task;
-		e.initiator_user_id = sqlite3_column_int64(st, 0);
-		e.assignee_user_id = sqlite3_column_int64(st, 1);
-		e.assignee_org_unit_id = sqlite3_column_int64(st, 2);
+		e.initiator_user_id = corp_col_int64(st, 0);
+		e.assignee_user_id = corp_col_int64(st, 1);
+		e.assignee_org_unit_id = corp_col_int64(st, 2);
 		e.title = corp_strdup(corp_col_text(st, 3));
-		e.due_at = (time_t)sqlite3_column_int64(st, 4);
-		e.template_id = sqlite3_column_int64(st, 5);
+		e.due_at = (time_t)corp_col_int64(st, 4);
+		e.template_id = corp_col_int64(st, 5);
 		e.period_key = corp_strdup(corp_col_text(st, 6));
-		e.task_version = sqlite3_column_int64(st, 7);
-		sqlite3_reset(st);
+		e.task_version = corp_col_int64(st, 7);
+		corp_reset(st);
 	}
 	e.event_type = corp_strdup(type);
 	e.source = corp_strdup(source);

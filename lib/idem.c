@@ -42,7 +42,7 @@ corp_idem_lookup(struct corp_db *db, long long actor, const char *verb,
     const char *key, const char *hex, int *found, int *code, char **output,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*found = 0;
@@ -50,7 +50,7 @@ corp_idem_lookup(struct corp_db *db, long long actor, const char *verb,
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM idempotency "
 	    "WHERE created_at < ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)corp_now() -
+	corp_bind_int64(st, 1, (long long)corp_now() -
 	    CORP_IDEM_DAYS * 86400LL);
 	if ((rc = corp_db_exec(db, st, "prune idempotency keys", err)) != 0)
 		return rc;
@@ -58,27 +58,27 @@ corp_idem_lookup(struct corp_db *db, long long actor, const char *verb,
 	    "output FROM idempotency WHERE actor_user_id = ?1 AND verb = ?2 "
 	    "AND key = ?3", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, actor);
+	corp_bind_int64(st, 1, actor);
 	corp_bind_text(st, 2, verb);
 	corp_bind_text(st, 3, key);
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return 0;
 	}
 	if (rc != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "read idempotency key", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return rc;
 	}
 	if (strcmp(corp_col_text(st, 0), hex) != 0) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_ECONFLICT, "idempotency key '%s' "
 		    "was used for a different %s request", key, verb);
 	}
-	*code = sqlite3_column_int(st, 1);
+	*code = corp_col_int(st, 1);
 	*output = corp_strdup(corp_col_text(st, 2));
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (*output == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	*found = 1;
@@ -90,19 +90,19 @@ corp_idem_store(struct corp_db *db, long long actor, const char *verb,
     const char *key, const char *hex, int code, const char *output,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO idempotency "
 	    "(actor_user_id, verb, key, request_sha256, exit_code, output, "
 	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, actor);
+	corp_bind_int64(st, 1, actor);
 	corp_bind_text(st, 2, verb);
 	corp_bind_text(st, 3, key);
 	corp_bind_text(st, 4, hex);
-	sqlite3_bind_int(st, 5, code);
+	corp_bind_int(st, 5, code);
 	corp_bind_text(st, 6, output);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 7, (long long)corp_now());
 	return corp_db_exec(db, st, "store idempotency key", err);
 }

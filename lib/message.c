@@ -1,4 +1,5 @@
 /* message.c -- see message.h. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,14 +15,14 @@
 	"(SELECT count(*) FROM tg_message_edits e WHERE e.message_row_id = m.id)"
 
 static json_t *
-opt_int(sqlite3_stmt *st, int c)
+opt_int(struct corp_stmt *st, int c)
 {
-	return sqlite3_column_type(st, c) == SQLITE_NULL ? json_null() :
-	    json_integer(sqlite3_column_int64(st, c));
+	return corp_col_type(st, c) == SQLITE_NULL ? json_null() :
+	    json_integer(corp_col_int64(st, c));
 }
 
 static json_t *
-opt_json(sqlite3_stmt *st, int c)
+opt_json(struct corp_stmt *st, int c)
 {
 	const char *s = corp_col_text(st, c);
 	json_t *v;
@@ -32,17 +33,17 @@ opt_json(sqlite3_stmt *st, int c)
 }
 
 static json_t *
-msg_row(sqlite3_stmt *st)
+msg_row(struct corp_stmt *st)
 {
 	json_t *o = json_object();
 
 	if (o == NULL)
 		return NULL;
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(corp_col_int64(st, 0)));
 	json_object_set_new(o, "chat_id",
-	    json_integer(sqlite3_column_int64(st, 1)));
+	    json_integer(corp_col_int64(st, 1)));
 	json_object_set_new(o, "message_id",
-	    json_integer(sqlite3_column_int64(st, 2)));
+	    json_integer(corp_col_int64(st, 2)));
 	json_object_set_new(o, "chat_type",
 	    corp_json_strval(corp_col_text(st, 3)));
 	json_object_set_new(o, "chat_title",
@@ -53,15 +54,15 @@ msg_row(sqlite3_stmt *st)
 	json_object_set_new(o, "from_name",
 	    corp_json_strval(corp_col_text(st, 7)));
 	json_object_set_new(o, "date",
-	    corp_json_time((time_t)sqlite3_column_int64(st, 8)));
-	json_object_set_new(o, "edit_date", sqlite3_column_type(st, 9) ==
+	    corp_json_time((time_t)corp_col_int64(st, 8)));
+	json_object_set_new(o, "edit_date", corp_col_type(st, 9) ==
 	    SQLITE_NULL ? json_null() :
-	    corp_json_time((time_t)sqlite3_column_int64(st, 9)));
+	    corp_json_time((time_t)corp_col_int64(st, 9)));
 	json_object_set_new(o, "text", corp_json_strval(corp_col_text(st, 10)));
 	json_object_set_new(o, "reply_to_message_id", opt_int(st, 11));
 	json_object_set_new(o, "entities", opt_json(st, 12));
 	json_object_set_new(o, "edits",
-	    json_integer(sqlite3_column_int64(st, 13)));
+	    json_integer(corp_col_int64(st, 13)));
 	return o;
 }
 
@@ -69,7 +70,7 @@ int
 corp_msg_list(struct corp_db *db, const struct corp_msg_filter *f,
     json_t **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*out = NULL;
@@ -80,13 +81,13 @@ corp_msg_list(struct corp_db *db, const struct corp_msg_filter *f,
 	    "(?6 IS NULL OR instr(text, ?6) > 0) "
 	    "ORDER BY date, chat_id, message_id LIMIT ?7", err)) != 0)
 		return rc;
-	sqlite3_bind_int(st, 1, f->has_chat);
-	sqlite3_bind_int64(st, 2, f->chat_id);
+	corp_bind_int(st, 1, f->has_chat);
+	corp_bind_int64(st, 2, f->chat_id);
 	corp_bind_text(st, 3, f->author);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->since);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)f->until);
+	corp_bind_int64(st, 4, (long long)f->since);
+	corp_bind_int64(st, 5, (long long)f->until);
 	corp_bind_text(st, 6, f->text);
-	sqlite3_bind_int64(st, 7, f->limit > 0 ? f->limit : -1);
+	corp_bind_int64(st, 7, f->limit > 0 ? f->limit : LLONG_MAX);
 	return corp_db_rows(db, st, msg_row, out, "list messages", err);
 }
 
@@ -94,7 +95,7 @@ int
 corp_msg_show(struct corp_db *db, long long chat, long long msgid,
     json_t **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *h, *v;
 	long long row = 0;
 	int rc;
@@ -103,13 +104,13 @@ corp_msg_show(struct corp_db *db, long long chat, long long msgid,
 	if ((rc = corp_db_prep(db, &st, "SELECT " MSG_COLUMNS " FROM "
 	    "tg_messages m WHERE chat_id = ?1 AND message_id = ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, chat);
-	sqlite3_bind_int64(st, 2, msgid);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row = sqlite3_column_int64(st, 0);
+	corp_bind_int64(st, 1, chat);
+	corp_bind_int64(st, 2, msgid);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		row = corp_col_int64(st, 0);
 		*out = msg_row(st);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return corp_errf(err, CORP_ENOTFOUND, "no message %lld in "
 		    "chat %lld", msgid, chat);
@@ -122,25 +123,25 @@ corp_msg_show(struct corp_db *db, long long chat, long long msgid,
 	    "replaced_at FROM tg_message_edits WHERE message_row_id = ?1 "
 	    "ORDER BY id", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, row);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	corp_bind_int64(st, 1, row);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		v = json_object();
 		if (v == NULL) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 			goto fail;
 		}
 		json_object_set_new(v, "text",
 		    corp_json_strval(corp_col_text(st, 0)));
 		json_object_set_new(v, "entities", opt_json(st, 1));
-		json_object_set_new(v, "edit_date", sqlite3_column_type(st,
+		json_object_set_new(v, "edit_date", corp_col_type(st,
 		    2) == SQLITE_NULL ? json_null() :
-		    corp_json_time((time_t)sqlite3_column_int64(st, 2)));
+		    corp_json_time((time_t)corp_col_int64(st, 2)));
 		json_object_set_new(v, "replaced_at",
-		    corp_json_time((time_t)sqlite3_column_int64(st, 3)));
+		    corp_json_time((time_t)corp_col_int64(st, 3)));
 		json_array_append_new(h, v);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "read message history", err);
 		goto fail;

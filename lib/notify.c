@@ -48,23 +48,23 @@ corp_priority_valid(const char *s)
 
 /* The row st is on, columns in the order of the JSON line. */
 static json_t *
-row_json(sqlite3_stmt *st)
+row_json(struct corp_stmt *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b}",
-	    "event_type", (const char *)sqlite3_column_text(st, 0),
-	    "role", (const char *)sqlite3_column_text(st, 1),
-	    "channel", (const char *)sqlite3_column_text(st, 2),
-	    "enabled", sqlite3_column_int(st, 3),
-	    "priority", (const char *)sqlite3_column_text(st, 4),
-	    "template", (const char *)sqlite3_column_text(st, 5),
-	    "notify_self", sqlite3_column_int(st, 6));
+	    "event_type", corp_col_text(st, 0),
+	    "role", corp_col_text(st, 1),
+	    "channel", corp_col_text(st, 2),
+	    "enabled", corp_col_int(st, 3),
+	    "priority", corp_col_text(st, 4),
+	    "template", corp_col_text(st, 5),
+	    "notify_self", corp_col_int(st, 6));
 }
 
 int
 corp_notify_list(struct corp_db *db, const char *type, const char *role,
     const char *channel, json_t **rows, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*rows = NULL;
@@ -98,19 +98,19 @@ check_key(const char *type, const char *role, const char *channel,
 
 /* Step a RETURNING statement to its one row and turn it into JSON. */
 static int
-returning(struct corp_db *db, sqlite3_stmt *st, json_t **row,
+returning(struct corp_db *db, struct corp_stmt *st, json_t **row,
     const char *what, struct corp_err *err)
 {
 	int rc;
 
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
 		*row = row_json(st);
 		/* Run to completion so the statement's write is done. */
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		while ((rc = corp_step(st)) == SQLITE_ROW)
 			;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(*row);
 		*row = NULL;
@@ -125,7 +125,7 @@ int
 corp_notify_set(struct corp_db *db, const struct corp_notify *n,
     json_t **row, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*row = NULL;
@@ -155,11 +155,11 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 	corp_bind_text(st, 2, n->role);
 	corp_bind_text(st, 3, n->channel);
 	if (n->enabled >= 0)
-		sqlite3_bind_int(st, 4, n->enabled != 0);
+		corp_bind_int(st, 4, n->enabled != 0);
 	corp_bind_text(st, 5, n->priority);
 	corp_bind_text(st, 6, n->template);
 	if (n->notify_self >= 0)
-		sqlite3_bind_int(st, 7, n->notify_self != 0);
+		corp_bind_int(st, 7, n->notify_self != 0);
 	if ((rc = returning(db, st, row, "write notification setting", err))
 	    != 0)
 		goto fail;
@@ -177,7 +177,7 @@ int
 corp_notify_unset(struct corp_db *db, const char *type, const char *role,
     const char *channel, json_t **row, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*row = NULL;

@@ -54,24 +54,23 @@ static int
 add_mutes(struct corp_db *db, long long uid, json_t *chans, json_t *types,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	const char *kind;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT kind, value FROM user_mutes "
 	    "WHERE user_id = ?1 ORDER BY kind, value", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		kind = (const char *)sqlite3_column_text(st, 0);
+	corp_bind_int64(st, 1, uid);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		kind = corp_col_text(st, 0);
 		if (json_array_append_new(strcmp(kind, "channel") == 0 ?
-		    chans : types, json_string((const char *)
-		    sqlite3_column_text(st, 1))) != 0) {
-			sqlite3_reset(st);
+		    chans : types, json_string(corp_col_text(st, 1))) != 0) {
+			corp_reset(st);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read mutes", err);
 	return 0;
@@ -82,7 +81,7 @@ corp_prefs_get(struct corp_db *db, long long uid, json_t **out,
     struct corp_err *err)
 {
 	json_t *o = NULL, *chans = NULL, *types = NULL, *quiet = NULL;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	char *zone = NULL, buf[64];
 	int rc;
 
@@ -91,17 +90,17 @@ corp_prefs_get(struct corp_db *db, long long uid, json_t **out,
 	    "p.quiet_end FROM users u LEFT JOIN user_prefs p "
 	    "ON p.user_id = u.id WHERE u.id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	corp_bind_int64(st, 1, uid);
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		corp_reset(st);
 		if (rc == SQLITE_DONE)
 			return corp_errf(err, CORP_ENOTFOUND,
 			    "user %lld: not found", uid);
 		return corp_db_fail(db, rc, "read preferences", err);
 	}
-	if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-	    sqlite3_column_type(st, 2) != SQLITE_NULL) {
-		int qs = sqlite3_column_int(st, 1), qe = sqlite3_column_int(st,
+	if (corp_col_type(st, 1) != SQLITE_NULL &&
+	    corp_col_type(st, 2) != SQLITE_NULL) {
+		int qs = corp_col_int(st, 1), qe = corp_col_int(st,
 		    2);
 
 		snprintf(buf, sizeof(buf), "%02d:%02d-%02d:%02d", qs / 60,
@@ -110,9 +109,9 @@ corp_prefs_get(struct corp_db *db, long long uid, json_t **out,
 	} else
 		quiet = json_null();
 	o = json_pack("{s:s, s:I}", "user",
-	    (const char *)sqlite3_column_text(st, 0), "user_id",
+	    corp_col_text(st, 0), "user_id",
 	    (json_int_t)uid);
-	sqlite3_reset(st);
+	corp_reset(st);
 	chans = json_array();
 	types = json_array();
 	if (o == NULL || quiet == NULL || chans == NULL || types == NULL) {
@@ -142,7 +141,7 @@ int
 corp_prefs_set_quiet(struct corp_db *db, long long uid, int qs, int qe,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if (qs >= 0 && (qs > 1439 || qe < 0 || qe > 1439 || qs == qe))
@@ -154,10 +153,10 @@ corp_prefs_set_quiet(struct corp_db *db, long long uid, int qs, int qe,
 	    "ON CONFLICT (user_id) DO UPDATE SET quiet_start = ?2, "
 	    "quiet_end = ?3", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	if (qs >= 0) {
-		sqlite3_bind_int(st, 2, qs);
-		sqlite3_bind_int(st, 3, qe);
+		corp_bind_int(st, 2, qs);
+		corp_bind_int(st, 3, qe);
 	}
 	if ((rc = corp_db_exec(db, st, "write preferences", err)) != 0 ||
 	    (rc = corp_queue_refresh_quiet(db, uid, corp_now(), err)) != 0)
@@ -188,7 +187,7 @@ int
 corp_prefs_mute(struct corp_db *db, long long uid, const char *kind,
     const char *value, long long *failed, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*failed = 0;
@@ -200,7 +199,7 @@ corp_prefs_mute(struct corp_db *db, long long uid, const char *kind,
 	    "kind, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", err))
 	    != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, kind);
 	corp_bind_text(st, 3, value);
 	if ((rc = corp_db_exec(db, st, "write mute", err)) != 0 ||
@@ -217,7 +216,7 @@ int
 corp_prefs_unmute(struct corp_db *db, long long uid, const char *kind,
     const char *value, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = check_mute(kind, value, err)) != 0)
@@ -227,12 +226,12 @@ corp_prefs_unmute(struct corp_db *db, long long uid, const char *kind,
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM user_mutes "
 	    "WHERE user_id = ?1 AND kind = ?2 AND value = ?3", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, kind);
 	corp_bind_text(st, 3, value);
 	if ((rc = corp_db_exec(db, st, "delete mute", err)) != 0)
 		goto fail;
-	if (sqlite3_changes(corp_db_sqlite(db)) == 0) {
+	if (corp_db_changes(db) == 0) {
 		rc = corp_errf(err, CORP_ENOTFOUND, "%s '%s' is not muted",
 		    strcmp(kind, "channel") == 0 ? "channel" : "event type",
 		    value);

@@ -136,7 +136,7 @@ static int
 mention_login(struct corp_db *db, const char *text, char **login,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	const char *p = text;
 	char buf[64];
 	size_t n;
@@ -154,12 +154,12 @@ mention_login(struct corp_db *db, const char *text, char **login,
 		memcpy(buf, p, n);
 		buf[n] = '\0';
 		if ((rc = corp_db_prep(db, &st, "SELECT login FROM users WHERE "
-		    "login = ?1 COLLATE NOCASE AND active = 1", err)) != 0)
+		    "lower(login) = lower(?1) AND active = 1", err)) != 0)
 			return rc;
 		corp_bind_text(st, 1, buf);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = corp_step(st)) == SQLITE_ROW)
 			*login = corp_strdup(corp_col_text(st, 0));
-		sqlite3_reset(st);
+		corp_reset(st);
 		if (rc == SQLITE_ROW)
 			return *login == NULL ? corp_errf(err, CORP_EINTERNAL,
 			    "out of memory") : 0;

@@ -20,7 +20,7 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
     const char *priority, const char *template, int ready, time_t nb,
     time_t now, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO deliveries (event_id, "
@@ -29,8 +29,8 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
 	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) "
 	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, eid);
-	sqlite3_bind_int64(st, 2, uid);
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
 	corp_bind_text(st, 3, channel);
 	corp_bind_text(st, 4, role);
 	corp_bind_text(st, 5, roles);
@@ -38,25 +38,25 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
 	corp_bind_text(st, 7, template);
 	corp_bind_text(st, 8, ready ? "ready" : "waiting_bind");
 	if (ready)
-		sqlite3_bind_null(st, 9);
+		corp_bind_null(st, 9);
 	else
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)nb);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
+		corp_bind_int64(st, 9, (long long)now);
+	corp_bind_int64(st, 10, (long long)nb);
+	corp_bind_int64(st, 11, (long long)now);
 	return corp_db_exec(db, st, "insert delivery", err);
 }
 
 static int
 changes(struct corp_db *db)
 {
-	return sqlite3_changes(corp_db_sqlite(db));
+	return corp_db_changes(db);
 }
 
 int
 corp_queue_expire_held(struct corp_db *db, time_t now, const char *channel,
     long long *n, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long age;
 	int rc, own = !corp_db_in_tx(db);
 
@@ -79,8 +79,8 @@ corp_queue_expire_held(struct corp_db *db, time_t now, const char *channel,
 	    "AND waiting_since <= ?2 AND (?3 IS NULL OR channel = ?3)",
 	    err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - age));
+	corp_bind_int64(st, 1, (long long)now);
+	corp_bind_int64(st, 2, (long long)(now - age));
 	corp_bind_text(st, 3, channel);
 	if ((rc = corp_db_exec(db, st, "expire held rows", err)) != 0)
 		goto fail;
@@ -99,7 +99,7 @@ static int
 claim_prepare(struct corp_db *db, const char *channel, time_t now,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long n;
 	int rc;
 
@@ -118,8 +118,8 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	    "AND lease_until < ?2 AND lease_expiries + 1 >= ?3", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, channel);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int(st, 3, MAX_LEASE_EXPIRIES);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_int(st, 3, MAX_LEASE_EXPIRIES);
 	if ((rc = corp_db_exec(db, st, "fail poison rows", err)) != 0)
 		return rc;
 	/* An expired lease returns the row without counting an attempt. */
@@ -128,8 +128,8 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	    "lease_expiries = lease_expiries + 1, updated_at = ?2 "
 	    "WHERE channel = ?1 AND lease_token IS NOT NULL "
 	    "AND lease_until < ?2", err)) != 0 ||
-	    (sqlite3_bind_text(st, 1, channel, -1, SQLITE_TRANSIENT),
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now),
+	    (corp_bind_text(st, 1, channel),
+	    corp_bind_int64(st, 2, (long long)now),
 	    rc = corp_db_exec(db, st, "expire leases", err)) != 0)
 		return rc;
 	/*
@@ -145,7 +145,7 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	    "AND d.lease_token IS NULL)", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, channel);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	corp_bind_int64(st, 2, (long long)now);
 	if ((rc = corp_db_exec(db, st, "fail rows of inactive users",
 	    err)) != 0)
 		return rc;
@@ -264,7 +264,7 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
     time_t now, const char *token, const char *base, json_t *lines,
     int limit, struct names *nm, struct corp_err *err)
 {
-	sqlite3_stmt *st, *up;
+	struct corp_stmt *st, *up;
 	long long *ids = NULL;
 	size_t nids = 0, i;
 	int rc;
@@ -274,25 +274,25 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, cl->channel);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, cl->after_event);
-	sqlite3_bind_int64(st, 4, cl->after_user);
-	sqlite3_bind_int(st, 5, limit);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_int64(st, 3, cl->after_event);
+	corp_bind_int64(st, 4, cl->after_user);
+	corp_bind_int(st, 5, limit);
 	corp_bind_text(st, 6, corp_cfg.tz);
 	corp_bind_text(st, 7, cl->only_priority);
 	if ((ids = calloc((size_t)limit, sizeof(*ids))) == NULL) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
 	/* Collect first: load_names runs other statements. */
 	json_t *rows = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
 		char until[CORP_TIMEBUF];
 
-		ids[nids++] = sqlite3_column_int64(st, 0);
+		ids[nids++] = corp_col_int64(st, 0);
 		json_object_set_new(o, "delivery_id",
-		    json_integer(sqlite3_column_int64(st, 0)));
+		    json_integer(corp_col_int64(st, 0)));
 		if (cl->peek) {
 			json_object_set_new(o, "lease", json_null());
 			json_object_set_new(o, "lease_until", json_null());
@@ -303,35 +303,28 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 			    until)));
 		}
 		json_object_set_new(o, "worker", corp_json_strval(cl->worker));
-		json_object_set_new(o, "channel", json_string((const char *)
-		    sqlite3_column_text(st, 3)));
+		json_object_set_new(o, "channel", json_string(corp_col_text(st, 3)));
 		json_object_set_new(o, "address",
 		    corp_json_strval(corp_col_text(st, 13)));
 		json_object_set_new(o, "user_id",
-		    json_integer(sqlite3_column_int64(st, 2)));
-		json_object_set_new(o, "login", json_string((const char *)
-		    sqlite3_column_text(st, 9)));
-		json_object_set_new(o, "name", json_string((const char *)
-		    sqlite3_column_text(st, 10)));
+		    json_integer(corp_col_int64(st, 2)));
+		json_object_set_new(o, "login", json_string(corp_col_text(st, 9)));
+		json_object_set_new(o, "name", json_string(corp_col_text(st, 10)));
 		json_object_set_new(o, "lang",
 		    corp_json_strval(corp_col_text(st, 11)));
 		json_object_set_new(o, "tz",
 		    corp_json_strval(corp_col_text(st, 12)));
-		json_object_set_new(o, "roles", roles_array((const char *)
-		    sqlite3_column_text(st, 5)));
-		json_object_set_new(o, "role", json_string((const char *)
-		    sqlite3_column_text(st, 4)));
-		json_object_set_new(o, "priority", json_string((const char *)
-		    sqlite3_column_text(st, 6)));
-		json_object_set_new(o, "template", json_string((const char *)
-		    sqlite3_column_text(st, 7)));
+		json_object_set_new(o, "roles", roles_array(corp_col_text(st, 5)));
+		json_object_set_new(o, "role", json_string(corp_col_text(st, 4)));
+		json_object_set_new(o, "priority", json_string(corp_col_text(st, 6)));
+		json_object_set_new(o, "template", json_string(corp_col_text(st, 7)));
 		json_object_set_new(o, "attempt",
-		    json_integer(sqlite3_column_int64(st, 8) + 1));
+		    json_integer(corp_col_int64(st, 8) + 1));
 		json_object_set_new(o, "event_id",
-		    json_integer(sqlite3_column_int64(st, 1)));
+		    json_integer(corp_col_int64(st, 1)));
 		json_array_append_new(rows, o);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "claim", err);
 		goto out;
@@ -359,12 +352,12 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 		    "updated_at = ?5 WHERE id = ?1 AND status = 'PENDING'",
 		    err)) != 0)
 			goto out;
-		sqlite3_bind_int64(up, 1, ids[i]);
+		corp_bind_int64(up, 1, ids[i]);
 		corp_bind_text(up, 2, token);
-		sqlite3_bind_int64(up, 3, (sqlite3_int64)(now +
+		corp_bind_int64(up, 3, (long long)(now +
 		    (time_t)cl->lease_secs));
 		corp_bind_text(up, 4, cl->worker);
-		sqlite3_bind_int64(up, 5, (sqlite3_int64)now);
+		corp_bind_int64(up, 5, (long long)now);
 		if ((rc = corp_db_exec(db, up, "lease", err)) != 0)
 			goto out;
 	}
@@ -431,7 +424,7 @@ int
 corp_queue_release(struct corp_db *db, const char *token,
     const long long *ids, size_t nids, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	size_t i;
 	int rc;
 
@@ -444,9 +437,9 @@ corp_queue_release(struct corp_db *db, const char *token,
 	for (i = 0; i < (ids ? nids : 1); i++) {
 		corp_bind_text(st, 1, token);
 		if (ids)
-			sqlite3_bind_int64(st, 2, ids[i]);
+			corp_bind_int64(st, 2, ids[i]);
 		else
-			sqlite3_bind_null(st, 2);
+			corp_bind_null(st, 2);
 		if ((rc = corp_db_exec(db, st, "release lease", err)) != 0)
 			goto fail;
 	}
@@ -460,7 +453,7 @@ int
 corp_queue_release_worker(struct corp_db *db, const char *worker,
     long long *n, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_begin(db, err)) != 0)
@@ -498,7 +491,7 @@ row_state(struct corp_db *db, long long id, char *status, size_t slen,
     char **lease, time_t *lease_until, int *attempts, char **channel,
     long long *uid, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*lease = *channel = NULL;
@@ -506,21 +499,21 @@ row_state(struct corp_db *db, long long id, char *status, size_t slen,
 	    "lease_until, attempts, channel, user_id FROM deliveries "
 	    "WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, id);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
 		const char *l = corp_col_text(st, 1);
 
-		strlcpy(status, (const char *)sqlite3_column_text(st, 0), slen);
+		strlcpy(status, corp_col_text(st, 0), slen);
 		*lease = l ? strdup(l) : NULL;
-		*lease_until = (time_t)sqlite3_column_int64(st, 2);
-		*attempts = sqlite3_column_int(st, 3);
-		*channel = strdup((const char *)sqlite3_column_text(st, 4));
-		*uid = sqlite3_column_int64(st, 5);
-		sqlite3_reset(st);
+		*lease_until = (time_t)corp_col_int64(st, 2);
+		*attempts = corp_col_int(st, 3);
+		*channel = strdup(corp_col_text(st, 4));
+		*uid = corp_col_int64(st, 5);
+		corp_reset(st);
 		return 0;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc == SQLITE_DONE)
 		return CORP_ENOTFOUND;
 	return corp_db_fail(db, rc, "read delivery", err);
@@ -537,7 +530,7 @@ static int
 record_attempt(struct corp_db *db, const struct ackline *a, time_t now,
     const char *stored, time_t nb, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO delivery_attempts "
@@ -545,16 +538,16 @@ record_attempt(struct corp_db *db, const struct ackline *a, time_t now,
 	    "provider_message_id, not_before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
 	    "?7, ?8, ?9)", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, a->id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	corp_bind_int64(st, 1, a->id);
+	corp_bind_int64(st, 2, (long long)now);
 	corp_bind_text(st, 3, a->worker);
 	corp_bind_text(st, 4, a->result);
-	sqlite3_bind_int(st, 5, a->attempted);
+	corp_bind_int(st, 5, a->attempted);
 	corp_bind_text(st, 6, stored);
 	corp_bind_text(st, 7, a->error);
 	corp_bind_text(st, 8, a->provider);
 	if (nb > 0)
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)nb);
+		corp_bind_int64(st, 9, (long long)nb);
 	return corp_db_exec(db, st, "record attempt", err);
 }
 
@@ -562,19 +555,19 @@ static int
 set_row(struct corp_db *db, long long id, const char *status, int attempts,
     time_t nb, const char *error, time_t now, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET status = ?2, "
 	    "attempts = ?3, not_before = ?4, error = ?5, lease_token = NULL, "
 	    "lease_until = NULL, updated_at = ?6 WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
+	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, status);
-	sqlite3_bind_int(st, 3, attempts);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)nb);
+	corp_bind_int(st, 3, attempts);
+	corp_bind_int64(st, 4, (long long)nb);
 	corp_bind_text(st, 5, error);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	corp_bind_int64(st, 6, (long long)now);
 	return corp_db_exec(db, st, "update delivery", err);
 }
 
@@ -587,7 +580,7 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 	time_t lease_until = 0, nb = 0;
 	long long uid = 0;
 	int attempts = 0, rc, mine, max;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 
 	*stored = "unchanged";
 	rc = row_state(db, a->id, status, sizeof(status), &lease,
@@ -608,8 +601,8 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 			    "lease_until = NULL, updated_at = ?2 "
 			    "WHERE id = ?1", err)) != 0)
 				goto out;
-			sqlite3_bind_int64(st, 1, a->id);
-			sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+			corp_bind_int64(st, 1, a->id);
+			corp_bind_int64(st, 2, (long long)now);
 			corp_bind_text(st, 3, a->provider);
 			if ((rc = corp_db_exec(db, st, "ack sent", err)) != 0)
 				goto out;
@@ -629,9 +622,9 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 		    "updated_at = ?3 WHERE user_id = ?1 AND channel = ?2",
 		    err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, uid);
+		corp_bind_int64(st, 1, uid);
 		corp_bind_text(st, 2, channel);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+		corp_bind_int64(st, 3, (long long)now);
 		if ((rc = corp_db_exec(db, st, "deactivate bind", err)) != 0 ||
 		    (rc = set_row(db, a->id, "PENDING", attempts, 0, a->error,
 		    now, err)) != 0 ||
@@ -768,7 +761,7 @@ int
 corp_queue_refresh_user(struct corp_db *db, long long uid,
     const char *channel, time_t now, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	/*
@@ -788,9 +781,9 @@ corp_queue_refresh_user(struct corp_db *db, long long uid,
 	    "WHERE user_id = ?1 AND (?2 IS NULL OR channel = ?2) "
 	    "AND status = 'PENDING'", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	corp_bind_int64(st, 3, (long long)now);
 	return corp_db_exec(db, st, "refresh readiness", err);
 }
 
@@ -798,7 +791,7 @@ int
 corp_queue_refresh_quiet(struct corp_db *db, long long uid, time_t now,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	time_t nb;
 	int rc;
 
@@ -810,9 +803,9 @@ corp_queue_refresh_quiet(struct corp_db *db, long long uid, time_t now,
 	    "AND status = 'PENDING' AND priority <> 'urgent' "
 	    "AND attempts = 0 AND lease_token IS NULL", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(nb > now ? nb : 0));
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	corp_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 2, (long long)(nb > now ? nb : 0));
+	corp_bind_int64(st, 3, (long long)now);
 	return corp_db_exec(db, st, "refresh quiet hours", err);
 }
 
@@ -820,7 +813,7 @@ int
 corp_queue_mute(struct corp_db *db, long long uid, const char *kind,
     const char *value, long long *n, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
@@ -830,10 +823,10 @@ corp_queue_mute(struct corp_db *db, long long uid, const char *kind,
 	    "OR (?2 = 'event_type' AND event_id IN (SELECT event_id FROM "
 	    "events WHERE event_type = ?3)))", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, kind);
 	corp_bind_text(st, 3, value);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 4, (long long)corp_now());
 	if ((rc = corp_db_exec(db, st, "mute", err)) != 0)
 		return rc;
 	*n = changes(db);
@@ -844,7 +837,7 @@ int
 corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
     long long *n, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	time_t now = corp_now();
 	int rc;
 
@@ -880,8 +873,8 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	corp_bind_id(st, 2, r->event_id);
 	corp_bind_text(st, 3, r->event_type);
 	corp_bind_text(st, 4, r->channel);
-	sqlite3_bind_int(st, 5, r->all_failed);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	corp_bind_int(st, 5, r->all_failed);
+	corp_bind_int64(st, 6, (long long)now);
 	if ((rc = corp_db_exec(db, st, "requeue", err)) != 0)
 		goto fail;
 	*n = changes(db);
@@ -895,7 +888,7 @@ int
 corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
     corp_row_fn fn, void *arg, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *rows, *o;
 	size_t i;
 	int rc;
@@ -908,25 +901,25 @@ corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
 	    "ORDER BY d.id LIMIT ?2", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, channel);
-	sqlite3_bind_int(st, 2, limit);
+	corp_bind_int(st, 2, limit);
 	rows = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		o = json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:i, s:o, s:o, "
 		    "s:o}",
-		    "delivery_id", (json_int_t)sqlite3_column_int64(st, 0),
-		    "event_id", (json_int_t)sqlite3_column_int64(st, 1),
-		    "event_type", sqlite3_column_text(st, 2),
-		    "user_id", (json_int_t)sqlite3_column_int64(st, 3),
-		    "login", sqlite3_column_text(st, 4),
-		    "channel", sqlite3_column_text(st, 5),
-		    "attempts", sqlite3_column_int(st, 6),
+		    "delivery_id", (json_int_t)corp_col_int64(st, 0),
+		    "event_id", (json_int_t)corp_col_int64(st, 1),
+		    "event_type", corp_col_text(st, 2),
+		    "user_id", (json_int_t)corp_col_int64(st, 3),
+		    "login", corp_col_text(st, 4),
+		    "channel", corp_col_text(st, 5),
+		    "attempts", corp_col_int(st, 6),
 		    "error", corp_json_strval(corp_col_text(st, 7)),
 		    "failed_at", corp_json_time((time_t)
-		    sqlite3_column_int64(st, 8)),
+		    corp_col_int64(st, 8)),
 		    "trace_id", corp_json_strval(corp_col_text(st, 9)));
 		json_array_append_new(rows, o);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(rows);
 		return corp_db_fail(db, rc, "read dlq", err);
@@ -943,7 +936,7 @@ int
 corp_queue_prune(struct corp_db *db, time_t before, long long *n,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_begin(db, err)) != 0)
@@ -952,13 +945,13 @@ corp_queue_prune(struct corp_db *db, time_t before, long long *n,
 	    "WHERE delivery_id IN (SELECT id FROM deliveries "
 	    "WHERE status = 'SENT' AND sent_at < ?1)", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	corp_bind_int64(st, 1, (long long)before);
 	if ((rc = corp_db_exec(db, st, "prune attempts", err)) != 0)
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM deliveries "
 	    "WHERE status = 'SENT' AND sent_at < ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+	corp_bind_int64(st, 1, (long long)before);
 	if ((rc = corp_db_exec(db, st, "prune", err)) != 0)
 		goto fail;
 	*n = changes(db);
@@ -971,7 +964,7 @@ fail:
 int
 corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *rows, *hist, *o;
 	time_t now = corp_now();
 	int rc;
@@ -985,24 +978,24 @@ corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 	    "FROM deliveries GROUP BY channel, status, readiness "
 	    "ORDER BY channel, status, readiness", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	corp_bind_int64(st, 1, (long long)now);
 	rows = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		long long oldest = sqlite3_column_int64(st, 6);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		long long oldest = corp_col_int64(st, 6);
 
 		o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
-		    "channel", sqlite3_column_text(st, 0),
-		    "status", sqlite3_column_text(st, 1),
-		    "readiness", sqlite3_column_text(st, 2),
-		    "count", (json_int_t)sqlite3_column_int64(st, 3),
-		    "leased", (json_int_t)sqlite3_column_int64(st, 4),
-		    "waiting_until", (json_int_t)sqlite3_column_int64(st, 5));
+		    "channel", corp_col_text(st, 0),
+		    "status", corp_col_text(st, 1),
+		    "readiness", corp_col_text(st, 2),
+		    "count", (json_int_t)corp_col_int64(st, 3),
+		    "leased", (json_int_t)corp_col_int64(st, 4),
+		    "waiting_until", (json_int_t)corp_col_int64(st, 5));
 		json_object_set_new(o, "oldest_ready_age_s",
-		    sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() :
+		    corp_col_type(st, 6) == SQLITE_NULL ? json_null() :
 		    json_integer(now - oldest));
 		json_array_append_new(rows, o);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(rows);
 		return corp_db_fail(db, rc, "stats", err);
@@ -1014,12 +1007,12 @@ corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 		return rc;
 	}
 	hist = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = corp_step(st)) == SQLITE_ROW)
 		json_array_append_new(hist, json_pack("{s:s, s:i, s:I}",
-		    "channel", sqlite3_column_text(st, 0),
-		    "attempts", sqlite3_column_int(st, 1),
-		    "count", (json_int_t)sqlite3_column_int64(st, 2)));
-	sqlite3_reset(st);
+		    "channel", corp_col_text(st, 0),
+		    "attempts", corp_col_int(st, 1),
+		    "count", (json_int_t)corp_col_int64(st, 2)));
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(rows);
 		json_decref(hist);
@@ -1035,7 +1028,7 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
     json_t **out, struct corp_err *err)
 {
 	struct corp_event ev;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	json_t *o, *dec, *rows, *binds;
 	const char *login = NULL;
 	char *base = NULL;
@@ -1054,71 +1047,70 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	    "WHERE login = ?1", err)) != 0)
 		goto fail;
 	corp_bind_text(st, 1, who);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	if (corp_step(st) != SQLITE_ROW) {
+		corp_reset(st);
 		rc = corp_errf(err, CORP_ENOTFOUND, "user %s: not found", who);
 		goto fail;
 	}
-	login = (const char *)sqlite3_column_text(st, 0);
-	uid = sqlite3_column_int64(st, 2);
+	login = corp_col_text(st, 0);
+	uid = corp_col_int64(st, 2);
 	json_object_set_new(o, "user", json_pack("{s:I, s:s, s:b}",
 	    "user_id", (json_int_t)uid, "login", login, "active",
-	    sqlite3_column_int(st, 1)));
-	sqlite3_reset(st);
+	    corp_col_int(st, 1)));
+	corp_reset(st);
 	/* Roles as route stored them; none means not a recipient. */
 	if ((rc = corp_db_prep(db, &st, "SELECT roles FROM event_recipients "
 	    "WHERE event_id = ?1 AND user_id = ?2", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, eid);
-	sqlite3_bind_int64(st, 2, uid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(o, "roles", roles_array((const char *)
-		    sqlite3_column_text(st, 0)));
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
+	if (corp_step(st) == SQLITE_ROW)
+		json_object_set_new(o, "roles", roles_array(corp_col_text(st, 0)));
 	else
 		json_object_set_new(o, "roles", json_null());
-	sqlite3_reset(st);
+	corp_reset(st);
 	{
 		long long wm;
 
 		if ((rc = corp_db_prep(db, &st, "SELECT watermark FROM "
 		    "route_state WHERE id = 1", err)) != 0)
 			goto fail;
-		wm = sqlite3_step(st) == SQLITE_ROW ?
-		    sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
+		wm = corp_step(st) == SQLITE_ROW ?
+		    corp_col_int64(st, 0) : 0;
+		corp_reset(st);
 		json_object_set_new(o, "routed", json_boolean(eid <= wm));
 	}
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
 	    "roles, decided_at FROM route_decisions WHERE event_id = ?1 "
 	    "AND user_id = ?2 ORDER BY channel", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, eid);
-	sqlite3_bind_int64(st, 2, uid);
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
 	dec = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (corp_step(st) == SQLITE_ROW)
 		json_array_append_new(dec, json_pack("{s:s, s:s, s:o, s:o, "
-		    "s:o}", "channel", sqlite3_column_text(st, 0),
-		    "decision", sqlite3_column_text(st, 1),
+		    "s:o}", "channel", corp_col_text(st, 0),
+		    "decision", corp_col_text(st, 1),
 		    "role", corp_json_strval(corp_col_text(st, 2)),
 		    "roles", roles_array(corp_col_text(st, 3)),
 		    "decided_at", corp_json_time((time_t)
-		    sqlite3_column_int64(st, 4))));
-	sqlite3_reset(st);
+		    corp_col_int64(st, 4))));
+	corp_reset(st);
 	json_object_set_new(o, "decisions", dec);
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, address, active, "
 	    "updated_at FROM binds WHERE user_id = ?1 ORDER BY channel",
 	    err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	binds = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (corp_step(st) == SQLITE_ROW)
 		json_array_append_new(binds, json_pack("{s:s, s:s, s:b, s:o}",
-		    "channel", sqlite3_column_text(st, 0),
-		    "address", sqlite3_column_text(st, 1),
-		    "active", sqlite3_column_int(st, 2),
+		    "channel", corp_col_text(st, 0),
+		    "address", corp_col_text(st, 1),
+		    "active", corp_col_int(st, 2),
 		    "updated_at", corp_json_time((time_t)
-		    sqlite3_column_int64(st, 3))));
-	sqlite3_reset(st);
+		    corp_col_int64(st, 3))));
+	corp_reset(st);
 	json_object_set_new(o, "binds", binds);
 	if ((rc = corp_db_prep(db, &st, "SELECT id, channel, status, "
 	    "readiness, priority, template, attempts, lease_expiries, "
@@ -1126,32 +1118,32 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	    "lease_until IS NOT NULL FROM deliveries WHERE event_id = ?1 AND "
 	    "user_id = ?2 ORDER BY channel", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, eid);
-	sqlite3_bind_int64(st, 2, uid);
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
 	rows = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long long id = sqlite3_column_int64(st, 0);
+	while (corp_step(st) == SQLITE_ROW) {
+		long long id = corp_col_int64(st, 0);
 		json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, "
 		    "s:i, s:o, s:o, s:o, s:o, s:b}",
 		    "delivery_id", (json_int_t)id,
-		    "channel", sqlite3_column_text(st, 1),
-		    "status", sqlite3_column_text(st, 2),
-		    "readiness", sqlite3_column_text(st, 3),
-		    "priority", sqlite3_column_text(st, 4),
-		    "template", sqlite3_column_text(st, 5),
-		    "attempts", sqlite3_column_int(st, 6),
-		    "lease_expiries", sqlite3_column_int(st, 7),
+		    "channel", corp_col_text(st, 1),
+		    "status", corp_col_text(st, 2),
+		    "readiness", corp_col_text(st, 3),
+		    "priority", corp_col_text(st, 4),
+		    "template", corp_col_text(st, 5),
+		    "attempts", corp_col_int(st, 6),
+		    "lease_expiries", corp_col_int(st, 7),
 		    "not_before", corp_json_time((time_t)
-		    sqlite3_column_int64(st, 8)),
+		    corp_col_int64(st, 8)),
 		    "sent_at", corp_json_time((time_t)
-		    sqlite3_column_int64(st, 9)),
+		    corp_col_int64(st, 9)),
 		    "provider_message_id",
 		    corp_json_strval(corp_col_text(st, 10)),
 		    "error", corp_json_strval(corp_col_text(st, 11)),
-		    "leased", sqlite3_column_int(st, 12));
+		    "leased", corp_col_int(st, 12));
 		json_array_append_new(rows, d);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	{
 		size_t i;
 		json_t *d;
@@ -1168,25 +1160,25 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 				json_decref(rows);
 				goto fail;
 			}
-			sqlite3_bind_int64(st, 1, json_integer_value(
+			corp_bind_int64(st, 1, json_integer_value(
 			    json_object_get(d, "delivery_id")));
-			while (sqlite3_step(st) == SQLITE_ROW)
+			while (corp_step(st) == SQLITE_ROW)
 				json_array_append_new(att, json_pack("{s:o, "
 				    "s:o, s:s, s:b, s:s, s:o, s:o, s:o}",
 				    "at", corp_json_time((time_t)
-				    sqlite3_column_int64(st, 0)),
+				    corp_col_int64(st, 0)),
 				    "worker", corp_json_strval(
 				    corp_col_text(st, 1)),
-				    "result", sqlite3_column_text(st, 2),
-				    "attempted", sqlite3_column_int(st, 3),
-				    "stored", sqlite3_column_text(st, 4),
+				    "result", corp_col_text(st, 2),
+				    "attempted", corp_col_int(st, 3),
+				    "stored", corp_col_text(st, 4),
 				    "error", corp_json_strval(
 				    corp_col_text(st, 5)),
 				    "provider_message_id", corp_json_strval(
 				    corp_col_text(st, 6)),
 				    "not_before", corp_json_time((time_t)
-				    sqlite3_column_int64(st, 7))));
-			sqlite3_reset(st);
+				    corp_col_int64(st, 7))));
+			corp_reset(st);
 			json_object_set_new(d, "attempts_log", att);
 		}
 	}

@@ -130,7 +130,7 @@ static int
 get_setting(struct corp_db *db, const char *type, const char *role,
     const char *channel, struct setting *s, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -143,19 +143,19 @@ get_setting(struct corp_db *db, const char *type, const char *role,
 	corp_bind_text(st, 1, type);
 	corp_bind_text(st, 2, role);
 	corp_bind_text(st, 3, channel);
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
 		s->found = 1;
-		s->enabled = sqlite3_column_int(st, 0);
-		strlcpy(s->priority, (const char *)sqlite3_column_text(st, 1),
+		s->enabled = corp_col_int(st, 0);
+		strlcpy(s->priority, corp_col_text(st, 1),
 		    sizeof(s->priority));
-		s->template = strdup((const char *)sqlite3_column_text(st, 2));
-		s->notify_self = sqlite3_column_int(st, 3);
+		s->template = strdup(corp_col_text(st, 2));
+		s->notify_self = corp_col_int(st, 3);
 	} else if (rc != SQLITE_DONE) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_db_fail(db, rc, "read settings", err);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	return 0;
 }
 
@@ -163,17 +163,17 @@ static int
 exists(struct corp_db *db, const char *sql, long long uid, const char *a,
     const char *b, int *yes, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, a);
 	corp_bind_text(st, 3, b);
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	*yes = rc == SQLITE_ROW;
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read", err);
 	return 0;
@@ -187,17 +187,17 @@ static int
 bind_state(struct corp_db *db, long long uid, const char *channel, int *state,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT active FROM binds "
 	    "WHERE user_id = ?1 AND channel = ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
-	rc = sqlite3_step(st);
-	*state = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_reset(st);
+	rc = corp_step(st);
+	*state = rc == SQLITE_ROW ? corp_col_int(st, 0) : -1;
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read binds", err);
 	return 0;
@@ -236,7 +236,7 @@ struct ctx {
 static int
 load_channels(struct ctx *c, const char *type, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	size_t i;
 	int rc;
 
@@ -251,19 +251,19 @@ load_channels(struct ctx *c, const char *type, struct corp_err *err)
 		return rc;
 	corp_bind_text(st, 1, type);
 	corp_bind_text(st, 2, c->default_channel);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		char **nv = reallocarray(c->channels, c->nchannels + 1,
 		    sizeof(*nv));
 
 		if (nv == NULL) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
 		c->channels = nv;
 		c->channels[c->nchannels++] =
-		    strdup((const char *)sqlite3_column_text(st, 0));
+		    strdup(corp_col_text(st, 0));
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(c->db, rc, "read settings", err);
 	return 0;
@@ -274,7 +274,7 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
     const char *channel, int d, const char *role, const char *roles,
     json_t *row, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	c->stats->decisions[d]++;
@@ -291,18 +291,19 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		json_decref(o);
 		return rc;
 	}
-	if ((rc = corp_db_prep(c->db, &st, "INSERT OR IGNORE INTO "
+	if ((rc = corp_db_prep(c->db, &st, "INSERT INTO "
 	    "route_decisions (event_id, user_id, channel, decision, role, "
-	    "roles, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    "roles, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT DO NOTHING",
 	    err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, ev->event_id);
-	sqlite3_bind_int64(st, 2, r->uid);
+	corp_bind_int64(st, 1, ev->event_id);
+	corp_bind_int64(st, 2, r->uid);
 	corp_bind_text(st, 3, channel);
 	corp_bind_text(st, 4, corp_decision_names[d]);
 	corp_bind_text(st, 5, role);
 	corp_bind_text(st, 6, roles);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)c->now);
+	corp_bind_int64(st, 7, (long long)c->now);
 	return corp_db_exec(c->db, st, "store decision", err);
 }
 
@@ -391,23 +392,23 @@ static int
 task_subject(struct corp_db *db, long long tid, struct corp_subject *s,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT initiator_user_id, "
 	    "assignee_user_id, assignee_org_unit_id, state = 'DRAFT' "
 	    "FROM tasks WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, tid);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, tid);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
-		s->initiator = sqlite3_column_int64(st, 0);
-		s->assignee_user = sqlite3_column_int64(st, 1);
-		s->assignee_unit = sqlite3_column_int64(st, 2);
-		s->draft = sqlite3_column_int(st, 3);
+		s->initiator = corp_col_int64(st, 0);
+		s->assignee_user = corp_col_int64(st, 1);
+		s->assignee_unit = corp_col_int64(st, 2);
+		s->draft = corp_col_int(st, 3);
 		rc = SQLITE_DONE;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read task", err);
 	return 0;
@@ -417,7 +418,7 @@ static int
 previous_executors(struct corp_db *db, const struct corp_event *ev,
     struct rlist *l, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT id FROM users WHERE active = 1 "
@@ -426,13 +427,13 @@ previous_executors(struct corp_db *db, const struct corp_event *ev,
 		return rc;
 	corp_bind_id(st, 1, ev->previous_assignee_user_id);
 	corp_bind_id(st, 2, ev->previous_assignee_org_unit_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (rlist_add(l, sqlite3_column_int64(st, 0),
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		if (rlist_add(l, corp_col_int64(st, 0),
 		    "previous_executor") != 0) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read users", err);
 	return 0;
@@ -495,17 +496,18 @@ static int
 store_recipient(struct ctx *c, long long eid, long long uid,
     const char *roles, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if (c->dry)
 		return 0;
-	if ((rc = corp_db_prep(c->db, &st, "INSERT OR IGNORE INTO "
-	    "event_recipients (event_id, user_id, roles) VALUES (?1, ?2, ?3)",
+	if ((rc = corp_db_prep(c->db, &st, "INSERT INTO "
+	    "event_recipients (event_id, user_id, roles) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT DO NOTHING",
 	    err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, eid);
-	sqlite3_bind_int64(st, 2, uid);
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
 	corp_bind_text(st, 3, roles);
 	return corp_db_exec(c->db, st, "store recipient", err);
 }
@@ -578,15 +580,15 @@ out:
 int
 corp_route_watermark(struct corp_db *db, long long *wm, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st,
 	    "SELECT watermark FROM route_state WHERE id = 1", err)) != 0)
 		return rc;
-	rc = sqlite3_step(st);
-	*wm = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	rc = corp_step(st);
+	*wm = rc == SQLITE_ROW ? corp_col_int64(st, 0) : 0;
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read watermark", err);
 	return 0;
@@ -595,13 +597,13 @@ corp_route_watermark(struct corp_db *db, long long *wm, struct corp_err *err)
 static int
 set_watermark(struct corp_db *db, long long wm, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st,
 	    "UPDATE route_state SET watermark = ?1 WHERE id = 1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, wm);
+	corp_bind_int64(st, 1, wm);
 	return corp_db_exec(db, st, "write watermark", err);
 }
 
@@ -610,7 +612,7 @@ static int
 batch_once(struct ctx *c, int batch, int *done, struct corp_err *err)
 {
 	struct corp_event *evs = NULL;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long wm;
 	size_t n = 0, i;
 	int rc;
@@ -622,15 +624,15 @@ batch_once(struct ctx *c, int batch, int *done, struct corp_err *err)
 	    " FROM events WHERE event_id > ?1 ORDER BY event_id LIMIT ?2",
 	    err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, wm);
-	sqlite3_bind_int(st, 2, batch);
+	corp_bind_int64(st, 1, wm);
+	corp_bind_int(st, 2, batch);
 	if ((evs = calloc((size_t)batch, sizeof(*evs))) == NULL) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = corp_step(st)) == SQLITE_ROW)
 		corp_event_from_row(st, 0, &evs[n++]);
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(c->db, rc, "read events", err);
 		goto out;

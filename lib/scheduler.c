@@ -22,7 +22,7 @@ load_templates(struct corp_db *db, struct tplrow **out, size_t *np,
     struct corp_err *err)
 {
 	struct tplrow *v = NULL, *nv;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	size_t n = 0;
 	int rc;
 
@@ -32,22 +32,21 @@ load_templates(struct corp_db *db, struct tplrow **out, size_t *np,
 	    "assignee_user_id, assignee_org_unit_id FROM templates "
 	    "WHERE active = 1 ORDER BY id", err)) != 0)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			free(v);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
 		v = nv;
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].sched = corp_schedule_parse((const char *)
-		    sqlite3_column_text(st, 1));
-		v[n].starts_at = (time_t)sqlite3_column_int64(st, 2);
-		v[n].auser = sqlite3_column_int64(st, 3);
-		v[n].aunit = sqlite3_column_int64(st, 4);
+		v[n].id = corp_col_int64(st, 0);
+		v[n].sched = corp_schedule_parse(corp_col_text(st, 1));
+		v[n].starts_at = (time_t)corp_col_int64(st, 2);
+		v[n].auser = corp_col_int64(st, 3);
+		v[n].aunit = corp_col_int64(st, 4);
 		n++;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		free(v);
 		return corp_db_fail(db, rc, "read templates", err);
@@ -61,17 +60,17 @@ static int
 instance_exists(struct corp_db *db, long long tid, const char *key, int *yes,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks WHERE "
 	    "template_id = ?1 AND period_key = ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, tid);
+	corp_bind_int64(st, 1, tid);
 	corp_bind_text(st, 2, key);
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	*yes = rc == SQLITE_ROW;
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read tasks", err);
 	return 0;
@@ -192,25 +191,25 @@ due_events(struct corp_db *db, const char *sql, const char *type,
     time_t now, long long soon, long long *count, struct corp_err *err)
 {
 	struct corp_event e;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long *ids = NULL, *nv;
 	size_t n = 0, i;
 	int rc, dup;
 
 	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now + soon));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	corp_bind_int64(st, 1, (long long)now);
+	corp_bind_int64(st, 2, (long long)(now + soon));
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		if ((nv = reallocarray(ids, n + 1, sizeof(*ids))) == NULL) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			free(ids);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
 		ids = nv;
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = corp_col_int64(st, 0);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		free(ids);
 		return corp_db_fail(db, rc, "read tasks", err);

@@ -147,7 +147,7 @@ corp_setting_get(struct corp_db *db, const char *key, char **out,
     struct corp_err *err)
 {
 	const char *def, *v;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*out = NULL;
@@ -157,14 +157,14 @@ corp_setting_get(struct corp_db *db, const char *key, char **out,
 	    "SELECT value FROM config WHERE key = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
+	rc = corp_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_db_fail(db, rc, "read config", err);
 	}
-	v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : def;
+	v = rc == SQLITE_ROW ? corp_col_text(st, 0) : def;
 	*out = strdup(v ? v : "");
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (*out == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	return 0;
@@ -174,7 +174,7 @@ int
 corp_setting_set(struct corp_db *db, const char *key, const char *v,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_setting_check(key, v, err)) != 0)
@@ -192,7 +192,7 @@ int
 corp_setting_unset(struct corp_db *db, const char *key, struct corp_err *err)
 {
 	const char *def;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if (lookup(key, &def) != 0)
@@ -208,7 +208,7 @@ int
 corp_setting_each(struct corp_db *db, corp_setting_fn fn, void *arg,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	size_t i;
 	int rc;
 
@@ -223,9 +223,9 @@ corp_setting_each(struct corp_db *db, corp_setting_fn fn, void *arg,
 		    "SELECT value FROM config WHERE key = ?1", err)) != 0)
 			return rc;
 		corp_bind_text(st, 1, k);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			cur = strdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
+		if (corp_step(st) == SQLITE_ROW)
+			cur = strdup(corp_col_text(st, 0));
+		corp_reset(st);
 		rc = fn(k, known[i].def, cur, arg);
 		free(cur);
 		if (rc != 0)
@@ -236,18 +236,18 @@ corp_setting_each(struct corp_db *db, corp_setting_fn fn, void *arg,
 	    "WHERE key LIKE 'attempts.%' OR key LIKE 'backoff.%' "
 	    "ORDER BY key", err)) != 0)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(st, 0), *def;
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		const char *k = corp_col_text(st, 0), *def;
 
 		if (lookup(k, &def) != 0)
 			continue;
-		if ((rc = fn(k, def, (const char *)sqlite3_column_text(st, 1),
+		if ((rc = fn(k, def, corp_col_text(st, 1),
 		    arg)) != 0) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			return rc;
 		}
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read config", err);
 	return 0;
@@ -359,7 +359,7 @@ int
 corp_quiet_not_before(struct corp_db *db, long long uid, time_t now,
     time_t *out, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, qs, qe;
 	char *zone;
 
@@ -368,19 +368,19 @@ corp_quiet_not_before(struct corp_db *db, long long uid, time_t now,
 	    "FROM user_prefs WHERE user_id = ?1 AND quiet_start IS NOT NULL "
 	    "AND quiet_end IS NOT NULL", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, uid);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, uid);
+	rc = corp_step(st);
 	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return 0;
 	}
 	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_db_fail(db, rc, "read preferences", err);
 	}
-	qs = sqlite3_column_int(st, 0);
-	qe = sqlite3_column_int(st, 1);
-	sqlite3_reset(st);
+	qs = corp_col_int(st, 0);
+	qe = corp_col_int(st, 1);
+	corp_reset(st);
 	if ((rc = corp_dir_user_zone(db, uid, &zone, err)) != 0)
 		return rc;
 	*out = corp_quiet_end(zone, qs, qe, now);

@@ -63,7 +63,7 @@ static int
 task_load(struct corp_db *db, long long id, struct task *t,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -72,29 +72,29 @@ task_load(struct corp_db *db, long long id, struct task *t,
 	    "period_key, title, state, due_at FROM tasks WHERE id = ?1",
 	    err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, id);
+	rc = corp_step(st);
 	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		return corp_errf(err, CORP_ENOTFOUND, "task %lld: not found",
 		    id);
 	}
 	if (rc != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "read task", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return rc;
 	}
 	t->id = id;
-	t->template_id = sqlite3_column_int64(st, 1);
-	t->version = sqlite3_column_int64(st, 2);
-	t->initiator = sqlite3_column_int64(st, 3);
-	t->auser = sqlite3_column_int64(st, 4);
-	t->aunit = sqlite3_column_int64(st, 5);
+	t->template_id = corp_col_int64(st, 1);
+	t->version = corp_col_int64(st, 2);
+	t->initiator = corp_col_int64(st, 3);
+	t->auser = corp_col_int64(st, 4);
+	t->aunit = corp_col_int64(st, 5);
 	t->period_key = corp_strdup(corp_col_text(st, 6));
 	t->title = corp_strdup(corp_col_text(st, 7));
 	t->state = corp_strdup(corp_col_text(st, 8));
-	t->due_at = (time_t)sqlite3_column_int64(st, 9);
-	sqlite3_reset(st);
+	t->due_at = (time_t)corp_col_int64(st, 9);
+	corp_reset(st);
 	if (t->title == NULL || t->state == NULL) {
 		task_free(t);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -141,19 +141,19 @@ static int
 delegates(struct corp_db *db, long long principal, long long deputy,
     time_t now, int *yes, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM delegations "
 	    "WHERE principal_id = ?1 AND deputy_id = ?2 AND revoked_at IS NULL "
 	    "AND valid_from <= ?3 AND ?3 < valid_until", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, principal);
-	sqlite3_bind_int64(st, 2, deputy);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, principal);
+	corp_bind_int64(st, 2, deputy);
+	corp_bind_int64(st, 3, (long long)now);
+	rc = corp_step(st);
 	*yes = rc == SQLITE_ROW;
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read delegations", err);
 	return 0;
@@ -286,7 +286,7 @@ static int
 assignee_of(struct corp_db *db, const char *login, long long *uid,
     long long *unit, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc, active;
 
 	if ((rc = corp_dir_user_id(db, login, uid, &active, err)) != 0)
@@ -299,10 +299,10 @@ assignee_of(struct corp_db *db, const char *login, long long *uid,
 	if ((rc = corp_db_prep(db, &st, "SELECT org_unit_id FROM users "
 	    "WHERE id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, *uid);
-	rc = sqlite3_step(st);
-	*unit = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	corp_bind_int64(st, 1, *uid);
+	rc = corp_step(st);
+	*unit = rc == SQLITE_ROW ? corp_col_int64(st, 0) : 0;
+	corp_reset(st);
 	if (rc != SQLITE_ROW)
 		return corp_db_fail(db, rc, "read user", err);
 	if (*unit <= 0)
@@ -356,7 +356,7 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
     time_t now, long long *tidp, struct corp_event *e, struct corp_err *err)
 {
 	struct corp_instance in;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long auser = 0, aunit = 0, initiator = actor, existing;
 	const char *title = r->title, *desc = r->description;
 	time_t due = r->has_due ? r->due_at : 0;
@@ -370,10 +370,10 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 		if ((rc = corp_db_prep(db, &st, "SELECT is_admin FROM users "
 		    "WHERE id = ?1", err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, actor);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			admin = sqlite3_column_int(st, 0) && corp_cfg.admin_all;
-		sqlite3_reset(st);
+		corp_bind_int64(st, 1, actor);
+		if (corp_step(st) == SQLITE_ROW)
+			admin = corp_col_int(st, 0) && corp_cfg.admin_all;
+		corp_reset(st);
 		if (!r->system && actor != in.initiator && !admin) {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "template %lld: "
 			    "only its initiator or an admin may create an "
@@ -388,11 +388,11 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 		if ((rc = corp_db_prep(db, &st, "SELECT id FROM tasks WHERE "
 		    "template_id = ?1 AND period_key = ?2", err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, r->template_id);
+		corp_bind_int64(st, 1, r->template_id);
 		corp_bind_text(st, 2, r->period_key);
-		rc = sqlite3_step(st);
-		existing = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
+		rc = corp_step(st);
+		existing = rc == SQLITE_ROW ? corp_col_int64(st, 0) : 0;
+		corp_reset(st);
 		if (existing > 0) {
 			rc = corp_errf(err, CORP_ECONFLICT, "template %lld, "
 			    "period %s: task %lld exists", r->template_id,
@@ -428,15 +428,15 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 	corp_bind_id(st, 7, auser);
 	corp_bind_id(st, 8, aunit);
 	if (due)
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		corp_bind_int64(st, 9, (long long)due);
+	corp_bind_int64(st, 10, (long long)now);
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "create task", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		goto out;
 	}
-	*tidp = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*tidp = corp_col_int64(st, 0);
+	corp_reset(st);
 	rc = 0;
 	if (!r->draft) {
 		rc = event_for(db, *tidp, "TASK_CREATED", actor, 0, e, err);
@@ -459,7 +459,7 @@ static int
 pending_report(struct corp_db *db, long long task, long long *id,
     long long *author, long long *behalf, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*id = *author = *behalf = 0;
@@ -467,14 +467,14 @@ pending_report(struct corp_db *db, long long task, long long *id,
 	    "on_behalf_of_user_id FROM task_reports WHERE task_id = ?1 AND "
 	    "status = 'submitted' ORDER BY version DESC LIMIT 1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, task);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, task);
+	rc = corp_step(st);
 	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		*author = sqlite3_column_int64(st, 1);
-		*behalf = sqlite3_column_int64(st, 2);
+		*id = corp_col_int64(st, 0);
+		*author = corp_col_int64(st, 1);
+		*behalf = corp_col_int64(st, 2);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read reports", err);
 	return 0;
@@ -486,7 +486,7 @@ transition(struct corp_db *db, const struct corp_task_req *r,
 {
 	const struct step *s = NULL;
 	struct task t;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long behalf, rep = 0, author = 0, rbehalf = 0;
 	long long nuser, nunit, pu, pun;
 	time_t due;
@@ -541,13 +541,13 @@ transition(struct corp_db *db, const struct corp_task_req *r,
 	    "assignee_org_unit_id = ?4, due_at = ?5, updated_at = ?6 "
 	    "WHERE id = ?1", err)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, t.id);
+	corp_bind_int64(st, 1, t.id);
 	corp_bind_text(st, 2, s->to ? s->to : t.state);
 	corp_bind_id(st, 3, nuser);
 	corp_bind_id(st, 4, nunit);
 	if (due)
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)due);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+		corp_bind_int64(st, 5, (long long)due);
+	corp_bind_int64(st, 6, (long long)now);
 	if ((rc = corp_db_exec(db, st, "update task", err)) != 0)
 		goto out;
 	if (strcmp(s->verb, "submit") == 0) {
@@ -558,30 +558,30 @@ transition(struct corp_db *db, const struct corp_task_req *r,
 		    "task_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
 		    err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, t.id);
-		sqlite3_bind_int64(st, 2, actor);
+		corp_bind_int64(st, 1, t.id);
+		corp_bind_int64(st, 2, actor);
 		corp_bind_id(st, 3, behalf);
 		corp_bind_text(st, 4, r->text);
 		corp_bind_text(st, 5, r->link);
 		corp_bind_text(st, 6, r->file_ref);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
-		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		corp_bind_int64(st, 7, (long long)now);
+		if ((rc = corp_step(st)) != SQLITE_ROW) {
 			rc = corp_db_fail(db, rc, "store report", err);
-			sqlite3_reset(st);
+			corp_reset(st);
 			goto out;
 		}
-		rep = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		rep = corp_col_int64(st, 0);
+		corp_reset(st);
 	} else if (rep > 0) {
 		if ((rc = corp_db_prep(db, &st, "UPDATE task_reports SET "
 		    "status = ?2, decided_by_user_id = ?3, decided_at = ?4, "
 		    "reason = ?5 WHERE id = ?1", err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, rep);
+		corp_bind_int64(st, 1, rep);
 		corp_bind_text(st, 2, strcmp(s->verb, "approve") == 0 ?
 		    "approved" : "rejected");
-		sqlite3_bind_int64(st, 3, actor);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+		corp_bind_int64(st, 3, actor);
+		corp_bind_int64(st, 4, (long long)now);
 		corp_bind_text(st, 5, r->reason);
 		if ((rc = corp_db_exec(db, st, "decide report", err)) != 0)
 			goto out;
@@ -714,27 +714,27 @@ static const char TASK_SQL[] =
     "('OPEN', 'WAITING_APPROVAL'))) ORDER BY t.id";
 
 static json_t *
-task_row(sqlite3_stmt *st)
+task_row(struct corp_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:I, "
 	    "s:s, s:o, s:b, s:o, s:o, s:o, s:o}",
-	    "task_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "task_id", (json_int_t)corp_col_int64(st, 0),
 	    "title", corp_col_text(st, 1),
 	    "description", corp_col_text(st, 2),
 	    "state", corp_col_text(st, 3),
-	    "version", (json_int_t)sqlite3_column_int64(st, 4),
-	    "initiator_user_id", corp_json_idval(sqlite3_column_int64(st, 5)),
+	    "version", (json_int_t)corp_col_int64(st, 4),
+	    "initiator_user_id", corp_json_idval(corp_col_int64(st, 5)),
 	    "initiator", corp_json_strval(corp_col_text(st, 6)),
-	    "assignee_user_id", corp_json_idval(sqlite3_column_int64(st, 7)),
+	    "assignee_user_id", corp_json_idval(corp_col_int64(st, 7)),
 	    "assignee", corp_json_strval(corp_col_text(st, 8)),
-	    "assignee_org_unit_id", (json_int_t)sqlite3_column_int64(st, 9),
+	    "assignee_org_unit_id", (json_int_t)corp_col_int64(st, 9),
 	    "assignee_unit", corp_col_text(st, 10),
-	    "due_at", corp_json_time(sqlite3_column_int64(st, 11)),
-	    "overdue", sqlite3_column_int(st, 16),
-	    "template_id", corp_json_idval(sqlite3_column_int64(st, 12)),
+	    "due_at", corp_json_time(corp_col_int64(st, 11)),
+	    "overdue", corp_col_int(st, 16),
+	    "template_id", corp_json_idval(corp_col_int64(st, 12)),
 	    "period_key", corp_json_strval(corp_col_text(st, 13)),
-	    "created_at", corp_json_time(sqlite3_column_int64(st, 14)),
-	    "updated_at", corp_json_time(sqlite3_column_int64(st, 15)));
+	    "created_at", corp_json_time(corp_col_int64(st, 14)),
+	    "updated_at", corp_json_time(corp_col_int64(st, 15)));
 }
 
 struct idset {
@@ -779,7 +779,7 @@ task_rows(struct corp_db *db, long long id, const struct corp_task_filter *f,
 {
 	struct corp_task_filter none;
 	struct idset vis = { NULL, 0, 0, 0 };
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	time_t now = corp_now();
 	long long tid;
 	int rc;
@@ -803,17 +803,17 @@ task_rows(struct corp_db *db, long long id, const struct corp_task_filter *f,
 		return rc;
 	}
 	corp_bind_id(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	corp_bind_int64(st, 2, (long long)now);
 	corp_bind_text(st, 3, f->state);
 	corp_bind_text(st, 4, f->assignee);
 	corp_bind_text(st, 5, f->initiator);
 	corp_bind_text(st, 6, f->unit);
 	corp_bind_text(st, 7, f->period_key);
 	corp_bind_id(st, 8, f->template_id);
-	sqlite3_bind_int(st, 9, f->overdue != 0);
+	corp_bind_int(st, 9, f->overdue != 0);
 	*array = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		tid = sqlite3_column_int64(st, 0);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		tid = corp_col_int64(st, 0);
 		if (viewer > 0 && (vis.n == 0 || bsearch(&tid, vis.v, vis.n,
 		    sizeof(tid), cmpid) == NULL))
 			continue;
@@ -822,12 +822,12 @@ task_rows(struct corp_db *db, long long id, const struct corp_task_filter *f,
 	free(vis.v);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "list tasks", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		json_decref(*array);
 		*array = NULL;
 		return rc;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	return 0;
 }
 
@@ -880,25 +880,25 @@ corp_task_may_see(struct corp_db *db, long long task_id, const char *login,
 }
 
 static json_t *
-report_row(sqlite3_stmt *st)
+report_row(struct corp_stmt *st)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, "
 	    "s:s, s:o, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o}",
-	    "report_id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "task_id", (json_int_t)sqlite3_column_int64(st, 1),
-	    "version", (json_int_t)sqlite3_column_int64(st, 2),
-	    "author_user_id", (json_int_t)sqlite3_column_int64(st, 3),
+	    "report_id", (json_int_t)corp_col_int64(st, 0),
+	    "task_id", (json_int_t)corp_col_int64(st, 1),
+	    "version", (json_int_t)corp_col_int64(st, 2),
+	    "author_user_id", (json_int_t)corp_col_int64(st, 3),
 	    "author", corp_col_text(st, 4),
 	    "on_behalf_of_user_id",
-	    corp_json_idval(sqlite3_column_int64(st, 5)),
+	    corp_json_idval(corp_col_int64(st, 5)),
 	    "text", corp_col_text(st, 6),
 	    "link", corp_json_strval(corp_col_text(st, 7)),
 	    "file", corp_json_strval(corp_col_text(st, 8)),
-	    "submitted_at", corp_json_time(sqlite3_column_int64(st, 9)),
+	    "submitted_at", corp_json_time(corp_col_int64(st, 9)),
 	    "status", corp_col_text(st, 10),
 	    "decided_by_user_id",
-	    corp_json_idval(sqlite3_column_int64(st, 11)),
-	    "decided_at", corp_json_time(sqlite3_column_int64(st, 12)),
+	    corp_json_idval(corp_col_int64(st, 11)),
+	    "decided_at", corp_json_time(corp_col_int64(st, 12)),
 	    "reason", corp_json_strval(corp_col_text(st, 13)));
 }
 
@@ -906,7 +906,7 @@ int
 corp_task_reports(struct corp_db *db, long long task_id, json_t **array,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	struct task t;
 	int rc;
 
@@ -920,6 +920,6 @@ corp_task_reports(struct corp_db *db, long long task_id, json_t **array,
 	    "JOIN users a ON a.id = r.author_user_id "
 	    "WHERE r.task_id = ?1 ORDER BY r.version", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, task_id);
+	corp_bind_int64(st, 1, task_id);
 	return corp_db_rows(db, st, report_row, array, "list reports", err);
 }

@@ -32,7 +32,7 @@ static int
 tpl_load(struct corp_db *db, long long id, struct tpl *t,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -41,10 +41,10 @@ tpl_load(struct corp_db *db, long long id, struct tpl *t,
 	    "initiator_user_id, starts_at, active FROM templates WHERE id = ?1",
 	    err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 1, id);
+	rc = corp_step(st);
 	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
+		corp_reset(st);
 		if (rc == SQLITE_DONE)
 			return corp_errf(err, CORP_ENOTFOUND,
 			    "template %lld: not found", id);
@@ -54,12 +54,12 @@ tpl_load(struct corp_db *db, long long id, struct tpl *t,
 	t->description = corp_strdup(corp_col_text(st, 1));
 	t->schedule = corp_strdup(corp_col_text(st, 2));
 	t->due_rule = corp_strdup(corp_col_text(st, 3));
-	t->auser = sqlite3_column_int64(st, 4);
-	t->aunit = sqlite3_column_int64(st, 5);
-	t->initiator = sqlite3_column_int64(st, 6);
-	t->starts_at = (time_t)sqlite3_column_int64(st, 7);
-	t->active = sqlite3_column_int(st, 8);
-	sqlite3_reset(st);
+	t->auser = corp_col_int64(st, 4);
+	t->aunit = corp_col_int64(st, 5);
+	t->initiator = corp_col_int64(st, 6);
+	t->starts_at = (time_t)corp_col_int64(st, 7);
+	t->active = corp_col_int(st, 8);
+	corp_reset(st);
 	if (!t->title || !t->description || !t->schedule || !t->due_rule) {
 		tpl_free(t);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -143,7 +143,7 @@ static int
 store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO templates (id, title, "
@@ -164,18 +164,18 @@ store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
 	corp_bind_id(st, 6, t->auser);
 	corp_bind_id(st, 7, t->aunit);
 	corp_bind_id(st, 8, t->initiator);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)t->starts_at);
-	sqlite3_bind_int(st, 10, t->active);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)corp_now());
-	rc = sqlite3_step(st);
+	corp_bind_int64(st, 9, (long long)t->starts_at);
+	corp_bind_int(st, 10, t->active);
+	corp_bind_int64(st, 11, (long long)corp_now());
+	rc = corp_step(st);
 	if (rc != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "store template", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return rc;
 	}
 	if (idp)
-		*idp = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+		*idp = corp_col_int64(st, 0);
+	corp_reset(st);
 	return 0;
 }
 
@@ -225,41 +225,41 @@ static const char TPL_SQL[] =
     "WHERE (?1 IS NULL OR t.id = ?1) AND (?2 OR t.active) ORDER BY t.id";
 
 static json_t *
-tpl_row(sqlite3_stmt *st)
+tpl_row(struct corp_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, "
 	    "s:s, s:o, s:o, s:o, s:o, s:I, s:s, s:o, s:b, s:o, s:o}",
-	    "template_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "template_id", (json_int_t)corp_col_int64(st, 0),
 	    "title", corp_col_text(st, 1),
 	    "description", corp_col_text(st, 2),
 	    "schedule", corp_col_text(st, 3),
 	    "due_rule", corp_col_text(st, 4),
 	    "assignee_user_id",
-	    corp_json_idval(sqlite3_column_int64(st, 5)),
+	    corp_json_idval(corp_col_int64(st, 5)),
 	    "assignee", corp_json_strval(corp_col_text(st, 6)),
 	    "assignee_org_unit_id",
-	    corp_json_idval(sqlite3_column_int64(st, 7)),
+	    corp_json_idval(corp_col_int64(st, 7)),
 	    "assignee_unit", corp_json_strval(corp_col_text(st, 8)),
 	    "initiator_user_id",
-	    (json_int_t)sqlite3_column_int64(st, 9),
+	    (json_int_t)corp_col_int64(st, 9),
 	    "initiator", corp_col_text(st, 10),
-	    "starts_at", corp_json_time(sqlite3_column_int64(st, 11)),
-	    "active", sqlite3_column_int(st, 12),
-	    "created_at", corp_json_time(sqlite3_column_int64(st, 13)),
-	    "updated_at", corp_json_time(sqlite3_column_int64(st, 14)));
+	    "starts_at", corp_json_time(corp_col_int64(st, 11)),
+	    "active", corp_col_int(st, 12),
+	    "created_at", corp_json_time(corp_col_int64(st, 13)),
+	    "updated_at", corp_json_time(corp_col_int64(st, 14)));
 }
 
 static int
 tpl_rows(struct corp_db *db, long long id, int all, json_t **array,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, TPL_SQL, err)) != 0)
 		return rc;
 	corp_bind_id(st, 1, id);
-	sqlite3_bind_int(st, 2, all != 0);
+	corp_bind_int(st, 2, all != 0);
 	return corp_db_rows(db, st, tpl_row, array, "list templates", err);
 }
 
@@ -314,7 +314,7 @@ int
 corp_template_instance(struct corp_db *db, long long id,
     const char *period_key, struct corp_instance *in, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	struct tpl t;
 	char *zone = NULL;
 	int rc, sched;
@@ -341,10 +341,10 @@ corp_template_instance(struct corp_db *db, long long id,
 		if ((rc = corp_db_prep(db, &st, "SELECT org_unit_id FROM users "
 		    "WHERE id = ?1", err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, t.auser);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			in->assignee_unit = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		corp_bind_int64(st, 1, t.auser);
+		if (corp_step(st) == SQLITE_ROW)
+			in->assignee_unit = corp_col_int64(st, 0);
+		corp_reset(st);
 		if (in->assignee_unit <= 0) {
 			rc = corp_errf(err, CORP_EINVAL, "template %lld: its "
 			    "assignee has no org unit", id);

@@ -62,7 +62,7 @@ int
 corp_tg_code_new(struct corp_db *db, long long uid, char *code,
     time_t *expires, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	time_t now = corp_now();
 	char hash[65];
 	int rc;
@@ -81,14 +81,14 @@ corp_tg_code_new(struct corp_db *db, long long uid, char *code,
 	    "= ?2 WHERE user_id = ?1 AND used_at IS NULL AND superseded_at "
 	    "IS NULL", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	corp_bind_int64(st, 1, uid);
+	corp_bind_int64(st, 2, (long long)now);
 	if ((rc = corp_db_exec(db, st, "supersede codes", err)) != 0)
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_codes WHERE "
 	    "expires_at < ?1", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - CODE_KEEP));
+	corp_bind_int64(st, 1, (long long)(now - CODE_KEEP));
 	if ((rc = corp_db_exec(db, st, "prune codes", err)) != 0)
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_codes (code_sha256, "
@@ -96,9 +96,9 @@ corp_tg_code_new(struct corp_db *db, long long uid, char *code,
 	    != 0)
 		goto fail;
 	corp_bind_text(st, 1, hash);
-	sqlite3_bind_int64(st, 2, uid);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)*expires);
+	corp_bind_int64(st, 2, uid);
+	corp_bind_int64(st, 3, (long long)now);
+	corp_bind_int64(st, 4, (long long)*expires);
 	if ((rc = corp_db_exec(db, st, "write code", err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;

@@ -72,14 +72,14 @@ jint(json_t *o, const char *k, long long *v)
 }
 
 static void
-bind_opt_int(sqlite3_stmt *st, int i, json_t *o, const char *k)
+bind_opt_int(struct corp_stmt *st, int i, json_t *o, const char *k)
 {
 	long long v;
 
 	if (jint(o, k, &v))
-		sqlite3_bind_int64(st, i, v);
+		corp_bind_int64(st, i, v);
 	else
-		sqlite3_bind_null(st, i);
+		corp_bind_null(st, i);
 }
 
 /* ---- replies ----------------------------------------------------- */
@@ -115,7 +115,7 @@ reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
     long long update_id, const char *key, long long uid, const char *tglang,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	const char *chain[5], *tmpl = NULL, *lang = NULL;
 	char *ulang = NULL, *name = NULL, *text = NULL, b1[16], b2[16];
 	json_t *vars = NULL;
@@ -126,12 +126,12 @@ reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
 		if ((rc = corp_db_prep(db, &st, "SELECT lang, name FROM users "
 		    "WHERE id = ?1", err)) != 0)
 			return rc;
-		sqlite3_bind_int64(st, 1, uid);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		corp_bind_int64(st, 1, uid);
+		if ((rc = corp_step(st)) == SQLITE_ROW) {
 			ulang = corp_strdup(corp_col_text(st, 0));
 			name = corp_strdup(corp_col_text(st, 1));
 		}
-		sqlite3_reset(st);
+		corp_reset(st);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return corp_db_fail(db, rc, "read user", err);
 	}
@@ -162,12 +162,12 @@ reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
 	    "lang, text, update_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
 	    "?6)", err)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, chat);
+	corp_bind_int64(st, 1, chat);
 	corp_bind_text(st, 2, key);
 	corp_bind_text(st, 3, lang);
 	corp_bind_text(st, 4, text);
-	sqlite3_bind_int64(st, 5, update_id);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 5, update_id);
+	corp_bind_int64(st, 6, (long long)corp_now());
 	rc = corp_db_exec(db, st, "queue reply", err);
 out:
 	json_decref(vars);
@@ -191,16 +191,16 @@ struct upd {
 static int
 blocked(struct upd *u, int *yes, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(u->db, &st, "SELECT 1 FROM tg_chat_blocks "
 	    "WHERE chat_id = ?1 AND blocked_until > ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, u->chat);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)u->now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, (long long)u->now);
+	rc = corp_step(st);
+	corp_reset(st);
 	*yes = rc == SQLITE_ROW;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(u->db, rc, "read chat blocks", err);
@@ -215,27 +215,27 @@ blocked(struct upd *u, int *yes, struct corp_err *err)
 static int
 wrong_code(struct upd *u, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long n = 0;
 	int rc;
 
 	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_code_failures "
 	    "(chat_id, failed_at) VALUES (?1, ?2)", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, u->chat);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)u->now);
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, (long long)u->now);
 	if ((rc = corp_db_exec(u->db, st, "count wrong code", err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(u->db, &st, "SELECT count(*) FROM "
 	    "tg_code_failures WHERE chat_id = ?1 AND failed_at > ?2", err))
 	    != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, u->chat);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(u->now -
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, (long long)(u->now -
 	    CORP_TG_BAD_CODE_WINDOW));
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		n = corp_col_int64(st, 0);
+	corp_reset(st);
 	if (rc != SQLITE_ROW)
 		return corp_db_fail(u->db, rc, "count wrong codes", err);
 	if (n < CORP_TG_MAX_BAD_CODES)
@@ -245,15 +245,15 @@ wrong_code(struct upd *u, struct corp_err *err)
 	    "(chat_id, blocked_until) VALUES (?1, ?2) ON CONFLICT (chat_id) "
 	    "DO UPDATE SET blocked_until = ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, u->chat);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(u->now +
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, (long long)(u->now +
 	    CORP_TG_BLOCK_TIME));
 	if ((rc = corp_db_exec(u->db, st, "block chat", err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(u->db, &st, "DELETE FROM tg_code_failures "
 	    "WHERE chat_id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 1, u->chat);
 	if ((rc = corp_db_exec(u->db, st, "reset wrong codes", err)) != 0)
 		return rc;
 	return reply(u->db, u->ctx, u->chat, u->update_id, "bot.rate_limited",
@@ -264,7 +264,7 @@ wrong_code(struct upd *u, struct corp_err *err)
 static int
 start_code(struct upd *u, const char *code, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	long long uid = 0, holder;
 	time_t expires = 0;
 	int rc, spent = 0, active;
@@ -279,12 +279,12 @@ start_code(struct upd *u, const char *code, struct corp_err *err)
 	    "WHERE code_sha256 = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, hash);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uid = sqlite3_column_int64(st, 0);
-		expires = (time_t)sqlite3_column_int64(st, 1);
-		spent = sqlite3_column_int(st, 2);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		uid = corp_col_int64(st, 0);
+		expires = (time_t)corp_col_int64(st, 1);
+		spent = corp_col_int(st, 2);
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(u->db, rc, "read code", err);
 	if (rc == SQLITE_DONE || spent)
@@ -310,8 +310,8 @@ start_code(struct upd *u, const char *code, struct corp_err *err)
 	    "used_chat_id = ?3 WHERE code_sha256 = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, hash);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)u->now);
-	sqlite3_bind_int64(st, 3, u->chat);
+	corp_bind_int64(st, 2, (long long)u->now);
+	corp_bind_int64(st, 3, u->chat);
 	if ((rc = corp_db_exec(u->db, st, "consume code", err)) != 0)
 		return rc;
 	return reply(u->db, u->ctx, u->chat, u->update_id, "bot.start.ok", uid,
@@ -437,8 +437,8 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	    *from = json_object_get(m, "from"), *ent;
 	const char *text, *first, *last;
 	char *name = NULL, *ents = NULL;
-	sqlite3_stmt *st;
-	long long msgid, row = 0, old_edit = 0, new_edit = 0, date = 0;
+	struct corp_stmt *st;
+	long long msgid, row = 0, old_edit = 0, new_edit = 0, date = 0, rowid;
 	int rc, have_old_edit = 0, have_new_edit;
 
 	if (!jint(m, "message_id", &msgid))
@@ -465,15 +465,15 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 		    "tg_messages WHERE chat_id = ?1 AND message_id = ?2", err))
 		    != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, u->chat);
-		sqlite3_bind_int64(st, 2, msgid);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			row = sqlite3_column_int64(st, 0);
-			have_old_edit = sqlite3_column_type(st, 1) !=
+		corp_bind_int64(st, 1, u->chat);
+		corp_bind_int64(st, 2, msgid);
+		if ((rc = corp_step(st)) == SQLITE_ROW) {
+			row = corp_col_int64(st, 0);
+			have_old_edit = corp_col_type(st, 1) !=
 			    SQLITE_NULL;
-			old_edit = sqlite3_column_int64(st, 1);
+			old_edit = corp_col_int64(st, 1);
 		}
-		sqlite3_reset(st);
+		corp_reset(st);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 			rc = corp_db_fail(u->db, rc, "read message", err);
 			goto out;
@@ -488,12 +488,13 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 		    "tg_message_edits (message_row_id, text, entities, "
 		    "edit_date, replaced_at, update_id) SELECT id, text, "
 		    "entities, edit_date, ?2, ?3 FROM tg_messages WHERE "
-		    "id = ?1 AND (text IS NOT ?4 OR entities IS NOT ?5)", err))
+		    "id = ?1 AND (text IS DISTINCT FROM ?4 OR "
+		    "entities IS DISTINCT FROM ?5)", err))
 		    != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, row);
-		sqlite3_bind_int64(st, 2, have_new_edit ? new_edit : date);
-		sqlite3_bind_int64(st, 3, u->update_id);
+		corp_bind_int64(st, 1, row);
+		corp_bind_int64(st, 2, have_new_edit ? new_edit : date);
+		corp_bind_int64(st, 3, u->update_id);
 		corp_bind_text(st, 4, text);
 		corp_bind_text(st, 5, ents);
 		if ((rc = corp_db_exec(u->db, st, "keep message history",
@@ -503,13 +504,13 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 		    "text = ?2, entities = ?3, edit_date = ?4, raw = ?5, "
 		    "update_id = ?6, updated_at = ?7 WHERE id = ?1", err)) != 0)
 			goto out;
-		sqlite3_bind_int64(st, 1, row);
+		corp_bind_int64(st, 1, row);
 		corp_bind_text(st, 2, text);
 		corp_bind_text(st, 3, ents);
 		bind_opt_int(st, 4, m, "edit_date");
 		corp_bind_text(st, 5, raw);
-		sqlite3_bind_int64(st, 6, u->update_id);
-		sqlite3_bind_int64(st, 7, (sqlite3_int64)u->now);
+		corp_bind_int64(st, 6, u->update_id);
+		corp_bind_int64(st, 7, (long long)u->now);
 		if ((rc = corp_db_exec(u->db, st, "update message", err)) == 0)
 			rc = message_event(u, row, msgid, 1, err);
 		goto out;
@@ -519,29 +520,28 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	    "from_name, date, edit_date, text, reply_to_message_id, entities, "
 	    "raw, update_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
 	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15) "
-	    "ON CONFLICT (chat_id, message_id) DO NOTHING", err)) != 0)
+	    "ON CONFLICT (chat_id, message_id) DO NOTHING RETURNING id", err)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 1, u->chat);
-	sqlite3_bind_int64(st, 2, msgid);
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, msgid);
 	corp_bind_text(st, 3, jstr(chat, "type") ? jstr(chat, "type") :
 	    "unknown");
 	corp_bind_text(st, 4, jstr(chat, "title"));
 	bind_opt_int(st, 5, from, "id");
 	corp_bind_text(st, 6, jstr(from, "username"));
 	corp_bind_text(st, 7, name);
-	sqlite3_bind_int64(st, 8, date);
+	corp_bind_int64(st, 8, date);
 	bind_opt_int(st, 9, m, "edit_date");
 	corp_bind_text(st, 10, text);
 	bind_opt_int(st, 11, json_object_get(m, "reply_to_message"),
 	    "message_id");
 	corp_bind_text(st, 12, ents);
 	corp_bind_text(st, 13, raw);
-	sqlite3_bind_int64(st, 14, u->update_id);
-	sqlite3_bind_int64(st, 15, (sqlite3_int64)u->now);
-	if ((rc = corp_db_exec(u->db, st, "store message", err)) == 0 &&
-	    sqlite3_changes(corp_db_sqlite(u->db)) > 0)
-		rc = message_event(u, sqlite3_last_insert_rowid(
-		    corp_db_sqlite(u->db)), msgid, 0, err);
+	corp_bind_int64(st, 14, u->update_id);
+	corp_bind_int64(st, 15, (long long)u->now);
+	if ((rc = corp_db_insert(u->db, st, &rowid, "store message",
+	    err)) == 0 && rowid > 0)
+		rc = message_event(u, rowid, msgid, 0, err);
 out:
 	free(name);
 	free(ents);
@@ -553,7 +553,7 @@ store_callback(struct upd *u, json_t *cq, const char *raw,
     struct corp_err *err)
 {
 	json_t *m = json_object_get(cq, "message");
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if (jstr(cq, "id") == NULL)
@@ -569,8 +569,8 @@ store_callback(struct upd *u, json_t *cq, const char *raw,
 	bind_opt_int(st, 4, m, "message_id");
 	corp_bind_text(st, 5, jstr(cq, "data"));
 	corp_bind_text(st, 6, raw);
-	sqlite3_bind_int64(st, 7, u->update_id);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)u->now);
+	corp_bind_int64(st, 7, u->update_id);
+	corp_bind_int64(st, 8, (long long)u->now);
 	return corp_db_exec(u->db, st, "store callback query", err);
 }
 
@@ -658,7 +658,7 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		NULL
 	};
 	struct upd u;
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	const char *kind = "other";
 	char *raw = NULL;
 	json_t *body = NULL, *chat;
@@ -676,9 +676,9 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tg_updates WHERE "
 	    "update_id = ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, u.update_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	corp_bind_int64(st, 1, u.update_id);
+	rc = corp_step(st);
+	corp_reset(st);
 	if (rc == SQLITE_ROW) {
 		*outcome = CORP_TG_DUPLICATE;
 		return 0;
@@ -714,9 +714,9 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_updates (update_id, "
 	    "kind, handled_at) VALUES (?1, ?2, ?3)", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, u.update_id);
+	corp_bind_int64(st, 1, u.update_id);
 	corp_bind_text(st, 2, kind);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)u.now);
+	corp_bind_int64(st, 3, (long long)u.now);
 	if ((rc = corp_db_exec(db, st, "record update", err)) != 0)
 		return rc;
 	*outcome = CORP_TG_HANDLED;
@@ -729,7 +729,7 @@ int
 corp_tg_offset_get(struct corp_db *db, const char *bot, long long *off,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*off = -1;
@@ -737,9 +737,9 @@ corp_tg_offset_get(struct corp_db *db, const char *bot, long long *off,
 	    "WHERE bot = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, bot);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*off = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		*off = corp_col_int64(st, 0);
+	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read offset", err);
 	return 0;
@@ -749,7 +749,7 @@ int
 corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
     struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	/* Never backwards: that would hand out confirmed updates again. */
@@ -759,35 +759,35 @@ corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
 	    "updated_at = ?3", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, bot);
-	sqlite3_bind_int64(st, 2, off);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)corp_now());
+	corp_bind_int64(st, 2, off);
+	corp_bind_int64(st, 3, (long long)corp_now());
 	return corp_db_exec(db, st, "write offset", err);
 }
 
 int
 corp_tg_prune(struct corp_db *db, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	time_t now = corp_now();
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_updates WHERE "
 	    "handled_at < ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now - UPDATES_KEEP));
+	corp_bind_int64(st, 1, (long long)(now - UPDATES_KEEP));
 	if ((rc = corp_db_exec(db, st, "prune updates", err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_code_failures WHERE "
 	    "failed_at <= ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)(now -
+	corp_bind_int64(st, 1, (long long)(now -
 	    CORP_TG_BAD_CODE_WINDOW));
 	if ((rc = corp_db_exec(db, st, "prune wrong codes", err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_chat_blocks WHERE "
 	    "blocked_until <= ?1", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	corp_bind_int64(st, 1, (long long)now);
 	return corp_db_exec(db, st, "prune chat blocks", err);
 }
 
@@ -802,7 +802,7 @@ static int
 mark(struct corp_db *db, const struct pending *p,
     const struct corp_send_res *res, int *still, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	const char *status;
 	long long attempts = p->attempts + (res->attempted ? 1 : 0);
 	int rc;
@@ -820,15 +820,15 @@ mark(struct corp_db *db, const struct pending *p,
 	    "attempts = ?3, error = ?4, provider_message_id = ?5, "
 	    "sent_at = ?6 WHERE id = ?1 AND status = 'pending'", err)) != 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, p->id);
+	corp_bind_int64(st, 1, p->id);
 	corp_bind_text(st, 2, status);
-	sqlite3_bind_int64(st, 3, attempts);
+	corp_bind_int64(st, 3, attempts);
 	corp_bind_text(st, 4, res->error[0] ? res->error : NULL);
 	corp_bind_text(st, 5, res->provider_id[0] ? res->provider_id : NULL);
 	if (res->result == CORP_SEND_SENT)
-		sqlite3_bind_int64(st, 6, (sqlite3_int64)corp_now());
+		corp_bind_int64(st, 6, (long long)corp_now());
 	else
-		sqlite3_bind_null(st, 6);
+		corp_bind_null(st, 6);
 	if ((rc = corp_db_exec(db, st, "mark reply", err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;
@@ -843,7 +843,7 @@ static int
 batch(struct corp_db *db, long long last, struct pending *p, size_t size,
     size_t *n, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	*n = 0;
@@ -851,19 +851,19 @@ batch(struct corp_db *db, long long last, struct pending *p, size_t size,
 	    "FROM tg_outbox WHERE status = 'pending' AND id > ?1 "
 	    "ORDER BY id LIMIT ?2", err)) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, last);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		p[*n].id = sqlite3_column_int64(st, 0);
-		p[*n].chat = sqlite3_column_int64(st, 1);
-		p[*n].attempts = sqlite3_column_int64(st, 3);
+	corp_bind_int64(st, 1, last);
+	corp_bind_int64(st, 2, (long long)size);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		p[*n].id = corp_col_int64(st, 0);
+		p[*n].chat = corp_col_int64(st, 1);
+		p[*n].attempts = corp_col_int64(st, 3);
 		if ((p[*n].text = corp_strdup(corp_col_text(st, 2))) == NULL) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
 		(*n)++;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read outbox", err);
 	return 0;

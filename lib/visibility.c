@@ -60,26 +60,26 @@ static const char VIEWERS_SQL[] =
 "ORDER BY v.sid, v.uid, v.role";
 
 static int
-walk(struct corp_db *db, sqlite3_stmt *st, corp_viewer_fn fn, void *arg,
+walk(struct corp_db *db, struct corp_stmt *st, corp_viewer_fn fn, void *arg,
     struct corp_err *err)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int r = fn(sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 1),
-		    (const char *)sqlite3_column_text(st, 2), arg);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		int r = fn(corp_col_int64(st, 0),
+		    corp_col_int64(st, 1),
+		    corp_col_text(st, 2), arg);
 		if (r != 0) {
-			sqlite3_reset(st);
+			corp_reset(st);
 			return r;
 		}
 	}
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "visibility", err);
-		sqlite3_reset(st);
+		corp_reset(st);
 		return rc;
 	}
-	sqlite3_reset(st);
+	corp_reset(st);
 	return 0;
 }
 
@@ -87,7 +87,7 @@ int
 corp_viewers_of(struct corp_db *db, const struct corp_subject *s, time_t at,
     corp_viewer_fn fn, void *arg, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, VIEWERS_SQL, err)) != 0)
@@ -95,11 +95,11 @@ corp_viewers_of(struct corp_db *db, const struct corp_subject *s, time_t at,
 	corp_bind_id(st, 1, s->initiator);
 	corp_bind_id(st, 2, s->assignee_user);
 	corp_bind_id(st, 3, s->assignee_unit);
-	sqlite3_bind_int(st, 4, s->draft != 0);
-	sqlite3_bind_int(st, 5, 1);
-	sqlite3_bind_int(st, 6, 0);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)at);
-	sqlite3_bind_int(st, 9, corp_cfg.admin_all);
+	corp_bind_int(st, 4, s->draft != 0);
+	corp_bind_int(st, 5, 1);
+	corp_bind_int(st, 6, 0);
+	corp_bind_int64(st, 8, (long long)at);
+	corp_bind_int(st, 9, corp_cfg.admin_all);
 	return walk(db, st, fn, arg, err);
 }
 
@@ -107,16 +107,16 @@ int
 corp_viewers_tasks(struct corp_db *db, long long task_id, long long user_id,
     time_t at, corp_viewer_fn fn, void *arg, struct corp_err *err)
 {
-	sqlite3_stmt *st;
+	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, VIEWERS_SQL, err)) != 0)
 		return rc;
-	sqlite3_bind_int(st, 5, 0);
-	sqlite3_bind_int(st, 6, 1);
+	corp_bind_int(st, 5, 0);
+	corp_bind_int(st, 6, 1);
 	corp_bind_id(st, 7, task_id);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)at);
-	sqlite3_bind_int(st, 9, corp_cfg.admin_all);
+	corp_bind_int64(st, 8, (long long)at);
+	corp_bind_int(st, 9, corp_cfg.admin_all);
 	corp_bind_id(st, 10, user_id);
 	return walk(db, st, fn, arg, err);
 }

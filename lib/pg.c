@@ -1,0 +1,746 @@
+/*
+ * pg.c -- the PostgreSQL side of db.c, through libpq.
+ *
+ * Statements are prepared on the server once per connection (named
+ * c1, c2, ...) from corp's SQL rewritten by corp_pg_translate(); values
+ * travel as text and the server infers their types from the statement,
+ * as it would for literals.  A step runs the statement on its first call
+ * and then walks the rows of the result, so a caller may run other
+ * statements while it reads rows, as SQLite allows.
+ *
+ * Errors keep SQLite's codes for the callers: a unique or check
+ * violation is SQLITE_CONSTRAINT (79), a lock timeout, serialisation
+ * failure or deadlock SQLITE_BUSY (75), a lost connection SQLSTATE 08
+ * (75, see corp_db_fail), a full disk SQLITE_FULL.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "corp.h"
+#include "db.h"
+#include "dbint.h"
+
+#define CONN(db)	((PGconn *)(db)->pg)
+#define RES(st)		((PGresult *)(st)->res)
+
+/* Type oids (server/catalog/pg_type_d.h). */
+#define BOOLOID		16
+#define INT8OID		20
+#define INT2OID		21
+#define INT4OID		23
+#define OIDOID		26
+#define FLOAT4OID	700
+#define FLOAT8OID	701
+#define NUMERICOID	1700
+
+int
+corp_db_spec_is_pg(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	if (strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0)
+		return 1;
+	/* A libpq "key=value ..." string starts with a keyword and '='. */
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+	return n > 0 && s[n] == '=';
+}
+
+static int
+spec_options(const char *s, PQconninfoOption **opts, struct corp_err *err)
+{
+	char *emsg = NULL;
+
+	if ((*opts = PQconninfoParse(s, &emsg)) == NULL) {
+		/* The message quotes no value: it names what is wrong. */
+		corp_errf(err, CORP_EUSAGE, "bad PostgreSQL connection "
+		    "string: %s", emsg ? emsg : "out of memory");
+		PQfreemem(emsg);
+		for (char *p = err ? err->msg : NULL; p && *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		return CORP_EUSAGE;
+	}
+	return 0;
+}
+
+int
+corp_db_spec_check(const char *s, const char *what, struct corp_err *err)
+{
+	PQconninfoOption *opts, *o;
+	int rc, bad = 0;
+
+	if (!corp_db_spec_is_pg(s))
+		return 0;
+	if ((rc = spec_options(s, &opts, err)) != 0)
+		return corp_errprefix(err, "%s", what);
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    *o->val != '\0')
+			bad = 1;
+	PQconninfoFree(opts);
+	if (bad)
+		return corp_errf(err, CORP_EUSAGE, "%s: a password in the "
+		    "connection string is refused, since the command line "
+		    "is visible to every user; set CORP_DB in the "
+		    "environment or use a PostgreSQL passfile (PGPASSFILE)",
+		    what);
+	return 0;
+}
+
+/* "postgresql://user@host:port/dbname", without the password. */
+static char *
+display(const char *s)
+{
+	PQconninfoOption *opts, *o;
+	const char *user = NULL, *host = NULL, *port = NULL, *dbname = NULL;
+	char *out = NULL;
+
+	if ((opts = PQconninfoParse(s, NULL)) == NULL)
+		return strdup("postgresql://");
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || *o->val == '\0')
+			continue;
+		if (strcmp(o->keyword, "user") == 0)
+			user = o->val;
+		else if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			dbname = o->val;
+	}
+	if (host != NULL && host[0] == '/')
+		corp_asprintf(&out, "postgresql://%s%s/%s?host=%s",
+		    user ? user : "", user ? "@" : "", dbname ? dbname : "",
+		    host);
+	else
+		corp_asprintf(&out, "postgresql://%s%s%s%s%s/%s",
+		    user ? user : "", user ? "@" : "", host ? host : "",
+		    port ? ":" : "", port ? port : "", dbname ? dbname : "");
+	PQconninfoFree(opts);
+	return out;
+}
+
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* Record a failed result's message and SQLSTATE; the SQLite-style code. */
+static int
+fail_res(struct corp_db *db, PGresult *r)
+{
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
+	    NULL, *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *detail = r ? PQresultErrorField(r,
+	    PG_DIAG_MESSAGE_DETAIL) : NULL;
+	char *nm = NULL;
+	size_t n;
+
+	if (m == NULL)
+		m = PQerrorMessage(CONN(db));
+	if (state == NULL)
+		state = PQstatus(CONN(db)) == CONNECTION_OK ? "XX000" :
+		    "08006";
+	if (detail != NULL)
+		corp_asprintf(&nm, "%s (%s)", m, detail);
+	else
+		nm = strdup(m);
+	free(db->errmsg);
+	db->errmsg = nm;
+	if (nm != NULL && (n = strlen(nm)) > 0 && nm[n - 1] == '\n')
+		nm[n - 1] = '\0';
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state);
+	if (strncmp(state, "23", 2) == 0)
+		return SQLITE_CONSTRAINT;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
+		return SQLITE_BUSY;
+	if (strcmp(state, "53100") == 0)
+		return SQLITE_FULL;
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0) {
+		memcpy(db->sqlstate, "08006", 6);
+		return SQLITE_IOERR;
+	}
+	return SQLITE_ERROR;
+}
+
+int
+corp_pg_simple(struct corp_db *db, const char *sql, struct corp_err *err)
+{
+	PGresult *r = PQexec(CONN(db), sql);
+	ExecStatusType s = PQresultStatus(r);
+	int rc = 0;
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		rc = corp_db_fail(db, fail_res(db, r), sql, err);
+	PQclear(r);
+	return rc;
+}
+
+int
+corp_pg_exec_script(struct corp_db *db, const char *sql,
+    struct corp_err *err)
+{
+	PGresult *r = PQexec(CONN(db), sql);
+	ExecStatusType s = PQresultStatus(r);
+	int rc = 0;
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		rc = corp_db_fail(db, fail_res(db, r), "script", err);
+	PQclear(r);
+	return rc;
+}
+
+int
+corp_pg_in_tx(struct corp_db *db)
+{
+	return PQtransactionStatus(CONN(db)) != PQTRANS_IDLE;
+}
+
+int
+corp_pg_open(struct corp_db *db, const char *spec, int flags,
+    struct corp_err *err)
+{
+	char set[128];
+	PGconn *c;
+	PGresult *r;
+	int rc, have;
+
+	if ((db->path = display(spec)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_db_spec_check(spec, db->path, err)) != 0 &&
+	    err->code != CORP_EUSAGE)
+		return rc;
+	c = PQconnectdb(spec);
+	db->pg = (struct pg_conn *)c;
+	if (c == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (PQstatus(c) != CONNECTION_OK) {
+		char *m = PQerrorMessage(c), *p;
+
+		for (p = m; *p; p++)
+			if (*p == '\n')
+				*p = *(p + 1) ? ' ' : '\0';
+		if (strstr(m, "does not exist") != NULL)
+			return corp_errf(err, CORP_ENOTFOUND, "%s: %s; create "
+			    "it (createdb) and run corp-db init", db->path, m);
+		if (strstr(m, "authentication") != NULL ||
+		    strstr(m, "password") != NULL ||
+		    strstr(m, "permission") != NULL)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: %s",
+			    db->path, m);
+		return corp_errf(err, CORP_ETEMP, "%s: cannot connect: %s",
+		    db->path, m);
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	/* busy_timeout's meaning: how long a writer waits for a lock. */
+	snprintf(set, sizeof(set), "SET lock_timeout = %ld; "
+	    "SET client_min_messages = warning; SET TIME ZONE 'UTC'",
+	    corp_cfg.busy_timeout_ms);
+	if ((rc = corp_pg_simple(db, set, err)) != 0)
+		return rc;
+	r = PQexec(c, "SELECT to_regclass('corp_schema') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = corp_db_fail(db, fail_res(db, r), "open", err);
+		PQclear(r);
+		return rc;
+	}
+	have = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!have) {
+		if (!(flags & CORP_DB_CREATE))
+			return corp_errf(err, CORP_ENOTFOUND, "%s: no corp "
+			    "schema in this database; run corp-db init",
+			    db->path);
+		/* Two inits at once: the second waits, then finds it. */
+		if ((rc = corp_pg_simple(db, "BEGIN; "
+		    "SELECT pg_advisory_xact_lock(1129271888); "
+		    "CREATE TABLE IF NOT EXISTS corp_schema "
+		    "(version integer NOT NULL); "
+		    "INSERT INTO corp_schema SELECT 0 WHERE NOT EXISTS "
+		    "(SELECT 1 FROM corp_schema); COMMIT", err)) != 0) {
+			corp_pg_simple(db, "ROLLBACK", NULL);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void
+corp_pg_close(struct corp_db *db)
+{
+	PQfinish(CONN(db));
+	db->pg = NULL;
+}
+
+/*
+ * "$N IS NULL" before any other use of $N leaves PostgreSQL without a
+ * type for it (42P18), where SQLite needs none.  Learn the types from a
+ * probe in which every "$N IS [NOT] NULL" reads TRUE, so the other uses
+ * decide, then prepare the statement with them; a parameter used only
+ * in such tests is text.
+ */
+static char *
+probe_sql(const char *sql)
+{
+	char *out = strdup(sql), *p, *q;
+
+	if (out == NULL)
+		return NULL;
+	for (p = out; (p = strchr(p, '$')) != NULL; ) {
+		q = p + 1;
+		while (isdigit((unsigned char)*q))
+			q++;
+		if (q == p + 1) {
+			p++;
+			continue;
+		}
+		if (strncasecmp(q, " IS NULL", 8) == 0) {
+			memcpy(p, "TRUE", 4);
+			memmove(p + 4, q + 8, strlen(q + 8) + 1);
+		} else if (strncasecmp(q, " IS NOT NULL", 12) == 0) {
+			memcpy(p, "TRUE", 4);
+			memmove(p + 4, q + 12, strlen(q + 12) + 1);
+		} else
+			p = q;
+	}
+	return out;
+}
+
+static int
+needs_probe(const char *sql)
+{
+	const char *p, *q;
+
+	for (p = sql; (p = strchr(p, '$')) != NULL; p = q) {
+		q = p + 1;
+		while (isdigit((unsigned char)*q))
+			q++;
+		if (q > p + 1 && (strncasecmp(q, " IS NULL", 8) == 0 ||
+		    strncasecmp(q, " IS NOT NULL", 12) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+probe_types(struct corp_db *db, const char *sql, int n, Oid *types)
+{
+	char *probe = probe_sql(sql);
+	PGresult *r = NULL;
+	int i, tries, ok = 0;
+
+	if (probe == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		types[i] = 0;
+	for (tries = 0; tries <= n && !ok; tries++) {
+		const char *bad;
+		int k;
+
+		PQclear(r);
+		r = PQprepare(CONN(db), "corp_probe", probe, n, types);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			ok = 1;
+			break;
+		}
+		bad = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (bad == NULL || strcmp(bad, "42P18") != 0)
+			break;
+		if (corp_pg_in_tx(db))
+			PQclear(PQexec(CONN(db),
+			    "ROLLBACK TO SAVEPOINT corp_prepare"));
+		/* "could not determine data type of parameter $K" */
+		bad = strrchr(PQresultErrorMessage(r), '$');
+		if (bad == NULL || (k = atoi(bad + 1)) < 1 || k > n ||
+		    types[k - 1] != 0)
+			break;
+		types[k - 1] = 25;	/* text */
+	}
+	PQclear(r);
+	free(probe);
+	if (!ok)
+		return -1;
+	r = PQdescribePrepared(CONN(db), "corp_probe");
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		for (i = 0; i < n && i < PQnparams(r); i++)
+			types[i] = PQparamtype(r, i);
+	else
+		ok = 0;
+	PQclear(r);
+	PQclear(PQexec(CONN(db), "DEALLOCATE corp_probe"));
+	return ok ? 0 : -1;
+}
+
+int
+corp_pg_prepare(struct corp_db *db, struct corp_stmt *st,
+    struct corp_err *err)
+{
+	PGresult *r;
+	Oid *types = NULL;
+	char *sql;
+	int n, rc, probe, intx = 0;
+
+	if ((sql = corp_pg_translate(st->sql, &n)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (n > 0 && ((st->vals = calloc((size_t)n, sizeof(char *))) == NULL ||
+	    (types = calloc((size_t)n, sizeof(Oid))) == NULL)) {
+		free(sql);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	st->nparams = n;
+	snprintf(st->name, sizeof(st->name), "c%d", ++db->nnamed);
+	/* A failed statement ends a transaction: probe under a savepoint. */
+	if ((probe = needs_probe(sql)) && (intx = corp_pg_in_tx(db)))
+		PQclear(PQexec(CONN(db), "SAVEPOINT corp_prepare"));
+	if (probe && probe_types(db, sql, n, types) != 0) {
+		free(types);
+		types = NULL;
+		if (intx)
+			PQclear(PQexec(CONN(db),
+			    "ROLLBACK TO SAVEPOINT corp_prepare"));
+	}
+	r = PQprepare(CONN(db), st->name, sql, n, types);
+	if (intx) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			PQclear(PQexec(CONN(db),
+			    "ROLLBACK TO SAVEPOINT corp_prepare"));
+		PQclear(PQexec(CONN(db), "RELEASE SAVEPOINT corp_prepare"));
+	}
+	free(sql);
+	free(types);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		char what[96];
+
+		/* Name the statement: these are bugs, to be reported. */
+		snprintf(what, sizeof(what), "prepare \"%.60s\"", st->sql);
+		rc = corp_db_fail(db, fail_res(db, r), what, err);
+		PQclear(r);
+		st->name[0] = '\0';
+		return rc;
+	}
+	PQclear(r);
+	return 0;
+}
+
+void
+corp_pg_free(struct corp_stmt *st)
+{
+	char q[64];
+	int i;
+
+	corp_pg_reset(st);
+	for (i = 0; i < st->nparams; i++)
+		free(st->vals[i]);
+	free(st->vals);
+	/* Cached statements live as long as the connection. */
+	if (!st->cached && st->name[0] != '\0' && st->db->pg != NULL &&
+	    PQstatus(CONN(st->db)) == CONNECTION_OK) {
+		snprintf(q, sizeof(q), "DEALLOCATE %s", st->name);
+		PQclear(PQexec(CONN(st->db), q));
+	}
+}
+
+int
+corp_pg_bind(struct corp_stmt *st, int i, const char *v)
+{
+	char *c = NULL;
+
+	if (i < 1 || i > st->nparams)
+		return SQLITE_RANGE;
+	if (v != NULL && (c = strdup(v)) == NULL)
+		return SQLITE_NOMEM;
+	free(st->vals[i - 1]);
+	st->vals[i - 1] = c;
+	return 0;
+}
+
+int
+corp_pg_step(struct corp_stmt *st)
+{
+	struct corp_db *db = st->db;
+	PGresult *r;
+	const char *n;
+
+	if (!st->ran) {
+		st->ran = 1;
+		r = PQexecPrepared(CONN(db), st->name, st->nparams,
+		    (const char *const *)st->vals, NULL, NULL, 0);
+		switch (PQresultStatus(r)) {
+		case PGRES_TUPLES_OK:
+		case PGRES_COMMAND_OK:
+			break;
+		default:
+			st->err = fail_res(db, r);
+			PQclear(r);
+			return st->err;
+		}
+		st->res = (struct pg_result *)r;
+		st->row = -1;
+		st->nrows = PQntuples(r);
+		n = PQcmdTuples(r);
+		if (*n != '\0')
+			db->changes = strtoll(n, NULL, 10);
+	}
+	if (st->err != 0)
+		return st->err;
+	if (st->res == NULL || st->row + 1 >= st->nrows)
+		return SQLITE_DONE;
+	st->row++;
+	return SQLITE_ROW;
+}
+
+void
+corp_pg_reset(struct corp_stmt *st)
+{
+	PQclear(RES(st));
+	st->res = NULL;
+	st->ran = 0;
+	st->err = 0;
+	st->row = -1;
+	st->nrows = 0;
+}
+
+int
+corp_pg_col_type(struct corp_stmt *st, int i)
+{
+	PGresult *r = RES(st);
+	const char *v;
+
+	if (r == NULL || st->row < 0 || i >= PQnfields(r) ||
+	    PQgetisnull(r, st->row, i))
+		return SQLITE_NULL;
+	switch (PQftype(r, i)) {
+	case BOOLOID:
+	case INT8OID:
+	case INT2OID:
+	case INT4OID:
+	case OIDOID:
+		return SQLITE_INTEGER;
+	case FLOAT4OID:
+	case FLOAT8OID:
+		return SQLITE_FLOAT;
+	case NUMERICOID:
+		v = PQgetvalue(r, st->row, i);
+		return strchr(v, '.') ? SQLITE_FLOAT : SQLITE_INTEGER;
+	}
+	return SQLITE_TEXT;
+}
+
+const char *
+corp_pg_col_text(struct corp_stmt *st, int i)
+{
+	PGresult *r = RES(st);
+
+	if (r == NULL || st->row < 0 || i >= PQnfields(r) ||
+	    PQgetisnull(r, st->row, i))
+		return NULL;
+	if (PQftype(r, i) == BOOLOID)
+		return PQgetvalue(r, st->row, i)[0] == 't' ? "1" : "0";
+	return PQgetvalue(r, st->row, i);
+}
+
+/* LISTEN on first use; count what has arrived. */
+static int
+drain(struct corp_db *db, struct corp_err *err)
+{
+	PGnotify *n;
+
+	if (!db->listening) {
+		int rc;
+
+		if ((rc = corp_pg_simple(db, "LISTEN corp", err)) != 0)
+			return rc;
+		db->listening = 1;
+	}
+	if (PQconsumeInput(CONN(db)) == 0) {
+		memcpy(db->sqlstate, "08006", 6);
+		free(db->errmsg);
+		db->errmsg = strdup(PQerrorMessage(CONN(db)));
+		return corp_db_fail(db, SQLITE_IOERR, "listen", err);
+	}
+	/* Our own commits notify us too: only other sessions count. */
+	while ((n = PQnotifies(CONN(db))) != NULL) {
+		if (n->be_pid != PQbackendPID(CONN(db)))
+			db->notified++;
+		PQfreemem(n);
+	}
+	return 0;
+}
+
+int
+corp_pg_notified(struct corp_db *db, long long *v, struct corp_err *err)
+{
+	int rc;
+
+	if ((rc = drain(db, err)) != 0)
+		return rc;
+	*v = db->notified;
+	return 0;
+}
+
+int
+corp_pg_wait(struct corp_db *db, int ms, struct corp_err *err)
+{
+	struct pollfd p;
+	int rc;
+
+	if ((rc = drain(db, err)) != 0)
+		return rc;
+	p.fd = PQsocket(CONN(db));
+	p.events = POLLIN;
+	p.revents = 0;
+	if (p.fd < 0 || poll(&p, 1, ms) < 0) {
+		if (errno == EINTR)
+			return 0;
+		return corp_errf(err, CORP_ETEMP, "%s: wait: %s", db->path,
+		    strerror(errno));
+	}
+	return drain(db, err);
+}
+
+/*
+ * corp's SQL for PostgreSQL.  Outside quotes: ?N becomes $N and a bare ?
+ * the next number, as SQLite numbers them; INDEXED BY name is dropped;
+ * the scalar max(a, b) and
+ * min(a, b) (two or more arguments) become GREATEST and LEAST, char(n)
+ * chr(n), instr(a, b) strpos(a, b).  Everything else is written in the
+ * dialect both accept.
+ */
+static size_t
+close_paren(const char *s, size_t i, int *commas)
+{
+	int depth = 0;
+	char q = 0;
+
+	*commas = 0;
+	for (; s[i] != '\0'; i++) {
+		if (q) {
+			if (s[i] == q)
+				q = 0;
+			continue;
+		}
+		if (s[i] == '\'' || s[i] == '"')
+			q = s[i];
+		else if (s[i] == '(')
+			depth++;
+		else if (s[i] == ')' && --depth == 0)
+			return i;
+		else if (s[i] == ',' && depth == 1)
+			(*commas)++;
+	}
+	return i;
+}
+
+char *
+corp_pg_translate(const char *sql, int *nparams)
+{
+	size_t len = strlen(sql), i, o = 0, cap = len * 2 + 64;
+	char *out = malloc(cap), q = 0;
+	int max = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; ) {
+		if (o + 32 >= cap) {
+			char *n = realloc(out, cap *= 2);
+
+			if (n == NULL) {
+				free(out);
+				return NULL;
+			}
+			out = n;
+		}
+		if (q) {
+			if (sql[i] == q)
+				q = 0;
+			out[o++] = sql[i++];
+			continue;
+		}
+		if (sql[i] == '\'' || sql[i] == '"') {
+			q = sql[i];
+			out[o++] = sql[i++];
+			continue;
+		}
+		if (sql[i] == '?') {
+			int n;
+
+			i++;
+			if (isdigit((unsigned char)sql[i])) {
+				n = 0;
+				while (isdigit((unsigned char)sql[i]))
+					n = n * 10 + (sql[i++] - '0');
+			} else
+				n = max + 1;
+			if (n > max)
+				max = n;
+			o += (size_t)snprintf(out + o, cap - o, "$%d", n);
+			continue;
+		}
+		if ((isalpha((unsigned char)sql[i]) || sql[i] == '_') &&
+		    (i == 0 || !(isalnum((unsigned char)sql[i - 1]) ||
+		    sql[i - 1] == '_' || sql[i - 1] == '.'))) {
+			size_t w = i, e;
+			const char *rep = NULL;
+			int commas;
+
+			while (isalnum((unsigned char)sql[w]) || sql[w] == '_')
+				w++;
+			e = w;
+			while (sql[e] == ' ')
+				e++;
+			if (sql[e] == '(') {
+				if ((w - i == 3 && strncasecmp(sql + i, "max", 3)
+				    == 0) || (w - i == 3 && strncasecmp(sql + i,
+				    "min", 3) == 0)) {
+					close_paren(sql, e, &commas);
+					if (commas > 0)
+						rep = tolower((unsigned char)
+						    sql[i + 1]) == 'a' ?
+						    "GREATEST" : "LEAST";
+				} else if (w - i == 4 &&
+				    strncasecmp(sql + i, "char", 4) == 0)
+					rep = "chr";
+				else if (w - i == 5 &&
+				    strncasecmp(sql + i, "instr", 5) == 0)
+					rep = "strpos";
+			}
+			/* SQLite's planner hint: PostgreSQL plans alone. */
+			if (w - i == 7 && strncasecmp(sql + i, "INDEXED", 7)
+			    == 0 && strncasecmp(sql + w, " BY ", 4) == 0) {
+				w += 4;
+				while (isalnum((unsigned char)sql[w]) ||
+				    sql[w] == '_')
+					w++;
+				i = w;
+				continue;
+			}
+			if (rep != NULL) {
+				o += (size_t)snprintf(out + o, cap - o, "%s",
+				    rep);
+				i = w;
+				continue;
+			}
+			memcpy(out + o, sql + i, w - i);
+			o += w - i;
+			i = w;
+			continue;
+		}
+		out[o++] = sql[i++];
+	}
+	out[o] = '\0';
+	*nparams = max;
+	return out;
+}
