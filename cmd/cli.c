@@ -97,6 +97,10 @@ common(const char *opt, const char *val)
 			continue;
 		if (val == NULL)
 			cli_usage("option %s needs a value", opt);
+		/* A password in argv is visible to every user (ps). */
+		if (strcmp(opt, "--db") == 0 &&
+		    corp_db_spec_check(val, "--db", &e) != 0)
+			cli_usage("%s", e.msg);
 		if (corp_config_set(map[i].key, val, &e) != 0)
 			cli_usage("%s", e.msg);
 		return 1;

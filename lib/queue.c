@@ -179,11 +179,60 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_COLS CLAIM_WHERE
     "ORDER BY CASE d.priority WHEN 'urgent' THEN 0 WHEN 'p2p' THEN 1 "
     "ELSE 2 END, d.event_id, d.user_id LIMIT ?5";
 
+/*
+ * PostgreSQL, several hosts: the lease is one statement.  Candidate rows
+ * are locked FOR UPDATE SKIP LOCKED (a row another claim holds is passed
+ * over, not waited for) and leased only where
+ * pg_try_advisory_xact_lock(channel, user) succeeds, so two claims never
+ * lease rows of one user at once; the order is SQLite's (the rows at or
+ * before the cursor, then after it; or by priority).
+ */
+static const char SQL_CLAIM_PG[] =
+    "WITH c AS (SELECT d.id FROM deliveries d "
+    "WHERE d.channel = ?1 AND d.status = 'PENDING' "
+    "AND d.readiness = 'ready' AND d.not_before <= ?2 "
+    "AND (d.lease_token IS NULL OR d.lease_until < ?2) "
+    "AND (CAST(?7 AS TEXT) IS NULL OR d.priority = ?7) "
+    "AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 "
+    "AND x.user_id = d.user_id AND x.lease_token IS NOT NULL "
+    "AND x.lease_until >= ?2) "
+    "ORDER BY CASE WHEN ?6 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
+    "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, "
+    "CASE WHEN ?6 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
+    "ELSE 1 END, d.event_id, d.user_id LIMIT ?5 "
+    "FOR UPDATE OF d SKIP LOCKED) "
+    "UPDATE deliveries d SET lease_token = ?8, lease_until = ?9, "
+    "worker = ?10, updated_at = ?2 FROM c WHERE d.id = c.id "
+    "AND pg_try_advisory_xact_lock(hashtext('corp.lease.' || d.channel), "
+    "CAST(d.user_id % 2147483647 AS INTEGER))";
+/*
+ * The statement's snapshot may predate the commit of a claim that held
+ * a user's lock and leased other rows of that user; now that this
+ * transaction holds the lock, a new statement sees that commit: give
+ * such rows back.
+ */
+static const char SQL_CLAIM_PG_UNDO[] =
+    "UPDATE deliveries d SET lease_token = NULL, lease_until = NULL "
+    "WHERE d.lease_token = ?1 AND EXISTS (SELECT 1 FROM deliveries x "
+    "WHERE x.channel = d.channel AND x.user_id = d.user_id "
+    "AND x.lease_token IS NOT NULL AND x.lease_token <> ?1 "
+    "AND x.lease_until >= ?2)";
+static const char SQL_CLAIM_PG_ROWS[] = CLAIM_COLS
+    "WHERE d.lease_token = ?1 AND d.lease_until >= ?2 "
+    "ORDER BY CASE WHEN ?5 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
+    "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, "
+    "CASE WHEN ?5 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
+    "ELSE 1 END, d.event_id, d.user_id";
+
 struct names {
 	long long	 event_id;
 	json_t		*event;
 	char		*actor, *assignee, *previous;
 };
+
+static int claim_lines(struct corp_db *, struct corp_stmt *,
+    const struct corp_claim *, time_t, const char *, const char *, json_t *,
+    int, int, struct names *, struct corp_err *);
 
 static void
 names_clear(struct names *n)
@@ -264,9 +313,7 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
     time_t now, const char *token, const char *base, json_t *lines,
     int limit, struct names *nm, struct corp_err *err)
 {
-	struct corp_stmt *st, *up;
-	long long *ids = NULL;
-	size_t nids = 0, i;
+	struct corp_stmt *st;
 	int rc;
 
 	if (limit <= 0)
@@ -280,13 +327,33 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 	corp_bind_int(st, 5, limit);
 	corp_bind_text(st, 6, corp_cfg.tz);
 	corp_bind_text(st, 7, cl->only_priority);
+	return claim_lines(db, st, cl, now, token, base, lines, limit, 1, nm,
+	    err);
+}
+
+/*
+ * The delivery lines of the rows st selects (CLAIM_COLS), at most
+ * limit; with lease set, each row is leased to token as it is read
+ * (SQLite: the writer holds the database, nobody else can claim).
+ */
+static int
+claim_lines(struct corp_db *db, struct corp_stmt *st,
+    const struct corp_claim *cl, time_t now, const char *token,
+    const char *base, json_t *lines, int limit, int lease,
+    struct names *nm, struct corp_err *err)
+{
+	struct corp_stmt *up;
+	long long *ids = NULL;
+	size_t nids = 0, i;
+	int rc;
+
 	if ((ids = calloc((size_t)limit, sizeof(*ids))) == NULL) {
 		corp_reset(st);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
 	/* Collect first: load_names runs other statements. */
 	json_t *rows = json_array();
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
+	while (nids < (size_t)limit && (rc = corp_step(st)) == SQLITE_ROW) {
 		json_t *o = json_object();
 		char until[CORP_TIMEBUF];
 
@@ -324,6 +391,8 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 		    json_integer(corp_col_int64(st, 1)));
 		json_array_append_new(rows, o);
 	}
+	if (nids == (size_t)limit)
+		rc = SQLITE_DONE;
 	corp_reset(st);
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(db, rc, "claim", err);
@@ -345,7 +414,7 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 		json_object_set_new(o, "previous_assignee_name",
 		    corp_json_strval(nm->previous));
 		json_object_set(o, "event", nm->event);
-		if (cl->peek)
+		if (cl->peek || !lease)
 			continue;
 		if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "
 		    "lease_token = ?2, lease_until = ?3, worker = ?4, "
@@ -368,6 +437,59 @@ out:
 	return rc;
 }
 
+/* PostgreSQL: housekeeping under the writers' lock, then the lease. */
+static int
+claim_pg(struct corp_db *db, const struct corp_claim *cl, time_t now,
+    const char *token, const char *base, json_t *lines, struct names *nm,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = claim_prepare(db, cl->channel, now, err)) != 0 ||
+	    (rc = corp_db_commit(db, err)) != 0)
+		goto fail;
+	if ((rc = corp_db_begin_concurrent(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG, err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, cl->channel);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_int64(st, 3, cl->after_event);
+	corp_bind_int64(st, 4, cl->after_user);
+	corp_bind_int(st, 5, cl->limit);
+	corp_bind_int(st, 6, cl->by_priority != 0);
+	corp_bind_text(st, 7, cl->only_priority);
+	corp_bind_text(st, 8, token);
+	corp_bind_int64(st, 9, (long long)(now + (time_t)cl->lease_secs));
+	corp_bind_text(st, 10, cl->worker);
+	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
+		goto fail;
+	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_UNDO, err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, token);
+	corp_bind_int64(st, 2, (long long)now);
+	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
+		goto fail;
+	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_ROWS, err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, token);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_int64(st, 3, cl->after_event);
+	corp_bind_int64(st, 4, cl->after_user);
+	corp_bind_int(st, 5, cl->by_priority != 0);
+	corp_bind_text(st, 6, corp_cfg.tz);
+	if ((rc = claim_lines(db, st, cl, now, token, base, lines, cl->limit,
+	    0, nm, err)) != 0)
+		goto fail;
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
 int
 corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
     json_t **linesp, char token[48], struct corp_err *err)
@@ -386,6 +508,14 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
 		return rc;
 	lines = json_array();
+	if (!cl->peek && corp_db_is_pg(db)) {
+		if ((rc = claim_pg(db, cl, now, token, *base ? base : NULL,
+		    lines, &nm, err)) != 0)
+			goto out;
+		*linesp = lines;
+		lines = NULL;
+		goto out;
+	}
 	if (!cl->peek) {
 		if ((rc = corp_db_begin(db, err)) != 0)
 			goto out;
