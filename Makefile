@@ -60,7 +60,8 @@ MANS	 = $(wildcard man/*.[1-9])
 TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
 DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
 	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
-	   python3 perl openssl curl procps util-linux shellcheck
+	   python3 perl openssl curl procps util-linux shellcheck \
+	   postgresql libpq-dev
 
 .PHONY: all deps check check-unit check-shell lint-man demo install \
 	uninstall clean bench fuzz fuzz-build torture
