@@ -2,6 +2,7 @@
 #
 #   make            build into build/ (SANITIZE=1: build-san/, ASan+UBSan)
 #   make check      deps, build, every test, mandoc -Tlint
+#   make check-pg   deps, build, the shell tests against a throw-away PostgreSQL
 #   make demo       deps, build, run contrib/demo
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian packages (apt-get)
@@ -60,10 +61,11 @@ MANS	 = $(wildcard man/*.[1-9])
 TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
 DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
 	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
-	   python3 perl openssl curl procps util-linux shellcheck
+	   python3 perl openssl curl procps util-linux shellcheck \
+	   postgresql libpq-dev
 
-.PHONY: all deps check check-unit check-shell lint-man demo install \
-	uninstall clean bench fuzz fuzz-build torture
+.PHONY: all deps check check-unit check-shell check-pg check-pg-shell \
+	lint-man demo install uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 # Recursive makes print no "Entering directory" lines: prove's summary is
 # the last line of make check, as CI reads it.
@@ -138,11 +140,39 @@ check-unit: $(UNITS) $(REPLAYS)
 	    $(B)/test/replay-$$f tests/fuzz/$$f/* || exit 1; done
 
 # The fresh binaries first on PATH, stdin from /dev/null (mblaze).
-check-shell: $(PROGS) $(FAULT_SO)
-	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
+TEST_ENV = PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
-	CORP_SHARE_DIR="$(CURDIR)/share" \
-	    prove -j2 $(TESTS) < /dev/null
+	CORP_SHARE_DIR="$(CURDIR)/share"
+check-shell: $(PROGS) $(FAULT_SO)
+	$(TEST_ENV) prove -j2 $(TESTS) < /dev/null
+
+# The same shell tests against PostgreSQL: a throw-away cluster
+# (tests/pg/cluster) listening on a Unix socket only, whose directory
+# CORP_TEST_PG names; each test creates and drops its own database
+# (tests/lib.sh); a test tagged sqlite-only reports a skip.  The cluster
+# is stopped however prove ends (a watchdog stops it should make be
+# killed) and prove's status and summary end the run.  CORP_PG_KEEP=1
+# keeps the cluster and the tests' databases; CORP_TEST_PG=SOCKDIR uses
+# a running cluster and leaves it running.
+check-pg: deps
+	$(MAKE) all
+	$(MAKE) check-pg-shell
+
+check-pg-shell: $(PROGS) $(FAULT_SO)
+	@if [ -n "$${CORP_TEST_PG:-}" ]; then \
+	    sock=$$CORP_TEST_PG; \
+	else \
+	    sock=$$(sh tests/pg/cluster start --watch $$$$) || exit 1; \
+	    if [ "$${CORP_PG_KEEP:-}" = 1 ]; then \
+	        echo "check-pg: the cluster stays up (CORP_PG_KEEP=1):" \
+	            "CORP_TEST_PG=$$sock; sh tests/pg/cluster stop $$sock"; \
+	    else \
+	        trap 'sh tests/pg/cluster stop "$$sock"' EXIT; \
+	        trap 'exit 129' HUP; trap 'exit 130' INT; \
+	        trap 'exit 143' TERM; \
+	    fi; \
+	fi; \
+	$(TEST_ENV) CORP_TEST_PG="$$sock" prove -j2 $(TESTS) < /dev/null
 
 # libFuzzer: every tests/fuzz/fuzz-NAME.c for FUZZ_SECONDS each, built
 # with clang into build-fuzz/ (ASan + UBSan), seeded from and adding to
@@ -181,11 +211,8 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(B)/lib/libcorp.a
 # not in CI).
 torture: deps
 	$(MAKE) all $(FAULT_SO) $(REPLAYS)
-	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
-	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
-	CORP_SHARE_DIR="$(CURDIR)/share" FAULT_TASKS=40 FAULT_LIMIT=60 \
-	HOSTILE_MB=16 CRASH_KILLS=100 CONTENTION_PROCS=16 \
-	CONTENTION_SECONDS=30 \
+	$(TEST_ENV) FAULT_TASKS=40 FAULT_LIMIT=60 HOSTILE_MB=16 \
+	CRASH_KILLS=100 CONTENTION_PROCS=16 CONTENTION_SECONDS=30 \
 	    prove -j2 tests/08[0-9][0-9]-*.t < /dev/null
 
 demo: deps
