@@ -35,6 +35,21 @@ static const struct check checks[] = {
  * foreign key or check not validated.
  */
 static const struct check pg_checks[] = {
+	/* The identity sequence, as sqlite_sequence on SQLite. */
+	{ "event_sequence", "SELECT 'events sequence ' || "
+	    "coalesce(s.last_value::text, 'unused') || ' is below "
+	    "max(event_id) ' || m.mx FROM (SELECT max(event_id) mx "
+	    "FROM events) m LEFT JOIN pg_sequences s ON s.schemaname = "
+	    "current_schema() AND s.sequencename = 'events_event_id_seq' "
+	    "WHERE m.mx IS NOT NULL AND (s.last_value IS NULL OR "
+	    "s.last_value < m.mx)" },
+	{ "watermark_within_events", "SELECT 'route watermark ' || "
+	    "r.watermark || ' is beyond the last event ' || e.last "
+	    "FROM route_state r, (SELECT GREATEST(coalesce((SELECT "
+	    "last_value FROM pg_sequences WHERE schemaname = "
+	    "current_schema() AND sequencename = 'events_event_id_seq'), 0), "
+	    "coalesce((SELECT max(event_id) FROM events), 0)) AS last) e "
+	    "WHERE r.watermark > e.last" },
 	{ "integrity", "SELECT 'invalid index ' || c.relname "
 	    "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
 	    "JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -125,7 +140,7 @@ int
 corp_check_run(struct corp_db *db, struct corp_check_result **out,
     size_t *np, struct corp_err *err)
 {
-	size_t n = sizeof(checks) / sizeof(checks[0]), i;
+	size_t n = sizeof(checks) / sizeof(checks[0]), i, j;
 	struct corp_check_result *r;
 	struct corp_stmt *st;
 	struct corp_err e;
@@ -137,8 +152,9 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 		const char *sql = checks[i].sql;
 
 		r[i].name = checks[i].name;
-		if (corp_db_is_pg(db) && i < nelem(pg_checks))
-			sql = pg_checks[i].sql;
+		for (j = 0; corp_db_is_pg(db) && j < nelem(pg_checks); j++)
+			if (strcmp(pg_checks[j].name, checks[i].name) == 0)
+				sql = pg_checks[j].sql;
 		rc = corp_db_prep_once(db, &st, sql, &e);
 		if (rc != 0) {
 			/* Corruption can surface here: that is a finding. */

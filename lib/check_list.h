@@ -14,7 +14,7 @@
     "task_id || ' occurred before event ' || prev FROM (SELECT event_id, "
     "task_id, occurred_at, lag(event_id) OVER w prev, lag(occurred_at) "
     "OVER w pat FROM events WHERE task_id IS NOT NULL WINDOW w AS "
-    "(PARTITION BY task_id ORDER BY event_id)) WHERE occurred_at < pat" },
+    "(PARTITION BY task_id ORDER BY event_id)) o WHERE occurred_at < pat" },
 /* Replay each task's state-machine events: every step legal from the
  * state before it, versions increasing, and the last one giving the
  * task's state and version.  A DRAFT has no events. */

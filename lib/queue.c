@@ -1101,8 +1101,9 @@ corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 
 	*out = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, status, readiness, "
-	    "count(*), sum(lease_token IS NOT NULL AND lease_until >= ?1), "
-	    "sum(status = 'PENDING' AND not_before > ?1), "
+	    "count(*), count(*) FILTER (WHERE lease_token IS NOT NULL "
+	    "AND lease_until >= ?1), "
+	    "count(*) FILTER (WHERE status = 'PENDING' AND not_before > ?1), "
 	    "min(CASE WHEN status = 'PENDING' AND readiness = 'ready' "
 	    "AND not_before <= ?1 THEN created_at END) "
 	    "FROM deliveries GROUP BY channel, status, readiness "
