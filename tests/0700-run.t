@@ -206,7 +206,7 @@ is "$(jq -c '[.claimed == .sent + .released, .sent >= 10, .sent < 200, .released
     "[true,true,true,true]" "stopped early: claimed = sent + released"
 is "$(sql "SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL")" 0 \
     "no row is left leased"
-is "$(sql "SELECT status, count(*) FROM deliveries GROUP BY 1" | tr '\n' ' ')" \
+is "$(sql "SELECT status, count(*) FROM deliveries GROUP BY 1 ORDER BY 1" | tr '\n' ' ')" \
     "PENDING|$((200 - s)) SENT|$s " "every row SENT or PENDING, as the summary says"
 : > "$T/tg.log"
 runrun --until-empty
