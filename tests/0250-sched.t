@@ -22,7 +22,7 @@ is "$out" '{"templates":1,"created":3,"existing":0,"skipped_old":0,"failed":0}' 
 is "$(sql "SELECT period_key, datetime(due_at, 'unixepoch') FROM tasks ORDER BY id" | tr '\n' ' ')" \
     "2026-01|2026-01-05 16:00:00 2026-02|2026-02-05 16:00:00 2026-03|2026-03-05 16:00:00 " \
     "due on the 5th at 18:00 in the assignee's zone (Kyiv, UTC+2)"
-is "$(sql "SELECT count(*), min(actor_user_id IS NULL), min(auto), min(dedupe_key LIKE 'tpl:$tpl:%') FROM events WHERE event_type = 'TASK_CREATED'")" \
+is "$(sql "SELECT count(*), min(CASE WHEN actor_user_id IS NULL THEN 1 ELSE 0 END), min(auto), min(CASE WHEN dedupe_key LIKE 'tpl:$tpl:%' THEN 1 ELSE 0 END) FROM events WHERE event_type = 'TASK_CREATED'")" \
     "3|1|1|1" "each with its TASK_CREATED: no actor, auto, tpl:T:PERIOD"
 ok "instances again" corp-sched instances
 is "$out" '{"templates":1,"created":0,"existing":3,"skipped_old":0,"failed":0}' "idempotent"

@@ -46,7 +46,7 @@ exactly_once() {
 	sql "SELECT
 	    (SELECT count(*) FROM deliveries WHERE status <> 'SENT'),
 	    (SELECT count(*) FROM (SELECT delivery_id FROM delivery_attempts
-	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1)),
+	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1) AS x),
 	    (SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM
 	        delivery_attempts a WHERE a.delivery_id = d.id AND a.stored = 'sent'))"
 }
@@ -77,7 +77,7 @@ is "$(accepted "$T/tg.log" | jq -c 'select(.chat_id == 5103 and
     '["📋 You have a new task: <b>Task 7</b>","HTML",true]' \
     "rendered from the catalog (task_created@executor), HTML, no preview"
 is "$(sql "SELECT count(*), count(DISTINCT worker), sum(attempted),
-    sum(provider_message_id IS NOT NULL) FROM delivery_attempts
+    count(provider_message_id) FROM delivery_attempts
     WHERE result = 'sent' AND stored = 'sent'")" "300|1|300|300" \
     "acks recorded in delivery_attempts, one worker, provider ids kept"
 is "$(sql "SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL
@@ -121,9 +121,10 @@ is "$rc:$(summary)" '0:{"channel":"telegram","claimed":3,"sent":1,"retry":1,"fai
 is "$(sql "SELECT d.status, d.readiness, d.attempts, b.active FROM deliveries d
     JOIN binds b USING (user_id) WHERE d.user_id = 100")" "PENDING|waiting_bind|0|0" \
     "403: unbound: bind deactivated, row waits for a bind, no attempt used"
-is "$(sql "SELECT status, attempts, not_before >= strftime('%s', '2026-01-05T10:00:00'),
-    not_before <= strftime('%s', '2026-01-05T10:00:30'), lease_token IS NULL
-    FROM deliveries WHERE user_id = 101")" "PENDING|1|1|1|1" \
+is "$(sql "SELECT status, attempts,
+    CAST(not_before >= strftime('%s', '2026-01-05T10:00:00') AS INTEGER),
+    CAST(not_before <= strftime('%s', '2026-01-05T10:00:30') AS INTEGER),
+    CAST(lease_token IS NULL AS INTEGER) FROM deliveries WHERE user_id = 101")" "PENDING|1|1|1|1" \
     "500: retry, one attempt used, backoff within [now, now + 30s]"
 is "$(sql "SELECT result, attempted, stored, error FROM delivery_attempts
     WHERE delivery_id = (SELECT id FROM deliveries WHERE user_id = 101)")" \
@@ -205,7 +206,7 @@ is "$(jq -c '[.claimed == .sent + .released, .sent >= 10, .sent < 200, .released
     "[true,true,true,true]" "stopped early: claimed = sent + released"
 is "$(sql "SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL")" 0 \
     "no row is left leased"
-is "$(sql "SELECT status, count(*) FROM deliveries GROUP BY 1" | tr '\n' ' ')" \
+is "$(sql "SELECT status, count(*) FROM deliveries GROUP BY 1 ORDER BY 1" | tr '\n' ' ')" \
     "PENDING|$((200 - s)) SENT|$s " "every row SENT or PENDING, as the summary says"
 : > "$T/tg.log"
 runrun --until-empty
@@ -245,7 +246,8 @@ sql "INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, ded
     template, created_at, updated_at) VALUES
     (2, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
     (3, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0);
-    INSERT OR IGNORE INTO event_recipients SELECT event_id, user_id, roles FROM deliveries"
+    INSERT INTO event_recipients SELECT event_id, user_id, roles FROM deliveries
+    WHERE true ON CONFLICT DO NOTHING"
 CORP_RATE_LIMIT='' CORP_TELEGRAM_API="http://127.0.0.1:$port" \
     runrun --until-empty --max-wait 10s
 is "$rc:$(summary | jq -c '[.sent, .retry]')" "0:[42,0]" "42 sent under the limiter"
@@ -261,7 +263,7 @@ ok "run --help" corp-deliver run --help
 like "$out" "usage: corp-deliver run --channel C" "prints run's synopsis"
 ok "corp-deliver --help" corp-deliver --help
 like "$out" "corp-deliver run --channel C" "lists run"
-ok "common options before the verb" corp-deliver --db "$CORP_DATA_DIR/corp.db" \
+ok "common options before the verb" corp-deliver --db "$(curdb)" \
     run --channel telegram --allow-http --once
 if command -v readelf >/dev/null; then
 	b=$(command -v corp-deliver)

@@ -44,7 +44,7 @@ exactly_once() {
 	sql "SELECT
 	    (SELECT count(*) FROM deliveries WHERE status <> 'SENT'),
 	    (SELECT count(*) FROM (SELECT delivery_id FROM delivery_attempts
-	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1)),
+	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1) AS x),
 	    (SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM
 	        delivery_attempts a WHERE a.delivery_id = d.id AND a.stored = 'sent'))"
 }
@@ -77,7 +77,7 @@ overlaps=$(jq -s '[.[] | select(.method == "sendMessage") | .t] | sort |
     map(select(. < '"$DELAY"' / 1000 * 0.9)) | length' "$T/tg.log")
 ok "requests overlapped on the wire ($overlaps arrivals within the delay of the one before)" \
     test "$overlaps" -ge 2
-is "$(sql "SELECT count(*) FROM (SELECT DISTINCT worker FROM delivery_attempts)
+is "$(sql "SELECT count(*) FROM (SELECT DISTINCT worker FROM delivery_attempts) AS x
     WHERE worker NOT IN ('w-1', 'w-2', 'w-3', 'w-4')")" 0 \
     "--worker w: the children are w-1..w-4"
 n=$(sql "SELECT count(DISTINCT worker) FROM delivery_attempts")
@@ -92,7 +92,7 @@ is "$(curl -s "http://127.0.0.1:$port/stats" | jq .sent)" 80 "the fake's count"
 load 20 10
 : > "$T/tg.log"
 corp-deliver run --channel telegram --allow-http --concurrency 3 --batch 5 \
-    --db "$CORP_DATA_DIR/corp.db" > "$T/term.out" 2> "$T/term.err" &
+    --db "$(curdb)" > "$T/term.out" 2> "$T/term.err" &
 rp=$!
 i=0
 while n=$(grep -c sendMessage "$T/tg.log" 2>/dev/null); [ "${n:-0}" -lt 10 ] &&
@@ -110,9 +110,12 @@ s=$(jq .sent "$T/term.out")
 is "$(jq -c '[.claimed == .sent + .released, .sent >= 10, .sent < 200]' "$T/term.out")" \
     "[true,true,true]" "stopped early: claimed = sent + released"
 is "$(leased)" 0 "no row is left leased"
-is "$(sql "SELECT status, count(*) FROM deliveries GROUP BY 1" | tr '\n' ' ')" \
+is "$(sql "SELECT status, count(*) FROM deliveries GROUP BY 1 ORDER BY 1" | tr '\n' ' ')" \
     "PENDING|$((200 - s)) SENT|$s " "every row SENT or PENDING, as the summary says"
-is "$(pgrep -f -- "--batch 5 --db $CORP_DATA_DIR/corp.db" | wc -l | tr -d ' ')" 0 \
+# The children are forks: the parent's command line, the database's name
+# in it as a regular expression (a PostgreSQL URI holds a "?").
+is "$(pgrep -f -- "--batch 5 --db $(curdb | sed 's/[][\\.*^$?+(){}|]/\\&/g')" |
+    wc -l | tr -d ' ')" 0 \
     "no child outlived the parent"
 cp "$T/tg.log" "$T/tg1.log"
 : > "$T/tg.log"
