@@ -27,15 +27,10 @@ struct corp_rl {
 	long long	 w;		/* window, ms */
 };
 
-struct rl_send {
-	long long	 t;
-	const char	*chat;		/* "" for none; points into the JSON */
-};
-
 struct rl_state {
 	json_t		*doc;		/* owns the chat strings */
 	long long	 pause_until;
-	struct rl_send	*s;
+	struct corp_rl_send *s;		/* chat "" for none */
 	size_t		 n;
 };
 
@@ -251,40 +246,63 @@ store(struct corp_rl *rl, struct rl_state *st, const char *chat,
 }
 
 static int
-fits(const struct corp_rl *rl, const struct rl_state *st, const char *chat,
-    long long c)
+fits(const struct corp_rl_send *s, size_t n, int per_sec, long long w,
+    const char *chat, long long c)
 {
 	long long x, xs[3];
 	size_t i, j, k, cnt;
 
-	for (i = 0; chat != NULL && *chat != '\0' && i < st->n; i++)
-		if (strcmp(st->s[i].chat, chat) == 0 &&
-		    llabs(st->s[i].t - c) < rl->w)
+	for (i = 0; chat != NULL && *chat != '\0' && i < n; i++)
+		if (strcmp(s[i].chat, chat) == 0 && llabs(s[i].t - c) < w)
 			return 0;
 	/*
 	 * Every window [x, x+W) that holds c must stay within per_sec.  The
 	 * count over x peaks where an entry has just come in, so checking
 	 * the first such x and each entry's edges is enough.
 	 */
-	for (i = 0; i <= st->n; i++) {
-		xs[0] = c - rl->w + 1;
-		if (i < st->n) {
-			xs[1] = st->s[i].t - rl->w + 1;
-			xs[2] = st->s[i].t;
+	for (i = 0; i <= n; i++) {
+		xs[0] = c - w + 1;
+		if (i < n) {
+			xs[1] = s[i].t - w + 1;
+			xs[2] = s[i].t;
 		} else
 			xs[1] = xs[2] = xs[0];
 		for (k = 0; k < 3; k++) {
 			x = xs[k];
-			if (x <= c - rl->w || x > c)
+			if (x <= c - w || x > c)
 				continue;
-			for (cnt = 1, j = 0; j < st->n; j++)
-				if (st->s[j].t >= x && st->s[j].t < x + rl->w)
+			for (cnt = 1, j = 0; j < n; j++)
+				if (s[j].t >= x && s[j].t < x + w)
 					cnt++;
-			if (cnt > (size_t)rl->per_sec)
+			if (cnt > (size_t)per_sec)
 				return 0;
 		}
 	}
 	return 1;
+}
+
+long long
+corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
+    long long w, long long now, long long pause_until, const char *chat)
+{
+	long long t0, best, c;
+	size_t i;
+
+	t0 = now > pause_until ? now : pause_until;
+	/*
+	 * The earliest fit is t0 or the moment some send leaves a window;
+	 * the last send's time plus W always fits.
+	 */
+	best = -1;
+	if (fits(s, n, per_sec, w, chat, t0))
+		best = t0;
+	for (i = 0; i < n; i++) {
+		c = s[i].t + w;
+		if (c > t0 && (best < 0 || c < best) &&
+		    fits(s, n, per_sec, w, chat, c))
+			best = c;
+	}
+	return best;
 }
 
 int
@@ -292,26 +310,18 @@ corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
     long long *wait_ms, struct corp_err *err)
 {
 	struct rl_state st;
-	long long now = corp_mono_ms(), t0, best, c;
-	size_t i;
+	long long now, best;
 	int rc;
 
 	*wait_ms = 0;
+	now = corp_mono_ms();
 	if ((rc = load(rl, now, &st, err)) != 0) {
 		flock(rl->fd, LOCK_UN);
 		state_free(&st);
 		return rc;
 	}
-	t0 = now > st.pause_until ? now : st.pause_until;
-	/* The earliest fit is t0 or the moment some send leaves a window. */
-	best = -1;
-	if (fits(rl, &st, chat, t0))
-		best = t0;
-	for (i = 0; i < st.n; i++) {
-		c = st.s[i].t + rl->w;
-		if (c > t0 && (best < 0 || c < best) && fits(rl, &st, chat, c))
-			best = c;
-	}
+	best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
+	    st.pause_until, chat);
 	*wait_ms = best - now;
 	if (*wait_ms > max_wait_ms) {
 		flock(rl->fd, LOCK_UN);
@@ -327,9 +337,10 @@ int
 corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 {
 	struct rl_state st;
-	long long now = corp_mono_ms();
+	long long now;
 	int rc;
 
+	now = corp_mono_ms();
 	if ((rc = load(rl, now, &st, err)) != 0) {
 		flock(rl->fd, LOCK_UN);
 		state_free(&st);

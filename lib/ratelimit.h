@@ -21,6 +21,8 @@
 #ifndef CORP_RATELIMIT_H
 #define CORP_RATELIMIT_H
 
+#include <stddef.h>
+
 struct corp_err;
 struct corp_rl;
 
@@ -47,5 +49,21 @@ int	corp_rl_reserve(struct corp_rl *, const char *chat, long long max_wait_ms,
 int	corp_rl_pause(struct corp_rl *, long long ms, struct corp_err *);
 /* Sleep ms milliseconds (restarted after signals). */
 void	corp_sleep_ms(long long ms);
+
+/* One send of the window: its time in ms and its chat ("": none). */
+struct corp_rl_send {
+	long long	 t;
+	const char	*chat;
+};
+
+/*
+ * The slot, pure (both stores use it): the earliest time at or after
+ * max(now, pause_until) at which a send to chat (NULL or "": no per-chat
+ * limit) keeps every window of w ms at most per_sec sends among the n
+ * sends s, and no two sends to chat closer than w.
+ */
+long long corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
+	    long long w, long long now, long long pause_until,
+	    const char *chat);
 
 #endif
