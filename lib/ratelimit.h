@@ -17,6 +17,14 @@
  * N sends and no two sends to one chat are closer than W, where
  * W = 1000 ms / margin.  There is no stored credit, so nothing bursts
  * after a stall beyond what the window itself allows.
+ *
+ * When the database is PostgreSQL (CORP_DB), the same state lives in
+ * the database instead, shared by every host that uses it: the tables
+ * rate_limits (key_hash "KIND-<16 hex>", pause_until_ms) and
+ * rate_limit_sends (key_hash, at_ms, chat), whose MS are the server's
+ * clock_timestamp() in Unix milliseconds, read inside the transaction
+ * that holds the key's row FOR UPDATE; the slot is computed the same
+ * way (corp_rl_slot).  corp_rl_open then opens its own connection.
  */
 #ifndef CORP_RATELIMIT_H
 #define CORP_RATELIMIT_H
@@ -27,9 +35,9 @@ struct corp_err;
 struct corp_rl;
 
 /*
- * kind names the file ("telegram"); key is the credential it is hashed
- * from; per_sec sends per second overall; margin in (0, 1] (the
- * fraction of the documented limits to use).
+ * kind names the file or the row ("telegram"); key is the credential
+ * it is hashed from; per_sec sends per second overall; margin in (0, 1]
+ * (the fraction of the documented limits to use).
  */
 int	corp_rl_open(struct corp_rl **, const char *kind, const char *key,
 	    int per_sec, double margin, struct corp_err *);
