@@ -15,27 +15,25 @@
 
 #include "corp.h"
 #include "clock.h"
+#include "db.h"
 #include "ratelimit.h"
 
 #define RL_MAX_FILE	(1024 * 1024)
 
 struct corp_rl {
-	int		 fd;
-	char		*path;
+	int		 fd;		/* the file; -1 with a database */
+	char		*path;		/* for messages */
 	char		 boot_id[64];
 	int		 per_sec;
 	long long	 w;		/* window, ms */
-};
-
-struct rl_send {
-	long long	 t;
-	const char	*chat;		/* "" for none; points into the JSON */
+	struct corp_db	*db;		/* PostgreSQL: the tables */
+	char		 key[64];	/* PostgreSQL: KIND-HASH, the row */
 };
 
 struct rl_state {
-	json_t		*doc;		/* owns the chat strings */
+	json_t		*doc;		/* owns the file's chat strings */
 	long long	 pause_until;
-	struct rl_send	*s;
+	struct corp_rl_send *s;		/* chat "" for none */
 	size_t		 n;
 };
 
@@ -59,6 +57,37 @@ read_boot_id(char *buf, size_t size)
 	buf[strcspn(buf, "\r\n")] = '\0';
 }
 
+/*
+ * PostgreSQL: the limiter's own connection, so that its short
+ * transactions commit whatever the caller's connection is doing.
+ */
+static int
+db_open(struct corp_rl **out, const char *kind, const char *hex,
+    int per_sec, double margin, struct corp_err *err)
+{
+	struct corp_err e;
+	struct corp_rl *rl;
+	int rc;
+
+	if ((rl = calloc(1, sizeof(*rl))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rl->fd = -1;
+	snprintf(rl->key, sizeof(rl->key), "%s-%s", kind, hex);
+	rl->per_sec = per_sec;
+	rl->w = (long long)ceil(1000.0 / margin);
+	if ((rc = corp_db_open(&rl->db, 0, &e)) != 0) {
+		corp_rl_close(rl);
+		return corp_errf(err, rc, "rate limit: %s", e.msg);
+	}
+	if (corp_asprintf(&rl->path, "%s: rate_limits %s",
+	    corp_db_path(rl->db), rl->key) < 0) {
+		corp_rl_close(rl);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	*out = rl;
+	return 0;
+}
+
 int
 corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
     int per_sec, double margin, struct corp_err *err)
@@ -76,6 +105,8 @@ corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
 		return corp_errf(err, CORP_EINTERNAL, "rate limit: SHA-256");
 	for (i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (corp_db_spec_is_pg(corp_cfg.db))
+		return db_open(out, kind, hex, per_sec, margin, err);
 	if ((rc = corp_data_path(&dir, "ratelimit", err)) != 0)
 		return rc;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -113,6 +144,7 @@ corp_rl_close(struct corp_rl *rl)
 		return;
 	if (rl->fd >= 0)
 		close(rl->fd);
+	corp_db_close(rl->db);
 	free(rl->path);
 	free(rl);
 }
@@ -139,6 +171,11 @@ corp_sleep_ms(long long ms)
 static void
 state_free(struct rl_state *st)
 {
+	size_t i;
+
+	/* Without a document, the chats are the database's copies. */
+	for (i = 0; st->doc == NULL && st->s != NULL && i < st->n; i++)
+		free((char *)st->s[i].chat);
 	free(st->s);
 	json_decref(st->doc);
 	memset(st, 0, sizeof(*st));
@@ -251,67 +288,88 @@ store(struct corp_rl *rl, struct rl_state *st, const char *chat,
 }
 
 static int
-fits(const struct corp_rl *rl, const struct rl_state *st, const char *chat,
-    long long c)
+fits(const struct corp_rl_send *s, size_t n, int per_sec, long long w,
+    const char *chat, long long c)
 {
 	long long x, xs[3];
 	size_t i, j, k, cnt;
 
-	for (i = 0; chat != NULL && *chat != '\0' && i < st->n; i++)
-		if (strcmp(st->s[i].chat, chat) == 0 &&
-		    llabs(st->s[i].t - c) < rl->w)
+	for (i = 0; chat != NULL && *chat != '\0' && i < n; i++)
+		if (strcmp(s[i].chat, chat) == 0 && llabs(s[i].t - c) < w)
 			return 0;
 	/*
 	 * Every window [x, x+W) that holds c must stay within per_sec.  The
 	 * count over x peaks where an entry has just come in, so checking
 	 * the first such x and each entry's edges is enough.
 	 */
-	for (i = 0; i <= st->n; i++) {
-		xs[0] = c - rl->w + 1;
-		if (i < st->n) {
-			xs[1] = st->s[i].t - rl->w + 1;
-			xs[2] = st->s[i].t;
+	for (i = 0; i <= n; i++) {
+		xs[0] = c - w + 1;
+		if (i < n) {
+			xs[1] = s[i].t - w + 1;
+			xs[2] = s[i].t;
 		} else
 			xs[1] = xs[2] = xs[0];
 		for (k = 0; k < 3; k++) {
 			x = xs[k];
-			if (x <= c - rl->w || x > c)
+			if (x <= c - w || x > c)
 				continue;
-			for (cnt = 1, j = 0; j < st->n; j++)
-				if (st->s[j].t >= x && st->s[j].t < x + rl->w)
+			for (cnt = 1, j = 0; j < n; j++)
+				if (s[j].t >= x && s[j].t < x + w)
 					cnt++;
-			if (cnt > (size_t)rl->per_sec)
+			if (cnt > (size_t)per_sec)
 				return 0;
 		}
 	}
 	return 1;
 }
 
+long long
+corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
+    long long w, long long now, long long pause_until, const char *chat)
+{
+	long long t0, best, c;
+	size_t i;
+
+	t0 = now > pause_until ? now : pause_until;
+	/*
+	 * The earliest fit is t0 or the moment some send leaves a window;
+	 * the last send's time plus W always fits.
+	 */
+	best = -1;
+	if (fits(s, n, per_sec, w, chat, t0))
+		best = t0;
+	for (i = 0; i < n; i++) {
+		c = s[i].t + w;
+		if (c > t0 && (best < 0 || c < best) &&
+		    fits(s, n, per_sec, w, chat, c))
+			best = c;
+	}
+	return best;
+}
+
+static int	db_reserve(struct corp_rl *, const char *, long long,
+		    long long *, struct corp_err *);
+static int	db_pause(struct corp_rl *, long long, struct corp_err *);
+
 int
 corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
     long long *wait_ms, struct corp_err *err)
 {
 	struct rl_state st;
-	long long now = corp_mono_ms(), t0, best, c;
-	size_t i;
+	long long now, best;
 	int rc;
 
 	*wait_ms = 0;
+	if (rl->db != NULL)
+		return db_reserve(rl, chat, max_wait_ms, wait_ms, err);
+	now = corp_mono_ms();
 	if ((rc = load(rl, now, &st, err)) != 0) {
 		flock(rl->fd, LOCK_UN);
 		state_free(&st);
 		return rc;
 	}
-	t0 = now > st.pause_until ? now : st.pause_until;
-	/* The earliest fit is t0 or the moment some send leaves a window. */
-	best = -1;
-	if (fits(rl, &st, chat, t0))
-		best = t0;
-	for (i = 0; i < st.n; i++) {
-		c = st.s[i].t + rl->w;
-		if (c > t0 && (best < 0 || c < best) && fits(rl, &st, chat, c))
-			best = c;
-	}
+	best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
+	    st.pause_until, chat);
 	*wait_ms = best - now;
 	if (*wait_ms > max_wait_ms) {
 		flock(rl->fd, LOCK_UN);
@@ -327,9 +385,12 @@ int
 corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 {
 	struct rl_state st;
-	long long now = corp_mono_ms();
+	long long now;
 	int rc;
 
+	if (rl->db != NULL)
+		return db_pause(rl, ms, err);
+	now = corp_mono_ms();
 	if ((rc = load(rl, now, &st, err)) != 0) {
 		flock(rl->fd, LOCK_UN);
 		state_free(&st);
@@ -339,5 +400,173 @@ corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 		st.pause_until = now + ms;
 	rc = store(rl, &st, NULL, -1, err);
 	state_free(&st);
+	return rc;
+}
+
+/* ---- PostgreSQL: the tables ----------------------------------------- */
+
+/*
+ * In a transaction: the key's row, locked until the commit (which
+ * serialises every reservation and pause of the key, on every host),
+ * then the server's clock, read only once the lock is held.
+ */
+static int
+db_lock(struct corp_rl *rl, long long *pause_until, long long *now,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(rl->db, &st, "INSERT INTO rate_limits "
+	    "(key_hash, pause_until_ms) VALUES (?1, 0) ON CONFLICT DO NOTHING",
+	    err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, rl->key);
+	if ((rc = corp_db_exec(rl->db, st, "rate limit", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(rl->db, &st, "SELECT pause_until_ms FROM "
+	    "rate_limits WHERE key_hash = ?1 FOR UPDATE", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, rl->key);
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)	/* inserted above, never deleted */
+			rc = corp_errf(err, CORP_EINTERNAL, "rate limit: "
+			    "%s: no row", rl->path);
+		else
+			rc = corp_db_fail(rl->db, rc, "rate limit", err);
+		corp_reset(st);
+		return rc;
+	}
+	*pause_until = corp_col_int64(st, 0);
+	corp_reset(st);
+	/* The one statement of corp that reads a clock (DESIGN 9). */
+	if ((rc = corp_db_prep(rl->db, &st, "SELECT CAST(extract(epoch FROM "
+	    "clock_timestamp()) * 1000 AS BIGINT)", err)) != 0)
+		return rc;
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		rc = corp_db_fail(rl->db, rc, "rate limit", err);
+		corp_reset(st);
+		return rc;
+	}
+	*now = corp_col_int64(st, 0);
+	corp_reset(st);
+	return 0;
+}
+
+/* The sends of the key that still count for a window from now on. */
+static int
+db_load(struct corp_rl *rl, long long now, struct rl_state *st,
+    struct corp_err *err)
+{
+	struct corp_rl_send *ns;
+	struct corp_stmt *q;
+	const char *c;
+	size_t cap = 0;
+	int rc;
+
+	if ((rc = corp_db_prep(rl->db, &q, "SELECT at_ms, chat FROM "
+	    "rate_limit_sends WHERE key_hash = ?1 AND at_ms > ?2 "
+	    "ORDER BY at_ms", err)) != 0)
+		return rc;
+	corp_bind_text(q, 1, rl->key);
+	corp_bind_int64(q, 2, now - rl->w);
+	while ((rc = corp_step(q)) == SQLITE_ROW) {
+		if (st->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((ns = reallocarray(st->s, cap, sizeof(*ns))) ==
+			    NULL)
+				goto oom;
+			st->s = ns;
+		}
+		c = corp_col_text(q, 1);
+		st->s[st->n].t = corp_col_int64(q, 0);
+		if ((st->s[st->n].chat = strdup(c != NULL ? c : "")) == NULL)
+			goto oom;
+		st->n++;
+	}
+	if (rc != SQLITE_DONE)
+		rc = corp_db_fail(rl->db, rc, "rate limit", err);
+	else
+		rc = 0;
+	corp_reset(q);
+	return rc;
+oom:
+	corp_reset(q);
+	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+/* Record the send at t and forget the ones no window can hold again. */
+static int
+db_store(struct corp_rl *rl, long long now, const char *chat, long long t,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(rl->db, &st, "DELETE FROM rate_limit_sends "
+	    "WHERE key_hash = ?1 AND at_ms <= ?2", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, rl->key);
+	corp_bind_int64(st, 2, now - rl->w);
+	if ((rc = corp_db_exec(rl->db, st, "rate limit", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(rl->db, &st, "INSERT INTO rate_limit_sends "
+	    "(key_hash, at_ms, chat) VALUES (?1, ?2, ?3)", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, rl->key);
+	corp_bind_int64(st, 2, t);
+	corp_bind_text(st, 3, chat);
+	return corp_db_exec(rl->db, st, "rate limit", err);
+}
+
+static int
+db_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
+    long long *wait_ms, struct corp_err *err)
+{
+	struct rl_state st;
+	long long now, best;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
+		return rc;
+	if ((rc = db_lock(rl, &st.pause_until, &now, err)) == 0 &&
+	    (rc = db_load(rl, now, &st, err)) == 0) {
+		best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
+		    st.pause_until, chat);
+		*wait_ms = best - now;
+		if (*wait_ms > max_wait_ms)
+			rc = CORP_ETEMP;	/* nothing recorded */
+		else if ((rc = db_store(rl, now, chat != NULL ? chat : "",
+		    best, err)) == 0)
+			rc = corp_db_commit(rl->db, err);
+	}
+	if (rc != 0)
+		corp_db_rollback(rl->db);
+	state_free(&st);
+	return rc;
+}
+
+static int
+db_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	long long now, pause_until;
+	int rc;
+
+	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
+		return rc;
+	if ((rc = db_lock(rl, &pause_until, &now, err)) == 0 &&
+	    now + ms > pause_until &&
+	    (rc = corp_db_prep(rl->db, &st, "UPDATE rate_limits SET "
+	    "pause_until_ms = ?2 WHERE key_hash = ?1", err)) == 0) {
+		corp_bind_text(st, 1, rl->key);
+		corp_bind_int64(st, 2, now + ms);
+		rc = corp_db_exec(rl->db, st, "rate limit", err);
+	}
+	if (rc == 0)
+		rc = corp_db_commit(rl->db, err);
+	if (rc != 0)
+		corp_db_rollback(rl->db);
 	return rc;
 }

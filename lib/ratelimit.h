@@ -17,17 +17,27 @@
  * N sends and no two sends to one chat are closer than W, where
  * W = 1000 ms / margin.  There is no stored credit, so nothing bursts
  * after a stall beyond what the window itself allows.
+ *
+ * When the database is PostgreSQL (CORP_DB), the same state lives in
+ * the database instead, shared by every host that uses it: the tables
+ * rate_limits (key_hash "KIND-<16 hex>", pause_until_ms) and
+ * rate_limit_sends (key_hash, at_ms, chat), whose MS are the server's
+ * clock_timestamp() in Unix milliseconds, read inside the transaction
+ * that holds the key's row FOR UPDATE; the slot is computed the same
+ * way (corp_rl_slot).  corp_rl_open then opens its own connection.
  */
 #ifndef CORP_RATELIMIT_H
 #define CORP_RATELIMIT_H
+
+#include <stddef.h>
 
 struct corp_err;
 struct corp_rl;
 
 /*
- * kind names the file ("telegram"); key is the credential it is hashed
- * from; per_sec sends per second overall; margin in (0, 1] (the
- * fraction of the documented limits to use).
+ * kind names the file or the row ("telegram"); key is the credential
+ * it is hashed from; per_sec sends per second overall; margin in (0, 1]
+ * (the fraction of the documented limits to use).
  */
 int	corp_rl_open(struct corp_rl **, const char *kind, const char *key,
 	    int per_sec, double margin, struct corp_err *);
@@ -47,5 +57,21 @@ int	corp_rl_reserve(struct corp_rl *, const char *chat, long long max_wait_ms,
 int	corp_rl_pause(struct corp_rl *, long long ms, struct corp_err *);
 /* Sleep ms milliseconds (restarted after signals). */
 void	corp_sleep_ms(long long ms);
+
+/* One send of the window: its time in ms and its chat ("": none). */
+struct corp_rl_send {
+	long long	 t;
+	const char	*chat;
+};
+
+/*
+ * The slot, pure (both stores use it): the earliest time at or after
+ * max(now, pause_until) at which a send to chat (NULL or "": no per-chat
+ * limit) keeps every window of w ms at most per_sec sends among the n
+ * sends s, and no two sends to chat closer than w.
+ */
+long long corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
+	    long long w, long long now, long long pause_until,
+	    const char *chat);
 
 #endif
