@@ -687,7 +687,8 @@ pragma(struct corp_db *db, const char *sql, struct corp_err *err)
 }
 
 static int
-open_sqlite(struct corp_db *db, int flags, struct corp_err *err)
+open_sqlite(struct corp_db *db, const char *spec, int flags,
+    struct corp_err *err)
 {
 	const char *vfs = NULL;
 	struct stat st;
@@ -698,7 +699,7 @@ open_sqlite(struct corp_db *db, int flags, struct corp_err *err)
 			return rc;
 		vfs = CORP_FAULTVFS_NAME;
 	}
-	if ((db->path = strdup(corp_cfg.db)) == NULL)
+	if ((db->path = strdup(spec)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	if (stat(db->path, &st) != 0) {
 		if (errno != ENOENT || !(flags & CORP_DB_CREATE))
@@ -733,8 +734,7 @@ open_sqlite(struct corp_db *db, int flags, struct corp_err *err)
 int
 corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 {
-	struct corp_db *db;
-	int rc, v;
+	int rc;
 
 	*out = NULL;
 	if (corp_cfg.db == NULL) {
@@ -744,12 +744,23 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 			return rc;
 		corp_cfg.db = p;
 	}
+	return corp_db_open_spec(out, corp_cfg.db, flags, err);
+}
+
+int
+corp_db_open_spec(struct corp_db **out, const char *spec, int flags,
+    struct corp_err *err)
+{
+	struct corp_db *db;
+	int rc, v;
+
+	*out = NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if (corp_db_spec_is_pg(corp_cfg.db))
-		rc = corp_pg_open(db, corp_cfg.db, flags, err);
+	if (corp_db_spec_is_pg(spec))
+		rc = corp_pg_open(db, spec, flags, err);
 	else
-		rc = open_sqlite(db, flags, err);
+		rc = open_sqlite(db, spec, flags, err);
 	if (rc != 0)
 		goto fail;
 	if ((rc = corp_db_version(db, &v, err)) != 0)

@@ -34,6 +34,10 @@ enum {
 };
 
 int	corp_db_open(struct corp_db **, int flags, struct corp_err *);
+/* The same for the database spec names (a path or a PostgreSQL URI)
+ * rather than CORP_DB: corp-db migrate-to's target. */
+int	corp_db_open_spec(struct corp_db **, const char *spec, int flags,
+	    struct corp_err *);
 void	corp_db_close(struct corp_db *);
 /* The database as it may be shown: a path, or a URI without a password. */
 const char *corp_db_path(struct corp_db *);
