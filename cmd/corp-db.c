@@ -16,6 +16,7 @@
 #include "check.h"
 #include "db.h"
 #include "dbadmin.h"
+#include "dbcopy.h"
 #include "jsonl.h"
 
 static const char synopsis[] =
@@ -24,6 +25,7 @@ static const char synopsis[] =
 "       corp-db status\n"
 "       corp-db check\n"
 "       corp-db backup FILE\n"
+"       corp-db migrate-to postgresql://[USER@]HOST[:PORT]/DBNAME\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
 static const struct option helponly[] = {
@@ -207,6 +209,22 @@ cmd_backup(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_migrate_to(int argc, char **argv)
+{
+	struct corp_err e;
+	json_t *o;
+
+	noopts(argc, argv);
+	if (argc - optind != 1)
+		cli_usage("migrate-to needs one PostgreSQL database");
+	if (corp_dbcopy_to(argv[optind], &o, &e) != 0)
+		cli_fail(&e);
+	cli_out(o);
+	json_decref(o);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -216,6 +234,7 @@ main(int argc, char **argv)
 		{ "status", cmd_status },
 		{ "check", cmd_check },
 		{ "backup", cmd_backup },
+		{ "migrate-to", cmd_migrate_to },
 		{ NULL, NULL }
 	};
 
