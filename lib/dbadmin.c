@@ -1,10 +1,17 @@
 /* dbadmin.c -- see dbadmin.h. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "corp.h"
 #include "clock.h"
@@ -27,17 +34,48 @@ fsize(const char *path, const char *suffix)
 	return n;
 }
 
+/*
+ * The size of the database: the file, or on PostgreSQL what the server
+ * reports for the database.  The write-ahead log: the -wal file, or null
+ * on PostgreSQL, whose log is the whole cluster's, not the database's.
+ */
+static int
+sizes(struct corp_db *db, json_t **size, json_t **wal, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if (!corp_db_is_pg(db)) {
+		*size = json_integer(fsize(corp_db_path(db), ""));
+		*wal = json_integer(fsize(corp_db_path(db), "-wal"));
+		return 0;
+	}
+	if ((rc = corp_db_prep(db, &st, "SELECT pg_database_size("
+	    "current_database())", err)) != 0)
+		return rc;
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		rc = corp_db_fail(db, rc, "database size", err);
+		corp_reset(st);
+		return rc;
+	}
+	*size = json_integer(corp_col_int64(st, 0));
+	*wal = json_null();
+	corp_reset(st);
+	return 0;
+}
+
 int
 corp_dbadmin_status(struct corp_db *db, json_t **out, struct corp_err *err)
 {
-	json_t *o, *tables;
+	json_t *o, *tables, *size = NULL, *wal = NULL;
 	struct corp_stmt *st;
 	struct corp_err e;
 	size_t i;
 	int v, rc;
 
 	*out = NULL;
-	if ((rc = corp_db_version(db, &v, err)) != 0)
+	if ((rc = corp_db_version(db, &v, err)) != 0 ||
+	    (rc = sizes(db, &size, &wal, err)) != 0)
 		return rc;
 	tables = json_object();
 	for (i = 0; i < corp_ntables; i++) {
@@ -48,23 +86,159 @@ corp_dbadmin_status(struct corp_db *db, json_t **out, struct corp_err *err)
 		if ((rc = corp_step(st)) != SQLITE_ROW) {
 			corp_stmt_free(st);
 			json_decref(tables);
+			json_decref(size);
+			json_decref(wal);
 			return corp_db_fail(db, rc, corp_tables[i].name, err);
 		}
 		json_object_set_new(tables, corp_tables[i].name,
 		    json_integer(corp_col_int64(st, 0)));
 		corp_stmt_free(st);
 	}
-	o = json_pack("{s:s, s:i, s:i, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:i, s:i, s:o, s:o, s:o}",
 	    "path", corp_db_path(db),
 	    "schema_version", v,
 	    "latest_version", corp_db_latest(),
-	    "size", fsize(corp_db_path(db), ""),
-	    "wal_size", fsize(corp_db_path(db), "-wal"),
+	    "size", size,
+	    "wal_size", wal,
 	    "tables", tables);
 	if (o == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	*out = o;
 	return 0;
+}
+
+/*
+ * The child's side of pg_dump: the connection parameters of CORP_DB go
+ * into the environment (PGHOST, PGDATABASE, PGPASSWORD, ... as libpq
+ * names them), never into argv, where ps shows them to every user.
+ */
+static void
+pg_dump_child(PQconninfoOption *opts, const char *tmp)
+{
+	char *argv[5], filearg[4096];
+	PQconninfoOption *o;
+
+	signal(SIGPIPE, SIG_DFL);
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && o->envvar != NULL &&
+		    setenv(o->envvar, o->val, 1) != 0)
+			_exit(126);
+	snprintf(filearg, sizeof(filearg), "--file=%s", tmp);
+	argv[0] = "pg_dump";
+	argv[1] = "--format=custom";
+	argv[2] = "--no-password";
+	argv[3] = filearg;
+	argv[4] = NULL;
+	execvp(argv[0], argv);
+	dprintf(2, "corp-db: backup: cannot run pg_dump: %s\n",
+	    strerror(errno));
+	_exit(127);
+}
+
+/* fsync path's directory, so that a rename in it survives a crash. */
+static int
+sync_dir(const char *path, struct corp_err *err)
+{
+	char *copy = strdup(path), *dir;
+	int fd, rc = 0;
+
+	if (copy == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	dir = dirname(copy);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(fd) != 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+/*
+ * PostgreSQL: pg_dump --format=custom into a temporary file next to
+ * file, mode 0600, then fsync and rename over file (which the caller
+ * created empty to claim the name).  pg_dump's own messages go to our
+ * standard error.
+ */
+static int
+backup_pg(const char *file, struct corp_err *err)
+{
+	PQconninfoOption *opts, *o;
+	char *tmp = NULL, *emsg = NULL;
+	int fd, status, rc;
+	pid_t pid;
+
+	if (corp_cfg.db == NULL || (opts = PQconninfoParse(corp_cfg.db,
+	    &emsg)) == NULL) {
+		PQfreemem(emsg);
+		return corp_errf(err, CORP_EUSAGE, "bad PostgreSQL "
+		    "connection string");
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && o->envvar == NULL) {
+			rc = corp_errf(err, CORP_EUSAGE, "connection option "
+			    "%s has no environment variable to hand it to "
+			    "pg_dump", o->keyword);
+			PQconninfoFree(opts);
+			return rc;
+		}
+	if (corp_asprintf(&tmp, "%s.tmpXXXXXX", file) < 0) {
+		PQconninfoFree(opts);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if ((pid = fork()) < 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "fork: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (pid == 0)
+		pg_dump_child(opts, tmp);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			rc = corp_errf(err, CORP_EINTERNAL, "waitpid: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			rc = corp_errf(err, CORP_EINTERNAL, "pg_dump: not "
+			    "found (install the PostgreSQL client)");
+		else if (WIFEXITED(status))
+			rc = corp_errf(err, CORP_EINTERNAL, "pg_dump failed "
+			    "(exit %d)", WEXITSTATUS(status));
+		else
+			rc = corp_errf(err, CORP_EINTERNAL, "pg_dump killed "
+			    "by signal %d", WTERMSIG(status));
+		goto fail;
+	}
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", tmp,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, file) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", file,
+		    strerror(errno));
+		goto fail;
+	}
+	rc = sync_dir(file, err);
+	goto out;
+fail:
+	unlink(tmp);
+out:
+	free(tmp);
+	PQconninfoFree(opts);
+	return rc;
 }
 
 int
@@ -74,6 +248,11 @@ corp_dbadmin_backup(struct corp_db *db, const char *file,
 	struct corp_stmt *st;
 	int rc;
 
+	if (corp_db_is_pg(db)) {
+		if ((rc = backup_pg(file, err)) != 0)
+			return corp_errprefix(err, "backup");
+		return 0;
+	}
 	if ((rc = corp_db_prep(db, &st, "VACUUM INTO ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, file);

@@ -7,9 +7,15 @@
 struct corp_db;
 struct corp_err;
 
-/* {path, schema_version, latest_version, size, wal_size, tables:{..}} */
+/* {path, schema_version, latest_version, size, wal_size, tables:{..}};
+ * on PostgreSQL size is pg_database_size() and wal_size null. */
 int	corp_dbadmin_status(struct corp_db *, json_t **, struct corp_err *);
-/* A consistent copy while writers run (VACUUM INTO an empty file). */
+/*
+ * A consistent copy while writers run, into file, which the caller has
+ * created empty (mode 0600) to claim the name: SQLite VACUUM INTO it;
+ * PostgreSQL pg_dump --format=custom of CORP_DB into a temporary file,
+ * renamed over it.
+ */
 int	corp_dbadmin_backup(struct corp_db *, const char *file,
 	    struct corp_err *);
 /* Create login as an active admin, or make an existing one admin. */
