@@ -1,37 +1,61 @@
 #!/bin/sh
-# corp-db: init, migrate, status, check, backup; modes; exit codes.
+# corp-db: init, migrate, status, check, backup; modes; exit codes.  On
+# both backends (make check-pg: a PostgreSQL database of its own).
 . "${CORP_SRC:-.}/tests/lib.sh"
 
 export CORP_DATA_DIR="$T/data"
 latest=$(ls "$CORP_SRC"/lib/sql/[0-9]*.sql | wc -l)
+testdb
+
+# The schema version, read past corp: user_version, or corp_schema.
+version_of() {
+	case $1 in
+	postgres*:*) sql_at "$1" "SELECT version FROM corp_schema" ;;
+	*) sql_at "$1" "PRAGMA user_version" ;;
+	esac
+}
+set_version() {
+	case $1 in
+	postgres*:*) sql_at "$1" "UPDATE corp_schema SET version = $2" ;;
+	*) sql_at "$1" "PRAGMA user_version = $2" ;;
+	esac
+}
 
 is_rc 67 "a tool on a missing database says not found" corp-db status
-like "$err" "no database here; run corp-db init" "and how to fix it"
+# The backends' own words: no file, or a database without corp's schema.
+like "$err" "(no database here|no corp schema in this database); run corp-db init" \
+    "and how to fix it"
 
 umask 000
 ok "init creates the database" corp-db init
 is "$(printf '%s' "$out" | jq -c '[.from_version, .schema_version]')" \
     "[0,$latest]" "init reports the migration"
-is "$(stat -c %a "$CORP_DATA_DIR")" 700 "data dir is 0700"
-is "$(stat -c %a "$CORP_DATA_DIR/corp.db")" 600 "database is 0600 whatever the umask"
+if if_sqlite "modes of the data dir and of the database file"; then
+	is "$(stat -c %a "$CORP_DATA_DIR")" 700 "data dir is 0700"
+	is "$(stat -c %a "$CORP_DATA_DIR/corp.db")" 600 "database is 0600 whatever the umask"
+fi
 ok "init again is idempotent" corp-db init
 is "$(printf '%s' "$out" | jq -c '[.from_version, .schema_version]')" \
     "[$latest,$latest]" "nothing to do the second time"
 
-# -wal and -shm exist while a connection is open: hold one open.
-mkfifo "$T/fifo"
-bg sh -c 'exec sqlite3 -cmd ".timeout 30000" "$1" < "$2" > /dev/null' sh "$CORP_DATA_DIR/corp.db" \
-    "$T/fifo"
-exec 3>"$T/fifo"
-echo "SELECT count(*) FROM config;" >&3
-ok "init --admin writes" corp-db init --admin boss
-is "$(stat -c %a "$CORP_DATA_DIR/corp.db-wal")" 600 "-wal is 0600"
-is "$(stat -c %a "$CORP_DATA_DIR/corp.db-shm")" 600 "-shm is 0600"
-exec 3>&-
-wait "$bgpid"
+if if_sqlite "the -wal and -shm files"; then
+	# -wal and -shm exist while a connection is open: hold one open.
+	mkfifo "$T/fifo"
+	bg sh -c 'exec sqlite3 -cmd ".timeout 30000" "$1" < "$2" > /dev/null' sh "$CORP_DATA_DIR/corp.db" \
+	    "$T/fifo"
+	exec 3>"$T/fifo"
+	echo "SELECT count(*) FROM config;" >&3
+	ok "init --admin writes" corp-db init --admin boss
+	is "$(stat -c %a "$CORP_DATA_DIR/corp.db-wal")" 600 "-wal is 0600"
+	is "$(stat -c %a "$CORP_DATA_DIR/corp.db-shm")" 600 "-shm is 0600"
+	exec 3>&-
+	wait "$bgpid"
+	is "$(sql "PRAGMA journal_mode")" wal "WAL mode"
+else
+	ok "init --admin writes" corp-db init --admin boss
+fi
 umask 077
 
-is "$(sql "PRAGMA journal_mode")" wal "WAL mode"
 is "$(sql "SELECT login, is_admin, active FROM users")" "boss|1|1" \
     "init --admin creates an active admin"
 ok "init --admin is idempotent" corp-db init --admin boss
@@ -42,12 +66,41 @@ is "$(sql "SELECT is_admin, active FROM users")" "1|1" "admin and active again"
 is_rc 65 "a bad login is invalid input" corp-db init --admin 'no spaces'
 
 ok "status" corp-db status
-is "$(printf '%s' "$out" | jq -r '.schema_version == .latest_version and
-    .tables.users == 1 and (.size > 0)')" true "status JSON"
+is "$(printf '%s' "$out" | jq -r --arg db "$(curdb)" '.schema_version ==
+    .latest_version and .tables.users == 1 and (.size > 0) and .path == $db')" \
+    true "status JSON"
+# wal_size: the -wal file; PostgreSQL's log is the cluster's, not the
+# database's: null.
+if pg_mode; then w=null; else w=number; fi
+is "$(printf '%s' "$out" | jq -r '.wal_size | type')" "$w" "wal_size"
+ok "migrate with nothing to do" corp-db migrate
+is "$(printf '%s' "$out" | jq -c '[.from_version, .schema_version]')" \
+    "[$latest,$latest]" "says so"
 
-# Migrations from empty and from each earlier version.
+# Migrations from empty and from each earlier version.  SQLite: an empty
+# file is at version 0.  A PostgreSQL database is at version 0 only
+# inside init (other verbs say "run corp-db init"), so there each earlier
+# version is where an init stopped: a table in the way of step v+1.
 v=1
-while [ "$v" -lt "$latest" ]; do
+while pg_mode && [ "$v" -lt "$latest" ]; do
+	m=$(newdb)
+	f=$(ls "$CORP_SRC"/lib/sql/[0-9]*.sql | sed -n "$((v + 1))p")
+	tab=$(sed -n 's/^CREATE TABLE \([a-z_]*\).*/\1/p' "$f" | head -1)
+	sql_at "$m" "CREATE TABLE $tab (x integer)"
+	run env CORP_DB="$m" corp-db init
+	like "$rc:$err" "^1:.*migration $(basename "$f" .sql)" \
+	    "an init stopped by a table in the way of step $((v + 1))"
+	is "$(version_of "$m")" "$v" "left it at version $v"
+	sql_at "$m" "DROP TABLE $tab"
+	run env CORP_DB="$m" corp-db migrate
+	is "$rc:$(printf '%s' "$out" | jq -c '[.from_version,.schema_version]')" \
+	    "0:[$v,$latest]" "migrate from version $v to $latest"
+	run env CORP_DB="$m" corp-db check
+	is "$rc" 0 "check clean after migrating from $v"
+	rmdb "$m"
+	v=$((v + 1))
+done
+while ! pg_mode && [ "$v" -lt "$latest" ]; do
 	rm -rf "$T/m"; mkdir "$T/m"
 	CORP_DATA_DIR="$T/m" corp-db init >/dev/null 2>&1
 	rm -f "$T/m/corp.db"*
@@ -64,35 +117,82 @@ while [ "$v" -lt "$latest" ]; do
 done
 
 # A newer schema is refused, never "upgraded" down.
-cp "$CORP_DATA_DIR/corp.db" "$T/new.db"
-sqlite3 "$T/new.db" "PRAGMA user_version = 999"
-is_rc 79 "a newer schema is refused" corp-db status --db "$T/new.db"
+new=$(copydb "$(curdb)")
+set_version "$new" 999
+is_rc 79 "a newer schema is refused" corp-db status --db "$new"
 like "$err" "schema version 999 is newer than this corp" "says why"
-is "$(sqlite3 "$T/new.db" "PRAGMA user_version")" 999 "left as it was"
+is "$(version_of "$new")" 999 "left as it was"
 
 ok "check on a sound database" corp-db check
 is "$(printf '%s\n' "$out" | jq -s 'all(.ok)')" true "every check ok"
 
-# A deliberately corrupted copy: check fails and says what.
-corp-db backup "$T/c.db" >/dev/null
-python3 - "$T/c.db" <<'PY'
+if if_sqlite "a database file corrupted on purpose"; then
+	# A deliberately corrupted copy: check fails and says what.
+	corp-db backup "$T/c.db" >/dev/null
+	python3 - "$T/c.db" <<'PY'
 import sys
 p = sys.argv[1]
 with open(p, 'r+b') as f:
     f.seek(4096 * 2)
     f.write(b'\xde\xad\xbe\xef' * 64)
 PY
-run corp-db check --db "$T/c.db"
-isnt "$rc" 0 "check fails on a corrupted copy"
-like "$err" "corrupt|malformed|integrity|Page|page" "and names the problem"
+	run corp-db check --db "$T/c.db"
+	isnt "$rc" 0 "check fails on a corrupted copy"
+	like "$err" "corrupt|malformed|integrity|Page|page" "and names the problem"
+fi
 
-# backup: consistent, 0600, never overwrites.
+# backup: consistent, 0600, never overwrites.  SQLite: a database file;
+# PostgreSQL: pg_dump's custom format, for pg_restore.
 is_rc 0 "backup" corp-db backup "$T/b.db"
+is "$(printf '%s' "$out" | jq -c --arg db "$(curdb)" '[.path == $db, .backup]')" \
+    "[true,\"$T/b.db\"]" "the backup line"
 is "$(stat -c %a "$T/b.db")" 600 "backup is 0600"
-is "$(sqlite3 "$T/b.db" "SELECT login FROM users")" boss "backup has the rows"
+if pg_mode; then
+	ok "pg_restore reads it" pg_restore --list "$T/b.db"
+	# Into a database without tests/pg/compat.sql, which the dump holds.
+	r=$(_pguri "$(_dbname)")
+	_pgadmin -c "CREATE DATABASE \"$(_pgname "$r")\"" >/dev/null
+	ok "pg_restore restores it" pg_restore --no-owner -d "$r" "$T/b.db"
+	is "$(sql_at "$r" "SELECT login FROM users")" boss "backup has the rows"
+	is "$(CORP_DB=$r corp-db check | jq -s 'all(.ok)')" true \
+	    "and checks clean"
+else
+	is "$(sqlite3 "$T/b.db" "SELECT login FROM users")" boss "backup has the rows"
+fi
+is "$(ls "$T" | grep -c '^b\.db.')" 0 "no temporary file left"
 is_rc 79 "backup refuses an existing file" corp-db backup "$T/b.db"
 like "$err" "file exists" "says why"
 is_rc 1 "backup into a missing directory fails" corp-db backup "$T/no/b.db"
+if pg_mode; then
+	# pg_dump gets the connection through its environment, never in
+	# argv, which ps shows to every user; a failure leaves no file.
+	mkdir "$T/bin"
+	{
+		echo '#!/bin/sh'
+		echo "printf '%s\\n' \"\$@\" >'$T/argv'"
+		echo "env | grep '^PG' | sort >'$T/env'"
+		echo 'echo "pg_dump: error: no thanks" >&2'
+		echo 'exit 1'
+	} >"$T/bin/pg_dump"
+	chmod +x "$T/bin/pg_dump"
+	name=$(_pgname "$CORP_DB")
+	pwuri="postgresql://$(id -un):Sekr1tPw@/$name?host=$CORP_TEST_PG"
+	PATH="$T/bin:$PATH" CORP_DB=$pwuri run corp-db backup "$T/f.db"
+	is "$rc" 1 "a failing pg_dump fails the backup"
+	like "$err" "pg_dump: error: no thanks" "pg_dump's own words pass"
+	like "$err" "corp-db: backup: pg_dump failed \(exit 1\)" "and ours"
+	ok "no file left" test ! -e "$T/f.db"
+	is "$(ls "$T" | grep -c '^f\.db')" 0 "nor a temporary one"
+	unlike "$(cat "$T/argv")" "Sekr1tPw|$name|$CORP_TEST_PG" \
+	    "argv holds no connection parameter"
+	like "$(cat "$T/argv")" "^--format=custom" "argv: the format"
+	is "$(grep -E '^PG(PASSWORD|DATABASE|HOST|USER)=' "$T/env" | tr '\n' ' ')" \
+	    "PGDATABASE=$name PGHOST=$CORP_TEST_PG PGPASSWORD=Sekr1tPw PGUSER=$(id -un) " \
+	    "the environment has them"
+	is_rc 64 "a password in --db is refused" corp-db backup "$T/g.db" \
+	    --db "$pwuri"
+	unlike "$err" "Sekr1tPw" "and not shown"
+fi
 
 # Usage and output errors.
 is_rc 64 "unknown verb is usage" corp-db frobnicate
@@ -101,6 +201,7 @@ is_rc 64 "no verb is usage" corp-db
 is_rc 64 "unknown option is usage" corp-db status --bogus
 is_rc 0 "--help" corp-db --help
 like "$out" "usage: corp-db init" "--help prints the synopsis to stdout"
+like "$out" "corp-db migrate-to postgresql://" "--help has migrate-to"
 is_rc 0 "--version" corp-db --version
 like "$out" "^corp-db [0-9]" "--version"
 run sh -c 'corp-db status > /dev/full'
@@ -109,9 +210,10 @@ like "$err" "stdout: No space left on device" "with a clear message"
 is_rc 64 "bad CORP_SYNCHRONOUS is usage" env CORP_SYNCHRONOUS=sometimes corp-db status
 is_rc 64 "bad --now is usage" corp-db status --now yesterday
 
-# A world-writable data dir is refused.
+# A world-writable data dir is refused (the default database is in it).
 mkdir -p "$T/ww" && chmod 777 "$T/ww"
-is_rc 77 "world-writable data dir refused" env CORP_DATA_DIR="$T/ww" corp-db init
+is_rc 77 "world-writable data dir refused" \
+    env -u CORP_DB CORP_DATA_DIR="$T/ww" corp-db init
 like "$err" "world-writable" "says why"
 
 done_testing
