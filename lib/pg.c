@@ -54,19 +54,44 @@ corp_db_spec_is_pg(const char *s)
 	return n > 0 && s[n] == '=';
 }
 
+/*
+ * libpq's parse errors quote what they stumbled on, which may be the
+ * password or the whole URI ("invalid percent-encoded token: "pa%zz"").
+ * Keep the words, not the values: a quoted run longer than one
+ * character becomes "...".
+ */
+static void
+unquote_values(char *m)
+{
+	char *q, *e;
+
+	for (q = m; (q = strchr(q, '"')) != NULL; q = e + 1) {
+		if ((e = strchr(q + 1, '"')) == NULL)
+			break;
+		if (e - q > 2) {
+			memcpy(q + 1, "...", 3);
+			memmove(q + 4, e, strlen(e) + 1);
+			e = q + 4;
+		}
+	}
+	for (q = m; *q != '\0'; q++)
+		if (*q == '\n')
+			*q = ' ';
+	while (q > m && q[-1] == ' ')
+		*--q = '\0';
+}
+
 static int
 spec_options(const char *s, PQconninfoOption **opts, struct corp_err *err)
 {
 	char *emsg = NULL;
 
 	if ((*opts = PQconninfoParse(s, &emsg)) == NULL) {
-		/* The message quotes no value: it names what is wrong. */
 		corp_errf(err, CORP_EUSAGE, "bad PostgreSQL connection "
 		    "string: %s", emsg ? emsg : "out of memory");
 		PQfreemem(emsg);
-		for (char *p = err ? err->msg : NULL; p && *p; p++)
-			if (*p == '\n')
-				*p = ' ';
+		if (err != NULL)
+			unquote_values(err->msg);
 		return CORP_EUSAGE;
 	}
 	return 0;
