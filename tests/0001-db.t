@@ -210,6 +210,19 @@ like "$err" "stdout: No space left on device" "with a clear message"
 is_rc 64 "bad CORP_SYNCHRONOUS is usage" env CORP_SYNCHRONOUS=sometimes corp-db status
 is_rc 64 "bad --now is usage" corp-db status --now yesterday
 
+# A password on the command line is refused and never shown, also when
+# libpq cannot parse the string (its message quotes what it read).
+for a in "postgresql://u:Sekr1tPw@h/db" "host=h password=Sekr1tPw" \
+    "postgresql://u:Sekr1tPw%zz@h/db" "postgresql://u:Sekr1tPw@[::1/db" \
+    "host=h Sekr1tPw"; do
+	is_rc 64 "--db $a" corp-db status --db "$a"
+	unlike "$err" Sekr1tPw "--db $a: not shown"
+	is_rc 64 "migrate-to $a" corp-db migrate-to "$a"
+	unlike "$err" Sekr1tPw "migrate-to $a: not shown"
+done
+like "$err" "bad PostgreSQL connection string: missing \"=\" after \"...\"" \
+    "libpq's words are kept, its quotes of the value not"
+
 # A world-writable data dir is refused (the default database is in it).
 mkdir -p "$T/ww" && chmod 777 "$T/ww"
 is_rc 77 "world-writable data dir refused" \
