@@ -657,9 +657,10 @@ corp_dbcopy_to(const char *target, json_t **out, struct corp_err *err)
 
 	*out = NULL;
 	if (!corp_db_spec_is_pg(target))
-		return corp_errf(err, CORP_EUSAGE, "migrate-to: %s: not a "
-		    "PostgreSQL database (postgresql://... or a libpq "
-		    "key=value string)", target);
+		/* Not echoed: it may be a mistyped URI with a password. */
+		return corp_errf(err, CORP_EUSAGE, "migrate-to: the target "
+		    "is not a PostgreSQL database (postgresql://... or a "
+		    "libpq key=value string)");
 	if ((rc = corp_db_spec_check(target, "migrate-to", err)) != 0)
 		return rc;
 	/* CORP_DB may hold a password: never shown. */

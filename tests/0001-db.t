@@ -222,6 +222,10 @@ for a in "postgresql://u:Sekr1tPw@h/db" "host=h password=Sekr1tPw" \
 done
 like "$err" "bad PostgreSQL connection string: missing \"=\" after \"...\"" \
     "libpq's words are kept, its quotes of the value not"
+is_rc 64 "migrate-to into what is not PostgreSQL" corp-db migrate-to \
+    "postgres:/u:Sekr1tPw@h/db"
+like "$err" "the target is not a PostgreSQL database" "says so"
+unlike "$err" Sekr1tPw "without echoing it"
 
 # A world-writable data dir is refused (the default database is in it).
 mkdir -p "$T/ww" && chmod 777 "$T/ww"
