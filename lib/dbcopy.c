@@ -48,6 +48,7 @@ struct fk {
 
 struct tab {
 	const char	*name;
+	const char	*count_sql;	/* corp_tables[]' own */
 	struct col	*cols;
 	int		 ncols, npk, nlate;
 	struct fk	*fks;
@@ -374,27 +375,75 @@ bind_value(struct corp_stmt *from, int i, struct corp_stmt *to, int p,
 	return 0;
 }
 
-/* SELECT every column FROM t ORDER BY its key; INSERT them all. */
+/* INSERT INTO t (every column) VALUES (?1, ...), ... for nrows rows. */
 static int
-copy_rows(struct corp_db *src, struct corp_db *dst, struct tab *t,
-    struct corp_err *err)
+insert_sql(const struct tab *t, int nrows, char **out, struct corp_err *err)
 {
-	struct corp_stmt *sel = NULL, *ins = NULL;
-	struct sb s = { 0 }, w = { 0 };
-	char *ssql = NULL, *isql = NULL;
-	int j, k, rc, first;
+	struct sb w = { 0 };
+	int r, j;
 
-	sb_add(&s, "SELECT ");
 	sb_add(&w, "INSERT INTO ");
 	sb_ident(&w, t->name);
 	sb_add(&w, " (");
 	for (j = 0; j < t->ncols; j++) {
-		if (j > 0) {
-			sb_add(&s, ", ");
-			sb_add(&w, ", ");
-		}
-		sb_ident(&s, t->cols[j].name);
+		sb_add(&w, j > 0 ? ", " : "");
 		sb_ident(&w, t->cols[j].name);
+	}
+	sb_add(&w, ") VALUES ");
+	for (r = 0; r < nrows; r++) {
+		sb_add(&w, r > 0 ? ", (" : "(");
+		for (j = 0; j < t->ncols; j++) {
+			sb_add(&w, j > 0 ? ", " : "");
+			sb_param(&w, r * t->ncols + j + 1);
+		}
+		sb_add(&w, ")");
+	}
+	return sb_done(&w, out, err);
+}
+
+/* The rows of t in the source. */
+static int
+count_rows(struct corp_db *src, const struct tab *t, long long *n,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep_once(src, &st, t->count_sql, err)) != 0)
+		return rc;
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		*n = corp_col_int64(st, 0);
+	corp_stmt_free(st);
+	return rc == SQLITE_ROW ? 0 : corp_db_fail(src, rc, t->name, err);
+}
+
+/*
+ * SELECT every column FROM t ORDER BY its key; INSERT them all, BATCH
+ * rows per statement (one round trip, one firing of the statement
+ * triggers), the last few one by one.
+ */
+#define BATCH_PARAMS	8000	/* well under PostgreSQL's 65535 */
+#define BATCH_ROWS	200
+
+static int
+copy_rows(struct corp_db *src, struct corp_db *dst, struct tab *t,
+    struct corp_err *err)
+{
+	struct corp_stmt *sel = NULL, *one = NULL, *many = NULL, *ins;
+	struct sb s = { 0 };
+	char *ssql = NULL, *sql1 = NULL, *sqln = NULL;
+	long long total = 0, nbatched, i;
+	int j, k, rc, first, batch, inbatch = 0;
+
+	batch = BATCH_PARAMS / t->ncols;
+	if (batch > BATCH_ROWS)
+		batch = BATCH_ROWS;
+	if (batch < 1)
+		batch = 1;
+	sb_add(&s, "SELECT ");
+	for (j = 0; j < t->ncols; j++) {
+		sb_add(&s, j > 0 ? ", " : "");
+		sb_ident(&s, t->cols[j].name);
 	}
 	sb_add(&s, " FROM ");
 	sb_ident(&s, t->name);
@@ -405,40 +454,61 @@ copy_rows(struct corp_db *src, struct corp_db *dst, struct tab *t,
 				sb_ident(&s, t->cols[j].name);
 				first = 0;
 			}
-	sb_add(&w, ") VALUES (");
-	for (j = 0; j < t->ncols; j++) {
-		if (j > 0)
-			sb_add(&w, ", ");
-		sb_param(&w, j + 1);
-	}
-	sb_add(&w, ")");
-	if ((rc = sb_done(&s, &ssql, err)) != 0 ||
-	    (rc = sb_done(&w, &isql, err)) != 0 ||
-	    (rc = corp_db_prep_once(src, &sel, ssql, err)) != 0 ||
-	    (rc = corp_db_prep_once(dst, &ins, isql, err)) != 0)
+	/* The source is under its write lock: the count holds. */
+	if ((rc = count_rows(src, t, &total, err)) != 0)
 		goto out;
-	while ((rc = corp_step(sel)) == SQLITE_ROW) {
+	nbatched = total / batch * batch;
+	if ((rc = sb_done(&s, &ssql, err)) != 0 ||
+	    (rc = insert_sql(t, 1, &sql1, err)) != 0 ||
+	    (nbatched > 0 && (rc = insert_sql(t, batch, &sqln, err)) != 0) ||
+	    (rc = corp_db_prep_once(src, &sel, ssql, err)) != 0 ||
+	    (rc = corp_db_prep_once(dst, &one, sql1, err)) != 0 ||
+	    (nbatched > 0 &&
+	    (rc = corp_db_prep_once(dst, &many, sqln, err)) != 0))
+		goto out;
+	for (i = 0; (rc = corp_step(sel)) == SQLITE_ROW; i++) {
+		int off;
+
+		if (i >= total) {
+			rc = corp_errf(err, CORP_EINTERNAL, "table %s: more "
+			    "rows than counted", t->name);
+			goto out;
+		}
+		ins = i < nbatched ? many : one;
+		off = i < nbatched ? inbatch * t->ncols : 0;
 		for (j = 0; j < t->ncols; j++) {
 			if (t->cols[j].late)
-				corp_bind_null(ins, j + 1);
-			else if ((rc = bind_value(sel, j, ins, j + 1, t->name,
-			    err)) != 0)
+				corp_bind_null(ins, off + j + 1);
+			else if ((rc = bind_value(sel, j, ins, off + j + 1,
+			    t->name, err)) != 0)
 				goto out;
 		}
 		if ((k = t->identity) >= 0 &&
 		    corp_col_type(sel, k) == SQLITE_INTEGER &&
 		    corp_col_int64(sel, k) > t->maxid)
 			t->maxid = corp_col_int64(sel, k);
+		if (ins == many && ++inbatch < batch)
+			continue;
+		inbatch = 0;
 		if ((rc = corp_db_exec(dst, ins, t->name, err)) != 0)
 			goto out;
-		t->rows++;
+		t->rows += corp_db_changes(dst);
 	}
-	rc = rc == SQLITE_DONE ? 0 : corp_db_fail(src, rc, t->name, err);
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(src, rc, t->name, err);
+		goto out;
+	}
+	rc = 0;
+	if (t->rows != total)
+		rc = corp_errf(err, CORP_EINTERNAL, "table %s: %lld rows "
+		    "copied of %lld", t->name, t->rows, total);
 out:
 	corp_stmt_free(sel);
-	corp_stmt_free(ins);
+	corp_stmt_free(one);
+	corp_stmt_free(many);
 	free(ssql);
-	free(isql);
+	free(sql1);
+	free(sqln);
 	return rc;
 }
 
@@ -614,6 +684,7 @@ copy_all(struct corp_db *src, struct corp_db *dst, json_t **out,
 	}
 	for (i = 0; i < n; i++) {
 		tabs[i].name = corp_tables[i].name;
+		tabs[i].count_sql = corp_tables[i].count_sql;
 		if (!ident_ok(tabs[i].name)) {
 			rc = corp_errf(err, CORP_EINTERNAL, "unexpected "
 			    "table name");

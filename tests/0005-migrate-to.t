@@ -108,8 +108,14 @@ q corp-analysis review 1 --as admin
 q corp-analysis close 1 --as admin
 q corp-event route
 # What no tool here writes: an offset of corp-tg poll, an invalid proposer
-# line, and event ids freed at the top (sqlite_sequence above the max).
+# line, event ids freed at the top (sqlite_sequence above the max), and
+# enough bot replies for the copy's multi-row inserts (200 rows each).
 sql_at "$src" "INSERT INTO tg_offsets VALUES ('abcdef0123456789', 42, $t0);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+        WHERE i < 450)
+    INSERT INTO tg_outbox (chat_id, key, lang, text, status, created_at)
+        SELECT 900 + i % 7, 'bot.start.bad_code', 'en', 'reply ' || i,
+        'sent', $t0 + i FROM n;
     INSERT INTO proposal_errors (run_id, batch_seq, error, line, created_at)
         VALUES (1, 1, 'not JSON', 'garbage {', $t0);
     UPDATE analysis_runs SET errors_total = errors_total + 1 WHERE id = 1;
@@ -202,6 +208,10 @@ is "$(printf '%s' "$out" | jq .user_id)" $((maxuser + 1)) "takes the next user i
 ok "a task on PostgreSQL" corp-task create --as admin --title New --assignee zed
 is "$(printf '%s' "$out" | jq .event_id)" $((seq + 1)) \
     "its event id is above every id SQLite handed out"
+
+maxout=$(sql_at "$src" "SELECT max(id) FROM tg_outbox")
+is "$(sql_at "$pg" "SELECT nextval(pg_get_serial_sequence('tg_outbox', 'id'))")" \
+    $((maxout + 1)) "every identity sequence moved past its ids"
 
 # ---- refusals ----------------------------------------------------------
 export CORP_DB="$src"
