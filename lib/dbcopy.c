@@ -3,8 +3,8 @@
  *
  * corp's rule is prepared statements and bound parameters only, never
  * SQL built from strings.  This file is the one exception, and a narrow
- * one: the copy needs a SELECT, an INSERT and an UPDATE per table, so
- * their text is put together at run time.  The only names that go into
+ * one: the copy needs a SELECT, an INSERT, an UPDATE and a DELETE per
+ * table, so their text is put together at run time.  The only names that go into
  * them are the table names of corp_tables[] (compiled into corp from
  * lib/sql by embed.sh) and the column names SQLite's own schema gives
  * for those tables (pragma_table_info); every one is checked to be a
