@@ -755,7 +755,7 @@ corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
 	/* Never backwards: that would hand out confirmed updates again. */
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_offsets (bot, "
 	    "next_offset, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (bot) "
-	    "DO UPDATE SET next_offset = max(next_offset, ?2), "
+	    "DO UPDATE SET next_offset = max(tg_offsets.next_offset, ?2), "
 	    "updated_at = ?3", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, bot);
