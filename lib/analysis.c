@@ -217,6 +217,28 @@ corp_run_create(struct corp_db *db, const struct corp_run_new *r,
 		goto out;
 	if ((rc = admin(db, r->as, &actor, err)) != 0)
 		goto fail;
+	/*
+	 * The 409 read first, under the writers' lock: on PostgreSQL an
+	 * INSERT refused by analysis_runs_open would still take an id from
+	 * the sequence, and the next run would skip a number.  The unique
+	 * index stays the guarantee.
+	 */
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM analysis_runs WHERE "
+	    "chat_id = ?1 AND status IN ('pending', 'running', 'completed', "
+	    "'reviewed')", err)) != 0)
+		goto fail;
+	corp_bind_int64(st, 1, r->chat_id);
+	rc = corp_step(st);
+	corp_reset(st);
+	if (rc == SQLITE_ROW) {
+		rc = corp_errf(err, CORP_ECONFLICT, "chat %lld already has an "
+		    "unclosed run (409)", r->chat_id);
+		goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "read runs", err);
+		goto fail;
+	}
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO analysis_runs (chat_id, "
 	    "window_start, window_end, filter, created_by, created_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6) RETURNING id", err)) != 0)
@@ -339,15 +361,17 @@ corp_run_step(struct corp_db *db, long long id, const char *verb,
 	    "reviewed_at = CASE WHEN ?2 = 'reviewed' THEN ?3 ELSE reviewed_at "
 	    "END, closed_at = CASE WHEN ?2 = 'closed' THEN ?3 ELSE closed_at "
 	    "END, cancelled_at = CASE WHEN ?2 = 'cancelled' THEN ?3 ELSE "
-	    "cancelled_at END, accuracy = CASE WHEN ?2 = 'closed' AND ?5 > 0 "
-	    "THEN CAST(?4 AS REAL) / ?5 ELSE accuracy END WHERE id = ?1",
+	    "cancelled_at END, accuracy = coalesce(?4, accuracy) WHERE id = ?1",
 	    err)) != 0)
 		goto fail;
 	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, to);
 	corp_bind_int64(st, 3, (long long)now);
-	corp_bind_int64(st, 4, decided);
-	corp_bind_int64(st, 5, total);
+	/* The accuracy divided here, as in the event: the same double. */
+	if (strcmp(verb, "close") == 0 && total > 0)
+		corp_bind_double(st, 4, (double)decided / (double)total);
+	else
+		corp_bind_null(st, 4);
 	if ((rc = corp_db_exec(db, st, "change run", err)) != 0)
 		goto fail;
 	if ((rc = run_event(db, id, type, actor, strcmp(verb, "close") == 0 ?
@@ -942,9 +966,11 @@ decide_tx(struct corp_db *db, long long task_id, void *arg,
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE analysis_runs SET "
 	    "proposals_pending = proposals_pending - 1, proposals_approved = "
-	    "proposals_approved + (?2 = 'approved'), proposals_rejected = "
-	    "proposals_rejected + (?2 = 'rejected'), proposals_merged = "
-	    "proposals_merged + (?2 = 'merged') WHERE id = ?1", err)) != 0)
+	    "proposals_approved + CASE WHEN ?2 = 'approved' THEN 1 ELSE 0 END, "
+	    "proposals_rejected = proposals_rejected + CASE WHEN ?2 = "
+	    "'rejected' THEN 1 ELSE 0 END, proposals_merged = proposals_merged "
+	    "+ CASE WHEN ?2 = 'merged' THEN 1 ELSE 0 END WHERE id = ?1", err))
+	    != 0)
 		return rc;
 	corp_bind_int64(st, 1, run);
 	corp_bind_text(st, 2, c->to);
@@ -1112,8 +1138,8 @@ corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, "UPDATE proposals SET title = "
 	    "coalesce(?2, title), description = coalesce(?3, description), "
-	    "assignee_user_id = CASE WHEN ?4 THEN ?5 ELSE assignee_user_id "
-	    "END, due_at = CASE WHEN ?6 THEN ?7 ELSE due_at END, updated_at = "
+	    "assignee_user_id = CASE WHEN ?4 = 1 THEN ?5 ELSE assignee_user_id "
+	    "END, due_at = CASE WHEN ?6 = 1 THEN ?7 ELSE due_at END, updated_at = "
 	    "?8 WHERE id = ?1", err)) != 0)
 		goto fail;
 	corp_bind_int64(st, 1, ed->id);
@@ -1155,7 +1181,7 @@ static const char RUN_SQL[] =
     "r.proposals_approved, r.proposals_rejected, r.proposals_merged, "
     "r.errors_total, r.error, r.accuracy "
     "FROM analysis_runs r JOIN users u ON u.id = r.created_by "
-    "WHERE (?1 IS NULL OR r.id = ?1) AND (NOT ?2 OR r.chat_id = ?3) AND "
+    "WHERE (?1 IS NULL OR r.id = ?1) AND (?2 = 0 OR r.chat_id = ?3) AND "
     "(?4 IS NULL OR r.status = ?4) ORDER BY r.id";
 
 static json_t *

@@ -74,10 +74,12 @@ corp_msg_list(struct corp_db *db, const struct corp_msg_filter *f,
 	int rc;
 
 	*out = NULL;
+	/* CAST: "?4 = 0" alone would make ?4 an int4 on PostgreSQL. */
 	if ((rc = corp_db_prep(db, &st, "SELECT " MSG_COLUMNS " FROM "
-	    "tg_messages m WHERE (NOT ?1 OR chat_id = ?2) AND (?3 IS NULL OR "
+	    "tg_messages m WHERE (?1 = 0 OR chat_id = ?2) AND (?3 IS NULL OR "
 	    "from_username = ?3 OR CAST(from_id AS TEXT) = ?3) AND "
-	    "(?4 = 0 OR date >= ?4) AND (?5 = 0 OR date < ?5) AND "
+	    "(CAST(?4 AS BIGINT) = 0 OR date >= ?4) AND "
+	    "(CAST(?5 AS BIGINT) = 0 OR date < ?5) AND "
 	    "(?6 IS NULL OR instr(text, ?6) > 0) "
 	    "ORDER BY date, chat_id, message_id LIMIT ?7", err)) != 0)
 		return rc;

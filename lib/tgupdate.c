@@ -460,26 +460,30 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	}
 	jint(m, "date", &date);
 	have_new_edit = jint(m, "edit_date", &new_edit);
-	if (edited) {
-		if ((rc = corp_db_prep(u->db, &st, "SELECT id, edit_date FROM "
-		    "tg_messages WHERE chat_id = ?1 AND message_id = ?2", err))
-		    != 0)
-			goto out;
-		corp_bind_int64(st, 1, u->chat);
-		corp_bind_int64(st, 2, msgid);
-		if ((rc = corp_step(st)) == SQLITE_ROW) {
-			row = corp_col_int64(st, 0);
-			have_old_edit = corp_col_type(st, 1) !=
-			    SQLITE_NULL;
-			old_edit = corp_col_int64(st, 1);
-		}
-		corp_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			rc = corp_db_fail(u->db, rc, "read message", err);
-			goto out;
-		}
-		rc = 0;
+	/*
+	 * The stored row, if any.  A message stored already is left alone
+	 * unless this is an edit; found here rather than by the INSERT's
+	 * ON CONFLICT, which on PostgreSQL would still draw an id from the
+	 * sequence (ids are printed: they must not skip).
+	 */
+	if ((rc = corp_db_prep(u->db, &st, "SELECT id, edit_date FROM "
+	    "tg_messages WHERE chat_id = ?1 AND message_id = ?2", err)) != 0)
+		goto out;
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, msgid);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		row = corp_col_int64(st, 0);
+		have_old_edit = corp_col_type(st, 1) != SQLITE_NULL;
+		old_edit = corp_col_int64(st, 1);
 	}
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = corp_db_fail(u->db, rc, "read message", err);
+		goto out;
+	}
+	rc = 0;
+	if (row > 0 && !edited)
+		goto out;
 	if (row > 0) {
 		/* An older edit arriving after a newer one changes nothing. */
 		if (have_old_edit && have_new_edit && new_edit < old_edit)
@@ -755,7 +759,7 @@ corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
 	/* Never backwards: that would hand out confirmed updates again. */
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_offsets (bot, "
 	    "next_offset, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (bot) "
-	    "DO UPDATE SET next_offset = max(next_offset, ?2), "
+	    "DO UPDATE SET next_offset = max(tg_offsets.next_offset, ?2), "
 	    "updated_at = ?3", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, bot);

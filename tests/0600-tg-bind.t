@@ -59,12 +59,12 @@ is "$(printf '%s' "$out" | jq -r '[.user, .expires_at, .link] | @tsv')" \
     "$(printf 'alice\t2026-01-05T10:15:00Z\thttps://t.me/corp_test_bot?start=%s' "$code")" \
     "user, expiry 15 minutes on, the deep link"
 hash=$(printf '%s' "$code" | sha256sum | cut -d' ' -f1)
-is "$(sql "SELECT user_id, created_at, expires_at, used_at IS NULL,
-    superseded_at IS NULL FROM tg_codes WHERE code_sha256 = '$hash'")" \
+is "$(sql "SELECT user_id, created_at, expires_at, CASE WHEN used_at IS NULL
+    THEN 1 END, CASE WHEN superseded_at IS NULL THEN 1 END FROM tg_codes WHERE code_sha256 = '$hash'")" \
     "$alice|$now|$((now + 900))|1|1" "stored as its SHA-256"
 is "$(sql "SELECT count(*) FROM tg_codes WHERE superseded_at = $now")" 1 \
     "the older unused code is superseded"
-is "$(sqlite3 "$CORP_DATA_DIR/corp.db" .dump | grep -c -e "$code" -e "$old")" 0 \
+is "$(sql .dump | grep -c -e "$code" -e "$old")" 0 \
     "no code is stored in clear"
 
 # ---- the fake and the poller --------------------------------------
@@ -270,7 +270,7 @@ is "$(sql "SELECT chat_type, chat_title, from_id, from_username,
     message_id = $mid")" \
     'group|Team|9|felix|Fe Lix|status: report is done|1767607300|[{"type":"bold","offset":0,"length":6}]' \
     "the edit updated the text"
-is "$(sql "SELECT e.text, coalesce(e.edit_date, '-'), e.replaced_at FROM
+is "$(sql "SELECT e.text, coalesce(CAST(e.edit_date AS TEXT), '-'), e.replaced_at FROM
     tg_message_edits e JOIN tg_messages m ON m.id = e.message_row_id
     WHERE m.message_id = $mid")" "status: report is late|-|1767607300" \
     "the previous text is kept"
@@ -429,7 +429,7 @@ is "$(grep -c -F "$TOKEN" "$T/all")" 0 "the token is in no output"
 is "$(grep -c -F "$TOKEN" "$T/tg.log" "$T/tr" | grep -vc ':0$')" 0 \
     "nor in the fake's log or transcript"
 is "$(grep -c secret_seen "$T/tg.log")" 0 "nor in any request body"
-is "$(sqlite3 "$CORP_DATA_DIR/corp.db" .dump | grep -c -F "$TOKEN")" 0 \
+is "$(sql .dump | grep -c -F "$TOKEN")" 0 \
     "nor in the database"
 is "$(find "$CORP_DATA_DIR" -name "*$TOKEN*" | wc -l)" 0 "nor in a file name"
 

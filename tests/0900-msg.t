@@ -69,6 +69,8 @@ upd 8 message 12 $((t0 + 120)) "after the bad lines" >>"$T/bad.jsonl"
 is_rc 65 "bad lines: 65 after the rest" corp-msg import "$T/bad.jsonl"
 like "$err" "bad.jsonl:1" "names the line"
 is "$(sql "SELECT count(*) FROM tg_messages")" 3 "the good line after them stored"
+is "$(corp-msg list | jq -s -c 'map(.id)')" "[1,2,3]" \
+    "row ids in order, none skipped (the repeated message drew no id)"
 
 ok "message.updated events" corp-event list --topic messages
 is "$(printf '%s\n' "$out" | jq -c '[.event_type, .topic, .task_id, .payload.message_id, .payload.edited]' | tr '\n' ' ')" \
@@ -117,6 +119,6 @@ wait "$writer"
 is "$got" "$n" "the reader saw $n events over $rounds resumptions"
 is "$(jq .event_id "$T/seen" | sort -n | uniq | wc -l)" "$n" "each id once"
 is "$(jq -s -c 'map(.event_id)' "$T/seen")" \
-    "$(sql "SELECT json_group_array(event_id) FROM (SELECT event_id FROM events WHERE topic = 'messages' AND event_id > $last ORDER BY event_id)")" \
+    "$(sql "SELECT json_group_array(event_id) FROM (SELECT event_id FROM events WHERE topic = 'messages' AND event_id > $last ORDER BY event_id) AS e")" \
     "the union is every event written, in order"
 done_testing

@@ -6,7 +6,12 @@
 # gone, and corp-db check clean.
 . "${CORP_SRC:-.}/tests/lib.sh"
 
-run sh "$CORP_SRC/contrib/demo" "$T/demo"
+# The demo's database: its own SQLite file, or under check-pg a fresh
+# PostgreSQL database handed over as CORP_DEMO_DB (the demo ignores
+# CORP_DB); sql below reads the same one.
+export CORP_DATA_DIR="$T/demo/data"
+testdb
+run env CORP_DEMO_DB="${CORP_DB:-}" sh "$CORP_SRC/contrib/demo" "$T/demo"
 is "$rc" 0 "the demo runs"
 like "$out" "demo: done; 83 messages delivered, 0 left pending" "and says what it did"
 jq -c '{chat_id, text}' "$T/demo/transcript.jsonl" > "$T/got"
@@ -17,7 +22,6 @@ else
 	    "$(diff "$CORP_SRC/tests/e2e/transcript.golden" "$T/got" | head -20)"
 fi
 
-export CORP_DATA_DIR="$T/demo/data"
 # None to anyone who was not a recipient of the event when it was routed.
 is "$(sql "SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1
     FROM event_recipients r WHERE r.event_id = d.event_id
