@@ -139,6 +139,10 @@ apply(struct corp_db *db, const struct corp_template_in *in, struct tpl *t,
 	return 0;
 }
 
+/*
+ * A new template (id 0) is inserted without an id: PostgreSQL's identity
+ * column, unlike SQLite's rowid, does not fill in an explicit NULL.
+ */
 static int
 store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
     struct corp_err *err)
@@ -146,30 +150,39 @@ store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
 	struct corp_stmt *st;
 	int rc;
 
-	if ((rc = corp_db_prep(db, &st, "INSERT INTO templates (id, title, "
-	    "description, schedule, due_rule, assignee_user_id, "
-	    "assignee_org_unit_id, initiator_user_id, starts_at, active, "
-	    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-	    "?9, ?10, ?11, ?11) ON CONFLICT (id) DO UPDATE SET title = ?2, "
-	    "description = ?3, schedule = ?4, due_rule = ?5, "
-	    "assignee_user_id = ?6, assignee_org_unit_id = ?7, "
-	    "initiator_user_id = ?8, starts_at = ?9, active = ?10, "
-	    "updated_at = ?11 RETURNING id", err)) != 0)
+	if (id <= 0)
+		rc = corp_db_prep(db, &st, "INSERT INTO templates (title, "
+		    "description, schedule, due_rule, assignee_user_id, "
+		    "assignee_org_unit_id, initiator_user_id, starts_at, "
+		    "active, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
+		    "?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id", err);
+	else
+		rc = corp_db_prep(db, &st, "UPDATE templates SET title = ?1, "
+		    "description = ?2, schedule = ?3, due_rule = ?4, "
+		    "assignee_user_id = ?5, assignee_org_unit_id = ?6, "
+		    "initiator_user_id = ?7, starts_at = ?8, active = ?9, "
+		    "updated_at = ?10 WHERE id = ?11 RETURNING id", err);
+	if (rc != 0)
 		return rc;
-	corp_bind_id(st, 1, id);
-	corp_bind_text(st, 2, t->title);
-	corp_bind_text(st, 3, t->description);
-	corp_bind_text(st, 4, t->schedule);
-	corp_bind_text(st, 5, t->due_rule);
-	corp_bind_id(st, 6, t->auser);
-	corp_bind_id(st, 7, t->aunit);
-	corp_bind_id(st, 8, t->initiator);
-	corp_bind_int64(st, 9, (long long)t->starts_at);
-	corp_bind_int(st, 10, t->active);
-	corp_bind_int64(st, 11, (long long)corp_now());
+	corp_bind_text(st, 1, t->title);
+	corp_bind_text(st, 2, t->description);
+	corp_bind_text(st, 3, t->schedule);
+	corp_bind_text(st, 4, t->due_rule);
+	corp_bind_id(st, 5, t->auser);
+	corp_bind_id(st, 6, t->aunit);
+	corp_bind_id(st, 7, t->initiator);
+	corp_bind_int64(st, 8, (long long)t->starts_at);
+	corp_bind_int(st, 9, t->active);
+	corp_bind_int64(st, 10, (long long)corp_now());
+	if (id > 0)
+		corp_bind_int64(st, 11, id);
 	rc = corp_step(st);
 	if (rc != SQLITE_ROW) {
-		rc = corp_db_fail(db, rc, "store template", err);
+		if (rc == SQLITE_DONE)
+			rc = corp_errf(err, CORP_ENOTFOUND,
+			    "template %lld: not found", id);
+		else
+			rc = corp_db_fail(db, rc, "store template", err);
 		corp_reset(st);
 		return rc;
 	}
@@ -222,7 +235,7 @@ static const char TPL_SQL[] =
     "LEFT JOIN users a ON a.id = t.assignee_user_id "
     "LEFT JOIN org_units o ON o.id = t.assignee_org_unit_id "
     "JOIN users i ON i.id = t.initiator_user_id "
-    "WHERE (?1 IS NULL OR t.id = ?1) AND (?2 OR t.active) ORDER BY t.id";
+    "WHERE (?1 IS NULL OR t.id = ?1) AND (?2 = 1 OR t.active = 1) ORDER BY t.id";
 
 static json_t *
 tpl_row(struct corp_stmt *st)
