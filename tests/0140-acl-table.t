@@ -2,7 +2,7 @@
 # The role x transition table of DESIGN 3, row by row: every allowed
 # actor succeeds and writes one event (with on_behalf_of_user_id for a
 # deputy); every refused actor gets the exit code and the database is
-# byte for byte what it was (sqlite3 .dump before and after).
+# byte for byte what it was (sql .dump before and after).
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 export CORP_NOW=2026-03-01T10:00:00Z
