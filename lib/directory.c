@@ -261,7 +261,7 @@ static const char USER_LIST_SQL[] =
     "coalesce(u.tz, o.tz, ?2, 'UTC'), u.org_unit_id, o.name, u.is_admin, "
     "u.active, u.created_at, u.updated_at "
     "FROM users u LEFT JOIN org_units o ON o.id = u.org_unit_id "
-    "WHERE (?1 IS NULL OR u.org_unit_id = ?1) AND (?3 OR u.active) "
+    "WHERE (?1 IS NULL OR u.org_unit_id = ?1) AND (?3 = 1 OR u.active = 1) "
     "ORDER BY u.login";
 
 static json_t *
@@ -441,7 +441,7 @@ corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
 	if (pid > 0) {
 		/* Is the unit the new parent or one of its ancestors? */
 		if ((rc = corp_db_prep(db, &st, "WITH RECURSIVE anc(id, d) AS "
-		    "(SELECT ?1, 0 UNION SELECT o.parent_id, anc.d + 1 "
+		    "(SELECT CAST(?1 AS BIGINT), 0 UNION SELECT o.parent_id, anc.d + 1 "
 		    "FROM org_units o JOIN anc ON o.id = anc.id "
 		    "WHERE o.parent_id IS NOT NULL AND anc.d < 100000) "
 		    "SELECT 1 FROM anc WHERE id = ?2", err)) != 0)
@@ -483,9 +483,9 @@ corp_dir_unit_set(struct corp_db *db, const char *name,
 	    (rc = corp_dir_user_id(db, u->head, &hid, NULL, err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE org_units SET "
-	    "title = CASE WHEN ?2 THEN ?3 ELSE title END, "
-	    "head_user_id = CASE WHEN ?4 THEN ?5 ELSE head_user_id END, "
-	    "tz = CASE WHEN ?6 THEN ?7 ELSE tz END, updated_at = ?8 "
+	    "title = CASE WHEN ?2 = 1 THEN ?3 ELSE title END, "
+	    "head_user_id = CASE WHEN ?4 = 1 THEN ?5 ELSE head_user_id END, "
+	    "tz = CASE WHEN ?6 = 1 THEN ?7 ELSE tz END, updated_at = ?8 "
 	    "WHERE id = ?1", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, id);
@@ -615,7 +615,7 @@ static const char DELEG_SQL[] =
     "JOIN users q ON q.id = d.deputy_id "
     "WHERE (?1 IS NULL OR d.id = ?1) "
     "AND (?2 IS NULL OR d.principal_id = ?2 OR d.deputy_id = ?2) "
-    "AND (NOT ?3 OR (d.revoked_at IS NULL AND d.valid_from <= ?4 "
+    "AND (?3 = 0 OR (d.revoked_at IS NULL AND d.valid_from <= ?4 "
     "AND ?4 < d.valid_until)) ORDER BY d.id";
 
 static json_t *

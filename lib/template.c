@@ -139,6 +139,10 @@ apply(struct corp_db *db, const struct corp_template_in *in, struct tpl *t,
 	return 0;
 }
 
+/*
+ * A new template (id 0) is inserted without an id: PostgreSQL's identity
+ * column, unlike SQLite's rowid, does not fill in an explicit NULL.
+ */
 static int
 store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
     struct corp_err *err)
@@ -146,9 +150,6 @@ store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
 	struct corp_stmt *st;
 	int rc;
 
-	/* A new template lets the database pick its id: an explicit NULL
-	 * id is SQLite's rowid alias but a NOT NULL violation for a
-	 * PostgreSQL identity column. */
 	if (id <= 0)
 		rc = corp_db_prep(db, &st, "INSERT INTO templates (title, "
 		    "description, schedule, due_rule, assignee_user_id, "
@@ -177,7 +178,11 @@ store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
 		corp_bind_int64(st, 11, id);
 	rc = corp_step(st);
 	if (rc != SQLITE_ROW) {
-		rc = corp_db_fail(db, rc, "store template", err);
+		if (rc == SQLITE_DONE)
+			rc = corp_errf(err, CORP_ENOTFOUND,
+			    "template %lld: not found", id);
+		else
+			rc = corp_db_fail(db, rc, "store template", err);
 		corp_reset(st);
 		return rc;
 	}

@@ -2,7 +2,7 @@
 # The role x transition table of DESIGN 3, row by row: every allowed
 # actor succeeds and writes one event (with on_behalf_of_user_id for a
 # deputy); every refused actor gets the exit code and the database is
-# byte for byte what it was (sqlite3 .dump before and after).
+# byte for byte what it was (sql .dump before and after).
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 export CORP_NOW=2026-03-01T10:00:00Z
@@ -55,8 +55,8 @@ allow() {
 	is "$rc" 0 "$1 from $2 by $3: allowed"
 	is "$(sql "SELECT count(*) - $ne FROM events")" 1 \
 	    "$1 by $3: exactly one event"
-	is "$(sql "SELECT actor_user_id || ':' || coalesce(on_behalf_of_user_id,
-	    '-') FROM events ORDER BY event_id DESC LIMIT 1")" \
+	is "$(sql "SELECT actor_user_id || ':' || coalesce(CAST(on_behalf_of_user_id
+	    AS TEXT), '-') FROM events ORDER BY event_id DESC LIMIT 1")" \
 	    "$(uid "$3"):$(if [ -n "${4:-}" ]; then uid "$4"; else echo -; fi)" \
 	    "$1 by $3: actor and principal"
 }

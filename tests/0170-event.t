@@ -113,12 +113,19 @@ is "$(corp-event tail --topic messages | jq -s length)" 0 "--topic filters"
 ok "corp-db check" corp-db check
 
 # check finds a tampered sequence and an impossible history.
-corp-db backup "$T/bad.db" >/dev/null
-sqlite3 "$T/bad.db" "UPDATE sqlite_sequence SET seq = 1 WHERE name = 'events';
-    UPDATE events SET state = 'DONE' WHERE event_id = 1;"
-run corp-db check --db "$T/bad.db"
+bad=$(copydb "$(curdb)") || bail "copydb failed"
+if pg_mode; then
+	seq="SELECT setval('events_event_id_seq', 1)"
+else
+	seq="UPDATE sqlite_sequence SET seq = 1 WHERE name = 'events'"
+fi
+sql_at "$bad" "$seq" "UPDATE events SET state = 'DONE' WHERE event_id = 1" \
+    >/dev/null
+run corp-db check --db "$bad"
 is "$rc" 65 "check fails"
-like "$err" "event_sequence: sqlite_sequence 1 is below max\\(event_id\\)" \
+# The counter is named by its backend: sqlite_sequence, else the identity
+# sequence of events.
+like "$err" "event_sequence: (sqlite_sequence|events sequence) 1 is below max\\(event_id\\)" \
     "names the sequence"
 like "$err" "event 2: TASK_ASSIGNED from DONE to OPEN is not a transition" \
     "names the impossible step"
