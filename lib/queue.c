@@ -166,7 +166,7 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	"AND (?7 IS NULL OR d.priority = ?7) " \
 	"AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
 	"AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
-	"AND x.lease_until >= ?2) "
+	"AND x.lease_token <> ?8 AND x.lease_until >= ?2) "
 
 static const char SQL_CLAIM_BEFORE[] = CLAIM_COLS CLAIM_WHERE
     "AND (d.event_id, d.user_id) <= (?3, ?4) "
@@ -327,6 +327,7 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 	corp_bind_int(st, 5, limit);
 	corp_bind_text(st, 6, corp_cfg.tz);
 	corp_bind_text(st, 7, cl->only_priority);
+	corp_bind_text(st, 8, token);
 	return claim_lines(db, st, cl, now, token, base, lines, limit, 1, nm,
 	    err);
 }
