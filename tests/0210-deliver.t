@@ -74,7 +74,7 @@ is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .attempts, .error, .login]')"
 
 ok "requeue --id" corp-deliver requeue --id 4
 is "$out" '{"requeued":1}' "one row"
-is "$(sql "SELECT status, attempts, lease_expiries, not_before, error IS NULL FROM deliveries WHERE id = 4")" \
+is "$(sql "SELECT status, attempts, lease_expiries, not_before, CASE WHEN error IS NULL THEN 1 END FROM deliveries WHERE id = 4")" \
     "PENDING|0|0|0|1" "attempts reset, error cleared"
 is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = 4")" 4 \
     "history kept (retry, its duplicate, two retries)"
