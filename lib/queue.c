@@ -185,10 +185,13 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_COLS CLAIM_WHERE
  * over, not waited for) and leased only where
  * pg_try_advisory_xact_lock(channel, user) succeeds, so two claims never
  * lease rows of one user at once; the order is SQLite's (the rows at or
- * before the cursor, then after it; or by priority).
+ * before the cursor, then after it; or by priority).  The lock is tried
+ * on the candidates only (l, materialized): as a condition of the UPDATE
+ * the planner may test it on every row of the table it scans, locking
+ * every user of every channel until the commit.
  */
 static const char SQL_CLAIM_PG[] =
-    "WITH c AS (SELECT d.id FROM deliveries d "
+    "WITH c AS (SELECT d.id, d.channel, d.user_id FROM deliveries d "
     "WHERE d.channel = ?1 AND d.status = 'PENDING' "
     "AND d.readiness = 'ready' AND d.not_before <= ?2 "
     "AND (d.lease_token IS NULL OR d.lease_until < ?2) "
@@ -200,11 +203,12 @@ static const char SQL_CLAIM_PG[] =
     "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, "
     "CASE WHEN ?6 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
     "ELSE 1 END, d.event_id, d.user_id LIMIT ?5 "
-    "FOR UPDATE OF d SKIP LOCKED) "
+    "FOR UPDATE OF d SKIP LOCKED), "
+    "l AS MATERIALIZED (SELECT c.id FROM c "
+    "WHERE pg_try_advisory_xact_lock(hashtext('corp.lease.' || c.channel), "
+    "CAST(c.user_id % 2147483647 AS INTEGER))) "
     "UPDATE deliveries d SET lease_token = ?8, lease_until = ?9, "
-    "worker = ?10, updated_at = ?2 FROM c WHERE d.id = c.id "
-    "AND pg_try_advisory_xact_lock(hashtext('corp.lease.' || d.channel), "
-    "CAST(d.user_id % 2147483647 AS INTEGER))";
+    "worker = ?10, updated_at = ?2 FROM l WHERE d.id = l.id";
 /*
  * The statement's snapshot may predate the commit of a claim that held
  * a user's lock and leased other rows of that user; now that this
