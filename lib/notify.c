@@ -144,10 +144,10 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 	    "notify_self) VALUES (?1, ?2, ?3, coalesce(?4, 1), "
 	    "coalesce(?5, 'p2p'), coalesce(?6, lower(?1)), coalesce(?7, 0)) "
 	    "ON CONFLICT (event_type, role, channel) DO UPDATE SET "
-	    "enabled = coalesce(?4, enabled), "
-	    "priority = coalesce(?5, priority), "
-	    "template = coalesce(?6, template), "
-	    "notify_self = coalesce(?7, notify_self) "
+	    "enabled = coalesce(?4, notification_settings.enabled), "
+	    "priority = coalesce(?5, notification_settings.priority), "
+	    "template = coalesce(?6, notification_settings.template), "
+	    "notify_self = coalesce(?7, notification_settings.notify_self) "
 	    "RETURNING event_type, role, channel, enabled, priority, "
 	    "template, notify_self", err)) != 0)
 		goto fail;

@@ -166,7 +166,7 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	"AND (?7 IS NULL OR d.priority = ?7) " \
 	"AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
 	"AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
-	"AND x.lease_until >= ?2) "
+	"AND x.lease_token <> ?8 AND x.lease_until >= ?2) "
 
 static const char SQL_CLAIM_BEFORE[] = CLAIM_COLS CLAIM_WHERE
     "AND (d.event_id, d.user_id) <= (?3, ?4) "
@@ -185,10 +185,13 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_COLS CLAIM_WHERE
  * over, not waited for) and leased only where
  * pg_try_advisory_xact_lock(channel, user) succeeds, so two claims never
  * lease rows of one user at once; the order is SQLite's (the rows at or
- * before the cursor, then after it; or by priority).
+ * before the cursor, then after it; or by priority).  The lock is tried
+ * on the candidates only (l, materialized): as a condition of the UPDATE
+ * the planner may test it on every row of the table it scans, locking
+ * every user of every channel until the commit.
  */
 static const char SQL_CLAIM_PG[] =
-    "WITH c AS (SELECT d.id FROM deliveries d "
+    "WITH c AS (SELECT d.id, d.channel, d.user_id FROM deliveries d "
     "WHERE d.channel = ?1 AND d.status = 'PENDING' "
     "AND d.readiness = 'ready' AND d.not_before <= ?2 "
     "AND (d.lease_token IS NULL OR d.lease_until < ?2) "
@@ -200,11 +203,12 @@ static const char SQL_CLAIM_PG[] =
     "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, "
     "CASE WHEN ?6 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
     "ELSE 1 END, d.event_id, d.user_id LIMIT ?5 "
-    "FOR UPDATE OF d SKIP LOCKED) "
+    "FOR UPDATE OF d SKIP LOCKED), "
+    "l AS MATERIALIZED (SELECT c.id FROM c "
+    "WHERE pg_try_advisory_xact_lock(hashtext('corp.lease.' || c.channel), "
+    "CAST(c.user_id % 2147483647 AS INTEGER))) "
     "UPDATE deliveries d SET lease_token = ?8, lease_until = ?9, "
-    "worker = ?10, updated_at = ?2 FROM c WHERE d.id = c.id "
-    "AND pg_try_advisory_xact_lock(hashtext('corp.lease.' || d.channel), "
-    "CAST(d.user_id % 2147483647 AS INTEGER))";
+    "worker = ?10, updated_at = ?2 FROM l WHERE d.id = l.id";
 /*
  * The statement's snapshot may predate the commit of a claim that held
  * a user's lock and leased other rows of that user; now that this
@@ -327,6 +331,7 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 	corp_bind_int(st, 5, limit);
 	corp_bind_text(st, 6, corp_cfg.tz);
 	corp_bind_text(st, 7, cl->only_priority);
+	corp_bind_text(st, 8, token);
 	return claim_lines(db, st, cl, now, token, base, lines, limit, 1, nm,
 	    err);
 }
@@ -991,7 +996,8 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	    "ELSE 'waiting_bind' END, "
 	    "waiting_since = CASE WHEN EXISTS (SELECT 1 FROM binds b "
 	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
-	    "deliveries.channel AND b.active = 1) THEN NULL ELSE ?6 END, "
+	    "deliveries.channel AND b.active = 1) THEN NULL "
+	    "ELSE CAST(?6 AS BIGINT) END, "
 	    "updated_at = ?6 "
 	    "WHERE status <> 'SENT' "
 	    "AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR event_id = ?2) "

@@ -54,7 +54,7 @@ fixture_event TASK_CREATED 3 10 10 13 1
 ok "route to a user with no binds" corp-event route
 is "$(sql "SELECT channel || ':' || decision FROM route_decisions WHERE event_id = 4 AND user_id = 13 ORDER BY channel" | tr '\n' ' ')" \
     "email:no_bind telegram:created " "no_bind off the default channel; held on it"
-is "$(sql "SELECT readiness, waiting_since IS NOT NULL FROM deliveries WHERE event_id = 4 AND user_id = 13")" \
+is "$(sql "SELECT readiness, CASE WHEN waiting_since IS NOT NULL THEN 1 END FROM deliveries WHERE event_id = 4 AND user_id = 13")" \
     "waiting_bind|1" "the row waits for a bind"
 
 # Mutes.

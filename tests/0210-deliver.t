@@ -74,7 +74,7 @@ is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .attempts, .error, .login]')"
 
 ok "requeue --id" corp-deliver requeue --id 4
 is "$out" '{"requeued":1}' "one row"
-is "$(sql "SELECT status, attempts, lease_expiries, not_before, error IS NULL FROM deliveries WHERE id = 4")" \
+is "$(sql "SELECT status, attempts, lease_expiries, not_before, CASE WHEN error IS NULL THEN 1 END FROM deliveries WHERE id = 4")" \
     "PENDING|0|0|0|1" "attempts reset, error cleared"
 is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = 4")" 4 \
     "history kept (retry, its duplicate, two retries)"
@@ -158,5 +158,23 @@ is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id IN (1,2,3,5)
 is_rc 64 "prune needs a time" corp-deliver prune
 is_rc 64 "pending needs a channel" corp-deliver pending
 is_rc 64 "bad --after" corp-deliver pending --channel telegram --after x
+
+# One claim takes a user's rows at or before the cursor and after it, in
+# order, as peek shows: only a lease under another token skips a user.
+sql "INSERT INTO binds (user_id, channel, address, active, created_at,
+    updated_at) VALUES (11, 'file', 'ann', 1, 0, 0), (12, 'file', 'bob', 1, 0, 0)"
+sql "INSERT INTO deliveries (event_id, user_id, channel, role, roles,
+    priority, template, created_at, updated_at) VALUES
+    (1, 11, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
+    (1, 12, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
+    (2, 11, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
+    (2, 12, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0)"
+peek=$(corp-deliver pending --channel file --after 1:11 --peek |
+    jq -c '[.event.event_id, .user_id]' | tr '\n' ' ')
+ok "pending --after 1:11" corp-deliver pending --channel file --after 1:11
+is "$(printf '%s\n' "$out" | jq -c '[.event.event_id, .user_id]' | tr '\n' ' ')" \
+    "[1,11] [1,12] [2,11] [2,12] " \
+    "ann's rows on both sides of the cursor in one claim, in order"
+is "$peek" "[1,11] [1,12] [2,11] [2,12] " "as peek showed"
 ok "corp-db check clean" corp-db check
 done_testing
