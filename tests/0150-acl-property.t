@@ -1,7 +1,7 @@
 #!/bin/sh
 # The visibility function against an oracle written here, independently
-# (recursive SQL through the sqlite3 CLI), over random org trees, users,
-# delegations around CORP_NOW and tasks in every state.  Compares the
+# (recursive SQL through the sqlite3 CLI, or psql), over random org trees,
+# users, delegations around CORP_NOW and tasks in every state.  Compares the
 # whole (task, user, role) relation from `corp-task viewers --all` and
 # `corp-task list --as U` for a sample of users.
 # Replay a failure: CORP_ACL_SEED=<the seed printed below>.
@@ -14,7 +14,7 @@ cases=$(quick 200 50)
 echo "# seed $seed, $cases cases (CORP_ACL_SEED=$seed to replay)"
 /usr/bin/python3 "$CORP_SRC/tests/acl-gen.py" "$seed" "$cases" "$T/c" "$now" ||
     bail "generator failed"
-cp "$CORP_DATA_DIR/corp.db" "$T/empty.db"
+empty=$(copydb "$(curdb)") || bail "no copy of the empty database"
 
 . "$CORP_SRC/tests/acl-oracle.sh"
 
@@ -23,13 +23,13 @@ deputies=0
 i=0
 while [ "$i" -lt "$cases" ]; do
 	d="$T/c/$i"
-	# A fresh name per case: a stale -wal of the last one never applies.
-	rm -f "$T"/case.db*
-	db="$T/case$i.db"
-	cp "$T/empty.db" "$db"
+	# A fresh database per case: a stale -wal of the last one never
+	# applies.
+	db=$(copydb "$empty") || bail "no copy of the empty database"
 	if ! CORP_DB=$db corp-user import < "$d/users.jsonl" > /dev/null ||
-	    ! sqlite3 -batch "$db" < "$d/setup.sql"; then
+	    ! sql_at "$db" < "$d/setup.sql"; then
 		fail "case $i: loading failed (seed $seed)"
+		rmdb "$db"
 		i=$((i + 1))
 		continue
 	fi
@@ -42,7 +42,7 @@ while [ "$i" -lt "$cases" ]; do
 	deputies=$((deputies + $(printf '%s\n' "$want" | grep -c deputy:)))
 	bad=""
 	for u in $(cat "$d/sample"); do
-		uid=$(sqlite3 "$db" "SELECT id FROM users WHERE login = '$u'")
+		uid=$(sql_at "$db" "SELECT id FROM users WHERE login = '$u'")
 		w=$(printf '%s\n' "$want" | awk -F'|' -v u="$uid" \
 		    '$2 == u { print $1 }' | sort -un)
 		g=$(CORP_DB=$db corp-task list --as "$u" |
@@ -50,7 +50,7 @@ while [ "$i" -lt "$cases" ]; do
 		[ "$g" = "$w" ] || bad="$bad $u(got [$g] want [$w])"
 	done
 	is "$bad" "" "case $i: list --as for a sample of users"
-	rm -f "$db" "$db-wal" "$db-shm"
+	rmdb "$db"
 	i=$((i + 1))
 done
 # Guard against a vacuous run: the cases must exercise the rules.

@@ -16,7 +16,15 @@ cases=$(quick 60 15)
 echo "# seed $seed, $cases cases (CORP_ACL_SEED=$seed to replay)"
 /usr/bin/python3 "$CORP_SRC/tests/acl-gen.py" "$seed" "$cases" "$T/c" "$now" ||
     bail "generator failed"
-cp "$CORP_DATA_DIR/corp.db" "$T/empty.db"
+empty=$(copydb "$(curdb)") || bail "no copy of the empty database"
+
+# everybody: the explicit recipients of the emitted events, every user
+# as a watcher (built here: JSON in SQL differs between the backends).
+everybody() {
+	sql_at "$db" "SELECT id FROM users ORDER BY id" |
+	    jq -R -s -c 'split("\n") | map(select(length > 0) |
+	    {user_id: tonumber, role: "watcher"})'
+}
 
 # Every role enabled and notify_self on, so every viewer must get a row.
 events_sql() {
@@ -30,7 +38,8 @@ INSERT INTO notification_settings
        (SELECT 'executor' v UNION SELECT 'initiator' UNION SELECT 'supervisor'
         UNION SELECT 'admin' UNION SELECT 'previous_executor'
         UNION SELECT 'watcher') r;
-INSERT INTO binds SELECT id, 'telegram', 9000 + id, 1, 0, 0 FROM users;
+INSERT INTO binds SELECT id, 'telegram', CAST(9000 + id AS TEXT), 1, 0, 0
+  FROM users;
 INSERT INTO events (event_type, occurred_at, task_id, actor_user_id,
     initiator_user_id, assignee_user_id, assignee_org_unit_id, title,
     trace_id, dedupe_key)
@@ -54,8 +63,7 @@ INSERT INTO events (event_type, occurred_at, task_id, initiator_user_id,
     source, recipients)
   SELECT 'note', $now, id, initiator_user_id, assignee_user_id,
     assignee_org_unit_id, title, 'n' || id, 'emit:t:' || id, 't',
-    (SELECT json_group_array(json_object('user_id', u.id, 'role', 'watcher'))
-     FROM users u)
+    '$(everybody)'
   FROM tasks WHERE state <> 'DRAFT';
 COMMIT;
 SQL
@@ -66,28 +74,33 @@ refused=0
 i=0
 while [ "$i" -lt "$cases" ]; do
 	d="$T/c/$i"
-	# A fresh name per case: a stale -wal of the last one never applies.
-	rm -f "$T"/case.db*
-	db="$T/case$i.db"
-	cp "$T/empty.db" "$db"
+	# A fresh database per case: a stale -wal of the last one never
+	# applies.
+	db=$(copydb "$empty") || bail "no copy of the empty database"
 	if ! CORP_DB=$db corp-user import < "$d/users.jsonl" > /dev/null ||
-	    ! sqlite3 -batch "$db" < "$d/setup.sql" ||
-	    ! events_sql | sqlite3 -batch "$db"; then
+	    ! sql_at "$db" < "$d/setup.sql" ||
+	    ! events_sql | sql_at "$db"; then
 		fail "case $i: loading failed (seed $seed)"
+		rmdb "$db"
 		i=$((i + 1))
 		continue
 	fi
-	oracle "$db" > "$T/oracle.txt"
-	sqlite3 -batch -cmd ".timeout 30000" "$db" \
-	    "CREATE TABLE oracle (task INTEGER, user INTEGER, role TEXT)" \
-	    ".import $T/oracle.txt oracle"
+	# The oracle's relation as a table (no .import: psql has none).
+	{
+		echo "BEGIN;"
+		echo "CREATE TABLE oracle (task INTEGER, uid INTEGER, role TEXT);"
+		oracle "$db" | awk -F'|' -v q="'" '{ printf \
+		    "INSERT INTO oracle VALUES (%d, %d, %s%s%s);\n",
+		    $1, $2, q, $3, q }'
+		echo "COMMIT;"
+	} | sql_at "$db"
 	CORP_DB=$db run corp-event route
 	is "$rc" 0 "case $i: route"
 	# Allowed: the viewers of the task, plus the previous executors of
 	# a TASK_ASSIGNED (the user, else the unit's active members).
-	r=$(sqlite3 -batch -noheader -cmd ".timeout 30000" "$db" "
+	r=$(sql_at "$db" "
 CREATE TEMP VIEW allowed(event_id, user_id) AS
-  SELECT e.event_id, o.user FROM events e JOIN oracle o ON o.task = e.task_id
+  SELECT e.event_id, o.uid FROM events e JOIN oracle o ON o.task = e.task_id
   UNION
   SELECT e.event_id, u.id FROM events e JOIN users u ON u.active = 1
   WHERE e.event_type = 'TASK_ASSIGNED' AND (u.id = e.previous_assignee_user_id
@@ -103,7 +116,7 @@ SELECT
    ON e.event_id = r.event_id WHERE e.event_type = 'note'
    AND r.decision = 'refused' AND EXISTS (SELECT 1 FROM allowed a
    WHERE a.event_id = r.event_id AND a.user_id = r.user_id)),
- (SELECT count(*) FROM events e JOIN users u WHERE e.event_type = 'note'
+ (SELECT count(*) FROM events e CROSS JOIN users u WHERE e.event_type = 'note'
    AND NOT EXISTS (SELECT 1 FROM allowed a WHERE a.event_id = e.event_id
    AND a.user_id = u.id) AND NOT EXISTS (SELECT 1 FROM route_decisions r
    WHERE r.event_id = e.event_id AND r.user_id = u.id
@@ -114,7 +127,7 @@ SELECT
 	    "case $i: rows exactly for the allowed users; outsiders refused (seed $seed)"
 	rows=$((rows + $(printf '%s' "$r" | cut -d'|' -f5 | grep . || echo 0)))
 	refused=$((refused + $(printf '%s' "$r" | cut -d'|' -f6 | grep . || echo 0)))
-	rm -f "$db" "$db-wal" "$db-shm"
+	rmdb "$db"
 	i=$((i + 1))
 done
 [ "$rows" -gt $((cases * 10)) ] && pass "rows are not trivial ($rows)" ||

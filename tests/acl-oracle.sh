@@ -1,8 +1,9 @@
 # tests/acl-oracle.sh -- the visibility rules of DESIGN 3 written a second
 # time, independently of lib/visibility.c, as recursive SQL for the sqlite3
-# CLI.  oracle DB prints "task|user|role" lines at business time $now.
+# CLI and psql alike.  oracle DB prints "task|user|role" lines at business
+# time $now.
 oracle() {
-	sqlite3 -batch -noheader -cmd ".timeout 30000" "$1" <<SQL
+	sql_at "$1" <<SQL
 WITH RECURSIVE
 live(uid) AS (SELECT id FROM users WHERE active = 1),
 scope(task, unit) AS (
@@ -33,11 +34,12 @@ every(task, uid, role) AS (
   UNION
   SELECT o.task, d.deputy_id, 'deputy:' || o.role FROM own o
   JOIN delegations d ON d.principal_id = o.uid
-  WHERE o.uid IN live AND d.revoked_at IS NULL
+  WHERE o.uid IN (SELECT uid FROM live) AND d.revoked_at IS NULL
   AND d.valid_from <= $now AND $now < d.valid_until
   UNION
   SELECT t.id, u.id, 'admin' FROM tasks t JOIN users u ON u.is_admin = 1)
-SELECT task || '|' || uid || '|' || role FROM every WHERE uid IN live;
+SELECT task || '|' || uid || '|' || role FROM every
+WHERE uid IN (SELECT uid FROM live);
 SQL
 }
 
