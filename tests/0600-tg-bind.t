@@ -64,7 +64,7 @@ is "$(sql "SELECT user_id, created_at, expires_at, used_at IS NULL,
     "$alice|$now|$((now + 900))|1|1" "stored as its SHA-256"
 is "$(sql "SELECT count(*) FROM tg_codes WHERE superseded_at = $now")" 1 \
     "the older unused code is superseded"
-is "$(sqlite3 "$CORP_DATA_DIR/corp.db" .dump | grep -c -e "$code" -e "$old")" 0 \
+is "$(sql .dump | grep -c -e "$code" -e "$old")" 0 \
     "no code is stored in clear"
 
 # ---- the fake and the poller --------------------------------------
@@ -429,7 +429,7 @@ is "$(grep -c -F "$TOKEN" "$T/all")" 0 "the token is in no output"
 is "$(grep -c -F "$TOKEN" "$T/tg.log" "$T/tr" | grep -vc ':0$')" 0 \
     "nor in the fake's log or transcript"
 is "$(grep -c secret_seen "$T/tg.log")" 0 "nor in any request body"
-is "$(sqlite3 "$CORP_DATA_DIR/corp.db" .dump | grep -c -F "$TOKEN")" 0 \
+is "$(sql .dump | grep -c -F "$TOKEN")" 0 \
     "nor in the database"
 is "$(find "$CORP_DATA_DIR" -name "*$TOKEN*" | wc -l)" 0 "nor in a file name"
 
