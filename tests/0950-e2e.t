@@ -6,7 +6,8 @@
 # gone, and corp-db check clean.
 . "${CORP_SRC:-.}/tests/lib.sh"
 
-run sh "$CORP_SRC/contrib/demo" "$T/demo"
+testdb	# PostgreSQL: the demo's database (CORP_DEMO_DB)
+run env CORP_DEMO_DB="${CORP_DB:-}" sh "$CORP_SRC/contrib/demo" "$T/demo"
 is "$rc" 0 "the demo runs"
 like "$out" "demo: done; 83 messages delivered, 0 left pending" "and says what it did"
 jq -c '{chat_id, text}' "$T/demo/transcript.jsonl" > "$T/got"
