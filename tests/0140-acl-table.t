@@ -55,8 +55,9 @@ allow() {
 	is "$rc" 0 "$1 from $2 by $3: allowed"
 	is "$(sql "SELECT count(*) - $ne FROM events")" 1 \
 	    "$1 by $3: exactly one event"
-	is "$(sql "SELECT actor_user_id || ':' || coalesce(on_behalf_of_user_id,
-	    '-') FROM events ORDER BY event_id DESC LIMIT 1")" \
+	is "$(sql "SELECT actor_user_id || ':' ||
+	    coalesce(CAST(on_behalf_of_user_id AS TEXT), '-') FROM events
+	    ORDER BY event_id DESC LIMIT 1")" \
 	    "$(uid "$3"):$(if [ -n "${4:-}" ]; then uid "$4"; else echo -; fi)" \
 	    "$1 by $3: actor and principal"
 }

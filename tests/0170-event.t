@@ -43,7 +43,8 @@ is "$(printf '%s\n' "$out" | sed -n 3p | jq -r .due_at)" \
     2026-03-06T18:00:00Z "TASK_DUE_CHANGED carries the new due_at"
 is "$(printf '%s\n' "$out" | jq -r .dedupe_key 2>/dev/null | sort -u)" null \
     "the dedupe key is not part of the line"
-is "$(sql "SELECT group_concat(dedupe_key, ' ') FROM events")" \
+is "$(sql "SELECT group_concat(dedupe_key, ' ') FROM
+    (SELECT dedupe_key FROM events ORDER BY event_id) AS e")" \
     "task:1:v1 task:1:v2 task:1:v3 task:1:v4 task:1:v5 task:1:v6 task:1:v7 task:2:v1 task:2:v2" \
     "dedupe keys task:{id}:v{version}"
 

@@ -48,7 +48,7 @@ is "$rc" 0 "ack"
 is "$(printf '%s\n' "$out" | jq -r '"\(.delivery_id):\(.stored)"' | tr '\n' ' ')" \
     "1:sent 2:sent 3:sent 4:retry " "stored outcome per line, input order"
 like "$(printf '%s\n' "$out" | head -1)" '"lease":.*"result":"sent".*"stored":"sent"' "input fields pass through"
-is "$(sql "SELECT id, status, attempts, provider_message_id FROM deliveries WHERE id <= 4" | tr '\n' ' ')" \
+is "$(sql "SELECT id, status, attempts, provider_message_id FROM deliveries WHERE id <= 4 ORDER BY id" | tr '\n' ' ')" \
     "1|SENT|1|m1 2|SENT|1|m2 3|SENT|1|m3 4|PENDING|1| " "database"
 nb=$(sql "SELECT not_before - strftime('%s', '2026-01-05T10:00:00') FROM deliveries WHERE id = 4")
 ok "backoff within full jitter [0, 30s]" test "$nb" -ge 0 -a "$nb" -le 30
@@ -74,7 +74,7 @@ is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .attempts, .error, .login]')"
 
 ok "requeue --id" corp-deliver requeue --id 4
 is "$out" '{"requeued":1}' "one row"
-is "$(sql "SELECT status, attempts, lease_expiries, not_before, error IS NULL FROM deliveries WHERE id = 4")" \
+is "$(sql "SELECT status, attempts, lease_expiries, not_before, CAST(error IS NULL AS INTEGER) FROM deliveries WHERE id = 4")" \
     "PENDING|0|0|0|1" "attempts reset, error cleared"
 is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = 4")" 4 \
     "history kept (retry, its duplicate, two retries)"

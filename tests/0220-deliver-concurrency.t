@@ -46,7 +46,7 @@ exactly_once() {
 	sql "SELECT
 	    (SELECT count(*) FROM deliveries WHERE status <> 'SENT'),
 	    (SELECT count(*) FROM (SELECT delivery_id FROM delivery_attempts
-	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1)),
+	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1) AS dup),
 	    (SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM
 	        delivery_attempts a WHERE a.delivery_id = d.id AND a.stored = 'sent'))"
 }
@@ -77,7 +77,7 @@ s=0
 while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do
 	v=$(sql "SELECT count(*) FROM (SELECT user_id FROM deliveries
 	    WHERE lease_token IS NOT NULL GROUP BY channel, user_id
-	    HAVING count(DISTINCT lease_token) > 1)" 2>/dev/null || echo 0)
+	    HAVING count(DISTINCT lease_token) > 1) AS two" 2>/dev/null || echo 0)
 	viol=$((viol + v))
 	s=$((s + 1))
 	[ $s -gt 20000 ] && break

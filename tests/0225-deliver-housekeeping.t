@@ -21,7 +21,7 @@ sql "UPDATE deliveries SET lease_expiries = 3, lease_token = 'x',
 UPDATE deliveries SET lease_expiries = 4, lease_token = 'y',
     lease_until = 1 WHERE id = 2"
 corp-deliver pending --channel telegram --peek >/dev/null
-is "$(sql "SELECT lease_token FROM deliveries WHERE id IN (1, 2)" | tr '\n' ' ')" "x y " \
+is "$(sql "SELECT lease_token FROM deliveries WHERE id IN (1, 2) ORDER BY id" | tr '\n' ' ')" "x y " \
     "peek runs no housekeeping"
 corp-deliver pending --channel telegram --limit 1 > "$T/p"
 is "$(sql "SELECT id, status, lease_expiries, coalesce(error, '-') FROM deliveries

@@ -175,8 +175,8 @@ is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " "03:30 EET = 01:30Z"
 
 ok "prefs set --no-quiet" corp-settings prefs set --user alice --no-quiet
 is "$(printf '%s' "$out" | jq -c .quiet)" null "no quiet hours"
-is "$(sql "SELECT quiet_start IS NULL AND quiet_end IS NULL FROM
-    user_prefs")" 1 "stored as NULL"
+is "$(sql "SELECT CAST(quiet_start IS NULL AND quiet_end IS NULL AS INTEGER)
+    FROM user_prefs")" 1 "stored as NULL"
 is "$(nb)" "11:0 12:0 13:777 14:0 15:0 16:0 " "rows released"
 
 # A zone change is picked up at the next recompute (UTC: 23:00 is

@@ -31,7 +31,7 @@ sql "INSERT INTO deliveries (event_id, user_id, channel, role, roles,
      'PENDING', 'waiting_bind', 100, 0, 0)"
 rows() {
 	sql "SELECT event_id, channel, status, readiness,
-	    coalesce(waiting_since, '-') FROM deliveries WHERE user_id = $1
+	    coalesce(CAST(waiting_since AS TEXT), '-') FROM deliveries WHERE user_id = $1
 	    ORDER BY channel, event_id" | tr '\n|' '  '
 }
 

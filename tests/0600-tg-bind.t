@@ -59,8 +59,8 @@ is "$(printf '%s' "$out" | jq -r '[.user, .expires_at, .link] | @tsv')" \
     "$(printf 'alice\t2026-01-05T10:15:00Z\thttps://t.me/corp_test_bot?start=%s' "$code")" \
     "user, expiry 15 minutes on, the deep link"
 hash=$(printf '%s' "$code" | sha256sum | cut -d' ' -f1)
-is "$(sql "SELECT user_id, created_at, expires_at, used_at IS NULL,
-    superseded_at IS NULL FROM tg_codes WHERE code_sha256 = '$hash'")" \
+is "$(sql "SELECT user_id, created_at, expires_at, CAST(used_at IS NULL AS INTEGER),
+    CAST(superseded_at IS NULL AS INTEGER) FROM tg_codes WHERE code_sha256 = '$hash'")" \
     "$alice|$now|$((now + 900))|1|1" "stored as its SHA-256"
 is "$(sql "SELECT count(*) FROM tg_codes WHERE superseded_at = $now")" 1 \
     "the older unused code is superseded"
@@ -270,7 +270,7 @@ is "$(sql "SELECT chat_type, chat_title, from_id, from_username,
     message_id = $mid")" \
     'group|Team|9|felix|Fe Lix|status: report is done|1767607300|[{"type":"bold","offset":0,"length":6}]' \
     "the edit updated the text"
-is "$(sql "SELECT e.text, coalesce(e.edit_date, '-'), e.replaced_at FROM
+is "$(sql "SELECT e.text, coalesce(CAST(e.edit_date AS TEXT), '-'), e.replaced_at FROM
     tg_message_edits e JOIN tg_messages m ON m.id = e.message_row_id
     WHERE m.message_id = $mid")" "status: report is late|-|1767607300" \
     "the previous text is kept"

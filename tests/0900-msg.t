@@ -117,6 +117,6 @@ wait "$writer"
 is "$got" "$n" "the reader saw $n events over $rounds resumptions"
 is "$(jq .event_id "$T/seen" | sort -n | uniq | wc -l)" "$n" "each id once"
 is "$(jq -s -c 'map(.event_id)' "$T/seen")" \
-    "$(sql "SELECT json_group_array(event_id) FROM (SELECT event_id FROM events WHERE topic = 'messages' AND event_id > $last ORDER BY event_id)")" \
+    "$(sql "SELECT json_group_array(event_id) FROM (SELECT event_id FROM events WHERE topic = 'messages' AND event_id > $last ORDER BY event_id) AS e")" \
     "the union is every event written, in order"
 done_testing
