@@ -12,7 +12,7 @@ setup
 export CORP_NOW=2026-03-01T10:00:00Z
 now=$(date -u -d "$CORP_NOW" +%s)
 seed=${CORP_ACL_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
-cases=$(quick 60 15)
+cases=$(quick 60 15 20)
 echo "# seed $seed, $cases cases (CORP_ACL_SEED=$seed to replay)"
 /usr/bin/python3 "$CORP_SRC/tests/acl-gen.py" "$seed" "$cases" "$T/c" "$now" ||
     bail "generator failed"

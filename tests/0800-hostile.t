@@ -17,8 +17,7 @@ for t in 1 2; do
 done
 corp-event route >/dev/null
 corp-deliver pending --channel telegram --limit 1 >"$T/pending"
-sql "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-cp "$CORP_DATA_DIR/corp.db" "$T/base.db"
+base=$(copydb "$(curdb)") || bail "no copy of the database"
 mb=${HOSTILE_MB:-1}
 
 # The values, as Perl expressions put inside a JSON string.
@@ -97,11 +96,10 @@ $name: $why"
 jq -c '. + {result: "failed", error: "e", provider_message_id: "p", retry_after: 1, attempted: true}' \
     "$T/pending" >"$T/ack.base"
 prep() {
-	cp "$T/base.db" "$CORP_DATA_DIR/corp.db"
-	rm -f "$CORP_DATA_DIR/corp.db-wal" "$CORP_DATA_DIR/corp.db-shm"
+	restoredb "$base"
 }
 counts="SELECT (SELECT count(*) FROM deliveries) || ' ' || (SELECT count(*) FROM users) || ' ' || (SELECT count(*) FROM sqlite_master)"
-want_counts=$(sqlite3 "$T/base.db" "$counts")
+want_counts=$(sql_at "$base" "$counts")
 after() {
 	# Nothing executed: every table and row is still there.  (corp-db
 	# check runs once per value below: it is the slow part.)

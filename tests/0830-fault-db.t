@@ -11,6 +11,7 @@
 # Quick settings: 3 tasks, leases of 4 rows, EIO and ENOSPC
 # (FAULT_TASKS, FAULT_LIMIT, FAULT_ERRNOS); make torture raises them.
 . "${CORP_SRC:-.}/tests/lib.sh"
+sqlite_only "the fault VFS (CORP_TEST_VFS) and the busy lock are SQLite's"
 . "$CORP_SRC/tests/fixture.sh"
 setup
 fixture_company

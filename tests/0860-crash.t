@@ -61,7 +61,7 @@ exactly_once() {
 	sql "SELECT
 	    (SELECT count(*) FROM deliveries WHERE status <> 'SENT'),
 	    (SELECT count(*) FROM (SELECT delivery_id FROM delivery_attempts
-	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1)),
+	        WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) <> 1) AS dup),
 	    (SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1 FROM
 	        delivery_attempts a WHERE a.delivery_id = d.id AND a.stored = 'sent'))"
 }

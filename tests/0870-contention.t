@@ -101,7 +101,7 @@ is "$(jq -s 'map(select(.duplicate == false)) | length' "$T/emitted")" "$ev" \
     "every emitted event stored once"
 
 is "$(sql "SELECT count(*) FROM (SELECT delivery_id FROM delivery_attempts
-    WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) > 1)")" 0 \
+    WHERE stored = 'sent' GROUP BY delivery_id HAVING count(*) > 1) AS dup")" 0 \
     "0 double sends: no row has two stored sent attempts"
 is "$(sql "SELECT count(*) FROM deliveries d WHERE (status = 'SENT') <>
     EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id
@@ -110,7 +110,7 @@ is "$(sql "SELECT count(*) FROM deliveries WHERE status NOT IN
     ('PENDING', 'SENT', 'FAILED')")" 0 "every row is PENDING, SENT or FAILED"
 is "$(sql "SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL")" 0 \
     "every lease was acked"
-echo "# rows: $(sql "SELECT status, count(*) FROM deliveries GROUP BY 1" | tr '\n' ' ')"
+echo "# rows: $(sql "SELECT status, count(*) FROM deliveries GROUP BY 1 ORDER BY 1" | tr '\n' ' ')"
 
 # Every event up to the watermark routed: its recipients stored, a
 # decision for each on telegram, a row for each "created" decision (a
@@ -134,7 +134,7 @@ routed() {
 }
 is "$(routed)" 0 "every event routed has its recipients and their rows"
 ok "a last route" corp-event route
-is "$(sql "SELECT max(watermark) = (SELECT max(event_id) FROM events) FROM route_state")" 1 \
+is "$(sql "SELECT CAST(max(watermark) = (SELECT max(event_id) FROM events) AS INTEGER) FROM route_state")" 1 \
     "then every event is routed"
 is "$(routed)" 0 "with its recipients and their rows"
 ok "corp-db check clean" corp-db check

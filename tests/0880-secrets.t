@@ -81,7 +81,7 @@ c route1 corp-event route
 is "$rc" 0 "route"
 n=$(sql "SELECT count(*) FROM deliveries")
 ok "route made rows ($n)" test "$n" -gt 0
-echo "# rows by channel: $(sql "SELECT channel, count(*) FROM deliveries GROUP BY 1" | tr '\n' ' ')"
+echo "# rows by channel: $(sql "SELECT channel, count(*) FROM deliveries GROUP BY 1 ORDER BY 1" | tr '\n' ' ')"
 
 # Successes: run on telegram, the pipe on webhook (crm signs, down 503,
 # dead refuses the connection).

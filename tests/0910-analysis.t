@@ -133,7 +133,8 @@ is "$(corp-proposal list --run 4 | jq -c '[.title, (.messages | length), .messag
 ["batch 2 of 3",2,51,100,"2026-03-01T10:00:00Z"]
 ["batch 3 of 3",1,101,101,"2026-03-01T10:10:00Z"]' \
     "50 + 2 in window one (09:59:59 is its last second), 10:00:00 starts window two"
-is "$(sql "SELECT group_concat(seq || ':' || messages, ' ') FROM analysis_batches WHERE run_id = 4")" \
+is "$(sql "SELECT group_concat(seq || ':' || messages, ' ') FROM (SELECT seq,
+    messages FROM analysis_batches WHERE run_id = 4 ORDER BY seq) AS b")" \
     "1:50 2:2 3:1" "batch rows"
 is "$(cat "$T"/in/batch.* | jq -c 'select(.batch == 3) | {run_id, chat_id, batch, batches_total, window_start, window_end, messages}')" \
     '{"run_id":4,"chat_id":-4,"batch":3,"batches_total":3,"window_start":"2026-03-01T10:10:00Z","window_end":"2026-03-01T10:20:00Z","messages":[{"message_id":101,"date":"2026-03-01T10:10:00Z","from_id":7,"from_username":"ann","from_name":"Ann","text":"first second of window two please","reply_to_message_id":null}]}' \

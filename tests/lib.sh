@@ -309,20 +309,20 @@ sql_at() {
 		esac
 	done
 	if [ $# = 0 ]; then
-		{ echo "$_pg_pre"; cat; echo ";"; echo "$_pg_sync"; } | _psql "$_db"
+		{ printf '%s ' "$_pg_pre"; cat; echo ";"; echo "$_pg_sync"; } |
+		    _psql "$_db"
 	else
 		_sync=
 		printf '%s\n' "$@" | grep -qi insert && _sync=$_pg_sync
-		{ echo "$_pg_pre"; printf '%s\n;\n' "$@"; echo "$_sync"; } |
+		{ printf '%s ' "$_pg_pre"; printf '%s\n;\n' "$@"; echo "$_sync"; } |
 		    _psql "$_db"
 	fi
 }
 
 # The sql helper's sessions see the SQLite functions of tests/pg/compat.sql
-# after everything else; its sync_sequences follows the inserts.
-_pg_pre='DO $$BEGIN PERFORM set_config('"'search_path'"',
-    current_setting('"'search_path'"') || '"', sqlite_compat'"', false);
-    END$$;'
+# after everything else (one line before the caller's first, so psql's
+# line numbers are the caller's); sync_sequences follows the inserts.
+_pg_pre='DO $$BEGIN PERFORM set_config('"'search_path'"', current_setting('"'search_path'"') || '"', sqlite_compat'"', false); END$$;'
 _pg_sync='DO $$BEGIN PERFORM sqlite_compat.sync_sequences(); END$$;'
 
 _psql() {
@@ -375,7 +375,10 @@ done_testing() {
 	exit 0
 }
 
-# sanitizer builds run slower: scale loop counts with this.
+# quick N SAN [PG]: a loop count, N, or SAN in sanitizer builds (slower),
+# or PG under check-pg when given (a loop that creates a database per
+# round: CREATE DATABASE costs what a file copy does not).
 quick() {
-	if [ "${CORP_SANITIZE:-}" = 1 ]; then echo "$2"; else echo "$1"; fi
+	if [ -n "${3:-}" ] && pg_mode; then echo "$3"
+	elif [ "${CORP_SANITIZE:-}" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
