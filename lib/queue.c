@@ -621,6 +621,9 @@ backoff_delay(const struct corp_backoff *b, int n)
 	return (long long)arc4random_uniform((uint32_t)cap + 1);
 }
 
+#define SQL_ROW_STATE "SELECT status, lease_token, lease_until, attempts, " \
+	"channel, user_id FROM deliveries WHERE id = ?1"
+
 static int
 row_state(struct corp_db *db, long long id, char *status, size_t slen,
     char **lease, time_t *lease_until, int *attempts, char **channel,
@@ -630,9 +633,13 @@ row_state(struct corp_db *db, long long id, char *status, size_t slen,
 	int rc;
 
 	*lease = *channel = NULL;
-	if ((rc = corp_db_prep(db, &st, "SELECT status, lease_token, "
-	    "lease_until, attempts, channel, user_id FROM deliveries "
-	    "WHERE id = ?1", err)) != 0)
+	/*
+	 * PostgreSQL acks run side by side (corp_queue_ack): the row is
+	 * locked for the rest of the transaction, so the compare-and-set
+	 * below decides on what it will change.
+	 */
+	if ((rc = corp_db_prep(db, &st, corp_db_is_pg(db) ? SQL_ROW_STATE
+	    " FOR UPDATE" : SQL_ROW_STATE, err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, id);
 	rc = corp_step(st);
@@ -845,6 +852,22 @@ corp_queue_ack_check(json_t *line)
 	return ack_parse(line, &a);
 }
 
+/* Ack lines (arg) by delivery_id, unparsable ones first. */
+static int
+by_delivery(const void *a, const void *b, void *arg)
+{
+	json_t **lines = arg;
+	long long x = json_integer_value(json_object_get(
+	    lines[*(const size_t *)a], "delivery_id"));
+	long long y = json_integer_value(json_object_get(
+	    lines[*(const size_t *)b], "delivery_id"));
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	/* The same row twice: in the order given. */
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 int
 corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
     struct corp_err *err)
@@ -852,22 +875,45 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 	const char **stored;
 	struct ackline a;
 	time_t now = corp_now();
-	size_t i;
-	int rc;
+	size_t i, *order;
+	int rc, unbound = 0;
 
 	*bad = 0;
-	if ((stored = calloc(n ? n : 1, sizeof(*stored))) == NULL)
+	stored = calloc(n ? n : 1, sizeof(*stored));
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (stored == NULL || order == NULL) {
+		free(stored);
+		free(order);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if ((rc = corp_db_begin(db, err)) != 0)
+	}
+	/*
+	 * On PostgreSQL acks take no writers' lock (row_state locks each
+	 * row), except a batch with an unbound line, which changes a bind
+	 * and the readiness of the user's other rows; rows are changed in
+	 * delivery_id order, so that two batches acked at once lock their
+	 * common rows in one order and never deadlock.  SQLite applies the
+	 * lines as given.
+	 */
+	for (i = 0; i < n; i++) {
+		order[i] = i;
+		if (ack_parse(lines[i], &a) == NULL &&
+		    strcmp(a.result, "unbound") == 0)
+			unbound = 1;
+	}
+	if (corp_db_is_pg(db))
+		qsort_r(order, n, sizeof(*order), by_delivery, lines);
+	if ((rc = unbound ? corp_db_begin(db, err) :
+	    corp_db_begin_concurrent(db, err)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		const char *why = ack_parse(lines[i], &a);
+		const char *why = ack_parse(lines[order[i]], &a);
 
 		if (why != NULL) {
-			stored[i] = NULL;
+			stored[order[i]] = NULL;
 			continue;
 		}
-		if ((rc = apply_ack(db, &a, now, &stored[i], err)) != 0) {
+		if ((rc = apply_ack(db, &a, now, &stored[order[i]],
+		    err)) != 0) {
 			corp_errprefix(err, "delivery %lld", a.id);
 			corp_db_rollback(db);
 			goto out;
@@ -888,6 +934,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			    json_string(stored[i]));
 	}
 out:
+	free(order);
 	free(stored);
 	return rc;
 }
