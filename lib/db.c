@@ -743,7 +743,14 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 		if ((rc = corp_data_path(&p, "corp.db", err)) != 0)
 			return rc;
 		corp_cfg.db = p;
-	}
+	} else if (corp_db_spec_is_pg(corp_cfg.db) &&
+	    (rc = corp_data_dir(NULL, err)) != 0)
+		/*
+		 * The cursors, locks and outbox that go with a PostgreSQL
+		 * database live in the data directory: checked (and created
+		 * 0700) as when it holds the SQLite file.
+		 */
+		return rc;
 	return corp_db_open_spec(out, corp_cfg.db, flags, err);
 }
 

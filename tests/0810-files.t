@@ -39,7 +39,9 @@ for f in $dbfiles bot_deliveries_cursor_telegram.json \
 	fi
 done
 lim=$(ls "$CORP_DATA_DIR"/ratelimit/telegram-*.json 2>/dev/null | head -1)
-if [ -n "$lim" ]; then
+if ! if_sqlite "the limiter is a file with SQLite, the rate_limits table on PostgreSQL (0515)"; then
+	:
+elif [ -n "$lim" ]; then
 	is "$(stat -c %a "$lim")" 600 "the limiter file is 0600"
 	is "$(stat -c %a "$CORP_DATA_DIR/ratelimit")" 700 "its directory 0700"
 else
