@@ -238,6 +238,7 @@ int
 corp_pg_open(struct corp_db *db, const char *spec, int flags,
     struct corp_err *err)
 {
+	const char *keys[3], *vals[3];
 	char set[128];
 	PGconn *c;
 	PGresult *r;
@@ -248,7 +249,13 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 	if ((rc = corp_db_spec_check(spec, db->path, err)) != 0 &&
 	    err->code != CORP_EUSAGE)
 		return rc;
-	c = PQconnectdb(spec);
+	/* pg_stat_activity names the tool (unless the spec names itself). */
+	keys[0] = "dbname";
+	vals[0] = spec;
+	keys[1] = "fallback_application_name";
+	vals[1] = getprogname();
+	keys[2] = vals[2] = NULL;
+	c = PQconnectdbParams(keys, vals, 1);
 	db->pg = (struct pg_conn *)c;
 	if (c == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");

@@ -161,4 +161,36 @@ is "$(sql "SELECT count(*) FROM events WHERE event_type = 'order.blocked'
     AND event_id > (SELECT event_id FROM events WHERE dedupe_key = 'held:1')")" \
     1 "with an id above the held one"
 
+# 4. A lost connection: the server ends a follower's session; it exits
+# 75 (try again) and says so, as when the server is down at start.
+corp-event tail --follow > "$T/t4" 2> "$T/t4.err" &
+follower=$!
+i=0
+until [ "$(sql "SELECT count(*) FROM pg_stat_activity
+    WHERE application_name = 'corp-event'")" = 1 ] || [ $i -gt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+is "$(sql "SELECT count(*) FROM pg_stat_activity
+    WHERE application_name = 'corp-event'")" 1 \
+    "pg_stat_activity names the tool"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE application_name = 'corp-event'" > /dev/null
+i=0
+while kill -0 "$follower" 2>/dev/null && [ $i -lt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+wait "$follower"
+is "$?" 75 "tail --follow exits 75 when its connection is lost"
+like "$(cat "$T/t4.err")" 'connection to the database failed|terminat' \
+    "and says the connection went"
+sock=$(printf '%s' "$CORP_DB" | sed 's/.*host=//')
+run env CORP_DB="postgresql:///nosuchdb?host=$sock" corp-event list
+is "$rc" 67 "a database that does not exist: 67"
+like "$err" 'does not exist.*corp-db init' "with what to do"
+run env CORP_DB="postgresql:///x?host=$T/nowhere" corp-event list
+is "$rc" 75 "no server: 75 (try again)"
+like "$err" 'cannot connect' "says it cannot connect"
+
 done_testing
