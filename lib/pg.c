@@ -244,11 +244,19 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 	PGresult *r;
 	int rc, have;
 
+	PQconninfoOption *opts;
+
 	if ((db->path = display(spec)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if ((rc = corp_db_spec_check(spec, db->path, err)) != 0 &&
-	    err->code != CORP_EUSAGE)
-		return rc;
+	/*
+	 * A string libpq cannot parse is a configuration error (64), told
+	 * without quoting it: what it stumbled on may be the password.  A
+	 * password in CORP_DB itself is allowed (the environment is not
+	 * the process list).
+	 */
+	if ((rc = spec_options(spec, &opts, err)) != 0)
+		return corp_errprefix(err, "CORP_DB");
+	PQconninfoFree(opts);
 	/* pg_stat_activity names the tool (unless the spec names itself). */
 	keys[0] = "dbname";
 	vals[0] = spec;

@@ -222,6 +222,13 @@ for a in "postgresql://u:Sekr1tPw@h/db" "host=h password=Sekr1tPw" \
 done
 like "$err" "bad PostgreSQL connection string: missing \"=\" after \"...\"" \
     "libpq's words are kept, its quotes of the value not"
+# In CORP_DB a password is allowed (the environment is not the process
+# list), but a string libpq cannot parse is still 64 and not quoted.
+for a in "postgresql://u:Sekr1tPw%zz@h/db" "host=h password=Sekr1tPw bogus=1" \
+    "host=h Sekr1tPw"; do
+	is_rc 64 "CORP_DB=$a" env CORP_DB="$a" corp-db status
+	unlike "$err" Sekr1tPw "CORP_DB=$a: not shown"
+done
 is_rc 64 "migrate-to into what is not PostgreSQL" corp-db migrate-to \
     "postgres:/u:Sekr1tPw@h/db"
 like "$err" "the target is not a PostgreSQL database" "says so"
