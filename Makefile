@@ -161,16 +161,14 @@ check-pg: deps
 check-pg-shell: $(PROGS) $(FAULT_SO)
 	@if [ -n "$${CORP_TEST_PG:-}" ]; then \
 	    sock=$$CORP_TEST_PG; \
+	elif [ "$${CORP_PG_KEEP:-}" = 1 ]; then \
+	    sock=$$(sh tests/pg/cluster start) || exit 1; \
+	    echo "check-pg: the cluster stays up (CORP_PG_KEEP=1):" \
+	        "CORP_TEST_PG=$$sock; sh tests/pg/cluster stop $$sock"; \
 	else \
 	    sock=$$(sh tests/pg/cluster start --watch $$$$) || exit 1; \
-	    if [ "$${CORP_PG_KEEP:-}" = 1 ]; then \
-	        echo "check-pg: the cluster stays up (CORP_PG_KEEP=1):" \
-	            "CORP_TEST_PG=$$sock; sh tests/pg/cluster stop $$sock"; \
-	    else \
-	        trap 'sh tests/pg/cluster stop "$$sock"' EXIT; \
-	        trap 'exit 129' HUP; trap 'exit 130' INT; \
-	        trap 'exit 143' TERM; \
-	    fi; \
+	    trap 'sh tests/pg/cluster stop "$$sock"' EXIT; \
+	    trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; \
 	fi; \
 	$(TEST_ENV) CORP_TEST_PG="$$sock" prove -j2 $(TESTS) < /dev/null
 
