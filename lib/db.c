@@ -471,6 +471,13 @@ corp_db_commit(struct corp_db *db, struct corp_err *err)
 {
 	int rc;
 
+	if (db->pg != NULL && corp_pg_tx_failed(db)) {
+		rc = corp_errf(err, CORP_EINTERNAL, "commit: %s: a statement "
+		    "of the transaction failed (%s); rolled back", db->path,
+		    corp_db_errmsg(db));
+		corp_db_rollback(db);
+		return rc;
+	}
 	if ((rc = simple(db, "COMMIT", "commit", err)) != 0) {
 		corp_db_rollback(db);
 		return rc;

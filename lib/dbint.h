@@ -60,6 +60,7 @@ int	corp_pg_exec_script(struct corp_db *, const char *sql,
 int	corp_pg_wait(struct corp_db *, int ms, struct corp_err *);
 int	corp_pg_notified(struct corp_db *, long long *, struct corp_err *);
 int	corp_pg_in_tx(struct corp_db *);
+int	corp_pg_tx_failed(struct corp_db *);
 /* Translate corp's SQL for PostgreSQL: a fresh string or NULL. */
 char	*corp_pg_translate(const char *sql, int *nparams);
 

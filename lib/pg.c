@@ -234,6 +234,16 @@ corp_pg_in_tx(struct corp_db *db)
 	return PQtransactionStatus(CONN(db)) != PQTRANS_IDLE;
 }
 
+/*
+ * A statement failed in this transaction: PostgreSQL would answer COMMIT
+ * with ROLLBACK and no error, so the caller must not send it.
+ */
+int
+corp_pg_tx_failed(struct corp_db *db)
+{
+	return PQtransactionStatus(CONN(db)) == PQTRANS_INERROR;
+}
+
 int
 corp_pg_open(struct corp_db *db, const char *spec, int flags,
     struct corp_err *err)
