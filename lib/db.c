@@ -444,6 +444,10 @@ begin(struct corp_db *db, int concurrent, struct corp_err *err)
 {
 	int rc;
 
+	/* PostgreSQL only warns at a nested BEGIN; SQLite refuses it. */
+	if (db->pg != NULL && corp_pg_in_tx(db))
+		return corp_errf(err, CORP_EINTERNAL, "begin: %s: a "
+		    "transaction is already open", db->path);
 	if (db->pg == NULL)
 		rc = simple(db, "BEGIN IMMEDIATE", "begin", err);
 	else if ((rc = simple(db, "BEGIN", "begin", err)) == 0 && !concurrent &&

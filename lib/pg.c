@@ -66,13 +66,20 @@ unquote_values(char *m)
 	char *q, *e;
 
 	for (q = m; (q = strchr(q, '"')) != NULL; q = e + 1) {
-		if ((e = strchr(q + 1, '"')) == NULL)
+		if ((e = strchr(q + 1, '"')) == NULL) {
+			/* Cut short: hide the rest. */
+			if (q[1] != '\0' && strlen(q + 1) >= 3)
+				strcpy(q + 1, "...");
+			else if (q[1] != '\0')
+				memset(q + 1, '.', strlen(q + 1));
 			break;
-		if (e - q > 2) {
+		}
+		if (e - q - 1 > 3) {
 			memcpy(q + 1, "...", 3);
 			memmove(q + 4, e, strlen(e) + 1);
 			e = q + 4;
-		}
+		} else if (e - q - 1 > 1)
+			memset(q + 1, '.', (size_t)(e - q - 1));
 	}
 	for (q = m; *q != '\0'; q++)
 		if (*q == '\n')
@@ -121,14 +128,32 @@ corp_db_spec_check(const char *s, const char *what, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * A field shown as it is only when it looks like one: a password with an
+ * unencoded '/' or '@' makes libpq read part of it as the port, the host
+ * or the database name.
+ */
+static const char *
+shown(const char *v, const char *allowed, int *masked)
+{
+	if (v == NULL || v[strspn(v, allowed)] == '\0')
+		return v;
+	*masked = 1;
+	return "...";
+}
+
+#define NAMECHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"0123456789._-"
+
 /* "postgresql://user@host:port/dbname", without the password. */
 static char *
-display(const char *s)
+display(const char *s, int *masked)
 {
 	PQconninfoOption *opts, *o;
 	const char *user = NULL, *host = NULL, *port = NULL, *dbname = NULL;
 	char *out = NULL;
 
+	*masked = 1;
 	if ((opts = PQconninfoParse(s, NULL)) == NULL)
 		return strdup("postgresql://");
 	for (o = opts; o->keyword != NULL; o++) {
@@ -143,6 +168,11 @@ display(const char *s)
 		else if (strcmp(o->keyword, "dbname") == 0)
 			dbname = o->val;
 	}
+	*masked = 0;
+	user = shown(user, NAMECHARS, masked);
+	host = shown(host, NAMECHARS ":/,[]", masked);
+	port = shown(port, "0123456789,", masked);
+	dbname = shown(dbname, NAMECHARS, masked);
 	if (host != NULL && host[0] == '/')
 		corp_asprintf(&out, "postgresql://%s%s/%s?host=%s",
 		    user ? user : "", user ? "@" : "", dbname ? dbname : "",
@@ -168,8 +198,6 @@ fail_res(struct corp_db *db, PGresult *r)
 {
 	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
 	    NULL, *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *detail = r ? PQresultErrorField(r,
-	    PG_DIAG_MESSAGE_DETAIL) : NULL;
 	char *nm = NULL;
 	size_t n;
 
@@ -178,10 +206,9 @@ fail_res(struct corp_db *db, PGresult *r)
 	if (state == NULL)
 		state = PQstatus(CONN(db)) == CONNECTION_OK ? "XX000" :
 		    "08006";
-	if (detail != NULL)
-		corp_asprintf(&nm, "%s (%s)", m, detail);
-	else
-		nm = strdup(m);
+	/* Not DETAIL: it quotes row values ("Key (x)=(...)", "Failing row
+	 * contains ..."), which SQLite's messages never carry. */
+	nm = strdup(m);
 	free(db->errmsg);
 	db->errmsg = nm;
 	if (nm != NULL && (n = strlen(nm)) > 0 && nm[n - 1] == '\n')
@@ -249,14 +276,15 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
     struct corp_err *err)
 {
 	const char *keys[3], *vals[3];
-	char set[128];
+	char set[192];
+	int masked;
 	PGconn *c;
 	PGresult *r;
 	int rc, have;
 
 	PQconninfoOption *opts;
 
-	if ((db->path = display(spec)) == NULL)
+	if ((db->path = display(spec, &masked)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	/*
 	 * A string libpq cannot parse is a configuration error (64), told
@@ -280,6 +308,10 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 	if (PQstatus(c) != CONNECTION_OK) {
 		char *m = PQerrorMessage(c), *p;
 
+		/* A field that did not look like one may be a piece of the
+		 * password: then libpq's quotes are not repeated either. */
+		if (masked)
+			unquote_values(m);
 		for (p = m; *p; p++)
 			if (*p == '\n')
 				*p = *(p + 1) ? ' ' : '\0';
@@ -297,7 +329,8 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 	PQsetNoticeProcessor(c, quiet, NULL);
 	/* busy_timeout's meaning: how long a writer waits for a lock. */
 	snprintf(set, sizeof(set), "SET lock_timeout = %ld; "
-	    "SET client_min_messages = warning; SET TIME ZONE 'UTC'",
+	    "SET client_min_messages = warning; SET TIME ZONE 'UTC'; "
+	    "SET default_transaction_isolation = 'read committed'",
 	    corp_cfg.busy_timeout_ms);
 	if ((rc = corp_pg_simple(db, set, err)) != 0)
 		return rc;
@@ -704,7 +737,8 @@ corp_pg_translate(const char *sql, int *nparams)
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < len; ) {
-		if (o + 32 >= cap) {
+		/* Room for the rest copied as it is, plus one rewrite. */
+		while (o + (len - i) + 32 >= cap) {
 			char *n = realloc(out, cap *= 2);
 
 			if (n == NULL) {

@@ -229,6 +229,11 @@ for a in "postgresql://u:Sekr1tPw%zz@h/db" "host=h password=Sekr1tPw bogus=1" \
 	is_rc 64 "CORP_DB=$a" env CORP_DB="$a" corp-db status
 	unlike "$err" Sekr1tPw "CORP_DB=$a: not shown"
 done
+# A password with an unencoded '/' parses as a port and a database name:
+# neither is shown, nor libpq's quote of them.
+run env CORP_DB="postgresql://u:Sekr1t/Pw@h/db" corp-db status
+is "$rc" 75 "a URI libpq reads otherwise: cannot connect (75)"
+unlike "$err" 'Sekr1t|Pw@' "and no piece of the password is shown"
 is_rc 64 "migrate-to into what is not PostgreSQL" corp-db migrate-to \
     "postgres:/u:Sekr1tPw@h/db"
 like "$err" "the target is not a PostgreSQL database" "says so"

@@ -193,4 +193,16 @@ run env CORP_DB="postgresql:///x?host=$T/nowhere" corp-event list
 is "$rc" 75 "no server: 75 (try again)"
 like "$err" 'cannot connect' "says it cannot connect"
 
+# 5. Only claimable rows wake idle workers: a claim that finds nothing
+# notifies nobody (two idle workers would otherwise wake each other for
+# ever), a row made PENDING again does.
+listen() {
+	printf 'LISTEN corp;\n\\! %s\nSELECT 1;\n' "$1" | sql_at "$(curdb)" 2>&1
+}
+is "$(listen "corp-deliver pending --channel file")" 1 \
+    "an empty claim wakes nobody"
+sql "UPDATE deliveries SET status = 'FAILED', error = 'x' WHERE id = 1"
+like "$(listen "corp-deliver requeue --id 1 >/dev/null")" \
+    'notification "corp"' "a requeued row wakes the listeners"
+
 done_testing
