@@ -173,7 +173,7 @@ cmd_tail(int argc, char **argv)
 	resolve_as(db, &a);
 	a.f.limit = 1000;
 	/* The version first: a commit after it is seen by the next poll. */
-	if (corp_eventlog_data_version(db, &dv, &e) != 0)
+	if (corp_db_data_version(db, &dv, &e) != 0)
 		cli_fail(&e);
 	for (;;) {
 		for (;;) {
@@ -199,7 +199,7 @@ cmd_tail(int argc, char **argv)
 		do {
 			if (corp_db_wait(db, POLL_MS, &e) != 0 ||
 			    corp_db_schema_check(db, &e) != 0 ||
-			    corp_eventlog_data_version(db, &ndv, &e) != 0)
+			    corp_db_data_version(db, &ndv, &e) != 0)
 				cli_fail(&e);
 		} while (ndv == dv);
 		dv = ndv;

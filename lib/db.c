@@ -452,7 +452,7 @@ begin(struct corp_db *db, int concurrent, struct corp_err *err)
 		rc = simple(db, "BEGIN IMMEDIATE", "begin", err);
 	else if ((rc = simple(db, "BEGIN", "begin", err)) == 0 && !concurrent &&
 	    (rc = simple(db, PG_WRITERS_LOCK, "begin", err)) != 0)
-		corp_pg_simple(db, "ROLLBACK", NULL);
+		corp_pg_simple(db, "ROLLBACK", NULL, NULL);
 	if (rc == 0)
 		db->in_tx = 1;
 	return rc;
@@ -495,7 +495,7 @@ corp_db_rollback(struct corp_db *db)
 {
 	if (db->pg != NULL) {
 		if (corp_pg_in_tx(db))
-			corp_pg_simple(db, "ROLLBACK", NULL);
+			corp_pg_simple(db, "ROLLBACK", NULL, NULL);
 	} else if (sqlite3_get_autocommit(db->h) == 0)
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;
@@ -558,7 +558,7 @@ run_script(struct corp_db *db, const struct corp_migration *m,
 	int rc;
 
 	if (db->pg != NULL) {
-		if ((rc = corp_pg_exec_script(db, m->sql, err)) != 0)
+		if ((rc = corp_pg_simple(db, m->sql, "script", err)) != 0)
 			return corp_errprefix(err, "migration %s", m->name);
 		return 0;
 	}

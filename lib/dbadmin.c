@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "clock.h"
 #include "db.h"
 #include "dbadmin.h"
+#include "fsutil.h"
 #include "directory.h"
 
 static json_int_t
@@ -135,26 +135,6 @@ pg_dump_child(PQconninfoOption *opts, const char *tmp)
 	_exit(127);
 }
 
-/* fsync path's directory, so that a rename in it survives a crash. */
-static int
-sync_dir(const char *path, struct corp_err *err)
-{
-	char *copy = strdup(path), *dir;
-	int fd, rc = 0;
-
-	if (copy == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	dir = dirname(copy);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(fd) != 0)
-		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
-		    strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return rc;
-}
-
 /*
  * PostgreSQL: pg_dump --format=custom into a temporary file next to
  * file, mode 0600, then fsync and rename over file (which the caller
@@ -231,7 +211,11 @@ backup_pg(const char *file, struct corp_err *err)
 		    strerror(errno));
 		goto fail;
 	}
-	rc = sync_dir(file, err);
+	if (corp_sync_dir(file) != 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: fsync directory: %s",
+		    file, strerror(errno));
+	else
+		rc = 0;
 	goto out;
 fail:
 	unlink(tmp);

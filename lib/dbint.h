@@ -54,8 +54,7 @@ void	corp_pg_free(struct corp_stmt *);
 int	corp_pg_bind(struct corp_stmt *, int, const char *);
 int	corp_pg_col_type(struct corp_stmt *, int);
 const char *corp_pg_col_text(struct corp_stmt *, int);
-int	corp_pg_simple(struct corp_db *, const char *sql, struct corp_err *);
-int	corp_pg_exec_script(struct corp_db *, const char *sql,
+int	corp_pg_simple(struct corp_db *, const char *sql, const char *what,
 	    struct corp_err *);
 int	corp_pg_wait(struct corp_db *, int ms, struct corp_err *);
 int	corp_pg_notified(struct corp_db *, long long *, struct corp_err *);

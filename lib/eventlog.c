@@ -249,13 +249,6 @@ out:
 }
 
 int
-corp_eventlog_data_version(struct corp_db *db, long long *v,
-    struct corp_err *err)
-{
-	return corp_db_data_version(db, v, err);
-}
-
-int
 corp_event_type_reserved(const char *t)
 {
 	static const char *types[] = { "REPORT_SUBMITTED", "APPROVED",

@@ -35,9 +35,6 @@ int	corp_eventlog_list(struct corp_db *, const struct corp_event_filter *,
 /* One event as JSON; CORP_EFORBIDDEN when viewer > 0 may not see it. */
 int	corp_eventlog_show(struct corp_db *, long long id, long long viewer,
 	    json_t **, struct corp_err *);
-/* PRAGMA data_version: changes when another connection commits. */
-int	corp_eventlog_data_version(struct corp_db *, long long *,
-	    struct corp_err *);
 
 /* Refused by emit: the state machine's and the scheduler's types. */
 int	corp_event_type_reserved(const char *);

@@ -31,18 +31,36 @@ write_all(int fd, const char *p, size_t n)
 }
 
 int
+corp_sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = -1, e;
+
+	if (copy == NULL)
+		return -1;
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    >= 0) {
+		rc = fsync(fd);
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	e = errno;
+	free(copy);
+	errno = e;
+	return rc;
+}
+
+int
 corp_atomic_write(const char *path, const void *data, size_t len,
     struct corp_err *err)
 {
-	char *tmp = NULL, *dcopy = NULL;
-	int fd = -1, dfd = -1, e;
+	char *tmp = NULL;
+	int fd = -1, e;
 	const char *what;
 
-	if (corp_asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0 ||
-	    (dcopy = strdup(path)) == NULL) {
-		free(tmp);
+	if (corp_asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	}
 	what = "create temporary file";
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		goto fail;
@@ -64,12 +82,9 @@ corp_atomic_write(const char *path, const void *data, size_t len,
 	if (rename(tmp, path) != 0)
 		goto fail;
 	what = "fsync directory";
-	if ((dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC))
-	    < 0 || fsync(dfd) != 0)
+	if (corp_sync_dir(path) != 0)
 		goto fail_renamed;
-	close(dfd);
 	free(tmp);
-	free(dcopy);
 	return 0;
 fail:
 	e = errno;
@@ -78,16 +93,12 @@ fail:
 	unlink(tmp);
 	corp_errf(err, CORP_EINTERNAL, "%s: %s: %s", path, what, strerror(e));
 	free(tmp);
-	free(dcopy);
 	return CORP_EINTERNAL;
 fail_renamed:
 	/* The new file is in place but may not survive a crash: say so. */
-	e = errno;
-	if (dfd >= 0)
-		close(dfd);
-	corp_errf(err, CORP_EINTERNAL, "%s: %s: %s", path, what, strerror(e));
+	corp_errf(err, CORP_EINTERNAL, "%s: %s: %s", path, what,
+	    strerror(errno));
 	free(tmp);
-	free(dcopy);
 	return CORP_EINTERNAL;
 }
 

@@ -16,6 +16,11 @@ struct corp_err;
  */
 int	corp_atomic_write(const char *path, const void *data, size_t len,
 	    struct corp_err *);
+/*
+ * fsync the directory holding path, so that a rename into it survives a
+ * crash: 0, or -1 with errno set.
+ */
+int	corp_sync_dir(const char *path);
 /* Read a whole file of at most max bytes; NUL-terminated. ENOTFOUND if
  * missing. */
 int	corp_read_file(const char *path, size_t max, char **out, size_t *lenp,

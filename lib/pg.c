@@ -228,21 +228,10 @@ fail_res(struct corp_db *db, PGresult *r)
 	return SQLITE_ERROR;
 }
 
+/* Run sql (one statement or a script) unprepared; what names it in an
+ * error (NULL: the SQL itself). */
 int
-corp_pg_simple(struct corp_db *db, const char *sql, struct corp_err *err)
-{
-	PGresult *r = PQexec(CONN(db), sql);
-	ExecStatusType s = PQresultStatus(r);
-	int rc = 0;
-
-	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
-		rc = corp_db_fail(db, fail_res(db, r), sql, err);
-	PQclear(r);
-	return rc;
-}
-
-int
-corp_pg_exec_script(struct corp_db *db, const char *sql,
+corp_pg_simple(struct corp_db *db, const char *sql, const char *what,
     struct corp_err *err)
 {
 	PGresult *r = PQexec(CONN(db), sql);
@@ -250,7 +239,7 @@ corp_pg_exec_script(struct corp_db *db, const char *sql,
 	int rc = 0;
 
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
-		rc = corp_db_fail(db, fail_res(db, r), "script", err);
+		rc = corp_db_fail(db, fail_res(db, r), what ? what : sql, err);
 	PQclear(r);
 	return rc;
 }
@@ -332,7 +321,7 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 	    "SET client_min_messages = warning; SET TIME ZONE 'UTC'; "
 	    "SET default_transaction_isolation = 'read committed'",
 	    corp_cfg.busy_timeout_ms);
-	if ((rc = corp_pg_simple(db, set, err)) != 0)
+	if ((rc = corp_pg_simple(db, set, NULL, err)) != 0)
 		return rc;
 	r = PQexec(c, "SELECT to_regclass('corp_schema') IS NOT NULL");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -353,8 +342,8 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 		    "CREATE TABLE IF NOT EXISTS corp_schema "
 		    "(version integer NOT NULL); "
 		    "INSERT INTO corp_schema SELECT 0 WHERE NOT EXISTS "
-		    "(SELECT 1 FROM corp_schema); COMMIT", err)) != 0) {
-			corp_pg_simple(db, "ROLLBACK", NULL);
+		    "(SELECT 1 FROM corp_schema); COMMIT", "init", err)) != 0) {
+			corp_pg_simple(db, "ROLLBACK", NULL, NULL);
 			return rc;
 		}
 	}
@@ -644,7 +633,7 @@ drain(struct corp_db *db, struct corp_err *err)
 	if (!db->listening) {
 		int rc;
 
-		if ((rc = corp_pg_simple(db, "LISTEN corp", err)) != 0)
+		if ((rc = corp_pg_simple(db, "LISTEN corp", NULL, err)) != 0)
 			return rc;
 		db->listening = 1;
 	}
