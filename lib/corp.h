@@ -22,7 +22,17 @@ enum corp_code {
 	CORP_ENOTFOUND = 67,	/* unknown user, task, row */
 	CORP_ETEMP = 75,	/* busy database, network: retry later */
 	CORP_EFORBIDDEN = 77,	/* ACL says no, unsafe secret file */
+	CORP_ECONFIG = 78,	/* configuration error: rows held, nothing lost */
 	CORP_ECONFLICT = 79	/* wrong state, stale version, duplicate */
+};
+
+/*
+ * Exit code of the loops (corp-deliver run, corp-pipeline) when rows went
+ * to the dead-letter queue during the run (DESIGN 2).  Not a library
+ * result code: only cmd/ uses it.
+ */
+enum {
+	CORP_EXIT_DLQ = 3
 };
 
 struct corp_err {
@@ -38,6 +48,17 @@ int	corp_errprefix(struct corp_err *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	corp_errclear(struct corp_err *);
 const char *corp_code_name(int code);
+
+/*
+ * "Did you mean": the candidate closest to word by edit distance
+ * (Damerau-Levenshtein, optimal string alignment, case-insensitive), if
+ * that distance is at most max (2 is the convention) and no other
+ * candidate is as close; NULL otherwise.  cands ends with NULL.
+ */
+const char *corp_suggest(const char *word, const char *const *cands,
+	    int max);
+/* The edit distance itself (as above), capped at cap + 1. */
+int	corp_edit_distance(const char *a, const char *b, int cap);
 
 /*
  * Configuration: read from the environment exactly once, by

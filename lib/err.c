@@ -60,6 +60,7 @@ corp_code_name(int code)
 	case CORP_ENOTFOUND:	return "not found";
 	case CORP_ETEMP:	return "temporary failure";
 	case CORP_EFORBIDDEN:	return "forbidden";
+	case CORP_ECONFIG:	return "configuration error";
 	case CORP_ECONFLICT:	return "conflict";
 	}
 	return "unknown";

@@ -224,6 +224,30 @@ test_rand(void)
 	    "0123456789-_") == 22, "alphabet");
 }
 
+static void
+test_suggest(void)
+{
+	static const char *const chans[] = { "telegram", "email", "webhook",
+	    "exec", "file", NULL };
+	static const char *const near[] = { "cat", "car", NULL };
+
+	ok(corp_edit_distance("telgram", "telegram", 2) == 1, "one deletion");
+	ok(corp_edit_distance("teelgram", "telegram", 2) == 1,
+	    "a transposition costs one");
+	ok(corp_edit_distance("abc", "xyzuvw", 2) == 3, "capped at cap + 1");
+	ok(corp_suggest("telgram", chans, 2) != NULL &&
+	    strcmp(corp_suggest("telgram", chans, 2), "telegram") == 0,
+	    "telgram -> telegram");
+	ok(corp_suggest("EMAIL", chans, 2) != NULL &&
+	    strcmp(corp_suggest("EMAIL", chans, 2), "email") == 0,
+	    "case does not count");
+	ok(corp_suggest("sms", chans, 2) == NULL, "nothing close: NULL");
+	ok(corp_suggest("cab", near, 2) == NULL, "a tie suggests nothing");
+	ok(corp_code_name(CORP_ECONFIG) != NULL &&
+	    strcmp(corp_code_name(78), "configuration error") == 0,
+	    "78 is a configuration error");
+}
+
 int
 main(void)
 {
@@ -236,5 +260,6 @@ main(void)
 	test_reader();
 	test_atomic();
 	test_rand();
+	test_suggest();
 	return done_testing();
 }
