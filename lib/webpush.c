@@ -128,8 +128,8 @@ is_p256(EVP_PKEY *key)
 }
 
 /*
- * The subscription keys, decoded and checked.  what names the fields
- * in messages ("keys.p256dh" in a subscription).
+ * The subscription keys, decoded and checked; messages name the fields
+ * as a PushSubscription does ("keys.p256dh", "keys.auth").
  */
 static int
 decode_keys(const char *p256dh, const char *auth, unsigned char pt[65],
@@ -250,7 +250,7 @@ encrypt_with(const char *p256dh, const char *auth, const void *plain,
 	static const char cek_info[] = "Content-Encoding: aes128gcm";
 	static const char nonce_info[] = "Content-Encoding: nonce";
 	unsigned char ua_pub[65], sec[16], shared[32], ikm[32], cek[16];
-	unsigned char nonce[12], info[sizeof(key_label) + 130], *out;
+	unsigned char nonce[12], info[sizeof(key_label) + 130], *out = NULL;
 	EVP_PKEY *ua = NULL;
 	size_t total;
 	int rc;
@@ -264,18 +264,18 @@ encrypt_with(const char *p256dh, const char *auth, const void *plain,
 		    "must be at least %d", (unsigned long)rs,
 		    CORP_WEBPUSH_RS_MIN);
 	if (len > CORP_WEBPUSH_PLAIN_MAX)
-		return corp_errf(err, CORP_EINVAL, "push payload of %zu "
-		    "bytes: at most %d fit in one %d-byte push message "
+		return corp_errf(err, CORP_EINVAL, "%zu-byte push payload: "
+		    "at most %d bytes fit in one %d-byte push message "
 		    "(RFC 8291 section 4)", len, CORP_WEBPUSH_PLAIN_MAX,
 		    CORP_WEBPUSH_BODY_MAX);
 	if (len + 1 + CORP_WEBPUSH_TAG_LEN >= rs)
-		return corp_errf(err, CORP_EINVAL, "push payload of %zu "
-		    "bytes: at most %lu fit in one record of %lu bytes "
+		return corp_errf(err, CORP_EINVAL, "%zu-byte push payload: "
+		    "at most %lu bytes fit in one record of %lu bytes "
 		    "(RFC 8291 section 4)", len,
 		    (unsigned long)rs - 1 - 1 - CORP_WEBPUSH_TAG_LEN,
 		    (unsigned long)rs);
 	if ((rc = decode_keys(p256dh, auth, ua_pub, sec, &ua, err)) != 0)
-		return rc;
+		goto done;
 
 	total = CORP_WEBPUSH_HEADER_LEN + len + 1 + CORP_WEBPUSH_TAG_LEN;
 	if ((out = malloc(total)) == NULL) {
@@ -740,9 +740,12 @@ corp_webpush_sub_parse(json_t *obj, int flags, struct corp_webpush_sub *sub,
 	if ((rc = sub_key(keys, "p256dh", &p256dh, err)) != 0 ||
 	    (rc = sub_key(keys, "auth", &auth, err)) != 0)
 		return rc;
-	if ((rc = decode_keys(p256dh, auth, pt, sec, &ua, err)) != 0)
-		return rc;
+	rc = decode_keys(p256dh, auth, pt, sec, &ua, err);
 	EVP_PKEY_free(ua);
+	if (rc != 0) {
+		OPENSSL_cleanse(sec, sizeof(sec));
+		return rc;
+	}
 
 	v = json_object_get(obj, "expirationTime");
 	if (v != NULL && !json_is_null(v)) {

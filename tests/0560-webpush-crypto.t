@@ -132,7 +132,7 @@ is "$(last '[.status, .rs, (.plaintext | length)] | @json')" '[201,100,82]' \
 printf 'y%.0s' $(seq 3994) > "$T/p7"
 run_in "$T/p7" "$W" encrypt "$T/a1.sub"
 is "$rc" 65 "3994 bytes are refused (65)"
-is "$err" "webpush-tool: push payload of 3994 bytes: at most 3993 fit in one 4096-byte push message (RFC 8291 section 4)" \
+is "$err" "webpush-tool: 3994-byte push payload: at most 3993 bytes fit in one 4096-byte push message (RFC 8291 section 4)" \
     "with the reason"
 is "$out" "" "and no body"
 

@@ -142,8 +142,8 @@ test_limits(void)
 	is_int(corp_webpush_encrypt(A_UA_PUB, A_AUTH, big, 3994, 0, &b, &l,
 	    &e), CORP_EINVAL, "3994 bytes do not");
 	ok(b == NULL && l == 0, "no body on failure");
-	is_str(e.msg, "push payload of 3994 bytes: at most 3993 fit in one "
-	    "4096-byte push message (RFC 8291 section 4)", "the message");
+	is_str(e.msg, "3994-byte push payload: at most 3993 bytes fit in "
+	    "one 4096-byte push message (RFC 8291 section 4)", "the message");
 	is_int(corp_webpush_encrypt(A_UA_PUB, A_AUTH, big, 5000, 0, &b, &l,
 	    &e), CORP_EINVAL, "5000 bytes do not");
 
@@ -152,8 +152,8 @@ test_limits(void)
 	free(b);
 	is_int(corp_webpush_encrypt(A_UA_PUB, A_AUTH, big, 1, 18, &b, &l, &e),
 	    CORP_EINVAL, "rs 18 does not hold one byte");
-	is_str(e.msg, "push payload of 1 bytes: at most 0 fit in one record "
-	    "of 18 bytes (RFC 8291 section 4)", "the message");
+	is_str(e.msg, "1-byte push payload: at most 0 bytes fit in one "
+	    "record of 18 bytes (RFC 8291 section 4)", "the message");
 	is_int(corp_webpush_encrypt(A_UA_PUB, A_AUTH, big, 0, 17, &b, &l, &e),
 	    CORP_EINVAL, "rs 17 is too small");
 	is_str(e.msg, "push record size 17: must be at least 18",
