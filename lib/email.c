@@ -80,19 +80,6 @@ corp_smtp_conf_load(struct corp_smtp_conf *c, struct corp_err *err)
 	return rc;
 }
 
-int
-corp_email_addr_ok(const char *a)
-{
-	const char *at;
-
-	if (a == NULL || strlen(a) > 254 || a[strcspn(a, " \t\r\n<>,\"")]
-	    != '\0')
-		return 0;
-	at = strchr(a, '@');
-	return at != NULL && at != a && at[1] != '\0' &&
-	    strchr(at + 1, '@') == NULL;
-}
-
 static int
 ascii_only(const char *s)
 {

@@ -19,14 +19,19 @@
 
 #define KEEP	4096	/* bytes of stdout/stderr kept */
 
-int
-corp_exec_lookup(const char *name, char **path, struct corp_err *err)
+/*
+ * Parse exec.conf, calling fn(name, path, line, arg) for each command
+ * until it returns non-zero (then that value).  CORP_ENOTFOUND (message
+ * "no file PATH") when there is no file.
+ */
+static int
+conf_each(int (*fn)(const char *, const char *, const char *, int, void *,
+    struct corp_err *), void *arg, struct corp_err *err)
 {
 	struct stat st;
 	char *conf, *buf, *line, *next, *eq;
 	int rc, lineno = 0;
 
-	*path = NULL;
 	if ((rc = corp_data_path(&conf, "exec.conf", err)) != 0)
 		return rc;
 	if (stat(conf, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
@@ -38,14 +43,11 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 	}
 	if ((rc = corp_read_file(conf, 1024 * 1024, &buf, NULL, err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_errf(err, rc, "no exec command \"%s\" (no file "
-			    "%s)", name, conf);
+			corp_errf(err, rc, "no file %s", conf);
 		free(conf);
 		return rc;
 	}
-	rc = corp_errf(err, CORP_ENOTFOUND, "no exec command \"%s\" in %s",
-	    name, conf);
-	for (line = buf; line != NULL; line = next) {
+	for (line = buf, rc = 0; rc == 0 && line != NULL; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -57,20 +59,109 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 			break;
 		}
 		*eq++ = '\0';
-		if (strcmp(line, name) != 0)
-			continue;
-		if (*eq != '/')
-			rc = corp_errf(err, CORP_EINVAL, "%s:%d: the command "
-			    "must be an absolute path", conf, lineno);
-		else if ((*path = strdup(eq)) == NULL)
-			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-		else
-			rc = 0;
-		break;
+		rc = fn(line, eq, conf, lineno, arg, err);
 	}
 	free(buf);
 	free(conf);
 	return rc;
+}
+
+struct lookup {
+	const char	*name;
+	char		*path;
+};
+
+static int
+lookup_one(const char *name, const char *path, const char *conf, int lineno,
+    void *arg, struct corp_err *err)
+{
+	struct lookup *l = arg;
+
+	if (strcmp(name, l->name) != 0)
+		return 0;
+	if (*path != '/')
+		return corp_errf(err, CORP_EINVAL, "%s:%d: the command must "
+		    "be an absolute path", conf, lineno);
+	if ((l->path = strdup(path)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return -1;	/* found: stop */
+}
+
+int
+corp_exec_lookup(const char *name, char **path, struct corp_err *err)
+{
+	struct lookup l = { name, NULL };
+	char *conf;
+	int rc;
+
+	*path = NULL;
+	rc = conf_each(lookup_one, &l, err);
+	if (rc == -1) {
+		*path = l.path;
+		return 0;
+	}
+	if (rc == CORP_ENOTFOUND)
+		corp_errprefix(err, "no exec command \"%s\"", name);
+	if (rc != 0)
+		return rc;
+	if ((rc = corp_data_path(&conf, "exec.conf", err)) != 0)
+		return rc;
+	rc = corp_errf(err, CORP_ENOTFOUND, "no exec command \"%s\" in %s",
+	    name, conf);
+	free(conf);
+	return rc;
+}
+
+struct names {
+	char	**v;
+	size_t	  n;
+};
+
+static int
+add_name(const char *name, const char *path, const char *conf, int lineno,
+    void *arg, struct corp_err *err)
+{
+	struct names *ns = arg;
+	char **v;
+
+	(void)path;
+	(void)conf;
+	(void)lineno;
+	if ((v = reallocarray(ns->v, ns->n + 2, sizeof(*v))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	ns->v = v;
+	if ((v[ns->n] = strdup(name)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	v[++ns->n] = NULL;
+	return 0;
+}
+
+int
+corp_exec_names(char ***names, struct corp_err *err)
+{
+	struct names ns = { NULL, 0 };
+	int rc;
+
+	*names = NULL;
+	if ((rc = conf_each(add_name, &ns, err)) == 0 && ns.v == NULL &&
+	    (ns.v = calloc(1, sizeof(*ns.v))) == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (rc != 0) {
+		corp_exec_names_free(ns.v);
+		return rc;
+	}
+	*names = ns.v;
+	return 0;
+}
+
+void
+corp_exec_names_free(char **names)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* The first line of buf, at most 200 bytes, in out. */

@@ -129,12 +129,47 @@ ok "the largest 64-bit id is fine" corp-bind add --user bob \
     --channel telegram --address 9223372036854775807
 is_rc 65 "a bad e-mail address" corp-bind add --user bob --channel email \
     --address nobody
-is_rc 65 "a webhook must be a URL" corp-bind add --user bob --channel webhook \
-    --address ftp://x
+# E-mail: ASCII only (corp does not use SMTPUTF8), nothing that needs
+# quoting, a domain of labels.
+is_rc 65 "a non-ASCII local part is refused" corp-bind add --user bob \
+    --channel email --address 'пётр@corp.test'
+is "$err" "corp-bind: e-mail address 'пётр@corp.test': not ASCII; corp does not use SMTPUTF8 and never sends an 8-bit address (give an internationalised domain as its xn-- A-label)" \
+    "says why and what to do"
+for a in 'bob@почта.рф' 'a b@corp.test' '"q"@corp.test' 'a<b@corp.test' \
+    'bob@corp' 'bob@corp..test' '.bob@corp.test' 'bob@-' 'x@y@corp.test'; do
+	is_rc 65 "e-mail address '$a' refused" corp-bind add --user bob \
+	    --channel email --address "$a"
+done
+ok "an IDN domain as its A-label is fine" corp-bind add --user bob \
+    --channel email --address 'bob.o-k+tag@xn--80a1acny.xn--p1ai'
+is_rc 65 "a webhook address is an endpoint name, not a URL" corp-bind add \
+    --user bob --channel webhook --address https://x.example/
 is_rc 65 "a bad channel name" corp-bind add --user bob --channel Telegram \
     --address 5
-is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob")" 1 \
+is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob")" 2 \
     "none of those wrote a bind"
+
+# exec: a command exec.conf defines; many users may share one.
+is_rc 65 "no exec.conf: refused" corp-bind add --user bob --channel exec \
+    --address sms
+is "$err" "corp-bind: exec command 'sms' is not defined: there is no $CORP_DATA_DIR/exec.conf (one \"NAME=/absolute/path\" per line, mode 600)" \
+    "names the file"
+printf 'sms=/usr/local/bin/send-sms\npager=/usr/local/bin/page\n' \
+    > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+is_rc 65 "a misspelt command is refused" corp-bind add --user bob \
+    --channel exec --address smss
+is "$err" "corp-bind: exec command 'smss' is not defined in $CORP_DATA_DIR/exec.conf (defined: sms, pager); did you mean 'sms'?" \
+    "lists them and suggests one"
+chmod 640 "$CORP_DATA_DIR/exec.conf"
+is_rc 77 "an exec.conf group may read is refused" corp-bind add --user bob \
+    --channel exec --address sms
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+ok "bob binds sms" corp-bind add --user bob --channel exec --address sms
+ok "alice binds the same command" corp-bind add --user alice --channel exec \
+    --address sms
+is "$(sql "SELECT count(*) FROM binds WHERE channel = 'exec' AND
+    address = 'sms' AND active = 1")" 2 "both active: exec commands are shared"
 
 # Not found, usage.
 is_rc 67 "unknown login" corp-bind add --user nobody --channel telegram \

@@ -63,10 +63,12 @@ is "$(acks | sed 's/ (no file [^"]*)//')" '[1,"sent","ticket-42",null,true,null]
 [3,"failed",null,"no such user",true,null]
 [4,"failed",null,"exec: exit 9",true,null]
 [5,"failed",null,"cannot run '"$T"'/bin/nonexistent: No such file or directory",true,null]
-[6,"failed",null,"no exec command \"nosuch\" in '"$CORP_DATA_DIR"'/exec.conf",false,null]
+[6,"retry",null,"no exec command \"nosuch\" in '"$CORP_DATA_DIR"'/exec.conf",false,60]
 [7,"failed",null,"address is not an exec command name ([A-Za-z0-9_.-]+)",false,null]' \
     "exit 0 sent (first stdout line), 75 retry, other failed (stderr's first line)"
 is "$(cat "$T/exec.in")" "$(head -1 "$T/in")" "the command got the whole line on stdin"
+is "$(printf '%s\n' "$out" | sed -n 6p | jq -r .error_class)" config \
+    "a command exec.conf does not define holds the line"
 
 # Bounded time: past --exec-timeout the process group is killed: retry.
 dline 10 slow "" exec > "$T/in"
