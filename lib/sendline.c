@@ -388,6 +388,7 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	    "address"));
 	struct corp_err e;
 	char *path = NULL, *str;
+	size_t len;
 	int rc;
 
 	corp_send_res_init(res);
@@ -409,7 +410,9 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		free(path);
 		return oom(err);
 	}
-	corp_exec_run(path, str, strlen(str), s->o.exec_ms, res);
+	len = strlen(str);
+	str[len++] = '\n';	/* one JSON line; json_dumps left room */
+	corp_exec_run(path, str, len, s->o.exec_ms, res);
 	free(str);
 	free(path);
 	return 0;
