@@ -439,13 +439,22 @@ file_init(struct corp_sender *s, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * Append one line.  Under an flock of the outbox (another corp-send or
+ * run worker appends between our lines, never inside them), from the
+ * file's end: a write that fails or stops short (a full disk) is cut
+ * back out with ftruncate, so the file holds only whole lines (issue
+ * 16.9), and the stage fails: this line and the rest are retry.
+ */
 static int
 file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
     struct corp_err *err)
 {
-	char *str;
+	char *str, why[900];
 	size_t len, off = 0;
+	off_t start = -1;
 	ssize_t n;
+	int e = 0;
 
 	corp_send_res_init(res);
 	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
@@ -453,18 +462,29 @@ file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		return oom(err);
 	len = strlen(str);
 	str[len++] = '\n';	/* json_dumps left room: it was the NUL */
-	while (off < len) {
+	if (flock(s->file_fd, LOCK_EX) != 0 ||
+	    (start = lseek(s->file_fd, 0, SEEK_END)) < 0)
+		e = errno;
+	while (e == 0 && off < len) {
 		n = write(s->file_fd, str + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			free(str);
-			return corp_errf(err, CORP_EINTERNAL, "%s: write: %s",
-			    s->file_path, strerror(errno));
-		}
-		off += (size_t)n;
+		if (n <= 0)
+			e = n < 0 ? errno : ENOSPC;
+		else
+			off += (size_t)n;
 	}
 	free(str);
+	if (e != 0) {
+		snprintf(why, sizeof(why), "%s: write: %s", s->file_path,
+		    strerror(e));
+		if (off > 0 && ftruncate(s->file_fd, start) != 0)
+			snprintf(why, sizeof(why), "%s: write: %s, and "
+			    "cutting the partial line back out failed: %s",
+			    s->file_path, strerror(e), strerror(errno));
+		stage_fail(s, CORP_EINTERNAL, why, why);
+	}
+	(void)flock(s->file_fd, LOCK_UN);
 	return 0;
 }
 
