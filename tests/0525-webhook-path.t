@@ -5,16 +5,18 @@
 # defined ones, "did you mean"), several users bound to one endpoint,
 # route, then delivery through the pipe and through corp-deliver run; the
 # fake receiver's log checked: every signature (python3 hmac), the
-# recipient named in each body.  An endpoint or secret that is missing
+# recipient named in each body; the receiver verifies each request as a
+# Standard Webhooks receiver does.  An endpoint or secret that is missing
 # holds its rows (retry, not attempted, error_class config).
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 setup
 export CORP_NOW=2026-03-02T09:00:00Z
 D=$CORP_DATA_DIR
-start_fake wh "$CORP_SRC/tests/fakes/fake-webhook" --log "$T/wh.log"
-B="http://127.0.0.1:$port"
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+FAKE_WEBHOOK_SECRET=$SECRET start_fake wh "$CORP_SRC/tests/fakes/fake-webhook" \
+    --log "$T/wh.log"
+B="http://127.0.0.1:$port"
 
 q() { "$@" >/dev/null || bail "$* failed"; }
 q corp-org add ops
@@ -91,7 +93,8 @@ for line in lines[int(sys.argv[3]):]:
     r = b["recipient"]
     print(e["path"], h["webhook-id"], b["event_type"], b["title"],
           r["login"], r["name"], r["role"], ",".join(r["roles"]),
-          "signed" if hmac.compare_digest(h["webhook-signature"], want)
+          "signed" if hmac.compare_digest(h["webhook-signature"], want) and
+          e.get("verified") is True and e["status"] == 200
           else "BAD-SIGNATURE")
 PY
 }
@@ -167,5 +170,21 @@ ok "ann deactivates" corp-bind deactivate --user ann --channel webhook
 ok "and binds crm again" corp-bind add --user ann --channel webhook --address crm
 is "$(sql "SELECT count(*) FROM binds WHERE channel = 'webhook' AND
     address = 'crm' AND active = 1")" 2 "crm still has two active binds"
+
+# The receiver refuses a request signed with another key: 401, failed.
+printf 'whsec_%s\n' "$(printf 'another key of 24 bytes!' | base64)" \
+    > "$D/secrets/webhook-crm"
+q corp-task create --as admin --title "Forged" --assignee ann
+q corp-event route
+n=$(wc -l < "$T/wh.log")
+run sh -c 'CORP_NOW=2026-03-02T09:07:00Z corp-deliver pending --channel webhook |
+    corp-fmt | CORP_NOW=2026-03-02T09:07:00Z corp-send webhook --allow-http \
+    --allow 127.0.0.1 | corp-deliver ack'
+is "$(printf '%s\n' "$out" | jq -c 'select(.event.title == "Forged") |
+    [.login, .result, .error]' | sort | tr '\n' ' ')" \
+    '["ann","failed","webhook: HTTP 401"] ["bob","failed","webhook: HTTP 401"] ' \
+    "a wrong key is refused by the receiver"
+is "$(tail -n +$((n + 1)) "$T/wh.log" | jq -c '[.status, .verified]' | sort -u)" \
+    '[401,false]' "which says it could not verify them"
 
 done_testing
