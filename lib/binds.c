@@ -7,9 +7,12 @@
 #include "binds.h"
 #include "clock.h"
 #include "db.h"
+#include "email.h"
+#include "execcmd.h"
 #include "jsonl.h"
 #include "notify.h"
 #include "queue.h"
+#include "webhookconf.h"
 
 #define ADDRESS_MAX 2048
 
@@ -28,7 +31,6 @@ int
 corp_address_check(const char *channel, const char *a, struct corp_err *err)
 {
 	size_t n = strlen(a);
-	const char *at;
 
 	if (!corp_channel_valid(channel))
 		return corp_errf(err, CORP_EINVAL,
@@ -53,23 +55,95 @@ corp_address_check(const char *channel, const char *a, struct corp_err *err)
 			    "'%s': expected a private chat id, a positive "
 			    "64-bit integer", a);
 	} else if (strcmp(channel, "email") == 0) {
-		at = strrchr(a, '@');
-		if (at == NULL || at == a || at[1] == '\0' ||
-		    strchr(a, ' ') != NULL || strchr(at + 1, '.') == NULL)
-			return corp_errf(err, CORP_EINVAL, "email address "
-			    "'%s': expected LOCAL@DOMAIN", a);
+		return corp_email_addr_check(a, err);
 	} else if (strcmp(channel, "webhook") == 0) {
-		if ((strncmp(a, "https://", 8) != 0 &&
-		    strncmp(a, "http://", 7) != 0) || strchr(a, ' ') != NULL)
+		if (!corp_webhook_name_ok(a))
 			return corp_errf(err, CORP_EINVAL, "webhook address "
-			    "'%s': expected an http:// or https:// URL", a);
+			    "'%s': expected the name of an endpoint of "
+			    "webhooks.conf (1-64 of A-Z a-z 0-9 _ . -, not "
+			    "starting with a dot)", a);
 	} else if (strcmp(channel, "exec") == 0) {
-		if (n > 64 || strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+		if (!corp_webhook_name_ok(a))
 			return corp_errf(err, CORP_EINVAL, "exec address '%s': "
-			    "expected a command name of exec.conf", a);
+			    "expected the name of a command of exec.conf (1-64 "
+			    "of A-Z a-z 0-9 _ . -, not starting with a dot)",
+			    a);
 	}
 	return 0;
+}
+
+int
+corp_channel_shared(const char *channel)
+{
+	return strcmp(channel, "webhook") == 0 || strcmp(channel, "exec") == 0;
+}
+
+/*
+ * "NAME is not defined in FILE (defined: a, b); did you mean 'c'?" for
+ * a name missing from names (NULL-terminated); err's code CORP_EINVAL.
+ */
+static int
+undefined(const char *what, const char *name, const char *file,
+    char **names, struct corp_err *err)
+{
+	const char *best = corp_suggest(name, (const char *const *)names, 2);
+	char list[600] = "";
+	size_t i, n = 0;
+
+	for (i = 0; names[i] != NULL; i++) {
+		n = strlen(list);
+		if (n + strlen(names[i]) + 8 >= sizeof(list)) {
+			strlcat(list, ", ...", sizeof(list));
+			break;
+		}
+		if (i > 0)
+			strlcat(list, ", ", sizeof(list));
+		strlcat(list, names[i], sizeof(list));
+	}
+	return corp_errf(err, CORP_EINVAL, "%s '%s' is not defined in %s "
+	    "(%s%s)%s%s%s", what, name, file, names[0] ? "defined: " :
+	    "it defines none", list, best ? "; did you mean '" : "",
+	    best ? best : "", best ? "'?" : "");
+}
+
+int
+corp_bind_target_check(const char *channel, const char *address,
+    struct corp_err *err)
+{
+	const char *what, *file;
+	char **names = NULL, *path = NULL;
+	int webhook = strcmp(channel, "webhook") == 0, rc;
+
+	if (!corp_channel_shared(channel))
+		return 0;
+	what = webhook ? "webhook endpoint" : "exec command";
+	file = webhook ? "webhooks.conf" : "exec.conf";
+	rc = webhook ? corp_webhook_names(&names, err) :
+	    corp_exec_names(&names, err);
+	if (rc == 0 || rc == CORP_ENOTFOUND) {
+		if ((rc = corp_data_path(&path, file, err)) == 0 &&
+		    names == NULL)
+			rc = corp_errf(err, CORP_EINVAL, "%s '%s' is not "
+			    "defined: there is no %s (%s)", what, address,
+			    path, webhook ? "one \"NAME URL\" per line, the "
+			    "secret in secrets/webhook-NAME" :
+			    "one \"NAME=/absolute/path\" per line, mode 600");
+	}
+	if (rc == 0) {
+		size_t i;
+
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(names[i], address) == 0)
+				break;
+		if (names[i] == NULL)
+			rc = undefined(what, address, path, names, err);
+	}
+	if (webhook)
+		corp_webhook_names_free(names);
+	else
+		corp_exec_names_free(names);
+	free(path);
+	return rc;
 }
 
 static json_t *
@@ -143,20 +217,18 @@ get_one(struct corp_db *db, long long uid, const char *channel,
 	return 0;
 }
 
-/* The caller holds the write transaction. */
-int
-corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
-    const char *address, json_t **row, struct corp_err *err)
+/*
+ * CORP_ECONFLICT naming the user whose active bind holds address, rather
+ * than leave it to the unique index (which, since 0010, leaves shared
+ * channels out).
+ */
+static int
+holder_check(struct corp_db *db, long long uid, const char *channel,
+    const char *address, struct corp_err *err)
 {
 	struct corp_stmt *st;
-	time_t now = corp_now();
 	int rc;
 
-	if (row != NULL)
-		*row = NULL;
-	if ((rc = corp_address_check(channel, address, err)) != 0)
-		return rc;
-	/* Say who holds it, rather than leave it to the unique index. */
 	if ((rc = corp_db_prep(db, &st, "SELECT u.login FROM binds b "
 	    "JOIN users u ON u.id = b.user_id WHERE b.channel = ?1 "
 	    "AND b.address = ?2 AND b.active = 1 AND b.user_id <> ?3", err))
@@ -176,6 +248,25 @@ corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
 	corp_reset(st);
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read binds", err);
+	return 0;
+}
+
+/* The caller holds the write transaction. */
+int
+corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
+    const char *address, json_t **row, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	time_t now = corp_now();
+	int rc;
+
+	if (row != NULL)
+		*row = NULL;
+	if ((rc = corp_address_check(channel, address, err)) != 0)
+		return rc;
+	if (!corp_channel_shared(channel) &&
+	    (rc = holder_check(db, uid, channel, address, err)) != 0)
+		return rc;
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO binds (user_id, channel, "
 	    "address, active, created_at, updated_at) VALUES (?1, ?2, ?3, 1, "
 	    "?4, ?4) ON CONFLICT (user_id, channel) DO UPDATE SET "
@@ -200,7 +291,8 @@ corp_binds_add(struct corp_db *db, long long uid, const char *channel,
 	int rc;
 
 	*row = NULL;
-	if ((rc = corp_address_check(channel, address, err)) != 0)
+	if ((rc = corp_address_check(channel, address, err)) != 0 ||
+	    (rc = corp_bind_target_check(channel, address, err)) != 0)
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;

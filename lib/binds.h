@@ -22,17 +22,35 @@ struct corp_err;
 /*
  * Is address acceptable on channel?  telegram: a private chat id, a
  * positive 64-bit decimal integer without sign or leading zeros;
- * email: LOCAL@DOMAIN; webhook: an http(s) URL; exec: a command name
- * of exec.conf; others: 1-2048 printable characters.  CORP_EINVAL with
- * the reason otherwise.
+ * email: an ASCII LOCAL@DOMAIN (corp_email_addr_check); webhook and
+ * exec: an endpoint or command name (corp_webhook_name_ok); others:
+ * 1-2048 printable characters.  CORP_EINVAL with the reason otherwise.
+ * The form only: no file is read.
  */
 int	corp_address_check(const char *channel, const char *address,
 	    struct corp_err *);
+/*
+ * Does the operator's configuration define address?  webhook: an
+ * endpoint of webhooks.conf; exec: a command of exec.conf; other
+ * channels: always.  CORP_EINVAL naming the file, the names it defines
+ * and the closest one ("did you mean"), also when there is no file;
+ * the file's own errors (CORP_EFORBIDDEN for an unsafe mode, CORP_EINVAL
+ * for a bad line).  corp_binds_add checks it; the _tx form, used by
+ * corp-tg for telegram only, does not.
+ */
+int	corp_bind_target_check(const char *channel, const char *address,
+	    struct corp_err *);
+/*
+ * Channels whose address is an operator-configured receiver (webhook,
+ * exec) rather than a person's: any number of users may bind one.
+ */
+int	corp_channel_shared(const char *channel);
 
 /*
  * Bind user to address on channel, active; an existing bind of the user
  * on that channel takes the new address.  CORP_ECONFLICT when another
- * user's active bind holds the address.  *row gets the bind.
+ * user's active bind holds the address (never on a shared channel).
+ * The address must pass corp_bind_target_check.  *row gets the bind.
  */
 int	corp_binds_add(struct corp_db *, long long user_id,
 	    const char *channel, const char *address, json_t **row,

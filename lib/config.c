@@ -153,6 +153,45 @@ static const struct {
 	{ "CORP_TEST_VFS", "test_vfs" },	/* tests only: lib/faultvfs.h */
 };
 
+/*
+ * What a child (an exec command, a proposer) inherits from corp's
+ * environment: the locale, the zone, PATH and HOME, never a secret
+ * (corp-send.1 "exec").  execcmd.c adds the CORP_* a child needs from
+ * corp_cfg itself.
+ */
+static int
+inherited(const char *kv)
+{
+	static const char *const names[] = {
+		"PATH=", "HOME=", "LANG=", "TZ=", NULL
+	};
+	size_t i;
+
+	if (strncmp(kv, "LC_", 3) == 0 && strchr(kv, '=') != NULL)
+		return 1;
+	for (i = 0; names[i] != NULL; i++)
+		if (strncmp(kv, names[i], strlen(names[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+child_env_load(struct corp_err *err)
+{
+	extern char **environ;
+	size_t i, n = 0;
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		n += inherited(environ[i]);
+	if ((corp_cfg.child_env = calloc(n + 1, sizeof(char *))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (i = 0, n = 0; environ != NULL && environ[i] != NULL; i++)
+		if (inherited(environ[i]) &&
+		    (corp_cfg.child_env[n++] = strdup(environ[i])) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
 static int
 secret(char **dst, const char *env, struct corp_err *err)
 {
@@ -189,7 +228,8 @@ corp_config_load(struct corp_err *err)
 	    err)) != 0 ||
 	    (rc = secret(&corp_cfg.smtp_password, "CORP_SMTP_PASSWORD",
 	    err)) != 0 ||
-	    (rc = secret(&corp_cfg.openai_key, "CORP_OPENAI_KEY", err)) != 0)
+	    (rc = secret(&corp_cfg.openai_key, "CORP_OPENAI_KEY", err)) != 0 ||
+	    (rc = child_env_load(err)) != 0)
 		return rc;
 	/* CGI variables: an empty value is a value (RFC 3875). */
 	if ((rc = setstr(&corp_cfg.cgi_method, getenv("REQUEST_METHOD"),

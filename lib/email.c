@@ -25,6 +25,14 @@ struct reader {
 	size_t		 left;
 };
 
+/* The server's last negative reply (code >= 400), continuation lines
+ * joined: libcurl's error buffer keeps only the code. */
+struct reply {
+	long	code;
+	int	more;		/* a "550-" line: the reply goes on */
+	char	text[201];	/* printable ASCII, '?' for other bytes */
+};
+
 static int
 setconf(char **dst, const char *v, struct corp_err *err)
 {
@@ -80,28 +88,6 @@ corp_smtp_conf_load(struct corp_smtp_conf *c, struct corp_err *err)
 	return rc;
 }
 
-int
-corp_email_addr_ok(const char *a)
-{
-	const char *at;
-
-	if (a == NULL || strlen(a) > 254 || a[strcspn(a, " \t\r\n<>,\"")]
-	    != '\0')
-		return 0;
-	at = strchr(a, '@');
-	return at != NULL && at != a && at[1] != '\0' &&
-	    strchr(at + 1, '@') == NULL;
-}
-
-static int
-ascii_only(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x7f || (unsigned char)*s < 0x20)
-			return 0;
-	return 1;
-}
-
 /* Append to a growing string; -1 on out of memory. */
 static int
 cat(char **buf, size_t *len, const char *s, size_t n)
@@ -117,36 +103,108 @@ cat(char **buf, size_t *len, const char *s, size_t n)
 	return 0;
 }
 
-/* RFC 2047 B words of at most 45 bytes each, cut between characters. */
+#define LINE_PREF	78	/* RFC 5322 2.1.1: SHOULD; MUST is 998 */
+#define EW_LINE		76	/* RFC 2047 2: a line with encoded words */
+
+/*
+ * "Name: value" CRLF, folded (RFC 5322 2.2.3) before the white space
+ * ahead of a word that would take the line past LINE_PREF, so a line is
+ * longer only when one word is: callers encode a subject with such a
+ * word, and an address is at most 254 octets.  value is printable ASCII
+ * and spaces (the caller made sure).
+ */
+static int
+header(char **buf, size_t *len, const char *name, const char *value)
+{
+	const char *p = value;
+	size_t col = strlen(name) + 2, ws, w;
+	int words = 0;
+
+	if (cat(buf, len, name, strlen(name)) != 0 ||
+	    cat(buf, len, ": ", 2) != 0)
+		return -1;
+	while (*p != '\0') {
+		ws = strspn(p, " ");
+		if ((w = strcspn(p + ws, " ")) == 0)
+			break;		/* trailing spaces: dropped */
+		if (words > 0 && col + ws + w > LINE_PREF) {
+			if (cat(buf, len, "\r\n", 2) != 0)
+				return -1;
+			col = 0;
+		}
+		if (cat(buf, len, p, ws + w) != 0)
+			return -1;
+		col += ws + w;
+		p += ws + w;
+		words++;
+	}
+	return cat(buf, len, "\r\n", 2);
+}
+
+/*
+ * Must the subject go as encoded words?  When it is not ASCII, when it
+ * holds "=?", which a reader would decode as an encoded word (a title
+ * must not choose what the Subject shows), or when a word is too long
+ * for a folded line of LINE_PREF octets.
+ */
+static int
+needs_encoding(const char *s)
+{
+	const unsigned char *p;
+	size_t w;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p >= 0x80)
+			return 1;
+	if (strstr(s, "=?") != NULL)
+		return 1;
+	for (; *s != '\0'; s += w) {
+		s += strspn(s, " ");
+		if ((w = strcspn(s, " ")) > LINE_PREF - sizeof("Subject: ") + 1)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The Subject as RFC 2047 B words, cut between UTF-8 characters, each
+ * line (the first with "Subject: ") at most EW_LINE octets; a reader
+ * joins adjacent encoded words without the folding white space.
+ */
 static int
 encoded_subject(char **buf, size_t *len, const char *s)
 {
 	unsigned char b64[80];
-	size_t n, total = strlen(s), off = 0;
+	size_t n, room, total = strlen(s), off = 0;
 	int first = 1;
 
+	if (cat(buf, len, "Subject:", 8) != 0)
+		return -1;
 	while (off < total) {
-		n = total - off > 45 ? 45 : total - off;
+		/* " =?UTF-8?B?" ... "?=": 13 octets around the base64. */
+		room = EW_LINE - 13 - (first ? 8 : 0);
+		room = room / 4 * 3;
+		n = total - off > room ? room : total - off;
 		while (off + n < total && n > 0 &&
 		    ((unsigned char)s[off + n] & 0xc0) == 0x80)
 			n--;
 		EVP_EncodeBlock(b64, (const unsigned char *)s + off, (int)n);
-		if ((!first && cat(buf, len, "\r\n ", 3) != 0) ||
-		    cat(buf, len, "=?UTF-8?B?", 10) != 0 ||
+		if ((!first && cat(buf, len, "\r\n", 2) != 0) ||
+		    cat(buf, len, " =?UTF-8?B?", 11) != 0 ||
 		    cat(buf, len, (char *)b64, strlen((char *)b64)) != 0 ||
 		    cat(buf, len, "?=", 2) != 0)
 			return -1;
 		first = 0;
 		off += n;
 	}
-	return 0;
+	return cat(buf, len, "\r\n", 2);
 }
 
 int
 corp_email_message(const char *from, const char *to, const char *subject,
     const char *text, time_t t, char **out, struct corp_err *err)
 {
-	char date[64], rnd[33], *buf = NULL, *subj = NULL, hdr[1024];
+	char date[64], rnd[33], *buf = NULL, *subj = NULL, *mid = NULL;
 	unsigned char line[80];
 	const char *dom = strchr(from, '@');
 	size_t len = 0, tl = strlen(text), off, i;
@@ -157,23 +215,29 @@ corp_email_message(const char *from, const char *to, const char *subject,
 		return corp_errf(err, CORP_EINTERNAL, "message id");
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	/* No header injection: a subject is one line. */
+	/*
+	 * The subject is user text: no control character (CR and LF above
+	 * all) reaches the header; it is one line, then folded or encoded.
+	 */
 	if ((subj = strdup(subject != NULL ? subject : "")) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	for (i = 0; subj[i]; i++)
-		if (subj[i] == '\r' || subj[i] == '\n' || subj[i] == '\t')
+		if ((unsigned char)subj[i] < 0x20 || subj[i] == 0x7f)
 			subj[i] = ' ';
-	snprintf(hdr, sizeof(hdr), "Date: %s\r\nMessage-ID: <%s@%s>\r\n"
-	    "From: %s\r\nTo: %s\r\nSubject: ", date, rnd,
-	    dom != NULL ? dom + 1 : "localhost", from, to);
-	if (cat(&buf, &len, hdr, strlen(hdr)) != 0 ||
-	    (ascii_only(subj) ? cat(&buf, &len, subj, strlen(subj)) :
-	    encoded_subject(&buf, &len, subj)) != 0)
+	if (corp_asprintf(&mid, "<%s@%s>", rnd, dom != NULL ? dom + 1 :
+	    "localhost") < 0)
 		goto oom;
-	snprintf(hdr, sizeof(hdr), "\r\nMIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n");
-	if (cat(&buf, &len, hdr, strlen(hdr)) != 0)
+	if (header(&buf, &len, "Date", date) != 0 ||
+	    header(&buf, &len, "Message-ID", mid) != 0 ||
+	    header(&buf, &len, "From", from) != 0 ||
+	    header(&buf, &len, "To", to) != 0 ||
+	    (needs_encoding(subj) ? encoded_subject(&buf, &len, subj) :
+	    header(&buf, &len, "Subject", subj)) != 0 ||
+	    header(&buf, &len, "MIME-Version", "1.0") != 0 ||
+	    header(&buf, &len, "Content-Type",
+	    "text/plain; charset=UTF-8") != 0 ||
+	    header(&buf, &len, "Content-Transfer-Encoding", "base64") != 0 ||
+	    cat(&buf, &len, "\r\n", 2) != 0)
 		goto oom;
 	for (off = 0; off < tl; off += 57) {
 		int n = EVP_EncodeBlock(line, (const unsigned char *)text +
@@ -184,10 +248,12 @@ corp_email_message(const char *from, const char *to, const char *subject,
 			goto oom;
 	}
 	free(subj);
+	free(mid);
 	*out = buf;
 	return 0;
 oom:
 	free(subj);
+	free(mid);
 	free(buf);
 	return corp_errf(err, CORP_EINTERNAL, "out of memory");
 }
@@ -248,13 +314,71 @@ on_read(char *dst, size_t size, size_t n, void *arg)
 	return k;
 }
 
+/*
+ * libcurl hands every SMTP reply line to the header callback (its
+ * "pingpong" layer); keep the newest negative reply.  A positive one
+ * (QUIT's 221 after a refusal) does not replace it.
+ */
+static size_t
+on_reply(char *b, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t len = size * n, i, k;
+	long code;
+
+	if (len < 4 || b[0] < '1' || b[0] > '5' || b[1] < '0' || b[1] > '9' ||
+	    b[2] < '0' || b[2] > '9')
+		return len;
+	code = (b[0] - '0') * 100 + (b[1] - '0') * 10 + (b[2] - '0');
+	if (code < 400)
+		return len;
+	if (!r->more || code != r->code) {
+		r->code = code;
+		r->text[0] = '\0';
+	} else if (r->text[0] != '\0')
+		strlcat(r->text, " ", sizeof(r->text));
+	r->more = b[3] == '-';
+	k = strlen(r->text);
+	for (i = 4; i < len && b[i] != '\r' && b[i] != '\n' &&
+	    k + 1 < sizeof(r->text); i++)
+		r->text[k++] = b[i] >= 0x20 && b[i] < 0x7f ? b[i] : '?';
+	r->text[k] = '\0';
+	return len;
+}
+
+/*
+ * "RCPT failed: 550" (libcurl) and "5.1.1 user unknown" (the server)
+ * into "RCPT failed: 550 5.1.1 user unknown"; without a reply of that
+ * code, libcurl's words alone.
+ */
+static void
+describe(char *out, size_t size, CURLcode cc, const char *errbuf, long code,
+    const struct reply *r)
+{
+	char num[16];
+	size_t el = strlen(errbuf), nl;
+	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+
+	if (r->code != code || code == 0 || r->text[0] == '\0') {
+		snprintf(out, size, "%s%s%s", curl_easy_strerror(cc),
+		    errbuf[0] ? ": " : "", errbuf);
+		return;
+	}
+	nl = (size_t)snprintf(num, sizeof(num), " %ld", code);
+	if (el > nl && strcmp(errbuf + el - nl, num) == 0)
+		snprintf(out, size, "%s %s", errbuf, r->text);
+	else
+		snprintf(out, size, "%s: %ld %s", what, code, r->text);
+}
+
 void
 corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
     struct corp_send_res *res)
 {
 	struct curl_slist *rcpt = NULL;
 	struct reader rd = { msg, strlen(msg) };
-	char from[300], errmsg[CURL_ERROR_SIZE + 128];
+	struct reply reply = { 0, 0, "" };
+	char from[300], errmsg[CURL_ERROR_SIZE + 256];
 	CURL *c = s->c;
 	CURLcode cc;
 	long code = 0;
@@ -289,14 +413,15 @@ corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
 	curl_easy_setopt(c, CURLOPT_READDATA, &rd);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_reply);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpt);
 	if (cc == CURLE_OK)
 		return;
-	snprintf(errmsg, sizeof(errmsg), "%s%s%s", curl_easy_strerror(cc),
-	    s->errbuf[0] ? ": " : "", s->errbuf);
+	describe(errmsg, sizeof(errmsg), cc, s->errbuf, code, &reply);
 	corp_redact(errmsg, sizeof(errmsg), s->password);
 	if (cc == CURLE_LOGIN_DENIED) {
 		/* The operator's credentials, not this message: stage. */
@@ -304,11 +429,9 @@ corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
 		res->attempted = 0;
 		corp_send_set(res, CORP_SEND_RETRY, "smtp login denied");
 	} else if (code >= 500 && code < 600)
-		corp_send_set(res, CORP_SEND_FAILED, "smtp: %ld: %s", code,
-		    errmsg);
+		corp_send_set(res, CORP_SEND_FAILED, "smtp: %s", errmsg);
 	else if (code >= 400 && code < 500)
-		corp_send_set(res, CORP_SEND_RETRY, "smtp: %ld: %s", code,
-		    errmsg);
+		corp_send_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
 	else
 		corp_send_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
 }

@@ -22,7 +22,13 @@ struct corp_smtp_conf {
 
 /* Fill the fields conf does not have yet from DATA_DIR/smtp.conf. */
 int	corp_smtp_conf_load(struct corp_smtp_conf *, struct corp_err *);
-/* A plain addr-spec without spaces, CR, LF, <, > or commas? */
+/*
+ * An address corp stores and sends (mailaddr.c, no libcurl): printable
+ * ASCII LOCAL@DOMAIN without characters that need quoting, the domain
+ * dot-separated labels.  Non-ASCII is refused: corp does not use
+ * SMTPUTF8.  CORP_EINVAL with the reason.
+ */
+int	corp_email_addr_check(const char *, struct corp_err *);
 int	corp_email_addr_ok(const char *);
 /*
  * The whole message, CRLF line ends: Date (t), Message-ID

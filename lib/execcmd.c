@@ -1,5 +1,6 @@
 /* execcmd.c -- see execcmd.h. */
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -19,14 +20,19 @@
 
 #define KEEP	4096	/* bytes of stdout/stderr kept */
 
-int
-corp_exec_lookup(const char *name, char **path, struct corp_err *err)
+/*
+ * Parse exec.conf, calling fn(name, path, line, arg) for each command
+ * until it returns non-zero (then that value).  CORP_ENOTFOUND (message
+ * "no file PATH") when there is no file.
+ */
+static int
+conf_each(int (*fn)(const char *, const char *, const char *, int, void *,
+    struct corp_err *), void *arg, struct corp_err *err)
 {
 	struct stat st;
 	char *conf, *buf, *line, *next, *eq;
 	int rc, lineno = 0;
 
-	*path = NULL;
 	if ((rc = corp_data_path(&conf, "exec.conf", err)) != 0)
 		return rc;
 	if (stat(conf, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
@@ -38,14 +44,11 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 	}
 	if ((rc = corp_read_file(conf, 1024 * 1024, &buf, NULL, err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_errf(err, rc, "no exec command \"%s\" (no file "
-			    "%s)", name, conf);
+			corp_errf(err, rc, "no file %s", conf);
 		free(conf);
 		return rc;
 	}
-	rc = corp_errf(err, CORP_ENOTFOUND, "no exec command \"%s\" in %s",
-	    name, conf);
-	for (line = buf; line != NULL; line = next) {
+	for (line = buf, rc = 0; rc == 0 && line != NULL; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -57,20 +60,109 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 			break;
 		}
 		*eq++ = '\0';
-		if (strcmp(line, name) != 0)
-			continue;
-		if (*eq != '/')
-			rc = corp_errf(err, CORP_EINVAL, "%s:%d: the command "
-			    "must be an absolute path", conf, lineno);
-		else if ((*path = strdup(eq)) == NULL)
-			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-		else
-			rc = 0;
-		break;
+		rc = fn(line, eq, conf, lineno, arg, err);
 	}
 	free(buf);
 	free(conf);
 	return rc;
+}
+
+struct lookup {
+	const char	*name;
+	char		*path;
+};
+
+static int
+lookup_one(const char *name, const char *path, const char *conf, int lineno,
+    void *arg, struct corp_err *err)
+{
+	struct lookup *l = arg;
+
+	if (strcmp(name, l->name) != 0)
+		return 0;
+	if (*path != '/')
+		return corp_errf(err, CORP_EINVAL, "%s:%d: the command must "
+		    "be an absolute path", conf, lineno);
+	if ((l->path = strdup(path)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return -1;	/* found: stop */
+}
+
+int
+corp_exec_lookup(const char *name, char **path, struct corp_err *err)
+{
+	struct lookup l = { name, NULL };
+	char *conf;
+	int rc;
+
+	*path = NULL;
+	rc = conf_each(lookup_one, &l, err);
+	if (rc == -1) {
+		*path = l.path;
+		return 0;
+	}
+	if (rc == CORP_ENOTFOUND)
+		corp_errprefix(err, "no exec command \"%s\"", name);
+	if (rc != 0)
+		return rc;
+	if ((rc = corp_data_path(&conf, "exec.conf", err)) != 0)
+		return rc;
+	rc = corp_errf(err, CORP_ENOTFOUND, "no exec command \"%s\" in %s",
+	    name, conf);
+	free(conf);
+	return rc;
+}
+
+struct names {
+	char	**v;
+	size_t	  n;
+};
+
+static int
+add_name(const char *name, const char *path, const char *conf, int lineno,
+    void *arg, struct corp_err *err)
+{
+	struct names *ns = arg;
+	char **v;
+
+	(void)path;
+	(void)conf;
+	(void)lineno;
+	if ((v = reallocarray(ns->v, ns->n + 2, sizeof(*v))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	ns->v = v;
+	if ((v[ns->n] = strdup(name)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	v[++ns->n] = NULL;
+	return 0;
+}
+
+int
+corp_exec_names(char ***names, struct corp_err *err)
+{
+	struct names ns = { NULL, 0 };
+	int rc;
+
+	*names = NULL;
+	if ((rc = conf_each(add_name, &ns, err)) == 0 && ns.v == NULL &&
+	    (ns.v = calloc(1, sizeof(*ns.v))) == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (rc != 0) {
+		corp_exec_names_free(ns.v);
+		return rc;
+	}
+	*names = ns.v;
+	return 0;
+}
+
+void
+corp_exec_names_free(char **names)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* The first line of buf, at most 200 bytes, in out. */
@@ -89,21 +181,134 @@ first_line(const char *buf, size_t len, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/*
+ * The child's whole environment (corp-send.1 "exec"): what config.c
+ * kept of corp's (PATH, HOME, LANG, LC_*, TZ; a default PATH when there
+ * was none), then CORP_DATA_DIR, CORP_NOW and CORP_TZ as corp uses them
+ * (the effective values, --data-dir and --now included).  Never a
+ * secret, never CORP_DB.  NULL when out of memory.
+ */
+static char **
+child_env(void)
+{
+	char **env, **v;
+	size_t i, n = 0;
+	int path = 0;
+
+	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
+		n++;
+	if ((env = calloc(n + 5, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((env[i] = strdup(corp_cfg.child_env[i])) == NULL)
+			goto oom;
+		path |= strncmp(env[i], "PATH=", 5) == 0;
+	}
+	if (!path && (env[n++] = strdup("PATH=/usr/local/bin:/usr/bin:/bin"))
+	    == NULL)
+		goto oom;
+	if (corp_cfg.data_dir != NULL && corp_asprintf(&env[n++],
+	    "CORP_DATA_DIR=%s", corp_cfg.data_dir) < 0)
+		goto oom;
+	if (corp_cfg.now != NULL && corp_asprintf(&env[n++], "CORP_NOW=%s",
+	    corp_cfg.now) < 0)
+		goto oom;
+	if (corp_cfg.tz != NULL && corp_asprintf(&env[n++], "CORP_TZ=%s",
+	    corp_cfg.tz) < 0)
+		goto oom;
+	return env;
+oom:
+	for (i = 0; i < n + 5; i++)
+		free(env[i]);
+	free(env);
+	return NULL;
+}
+
+static void
+env_free(char **env)
+{
+	char **v;
+
+	for (v = env; v != NULL && *v != NULL; v++)
+		free(*v);
+	free(env);
+}
+
+/* A pollable descriptor that becomes readable when pid exits; -1 when
+ * the kernel has none (then the caller polls waitid with a short
+ * timeout). */
+static int
+exit_fd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/* Has pid exited?  Leaves it a zombie (WNOWAIT): its process group id
+ * stays taken until the caller has killed the group and reaped it. */
+static int
+exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == pid;
+}
+
+/* Read what fd holds now into b (keeping at most cap, *bl so far): 1
+ * when it read something, 0 when nothing is there yet, -1 at end of
+ * file or on an error. */
+static int
+take(int fd, char *b, size_t *bl, size_t cap, int *truncated)
+{
+	char tmp[4096];
+	ssize_t n;
+	size_t k;
+
+	n = read(fd, tmp, sizeof(tmp));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return -1;
+	if (truncated != NULL && (size_t)n > cap - *bl)
+		*truncated = 1;
+	if (*bl < cap) {
+		k = (size_t)n < cap - *bl ? (size_t)n : cap - *bl;
+		memcpy(b + *bl, tmp, k);
+		*bl += k;
+	}
+	return 1;
+}
+
+/*
+ * The deadline covers the child's whole life (issue 16.5): reading its
+ * output, and waiting for it after it closed its output.  The loop ends
+ * when the child has exited (what it wrote is then drained, and what is
+ * left of its process group killed) or at the deadline (the group is
+ * killed).  Only then is it reaped, so the group id cannot be reused
+ * while it is signalled.
+ */
 int
 corp_exec_capture(const char *path, const char *input, size_t len,
     long long timeout_ms, size_t max_out, struct corp_exec_out *r)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
-	char ebuf[KEEP], tmp[4096];
+	int pfd_exit = -1, done = 0, status = 0, i;
+	char ebuf[KEEP], **env;
 	size_t elen = 0, off = 0;
 	long long deadline = corp_mono_ms() + timeout_ms, left;
-	int status = 0, i;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	pid_t pid;
 	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
-	if ((r->out = malloc(max_out + 1)) == NULL) {
+	if ((r->out = malloc(max_out + 1)) == NULL ||
+	    (env = child_env()) == NULL) {
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		return -1;
 	}
@@ -117,6 +322,7 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 			if (out[i] >= 0) close(out[i]);
 			if (er[i] >= 0) close(er[i]);
 		}
+		env_free(env);
 		return -1;
 	}
 	if (pid == 0) {
@@ -129,34 +335,43 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 		dup2(er[1], 2);
 		argv[0] = (char *)path;
 		argv[1] = NULL;
-		execv(path, argv);
+		execve(path, argv, env);
 		dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
 	setpgid(pid, pid);	/* either side may win the race */
+	env_free(env);
+	pfd_exit = exit_fd(pid);
 	close(in[0]);
 	close(out[1]);
 	close(er[1]);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(er[0], F_SETFL, O_NONBLOCK);
 	if (len == 0) {
 		close(in[1]);
 		in[1] = -1;
 	}
-	for (;;) {
+	while (!done) {
+		if ((left = deadline - corp_mono_ms()) <= 0) {
+			r->timedout = 1;
+			break;
+		}
 		pfd[0].fd = in[1];
 		pfd[0].events = POLLOUT;
 		pfd[1].fd = out[0];
 		pfd[1].events = POLLIN;
 		pfd[2].fd = er[0];
 		pfd[2].events = POLLIN;
-		if (in[1] < 0 && out[0] < 0 && er[0] < 0)
-			break;
-		if ((left = deadline - corp_mono_ms()) <= 0) {
-			r->timedout = 1;
-			break;
-		}
-		if (poll(pfd, 3, left > 1000 ? 1000 : (int)left) < 0 &&
-		    errno != EINTR)
+		pfd[3].fd = pfd_exit;
+		pfd[3].events = POLLIN;
+		for (i = 0; i < 4; i++)
+			pfd[i].revents = 0;
+		if (left > 1000)
+			left = 1000;
+		if (pfd_exit < 0 && left > 20)
+			left = 20;	/* no pidfd: look at the child often */
+		if (poll(pfd, 4, (int)left) < 0 && errno != EINTR)
 			break;
 		if (in[1] >= 0 && pfd[0].revents) {
 			n = write(in[1], input + off, len - off);
@@ -168,43 +383,36 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 				in[1] = -1;
 			}
 		}
-		for (i = 1; i < 3; i++) {
-			int *fd = i == 1 ? &out[0] : &er[0];
-			char *b = i == 1 ? r->out : ebuf;
-			size_t *bl = i == 1 ? &r->len : &elen;
-			size_t cap = i == 1 ? max_out : KEEP;
-
-			if (*fd < 0 || pfd[i].revents == 0)
-				continue;
-			n = read(*fd, tmp, sizeof(tmp));
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				close(*fd);
-				*fd = -1;
-				continue;
-			}
-			if (i == 1 && (size_t)n > cap - *bl)
-				r->truncated = 1;
-			if (*bl < cap) {
-				size_t k = (size_t)n < cap - *bl ?
-				    (size_t)n : cap - *bl;
-
-				memcpy(b + *bl, tmp, k);
-				*bl += k;
-			}
+		if (out[0] >= 0 && pfd[1].revents &&
+		    take(out[0], r->out, &r->len, max_out, &r->truncated) < 0) {
+			close(out[0]);
+			out[0] = -1;
 		}
+		if (er[0] >= 0 && pfd[2].revents &&
+		    take(er[0], ebuf, &elen, KEEP, NULL) < 0) {
+			close(er[0]);
+			er[0] = -1;
+		}
+		done = exited(pid);
 	}
+	/* Its group goes with it: leftovers on exit, everything past the
+	 * deadline.  The child is not reaped yet, so the id is ours. */
+	kill(-pid, SIGKILL);
+	/* What it wrote before exiting is in the pipes: at most a pipe's
+	 * buffer each, so a writer outside the group cannot keep us. */
+	for (i = 0; done && i < 256 && out[0] >= 0 && take(out[0], r->out,
+	    &r->len, max_out, &r->truncated) > 0; i++)
+		;
+	for (i = 0; done && i < 256 && er[0] >= 0 && take(er[0], ebuf,
+	    &elen, KEEP, NULL) > 0; i++)
+		;
 	r->out[r->len] = '\0';
 	if (in[1] >= 0) close(in[1]);
 	if (out[0] >= 0) close(out[0]);
 	if (er[0] >= 0) close(er[0]);
-	if (r->timedout)
-		kill(-pid, SIGKILL);
+	if (pfd_exit >= 0) close(pfd_exit);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!r->timedout)
-		kill(-pid, SIGKILL);	/* leftovers of the group */
 	first_line(ebuf, elen, r->error, sizeof(r->error));
 	r->status = status;
 	return 0;

@@ -15,6 +15,10 @@ struct corp_send_res;
 /* The command of NAME (fresh allocation); CORP_ENOTFOUND when none,
  * CORP_EFORBIDDEN when exec.conf's mode is unsafe. */
 int	corp_exec_lookup(const char *name, char **path, struct corp_err *);
+/* Every command name, in file order, NULL-terminated (free with
+ * corp_exec_names_free); CORP_ENOTFOUND when there is no exec.conf. */
+int	corp_exec_names(char ***names, struct corp_err *);
+void	corp_exec_names_free(char **);
 
 /*
  * Run path with no arguments and no shell in its own process group,

@@ -29,6 +29,20 @@ corp_send_set(struct corp_send_res *r, int result, const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+corp_send_hold(struct corp_send_res *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->result = CORP_SEND_RETRY;
+	r->attempted = 0;
+	r->retry_after = CORP_SEND_HOLD_SECONDS;
+	r->error_class = "config";
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
 const char *
 corp_send_result_name(int r)
 {

@@ -19,13 +19,24 @@ struct corp_send_res {
 	int		bad_token;	/* telegram 401/404: fail the stage */
 	char		provider_id[128]; /* "" when none */
 	char		error[512];	/* "" when none; never a secret */
+	const char	*error_class;	/* static string or NULL: "config" */
 };
+
+/* Seconds a line held by the configuration waits (corp-send.1). */
+#define CORP_SEND_HOLD_SECONDS	60
 
 /* Reset to "sent, attempted, nothing else". */
 void	corp_send_res_init(struct corp_send_res *);
 /* Set result and a printf-style error. */
 void	corp_send_set(struct corp_send_res *, int result, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * The line cannot go out until the operator fixes the configuration (an
+ * undefined endpoint or command, a missing secret): retry, not
+ * attempted, retry_after CORP_SEND_HOLD_SECONDS, error_class "config".
+ */
+void	corp_send_hold(struct corp_send_res *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 const char *corp_send_result_name(int);
 
 #endif

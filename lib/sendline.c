@@ -1,4 +1,6 @@
 /* sendline.c -- see sendline.h. */
+#include <sys/file.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ struct corp_sender {
 	/* A stage failure: every later line is retry, not attempted. */
 	int			 stage_code;
 	int			 stage_told;
+	int			 stage_held;	/* by the configuration */
 	char			 stage_err[1024];
 	char			 stage_why[1100];
 	/* telegram */
@@ -44,6 +47,7 @@ struct corp_sender {
 
 struct channel {
 	const char	*name;
+	int		 needs_text;	/* sends the rendered "text" */
 	int		(*init)(struct corp_sender *, struct corp_err *);
 	int		(*send)(struct corp_sender *, json_t *,
 			    struct corp_send_res *, struct corp_err *);
@@ -70,6 +74,17 @@ stage_fail(struct corp_sender *s, int code, const char *lineerr,
 	strlcpy(s->stage_err, lineerr, sizeof(s->stage_err));
 	snprintf(s->stage_why, sizeof(s->stage_why),
 	    "%s; every remaining line passes on as retry", why);
+}
+
+/* A stage failure the operator's configuration caused (a missing or
+ * unsafe secret or file): its lines are held, error_class "config". */
+static void
+stage_hold(struct corp_sender *s, int code, const char *msg)
+{
+	if (s->stage_code != 0)
+		return;
+	stage_fail(s, code, msg, msg);
+	s->stage_held = 1;
 }
 
 static int
@@ -104,7 +119,7 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 		return rc;
 	if (corp_secret(corp_cfg.telegram_token, "telegram_token",
 	    &s->tg_token, &e) != 0) {
-		stage_fail(s, e.code, e.msg, e.msg);
+		stage_hold(s, e.code, e.msg);
 		return 0;
 	}
 	if (!corp_cfg.rate_limit_off && corp_rl_open(&s->tg_rl, "telegram",
@@ -118,7 +133,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
     struct corp_err *err)
 {
 	json_t *a = json_object_get(line, "address");
-	const char *text = NULL;
+	const char *text = json_string_value(json_object_get(line, "text"));
 	struct corp_err e;
 	long long chat = 0, wait;
 	char chatbuf[32];
@@ -135,13 +150,6 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		res->attempted = 0;
 		corp_send_set(res, CORP_SEND_FAILED, "address is not a "
 		    "private chat id (a positive integer)");
-		return 0;
-	}
-	if (corp_json_str(line, "text", &text, 1, &e) != 0) {
-		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_FAILED, "%s", text == NULL &&
-		    json_object_get(line, "text") == NULL ? "missing text" :
-		    e.msg);
 		return 0;
 	}
 	if (s->tg_rl != NULL) {
@@ -186,6 +194,37 @@ wh_init(struct corp_sender *s, struct corp_err *err)
 					the peer */
 }
 
+/*
+ * The body: the event, with the recipient added at the end (corp-json.5
+ * "The webhook body"), since many users may bind one endpoint.  A
+ * shallow copy: the line's own event passes on unchanged.
+ */
+static char *
+wh_body(json_t *line, json_t *ev)
+{
+	static const char *const keys[] = {
+		"user_id", "login", "name", "role", "roles", NULL
+	};
+	json_t *body, *rcpt, *v;
+	char *str = NULL;
+	size_t i;
+
+	if ((body = json_copy(ev)) == NULL || (rcpt = json_object()) == NULL) {
+		json_decref(body);
+		return NULL;
+	}
+	for (i = 0; keys[i] != NULL; i++)
+		if ((v = json_object_get(line, keys[i])) != NULL &&
+		    json_object_set(rcpt, keys[i], v) != 0)
+			goto out;
+	if (json_object_set(body, "recipient", rcpt) == 0)
+		str = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+	json_decref(rcpt);
+	json_decref(body);
+	return str;
+}
+
 static int
 wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
     struct corp_err *err)
@@ -209,11 +248,13 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		corp_send_set(res, CORP_SEND_FAILED, "missing event");
 		return 0;
 	}
+	/* An endpoint or secret the operator has not set up holds the
+	 * line; an unsafe or unparsable file holds the stage. */
 	if ((rc = corp_webhook_url(name, &url, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+			corp_send_hold(res, "%s", e.msg);
 		else
-			stage_fail(s, rc, e.msg, e.msg);
+			stage_hold(s, rc, e.msg);
 		return 0;
 	}
 	if (strncmp(url, "https://", 8) != 0 &&
@@ -228,13 +269,12 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	}
 	if ((rc = corp_secret(NULL, sname, &secret, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+			corp_send_hold(res, "%s", e.msg);
 		else
-			stage_fail(s, rc, e.msg, e.msg);
+			stage_hold(s, rc, e.msg);
 		goto out;
 	}
-	if ((body = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
-	    NULL) {
+	if ((body = wh_body(line, ev)) == NULL) {
 		ret = oom(err);
 		goto out;
 	}
@@ -278,12 +318,13 @@ email_init(struct corp_sender *s, struct corp_err *err)
 	    strncmp(c->url, "smtps://", 8) != 0)
 		return corp_errf(err, CORP_EUSAGE,
 		    "--smtp-url: expected smtp:// or smtps://");
-	if (!corp_email_addr_ok(c->from))
-		return corp_errf(err, CORP_EUSAGE,
-		    "--from: '%s' is not an e-mail address", c->from);
+	if (corp_email_addr_check(c->from, err) != 0) {
+		corp_errprefix(err, "--from");
+		return err->code = CORP_EUSAGE;
+	}
 	if (c->user != NULL && (rc = corp_secret(corp_cfg.smtp_password,
 	    "smtp_password", &pw, &e)) != 0) {
-		stage_fail(s, rc, e.msg, e.msg);
+		stage_hold(s, rc, e.msg);
 		return 0;
 	}
 	rc = corp_smtp_open(&s->smtp, c, pw, corp_cfg.ca_file,
@@ -300,22 +341,22 @@ email_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
     struct corp_err *err)
 {
 	const char *to = json_string_value(json_object_get(line, "address"));
-	const char *text = NULL, *subject = NULL;
+	const char *text = json_string_value(json_object_get(line, "text"));
+	const char *subject = NULL;
 	struct corp_err e;
 	char *msg;
 	int rc;
 
 	corp_send_res_init(res);
 	res->attempted = 0;
-	if (!corp_email_addr_ok(to)) {
-		corp_send_set(res, CORP_SEND_FAILED, "address is not an "
-		    "e-mail address");
+	/* Never an 8-bit address on the wire: corp does not use SMTPUTF8. */
+	if (corp_email_addr_check(to, &e) != 0) {
+		corp_send_set(res, CORP_SEND_FAILED, "address: %s",
+		    to == NULL ? "not a string" : e.msg);
 		return 0;
 	}
-	if (corp_json_str(line, "text", &text, 1, &e) != 0 ||
-	    corp_json_str(line, "subject", &subject, 0, &e) != 0) {
-		corp_send_set(res, CORP_SEND_FAILED, "%s", text == NULL ?
-		    "missing text" : e.msg);
+	if (corp_json_str(line, "subject", &subject, 0, &e) != 0) {
+		corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
 		return 0;
 	}
 	if ((rc = corp_email_message(s->smtp_conf.from, to, subject, text,
@@ -347,6 +388,7 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	    "address"));
 	struct corp_err e;
 	char *path = NULL, *str;
+	size_t len;
 	int rc;
 
 	corp_send_res_init(res);
@@ -358,9 +400,9 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	}
 	if ((rc = corp_exec_lookup(name, &path, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+			corp_send_hold(res, "%s", e.msg);
 		else
-			stage_fail(s, rc, e.msg, e.msg);
+			stage_hold(s, rc, e.msg);
 		return 0;
 	}
 	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
@@ -368,7 +410,9 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		free(path);
 		return oom(err);
 	}
-	corp_exec_run(path, str, strlen(str), s->o.exec_ms, res);
+	len = strlen(str);
+	str[len++] = '\n';	/* one JSON line; json_dumps left room */
+	corp_exec_run(path, str, len, s->o.exec_ms, res);
 	free(str);
 	free(path);
 	return 0;
@@ -395,13 +439,22 @@ file_init(struct corp_sender *s, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * Append one line.  Under an flock of the outbox (another corp-send or
+ * run worker appends between our lines, never inside them), from the
+ * file's end: a write that fails or stops short (a full disk) is cut
+ * back out with ftruncate, so the file holds only whole lines (issue
+ * 16.9), and the stage fails: this line and the rest are retry.
+ */
 static int
 file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
     struct corp_err *err)
 {
-	char *str;
+	char *str, why[900];
 	size_t len, off = 0;
+	off_t start = -1;
 	ssize_t n;
+	int e = 0;
 
 	corp_send_res_init(res);
 	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
@@ -409,18 +462,29 @@ file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		return oom(err);
 	len = strlen(str);
 	str[len++] = '\n';	/* json_dumps left room: it was the NUL */
-	while (off < len) {
+	if (flock(s->file_fd, LOCK_EX) != 0 ||
+	    (start = lseek(s->file_fd, 0, SEEK_END)) < 0)
+		e = errno;
+	while (e == 0 && off < len) {
 		n = write(s->file_fd, str + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			free(str);
-			return corp_errf(err, CORP_EINTERNAL, "%s: write: %s",
-			    s->file_path, strerror(errno));
-		}
-		off += (size_t)n;
+		if (n <= 0)
+			e = n < 0 ? errno : ENOSPC;
+		else
+			off += (size_t)n;
 	}
 	free(str);
+	if (e != 0) {
+		snprintf(why, sizeof(why), "%s: write: %s", s->file_path,
+		    strerror(e));
+		if (off > 0 && ftruncate(s->file_fd, start) != 0)
+			snprintf(why, sizeof(why), "%s: write: %s, and "
+			    "cutting the partial line back out failed: %s",
+			    s->file_path, strerror(e), strerror(errno));
+		stage_fail(s, CORP_EINTERNAL, why, why);
+	}
+	(void)flock(s->file_fd, LOCK_UN);
 	return 0;
 }
 
@@ -436,12 +500,12 @@ file_flush(struct corp_sender *s, struct corp_err *err)
 /* ---- the stage --------------------------------------------------- */
 
 static const struct channel channels[] = {
-	{ "telegram", tg_init, tg_send, NULL },
-	{ "webhook", wh_init, wh_send, NULL },
-	{ "email", email_init, email_send, NULL },
-	{ "exec", exec_init, exec_send, NULL },
-	{ "file", file_init, file_send, file_flush },
-	{ NULL, NULL, NULL, NULL }
+	{ "telegram", 1, tg_init, tg_send, NULL },
+	{ "webhook", 0, wh_init, wh_send, NULL },
+	{ "email", 1, email_init, email_send, NULL },
+	{ "exec", 1, exec_init, exec_send, NULL },
+	{ "file", 1, file_init, file_send, file_flush },
+	{ NULL, 0, NULL, NULL, NULL }
 };
 
 static const struct channel *
@@ -542,9 +606,47 @@ ack(json_t *line, const struct corp_send_res *r)
 	    r->error[0] ? json_string(r->error) : json_null()) != 0 ||
 	    (r->retry_after >= 0 && corp_json_set(line, "retry_after",
 	    json_integer(r->retry_after)) != 0) ||
-	    corp_json_set(line, "attempted", json_boolean(r->attempted)) != 0)
+	    corp_json_set(line, "attempted", json_boolean(r->attempted)) != 0 ||
+	    (r->error_class != NULL && corp_json_set(line, "error_class",
+	    json_string(r->error_class)) != 0))
 		return -1;
 	return 0;
+}
+
+/* A line after a stage failure: retry, not attempted; held when the
+ * configuration caused it. */
+static void
+stage_res(const struct corp_sender *s, struct corp_send_res *res)
+{
+	corp_send_res_init(res);
+	if (s->stage_held)
+		corp_send_hold(res, "%s", s->stage_err);
+	else {
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_RETRY, "%s", s->stage_err);
+	}
+}
+
+/*
+ * A channel that sends text gets a line without it when corp-fmt was
+ * left out of the pipe: never send "null" (corp-send.1).  1 when res
+ * now says failed.
+ */
+static int
+unrendered(json_t *line, struct corp_send_res *res)
+{
+	json_t *t = json_object_get(line, "text");
+
+	if (json_is_string(t))
+		return 0;
+	res->attempted = 0;
+	if (t == NULL || json_is_null(t))
+		corp_send_set(res, CORP_SEND_FAILED,
+		    "not rendered (missing corp-fmt?)");
+	else
+		corp_send_set(res, CORP_SEND_FAILED,
+		    "field \"text\" must be a string");
+	return 1;
 }
 
 int
@@ -572,8 +674,7 @@ corp_sender_line(struct corp_sender *s, json_t *line,
 		res->attempted = 0;
 		ret = CORP_SENDLINE_INVALID;
 	} else if (s->stage_code != 0) {
-		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "%s", s->stage_err);
+		stage_res(s, res);
 	} else if (corp_json_str(line, "lease_until", &until, 0, &e) != 0 ||
 	    (until != NULL && corp_time_parse(until, &t, &e) != 0)) {
 		corp_send_set(res, CORP_SEND_FAILED, "lease_until: %s",
@@ -588,16 +689,15 @@ corp_sender_line(struct corp_sender *s, json_t *line,
 		res->attempted = 0;
 		corp_send_set(res, CORP_SEND_FAILED, "the line is for "
 		    "channel %s, not %s", c != NULL ? c : "?", s->ch->name);
+	} else if (s->ch->needs_text && unrendered(line, res)) {
+		;
 	} else {
 		/* A failure of the channel itself (not of this line) ends
 		 * the stage: negative, so it never reads as a line result. */
 		if ((rc = s->ch->send(s, line, res, err)) != 0)
 			return -1;
-		if (s->stage_code != 0) {
-			res->attempted = 0;
-			corp_send_set(res, CORP_SEND_RETRY, "%s",
-			    s->stage_err);
-		}
+		if (s->stage_code != 0)
+			stage_res(s, res);
 	}
 	if (ack(line, res) != 0) {
 		oom(err);

@@ -12,16 +12,14 @@
 
 #include <stddef.h>
 
+#include "webhookconf.h"
+
 struct corp_cidr;
 struct corp_err;
 struct corp_http;
 struct corp_send_res;
 
-/* A valid endpoint name? */
-int	corp_webhook_name_ok(const char *);
-/* The URL of NAME from DATA_DIR/webhooks.conf (fresh allocation);
- * CORP_ENOTFOUND when no line names it. */
-int	corp_webhook_url(const char *name, char **url, struct corp_err *);
+/* Endpoint names and URLs: webhookconf.h. */
 
 /*
  * "v1," + base64(HMAC-SHA256(key, id "." ts "." body)) into out, where

@@ -1,34 +1,43 @@
 #!/bin/sh
 # corp-bind: add, list, deactivate; readiness of held rows; conflicts;
-# address validation.
+# address validation.  State is built with corp's own commands only.
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 
+# The state an operator reaches: two events routed while nobody had an
+# active bind on telegram or email.  Alice, the executor, has a held
+# telegram row on each and a held email row on the first (her email bind
+# was deactivated: route holds rows for it); her second event also went
+# out on the file channel (SENT); bob, the unit's head, has a held
+# telegram row on the first as supervisor.
+export CORP_NOW=2026-01-05T09:00:00Z
+t0=$(date -u -d "$CORP_NOW" +%s)
+q() { "$@" >/dev/null || bail "$* failed"; }
+q corp-org add ops
+q corp-user add alice --name Alice --unit ops
+q corp-user add bob --name Bob --unit ops
+q corp-org set-head ops bob
+q corp-bind add --user alice --channel email --address alice@example.org
+q corp-bind deactivate --user alice --channel email
+q corp-settings notify set --event-type TASK_CREATED --role executor \
+    --channel email
+q corp-settings notify set --event-type TASK_CREATED --role supervisor \
+    --channel telegram
+q corp-settings notify set --event-type TASK_DUE_CHANGED --role executor \
+    --channel file
+q corp-task create --as admin --title "Report" --assignee alice
+q corp-event route
+q corp-bind add --user alice --channel file --address outbox
+q corp-task set-due 1 --as admin --due 2026-01-09T17:00:00Z
+q corp-event route
+run sh -c 'corp-deliver pending --channel file | corp-fmt |
+    corp-send file --out "$T/outbox" | corp-deliver ack'
+[ "$rc:$(printf '%s' "$out" | jq -r .stored)" = 0:sent ] ||
+    bail "the file row was not sent: $out $err"
+alice=$(corp-user show alice | jq .user_id)
+bob=$(corp-user show bob | jq .user_id)
 export CORP_NOW=2026-01-05T10:00:00Z
 now=$(date -u -d "$CORP_NOW" +%s)
-sql "INSERT INTO users (login, name, created_at, updated_at) VALUES
-    ('alice', 'Alice', 0, 0), ('bob', 'Bob', 0, 0)"
-alice=$(sql "SELECT id FROM users WHERE login = 'alice'")
-bob=$(sql "SELECT id FROM users WHERE login = 'bob'")
-
-# Two events; alice has a held telegram row on each, a held email row,
-# and an old SENT row; bob has a held telegram row.
-sql "INSERT INTO events (event_id, event_type, occurred_at, trace_id,
-    dedupe_key) VALUES (1, 'TASK_CREATED', 0, 't1', 'k1'),
-    (2, 'TASK_ASSIGNED', 0, 't2', 'k2')"
-sql "INSERT INTO deliveries (event_id, user_id, channel, role, roles,
-    priority, template, status, readiness, waiting_since, created_at,
-    updated_at) VALUES
-    (1, $alice, 'telegram', 'executor', 'executor', 'p2p', 'task_created',
-     'PENDING', 'waiting_bind', 100, 0, 0),
-    (2, $alice, 'telegram', 'executor', 'executor', 'p2p', 'task_assigned',
-     'PENDING', 'waiting_bind', 100, 0, 0),
-    (1, $alice, 'email', 'executor', 'executor', 'p2p', 'task_created',
-     'PENDING', 'waiting_bind', 100, 0, 0),
-    (2, $alice, 'email', 'executor', 'executor', 'p2p', 'task_assigned',
-     'SENT', 'ready', NULL, 0, 0),
-    (1, $bob, 'telegram', 'initiator', 'initiator', 'p2p', 'task_created',
-     'PENDING', 'waiting_bind', 100, 0, 0)"
 rows() {
 	sql "SELECT event_id, channel, status, readiness,
 	    coalesce(CAST(waiting_since AS TEXT), '-') FROM
@@ -44,11 +53,12 @@ ok "add a telegram bind" corp-bind add --user alice --channel telegram \
 is "$out" "{\"user_id\":$alice,\"login\":\"alice\",\"channel\":\"telegram\",\"address\":\"123456789\",\"active\":true,\"created_at\":\"2026-01-05T10:00:00Z\",\"updated_at\":\"2026-01-05T10:00:00Z\"}" \
     "add prints the bind"
 is "$(sql "SELECT user_id, channel, address, active, created_at, updated_at
-    FROM binds")" "$alice|telegram|123456789|1|$now|$now" "the bind is stored"
+    FROM binds WHERE channel = 'telegram'")" \
+    "$alice|telegram|123456789|1|$now|$now" "the bind is stored"
 is "$(rows "$alice")" \
-    "1 email PENDING waiting_bind 100 2 email SENT ready - 1 telegram PENDING ready - 2 telegram PENDING ready - " \
-    "alice's held telegram rows are ready (also behind the cursor); email untouched"
-is "$(rows "$bob")" "1 telegram PENDING waiting_bind 100 " "bob's row still waits"
+    "1 email PENDING waiting_bind $t0 2 file SENT ready - 1 telegram PENDING ready - 2 telegram PENDING ready - " \
+    "alice's held telegram rows are ready (also behind the cursor); email and file untouched"
+is "$(rows "$bob")" "1 telegram PENDING waiting_bind $t0 " "bob's row still waits"
 is "$(corp-cursor get)" "2:99" "the cursor is not touched"
 
 # Another user cannot take an address that is actively bound.
@@ -58,22 +68,23 @@ like "$err" "^corp-bind: telegram address 123456789 is bound to user 'alice'" \
     "and names who holds it"
 is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob")" 0 \
     "nothing written for bob"
-is "$(rows "$bob")" "1 telegram PENDING waiting_bind 100 " "bob's row unchanged"
+is "$(rows "$bob")" "1 telegram PENDING waiting_bind $t0 " "bob's row unchanged"
 
 # Re-adding one's own bind is fine (idempotent, new updated_at).
 export CORP_NOW=2026-01-05T11:00:00Z
 later=$(date -u -d "$CORP_NOW" +%s)
 ok "add again" corp-bind add --user alice --channel telegram --address 123456789
-is "$(sql "SELECT active, created_at, updated_at FROM binds")" \
-    "1|$now|$later" "created_at kept, updated_at moves"
+is "$(sql "SELECT active, created_at, updated_at FROM binds
+    WHERE channel = 'telegram'")" "1|$now|$later" "created_at kept, updated_at moves"
 
 # Deactivate: rows wait again, from now.
 ok "deactivate" corp-bind deactivate --user alice --channel telegram
 is "$(printf '%s' "$out" | jq -c '[.active, .updated_at]')" \
     '[false,"2026-01-05T11:00:00Z"]' "prints the inactive bind"
-is "$(sql "SELECT active FROM binds WHERE user_id = $alice")" 0 "inactive"
+is "$(sql "SELECT active FROM binds WHERE user_id = $alice AND
+    channel = 'telegram'")" 0 "inactive"
 is "$(rows "$alice")" \
-    "1 email PENDING waiting_bind 100 2 email SENT ready - 1 telegram PENDING waiting_bind $later 2 telegram PENDING waiting_bind $later " \
+    "1 email PENDING waiting_bind $t0 2 file SENT ready - 1 telegram PENDING waiting_bind $later 2 telegram PENDING waiting_bind $later " \
     "telegram rows wait for a bind again, waiting_since = now"
 ok "deactivate again is harmless" corp-bind deactivate --user alice \
     --channel telegram
@@ -87,12 +98,12 @@ ok "bob binds the freed address" corp-bind add --user bob --channel telegram \
 is "$(rows "$bob")" "1 telegram PENDING ready - " "bob's row is ready"
 is_rc 79 "alice cannot re-take it while bob holds it" \
     corp-bind add --user alice --channel telegram --address 123456789
-is "$(sql "SELECT active FROM binds WHERE user_id = $alice")" 0 \
-    "alice's bind stays inactive"
+is "$(sql "SELECT active FROM binds WHERE user_id = $alice AND
+    channel = 'telegram'")" 0 "alice's bind stays inactive"
 ok "alice binds another chat" corp-bind add --user alice --channel telegram \
     --address 987654321
-is "$(sql "SELECT address, active FROM binds WHERE user_id = $alice")" \
-    "987654321|1" "the bind takes the new address"
+is "$(sql "SELECT address, active FROM binds WHERE user_id = $alice AND
+    channel = 'telegram'")" "987654321|1" "the bind takes the new address"
 is "$(rows "$alice" | cut -d' ' -f11-)" \
     "1 telegram PENDING ready - 2 telegram PENDING ready - " "ready again"
 
@@ -100,12 +111,13 @@ is "$(rows "$alice" | cut -d' ' -f11-)" \
 ok "email bind" corp-bind add --user alice --channel email \
     --address alice@example.org
 is "$(rows "$alice" | cut -d' ' -f1-10)" \
-    "1 email PENDING ready - 2 email SENT ready -" "the email row is ready"
+    "1 email PENDING ready - 2 file SENT ready -" "the email row is ready"
 
 # list
 ok "list" corp-bind list
 is "$(printf '%s\n' "$out" | jq -c '[.login, .channel, .address, .active]')" \
 "[\"alice\",\"email\",\"alice@example.org\",true]
+[\"alice\",\"file\",\"outbox\",true]
 [\"alice\",\"telegram\",\"987654321\",true]
 [\"bob\",\"telegram\",\"123456789\",true]" "every bind, by user and channel"
 ok "list --user" corp-bind list --user bob
@@ -129,12 +141,48 @@ ok "the largest 64-bit id is fine" corp-bind add --user bob \
     --channel telegram --address 9223372036854775807
 is_rc 65 "a bad e-mail address" corp-bind add --user bob --channel email \
     --address nobody
-is_rc 65 "a webhook must be a URL" corp-bind add --user bob --channel webhook \
-    --address ftp://x
+# E-mail: ASCII only (corp does not use SMTPUTF8), nothing that needs
+# quoting, a domain of labels.
+is_rc 65 "a non-ASCII local part is refused" corp-bind add --user bob \
+    --channel email --address 'пётр@corp.test'
+is "$err" "corp-bind: e-mail address 'пётр@corp.test': not ASCII; corp does not use SMTPUTF8 and never sends an 8-bit address (give an internationalised domain as its xn-- A-label)" \
+    "says why and what to do"
+for a in 'bob@почта.рф' 'a b@corp.test' '"q"@corp.test' 'a<b@corp.test' \
+    'bob@corp' 'bob@corp..test' '.bob@corp.test' 'bob@-' 'x@y@corp.test'; do
+	is_rc 65 "e-mail address '$a' refused" corp-bind add --user bob \
+	    --channel email --address "$a"
+done
+corp-user add carol >/dev/null || bail "corp-user add failed"
+ok "an IDN domain as its A-label is fine" corp-bind add --user carol \
+    --channel email --address 'carol.o-k+tag@xn--80a1acny.xn--p1ai'
+is_rc 65 "a webhook address is an endpoint name, not a URL" corp-bind add \
+    --user bob --channel webhook --address https://x.example/
 is_rc 65 "a bad channel name" corp-bind add --user bob --channel Telegram \
     --address 5
 is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob")" 1 \
     "none of those wrote a bind"
+
+# exec: a command exec.conf defines; many users may share one.
+is_rc 65 "no exec.conf: refused" corp-bind add --user bob --channel exec \
+    --address sms
+is "$err" "corp-bind: exec command 'sms' is not defined: there is no $CORP_DATA_DIR/exec.conf (one \"NAME=/absolute/path\" per line, mode 600)" \
+    "names the file"
+printf 'sms=/usr/local/bin/send-sms\npager=/usr/local/bin/page\n' \
+    > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+is_rc 65 "a misspelt command is refused" corp-bind add --user bob \
+    --channel exec --address smss
+is "$err" "corp-bind: exec command 'smss' is not defined in $CORP_DATA_DIR/exec.conf (defined: sms, pager); did you mean 'sms'?" \
+    "lists them and suggests one"
+chmod 640 "$CORP_DATA_DIR/exec.conf"
+is_rc 77 "an exec.conf group may read is refused" corp-bind add --user bob \
+    --channel exec --address sms
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+ok "bob binds sms" corp-bind add --user bob --channel exec --address sms
+ok "alice binds the same command" corp-bind add --user alice --channel exec \
+    --address sms
+is "$(sql "SELECT count(*) FROM binds WHERE channel = 'exec' AND
+    address = 'sms' AND active = 1")" 2 "both active: exec commands are shared"
 
 # Not found, usage.
 is_rc 67 "unknown login" corp-bind add --user nobody --channel telegram \

@@ -58,7 +58,7 @@ is "$(acks)" '[1,"sent","1",null,true,null]
 [9,"failed",null,"address is not a private chat id (a positive integer)",false,null]
 [10,"retry",null,"lease expired",false,null]
 [11,"failed",null,"no template",null,null]
-[12,"failed",null,"missing text",false,null]' "each answer becomes its ack"
+[12,"failed",null,"not rendered (missing corp-fmt?)",false,null]' "each answer becomes its ack"
 is "$(printf '%s\n' "$out" | sed -n 11p)" \
     "$(sed -n 11p "$T/in")" "a line with a result passes through untouched"
 is "$(printf '%s\n' "$out" | head -1 | jq -c 'del(.result,

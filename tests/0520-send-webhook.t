@@ -57,21 +57,26 @@ is "$(acks)" '[1,"sent",null,null,true,null]
 [4,"retry",null,"webhook: HTTP 503",true,null]
 [5,"failed",null,"webhook: HTTP 302 redirect not followed",true,null]
 [6,"failed",null,"webhook: HTTP 400",true,null]
-[7,"failed",null,"no webhook endpoint \"nosuch\" in '"$CORP_DATA_DIR"'/webhooks.conf",false,null]
+[7,"retry",null,"no webhook endpoint \"nosuch\" in '"$CORP_DATA_DIR"'/webhooks.conf",false,60]
 [8,"failed",null,"address is not a webhook endpoint name ([A-Za-z0-9_.-]+)",false,null]
-[9,"failed",null,"secret webhook-nosecret: not in the environment and no file '"$CORP_DATA_DIR"'/secrets/webhook-nosecret",false,null]
+[9,"retry",null,"secret webhook-nosecret: not in the environment and no file '"$CORP_DATA_DIR"'/secrets/webhook-nosecret",false,60]
 [10,"retry",null,"'"$(printf '%s\n' "$out" | sed -n 10p | jq -r .error)"'",true,null]' \
     "each answer becomes its ack"
+is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .error_class]' | tr '\n' ' ')" \
+    "[1,null] [2,null] [3,null] [4,null] [5,null] [6,null] [7,\"config\"] [8,null] [9,\"config\"] [10,null] " \
+    "an undefined endpoint and a missing secret are held by the configuration"
 like "$(printf '%s\n' "$out" | sed -n 10p | jq -r .error)" "^webhook: .*(SSL|TLS|ssl|tls)" \
     "plain HTTP where TLS was expected is a TLS error"
 is "$(grep -c '"path":"/moved"' "$T/wh.log"):$(grep -c elsewhere "$T/wh.log")" \
     "1:0" "the redirect was not followed"
 
-# The request: body = the event, compact; headers per Standard Webhooks.
+# The request: body = the event, compact, with the recipient added at
+# the end; headers per Standard Webhooks.
 first=$(head -1 "$T/wh.log")
 is "$(printf '%s' "$first" | jq -r .path)" "/hook?src=corp" "the endpoint's URL"
-is "$(printf '%s' "$first" | jq -r .body)" "$(head -1 "$T/in" | jq -c .event)" \
-    "the body is the line's event, compact, in order"
+is "$(printf '%s' "$first" | jq -r .body)" "$(head -1 "$T/in" | jq -c '.event +
+    {recipient: {user_id, login, name, role}}')" \
+    "the body is the line's event, compact, in order, then the recipient"
 is "$(printf '%s' "$first" | jq -r '.headers["webhook-id"]')" 1 \
     "webhook-id is the delivery id"
 is "$(printf '%s' "$first" | jq -r '.headers["content-type"]')" \

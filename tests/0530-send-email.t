@@ -39,8 +39,10 @@ is "$(acks | jq -c '.[0:2] + .[4:5]')" '[1,"sent",true]
 [3,"failed",true]
 [4,"failed",false]
 [5,"sent",true]' "sent, 451 retry, 550 failed"
-like "$(printf '%s\n' "$out" | sed -n 2p | jq -r .error)" "^smtp: 451" "the 4xx code in the error"
-like "$(printf '%s\n' "$out" | sed -n 3p | jq -r .error)" "^smtp: 550" "the 5xx code in the error"
+is "$(printf '%s\n' "$out" | sed -n 2p | jq -r .error)" \
+    "smtp: RCPT failed: 451 4.7.1 greylisted" "the 4xx reply, with the server's text"
+is "$(printf '%s\n' "$out" | sed -n 3p | jq -r .error)" \
+    "smtp: RCPT failed: 550 5.1.1 no such user" "the 5xx reply, with the server's text"
 
 m=$(grep '"event":"message"' "$T/smtp.log" | head -1)
 is "$(printf '%s' "$m" | jq -c '[.tls, .auth_user, .mail_from, .rcpt_to]')" \
@@ -70,6 +72,67 @@ PY
     "Date, Message-ID, From, To, encoded Subject, MIME, body"
 like "$(grep '"rcpt_to":\["bob@example.org"\]' "$T/smtp.log" | jq -r .data)" \
     "Subject: plain subject" "an ASCII subject is left as it is"
+
+# What a strict MTA sees (issue 15.14, 16.11): no line over 78 octets,
+# the message parses under email.policy.strict (fake-smtp refuses it
+# otherwise), and the Subject a reader sees is exactly the title.
+long=$(python3 -c 'print(" ".join(["word%03d" % i for i in range(124)]))')
+word=$(python3 -c 'print("x" * 990)')
+cyr=$(python3 -c 'print("Задача " * 60 + "конец")')
+spoof='Pay =?UTF-8?B?0KHRgNC+0YfQvdC+?= today'
+{
+	dline 40 s40@example.org x email | jq -c --arg s "$long" '.subject = $s'
+	dline 41 s41@example.org x email | jq -c --arg s "$word" '.subject = $s'
+	dline 42 s42@example.org x email | jq -c --arg s "$cyr" '.subject = $s'
+	dline 43 s43@example.org x email | jq -c --arg s "$spoof" '.subject = $s'
+	dline 44 s44@example.org x email |
+	    jq -c '.subject = "Hello\r\nBcc: evil@example.net\r\n\r\nbody"'
+	dline 45 s45@example.org x email | jq -c '.subject = "tab\there\u0007bel\u001bx "'
+	dline 46 s46@example.org x email | jq -c '.subject = ""'
+} > "$T/in"
+run_in "$T/in" corp-send email
+is "$(acks | jq -c '.[0:2]' | tr '\n' ' ')" \
+    '[40,"sent"] [41,"sent"] [42,"sent"] [43,"sent"] [44,"sent"] [45,"sent"] [46,"sent"] ' \
+    "every subject goes (the fake refuses what a strict MTA would)"
+grep '"rcpt_to":\["s4[0-6]@' "$T/smtp.log" > "$T/subj.log"
+is "$(jq -r '.max_line <= 78' "$T/subj.log" | sort -u)" true \
+    "no line of any message over 78 octets"
+subject_of() {	# subject_of ADDRESS: Subject as a reader decodes it
+	jq -r --arg a "$1" 'select(.rcpt_to == [$a]) | .data' "$T/subj.log" |
+	    python3 -c '
+import email, email.policy, sys
+raw = sys.stdin.buffer.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+m = email.message_from_bytes(raw, policy=email.policy.strict)
+print(len(m.get_all("Subject")), repr(str(m["Subject"])),
+      sorted(k for k in m.keys()))'
+}
+hdrs="['Content-Transfer-Encoding', 'Content-Type', 'Date', 'From', 'MIME-Version', 'Message-ID', 'Subject', 'To']"
+is "$(subject_of s40@example.org)" "1 '$long' $hdrs" \
+    "a 990-character ASCII subject is folded, unfolds to itself"
+like "$(jq -r 'select(.rcpt_to == ["s40@example.org"]) | .data' "$T/subj.log")" \
+    "Subject: word000 word001" "folded as plain text, not encoded"
+is "$(subject_of s41@example.org)" "1 '$word' $hdrs" \
+    "one 990-character word: encoded words, decoded back"
+is "$(subject_of s42@example.org)" "1 '$cyr' $hdrs" \
+    "a long Cyrillic subject: encoded words, cut between characters"
+is "$(subject_of s43@example.org)" "1 '$spoof' $hdrs" \
+    "an encoded-word look-alike in a title stays literal text"
+unlike "$(jq -r 'select(.rcpt_to == ["s43@example.org"]) | .data' "$T/subj.log")" \
+    "0KHRgNC\+0YfQvdC\+" "the look-alike is not on the wire as is"
+is "$(subject_of s44@example.org)" "1 'Hello  Bcc: evil@example.net    body' $hdrs" \
+    "CR/LF in a subject never make a header"
+is "$(jq -c 'select(.rcpt_to == ["s44@example.org"]) | .rcpt_to' "$T/subj.log")" \
+    '["s44@example.org"]' "nor a recipient"
+is "$(subject_of s45@example.org)" "1 'tab here bel x' $hdrs" \
+    "other control characters become spaces"
+is "$(subject_of s46@example.org)" "1 '' $hdrs" "an empty subject"
+
+# Never an 8-bit address on the wire: corp does not use SMTPUTF8.
+dline 47 'пётр@corp.test' x email > "$T/in"
+run_in "$T/in" corp-send email
+is "$(acks | jq -c '.[1:5]')" "[\"failed\",null,\"address: e-mail address 'пётр@corp.test': not ASCII; corp does not use SMTPUTF8 and never sends an 8-bit address (give an internationalised domain as its xn-- A-label)\",false]" \
+    "a non-ASCII address is failed, not attempted"
+is "$(grep -c 'пётр' "$T/smtp.log")" 0 "the server never saw it"
 
 # Wrong password: not sent, and the password shows nowhere.
 dline 10 ann@example.org x email > "$T/in"

@@ -34,6 +34,35 @@ sleep 30 &
 echo \$! > "$T/slow.pid"
 wait
 EOF
+# Closes its output, then lives on (issue 16.5).
+cat > "$T/bin/closer" <<EOF
+#!/bin/sh
+cat > /dev/null
+exec >&- 2>&-
+sleep 30 &
+echo \$! > "$T/closer.pid"
+wait
+EOF
+# Answers and exits, leaving a child that holds its output.
+cat > "$T/bin/leaver" <<EOF
+#!/bin/sh
+cat > /dev/null
+sleep 30 &
+echo \$! > "$T/leaver.pid"
+echo "id-7"
+EOF
+# What a command's environment holds (issue 16.2).
+cat > "$T/bin/envdump" <<EOF
+#!/bin/sh
+cat > /dev/null
+/usr/bin/env > "$T/env.out"
+EOF
+# Its arguments and input (issue 16.11).
+cat > "$T/bin/args" <<EOF
+#!/bin/sh
+echo "\$#" > "$T/args.out"
+cat > "$T/args.in"
+EOF
 chmod 755 "$T"/bin/*
 cat > "$CORP_DATA_DIR/exec.conf" <<EOF
 # name=command
@@ -42,6 +71,10 @@ busy=$T/bin/busy
 fail=$T/bin/fail
 silent=$T/bin/silent
 slow=$T/bin/slow
+closer=$T/bin/closer
+leaver=$T/bin/leaver
+envdump=$T/bin/envdump
+args=$T/bin/args
 missing=$T/bin/nonexistent
 relative=bin/ok
 EOF
@@ -63,10 +96,12 @@ is "$(acks | sed 's/ (no file [^"]*)//')" '[1,"sent","ticket-42",null,true,null]
 [3,"failed",null,"no such user",true,null]
 [4,"failed",null,"exec: exit 9",true,null]
 [5,"failed",null,"cannot run '"$T"'/bin/nonexistent: No such file or directory",true,null]
-[6,"failed",null,"no exec command \"nosuch\" in '"$CORP_DATA_DIR"'/exec.conf",false,null]
+[6,"retry",null,"no exec command \"nosuch\" in '"$CORP_DATA_DIR"'/exec.conf",false,60]
 [7,"failed",null,"address is not an exec command name ([A-Za-z0-9_.-]+)",false,null]' \
     "exit 0 sent (first stdout line), 75 retry, other failed (stderr's first line)"
 is "$(cat "$T/exec.in")" "$(head -1 "$T/in")" "the command got the whole line on stdin"
+is "$(printf '%s\n' "$out" | sed -n 6p | jq -r .error_class)" config \
+    "a command exec.conf does not define holds the line"
 
 # Bounded time: past --exec-timeout the process group is killed: retry.
 dline 10 slow "" exec > "$T/in"
@@ -81,11 +116,80 @@ else
 	pass "the whole process group was killed"
 fi
 
+# gone PIDFILE: the process is gone (a zombie counts: the container's
+# init may not reap it); a bounded poll, since SIGKILL is asynchronous.
+gone() {
+	_i=0
+	while ps -o stat= -p "$(cat "$1")" 2>/dev/null | grep -qv Z; do
+		_i=$((_i + 1))
+		[ "$_i" -gt 100 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# The deadline covers the command's whole life, not only its output: a
+# command that closes its output and lives on is killed at the deadline
+# (before, corp waited for it without a bound and acked it sent).
+# timeout 20 only catches a hang; no timing is asserted.
+dline 13 closer "" exec > "$T/in"
+run_in "$T/in" timeout 20 corp-send exec --exec-timeout 1s
+is "$rc:$(acks | jq -c '.[1:5]')" "0:[\"retry\",null,\"exec: $T/bin/closer: no answer within 1 s; killed\",true]" \
+    "closed output, still running: killed at the deadline, retry"
+wait_file "$T/closer.pid" 5
+if gone "$T/closer.pid"; then pass "with its process group"; else
+	fail "with its process group"; fi
+# A command that answered and exited is done, whatever it left behind
+# holding its output; what it left is killed.
+dline 14 leaver "" exec > "$T/in"
+run_in "$T/in" timeout 20 corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" '0:["sent","id-7",null,true]' \
+    "exited with a child holding its output: sent at once"
+wait_file "$T/leaver.pid" 5
+if gone "$T/leaver.pid"; then pass "and the child it left is killed"; else
+	fail "and the child it left is killed"; fi
+
+# A minimal environment: no secret, no CORP_DB, nothing else of corp's
+# but the data dir, business time and zone (the effective values).
+dline 15 envdump "" exec > "$T/in"
+run_in "$T/in" env -i PATH="$PATH" HOME=/home/op LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+    LC_TIME=C TZ=UTC FOO=bar CORP_DATA_DIR="$CORP_DATA_DIR" \
+    CORP_TELEGRAM_TOKEN=123:SECRETtoken CORP_SMTP_PASSWORD=SECRETpw \
+    CORP_OPENAI_KEY=sk-SECRETkey CORP_DB="$T/SECRET.db" CORP_TZ=Europe/Kyiv \
+    CORP_RATE_MARGIN=0.5 corp-send exec --now 2026-03-02T09:00:00Z
+is "$(acks | jq -c '.[1]')" '"sent"' "the command ran"
+# (dash sets PWD itself)
+is "$(grep -v '^PWD=' "$T/env.out" | LC_ALL=C sort)" "CORP_DATA_DIR=$CORP_DATA_DIR
+CORP_NOW=2026-03-02T09:00:00Z
+CORP_TZ=Europe/Kyiv
+HOME=/home/op
+LANG=C.UTF-8
+LC_ALL=C.UTF-8
+LC_TIME=C
+PATH=$PATH
+TZ=UTC" "the child's environment, exactly"
+is "$(grep -c SECRET "$T/env.out")" 0 "no secret reaches the child"
+dline 16 envdump "" exec > "$T/in"
+run_in "$T/in" env -i CORP_DATA_DIR="$CORP_DATA_DIR" \
+    "$(command -v corp-send)" exec
+is "$(grep -v '^PWD=' "$T/env.out" | LC_ALL=C sort)" "CORP_DATA_DIR=$CORP_DATA_DIR
+PATH=/usr/local/bin:/usr/bin:/bin" "without PATH, a default one"
+
+# User text never becomes an argument: no arguments, the line as one
+# line of JSON on standard input, newlines escaped.
+hostile='line one
+line two; $(id) `id` "q" \ end'
+dline 17 args "$hostile" exec > "$T/in"
+run_in "$T/in" corp-send exec
+is "$(acks | jq -c '.[1]'):$(cat "$T/args.out")" '"sent":0' "no arguments"
+is "$(wc -l < "$T/args.in")" 1 "one line of JSON on standard input"
+is "$(jq -r .text "$T/args.in")" "$hostile" "the text intact"
+
 # An absolute path is required; exec.conf must be private.
 dline 11 relative "" exec > "$T/in"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]')" '65:"retry"' "a relative command path stops the stage"
-like "$err" "exec.conf:8: the command must be an absolute path" "and names the line"
+like "$err" "exec.conf:12: the command must be an absolute path" "and names the line"
 dline 12 ok "" exec > "$T/in"
 chmod 640 "$CORP_DATA_DIR/exec.conf"
 run_in "$T/in" corp-send exec

@@ -4,8 +4,10 @@
 # open or rename on a matching path, for every N the command makes, of
 # corp-cursor set and advance and of corp-send file.  Each run exits 0
 # or 1 with the errno text; the cursor file is the old one or the new
-# one, never torn; no ack is printed for a line the outbox did not
-# fsync.  A full stdout (/dev/full) is an error too.
+# one, never torn; the outbox holds only whole lines, and no sent ack is
+# printed for a line the outbox did not fsync.  A disk that fills up in
+# the middle of a line leaves no part of it (issue 16.9).  A full stdout
+# (/dev/full) is an error too.
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 
@@ -87,15 +89,31 @@ chk_advance() {
 	if [ "$1" = 0 ]; then cursor_is 7:12; else cursor_is 3:4 7:12; fi
 }
 prep_file() { rm -f "$T/outbox"; }
+# outbox_whole FILE: every line is a whole JSON line, none twice.
+outbox_whole() {
+	[ -s "$1" ] || return 0
+	[ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] ||
+	    { echo "the outbox ends inside a line"; return; }
+	jq -e . "$1" >/dev/null 2>&1 ||
+	    { echo "the outbox holds a torn line: $(cat "$1")"; return; }
+	[ "$(jq -r .delivery_id "$1" | sort | uniq -d)" = "" ] ||
+	    echo "a line twice in the outbox"
+}
 chk_file() {
-	# Every printed ack names a line that is in the outbox, fsynced:
-	# also when a later line failed and the stage exits 1.
+	why=$(outbox_whole "$T/outbox")
+	[ -n "$why" ] && { echo "$why"; return; }
+	# Every sent ack names a line that is in the outbox, fsynced (also
+	# when a later line failed and the stage exits 1); a line acked
+	# retry is not there, not even in part.
 	[ -s "$T/f.out" ] || return 0
-	for id in $(jq -r .delivery_id "$T/f.out"); do
-		[ "$(jq -s --argjson id "$id" 'any(.[]; .delivery_id == $id)' \
-		    "$T/outbox" 2>/dev/null)" = true ] ||
-		    { echo "ack $id printed, not in the outbox"; return; }
-	done
+	[ "$(jq -r 'select(.result == "sent") | .delivery_id' "$T/f.out")" = \
+	    "$(jq -r .delivery_id "$T/outbox" 2>/dev/null)" ] ||
+	    echo "sent acks $(jq -r 'select(.result == "sent") | .delivery_id' \
+	    "$T/f.out" | tr '\n' ' ')but the outbox holds $(jq -r \
+	    .delivery_id "$T/outbox" 2>/dev/null | tr '\n' ' ')"
+	[ "$(jq -r 'select(.result != "sent") | .result' "$T/f.out" |
+	    sort -u)" = "$([ "$1" = 0 ] || echo retry)" ] ||
+	    echo "unexpected results: $(jq -c '[.delivery_id, .result]' "$T/f.out")"
 }
 
 if [ -z "${skip_all:-}" ]; then
@@ -105,6 +123,25 @@ if [ -z "${skip_all:-}" ]; then
 	    corp-cursor advance
 	fsweep file "$T/outbox" chk_file "$T/lines" \
 	    corp-send file --out "$T/outbox"
+
+	# A disk that fills up half way through line 2: line 2 is cut back
+	# out, so the outbox stays whole lines; 2 and 3 are retry, not
+	# attempted; the stage exits 1 with the errno text.
+	prep_file
+	run env CORP_FAULT=write:2:short CORP_FAULT_PATH="$T/outbox" \
+	    LD_PRELOAD="$so" corp-send file --out "$T/outbox" <"$T/lines"
+	is "$rc" 1 "a full disk mid-line exits 1"
+	like "$err" "outbox: write: No space left on device" "with the errno text"
+	is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .result, .attempted]' |
+	    tr '\n' ' ')" '[1,"sent",true] [2,"retry",false] [3,"retry",false] ' \
+	    "line 1 sent; the torn one and the rest retry"
+	is "$(cat "$T/outbox")" "$(head -1 "$T/lines")" \
+	    "the outbox holds line 1, whole, and nothing of line 2"
+	# The retry appends after whole lines: jq reads every one.
+	sed -n '2,3p' "$T/lines" > "$T/retry"
+	run_in "$T/retry" corp-send file --out "$T/outbox"
+	is "$rc:$(jq -r .delivery_id "$T/outbox" | tr '\n' ' ')" "0:1 2 3 " \
+	    "after the retry the outbox reads as three whole lines"
 
 	# The directory fsync after the rename counts too.
 	corp-cursor set 3:4

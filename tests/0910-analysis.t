@@ -114,6 +114,9 @@ corp-msg import "$T/m51.jsonl" >/dev/null
 cat >"$T/echo-proposer" <<'SH'
 #!/bin/sh
 # one proposal per batch naming its message ids, and the batch input kept
+# (a proposer gets none of the test's variables, but CORP_DATA_DIR)
+IN_DIR=$CORP_DATA_DIR/../in
+env >"$IN_DIR/env.$$"
 cat >"$IN_DIR/batch.$$"
 jq -c '{title: "batch \(.batch) of \(.batches_total)", messages: [.messages[].message_id], description: .window_start}' "$IN_DIR/batch.$$"
 SH
@@ -124,7 +127,12 @@ printf 'echo=%s\n' "$T/echo-proposer" >"$CORP_DATA_DIR/exec.conf"
 chmod 600 "$CORP_DATA_DIR/exec.conf"
 # shellcheck disable=SC2086
 corp-analysis create --as admin --chat -4 $W >/dev/null
-ok "start with an exec proposer" corp-analysis start 4 --as admin --proposer exec:echo
+CORP_OPENAI_KEY=sk-SECRET-proposer CORP_TELEGRAM_TOKEN=1:SECRET \
+    ok "start with an exec proposer" corp-analysis start 4 --as admin --proposer exec:echo
+is "$(cat "$T"/in/env.* | grep -c SECRET)" 0 \
+    "the proposer's environment holds no secret (issue 16.2)"
+is "$(cat "$T"/in/env.* | grep -c "^CORP_DATA_DIR=$CORP_DATA_DIR\$")" 3 \
+    "but the data dir, in each of the 3 batches"
 is "$(printf '%s' "$out" | jq -c '{status, messages_total, batches_total, batches_done, proposals_total}')" \
     '{"status":"completed","messages_total":53,"batches_total":3,"batches_done":3,"proposals_total":3}' \
     "53 messages: 3 batches"
@@ -208,6 +216,7 @@ is_rc 64 "the lease must outlast the timeout" \
 cat >"$T/stall2" <<'SH'
 #!/bin/sh
 b=$(jq .batch)
+IN_DIR=$CORP_DATA_DIR/../in
 if [ "$b" = 2 ]; then echo $$ >"$IN_DIR/stalled"; exec sleep 300; fi
 echo '{"title":"kept from batch one"}'
 SH

@@ -118,6 +118,7 @@ is "$(printf '%s' "$out" | jq -c '{status, accuracy}')" \
 cat >"$T/stall" <<'SH'
 #!/bin/sh
 b=$(jq .batch)
+STALL=$CORP_DATA_DIR/../stalled	# a proposer gets only corp's CORP_DATA_DIR
 if [ "$b" = 2 ]; then echo $$ >"$STALL"; exec sleep 300; fi
 echo '{"title":"from the first batch"}'
 SH

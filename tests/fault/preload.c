@@ -5,6 +5,11 @@
  * cannot run under ASan (the ASan runtime must come first).
  *
  *	CORP_FAULT=OP:N[:EIO|ENOSPC]	fail the Nth OP call (1-based)
+ *	CORP_FAULT=write:N:short	a disk that fills up: the Nth write
+ *					writes half its bytes and returns
+ *					that short count; every later
+ *					write on a matching path fails with
+ *					ENOSPC
  *	CORP_FAULT_PATH=SUBSTRING	only calls on matching paths count
  *	CORP_FAULT_COUNT=FILE		at exit write "OP COUNT" lines
  *
@@ -26,7 +31,7 @@
 enum { OP_WRITE, OP_FSYNC, OP_OPEN, OP_RENAME, NOPS };
 static const char *const names[NOPS] = { "write", "fsync", "open", "rename" };
 
-static int	 inited, op = -1, eno = EIO, fired;
+static int	 inited, op = -1, eno = EIO, fired, short_write;
 static long	 nth;
 static long	 calls[NOPS];
 static const char *sub;
@@ -67,6 +72,10 @@ init(void)
 	nth = strtol(p + 1, NULL, 10);
 	if ((p = strchr(p + 1, ':')) != NULL && strcmp(p + 1, "ENOSPC") == 0)
 		eno = ENOSPC;
+	if (p != NULL && strcmp(p + 1, "short") == 0 && op == OP_WRITE) {
+		short_write = 1;
+		eno = ENOSPC;
+	}
 }
 
 static int
@@ -116,10 +125,19 @@ hit(int o, int match)
 ssize_t
 write(int fd, const void *b, size_t n)
 {
+	int m;
+
 	REAL(ssize_t, "write", (int, const void *, size_t));
 	/* stderr and pipes are not the files under test */
-	if (fd > 2 && hit(OP_WRITE, fd_matches(fd)))
+	if (fd <= 2)
+		return real(fd, b, n);
+	m = fd_matches(fd);
+	if (short_write && fired && m) {
+		errno = ENOSPC;		/* the disk stays full */
 		return -1;
+	}
+	if (hit(OP_WRITE, m))
+		return short_write && n > 1 ? real(fd, b, n / 2) : -1;
 	return real(fd, b, n);
 }
 
