@@ -149,7 +149,7 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
     char *addr, size_t size, struct corp_send_res *res)
 {
 	struct addrinfo hints, *ai = NULL, *p;
-	char bare[256], first[INET6_ADDRSTRLEN] = "";
+	char bare[256], first[INET6_ADDRSTRLEN] = "", embedded[48] = "";
 	const char *why = NULL;
 	size_t hl = strlen(host);
 	int rc;
@@ -179,8 +179,8 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 		    p->ai_addr)->sin_addr :
 		    (const void *)&((struct sockaddr_in6 *)(void *)
 		    p->ai_addr)->sin6_addr;
-		const char *w;
-		char txt[INET6_ADDRSTRLEN];
+		const char *w, *form;
+		char txt[INET6_ADDRSTRLEN], v4[16];
 
 		if (p->ai_family != AF_INET && p->ai_family != AF_INET6)
 			continue;
@@ -190,6 +190,10 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 			if (why == NULL) {
 				why = w;
 				strlcpy(first, txt, sizeof(first));
+				if ((form = corp_addr_embedded(p->ai_addr, v4,
+				    sizeof(v4))) != NULL)
+					snprintf(embedded, sizeof(embedded),
+					    " (%s, embedding %s)", form, v4);
 			}
 			continue;
 		}
@@ -199,9 +203,10 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 		return 0;
 	}
 	freeaddrinfo(ai);
-	corp_send_set(res, CORP_SEND_FAILED, "webhook: %s resolves to %s, a "
-	    "%s address (refused unless allowed by webhook.allow)", bare,
-	    first[0] ? first : "nothing usable", why ? why : "unusable");
+	corp_send_set(res, CORP_SEND_FAILED, "webhook: %s resolves to %s%s, "
+	    "a %s address (refused unless allowed by webhook.allow)", bare,
+	    first[0] ? first : "nothing usable", embedded,
+	    why ? why : "unusable");
 	res->attempted = 0;
 	return -1;
 }
