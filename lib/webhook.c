@@ -167,10 +167,12 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(bare, NULL, &hints, &ai)) != 0) {
-		corp_send_set(res, rc == EAI_NONAME ? CORP_SEND_FAILED :
-		    CORP_SEND_RETRY, "webhook: %s: %s", bare,
-		    gai_strerror(rc));
+		/* No answer, or "no such name" (often a resolver's passing
+		 * trouble): never reached, the endpoint pauses. */
+		corp_send_set(res, CORP_SEND_RETRY, "webhook: %s: %s", bare,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		res->attempted = 0;
+		res->error_class = "unreachable";
 		return -1;
 	}
 	for (p = ai; p != NULL; p = p->ai_next) {
@@ -264,6 +266,10 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 		    CORP_SEND_FAILED, "webhook: %s", e.msg);
 		if (rc != CORP_ETEMP)
 			res->attempted = 0;
+		else if (r.unreachable) {
+			res->attempted = 0;
+			res->error_class = "unreachable";
+		}
 		goto out;
 	}
 	if (r.status >= 200 && r.status < 300)
@@ -273,7 +279,7 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	else if (r.status == 429 || r.status >= 500) {
 		corp_send_set(res, CORP_SEND_RETRY, "webhook: HTTP %ld",
 		    r.status);
-		res->retry_after = r.retry_after;
+		res->retry_after = r.retry_after;  /* 0..CORP_RETRY_AFTER_MAX */
 	} else if (r.status >= 300 && r.status < 400)
 		corp_send_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld "
 		    "redirect not followed", r.status);
