@@ -604,8 +604,9 @@ corp_down_next(long long prev)
 	return prev >= CORP_DOWN_MAX / 2 ? CORP_DOWN_MAX : prev * 2;
 }
 
+/* The file of kind/key; mk: create the directory (to write it). */
 static int
-down_path(const char *kind, const char *key, char **path,
+down_path(const char *kind, const char *key, int mk, char **path,
     struct corp_err *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -619,7 +620,7 @@ down_path(const char *kind, const char *key, char **path,
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if ((rc = corp_data_path(&dir, "ratelimit", err)) != 0)
 		return rc;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mk && mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
 		    strerror(errno));
 		free(dir);
@@ -640,7 +641,7 @@ corp_down_get(const char *kind, const char *key, long long now,
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	if ((rc = down_path(kind, key, &path, err)) != 0)
+	if ((rc = down_path(kind, key, 0, &path, err)) != 0)
 		return rc;
 	rc = corp_read_file(path, 4096, &buf, NULL, err);
 	free(path);
@@ -689,7 +690,7 @@ corp_down_mark(const char *kind, const char *key, long long now,
 		return 0;
 	}
 	*pause = corp_down_next(d.pause);
-	if ((rc = down_path(kind, key, &path, err)) != 0)
+	if ((rc = down_path(kind, key, 1, &path, err)) != 0)
 		return rc;
 	doc = json_pack("{s:i, s:I, s:I, s:s}", "v", 1, "until",
 	    (json_int_t)(now + *pause), "pause", (json_int_t)*pause, "error",
@@ -712,7 +713,7 @@ corp_down_clear(const char *kind, const char *key, struct corp_err *err)
 	char *path;
 	int rc;
 
-	if ((rc = down_path(kind, key, &path, err)) != 0)
+	if ((rc = down_path(kind, key, 0, &path, err)) != 0)
 		return rc;
 	if (unlink(path) != 0 && errno != ENOENT)
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
