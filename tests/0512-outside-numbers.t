@@ -20,13 +20,27 @@ start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
 mono() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
-# The limiter's pause, in seconds from now (rounded up).
+# The limiter's pause, in seconds from now (rounded up): the file's
+# monotonic clock, or with PostgreSQL the tables' server clock.
 paused() {
+	if pg_mode; then
+		sql "SELECT (pause_until_ms - CAST(extract(epoch FROM
+		    clock_timestamp()) * 1000 AS BIGINT) + 999) / 1000
+		    FROM rate_limits"
+		return
+	fi
 	_m=$(mono)
 	_p=$(jq -r .pause_until "$CORP_DATA_DIR"/ratelimit/telegram-*.json)
 	echo $(( (_p - _m + 999) / 1000 ))
 }
-fresh() { rm -rf "$CORP_DATA_DIR/ratelimit"; }
+# A limiter without a pause.  No command resets it: with PostgreSQL the
+# test empties its two tables on purpose (they hold no business state).
+fresh() {
+	rm -rf "$CORP_DATA_DIR/ratelimit"
+	if pg_mode; then
+		sql "DELETE FROM rate_limit_sends; DELETE FROM rate_limits"
+	fi
+}
 send() { run_in "$T/in" corp-send telegram --allow-http "$@"; }
 
 # --- corp-send ---------------------------------------------------------
