@@ -752,6 +752,10 @@ main(int argc, char *argv[])
 	R.db = cli_db(0);
 	load_settings(&allow, &opt.nallow);
 	opt.allow = allow;
+	/* How long a server's retry_after may stop sending. */
+	if (corp_setting_duration(R.db, "telegram.max_pause", &opt.max_pause,
+	    &e) != 0)
+		cli_fail(&e);
 	if (corp_fmt_catalog(&R.cat, NULL, 0, &e) != 0)
 		cli_fail(&e);
 	open_sender(&opt);

@@ -20,9 +20,11 @@
 
 static const char synopsis[] =
 "usage: corp-send telegram [--allow-http] [--max-wait DURATION]\n"
-"                 [--timeout DURATION] [--connect-timeout DURATION]\n"
+"                 [--max-pause DURATION] [--timeout DURATION]\n"
+"                 [--connect-timeout DURATION]\n"
 "       corp-send webhook [--allow CIDR ...] [--allow-http]\n"
-"                 [--timeout DURATION] [--connect-timeout DURATION]\n"
+"                 [--max-pause DURATION] [--timeout DURATION]\n"
+"                 [--connect-timeout DURATION]\n"
 "       corp-send email [--smtp-url URL] [--from ADDRESS]\n"
 "                 [--smtp-user NAME] [--timeout DURATION]\n"
 "       corp-send exec [--exec-timeout DURATION]\n"
@@ -108,6 +110,7 @@ main(int argc, char *argv[])
 	static const struct option opts[] = {
 		{ "allow-http", no_argument, NULL, 'H' },
 		{ "max-wait", required_argument, NULL, 'w' },
+		{ "max-pause", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "connect-timeout", required_argument, NULL, 'c' },
 		{ "allow", required_argument, NULL, 'a' },
@@ -142,6 +145,11 @@ main(int argc, char *argv[])
 		case 'H': opt.allow_http = 1; break;
 		case 'w':
 			opt.max_wait_ms = millis(optarg, "--max-wait");
+			break;
+		case 'P':
+			opt.max_pause = cli_duration(optarg, "--max-pause");
+			if (opt.max_pause > 86400)
+				cli_usage("--max-pause: at most 1d");
 			break;
 		case 't': opt.total_ms = millis(optarg, "--timeout"); break;
 		case 'c':

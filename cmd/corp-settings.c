@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "http.h"
 #include "jsonl.h"
 #include "notify.h"
 #include "prefs.h"
@@ -158,6 +159,11 @@ config_set(int argc, char **argv)
 		cli_usage("config set needs KEY VALUE");
 	/* Refuse a bad key or value before opening anything. */
 	if (corp_setting_check(argv[optind], argv[optind + 1], &e) != 0)
+		cli_fail(&e);
+	/* A URL setting gets the one URL decision (libcurl's parse). */
+	if (strcmp(argv[optind], "openai.url") == 0 &&
+	    corp_url_check(argv[optind + 1], CORP_URL_HTTP, 1, "openai.url",
+	    CORP_EINVAL, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
 	if (corp_setting_set(db, argv[optind], argv[optind + 1], &e) != 0)

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "jsonl.h"
 #include "ratelimit.h"
+#include "settings.h"
 #include "telegram.h"
 #include "tgbind.h"
 #include "tgspool.h"
@@ -116,11 +117,11 @@ setup(void)
 	struct corp_http_opts ho = { 0, 10000, 30000, NULL, 0 };
 	const char *api = corp_cfg.telegram_api;
 	struct corp_err e;
+	long long max_pause;
 
-	if (strncmp(api, "https://", 8) != 0 &&
-	    !(opt.allow_http && strncmp(api, "http://", 7) == 0))
-		cli_usage("CORP_TELEGRAM_API must be an https:// URL "
-		    "(http:// only with --allow-http)");
+	if (corp_url_check(api, CORP_URL_HTTP, opt.allow_http,
+	    "CORP_TELEGRAM_API", CORP_EUSAGE, &e) != 0)
+		cli_usage("%s", e.msg);
 	if (corp_secret(corp_cfg.telegram_token, "telegram_token", &tg.token,
 	    &e) != 0 || corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
 		cli_fail(&e);
@@ -137,6 +138,12 @@ setup(void)
 	if (!corp_cfg.rate_limit_off && corp_rl_open(&tg.rl, "telegram",
 	    tg.token, 30, corp_cfg.rate_margin, &e) != 0)
 		cli_fail(&e);
+	if (tg.rl != NULL) {
+		if (corp_setting_duration(tg.db, "telegram.max_pause",
+		    &max_pause, &e) != 0)
+			cli_fail(&e);
+		corp_rl_max_pause(tg.rl, max_pause * 1000);
+	}
 }
 
 static void

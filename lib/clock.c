@@ -30,7 +30,7 @@ corp_now_parse(const char *s, time_t *out, struct corp_err *err)
 	if (*s == '+') {
 		if ((rc = corp_duration_parse(s + 1, &d, err)) != 0)
 			return rc;
-		*out = time(NULL) + (time_t)d;
+		*out = corp_time_add(time(NULL), d);
 		return 0;
 	}
 	return corp_time_parse(s, out, err);
@@ -43,6 +43,27 @@ corp_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+corp_add_checked(long long a, long long b, long long *sum)
+{
+	long long r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return -1;
+	*sum = r;
+	return 0;
+}
+
+time_t
+corp_time_add(time_t t, long long secs)
+{
+	time_t r;
+
+	if (__builtin_add_overflow(t, secs, &r))
+		return secs > 0 ? (time_t)LLONG_MAX : (time_t)LLONG_MIN;
+	return r;
 }
 
 char *

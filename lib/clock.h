@@ -18,6 +18,24 @@ int	corp_now_parse(const char *, time_t *, struct corp_err *);
 /* Monotonic milliseconds, for timeouts and rate limits. */
 long long corp_mono_ms(void);
 
+/*
+ * Overflow-safe time arithmetic for numbers from outside (a server's
+ * retry_after, an ack line's): corp_add_checked sets *sum and returns 0,
+ * or returns -1 (sum untouched) when a + b does not fit a long long;
+ * corp_time_add is t + secs saturated to the range of time_t, so a huge
+ * delay is "never" rather than a time in the past.
+ */
+int	corp_add_checked(long long a, long long b, long long *sum);
+time_t	corp_time_add(time_t t, long long secs);
+
+/*
+ * The largest delay in seconds corp takes from outside (a Retry-After
+ * header, Telegram's retry_after, an ack line): a larger number is read
+ * as this one; the senders cap pauses far lower (--max-pause,
+ * telegram.max_pause).
+ */
+#define CORP_RETRY_AFTER_MAX	(366LL * 86400)
+
 #define CORP_TIMEBUF 32
 /* "2026-01-05T18:00:00Z" into buf (CORP_TIMEBUF bytes). */
 char	*corp_time_fmt(time_t, char *buf);

@@ -423,7 +423,12 @@ corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
 		return;
 	describe(errmsg, sizeof(errmsg), cc, s->errbuf, code, &reply);
 	corp_redact(errmsg, sizeof(errmsg), s->password);
-	if (cc == CURLE_LOGIN_DENIED) {
+	if (corp_curl_unreached(c, (int)cc)) {
+		/* Never reached the server (or no TLS): it pauses. */
+		res->attempted = 0;
+		res->error_class = "unreachable";
+		corp_send_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
+	} else if (cc == CURLE_LOGIN_DENIED) {
 		/* The operator's credentials, not this message: stage. */
 		res->bad_token = 1;
 		res->attempted = 0;

@@ -1,5 +1,11 @@
 /* http.c -- see http.h. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +15,7 @@
 
 #include "corp.h"
 #include "http.h"
+#include "netaddr.h"
 
 #define BODY_MAX	(1024 * 1024)
 
@@ -18,6 +25,12 @@ struct corp_http {
 	char			*ca_file;
 	char			 errbuf[CURL_ERROR_SIZE];
 	struct corp_http_resp	*cur;
+	/* corp_http_ssrf: the rule, and what it refused in this request */
+	int			 ssrf;
+	const struct corp_cidr	*allow;
+	size_t			 nallow;
+	const char		*refused;
+	char			 refused_addr[INET6_ADDRSTRLEN];
 };
 
 static int curl_ready;
@@ -60,6 +73,40 @@ corp_http_close(struct corp_http *h)
 	curl_easy_cleanup(h->c);
 	free(h->ca_file);
 	free(h);
+}
+
+void
+corp_http_ssrf(struct corp_http *h, const struct corp_cidr *allow,
+    size_t nallow)
+{
+	h->ssrf = 1;
+	h->allow = allow;
+	h->nallow = nallow;
+}
+
+/* The last gate: the address libcurl is about to connect to. */
+static curl_socket_t
+on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct corp_http *h = arg;
+	const void *ip;
+
+	(void)purpose;
+	if ((h->refused = corp_addr_refused(&a->addr, h->allow,
+	    h->nallow)) != NULL) {
+		ip = a->family == AF_INET6 ?
+		    (const void *)&((struct sockaddr_in6 *)(void *)&a->addr)->
+		    sin6_addr :
+		    (const void *)&((struct sockaddr_in *)(void *)&a->addr)->
+		    sin_addr;
+		if (a->family != AF_INET && a->family != AF_INET6)
+			strlcpy(h->refused_addr, "?", sizeof(h->refused_addr));
+		else if (inet_ntop(a->family, ip, h->refused_addr,
+		    sizeof(h->refused_addr)) == NULL)
+			strlcpy(h->refused_addr, "?", sizeof(h->refused_addr));
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 void
@@ -118,21 +165,158 @@ on_body(char *data, size_t size, size_t n, void *arg)
 int
 corp_http_retry_after(const char *v, time_t now, long long *secs)
 {
-	char *e;
-	long long n;
+	long long n = 0;
+	const char *p;
 	time_t t;
 
 	v += strspn(v, " \t");
-	errno = 0;
-	n = strtoll(v, &e, 10);
-	if (e != v && *e == '\0' && n >= 0 && errno == 0) {
-		*secs = n;
-		return 0;
+	if (isdigit((unsigned char)*v)) {
+		for (p = v; isdigit((unsigned char)*p); p++)
+			if (n <= CORP_RETRY_AFTER_MAX)
+				n = n * 10 + (*p - '0');
+		if (*p == '\0') {
+			*secs = n < CORP_RETRY_AFTER_MAX ? n :
+			    CORP_RETRY_AFTER_MAX;
+			return 0;
+		}
 	}
 	if ((t = curl_getdate(v, NULL)) == (time_t)-1)
 		return -1;
-	*secs = t > now ? (long long)(t - now) : 0;
+	if (t <= now)
+		*secs = 0;
+	else if ((long long)t - (long long)now > CORP_RETRY_AFTER_MAX)
+		*secs = CORP_RETRY_AFTER_MAX;
+	else
+		*secs = (long long)(t - now);
 	return 0;
+}
+
+int
+corp_curl_unreached(void *curl, int code)
+{
+	curl_off_t up = 0;
+	long req = 0;
+
+	switch ((CURLcode)code) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		return 1;
+	case CURLE_OPERATION_TIMEDOUT:
+		/* Only when not one byte of the request went out. */
+		if (curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &req) !=
+		    CURLE_OK || curl_easy_getinfo(curl,
+		    CURLINFO_SIZE_UPLOAD_T, &up) != CURLE_OK)
+			return 0;
+		return req == 0 && up == 0;
+	default:
+		return 0;
+	}
+}
+
+/* A loopback host as libcurl parsed it: a name or an address literal. */
+static int
+loopback_host(const char *host)
+{
+	unsigned char a[16];
+	char buf[64];
+	size_t n = strlen(host);
+	static const unsigned char one[16] = { [15] = 1 }, mapped[12] = {
+	    [10] = 0xff, [11] = 0xff };
+
+	if (strcasecmp(host, "localhost") == 0 ||
+	    strcasecmp(host, "localhost.") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (n < 3 || n - 2 >= sizeof(buf) || host[0] != '[' ||
+	    host[n - 1] != ']')
+		return 0;
+	memcpy(buf, host + 1, n - 2);
+	buf[n - 2] = '\0';
+	if (inet_pton(AF_INET6, buf, a) != 1)
+		return 0;
+	return memcmp(a, one, 16) == 0 ||
+	    (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+}
+
+int
+corp_url_check(const char *url, enum corp_url_kind kind, int allow_plain,
+    const char *what, int code, struct corp_err *err)
+{
+	char *scheme = NULL, *user = NULL, *pw = NULL, *opts = NULL,
+	    *host = NULL, *zone = NULL;
+	CURLU *u;
+	int rc = 0, plain;
+
+	if ((u = curl_url()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	/* No guessing: a URL without a scheme is refused, never http. */
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    *host == '\0') {
+		rc = corp_errf(err, code, "%s: not a valid URL", what);
+		goto out;
+	}
+	(void)curl_url_get(u, CURLUPART_USER, &user, 0);
+	(void)curl_url_get(u, CURLUPART_PASSWORD, &pw, 0);
+	(void)curl_url_get(u, CURLUPART_OPTIONS, &opts, 0);
+	(void)curl_url_get(u, CURLUPART_ZONEID, &zone, 0);
+	if (kind == CORP_URL_SMTP ? strcmp(scheme, "smtps") != 0 &&
+	    strcmp(scheme, "smtp") != 0 : strcmp(scheme, "https") != 0 &&
+	    strcmp(scheme, "http") != 0) {
+		rc = corp_errf(err, code, "%s: expected %s", what,
+		    kind == CORP_URL_SMTP ? "smtp:// or smtps://" :
+		    "an https:// URL");
+		goto out;
+	}
+	if (pw != NULL) {
+		rc = corp_errf(err, code, "%s: a password in the URL "
+		    "(user:password@host) is refused: it would show in "
+		    "process lists and files; the password comes from a "
+		    "secret only", what);
+		goto out;
+	}
+	if (user != NULL || opts != NULL) {
+		rc = corp_errf(err, code, "%s: a user name in the URL "
+		    "(user@host) is refused: give the user with its own "
+		    "option, the password as a secret", what);
+		goto out;
+	}
+	plain = kind == CORP_URL_HTTP && strcmp(scheme, "http") == 0;
+	if (plain && !allow_plain)
+		rc = corp_errf(err, code, "%s: expected an https:// URL "
+		    "(http:// only to a loopback host, with --allow-http)",
+		    what);
+	else if (plain && (zone != NULL || !loopback_host(host)))
+		rc = corp_errf(err, code, "%s: plain http:// only to a "
+		    "loopback host (localhost, 127.0.0.0/8, [::1]); use "
+		    "https://", what);
+out:
+	curl_free(scheme);
+	curl_free(user);
+	if (pw != NULL)
+		explicit_bzero(pw, strlen(pw));
+	curl_free(pw);
+	curl_free(opts);
+	curl_free(host);
+	curl_free(zone);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 /* Retry-After: delay-seconds or an HTTP date (RFC 9110 10.2.3). */
@@ -153,7 +337,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	v = buf + strspn(buf, " \t");
 	v[strcspn(v, "\r\n")] = '\0';
 	if (corp_http_retry_after(v, time(NULL), &secs) == 0)
-		r->retry_after = secs;
+		r->retry_after = secs;	/* 0..CORP_RETRY_AFTER_MAX */
 	return len;
 }
 
@@ -186,6 +370,7 @@ corp_http_post(struct corp_http *h, const char *url,
 	}
 	curl_easy_reset(c);
 	h->errbuf[0] = '\0';
+	h->refused = NULL;
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
@@ -211,8 +396,17 @@ corp_http_post(struct corp_http *h, const char *url,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (h->ssrf) {
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, h);
+	}
 	cc = curl_easy_perform(c);
-	if (cc == CURLE_OK) {
+	if (cc != CURLE_OK && h->refused != NULL) {
+		rc = corp_errf(err, CORP_EINVAL, "the connection to %s was "
+		    "refused: a %s address (refused unless allowed by "
+		    "webhook.allow)", h->refused_addr, h->refused);
+		corp_http_resp_free(r);
+	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	} else {
 		char msg[CURL_ERROR_SIZE + 128];
@@ -225,6 +419,8 @@ corp_http_post(struct corp_http *h, const char *url,
 		rc = corp_errf(err, cc == CURLE_UNSUPPORTED_PROTOCOL ||
 		    cc == CURLE_URL_MALFORMAT ? CORP_EINVAL : CORP_ETEMP,
 		    "%s", msg);
+		r->unreachable = rc == CORP_ETEMP && corp_curl_unreached(c,
+		    (int)cc);
 		corp_http_resp_free(r);
 	}
 	/* Drop the per-request lists before they are freed. */

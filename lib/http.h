@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "clock.h"	/* CORP_RETRY_AFTER_MAX */
+
+struct corp_cidr;
 struct corp_err;
 struct corp_http;
 
@@ -30,11 +33,21 @@ struct corp_http_resp {
 	char		*body;		/* NUL-terminated, at most 1 MiB kept */
 	size_t		 len;
 	long long	 retry_after;	/* Retry-After in seconds, or -1 */
+	int		 unreachable;	/* CORP_ETEMP: see corp_curl_unreached */
 };
 
 int	corp_http_open(struct corp_http **, const struct corp_http_opts *,
 	    struct corp_err *);
 void	corp_http_close(struct corp_http *);
+/*
+ * From now on the handle connects only to addresses corp_addr_refused()
+ * accepts with this allow list (webhooks: the SSRF rule), judged on the
+ * very address libcurl is about to connect to (CURLOPT_OPENSOCKETFUNCTION),
+ * after every DNS answer.  allow must outlive the handle.  A refused
+ * connection makes corp_http_post return CORP_EINVAL naming the address.
+ */
+void	corp_http_ssrf(struct corp_http *, const struct corp_cidr *allow,
+	    size_t nallow);
 
 /*
  * POST body to url with the given extra headers (NULL-terminated list
@@ -45,7 +58,9 @@ void	corp_http_close(struct corp_http *);
  *
  * Returns 0 when a response arrived (any status; resp filled, free it
  * with corp_http_resp_free), CORP_EINVAL for a URL or protocol the
- * handle refuses, CORP_ETEMP for a network, TLS or timeout failure.
+ * handle refuses, CORP_ETEMP for a network, TLS or timeout failure;
+ * then resp->unreachable is 1 when the request surely never reached the
+ * server (corp_curl_unreached).
  */
 int	corp_http_post(struct corp_http *, const char *url,
 	    const char *const *headers, const char *body, size_t len,
@@ -58,8 +73,43 @@ void	corp_redact(char *buf, size_t size, const char *secret);
 
 /*
  * A Retry-After value (delay-seconds or an HTTP date, RFC 9110 10.2.3)
- * as seconds from now; -1 when it is neither.  Pure (fuzzed).
+ * as seconds from now, 0..CORP_RETRY_AFTER_MAX (a date in the past is 0,
+ * a larger number the maximum); -1 when it is neither.  Pure (fuzzed).
  */
 int	corp_http_retry_after(const char *value, time_t now, long long *secs);
+
+/*
+ * Did a failed libcurl transfer (curl: a CURL *, code: its CURLcode)
+ * surely never reach the server?  DNS failures, refused or timed-out
+ * connections, TLS handshake and certificate failures, a server without
+ * STARTTLS; a timeout only when no byte of the request was sent.
+ * Such a failure is "unreachable" (corp-send.1): retry, not attempted,
+ * and the endpoint pauses.
+ */
+int	corp_curl_unreached(void *curl, int code);
+
+/* What a URL is for: the schemes it may have. */
+enum corp_url_kind {
+	CORP_URL_HTTP,		/* https://, or http:// (see below) */
+	CORP_URL_SMTP		/* smtps://, or smtp:// with STARTTLS required */
+};
+
+/*
+ * THE decision on a URL an operator gave (argv, the environment, a
+ * configuration file, a setting), made on libcurl's parse of it (CURLU),
+ * never on its text:
+ *   - libcurl parses it and its scheme is one of kind's;
+ *   - it carries no user name or password (user:password@host): the
+ *     password comes from a secret only, the user from its own option;
+ *   - plain http:// only when allow_plain, and only to a loopback host
+ *     as written: "localhost", an address of 127.0.0.0/8, [::1] (or
+ *     [::ffff:127.x.x.x]), so neither http://127.0.0.1@other.host/ nor
+ *     http://localhost.evil.example/ passes.  SMTP is never plain.
+ * what names the URL in messages ("--smtp-url", "CORP_TELEGRAM_API");
+ * no message quotes the URL, which may hold a password.  Returns 0, or
+ * code with err filled.  Pure (fuzzed).
+ */
+int	corp_url_check(const char *url, enum corp_url_kind kind,
+	    int allow_plain, const char *what, int code, struct corp_err *);
 
 #endif

@@ -3,44 +3,104 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corp.h"
 #include "netaddr.h"
 
+/*
+ * The refused ranges, most specific first where they nest: the IANA
+ * IPv4 and IPv6 Special-Purpose Address Registries (as of 2025), plus
+ * multicast and IPv6 site-local.  The IPv6 forms that embed an IPv4
+ * address (::ffff:0:0/96, 64:ff9b::/96, 2002::/16, ::/96) are handled
+ * before this table is consulted.
+ */
+static const struct {
+	const char	*range, *why;
+} special[] = {
+	{ "0.0.0.0/8",		"unspecified" },
+	{ "10.0.0.0/8",		"private" },
+	{ "100.64.0.0/10",	"shared (carrier-grade NAT)" },
+	{ "127.0.0.0/8",	"loopback" },
+	{ "169.254.0.0/16",	"link-local" },
+	{ "172.16.0.0/12",	"private" },
+	{ "192.0.0.0/24",	"IETF protocol assignment" },
+	{ "192.0.2.0/24",	"documentation" },
+	{ "192.31.196.0/24",	"AS112" },
+	{ "192.52.193.0/24",	"AMT" },
+	{ "192.88.99.0/24",	"6to4 relay anycast" },
+	{ "192.168.0.0/16",	"private" },
+	{ "192.175.48.0/24",	"AS112" },
+	{ "198.18.0.0/15",	"benchmarking" },
+	{ "198.51.100.0/24",	"documentation" },
+	{ "203.0.113.0/24",	"documentation" },
+	{ "224.0.0.0/4",	"multicast" },
+	{ "240.0.0.0/4",	"reserved or broadcast" },
+	{ "::/128",		"unspecified" },
+	{ "::1/128",		"loopback" },
+	{ "64:ff9b:1::/48",	"NAT64 local-use" },
+	{ "100::/64",		"discard-only" },
+	{ "100:0:0:1::/64",	"dummy prefix" },
+	{ "2001::/23",		"IETF protocol assignment" },
+	{ "2001:db8::/32",	"documentation" },
+	{ "2620:4f:8000::/48",	"AS112" },
+	{ "3fff::/20",		"documentation" },
+	{ "5f00::/16",		"segment routing (SRv6)" },
+	{ "fc00::/7",		"private" },
+	{ "fe80::/10",		"link-local" },
+	{ "fec0::/10",		"site-local" },
+	{ "ff00::/8",		"multicast" },
+};
+#define NSPECIAL (sizeof(special) / sizeof(special[0]))
+
+static struct corp_cidr	table[NSPECIAL];
+static int		table_ready;
+
+static int
+parse(const char *s, struct corp_cidr *c)
+{
+	char buf[64], *slash;
+	const char *es;
+	int max;
+
+	memset(c, 0, sizeof(*c));
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strlcpy(buf, s, sizeof(buf));
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	c->bits = max;
+	if (slash != NULL) {
+		c->bits = (int)strtonum(slash, 0, max, &es);
+		if (es != NULL)
+			return -2;
+	}
+	return 0;
+}
+
 int
 corp_cidr_add(struct corp_cidr **list, size_t *n, const char *s,
     struct corp_err *err)
 {
 	struct corp_cidr c, *nl;
-	char buf[64], *slash;
-	const char *es;
-	int max;
+	int rc;
 
-	memset(&c, 0, sizeof(c));
-	if (strlen(s) >= sizeof(buf))
-		return corp_errf(err, CORP_EUSAGE, "'%s': not an address "
-		    "range", s);
-	strlcpy(buf, s, sizeof(buf));
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, c.addr) == 1) {
-		c.family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, c.addr) == 1) {
-		c.family = AF_INET6;
-		max = 128;
-	} else
+	if ((rc = parse(s, &c)) == -2)
+		return corp_errf(err, CORP_EUSAGE, "'%s': prefix length is "
+		    "out of range", s);
+	if (rc != 0)
 		return corp_errf(err, CORP_EUSAGE, "'%s': not an address "
 		    "range (e.g. 10.0.0.0/8)", s);
-	c.bits = max;
-	if (slash != NULL) {
-		c.bits = (int)strtonum(slash, 0, max, &es);
-		if (es != NULL)
-			return corp_errf(err, CORP_EUSAGE, "'%s': prefix "
-			    "length is %s", s, es);
-	}
 	if ((nl = reallocarray(*list, *n + 1, sizeof(*nl))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	nl[(*n)++] = c;
@@ -60,44 +120,71 @@ prefix_match(const unsigned char *a, const unsigned char *p, int bits)
 	return ((a[full] ^ p[full]) & (0xff << (8 - rest))) == 0;
 }
 
-static const char *
-v4_class(const unsigned char *a)
+static int
+allowed(int family, const unsigned char *a, const struct corp_cidr *allow,
+    size_t nallow)
 {
-	if (a[0] == 127)
-		return "loopback";
-	if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-	    (a[0] == 192 && a[1] == 168))
-		return "private";
-	if (a[0] == 100 && (a[1] & 0xc0) == 64)
-		return "shared (carrier-grade NAT)";
-	if (a[0] == 169 && a[1] == 254)
-		return "link-local";
-	if (a[0] == 0)
-		return "unspecified";
-	if ((a[0] & 0xf0) == 224)
-		return "multicast";
-	if (a[0] >= 240)
-		return "reserved or broadcast";
+	size_t i;
+
+	for (i = 0; i < nallow; i++)
+		if (allow[i].family == family &&
+		    prefix_match(a, allow[i].addr, allow[i].bits))
+			return 1;
+	return 0;
+}
+
+static const char *
+lookup(int family, const unsigned char *a)
+{
+	size_t i;
+
+	if (!table_ready) {
+		for (i = 0; i < NSPECIAL; i++)
+			if (parse(special[i].range, &table[i]) != 0)
+				abort();	/* the table above is wrong */
+		table_ready = 1;
+	}
+	for (i = 0; i < NSPECIAL; i++)
+		if (table[i].family == family &&
+		    prefix_match(a, table[i].addr, table[i].bits))
+			return special[i].why;
 	return NULL;
 }
 
 static const char *
-v6_class(const unsigned char *a)
+v4_refused(const unsigned char *a, const struct corp_cidr *allow,
+    size_t nallow)
 {
-	static const unsigned char zero[16];
+	const char *why = lookup(AF_INET, a);
 
-	if (memcmp(a, zero, 15) == 0 && a[15] == 1)
-		return "loopback";
-	if (memcmp(a, zero, 16) == 0)
-		return "unspecified";
-	if ((a[0] & 0xfe) == 0xfc)
-		return "private";
-	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
-		return "link-local";
-	if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0)
-		return "site-local";
-	if (a[0] == 0xff)
-		return "multicast";
+	return why != NULL && !allowed(AF_INET, a, allow, nallow) ? why : NULL;
+}
+
+/* The embedding form of a (16 bytes), its IPv4 address into v4. */
+static const char *
+embedding(const unsigned char *a, unsigned char *v4)
+{
+	static const unsigned char zero[12], mapped[12] = { 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 0xff, 0xff }, nat64[12] = { 0, 0x64, 0xff, 0x9b };
+
+	if (memcmp(a, mapped, 12) == 0) {
+		memcpy(v4, a + 12, 4);
+		return "IPv4-mapped";
+	}
+	if (memcmp(a, nat64, 12) == 0) {
+		memcpy(v4, a + 12, 4);
+		return "NAT64";
+	}
+	if (a[0] == 0x20 && a[1] == 0x02) {
+		memcpy(v4, a + 2, 4);
+		return "6to4";
+	}
+	/* ::/96 less :: and ::1, which the table names. */
+	if (memcmp(a, zero, 12) == 0 && ((a[12] | a[13] | a[14]) != 0 ||
+	    a[15] > 1)) {
+		memcpy(v4, a + 12, 4);
+		return "IPv4-compatible";
+	}
 	return NULL;
 }
 
@@ -105,33 +192,46 @@ const char *
 corp_addr_refused(const struct sockaddr *sa, const struct corp_cidr *allow,
     size_t nallow)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0xff, 0xff };
-	unsigned char a[16];
-	const char *why;
-	int family;
-	size_t i;
+	unsigned char a[16], v4[4];
+	const char *form, *why;
 
 	if (sa->sa_family == AF_INET) {
-		family = AF_INET;
 		memcpy(a, &((const struct sockaddr_in *)(const void *)sa)->
 		    sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		family = AF_INET6;
-		memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->
-		    sin6_addr, 16);
-		if (memcmp(a, mapped, 12) == 0) {
-			family = AF_INET;
-			memmove(a, a + 12, 4);
-		}
-	} else
+		return v4_refused(a, allow, nallow);
+	}
+	if (sa->sa_family != AF_INET6)
 		return "not an internet address";
-	why = family == AF_INET ? v4_class(a) : v6_class(a);
-	if (why == NULL)
+	memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+	    16);
+	/* What the operator named as written always passes. */
+	if (allowed(AF_INET6, a, allow, nallow))
 		return NULL;
-	for (i = 0; i < nallow; i++)
-		if (allow[i].family == family &&
-		    prefix_match(a, allow[i].addr, allow[i].bits))
+	if ((form = embedding(a, v4)) != NULL) {
+		if ((why = v4_refused(v4, allow, nallow)) != NULL)
+			return why;
+		/* Mapped and NAT64 reach the IPv4 address, nothing else. */
+		if (strcmp(form, "IPv4-mapped") == 0 ||
+		    strcmp(form, "NAT64") == 0)
 			return NULL;
-	return why;
+		return strcmp(form, "6to4") == 0 ? "6to4" :
+		    "IPv4-compatible (deprecated)";
+	}
+	return lookup(AF_INET6, a);
+}
+
+const char *
+corp_addr_embedded(const struct sockaddr *sa, char *buf, size_t size)
+{
+	unsigned char a[16], v4[4];
+	const char *form;
+
+	if (sa->sa_family != AF_INET6)
+		return NULL;
+	memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+	    16);
+	if ((form = embedding(a, v4)) == NULL)
+		return NULL;
+	snprintf(buf, size, "%u.%u.%u.%u", v4[0], v4[1], v4[2], v4[3]);
+	return form;
 }

@@ -378,6 +378,11 @@ corp_proposer_init(struct corp_db *db, struct corp_proposer *p,
 	}
 	while (*p->url != '\0' && p->url[strlen(p->url) - 1] == '/')
 		p->url[strlen(p->url) - 1] = '\0';
+	/* The key goes in a header: https, or http to this host only. */
+	if ((rc = corp_url_check(p->url, CORP_URL_HTTP, 1, url != NULL ?
+	    "--openai-url" : "setting openai.url", url != NULL ? CORP_EUSAGE :
+	    CORP_ECONFIG, err)) != 0)
+		goto fail;
 	if ((rc = corp_secret(corp_cfg.openai_key, "openai_key", &p->key,
 	    err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
@@ -386,9 +391,7 @@ corp_proposer_init(struct corp_db *db, struct corp_proposer *p,
 		goto fail;
 	}
 	memset(&ho, 0, sizeof(ho));
-	/* Plain HTTP only to this host (a local gateway or a test). */
-	ho.allow_http = strncmp(p->url, "http://127.0.0.1", 16) == 0 ||
-	    strncmp(p->url, "http://localhost", 16) == 0;
+	ho.allow_http = 1;	/* corp_url_check allowed loopback only */
 	ho.connect_ms = 10000;
 	ho.total_ms = timeout_ms;
 	ho.ca_file = corp_cfg.ca_file;

@@ -776,7 +776,7 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 		*stored = "unbound";
 	} else if (!a->attempted) {
 		/* It never left: no attempt used. */
-		nb = now + (time_t)(a->retry_after > 0 ? a->retry_after : 0);
+		nb = corp_time_add(now, a->retry_after);
 		rc = set_row(db, a->id, "PENDING", attempts, nb, a->error, now,
 		    err);
 		*stored = "retry";
@@ -795,7 +795,7 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 			d = backoff_delay(&b, attempts + 1);
 			if (d < a->retry_after)
 				d = a->retry_after;
-			nb = now + (time_t)d;
+			nb = corp_time_add(now, d);
 			rc = set_row(db, a->id, "PENDING", attempts + 1, nb,
 			    a->error, now, err);
 			*stored = "retry";
@@ -834,11 +834,16 @@ ack_parse(json_t *o, struct ackline *a)
 	v = json_object_get(o, "provider_message_id");
 	a->provider = json_string_value(v);
 	a->worker = json_string_value(json_object_get(o, "worker"));
+	/* An outside number: 0..CORP_RETRY_AFTER_MAX, never wrapped. */
 	v = json_object_get(o, "retry_after");
 	if (json_is_integer(v) && json_integer_value(v) > 0)
 		a->retry_after = json_integer_value(v);
 	else if (json_is_real(v) && json_real_value(v) > 0)
-		a->retry_after = (long long)ceil(json_real_value(v));
+		a->retry_after = json_real_value(v) >=
+		    (double)CORP_RETRY_AFTER_MAX ? CORP_RETRY_AFTER_MAX :
+		    (long long)ceil(json_real_value(v));
+	if (a->retry_after > CORP_RETRY_AFTER_MAX)
+		a->retry_after = CORP_RETRY_AFTER_MAX;
 	if (json_is_false(json_object_get(o, "attempted")))
 		a->attempted = 0;
 	return NULL;

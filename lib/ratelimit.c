@@ -16,6 +16,7 @@
 #include "corp.h"
 #include "clock.h"
 #include "db.h"
+#include "fsutil.h"
 #include "ratelimit.h"
 
 #define RL_MAX_FILE	(1024 * 1024)
@@ -26,6 +27,7 @@ struct corp_rl {
 	char		 boot_id[64];
 	int		 per_sec;
 	long long	 w;		/* window, ms */
+	long long	 max_pause;	/* ms: the longest corp_rl_pause */
 	struct corp_db	*db;		/* PostgreSQL: the tables */
 	char		 key[64];	/* PostgreSQL: KIND-HASH, the row */
 };
@@ -74,6 +76,7 @@ db_open(struct corp_rl **out, const char *kind, const char *hex,
 	rl->fd = -1;
 	snprintf(rl->key, sizeof(rl->key), "%s-%s", kind, hex);
 	rl->per_sec = per_sec;
+	rl->max_pause = 3600 * 1000LL;
 	rl->w = (long long)ceil(1000.0 / margin);
 	if ((rc = corp_db_open(&rl->db, 0, &e)) != 0) {
 		corp_rl_close(rl);
@@ -123,6 +126,7 @@ corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
 	}
 	free(dir);
 	rl->per_sec = per_sec;
+	rl->max_pause = 3600 * 1000LL;
 	rl->w = (long long)ceil(1000.0 / margin);
 	read_boot_id(rl->boot_id, sizeof(rl->boot_id));
 	rl->fd = open(rl->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
@@ -153,6 +157,13 @@ const char *
 corp_rl_path(const struct corp_rl *rl)
 {
 	return rl->path;
+}
+
+void
+corp_rl_max_pause(struct corp_rl *rl, long long ms)
+{
+	if (ms > 0)
+		rl->max_pause = ms;
 }
 
 void
@@ -368,6 +379,8 @@ corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 		state_free(&st);
 		return rc;
 	}
+	if (st.pause_until > now + rl->max_pause)
+		st.pause_until = now + rl->max_pause;	/* at most the cap */
 	best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
 	    st.pause_until, chat);
 	*wait_ms = best - now;
@@ -388,6 +401,11 @@ corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 	long long now;
 	int rc;
 
+	/* A server's number: bounded before any arithmetic. */
+	if (ms > rl->max_pause)
+		ms = rl->max_pause;
+	if (ms < 0)
+		ms = 0;
 	if (rl->db != NULL)
 		return db_pause(rl, ms, err);
 	now = corp_mono_ms();
@@ -396,6 +414,9 @@ corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 		state_free(&st);
 		return rc;
 	}
+	/* A stored pause past the cap (an older corp, a forged file). */
+	if (st.pause_until > now + rl->max_pause)
+		st.pause_until = now + rl->max_pause;
 	if (now + ms > st.pause_until)
 		st.pause_until = now + ms;
 	rc = store(rl, &st, NULL, -1, err);
@@ -532,6 +553,8 @@ db_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 		return rc;
 	if ((rc = db_lock(rl, &st.pause_until, &now, err)) == 0 &&
 	    (rc = db_load(rl, now, &st, err)) == 0) {
+		if (st.pause_until > now + rl->max_pause)
+			st.pause_until = now + rl->max_pause;
 		best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
 		    st.pause_until, chat);
 		*wait_ms = best - now;
@@ -568,5 +591,133 @@ db_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 		rc = corp_db_commit(rl->db, err);
 	if (rc != 0)
 		corp_db_rollback(rl->db);
+	return rc;
+}
+
+/* ---- outages ------------------------------------------------------- */
+
+long long
+corp_down_next(long long prev)
+{
+	if (prev <= 0)
+		return CORP_DOWN_FIRST;
+	return prev >= CORP_DOWN_MAX / 2 ? CORP_DOWN_MAX : prev * 2;
+}
+
+/* The file of kind/key; mk: create the directory (to write it). */
+static int
+down_path(const char *kind, const char *key, int mk, char **path,
+    struct corp_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[17], *dir;
+	int i, rc;
+
+	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1)
+		return corp_errf(err, CORP_EINTERNAL, "outage: SHA-256");
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if ((rc = corp_data_path(&dir, "ratelimit", err)) != 0)
+		return rc;
+	if (mk && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return rc;
+	}
+	rc = corp_asprintf(path, "%s/down-%s-%s.json", dir, kind, hex) < 0 ?
+	    corp_errf(err, CORP_EINTERNAL, "out of memory") : 0;
+	free(dir);
+	return rc;
+}
+
+int
+corp_down_get(const char *kind, const char *key, long long now,
+    struct corp_down *d, struct corp_err *err)
+{
+	json_t *doc, *until, *pause, *e;
+	char *path, *buf;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = down_path(kind, key, 0, &path, err)) != 0)
+		return rc;
+	rc = corp_read_file(path, 4096, &buf, NULL, err);
+	free(path);
+	if (rc == CORP_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	d->known = 1;
+	doc = json_loads(buf, 0, NULL);
+	free(buf);
+	until = json_object_get(doc, "until");
+	pause = json_object_get(doc, "pause");
+	e = json_object_get(doc, "error");
+	/* Anything else than what corp_down_mark writes: not paused. */
+	if (json_is_integer(until) && json_is_integer(pause) &&
+	    json_integer_value(pause) > 0 &&
+	    json_integer_value(pause) <= CORP_DOWN_MAX) {
+		d->pause = json_integer_value(pause);
+		if (json_integer_value(until) > now)
+			d->remaining = json_integer_value(until) - now;
+		/* A clock that went back never makes a pause longer. */
+		if (d->remaining > d->pause)
+			d->remaining = d->pause;
+		if (json_is_string(e))
+			strlcpy(d->error, json_string_value(e),
+			    sizeof(d->error));
+	}
+	json_decref(doc);
+	return 0;
+}
+
+int
+corp_down_mark(const char *kind, const char *key, long long now,
+    const char *error, long long *pause, struct corp_err *err)
+{
+	struct corp_down d;
+	json_t *doc;
+	char *path, *text;
+	int rc;
+
+	if ((rc = corp_down_get(kind, key, now, &d, err)) != 0)
+		return rc;
+	if (d.remaining > 0) {
+		/* Another sender has just paused it: the same outage. */
+		*pause = d.remaining;
+		return 0;
+	}
+	*pause = corp_down_next(d.pause);
+	if ((rc = down_path(kind, key, 1, &path, err)) != 0)
+		return rc;
+	doc = json_pack("{s:i, s:I, s:I, s:s}", "v", 1, "until",
+	    (json_int_t)(now + *pause), "pause", (json_int_t)*pause, "error",
+	    error != NULL ? error : "");
+	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+	json_decref(doc);
+	if (text == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else
+		rc = corp_atomic_write(path, text, strlen(text), err);
+	free(text);
+	free(path);
+	return rc;
+}
+
+int
+corp_down_clear(const char *kind, const char *key, struct corp_err *err)
+{
+	char *path;
+	int rc;
+
+	if ((rc = down_path(kind, key, 0, &path, err)) != 0)
+		return rc;
+	if (unlink(path) != 0 && errno != ENOENT)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	free(path);
 	return rc;
 }

@@ -53,8 +53,14 @@ const char *corp_rl_path(const struct corp_rl *);
  */
 int	corp_rl_reserve(struct corp_rl *, const char *chat, long long max_wait_ms,
 	    long long *wait_ms, struct corp_err *);
-/* Nobody sends with this key for the next ms milliseconds (a 429). */
+/*
+ * Nobody sends with this key for the next ms milliseconds (a 429).  ms
+ * is capped at the handle's longest pause (corp_rl_max_pause; default
+ * one hour), so no number from a server can stop the key for longer.
+ */
 int	corp_rl_pause(struct corp_rl *, long long ms, struct corp_err *);
+/* The longest pause corp_rl_pause records, in ms (> 0). */
+void	corp_rl_max_pause(struct corp_rl *, long long ms);
 /* Sleep ms milliseconds (restarted after signals). */
 void	corp_sleep_ms(long long ms);
 
@@ -73,5 +79,48 @@ struct corp_rl_send {
 long long corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
 	    long long w, long long now, long long pause_until,
 	    const char *chat);
+
+/*
+ * Outages (DESIGN 12; corp-send.1, "unreachable"): a request that never
+ * reached its server (DNS, connect, TLS) pauses that endpoint for every
+ * sender of this machine, with exponential backoff: 30 s, doubled on
+ * each failure after a pause ran out, at most 10 minutes; a request that
+ * reaches the server ends it.  Reachability is a property of a host's
+ * network, so the state is a file of the data directory even when the
+ * limiter lives in PostgreSQL:
+ *
+ *   DATA_DIR/ratelimit/down-KIND-<first 16 hex of SHA-256(key)>.json
+ *   {"v":1,"until":T,"pause":S,"error":"..."}
+ *
+ * T is business time in Unix seconds (corp_now(), so CORP_NOW moves it),
+ * S the pause in seconds; no file: not paused.  The file is replaced
+ * atomically, so readers take no lock; two senders that fail at once
+ * compute the same next pause.  kind is "telegram" (key: the token),
+ * "webhook" (the endpoint name) or "email" (the SMTP URL).
+ */
+#define CORP_DOWN_FIRST	30
+#define CORP_DOWN_MAX	600
+
+struct corp_down {
+	int		 known;		/* a file exists: clear it on success */
+	long long	 remaining;	/* seconds of pause left; 0: go ahead */
+	long long	 pause;		/* the current pause, seconds */
+	char		 error[256];	/* the failure that started it */
+};
+
+/* The state of KIND/key at now (business time). */
+int	corp_down_get(const char *kind, const char *key, long long now,
+	    struct corp_down *, struct corp_err *);
+/*
+ * A request never reached the server at now: start or lengthen the
+ * pause (only once the current one has run out); *pause gets the pause
+ * in force.  error (never a secret) is kept for the paused lines.
+ */
+int	corp_down_mark(const char *kind, const char *key, long long now,
+	    const char *error, long long *pause, struct corp_err *);
+/* The server answered: no more pause. */
+int	corp_down_clear(const char *kind, const char *key, struct corp_err *);
+/* The pause after prev seconds (0: none yet): pure. */
+long long corp_down_next(long long prev);
 
 #endif

@@ -17,9 +17,14 @@ struct corp_send_res {
 	int		attempted;	/* 0: the message surely did not leave */
 	long long	retry_after;	/* seconds; < 0 when none */
 	int		bad_token;	/* telegram 401/404: fail the stage */
+	/*
+	 * Why a retry was not attempted, for the ack's "error_class": NULL,
+	 * "config" (held until the operator fixes it) or "unreachable"
+	 * (the request never reached the server; the endpoint pauses).
+	 */
+	const char	*error_class;
 	char		provider_id[128]; /* "" when none */
 	char		error[512];	/* "" when none; never a secret */
-	const char	*error_class;	/* static string or NULL: "config" */
 };
 
 /* Seconds a line held by the configuration waits (corp-send.1). */

@@ -36,6 +36,7 @@ struct corp_sender {
 	char			 stage_why[1100];
 	/* telegram */
 	char			*tg_token;
+	char			*tg_down;	/* outage key: API and token */
 	struct corp_rl		*tg_rl;
 	/* email */
 	struct corp_smtp	*smtp;
@@ -59,6 +60,7 @@ corp_sender_opts_init(struct corp_sender_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->max_wait_ms = 5000;
+	o->max_pause = 3600;
 	o->total_ms = 30000;
 	o->connect_ms = 10000;
 	o->exec_ms = 30000;
@@ -102,6 +104,73 @@ http_open(struct corp_sender *s, int no_proxy, struct corp_err *err)
 	return corp_http_open(&s->http, &o, err);
 }
 
+/* ---- outages (ratelimit.h) ---------------------------------------- */
+
+/*
+ * Right before a request to the endpoint kind/key: while it is paused
+ * the line is not sent (retry, not attempted, unreachable, retry_after
+ * the pause left) and 1 is returned.  The pause is advisory: a state
+ * that cannot be read lets the request go.
+ */
+static int
+down_before(const char *kind, const char *key, struct corp_down *d,
+    struct corp_send_res *res)
+{
+	struct corp_err e;
+
+	if (corp_down_get(kind, key, (long long)corp_now(), d, &e) != 0) {
+		memset(d, 0, sizeof(*d));
+		return 0;
+	}
+	if (d->remaining <= 0)
+		return 0;
+	res->attempted = 0;
+	res->error_class = "unreachable";
+	res->retry_after = d->remaining;
+	corp_send_set(res, CORP_SEND_RETRY, "%s (unreachable: paused %llds "
+	    "more)", d->error[0] ? d->error : kind, d->remaining);
+	return 1;
+}
+
+/* Right after it: never reached starts or lengthens the pause, an
+ * answer ends it. */
+static void
+down_after(const char *kind, const char *key, const struct corp_down *d,
+    struct corp_send_res *res)
+{
+	struct corp_err e;
+	long long pause;
+	size_t len;
+
+	if (res->error_class == NULL ||
+	    strcmp(res->error_class, "unreachable") != 0) {
+		if (d->known)
+			(void)corp_down_clear(kind, key, &e);
+		return;
+	}
+	if (corp_down_mark(kind, key, (long long)corp_now(), res->error,
+	    &pause, &e) != 0)
+		pause = CORP_DOWN_FIRST;
+	res->retry_after = pause;
+	len = strlen(res->error);
+	snprintf(res->error + len, sizeof(res->error) - len,
+	    " (unreachable: paused %llds)", pause);
+}
+
+/* A server's retry_after above --max-pause: capped, and said so. */
+static void
+cap_pause(struct corp_sender *s, struct corp_send_res *res)
+{
+	size_t len;
+
+	if (res->retry_after <= s->o.max_pause)
+		return;
+	len = strlen(res->error);
+	snprintf(res->error + len, sizeof(res->error) - len, " (pause "
+	    "capped at %llds: telegram.max_pause)", s->o.max_pause);
+	res->retry_after = s->o.max_pause;
+}
+
 /* ---- telegram ---------------------------------------------------- */
 
 static int
@@ -111,10 +180,9 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 	const char *api = corp_cfg.telegram_api;
 	int rc;
 
-	if (strncmp(api, "https://", 8) != 0 &&
-	    !(s->o.allow_http && strncmp(api, "http://", 7) == 0))
-		return corp_errf(err, CORP_EUSAGE, "CORP_TELEGRAM_API must be "
-		    "an https:// URL (http:// only with --allow-http)");
+	if ((rc = corp_url_check(api, CORP_URL_HTTP, s->o.allow_http,
+	    "CORP_TELEGRAM_API", CORP_EUSAGE, err)) != 0)
+		return rc;
 	if ((rc = http_open(s, 0, err)) != 0)
 		return rc;
 	if (corp_secret(corp_cfg.telegram_token, "telegram_token",
@@ -125,6 +193,11 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 	if (!corp_cfg.rate_limit_off && corp_rl_open(&s->tg_rl, "telegram",
 	    s->tg_token, 30, corp_cfg.rate_margin, &e) != 0)
 		stage_fail(s, e.code, e.msg, e.msg);
+	if (s->tg_rl != NULL)
+		corp_rl_max_pause(s->tg_rl, s->o.max_pause * 1000);
+	/* Outages are the API's and the token's (ratelimit.h). */
+	if (corp_asprintf(&s->tg_down, "%s\n%s", api, s->tg_token) < 0)
+		return oom(err);
 	return 0;
 }
 
@@ -135,6 +208,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	json_t *a = json_object_get(line, "address");
 	const char *text = json_string_value(json_object_get(line, "text"));
 	struct corp_err e;
+	struct corp_down down;
 	long long chat = 0, wait;
 	char chatbuf[32];
 	int rc;
@@ -152,6 +226,8 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		    "private chat id (a positive integer)");
 		return 0;
 	}
+	if (down_before("telegram", s->tg_down, &down, res))
+		return 0;
 	if (s->tg_rl != NULL) {
 		snprintf(chatbuf, sizeof(chatbuf), "%lld", chat);
 		rc = corp_rl_reserve(s->tg_rl, chatbuf, s->o.max_wait_ms,
@@ -172,6 +248,9 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	}
 	corp_tg_send(s->http, corp_cfg.telegram_api, s->tg_token, chat, text,
 	    res);
+	down_after("telegram", s->tg_down, &down, res);
+	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
+		cap_pause(s, res);
 	if (res->bad_token) {
 		stage_fail(s, CORP_EFORBIDDEN, "bad token", "telegram: bad "
 		    "token (the Bot API answered 401 or 404)");
@@ -180,7 +259,8 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	/* A 429 pauses every sender of the token; a failure to record the
 	 * pause only costs another 429. */
 	if (s->tg_rl != NULL && res->result == CORP_SEND_RETRY &&
-	    res->retry_after > 0 && !res->attempted)
+	    res->retry_after > 0 && !res->attempted &&
+	    res->error_class == NULL)
 		(void)corp_rl_pause(s->tg_rl, res->retry_after * 1000, &e);
 	return 0;
 }
@@ -190,8 +270,13 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 static int
 wh_init(struct corp_sender *s, struct corp_err *err)
 {
-	return http_open(s, 1, err); /* no proxies: the vetted address is
-					the peer */
+	int rc;
+
+	/* No proxies: the vetted address is the peer. */
+	if ((rc = http_open(s, 1, err)) != 0)
+		return rc;
+	corp_http_ssrf(s->http, s->o.allow, s->o.nallow);
+	return 0;
 }
 
 /*
@@ -233,7 +318,8 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	    *ev = json_object_get(line, "event");
 	const char *name = json_string_value(a);
 	char *url = NULL, *secret = NULL, *body = NULL, *sname = NULL,
-	    id[32];
+	    id[32], what[100];
+	struct corp_down down;
 	struct corp_err e;
 	int rc, ret = 0;
 
@@ -257,10 +343,11 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 			stage_hold(s, rc, e.msg);
 		return 0;
 	}
-	if (strncmp(url, "https://", 8) != 0 &&
-	    !(s->o.allow_http && strncmp(url, "http://", 7) == 0)) {
-		corp_send_set(res, CORP_SEND_FAILED, "webhook endpoint %s: "
-		    "the URL must be https://", name);
+	snprintf(what, sizeof(what), "webhook endpoint %s", name);
+	if (corp_url_check(url, CORP_URL_HTTP, s->o.allow_http, what,
+	    CORP_ECONFIG, &e) != 0) {
+		/* The operator's file: held until it is fixed. */
+		corp_send_hold(res, "%s", e.msg);
 		goto out;
 	}
 	if (corp_asprintf(&sname, "webhook-%s", name) < 0) {
@@ -281,8 +368,13 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	snprintf(id, sizeof(id), "%lld",
 	    (long long)json_integer_value(json_object_get(line,
 	    "delivery_id")));
+	if (down_before("webhook", name, &down, res))
+		goto out;
 	corp_webhook_post(s->http, url, id, secret, body, strlen(body),
 	    s->o.allow, s->o.nallow, res);
+	down_after("webhook", name, &down, res);
+	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
+		cap_pause(s, res);
 out:
 	free(url);
 	free(sname);
@@ -314,10 +406,14 @@ email_init(struct corp_sender *s, struct corp_err *err)
 		return corp_errf(err, CORP_EUSAGE, "email needs a server and "
 		    "a sender: --smtp-url and --from, or url and from in "
 		    "smtp.conf");
-	if (strncmp(c->url, "smtp://", 7) != 0 &&
-	    strncmp(c->url, "smtps://", 8) != 0)
-		return corp_errf(err, CORP_EUSAGE,
-		    "--smtp-url: expected smtp:// or smtps://");
+	if (s->o.smtp_url != NULL)
+		rc = corp_url_check(c->url, CORP_URL_SMTP, 0, "--smtp-url",
+		    CORP_EUSAGE, err);
+	else
+		rc = corp_url_check(c->url, CORP_URL_SMTP, 0, "smtp.conf: url",
+		    CORP_EUSAGE, err);
+	if (rc != 0)
+		return rc;
 	if (corp_email_addr_check(c->from, err) != 0) {
 		corp_errprefix(err, "--from");
 		return err->code = CORP_EUSAGE;
@@ -343,6 +439,7 @@ email_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	const char *to = json_string_value(json_object_get(line, "address"));
 	const char *text = json_string_value(json_object_get(line, "text"));
 	const char *subject = NULL;
+	struct corp_down down;
 	struct corp_err e;
 	char *msg;
 	int rc;
@@ -362,7 +459,10 @@ email_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	if ((rc = corp_email_message(s->smtp_conf.from, to, subject, text,
 	    time(NULL), &msg, err)) != 0)
 		return rc;
-	corp_smtp_send(s->smtp, to, msg, res);
+	if (!down_before("email", s->smtp_conf.url, &down, res)) {
+		corp_smtp_send(s->smtp, to, msg, res);
+		down_after("email", s->smtp_conf.url, &down, res);
+	}
 	free(msg);
 	if (res->bad_token)
 		stage_fail(s, CORP_EFORBIDDEN, "smtp login denied", "email: "
@@ -563,6 +663,10 @@ corp_sender_close(struct corp_sender *s)
 	if (s->tg_token != NULL) {
 		explicit_bzero(s->tg_token, strlen(s->tg_token));
 		free(s->tg_token);
+	}
+	if (s->tg_down != NULL) {
+		explicit_bzero(s->tg_down, strlen(s->tg_down));
+		free(s->tg_down);
 	}
 	if (s->file_fd >= 0)
 		close(s->file_fd);

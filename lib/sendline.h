@@ -11,6 +11,12 @@
  *
  * Channels: telegram (one reused HTTP handle, the shared limiter unless
  * CORP_RATE_LIMIT=off), webhook, email, exec, file.
+ *
+ * URLs (CORP_TELEGRAM_API, webhooks.conf, --smtp-url, smtp.conf) pass
+ * corp_url_check.  A request that never reached its server pauses the
+ * endpoint (ratelimit.h, corp_down_*) and, while it is paused, lines
+ * for it are retry, not attempted, "unreachable", without a request.
+ * A server's retry_after is cut to max_pause.
  */
 #ifndef CORP_SENDLINE_H
 #define CORP_SENDLINE_H
@@ -26,6 +32,8 @@ struct corp_sender;
 struct corp_sender_opts {
 	int			 allow_http;
 	long long		 max_wait_ms;	/* limiter wait, default 5 s */
+	long long		 max_pause;	/* s: a server's retry_after cap
+						   (telegram.max_pause), 1 h */
 	long			 total_ms, connect_ms, exec_ms;
 	const char		*out;		/* file: the outbox */
 	const char		*smtp_url, *from, *smtp_user;

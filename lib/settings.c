@@ -22,6 +22,7 @@ static const struct {
 	{ "hold_max_age", "7d" },
 	{ "fallback_lang", "en" },
 	{ "telegram.bot_username", "" },
+	{ "telegram.max_pause", "1h" },
 	{ "webhook.allow", "" },
 	{ "broadcast_share", "0.5" },
 	{ "base_url", "" },
@@ -123,6 +124,12 @@ corp_setting_check(const char *key, const char *v, struct corp_err *err)
 	else if (strcmp(key, "hold_max_age") == 0) {
 		if (corp_duration_parse(v, &n, err) != 0)
 			return corp_errprefix(err, "%s", key);
+	} else if (strcmp(key, "telegram.max_pause") == 0) {
+		if (corp_duration_parse(v, &n, err) != 0)
+			return corp_errprefix(err, "%s", key);
+		if (n > 86400)
+			return corp_errf(err, CORP_EINVAL,
+			    "%s: at most 1d, got '%s'", key, v);
 	} else if (strcmp(key, "broadcast_share") == 0) {
 		errno = 0;
 		d = strtod(v, &end);

@@ -95,6 +95,10 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 		/* A refused URL never left; a timeout may have. */
 		if (rc != CORP_ETEMP)
 			res->attempted = 0;
+		else if (r.unreachable) {
+			res->attempted = 0;
+			res->error_class = "unreachable";
+		}
 		return;
 	}
 	corp_tg_classify(r.status, r.body, r.retry_after, token, res);
@@ -114,7 +118,7 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 		v = json_object_get(json_object_get(doc, "result"),
 		    "message_id");
 		if (json_is_true(json_object_get(doc, "ok")) &&
-		    json_is_integer(v))
+		    json_is_integer(v) && json_integer_value(v) > 0)
 			snprintf(res->provider_id, sizeof(res->provider_id),
 			    "%lld", (long long)json_integer_value(v));
 		else
@@ -126,10 +130,14 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 		res->attempted = 0;
 		res->bad_token = 1;
 	} else if (status == 429) {
+		/* An outside number: 1..CORP_RETRY_AFTER_MAX (the senders
+		 * cap the pause far lower, --max-pause). */
 		v = json_object_get(json_object_get(doc, "parameters"),
 		    "retry_after");
 		res->retry_after = json_is_integer(v) &&
 		    json_integer_value(v) > 0 ? json_integer_value(v) : 1;
+		if (res->retry_after > CORP_RETRY_AFTER_MAX)
+			res->retry_after = CORP_RETRY_AFTER_MAX;
 		res->attempted = 0;
 		corp_send_set(res, CORP_SEND_RETRY, "%s", desc);
 	} else if (status == 403)

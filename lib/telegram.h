@@ -29,6 +29,9 @@ int	corp_tg_chat_id(const char *, long long *chat);
  *   401, 404          retry, not attempted, "bad token", bad_token = 1
  *   3xx               failed (redirects are not followed)
  *   5xx, network      retry
+ *   never reached     retry, not attempted, error_class "unreachable"
+ *                     (corp_curl_unreached; the caller pauses the API)
+ * retry_after is 1..CORP_RETRY_AFTER_MAX whatever Telegram says.
  */
 void	corp_tg_send(struct corp_http *, const char *api, const char *token,
 	    long long chat, const char *text, struct corp_send_res *res);

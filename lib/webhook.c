@@ -85,7 +85,7 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
     char *addr, size_t size, struct corp_send_res *res)
 {
 	struct addrinfo hints, *ai = NULL, *p;
-	char bare[256], first[INET6_ADDRSTRLEN] = "";
+	char bare[256], first[INET6_ADDRSTRLEN] = "", embedded[48] = "";
 	const char *why = NULL;
 	size_t hl = strlen(host);
 	int rc;
@@ -103,10 +103,12 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(bare, NULL, &hints, &ai)) != 0) {
-		corp_send_set(res, rc == EAI_NONAME ? CORP_SEND_FAILED :
-		    CORP_SEND_RETRY, "webhook: %s: %s", bare,
-		    gai_strerror(rc));
+		/* No answer, or "no such name" (often a resolver's passing
+		 * trouble): never reached, the endpoint pauses. */
+		corp_send_set(res, CORP_SEND_RETRY, "webhook: %s: %s", bare,
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		res->attempted = 0;
+		res->error_class = "unreachable";
 		return -1;
 	}
 	for (p = ai; p != NULL; p = p->ai_next) {
@@ -115,8 +117,8 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 		    p->ai_addr)->sin_addr :
 		    (const void *)&((struct sockaddr_in6 *)(void *)
 		    p->ai_addr)->sin6_addr;
-		const char *w;
-		char txt[INET6_ADDRSTRLEN];
+		const char *w, *form;
+		char txt[INET6_ADDRSTRLEN], v4[16];
 
 		if (p->ai_family != AF_INET && p->ai_family != AF_INET6)
 			continue;
@@ -126,6 +128,10 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 			if (why == NULL) {
 				why = w;
 				strlcpy(first, txt, sizeof(first));
+				if ((form = corp_addr_embedded(p->ai_addr, v4,
+				    sizeof(v4))) != NULL)
+					snprintf(embedded, sizeof(embedded),
+					    " (%s, embedding %s)", form, v4);
 			}
 			continue;
 		}
@@ -135,9 +141,10 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 		return 0;
 	}
 	freeaddrinfo(ai);
-	corp_send_set(res, CORP_SEND_FAILED, "webhook: %s resolves to %s, a "
-	    "%s address (refused unless allowed by webhook.allow)", bare,
-	    first[0] ? first : "nothing usable", why ? why : "unusable");
+	corp_send_set(res, CORP_SEND_FAILED, "webhook: %s resolves to %s%s, "
+	    "a %s address (refused unless allowed by webhook.allow)", bare,
+	    first[0] ? first : "nothing usable", embedded,
+	    why ? why : "unusable");
 	res->attempted = 0;
 	return -1;
 }
@@ -195,6 +202,10 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 		    CORP_SEND_FAILED, "webhook: %s", e.msg);
 		if (rc != CORP_ETEMP)
 			res->attempted = 0;
+		else if (r.unreachable) {
+			res->attempted = 0;
+			res->error_class = "unreachable";
+		}
 		goto out;
 	}
 	if (r.status >= 200 && r.status < 300)
@@ -204,7 +215,7 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	else if (r.status == 429 || r.status >= 500) {
 		corp_send_set(res, CORP_SEND_RETRY, "webhook: HTTP %ld",
 		    r.status);
-		res->retry_after = r.retry_after;
+		res->retry_after = r.retry_after;  /* 0..CORP_RETRY_AFTER_MAX */
 	} else if (r.status >= 300 && r.status < 400)
 		corp_send_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld "
 		    "redirect not followed", r.status);

@@ -32,9 +32,13 @@ int	corp_webhook_sign(const char *secret, const char *id, long long ts,
 /*
  * POST body (the event JSON) to url, signed with secret; webhook-id is
  * id.  The host is resolved here and the connection pinned to the first
- * address corp_addr_refused() accepts; none accepted: failed.
- * 2xx sent, 410 unbound, 429 and 5xx retry (Retry-After kept), other
- * 4xx and 3xx failed, network errors retry.
+ * address corp_addr_refused() accepts; none accepted: failed, naming
+ * the address, its class and the IPv4 address it embeds.
+ * 2xx sent, 410 unbound, 429 and 5xx retry (Retry-After kept, at most
+ * CORP_RETRY_AFTER_MAX), other 4xx and 3xx failed, network errors retry;
+ * a request that never reached the server (DNS, connect, TLS) is retry,
+ * not attempted, error_class "unreachable".  The caller's handle should
+ * have corp_http_ssrf set (the rule again at connect).
  */
 void	corp_webhook_post(struct corp_http *, const char *url, const char *id,
 	    const char *secret, const char *body, size_t len,

@@ -33,6 +33,7 @@ is "$out" '{"key":"default_channel","value":null,"default":"telegram"}
 {"key":"hold_max_age","value":"2d","default":"7d"}
 {"key":"fallback_lang","value":null,"default":"en"}
 {"key":"telegram.bot_username","value":null,"default":""}
+{"key":"telegram.max_pause","value":null,"default":"1h"}
 {"key":"webhook.allow","value":null,"default":""}
 {"key":"broadcast_share","value":null,"default":"0.5"}
 {"key":"base_url","value":null,"default":""}

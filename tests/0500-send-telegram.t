@@ -100,17 +100,34 @@ dline 30 999 > "$T/in"
 send --timeout 1s
 is "$(acks | jq -c '.[1:3]')" '["retry",null]' "a timeout is retry"
 like "$(printf '%s' "$out" | jq -r .error)" "[Tt]imeout" "and says so"
+is "$(printf '%s' "$out" | jq -c '[.attempted, .error_class]')" '[true,null]' \
+    "the request reached the server: attempted, not unreachable"
 
 # Nothing listening: retry with the reason, no URL.
 dline 31 42 > "$T/in"
 API=http://127.0.0.1:1 send --connect-timeout 2s
 is "$(acks | jq -c '.[1]')" '"retry"' "a refused connection is retry"
 like "$out" "onnect" "with curl's reason"
+is "$(printf '%s' "$out" | jq -c '[.attempted, .error_class, .retry_after]')" \
+    '[false,"unreachable",30]' "never reached: not attempted, unreachable, paused"
 
 # http:// needs --allow-http; HTTPS is the default.
 CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" \
     run_in "$T/in" corp-send telegram
 is "$rc" 64 "an http:// API without --allow-http is refused"
+# Plain http only to a loopback host as libcurl parses it; no userinfo.
+for api in 'http://127.0.0.1@other.host/' 'http://localhost.evil.example/' \
+    'http://10.0.0.1:8081' 'https://bot:Pa55-Word@api.telegram.org'; do
+	CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$api" \
+	    run_in "$T/in" corp-send telegram --allow-http
+	is "$rc:$out" 64: "CORP_TELEGRAM_API=$api is refused"
+done
+like "$err" "CORP_TELEGRAM_API: a password in the URL" "saying why"
+unlike "$err" "Pa55-Word" "without the password"
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API='http://127.0.0.1@other.host/' \
+    run corp-tg poll --once --allow-http
+is "$rc" 64 "corp-tg refuses it too"
+like "$err" "CORP_TELEGRAM_API: a user name in the URL" "with the same reason"
 
 # 429: retry, not attempted, retry_after; the token is paused for every
 # sender: a second process sending to another chat waits too.
@@ -181,6 +198,8 @@ CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="https://localhost:$port" \
     CORP_CA_FILE="$T/other.pem" CORP_RATE_LIMIT=off \
     run_in "$T/in" corp-send telegram
 is "$rc:$(acks | jq -c '.[1]')" '0:"retry"' "a certificate from another CA: retry"
+is "$(printf '%s' "$out" | jq -c '[.attempted, .error_class]')" \
+    '[false,"unreachable"]' "a failed certificate check never reached the server"
 like "$(printf '%s' "$out" | jq -r .error)" "certificate|SSL" "with a clear error"
 
 # The token never shows: not in any output, not in the fakes' logs.

@@ -1,0 +1,140 @@
+#!/bin/sh
+# Numbers from outside are range-checked and time arithmetic never wraps:
+# a Telegram 429 with retry_after 1000000000 or INT64_MAX pauses the
+# token at most telegram.max_pause (default 1h; corp-send --max-pause),
+# said so in the error; run --until-empty ends against such a 429; an
+# ack line's retry_after is bounded before it is added to now.
+. "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/send-lib.sh"
+setup
+export CORP_NOW=2026-01-05T10:00:00Z
+NOW=1767607200
+TOKEN='557:outside-Numbers-token'
+export FAKE_TG_TOKEN="$TOKEN" CORP_TELEGRAM_TOKEN="$TOKEN"
+cat > "$T/script" <<'J'
+{"chat_id":1001,"status":429,"retry_after":1000000000}
+{"chat_id":1002,"status":429,"retry_after":9223372036854775807}
+{"chat_id":1003,"status":429,"retry_after":100}
+J
+start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
+    --script "$T/script"
+export CORP_TELEGRAM_API="http://127.0.0.1:$port"
+mono() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
+# The limiter's pause, in seconds from now (rounded up): the file's
+# monotonic clock, or with PostgreSQL the tables' server clock.
+paused() {
+	if pg_mode; then
+		sql "SELECT (pause_until_ms - CAST(extract(epoch FROM
+		    clock_timestamp()) * 1000 AS BIGINT) + 999) / 1000
+		    FROM rate_limits"
+		return
+	fi
+	_m=$(mono)
+	_p=$(jq -r .pause_until "$CORP_DATA_DIR"/ratelimit/telegram-*.json)
+	echo $(( (_p - _m + 999) / 1000 ))
+}
+# A limiter without a pause.  No command resets it: with PostgreSQL the
+# test empties its two tables on purpose (they hold no business state).
+fresh() {
+	rm -rf "$CORP_DATA_DIR/ratelimit"
+	if pg_mode; then
+		sql "DELETE FROM rate_limit_sends; DELETE FROM rate_limits"
+	fi
+}
+send() { run_in "$T/in" corp-send telegram --allow-http "$@"; }
+
+# --- corp-send ---------------------------------------------------------
+dline 1 1001 > "$T/in"
+send
+is "$(acks)" '[1,"retry",null,"Too Many Requests: retry after 1000000000 (pause capped at 3600s: telegram.max_pause)",false,3600]' \
+    "retry_after 1000000000: retry, not attempted, capped at 1h and said so"
+p=$(paused)
+is "$(( p > 3500 && p <= 3600 ))" 1 "the token pauses one hour, not until 2057 ($p s)"
+dline 2 42 > "$T/in"
+send --max-wait 1s
+is "$(acks | jq -c '[.[1], .[4], .[5] > 3500 and .[5] <= 3600]')" \
+    '["retry",false,true]' "another sender honours the capped pause"
+
+fresh
+dline 3 1002 > "$T/in"
+send
+is "$(acks | jq -c '.[5]')" 3600 "retry_after INT64_MAX: capped, no wrap"
+p=$(paused)
+is "$(( p > 3500 && p <= 3600 ))" 1 "the stored pause is an hour ahead ($p s)"
+
+fresh
+dline 4 1001 > "$T/in"
+send --max-pause 10s
+is "$(acks | jq -c '.[3:6]')" '["Too Many Requests: retry after 1000000000 (pause capped at 10s: telegram.max_pause)",false,10]' \
+    "--max-pause sets the cap"
+p=$(paused)
+is "$(( p > 0 && p <= 10 ))" 1 "and the limiter's pause follows it ($p s)"
+
+fresh
+dline 5 1003 > "$T/in"
+send
+is "$(acks | jq -c '.[3:6]')" '["Too Many Requests: retry after 100",false,100]' \
+    "a retry_after under the cap is kept as it is"
+fresh
+is_rc 64 "--max-pause over a day is usage" corp-send telegram --max-pause 2d
+is_rc 64 "--max-pause must be a duration" corp-send telegram --max-pause x
+
+# --- the setting ---------------------------------------------------------
+is "$(corp-settings config get telegram.max_pause)" 1h "telegram.max_pause defaults to 1h"
+is_rc 65 "more than a day is refused" corp-settings config set telegram.max_pause 2d
+like "$err" "telegram.max_pause: at most 1d" "saying so"
+is_rc 65 "not a duration is refused" corp-settings config set telegram.max_pause soon
+
+# --- the queue: run --until-empty against the 429 --------------------------
+corp-org add sales >/dev/null
+corp-user add ann --name Ann --unit sales >/dev/null
+corp-user add bob --name Bob --unit sales >/dev/null
+corp-bind add --user ann --channel telegram --address 1001 >/dev/null
+corp-bind add --user bob --channel telegram --address 1002 >/dev/null
+# bob's row first: INT64_MAX, which once wrapped into the past and made
+# the loop claim the row again and again.
+corp-task create --as admin --title "One" --assignee bob >/dev/null
+corp-task create --as admin --title "Two" --assignee ann >/dev/null
+corp-event route >/dev/null
+# timeout: should the loop spin, the test fails instead of hanging.
+before=$(grep -c '"method":"sendMessage"' "$T/tg.log")
+run timeout 30 corp-deliver run --channel telegram --allow-http --until-empty
+is "$rc" 0 "run --until-empty ends against retry_after 1e9 and INT64_MAX"
+is "$(printf '%s' "$out" | jq -c '[.claimed, .retry, .failed]')" '[2,2,0]' \
+    "two claims, two retries, once each"
+is "$(sql "SELECT status, attempts, not_before - $NOW FROM deliveries
+    ORDER BY id")" "PENDING|0|3600
+PENDING|0|3600" "both rows wait one hour, no attempt used"
+is "$(( $(grep -c '"method":"sendMessage"' "$T/tg.log") - before ))" 1 \
+    "one request: the second row waited for the token's pause"
+
+corp-settings config set telegram.max_pause 10m
+fresh
+corp-task create --as admin --title "Three" --assignee ann >/dev/null
+corp-event route >/dev/null
+run timeout 30 corp-deliver run --channel telegram --allow-http --until-empty
+is "$(sql "SELECT not_before - $NOW FROM deliveries WHERE id = 3")" 600 \
+    "run caps at the telegram.max_pause setting"
+
+# --- ack lines: retry_after bounded before the add -------------------------
+fresh
+corp-task create --as admin --title "Four" --assignee ann >/dev/null
+corp-task create --as admin --title "Five" --assignee ann >/dev/null
+corp-event route >/dev/null
+export CORP_NOW=2026-01-06T10:00:00Z
+NOW=1767693600
+corp-deliver pending --channel telegram --limit 10 > "$T/p"
+is "$(jq -c .delivery_id "$T/p" | tr '\n' ' ')" "1 2 3 4 5 " "five leased rows"
+# (jq would round INT64_MAX to a double jansson refuses: sed writes it.)
+jq -c 'select(.delivery_id == 4) | . + {result: "retry", attempted: false,
+    retry_after: 0, error: "x"}' "$T/p" |
+    sed 's/"retry_after":0/"retry_after":9223372036854775807/' > "$T/a"
+jq -c 'select(.delivery_id == 5) | . + {result: "retry", attempted: false,
+    error: "x"} | .retry_after = 1e300' "$T/p" >> "$T/a"
+run_in "$T/a" corp-deliver ack
+is "$rc" 0 "acks with huge retry_after are taken"
+is "$(sql "SELECT id, status, not_before - $NOW FROM deliveries
+    WHERE id IN (4, 5) ORDER BY id")" "4|PENDING|31622400
+5|PENDING|31622400" "bounded to a year, never wrapped into the past"
+
+done_testing
