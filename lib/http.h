@@ -27,14 +27,18 @@ struct corp_http_opts {
 
 struct corp_http_resp {
 	long		 status;	/* HTTP status */
-	char		*body;		/* NUL-terminated, at most 1 MiB kept */
+	char		*body;		/* NUL-terminated, at most body_max kept */
 	size_t		 len;
+	int		 truncated;	/* the answer was longer: body is cut */
 	long long	 retry_after;	/* Retry-After in seconds, or -1 */
 };
 
 int	corp_http_open(struct corp_http **, const struct corp_http_opts *,
 	    struct corp_err *);
 void	corp_http_close(struct corp_http *);
+/* Keep at most max bytes of each answer (default 1 MiB); a longer one
+ * is cut and marked truncated, never passed off as whole. */
+void	corp_http_body_max(struct corp_http *, size_t max);
 
 /*
  * POST body to url with the given extra headers (NULL-terminated list
