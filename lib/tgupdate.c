@@ -569,16 +569,39 @@ out:
 	return rc;
 }
 
+/*
+ * Is this a chat corp knows: a telegram bind (active or not) holds it?
+ * Private chats of strangers are not kept (issue 16): anyone can write
+ * to the bot.
+ */
+static int
+known_chat(struct upd *u, long long chat, int *yes, struct corp_err *err)
+{
+	char buf[32];
+	long long uid;
+	int rc, active;
+
+	snprintf(buf, sizeof(buf), "%lld", chat);
+	rc = corp_binds_find(u->db, "telegram", buf, &uid, &active, err);
+	*yes = rc == 0;
+	return rc == CORP_ENOTFOUND ? 0 : rc;
+}
+
+/* A callback query is kept only when its sender is a known chat. */
 static int
 store_callback(struct upd *u, json_t *cq, const char *raw,
     struct corp_err *err)
 {
 	json_t *m = json_object_get(cq, "message");
 	struct corp_stmt *st;
-	int rc;
+	long long from;
+	int rc, yes;
 
-	if (jstr(cq, "id") == NULL)
+	if (jstr(cq, "id") == NULL ||
+	    !jint(json_object_get(cq, "from"), "id", &from))
 		return 0;
+	if ((rc = known_chat(u, from, &yes, err)) != 0 || !yes)
+		return rc;
 	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_callbacks (id, "
 	    "from_id, chat_id, message_id, data, raw, update_id, received_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO "
@@ -666,6 +689,11 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	}
 	if (cmd == CMD_STOP && type != NULL && strcmp(type, "private") == 0)
 		return stop(u, err);
+	/* Private (a chat without a type: a user's id is positive). */
+	if (type != NULL ? strcmp(type, "private") == 0 : u->chat > 0) {
+		if ((rc = known_chat(u, u->chat, &yes, err)) != 0 || !yes)
+			return rc;
+	}
 	return store_message(u, m, raw, edited, err);
 }
 
