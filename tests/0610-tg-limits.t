@@ -138,6 +138,11 @@ is "$(sends -200)$(sends 777)" " 1 200; 1 200;" \
     "one send per chat: the round did not wait for the next slot"
 is "$(grep -c '"status":429' "$T/tg2.log")" 0 "and met no 429"
 
+is_rc 64 "poll never waits for a reply's slot: it takes no --max-wait" \
+    env CORP_TELEGRAM_TOKEN="$TOKEN" corp-tg poll --once --max-wait 5s
+is "$(printf '%s\n' "$err" | head -1)" "corp-tg: poll takes no --max-wait" \
+    "says so"
+
 # The next round comes back within a second while replies wait.
 l=$(wc -l < "$T/tg2.log")
 poll --timeout 25
