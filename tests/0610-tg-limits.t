@@ -97,6 +97,24 @@ is "$(printf '%s\n' "$err" | tail -1)" \
 is "$(offset)" 201 "the offset did not move"
 is "$(sql "SELECT count(*) FROM tg_messages")" 200 "nothing stored for it"
 
+# The webhook takes what poll reads: a 1.6 MB update is spooled and
+# handled, not refused with 413.
+mkdir -p "$CORP_DATA_DIR/secrets"
+printf 'hook-Secret_2\n' > "$CORP_DATA_DIR/secrets/telegram_webhook_secret"
+chmod 600 "$CORP_DATA_DIR/secrets/telegram_webhook_secret"
+: > "$T/updates"
+long 300 1 400000
+tail -n 1 "$T/updates" | tr -d '\n' > "$T/big"
+REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c < "$T/big") \
+    HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=hook-Secret_2 \
+    run_in "$T/big" corp-tg cgi
+is "$rc:$(printf '%s' "$out" | head -1 | tr -d '\r')" "0:Status: 200 OK" \
+    "the CGI spools a $(wc -c < "$T/big")-byte update"
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" \
+    run corp-tg process --allow-http
+is "$rc:$(printf '%s' "$out" | jq -c '[.spooled, .handled]')" "0:[1,1]" \
+    "process handles it"
+
 # ---- 13: replies are limited per chat and never waited for ----------
 # Telegram has dropped it meanwhile (here: a new fake).
 : > "$T/updates2"
