@@ -387,10 +387,11 @@ get_updates(struct corp_http *h, long long off, int timeout, json_t **arr,
 		if (rc == 0 || !big)
 			return rc;
 		if (poll_limit == 1)
-			return corp_errf(e, CORP_EINVAL, "telegram: getUpdates: "
-			    "the update at offset %lld is larger than %d bytes "
-			    "alone; the poller cannot pass it (see corp-tg(1) "
-			    "CAVEATS)", off, CORP_TG_UPDATES_MAX);
+			return corp_errf(e, CORP_EINVAL, "telegram: "
+			    "getUpdates: the update at offset %lld is larger "
+			    "than %d bytes alone; the poller cannot pass it "
+			    "(see corp-tg(1) CAVEATS)", off,
+			    CORP_TG_UPDATES_MAX);
 		poll_limit /= 2;
 		cli_warn("%s; asking for %d at a time", e->msg, poll_limit);
 	}

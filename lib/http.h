@@ -27,9 +27,9 @@ struct corp_http_opts {
 
 struct corp_http_resp {
 	long		 status;	/* HTTP status */
-	char		*body;		/* NUL-terminated, at most body_max kept */
+	char		*body;		/* NUL-terminated; see body_max */
 	size_t		 len;
-	int		 truncated;	/* the answer was longer: body is cut */
+	int		 truncated;	/* the answer was longer: cut */
 	long long	 retry_after;	/* Retry-After in seconds, or -1 */
 };
 
