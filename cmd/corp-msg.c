@@ -19,7 +19,9 @@
 #include "catalog.h"
 #include "db.h"
 #include "jsonl.h"
+#include "clock.h"
 #include "message.h"
+#include "settings.h"
 #include "tgupdate.h"
 
 static const char synopsis[] =
@@ -27,6 +29,7 @@ static const char synopsis[] =
 "       corp-msg list [--chat CHAT] [--author NAME] [--since TIME]\n"
 "           [--until TIME] [--text TEXT] [--limit N]\n"
 "       corp-msg show CHAT MESSAGE_ID\n"
+"       corp-msg prune [--before TIME | --older-than DURATION] [--dry-run]\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
 /* Updates handled per transaction by import. */
@@ -195,6 +198,71 @@ cmd_show(int argc, char **argv)
 	return 0;
 }
 
+enum { O_BEFORE = 300, O_OLDER, O_DRY };
+
+/* Retention: messages older than --before, --older-than or the
+ * messages.retention setting go, with their history. */
+static int
+cmd_prune(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "before", required_argument, NULL, O_BEFORE },
+		{ "older-than", required_argument, NULL, O_OLDER },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct corp_msg_pruned p;
+	struct corp_db *db;
+	struct corp_err e;
+	time_t now = corp_now(), before = 0;
+	long long age = -1;
+	char ts[32], nowbuf[32];
+	json_t *o;
+	int ch, dry = 0, have_before = 0;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_BEFORE:
+			before = cli_time(optarg, "--before");
+			have_before = 1;
+			break;
+		case O_OLDER:
+			age = cli_duration(optarg, "--older-than");
+			break;
+		case O_DRY: dry = 1; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	}
+	if (optind != argc)
+		cli_usage("prune takes no arguments");
+	if (have_before && age >= 0)
+		cli_usage("prune takes --before or --older-than, not both");
+	if (have_before && before > now)
+		cli_usage("--before %s is in the future (now is %s)",
+		    corp_time_fmt(before, ts), corp_time_fmt(now, nowbuf));
+	db = cli_db(0);
+	if (!have_before && age < 0 && corp_setting_duration(db,
+	    "messages.retention", &age, &e) != 0) {
+		corp_errprefix(&e, "messages.retention");
+		cli_fail(&e);
+	}
+	if (!have_before)
+		before = age > (long long)now ? 0 : now - (time_t)age;
+	if (corp_msg_prune(db, before, dry, &p, &e) != 0)
+		cli_fail(&e);
+	o = json_pack("{ss sI sI sI sb}", "before", corp_time_fmt(before, ts),
+	    "messages", (json_int_t)p.messages, "edits", (json_int_t)p.edits,
+	    "callbacks", (json_int_t)p.callbacks, "dry_run", dry);
+	if (o == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -202,6 +270,7 @@ main(int argc, char **argv)
 		{ "import", cmd_import },
 		{ "list", cmd_list },
 		{ "show", cmd_show },
+		{ "prune", cmd_prune },
 		{ NULL, NULL }
 	};
 

@@ -29,21 +29,25 @@
 
 static const char synopsis[] =
 "usage: corp-tg poll [--once] [--timeout SECONDS] [--allow-http]\n"
-"                [--max-wait DURATION]\n"
 "       corp-tg process [--allow-http] [--max-wait DURATION]\n"
 "       corp-tg cgi\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
-/* getUpdates asks for at most this many at once: bodies stay small. */
+/* getUpdates asks for at most this many at once (Telegram's maximum). */
 #define POLL_LIMIT	100
+/* While replies wait for their slot, a long poll lasts at most this. */
+#define PENDING_TIMEOUT	1
 /* Spool files handled per transaction. */
 #define SPOOL_BATCH	100
 
 static struct {
-	int		 once, allow_http;
+	int		 once, allow_http, timeout_set;
 	long long	 timeout;	/* seconds */
 	long long	 max_wait_ms;
-} opt = { 0, 0, 30, 5000 };
+} opt = { 0, 0, 0, 30, 5000 };
+
+/* getUpdates' limit now: lowered while answers do not fit. */
+static int poll_limit = POLL_LIMIT;
 
 static struct {
 	struct corp_db		*db;
@@ -96,6 +100,7 @@ parse(int argc, char **argv, const char *allowed)
 		case 'o': opt.once = 1; break;
 		case 't':
 			opt.timeout = cli_num(optarg, 0, 300, "--timeout");
+			opt.timeout_set = 1;
 			break;
 		case 'H': opt.allow_http = 1; break;
 		case 'w':
@@ -179,16 +184,20 @@ lock(const char *what, int wait)
 	return fd;
 }
 
-/* Send the outbox; one flush per bot at a time. */
+/*
+ * Send the outbox; one flush per bot at a time.  A reply whose slot is
+ * further away than max_wait_ms stays pending: poll passes 0, so that
+ * reading updates never waits on a reply's pacing.
+ */
 static void
-flush(void)
+flush(long long max_wait_ms)
 {
 	struct corp_tg_flush f;
 	struct corp_err e;
 	int fd = lock("outbox", 1);
 
 	if (corp_tg_outbox_flush(tg.db, tg.send, corp_cfg.telegram_api,
-	    tg.token, tg.rl, opt.max_wait_ms, &f, &e) != 0)
+	    tg.token, tg.rl, max_wait_ms, &f, &e) != 0)
 		cli_fail(&e);
 	close(fd);
 	stats.sent += f.sent;
@@ -352,13 +361,48 @@ cmd_process(int argc, char **argv)
 	parse(argc, argv, "Hw");
 	setup();
 	nbad = process_spool();
-	flush();
+	flush(opt.max_wait_ms);
 	teardown();
 	summary();
 	return nbad > 0 ? CORP_EINVAL : 0;
 }
 
 /* ---- poll ---------------------------------------------------------- */
+
+/*
+ * getUpdates with the stored offset.  An answer too large to keep is
+ * asked again at once for half as many updates, down to one; an update
+ * that does not fit even alone can never be read, and stops the poller
+ * (65) rather than retrying a request that cannot succeed.
+ */
+static int
+get_updates(struct corp_http *h, long long off, int timeout, json_t **arr,
+    struct corp_err *e)
+{
+	int rc, big;
+
+	for (;;) {
+		in_wait = timeout > 0;
+		if (stopping) {
+			in_wait = 0;
+			*arr = json_array();
+			return 0;
+		}
+		rc = corp_tg_get_updates(h, corp_cfg.telegram_api, tg.token,
+		    off, timeout, poll_limit, arr, &big, e);
+		in_wait = 0;
+		if (rc == 0 || !big)
+			return rc;
+		if (poll_limit == 1)
+			return corp_errf(e, CORP_EINVAL, "telegram: "
+			    "getUpdates: the update at offset %lld is larger "
+			    "than %d bytes alone; the poller cannot pass it "
+			    "(see corp-tg(1) CAVEATS)", off,
+			    CORP_TG_UPDATES_MAX);
+		poll_limit /= 2;
+		cli_warn("%s; asking for %d at a time", e->msg, poll_limit);
+	}
+}
 
 /* One getUpdates call and its batch; returns the corp code of the call. */
 static int
@@ -372,17 +416,12 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 
 	if ((rc = corp_tg_offset_get(tg.db, tg.bot, &off, e)) != 0)
 		return rc;
-	in_wait = timeout > 0;
-	if (stopping) {
-		in_wait = 0;
-		return 0;
-	}
-	rc = corp_tg_get_updates(h, corp_cfg.telegram_api, tg.token, off,
-	    timeout, POLL_LIMIT, &arr, e);
-	in_wait = 0;
-	if (rc != 0)
+	if ((rc = get_updates(h, off, timeout, &arr, e)) != 0)
 		return rc;
 	n = json_array_size(arr);
+	/* A short answer: the backlog is read, full batches fit again. */
+	if (n < (size_t)poll_limit)
+		poll_limit = POLL_LIMIT;
 	if (n == 0) {
 		json_decref(arr);
 		return 0;
@@ -416,9 +455,9 @@ cmd_poll(int argc, char **argv)
 	struct corp_http *h;
 	struct corp_err e;
 	long long backoff = 1000;
-	int fd, rc;
+	int fd, rc, timeout;
 
-	parse(argc, argv, "otHw");
+	parse(argc, argv, "otH");
 	setup();
 	if ((fd = lock("poll", 0)) < 0)
 		cli_die(CORP_ETEMP, "another corp-tg poll is running for this "
@@ -428,12 +467,18 @@ cmd_poll(int argc, char **argv)
 	ho.total_ms = (long)(opt.timeout + 15) * 1000;
 	if (corp_http_open(&h, &ho, &e) != 0)
 		cli_fail(&e);
+	corp_http_body_max(h, CORP_TG_UPDATES_MAX);
 	signal(SIGTERM, onsig);
 	signal(SIGINT, onsig);
 	process_spool();
-	flush();
+	flush(0);
 	while (!stopping) {
-		rc = poll_once(h, opt.once ? 0 : (int)opt.timeout, &e);
+		/* --once answers at once unless --timeout was given. */
+		timeout = opt.once && !opt.timeout_set ? 0 : (int)opt.timeout;
+		/* Replies waiting for their slot: come back for them soon. */
+		if (stats.pending > 0 && timeout > PENDING_TIMEOUT)
+			timeout = PENDING_TIMEOUT;
+		rc = poll_once(h, timeout, &e);
 		if (rc == CORP_ECONFLICT)
 			cli_die(CORP_ETEMP, "%s (another poller, or a webhook "
 			    "is set for this bot)", e.msg);
@@ -447,7 +492,7 @@ cmd_poll(int argc, char **argv)
 			continue;
 		}
 		backoff = 1000;
-		flush();
+		flush(0);
 		if (opt.once)
 			break;
 		if (corp_db_schema_check(tg.db, &e) != 0)

@@ -557,9 +557,29 @@ oom:
 	return OOM(err);
 }
 
-/* A due time in a proposal: RFC 3339 string or null. */
+/* Is id the message_id of one of batch's messages? */
 static int
-valid_proposal(json_t *o, const char **why, time_t *due, json_t **msgs)
+in_batch(json_t *batch, json_int_t id)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(batch, "messages"), i, m)
+		if (json_integer_value(json_object_get(m, "message_id")) == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is o a valid proposal for batch?  *why says what is wrong (in buf when
+ * it names a value).  The proposer's answer is not trusted: a message id
+ * it cites must be one of the batch it was given, else a planted text
+ * could make it cite an older message of a trusted colleague, one outside
+ * the run's window, or none at all.
+ */
+static int
+valid_proposal(json_t *o, json_t *batch, const char **why, char *buf,
+    size_t size, time_t *due, json_t **msgs)
 {
 	json_t *t = json_object_get(o, "title"), *v;
 	struct corp_err e;
@@ -599,6 +619,15 @@ valid_proposal(json_t *o, const char **why, time_t *due, json_t **msgs)
 				    "ids";
 				return 0;
 			}
+		for (i = 0; i < json_array_size(v); i++)
+			if (!in_batch(batch, json_integer_value(
+			    json_array_get(v, i)))) {
+				snprintf(buf, size, "messages: %lld is not a "
+				    "message of this batch", (long long)
+				    json_integer_value(json_array_get(v, i)));
+				*why = buf;
+				return 0;
+			}
 		*msgs = v;
 	}
 	return 1;
@@ -613,7 +642,7 @@ store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
 	struct corp_stmt *st;
 	json_t *o, *msgs, *empty = NULL;
 	const char *why, *al;
-	char *line = NULL, *ms = NULL;
+	char *line = NULL, *ms = NULL, whybuf[128];
 	time_t now = corp_now(), due;
 	long long nprop = 0, nerr = 0, uid;
 	size_t i;
@@ -627,7 +656,8 @@ store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
 		    == NULL)
 			return OOM(err);
 		uid = 0;
-		if (valid_proposal(o, &why, &due, &msgs)) {
+		if (valid_proposal(o, batch, &why, whybuf, sizeof(whybuf), &due,
+		    &msgs)) {
 			al = json_string_value(json_object_get(o, "assignee"));
 			/* An unknown login is no assignee, not an error. */
 			if (al != NULL && corp_dir_user_id(db, al, &uid, NULL,
@@ -837,13 +867,14 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 		seq = (long long)i + 1;
 		bstart = ri.from + (time_t)json_integer_value(
 		    json_object_get(b, "window")) * CORP_RUN_WINDOW;
-		in = json_pack("{sI sI sI sI ss ss sO}", "run_id",
+		/* "untrusted" frames what chat members wrote (corp-json.5). */
+		in = json_pack("{sI sI sI sI ss ss s[s] sO}", "run_id",
 		    (json_int_t)id, "chat_id", (json_int_t)ri.chat, "batch",
 		    (json_int_t)seq, "batches_total",
 		    (json_int_t)json_array_size(batches), "window_start",
 		    corp_time_fmt(bstart, ws), "window_end",
-		    corp_time_fmt(bstart + CORP_RUN_WINDOW, we), "messages",
-		    json_object_get(b, "messages"));
+		    corp_time_fmt(bstart + CORP_RUN_WINDOW, we), "untrusted",
+		    "messages", "messages", json_object_get(b, "messages"));
 		if (in == NULL) {
 			rc = OOM(err);
 			goto out;

@@ -31,6 +31,7 @@ struct corp_http {
 	size_t			 nallow;
 	const char		*refused;
 	char			 refused_addr[INET6_ADDRSTRLEN];
+	size_t			 body_max;
 };
 
 static int curl_ready;
@@ -110,6 +111,12 @@ on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 }
 
 void
+corp_http_body_max(struct corp_http *h, size_t max)
+{
+	h->body_max = max;
+}
+
+void
 corp_http_resp_free(struct corp_http_resp *r)
 {
 	free(r->body);
@@ -142,15 +149,21 @@ corp_redact(char *buf, size_t size, const char *secret)
 	}
 }
 
+/* Keeps the first body_max bytes; a longer answer sets truncated, so
+ * that no caller mistakes a cut body for the answer. */
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
 {
-	struct corp_http_resp *r = arg;
+	struct corp_http *h = arg;
+	struct corp_http_resp *r = h->cur;
 	size_t add = size * n, keep = add;
+	size_t max = h->body_max > 0 ? h->body_max : BODY_MAX;
 	char *nb;
 
-	if (r->len + keep > BODY_MAX)
-		keep = BODY_MAX - r->len;
+	if (r->len + keep > max) {
+		keep = max - r->len;
+		r->truncated = 1;
+	}
 	if (keep == 0)
 		return add;
 	if ((nb = realloc(r->body, r->len + keep + 1)) == NULL)
@@ -393,7 +406,8 @@ corp_http_post(struct corp_http *h, const char *url,
 	if (ct != NULL)
 		curl_easy_setopt(c, CURLOPT_CONNECT_TO, ct);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	h->cur = r;
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	if (h->ssrf) {

@@ -30,8 +30,9 @@ struct corp_http_opts {
 
 struct corp_http_resp {
 	long		 status;	/* HTTP status */
-	char		*body;		/* NUL-terminated, at most 1 MiB kept */
+	char		*body;		/* NUL-terminated; see body_max */
 	size_t		 len;
+	int		 truncated;	/* the answer was longer: cut */
 	long long	 retry_after;	/* Retry-After in seconds, or -1 */
 	int		 unreachable;	/* CORP_ETEMP: see corp_curl_unreached */
 };
@@ -48,6 +49,9 @@ void	corp_http_close(struct corp_http *);
  */
 void	corp_http_ssrf(struct corp_http *, const struct corp_cidr *allow,
 	    size_t nallow);
+/* Keep at most max bytes of each answer (default 1 MiB); a longer one
+ * is cut and marked truncated, never passed off as whole. */
+void	corp_http_body_max(struct corp_http *, size_t max);
 
 /*
  * POST body to url with the given extra headers (NULL-terminated list

@@ -154,3 +154,127 @@ fail:
 	*out = NULL;
 	return rc;
 }
+
+/* ---- retention ------------------------------------------------------ */
+
+static int
+count_one(struct corp_db *db, struct corp_stmt *st, time_t before,
+    long long *n, const char *what, struct corp_err *err)
+{
+	int rc;
+
+	corp_bind_int64(st, 1, (long long)before);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		*n = corp_col_int64(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(db, rc, what, err);
+	return 0;
+}
+
+static int
+prune_count(struct corp_db *db, time_t before, struct corp_msg_pruned *p,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM tg_messages "
+	    "WHERE date < ?1", err)) != 0 ||
+	    (rc = count_one(db, st, before, &p->messages, "count messages",
+	    err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM "
+	    "tg_message_edits WHERE message_row_id IN (SELECT id FROM "
+	    "tg_messages WHERE date < ?1)", err)) != 0 ||
+	    (rc = count_one(db, st, before, &p->edits, "count edits",
+	    err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM tg_callbacks "
+	    "WHERE received_at < ?1", err)) != 0)
+		return rc;
+	return count_one(db, st, before, &p->callbacks, "count callbacks",
+	    err);
+}
+
+/* One batch: up to CORP_MSG_PRUNE_BATCH messages; *n gets how many. */
+static int
+prune_batch(struct corp_db *db, time_t before, struct corp_msg_pruned *p,
+    long long *n, struct corp_err *err)
+{
+	struct corp_stmt *st, *del_e, *del_m;
+	long long ids[CORP_MSG_PRUNE_BATCH];
+	size_t k, i;
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "SELECT id FROM tg_messages WHERE "
+	    "date < ?1 ORDER BY date, id LIMIT ?2", err)) != 0)
+		goto fail;
+	corp_bind_int64(st, 1, (long long)before);
+	corp_bind_int64(st, 2, CORP_MSG_PRUNE_BATCH);
+	for (k = 0; k < CORP_MSG_PRUNE_BATCH &&
+	    (rc = corp_step(st)) == SQLITE_ROW; k++)
+		ids[k] = corp_col_int64(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = corp_db_fail(db, rc, "read old messages", err);
+		goto fail;
+	}
+	if ((rc = corp_db_prep(db, &del_e, "DELETE FROM tg_message_edits "
+	    "WHERE message_row_id = ?1", err)) != 0 ||
+	    (rc = corp_db_prep(db, &del_m, "DELETE FROM tg_messages WHERE "
+	    "id = ?1", err)) != 0)
+		goto fail;
+	for (i = 0; i < k; i++) {
+		corp_bind_int64(del_e, 1, ids[i]);
+		if ((rc = corp_db_exec(db, del_e, "delete edits", err)) != 0)
+			goto fail;
+		p->edits += corp_db_changes(db);
+		corp_bind_int64(del_m, 1, ids[i]);
+		if ((rc = corp_db_exec(db, del_m, "delete message", err)) != 0)
+			goto fail;
+		p->messages += corp_db_changes(db);
+	}
+	if ((rc = corp_db_commit(db, err)) != 0)
+		goto fail;
+	*n = (long long)k;
+	return 0;
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+int
+corp_msg_prune(struct corp_db *db, time_t before, int dry_run,
+    struct corp_msg_pruned *p, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	long long n;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (dry_run)
+		return prune_count(db, before, p, err);
+	do {
+		if ((rc = prune_batch(db, before, p, &n, err)) != 0)
+			return rc;
+	} while (n == CORP_MSG_PRUNE_BATCH);
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_callbacks WHERE "
+	    "received_at < ?1", err)) != 0)
+		goto fail;
+	corp_bind_int64(st, 1, (long long)before);
+	if ((rc = corp_db_exec(db, st, "delete callbacks", err)) != 0)
+		goto fail;
+	p->callbacks = corp_db_changes(db);
+	if ((rc = corp_db_commit(db, err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	corp_db_rollback(db);
+	return rc;
+}

@@ -31,4 +31,19 @@ int	corp_msg_list(struct corp_db *, const struct corp_msg_filter *,
 int	corp_msg_show(struct corp_db *, long long chat_id, long long msg_id,
 	    json_t **, struct corp_err *);
 
+/*
+ * Retention (corp-msg prune): delete the messages whose date is before
+ * `before`, with their edit history, and the callback queries received
+ * before it.  Messages go in batches of CORP_MSG_PRUNE_BATCH, each in its
+ * own transaction (edits first, then the messages, by id), so that a
+ * large prune never holds the write lock for long and a kill leaves
+ * whole messages.  dry_run counts what would go and writes nothing.
+ */
+#define CORP_MSG_PRUNE_BATCH	1000
+struct corp_msg_pruned {
+	long long	messages, edits, callbacks;
+};
+int	corp_msg_prune(struct corp_db *, time_t before, int dry_run,
+	    struct corp_msg_pruned *, struct corp_err *);
+
 #endif

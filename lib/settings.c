@@ -28,6 +28,7 @@ static const struct {
 	{ "base_url", "" },
 	{ "openai.url", "https://api.openai.com" },
 	{ "openai.model", "gpt-4o-mini" },
+	{ "messages.retention", "90d" },
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -121,7 +122,8 @@ corp_setting_check(const char *key, const char *v, struct corp_err *err)
 			    "%s: expected 1..100, got '%s'", key, v);
 	} else if (strncmp(key, "backoff.", 8) == 0)
 		return corp_backoff_parse(v, &b, err);
-	else if (strcmp(key, "hold_max_age") == 0) {
+	else if (strcmp(key, "hold_max_age") == 0 ||
+	    strcmp(key, "messages.retention") == 0) {
 		if (corp_duration_parse(v, &n, err) != 0)
 			return corp_errprefix(err, "%s", key);
 	} else if (strcmp(key, "telegram.max_pause") == 0) {

@@ -158,7 +158,7 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 int
 corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
     long long offset, int timeout, int limit, json_t **updates,
-    struct corp_err *err)
+    int *too_big, struct corp_err *err)
 {
 	static const char *const hdr[] = {
 		"Content-Type: application/json", NULL
@@ -170,6 +170,7 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 	int rc;
 
 	*updates = NULL;
+	*too_big = 0;
 	while (alen > 0 && api[alen - 1] == '/')
 		alen--;
 	body = json_pack("{s:i, s:i, s:[s,s,s,s,s,s]}", "timeout", timeout,
@@ -195,6 +196,15 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 	free(data);
 	if (rc != 0)
 		return corp_errprefix(err, "telegram: getUpdates");
+	if (r.status == 200 && r.truncated) {
+		/* A cut answer never parses: the caller asks for less. */
+		*too_big = 1;
+		rc = corp_errf(err, CORP_ETEMP, "telegram: getUpdates: the "
+		    "answer to limit=%d is larger than %zu bytes", limit,
+		    r.len);
+		corp_http_resp_free(&r);
+		return rc;
+	}
 	doc = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
 	description(doc, r.status, token, desc, sizeof(desc));
 	corp_redact(desc, sizeof(desc), token);

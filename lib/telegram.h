@@ -44,16 +44,27 @@ void	corp_tg_classify(long status, const char *body, long long retry_after,
 	    const char *token, struct corp_send_res *res);
 
 /*
+ * The most a getUpdates answer may be: give the handle that polls this
+ * body_max.  One update at Telegram's limits (a 4096-character message
+ * replying to another, quoting it, with entities and a keyboard, every
+ * character escaped as \uXXXX) stays far below it; 100 such updates do
+ * not, so the poller lowers its limit when an answer does not fit.
+ */
+#define CORP_TG_UPDATES_MAX	(4 * 1024 * 1024)
+
+/*
  * getUpdates (long polling): offset < 0 for none, timeout in seconds
  * (0: answer at once), limit 1..100, the update kinds corp handles.
  * *updates gets the result array.  Returns 0, CORP_ECONFLICT on 409
  * (another poller, or a webhook is set), CORP_EFORBIDDEN on 401/404 (a
  * wrong or revoked token), CORP_ETEMP on 429, 5xx, network failures and
  * answers that are not the documented JSON, CORP_EINVAL for a refused
- * URL.  Messages are redacted.
+ * URL.  An answer longer than the handle's body_max is never parsed:
+ * CORP_ETEMP with *too_big set, and the caller asks for fewer updates
+ * (the same request would be cut again).  Messages are redacted.
  */
 int	corp_tg_get_updates(struct corp_http *, const char *api,
 	    const char *token, long long offset, int timeout, int limit,
-	    json_t **updates, struct corp_err *);
+	    json_t **updates, int *too_big, struct corp_err *);
 
 #endif

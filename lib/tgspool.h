@@ -12,8 +12,10 @@
 
 struct corp_err;
 
-/* The largest update body the CGI accepts. */
-#define CORP_TG_SPOOL_MAX	(1024 * 1024)
+/* The largest update body the CGI accepts: the largest answer poll
+ * reads (CORP_TG_UPDATES_MAX), so that an update one way can read is
+ * never refused the other way. */
+#define CORP_TG_SPOOL_MAX	(4 * 1024 * 1024)
 
 /* DATA_DIR/spool/telegram, created 0700 with its parents when missing. */
 int	corp_tg_spool_dir(char **dir, struct corp_err *);

@@ -108,7 +108,10 @@ base_lang(const char *l, char *buf, size_t size)
  * Queue the reply key to chat in the caller's transaction: rendered in
  * the language of user uid when known (and the catalog has the key in
  * it), else Telegram's language_code of the sender, else fallback_lang,
- * else English.
+ * else English.  Nothing is queued when the chat had
+ * CORP_TG_MAX_REPLIES replies within the last CORP_TG_REPLY_WINDOW
+ * seconds of business time: the update's effects stand, the answer is
+ * dropped.
  */
 static int
 reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
@@ -119,9 +122,23 @@ reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
 	const char *chain[5], *tmpl = NULL, *lang = NULL;
 	char *ulang = NULL, *name = NULL, *text = NULL, b1[16], b2[16];
 	json_t *vars = NULL;
+	long long recent = 0;
 	size_t i, n = 0;
 	int rc;
 
+	/* A chat that had its share of replies this hour gets no more. */
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM tg_outbox "
+	    "WHERE chat_id = ?1 AND created_at > ?2", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, chat);
+	corp_bind_int64(st, 2, (long long)corp_now() - CORP_TG_REPLY_WINDOW);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		recent = corp_col_int64(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(db, rc, "count replies", err);
+	if (recent >= CORP_TG_MAX_REPLIES)
+		return 0;
 	if (uid > 0) {
 		if ((rc = corp_db_prep(db, &st, "SELECT lang, name FROM users "
 		    "WHERE id = ?1", err)) != 0)
@@ -552,16 +569,39 @@ out:
 	return rc;
 }
 
+/*
+ * Is this a chat corp knows: a telegram bind (active or not) holds it?
+ * Private chats of strangers are not kept (issue 16): anyone can write
+ * to the bot.
+ */
+static int
+known_chat(struct upd *u, long long chat, int *yes, struct corp_err *err)
+{
+	char buf[32];
+	long long uid;
+	int rc, active;
+
+	snprintf(buf, sizeof(buf), "%lld", chat);
+	rc = corp_binds_find(u->db, "telegram", buf, &uid, &active, err);
+	*yes = rc == 0;
+	return rc == CORP_ENOTFOUND ? 0 : rc;
+}
+
+/* A callback query is kept only when its sender is a known chat. */
 static int
 store_callback(struct upd *u, json_t *cq, const char *raw,
     struct corp_err *err)
 {
 	json_t *m = json_object_get(cq, "message");
 	struct corp_stmt *st;
-	int rc;
+	long long from;
+	int rc, yes;
 
-	if (jstr(cq, "id") == NULL)
+	if (jstr(cq, "id") == NULL ||
+	    !jint(json_object_get(cq, "from"), "id", &from))
 		return 0;
+	if ((rc = known_chat(u, from, &yes, err)) != 0 || !yes)
+		return rc;
 	if ((rc = corp_db_prep(u->db, &st, "INSERT INTO tg_callbacks (id, "
 	    "from_id, chat_id, message_id, data, raw, update_id, received_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO "
@@ -649,6 +689,11 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	}
 	if (cmd == CMD_STOP && type != NULL && strcmp(type, "private") == 0)
 		return stop(u, err);
+	/* Private (a chat without a type: a user's id is positive). */
+	if (type != NULL ? strcmp(type, "private") == 0 : u->chat > 0) {
+		if ((rc = known_chat(u, u->chat, &yes, err)) != 0 || !yes)
+			return rc;
+	}
 	return store_message(u, m, raw, edited, err);
 }
 
@@ -792,7 +837,14 @@ corp_tg_prune(struct corp_db *db, struct corp_err *err)
 	    "blocked_until <= ?1", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, (long long)now);
-	return corp_db_exec(db, st, "prune chat blocks", err);
+	if ((rc = corp_db_exec(db, st, "prune chat blocks", err)) != 0)
+		return rc;
+	/* Finished replies: kept as long as handled update ids. */
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_outbox WHERE "
+	    "created_at < ?1 AND status <> 'pending'", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, (long long)(now - UPDATES_KEEP));
+	return corp_db_exec(db, st, "prune replies", err);
 }
 
 /* ---- the outbox ---------------------------------------------------- */
@@ -895,7 +947,7 @@ corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
 	long long last = 0, wait, *hold = NULL, *nh;
 	size_t n = 0, i, nhold = 0;
 	char chatbuf[32];
-	int rc = 0, still;
+	int rc = 0, still, down = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (;;) {
@@ -904,8 +956,13 @@ corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
 			break;
 		for (i = 0; i < n && rc == 0; i++) {
 			last = p[i].id;
-			/* One chat gets its replies in order. */
-			if (held(hold, nhold, p[i].chat)) {
+			/*
+			 * One chat gets its replies in order.  After a
+			 * temporary failure (Telegram or the network down,
+			 * a 429) the rest waits for the next flush: trying
+			 * each would hold up the caller.
+			 */
+			if (down || held(hold, nhold, p[i].chat)) {
 				out->pending++;
 				continue;
 			}
@@ -936,6 +993,8 @@ corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
 				(void)0;	/* the pause is advisory */
 			if ((rc = mark(db, &p[i], &res, &still, err)) != 0)
 				break;
+			if (res.result == CORP_SEND_RETRY)
+				down = 1;
 			if (res.result == CORP_SEND_SENT)
 				out->sent++;
 			else if (!still)

@@ -28,6 +28,10 @@ struct corp_rl;
 #define CORP_TG_MAX_BAD_CODES	5
 #define CORP_TG_BAD_CODE_WINDOW	3600
 #define CORP_TG_BLOCK_TIME	3600
+/* At most this many replies to one chat within the window (business
+ * time): /start and /stop from anyone cost the bot a send each. */
+#define CORP_TG_MAX_REPLIES	10
+#define CORP_TG_REPLY_WINDOW	3600
 
 struct corp_tg_ctx {
 	const struct corp_catalog *cat;
@@ -67,10 +71,11 @@ int	corp_tg_prune(struct corp_db *, struct corp_err *);
 
 /*
  * Send the pending replies of tg_outbox in order, through the shared
- * limiter rl (NULL: off), waiting at most max_wait_ms for a slot.  Each
- * reply is marked sent or failed in its own short transaction right
- * after its answer; one that meets a temporary failure (or would wait
- * too long) stays pending, and so do later replies to its chat.
+ * limiter rl (NULL: off), waiting at most max_wait_ms for a slot (0:
+ * never wait).  Each reply is marked sent or failed in its own short
+ * transaction right after its answer; one that would wait too long
+ * stays pending, and so do later replies to its chat; after one that
+ * meets a temporary failure every later reply stays pending.
  * CORP_EFORBIDDEN when the token is refused (401/404): the caller stops.
  * The caller serialises flushes of one bot (an flock).
  */

@@ -14,7 +14,7 @@ fi
 
 ok "a cycle on an empty database" "$P" --channel file --send-opt "--out=$T/out"
 is "$(printf '%s\n' "$err" | sed 's/: exit.*//' | tr '\n' ',')" \
-    "corp-pipeline: instances,corp-pipeline: due,corp-pipeline: route,corp-pipeline: pending file,corp-pipeline: fmt file,corp-pipeline: send file,corp-pipeline: ack file,corp-pipeline: advance file," \
+    "corp-pipeline: instances,corp-pipeline: due,corp-pipeline: route,corp-pipeline: prune,corp-pipeline: pending file,corp-pipeline: fmt file,corp-pipeline: send file,corp-pipeline: ack file,corp-pipeline: advance file," \
     "one line per stage on stderr"
 
 # Another run holds the lock: one line, exit 0.

@@ -121,4 +121,93 @@ is "$(jq .event_id "$T/seen" | sort -n | uniq | wc -l)" "$n" "each id once"
 is "$(jq -s -c 'map(.event_id)' "$T/seen")" \
     "$(sql "SELECT json_group_array(event_id) FROM (SELECT event_id FROM events WHERE topic = 'messages' AND event_id > $last ORDER BY event_id) AS e")" \
     "the union is every event written, in order"
+
+# ---- who is stored: not strangers' private chats (issue 16, 15) -------
+# priv UPDATE_ID KIND CHAT MESSAGE_ID TEXT: a private message, dated
+# 2026-03-02T00:00:00Z.
+priv() {
+	jq -cn --argjson u "$1" --arg k "$2" --argjson c "$3" \
+	    --argjson m "$4" --arg t "$5" '{update_id: $u, ($k): {
+	    message_id: $m, date: 1772409600, text: $t,
+	    chat: {id: $c, type: "private", first_name: "Sam"},
+	    from: {id: $c, is_bot: false, first_name: "Sam"}}}'
+}
+# cb UPDATE_ID FROM ID: a callback query from a button in FROM's chat.
+cb() {
+	jq -cn --argjson u "$1" --argjson f "$2" --arg i "$3" \
+	    '{update_id: $u, callback_query: {id: $i, data: "done:1",
+	    chat_instance: "1", from: {id: $f, is_bot: false,
+	    first_name: "Sam"}, message: {message_id: 1, date: 1,
+	    chat: {id: $f, type: "private"}}}}'
+}
+nmsg=$(sql "SELECT count(*) FROM tg_messages")
+nev=$(sql "SELECT count(*) FROM events")
+{
+	priv 500 message 555 1 "hello from a stranger, please store me"
+	priv 501 edited_message 555 1 "an edit from a stranger"
+	cb 502 555 cb-stranger
+} >"$T/stranger.jsonl"
+ok "a stranger's private updates" corp-msg import "$T/stranger.jsonl"
+is "$out" '{"handled":3,"duplicates":0,"invalid":0}' "are handled"
+is "$(sql "SELECT count(*) FROM tg_messages"):$(sql "SELECT count(*)
+    FROM tg_callbacks")" "$nmsg:0" "but neither message nor callback is stored"
+is "$(sql "SELECT count(*) FROM events")" "$nev" "and no message.updated event"
+ok "again" corp-msg import "$T/stranger.jsonl"
+is "$out" '{"handled":0,"duplicates":3,"invalid":0}' \
+    "their update ids are recorded all the same"
+corp-user add sam >/dev/null
+corp-bind add --user sam --channel telegram --address 555 >/dev/null
+{
+	priv 503 message 555 2 "now that sam is bound"
+	cb 504 555 cb-bound
+} | corp-msg import >/dev/null
+is "$(corp-msg list --chat 555 | jq -r .text)" "now that sam is bound" \
+    "a bound chat's private message is stored"
+is "$(sql "SELECT id, from_id FROM tg_callbacks")" "cb-bound|555" \
+    "and its callback query"
+corp-bind deactivate --user sam --channel telegram >/dev/null
+priv 505 message 555 3 "after a deactivation" | corp-msg import >/dev/null
+is "$(corp-msg list --chat 555 | jq -s -c 'map(.message_id)')" "[2,3]" \
+    "an inactive bind still holds the chat: stored"
+
+# ---- retention: corp-msg prune, messages.retention --------------------
+is_rc 64 "prune --before in the future" corp-msg prune \
+    --before 2026-03-01T12:00:01Z
+is "$(printf '%s\n' "$err" | head -1)" "corp-msg: --before 2026-03-01T12:00:01Z is in the future (now is 2026-03-01T12:00:00Z)" \
+    "is refused, saying so"
+is_rc 64 "--before and --older-than together" corp-msg prune \
+    --before 2026-01-01T00:00:00Z --older-than 1d
+is_rc 64 "a bad --older-than" corp-msg prune --older-than soon
+is_rc 65 "messages.retention must be a duration" \
+    corp-settings config set messages.retention forever
+ok "prune with the default retention (90d)" corp-msg prune
+is "$out" '{"before":"2025-12-01T12:00:00Z","messages":0,"edits":0,"callbacks":0,"dry_run":false}' \
+    "nothing is that old"
+total=$(sql "SELECT count(*) FROM tg_messages")
+ok "dry run" corp-msg prune --before 2026-03-01T10:01:00Z --dry-run
+is "$out" '{"before":"2026-03-01T10:01:00Z","messages":1,"edits":2,"callbacks":0,"dry_run":true}' \
+    "counts message 10 and its two earlier versions"
+is "$(sql "SELECT count(*) FROM tg_messages"):$(sql "SELECT count(*) FROM
+    tg_message_edits")" "$total:2" "and deletes nothing"
+ok "prune --before" corp-msg prune --before 2026-03-01T10:01:00Z
+is "$out" '{"before":"2026-03-01T10:01:00Z","messages":1,"edits":2,"callbacks":0,"dry_run":false}' \
+    "message 10 went with its history"
+is_rc 67 "it is gone" corp-msg show -- -100 10
+is "$(sql "SELECT count(*) FROM tg_messages"):$(sql "SELECT count(*) FROM
+    tg_message_edits")" "$((total - 1)):0" "nothing else went"
+ok "prune --older-than" corp-msg prune --older-than 1h59m
+is "$(printf '%s' "$out" | jq -c '[.before, .messages]')" \
+    '["2026-03-01T10:01:00Z",0]' "a duration back from now"
+ok "check after pruning" corp-db check
+
+# contrib/corp-pipeline applies messages.retention each cycle.
+corp-settings config set messages.retention 1d
+CORP_NOW=2026-03-02T12:30:00Z run "$CORP_SRC/contrib/corp-pipeline" \
+    --channel file --send-opt "--out=$T/out"
+is "$rc" 0 "a pipeline cycle a day later"
+like "$err" "corp-pipeline: prune: exit 0" "has a prune stage"
+is "$(corp-msg list | jq -r '[.chat_id, .message_id] | @tsv' | tr '\t\n' ': ')" \
+    "555:2 555:3 " "only what is younger than a day is left"
+is "$(sql "SELECT count(*) FROM tg_callbacks")" 0 \
+    "callback queries older than a day went too"
 done_testing
