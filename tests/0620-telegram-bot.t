@@ -56,7 +56,7 @@ is "$(requests)" 0 "nothing started"
 # ---- http:// needs --allow-http --------------------------------------
 is_rc 64 "an http:// API without --allow-http: the loop stops with 64" \
     timeout 60 "$BOT"
-like "$err" "CORP_TELEGRAM_API must be an https:// URL" "corp-tg says why"
+like "$err" "CORP_TELEGRAM_API: expected an https:// URL" "corp-tg says why"
 like "$err" "corp-telegram-bot: corp-(tg poll|deliver run) stopped \\(exit 64\\); stopping the others" \
     "and the bot says which part stopped"
 is_rc 64 "the same with --once" "$BOT" --once
