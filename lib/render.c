@@ -173,34 +173,118 @@ tagname(const char *t, size_t n, char *name, int *closing)
 	return k > 0 && t[n - 2] != '/';	/* <br/> opens nothing */
 }
 
+/* The code point of the UTF-8 character of n bytes at s. */
+static unsigned long
+u8cp(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	switch (n) {
+	case 2:
+		return (unsigned long)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+	case 3:
+		return (unsigned long)(u[0] & 0x0f) << 12 |
+		    (unsigned long)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+	case 4:
+		return (unsigned long)(u[0] & 0x07) << 18 |
+		    (unsigned long)(u[1] & 0x3f) << 12 |
+		    (unsigned long)(u[2] & 0x3f) << 6 | (u[3] & 0x3f);
+	default:
+		return u[0];
+	}
+}
+
+#define ZWJ	0x200dUL
+
+/*
+ * A character that belongs to the one before it on screen: a cut never
+ * goes right before it.  Combining marks of the common blocks, variation
+ * selectors, ZWJ/ZWNJ, skin-tone modifiers, emoji tag characters (not
+ * the full grapheme rules of UAX #29: no Unicode tables in corp).
+ */
+static int
+extends(unsigned long cp)
+{
+	return (cp >= 0x300 && cp <= 0x36f) ||
+	    (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+	    cp == 0x200c || cp == ZWJ || (cp >= 0x20d0 && cp <= 0x20ff) ||
+	    (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xfe20 && cp <= 0xfe2f) ||
+	    (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
+	    (cp >= 0xe0020 && cp <= 0xe007f) ||
+	    (cp >= 0xe0100 && cp <= 0xe01ef);
+}
+
+static int
+regional(unsigned long cp)
+{
+	return cp >= 0x1f1e6 && cp <= 0x1f1ff;
+}
+
+/*
+ * The end of the last visible token of s[0, end) that is not white
+ * space: a cut there drops trailing blanks and the tags after them
+ * (the ones left open are closed by the caller).
+ */
+static size_t
+trim_end(const char *s, size_t end)
+{
+	size_t i, n, u, last = 0;
+	int kind;
+
+	for (i = 0; i < end; i += n) {
+		n = token(s + i, &u, &kind);
+		if (kind != TOK_TAG && !(kind == TOK_CHAR && isspc(s[i])))
+			last = i + n;
+	}
+	return last;
+}
+
 int
 corp_html_cut(const char *s, size_t limit, char **out)
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */
 	char stack[32][16], name[16];
-	size_t i, n, u, used = 0, cand = 0, fit = 0, depth = 0;
+	size_t i, n, u, room, used = 0, ws = 0, ws_units = 0, fit = 0,
+	    prev_end = 0, ri = 0, cand, depth = 0;
+	unsigned long cp, prev_cp = 0;
 	struct sb b = { 0 };
-	int kind, closing;
+	int kind, closing, safe;
 
 	*out = NULL;
 	if (limit < 2)
 		return -1;
 	if (corp_html_len(s) <= limit)
 		return (*out = strdup(s)) == NULL ? -1 : 0;
-	/* Room for the ellipsis: text up to limit - 1 units. */
+	/*
+	 * room: the units the text may keep before the ellipsis.  ws is the
+	 * last white space within it (ws_units before it); fit the last
+	 * boundary between two visible tokens where a cut splits nothing
+	 * that shows as one symbol.
+	 */
+	room = limit - 1;
 	for (i = 0; s[i] != '\0'; i += n) {
 		n = token(s + i, &u, &kind);
-		if (kind == TOK_CHAR && isspc(s[i]) && used <= limit - 1)
-			cand = i;
-		if (used + u > limit - 1)
+		if (kind == TOK_TAG)
+			continue;
+		cp = kind == TOK_CHAR ? u8cp(s + i, n) : 0;
+		safe = !extends(cp) && prev_cp != ZWJ &&
+		    !(regional(cp) && ri % 2 == 1);
+		if (safe)
+			fit = prev_end;
+		if (kind == TOK_CHAR && isspc(s[i]) && used <= room) {
+			ws = i;
+			ws_units = used;
+		}
+		if (used + u > room)
 			break;
 		used += u;
-		fit = i + n;
+		prev_end = i + n;
+		prev_cp = cp;
+		ri = regional(cp) ? ri + 1 : 0;
 	}
-	if (cand == 0)
-		cand = fit;	/* one long word: cut between characters */
-	while (cand > 0 && isspc(s[cand - 1]))
-		cand--;
+	/* A white space that keeps less than half the room wastes it. */
+	cand = ws_units > 0 && ws_units * 2 >= room ? ws : fit;
+	cand = trim_end(s, cand);
 	/* The tags open at the cut, to close them. */
 	for (i = 0; i < cand; i += n) {
 		n = token(s + i, &u, &kind);

@@ -34,11 +34,15 @@ size_t	corp_utf16_len(const char *s, size_t n);
 /* Visible UTF-16 code units of Telegram HTML. */
 size_t	corp_html_len(const char *html);
 /*
- * Cut html to at most limit visible units: at the last white space that
- * fits, never inside a tag, an entity or a UTF-8 character (a word longer
- * than the limit is cut at a character), then close the tags left open
- * and add "...".  Text that fits is copied as it is.  *out is malloc'd;
- * -1 when out of memory or limit < 2.
+ * Cut html to at most limit visible units, the last one an ellipsis: of
+ * the room R = limit - 1, at the last white space within R when at least
+ * R/2 units come before it, else between characters at R (a long word,
+ * URL or CJK text keeps the room).  Never inside a tag, an entity, a
+ * UTF-8 sequence or a surrogate pair, never before a combining mark,
+ * variation selector, joiner or skin-tone modifier, after a ZWJ, or
+ * inside a flag.  Trailing blanks and tags are dropped, the tags left
+ * open closed, then U+2026 added.  Text that fits is copied as it is.
+ * *out is malloc'd; -1 when out of memory or limit < 2.
  */
 int	corp_html_cut(const char *html, size_t limit, char **out);
 /*

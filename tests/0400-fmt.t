@@ -186,6 +186,29 @@ t = sys.stdin.read()
 print(t.count("<b>") == t.count("</b>"), "\ufffd" not in t)')" "True True" \
     "tags balanced, no broken character"
 
+# Issue 15.2: a long word after a short one is cut between characters,
+# not dropped ("Note: " + 5000 x U+6F22 rendered as "<b>Note:</b>..." before).
+title=$(python3 -c 'print("Note: " + "\u6f22" * 5000)')
+fmt ".event.title = \"$title\""
+txt=$(printf '%s' "$out" | jq -r .text)
+is "$(printf '%s' "$txt" | python3 -c '
+import re, sys, html
+t = sys.stdin.read()
+v = html.unescape(re.sub(r"<[^>]*>", "", t))
+body, link = t.rsplit("\n\n", 1)
+m = re.fullmatch("📋 You have a new task: <b>Note: (\u6f22+)</b>\u2026", body)
+# 4096 = 24 (📋 and the text) + 6 ("Note: ") + 4051 + 1 (…) + 2 + 12 (link)
+print(len(v.encode("utf-16-le")) // 2, m is not None and len(m.group(1)), link)')" \
+    "4096 4051 <a href=\"https://corp.example/tasks/7\">Open task #7</a>" \
+    "CJK title: cut between characters to exactly 4096, the link line kept"
+title=$(python3 -c 'print("See https://files.example/" + "a" * 5000)')
+fmt ".event.title = \"$title\""
+like "$(printf '%s' "$out" | jq -r .text)" \
+    "<b>See https://files.example/a{4000,}</b>…
+
+<a href=\"https://corp.example/tasks/7\">Open task #7</a>\$" \
+    "a long URL is cut between characters, not dropped"
+
 # A missing key or value: a failed line with a clear message, still printed.
 fmt '.template = "no_such_key" | .lang = "ru"'
 is "$rc" 0 "a per-line failure does not change the exit code"

@@ -8,6 +8,7 @@
 #include "render.h"
 
 #define ELL "\xe2\x80\xa6"
+#define E "e\xcc\x81"	/* e and U+0301 COMBINING ACUTE ACCENT */
 
 static void
 cut_is(const char *in, size_t limit, const char *want, const char *name)
@@ -60,7 +61,7 @@ test_cut(void)
 	    "an open tag is closed");
 	cut_is("<b>one <i>two three</i></b>", 9, "<b>one <i>two</i></b>" ELL,
 	    "nested tags closed inner first");
-	cut_is("<a href=\"http://a b c\">x</a> yy zz", 4, "<a href=\"http://a "
+	cut_is("<a href=\"http://a b c\">x</a> yy zz", 3, "<a href=\"http://a "
 	    "b c\">x</a>" ELL, "never inside a tag's attribute");
 	cut_is("a &amp; b c", 4, "a &amp;" ELL,
 	    "an entity is one character");
@@ -76,6 +77,44 @@ test_cut(void)
 	cut_is("&lt;&lt;&lt;&lt;", 3, "&lt;&lt;" ELL,
 	    "never inside an entity");
 
+	/* Issue 15.2: a white space that keeps under half the room is not
+	 * where to cut; the long word after it is cut between characters. */
+	cut_is("Note: 漢漢漢漢漢漢漢漢漢漢", 13, "Note: 漢漢漢漢漢漢" ELL,
+	    "CJK after a short word: cut between characters");
+	cut_is("<b>Note:</b> 漢漢漢漢漢漢漢漢漢漢", 13,
+	    "<b>Note:</b> 漢漢漢漢漢漢" ELL,
+	    "CJK after a closed tag");
+	cut_is("<b>Note: 漢漢漢漢漢漢漢漢漢漢</b>", 13,
+	    "<b>Note: 漢漢漢漢漢漢</b>" ELL,
+	    "CJK inside a tag: the tag is closed");
+	cut_is("abcd efghijklmnop", 9, "abcd" ELL,
+	    "a space that keeps half the room (4 of 8) is used");
+	cut_is("abc defghijklmnop", 9, "abc defg" ELL,
+	    "a space that keeps less than half (3 of 8) is not");
+	cut_is("See https://example.com/a/very/long/path?q=1", 20,
+	    "See https://example" ELL, "a long URL is cut between characters");
+	cut_is("<a href=\"https://example.com/long\">https://example.com/"
+	    "long</a>", 12, "<a href=\"https://example.com/long\">https://exa"
+	    "</a>" ELL, "a URL label is cut, the href kept whole, the tag closed");
+	cut_is("x &amp;&lt;&gt;&amp;&lt;&gt;&amp;", 5, "x &amp;&lt;" ELL,
+	    "a word of entities is cut between entities");
+	cut_is("a 😀😀😀😀😀😀", 6, "a 😀" ELL,
+	    "a surrogate pair is never split (room 5: 1 + 1 + 2, not 3)");
+	cut_is("ab 👍🏽👍🏽👍🏽", 8, "ab 👍🏽" ELL,
+	    "a skin-tone modifier stays with its emoji");
+	cut_is("ab 👍🏽👍🏽👍🏽", 6, "ab" ELL,
+	    "an emoji without room for its modifier is left out");
+	cut_is("ab 👩‍💻👩‍💻👩‍💻", 9, "ab 👩‍💻" ELL,
+	    "a ZWJ sequence is not cut after the joiner");
+	cut_is("ab 🇺🇦🇺🇦🇺🇦", 8, "ab 🇺🇦" ELL,
+	    "a flag's two regional indicators stay together");
+	cut_is("ab 🇺🇦🇺🇦🇺🇦", 12, "ab 🇺🇦🇺🇦" ELL,
+	    "two flags");
+	cut_is("ab " E E E E E E, 8, "ab " E E ELL,
+	    "a combining accent stays with its letter");
+	cut_is("ab ☺️☺️☺️☺️", 8, "ab ☺️☺️" ELL,
+	    "a variation selector stays with its character");
+
 	/* 5000 Cyrillic words of "слово " with emoji: big. */
 	big = malloc(5000 * 16 + 1);
 	big[0] = '\0';
@@ -89,6 +128,20 @@ test_cut(void)
 	ok(strlen(got) >= strlen(ELL) &&
 	    strcmp(got + strlen(got) - strlen(ELL), ELL) == 0,
 	    "ends with an ellipsis");
+	free(got);
+	free(big);
+
+	/* The issue's case at Telegram's size: "Note: " + 5000 x U+6F22. */
+	big = malloc(6 + 5000 * 3 + 1);
+	strcpy(big, "Note: ");
+	for (i = 0; i < 5000; i++)
+		strcat(big + 6 + 3 * i, "漢");
+	ok(corp_html_cut(big, CORP_TG_MAX, &got) == 0, "cut Note: + 5000 漢");
+	is_int(corp_html_len(got), CORP_TG_MAX,
+	    "the room is used to the last unit");
+	ok(strncmp(got, big, strlen(got) - strlen(ELL)) == 0 &&
+	    strcmp(got + strlen(got) - strlen(ELL), ELL) == 0,
+	    "a prefix of the text and the ellipsis");
 	free(got);
 	free(big);
 	ok(corp_html_cut("abc", 1, &got) == -1, "limit below 2 refused");
