@@ -71,6 +71,13 @@ corp_catalog_get(const struct corp_catalog *c, const char *lang,
 	return json_string_value(json_array_get(entry(c, lang, key), 0));
 }
 
+int
+corp_catalog_layer(const struct corp_catalog *c, const char *lang,
+    const char *key)
+{
+	return (int)json_integer_value(json_array_get(entry(c, lang, key), 1));
+}
+
 const char *
 corp_catalog_where(const struct corp_catalog *c, const char *lang,
     const char *key)

@@ -48,6 +48,9 @@ int	corp_catalog_load_std(struct corp_catalog *, struct corp_err *);
 /* The text of (lang, key), or NULL. */
 const char *corp_catalog_get(const struct corp_catalog *, const char *lang,
 	    const char *key);
+/* The layer (lang, key) comes from (the last one that defined it), or 0. */
+int	corp_catalog_layer(const struct corp_catalog *, const char *lang,
+	    const char *key);
 /* "FILE:LINE" where (lang, key) was defined, or NULL. */
 const char *corp_catalog_where(const struct corp_catalog *,
 	    const char *lang, const char *key);

@@ -727,22 +727,36 @@ make_chain(struct lookup *l, const char *prefix, const char *key,
 	return rc < 0 ? -1 : 0;
 }
 
-/* First hit of the chain: every key in one language, then the next. */
+/*
+ * The text of the chain in the first language that has any of its keys:
+ * there the key of the latest layer (--catalog, then the data dir, then
+ * the shipped files) wins, and within one layer the most specific key.
+ * So an operator's KEY overrides the shipped KEY@ROLE of its language,
+ * as corp-fmt.1 says.
+ */
 static const char *
 find(const struct corp_catalog *cat, const struct lookup *l,
     const char **lang, const char **key)
 {
-	const char *t;
-	int i, j;
+	int i, j, layer, best, bestlayer;
 
-	for (i = 0; i < l->nlangs; i++)
-		for (j = 0; j < l->nchain; j++)
-			if ((t = corp_catalog_get(cat, l->langs[i],
-			    l->chain[j])) != NULL) {
-				*lang = l->langs[i];
-				*key = l->chain[j];
-				return t;
+	for (i = 0; i < l->nlangs; i++) {
+		best = -1;
+		bestlayer = 0;
+		for (j = 0; j < l->nchain; j++) {
+			layer = corp_catalog_layer(cat, l->langs[i],
+			    l->chain[j]);
+			if (layer > bestlayer) {
+				best = j;
+				bestlayer = layer;
 			}
+		}
+		if (best >= 0) {
+			*lang = l->langs[i];
+			*key = l->chain[best];
+			return corp_catalog_get(cat, *lang, *key);
+		}
+	}
 	return NULL;
 }
 
@@ -758,35 +772,52 @@ missing(const struct lookup *l, const char *key, struct corp_err *err)
 			    sizeof(langs));
 		strlcat(langs, l->langs[i], sizeof(langs));
 	}
-	return corp_errf(err, CORP_EINVAL,
+	return corp_errf(err, CORP_ECONFIG,
 	    "fmt: missing catalog key %s for lang %s", key, langs);
 }
 
-/* Look key up in l's languages, the language found first first. */
+/*
+ * Look key up in l's languages, the language found first first; *langp
+ * is where it was found.
+ */
 static const char *
 find_one(const struct corp_catalog *cat, const struct lookup *l,
-    const char *first, const char *key)
+    const char *first, const char *key, const char **langp)
 {
 	const char *t;
 	int i;
 
+	*langp = first;
 	if ((t = corp_catalog_get(cat, first, key)) != NULL)
 		return t;
 	for (i = 0; i < l->nlangs; i++)
-		if ((t = corp_catalog_get(cat, l->langs[i], key)) != NULL)
+		if ((t = corp_catalog_get(cat, l->langs[i], key)) != NULL) {
+			*langp = l->langs[i];
 			return t;
+		}
 	return NULL;
 }
 
+/*
+ * Render (lang, key).  A template that cannot be filled is a catalog
+ * problem, CORP_ECONFIG: "fmt: LANG:KEY (FILE:LINE): why".
+ */
 static int
-render_at(const char *tmpl, json_t *vars, enum corp_render_mode mode,
-    const char *lang, const char *key, char **out, struct corp_err *err)
+render_at(const struct corp_catalog *cat, const char *tmpl, json_t *vars,
+    enum corp_render_mode mode, const char *lang, const char *key,
+    char **out, struct corp_err *err)
 {
+	const char *where;
 	int rc;
 
-	if ((rc = corp_render(tmpl, vars, mode, out, err)) != 0)
-		return corp_errprefix(err, "fmt: %s:%s", lang, key), rc;
-	return 0;
+	if ((rc = corp_render(tmpl, vars, mode, out, err)) == 0)
+		return 0;
+	if (rc != CORP_EINVAL)
+		return rc;
+	err->code = CORP_ECONFIG;
+	where = corp_catalog_where(cat, lang, key);
+	return corp_errprefix(err, "fmt: %s:%s (%s)", lang, key,
+	    where ? where : "?");
 }
 
 int
@@ -797,7 +828,7 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 	struct lookup l = { 0 };
 	struct sb foot = { 0 }, all = { 0 };
 	json_t *ev, *vars = NULL;
-	const char *role, *who, *zone, *lang, *hit, *t, *k;
+	const char *role, *who, *zone, *lang, *hit, *t, *k, *flang;
 	char *key = NULL, *evtype = NULL, *body = NULL, *part = NULL, *cut,
 	    *fk = NULL;
 	int rc;
@@ -852,23 +883,24 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		rc = missing(&l, key, err);
 		goto out;
 	}
-	if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang, hit, &body,
-	    err)) != 0)
+	if ((rc = render_at(cat, t, vars, CORP_RENDER_HTML, lang, hit,
+	    &body, err)) != 0)
 		goto out;
 	if (strspn(body, " \t\r\n") == strlen(body)) {
-		rc = corp_errf(err, CORP_EINVAL, "fmt: %s:%s: empty text",
-		    lang, hit);
+		rc = corp_errf(err, CORP_ECONFIG, "fmt: %s:%s (%s): empty text",
+		    lang, hit, corp_catalog_where(cat, lang, hit));
 		goto out;
 	}
 
 	/* Footers: the link line of a task message, then footer.EVENT. */
 	if (json_is_integer(json_object_get(ev, "task_id"))) {
-		if ((t = find_one(cat, &l, lang, "footer.link")) == NULL) {
+		if ((t = find_one(cat, &l, lang, "footer.link", &flang)) ==
+		    NULL) {
 			rc = missing(&l, "footer.link", err);
 			goto out;
 		}
-		if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang,
-		    "footer.link", &part, err)) != 0)
+		if ((rc = render_at(cat, t, vars, CORP_RENDER_HTML,
+		    flang, "footer.link", &part, err)) != 0)
 			goto out;
 		sb_str(&foot, "\n\n");
 		sb_str(&foot, part);
@@ -879,9 +911,9 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((t = find_one(cat, &l, lang, fk)) != NULL) {
-		if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang, fk, &part,
-		    err)) != 0)
+	if ((t = find_one(cat, &l, lang, fk, &flang)) != NULL) {
+		if ((rc = render_at(cat, t, vars, CORP_RENDER_HTML,
+		    flang, fk, &part, err)) != 0)
 			goto out;
 		sb_str(&foot, "\n\n");
 		sb_str(&foot, part);
@@ -897,8 +929,9 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		size_t flen = foot.p ? corp_html_len(foot.p) : 0;
 
 		if (flen + 2 > CORP_TG_MAX) {
-			rc = corp_errf(err, CORP_EINVAL, "fmt: the footer alone "
-			    "is longer than %d characters", CORP_TG_MAX);
+			rc = corp_errf(err, CORP_ECONFIG, "fmt: %s: the footers "
+			    "alone are longer than %d characters", lang,
+			    CORP_TG_MAX);
 			goto out;
 		}
 		if (corp_html_cut(body, CORP_TG_MAX - flen, &cut) != 0) {
@@ -935,7 +968,7 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 	if (subjectp != NULL) {
 		char *p;
 
-		if ((rc = render_at(t, vars, CORP_RENDER_PLAIN, lang, k,
+		if ((rc = render_at(cat, t, vars, CORP_RENDER_PLAIN, lang, k,
 		    subjectp, err)) != 0)
 			goto out;
 		for (p = *subjectp; *p != '\0'; p++)

@@ -69,8 +69,17 @@ int	corp_render(const char *tmpl, json_t *vars, enum corp_render_mode,
 /*
  * Render one delivery line (the line corp-deliver pending prints):
  * *text is Telegram HTML cut to CORP_TG_MAX keeping the footers, or, when
- * plain, the plain text and *subject the e-mail subject.  On failure
- * (CORP_EINVAL) err holds the line's error, "fmt: ...".
+ * plain, the plain text and *subject the e-mail subject.  The key is the
+ * first of the chain KEY.by_WHO@ROLE, KEY.by_WHO, KEY@ROLE, KEY found in
+ * the user's language, its base, then fallback_lang; within a language
+ * the latest catalog layer wins over a more specific key (corp-fmt.1).
+ *
+ * On failure err holds the line's error, "fmt: ...": CORP_ECONFIG when
+ * the catalogs cannot render the line (no key in any language tried, an
+ * unknown placeholder or one without value, a malformed template, an
+ * empty text, footers over the limit), which a catalog fix cures and so
+ * holds the row; CORP_EINVAL when the line itself is unusable (no event
+ * object, no key); CORP_EINTERNAL when out of memory.
  */
 int	corp_render_delivery(const struct corp_catalog *, json_t *line,
 	    const char *fallback_lang, int plain, char **text, char **subject,
