@@ -488,12 +488,34 @@ sb_value(struct sb *b, const char *v, enum corp_render_mode mode, int attr)
 	}
 }
 
-int
-corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
+/* The catalog's text for a placeholder without value: none.NAME. */
+static const char *
+none_text(const struct corp_catalog *cat, const char *lang, const char *name)
+{
+	const char *t;
+	char *k;
+
+	if (cat == NULL || lang == NULL || corp_asprintf(&k, "none.%s",
+	    name) < 0)
+		return NULL;
+	t = corp_catalog_get(cat, lang, k);
+	free(k);
+	return t;
+}
+
+/*
+ * The one template parser.  With cat, a placeholder without value takes
+ * the text of (lang, none.NAME) when the catalog has one.  With names,
+ * nothing is rendered: the known placeholder names are appended to it
+ * (and *out stays NULL), so the check sees what corp-fmt sees.
+ */
+static int
+render_impl(const char *t, json_t *vars, enum corp_render_mode mode,
+    const struct corp_catalog *cat, const char *lang, json_t *names,
     char **out, struct corp_err *err)
 {
 	struct sb b = { 0 };
-	const char *e;
+	const char *e, *nv;
 	char name[128], num[64];
 	json_t *v;
 	int in_tag = 0, rc;
@@ -543,6 +565,11 @@ corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
 			    "unknown placeholder {%s}", name);
 			goto fail;
 		}
+		if (names != NULL) {
+			if (json_array_append_new(names, json_string(name)))
+				b.oom = 1;
+			continue;
+		}
 		v = json_object_get(vars, name);
 		if (json_is_string(v))
 			sb_value(&b, json_string_value(v), mode, in_tag);
@@ -555,11 +582,18 @@ corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
 			sb_str(&b, num);
 		} else if (json_is_boolean(v))
 			sb_str(&b, json_is_true(v) ? "true" : "false");
+		else if ((nv = none_text(cat, lang, name)) != NULL)
+			sb_value(&b, nv, mode, in_tag);
 		else {
 			rc = corp_errf(err, CORP_EINVAL, "no value for {%s}",
 			    name);
 			goto fail;
 		}
+	}
+	if (names != NULL) {
+		free(b.p);
+		return b.oom ? corp_errf(err, CORP_EINTERNAL, "out of memory") :
+		    0;
 	}
 	if ((*out = sb_done(&b)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -567,6 +601,13 @@ corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
 fail:
 	free(b.p);
 	return rc;
+}
+
+int
+corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
+    char **out, struct corp_err *err)
+{
+	return render_impl(t, vars, mode, NULL, NULL, NULL, out, err);
 }
 
 /* ---- delivery lines ---------------------------------------------------- */
@@ -810,7 +851,8 @@ render_at(const struct corp_catalog *cat, const char *tmpl, json_t *vars,
 	const char *where;
 	int rc;
 
-	if ((rc = corp_render(tmpl, vars, mode, out, err)) == 0)
+	if ((rc = render_impl(tmpl, vars, mode, cat, lang, NULL, out,
+	    err)) == 0)
 		return 0;
 	if (rc != CORP_EINVAL)
 		return rc;
@@ -994,4 +1036,256 @@ out:
 	free(part);
 	free(fk);
 	return rc;
+}
+
+/* ---- what corp-db check asks: placeholders an event cannot fill -------- */
+
+/*
+ * What every event of a built-in task type carries (the delivery line
+ * corp-deliver pending prints for it): the placeholders always filled.
+ * task.* and report.link come from the task; user.name is the
+ * recipient's; assignee.name falls back to the unit's title.  actor.name
+ * is missing where the scheduler acts (TASK_CREATED of a template
+ * instance, TASK_DUE_SOON, TASK_OVERDUE); reason is required only by
+ * reject; due_at may be removed (set-due --due none) except where a due
+ * date fired the event; period_key exists only for template instances.
+ */
+#define TASK_ALWAYS	"task.id task.title task.link report.link user.name " \
+			"assignee.name"
+static const struct {
+	const char	*type;
+	const char	*always;
+} task_fills[] = {
+	{ "TASK_CREATED",	TASK_ALWAYS },
+	{ "TASK_ASSIGNED",	TASK_ALWAYS " actor.name previous_assignee.name" },
+	{ "TASK_DUE_CHANGED",	TASK_ALWAYS " actor.name" },
+	{ "REPORT_SUBMITTED",	TASK_ALWAYS " actor.name" },
+	{ "APPROVED",		TASK_ALWAYS " actor.name" },
+	{ "REJECTED",		TASK_ALWAYS " actor.name reason" },
+	{ "TASK_CANCELLED",	TASK_ALWAYS " actor.name" },
+	{ "TASK_DUE_SOON",	TASK_ALWAYS " due_at" },
+	{ "TASK_OVERDUE",	TASK_ALWAYS " due_at" },
+};
+
+/* Whether every event of type fills name (see corp_render_unfillable). */
+static int
+fills(const char *type, const char *name)
+{
+	const char *p;
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < sizeof(task_fills) / sizeof(task_fills[0]); i++) {
+		if (strcmp(type, task_fills[i].type) != 0)
+			continue;
+		for (p = task_fills[i].always; (p = strstr(p, name)) != NULL;
+		    p += n)
+			if ((p == task_fills[i].always || p[-1] == ' ') &&
+			    (p[n] == ' ' || p[n] == '\0'))
+				return 1;
+		return 0;	/* and a task event's payload is empty */
+	}
+	/* A producer's event: its payload is its own business. */
+	return strcmp(name, "user.name") == 0 ||
+	    strncmp(name, "payload.", 8) == 0;
+}
+
+static int
+is_task_type(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(task_fills) / sizeof(task_fills[0]); i++)
+		if (strcmp(type, task_fills[i].type) == 0)
+			return 1;
+	return 0;
+}
+
+struct unfill {
+	const struct corp_catalog *cat;
+	json_t		*uses;		/* [{event_type, template}], enabled */
+	json_t		*out;
+	struct corp_err	*err;
+};
+
+/*
+ * The template key an entry belongs to: KEY of KEY, KEY@ROLE,
+ * KEY.by_WHO[@ROLE] and email.subject.* of those; *footer is set for
+ * footer.* keys (then the result is the part after "footer.").
+ */
+static char *
+entry_base(const char *key, int *footer)
+{
+	char *b, *p;
+
+	*footer = strncmp(key, "footer.", 7) == 0;
+	if (*footer)
+		return strdup(key + 7);
+	if (strncmp(key, "email.subject.", 14) == 0)
+		key += 14;
+	if ((b = strdup(key)) == NULL)
+		return NULL;
+	if ((p = strrchr(b, '@')) != NULL)
+		*p = '\0';
+	if ((p = strrchr(b, '.')) != NULL && strncmp(p, ".by_", 4) == 0)
+		*p = '\0';
+	return b;
+}
+
+/*
+ * An entry corp-fmt never uses: a key later in its own lookup list, of
+ * the same language, comes from a later layer (corp-fmt.1, Lookup).
+ */
+static int
+shadowed(const struct corp_catalog *cat, const char *lang, const char *key,
+    int layer)
+{
+	const char *pre = strncmp(key, "email.subject.", 14) == 0 ?
+	    "email.subject." : "";
+	char *k, *at, *by, *alt;
+	int hidden = 0;
+
+	if (strncmp(key, "footer.", 7) == 0 || (k = strdup(key +
+	    strlen(pre))) == NULL)
+		return 0;
+	at = strrchr(k, '@');
+	if (at != NULL)
+		*at++ = '\0';
+	by = strrchr(k, '.');
+	if (by != NULL && strncmp(by, ".by_", 4) == 0)
+		*by++ = '\0';
+	else
+		by = NULL;
+	/* KEY.by_WHO@ROLE -> KEY.by_WHO, KEY@ROLE, KEY; others -> KEY. */
+	if (by != NULL && at != NULL && corp_asprintf(&alt, "%s%s.%s", pre,
+	    k, by) >= 0) {
+		hidden |= corp_catalog_layer(cat, lang, alt) > layer;
+		free(alt);
+	}
+	if (by != NULL && at != NULL && corp_asprintf(&alt, "%s%s@%s", pre,
+	    k, at) >= 0) {
+		hidden |= corp_catalog_layer(cat, lang, alt) > layer;
+		free(alt);
+	}
+	if ((by != NULL || at != NULL) && corp_asprintf(&alt, "%s%s", pre,
+	    k) >= 0) {
+		hidden |= corp_catalog_layer(cat, lang, alt) > layer;
+		free(alt);
+	}
+	free(k);
+	return hidden;
+}
+
+static int
+add_problem(struct unfill *u, const char *lang, const char *key,
+    const char *where, const char *type, const char *name, const char *why)
+{
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s}", "lang", lang,
+	    "key", key, "where", where, "event_type", type,
+	    "placeholder", name, "problem", why);
+	if (o == NULL || json_array_append_new(u->out, o) != 0)
+		return corp_errf(u->err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
+static int
+unfill_entry(void *arg, const char *lang, const char *key, const char *text,
+    int layer, const char *where)
+{
+	struct unfill *u = arg;
+	struct corp_err pe;
+	json_t *use, *names = NULL, *seen = NULL, *nm;
+	const char *type, *tmpl, *name;
+	char *base, *lt = NULL, why[1200];
+	size_t i, j;
+	int footer, match, rc = 0, parsed = 0, prc = 0;
+
+	if (strncmp(key, "bot.", 4) == 0 || strncmp(key, "none.", 5) == 0 ||
+	    strncmp(key, "month.", 6) == 0)
+		return 0;
+	if (shadowed(u->cat, lang, key, layer))
+		return 0;
+	if ((base = entry_base(key, &footer)) == NULL ||
+	    (seen = json_object()) == NULL)
+		goto oom;
+	json_array_foreach(u->uses, i, use) {
+		type = json_string_value(json_object_get(use, "event_type"));
+		tmpl = json_string_value(json_object_get(use, "template"));
+		if (type == NULL || tmpl == NULL ||
+		    json_is_false(json_object_get(use, "enabled")) ||
+		    json_object_get(seen, type) != NULL)
+			continue;
+		free(lt);
+		if ((lt = lower(type)) == NULL)
+			goto oom;
+		if (footer)
+			match = strcmp(base, "link") == 0 ?
+			    is_task_type(type) : strcmp(base, lt) == 0;
+		else
+			match = strcmp(base, tmpl) == 0;
+		if (!match)
+			continue;
+		if (json_object_set_new(seen, type, json_true()) != 0)
+			goto oom;
+		if (!parsed) {
+			char *unused;
+
+			parsed = 1;
+			if ((names = json_array()) == NULL)
+				goto oom;
+			prc = render_impl(text, NULL, CORP_RENDER_PLAIN, NULL,
+			    NULL, names, &unused, &pe);
+			if (prc == CORP_EINTERNAL)
+				goto oom;
+		}
+		if (prc != 0) {
+			snprintf(why, sizeof(why), "%s: %s:%s: %s", where,
+			    lang, key, pe.msg);
+			if ((rc = add_problem(u, lang, key, where, type, NULL,
+			    why)) != 0)
+				goto out;
+			continue;
+		}
+		json_array_foreach(names, j, nm) {
+			name = json_string_value(nm);
+			if (fills(type, name) ||
+			    none_text(u->cat, lang, name) != NULL)
+				continue;
+			snprintf(why, sizeof(why), "%s: %s:%s: {%s} has no "
+			    "value in some %s events (define %s:none.%s or "
+			    "drop it)", where, lang, key, name, type, lang,
+			    name);
+			if ((rc = add_problem(u, lang, key, where, type, name,
+			    why)) != 0)
+				goto out;
+		}
+	}
+	goto out;
+oom:
+	rc = corp_errf(u->err, CORP_EINTERNAL, "out of memory");
+out:
+	free(base);
+	free(lt);
+	json_decref(names);
+	json_decref(seen);
+	return rc;
+}
+
+int
+corp_render_unfillable(const struct corp_catalog *cat, json_t *uses,
+    json_t **out, struct corp_err *err)
+{
+	struct unfill u = { cat, uses, NULL, err };
+	int rc;
+
+	*out = NULL;
+	if ((u.out = json_array()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_catalog_each(cat, unfill_entry, &u, err)) != 0) {
+		json_decref(u.out);
+		return rc;
+	}
+	*out = u.out;
+	return 0;
 }

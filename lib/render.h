@@ -85,4 +85,38 @@ int	corp_render_delivery(const struct corp_catalog *, json_t *line,
 	    const char *fallback_lang, int plain, char **text, char **subject,
 	    struct corp_err *);
 
+/*
+ * corp_render_unfillable -- for corp-db check: the catalog entries whose
+ * placeholders an event type that uses them cannot fill, so that corp-fmt
+ * would hold its rows (a configuration error) for some events of that
+ * type.
+ *
+ * uses is the array corp_notify_list() returns (objects with
+ * "event_type", "template" and "enabled"; disabled rows are skipped).  A
+ * row uses, in every language and whatever its role, the entries TEMPLATE,
+ * TEMPLATE@ROLE, TEMPLATE.by_WHO[@ROLE], email.subject. of those,
+ * footer.TYPE (TYPE in lower case) and, for a task event type,
+ * footer.link; an entry that a later catalog layer hides from corp-fmt
+ * (corp-fmt.1, Lookup) is not judged, nor are bot.*, none.* and month.*.
+ * A placeholder is fillable when every event of the type carries its
+ * value, or when the entry's language defines none.NAME.  For the
+ * built-in task types the table in render.c says which: task.*,
+ * report.link, user.name, assignee.name always; actor.name unless the
+ * scheduler can act (TASK_CREATED, TASK_DUE_SOON, TASK_OVERDUE); reason
+ * for REJECTED; due_at for TASK_DUE_SOON and TASK_OVERDUE;
+ * previous_assignee.name for TASK_ASSIGNED; never period_key or
+ * payload.*.  For any other (producer) type only user.name, and
+ * payload.NAME is not judged (the payload is the producer's).  An unknown
+ * placeholder or a malformed template is reported with placeholder null.
+ *
+ * *out is a new array, in (lang, key) order, of one object per (entry,
+ * event type, placeholder): {"lang", "key", "where" ("FILE:LINE"),
+ * "event_type", "placeholder" (or null), "problem" (one line for people:
+ * "FILE:LINE: LANG:KEY: {NAME} has no value in some TYPE events (define
+ * LANG:none.NAME or drop it)")}; empty when all is well.  Returns 0, or
+ * CORP_EINTERNAL when out of memory (*out NULL).  Reads only the catalog.
+ */
+int	corp_render_unfillable(const struct corp_catalog *, json_t *uses,
+	    json_t **out, struct corp_err *);
+
 #endif

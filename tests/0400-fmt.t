@@ -109,6 +109,15 @@ fmt '.template = "task_due_soon" | .tz = null'
 like "$(printf '%s' "$out" | jq -r .text)" "Due: 2026-01-31 16:00" \
     "no zone: UTC"
 
+# set-due --due none: TASK_DUE_CHANGED without a due date renders
+# none.due_at (it was "no value for {due_at}", the row lost).
+fmt '.template = "task_due_changed" | .event.due_at = null'
+is "$(printf '%s' "$out" | jq -r .text | sed -n 2p)" "New due date: none" \
+    "a removed due date: none.due_at"
+fmt '.template = "task_due_changed" | .event.due_at = null | .lang = "uk"'
+is "$(printf '%s' "$out" | jq -r .text | sed -n 2p)" \
+    "Новий термін: не встановлено" "in Ukrainian"
+
 # Booking: .by_WHO variants and payload dates.
 bk='.template = "booking_created" | .event.event_type = "BOOKING_CREATED" |
     .event.task_id = null | .event.links = {} | .role = "client"'

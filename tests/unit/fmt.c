@@ -1,10 +1,12 @@
 /* fmt.c -- unit tests of lib/render: the UTF-16 counter, the cutter, the
- * plain-text conversion and placeholders. */
+ * plain-text conversion, placeholders, none.NAME and the check of
+ * unfillable placeholders. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
 #include "corp.h"
+#include "catalog.h"
 #include "render.h"
 
 #define ELL "\xe2\x80\xa6"
@@ -218,6 +220,169 @@ test_date(void)
 	    "2026-03-29 01:00", "an unknown zone: UTC");
 }
 
+/* The settings rows of lib/sql/0003-queue.sql's defaults, as
+ * corp_notify_list() returns them (the fields the check reads). */
+static json_t *
+default_uses(void)
+{
+	static const char *const rows[][2] = {
+		{ "TASK_CREATED", "initiator" }, { "TASK_ASSIGNED", "initiator" },
+		{ "TASK_DUE_CHANGED", "initiator" },
+		{ "REPORT_SUBMITTED", "initiator" },
+		{ "APPROVED", "initiator" }, { "REJECTED", "initiator" },
+		{ "TASK_CANCELLED", "initiator" },
+		{ "TASK_DUE_SOON", "initiator" }, { "TASK_OVERDUE", "initiator" },
+		{ "TASK_CREATED", "executor" }, { "TASK_ASSIGNED", "executor" },
+		{ "APPROVED", "executor" }, { "REJECTED", "executor" },
+		{ "TASK_CANCELLED", "executor" }, { "TASK_DUE_SOON", "executor" },
+		{ "TASK_OVERDUE", "executor" }, { "TASK_DUE_CHANGED", "executor" },
+		{ "TASK_ASSIGNED", "previous_executor" },
+		{ "TASK_OVERDUE", "supervisor" },
+		{ "booking_created", "client" }, { "booking_created", "specialist" },
+		{ "booking_created", "admin" }, { "booking_cancelled", "client" },
+		{ "booking_cancelled", "specialist" },
+		{ "booking_cancelled", "admin" },
+		{ "booking_rescheduled", "client" },
+		{ "booking_rescheduled", "specialist" },
+		{ "booking_rescheduled", "admin" }, { "booking_done", "admin" },
+	};
+	json_t *a = json_array();
+	size_t i;
+	char *t, *p;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		t = strdup(rows[i][0]);
+		for (p = t; *p != '\0'; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:b}",
+		    "event_type", rows[i][0], "role", rows[i][1],
+		    "template", t, "enabled", 1));
+		free(t);
+	}
+	return a;
+}
+
+/* "KEY TYPE PLACEHOLDER" per problem, one a line. */
+static char *
+problems(json_t *out)
+{
+	json_t *o;
+	size_t i;
+	char *s = strdup(""), *n;
+
+	json_array_foreach(out, i, o) {
+		const char *ph = json_string_value(json_object_get(o,
+		    "placeholder"));
+
+		if (asprintf(&n, "%s%s:%s %s %s\n", s,
+		    json_string_value(json_object_get(o, "lang")),
+		    json_string_value(json_object_get(o, "key")),
+		    json_string_value(json_object_get(o, "event_type")),
+		    ph ? ph : "-") < 0)
+			abort();
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+static void
+test_unfillable(void)
+{
+	static const char op[] =
+	    "en:task_created | \"{actor.name} made {task.title}\"\n"
+	    "en:task_overdue@supervisor | \"{task.title} {period_key}\"\n"
+	    "ru:task_overdue@supervisor | \"{task.title} {period_key}\"\n"
+	    "ru:none.period_key | \"-\"\n"
+	    "en:booking_created@client | \"{task.title} {payload.x}\"\n"
+	    "en:custom | \"{nope}\"\n"
+	    "en:footer.task_overdue | \"{reason}\"\n"
+	    "en:dis | \"{reason}\"\n"
+	    "en:unused | \"{reason}\"\n";
+	struct corp_catalog *cat = corp_catalog_new();
+	struct corp_err e;
+	json_t *uses = default_uses(), *out, *o;
+	char *got;
+
+	ok(corp_catalog_load_dir(cat, "share/i18n", 1, &e) == 0,
+	    "load the shipped catalogs");
+	ok(corp_render_unfillable(cat, uses, &out, &e) == 0, "check them");
+	got = problems(out);
+	is_str(got, "", "every shipped key is fillable by the types the "
+	    "default settings give it (none.due_at covers set-due --due none)");
+	free(got);
+	json_decref(out);
+
+	json_array_append_new(uses, json_pack("{s:s, s:s, s:s, s:b}",
+	    "event_type", "TASK_OVERDUE", "role", "admin", "template",
+	    "custom", "enabled", 1));
+	json_array_append_new(uses, json_pack("{s:s, s:s, s:s, s:b}",
+	    "event_type", "TASK_DUE_SOON", "role", "admin", "template",
+	    "dis", "enabled", 0));
+	ok(corp_catalog_load_mem(cat, op, sizeof(op) - 1, "op.txt", 2,
+	    &e) == 0, "an operator layer");
+	ok(corp_render_unfillable(cat, uses, &out, &e) == 0, "check again");
+	got = problems(out);
+	is_str(got,
+	    "en:booking_created@client booking_created task.title\n"
+	    "en:custom TASK_OVERDUE -\n"
+	    "en:footer.task_overdue TASK_OVERDUE reason\n"
+	    "en:task_created TASK_CREATED actor.name\n"
+	    "en:task_overdue@supervisor TASK_OVERDUE period_key\n",
+	    "the operator's unfillable placeholders, nothing else: shipped "
+	    "variants hidden by the operator's task_created are not judged, "
+	    "ru:none.period_key fills, payload.* is the producer's, a "
+	    "disabled or unused key is not judged");
+	free(got);
+	o = json_array_get(out, 3);
+	is_str(json_string_value(json_object_get(o, "where")), "op.txt:1",
+	    "where names file:line");
+	is_str(json_string_value(json_object_get(o, "problem")),
+	    "op.txt:1: en:task_created: {actor.name} has no value in some "
+	    "TASK_CREATED events (define en:none.actor.name or drop it)",
+	    "the problem in words");
+	o = json_array_get(out, 1);
+	ok(json_is_null(json_object_get(o, "placeholder")),
+	    "an unknown placeholder: placeholder null");
+	is_str(json_string_value(json_object_get(o, "problem")),
+	    "op.txt:6: en:custom: unknown placeholder {nope}",
+	    "and the parser's message");
+	json_decref(out);
+	json_decref(uses);
+	corp_catalog_free(cat);
+}
+
+/* none.NAME fills a placeholder without value, escaped like a value. */
+static void
+test_none(void)
+{
+	static const char c[] =
+	    "en:x | \"<b>{task.title}</b>: {reason}\"\n"
+	    "en:none.reason | \"<none> & co\"\n"
+	    "ru:x | \"{reason}\"\n";
+	struct corp_catalog *cat = corp_catalog_new();
+	struct corp_err e;
+	json_t *line = json_pack("{s:I, s:s, s:s, s:{s:s, s:s, s:n}}",
+	    "delivery_id", (json_int_t)1, "template", "x", "lang", "en",
+	    "event", "event_type", "X", "title", "T", "reason");
+	char *text, *subject;
+
+	ok(corp_catalog_load_mem(cat, c, sizeof(c) - 1, "c.txt", 1, &e) == 0,
+	    "a catalog with none.reason");
+	ok(corp_render_delivery(cat, line, "en", 0, &text, &subject, &e) == 0,
+	    "renders");
+	is_str(text, "<b>T</b>: &lt;none&gt; &amp; co",
+	    "none.reason, escaped like a value");
+	free(text);
+	json_object_set_new(line, "lang", json_string("ru"));
+	is_int(corp_render_delivery(cat, line, "en", 0, &text, &subject, &e),
+	    CORP_ECONFIG, "no ru:none.reason: a configuration error");
+	is_str(e.msg, "fmt: ru:x (c.txt:3): no value for {reason}",
+	    "naming language, key, file:line and placeholder");
+	json_decref(line);
+	corp_catalog_free(cat);
+}
+
 int
 main(void)
 {
@@ -226,5 +391,7 @@ main(void)
 	test_plain();
 	test_render();
 	test_date();
+	test_unfillable();
+	test_none();
 	return done_testing();
 }
