@@ -37,11 +37,9 @@ hold(const char *cause)
 
 	if (n != NULL)
 		json_integer_set(n, json_integer_value(n) + 1);
-	else if (json_object_size(held) < MAXCAUSES) {
-		if (json_object_set_new(held, cause, json_integer(1)) != 0)
-			cli_die(CORP_EINTERNAL, "out of memory");
-	} else
-		held_other++;
+	else if (json_object_size(held) >= MAXCAUSES ||
+	    json_object_set_new(held, cause, json_integer(1)) != 0)
+		held_other++;	/* also a cause jansson refuses (not UTF-8) */
 }
 
 static void

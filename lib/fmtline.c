@@ -83,7 +83,8 @@ mark_failed(json_t *line, const char *msg, struct corp_err *err)
 
 /*
  * A configuration error: the row waits for a catalog fix, PENDING and
- * not attempted (the shared contract of corp-json.5, "Held lines").
+ * not attempted (the shared contract: corp-fmt.1 "Held lines",
+ * corp-json.5 "The formatted line").
  */
 static int
 mark_held(json_t *line, const char *msg, struct corp_err *err)
