@@ -21,6 +21,43 @@ static const char synopsis[] =
 "common options: --data-dir DIR  --version\n";
 
 /*
+ * Lines held for a configuration error, counted per distinct cause
+ * (jansson keeps insertion order): one stderr line per cause at the end,
+ * not one per line (DESIGN 12).  Past MAXCAUSES causes the rest are only
+ * counted.
+ */
+#define MAXCAUSES	100
+static json_t	*held;
+static long long held_other;
+
+static void
+hold(const char *cause)
+{
+	json_t *n = json_object_get(held, cause);
+
+	if (n != NULL)
+		json_integer_set(n, json_integer_value(n) + 1);
+	else if (json_object_size(held) >= MAXCAUSES ||
+	    json_object_set_new(held, cause, json_integer(1)) != 0)
+		held_other++;	/* also a cause jansson refuses (not UTF-8) */
+}
+
+static void
+report_held(void)
+{
+	const char *cause;
+	json_t *n;
+
+	json_object_foreach(held, cause, n)
+		cli_warn("held %lld line%s (configuration): %s",
+		    (long long)json_integer_value(n),
+		    json_integer_value(n) == 1 ? "" : "s", cause);
+	if (held_other > 0)
+		cli_warn("held %lld more line%s for other causes",
+		    held_other, held_other == 1 ? "" : "s");
+}
+
+/*
  * One line: returns 1 when the line lacked a delivery_id (the stage
  * exits 65 at the end), else 0.
  */
@@ -43,6 +80,9 @@ format_line(const struct corp_catalog *cat, json_t *line,
 		cli_warn("delivery %" JSON_INTEGER_FORMAT ": %s%s",
 		    json_integer_value(json_object_get(line, "delivery_id")),
 		    e.msg, tb);
+		break;
+	case CORP_FMT_HELD:
+		hold(e.msg);
 		break;
 	}
 	return 0;
@@ -89,6 +129,8 @@ main(int argc, char *argv[])
 		cli_usage("corp-fmt takes no arguments");
 	if (corp_fmt_catalog(&cat, files, nfiles, &e) != 0)
 		cli_fail(&e);
+	if ((held = json_object()) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
 
 	if ((in = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
@@ -109,6 +151,8 @@ main(int argc, char *argv[])
 		json_decref(line);
 	}
 	corp_jsonl_close(in);
+	report_held();
+	json_decref(held);
 	corp_catalog_free(cat);
 	free(files);
 	cli_exit(bad ? CORP_EINVAL : 0);

@@ -71,11 +71,58 @@ corp_catalog_get(const struct corp_catalog *c, const char *lang,
 	return json_string_value(json_array_get(entry(c, lang, key), 0));
 }
 
+int
+corp_catalog_layer(const struct corp_catalog *c, const char *lang,
+    const char *key)
+{
+	return (int)json_integer_value(json_array_get(entry(c, lang, key), 1));
+}
+
 const char *
 corp_catalog_where(const struct corp_catalog *c, const char *lang,
     const char *key)
 {
 	return json_string_value(json_array_get(entry(c, lang, key), 2));
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+corp_catalog_each(const struct corp_catalog *c,
+    int (*fn)(void *, const char *, const char *, const char *, int,
+    const char *), void *arg, struct corp_err *err)
+{
+	const char **keys, *k;
+	char lang[16];
+	json_t *v;
+	size_t n = 0, i, ll;
+	int rc = 0;
+
+	if ((keys = calloc(json_object_size(c->map) + 1,
+	    sizeof(*keys))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	json_object_foreach(c->map, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), cmpstr);
+	for (i = 0; i < n && rc == 0; i++) {
+		/* "lang:key"; a language is at most 6 bytes (islang). */
+		ll = strcspn(keys[i], ":");
+		if (ll >= sizeof(lang))
+			continue;
+		memcpy(lang, keys[i], ll);
+		lang[ll] = '\0';
+		v = json_object_get(c->map, keys[i]);
+		rc = fn(arg, lang, keys[i] + ll + 1,
+		    json_string_value(json_array_get(v, 0)),
+		    (int)json_integer_value(json_array_get(v, 1)),
+		    json_string_value(json_array_get(v, 2)));
+	}
+	free(keys);
+	return rc;
 }
 
 static int

@@ -48,9 +48,21 @@ int	corp_catalog_load_std(struct corp_catalog *, struct corp_err *);
 /* The text of (lang, key), or NULL. */
 const char *corp_catalog_get(const struct corp_catalog *, const char *lang,
 	    const char *key);
+/* The layer (lang, key) comes from (the last one that defined it), or 0. */
+int	corp_catalog_layer(const struct corp_catalog *, const char *lang,
+	    const char *key);
 /* "FILE:LINE" where (lang, key) was defined, or NULL. */
 const char *corp_catalog_where(const struct corp_catalog *,
 	    const char *lang, const char *key);
+/*
+ * Call fn for every entry, in (lang, key) byte order, with its text, layer
+ * and "FILE:LINE"; a non-zero return of fn stops the walk and is returned.
+ * CORP_EINTERNAL (err set) when out of memory.
+ */
+int	corp_catalog_each(const struct corp_catalog *,
+	    int (*fn)(void *arg, const char *lang, const char *key,
+	    const char *text, int layer, const char *where), void *arg,
+	    struct corp_err *);
 /* Number of entries loaded. */
 size_t	corp_catalog_size(const struct corp_catalog *);
 

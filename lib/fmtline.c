@@ -81,6 +81,24 @@ mark_failed(json_t *line, const char *msg, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * A configuration error: the row waits for a catalog fix, PENDING and
+ * not attempted (the shared contract: corp-fmt.1 "Held lines",
+ * corp-json.5 "The formatted line").
+ */
+static int
+mark_held(json_t *line, const char *msg, struct corp_err *err)
+{
+	if (corp_json_set(line, "result", json_string("retry")) != 0 ||
+	    corp_json_set(line, "attempted", json_false()) != 0 ||
+	    corp_json_set(line, "retry_after",
+	    json_integer(CORP_HOLD_RETRY_AFTER)) != 0 ||
+	    corp_json_set(line, "error_class", json_string("config")) != 0 ||
+	    corp_json_set(line, "error", json_string(msg)) != 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
 int
 corp_fmt_line(const struct corp_catalog *cat, json_t *line,
     const char *fallback, int *outcome, struct corp_err *err)
@@ -115,8 +133,10 @@ corp_fmt_line(const struct corp_catalog *cat, json_t *line,
 			*err = e;
 			return CORP_EINTERNAL;
 		}
-		*outcome = CORP_FMT_FAILED;
-		if (mark_failed(line, e.msg, err) != 0)
+		*outcome = rc == CORP_ECONFIG ? CORP_FMT_HELD :
+		    CORP_FMT_FAILED;
+		if ((rc == CORP_ECONFIG ? mark_held(line, e.msg, err) :
+		    mark_failed(line, e.msg, err)) != 0)
 			return CORP_EINTERNAL;
 		*err = e;
 		return 0;

@@ -27,16 +27,27 @@ int	corp_fmt_catalog(struct corp_catalog **, char *const *files,
 enum corp_fmt_outcome {
 	CORP_FMT_TEXT = 0,	/* "text" (and "subject") added */
 	CORP_FMT_PASSED,	/* it had a "result": passed on untouched */
-	CORP_FMT_FAILED,	/* rendering failed: marked failed, err says why */
-	CORP_FMT_NOID		/* no usable delivery_id: marked failed unless
+	CORP_FMT_FAILED,	/* the line cannot render: marked failed, err
+				   says why */
+	CORP_FMT_NOID,		/* no usable delivery_id: marked failed unless
 				   it had a result; invalid input */
+	CORP_FMT_HELD		/* a configuration error (catalog key,
+				   placeholder): marked retry, not attempted,
+				   retry_after CORP_HOLD_RETRY_AFTER,
+				   error_class "config"; err says why, the
+				   same text for every line of one cause */
 };
+
+/* Seconds a line held for a configuration error waits before it is
+ * claimed again. */
+#define CORP_HOLD_RETRY_AFTER	60
 
 /*
  * Format line in place: "text" is Telegram HTML, or for the email channel
  * plain text plus "subject".  Returns 0 with *outcome set, or
- * CORP_EINTERNAL (out of memory).  For FAILED and NOID, err holds the
- * message to report (without the trace).
+ * CORP_EINTERNAL (out of memory).  For FAILED, NOID and HELD, err holds
+ * the message to report (without the trace); a caller reports FAILED and
+ * NOID per line and HELD once per distinct message (DESIGN 12).
  */
 int	corp_fmt_line(const struct corp_catalog *, json_t *line,
 	    const char *fallback_lang, int *outcome, struct corp_err *);

@@ -173,34 +173,118 @@ tagname(const char *t, size_t n, char *name, int *closing)
 	return k > 0 && t[n - 2] != '/';	/* <br/> opens nothing */
 }
 
+/* The code point of the UTF-8 character of n bytes at s. */
+static unsigned long
+u8cp(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	switch (n) {
+	case 2:
+		return (unsigned long)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+	case 3:
+		return (unsigned long)(u[0] & 0x0f) << 12 |
+		    (unsigned long)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+	case 4:
+		return (unsigned long)(u[0] & 0x07) << 18 |
+		    (unsigned long)(u[1] & 0x3f) << 12 |
+		    (unsigned long)(u[2] & 0x3f) << 6 | (u[3] & 0x3f);
+	default:
+		return u[0];
+	}
+}
+
+#define ZWJ	0x200dUL
+
+/*
+ * A character that belongs to the one before it on screen: a cut never
+ * goes right before it.  Combining marks of the common blocks, variation
+ * selectors, ZWJ/ZWNJ, skin-tone modifiers, emoji tag characters (not
+ * the full grapheme rules of UAX #29: no Unicode tables in corp).
+ */
+static int
+extends(unsigned long cp)
+{
+	return (cp >= 0x300 && cp <= 0x36f) ||
+	    (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+	    cp == 0x200c || cp == ZWJ || (cp >= 0x20d0 && cp <= 0x20ff) ||
+	    (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xfe20 && cp <= 0xfe2f) ||
+	    (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
+	    (cp >= 0xe0020 && cp <= 0xe007f) ||
+	    (cp >= 0xe0100 && cp <= 0xe01ef);
+}
+
+static int
+regional(unsigned long cp)
+{
+	return cp >= 0x1f1e6 && cp <= 0x1f1ff;
+}
+
+/*
+ * The end of the last visible token of s[0, end) that is not white
+ * space: a cut there drops trailing blanks and the tags after them
+ * (the ones left open are closed by the caller).
+ */
+static size_t
+trim_end(const char *s, size_t end)
+{
+	size_t i, n, u, last = 0;
+	int kind;
+
+	for (i = 0; i < end; i += n) {
+		n = token(s + i, &u, &kind);
+		if (kind != TOK_TAG && !(kind == TOK_CHAR && isspc(s[i])))
+			last = i + n;
+	}
+	return last;
+}
+
 int
 corp_html_cut(const char *s, size_t limit, char **out)
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */
 	char stack[32][16], name[16];
-	size_t i, n, u, used = 0, cand = 0, fit = 0, depth = 0;
+	size_t i, n, u, room, used = 0, ws = 0, ws_units = 0, fit = 0,
+	    prev_end = 0, ri = 0, cand, depth = 0;
+	unsigned long cp, prev_cp = 0;
 	struct sb b = { 0 };
-	int kind, closing;
+	int kind, closing, safe;
 
 	*out = NULL;
 	if (limit < 2)
 		return -1;
 	if (corp_html_len(s) <= limit)
 		return (*out = strdup(s)) == NULL ? -1 : 0;
-	/* Room for the ellipsis: text up to limit - 1 units. */
+	/*
+	 * room: the units the text may keep before the ellipsis.  ws is the
+	 * last white space within it (ws_units before it); fit the last
+	 * boundary between two visible tokens where a cut splits nothing
+	 * that shows as one symbol.
+	 */
+	room = limit - 1;
 	for (i = 0; s[i] != '\0'; i += n) {
 		n = token(s + i, &u, &kind);
-		if (kind == TOK_CHAR && isspc(s[i]) && used <= limit - 1)
-			cand = i;
-		if (used + u > limit - 1)
+		if (kind == TOK_TAG)
+			continue;
+		cp = kind == TOK_CHAR ? u8cp(s + i, n) : 0;
+		safe = !extends(cp) && prev_cp != ZWJ &&
+		    !(regional(cp) && ri % 2 == 1);
+		if (safe)
+			fit = prev_end;
+		if (kind == TOK_CHAR && isspc(s[i]) && used <= room) {
+			ws = i;
+			ws_units = used;
+		}
+		if (used + u > room)
 			break;
 		used += u;
-		fit = i + n;
+		prev_end = i + n;
+		prev_cp = cp;
+		ri = regional(cp) ? ri + 1 : 0;
 	}
-	if (cand == 0)
-		cand = fit;	/* one long word: cut between characters */
-	while (cand > 0 && isspc(s[cand - 1]))
-		cand--;
+	/* A white space that keeps less than half the room wastes it. */
+	cand = ws_units > 0 && ws_units * 2 >= room ? ws : fit;
+	cand = trim_end(s, cand);
 	/* The tags open at the cut, to close them. */
 	for (i = 0; i < cand; i += n) {
 		n = token(s + i, &u, &kind);
@@ -404,12 +488,34 @@ sb_value(struct sb *b, const char *v, enum corp_render_mode mode, int attr)
 	}
 }
 
-int
-corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
+/* The catalog's text for a placeholder without value: none.NAME. */
+static const char *
+none_text(const struct corp_catalog *cat, const char *lang, const char *name)
+{
+	const char *t;
+	char *k;
+
+	if (cat == NULL || lang == NULL || corp_asprintf(&k, "none.%s",
+	    name) < 0)
+		return NULL;
+	t = corp_catalog_get(cat, lang, k);
+	free(k);
+	return t;
+}
+
+/*
+ * The one template parser.  With cat, a placeholder without value takes
+ * the text of (lang, none.NAME) when the catalog has one.  With names,
+ * nothing is rendered: the known placeholder names are appended to it
+ * (and *out stays NULL), so the check sees what corp-fmt sees.
+ */
+static int
+render_impl(const char *t, json_t *vars, enum corp_render_mode mode,
+    const struct corp_catalog *cat, const char *lang, json_t *names,
     char **out, struct corp_err *err)
 {
 	struct sb b = { 0 };
-	const char *e;
+	const char *e, *nv;
 	char name[128], num[64];
 	json_t *v;
 	int in_tag = 0, rc;
@@ -459,6 +565,11 @@ corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
 			    "unknown placeholder {%s}", name);
 			goto fail;
 		}
+		if (names != NULL) {
+			if (json_array_append_new(names, json_string(name)))
+				b.oom = 1;
+			continue;
+		}
 		v = json_object_get(vars, name);
 		if (json_is_string(v))
 			sb_value(&b, json_string_value(v), mode, in_tag);
@@ -471,11 +582,18 @@ corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
 			sb_str(&b, num);
 		} else if (json_is_boolean(v))
 			sb_str(&b, json_is_true(v) ? "true" : "false");
+		else if ((nv = none_text(cat, lang, name)) != NULL)
+			sb_value(&b, nv, mode, in_tag);
 		else {
 			rc = corp_errf(err, CORP_EINVAL, "no value for {%s}",
 			    name);
 			goto fail;
 		}
+	}
+	if (names != NULL) {
+		free(b.p);
+		return b.oom ? corp_errf(err, CORP_EINTERNAL, "out of memory") :
+		    0;
 	}
 	if ((*out = sb_done(&b)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -483,6 +601,13 @@ corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
 fail:
 	free(b.p);
 	return rc;
+}
+
+int
+corp_render(const char *t, json_t *vars, enum corp_render_mode mode,
+    char **out, struct corp_err *err)
+{
+	return render_impl(t, vars, mode, NULL, NULL, NULL, out, err);
 }
 
 /* ---- delivery lines ---------------------------------------------------- */
@@ -643,22 +768,36 @@ make_chain(struct lookup *l, const char *prefix, const char *key,
 	return rc < 0 ? -1 : 0;
 }
 
-/* First hit of the chain: every key in one language, then the next. */
+/*
+ * The text of the chain in the first language that has any of its keys:
+ * there the key of the latest layer (--catalog, then the data dir, then
+ * the shipped files) wins, and within one layer the most specific key.
+ * So an operator's KEY overrides the shipped KEY@ROLE of its language,
+ * as corp-fmt.1 says.
+ */
 static const char *
 find(const struct corp_catalog *cat, const struct lookup *l,
     const char **lang, const char **key)
 {
-	const char *t;
-	int i, j;
+	int i, j, layer, best, bestlayer;
 
-	for (i = 0; i < l->nlangs; i++)
-		for (j = 0; j < l->nchain; j++)
-			if ((t = corp_catalog_get(cat, l->langs[i],
-			    l->chain[j])) != NULL) {
-				*lang = l->langs[i];
-				*key = l->chain[j];
-				return t;
+	for (i = 0; i < l->nlangs; i++) {
+		best = -1;
+		bestlayer = 0;
+		for (j = 0; j < l->nchain; j++) {
+			layer = corp_catalog_layer(cat, l->langs[i],
+			    l->chain[j]);
+			if (layer > bestlayer) {
+				best = j;
+				bestlayer = layer;
 			}
+		}
+		if (best >= 0) {
+			*lang = l->langs[i];
+			*key = l->chain[best];
+			return corp_catalog_get(cat, *lang, *key);
+		}
+	}
 	return NULL;
 }
 
@@ -674,35 +813,53 @@ missing(const struct lookup *l, const char *key, struct corp_err *err)
 			    sizeof(langs));
 		strlcat(langs, l->langs[i], sizeof(langs));
 	}
-	return corp_errf(err, CORP_EINVAL,
+	return corp_errf(err, CORP_ECONFIG,
 	    "fmt: missing catalog key %s for lang %s", key, langs);
 }
 
-/* Look key up in l's languages, the language found first first. */
+/*
+ * Look key up in l's languages, the language found first first; *langp
+ * is where it was found.
+ */
 static const char *
 find_one(const struct corp_catalog *cat, const struct lookup *l,
-    const char *first, const char *key)
+    const char *first, const char *key, const char **langp)
 {
 	const char *t;
 	int i;
 
+	*langp = first;
 	if ((t = corp_catalog_get(cat, first, key)) != NULL)
 		return t;
 	for (i = 0; i < l->nlangs; i++)
-		if ((t = corp_catalog_get(cat, l->langs[i], key)) != NULL)
+		if ((t = corp_catalog_get(cat, l->langs[i], key)) != NULL) {
+			*langp = l->langs[i];
 			return t;
+		}
 	return NULL;
 }
 
+/*
+ * Render (lang, key).  A template that cannot be filled is a catalog
+ * problem, CORP_ECONFIG: "fmt: LANG:KEY (FILE:LINE): why".
+ */
 static int
-render_at(const char *tmpl, json_t *vars, enum corp_render_mode mode,
-    const char *lang, const char *key, char **out, struct corp_err *err)
+render_at(const struct corp_catalog *cat, const char *tmpl, json_t *vars,
+    enum corp_render_mode mode, const char *lang, const char *key,
+    char **out, struct corp_err *err)
 {
+	const char *where;
 	int rc;
 
-	if ((rc = corp_render(tmpl, vars, mode, out, err)) != 0)
-		return corp_errprefix(err, "fmt: %s:%s", lang, key), rc;
-	return 0;
+	if ((rc = render_impl(tmpl, vars, mode, cat, lang, NULL, out,
+	    err)) == 0)
+		return 0;
+	if (rc != CORP_EINVAL)
+		return rc;
+	err->code = CORP_ECONFIG;
+	where = corp_catalog_where(cat, lang, key);
+	return corp_errprefix(err, "fmt: %s:%s (%s)", lang, key,
+	    where ? where : "?");
 }
 
 int
@@ -713,7 +870,7 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 	struct lookup l = { 0 };
 	struct sb foot = { 0 }, all = { 0 };
 	json_t *ev, *vars = NULL;
-	const char *role, *who, *zone, *lang, *hit, *t, *k;
+	const char *role, *who, *zone, *lang, *hit, *t, *k, *flang;
 	char *key = NULL, *evtype = NULL, *body = NULL, *part = NULL, *cut,
 	    *fk = NULL;
 	int rc;
@@ -768,23 +925,24 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		rc = missing(&l, key, err);
 		goto out;
 	}
-	if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang, hit, &body,
-	    err)) != 0)
+	if ((rc = render_at(cat, t, vars, CORP_RENDER_HTML, lang, hit,
+	    &body, err)) != 0)
 		goto out;
 	if (strspn(body, " \t\r\n") == strlen(body)) {
-		rc = corp_errf(err, CORP_EINVAL, "fmt: %s:%s: empty text",
-		    lang, hit);
+		rc = corp_errf(err, CORP_ECONFIG, "fmt: %s:%s (%s): empty text",
+		    lang, hit, corp_catalog_where(cat, lang, hit));
 		goto out;
 	}
 
 	/* Footers: the link line of a task message, then footer.EVENT. */
 	if (json_is_integer(json_object_get(ev, "task_id"))) {
-		if ((t = find_one(cat, &l, lang, "footer.link")) == NULL) {
+		if ((t = find_one(cat, &l, lang, "footer.link", &flang)) ==
+		    NULL) {
 			rc = missing(&l, "footer.link", err);
 			goto out;
 		}
-		if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang,
-		    "footer.link", &part, err)) != 0)
+		if ((rc = render_at(cat, t, vars, CORP_RENDER_HTML,
+		    flang, "footer.link", &part, err)) != 0)
 			goto out;
 		sb_str(&foot, "\n\n");
 		sb_str(&foot, part);
@@ -795,9 +953,9 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((t = find_one(cat, &l, lang, fk)) != NULL) {
-		if ((rc = render_at(t, vars, CORP_RENDER_HTML, lang, fk, &part,
-		    err)) != 0)
+	if ((t = find_one(cat, &l, lang, fk, &flang)) != NULL) {
+		if ((rc = render_at(cat, t, vars, CORP_RENDER_HTML,
+		    flang, fk, &part, err)) != 0)
 			goto out;
 		sb_str(&foot, "\n\n");
 		sb_str(&foot, part);
@@ -813,8 +971,9 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		size_t flen = foot.p ? corp_html_len(foot.p) : 0;
 
 		if (flen + 2 > CORP_TG_MAX) {
-			rc = corp_errf(err, CORP_EINVAL, "fmt: the footer alone "
-			    "is longer than %d characters", CORP_TG_MAX);
+			rc = corp_errf(err, CORP_ECONFIG, "fmt: %s: the footers "
+			    "alone are longer than %d characters", lang,
+			    CORP_TG_MAX);
 			goto out;
 		}
 		if (corp_html_cut(body, CORP_TG_MAX - flen, &cut) != 0) {
@@ -851,7 +1010,7 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 	if (subjectp != NULL) {
 		char *p;
 
-		if ((rc = render_at(t, vars, CORP_RENDER_PLAIN, lang, k,
+		if ((rc = render_at(cat, t, vars, CORP_RENDER_PLAIN, lang, k,
 		    subjectp, err)) != 0)
 			goto out;
 		for (p = *subjectp; *p != '\0'; p++)
@@ -877,4 +1036,256 @@ out:
 	free(part);
 	free(fk);
 	return rc;
+}
+
+/* ---- what corp-db check asks: placeholders an event cannot fill -------- */
+
+/*
+ * What every event of a built-in task type carries (the delivery line
+ * corp-deliver pending prints for it): the placeholders always filled.
+ * task.* and report.link come from the task; user.name is the
+ * recipient's; assignee.name falls back to the unit's title.  actor.name
+ * is missing where the scheduler acts (TASK_CREATED of a template
+ * instance, TASK_DUE_SOON, TASK_OVERDUE); reason is required only by
+ * reject; due_at may be removed (set-due --due none) except where a due
+ * date fired the event; period_key exists only for template instances.
+ */
+#define TASK_ALWAYS	"task.id task.title task.link report.link user.name " \
+			"assignee.name"
+static const struct {
+	const char	*type;
+	const char	*always;
+} task_fills[] = {
+	{ "TASK_CREATED",	TASK_ALWAYS },
+	{ "TASK_ASSIGNED",	TASK_ALWAYS " actor.name previous_assignee.name" },
+	{ "TASK_DUE_CHANGED",	TASK_ALWAYS " actor.name" },
+	{ "REPORT_SUBMITTED",	TASK_ALWAYS " actor.name" },
+	{ "APPROVED",		TASK_ALWAYS " actor.name" },
+	{ "REJECTED",		TASK_ALWAYS " actor.name reason" },
+	{ "TASK_CANCELLED",	TASK_ALWAYS " actor.name" },
+	{ "TASK_DUE_SOON",	TASK_ALWAYS " due_at" },
+	{ "TASK_OVERDUE",	TASK_ALWAYS " due_at" },
+};
+
+/* Whether every event of type fills name (see corp_render_unfillable). */
+static int
+fills(const char *type, const char *name)
+{
+	const char *p;
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < sizeof(task_fills) / sizeof(task_fills[0]); i++) {
+		if (strcmp(type, task_fills[i].type) != 0)
+			continue;
+		for (p = task_fills[i].always; (p = strstr(p, name)) != NULL;
+		    p += n)
+			if ((p == task_fills[i].always || p[-1] == ' ') &&
+			    (p[n] == ' ' || p[n] == '\0'))
+				return 1;
+		return 0;	/* and a task event's payload is empty */
+	}
+	/* A producer's event: its payload is its own business. */
+	return strcmp(name, "user.name") == 0 ||
+	    strncmp(name, "payload.", 8) == 0;
+}
+
+static int
+is_task_type(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(task_fills) / sizeof(task_fills[0]); i++)
+		if (strcmp(type, task_fills[i].type) == 0)
+			return 1;
+	return 0;
+}
+
+struct unfill {
+	const struct corp_catalog *cat;
+	json_t		*uses;		/* [{event_type, template}], enabled */
+	json_t		*out;
+	struct corp_err	*err;
+};
+
+/*
+ * The template key an entry belongs to: KEY of KEY, KEY@ROLE,
+ * KEY.by_WHO[@ROLE] and email.subject.* of those; *footer is set for
+ * footer.* keys (then the result is the part after "footer.").
+ */
+static char *
+entry_base(const char *key, int *footer)
+{
+	char *b, *p;
+
+	*footer = strncmp(key, "footer.", 7) == 0;
+	if (*footer)
+		return strdup(key + 7);
+	if (strncmp(key, "email.subject.", 14) == 0)
+		key += 14;
+	if ((b = strdup(key)) == NULL)
+		return NULL;
+	if ((p = strrchr(b, '@')) != NULL)
+		*p = '\0';
+	if ((p = strrchr(b, '.')) != NULL && strncmp(p, ".by_", 4) == 0)
+		*p = '\0';
+	return b;
+}
+
+/*
+ * An entry corp-fmt never uses: a key later in its own lookup list, of
+ * the same language, comes from a later layer (corp-fmt.1, Lookup).
+ */
+static int
+shadowed(const struct corp_catalog *cat, const char *lang, const char *key,
+    int layer)
+{
+	const char *pre = strncmp(key, "email.subject.", 14) == 0 ?
+	    "email.subject." : "";
+	char *k, *at, *by, *alt;
+	int hidden = 0;
+
+	if (strncmp(key, "footer.", 7) == 0 || (k = strdup(key +
+	    strlen(pre))) == NULL)
+		return 0;
+	at = strrchr(k, '@');
+	if (at != NULL)
+		*at++ = '\0';
+	by = strrchr(k, '.');
+	if (by != NULL && strncmp(by, ".by_", 4) == 0)
+		*by++ = '\0';
+	else
+		by = NULL;
+	/* KEY.by_WHO@ROLE -> KEY.by_WHO, KEY@ROLE, KEY; others -> KEY. */
+	if (by != NULL && at != NULL && corp_asprintf(&alt, "%s%s.%s", pre,
+	    k, by) >= 0) {
+		hidden |= corp_catalog_layer(cat, lang, alt) > layer;
+		free(alt);
+	}
+	if (by != NULL && at != NULL && corp_asprintf(&alt, "%s%s@%s", pre,
+	    k, at) >= 0) {
+		hidden |= corp_catalog_layer(cat, lang, alt) > layer;
+		free(alt);
+	}
+	if ((by != NULL || at != NULL) && corp_asprintf(&alt, "%s%s", pre,
+	    k) >= 0) {
+		hidden |= corp_catalog_layer(cat, lang, alt) > layer;
+		free(alt);
+	}
+	free(k);
+	return hidden;
+}
+
+static int
+add_problem(struct unfill *u, const char *lang, const char *key,
+    const char *where, const char *type, const char *name, const char *why)
+{
+	json_t *o;
+
+	o = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s}", "lang", lang,
+	    "key", key, "where", where, "event_type", type,
+	    "placeholder", name, "problem", why);
+	if (o == NULL || json_array_append_new(u->out, o) != 0)
+		return corp_errf(u->err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
+static int
+unfill_entry(void *arg, const char *lang, const char *key, const char *text,
+    int layer, const char *where)
+{
+	struct unfill *u = arg;
+	struct corp_err pe;
+	json_t *use, *names = NULL, *seen = NULL, *nm;
+	const char *type, *tmpl, *name;
+	char *base, *lt = NULL, why[1200];
+	size_t i, j;
+	int footer, match, rc = 0, parsed = 0, prc = 0;
+
+	if (strncmp(key, "bot.", 4) == 0 || strncmp(key, "none.", 5) == 0 ||
+	    strncmp(key, "month.", 6) == 0)
+		return 0;
+	if (shadowed(u->cat, lang, key, layer))
+		return 0;
+	if ((base = entry_base(key, &footer)) == NULL ||
+	    (seen = json_object()) == NULL)
+		goto oom;
+	json_array_foreach(u->uses, i, use) {
+		type = json_string_value(json_object_get(use, "event_type"));
+		tmpl = json_string_value(json_object_get(use, "template"));
+		if (type == NULL || tmpl == NULL ||
+		    json_is_false(json_object_get(use, "enabled")) ||
+		    json_object_get(seen, type) != NULL)
+			continue;
+		free(lt);
+		if ((lt = lower(type)) == NULL)
+			goto oom;
+		if (footer)
+			match = strcmp(base, "link") == 0 ?
+			    is_task_type(type) : strcmp(base, lt) == 0;
+		else
+			match = strcmp(base, tmpl) == 0;
+		if (!match)
+			continue;
+		if (json_object_set_new(seen, type, json_true()) != 0)
+			goto oom;
+		if (!parsed) {
+			char *unused;
+
+			parsed = 1;
+			if ((names = json_array()) == NULL)
+				goto oom;
+			prc = render_impl(text, NULL, CORP_RENDER_PLAIN, NULL,
+			    NULL, names, &unused, &pe);
+			if (prc == CORP_EINTERNAL)
+				goto oom;
+		}
+		if (prc != 0) {
+			snprintf(why, sizeof(why), "%s: %s:%s: %s", where,
+			    lang, key, pe.msg);
+			if ((rc = add_problem(u, lang, key, where, type, NULL,
+			    why)) != 0)
+				goto out;
+			continue;
+		}
+		json_array_foreach(names, j, nm) {
+			name = json_string_value(nm);
+			if (fills(type, name) ||
+			    none_text(u->cat, lang, name) != NULL)
+				continue;
+			snprintf(why, sizeof(why), "%s: %s:%s: {%s} has no "
+			    "value in some %s events (define %s:none.%s or "
+			    "drop it)", where, lang, key, name, type, lang,
+			    name);
+			if ((rc = add_problem(u, lang, key, where, type, name,
+			    why)) != 0)
+				goto out;
+		}
+	}
+	goto out;
+oom:
+	rc = corp_errf(u->err, CORP_EINTERNAL, "out of memory");
+out:
+	free(base);
+	free(lt);
+	json_decref(names);
+	json_decref(seen);
+	return rc;
+}
+
+int
+corp_render_unfillable(const struct corp_catalog *cat, json_t *uses,
+    json_t **out, struct corp_err *err)
+{
+	struct unfill u = { cat, uses, NULL, err };
+	int rc;
+
+	*out = NULL;
+	if ((u.out = json_array()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_catalog_each(cat, unfill_entry, &u, err)) != 0) {
+		json_decref(u.out);
+		return rc;
+	}
+	*out = u.out;
+	return 0;
 }

@@ -34,11 +34,15 @@ size_t	corp_utf16_len(const char *s, size_t n);
 /* Visible UTF-16 code units of Telegram HTML. */
 size_t	corp_html_len(const char *html);
 /*
- * Cut html to at most limit visible units: at the last white space that
- * fits, never inside a tag, an entity or a UTF-8 character (a word longer
- * than the limit is cut at a character), then close the tags left open
- * and add "...".  Text that fits is copied as it is.  *out is malloc'd;
- * -1 when out of memory or limit < 2.
+ * Cut html to at most limit visible units, the last one an ellipsis: of
+ * the room R = limit - 1, at the last white space within R when at least
+ * R/2 units come before it, else between characters at R (a long word,
+ * URL or CJK text keeps the room).  Never inside a tag, an entity, a
+ * UTF-8 sequence or a surrogate pair, never before a combining mark,
+ * variation selector, joiner or skin-tone modifier, after a ZWJ, or
+ * inside a flag.  Trailing blanks and tags are dropped, the tags left
+ * open closed, then U+2026 added.  Text that fits is copied as it is.
+ * *out is malloc'd; -1 when out of memory or limit < 2.
  */
 int	corp_html_cut(const char *html, size_t limit, char **out);
 /*
@@ -65,11 +69,54 @@ int	corp_render(const char *tmpl, json_t *vars, enum corp_render_mode,
 /*
  * Render one delivery line (the line corp-deliver pending prints):
  * *text is Telegram HTML cut to CORP_TG_MAX keeping the footers, or, when
- * plain, the plain text and *subject the e-mail subject.  On failure
- * (CORP_EINVAL) err holds the line's error, "fmt: ...".
+ * plain, the plain text and *subject the e-mail subject.  The key is the
+ * first of the chain KEY.by_WHO@ROLE, KEY.by_WHO, KEY@ROLE, KEY found in
+ * the user's language, its base, then fallback_lang; within a language
+ * the latest catalog layer wins over a more specific key (corp-fmt.1).
+ *
+ * On failure err holds the line's error, "fmt: ...": CORP_ECONFIG when
+ * the catalogs cannot render the line (no key in any language tried, an
+ * unknown placeholder or one without value, a malformed template, an
+ * empty text, footers over the limit), which a catalog fix cures and so
+ * holds the row; CORP_EINVAL when the line itself is unusable (no event
+ * object, no key); CORP_EINTERNAL when out of memory.
  */
 int	corp_render_delivery(const struct corp_catalog *, json_t *line,
 	    const char *fallback_lang, int plain, char **text, char **subject,
 	    struct corp_err *);
+
+/*
+ * corp_render_unfillable -- for corp-db check: the catalog entries whose
+ * placeholders an event type that uses them cannot fill, so that corp-fmt
+ * would hold its rows (a configuration error) for some events of that
+ * type.
+ *
+ * uses is the array corp_notify_list() returns (objects with
+ * "event_type", "template" and "enabled"; disabled rows are skipped).  A
+ * row uses, in every language and whatever its role, the entries TEMPLATE,
+ * TEMPLATE@ROLE, TEMPLATE.by_WHO[@ROLE], email.subject. of those,
+ * footer.TYPE (TYPE in lower case) and, for a task event type,
+ * footer.link; an entry that a later catalog layer hides from corp-fmt
+ * (corp-fmt.1, Lookup) is not judged, nor are bot.*, none.* and month.*.
+ * A placeholder is fillable when every event of the type carries its
+ * value, or when the entry's language defines none.NAME.  For the
+ * built-in task types the table in render.c says which: task.*,
+ * report.link, user.name, assignee.name always; actor.name unless the
+ * scheduler can act (TASK_CREATED, TASK_DUE_SOON, TASK_OVERDUE); reason
+ * for REJECTED; due_at for TASK_DUE_SOON and TASK_OVERDUE;
+ * previous_assignee.name for TASK_ASSIGNED; never period_key or
+ * payload.*.  For any other (producer) type only user.name, and
+ * payload.NAME is not judged (the payload is the producer's).  An unknown
+ * placeholder or a malformed template is reported with placeholder null.
+ *
+ * *out is a new array, in (lang, key) order, of one object per (entry,
+ * event type, placeholder): {"lang", "key", "where" ("FILE:LINE"),
+ * "event_type", "placeholder" (or null), "problem" (one line for people:
+ * "FILE:LINE: LANG:KEY: {NAME} has no value in some TYPE events (define
+ * LANG:none.NAME or drop it)")}; empty when all is well.  Returns 0, or
+ * CORP_EINTERNAL when out of memory (*out NULL).  Reads only the catalog.
+ */
+int	corp_render_unfillable(const struct corp_catalog *, json_t *uses,
+	    json_t **out, struct corp_err *);
 
 #endif

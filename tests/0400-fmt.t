@@ -109,6 +109,15 @@ fmt '.template = "task_due_soon" | .tz = null'
 like "$(printf '%s' "$out" | jq -r .text)" "Due: 2026-01-31 16:00" \
     "no zone: UTC"
 
+# set-due --due none: TASK_DUE_CHANGED without a due date renders
+# none.due_at (it was "no value for {due_at}", the row lost).
+fmt '.template = "task_due_changed" | .event.due_at = null'
+is "$(printf '%s' "$out" | jq -r .text | sed -n 2p)" "New due date: none" \
+    "a removed due date: none.due_at"
+fmt '.template = "task_due_changed" | .event.due_at = null | .lang = "uk"'
+is "$(printf '%s' "$out" | jq -r .text | sed -n 2p)" \
+    "Новий термін: не встановлено" "in Ukrainian"
+
 # Booking: .by_WHO variants and payload dates.
 bk='.template = "booking_created" | .event.event_type = "BOOKING_CREATED" |
     .event.task_id = null | .event.links = {} | .role = "client"'
@@ -186,37 +195,139 @@ t = sys.stdin.read()
 print(t.count("<b>") == t.count("</b>"), "\ufffd" not in t)')" "True True" \
     "tags balanced, no broken character"
 
-# A missing key or value: a failed line with a clear message, still printed.
+# Issue 15.2: a long word after a short one is cut between characters,
+# not dropped ("Note: " + 5000 x U+6F22 rendered as "<b>Note:</b>..." before).
+title=$(python3 -c 'print("Note: " + "\u6f22" * 5000)')
+fmt ".event.title = \"$title\""
+txt=$(printf '%s' "$out" | jq -r .text)
+is "$(printf '%s' "$txt" | python3 -c '
+import re, sys, html
+t = sys.stdin.read()
+v = html.unescape(re.sub(r"<[^>]*>", "", t))
+body, link = t.rsplit("\n\n", 1)
+m = re.fullmatch("📋 You have a new task: <b>Note: (\u6f22+)</b>\u2026", body)
+# 4096 = 24 (📋 and the text) + 6 ("Note: ") + 4051 + 1 (…) + 2 + 12 (link)
+print(len(v.encode("utf-16-le")) // 2, m is not None and len(m.group(1)), link)')" \
+    "4096 4051 <a href=\"https://corp.example/tasks/7\">Open task #7</a>" \
+    "CJK title: cut between characters to exactly 4096, the link line kept"
+title=$(python3 -c 'print("See https://files.example/" + "a" * 5000)')
+fmt ".event.title = \"$title\""
+like "$(printf '%s' "$out" | jq -r .text)" \
+    "<b>See https://files.example/a{4000,}</b>…
+
+<a href=\"https://corp.example/tasks/7\">Open task #7</a>\$" \
+    "a long URL is cut between characters, not dropped"
+
+# Issue 15.8: a missing key or a placeholder without value is a
+# configuration error: the line is held (retry, not attempted, error_class
+# config), not failed, and stderr gets one line per cause at the end.
+held='{"result":"retry","attempted":false,"retry_after":60,"error_class":"config"}'
+# outcome: what corp-fmt did to the line in $out; heldas ERROR: a held one.
+outcome() {
+	printf '%s' "$out" | jq -c '{result, attempted, retry_after,
+	    error_class, error, text}'
+}
+heldas() {
+	printf '%s' "$held" | jq -c --arg e "$1" '. + {error: $e, text: null}'
+}
+rej_at="$CORP_SHARE_DIR/i18n/en.txt:$(grep -n '^en:rejected@executor ' \
+    "$CORP_SRC/share/i18n/en.txt" | cut -d: -f1)"
 fmt '.template = "no_such_key" | .lang = "ru"'
-is "$rc" 0 "a per-line failure does not change the exit code"
-is "$(printf '%s' "$out" | jq -c '[.result, .error]')" \
-    '["failed","fmt: missing catalog key no_such_key for lang ru or en"]' \
-    "missing key: failed, names key and languages"
-is "$(printf '%s' "$out" | jq 'has("text")')" false "no blank text"
-is "$err" "corp-fmt: delivery 5: fmt: missing catalog key no_such_key for lang ru or en trace=tr-9" \
-    "and a stderr line ending with the trace"
+is "$rc" 0 "a held line does not change the exit code"
+is "$(outcome)" \
+    "$(heldas "fmt: missing catalog key no_such_key for lang ru or en")" \
+    "missing key: held, names key and languages"
+is "$(printf '%s' "$out" | jq -c 'keys_unsorted[-5:]')" \
+    '["result","attempted","retry_after","error_class","error"]' \
+    "the hold fields are added at the end"
+is "$err" "corp-fmt: held 1 line (configuration): fmt: missing catalog key no_such_key for lang ru or en" \
+    "and one summary line on stderr"
 fmt '.template = "rejected" | .event.reason = null'
-is "$(printf '%s' "$out" | jq -r .error)" \
-    "fmt: en:rejected@executor: no value for {reason}" "a null value: failed"
+is "$(outcome)" \
+    "$(heldas "fmt: en:rejected@executor ($rej_at): no value for {reason}")" \
+    "a placeholder the event cannot fill: held, names key, file:line, placeholder"
 cat > "$T/cat.txt" <<'EOF'
 # a test catalog
 en:custom | "Custom {task.title} {nope}"
 en:other | "<b>{task.title}</b> {{literal}}"
 en:task_created@executor | "Overridden: {task.title}"
+en:brace | "a { b"
 EOF
 fmt '.template = "custom"' --catalog "$T/cat.txt"
-is "$(printf '%s' "$out" | jq -r .error)" \
-    "fmt: en:custom: unknown placeholder {nope}" "an unknown placeholder: failed"
+is "$(outcome)" \
+    "$(heldas "fmt: en:custom ($T/cat.txt:2): unknown placeholder {nope}")" \
+    "an unknown placeholder: held"
+fmt '.template = "brace"' --catalog "$T/cat.txt"
+is "$(outcome)" "$(heldas "fmt: en:brace ($T/cat.txt:5): unmatched '{' (write '{{' for a literal brace)")" \
+    "an unmatched brace: held"
 fmt '.template = "other" | .channel = "email"' --catalog "$T/cat.txt"
-is "$(printf '%s' "$out" | jq -r .error)" \
-    "fmt: missing catalog key email.subject.other for lang en" \
-    "an e-mail line without a subject key: failed"
+is "$(outcome)" \
+    "$(heldas "fmt: missing catalog key email.subject.other for lang en")" \
+    "an e-mail line without a subject key: held"
 fmt '.template = "other"' --catalog "$T/cat.txt"
 like "$(printf '%s' "$out" | jq -r .text)" "^<b>Monthly report</b> \{literal\}" \
     "--catalog adds keys; {{ }} are braces"
 fmt '.' --catalog "$T/cat.txt"
 like "$(printf '%s' "$out" | jq -r .text)" "^Overridden: Monthly report" \
     "--catalog overrides the shipped key"
+
+# A line no catalog can help: failed, one stderr line with the trace.
+fmt 'del(.event)'
+is "$(printf '%s' "$out" | jq -c '[.result, .error, .attempted]')" \
+    '["failed","fmt: no event object",null]' "no event object: failed"
+is "$err" "corp-fmt: delivery 5: fmt: no event object" "reported per line"
+fmt 'del(.template) | del(.event.event_type)'
+is "$(printf '%s' "$out" | jq -c '[.result, .error]')" \
+    '["failed","fmt: no template and no event_type"]' "no key at all: failed"
+is "$err" "corp-fmt: delivery 5: fmt: no template and no event_type trace=tr-9" \
+    "with the trace"
+
+# 50 lines, 45 held for two causes: stderr has two lines, not 45.
+{
+	for i in $(seq 1 30); do
+		line ".delivery_id = $i | .template = \"nokey\""
+	done
+	for i in $(seq 31 45); do
+		line ".delivery_id = $i | .template = \"rejected\" |
+		    .event.reason = null"
+	done
+	for i in $(seq 46 50); do line ".delivery_id = $i"; done
+} > "$T/fifty"
+run_in "$T/fifty" corp-fmt
+is "$rc" 0 "50 lines, 45 held: exit 0"
+is "$(printf '%s\n' "$out" | jq -r '.result // "text"' | sort | uniq -c |
+    awk '{printf "%s=%s ", $2, $1}')" "retry=45 text=5 " \
+    "45 held, 5 rendered, none failed"
+is "$err" "corp-fmt: held 30 lines (configuration): fmt: missing catalog key nokey for lang en
+corp-fmt: held 15 lines (configuration): fmt: en:rejected@executor ($rej_at): no value for {reason}" \
+    "stderr: one line per cause, not one per line"
+
+# Which key wins: a later layer over a more specific key of the same list.
+mkdir -p "$CORP_DATA_DIR/i18n"
+echo 'en:task_created | "Operator: {task.title}"' \
+    > "$CORP_DATA_DIR/i18n/local.txt"
+fmt '.'
+like "$(printf '%s' "$out" | jq -r .text)" "^Operator: Monthly report" \
+    "an operator's task_created wins over the shipped task_created@executor"
+fmt '.lang = "ru"'
+like "$(printf '%s' "$out" | jq -r .text)" "^📋 У вас новая задача" \
+    "but not over the user's own language"
+echo 'en:task_created@executor | "Operator, executor: {task.title}"' \
+    >> "$CORP_DATA_DIR/i18n/local.txt"
+fmt '.'
+like "$(printf '%s' "$out" | jq -r .text)" "^Operator, executor: Monthly report" \
+    "the operator's own variant wins within the operator's layer"
+fmt '.role = "initiator"'
+like "$(printf '%s' "$out" | jq -r .text)" "^Operator: Monthly report" \
+    "other roles get the operator's generic key"
+fmt '.' --catalog "$T/cat.txt"
+like "$(printf '%s' "$out" | jq -r .text)" "^Overridden: Monthly report" \
+    "--catalog over the data dir"
+echo 'en:task_created | "Argument: {task.title}"' > "$T/cat2.txt"
+fmt '.' --catalog "$T/cat2.txt"
+like "$(printf '%s' "$out" | jq -r .text)" "^Argument: Monthly report" \
+    "a --catalog generic key over the data dir's variant"
+rm -r "$CORP_DATA_DIR/i18n"
 
 # The data dir overrides the share dir; duplicates within one directory.
 mkdir -p "$CORP_DATA_DIR/i18n"
@@ -287,5 +398,41 @@ is_rc 0 "--help" corp-fmt --help
 like "$out" "^usage: corp-fmt" "--help prints the synopsis"
 is_rc 1 "no catalogs at all" env CORP_SHARE_DIR="$T/none" corp-fmt
 like "$err" "no message catalog" "says so"
+
+# Issue 15.8 through the queue, built as an operator builds it: an
+# operator text with a placeholder TASK_CREATED cannot fill holds all 50
+# rows PENDING, none attempted or FAILED, and corp-fmt says so once.
+setup
+export CORP_NOW=2026-01-05T10:00:00Z
+corp-org add hq --title HQ > /dev/null
+corp-user add ann --name Ann --lang en --unit hq > /dev/null
+corp-bind add --user ann --channel telegram --address 4242 > /dev/null
+for i in $(seq 1 50); do
+	corp-task create --as admin --title "Task $i" --assignee ann > /dev/null
+done
+corp-event route > /dev/null
+mkdir -p "$CORP_DATA_DIR/i18n"
+echo 'en:task_created | "New: {task.title}, {reason}"' \
+    > "$CORP_DATA_DIR/i18n/local.txt"
+run sh -c 'corp-deliver pending --channel telegram 2>&1 | corp-fmt |
+    corp-deliver ack > /dev/null'
+is "$rc" 0 "the pipe exits 0"
+is "$err" "corp-fmt: held 50 lines (configuration): fmt: en:task_created ($CORP_DATA_DIR/i18n/local.txt:1): no value for {reason}" \
+    "one stderr line for 50 held rows"
+is "$(sql "SELECT status || ' ' || attempts || ' ' || CAST(lease_token IS NULL
+    AS INTEGER) || ' ' || (not_before - strftime('%s', '2026-01-05T10:00:00Z'))
+    || ' ' || error FROM deliveries GROUP BY status, attempts, lease_token,
+    not_before, error")" \
+    "PENDING 0 1 60 fmt: en:task_created ($CORP_DATA_DIR/i18n/local.txt:1): no value for {reason}" \
+    "all 50 PENDING, no attempt counted, back in 60 s, the cause stored"
+is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'PENDING'")" 50 \
+    "none FAILED"
+# The operator fixes the text; a minute later the rows go out.
+echo 'en:task_created | "New: {task.title}"' > "$CORP_DATA_DIR/i18n/local.txt"
+export CORP_NOW=2026-01-05T10:01:00Z
+run sh -c 'corp-deliver pending --channel telegram | corp-fmt |
+    jq -r ".text | split(\"\\n\")[0]" | grep -c "^New: Task [0-9]*$"'
+is "$out" 50 "fixed: the operator's text renders on all 50 rows"
+is "$err" "" "nothing held"
 
 done_testing

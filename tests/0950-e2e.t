@@ -13,7 +13,7 @@ export CORP_DATA_DIR="$T/demo/data"
 testdb
 run env CORP_DEMO_DB="${CORP_DB:-}" sh "$CORP_SRC/contrib/demo" "$T/demo"
 is "$rc" 0 "the demo runs"
-like "$out" "demo: done; 83 messages delivered, 0 left pending" "and says what it did"
+like "$out" "demo: done; 84 messages delivered, 0 left pending" "and says what it did"
 jq -c '{chat_id, text}' "$T/demo/transcript.jsonl" > "$T/got"
 if cmp -s "$T/got" "$CORP_SRC/tests/e2e/transcript.golden"; then
 	pass "every message to every chat, in order, as the golden transcript"
@@ -29,6 +29,16 @@ is "$(sql "SELECT count(*) FROM deliveries d WHERE NOT EXISTS (SELECT 1
 # Eve is not in ops: she never hears of the ops report.
 is "$(grep '"chat_id":7008' "$T/got" | grep -c 'Monthly ops report')" 0 \
     "Eve hears nothing of a task she cannot see"
+# Eve booked a consultation herself (seed 003: the client who books gets a
+# confirmation although she is the actor; issue 15.6).
+is "$(grep '"chat_id":7008' "$T/got" | grep Consultation | jq -r .text | head -1)" \
+    "✅ Your booking is confirmed" "the client who booked is told so"
+is "$(sql "SELECT u.login || ':' || d.decision FROM route_decisions d
+    JOIN users u ON u.id = d.user_id JOIN events e USING (event_id)
+    WHERE e.event_type = 'booking_created' ORDER BY u.login")" \
+    "admin:created
+eve:created
+kate:created" "client, specialist and admin each get a row, as the matrix says"
 # Bob hears of his reassignment away, then nothing more of that task.
 is "$(grep '"chat_id":7007' "$T/got" | grep 'Q1 plan' | tail -1 | jq -r .text | head -1)" \
     "↩️ Task <b>Prepare the Q1 plan</b> has been reassigned from you to someone else" \
