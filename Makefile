@@ -68,7 +68,7 @@ DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcu
 	   python3 perl openssl curl procps util-linux shellcheck \
 	   postgresql libpq-dev python3-cryptography
 
-.PHONY: all deps check check-unit check-shell check-pg check-pg-shell \
+.PHONY: FORCE all deps check check-unit check-shell check-pg check-pg-shell \
 	lint-man demo install uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 # Recursive makes print no "Entering directory" lines: prove's summary is
@@ -77,7 +77,14 @@ MAKEFLAGS += --no-print-directory
 
 all: $(PROGS) $(UNITS)
 
-$(B)/gen/sql_gen.c: $(SQL) $(wildcard lib/sql/pg/*.sql) lib/sql/embed.sh
+# The list of migrations is a prerequisite too: a removed or renamed
+# migration changes no file's time, only the list.
+SQL_ALL	 = $(SQL) $(wildcard lib/sql/pg/*.sql)
+$(B)/gen/sql.list: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SQL_ALL)' | cmp -s - $@ || echo '$(SQL_ALL)' > $@
+
+$(B)/gen/sql_gen.c: $(SQL_ALL) lib/sql/embed.sh $(B)/gen/sql.list
 	@mkdir -p $(@D)
 	sh lib/sql/embed.sh $(SQL) > $@.tmp && mv $@.tmp $@
 
