@@ -36,7 +36,7 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 		free(conf);
 		return rc;
 	}
-	if ((rc = corp_read_file(conf, 1024 * 1024, &buf, NULL, err)) != 0) {
+	if ((rc = corp_read_conf(conf, 1024 * 1024, &buf, NULL, err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_errf(err, rc, "no exec command \"%s\" (no file "
 			    "%s)", name, conf);

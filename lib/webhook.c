@@ -34,20 +34,14 @@ corp_webhook_name_ok(const char *s)
 int
 corp_webhook_url(const char *name, char **url, struct corp_err *err)
 {
-	struct stat st;
 	char *path, *buf, *line, *next, *sp;
 	int rc, lineno = 0;
 
 	*url = NULL;
 	if ((rc = corp_data_path(&path, "webhooks.conf", err)) != 0)
 		return rc;
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: writable by group "
-		    "or others; chmod 600 it", path);
-		free(path);
-		return rc;
-	}
-	rc = corp_read_file(path, 1024 * 1024, &buf, NULL, err);
+	/* The ownership rule (corp_read_conf) is what keeps others out. */
+	rc = corp_read_conf(path, 1024 * 1024, &buf, NULL, err);
 	if (rc != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_errf(err, rc, "no webhook endpoint \"%s\" "
