@@ -95,8 +95,13 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 			return usage(err);
 		return setstr(&corp_cfg.db, v, err);
 	}
-	if (strcmp(key, "data_dir") == 0)
+	if (strcmp(key, "data_dir") == 0) {
+		/* Missing is fine (init creates it); something else is not. */
+		if (stat(v, &st) == 0 && !S_ISDIR(st.st_mode))
+			return corp_errf(err, CORP_EUSAGE, "%s: not a directory",
+			    v);
 		return setstr(&corp_cfg.data_dir, v, err);
+	}
 	if (strcmp(key, "now") == 0) {
 		time_t t;
 
