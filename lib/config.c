@@ -170,8 +170,11 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 	if (strcmp(key, "telegram_api") == 0) {
 		/* The URL itself is parsed by libcurl where it is used; this
 		 * only catches what can never be a Bot API base. */
+		if (!printable(v))
+			return corp_errf(err, CORP_EUSAGE, "holds a control "
+			    "character");
 		if ((strncasecmp(v, "https://", 8) != 0 &&
-		    strncasecmp(v, "http://", 7) != 0) || !printable(v) ||
+		    strncasecmp(v, "http://", 7) != 0) ||
 		    strchr(v, ' ') != NULL)
 			return corp_errf(err, CORP_EUSAGE, "expected an "
 			    "http:// or https:// URL, got '%s'", v);
@@ -350,16 +353,15 @@ corp_config_load(struct corp_err *err)
  * secrets: whoever can write there can swap any of them, so it must
  * pass the ownership rule (corp_trust_stat) whenever it is used.  It is
  * created 0700, with missing parents, only when make is set: by
- * corp-db init and the writers of files in it, never by a reader.
- * *exists tells a reader whether it is there.
+ * corp-db init and the writers of files in it, never by a reader,
+ * for whom a missing one is no error (its files are just not there).
  */
 static int
-data_dir(int make, int *exists, struct corp_err *err)
+data_dir(int make, struct corp_err *err)
 {
 	const char *d = corp_cfg.data_dir;
 	struct stat st;
 
-	*exists = 0;
 	if (stat(d, &st) != 0) {
 		char *p, *s;
 
@@ -392,16 +394,15 @@ data_dir(int make, int *exists, struct corp_err *err)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return corp_errf(err, CORP_EINTERNAL, "%s: not a directory", d);
-	*exists = 1;
 	return corp_trust_stat(d, &st, err);
 }
 
 int
 corp_data_dir(const char **dirp, struct corp_err *err)
 {
-	int rc, exists;
+	int rc;
 
-	if ((rc = data_dir(1, &exists, err)) != 0)
+	if ((rc = data_dir(1, err)) != 0)
 		return rc;
 	if (dirp != NULL)
 		*dirp = corp_cfg.data_dir;
@@ -411,18 +412,16 @@ corp_data_dir(const char **dirp, struct corp_err *err)
 int
 corp_data_dir_check(struct corp_err *err)
 {
-	int exists;
-
-	return data_dir(0, &exists, err);
+	return data_dir(0, err);
 }
 
 static int
 path_in(int make, char **out, const char *name, struct corp_err *err)
 {
-	int rc, exists;
+	int rc;
 
 	*out = NULL;
-	if ((rc = data_dir(make, &exists, err)) != 0)
+	if ((rc = data_dir(make, err)) != 0)
 		return rc;
 	if (corp_asprintf(out, "%s/%s", corp_cfg.data_dir, name) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
