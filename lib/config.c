@@ -15,6 +15,7 @@
 #include "corp.h"
 #include "clock.h"
 #include "db.h"
+#include "faultvfs.h"
 #include "fsutil.h"
 
 #ifndef CORP_SHARE_DIR
@@ -197,8 +198,11 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 			    v);
 		return setstr(&corp_cfg.share_dir, v, err);
 	}
-	if (strcmp(key, "test_vfs") == 0)
+	if (strcmp(key, "test_vfs") == 0) {
+		if (corp_faultvfs_check(v, err) != 0)
+			return usage(err);
 		return setstr(&corp_cfg.test_vfs, v, err);
+	}
 	return corp_errf(err, CORP_EINTERNAL, "unknown setting %s", key);
 }
 
