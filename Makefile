@@ -4,7 +4,8 @@
 #   make check      deps, build, every test, mandoc -Tlint
 #   make check-pg   deps, build, the shell tests against a throw-away PostgreSQL
 #   make demo       deps, build, run contrib/demo
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (any PREFIX: the programs
+#                   read the catalogs in ../share/corp beside them)
 #   make deps       install missing Debian packages (apt-get)
 #   make fuzz       libFuzzer, FUZZ_SECONDS (60) per target (clang, build-fuzz/)
 #   make torture    the fault and hostile-input tests with big settings
@@ -12,6 +13,9 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+# Compiled in only as the fallback: a program reads BINDIR/../share/corp
+# when it exists (lib/config.c), so make; make install PREFIX=/usr works
+# without a rebuild.  A SHAREDIR elsewhere must be given to the build.
 SHAREDIR ?= $(PREFIX)/share/corp
 DESTDIR	?=
 VERSION	 = 0.1.0

@@ -102,7 +102,7 @@ common(const char *opt, const char *val)
 		    corp_db_spec_check(val, "--db", &e) != 0)
 			cli_usage("%s", e.msg);
 		if (corp_config_set(map[i].key, val, &e) != 0)
-			cli_usage("%s", e.msg);
+			cli_usage("%s: %s", opt, e.msg);
 		return 1;
 	}
 	return 0;

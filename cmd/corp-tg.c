@@ -172,7 +172,7 @@ lock(const char *what, int wait)
 
 	if (corp_asprintf(&name, "tg-%s-%s.lock", what, tg.bot) < 0)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_data_path(&path, name, &e) != 0)
+	if (corp_data_mkpath(&path, name, &e) != 0)
 		cli_fail(&e);
 	free(name);
 	rc = corp_lock(path, 1, wait, &fd, &e);

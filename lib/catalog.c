@@ -12,6 +12,10 @@
 
 #include "corp.h"
 #include "catalog.h"
+#include "fsutil.h"
+
+/* The operator's layer, DATA_DIR/i18n (fmtline.h CORP_LAYER_DATA). */
+#define DATA_LAYER	2
 
 /*
  * The entries live in one jansson object used as a hash table: the key is
@@ -290,6 +294,9 @@ corp_catalog_load_dir(struct corp_catalog *c, const char *dir, int layer,
 		return corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
 		    strerror(errno));
 	}
+	/* The operator's layer is configuration: the ownership rule. */
+	if (layer == DATA_LAYER && (rc = corp_trust_dir(dir, err)) != 0)
+		return rc;
 	if (corp_asprintf(&pat, "%s/*.txt", dir) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	gr = glob(pat, GLOB_ERR, NULL, &g);
@@ -299,8 +306,22 @@ corp_catalog_load_dir(struct corp_catalog *c, const char *dir, int layer,
 	if (gr != 0)
 		return corp_errf(err, CORP_EINTERNAL, "%s: cannot read the "
 		    "directory", dir);
-	for (i = 0; i < g.gl_pathc && rc == 0; i++)
-		rc = corp_catalog_load_file(c, g.gl_pathv[i], layer, err);
+	for (i = 0; i < g.gl_pathc && rc == 0; i++) {
+		char *buf;
+		size_t len;
+
+		if (layer != DATA_LAYER) {
+			rc = corp_catalog_load_file(c, g.gl_pathv[i], layer,
+			    err);
+			continue;
+		}
+		if ((rc = corp_read_conf(g.gl_pathv[i], 64 * 1024 * 1024, &buf,
+		    &len, err)) != 0)
+			break;
+		rc = corp_catalog_load_mem(c, buf, len, g.gl_pathv[i], layer,
+		    err);
+		free(buf);
+	}
 	globfree(&g);
 	return rc;
 }

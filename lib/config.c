@@ -10,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "corp.h"
 #include "clock.h"
+#include "db.h"
+#include "faultvfs.h"
+#include "fsutil.h"
 
 #ifndef CORP_SHARE_DIR
 #define CORP_SHARE_DIR "/usr/local/share/corp"
@@ -54,26 +58,65 @@ setstr(char **dst, const char *v, struct corp_err *err)
 	return 0;
 }
 
-/* Apply one setting; used for the environment and for --db & co. */
+/* A bad value is a usage error (corp.7 ENVIRONMENT), whatever the
+ * parser called it. */
+static int
+usage(struct corp_err *err)
+{
+	if (err != NULL)
+		err->code = CORP_EUSAGE;
+	return CORP_EUSAGE;
+}
+
+/* No control character: a secret goes into a header or a URL. */
+static int
+printable(const char *v)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * Apply one setting; used for the environment and for --db & co.  A bad
+ * value is CORP_EUSAGE with a message that does not name its source:
+ * the caller prefixes the variable or the option.
+ */
 int
 corp_config_set(const char *key, const char *v, struct corp_err *err)
 {
+	struct stat st;
 	long long secs;
 
-	if (strcmp(key, "db") == 0)
+	if (strcmp(key, "db") == 0) {
+		if (corp_db_spec_parse(v, err) != 0)
+			return usage(err);
 		return setstr(&corp_cfg.db, v, err);
-	if (strcmp(key, "data_dir") == 0)
+	}
+	if (strcmp(key, "data_dir") == 0) {
+		/* Missing is fine (init creates it); something else is not. */
+		if (stat(v, &st) == 0 && !S_ISDIR(st.st_mode))
+			return corp_errf(err, CORP_EUSAGE, "%s: not a directory",
+			    v);
 		return setstr(&corp_cfg.data_dir, v, err);
+	}
 	if (strcmp(key, "now") == 0) {
 		time_t t;
 
 		if (v != NULL && corp_now_parse(v, &t, err) != 0)
-			return corp_errprefix(err, "CORP_NOW");
+			return usage(err);
 		return setstr(&corp_cfg.now, v, err);
 	}
 	if (strcmp(key, "busy_timeout") == 0) {
 		if (corp_duration_parse(v, &secs, err) != 0)
-			return corp_errprefix(err, "CORP_BUSY_TIMEOUT");
+			return usage(err);
+		/* sqlite3_busy_timeout takes an int of milliseconds. */
+		if (secs > 86400)
+			return corp_errf(err, CORP_EUSAGE, "'%s': at most 1d",
+			    v);
 		corp_cfg.busy_timeout_ms = (long)secs * 1000;
 		return 0;
 	}
@@ -84,8 +127,7 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 			corp_cfg.sync_full = 0;
 		else
 			return corp_errf(err, CORP_EUSAGE,
-			    "CORP_SYNCHRONOUS: expected full or normal, "
-			    "got '%s'", v);
+			    "expected full or normal, got '%s'", v);
 		return 0;
 	}
 	if (strcmp(key, "admin_policy") == 0) {
@@ -95,8 +137,7 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 			corp_cfg.admin_all = 0;
 		else
 			return corp_errf(err, CORP_EUSAGE,
-			    "CORP_ADMIN_POLICY: expected all or none, got '%s'",
-			    v);
+			    "expected all or none, got '%s'", v);
 		return 0;
 	}
 	if (strcmp(key, "rate_margin") == 0) {
@@ -107,8 +148,7 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 		d = strtod(v, &end);
 		if (errno != 0 || *end != '\0' || !(d > 0 && d <= 1))
 			return corp_errf(err, CORP_EUSAGE,
-			    "CORP_RATE_MARGIN: expected a number in (0, 1], "
-			    "got '%s'", v);
+			    "expected a number in (0, 1], got '%s'", v);
 		corp_cfg.rate_margin = d;
 		return 0;
 	}
@@ -119,19 +159,50 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 			corp_cfg.rate_limit_off = 0;
 		else
 			return corp_errf(err, CORP_EUSAGE,
-			    "CORP_RATE_LIMIT: expected on or off, got '%s'", v);
+			    "expected on or off, got '%s'", v);
 		return 0;
 	}
-	if (strcmp(key, "tz") == 0)
+	if (strcmp(key, "tz") == 0) {
+		if (!corp_tz_valid(v))
+			return corp_errf(err, CORP_EUSAGE, "unknown zone '%s' "
+			    "(an IANA name such as Europe/Kyiv, or UTC)", v);
 		return setstr(&corp_cfg.tz, v, err);
-	if (strcmp(key, "telegram_api") == 0)
+	}
+	if (strcmp(key, "telegram_api") == 0) {
+		/* The URL itself is parsed by libcurl where it is used; this
+		 * only catches what can never be a Bot API base. */
+		if (!printable(v))
+			return corp_errf(err, CORP_EUSAGE, "holds a control "
+			    "character");
+		if ((strncasecmp(v, "https://", 8) != 0 &&
+		    strncasecmp(v, "http://", 7) != 0) ||
+		    strchr(v, ' ') != NULL)
+			return corp_errf(err, CORP_EUSAGE, "expected an "
+			    "http:// or https:// URL, got '%s'", v);
 		return setstr(&corp_cfg.telegram_api, v, err);
-	if (strcmp(key, "ca_file") == 0)
+	}
+	if (strcmp(key, "ca_file") == 0) {
+		if (stat(v, &st) != 0 || access(v, R_OK) != 0)
+			return corp_errf(err, CORP_EUSAGE, "%s: %s", v,
+			    strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return corp_errf(err, CORP_EUSAGE, "%s: not a file", v);
 		return setstr(&corp_cfg.ca_file, v, err);
-	if (strcmp(key, "share_dir") == 0)
+	}
+	if (strcmp(key, "share_dir") == 0) {
+		if (stat(v, &st) != 0)
+			return corp_errf(err, CORP_EUSAGE, "%s: %s", v,
+			    strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return corp_errf(err, CORP_EUSAGE, "%s: not a directory",
+			    v);
 		return setstr(&corp_cfg.share_dir, v, err);
-	if (strcmp(key, "test_vfs") == 0)
+	}
+	if (strcmp(key, "test_vfs") == 0) {
+		if (corp_faultvfs_check(v, err) != 0)
+			return usage(err);
 		return setstr(&corp_cfg.test_vfs, v, err);
+	}
 	return corp_errf(err, CORP_EINTERNAL, "unknown setting %s", key);
 }
 
@@ -192,6 +263,18 @@ child_env_load(struct corp_err *err)
 	return 0;
 }
 
+/* A bot token as @BotFather gives it: DIGITS:KEY. */
+static int
+tg_token(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	return n > 0 && n <= 20 && v[n] == ':' && v[n + 1] != '\0' &&
+	    strspn(v + n + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+	    "wxyz0123456789_-") == strlen(v + n + 1);
+}
+
+/* A secret's value is never part of a message. */
 static int
 secret(char **dst, const char *env, struct corp_err *err)
 {
@@ -199,7 +282,60 @@ secret(char **dst, const char *env, struct corp_err *err)
 
 	if (v == NULL || *v == '\0')
 		return 0;
+	if (!printable(v))
+		return corp_errf(err, CORP_EUSAGE, "%s: holds a control "
+		    "character (the value is not shown)", env);
+	if (strcmp(env, "CORP_TELEGRAM_TOKEN") == 0 && !tg_token(v))
+		return corp_errf(err, CORP_EUSAGE, "%s: not a bot token "
+		    "(expected DIGITS:KEY as @BotFather gives it; the value is "
+		    "not shown)", env);
 	return setstr(dst, v, err);
+}
+
+/*
+ * The shipped data beside the running program, BINDIR/../share/corp, so
+ * that a tree installed with any PREFIX, or moved whole, reads its own
+ * catalogs; the build's PREFIX/share/corp when there is none.
+ */
+static int
+share_default(struct corp_err *err)
+{
+	struct stat st;
+	char *exe = NULL, *dir = NULL, *slash, *nb;
+	size_t cap = 256;
+	ssize_t n;
+	int rc, i;
+
+	for (;;) {
+		if ((nb = realloc(exe, cap)) == NULL) {
+			free(exe);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		exe = nb;
+		if ((n = readlink("/proc/self/exe", exe, cap)) < 0)
+			break;
+		if ((size_t)n < cap) {
+			exe[n] = '\0';
+			break;
+		}
+		cap *= 2;
+	}
+	if (n > 0 && exe[0] == '/') {
+		/* Drop "/corp-NAME", then "/bin". */
+		for (i = 0; i < 2 && (slash = strrchr(exe, '/')) != NULL; i++)
+			*slash = '\0';
+		if (i == 2 && corp_asprintf(&dir, "%s/share/corp", exe) < 0) {
+			free(exe);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+	}
+	free(exe);
+	if (dir != NULL && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = setstr(&corp_cfg.share_dir, dir, err);
+	else
+		rc = setstr(&corp_cfg.share_dir, CORP_SHARE_DIR, err);
+	free(dir);
+	return rc;
 }
 
 int
@@ -215,15 +351,16 @@ corp_config_load(struct corp_err *err)
 	corp_cfg.admin_all = 1;
 	corp_cfg.rate_margin = 0.95;
 	if ((rc = setstr(&corp_cfg.telegram_api, "https://api.telegram.org",
-	    err)) != 0 ||
-	    (rc = setstr(&corp_cfg.share_dir, CORP_SHARE_DIR, err)) != 0)
+	    err)) != 0)
 		return rc;
 	for (i = 0; i < sizeof(envmap) / sizeof(envmap[0]); i++) {
 		if ((v = getenv(envmap[i].env)) == NULL || *v == '\0')
 			continue;
 		if ((rc = corp_config_set(envmap[i].key, v, err)) != 0)
-			return rc;
+			return corp_errprefix(err, "%s", envmap[i].env);
 	}
+	if (corp_cfg.share_dir == NULL && (rc = share_default(err)) != 0)
+		return rc;
 	if ((rc = secret(&corp_cfg.telegram_token, "CORP_TELEGRAM_TOKEN",
 	    err)) != 0 ||
 	    (rc = secret(&corp_cfg.smtp_password, "CORP_SMTP_PASSWORD",
@@ -256,12 +393,15 @@ corp_config_load(struct corp_err *err)
 }
 
 /*
- * The data dir holds the database, cursors, locks and secrets: it is
- * created 0700 (with missing parents) and refused when others may write
- * to it, since whoever can write there can swap any of those files.
+ * The data dir holds the database, cursors, locks, configuration and
+ * secrets: whoever can write there can swap any of them, so it must
+ * pass the ownership rule (corp_trust_stat) whenever it is used.  It is
+ * created 0700, with missing parents, only when make is set: by
+ * corp-db init and the writers of files in it, never by a reader,
+ * for whom a missing one is no error (its files are just not there).
  */
-int
-corp_data_dir(const char **dirp, struct corp_err *err)
+static int
+data_dir(int make, struct corp_err *err)
 {
 	const char *d = corp_cfg.data_dir;
 	struct stat st;
@@ -272,6 +412,8 @@ corp_data_dir(const char **dirp, struct corp_err *err)
 		if (errno != ENOENT)
 			return corp_errf(err, CORP_EINTERNAL, "%s: %s", d,
 			    strerror(errno));
+		if (!make)
+			return 0;
 		if ((p = strdup(d)) == NULL)
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		for (s = p + 1; *s != '\0'; s++) {
@@ -296,24 +438,48 @@ corp_data_dir(const char **dirp, struct corp_err *err)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return corp_errf(err, CORP_EINTERNAL, "%s: not a directory", d);
-	if (st.st_mode & S_IWOTH)
-		return corp_errf(err, CORP_EFORBIDDEN,
-		    "%s: data directory is world-writable; chmod o-w it",
-		    d);
+	return corp_trust_stat(d, &st, err);
+}
+
+int
+corp_data_dir(const char **dirp, struct corp_err *err)
+{
+	int rc;
+
+	if ((rc = data_dir(1, err)) != 0)
+		return rc;
 	if (dirp != NULL)
-		*dirp = d;
+		*dirp = corp_cfg.data_dir;
+	return 0;
+}
+
+int
+corp_data_dir_check(struct corp_err *err)
+{
+	return data_dir(0, err);
+}
+
+static int
+path_in(int make, char **out, const char *name, struct corp_err *err)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = data_dir(make, err)) != 0)
+		return rc;
+	if (corp_asprintf(out, "%s/%s", corp_cfg.data_dir, name) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	return 0;
 }
 
 int
 corp_data_path(char **out, const char *name, struct corp_err *err)
 {
-	const char *d;
-	int rc;
+	return path_in(0, out, name, err);
+}
 
-	if ((rc = corp_data_dir(&d, err)) != 0)
-		return rc;
-	if (corp_asprintf(out, "%s/%s", d, name) < 0)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	return 0;
+int
+corp_data_mkpath(char **out, const char *name, struct corp_err *err)
+{
+	return path_in(1, out, name, err);
 }

@@ -96,10 +96,21 @@ extern struct corp_config corp_cfg;
 
 int	corp_config_load(struct corp_err *);
 int	corp_config_set(const char *key, const char *value, struct corp_err *);
-/* The data dir, created 0700 when missing; refused when world-writable. */
+/*
+ * The data dir.  Wherever it is used it must pass the ownership rule
+ * (fsutil.h corp_trust_stat: the running user's or root's, writable by
+ * nobody else; CORP_EFORBIDDEN otherwise).  Only corp_data_dir and
+ * corp_data_mkpath create it (0700, with missing parents): corp-db init
+ * and the writers of files in it.  A reader never does.
+ */
 int	corp_data_dir(const char **dirp, struct corp_err *);
-/* "DATA_DIR/name" in a fresh allocation. */
+/* Check the data dir when it exists; 0 when it does not. */
+int	corp_data_dir_check(struct corp_err *);
+/* "DATA_DIR/name" in a fresh allocation, for reading: the dir is checked
+ * when it exists, never created (the caller's open then finds nothing). */
 int	corp_data_path(char **out, const char *name, struct corp_err *);
+/* The same for a writer: the dir is created when missing. */
+int	corp_data_mkpath(char **out, const char *name, struct corp_err *);
 
 /* Memory: abort-free wrappers return NULL and the caller reports. */
 char	*corp_strdup(const char *);

@@ -65,7 +65,9 @@ paths(const char *channel, char **file, char **lock, struct corp_err *err)
 		    "channel '%s': expected 1-32 of a-z 0-9 _ -", channel);
 	if (corp_asprintf(&name, "bot_deliveries_cursor_%s.json", channel) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	rc = corp_data_path(file, name, err);
+	/* A writer (lock wanted) may create the data dir; a reader never. */
+	rc = lock != NULL ? corp_data_mkpath(file, name, err) :
+	    corp_data_path(file, name, err);
 	free(name);
 	if (rc != 0)
 		return rc;
@@ -345,8 +347,8 @@ corp_cursor_legacy_write(long long n, struct corp_err *err)
 	int rc, fd = -1;
 	json_t *o;
 
-	if ((rc = corp_data_path(&file, "events_cursor.json", err)) != 0 ||
-	    (rc = corp_data_path(&lock, "events_cursor.lock", err)) != 0 ||
+	if ((rc = corp_data_mkpath(&file, "events_cursor.json", err)) != 0 ||
+	    (rc = corp_data_mkpath(&lock, "events_cursor.lock", err)) != 0 ||
 	    (rc = corp_lock(lock, 1, 1, &fd, err)) != 0)
 		goto out;
 	o = json_pack("{s:I}", "last_audit_id", (json_int_t)n);

@@ -749,17 +749,30 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 
 	*out = NULL;
 	if (corp_cfg.db == NULL) {
+		struct stat st;
 		char *p;
 
-		if ((rc = corp_data_path(&p, "corp.db", err)) != 0)
+		/* Only init creates the data dir; a reader finds no file. */
+		if ((rc = flags & CORP_DB_CREATE ? corp_data_mkpath(&p,
+		    "corp.db", err) : corp_data_path(&p, "corp.db", err)) != 0)
 			return rc;
+		/* No link is followed in the data dir (corp.7 FILES); SQLite
+		 * would follow one planted in the file's place. */
+		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link; corp follows none in its data directory: "
+			    "put the file itself there", p);
+			free(p);
+			return rc;
+		}
 		corp_cfg.db = p;
 	} else if (corp_db_spec_is_pg(corp_cfg.db) &&
-	    (rc = corp_data_dir(NULL, err)) != 0)
+	    (rc = flags & CORP_DB_CREATE ? corp_data_dir(NULL, err) :
+	    corp_data_dir_check(err)) != 0)
 		/*
 		 * The cursors, locks and outbox that go with a PostgreSQL
 		 * database live in the data directory: checked (and created
-		 * 0700) as when it holds the SQLite file.
+		 * 0700 by init) as when it holds the SQLite file.
 		 */
 		return rc;
 	return corp_db_open_spec(out, corp_cfg.db, flags, err);

@@ -48,6 +48,9 @@ int	corp_db_spec_is_pg(const char *s);
 /* CORP_EUSAGE when a PostgreSQL spec carries a password (use CORP_DB's
  * environment or a passfile instead); what names the option. */
 int	corp_db_spec_check(const char *s, const char *what, struct corp_err *);
+/* CORP_EUSAGE when s is a PostgreSQL spec libpq cannot parse (CORP_DB:
+ * a password is allowed there); 0 for a file name. */
+int	corp_db_spec_parse(const char *s, struct corp_err *);
 
 /*
  * A prepared statement for sql, prepared once per handle and cached by

@@ -51,7 +51,7 @@ corp_smtp_conf_load(struct corp_smtp_conf *c, struct corp_err *err)
 
 	if ((rc = corp_data_path(&path, "smtp.conf", err)) != 0)
 		return rc;
-	rc = corp_read_file(path, 65536, &buf, NULL, err);
+	rc = corp_read_conf(path, 65536, &buf, NULL, err);
 	if (rc == CORP_ENOTFOUND) {
 		free(path);
 		return 0;

@@ -42,7 +42,7 @@ conf_each(int (*fn)(const char *, const char *, const char *, int, void *,
 		free(conf);
 		return rc;
 	}
-	if ((rc = corp_read_file(conf, 1024 * 1024, &buf, NULL, err)) != 0) {
+	if ((rc = corp_read_conf(conf, 1024 * 1024, &buf, NULL, err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_errf(err, rc, "no file %s", conf);
 		free(conf);

@@ -296,8 +296,26 @@ parse(const char *spec, struct corp_err *err)
 	}
 	return 0;
 bad:
-	return corp_errf(err, CORP_EUSAGE, "CORP_TEST_VFS: expected "
+	return corp_errf(err, CORP_EUSAGE, "expected "
 	    "write|sync|open:N[:EIO|ENOSPC] or count:FILE, got '%s'", spec);
+}
+
+int
+corp_faultvfs_check(const char *spec, struct corp_err *err)
+{
+	char *countfile = F.countfile;
+	int rc, op = F.op, eno = F.eno;
+	long long nth = F.nth;
+
+	/* parse() fills F: put it back as it was. */
+	rc = parse(spec, err);
+	if (F.countfile != countfile)
+		free(F.countfile);
+	F.countfile = countfile;
+	F.op = op;
+	F.eno = eno;
+	F.nth = nth;
+	return rc;
 }
 
 int

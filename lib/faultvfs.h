@@ -32,5 +32,7 @@ struct corp_err;
 
 /* Parse spec and register the VFS (once); CORP_EUSAGE for a bad spec. */
 int	corp_faultvfs_install(const char *spec, struct corp_err *);
+/* Only check spec (lib/config.c, at start, whatever the backend). */
+int	corp_faultvfs_check(const char *spec, struct corp_err *);
 
 #endif

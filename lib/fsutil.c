@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,23 +103,16 @@ fail_renamed:
 	return CORP_EINTERNAL;
 }
 
-int
-corp_read_file(const char *path, size_t max, char **out, size_t *lenp,
+/* The rest of fd, at most max bytes, into a fresh NUL-terminated buffer;
+ * closes fd. */
+static int
+read_fd(int fd, const char *path, size_t max, char **out, size_t *lenp,
     struct corp_err *err)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	ssize_t n;
-	int fd;
 
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return corp_errf(err, CORP_ENOTFOUND, "%s: no such file",
-			    path);
-		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
-		    strerror(errno));
-	}
 	for (;;) {
 		if (len + 1 >= cap) {
 			char *nb;
@@ -162,16 +156,143 @@ corp_read_file(const char *path, size_t max, char **out, size_t *lenp,
 }
 
 int
+corp_open_nofollow(const char *path, int flags, int mode, int *fdp,
+    struct corp_err *err)
+{
+	if ((*fdp = open(path, flags | O_NOFOLLOW | O_CLOEXEC,
+	    (mode_t)mode)) >= 0)
+		return 0;
+	if (errno == ELOOP)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		    "corp follows none in its data directory: put the file "
+		    "itself there", path);
+	/* With O_CREAT, ENOENT is a missing directory: an open failure. */
+	if (errno == ENOENT && !(flags & O_CREAT))
+		return corp_errf(err, CORP_ENOTFOUND, "%s: no such file",
+		    path);
+	return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+	    strerror(errno));
+}
+
+int
+corp_read_file(const char *path, size_t max, char **out, size_t *lenp,
+    struct corp_err *err)
+{
+	int fd, rc;
+
+	*out = NULL;
+	/* O_NONBLOCK: a FIFO in the file's place must not hang the tool. */
+	if ((rc = corp_open_nofollow(path, O_RDONLY | O_NONBLOCK, 0, &fd,
+	    err)) != 0)
+		return rc;
+	return read_fd(fd, path, max, out, lenp, err);
+}
+
+/* The user's name (getpwuid's buffer is reused: copied), else the uid. */
+static const char *
+user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL && pw->pw_name != NULL)
+		strlcpy(buf, pw->pw_name, len);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+	return buf;
+}
+
+int
+corp_trust_stat(const char *path, const struct stat *st,
+    struct corp_err *err)
+{
+	uid_t me = geteuid();
+	char b1[64], b2[64];
+	const char *owner, *self;
+
+	if (st->st_uid != me && st->st_uid != 0) {
+		owner = user_name(st->st_uid, b1, sizeof(b1));
+		self = user_name(me, b2, sizeof(b2));
+		if (me == 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: owned by "
+			    "%s (uid %u), not by root, who runs corp; chown "
+			    "root %s", path, owner, (unsigned)st->st_uid,
+			    path);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: owned by %s "
+		    "(uid %u), not by %s, who runs corp, nor root; chown %s "
+		    "%s", path, owner, (unsigned)st->st_uid, self, self, path);
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: %s-writable "
+		    "(mode %03o); chmod go-w %s", path,
+		    st->st_mode & S_IWOTH ? "world" : "group",
+		    (unsigned)(st->st_mode & 07777), path);
+	return 0;
+}
+
+int
+corp_trust_dir(const char *path, struct corp_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? corp_errf(err, CORP_ENOTFOUND,
+		    "%s: no such directory", path) : corp_errf(err,
+		    CORP_EINTERNAL, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a directory",
+		    path);
+	return corp_trust_stat(path, &st, err);
+}
+
+/* Open a configuration file (or a secret): O_NOFOLLOW, a regular file
+ * that passes the ownership rule; its fd in *fdp. */
+static int
+open_conf(const char *path, struct stat *st, int *fdp, struct corp_err *err)
+{
+	int fd, rc;
+
+	*fdp = -1;
+	if ((rc = corp_open_nofollow(path, O_RDONLY | O_NONBLOCK, 0, &fd,
+	    err)) != 0)
+		return rc;
+	if (fstat(fd, st) != 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular file",
+		    path);
+	else
+		rc = corp_trust_stat(path, st, err);
+	if (rc != 0)
+		close(fd);
+	else
+		*fdp = fd;
+	return rc;
+}
+
+int
+corp_read_conf(const char *path, size_t max, char **out, size_t *lenp,
+    struct corp_err *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	*out = NULL;
+	if ((rc = open_conf(path, &st, &fd, err)) != 0)
+		return rc;
+	return read_fd(fd, path, max, out, lenp, err);
+}
+
+int
 corp_lock(const char *path, int exclusive, int wait, int *fdp,
     struct corp_err *err)
 {
 	int fd, op;
 
 	*fdp = -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
-		    strerror(errno));
+	if ((op = corp_open_nofollow(path, O_RDWR | O_CREAT, 0600, &fd,
+	    err)) != 0)
+		return op;
 	op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
 	while (flock(fd, op) != 0) {
 		int e = errno;
@@ -194,9 +315,9 @@ corp_secret(const char *envval, const char *name, char **out,
     struct corp_err *err)
 {
 	struct stat st;
-	char *path, *buf;
+	char *dir, *path, *buf;
 	size_t len;
-	int rc;
+	int rc, fd;
 
 	*out = NULL;
 	if (envval != NULL && *envval != '\0') {
@@ -204,27 +325,32 @@ corp_secret(const char *envval, const char *name, char **out,
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		return 0;
 	}
-	if ((rc = corp_data_path(&path, "secrets", err)) != 0)
+	if ((rc = corp_data_path(&dir, "secrets", err)) != 0)
 		return rc;
-	free(path);
-	if (corp_asprintf(&path, "%s/secrets/%s", corp_cfg.data_dir, name) < 0)
+	if (corp_asprintf(&path, "%s/%s", dir, name) < 0) {
+		free(dir);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if (stat(path, &st) != 0) {
-		rc = errno == ENOENT ? corp_errf(err, CORP_ENOTFOUND,
-		    "secret %s: not in the environment and no file %s", name,
-		    path) : corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
-		    strerror(errno));
+	}
+	rc = corp_trust_dir(dir, err);
+	free(dir);
+	if (rc == 0)
+		rc = open_conf(path, &st, &fd, err);
+	if (rc == CORP_ENOTFOUND)
+		corp_errf(err, CORP_ENOTFOUND, "secret %s: not in the "
+		    "environment and no file %s", name, path);
+	if (rc != 0) {
 		free(path);
 		return rc;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		rc = corp_errf(err, CORP_EFORBIDDEN,
-		    "%s: readable by group or others (mode %03o); chmod 600 it",
-		    path, (unsigned)(st.st_mode & 0777));
+		close(fd);
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: readable by group "
+		    "or others (mode %03o); chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 0777), path);
 		free(path);
 		return rc;
 	}
-	rc = corp_read_file(path, 65536, &buf, &len, err);
+	rc = read_fd(fd, path, 65536, &buf, &len, err);
 	free(path);
 	if (rc != 0)
 		return rc;

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+struct stat;
+
 struct corp_err;
 
 /*
@@ -21,9 +23,42 @@ int	corp_atomic_write(const char *path, const void *data, size_t len,
  * crash: 0, or -1 with errno set.
  */
 int	corp_sync_dir(const char *path);
-/* Read a whole file of at most max bytes; NUL-terminated. ENOTFOUND if
- * missing. */
+/*
+ * Read a whole file of at most max bytes; NUL-terminated.  ENOTFOUND if
+ * missing.  Opened O_NOFOLLOW: every file corp reads this way lives in
+ * the data directory, where a symbolic link is refused (CORP_EFORBIDDEN)
+ * rather than followed.
+ */
 int	corp_read_file(const char *path, size_t max, char **out, size_t *lenp,
+	    struct corp_err *);
+
+/*
+ * The ownership rule (ssh's StrictModes; corp.7 SECURITY).  corp takes
+ * its configuration only from a file or directory that belongs to the
+ * running user (euid) or root and that neither group nor others may
+ * write to.  corp_trust_stat judges st (as stat(2) filled it for path);
+ * CORP_EFORBIDDEN names path and the command that fixes it.  Every
+ * reader of configuration goes through it, by one of the calls below.
+ */
+int	corp_trust_stat(const char *path, const struct stat *st,
+	    struct corp_err *);
+/* A directory that must pass the rule: stat(2) (a link to a trusted
+ * directory is fine), S_ISDIR, corp_trust_stat.  ENOTFOUND if missing. */
+int	corp_trust_dir(const char *path, struct corp_err *);
+/*
+ * corp_read_file for a configuration file: opened O_NOFOLLOW, a regular
+ * file that passes corp_trust_stat, else CORP_EFORBIDDEN.
+ */
+int	corp_read_conf(const char *path, size_t max, char **out, size_t *lenp,
+	    struct corp_err *);
+/*
+ * open(2) for a file in the data directory: O_NOFOLLOW and O_CLOEXEC
+ * added, so a planted symbolic link is never followed.  The fd in *fdp
+ * (-1 on failure): CORP_EFORBIDDEN for a link, CORP_ENOTFOUND when
+ * missing (without O_CREAT), CORP_EINTERNAL with the errno text
+ * otherwise.
+ */
+int	corp_open_nofollow(const char *path, int flags, int mode, int *fdp,
 	    struct corp_err *);
 /*
  * Take an flock on path (created 0600).  wait=0: CORP_ETEMP when another

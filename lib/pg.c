@@ -105,6 +105,20 @@ spec_options(const char *s, PQconninfoOption **opts, struct corp_err *err)
 }
 
 int
+corp_db_spec_parse(const char *s, struct corp_err *err)
+{
+	PQconninfoOption *opts;
+	int rc;
+
+	if (!corp_db_spec_is_pg(s))
+		return 0;
+	if ((rc = spec_options(s, &opts, err)) != 0)
+		return rc;
+	PQconninfoFree(opts);
+	return 0;
+}
+
+int
 corp_db_spec_check(const char *s, const char *what, struct corp_err *err)
 {
 	PQconninfoOption *opts, *o;

@@ -110,7 +110,7 @@ corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if (corp_db_spec_is_pg(corp_cfg.db))
 		return db_open(out, kind, hex, per_sec, margin, err);
-	if ((rc = corp_data_path(&dir, "ratelimit", err)) != 0)
+	if ((rc = corp_data_mkpath(&dir, "ratelimit", err)) != 0)
 		return rc;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,

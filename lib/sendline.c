@@ -528,9 +528,12 @@ file_init(struct corp_sender *s, struct corp_err *err)
 	if (s->o.out != NULL) {
 		if ((s->file_path = strdup(s->o.out)) == NULL)
 			return oom(err);
-	} else if ((rc = corp_data_path(&s->file_path, "outbox.jsonl",
+	} else if ((rc = corp_data_mkpath(&s->file_path, "outbox.jsonl",
 	    err)) != 0)
 		return rc;
+	else	/* never through a link planted in the data dir (corp.7) */
+		return corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
+		    O_CREAT, 0600, &s->file_fd, err);
 	s->file_fd = open(s->file_path, O_WRONLY | O_APPEND | O_CREAT |
 	    O_CLOEXEC, 0600);
 	if (s->file_fd < 0)

@@ -32,7 +32,7 @@ corp_tg_spool_dir(char **dir, struct corp_err *err)
 	int rc;
 
 	*dir = NULL;
-	if ((rc = corp_data_path(&spool, "spool", err)) != 0)
+	if ((rc = corp_data_mkpath(&spool, "spool", err)) != 0)
 		return rc;
 	if ((rc = mkdir1(spool, err)) != 0) {
 		free(spool);

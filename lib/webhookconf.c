@@ -47,7 +47,6 @@ static int
 conf_load(struct conf *c, struct corp_err *err)
 {
 	struct endpoint *ep;
-	struct stat st;
 	char *line, *next, *sp;
 	size_t i;
 	int rc, lineno = 0;
@@ -55,12 +54,8 @@ conf_load(struct conf *c, struct corp_err *err)
 	memset(c, 0, sizeof(*c));
 	if ((rc = corp_data_path(&c->path, "webhooks.conf", err)) != 0)
 		return rc;
-	if (stat(c->path, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: writable by group "
-		    "or others; chmod 600 it", c->path);
-		goto fail;
-	}
-	if ((rc = corp_read_file(c->path, 1024 * 1024, &c->buf, NULL, err))
+	/* The ownership rule (corp_read_conf) is what keeps others out. */
+	if ((rc = corp_read_conf(c->path, 1024 * 1024, &c->buf, NULL, err))
 	    != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_errf(err, rc, "no file %s", c->path);

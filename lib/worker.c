@@ -33,7 +33,7 @@ corp_worker_take(struct corp_db *db, const char *id, int *fdp,
 		    "--worker: 1-64 of A-Z a-z 0-9 . _ : -");
 	if (corp_asprintf(&name, "worker-%s.lock", id) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if ((rc = corp_data_path(&path, name, err)) != 0)
+	if ((rc = corp_data_mkpath(&path, name, err)) != 0)
 		goto out;
 	if ((rc = corp_lock(path, 1, 0, &fd, err)) != 0) {
 		if (rc == CORP_ETEMP)

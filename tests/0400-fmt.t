@@ -396,6 +396,7 @@ is_rc 64 "unknown option" corp-fmt --bogus
 is_rc 64 "arguments refused" corp-fmt extra
 is_rc 0 "--help" corp-fmt --help
 like "$out" "^usage: corp-fmt" "--help prints the synopsis"
+mkdir "$T/none"
 is_rc 1 "no catalogs at all" env CORP_SHARE_DIR="$T/none" corp-fmt
 like "$err" "no message catalog" "says so"
 

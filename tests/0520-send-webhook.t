@@ -189,7 +189,7 @@ dline 30 crm "" webhook > "$T/in"
 # A webhooks.conf others may write, or a readable secret: the stage stops.
 chmod 620 "$CORP_DATA_DIR/webhooks.conf"
 run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8
-is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"$CORP_DATA_DIR/webhooks.conf: writable by group or others; chmod 600 it\",false]" \
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"$CORP_DATA_DIR/webhooks.conf: group-writable (mode 620); chmod go-w $CORP_DATA_DIR/webhooks.conf\",false]" \
     "a group-writable webhooks.conf is refused (77)"
 chmod 600 "$CORP_DATA_DIR/webhooks.conf"
 chmod 644 "$CORP_DATA_DIR/secrets/webhook-crm"

@@ -5,6 +5,7 @@
 # data dir is refused with a clear error.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/fixture.sh"
+. "$CORP_SRC/tests/send-lib.sh"
 umask 000
 export CORP_DATA_DIR="$T/data/nested"
 testdb
@@ -56,29 +57,191 @@ if [ -n "$dbfiles" ]; then
 	wait "$bgpid"
 fi
 
-# Secrets: a file readable by others is refused, 0600 is read.
-mkdir -p "$CORP_DATA_DIR/secrets"
-printf '1:filetoken\n' >"$CORP_DATA_DIR/secrets/telegram_token"
-chmod 644 "$CORP_DATA_DIR/secrets/telegram_token"
+# Secrets: a file readable by others is refused, 0600 is read.  (Under
+# umask 000 the fixture makes its directory private itself: corp refuses
+# a secrets/ that others may write.)
+mkdir -m 700 "$CORP_DATA_DIR/secrets"
+tok="$CORP_DATA_DIR/secrets/telegram_token"
+printf '1:filetoken\n' >"$tok"
+chmod 644 "$tok"
 printf '{"delivery_id":1,"lease":"x","address":"5","text":"t"}\n' >"$T/line"
 run_in "$T/line" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
 is "$rc" 77 "a secret file readable by others is refused"
-like "$err" "telegram_token: readable by group or others \(mode 644\); chmod 600 it" \
+is "$err" "corp-send: $tok: readable by group or others (mode 644); chmod 600 $tok; every remaining line passes on as retry" \
     "says which file and what to do"
 unlike "$err" "filetoken" "without printing the secret"
-chmod 600 "$CORP_DATA_DIR/secrets/telegram_token"
+chmod 600 "$tok"
 run_in "$T/line" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
 isnt "$rc" 77 "0600 is accepted"
+umask 022
 
-# A world-writable data dir is refused by every tool that uses it.
-chmod 777 "$CORP_DATA_DIR"
-for c in "corp-db status" "corp-cursor get" "corp-deliver stats" \
-    "corp-event route"; do
-	run $c
-	is "$rc" 77 "$c: a world-writable data dir is refused (77)"
-	like "$err" "data directory is world-writable; chmod o-w it" "$c: says why"
+# The ownership rule (ssh's StrictModes, corp.7 SECURITY): the data dir
+# must belong to the user running corp or root and be writable by nobody
+# else; every tool refuses it otherwise, naming it and the fix.
+D=$CORP_DATA_DIR
+for m in 777 770 720; do
+	chmod "$m" "$D"
+	case $m in 777) w=world ;; *) w=group ;; esac
+	for c in "corp-db status" "corp-cursor get --channel file" \
+	    "corp-deliver stats" "corp-event route"; do
+		run $c
+		is "$rc:$err" "77:${c%% *}: $D: $w-writable (mode $m); chmod go-w $D" \
+		    "$c: a data dir of mode $m is refused (77), with the fix"
+	done
 done
-chmod 700 "$CORP_DATA_DIR"
-ok "after chmod o-w it works again" corp-db status
+chmod 700 "$D"
+ok "after chmod go-w it works again" corp-db status
+nobody=$(id -u nobody 2>/dev/null)
+if [ "$(id -u)" != 0 ] || [ -z "$nobody" ]; then
+	skip "chown to another user needs root and a user nobody"
+else
+	chown nobody "$D"
+	for c in "corp-db status" "corp-cursor get --channel file" \
+	    "corp-task list"; do
+		run $c
+		is "$rc:$err" "77:${c%% *}: $D: owned by nobody (uid $nobody), not by root, who runs corp; chown root $D" \
+		    "$c: a data dir owned by another user is refused (77)"
+	done
+	chown root "$D"
+fi
+ok "owned by root again: accepted" corp-db status
+
+# Each configuration file: group-writable, owned by another user, or a
+# symbolic link to a file that passes is refused (77) with its name and
+# the fix, before anything is read from it or sent.
+#   conf NAME FILE STAGE-CMD...: FILE passes as written; run the stage
+#   on $T/in for each of the three faults.
+conf() {
+	_what=$1 _f=$2
+	shift 2
+	chmod g+w "$_f"
+	run_in "$T/in" "$@"
+	like "$rc:$err" "^77:.*$_f: (group-writable \(mode 6[0-9]{2}\); chmod go-w $_f|mode 6[0-9]0: group or others may use it; chmod 600 it)" \
+	    "$_what: group-writable is refused (77), with the fix"
+	chmod g-w "$_f"
+	if [ "$(id -u)" = 0 ] && [ -n "$nobody" ]; then
+		chown nobody "$_f"
+		run_in "$T/in" "$@"
+		like "$rc:$err" "^77:.*$_f: owned by nobody \(uid $nobody\), not by root, who runs corp; chown root $_f" \
+		    "$_what: owned by another user is refused (77)"
+		chown root "$_f"
+	else
+		skip "$_what: chown needs root"
+	fi
+	mv "$_f" "$T/real"
+	ln -s "$T/real" "$_f"
+	run_in "$T/in" "$@"
+	like "$rc:$err" "^77:.*$_f: a symbolic link; corp follows none in its data directory" \
+	    "$_what: a symbolic link is refused (77)"
+	rm "$_f"
+	mv "$T/real" "$_f"
+	run_in "$T/in" "$@"
+	isnt "$rc" 77 "$_what: as it was, it passes"
+}
+# (exec.conf's own rule, mode 0600, may speak first.)
+dline 1 x t exec >"$T/in"
+printf 'x=/bin/true\n' >"$D/exec.conf"
+chmod 600 "$D/exec.conf"
+conf exec.conf "$D/exec.conf" corp-send exec
+dline 1 x t webhook >"$T/in"
+printf 'x http://127.0.0.1:9/hook\n' >"$D/webhooks.conf"
+printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' >"$D/secrets/webhook-x"
+chmod 600 "$D/secrets/webhook-x"
+conf webhooks.conf "$D/webhooks.conf" corp-send webhook
+dline 1 a@example.org t email >"$T/in"
+printf 'url smtp://127.0.0.1:9\nfrom corp@example.org\n' >"$D/smtp.conf"
+conf smtp.conf "$D/smtp.conf" corp-send email
+# Catalogs: the operator's layer in DATA_DIR/i18n (the shipped one is
+# trusted as the programs are).
+dline 1 x "" file | jq -c 'del(.text) | .event.title = "T" |
+    .event.links = {task: "https://corp.example/tasks/5"}' >"$T/in"
+mkdir "$D/i18n"
+printf 'en:task_created@executor | "local text"\n' >"$D/i18n/local.txt"
+conf "a catalog in i18n/" "$D/i18n/local.txt" corp-fmt
+run_in "$T/in" corp-fmt
+is "$rc:$(printf '%s' "$out" | jq -r .text | head -1)" "0:local text" \
+    "the operator's catalog is read once it passes"
+chmod g+w "$D/i18n"
+run_in "$T/in" corp-fmt
+is "$rc:$err" "77:corp-fmt: $D/i18n: group-writable (mode 775); chmod go-w $D/i18n" \
+    "a group-writable i18n/ is refused (77)"
+chmod g-w "$D/i18n"
+# secrets/: the directory and each file.
+printf '{"delivery_id":1,"lease":"x","address":"5","text":"t"}\n' >"$T/in"
+chmod 770 "$D/secrets"
+run_in "$T/in" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
+is "$rc:$err" "77:corp-send: $D/secrets: group-writable (mode 770); chmod go-w $D/secrets; every remaining line passes on as retry" \
+    "a group-writable secrets/ is refused (77)"
+chmod 700 "$D/secrets"
+run_in "$T/in" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
+isnt "$rc" 77 "a private secrets/ is read"
+if [ "$(id -u)" = 0 ] && [ -n "$nobody" ]; then
+	chown nobody "$tok"
+	run_in "$T/in" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
+	is "$rc:$err" "77:corp-send: $tok: owned by nobody (uid $nobody), not by root, who runs corp; chown root $tok; every remaining line passes on as retry" \
+	    "a secret file owned by another user is refused (77)"
+	chown root "$tok"
+else
+	skip "chown needs root"
+fi
+mv "$tok" "$T/tok"
+ln -s "$T/tok" "$tok"
+run_in "$T/in" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
+like "$rc:$err" "^77:corp-send: $tok: a symbolic link; corp follows none" \
+    "a secret file that is a link is refused (77)"
+rm "$tok"
+mv "$T/tok" "$tok"
+
+# No file in the data dir is opened through a link: a link planted as
+# the outbox towards a file only root may write is not appended to.
+printf 'root only\n' >"$T/rootonly"
+chmod 600 "$T/rootonly"
+mv "$D/outbox.jsonl" "$T/outbox.keep"
+ln -s "$T/rootonly" "$D/outbox.jsonl"
+printf '{"delivery_id":1,"lease":"x","address":"x","text":"t"}\n' >"$T/in"
+run_in "$T/in" corp-send file
+is "$rc:$out" "77:" "corp-send file: a planted outbox link is refused (77), no ack"
+is "$err" "corp-send: $D/outbox.jsonl: a symbolic link; corp follows none in its data directory: put the file itself there" \
+    "and says so"
+is "$(cat "$T/rootonly")" "root only" "the link's target is untouched"
+run corp-deliver run --channel file --until-empty
+is "$rc" 77 "corp-deliver run on the file channel refuses it too"
+is "$(cat "$T/rootonly")" "root only" "the target is still untouched"
+rm "$D/outbox.jsonl"
+mv "$T/outbox.keep" "$D/outbox.jsonl"
+# A cursor, its lock, a worker lock and the database: the same.
+cur="$D/bot_deliveries_cursor_file.json"
+printf '{"cursor_audit_id":9,"cursor_user_id":9}\n' >"$T/cur"
+ln -s "$T/cur" "$cur"
+run corp-cursor get --channel file
+like "$rc:$err" "^77:corp-cursor: $cur: a symbolic link" "a cursor file that is a link is refused (77)"
+run corp-cursor set --channel file 1:1
+like "$rc:$err" "^77:corp-cursor: $cur: a symbolic link|^0:" \
+    "corp-cursor set does not write through it"
+is "$(cat "$T/cur")" '{"cursor_audit_id":9,"cursor_user_id":9}' "the link's target is untouched"
+rm -f "$cur"
+lock="$D/bot_deliveries_cursor_file.lock"
+rm -f "$lock"
+ln -s "$T/rootonly" "$lock"
+run corp-cursor set --channel file 1:1
+is "$rc:$err" "77:corp-cursor: $lock: a symbolic link; corp follows none in its data directory: put the file itself there" \
+    "a lock file that is a link is refused (77)"
+rm "$lock"
+rm -f "$D/worker-w9.lock"
+ln -s "$T/rootonly" "$D/worker-w9.lock"
+run corp-deliver run --channel file --worker w9 --until-empty
+like "$rc:$err" "^77:.*worker-w9.lock: a symbolic link" "a worker lock that is a link is refused (77)"
+rm "$D/worker-w9.lock"
+if if_sqlite "the database is a file in the data dir with SQLite only"; then
+	mv "$D/corp.db" "$T/corp.db"
+	ln -s "$T/corp.db" "$D/corp.db"
+	run corp-db status
+	is "$rc:$err" "77:corp-db: $D/corp.db: a symbolic link; corp follows none in its data directory: put the file itself there" \
+	    "a database file that is a link is refused (77)"
+	rm "$D/corp.db"
+	mv "$T/corp.db" "$D/corp.db"
+	ok "the database itself is opened" corp-db status
+fi
+is "$(cat "$T/rootonly")" "root only" "after all that, the root-only file is untouched"
 
 done_testing

@@ -26,6 +26,10 @@
 #
 # HACKING lists the tests so tagged, and why.
 set -u
+# The fixtures' files (exec.conf, catalogs, secrets) get the modes an
+# operator's would, whatever the caller's umask: corp refuses
+# configuration that group or others may write (corp.7 SECURITY).
+umask 022
 : "${CORP_SRC:=$(cd "$(dirname "$0")/.." && pwd)}"
 export CORP_SRC
 export LC_ALL=C.UTF-8
