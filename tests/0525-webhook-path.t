@@ -62,7 +62,7 @@ like "$err" "expected the name of an endpoint of webhooks.conf" "says what is ex
 chmod 620 "$D/webhooks.conf"
 is_rc 77 "a group-writable webhooks.conf is refused" corp-bind add \
     --user ann --channel webhook --address crm
-is "$err" "corp-bind: $D/webhooks.conf: writable by group or others; chmod 600 it" \
+is "$err" "corp-bind: $D/webhooks.conf: group-writable (mode 620); chmod go-w $D/webhooks.conf" \
     "and says how to fix it"
 chmod 600 "$D/webhooks.conf"
 is "$(sql "SELECT count(*) FROM binds")" 0 "none of those wrote a bind"
