@@ -221,6 +221,29 @@ static const char SQL_CLAIM_PG_UNDO[] =
     "WHERE x.channel = d.channel AND x.user_id = d.user_id "
     "AND x.lease_token IS NOT NULL AND x.lease_token <> ?1 "
     "AND x.lease_until >= ?2)";
+/*
+ * Rows of one user stay in order (corp-deliver.1): a claim leases only
+ * the unbroken run of each user's earliest ready, due, unleased rows.
+ * The candidates were picked with SKIP LOCKED, so a row another claim
+ * held FOR UPDATE for a moment (a claim that then lost this user's lock
+ * and leased nothing) was passed over while later rows of its user were
+ * taken.  Now that this transaction holds the user's lock, no other
+ * claim can lease the user's rows: give back every row that comes, in
+ * the claim's order (?4: by priority, then event), after a claimable
+ * row of its user this claim does not hold.
+ */
+static const char SQL_CLAIM_PG_GAP[] =
+    "UPDATE deliveries d SET lease_token = NULL, lease_until = NULL "
+    "WHERE d.lease_token = ?1 AND EXISTS (SELECT 1 FROM deliveries x "
+    "WHERE x.channel = d.channel AND x.user_id = d.user_id "
+    "AND x.status = 'PENDING' AND x.readiness = 'ready' "
+    "AND x.not_before <= ?2 "
+    "AND (x.lease_token IS NULL OR x.lease_until < ?2) "
+    "AND (CAST(?3 AS TEXT) IS NULL OR x.priority = ?3) "
+    "AND (CASE WHEN ?4 = 0 THEN 0 WHEN x.priority = 'urgent' THEN 0 "
+    "WHEN x.priority = 'p2p' THEN 1 ELSE 2 END, x.event_id) < "
+    "(CASE WHEN ?4 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
+    "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, d.event_id))";
 static const char SQL_CLAIM_PG_ROWS[] = CLAIM_COLS
     "WHERE d.lease_token = ?1 AND d.lease_until >= ?2 "
     "ORDER BY CASE WHEN ?5 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
@@ -476,6 +499,14 @@ claim_pg(struct corp_db *db, const struct corp_claim *cl, time_t now,
 		goto fail;
 	corp_bind_text(st, 1, token);
 	corp_bind_int64(st, 2, (long long)now);
+	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
+		goto fail;
+	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_GAP, err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, token);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_text(st, 3, cl->only_priority);
+	corp_bind_int(st, 4, cl->by_priority != 0);
 	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_ROWS, err)) != 0)
