@@ -1147,14 +1147,36 @@ corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
 }
 
 int
-corp_queue_prune(struct corp_db *db, time_t before, long long *n,
-    struct corp_err *err)
+corp_queue_prune(struct corp_db *db, time_t before, int dry_run,
+    struct corp_prune *p, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
-	if ((rc = corp_db_begin(db, err)) != 0)
+	memset(p, 0, sizeof(*p));
+	/* A dry run reads only: no writers' lock. */
+	if (!dry_run && (rc = corp_db_begin(db, err)) != 0)
 		return rc;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*), min(sent_at), "
+	    "max(sent_at), (SELECT count(*) FROM delivery_attempts a "
+	    "WHERE a.delivery_id IN (SELECT id FROM deliveries "
+	    "WHERE status = 'SENT' AND sent_at < ?1)) "
+	    "FROM deliveries WHERE status = 'SENT' AND sent_at < ?1",
+	    err)) != 0)
+		goto fail;
+	corp_bind_int64(st, 1, (long long)before);
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		corp_reset(st);
+		rc = corp_db_fail(db, rc, "count rows to prune", err);
+		goto fail;
+	}
+	p->rows = corp_col_int64(st, 0);
+	p->oldest = (time_t)corp_col_int64(st, 1);
+	p->newest = (time_t)corp_col_int64(st, 2);
+	p->attempts = corp_col_int64(st, 3);
+	corp_reset(st);
+	if (dry_run)
+		return 0;
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM delivery_attempts "
 	    "WHERE delivery_id IN (SELECT id FROM deliveries "
 	    "WHERE status = 'SENT' AND sent_at < ?1)", err)) != 0)
@@ -1162,16 +1184,18 @@ corp_queue_prune(struct corp_db *db, time_t before, long long *n,
 	corp_bind_int64(st, 1, (long long)before);
 	if ((rc = corp_db_exec(db, st, "prune attempts", err)) != 0)
 		goto fail;
+	p->attempts = changes(db);
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM deliveries "
 	    "WHERE status = 'SENT' AND sent_at < ?1", err)) != 0)
 		goto fail;
 	corp_bind_int64(st, 1, (long long)before);
 	if ((rc = corp_db_exec(db, st, "prune", err)) != 0)
 		goto fail;
-	*n = changes(db);
+	p->rows = changes(db);
 	return corp_db_commit(db, err);
 fail:
-	corp_db_rollback(db);
+	if (!dry_run)
+		corp_db_rollback(db);
 	return rc;
 }
 
