@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -480,12 +481,24 @@ cleanup(void)
  * ID.  Settings, catalog and allowed ranges come from the parent.
  */
 __attribute__((noreturn)) static void
-child(int i, int fd, const sigset_t *mask, const struct corp_sender_opts *opt)
+child(int i, int fd, pid_t ppid, const sigset_t *mask,
+    const struct corp_sender_opts *opt)
 {
 	char id[80], *wid = NULL;
 	struct corp_err e;
 	int code;
 
+	/*
+	 * Die with the parent, killed -9 included: SIGTERM, so that this
+	 * child stops as on the parent's own (acks stored, leases given
+	 * back) and its worker lock is free for a restart.  The parent may
+	 * be gone already, before prctl: then stop at once (the SIGTERM is
+	 * blocked until sigprocmask below, and nothing is open yet).
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		cli_die(CORP_EINTERNAL, "prctl: %s", strerror(errno));
+	if (getppid() != ppid)
+		_exit(0);
 	R.sumfd = fd;
 	atexit(child_report);
 	signal(SIGCHLD, SIG_DFL);
@@ -561,7 +574,7 @@ parent(int conc, const struct corp_sender_opts *opt)
 {
 	struct sigaction sa;
 	sigset_t block, old;
-	pid_t pids[MAX_CONC], pid;
+	pid_t pids[MAX_CONC], pid, self = getpid();
 	char buf[4096], *acc = NULL, *nl, *p;
 	size_t nacc = 0;
 	ssize_t r;
@@ -591,7 +604,7 @@ parent(int conc, const struct corp_sender_opts *opt)
 		}
 		if (pid == 0) {
 			close(fds[0]);
-			child(i + 1, fds[1], &old, opt);
+			child(i + 1, fds[1], self, &old, opt);
 		}
 		pids[n++] = pid;
 	}

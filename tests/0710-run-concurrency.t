@@ -5,7 +5,7 @@
 # requests in flight at once; one chat's messages in order; one summary
 # that adds up the children's; SIGTERM to the parent loses nothing;
 # --max split across children; --worker ID gives ID-1..ID-K; exit 77 and
-# 75 of a child propagate.
+# 75 of a child propagate; the children die with a parent killed -9.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 setup
@@ -196,7 +196,43 @@ overlaps=$(jq -s '[.[] | .t] | sort | [range(1; length) as $i | .[$i] - .[$i - 1
     map(select(. < 0.045)) | length' "$T/wh.log")
 ok "webhook requests overlapped ($overlaps)" test "$overlaps" -ge 2
 
-# 7. Usage.
+# 7. kill -9 of the parent (issue 16 item 6): the children die with it
+# (PR_SET_PDEATHSIG: each stops as on SIGTERM, storing its acks and
+# giving back its leases), so the worker locks ID-1..ID-K are free and a
+# restart with the same --worker succeeds.  Before, the children went
+# on for ever holding the locks, and the restart exited 75.
+load 20 10
+: > "$T/tg.log"
+corp-deliver run --channel telegram --allow-http --concurrency 3 --batch 5 \
+    --worker orph --db "$(curdb)" > "$T/orph.out" 2> "$T/orph.err" &
+rp=$!
+i=0
+while n=$(grep -c sendMessage "$T/tg.log" 2>/dev/null); [ "${n:-0}" -lt 10 ] &&
+    [ $i -lt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kids=$(pgrep -P "$rp" | tr '\n' ' ')
+_pids="$_pids $kids"	# killed at exit should they outlive the test
+is "$(echo $kids | wc -w | tr -d ' ')" 3 "three children at work"
+kill -9 "$rp"
+wait "$rp" 2>/dev/null
+alive() { n=0; for k in $kids; do kill -0 "$k" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+i=0
+while [ "$(alive)" != 0 ] && [ $i -lt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+is "$(alive)" 0 "the children died with their parent"
+is "$(leased)" 0 "they gave back their leases"
+cp "$T/tg.log" "$T/tg1.log"
+: > "$T/tg.log"
+runrun --until-empty --concurrency 3 --batch 5 --worker orph
+is "$rc" 0 "a restart with the same --worker succeeds"
+is "$(exactly_once)" "0|0|0" "every row SENT exactly once"
+is "$(wire "$T/tg1.log" "$T/tg.log")" "0 200" "and each message once on the wire"
+
+# 8. Usage.
 is_rc 64 "--concurrency 0" corp-deliver run --channel telegram --concurrency 0
 is_rc 64 "--concurrency 33" corp-deliver run --channel telegram --concurrency 33
 is_rc 64 "--worker too long for its children" corp-deliver run --channel telegram \
