@@ -58,8 +58,9 @@ is "$(printf '%s\n' "$out" | jq -r .stored | tr '\n' ' ')" "unchanged unchanged 
     "the same acks again change nothing"
 is "$(sql "SELECT count(*) FROM delivery_attempts")" 8 "every ack line is recorded"
 
-# Retry until the DLQ: attempts.telegram = 3.
+# Retry until the DLQ: attempts.telegram = 3 (the default is 10).
 export CORP_NOW=2026-01-05T11:00:00Z
+corp-settings config set attempts.telegram 3 >/dev/null
 i=0
 while [ $i -lt 2 ]; do
 	corp-deliver pending --channel telegram --limit 1 | jq -c 'select(.delivery_id == 4) | . + {result: "retry", error: "HTTP 502"}' | corp-deliver ack >/dev/null
