@@ -574,27 +574,40 @@ summary(int child)
 
 /*
  * A child's summary goes to the parent through the pipe, in one write
- * (well under PIPE_BUF, so lines of children never mix).  Also run at
- * exit, so that a child that dies (cli_fail) still reports what it did.
+ * under PIPE_BUF, so lines of children never mix: causes that would not
+ * fit (escaped, a cause may grow sixfold) are counted as other causes.
+ * Also run at exit, so that a child that dies (cli_fail) still reports
+ * what it did.
  */
 static void
 child_report(void)
 {
-	json_t *sum;
-	char *s, *l = NULL;
+	json_t *sum, *causes, *last;
+	char *s = NULL, *l = NULL;
+	size_t n;
 	int fd = R.sumfd;
 
 	if (fd < 0)
 		return;
 	R.sumfd = -1;
-	if ((sum = summary(1)) != NULL &&
-	    (s = json_dumps(sum, JSON_COMPACT)) != NULL) {
-		if (corp_asprintf(&l, "%s\n", s) >= 0 &&
-		    write(fd, l, strlen(l)) != (ssize_t)strlen(l))
-			cli_warn("summary pipe: %s", strerror(errno));
-		free(l);
+	if ((sum = summary(1)) == NULL)
+		goto out;
+	causes = json_object_get(sum, "causes");
+	while ((s = json_dumps(sum, JSON_COMPACT)) != NULL &&
+	    strlen(s) + 1 >= PIPE_BUF && (n = json_array_size(causes)) > 0) {
 		free(s);
+		last = json_array_get(causes, n - 1);
+		json_object_set_new(sum, "held_other", json_integer(
+		    json_integer_value(json_object_get(sum, "held_other")) +
+		    json_integer_value(json_object_get(last, "n"))));
+		json_array_remove(causes, n - 1);
 	}
+	if (s != NULL && corp_asprintf(&l, "%s\n", s) >= 0 &&
+	    write(fd, l, strlen(l)) != (ssize_t)strlen(l))
+		cli_warn("summary pipe: %s", strerror(errno));
+out:
+	free(l);
+	free(s);
 	json_decref(sum);
 	close(fd);
 }
