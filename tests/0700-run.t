@@ -144,8 +144,8 @@ like "$err" "delivery [0-9]+: retry: Internal Server Error trace=t1" "the retry 
 # past the last attempt fails it too (stored failed though the send
 # said retry).
 load 1 3
-sql "UPDATE binds SET address = '400' WHERE user_id = 100;
-     UPDATE binds SET address = '503' WHERE user_id = 101;"
+corp-bind add --user u0 --channel telegram --address 400 >/dev/null
+corp-bind add --user u1 --channel telegram --address 503 >/dev/null
 ok "attempts.telegram 1" corp-settings config set attempts.telegram 1
 runrun --until-empty
 is "$rc:$(summary)" '3:{"channel":"telegram","claimed":3,"sent":1,"retry":1,"failed":1,"unbound":0,"held":0,"dlq":2,"released":0}' \

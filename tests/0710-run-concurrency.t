@@ -156,7 +156,7 @@ is "$rc:$(summary | jq -c '.sent')" "0:6" "with the right token the rows go"
 # 4b. A child whose acks put a row in the dead-letter queue exits 3; the
 # parent too, the children's stderr summaries added up in one line.
 load 2 6
-sql "UPDATE binds SET address = '4999' WHERE user_id = 100"
+corp-bind add --user u0 --channel telegram --address 4999 >/dev/null
 runrun --until-empty --concurrency 3 --batch 2
 is "$rc:$(summary | jq -c '[.sent, .failed, .dlq]')" "3:[10,2,2]" \
     "a child's 3 is the exit code: two rows to the dead-letter queue"
