@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,8 @@ static const char synopsis[] =
 #define IDLE_STEP_MS	50	/* data_version polled this often */
 
 #define MAX_CONC	32	/* --concurrency */
+#define MAX_CAUSES	8	/* configuration holds reported by cause */
+#define CAUSE_LEN	200	/* bytes of a cause a child reports */
 
 static volatile sig_atomic_t stopping;
 
@@ -82,9 +85,17 @@ static struct {
 	json_t			**grp;
 	size_t			 ngrp;
 	long long		 grp_first;
-	/* the summary */
+	/* the summary: results of the sends */
 	long long		 claimed, sent, retry, failed, unbound,
 				 released, done, t0;
+	/* what the acks stored: sent, back in the queue, the DLQ, held
+	 * for a configuration error (by cause) */
+	long long		 st_sent, st_retry, dlq, held, held_other;
+	struct {
+		char		*error;
+		long long	 n;
+	}			 cause[MAX_CAUSES];
+	int			 ncause, is_child, reported;
 	int			 tty, shown;
 	int			 lockfd;	/* the --worker lock */
 	int			 sumfd;		/* a child: the summary pipe */
@@ -118,10 +129,42 @@ progress(int last)
 	R.shown = !last;
 }
 
+/* A line held for a configuration error (corp-json.5: error_class). */
+static int
+is_config(json_t *line)
+{
+	const char *c = json_string_value(json_object_get(line,
+	    "error_class"));
+
+	return c != NULL && strcmp(c, "config") == 0;
+}
+
+/* n more rows held for cause error (one summary line per cause). */
+static void
+add_cause(const char *error, long long n)
+{
+	int i;
+
+	if (error == NULL)
+		error = "(no error given)";
+	for (i = 0; i < R.ncause; i++)
+		if (strcmp(R.cause[i].error, error) == 0) {
+			R.cause[i].n += n;
+			return;
+		}
+	if (R.ncause == MAX_CAUSES ||
+	    (R.cause[R.ncause].error = strdup(error)) == NULL) {
+		R.held_other += n;
+		return;
+	}
+	R.cause[R.ncause++].n = n;
+}
+
 static void
 count(json_t *line)
 {
 	const char *r = json_string_value(json_object_get(line, "result"));
+	const char *st = json_string_value(json_object_get(line, "stored"));
 
 	if (r == NULL)
 		return;
@@ -133,6 +176,64 @@ count(json_t *line)
 		R.unbound++;
 	else
 		R.failed++;
+	if (st == NULL)
+		return;
+	if (strcmp(st, "sent") == 0)
+		R.st_sent++;
+	else if (strcmp(st, "failed") == 0)
+		R.dlq++;
+	else if (strcmp(st, "retry") == 0 && is_config(line)) {
+		R.held++;
+		add_cause(json_string_value(json_object_get(line, "error")),
+		    1);
+	} else if (strcmp(st, "retry") == 0 || strcmp(st, "unbound") == 0)
+		R.st_retry++;
+}
+
+/*
+ * The end of a run on stderr (corp-deliver.1): one line per cause of a
+ * configuration hold, then the counts as stored; nothing for a run
+ * that claimed nothing and exits 0.  Once per process.
+ */
+static void
+report(int code)
+{
+	int i;
+
+	if (R.reported || R.is_child)
+		return;
+	R.reported = 1;
+	if (R.claimed == 0 && code == 0) {
+		if (R.shown)
+			fputs("\r\033[K", stderr);
+		R.shown = 0;
+		return;
+	}
+	for (i = 0; i < R.ncause; i++)
+		warnx_run("%s: held %lld: %s", R.channel, R.cause[i].n,
+		    R.cause[i].error);
+	if (R.held_other > 0)
+		warnx_run("%s: held %lld: other causes", R.channel,
+		    R.held_other);
+	warnx_run("%s: sent %lld retry %lld failed %lld held %lld",
+	    R.channel, R.st_sent, R.st_retry, R.dlq, R.held);
+}
+
+/*
+ * The exit code of a loop whose stage ended with stage: a failure of
+ * the loop itself, else 78 for rows held for a configuration error,
+ * else 3 for rows put in the dead-letter queue (corp.7).
+ */
+static int
+loop_code(int stage)
+{
+	if (stage != 0)
+		return stage;
+	if (R.held > 0 || R.held_other > 0)
+		return CORP_ECONFIG;
+	if (R.dlq > 0)
+		return CORP_EXIT_DLQ;
+	return 0;
 }
 
 /*
@@ -199,9 +300,9 @@ die_after(json_t *lines, size_t from, const char *token,
 		warnx_run("%s", e.msg);
 	if (lines != NULL && release_rest(lines, from, token, &e) != 0)
 		warnx_run("%s", e.msg);
-	if (R.shown)
-		fputs("\r\033[K", stderr);
-	cli_fail(why);
+	warnx_run("%s", why->msg[0] ? why->msg : corp_code_name(why->code));
+	report(why->code ? why->code : CORP_EINTERNAL);
+	exit(why->code ? why->code : CORP_EINTERNAL);
 }
 
 /*
@@ -283,7 +384,9 @@ round_once(void)
 		line = json_array_get(lines, i);
 		if (corp_fmt_line(R.cat, line, R.fallback, &outcome, &e) != 0)
 			die_after(lines, i, token, &e);
-		if (outcome == CORP_FMT_FAILED)
+		/* A configuration hold is reported once per cause, at
+		 * the end: 50 000 rows, not 50 000 lines. */
+		if (outcome == CORP_FMT_FAILED && !is_config(line))
 			warnx_run("delivery %lld: %s%s", (long long)
 			    json_integer_value(json_object_get(line,
 			    "delivery_id")), e.msg,
@@ -294,7 +397,8 @@ round_once(void)
 		corp_sender_stage(R.snd, &news);
 		if (news != NULL)
 			warnx_run("%s", news);
-		if (corp_sender_report(R.snd, line, &res, msg, sizeof(msg)))
+		if (corp_sender_report(R.snd, line, &res, msg,
+		    sizeof(msg)) && !is_config(line))
 			warnx_run("%s", msg);
 		/* The text was for the wire; the ack needs none of it. */
 		json_object_del(line, "text");
@@ -329,11 +433,11 @@ idle(void)
 	long long v0, v, until = corp_mono_ms() + IDLE_MS;
 
 	if (corp_db_data_version(R.db, &v0, &e) != 0)
-		cli_fail(&e);
+		die_after(NULL, 0, NULL, &e);
 	while (!stopping && corp_mono_ms() < until) {
 		if (corp_db_wait(R.db, IDLE_STEP_MS, &e) != 0 ||
 		    corp_db_data_version(R.db, &v, &e) != 0)
-			cli_fail(&e);
+			die_after(NULL, 0, NULL, &e);
 		if (v != v0)
 			break;
 	}
@@ -407,7 +511,7 @@ serve(void)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	while (!stopping) {
 		if (corp_db_schema_check(R.db, &e) != 0)
-			cli_fail(&e);
+			die_after(NULL, 0, NULL, &e);
 		if (R.max > 0 && R.done >= R.max)
 			break;
 		got = round_once();
@@ -419,45 +523,91 @@ serve(void)
 			idle();
 		}
 	}
-	progress(1);
-	return corp_sender_stage(R.snd, NULL);
+	return loop_code(corp_sender_stage(R.snd, NULL));
 }
 
-/* The summary line, or NULL when out of memory. */
+/* The cause cut to CAUSE_LEN bytes, between UTF-8 characters. */
 static json_t *
-summary(void)
+cause_str(const char *s)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	size_t n = strlen(s);
+
+	if (n > CAUSE_LEN) {
+		n = CAUSE_LEN;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return json_stringn(s, n);
+}
+
+/*
+ * The summary line, or NULL when out of memory.  A child's (for the
+ * parent, through the pipe) adds what the acks stored and the causes
+ * of holds, each cut so that the line stays under PIPE_BUF.
+ */
+static json_t *
+summary(int child)
+{
+	json_t *o, *c;
+	int i;
+
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "channel", R.channel, "claimed", (json_int_t)R.claimed,
 	    "sent", (json_int_t)R.sent, "retry", (json_int_t)R.retry,
 	    "failed", (json_int_t)R.failed, "unbound", (json_int_t)R.unbound,
+	    "held", (json_int_t)R.held, "dlq", (json_int_t)R.dlq,
 	    "released", (json_int_t)R.released,
 	    "elapsed_ms", (json_int_t)(corp_mono_ms() - R.t0));
+	if (o == NULL || !child)
+		return o;
+	c = json_array();
+	for (i = 0; i < R.ncause; i++)
+		json_array_append_new(c, json_pack("{s:o, s:I}", "error",
+		    cause_str(R.cause[i].error), "n",
+		    (json_int_t)R.cause[i].n));
+	json_object_set_new(o, "causes", c);
+	json_object_set_new(o, "held_other", json_integer(R.held_other));
+	json_object_set_new(o, "st_sent", json_integer(R.st_sent));
+	json_object_set_new(o, "st_retry", json_integer(R.st_retry));
+	return o;
 }
 
 /*
  * A child's summary goes to the parent through the pipe, in one write
- * (well under PIPE_BUF, so lines of children never mix).  Also run at
- * exit, so that a child that dies (cli_fail) still reports what it did.
+ * under PIPE_BUF, so lines of children never mix: causes that would not
+ * fit (escaped, a cause may grow sixfold) are counted as other causes.
+ * Also run at exit, so that a child that dies (cli_fail) still reports
+ * what it did.
  */
 static void
 child_report(void)
 {
-	json_t *sum;
-	char *s, *l = NULL;
+	json_t *sum, *causes, *last;
+	char *s = NULL, *l = NULL;
+	size_t n;
 	int fd = R.sumfd;
 
 	if (fd < 0)
 		return;
 	R.sumfd = -1;
-	if ((sum = summary()) != NULL &&
-	    (s = json_dumps(sum, JSON_COMPACT)) != NULL) {
-		if (corp_asprintf(&l, "%s\n", s) >= 0 &&
-		    write(fd, l, strlen(l)) != (ssize_t)strlen(l))
-			cli_warn("summary pipe: %s", strerror(errno));
-		free(l);
+	if ((sum = summary(1)) == NULL)
+		goto out;
+	causes = json_object_get(sum, "causes");
+	while ((s = json_dumps(sum, JSON_COMPACT)) != NULL &&
+	    strlen(s) + 1 >= PIPE_BUF && (n = json_array_size(causes)) > 0) {
 		free(s);
+		last = json_array_get(causes, n - 1);
+		json_object_set_new(sum, "held_other", json_integer(
+		    json_integer_value(json_object_get(sum, "held_other")) +
+		    json_integer_value(json_object_get(last, "n"))));
+		json_array_remove(causes, n - 1);
 	}
+	if (s != NULL && corp_asprintf(&l, "%s\n", s) >= 0 &&
+	    write(fd, l, strlen(l)) != (ssize_t)strlen(l))
+		cli_warn("summary pipe: %s", strerror(errno));
+out:
+	free(l);
+	free(s);
 	json_decref(sum);
 	close(fd);
 }
@@ -465,6 +615,11 @@ child_report(void)
 static void
 cleanup(void)
 {
+	int i;
+
+	for (i = 0; i < R.ncause; i++)
+		free(R.cause[i].error);
+	R.ncause = 0;
 	corp_sender_close(R.snd);
 	corp_catalog_free(R.cat);
 	corp_db_close(R.db);
@@ -480,13 +635,26 @@ cleanup(void)
  * ID.  Settings, catalog and allowed ranges come from the parent.
  */
 __attribute__((noreturn)) static void
-child(int i, int fd, const sigset_t *mask, const struct corp_sender_opts *opt)
+child(int i, int fd, pid_t ppid, const sigset_t *mask,
+    const struct corp_sender_opts *opt)
 {
 	char id[80], *wid = NULL;
 	struct corp_err e;
 	int code;
 
+	/*
+	 * Die with the parent, killed -9 included: SIGTERM, so that this
+	 * child stops as on the parent's own (acks stored, leases given
+	 * back) and its worker lock is free for a restart.  The parent may
+	 * be gone already, before prctl: then stop at once (the SIGTERM is
+	 * blocked until sigprocmask below, and nothing is open yet).
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		cli_die(CORP_EINTERNAL, "prctl: %s", strerror(errno));
+	if (getppid() != ppid)
+		_exit(0);
 	R.sumfd = fd;
+	R.is_child = 1;
 	atexit(child_report);
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
@@ -512,23 +680,27 @@ child(int i, int fd, const sigset_t *mask, const struct corp_sender_opts *opt)
 	cli_exit(code);
 }
 
-/* 77 > 75 > any other failure (as 1) > 0. */
+/*
+ * 77 > 75 > any other failure (as 1) > 78 > 3 > 0: a failure of the
+ * loop outranks what it found in the rows.
+ */
 static int
 worse(int a, int b)
 {
-	static const int rank[] = { 0, 1, 75, 77 };
+	static const int rank[] = { 0, CORP_EXIT_DLQ, CORP_ECONFIG, 1, 75,
+	    77 };
 	int ra, rb, k;
 
-	for (ra = rb = 0, k = 0; k < 4; k++) {
+	for (ra = rb = 0, k = 0; k < 6; k++) {
 		if (a == rank[k])
 			ra = k;
 		if (b == rank[k])
 			rb = k;
 	}
 	if (a != 0 && ra == 0)
-		ra = 1;
+		ra = 3;
 	if (b != 0 && rb == 0)
-		rb = 1;
+		rb = 3;
 	return rank[ra > rb ? ra : rb];
 }
 
@@ -536,7 +708,8 @@ worse(int a, int b)
 static void
 add_counts(const char *line)
 {
-	json_t *o = json_loads(line, 0, NULL);
+	json_t *o = json_loads(line, 0, NULL), *c;
+	size_t i;
 
 	if (o == NULL) {
 		cli_warn("a child's summary is not JSON: %s", line);
@@ -544,8 +717,12 @@ add_counts(const char *line)
 	}
 #define ADD(f) (R.f += (long long)json_integer_value(json_object_get(o, #f)))
 	ADD(claimed); ADD(sent); ADD(retry); ADD(failed); ADD(unbound);
-	ADD(released);
+	ADD(released); ADD(held); ADD(dlq); ADD(held_other); ADD(st_sent);
+	ADD(st_retry);
 #undef ADD
+	json_array_foreach(json_object_get(o, "causes"), i, c)
+		add_cause(json_string_value(json_object_get(c, "error")),
+		    (long long)json_integer_value(json_object_get(c, "n")));
 	json_decref(o);
 }
 
@@ -561,7 +738,7 @@ parent(int conc, const struct corp_sender_opts *opt)
 {
 	struct sigaction sa;
 	sigset_t block, old;
-	pid_t pids[MAX_CONC], pid;
+	pid_t pids[MAX_CONC], pid, self = getpid();
 	char buf[4096], *acc = NULL, *nl, *p;
 	size_t nacc = 0;
 	ssize_t r;
@@ -591,7 +768,7 @@ parent(int conc, const struct corp_sender_opts *opt)
 		}
 		if (pid == 0) {
 			close(fds[0]);
-			child(i + 1, fds[1], &old, opt);
+			child(i + 1, fds[1], self, &old, opt);
 		}
 		pids[n++] = pid;
 	}
@@ -605,7 +782,10 @@ parent(int conc, const struct corp_sender_opts *opt)
 				live--;
 				code = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 				worst = worse(worst, code);
-				if (code != 0)
+				/* 3 and 78 are what a child found in the
+				 * rows, not a failure: the others go on. */
+				if (code != 0 && code != CORP_EXIT_DLQ &&
+				    code != CORP_ECONFIG)
 					stopping = 1;
 			}
 		if (live == 0)
@@ -782,10 +962,11 @@ main(int argc, char *argv[])
 		}
 		code = serve();
 	}
-	if ((sum = summary()) == NULL)
+	if ((sum = summary(0)) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	cli_out(sum);
 	json_decref(sum);
+	report(code);
 	cleanup();
 	free(allow);
 	free(wid);

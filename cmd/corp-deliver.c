@@ -26,7 +26,7 @@ static const char synopsis[] =
 "       corp-deliver requeue [--id N] [--event E] [--type T]\n"
 "                            [--channel C] [--all-failed]\n"
 "       corp-deliver dlq [--channel C] [--limit N]\n"
-"       corp-deliver prune --sent-before TIME\n"
+"       corp-deliver prune --sent-before TIME [--dry-run]\n"
 "       corp-deliver stats [--prom]\n"
 "       corp-deliver explain --event E --user LOGIN\n"
 "       corp-deliver run --channel C [--once] [--max N] [--until-empty]\n"
@@ -340,28 +340,45 @@ cmd_prune(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "sent-before", required_argument, NULL, 's' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct corp_prune p;
 	struct corp_db *db;
 	struct corp_err e;
+	const char *arg = NULL;
+	char tb[CORP_TIMEBUF];
 	time_t before = 0;
-	long long n;
 	json_t *o;
-	int ch;
+	int ch, dry = 0;
 
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
-		case 's': before = cli_time(optarg, "--sent-before"); break;
+		case 's': arg = optarg;
+		    before = cli_time(optarg, "--sent-before"); break;
+		case 'n': dry = 1; break;
 		case 'h': cli_help();
 		default: cli_usage(NULL);
 		}
-	if (optind != argc || before == 0)
+	if (optind != argc || arg == NULL)
 		cli_usage("prune needs --sent-before TIME");
+	/* "+90d" for "-90d" would delete every row ever sent. */
+	if (before > corp_now())
+		cli_die(CORP_EUSAGE, "--sent-before: '%s' is in the future "
+		    "(%s); prune deletes rows sent before a past time, "
+		    "e.g. -90d", arg, corp_time_fmt(before, tb));
 	db = cli_db(0);
-	if (corp_queue_prune(db, before, &n, &e) != 0)
+	if (corp_queue_prune(db, before, dry, &p, &e) != 0)
 		cli_fail(&e);
-	o = json_pack("{s:I}", "pruned", (json_int_t)n);
+	if (dry)
+		o = json_pack("{s:I, s:I, s:o, s:o, s:o}", "would_prune",
+		    (json_int_t)p.rows, "attempts", (json_int_t)p.attempts,
+		    "sent_before", corp_json_time(before),
+		    "oldest_sent_at", corp_json_time(p.oldest),
+		    "newest_sent_at", corp_json_time(p.newest));
+	else
+		o = json_pack("{s:I}", "pruned", (json_int_t)p.rows);
 	cli_out(o);
 	json_decref(o);
 	corp_db_close(db);

@@ -421,6 +421,29 @@ needs_probe(const char *sql)
 	return 0;
 }
 
+/* Does sql use parameter $k (not $k0, $k1, ...)? */
+static int
+uses_param(const char *sql, int k)
+{
+	const char *p, *q;
+
+	for (p = sql; (p = strchr(p, '$')) != NULL; p = q) {
+		q = p + 1;
+		while (isdigit((unsigned char)*q))
+			q++;
+		if (q > p + 1 && atoi(p + 1) == k)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A parameter the probe no longer uses (it was only ever tested with IS
+ * [NOT] NULL) is text from the start: left to PostgreSQL it fails the
+ * probe with 42P18, an ERROR in the server's log for every statement
+ * prepared (two per corp-event route).  The retry on 42P18 below stays
+ * for a use whose type PostgreSQL cannot infer either.
+ */
 static int
 probe_types(struct corp_db *db, const char *sql, int n, Oid *types)
 {
@@ -431,7 +454,7 @@ probe_types(struct corp_db *db, const char *sql, int n, Oid *types)
 	if (probe == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		types[i] = 0;
+		types[i] = uses_param(probe, i + 1) ? 0 : 25;	/* text */
 	for (tries = 0; tries <= n && !ok; tries++) {
 		const char *bad;
 		int k;

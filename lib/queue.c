@@ -221,6 +221,29 @@ static const char SQL_CLAIM_PG_UNDO[] =
     "WHERE x.channel = d.channel AND x.user_id = d.user_id "
     "AND x.lease_token IS NOT NULL AND x.lease_token <> ?1 "
     "AND x.lease_until >= ?2)";
+/*
+ * Rows of one user stay in order (corp-deliver.1): a claim leases only
+ * the unbroken run of each user's earliest ready, due, unleased rows.
+ * The candidates were picked with SKIP LOCKED, so a row another claim
+ * held FOR UPDATE for a moment (a claim that then lost this user's lock
+ * and leased nothing) was passed over while later rows of its user were
+ * taken.  Now that this transaction holds the user's lock, no other
+ * claim can lease the user's rows: give back every row that comes, in
+ * the claim's order (?4: by priority, then event), after a claimable
+ * row of its user this claim does not hold.
+ */
+static const char SQL_CLAIM_PG_GAP[] =
+    "UPDATE deliveries d SET lease_token = NULL, lease_until = NULL "
+    "WHERE d.lease_token = ?1 AND EXISTS (SELECT 1 FROM deliveries x "
+    "WHERE x.channel = d.channel AND x.user_id = d.user_id "
+    "AND x.status = 'PENDING' AND x.readiness = 'ready' "
+    "AND x.not_before <= ?2 "
+    "AND (x.lease_token IS NULL OR x.lease_until < ?2) "
+    "AND (CAST(?3 AS TEXT) IS NULL OR x.priority = ?3) "
+    "AND (CASE WHEN ?4 = 0 THEN 0 WHEN x.priority = 'urgent' THEN 0 "
+    "WHEN x.priority = 'p2p' THEN 1 ELSE 2 END, x.event_id) < "
+    "(CASE WHEN ?4 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
+    "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, d.event_id))";
 static const char SQL_CLAIM_PG_ROWS[] = CLAIM_COLS
     "WHERE d.lease_token = ?1 AND d.lease_until >= ?2 "
     "ORDER BY CASE WHEN ?5 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
@@ -478,6 +501,14 @@ claim_pg(struct corp_db *db, const struct corp_claim *cl, time_t now,
 	corp_bind_int64(st, 2, (long long)now);
 	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
 		goto fail;
+	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_GAP, err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, token);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_text(st, 3, cl->only_priority);
+	corp_bind_int(st, 4, cl->by_priority != 0);
+	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
+		goto fail;
 	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_ROWS, err)) != 0)
 		goto fail;
 	corp_bind_text(st, 1, token);
@@ -622,12 +653,12 @@ backoff_delay(const struct corp_backoff *b, int n)
 }
 
 #define SQL_ROW_STATE "SELECT status, lease_token, lease_until, attempts, " \
-	"channel, user_id FROM deliveries WHERE id = ?1"
+	"channel, user_id, held_since FROM deliveries WHERE id = ?1"
 
 static int
 row_state(struct corp_db *db, long long id, char *status, size_t slen,
     char **lease, time_t *lease_until, int *attempts, char **channel,
-    long long *uid, struct corp_err *err)
+    long long *uid, time_t *held_since, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
@@ -652,6 +683,7 @@ row_state(struct corp_db *db, long long id, char *status, size_t slen,
 		*attempts = corp_col_int(st, 3);
 		*channel = strdup(corp_col_text(st, 4));
 		*uid = corp_col_int64(st, 5);
+		*held_since = (time_t)corp_col_int64(st, 6);
 		corp_reset(st);
 		return 0;
 	}
@@ -693,16 +725,19 @@ record_attempt(struct corp_db *db, const struct ackline *a, time_t now,
 	return corp_db_exec(db, st, "record attempt", err);
 }
 
+/* held: the row's held_since, 0 for none (NULL). */
 static int
 set_row(struct corp_db *db, long long id, const char *status, int attempts,
-    time_t nb, const char *error, time_t now, struct corp_err *err)
+    time_t nb, const char *error, time_t held, time_t now,
+    struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET status = ?2, "
 	    "attempts = ?3, not_before = ?4, error = ?5, lease_token = NULL, "
-	    "lease_until = NULL, updated_at = ?6 WHERE id = ?1", err)) != 0)
+	    "lease_until = NULL, updated_at = ?6, held_since = ?7 "
+	    "WHERE id = ?1", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, status);
@@ -710,7 +745,46 @@ set_row(struct corp_db *db, long long id, const char *status, int attempts,
 	corp_bind_int64(st, 4, (long long)nb);
 	corp_bind_text(st, 5, error);
 	corp_bind_int64(st, 6, (long long)now);
+	if (held > 0)
+		corp_bind_int64(st, 7, (long long)held);
+	else
+		corp_bind_null(st, 7);
 	return corp_db_exec(db, st, "update delivery", err);
+}
+
+/*
+ * A retry with "attempted": false (the request never reached the
+ * server: an outage, a configuration error, a rate limit, an expired
+ * lease) uses no attempt, so an endless outage would hold the row for
+ * ever.  It is held from the first such ack since its last attempt
+ * (held_since); once that is hold_max_age ago, the next such ack fails
+ * it with "expired_held: " and the ack's error.
+ */
+static int
+ack_held(struct corp_db *db, const struct ackline *a, int attempts,
+    time_t held, time_t now, time_t *nb, const char **stored,
+    struct corp_err *err)
+{
+	long long age;
+	char *why = NULL;
+	int rc;
+
+	if ((rc = corp_setting_duration(db, "hold_max_age", &age, err)) != 0)
+		return rc;
+	if (held > 0 && now - held >= (time_t)age) {
+		if (corp_asprintf(&why, "expired_held%s%s", a->error ? ": " :
+		    "", a->error ? a->error : "") < 0)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		rc = set_row(db, a->id, "FAILED", attempts, 0, why, held, now,
+		    err);
+		free(why);
+		*stored = "failed";
+		return rc;
+	}
+	*nb = corp_time_add(now, a->retry_after > 0 ? a->retry_after : 0);
+	*stored = "retry";
+	return set_row(db, a->id, "PENDING", attempts, *nb, a->error,
+	    held > 0 ? held : now, now, err);
 }
 
 /* Apply one ack; *stored gets the outcome. */
@@ -719,14 +793,14 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
     const char **stored, struct corp_err *err)
 {
 	char status[16], *lease = NULL, *channel = NULL;
-	time_t lease_until = 0, nb = 0;
+	time_t lease_until = 0, nb = 0, held = 0;
 	long long uid = 0;
 	int attempts = 0, rc, mine, max;
 	struct corp_stmt *st;
 
 	*stored = "unchanged";
 	rc = row_state(db, a->id, status, sizeof(status), &lease,
-	    &lease_until, &attempts, &channel, &uid, err);
+	    &lease_until, &attempts, &channel, &uid, &held, err);
 	if (rc == CORP_ENOTFOUND)
 		return 0;	/* unknown id: nothing to store */
 	if (rc != 0)
@@ -740,8 +814,8 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 			    "status = 'SENT', sent_at = ?2, "
 			    "provider_message_id = ?3, error = NULL, "
 			    "attempts = attempts + 1, lease_token = NULL, "
-			    "lease_until = NULL, updated_at = ?2 "
-			    "WHERE id = ?1", err)) != 0)
+			    "lease_until = NULL, updated_at = ?2, "
+			    "held_since = NULL WHERE id = ?1", err)) != 0)
 				goto out;
 			corp_bind_int64(st, 1, a->id);
 			corp_bind_int64(st, 2, (long long)now);
@@ -757,7 +831,7 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 		goto record;
 	if (strcmp(a->result, "failed") == 0) {
 		rc = set_row(db, a->id, "FAILED", attempts + 1, 0,
-		    a->error ? a->error : "failed", now, err);
+		    a->error ? a->error : "failed", 0, now, err);
 		*stored = "failed";
 	} else if (strcmp(a->result, "unbound") == 0) {
 		if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
@@ -769,17 +843,14 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 		corp_bind_int64(st, 3, (long long)now);
 		if ((rc = corp_db_exec(db, st, "deactivate bind", err)) != 0 ||
 		    (rc = set_row(db, a->id, "PENDING", attempts, 0, a->error,
-		    now, err)) != 0 ||
+		    0, now, err)) != 0 ||
 		    (rc = corp_queue_refresh_user(db, uid, channel, now,
 		    err)) != 0)
 			goto out;
 		*stored = "unbound";
 	} else if (!a->attempted) {
-		/* It never left: no attempt used. */
-		nb = corp_time_add(now, a->retry_after);
-		rc = set_row(db, a->id, "PENDING", attempts, nb, a->error, now,
-		    err);
-		*stored = "retry";
+		/* It never left: no attempt used, but held at most so long. */
+		rc = ack_held(db, a, attempts, held, now, &nb, stored, err);
 	} else {
 		struct corp_backoff b;
 		long long d;
@@ -789,7 +860,7 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 			goto out;
 		if (attempts + 1 >= max) {
 			rc = set_row(db, a->id, "FAILED", attempts + 1, 0,
-			    a->error ? a->error : "retry", now, err);
+			    a->error ? a->error : "retry", 0, now, err);
 			*stored = "failed";
 		} else {
 			d = backoff_delay(&b, attempts + 1);
@@ -797,7 +868,7 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 				d = a->retry_after;
 			nb = corp_time_add(now, d);
 			rc = set_row(db, a->id, "PENDING", attempts + 1, nb,
-			    a->error, now, err);
+			    a->error, 0, now, err);
 			*stored = "retry";
 		}
 	}
@@ -1042,6 +1113,7 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
 	    "status = 'PENDING', lease_token = NULL, lease_until = NULL, "
 	    "not_before = 0, error = NULL, attempts = 0, lease_expiries = 0, "
+	    "held_since = NULL, "
 	    "readiness = CASE WHEN EXISTS (SELECT 1 FROM binds b "
 	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
 	    "deliveries.channel AND b.active = 1) THEN 'ready' "
@@ -1121,14 +1193,36 @@ corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
 }
 
 int
-corp_queue_prune(struct corp_db *db, time_t before, long long *n,
-    struct corp_err *err)
+corp_queue_prune(struct corp_db *db, time_t before, int dry_run,
+    struct corp_prune *p, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
-	if ((rc = corp_db_begin(db, err)) != 0)
+	memset(p, 0, sizeof(*p));
+	/* A dry run reads only: no writers' lock. */
+	if (!dry_run && (rc = corp_db_begin(db, err)) != 0)
 		return rc;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*), min(sent_at), "
+	    "max(sent_at), (SELECT count(*) FROM delivery_attempts a "
+	    "WHERE a.delivery_id IN (SELECT id FROM deliveries "
+	    "WHERE status = 'SENT' AND sent_at < ?1)) "
+	    "FROM deliveries WHERE status = 'SENT' AND sent_at < ?1",
+	    err)) != 0)
+		goto fail;
+	corp_bind_int64(st, 1, (long long)before);
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		corp_reset(st);
+		rc = corp_db_fail(db, rc, "count rows to prune", err);
+		goto fail;
+	}
+	p->rows = corp_col_int64(st, 0);
+	p->oldest = (time_t)corp_col_int64(st, 1);
+	p->newest = (time_t)corp_col_int64(st, 2);
+	p->attempts = corp_col_int64(st, 3);
+	corp_reset(st);
+	if (dry_run)
+		return 0;
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM delivery_attempts "
 	    "WHERE delivery_id IN (SELECT id FROM deliveries "
 	    "WHERE status = 'SENT' AND sent_at < ?1)", err)) != 0)
@@ -1136,16 +1230,18 @@ corp_queue_prune(struct corp_db *db, time_t before, long long *n,
 	corp_bind_int64(st, 1, (long long)before);
 	if ((rc = corp_db_exec(db, st, "prune attempts", err)) != 0)
 		goto fail;
+	p->attempts = changes(db);
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM deliveries "
 	    "WHERE status = 'SENT' AND sent_at < ?1", err)) != 0)
 		goto fail;
 	corp_bind_int64(st, 1, (long long)before);
 	if ((rc = corp_db_exec(db, st, "prune", err)) != 0)
 		goto fail;
-	*n = changes(db);
+	p->rows = changes(db);
 	return corp_db_commit(db, err);
 fail:
-	corp_db_rollback(db);
+	if (!dry_run)
+		corp_db_rollback(db);
 	return rc;
 }
 
@@ -1304,7 +1400,8 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	if ((rc = corp_db_prep(db, &st, "SELECT id, channel, status, "
 	    "readiness, priority, template, attempts, lease_expiries, "
 	    "not_before, sent_at, provider_message_id, error, "
-	    "lease_until IS NOT NULL FROM deliveries WHERE event_id = ?1 AND "
+	    "lease_until IS NOT NULL, held_since "
+	    "FROM deliveries WHERE event_id = ?1 AND "
 	    "user_id = ?2 ORDER BY channel", err)) != 0)
 		goto fail;
 	corp_bind_int64(st, 1, eid);
@@ -1330,6 +1427,8 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 		    corp_json_strval(corp_col_text(st, 10)),
 		    "error", corp_json_strval(corp_col_text(st, 11)),
 		    "leased", corp_col_int(st, 12));
+		json_object_set_new(d, "held_since", corp_json_time((time_t)
+		    corp_col_int64(st, 13)));
 		json_array_append_new(rows, d);
 	}
 	corp_reset(st);

@@ -89,8 +89,17 @@ int	corp_queue_mute(struct corp_db *, long long user_id, const char *kind,
 typedef int (*corp_row_fn)(json_t *, void *);
 int	corp_queue_dlq(struct corp_db *, const char *channel, int limit,
 	    corp_row_fn, void *, struct corp_err *);
-int	corp_queue_prune(struct corp_db *, time_t sent_before, long long *n,
-	    struct corp_err *);
+/*
+ * Delete SENT rows sent before sent_before and their attempts, or with
+ * dry_run only count them; never PENDING or FAILED rows.  The caller
+ * refuses a sent_before in the future (corp-deliver.1).
+ */
+struct corp_prune {
+	long long	 rows, attempts;
+	time_t		 oldest, newest;	/* sent_at; 0 when no row */
+};
+int	corp_queue_prune(struct corp_db *, time_t sent_before, int dry_run,
+	    struct corp_prune *, struct corp_err *);
 int	corp_queue_stats(struct corp_db *, json_t **, struct corp_err *);
 /* Roles, decisions, binds, rows and every attempt of (event, login),
  * read from what route and ack stored. */

@@ -17,8 +17,8 @@ static const struct {
 	const char *key, *def;
 } known[] = {
 	{ "default_channel", "telegram" },
-	{ "attempts.", "3" },
-	{ "backoff.", "30s,2,1h" },
+	{ "attempts.", "10" },
+	{ "backoff.", "30s,2,6h" },
 	{ "hold_max_age", "7d" },
 	{ "fallback_lang", "en" },
 	{ "telegram.bot_username", "" },

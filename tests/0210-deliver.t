@@ -58,8 +58,9 @@ is "$(printf '%s\n' "$out" | jq -r .stored | tr '\n' ' ')" "unchanged unchanged 
     "the same acks again change nothing"
 is "$(sql "SELECT count(*) FROM delivery_attempts")" 8 "every ack line is recorded"
 
-# Retry until the DLQ: attempts.telegram = 3.
+# Retry until the DLQ: attempts.telegram = 3 (the default is 10).
 export CORP_NOW=2026-01-05T11:00:00Z
+corp-settings config set attempts.telegram 3 >/dev/null
 i=0
 while [ $i -lt 2 ]; do
 	corp-deliver pending --channel telegram --limit 1 | jq -c 'select(.delivery_id == 4) | . + {result: "retry", error: "HTTP 502"}' | corp-deliver ack >/dev/null
@@ -152,8 +153,33 @@ is "$(printf '%s' "$out" | jq -c '.deliveries[0] | [.status, .error]')" '["FAILE
 is_rc 67 "explain: unknown user" corp-deliver explain --event 1 --user nobody
 is_rc 67 "explain: unknown event" corp-deliver explain --event 999 --user ann
 
+# prune refuses a time in the future (issue 15 item 11): "+1h" for
+# "-1h" deleted every row ever sent.
+now=$CORP_NOW
+sent=$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'")
+attempts=$(sql "SELECT count(*) FROM delivery_attempts")
+is_rc 64 "prune --sent-before +1h: refused" corp-deliver prune --sent-before +1h
+is "$err" "corp-deliver: --sent-before: '+1h' is in the future (2026-01-05T12:00:00Z); prune deletes rows sent before a past time, e.g. -90d" \
+    "the message names the instant it read"
+is_rc 64 "an instant after now: refused" \
+    corp-deliver prune --sent-before 2026-02-01T00:00:00Z --dry-run
+is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'"):$(sql "SELECT count(*) FROM delivery_attempts")" \
+    "$sent:$attempts" "nothing deleted"
+is "$sent" 4 "4 SENT rows"
+export CORP_NOW=2026-02-01T00:00:01Z
+ok "prune --dry-run" corp-deliver prune --sent-before 2026-02-01T00:00:00Z --dry-run
+is "$out" '{"would_prune":4,"attempts":9,"sent_before":"2026-02-01T00:00:00Z","oldest_sent_at":"2026-01-05T10:00:00Z","newest_sent_at":"2026-01-05T11:00:00Z"}' \
+    "--dry-run: the rows, their attempts, the cutoff read, the send times"
+is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'"):$(sql "SELECT count(*) FROM delivery_attempts")" \
+    "$sent:$attempts" "--dry-run deleted nothing"
+ok "prune --dry-run, nothing that old" corp-deliver prune --sent-before -30d --dry-run
+is "$out" '{"would_prune":0,"attempts":0,"sent_before":"2026-01-02T00:00:01Z","oldest_sent_at":null,"newest_sent_at":null}' \
+    "-30d: nothing would go"
 ok "prune" corp-deliver prune --sent-before 2026-02-01T00:00:00Z
 is "$out" '{"pruned":4}' "SENT rows before the time are gone"
+is "$(sql "SELECT count(*) FROM deliveries WHERE status <> 'SENT'")" \
+    "$(sql "SELECT count(*) FROM deliveries")" "PENDING and FAILED rows stay"
+export CORP_NOW=$now
 is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id IN (1,2,3,5)")" 0 "with their attempts"
 is_rc 64 "prune needs a time" corp-deliver prune
 is_rc 64 "pending needs a channel" corp-deliver pending

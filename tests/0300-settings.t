@@ -10,7 +10,7 @@ epoch() { date -u -d "$1" +%s; }
 ok "config get prints the default" corp-settings config get default_channel
 is "$out" telegram "default_channel=telegram"
 ok "config get of a per-channel key" corp-settings config get attempts.email
-is "$out" 3 "attempts.CHANNEL=3"
+is "$out" 10 "attempts.CHANNEL=10"
 is_rc 65 "config get of an unknown key" corp-settings config get no_such
 is "$err" "corp-settings: unknown setting 'no_such'" "says which"
 ok "config set" corp-settings config set attempts.telegram 5
@@ -40,10 +40,10 @@ is "$out" '{"key":"default_channel","value":null,"default":"telegram"}
 {"key":"openai.url","value":null,"default":"https://api.openai.com"}
 {"key":"openai.model","value":null,"default":"gpt-4o-mini"}
 {"key":"messages.retention","value":null,"default":"90d"}
-{"key":"attempts.telegram","value":"5","default":"3"}' \
+{"key":"attempts.telegram","value":"5","default":"10"}' \
     "config list: every key with its value and default"
 ok "config unset" corp-settings config unset attempts.telegram
-is "$(corp-settings config get attempts.telegram)" 3 "back to the default"
+is "$(corp-settings config get attempts.telegram)" 10 "back to the default"
 is "$(sql "SELECT count(*) FROM config WHERE key = 'attempts.telegram'")" 0 \
     "the row is gone"
 is_rc 65 "config unset of an unknown key" corp-settings config unset frob

@@ -5,7 +5,7 @@
 # requests in flight at once; one chat's messages in order; one summary
 # that adds up the children's; SIGTERM to the parent loses nothing;
 # --max split across children; --worker ID gives ID-1..ID-K; exit 77 and
-# 75 of a child propagate.
+# 75 of a child propagate; the children die with a parent killed -9.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 setup
@@ -15,7 +15,7 @@ export FAKE_TG_TOKEN="$TOKEN" CORP_TELEGRAM_TOKEN="$TOKEN"
 export CORP_RATE_LIMIT=off
 
 DELAY=100
-echo "{\"delay_ms\":$DELAY}" > "$T/slow.script"
+printf '{"chat_id":4999,"status":400}\n{"delay_ms":%s}\n' "$DELAY" > "$T/slow.script"
 start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/slow.script"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
@@ -61,11 +61,12 @@ load 2 40
 : > "$T/tg.log"
 runrun --until-empty --concurrency 4 --batch 5 --worker w
 is "$rc" 0 "--concurrency 4 --until-empty exits 0"
-is "$(summary)" '{"channel":"telegram","claimed":80,"sent":80,"retry":0,"failed":0,"unbound":0,"released":0}' \
+is "$(summary)" '{"channel":"telegram","claimed":80,"sent":80,"retry":0,"failed":0,"unbound":0,"held":0,"dlq":0,"released":0}' \
     "one summary line adding up the children's: 80 claimed, 80 sent"
 is "$(printf '%s\n' "$out" | wc -l)" 1 "stdout holds only that line"
 like "$(printf '%s' "$out" | jq .elapsed_ms)" '^[0-9]+$' "with elapsed_ms"
-is "$err" "" "stderr is quiet"
+is "$err" "corp-deliver: telegram: sent 80 retry 0 failed 0 held 0" \
+    "stderr: one line, the children's counts added up"
 is "$(exactly_once)" "0|0|0" "every row SENT, exactly one stored sent ack each"
 is "$(wire "$T/tg.log")" "0 80" "the fake got each of the 80 messages once"
 is "$(leased)" 0 "no lease left"
@@ -103,8 +104,9 @@ done
 kill -TERM $rp
 wait $rp
 is "$?" 0 "SIGTERM to the parent: exit 0"
-is "$(cat "$T/term.err")" "" "quietly"
 echo "# after SIGTERM: $(cat "$T/term.out")"
+is "$(cat "$T/term.err")" "corp-deliver: telegram: sent $(jq .sent "$T/term.out") retry 0 failed 0 held 0" \
+    "quietly: the summary only"
 is "$(wc -l < "$T/term.out" | tr -d ' ')" 1 "one summary line"
 s=$(jq .sent "$T/term.out")
 is "$(jq -c '[.claimed == .sent + .released, .sent >= 10, .sent < 200]' "$T/term.out")" \
@@ -151,6 +153,18 @@ unlike "$out$err" "wrong-Token_leaked" "the token is in no output"
 runrun --until-empty --concurrency 3
 is "$rc:$(summary | jq -c '.sent')" "0:6" "with the right token the rows go"
 
+# 4b. A child whose acks put a row in the dead-letter queue exits 3; the
+# parent too, the children's stderr summaries added up in one line.
+load 2 6
+corp-bind add --user u0 --channel telegram --address 4999 >/dev/null
+runrun --until-empty --concurrency 3 --batch 2
+is "$rc:$(summary | jq -c '[.sent, .failed, .dlq]')" "3:[10,2,2]" \
+    "a child's 3 is the exit code: two rows to the dead-letter queue"
+is "$(printf '%s\n' "$err" | tail -1)" "corp-deliver: telegram: sent 10 retry 0 failed 2 held 0" \
+    "one summary line for all children"
+is "$(printf '%s\n' "$err" | grep -c 'failed: Bad Request: chat not found trace=')" 2 \
+    "each failed row has its line"
+
 # 5. A child that cannot take its worker lock: 75, the others stopped.
 load 3 4
 exec 4>"$CORP_DATA_DIR/worker-v-2.lock"
@@ -188,7 +202,7 @@ sql "UPDATE binds SET channel = 'webhook', address = 'h' || user_id;
 run corp-deliver run --channel webhook --allow-http --allow 127.0.0.1/32 \
     --until-empty --concurrency 3 --batch 2
 is "$rc:$(summary | jq -c '[.claimed, .sent]')" "0:[24,24]" "webhook: 24 sent by 3 children"
-is "$err" "" "quietly"
+is "$err" "corp-deliver: webhook: sent 24 retry 0 failed 0 held 0" "quietly: the summary only"
 is "$(exactly_once)" "0|0|0" "every row SENT exactly once"
 is "$(jq -r '.headers."webhook-id"' "$T/wh.log" | sort | uniq -d | wc -l | tr -d ' '):$(wc -l < "$T/wh.log" | tr -d ' ')" \
     "0:24" "the endpoint got each delivery once"
@@ -196,7 +210,43 @@ overlaps=$(jq -s '[.[] | .t] | sort | [range(1; length) as $i | .[$i] - .[$i - 1
     map(select(. < 0.045)) | length' "$T/wh.log")
 ok "webhook requests overlapped ($overlaps)" test "$overlaps" -ge 2
 
-# 7. Usage.
+# 7. kill -9 of the parent (issue 16 item 6): the children die with it
+# (PR_SET_PDEATHSIG: each stops as on SIGTERM, storing its acks and
+# giving back its leases), so the worker locks ID-1..ID-K are free and a
+# restart with the same --worker succeeds.  Before, the children went
+# on for ever holding the locks, and the restart exited 75.
+load 20 10
+: > "$T/tg.log"
+corp-deliver run --channel telegram --allow-http --concurrency 3 --batch 5 \
+    --worker orph --db "$(curdb)" > "$T/orph.out" 2> "$T/orph.err" &
+rp=$!
+i=0
+while n=$(grep -c sendMessage "$T/tg.log" 2>/dev/null); [ "${n:-0}" -lt 10 ] &&
+    [ $i -lt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kids=$(pgrep -P "$rp" | tr '\n' ' ')
+_pids="$_pids $kids"	# killed at exit should they outlive the test
+is "$(echo $kids | wc -w | tr -d ' ')" 3 "three children at work"
+kill -9 "$rp"
+wait "$rp" 2>/dev/null
+alive() { n=0; for k in $kids; do kill -0 "$k" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+i=0
+while [ "$(alive)" != 0 ] && [ $i -lt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+is "$(alive)" 0 "the children died with their parent"
+is "$(leased)" 0 "they gave back their leases"
+cp "$T/tg.log" "$T/tg1.log"
+: > "$T/tg.log"
+runrun --until-empty --concurrency 3 --batch 5 --worker orph
+is "$rc" 0 "a restart with the same --worker succeeds"
+is "$(exactly_once)" "0|0|0" "every row SENT exactly once"
+is "$(wire "$T/tg1.log" "$T/tg.log")" "0 200" "and each message once on the wire"
+
+# 8. Usage.
 is_rc 64 "--concurrency 0" corp-deliver run --channel telegram --concurrency 0
 is_rc 64 "--concurrency 33" corp-deliver run --channel telegram --concurrency 33
 is_rc 64 "--worker too long for its children" corp-deliver run --channel telegram \
