@@ -74,7 +74,6 @@ brows=$(sql "SELECT (SELECT count(*) FROM event_recipients)
     + (SELECT count(*) FROM deliveries)")
 [ "$brows" = "$rows" ] || die "f3: baseline wrote $brows rows, corp $rows"
 note "sqlite3 CLI: the same $brows rows in $bms ms"
-record "3 fan-out (corp-event route)" "$(rate "$rows" "$ms")" rows/s \
-    "sqlite3 CLI, one INSERT per row, one transaction" \
-    "$(rate "$brows" "$bms")" '>=1' \
-    "synchronous=$sync rows=$rows recipients=$((N + 1)) channels=2"
+record "3 fan-out route" "$(rate "$rows" "$ms")" rows/s \
+    "sqlite3 CLI INSERTs" "$(rate "$brows" "$bms")" '>=1' \
+    "label=1_event_to_${N}_users_x_2_channels,_FULL ms=$ms baseline_ms=$bms synchronous=$sync rows=$rows recipients=$((N + 1)) channels=2"
