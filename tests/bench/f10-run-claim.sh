@@ -26,28 +26,27 @@ export CORP_TELEGRAM_TOKEN=123:bench CORP_RATE_LIMIT=off
 # exec_run); called directly so that valgrind measures it, not the exec.
 round="corp-deliver-run $(run_args) --once --batch 100"
 
-# Instructions: one round under callgrind; corp_queue_claim's inclusive
-# count (callgrind_annotate --inclusive) and the whole process's, each
-# per message claimed.
+# cg_round Q: one round under callgrind on queue Q (small or big);
+# prints "CLAIM TOTAL": corp_queue_claim's inclusive instructions
+# (callgrind_annotate --inclusive) and the whole process's, each per
+# message claimed.
+cg_round() {
+	use_template "$BT/f10-$1" "$BT/f10-cg" full
+	tot=$(callgrind_ir "$BT/f10-$1.cg" $round) || die "f10: callgrind failed"
+	claimed=$(sed -n 's/.*"claimed":\([0-9]*\).*/\1/p' \
+	    "$BT/f10-$1.cg.stdout")
+	[ "${claimed:-0}" -gt 0 ] || die "f10: the round claimed nothing"
+	cl=$(callgrind_annotate --inclusive=yes "$BT/f10-$1.cg" 2>/dev/null |
+	    awk '/[^a-z_]corp_queue_claim[ ]/ { gsub(",", "", $1); print $1
+	    exit }')
+	[ -n "$cl" ] || die "f10: no corp_queue_claim in the profile"
+	awk -v c="$cl" -v t="$tot" -v n="$claimed" \
+	    'BEGIN { printf "%.0f %.0f\n", c / n, t / n }'
+}
 if have_valgrind; then
-	for q in small big; do
-		use_template "$BT/f10-$q" "$BT/f10-cg" full
-		tot=$(callgrind_ir "$BT/f10-$q.cg" $round) ||
-		    die "f10: callgrind failed"
-		claimed=$(sed -n 's/.*"claimed":\([0-9]*\).*/\1/p' \
-		    "$BT/f10-$q.cg.stdout")
-		[ "${claimed:-0}" -gt 0 ] || die "f10: the round claimed nothing"
-		cl=$(callgrind_annotate --inclusive=yes "$BT/f10-$q.cg" \
-		    2>/dev/null | awk '/[^a-z_]corp_queue_claim[ ]/ {
-		    gsub(",", "", $1); print $1; exit }')
-		[ -n "$cl" ] || die "f10: no corp_queue_claim in the profile"
-		eval "claim_$q=$(awk -v c="$cl" -v n="$claimed" \
-		    'BEGIN { printf "%.0f", c / n }')"
-		eval "total_$q=$(awk -v c="$tot" -v n="$claimed" \
-		    'BEGIN { printf "%.0f", c / n }')"
-		# Kept for tests/bench/PROFILE.
-		cp "$BT/f10-$q.cg" "$BT/profile-run-$q.cg" 2>/dev/null
-	done
+	set -- $(cg_round small) $(cg_round big)
+	claim_small=$1 total_small=$2 claim_big=$3 total_big=$4
+	[ -n "$claim_big" ] || exit 1
 	note "instructions per message: claim $claim_big on $big rows, $claim_small on $DRAIN_USERS; whole run $total_big and $total_small"
 	record "10 run claim at scale" "$claim_big" instr/msg \
 	    "the same on 1000 rows" "$claim_small" '<=1.5' \
@@ -61,15 +60,17 @@ fi
 have hyperfine || apt_install hyperfine || true
 if have hyperfine; then
 	reset="UPDATE deliveries SET status = 'PENDING', sent_at = NULL, provider_message_id = NULL, attempts = 0 WHERE status = 'SENT'"
-	for q in small big; do
-		use_template "$BT/f10-$q" "$BT/f10-wall" full
+	# wall_round Q: mean ms of the round on queue Q.
+	wall_round() {
+		use_template "$BT/f10-$1" "$BT/f10-wall" full
 		hyperfine -N --style none --warmup 1 --runs "$runs" \
 		    --prepare "sqlite3 $BT/f10-wall/corp.db \"$reset\"" \
 		    --export-json "$BT/f10.json" "$round" >/dev/null 2>&1 ||
 		    die "f10: hyperfine failed"
-		eval "wall_$q=$("$PY" -c 'import json, sys
-print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["mean"] * 1000))' "$BT/f10.json")"
-	done
+		"$PY" -c 'import json, sys
+print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["mean"] * 1000))' "$BT/f10.json"
+	}
+	wall_small=$(wall_round small) && wall_big=$(wall_round big) || exit 1
 	note "one round (100 messages): $wall_big ms on $big rows, $wall_small ms on $DRAIN_USERS ($runs runs)"
 	record "10 run claim at scale" "$wall_big" ms "the same on 1000 rows" \
 	    "$wall_small" - \

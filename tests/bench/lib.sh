@@ -34,8 +34,10 @@ ms_since() {
 rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.1f", n * 1000 / ms }'; }
 
 # record FIGURE VALUE UNIT BASELINE BASELINE_VALUE TARGET SETTINGS
-#   TARGET: ">=20" (ratio at least 20), "<=1.5", or "-" (none).
-#   SETTINGS: k=v pairs separated by spaces.
+#   TARGET: ">=20" (ratio at least 20), "<=1.5", "<=16MiB" (the value
+#   itself, in that unit), or "-" (none).
+#   SETTINGS: k=v pairs separated by spaces; label=... (with _ for a
+#   space) is the row's short description in the table.
 # ratio = VALUE / BASELINE_VALUE, computed by report.py.
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RESULTS"
@@ -435,29 +437,6 @@ nginx_stop() {
 		_i=$((_i + 1))
 	done
 	return 0
-}
-
-# run_until_drained ARGS...: corp-deliver run ARGS (prefixed by
-# $RUN_WRAP, e.g. /usr/bin/time -v -o FILE) in the background
-# until no row is PENDING (bounded poll of the database, 10 min), then
-# SIGTERM; prints elapsed ms.  Works whether run exits by itself when
-# the queue is empty or keeps waiting for work.
-run_until_drained() {
-	_t0=$(now_ns)
-	${RUN_WRAP:-} corp-deliver run "$@" >"$BT/run.out" 2>"$BT/run.err" &
-	_rp=$!
-	_i=0
-	while [ "$(pending_count)" != 0 ] && [ "$_i" -lt 12000 ]; do
-		kill -0 "$_rp" 2>/dev/null || break
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	_ms=$(ms_since "$_t0")
-	# Stop run itself, not a wrapper such as time(1), which must live
-	# to report.
-	pkill -TERM -P "$_rp" 2>/dev/null || kill -TERM "$_rp" 2>/dev/null
-	wait "$_rp" 2>/dev/null
-	echo "$_ms"
 }
 
 # run_args: the options corp-deliver run needs for a plain-HTTP fake.

@@ -77,6 +77,20 @@ def fmt_num(x):
     return "%.3g" % x
 
 
+def fmt_ratio(x):
+    if x is None:
+        return "-"
+    return ("%.3f" % x if x < 1 else "%.3g" % x) + "x"
+
+
+def fmt_target(t):
+    p = parse_target(t or "")
+    if p is None:
+        return "-"
+    op, n, unit = p
+    return "%s %g%s" % (op, n, unit or "x")
+
+
 def load(src):
     rows = []
     with open(src) as f:
@@ -116,8 +130,8 @@ def table(rows):
                     "%s %s" % (r["baseline"] or "-",
                                fmt_num(r["baseline_value"])
                                if r["baseline_value"] is not None else ""),
-                    "%.3gx" % r["ratio"] if r["ratio"] is not None else "-",
-                    r["target"] or "-",
+                    fmt_ratio(r["ratio"]),
+                    fmt_target(r["target"]),
                     {True: "yes", False: "NO", None: ""}[r["met"]]))
     w = [max(len(str(t[i])) for t in out + [hdr]) for i in range(len(hdr))]
     fmt = "  ".join("%%-%ds" % n for n in w)
@@ -134,22 +148,21 @@ def us(c):
 
 
 def machine_lines(m):
+    """The machine as paragraphs (one string each, unwrapped)."""
     la = lambda k: " ".join("%.2f" % x for x in m.get(k) or []) or "-"
-    lines = [
-        "make bench (BENCH=%s) on %s, %s s: %s CPUs (nproc), %s, Linux %s,"
-        % (m.get("bench"), m.get("date"), m.get("elapsed_s", "?"),
-           m.get("nproc"), m.get("cpu"), m.get("kernel")),
+    paras = [
+        "make bench (BENCH=%s) on %s, %s s: %s CPUs (nproc), %s, Linux %s, "
         "SQLite %s, %s, %s MiB of memory."
-        % (m.get("sqlite"), m.get("postgresql") or "no PostgreSQL",
-           m.get("mem_total_mib")),
-        "Load average (1, 5, 15 min): %s at the start, %s at the end."
-        % (la("load_start"), la("load_end")),
-        "4 KiB write + fdatasync in the temp dir: %s at the start,"
-        % us(m.get("fsync_us_start")),
-        "  %s at the end." % us(m.get("fsync_us_end")),
-        "One SQLite WAL commit (synchronous=FULL): %s at the start,"
-        % us(m.get("commit_us_start")),
-        "  %s at the end." % us(m.get("commit_us_end")),
+        % (m.get("bench"), m.get("date"), m.get("elapsed_s", "?"),
+           m.get("nproc"), m.get("cpu"), m.get("kernel"), m.get("sqlite"),
+           m.get("postgresql") or "no PostgreSQL", m.get("mem_total_mib")),
+        "Load average (1, 5, 15 min): %s at the start, %s at the end.  "
+        "4 KiB write + fdatasync in the temp dir: %s at the start, %s at "
+        "the end.  One SQLite WAL commit (synchronous=FULL): %s at the "
+        "start, %s at the end."
+        % (la("load_start"), la("load_end"), us(m.get("fsync_us_start")),
+           us(m.get("fsync_us_end")), us(m.get("commit_us_start")),
+           us(m.get("commit_us_end"))),
     ]
     notes = []
     if m.get("note"):
@@ -162,24 +175,38 @@ def machine_lines(m):
                      "baselines) move with the disk's load; instruction "
                      "counts (callgrind) do not")
     for n in notes:
-        lines.append("Note: " + n + ".")
-    return lines
+        paras.append("Note: " + n + ".")
+    return paras
 
 
 def verdicts(rows):
-    met, missed, skipped = [], [], []
+    """Met / partly met / missed / skipped, per figure."""
+    figs, order = {}, []
     for r in rows:
-        name = "%s (%s)" % (r["figure"], r["label"]) if r["label"] \
-            else r["figure"]
+        f = r["figure"]
+        if f not in figs:
+            figs[f] = [0, 0, False]
+            order.append(f)
         if "skipped" in r["settings"]:
-            skipped.append(r["figure"])
-        elif r["met"] is True:
-            met.append(name)
-        elif r["met"] is False:
-            missed.append(name)
+            figs[f][2] = True
+        elif r["met"] is not None:
+            figs[f][0] += 1
+            figs[f][1] += bool(r["met"])
+    met, part, missed, skipped = [], [], [], []
+    for f in order:
+        n, ok, skip = figs[f]
+        if n == 0:
+            if skip:
+                skipped.append(f)
+        elif ok == n:
+            met.append(f)
+        elif ok == 0:
+            missed.append(f if n == 1 else "%s (%d aims)" % (f, n))
+        else:
+            part.append("%s (%d of %d aims)" % (f, ok, n))
     out = []
-    for word, xs in (("Met", met), ("Missed", missed),
-                     ("Skipped", skipped)):
+    for word, xs in (("Met", met), ("Partly met", part), ("Missed", missed),
+                     ("Skipped or without an aim", skipped)):
         if xs:
             out.append("%s: %s." % (word, "; ".join(xs)))
     return out
@@ -205,8 +232,8 @@ def readme(path, m, rows):
     if a < 0 or b < a:
         sys.exit("report.py: %s has no %r ... %r block" % (path, BEGIN, END))
     block = [BEGIN]
-    for line in machine_lines(m):
-        block += wrap(line)
+    for para in machine_lines(m):
+        block += wrap(para)
     block.append("")
     block += ["  " + line for line in table(rows)]
     block.append("")
@@ -229,8 +256,8 @@ def main():
         json.dump({"machine": m, "figures": rows}, f, indent=1,
                   ensure_ascii=False)
         f.write("\n")
-    for line in machine_lines(m):
-        print(line)
+    for para in machine_lines(m):
+        print("\n".join(wrap(para)))
     print()
     for line in table(rows):
         print(line)
