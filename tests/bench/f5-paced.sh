@@ -41,6 +41,6 @@ wait "$fp" 2>/dev/null
 sent=$(printf '%s' "$stats" | jq -r '.sent // 0')
 tm=$(printf '%s' "$stats" | jq -r '.too_many // 0')
 note "paced: $sent sent in $secs s, $tm refused with 429"
-record "5 paced telegram (corp-deliver run)" "$(rate "$sent" $((secs * 1000)))" \
-    msg/s "Telegram's 30 msg/s at margin 0.95" 28.5 - \
-    "seconds=$secs chats=100 strict_fake=yes too_many=$tm synchronous=full"
+record "5 paced telegram (run)" "$(rate "$sent" $((secs * 1000)))" \
+    msg/s "30 msg/s x 0.95" 28.5 - \
+    "label=${secs}_s,_strict_fake,_${tm}_x_429 seconds=$secs chats=100 strict_fake=yes too_many=$tm synchronous=full"

@@ -2,11 +2,11 @@
 # Figure 6: start-up -- one invocation of corp-cursor get and of
 # corp-deliver pending --peek --limit 1, timed by hyperfine, against
 # sqlite3 :memory: 'select 1' (the sqlite3 CLI: the pipeline citizen
-# DESIGN 9 compares with).
+# DESIGN 9 compares with); and the instructions each executes
+# (callgrind), which a loaded machine does not change.
 . "$CORP_SRC/tests/bench/lib.sh"
 
-[ -d "$BT/drain-template" ] ||
-    queue_template "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
+queue_template "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
 use_template "$BT/drain-template" "$BT/f6-db" normal
 corp-cursor set --channel telegram 5:500 || die "f6: cursor set failed"
 if [ "$BENCH" = full ]; then runs=300; else runs=100; fi
@@ -47,6 +47,23 @@ fi
 set -- $means
 note "mean ms: sqlite3 $1, corp-cursor get $2, pending --peek --limit 1 $3 ($tool, $runs runs)"
 record "6 start-up" "$2" ms "sqlite3 :memory: 'select 1'" "$1" '<=1' \
-    "command=corp-cursor_get tool=$tool runs=$runs"
+    "label=corp-cursor_get,_wall tool=$tool runs=$runs"
 record "6 start-up" "$3" ms "sqlite3 :memory: 'select 1'" "$1" '<=1' \
-    "command=corp-deliver_pending_--peek_--limit_1 tool=$tool runs=$runs rows=$DRAIN_ROWS"
+    "label=pending_--peek_--limit_1,_wall tool=$tool runs=$runs rows=$DRAIN_ROWS"
+
+# Instructions, from exec to exit (the dynamic loader included).
+if have_valgrind; then
+	b=$(callgrind_ir "$BT/f6-sqlite3.cg" sqlite3 :memory: 'select 1') &&
+	c=$(callgrind_ir "$BT/f6-cursor.cg" corp-cursor get --channel telegram) &&
+	p=$(callgrind_ir "$BT/f6-peek.cg" corp-deliver pending \
+	    --channel telegram --peek --limit 1) || die "f6: callgrind failed"
+	note "instructions: sqlite3 $b, corp-cursor get $c, pending --peek $p"
+	mi() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e6 }'; }
+	record "6 start-up" "$(mi "$c")" Minstr "sqlite3 :memory: 'select 1'" \
+	    "$(mi "$b")" '<=1' "label=corp-cursor_get,_instructions tool=callgrind"
+	record "6 start-up" "$(mi "$p")" Minstr "sqlite3 :memory: 'select 1'" \
+	    "$(mi "$b")" '<=1' \
+	    "label=pending_--peek_--limit_1,_instructions tool=callgrind rows=$DRAIN_ROWS"
+else
+	skipped "6 start-up (instructions)" "valgrind unavailable"
+fi

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Figure 9: PostgreSQL drain -- lease + ack of the same 32 000 rows as
-# figure 1 (pending|nosend|ack, corp-deliver's default batches) with 1, 2
-# and 4 workers on a throw-away PostgreSQL cluster (tests/pg/cluster,
-# Unix socket, fsync on), against the same drain on SQLite
-# (synchronous=FULL) with the same workers in the same run.
+# Figure 9: PostgreSQL drain -- lease + ack of routed deliveries
+# (pending|nosend|ack, corp-deliver's default batches) with 1, 2 and 4
+# workers on a throw-away PostgreSQL cluster (tests/pg/cluster, Unix
+# socket, fsync and synchronous_commit on), against figure 1's drain on
+# SQLite with synchronous=FULL and 1 worker in the same run (DESIGN 9's
+# scale-out promise: more workers on PostgreSQL should pass one SQLite
+# writer); and against ref-drain-pg.c, the minimal C batch queue on the
+# same PostgreSQL schema with as many workers (PostgreSQL's limit here).
 . "$CORP_SRC/tests/bench/lib.sh"
 
 have psql || { skipped "9 pg drain" "psql missing"; exit 0; }
@@ -13,38 +16,56 @@ sock=$(sh "$CORP_SRC/tests/pg/cluster" start --watch $$ --durable \
 	exit 0
 }
 trap 'sh "$CORP_SRC/tests/pg/cluster" stop "$sock" >/dev/null 2>&1' EXIT
-n=0
+# Quick mode routes 16 events (16 000 rows): a PostgreSQL drain of
+# corp's pipe runs at a third of SQLite's speed here, and the rate of a
+# drain does not depend on the length of the queue (a claim walks an
+# index in order).
+if [ "$BENCH" = full ]; then events=$DRAIN_EVENTS; else events=16; fi
+rows=$((events * DRAIN_USERS))
+psqlq() { psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" "$@"; }
 
-# pg_db: a fresh database loaded like drain-template; CORP_DB set.
-pg_db() {
-	n=$((n + 1))
-	name=bench$n
-	psql -X -q -h "$sock" -d postgres -c "CREATE DATABASE $name" ||
-	    die "f9: createdb"
-	export CORP_DB="postgresql:///$name?host=$sock"
+# The template database, made as routed_queue makes the SQLite one:
+# corp-db init, corp-org add, corp-user import, the binds with SQL (see
+# routed_queue), corp-task create per event, corp-event route.
+psqlq -d postgres -c "CREATE DATABASE benchtpl" || die "f9: createdb"
+(
+	export CORP_DB="postgresql:///benchtpl?host=$sock"
+	export CORP_DATA_DIR="$BT/f9-data"
+	mkdir -p "$CORP_DATA_DIR" && chmod 700 "$CORP_DATA_DIR"
 	corp-db init --admin admin >/dev/null || die "f9: corp-db init"
-	psql -X -q -v ON_ERROR_STOP=1 -h "$sock" -d "$name" <<EOF >/dev/null ||
-INSERT INTO org_units (id, name, title, created_at, updated_at)
-    VALUES (2, 'bench', 'Bench', 0, 0);
-INSERT INTO users (id, login, name, lang, org_unit_id, created_at, updated_at)
-    SELECT 100 + i, 'u' || i, 'User ' || i, 'en', 2, 0, 0
-    FROM generate_series(0, $DRAIN_USERS - 1) i;
-INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users
-    WHERE id >= 100;
-INSERT INTO events (event_id, event_type, occurred_at, actor_user_id,
-    assignee_org_unit_id, title, trace_id, dedupe_key)
-    SELECT i, 'TASK_CREATED', 1767600000, 1, 2, 'Task ' || i,
-    lpad(to_hex(i), 16, '0'), 'bench:' || i
-    FROM generate_series(1, $DRAIN_EVENTS) i;
-SELECT setval(pg_get_serial_sequence('events', 'event_id'), $DRAIN_EVENTS);
-INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, created_at, updated_at)
-    SELECT e.event_id, u.id, 'telegram', 'executor', 'executor', 'p2p',
-    'task_created', 1767600000, 1767600000
-    FROM events e, users u WHERE u.id >= 100;
-VACUUM ANALYZE;
-EOF
-	    die "f9: loading the queue failed"
+	corp-org add bench --title Bench >/dev/null || die "f9: corp-org add"
+	awk -v n="$DRAIN_USERS" 'BEGIN { for (i = 0; i < n; i++)
+	    printf "{\"login\":\"u%d\",\"name\":\"User %d\",\"lang\":\"en\",\"unit\":\"bench\"}\n", i, i }' |
+	    corp-user import >/dev/null || die "f9: corp-user import"
+	psqlq -d benchtpl -c "INSERT INTO binds (user_id, channel, address,
+	    active, created_at, updated_at) SELECT id, 'telegram',
+	    CAST(5000 + id AS TEXT), 1, 1767607200, 1767607200 FROM users
+	    WHERE login LIKE 'u%'" >/dev/null || die "f9: binds"
+	i=1
+	while [ "$i" -le "$events" ]; do
+		corp-task create --as admin --title "Quarterly report $i" \
+		    --description "Figures for the quarter, part $i" \
+		    --unit bench --due 2026-01-09T18:00:00Z >/dev/null ||
+		    die "f9: corp-task create"
+		i=$((i + 1))
+	done
+	corp-event route >/dev/null || die "f9: corp-event route"
+) || exit 1
+psqlq -d benchtpl -c "VACUUM ANALYZE" || die "f9: vacuum"
+[ "$(psqlq -d benchtpl -c "SELECT count(*) FROM deliveries
+    WHERE status = 'PENDING' AND readiness = 'ready'")" = "$rows" ] ||
+    die "f9: expected $rows ready rows"
+
+# pg_db: a fresh copy of the template; CORP_DB and name set.  The count
+# lives in a file: pg_db also runs in command substitutions.
+pg_db() {
+	n=$(($(cat "$BT/f9.n" 2>/dev/null || echo 0) + 1))
+	echo "$n" > "$BT/f9.n"
+	name=bench$n
+	psqlq -d postgres -c "CREATE DATABASE $name TEMPLATE benchtpl" ||
+	    die "f9: createdb $name"
+	export CORP_DB="postgresql:///$name?host=$sock"
+	export CORP_DATA_DIR="$BT/f9-data"
 }
 
 pg_pending() {
@@ -54,7 +75,7 @@ pg_pending() {
 
 # pg_drain WORKERS: ms to drain, as drain() does for SQLite.
 pg_drain() {
-	per=$(( (DRAIN_ROWS + 100 * $1 - 1) / (100 * $1) ))
+	per=$(( (rows + 100 * $1 - 1) / (100 * $1) ))
 	t0=$(now_ns)
 	pids=
 	w=0
@@ -87,18 +108,57 @@ pg_drain() {
 	echo "$ms"
 }
 
-[ -d "$BT/drain-template" ] ||
-    queue_template "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
-for w in 1 2 4; do
+# SQLite FULL, 1 worker, corp's defaults: figure 1's figure when it ran
+# in this run, else measured here the same way.
+if [ -s "$BT/corp-drain-full-1-100" ]; then
+	sv=$(cat "$BT/corp-drain-full-1-100")
+else
+	queue_template "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
 	use_template "$BT/drain-template" "$BT/f9-db" full
-	sq=$(drain ack 100 256 "$DRAIN_ROWS" "$w") || exit 1
+	sq=$(drain ack 100 256 "$DRAIN_ROWS" 1) || exit 1
 	sv=$(rate "$DRAIN_ROWS" "$sq")
+	unset CORP_DATA_DIR
+fi
+pgv=$(psqlq -d postgres -c 'SHOW server_version' | cut -d' ' -f1)
+
+# ref_pg WORKERS [-a]: rows/s of WORKERS ref-drain-pg at once on a fresh
+# copy, batches of 100.
+ref_pg() {
+	pg_db
+	rt=$(now_ns)
+	rpids=
+	w=0
+	: > "$BT/f9-ref.out"
+	while [ "$w" -lt "$1" ]; do
+		"$BT/bin/ref-drain-pg" ${2:-} "postgresql:///$name?host=$sock" \
+		    100 >> "$BT/f9-ref.out" &
+		rpids="$rpids $!"
+		w=$((w + 1))
+	done
+	for p in $rpids; do wait "$p" || die "f9: ref-drain-pg failed"; done
+	rms=$(ms_since "$rt")
+	acked=$(awk '{ s += $1 } END { print s }' "$BT/f9-ref.out")
+	[ "$acked" = "$rows" ] || die "f9: ref-drain-pg acked $acked of $rows"
+	note "ref-drain-pg workers=$1 ${2:-}: $acked rows in $rms ms"
+	rate "$acked" "$rms"
+}
+
+for w in 1 2 4; do
 	pg_db
 	pm=$(pg_drain "$w") || exit 1
-	pv=$(rate "$DRAIN_ROWS" "$pm")
-	unset CORP_DB
-	note "pg drain workers=$w: $DRAIN_ROWS rows in $pm ms (SQLite FULL: $sq ms)"
-	record "9 drain on PostgreSQL" "$pv" rows/s \
-	    "the same drain on SQLite (synchronous=FULL)" "$sv" - \
-	    "workers=$w rows=$DRAIN_ROWS pending_limit=100 ack_batch=256 postgresql=$(psql -X -A -t -h "$sock" -d postgres -c 'SHOW server_version' | cut -d' ' -f1) fsync=on"
+	pv=$(rate "$rows" "$pm")
+	note "pg drain workers=$w: $rows rows in $pm ms (SQLite FULL 1 worker: $sv rows/s)"
+	if [ "$w" = 4 ]; then tgt='>=1'; else tgt=-; fi
+	lab="label=${w}_worker$([ "$w" = 1 ] || echo s),_limit_100/256"
+	record "9 drain on PostgreSQL" "$pv" rows/s "SQLite FULL, 1 worker" \
+	    "$sv" "$tgt" "$lab ms=$pm workers=$w rows=$rows pending_limit=100 ack_batch=256 postgresql=$pgv fsync=on"
+	[ "$w" = 2 ] && continue
+	if [ -x "$BT/bin/ref-drain-pg" ]; then
+		rv=$(ref_pg "$w") && ra=$(ref_pg "$w" -a) || exit 1
+		record "9 drain on PostgreSQL" "$pv" rows/s \
+		    "C ref-drain-pg, $w worker$([ "$w" = 1 ] || echo s)" "$rv" - \
+		    "$lab workers=$w rows=$rows ref_batch=100 ref_with_attempts_rows_per_s=$ra postgresql=$pgv fsync=on"
+	else
+		skipped "9 drain on PostgreSQL vs ref-drain-pg" "ref-drain-pg.c did not build (libpq headers?)"
+	fi
 done

@@ -34,8 +34,10 @@ ms_since() {
 rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.1f", n * 1000 / ms }'; }
 
 # record FIGURE VALUE UNIT BASELINE BASELINE_VALUE TARGET SETTINGS
-#   TARGET: ">=20" (ratio at least 20), "<=1.5", or "-" (none).
-#   SETTINGS: k=v pairs separated by spaces.
+#   TARGET: ">=20" (ratio at least 20), "<=1.5", "<=16MiB" (the value
+#   itself, in that unit), or "-" (none).
+#   SETTINGS: k=v pairs separated by spaces; label=... (with _ for a
+#   space) is the row's short description in the table.
 # ratio = VALUE / BASELINE_VALUE, computed by report.py.
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RESULTS"
@@ -62,37 +64,94 @@ sql() {
 	    "$CORP_DATA_DIR/corp.db" "$@"
 }
 
-# load_queue EVENTS USERS [SENT_EVENTS]: EVENTS events x USERS bound
-# users, one ready PENDING telegram row each, straight into the queue
-# with sqlite3 (as tests/0220 does).  With SENT_EVENTS, that many more
-# events come first whose rows are all SENT already (the scale figure).
-load_queue() {
-	_sent=${3:-0}
+# routed_queue DIR EVENTS USERS: a new data dir whose queue holds EVENTS
+# TASK_CREATED events x USERS bound users, one ready PENDING telegram row
+# each, made the way an operator makes them: corp-org add, corp-user
+# import, corp-task create --unit per event and corp-event route.  So the
+# events carry what corp-task writes, and the deliveries, recipients and
+# decisions lie in the table as route lays them out: per event, each
+# event's rows side by side in user order (event-major).  Users are
+# u0..u(USERS-1) with ids 2..USERS+1 (admin is 1, the actor: "self").
+#
+# The binds alone are written with SQL: corp has no bulk bind import, and
+# one corp-bind add per user costs ~10 ms on a quiet machine (minutes on
+# a loaded one) for 1 000 users.  A claim reads binds through their
+# primary key (user_id, channel), so how that table was filled changes
+# nothing the figures measure.
+routed_queue() {
+	rm -rf "$1"
+	fresh_db "$1.part" normal
+	corp-org add bench --title Bench >/dev/null || die "corp-org add failed"
+	awk -v n="$3" 'BEGIN { for (i = 0; i < n; i++)
+	    printf "{\"login\":\"u%d\",\"name\":\"User %d\",\"lang\":\"en\",\"unit\":\"bench\"}\n", i, i }' |
+	    corp-user import >/dev/null || die "corp-user import failed"
+	sql "INSERT INTO binds (user_id, channel, address, active, created_at,
+	    updated_at) SELECT id, 'telegram', 5000 + id, 1, 1767607200,
+	    1767607200 FROM users WHERE login GLOB 'u[0-9]*';" ||
+	    die "binds failed"
+	_i=1
+	while [ "$_i" -le "$2" ]; do
+		corp-task create --as admin --title "Quarterly report $_i" \
+		    --description "Figures for the quarter, part $_i" \
+		    --unit bench --due 2026-01-09T18:00:00Z >/dev/null ||
+		    die "corp-task create failed"
+		_i=$((_i + 1))
+	done
+	corp-event route >/dev/null || die "corp-event route failed"
+	sql "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+	[ "$(pending_count)" = $(($2 * $3)) ] ||
+	    die "routed_queue: expected $(($2 * $3)) PENDING rows, got $(pending_count)"
+	# Whole or not at all: a later figure reuses a template that exists.
+	mv "$1.part" "$1" || die "routed_queue: mv failed"
+	export CORP_DATA_DIR="$1"
+}
+
+# grow_queue EVENTS [SENT_EVENTS]: add copies of event 1 (made by
+# routed_queue) up to EVENTS events, each with event 1's recipients,
+# decisions and deliveries, then mark the rows of the first SENT_EVENTS
+# events SENT with one "sent" attempt each.  SQL, for the figures that
+# need 100 000 to 1 000 000 rows, where creating and routing that many
+# events through corp would take far longer than the figure itself.  The
+# copies are inserted in the order route writes (event by event, each
+# event's users in order), so the table's layout is route's.
+grow_queue() {
+	_sent=${2:-0}
 	sql "
 PRAGMA synchronous = OFF;
 BEGIN;
-INSERT INTO org_units (id, name, title, created_at, updated_at)
-    VALUES (2, 'bench', 'Bench', 0, 0);
-WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
-INSERT INTO users (id, login, name, lang, org_unit_id, created_at, updated_at)
-    SELECT 100 + i, 'u' || i, 'User ' || i, 'en', 2, 0, 0 FROM u;
-INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users
-    WHERE id >= 100;
-WITH RECURSIVE e(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM e
-    WHERE i < $1 + $_sent)
-INSERT INTO events (event_id, event_type, occurred_at, actor_user_id,
-    assignee_org_unit_id, title, trace_id, dedupe_key)
-    SELECT i, 'TASK_CREATED', 1767600000, 1, 2, 'Task ' || i,
-    printf('%016x', i), 'bench:' || i FROM e;
+CREATE TEMP TABLE g(i INTEGER PRIMARY KEY);
+WITH RECURSIVE e(i) AS (SELECT (SELECT max(event_id) + 1 FROM events)
+    UNION ALL SELECT i + 1 FROM e WHERE i < $1)
+INSERT INTO g SELECT i FROM e WHERE i <= $1;
+INSERT INTO events (event_id, event_type, occurred_at, task_id,
+    task_version, state, actor_user_id, initiator_user_id,
+    assignee_user_id, assignee_org_unit_id, auto, title, due_at, trace_id,
+    dedupe_key, payload)
+    SELECT g.i, e.event_type, e.occurred_at, e.task_id, e.task_version,
+    e.state, e.actor_user_id, e.initiator_user_id, e.assignee_user_id,
+    e.assignee_org_unit_id, e.auto, e.title, e.due_at, printf('%032x', g.i),
+    'bench:' || g.i, e.payload FROM g CROSS JOIN events e
+    WHERE e.event_id = 1 ORDER BY g.i;
+INSERT INTO event_recipients SELECT g.i, r.user_id, r.roles
+    FROM g CROSS JOIN event_recipients r WHERE r.event_id = 1
+    ORDER BY g.i, r.user_id;
+INSERT INTO route_decisions SELECT g.i, r.user_id, r.channel, r.decision,
+    r.role, r.roles, r.decided_at FROM g CROSS JOIN route_decisions r
+    WHERE r.event_id = 1 ORDER BY g.i, r.user_id, r.channel;
 INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, status, sent_at, attempts, created_at, updated_at)
-    SELECT e.event_id, u.id, 'telegram', 'executor', 'executor', 'p2p',
-    'task_created', CASE WHEN e.event_id <= $_sent THEN 'SENT'
-    ELSE 'PENDING' END, CASE WHEN e.event_id <= $_sent THEN 1767600000 END,
-    e.event_id <= $_sent, 1767600000, 1767600000
-    FROM events e, users u WHERE u.id >= 100;
+    template, status, readiness, not_before, created_at, updated_at)
+    SELECT g.i, d.user_id, d.channel, d.role, d.roles, d.priority,
+    d.template, d.status, d.readiness, d.not_before, d.created_at,
+    d.updated_at FROM g CROSS JOIN deliveries d WHERE d.event_id = 1
+    ORDER BY g.i, d.user_id, d.channel;
+UPDATE route_state SET watermark = $1 WHERE id = 1;
+UPDATE deliveries SET status = 'SENT', sent_at = 1767607200,
+    provider_message_id = 'p', attempts = 1 WHERE event_id <= $_sent;
+INSERT INTO delivery_attempts (delivery_id, at, worker, result, attempted,
+    stored, provider_message_id) SELECT id, 1767607200, 'bench', 'sent', 1,
+    'sent', 'p' FROM deliveries WHERE event_id <= $_sent ORDER BY id;
 COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || die "load_queue failed"
+PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || die "grow_queue failed"
 }
 
 # pending_count: ready PENDING rows left.
@@ -141,13 +200,11 @@ corp_has_run() {
 	corp-deliver run --help >/dev/null 2>&1
 }
 
-# queue_template DIR EVENTS USERS [SENT_EVENTS]: build once a data dir
-# with a loaded queue; copy it with use_template for each measurement
-# (a copy is much faster than loading again, and every run starts from
-# the same file).
+# queue_template DIR EVENTS USERS: build once a routed data dir; copy it
+# with use_template for each measurement (a copy is much faster than
+# routing again, and every run starts from the same file).
 queue_template() {
-	fresh_db "$1" normal
-	load_queue "$2" "$3" "${4:-}"
+	[ -d "$1" ] || routed_queue "$1" "$2" "$3"
 }
 use_template() {	# TEMPLATE DIR SYNC
 	rm -rf "$2"
@@ -263,6 +320,68 @@ baseline_rate() {
 	cat "$_f"
 }
 
+# build_refs: compile the C references into $BT/bin (ref-drain with the
+# sqlite3 C API; ref-drain-pg with libpq, when its headers are here),
+# with corp's optimisation flags.  A reference that does not build is a
+# note, and its figures are skipped.
+build_refs() {
+	mkdir -p "$BT/bin"
+	_cc="${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra"
+	$_cc -o "$BT/bin/ref-drain" "$BENCH_DIR/ref-drain.c" \
+	    $(pkg-config --cflags --libs sqlite3) 2>"$BT/ref-drain.err" ||
+	    note "ref-drain.c did not build: $(head -n 3 "$BT/ref-drain.err")"
+	if pkg-config --exists libpq 2>/dev/null; then
+		$_cc -o "$BT/bin/ref-drain-pg" "$BENCH_DIR/ref-drain-pg.c" \
+		    $(pkg-config --cflags --libs libpq) \
+		    2>"$BT/ref-drain-pg.err" ||
+		    note "ref-drain-pg.c did not build: $(head -n 3 "$BT/ref-drain-pg.err")"
+	fi
+}
+
+# ref_rate SYNC BATCH [-a]: rows/s of ref-drain (the machine's limit:
+# tests/bench/ref-drain.c) draining a copy of the drain template, BATCH
+# rows per claim and per ack; -a also writes the attempts rows as corp's
+# ack does.  Measured once per run and kept in $BT for the figures that
+# share it.  Prints "RATE ROWS".
+ref_rate() {
+	_f="$BT/ref-$1-$2${3:-}"
+	if [ ! -s "$_f" ]; then
+		[ -x "$BT/bin/ref-drain" ] || return 1
+		queue_template "$BT/drain-template" "$DRAIN_EVENTS" "$DRAIN_USERS"
+		use_template "$BT/drain-template" "$BT/ref-db" "$1"
+		set -- "$1" "$2" "${3:-}" $("$BT/bin/ref-drain" ${3:-} \
+		    "$CORP_DATA_DIR/corp.db" "$1" "$2") || return 1
+		[ "$4" = "$DRAIN_ROWS" ] ||
+		    die "ref-drain drained $4 of $DRAIN_ROWS rows"
+		note "ref-drain sync=$1 batch=$2 ${3:-}: $4 rows in $5 ms"
+		printf '%s %s\n' "$(rate "$4" "$5")" "$4" > "$_f"
+	fi
+	cat "$_f"
+}
+
+# callgrind_ir OUT [--toggle-collect=FN] CMD...: run CMD under valgrind's
+# callgrind (instructions executed: the same on a loaded machine as on a
+# quiet one) and print the instructions it counted (all of them, or with
+# --toggle-collect only those inside FN and its callees).  The profile
+# stays in OUT for callgrind_annotate.
+callgrind_ir() {
+	_out=$1
+	shift
+	valgrind --tool=callgrind --callgrind-out-file="$_out" "$@" \
+	    >"$_out.stdout" 2>"$_out.log" || {
+		note "callgrind $*: $(tail -n 3 "$_out.log")"
+		return 1
+	}
+	sed -n 's/^summary: *//p; s/^totals: *//p' "$_out" | head -n 1 |
+	    awk '{ print $1 }'
+}
+
+# have_valgrind: valgrind on PATH, installed for the bench when missing.
+have_valgrind() {
+	have valgrind || apt_install valgrind || return 1
+	have valgrind
+}
+
 # nginx_start: an nginx on a loopback port answering POST
 # /bot<token>/sendMessage with a fixed Bot API success, for figures 4
 # and 8; sets NGINX_PORT.  nginx_stop stops it.  Installs nginx-light
@@ -318,29 +437,6 @@ nginx_stop() {
 		_i=$((_i + 1))
 	done
 	return 0
-}
-
-# run_until_drained ARGS...: corp-deliver run ARGS (prefixed by
-# $RUN_WRAP, e.g. /usr/bin/time -v -o FILE) in the background
-# until no row is PENDING (bounded poll of the database, 10 min), then
-# SIGTERM; prints elapsed ms.  Works whether run exits by itself when
-# the queue is empty or keeps waiting for work.
-run_until_drained() {
-	_t0=$(now_ns)
-	${RUN_WRAP:-} corp-deliver run "$@" >"$BT/run.out" 2>"$BT/run.err" &
-	_rp=$!
-	_i=0
-	while [ "$(pending_count)" != 0 ] && [ "$_i" -lt 12000 ]; do
-		kill -0 "$_rp" 2>/dev/null || break
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	_ms=$(ms_since "$_t0")
-	# Stop run itself, not a wrapper such as time(1), which must live
-	# to report.
-	pkill -TERM -P "$_rp" 2>/dev/null || kill -TERM "$_rp" 2>/dev/null
-	wait "$_rp" 2>/dev/null
-	echo "$_ms"
 }
 
 # run_args: the options corp-deliver run needs for a plain-HTTP fake.
