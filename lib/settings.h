@@ -1,7 +1,9 @@
 /*
  * settings.h -- operator configuration (the config table), notification
  * settings, per-user preferences.  Keys and defaults are listed in
- * corp.7 CONFIGURATION; an unknown key is refused (65).
+ * corp.7 CONFIGURATION; an unknown key, or a per-channel key on a
+ * channel corp does not know, is refused (CORP_EUSAGE, with the closest
+ * known key); a bad value is CORP_EINVAL.
  */
 #ifndef CORP_SETTINGS_H
 #define CORP_SETTINGS_H
