@@ -39,6 +39,11 @@ static const char *const topics[] = { "messages", "analysis_runs",
 static const char *const task_roles[] = { "executor", "initiator",
 	"supervisor", "previous_executor", "admin", NULL };
 
+/* Seed 003's types and roles: corp ships settings for them. */
+static const char *const seed_types[] = { "booking_created",
+	"booking_cancelled", "booking_rescheduled", "booking_done", NULL };
+static const char *const seed_roles[] = { "client", "specialist", NULL };
+
 /* At most this many names are listed when none is close enough. */
 #define LISTED 12
 
@@ -91,6 +96,12 @@ names_free(struct names *s)
 		free(s->v[i]);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
+}
+
+static int
+cmpname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int
@@ -162,6 +173,18 @@ corp_event_type_builtin(const char *t)
 }
 
 int
+corp_event_type_shipped(const char *t)
+{
+	return t != NULL && member(seed_types, t);
+}
+
+int
+corp_role_builtin(const char *r)
+{
+	return r != NULL && (member(task_roles, r) || member(seed_roles, r));
+}
+
+int
 corp_topic_check(const char *t, struct corp_err *err)
 {
 	if (t != NULL && member(topics, t))
@@ -212,7 +235,7 @@ corp_event_type_check(struct corp_db *db, const char *type, int flags,
 	if (!corp_event_type_valid(type))
 		return corp_errf(err, CORP_EINVAL, "event type '%s': expected "
 		    "1-64 of A-Z a-z 0-9 _ . : -", type ? type : "");
-	if (corp_event_type_builtin(type) ||
+	if (corp_event_type_builtin(type) || corp_event_type_shipped(type) ||
 	    (topic && member(topic_types, type)))
 		return 0;
 	/* events_type and the settings' key make both lookups indexed. */
@@ -227,22 +250,42 @@ corp_event_type_check(struct corp_db *db, const char *type, int flags,
 		return rc;
 	if (yes || (flags & CORP_NAME_NEW))
 		return 0;
-	/* Refused: gather what is known, for the message only. */
+	/*
+	 * Refused: gather what is known, for the message only; producers'
+	 * types first (sorted), the built-in ones after them.
+	 */
 	memset(&s, 0, sizeof(s));
-	names_addall(&s, builtin_types);
-	if (topic)
-		names_addall(&s, topic_types);
+	names_addall(&s, seed_types);
 	if ((rc = corp_db_prep(db, &st, "SELECT event_type FROM events "
-	    "WHERE ?1 = 1 OR topic IS NULL UNION SELECT event_type "
+	    "WHERE topic IS NULL UNION SELECT event_type "
 	    "FROM notification_settings ORDER BY 1", err)) != 0) {
 		names_free(&s);
 		return rc;
 	}
-	corp_bind_int(st, 1, topic);
-	if ((rc = add_rows(db, st, &s, err)) == 0)
-		rc = refuse(err, "event type", type, (const char *const *)s.v,
+	if ((rc = add_rows(db, st, &s, err)) == 0) {
+		size_t i, k;
+
+		/* Keep the producers' (sorted); the built-in ones follow. */
+		for (i = k = 0; i < s.n; i++) {
+			if (corp_event_type_builtin(s.v[i]) ||
+			    member(topic_types, s.v[i]))
+				free(s.v[i]);
+			else
+				s.v[k++] = s.v[i];
+		}
+		s.n = k;
+		if (s.v != NULL)
+			s.v[k] = NULL;
+		if (k > 0)
+			qsort(s.v, k, sizeof(*s.v), cmpname);
+		names_addall(&s, builtin_types);
+		if (topic)
+			names_addall(&s, topic_types);
+		rc = s.oom ? corp_errf(err, CORP_EINTERNAL, "out of memory") :
+		    refuse(err, "event type", type, (const char *const *)s.v,
 		    "known", (flags & CORP_NAME_HINT) ? "; a producer's new "
 		    "type is declared once with --new-type" : NULL);
+	}
 	names_free(&s);
 	return rc;
 }
@@ -252,8 +295,8 @@ corp_event_type_check(struct corp_db *db, const char *type, int flags,
  * recipients are compact JSON, so a LIKE narrows the rows (SQLite's
  * LIKE ignores case: each candidate is confirmed on the parsed JSON).
  */
-static int
-role_emitted(struct corp_db *db, const char *role, int *yes,
+int
+corp_role_emitted(struct corp_db *db, const char *role, int *yes,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -311,7 +354,7 @@ corp_role_check(struct corp_db *db, const char *role, int flags,
 	if (!corp_role_valid(role))
 		return corp_errf(err, CORP_EINVAL, "role '%s': expected 1-64 "
 		    "of A-Z a-z 0-9 _ . : -", role ? role : "");
-	if (member(task_roles, role))
+	if (corp_role_builtin(role))
 		return 0;
 	if (strncmp(role, "deputy:", 7) == 0)
 		return corp_errf(err, CORP_EUSAGE, "role '%s': a deputy gets "
@@ -323,13 +366,14 @@ corp_role_check(struct corp_db *db, const char *role, int flags,
 	corp_bind_text(st, 1, role);
 	if ((rc = exists(db, st, &yes, err)) != 0)
 		return rc;
-	if (!yes && (rc = role_emitted(db, role, &yes, err)) != 0)
+	if (!yes && (rc = corp_role_emitted(db, role, &yes, err)) != 0)
 		return rc;
 	if (yes || (flags & CORP_NAME_NEW))
 		return 0;
 	/* Refused: the task roles, the settings' and recent producers'. */
 	memset(&s, 0, sizeof(s));
 	names_addall(&s, task_roles);
+	names_addall(&s, seed_roles);
 	if ((rc = corp_db_prep(db, &st, "SELECT DISTINCT role FROM "
 	    "notification_settings ORDER BY role", err)) != 0 ||
 	    (rc = add_rows(db, st, &s, err)) != 0 ||
@@ -467,11 +511,26 @@ zones_walk(struct names *s, const char *rel, int depth)
 }
 
 int
+corp_zone_known(const char *zone)
+{
+	char *path;
+	int ok;
+
+	if (zone != NULL && strcmp(zone, "UTC") == 0)
+		return 1;
+	if (!corp_tz_valid(zone) ||
+	    corp_asprintf(&path, "%s/%s", ZONEINFO, zone) < 0)
+		return 0;
+	ok = tzif(path);
+	free(path);
+	return ok;
+}
+
+int
 corp_zone_check(const char *zone, struct corp_err *err)
 {
 	struct names s;
-	char *path;
-	int rc, ok;
+	int rc;
 
 	if (zone != NULL && strcmp(zone, "UTC") == 0)
 		return 0;
@@ -482,14 +541,8 @@ corp_zone_check(const char *zone, struct corp_err *err)
 	    "0123456789/_+-") != strlen(zone))
 		return corp_errf(err, CORP_EINVAL, "time zone '%s': expected "
 		    "a tz database name such as Europe/Kyiv", zone ? zone : "");
-	if (corp_tz_valid(zone)) {
-		if (corp_asprintf(&path, "%s/%s", ZONEINFO, zone) < 0)
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		ok = tzif(path);
-		free(path);
-		if (ok)
-			return 0;
-	}
+	if (corp_zone_known(zone))
+		return 0;
 	memset(&s, 0, sizeof(s));
 	zones_walk(&s, "", 0);
 	rc = refuse(err, "time zone", zone,

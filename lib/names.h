@@ -30,6 +30,13 @@ int	corp_channel_check(const char *, struct corp_err *);
 
 /* The task state machine's and the scheduler's event types. */
 int	corp_event_type_builtin(const char *);
+/* Seed 003's booking types, whose settings ship with corp. */
+int	corp_event_type_shipped(const char *);
+/* The roles a setting can name for task events, and seed 003's. */
+int	corp_role_builtin(const char *);
+/* Is role the role of an explicit recipient of an emitted event? */
+int	corp_role_emitted(struct corp_db *, const char *role, int *yes,
+	    struct corp_err *);
 
 /* How corp_event_type_check and corp_role_check judge a name. */
 enum {
@@ -44,18 +51,20 @@ enum {
 };
 
 /*
- * An event type is known when it is built in, or seen: the type of an
- * event in the log (with CORP_NAME_TOPIC also of a topic event) or of a
- * notification setting.  Seed 004's topic event types are built in for
- * CORP_NAME_TOPIC.  Matching is exact (route compares types so).
+ * An event type is known when it is built in or one of seed 003's
+ * booking types, or seen: the type of an event in the log (with
+ * CORP_NAME_TOPIC also of a topic event) or of a notification setting.
+ * Seed 004's topic event types are built in for CORP_NAME_TOPIC.
+ * Matching is exact (route compares types so).
  */
 int	corp_event_type_check(struct corp_db *, const char *type, int flags,
 	    struct corp_err *);
 /*
  * A role is known when it is a task role a setting can name (executor,
- * initiator, supervisor, previous_executor, admin) or seen: the role of
- * a notification setting or of an explicit recipient of an emitted
- * event.  A deputy:ROLE is refused with a word on what a deputy gets.
+ * initiator, supervisor, previous_executor, admin) or seed 003's
+ * (client, specialist), or seen: the role of a notification setting or
+ * of an explicit recipient of an emitted event.  A deputy:ROLE is
+ * refused with a word on what a deputy gets.
  */
 int	corp_role_check(struct corp_db *, const char *role, int flags,
 	    struct corp_err *);
@@ -67,6 +76,8 @@ int	corp_role_check(struct corp_db *, const char *role, int flags,
 int	corp_lang_check(const char *lang, struct corp_err *);
 /* A zone of the tz database (a TZif file under /usr/share/zoneinfo). */
 int	corp_zone_check(const char *zone, struct corp_err *);
+/* The same, as a yes or no (no suggestion looked for). */
+int	corp_zone_known(const char *zone);
 /* A topic of seed 004's topic events: messages, analysis_runs,
  * proposals. */
 int	corp_topic_check(const char *topic, struct corp_err *);

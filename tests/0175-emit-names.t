@@ -26,7 +26,7 @@ is "$err" "corp-event: <stdin>:1: unknown event type 'bookng_created' (did you m
 line k1 order_paid > "$T/in"
 run_in "$T/in" corp-event emit
 is "$rc" 65 "a new type without --new-type"
-is "$err" "corp-event: <stdin>:1: unknown event type 'order_paid' (known: TASK_CREATED, TASK_ASSIGNED, TASK_DUE_CHANGED, REPORT_SUBMITTED, APPROVED, REJECTED, TASK_CANCELLED, TASK_DUE_SOON, TASK_OVERDUE, booking_cancelled, booking_created, booking_done, ...); a producer's new type is declared once with --new-type" \
+is "$err" "corp-event: <stdin>:1: unknown event type 'order_paid' (known: booking_cancelled, booking_created, booking_done, booking_rescheduled, TASK_CREATED, TASK_ASSIGNED, TASK_DUE_CHANGED, REPORT_SUBMITTED, APPROVED, REJECTED, TASK_CANCELLED, TASK_DUE_SOON, ...); a producer's new type is declared once with --new-type" \
     "says how to declare it"
 is "$(sql "SELECT count(*) FROM events")" 0 "nothing written"
 

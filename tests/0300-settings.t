@@ -163,7 +163,7 @@ is "$err" "corp-settings: unknown event type 'bookng_created' (did you mean 'boo
     "suggests the seed's type"
 is_rc 64 "a producer's type not seen yet" nset --event-type invoice_paid \
     --role client --channel telegram
-is "$err" "corp-settings: unknown event type 'invoice_paid' (known: TASK_CREATED, TASK_ASSIGNED, TASK_DUE_CHANGED, REPORT_SUBMITTED, APPROVED, REJECTED, TASK_CANCELLED, TASK_DUE_SOON, TASK_OVERDUE, booking_cancelled, booking_created, booking_done, ...); a producer's new type is declared once with --new-type" \
+is "$err" "corp-settings: unknown event type 'invoice_paid' (known: booking_cancelled, booking_created, booking_done, booking_rescheduled, TASK_CREATED, TASK_ASSIGNED, TASK_DUE_CHANGED, REPORT_SUBMITTED, APPROVED, REJECTED, TASK_CANCELLED, TASK_DUE_SOON, ...); a producer's new type is declared once with --new-type" \
     "says how to declare it"
 is_rc 64 "a role no setting can name" nset --event-type TASK_CREATED \
     --role assignee --channel telegram
