@@ -221,8 +221,10 @@ not_muted(struct corp_db *db, long long uid, const char *kind,
 		v[++n] = NULL;
 	}
 	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		rc = corp_errf(err, CORP_EINTERNAL, "read mutes");
+	if (rc == SQLITE_NOMEM)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else if (rc != SQLITE_DONE)
+		rc = corp_db_fail(db, rc, "read mutes", err);
 	else if (v != NULL && (s = corp_suggest(value, v, 2)) != NULL)
 		rc = corp_errf(err, CORP_ENOTFOUND, "%s '%s' is not muted "
 		    "(did you mean '%s'?)", what, value, s);

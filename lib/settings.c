@@ -63,7 +63,8 @@ lookup(const char *key, const char **def)
 
 /*
  * The key known, its default in *def, and for a per-channel key a
- * channel corp knows; else CORP_EINVAL with the closest known key.
+ * channel corp knows; else CORP_EUSAGE (an unknown name, names.h) with
+ * the closest known key, or CORP_EINVAL for a malformed channel.
  */
 static int
 key_check(const char *key, const char **def, struct corp_err *err)
@@ -75,7 +76,7 @@ key_check(const char *key, const char **def, struct corp_err *err)
 
 	/* A per-channel key: the channel well formed (65) and known (64). */
 	len = strcspn(key, ".") + 1;
-	for (i = 0; i < NKNOWN; i++)
+	for (i = 0; key[len - 1] == '.' && i < NKNOWN; i++)
 		if (strncmp(known[i].key, key, len) == 0 &&
 		    known[i].key[len] == '\0' &&
 		    (rc = corp_channel_check(key + len, err)) != 0)
