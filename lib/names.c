@@ -256,8 +256,10 @@ corp_event_type_check(struct corp_db *db, const char *type, int flags,
 	 */
 	memset(&s, 0, sizeof(s));
 	names_addall(&s, seed_types);
-	if ((rc = corp_db_prep(db, &st, "SELECT event_type FROM events "
-	    "WHERE topic IS NULL UNION SELECT event_type "
+	/* Bounded: the settings' types and those of recent events. */
+	if ((rc = corp_db_prep(db, &st, "SELECT event_type FROM (SELECT "
+	    "event_type FROM events WHERE topic IS NULL ORDER BY event_id "
+	    "DESC LIMIT 10000) r UNION SELECT event_type "
 	    "FROM notification_settings ORDER BY 1", err)) != 0) {
 		names_free(&s);
 		return rc;

@@ -55,7 +55,9 @@ enum {
  * booking types, or seen: the type of an event in the log (with
  * CORP_NAME_TOPIC also of a topic event) or of a notification setting.
  * Seed 004's topic event types are built in for CORP_NAME_TOPIC.
- * Matching is exact (route compares types so).
+ * Matching is exact (route compares types so).  A refusal suggests from
+ * the known types of the settings and of the last 10000 events, so that
+ * its cost is bounded (it may run inside emit's write transaction).
  */
 int	corp_event_type_check(struct corp_db *, const char *type, int flags,
 	    struct corp_err *);
