@@ -137,6 +137,8 @@ config_get(int argc, char **argv)
 	noopts(argc, argv);
 	if (argc - optind != 1)
 		cli_usage("config get needs one KEY");
+	if (corp_setting_key_check(argv[optind], &e) != 0)
+		cli_fail(&e);
 	db = cli_db(0);
 	if (corp_setting_get(db, argv[optind], &v, &e) != 0)
 		cli_fail(&e);

@@ -13,9 +13,14 @@
 struct corp_db;
 struct corp_err;
 
-/* The value of key (the default when unset) in a fresh allocation. */
+/* The value of key (the default when unset) in a fresh allocation.
+ * A per-channel key on any well-formed channel is answered (the queue
+ * asks for the channels of its rows). */
 int	corp_setting_get(struct corp_db *, const char *key, char **out,
 	    struct corp_err *);
+/* The key known, and for a per-channel key a channel corp knows (what
+ * an operator typing it is held to). */
+int	corp_setting_key_check(const char *key, struct corp_err *);
 int	corp_setting_set(struct corp_db *, const char *key, const char *val,
 	    struct corp_err *);
 int	corp_setting_unset(struct corp_db *, const char *key,
