@@ -452,9 +452,10 @@ check_channel_config(struct corp_db *db, struct corp_check_result *r,
 	/*
 	 * HOOK (lead, at merge), two more checks of this severity:
 	 *  - every endpoint webhooks.conf defines, bound or not, has its
-	 *    secret: iterate corp_webhook_names() once webhookconf.h (the
-	 *    webhook-bind helper's) is on main -- check.c must not pull
-	 *    lib/webhook.c, which links libcurl into corp-db;
+	 *    secret: the loop above over corp_webhook_names() of
+	 *    lib/webhookconf.h (on main since the webhook-bind merge; not on
+	 *    this branch), skipping names already reported.  Not through
+	 *    lib/webhook.c, which would link libcurl into corp-db;
 	 *  - catalog keys whose placeholders their event type cannot fill:
 	 *    the fmt helper's lib function, one problem per key.
 	 */

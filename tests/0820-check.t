@@ -159,15 +159,19 @@ sql "UPDATE users SET lang = NULL, tz = NULL WHERE login = 'bob'"
 sql "DELETE FROM user_mutes WHERE user_id = 11"
 
 # What bound channels need to send at all: configuration errors (78).
+printf 'notify=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
 corp-bind add --user bob --channel exec --address notify >/dev/null
+ok "an exec bind whose command exec.conf names" corp-db check
+is "$(lines)" "" "clean"
+printf 'other=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
 run corp-db check
-is "$rc" 78 "an exec bind without its command: 78"
+is "$rc" 78 "exec.conf no longer naming it: 78"
 is "$(lines)" '["channel_config","config",1] ' "named"
 like "$err" "^corp-db: check channel_config: configuration error: exec command 'notify' \\(bound by 1 user\\): " \
     "says which command"
-printf 'notify=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
-chmod 600 "$CORP_DATA_DIR/exec.conf"
-ok "with exec.conf naming it" corp-db check
+printf 'notify=/bin/true\nother=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
+ok "named again" corp-db check
 is "$(lines)" "" "clean"
 # Webhook binds by endpoint name (and one left from when corp-bind took
 # URLs), written directly: corp-bind's webhook rules are another change.
@@ -192,6 +196,7 @@ ok "with the secret, and the URL bind inactive" corp-db check
 is "$(lines)" "" "clean"
 # A broken invariant still decides: 65 over 78.
 corp-bind add --user eve --channel exec --address other >/dev/null
+printf 'notify=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
 corp-cursor set --channel telegram 99:1 >/dev/null
 run corp-db check
 is "$rc" 65 "data problems (65) over configuration errors (78)"
