@@ -283,7 +283,7 @@ corp_catalog_load_std(struct corp_catalog *cat, struct corp_err *err)
 }
 
 static int
-cmpstr(const void *a, const void *b)
+cmp_lang(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -319,7 +319,7 @@ corp_catalog_langs(const struct corp_catalog *c)
 	}
 	json_object_foreach(seen, k, val)
 		v[n++] = k;
-	qsort(v, n, sizeof(*v), cmpstr);
+	qsort(v, n, sizeof(*v), cmp_lang);
 	for (i = 0; i < n; i++)
 		if (json_array_append_new(out, json_string(v[i])) != 0) {
 			json_decref(out);
