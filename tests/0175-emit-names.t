@@ -97,16 +97,29 @@ is "$(corp-event show "$id" | jq -r .trace_id)" "shop-7f3a/1:x" \
 is "$(corp-event list --as ann --after $((id - 1)) | jq -r .trace_id)" \
     "shop-7f3a/1:x" "list shows it"
 
-# End to end: route, a leased delivery line, then a stage's stderr line.
+# End to end: route, a leased delivery line, the formatted line, then
+# the sender's stderr line about it (an exec command that fails).
+printf 'fail=/bin/false\n' > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+mkdir -p "$CORP_DATA_DIR/i18n" && chmod 700 "$CORP_DATA_DIR/i18n"
+printf '%s\n' 'en:order_paid | "Order paid"' > "$CORP_DATA_DIR/i18n/shop.txt"
+chmod 600 "$CORP_DATA_DIR/i18n/shop.txt"
+corp-bind add --user ann --channel exec --address fail >/dev/null ||
+    bail "bind failed"
 corp-settings notify set --event-type order_paid --role client \
-    --channel telegram --template no_such_key >/dev/null
+    --channel exec >/dev/null
 corp-event route >/dev/null || bail "route failed"
-corp-deliver pending --channel telegram --limit 100 > "$T/pending" ||
+corp-deliver pending --channel exec --limit 100 > "$T/pending" ||
     bail "pending failed"
 is "$(jq -r "select(.event.event_id == $id) | .event.trace_id" "$T/pending")" \
     "shop-7f3a/1:x" "the delivery line carries it"
-jq -c "select(.event.event_id == $id)" "$T/pending" > "$T/one"
-run_in "$T/one" corp-fmt
-like "$err" "^corp-fmt: delivery [0-9]+: .*no_such_key.* trace=shop-7f3a/1:x\$" \
-    "a stage's stderr line about it ends with trace="
+jq -c "select(.event.event_id == $id)" "$T/pending" | corp-fmt > "$T/one" ||
+    bail "fmt failed"
+is "$(jq -r '[.text, .event.trace_id] | @tsv' "$T/one")" \
+    "Order paid	shop-7f3a/1:x" "so does the formatted line"
+run_in "$T/one" corp-send exec
+like "$err" "^corp-send: delivery [0-9]+: failed: .* trace=shop-7f3a/1:x\$" \
+    "the sender's stderr line about it ends with trace="
+is "$(printf '%s' "$out" | jq -r '[.result, .event.trace_id] | @tsv')" \
+    "failed	shop-7f3a/1:x" "and its ack line carries it"
 done_testing
