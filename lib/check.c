@@ -220,16 +220,17 @@ any(struct corp_db *db, struct corp_stmt *st, const char *v, int *yes,
 /*
  * Enabled notification settings that can never fire: on a channel corp
  * does not deliver on; on a channel nobody is bound to that is not the
- * default channel (route makes rows only there); for an event type that
- * is neither built in nor seed 003's and was never emitted; for a role
- * that is neither a task role nor seed 003's and no emitted event names.
+ * default channel (route makes rows only there; one problem per such
+ * channel, however many settings); for an event type that is neither
+ * built in nor seed 003's and was never emitted; for a role that is
+ * neither a task role nor seed 003's and no emitted event names.
  */
 static int
 check_settings_fire(struct corp_db *db, struct corp_check_result *r,
     struct corp_err *err)
 {
 	struct corp_stmt *bound, *emitted, *st;
-	json_t *a = NULL, *row;
+	json_t *a = NULL, *row, *unbound;
 	char *def = NULL;
 	const char *type, *role, *ch;
 	size_t i;
@@ -237,8 +238,12 @@ check_settings_fire(struct corp_db *db, struct corp_check_result *r,
 
 	r->name = "settings_fire";
 	r->severity = "warning";
-	if ((rc = corp_setting_get(db, "default_channel", &def, err)) != 0)
+	if ((unbound = json_object()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_setting_get(db, "default_channel", &def, err)) != 0) {
+		json_decref(unbound);
 		return rc;
+	}
 	if ((rc = corp_db_prep(db, &st, "SELECT event_type, role, channel "
 	    "FROM notification_settings WHERE enabled = 1 "
 	    "ORDER BY event_type, role, channel", err)) != 0 ||
@@ -261,9 +266,10 @@ check_settings_fire(struct corp_db *db, struct corp_check_result *r,
 			if ((rc = any(db, bound, ch, &yes, err)) != 0)
 				goto out;
 			if (!yes) {
-				problem(r, "%s/%s on %s: nobody is bound to %s "
-				    "and it is not the default channel (%s)",
-				    type, role, ch, ch, def);
+				/* One problem per channel, not per setting. */
+				json_object_set_new(unbound, ch, json_integer(
+				    json_integer_value(json_object_get(unbound,
+				    ch)) + 1));
 				continue;
 			}
 		}
@@ -285,8 +291,14 @@ check_settings_fire(struct corp_db *db, struct corp_check_result *r,
 				    "role %s", type, role, ch, role);
 		}
 	}
+	json_object_foreach(unbound, ch, row)
+		problem(r, "%lld enabled setting%s on %s: nobody is bound to %s "
+		    "and it is not the default channel (%s)",
+		    (long long)json_integer_value(row),
+		    json_integer_value(row) == 1 ? "" : "s", ch, ch, def);
 out:
 	json_decref(a);
+	json_decref(unbound);
 	free(def);
 	return rc;
 }

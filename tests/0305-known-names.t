@@ -5,6 +5,15 @@
 setup
 corp-user add ann >/dev/null
 
+# The shipped settings are on telegram: with another default channel and
+# nobody bound to telegram they never fire, one warning for all of them.
+corp-settings config set default_channel file
+run corp-db check
+is "$rc" 0 "a warning leaves the exit status alone"
+like "$err" "^corp-db: check settings_fire: warning: [0-9]+ enabled settings on telegram: nobody is bound to telegram and it is not the default channel \\(file\\)\$" \
+    "one problem for every setting on the unbound channel"
+corp-settings config unset default_channel
+
 is_rc 64 "add on a misspelt channel" corp-bind add --user ann \
     --channel telgram --address 1001
 is "$err" "corp-bind: unknown channel 'telgram' (did you mean 'telegram'?)" \
