@@ -13,6 +13,7 @@
 #include "binds.h"
 #include "db.h"
 #include "jsonl.h"
+#include "names.h"
 #include "notify.h"
 #include "settings.h"
 #include "tgbind.h"
@@ -63,6 +64,14 @@ bind_opts(int argc, char **argv, struct bopts *b, const char *allowed)
 	if (b->channel != NULL && !corp_channel_valid(b->channel))
 		cli_die(CORP_EINVAL, "channel '%s': expected 1-32 of a-z 0-9 "
 		    "_ -", b->channel);
+	/* A channel corp does not deliver on is a typo (64, "did you
+	 * mean"); deactivate still reaches a bind stored before. */
+	if (b->channel != NULL && strcmp(argv[0], "deactivate") != 0) {
+		struct corp_err e;
+
+		if (corp_channel_check(b->channel, &e) != 0)
+			cli_fail(&e);
+	}
 }
 
 static long long

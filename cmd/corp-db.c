@@ -146,7 +146,7 @@ cmd_check(int argc, char **argv)
 	struct corp_check_result *r;
 	struct corp_db *db;
 	struct corp_err e;
-	size_t i, n, bad = 0;
+	size_t i, n, bad = 0, config = 0;
 	json_t *o;
 
 	noopts(argc, argv);
@@ -156,23 +156,31 @@ cmd_check(int argc, char **argv)
 	if (corp_check_run(db, &r, &n, &e) != 0)
 		cli_fail(&e);
 	for (i = 0; i < n; i++) {
-		o = json_pack("{s:s, s:b, s:I}", "check", r[i].name,
-		    "ok", r[i].problems == 0, "problems",
+		const char *sev = r[i].severity;
+
+		o = json_pack("{s:s, s:s, s:b, s:I}", "check", r[i].name,
+		    "severity", sev, "ok", r[i].problems == 0, "problems",
 		    (json_int_t)r[i].problems);
 		if (r[i].detail != NULL)
 			json_object_set_new(o, "detail",
 			    json_string(r[i].detail));
 		cli_out(o);
 		json_decref(o);
-		if (r[i].problems > 0) {
+		if (r[i].problems == 0)
+			continue;
+		/* Broken data 65, held rows 78; a warning changes nothing. */
+		if (strcmp(sev, "error") == 0)
 			bad++;
-			cli_warn("check %s: %s", r[i].name,
-			    r[i].detail ? r[i].detail : "failed");
-		}
+		else if (strcmp(sev, "config") == 0)
+			config++;
+		cli_warn("check %s: %s%s", r[i].name,
+		    strcmp(sev, "config") == 0 ? "configuration error: " :
+		    strcmp(sev, "warning") == 0 ? "warning: " : "",
+		    r[i].detail ? r[i].detail : "failed");
 	}
 	corp_check_free(r, n);
 	corp_db_close(db);
-	return bad ? CORP_EINVAL : 0;
+	return bad ? CORP_EINVAL : config ? CORP_ECONFIG : 0;
 }
 
 static int

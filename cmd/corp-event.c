@@ -18,6 +18,8 @@
 #include "directory.h"
 #include "eventlog.h"
 #include "jsonl.h"
+#include "names.h"
+#include "notify.h"
 #include "route.h"
 
 static const char synopsis[] =
@@ -27,7 +29,7 @@ static const char synopsis[] =
 "       corp-event show EVENT_ID [--as LOGIN]\n"
 "       corp-event tail [--follow] [--after ID] [--topic TOPIC]\n"
 "           [--task TASK] [--type TYPE] [--as LOGIN] [--count N]\n"
-"       corp-event emit < events.jsonl\n"
+"       corp-event emit [--new-type TYPE]... < events.jsonl\n"
 "       corp-event route [--follow | --dry-run] [--batch N]\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
@@ -35,7 +37,7 @@ static const char synopsis[] =
 #define POLL_MS 200
 
 enum { O_AFTER = 256, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL, O_LIMIT,
-	O_AS, O_FOLLOW, O_COUNT };
+	O_AS, O_FOLLOW, O_COUNT, O_NEWTYPE };
 
 static const struct option opts[] = {
 	{ "after", required_argument, NULL, O_AFTER },
@@ -48,6 +50,7 @@ static const struct option opts[] = {
 	{ "as", required_argument, NULL, O_AS },
 	{ "follow", no_argument, NULL, O_FOLLOW },
 	{ "count", required_argument, NULL, O_COUNT },
+	{ "new-type", required_argument, NULL, O_NEWTYPE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -58,6 +61,8 @@ struct args {
 	const char	*as;
 	int		 follow;
 	long long	 count;
+	const char	**new_types;	/* NULL-terminated */
+	size_t		 nnew;
 };
 
 static void
@@ -93,6 +98,14 @@ parse(int argc, char **argv, struct args *a, unsigned allowed, int nargs)
 		case O_COUNT:
 			a->count = cli_num(optarg, 1, LLONG_MAX, "--count");
 			break;
+		case O_NEWTYPE:
+			a->new_types = reallocarray(a->new_types, a->nnew + 2,
+			    sizeof(*a->new_types));
+			if (a->new_types == NULL)
+				cli_die(CORP_EINTERNAL, "out of memory");
+			a->new_types[a->nnew++] = optarg;
+			a->new_types[a->nnew] = NULL;
+			break;
 		}
 	}
 	if (argc - optind != nargs)
@@ -100,11 +113,17 @@ parse(int argc, char **argv, struct args *a, unsigned allowed, int nargs)
 		    "%s takes no arguments", argv[0]);
 }
 
+/* The login of --as, and the filters' names: a misspelt --type or
+ * --topic would list nothing, silently. */
 static void
 resolve_as(struct corp_db *db, struct args *a)
 {
 	struct corp_err e;
 
+	if ((a->f.type != NULL && corp_event_type_check(db, a->f.type,
+	    CORP_NAME_TOPIC, &e) != 0) ||
+	    (a->f.topic != NULL && corp_topic_check(a->f.topic, &e) != 0))
+		cli_fail(&e);
 	if (a->as != NULL &&
 	    corp_dir_user_id(db, a->as, &a->f.viewer, NULL, &e) != 0)
 		cli_fail(&e);
@@ -228,7 +247,11 @@ cmd_emit(int argc, char **argv)
 	char *key;
 	int bad = 0, rc, dup;
 
-	parse(argc, argv, &a, 0, 0);
+	parse(argc, argv, &a, B(O_NEWTYPE), 0);
+	for (i = 0; i < a.nnew; i++)
+		if (!corp_event_type_valid(a.new_types[i]))
+			cli_usage("--new-type '%s': expected 1-64 of "
+			    "A-Z a-z 0-9 _ . : -", a.new_types[i]);
 	if ((r = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	while ((rc = corp_jsonl_next(r, &obj, -1, &e)) != CORP_JSONL_EOF) {
@@ -254,7 +277,8 @@ cmd_emit(int argc, char **argv)
 	if (corp_db_begin(db, &e) != 0)
 		cli_fail(&e);
 	for (i = 0; i < n; i++) {
-		rc = corp_eventlog_emit(db, lines[i].obj, &id, &key, &dup, &e);
+		rc = corp_eventlog_emit(db, lines[i].obj,
+		    (const char *const *)a.new_types, &id, &key, &dup, &e);
 		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP) {
 			corp_db_rollback(db);
 			cli_fail(&e);
@@ -275,6 +299,7 @@ cmd_emit(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		json_decref(lines[i].obj);
 	free(lines);
+	free(a.new_types);
 	corp_db_close(db);
 	return bad ? CORP_EINVAL : 0;
 }

@@ -27,7 +27,7 @@ static const char synopsis[] =
 "       corp-settings notify set --event-type TYPE --role ROLE\n"
 "           --channel CHANNEL [--enabled | --disabled]\n"
 "           [--priority urgent|p2p|broadcast] [--template KEY]\n"
-"           [--notify-self | --no-notify-self]\n"
+"           [--notify-self | --no-notify-self] [--new-type] [--new-role]\n"
 "       corp-settings notify unset --event-type TYPE --role ROLE\n"
 "           --channel CHANNEL\n"
 "       corp-settings prefs show --user LOGIN\n"
@@ -138,6 +138,8 @@ config_get(int argc, char **argv)
 	noopts(argc, argv);
 	if (argc - optind != 1)
 		cli_usage("config get needs one KEY");
+	if (corp_setting_key_check(argv[optind], &e) != 0)
+		cli_fail(&e);
 	db = cli_db(0);
 	if (corp_setting_get(db, argv[optind], &v, &e) != 0)
 		cli_fail(&e);
@@ -217,6 +219,8 @@ notify_opts(int argc, char **argv, struct corp_notify *n, int changes)
 		{ "template", required_argument, NULL, 'T' },
 		{ "notify-self", no_argument, NULL, 's' },
 		{ "no-notify-self", no_argument, NULL, 'S' },
+		{ "new-type", no_argument, NULL, 'n' },
+		{ "new-role", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -225,7 +229,7 @@ notify_opts(int argc, char **argv, struct corp_notify *n, int changes)
 	memset(n, 0, sizeof(*n));
 	n->enabled = n->notify_self = -1;
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (!changes && strchr("edpTsS", ch) != NULL)
+		if (!changes && strchr("edpTsSnN", ch) != NULL)
 			cli_usage("notify %s takes no --%s", argv[0],
 			    optname(opts, ch));
 		switch (ch) {
@@ -247,6 +251,8 @@ notify_opts(int argc, char **argv, struct corp_notify *n, int changes)
 				    "one");
 			n->notify_self = ch == 's';
 			break;
+		case 'n': n->new_type = 1; break;
+		case 'N': n->new_role = 1; break;
 		case 'h': cli_help();
 		default: cli_usage(NULL);
 		}

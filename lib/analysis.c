@@ -19,14 +19,20 @@
 
 /* ---- helpers ------------------------------------------------------- */
 
-/* The id of an active admin named login (67 unknown, 77 not admin). */
+/*
+ * The id of the user named login (65 without one, 67 unknown) and
+ * whether it is an active admin.  Callers refuse a non-admin (77) only
+ * after their own lookups, and before their state checks (79): the
+ * order of corp-task, 65, 67, 77, 79.
+ */
 static int
-admin(struct corp_db *db, const char *login, long long *id,
+actor_of(struct corp_db *db, const char *login, long long *id, int *isadm,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
-	int rc, active, isadm = 0;
+	int rc, active;
 
+	*isadm = 0;
 	if (login == NULL)
 		return corp_errf(err, CORP_EINVAL, "--as LOGIN is required");
 	if ((rc = corp_dir_user_id(db, login, id, &active, err)) != 0)
@@ -36,14 +42,30 @@ admin(struct corp_db *db, const char *login, long long *id,
 		return rc;
 	corp_bind_int64(st, 1, *id);
 	if ((rc = corp_step(st)) == SQLITE_ROW)
-		isadm = corp_col_int(st, 0);
+		*isadm = corp_col_int(st, 0) && active && corp_cfg.admin_all;
 	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read user", err);
-	if (!active || !isadm || !corp_cfg.admin_all)
-		return corp_errf(err, CORP_EFORBIDDEN, "'%s' is not an active "
-		    "admin", login);
 	return 0;
+}
+
+static int
+not_admin(const char *login, struct corp_err *err)
+{
+	return corp_errf(err, CORP_EFORBIDDEN, "'%s' is not an active admin",
+	    login);
+}
+
+/* The id of an active admin named login (67 unknown, 77 not admin). */
+static int
+admin(struct corp_db *db, const char *login, long long *id,
+    struct corp_err *err)
+{
+	int rc, isadm;
+
+	if ((rc = actor_of(db, login, id, &isadm, err)) != 0)
+		return rc;
+	return isadm ? 0 : not_admin(login, err);
 }
 
 /* The counters and ids every analysis_runs event carries. */
@@ -315,7 +337,7 @@ corp_run_step(struct corp_db *db, long long id, const char *verb,
 	long long actor, pending = 0, total = 0, decided = 0;
 	time_t now = corp_now();
 	const char *from, *to, *type;
-	int rc;
+	int rc, isadm;
 
 	if (strcmp(verb, "review") == 0) {
 		from = "completed"; to = "reviewed"; type = "run_reviewed";
@@ -328,9 +350,13 @@ corp_run_step(struct corp_db *db, long long id, const char *verb,
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
-	if ((rc = admin(db, as, &actor, err)) != 0 ||
+	if ((rc = actor_of(db, as, &actor, &isadm, err)) != 0 ||
 	    (rc = run_status(db, id, &status, err)) != 0)
 		goto fail;
+	if (!isadm) {
+		rc = not_admin(as, err);
+		goto fail;
+	}
 	if (strcmp(status, from) != 0) {
 		rc = corp_errf(err, CORP_ECONFLICT, "run %lld is %s: %s needs "
 		    "a %s run", id, status, verb, from);
@@ -824,7 +850,7 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	long long actor, nmsg, seq;
 	time_t now, bstart;
 	size_t i;
-	int rc;
+	int rc, isadm;
 
 	memset(&ri, 0, sizeof(ri));
 	if ((rc = corp_run_reap(db, err)) != 0)
@@ -833,9 +859,13 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
-	if ((rc = admin(db, as, &actor, err)) != 0 ||
+	if ((rc = actor_of(db, as, &actor, &isadm, err)) != 0 ||
 	    (rc = run_status(db, id, &status, err)) != 0)
 		goto fail;
+	if (!isadm) {
+		rc = not_admin(as, err);
+		goto fail;
+	}
 	if (strcmp(status, "pending") != 0) {
 		rc = corp_errf(err, CORP_ECONFLICT, "run %lld is %s, not "
 		    "pending", id, status);
@@ -1024,19 +1054,90 @@ decide_tx(struct corp_db *db, long long task_id, void *arg,
 	}
 }
 
-/* Check what can be checked before any write, in refusal order. */
+/* The first refusal of each kind, to report them in corp-task's order. */
+struct refusals {
+	struct corp_err	 bad, nf, conflict;	/* 65, 67, 79 */
+	int		 has_bad, has_nf, has_conflict;
+};
+
+/* Record rc; a code that is no refusal is returned. */
+static int
+note(struct refusals *f, int rc, const struct corp_err *e)
+{
+	if (rc == CORP_EINVAL && !f->has_bad) {
+		f->bad = *e;
+		f->has_bad = 1;
+	} else if (rc == CORP_ENOTFOUND && !f->has_nf) {
+		f->nf = *e;
+		f->has_nf = 1;
+	} else if (rc == CORP_ECONFLICT && !f->has_conflict) {
+		f->conflict = *e;
+		f->has_conflict = 1;
+	} else if (rc != 0 && rc != CORP_EINVAL && rc != CORP_ENOTFOUND &&
+	    rc != CORP_ECONFLICT)
+		return rc;
+	return 0;
+}
+
+/*
+ * Every refusal that can be judged before a write, in corp-task's order
+ * whatever is met first: invalid input (an approval's task fields, via
+ * the task domain's own check), unknown names (the actor, the proposal,
+ * a merge's task, an approval's assignee or unit), then a non-admin
+ * (77), then the proposal's or the run's state (79).  r is the task an
+ * approval would create (NULL otherwise).
+ */
 static int
 decide_precheck(struct corp_db *db, struct decide_ctx *c,
-    struct corp_err *err)
+    const struct corp_task_req *r, struct corp_err *err)
 {
-	int rc;
+	struct refusals f;
+	struct corp_stmt *st;
+	struct corp_err e;
+	int rc, isadm = 0;
 
-	if ((rc = admin(db, c->d->as, &c->actor, err)) != 0)
-		return rc;
-	/* The checks alone first: 67 and 79 before corp_task_run's 65. */
+	memset(&f, 0, sizeof(f));
+	if (r != NULL && r->assignee == NULL && r->unit == NULL)
+		note(&f, corp_errf(&e, CORP_EINVAL, "proposal %lld has no "
+		    "assignee: approve it with --assignee LOGIN or --unit UNIT",
+		    c->d->id), &e);
+	if ((rc = note(&f, actor_of(db, c->d->as, &c->actor, &isadm, &e),
+	    &e)) != 0)
+		goto fatal;
+	if (r != NULL && (r->assignee != NULL || r->unit != NULL) &&
+	    (rc = note(&f, corp_task_check_names(db, r, &e), &e)) != 0)
+		goto fatal;
 	c->check_only = 1;
-	rc = decide_tx(db, 0, c, err);
+	rc = note(&f, decide_tx(db, 0, c, &e), &e);
 	c->check_only = 0;
+	if (rc != 0)
+		goto fatal;
+	if (strcmp(c->d->verb, "merge") == 0 && c->d->task_id > 0) {
+		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks "
+		    "WHERE id = ?1", &e)) != 0)
+			goto fatal;
+		corp_bind_int64(st, 1, c->d->task_id);
+		rc = corp_step(st);
+		corp_reset(st);
+		if (rc == SQLITE_DONE)
+			note(&f, corp_errf(&e, CORP_ENOTFOUND, "no task %lld",
+			    c->d->task_id), &e);
+		else if (rc != SQLITE_ROW) {
+			rc = corp_db_fail(db, rc, "read task", &e);
+			goto fatal;
+		}
+	}
+	if (f.has_bad)
+		return *err = f.bad, CORP_EINVAL;
+	if (f.has_nf)
+		return *err = f.nf, CORP_ENOTFOUND;
+	if (!isadm)
+		return not_admin(c->d->as, err);
+	if (f.has_conflict)
+		return *err = f.conflict, CORP_ECONFLICT;
+	return 0;
+fatal:
+	*err = e;
 	return rc;
 }
 
@@ -1057,9 +1158,9 @@ corp_proposal_decide(struct corp_db *db, const struct corp_decision *d,
 	    strcmp(d->verb, "reject") == 0 ? "rejected" : "merged";
 	if ((rc = corp_run_reap(db, err)) != 0)
 		return rc;
-	if ((rc = decide_precheck(db, &c, err)) != 0)
-		return rc;
 	if (strcmp(d->verb, "approve") != 0) {
+		if ((rc = decide_precheck(db, &c, NULL, err)) != 0)
+			return rc;
 		if ((rc = corp_db_begin(db, err)) != 0)
 			return rc;
 		if (d->task_id > 0) {
@@ -1094,7 +1195,7 @@ fail:
 		due = (time_t)corp_col_int64(st, 3);
 	}
 	corp_reset(st);
-	if (rc != SQLITE_ROW)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read proposal", err);
 	memset(&r, 0, sizeof(r));
 	r.verb = "create";
@@ -1113,11 +1214,9 @@ fail:
 	}
 	r.also = decide_tx;
 	r.also_arg = &c;
-	if (r.assignee == NULL && r.unit == NULL)
-		rc = corp_errf(err, CORP_EINVAL, "proposal %lld has no "
-		    "assignee: approve it with --assignee LOGIN or --unit UNIT",
-		    d->id);
-	else
+	/* An unknown proposal has no task fields to check (67 anyway). */
+	if ((rc = decide_precheck(db, &c, title != NULL ? &r : NULL,
+	    err)) == 0)
 		rc = corp_task_run(db, &r, &out, &replayed, err);
 	free(out);
 	free(title);
@@ -1133,7 +1232,7 @@ corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
 	struct corp_stmt *st;
 	long long actor, uid = 0;
 	char *ps = NULL;
-	int rc;
+	int rc, isadm;
 
 	if ((rc = corp_run_reap(db, err)) != 0)
 		return rc;
@@ -1141,7 +1240,7 @@ corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
 		return corp_errf(err, CORP_EINVAL, "--title must not be empty");
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
-	if ((rc = admin(db, ed->as, &actor, err)) != 0)
+	if ((rc = actor_of(db, ed->as, &actor, &isadm, err)) != 0)
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, "SELECT status FROM proposals WHERE "
 	    "id = ?1", err)) != 0)
@@ -1158,15 +1257,19 @@ corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
 		rc = corp_db_fail(db, rc, "read proposal", err);
 		goto fail;
 	}
+	if (ed->assignee != NULL && *ed->assignee != '\0' &&
+	    (rc = corp_dir_user_id(db, ed->assignee, &uid, NULL, err)) != 0)
+		goto fail;
+	if (!isadm) {
+		rc = not_admin(ed->as, err);
+		goto fail;
+	}
 	if (ps == NULL || strcmp(ps, "pending") != 0) {
 		rc = ps == NULL ? OOM(err) : corp_errf(err, CORP_ECONFLICT,
 		    "proposal %lld is %s: only a pending one is edited", ed->id,
 		    ps);
 		goto fail;
 	}
-	if (ed->assignee != NULL && *ed->assignee != '\0' &&
-	    (rc = corp_dir_user_id(db, ed->assignee, &uid, NULL, err)) != 0)
-		goto fail;
 	if ((rc = corp_db_prep(db, &st, "UPDATE proposals SET title = "
 	    "coalesce(?2, title), description = coalesce(?3, description), "
 	    "assignee_user_id = CASE WHEN ?4 = 1 THEN ?5 ELSE assignee_user_id "

@@ -349,3 +349,52 @@ corp_catalog_load_std(struct corp_catalog *cat, struct corp_err *err)
 		    dirs[1] ? dirs[1] : "-");
 	return 0;
 }
+
+static int
+cmp_lang(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *
+corp_catalog_langs(const struct corp_catalog *c)
+{
+	const char *k, **v = NULL;
+	json_t *val, *out, *seen;
+	size_t n = 0, i;
+
+	/* Keys are "lang:key" and a language never holds ':'. */
+	if ((seen = json_object()) == NULL)
+		return NULL;
+	json_object_foreach(c->map, k, val) {
+		char lang[16];
+		size_t len = strcspn(k, ":");
+
+		if (len == 0 || len >= sizeof(lang))
+			continue;
+		memcpy(lang, k, len);
+		lang[len] = '\0';
+		if (json_object_set_new(seen, lang, json_true()) != 0) {
+			json_decref(seen);
+			return NULL;
+		}
+	}
+	if ((out = json_array()) == NULL || (json_object_size(seen) > 0 &&
+	    (v = calloc(json_object_size(seen), sizeof(*v))) == NULL)) {
+		json_decref(out);
+		json_decref(seen);
+		return NULL;
+	}
+	json_object_foreach(seen, k, val)
+		v[n++] = k;
+	qsort(v, n, sizeof(*v), cmp_lang);
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(out, json_string(v[i])) != 0) {
+			json_decref(out);
+			out = NULL;
+			break;
+		}
+	free(v);
+	json_decref(seen);
+	return out;
+}

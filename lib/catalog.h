@@ -15,6 +15,8 @@
 #ifndef CORP_CATALOG_H
 #define CORP_CATALOG_H
 
+#include <jansson.h>
+
 struct corp_err;
 struct corp_catalog;
 
@@ -65,5 +67,8 @@ int	corp_catalog_each(const struct corp_catalog *,
 	    struct corp_err *);
 /* Number of entries loaded. */
 size_t	corp_catalog_size(const struct corp_catalog *);
+/* The languages that have at least one entry, sorted, as a new JSON
+ * array of strings (NULL when out of memory). */
+json_t	*corp_catalog_langs(const struct corp_catalog *);
 
 #endif

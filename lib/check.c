@@ -4,15 +4,23 @@
  * the count and the first few descriptions are reported.
  */
 #include <glob.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "corp.h"
 #include "check.h"
 #include "cursor.h"
 #include "db.h"
 #include "event.h"
+#include "execcmd.h"
+#include "fsutil.h"
+#include "jsonl.h"
+#include "names.h"
+#include "settings.h"
 
 struct check {
 	const char	*name;
@@ -136,22 +144,358 @@ check_cursors(struct corp_db *db, struct corp_check_result *r,
 	return 0;
 }
 
+/* ---- configuration ------------------------------------------------ */
+
+/* Count one problem of r and describe it. */
+static void
+problem(struct corp_check_result *r, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->problems++;
+	append(&r->detail, buf);
+}
+
+/*
+ * Every row of st as a JSON array of its first n columns (text or
+ * integer), read to the end before the caller runs other queries: on
+ * PostgreSQL they share the one connection.
+ */
+static int
+rows(struct corp_db *db, struct corp_stmt *st, int n, json_t **out,
+    struct corp_err *err)
+{
+	json_t *a, *row;
+	int rc, i;
+
+	if ((a = json_array()) == NULL) {
+		corp_reset(st);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		row = json_array();
+		for (i = 0; row != NULL && i < n; i++)
+			json_array_append_new(row, corp_col_type(st, i) ==
+			    SQLITE_INTEGER ? json_integer(corp_col_int64(st, i)) :
+			    corp_json_strval(corp_col_text(st, i)));
+		if (row == NULL || json_array_append_new(a, row) != 0) {
+			corp_reset(st);
+			json_decref(a);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(a);
+		return corp_db_fail(db, rc, "read configuration", err);
+	}
+	*out = a;
+	return 0;
+}
+
+#define COL(row, i) json_string_value(json_array_get((row), (i)))
+#define NUM(row, i) ((long long)json_integer_value(json_array_get((row), (i))))
+#define USERS(n) ((n) == 1 ? "user" : "users")
+
+/* Does the prepared one-parameter query st return a row for v? */
+static int
+any(struct corp_db *db, struct corp_stmt *st, const char *v, int *yes,
+    struct corp_err *err)
+{
+	int rc;
+
+	corp_bind_text(st, 1, v);
+	rc = corp_step(st);
+	*yes = rc == SQLITE_ROW;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read configuration", err);
+	return 0;
+}
+
+/*
+ * Enabled notification settings that can never fire: on a channel corp
+ * does not deliver on; on a channel nobody is bound to that is not the
+ * default channel (route makes rows only there; one problem per such
+ * channel, however many settings); for an event type that is neither
+ * built in nor seed 003's and was never emitted; for a role that is
+ * neither a task role nor seed 003's and no emitted event names.
+ */
+static int
+check_settings_fire(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	struct corp_stmt *bound, *emitted, *st;
+	json_t *a = NULL, *row, *unbound;
+	char *def = NULL;
+	const char *type, *role, *ch;
+	size_t i;
+	int rc, yes;
+
+	r->name = "settings_fire";
+	r->severity = "warning";
+	if ((unbound = json_object()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_setting_get(db, "default_channel", &def, err)) != 0) {
+		json_decref(unbound);
+		return rc;
+	}
+	if ((rc = corp_db_prep(db, &st, "SELECT event_type, role, channel "
+	    "FROM notification_settings WHERE enabled = 1 "
+	    "ORDER BY event_type, role, channel", err)) != 0 ||
+	    (rc = rows(db, st, 3, &a, err)) != 0 ||
+	    (rc = corp_db_prep(db, &bound, "SELECT 1 FROM binds "
+	    "WHERE channel = ?1", err)) != 0 ||
+	    (rc = corp_db_prep(db, &emitted, "SELECT 1 FROM events "
+	    "WHERE event_type = ?1 AND topic IS NULL", err)) != 0)
+		goto out;
+	json_array_foreach(a, i, row) {
+		type = COL(row, 0);
+		role = COL(row, 1);
+		ch = COL(row, 2);
+		if (!corp_channel_known(ch)) {
+			problem(r, "%s/%s on %s: corp does not deliver on '%s'",
+			    type, role, ch, ch);
+			continue;
+		}
+		if (strcmp(ch, def) != 0) {
+			if ((rc = any(db, bound, ch, &yes, err)) != 0)
+				goto out;
+			if (!yes) {
+				/* One problem per channel, not per setting. */
+				json_object_set_new(unbound, ch, json_integer(
+				    json_integer_value(json_object_get(unbound,
+				    ch)) + 1));
+				continue;
+			}
+		}
+		if (!corp_event_type_builtin(type) &&
+		    !corp_event_type_shipped(type)) {
+			if ((rc = any(db, emitted, type, &yes, err)) != 0)
+				goto out;
+			if (!yes) {
+				problem(r, "%s/%s on %s: no event of type %s "
+				    "was ever emitted", type, role, ch, type);
+				continue;
+			}
+		}
+		if (!corp_role_builtin(role)) {
+			if ((rc = corp_role_emitted(db, role, &yes, err)) != 0)
+				goto out;
+			if (!yes)
+				problem(r, "%s/%s on %s: no emitted event names "
+				    "role %s", type, role, ch, role);
+		}
+	}
+	json_object_foreach(unbound, ch, row)
+		problem(r, "%lld enabled setting%s on %s: nobody is bound to %s "
+		    "and it is not the default channel (%s)",
+		    (long long)json_integer_value(row),
+		    json_integer_value(row) == 1 ? "" : "s", ch, ch, def);
+out:
+	json_decref(a);
+	json_decref(unbound);
+	free(def);
+	return rc;
+}
+
+/*
+ * Names stored before they were checked (or by hand) that match
+ * nothing: config keys and values corp-settings would refuse now, mutes
+ * of unknown channels or event types, users' languages without a
+ * catalog, zones outside the tz database.
+ */
+static int
+check_stored_names(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	struct corp_err e;
+	json_t *a = NULL, *row;
+	const char *v;
+	size_t i;
+	int rc;
+
+	r->name = "stored_names";
+	r->severity = "warning";
+	if ((rc = corp_db_prep(db, &st, "SELECT key, value FROM config "
+	    "ORDER BY key", err)) != 0 || (rc = rows(db, st, 2, &a, err)) != 0)
+		return rc;
+	json_array_foreach(a, i, row)
+		if ((rc = corp_setting_check(COL(row, 0), COL(row, 1), &e)) != 0)
+			problem(r, "config: %s", e.msg);
+	json_decref(a);
+	if ((rc = corp_db_prep(db, &st, "SELECT kind, value, count(*) FROM "
+	    "user_mutes GROUP BY kind, value ORDER BY kind, value", err)) != 0 ||
+	    (rc = rows(db, st, 3, &a, err)) != 0)
+		return rc;
+	json_array_foreach(a, i, row) {
+		v = COL(row, 1);
+		if (strcmp(COL(row, 0), "channel") == 0) {
+			if (!corp_channel_known(v))
+				problem(r, "mute of channel '%s' (%lld %s): "
+				    "corp does not deliver on it", v,
+				    NUM(row, 2), USERS(NUM(row, 2)));
+		} else if ((rc = corp_event_type_check(db, v, 0, &e)) != 0) {
+			if (rc != CORP_EUSAGE && rc != CORP_EINVAL) {
+				*err = e;
+				json_decref(a);
+				return rc;
+			}
+			problem(r, "mute of event type '%s' (%lld %s): %s",
+			    v, NUM(row, 2), USERS(NUM(row, 2)), e.msg);
+		}
+	}
+	json_decref(a);
+	if ((rc = corp_db_prep(db, &st, "SELECT lang, count(*) FROM users "
+	    "WHERE lang IS NOT NULL GROUP BY lang ORDER BY lang", err)) != 0 ||
+	    (rc = rows(db, st, 2, &a, err)) != 0)
+		return rc;
+	json_array_foreach(a, i, row)
+		if ((rc = corp_lang_check(COL(row, 0), &e)) != 0)
+			problem(r, "language of %lld %s: %s", NUM(row, 1),
+			    USERS(NUM(row, 1)), e.msg);
+	json_decref(a);
+	if ((rc = corp_db_prep(db, &st, "SELECT 'users', tz, count(*) "
+	    "FROM users WHERE tz IS NOT NULL GROUP BY tz UNION ALL "
+	    "SELECT 'units', tz, count(*) FROM org_units WHERE tz IS NOT NULL "
+	    "GROUP BY tz ORDER BY 1 DESC, 2", err)) != 0 ||
+	    (rc = rows(db, st, 3, &a, err)) != 0)
+		return rc;
+	json_array_foreach(a, i, row)
+		if (!corp_zone_known(COL(row, 1)))
+			problem(r, "time zone '%s' of %lld %s is not in the tz "
+			    "database", COL(row, 1), NUM(row, 2),
+			    strcmp(COL(row, 0), "users") != 0 ? (NUM(row, 2) ==
+			    1 ? "unit" : "units") : USERS(NUM(row, 2)));
+	json_decref(a);
+	return 0;
+}
+
+/* Links in events and messages are bare paths without base_url. */
+static int
+check_base_url(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	char *v;
+	int rc;
+
+	r->name = "base_url";
+	r->severity = "warning";
+	if ((rc = corp_setting_get(db, "base_url", &v, err)) != 0)
+		return rc;
+	if (*v == '\0')
+		problem(r, "base_url is not set: links in events and messages "
+		    "are bare paths such as /tasks/7 (corp-settings config set "
+		    "base_url https://...)");
+	free(v);
+	return 0;
+}
+
+/*
+ * What the channels users are bound to need to send at all: the secret
+ * of every webhook endpoint an active bind names, the command of every
+ * exec name in exec.conf.  Without it corp-send holds the rows.
+ */
+static int
+check_channel_config(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	struct corp_err e;
+	json_t *a = NULL, *row;
+	const char *ch, *name;
+	char *sname, *secret, *path;
+	long long n;
+	size_t i;
+	int rc;
+
+	r->name = "channel_config";
+	r->severity = "config";
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, address, count(*) "
+	    "FROM binds WHERE active = 1 AND channel IN ('webhook', 'exec') "
+	    "GROUP BY channel, address ORDER BY channel, address", err)) != 0 ||
+	    (rc = rows(db, st, 3, &a, err)) != 0)
+		return rc;
+	json_array_foreach(a, i, row) {
+		ch = COL(row, 0);
+		name = COL(row, 1);
+		n = NUM(row, 2);
+		/* A name, never a path: secrets/ and exec.conf key by it. */
+		if (*name == '\0' || *name == '.' || strlen(name) > 64 ||
+		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+		    "qrstuvwxyz0123456789_.-") != strlen(name)) {
+			problem(r, "%s binds of %lld %s name '%s', not an "
+			    "%s of %s", ch, n, USERS(n), name,
+			    strcmp(ch, "webhook") == 0 ? "endpoint" : "command",
+			    strcmp(ch, "webhook") == 0 ? "webhooks.conf" :
+			    "exec.conf");
+			continue;
+		}
+		if (strcmp(ch, "exec") == 0) {
+			if ((rc = corp_exec_lookup(name, &path, &e)) == 0)
+				free(path);
+			else
+				problem(r, "exec command '%s' (bound by %lld "
+				    "%s): %s", name, n, USERS(n), e.msg);
+			continue;
+		}
+		if (corp_asprintf(&sname, "webhook-%s", name) < 0) {
+			json_decref(a);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		rc = corp_secret(NULL, sname, &secret, &e);
+		if (rc == 0)
+			free(secret);
+		else if (rc == CORP_ENOTFOUND)
+			problem(r, "webhook endpoint '%s' (bound by %lld %s) "
+			    "has no secret %s/secrets/%s", name, n, USERS(n),
+			    corp_cfg.data_dir, sname);
+		else
+			problem(r, "webhook endpoint '%s' (bound by %lld "
+			    "%s): %s", name, n, USERS(n), e.msg);
+		free(sname);
+	}
+	json_decref(a);
+	/*
+	 * HOOK (lead, at merge), two more checks of this severity:
+	 *  - every endpoint webhooks.conf defines, bound or not, has its
+	 *    secret: the loop above over corp_webhook_names() of
+	 *    lib/webhookconf.h (on main since the webhook-bind merge; not on
+	 *    this branch), skipping names already reported.  Not through
+	 *    lib/webhook.c, which would link libcurl into corp-db;
+	 *  - catalog keys whose placeholders their event type cannot fill:
+	 *    the fmt helper's lib function, one problem per key.
+	 */
+	return 0;
+}
+
 int
 corp_check_run(struct corp_db *db, struct corp_check_result **out,
     size_t *np, struct corp_err *err)
 {
+	static int (*const extra[])(struct corp_db *,
+	    struct corp_check_result *, struct corp_err *) = {
+		check_cursors, check_channel_config, check_settings_fire,
+		check_stored_names, check_base_url,
+	};
 	size_t n = sizeof(checks) / sizeof(checks[0]), i, j;
 	struct corp_check_result *r;
 	struct corp_stmt *st;
 	struct corp_err e;
 	int rc;
 
-	if ((r = calloc(n + 1, sizeof(*r))) == NULL)
+	if ((r = calloc(n + nelem(extra), sizeof(*r))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	for (i = 0; i < n; i++) {
 		const char *sql = checks[i].sql;
 
 		r[i].name = checks[i].name;
+		r[i].severity = "error";
 		for (j = 0; corp_db_is_pg(db) && j < nelem(pg_checks); j++)
 			if (strcmp(pg_checks[j].name, checks[i].name) == 0)
 				sql = pg_checks[j].sql;
@@ -184,12 +528,15 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 		}
 		corp_stmt_free(st);
 	}
-	if ((rc = check_cursors(db, &r[n], err)) != 0) {
-		corp_check_free(r, n + 1);
-		return rc;
+	for (i = 0; i < nelem(extra); i++) {
+		r[n + i].severity = "error";
+		if ((rc = extra[i](db, &r[n + i], err)) != 0) {
+			corp_check_free(r, n + nelem(extra));
+			return rc;
+		}
 	}
 	*out = r;
-	*np = n + 1;
+	*np = n + nelem(extra);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "directory.h"
 #include "jsonl.h"
+#include "names.h"
 #include "text.h"
 
 int
@@ -148,12 +149,14 @@ check_user_in(const struct corp_user_in *u, struct corp_err *err)
 		    err)) != 0)
 			return rc;
 	}
-	if (u->has_lang && u->lang != NULL && !corp_lang_valid(u->lang))
-		return corp_errf(err, CORP_EINVAL,
-		    "'%s' is not a language tag", u->lang);
-	if (u->has_tz && u->tz != NULL && !corp_tz_valid(u->tz))
-		return corp_errf(err, CORP_EINVAL, "'%s' is not a known time "
-		    "zone", u->tz);
+	/* A language without a catalog or a zone outside the tz database
+	 * would be stored and silently fall back: refuse it here. */
+	if (u->has_lang && u->lang != NULL &&
+	    (rc = corp_lang_check(u->lang, err)) != 0)
+		return rc;
+	if (u->has_tz && u->tz != NULL &&
+	    (rc = corp_zone_check(u->tz, err)) != 0)
+		return rc;
 	return 0;
 }
 
@@ -385,9 +388,8 @@ check_unit(const char *name, const char *title, const char *tz,
 		    err)) != 0)
 			return rc;
 	}
-	if (tz != NULL && !corp_tz_valid(tz))
-		return corp_errf(err, CORP_EINVAL, "'%s' is not a known time "
-		    "zone", tz);
+	if (tz != NULL)
+		return corp_zone_check(tz, err);
 	return 0;
 }
 

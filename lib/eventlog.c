@@ -12,6 +12,7 @@
 #include "event.h"
 #include "eventlog.h"
 #include "jsonl.h"
+#include "names.h"
 #include "text.h"
 #include "visibility.h"
 
@@ -86,12 +87,27 @@ match_user(long long tid, long long uid, const char *role, void *arg)
 	return 0;
 }
 
+/*
+ * The answers of the visibility function for one viewer, by subject:
+ * the events of one task mostly share their values, so a listing asks
+ * once per distinct (initiator, assignee user, unit, draft), not once
+ * per event.  Valid for one call of the listing (one instant).
+ */
+#define SEEN_MAX 256
+struct seen {
+	struct corp_subject	s[SEEN_MAX];
+	int			yes[SEEN_MAX];
+	size_t			n;
+};
+
 static int
 may_see(struct corp_db *db, const struct corp_event *e,
-    const struct viewer *v, int *yes, struct corp_err *err)
+    const struct viewer *v, struct seen *cache, int *yes,
+    struct corp_err *err)
 {
 	struct corp_subject s;
 	struct match m;
+	size_t i;
 	int rc;
 
 	if (!v->active || v->admin || e->topic != NULL || e->task_id <= 0) {
@@ -103,11 +119,27 @@ may_see(struct corp_db *db, const struct corp_event *e,
 	s.assignee_user = e->assignee_user_id;
 	s.assignee_unit = e->assignee_org_unit_id;
 	s.draft = e->state != NULL && strcmp(e->state, "DRAFT") == 0;
-	m.uid = v->id;
-	m.yes = 0;
-	rc = corp_viewers_of(db, &s, corp_now(), match_user, &m, err);
-	if (rc != 0 && rc != 1)
-		return rc;
+	for (i = 0; cache != NULL && i < cache->n; i++)
+		if (cache->s[i].initiator == s.initiator &&
+		    cache->s[i].assignee_user == s.assignee_user &&
+		    cache->s[i].assignee_unit == s.assignee_unit &&
+		    cache->s[i].draft == s.draft)
+			break;
+	if (cache != NULL && i < cache->n)
+		m.yes = cache->yes[i];
+	else {
+		m.uid = v->id;
+		m.yes = 0;
+		rc = corp_viewers_of(db, &s, corp_now(), match_user, &m, err);
+		if (rc != 0 && rc != 1)
+			return rc;
+		if (cache != NULL) {
+			if (cache->n == SEEN_MAX)
+				cache->n = 0;
+			cache->s[cache->n] = s;
+			cache->yes[cache->n++] = m.yes;
+		}
+	}
 	*yes = m.yes;
 	/* Explicit recipients of an emitted task event: the intersection. */
 	if (*yes && e->recipients != NULL)
@@ -149,26 +181,28 @@ static const char LIST_SQL[] =
     "AND (?5 IS NULL OR occurred_at >= ?5) "
     "AND (?6 IS NULL OR occurred_at < ?6) ORDER BY event_id LIMIT ?7";
 
-int
-corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
-    json_t **array, long long *last, struct corp_err *err)
-{
-	struct corp_event *evs = NULL, *ne;
-	struct viewer v;
-	struct corp_stmt *st;
-	size_t n = 0, cap = 0, i;
-	char *base = NULL;
-	int rc, yes;
+/* Rows read per page when a viewer's filter may drop some. */
+#define PAGE_MIN 128
+#define PAGE_MAX 1024
 
-	*array = NULL;
-	*last = f->after;
-	if (f->viewer > 0 && (rc = viewer_load(db, f->viewer, &v, err)) != 0)
-		return rc;
-	if ((rc = base_url(db, &base, err)) != 0)
-		return rc;
+/*
+ * Read up to page events past after into *evs (reallocated as needed);
+ * *n gets how many.  The statement is done before the caller asks the
+ * visibility function: both need the one connection.
+ */
+static int
+read_page(struct corp_db *db, const struct corp_event_filter *f,
+    long long after, long long page, struct corp_event **evs, size_t *cap,
+    size_t *n, struct corp_err *err)
+{
+	struct corp_event *ne;
+	struct corp_stmt *st;
+	int rc;
+
+	*n = 0;
 	if ((rc = corp_db_prep(db, &st, LIST_SQL, err)) != 0)
-		goto out;
-	corp_bind_int64(st, 1, f->after);
+		return rc;
+	corp_bind_int64(st, 1, after);
 	corp_bind_id(st, 2, f->task_id);
 	corp_bind_text(st, 3, f->type);
 	corp_bind_text(st, 4, f->topic);
@@ -176,42 +210,99 @@ corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
 		corp_bind_int64(st, 5, (long long)f->since);
 	if (f->until)
 		corp_bind_int64(st, 6, (long long)f->until);
-	corp_bind_int64(st, 7, f->limit > 0 ? f->limit : LLONG_MAX);
-	/* Read the rows first: the visibility query needs the handle. */
+	corp_bind_int64(st, 7, page);
 	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((ne = reallocarray(evs, cap, sizeof(*ne))) == NULL) {
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+
+			if ((ne = reallocarray(*evs, nc, sizeof(*ne))) == NULL) {
 				corp_reset(st);
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			}
+			*evs = ne;
+			*cap = nc;
+		}
+		corp_event_from_row(st, 0, &(*evs)[(*n)++]);
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "list events", err);
+	return 0;
+}
+
+/*
+ * The limit counts the rows printed, not the rows read: for a viewer
+ * who may not see every event, pages are read until the limit is
+ * reached or the log ends, so a poller behind many events it may not
+ * see still gets its own (and *last moves past all it examined).
+ */
+int
+corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
+    json_t **array, long long *last, struct corp_err *err)
+{
+	struct corp_event *evs = NULL;
+	struct seen *cache = NULL;
+	struct viewer v;
+	size_t n = 0, cap = 0, i;
+	long long want, got = 0, page, after = f->after;
+	char *base = NULL;
+	int rc, yes, filter, done = 0;
+
+	*array = NULL;
+	*last = f->after;
+	memset(&v, 0, sizeof(v));
+	if (f->viewer > 0 && (rc = viewer_load(db, f->viewer, &v, err)) != 0)
+		return rc;
+	filter = f->viewer > 0 && !v.admin;
+	if ((rc = base_url(db, &base, err)) != 0)
+		return rc;
+	if ((*array = json_array()) == NULL || (filter &&
+	    (cache = calloc(1, sizeof(*cache))) == NULL)) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	want = f->limit > 0 ? f->limit : LLONG_MAX;
+	/* An inactive viewer sees nothing: nothing to read. */
+	if (f->viewer > 0 && !v.active)
+		goto out;
+	while (!done) {
+		page = want - got;
+		if (filter)
+			page = page < PAGE_MIN ? PAGE_MIN : page > PAGE_MAX ?
+			    PAGE_MAX : page;
+		for (i = 0; i < n; i++)
+			corp_event_free(&evs[i]);
+		if ((rc = read_page(db, f, after, page, &evs, &cap, &n,
+		    err)) != 0)
+			goto out;
+		done = (long long)n < page;
+		for (i = 0; i < n; i++) {
+			*last = after = evs[i].event_id;
+			if (filter) {
+				if ((rc = may_see(db, &evs[i], &v, cache, &yes,
+				    err)) != 0)
+					goto out;
+				if (!yes)
+					continue;
+			}
+			if (json_array_append_new(*array, event_json(&evs[i],
+			    base)) != 0) {
 				rc = corp_errf(err, CORP_EINTERNAL,
 				    "out of memory");
 				goto out;
 			}
-			evs = ne;
+			if (++got == want) {
+				done = 1;
+				break;
+			}
 		}
-		corp_event_from_row(st, 0, &evs[n++]);
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list events", err);
-		goto out;
-	}
-	rc = 0;
-	*array = json_array();
-	for (i = 0; i < n; i++) {
-		*last = evs[i].event_id;
-		if (f->viewer > 0) {
-			if ((rc = may_see(db, &evs[i], &v, &yes, err)) != 0)
-				goto out;
-			if (!yes)
-				continue;
-		}
-		json_array_append_new(*array, event_json(&evs[i], base));
 	}
 out:
 	for (i = 0; i < n; i++)
 		corp_event_free(&evs[i]);
 	free(evs);
+	free(cache);
 	free(base);
 	if (rc != 0) {
 		json_decref(*array);
@@ -232,7 +323,7 @@ corp_eventlog_show(struct corp_db *db, long long id, long long viewer,
 	if ((rc = corp_event_get(db, id, &e, err)) != 0)
 		return rc;
 	if (viewer > 0 && ((rc = viewer_load(db, viewer, &v, err)) != 0 ||
-	    (rc = may_see(db, &e, &v, &yes, err)) != 0))
+	    (rc = may_see(db, &e, &v, NULL, &yes, err)) != 0))
 		goto out;
 	if (!yes) {
 		rc = corp_errf(err, CORP_EFORBIDDEN, "event %lld: not visible "
@@ -275,13 +366,29 @@ token_valid(const char *s)
 	    "0123456789._:-") == n;
 }
 
+/* A producer's trace id: 1-128 visible ASCII characters, so that the
+ * "trace=ID" ending stderr lines stays one word. */
+static int
+trace_valid(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (s[n] < '!' || s[n] > '~')
+			return 0;
+	return n > 0 && n <= 128;
+}
+
 int
-corp_eventlog_emit(struct corp_db *db, json_t *line, long long *id,
-    char **dedupe_key, int *dup, struct corp_err *err)
+corp_eventlog_emit(struct corp_db *db, json_t *line,
+    const char *const *new_types, long long *id, char **dedupe_key, int *dup,
+    struct corp_err *err)
 {
 	static const char *known[] = { "idempotency_key", "source",
-	    "event_type", "actor", "task_id", "recipients", "payload", NULL };
-	const char *key, *source, *type, *actor, *k, *login, *role;
+	    "event_type", "actor", "task_id", "recipients", "payload",
+	    "trace_id", NULL };
+	const char *key, *source, *type, *actor, *k, *login, *role, *trace;
+	const char *const *nt;
 	struct corp_event e;
 	struct corp_stmt *st;
 	json_t *v, *recips, *x, *out = NULL;
@@ -306,8 +413,12 @@ corp_eventlog_emit(struct corp_db *db, json_t *line, long long *id,
 	    (rc = corp_json_str(line, "source", &source, 1, err)) != 0 ||
 	    (rc = corp_json_str(line, "event_type", &type, 1, err)) != 0 ||
 	    (rc = corp_json_str(line, "actor", &actor, 0, err)) != 0 ||
-	    (rc = corp_json_id(line, "task_id", &task, 0, err)) != 0)
+	    (rc = corp_json_id(line, "task_id", &task, 0, err)) != 0 ||
+	    (rc = corp_json_str(line, "trace_id", &trace, 0, err)) != 0)
 		return rc;
+	if (trace != NULL && !trace_valid(trace))
+		return corp_errf(err, CORP_EINVAL, "trace_id: 1-128 visible "
+		    "ASCII characters (no space)");
 	if (*key == '\0' || (rc = corp_text_check(key, 200,
 	    "idempotency_key", err)) != 0)
 		return rc ? rc : corp_errf(err, CORP_EINVAL,
@@ -321,6 +432,13 @@ corp_eventlog_emit(struct corp_db *db, json_t *line, long long *id,
 	if (corp_event_type_reserved(type))
 		return corp_errf(err, CORP_EINVAL, "event_type %s belongs to "
 		    "the task state machine or the scheduler", type);
+	/* A type not seen before must be declared: a typo is not a type. */
+	for (nt = new_types; nt != NULL && *nt != NULL; nt++)
+		if (strcmp(*nt, type) == 0)
+			break;
+	if ((rc = corp_event_type_check(db, type, nt != NULL && *nt != NULL ?
+	    CORP_NAME_NEW : CORP_NAME_HINT, err)) != 0)
+		return rc;
 	v = json_object_get(line, "payload");
 	if (v != NULL && !json_is_null(v) && !json_is_object(v))
 		return corp_errf(err, CORP_EINVAL, "field \"payload\" must be "
@@ -379,6 +497,10 @@ corp_eventlog_emit(struct corp_db *db, json_t *line, long long *id,
 	}
 	e.event_type = corp_strdup(type);
 	e.source = corp_strdup(source);
+	if (trace != NULL && (e.trace_id = strdup(trace)) == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
 	if (json_array_size(out) > 0)
 		e.recipients = json_dumps(out, JSON_COMPACT);
 	if (v != NULL && json_is_object(v))

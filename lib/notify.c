@@ -3,6 +3,7 @@
 
 #include "corp.h"
 #include "db.h"
+#include "names.h"
 #include "notify.h"
 
 static int
@@ -60,6 +61,43 @@ row_json(struct corp_stmt *st)
 	    "notify_self", corp_col_int(st, 6));
 }
 
+/*
+ * The names of a row (or of list filters, NULL = none given): well
+ * formed, the channel known, the type and role known unless declared
+ * new.  A name no setting would ever match is refused here rather than
+ * stored and silently never used.
+ */
+static int
+check_key(struct corp_db *db, const char *type, const char *role,
+    const char *channel, const char *tmpl, int new_type, int new_role,
+    struct corp_err *err)
+{
+	int rc;
+
+	/* Malformed names (65) before names merely unknown (64). */
+	if (type != NULL && !corp_event_type_valid(type))
+		return corp_errf(err, CORP_EINVAL, "event type '%s': expected "
+		    "1-64 of A-Z a-z 0-9 _ . : -", type);
+	if (role != NULL && !corp_role_valid(role))
+		return corp_errf(err, CORP_EINVAL, "role '%s': expected "
+		    "1-64 of A-Z a-z 0-9 _ . : -", role);
+	if (channel != NULL && !corp_channel_valid(channel))
+		return corp_errf(err, CORP_EINVAL, "channel '%s': expected "
+		    "1-32 of a-z 0-9 _ -", channel);
+	if (tmpl != NULL && !corp_template_valid(tmpl))
+		return corp_errf(err, CORP_EINVAL, "template '%s': expected "
+		    "1-128 of A-Z a-z 0-9 _ . -", tmpl);
+	if (channel != NULL && (rc = corp_channel_check(channel, err)) != 0)
+		return rc;
+	if (type != NULL && (rc = corp_event_type_check(db, type,
+	    (new_type ? CORP_NAME_NEW : 0) | CORP_NAME_HINT, err)) != 0)
+		return rc;
+	if (role != NULL && (rc = corp_role_check(db, role,
+	    (new_role ? CORP_NAME_NEW : 0) | CORP_NAME_HINT, err)) != 0)
+		return rc;
+	return 0;
+}
+
 int
 corp_notify_list(struct corp_db *db, const char *type, const char *role,
     const char *channel, json_t **rows, struct corp_err *err)
@@ -68,6 +106,8 @@ corp_notify_list(struct corp_db *db, const char *type, const char *role,
 	int rc;
 
 	*rows = NULL;
+	if ((rc = check_key(db, type, role, channel, NULL, 0, 0, err)) != 0)
+		return rc;
 	if ((rc = corp_db_prep(db, &st, "SELECT event_type, role, channel, "
 	    "enabled, priority, template, notify_self "
 	    "FROM notification_settings WHERE (?1 IS NULL OR event_type = ?1) "
@@ -78,22 +118,6 @@ corp_notify_list(struct corp_db *db, const char *type, const char *role,
 	corp_bind_text(st, 2, role);
 	corp_bind_text(st, 3, channel);
 	return corp_db_rows(db, st, row_json, rows, "read notification settings", err);
-}
-
-static int
-check_key(const char *type, const char *role, const char *channel,
-    struct corp_err *err)
-{
-	if (!corp_event_type_valid(type))
-		return corp_errf(err, CORP_EINVAL, "event type '%s': expected "
-		    "1-64 of A-Z a-z 0-9 _ . : -", type ? type : "");
-	if (!corp_role_valid(role))
-		return corp_errf(err, CORP_EINVAL, "role '%s': expected "
-		    "1-64 of A-Z a-z 0-9 _ . : -", role ? role : "");
-	if (!corp_channel_valid(channel))
-		return corp_errf(err, CORP_EINVAL, "channel '%s': expected "
-		    "1-32 of a-z 0-9 _ -", channel ? channel : "");
-	return 0;
 }
 
 /* Step a RETURNING statement to its one row and turn it into JSON. */
@@ -129,14 +153,15 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 	int rc;
 
 	*row = NULL;
-	if ((rc = check_key(n->event_type, n->role, n->channel, err)) != 0)
-		return rc;
+	if (n->event_type == NULL || n->role == NULL || n->channel == NULL)
+		return corp_errf(err, CORP_EUSAGE, "a setting needs an event "
+		    "type, a role and a channel");
 	if (n->priority != NULL && !corp_priority_valid(n->priority))
 		return corp_errf(err, CORP_EINVAL, "priority '%s': expected "
 		    "urgent, p2p or broadcast", n->priority);
-	if (n->template != NULL && !corp_template_valid(n->template))
-		return corp_errf(err, CORP_EINVAL, "template '%s': expected "
-		    "1-128 of A-Z a-z 0-9 _ . -", n->template);
+	if ((rc = check_key(db, n->event_type, n->role, n->channel,
+	    n->template, n->new_type, n->new_role, err)) != 0)
+		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO notification_settings "
@@ -181,7 +206,10 @@ corp_notify_unset(struct corp_db *db, const char *type, const char *role,
 	int rc;
 
 	*row = NULL;
-	if ((rc = check_key(type, role, channel, err)) != 0)
+	if (type == NULL || role == NULL || channel == NULL)
+		return corp_errf(err, CORP_EUSAGE, "a setting needs an event "
+		    "type, a role and a channel");
+	if ((rc = check_key(db, type, role, channel, NULL, 0, 0, err)) != 0)
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;

@@ -24,13 +24,16 @@ int	corp_channel_valid(const char *);
 int	corp_priority_valid(const char *);
 
 /* Rows matching the filters (NULL = any), ordered by type, role,
- * channel, into *rows (a new JSON array). */
+ * channel, into *rows (a new JSON array).  A filter naming an unknown
+ * channel, event type or role is CORP_EINVAL (names.h). */
 int	corp_notify_list(struct corp_db *, const char *event_type,
 	    const char *role, const char *channel, json_t **rows,
 	    struct corp_err *);
 
 /*
- * Insert or update one row.  Fields left unset (enabled/notify_self
+ * Insert or update one row.  The channel must be one corp knows, the
+ * event type and role known or declared new (names.h), else CORP_EINVAL
+ * with the closest known name.  Fields left unset (enabled/notify_self
  * < 0, priority/template NULL) keep their value; a new row takes
  * enabled, p2p, the lower-case event type and notify_self off.
  * *row gets the row as stored.
@@ -41,6 +44,9 @@ struct corp_notify {
 	const char	*priority;	/* NULL keep */
 	const char	*template;	/* NULL keep */
 	int		 notify_self;	/* -1 keep, 0, 1 */
+	/* A producer's event type or role not seen before is declared
+	 * here (names.h: CORP_NAME_NEW); else it must be known. */
+	int		 new_type, new_role;
 };
 int	corp_notify_set(struct corp_db *, const struct corp_notify *,
 	    json_t **row, struct corp_err *);

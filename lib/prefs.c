@@ -7,6 +7,7 @@
 #include "corp.h"
 #include "clock.h"
 #include "db.h"
+#include "names.h"
 #include "notify.h"
 #include "directory.h"
 #include "prefs.h"
@@ -167,20 +168,73 @@ fail:
 	return rc;
 }
 
+/*
+ * Well formed; for a new mute (known != 0) also a channel corp knows or
+ * an event type that is built in or seen, since a mute of a misspelt
+ * name would never match a row.
+ */
 static int
-check_mute(const char *kind, const char *value, struct corp_err *err)
+check_mute(struct corp_db *db, const char *kind, const char *value,
+    int known, struct corp_err *err)
 {
 	if (strcmp(kind, "channel") == 0) {
 		if (!corp_channel_valid(value))
 			return corp_errf(err, CORP_EINVAL, "channel '%s': "
 			    "expected 1-32 of a-z 0-9 _ -", value);
+		if (known)
+			return corp_channel_check(value, err);
 	} else if (strcmp(kind, "event_type") == 0) {
 		if (!corp_event_type_valid(value))
 			return corp_errf(err, CORP_EINVAL, "event type '%s': "
 			    "expected 1-64 of A-Z a-z 0-9 _ . : -", value);
+		if (known)
+			return corp_event_type_check(db, value, 0, err);
 	} else
 		return corp_errf(err, CORP_EINVAL, "mute kind '%s'", kind);
 	return 0;
+}
+
+/* "KIND 'VALUE' is not muted", with the closest of the user's mutes. */
+static int
+not_muted(struct corp_db *db, long long uid, const char *kind,
+    const char *value, struct corp_err *err)
+{
+	const char *what = strcmp(kind, "channel") == 0 ? "channel" :
+	    "event type", *s, **v = NULL, **nv;
+	struct corp_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT value FROM user_mutes "
+	    "WHERE user_id = ?1 AND kind = ?2 ORDER BY value", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, kind);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		if ((nv = reallocarray(v, n + 2, sizeof(*v))) == NULL ||
+		    (nv[n] = strdup(corp_col_text(st, 0))) == NULL) {
+			v = nv ? nv : v;
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	corp_reset(st);
+	if (rc == SQLITE_NOMEM)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else if (rc != SQLITE_DONE)
+		rc = corp_db_fail(db, rc, "read mutes", err);
+	else if (v != NULL && (s = corp_suggest(value, v, 2)) != NULL)
+		rc = corp_errf(err, CORP_ENOTFOUND, "%s '%s' is not muted "
+		    "(did you mean '%s'?)", what, value, s);
+	else
+		rc = corp_errf(err, CORP_ENOTFOUND, "%s '%s' is not muted",
+		    what, value);
+	while (n > 0)
+		free((char *)v[--n]);
+	free(v);
+	return rc;
 }
 
 int
@@ -191,7 +245,7 @@ corp_prefs_mute(struct corp_db *db, long long uid, const char *kind,
 	int rc;
 
 	*failed = 0;
-	if ((rc = check_mute(kind, value, err)) != 0)
+	if ((rc = check_mute(db, kind, value, 1, err)) != 0)
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
@@ -219,7 +273,7 @@ corp_prefs_unmute(struct corp_db *db, long long uid, const char *kind,
 	struct corp_stmt *st;
 	int rc;
 
-	if ((rc = check_mute(kind, value, err)) != 0)
+	if ((rc = check_mute(db, kind, value, 0, err)) != 0)
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
@@ -232,10 +286,8 @@ corp_prefs_unmute(struct corp_db *db, long long uid, const char *kind,
 	if ((rc = corp_db_exec(db, st, "delete mute", err)) != 0)
 		goto fail;
 	if (corp_db_changes(db) == 0) {
-		rc = corp_errf(err, CORP_ENOTFOUND, "%s '%s' is not muted",
-		    strcmp(kind, "channel") == 0 ? "channel" : "event type",
-		    value);
-		goto fail;
+		corp_db_rollback(db);
+		return not_muted(db, uid, kind, value, err);
 	}
 	return corp_db_commit(db, err);
 fail:

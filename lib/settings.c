@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "db.h"
 #include "directory.h"
+#include "names.h"
 #include "settings.h"
 
 /* Keys ending in '.' take a channel suffix: "attempts.telegram". */
@@ -62,6 +63,63 @@ lookup(const char *key, const char **def)
 	return -1;
 }
 
+/*
+ * The key known, its default in *def, and for a per-channel key a
+ * channel corp knows; else CORP_EUSAGE (an unknown name, names.h) with
+ * the closest known key, or CORP_EINVAL for a malformed channel.
+ */
+static int
+key_check(const char *key, const char **def, struct corp_err *err)
+{
+	const char *cands[NKNOWN * 8 + 1], *s;
+	char *made[NKNOWN * 8];
+	size_t i, j, n = 0, nmade = 0, len;
+	int rc;
+
+	/* A per-channel key: the channel well formed (65) and known (64). */
+	len = strcspn(key, ".") + 1;
+	for (i = 0; key[len - 1] == '.' && i < NKNOWN; i++)
+		if (strncmp(known[i].key, key, len) == 0 &&
+		    known[i].key[len] == '\0' &&
+		    (rc = corp_channel_check(key + len, err)) != 0)
+			return corp_errprefix(err, "%s", key), rc;
+	if (lookup(key, def) == 0)
+		return 0;
+	/* Every fixed key, and each per-channel key on every channel. */
+	for (i = 0; i < NKNOWN; i++) {
+		len = strlen(known[i].key);
+		if (known[i].key[len - 1] != '.') {
+			cands[n++] = known[i].key;
+			continue;
+		}
+		for (j = 0; corp_channels[j] != NULL && nmade < NKNOWN * 8 - 1;
+		    j++) {
+			if (corp_asprintf(&made[nmade], "%s%s", known[i].key,
+			    corp_channels[j]) < 0)
+				break;
+			cands[n++] = made[nmade++];
+		}
+	}
+	cands[n] = NULL;
+	if ((s = corp_suggest(key, cands, 2)) != NULL)
+		rc = corp_errf(err, CORP_EUSAGE, "unknown setting '%s' (did "
+		    "you mean '%s'?)", key, s);
+	else
+		rc = corp_errf(err, CORP_EUSAGE, "unknown setting '%s' (see "
+		    "corp(7) CONFIGURATION)", key);
+	for (i = 0; i < nmade; i++)
+		free(made[i]);
+	return rc;
+}
+
+int
+corp_setting_key_check(const char *key, struct corp_err *err)
+{
+	const char *def;
+
+	return key_check(key, &def, err);
+}
+
 int
 corp_backoff_parse(const char *s, struct corp_backoff *b,
     struct corp_err *err)
@@ -110,10 +168,10 @@ corp_setting_check(const char *key, const char *v, struct corp_err *err)
 	long long n;
 	char *end;
 	double d;
+	int rc;
 
-	if (lookup(key, &def) != 0)
-		return corp_errf(err, CORP_EINVAL,
-		    "unknown setting '%s' (see corp(7) CONFIGURATION)", key);
+	if ((rc = key_check(key, &def, err)) != 0)
+		return rc;
 	if (strncmp(key, "attempts.", 9) == 0) {
 		errno = 0;
 		n = strtoll(v, &end, 10);
@@ -139,14 +197,17 @@ corp_setting_check(const char *key, const char *v, struct corp_err *err)
 			return corp_errf(err, CORP_EINVAL,
 			    "%s: expected a number in (0, 1], got '%s'", key, v);
 	} else if (strcmp(key, "default_channel") == 0) {
-		if (!channel_ok(v))
-			return corp_errf(err, CORP_EINVAL,
-			    "%s: '%s' is not a channel name", key, v);
+		if (corp_channel_check(v, err) != 0)
+			return corp_errprefix(err, "%s", key);
 	} else if (strcmp(key, "fallback_lang") == 0) {
+		/* Catalogs name languages in lower case: "en", "pt_BR". */
 		if (strlen(v) < 2 || strlen(v) > 8 ||
-		    strspn(v, "abcdefghijklmnopqrstuvwxyz-") != strlen(v))
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz-_ABCDEFGHIJKLMNOPQRS"
+		    "TUVWXYZ") != strlen(v))
 			return corp_errf(err, CORP_EINVAL,
 			    "%s: '%s' is not a language code", key, v);
+		if ((rc = corp_lang_check(v, err)) != 0)
+			return corp_errprefix(err, "%s", key);
 	}
 	return 0;
 }
@@ -160,8 +221,12 @@ corp_setting_get(struct corp_db *db, const char *key, char **out,
 	int rc;
 
 	*out = NULL;
-	if (lookup(key, &def) != 0)
-		return corp_errf(err, CORP_EINVAL, "unknown setting '%s'", key);
+	/*
+	 * Lenient about the channel of a per-channel key: the queue asks
+	 * for the rows it has, whatever channel an older corp stored.
+	 */
+	if (lookup(key, &def) != 0 && (rc = key_check(key, &def, err)) != 0)
+		return rc;
 	if ((rc = corp_db_prep(db, &st,
 	    "SELECT value FROM config WHERE key = ?1", err)) != 0)
 		return rc;
@@ -202,15 +267,25 @@ corp_setting_unset(struct corp_db *db, const char *key, struct corp_err *err)
 {
 	const char *def;
 	struct corp_stmt *st;
-	int rc;
+	struct corp_err bad;
+	int rc, refused;
 
-	if (lookup(key, &def) != 0)
-		return corp_errf(err, CORP_EINVAL, "unknown setting '%s'", key);
+	/*
+	 * A per-channel key on a channel corp does not know (stored before
+	 * channels were checked) may still be removed; nothing else.
+	 */
+	if ((refused = key_check(key, &def, &bad)) != 0 &&
+	    lookup(key, &def) != 0)
+		return corp_errf(err, bad.code, "%s", bad.msg);
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM config WHERE key = ?1",
 	    err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, key);
-	return corp_db_exec(db, st, "write config", err);
+	if ((rc = corp_db_exec(db, st, "write config", err)) != 0)
+		return rc;
+	if (refused && corp_db_changes(db) == 0)
+		return corp_errf(err, bad.code, "%s", bad.msg);
+	return 0;
 }
 
 int

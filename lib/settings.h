@@ -1,7 +1,9 @@
 /*
  * settings.h -- operator configuration (the config table), notification
  * settings, per-user preferences.  Keys and defaults are listed in
- * corp.7 CONFIGURATION; an unknown key is refused (65).
+ * corp.7 CONFIGURATION; an unknown key, or a per-channel key on a
+ * channel corp does not know, is refused (CORP_EUSAGE, with the closest
+ * known key); a bad value is CORP_EINVAL.
  */
 #ifndef CORP_SETTINGS_H
 #define CORP_SETTINGS_H
@@ -11,9 +13,14 @@
 struct corp_db;
 struct corp_err;
 
-/* The value of key (the default when unset) in a fresh allocation. */
+/* The value of key (the default when unset) in a fresh allocation.
+ * A per-channel key on any well-formed channel is answered (the queue
+ * asks for the channels of its rows). */
 int	corp_setting_get(struct corp_db *, const char *key, char **out,
 	    struct corp_err *);
+/* The key known, and for a per-channel key a channel corp knows (what
+ * an operator typing it is held to). */
+int	corp_setting_key_check(const char *key, struct corp_err *);
 int	corp_setting_set(struct corp_db *, const char *key, const char *val,
 	    struct corp_err *);
 int	corp_setting_unset(struct corp_db *, const char *key,

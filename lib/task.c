@@ -281,36 +281,6 @@ canonical(const struct corp_task_req *r)
 	return a;
 }
 
-/* The user's unit (CORP_EINVAL when none) and that the user is active. */
-static int
-assignee_of(struct corp_db *db, const char *login, long long *uid,
-    long long *unit, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc, active;
-
-	if ((rc = corp_dir_user_id(db, login, uid, &active, err)) != 0)
-		return rc;
-	if (!active)
-		return corp_errf(err, CORP_EINVAL, "user '%s' is inactive",
-		    login);
-	if (unit == NULL)
-		return 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT org_unit_id FROM users "
-	    "WHERE id = ?1", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, *uid);
-	rc = corp_step(st);
-	*unit = rc == SQLITE_ROW ? corp_col_int64(st, 0) : 0;
-	corp_reset(st);
-	if (rc != SQLITE_ROW)
-		return corp_db_fail(db, rc, "read user", err);
-	if (*unit <= 0)
-		return corp_errf(err, CORP_EINVAL, "user '%s' has no org unit; "
-		    "give --unit", login);
-	return 0;
-}
-
 /* Fill the event's task fields from the task after the change. */
 static int
 event_for(struct corp_db *db, long long task_id, const char *type,
@@ -351,22 +321,121 @@ corp_task_event(struct corp_db *db, long long task_id, const char *type,
 	return event_for(db, task_id, type, 0, 0, e, err);
 }
 
+/*
+ * What a request names, looked up before any permission is judged, so
+ * that refusals keep task.h's order whatever the lookups meet first.
+ */
+struct refs {
+	struct task		 t;	/* a transition's task */
+	struct corp_instance	 in;	/* create --template */
+	long long		 auser, aunit;	/* create, assign */
+};
+
+static void
+refs_free(struct refs *x)
+{
+	task_free(&x->t);
+	corp_instance_free(&x->in);
+	memset(x, 0, sizeof(*x));
+}
+
+/*
+ * The refusal to report among those found so far: invalid input before
+ * not found, the first of each kind.  Any other code is returned at
+ * once by the caller (a failed read is no refusal).
+ */
+struct verdict {
+	int		 code;
+	struct corp_err	 e;
+};
+
+static int
+keep(struct verdict *v, int rc, const struct corp_err *e)
+{
+	if (rc != CORP_EINVAL && rc != CORP_ENOTFOUND)
+		return rc;
+	if (v->code == 0 || (rc == CORP_EINVAL && v->code != CORP_EINVAL)) {
+		v->code = rc;
+		v->e = *e;
+	}
+	return 0;
+}
+
+/* The user's unit (CORP_EINVAL when none) and that the user is active. */
+static int
+assignee_of(struct corp_db *db, const char *login, long long *uid,
+    long long *unit, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc, active;
+
+	if ((rc = corp_dir_user_id(db, login, uid, &active, err)) != 0)
+		return rc;
+	if (!active)
+		return corp_errf(err, CORP_EINVAL, "user '%s' is inactive",
+		    login);
+	if (unit == NULL)
+		return 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT org_unit_id FROM users "
+	    "WHERE id = ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, *uid);
+	rc = corp_step(st);
+	*unit = rc == SQLITE_ROW ? corp_col_int64(st, 0) : 0;
+	corp_reset(st);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(db, rc, "read user", err);
+	if (*unit <= 0)
+		return corp_errf(err, CORP_EINVAL, "user '%s' has no org unit; "
+		    "give --unit", login);
+	return 0;
+}
+
+/*
+ * Look up the task, the template's instance, the assignee and the unit
+ * into x, recording refusals in v; returns only a failure to read (its
+ * message in err).
+ */
+static int
+resolve(struct corp_db *db, const struct corp_task_req *r, struct refs *x,
+    struct verdict *v, struct corp_err *err)
+{
+	int rc, create = strcmp(r->verb, "create") == 0;
+
+	memset(x, 0, sizeof(*x));
+	if (!create && (rc = keep(v, task_load(db, r->task_id, &x->t, err),
+	    err)) != 0)
+		return rc;
+	if (create && r->template_id > 0 &&
+	    (rc = keep(v, corp_template_instance(db, r->template_id,
+	    r->period_key, &x->in, err), err)) != 0)
+		return rc;
+	if (!create && strcmp(r->verb, "assign") != 0)
+		return 0;
+	if (r->assignee != NULL && (rc = keep(v, assignee_of(db,
+	    r->assignee, &x->auser, r->unit ? NULL : &x->aunit, err),
+	    err)) != 0)
+		return rc;
+	if (r->unit != NULL && (rc = keep(v, corp_dir_unit_id(db, r->unit,
+	    &x->aunit, err), err)) != 0)
+		return rc;
+	return 0;
+}
+
 static int
 create(struct corp_db *db, const struct corp_task_req *r, long long actor,
-    time_t now, long long *tidp, struct corp_event *e, struct corp_err *err)
+    time_t now, struct refs *x, long long *tidp, struct corp_event *e,
+    struct corp_err *err)
 {
-	struct corp_instance in;
+	struct corp_instance *in = &x->in;
 	struct corp_stmt *st;
-	long long auser = 0, aunit = 0, initiator = actor, existing;
+	long long auser = x->auser, aunit = x->aunit, initiator = actor;
+	long long existing;
 	const char *title = r->title, *desc = r->description;
 	time_t due = r->has_due ? r->due_at : 0;
 	int rc, admin = 0;
 
-	memset(&in, 0, sizeof(in));
 	if (r->template_id > 0) {
-		if ((rc = corp_template_instance(db, r->template_id,
-		    r->period_key, &in, err)) != 0)
-			return rc;
 		if ((rc = corp_db_prep(db, &st, "SELECT is_admin FROM users "
 		    "WHERE id = ?1", err)) != 0)
 			goto out;
@@ -374,13 +443,13 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 		if (corp_step(st) == SQLITE_ROW)
 			admin = corp_col_int(st, 0) && corp_cfg.admin_all;
 		corp_reset(st);
-		if (!r->system && actor != in.initiator && !admin) {
+		if (!r->system && actor != in->initiator && !admin) {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "template %lld: "
 			    "only its initiator or an admin may create an "
 			    "instance", r->template_id);
 			goto out;
 		}
-		if (!in.active) {
+		if (!in->active) {
 			rc = corp_errf(err, CORP_ECONFLICT, "template %lld is "
 			    "inactive", r->template_id);
 			goto out;
@@ -399,19 +468,12 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 			    r->period_key, existing);
 			goto out;
 		}
-		title = in.title;
-		desc = in.description;
-		initiator = in.initiator;
-		auser = in.assignee_user;
-		aunit = in.assignee_unit;
-		due = in.due_at;
-	} else {
-		if (r->assignee != NULL && (rc = assignee_of(db, r->assignee,
-		    &auser, r->unit ? NULL : &aunit, err)) != 0)
-			return rc;
-		if (r->unit != NULL &&
-		    (rc = corp_dir_unit_id(db, r->unit, &aunit, err)) != 0)
-			return rc;
+		title = in->title;
+		desc = in->description;
+		initiator = in->initiator;
+		auser = in->assignee_user;
+		aunit = in->assignee_unit;
+		due = in->due_at;
 	}
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO tasks (template_id, "
 	    "period_key, title, description, state, version, "
@@ -450,7 +512,6 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 		}
 	}
 out:
-	corp_instance_free(&in);
 	return rc;
 }
 
@@ -482,10 +543,11 @@ pending_report(struct corp_db *db, long long task, long long *id,
 
 static int
 transition(struct corp_db *db, const struct corp_task_req *r,
-    long long actor, time_t now, struct corp_event *e, struct corp_err *err)
+    long long actor, time_t now, struct refs *x, struct corp_event *e,
+    struct corp_err *err)
 {
 	const struct step *s = NULL;
-	struct task t;
+	struct task t = x->t;
 	struct corp_stmt *st;
 	long long behalf, rep = 0, author = 0, rbehalf = 0;
 	long long nuser, nunit, pu, pun;
@@ -499,8 +561,6 @@ transition(struct corp_db *db, const struct corp_task_req *r,
 	if (s == NULL)
 		return corp_errf(err, CORP_EUSAGE, "unknown step '%s'",
 		    r->verb);
-	if ((rc = task_load(db, r->task_id, &t, err)) != 0)
-		return rc;
 	if (strcmp(s->verb, "approve") == 0 || strcmp(s->verb, "reject") == 0)
 		if ((rc = pending_report(db, t.id, &rep, &author, &rbehalf,
 		    err)) != 0)
@@ -526,13 +586,8 @@ transition(struct corp_db *db, const struct corp_task_req *r,
 	pun = t.aunit;
 	due = t.due_at;
 	if (strcmp(s->verb, "assign") == 0) {
-		nuser = 0;
-		if (r->assignee != NULL && (rc = assignee_of(db, r->assignee,
-		    &nuser, r->unit ? NULL : &nunit, err)) != 0)
-			goto out;
-		if (r->unit != NULL &&
-		    (rc = corp_dir_unit_id(db, r->unit, &nunit, err)) != 0)
-			goto out;
+		nuser = x->auser;
+		nunit = x->aunit;
 	}
 	if (strcmp(s->verb, "set-due") == 0)
 		due = r->due_at;
@@ -596,8 +651,31 @@ transition(struct corp_db *db, const struct corp_task_req *r,
 	if (strcmp(s->verb, "reject") == 0 || strcmp(s->verb, "cancel") == 0)
 		e->reason = corp_strdup(r->reason);
 out:
-	task_free(&t);
 	return rc;
+}
+
+int
+corp_task_check_names(struct corp_db *db, const struct corp_task_req *r,
+    struct corp_err *err)
+{
+	struct verdict v;
+	struct refs x;
+	long long actor;
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = validate(r, err)) != 0)
+		return rc;
+	if (!r->system && (rc = keep(&v, corp_dir_user_id(db, r->as, &actor,
+	    NULL, err), err)) != 0)
+		return rc;
+	rc = resolve(db, r, &x, &v, err);
+	refs_free(&x);
+	if (rc != 0)
+		return rc;
+	if (v.code != 0)
+		*err = v.e;
+	return v.code;
 }
 
 int
@@ -605,15 +683,19 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
     char **output, int *replayed, struct corp_err *err)
 {
 	struct corp_event e;
+	struct verdict v;
+	struct refs x;
 	char hex[65];
-	long long actor, tid = 0;
+	long long actor = 0, tid = 0;
 	json_t *args, *o;
 	time_t now = corp_now();
-	int rc, active, found, code, dup;
+	int rc, active = 0, found, code, dup;
 
 	*output = NULL;
 	*replayed = 0;
 	memset(&e, 0, sizeof(e));
+	memset(&v, 0, sizeof(v));
+	memset(&x, 0, sizeof(x));
 	if ((rc = validate(r, err)) != 0)
 		return rc;
 	if (r->idem_key != NULL) {
@@ -634,10 +716,11 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 		}
 		actor = 0;
 		active = 1;
-	} else if ((rc = corp_dir_user_id(db, r->as, &actor, &active,
-	    err)) != 0)
+	} else if ((rc = keep(&v, corp_dir_user_id(db, r->as, &actor,
+	    &active, err), err)) != 0)
 		goto fail;
-	if (r->idem_key != NULL) {
+	/* A known actor's stored answer comes first: a retry replays it. */
+	if (r->idem_key != NULL && v.code == 0) {
 		if ((rc = corp_idem_lookup(db, actor, r->verb, r->idem_key,
 		    hex, &found, &code, output, err)) != 0)
 			goto fail;
@@ -647,16 +730,28 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 			return code;
 		}
 	}
+	/*
+	 * Refusals in the documented order (task.h): every name looked up
+	 * first, then invalid input, then not found; only then the actor's
+	 * rights (77) and the task's state (79).
+	 */
+	if ((rc = resolve(db, r, &x, &v, err)) != 0)
+		goto fail;
+	if (v.code != 0) {
+		*err = v.e;
+		rc = v.code;
+		goto fail;
+	}
 	if (!active) {
 		rc = corp_errf(err, CORP_EFORBIDDEN, "user '%s' is inactive",
 		    r->as);
 		goto fail;
 	}
 	if (strcmp(r->verb, "create") == 0)
-		rc = create(db, r, actor, now, &tid, &e, err);
+		rc = create(db, r, actor, now, &x, &tid, &e, err);
 	else {
 		tid = r->task_id;
-		rc = transition(db, r, actor, now, &e, err);
+		rc = transition(db, r, actor, now, &x, &e, err);
 	}
 	if (rc != 0)
 		goto fail;
@@ -687,10 +782,12 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 	if ((rc = corp_db_commit(db, err)) != 0)
 		goto fail;
 	corp_event_free(&e);
+	refs_free(&x);
 	return 0;
 fail:
 	corp_db_rollback(db);
 	corp_event_free(&e);
+	refs_free(&x);
 	free(*output);
 	*output = NULL;
 	return rc;

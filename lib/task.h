@@ -8,10 +8,12 @@
  * --if-version, changes the task and appends the event; the change,
  * the event and the stored answer commit together or not at all.
  *
- * Order of refusals: malformed input CORP_EINVAL; unknown task or actor
- * CORP_ENOTFOUND; inactive actor or the role table says no
- * CORP_EFORBIDDEN; wrong state, stale version, key reused for another
- * request, duplicate (template, period) CORP_ECONFLICT.
+ * Order of refusals, whatever the lookups meet first (every name is
+ * looked up before any right is judged): malformed input, an inactive
+ * or unit-less assignee, a bad period CORP_EINVAL; unknown task, actor,
+ * assignee, unit or template CORP_ENOTFOUND; inactive actor or the role
+ * table says no CORP_EFORBIDDEN; wrong state, stale version, key reused
+ * for another request, duplicate (template, period) CORP_ECONFLICT.
  */
 #ifndef CORP_TASK_H
 #define CORP_TASK_H
@@ -68,6 +70,15 @@ struct corp_task_req {
  */
 int	corp_task_run(struct corp_db *, const struct corp_task_req *,
 	    char **output, int *replayed, struct corp_err *);
+
+/*
+ * The refusals corp_task_run would give before it judges any right
+ * (CORP_EINVAL, then CORP_ENOTFOUND, in its order), writing nothing:
+ * for a caller with checks of its own between those and the rest (a
+ * proposal's approval: its admin check and its state).
+ */
+int	corp_task_check_names(struct corp_db *, const struct corp_task_req *,
+	    struct corp_err *);
 
 /*
  * An event of type for task as it is now, with no actor (the

@@ -20,10 +20,39 @@ is "$(CORP_TZ=Asia/Tokyo corp-user show ann | jq -r .zone)" Asia/Tokyo \
     "then CORP_TZ"
 is_rc 67 "set unknown" corp-user set nobody --name x
 is_rc 65 "bad language" corp-user set ann --lang "e n"
+# A language without a catalog or a zone outside the tz database would be
+# stored and silently fall back: refused with the closest name (64).
+is_rc 64 "a language without a catalog" corp-user set ann --lang english
+is "$err" "corp-user: unknown language 'english' (catalogs: en, ru, uk)" \
+    "lists the catalogs' languages"
+is_rc 64 "a misspelt language" corp-user add zed --lang ukk
+is "$err" "corp-user: unknown language 'ukk' (did you mean 'uk'?)" \
+    "suggests one"
+ok "a region of a catalog's language" corp-user set ann --lang en-GB
+is "$(printf '%s' "$out" | jq -r .lang)" en-GB "stored as given"
+is_rc 64 "a misspelt zone" corp-user set ann --tz Europe/Kyyv
+is "$err" "corp-user: unknown time zone 'Europe/Kyyv' (did you mean 'Europe/Kyiv'?)" \
+    "suggests the zone"
+is_rc 64 "add with a zone in the wrong case" corp-user add zed --tz utc
+is "$err" "corp-user: unknown time zone 'utc' (did you mean 'UTC'?)" \
+    "letter case aside"
+is "$(sql "SELECT login || ':' || coalesce(lang, '-') || ':' ||
+    coalesce(tz, '-') FROM users ORDER BY id" | tr '\n' ' ')" \
+    "admin:-:- ann:en-GB:- " "refused values wrote nothing"
+printf '%s\n' '{"login":"imp1","lang":"english"}' \
+    '{"login":"imp2","tz":"Europe/Kyyv"}' '{"login":"imp3","lang":"ru"}' \
+    > "$T/imp"
+run_in "$T/imp" corp-user import
+is "$rc" 65 "import: an unknown name in a line is invalid input"
+is "$err" "corp-user: <stdin>:1: unknown language 'english' (catalogs: en, ru, uk)
+corp-user: <stdin>:2: unknown time zone 'Europe/Kyyv' (did you mean 'Europe/Kyiv'?)" \
+    "each line named"
+is "$(printf '%s\n' "$out" | jq -r .login)" imp3 "the good line is imported"
 ok "deactivate" corp-user deactivate ann
 is "$(sql "SELECT active FROM users WHERE login = 'ann'")" 0 "inactive"
-is "$(corp-user list | jq -r .login)" admin "list: active users"
-is "$(corp-user list --all | jq -r .login | tr '\n' ' ')" "admin ann " \
+is "$(corp-user list | jq -r .login | tr '\n' ' ')" "admin imp3 " \
+    "list: active users"
+is "$(corp-user list --all | jq -r .login | tr '\n' ' ')" "admin ann imp3 " \
     "list --all"
 is "$(corp-user list --unit team --all | jq -s length)" 0 "list --unit"
 is_rc 67 "show unknown" corp-user show nobody

@@ -28,7 +28,20 @@ corp-user add boss >/dev/null
 ok "set-head" corp-org set-head a boss
 is "$(printf '%s' "$out" | jq -r .head)" boss "head set"
 ok "set-head --none" corp-org set-head a --none
-is_rc 65 "bad zone" corp-org set-tz a Nowhere/City
+is_rc 64 "a zone outside the tz database" corp-org set-tz a Nowhere/City
+is "$err" "corp-org: unknown time zone 'Nowhere/City' (not in the tz database, /usr/share/zoneinfo)" \
+    "says so"
+is_rc 64 "a misspelt zone" corp-org set-tz a Asia/Tokio
+is "$err" "corp-org: unknown time zone 'Asia/Tokio' (did you mean 'Asia/Tokyo'?)" \
+    "suggests the zone"
+is_rc 64 "add with a misspelt zone" corp-org add zz --tz europe/kyiv
+is "$err" "corp-org: unknown time zone 'europe/kyiv' (did you mean 'Europe/Kyiv'?)" \
+    "letter case aside"
+is_rc 65 "a malformed zone" corp-org set-tz a ../../etc/passwd
+is "$err" "corp-org: time zone '../../etc/passwd': expected a tz database name such as Europe/Kyiv" \
+    "is invalid input"
+is_rc 64 "a file of the zone directory that is not a zone" corp-org set-tz a leapseconds
+is "$(corp-org show a | jq -r .tz)" null "nothing stored"
 ok "set-tz" corp-org set-tz a Asia/Tokyo
 ok "delegate" corp-org delegate --principal boss --deputy admin \
     --from 2026-03-01T10:00:00Z --until 2026-03-02T10:00:00Z

@@ -39,5 +39,38 @@ ok "set-due none clears" corp-task set-due 1 --as admin --due none
 is "$(printf '%s' "$out" | jq .due_at)" null "cleared"
 is_rc 64 "create needs an assignee" corp-task create --as admin --title x
 is_rc 64 "create needs --as" corp-task create --title x --unit team
+
+# 15.15: refusals in the order of corp-task.1 -- 65, then 67, then 77,
+# then 79 -- whatever the lookups meet first.
+corp-user add zed --unit team >/dev/null
+corp-user deactivate zed >/dev/null
+is_rc 67 "a stranger assigning to an unknown login: not found first" \
+    corp-task assign 2 --as eve --assignee nosuch
+is "$err" "corp-task: user 'nosuch': not found" "names the login"
+is_rc 67 "an unknown unit before the stranger's 77" \
+    corp-task assign 2 --as eve --unit nounit
+is "$err" "corp-task: unit 'nounit': not found" "names the unit"
+is_rc 65 "an inactive assignee (65) before an unknown actor and task (67)" \
+    corp-task assign 42 --as nobody --assignee zed
+is "$err" "corp-task: user 'zed' is inactive" "invalid input first"
+is_rc 67 "an unknown task before the stranger's 77" \
+    corp-task set-due 42 --as eve --due none
+is "$err" "corp-task: task 42: not found" "names the task"
+is_rc 67 "an inactive actor naming an unknown login: 67 before 77" \
+    corp-task create --as zed --title x --assignee nosuch
+is_rc 77 "an inactive actor otherwise: 77" \
+    corp-task create --as zed --title x --unit team
+corp-task cancel 2 --as ann >/dev/null || bail "cancel failed"
+is_rc 67 "an admin assigning a cancelled task to an unknown login: 67" \
+    corp-task assign 2 --as admin --assignee nosuch
+is "$err" "corp-task: user 'nosuch': not found" "not the state's 79"
+is_rc 77 "a stranger on a cancelled task: 77 before 79" \
+    corp-task assign 2 --as eve --assignee bob
+is_rc 79 "an admin on a cancelled task: 79" \
+    corp-task assign 2 --as admin --assignee bob
+is "$err" "corp-task: task 2 is CANCELLED: assign is not allowed from that state" \
+    "says why"
+is "$(corp-task show 2 | jq -c '[.state, .version, .assignee]')" \
+    '["CANCELLED",2,null]' "nothing written by any of them"
 ok "corp-db check" corp-db check
 done_testing

@@ -75,7 +75,7 @@ cat > "$T/emit" <<'J'
 {"idempotency_key":"z","source":"booking","event_type":"booking_done","recipients":[{"user":"nobody","role":"client"}]}
 {"idempotency_key":"n1","source":"ci","event_type":"note","task_id":1,"payload":{"k":"v"}}
 J
-run_in "$T/emit" corp-event emit
+run_in "$T/emit" corp-event emit --new-type note
 is "$rc" 65 "emit exits 65 after the bad lines"
 is "$out" '{"event_id":10,"dedupe_key":"emit:booking:b1","duplicate":false}
 {"event_id":10,"dedupe_key":"emit:booking:b1","duplicate":true}
@@ -111,6 +111,39 @@ ok "tail without --follow" corp-event tail --after 12
 is "$(printf '%s\n' "$out" | jq -s -c 'map(.event_id)')" "[13]" "prints what is there"
 is "$(corp-event tail --topic messages | jq -s length)" 0 "--topic filters"
 ok "corp-db check" corp-db check
+
+# 15.3: --limit counts the events the viewer sees, not the events read.
+# 1100 events for ann, then bob's: a poller at --limit 100 must not
+# stall behind ann's; alternating events give bob exactly his --limit.
+i=0
+while [ "$i" -lt 1100 ]; do
+	i=$((i + 1))
+	printf '{"idempotency_key":"a%d","source":"lim","event_type":"note","recipients":[{"user":"ann","role":"client"}]}\n' "$i"
+done > "$T/many"
+printf '{"idempotency_key":"b1","source":"lim","event_type":"note","recipients":[{"user":"bob","role":"client"}]}\n' >> "$T/many"
+for i in 2 3 4; do
+	printf '{"idempotency_key":"a-b%d","source":"lim","event_type":"note","recipients":[{"user":"ann","role":"client"}]}\n' "$i"
+	printf '{"idempotency_key":"b%d","source":"lim","event_type":"note","recipients":[{"user":"bob","role":"client"}]}\n' "$i"
+done >> "$T/many"
+corp-event emit < "$T/many" > /dev/null || bail "emit of $T/many failed"
+last=$(corp-event list | jq -s 'map(.event_id) | max')
+is "$last" 1120 "1107 more events"
+is "$(corp-event list --as bob --after 13 --limit 100 | jq -s -c 'map(.event_id)')" \
+    "[1114,1116,1118,1120]" \
+    "--as bob --limit 100 finds bob's events behind 1100 of ann's"
+is "$(corp-event list --as bob --after 13 --limit 2 | jq -s -c 'map(.event_id)')" \
+    "[1114,1116]" "--limit 2 prints bob's first two"
+is "$(corp-event list --as bob --after 1114 --limit 1 | jq -s -c 'map(.event_id)')" \
+    "[1116]" "--limit 1 past one of them"
+is "$(corp-event list --as ann --after 13 --limit 1101 | jq -s -c 'map(.event_id) | length, max')" \
+    "1101
+1115" "ann's --limit 1101 skips bob's event 1114"
+is "$(corp-event list --as eve --after 13 --limit 5 | jq -s length)" 0 \
+    "a viewer who sees none of them gets nothing"
+is "$(corp-event list --as admin --after 13 --limit 3 | jq -s -c 'map(.event_id)')" \
+    "[14,15,16]" "an admin sees every event"
+is "$(corp-event tail --as bob --after 13 | jq -s -c 'map(.event_id)')" \
+    "[1114,1116,1118,1120]" "tail --as bob too"
 
 # check finds a tampered sequence and an impossible history.
 bad=$(copydb "$(curdb)") || bail "copydb failed"

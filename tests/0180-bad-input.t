@@ -90,7 +90,7 @@ lines = [
 open(sys.argv[1], "w").write("\n".join(lines) + "\n")
 PY
 before=$(sql "SELECT count(*) FROM events")
-run_in "$T/emit" corp-event emit
+run_in "$T/emit" corp-event emit --new-type e --new-type ok_event
 is "$rc" 65 "emit: exit 65 after the bad lines"
 is "$(printf '%s\n' "$out" | jq -r .dedupe_key | tr '\n' ' ')" \
     "emit:s:g1 " "only the good line is written"

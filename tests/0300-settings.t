@@ -11,20 +11,23 @@ ok "config get prints the default" corp-settings config get default_channel
 is "$out" telegram "default_channel=telegram"
 ok "config get of a per-channel key" corp-settings config get attempts.email
 is "$out" 10 "attempts.CHANNEL=10"
-is_rc 65 "config get of an unknown key" corp-settings config get no_such
-is "$err" "corp-settings: unknown setting 'no_such'" "says which"
+is_rc 64 "config get of an unknown key" corp-settings config get no_such
+is "$err" "corp-settings: unknown setting 'no_such' (see corp(7) CONFIGURATION)" \
+    "says which"
 ok "config set" corp-settings config set attempts.telegram 5
 is "$out" "" "set prints nothing"
 is "$(sql "SELECT key, value FROM config WHERE key LIKE 'attempts.%'")" \
     "attempts.telegram|5" "stored"
 is "$(corp-settings config get attempts.telegram)" 5 "read back"
 ok "config set hold_max_age" corp-settings config set hold_max_age 2d
-is_rc 65 "config set of an unknown key" corp-settings config set frob 1
+is_rc 64 "config set of an unknown key" corp-settings config set frob 1
 like "$err" "unknown setting 'frob'" "says which"
 is_rc 65 "config set of a bad value" corp-settings config set backoff.telegram 30s,2
 like "$err" "backoff '30s,2': expected BASE,FACTOR,CAP" "says why"
 is_rc 65 "attempts out of range" corp-settings config set attempts.telegram 0
 is_rc 65 "a bad channel suffix" corp-settings config set attempts.Tele 3
+is "$err" "corp-settings: attempts.Tele: channel 'Tele': expected 1-32 of a-z 0-9 _ -" \
+    "names the key and the channel"
 is "$(sql "SELECT key || '=' || value FROM config ORDER BY key" | tr '\n' ' ')" \
     "attempts.telegram=5 hold_max_age=2d " "refused values wrote nothing"
 is "$(corp-settings config get attempts.telegram)" 5 "attempts unchanged"
@@ -46,10 +49,48 @@ ok "config unset" corp-settings config unset attempts.telegram
 is "$(corp-settings config get attempts.telegram)" 10 "back to the default"
 is "$(sql "SELECT count(*) FROM config WHERE key = 'attempts.telegram'")" 0 \
     "the row is gone"
-is_rc 65 "config unset of an unknown key" corp-settings config unset frob
+is_rc 64 "config unset of an unknown key" corp-settings config unset frob
 is_rc 64 "config set needs two arguments" corp-settings config set attempts.x
 is_rc 64 "config without a verb" corp-settings config
 is_rc 64 "config with an unknown verb" corp-settings config frob
+
+# Misspelt keys, channels and languages are refused with the closest
+# name (64: an unknown name on the command line), and nothing is stored.
+is_rc 64 "a misspelt key" corp-settings config set attemps.telegram 5
+is "$err" "corp-settings: unknown setting 'attemps.telegram' (did you mean 'attempts.telegram'?)" \
+    "suggests the key"
+is_rc 64 "a per-channel key on an unknown channel" corp-settings config set \
+    attempts.telgram 5
+is "$err" "corp-settings: attempts.telgram: unknown channel 'telgram' (did you mean 'telegram'?)" \
+    "suggests the channel"
+is_rc 64 "config get of it too" corp-settings config get backoff.emial
+is "$err" "corp-settings: backoff.emial: unknown channel 'emial' (did you mean 'email'?)" \
+    "a transposition is one edit"
+is_rc 64 "default_channel on an unknown channel" corp-settings config set \
+    default_channel sms
+is "$err" "corp-settings: default_channel: unknown channel 'sms' (channels: telegram, email, webhook, exec, file)" \
+    "lists the channels when none is close"
+is_rc 64 "fallback_lang without a catalog" corp-settings config set \
+    fallback_lang english
+is "$err" "corp-settings: fallback_lang: unknown language 'english' (catalogs: en, ru, uk)" \
+    "lists the catalogs' languages"
+is_rc 64 "a language in the wrong case" corp-settings config set \
+    fallback_lang EN
+is "$err" "corp-settings: fallback_lang: unknown language 'EN' (did you mean 'en'?)" \
+    "suggests it"
+ok "a language with a catalog" corp-settings config set fallback_lang uk
+mkdir -p "$CORP_DATA_DIR/i18n"
+printf '%s\n' 'de:task_created | "Neue Aufgabe: {task.title}"' \
+    > "$CORP_DATA_DIR/i18n/de.txt"
+chmod 600 "$CORP_DATA_DIR/i18n/de.txt"
+ok "an operator's catalog adds its language" corp-settings config set \
+    fallback_lang de
+ok "and a region of it" corp-settings config set fallback_lang de-AT
+is "$(sql "SELECT key || '=' || value FROM config WHERE key IN
+    ('default_channel', 'fallback_lang') OR key LIKE '%.telgram'
+    OR key LIKE 'attemps.%'")" "fallback_lang=de-AT" \
+    "only the good values were stored"
+ok "unset fallback_lang" corp-settings config unset fallback_lang
 
 # notify ------------------------------------------------------------
 ok "notify list --event-type" corp-settings notify list --event-type TASK_OVERDUE
@@ -109,6 +150,62 @@ is_rc 67 "notify unset of a missing row" corp-settings notify unset \
     --event-type TASK_OVERDUE --role supervisor --channel email
 is "$err" "corp-settings: no notification setting for TASK_OVERDUE role supervisor on email" \
     "says so"
+
+# Names a setting could never match are refused with the closest one.
+nset() {
+	corp-settings notify set "$@"
+}
+is_rc 64 "an event type in the wrong case" nset --event-type task_created \
+    --role executor --channel telegram
+is "$err" "corp-settings: unknown event type 'task_created' (did you mean 'TASK_CREATED'?)" \
+    "suggests the built-in type"
+is_rc 64 "a misspelt booking type" nset --event-type bookng_created \
+    --role client --channel telegram
+is "$err" "corp-settings: unknown event type 'bookng_created' (did you mean 'booking_created'?)" \
+    "suggests the seed's type"
+is_rc 64 "a producer's type not seen yet" nset --event-type invoice_paid \
+    --role client --channel telegram
+is "$err" "corp-settings: unknown event type 'invoice_paid' (known: booking_cancelled, booking_created, booking_done, booking_rescheduled, TASK_CREATED, TASK_ASSIGNED, TASK_DUE_CHANGED, REPORT_SUBMITTED, APPROVED, REJECTED, TASK_CANCELLED, TASK_DUE_SOON, ...); a producer's new type is declared once with --new-type" \
+    "says how to declare it"
+is_rc 64 "a role no setting can name" nset --event-type TASK_CREATED \
+    --role assignee --channel telegram
+is "$err" "corp-settings: unknown role 'assignee' (known: executor, initiator, supervisor, previous_executor, admin, client, specialist); a producer's new role is declared once with --new-role" \
+    "lists the roles"
+is_rc 64 "a misspelt producer role" nset --event-type booking_created \
+    --role clinet --channel telegram
+is "$err" "corp-settings: unknown role 'clinet' (did you mean 'client'?)" \
+    "suggests it"
+is_rc 64 "a deputy role" nset --event-type TASK_CREATED \
+    --role deputy:executor --channel telegram
+is "$err" "corp-settings: role 'deputy:executor': a deputy gets the setting of its principal's role; set role 'executor'" \
+    "says what a deputy gets"
+is_rc 64 "a misspelt channel" nset --event-type TASK_CREATED --role executor \
+    --channel telgram
+is "$err" "corp-settings: unknown channel 'telgram' (did you mean 'telegram'?)" \
+    "suggests the channel"
+is_rc 64 "notify list filters on a misspelt type" corp-settings notify list \
+    --event-type TASK_OVERDU
+is "$err" "corp-settings: unknown event type 'TASK_OVERDU' (did you mean 'TASK_OVERDUE'?)" \
+    "rather than listing nothing"
+is_rc 64 "notify unset of a misspelt role" corp-settings notify unset \
+    --event-type TASK_OVERDUE --role supervisr --channel telegram
+is "$(sql "SELECT count(*) FROM notification_settings WHERE event_type IN
+    ('task_created', 'bookng_created', 'invoice_paid') OR role IN
+    ('assignee', 'clinet', 'deputy:executor') OR channel = 'telgram'")" 0 \
+    "none of them stored"
+ok "--new-type declares a producer's type" nset --event-type invoice_paid \
+    --role client --channel telegram --new-type
+is "$(printf '%s' "$out" | jq -c '[.event_type, .role, .template]')" \
+    '["invoice_paid","client","invoice_paid"]' "stored"
+ok "from then on it is known" nset --event-type invoice_paid \
+    --role client --channel email
+ok "--new-role declares a producer's role" nset --event-type invoice_paid \
+    --role accountant --channel email --new-role
+ok "and a known role needs no declaration" nset --event-type invoice_paid \
+    --role accountant --channel telegram
+ok "--new-type on a known type is harmless" nset --event-type TASK_CREATED \
+    --role executor --channel telegram --new-type
+is_rc 64 "notify list takes no --new-type" corp-settings notify list --new-type
 
 # preferences: quiet hours ------------------------------------------
 sql "INSERT INTO users (login, name, tz, created_at, updated_at) VALUES
@@ -244,6 +341,18 @@ is_rc 64 "mute needs one of --channel, --event-type" corp-settings mute \
 is_rc 64 "not both" corp-settings mute --user alice --channel email \
     --event-type X
 is_rc 65 "a bad channel name" corp-settings mute --user alice --channel 'A B'
+is_rc 64 "mute a misspelt channel" corp-settings mute --user alice \
+    --channel telgram
+is "$err" "corp-settings: unknown channel 'telgram' (did you mean 'telegram'?)" \
+    "suggests the channel"
+is_rc 64 "mute a misspelt event type" corp-settings mute --user alice \
+    --event-type task_overdue
+is "$err" "corp-settings: unknown event type 'task_overdue' (did you mean 'TASK_OVERDUE'?)" \
+    "suggests the type"
+is_rc 67 "unmute a near miss" corp-settings unmute --user alice \
+    --event-type TASK_ASIGNED
+is "$err" "corp-settings: event type 'TASK_ASIGNED' is not muted (did you mean 'TASK_ASSIGNED'?)" \
+    "suggests the user's mute"
 is_rc 67 "mute for an unknown user" corp-settings mute --user nobody \
     --channel email
 is "$(sql "SELECT count(*) FROM user_mutes")" 1 "refused mutes wrote nothing"

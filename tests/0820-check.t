@@ -14,8 +14,10 @@ done
 corp-event route >/dev/null
 corp-deliver pending --channel telegram --limit 2 | ack_all sent | corp-deliver ack >/dev/null
 corp-deliver pending --channel telegram --limit 3 --worker w1 >/dev/null
+corp-settings config set base_url https://corp.example >/dev/null
 ok "a healthy queue checks clean" corp-db check
 is "$(printf '%s\n' "$out" | jq -r 'select(.ok | not) | .check')" "" "every check ok"
+is "$err" "" "and says nothing"
 healthy=$(copydb "$(curdb)") || bail "no copy of the database"
 
 # corrupt NAME SQL: apply SQL to a fresh copy; check must name NAME.
@@ -98,6 +100,108 @@ printf 'not json\n' > "$CORP_DATA_DIR/bot_deliveries_cursor_file.json"
 run corp-db check
 like "$err" "check cursor_within_events: .*bot_deliveries_cursor_file.json" \
     "an unreadable cursor file is named"
+rm -f "$CORP_DATA_DIR"/bot_deliveries_cursor_*.json
+
+# Configuration checks.  Severities: "error" (the data above: exit 65),
+# "config" (rows held until it is fixed: 78), "warning" (does nothing
+# the operator meant: the exit status stays 0).
+lines() { printf '%s\n' "$out" | jq -c 'select(.ok | not) | [.check, .severity, .problems]' | tr '\n' ' '; }
+ok "every check passes" corp-db check
+is "$(printf '%s\n' "$out" | jq -s -c 'group_by(.severity) | map([.[0].severity, length])')" \
+    '[["config",1],["error",13],["warning",3]]' "each line says its severity"
+
+corp-settings config unset base_url
+ok "base_url unset: a warning" corp-db check
+is "$(lines)" '["base_url","warning",1] ' "named"
+is "$err" "corp-db: check base_url: warning: base_url is not set: links in events and messages are bare paths such as /tasks/7 (corp-settings config set base_url https://...)" \
+    "says what it means and how to set it"
+corp-settings config set base_url https://corp.example
+
+# Settings that can never fire.
+corp-settings notify set --event-type TASK_OVERDUE --role supervisor \
+    --channel email >/dev/null
+corp-settings notify set --event-type invoice_paid --role client \
+    --channel telegram --new-type >/dev/null
+corp-settings notify set --event-type TASK_CREATED --role accountant \
+    --channel telegram --new-role >/dev/null
+corp-settings notify set --event-type TASK_CANCELLED --role supervisor \
+    --channel email --disabled >/dev/null
+ok "settings that never fire: warnings" corp-db check
+is "$(lines)" '["settings_fire","warning",3] ' "one problem per setting, or per unbound channel"
+is "$err" "corp-db: check settings_fire: warning: TASK_CREATED/accountant on telegram: no emitted event names role accountant; invoice_paid/client on telegram: no event of type invoice_paid was ever emitted; 1 enabled setting on email: nobody is bound to email and it is not the default channel (telegram)" \
+    "each says why (a disabled setting is not one)"
+corp-bind add --user ann --channel email --address ann@corp.example >/dev/null
+printf '{"idempotency_key":"i1","source":"billing","event_type":"invoice_paid","recipients":[{"user":"ann","role":"accountant"}]}\n' |
+    corp-event emit >/dev/null
+ok "a bind, an event and a recipient later" corp-db check
+is "$(lines)" "" "they can fire"
+corp-settings config set default_channel email >/dev/null
+corp-bind deactivate --user ann --channel email >/dev/null
+ok "the default channel needs no bind" corp-db check
+is "$(lines)" "" "(a deactivated bind still counts: rows wait for it)"
+corp-settings config unset default_channel
+
+# Names stored before they were checked: written here directly, as an
+# older corp (or a hand edit) left them; corp-settings refuses them now.
+sql "INSERT INTO config (key, value) VALUES ('attempts.telgram', '5'),
+    ('fallback_lang', 'english')"
+sql "UPDATE users SET lang = 'english', tz = 'Mars/Base' WHERE login = 'bob'"
+sql "INSERT INTO user_mutes (user_id, kind, value) VALUES (11, 'channel', 'sms'),
+    (11, 'event_type', 'task_overdue')"
+run corp-db check
+is "$rc" 0 "stored names: warnings only"
+is "$(lines)" '["stored_names","warning",6] ' "one problem per name"
+is "$err" "corp-db: check stored_names: warning: config: attempts.telgram: unknown channel 'telgram' (did you mean 'telegram'?); config: fallback_lang: unknown language 'english' (catalogs: en, ru, uk); mute of channel 'sms' (1 user): corp does not deliver on it; mute of event type 'task_overdue' (1 user): unknown event type 'task_overdue' (did you mean 'TASK_OVERDUE'?); language of 1 user: unknown language 'english' (catalogs: en, ru, uk); time zone 'Mars/Base' of 1 user is not in the tz database" \
+    "each with the closest name"
+ok "corp-settings removes the stored key" corp-settings config unset attempts.telgram
+sql "DELETE FROM config WHERE key = 'fallback_lang'"
+sql "UPDATE users SET lang = NULL, tz = NULL WHERE login = 'bob'"
+sql "DELETE FROM user_mutes WHERE user_id = 11"
+
+# What bound channels need to send at all: configuration errors (78).
+printf 'notify=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+corp-bind add --user bob --channel exec --address notify >/dev/null
+ok "an exec bind whose command exec.conf names" corp-db check
+is "$(lines)" "" "clean"
+printf 'other=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
+run corp-db check
+is "$rc" 78 "exec.conf no longer naming it: 78"
+is "$(lines)" '["channel_config","config",1] ' "named"
+like "$err" "^corp-db: check channel_config: configuration error: exec command 'notify' \\(bound by 1 user\\): " \
+    "says which command"
+printf 'notify=/bin/true\nother=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
+ok "named again" corp-db check
+is "$(lines)" "" "clean"
+# Webhook binds by endpoint name (and one left from when corp-bind took
+# URLs), written directly: corp-bind's webhook rules are another change.
+sql "INSERT INTO binds (user_id, channel, address, active, created_at,
+    updated_at) VALUES (10, 'webhook', 'crm', 1, 0, 0),
+    (12, 'webhook', 'https://x.example/h', 1, 0, 0)"
+run corp-db check
+is "$rc" 78 "an endpoint without a secret: 78"
+is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user) has no secret $CORP_DATA_DIR/secrets/webhook-crm; webhook binds of 1 user name 'https://x.example/h', not an endpoint of webhooks.conf" \
+    "names the endpoint and the file, and the URL that is no name"
+mkdir -p "$CORP_DATA_DIR/secrets" && chmod 700 "$CORP_DATA_DIR/secrets"
+printf 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\n' > "$CORP_DATA_DIR/secrets/webhook-crm"
+chmod 644 "$CORP_DATA_DIR/secrets/webhook-crm"
+run corp-db check
+is "$rc" 78 "a secret others may read is no secret"
+like "$err" "webhook endpoint 'crm' \\(bound by 1 user\\): .*webhook-crm: readable by group or others" \
+    "says so"
+unlike "$err$out" "c2VjcmV0" "and never prints the secret"
+chmod 600 "$CORP_DATA_DIR/secrets/webhook-crm"
+corp-bind deactivate --user bob --channel webhook >/dev/null
+ok "with the secret, and the URL bind inactive" corp-db check
+is "$(lines)" "" "clean"
+# A broken invariant still decides: 65 over 78.
+corp-bind add --user eve --channel exec --address other >/dev/null
+printf 'notify=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
+corp-cursor set --channel telegram 99:1 >/dev/null
+run corp-db check
+is "$rc" 65 "data problems (65) over configuration errors (78)"
+is "$(lines)" '["cursor_within_events","error",1] ["channel_config","config",1] ' \
+    "both reported"
 rm -f "$CORP_DATA_DIR"/bot_deliveries_cursor_*.json
 
 done_testing

@@ -110,7 +110,7 @@ for w in $(seq 1 $WRITERS); do
 			printf '{"idempotency_key":"%s","source":"w%s","event_type":"order.probe","payload":{"w":%s}}\n' \
 			    "$i" "$w" "$w"
 			i=$((i + 1))
-		done | corp-event emit > /dev/null
+		done | corp-event emit --new-type order.probe > /dev/null
 	) &
 	wpids="$wpids $!"
 done
@@ -148,7 +148,7 @@ until [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
 done
 before=$(sql "SELECT count(*) FROM events")
 printf '{"idempotency_key":"b1","source":"blocked","event_type":"order.blocked"}\n' > "$T/b1"
-CORP_BUSY_TIMEOUT=1s run_in "$T/b1" corp-event emit
+CORP_BUSY_TIMEOUT=1s run_in "$T/b1" corp-event emit --new-type order.blocked
 is "$rc" 75 "a second writer waits for the first and gives up with 75"
 like "$err" 'busy' "and says the database is busy"
 is "$(sql "SELECT count(*) FROM events")" "$before" "nothing stored by it"
@@ -156,7 +156,7 @@ printf 'COMMIT;\n' >&7
 exec 7>&-
 wait "$holder"
 ok "once the first commits, the second goes through" \
-    corp-event emit < "$T/b1"
+    corp-event emit --new-type order.blocked < "$T/b1"
 is "$(sql "SELECT count(*) FROM events WHERE event_type = 'order.blocked'
     AND event_id > (SELECT event_id FROM events WHERE dedupe_key = 'held:1')")" \
     1 "with an id above the held one"

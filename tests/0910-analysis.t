@@ -22,7 +22,7 @@ msg() {
 }
 counters_ok() {
 	is "$(corp-db check 2>&1 | grep analysis_counters)" \
-	    '{"check":"analysis_counters","ok":true,"problems":0}' \
+	    '{"check":"analysis_counters","severity":"error","ok":true,"problems":0}' \
 	    "counters equal a count of the proposals ($1)"
 }
 st() { corp-analysis show "$1" | jq -r .status; }
