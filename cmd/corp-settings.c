@@ -19,7 +19,7 @@
 
 static const char synopsis[] =
 "usage: corp-settings config get KEY\n"
-"       corp-settings config set KEY VALUE\n"
+"       corp-settings config set [--force] KEY VALUE\n"
 "       corp-settings config unset KEY\n"
 "       corp-settings config list\n"
 "       corp-settings notify list [--event-type TYPE] [--role ROLE]\n"
@@ -153,22 +153,30 @@ config_get(int argc, char **argv)
 static int
 config_set(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct corp_db *db;
 	struct corp_err e;
+	int ch, flags = 0;
 
-	noopts(argc, argv);
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		if (ch == 'f')
+			flags |= CORP_SETTING_FORCE;
+		else if (ch == 'h')
+			cli_help();
+		else
+			cli_usage(NULL);
 	if (argc - optind != 2)
 		cli_usage("config set needs KEY VALUE");
 	/* Refuse a bad key or value before opening anything. */
-	if (corp_setting_check(argv[optind], argv[optind + 1], &e) != 0)
-		cli_fail(&e);
-	/* A URL setting gets the one URL decision (libcurl's parse). */
-	if (strcmp(argv[optind], "openai.url") == 0 &&
-	    corp_url_check(argv[optind + 1], CORP_URL_HTTP, 1, "openai.url",
-	    CORP_EINVAL, &e) != 0)
+	if (corp_setting_check(argv[optind], argv[optind + 1], flags, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	if (corp_setting_set(db, argv[optind], argv[optind + 1], &e) != 0)
+	if (corp_setting_set(db, argv[optind], argv[optind + 1], flags,
+	    &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
 	return 0;

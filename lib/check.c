@@ -326,7 +326,8 @@ check_stored_names(struct corp_db *db, struct corp_check_result *r,
 	    "ORDER BY key", err)) != 0 || (rc = rows(db, st, 2, &a, err)) != 0)
 		return rc;
 	json_array_foreach(a, i, row)
-		if ((rc = corp_setting_check(COL(row, 0), COL(row, 1), &e)) != 0)
+		if ((rc = corp_setting_check(COL(row, 0), COL(row, 1),
+		    CORP_SETTING_FORCE, &e)) != 0)
 			problem(r, "config: %s", e.msg);
 	json_decref(a);
 	if ((rc = corp_db_prep(db, &st, "SELECT kind, value, count(*) FROM "

@@ -271,7 +271,7 @@ corp_url_check(const char *url, enum corp_url_kind kind, int allow_plain,
     const char *what, int code, struct corp_err *err)
 {
 	char *scheme = NULL, *user = NULL, *pw = NULL, *opts = NULL,
-	    *host = NULL, *zone = NULL;
+	    *host = NULL, *zone = NULL, *query = NULL, *frag = NULL;
 	CURLU *u;
 	int rc = 0, plain;
 
@@ -289,9 +289,23 @@ corp_url_check(const char *url, enum corp_url_kind kind, int allow_plain,
 	(void)curl_url_get(u, CURLUPART_PASSWORD, &pw, 0);
 	(void)curl_url_get(u, CURLUPART_OPTIONS, &opts, 0);
 	(void)curl_url_get(u, CURLUPART_ZONEID, &zone, 0);
-	if (kind == CORP_URL_SMTP ? strcmp(scheme, "smtps") != 0 &&
-	    strcmp(scheme, "smtp") != 0 : strcmp(scheme, "https") != 0 &&
+	(void)curl_url_get(u, CURLUPART_QUERY, &query, 0);
+	(void)curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+	if (kind == CORP_URL_LINK && strcmp(scheme, "https") != 0 &&
 	    strcmp(scheme, "http") != 0) {
+		rc = corp_errf(err, code, "%s: expected an http:// or https:// "
+		    "URL", what);
+		goto out;
+	}
+	if (kind == CORP_URL_LINK && (query != NULL || frag != NULL)) {
+		rc = corp_errf(err, code, "%s: a query (?) or fragment (#) "
+		    "is refused: links are made by appending /tasks/ID", what);
+		goto out;
+	}
+	if (kind != CORP_URL_LINK && (kind == CORP_URL_SMTP ?
+	    strcmp(scheme, "smtps") != 0 &&
+	    strcmp(scheme, "smtp") != 0 : strcmp(scheme, "https") != 0 &&
+	    strcmp(scheme, "http") != 0)) {
 		rc = corp_errf(err, code, "%s: expected %s", what,
 		    kind == CORP_URL_SMTP ? "smtp:// or smtps://" :
 		    "an https:// URL");
@@ -310,6 +324,7 @@ corp_url_check(const char *url, enum corp_url_kind kind, int allow_plain,
 		    "option, the password as a secret", what);
 		goto out;
 	}
+	/* A link is opened by people, not by corp: any host. */
 	plain = kind == CORP_URL_HTTP && strcmp(scheme, "http") == 0;
 	if (plain && !allow_plain)
 		rc = corp_errf(err, code, "%s: expected an https:// URL "
@@ -328,6 +343,8 @@ out:
 	curl_free(opts);
 	curl_free(host);
 	curl_free(zone);
+	curl_free(query);
+	curl_free(frag);
 	curl_url_cleanup(u);
 	return rc;
 }

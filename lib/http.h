@@ -95,7 +95,10 @@ int	corp_curl_unreached(void *curl, int code);
 /* What a URL is for: the schemes it may have. */
 enum corp_url_kind {
 	CORP_URL_HTTP,		/* https://, or http:// (see below) */
-	CORP_URL_SMTP		/* smtps://, or smtp:// with STARTTLS required */
+	CORP_URL_SMTP,		/* smtps://, or smtp:// with STARTTLS required */
+	CORP_URL_LINK		/* a link people open (base_url): https:// or
+				 * http:// to any host, no query or fragment
+				 * (paths are appended to it) */
 };
 
 /*

@@ -88,11 +88,36 @@ parse(const char *s, struct corp_cidr *c)
 	return 0;
 }
 
+/*
+ * Does c have bits set after its prefix?  A typo (127.0.0.1/8 for
+ * 127.0.0.0/8, or 127.0.0.1/0 for all of IPv4) would otherwise allow
+ * more or other than the operator read; net gets the network.
+ */
+static int
+host_bits(const struct corp_cidr *c, char *net, size_t size)
+{
+	unsigned char a[16];
+	int i, len = c->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < len; i++) {
+		int keep = c->bits - i * 8;
+
+		a[i] = keep >= 8 ? c->addr[i] : keep <= 0 ? 0 :
+		    (unsigned char)(c->addr[i] & (0xff << (8 - keep)));
+	}
+	if (memcmp(a, c->addr, (size_t)len) == 0)
+		return 0;
+	if (inet_ntop(c->family, a, net, (socklen_t)size) == NULL)
+		strlcpy(net, "?", size);
+	return 1;
+}
+
 int
 corp_cidr_add(struct corp_cidr **list, size_t *n, const char *s,
     struct corp_err *err)
 {
 	struct corp_cidr c, *nl;
+	char net[INET6_ADDRSTRLEN];
 	int rc;
 
 	if ((rc = parse(s, &c)) == -2)
@@ -101,6 +126,9 @@ corp_cidr_add(struct corp_cidr **list, size_t *n, const char *s,
 	if (rc != 0)
 		return corp_errf(err, CORP_EUSAGE, "'%s': not an address "
 		    "range (e.g. 10.0.0.0/8)", s);
+	if (host_bits(&c, net, sizeof(net)))
+		return corp_errf(err, CORP_EUSAGE, "'%s': host bits are set "
+		    "(did you mean %s/%d?)", s, net, c.bits);
 	if ((nl = reallocarray(*list, *n + 1, sizeof(*nl))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	nl[(*n)++] = c;

@@ -21,12 +21,23 @@ int	corp_setting_get(struct corp_db *, const char *key, char **out,
 /* The key known, and for a per-channel key a channel corp knows (what
  * an operator typing it is held to). */
 int	corp_setting_key_check(const char *key, struct corp_err *);
+/* Flags of corp_setting_set and corp_setting_check. */
+enum {
+	/* Take a value refused only as unwise (a webhook.allow range
+	 * wider than /8): the operator said --force. */
+	CORP_SETTING_FORCE = 1
+};
 int	corp_setting_set(struct corp_db *, const char *key, const char *val,
-	    struct corp_err *);
+	    int flags, struct corp_err *);
 int	corp_setting_unset(struct corp_db *, const char *key,
 	    struct corp_err *);
-/* Validate key and value without writing. */
-int	corp_setting_check(const char *key, const char *val,
+/*
+ * Validate key and value without writing: each key has one rule, in
+ * one table (settings.c; corp.7 CONFIGURATION).  A bad value is
+ * CORP_EINVAL with a message naming the key and the rule; an empty
+ * value is refused (config unset restores the default).
+ */
+int	corp_setting_check(const char *key, const char *val, int flags,
 	    struct corp_err *);
 /* Iterate known keys: name, default, current (NULL when unset). */
 typedef int (*corp_setting_fn)(const char *key, const char *def,

@@ -1,6 +1,8 @@
 /* tgbind.c -- see tgbind.h. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -54,8 +56,11 @@ corp_tg_username_ok(const char *s)
 {
 	size_t n = strlen(s);
 
+	/* Telegram: 5-32 of A-Z a-z 0-9 _, a letter first; a bot's ends
+	 * in "bot" (core.telegram.org/bots/features#botfather). */
 	return n >= 5 && n <= 32 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+	    "abcdefghijklmnopqrstuvwxyz0123456789_") == n &&
+	    isalpha((unsigned char)s[0]) && strcasecmp(s + n - 3, "bot") == 0;
 }
 
 int

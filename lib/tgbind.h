@@ -25,7 +25,8 @@ int	corp_sha256_hex(const void *, size_t n, char *out, struct corp_err *);
 int	corp_tg_bot_id(const char *token, char *out, struct corp_err *);
 /* 22 characters of A-Z a-z 0-9 _ - ? */
 int	corp_tg_code_wellformed(const char *);
-/* A Telegram bot username: 5-32 of A-Z a-z 0-9 _ ? */
+/* A Telegram bot username: 5-32 of A-Z a-z 0-9 _, a letter first,
+ * ending in "bot" (any case)? */
 int	corp_tg_username_ok(const char *);
 
 /*

@@ -79,6 +79,47 @@ is_rc 64 "a language in the wrong case" corp-settings config set \
 is "$err" "corp-settings: fallback_lang: unknown language 'EN' (did you mean 'en'?)" \
     "suggests it"
 ok "a language with a catalog" corp-settings config set fallback_lang uk
+
+# Every value is checked at set time against its key's rule, so a value
+# that would break delivery later is refused now (op-review 2, sec 9).
+bad() {
+	is_rc 65 "$1 '$2' refused" corp-settings config set "$1" "$2"
+	is "$err" "corp-settings: $1: $3" "  names the key and the rule"
+}
+bad webhook.allow 127.0.0.0/33 "'127.0.0.0/33': prefix length is out of range"
+bad webhook.allow garbage "'garbage': not an address range (e.g. 10.0.0.0/8)"
+bad webhook.allow "10.0.0.0/8, localhost" "'localhost': not an address range (e.g. 10.0.0.0/8)"
+bad webhook.allow 127.0.0.1/8 "'127.0.0.1/8': host bits are set (did you mean 127.0.0.0/8?)"
+bad webhook.allow fd00::1/8 "'fd00::1/8': host bits are set (did you mean fd00::/8?)"
+bad webhook.allow 0.0.0.0/0 "'0.0.0.0/0' is wider than /8: it would let webhooks reach most special-purpose addresses, 169.254.169.254 among them (name the ranges you need, or set it with --force)"
+bad webhook.allow ::/0 "'::/0' is wider than /7: it would let webhooks reach most special-purpose addresses, 169.254.169.254 among them (name the ranges you need, or set it with --force)"
+bad webhook.allow " , " "no address range (use config unset to allow none)"
+bad base_url 'javascript:alert(1)' "not a valid URL"
+bad base_url 'not a url' "not a valid URL"
+bad base_url 'ftp://corp.example/' "expected an http:// or https:// URL"
+bad base_url 'https://corp.example/?x=1' "a query (?) or fragment (#) is refused: links are made by appending /tasks/ID"
+bad base_url 'https://u:pw@corp.example' "a password in the URL (user:password@host) is refused: it would show in process lists and files; the password comes from a secret only"
+bad telegram.bot_username 'bad name!' "'bad name!' is not a bot username (Telegram's rule: 5-32 of A-Z a-z 0-9 _, starting with a letter, ending in 'bot')"
+bad telegram.bot_username corp_test "'corp_test' is not a bot username (Telegram's rule: 5-32 of A-Z a-z 0-9 _, starting with a letter, ending in 'bot')"
+bad telegram.bot_username 1corp_bot "'1corp_bot' is not a bot username (Telegram's rule: 5-32 of A-Z a-z 0-9 _, starting with a letter, ending in 'bot')"
+bad telegram.bot_username @corp_bot "'@corp_bot': give the username without the @ ('corp_bot')"
+bad openai.model 'gpt 4' "'gpt 4': expected 1-128 of A-Z a-z 0-9 . _ : / -"
+bad openai.url 'http://llm.example/' "plain http:// only to a loopback host (localhost, 127.0.0.0/8, [::1]); use https://"
+bad broadcast_share '' "an empty value (to go back to the default, use: corp-settings config unset broadcast_share)"
+bad messages.retention 5x "'5x' is not a duration (e.g. 90s, 1h30m, 7d)"
+bad attempts.email 3x "expected 1..100, got '3x'"
+is "$(sql "SELECT count(*) FROM config WHERE key IN ('webhook.allow',
+    'base_url', 'telegram.bot_username', 'openai.model', 'openai.url',
+    'broadcast_share', 'messages.retention', 'attempts.email')")" 0 \
+    "nothing refused was stored"
+ok "a range list" corp-settings config set webhook.allow "127.0.0.0/8, ::1 fd00::/8"
+ok "a wide range with --force" corp-settings config set --force webhook.allow 0.0.0.0/0
+is "$(corp-settings config get webhook.allow)" 0.0.0.0/0 "stored"
+ok "a plain-http link base (an intranet)" corp-settings config set base_url http://corp.lan/app
+ok "a bot name" corp-settings config set telegram.bot_username Corp_Test_Bot
+corp-settings config unset webhook.allow
+corp-settings config unset base_url
+corp-settings config unset telegram.bot_username
 mkdir -p "$CORP_DATA_DIR/i18n"
 printf '%s\n' 'de:task_created | "Neue Aufgabe: {task.title}"' \
     > "$CORP_DATA_DIR/i18n/de.txt"

@@ -158,6 +158,25 @@ sql "DELETE FROM config WHERE key = 'fallback_lang'"
 sql "UPDATE users SET lang = NULL, tz = NULL WHERE login = 'bob'"
 sql "DELETE FROM user_mutes WHERE user_id = 11"
 
+# Values stored before config set checked them (op-review 2): written
+# directly, as an older corp left them.  A wide range set with --force
+# is the operator's decision, not a finding.
+corp-settings config set --force webhook.allow 0.0.0.0/0
+sql "INSERT INTO config (key, value) VALUES ('telegram.bot_username', 'bad name!')"
+sql "UPDATE config SET value = CASE key WHEN 'webhook.allow' THEN '127.0.0.0/33'
+    ELSE 'javascript:alert(1)' END WHERE key IN ('webhook.allow', 'base_url')"
+run corp-db check
+is "$rc" 0 "stored values: warnings only"
+is "$(lines)" '["stored_names","warning",3] ' "one problem per value"
+is "$err" "corp-db: check stored_names: warning: config: base_url: not a valid URL; config: telegram.bot_username: 'bad name!' is not a bot username (Telegram's rule: 5-32 of A-Z a-z 0-9 _, starting with a letter, ending in 'bot'); config: webhook.allow: '127.0.0.0/33': prefix length is out of range" \
+    "each names the key and the rule"
+sql "DELETE FROM config WHERE key = 'telegram.bot_username'"
+corp-settings config set base_url https://corp.example
+corp-settings config set --force webhook.allow 0.0.0.0/0
+ok "a forced range" corp-db check
+is "$(lines)" "" "is not reported"
+corp-settings config unset webhook.allow
+
 # What bound channels need to send at all: configuration errors (78).
 printf 'notify=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
 chmod 600 "$CORP_DATA_DIR/exec.conf"

@@ -152,6 +152,15 @@ test_allow(void)
 	    "an operator who names the NAT64 prefix gets it whole");
 	ok(corp_cidr_add(&allow, &n, "::/200", &e) == CORP_EUSAGE,
 	    "prefix out of range");
+	ok(corp_cidr_add(&allow, &n, "127.0.0.1/8", &e) == CORP_EUSAGE,
+	    "host bits set");
+	is_str(e.msg, "'127.0.0.1/8': host bits are set (did you mean "
+	    "127.0.0.0/8?)", "names the network");
+	ok(corp_cidr_add(&allow, &n, "127.0.0.1/0", &e) == CORP_EUSAGE,
+	    "not all of IPv4 by a typo");
+	ok(corp_cidr_add(&allow, &n, "10.1.2.3/31", &e) == CORP_EUSAGE,
+	    "a bit inside the last byte");
+	ok(corp_cidr_add(&allow, &n, "10.1.2.2/31", &e) == 0, "/31 exact");
 	free(allow);
 }
 
