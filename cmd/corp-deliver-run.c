@@ -473,20 +473,21 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 	free(v);
 }
 
-/* Open the channel; a usage problem is the operator's (64). */
+/*
+ * Open the channel; a usage problem is the operator's (64).  A stage
+ * that cannot send (no token) is told with the first line it passes on
+ * (round_once): a channel with nothing to send is not an error.
+ */
 static void
 open_sender(const struct corp_sender_opts *opt)
 {
 	struct corp_err e;
-	const char *news;
 
 	if (corp_sender_open(&R.snd, R.channel, opt, &e) != 0) {
 		if (e.code == CORP_EUSAGE)
 			cli_usage("%s", e.msg);
 		cli_fail(&e);
 	}
-	if (corp_sender_stage(R.snd, &news) != 0)
-		cli_warn("%s", news);
 }
 
 /* Take the lock of worker id, giving back its old leases. */
@@ -523,7 +524,9 @@ serve(void)
 			idle();
 		}
 	}
-	return loop_code(corp_sender_stage(R.snd, NULL));
+	/* A stage that could not send failed the run only if it had
+	 * something to send. */
+	return loop_code(R.claimed > 0 ? corp_sender_stage(R.snd, NULL) : 0);
 }
 
 /* The cause cut to CAUSE_LEN bytes, between UTF-8 characters. */
