@@ -29,7 +29,8 @@ static const char synopsis[] =
 "       corp-event show EVENT_ID [--as LOGIN]\n"
 "       corp-event tail [--follow] [--after ID] [--topic TOPIC]\n"
 "           [--task TASK] [--type TYPE] [--as LOGIN] [--count N]\n"
-"       corp-event emit [--new-type TYPE]... < events.jsonl\n"
+"       corp-event emit [--new-type TYPE]... [--new-role ROLE]...\n"
+"           < events.jsonl\n"
 "       corp-event route [--follow | --dry-run] [--batch N]\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
@@ -37,7 +38,7 @@ static const char synopsis[] =
 #define POLL_MS 200
 
 enum { O_AFTER = 256, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL, O_LIMIT,
-	O_AS, O_FOLLOW, O_COUNT, O_NEWTYPE };
+	O_AS, O_FOLLOW, O_COUNT, O_NEWTYPE, O_NEWROLE };
 
 static const struct option opts[] = {
 	{ "after", required_argument, NULL, O_AFTER },
@@ -51,6 +52,7 @@ static const struct option opts[] = {
 	{ "follow", no_argument, NULL, O_FOLLOW },
 	{ "count", required_argument, NULL, O_COUNT },
 	{ "new-type", required_argument, NULL, O_NEWTYPE },
+	{ "new-role", required_argument, NULL, O_NEWROLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -63,6 +65,8 @@ struct args {
 	long long	 count;
 	const char	**new_types;	/* NULL-terminated */
 	size_t		 nnew;
+	const char	**new_roles;	/* NULL-terminated */
+	size_t		 nnewrole;
 };
 
 static void
@@ -105,6 +109,14 @@ parse(int argc, char **argv, struct args *a, unsigned allowed, int nargs)
 				cli_die(CORP_EINTERNAL, "out of memory");
 			a->new_types[a->nnew++] = optarg;
 			a->new_types[a->nnew] = NULL;
+			break;
+		case O_NEWROLE:
+			a->new_roles = reallocarray(a->new_roles,
+			    a->nnewrole + 2, sizeof(*a->new_roles));
+			if (a->new_roles == NULL)
+				cli_die(CORP_EINTERNAL, "out of memory");
+			a->new_roles[a->nnewrole++] = optarg;
+			a->new_roles[a->nnewrole] = NULL;
 			break;
 		}
 	}
@@ -247,11 +259,15 @@ cmd_emit(int argc, char **argv)
 	char *key;
 	int bad = 0, rc, dup;
 
-	parse(argc, argv, &a, B(O_NEWTYPE), 0);
+	parse(argc, argv, &a, B(O_NEWTYPE) | B(O_NEWROLE), 0);
 	for (i = 0; i < a.nnew; i++)
 		if (!corp_event_type_valid(a.new_types[i]))
 			cli_usage("--new-type '%s': expected 1-64 of "
 			    "A-Z a-z 0-9 _ . : -", a.new_types[i]);
+	for (i = 0; i < a.nnewrole; i++)
+		if (!corp_role_valid(a.new_roles[i]))
+			cli_usage("--new-role '%s': expected 1-64 of "
+			    "A-Z a-z 0-9 _ . : -", a.new_roles[i]);
 	if ((r = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	while ((rc = corp_jsonl_next(r, &obj, -1, &e)) != CORP_JSONL_EOF) {
@@ -278,7 +294,8 @@ cmd_emit(int argc, char **argv)
 		cli_fail(&e);
 	for (i = 0; i < n; i++) {
 		rc = corp_eventlog_emit(db, lines[i].obj,
-		    (const char *const *)a.new_types, &id, &key, &dup, &e);
+		    (const char *const *)a.new_types,
+		    (const char *const *)a.new_roles, &id, &key, &dup, &e);
 		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP) {
 			corp_db_rollback(db);
 			cli_fail(&e);
@@ -300,6 +317,7 @@ cmd_emit(int argc, char **argv)
 		json_decref(lines[i].obj);
 	free(lines);
 	free(a.new_types);
+	free(a.new_roles);
 	corp_db_close(db);
 	return bad ? CORP_EINVAL : 0;
 }

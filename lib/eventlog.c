@@ -381,8 +381,8 @@ trace_valid(const char *s)
 
 int
 corp_eventlog_emit(struct corp_db *db, json_t *line,
-    const char *const *new_types, long long *id, char **dedupe_key, int *dup,
-    struct corp_err *err)
+    const char *const *new_types, const char *const *new_roles, long long *id,
+    char **dedupe_key, int *dup, struct corp_err *err)
 {
 	static const char *known[] = { "idempotency_key", "source",
 	    "event_type", "actor", "task_id", "recipients", "payload",
@@ -462,6 +462,15 @@ corp_eventlog_emit(struct corp_db *db, json_t *line,
 		if (!token_valid(role)) {
 			rc = corp_errf(err, CORP_EINVAL, "recipients[%zu]: "
 			    "role: 1-64 of A-Z a-z 0-9 . _ : -", i);
+			goto out;
+		}
+		/* A role not seen before must be declared, as a type. */
+		for (nt = new_roles; nt != NULL && *nt != NULL; nt++)
+			if (strcmp(*nt, role) == 0)
+				break;
+		if ((rc = corp_role_check(db, role, nt != NULL && *nt != NULL ?
+		    CORP_NAME_NEW : CORP_NAME_HINT, err)) != 0) {
+			corp_errprefix(err, "recipients[%zu]", i);
 			goto out;
 		}
 		if ((rc = corp_dir_user_id(db, login, &uid, NULL, err)) != 0)

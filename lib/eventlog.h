@@ -43,12 +43,13 @@ int	corp_event_type_reserved(const char *);
  * dedupe key "emit:SOURCE:KEY".  Caller holds the write transaction.
  * *dup = 1 when the key was emitted before (nothing written).  The
  * event type must be known (names.h) or listed in new_types (NULL-
- * terminated, may be NULL); a producer's trace_id is kept.  Bad input
- * CORP_EINVAL, an unknown event type CORP_EUSAGE, unknown user or task
- * CORP_ENOTFOUND.
+ * terminated, may be NULL), and so must each recipient's role (or be
+ * listed in new_roles); a producer's trace_id is kept.  Bad input
+ * CORP_EINVAL, an unknown event type or role CORP_EUSAGE, unknown user
+ * or task CORP_ENOTFOUND.
  */
 int	corp_eventlog_emit(struct corp_db *, json_t *line,
-	    const char *const *new_types, long long *id, char **dedupe_key,
-	    int *dup, struct corp_err *);
+	    const char *const *new_types, const char *const *new_roles,
+	    long long *id, char **dedupe_key, int *dup, struct corp_err *);
 
 #endif

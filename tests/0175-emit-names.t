@@ -53,6 +53,40 @@ is "$(sql "SELECT group_concat(event_type, ' ') FROM (SELECT event_type
     "order_paid order_paid order_paid order_refunded booking_created" \
     "exactly the good events"
 
+# Recipient roles (op-review 9): a misspelt role would be stored, route
+# would decide "disabled", and notify set would then take the typo as a
+# known role.  A producer's new role is declared once, like a type.
+rline() { # KEY ROLE
+	printf '{"idempotency_key":"%s","source":"shop","event_type":"booking_created","recipients":[{"user":"ann","role":"%s"}]}\n' "$1" "$2"
+}
+rline r1 clinet > "$T/in"
+run_in "$T/in" corp-event emit
+is "$rc" 65 "a misspelt role is a bad line"
+is "$err" "corp-event: <stdin>:1: recipients[0]: unknown role 'clinet' (did you mean 'client'?)" \
+    "named with the closest known role"
+is_rc 64 "notify set does not learn the typo" corp-settings notify set \
+    --event-type booking_created --role clinet --channel telegram
+is "$err" "corp-settings: unknown role 'clinet' (did you mean 'client'?)" \
+    "the same answer"
+rline r2 auditor > "$T/in"
+run_in "$T/in" corp-event emit
+is "$rc" 65 "a new role without --new-role"
+like "$err" "^corp-event: <stdin>:1: recipients\\[0\\]: unknown role 'auditor' \\(known: .*\\); a producer's new role is declared once with --new-role\$" \
+    "says how to declare it"
+{ rline r2 auditor; rline r3 audtor; } > "$T/in"
+run_in "$T/in" corp-event emit --new-role auditor
+is "$rc" 65 "--new-role declares that role only"
+is "$err" "corp-event: <stdin>:2: recipients[0]: unknown role 'audtor' (did you mean 'auditor'?)" \
+    "a typo of it in the same batch is caught"
+rline r4 auditor > "$T/in"
+ok "once emitted, the role is known" corp-event emit < "$T/in"
+ok "and notify set takes it" corp-settings notify set \
+    --event-type booking_created --role auditor --channel telegram
+is_rc 64 "a malformed --new-role" corp-event emit --new-role 'a b' < /dev/null
+like "$err" "^corp-event: --new-role 'a b': expected 1-64 of" "says why"
+is "$(sql "SELECT count(*) FROM events WHERE dedupe_key LIKE 'emit:shop:r%'")" 2 \
+    "exactly the good events (r2, r4)"
+
 # Filters of list and tail --------------------------------------------
 is_rc 64 "list --type misspelt" corp-event list --type order_payd
 is "$err" "corp-event: unknown event type 'order_payd' (did you mean 'order_paid'?)" \

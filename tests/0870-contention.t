@@ -39,7 +39,7 @@ producer() {
 			printf '{"idempotency_key":"p%d-%d","source":"load","event_type":"booking_created","recipients":[{"user":"u%d","role":"client"},{"user":"u%d","role":"specialist"}%s],"payload":{"n":%d}}\n' \
 			    $n $j $a $b "$extra" $n
 			j=$((j + 1))
-		done | corp-event emit >> "$T/emitted" 2>> "$T/err.producer"
+		done | corp-event emit --new-role watcher >> "$T/emitted" 2>> "$T/err.producer"
 		note producer $?
 		n=$((n + 1))
 	done
