@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "fmtline.h"
 #include "jsonl.h"
+#include "names.h"
 #include "render.h"
 
 static const char synopsis[] =
@@ -129,6 +130,13 @@ main(int argc, char *argv[])
 		cli_usage("corp-fmt takes no arguments");
 	if (corp_fmt_catalog(&cat, files, nfiles, &e) != 0)
 		cli_fail(&e);
+	/* A fallback no catalog has would hold every line it is needed
+	 * for: refuse it here, once, as a usage error. */
+	if (corp_lang_check_catalog(cat, fallback, &e) != 0) {
+		if (e.code == CORP_EINTERNAL)
+			cli_fail(&e);
+		cli_usage("--fallback-lang: %s", e.msg);
+	}
 	if ((held = json_object()) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 

@@ -406,34 +406,16 @@ corp_role_check(struct corp_db *db, const char *role, int flags,
 	return rc;
 }
 
-int
-corp_lang_check(const char *lang, struct corp_err *err)
+/* Is lang, or its base, one of langs?  Else refuse with the closest. */
+static int
+lang_in(const json_t *langs, const char *lang, struct corp_err *err)
 {
-	static json_t *cached;
-	struct corp_catalog *cat;
 	struct names s;
-	json_t *langs, *x;
+	json_t *x;
 	char base[36];
 	size_t i, n;
-	int rc, known = 0;
+	int rc = 0, known = 0;
 
-	if (!corp_lang_valid(lang))
-		return corp_errf(err, CORP_EINVAL, "'%s' is not a language "
-		    "tag", lang ? lang : "");
-	/* The catalogs are read once per process (an import checks many). */
-	if (cached == NULL) {
-		if ((cat = corp_catalog_new()) == NULL)
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		if ((rc = corp_catalog_load_std(cat, err)) != 0) {
-			corp_catalog_free(cat);
-			return corp_errprefix(err, "language '%s'", lang);
-		}
-		cached = corp_catalog_langs(cat);
-		corp_catalog_free(cat);
-		if (cached == NULL)
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	}
-	langs = cached;
 	/* corp-fmt tries the language, then its base: "en" for "en-GB". */
 	n = strcspn(lang, "-_");
 	if (n >= sizeof(base))
@@ -455,6 +437,49 @@ corp_lang_check(const char *lang, struct corp_err *err)
 		    "catalogs", NULL);
 	names_free(&s);
 	return rc;
+}
+
+int
+corp_lang_check_catalog(const struct corp_catalog *cat, const char *lang,
+    struct corp_err *err)
+{
+	json_t *langs;
+	int rc;
+
+	if (!corp_lang_valid(lang))
+		return corp_errf(err, CORP_EINVAL, "'%s' is not a language "
+		    "tag", lang ? lang : "");
+	if ((langs = corp_catalog_langs(cat)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = lang_in(langs, lang, err);
+	json_decref(langs);
+	return rc;
+}
+
+int
+corp_lang_check(const char *lang, struct corp_err *err)
+{
+	static json_t *cached;
+	struct corp_catalog *cat;
+	int rc;
+
+	if (!corp_lang_valid(lang))
+		return corp_errf(err, CORP_EINVAL, "'%s' is not a language "
+		    "tag", lang ? lang : "");
+	/* The catalogs are read once per process (an import checks many). */
+	if (cached == NULL) {
+		if ((cat = corp_catalog_new()) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		if ((rc = corp_catalog_load_std(cat, err)) != 0) {
+			corp_catalog_free(cat);
+			return corp_errprefix(err, "language '%s'", lang);
+		}
+		cached = corp_catalog_langs(cat);
+		corp_catalog_free(cat);
+		if (cached == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	return lang_in(cached, lang, err);
 }
 
 #define ZONEINFO "/usr/share/zoneinfo"

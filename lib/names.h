@@ -76,6 +76,11 @@ int	corp_role_check(struct corp_db *, const char *role, int flags,
  * languages corp-fmt can render.
  */
 int	corp_lang_check(const char *lang, struct corp_err *);
+/* The same against the languages of a loaded catalog (corp-fmt's, with
+ * its --catalog files). */
+struct corp_catalog;
+int	corp_lang_check_catalog(const struct corp_catalog *,
+	    const char *lang, struct corp_err *);
 /* A zone of the tz database (a TZif file under /usr/share/zoneinfo). */
 int	corp_zone_check(const char *zone, struct corp_err *);
 /* The same, as a yes or no (no suggestion looked for). */

@@ -97,6 +97,20 @@ like "$(printf '%s' "$out" | jq -r .text)" "^📋 У вас нове завда�
 fmt '.lang = "ru_RU"'
 like "$(printf '%s' "$out" | jq -r .text)" "^📋 У вас новая задача" \
     "ru_RU finds ru"
+# A fallback no catalog has would hold every line that needs it
+# (op-review 10): refused at once, 64, with the closest language.
+is_rc 64 "--fallback-lang without a catalog" corp-fmt --fallback-lang de < /dev/null
+is "$(printf '%s\n' "$err" | sed -n 1p)" "corp-fmt: --fallback-lang: unknown language 'de' (catalogs: en, ru, uk)" \
+    "lists the catalogs' languages"
+is_rc 64 "--fallback-lang in the wrong case" corp-fmt --fallback-lang EN < /dev/null
+is "$(printf '%s\n' "$err" | sed -n 1p)" "corp-fmt: --fallback-lang: unknown language 'EN' (did you mean 'en'?)" \
+    "suggests it"
+is_rc 64 "a malformed --fallback-lang" corp-fmt --fallback-lang xx_bogus < /dev/null
+is "$(printf '%s\n' "$err" | sed -n 1p)" "corp-fmt: --fallback-lang: 'xx_bogus' is not a language tag" "says why"
+printf '%s\n' 'de:task_created | "Neue Aufgabe"' > "$T/de.txt"
+ok "a language of a --catalog file" corp-fmt --catalog "$T/de.txt" \
+    --fallback-lang de < /dev/null
+ok "a region of a catalog's language" corp-fmt --fallback-lang en-GB < /dev/null
 
 # Dates in the user's zone, across the DST change (2026-03-29, Kyiv).
 fmt '.template = "task_due_soon" | .event.due_at = "2026-03-29T00:30:00Z"'
