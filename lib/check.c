@@ -4,6 +4,7 @@
  * the count and the first few descriptions are reported.
  */
 #include <glob.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,22 @@ append(char **detail, const char *s)
 	return 0;
 }
 
+/* Is db the file DATA_DIR/corp.db (the same file, by device and inode)? */
+static int
+own_db(struct corp_db *db)
+{
+	struct stat a, b;
+	char *own;
+	int yes;
+
+	if (corp_asprintf(&own, "%s/corp.db", corp_cfg.data_dir) < 0)
+		return 1;
+	yes = stat(corp_db_path(db), &a) == 0 && stat(own, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	free(own);
+	return yes;
+}
+
 /*
  * Files beside the database: every channel cursor (seed 000) names an
  * event that exists; a cursor beyond the last event would skip events
@@ -104,6 +121,19 @@ check_cursors(struct corp_db *db, struct corp_check_result *r,
 	int rc;
 
 	r->name = "cursor_within_events";
+	/*
+	 * The cursor files are the data dir's: they say nothing about
+	 * another SQLite file (a backup, a restored copy), which may well
+	 * be older than they are.
+	 */
+	if (!corp_db_is_pg(db) && !own_db(db)) {
+		r->skipped = 1;
+		if (corp_asprintf(&r->detail, "skipped: %s is not the data "
+		    "directory's database, whose cursor files these are",
+		    corp_db_path(db)) < 0)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		return 0;
+	}
 	if ((rc = corp_event_last_id(db, &last, err)) != 0)
 		return rc;
 	if (corp_asprintf(&pat, "%s/bot_deliveries_cursor_*.json",

@@ -22,6 +22,7 @@ struct corp_check_result {
 	const char	*severity;	/* "error", "config", "warning" */
 	long long	 problems;
 	char		*detail;	/* NULL when clean */
+	int		 skipped;	/* did not apply; detail says why */
 };
 
 int	corp_check_run(struct corp_db *, struct corp_check_result **,
