@@ -16,6 +16,7 @@
 #include "db.h"
 #include "fsutil.h"
 #include "jsonl.h"
+#include "names.h"
 #include "queue.h"
 #include "worker.h"
 
@@ -25,6 +26,8 @@ static const char synopsis[] =
 "       corp-deliver ack [--batch N] [--batch-ms MS]\n"
 "       corp-deliver requeue [--id N] [--event E] [--type T]\n"
 "                            [--channel C] [--all-failed]\n"
+"       corp-deliver cancel [--id N] [--event E] [--type T] [--held]\n"
+"                           [--channel C]\n"
 "       corp-deliver dlq [--channel C] [--limit N]\n"
 "       corp-deliver prune --sent-before TIME [--dry-run]\n"
 "       corp-deliver stats [--prom]\n"
@@ -290,6 +293,58 @@ cmd_requeue(int argc, char **argv)
 	if (corp_queue_requeue(db, &rq, &n, &e) != 0)
 		cli_fail(&e);
 	o = json_pack("{s:I}", "requeued", (json_int_t)n);
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
+/* Give up on PENDING rows: FAILED, "cancelled by the operator". */
+static int
+cmd_cancel(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, NULL, 'i' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "type", required_argument, NULL, 't' },
+		{ "channel", required_argument, NULL, 'c' },
+		{ "held", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct corp_cancel c;
+	struct corp_db *db;
+	struct corp_err e;
+	long long n;
+	json_t *o;
+	int ch;
+
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'i': c.id = cli_num(optarg, 1, LLONG_MAX, "--id"); break;
+		case 'e': c.event_id = cli_num(optarg, 1, LLONG_MAX,
+		    "--event"); break;
+		case 't': c.event_type = optarg; break;
+		case 'c': c.channel = optarg; break;
+		case 'H': c.held = 1; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc)
+		cli_usage("cancel takes no arguments");
+	if (c.id == 0 && c.event_id == 0 && c.event_type == NULL && !c.held)
+		cli_usage("cancel needs --id, --event, --type or --held");
+	/* A misspelt name would cancel nothing, silently. */
+	if (c.channel != NULL && corp_channel_check(c.channel, &e) != 0)
+		cli_fail(&e);
+	db = cli_db(0);
+	if (c.event_type != NULL && corp_event_type_check(db, c.event_type,
+	    0, &e) != 0)
+		cli_fail(&e);
+	if (corp_queue_cancel(db, &c, &n, &e) != 0)
+		cli_fail(&e);
+	o = json_pack("{s:I}", "cancelled", (json_int_t)n);
 	cli_out(o);
 	json_decref(o);
 	corp_db_close(db);
@@ -583,6 +638,7 @@ main(int argc, char **argv)
 		{ "pending", cmd_pending },
 		{ "ack", cmd_ack },
 		{ "requeue", cmd_requeue },
+		{ "cancel", cmd_cancel },
 		{ "dlq", cmd_dlq },
 		{ "prune", cmd_prune },
 		{ "stats", cmd_stats },

@@ -1145,6 +1145,45 @@ fail:
 }
 
 int
+corp_queue_cancel(struct corp_db *db, const struct corp_cancel *c,
+    long long *n, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (c->id <= 0 && c->event_id <= 0 && c->event_type == NULL &&
+	    !c->held)
+		return corp_errf(err, CORP_EUSAGE,
+		    "cancel needs --id, --event, --type or --held");
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "status = 'FAILED', error = 'cancelled by the operator', "
+	    "lease_token = NULL, lease_until = NULL, held_since = NULL, "
+	    "updated_at = ?6 WHERE status = 'PENDING' "
+	    "AND (lease_token IS NULL OR lease_until <= ?6) "
+	    "AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR event_id = ?2) "
+	    "AND (?3 IS NULL OR event_id IN (SELECT event_id FROM events "
+	    "WHERE event_type = ?3)) AND (?4 IS NULL OR channel = ?4) "
+	    "AND (?5 = 0 OR held_since IS NOT NULL)", err)) != 0)
+		goto fail;
+	corp_bind_id(st, 1, c->id);
+	corp_bind_id(st, 2, c->event_id);
+	corp_bind_text(st, 3, c->event_type);
+	corp_bind_text(st, 4, c->channel);
+	corp_bind_int(st, 5, c->held);
+	corp_bind_int64(st, 6, (long long)corp_now());
+	if ((rc = corp_db_exec(db, st, "cancel", err)) != 0)
+		goto fail;
+	*n = changes(db);
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+int
 corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
     corp_row_fn fn, void *arg, struct corp_err *err)
 {

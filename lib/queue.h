@@ -76,6 +76,23 @@ struct corp_requeue {
 };
 int	corp_queue_requeue(struct corp_db *, const struct corp_requeue *,
 	    long long *n, struct corp_err *);
+/*
+ * Drop PENDING rows the operator gives up on (a row held for a text it
+ * can never render, an event sent by mistake): they become FAILED with
+ * error "cancelled by the operator", so dlq lists them and requeue can
+ * bring them back.  A row leased now (a sender has it) is left alone;
+ * SENT and FAILED rows are never touched.  With held, only rows held
+ * without an attempt (held_since set).  At least one of id, event_id,
+ * event_type, held (CORP_EUSAGE otherwise).  *n: rows cancelled.
+ */
+struct corp_cancel {
+	long long	 id, event_id;
+	const char	*event_type;
+	const char	*channel;
+	int		 held;
+};
+int	corp_queue_cancel(struct corp_db *, const struct corp_cancel *,
+	    long long *n, struct corp_err *);
 /* Recompute readiness of a user's PENDING rows on channel (binds). */
 int	corp_queue_refresh_user(struct corp_db *, long long user_id,
 	    const char *channel, time_t now, struct corp_err *);

@@ -508,15 +508,17 @@ none_text(const struct corp_catalog *cat, const char *lang, const char *name)
  * the text of (lang, none.NAME) when the catalog has one.  With names,
  * nothing is rendered: the known placeholder names are appended to it
  * (and *out stays NULL), so the check sees what corp-fmt sees.
+ * Placeholders without a value are all named in one error ("no value
+ * for {a}, {b}"), so that an operator fixes a text in one round.
  */
 static int
 render_impl(const char *t, json_t *vars, enum corp_render_mode mode,
     const struct corp_catalog *cat, const char *lang, json_t *names,
     char **out, struct corp_err *err)
 {
-	struct sb b = { 0 };
+	struct sb b = { 0 }, miss = { 0 };
 	const char *e, *nv;
-	char name[128], num[64];
+	char name[128], num[64], probe[132];
 	json_t *v;
 	int in_tag = 0, rc;
 
@@ -585,10 +587,21 @@ render_impl(const char *t, json_t *vars, enum corp_render_mode mode,
 		else if ((nv = none_text(cat, lang, name)) != NULL)
 			sb_value(&b, nv, mode, in_tag);
 		else {
-			rc = corp_errf(err, CORP_EINVAL, "no value for {%s}",
-			    name);
-			goto fail;
+			/* Each name once ("{a}" never matches "{ab}"). */
+			snprintf(probe, sizeof(probe), "{%s}", name);
+			if (miss.p == NULL || strstr(miss.p, probe) == NULL) {
+				if (miss.n > 0)
+					sb_str(&miss, ", ");
+				sb_str(&miss, probe);
+			}
 		}
+	}
+	if (miss.n > 0 || miss.oom) {
+		rc = miss.oom ? corp_errf(err, CORP_EINTERNAL, "out of "
+		    "memory") : corp_errf(err, CORP_EINVAL, "no value for %.*s",
+		    (int)miss.n, miss.p);
+		free(miss.p);
+		goto fail;
 	}
 	if (names != NULL) {
 		free(b.p);
@@ -949,11 +962,26 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		free(part);
 		part = NULL;
 	}
-	if (corp_asprintf(&fk, "footer.%s", evtype ? evtype : key) < 0) {
+	/* footer.EVENT@ROLE before footer.EVENT: an insert for one
+	 * role only (the booking client's "please arrive early"). */
+	t = NULL;
+	if (role != NULL) {
+		if (corp_asprintf(&fk, "footer.%s@%s", evtype ? evtype : key,
+		    role) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if ((t = find_one(cat, &l, lang, fk, &flang)) == NULL) {
+			free(fk);
+			fk = NULL;
+		}
+	}
+	if (fk == NULL && corp_asprintf(&fk, "footer.%s", evtype ? evtype :
+	    key) < 0) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((t = find_one(cat, &l, lang, fk, &flang)) != NULL) {
+	if (t != NULL || (t = find_one(cat, &l, lang, fk, &flang)) != NULL) {
 		if ((rc = render_at(cat, t, vars, CORP_RENDER_HTML,
 		    flang, fk, &part, err)) != 0)
 			goto out;
@@ -1118,8 +1146,13 @@ entry_base(const char *key, int *footer)
 	char *b, *p;
 
 	*footer = strncmp(key, "footer.", 7) == 0;
-	if (*footer)
-		return strdup(key + 7);
+	if (*footer) {
+		/* footer.EVENT@ROLE belongs to EVENT as footer.EVENT does. */
+		if ((b = strdup(key + 7)) != NULL &&
+		    (p = strrchr(b, '@')) != NULL)
+			*p = '\0';
+		return b;
+	}
 	if (strncmp(key, "email.subject.", 14) == 0)
 		key += 14;
 	if ((b = strdup(key)) == NULL)

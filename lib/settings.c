@@ -1,7 +1,6 @@
 /* settings.c -- see settings.h. */
 #include <ctype.h>
 #include <errno.h>
-#include <sys/socket.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,51 +10,36 @@
 #include "clock.h"
 #include "db.h"
 #include "directory.h"
-#include "http.h"
-#include "netaddr.h"
-#include "tgbind.h"
 #include "names.h"
 #include "settings.h"
-
-typedef int (*valid_fn)(const char *key, const char *v, int flags,
-    struct corp_err *);
-static int	v_channel(const char *, const char *, int, struct corp_err *);
-static int	v_attempts(const char *, const char *, int, struct corp_err *);
-static int	v_backoff(const char *, const char *, int, struct corp_err *);
-static int	v_duration(const char *, const char *, int, struct corp_err *);
-static int	v_max_pause(const char *, const char *, int, struct corp_err *);
-static int	v_lang(const char *, const char *, int, struct corp_err *);
-static int	v_bot(const char *, const char *, int, struct corp_err *);
-static int	v_allow(const char *, const char *, int, struct corp_err *);
-static int	v_share(const char *, const char *, int, struct corp_err *);
-static int	v_link(const char *, const char *, int, struct corp_err *);
-static int	v_api_url(const char *, const char *, int, struct corp_err *);
-static int	v_model(const char *, const char *, int, struct corp_err *);
 
 /*
  * THE table of settings: key, default, and the one rule its value is
  * held to (corp.7 CONFIGURATION lists the same).  Keys ending in '.'
  * take a channel suffix: "attempts.telegram".  Every value is checked
- * here, at config set, and again by corp-db check for values stored
- * before a rule existed; no other code judges a stored value.
+ * against its rule (settings_check.c) at config set, and again by
+ * corp-db check for values stored before a rule existed; no other code
+ * judges a stored value.  The rules live apart so that the tools that
+ * only read settings do not link libcurl (whose URL parser two rules
+ * use).
  */
 static const struct {
-	const char	*key, *def;
-	valid_fn	 valid;
+	const char		*key, *def;
+	enum corp_setting_rule	 rule;
 } known[] = {
-	{ "default_channel", "telegram", v_channel },
-	{ "attempts.", "10", v_attempts },
-	{ "backoff.", "30s,2,6h", v_backoff },
-	{ "hold_max_age", "7d", v_duration },
-	{ "fallback_lang", "en", v_lang },
-	{ "telegram.bot_username", "", v_bot },
-	{ "telegram.max_pause", "1h", v_max_pause },
-	{ "webhook.allow", "", v_allow },
-	{ "broadcast_share", "0.5", v_share },
-	{ "base_url", "", v_link },
-	{ "openai.url", "https://api.openai.com", v_api_url },
-	{ "openai.model", "gpt-4o-mini", v_model },
-	{ "messages.retention", "90d", v_duration },
+	{ "default_channel", "telegram", CORP_RULE_CHANNEL },
+	{ "attempts.", "10", CORP_RULE_ATTEMPTS },
+	{ "backoff.", "30s,2,6h", CORP_RULE_BACKOFF },
+	{ "hold_max_age", "7d", CORP_RULE_DURATION },
+	{ "fallback_lang", "en", CORP_RULE_LANG },
+	{ "telegram.bot_username", "", CORP_RULE_BOT },
+	{ "telegram.max_pause", "1h", CORP_RULE_MAX_PAUSE },
+	{ "webhook.allow", "", CORP_RULE_RANGES },
+	{ "broadcast_share", "0.5", CORP_RULE_SHARE },
+	{ "base_url", "", CORP_RULE_LINK },
+	{ "openai.url", "https://api.openai.com", CORP_RULE_API_URL },
+	{ "openai.model", "gpt-4o-mini", CORP_RULE_MODEL },
+	{ "messages.retention", "90d", CORP_RULE_DURATION },
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -155,6 +139,19 @@ corp_setting_key_check(const char *key, struct corp_err *err)
 }
 
 int
+corp_setting_rule_of(const char *key, enum corp_setting_rule *rule,
+    struct corp_err *err)
+{
+	const char *def;
+	int rc;
+
+	if ((rc = key_check(key, &def, err)) != 0)
+		return rc;
+	*rule = known[lookup_at(key)].rule;
+	return 0;
+}
+
+int
 corp_backoff_parse(const char *s, struct corp_backoff *b,
     struct corp_err *err)
 {
@@ -194,197 +191,6 @@ out:
 	return rc;
 }
 
-static int
-v_channel(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	(void)flags;
-	if (corp_channel_check(v, err) != 0)
-		return corp_errprefix(err, "%s", key);
-	return 0;
-}
-
-static int
-v_attempts(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	long long n;
-	char *end;
-
-	(void)flags;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno != 0 || *end != '\0' || end == v || n < 1 || n > 100)
-		return corp_errf(err, CORP_EINVAL,
-		    "%s: expected 1..100, got '%s'", key, v);
-	return 0;
-}
-
-static int
-v_backoff(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	struct corp_backoff b;
-
-	(void)key;
-	(void)flags;
-	return corp_backoff_parse(v, &b, err);
-}
-
-static int
-v_duration(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	long long n;
-
-	(void)flags;
-	if (corp_duration_parse(v, &n, err) != 0)
-		return corp_errprefix(err, "%s", key);
-	return 0;
-}
-
-static int
-v_max_pause(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	long long n;
-
-	(void)flags;
-	if (corp_duration_parse(v, &n, err) != 0)
-		return corp_errprefix(err, "%s", key);
-	if (n > 86400)
-		return corp_errf(err, CORP_EINVAL,
-		    "%s: at most 1d, got '%s'", key, v);
-	return 0;
-}
-
-static int
-v_share(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	char *end;
-	double d;
-
-	(void)flags;
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || *end != '\0' || end == v || !(d > 0 && d <= 1))
-		return corp_errf(err, CORP_EINVAL,
-		    "%s: expected a number in (0, 1], got '%s'", key, v);
-	return 0;
-}
-
-static int
-v_lang(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	(void)flags;
-	/* Catalogs name languages in lower case: "en", "pt_BR". */
-	if (strlen(v) < 2 || strlen(v) > 8 ||
-	    strspn(v, "abcdefghijklmnopqrstuvwxyz-_ABCDEFGHIJKLMNOPQRS"
-	    "TUVWXYZ") != strlen(v))
-		return corp_errf(err, CORP_EINVAL,
-		    "%s: '%s' is not a language code", key, v);
-	if (corp_lang_check(v, err) != 0)
-		return corp_errprefix(err, "%s", key);
-	return 0;
-}
-
-/* Telegram's rule for a bot's username (tgbind.h). */
-static int
-v_bot(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	(void)flags;
-	if (*v == '@' && corp_tg_username_ok(v + 1))
-		return corp_errf(err, CORP_EINVAL, "%s: '%s': give the "
-		    "username without the @ ('%s')", key, v, v + 1);
-	if (!corp_tg_username_ok(v))
-		return corp_errf(err, CORP_EINVAL, "%s: '%s' is not a bot "
-		    "username (Telegram's rule: 5-32 of A-Z a-z 0-9 _, "
-		    "starting with a letter, ending in 'bot')", key, v);
-	return 0;
-}
-
-/*
- * Address ranges, separated by commas or blanks; each with no host bits
- * set (corp_cidr_add), and none wider than 10.0.0.0/8 or fc00::/7
- * unless forced: such a range lets webhooks reach most special-purpose
- * ranges, the cloud metadata address 169.254.169.254 among them.
- */
-static int
-v_allow(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	struct corp_cidr *list = NULL;
-	char *copy, *p, *tok, *save = NULL;
-	size_t n = 0, i;
-	int rc = 0;
-
-	if ((copy = strdup(v)) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	for (p = copy; rc == 0 && (tok = strtok_r(p, ", \t", &save)) !=
-	    NULL; p = NULL) {
-		if ((rc = corp_cidr_add(&list, &n, tok, err)) != 0) {
-			if (rc == CORP_EUSAGE)
-				rc = err->code = CORP_EINVAL;
-			corp_errprefix(err, "%s", key);
-			break;
-		}
-		i = n - 1;
-		if (!(flags & CORP_SETTING_FORCE) && list[i].bits <
-		    (list[i].family == AF_INET ? 8 : 7))
-			rc = corp_errf(err, CORP_EINVAL, "%s: '%s' is wider "
-			    "than %s: it would let webhooks reach most "
-			    "special-purpose addresses, 169.254.169.254 among "
-			    "them (name the ranges you need, or set it with "
-			    "--force)", key, tok, list[i].family == AF_INET ?
-			    "/8" : "/7");
-	}
-	if (rc == 0 && n == 0)
-		rc = corp_errf(err, CORP_EINVAL, "%s: no address range (use "
-		    "config unset to allow none)", key);
-	free(list);
-	free(copy);
-	return rc;
-}
-
-/* A link people open: http:// or https://, on libcurl's parse. */
-static int
-v_link(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	(void)flags;
-	return corp_url_check(v, CORP_URL_LINK, 1, key, CORP_EINVAL, err);
-}
-
-/* The key goes in a header: https, or http to a loopback host. */
-static int
-v_api_url(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	(void)flags;
-	return corp_url_check(v, CORP_URL_HTTP, 1, key, CORP_EINVAL, err);
-}
-
-static int
-v_model(const char *key, const char *v, int flags, struct corp_err *err)
-{
-	size_t n = strlen(v);
-
-	(void)flags;
-	if (n < 1 || n > 128 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789._:/-") != n)
-		return corp_errf(err, CORP_EINVAL, "%s: '%s': expected 1-128 "
-		    "of A-Z a-z 0-9 . _ : / -", key, v);
-	return 0;
-}
-
-int
-corp_setting_check(const char *key, const char *v, int flags,
-    struct corp_err *err)
-{
-	const char *def;
-	int rc;
-
-	if ((rc = key_check(key, &def, err)) != 0)
-		return rc;
-	if (*v == '\0')
-		return corp_errf(err, CORP_EINVAL, "%s: an empty value (to "
-		    "go back to the default, use: corp-settings config unset "
-		    "%s)", key, key);
-	return known[lookup_at(key)].valid(key, v, flags, err);
-}
-
 int
 corp_setting_get(struct corp_db *db, const char *key, char **out,
     struct corp_err *err)
@@ -415,24 +221,6 @@ corp_setting_get(struct corp_db *db, const char *key, char **out,
 	if (*out == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	return 0;
-}
-
-int
-corp_setting_set(struct corp_db *db, const char *key, const char *v,
-    int flags, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_setting_check(key, v, flags, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "INSERT INTO config (key, value) "
-	    "VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
-	    err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, key);
-	corp_bind_text(st, 2, v);
-	return corp_db_exec(db, st, "write config", err);
 }
 
 int

@@ -21,6 +21,19 @@ int	corp_setting_get(struct corp_db *, const char *key, char **out,
 /* The key known, and for a per-channel key a channel corp knows (what
  * an operator typing it is held to). */
 int	corp_setting_key_check(const char *key, struct corp_err *);
+/*
+ * The rule a key's value is held to (settings.c's table names one per
+ * key; settings_check.c holds them): the key known, else as
+ * corp_setting_key_check refuses it.
+ */
+enum corp_setting_rule {
+	CORP_RULE_CHANNEL, CORP_RULE_ATTEMPTS, CORP_RULE_BACKOFF,
+	CORP_RULE_DURATION, CORP_RULE_MAX_PAUSE, CORP_RULE_LANG,
+	CORP_RULE_BOT, CORP_RULE_RANGES, CORP_RULE_SHARE, CORP_RULE_LINK,
+	CORP_RULE_API_URL, CORP_RULE_MODEL
+};
+int	corp_setting_rule_of(const char *key, enum corp_setting_rule *,
+	    struct corp_err *);
 /* Flags of corp_setting_set and corp_setting_check. */
 enum {
 	/* Take a value refused only as unwise (a webhook.allow range
