@@ -1,15 +1,19 @@
 #!/bin/sh
-# The webhook channel as an operator sets it up (issue 15 item 1), with
-# documented commands and files only: webhooks.conf and the secret file,
-# corp-bind refusing an endpoint the file does not define (listing the
-# defined ones, "did you mean"), several users bound to one endpoint,
-# route, then delivery through the pipe and through corp-deliver run; the
-# fake receiver's log checked: every signature (python3 hmac), the
-# recipient named in each body; the receiver verifies each request as a
-# Standard Webhooks receiver does.  An endpoint or secret that is missing
-# holds its rows (retry, not attempted, error_class config).
+# The webhook channel end to end, as an operator sets it up (issue 15
+# item 1, and the suite walking the operator's path), with documented
+# commands and files only: from corp-db init, webhooks.conf and the secret
+# file, corp-bind refusing an endpoint the file does not define (listing
+# the defined ones, "did you mean": the likely mistake), several users
+# bound to one endpoint, route, then delivery through the pipe of corp(7)
+# (with the cursor) and through corp-deliver run; the fake receiver's log
+# checked: every signature (python3 hmac), the recipient named in each
+# body; the receiver verifies each request as a Standard Webhooks
+# receiver does; the queue through corp-deliver stats, explain and dlq.
+# An endpoint or secret that is missing holds its rows (retry, not
+# attempted, error_class config).  (It was 0525-webhook-path.t.)
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
+. "$CORP_SRC/tests/e2e-lib.sh"
 setup
 export CORP_NOW=2026-03-02T09:00:00Z
 D=$CORP_DATA_DIR
@@ -18,7 +22,6 @@ FAKE_WEBHOOK_SECRET=$SECRET start_fake wh "$CORP_SRC/tests/fakes/fake-webhook" \
     --log "$T/wh.log"
 B="http://127.0.0.1:$port"
 
-q() { "$@" >/dev/null || bail "$* failed"; }
 q corp-org add ops
 q corp-user add ann --name Ann --unit ops
 q corp-user add bob --name Bob --unit ops
@@ -102,10 +105,8 @@ PY
 # Through the pipe.
 q corp-task create --as admin --title "Quarterly report" --assignee ann
 q corp-event route
-run sh -c 'corp-deliver pending --channel webhook | corp-fmt |
-    corp-send webhook --allow-http --allow 127.0.0.0/8 | corp-deliver ack |
-    corp-cursor advance --channel webhook'
-is "$rc:$err" "0:" "the pipe exits 0, quietly"
+pipe webhook --allow-http --allow 127.0.0.0/8
+is "$rc:$err" "0 0 0 0 0:" "every stage of the pipe exits 0, quietly"
 is "$(verify 0 | sort)" "/hooks/crm 1 TASK_CREATED Quarterly report ann Ann executor executor signed
 /hooks/crm 2 TASK_CREATED Quarterly report bob Bob supervisor supervisor signed" \
     "crm got one signed POST per recipient, each naming its user"
@@ -113,6 +114,9 @@ is "$(sql "SELECT d.id, u.login, d.status, d.attempts FROM deliveries d
     JOIN users u ON u.id = d.user_id WHERE d.channel = 'webhook'
     ORDER BY d.id" | tr '\n' ' ')" "1|ann|SENT|1 2|bob|SENT|1 " \
     "both rows SENT"
+is "$(corp-cursor get --channel webhook)" "1:3" "the cursor moved"
+is "$(explained 1 bob webhook)" '["created","crm","SENT",1,["sent"]]' \
+    "explain: bob's row was created, bound to crm, sent at the first attempt"
 
 # Through corp-deliver run, the allowed range from the setting.
 q corp-settings config set webhook.allow 127.0.0.0/8
@@ -120,6 +124,10 @@ q corp-task create --as admin --title "Budget" --assignee bob
 q corp-event route
 run corp-deliver run --channel webhook --allow-http --until-empty
 is "$rc" 0 "run exits 0"
+is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
+    "[1,1,0,0,0]" "its summary: one claimed, one sent"
+is "$err" "corp-deliver: webhook: sent 1 retry 0 failed 0 held 0" \
+    "and the line for cron"
 is "$(verify 2)" "/hooks/crm 3 TASK_CREATED Budget bob Bob executor executor signed" \
     "run posts the same way"
 is "$(sql "SELECT status FROM deliveries WHERE id = 3")" SENT "row 3 SENT"
@@ -187,4 +195,8 @@ is "$(printf '%s\n' "$out" | jq -c 'select(.event.title == "Forged") |
 is "$(tail -n +$((n + 1)) "$T/wh.log" | jq -c '[.status, .verified]' | sort -u)" \
     '[401,false]' "which says it could not verify them"
 
+is "$(dlq_rows | sort)" "ann webhook webhook: HTTP 401
+bob webhook webhook: HTTP 401" "dlq: both, with the receiver's answer"
+is "$(queue webhook)" "FAILED ready 2, PENDING ready 1, SENT ready 6" \
+    "stats: the two refused, cyd's held on the removed endpoint, six sent"
 done_testing
