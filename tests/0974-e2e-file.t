@@ -1,0 +1,90 @@
+#!/bin/sh
+# The file channel end to end, as an operator sets it up (issue 15: the
+# suite walks the operator's path): from corp-db init, with corp's
+# commands only -- file as the default channel, binds with corp-bind add
+# -- tasks routed and delivered through the pipe of corp(7) and through
+# corp-deliver run into DATA_DIR/outbox.jsonl (created 0600, whole lines
+# only), checked line by line; the queue through corp-deliver stats,
+# explain and dlq.  The likely mistake: a pipe without corp-fmt -- each
+# line is failed "not rendered (missing corp-fmt?)", nothing written --
+# and its repair: corp-deliver requeue from the dead-letter queue, then
+# the right pipe.
+. "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/send-lib.sh"
+. "$CORP_SRC/tests/e2e-lib.sh"
+setup
+export CORP_NOW=2026-03-02T09:00:00Z
+D=$CORP_DATA_DIR
+# outbox N: the outbox from its Nth line on.
+outbox() {
+	tail -n +"$1" "$D/outbox.jsonl" | jq -r '"\(.delivery_id) \(.address) \(.login) \(.role): \(.text)"'
+}
+
+q corp-settings config set base_url https://corp.example
+q corp-settings config set default_channel file
+q corp-settings notify set --event-type TASK_CREATED --role executor \
+    --channel file
+q corp-settings notify set --event-type TASK_CREATED --role supervisor \
+    --channel file
+q corp-org add ops --title Operations
+q corp-user add boss --name Boss --unit ops
+q corp-org set-head ops boss
+q corp-user add ann --name Ann --unit ops
+q corp-user add bob --name Bob --unit ops
+for u in boss ann bob; do
+	ok "$u's bind" corp-bind add --user $u --channel file --address "inbox-$u"
+done
+
+# The mistake: a pipe without corp-fmt.
+q corp-task create --as admin --title "Quarterly report" --assignee ann
+q corp-event route
+run sh -c 'corp-deliver pending --channel file |
+    corp-send file | corp-deliver ack >/dev/null'
+is "$rc" 0 "the pipe exits 0 (per-line outcomes never change it)"
+is "$(printf '%s\n' "$err" | sed 's/ trace=.*//')" "corp-send: delivery 1: failed: not rendered (missing corp-fmt?)
+corp-send: delivery 2: failed: not rendered (missing corp-fmt?)" \
+    "each line is failed, saying what is missing"
+is "$(wc -c < "$D/outbox.jsonl")" 0 "nothing was written"
+is "$(dlq_rows)" "boss file not rendered (missing corp-fmt?)
+ann file not rendered (missing corp-fmt?)" "both rows are in the dead-letter queue"
+ok "the operator requeues them" corp-deliver requeue --channel file \
+    --all-failed
+is "$out" '{"requeued":2}' "both"
+
+# Through the pipe.
+pipe file
+is "$rc:$err" "0 0 0 0 0:" "every stage of the pipe exits 0, quietly"
+is "$(outbox 1)" "1 inbox-boss boss supervisor: 📋 New task: <b>Quarterly report</b>
+
+<a href=\"https://corp.example/tasks/1\">Open task #1</a>
+2 inbox-ann ann executor: 📋 You have a new task: <b>Quarterly report</b>
+
+<a href=\"https://corp.example/tasks/1\">Open task #1</a>" \
+    "the outbox holds one line per recipient, with the text for the role"
+is "$(stat -c %a "$D/outbox.jsonl")" 600 "created 0600"
+is "$(corp-cursor get --channel file)" "1:3" "the cursor moved"
+is "$(queue file)" "SENT ready 2" "stats: two sent"
+is "$(corp-deliver dlq)" "" "the dead-letter queue is empty again"
+is "$(explained 1 ann file)" '["created","inbox-ann","SENT",1,["failed","sent"]]' \
+    "explain: ann's row, its failed attempt and the one that went"
+
+# Through corp-deliver run.
+q corp-task create --as admin --title "Budget" --assignee bob
+q corp-event route
+run corp-deliver run --channel file --until-empty
+is "$rc" 0 "run exits 0"
+is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
+    "[2,2,0,0,0]" "its summary: two claimed, two sent"
+is "$err" "corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
+    "and the line for cron"
+is "$(outbox 3)" "3 inbox-boss boss supervisor: 📋 New task: <b>Budget</b>
+
+<a href=\"https://corp.example/tasks/2\">Open task #2</a>
+4 inbox-bob bob executor: 📋 You have a new task: <b>Budget</b>
+
+<a href=\"https://corp.example/tasks/2\">Open task #2</a>" \
+    "run appended the same lines the pipe would"
+is "$(jq -c . "$D/outbox.jsonl" | wc -l)" 4 "whole JSON lines only"
+is "$(queue file)" "SENT ready 4" "stats: four sent"
+is "$(queue telegram)" "" "and nothing on Telegram"
+done_testing
