@@ -65,6 +65,55 @@ snapshot() {
 	fi
 }
 
+# ---- the extractor, on a page of its own ------------------------------
+cat > "$T/x.1" <<'EOF'
+.Sh EXAMPLES
+Two commands, the first over three lines, with its output:
+.Bd -literal -offset indent
+$ printf '%s\en' a b |
+  sort -r \e
+    -u
+b
+a
+$ echo \-n
+.Ed
+.\" example: not run: shows a file
+.Bd -literal
+[Service]
+.Ed
+.\" example: needs PostgreSQL
+.\" example: exit 3
+.Bd -literal
+psql -c 'select 1'
+15 3 * * * date +\e%F
+.Ed
+.Sh SEE ALSO
+.Bd -literal
+not an example
+.Ed
+EOF
+run python3 "$CORP_SRC/tests/man-examples.py" --list "$T/x.1"
+is "$out" "== x.1:3 run
+\$ printf '%s\\n' a b |
+  sort -r \\
+    -u
+b
+a
+\$ echo -n
+== x.1:12 skip shows a file
+== x.1:17 pg
+\$ psql -c 'select 1'
+\$ 15 3 * * * date +\\%F" "man-examples.py: sessions, continuations, output, marks"
+mkdir "$T/x"
+run python3 "$CORP_SRC/tests/man-examples.py" --out "$T/x" "$T/x.1"
+is "$(cat "$T/x/3.1.exit" "$T/x/3.2.exit" "$T/x/3.2.cmd")" "3
+cron
+date +%F" "a mark's exit status; a crontab line runs its command, % as cron reads it"
+printf '.Sh EXAMPLES\n.Bd -literal\nls \\(em\n.Ed\n' > "$T/y.1"
+run python3 "$CORP_SRC/tests/man-examples.py" --list "$T/y.1"
+is "$rc:$err" '1:y.1:3: mdoc escape \( in an example: teach tests/man-examples.py what it means' \
+    "man-examples.py: an escape it does not know is an error"
+
 # ---- the fixture ----------------------------------------------------
 setup
 q corp-org add ops --title Operations
@@ -267,6 +316,9 @@ while [ -e "$T/ex/$k.info" ]; do
 	done
 	k=$((k + 1))
 done
+is "$(cat "$T"/ex/*.info | cut -d' ' -f1 | sort -u)" \
+    "$(cd "$CORP_SRC/man" && grep -l '^\.Sh EXAMPLES' *.[157] | sort)" \
+    "every page with EXAMPLES gave its displays"
 is "$(grep -c secret_seen "$T/tgs.log" "$T/tgp.log" | grep -vc ':0$')" 0 \
     "the token reached no message"
 done_testing
