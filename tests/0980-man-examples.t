@@ -6,8 +6,10 @@
 # not run, needs PostgreSQL, needs SQLite, exit N).  Each command must
 # exit 0 (or the N its mark names) and print exactly the output the page
 # shows under it; a crontab(5) line must print nothing (cron mails any
-# output); a command that runs until a signal must be up (its condition
-# below) and then stop on SIGTERM with exit 0.
+# output); a command that runs until a signal (the table "until": the
+# condition that says it is up, and its status after SIGTERM: 0 where its
+# page promises a clean stop, 143 for a reader that simply dies) must be
+# up, then stop on SIGTERM with that status.
 #
 # Each page runs in a scratch directory of its own (its cwd), on a fresh
 # copy of one stage of the fixture, built below with corp's own commands:
@@ -28,10 +30,10 @@
 # with business time CORP_NOW=2026-03-02T10:00:00Z, the fake Bot API over
 # HTTPS as CORP_TELEGRAM_API (its CA in CORP_CA_FILE) and a second one over
 # plain HTTP for the pages' "http://127.0.0.1:8081", CORP_RATE_LIMIT=off
-# (corp(7)), contrib/ on PATH.  The table "stage" says which page starts
-# from which stage, prep_PAGE prepares the files a page's examples read,
-# and the table "subst" (PAGE, text in the page, what the test runs)
-# fills in what only the test knows.
+# (corp(7)), the tools as installed (make install, below).  The table
+# "stage" says which page starts from which stage, prep_PAGE prepares the
+# files a page's examples read, and the table "subst" (PAGE, text in the
+# page, what the test runs) fills in what only the test knows.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 export CORP_NOW=2026-03-02T10:00:00Z CORP_RATE_LIMIT=off
@@ -39,10 +41,20 @@ TOKEN='777098:AAman-Examples_token'
 export FAKE_TG_TOKEN="$TOKEN"
 unset CORP_TELEGRAM_TOKEN CORP_SMTP_PASSWORD CORP_CA_FILE
 export HOME="$T/home"
-mkdir -p "$HOME" "$T/bin" "$T/backups" "$T/pages" "$T/ex" "$T/res"
-ln -s "$CORP_SRC/contrib/corp-pipeline" "$CORP_SRC/contrib/corp-telegram-bot" \
-    "$T/bin/"
-export PATH="$PATH:$T/bin"
+mkdir -p "$HOME" "$T/backups" "$T/pages" "$T/ex" "$T/res"
+
+# The installed layout, as an operator has it: make install (the suite's
+# own build, copied; nothing is compiled here) into a tree of its own,
+# its bin first on PATH, and no CORP_SHARE_DIR: the programs find the
+# catalogs installed beside them, contrib's scripts are installed too.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$CORP_SRC" install \
+    PREFIX=/opt/corp DESTDIR="$T/root" B="${CORP_BUILD:-$CORP_SRC/build}" \
+    SANITIZE="${CORP_SANITIZE:-}" >"$T/install.log" 2>&1 ||
+    bail "make install failed: $(tail -5 "$T/install.log")"
+export PATH="$T/root/opt/corp/bin:$PATH"
+unset CORP_SHARE_DIR
+is "$(for p in "$T"/root/opt/corp/bin/*; do command -v "${p##*/}"; done |
+    grep -vc "^$T/root/opt/corp/bin/")" 0 "every installed tool is the one on PATH"
 
 make_cert tg
 : > "$T/updates"
@@ -319,6 +331,13 @@ done
 is "$(cat "$T"/ex/*.info | cut -d' ' -f1 | sort -u)" \
     "$(cd "$CORP_SRC/man" && grep -l '^\.Sh EXAMPLES' *.[157] | sort)" \
     "every page with EXAMPLES gave its displays"
+# The pages' pipes, runs and pipelines reached the fakes, and each
+# message they sent was accepted.
+for f in tgs tgp; do
+	is "$(jq -r 'select(.method == "sendMessage") | .status' "$T/$f.log" |
+	    sort | uniq -c | awk '{ print ($1 > 0 ? "some" : "none"), $2 }')" \
+	    "some 200" "the fake Bot API ($f) received messages, every one accepted"
+done
 is "$(grep -c secret_seen "$T/tgs.log" "$T/tgp.log" | grep -vc ':0$')" 0 \
     "the token reached no message"
 done_testing
