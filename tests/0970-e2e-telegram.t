@@ -8,8 +8,11 @@
 # and through corp-deliver run; what the fake Bot API received checked
 # message by message (chat, text, HTML), the queue through corp-deliver
 # stats, explain and dlq.  The likely mistakes: the token written with the
-# default umask (0644: refused, 77, nothing sent, nothing lost) and no
-# token at all (run: 67, nothing lost).
+# default umask (0644: refused, 77, nothing sent, nothing lost), no token
+# at all (run: 67, nothing lost), a bind to a name instead of a chat id
+# (65); the repair of a failed row (a new bind, corp-deliver requeue, the
+# next corp-pipeline(1) cycle); and an outage of the Bot API (rows wait,
+# no attempt used, the pause doubles, nothing in the dead-letter queue).
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 . "$CORP_SRC/tests/e2e-lib.sh"
@@ -129,4 +132,67 @@ is "$(sent $n)" "7001 📋 You have a new task: <b>Offsite</b>
 <a href=\"https://corp.example/tasks/5\">Open task #5</a>" "run sent the same messages the pipe would"
 is "$(queue telegram)" "FAILED ready 1, SENT ready 4" "stats: four sent, one failed"
 is "$(grep -c secret_seen "$T/tg.log")" 0 "the token never reached a message"
+
+# A bad address: a Telegram chat id is a number.
+is_rc 65 "a user name is no chat id" corp-bind add --user cyd \
+    --channel telegram --address @cyd
+is "$err" "corp-bind: telegram address '@cyd': expected a private chat id, a positive 64-bit integer" \
+    "saying what a chat id is"
+# The repair of cyd's failed row: the right chat, then the row back from
+# the dead-letter queue, out with the next cycle of corp-pipeline(1).
+ok "cyd's bind takes the right chat" corp-bind add --user cyd \
+    --channel telegram --address 7004
+is "$(corp-bind list --channel telegram | jq -r 'select(.login == "cyd") |
+    "\(.address) \(.active)"')" "7004 true" "one bind, the new address"
+ok "the operator requeues the failed row" corp-deliver requeue \
+    --channel telegram --all-failed
+is "$out" '{"requeued":1}' "one row"
+n=$(($(wc -l < "$T/tr") + 1))
+run corp-pipeline --channel telegram --send-opt --allow-http
+is "$rc" 0 "corp-pipeline exits 0"
+is "$err" "corp-pipeline: sent 1 retry 0 failed 0 held 0" "its summary"
+is "$(sent $n)" "7004 📋 You have a new task: <b>Hiring plan</b>
+
+<a href=\"https://corp.example/tasks/3\">Open task #3</a>" \
+    "cyd got the message at the new chat"
+is "$(corp-deliver dlq)" "" "the dead-letter queue is empty"
+is "$(explained 3 cyd telegram)" '["created","7004","SENT",1,["failed","sent"]]' \
+    "explain: the failed attempt, then the one that went"
+
+# A dead endpoint: the Bot API does not answer (here: nothing listens).
+# Rows wait, no attempt used, nothing goes to the dead-letter queue.
+# unport TEXT: TEXT with curl's port and milliseconds as PORT and N.
+unport() {
+	printf '%s\n' "$1" | sed -E 's/port [0-9]+ after [0-9]+ ms/port PORT after N ms/'
+}
+FAKE_TG_TOKEN=$TOKEN start_fake dead "$CORP_SRC/contrib/fake-telegram-api"
+kill "$bgpid"
+wait "$bgpid" 2>/dev/null
+live=$CORP_TELEGRAM_API
+export CORP_TELEGRAM_API="http://127.0.0.1:$port"
+q corp-task create --as admin --title "Outage" --assignee ann
+q corp-event route
+run corp-pipeline --channel telegram --send-opt --allow-http
+is "$rc" 0 "corp-pipeline exits 0: the row waits"
+is "$(unport "$err")" "corp-send: delivery 6: retry: telegram: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
+corp-pipeline: sent 0 retry 1 failed 0 held 0" \
+    "the row waits 30 s, and the summary counts it a retry"
+CORP_NOW=2026-03-02T09:03:00Z run corp-deliver run --channel telegram \
+    --allow-http --until-empty
+is "$rc" 0 "so does run"
+is "$(unport "$err")" "corp-deliver: delivery 6: retry: telegram: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 60s) trace=$(corp-event show 6 | jq -r .trace_id)
+corp-deliver: telegram: sent 0 retry 1 failed 0 held 0" \
+    "the pause doubles while the API is down"
+is "$(explained 6 ann telegram)" '["created","7001","PENDING",0,["retry","retry"]]' \
+    "explain: two retries that used no attempt"
+is "$(queue telegram)" "PENDING ready 1, SENT ready 5" "stats: nothing failed"
+export CORP_TELEGRAM_API=$live
+n=$(($(wc -l < "$T/tr") + 1))
+CORP_NOW=2026-03-02T09:30:00Z run corp-pipeline --channel telegram \
+    --send-opt --allow-http
+is "$rc:$err" "0:corp-pipeline: sent 1 retry 0 failed 0 held 0" "the API back, the next cycle sends it"
+is "$(sent $n)" "7001 📋 You have a new task: <b>Outage</b>
+
+<a href=\"https://corp.example/tasks/6\">Open task #6</a>" "to ann"
+is "$(queue telegram)" "SENT ready 6" "stats: all sent"
 done_testing

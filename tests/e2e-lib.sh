@@ -5,6 +5,12 @@
 # corp(7) and through corp-deliver run, checked on the fake's side and
 # through the documented read commands (stats, explain, dlq).
 
+# contrib's scripts on PATH, as make install puts them beside the tools.
+mkdir -p "$T/contrib-bin"
+ln -s "$CORP_SRC/contrib/corp-pipeline" "$CORP_SRC/contrib/corp-telegram-bot" \
+    "$T/contrib-bin/"
+PATH=$PATH:$T/contrib-bin
+
 # q CMD...: a setup step; the test bails out when it fails.
 q() {
 	"$@" >/dev/null || bail "$* failed"
