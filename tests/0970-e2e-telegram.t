@@ -161,10 +161,6 @@ is "$(explained 3 cyd telegram)" '["created","7004","SENT",1,["failed","sent"]]'
 
 # A dead endpoint: the Bot API does not answer (here: nothing listens).
 # Rows wait, no attempt used, nothing goes to the dead-letter queue.
-# unport TEXT: TEXT with curl's port and milliseconds as PORT and N.
-unport() {
-	printf '%s\n' "$1" | sed -E 's/port [0-9]+ after [0-9]+ ms/port PORT after N ms/'
-}
 FAKE_TG_TOKEN=$TOKEN start_fake dead "$CORP_SRC/contrib/fake-telegram-api"
 kill "$bgpid"
 wait "$bgpid" 2>/dev/null

@@ -10,7 +10,10 @@
 # Subject, encoding and plain-text body; the queue through corp-deliver
 # stats, explain and dlq.  The likely mistakes: an address corp cannot
 # send to (non-ASCII: refused at bind, 65), and no password file (rows
-# held, run exits 67 with one line per cause, nothing lost).
+# held, run exits 67 with one line per cause, nothing lost); the repair
+# of a bounced row (a new bind, corp-deliver requeue, the next
+# corp-pipeline(1) cycle); an MTA that is down (rows wait, no attempt
+# used, nothing in the dead-letter queue).
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 . "$CORP_SRC/tests/e2e-lib.sh"
@@ -132,4 +135,46 @@ is "$(queue email)" "FAILED ready 1, SENT ready 4" "stats: four sent, one failed
 is "$(queue telegram)" "" "and nothing on Telegram"
 is "$(grep -c secret_seen "$T/smtp.log")" 0 \
     "the password never reached a message"
+
+# The repair of cyd's failed row: the right mailbox, then the row back
+# from the dead-letter queue, out with the next corp-pipeline(1) cycle.
+ok "cyd's bind takes the right mailbox" corp-bind add --user cyd \
+    --channel email --address cyd@corp.example
+ok "the operator requeues the failed row" corp-deliver requeue \
+    --channel email --all-failed
+is "$out" '{"requeued":1}' "one row"
+n=$(($(wc -l < "$T/smtp.log") + 1))
+CORP_NOW=2026-03-02T09:02:00Z run corp-pipeline --channel email
+is "$rc:$err" "0:corp-pipeline: sent 1 retry 0 failed 0 held 0" \
+    "corp-pipeline exits 0, with its summary"
+is "$(mails $n | grep '@')" "cyd@corp.example | corp@corp.example | corp@corp.example | cyd@corp.example | [#3] New task: Hiring plan | base64 | text/plain | tls | corp" \
+    "cyd got the mail"
+is "$(corp-deliver dlq)" "" "the dead-letter queue is empty"
+is "$(explained 3 cyd email)" '["created","cyd@corp.example","SENT",1,["failed","sent"]]' \
+    "explain: the failed attempt, then the one that went"
+
+# A dead MTA (here: nothing listens on the port smtp.conf names).  Rows
+# wait, no attempt used, nothing goes to the dead-letter queue.
+FAKE_SMTP_PASSWORD=$PASSWORD start_fake dead "$CORP_SRC/tests/fakes/fake-smtp"
+kill "$bgpid"
+wait "$bgpid" 2>/dev/null
+live=$(grep '^url ' "$D/smtp.conf")
+sed -i "s|^url .*|url smtp://localhost:$port|" "$D/smtp.conf"
+q corp-task create --as admin --title "Outage" --assignee ann
+q corp-event route
+CORP_NOW=2026-03-02T09:03:00Z run corp-deliver run --channel email --until-empty
+is "$rc" 0 "run exits 0: the row waits"
+is "$(unport "$err")" "corp-deliver: delivery 6: retry: smtp: Couldn't connect to server: Failed to connect to localhost port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
+corp-deliver: email: sent 0 retry 1 failed 0 held 0" \
+    "the MTA's server paused 30 s, the summary counts a retry"
+is "$(explained 6 ann email)" '["created","ann@corp.example","PENDING",0,["retry"]]' "explain: a retry that used no attempt"
+is "$(queue email)" "PENDING ready 1, SENT ready 5" "stats: nothing failed"
+sed -i "s|^url .*|$live|" "$D/smtp.conf"
+n=$(($(wc -l < "$T/smtp.log") + 1))
+CORP_NOW=2026-03-02T09:30:00Z run corp-pipeline --channel email
+is "$rc:$err" "0:corp-pipeline: sent 1 retry 0 failed 0 held 0" \
+    "the MTA back, the next cycle sends it"
+is "$(mails $n | grep '@')" "ann@corp.example | corp@corp.example | corp@corp.example | ann@corp.example | [#6] New task: Outage | base64 | text/plain | tls | corp" \
+    "to ann"
+is "$(queue email)" "SENT ready 6" "stats: all sent"
 done_testing

@@ -56,3 +56,9 @@ explained() {
 dlq_rows() {
 	corp-deliver dlq | jq -r '"\(.login) \(.channel) \(.error)"'
 }
+
+# unport TEXT: TEXT with the port and milliseconds of curl's "Failed to
+# connect to HOST port N after N ms" as PORT and N.
+unport() {
+	printf '%s\n' "$1" | sed -E 's/port [0-9]+ after [0-9]+ ms/port PORT after N ms/'
+}
