@@ -10,7 +10,9 @@
 # body; the receiver verifies each request as a Standard Webhooks
 # receiver does; the queue through corp-deliver stats, explain and dlq.
 # An endpoint or secret that is missing holds its rows (retry, not
-# attempted, error_class config).  (It was 0525-webhook-path.t.)
+# attempted, error_class config); the repair of refused rows (the key,
+# corp-deliver requeue, corp-pipeline(1)); a receiver that is down (rows
+# wait, no attempt used, nothing in the dead-letter queue).  (It was 0525-webhook-path.t.)
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 . "$CORP_SRC/tests/e2e-lib.sh"
@@ -199,4 +201,51 @@ is "$(dlq_rows | sort)" "ann webhook webhook: HTTP 401
 bob webhook webhook: HTTP 401" "dlq: both, with the receiver's answer"
 is "$(queue webhook)" "FAILED ready 2, PENDING ready 1, SENT ready 6" \
     "stats: the two refused, cyd's held on the removed endpoint, six sent"
+
+# The repair: the right key back, hr back in webhooks.conf, the refused
+# rows requeued from the dead-letter queue; all out with the next
+# corp-pipeline(1) cycle (the allowed range from webhook.allow).
+printf '%s\n' "$SECRET" > "$D/secrets/webhook-crm"
+echo "hr      $B/hooks/hr" >> "$D/webhooks.conf"
+ok "the operator requeues the failed rows" corp-deliver requeue \
+    --channel webhook --all-failed
+is "$out" '{"requeued":2}' "both"
+n=$(wc -l < "$T/wh.log")
+CORP_NOW=2026-03-02T09:08:00Z run corp-pipeline --channel webhook \
+    --send-opt --allow-http
+is "$rc:$err" "0:corp-pipeline: sent 3 retry 0 failed 0 held 0" \
+    "corp-pipeline exits 0, with its summary"
+is "$(verify "$n" | sort)" "/hooks/crm 8 TASK_CREATED Forged ann Ann executor executor signed
+/hooks/crm 9 TASK_CREATED Forged bob Bob supervisor supervisor signed
+/hooks/hr 7 TASK_CREATED Offboarding cyd Cyd executor executor signed" \
+    "crm got both refused ones, hr cyd's held one, signed"
+is "$(corp-deliver dlq)" "" "the dead-letter queue is empty"
+
+# A dead endpoint (here: nothing listens on the port webhooks.conf
+# names).  Rows wait, no attempt used, nothing in the dead-letter queue.
+start_fake dead "$CORP_SRC/tests/fakes/fake-webhook"
+kill "$bgpid"
+wait "$bgpid" 2>/dev/null
+sed -i "s|^crm .*|crm     http://127.0.0.1:$port/hooks/crm|" "$D/webhooks.conf"
+q corp-task create --as admin --title "Outage" --assignee ann
+q corp-event route
+CORP_NOW=2026-03-02T09:09:00Z run corp-deliver run --channel webhook \
+    --allow-http --until-empty
+is "$rc" 0 "run exits 0: the rows wait"
+is "$(unport "$err")" "corp-deliver: delivery 10: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
+corp-deliver: delivery 11: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s more) trace=$(corp-event show 6 | jq -r .trace_id)
+corp-deliver: webhook: sent 0 retry 2 failed 0 held 0" \
+    "the endpoint pauses (the second row is not tried), retries counted"
+is "$(explained 6 ann webhook)" '["created","crm","PENDING",0,["retry"]]' \
+    "explain: a retry that used no attempt"
+is "$(queue webhook)" "PENDING ready 2, SENT ready 9" "stats: nothing failed"
+sed -i "s|^crm .*|crm     $B/hooks/crm|" "$D/webhooks.conf"
+n=$(wc -l < "$T/wh.log")
+CORP_NOW=2026-03-02T09:30:00Z run corp-deliver run --channel webhook \
+    --allow-http --until-empty
+is "$rc:$err" "0:corp-deliver: webhook: sent 2 retry 0 failed 0 held 0" \
+    "the receiver back, the next run sends them"
+is "$(verify "$n" | sort)" "/hooks/crm 10 TASK_CREATED Outage ann Ann executor executor signed
+/hooks/crm 11 TASK_CREATED Outage bob Bob supervisor supervisor signed" "signed"
+is "$(queue webhook)" "SENT ready 11" "stats: all sent"
 done_testing
