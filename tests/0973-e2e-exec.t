@@ -9,7 +9,9 @@
 # the queue through corp-deliver stats, explain and dlq.  The likely
 # mistakes: exec.conf written with the default umask (0644: refused, 77)
 # and a misspelt command name (65, "did you mean"); a command that fails
-# goes to the dead-letter queue with its first line of standard error.
+# goes to the dead-letter queue with its first line of standard error;
+# the repair (the command fixed, corp-deliver requeue, the next
+# corp-pipeline(1) cycle).
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 . "$CORP_SRC/tests/e2e-lib.sh"
@@ -114,4 +116,26 @@ is "$(explained 6 cyd exec)" '["created","pager","PENDING",0,["retry"]]' \
     "cyd's row waits, no attempt used"
 is "$(queue exec)" "FAILED ready 1, PENDING ready 1, SENT ready 4" \
     "stats: four sent, one failed, one held"
+
+# The repair: the pager back in exec.conf and working again; its failed
+# row requeued from the dead-letter queue; all out with the next
+# corp-pipeline(1) cycle.
+echo "pager=$T/bin/pager" >> "$D/exec.conf"
+cat > "$T/bin/pager" <<EOF
+#!/bin/sh
+jq -r '"page-\\(.delivery_id) \\(.login)"' | tee -a "$T/pager.in"
+EOF
+ok "the operator requeues the failed row" corp-deliver requeue \
+    --channel exec --all-failed
+is "$out" '{"requeued":1}' "one row"
+CORP_NOW=2026-03-02T09:02:00Z run corp-pipeline --channel exec
+is "$rc:$err" "0:corp-pipeline: sent 2 retry 0 failed 0 held 0" \
+    "corp-pipeline exits 0, with its summary"
+is "$(cat "$T/pager.in")" "page-3 cyd
+page-6 cyd" \
+    "the pager got both of cyd's rows, the requeued and the held one"
+is "$(corp-deliver dlq)" "" "the dead-letter queue is empty"
+is "$(explained 3 cyd exec)" '["created","pager","SENT",1,["failed","sent"]]' \
+    "explain: the failed attempt, then the one that went"
+is "$(queue exec)" "SENT ready 6" "stats: all sent"
 done_testing
