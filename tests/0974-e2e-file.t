@@ -32,6 +32,17 @@ q corp-user add boss --name Boss --unit ops
 q corp-org set-head ops boss
 q corp-user add ann --name Ann --unit ops
 q corp-user add bob --name Bob --unit ops
+# The mistakes at bind time: a misspelt channel (64), an address with a
+# control character (65); neither writes a bind.
+is_rc 64 "a misspelt channel is refused" corp-bind add --user ann \
+    --channel fiel --address inbox-ann
+is "$err" "corp-bind: unknown channel 'fiel' (did you mean 'file'?)" \
+    "with the closest"
+is_rc 65 "a tab in the address is refused" corp-bind add --user ann \
+    --channel file --address "$(printf 'inbox\tann')"
+is "$err" "corp-bind: address: expected 1-2048 printable characters" \
+    "saying what an address is"
+is "$(corp-bind list)" "" "no bind was written"
 for u in boss ann bob; do
 	ok "$u's bind" corp-bind add --user $u --channel file --address "inbox-$u"
 done
