@@ -520,25 +520,38 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 
 /* ---- file -------------------------------------------------------- */
 
+/*
+ * An outbox that cannot be opened fails the stage, not the lines: each
+ * passes on as retry, not attempted (corp-send.1 EXIT STATUS), so that
+ * a pipe gives its leases back at once; a link planted in the data dir
+ * is the configuration's fault: its lines are held (77).
+ */
 static int
 file_init(struct corp_sender *s, struct corp_err *err)
 {
+	struct corp_err e;
 	int rc;
 
 	if (s->o.out != NULL) {
 		if ((s->file_path = strdup(s->o.out)) == NULL)
 			return oom(err);
+		s->file_fd = open(s->file_path, O_WRONLY | O_APPEND |
+		    O_CREAT | O_CLOEXEC, 0600);
+		if (s->file_fd < 0)
+			(void)corp_errf(&e, CORP_EINTERNAL, "%s: %s",
+			    s->file_path, strerror(errno));
 	} else if ((rc = corp_data_mkpath(&s->file_path, "outbox.jsonl",
 	    err)) != 0)
 		return rc;
 	else	/* never through a link planted in the data dir (corp.7) */
-		return corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
-		    O_CREAT, 0600, &s->file_fd, err);
-	s->file_fd = open(s->file_path, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0600);
-	if (s->file_fd < 0)
-		return corp_errf(err, CORP_EINTERNAL, "%s: %s", s->file_path,
-		    strerror(errno));
+		(void)corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
+		    O_CREAT, 0600, &s->file_fd, &e);
+	if (s->file_fd >= 0)
+		return 0;
+	if (e.code == CORP_EFORBIDDEN)
+		stage_hold(s, e.code, e.msg);
+	else
+		stage_fail(s, e.code, e.msg, e.msg);
 	return 0;
 }
 
@@ -594,6 +607,8 @@ file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 static int
 file_flush(struct corp_sender *s, struct corp_err *err)
 {
+	if (s->file_fd < 0)	/* never opened: nothing was written */
+		return 0;
 	if (fsync(s->file_fd) != 0)
 		return corp_errf(err, CORP_EINTERNAL, "%s: fsync: %s",
 		    s->file_path, strerror(errno));

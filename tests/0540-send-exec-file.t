@@ -214,6 +214,14 @@ run_in "$T/in" corp-send file --out "$T/other.jsonl"
 is "$(wc -l < "$T/other.jsonl")" 2 "--out names another file"
 run_in "$T/in" corp-send file --out "$T/no/such/dir/x"
 is "$rc" 1 "an outbox that cannot be opened exits 1"
+# ... and each line still gets its ack (corp-send.1 EXIT STATUS), so the
+# pipe gives the leases back at once instead of when they expire.
+is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .result, .attempted, .error]')" \
+    "[20,\"retry\",false,\"$T/no/such/dir/x: No such file or directory\"]
+[21,\"retry\",false,\"$T/no/such/dir/x: No such file or directory\"]
+[22,\"failed\",null,null]" "every line passes on as retry, not attempted; a decided one untouched"
+is "$err" "corp-send: $T/no/such/dir/x: No such file or directory; every remaining line passes on as retry" \
+    "said once"
 
 # EPIPE: the reader goes away; stop quietly with 0.
 dline 100 x "$(printf '%0300d' 0)" file |

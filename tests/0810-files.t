@@ -200,8 +200,10 @@ mv "$D/outbox.jsonl" "$T/outbox.keep"
 ln -s "$T/rootonly" "$D/outbox.jsonl"
 printf '{"delivery_id":1,"lease":"x","address":"x","text":"t"}\n' >"$T/in"
 run_in "$T/in" corp-send file
-is "$rc:$out" "77:" "corp-send file: a planted outbox link is refused (77), no ack"
-is "$err" "corp-send: $D/outbox.jsonl: a symbolic link; corp follows none in its data directory: put the file itself there" \
+is "$rc:$(printf '%s' "$out" | jq -c '[.result, .attempted, .error_class]')" \
+    '77:["retry",false,"config"]' \
+    "corp-send file: a planted outbox link is refused (77), the line held"
+is "$err" "corp-send: $D/outbox.jsonl: a symbolic link; corp follows none in its data directory: put the file itself there; every remaining line passes on as retry" \
     "and says so"
 is "$(cat "$T/rootonly")" "root only" "the link's target is untouched"
 run corp-deliver run --channel file --until-empty

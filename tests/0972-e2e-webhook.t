@@ -1,15 +1,21 @@
 #!/bin/sh
-# The webhook channel as an operator sets it up (issue 15 item 1), with
-# documented commands and files only: webhooks.conf and the secret file,
-# corp-bind refusing an endpoint the file does not define (listing the
-# defined ones, "did you mean"), several users bound to one endpoint,
-# route, then delivery through the pipe and through corp-deliver run; the
-# fake receiver's log checked: every signature (python3 hmac), the
-# recipient named in each body; the receiver verifies each request as a
-# Standard Webhooks receiver does.  An endpoint or secret that is missing
-# holds its rows (retry, not attempted, error_class config).
+# The webhook channel end to end, as an operator sets it up (issue 15
+# item 1, and the suite walking the operator's path), with documented
+# commands and files only: from corp-db init, webhooks.conf and the secret
+# file, corp-bind refusing an endpoint the file does not define (listing
+# the defined ones, "did you mean": the likely mistake), several users
+# bound to one endpoint, route, then delivery through the pipe of corp(7)
+# (with the cursor) and through corp-deliver run; the fake receiver's log
+# checked: every signature (python3 hmac), the recipient named in each
+# body; the receiver verifies each request as a Standard Webhooks
+# receiver does; the queue through corp-deliver stats, explain and dlq.
+# An endpoint or secret that is missing holds its rows (retry, not
+# attempted, error_class config); the repair of refused rows (the key,
+# corp-deliver requeue, corp-pipeline(1)); a receiver that is down (rows
+# wait, no attempt used, nothing in the dead-letter queue).  (It was 0525-webhook-path.t.)
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
+. "$CORP_SRC/tests/e2e-lib.sh"
 setup
 export CORP_NOW=2026-03-02T09:00:00Z
 D=$CORP_DATA_DIR
@@ -18,7 +24,6 @@ FAKE_WEBHOOK_SECRET=$SECRET start_fake wh "$CORP_SRC/tests/fakes/fake-webhook" \
     --log "$T/wh.log"
 B="http://127.0.0.1:$port"
 
-q() { "$@" >/dev/null || bail "$* failed"; }
 q corp-org add ops
 q corp-user add ann --name Ann --unit ops
 q corp-user add bob --name Bob --unit ops
@@ -102,10 +107,8 @@ PY
 # Through the pipe.
 q corp-task create --as admin --title "Quarterly report" --assignee ann
 q corp-event route
-run sh -c 'corp-deliver pending --channel webhook | corp-fmt |
-    corp-send webhook --allow-http --allow 127.0.0.0/8 | corp-deliver ack |
-    corp-cursor advance --channel webhook'
-is "$rc:$err" "0:" "the pipe exits 0, quietly"
+pipe webhook --allow-http --allow 127.0.0.0/8
+is "$rc:$err" "0 0 0 0 0:" "every stage of the pipe exits 0, quietly"
 is "$(verify 0 | sort)" "/hooks/crm 1 TASK_CREATED Quarterly report ann Ann executor executor signed
 /hooks/crm 2 TASK_CREATED Quarterly report bob Bob supervisor supervisor signed" \
     "crm got one signed POST per recipient, each naming its user"
@@ -113,6 +116,9 @@ is "$(sql "SELECT d.id, u.login, d.status, d.attempts FROM deliveries d
     JOIN users u ON u.id = d.user_id WHERE d.channel = 'webhook'
     ORDER BY d.id" | tr '\n' ' ')" "1|ann|SENT|1 2|bob|SENT|1 " \
     "both rows SENT"
+is "$(corp-cursor get --channel webhook)" "1:3" "the cursor moved"
+is "$(explained 1 bob webhook)" '["created","crm","SENT",1,["sent"]]' \
+    "explain: bob's row was created, bound to crm, sent at the first attempt"
 
 # Through corp-deliver run, the allowed range from the setting.
 q corp-settings config set webhook.allow 127.0.0.0/8
@@ -120,6 +126,10 @@ q corp-task create --as admin --title "Budget" --assignee bob
 q corp-event route
 run corp-deliver run --channel webhook --allow-http --until-empty
 is "$rc" 0 "run exits 0"
+is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
+    "[1,1,0,0,0]" "its summary: one claimed, one sent"
+is "$err" "corp-deliver: webhook: sent 1 retry 0 failed 0 held 0" \
+    "and the line for cron"
 is "$(verify 2)" "/hooks/crm 3 TASK_CREATED Budget bob Bob executor executor signed" \
     "run posts the same way"
 is "$(sql "SELECT status FROM deliveries WHERE id = 3")" SENT "row 3 SENT"
@@ -187,4 +197,55 @@ is "$(printf '%s\n' "$out" | jq -c 'select(.event.title == "Forged") |
 is "$(tail -n +$((n + 1)) "$T/wh.log" | jq -c '[.status, .verified]' | sort -u)" \
     '[401,false]' "which says it could not verify them"
 
+is "$(dlq_rows | sort)" "ann webhook webhook: HTTP 401
+bob webhook webhook: HTTP 401" "dlq: both, with the receiver's answer"
+is "$(queue webhook)" "FAILED ready 2, PENDING ready 1, SENT ready 6" \
+    "stats: the two refused, cyd's held on the removed endpoint, six sent"
+
+# The repair: the right key back, hr back in webhooks.conf, the refused
+# rows requeued from the dead-letter queue; all out with the next
+# corp-pipeline(1) cycle (the allowed range from webhook.allow).
+printf '%s\n' "$SECRET" > "$D/secrets/webhook-crm"
+echo "hr      $B/hooks/hr" >> "$D/webhooks.conf"
+ok "the operator requeues the failed rows" corp-deliver requeue \
+    --channel webhook --all-failed
+is "$out" '{"requeued":2}' "both"
+n=$(wc -l < "$T/wh.log")
+CORP_NOW=2026-03-02T09:08:00Z run corp-pipeline --channel webhook \
+    --send-opt --allow-http
+is "$rc:$err" "0:corp-pipeline: sent 3 retry 0 failed 0 held 0" \
+    "corp-pipeline exits 0, with its summary"
+is "$(verify "$n" | sort)" "/hooks/crm 8 TASK_CREATED Forged ann Ann executor executor signed
+/hooks/crm 9 TASK_CREATED Forged bob Bob supervisor supervisor signed
+/hooks/hr 7 TASK_CREATED Offboarding cyd Cyd executor executor signed" \
+    "crm got both refused ones, hr cyd's held one, signed"
+is "$(corp-deliver dlq)" "" "the dead-letter queue is empty"
+
+# A dead endpoint (here: nothing listens on the port webhooks.conf
+# names).  Rows wait, no attempt used, nothing in the dead-letter queue.
+start_fake dead "$CORP_SRC/tests/fakes/fake-webhook"
+kill "$bgpid"
+wait "$bgpid" 2>/dev/null
+sed -i "s|^crm .*|crm     http://127.0.0.1:$port/hooks/crm|" "$D/webhooks.conf"
+q corp-task create --as admin --title "Outage" --assignee ann
+q corp-event route
+CORP_NOW=2026-03-02T09:09:00Z run corp-deliver run --channel webhook \
+    --allow-http --until-empty
+is "$rc" 0 "run exits 0: the rows wait"
+is "$(unport "$err")" "corp-deliver: delivery 10: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
+corp-deliver: delivery 11: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s more) trace=$(corp-event show 6 | jq -r .trace_id)
+corp-deliver: webhook: sent 0 retry 2 failed 0 held 0" \
+    "the endpoint pauses (the second row is not tried), retries counted"
+is "$(explained 6 ann webhook)" '["created","crm","PENDING",0,["retry"]]' \
+    "explain: a retry that used no attempt"
+is "$(queue webhook)" "PENDING ready 2, SENT ready 9" "stats: nothing failed"
+sed -i "s|^crm .*|crm     $B/hooks/crm|" "$D/webhooks.conf"
+n=$(wc -l < "$T/wh.log")
+CORP_NOW=2026-03-02T09:30:00Z run corp-deliver run --channel webhook \
+    --allow-http --until-empty
+is "$rc:$err" "0:corp-deliver: webhook: sent 2 retry 0 failed 0 held 0" \
+    "the receiver back, the next run sends them"
+is "$(verify "$n" | sort)" "/hooks/crm 10 TASK_CREATED Outage ann Ann executor executor signed
+/hooks/crm 11 TASK_CREATED Outage bob Bob supervisor supervisor signed" "signed"
+is "$(queue webhook)" "SENT ready 11" "stats: all sent"
 done_testing
