@@ -206,6 +206,13 @@ is "$rc:$(printf '%s' "$out" | jq -c '[.result, .attempted, .error_class]')" \
 is "$err" "corp-send: $D/outbox.jsonl: a symbolic link; corp follows none in its data directory: put the file itself there; every remaining line passes on as retry" \
     "and says so"
 is "$(cat "$T/rootonly")" "root only" "the link's target is untouched"
+# run checks the outbox when it has a file row to send (with nothing due
+# it touches nothing): one for bob.
+corp-bind add --user bob --channel file --address bob >/dev/null
+corp-settings notify set --event-type TASK_CREATED --role executor \
+    --channel file >/dev/null
+corp-task create --as boss --title "For the file" --assignee bob >/dev/null
+corp-event route >/dev/null
 run corp-deliver run --channel file --until-empty
 is "$rc" 77 "corp-deliver run on the file channel refuses it too"
 is "$(cat "$T/rootonly")" "root only" "the target is still untouched"
