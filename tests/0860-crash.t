@@ -28,8 +28,7 @@ unset CORP_SYNCHRONOUS		# crash tests run with the default (full)
 TOKEN='777002:AAcrash-Token_value'
 export FAKE_TG_TOKEN="$TOKEN" CORP_TELEGRAM_TOKEN="$TOKEN"
 export CORP_RATE_LIMIT=off
-start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
-    --max-seconds 3000
+start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
 : > "$T/tg.log"
 
