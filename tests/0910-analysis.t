@@ -282,7 +282,7 @@ export FAKE_OPENAI_KEY=sk-test-SECRET-4242
 # Message 6 ("todo") is in the chat and the window but not in the batch
 # (too short for the filter); 77 is no message at all.
 printf '%s' '{"proposals":[{"title":"Prepare the report","assignee":"bob","due":"2026-03-06T18:00:00Z","messages":[1]},{"description":"no title"},{"title":"Planted","messages":[6]},{"title":"Planted too","messages":[1,77]}]}' >"$T/reply.json"
-python3 "$CORP_SRC/tests/fakes/fake-openai" --port-file "$T/oa.port" \
+/usr/bin/python3 "$CORP_SRC/tests/fakes/fake-openai" --port-file "$T/oa.port" \
     --log "$T/oa.log" --reply "$T/reply.json" &
 _pids="$_pids $!"
 wait_file "$T/oa.port" 20 || bail "fake-openai wrote no port"
