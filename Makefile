@@ -159,11 +159,13 @@ check-unit: $(UNITS) $(REPLAYS)
 	    $(B)/test/replay-$$f tests/fuzz/$$f/* || exit 1; done
 
 # The fresh binaries first on PATH, stdin from /dev/null (mblaze).
+# PROVE_FLAGS=--timer: each file's wall and CPU time (HACKING).
+PROVE_FLAGS ?=
 TEST_ENV = PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
 	CORP_SHARE_DIR="$(CURDIR)/share"
 check-shell: $(PROGS) $(FAULT_SO) $(TOOLS)
-	$(TEST_ENV) prove -j2 $(TESTS) < /dev/null
+	$(TEST_ENV) prove -j2 $(PROVE_FLAGS) $(TESTS) < /dev/null
 
 # The same shell tests against PostgreSQL: a throw-away cluster
 # (tests/pg/cluster) listening on a Unix socket only, whose directory
@@ -189,7 +191,7 @@ check-pg-shell: $(PROGS) $(FAULT_SO) $(TOOLS)
 	    trap 'sh tests/pg/cluster stop "$$sock"' EXIT; \
 	    trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; \
 	fi; \
-	$(TEST_ENV) CORP_TEST_PG="$$sock" prove -j2 $(TESTS) < /dev/null
+	$(TEST_ENV) CORP_TEST_PG="$$sock" prove -j2 $(PROVE_FLAGS) $(TESTS) < /dev/null
 
 # libFuzzer: every tests/fuzz/fuzz-NAME.c for FUZZ_SECONDS each, built
 # with clang into build-fuzz/ (ASan + UBSan), seeded from and adding to

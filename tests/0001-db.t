@@ -137,7 +137,7 @@ is "$(printf '%s\n' "$out" | jq -s 'all(.ok or .severity == "warning")')" true "
 if if_sqlite "a database file corrupted on purpose"; then
 	# A deliberately corrupted copy: check fails and says what.
 	corp-db backup "$T/c.db" >/dev/null
-	python3 - "$T/c.db" <<'PY'
+	/usr/bin/python3 - "$T/c.db" <<'PY'
 import sys
 p = sys.argv[1]
 with open(p, 'r+b') as f:

@@ -98,6 +98,9 @@ upd() {
 	upd 12 505 30 "$t0" "/start bad7"
 	upd 13 505 31 "$t0" "/start bad8"
 } >"$T/updates"
+# Ann (Telegram user 7) binds her chat: a callback query from a chat
+# without a bind is dropped, never stored (corp-msg(1)).
+q corp-bind add --user ann --channel telegram --address 7
 q corp-msg import "$T/updates"
 # Analysis: a run with proposals decided, reviewed and closed.
 q corp-analysis create --as admin --chat -100 --from 2026-01-05T09:00:00Z \

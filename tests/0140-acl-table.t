@@ -19,7 +19,15 @@ for p in init:dep_i sup:dep_s exec:dep_e admin:dep_a; do
 	    --from 2026-01-01T00:00:00Z --until 2027-01-01T00:00:00Z >/dev/null
 done
 corp-user deactivate gone >/dev/null
-uid() { sql "SELECT id FROM users WHERE login = '$1'"; }
+# uid LOGIN: the user's id (the ids read once: no user is added after).
+ids=$(sql "SELECT login || ' ' || id FROM users")
+uid() {
+	printf '%s\n' "$ids" | while read -r _l _i; do
+		[ "$_l" = "$1" ] && echo "$_i"
+	done
+}
+# task_id: the task_id of the JSON object corp-task prints.
+task_id() { sed -n 's/^{"task_id":\([0-9]*\),.*/\1/p'; }
 
 # Fresh tasks: assigned to exec by init, in the state asked for.
 mk() {
@@ -28,12 +36,12 @@ mk() {
 	OPEN) corp-task create --as init --title t --assignee exec ;;
 	WAITING_APPROVAL)
 		_t=$(corp-task create --as init --title t --assignee exec |
-		    jq .task_id)
+		    task_id)
 		corp-task submit "$_t" --as exec --text r ;;
 	DONE)
 		_t=$(mk WAITING_APPROVAL)
 		corp-task approve "$_t" --as init ;;
-	esac | jq .task_id
+	esac | task_id
 }
 
 args_of() {
@@ -53,11 +61,14 @@ allow() {
 	# shellcheck disable=SC2046
 	run corp-task "$1" "$_t" --as "$3" $(args_of "$1")
 	is "$rc" 0 "$1 from $2 by $3: allowed"
-	is "$(sql "SELECT count(*) - $ne FROM events")" 1 \
-	    "$1 by $3: exactly one event"
-	is "$(sql "SELECT actor_user_id || ':' || coalesce(CAST(on_behalf_of_user_id
-	    AS TEXT), '-') FROM events ORDER BY event_id DESC LIMIT 1")" \
-	    "$(uid "$3"):$(if [ -n "${4:-}" ]; then uid "$4"; else echo -; fi)" \
+	# one query for both checks: the new events, the last one's actors
+	_r=$(sql "SELECT count(*) - $ne FROM events" "SELECT actor_user_id ||
+	    ':' || coalesce(CAST(on_behalf_of_user_id AS TEXT), '-') FROM events
+	    ORDER BY event_id DESC LIMIT 1")
+	is "${_r%%
+*}" 1 "$1 by $3: exactly one event"
+	is "${_r#*
+}" "$(uid "$3"):$(if [ -n "${4:-}" ]; then uid "$4"; else echo -; fi)" \
 	    "$1 by $3: actor and principal"
 }
 

@@ -190,11 +190,11 @@ like "$(printf '%s' "$out" | jq -r .text)" "<b>Monthly report</b>" \
 is "$(printf '%s' "$out" | jq 'has("subject")')" false "and no subject"
 
 # The 4096 cut: Cyrillic and emoji, counted in UTF-16; the link line kept.
-title=$(python3 -c 'print(" ".join(["слово😀"] * 1000))')
+title=$(/usr/bin/python3 -c 'print(" ".join(["слово😀"] * 1000))')
 fmt ".event.title = \"$title\""
 txt=$(printf '%s' "$out" | jq -r .text)
 is "$(printf '%s' "$out" | jq -r '.result // "none"')" none "a long title is not a failure"
-is "$(printf '%s' "$txt" | python3 -c '
+is "$(printf '%s' "$txt" | /usr/bin/python3 -c '
 import re, sys, html
 t = sys.stdin.read()
 v = html.unescape(re.sub(r"<[^>]*>", "", t))
@@ -203,7 +203,7 @@ print(len(v.encode("utf-16-le")) // 2 <= 4096, len(v.encode("utf-16-le")) // 2 >
 like "$txt" '😀…</b>…|слово😀</b>…' "cut after a whole word, tag closed, ellipsis"
 is "$(printf '%s' "$txt" | tail -n 1)" \
     '<a href="https://corp.example/tasks/7">Open task #7</a>' "the link line is kept"
-is "$(printf '%s' "$txt" | python3 -c '
+is "$(printf '%s' "$txt" | /usr/bin/python3 -c '
 import sys
 t = sys.stdin.read()
 print(t.count("<b>") == t.count("</b>"), "\ufffd" not in t)')" "True True" \
@@ -211,10 +211,10 @@ print(t.count("<b>") == t.count("</b>"), "\ufffd" not in t)')" "True True" \
 
 # Issue 15.2: a long word after a short one is cut between characters,
 # not dropped ("Note: " + 5000 x U+6F22 rendered as "<b>Note:</b>..." before).
-title=$(python3 -c 'print("Note: " + "\u6f22" * 5000)')
+title=$(/usr/bin/python3 -c 'print("Note: " + "\u6f22" * 5000)')
 fmt ".event.title = \"$title\""
 txt=$(printf '%s' "$out" | jq -r .text)
-is "$(printf '%s' "$txt" | python3 -c '
+is "$(printf '%s' "$txt" | /usr/bin/python3 -c '
 import re, sys, html
 t = sys.stdin.read()
 v = html.unescape(re.sub(r"<[^>]*>", "", t))
@@ -224,7 +224,7 @@ m = re.fullmatch("📋 You have a new task: <b>Note: (\u6f22+)</b>\u2026", body)
 print(len(v.encode("utf-16-le")) // 2, m is not None and len(m.group(1)), link)')" \
     "4096 4051 <a href=\"https://corp.example/tasks/7\">Open task #7</a>" \
     "CJK title: cut between characters to exactly 4096, the link line kept"
-title=$(python3 -c 'print("See https://files.example/" + "a" * 5000)')
+title=$(/usr/bin/python3 -c 'print("See https://files.example/" + "a" * 5000)')
 fmt ".event.title = \"$title\""
 like "$(printf '%s' "$out" | jq -r .text)" \
     "<b>See https://files.example/a{4000,}</b>…

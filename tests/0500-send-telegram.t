@@ -144,7 +144,9 @@ CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" \
 like "$(printf '%s' "$out" | jq -r .error)" \
     '^rate limit: a slot is [0-9]+ ms away, more than --max-wait$' \
     "past --max-wait the line is not sent"
-is "$(acks | jq -c '[.[1], .[4], (.[5] >= 6 and .[5] <= 7)]')" \
+# retry_after is what is left of the 7 s pause: more than --max-wait 2s
+# (the line above), however late a busy machine started this sender.
+is "$(acks | jq -c '[.[1], .[4], (.[5] >= 3 and .[5] <= 7)]')" \
     '["retry",false,true]' "a second sender of the token honours the pause"
 is "$(nsent)" "$before" "and sends nothing"
 f=$(ls "$CORP_DATA_DIR"/ratelimit/telegram-*.json)

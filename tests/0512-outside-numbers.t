@@ -19,7 +19,7 @@ J
 start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
-mono() { python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
+mono() { /usr/bin/python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
 # The limiter's pause, in seconds from now (rounded up): the file's
 # monotonic clock, or with PostgreSQL the tables' server clock.
 paused() {

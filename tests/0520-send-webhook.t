@@ -85,7 +85,7 @@ is "$(printf '%s' "$first" | jq -r '.headers["content-type"]')" \
     "application/json" "content-type"
 ts=$(printf '%s' "$first" | jq -r '.headers["webhook-timestamp"]')
 is "$(( ts >= now - 5 && ts <= now + 60 ))" 1 "webhook-timestamp is the real clock"
-is "$(python3 - "$T/wh.log" "$SECRET" <<'PY'
+is "$(/usr/bin/python3 - "$T/wh.log" "$SECRET" <<'PY'
 import base64, hashlib, hmac, json, sys
 key = base64.b64decode(sys.argv[2].split("_", 1)[1])
 bad = 0

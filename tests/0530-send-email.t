@@ -49,7 +49,7 @@ is "$(printf '%s' "$m" | jq -c '[.tls, .auth_user, .mail_from, .rcpt_to]')" \
     '[true,"alice","corp@corp.example",["ann@example.org"]]' \
     "over TLS, authenticated, envelope from smtp.conf"
 printf '%s' "$m" | jq -r .data > "$T/msg"
-is "$(python3 - "$T/msg" <<'PY'
+is "$(/usr/bin/python3 - "$T/msg" <<'PY'
 import email, email.policy, re, sys
 raw = open(sys.argv[1], "rb").read()
 m = email.message_from_bytes(raw, policy=email.policy.default)
@@ -76,9 +76,9 @@ like "$(grep '"rcpt_to":\["bob@example.org"\]' "$T/smtp.log" | jq -r .data)" \
 # What a strict MTA sees (issue 15.14, 16.11): no line over 78 octets,
 # the message parses under email.policy.strict (fake-smtp refuses it
 # otherwise), and the Subject a reader sees is exactly the title.
-long=$(python3 -c 'print(" ".join(["word%03d" % i for i in range(124)]))')
-word=$(python3 -c 'print("x" * 990)')
-cyr=$(python3 -c 'print("Задача " * 60 + "конец")')
+long=$(/usr/bin/python3 -c 'print(" ".join(["word%03d" % i for i in range(124)]))')
+word=$(/usr/bin/python3 -c 'print("x" * 990)')
+cyr=$(/usr/bin/python3 -c 'print("Задача " * 60 + "конец")')
 spoof='Pay =?UTF-8?B?0KHRgNC+0YfQvdC+?= today'
 {
 	dline 40 s40@example.org x email | jq -c --arg s "$long" '.subject = $s'
@@ -99,7 +99,7 @@ is "$(jq -r '.max_line <= 78' "$T/subj.log" | sort -u)" true \
     "no line of any message over 78 octets"
 subject_of() {	# subject_of ADDRESS: Subject as a reader decodes it
 	jq -r --arg a "$1" 'select(.rcpt_to == [$a]) | .data' "$T/subj.log" |
-	    python3 -c '
+	    /usr/bin/python3 -c '
 import email, email.policy, sys
 raw = sys.stdin.buffer.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 m = email.message_from_bytes(raw, policy=email.policy.strict)

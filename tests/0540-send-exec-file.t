@@ -122,7 +122,7 @@ gone() {
 	_i=0
 	while ps -o stat= -p "$(cat "$1")" 2>/dev/null | grep -qv Z; do
 		_i=$((_i + 1))
-		[ "$_i" -gt 100 ] && return 1
+		[ "$_i" -gt 400 ] && return 1
 		sleep 0.05
 	done
 	return 0

@@ -166,7 +166,7 @@ n0=$(wc -l < "$T/push.log")
 push a1 "$T/p1"
 cp "$T/body" "$T/good"
 # Flip the last byte (the tag).
-python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[2], "wb").write(b)' \
+/usr/bin/python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[2], "wb").write(b)' \
     "$T/good" "$T/bad"
 post a1 "$T/bad"
 is "$code:$(last .error)" "400:decrypt: AES-GCM authentication failed (wrong keys, or the body was changed)" \

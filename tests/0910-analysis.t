@@ -228,7 +228,8 @@ corp-analysis start 8 --as admin --proposer exec:stall2 --lease 5m \
     >"$T/w.out" 2>"$T/w.err" &
 worker=$!
 _pids="$_pids $worker"
-wait_file "$IN_DIR/stalled" 20 || bail "the stalled proposer never ran"
+wait_file "$IN_DIR/stalled" 120 "$worker" ||
+    bail "the stalled proposer never ran"
 is "$(corp-analysis show 8 | jq -c '{status, batches_done, lease_until}')" \
     '{"status":"running","batches_done":1,"lease_until":"2026-03-01T12:05:00Z"}' \
     "running, lease renewed after batch one"
@@ -282,10 +283,10 @@ export FAKE_OPENAI_KEY=sk-test-SECRET-4242
 # Message 6 ("todo") is in the chat and the window but not in the batch
 # (too short for the filter); 77 is no message at all.
 printf '%s' '{"proposals":[{"title":"Prepare the report","assignee":"bob","due":"2026-03-06T18:00:00Z","messages":[1]},{"description":"no title"},{"title":"Planted","messages":[6]},{"title":"Planted too","messages":[1,77]}]}' >"$T/reply.json"
-python3 "$CORP_SRC/tests/fakes/fake-openai" --port-file "$T/oa.port" \
-    --log "$T/oa.log" --reply "$T/reply.json" --max-seconds 120 &
+/usr/bin/python3 "$CORP_SRC/tests/fakes/fake-openai" --port-file "$T/oa.port" \
+    --log "$T/oa.log" --reply "$T/reply.json" &
 _pids="$_pids $!"
-wait_file "$T/oa.port" 20 || bail "fake-openai wrote no port"
+wait_file "$T/oa.port" 120 "$!" || bail "fake-openai wrote no port"
 url="http://127.0.0.1:$(cat "$T/oa.port")"
 # shellcheck disable=SC2086
 corp-analysis create --as admin --chat -1 $W >/dev/null

@@ -133,7 +133,7 @@ corp-analysis start 2 --as admin --proposer exec:stall --lease 5m \
     >/dev/null 2>&1 &
 worker=$!
 _pids="$_pids $worker"
-wait_file "$STALL" 20 || bail "the stalled proposer never ran"
+wait_file "$STALL" 120 "$worker" || bail "the stalled proposer never ran"
 is_rc 79 "approve while the run is running" corp-proposal approve 6 --as admin --unit team
 like "$err" "run 2 is running" "says so"
 is_rc 79 "reject while running" corp-proposal reject 6 --as admin --reason x

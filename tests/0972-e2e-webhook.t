@@ -84,7 +84,7 @@ is "$(printf '%s\n' "$out" | jq -c '[.login, .address, .active]')" \
 
 # verify: the signature of every request in the log, and what it carried.
 verify() {
-	python3 - "$T/wh.log" "$SECRET" "$1" <<'PY'
+	/usr/bin/python3 - "$T/wh.log" "$SECRET" "$1" <<'PY'
 import base64, hashlib, hmac, json, sys
 key = base64.b64decode(sys.argv[2].split("_", 1)[1])
 lines = open(sys.argv[1], encoding="utf-8").read().splitlines()

@@ -116,13 +116,33 @@ curdb() {
 newdb() {
 	_name=$(_dbname)
 	if pg_mode; then
-		_pgadmin -c "CREATE DATABASE \"$_name\"" >/dev/null &&
-		    psql -X -q -v ON_ERROR_STOP=1 -d "$(_pguri "$_name")" \
-		    -f "$CORP_SRC/tests/pg/compat.sql" >/dev/null || return 1
+		_pgtmpl=corp_tmpl_$(cksum <"$CORP_SRC/tests/pg/compat.sql" |
+		    cut -d' ' -f1)
+		_pgadmin -c "CREATE DATABASE \"$_name\" TEMPLATE $_pgtmpl" \
+		    >/dev/null 2>&1 || {
+			_pgtemplate &&
+			    _pgadmin -c "CREATE DATABASE \"$_name\" TEMPLATE $_pgtmpl" \
+			    >/dev/null
+		} || return 1
 		_pguri "$_name"
 	else
 		echo "$T/$_name.db"
 	fi
+}
+
+# _pgtemplate: the cluster's template of a new test database, template1
+# plus tests/pg/compat.sql, named after compat.sql's checksum (a cluster
+# kept with CORP_PG_KEEP=1 sees edits): loaded once per run, not once per
+# database.  The first test that needs it makes it under a name of its
+# own and renames it into place, so a test beside it never copies half of
+# one; when another was quicker, its template serves and ours goes.
+_pgtemplate() {
+	_t=${_pgtmpl}_$$
+	_pgadmin -c "DROP DATABASE IF EXISTS $_t" -c "CREATE DATABASE $_t" \
+	    >/dev/null && psql -X -q -v ON_ERROR_STOP=1 -d "$(_pguri "$_t")" \
+	    -f "$CORP_SRC/tests/pg/compat.sql" >/dev/null || return 1
+	_pgadmin -c "ALTER DATABASE $_t RENAME TO $_pgtmpl" >/dev/null 2>&1 ||
+	    _pgadmin -c "DROP DATABASE IF EXISTS $_t" >/dev/null
 }
 
 copydb() {
@@ -317,7 +337,9 @@ sql_at() {
 		    _psql "$_db"
 	else
 		_sync=
-		printf '%s\n' "$@" | grep -qi insert && _sync=$_pg_sync
+		case $* in
+		*[Ii][Nn][Ss][Ee][Rr][Tt]*) _sync=$_pg_sync ;;
+		esac
 		{ printf '%s ' "$_pg_pre"; printf '%s\n;\n' "$@"; echo "$_sync"; } |
 		    _psql "$_db"
 	fi
@@ -356,13 +378,17 @@ bg() {
 	_pids="$_pids $bgpid"
 }
 
-# wait_file PATH [SECONDS]: bounded poll until PATH exists, non-empty.
+# wait_file PATH [SECONDS [PID]]: bounded poll until PATH exists,
+# non-empty; with PID, fails as soon as PID is gone (a server that died
+# writes no file), so SECONDS can be a generous last resort.
 wait_file() {
 	_i=0
 	_max=$(( ${2:-20} * 20 ))
 	while [ ! -s "$1" ]; do
 		_i=$((_i + 1))
 		[ "$_i" -gt "$_max" ] && return 1
+		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && [ ! -s "$1" ] &&
+		    return 1
 		sleep 0.05
 	done
 	return 0

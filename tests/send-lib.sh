@@ -8,7 +8,8 @@ start_fake() {
 	_fn=$1
 	shift
 	bg "$@" --port-file "$T/$_fn.port" 2>>"$T/$_fn.err"
-	wait_file "$T/$_fn.port" 20 || bail "$_fn wrote no port"
+	wait_file "$T/$_fn.port" 120 "$bgpid" ||
+	    bail "$_fn wrote no port: $(cat "$T/$_fn.err")"
 	port=$(cat "$T/$_fn.port")
 }
 
