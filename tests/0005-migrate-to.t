@@ -90,9 +90,8 @@ upd() {
 	    date: $t, edit_date: ($t + 30), chat: {id: -100, type: "group",
 	    title: "Team"}, from: {id: 7, first_name: "Ann"},
 	    text: "We need to prepare the report by Monday"}}'
-	# A callback is kept only from a chat a telegram bind holds (bob's).
-	jq -cn '{update_id: 5, callback_query: {id: "cb1", from: {id: 1012,
-	    first_name: "Bob"}, data: "x|y", message: {message_id: 10,
+	jq -cn '{update_id: 5, callback_query: {id: "cb1", from: {id: 7,
+	    first_name: "Ann"}, data: "x|y", message: {message_id: 10,
 	    date: 1, chat: {id: -100, type: "group"}}}}'
 	for i in 1 2 3 4 5 6; do upd $((5 + i)) 504 $((20 + i)) "$t0" "/start bad$i"; done
 	upd 12 505 30 "$t0" "/start bad7"
