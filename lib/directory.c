@@ -393,17 +393,21 @@ check_unit(const char *name, const char *title, const char *tz,
 	return 0;
 }
 
-int
-corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
-    const char *parent, const char *tz, const char *head, long long *idp,
-    struct corp_err *err)
+struct unit_add {
+	const char	*name, *title, *parent, *tz, *head;
+	long long	*idp;
+};
+
+static int
+unit_add_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct unit_add *a = arg;
+	const char *name = a->name, *title = a->title, *parent = a->parent;
+	const char *tz = a->tz, *head = a->head;
 	struct corp_stmt *st;
 	long long pid = 0, hid = 0, id;
 	int rc, found;
 
-	if ((rc = check_unit(name, title ? title : name, tz, err)) != 0)
-		return rc;
 	if (parent && (rc = corp_dir_unit_id(db, parent, &pid, err)) != 0)
 		return rc;
 	if (head && (rc = corp_dir_user_id(db, head, &hid, NULL, err)) != 0)
@@ -423,15 +427,33 @@ corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
 	corp_bind_int64(st, 6, (long long)corp_now());
 	if ((rc = step1(db, st, &found, "add unit", err)) != 0)
 		return rc;
-	*idp = corp_col_int64(st, 0);
+	*a->idp = corp_col_int64(st, 0);
 	corp_reset(st);
 	return 0;
 }
 
 int
-corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
+corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
+    const char *parent, const char *tz, const char *head, long long *idp,
     struct corp_err *err)
 {
+	struct unit_add a = { name, title, parent, tz, head, idp };
+	int rc;
+
+	if ((rc = check_unit(name, title ? title : name, tz, err)) != 0)
+		return rc;
+	return corp_db_tx(db, unit_add_tx, &a, err);
+}
+
+struct unit_move {
+	const char	*name, *parent;
+};
+
+static int
+unit_move_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct unit_move *a = arg;
+	const char *name = a->name, *parent = a->parent;
 	struct corp_stmt *st;
 	long long id, pid = 0;
 	int rc, found;
@@ -467,18 +489,29 @@ corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
 }
 
 int
-corp_dir_unit_set(struct corp_db *db, const char *name,
-    const struct corp_unit_in *u, struct corp_err *err)
+corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
+    struct corp_err *err)
 {
+	struct unit_move a = { name, parent };
+
+	return corp_db_tx(db, unit_move_tx, &a, err);
+}
+
+struct unit_set {
+	const char			*name;
+	const struct corp_unit_in	*u;
+};
+
+static int
+unit_set_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct unit_set *a = arg;
+	const char *name = a->name;
+	const struct corp_unit_in *u = a->u;
 	struct corp_stmt *st;
 	long long id, hid = 0;
 	int rc;
 
-	if ((rc = check_unit(NULL, u->has_title ? u->title : NULL,
-	    u->has_tz ? u->tz : NULL, err)) != 0)
-		return rc;
-	if (u->has_title && u->title == NULL)
-		return corp_errf(err, CORP_EINVAL, "title must not be empty");
 	if ((rc = corp_dir_unit_id(db, name, &id, err)) != 0)
 		return rc;
 	if (u->has_head && u->head &&
@@ -499,6 +532,21 @@ corp_dir_unit_set(struct corp_db *db, const char *name,
 	corp_bind_text(st, 7, u->tz);
 	corp_bind_int64(st, 8, (long long)corp_now());
 	return corp_db_exec(db, st, "set unit", err);
+}
+
+int
+corp_dir_unit_set(struct corp_db *db, const char *name,
+    const struct corp_unit_in *u, struct corp_err *err)
+{
+	struct unit_set a = { name, u };
+	int rc;
+
+	if ((rc = check_unit(NULL, u->has_title ? u->title : NULL,
+	    u->has_tz ? u->tz : NULL, err)) != 0)
+		return rc;
+	if (u->has_title && u->title == NULL)
+		return corp_errf(err, CORP_EINVAL, "title must not be empty");
+	return corp_db_tx(db, unit_set_tx, &a, err);
 }
 
 static const char UNIT_TREE_SQL[] =
@@ -575,18 +623,21 @@ corp_dir_unit_list(struct corp_db *db, json_t **array, struct corp_err *err)
 
 /* Delegations. */
 
-int
-corp_dir_delegate(struct corp_db *db, const char *principal,
-    const char *deputy, time_t from, time_t until, long long *idp,
-    struct corp_err *err)
+struct delegate {
+	const char	*principal, *deputy;
+	time_t		 from, until;
+	long long	*idp;
+};
+
+static int
+delegate_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct delegate *a = arg;
+	const char *principal = a->principal, *deputy = a->deputy;
 	struct corp_stmt *st;
 	long long pid, did;
 	int rc, found;
 
-	if (from >= until)
-		return corp_errf(err, CORP_EINVAL,
-		    "--from must be before --until");
 	if ((rc = corp_dir_user_id(db, principal, &pid, NULL, err)) != 0 ||
 	    (rc = corp_dir_user_id(db, deputy, &did, NULL, err)) != 0)
 		return rc;
@@ -599,14 +650,27 @@ corp_dir_delegate(struct corp_db *db, const char *principal,
 		return rc;
 	corp_bind_int64(st, 1, pid);
 	corp_bind_int64(st, 2, did);
-	corp_bind_int64(st, 3, (long long)from);
-	corp_bind_int64(st, 4, (long long)until);
+	corp_bind_int64(st, 3, (long long)a->from);
+	corp_bind_int64(st, 4, (long long)a->until);
 	corp_bind_int64(st, 5, (long long)corp_now());
 	if ((rc = step1(db, st, &found, "add delegation", err)) != 0)
 		return rc;
-	*idp = corp_col_int64(st, 0);
+	*a->idp = corp_col_int64(st, 0);
 	corp_reset(st);
 	return 0;
+}
+
+int
+corp_dir_delegate(struct corp_db *db, const char *principal,
+    const char *deputy, time_t from, time_t until, long long *idp,
+    struct corp_err *err)
+{
+	struct delegate a = { principal, deputy, from, until, idp };
+
+	if (from >= until)
+		return corp_errf(err, CORP_EINVAL,
+		    "--from must be before --until");
+	return corp_db_tx(db, delegate_tx, &a, err);
 }
 
 static const char DELEG_SQL[] =
@@ -683,9 +747,10 @@ corp_dir_delegations(struct corp_db *db, const char *user, int active_only,
 	return deleg_rows(db, 0, uid, active_only, at, array, err);
 }
 
-int
-corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
+static int
+revoke_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	long long id = *(long long *)arg;
 	struct corp_stmt *st;
 	int rc, found, revoked;
 
@@ -709,4 +774,10 @@ corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
 	corp_bind_int64(st, 1, id);
 	corp_bind_int64(st, 2, (long long)corp_now());
 	return corp_db_exec(db, st, "revoke delegation", err);
+}
+
+int
+corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
+{
+	return corp_db_tx(db, revoke_tx, &id, err);
 }

@@ -3,9 +3,11 @@
  * Logins: 1-64 characters of [A-Za-z0-9._@-], starting with a letter or
  * digit.  Unit names follow the same rule.
  *
- * Functions that write say "caller holds the write transaction": the
- * caller brackets them with corp_db_begin/corp_db_commit so that a
- * refusal writes nothing.  Unknown login or unit: CORP_ENOTFOUND;
+ * Writers own their transaction (corp_db_tx: a refusal writes nothing;
+ * inside a transaction the caller holds they join it), except those
+ * that still say "caller holds the write transaction": the caller
+ * brackets them with corp_db_begin/corp_db_commit.  Unknown login or
+ * unit: CORP_ENOTFOUND;
  * malformed values: CORP_EINVAL; duplicates and cycles: CORP_ECONFLICT.
  */
 #ifndef CORP_DIRECTORY_H
@@ -60,7 +62,7 @@ int	corp_dir_user_zone(struct corp_db *, long long id, char **zone,
 int	corp_dir_unit_zone(struct corp_db *, long long id, char **zone,
 	    struct corp_err *);
 
-/* Org units.  Writers: caller holds the write transaction. */
+/* Org units.  Writers own their transaction. */
 int	corp_dir_unit_id(struct corp_db *, const char *name, long long *id,
 	    struct corp_err *);
 int	corp_dir_unit_add(struct corp_db *, const char *name,
@@ -83,7 +85,8 @@ int	corp_dir_unit_json(struct corp_db *, long long id, json_t **,
 int	corp_dir_unit_list(struct corp_db *, json_t **array,
 	    struct corp_err *);
 
-/* Delegations: deputy acts for principal inside [from, until). */
+/* Delegations: deputy acts for principal inside [from, until).  Writers
+ * own their transaction. */
 int	corp_dir_delegate(struct corp_db *, const char *principal,
 	    const char *deputy, time_t from, time_t until, long long *idp,
 	    struct corp_err *);
