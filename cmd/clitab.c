@@ -714,15 +714,18 @@ check_required(const struct cli_args *a, const struct cli_verb *v)
 	const struct cli_tool *t = a->tool;
 	const struct cli_use *u, *p;
 	char *missing[NOPT], *alt[NOPT];
+	int group[NOPT];
 	struct buf b = { 0 };
-	size_t nm = 0, na, ng;
+	size_t nm = 0, na, ng, i;
 
 	for (u = v->uses; u != NULL && u->id != 0; u++) {
 		if (u->flags & CLI_OPERAND)
 			continue;
 		if (u->group == 0) {
-			if ((u->flags & CLI_REQ) && !cli_has(a, u->id))
+			if ((u->flags & CLI_REQ) && !cli_has(a, u->id)) {
+				group[nm] = 0;
 				missing[nm++] = opt_text(opt_by_id(t, u->id));
+			}
 			continue;
 		}
 		for (p = v->uses; p->group != u->group; p++)
@@ -746,6 +749,7 @@ check_required(const struct cli_args *a, const struct cli_verb *v)
 			continue;
 		b.len = b.col = 0;
 		join(&b, alt, ng, " or ");
+		group[nm] = 1;
 		missing[nm++] = b.s;
 		b.s = NULL;
 		b.cap = 0;
@@ -754,6 +758,10 @@ check_required(const struct cli_args *a, const struct cli_verb *v)
 		free(b.s);
 		return;
 	}
+	/* "(--assignee LOGIN or --unit UNIT)" among others */
+	for (i = 0; nm > 1 && i < nm; i++)
+		if (group[i] && asprintf(&missing[i], "(%s)", missing[i]) < 0)
+			cli_die(CORP_EINTERNAL, "out of memory");
 	b.len = b.col = 0;
 	join(&b, missing, nm, " and ");
 	cli_usage("%s needs %s", a->vname, b.s);
