@@ -583,7 +583,7 @@ opt_text(const struct cli_opt *o)
 {
 	struct buf b = { 0 };
 
-	render_opt(&b, o, 0);
+	render_opt(&b, o, 1);
 	return b.s;
 }
 
