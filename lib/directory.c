@@ -168,8 +168,9 @@ same(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-int
-corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
+/* corp_dir_user_put inside the transaction (its own, or an import's). */
+static int
+user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
     long long *idp, const char **result, struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -251,6 +252,133 @@ out:
 	free(lang);
 	free(tz);
 	return rc;
+}
+
+struct user_put {
+	const struct corp_user_in *u;
+	int		 mode;
+	long long	*idp;
+	const char	**result;
+};
+
+static int
+user_put_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct user_put *a = arg;
+
+	return user_put(db, a->u, a->mode, a->idp, a->result, err);
+}
+
+int
+corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
+    long long *idp, const char **result, struct corp_err *err)
+{
+	struct user_put a = { u, mode, idp, result };
+
+	return corp_db_tx(db, user_put_tx, &a, err);
+}
+
+/*
+ * One import line into u; strings point into obj.  Unknown fields are
+ * refused: a misspelt "is_admin" must not pass silently.
+ */
+static int
+user_in_json(json_t *obj, struct corp_user_in *u, struct corp_err *e)
+{
+	static const char *known[] = { "login", "name", "lang", "tz", "unit",
+	    "is_admin", "active", NULL };
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	if (!json_is_object(obj))
+		return corp_errf(e, CORP_EINVAL, "not a JSON object");
+	json_object_foreach(obj, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (known[i] == NULL)
+			return corp_errf(e, CORP_EINVAL, "unknown field \"%s\"",
+			    key);
+	}
+	if (corp_json_str(obj, "login", &u->login, 1, e) != 0)
+		return e->code;
+#define STR(f) do {							\
+	if ((v = json_object_get(obj, #f)) != NULL) {			\
+		if (corp_json_str(obj, #f, &u->f, 0, e) != 0)		\
+			return e->code;					\
+		u->has_##f = 1;						\
+	}								\
+} while (0)
+	STR(name);
+	STR(lang);
+	STR(tz);
+	STR(unit);
+#undef STR
+	if (u->has_name && u->name == NULL)
+		return corp_errf(e, CORP_EINVAL, "field \"name\" must be a "
+		    "string");
+	if ((v = json_object_get(obj, "is_admin")) != NULL) {
+		if (!json_is_boolean(v))
+			return corp_errf(e, CORP_EINVAL, "field \"is_admin\" "
+			    "must be true or false");
+		u->is_admin = json_is_true(v);
+		u->has_admin = 1;
+	}
+	if ((v = json_object_get(obj, "active")) != NULL) {
+		if (!json_is_boolean(v))
+			return corp_errf(e, CORP_EINVAL, "field \"active\" "
+			    "must be true or false");
+		u->active = json_is_true(v);
+		u->has_active = 1;
+	}
+	return 0;
+}
+
+struct user_import {
+	struct corp_jsonl_item	*it;
+	size_t			 n;
+	corp_result_fn		 fn;
+	void			*arg;
+};
+
+/* A refused line is refused before user_put writes anything, so
+ * skipping it leaves nothing of it behind. */
+static int
+user_import_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct user_import *a = arg;
+	struct corp_user_in u;
+	const char *res;
+	long long id;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->n; i++) {
+		if ((rc = user_in_json(a->it[i].obj, &u, err)) == 0)
+			rc = user_put(db, &u, CORP_PUT_ANY, &id, &res, err);
+		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP)
+			return rc;
+		o = NULL;
+		if (rc == 0 && (o = json_pack("{s:I, s:s, s:I, s:s}", "line",
+		    (json_int_t)a->it[i].lineno, "login", u.login, "user_id",
+		    (json_int_t)id, "result", res)) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		a->fn(a->arg, &a->it[i], rc, err, o);
+	}
+	corp_errclear(err);
+	return 0;
+}
+
+int
+corp_dir_user_import(struct corp_db *db, struct corp_jsonl_item *it,
+    size_t n, corp_result_fn fn, void *arg, struct corp_err *err)
+{
+	struct user_import a = { it, n, fn, arg };
+
+	return corp_db_tx(db, user_import_tx, &a, err);
 }
 
 static const char USER_ONE_SQL[] =

@@ -4,9 +4,7 @@
  * digit.  Unit names follow the same rule.
  *
  * Writers own their transaction (corp_db_tx: a refusal writes nothing;
- * inside a transaction the caller holds they join it), except those
- * that still say "caller holds the write transaction": the caller
- * brackets them with corp_db_begin/corp_db_commit.  Unknown login or
+ * inside a transaction the caller holds they join it).  Unknown login or
  * unit: CORP_ENOTFOUND;
  * malformed values: CORP_EINVAL; duplicates and cycles: CORP_ECONFLICT.
  */
@@ -15,6 +13,8 @@
 
 #include <time.h>
 #include <jansson.h>
+
+#include "jsonl.h"
 
 struct corp_db;
 struct corp_err;
@@ -42,10 +42,21 @@ enum { CORP_PUT_ADD, CORP_PUT_SET, CORP_PUT_ANY };
 /*
  * Add (CORP_ECONFLICT if the login exists), set (CORP_ENOTFOUND if it
  * does not) or either (import).  *result: "created", "updated" or
- * "unchanged".  Caller holds the write transaction.
+ * "unchanged".  Owns its transaction.
  */
 int	corp_dir_user_put(struct corp_db *, const struct corp_user_in *,
 	    int mode, long long *idp, const char **result, struct corp_err *);
+/*
+ * corp-user import: each item one user as corp-json.5 has it (login;
+ * name, lang, tz, unit, is_admin, active; an unknown field is refused),
+ * added or updated (CORP_PUT_ANY), all in one transaction.  fn hears of
+ * every item in order: rc 0 and its result line {line, login, user_id,
+ * result}, which fn takes; or the item's refusal (rc, err), and the item
+ * is skipped, nothing of it written.  An internal or busy error rolls
+ * the whole batch back and is returned (results fn heard of are void).
+ */
+int	corp_dir_user_import(struct corp_db *, struct corp_jsonl_item *,
+	    size_t n, corp_result_fn fn, void *arg, struct corp_err *);
 /* Unknown login: CORP_ENOTFOUND.  active may be NULL. */
 int	corp_dir_user_id(struct corp_db *, const char *login, long long *id,
 	    int *active, struct corp_err *);

@@ -75,6 +75,10 @@ struct corp_jsonl_item {
 	unsigned long	 lineno;	/* 1-based line in name */
 	const char	*name;		/* "<stdin>" or the file name */
 };
+/* A batch entry point's word on one item (corp_dir_user_import): rc 0
+ * and its result, which the callback takes; or the item's refusal. */
+typedef void (*corp_result_fn)(void *arg, const struct corp_jsonl_item *,
+	    int rc, const struct corp_err *, json_t *result);
 struct corp_loop {
 	size_t	 batch;		/* objects per each() call; 0: all */
 	int	 batch_ms;	/* -1, 0 or N, as above */

@@ -128,4 +128,27 @@ is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-task: option --as needs a va
 run corp-task help approve
 is "$rc:$(printf '%s\n' "$out" | head -1)" "0:usage: corp-task approve TASK --as LOGIN [--if-version N]" \
     "help VERB"
+# corp-user, the plan's pilot (issue 17 WP1).
+run corp-user -h
+is "$rc:$(printf '%s\n' "$out" | head -1)" \
+    "0:usage: corp-user add LOGIN [--name NAME] [--lang LANG] [--tz ZONE] [--unit UNIT]" \
+    "corp-user -h"
+run corp-user add -h
+like "$rc:$out" "^0:usage: corp-user add LOGIN " "corp-user add -h: add's usage"
+like "$out" "^  --admin +an admin$" "and its options"
+run corp-user craete
+is "$rc:$(printf '%s\n' "$err" | head -2)" "64:corp-user: unknown command 'craete'
+commands: add set show list deactivate import" \
+    "corp-user craete: 64, no verb near it, the commands listed"
+run corp-user ad x
+is "$rc:$(printf '%s\n' "$err" | head -1)" \
+    "64:corp-user: unknown command 'ad' (did you mean 'add'?)" \
+    "corp-user ad: did you mean 'add'"
+run corp-user add x --nmae y
+is "$rc:$(printf '%s\n' "$err" | head -1)" \
+    "64:corp-user: unknown option --nmae (did you mean --name?)" \
+    "corp-user add x --nmae y: did you mean --name"
+run corp-user add x --no-lang
+is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-user: add takes no --no-lang" \
+    "an option of set that add does not take"
 done_testing
