@@ -278,6 +278,23 @@ corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
 	return corp_db_tx(db, user_put_tx, &a, err);
 }
 
+/* An optional true/false field. */
+static int
+json_flag(json_t *obj, const char *key, int *val, int *has,
+    struct corp_err *e)
+{
+	json_t *v;
+
+	if ((v = json_object_get(obj, key)) == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return corp_errf(e, CORP_EINVAL, "field \"%s\" must be true or "
+		    "false", key);
+	*val = json_is_true(v);
+	*has = 1;
+	return 0;
+}
+
 /*
  * One import line into u; strings point into obj.  Unknown fields are
  * refused: a misspelt "is_admin" must not pass silently.
@@ -290,6 +307,7 @@ user_in_json(json_t *obj, struct corp_user_in *u, struct corp_err *e)
 	const char *key;
 	json_t *v;
 	size_t i;
+	int rc;
 
 	memset(u, 0, sizeof(*u));
 	if (!json_is_object(obj))
@@ -319,21 +337,10 @@ user_in_json(json_t *obj, struct corp_user_in *u, struct corp_err *e)
 	if (u->has_name && u->name == NULL)
 		return corp_errf(e, CORP_EINVAL, "field \"name\" must be a "
 		    "string");
-	if ((v = json_object_get(obj, "is_admin")) != NULL) {
-		if (!json_is_boolean(v))
-			return corp_errf(e, CORP_EINVAL, "field \"is_admin\" "
-			    "must be true or false");
-		u->is_admin = json_is_true(v);
-		u->has_admin = 1;
-	}
-	if ((v = json_object_get(obj, "active")) != NULL) {
-		if (!json_is_boolean(v))
-			return corp_errf(e, CORP_EINVAL, "field \"active\" "
-			    "must be true or false");
-		u->active = json_is_true(v);
-		u->has_active = 1;
-	}
-	return 0;
+	if ((rc = json_flag(obj, "is_admin", &u->is_admin, &u->has_admin,
+	    e)) != 0)
+		return rc;
+	return json_flag(obj, "active", &u->active, &u->has_active, e);
 }
 
 struct user_import {
