@@ -212,30 +212,56 @@ render_form(struct buf *b, const struct cli_tool *t, const char *vname,
 	free(e.s);
 }
 
-/* Every synopsis line of verb v (its forms, or its sub-verbs). */
+/* fn for every form of verb v, or of each of its sub-verbs, with the
+ * verb's full name ("config get"). */
 static void
-render_verb(struct buf *b, const struct cli_tool *t, const char *prefix,
-    const struct cli_verb *v, int *first)
+each_form(const char *prefix, const struct cli_verb *v,
+    void (*fn)(const char *, const struct cli_verb *, size_t, void *),
+    void *arg)
 {
+	const struct cli_verb *s;
 	char name[128];
 	size_t f, n;
 
 	snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? " " : "",
 	    v->name);
 	if (v->sub != NULL) {
-		const struct cli_verb *s;
-
 		for (s = v->sub; s->name != NULL; s += nforms(s))
-			render_verb(b, t, name, s, first);
+			each_form(name, s, fn, arg);
 		return;
 	}
 	n = nforms(v);
-	for (f = 0; f < n; f++) {
-		put(b, *first ? "usage: " : "       ", 7);
-		*first = 0;
-		render_form(b, t, name, &v[f]);
-		put(b, "\n", 1);
-	}
+	for (f = 0; f < n; f++)
+		fn(name, &v[f], f, arg);
+}
+
+struct render {
+	struct buf		*b;
+	const struct cli_tool	*t;
+	int			*first;
+};
+
+static void
+render_line(const char *name, const struct cli_verb *form, size_t f,
+    void *arg)
+{
+	struct render *r = arg;
+
+	(void)f;
+	put(r->b, *r->first ? "usage: " : "       ", 7);
+	*r->first = 0;
+	render_form(r->b, r->t, name, form);
+	put(r->b, "\n", 1);
+}
+
+/* Every synopsis line of verb v (its forms, or its sub-verbs). */
+static void
+render_verb(struct buf *b, const struct cli_tool *t, const char *prefix,
+    const struct cli_verb *v, int *first)
+{
+	struct render r = { b, t, first };
+
+	each_form(prefix, v, render_line, &r);
 }
 
 static void
@@ -414,55 +440,44 @@ words_json(const char *const *w)
 	return a;
 }
 
+struct spec {
+	json_t			*arr;
+	const struct cli_tool	*t;
+};
+
 static void
-spec_verb(json_t *arr, const struct cli_tool *t, const char *prefix,
-    const struct cli_verb *v)
+spec_form(const char *name, const struct cli_verb *v, size_t f, void *arg)
 {
+	struct spec *sp = arg;
+	const struct cli_tool *t = sp->t;
 	const struct cli_use *u, *g;
-	char name[128];
-	size_t f, n;
+	json_t *opts = json_array();
 
-	snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? " " : "",
-	    v->name);
-	if (v->sub != NULL) {
-		const struct cli_verb *s;
+	for (u = v->uses; u != NULL && u->id != 0; u++) {
+		const struct cli_opt *o = opt_by_id(t, u->id);
 
-		for (s = v->sub; s->name != NULL; s += nforms(s))
-			spec_verb(arr, t, name, s);
-		return;
+		for (g = v->uses; u->group > 0 && g->group != u->group; g++)
+			;
+		if (u->group == 0)
+			g = u;
+		json_array_append_new(opts, json_pack(
+		    "{s:s, s:s?, s:s?, s:s, s:b, s:i, s:b, s:b, s:s, s:o}",
+		    "name", o->name,
+		    "arg", is_flag(o) ? NULL : o->arg,
+		    "help", o->help,
+		    "type", type_names[is_flag(o) ? CLI_FLAG : o->type],
+		    "required", !(u->flags & CLI_OPERAND) &&
+			(g->flags & CLI_REQ) != 0,
+		    "group", u->group,
+		    "any", (g->flags & CLI_ANY) != 0,
+		    "operand", (u->flags & CLI_OPERAND) != 0,
+		    "comp", comp_names[o->comp],
+		    "words", words_json(o->words)));
 	}
-	n = nforms(v);
-	for (f = 0; f < n; f++) {
-		json_t *opts = json_array();
-
-		for (u = v[f].uses; u != NULL && u->id != 0; u++) {
-			const struct cli_opt *o = opt_by_id(t, u->id);
-
-			for (g = v[f].uses; u->group > 0 && g->group !=
-			    u->group; g++)
-				;
-			if (u->group == 0)
-				g = u;
-			json_array_append_new(opts, json_pack(
-			    "{s:s, s:s?, s:s?, s:s, s:b, s:i, s:b, s:b, s:s, "
-			    "s:o}",
-			    "name", o->name,
-			    "arg", is_flag(o) ? NULL : o->arg,
-			    "help", o->help,
-			    "type", type_names[is_flag(o) ? CLI_FLAG : o->type],
-			    "required", !(u->flags & CLI_OPERAND) &&
-				(g->flags & CLI_REQ) != 0,
-			    "group", u->group,
-			    "any", (g->flags & CLI_ANY) != 0,
-			    "operand", (u->flags & CLI_OPERAND) != 0,
-			    "comp", comp_names[o->comp],
-			    "words", words_json(o->words)));
-		}
-		json_array_append_new(arr, json_pack("{s:s, s:i, s:s?, s:s?, "
-		    "s:i, s:i, s:o}", "name", name, "form", (int)f,
-		    "summary", v[f].summary, "operands", v[f].operands,
-		    "nmin", v[f].nmin, "nmax", v[f].nmax, "options", opts));
-	}
+	json_array_append_new(sp->arr, json_pack("{s:s, s:i, s:s?, s:s?, s:i, "
+	    "s:i, s:o}", "name", name, "form", (int)f, "summary", v->summary,
+	    "operands", v->operands, "nmin", v->nmin, "nmax", v->nmax,
+	    "options", opts));
 }
 
 static __attribute__((noreturn)) void
@@ -470,6 +485,7 @@ spec(const struct cli_tool *t)
 {
 	const struct cli_verb *v;
 	json_t *o, *verbs = json_array(), *common = json_array();
+	struct spec sp = { verbs, t };
 
 	if (t->common & CLI_COMMON_DB)
 		json_array_append_new(common, json_string("db"));
@@ -479,7 +495,7 @@ spec(const struct cli_tool *t)
 		json_array_append_new(common, json_string("now"));
 	json_array_append_new(common, json_string("version"));
 	for (v = t->verbs; v->name != NULL; v += nforms(v))
-		spec_verb(verbs, t, "", v);
+		each_form("", v, spec_form, &sp);
 	o = json_pack("{s:s, s:s?, s:o, s:o}", "tool", t->name, "summary",
 	    t->summary, "common", common, "verbs", verbs);
 	if (o == NULL)
