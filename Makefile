@@ -48,7 +48,12 @@ LIBS	 = $(PKG_LIBS) -lm
 
 LIB_SRC	 = $(wildcard lib/*.c)
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/gen/sql_gen.o
-CLI_OBJ	 = $(B)/cmd/cli.o
+# cmd/cli*.c: what the programs share (cli.c, clitab.c, ...), an archive
+# so that a program links only the members it references: a helper that
+# needs libcurl never drags it into a tool that does not.
+CLI_SRC	 = $(wildcard cmd/cli*.c)
+CLI_OBJ	 = $(CLI_SRC:cmd/%.c=$(B)/cmd/%.o)
+CLI_LIB	 = $(B)/cmd/libcli.a
 CMD_SRC	 = $(wildcard cmd/corp-*.c)
 PROGS	 = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
@@ -107,9 +112,13 @@ $(B)/lib/libcorp.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/bin/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/lib/libcorp.a
+$(CLI_LIB): $(CLI_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/bin/%: $(B)/cmd/%.o $(CLI_LIB) $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/lib/libcorp.a $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_LIB) $(B)/lib/libcorp.a $(LIBS)
 
 $(FAULT_SO): tests/fault/preload.c
 	@mkdir -p $(@D)
@@ -125,10 +134,10 @@ $(B)/tools/%: tests/tools/%.c $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/libcorp.a $(LIBS)
 
-$(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/lib/libcorp.a
+$(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(CLI_LIB) $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
-	    $(B)/lib/libcorp.a $(LIBS)
+	    $(CLI_LIB) $(B)/lib/libcorp.a $(LIBS)
 
 # Install what the build and the tests need, only when something is
 # missing (apt-get update only then too).

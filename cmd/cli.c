@@ -235,6 +235,25 @@ cli_time(const char *s, const char *what)
 	return t;
 }
 
+static void
+loop_bad(const struct corp_err *e, void *arg)
+{
+	(void)arg;
+	cli_warnerr(e);
+}
+
+int
+cli_loop(int argc, char **argv, struct corp_loop *l)
+{
+	struct corp_err e;
+
+	if (l->bad == NULL)
+		l->bad = loop_bad;
+	if (corp_jsonl_loop(argc, argv, l, &e) != 0)
+		cli_fail(&e);
+	return l->nbad > 0 ? CORP_EINVAL : 0;
+}
+
 void
 cli_dispatch(int argc, char **argv, const struct cli_verb *verbs)
 {

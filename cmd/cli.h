@@ -57,12 +57,163 @@ long long cli_num(const char *s, long long min, long long max,
 long long cli_duration(const char *s, const char *what);
 time_t	cli_time(const char *s, const char *what);
 
-/* Verb dispatch: "corp-x VERB ...". */
+/*
+ * The shared input loop (lib/jsonl.h corp_jsonl_loop) with cmd's
+ * conventions: a bad line is reported as "corp-X: NAME:LINE:COL: why"
+ * (unless the loop has its own bad hook) and counted; a failure of the
+ * input or of a callback ends the program through cli_fail.  Returns 0,
+ * or CORP_EINVAL (65) when there were bad lines: the rest was done.
+ */
+struct corp_loop;
+int	cli_loop(int argc, char **argv, struct corp_loop *);
+
+#ifndef CLI_TABLE
+/*
+ * The old verb dispatch: "corp-x VERB ...", each verb parsing its own
+ * options.  It stays for the tools that have no option table yet and
+ * goes with the last of them (issue 17); a tool with a table defines
+ * CLI_TABLE before including cli.h and gets the part below instead.
+ */
 struct cli_verb {
 	const char	*name;
 	int		(*fn)(int, char **);
 };
 __attribute__((noreturn)) void cli_dispatch(int argc, char **argv,
 	    const struct cli_verb *);
+#else
+/*
+ * One option table per tool (cmd/clitab.c): the tool declares its
+ * options once, and each verb which of them it takes, required or in a
+ * group; cli_main parses, types and range-checks the values, checks the
+ * operands and the required options, and prints the usage (generated
+ * from the same table, so -h, the errors, --cli-spec and the man page
+ * test, tests/0990-cli.t, cannot drift apart).
+ *
+ *	corp-X -h | --help | help	the tool's usage, a line per
+ *					command and per option (stdout, 0)
+ *	corp-X VERB -h			the verb's usage and options; -h
+ *					anywhere before "--" does it
+ *	corp-X help VERB		the same
+ *	corp-X --cli-spec		the table as one JSON object, for
+ *					shell completion and the man test
+ *
+ * Errors (stderr, 64) begin with the tool's name and are followed by
+ * the verb's synopsis only:
+ *
+ *	corp-task: unknown command 'craete' (did you mean 'create'?)
+ *	corp-task: unknown option --titel (did you mean --title?)
+ *	corp-task: open takes no --title
+ *	corp-task: reject needs --reason TEXT
+ *	corp-org: move takes one of --parent, --root
+ *	corp-task: --if-version: 'x' is invalid (expected 1..N)
+ */
+struct cli_args;
+
+/*
+ * The tables are written positionally and stop after the last field
+ * that matters ({ O_AS, "as", "LOGIN", "who acts" }, { O_AS, CLI_REQ }):
+ * the rest is zero on purpose, so -Wextra's warning about it is off
+ * in the files that include this part.
+ */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+enum cli_type {
+	CLI_STR,	/* the text as given (the default) */
+	CLI_FLAG,	/* no value; also any option whose arg is NULL */
+	CLI_NUM,	/* strtonum in [min, max]; min == max == 0: an id,
+			   1..LLONG_MAX */
+	CLI_DURATION,	/* "90s", "1h30m": seconds */
+	CLI_TIME,	/* RFC 3339 or +/-DURATION from now: epoch seconds */
+	CLI_MULTI	/* repeatable text; max: the most times (0: any) */
+};
+/* What shell completion offers for the value (issue 21). */
+enum cli_comp {
+	CLI_C_NONE, CLI_C_FILE, CLI_C_LOGIN, CLI_C_UNIT, CLI_C_CHANNEL,
+	CLI_C_ZONE, CLI_C_LANG, CLI_C_EVENT_TYPE, CLI_C_ROLE, CLI_C_WORDS
+};
+
+/* Every option of a tool, once. */
+struct cli_opt {
+	int		 id;	/* the tool's O_*, 1..63 */
+	const char	*name;	/* "title" for --title */
+	const char	*arg;	/* metavar "TITLE"; NULL: a flag */
+	const char	*help;	/* one line for -h */
+	enum cli_type	 type;
+	long long	 min, max;
+	enum cli_comp	 comp;
+	/* CLI_C_WORDS: the values completion offers.  CLI_NUM, _DURATION,
+	 * _TIME: words taken as they are besides a value ("none"): cli_str
+	 * gives the word, cli_int the default. */
+	const char *const *words;
+};
+
+#define CLI_REQ		0x1	/* required; in a group: one of it is */
+#define CLI_ANY		0x2	/* a group whose members may come together
+				   ("(--assignee LOGIN | --unit UNIT | both)");
+				   without it, at most one of the group */
+#define CLI_OPERAND	0x4	/* an alternative to an operand, written in
+				   the verb's operands ("NAME (LOGIN |
+				   --none)"); the tool checks the pair */
+/*
+ * An option a verb takes.  group > 0 joins the verb's uses with the
+ * same number into one group, rendered where its first member stands:
+ * "[a | b]", or "(a | b)" with CLI_REQ; the first member's flags are
+ * the group's.
+ */
+struct cli_use {
+	int		 id;
+	unsigned	 flags;
+	int		 group;
+};
+
+#define CLI_VARIANT	0x1	/* another synopsis line of the verb named
+				   just before (corp-task create --template):
+				   the options are the union of the forms,
+				   and the tool checks which form it got */
+struct cli_verb {
+	const char	*name;	/* a tool without verbs: one entry "" */
+	int		(*fn)(const struct cli_args *);	/* its exit code */
+	const char	*summary;	/* one line for -h */
+	const char	*operands;	/* "NAME", "TASK", "[FILE]"; NULL: none */
+	int		 nmin, nmax;	/* how many operands; nmax -1: any */
+	const struct cli_use *uses;	/* {0}-terminated; NULL: none */
+	const struct cli_verb *sub;	/* "config get": {NULL}-terminated;
+					   fn, operands and uses unused */
+	unsigned	 flags;
+};
+
+#define CLI_COMMON_DB		0x1
+#define CLI_COMMON_DATA_DIR	0x2
+#define CLI_COMMON_NOW		0x4
+#define CLI_COMMON_ALL		0x7
+struct cli_tool {
+	const char	*name;		/* "corp-org" */
+	const char	*summary;
+	const struct cli_opt *opts;	/* {0}-terminated */
+	const struct cli_verb *verbs;	/* {NULL}-terminated */
+	unsigned	 common;	/* the common options it uses (usage) */
+};
+
+/* cli_init, the verb, its options and operands, then exit(fn(args)). */
+__attribute__((noreturn)) void cli_main(const struct cli_tool *, int argc,
+	    char **argv);
+
+/* The verb as typed in full ("add", "config get"). */
+const char *cli_verb_name(const struct cli_args *);
+int	 cli_has(const struct cli_args *, int id);
+/* The value as given; NULL when the option was not. */
+const char *cli_str(const struct cli_args *, int id);
+/* CLI_NUM, _DURATION (seconds), _TIME (epoch): def when not given or
+ * given as one of its words. */
+long long cli_int(const struct cli_args *, int id, long long def);
+/* CLI_MULTI: every value in order (*n 0 and a NULL list when none). */
+const char *const *cli_multi(const struct cli_args *, int id, size_t *n);
+int	 cli_nargs(const struct cli_args *);
+const char *cli_arg(const struct cli_args *, int i);	/* NULL past end */
+/* One row of a listing, and a whole array of rows (both stolen): JSON
+ * lines today; issue 21's --format and --limit come in here. */
+void	 cli_row(const struct cli_args *, json_t *row);
+void	 cli_rows(const struct cli_args *, json_t *array);
+#endif
 
 #endif

@@ -5,122 +5,57 @@
  * errors.  The state machine and the proposers live in lib/analysis.c
  * and lib/proposer.c.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "analysis.h"
 #include "db.h"
 #include "proposer.h"
 
-static const char synopsis[] =
-"usage: corp-analysis create --as LOGIN --chat CHAT --from TIME --until TIME\n"
-"           [--min-length N] [--keyword WORD ...] [--require-mention]\n"
-"       corp-analysis start RUN --as LOGIN [--proposer builtin | exec:NAME |\n"
-"           openai] [--proposer-timeout DURATION] [--lease DURATION]\n"
-"           [--openai-url URL] [--model MODEL]\n"
-"       corp-analysis review RUN --as LOGIN\n"
-"       corp-analysis close RUN --as LOGIN\n"
-"       corp-analysis cancel RUN --as LOGIN\n"
-"       corp-analysis list [--chat CHAT] [--status STATUS]\n"
-"       corp-analysis show RUN\n"
-"       corp-analysis errors RUN\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
-
-enum { O_AS = 256, O_CHAT, O_FROM, O_UNTIL, O_MINLEN, O_KEYWORD, O_MENTION,
+enum { O_AS = 1, O_CHAT, O_FROM, O_UNTIL, O_MINLEN, O_KEYWORD, O_MENTION,
 	O_PROPOSER, O_TIMEOUT, O_LEASE, O_URL, O_MODEL, O_STATUS };
 
-static const struct option opts[] = {
-	{ "as", required_argument, NULL, O_AS },
-	{ "chat", required_argument, NULL, O_CHAT },
-	{ "from", required_argument, NULL, O_FROM },
-	{ "until", required_argument, NULL, O_UNTIL },
-	{ "min-length", required_argument, NULL, O_MINLEN },
-	{ "keyword", required_argument, NULL, O_KEYWORD },
-	{ "require-mention", no_argument, NULL, O_MENTION },
-	{ "proposer", required_argument, NULL, O_PROPOSER },
-	{ "proposer-timeout", required_argument, NULL, O_TIMEOUT },
-	{ "lease", required_argument, NULL, O_LEASE },
-	{ "openai-url", required_argument, NULL, O_URL },
-	{ "model", required_argument, NULL, O_MODEL },
-	{ "status", required_argument, NULL, O_STATUS },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
-#define B(o) (1u << ((o) - O_AS))
+static const char *const proposers[] = { "builtin", "openai", "exec:",
+	NULL };
+static const char *const statuses[] = { "pending", "running", "completed",
+	"failed", "reviewed", "closed", "cancelled", NULL };
 
-struct args {
-	struct corp_run_new	 n;
-	const char		*kw[65];
-	int			 nkw, has_chat;
-	long long		 run, timeout_s, lease_s;
-	const char		*proposer, *url, *model, *status;
-	unsigned		 seen;
+static const struct cli_opt opts[] = {
+	{ O_AS, "as", "LOGIN", "the admin who acts", .comp = CLI_C_LOGIN },
+	{ O_CHAT, "chat", "CHAT", "the Telegram chat id", CLI_NUM,
+	    LLONG_MIN + 1, LLONG_MAX },
+	{ O_FROM, "from", "TIME", "messages from TIME", CLI_TIME },
+	{ O_UNTIL, "until", "TIME", "to before TIME", CLI_TIME },
+	{ O_MINLEN, "min-length", "N", "skip messages shorter than N code "
+	    "points (default 10)", CLI_NUM, 0, 1000000 },
+	{ O_KEYWORD, "keyword", "WORD", "keep messages with one of the words "
+	    "(repeatable, at most 64)", CLI_MULTI, 0, 64 },
+	{ O_MENTION, "require-mention", NULL, "keep messages that mention the "
+	    "bot" },
+	{ O_PROPOSER, "proposer", "builtin | exec:NAME | openai", "who "
+	    "proposes tasks (default builtin)", .comp = CLI_C_WORDS,
+	    .words = proposers },
+	{ O_TIMEOUT, "proposer-timeout", "DURATION", "a batch's time limit "
+	    "(default 2m)", CLI_DURATION },
+	{ O_LEASE, "lease", "DURATION", "the run's lease, renewed per batch "
+	    "(default 10m)", CLI_DURATION },
+	{ O_URL, "openai-url", "URL", "the OpenAI API (default: the "
+	    "openai.url setting)" },
+	{ O_MODEL, "model", "MODEL", "the OpenAI model (default: the "
+	    "openai.model setting)" },
+	{ O_STATUS, "status", "STATUS", "only runs in STATUS",
+	    .comp = CLI_C_WORDS, .words = statuses },
+	{ 0 }
 };
 
-static void
-parse(int argc, char **argv, struct args *a, unsigned allowed, int nrun)
+static long long
+run_id(const struct cli_args *a)
 {
-	int ch;
-
-	memset(a, 0, sizeof(*a));
-	a->n.min_length = CORP_RUN_MIN_LENGTH;
-	a->proposer = "builtin";
-	a->timeout_s = 120;
-	a->lease_s = 600;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			cli_help();
-		if (ch < O_AS)
-			cli_usage(NULL);
-		if (!(allowed & B(ch)))
-			cli_usage("%s does not take --%s", argv[0],
-			    opts[ch - O_AS].name);
-		a->seen |= B(ch);
-		switch (ch) {
-		case O_AS: a->n.as = optarg; break;
-		case O_CHAT:
-			a->has_chat = 1;
-			a->n.chat_id = cli_num(optarg, LLONG_MIN + 1,
-			    LLONG_MAX, "--chat");
-			break;
-		case O_FROM: a->n.from = cli_time(optarg, "--from"); break;
-		case O_UNTIL: a->n.until = cli_time(optarg, "--until"); break;
-		case O_MINLEN:
-			a->n.min_length = cli_num(optarg, 0, 1000000,
-			    "--min-length");
-			break;
-		case O_KEYWORD:
-			if (a->nkw == 64)
-				cli_usage("at most 64 --keyword");
-			if (*optarg == '\0')
-				cli_usage("--keyword must not be empty");
-			a->kw[a->nkw++] = optarg;
-			break;
-		case O_MENTION: a->n.require_mention = 1; break;
-		case O_PROPOSER: a->proposer = optarg; break;
-		case O_TIMEOUT:
-			a->timeout_s = cli_duration(optarg,
-			    "--proposer-timeout");
-			break;
-		case O_LEASE: a->lease_s = cli_duration(optarg, "--lease");
-			break;
-		case O_URL: a->url = optarg; break;
-		case O_MODEL: a->model = optarg; break;
-		case O_STATUS: a->status = optarg; break;
-		}
-	}
-	a->n.keywords = a->nkw ? a->kw : NULL;
-	if (argc - optind != nrun)
-		cli_usage(nrun ? "%s needs one RUN id" :
-		    "%s takes no arguments", argv[0]);
-	if (nrun)
-		a->run = cli_num(argv[optind], 1, LLONG_MAX, "RUN");
-	if ((allowed & B(O_AS)) && a->n.as == NULL)
-		cli_usage("%s needs --as LOGIN", argv[0]);
+	return cli_num(cli_arg(a, 0), 1, LLONG_MAX, "RUN");
 }
 
 static void
@@ -136,19 +71,29 @@ print_run(struct corp_db *db, long long id)
 }
 
 static int
-cmd_create(int argc, char **argv)
+cmd_create(const struct cli_args *a)
 {
+	struct corp_run_new n = {
+		.as = cli_str(a, O_AS),
+		.chat_id = cli_int(a, O_CHAT, 0),
+		.from = cli_int(a, O_FROM, 0),
+		.until = cli_int(a, O_UNTIL, 0),
+		.min_length = cli_int(a, O_MINLEN, CORP_RUN_MIN_LENGTH),
+		.require_mention = cli_has(a, O_MENTION)
+	};
+	const char *const *kw;
 	struct corp_db *db;
 	struct corp_err e;
-	struct args a;
 	long long id;
+	size_t i, nkw;
 
-	parse(argc, argv, &a, B(O_AS) | B(O_CHAT) | B(O_FROM) | B(O_UNTIL) |
-	    B(O_MINLEN) | B(O_KEYWORD) | B(O_MENTION), 0);
-	if (!a.has_chat || !(a.seen & B(O_FROM)) || !(a.seen & B(O_UNTIL)))
-		cli_usage("create needs --chat, --from and --until");
+	kw = cli_multi(a, O_KEYWORD, &nkw);
+	for (i = 0; i < nkw; i++)
+		if (*kw[i] == '\0')
+			cli_usage("--keyword must not be empty");
+	n.keywords = kw;
 	db = cli_db(0);
-	if (corp_run_create(db, &a.n, &id, &e) != 0)
+	if (corp_run_create(db, &n, &id, &e) != 0)
 		cli_fail(&e);
 	print_run(db, id);
 	corp_db_close(db);
@@ -156,124 +101,125 @@ cmd_create(int argc, char **argv)
 }
 
 static int
-cmd_start(int argc, char **argv)
+cmd_start(const struct cli_args *a)
 {
+	const char *proposer = cli_str(a, O_PROPOSER);
+	const char *url = cli_str(a, O_URL), *model = cli_str(a, O_MODEL);
+	long long run = run_id(a), timeout_s, lease_s;
 	struct corp_proposer p;
 	struct corp_db *db;
 	struct corp_err e;
-	struct args a;
 	int rc;
 
-	parse(argc, argv, &a, B(O_AS) | B(O_PROPOSER) | B(O_TIMEOUT) |
-	    B(O_LEASE) | B(O_URL) | B(O_MODEL), 1);
-	if (a.timeout_s < 1)
+	if (proposer == NULL)
+		proposer = "builtin";
+	timeout_s = cli_int(a, O_TIMEOUT, 120);
+	lease_s = cli_int(a, O_LEASE, 600);
+	if (timeout_s < 1)
 		cli_usage("--proposer-timeout must be at least 1s");
-	if (a.lease_s <= a.timeout_s)
+	if (lease_s <= timeout_s)
 		cli_usage("--lease must be longer than --proposer-timeout");
-	if ((a.url != NULL || a.model != NULL) &&
-	    strcmp(a.proposer, "openai") != 0)
+	if ((url != NULL || model != NULL) && strcmp(proposer, "openai") != 0)
 		cli_usage("--openai-url and --model go with --proposer openai");
 	db = cli_db(0);
-	if (corp_proposer_init(db, &p, a.proposer, a.url, a.model,
-	    a.timeout_s * 1000, &e) != 0)
+	if (corp_proposer_init(db, &p, proposer, url, model,
+	    timeout_s * 1000, &e) != 0)
 		cli_fail(&e);
-	rc = corp_run_start(db, a.run, a.n.as, &p, a.lease_s, &e);
+	rc = corp_run_start(db, run, cli_str(a, O_AS), &p, lease_s, &e);
 	corp_proposer_free(&p);
 	if (rc != 0) {
 		cli_warnerr(&e);
 		/* A failed run is still shown: what finished is kept. */
 		if (rc != CORP_ENOTFOUND && rc != CORP_EFORBIDDEN)
-			print_run(db, a.run);
+			print_run(db, run);
 		corp_db_close(db);
 		return rc;
 	}
-	print_run(db, a.run);
+	print_run(db, run);
 	corp_db_close(db);
 	return 0;
 }
 
+/* review, close, cancel */
 static int
-step(int argc, char **argv)
+cmd_step(const struct cli_args *a)
 {
-	struct corp_db *db;
+	long long run = run_id(a);
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	struct args a;
 
-	parse(argc, argv, &a, B(O_AS), 1);
-	db = cli_db(0);
-	if (corp_run_step(db, a.run, argv[0], a.n.as, &e) != 0)
+	if (corp_run_step(db, run, cli_verb_name(a), cli_str(a, O_AS),
+	    &e) != 0)
 		cli_fail(&e);
-	print_run(db, a.run);
+	print_run(db, run);
 	corp_db_close(db);
 	return 0;
 }
 
 static int
-cmd_list(int argc, char **argv)
+cmd_list(const struct cli_args *a)
 {
-	struct corp_db *db;
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	struct args a;
 	json_t *arr;
 
-	parse(argc, argv, &a, B(O_CHAT) | B(O_STATUS), 0);
-	db = cli_db(0);
-	if (corp_run_list(db, a.has_chat, a.n.chat_id, a.status, &arr, &e) != 0)
+	if (corp_run_list(db, cli_has(a, O_CHAT), cli_int(a, O_CHAT, 0),
+	    cli_str(a, O_STATUS), &arr, &e) != 0)
 		cli_fail(&e);
-	cli_out_all(arr);
+	cli_rows(a, arr);
 	corp_db_close(db);
 	return 0;
 }
 
+/* show, errors */
 static int
-cmd_show(int argc, char **argv)
+cmd_show(const struct cli_args *a)
 {
-	struct corp_db *db;
-	struct args a;
-
-	parse(argc, argv, &a, 0, 1);
-	db = cli_db(0);
-	print_run(db, a.run);
-	corp_db_close(db);
-	return 0;
-}
-
-static int
-cmd_errors(int argc, char **argv)
-{
-	struct corp_db *db;
+	long long run = run_id(a);
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	struct args a;
-	json_t *arr, *o;
+	json_t *arr;
 
-	parse(argc, argv, &a, 0, 1);
-	db = cli_db(0);
-	if (corp_run_json(db, a.run, &o, &e) != 0)
-		cli_fail(&e);
-	json_decref(o);
-	if (corp_run_errors(db, a.run, &arr, &e) != 0)
-		cli_fail(&e);
-	cli_out_all(arr);
+	if (strcmp(cli_verb_name(a), "show") == 0)
+		print_run(db, run);
+	else {
+		if (corp_run_json(db, run, &arr, &e) != 0)
+			cli_fail(&e);
+		json_decref(arr);
+		if (corp_run_errors(db, run, &arr, &e) != 0)
+			cli_fail(&e);
+		cli_rows(a, arr);
+	}
 	corp_db_close(db);
 	return 0;
 }
+
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+#define AS { O_AS, CLI_REQ }
+static const struct cli_verb verbs[] = {
+	{ "create", cmd_create, "a pending run over a chat's messages", NULL,
+	    0, 0, U(AS, { O_CHAT, CLI_REQ }, { O_FROM, CLI_REQ },
+	    { O_UNTIL, CLI_REQ }, { O_MINLEN }, { O_KEYWORD }, { O_MENTION }) },
+	{ "start", cmd_start, "run it in the foreground, holding a lease",
+	    "RUN", 1, 1, U(AS, { O_PROPOSER }, { O_TIMEOUT }, { O_LEASE },
+	    { O_URL }, { O_MODEL }) },
+	{ "review", cmd_step, "completed to reviewed", "RUN", 1, 1, U(AS) },
+	{ "close", cmd_step, "reviewed to closed", "RUN", 1, 1, U(AS) },
+	{ "cancel", cmd_step, "pending to cancelled", "RUN", 1, 1, U(AS) },
+	{ "list", cmd_list, "runs as JSON lines", NULL, 0, 0,
+	    U({ O_CHAT }, { O_STATUS }) },
+	{ "show", cmd_show, "one run as JSON", "RUN", 1, 1 },
+	{ "errors", cmd_show, "a run's invalid proposals as JSON lines", "RUN",
+	    1, 1 },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-analysis",
+	"analysis runs over a chat's stored messages", opts, verbs,
+	CLI_COMMON_ALL };
 
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "create", cmd_create },
-		{ "start", cmd_start },
-		{ "review", step },
-		{ "close", step },
-		{ "cancel", step },
-		{ "list", cmd_list },
-		{ "show", cmd_show },
-		{ "errors", cmd_errors },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

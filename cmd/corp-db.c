@@ -6,12 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "check.h"
 #include "db.h"
@@ -19,54 +19,26 @@
 #include "dbcopy.h"
 #include "jsonl.h"
 
-static const char synopsis[] =
-"usage: corp-db init [--admin LOGIN]\n"
-"       corp-db migrate [--to VERSION]\n"
-"       corp-db status\n"
-"       corp-db check [--quiet]\n"
-"       corp-db backup FILE\n"
-"       corp-db migrate-to postgresql://[USER@]HOST[:PORT]/DBNAME\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+enum { O_ADMIN = 1, O_TO, O_QUIET };
 
-static const struct option helponly[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt opts[] = {
+	{ O_ADMIN, "admin", "LOGIN", "make LOGIN an admin (created if new)",
+	    .comp = CLI_C_LOGIN },
+	{ O_TO, "to", "VERSION", "migrate up to this schema version" },
+	{ O_QUIET, "quiet", NULL, "no lines and no warnings; errors still "
+	    "print" },
+	{ 0 }
 };
 
-static void
-noopts(int argc, char **argv)
-{
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "+h", helponly, NULL)) != -1)
-		if (ch == 'h')
-			cli_help();
-		else
-			cli_usage(NULL);
-}
-
 static int
-cmd_init(int argc, char **argv)
+cmd_init(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "admin", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *admin = NULL;
+	const char *admin = cli_str(a, O_ADMIN);
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *o;
-	int ch, from, to;
+	int from, to;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'a': admin = optarg; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("init takes no arguments");
 	db = cli_db(CORP_DB_CREATE | CORP_DB_NOMIGRATE);
 	if (corp_db_migrate(db, 0, &from, &to, &e) != 0)
 		cli_fail(&e);
@@ -87,29 +59,15 @@ cmd_init(int argc, char **argv)
 }
 
 static int
-cmd_migrate(int argc, char **argv)
+cmd_migrate(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *o;
-	int ch, to = 0, from, now;
+	int to = 0, from, now;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 't':
-			to = (int)cli_num(optarg, 1, corp_db_latest(),
-			    "--to");
-			break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("migrate takes no arguments");
+	if (cli_has(a, O_TO))
+		to = (int)cli_num(cli_str(a, O_TO), 1, corp_db_latest(), "--to");
 	db = cli_db(CORP_DB_NOMIGRATE);
 	if (corp_db_migrate(db, to, &from, &now, &e) != 0)
 		cli_fail(&e);
@@ -122,15 +80,13 @@ cmd_migrate(int argc, char **argv)
 }
 
 static int
-cmd_status(int argc, char **argv)
+cmd_status(const struct cli_args *a)
 {
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *o;
 
-	noopts(argc, argv);
-	if (optind != argc)
-		cli_usage("status takes no arguments");
+	(void)a;
 	db = cli_db(CORP_DB_NOMIGRATE);
 	if (corp_dbadmin_status(db, &o, &e) != 0)
 		cli_fail(&e);
@@ -141,29 +97,15 @@ cmd_status(int argc, char **argv)
 }
 
 static int
-cmd_check(int argc, char **argv)
+cmd_check(const struct cli_args *a)
 {
 	struct corp_check_result *r;
 	struct corp_db *db;
 	struct corp_err e;
-	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	size_t i, n, bad = 0, config = 0;
-	int ch, quiet = 0;
+	int quiet = cli_has(a, O_QUIET);
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+hq", opts, NULL)) != -1)
-		if (ch == 'q')
-			quiet = 1;
-		else if (ch == 'h')
-			cli_help();
-		else
-			cli_usage(NULL);
-	if (optind != argc)
-		cli_usage("check takes no arguments");
 	db = cli_db(CORP_DB_NOMIGRATE);
 	if (corp_check_run(db, &r, &n, &e) != 0)
 		cli_fail(&e);
@@ -202,33 +144,31 @@ cmd_check(int argc, char **argv)
 }
 
 static int
-cmd_backup(int argc, char **argv)
+cmd_backup(const struct cli_args *a)
 {
+	const char *file = cli_arg(a, 0);
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *o;
 	int fd;
 
-	noopts(argc, argv);
-	if (argc - optind != 1)
-		cli_usage("backup needs one FILE");
 	db = cli_db(CORP_DB_NOMIGRATE);
 	/* Claim the name first: an existing file is never overwritten. */
-	fd = open(argv[optind], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
 			cli_die(CORP_ECONFLICT, "%s: file exists; refusing to "
-			    "overwrite it", argv[optind]);
-		cli_die(CORP_EINTERNAL, "%s: %s", argv[optind],
+			    "overwrite it", file);
+		cli_die(CORP_EINTERNAL, "%s: %s", file,
 		    strerror(errno));
 	}
 	close(fd);
-	if (corp_dbadmin_backup(db, argv[optind], &e) != 0) {
-		unlink(argv[optind]);
+	if (corp_dbadmin_backup(db, file, &e) != 0) {
+		unlink(file);
 		cli_fail(&e);
 	}
 	o = json_pack("{s:s, s:s}", "path", corp_db_path(db), "backup",
-	    argv[optind]);
+	    file);
 	cli_out(o);
 	json_decref(o);
 	corp_db_close(db);
@@ -236,35 +176,40 @@ cmd_backup(int argc, char **argv)
 }
 
 static int
-cmd_migrate_to(int argc, char **argv)
+cmd_migrate_to(const struct cli_args *a)
 {
 	struct corp_err e;
 	json_t *o;
 
-	noopts(argc, argv);
-	if (argc - optind != 1)
-		cli_usage("migrate-to needs one PostgreSQL database");
-	if (corp_dbcopy_to(argv[optind], &o, &e) != 0)
+	if (corp_dbcopy_to(cli_arg(a, 0), &o, &e) != 0)
 		cli_fail(&e);
 	cli_out(o);
 	json_decref(o);
 	return 0;
 }
 
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "init", cmd_init, "create the database, or bring it up to date",
+	    NULL, 0, 0, U({ O_ADMIN }) },
+	{ "migrate", cmd_migrate, "apply the schema migrations", NULL, 0, 0,
+	    U({ O_TO }) },
+	{ "status", cmd_status, "schema version, sizes, counts" },
+	{ "check", cmd_check, "consistency and configuration checks", NULL,
+	    0, 0, U({ O_QUIET }) },
+	{ "backup", cmd_backup, "a consistent copy to FILE (never overwritten)",
+	    "FILE", 1, 1 },
+	{ "migrate-to", cmd_migrate_to, "copy everything into an empty "
+	    "PostgreSQL database", "postgresql://[USER@]HOST[:PORT]/DBNAME", 1,
+	    1 },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-db",
+	"the operator's handle on the database", opts, verbs, CLI_COMMON_ALL };
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "init", cmd_init },
-		{ "migrate", cmd_migrate },
-		{ "status", cmd_status },
-		{ "check", cmd_check },
-		{ "backup", cmd_backup },
-		{ "migrate-to", cmd_migrate_to },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

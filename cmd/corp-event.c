@@ -1,9 +1,8 @@
 /*
  * corp-event -- the event log: list, show, tail [--follow], and emit
- * (events from other producers).  Verbs live in the table at the end:
- * adding one (route) is one line there.
+ * (events from other producers), route.  The options and verbs are the
+ * tables cli_main reads (cmd/cli.h).
  */
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "clock.h"
 #include "db.h"
@@ -22,107 +22,63 @@
 #include "notify.h"
 #include "route.h"
 
-static const char synopsis[] =
-"usage: corp-event list [--after ID] [--task TASK] [--type TYPE]\n"
-"           [--topic TOPIC] [--since TIME] [--until TIME] [--limit N]\n"
-"           [--as LOGIN]\n"
-"       corp-event show EVENT_ID [--as LOGIN]\n"
-"       corp-event tail [--follow] [--after ID] [--topic TOPIC]\n"
-"           [--task TASK] [--type TYPE] [--as LOGIN] [--count N]\n"
-"       corp-event emit [--new-type TYPE]... [--new-role ROLE]...\n"
-"           < events.jsonl\n"
-"       corp-event route [--follow | --dry-run] [--batch N]\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
-
 /* The bounded sleep between two polls of tail --follow. */
 #define POLL_MS 200
 
-enum { O_AFTER = 256, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL, O_LIMIT,
-	O_AS, O_FOLLOW, O_COUNT, O_NEWTYPE, O_NEWROLE };
+enum { O_AFTER = 1, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL, O_LIMIT,
+	O_AS, O_FOLLOW, O_COUNT, O_NEWTYPE, O_NEWROLE, O_DRY, O_BATCH };
 
-static const struct option opts[] = {
-	{ "after", required_argument, NULL, O_AFTER },
-	{ "task", required_argument, NULL, O_TASK },
-	{ "type", required_argument, NULL, O_TYPE },
-	{ "topic", required_argument, NULL, O_TOPIC },
-	{ "since", required_argument, NULL, O_SINCE },
-	{ "until", required_argument, NULL, O_UNTIL },
-	{ "limit", required_argument, NULL, O_LIMIT },
-	{ "as", required_argument, NULL, O_AS },
-	{ "follow", no_argument, NULL, O_FOLLOW },
-	{ "count", required_argument, NULL, O_COUNT },
-	{ "new-type", required_argument, NULL, O_NEWTYPE },
-	{ "new-role", required_argument, NULL, O_NEWROLE },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt opts[] = {
+	{ O_AFTER, "after", "ID", "events after this id", CLI_NUM, 0,
+	    LLONG_MAX },
+	{ O_TASK, "task", "TASK", "events of this task", CLI_NUM },
+	{ O_TYPE, "type", "TYPE", "events of this type",
+	    .comp = CLI_C_EVENT_TYPE },
+	{ O_TOPIC, "topic", "TOPIC", "events of this topic" },
+	{ O_SINCE, "since", "TIME", "at or after TIME", CLI_TIME },
+	{ O_UNTIL, "until", "TIME", "before TIME", CLI_TIME },
+	{ O_LIMIT, "limit", "N", "at most N events", CLI_NUM, 1, LLONG_MAX },
+	{ O_AS, "as", "LOGIN", "only what LOGIN may see", .comp = CLI_C_LOGIN },
+	{ O_FOLLOW, "follow", NULL, "go on as new events are committed" },
+	{ O_COUNT, "count", "N", "stop after N events", CLI_NUM, 1,
+	    LLONG_MAX },
+	{ O_NEWTYPE, "new-type", "TYPE", "accept this event type not seen "
+	    "before (repeatable)", CLI_MULTI },
+	{ O_NEWROLE, "new-role", "ROLE", "accept this recipient role not seen "
+	    "before (repeatable)", CLI_MULTI },
+	{ O_DRY, "dry-run", NULL, "print the decisions, store nothing" },
+	{ O_BATCH, "batch", "N", "events per transaction (default 500)",
+	    CLI_NUM, 1, 100000 },
+	{ 0 }
 };
-#define B(o) (1u << ((o) - O_AFTER))
 
 struct args {
 	struct corp_event_filter f;
 	const char	*as;
 	int		 follow;
 	long long	 count;
-	const char	**new_types;	/* NULL-terminated */
+	const char *const *new_types;	/* NULL-terminated */
 	size_t		 nnew;
-	const char	**new_roles;	/* NULL-terminated */
+	const char *const *new_roles;	/* NULL-terminated */
 	size_t		 nnewrole;
 };
 
 static void
-parse(int argc, char **argv, struct args *a, unsigned allowed, int nargs)
+parse(const struct cli_args *c, struct args *a)
 {
-	int ch;
-
 	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			cli_help();
-		if (ch < O_AFTER)
-			cli_usage(NULL);
-		if (!(allowed & B(ch)))
-			cli_usage("%s does not take --%s", argv[0],
-			    opts[ch - O_AFTER].name);
-		switch (ch) {
-		case O_AFTER:
-			a->f.after = cli_num(optarg, 0, LLONG_MAX, "--after");
-			break;
-		case O_TASK:
-			a->f.task_id = cli_num(optarg, 1, LLONG_MAX, "--task");
-			break;
-		case O_TYPE: a->f.type = optarg; break;
-		case O_TOPIC: a->f.topic = optarg; break;
-		case O_SINCE: a->f.since = cli_time(optarg, "--since"); break;
-		case O_UNTIL: a->f.until = cli_time(optarg, "--until"); break;
-		case O_LIMIT:
-			a->f.limit = cli_num(optarg, 1, LLONG_MAX, "--limit");
-			break;
-		case O_AS: a->as = optarg; break;
-		case O_FOLLOW: a->follow = 1; break;
-		case O_COUNT:
-			a->count = cli_num(optarg, 1, LLONG_MAX, "--count");
-			break;
-		case O_NEWTYPE:
-			a->new_types = reallocarray(a->new_types, a->nnew + 2,
-			    sizeof(*a->new_types));
-			if (a->new_types == NULL)
-				cli_die(CORP_EINTERNAL, "out of memory");
-			a->new_types[a->nnew++] = optarg;
-			a->new_types[a->nnew] = NULL;
-			break;
-		case O_NEWROLE:
-			a->new_roles = reallocarray(a->new_roles,
-			    a->nnewrole + 2, sizeof(*a->new_roles));
-			if (a->new_roles == NULL)
-				cli_die(CORP_EINTERNAL, "out of memory");
-			a->new_roles[a->nnewrole++] = optarg;
-			a->new_roles[a->nnewrole] = NULL;
-			break;
-		}
-	}
-	if (argc - optind != nargs)
-		cli_usage(nargs ? "%s needs one EVENT_ID" :
-		    "%s takes no arguments", argv[0]);
+	a->f.after = cli_int(c, O_AFTER, 0);
+	a->f.task_id = cli_int(c, O_TASK, 0);
+	a->f.type = cli_str(c, O_TYPE);
+	a->f.topic = cli_str(c, O_TOPIC);
+	a->f.since = cli_int(c, O_SINCE, 0);
+	a->f.until = cli_int(c, O_UNTIL, 0);
+	a->f.limit = cli_int(c, O_LIMIT, 0);
+	a->as = cli_str(c, O_AS);
+	a->follow = cli_has(c, O_FOLLOW);
+	a->count = cli_int(c, O_COUNT, 0);
+	a->new_types = cli_multi(c, O_NEWTYPE, &a->nnew);
+	a->new_roles = cli_multi(c, O_NEWROLE, &a->nnewrole);
 }
 
 /* The login of --as, and the filters' names: a misspelt --type or
@@ -142,7 +98,7 @@ resolve_as(struct corp_db *db, struct args *a)
 }
 
 static int
-cmd_list(int argc, char **argv)
+cmd_list(const struct cli_args *c)
 {
 	struct corp_db *db;
 	struct corp_err e;
@@ -150,8 +106,7 @@ cmd_list(int argc, char **argv)
 	json_t *arr;
 	long long last;
 
-	parse(argc, argv, &a, B(O_AFTER) | B(O_TASK) | B(O_TYPE) |
-	    B(O_TOPIC) | B(O_SINCE) | B(O_UNTIL) | B(O_LIMIT) | B(O_AS), 0);
+	parse(c, &a);
 	db = cli_db(0);
 	resolve_as(db, &a);
 	if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
@@ -162,7 +117,7 @@ cmd_list(int argc, char **argv)
 }
 
 static int
-cmd_show(int argc, char **argv)
+cmd_show(const struct cli_args *c)
 {
 	struct corp_db *db;
 	struct corp_err e;
@@ -170,8 +125,8 @@ cmd_show(int argc, char **argv)
 	json_t *o;
 	long long id;
 
-	parse(argc, argv, &a, B(O_AS), 1);
-	id = cli_num(argv[optind], 1, LLONG_MAX, "EVENT_ID");
+	parse(c, &a);
+	id = cli_num(cli_arg(c, 0), 1, LLONG_MAX, "EVENT_ID");
 	db = cli_db(0);
 	resolve_as(db, &a);
 	if (corp_eventlog_show(db, id, a.f.viewer, &o, &e) != 0)
@@ -189,7 +144,7 @@ cmd_show(int argc, char **argv)
  * again.  Stops after --count events.
  */
 static int
-cmd_tail(int argc, char **argv)
+cmd_tail(const struct cli_args *c)
 {
 	struct corp_db *db;
 	struct corp_err e;
@@ -198,8 +153,7 @@ cmd_tail(int argc, char **argv)
 	long long last, dv, ndv, printed = 0;
 	size_t i;
 
-	parse(argc, argv, &a, B(O_AFTER) | B(O_TASK) | B(O_TYPE) |
-	    B(O_TOPIC) | B(O_AS) | B(O_FOLLOW) | B(O_COUNT), 0);
+	parse(c, &a);
 	db = cli_db(0);
 	resolve_as(db, &a);
 	a.f.limit = 1000;
@@ -246,7 +200,7 @@ struct line {
 
 /* Read all lines, then one transaction; report each bad line and go on. */
 static int
-cmd_emit(int argc, char **argv)
+cmd_emit(const struct cli_args *c)
 {
 	struct corp_jsonl *r;
 	struct corp_db *db;
@@ -259,7 +213,7 @@ cmd_emit(int argc, char **argv)
 	char *key;
 	int bad = 0, rc, dup;
 
-	parse(argc, argv, &a, B(O_NEWTYPE) | B(O_NEWROLE), 0);
+	parse(c, &a);
 	for (i = 0; i < a.nnew; i++)
 		if (!corp_event_type_valid(a.new_types[i]))
 			cli_usage("--new-type '%s': expected 1-64 of "
@@ -316,8 +270,6 @@ cmd_emit(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		json_decref(lines[i].obj);
 	free(lines);
-	free(a.new_types);
-	free(a.new_roles);
 	corp_db_close(db);
 	return bad ? CORP_EINVAL : 0;
 }
@@ -340,35 +292,16 @@ print_decision(json_t *o, void *arg)
 }
 
 static int
-cmd_route(int argc, char **argv)
+cmd_route(const struct cli_args *c)
 {
-	static const struct option ropts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_route_stats s;
 	struct corp_db *db;
 	struct corp_err e;
 	long long dv = -1, ndv;
-	int ch, follow = 0, dry = 0, batch = 500;
+	int follow = cli_has(c, O_FOLLOW), dry = cli_has(c, O_DRY);
+	int batch = (int)cli_int(c, O_BATCH, 500);
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+h", ropts, NULL)) != -1)
-		switch (ch) {
-		case 'f': follow = 1; break;
-		case 'n': dry = 1; break;
-		case 'b': batch = (int)cli_num(optarg, 1, 100000, "--batch");
-		    break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("route takes no arguments");
-	if (follow && dry)
-		cli_usage("--follow and --dry-run exclude each other");
 	db = cli_db(0);
 	signal(SIGTERM, onsig);
 	signal(SIGINT, onsig);
@@ -403,19 +336,28 @@ cmd_route(int argc, char **argv)
 	return 0;
 }
 
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "list", cmd_list, "events, oldest first, filtered", NULL, 0, 0,
+	    U({ O_AFTER }, { O_TASK }, { O_TYPE }, { O_TOPIC }, { O_SINCE },
+	    { O_UNTIL }, { O_LIMIT }, { O_AS }) },
+	{ "show", cmd_show, "one event", "EVENT_ID", 1, 1, U({ O_AS }) },
+	{ "tail", cmd_tail, "events past a cursor, then (--follow) new ones",
+	    NULL, 0, 0, U({ O_FOLLOW }, { O_AFTER }, { O_TOPIC }, { O_TASK },
+	    { O_TYPE }, { O_AS }, { O_COUNT }) },
+	{ "emit", cmd_emit, "events of other producers (JSON lines on stdin)",
+	    NULL, 0, 0, U({ O_NEWTYPE }, { O_NEWROLE }) },
+	{ "route", cmd_route, "decide who is notified of new events", NULL, 0,
+	    0, U({ O_FOLLOW, 0, 1 }, { O_DRY, 0, 1 }, { O_BATCH }) },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-event",
+	"the event log: list, show, tail, emit, route", opts, verbs,
+	CLI_COMMON_ALL };
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "list", cmd_list },
-		{ "show", cmd_show },
-		{ "tail", cmd_tail },
-		{ "emit", cmd_emit },
-		{ "route", cmd_route },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -8,13 +8,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "catalog.h"
 #include "db.h"
@@ -24,19 +24,30 @@
 #include "settings.h"
 #include "tgupdate.h"
 
-static const char synopsis[] =
-"usage: corp-msg import [FILE] < updates.jsonl\n"
-"       corp-msg list [--chat CHAT] [--author NAME] [--since TIME]\n"
-"           [--until TIME] [--text TEXT] [--limit N]\n"
-"       corp-msg show CHAT MESSAGE_ID\n"
-"       corp-msg prune [--before TIME | --older-than DURATION] [--dry-run]\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+enum { O_CHAT = 1, O_AUTHOR, O_SINCE, O_UNTIL, O_TEXT, O_LIMIT, O_BEFORE,
+	O_OLDER, O_DRY };
+
+static const struct cli_opt opts[] = {
+	{ O_CHAT, "chat", "CHAT", "messages of this chat id", CLI_NUM,
+	    LLONG_MIN + 1, LLONG_MAX },
+	{ O_AUTHOR, "author", "NAME", "messages of this author" },
+	{ O_SINCE, "since", "TIME", "sent at or after TIME", CLI_TIME },
+	{ O_UNTIL, "until", "TIME", "sent before TIME", CLI_TIME },
+	{ O_TEXT, "text", "TEXT", "whose text contains TEXT" },
+	{ O_LIMIT, "limit", "N", "at most N messages", CLI_NUM, 1, LLONG_MAX },
+	{ O_BEFORE, "before", "TIME", "prune messages sent before TIME",
+	    CLI_TIME },
+	{ O_OLDER, "older-than", "DURATION", "prune messages older than this "
+	    "(default: messages.retention)", CLI_DURATION },
+	{ O_DRY, "dry-run", NULL, "count, delete nothing" },
+	{ 0 }
+};
 
 /* Updates handled per transaction by import. */
 #define IMPORT_BATCH 100
 
 static int
-cmd_import(int argc, char **argv)
+cmd_import(const struct cli_args *a)
 {
 	struct corp_catalog *cat;
 	struct corp_tg_ctx ctx;
@@ -48,14 +59,8 @@ cmd_import(int argc, char **argv)
 	long long handled = 0, dups = 0, bad = 0, intx = 0;
 	int rc, fd = 0, outcome, eof = 0;
 
-	if (getopt_long(argc, argv, "h", (const struct option[]){
-	    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } },
-	    NULL) != -1)
-		cli_help();
-	if (argc - optind > 1)
-		cli_usage("import takes at most one FILE");
-	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0) {
-		name = argv[optind];
+	if (cli_nargs(a) == 1 && strcmp(cli_arg(a, 0), "-") != 0) {
+		name = cli_arg(a, 0);
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
 			cli_die(CORP_ENOTFOUND, "%s: %s", name,
 			    strerror(errno));
@@ -124,47 +129,22 @@ cmd_import(int argc, char **argv)
 	return bad ? CORP_EINVAL : 0;
 }
 
-enum { O_CHAT = 256, O_AUTHOR, O_SINCE, O_UNTIL, O_TEXT, O_LIMIT };
-
 static int
-cmd_list(int argc, char **argv)
+cmd_list(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "chat", required_argument, NULL, O_CHAT },
-		{ "author", required_argument, NULL, O_AUTHOR },
-		{ "since", required_argument, NULL, O_SINCE },
-		{ "until", required_argument, NULL, O_UNTIL },
-		{ "text", required_argument, NULL, O_TEXT },
-		{ "limit", required_argument, NULL, O_LIMIT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_msg_filter f;
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *arr;
-	int ch;
 
 	memset(&f, 0, sizeof(f));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case O_CHAT:
-			f.has_chat = 1;
-			f.chat_id = cli_num(optarg, LLONG_MIN + 1, LLONG_MAX,
-			    "--chat");
-			break;
-		case O_AUTHOR: f.author = optarg; break;
-		case O_SINCE: f.since = cli_time(optarg, "--since"); break;
-		case O_UNTIL: f.until = cli_time(optarg, "--until"); break;
-		case O_TEXT: f.text = optarg; break;
-		case O_LIMIT: f.limit = cli_num(optarg, 1, LLONG_MAX,
-		    "--limit"); break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	}
-	if (optind != argc)
-		cli_usage("list takes no arguments");
+	if ((f.has_chat = cli_has(a, O_CHAT)))
+		f.chat_id = cli_int(a, O_CHAT, 0);
+	f.author = cli_str(a, O_AUTHOR);
+	f.since = cli_int(a, O_SINCE, 0);
+	f.until = cli_int(a, O_UNTIL, 0);
+	f.text = cli_str(a, O_TEXT);
+	f.limit = cli_int(a, O_LIMIT, 0);
 	db = cli_db(0);
 	if (corp_msg_list(db, &f, &arr, &e) != 0)
 		cli_fail(&e);
@@ -174,21 +154,15 @@ cmd_list(int argc, char **argv)
 }
 
 static int
-cmd_show(int argc, char **argv)
+cmd_show(const struct cli_args *a)
 {
 	struct corp_db *db;
 	struct corp_err e;
 	long long chat, id;
 	json_t *o;
 
-	if (getopt_long(argc, argv, "h", (const struct option[]){
-	    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } },
-	    NULL) != -1)
-		cli_help();
-	if (argc - optind != 2)
-		cli_usage("show needs CHAT and MESSAGE_ID");
-	chat = cli_num(argv[optind], LLONG_MIN + 1, LLONG_MAX, "CHAT");
-	id = cli_num(argv[optind + 1], 1, LLONG_MAX, "MESSAGE_ID");
+	chat = cli_num(cli_arg(a, 0), LLONG_MIN + 1, LLONG_MAX, "CHAT");
+	id = cli_num(cli_arg(a, 1), 1, LLONG_MAX, "MESSAGE_ID");
 	db = cli_db(0);
 	if (corp_msg_show(db, chat, id, &o, &e) != 0)
 		cli_fail(&e);
@@ -198,47 +172,20 @@ cmd_show(int argc, char **argv)
 	return 0;
 }
 
-enum { O_BEFORE = 300, O_OLDER, O_DRY };
-
 /* Retention: messages older than --before, --older-than or the
  * messages.retention setting go, with their history. */
 static int
-cmd_prune(int argc, char **argv)
+cmd_prune(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "before", required_argument, NULL, O_BEFORE },
-		{ "older-than", required_argument, NULL, O_OLDER },
-		{ "dry-run", no_argument, NULL, O_DRY },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_msg_pruned p;
 	struct corp_db *db;
 	struct corp_err e;
-	time_t now = corp_now(), before = 0;
-	long long age = -1;
+	time_t now = corp_now(), before = cli_int(a, O_BEFORE, 0);
+	long long age = cli_int(a, O_OLDER, -1);
 	char ts[32], nowbuf[32];
 	json_t *o;
-	int ch, dry = 0, have_before = 0;
+	int dry = cli_has(a, O_DRY), have_before = cli_has(a, O_BEFORE);
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case O_BEFORE:
-			before = cli_time(optarg, "--before");
-			have_before = 1;
-			break;
-		case O_OLDER:
-			age = cli_duration(optarg, "--older-than");
-			break;
-		case O_DRY: dry = 1; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	}
-	if (optind != argc)
-		cli_usage("prune takes no arguments");
-	if (have_before && age >= 0)
-		cli_usage("prune takes --before or --older-than, not both");
 	if (have_before && before > now)
 		cli_usage("--before %s is in the future (now is %s)",
 		    corp_time_fmt(before, ts), corp_time_fmt(now, nowbuf));
@@ -263,18 +210,25 @@ cmd_prune(int argc, char **argv)
 	return 0;
 }
 
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "import", cmd_import, "store Bot API Update objects (JSON lines)",
+	    "[FILE]", 0, 1 },
+	{ "list", cmd_list, "stored messages, filtered", NULL, 0, 0,
+	    U({ O_CHAT }, { O_AUTHOR }, { O_SINCE }, { O_UNTIL }, { O_TEXT },
+	    { O_LIMIT }) },
+	{ "show", cmd_show, "one message with its edit history",
+	    "CHAT MESSAGE_ID", 2, 2 },
+	{ "prune", cmd_prune, "delete old messages with their history", NULL,
+	    0, 0, U({ O_BEFORE, 0, 1 }, { O_OLDER, 0, 1 }, { O_DRY }) },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-msg",
+	"the Telegram messages corp stored", opts, verbs, CLI_COMMON_ALL };
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "import", cmd_import },
-		{ "list", cmd_list },
-		{ "show", cmd_show },
-		{ "prune", cmd_prune },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

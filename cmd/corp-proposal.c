@@ -4,102 +4,44 @@
  * through corp_task_run, in the same transaction as the decision),
  * reject, merge into an existing task.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "analysis.h"
 #include "db.h"
 
-static const char synopsis[] =
-"usage: corp-proposal list [--run RUN] [--status STATUS]\n"
-"       corp-proposal show PROPOSAL\n"
-"       corp-proposal edit PROPOSAL --as LOGIN [--title TITLE]\n"
-"           [--description TEXT] [--assignee LOGIN | none]\n"
-"           [--due TIME | none]\n"
-"       corp-proposal approve PROPOSAL --as LOGIN [--assignee LOGIN]\n"
-"           [--unit UNIT] [--due TIME | none]\n"
-"       corp-proposal reject PROPOSAL --as LOGIN --reason TEXT\n"
-"       corp-proposal merge PROPOSAL --as LOGIN --task TASK\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
-
-enum { O_AS = 256, O_RUN, O_STATUS, O_TITLE, O_DESC, O_ASSIGNEE, O_UNIT,
+enum { O_AS = 1, O_RUN, O_STATUS, O_TITLE, O_DESC, O_ASSIGNEE, O_UNIT,
 	O_DUE, O_REASON, O_TASK };
 
-static const struct option opts[] = {
-	{ "as", required_argument, NULL, O_AS },
-	{ "run", required_argument, NULL, O_RUN },
-	{ "status", required_argument, NULL, O_STATUS },
-	{ "title", required_argument, NULL, O_TITLE },
-	{ "description", required_argument, NULL, O_DESC },
-	{ "assignee", required_argument, NULL, O_ASSIGNEE },
-	{ "unit", required_argument, NULL, O_UNIT },
-	{ "due", required_argument, NULL, O_DUE },
-	{ "reason", required_argument, NULL, O_REASON },
-	{ "task", required_argument, NULL, O_TASK },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
-#define B(o) (1u << ((o) - O_AS))
+static const char *const none[] = { "none", NULL };
+static const char *const statuses[] = { "pending", "approved", "rejected",
+	"merged", NULL };
 
-struct args {
-	struct corp_decision	 d;
-	struct corp_proposal_edit ed;
-	long long		 run, id;
-	const char		*status;
-	unsigned		 seen;
+static const struct cli_opt opts[] = {
+	{ O_AS, "as", "LOGIN", "the admin who decides", .comp = CLI_C_LOGIN },
+	{ O_RUN, "run", "RUN", "only the proposals of this run", CLI_NUM },
+	{ O_STATUS, "status", "STATUS", "only proposals in STATUS",
+	    .comp = CLI_C_WORDS, .words = statuses },
+	{ O_TITLE, "title", "TITLE", "the task's title" },
+	{ O_DESC, "description", "TEXT", "the task's description" },
+	{ O_ASSIGNEE, "assignee", "LOGIN", "the task's assignee (edit: none "
+	    "clears it)", .comp = CLI_C_LOGIN },
+	{ O_UNIT, "unit", "UNIT", "the task's unit", .comp = CLI_C_UNIT },
+	{ O_DUE, "due", "TIME", "the task's due time; none: no due time",
+	    CLI_TIME, .words = none },
+	{ O_REASON, "reason", "TEXT", "why it is rejected" },
+	{ O_TASK, "task", "TASK", "the task it merges into", CLI_NUM },
+	{ 0 }
 };
 
-static void
-parse(int argc, char **argv, struct args *a, unsigned allowed, int nid)
+static long long
+proposal_id(const struct cli_args *a)
 {
-	int ch;
-
-	memset(a, 0, sizeof(*a));
-	a->d.verb = argv[0];
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			cli_help();
-		if (ch < O_AS)
-			cli_usage(NULL);
-		if (!(allowed & B(ch)))
-			cli_usage("%s does not take --%s", argv[0],
-			    opts[ch - O_AS].name);
-		a->seen |= B(ch);
-		switch (ch) {
-		case O_AS: a->d.as = a->ed.as = optarg; break;
-		case O_RUN: a->run = cli_num(optarg, 1, LLONG_MAX, "--run");
-			break;
-		case O_STATUS: a->status = optarg; break;
-		case O_TITLE: a->ed.title = optarg; break;
-		case O_DESC: a->ed.description = optarg; break;
-		case O_ASSIGNEE:
-			a->d.assignee = optarg;
-			a->ed.assignee = strcmp(optarg, "none") == 0 ? "" :
-			    optarg;
-			break;
-		case O_UNIT: a->d.unit = optarg; break;
-		case O_DUE:
-			a->d.has_due = a->ed.has_due = 1;
-			a->d.due_at = a->ed.due_at = strcmp(optarg, "none") ==
-			    0 ? 0 : cli_time(optarg, "--due");
-			break;
-		case O_REASON: a->d.reason = optarg; break;
-		case O_TASK: a->d.task_id = cli_num(optarg, 1, LLONG_MAX,
-		    "--task"); break;
-		}
-	}
-	if (argc - optind != nid)
-		cli_usage(nid ? "%s needs one PROPOSAL id" :
-		    "%s takes no arguments", argv[0]);
-	if (nid)
-		a->id = a->d.id = a->ed.id = cli_num(argv[optind], 1,
-		    LLONG_MAX, "PROPOSAL");
-	if ((allowed & B(O_AS)) && a->d.as == NULL)
-		cli_usage("%s needs --as LOGIN", argv[0]);
+	return cli_num(cli_arg(a, 0), 1, LLONG_MAX, "PROPOSAL");
 }
 
 static void
@@ -114,114 +56,109 @@ print_proposal(struct corp_db *db, long long id)
 	json_decref(o);
 }
 
+/* approve, reject, merge */
 static int
-decide(struct args *a)
+cmd_decide(const struct cli_args *a)
+{
+	struct corp_decision d = {
+		.verb = cli_verb_name(a),
+		.id = proposal_id(a),
+		.as = cli_str(a, O_AS),
+		.reason = cli_str(a, O_REASON),
+		.task_id = cli_int(a, O_TASK, 0),
+		.assignee = cli_str(a, O_ASSIGNEE),
+		.unit = cli_str(a, O_UNIT),
+		.has_due = cli_has(a, O_DUE),
+		.due_at = cli_int(a, O_DUE, 0)
+	};
+	struct corp_db *db;
+	struct corp_err e;
+
+	if (d.reason != NULL && *d.reason == '\0')
+		cli_usage("reject needs --reason TEXT");
+	db = cli_db(0);
+	if (corp_proposal_decide(db, &d, &e) != 0)
+		cli_fail(&e);
+	print_proposal(db, d.id);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+cmd_edit(const struct cli_args *a)
+{
+	const char *assignee = cli_str(a, O_ASSIGNEE);
+	struct corp_proposal_edit ed = {
+		.id = proposal_id(a),
+		.as = cli_str(a, O_AS),
+		.title = cli_str(a, O_TITLE),
+		.description = cli_str(a, O_DESC),
+		.assignee = assignee && strcmp(assignee, "none") == 0 ? "" :
+		    assignee,
+		.has_due = cli_has(a, O_DUE),
+		.due_at = cli_int(a, O_DUE, 0)
+	};
+	struct corp_db *db;
+	struct corp_err e;
+
+	if (!ed.title && !ed.description && !ed.assignee && !ed.has_due)
+		cli_usage("edit needs something to change");
+	db = cli_db(0);
+	if (corp_proposal_edit(db, &ed, &e) != 0)
+		cli_fail(&e);
+	print_proposal(db, ed.id);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+cmd_list(const struct cli_args *a)
 {
 	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-
-	if (corp_proposal_decide(db, &a->d, &e) != 0)
-		cli_fail(&e);
-	print_proposal(db, a->id);
-	corp_db_close(db);
-	return 0;
-}
-
-static int
-cmd_approve(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, B(O_AS) | B(O_ASSIGNEE) | B(O_UNIT) | B(O_DUE),
-	    1);
-	return decide(&a);
-}
-
-static int
-cmd_reject(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, B(O_AS) | B(O_REASON), 1);
-	if (a.d.reason == NULL || *a.d.reason == '\0')
-		cli_usage("reject needs --reason TEXT");
-	return decide(&a);
-}
-
-static int
-cmd_merge(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, B(O_AS) | B(O_TASK), 1);
-	if (a.d.task_id == 0)
-		cli_usage("merge needs --task TASK");
-	return decide(&a);
-}
-
-static int
-cmd_edit(int argc, char **argv)
-{
-	struct corp_db *db;
-	struct corp_err e;
-	struct args a;
-
-	parse(argc, argv, &a, B(O_AS) | B(O_TITLE) | B(O_DESC) |
-	    B(O_ASSIGNEE) | B(O_DUE), 1);
-	if (!(a.seen & (B(O_TITLE) | B(O_DESC) | B(O_ASSIGNEE) | B(O_DUE))))
-		cli_usage("edit needs something to change");
-	db = cli_db(0);
-	if (corp_proposal_edit(db, &a.ed, &e) != 0)
-		cli_fail(&e);
-	print_proposal(db, a.id);
-	corp_db_close(db);
-	return 0;
-}
-
-static int
-cmd_list(int argc, char **argv)
-{
-	struct corp_db *db;
-	struct corp_err e;
-	struct args a;
 	json_t *arr;
 
-	parse(argc, argv, &a, B(O_RUN) | B(O_STATUS), 0);
-	db = cli_db(0);
-	if (corp_proposal_list(db, a.run, a.status, &arr, &e) != 0)
+	if (corp_proposal_list(db, cli_int(a, O_RUN, 0), cli_str(a, O_STATUS),
+	    &arr, &e) != 0)
 		cli_fail(&e);
-	cli_out_all(arr);
+	cli_rows(a, arr);
 	corp_db_close(db);
 	return 0;
 }
 
 static int
-cmd_show(int argc, char **argv)
+cmd_show(const struct cli_args *a)
 {
-	struct corp_db *db;
-	struct args a;
+	long long id = proposal_id(a);
+	struct corp_db *db = cli_db(0);
 
-	parse(argc, argv, &a, 0, 1);
-	db = cli_db(0);
-	print_proposal(db, a.id);
+	print_proposal(db, id);
 	corp_db_close(db);
 	return 0;
 }
+
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+#define AS { O_AS, CLI_REQ }
+static const struct cli_verb verbs[] = {
+	{ "list", cmd_list, "proposals as JSON lines", NULL, 0, 0,
+	    U({ O_RUN }, { O_STATUS }) },
+	{ "show", cmd_show, "one proposal as JSON", "PROPOSAL", 1, 1 },
+	{ "edit", cmd_edit, "change a pending proposal", "PROPOSAL", 1, 1,
+	    U(AS, { O_TITLE }, { O_DESC }, { O_ASSIGNEE }, { O_DUE }) },
+	{ "approve", cmd_decide, "make its task", "PROPOSAL", 1, 1,
+	    U(AS, { O_ASSIGNEE }, { O_UNIT }, { O_DUE }) },
+	{ "reject", cmd_decide, "make no task", "PROPOSAL", 1, 1,
+	    U(AS, { O_REASON, CLI_REQ }) },
+	{ "merge", cmd_decide, "count it as an existing task", "PROPOSAL", 1,
+	    1, U(AS, { O_TASK, CLI_REQ }) },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-proposal",
+	"the task proposals of analysis runs", opts, verbs, CLI_COMMON_ALL };
 
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "list", cmd_list },
-		{ "show", cmd_show },
-		{ "edit", cmd_edit },
-		{ "approve", cmd_approve },
-		{ "reject", cmd_reject },
-		{ "merge", cmd_merge },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -2,21 +2,28 @@
  * corp-sched -- time-driven events: template instances for started
  * periods, and TASK_DUE_SOON / TASK_OVERDUE.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "clock.h"
 #include "db.h"
 #include "jsonl.h"
 #include "scheduler.h"
 
-static const char synopsis[] =
-"usage: corp-sched instances [--until TIME] [--catch-up N]\n"
-"       corp-sched due [--soon DURATION]\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+enum { O_UNTIL = 1, O_CATCHUP, O_SOON };
+
+static const struct cli_opt opts[] = {
+	{ O_UNTIL, "until", "TIME", "instances for periods started by TIME "
+	    "(default: now)", CLI_TIME },
+	{ O_CATCHUP, "catch-up", "N", "at most N past periods per template "
+	    "(default 31)", CLI_NUM, 1, 10000 },
+	{ O_SOON, "soon", "DURATION", "TASK_DUE_SOON this long before the "
+	    "due time (default 24h)", CLI_DURATION },
+	{ 0 }
+};
 
 static void
 warn(const char *msg, void *arg)
@@ -26,35 +33,16 @@ warn(const char *msg, void *arg)
 }
 
 static int
-cmd_instances(int argc, char **argv)
+cmd_instances(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "until", required_argument, NULL, 'u' },
-		{ "catch-up", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_sched_stats s;
 	struct corp_db *db;
 	struct corp_err e;
-	time_t horizon = 0;
-	int ch, catchup = CORP_SCHED_CATCHUP;
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'u': horizon = cli_time(optarg, "--until"); break;
-		case 'c': catchup = (int)cli_num(optarg, 1, 10000,
-		    "--catch-up"); break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("instances takes no arguments");
-	if (horizon == 0)
-		horizon = corp_now();
 	db = cli_db(0);
-	if (corp_sched_instances(db, horizon, catchup, warn, NULL, &s,
+	if (corp_sched_instances(db, cli_int(a, O_UNTIL, corp_now()),
+	    (int)cli_int(a, O_CATCHUP, CORP_SCHED_CATCHUP), warn, NULL, &s,
 	    &e) != 0)
 		cli_fail(&e);
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I}",
@@ -70,30 +58,15 @@ cmd_instances(int argc, char **argv)
 }
 
 static int
-cmd_due(int argc, char **argv)
+cmd_due(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "soon", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_sched_stats s;
 	struct corp_db *db;
 	struct corp_err e;
-	long long soon = 86400;
-	int ch;
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 's': soon = cli_duration(optarg, "--soon"); break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("due takes no arguments");
 	db = cli_db(0);
-	if (corp_sched_due(db, soon, &s, &e) != 0)
+	if (corp_sched_due(db, cli_int(a, O_SOON, 86400), &s, &e) != 0)
 		cli_fail(&e);
 	o = json_pack("{s:I, s:I}", "due_soon", (json_int_t)s.due_soon,
 	    "overdue", (json_int_t)s.overdue);
@@ -103,16 +76,21 @@ cmd_due(int argc, char **argv)
 	return 0;
 }
 
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "instances", cmd_instances, "make the task instances of started "
+	    "periods", NULL, 0, 0, U({ O_UNTIL }, { O_CATCHUP }) },
+	{ "due", cmd_due, "write TASK_DUE_SOON and TASK_OVERDUE once per due "
+	    "time", NULL, 0, 0, U({ O_SOON }) },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-sched",
+	"time-driven events: template instances, due soon, overdue", opts,
+	verbs, CLI_COMMON_ALL };
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "instances", cmd_instances },
-		{ "due", cmd_due },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -3,11 +3,11 @@
  * per-user preferences (DESIGN 2, 4).  No --as: whoever can open the
  * database is the operator.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "db.h"
 #include "http.h"
@@ -17,27 +17,34 @@
 #include "settings.h"
 #include "userref.h"
 
-static const char synopsis[] =
-"usage: corp-settings config get KEY\n"
-"       corp-settings config set [--force] KEY VALUE\n"
-"       corp-settings config unset KEY\n"
-"       corp-settings config list\n"
-"       corp-settings notify list [--event-type TYPE] [--role ROLE]\n"
-"           [--channel CHANNEL]\n"
-"       corp-settings notify set --event-type TYPE --role ROLE\n"
-"           --channel CHANNEL [--enabled | --disabled]\n"
-"           [--priority urgent|p2p|broadcast] [--template KEY]\n"
-"           [--notify-self | --no-notify-self] [--new-type] [--new-role]\n"
-"       corp-settings notify unset --event-type TYPE --role ROLE\n"
-"           --channel CHANNEL\n"
-"       corp-settings prefs show --user LOGIN\n"
-"       corp-settings prefs set --user LOGIN\n"
-"           (--quiet HH:MM-HH:MM | --no-quiet)\n"
-"       corp-settings mute --user LOGIN (--channel CHANNEL |\n"
-"           --event-type TYPE)\n"
-"       corp-settings unmute --user LOGIN (--channel CHANNEL |\n"
-"           --event-type TYPE)\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+enum { O_TYPE = 1, O_ROLE, O_CHANNEL, O_ENABLED, O_DISABLED, O_PRIORITY,
+	O_TEMPLATE, O_SELF, O_NOSELF, O_NEWTYPE, O_NEWROLE, O_USER, O_QUIET,
+	O_NOQUIET, O_FORCE };
+
+static const char *const priorities[] = { "urgent", "p2p", "broadcast",
+	NULL };
+
+static const struct cli_opt opts[] = {
+	{ O_TYPE, "event-type", "TYPE", "the event type",
+	    .comp = CLI_C_EVENT_TYPE },
+	{ O_ROLE, "role", "ROLE", "the recipient's role", .comp = CLI_C_ROLE },
+	{ O_CHANNEL, "channel", "CHANNEL", "the channel",
+	    .comp = CLI_C_CHANNEL },
+	{ O_ENABLED, "enabled", NULL, "notify (the default)" },
+	{ O_DISABLED, "disabled", NULL, "do not notify" },
+	{ O_PRIORITY, "priority", "urgent|p2p|broadcast", "the delivery "
+	    "priority", .comp = CLI_C_WORDS, .words = priorities },
+	{ O_TEMPLATE, "template", "KEY", "the catalog key of the message" },
+	{ O_SELF, "notify-self", NULL, "notify the actor too" },
+	{ O_NOSELF, "no-notify-self", NULL, "never notify the actor" },
+	{ O_NEWTYPE, "new-type", NULL, "declare a producer's new event type" },
+	{ O_NEWROLE, "new-role", NULL, "declare a producer's new role" },
+	{ O_USER, "user", "LOGIN", "the user", .comp = CLI_C_LOGIN },
+	{ O_QUIET, "quiet", "HH:MM-HH:MM", "quiet hours in the user's zone" },
+	{ O_NOQUIET, "no-quiet", NULL, "no quiet hours" },
+	{ O_FORCE, "force", NULL, "accept a very wide webhook.allow range" },
+	{ 0 }
+};
 
 static void
 out1(json_t *o)
@@ -51,48 +58,6 @@ outall(json_t *rows)
 {
 
 	cli_out_all(rows);
-}
-
-/* Verbs with sub-verbs: "config get", "notify set", "prefs show". */
-static int
-sub(int argc, char **argv, const struct cli_verb *verbs)
-{
-	const struct cli_verb *v;
-
-	if (argc < 2)
-		cli_usage("%s: missing command", argv[0]);
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-		cli_help();
-	for (v = verbs; v->name != NULL; v++)
-		if (strcmp(v->name, argv[1]) == 0)
-			return v->fn(argc - 1, argv + 1);
-	cli_usage("%s: unknown command '%s'", argv[0], argv[1]);
-}
-
-/* The long name of option val in opts, for messages. */
-static const char *
-optname(const struct option *opts, int val)
-{
-	for (; opts->name != NULL; opts++)
-		if (opts->val == val)
-			return opts->name;
-	return "?";
-}
-
-static void
-noopts(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
-		if (ch == 'h')
-			cli_help();
-		else
-			cli_usage(NULL);
 }
 
 /* config */
@@ -112,14 +77,12 @@ each_line(const char *key, const char *def, const char *cur, void *arg)
 }
 
 static int
-config_list(int argc, char **argv)
+config_list(const struct cli_args *a)
 {
 	struct corp_db *db;
 	struct corp_err e;
 
-	noopts(argc, argv);
-	if (optind != argc)
-		cli_usage("config list takes no arguments");
+	(void)a;
 	db = cli_db(0);
 	corp_errclear(&e);
 	if (corp_setting_each(db, each_line, NULL, &e) != 0)
@@ -129,19 +92,17 @@ config_list(int argc, char **argv)
 }
 
 static int
-config_get(int argc, char **argv)
+config_get(const struct cli_args *a)
 {
+	const char *key = cli_arg(a, 0);
 	struct corp_db *db;
 	struct corp_err e;
 	char *v;
 
-	noopts(argc, argv);
-	if (argc - optind != 1)
-		cli_usage("config get needs one KEY");
-	if (corp_setting_key_check(argv[optind], &e) != 0)
+	if (corp_setting_key_check(key, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	if (corp_setting_get(db, argv[optind], &v, &e) != 0)
+	if (corp_setting_get(db, key, &v, &e) != 0)
 		cli_fail(&e);
 	if (printf("%s\n", v) < 0)
 		cli_die(CORP_EINTERNAL, "stdout: write failed");
@@ -151,141 +112,65 @@ config_get(int argc, char **argv)
 }
 
 static int
-config_set(int argc, char **argv)
+config_set(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	const char *key = cli_arg(a, 0), *val = cli_arg(a, 1);
+	int flags = cli_has(a, O_FORCE) ? CORP_SETTING_FORCE : 0;
 	struct corp_db *db;
 	struct corp_err e;
-	int ch, flags = 0;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
-		if (ch == 'f')
-			flags |= CORP_SETTING_FORCE;
-		else if (ch == 'h')
-			cli_help();
-		else
-			cli_usage(NULL);
-	if (argc - optind != 2)
-		cli_usage("config set needs KEY VALUE");
 	/* Refuse a bad key or value before opening anything. */
-	if (corp_setting_check(argv[optind], argv[optind + 1], flags, &e) != 0)
+	if (corp_setting_check(key, val, flags, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	if (corp_setting_set(db, argv[optind], argv[optind + 1], flags,
-	    &e) != 0)
+	if (corp_setting_set(db, key, val, flags, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
 	return 0;
 }
 
 static int
-config_unset(int argc, char **argv)
+config_unset(const struct cli_args *a)
 {
 	struct corp_db *db;
 	struct corp_err e;
 
-	noopts(argc, argv);
-	if (argc - optind != 1)
-		cli_usage("config unset needs one KEY");
 	db = cli_db(0);
-	if (corp_setting_unset(db, argv[optind], &e) != 0)
+	if (corp_setting_unset(db, cli_arg(a, 0), &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
 	return 0;
-}
-
-static int
-cmd_config(int argc, char **argv)
-{
-	static const struct cli_verb verbs[] = {
-		{ "get", config_get },
-		{ "set", config_set },
-		{ "unset", config_unset },
-		{ "list", config_list },
-		{ NULL, NULL }
-	};
-
-	return sub(argc, argv, verbs);
 }
 
 /* notify */
 
+/* The options of notify list, set and unset as the library takes them. */
 static void
-notify_opts(int argc, char **argv, struct corp_notify *n, int changes)
+notify_opts(const struct cli_args *a, struct corp_notify *n)
 {
-	static const struct option opts[] = {
-		{ "event-type", required_argument, NULL, 't' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "channel", required_argument, NULL, 'c' },
-		{ "enabled", no_argument, NULL, 'e' },
-		{ "disabled", no_argument, NULL, 'd' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "template", required_argument, NULL, 'T' },
-		{ "notify-self", no_argument, NULL, 's' },
-		{ "no-notify-self", no_argument, NULL, 'S' },
-		{ "new-type", no_argument, NULL, 'n' },
-		{ "new-role", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
-
 	memset(n, 0, sizeof(*n));
-	n->enabled = n->notify_self = -1;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (!changes && strchr("edpTsSnN", ch) != NULL)
-			cli_usage("notify %s takes no --%s", argv[0],
-			    optname(opts, ch));
-		switch (ch) {
-		case 't': n->event_type = optarg; break;
-		case 'r': n->role = optarg; break;
-		case 'c': n->channel = optarg; break;
-		case 'e':
-		case 'd':
-			if (n->enabled >= 0)
-				cli_usage("--enabled and --disabled: one");
-			n->enabled = ch == 'e';
-			break;
-		case 'p': n->priority = optarg; break;
-		case 'T': n->template = optarg; break;
-		case 's':
-		case 'S':
-			if (n->notify_self >= 0)
-				cli_usage("--notify-self and --no-notify-self: "
-				    "one");
-			n->notify_self = ch == 's';
-			break;
-		case 'n': n->new_type = 1; break;
-		case 'N': n->new_role = 1; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	}
-	if (optind != argc)
-		cli_usage("%s takes no arguments", argv[0]);
-}
-
-static void
-notify_key(const struct corp_notify *n, const char *verb)
-{
-	if (n->event_type == NULL || n->role == NULL || n->channel == NULL)
-		cli_usage("notify %s needs --event-type, --role and --channel",
-		    verb);
+	n->event_type = cli_str(a, O_TYPE);
+	n->role = cli_str(a, O_ROLE);
+	n->channel = cli_str(a, O_CHANNEL);
+	n->enabled = cli_has(a, O_ENABLED) ? 1 : cli_has(a, O_DISABLED) ? 0 :
+	    -1;
+	n->priority = cli_str(a, O_PRIORITY);
+	n->template = cli_str(a, O_TEMPLATE);
+	n->notify_self = cli_has(a, O_SELF) ? 1 : cli_has(a, O_NOSELF) ? 0 :
+	    -1;
+	n->new_type = cli_has(a, O_NEWTYPE);
+	n->new_role = cli_has(a, O_NEWROLE);
 }
 
 static int
-notify_list(int argc, char **argv)
+notify_list(const struct cli_args *a)
 {
 	struct corp_notify n;
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *rows;
 
-	notify_opts(argc, argv, &n, 0);
+	notify_opts(a, &n);
 	db = cli_db(0);
 	if (corp_notify_list(db, n.event_type, n.role, n.channel, &rows, &e)
 	    != 0)
@@ -296,15 +181,14 @@ notify_list(int argc, char **argv)
 }
 
 static int
-notify_set(int argc, char **argv)
+notify_set(const struct cli_args *a)
 {
 	struct corp_notify n;
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *row;
 
-	notify_opts(argc, argv, &n, 1);
-	notify_key(&n, "set");
+	notify_opts(a, &n);
 	db = cli_db(0);
 	if (corp_notify_set(db, &n, &row, &e) != 0)
 		cli_fail(&e);
@@ -314,15 +198,14 @@ notify_set(int argc, char **argv)
 }
 
 static int
-notify_unset(int argc, char **argv)
+notify_unset(const struct cli_args *a)
 {
 	struct corp_notify n;
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *row;
 
-	notify_opts(argc, argv, &n, 0);
-	notify_key(&n, "unset");
+	notify_opts(a, &n);
 	db = cli_db(0);
 	if (corp_notify_unset(db, n.event_type, n.role, n.channel, &row, &e)
 	    != 0)
@@ -332,60 +215,7 @@ notify_unset(int argc, char **argv)
 	return 0;
 }
 
-static int
-cmd_notify(int argc, char **argv)
-{
-	static const struct cli_verb verbs[] = {
-		{ "list", notify_list },
-		{ "set", notify_set },
-		{ "unset", notify_unset },
-		{ NULL, NULL }
-	};
-
-	return sub(argc, argv, verbs);
-}
-
 /* prefs, mute, unmute */
-
-struct popts {
-	const char	*user, *quiet, *channel, *event_type;
-	int		 no_quiet;
-};
-
-static void
-prefs_opts(int argc, char **argv, struct popts *p, const char *allowed)
-{
-	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "quiet", required_argument, NULL, 'q' },
-		{ "no-quiet", no_argument, NULL, 'Q' },
-		{ "channel", required_argument, NULL, 'c' },
-		{ "event-type", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
-
-	memset(p, 0, sizeof(*p));
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL)
-			cli_usage("%s takes no --%s", argv[0],
-			    optname(opts, ch));
-		switch (ch) {
-		case 'u': p->user = optarg; break;
-		case 'q': p->quiet = optarg; break;
-		case 'Q': p->no_quiet = 1; break;
-		case 'c': p->channel = optarg; break;
-		case 't': p->event_type = optarg; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	}
-	if (optind != argc)
-		cli_usage("%s takes no arguments", argv[0]);
-	if (p->user == NULL)
-		cli_usage("%s needs --user LOGIN", argv[0]);
-}
 
 static long long
 user(struct corp_db *db, const char *login)
@@ -399,16 +229,14 @@ user(struct corp_db *db, const char *login)
 }
 
 static int
-prefs_show(int argc, char **argv)
+prefs_show(const struct cli_args *a)
 {
 	struct corp_db *db;
 	struct corp_err e;
-	struct popts p;
 	json_t *o;
 
-	prefs_opts(argc, argv, &p, "u");
 	db = cli_db(0);
-	if (corp_prefs_get(db, user(db, p.user), &o, &e) != 0)
+	if (corp_prefs_get(db, user(db, cli_str(a, O_USER)), &o, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
 	out1(o);
@@ -416,22 +244,19 @@ prefs_show(int argc, char **argv)
 }
 
 static int
-prefs_set(int argc, char **argv)
+prefs_set(const struct cli_args *a)
 {
 	struct corp_db *db;
 	struct corp_err e;
-	struct popts p;
+	const char *quiet = cli_str(a, O_QUIET);
 	long long uid;
 	int qs = -1, qe = -1;
 	json_t *o;
 
-	prefs_opts(argc, argv, &p, "uqQ");
-	if ((p.quiet != NULL) == p.no_quiet)
-		cli_usage("prefs set needs --quiet HH:MM-HH:MM or --no-quiet");
-	if (p.quiet != NULL && corp_quiet_parse(p.quiet, &qs, &qe, &e) != 0)
+	if (quiet != NULL && corp_quiet_parse(quiet, &qs, &qe, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	uid = user(db, p.user);
+	uid = user(db, cli_str(a, O_USER));
 	if (corp_prefs_set_quiet(db, uid, qs, qe, &e) != 0 ||
 	    corp_prefs_get(db, uid, &o, &e) != 0)
 		cli_fail(&e);
@@ -440,84 +265,103 @@ prefs_set(int argc, char **argv)
 	return 0;
 }
 
-static int
-cmd_prefs(int argc, char **argv)
-{
-	static const struct cli_verb verbs[] = {
-		{ "show", prefs_show },
-		{ "set", prefs_set },
-		{ NULL, NULL }
-	};
-
-	return sub(argc, argv, verbs);
-}
-
+/* What mute and unmute name: exactly one of the two (cli_main checks). */
 static void
-mute_what(const struct popts *p, const char *verb, const char **kind,
-    const char **value)
+mute_what(const struct cli_args *a, const char **kind, const char **value)
 {
-	if ((p->channel != NULL) == (p->event_type != NULL))
-		cli_usage("%s needs --channel or --event-type (one)", verb);
-	*kind = p->channel != NULL ? "channel" : "event_type";
-	*value = p->channel != NULL ? p->channel : p->event_type;
+	*kind = cli_has(a, O_CHANNEL) ? "channel" : "event_type";
+	*value = cli_has(a, O_CHANNEL) ? cli_str(a, O_CHANNEL) :
+	    cli_str(a, O_TYPE);
 }
 
 static int
-cmd_mute(int argc, char **argv)
+cmd_mute(const struct cli_args *a)
 {
 	const char *kind, *value;
 	struct corp_db *db;
 	struct corp_err e;
-	struct popts p;
+	const char *login = cli_str(a, O_USER);
 	long long n;
 	json_t *o;
 
-	prefs_opts(argc, argv, &p, "uct");
-	mute_what(&p, "mute", &kind, &value);
+	mute_what(a, &kind, &value);
 	db = cli_db(0);
-	if (corp_prefs_mute(db, user(db, p.user), kind, value, &n, &e) != 0)
+	if (corp_prefs_mute(db, user(db, login), kind, value, &n, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
-	o = json_pack("{s:s, s:s, s:s, s:I}", "user", p.user, "kind", kind,
+	o = json_pack("{s:s, s:s, s:s, s:I}", "user", login, "kind", kind,
 	    "muted", value, "failed_rows", (json_int_t)n);
 	out1(o);
 	return 0;
 }
 
 static int
-cmd_unmute(int argc, char **argv)
+cmd_unmute(const struct cli_args *a)
 {
 	const char *kind, *value;
 	struct corp_db *db;
 	struct corp_err e;
-	struct popts p;
+	const char *login = cli_str(a, O_USER);
 	json_t *o;
 
-	prefs_opts(argc, argv, &p, "uct");
-	mute_what(&p, "unmute", &kind, &value);
+	mute_what(a, &kind, &value);
 	db = cli_db(0);
-	if (corp_prefs_unmute(db, user(db, p.user), kind, value, &e) != 0)
+	if (corp_prefs_unmute(db, user(db, login), kind, value, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
-	o = json_pack("{s:s, s:s, s:s}", "user", p.user, "kind", kind,
+	o = json_pack("{s:s, s:s, s:s}", "user", login, "kind", kind,
 	    "unmuted", value);
 	out1(o);
 	return 0;
 }
 
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb config_verbs[] = {
+	{ "get", config_get, "a setting's value", "KEY", 1, 1 },
+	{ "set", config_set, "change a setting", "KEY VALUE", 2, 2,
+	    U({ O_FORCE }) },
+	{ "unset", config_unset, "back to the default", "KEY", 1, 1 },
+	{ "list", config_list, "every setting with its default" },
+	{ NULL }
+};
+#define NKEY { O_TYPE, CLI_REQ }, { O_ROLE, CLI_REQ }, { O_CHANNEL, CLI_REQ }
+static const struct cli_verb notify_verbs[] = {
+	{ "list", notify_list, "notification settings, filtered", NULL, 0, 0,
+	    U({ O_TYPE }, { O_ROLE }, { O_CHANNEL }) },
+	{ "set", notify_set, "create or change one", NULL, 0, 0,
+	    U(NKEY, { O_ENABLED, 0, 1 }, { O_DISABLED, 0, 1 }, { O_PRIORITY },
+	    { O_TEMPLATE }, { O_SELF, 0, 2 }, { O_NOSELF, 0, 2 },
+	    { O_NEWTYPE }, { O_NEWROLE }) },
+	{ "unset", notify_unset, "delete one", NULL, 0, 0, U(NKEY) },
+	{ NULL }
+};
+static const struct cli_verb prefs_verbs[] = {
+	{ "show", prefs_show, "a user's preferences", NULL, 0, 0,
+	    U({ O_USER, CLI_REQ }) },
+	{ "set", prefs_set, "a user's quiet hours", NULL, 0, 0,
+	    U({ O_USER, CLI_REQ }, { O_QUIET, CLI_REQ, 1 }, { O_NOQUIET, 0,
+	    1 }) },
+	{ NULL }
+};
+static const struct cli_verb verbs[] = {
+	{ "config", NULL, "operator settings (corp(7) CONFIGURATION)", .sub =
+	    config_verbs },
+	{ "notify", NULL, "notification settings", .sub = notify_verbs },
+	{ "prefs", NULL, "per-user preferences", .sub = prefs_verbs },
+	{ "mute", cmd_mute, "stop a user's notifications on a channel or of "
+	    "a type", NULL, 0, 0, U({ O_USER, CLI_REQ }, { O_CHANNEL, CLI_REQ,
+	    1 }, { O_TYPE, 0, 1 }) },
+	{ "unmute", cmd_unmute, "undo a mute", NULL, 0, 0, U({ O_USER,
+	    CLI_REQ }, { O_CHANNEL, CLI_REQ, 1 }, { O_TYPE, 0, 1 }) },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-settings",
+	"operator configuration, notification settings, preferences", opts,
+	verbs, CLI_COMMON_ALL };
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "config", cmd_config },
-		{ "notify", cmd_notify },
-		{ "prefs", cmd_prefs },
-		{ "mute", cmd_mute },
-		{ "unmute", cmd_unmute },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -4,152 +4,118 @@
  * through corp_task_run (lib/task.c): the role table, the state machine,
  * the event and the idempotency key in one transaction.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define CLI_TABLE
 #include "cli.h"
+#include "clock.h"
 #include "db.h"
 #include "directory.h"
-#include "jsonl.h"
 #include "task.h"
 #include "visibility.h"
-#include "clock.h"
 
-static const char synopsis[] =
-"usage: corp-task create --as LOGIN --title TITLE [--description TEXT]\n"
-"           (--assignee LOGIN | --unit UNIT | both) [--due TIME] [--draft]\n"
-"           [--idempotency-key KEY]\n"
-"       corp-task create --as LOGIN --template ID --period KEY\n"
-"           [--idempotency-key KEY]\n"
-"       corp-task open TASK --as LOGIN [--if-version N] [--idempotency-key KEY]\n"
-"       corp-task assign TASK --as LOGIN (--assignee LOGIN | --unit UNIT |\n"
-"           both) [--if-version N] [--idempotency-key KEY]\n"
-"       corp-task set-due TASK --as LOGIN --due (TIME | none) [--if-version N]\n"
-"           [--idempotency-key KEY]\n"
-"       corp-task submit TASK --as LOGIN --text TEXT [--link URL]\n"
-"           [--file REF] [--if-version N] [--idempotency-key KEY]\n"
-"       corp-task approve TASK --as LOGIN [--if-version N]\n"
-"           [--idempotency-key KEY]\n"
-"       corp-task reject TASK --as LOGIN --reason TEXT [--if-version N]\n"
-"           [--idempotency-key KEY]\n"
-"       corp-task cancel TASK --as LOGIN [--reason TEXT] [--if-version N]\n"
-"           [--idempotency-key KEY]\n"
-"       corp-task show TASK [--as LOGIN]\n"
-"       corp-task list [--as LOGIN] [--state STATE] [--assignee LOGIN]\n"
-"           [--initiator LOGIN] [--unit UNIT] [--period KEY]\n"
-"           [--template ID] [--overdue]\n"
-"       corp-task reports TASK [--as LOGIN]\n"
-"       corp-task viewers (TASK | --all)\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
-
-enum { O_AS = 256, O_IFV, O_KEY, O_TITLE, O_DESC, O_DRAFT, O_TPL, O_PERIOD,
+enum { O_AS = 1, O_IFV, O_KEY, O_TITLE, O_DESC, O_DRAFT, O_TPL, O_PERIOD,
 	O_ASSIGNEE, O_UNIT, O_DUE, O_TEXT, O_LINK, O_FILE, O_REASON, O_STATE,
 	O_INITIATOR, O_OVERDUE, O_ALL };
 
-static const struct option opts[] = {
-	{ "as", required_argument, NULL, O_AS },
-	{ "if-version", required_argument, NULL, O_IFV },
-	{ "idempotency-key", required_argument, NULL, O_KEY },
-	{ "title", required_argument, NULL, O_TITLE },
-	{ "description", required_argument, NULL, O_DESC },
-	{ "draft", no_argument, NULL, O_DRAFT },
-	{ "template", required_argument, NULL, O_TPL },
-	{ "period", required_argument, NULL, O_PERIOD },
-	{ "assignee", required_argument, NULL, O_ASSIGNEE },
-	{ "unit", required_argument, NULL, O_UNIT },
-	{ "due", required_argument, NULL, O_DUE },
-	{ "text", required_argument, NULL, O_TEXT },
-	{ "link", required_argument, NULL, O_LINK },
-	{ "file", required_argument, NULL, O_FILE },
-	{ "reason", required_argument, NULL, O_REASON },
-	{ "state", required_argument, NULL, O_STATE },
-	{ "initiator", required_argument, NULL, O_INITIATOR },
-	{ "overdue", no_argument, NULL, O_OVERDUE },
-	{ "all", no_argument, NULL, O_ALL },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
-#define B(o) (1u << ((o) - O_AS))
-#define COMMON (B(O_AS) | B(O_IFV) | B(O_KEY))
+static const char *const none[] = { "none", NULL };
+static const char *const states[] = { "DRAFT", "OPEN", "WAITING_APPROVAL",
+	"DONE", "CANCELLED", NULL };
 
-struct args {
-	struct corp_task_req	 r;
-	struct corp_task_filter	 f;
-	int			 all;
-	unsigned		 seen;
+static const struct cli_opt opts[] = {
+	{ O_AS, "as", "LOGIN", "the user who acts (or looks)",
+	    .comp = CLI_C_LOGIN },
+	{ O_IFV, "if-version", "N", "refuse (79) unless the task is at "
+	    "version N", CLI_NUM },
+	{ O_KEY, "idempotency-key", "KEY", "a retry with KEY prints the "
+	    "first answer and writes nothing" },
+	{ O_TITLE, "title", "TITLE", "the task's title" },
+	{ O_DESC, "description", "TEXT", "the task's description" },
+	{ O_DRAFT, "draft", NULL, "a DRAFT, private to its initiator" },
+	{ O_TPL, "template", "ID", "a template's instance; list: of that "
+	    "template", CLI_NUM },
+	{ O_PERIOD, "period", "KEY", "the instance's period (2026-01, "
+	    "2026-W05, 2026-01-31, once)" },
+	{ O_ASSIGNEE, "assignee", "LOGIN", "the executor",
+	    .comp = CLI_C_LOGIN },
+	{ O_UNIT, "unit", "UNIT", "the assignee unit", .comp = CLI_C_UNIT },
+	{ O_DUE, "due", "TIME", "due time (RFC 3339 or +DURATION); none "
+	    "clears it", CLI_TIME, .words = none },
+	{ O_TEXT, "text", "TEXT", "the report" },
+	{ O_LINK, "link", "URL", "a link in the report" },
+	{ O_FILE, "file", "REF", "a file reference in the report" },
+	{ O_REASON, "reason", "TEXT", "why" },
+	{ O_STATE, "state", "STATE", "only tasks in STATE",
+	    .comp = CLI_C_WORDS, .words = states },
+	{ O_INITIATOR, "initiator", "LOGIN", "only tasks this user started",
+	    .comp = CLI_C_LOGIN },
+	{ O_OVERDUE, "overdue", NULL, "only open tasks past their due time" },
+	{ O_ALL, "all", NULL, "every task" },
+	{ 0 }
 };
 
-static void
-parse(int argc, char **argv, struct args *a, unsigned allowed, int ntask)
+static long long
+task_id(const struct cli_args *a)
 {
-	int ch;
-
-	memset(a, 0, sizeof(*a));
-	a->r.verb = argv[0];
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			cli_help();
-		if (ch < O_AS)
-			cli_usage(NULL);
-		if (!(allowed & B(ch)))
-			cli_usage("%s does not take --%s", argv[0],
-			    opts[ch - O_AS].name);
-		a->seen |= B(ch);
-		switch (ch) {
-		case O_AS: a->r.as = optarg; break;
-		case O_IFV:
-			a->r.if_version = cli_num(optarg, 1, LLONG_MAX,
-			    "--if-version");
-			break;
-		case O_KEY: a->r.idem_key = optarg; break;
-		case O_TITLE: a->r.title = optarg; break;
-		case O_DESC: a->r.description = optarg; break;
-		case O_DRAFT: a->r.draft = 1; break;
-		case O_TPL:
-			a->r.template_id = a->f.template_id = cli_num(optarg,
-			    1, LLONG_MAX, "--template");
-			break;
-		case O_PERIOD: a->r.period_key = a->f.period_key = optarg;
-			break;
-		case O_ASSIGNEE: a->r.assignee = a->f.assignee = optarg; break;
-		case O_UNIT: a->r.unit = a->f.unit = optarg; break;
-		case O_DUE:
-			a->r.has_due = 1;
-			a->r.due_at = strcmp(optarg, "none") == 0 ? 0 :
-			    cli_time(optarg, "--due");
-			break;
-		case O_TEXT: a->r.text = optarg; break;
-		case O_LINK: a->r.link = optarg; break;
-		case O_FILE: a->r.file_ref = optarg; break;
-		case O_REASON: a->r.reason = optarg; break;
-		case O_STATE: a->f.state = optarg; break;
-		case O_INITIATOR: a->f.initiator = optarg; break;
-		case O_OVERDUE: a->f.overdue = 1; break;
-		case O_ALL: a->all = 1; break;
-		}
-	}
-	if (argc - optind != ntask)
-		cli_usage(ntask ? "%s needs one TASK id" :
-		    "%s takes no arguments", argv[0]);
-	if (ntask)
-		a->r.task_id = cli_num(argv[optind], 1, LLONG_MAX, "TASK");
-	if ((allowed & B(O_AS)) && (allowed & B(O_KEY)) && a->r.as == NULL)
-		cli_usage("%s needs --as LOGIN", argv[0]);
+	return cli_num(cli_arg(a, 0), 1, LLONG_MAX, "TASK");
 }
 
+/* A transition: the request from the options, its stored answer. */
 static int
-run(struct args *a)
+cmd_run(const struct cli_args *a)
 {
-	struct corp_db *db = cli_db(0);
+	struct corp_task_req r;
+	struct corp_db *db;
 	struct corp_err e;
 	char *out;
 	json_t *o;
 	int rc, replayed;
 
-	rc = corp_task_run(db, &a->r, &out, &replayed, &e);
+	memset(&r, 0, sizeof(r));
+	r.verb = cli_verb_name(a);
+	if (strcmp(r.verb, "create") != 0)
+		r.task_id = task_id(a);
+	r.as = cli_str(a, O_AS);
+	r.if_version = cli_int(a, O_IFV, 0);
+	r.idem_key = cli_str(a, O_KEY);
+	r.title = cli_str(a, O_TITLE);
+	r.description = cli_str(a, O_DESC);
+	r.draft = cli_has(a, O_DRAFT);
+	r.template_id = cli_int(a, O_TPL, 0);
+	r.period_key = cli_str(a, O_PERIOD);
+	r.assignee = cli_str(a, O_ASSIGNEE);
+	r.unit = cli_str(a, O_UNIT);
+	r.has_due = cli_has(a, O_DUE);
+	r.due_at = cli_int(a, O_DUE, 0);
+	r.text = cli_str(a, O_TEXT);
+	r.link = cli_str(a, O_LINK);
+	r.file_ref = cli_str(a, O_FILE);
+	r.reason = cli_str(a, O_REASON);
+	if (strcmp(r.verb, "create") == 0) {
+		/* Two forms (cli.h CLI_VARIANT): which one is ours. */
+		if (r.as == NULL)
+			cli_usage("create needs --as LOGIN");
+		if (r.template_id > 0) {
+			if (r.period_key == NULL || r.title || r.description ||
+			    r.assignee || r.unit || r.has_due || r.draft)
+				cli_usage("create --template takes --period "
+				    "and no task fields");
+		} else {
+			if (r.title == NULL)
+				cli_usage("create needs --title");
+			if (r.assignee == NULL && r.unit == NULL)
+				cli_usage("create needs --assignee or --unit");
+			if (r.period_key != NULL)
+				cli_usage("--period goes with --template");
+			if (r.has_due && r.due_at == 0)
+				r.has_due = 0;
+		}
+	}
+	db = cli_db(0);
+	rc = corp_task_run(db, &r, &out, &replayed, &e);
 	if (out == NULL)
 		cli_fail(&e);
 	if ((o = json_loads(out, 0, NULL)) == NULL)
@@ -161,161 +127,54 @@ run(struct args *a)
 	return rc;
 }
 
+/* show, reports: what --as may see. */
 static int
-cmd_create(int argc, char **argv)
+cmd_show(const struct cli_args *a)
 {
-	struct args a;
-
-	parse(argc, argv, &a, B(O_AS) | B(O_KEY) | B(O_TITLE) | B(O_DESC) |
-	    B(O_DRAFT) | B(O_TPL) | B(O_PERIOD) | B(O_ASSIGNEE) | B(O_UNIT) |
-	    B(O_DUE), 0);
-	if (a.r.template_id > 0) {
-		if (a.r.period_key == NULL || a.r.title || a.r.description ||
-		    a.r.assignee || a.r.unit || a.r.has_due || a.r.draft)
-			cli_usage("create --template takes --period and no "
-			    "task fields");
-	} else {
-		if (a.r.title == NULL)
-			cli_usage("create needs --title");
-		if (a.r.assignee == NULL && a.r.unit == NULL)
-			cli_usage("create needs --assignee or --unit");
-		if (a.r.period_key != NULL)
-			cli_usage("--period goes with --template");
-		if (a.r.has_due && a.r.due_at == 0)
-			a.r.has_due = 0;
-	}
-	return run(&a);
-}
-
-static int
-cmd_open(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, COMMON, 1);
-	return run(&a);
-}
-
-static int
-cmd_assign(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, COMMON | B(O_ASSIGNEE) | B(O_UNIT), 1);
-	if (a.r.assignee == NULL && a.r.unit == NULL)
-		cli_usage("assign needs --assignee or --unit");
-	return run(&a);
-}
-
-static int
-cmd_set_due(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, COMMON | B(O_DUE), 1);
-	if (!a.r.has_due)
-		cli_usage("set-due needs --due TIME or --due none");
-	return run(&a);
-}
-
-static int
-cmd_submit(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, COMMON | B(O_TEXT) | B(O_LINK) | B(O_FILE), 1);
-	if (a.r.text == NULL)
-		cli_usage("submit needs --text");
-	return run(&a);
-}
-
-static int
-cmd_approve(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, COMMON, 1);
-	return run(&a);
-}
-
-static int
-cmd_reject(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, COMMON | B(O_REASON), 1);
-	if (a.r.reason == NULL)
-		cli_usage("reject needs --reason");
-	return run(&a);
-}
-
-static int
-cmd_cancel(int argc, char **argv)
-{
-	struct args a;
-
-	parse(argc, argv, &a, COMMON | B(O_REASON), 1);
-	return run(&a);
-}
-
-static int
-cmd_show(int argc, char **argv)
-{
-	struct corp_db *db;
+	long long id = task_id(a);
+	const char *as = cli_str(a, O_AS);
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	struct args a;
 	json_t *o;
 
-	parse(argc, argv, &a, B(O_AS), 1);
-	db = cli_db(0);
-	if ((a.r.as != NULL &&
-	    corp_task_may_see(db, a.r.task_id, a.r.as, &e) != 0) ||
-	    corp_task_json(db, a.r.task_id, &o, &e) != 0)
+	if (as != NULL && corp_task_may_see(db, id, as, &e) != 0)
 		cli_fail(&e);
-	cli_out(o);
-	json_decref(o);
+	if (strcmp(cli_verb_name(a), "show") == 0) {
+		if (corp_task_json(db, id, &o, &e) != 0)
+			cli_fail(&e);
+		cli_row(a, o);
+	} else {
+		if (corp_task_reports(db, id, &o, &e) != 0)
+			cli_fail(&e);
+		cli_rows(a, o);
+	}
 	corp_db_close(db);
 	return 0;
 }
 
 static int
-cmd_reports(int argc, char **argv)
+cmd_list(const struct cli_args *a)
 {
-	struct corp_db *db;
+	struct corp_task_filter f = {
+		.state = cli_str(a, O_STATE),
+		.assignee = cli_str(a, O_ASSIGNEE),
+		.initiator = cli_str(a, O_INITIATOR),
+		.unit = cli_str(a, O_UNIT),
+		.period_key = cli_str(a, O_PERIOD),
+		.template_id = cli_int(a, O_TPL, 0),
+		.overdue = cli_has(a, O_OVERDUE)
+	};
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	struct args a;
-	json_t *arr;
-
-	parse(argc, argv, &a, B(O_AS), 1);
-	db = cli_db(0);
-	if ((a.r.as != NULL &&
-	    corp_task_may_see(db, a.r.task_id, a.r.as, &e) != 0) ||
-	    corp_task_reports(db, a.r.task_id, &arr, &e) != 0)
-		cli_fail(&e);
-	cli_out_all(arr);
-	corp_db_close(db);
-	return 0;
-}
-
-static int
-cmd_list(int argc, char **argv)
-{
-	struct corp_db *db;
-	struct corp_err e;
-	struct args a;
 	long long uid = 0;
 	json_t *arr;
 
-	parse(argc, argv, &a, B(O_AS) | B(O_STATE) | B(O_ASSIGNEE) |
-	    B(O_INITIATOR) | B(O_UNIT) | B(O_PERIOD) | B(O_TPL) |
-	    B(O_OVERDUE), 0);
-	db = cli_db(0);
-	if (a.r.as != NULL &&
-	    corp_dir_user_id(db, a.r.as, &uid, NULL, &e) != 0)
+	if (cli_has(a, O_AS) &&
+	    corp_dir_user_id(db, cli_str(a, O_AS), &uid, NULL, &e) != 0)
 		cli_fail(&e);
-	if (corp_task_list(db, &a.f, uid, &arr, &e) != 0)
+	if (corp_task_list(db, &f, uid, &arr, &e) != 0)
 		cli_fail(&e);
-	cli_out_all(arr);
+	cli_rows(a, arr);
 	corp_db_close(db);
 	return 0;
 }
@@ -330,53 +189,69 @@ viewer(long long tid, long long uid, const char *role, void *arg)
 
 /* The (task, user, role) relation from the visibility function. */
 static int
-cmd_viewers(int argc, char **argv)
+cmd_viewers(const struct cli_args *a)
 {
-	struct corp_db *db;
+	long long id = cli_has(a, O_ALL) ? 0 : task_id(a);
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	struct args a;
 	json_t *arr, *v;
 
-	if (argc >= 2 && strcmp(argv[argc - 1], "--all") == 0) {
-		parse(argc, argv, &a, B(O_ALL), 0);
-	} else {
-		parse(argc, argv, &a, 0, 1);
-		db = cli_db(0);
-		if (corp_task_json(db, a.r.task_id, &v, &e) != 0)
+	if (id > 0) {
+		if (corp_task_json(db, id, &v, &e) != 0)
 			cli_fail(&e);
 		json_decref(v);
-		corp_db_close(db);
 	}
-	db = cli_db(0);
 	arr = json_array();
-	if (corp_viewers_tasks(db, a.r.task_id, 0, corp_now(), viewer, arr,
-	    &e) != 0)
+	if (corp_viewers_tasks(db, id, 0, corp_now(), viewer, arr, &e) != 0)
 		cli_fail(&e);
-	cli_out_all(arr);
+	cli_rows(a, arr);
 	corp_db_close(db);
 	return 0;
 }
 
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+#define AS { O_AS, CLI_REQ }
+#define IFV_KEY { O_IFV }, { O_KEY }
+static const struct cli_verb verbs[] = {
+	{ "create", cmd_run, "a new task (OPEN, or DRAFT with --draft)",
+	    NULL, 0, 0, U(AS, { O_TITLE, CLI_REQ }, { O_DESC },
+	    { O_ASSIGNEE, CLI_REQ | CLI_ANY, 1 },
+	    { O_UNIT, CLI_REQ | CLI_ANY, 1 }, { O_DUE }, { O_DRAFT },
+	    { O_KEY }) },
+	{ "create", cmd_run, "a template's instance for a period", NULL, 0, 0,
+	    U(AS, { O_TPL, CLI_REQ }, { O_PERIOD, CLI_REQ },
+	    { O_KEY }), .flags = CLI_VARIANT },
+	{ "open", cmd_run, "DRAFT to OPEN", "TASK", 1, 1, U(AS, IFV_KEY) },
+	{ "assign", cmd_run, "a new assignee", "TASK", 1, 1,
+	    U(AS, { O_ASSIGNEE, CLI_REQ | CLI_ANY, 1 },
+	    { O_UNIT, CLI_REQ | CLI_ANY, 1 }, IFV_KEY) },
+	{ "set-due", cmd_run, "change or clear the due time", "TASK", 1, 1,
+	    U(AS, { O_DUE, CLI_REQ }, IFV_KEY) },
+	{ "submit", cmd_run, "a report: OPEN to WAITING_APPROVAL", "TASK", 1,
+	    1, U(AS, { O_TEXT, CLI_REQ }, { O_LINK }, { O_FILE }, IFV_KEY) },
+	{ "approve", cmd_run, "WAITING_APPROVAL to DONE", "TASK", 1, 1,
+	    U(AS, IFV_KEY) },
+	{ "reject", cmd_run, "WAITING_APPROVAL back to OPEN", "TASK", 1, 1,
+	    U(AS, { O_REASON, CLI_REQ }, IFV_KEY) },
+	{ "cancel", cmd_run, "OPEN or WAITING_APPROVAL to CANCELLED", "TASK",
+	    1, 1, U(AS, { O_REASON }, IFV_KEY) },
+	{ "show", cmd_show, "one task as JSON", "TASK", 1, 1, U({ O_AS }) },
+	{ "list", cmd_list, "tasks as JSON lines", NULL, 0, 0,
+	    U({ O_AS }, { O_STATE }, { O_ASSIGNEE }, { O_INITIATOR },
+	    { O_UNIT }, { O_PERIOD }, { O_TPL }, { O_OVERDUE }) },
+	{ "reports", cmd_show, "a task's reports as JSON lines", "TASK", 1, 1,
+	    U({ O_AS }) },
+	{ "viewers", cmd_viewers, "who sees a task, in which role",
+	    "(TASK | --all)", 0, 1, U({ O_ALL, CLI_OPERAND }) },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-task",
+	"tasks: their steps, reports and viewers", opts, verbs,
+	CLI_COMMON_ALL };
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "create", cmd_create },
-		{ "open", cmd_open },
-		{ "assign", cmd_assign },
-		{ "set-due", cmd_set_due },
-		{ "submit", cmd_submit },
-		{ "approve", cmd_approve },
-		{ "reject", cmd_reject },
-		{ "cancel", cmd_cancel },
-		{ "show", cmd_show },
-		{ "list", cmd_list },
-		{ "reports", cmd_reports },
-		{ "viewers", cmd_viewers },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -3,103 +3,41 @@
  * deactivate.  Instances are made by corp-task create --template (and
  * by the scheduler).
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "db.h"
-#include "jsonl.h"
 #include "template.h"
 
-static const char synopsis[] =
-"usage: corp-template add --title TITLE [--description TEXT]\n"
-"           --schedule (monthly | weekly | daily | once) --due RULE\n"
-"           (--assignee LOGIN | --unit UNIT | both) --initiator LOGIN\n"
-"           [--starts TIME]\n"
-"       corp-template set ID [--title TITLE] [--description TEXT]\n"
-"           [--schedule SCHEDULE] [--due RULE] [--assignee LOGIN | --no-assignee]\n"
-"           [--unit UNIT | --no-unit] [--initiator LOGIN] [--starts TIME]\n"
-"           [--active]\n"
-"       corp-template show ID\n"
-"       corp-template list [--all]\n"
-"       corp-template deactivate ID\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
-
-enum { O_TITLE = 256, O_DESC, O_SCHED, O_DUE, O_ASSIGNEE, O_NOASSIGNEE,
+enum { O_TITLE = 1, O_DESC, O_SCHED, O_DUE, O_ASSIGNEE, O_NOASSIGNEE,
 	O_UNIT, O_NOUNIT, O_INITIATOR, O_STARTS, O_ACTIVE, O_ALL };
 
-static const struct option opts[] = {
-	{ "title", required_argument, NULL, O_TITLE },
-	{ "description", required_argument, NULL, O_DESC },
-	{ "schedule", required_argument, NULL, O_SCHED },
-	{ "due", required_argument, NULL, O_DUE },
-	{ "assignee", required_argument, NULL, O_ASSIGNEE },
-	{ "no-assignee", no_argument, NULL, O_NOASSIGNEE },
-	{ "unit", required_argument, NULL, O_UNIT },
-	{ "no-unit", no_argument, NULL, O_NOUNIT },
-	{ "initiator", required_argument, NULL, O_INITIATOR },
-	{ "starts", required_argument, NULL, O_STARTS },
-	{ "active", no_argument, NULL, O_ACTIVE },
-	{ "all", no_argument, NULL, O_ALL },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+static const char *const schedules[] = { "monthly", "weekly", "daily",
+	"once", NULL };
+
+static const struct cli_opt opts[] = {
+	{ O_TITLE, "title", "TITLE", "the instances' title" },
+	{ O_DESC, "description", "TEXT", "the instances' description" },
+	{ O_SCHED, "schedule", "SCHEDULE", "monthly, weekly, daily or once",
+	    .comp = CLI_C_WORDS, .words = schedules },
+	{ O_DUE, "due", "RULE", "when an instance is due: \"D HH:MM\", "
+	    "\"DOW HH:MM\", \"HH:MM\" or an instant (corp-template(1))" },
+	{ O_ASSIGNEE, "assignee", "LOGIN", "the instances' assignee",
+	    .comp = CLI_C_LOGIN },
+	{ O_NOASSIGNEE, "no-assignee", NULL, "no assignee user" },
+	{ O_UNIT, "unit", "UNIT", "the instances' unit", .comp = CLI_C_UNIT },
+	{ O_NOUNIT, "no-unit", NULL, "no assignee unit" },
+	{ O_INITIATOR, "initiator", "LOGIN", "the instances' initiator",
+	    .comp = CLI_C_LOGIN },
+	{ O_STARTS, "starts", "TIME", "the first period is the one holding "
+	    "TIME (default: now)", CLI_TIME },
+	{ O_ACTIVE, "active", NULL, "make it active again" },
+	{ O_ALL, "all", NULL, "inactive templates too" },
+	{ 0 }
 };
-#define B(o) (1u << ((o) - O_TITLE))
-#define FIELDS (B(O_TITLE) | B(O_DESC) | B(O_SCHED) | B(O_DUE) | \
-	B(O_ASSIGNEE) | B(O_UNIT) | B(O_INITIATOR) | B(O_STARTS))
-
-static long long
-parse(int argc, char **argv, struct corp_template_in *t, int *all,
-    unsigned allowed, int nid)
-{
-	int ch;
-
-	memset(t, 0, sizeof(*t));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			cli_help();
-		if (ch < O_TITLE)
-			cli_usage(NULL);
-		if (!(allowed & B(ch)))
-			cli_usage("%s does not take --%s", argv[0],
-			    opts[ch - O_TITLE].name);
-		switch (ch) {
-		case O_TITLE: t->title = optarg; t->has_title = 1; break;
-		case O_DESC:
-			t->description = optarg;
-			t->has_description = 1;
-			break;
-		case O_SCHED: t->schedule = optarg; t->has_schedule = 1; break;
-		case O_DUE: t->due_rule = optarg; t->has_due_rule = 1; break;
-		case O_ASSIGNEE:
-			t->assignee = optarg;
-			t->has_assignee = 1;
-			break;
-		case O_NOASSIGNEE:
-			t->assignee = NULL;
-			t->has_assignee = 1;
-			break;
-		case O_UNIT: t->unit = optarg; t->has_unit = 1; break;
-		case O_NOUNIT: t->unit = NULL; t->has_unit = 1; break;
-		case O_INITIATOR:
-			t->initiator = optarg;
-			t->has_initiator = 1;
-			break;
-		case O_STARTS:
-			t->starts_at = cli_time(optarg, "--starts");
-			t->has_starts_at = 1;
-			break;
-		case O_ACTIVE: t->active = 1; t->has_active = 1; break;
-		case O_ALL: *all = 1; break;
-		}
-	}
-	if (argc - optind != nid)
-		cli_usage(nid ? "%s needs one template ID" :
-		    "%s takes no arguments", argv[0]);
-	return nid ? cli_num(argv[optind], 1, LLONG_MAX, "ID") : 0;
-}
 
 static void
 print(struct corp_db *db, long long id)
@@ -113,111 +51,103 @@ print(struct corp_db *db, long long id)
 	json_decref(o);
 }
 
+static long long
+template_id(const struct cli_args *a)
+{
+	return cli_num(cli_arg(a, 0), 1, LLONG_MAX, "ID");
+}
+
+/* add, set, deactivate: the fields given, one writer, the template. */
 static int
-write_tpl(long long id, struct corp_template_in *t)
+cmd_put(const struct cli_args *a)
+{
+	struct corp_template_in t;
+	struct corp_db *db;
+	struct corp_err e;
+	long long id = 0;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if (strcmp(cli_verb_name(a), "add") != 0)
+		id = template_id(a);
+	t.title = cli_str(a, O_TITLE);
+	t.has_title = t.title != NULL;
+	t.description = cli_str(a, O_DESC);
+	t.has_description = t.description != NULL;
+	t.schedule = cli_str(a, O_SCHED);
+	t.has_schedule = t.schedule != NULL;
+	t.due_rule = cli_str(a, O_DUE);
+	t.has_due_rule = t.due_rule != NULL;
+	t.assignee = cli_str(a, O_ASSIGNEE);
+	t.has_assignee = t.assignee != NULL || cli_has(a, O_NOASSIGNEE);
+	t.unit = cli_str(a, O_UNIT);
+	t.has_unit = t.unit != NULL || cli_has(a, O_NOUNIT);
+	t.initiator = cli_str(a, O_INITIATOR);
+	t.has_initiator = t.initiator != NULL;
+	t.starts_at = cli_int(a, O_STARTS, 0);
+	t.has_starts_at = cli_has(a, O_STARTS);
+	t.has_active = cli_has(a, O_ACTIVE) ||
+	    strcmp(cli_verb_name(a), "deactivate") == 0;
+	t.active = cli_has(a, O_ACTIVE);
+	db = cli_db(0);
+	rc = id > 0 ? corp_template_set(db, id, &t, &e) :
+	    corp_template_add(db, &t, &id, &e);
+	if (rc != 0)
+		cli_fail(&e);
+	print(db, id);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+cmd_show(const struct cli_args *a)
+{
+	long long id = template_id(a);
+	struct corp_db *db = cli_db(0);
+
+	print(db, id);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+cmd_list(const struct cli_args *a)
 {
 	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	int rc;
-
-	if (corp_db_begin(db, &e) != 0)
-		cli_fail(&e);
-	rc = id > 0 ? corp_template_set(db, id, t, &e) :
-	    corp_template_add(db, t, &id, &e);
-	if (rc != 0 || corp_db_commit(db, &e) != 0) {
-		corp_db_rollback(db);
-		cli_fail(&e);
-	}
-	print(db, id);
-	corp_db_close(db);
-	return 0;
-}
-
-static int
-cmd_add(int argc, char **argv)
-{
-	struct corp_template_in t;
-	int all = 0;
-
-	parse(argc, argv, &t, &all, FIELDS, 0);
-	if (!t.has_title || !t.has_schedule || !t.has_due_rule ||
-	    !t.has_initiator || (!t.has_assignee && !t.has_unit))
-		cli_usage("add needs --title, --schedule, --due, --initiator "
-		    "and --assignee or --unit");
-	return write_tpl(0, &t);
-}
-
-static int
-cmd_set(int argc, char **argv)
-{
-	struct corp_template_in t;
-	long long id;
-	int all = 0;
-
-	id = parse(argc, argv, &t, &all, FIELDS | B(O_NOASSIGNEE) |
-	    B(O_NOUNIT) | B(O_ACTIVE), 1);
-	return write_tpl(id, &t);
-}
-
-static int
-cmd_deactivate(int argc, char **argv)
-{
-	struct corp_template_in t;
-	long long id;
-	int all = 0;
-
-	id = parse(argc, argv, &t, &all, 0, 1);
-	t.has_active = 1;
-	t.active = 0;
-	return write_tpl(id, &t);
-}
-
-static int
-cmd_show(int argc, char **argv)
-{
-	struct corp_template_in t;
-	struct corp_db *db;
-	long long id;
-	int all = 0;
-
-	id = parse(argc, argv, &t, &all, 0, 1);
-	db = cli_db(0);
-	print(db, id);
-	corp_db_close(db);
-	return 0;
-}
-
-static int
-cmd_list(int argc, char **argv)
-{
-	struct corp_template_in t;
-	struct corp_db *db;
-	struct corp_err e;
 	json_t *arr;
-	int all = 0;
 
-	parse(argc, argv, &t, &all, B(O_ALL), 0);
-	db = cli_db(0);
-	if (corp_template_list(db, all, &arr, &e) != 0)
+	if (corp_template_list(db, cli_has(a, O_ALL), &arr, &e) != 0)
 		cli_fail(&e);
-	cli_out_all(arr);
+	cli_rows(a, arr);
 	corp_db_close(db);
 	return 0;
 }
+
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "add", cmd_put, "add a template", NULL, 0, 0,
+	    U({ O_TITLE, CLI_REQ }, { O_DESC }, { O_SCHED, CLI_REQ },
+	    { O_DUE, CLI_REQ }, { O_ASSIGNEE, CLI_REQ | CLI_ANY, 1 },
+	    { O_UNIT, CLI_REQ | CLI_ANY, 1 }, { O_INITIATOR, CLI_REQ },
+	    { O_STARTS }) },
+	{ "set", cmd_put, "change a template's fields", "ID", 1, 1,
+	    U({ O_TITLE }, { O_DESC }, { O_SCHED }, { O_DUE },
+	    { O_ASSIGNEE, 0, 1 }, { O_NOASSIGNEE, 0, 1 }, { O_UNIT, 0, 2 },
+	    { O_NOUNIT, 0, 2 }, { O_INITIATOR }, { O_STARTS },
+	    { O_ACTIVE }) },
+	{ "show", cmd_show, "one template as JSON", "ID", 1, 1 },
+	{ "list", cmd_list, "active templates as JSON lines", NULL, 0, 0,
+	    U({ O_ALL }) },
+	{ "deactivate", cmd_put, "make no more instances", "ID", 1, 1 },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-template",
+	"regular task templates", opts, verbs, CLI_COMMON_ALL };
 
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "add", cmd_add },
-		{ "set", cmd_set },
-		{ "show", cmd_show },
-		{ "list", cmd_list },
-		{ "deactivate", cmd_deactivate },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -6,7 +6,6 @@
  * are sent from tg_outbox after the commit.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "catalog.h"
 #include "db.h"
@@ -27,11 +27,18 @@
 #include "tgspool.h"
 #include "tgupdate.h"
 
-static const char synopsis[] =
-"usage: corp-tg poll [--once] [--timeout SECONDS] [--allow-http]\n"
-"       corp-tg process [--allow-http] [--max-wait DURATION]\n"
-"       corp-tg cgi\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+enum { O_ONCE = 1, O_TIMEOUT, O_ALLOWHTTP, O_MAXWAIT };
+
+static const struct cli_opt opts[] = {
+	{ O_ONCE, "once", NULL, "one getUpdates round, its replies, a summary; exit" },
+	{ O_TIMEOUT, "timeout", "SECONDS", "long-poll timeout (default 30)",
+	    CLI_NUM, 0, 300 },
+	{ O_ALLOWHTTP, "allow-http", NULL, "accept an http:// Bot API URL "
+	    "(tests)" },
+	{ O_MAXWAIT, "max-wait", "DURATION", "wait at most this long for "
+	    "reply slots (default 5s)", CLI_DURATION },
+	{ 0 }
+};
 
 /* getUpdates asks for at most this many at once (Telegram's maximum). */
 #define POLL_LIMIT	100
@@ -76,43 +83,16 @@ onsig(int sig)
 	stopping = 1;
 }
 
+/* The options into opt (cli_main has checked which the verb takes). */
 static void
-parse(int argc, char **argv, const char *allowed)
+parse(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "once", no_argument, NULL, 'o' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "allow-http", no_argument, NULL, 'H' },
-		{ "max-wait", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct option *o;
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL) {
-			for (o = opts; o->val != ch; o++)
-				;
-			cli_usage("%s takes no --%s", argv[0], o->name);
-		}
-		switch (ch) {
-		case 'o': opt.once = 1; break;
-		case 't':
-			opt.timeout = cli_num(optarg, 0, 300, "--timeout");
-			opt.timeout_set = 1;
-			break;
-		case 'H': opt.allow_http = 1; break;
-		case 'w':
-			opt.max_wait_ms = cli_duration(optarg, "--max-wait") *
-			    1000;
-			break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	}
-	if (optind != argc)
-		cli_usage("%s takes no arguments", argv[0]);
+	opt.once = cli_has(a, O_ONCE);
+	opt.timeout = cli_int(a, O_TIMEOUT, opt.timeout);
+	opt.timeout_set = cli_has(a, O_TIMEOUT);
+	opt.allow_http = cli_has(a, O_ALLOWHTTP);
+	opt.max_wait_ms = cli_int(a, O_MAXWAIT, opt.max_wait_ms / 1000) *
+	    1000;
 }
 
 /* What poll and process share: token, database, catalogs, sender. */
@@ -354,11 +334,11 @@ summary(void)
 }
 
 static int
-cmd_process(int argc, char **argv)
+cmd_process(const struct cli_args *a)
 {
 	int nbad;
 
-	parse(argc, argv, "Hw");
+	parse(a);
 	setup();
 	nbad = process_spool();
 	flush(opt.max_wait_ms);
@@ -449,7 +429,7 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 }
 
 static int
-cmd_poll(int argc, char **argv)
+cmd_poll(const struct cli_args *a)
 {
 	struct corp_http_opts ho = { 0, 10000, 0, NULL, 0 };
 	struct corp_http *h;
@@ -457,7 +437,7 @@ cmd_poll(int argc, char **argv)
 	long long backoff = 1000;
 	int fd, rc, timeout;
 
-	parse(argc, argv, "otH");
+	parse(a);
 	setup();
 	if ((fd = lock("poll", 0)) < 0)
 		cli_die(CORP_ETEMP, "another corp-tg poll is running for this "
@@ -520,7 +500,7 @@ respond(int status, const char *reason, const char *text, int code)
 }
 
 static int
-cmd_cgi(int argc, char **argv)
+cmd_cgi(const struct cli_args *a)
 {
 	const char *method = corp_cfg.cgi_method, *es;
 	struct corp_err e;
@@ -529,7 +509,7 @@ cmd_cgi(int argc, char **argv)
 	char *secret, *body;
 	int rc;
 
-	parse(argc, argv, "");
+	parse(a);
 	if (method == NULL)
 		cli_die(CORP_EUSAGE, "cgi: REQUEST_METHOD is not set; run me "
 		    "from a web server as a CGI program");
@@ -590,17 +570,21 @@ cmd_cgi(int argc, char **argv)
 	return respond(200, "OK", "ok", 0);
 }
 
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "poll", cmd_poll, "take updates with getUpdates and answer them",
+	    NULL, 0, 0, U({ O_ONCE }, { O_TIMEOUT }, { O_ALLOWHTTP }) },
+	{ "process", cmd_process, "handle the updates the webhook spooled",
+	    NULL, 0, 0, U({ O_ALLOWHTTP }, { O_MAXWAIT }) },
+	{ "cgi", cmd_cgi, "the webhook: spool one update (CGI)" },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-tg",
+	"the Telegram bot side of binding", opts, verbs, CLI_COMMON_ALL };
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "poll", cmd_poll },
-		{ "process", cmd_process },
-		{ "cgi", cmd_cgi },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -2,84 +2,36 @@
  * corp-user -- the directory's users: add, set, show, list, deactivate,
  * import (JSON lines, idempotent by login).
  */
-#include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "db.h"
 #include "directory.h"
 #include "jsonl.h"
 
-static const char synopsis[] =
-"usage: corp-user add LOGIN [--name NAME] [--lang LANG] [--tz ZONE]\n"
-"           [--unit UNIT] [--admin]\n"
-"       corp-user set LOGIN [--name NAME] [--lang LANG | --no-lang]\n"
-"           [--tz ZONE | --no-tz] [--unit UNIT | --no-unit]\n"
-"           [--admin | --no-admin] [--active | --inactive]\n"
-"       corp-user show LOGIN\n"
-"       corp-user list [--unit UNIT] [--all]\n"
-"       corp-user deactivate LOGIN\n"
-"       corp-user import < users.jsonl\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
-
-enum { O_NAME = 256, O_LANG, O_NOLANG, O_TZ, O_NOTZ, O_UNIT, O_NOUNIT,
+enum { O_NAME = 1, O_LANG, O_NOLANG, O_TZ, O_NOTZ, O_UNIT, O_NOUNIT,
 	O_ADMIN, O_NOADMIN, O_ACTIVE, O_INACTIVE, O_ALL };
 
-static const struct option uopts[] = {
-	{ "name", required_argument, NULL, O_NAME },
-	{ "lang", required_argument, NULL, O_LANG },
-	{ "no-lang", no_argument, NULL, O_NOLANG },
-	{ "tz", required_argument, NULL, O_TZ },
-	{ "no-tz", no_argument, NULL, O_NOTZ },
-	{ "unit", required_argument, NULL, O_UNIT },
-	{ "no-unit", no_argument, NULL, O_NOUNIT },
-	{ "admin", no_argument, NULL, O_ADMIN },
-	{ "no-admin", no_argument, NULL, O_NOADMIN },
-	{ "active", no_argument, NULL, O_ACTIVE },
-	{ "inactive", no_argument, NULL, O_INACTIVE },
-	{ "all", no_argument, NULL, O_ALL },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_opt opts[] = {
+	{ O_NAME, "name", "NAME", "display name (default: the login)" },
+	{ O_LANG, "lang", "LANG", "message language", .comp = CLI_C_LANG },
+	{ O_NOLANG, "no-lang", NULL, "use fallback_lang" },
+	{ O_TZ, "tz", "ZONE", "time zone (Europe/Kyiv)", .comp = CLI_C_ZONE },
+	{ O_NOTZ, "no-tz", NULL, "use the unit's zone" },
+	{ O_UNIT, "unit", "UNIT", "org unit", .comp = CLI_C_UNIT },
+	{ O_NOUNIT, "no-unit", NULL, "in no unit" },
+	{ O_ADMIN, "admin", NULL, "an admin" },
+	{ O_NOADMIN, "no-admin", NULL, "not an admin" },
+	{ O_ACTIVE, "active", NULL, "active again" },
+	{ O_INACTIVE, "inactive", NULL, "inactive (as deactivate)" },
+	{ O_ALL, "all", NULL, "inactive users too" },
+	{ 0 }
 };
 
-/* Parse the user options; *all for list.  Returns the first operand. */
-static const char *
-parse(int argc, char **argv, struct corp_user_in *u, int *all, int nargs)
-{
-	int ch;
-
-	memset(u, 0, sizeof(*u));
-	while ((ch = getopt_long(argc, argv, "h", uopts, NULL)) != -1)
-		switch (ch) {
-		case O_NAME: u->name = optarg; u->has_name = 1; break;
-		case O_LANG: u->lang = optarg; u->has_lang = 1; break;
-		case O_NOLANG: u->lang = NULL; u->has_lang = 1; break;
-		case O_TZ: u->tz = optarg; u->has_tz = 1; break;
-		case O_NOTZ: u->tz = NULL; u->has_tz = 1; break;
-		case O_UNIT: u->unit = optarg; u->has_unit = 1; break;
-		case O_NOUNIT: u->unit = NULL; u->has_unit = 1; break;
-		case O_ADMIN: u->is_admin = 1; u->has_admin = 1; break;
-		case O_NOADMIN: u->is_admin = 0; u->has_admin = 1; break;
-		case O_ACTIVE: u->active = 1; u->has_active = 1; break;
-		case O_INACTIVE: u->active = 0; u->has_active = 1; break;
-		case O_ALL:
-			if (all == NULL)
-				cli_usage("--all is for list");
-			*all = 1;
-			break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (argc - optind != nargs)
-		cli_usage(nargs ? "expected one LOGIN" : "unexpected argument");
-	return nargs ? argv[optind] : NULL;
-}
-
-static void
-print_user(struct corp_db *db, long long id)
+/* The user's JSON line; the end of add, set, deactivate and show. */
+static int
+show(struct corp_db *db, long long id)
 {
 	struct corp_err e;
 	json_t *o;
@@ -88,258 +40,131 @@ print_user(struct corp_db *db, long long id)
 		cli_fail(&e);
 	cli_out(o);
 	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
+/* add, set, deactivate: the fields given (the library's transaction). */
+static int
+cmd_put(const struct cli_args *a)
+{
+	const char *verb = cli_verb_name(a), *res;
+	struct corp_user_in u = { .login = cli_arg(a, 0) };
+	struct corp_db *db = cli_db(0);
+	struct corp_err e;
+	long long id;
+
+#define FIELD(f, has, on, off, val)				\
+	if (cli_has(a, on) || cli_has(a, off))				\
+		u.f = cli_has(a, on) ? (val) : 0, u.has = 1
+	FIELD(name, has_name, O_NAME, 0, cli_str(a, O_NAME));
+	FIELD(lang, has_lang, O_LANG, O_NOLANG, cli_str(a, O_LANG));
+	FIELD(tz, has_tz, O_TZ, O_NOTZ, cli_str(a, O_TZ));
+	FIELD(unit, has_unit, O_UNIT, O_NOUNIT, cli_str(a, O_UNIT));
+	FIELD(is_admin, has_admin, O_ADMIN, O_NOADMIN, 1);
+	FIELD(active, has_active, O_ACTIVE, O_INACTIVE, 1);
+#undef FIELD
+	if (strcmp(verb, "deactivate") == 0)
+		u.has_active = 1;
+	if (corp_dir_user_put(db, &u, strcmp(verb, "add") == 0 ?
+	    CORP_PUT_ADD : CORP_PUT_SET, &id, &res, &e) != 0)
+		cli_fail(&e);
+	return show(db, id);
 }
 
 static int
-put(struct corp_user_in *u, int mode)
+cmd_show(const struct cli_args *a)
 {
 	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	const char *res;
 	long long id;
 
-	if (corp_db_begin(db, &e) != 0)
+	if (corp_dir_user_id(db, cli_arg(a, 0), &id, NULL, &e) != 0)
 		cli_fail(&e);
-	if (corp_dir_user_put(db, u, mode, &id, &res, &e) != 0 ||
-	    corp_db_commit(db, &e) != 0) {
-		corp_db_rollback(db);
-		cli_fail(&e);
-	}
-	print_user(db, id);
-	corp_db_close(db);
-	return 0;
+	return show(db, id);
 }
 
 static int
-cmd_add(int argc, char **argv)
+cmd_list(const struct cli_args *a)
 {
-	struct corp_user_in u;
-
-	u.login = parse(argc, argv, &u, NULL, 1);
-	u.login = argv[optind];
-	if (u.has_active || (u.has_admin && !u.is_admin) ||
-	    (u.has_lang && !u.lang) || (u.has_tz && !u.tz) ||
-	    (u.has_unit && !u.unit))
-		cli_usage("add takes no --no-* or --active/--inactive");
-	return put(&u, CORP_PUT_ADD);
-}
-
-static int
-cmd_set(int argc, char **argv)
-{
-	struct corp_user_in u;
-
-	parse(argc, argv, &u, NULL, 1);
-	u.login = argv[optind];
-	return put(&u, CORP_PUT_SET);
-}
-
-static int
-cmd_deactivate(int argc, char **argv)
-{
-	struct corp_user_in u;
-
-	parse(argc, argv, &u, NULL, 1);
-	if (u.has_name || u.has_lang || u.has_tz || u.has_unit ||
-	    u.has_admin || u.has_active)
-		cli_usage("deactivate takes only a LOGIN");
-	u.login = argv[optind];
-	u.active = 0;
-	u.has_active = 1;
-	return put(&u, CORP_PUT_SET);
-}
-
-static int
-cmd_show(int argc, char **argv)
-{
-	struct corp_user_in u;
-	struct corp_db *db;
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	long long id;
+	json_t *rows;
 
-	parse(argc, argv, &u, NULL, 1);
-	db = cli_db(0);
-	if (corp_dir_user_id(db, argv[optind], &id, NULL, &e) != 0)
+	if (corp_dir_user_list(db, cli_str(a, O_UNIT), cli_has(a, O_ALL),
+	    &rows, &e) != 0)
 		cli_fail(&e);
-	print_user(db, id);
+	cli_rows(a, rows);
 	corp_db_close(db);
 	return 0;
 }
 
-static int
-cmd_list(int argc, char **argv)
-{
-	struct corp_user_in u;
-	struct corp_db *db;
-	struct corp_err e;
-	json_t *a;
-	int all = 0;
-
-	parse(argc, argv, &u, &all, 0);
-	if (u.has_name || u.has_lang || u.has_tz || u.has_admin ||
-	    u.has_active || (u.has_unit && u.unit == NULL))
-		cli_usage("list takes --unit UNIT and --all only");
-	db = cli_db(0);
-	if (corp_dir_user_list(db, u.unit, all, &a, &e) != 0)
-		cli_fail(&e);
-	cli_out_all(a);
-	corp_db_close(db);
-	return 0;
-}
-
-/*
- * One import line into u; strings point into obj.  Unknown fields are
- * refused: a misspelt "is_admin" must not pass silently.
- */
-static int
-import_line(json_t *obj, struct corp_user_in *u, struct corp_err *e)
-{
-	static const char *known[] = { "login", "name", "lang", "tz", "unit",
-	    "is_admin", "active", NULL };
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	memset(u, 0, sizeof(*u));
-	json_object_foreach(obj, key, v) {
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(known[i], key) == 0)
-				break;
-		if (known[i] == NULL)
-			return corp_errf(e, CORP_EINVAL, "unknown field \"%s\"",
-			    key);
-	}
-	if (corp_json_str(obj, "login", &u->login, 1, e) != 0)
-		return e->code;
-#define STR(f) do {							\
-	if ((v = json_object_get(obj, #f)) != NULL) {			\
-		if (corp_json_str(obj, #f, &u->f, 0, e) != 0)		\
-			return e->code;					\
-		u->has_##f = 1;						\
-	}								\
-} while (0)
-	STR(name);
-	STR(lang);
-	STR(tz);
-	STR(unit);
-#undef STR
-	if (u->has_name && u->name == NULL)
-		return corp_errf(e, CORP_EINVAL, "field \"name\" must be a "
-		    "string");
-	if ((v = json_object_get(obj, "is_admin")) != NULL) {
-		if (!json_is_boolean(v))
-			return corp_errf(e, CORP_EINVAL, "field \"is_admin\" "
-			    "must be true or false");
-		u->is_admin = json_is_true(v);
-		u->has_admin = 1;
-	}
-	if ((v = json_object_get(obj, "active")) != NULL) {
-		if (!json_is_boolean(v))
-			return corp_errf(e, CORP_EINVAL, "field \"active\" "
-			    "must be true or false");
-		u->active = json_is_true(v);
-		u->has_active = 1;
-	}
-	return 0;
-}
-
-struct line {
-	json_t		*obj;
-	unsigned long	 lineno;
+struct import {
+	struct corp_db	*db;
+	json_t		*outs;	/* printed after the commit */
+	int		 bad;
 };
 
-/* Read every line first, then one transaction: nothing is held open
- * while stdin is read. */
-static int
-cmd_import(int argc, char **argv)
+static void
+import_result(void *arg, const struct corp_jsonl_item *it, int rc,
+    const struct corp_err *e, json_t *o)
 {
-	struct corp_jsonl *r;
-	struct corp_user_in u;
-	struct corp_db *db;
-	struct corp_err e;
-	struct line *lines = NULL, *nl;
-	json_t *obj, *outs;
-	size_t n = 0, cap = 0, i;
-	const char *res;
-	long long id;
-	int bad = 0, rc;
+	struct import *m = arg;
 
-	parse(argc, argv, &u, NULL, 0);
-	if (u.has_name || u.has_lang || u.has_tz || u.has_unit ||
-	    u.has_admin || u.has_active)
-		cli_usage("import takes no options");
-	if ((r = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
+	if (rc != 0) {
+		cli_warn("%s:%lu: %s", it->name, it->lineno, e->msg);
+		m->bad = 1;
+	} else if (json_array_append_new(m->outs, o) != 0)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	while ((rc = corp_jsonl_next(r, &obj, -1, &e)) != CORP_JSONL_EOF) {
-		if (rc == CORP_JSONL_ERR)
-			cli_fail(&e);
-		if (rc == CORP_JSONL_BAD) {
-			cli_warnerr(&e);
-			bad = 1;
-			continue;
-		}
-		if (!json_is_object(obj)) {
-			cli_warn("<stdin>:%lu: not a JSON object",
-			    corp_jsonl_lineno(r));
-			json_decref(obj);
-			bad = 1;
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nl = reallocarray(lines, cap, sizeof(*nl))) == NULL)
-				cli_die(CORP_EINTERNAL, "out of memory");
-			lines = nl;
-		}
-		lines[n].obj = obj;
-		lines[n++].lineno = corp_jsonl_lineno(r);
-	}
-	corp_jsonl_close(r);
-	db = cli_db(0);
-	outs = json_array();
-	if (corp_db_begin(db, &e) != 0)
-		cli_fail(&e);
-	for (i = 0; i < n; i++) {
-		if ((rc = import_line(lines[i].obj, &u, &e)) == 0)
-			rc = corp_dir_user_put(db, &u, CORP_PUT_ANY, &id, &res,
-			    &e);
-		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP) {
-			corp_db_rollback(db);
-			cli_fail(&e);
-		}
-		if (rc != 0) {
-			cli_warn("<stdin>:%lu: %s", lines[i].lineno, e.msg);
-			bad = 1;
-			continue;
-		}
-		json_array_append_new(outs, json_pack("{s:I, s:s, s:I, s:s}",
-		    "line", (json_int_t)lines[i].lineno, "login", u.login,
-		    "user_id", (json_int_t)id, "result", res));
-	}
-	if (corp_db_commit(db, &e) != 0)
-		cli_fail(&e);
-	cli_out_all(outs);
-	for (i = 0; i < n; i++)
-		json_decref(lines[i].obj);
-	free(lines);
-	corp_db_close(db);
-	return bad ? CORP_EINVAL : 0;
 }
+
+static int
+import_each(struct corp_jsonl_item *it, size_t n, void *arg,
+    struct corp_err *e)
+{
+	return corp_dir_user_import(((struct import *)arg)->db, it, n,
+	    import_result, arg, e);
+}
+
+/* All lines first (batch 0), then one transaction; bad lines skipped. */
+static int
+cmd_import(const struct cli_args *a)
+{
+	struct import m = { cli_db(0), json_array(), 0 };
+	struct corp_loop l = { .batch = 0, .batch_ms = -1,
+	    .each = import_each, .arg = &m };
+
+	if (m.outs == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	if (cli_loop(0, NULL, &l) != 0)
+		m.bad = 1;
+	cli_rows(a, m.outs);
+	corp_db_close(m.db);
+	return m.bad ? CORP_EINVAL : 0;
+}
+
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "add", cmd_put, "add a user", "LOGIN", 1, 1, U({ O_NAME }, { O_LANG },
+	    { O_TZ }, { O_UNIT }, { O_ADMIN }) },
+	{ "set", cmd_put, "change a user's fields", "LOGIN", 1, 1, U({ O_NAME },
+	    { O_LANG, 0, 1 }, { O_NOLANG, 0, 1 }, { O_TZ, 0, 2 },
+	    { O_NOTZ, 0, 2 }, { O_UNIT, 0, 3 }, { O_NOUNIT, 0, 3 },
+	    { O_ADMIN, 0, 4 }, { O_NOADMIN, 0, 4 }, { O_ACTIVE, 0, 5 },
+	    { O_INACTIVE, 0, 5 }) },
+	{ "show", cmd_show, "one user as JSON", "LOGIN", 1, 1 },
+	{ "list", cmd_list, "users (active ones unless --all)", NULL, 0, 0,
+	    U({ O_UNIT }, { O_ALL }) },
+	{ "deactivate", cmd_put, "make a user inactive", "LOGIN", 1, 1 },
+	{ "import", cmd_import, "users from JSON lines, one transaction" },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-user", "the directory's users",
+	opts, verbs, CLI_COMMON_ALL };
 
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "add", cmd_add },
-		{ "set", cmd_set },
-		{ "show", cmd_show },
-		{ "list", cmd_list },
-		{ "deactivate", cmd_deactivate },
-		{ "import", cmd_import },
-		{ NULL, NULL }
-	};
-
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

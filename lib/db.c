@@ -502,6 +502,23 @@ corp_db_rollback(struct corp_db *db)
 }
 
 int
+corp_db_tx(struct corp_db *db, corp_tx_fn fn, void *arg, struct corp_err *err)
+{
+	int rc;
+
+	if (db->in_tx)
+		return fn(db, arg, err);
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = fn(db, arg, err)) != 0) {
+		corp_db_rollback(db);
+		return rc;
+	}
+	/* corp_db_commit rolls back itself when the commit fails. */
+	return corp_db_commit(db, err);
+}
+
+int
 corp_db_latest(void)
 {
 	return corp_migrations[corp_nmigrations - 1].version;

@@ -90,6 +90,26 @@ int	corp_db_begin_concurrent(struct corp_db *, struct corp_err *);
 int	corp_db_commit(struct corp_db *, struct corp_err *);
 void	corp_db_rollback(struct corp_db *);
 int	corp_db_in_tx(struct corp_db *);
+
+/*
+ * The one transaction rule: a lib entry point that writes owns its
+ * transaction, written as
+ *
+ *	return corp_db_tx(db, put_tx, &args, err);
+ *
+ * corp_db_tx runs fn inside corp_db_begin() .. corp_db_commit(): when fn
+ * or the commit fails, everything fn wrote is rolled back and fn's code
+ * and message are returned, so a refusal writes nothing.  Inside a
+ * transaction the caller already holds (a batch, another entry point)
+ * fn just runs in it: no BEGIN, no COMMIT, and on failure no rollback
+ * either -- fn may have written part, and the owner of the transaction
+ * rolls back on the error it gets.  fn must not commit, roll back or
+ * begin itself; it may call corp_db_tx again (that call joins).  cmd/
+ * never begins a transaction: it calls an entry point.
+ */
+typedef int (*corp_tx_fn)(struct corp_db *, void *arg, struct corp_err *);
+int	corp_db_tx(struct corp_db *, corp_tx_fn fn, void *arg,
+	    struct corp_err *);
 /* Map a SQLite result code to a corp code and message ("what: why"). */
 int	corp_db_fail(struct corp_db *, int rc, const char *what,
 	    struct corp_err *);

@@ -168,8 +168,9 @@ same(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-int
-corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
+/* corp_dir_user_put inside the transaction (its own, or an import's). */
+static int
+user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
     long long *idp, const char **result, struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -251,6 +252,140 @@ out:
 	free(lang);
 	free(tz);
 	return rc;
+}
+
+struct user_put {
+	const struct corp_user_in *u;
+	int		 mode;
+	long long	*idp;
+	const char	**result;
+};
+
+static int
+user_put_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct user_put *a = arg;
+
+	return user_put(db, a->u, a->mode, a->idp, a->result, err);
+}
+
+int
+corp_dir_user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
+    long long *idp, const char **result, struct corp_err *err)
+{
+	struct user_put a = { u, mode, idp, result };
+
+	return corp_db_tx(db, user_put_tx, &a, err);
+}
+
+/* An optional true/false field. */
+static int
+json_flag(json_t *obj, const char *key, int *val, int *has,
+    struct corp_err *e)
+{
+	json_t *v;
+
+	if ((v = json_object_get(obj, key)) == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return corp_errf(e, CORP_EINVAL, "field \"%s\" must be true or "
+		    "false", key);
+	*val = json_is_true(v);
+	*has = 1;
+	return 0;
+}
+
+/*
+ * One import line into u; strings point into obj.  Unknown fields are
+ * refused: a misspelt "is_admin" must not pass silently.
+ */
+static int
+user_in_json(json_t *obj, struct corp_user_in *u, struct corp_err *e)
+{
+	static const char *known[] = { "login", "name", "lang", "tz", "unit",
+	    "is_admin", "active", NULL };
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if (!json_is_object(obj))
+		return corp_errf(e, CORP_EINVAL, "not a JSON object");
+	json_object_foreach(obj, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (known[i] == NULL)
+			return corp_errf(e, CORP_EINVAL, "unknown field \"%s\"",
+			    key);
+	}
+	if (corp_json_str(obj, "login", &u->login, 1, e) != 0)
+		return e->code;
+#define STR(f) do {							\
+	if ((v = json_object_get(obj, #f)) != NULL) {			\
+		if (corp_json_str(obj, #f, &u->f, 0, e) != 0)		\
+			return e->code;					\
+		u->has_##f = 1;						\
+	}								\
+} while (0)
+	STR(name);
+	STR(lang);
+	STR(tz);
+	STR(unit);
+#undef STR
+	if (u->has_name && u->name == NULL)
+		return corp_errf(e, CORP_EINVAL, "field \"name\" must be a "
+		    "string");
+	if ((rc = json_flag(obj, "is_admin", &u->is_admin, &u->has_admin,
+	    e)) != 0)
+		return rc;
+	return json_flag(obj, "active", &u->active, &u->has_active, e);
+}
+
+struct user_import {
+	struct corp_jsonl_item	*it;
+	size_t			 n;
+	corp_result_fn		 fn;
+	void			*arg;
+};
+
+/* A refused line is refused before user_put writes anything, so
+ * skipping it leaves nothing of it behind. */
+static int
+user_import_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct user_import *a = arg;
+	struct corp_user_in u;
+	const char *res;
+	long long id;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->n; i++) {
+		if ((rc = user_in_json(a->it[i].obj, &u, err)) == 0)
+			rc = user_put(db, &u, CORP_PUT_ANY, &id, &res, err);
+		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP)
+			return rc;
+		o = NULL;
+		if (rc == 0 && (o = json_pack("{s:I, s:s, s:I, s:s}", "line",
+		    (json_int_t)a->it[i].lineno, "login", u.login, "user_id",
+		    (json_int_t)id, "result", res)) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		a->fn(a->arg, &a->it[i], rc, err, o);
+	}
+	corp_errclear(err);
+	return 0;
+}
+
+int
+corp_dir_user_import(struct corp_db *db, struct corp_jsonl_item *it,
+    size_t n, corp_result_fn fn, void *arg, struct corp_err *err)
+{
+	struct user_import a = { it, n, fn, arg };
+
+	return corp_db_tx(db, user_import_tx, &a, err);
 }
 
 static const char USER_ONE_SQL[] =
@@ -393,17 +528,21 @@ check_unit(const char *name, const char *title, const char *tz,
 	return 0;
 }
 
-int
-corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
-    const char *parent, const char *tz, const char *head, long long *idp,
-    struct corp_err *err)
+struct unit_add {
+	const char	*name, *title, *parent, *tz, *head;
+	long long	*idp;
+};
+
+static int
+unit_add_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct unit_add *a = arg;
+	const char *name = a->name, *title = a->title, *parent = a->parent;
+	const char *tz = a->tz, *head = a->head;
 	struct corp_stmt *st;
 	long long pid = 0, hid = 0, id;
 	int rc, found;
 
-	if ((rc = check_unit(name, title ? title : name, tz, err)) != 0)
-		return rc;
 	if (parent && (rc = corp_dir_unit_id(db, parent, &pid, err)) != 0)
 		return rc;
 	if (head && (rc = corp_dir_user_id(db, head, &hid, NULL, err)) != 0)
@@ -423,15 +562,33 @@ corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
 	corp_bind_int64(st, 6, (long long)corp_now());
 	if ((rc = step1(db, st, &found, "add unit", err)) != 0)
 		return rc;
-	*idp = corp_col_int64(st, 0);
+	*a->idp = corp_col_int64(st, 0);
 	corp_reset(st);
 	return 0;
 }
 
 int
-corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
+corp_dir_unit_add(struct corp_db *db, const char *name, const char *title,
+    const char *parent, const char *tz, const char *head, long long *idp,
     struct corp_err *err)
 {
+	struct unit_add a = { name, title, parent, tz, head, idp };
+	int rc;
+
+	if ((rc = check_unit(name, title ? title : name, tz, err)) != 0)
+		return rc;
+	return corp_db_tx(db, unit_add_tx, &a, err);
+}
+
+struct unit_move {
+	const char	*name, *parent;
+};
+
+static int
+unit_move_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct unit_move *a = arg;
+	const char *name = a->name, *parent = a->parent;
 	struct corp_stmt *st;
 	long long id, pid = 0;
 	int rc, found;
@@ -467,18 +624,29 @@ corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
 }
 
 int
-corp_dir_unit_set(struct corp_db *db, const char *name,
-    const struct corp_unit_in *u, struct corp_err *err)
+corp_dir_unit_move(struct corp_db *db, const char *name, const char *parent,
+    struct corp_err *err)
 {
+	struct unit_move a = { name, parent };
+
+	return corp_db_tx(db, unit_move_tx, &a, err);
+}
+
+struct unit_set {
+	const char			*name;
+	const struct corp_unit_in	*u;
+};
+
+static int
+unit_set_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct unit_set *a = arg;
+	const char *name = a->name;
+	const struct corp_unit_in *u = a->u;
 	struct corp_stmt *st;
 	long long id, hid = 0;
 	int rc;
 
-	if ((rc = check_unit(NULL, u->has_title ? u->title : NULL,
-	    u->has_tz ? u->tz : NULL, err)) != 0)
-		return rc;
-	if (u->has_title && u->title == NULL)
-		return corp_errf(err, CORP_EINVAL, "title must not be empty");
 	if ((rc = corp_dir_unit_id(db, name, &id, err)) != 0)
 		return rc;
 	if (u->has_head && u->head &&
@@ -499,6 +667,21 @@ corp_dir_unit_set(struct corp_db *db, const char *name,
 	corp_bind_text(st, 7, u->tz);
 	corp_bind_int64(st, 8, (long long)corp_now());
 	return corp_db_exec(db, st, "set unit", err);
+}
+
+int
+corp_dir_unit_set(struct corp_db *db, const char *name,
+    const struct corp_unit_in *u, struct corp_err *err)
+{
+	struct unit_set a = { name, u };
+	int rc;
+
+	if ((rc = check_unit(NULL, u->has_title ? u->title : NULL,
+	    u->has_tz ? u->tz : NULL, err)) != 0)
+		return rc;
+	if (u->has_title && u->title == NULL)
+		return corp_errf(err, CORP_EINVAL, "title must not be empty");
+	return corp_db_tx(db, unit_set_tx, &a, err);
 }
 
 static const char UNIT_TREE_SQL[] =
@@ -575,18 +758,21 @@ corp_dir_unit_list(struct corp_db *db, json_t **array, struct corp_err *err)
 
 /* Delegations. */
 
-int
-corp_dir_delegate(struct corp_db *db, const char *principal,
-    const char *deputy, time_t from, time_t until, long long *idp,
-    struct corp_err *err)
+struct delegate {
+	const char	*principal, *deputy;
+	time_t		 from, until;
+	long long	*idp;
+};
+
+static int
+delegate_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct delegate *a = arg;
+	const char *principal = a->principal, *deputy = a->deputy;
 	struct corp_stmt *st;
 	long long pid, did;
 	int rc, found;
 
-	if (from >= until)
-		return corp_errf(err, CORP_EINVAL,
-		    "--from must be before --until");
 	if ((rc = corp_dir_user_id(db, principal, &pid, NULL, err)) != 0 ||
 	    (rc = corp_dir_user_id(db, deputy, &did, NULL, err)) != 0)
 		return rc;
@@ -599,14 +785,27 @@ corp_dir_delegate(struct corp_db *db, const char *principal,
 		return rc;
 	corp_bind_int64(st, 1, pid);
 	corp_bind_int64(st, 2, did);
-	corp_bind_int64(st, 3, (long long)from);
-	corp_bind_int64(st, 4, (long long)until);
+	corp_bind_int64(st, 3, (long long)a->from);
+	corp_bind_int64(st, 4, (long long)a->until);
 	corp_bind_int64(st, 5, (long long)corp_now());
 	if ((rc = step1(db, st, &found, "add delegation", err)) != 0)
 		return rc;
-	*idp = corp_col_int64(st, 0);
+	*a->idp = corp_col_int64(st, 0);
 	corp_reset(st);
 	return 0;
+}
+
+int
+corp_dir_delegate(struct corp_db *db, const char *principal,
+    const char *deputy, time_t from, time_t until, long long *idp,
+    struct corp_err *err)
+{
+	struct delegate a = { principal, deputy, from, until, idp };
+
+	if (from >= until)
+		return corp_errf(err, CORP_EINVAL,
+		    "--from must be before --until");
+	return corp_db_tx(db, delegate_tx, &a, err);
 }
 
 static const char DELEG_SQL[] =
@@ -683,9 +882,10 @@ corp_dir_delegations(struct corp_db *db, const char *user, int active_only,
 	return deleg_rows(db, 0, uid, active_only, at, array, err);
 }
 
-int
-corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
+static int
+revoke_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	long long id = *(long long *)arg;
 	struct corp_stmt *st;
 	int rc, found, revoked;
 
@@ -709,4 +909,10 @@ corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
 	corp_bind_int64(st, 1, id);
 	corp_bind_int64(st, 2, (long long)corp_now());
 	return corp_db_exec(db, st, "revoke delegation", err);
+}
+
+int
+corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
+{
+	return corp_db_tx(db, revoke_tx, &id, err);
 }

@@ -3,9 +3,9 @@
  * Logins: 1-64 characters of [A-Za-z0-9._@-], starting with a letter or
  * digit.  Unit names follow the same rule.
  *
- * Functions that write say "caller holds the write transaction": the
- * caller brackets them with corp_db_begin/corp_db_commit so that a
- * refusal writes nothing.  Unknown login or unit: CORP_ENOTFOUND;
+ * Writers own their transaction (corp_db_tx: a refusal writes nothing;
+ * inside a transaction the caller holds they join it).  Unknown login or
+ * unit: CORP_ENOTFOUND;
  * malformed values: CORP_EINVAL; duplicates and cycles: CORP_ECONFLICT.
  */
 #ifndef CORP_DIRECTORY_H
@@ -13,6 +13,8 @@
 
 #include <time.h>
 #include <jansson.h>
+
+#include "jsonl.h"
 
 struct corp_db;
 struct corp_err;
@@ -40,10 +42,21 @@ enum { CORP_PUT_ADD, CORP_PUT_SET, CORP_PUT_ANY };
 /*
  * Add (CORP_ECONFLICT if the login exists), set (CORP_ENOTFOUND if it
  * does not) or either (import).  *result: "created", "updated" or
- * "unchanged".  Caller holds the write transaction.
+ * "unchanged".  Owns its transaction.
  */
 int	corp_dir_user_put(struct corp_db *, const struct corp_user_in *,
 	    int mode, long long *idp, const char **result, struct corp_err *);
+/*
+ * corp-user import: each item one user as corp-json.5 has it (login;
+ * name, lang, tz, unit, is_admin, active; an unknown field is refused),
+ * added or updated (CORP_PUT_ANY), all in one transaction.  fn hears of
+ * every item in order: rc 0 and its result line {line, login, user_id,
+ * result}, which fn takes; or the item's refusal (rc, err), and the item
+ * is skipped, nothing of it written.  An internal or busy error rolls
+ * the whole batch back and is returned (results fn heard of are void).
+ */
+int	corp_dir_user_import(struct corp_db *, struct corp_jsonl_item *,
+	    size_t n, corp_result_fn fn, void *arg, struct corp_err *);
 /* Unknown login: CORP_ENOTFOUND.  active may be NULL. */
 int	corp_dir_user_id(struct corp_db *, const char *login, long long *id,
 	    int *active, struct corp_err *);
@@ -60,7 +73,7 @@ int	corp_dir_user_zone(struct corp_db *, long long id, char **zone,
 int	corp_dir_unit_zone(struct corp_db *, long long id, char **zone,
 	    struct corp_err *);
 
-/* Org units.  Writers: caller holds the write transaction. */
+/* Org units.  Writers own their transaction. */
 int	corp_dir_unit_id(struct corp_db *, const char *name, long long *id,
 	    struct corp_err *);
 int	corp_dir_unit_add(struct corp_db *, const char *name,
@@ -83,7 +96,8 @@ int	corp_dir_unit_json(struct corp_db *, long long id, json_t **,
 int	corp_dir_unit_list(struct corp_db *, json_t **array,
 	    struct corp_err *);
 
-/* Delegations: deputy acts for principal inside [from, until). */
+/* Delegations: deputy acts for principal inside [from, until).  Writers
+ * own their transaction. */
 int	corp_dir_delegate(struct corp_db *, const char *principal,
 	    const char *deputy, time_t from, time_t until, long long *idp,
 	    struct corp_err *);

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,164 @@ corp_jsonl_next(struct corp_jsonl *r, json_t **out, int timeout_ms,
 		if (got == 0)
 			r->eof = 1;
 	}
+}
+
+struct loopstate {
+	struct corp_loop	*l;
+	struct corp_jsonl_item	*items;
+	size_t			 n, cap;
+	long long		 first;	/* corp_mono_ms() of items[0] */
+};
+
+static void
+drop(struct loopstate *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		json_decref(s->items[i].obj);
+	s->n = 0;
+}
+
+/* Give the batch to each(); 0, CORP_LOOP_STOP or each()'s code. */
+static int
+flush_batch(struct loopstate *s, struct corp_err *err)
+{
+	int rc;
+
+	if (s->n == 0)
+		return 0;
+	s->l->nitems += s->n;
+	rc = s->l->each(s->items, s->n, s->l->arg, err);
+	drop(s);
+	return rc;
+}
+
+static int
+add_item(struct loopstate *s, json_t *obj, const char *name,
+    unsigned long lineno, struct corp_err *err)
+{
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		struct corp_jsonl_item *ni;
+
+		if (s->l->batch > 0 && ncap > s->l->batch)
+			ncap = s->l->batch;
+		if ((ni = reallocarray(s->items, ncap, sizeof(*ni))) == NULL) {
+			json_decref(obj);
+			return corp_errf(err, CORP_EINTERNAL, "%s: out of "
+			    "memory", name);
+		}
+		s->items = ni;
+		s->cap = ncap;
+	}
+	if (s->n == 0)
+		s->first = corp_mono_ms();
+	s->items[s->n].obj = obj;
+	s->items[s->n].name = name;
+	s->items[s->n].lineno = lineno;
+	s->n++;
+	return 0;
+}
+
+/* One input to its end; batches may run on into the next input. */
+static int
+loop_one(struct loopstate *s, int fd, const char *name, struct corp_err *err)
+{
+	struct corp_loop *l = s->l;
+	struct corp_jsonl *r;
+	int rc = 0, paused = 0, tmo;
+	json_t *obj;
+
+	if ((r = corp_jsonl_open(fd, name)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "%s: out of memory",
+		    name);
+	for (;;) {
+		if (s->n > 0 && l->batch_ms == 0)
+			tmo = 0;
+		else if (s->n > 0 && l->batch_ms > 0) {
+			long long left = s->first + l->batch_ms -
+			    corp_mono_ms();
+
+			tmo = left > 0 ? (int)left : 0;
+		} else if (l->pause != NULL && !paused)
+			tmo = 0;
+		else
+			tmo = -1;
+		rc = corp_jsonl_next(r, &obj, tmo, err);
+		if (rc == CORP_JSONL_EOF) {
+			rc = 0;
+			break;
+		}
+		if (rc == CORP_JSONL_ERR) {
+			rc = CORP_EINTERNAL;
+			break;
+		}
+		if (rc == CORP_JSONL_BAD) {
+			paused = 0;
+			l->nbad++;
+			if (l->bad != NULL)
+				l->bad(err, l->arg);
+			rc = 0;
+			continue;
+		}
+		if (rc == CORP_JSONL_OBJ) {
+			paused = 0;
+			if ((rc = add_item(s, obj, name, corp_jsonl_lineno(r),
+			    err)) != 0)
+				break;
+			if (l->batch > 0 && s->n == l->batch &&
+			    (rc = flush_batch(s, err)) != 0)
+				break;
+			continue;
+		}
+		/*
+		 * CORP_JSONL_TIMEOUT: the batch's time is up (batch_ms 0:
+		 * nothing more is ready; N: its N ms passed), or we are
+		 * about to block: say so once.
+		 */
+		if (s->n > 0 && l->batch_ms >= 0) {
+			if ((rc = flush_batch(s, err)) != 0)
+				break;
+		} else {
+			paused = 1;
+			if ((rc = l->pause(l->arg, err)) != 0)
+				break;
+		}
+	}
+	corp_jsonl_close(r);
+	return rc;
+}
+
+int
+corp_jsonl_loop(int argc, char **argv, struct corp_loop *l,
+    struct corp_err *err)
+{
+	struct loopstate s = { .l = l };
+	int i, fd, rc = 0;
+
+	l->nitems = l->nbad = 0;
+	for (i = 0; rc == 0 && i < (argc > 0 ? argc : 1); i++) {
+		const char *name = argc > 0 ? argv[i] : "-";
+
+		if (strcmp(name, "-") == 0) {
+			rc = loop_one(&s, STDIN_FILENO, "<stdin>", err);
+			continue;
+		}
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+			rc = corp_errf(err, errno == ENOENT ? CORP_ENOTFOUND :
+			    errno == EACCES ? CORP_EFORBIDDEN : CORP_EINTERNAL,
+			    "%s: %s", name, strerror(errno));
+			break;
+		}
+		rc = loop_one(&s, fd, name, err);
+		close(fd);
+	}
+	if (rc == 0)
+		rc = flush_batch(&s, err);
+	drop(&s);
+	free(s.items);
+	return rc == CORP_LOOP_STOP ? 0 : rc;
 }
 
 static int flush_each = 1, pretty_out;

@@ -43,6 +43,57 @@ int	corp_jsonl_next(struct corp_jsonl *, json_t **out, int timeout_ms,
 	    struct corp_err *);
 /* Line number of the line last returned (1-based). */
 unsigned long corp_jsonl_lineno(struct corp_jsonl *);
+
+/*
+ * The input loop every tool that reads JSON lines uses (mblaze's
+ * blaze822_loop is the model): the library reads, the tool hands it a
+ * callback.  Input is each name of argv in turn ("-" is stdin), or
+ * stdin ("<stdin>") when argc is 0.  Objects are collected into batches
+ * and given to each(); a line that is not a JSON object goes to bad()
+ * (err says "NAME:LINE:COLUMN: why") and is counted, and the loop goes
+ * on.  A batch closes when it holds `batch` objects (0: never, so one
+ * batch holds the whole input), at the end of input, and as batch_ms
+ * says:
+ *
+ *	-1	wait for a full batch (or the end)
+ *	 0	close it as soon as no complete line is ready: a pipe that
+ *		pauses never holds a batch (nor the transaction each() may
+ *		open for it) while the loop blocks
+ *	 N	close it N ms after its first object arrived
+ *
+ * pause(), when given, is called once each time the loop is about to
+ * block waiting for input, after any batch was closed (corp-send
+ * flushes held acks there).  each() may keep an object: it sets the
+ * item's obj to NULL (the loop drops the others after each()).
+ * A callback returns 0 to go on, CORP_LOOP_STOP to end quietly (stdout
+ * gone: the loop returns 0), or a corp code with err set, which ends the
+ * loop with that code; the batch being collected is dropped, never
+ * given to each(), when input fails (read error, missing file).
+ */
+struct corp_jsonl_item {
+	json_t		*obj;		/* a new reference; each() may take it */
+	unsigned long	 lineno;	/* 1-based line in name */
+	const char	*name;		/* "<stdin>" or the file name */
+};
+/* A batch entry point's word on one item (corp_dir_user_import): rc 0
+ * and its result, which the callback takes; or the item's refusal. */
+typedef void (*corp_result_fn)(void *arg, const struct corp_jsonl_item *,
+	    int rc, const struct corp_err *, json_t *result);
+struct corp_loop {
+	size_t	 batch;		/* objects per each() call; 0: all */
+	int	 batch_ms;	/* -1, 0 or N, as above */
+	int	(*each)(struct corp_jsonl_item *, size_t n, void *arg,
+		    struct corp_err *);
+	int	(*pause)(void *arg, struct corp_err *);
+	void	(*bad)(const struct corp_err *, void *arg);
+	void	*arg;
+	unsigned long nitems, nbad;	/* out: objects given, bad lines */
+};
+#define CORP_LOOP_STOP	(-2)
+/* 0 at the end of input, a callback's code, CORP_ENOTFOUND/EFORBIDDEN
+ * for a file that cannot be opened, CORP_EINTERNAL ("NAME: read: why"). */
+int	corp_jsonl_loop(int argc, char **argv, struct corp_loop *,
+	    struct corp_err *);
 /* Parse one line's text (no newline) the same way; for tests/fuzzers. */
 int	corp_json_parse_line(const char *buf, size_t len, const char *name,
 	    unsigned long lineno, json_t **out, struct corp_err *);

@@ -192,39 +192,53 @@ store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
 	return 0;
 }
 
+struct put {
+	long long			 id;	/* 0: add */
+	const struct corp_template_in	*in;
+	long long			*idp;
+};
+
+static int
+put_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct put *p = arg;
+	struct tpl t;
+	int rc;
+
+	if (p->id > 0) {
+		if ((rc = tpl_load(db, p->id, &t, err)) != 0)
+			return rc;
+	} else {
+		memset(&t, 0, sizeof(t));
+		t.title = corp_strdup("");
+		t.description = corp_strdup("");
+		t.schedule = corp_strdup("");
+		t.due_rule = corp_strdup("");
+		t.active = 1;
+		t.starts_at = corp_now();
+	}
+	if ((rc = apply(db, p->in, &t, err)) == 0)
+		rc = store(db, p->id, &t, p->idp, err);
+	tpl_free(&t);
+	return rc;
+}
+
 int
 corp_template_add(struct corp_db *db, const struct corp_template_in *in,
     long long *idp, struct corp_err *err)
 {
-	struct tpl t;
-	int rc;
+	struct put p = { 0, in, idp };
 
-	memset(&t, 0, sizeof(t));
-	t.title = corp_strdup("");
-	t.description = corp_strdup("");
-	t.schedule = corp_strdup("");
-	t.due_rule = corp_strdup("");
-	t.active = 1;
-	t.starts_at = corp_now();
-	if ((rc = apply(db, in, &t, err)) == 0)
-		rc = store(db, 0, &t, idp, err);
-	tpl_free(&t);
-	return rc;
+	return corp_db_tx(db, put_tx, &p, err);
 }
 
 int
 corp_template_set(struct corp_db *db, long long id,
     const struct corp_template_in *in, struct corp_err *err)
 {
-	struct tpl t;
-	int rc;
+	struct put p = { id, in, NULL };
 
-	if ((rc = tpl_load(db, id, &t, err)) != 0)
-		return rc;
-	if ((rc = apply(db, in, &t, err)) == 0)
-		rc = store(db, id, &t, NULL, err);
-	tpl_free(&t);
-	return rc;
+	return corp_db_tx(db, put_tx, &p, err);
 }
 
 static const char TPL_SQL[] =

@@ -23,7 +23,7 @@ struct corp_template_in {
 	time_t		 starts_at;	int has_starts_at;
 	int		 active;	int has_active;
 };
-/* Caller holds the write transaction. */
+/* Each owns its transaction (corp_db_tx): a refusal writes nothing. */
 int	corp_template_add(struct corp_db *, const struct corp_template_in *,
 	    long long *idp, struct corp_err *);
 int	corp_template_set(struct corp_db *, long long id,

@@ -1,0 +1,984 @@
+/*
+ * clitab.c -- cli_main: a tool's option table parsed, checked and shown
+ * (cli.h).  The usage text, the errors, --cli-spec and the man page test
+ * (tests/0990-cli.t) all come from the one table, so they cannot drift.
+ */
+#define CLI_TABLE
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define NOPT	64
+#define WIDTH	80
+#define INDENT	"           "	/* continuation lines of a synopsis */
+
+struct cli_args {
+	const struct cli_tool	*tool;
+	const struct cli_verb	*verb;		/* its first form */
+	char			 prefix[128];	/* "config" of "config get" */
+	char			 vname[128];	/* "add", "config get" */
+	char			**args;
+	int			 nargs;
+	uint64_t		 given;
+	const char		*val[NOPT];
+	long long		 num[NOPT];
+	unsigned char		 word[NOPT];	/* val is one of the words */
+	const char		**multi[NOPT];
+	size_t			 nmulti[NOPT];
+};
+
+/* The arguments of this run: reachable until exit. */
+static struct cli_args args;
+
+/* ---- text -------------------------------------------------------- */
+
+struct buf {
+	char	*s;
+	size_t	 len, cap, col;
+};
+
+static void
+put(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 256;
+		char *ns;
+
+		while (b->len + n + 1 > ncap)
+			ncap *= 2;
+		if ((ns = realloc(b->s, ncap)) == NULL)
+			cli_die(CORP_EINTERNAL, "out of memory");
+		b->s = ns;
+		b->cap = ncap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	for (i = 0; i < n; i++)
+		b->col = s[i] == '\n' ? 0 : b->col + 1;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+putf(struct buf *b, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	put(b, s, (size_t)n);
+	free(s);
+}
+
+/* One element of a synopsis, wrapped at WIDTH with INDENT. */
+static void
+elem(struct buf *b, const char *s)
+{
+	if (b->col + 1 + strlen(s) > WIDTH && b->col > strlen(INDENT))
+		putf(b, "\n%s%s", INDENT, s);
+	else
+		putf(b, " %s", s);
+}
+
+/* ---- the table ----------------------------------------------------- */
+
+static const struct cli_opt *
+opt_by_id(const struct cli_tool *t, int id)
+{
+	const struct cli_opt *o;
+
+	for (o = t->opts; o != NULL && o->name != NULL; o++)
+		if (o->id == id)
+			return o;
+	cli_die(CORP_EINTERNAL, "%s: option table: no option %d", t->name, id);
+}
+
+static int
+is_flag(const struct cli_opt *o)
+{
+	return o->arg == NULL || o->type == CLI_FLAG;
+}
+
+/* The forms of a verb: it and the CLI_VARIANT entries after it. */
+static size_t
+nforms(const struct cli_verb *v)
+{
+	size_t n = 1;
+
+	while (v[n].name != NULL && (v[n].flags & CLI_VARIANT))
+		n++;
+	return n;
+}
+
+static const struct cli_use *
+use_in(const struct cli_verb *v, int id)
+{
+	const struct cli_use *u;
+	size_t f, n = nforms(v);
+
+	for (f = 0; f < n; f++)
+		for (u = v[f].uses; u != NULL && u->id != 0; u++)
+			if (u->id == id)
+				return u;
+	return NULL;
+}
+
+/* "--as LOGIN", "--due TIME | none", "--keyword WORD ...", "--draft" */
+static void
+render_opt(struct buf *b, const struct cli_opt *o, int alone_required)
+{
+	const char *const *w;
+
+	putf(b, "--%s", o->name);
+	if (is_flag(o))
+		return;
+	if (o->words != NULL && o->type != CLI_STR && o->type != CLI_MULTI &&
+	    o->comp != CLI_C_WORDS) {
+		putf(b, alone_required ? " (%s" : " %s", o->arg);
+		for (w = o->words; *w != NULL; w++)
+			putf(b, " | %s", *w);
+		if (alone_required)
+			put(b, ")", 1);
+		return;
+	}
+	putf(b, " %s", o->arg);
+	if (o->type == CLI_MULTI)
+		put(b, " ...", 4);
+}
+
+/* The group of uses[i], rendered "[a | b]" or "(a | b | both)". */
+static void
+render_group(struct buf *b, const struct cli_tool *t,
+    const struct cli_use *uses, const struct cli_use *first)
+{
+	const struct cli_use *u;
+	int n = 0;
+
+	put(b, first->flags & CLI_REQ ? "(" : "[", 1);
+	for (u = uses; u->id != 0; u++) {
+		if (u->group != first->group)
+			continue;
+		if (n++ > 0)
+			put(b, " | ", 3);
+		render_opt(b, opt_by_id(t, u->id), 0);
+	}
+	if (first->flags & CLI_ANY)
+		put(b, " | both", 7);
+	put(b, first->flags & CLI_REQ ? ")" : "]", 1);
+}
+
+/* One synopsis line of one form: "corp-org add NAME [--title TITLE]" */
+static void
+render_form(struct buf *b, const struct cli_tool *t, const char *vname,
+    const struct cli_verb *v)
+{
+	const struct cli_use *u, *p;
+	struct buf e = { 0 };
+
+	putf(b, "%s%s%s", t->name, *vname ? " " : "", vname);
+	if (v->operands != NULL)
+		elem(b, v->operands);
+	for (u = v->uses; u != NULL && u->id != 0; u++) {
+		if (u->flags & CLI_OPERAND)
+			continue;
+		e.len = 0;
+		if (u->group > 0) {
+			for (p = v->uses; p->group != u->group; p++)
+				;
+			if (p != u)
+				continue;	/* drawn with its first */
+			render_group(&e, t, v->uses, u);
+		} else if (u->flags & CLI_REQ)
+			render_opt(&e, opt_by_id(t, u->id), 1);
+		else {
+			put(&e, "[", 1);
+			render_opt(&e, opt_by_id(t, u->id), 0);
+			put(&e, "]", 1);
+		}
+		elem(b, e.s);
+	}
+	free(e.s);
+}
+
+/* fn for every form of verb v, or of each of its sub-verbs, with the
+ * verb's full name ("config get"). */
+static void
+each_form(const char *prefix, const struct cli_verb *v,
+    void (*fn)(const char *, const struct cli_verb *, size_t, void *),
+    void *arg)
+{
+	const struct cli_verb *s;
+	char name[128];
+	size_t f, n;
+
+	snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? " " : "",
+	    v->name);
+	if (v->sub != NULL) {
+		for (s = v->sub; s->name != NULL; s += nforms(s))
+			each_form(name, s, fn, arg);
+		return;
+	}
+	n = nforms(v);
+	for (f = 0; f < n; f++)
+		fn(name, &v[f], f, arg);
+}
+
+struct render {
+	struct buf		*b;
+	const struct cli_tool	*t;
+	int			*first;
+};
+
+static void
+render_line(const char *name, const struct cli_verb *form, size_t f,
+    void *arg)
+{
+	struct render *r = arg;
+
+	(void)f;
+	put(r->b, *r->first ? "usage: " : "       ", 7);
+	*r->first = 0;
+	render_form(r->b, r->t, name, form);
+	put(r->b, "\n", 1);
+}
+
+/* Every synopsis line of verb v (its forms, or its sub-verbs). */
+static void
+render_verb(struct buf *b, const struct cli_tool *t, const char *prefix,
+    const struct cli_verb *v, int *first)
+{
+	struct render r = { b, t, first };
+
+	each_form(prefix, v, render_line, &r);
+}
+
+static void
+render_common(struct buf *b, const struct cli_tool *t)
+{
+	put(b, "common options:", 15);
+	if (t->common & CLI_COMMON_DB)
+		put(b, " --db PATH ", 11);
+	if (t->common & CLI_COMMON_DATA_DIR)
+		put(b, " --data-dir DIR ", 16);
+	if (t->common & CLI_COMMON_NOW)
+		put(b, " --now TIME ", 12);
+	put(b, " --version\n", 11);
+}
+
+/* "  --title TITLE         help text", the help wrapped at WIDTH. */
+static void
+help_line(struct buf *b, const char *left, const char *help)
+{
+	const char *w, *end;
+	size_t n;
+
+	putf(b, "  %s", left);
+	if (help == NULL || *help == '\0') {
+		put(b, "\n", 1);
+		return;
+	}
+	if (b->col < 24)
+		putf(b, "%*s", (int)(24 - b->col), "");
+	else
+		put(b, "  ", 2);
+	for (w = help; *w != '\0'; w = end + strspn(end, " ")) {
+		n = strcspn(w, " ");
+		end = w + n;
+		if (w != help && b->col + 1 + n > WIDTH)
+			putf(b, "\n%24s", "");
+		else if (w != help)
+			put(b, " ", 1);
+		put(b, w, n);
+	}
+	put(b, "\n", 1);
+}
+
+static void
+opt_lines(struct buf *b, const struct cli_opt *o)
+{
+	struct buf l = { 0 };
+
+	render_opt(&l, o, 0);
+	help_line(b, l.s, o->help);
+	free(l.s);
+}
+
+/* The options of verb v, in the order its forms use them, once each. */
+static void
+verb_opts(struct buf *b, const struct cli_tool *t, const struct cli_verb *v)
+{
+	const struct cli_use *u, *p;
+	size_t f, g, n = nforms(v);
+
+	for (f = 0; f < n; f++)
+		for (u = v[f].uses; u != NULL && u->id != 0; u++) {
+			int dup = 0;
+
+			for (g = 0; g <= f && !dup; g++)
+				for (p = v[g].uses; p != NULL &&
+				    p->id != 0 && p != u; p++)
+					if (p->id == u->id) {
+						dup = 1;
+						break;
+					}
+			if (!dup)
+				opt_lines(b, opt_by_id(t, u->id));
+		}
+}
+
+static __attribute__((noreturn)) void
+print_and_exit(struct buf *b, FILE *f, int code)
+{
+	if (fputs(b->s ? b->s : "", f) == EOF)
+		cli_die(CORP_EINTERNAL, "write: usage");
+	free(b->s);
+	if (f == stdout)
+		cli_exit(code);
+	exit(code);
+}
+
+/* corp-X -h: the synopsis as before, then a line per command and option. */
+static __attribute__((noreturn)) void
+tool_help(const struct cli_tool *t)
+{
+	const struct cli_verb *v;
+	const struct cli_opt *o;
+	struct buf b = { 0 };
+	int first = 1;
+
+	for (v = t->verbs; v->name != NULL; v += nforms(v))
+		render_verb(&b, t, "", v, &first);
+	render_common(&b, t);
+	if (t->summary != NULL)
+		putf(&b, "\n%s: %s\n", t->name, t->summary);
+	if (t->verbs[0].name[0] != '\0') {
+		put(&b, "\ncommands:\n", 11);
+		for (v = t->verbs; v->name != NULL; v += nforms(v))
+			help_line(&b, v->name, v->summary);
+	}
+	if (t->opts != NULL && t->opts[0].name != NULL) {
+		put(&b, "\noptions:\n", 10);
+		for (o = t->opts; o->name != NULL; o++)
+			opt_lines(&b, o);
+	}
+	if (t->verbs[0].name[0] != '\0')
+		putf(&b, "\n%s COMMAND -h: one command's usage and options\n",
+		    t->name);
+	print_and_exit(&b, stdout, 0);
+}
+
+/* corp-X VERB -h */
+static __attribute__((noreturn)) void
+verb_help(const struct cli_tool *t, const char *prefix,
+    const struct cli_verb *v)
+{
+	struct buf b = { 0 };
+	int first = 1;
+
+	render_verb(&b, t, prefix, v, &first);
+	render_common(&b, t);
+	if (v->summary != NULL)
+		putf(&b, "\n%s\n", v->summary);
+	if (v->sub != NULL) {
+		const struct cli_verb *s;
+
+		put(&b, "\ncommands:\n", 11);
+		for (s = v->sub; s->name != NULL; s += nforms(s))
+			help_line(&b, s->name, s->summary);
+	} else if (v->uses != NULL && v->uses[0].id != 0) {
+		put(&b, "\noptions:\n", 10);
+		verb_opts(&b, t, v);
+	}
+	print_and_exit(&b, stdout, 0);
+}
+
+/* Set cli_synopsis (what cli_usage prints) to verb v's lines. */
+static void
+set_synopsis(const struct cli_tool *t, const char *prefix,
+    const struct cli_verb *v)
+{
+	static struct buf b;
+	const struct cli_verb *s;
+	int first = 1;
+
+	b.len = b.col = 0;
+	put(&b, "", 0);
+	if (v != NULL)
+		render_verb(&b, t, prefix, v, &first);
+	else
+		for (s = t->verbs; s->name != NULL; s += nforms(s))
+			render_verb(&b, t, "", s, &first);
+	cli_synopsis = b.s;
+}
+
+/* ---- --cli-spec ------------------------------------------------------ */
+
+static const char *const type_names[] = { "str", "flag", "num", "duration",
+	"time", "multi" };
+static const char *const comp_names[] = { "none", "file", "login", "unit",
+	"channel", "zone", "lang", "event_type", "role", "words" };
+
+static json_t *
+words_json(const char *const *w)
+{
+	json_t *a = json_array();
+
+	for (; w != NULL && *w != NULL; w++)
+		json_array_append_new(a, json_string(*w));
+	return a;
+}
+
+struct spec {
+	json_t			*arr;
+	const struct cli_tool	*t;
+};
+
+static void
+spec_form(const char *name, const struct cli_verb *v, size_t f, void *arg)
+{
+	struct spec *sp = arg;
+	const struct cli_tool *t = sp->t;
+	const struct cli_use *u, *g;
+	json_t *opts = json_array();
+
+	for (u = v->uses; u != NULL && u->id != 0; u++) {
+		const struct cli_opt *o = opt_by_id(t, u->id);
+
+		for (g = v->uses; u->group > 0 && g->group != u->group; g++)
+			;
+		if (u->group == 0)
+			g = u;
+		json_array_append_new(opts, json_pack(
+		    "{s:s, s:s?, s:s?, s:s, s:b, s:i, s:b, s:b, s:s, s:o}",
+		    "name", o->name,
+		    "arg", is_flag(o) ? NULL : o->arg,
+		    "help", o->help,
+		    "type", type_names[is_flag(o) ? CLI_FLAG : o->type],
+		    "required", !(u->flags & CLI_OPERAND) &&
+			(g->flags & CLI_REQ) != 0,
+		    "group", u->group,
+		    "any", (g->flags & CLI_ANY) != 0,
+		    "operand", (u->flags & CLI_OPERAND) != 0,
+		    "comp", comp_names[o->comp],
+		    "words", words_json(o->words)));
+	}
+	json_array_append_new(sp->arr, json_pack("{s:s, s:i, s:s?, s:s?, s:i, "
+	    "s:i, s:o}", "name", name, "form", (int)f, "summary", v->summary,
+	    "operands", v->operands, "nmin", v->nmin, "nmax", v->nmax,
+	    "options", opts));
+}
+
+static __attribute__((noreturn)) void
+spec(const struct cli_tool *t)
+{
+	const struct cli_verb *v;
+	json_t *o, *verbs = json_array(), *common = json_array();
+	struct spec sp = { verbs, t };
+
+	if (t->common & CLI_COMMON_DB)
+		json_array_append_new(common, json_string("db"));
+	if (t->common & CLI_COMMON_DATA_DIR)
+		json_array_append_new(common, json_string("data-dir"));
+	if (t->common & CLI_COMMON_NOW)
+		json_array_append_new(common, json_string("now"));
+	json_array_append_new(common, json_string("version"));
+	for (v = t->verbs; v->name != NULL; v += nforms(v))
+		each_form("", v, spec_form, &sp);
+	o = json_pack("{s:s, s:s?, s:o, s:o}", "tool", t->name, "summary",
+	    t->summary, "common", common, "verbs", verbs);
+	if (o == NULL)
+		cli_die(CORP_EINTERNAL, "--cli-spec: cannot build the JSON");
+	cli_out(o);
+	json_decref(o);
+	cli_exit(0);
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+static int
+is_help(const char *s)
+{
+	return strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0;
+}
+
+/* The verb named s among verbs (first forms only), or NULL. */
+static const struct cli_verb *
+find_verb(const struct cli_verb *verbs, const char *s)
+{
+	const struct cli_verb *v;
+
+	for (v = verbs; v->name != NULL; v += nforms(v))
+		if (strcmp(v->name, s) == 0)
+			return v;
+	return NULL;
+}
+
+static const char **
+verb_names(const struct cli_verb *verbs)
+{
+	const struct cli_verb *v;
+	const char **names;
+	size_t n = 0;
+
+	for (v = verbs; v->name != NULL; v += nforms(v))
+		n++;
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	n = 0;
+	for (v = verbs; v->name != NULL; v += nforms(v))
+		names[n++] = v->name;
+	return names;
+}
+
+static __attribute__((noreturn)) void
+unknown_verb(const struct cli_tool *t, const char *prefix,
+    const struct cli_verb *verbs, const char *word)
+{
+	const char **names = verb_names(verbs), *best, **p;
+	struct buf b = { 0 };
+
+	best = corp_suggest(word, names, 2);
+	if (best != NULL)
+		putf(&b, "%s: unknown command '%s%s%s' (did you mean '%s%s%s'?)"
+		    "\n", t->name, prefix, *prefix ? " " : "", word, prefix,
+		    *prefix ? " " : "", best);
+	else
+		putf(&b, "%s: unknown command '%s%s%s'\n", t->name, prefix,
+		    *prefix ? " " : "", word);
+	put(&b, "commands:", 9);
+	for (p = names; *p != NULL; p++)
+		elem(&b, *p);
+	putf(&b, "\n%s%s%s -h: their usage and options\n", t->name,
+	    *prefix ? " " : "", prefix);
+	free(names);
+	print_and_exit(&b, stderr, CORP_EUSAGE);
+}
+
+/*
+ * -h or --help among the verb's arguments, before "--", not as the value
+ * of an option that takes one.
+ */
+static int
+wants_help(const struct cli_tool *t, int argc, char **argv)
+{
+	const struct cli_opt *o;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (is_help(argv[i]))
+			return 1;
+		if (strncmp(argv[i], "--", 2) != 0 ||
+		    strchr(argv[i], '=') != NULL)
+			continue;
+		for (o = t->opts; o != NULL && o->name != NULL; o++)
+			if (strcmp(argv[i] + 2, o->name) == 0 && !is_flag(o)) {
+				i++;
+				break;
+			}
+	}
+	return 0;
+}
+
+/* "--as LOGIN" for messages. */
+static char *
+opt_text(const struct cli_opt *o)
+{
+	struct buf b = { 0 };
+
+	render_opt(&b, o, 1);
+	return b.s;
+}
+
+/* The name of an unknown or ambiguous long option, without "--" and
+ * "=value". */
+static char *
+bad_name(const char *arg)
+{
+	size_t n;
+	char *s;
+
+	arg += strncmp(arg, "--", 2) == 0 ? 2 : strncmp(arg, "-", 1) == 0;
+	n = strcspn(arg, "=");
+	if ((s = strndup(arg, n)) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	return s;
+}
+
+static __attribute__((noreturn)) void
+unknown_opt(const struct cli_tool *t, const struct cli_verb *v,
+    const char *arg)
+{
+	const struct cli_opt *o;
+	const char **cands, *best = NULL, *amb[3] = { 0 };
+	char *name = bad_name(arg);
+	size_t n = 0, namb = 0;
+
+	for (o = t->opts; o != NULL && o->name != NULL; o++)
+		n++;
+	if ((cands = calloc(n + 2, sizeof(*cands))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	/* An abbreviation getopt could not resolve. */
+	for (o = t->opts; o != NULL && o->name != NULL; o++)
+		if (*name && strncmp(o->name, name, strlen(name)) == 0 &&
+		    namb < 2)
+			amb[namb++] = o->name;
+	if (namb == 2)
+		cli_usage("option --%s is ambiguous (--%s, --%s, ...)", name,
+		    amb[0], amb[1]);
+	/* The verb's own options first, then the tool's. */
+	n = 0;
+	for (o = t->opts; o != NULL && o->name != NULL; o++)
+		if (use_in(v, o->id) != NULL)
+			cands[n++] = o->name;
+	cands[n++] = "help";
+	cands[n] = NULL;
+	if ((best = corp_suggest(name, cands, 2)) == NULL) {
+		n = 0;
+		for (o = t->opts; o != NULL && o->name != NULL; o++)
+			cands[n++] = o->name;
+		cands[n] = NULL;
+		best = corp_suggest(name, cands, 2);
+	}
+	if (strncmp(arg, "--", 2) != 0)
+		cli_usage("unknown option %s", arg);
+	if (best != NULL)
+		cli_usage("unknown option --%s (did you mean --%s?)", name,
+		    best);
+	cli_usage("unknown option --%s", name);
+}
+
+static void
+take(struct cli_args *a, const struct cli_opt *o, const char *val)
+{
+	const char *const *w;
+	char what[80];
+	int id = o->id;
+
+	a->given |= (uint64_t)1 << id;
+	a->val[id] = val;
+	a->word[id] = 0;
+	if (is_flag(o))
+		return;
+	snprintf(what, sizeof(what), "--%s", o->name);
+	if (o->type != CLI_STR && o->type != CLI_MULTI)
+		for (w = o->words; w != NULL && *w != NULL; w++)
+			if (strcmp(val, *w) == 0) {
+				a->word[id] = 1;
+				return;
+			}
+	switch (o->type) {
+	case CLI_NUM:
+		a->num[id] = o->min == 0 && o->max == 0 ?
+		    cli_num(val, 1, LLONG_MAX, what) :
+		    cli_num(val, o->min, o->max, what);
+		break;
+	case CLI_DURATION:
+		a->num[id] = cli_duration(val, what);
+		break;
+	case CLI_TIME:
+		a->num[id] = cli_time(val, what);
+		break;
+	case CLI_MULTI:
+		if (o->max > 0 && a->nmulti[id] == (size_t)o->max)
+			cli_usage("at most %lld --%s", o->max, o->name);
+		a->multi[id] = reallocarray(a->multi[id], a->nmulti[id] + 2,
+		    sizeof(*a->multi[id]));
+		if (a->multi[id] == NULL)
+			cli_die(CORP_EINTERNAL, "out of memory");
+		a->multi[id][a->nmulti[id]++] = val;
+		a->multi[id][a->nmulti[id]] = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Join "a", "a and b", "a, b and c" (or "or") into b. */
+static void
+join(struct buf *b, char **parts, size_t n, const char *last)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		putf(b, "%s%s", i == 0 ? "" : i + 1 == n ? last : ", ",
+		    parts[i]);
+}
+
+/*
+ * Required options and groups of a single-form verb: "VERB takes one of
+ * --a, --b" for two of an exclusive group, else "VERB needs X, Y and
+ * (--a A or --b B)" for what is missing.  (The messages end the program,
+ * so nothing here is freed.)
+ */
+static void
+check_required(const struct cli_args *a, const struct cli_verb *v)
+{
+	const struct cli_tool *t = a->tool;
+	const struct cli_use *u, *p;
+	char *missing[NOPT], *alt[NOPT];
+	int group[NOPT];
+	struct buf b = { 0 };
+	size_t nm = 0, na, ng, i;
+
+	for (u = v->uses; u != NULL && u->id != 0; u++) {
+		if (u->flags & CLI_OPERAND)
+			continue;
+		if (u->group == 0) {
+			if ((u->flags & CLI_REQ) && !cli_has(a, u->id)) {
+				group[nm] = 0;
+				missing[nm++] = opt_text(opt_by_id(t, u->id));
+			}
+			continue;
+		}
+		for (p = v->uses; p->group != u->group; p++)
+			;
+		if (p != u)
+			continue;	/* the group is judged at its first */
+		na = ng = 0;
+		b.len = b.col = 0;
+		for (p = u; p->id != 0; p++) {
+			if (p->group != u->group)
+				continue;
+			putf(&b, "%s--%s", ng++ ? ", " : "",
+			    opt_by_id(t, p->id)->name);
+			if (cli_has(a, p->id))
+				na++;
+			alt[ng - 1] = opt_text(opt_by_id(t, p->id));
+		}
+		if (na > 1 && !(u->flags & CLI_ANY))
+			cli_usage("%s takes one of %s", a->vname, b.s);
+		if (na > 0 || !(u->flags & CLI_REQ))
+			continue;
+		b.len = b.col = 0;
+		join(&b, alt, ng, " or ");
+		group[nm] = 1;
+		missing[nm++] = b.s;
+		b.s = NULL;
+		b.cap = 0;
+	}
+	if (nm == 0) {
+		free(b.s);
+		return;
+	}
+	/* "(--assignee LOGIN or --unit UNIT)" among others */
+	for (i = 0; nm > 1 && i < nm; i++)
+		if (group[i] && asprintf(&missing[i], "(%s)", missing[i]) < 0)
+			cli_die(CORP_EINTERNAL, "out of memory");
+	b.len = b.col = 0;
+	join(&b, missing, nm, " and ");
+	cli_usage("%s needs %s", a->vname, b.s);
+}
+
+/*
+ * The operand count; a CLI_OPERAND option stands for the last operand:
+ * given, the verb takes one operand fewer, else all of them
+ * ("NAME (LOGIN | --none)", "(TASK | --all)").
+ */
+static void
+check_operands(const struct cli_args *a, const struct cli_verb *v)
+{
+	const struct cli_use *u;
+	int n = a->nargs;
+
+	for (u = v->uses; u != NULL && u->id != 0; u++)
+		if (u->flags & CLI_OPERAND) {
+			if (n != (cli_has(a, u->id) ? v->nmax - 1 : v->nmax))
+				cli_usage("%s expects %s", a->vname,
+				    v->operands);
+			return;
+		}
+	if (n >= v->nmin && (v->nmax < 0 || n <= v->nmax))
+		return;
+	if (v->nmax == 0)
+		cli_usage("%s takes no arguments", a->vname);
+	if (v->nmin == 1 && v->nmax == 1)
+		cli_usage("%s needs one %s", a->vname, v->operands);
+	cli_usage("%s expects %s", a->vname, v->operands ? v->operands : "");
+}
+
+/* Parse argv[0..argc) (argv[0] the verb) against verb v. */
+static void
+parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
+{
+	const struct cli_tool *t = a->tool;
+	const struct cli_opt *o;
+	struct option *lo;
+	size_t n = 0, i;
+	int ch;
+
+	for (o = t->opts; o != NULL && o->name != NULL; o++) {
+		if (o->id < 1 || o->id >= NOPT)
+			cli_die(CORP_EINTERNAL, "%s: option table: --%s has "
+			    "id %d (1..%d)", t->name, o->name, o->id, NOPT - 1);
+		n++;
+	}
+	if ((lo = calloc(n + 2, sizeof(*lo))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	for (i = 0, o = t->opts; i < n; i++, o++) {
+		lo[i].name = o->name;
+		lo[i].has_arg = is_flag(o) ? no_argument : required_argument;
+		lo[i].val = 256 + o->id;
+	}
+	lo[n].name = "help";
+	lo[n].val = 'h';
+	opterr = 0;
+	optind = 0;	/* glibc: start over, permuting again */
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (ch == 'h')
+			verb_help(t, a->prefix, v);	/* not seen before */
+		if (ch == ':') {
+			if (optopt >= 256)
+				cli_usage("option --%s needs a value",
+				    opt_by_id(t, optopt - 256)->name);
+			cli_usage("option -%c needs a value", optopt);
+		}
+		if (ch == '?') {
+			if (optopt >= 256)
+				cli_usage("option --%s takes no value",
+				    opt_by_id(t, optopt - 256)->name);
+			if (optopt == 'h')
+				cli_usage("option --help takes no value");
+			if (optopt != 0)
+				cli_usage("unknown option -%c", optopt);
+			unknown_opt(t, v, argv[optind - 1]);
+		}
+		o = opt_by_id(t, ch - 256);
+		if (use_in(v, o->id) == NULL)
+			cli_usage("%s takes no --%s", a->vname, o->name);
+		take(a, o, optarg);
+	}
+	free(lo);
+	a->args = argv + optind;
+	a->nargs = argc - optind;
+}
+
+void
+cli_main(const struct cli_tool *t, int argc, char **argv)
+{
+	struct cli_args *a = &args;
+	const struct cli_verb *v, *list = t->verbs;
+	char *prefix = a->prefix;
+	int k = 1;
+
+	cli_init(&argc, &argv);
+	a->tool = t;
+	set_synopsis(t, "", NULL);
+	if (argc >= 2 && strcmp(argv[1], "--cli-spec") == 0)
+		spec(t);
+	if (list[0].name[0] == '\0') {
+		v = list;
+		k = 0;
+		goto found;
+	}
+	if (argc < 2)
+		cli_usage("missing command");
+	if (is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+		if (strcmp(argv[1], "help") == 0 && argc >= 3 &&
+		    (v = find_verb(list, argv[2])) != NULL)
+			verb_help(t, "", v);
+		tool_help(t);
+	}
+	for (;;) {
+		if ((v = find_verb(list, argv[k])) == NULL)
+			unknown_verb(t, prefix, list, argv[k]);
+		if (v->sub == NULL)
+			break;
+		if (k + 1 >= argc || is_help(argv[k + 1])) {
+			if (k + 1 < argc)
+				verb_help(t, prefix, v);
+			set_synopsis(t, prefix, v);
+			cli_usage("%s%s%s needs a command", prefix,
+			    *prefix ? " " : "", v->name);
+		}
+		snprintf(prefix + strlen(prefix), sizeof(a->prefix) -
+		    strlen(prefix), "%s%s", *prefix ? " " : "", v->name);
+		list = v->sub;
+		k++;
+	}
+found:
+	snprintf(a->vname, sizeof(a->vname), "%s%s%s", prefix,
+	    *prefix ? " " : "", v->name);
+	a->verb = v;
+	set_synopsis(t, prefix, v);
+	if (wants_help(t, argc - k, argv + k))
+		verb_help(t, prefix, v);
+	parse(a, v, argc - k, argv + k);
+	check_operands(a, v);
+	if (nforms(v) == 1)
+		check_required(a, v);
+	cli_exit(v->fn(a));
+}
+
+/* ---- access ------------------------------------------------------------ */
+
+const char *
+cli_verb_name(const struct cli_args *a)
+{
+	return a->vname;
+}
+
+int
+cli_has(const struct cli_args *a, int id)
+{
+	return id > 0 && id < NOPT && (a->given >> id & 1) != 0;
+}
+
+const char *
+cli_str(const struct cli_args *a, int id)
+{
+	return cli_has(a, id) ? a->val[id] : NULL;
+}
+
+long long
+cli_int(const struct cli_args *a, int id, long long def)
+{
+	return cli_has(a, id) && !a->word[id] ? a->num[id] : def;
+}
+
+const char *const *
+cli_multi(const struct cli_args *a, int id, size_t *n)
+{
+	*n = cli_has(a, id) ? a->nmulti[id] : 0;
+	return *n ? a->multi[id] : NULL;
+}
+
+int
+cli_nargs(const struct cli_args *a)
+{
+	return a->nargs;
+}
+
+const char *
+cli_arg(const struct cli_args *a, int i)
+{
+	return i >= 0 && i < a->nargs ? a->args[i] : NULL;
+}
+
+void
+cli_row(const struct cli_args *a, json_t *row)
+{
+	(void)a;
+	cli_out(row);
+	json_decref(row);
+}
+
+void
+cli_rows(const struct cli_args *a, json_t *arr)
+{
+	(void)a;
+	cli_out_all(arr);
+}
