@@ -30,6 +30,7 @@
 #include "db.h"
 #include "fmtline.h"
 #include "jsonl.h"
+#include "names.h"
 #include "netaddr.h"
 #include "queue.h"
 #include "send.h"
@@ -912,8 +913,11 @@ main(int argc, char *argv[])
 		cli_usage("run takes no arguments");
 	if (R.channel == NULL)
 		cli_usage("run needs --channel");
+	/* A misspelt channel: 64 with the closest one (names.h). */
+	if (corp_channel_check(R.channel, &e) != 0)
+		cli_fail(&e);
 	if (!corp_sender_known(R.channel))
-		cli_usage("--channel: unknown channel '%s'", R.channel);
+		cli_usage("--channel: no sender for channel '%s'", R.channel);
 	if (R.worker != NULL && !corp_worker_valid(R.worker))
 		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
 	if (R.worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
