@@ -127,8 +127,8 @@ setup(void)
 	if (corp_url_check(api, CORP_URL_HTTP, opt.allow_http,
 	    "CORP_TELEGRAM_API", CORP_EUSAGE, &e) != 0)
 		cli_usage("%s", e.msg);
-	if (corp_secret(corp_cfg.telegram_token, "telegram_token", &tg.token,
-	    &e) != 0 || corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
+	if (corp_tg_token(&tg.token, &e) != 0 ||
+	    corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
 		cli_fail(&e);
 	tg.db = cli_db(0);
 	if ((tg.cat = corp_catalog_new()) == NULL)

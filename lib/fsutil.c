@@ -244,6 +244,28 @@ corp_trust_dir(const char *path, struct corp_err *err)
 	return corp_trust_stat(path, &st, err);
 }
 
+int
+corp_private_dir(const char *path, int make, struct corp_err *err)
+{
+	struct stat st;
+
+	if (make && mkdir(path, 0700) != 0 && errno != EEXIST)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? corp_errf(err, CORP_ENOTFOUND,
+		    "%s: no such directory", path) : corp_errf(err,
+		    CORP_EINTERNAL, "%s: %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		    "corp follows none in its data directory: remove it (corp "
+		    "makes the directory itself)", path);
+	if (!S_ISDIR(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a directory",
+		    path);
+	return corp_trust_stat(path, &st, err);
+}
+
 /* Open a configuration file (or a secret): O_NOFOLLOW, a regular file
  * that passes the ownership rule; its fd in *fdp. */
 static int

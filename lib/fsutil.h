@@ -46,6 +46,15 @@ int	corp_trust_stat(const char *path, const struct stat *st,
  * directory is fine), S_ISDIR, corp_trust_stat.  ENOTFOUND if missing. */
 int	corp_trust_dir(const char *path, struct corp_err *);
 /*
+ * A directory corp keeps for itself in the data directory (spool/,
+ * ratelimit/), created 0700 when make is set and it is missing.  Unlike
+ * corp_trust_dir (for the operator's secrets/ and i18n/), a symbolic
+ * link in its place is refused, never followed: corp never makes one, so
+ * it is a plant.  Then S_ISDIR and corp_trust_stat, CORP_EFORBIDDEN
+ * otherwise; CORP_ENOTFOUND when missing and make is 0.
+ */
+int	corp_private_dir(const char *path, int make, struct corp_err *);
+/*
  * corp_read_file for a configuration file: opened O_NOFOLLOW, a regular
  * file that passes corp_trust_stat, else CORP_EFORBIDDEN.
  */

@@ -20,6 +20,7 @@
 #include "send.h"
 #include "sendline.h"
 #include "telegram.h"
+#include "tgbind.h"
 #include "webhook.h"
 
 struct channel;
@@ -185,8 +186,7 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 		return rc;
 	if ((rc = http_open(s, 0, err)) != 0)
 		return rc;
-	if (corp_secret(corp_cfg.telegram_token, "telegram_token",
-	    &s->tg_token, &e) != 0) {
+	if (corp_tg_token(&s->tg_token, &e) != 0) {
 		stage_hold(s, e.code, e.msg);
 		return 0;
 	}
