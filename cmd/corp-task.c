@@ -14,6 +14,7 @@
 #include "db.h"
 #include "directory.h"
 #include "jsonl.h"
+#include "names.h"
 #include "task.h"
 #include "visibility.h"
 #include "clock.h"
@@ -309,6 +310,9 @@ cmd_list(int argc, char **argv)
 	parse(argc, argv, &a, B(O_AS) | B(O_STATE) | B(O_ASSIGNEE) |
 	    B(O_INITIATOR) | B(O_UNIT) | B(O_PERIOD) | B(O_TPL) |
 	    B(O_OVERDUE), 0);
+	/* A misspelt state would list nothing, silently: 64. */
+	if (a.f.state != NULL && corp_task_state_check(a.f.state, &e) != 0)
+		cli_fail(&e);
 	db = cli_db(0);
 	if (a.r.as != NULL &&
 	    corp_dir_user_id(db, a.r.as, &uid, NULL, &e) != 0)

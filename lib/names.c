@@ -35,6 +35,10 @@ static const char *const topic_types[] = { "message.updated",
 static const char *const topics[] = { "messages", "analysis_runs",
 	"proposals", NULL };
 
+/* The task state machine's states (DESIGN 3). */
+static const char *const task_states[] = { "DRAFT", "OPEN",
+	"WAITING_APPROVAL", "DONE", "CANCELLED", NULL };
+
 /* The roles a notification setting can name (DESIGN 4). */
 static const char *const task_roles[] = { "executor", "initiator",
 	"supervisor", "previous_executor", "admin", NULL };
@@ -146,6 +150,15 @@ refuse(struct corp_err *err, const char *what, const char *word,
 		    word, hint ? hint : "");
 	return corp_errf(err, CORP_EUSAGE, "unknown %s '%s' (%s: %s)%s", what,
 	    word, label, list[0] ? list : "none", hint ? hint : "");
+}
+
+int
+corp_task_state_check(const char *state, struct corp_err *err)
+{
+	if (state != NULL && member(task_states, state))
+		return 0;
+	return refuse(err, "task state", state == NULL ? "" : state,
+	    task_states, "states", NULL);
 }
 
 int

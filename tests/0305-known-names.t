@@ -71,4 +71,13 @@ ok "a known type" corp-deliver requeue --type TASK_CREATED
 is "$out" '{"requeued":0}' "(nothing to requeue)"
 ok "cursor of a known channel" corp-cursor get --channel email
 is "$out" "0:0" "(no cursor yet)"
+# A misspelt task state listed nothing with exit 0.
+is_rc 64 "task list on a misspelt state" corp-task list --state OPNE
+is "$out" "" "(lists nothing)"
+is "$err" "corp-task: unknown task state 'OPNE' (did you mean 'OPEN'?)" \
+    "suggests the state"
+is_rc 64 "a word far from every state" corp-task list --state closed
+is "$err" "corp-task: unknown task state 'closed' (states: DRAFT, OPEN, WAITING_APPROVAL, DONE, CANCELLED)" \
+    "lists the states"
+ok "a known state" corp-task list --state WAITING_APPROVAL
 done_testing
