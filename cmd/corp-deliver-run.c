@@ -470,7 +470,7 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 		cli_fail(&e);
 	for (p = v; (tok = strtok_r(p, ", \t", &save)) != NULL; p = NULL)
 		if (corp_cidr_add(allow, nallow, tok, &e) != 0)
-			cli_die(CORP_EINVAL, "config webhook.allow: %s", e.msg);
+			cli_die(CORP_ECONFIG, "config webhook.allow: %s", e.msg);
 	free(v);
 }
 
@@ -936,6 +936,7 @@ main(int argc, char *argv[])
 	R.db = cli_db(0);
 	load_settings(&allow, &opt.nallow);
 	opt.allow = allow;
+	opt.allow_hint = "config webhook.allow (corp-settings) or --allow CIDR";
 	/* How long a server's retry_after may stop sending. */
 	if (corp_setting_duration(R.db, "telegram.max_pause", &opt.max_pause,
 	    &e) != 0)

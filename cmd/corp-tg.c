@@ -276,14 +276,18 @@ process_spool(void)
 			ids[k] = all[i + k];
 			u[k] = NULL;
 			path = spool_file(dir, ids[k], "");
-			rc = corp_read_file(path, CORP_TG_SPOOL_MAX, &body,
+			/* The ownership rule on each file too: a link, a
+			 * FIFO or a file someone else wrote is no update
+			 * of our CGI's. */
+			rc = corp_read_conf(path, CORP_TG_SPOOL_MAX, &body,
 			    NULL, &e);
 			free(path);
 			if (rc == CORP_ENOTFOUND) {
 				ids[k] = -1;	/* another process took it */
 				continue;
 			}
-			if (rc != 0 && rc != CORP_EINVAL)
+			if (rc != 0 && rc != CORP_EINVAL &&
+			    rc != CORP_EFORBIDDEN)
 				cli_fail(&e);
 			u[k] = rc == 0 ? json_loads(body,
 			    JSON_REJECT_DUPLICATES, &je) : NULL;
@@ -291,9 +295,14 @@ process_spool(void)
 			if (json_is_object(u[k]))
 				continue;
 			/* Not from our CGI: set it aside, go on. */
-			cli_warn("%s/%lld.json: not an update object%s; "
-			    "renamed to %lld.json.bad", dir, ids[k],
-			    rc == CORP_EINVAL ? " (too large)" : "", ids[k]);
+			if (rc == CORP_EFORBIDDEN)
+				cli_warn("%s; renamed to %lld.json.bad", e.msg,
+				    ids[k]);
+			else
+				cli_warn("%s/%lld.json: not an update "
+				    "object%s; renamed to %lld.json.bad", dir,
+				    ids[k], rc == CORP_EINVAL ? " (too large)" :
+				    "", ids[k]);
 			path = spool_file(dir, ids[k], "");
 			bad = spool_file(dir, ids[k], ".bad");
 			if (rename(path, bad) != 0)

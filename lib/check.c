@@ -428,6 +428,10 @@ webhook_secret(const char *name, char **why, struct corp_err *err)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	rc = corp_secret(NULL, sname, &secret, &e);
 	if (rc == 0) {
+		/* corp-send's rule: a malformed secret holds the rows. */
+		if (corp_webhook_secret_check(secret, sname, &e) != 0)
+			rc = corp_asprintf(why, ": %s/secrets/%s",
+			    corp_cfg.data_dir, e.msg);
 		explicit_bzero(secret, strlen(secret));
 		free(secret);
 	} else if (rc == CORP_ENOTFOUND)

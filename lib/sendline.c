@@ -79,14 +79,18 @@ stage_fail(struct corp_sender *s, int code, const char *lineerr,
 	    "%s; every remaining line passes on as retry", why);
 }
 
-/* A stage failure the operator's configuration caused (a missing or
- * unsafe secret or file): its lines are held, error_class "config". */
+/*
+ * A stage failure the operator's configuration caused (a missing,
+ * unparsable or unsafe secret or file): its lines are held, error_class
+ * "config".  The stage exits 78 (corp.7), or 77 when a file is unsafe.
+ */
 static void
 stage_hold(struct corp_sender *s, int code, const char *msg)
 {
 	if (s->stage_code != 0)
 		return;
-	stage_fail(s, code, msg, msg);
+	stage_fail(s, code == CORP_EFORBIDDEN ? code : CORP_ECONFIG, msg,
+	    msg);
 	s->stage_held = 1;
 }
 
@@ -276,6 +280,9 @@ wh_init(struct corp_sender *s, struct corp_err *err)
 	if ((rc = http_open(s, 1, err)) != 0)
 		return rc;
 	corp_http_ssrf(s->http, s->o.allow, s->o.nallow);
+	corp_http_allow_hint(s->http, s->o.allow_hint != NULL ?
+	    s->o.allow_hint : "--allow CIDR of corp-send; corp-pipeline "
+	    "passes config webhook.allow");
 	return 0;
 }
 
@@ -361,6 +368,13 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 			stage_hold(s, rc, e.msg);
 		goto out;
 	}
+	/* A malformed secret is the operator's to fix: held, as a missing
+	 * one is, never failed. */
+	if (corp_webhook_secret_check(secret, sname, &e) != 0) {
+		corp_send_hold(res, "%s/secrets/%s", corp_cfg.data_dir,
+		    e.msg);
+		goto out;
+	}
 	if ((body = wh_body(line, ev)) == NULL) {
 		ret = oom(err);
 		goto out;
@@ -400,23 +414,45 @@ email_init(struct corp_sender *s, struct corp_err *err)
 	    (s->o.from && (c->from = strdup(s->o.from)) == NULL) ||
 	    (s->o.smtp_user && (c->user = strdup(s->o.smtp_user)) == NULL))
 		return oom(err);
-	if ((rc = corp_smtp_conf_load(c, err)) != 0)
-		return rc;
-	if (c->url == NULL || c->from == NULL)
-		return corp_errf(err, CORP_EUSAGE, "email needs a server and "
-		    "a sender: --smtp-url and --from, or url and from in "
-		    "smtp.conf");
-	if (s->o.smtp_url != NULL)
-		rc = corp_url_check(c->url, CORP_URL_SMTP, 0, "--smtp-url",
-		    CORP_EUSAGE, err);
-	else
-		rc = corp_url_check(c->url, CORP_URL_SMTP, 0, "smtp.conf: url",
-		    CORP_EUSAGE, err);
-	if (rc != 0)
-		return rc;
-	if (corp_email_addr_check(c->from, err) != 0) {
-		corp_errprefix(err, "--from");
-		return err->code = CORP_EUSAGE;
+	/* smtp.conf is configuration: what is wrong in it holds the
+	 * lines (78); a bad option is a usage error (64). */
+	if ((rc = corp_smtp_conf_load(c, &e)) != 0) {
+		if (rc == CORP_EINTERNAL)
+			return corp_errf(err, rc, "%s", e.msg);
+		stage_hold(s, rc, e.msg);
+		return 0;
+	}
+	if (c->url == NULL || c->from == NULL) {
+		if (s->o.smtp_url != NULL || s->o.from != NULL)
+			return corp_errf(err, CORP_EUSAGE, "email needs a "
+			    "server and a sender: --smtp-url and --from, or "
+			    "url and from in smtp.conf");
+		if ((rc = corp_data_path(&pw, "smtp.conf", err)) != 0)
+			return rc;
+		corp_errf(&e, CORP_ECONFIG, "email needs a server and a "
+		    "sender: url and from in %s (or --smtp-url and --from)",
+		    pw);
+		free(pw);
+		stage_hold(s, CORP_ECONFIG, e.msg);
+		return 0;
+	}
+	if (s->o.smtp_url != NULL) {
+		if ((rc = corp_url_check(c->url, CORP_URL_SMTP, 0,
+		    "--smtp-url", CORP_EUSAGE, err)) != 0)
+			return rc;
+	} else if (corp_url_check(c->url, CORP_URL_SMTP, 0, "smtp.conf: url",
+	    CORP_ECONFIG, &e) != 0) {
+		stage_hold(s, CORP_ECONFIG, e.msg);
+		return 0;
+	}
+	if (corp_email_addr_check(c->from, &e) != 0) {
+		if (s->o.from != NULL) {
+			corp_errf(err, CORP_EUSAGE, "--from: %s", e.msg);
+			return CORP_EUSAGE;
+		}
+		corp_errprefix(&e, "smtp.conf: from");
+		stage_hold(s, CORP_ECONFIG, e.msg);
+		return 0;
 	}
 	if (c->user != NULL && (rc = corp_secret(corp_cfg.smtp_password,
 	    "smtp_password", &pw, &e)) != 0) {

@@ -61,7 +61,7 @@ is "$err" "corp-cursor: unknown channel 'telgram' (did you mean 'telegram'?)
 corp-pipeline: channel telgram: exit 64
 corp-pipeline: sent 0 retry 0 failed 0 held 0" "one refusal, not a pipe of usage errors"
 
-# Exit precedence 1 > 64 > 65 > 77 > 67 > 79 > 75 > 78 > 3 > 0 with stub
+# Exit precedence 1 > 64 > 65 > 77 > 67 > 78 > 79 > 75 > 3 > 0 with stub
 # stages (the script's own logic, whatever the tools do).
 mkdir "$T/bin"
 stub() {	# stub NAME STATUS
@@ -78,9 +78,10 @@ prec() {	# prec "SCHED EVENT" EXPECTED NAME
 prec "75 79" 79 "79 outranks 75"
 prec "77 65" 65 "65 outranks 77"
 prec "67 77" 77 "77 outranks 67"
-prec "79 67" 67 "67 outranks 79"
+prec "78 67" 67 "67 outranks 78"
+prec "79 78" 78 "78 outranks 79 (the operator's cause)"
 prec "65 64" 64 "64 outranks 65"
-prec "78 75" 75 "75 outranks 78"
+prec "78 75" 78 "78 outranks 75"
 prec "3 78" 78 "78 outranks 3"
 prec "0 3" 3 "3 outranks 0"
 prec "2 64" 1 "an unknown status counts as 1, which outranks all"

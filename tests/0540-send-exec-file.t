@@ -76,7 +76,6 @@ leaver=$T/bin/leaver
 envdump=$T/bin/envdump
 args=$T/bin/args
 missing=$T/bin/nonexistent
-relative=bin/ok
 EOF
 chmod 600 "$CORP_DATA_DIR/exec.conf"
 
@@ -95,7 +94,7 @@ is "$(acks | sed 's/ (no file [^"]*)//')" '[1,"sent","ticket-42",null,true,null]
 [2,"retry",null,"mailbox busy, try later",true,null]
 [3,"failed",null,"no such user",true,null]
 [4,"failed",null,"exec: exit 9",true,null]
-[5,"failed",null,"cannot run '"$T"'/bin/nonexistent: No such file or directory",true,null]
+[5,"retry",null,"exec command '"$T"'/bin/nonexistent: no such file",false,60]
 [6,"retry",null,"no exec command \"nosuch\" in '"$CORP_DATA_DIR"'/exec.conf",false,60]
 [7,"failed",null,"address is not an exec command name ([A-Za-z0-9_.-]+)",false,null]' \
     "exit 0 sent (first stdout line), 75 retry, other failed (stderr's first line)"
@@ -185,11 +184,17 @@ is "$(acks | jq -c '.[1]'):$(cat "$T/args.out")" '"sent":0' "no arguments"
 is "$(wc -l < "$T/args.in")" 1 "one line of JSON on standard input"
 is "$(jq -r .text "$T/args.in")" "$hostile" "the text intact"
 
-# An absolute path is required; exec.conf must be private.
-dline 11 relative "" exec > "$T/in"
+# An absolute path is required on every line, not only the one looked
+# up: a half-parsed file would hold other rows for a wrong reason.  A
+# configuration error: the lines are held and the stage exits 78.
+echo 'relative=bin/ok' >> "$CORP_DATA_DIR/exec.conf"
+dline 11 ok "" exec > "$T/in"
 run_in "$T/in" corp-send exec
-is "$rc:$(acks | jq -c '.[1]')" '65:"retry"' "a relative command path stops the stage"
+is "$rc:$(acks | jq -c '.[1:6]')" "78:[\"retry\",null,\"$CORP_DATA_DIR/exec.conf:12: the command must be an absolute path\",false,60]" \
+    "a relative command path on another line holds the stage (78)"
+is "$(printf '%s\n' "$out" | jq -r .error_class)" config "as a configuration error"
 like "$err" "exec.conf:12: the command must be an absolute path" "and names the line"
+sed -i '/^relative=/d' "$CORP_DATA_DIR/exec.conf"
 dline 12 ok "" exec > "$T/in"
 chmod 640 "$CORP_DATA_DIR/exec.conf"
 run_in "$T/in" corp-send exec

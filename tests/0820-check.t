@@ -206,6 +206,13 @@ is "$(lines)" '["webhook_endpoints","warning",1] ' \
 cp "$CORP_DATA_DIR/secrets/webhook-crm" "$CORP_DATA_DIR/secrets/webhook-spare"
 ok "every endpoint with its secret" corp-db check
 is "$(lines)" "" "clean"
+# corp-send's one rule for a secret: a malformed one holds the rows.
+printf 'whsec_CANARY!!\n' > "$CORP_DATA_DIR/secrets/webhook-crm"
+run corp-db check
+is "$rc" 78 "a malformed secret: 78"
+is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user): $CORP_DATA_DIR/secrets/webhook-crm: not a webhook secret (expected whsec_ followed by the base64 of 24 to 64 bytes, as Standard Webhooks gives it; a raw secret is not accepted; the value is not shown)" \
+    "names the file and the rule, not the value"
+cp "$CORP_DATA_DIR/secrets/webhook-spare" "$CORP_DATA_DIR/secrets/webhook-crm"
 chmod 666 "$CORP_DATA_DIR/webhooks.conf"
 run corp-db check
 is "$rc" 78 "a webhooks.conf others may write: 78 (bound endpoints are held)"
