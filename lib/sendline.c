@@ -1,5 +1,6 @@
 /* sendline.c -- see sendline.h. */
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -559,6 +560,7 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 static int
 file_init(struct corp_sender *s, struct corp_err *err)
 {
+	struct stat st;
 	int rc;
 
 	if (s->o.out != NULL) {
@@ -567,14 +569,25 @@ file_init(struct corp_sender *s, struct corp_err *err)
 	} else if ((rc = corp_data_mkpath(&s->file_path, "outbox.jsonl",
 	    err)) != 0)
 		return rc;
-	else	/* never through a link planted in the data dir (corp.7) */
-		return corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
-		    O_CREAT, 0600, &s->file_fd, err);
-	s->file_fd = open(s->file_path, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0600);
-	if (s->file_fd < 0)
+	/*
+	 * The outbox and --out alike: never through a symbolic link
+	 * (O_NOFOLLOW), only a regular file (a FIFO would hang the stage,
+	 * a device is no outbox; O_NONBLOCK so the open itself cannot
+	 * block), appended to and never truncated.
+	 */
+	if (lstat(s->file_path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", s->file_path);
+	if ((rc = corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
+	    O_CREAT | O_NONBLOCK, 0600, &s->file_fd, err)) != 0)
+		return rc;
+	if (fstat(s->file_fd, &st) != 0)
 		return corp_errf(err, CORP_EINTERNAL, "%s: %s", s->file_path,
 		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", s->file_path);
 	return 0;
 }
 

@@ -202,6 +202,24 @@ is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"$CORP_DATA_DIR/exec.conf
     "an exec.conf others may read is refused (77)"
 chmod 600 "$CORP_DATA_DIR/exec.conf"
 
+# StrictModes each time a command is about to run (SEC 3): a command
+# others may write, or a directory above it others may write, is not
+# run; the line is held and the stage exits 77, naming the fix.
+chmod 777 "$T/bin"
+dline 13 ok "" exec > "$T/in"
+rm -f "$T/exec.in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/ok: $T/bin: world-writable (mode 777); chmod go-w $T/bin\",false]" \
+    "a command in a world-writable directory is not run (77)"
+is "$(printf '%s' "$out" | jq -r .error_class)" config "  held"
+ok "  and it did not run" test ! -e "$T/exec.in"
+chmod 755 "$T/bin"
+chmod 766 "$T/bin/ok"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/ok: $T/bin/ok: world-writable (mode 766); chmod go-w $T/bin/ok\",false]" \
+    "a world-writable command is not run (77)"
+chmod 755 "$T/bin/ok"
+
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
   dline 22 x c file | jq -c '.result = "failed"'; } > "$T/in"
@@ -219,6 +237,20 @@ run_in "$T/in" corp-send file --out "$T/other.jsonl"
 is "$(wc -l < "$T/other.jsonl")" 2 "--out names another file"
 run_in "$T/in" corp-send file --out "$T/no/such/dir/x"
 is "$rc" 1 "an outbox that cannot be opened exits 1"
+# --out, like the outbox, never through a link and only to a regular
+# file (SEC 6): a link to a victim is not appended to, a FIFO does not
+# hang the stage.
+printf 'victim\n' > "$T/victim"
+ln -s "$T/victim" "$T/out.link"
+run_in "$T/in" corp-send file --out "$T/out.link"
+is "$rc:$out" "77:" "--out a symbolic link: refused (77), no ack"
+is "$err" "corp-send: $T/out.link: a symbolic link; corp follows none in its data directory: put the file itself there" \
+    "says so"
+is "$(cat "$T/victim")" "victim" "the victim is untouched"
+mkfifo "$T/out.fifo"
+run_in "$T/in" corp-send file --out "$T/out.fifo"
+is "$rc:$err" "77:corp-send: $T/out.fifo: not a regular file" \
+    "--out a FIFO: refused (77), never written"
 
 # EPIPE: the reader goes away; stop quietly with 0.
 dline 100 x "$(printf '%0300d' 0)" file |

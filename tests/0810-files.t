@@ -166,6 +166,13 @@ run_in "$T/in" corp-fmt
 is "$rc:$err" "77:corp-fmt: $D/i18n: group-writable (mode 775); chmod go-w $D/i18n" \
     "a group-writable i18n/ is refused (77)"
 chmod g-w "$D/i18n"
+mv "$D/i18n" "$T/i18n.real"
+ln -s "$T/i18n.real" "$D/i18n"
+run_in "$T/in" corp-fmt
+is "$rc:$err" "77:corp-fmt: $D/i18n: a symbolic link; corp follows none in its data directory: put the directory itself there" \
+    "an i18n/ that is a link is refused (77), not judged by its target"
+rm "$D/i18n"
+mv "$T/i18n.real" "$D/i18n"
 # secrets/: the directory and each file.
 printf '{"delivery_id":1,"lease":"x","address":"5","text":"t"}\n' >"$T/in"
 chmod 770 "$D/secrets"
@@ -191,6 +198,15 @@ like "$rc:$err" "^77:corp-send: $tok: a symbolic link; corp follows none" \
     "a secret file that is a link is refused (77)"
 rm "$tok"
 mv "$T/tok" "$tok"
+# The directory itself as a link, even to a private directory of the
+# running user's (SEC 2): opened O_DIRECTORY|O_NOFOLLOW, refused.
+mv "$D/secrets" "$T/secrets.real"
+ln -s "$T/secrets.real" "$D/secrets"
+run_in "$T/in" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
+is "$rc:$err" "77:corp-send: $D/secrets: a symbolic link; corp follows none in its data directory: put the directory itself there; every remaining line passes on as retry" \
+    "a secrets/ that is a link is refused (77)"
+rm "$D/secrets"
+mv "$T/secrets.real" "$D/secrets"
 
 # No file in the data dir is opened through a link: a link planted as
 # the outbox towards a file only root may write is not appended to.
@@ -291,6 +307,17 @@ is "$(ls -A "$T/elsewhere")" "" "nothing was written through a link"
 REQUEST_METHOD=POST CONTENT_LENGTH=15 \
     HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=hook-Secret_1 run_in "$T/u7" corp-tg cgi
 is "$rc:$(ls "$D/spool/telegram")" "0:7.json" "the real directories are used"
+# A spool file must pass the ownership rule too (SEC 2): a link planted
+# there is set aside, never read through.
+printf '{"update_id":8,"message":{"chat":{"id":5,"type":"private"},"text":"/stop"}}' \
+    >"$T/u8"
+ln -s "$T/u8" "$D/spool/telegram/8.json"
+run env CORP_TELEGRAM_TOKEN=1:filetoken CORP_TELEGRAM_API=http://127.0.0.1:9 \
+    corp-tg process --allow-http
+like "$err" "corp-tg: $D/spool/telegram/8.json: a symbolic link; corp follows none in its data directory: put the file itself there; renamed to 8.json.bad" \
+    "corp-tg process: a spool file that is a link is set aside"
+is "$(ls "$D/spool/telegram")" "8.json.bad" "renamed, the good one handled"
+rm -f "$D/spool/telegram/8.json.bad"
 
 # A token from secrets/telegram_token is checked as CORP_TELEGRAM_TOKEN
 # is: nothing else may shape the Bot API's URL.
