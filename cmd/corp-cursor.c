@@ -12,6 +12,7 @@
 #include "cursor.h"
 #include "db.h"
 #include "jsonl.h"
+#include "names.h"
 #include "notify.h"
 
 static const char synopsis[] =
@@ -33,6 +34,7 @@ options(int argc, char **argv, int allow_force)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct corp_err e;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
@@ -46,10 +48,10 @@ options(int argc, char **argv, int allow_force)
 		case 'h': cli_help();
 		default: cli_usage(NULL);
 		}
-	/* Checked before advance reads its input. */
-	if (!corp_channel_valid(channel))
-		cli_die(CORP_EINVAL, "channel '%s': expected 1-32 of a-z 0-9 "
-		    "_ -", channel);
+	/* Checked before advance reads its input: a misspelt channel
+	 * would read "0:0" or start a cursor nothing uses (names.h). */
+	if (corp_channel_check(channel, &e) != 0)
+		cli_fail(&e);
 }
 
 static int

@@ -30,6 +30,7 @@
 #include "db.h"
 #include "fmtline.h"
 #include "jsonl.h"
+#include "names.h"
 #include "netaddr.h"
 #include "queue.h"
 #include "send.h"
@@ -469,7 +470,7 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 		cli_fail(&e);
 	for (p = v; (tok = strtok_r(p, ", \t", &save)) != NULL; p = NULL)
 		if (corp_cidr_add(allow, nallow, tok, &e) != 0)
-			cli_die(CORP_EINVAL, "config webhook.allow: %s", e.msg);
+			cli_die(CORP_ECONFIG, "config webhook.allow: %s", e.msg);
 	free(v);
 }
 
@@ -915,8 +916,11 @@ main(int argc, char *argv[])
 		cli_usage("run takes no arguments");
 	if (R.channel == NULL)
 		cli_usage("run needs --channel");
+	/* A misspelt channel: 64 with the closest one (names.h). */
+	if (corp_channel_check(R.channel, &e) != 0)
+		cli_fail(&e);
 	if (!corp_sender_known(R.channel))
-		cli_usage("--channel: unknown channel '%s'", R.channel);
+		cli_usage("--channel: no sender for channel '%s'", R.channel);
 	if (R.worker != NULL && !corp_worker_valid(R.worker))
 		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
 	if (R.worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
@@ -935,6 +939,7 @@ main(int argc, char *argv[])
 	R.db = cli_db(0);
 	load_settings(&allow, &opt.nallow);
 	opt.allow = allow;
+	opt.allow_hint = "config webhook.allow (corp-settings) or --allow CIDR";
 	/* How long a server's retry_after may stop sending. */
 	if (corp_setting_duration(R.db, "telegram.max_pause", &opt.max_pause,
 	    &e) != 0)

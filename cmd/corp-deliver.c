@@ -38,13 +38,15 @@ static const char synopsis[] =
 "                        [--allow-http] [--allow CIDR] ...\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
-static int
-channel_ok(const char *s)
+/* A misspelt --channel would claim or list nothing, silently: 64 with
+ * the closest channel (65 for a malformed name). */
+static void
+check_channel(const char *ch)
 {
-	size_t n = strlen(s);
+	struct corp_err e;
 
-	return n > 0 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "0123456789_-") == n;
+	if (ch != NULL && corp_channel_check(ch, &e) != 0)
+		cli_fail(&e);
 }
 
 static void
@@ -121,8 +123,7 @@ cmd_pending(int argc, char **argv)
 		cli_usage("pending takes no arguments");
 	if (cl.channel == NULL)
 		cli_usage("pending needs --channel");
-	if (!channel_ok(cl.channel))
-		cli_usage("--channel: '%s' is not a channel name", cl.channel);
+	check_channel(cl.channel);
 	if (cl.only_priority != NULL && strcmp(cl.only_priority, "urgent") &&
 	    strcmp(cl.only_priority, "p2p") && strcmp(cl.only_priority,
 	    "broadcast"))
@@ -289,7 +290,11 @@ cmd_requeue(int argc, char **argv)
 	if (rq.id == 0 && rq.event_id == 0 && rq.event_type == NULL &&
 	    !rq.all_failed)
 		cli_usage("requeue needs --id, --event, --type or --all-failed");
+	check_channel(rq.channel);
 	db = cli_db(0);
+	if (rq.event_type != NULL &&
+	    corp_event_type_check(db, rq.event_type, 0, &e) != 0)
+		cli_fail(&e);
 	if (corp_queue_requeue(db, &rq, &n, &e) != 0)
 		cli_fail(&e);
 	o = json_pack("{s:I}", "requeued", (json_int_t)n);
@@ -383,6 +388,7 @@ cmd_dlq(int argc, char **argv)
 		}
 	if (optind != argc)
 		cli_usage("dlq takes no arguments");
+	check_channel(channel);
 	db = cli_db(0);
 	if (corp_queue_dlq(db, channel, limit, print_row, NULL, &e) != 0)
 		cli_fail(&e);

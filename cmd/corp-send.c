@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "jsonl.h"
+#include "names.h"
 #include "send.h"
 #include "netaddr.h"
 #include "sendline.h"
@@ -174,8 +175,11 @@ main(int argc, char *argv[])
 		cli_usage("missing channel");
 	if (optind != argc)
 		cli_usage("too many arguments");
+	/* A misspelt channel: 64 with the closest one (names.h). */
+	if (corp_channel_check(name, &e) != 0)
+		cli_fail(&e);
 	if (!corp_sender_known(name))
-		cli_usage("unknown channel '%s'", name);
+		cli_usage("no sender for channel '%s'", name);
 	opt.allow = allow;
 	if (corp_sender_open(&snd, name, &opt, &e) != 0) {
 		if (e.code == CORP_EUSAGE)

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "db.h"
 #include "directory.h"
+#include "names.h"
 #include "task.h"
 #include "visibility.h"
 
@@ -164,11 +165,15 @@ cmd_list(const struct cli_args *a)
 		.template_id = cli_int(a, O_TPL, 0),
 		.overdue = cli_has(a, O_OVERDUE)
 	};
-	struct corp_db *db = cli_db(0);
+	struct corp_db *db;
 	struct corp_err e;
 	long long uid = 0;
 	json_t *arr;
 
+	/* A misspelt state would list nothing, silently: 64. */
+	if (f.state != NULL && corp_task_state_check(f.state, &e) != 0)
+		cli_fail(&e);
+	db = cli_db(0);
 	if (cli_has(a, O_AS) &&
 	    corp_dir_user_id(db, cli_str(a, O_AS), &uid, NULL, &e) != 0)
 		cli_fail(&e);

@@ -107,8 +107,8 @@ setup(void)
 	if (corp_url_check(api, CORP_URL_HTTP, opt.allow_http,
 	    "CORP_TELEGRAM_API", CORP_EUSAGE, &e) != 0)
 		cli_usage("%s", e.msg);
-	if (corp_secret(corp_cfg.telegram_token, "telegram_token", &tg.token,
-	    &e) != 0 || corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
+	if (corp_tg_token(&tg.token, &e) != 0 ||
+	    corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
 		cli_fail(&e);
 	tg.db = cli_db(0);
 	if ((tg.cat = corp_catalog_new()) == NULL)
@@ -256,14 +256,18 @@ process_spool(void)
 			ids[k] = all[i + k];
 			u[k] = NULL;
 			path = spool_file(dir, ids[k], "");
-			rc = corp_read_file(path, CORP_TG_SPOOL_MAX, &body,
+			/* The ownership rule on each file too: a link, a
+			 * FIFO or a file someone else wrote is no update
+			 * of our CGI's. */
+			rc = corp_read_conf(path, CORP_TG_SPOOL_MAX, &body,
 			    NULL, &e);
 			free(path);
 			if (rc == CORP_ENOTFOUND) {
 				ids[k] = -1;	/* another process took it */
 				continue;
 			}
-			if (rc != 0 && rc != CORP_EINVAL)
+			if (rc != 0 && rc != CORP_EINVAL &&
+			    rc != CORP_EFORBIDDEN)
 				cli_fail(&e);
 			u[k] = rc == 0 ? json_loads(body,
 			    JSON_REJECT_DUPLICATES, &je) : NULL;
@@ -271,9 +275,14 @@ process_spool(void)
 			if (json_is_object(u[k]))
 				continue;
 			/* Not from our CGI: set it aside, go on. */
-			cli_warn("%s/%lld.json: not an update object%s; "
-			    "renamed to %lld.json.bad", dir, ids[k],
-			    rc == CORP_EINVAL ? " (too large)" : "", ids[k]);
+			if (rc == CORP_EFORBIDDEN)
+				cli_warn("%s; renamed to %lld.json.bad", e.msg,
+				    ids[k]);
+			else
+				cli_warn("%s/%lld.json: not an update "
+				    "object%s; renamed to %lld.json.bad", dir,
+				    ids[k], rc == CORP_EINVAL ? " (too large)" :
+				    "", ids[k]);
 			path = spool_file(dir, ids[k], "");
 			bad = spool_file(dir, ids[k], ".bad");
 			if (rename(path, bad) != 0)

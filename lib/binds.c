@@ -9,6 +9,7 @@
 #include "db.h"
 #include "email.h"
 #include "execcmd.h"
+#include "fsutil.h"
 #include "jsonl.h"
 #include "notify.h"
 #include "queue.h"
@@ -137,6 +138,37 @@ corp_bind_target_check(const char *channel, const char *address,
 				break;
 		if (names[i] == NULL)
 			rc = undefined(what, address, path, names, err);
+	}
+	/* What corp-send would hold the rows for, refused now: a command
+	 * that fails StrictModes, a secret that is not one. */
+	if (rc == 0 && !webhook) {
+		char *cmd;
+
+		/* A command not installed yet is held, not refused. */
+		if ((rc = corp_exec_lookup(address, &cmd, err)) == 0)
+			free(cmd);
+		else if (rc == CORP_ENOTFOUND)
+			rc = 0;
+	}
+	if (rc == 0 && webhook) {
+		char *sname = NULL, *secret = NULL;
+		struct corp_err e;
+
+		if (corp_asprintf(&sname, "webhook-%s", address) < 0)
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		else if ((rc = corp_secret(NULL, sname, &secret, &e)) ==
+		    CORP_ENOTFOUND)
+			rc = 0;	/* it may come later; corp-db check says */
+		else if (rc != 0)
+			rc = corp_errf(err, rc, "%s", e.msg);
+		else if (corp_webhook_secret_check(secret, sname, &e) != 0)
+			rc = corp_errf(err, CORP_EINVAL, "%s/secrets/%s",
+			    corp_cfg.data_dir, e.msg);
+		if (secret != NULL) {
+			explicit_bzero(secret, strlen(secret));
+			free(secret);
+		}
+		free(sname);
 	}
 	if (webhook)
 		corp_webhook_names_free(names);

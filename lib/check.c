@@ -17,11 +17,16 @@
 #include "cursor.h"
 #include "db.h"
 #include "event.h"
+#include "catalog.h"
 #include "execcmd.h"
+#include "fmtline.h"
 #include "fsutil.h"
 #include "jsonl.h"
 #include "names.h"
+#include "notify.h"
+#include "render.h"
 #include "settings.h"
+#include "webhookconf.h"
 
 struct check {
 	const char	*name;
@@ -427,10 +432,55 @@ check_base_url(struct corp_db *db, struct corp_check_result *r,
 	return 0;
 }
 
+/* Is name one of the NULL-terminated names? */
+static int
+listed(char **names, const char *name)
+{
+	for (; names != NULL && *names != NULL; names++)
+		if (strcmp(*names, name) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * What the channels users are bound to need to send at all: the secret
- * of every webhook endpoint an active bind names, the command of every
- * exec name in exec.conf.  Without it corp-send holds the rows.
+ * The secret of webhook endpoint name, as corp-send reads it: 0, and
+ * when it is not usable the problem in *why (a fresh string, starting
+ * with its separator; never the secret).
+ */
+static int
+webhook_secret(const char *name, char **why, struct corp_err *err)
+{
+	struct corp_err e;
+	char *sname, *secret;
+	int rc;
+
+	*why = NULL;
+	if (corp_asprintf(&sname, "webhook-%s", name) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = corp_secret(NULL, sname, &secret, &e);
+	if (rc == 0) {
+		/* corp-send's rule: a malformed secret holds the rows. */
+		if (corp_webhook_secret_check(secret, sname, &e) != 0)
+			rc = corp_asprintf(why, ": %s/secrets/%s",
+			    corp_cfg.data_dir, e.msg);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	} else if (rc == CORP_ENOTFOUND)
+		rc = corp_asprintf(why, " has no secret %s/secrets/%s",
+		    corp_cfg.data_dir, sname);
+	else
+		rc = corp_asprintf(why, ": %s", e.msg);
+	free(sname);
+	if (rc < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
+/*
+ * What the channels users are bound to need to send at all: every
+ * webhook endpoint an active bind names is defined in webhooks.conf and
+ * has its secret, every exec name is in exec.conf.  Without it corp-send
+ * holds the rows.
  */
 static int
 check_channel_config(struct corp_db *db, struct corp_check_result *r,
@@ -440,10 +490,10 @@ check_channel_config(struct corp_db *db, struct corp_check_result *r,
 	struct corp_err e;
 	json_t *a = NULL, *row;
 	const char *ch, *name;
-	char *sname, *secret, *path;
+	char *why, *path, **defined = NULL;
 	long long n;
 	size_t i;
-	int rc;
+	int rc, conf = -1;
 
 	r->name = "channel_config";
 	r->severity = "config";
@@ -475,33 +525,116 @@ check_channel_config(struct corp_db *db, struct corp_check_result *r,
 				    "%s): %s", name, n, USERS(n), e.msg);
 			continue;
 		}
-		if (corp_asprintf(&sname, "webhook-%s", name) < 0) {
-			json_decref(a);
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		/* webhooks.conf, read once: a broken one holds every row. */
+		if (conf < 0) {
+			conf = corp_webhook_names(&defined, &e);
+			if (conf == CORP_ENOTFOUND)
+				defined = NULL;
+			else if (conf != 0)
+				problem(r, "webhook endpoints (bound by some "
+				    "users): %s", e.msg);
 		}
-		rc = corp_secret(NULL, sname, &secret, &e);
-		if (rc == 0)
-			free(secret);
-		else if (rc == CORP_ENOTFOUND)
-			problem(r, "webhook endpoint '%s' (bound by %lld %s) "
-			    "has no secret %s/secrets/%s", name, n, USERS(n),
-			    corp_cfg.data_dir, sname);
-		else
-			problem(r, "webhook endpoint '%s' (bound by %lld "
-			    "%s): %s", name, n, USERS(n), e.msg);
-		free(sname);
+		if (conf == 0 || conf == CORP_ENOTFOUND) {
+			if (!listed(defined, name)) {
+				problem(r, "webhook endpoint '%s' (bound by "
+				    "%lld %s) is not defined in %s/"
+				    "webhooks.conf", name, n, USERS(n),
+				    corp_cfg.data_dir);
+				continue;
+			}
+		}
+		if ((rc = webhook_secret(name, &why, err)) != 0)
+			goto out;
+		if (why != NULL)
+			problem(r, "webhook endpoint '%s' (bound by %lld %s)%s",
+			    name, n, USERS(n), why);
+		free(why);
 	}
+	rc = 0;
+out:
+	corp_webhook_names_free(defined);
 	json_decref(a);
-	/*
-	 * HOOK (lead, at merge), two more checks of this severity:
-	 *  - every endpoint webhooks.conf defines, bound or not, has its
-	 *    secret: the loop above over corp_webhook_names() of
-	 *    lib/webhookconf.h (on main since the webhook-bind merge; not on
-	 *    this branch), skipping names already reported.  Not through
-	 *    lib/webhook.c, which would link libcurl into corp-db;
-	 *  - catalog keys whose placeholders their event type cannot fill:
-	 *    the fmt helper's lib function, one problem per key.
-	 */
+	return rc;
+}
+
+/*
+ * Endpoints webhooks.conf defines that no active bind names: without
+ * their secret nothing is held yet (no row goes there), but the first
+ * user bound would have every row held.  A warning.
+ */
+static int
+check_webhook_endpoints(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	struct corp_stmt *bound;
+	struct corp_err e;
+	char **names = NULL, *why;
+	size_t i;
+	int rc, yes;
+
+	r->name = "webhook_endpoints";
+	r->severity = "warning";
+	if ((rc = corp_webhook_names(&names, &e)) == CORP_ENOTFOUND)
+		return 0;
+	if (rc != 0) {
+		problem(r, "%s", e.msg);
+		return 0;
+	}
+	if ((rc = corp_db_prep(db, &bound, "SELECT 1 FROM binds WHERE "
+	    "active = 1 AND channel = 'webhook' AND address = ?1", err)) != 0)
+		goto out;
+	for (i = 0; names[i] != NULL; i++) {
+		if ((rc = any(db, bound, names[i], &yes, err)) != 0)
+			goto out;
+		if (yes)	/* channel_config's */
+			continue;
+		if ((rc = webhook_secret(names[i], &why, err)) != 0)
+			goto out;
+		if (why != NULL)
+			problem(r, "webhook endpoint '%s' (no active bind)%s",
+			    names[i], why);
+		free(why);
+	}
+out:
+	corp_webhook_names_free(names);
+	return rc;
+}
+
+/*
+ * Catalog keys whose placeholders an event type that uses them cannot
+ * always fill (corp_render_unfillable; the shipped catalogs and the
+ * operator's DATA_DIR/i18n, as corp-fmt loads them, against the enabled
+ * notification settings): corp-fmt holds such rows.  Catalogs that do
+ * not load at all are one problem.
+ */
+static int
+check_catalog_placeholders(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	struct corp_catalog *cat;
+	struct corp_err e;
+	json_t *uses = NULL, *out = NULL, *o;
+	size_t i;
+	int rc;
+
+	r->name = "catalog_placeholders";
+	r->severity = "config";
+	if ((rc = corp_notify_list(db, NULL, NULL, NULL, &uses, err)) != 0)
+		return rc;
+	if (corp_fmt_catalog(&cat, NULL, 0, &e) != 0) {
+		problem(r, "catalogs: %s", e.msg);
+		json_decref(uses);
+		return 0;
+	}
+	rc = corp_render_unfillable(cat, uses, &out, err);
+	corp_catalog_free(cat);
+	json_decref(uses);
+	if (rc != 0)
+		return rc;
+	json_array_foreach(out, i, o)
+		problem(r, "%s", json_string_value(json_object_get(o,
+		    "problem")));
+	json_decref(out);
 	return 0;
 }
 
@@ -511,8 +644,9 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 {
 	static int (*const extra[])(struct corp_db *,
 	    struct corp_check_result *, struct corp_err *) = {
-		check_cursors, check_channel_config, check_settings_fire,
-		check_stored_names, check_base_url,
+		check_cursors, check_channel_config,
+		check_catalog_placeholders, check_settings_fire,
+		check_webhook_endpoints, check_stored_names, check_base_url,
 	};
 	size_t n = sizeof(checks) / sizeof(checks[0]), i, j;
 	struct corp_check_result *r;

@@ -1,6 +1,9 @@
 /* clock.c -- see clock.h. */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,23 +228,42 @@ usezone(const char *zone)
 }
 
 int
-corp_tz_valid(const char *zone)
+corp_tz_name_ok(const char *zone)
 {
-	char *path;
-	int ok;
-
 	if (zone == NULL || *zone == '\0' || strlen(zone) > 64)
 		return 0;
-	if (strcmp(zone, "UTC") == 0)
+	return zone[0] != '/' && zone[0] != '.' && strstr(zone, "..") ==
+	    NULL && strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789/_+-") == strlen(zone);
+}
+
+int
+corp_tz_valid(const char *zone)
+{
+	/* The last zone found good: corp-fmt asks once per line. */
+	static char last[65];
+	struct stat sb;
+	char *path, magic[4];
+	int fd, ok;
+
+	if (zone != NULL && strcmp(zone, "UTC") == 0)
 		return 1;
-	if (zone[0] == '/' || zone[0] == '.' || strstr(zone, "..") != NULL ||
-	    strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789/_+-") != strlen(zone))
+	if (!corp_tz_name_ok(zone))
 		return 0;
+	if (strcmp(zone, last) == 0)
+		return 1;
 	if (corp_asprintf(&path, "/usr/share/zoneinfo/%s", zone) < 0)
 		return 0;
-	ok = access(path, R_OK) == 0;
+	/* O_NONBLOCK: a FIFO there must not hang the tool. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	free(path);
+	if (fd < 0)
+		return 0;
+	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    read(fd, magic, 4) == 4 && memcmp(magic, "TZif", 4) == 0;
+	close(fd);
+	if (ok)
+		strlcpy(last, zone, sizeof(last));
 	return ok;
 }
 

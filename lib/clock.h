@@ -56,7 +56,16 @@ struct corp_local {
 	int	wday;		/* 0 = Sunday */
 	long	gmtoff;		/* seconds east of UTC */
 };
+/*
+ * The one rule for a zone, for every caller (CORP_TZ, users' and units'
+ * zones, corp-fmt's line tz): "UTC", or a name of 1-64 of A-Z a-z 0-9
+ * / _ + - that is no path trick (no leading / or ., no ..) and names a
+ * regular file under /usr/share/zoneinfo that starts with the TZif
+ * magic (RFC 8536), so that leapseconds, tzdata.zi or a directory is
+ * no zone.  corp_tz_name_ok is the first half alone.
+ */
 int	corp_tz_valid(const char *zone);
+int	corp_tz_name_ok(const char *zone);
 /* UTC instant -> local fields in zone. */
 int	corp_tz_local(const char *zone, time_t, struct corp_local *);
 /*

@@ -263,9 +263,8 @@ child_env_load(struct corp_err *err)
 	return 0;
 }
 
-/* A bot token as @BotFather gives it: DIGITS:KEY. */
-static int
-tg_token(const char *v)
+int
+corp_tg_token_ok(const char *v)
 {
 	size_t n = strspn(v, "0123456789");
 
@@ -285,7 +284,7 @@ secret(char **dst, const char *env, struct corp_err *err)
 	if (!printable(v))
 		return corp_errf(err, CORP_EUSAGE, "%s: holds a control "
 		    "character (the value is not shown)", env);
-	if (strcmp(env, "CORP_TELEGRAM_TOKEN") == 0 && !tg_token(v))
+	if (strcmp(env, "CORP_TELEGRAM_TOKEN") == 0 && !corp_tg_token_ok(v))
 		return corp_errf(err, CORP_EUSAGE, "%s: not a bot token "
 		    "(expected DIGITS:KEY as @BotFather gives it; the value is "
 		    "not shown)", env);

@@ -96,6 +96,10 @@ extern struct corp_config corp_cfg;
 
 int	corp_config_load(struct corp_err *);
 int	corp_config_set(const char *key, const char *value, struct corp_err *);
+/* A bot token as @BotFather gives it, DIGITS:KEY (KEY of A-Z a-z 0-9 _
+ * -): the one check of CORP_TELEGRAM_TOKEN and secrets/telegram_token
+ * (tgbind.h corp_tg_token), so no token can shape the API's URL. */
+int	corp_tg_token_ok(const char *);
 /*
  * The data dir.  Wherever it is used it must pass the ownership rule
  * (fsutil.h corp_trust_stat: the running user's or root's, writable by

@@ -48,6 +48,19 @@ int	corp_db_spec_is_pg(const char *s);
 /* CORP_EUSAGE when a PostgreSQL spec carries a password (use CORP_DB's
  * environment or a passfile instead); what names the option. */
 int	corp_db_spec_check(const char *s, const char *what, struct corp_err *);
+/*
+ * PostgreSQL: the whole environment of a libpq client that must reach
+ * this handle's database as its role (pg_dump for corp-db backup): the
+ * minimal child environment (corp_cfg.child_env: PATH, HOME, LANG,
+ * LC_*, TZ) plus PGxxx=VALUE for every connection option libpq settled
+ * on for this connection (PQconninfo: what CORP_DB says, libpq's own
+ * PG* defaults, its built-in ones), the password included only when
+ * CORP_DB or PGPASSWORD gave one (a passfile's is read again by the
+ * child, PGPASSFILE or ~/.pgpass).  Nothing else of corp's environment:
+ * no secret of corp's own.  NULL-terminated; corp_env_free.
+ */
+int	corp_db_client_env(struct corp_db *, char ***env, struct corp_err *);
+void	corp_env_free(char **);
 /* CORP_EUSAGE when s is a PostgreSQL spec libpq cannot parse (CORP_DB:
  * a password is allowed there); 0 for a file name. */
 int	corp_db_spec_parse(const char *s, struct corp_err *);

@@ -108,45 +108,50 @@ corp_dbadmin_status(struct corp_db *db, json_t **out, struct corp_err *err)
 }
 
 /*
- * The child's side of pg_dump: the connection parameters of CORP_DB go
- * into the environment (PGHOST, PGDATABASE, PGPASSWORD, ... as libpq
- * names them), never into argv, where ps shows them to every user.
+ * The child's side of pg_dump.  Its whole environment is env
+ * (corp_db_client_env: the minimal child environment and the
+ * connection's parameters as libpq names them, PGHOST, PGDATABASE, ...),
+ * never corp's own, which may hold corp's secrets; the parameters never
+ * go into argv, where ps shows them to every user.  An exec that fails
+ * sends its errno through ef (close-on-exec) for the parent to report:
+ * the library prints nothing.
  */
 static void
-pg_dump_child(PQconninfoOption *opts, const char *tmp)
+pg_dump_child(char **env, const char *tmp, int ef)
 {
 	char *argv[5], filearg[4096];
-	PQconninfoOption *o;
+	ssize_t w;
+	int e;
 
 	signal(SIGPIPE, SIG_DFL);
-	for (o = opts; o->keyword != NULL; o++)
-		if (o->val != NULL && o->envvar != NULL &&
-		    setenv(o->envvar, o->val, 1) != 0)
-			_exit(126);
 	snprintf(filearg, sizeof(filearg), "--file=%s", tmp);
 	argv[0] = "pg_dump";
 	argv[1] = "--format=custom";
 	argv[2] = "--no-password";
 	argv[3] = filearg;
 	argv[4] = NULL;
-	execvp(argv[0], argv);
-	dprintf(2, "corp-db: backup: cannot run pg_dump: %s\n",
-	    strerror(errno));
+	execvpe(argv[0], argv, env);
+	e = errno;
+	w = write(ef, &e, sizeof(e));
+	(void)w;	/* nothing more a child can do */
 	_exit(127);
 }
 
 /*
  * PostgreSQL: pg_dump --format=custom into a temporary file next to
  * file, mode 0600, then fsync and rename over file (which the caller
- * created empty to claim the name).  pg_dump's own messages go to our
+ * created empty to claim the name).  pg_dump reaches the database with
+ * the parameters db's own connection used (corp_db_client_env) and
+ * nothing else of corp's environment; its own messages go to our
  * standard error.
  */
 static int
-backup_pg(const char *file, struct corp_err *err)
+backup_pg(struct corp_db *db, const char *file, struct corp_err *err)
 {
 	PQconninfoOption *opts, *o;
-	char *tmp = NULL, *emsg = NULL;
-	int fd, status, rc;
+	char *tmp = NULL, *emsg = NULL, **env = NULL;
+	int fd, status, rc, ef[2] = { -1, -1 }, cerr = 0;
+	ssize_t n;
 	pid_t pid;
 
 	if (corp_cfg.db == NULL || (opts = PQconninfoParse(corp_cfg.db,
@@ -163,8 +168,11 @@ backup_pg(const char *file, struct corp_err *err)
 			PQconninfoFree(opts);
 			return rc;
 		}
+	PQconninfoFree(opts);
+	if ((rc = corp_db_client_env(db, &env, err)) != 0)
+		return rc;
 	if (corp_asprintf(&tmp, "%s.tmpXXXXXX", file) < 0) {
-		PQconninfoFree(opts);
+		corp_env_free(env);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
@@ -173,24 +181,37 @@ backup_pg(const char *file, struct corp_err *err)
 		goto out;
 	}
 	close(fd);
-	if ((pid = fork()) < 0) {
+	if (pipe2(ef, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
 		rc = corp_errf(err, CORP_EINTERNAL, "fork: %s",
 		    strerror(errno));
 		goto fail;
 	}
 	if (pid == 0)
-		pg_dump_child(opts, tmp);
+		pg_dump_child(env, tmp, ef[1]);
+	close(ef[1]);
+	ef[1] = -1;
+	/* The exec's errno, or nothing once pg_dump runs (close-on-exec). */
+	while ((n = read(ef[0], &cerr, sizeof(cerr))) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(cerr))
+		cerr = 0;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			rc = corp_errf(err, CORP_EINTERNAL, "waitpid: %s",
 			    strerror(errno));
 			goto fail;
 		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+	if (cerr != 0) {
+		if (cerr == ENOENT)
 			rc = corp_errf(err, CORP_EINTERNAL, "pg_dump: not "
 			    "found (install the PostgreSQL client)");
-		else if (WIFEXITED(status))
+		else
+			rc = corp_errf(err, CORP_EINTERNAL, "cannot run "
+			    "pg_dump: %s", strerror(cerr));
+		goto fail;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFEXITED(status))
 			rc = corp_errf(err, CORP_EINTERNAL, "pg_dump failed "
 			    "(exit %d)", WEXITSTATUS(status));
 		else
@@ -220,8 +241,12 @@ backup_pg(const char *file, struct corp_err *err)
 fail:
 	unlink(tmp);
 out:
+	if (ef[0] >= 0)
+		close(ef[0]);
+	if (ef[1] >= 0)
+		close(ef[1]);
 	free(tmp);
-	PQconninfoFree(opts);
+	corp_env_free(env);
 	return rc;
 }
 
@@ -233,7 +258,7 @@ corp_dbadmin_backup(struct corp_db *db, const char *file,
 	int rc;
 
 	if (corp_db_is_pg(db)) {
-		if ((rc = backup_pg(file, err)) != 0)
+		if ((rc = backup_pg(db, file, err)) != 0)
 			return corp_errprefix(err, "backup");
 		return 0;
 	}

@@ -17,6 +17,7 @@
 #include "execcmd.h"
 #include "fsutil.h"
 #include "send.h"
+#include "webhookconf.h"
 
 #define KEEP	4096	/* bytes of stdout/stderr kept */
 
@@ -60,6 +61,19 @@ conf_each(int (*fn)(const char *, const char *, const char *, int, void *,
 			break;
 		}
 		*eq++ = '\0';
+		/* Every line is judged, not only the one looked up: a
+		 * half-parsed file would hold rows for the wrong reason. */
+		if (!corp_webhook_name_ok(line)) {
+			rc = corp_errf(err, CORP_EINVAL, "%s:%d: '%s' is not "
+			    "a command name (1-64 of A-Z a-z 0-9 _ . -, not "
+			    "starting with a dot)", conf, lineno, line);
+			break;
+		}
+		if (*eq != '/') {
+			rc = corp_errf(err, CORP_EINVAL, "%s:%d: the command "
+			    "must be an absolute path", conf, lineno);
+			break;
+		}
 		rc = fn(line, eq, conf, lineno, arg, err);
 	}
 	free(buf);
@@ -78,14 +92,13 @@ lookup_one(const char *name, const char *path, const char *conf, int lineno,
 {
 	struct lookup *l = arg;
 
-	if (strcmp(name, l->name) != 0)
+	(void)conf;
+	(void)lineno;
+	if (strcmp(name, l->name) != 0 || l->path != NULL)
 		return 0;
-	if (*path != '/')
-		return corp_errf(err, CORP_EINVAL, "%s:%d: the command must "
-		    "be an absolute path", conf, lineno);
 	if ((l->path = strdup(path)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	return -1;	/* found: stop */
+	return 0;	/* the rest of the file is still judged */
 }
 
 int
@@ -97,7 +110,18 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 
 	*path = NULL;
 	rc = conf_each(lookup_one, &l, err);
-	if (rc == -1) {
+	if (rc != 0) {
+		free(l.path);
+		l.path = NULL;
+	}
+	if (rc == 0 && l.path != NULL) {
+		/* StrictModes, each time the command is about to be used:
+		 * whoever may write it or a directory above it runs code
+		 * as corp. */
+		if ((rc = corp_trust_exec(l.path, err)) != 0) {
+			free(l.path);
+			return rc;
+		}
 		*path = l.path;
 		return 0;
 	}

@@ -229,32 +229,148 @@ corp_trust_stat(const char *path, const struct stat *st,
 	return 0;
 }
 
+static int
+dir_open(const char *path, int make, int own, int *fdp, struct corp_err *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	*fdp = -1;
+	if (make && mkdir(path, 0700) != 0 && errno != EEXIST)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	/* O_NOFOLLOW|O_DIRECTORY: a link in the directory's place fails
+	 * with ELOOP, a file with ENOTDIR; neither is ever followed. */
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return corp_errf(err, CORP_ENOTFOUND, "%s: no such "
+			    "directory", path);
+		if (errno == ELOOP || (errno == ENOTDIR && lstat(path, &st) ==
+		    0 && S_ISLNK(st.st_mode)))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link; corp follows none in its data directory: "
+			    "%s", path, own ? "remove it (corp makes the "
+			    "directory itself)" : "put the directory itself "
+			    "there");
+		if (errno == ENOTDIR)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
+			    "directory", path);
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) != 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	else
+		rc = corp_trust_stat(path, &st, err);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+corp_dir_open(const char *path, int make, int *fdp, struct corp_err *err)
+{
+	return dir_open(path, make, make, fdp, err);
+}
+
 int
 corp_trust_dir(const char *path, struct corp_err *err)
 {
-	struct stat st;
+	int fd, rc;
 
-	if (stat(path, &st) != 0)
-		return errno == ENOENT ? corp_errf(err, CORP_ENOTFOUND,
-		    "%s: no such directory", path) : corp_errf(err,
-		    CORP_EINTERNAL, "%s: %s", path, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a directory",
-		    path);
-	return corp_trust_stat(path, &st, err);
+	if ((rc = dir_open(path, 0, 0, &fd, err)) == 0)
+		close(fd);
+	return rc;
 }
 
-/* Open a configuration file (or a secret): O_NOFOLLOW, a regular file
- * that passes the ownership rule; its fd in *fdp. */
+int
+corp_private_dir(const char *path, int make, struct corp_err *err)
+{
+	int fd, rc;
+
+	if ((rc = dir_open(path, make, 1, &fd, err)) == 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Each file or directory of the chain corp_trust_exec walks: owned by
+ * root or the running user, not writable by group or others; except a
+ * sticky directory root owns (as /tmp), where only the owner of an entry
+ * may rename or remove it, and the entry below is judged in turn.
+ */
+int
+corp_trust_exec(const char *path, struct corp_err *err)
+{
+	struct stat st;
+	char *real, *p;
+	int rc;
+
+	if ((real = realpath(path, NULL)) == NULL)
+		return errno == ENOENT ? corp_errf(err, CORP_ENOTFOUND,
+		    "exec command %s: no such file", path) : corp_errf(err,
+		    CORP_EFORBIDDEN, "exec command %s: %s", path,
+		    strerror(errno));
+	if (stat(real, &st) != 0)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", real,
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular file",
+		    real);
+	else
+		rc = corp_trust_stat(real, &st, err);
+	/* Then each directory up to /: whoever may write one may swap
+	 * the command. */
+	while (rc == 0 && (p = strrchr(real, '/')) != NULL) {
+		if (p == real)
+			p[1] = '\0';
+		else
+			*p = '\0';
+		if (stat(real, &st) != 0)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", real,
+			    strerror(errno));
+		else if (S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) &&
+		    st.st_uid == 0)
+			rc = 0;	/* as /tmp: only an entry's owner may
+				 * replace it, and the entry is judged */
+		else
+			rc = corp_trust_stat(real, &st, err);
+		if (p == real)
+			break;
+	}
+	if (rc != 0)
+		corp_errprefix(err, "exec command %s", path);
+	free(real);
+	return rc;
+}
+
+/* Open a configuration file (or a secret), name in the directory dfd
+ * (AT_FDCWD: name is a path) and called path in messages: O_NOFOLLOW,
+ * a regular file that passes the ownership rule; its fd in *fdp. */
 static int
-open_conf(const char *path, struct stat *st, int *fdp, struct corp_err *err)
+open_conf_at(int dfd, const char *name, const char *path, struct stat *st,
+    int *fdp, struct corp_err *err)
 {
 	int fd, rc;
 
 	*fdp = -1;
-	if ((rc = corp_open_nofollow(path, O_RDONLY | O_NONBLOCK, 0, &fd,
-	    err)) != 0)
-		return rc;
+	if ((fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		if (errno == ELOOP)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link; corp follows none in its data directory: "
+			    "put the file itself there", path);
+		if (errno == ENOENT)
+			return corp_errf(err, CORP_ENOTFOUND, "%s: no such "
+			    "file", path);
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	}
 	if (fstat(fd, st) != 0)
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
 		    strerror(errno));
@@ -268,6 +384,12 @@ open_conf(const char *path, struct stat *st, int *fdp, struct corp_err *err)
 	else
 		*fdp = fd;
 	return rc;
+}
+
+static int
+open_conf(const char *path, struct stat *st, int *fdp, struct corp_err *err)
+{
+	return open_conf_at(AT_FDCWD, path, path, st, fdp, err);
 }
 
 int
@@ -310,14 +432,32 @@ corp_lock(const char *path, int exclusive, int wait, int *fdp,
 	return 0;
 }
 
+/* The variable a secret may also come from, NULL when only its file. */
+static const char *
+secret_env(const char *name)
+{
+	static const char *const map[][2] = {
+		{ "telegram_token", "CORP_TELEGRAM_TOKEN" },
+		{ "smtp_password", "CORP_SMTP_PASSWORD" },
+		{ "openai_key", "CORP_OPENAI_KEY" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], name) == 0)
+			return map[i][1];
+	return NULL;
+}
+
 int
 corp_secret(const char *envval, const char *name, char **out,
     struct corp_err *err)
 {
 	struct stat st;
 	char *dir, *path, *buf;
+	const char *var;
 	size_t len;
-	int rc, fd;
+	int rc, fd, dfd = -1;
 
 	*out = NULL;
 	if (envval != NULL && *envval != '\0') {
@@ -331,13 +471,23 @@ corp_secret(const char *envval, const char *name, char **out,
 		free(dir);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
-	rc = corp_trust_dir(dir, err);
+	/* The file is opened relative to the checked directory, so the
+	 * directory judged is the one read (never a link's target). */
+	rc = corp_dir_open(dir, 0, &dfd, err);
 	free(dir);
 	if (rc == 0)
-		rc = open_conf(path, &st, &fd, err);
-	if (rc == CORP_ENOTFOUND)
-		corp_errf(err, CORP_ENOTFOUND, "secret %s: not in the "
-		    "environment and no file %s", name, path);
+		rc = open_conf_at(dfd, name, path, &st, &fd, err);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc == CORP_ENOTFOUND) {
+		if ((var = secret_env(name)) != NULL)
+			corp_errf(err, CORP_ENOTFOUND, "secret %s: no %s in "
+			    "the environment and no file %s", name, var, path);
+		else
+			corp_errf(err, CORP_ENOTFOUND, "secret %s: no file %s "
+			    "(this secret is read only from its file)", name,
+			    path);
+	}
 	if (rc != 0) {
 		free(path);
 		return rc;

@@ -42,9 +42,32 @@ int	corp_read_file(const char *path, size_t max, char **out, size_t *lenp,
  */
 int	corp_trust_stat(const char *path, const struct stat *st,
 	    struct corp_err *);
-/* A directory that must pass the rule: stat(2) (a link to a trusted
- * directory is fine), S_ISDIR, corp_trust_stat.  ENOTFOUND if missing. */
+/*
+ * A directory of the data directory, opened O_DIRECTORY|O_NOFOLLOW (a
+ * symbolic link or a file in its place is CORP_EFORBIDDEN, never
+ * followed), created 0700 first when make is set, and judged by
+ * corp_trust_stat on the descriptor.  Its fd in *fdp, for *at() calls,
+ * so that the directory judged is the one used.  ENOTFOUND if missing.
+ */
+int	corp_dir_open(const char *path, int make, int *fdp,
+	    struct corp_err *);
+/* corp_dir_open, closed again: for the operator's secrets/ and i18n/. */
 int	corp_trust_dir(const char *path, struct corp_err *);
+/*
+ * StrictModes for a command corp runs (exec.conf, corp-analysis
+ * --proposer exec:NAME): the file (links resolved) is a regular file and
+ * it and every directory above it up to / pass corp_trust_stat (a
+ * sticky directory root owns, as /tmp, passes: its entries are judged).
+ * CORP_EFORBIDDEN naming the first that does not, CORP_ENOTFOUND when
+ * the file is missing.
+ */
+int	corp_trust_exec(const char *path, struct corp_err *);
+/*
+ * A directory corp keeps for itself in the data directory (spool/,
+ * ratelimit/), created 0700 when make is set and it is missing:
+ * corp_dir_open, closed again.
+ */
+int	corp_private_dir(const char *path, int make, struct corp_err *);
 /*
  * corp_read_file for a configuration file: opened O_NOFOLLOW, a regular
  * file that passes corp_trust_stat, else CORP_EFORBIDDEN.

@@ -31,6 +31,7 @@ struct corp_http {
 	size_t			 nallow;
 	const char		*refused;
 	char			 refused_addr[INET6_ADDRSTRLEN];
+	const char		*allow_hint;	/* what allows a range */
 	size_t			 body_max;
 };
 
@@ -83,6 +84,19 @@ corp_http_ssrf(struct corp_http *h, const struct corp_cidr *allow,
 	h->ssrf = 1;
 	h->allow = allow;
 	h->nallow = nallow;
+}
+
+void
+corp_http_allow_hint(struct corp_http *h, const char *hint)
+{
+	h->allow_hint = hint;
+}
+
+const char *
+corp_http_allow_how(const struct corp_http *h)
+{
+	return h != NULL && h->allow_hint != NULL ? h->allow_hint :
+	    "webhook.allow";
 }
 
 /* The last gate: the address libcurl is about to connect to. */
@@ -433,9 +447,9 @@ corp_http_post(struct corp_http *h, const char *url,
 	}
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK && h->refused != NULL) {
-		rc = corp_errf(err, CORP_EINVAL, "the connection to %s was "
-		    "refused: a %s address (refused unless allowed by "
-		    "webhook.allow)", h->refused_addr, h->refused);
+		rc = corp_errf(err, CORP_ECONFIG, "the connection to %s was "
+		    "refused: a %s address (refused unless allowed by %s)",
+		    h->refused_addr, h->refused, corp_http_allow_how(h));
 		corp_http_resp_free(r);
 	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);

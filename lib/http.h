@@ -45,10 +45,16 @@ void	corp_http_close(struct corp_http *);
  * accepts with this allow list (webhooks: the SSRF rule), judged on the
  * very address libcurl is about to connect to (CURLOPT_OPENSOCKETFUNCTION),
  * after every DNS answer.  allow must outlive the handle.  A refused
- * connection makes corp_http_post return CORP_EINVAL naming the address.
+ * connection makes corp_http_post return CORP_ECONFIG naming the address
+ * and what would allow it: a configuration error, the row held.
  */
 void	corp_http_ssrf(struct corp_http *, const struct corp_cidr *allow,
 	    size_t nallow);
+/* What the operator of this tool changes to allow a range ("--allow
+ * CIDR", "config webhook.allow"), static; corp_http_allow_how gives it,
+ * "webhook.allow" when unset. */
+void	corp_http_allow_hint(struct corp_http *, const char *);
+const char *corp_http_allow_how(const struct corp_http *);
 /* Keep at most max bytes of each answer (default 1 MiB); a longer one
  * is cut and marked truncated, never passed off as whole. */
 void	corp_http_body_max(struct corp_http *, size_t max);

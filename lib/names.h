@@ -28,6 +28,9 @@ extern const char *const corp_channels[];
 int	corp_channel_known(const char *);
 int	corp_channel_check(const char *, struct corp_err *);
 
+/* A task state (DRAFT, OPEN, WAITING_APPROVAL, DONE, CANCELLED). */
+int	corp_task_state_check(const char *, struct corp_err *);
+
 /* The task state machine's and the scheduler's event types. */
 int	corp_event_type_builtin(const char *);
 /* Seed 003's booking types, whose settings ship with corp. */

@@ -118,6 +118,53 @@ corp_db_spec_parse(const char *s, struct corp_err *err)
 	return 0;
 }
 
+void
+corp_env_free(char **env)
+{
+	char **v;
+
+	for (v = env; v != NULL && *v != NULL; v++) {
+		explicit_bzero(*v, strlen(*v));
+		free(*v);
+	}
+	free(env);
+}
+
+int
+corp_db_client_env(struct corp_db *db, char ***envp, struct corp_err *err)
+{
+	PQconninfoOption *opts, *o;
+	char **env, **v;
+	size_t n = 0, i = 0;
+
+	*envp = NULL;
+	if (db == NULL || db->pg == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "not a PostgreSQL "
+		    "connection");
+	if ((opts = PQconninfo(CONN(db))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
+		n++;
+	for (o = opts; o->keyword != NULL; o++)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		goto oom;
+	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
+		if ((env[i++] = strdup(*v)) == NULL)
+			goto oom;
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->envvar != NULL && o->val != NULL && *o->val != '\0' &&
+		    corp_asprintf(&env[i++], "%s=%s", o->envvar, o->val) < 0)
+			goto oom;
+	PQconninfoFree(opts);
+	*envp = env;
+	return 0;
+oom:
+	PQconninfoFree(opts);
+	corp_env_free(env);
+	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
 int
 corp_db_spec_check(const char *s, const char *what, struct corp_err *err)
 {

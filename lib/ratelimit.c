@@ -112,9 +112,7 @@ corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
 		return db_open(out, kind, hex, per_sec, margin, err);
 	if ((rc = corp_data_mkpath(&dir, "ratelimit", err)) != 0)
 		return rc;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
-		    strerror(errno));
+	if ((rc = corp_private_dir(dir, 1, err)) != 0) {
 		free(dir);
 		return rc;
 	}
@@ -129,11 +127,9 @@ corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
 	rl->max_pause = 3600 * 1000LL;
 	rl->w = (long long)ceil(1000.0 / margin);
 	read_boot_id(rl->boot_id, sizeof(rl->boot_id));
-	rl->fd = open(rl->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
-	if (rl->fd < 0) {
-		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", rl->path,
-		    strerror(errno));
+	/* A planted link: 77, as for every file of the data dir. */
+	if ((rc = corp_open_nofollow(rl->path, O_RDWR | O_CREAT, 0600,
+	    &rl->fd, err)) != 0) {
 		corp_rl_close(rl);
 		return rc;
 	}
@@ -620,9 +616,9 @@ down_path(const char *kind, const char *key, int mk, char **path,
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	if ((rc = corp_data_path(&dir, "ratelimit", err)) != 0)
 		return rc;
-	if (mk && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
-		    strerror(errno));
+	/* Missing is fine for a reader: no pause was ever written. */
+	if ((rc = corp_private_dir(dir, mk, err)) != 0 &&
+	    (mk || rc != CORP_ENOTFOUND)) {
 		free(dir);
 		return rc;
 	}

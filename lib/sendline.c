@@ -1,5 +1,6 @@
 /* sendline.c -- see sendline.h. */
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include "send.h"
 #include "sendline.h"
 #include "telegram.h"
+#include "tgbind.h"
 #include "webhook.h"
 
 struct channel;
@@ -78,14 +80,18 @@ stage_fail(struct corp_sender *s, int code, const char *lineerr,
 	    "%s; every remaining line passes on as retry", why);
 }
 
-/* A stage failure the operator's configuration caused (a missing or
- * unsafe secret or file): its lines are held, error_class "config". */
+/*
+ * A stage failure the operator's configuration caused (a missing,
+ * unparsable or unsafe secret or file): its lines are held, error_class
+ * "config".  The stage exits 78 (corp.7), or 77 when a file is unsafe.
+ */
 static void
 stage_hold(struct corp_sender *s, int code, const char *msg)
 {
 	if (s->stage_code != 0)
 		return;
-	stage_fail(s, code, msg, msg);
+	stage_fail(s, code == CORP_EFORBIDDEN ? code : CORP_ECONFIG, msg,
+	    msg);
 	s->stage_held = 1;
 }
 
@@ -185,8 +191,7 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 		return rc;
 	if ((rc = http_open(s, 0, err)) != 0)
 		return rc;
-	if (corp_secret(corp_cfg.telegram_token, "telegram_token",
-	    &s->tg_token, &e) != 0) {
+	if (corp_tg_token(&s->tg_token, &e) != 0) {
 		stage_hold(s, e.code, e.msg);
 		return 0;
 	}
@@ -276,6 +281,9 @@ wh_init(struct corp_sender *s, struct corp_err *err)
 	if ((rc = http_open(s, 1, err)) != 0)
 		return rc;
 	corp_http_ssrf(s->http, s->o.allow, s->o.nallow);
+	corp_http_allow_hint(s->http, s->o.allow_hint != NULL ?
+	    s->o.allow_hint : "--allow CIDR of corp-send; corp-pipeline "
+	    "passes config webhook.allow");
 	return 0;
 }
 
@@ -361,6 +369,13 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 			stage_hold(s, rc, e.msg);
 		goto out;
 	}
+	/* A malformed secret is the operator's to fix: held, as a missing
+	 * one is, never failed. */
+	if (corp_webhook_secret_check(secret, sname, &e) != 0) {
+		corp_send_hold(res, "%s/secrets/%s", corp_cfg.data_dir,
+		    e.msg);
+		goto out;
+	}
 	if ((body = wh_body(line, ev)) == NULL) {
 		ret = oom(err);
 		goto out;
@@ -400,23 +415,45 @@ email_init(struct corp_sender *s, struct corp_err *err)
 	    (s->o.from && (c->from = strdup(s->o.from)) == NULL) ||
 	    (s->o.smtp_user && (c->user = strdup(s->o.smtp_user)) == NULL))
 		return oom(err);
-	if ((rc = corp_smtp_conf_load(c, err)) != 0)
-		return rc;
-	if (c->url == NULL || c->from == NULL)
-		return corp_errf(err, CORP_EUSAGE, "email needs a server and "
-		    "a sender: --smtp-url and --from, or url and from in "
-		    "smtp.conf");
-	if (s->o.smtp_url != NULL)
-		rc = corp_url_check(c->url, CORP_URL_SMTP, 0, "--smtp-url",
-		    CORP_EUSAGE, err);
-	else
-		rc = corp_url_check(c->url, CORP_URL_SMTP, 0, "smtp.conf: url",
-		    CORP_EUSAGE, err);
-	if (rc != 0)
-		return rc;
-	if (corp_email_addr_check(c->from, err) != 0) {
-		corp_errprefix(err, "--from");
-		return err->code = CORP_EUSAGE;
+	/* smtp.conf is configuration: what is wrong in it holds the
+	 * lines (78); a bad option is a usage error (64). */
+	if ((rc = corp_smtp_conf_load(c, &e)) != 0) {
+		if (rc == CORP_EINTERNAL)
+			return corp_errf(err, rc, "%s", e.msg);
+		stage_hold(s, rc, e.msg);
+		return 0;
+	}
+	if (c->url == NULL || c->from == NULL) {
+		if (s->o.smtp_url != NULL || s->o.from != NULL)
+			return corp_errf(err, CORP_EUSAGE, "email needs a "
+			    "server and a sender: --smtp-url and --from, or "
+			    "url and from in smtp.conf");
+		if ((rc = corp_data_path(&pw, "smtp.conf", err)) != 0)
+			return rc;
+		corp_errf(&e, CORP_ECONFIG, "email needs a server and a "
+		    "sender: url and from in %s (or --smtp-url and --from)",
+		    pw);
+		free(pw);
+		stage_hold(s, CORP_ECONFIG, e.msg);
+		return 0;
+	}
+	if (s->o.smtp_url != NULL) {
+		if ((rc = corp_url_check(c->url, CORP_URL_SMTP, 0,
+		    "--smtp-url", CORP_EUSAGE, err)) != 0)
+			return rc;
+	} else if (corp_url_check(c->url, CORP_URL_SMTP, 0, "smtp.conf: url",
+	    CORP_ECONFIG, &e) != 0) {
+		stage_hold(s, CORP_ECONFIG, e.msg);
+		return 0;
+	}
+	if (corp_email_addr_check(c->from, &e) != 0) {
+		if (s->o.from != NULL) {
+			corp_errf(err, CORP_EUSAGE, "--from: %s", e.msg);
+			return CORP_EUSAGE;
+		}
+		corp_errprefix(&e, "smtp.conf: from");
+		stage_hold(s, CORP_ECONFIG, e.msg);
+		return 0;
 	}
 	if (c->user != NULL && (rc = corp_secret(corp_cfg.smtp_password,
 	    "smtp_password", &pw, &e)) != 0) {
@@ -530,22 +567,40 @@ static int
 file_init(struct corp_sender *s, struct corp_err *err)
 {
 	struct corp_err e;
+	struct stat st;
 	int rc;
 
 	if (s->o.out != NULL) {
 		if ((s->file_path = strdup(s->o.out)) == NULL)
 			return oom(err);
-		s->file_fd = open(s->file_path, O_WRONLY | O_APPEND |
-		    O_CREAT | O_CLOEXEC, 0600);
-		if (s->file_fd < 0)
-			(void)corp_errf(&e, CORP_EINTERNAL, "%s: %s",
-			    s->file_path, strerror(errno));
 	} else if ((rc = corp_data_mkpath(&s->file_path, "outbox.jsonl",
 	    err)) != 0)
 		return rc;
-	else	/* never through a link planted in the data dir (corp.7) */
-		(void)corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
-		    O_CREAT, 0600, &s->file_fd, &e);
+	/*
+	 * The outbox and --out alike: never through a symbolic link
+	 * (O_NOFOLLOW), only a regular file (a FIFO would hang the stage,
+	 * a device is no outbox; O_NONBLOCK so the open itself cannot
+	 * block), appended to and never truncated.  An outbox that cannot
+	 * be used holds (refused: 77) or retries (1) every line: the
+	 * stage still acks each one, so no row waits out its lease.
+	 */
+	if (lstat(s->file_path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISLNK(st.st_mode))
+		(void)corp_errf(&e, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", s->file_path);
+	else if (corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
+	    O_CREAT | O_NONBLOCK, 0600, &s->file_fd, &e) != 0)
+		s->file_fd = -1;
+	else if (fstat(s->file_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (!S_ISREG(st.st_mode))
+			(void)corp_errf(&e, CORP_EFORBIDDEN, "%s: not a "
+			    "regular file", s->file_path);
+		else
+			(void)corp_errf(&e, CORP_EINTERNAL, "%s: %s",
+			    s->file_path, strerror(errno));
+		(void)close(s->file_fd);
+		s->file_fd = -1;
+	}
 	if (s->file_fd >= 0)
 		return 0;
 	if (e.code == CORP_EFORBIDDEN)

@@ -39,6 +39,9 @@ struct corp_sender_opts {
 	const char		*smtp_url, *from, *smtp_user;
 	const struct corp_cidr	*allow;		/* webhook ranges allowed */
 	size_t			 nallow;
+	const char		*allow_hint;	/* what allows a range, for
+						   a refusal (NULL: corp-send's
+						   --allow) */
 };
 
 /* The defaults corp-send documents. */

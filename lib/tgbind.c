@@ -1,6 +1,7 @@
 /* tgbind.c -- see tgbind.h. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -9,6 +10,7 @@
 #include "corp.h"
 #include "clock.h"
 #include "db.h"
+#include "fsutil.h"
 #include "rand.h"
 #include "tgbind.h"
 
@@ -39,6 +41,24 @@ corp_tg_bot_id(const char *token, char *out, struct corp_err *err)
 	memcpy(out, hex, 16);
 	out[16] = '\0';
 	return 0;
+}
+
+int
+corp_tg_token(char **token, struct corp_err *err)
+{
+	int rc;
+
+	if ((rc = corp_secret(corp_cfg.telegram_token, "telegram_token",
+	    token, err)) != 0)
+		return rc;
+	if (corp_tg_token_ok(*token))
+		return 0;
+	explicit_bzero(*token, strlen(*token));
+	free(*token);
+	*token = NULL;
+	return corp_errf(err, CORP_ECONFIG, "%s/secrets/telegram_token: not a "
+	    "bot token (expected DIGITS:KEY as @BotFather gives it, as for "
+	    "CORP_TELEGRAM_TOKEN; the value is not shown)", corp_cfg.data_dir);
 }
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -23,6 +23,13 @@ int	corp_sha256_hex(const void *, size_t n, char *out, struct corp_err *);
 /* The first 16 hex digits of SHA-256(token): how files and rows name a
  * bot without its token (out: 17 bytes). */
 int	corp_tg_bot_id(const char *token, char *out, struct corp_err *);
+/*
+ * The bot token: CORP_TELEGRAM_TOKEN (checked when the environment was
+ * read), else DATA_DIR/secrets/telegram_token (corp_secret), which must
+ * be a token as well (corp_tg_token_ok): CORP_ECONFIG naming the file,
+ * never the value.  The other errors are corp_secret's.
+ */
+int	corp_tg_token(char **token, struct corp_err *);
 /* 22 characters of A-Z a-z 0-9 _ - ? */
 int	corp_tg_code_wellformed(const char *);
 /* A Telegram bot username: 5-32 of A-Z a-z 0-9 _, a letter first,

@@ -19,10 +19,7 @@
 static int
 mkdir1(const char *p, struct corp_err *err)
 {
-	if (mkdir(p, 0700) != 0 && errno != EEXIST)
-		return corp_errf(err, CORP_EINTERNAL, "%s: %s", p,
-		    strerror(errno));
-	return 0;
+	return corp_private_dir(p, 1, err);
 }
 
 int

@@ -30,29 +30,17 @@ corp_webhook_sign(const char *secret, const char *id, long long ts,
 	unsigned char key[256], mac[EVP_MAX_MD_SIZE];
 	unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
 	char tsbuf[32];
-	size_t slen;
-	int klen, pad = 0;
+	int klen;
 	EVP_MAC *m = NULL;
 	EVP_MAC_CTX *ctx = NULL;
 	OSSL_PARAM params[2];
 	size_t outl = 0;
 	int ok = 0;
 
-	if (strncmp(secret, "whsec_", 6) == 0)
-		secret += 6;
-	slen = strlen(secret);
-	if (slen == 0 || slen % 4 != 0 || slen / 4 * 3 > sizeof(key))
+	if ((klen = corp_webhook_secret_key(secret, key, sizeof(key))) < 0)
 		return corp_errf(err, CORP_EINVAL, "webhook secret is not "
-		    "whsec_ followed by base64");
-	if ((klen = EVP_DecodeBlock(key, (const unsigned char *)secret,
-	    (int)slen)) < 0)
-		return corp_errf(err, CORP_EINVAL, "webhook secret is not "
-		    "whsec_ followed by base64");
-	if (secret[slen - 1] == '=')
-		pad++;
-	if (secret[slen - 2] == '=')
-		pad++;
-	klen -= pad;
+		    "whsec_ followed by the base64 of %d to %d bytes",
+		    CORP_WEBHOOK_KEY_MIN, CORP_WEBHOOK_KEY_MAX);
 	snprintf(tsbuf, sizeof(tsbuf), "%lld", ts);
 	m = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ctx = m != NULL ? EVP_MAC_CTX_new(m) : NULL;
@@ -82,7 +70,7 @@ corp_webhook_sign(const char *secret, const char *id, long long ts,
 /* Resolve host and pick the first address the SSRF rule accepts. */
 static int
 vet(const char *host, const struct corp_cidr *allow, size_t nallow,
-    char *addr, size_t size, struct corp_send_res *res)
+    const char *how, char *addr, size_t size, struct corp_send_res *res)
 {
 	struct addrinfo hints, *ai = NULL, *p;
 	char bare[256], first[INET6_ADDRSTRLEN] = "", embedded[48] = "";
@@ -141,11 +129,12 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 		return 0;
 	}
 	freeaddrinfo(ai);
-	corp_send_set(res, CORP_SEND_FAILED, "webhook: %s resolves to %s%s, "
-	    "a %s address (refused unless allowed by webhook.allow)", bare,
+	/* The operator's allow list decides: held until it allows the
+	 * range or the endpoint changes, never dead-lettered at once. */
+	corp_send_hold(res, "webhook: %s resolves to %s%s, a %s address "
+	    "(refused unless allowed by %s)", bare,
 	    first[0] ? first : "nothing usable", embedded,
-	    why ? why : "unusable");
-	res->attempted = 0;
+	    why ? why : "unusable", how);
 	return -1;
 }
 
@@ -175,7 +164,8 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 		    "URL is not a valid URL");
 		goto out;
 	}
-	if (vet(host, allow, nallow, addr, sizeof(addr), res) != 0)
+	if (vet(host, allow, nallow, corp_http_allow_how(h), addr,
+	    sizeof(addr), res) != 0)
 		goto out;
 	if (corp_webhook_sign(secret, id, ts, body, len, sig, sizeof(sig),
 	    &e) != 0) {
@@ -197,6 +187,10 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	hdr[3] = hsig;
 	hdr[4] = NULL;
 	rc = corp_http_post(h, url, hdr, body, len, connect_to, NULL, &r, &e);
+	if (rc == CORP_ECONFIG) {	/* the SSRF rule's last gate */
+		corp_send_hold(res, "webhook: %s", e.msg);
+		goto out;
+	}
 	if (rc != 0) {
 		corp_send_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
 		    CORP_SEND_FAILED, "webhook: %s", e.msg);

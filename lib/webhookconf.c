@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "corp.h"
 #include "fsutil.h"
 #include "webhookconf.h"
@@ -166,4 +168,52 @@ corp_webhook_names_free(char **names)
 	for (i = 0; names != NULL && names[i] != NULL; i++)
 		free(names[i]);
 	free(names);
+}
+
+int
+corp_webhook_secret_key(const char *secret, unsigned char *key,
+    size_t size)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char buf[CORP_WEBHOOK_KEY_MAX + 3];
+	size_t len, body;
+	int n, pad = 0;
+
+	if (secret == NULL || strncmp(secret, "whsec_", 6) != 0)
+		return -1;
+	secret += 6;
+	len = strlen(secret);
+	body = strspn(secret, b64);
+	if (body < len && secret[body] == '=')
+		pad = body + 1 < len && secret[body + 1] == '=' ? 2 : 1;
+	if (body + (size_t)pad != len || len % 4 != 0 ||
+	    len / 4 * 3 > sizeof(buf))
+		return -1;
+	if ((n = EVP_DecodeBlock(buf, (const unsigned char *)secret,
+	    (int)len)) < 0)
+		return -1;
+	n -= pad;
+	if (n < CORP_WEBHOOK_KEY_MIN || n > CORP_WEBHOOK_KEY_MAX ||
+	    (key != NULL && (size_t)n > size)) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return -1;
+	}
+	if (key != NULL)
+		memcpy(key, buf, (size_t)n);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return n;
+}
+
+int
+corp_webhook_secret_check(const char *secret, const char *path,
+    struct corp_err *err)
+{
+	if (corp_webhook_secret_key(secret, NULL, 0) >= 0)
+		return 0;
+	return corp_errf(err, CORP_ECONFIG, "%s: not a webhook secret "
+	    "(expected whsec_ followed by the base64 of %d to %d bytes, as "
+	    "Standard Webhooks gives it; a raw secret is not accepted; the "
+	    "value is not shown)", path, CORP_WEBHOOK_KEY_MIN,
+	    CORP_WEBHOOK_KEY_MAX);
 }

@@ -33,4 +33,21 @@ int	corp_webhook_url(const char *name, char **url, struct corp_err *);
 int	corp_webhook_names(char ***names, struct corp_err *);
 void	corp_webhook_names_free(char **);
 
+/*
+ * The one rule for a webhook secret (secrets/webhook-NAME), applied by
+ * corp-bind, corp-send and corp-db check: "whsec_" followed by standard
+ * base64 (padded, no white space) of CORP_WEBHOOK_KEY_MIN to
+ * CORP_WEBHOOK_KEY_MAX bytes, as Standard Webhooks specifies.  A raw
+ * secret without the prefix is refused rather than guessed at.
+ * corp_webhook_secret_key: the key's length, the key in key (when not
+ * NULL and size is enough), or -1.  corp_webhook_secret_check: 0, or
+ * CORP_ECONFIG naming path (never the value).
+ */
+#define CORP_WEBHOOK_KEY_MIN	24
+#define CORP_WEBHOOK_KEY_MAX	64
+int	corp_webhook_secret_key(const char *secret, unsigned char *key,
+	    size_t size);
+int	corp_webhook_secret_check(const char *secret, const char *path,
+	    struct corp_err *);
+
 #endif

@@ -200,6 +200,33 @@ if pg_mode; then
 	is_rc 64 "a password in --db is refused" corp-db backup "$T/g.db" \
 	    --db "$pwuri"
 	unlike "$err" "Sekr1tPw" "and not shown"
+	# pg_dump gets the minimal child environment and the connection,
+	# nothing else of corp's: no secret of corp's own (corp.7 SECURITY).
+	{
+		echo '#!/bin/sh'
+		echo "env >'$T/env'"
+		echo 'for a; do case $a in --file=*) : >"${a#--file=}" ;; esac; done'
+	} >"$T/bin/pg_dump"
+	PATH="$T/bin:$PATH" CORP_TELEGRAM_TOKEN=777:AAtoken_Secret \
+	    CORP_SMTP_PASSWORD=smtpSecret CORP_OPENAI_KEY=sk-openaiSecret \
+	    CORP_TZ=UTC SOME_APP_SECRET=appSecret run corp-db backup "$T/h.db"
+	is "$rc" 0 "backup with a pg_dump that records its environment"
+	is "$(grep -v -E '^(PATH|HOME|LANG|LC_[A-Z]+|TZ|PG[A-Z]+|PWD|OLDPWD|SHLVL|_)=' \
+	    "$T/env")" "" \
+	    "pg_dump's environment: PATH, HOME, the locale, TZ and PG* only"
+	unlike "$(cat "$T/env")" "Secret|secret" "no secret of corp's reaches it"
+	is "$(grep -E '^PG(DATABASE|HOST)=' "$T/env" | tr '\n' ' ')" \
+	    "PGDATABASE=$name PGHOST=$CORP_TEST_PG " \
+	    "it reaches the database corp uses"
+	# The library reports a pg_dump that cannot run; nothing else prints.
+	chmod -x "$T/bin/pg_dump"
+	run env PATH="$T/bin" "$CORP_BUILD/bin/corp-db" backup "$T/i.db"
+	is "$rc:$err" "1:corp-db: backup: cannot run pg_dump: Permission denied" \
+	    "a pg_dump that cannot run: one line, from corp-db"
+	run env PATH="$T/nowhere" "$CORP_BUILD/bin/corp-db" backup "$T/i.db"
+	is "$rc:$err" "1:corp-db: backup: pg_dump: not found (install the PostgreSQL client)" \
+	    "none at all: one line, from corp-db"
+	ok "no file left" test ! -e "$T/i.db"
 fi
 
 # Usage and output errors.

@@ -32,7 +32,36 @@ is "$out$err" "" "silently"
 is_rc 64 "--stale needs a duration" "$P" --stale soon
 exec 5>&-
 
-# Exit precedence 1 > 64 > 65 > 77 > 67 > 79 > 75 > 78 > 3 > 0 with stub
+# A symbolic link planted as the lock would make a cycle write the file
+# it points to (as root: any file): refused (77), the target untouched.
+L="$CORP_DATA_DIR/corp-pipeline.lock"
+printf 'precious\n' >"$T/victim"
+mv "$L" "$T/lock.keep"
+ln -s "$T/victim" "$L"
+is_rc 77 "a lock that is a symbolic link is refused" "$P"
+is "$err" "corp-pipeline: $L: a symbolic link or not a regular file; remove it (the cycle makes its lock itself)" \
+    "naming it and the fix"
+is "$(cat "$T/victim")" precious "the link's target is untouched"
+ln -s "$T/nowhere" "$T/dangling"
+is_rc 77 "--lock naming a dangling link" "$P" --lock "$T/dangling"
+ok "no file was created where it points" test ! -e "$T/nowhere"
+mkfifo "$T/fifo"
+is_rc 77 "--lock naming a FIFO" "$P" --lock "$T/fifo"
+rm "$L"
+mv "$T/lock.keep" "$L"
+ok "the lock file itself is used again" "$P"
+like "$(cat "$L")" "^pid [0-9]+ since 20[0-9-]+T[0-9:]+Z *\$" \
+    "holding the holder's pid and start"
+is "$(wc -c <"$L")" 64 "one fixed-width line, written over in place"
+
+# A misspelt --channel: the tools' refusal once, and 64.
+run "$P" --channel telgram
+is "$rc" 64 "a channel corp does not deliver on: 64"
+is "$err" "corp-cursor: unknown channel 'telgram' (did you mean 'telegram'?)
+corp-pipeline: channel telgram: exit 64
+corp-pipeline: sent 0 retry 0 failed 0 held 0" "one refusal, not a pipe of usage errors"
+
+# Exit precedence 1 > 64 > 65 > 77 > 67 > 78 > 79 > 75 > 3 > 0 with stub
 # stages (the script's own logic, whatever the tools do).
 mkdir "$T/bin"
 stub() {	# stub NAME STATUS
@@ -43,15 +72,16 @@ prec() {	# prec "SCHED EVENT" EXPECTED NAME
 	set -- $1 "$2" "$3"
 	stub corp-sched "$1"
 	stub corp-event "$2"
-	PATH="$T/bin:$PATH" run "$P" --channel nothing-here
+	PATH="$T/bin:$PATH" run "$P" --channel file
 	is "$rc" "$3" "$4"
 }
 prec "75 79" 79 "79 outranks 75"
 prec "77 65" 65 "65 outranks 77"
 prec "67 77" 77 "77 outranks 67"
-prec "79 67" 67 "67 outranks 79"
+prec "78 67" 67 "67 outranks 78"
+prec "79 78" 78 "78 outranks 79 (the operator's cause)"
 prec "65 64" 64 "64 outranks 65"
-prec "78 75" 75 "75 outranks 78"
+prec "78 75" 78 "78 outranks 75"
 prec "3 78" 78 "78 outranks 3"
 prec "0 3" 3 "3 outranks 0"
 prec "2 64" 1 "an unknown status counts as 1, which outranks all"

@@ -37,4 +37,47 @@ sql "INSERT INTO binds (user_id, channel, address, active, created_at,
 ok "deactivate reaches it" corp-bind deactivate --user ann --channel sms
 is "$(sql "SELECT channel || ':' || active FROM binds ORDER BY channel" |
     tr '\n' ' ')" "sms:0 telegram:1 " "deactivated"
+# Every tool that takes a channel or an event type on its command line
+# refuses a misspelt one the same way: a claim, a listing or a cursor on
+# 'telgram' would find nothing and say nothing.
+for c in "corp-deliver pending --channel telgram" \
+    "corp-deliver dlq --channel telgram" \
+    "corp-deliver requeue --channel telgram --all-failed" \
+    "corp-deliver run --channel telgram --until-empty" \
+    "corp-cursor get --channel telgram" \
+    "corp-cursor set --channel telgram 1:1" \
+    "corp-cursor advance --channel telgram" \
+    "corp-send telgram"; do
+	is_rc 64 "$c" $c
+	is "$out" "" "($c prints nothing)"
+	is "$err" "${c%% *}: unknown channel 'telgram' (did you mean 'telegram'?)" \
+	    "($c suggests the channel)"
+done
+ok "no cursor file was started" test ! -e \
+    "$CORP_DATA_DIR/bot_deliveries_cursor_telgram.json"
+is_rc 64 "a sender for no channel at all" corp-send pigeon
+is "$err" "corp-send: unknown channel 'pigeon' (channels: telegram, email, webhook, exec, file)" \
+    "lists the channels"
+is_rc 64 "requeue of a misspelt event type" corp-deliver requeue \
+    --type task_created
+is "$err" "corp-deliver: unknown event type 'task_created' (did you mean 'TASK_CREATED'?)" \
+    "suggests the type"
+is_rc 65 "a malformed channel is invalid input" corp-deliver pending \
+    --channel 'Tele gram'
+is "$err" "corp-deliver: channel 'Tele gram': expected 1-32 of a-z 0-9 _ -" \
+    "says what a channel looks like"
+ok "a known channel" corp-deliver dlq --channel telegram
+ok "a known type" corp-deliver requeue --type TASK_CREATED
+is "$out" '{"requeued":0}' "(nothing to requeue)"
+ok "cursor of a known channel" corp-cursor get --channel email
+is "$out" "0:0" "(no cursor yet)"
+# A misspelt task state listed nothing with exit 0.
+is_rc 64 "task list on a misspelt state" corp-task list --state OPNE
+is "$out" "" "(lists nothing)"
+is "$err" "corp-task: unknown task state 'OPNE' (did you mean 'OPEN'?)" \
+    "suggests the state"
+is_rc 64 "a word far from every state" corp-task list --state closed
+is "$err" "corp-task: unknown task state 'closed' (states: DRAFT, OPEN, WAITING_APPROVAL, DONE, CANCELLED)" \
+    "lists the states"
+ok "a known state" corp-task list --state WAITING_APPROVAL
 done_testing

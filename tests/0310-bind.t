@@ -184,6 +184,33 @@ ok "alice binds the same command" corp-bind add --user alice --channel exec \
 is "$(sql "SELECT count(*) FROM binds WHERE channel = 'exec' AND
     address = 'sms' AND active = 1")" 2 "both active: exec commands are shared"
 
+# exec.conf is judged whole (OP 7): a line with a relative command is
+# an unparsable file, whichever name is bound.
+printf 'pager=bin/page\n' >> "$CORP_DATA_DIR/exec.conf"
+is_rc 65 "an unparsable exec.conf is refused" corp-bind add --user carol \
+    --channel exec --address sms
+is "$err" "corp-bind: $CORP_DATA_DIR/exec.conf:3: the command must be an absolute path" \
+    "naming the line"
+# StrictModes on the command and each directory above it (SEC 3): a
+# command others may write, or in a directory others may write, runs
+# their code as corp.
+mkdir -m 700 "$T/cmd" && mkdir -m 777 "$T/cmd/open"
+printf '#!/bin/sh\nexit 0\n' > "$T/cmd/open/x.sh"
+printf '#!/bin/sh\nexit 0\n' > "$T/cmd/w.sh"
+chmod 755 "$T/cmd/open/x.sh" && chmod 777 "$T/cmd/w.sh"
+printf 'opendir=%s\nworld=%s\nsms=/usr/local/bin/send-sms\n' \
+    "$T/cmd/open/x.sh" "$T/cmd/w.sh" > "$CORP_DATA_DIR/exec.conf"
+is_rc 77 "a command in a world-writable directory is refused" corp-bind add \
+    --user carol --channel exec --address opendir
+is "$err" "corp-bind: exec command $T/cmd/open/x.sh: $T/cmd/open: world-writable (mode 777); chmod go-w $T/cmd/open" \
+    "naming the directory and the fix"
+is_rc 77 "a world-writable command is refused" corp-bind add \
+    --user carol --channel exec --address world
+is "$err" "corp-bind: exec command $T/cmd/w.sh: $T/cmd/w.sh: world-writable (mode 777); chmod go-w $T/cmd/w.sh" \
+    "naming the file"
+ok "a command not installed yet is accepted (corp-send holds its rows)" \
+    corp-bind add --user carol --channel exec --address sms
+
 # Not found, usage.
 is_rc 67 "unknown login" corp-bind add --user nobody --channel telegram \
     --address 5

@@ -172,8 +172,8 @@ is "$(grep -c '"status":401' "$T/tg.log")" 1 "one request, then no more"
 # No token at all, or an unsafe token file: lines pass on, not attempted.
 dline 60 42 > "$T/in"
 CORP_TELEGRAM_API="$API" run_in "$T/in" corp-send telegram --allow-http
-is "$rc" 67 "no token: exit 67"
-is "$(acks | jq -c '.[1:5]')" '["retry",null,"secret telegram_token: not in the environment and no file '"$CORP_DATA_DIR"'/secrets/telegram_token",false]' \
+is "$rc" 78 "no token: a configuration error, 78 (OP 8)"
+is "$(acks | jq -c '.[1:5]')" '["retry",null,"secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file '"$CORP_DATA_DIR"'/secrets/telegram_token",false]' \
     "no token: retry, not attempted, says where it looked"
 mkdir -m 700 "$CORP_DATA_DIR/secrets"
 printf '%s\n' "$TOKEN" > "$CORP_DATA_DIR/secrets/telegram_token"

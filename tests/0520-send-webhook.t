@@ -61,7 +61,7 @@ is "$(acks)" '[1,"sent",null,null,true,null]
 [6,"failed",null,"webhook: HTTP 400",true,null]
 [7,"retry",null,"no webhook endpoint \"nosuch\" in '"$CORP_DATA_DIR"'/webhooks.conf",false,60]
 [8,"failed",null,"address is not a webhook endpoint name ([A-Za-z0-9_.-]+)",false,null]
-[9,"retry",null,"secret webhook-nosecret: not in the environment and no file '"$CORP_DATA_DIR"'/secrets/webhook-nosecret",false,60]
+[9,"retry",null,"secret webhook-nosecret: no file '"$CORP_DATA_DIR"'/secrets/webhook-nosecret (this secret is read only from its file)",false,60]
 [10,"retry",null,"'"$(printf '%s\n' "$out" | sed -n 10p | jq -r .error)"'",false,30]' \
     "each answer becomes its ack"
 like "$(printf '%s\n' "$out" | sed -n 10p | jq -r .error)" "^webhook: .*(SSL|TLS|ssl|tls).* \(unreachable: paused 30s\)$" \
@@ -106,12 +106,16 @@ PY
 before=$(wc -l < "$T/wh.log")
 { dline 20 crm "" webhook; dline 21 local "" webhook; } > "$T/in"
 run_in "$T/in" corp-send webhook --allow-http
-is "$(acks | sed -n 1p)" '[20,"failed",null,"webhook: 127.0.0.1 resolves to 127.0.0.1, a loopback address (refused unless allowed by webhook.allow)",false,null]' \
-    "a loopback target is refused after resolution"
-like "$(acks | sed -n 2p)" '^\[21,"failed",null,"webhook: localhost resolves to (127.0.0.1|::1), a loopback address' \
+# The allow list is the operator's configuration: a refusal holds the
+# row (config) and names what allows the range here (OP 19).
+is "$(acks | sed -n 1p)" '[20,"retry",null,"webhook: 127.0.0.1 resolves to 127.0.0.1, a loopback address (refused unless allowed by --allow CIDR of corp-send; corp-pipeline passes config webhook.allow)",false,60]' \
+    "a loopback target is refused after resolution, held, naming --allow"
+is "$(printf '%s\n' "$out" | jq -r .error_class | sort -u)" config \
+    "as a configuration error, never dead-lettered"
+like "$(acks | sed -n 2p)" '^\[21,"retry",null,"webhook: localhost resolves to (127.0.0.1|::1), a loopback address' \
     "so is a name that resolves to loopback"
 run_in "$T/in" corp-send webhook --allow-http --allow 10.0.0.0/8 --allow fd00::/8
-is "$(acks | jq -r '.[1]' | sort -u)" "failed" "other allowed ranges do not help"
+is "$(acks | jq -r '.[1]' | sort -u)" "retry" "other allowed ranges do not help"
 is "$(wc -l < "$T/wh.log")" "$before" "nothing reached the receiver"
 run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8 --allow ::1
 is "$(acks | jq -r '.[1]' | sort -u)" "sent" "--allow 127.0.0.0/8 lets both through"
@@ -166,15 +170,15 @@ before=$(wc -l < "$T/wh.log")
   dline 42 compat "" webhook; dline 43 bench "" webhook;
   dline 44 doc6 "" webhook; dline 45 mapped "" webhook; } > "$T/in"
 run_in "$T/in" corp-send webhook --allow-http
-is "$(printf '%s\n' "$out" | jq -r .error)" "webhook: 64:ff9b::a9fe:a9fe resolves to 64:ff9b::a9fe:a9fe (NAT64, embedding 169.254.169.254), a link-local address (refused unless allowed by webhook.allow)
-webhook: 2002:7f00:1:: resolves to 2002:7f00:1:: (6to4, embedding 127.0.0.1), a loopback address (refused unless allowed by webhook.allow)
-webhook: ::127.0.0.1 resolves to ::127.0.0.1 (IPv4-compatible, embedding 127.0.0.1), a loopback address (refused unless allowed by webhook.allow)
-webhook: 198.18.0.1 resolves to 198.18.0.1, a benchmarking address (refused unless allowed by webhook.allow)
-webhook: 3fff::1 resolves to 3fff::1, a documentation address (refused unless allowed by webhook.allow)
-webhook: ::ffff:127.0.0.1 resolves to ::ffff:127.0.0.1 (IPv4-mapped, embedding 127.0.0.1), a loopback address (refused unless allowed by webhook.allow)" \
+is "$(printf '%s\n' "$out" | jq -r .error)" "webhook: 64:ff9b::a9fe:a9fe resolves to 64:ff9b::a9fe:a9fe (NAT64, embedding 169.254.169.254), a link-local address (refused unless allowed by --allow CIDR of corp-send; corp-pipeline passes config webhook.allow)
+webhook: 2002:7f00:1:: resolves to 2002:7f00:1:: (6to4, embedding 127.0.0.1), a loopback address (refused unless allowed by --allow CIDR of corp-send; corp-pipeline passes config webhook.allow)
+webhook: ::127.0.0.1 resolves to ::127.0.0.1 (IPv4-compatible, embedding 127.0.0.1), a loopback address (refused unless allowed by --allow CIDR of corp-send; corp-pipeline passes config webhook.allow)
+webhook: 198.18.0.1 resolves to 198.18.0.1, a benchmarking address (refused unless allowed by --allow CIDR of corp-send; corp-pipeline passes config webhook.allow)
+webhook: 3fff::1 resolves to 3fff::1, a documentation address (refused unless allowed by --allow CIDR of corp-send; corp-pipeline passes config webhook.allow)
+webhook: ::ffff:127.0.0.1 resolves to ::ffff:127.0.0.1 (IPv4-mapped, embedding 127.0.0.1), a loopback address (refused unless allowed by --allow CIDR of corp-send; corp-pipeline passes config webhook.allow)" \
     "the embedded IPv4 address is judged as IPv4; special-purpose ranges refused"
-is "$(acks | jq -c '.[1:2] + .[4:5]' | sort -u)" '["failed",false]' \
-    "failed, not attempted"
+is "$(acks | jq -c '.[1:2] + .[4:6]' | sort -u)" '["retry",false,60]' \
+    "held, not attempted"
 is "$(wc -l < "$T/wh.log")" "$before" "nothing reached the receiver"
 if [ -s /proc/net/if_inet6 ]; then
 	dline 46 mapped "" webhook > "$T/in"
@@ -185,6 +189,20 @@ else
 	skip "no IPv6 on this host"
 fi
 dline 30 crm "" webhook > "$T/in"
+
+# One rule for a secret (OP 4, SEC 7): whsec_ and the base64 of 24 to 64
+# bytes.  Anything else is the operator's to fix: the line is held
+# (config), never failed into the dead-letter queue; the value is never
+# shown.
+for bad in 'whsec_CANARY!!' 'not base64!!' 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' 'whsec_YWJj'; do
+	printf '%s\n' "$bad" > "$CORP_DATA_DIR/secrets/webhook-crm"
+	run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8
+	is "$rc:$(acks | jq -c '.[1:6]')" "0:[\"retry\",null,\"$CORP_DATA_DIR/secrets/webhook-crm: not a webhook secret (expected whsec_ followed by the base64 of 24 to 64 bytes, as Standard Webhooks gives it; a raw secret is not accepted; the value is not shown)\",false,60]" \
+	    "secret '$bad': held, naming the file and the rule"
+	is "$(printf '%s' "$out" | jq -r .error_class)" config "  (config)"
+	unlike "$out$err" "CANARY|base64!!|MfKQ9r8G|YWJj" "  the value is in no output"
+done
+printf '%s\n' "$SECRET" > "$CORP_DATA_DIR/secrets/webhook-crm"
 
 # A webhooks.conf others may write, or a readable secret: the stage stops.
 chmod 620 "$CORP_DATA_DIR/webhooks.conf"

@@ -149,9 +149,26 @@ run_in "$T/in" corp-send email --smtp-url "smtp://localhost:$port"
 is "$(acks | jq -c '.[1]')" '"retry"' "no STARTTLS: not sent (retry)"
 is "$(grep -c '"event":"message"' "$T/plain.log")" 0 "nothing went in clear text"
 
-# Configuration: options override smtp.conf; none at all is usage.
+# Configuration errors hold the lines and exit 78, as corp.7 says
+# (OP 8): a missing SMTP password (was 67), an smtp.conf that does not
+# parse (was 65), no server configured (was 64).
+CORP_SMTP_PASSWORD= run_in "$T/in" corp-send email
+is "$rc:$(acks | jq -c '.[1:6]')" "78:[\"retry\",null,\"secret smtp_password: no CORP_SMTP_PASSWORD in the environment and no file $CORP_DATA_DIR/secrets/smtp_password\",false,60]" \
+    "no SMTP password: held, 78, naming the variable and the file"
+is "$(printf '%s' "$out" | jq -r .error_class)" config "  (config)"
+cp "$CORP_DATA_DIR/smtp.conf" "$T/smtp.conf.keep"
+echo 'port 25' >> "$CORP_DATA_DIR/smtp.conf"
+run_in "$T/in" corp-send email
+is "$rc:$(acks | jq -c '.[1:6]')" "78:[\"retry\",null,\"$CORP_DATA_DIR/smtp.conf:5: unknown setting \\\"port\\\" (url, from, user)\",false,60]" \
+    "an smtp.conf that does not parse: held, 78"
+mv "$T/smtp.conf.keep" "$CORP_DATA_DIR/smtp.conf"
+# Options override smtp.conf; none at all holds the lines (78).
 rm "$CORP_DATA_DIR/smtp.conf"
-is_rc 64 "no server configured is usage" corp-send email
+run_in "$T/in" corp-send email
+is "$rc:$(acks | jq -c '.[1:6]')" "78:[\"retry\",null,\"email needs a server and a sender: url and from in $CORP_DATA_DIR/smtp.conf (or --smtp-url and --from)\",false,60]" \
+    "no server configured: held, 78"
+is_rc 64 "a server option without a sender is usage" corp-send email \
+    --smtp-url "smtp://localhost:$(cat "$T/smtp.port")"
 run_in "$T/in" corp-send email --smtp-url "smtp://localhost:$(cat "$T/smtp.port")" \
     --from ops@corp.example --smtp-user alice
 is "$(acks | jq -c '.[1]')" '"sent"' "--smtp-url, --from, --smtp-user"

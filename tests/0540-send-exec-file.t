@@ -76,7 +76,6 @@ leaver=$T/bin/leaver
 envdump=$T/bin/envdump
 args=$T/bin/args
 missing=$T/bin/nonexistent
-relative=bin/ok
 EOF
 chmod 600 "$CORP_DATA_DIR/exec.conf"
 
@@ -95,7 +94,7 @@ is "$(acks | sed 's/ (no file [^"]*)//')" '[1,"sent","ticket-42",null,true,null]
 [2,"retry",null,"mailbox busy, try later",true,null]
 [3,"failed",null,"no such user",true,null]
 [4,"failed",null,"exec: exit 9",true,null]
-[5,"failed",null,"cannot run '"$T"'/bin/nonexistent: No such file or directory",true,null]
+[5,"retry",null,"exec command '"$T"'/bin/nonexistent: no such file",false,60]
 [6,"retry",null,"no exec command \"nosuch\" in '"$CORP_DATA_DIR"'/exec.conf",false,60]
 [7,"failed",null,"address is not an exec command name ([A-Za-z0-9_.-]+)",false,null]' \
     "exit 0 sent (first stdout line), 75 retry, other failed (stderr's first line)"
@@ -185,17 +184,41 @@ is "$(acks | jq -c '.[1]'):$(cat "$T/args.out")" '"sent":0' "no arguments"
 is "$(wc -l < "$T/args.in")" 1 "one line of JSON on standard input"
 is "$(jq -r .text "$T/args.in")" "$hostile" "the text intact"
 
-# An absolute path is required; exec.conf must be private.
-dline 11 relative "" exec > "$T/in"
+# An absolute path is required on every line, not only the one looked
+# up: a half-parsed file would hold other rows for a wrong reason.  A
+# configuration error: the lines are held and the stage exits 78.
+echo 'relative=bin/ok' >> "$CORP_DATA_DIR/exec.conf"
+dline 11 ok "" exec > "$T/in"
 run_in "$T/in" corp-send exec
-is "$rc:$(acks | jq -c '.[1]')" '65:"retry"' "a relative command path stops the stage"
+is "$rc:$(acks | jq -c '.[1:6]')" "78:[\"retry\",null,\"$CORP_DATA_DIR/exec.conf:12: the command must be an absolute path\",false,60]" \
+    "a relative command path on another line holds the stage (78)"
+is "$(printf '%s\n' "$out" | jq -r .error_class)" config "as a configuration error"
 like "$err" "exec.conf:12: the command must be an absolute path" "and names the line"
+sed -i '/^relative=/d' "$CORP_DATA_DIR/exec.conf"
 dline 12 ok "" exec > "$T/in"
 chmod 640 "$CORP_DATA_DIR/exec.conf"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"$CORP_DATA_DIR/exec.conf: mode 640: group or others may use it; chmod 600 it\",false]" \
     "an exec.conf others may read is refused (77)"
 chmod 600 "$CORP_DATA_DIR/exec.conf"
+
+# StrictModes each time a command is about to run (SEC 3): a command
+# others may write, or a directory above it others may write, is not
+# run; the line is held and the stage exits 77, naming the fix.
+chmod 777 "$T/bin"
+dline 13 ok "" exec > "$T/in"
+rm -f "$T/exec.in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/ok: $T/bin: world-writable (mode 777); chmod go-w $T/bin\",false]" \
+    "a command in a world-writable directory is not run (77)"
+is "$(printf '%s' "$out" | jq -r .error_class)" config "  held"
+ok "  and it did not run" test ! -e "$T/exec.in"
+chmod 755 "$T/bin"
+chmod 766 "$T/bin/ok"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/ok: $T/bin/ok: world-writable (mode 766); chmod go-w $T/bin/ok\",false]" \
+    "a world-writable command is not run (77)"
+chmod 755 "$T/bin/ok"
 
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
@@ -222,6 +245,22 @@ is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .result, .attempted, .error]'
 [22,\"failed\",null,null]" "every line passes on as retry, not attempted; a decided one untouched"
 is "$err" "corp-send: $T/no/such/dir/x: No such file or directory; every remaining line passes on as retry" \
     "said once"
+# --out, like the outbox, never through a link and only to a regular
+# file (SEC 6): a link to a victim is not appended to, a FIFO does not
+# hang the stage.
+printf 'victim\n' > "$T/victim"
+ln -s "$T/victim" "$T/out.link"
+run_in "$T/in" corp-send file --out "$T/out.link"
+is "$rc:$(printf '%s\n' "$out" | jq -sc 'map([.result, .attempted, .error_class])')" \
+    '77:[["retry",false,"config"],["retry",false,"config"],["failed",null,null]]' \
+    "--out a symbolic link: refused (77), every line held"
+is "$err" "corp-send: $T/out.link: a symbolic link; corp follows none in its data directory: put the file itself there; every remaining line passes on as retry" \
+    "says so"
+is "$(cat "$T/victim")" "victim" "the victim is untouched"
+mkfifo "$T/out.fifo"
+run_in "$T/in" corp-send file --out "$T/out.fifo"
+is "$rc:$err" "77:corp-send: $T/out.fifo: not a regular file; every remaining line passes on as retry" \
+    "--out a FIFO: refused (77), never written"
 
 # EPIPE: the reader goes away; stop quietly with 0.
 dline 100 x "$(printf '%0300d' 0)" file |

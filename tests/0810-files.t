@@ -166,6 +166,13 @@ run_in "$T/in" corp-fmt
 is "$rc:$err" "77:corp-fmt: $D/i18n: group-writable (mode 775); chmod go-w $D/i18n" \
     "a group-writable i18n/ is refused (77)"
 chmod g-w "$D/i18n"
+mv "$D/i18n" "$T/i18n.real"
+ln -s "$T/i18n.real" "$D/i18n"
+run_in "$T/in" corp-fmt
+is "$rc:$err" "77:corp-fmt: $D/i18n: a symbolic link; corp follows none in its data directory: put the directory itself there" \
+    "an i18n/ that is a link is refused (77), not judged by its target"
+rm "$D/i18n"
+mv "$T/i18n.real" "$D/i18n"
 # secrets/: the directory and each file.
 printf '{"delivery_id":1,"lease":"x","address":"5","text":"t"}\n' >"$T/in"
 chmod 770 "$D/secrets"
@@ -191,6 +198,15 @@ like "$rc:$err" "^77:corp-send: $tok: a symbolic link; corp follows none" \
     "a secret file that is a link is refused (77)"
 rm "$tok"
 mv "$T/tok" "$tok"
+# The directory itself as a link, even to a private directory of the
+# running user's (SEC 2): opened O_DIRECTORY|O_NOFOLLOW, refused.
+mv "$D/secrets" "$T/secrets.real"
+ln -s "$T/secrets.real" "$D/secrets"
+run_in "$T/in" env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-send telegram --allow-http
+is "$rc:$err" "77:corp-send: $D/secrets: a symbolic link; corp follows none in its data directory: put the directory itself there; every remaining line passes on as retry" \
+    "a secrets/ that is a link is refused (77)"
+rm "$D/secrets"
+mv "$T/secrets.real" "$D/secrets"
 
 # No file in the data dir is opened through a link: a link planted as
 # the outbox towards a file only root may write is not appended to.
@@ -251,6 +267,82 @@ if if_sqlite "the database is a file in the data dir with SQLite only"; then
 	mv "$T/corp.db" "$D/corp.db"
 	ok "the database itself is opened" corp-db status
 fi
+# The directories corp keeps for itself, ratelimit/ (the Telegram
+# limiter's file, the outage pauses) and spool/ (corp-tg cgi): a link in
+# their place is a plant, refused (77) rather than written through.
+mkdir "$T/elsewhere"
+printf '{"delivery_id":1,"lease":"x","address":"5","text":"t"}\n' >"$T/in"
+tg() { run_in "$T/in" env CORP_TELEGRAM_API=http://127.0.0.1:9 \
+    corp-send telegram --allow-http; }
+if if_sqlite "the Telegram limiter is a table on PostgreSQL"; then
+	rm -rf "$D/ratelimit"
+	ln -s "$T/elsewhere" "$D/ratelimit"
+	tg
+	is "$rc:$err" "77:corp-send: $D/ratelimit: a symbolic link; corp follows none in its data directory: remove it (corp makes the directory itself); every remaining line passes on as retry" \
+	    "a ratelimit/ that is a link is refused (77)"
+	rm "$D/ratelimit"
+	mkdir -m 770 "$D/ratelimit"
+	tg
+	is "$rc:$err" "77:corp-send: $D/ratelimit: group-writable (mode 770); chmod go-w $D/ratelimit; every remaining line passes on as retry" \
+	    "a group-writable ratelimit/ is refused (77)"
+	chmod 700 "$D/ratelimit"
+	rl="$D/ratelimit/telegram-$(printf 1:filetoken | sha256sum | cut -c1-16).json"
+	rm -f "$rl"
+	ln -s "$T/rootonly" "$rl"
+	tg
+	is "$rc:$err" "77:corp-send: $rl: a symbolic link; corp follows none in its data directory: put the file itself there; every remaining line passes on as retry" \
+	    "the limiter's file as a link is refused (77, it was 1)"
+	rm "$rl"
+fi
+printf 'hook-Secret_1\n' >"$D/secrets/telegram_webhook_secret"
+chmod 600 "$D/secrets/telegram_webhook_secret"
+printf '{"update_id":7}' >"$T/u7"
+rm -rf "$D/spool"
+ln -s "$T/elsewhere" "$D/spool"
+REQUEST_METHOD=POST CONTENT_LENGTH=15 \
+    HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=hook-Secret_1 run_in "$T/u7" corp-tg cgi
+is "$rc:$(printf '%s' "$out" | head -1 | tr -d '\r')" "77:Status: 500 Internal Server Error" \
+    "corp-tg cgi: a spool/ that is a link is refused (77; Telegram retries)"
+is "$err" "corp-tg: $D/spool: a symbolic link; corp follows none in its data directory: remove it (corp makes the directory itself)" \
+    "naming it"
+rm "$D/spool"
+mkdir -m 700 "$D/spool"
+ln -s "$T/elsewhere" "$D/spool/telegram"
+REQUEST_METHOD=POST CONTENT_LENGTH=15 \
+    HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=hook-Secret_1 run_in "$T/u7" corp-tg cgi
+is "$rc" 77 "and spool/telegram as a link"
+rm "$D/spool/telegram"
+is "$(ls -A "$T/elsewhere")" "" "nothing was written through a link"
+REQUEST_METHOD=POST CONTENT_LENGTH=15 \
+    HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=hook-Secret_1 run_in "$T/u7" corp-tg cgi
+is "$rc:$(ls "$D/spool/telegram")" "0:7.json" "the real directories are used"
+# A spool file must pass the ownership rule too (SEC 2): a link planted
+# there is set aside, never read through.
+printf '{"update_id":8,"message":{"chat":{"id":5,"type":"private"},"text":"/stop"}}' \
+    >"$T/u8"
+ln -s "$T/u8" "$D/spool/telegram/8.json"
+run env CORP_TELEGRAM_TOKEN=1:filetoken CORP_TELEGRAM_API=http://127.0.0.1:9 \
+    corp-tg process --allow-http
+like "$err" "corp-tg: $D/spool/telegram/8.json: a symbolic link; corp follows none in its data directory: put the file itself there; renamed to 8.json.bad" \
+    "corp-tg process: a spool file that is a link is set aside"
+is "$(ls "$D/spool/telegram")" "8.json.bad" "renamed, the good one handled"
+rm -f "$D/spool/telegram/8.json.bad"
+
+# A token from secrets/telegram_token is checked as CORP_TELEGRAM_TOKEN
+# is: nothing else may shape the Bot API's URL.
+cp "$tok" "$T/tok.keep"
+printf '12345:abc/../../getMe?x=\n' >"$tok"
+tg
+is "$rc" 78 "corp-send: a token file that is no token holds the lines (78)"
+is "$err" "corp-send: $D/secrets/telegram_token: not a bot token (expected DIGITS:KEY as @BotFather gives it, as for CORP_TELEGRAM_TOKEN; the value is not shown); every remaining line passes on as retry" \
+    "naming the file, not the value"
+is "$(printf '%s' "$out" | jq -c '[.result, .attempted, .error_class]')" \
+    '["retry",false,"config"]' "the line is held, not attempted"
+run env CORP_TELEGRAM_API=http://127.0.0.1:9 corp-tg poll --once --allow-http
+is "$rc:$err" "78:corp-tg: $D/secrets/telegram_token: not a bot token (expected DIGITS:KEY as @BotFather gives it, as for CORP_TELEGRAM_TOKEN; the value is not shown)" \
+    "corp-tg refuses it the same way"
+cp "$T/tok.keep" "$tok"
+
 is "$(cat "$T/rootonly")" "root only" "after all that, the root-only file is untouched"
 
 done_testing

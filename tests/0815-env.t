@@ -29,6 +29,16 @@ bad CORP_TZ Nowhere/Zone \
     "unknown zone 'Nowhere/Zone' (an IANA name such as Europe/Kyiv, or UTC)"
 bad CORP_TZ ../../etc/passwd \
     "unknown zone '../../etc/passwd' (an IANA name such as Europe/Kyiv, or UTC)"
+# Files of the zone database that are no zone: the same rule as
+# corp-user's --tz (a TZif file), not "any readable path".
+bad CORP_TZ Europe \
+    "unknown zone 'Europe' (an IANA name such as Europe/Kyiv, or UTC)"
+if [ -f /usr/share/zoneinfo/leapseconds ]; then
+	bad CORP_TZ leapseconds \
+	    "unknown zone 'leapseconds' (an IANA name such as Europe/Kyiv, or UTC)"
+else
+	skip "no /usr/share/zoneinfo/leapseconds here"
+fi
 bad CORP_SYNCHRONOUS sometimes "expected full or normal, got 'sometimes'"
 bad CORP_ADMIN_POLICY some "expected all or none, got 'some'"
 bad CORP_RATE_MARGIN 0 "expected a number in (0, 1], got '0'"

@@ -108,7 +108,7 @@ rm -f "$CORP_DATA_DIR"/bot_deliveries_cursor_*.json
 lines() { printf '%s\n' "$out" | jq -c 'select(.ok | not) | [.check, .severity, .problems]' | tr '\n' ' '; }
 ok "every check passes" corp-db check
 is "$(printf '%s\n' "$out" | jq -s -c 'group_by(.severity) | map([.[0].severity, length])')" \
-    '[["config",1],["error",13],["warning",3]]' "each line says its severity"
+    '[["config",2],["error",13],["warning",4]]' "each line says its severity"
 
 corp-settings config unset base_url
 ok "base_url unset: a warning" corp-db check
@@ -198,9 +198,17 @@ sql "INSERT INTO binds (user_id, channel, address, active, created_at,
     updated_at) VALUES (10, 'webhook', 'crm', 1, 0, 0),
     (12, 'webhook', 'https://x.example/h', 1, 0, 0)"
 run corp-db check
-is "$rc" 78 "an endpoint without a secret: 78"
-is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user) has no secret $CORP_DATA_DIR/secrets/webhook-crm; webhook binds of 1 user name 'https://x.example/h', not an endpoint of webhooks.conf" \
+is "$rc" 78 "an endpoint webhooks.conf does not define: 78"
+is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user) is not defined in $CORP_DATA_DIR/webhooks.conf; webhook binds of 1 user name 'https://x.example/h', not an endpoint of webhooks.conf" \
     "names the endpoint and the file, and the URL that is no name"
+printf 'crm https://crm.example/hook\nspare https://spare.example/hook\n' \
+    > "$CORP_DATA_DIR/webhooks.conf"
+chmod 600 "$CORP_DATA_DIR/webhooks.conf"
+run corp-db check
+is "$rc" 78 "an endpoint without a secret: 78"
+is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user) has no secret $CORP_DATA_DIR/secrets/webhook-crm; webhook binds of 1 user name 'https://x.example/h', not an endpoint of webhooks.conf
+corp-db: check webhook_endpoints: warning: webhook endpoint 'spare' (no active bind) has no secret $CORP_DATA_DIR/secrets/webhook-spare" \
+    "names the endpoint and the file; one nobody is bound to is a warning"
 mkdir -p "$CORP_DATA_DIR/secrets" && chmod 700 "$CORP_DATA_DIR/secrets"
 printf 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0\n' > "$CORP_DATA_DIR/secrets/webhook-crm"
 chmod 644 "$CORP_DATA_DIR/secrets/webhook-crm"
@@ -211,8 +219,52 @@ like "$err" "webhook endpoint 'crm' \\(bound by 1 user\\): .*webhook-crm: readab
 unlike "$err$out" "c2VjcmV0" "and never prints the secret"
 chmod 600 "$CORP_DATA_DIR/secrets/webhook-crm"
 corp-bind deactivate --user bob --channel webhook >/dev/null
-ok "with the secret, and the URL bind inactive" corp-db check
+ok "with the secret, and the URL bind inactive: warnings only" corp-db check
+is "$(lines)" '["webhook_endpoints","warning",1] ' \
+    "the endpoint nobody is bound to still lacks its secret"
+cp "$CORP_DATA_DIR/secrets/webhook-crm" "$CORP_DATA_DIR/secrets/webhook-spare"
+ok "every endpoint with its secret" corp-db check
 is "$(lines)" "" "clean"
+# corp-send's one rule for a secret: a malformed one holds the rows.
+printf 'whsec_CANARY!!\n' > "$CORP_DATA_DIR/secrets/webhook-crm"
+run corp-db check
+is "$rc" 78 "a malformed secret: 78"
+is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user): $CORP_DATA_DIR/secrets/webhook-crm: not a webhook secret (expected whsec_ followed by the base64 of 24 to 64 bytes, as Standard Webhooks gives it; a raw secret is not accepted; the value is not shown)" \
+    "names the file and the rule, not the value"
+cp "$CORP_DATA_DIR/secrets/webhook-spare" "$CORP_DATA_DIR/secrets/webhook-crm"
+chmod 666 "$CORP_DATA_DIR/webhooks.conf"
+run corp-db check
+is "$rc" 78 "a webhooks.conf others may write: 78 (bound endpoints are held)"
+like "$err" "check channel_config: configuration error: webhook endpoints \(bound by some users\): $CORP_DATA_DIR/webhooks.conf: world-writable" \
+    "says so"
+chmod 600 "$CORP_DATA_DIR/webhooks.conf"
+
+# Catalog keys whose placeholders an event type cannot always fill: the
+# operator's texts, against the enabled settings; corp-fmt holds the
+# rows (78).
+mkdir -m 700 "$CORP_DATA_DIR/i18n"
+printf '%s\n' 'en:task_created@executor | "{actor.name} gave you {task.title}"' \
+    'en:task_overdue@supervisor | "{task.title}: {reason}"' \
+    'en:task_cancelled | "{reason}"' >"$CORP_DATA_DIR/i18n/local.txt"
+corp-settings notify set --event-type TASK_CANCELLED --role initiator \
+    --channel telegram --disabled >/dev/null
+corp-settings notify set --event-type TASK_CANCELLED --role executor \
+    --channel telegram --disabled >/dev/null
+run corp-db check
+is "$rc" 78 "a placeholder some events cannot fill: 78"
+is "$(lines)" '["catalog_placeholders","config",2] ' "one problem per key and placeholder"
+is "$err" "corp-db: check catalog_placeholders: configuration error: $CORP_DATA_DIR/i18n/local.txt:1: en:task_created@executor: {actor.name} has no value in some TASK_CREATED events (define en:none.actor.name or drop it); $CORP_DATA_DIR/i18n/local.txt:2: en:task_overdue@supervisor: {reason} has no value in some TASK_OVERDUE events (define en:none.reason or drop it)" \
+    "names the file, line, key, placeholder and the fix (a disabled setting's key is not judged)"
+printf '%s\n' 'en:none.actor.name | "the scheduler"' 'en:none.reason | "-"' \
+    >>"$CORP_DATA_DIR/i18n/local.txt"
+ok "with none.NAME defined" corp-db check
+is "$(lines)" "" "clean"
+printf 'en:x | "a"\nen:x | "b"\n' >"$CORP_DATA_DIR/i18n/dup.txt"
+run corp-db check
+is "$rc" 78 "catalogs that do not load: 78"
+like "$err" "^corp-db: check catalog_placeholders: configuration error: catalogs: .*dup.txt:2" \
+    "one problem naming the file and line"
+rm -r "$CORP_DATA_DIR/i18n"
 # A broken invariant still decides: 65 over 78.
 corp-bind add --user eve --channel exec --address other >/dev/null
 printf 'notify=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"

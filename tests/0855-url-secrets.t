@@ -59,10 +59,10 @@ printf 'url smtps://alice:Conf-Pw-32@mail.example.com\nfrom corp@corp.example\n'
     > "$CORP_DATA_DIR/smtp.conf"
 chmod 600 "$CORP_DATA_DIR/smtp.conf"
 run_in "$T/in" corp-send email
-is "$rc" 64 "a password in smtp.conf's url is refused (64)"
+is "$rc" 78 "a password in smtp.conf's url: a configuration error, held (78, OP 8)"
 like "$err" '^corp-send: smtp.conf: url: a password in the URL' "naming the file"
 run corp-deliver run --channel email --until-empty
-is "$rc" 64 "corp-deliver run refuses it too"
+is "$rc" 78 "corp-deliver run holds it too (78)"
 unlike "$out$err" "Conf-Pw-32|Mail-Pw-31" "no password in any output"
 run corp-deliver run --channel email --until-empty \
     --smtp-url 'smtp://alice:Run-Pw-33@localhost:25'

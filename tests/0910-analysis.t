@@ -315,4 +315,16 @@ unlike "$(cat "$T/oa.log" "$T/.out" "$T/.err"; sql "SELECT * FROM events; SELECT
     "SECRET-4242" "the key is in no output, log or row"
 is "$(grep -c secret_seen "$T/oa.log")" 0 "the fake never saw the key outside the header"
 counters_ok "after the openai run"
+
+# StrictModes on an exec proposer (SEC 3): a command others may write
+# runs nobody's code as corp; it is refused before it runs.
+printf '#!/bin/sh\ntouch "%s/ww.ran"\n' "$T" >"$T/ww"
+chmod 777 "$T/ww"
+printf 'ww=%s\n' "$T/ww" >>"$CORP_DATA_DIR/exec.conf"
+# shellcheck disable=SC2086
+rid=$(corp-analysis create --as admin --chat -4 $W | jq -r .run_id)
+run corp-analysis start "$rid" --as admin --proposer exec:ww
+is "$rc:$err" "77:corp-analysis: exec command $T/ww: $T/ww: world-writable (mode 777); chmod go-w $T/ww" \
+    "a world-writable proposer is refused (77), naming the fix"
+ok "and it never ran" test ! -e "$T/ww.ran"
 done_testing

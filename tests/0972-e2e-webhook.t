@@ -70,6 +70,14 @@ is_rc 77 "a group-writable webhooks.conf is refused" corp-bind add \
 is "$err" "corp-bind: $D/webhooks.conf: group-writable (mode 620); chmod go-w $D/webhooks.conf" \
     "and says how to fix it"
 chmod 600 "$D/webhooks.conf"
+# The one rule for a secret, at bind time too (OP 4): a malformed secret
+# is refused with the file named, never the value.
+printf 'whsec_CANARY!!\n' > "$D/secrets/webhook-crm"
+is_rc 65 "a malformed secret is refused" corp-bind add --user ann \
+    --channel webhook --address crm
+is "$err" "corp-bind: $D/secrets/webhook-crm: not a webhook secret (expected whsec_ followed by the base64 of 24 to 64 bytes, as Standard Webhooks gives it; a raw secret is not accepted; the value is not shown)" \
+    "names the file and the rule"
+printf '%s\n' "$SECRET" > "$D/secrets/webhook-crm"
 is "$(sql "SELECT count(*) FROM binds")" 0 "none of those wrote a bind"
 
 # Many users, one endpoint.
@@ -145,7 +153,7 @@ is "$rc" 0 "a held line does not fail the pipe"
 is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .login, .result,
     .attempted, .retry_after, .error_class, .error, .stored]')" \
     "[4,\"bob\",\"sent\",true,null,null,null,\"sent\"]
-[5,\"cyd\",\"retry\",false,60,\"config\",\"secret webhook-hr: not in the environment and no file $D/secrets/webhook-hr\",\"retry\"]" \
+[5,\"cyd\",\"retry\",false,60,\"config\",\"secret webhook-hr: no file $D/secrets/webhook-hr (this secret is read only from its file)\",\"retry\"]" \
     "the missing secret holds the line and names the file"
 is "$(verify "$n")" "/hooks/crm 4 TASK_CREATED Hiring plan bob Bob supervisor supervisor signed" \
     "only bob's went out"

@@ -67,6 +67,10 @@ test_tz(void)
 	ok(corp_tz_valid("Europe/Kyiv"), "known zone");
 	ok(!corp_tz_valid("Mars/Olympus"), "unknown zone");
 	ok(!corp_tz_valid("../../etc/passwd"), "path games refused");
+	ok(!corp_tz_valid("Europe"), "a directory of the database is no zone");
+	ok(!corp_tz_valid("leapseconds"), "nor a text file in it");
+	ok(corp_tz_valid("Europe/Kyiv") && corp_tz_valid("Asia/Tokyo") &&
+	    corp_tz_valid("Europe/Kyiv"), "asked again, still known");
 	is_int(corp_days_in_month(2028, 2), 29, "leap February");
 	is_int(corp_days_in_month(2100, 2), 28, "2100 is not leap");
 }

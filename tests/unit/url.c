@@ -178,14 +178,15 @@ test_gate(void)
 	ok(corp_http_open(&h, &o, &e) == 0, "a handle");
 	corp_http_ssrf(h, NULL, 0);
 	ok(corp_http_post(h, "http://127.0.0.1:1/", hdr, "x", 1, NULL, NULL,
-	    &r, &e) == CORP_EINVAL, "a loopback peer is refused at connect");
+	    &r, &e) == CORP_ECONFIG, "a loopback peer is refused at connect "
+	    "(a configuration error: the allow list decides)");
 	is_str(e.msg, "the connection to 127.0.0.1 was refused: a loopback "
 	    "address (refused unless allowed by webhook.allow)", "and named");
 	ok(corp_http_post(h, "http://[64:ff9b::a9fe:a9fe]:1/", hdr, "x", 1,
-	    NULL, NULL, &r, &e) == CORP_EINVAL && strstr(e.msg,
+	    NULL, NULL, &r, &e) == CORP_ECONFIG && strstr(e.msg,
 	    "link-local") != NULL, "NAT64 of 169.254.169.254 too: %s", e.msg);
 	ok(corp_http_post(h, "http://x.invalid:1/", hdr, "x", 1,
-	    "x.invalid:1:198.18.0.1:1", NULL, &r, &e) == CORP_EINVAL &&
+	    "x.invalid:1:198.18.0.1:1", NULL, &r, &e) == CORP_ECONFIG &&
 	    strstr(e.msg, "198.18.0.1") != NULL,
 	    "a pinned address is judged too: %s", e.msg);
 	corp_http_close(h);
