@@ -205,7 +205,9 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 		corp_http_resp_free(&r);
 		return rc;
 	}
-	doc = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
+	/* U+0000 in one update must not spoil the answer: corp_tg_handle
+	 * refuses that update alone. */
+	doc = r.body != NULL ? json_loads(r.body, JSON_ALLOW_NUL, NULL) : NULL;
 	description(doc, r.status, token, desc, sizeof(desc));
 	corp_redact(desc, sizeof(desc), token);
 	res = json_object_get(doc, "result");

@@ -71,6 +71,52 @@ jint(json_t *o, const char *k, long long *v)
 	return 1;
 }
 
+/*
+ * Bytes and numbers from outside (corp-tg.1, POISON UPDATES): no string
+ * holds U+0000 (the getUpdates answer is read with JSON_ALLOW_NUL so
+ * that one such update cannot spoil the others), every integer lies
+ * within JSON's safe range +-(2^53 - 1), every "date" and "edit_date"
+ * within 1970-01-01 .. 9999-12-31T23:59:59Z.  Refused with CORP_EINVAL
+ * naming the first offence; depth is bounded by jansson's parser.
+ */
+#define TG_SAFE_INT	CORP_TG_UPDATE_ID_MAX
+#define TG_DATE_MAX	253402300799LL
+
+static int
+check_value(json_t *v, const char *key, struct corp_err *err)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	int rc;
+
+	if (json_is_string(v) &&
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return corp_errf(err, CORP_EINVAL, "\"%s\": a string holds "
+		    "U+0000", key ? key : "");
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+
+		if (n > TG_SAFE_INT || n < -TG_SAFE_INT)
+			return corp_errf(err, CORP_EINVAL, "\"%s\": %lld is "
+			    "beyond 2^53 - 1", key ? key : "", (long long)n);
+		if (key != NULL && (strcmp(key, "date") == 0 ||
+		    strcmp(key, "edit_date") == 0) && (n < 0 ||
+		    n > TG_DATE_MAX))
+			return corp_errf(err, CORP_EINVAL, "\"%s\": %lld is "
+			    "not a time in 1970..9999", key, (long long)n);
+	}
+	if (json_is_object(v))
+		json_object_foreach(v, k, x)
+			if ((rc = check_value(x, k, err)) != 0)
+				return rc;
+	if (json_is_array(v))
+		json_array_foreach(v, i, x)
+			if ((rc = check_value(x, key, err)) != 0)
+				return rc;
+	return 0;
+}
+
 static void
 bind_opt_int(struct corp_stmt *st, int i, json_t *o, const char *k)
 {
@@ -722,6 +768,8 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	if (!json_is_object(update) || !jint(update, "update_id",
 	    &u.update_id) || u.update_id < 0)
 		return 0;
+	if ((rc = check_value(update, NULL, err)) != 0)
+		return corp_errprefix(err, "update %lld", u.update_id);
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tg_updates WHERE "
 	    "update_id = ?1", err)) != 0)
 		return rc;
