@@ -8,6 +8,7 @@
 #include "http.h"
 #include "send.h"
 #include "telegram.h"
+#include "text.h"
 
 int
 corp_tg_chat_id(const char *s, long long *chat)
@@ -53,6 +54,7 @@ description(json_t *doc, long status, const char *token, char *buf,
 	corp_redact(full, cap, token);
 	snprintf(buf, size, "%s", full);
 	free(full);
+	corp_server_text(buf);
 }
 
 void
