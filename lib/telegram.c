@@ -1,4 +1,5 @@
 /* telegram.c -- see telegram.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,8 +137,17 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 		 * cap the pause far lower, --max-pause). */
 		v = json_object_get(json_object_get(doc, "parameters"),
 		    "retry_after");
-		res->retry_after = json_is_integer(v) &&
-		    json_integer_value(v) > 0 ? json_integer_value(v) : 1;
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			res->retry_after = json_integer_value(v);
+		else if (json_is_real(v) && json_real_value(v) > 0)
+			/* 30.5 waits 31 s; 1e300 the most (then capped by
+			 * telegram.max_pause, and said so). */
+			res->retry_after = json_real_value(v) >=
+			    (double)CORP_RETRY_AFTER_MAX ?
+			    CORP_RETRY_AFTER_MAX :
+			    (long long)ceil(json_real_value(v));
+		else
+			res->retry_after = 1;
 		if (res->retry_after > CORP_RETRY_AFTER_MAX)
 			res->retry_after = CORP_RETRY_AFTER_MAX;
 		res->attempted = 0;
