@@ -323,6 +323,29 @@ wrong_code(struct upd *u, struct corp_err *err)
 	    0, u->tglang, err);
 }
 
+/*
+ * /start CODE seen in a group: refused, and the code is burnt -- every
+ * member saw it, and another chat must not bind with it.
+ */
+static int
+burn_code(struct upd *u, const char *code, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char hash[65];
+	int rc;
+
+	if (!corp_tg_code_wellformed(code))
+		return 0;
+	if ((rc = corp_sha256_hex(code, strlen(code), hash, err)) != 0 ||
+	    (rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET "
+	    "superseded_at = ?2 WHERE code_sha256 = ?1 AND used_at IS NULL "
+	    "AND superseded_at IS NULL", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, hash);
+	corp_bind_int64(st, 2, (long long)u->now);
+	return corp_db_exec(u->db, st, "burn code", err);
+}
+
 /* /start CODE in a private chat. */
 static int
 start_code(struct upd *u, const char *code, struct corp_err *err)
@@ -337,9 +360,10 @@ start_code(struct upd *u, const char *code, struct corp_err *err)
 		return wrong_code(u, err);
 	if ((rc = corp_sha256_hex(code, strlen(code), hash, err)) != 0)
 		return rc;
-	if ((rc = corp_db_prep(u->db, &st, "SELECT user_id, expires_at, "
-	    "used_at IS NOT NULL OR superseded_at IS NOT NULL FROM tg_codes "
-	    "WHERE code_sha256 = ?1", err)) != 0)
+	if ((rc = corp_db_prep(u->db, &st, "SELECT c.user_id, c.expires_at, "
+	    "c.used_at IS NOT NULL OR c.superseded_at IS NOT NULL OR "
+	    "us.active = 0 FROM tg_codes c JOIN users us ON us.id = c.user_id "
+	    "WHERE c.code_sha256 = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, hash);
 	if ((rc = corp_step(st)) == SQLITE_ROW) {
@@ -725,9 +749,13 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	cmd = edited ? CMD_NONE : command(jstr(m, "text"),
 	    u->ctx->bot_username, arg, sizeof(arg));
 	if (cmd == CMD_START) {
-		if (type == NULL || strcmp(type, "private") != 0)
+		if (type == NULL || strcmp(type, "private") != 0) {
+			if (arg[0] != '\0' && (rc = burn_code(u, arg,
+			    err)) != 0)
+				return rc;
 			return reply(u->db, u->ctx, u->chat, u->update_id,
 			    "bot.start.group_refused", 0, u->tglang, err);
+		}
 		if ((rc = blocked(u, &yes, err)) != 0 || yes)
 			return rc;
 		return arg[0] == '\0' ? start_plain(u, err) :

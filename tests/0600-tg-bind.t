@@ -162,7 +162,8 @@ is "$(replies "$r")" "503 bot.start.expired ru sent;" \
     "16 minutes later the code has expired (in Telegram's language)"
 is "$(binds)" "alice 501 1 " "nothing bound"
 
-# From a group: refused, nothing bound, the code stays usable.
+# From a group: refused, nothing bound, and the code is burnt (every
+# member saw it): another chat cannot bind with it.
 bobcode=$(corp-bind code --user bob | jq -r .code)
 r=$(last_reply)
 msg -100123 group "/start $bobcode"
@@ -175,6 +176,15 @@ is "$(replies "$r")" \
 is "$(binds)" "alice 501 1 " "nothing bound from a group"
 is "$(sql "SELECT text FROM tg_messages WHERE chat_id = -100123")" \
     "/start@other_bot $bobcode" "a command for another bot is an ordinary message"
+is "$(sql "SELECT count(*) FROM tg_codes WHERE user_id = $bob AND
+    used_at IS NULL AND superseded_at IS NULL")" 0 "the code seen in a group is burnt"
+r=$(last_reply)
+msg 506 private "/start $bobcode"
+poll
+is "$(replies "$r")" "506 bot.start.bad_code en sent;" \
+    "another chat cannot bind with it"
+is "$(binds)" "alice 501 1 " "nothing bound"
+bobcode=$(corp-bind code --user bob | jq -r .code)
 
 # A chat bound to alice cannot be taken with bob's code.
 r=$(last_reply)

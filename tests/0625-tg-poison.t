@@ -1,5 +1,5 @@
 #!/bin/sh
-# Poison updates (issue 16, review 1 items 4 and 8): one update corp
+# Poison updates (issue 16, review 1 items 4 and 8; 10: codes): one update corp
 # cannot take -- U+0000 in a text, a private chat with a negative id, a
 # number beyond 2^53 - 1, a date past 9999 -- is refused on its own:
 # reported with its update_id, skipped, the others handled, and the
@@ -70,6 +70,20 @@ is "$err" "corp-tg: telegram: getUpdates: update_id 9007199254740992 is beyond 2
 is "$(sql "SELECT count(*) FROM tg_offsets WHERE next_offset < 0")" 0 \
     "no negative offset stored"
 : > "$T/updates"
+
+# A user's codes die with the account (review 1 item 10).
+corp-user add cy --lang en >/dev/null
+cy=$(corp-bind code --user cy | jq -r .code)
+corp-user deactivate cy >/dev/null
+is "$(sql "SELECT count(*) FROM tg_codes c JOIN users u ON u.id = c.user_id
+    WHERE u.login = 'cy' AND superseded_at IS NULL")" 0 \
+    "deactivate voids the user's unused codes"
+upd 310 "/start $cy" 4003 >> "$T/updates"
+poll
+is "$(sql "SELECT count(*) FROM binds b JOIN users u ON u.id = b.user_id
+    WHERE u.login = 'cy'")" 0 "a code issued before deactivation binds nothing"
+is "$(sql "SELECT key FROM tg_outbox WHERE chat_id = 4003")" \
+    bot.start.bad_code "the chat is told the code is not valid"
 
 # ---- process: the spool --------------------------------------------
 mkdir -p "$CORP_DATA_DIR/secrets"
