@@ -284,6 +284,7 @@ secret(char **dst, const char *env, struct corp_err *err)
 
 	if (v == NULL || *v == '\0')
 		return 0;
+	corp_secret_guard();	/* the value is in this process now */
 	if (!printable(v))
 		return corp_errf(err, CORP_EUSAGE, "%s: holds a control "
 		    "character (the value is not shown)", env);

@@ -85,6 +85,23 @@ is "$(sql "SELECT count(*) FROM binds b JOIN users u ON u.id = b.user_id
 is "$(sql "SELECT key FROM tg_outbox WHERE chat_id = 4003")" \
     bot.start.bad_code "the chat is told the code is not valid"
 
+# ---- a process holding the token leaves no core (review 1 item 11) --
+: > "$T/updates"
+: > "$T/tg.log"
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" CORP_RATE_LIMIT=off \
+    bg corp-tg poll --allow-http --timeout 1
+grep -q getUpdates "$T/tg.log" 2>/dev/null || wait_file "$T/tg.log" 20
+is "$(awk '/^Max core file size/ { print $5, $6 }' "/proc/$bgpid/limits")" \
+    "0 0" "RLIMIT_CORE is 0"
+if [ "$(id -u)" = 0 ]; then
+	skip "PR_SET_DUMPABLE shows only to another user than root"
+else
+	is "$(stat -c %u "/proc/$bgpid/environ")" 0 \
+	    "not dumpable: its /proc files belong to root"
+fi
+kill "$bgpid"
+wait "$bgpid" 2>/dev/null
+
 # ---- process: the spool --------------------------------------------
 mkdir -p "$CORP_DATA_DIR/secrets"
 printf 'hook-S\n' > "$CORP_DATA_DIR/secrets/telegram_webhook_secret"
