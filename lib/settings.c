@@ -30,6 +30,7 @@ static const struct {
 	{ "openai.url", "https://api.openai.com" },
 	{ "openai.model", "gpt-4o-mini" },
 	{ "messages.retention", "90d" },
+	{ "messages.per_chat_max", "20000" },
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -178,6 +179,12 @@ corp_setting_check(const char *key, const char *v, struct corp_err *err)
 		if (errno != 0 || *end != '\0' || n < 1 || n > 100)
 			return corp_errf(err, CORP_EINVAL,
 			    "%s: expected 1..100, got '%s'", key, v);
+	} else if (strcmp(key, "messages.per_chat_max") == 0) {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 1 || n > 10000000)
+			return corp_errf(err, CORP_EINVAL,
+			    "%s: expected 1..10000000, got '%s'", key, v);
 	} else if (strncmp(key, "backoff.", 8) == 0)
 		return corp_backoff_parse(v, &b, err);
 	else if (strcmp(key, "hold_max_age") == 0 ||

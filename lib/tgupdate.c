@@ -516,6 +516,38 @@ message_event(struct upd *u, long long row, long long msgid, int edited,
 	return rc;
 }
 
+/* Does the chat hold messages.per_chat_max stored messages already? */
+static int
+chat_full(struct upd *u, int *full, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char *v = NULL;
+	long long max;
+	int rc;
+
+	*full = 0;
+	if ((rc = corp_setting_get(u->db, "messages.per_chat_max", &v,
+	    err)) != 0)
+		return rc;
+	max = strtoll(v, NULL, 10);
+	free(v);
+	if (max <= 0)
+		return 0;
+	if ((rc = corp_db_prep(u->db, &st, "SELECT count(*) >= ?2 FROM "
+	    "(SELECT 1 FROM tg_messages WHERE chat_id = ?1 LIMIT ?2) x",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, max);
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW)
+		*full = corp_col_int(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(u->db, rc, "count chat messages", err);
+	return 0;
+}
+
 static int
 store_message(struct upd *u, json_t *m, const char *raw, int edited,
     struct corp_err *err)
@@ -526,7 +558,7 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	char *name = NULL, *ents = NULL;
 	struct corp_stmt *st;
 	long long msgid, row = 0, old_edit = 0, new_edit = 0, date = 0, rowid;
-	int rc, have_old_edit = 0, have_new_edit;
+	int rc, have_old_edit = 0, have_new_edit, full = 0;
 
 	if (!jint(m, "message_id", &msgid))
 		return 0;	/* nothing to key it by: not stored */
@@ -570,6 +602,12 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	}
 	rc = 0;
 	if (row > 0 && !edited)
+		goto out;
+	/* A new message past the chat's quota is not stored: anyone who
+	 * adds the bot to a group can write to it (corp-tg.1, STORAGE). */
+	if (row == 0 && (rc = chat_full(u, &full, err)) != 0)
+		goto out;
+	if (row == 0 && full)
 		goto out;
 	if (row > 0) {
 		/* An older edit arriving after a newer one changes nothing. */

@@ -85,6 +85,20 @@ is "$(sql "SELECT count(*) FROM binds b JOIN users u ON u.id = b.user_id
 is "$(sql "SELECT key FROM tg_outbox WHERE chat_id = 4003")" \
     bot.start.bad_code "the chat is told the code is not valid"
 
+# Storage anyone can fill is bounded per chat (review 1 item 12).
+is_rc 65 "messages.per_chat_max must be 1..10000000" \
+    corp-settings config set messages.per_chat_max 0
+corp-settings config set messages.per_chat_max 2 >/dev/null
+for i in 320 321 322; do upd $i "spam $i" -300 supergroup >> "$T/updates"; done
+upd 323 "ours" -301 group >> "$T/updates"
+poll
+is "$(sql "SELECT chat_id || ':' || text FROM tg_messages WHERE chat_id IN
+    (-300, -301) ORDER BY id" | tr '\n' ' ')" \
+    "-300:spam 320 -300:spam 321 -301:ours " \
+    "a chat's messages past messages.per_chat_max are not stored"
+is "$(printf '%s' "$out" | jq -c '[.polled, .handled, .refused]')" \
+    "[4,4,0]" "they are handled (and dropped), not refused"
+
 # ---- a process holding the token leaves no core (review 1 item 11) --
 : > "$T/updates"
 : > "$T/tg.log"
