@@ -159,15 +159,19 @@ corp_redact(char *buf, size_t size, const char *secret)
 	if (secret == NULL || *secret == '\0')
 		return;
 	redact_one(buf, size, secret);
-	if ((esc = curl_easy_escape(NULL, secret, 0)) != NULL) {
+	/* Each form only when it differs: a second pass over the same
+	 * text would find it inside the marks. */
+	if ((esc = curl_easy_escape(NULL, secret, 0)) != NULL &&
+	    strchr(esc, '%') != NULL) {
 		redact_one(buf, size, esc);
 		for (q = esc; (q = strchr(q, '%')) != NULL; q++)
 			for (i = 1; i <= 2 && q[i] != '\0'; i++)
 				q[i] = (char)tolower((unsigned char)q[i]);
 		redact_one(buf, size, esc);
-		curl_free(esc);
 	}
-	if ((colon = strchr(secret, ':')) != NULL && strlen(colon + 1) >= 8)
+	curl_free(esc);
+	if ((colon = strchr(secret, ':')) != NULL && strlen(colon + 1) >= 8 &&
+	    strstr("<redacted>", colon + 1) == NULL)
 		redact_one(buf, size, colon + 1);
 }
 
