@@ -16,12 +16,32 @@
 
 const char *cli_synopsis = "";
 
+/*
+ * One stderr line, whatever a message holds (a server's text, a file's
+ * name): C0 controls, DEL and the C1 controls (UTF-8 C2 80..C2 9F) are
+ * printed as '?', so that no message can forge another line or send a
+ * terminal an escape sequence (corp.7, SECURITY).  UTF-8 text stays.
+ */
 static void
 vwarnmsg(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", getprogname());
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *m = NULL;
+	unsigned char *p;
+
+	if (vasprintf(&m, fmt, ap) < 0) {
+		fprintf(stderr, "%s: out of memory\n", getprogname());
+		return;
+	}
+	for (p = (unsigned char *)m; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = '?';
+			p[1] = '?';
+			p++;
+		}
+	fprintf(stderr, "%s: %s\n", getprogname(), m);
+	free(m);
 }
 
 void

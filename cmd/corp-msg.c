@@ -199,8 +199,9 @@ cmd_prune(const struct cli_args *a)
 		before = age > (long long)now ? 0 : now - (time_t)age;
 	if (corp_msg_prune(db, before, dry, &p, &e) != 0)
 		cli_fail(&e);
-	o = json_pack("{ss sI sI sI sb}", "before", corp_time_fmt(before, ts),
-	    "messages", (json_int_t)p.messages, "edits", (json_int_t)p.edits,
+	o = json_pack("{ss sI sI sI sI sb}", "before",
+	    corp_time_fmt(before, ts), "messages", (json_int_t)p.messages,
+	    "edits", (json_int_t)p.edits, "events", (json_int_t)p.events,
 	    "callbacks", (json_int_t)p.callbacks, "dry_run", dry);
 	if (o == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");

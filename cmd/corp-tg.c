@@ -67,7 +67,7 @@ static struct {
 } tg;
 
 static struct {
-	long long	spooled, polled, handled, duplicates, ignored;
+	long long	spooled, polled, handled, duplicates, ignored, refused;
 	long long	sent, failed, pending;
 } stats;
 
@@ -205,21 +205,57 @@ tx_begin(void)
 		cli_fail(&e);
 }
 
-/* Handle n updates; the caller's transaction is open. */
+/*
+ * Handle the n updates u (NULL ones skipped) in one transaction, with
+ * the offset off when off >= 0 (poll).  An update the handler refuses
+ * as input (65: U+0000 in a string, a number out of range, a private
+ * chat with a negative id, ...) is a poison update: the transaction is
+ * rolled back, the update reported on stderr with its update_id,
+ * marked in refused[] (may be NULL) and dropped, and the batch is done
+ * again without it, so that one bad update never stalls the others.
+ * Returns with the transaction committed.
+ */
 static void
-handle(json_t **u, size_t n)
+handle(json_t **u, size_t n, long long off, int *refused)
 {
 	struct corp_err e;
 	size_t i;
-	int outcome;
+	int outcome, *oc, rc;
 
-	for (i = 0; i < n; i++) {
-		if (corp_tg_handle(tg.db, &tg.ctx, u[i], &outcome, &e) != 0) {
-			corp_db_rollback(tg.db);
-			cli_fail(&e);
+	if ((oc = calloc(n ? n : 1, sizeof(*oc))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	for (;;) {
+		tx_begin();
+		rc = 0;
+		for (i = 0; i < n; i++) {
+			if (u[i] == NULL)
+				continue;
+			if ((rc = corp_tg_handle(tg.db, &tg.ctx, u[i],
+			    &outcome, &e)) != 0)
+				break;
+			oc[i] = outcome;
 		}
-		count(outcome);
+		if (rc == 0 && off >= 0)
+			rc = corp_tg_offset_set(tg.db, tg.bot, off, &e);
+		if (rc == 0)
+			rc = corp_db_commit(tg.db, &e);
+		if (rc == 0)
+			break;
+		corp_db_rollback(tg.db);
+		if (rc != CORP_EINVAL || i >= n)
+			cli_fail(&e);
+		cli_warn("telegram: update %lld refused and skipped: %s",
+		    (long long)json_integer_value(json_object_get(u[i],
+		    "update_id")), e.msg);
+		u[i] = NULL;
+		if (refused != NULL)
+			refused[i] = 1;
+		stats.refused++;
 	}
+	for (i = 0; i < n; i++)
+		if (u[i] != NULL)
+			count(oc[i]);
+	free(oc);
 }
 
 /* ---- process: the spool ---------------------------------------- */
@@ -238,7 +274,8 @@ spool_file(const char *dir, long long id, const char *suffix)
 static int
 process_spool(void)
 {
-	json_t *u[SPOOL_BATCH];
+	json_t *u[SPOOL_BATCH], *keep[SPOOL_BATCH];
+	int refused[SPOOL_BATCH];
 	long long ids[SPOOL_BATCH], *all;
 	struct corp_err e;
 	json_error_t je;
@@ -295,22 +332,31 @@ process_spool(void)
 			ids[k] = -1;
 			nbad++;
 		}
-		tx_begin();
-		for (k = 0; k < m; k++)
-			if (u[k] != NULL) {
-				stats.spooled++;
-				handle(&u[k], 1);
-			}
-		if (corp_db_commit(tg.db, &e) != 0)
-			cli_fail(&e);
-		/* After the commit: a crash before this re-reads them, and
-		 * tg_updates makes that harmless. */
 		for (k = 0; k < m; k++) {
-			json_decref(u[k]);
+			if (u[k] != NULL)
+				stats.spooled++;
+			keep[k] = u[k];
+			refused[k] = 0;
+		}
+		handle(u, m, -1, refused);
+		/* After the commit: a crash before this re-reads them, and
+		 * tg_updates makes that harmless.  A refused one is set
+		 * aside as .bad, never read again. */
+		for (k = 0; k < m; k++) {
+			json_decref(keep[k]);
 			if (ids[k] < 0)
 				continue;
 			path = spool_file(dir, ids[k], "");
-			if (unlink(path) != 0 && errno != ENOENT)
+			if (refused[k]) {
+				bad = spool_file(dir, ids[k], ".bad");
+				cli_warn("%s/%lld.json: renamed to "
+				    "%lld.json.bad", dir, ids[k], ids[k]);
+				if (rename(path, bad) != 0)
+					cli_die(CORP_EINTERNAL, "%s: %s", path,
+					    strerror(errno));
+				free(bad);
+				nbad++;
+			} else if (unlink(path) != 0 && errno != ENOENT)
 				cli_die(CORP_EINTERNAL, "%s: %s", path,
 				    strerror(errno));
 			free(path);
@@ -327,12 +373,13 @@ summary(void)
 {
 	json_t *o;
 
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "spooled", (json_int_t)stats.spooled,
 	    "polled", (json_int_t)stats.polled,
 	    "handled", (json_int_t)stats.handled,
 	    "duplicates", (json_int_t)stats.duplicates,
 	    "ignored", (json_int_t)stats.ignored,
+	    "refused", (json_int_t)stats.refused,
 	    "replies_sent", (json_int_t)stats.sent,
 	    "replies_failed", (json_int_t)stats.failed,
 	    "replies_pending", (json_int_t)stats.pending);
@@ -420,18 +467,19 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 	json_array_foreach(arr, i, v) {
 		u[i] = v;
 		id = json_integer_value(json_object_get(v, "update_id"));
-		if (json_is_integer(json_object_get(v, "update_id")) &&
-		    id > max)
+		if (!json_is_integer(json_object_get(v, "update_id")))
+			continue;
+		/* Never a wrapped offset: an id Telegram cannot send. */
+		if (id > CORP_TG_UPDATE_ID_MAX)
+			cli_die(CORP_EINVAL, "telegram: getUpdates: update_id "
+			    "%lld is beyond 2^53 - 1; the poller cannot pass "
+			    "it", id);
+		if (id > max)
 			max = id;
 	}
 	stats.polled += (long long)n;
-	tx_begin();
-	handle(u, n);
-	if ((max >= 0 && (rc = corp_tg_offset_set(tg.db, tg.bot, max + 1, e))
-	    != 0) || (rc = corp_db_commit(tg.db, e)) != 0) {
-		corp_db_rollback(tg.db);
-		cli_fail(e);
-	}
+	/* The offset moves past every update, refused ones included. */
+	handle(u, n, max >= 0 ? max + 1 : -1, NULL);
 	free(u);
 	json_decref(arr);
 	return 0;

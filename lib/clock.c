@@ -34,6 +34,9 @@ corp_now_parse(const char *s, time_t *out, struct corp_err *err)
 		if ((rc = corp_duration_parse(s + 1, &d, err)) != 0)
 			return rc;
 		*out = corp_time_add(time(NULL), d);
+		if (*out > (time_t)CORP_TIME_MAX)
+			return corp_errf(err, CORP_EINVAL, "'%s' is after "
+			    "9999-12-31T23:59:59Z", s);
 		return 0;
 	}
 	return corp_time_parse(s, out, err);
@@ -74,6 +77,8 @@ corp_time_fmt(time_t t, char *buf)
 {
 	struct tm tm;
 
+	if (t > (time_t)CORP_TIME_MAX)
+		t = (time_t)CORP_TIME_MAX;	/* never year 10000 */
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(buf, CORP_TIMEBUF, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, CORP_TIMEBUF, "%lld", (long long)t);
@@ -148,7 +153,11 @@ corp_time_parse(const char *str, time_t *out, struct corp_err *err)
 	tm.tm_min = mi;
 	tm.tm_sec = sec > 59 ? 59 : sec;
 	t = timegm(&tm);
-	*out = t - sign * (oh * 3600 + om * 60);
+	t -= sign * (oh * 3600 + om * 60);
+	if (t > (time_t)CORP_TIME_MAX)
+		return corp_errf(err, CORP_EINVAL, "'%s' is after "
+		    "9999-12-31T23:59:59Z", str);
+	*out = t;
 	return 0;
 bad:
 	return corp_errf(err, CORP_EINVAL,

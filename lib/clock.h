@@ -37,6 +37,9 @@ time_t	corp_time_add(time_t t, long long secs);
 #define CORP_RETRY_AFTER_MAX	(366LL * 86400)
 
 #define CORP_TIMEBUF 32
+/* The last instant corp reads or prints: 9999-12-31T23:59:59Z.  A time
+ * read beyond it is refused; a time computed beyond it prints as it. */
+#define CORP_TIME_MAX	253402300799LL
 /* "2026-01-05T18:00:00Z" into buf (CORP_TIMEBUF bytes). */
 char	*corp_time_fmt(time_t, char *buf);
 /* RFC 3339 with Z or a numeric offset; fractions are dropped. */

@@ -146,9 +146,11 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 
 		errno = 0;
 		d = strtod(v, &end);
-		if (errno != 0 || *end != '\0' || !(d > 0 && d <= 1))
+		/* Below 0.1 the limiter's own pauses grow without bound
+		 * (1e-15: a pause of 10^15 s); the limits are Telegram's. */
+		if (errno != 0 || *end != '\0' || !(d >= 0.1 && d <= 1))
 			return corp_errf(err, CORP_EUSAGE,
-			    "expected a number in (0, 1], got '%s'", v);
+			    "expected a number in [0.1, 1], got '%s'", v);
 		corp_cfg.rate_margin = d;
 		return 0;
 	}
@@ -281,6 +283,7 @@ secret(char **dst, const char *env, struct corp_err *err)
 
 	if (v == NULL || *v == '\0')
 		return 0;
+	corp_secret_guard();	/* the value is in this process now */
 	if (!printable(v))
 		return corp_errf(err, CORP_EUSAGE, "%s: holds a control "
 		    "character (the value is not shown)", env);

@@ -247,6 +247,17 @@ user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
 		goto out;
 	*idp = corp_col_int64(st, 0);
 	corp_reset(st);
+	/* A deactivated user's binding codes die with the account: a code
+	 * handed out before must not bind a chat to it later. */
+	if (u->has_active && !u->active && found && active) {
+		if ((rc = corp_db_prep(db, &st, "UPDATE tg_codes SET "
+		    "superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL "
+		    "AND superseded_at IS NULL", err)) != 0)
+			goto out;
+		corp_bind_int64(st, 1, *idp);
+		corp_bind_int64(st, 2, (long long)now);
+		rc = corp_db_exec(db, st, "void binding codes", err);
+	}
 out:
 	free(name);
 	free(lang);

@@ -98,6 +98,9 @@ struct seen {
 	struct corp_subject	s[SEEN_MAX];
 	int			yes[SEEN_MAX];
 	size_t			n;
+	/* The last event's task, its own values and the subject they made. */
+	long long		task;
+	struct corp_subject	own, subj;
 };
 
 static int
@@ -119,6 +122,21 @@ may_see(struct corp_db *db, const struct corp_event *e,
 	s.assignee_user = e->assignee_user_id;
 	s.assignee_unit = e->assignee_org_unit_id;
 	s.draft = e->state != NULL && strcmp(e->state, "DRAFT") == 0;
+	/* The task's draft flag now (visibility.h): one read per task. */
+	if (cache != NULL && cache->task == e->task_id &&
+	    memcmp(&cache->own, &s, sizeof(s)) == 0)
+		s = cache->subj;
+	else {
+		struct corp_subject own = s;
+
+		if ((rc = corp_event_subject(db, e->task_id, &s, err)) != 0)
+			return rc;
+		if (cache != NULL) {
+			cache->task = e->task_id;
+			cache->own = own;
+			cache->subj = s;
+		}
+	}
 	for (i = 0; cache != NULL && i < cache->n; i++)
 		if (cache->s[i].initiator == s.initiator &&
 		    cache->s[i].assignee_user == s.assignee_user &&

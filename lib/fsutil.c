@@ -1,5 +1,7 @@
 /* fsutil.c -- see fsutil.h. */
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -449,6 +451,17 @@ secret_env(const char *name)
 	return NULL;
 }
 
+void
+corp_secret_guard(void)
+{
+	static const struct rlimit none = { 0, 0 };
+
+	/* Both are best effort: neither can fail for an ordinary process,
+	 * and a secret is no reason to stop working. */
+	(void)setrlimit(RLIMIT_CORE, &none);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int
 corp_secret(const char *envval, const char *name, char **out,
     struct corp_err *err)
@@ -460,6 +473,7 @@ corp_secret(const char *envval, const char *name, char **out,
 	int rc, fd, dfd = -1;
 
 	*out = NULL;
+	corp_secret_guard();
 	if (envval != NULL && *envval != '\0') {
 		if ((*out = strdup(envval)) == NULL)
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");

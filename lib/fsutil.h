@@ -97,5 +97,13 @@ int	corp_lock(const char *path, int exclusive, int wait, int *fdp,
  */
 int	corp_secret(const char *envval, const char *name, char **out,
 	    struct corp_err *);
+/*
+ * The one guard of a process that holds a secret (corp.7, SECURITY):
+ * no core dump (RLIMIT_CORE 0, inherited by children) and not dumpable
+ * (PR_SET_DUMPABLE 0: no core, no ptrace or /proc/PID/mem and environ by
+ * other processes of the same user).  corp_secret and the reading of
+ * the secret environment variables (config.c) call it; idempotent.
+ */
+void	corp_secret_guard(void);
 
 #endif

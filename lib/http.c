@@ -138,8 +138,8 @@ corp_http_resp_free(struct corp_http_resp *r)
 	r->len = 0;
 }
 
-void
-corp_redact(char *buf, size_t size, const char *secret)
+static void
+redact_one(char *buf, size_t size, const char *secret)
 {
 	static const char mark[] = "<redacted>";
 	size_t sl, ml = sizeof(mark) - 1, off, tail;
@@ -161,6 +161,32 @@ corp_redact(char *buf, size_t size, const char *secret)
 		memcpy(p, mark, ml);
 		from = p + ml;
 	}
+}
+
+void
+corp_redact(char *buf, size_t size, const char *secret)
+{
+	const char *colon;
+	char *esc, *q;
+	int i;
+
+	if (secret == NULL || *secret == '\0')
+		return;
+	redact_one(buf, size, secret);
+	/* Each form only when it differs: a second pass over the same
+	 * text would find it inside the marks. */
+	if ((esc = curl_easy_escape(NULL, secret, 0)) != NULL &&
+	    strchr(esc, '%') != NULL) {
+		redact_one(buf, size, esc);
+		for (q = esc; (q = strchr(q, '%')) != NULL; q++)
+			for (i = 1; i <= 2 && q[i] != '\0'; i++)
+				q[i] = (char)tolower((unsigned char)q[i]);
+		redact_one(buf, size, esc);
+	}
+	curl_free(esc);
+	if ((colon = strchr(secret, ':')) != NULL && strlen(colon + 1) >= 8 &&
+	    strstr("<redacted>", colon + 1) == NULL)
+		redact_one(buf, size, colon + 1);
 }
 
 /* Keeps the first body_max bytes; a longer answer sets truncated, so

@@ -78,7 +78,12 @@ int	corp_http_post(struct corp_http *, const char *url,
 	    struct corp_http_resp *, struct corp_err *);
 void	corp_http_resp_free(struct corp_http_resp *);
 
-/* Replace every occurrence of secret in buf (size bytes) by <redacted>. */
+/*
+ * Replace every occurrence of secret in buf (size bytes) by <redacted>,
+ * and of its forms a server may echo: percent-encoded (upper or lower
+ * hex, as in a URL) and, for a token "ID:KEY", the KEY alone when it
+ * has 8 or more characters.
+ */
 void	corp_redact(char *buf, size_t size, const char *secret);
 
 /*

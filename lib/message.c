@@ -172,6 +172,14 @@ count_one(struct corp_db *db, struct corp_stmt *st, time_t before,
 	return 0;
 }
 
+/*
+ * The dedupe keys of a message's topic events (tgupdate.c,
+ * message_event): "msg:CHAT:MSGID:uUPDATE", all in [LO, HI) -- a range
+ * the unique index on dedupe_key serves, byte order on both backends.
+ */
+#define MSG_KEY_LO "('msg:' || m.chat_id || ':' || m.message_id || ':u')"
+#define MSG_KEY_HI "('msg:' || m.chat_id || ':' || m.message_id || ':v')"
+
 static int
 prune_count(struct corp_db *db, time_t before, struct corp_msg_pruned *p,
     struct corp_err *err)
@@ -190,6 +198,12 @@ prune_count(struct corp_db *db, time_t before, struct corp_msg_pruned *p,
 	    (rc = count_one(db, st, before, &p->edits, "count edits",
 	    err)) != 0)
 		return rc;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM events e "
+	    "JOIN tg_messages m ON e.dedupe_key >= " MSG_KEY_LO " AND "
+	    "e.dedupe_key < " MSG_KEY_HI " WHERE m.date < ?1", err)) != 0 ||
+	    (rc = count_one(db, st, before, &p->events, "count events",
+	    err)) != 0)
+		return rc;
 	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM tg_callbacks "
 	    "WHERE received_at < ?1", err)) != 0)
 		return rc;
@@ -202,7 +216,7 @@ static int
 prune_batch(struct corp_db *db, time_t before, struct corp_msg_pruned *p,
     long long *n, struct corp_err *err)
 {
-	struct corp_stmt *st, *del_e, *del_m;
+	struct corp_stmt *st, *del_e, *del_m, *del_t;
 	long long ids[CORP_MSG_PRUNE_BATCH];
 	size_t k, i;
 	int rc;
@@ -226,9 +240,19 @@ prune_batch(struct corp_db *db, time_t before, struct corp_msg_pruned *p,
 	if ((rc = corp_db_prep(db, &del_e, "DELETE FROM tg_message_edits "
 	    "WHERE message_row_id = ?1", err)) != 0 ||
 	    (rc = corp_db_prep(db, &del_m, "DELETE FROM tg_messages WHERE "
-	    "id = ?1", err)) != 0)
+	    "id = ?1", err)) != 0 ||
+	    (rc = corp_db_prep(db, &del_t, "DELETE FROM events WHERE "
+	    "topic = 'messages' AND dedupe_key >= (SELECT " MSG_KEY_LO
+	    " FROM tg_messages m WHERE m.id = ?1) AND dedupe_key < (SELECT "
+	    MSG_KEY_HI " FROM tg_messages m WHERE m.id = ?1)", err)) != 0)
 		goto fail;
 	for (i = 0; i < k; i++) {
+		/* Its topic events first: they name the message. */
+		corp_bind_int64(del_t, 1, ids[i]);
+		if ((rc = corp_db_exec(db, del_t, "delete message events",
+		    err)) != 0)
+			goto fail;
+		p->events += corp_db_changes(db);
 		corp_bind_int64(del_e, 1, ids[i]);
 		if ((rc = corp_db_exec(db, del_e, "delete edits", err)) != 0)
 			goto fail;

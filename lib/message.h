@@ -33,7 +33,8 @@ int	corp_msg_show(struct corp_db *, long long chat_id, long long msg_id,
 
 /*
  * Retention (corp-msg prune): delete the messages whose date is before
- * `before`, with their edit history, and the callback queries received
+ * `before`, with their edit history and their topic events
+ * ("message.updated", topic messages), and the callback queries received
  * before it.  Messages go in batches of CORP_MSG_PRUNE_BATCH, each in its
  * own transaction (edits first, then the messages, by id), so that a
  * large prune never holds the write lock for long and a kill leaves
@@ -41,7 +42,7 @@ int	corp_msg_show(struct corp_db *, long long chat_id, long long msg_id,
  */
 #define CORP_MSG_PRUNE_BATCH	1000
 struct corp_msg_pruned {
-	long long	messages, edits, callbacks;
+	long long	messages, edits, events, callbacks;
 };
 int	corp_msg_prune(struct corp_db *, time_t before, int dry_run,
 	    struct corp_msg_pruned *, struct corp_err *);

@@ -9,6 +9,17 @@
 #include "event.h"
 #include "jsonl.h"
 #include "queue.h"
+
+/*
+ * Every lease also goes into the row's lease_tokens (0010-security):
+ * the tokens once issued for it, newest first, the last LEASE_KEEP.
+ * A token is LEASE_TOKEN_LEN characters (corp_nonce_b64url of 24).
+ */
+#define LEASE_TOKEN_LEN	32
+#define LEASE_KEEP	8
+#define LEASE_TOKENS_SET(tok) \
+	"lease_tokens = substr(" tok " || coalesce(' ' || lease_tokens, ''), " \
+	"1, 263)"
 #include "rand.h"
 #include "settings.h"
 
@@ -208,7 +219,8 @@ static const char SQL_CLAIM_PG[] =
     "WHERE pg_try_advisory_xact_lock(hashtext('corp.lease.' || c.channel), "
     "CAST(c.user_id % 2147483647 AS INTEGER))) "
     "UPDATE deliveries d SET lease_token = ?8, lease_until = ?9, "
-    "worker = ?10, updated_at = ?2 FROM l WHERE d.id = l.id";
+    "worker = ?10, updated_at = ?2, " LEASE_TOKENS_SET("?8")
+    " FROM l WHERE d.id = l.id";
 /*
  * The statement's snapshot may predate the commit of a claim that held
  * a user's lock and leased other rows of that user; now that this
@@ -446,7 +458,8 @@ claim_lines(struct corp_db *db, struct corp_stmt *st,
 			continue;
 		if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "
 		    "lease_token = ?2, lease_until = ?3, worker = ?4, "
-		    "updated_at = ?5 WHERE id = ?1 AND status = 'PENDING'",
+		    "updated_at = ?5, " LEASE_TOKENS_SET("?2")
+		    " WHERE id = ?1 AND status = 'PENDING'",
 		    err)) != 0)
 			goto out;
 		corp_bind_int64(up, 1, ids[i]);
@@ -653,17 +666,18 @@ backoff_delay(const struct corp_backoff *b, int n)
 }
 
 #define SQL_ROW_STATE "SELECT status, lease_token, lease_until, attempts, " \
-	"channel, user_id, held_since FROM deliveries WHERE id = ?1"
+	"channel, user_id, held_since, lease_tokens FROM deliveries " \
+	"WHERE id = ?1"
 
 static int
 row_state(struct corp_db *db, long long id, char *status, size_t slen,
     char **lease, time_t *lease_until, int *attempts, char **channel,
-    long long *uid, time_t *held_since, struct corp_err *err)
+    long long *uid, time_t *held_since, char **issued, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
-	*lease = *channel = NULL;
+	*lease = *channel = *issued = NULL;
 	/*
 	 * PostgreSQL acks run side by side (corp_queue_ack): the row is
 	 * locked for the rest of the transaction, so the compare-and-set
@@ -684,6 +698,8 @@ row_state(struct corp_db *db, long long id, char *status, size_t slen,
 		*channel = strdup(corp_col_text(st, 4));
 		*uid = corp_col_int64(st, 5);
 		*held_since = (time_t)corp_col_int64(st, 6);
+		l = corp_col_text(st, 7);
+		*issued = l ? strdup(l) : NULL;
 		corp_reset(st);
 		return 0;
 	}
@@ -787,25 +803,63 @@ ack_held(struct corp_db *db, const struct ackline *a, int attempts,
 	    held > 0 ? held : now, now, err);
 }
 
-/* Apply one ack; *stored gets the outcome. */
+/*
+ * Was token once issued for the row?  issued: its lease_tokens, whole
+ * tokens separated by spaces, the last one maybe cut by the cap.
+ */
+static int
+lease_issued(const char *issued, const char *token)
+{
+	size_t n = strlen(token), len;
+	const char *p = issued, *e;
+
+	if (issued == NULL || n == 0)
+		return 0;
+	len = strlen(issued);
+	for (; *p != '\0'; p = *e ? e + 1 : e) {
+		if ((e = strchr(p, ' ')) == NULL)
+			e = p + strlen(p);
+		/* A piece the cap cut is not a token. */
+		if (*e == '\0' && len >= LEASE_KEEP * (LEASE_TOKEN_LEN + 1) - 1 &&
+		    (size_t)(e - p) < LEASE_TOKEN_LEN)
+			break;
+		if ((size_t)(e - p) == n && memcmp(p, token, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Apply one ack; *stored gets the outcome, *refused (NULL otherwise) why
+ * the line was refused without touching the row.
+ */
 static int
 apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
-    const char **stored, struct corp_err *err)
+    const char **stored, const char **refused, struct corp_err *err)
 {
-	char status[16], *lease = NULL, *channel = NULL;
+	char status[16], *lease = NULL, *channel = NULL, *issued = NULL;
 	time_t lease_until = 0, nb = 0, held = 0;
 	long long uid = 0;
 	int attempts = 0, rc, mine, max;
 	struct corp_stmt *st;
 
 	*stored = "unchanged";
+	*refused = NULL;
 	rc = row_state(db, a->id, status, sizeof(status), &lease,
-	    &lease_until, &attempts, &channel, &uid, &held, err);
+	    &lease_until, &attempts, &channel, &uid, &held, &issued, err);
 	if (rc == CORP_ENOTFOUND)
 		return 0;	/* unknown id: nothing to store */
 	if (rc != 0)
 		return rc;
 	mine = lease != NULL && strcmp(lease, a->lease) == 0;
+	if (strcmp(a->result, "sent") == 0 && !mine &&
+	    !lease_issued(issued, a->lease)) {
+		/* Nobody holding a lease of this row ever sent it. */
+		*refused = "sent with a lease never issued for this row: "
+		    "refused, the row unchanged";
+		rc = 0;
+		goto out;
+	}
 	if (strcmp(a->result, "sent") == 0) {
 		/* The late-ack rule: kept unless SENT or another live lease. */
 		if (strcmp(status, "SENT") != 0 && (mine || lease == NULL ||
@@ -879,6 +933,7 @@ record:
 out:
 	free(lease);
 	free(channel);
+	free(issued);
 	return rc;
 }
 
@@ -948,7 +1003,7 @@ int
 corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
     struct corp_err *err)
 {
-	const char **stored;
+	const char **stored, **refused;
 	struct ackline a;
 	time_t now = corp_now();
 	size_t i, *order;
@@ -956,9 +1011,11 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 
 	*bad = 0;
 	stored = calloc(n ? n : 1, sizeof(*stored));
+	refused = calloc(n ? n : 1, sizeof(*refused));
 	order = calloc(n ? n : 1, sizeof(*order));
-	if (stored == NULL || order == NULL) {
+	if (stored == NULL || order == NULL || refused == NULL) {
 		free(stored);
+		free(refused);
 		free(order);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
@@ -989,7 +1046,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			continue;
 		}
 		if ((rc = apply_ack(db, &a, now, &stored[order[i]],
-		    err)) != 0) {
+		    &refused[order[i]], err)) != 0) {
 			corp_errprefix(err, "delivery %lld", a.id);
 			corp_db_rollback(db);
 			goto out;
@@ -1005,6 +1062,22 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			json_object_set_new(lines[i], "stored",
 			    json_string("unchanged"));
 			(*bad)++;
+		} else if (refused[i] != NULL) {
+			char *m = NULL;
+
+			(void)ack_parse(lines[i], &a);
+			if (corp_asprintf(&m, "delivery %lld: %s", a.id,
+			    refused[i]) < 0) {
+				rc = corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+				goto out;
+			}
+			json_object_set_new(lines[i], "ack_error",
+			    json_string(m));
+			free(m);
+			json_object_set_new(lines[i], "stored",
+			    json_string("unchanged"));
+			(*bad)++;
 		} else
 			json_object_set_new(lines[i], "stored",
 			    json_string(stored[i]));
@@ -1012,6 +1085,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 out:
 	free(order);
 	free(stored);
+	free(refused);
 	return rc;
 }
 

@@ -387,33 +387,6 @@ out:
 	return rc;
 }
 
-/* The task's current values when an emitted event carries only task_id. */
-static int
-task_subject(struct corp_db *db, long long tid, struct corp_subject *s,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT initiator_user_id, "
-	    "assignee_user_id, assignee_org_unit_id, state = 'DRAFT' "
-	    "FROM tasks WHERE id = ?1", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, tid);
-	rc = corp_step(st);
-	if (rc == SQLITE_ROW) {
-		s->initiator = corp_col_int64(st, 0);
-		s->assignee_user = corp_col_int64(st, 1);
-		s->assignee_unit = corp_col_int64(st, 2);
-		s->draft = corp_col_int(st, 3);
-		rc = SQLITE_DONE;
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read task", err);
-	return 0;
-}
-
 static int
 previous_executors(struct corp_db *db, const struct corp_event *ev,
     struct rlist *l, struct corp_err *err)
@@ -526,8 +499,9 @@ route_event(struct ctx *c, const struct corp_event *ev, struct corp_err *err)
 		s.initiator = ev->initiator_user_id;
 		s.assignee_user = ev->assignee_user_id;
 		s.assignee_unit = ev->assignee_org_unit_id;
-		if (s.assignee_unit <= 0 && (rc = task_subject(c->db,
-		    ev->task_id, &s, err)) != 0)
+		s.draft = ev->state != NULL && strcmp(ev->state, "DRAFT") == 0;
+		if ((rc = corp_event_subject(c->db, ev->task_id, &s,
+		    err)) != 0)
 			goto out;
 		if ((rc = corp_viewers_of(c->db, &s, c->now, add_viewer,
 		    &viewers, err)) != 0) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "send.h"
+#include "text.h"
 
 void
 corp_send_res_init(struct corp_send_res *r)
@@ -27,6 +28,8 @@ corp_send_set(struct corp_send_res *r, int result, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->error, sizeof(r->error), fmt, ap);
 	va_end(ap);
+	/* Errors carry servers' words: one line, nothing a terminal runs. */
+	corp_server_text(r->error);
 }
 
 void
@@ -41,6 +44,8 @@ corp_send_hold(struct corp_send_res *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->error, sizeof(r->error), fmt, ap);
 	va_end(ap);
+	/* Errors carry servers' words: one line, nothing a terminal runs. */
+	corp_server_text(r->error);
 }
 
 const char *

@@ -40,6 +40,7 @@ static const struct {
 	{ "openai.url", "https://api.openai.com", CORP_RULE_API_URL },
 	{ "openai.model", "gpt-4o-mini", CORP_RULE_MODEL },
 	{ "messages.retention", "90d", CORP_RULE_DURATION },
+	{ "messages.per_chat_max", "20000", CORP_RULE_CHAT_MAX },
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 

@@ -42,6 +42,22 @@ v_attempts(const char *key, const char *v, int flags, struct corp_err *err)
 	return 0;
 }
 
+/* messages.per_chat_max: messages kept per chat (corp-msg(1)). */
+static int
+v_chat_max(const char *key, const char *v, int flags, struct corp_err *err)
+{
+	long long n;
+	char *end;
+
+	(void)flags;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v || n < 1 || n > 10000000)
+		return corp_errf(err, CORP_EINVAL,
+		    "%s: expected 1..10000000, got '%s'", key, v);
+	return 0;
+}
+
 static int
 v_backoff(const char *key, const char *v, int flags, struct corp_err *err)
 {
@@ -210,6 +226,7 @@ static const valid_fn rules[] = {
 	[CORP_RULE_LINK] = v_link,
 	[CORP_RULE_API_URL] = v_api_url,
 	[CORP_RULE_MODEL] = v_model,
+	[CORP_RULE_CHAT_MAX] = v_chat_max,
 };
 
 int

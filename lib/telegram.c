@@ -1,4 +1,5 @@
 /* telegram.c -- see telegram.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "http.h"
 #include "send.h"
 #include "telegram.h"
+#include "text.h"
 
 int
 corp_tg_chat_id(const char *s, long long *chat)
@@ -53,6 +55,7 @@ description(json_t *doc, long status, const char *token, char *buf,
 	corp_redact(full, cap, token);
 	snprintf(buf, size, "%s", full);
 	free(full);
+	corp_server_text(buf);
 }
 
 void
@@ -134,8 +137,17 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 		 * cap the pause far lower, --max-pause). */
 		v = json_object_get(json_object_get(doc, "parameters"),
 		    "retry_after");
-		res->retry_after = json_is_integer(v) &&
-		    json_integer_value(v) > 0 ? json_integer_value(v) : 1;
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			res->retry_after = json_integer_value(v);
+		else if (json_is_real(v) && json_real_value(v) > 0)
+			/* 30.5 waits 31 s; 1e300 the most (then capped by
+			 * telegram.max_pause, and said so). */
+			res->retry_after = json_real_value(v) >=
+			    (double)CORP_RETRY_AFTER_MAX ?
+			    CORP_RETRY_AFTER_MAX :
+			    (long long)ceil(json_real_value(v));
+		else
+			res->retry_after = 1;
 		if (res->retry_after > CORP_RETRY_AFTER_MAX)
 			res->retry_after = CORP_RETRY_AFTER_MAX;
 		res->attempted = 0;
@@ -205,7 +217,9 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 		corp_http_resp_free(&r);
 		return rc;
 	}
-	doc = r.body != NULL ? json_loads(r.body, 0, NULL) : NULL;
+	/* U+0000 in one update must not spoil the answer: corp_tg_handle
+	 * refuses that update alone. */
+	doc = r.body != NULL ? json_loads(r.body, JSON_ALLOW_NUL, NULL) : NULL;
 	description(doc, r.status, token, desc, sizeof(desc));
 	corp_redact(desc, sizeof(desc), token);
 	res = json_object_get(doc, "result");

@@ -58,3 +58,19 @@ corp_text_check(const char *s, size_t max, const char *what,
 		    what);
 	return 0;
 }
+
+void
+corp_server_text(char *s)
+{
+	unsigned char *p;
+	int utf8 = corp_utf8_valid(s, strlen(s));
+
+	for (p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8))
+			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = '?';	/* a C1 control: two bytes */
+			p[1] = '?';
+			p++;
+		}
+}

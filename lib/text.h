@@ -19,4 +19,14 @@ int	corp_utf8_valid(const char *, size_t);
 int	corp_text_check(const char *s, size_t max, const char *what,
 	    struct corp_err *);
 
+/*
+ * Text a server or a child wrote (a Telegram description, an HTTP or
+ * SMTP reply, a push service's answer) made fit for stderr and the
+ * database, in place: every control byte (newlines, ESC and so OSC/CSI
+ * sequences, the other C0 controls, DEL, the C1 controls U+0080..U+009F)
+ * becomes '?', and so does every non-ASCII byte when the text is not
+ * valid UTF-8.  Bounded by the caller's buffer.
+ */
+void	corp_server_text(char *);
+
 #endif

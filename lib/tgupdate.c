@@ -71,6 +71,52 @@ jint(json_t *o, const char *k, long long *v)
 	return 1;
 }
 
+/*
+ * Bytes and numbers from outside (corp-tg.1, POISON UPDATES): no string
+ * holds U+0000 (the getUpdates answer is read with JSON_ALLOW_NUL so
+ * that one such update cannot spoil the others), every integer lies
+ * within JSON's safe range +-(2^53 - 1), every "date" and "edit_date"
+ * within 1970-01-01 .. 9999-12-31T23:59:59Z.  Refused with CORP_EINVAL
+ * naming the first offence; depth is bounded by jansson's parser.
+ */
+#define TG_SAFE_INT	CORP_TG_UPDATE_ID_MAX
+#define TG_DATE_MAX	253402300799LL
+
+static int
+check_value(json_t *v, const char *key, struct corp_err *err)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	int rc;
+
+	if (json_is_string(v) &&
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return corp_errf(err, CORP_EINVAL, "\"%s\": a string holds "
+		    "U+0000", key ? key : "");
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+
+		if (n > TG_SAFE_INT || n < -TG_SAFE_INT)
+			return corp_errf(err, CORP_EINVAL, "\"%s\": %lld is "
+			    "beyond 2^53 - 1", key ? key : "", (long long)n);
+		if (key != NULL && (strcmp(key, "date") == 0 ||
+		    strcmp(key, "edit_date") == 0) && (n < 0 ||
+		    n > TG_DATE_MAX))
+			return corp_errf(err, CORP_EINVAL, "\"%s\": %lld is "
+			    "not a time in 1970..9999", key, (long long)n);
+	}
+	if (json_is_object(v))
+		json_object_foreach(v, k, x)
+			if ((rc = check_value(x, k, err)) != 0)
+				return rc;
+	if (json_is_array(v))
+		json_array_foreach(v, i, x)
+			if ((rc = check_value(x, key, err)) != 0)
+				return rc;
+	return 0;
+}
+
 static void
 bind_opt_int(struct corp_stmt *st, int i, json_t *o, const char *k)
 {
@@ -277,6 +323,29 @@ wrong_code(struct upd *u, struct corp_err *err)
 	    0, u->tglang, err);
 }
 
+/*
+ * /start CODE seen in a group: refused, and the code is burnt -- every
+ * member saw it, and another chat must not bind with it.
+ */
+static int
+burn_code(struct upd *u, const char *code, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char hash[65];
+	int rc;
+
+	if (!corp_tg_code_wellformed(code))
+		return 0;
+	if ((rc = corp_sha256_hex(code, strlen(code), hash, err)) != 0 ||
+	    (rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET "
+	    "superseded_at = ?2 WHERE code_sha256 = ?1 AND used_at IS NULL "
+	    "AND superseded_at IS NULL", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, hash);
+	corp_bind_int64(st, 2, (long long)u->now);
+	return corp_db_exec(u->db, st, "burn code", err);
+}
+
 /* /start CODE in a private chat. */
 static int
 start_code(struct upd *u, const char *code, struct corp_err *err)
@@ -291,9 +360,10 @@ start_code(struct upd *u, const char *code, struct corp_err *err)
 		return wrong_code(u, err);
 	if ((rc = corp_sha256_hex(code, strlen(code), hash, err)) != 0)
 		return rc;
-	if ((rc = corp_db_prep(u->db, &st, "SELECT user_id, expires_at, "
-	    "used_at IS NOT NULL OR superseded_at IS NOT NULL FROM tg_codes "
-	    "WHERE code_sha256 = ?1", err)) != 0)
+	if ((rc = corp_db_prep(u->db, &st, "SELECT c.user_id, c.expires_at, "
+	    "c.used_at IS NOT NULL OR c.superseded_at IS NOT NULL OR "
+	    "us.active = 0 FROM tg_codes c JOIN users us ON us.id = c.user_id "
+	    "WHERE c.code_sha256 = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, hash);
 	if ((rc = corp_step(st)) == SQLITE_ROW) {
@@ -446,6 +516,38 @@ message_event(struct upd *u, long long row, long long msgid, int edited,
 	return rc;
 }
 
+/* Does the chat hold messages.per_chat_max stored messages already? */
+static int
+chat_full(struct upd *u, int *full, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char *v = NULL;
+	long long max;
+	int rc;
+
+	*full = 0;
+	if ((rc = corp_setting_get(u->db, "messages.per_chat_max", &v,
+	    err)) != 0)
+		return rc;
+	max = strtoll(v, NULL, 10);
+	free(v);
+	if (max <= 0)
+		return 0;
+	if ((rc = corp_db_prep(u->db, &st, "SELECT count(*) >= ?2 FROM "
+	    "(SELECT 1 FROM tg_messages WHERE chat_id = ?1 LIMIT ?2) x",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, u->chat);
+	corp_bind_int64(st, 2, max);
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW)
+		*full = corp_col_int(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(u->db, rc, "count chat messages", err);
+	return 0;
+}
+
 static int
 store_message(struct upd *u, json_t *m, const char *raw, int edited,
     struct corp_err *err)
@@ -456,7 +558,7 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	char *name = NULL, *ents = NULL;
 	struct corp_stmt *st;
 	long long msgid, row = 0, old_edit = 0, new_edit = 0, date = 0, rowid;
-	int rc, have_old_edit = 0, have_new_edit;
+	int rc, have_old_edit = 0, have_new_edit, full = 0;
 
 	if (!jint(m, "message_id", &msgid))
 		return 0;	/* nothing to key it by: not stored */
@@ -500,6 +602,12 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	}
 	rc = 0;
 	if (row > 0 && !edited)
+		goto out;
+	/* A new message past the chat's quota is not stored: anyone who
+	 * adds the bot to a group can write to it (corp-tg.1, STORAGE). */
+	if (row == 0 && (rc = chat_full(u, &full, err)) != 0)
+		goto out;
+	if (row == 0 && full)
 		goto out;
 	if (row > 0) {
 		/* An older edit arriving after a newer one changes nothing. */
@@ -679,9 +787,13 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	cmd = edited ? CMD_NONE : command(jstr(m, "text"),
 	    u->ctx->bot_username, arg, sizeof(arg));
 	if (cmd == CMD_START) {
-		if (type == NULL || strcmp(type, "private") != 0)
+		if (type == NULL || strcmp(type, "private") != 0) {
+			if (arg[0] != '\0' && (rc = burn_code(u, arg,
+			    err)) != 0)
+				return rc;
 			return reply(u->db, u->ctx, u->chat, u->update_id,
 			    "bot.start.group_refused", 0, u->tglang, err);
+		}
 		if ((rc = blocked(u, &yes, err)) != 0 || yes)
 			return rc;
 		return arg[0] == '\0' ? start_plain(u, err) :
@@ -722,6 +834,8 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	if (!json_is_object(update) || !jint(update, "update_id",
 	    &u.update_id) || u.update_id < 0)
 		return 0;
+	if ((rc = check_value(update, NULL, err)) != 0)
+		return corp_errprefix(err, "update %lld", u.update_id);
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tg_updates WHERE "
 	    "update_id = ?1", err)) != 0)
 		return rc;

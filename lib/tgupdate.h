@@ -33,6 +33,9 @@ struct corp_rl;
 #define CORP_TG_MAX_REPLIES	10
 #define CORP_TG_REPLY_WINDOW	3600
 
+/* The largest update_id corp takes (JSON's safe integers). */
+#define CORP_TG_UPDATE_ID_MAX	9007199254740991LL
+
 struct corp_tg_ctx {
 	const struct corp_catalog *cat;
 	char		*fallback_lang;	/* the fallback_lang setting */

@@ -121,6 +121,34 @@ corp_viewers_tasks(struct corp_db *db, long long task_id, long long user_id,
 	return walk(db, st, fn, arg, err);
 }
 
+int
+corp_event_subject(struct corp_db *db, long long tid, struct corp_subject *s,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT initiator_user_id, "
+	    "assignee_user_id, assignee_org_unit_id, state = 'DRAFT' "
+	    "FROM tasks WHERE id = ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, tid);
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW) {
+		if (s->assignee_unit <= 0) {
+			s->initiator = corp_col_int64(st, 0);
+			s->assignee_user = corp_col_int64(st, 1);
+			s->assignee_unit = corp_col_int64(st, 2);
+		}
+		s->draft = s->draft || corp_col_int(st, 3);
+		rc = SQLITE_DONE;
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read task", err);
+	return 0;
+}
+
 struct collect {
 	char	*roles;
 	int	 oom;

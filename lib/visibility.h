@@ -45,6 +45,18 @@ int	corp_viewers_of(struct corp_db *, const struct corp_subject *,
 int	corp_viewers_tasks(struct corp_db *, long long task_id,
 	    long long user_id, time_t at, corp_viewer_fn, void *,
 	    struct corp_err *);
+/*
+ * The subject of an event about task task_id (> 0): *s holds the event's
+ * own values (initiator, assignee user, assignee unit; unit <= 0 when
+ * the event carries none, then the task's current values are loaded);
+ * draft (the event's state was DRAFT) is or-ed with the task's state
+ * now, so that no event about a draft -- a task event or one emitted by
+ * a producer -- reaches anyone the draft is hidden from, whichever path
+ * asks (route, corp-event list and show).  A task gone: the event's
+ * values as they are.
+ */
+int	corp_event_subject(struct corp_db *, long long task_id,
+	    struct corp_subject *s, struct corp_err *);
 /* May user see task now?  *roles (may be NULL) gets "r1,r2" or NULL;
  * the caller frees it.  Returns 0 (check *yes) or an error. */
 int	corp_may_see(struct corp_db *, long long task_id, long long user_id,

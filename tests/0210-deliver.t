@@ -102,6 +102,22 @@ jq -c '. + {result: "sent", provider_message_id: "late"}' "$T/old5" | corp-deliv
 is "$(jq -r .stored "$T/late")" sent "a late sent when that lease expired too: stored"
 is "$(sql "SELECT status, provider_message_id FROM deliveries WHERE id = 5")" "SENT|late" "SENT"
 
+# A late sent is believed only with a lease once issued for that row: a
+# forged token is refused (issue 16).
+p=$(sql "SELECT min(id) FROM deliveries WHERE status = 'PENDING' AND id <> 5")
+before=$(sql "SELECT status, attempts, lease_token, lease_tokens, sent_at
+    FROM deliveries WHERE id = $p")
+run sh -c "echo '{\"delivery_id\":$p,\"lease\":\"forged\",\"result\":\"sent\"}' |
+    corp-deliver ack"
+is "$rc" 65 "a forged lease on a late sent: refused, exit 65"
+is "$(printf '%s\n' "$out" | jq -r .stored)" unchanged "... stored unchanged"
+like "$err" "delivery $p: sent with a lease never issued for this row" \
+    "... the error names the delivery"
+is "$(sql "SELECT status, attempts, lease_token, lease_tokens, sent_at
+    FROM deliveries WHERE id = $p")" "$before" "the row untouched"
+is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = $p
+    AND result = 'sent'")" 0 "nothing recorded for the refused lines"
+
 # Poison: 5 lease expiries -> FAILED.
 sql "UPDATE deliveries SET lease_expiries = 4, lease_token = 'x', lease_until = 1 WHERE id = 6"
 corp-deliver pending --channel telegram --limit 1 >/dev/null

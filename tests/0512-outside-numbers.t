@@ -15,6 +15,8 @@ cat > "$T/script" <<'J'
 {"chat_id":1001,"status":429,"retry_after":1000000000}
 {"chat_id":1002,"status":429,"retry_after":9223372036854775807}
 {"chat_id":1003,"status":429,"retry_after":100}
+{"chat_id":1004,"status":429,"retry_after":30.5}
+{"chat_id":1005,"status":429,"retry_after":1e300}
 J
 start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
@@ -75,6 +77,28 @@ dline 5 1003 > "$T/in"
 send
 is "$(acks | jq -c '.[3:6]')" '["Too Many Requests: retry after 100",false,100]' \
     "a retry_after under the cap is kept as it is"
+fresh
+dline 6 1004 > "$T/in"
+send
+is "$(acks | jq -c '.[4:6]')" '[false,31]' "retry_after 30.5 waits 31 s"
+fresh
+dline 7 1005 > "$T/in"
+send
+is "$(acks | jq -c '.[4:6]')" '[false,3600]' \
+    "retry_after 1e300: the longest, capped at telegram.max_pause"
+like "$(acks | jq -r '.[3]')" "pause capped at 3600s" "and said so"
+fresh
+# The environment: bounded when read (corp.7 ENVIRONMENT).
+for m in 1e-20 0.05 0 1.5 nan; do
+	CORP_RATE_MARGIN=$m run corp-send telegram --allow-http < /dev/null
+	is "$rc:$err" "64:corp-send: CORP_RATE_MARGIN: expected a number in [0.1, 1], got '$m'" \
+	    "CORP_RATE_MARGIN=$m is refused"
+done
+for n in 10000-01-01T00:00:00Z +9000000000000s 9999-12-31T23:59:59-00:01; do
+	CORP_NOW=$n run corp-deliver pending --channel telegram
+	is "$rc" 64 "CORP_NOW=$n (after 9999) is refused"
+done
+like "$err" "after 9999-12-31T23:59:59Z" "saying why"
 fresh
 is_rc 64 "--max-pause over a day is usage" corp-send telegram --max-pause 2d
 is_rc 64 "--max-pause must be a duration" corp-send telegram --max-pause x
@@ -137,4 +161,13 @@ is "$(sql "SELECT id, status, not_before - $NOW FROM deliveries
     WHERE id IN (4, 5) ORDER BY id")" "4|PENDING|31622400
 5|PENDING|31622400" "bounded to a year, never wrapped into the past"
 
+# A time computed past 9999 (a lease from the last second) saturates.
+corp-org add far --head admin >/dev/null
+corp-user add zed --unit far >/dev/null
+corp-bind add --user zed --channel telegram --address 77 >/dev/null
+corp-task create --as admin --title T --assignee zed >/dev/null
+corp-event route >/dev/null
+is "$(CORP_NOW=9999-12-31T23:59:59Z corp-deliver pending --channel telegram \
+    --limit 100 | tail -1 | jq -r .lease_until)" 9999-12-31T23:59:59Z \
+    "lease_until saturates at 9999-12-31T23:59:59Z, never year 10000"
 done_testing

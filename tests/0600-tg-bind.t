@@ -114,7 +114,7 @@ sent() { jq -r 'select(.chat_id == '"$1"') | .text' "$T/tr" | tail -1; }
 msg 501 private "/start $code" ru
 poll
 is "$rc" 0 "poll --once exits 0"
-is "$out" '{"spooled":0,"polled":1,"handled":1,"duplicates":0,"ignored":0,"replies_sent":1,"replies_failed":0,"replies_pending":0}' \
+is "$out" '{"spooled":0,"polled":1,"handled":1,"duplicates":0,"ignored":0,"refused":0,"replies_sent":1,"replies_failed":0,"replies_pending":0}' \
     "the summary"
 is "$(binds)" "alice 501 1 " "the chat is bound to alice"
 is "$(readiness "$alice")" ready "alice's held row is ready"
@@ -130,7 +130,7 @@ is "$(sql "SELECT count(*) FROM tg_messages")" 0 "commands are not stored"
 
 # The offset moved with the effects: a second poll sees nothing again.
 poll
-is "$out" '{"spooled":0,"polled":0,"handled":0,"duplicates":0,"ignored":0,"replies_sent":0,"replies_failed":0,"replies_pending":0}' \
+is "$out" '{"spooled":0,"polled":0,"handled":0,"duplicates":0,"ignored":0,"refused":0,"replies_sent":0,"replies_failed":0,"replies_pending":0}' \
     "the second poll gets no update"
 is "$(jq -c 'select(.method == "getUpdates") | [.offset, .timeout]' \
     "$T/tg.log" | tail -1)" "[$((uid + 1)),0]" \
@@ -162,7 +162,8 @@ is "$(replies "$r")" "503 bot.start.expired ru sent;" \
     "16 minutes later the code has expired (in Telegram's language)"
 is "$(binds)" "alice 501 1 " "nothing bound"
 
-# From a group: refused, nothing bound, the code stays usable.
+# From a group: refused, nothing bound, and the code is burnt (every
+# member saw it): another chat cannot bind with it.
 bobcode=$(corp-bind code --user bob | jq -r .code)
 r=$(last_reply)
 msg -100123 group "/start $bobcode"
@@ -175,6 +176,15 @@ is "$(replies "$r")" \
 is "$(binds)" "alice 501 1 " "nothing bound from a group"
 is "$(sql "SELECT text FROM tg_messages WHERE chat_id = -100123")" \
     "/start@other_bot $bobcode" "a command for another bot is an ordinary message"
+is "$(sql "SELECT count(*) FROM tg_codes WHERE user_id = $bob AND
+    used_at IS NULL AND superseded_at IS NULL")" 0 "the code seen in a group is burnt"
+r=$(last_reply)
+msg 506 private "/start $bobcode"
+poll
+is "$(replies "$r")" "506 bot.start.bad_code en sent;" \
+    "another chat cannot bind with it"
+is "$(binds)" "alice 501 1 " "nothing bound"
+bobcode=$(corp-bind code --user bob | jq -r .code)
 
 # A chat bound to alice cannot be taken with bob's code.
 r=$(last_reply)
@@ -362,7 +372,7 @@ process() {
 }
 process
 is "$rc" 0 "process exits 0"
-is "$out" '{"spooled":1,"polled":0,"handled":1,"duplicates":0,"ignored":0,"replies_sent":1,"replies_failed":0,"replies_pending":0}' \
+is "$out" '{"spooled":1,"polled":0,"handled":1,"duplicates":0,"ignored":0,"refused":0,"replies_sent":1,"replies_failed":0,"replies_pending":0}' \
     "process handled the spooled update"
 is "$(binds)" "alice 501 1 bob 504 1 carol 505 1 " "process binds carol"
 is "$(sql "SELECT used_chat_id FROM tg_codes WHERE user_id = $carol AND

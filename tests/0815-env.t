@@ -41,8 +41,8 @@ else
 fi
 bad CORP_SYNCHRONOUS sometimes "expected full or normal, got 'sometimes'"
 bad CORP_ADMIN_POLICY some "expected all or none, got 'some'"
-bad CORP_RATE_MARGIN 0 "expected a number in (0, 1], got '0'"
-bad CORP_RATE_MARGIN 1.5 "expected a number in (0, 1], got '1.5'"
+bad CORP_RATE_MARGIN 0 "expected a number in [0.1, 1], got '0'"
+bad CORP_RATE_MARGIN 1.5 "expected a number in [0.1, 1], got '1.5'"
 bad CORP_RATE_LIMIT maybe "expected on or off, got 'maybe'"
 bad CORP_TELEGRAM_API ftp://api.example \
     "expected an http:// or https:// URL, got 'ftp://api.example'"

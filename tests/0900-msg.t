@@ -181,17 +181,22 @@ is_rc 64 "a bad --older-than" corp-msg prune --older-than soon
 is_rc 65 "messages.retention must be a duration" \
     corp-settings config set messages.retention forever
 ok "prune with the default retention (90d)" corp-msg prune
-is "$out" '{"before":"2025-12-01T12:00:00Z","messages":0,"edits":0,"callbacks":0,"dry_run":false}' \
+is "$out" '{"before":"2025-12-01T12:00:00Z","messages":0,"edits":0,"events":0,"callbacks":0,"dry_run":false}' \
     "nothing is that old"
 total=$(sql "SELECT count(*) FROM tg_messages")
 ok "dry run" corp-msg prune --before 2026-03-01T10:01:00Z --dry-run
-is "$out" '{"before":"2026-03-01T10:01:00Z","messages":1,"edits":2,"callbacks":0,"dry_run":true}' \
+is "$out" '{"before":"2026-03-01T10:01:00Z","messages":1,"edits":2,"events":3,"callbacks":0,"dry_run":true}' \
     "counts message 10 and its two earlier versions"
 is "$(sql "SELECT count(*) FROM tg_messages"):$(sql "SELECT count(*) FROM
     tg_message_edits")" "$total:2" "and deletes nothing"
+tev=$(sql "SELECT count(*) FROM events WHERE topic = 'messages'")
 ok "prune --before" corp-msg prune --before 2026-03-01T10:01:00Z
-is "$out" '{"before":"2026-03-01T10:01:00Z","messages":1,"edits":2,"callbacks":0,"dry_run":false}' \
-    "message 10 went with its history"
+is "$out" '{"before":"2026-03-01T10:01:00Z","messages":1,"edits":2,"events":3,"callbacks":0,"dry_run":false}' \
+    "message 10 went with its history and its three topic events"
+is "$(sql "SELECT count(*) FROM events WHERE topic = 'messages'
+    AND dedupe_key LIKE 'msg:-100:10:%'"):$(sql "SELECT count(*) FROM events
+    WHERE topic = 'messages'")" "0:$((tev - 3))" \
+    "its message.updated events are gone, the others stay"
 is_rc 67 "it is gone" corp-msg show -- -100 10
 is "$(sql "SELECT count(*) FROM tg_messages"):$(sql "SELECT count(*) FROM
     tg_message_edits")" "$((total - 1)):0" "nothing else went"
