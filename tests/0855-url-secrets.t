@@ -61,6 +61,15 @@ chmod 600 "$CORP_DATA_DIR/smtp.conf"
 run_in "$T/in" corp-send email
 is "$rc" 78 "a password in smtp.conf's url: a configuration error, held (78, OP 8)"
 like "$err" '^corp-send: smtp.conf: url: a password in the URL' "naming the file"
+# run reads smtp.conf when it has an e-mail row to send: one for zed.
+q() { "$@" >/dev/null || bail "setup: $*"; }
+q corp-org add ops --title Ops
+q corp-user add zed --unit ops
+q corp-bind add --user zed --channel email --address zed@example.org
+q corp-settings notify set --event-type TASK_CREATED --role executor \
+    --channel email
+q corp-task create --as admin --title Mail --assignee zed
+q corp-event route
 run corp-deliver run --channel email --until-empty
 is "$rc" 78 "corp-deliver run holds it too (78)"
 unlike "$out$err" "Conf-Pw-32|Mail-Pw-31" "no password in any output"
