@@ -57,6 +57,16 @@ long long cli_num(const char *s, long long min, long long max,
 long long cli_duration(const char *s, const char *what);
 time_t	cli_time(const char *s, const char *what);
 
+/*
+ * getopt_long(3) that never prints getopt's own message (it names the
+ * verb, not the program) and never returns '?' or ':': an unknown
+ * option, a missing value or a value given to a flag ends the program
+ * with a "corp-x: ..." line and the synopsis on stderr, exit 64.
+ */
+struct option;
+int	cli_getopt(int argc, char **argv, const char *optstring,
+	    const struct option *longopts, int *longindex);
+
 /* Verb dispatch: "corp-x VERB ...". */
 struct cli_verb {
 	const char	*name;

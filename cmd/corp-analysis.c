@@ -71,7 +71,7 @@ parse(int argc, char **argv, struct args *a, unsigned allowed, int nrun)
 	a->proposer = "builtin";
 	a->timeout_s = 120;
 	a->lease_s = 600;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h')
 			cli_help();
 		if (ch < O_AS)

@@ -38,7 +38,7 @@ noopts(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+h", helponly, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", helponly, NULL)) != -1)
 		if (ch == 'h')
 			cli_help();
 		else
@@ -59,7 +59,7 @@ cmd_init(int argc, char **argv)
 	json_t *o;
 	int ch, from, to;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'a': admin = optarg; break;
 		case 'h': cli_help();
@@ -99,7 +99,7 @@ cmd_migrate(int argc, char **argv)
 	json_t *o;
 	int ch, to = 0, from, now;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 't':
 			to = (int)cli_num(optarg, 1, corp_db_latest(),

@@ -99,7 +99,7 @@ cmd_pending(int argc, char **argv)
 	memset(&cl, 0, sizeof(cl));
 	cl.limit = 100;
 	cl.lease_secs = 120;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c': cl.channel = optarg; break;
 		case 'a': parse_cursor(optarg, &cl.after_event,
@@ -179,7 +179,7 @@ cmd_ack(int argc, char **argv)
 	int ch, batch = 256, ms = 50, rc, bad, badlines = 0, eof = 0;
 	size_t n, i;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'b': batch = (int)cli_num(optarg, 1, 100000, "--batch");
 		    break;
@@ -270,7 +270,7 @@ cmd_requeue(int argc, char **argv)
 	int ch;
 
 	memset(&rq, 0, sizeof(rq));
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'i': rq.id = cli_num(optarg, 1, LLONG_MAX, "--id"); break;
 		case 'e': rq.event_id = cli_num(optarg, 1, LLONG_MAX,
@@ -318,7 +318,7 @@ cmd_dlq(int argc, char **argv)
 	struct corp_err e;
 	int ch, limit = 1000;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c': channel = optarg; break;
 		case 'n': limit = (int)cli_num(optarg, 1, 10000000,
@@ -353,7 +353,7 @@ cmd_prune(int argc, char **argv)
 	json_t *o;
 	int ch, dry = 0;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 's': arg = optarg;
 		    before = cli_time(optarg, "--sent-before"); break;
@@ -447,7 +447,7 @@ cmd_stats(int argc, char **argv)
 	json_t *s;
 	int ch, p = 0;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'p': p = 1; break;
 		case 'h': cli_help();
@@ -483,7 +483,7 @@ cmd_explain(int argc, char **argv)
 	json_t *o;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'e': eid = cli_num(optarg, 1, LLONG_MAX, "--event");
 		    break;

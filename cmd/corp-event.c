@@ -71,7 +71,7 @@ parse(int argc, char **argv, struct args *a, unsigned allowed, int nargs)
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h')
 			cli_help();
 		if (ch < O_AFTER)
@@ -338,7 +338,7 @@ cmd_route(int argc, char **argv)
 	int ch, follow = 0, dry = 0, batch = 500;
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+h", ropts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", ropts, NULL)) != -1)
 		switch (ch) {
 		case 'f': follow = 1; break;
 		case 'n': dry = 1; break;

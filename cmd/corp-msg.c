@@ -48,7 +48,7 @@ cmd_import(int argc, char **argv)
 	long long handled = 0, dups = 0, bad = 0, intx = 0;
 	int rc, fd = 0, outcome, eof = 0;
 
-	if (getopt_long(argc, argv, "h", (const struct option[]){
+	if (cli_getopt(argc, argv, "h", (const struct option[]){
 	    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } },
 	    NULL) != -1)
 		cli_help();
@@ -146,7 +146,7 @@ cmd_list(int argc, char **argv)
 	int ch;
 
 	memset(&f, 0, sizeof(f));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_CHAT:
 			f.has_chat = 1;
@@ -179,16 +179,32 @@ cmd_show(int argc, char **argv)
 	struct corp_db *db;
 	struct corp_err e;
 	long long chat, id;
+	const char *ops[3];
+	int i, nops = 0;
 	json_t *o;
 
-	if (getopt_long(argc, argv, "h", (const struct option[]){
-	    { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } },
-	    NULL) != -1)
-		cli_help();
-	if (argc - optind != 2)
+	/*
+	 * Group and channel ids are negative: "-100..." is the CHAT
+	 * operand, not a cluster of options (corp-msg.1).
+	 */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (++i < argc)
+				ops[nops < 3 ? nops++ : 2] = argv[i];
+			break;
+		}
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			cli_help();
+		if (argv[i][0] == '-' && argv[i][1] != '\0' &&
+		    strspn(argv[i] + 1, "0123456789") != strlen(argv[i] + 1))
+			cli_usage("unknown option '%s'", argv[i]);
+		ops[nops < 3 ? nops++ : 2] = argv[i];
+	}
+	if (nops != 2)
 		cli_usage("show needs CHAT and MESSAGE_ID");
-	chat = cli_num(argv[optind], LLONG_MIN + 1, LLONG_MAX, "CHAT");
-	id = cli_num(argv[optind + 1], 1, LLONG_MAX, "MESSAGE_ID");
+	chat = cli_num(ops[0], LLONG_MIN + 1, LLONG_MAX, "CHAT");
+	id = cli_num(ops[1], 1, LLONG_MAX, "MESSAGE_ID");
 	db = cli_db(0);
 	if (corp_msg_show(db, chat, id, &o, &e) != 0)
 		cli_fail(&e);
@@ -221,7 +237,7 @@ cmd_prune(int argc, char **argv)
 	json_t *o;
 	int ch, dry = 0, have_before = 0;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_BEFORE:
 			before = cli_time(optarg, "--before");

@@ -63,7 +63,7 @@ parse(int argc, char **argv, struct args *a, unsigned allowed)
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h')
 			cli_help();
 		if (ch < O_TITLE)

@@ -41,7 +41,7 @@ cmd_instances(int argc, char **argv)
 	int ch, catchup = CORP_SCHED_CATCHUP;
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'u': horizon = cli_time(optarg, "--until"); break;
 		case 'c': catchup = (int)cli_num(optarg, 1, 10000,
@@ -84,7 +84,7 @@ cmd_due(int argc, char **argv)
 	int ch;
 	json_t *o;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 's': soon = cli_duration(optarg, "--soon"); break;
 		case 'h': cli_help();

@@ -140,7 +140,7 @@ main(int argc, char *argv[])
 		argc--;
 		argv++;
 	}
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (c) {
 		case 'H': opt.allow_http = 1; break;
 		case 'w':

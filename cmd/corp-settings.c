@@ -88,7 +88,7 @@ noopts(int argc, char **argv)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		if (ch == 'h')
 			cli_help();
 		else
@@ -228,7 +228,7 @@ notify_opts(int argc, char **argv, struct corp_notify *n, int changes)
 
 	memset(n, 0, sizeof(*n));
 	n->enabled = n->notify_self = -1;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1) {
 		if (!changes && strchr("edpTsSnN", ch) != NULL)
 			cli_usage("notify %s takes no --%s", argv[0],
 			    optname(opts, ch));
@@ -359,7 +359,7 @@ prefs_opts(int argc, char **argv, struct popts *p, const char *allowed)
 	int ch;
 
 	memset(p, 0, sizeof(*p));
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1) {
 		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL)
 			cli_usage("%s takes no --%s", argv[0],
 			    optname(opts, ch));

@@ -57,7 +57,7 @@ parse(int argc, char **argv, struct corp_template_in *t, int *all,
 	int ch;
 
 	memset(t, 0, sizeof(*t));
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h')
 			cli_help();
 		if (ch < O_TITLE)

@@ -90,7 +90,7 @@ parse(int argc, char **argv, const char *allowed)
 	const struct option *o;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1) {
 		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL) {
 			for (o = opts; o->val != ch; o++)
 				;

@@ -52,7 +52,7 @@ parse(int argc, char **argv, struct corp_user_in *u, int *all, int nargs)
 	int ch;
 
 	memset(u, 0, sizeof(*u));
-	while ((ch = getopt_long(argc, argv, "h", uopts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "h", uopts, NULL)) != -1)
 		switch (ch) {
 		case O_NAME: u->name = optarg; u->has_name = 1; break;
 		case O_LANG: u->lang = optarg; u->has_lang = 1; break;
