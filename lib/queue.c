@@ -318,8 +318,8 @@ load_names(struct corp_db *db, long long eid, const char *base,
 	return 0;
 }
 
-static json_t *
-roles_array(const char *s)
+json_t *
+corp_queue_roles_json(const char *s)
 {
 	json_t *a = json_array();
 	const char *p = s;
@@ -409,7 +409,7 @@ claim_lines(struct corp_db *db, struct corp_stmt *st,
 		    corp_json_strval(corp_col_text(st, 11)));
 		json_object_set_new(o, "tz",
 		    corp_json_strval(corp_col_text(st, 12)));
-		json_object_set_new(o, "roles", roles_array(corp_col_text(st, 5)));
+		json_object_set_new(o, "roles", corp_queue_roles_json(corp_col_text(st, 5)));
 		json_object_set_new(o, "role", json_string(corp_col_text(st, 4)));
 		json_object_set_new(o, "priority", json_string(corp_col_text(st, 6)));
 		json_object_set_new(o, "template", json_string(corp_col_text(st, 7)));
@@ -526,13 +526,25 @@ fail:
 	return rc;
 }
 
+/* A user without a language gets fallback_lang (corp-json.5: "lang"). */
+static void
+fill_lang(json_t *lines, const char *fallback)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(lines, i, o)
+		if (!json_is_string(json_object_get(o, "lang")))
+			json_object_set_new(o, "lang", json_string(fallback));
+}
+
 int
 corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
     json_t **linesp, char token[48], struct corp_err *err)
 {
 	struct names nm;
 	json_t *lines;
-	char *base = NULL;
+	char *base = NULL, *fallback = NULL;
 	time_t now = corp_now();
 	int rc;
 
@@ -543,11 +555,17 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 		return corp_errf(err, CORP_EINTERNAL, "lease token");
 	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
 		return rc;
+	if ((rc = corp_setting_get(db, "fallback_lang", &fallback,
+	    err)) != 0) {
+		free(base);
+		return rc;
+	}
 	lines = json_array();
 	if (!cl->peek && corp_db_is_pg(db)) {
 		if ((rc = claim_pg(db, cl, now, token, *base ? base : NULL,
 		    lines, &nm, err)) != 0)
 			goto out;
+		fill_lang(lines, fallback);
 		*linesp = lines;
 		lines = NULL;
 		goto out;
@@ -573,6 +591,7 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 		goto fail;
 	if (!cl->peek && (rc = corp_db_commit(db, err)) != 0)
 		goto out;
+	fill_lang(lines, fallback);
 	*linesp = lines;
 	lines = NULL;
 	goto out;
@@ -583,6 +602,7 @@ out:
 	names_clear(&nm);
 	json_decref(lines);
 	free(base);
+	free(fallback);
 	return rc;
 }
 
@@ -1350,7 +1370,7 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	corp_bind_int64(st, 1, eid);
 	corp_bind_int64(st, 2, uid);
 	if (corp_step(st) == SQLITE_ROW)
-		json_object_set_new(o, "roles", roles_array(corp_col_text(st, 0)));
+		json_object_set_new(o, "roles", corp_queue_roles_json(corp_col_text(st, 0)));
 	else
 		json_object_set_new(o, "roles", json_null());
 	corp_reset(st);
@@ -1364,6 +1384,16 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 		    corp_col_int64(st, 0) : 0;
 		corp_reset(st);
 		json_object_set_new(o, "routed", json_boolean(eid <= wm));
+		/* No roles: say why there is nothing below (corp-deliver.1). */
+		json_object_set_new(o, "why", json_null());
+		if (eid > wm)
+			json_object_set_new(o, "why", json_sprintf(
+			    "event %lld is not routed yet", eid));
+		else if (json_is_null(json_object_get(o, "roles")))
+			json_object_set_new(o, "why", json_sprintf(
+			    "%s is not a viewer of event %lld: not a "
+			    "recipient, so no route decision and no row",
+			    login, eid));
 	}
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
 	    "roles, decided_at FROM route_decisions WHERE event_id = ?1 "
@@ -1377,7 +1407,7 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 		    "s:o}", "channel", corp_col_text(st, 0),
 		    "decision", corp_col_text(st, 1),
 		    "role", corp_json_strval(corp_col_text(st, 2)),
-		    "roles", roles_array(corp_col_text(st, 3)),
+		    "roles", corp_queue_roles_json(corp_col_text(st, 3)),
 		    "decided_at", corp_json_time((time_t)
 		    corp_col_int64(st, 4))));
 	corp_reset(st);

@@ -101,6 +101,8 @@ struct corp_prune {
 int	corp_queue_prune(struct corp_db *, time_t sent_before, int dry_run,
 	    struct corp_prune *, struct corp_err *);
 int	corp_queue_stats(struct corp_db *, json_t **, struct corp_err *);
+/* A stored roles list ("executor,watcher") as a JSON array of strings. */
+json_t	*corp_queue_roles_json(const char *);
 /* Roles, decisions, binds, rows and every attempt of (event, login),
  * read from what route and ack stored. */
 int	corp_queue_explain(struct corp_db *, long long event_id,
