@@ -142,6 +142,10 @@ cmd_list(int argc, char **argv)
 	    B(O_TOPIC) | B(O_SINCE) | B(O_UNTIL) | B(O_LIMIT) | B(O_AS), 0);
 	db = cli_db(0);
 	resolve_as(db, &a);
+	/* A task that does not exist is 67, not an empty list. */
+	if (a.f.task_id > 0 &&
+	    corp_eventlog_task_exists(db, a.f.task_id, &e) != 0)
+		cli_fail(&e);
 	if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
 		cli_fail(&e);
 	cli_out_all(arr);

@@ -1126,6 +1126,35 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 		    "requeue needs --id, --event, --type or --all-failed");
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
+	/* A row or event that does not exist is 67, not "requeued 0". */
+	if (r->id > 0) {
+		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM deliveries "
+		    "WHERE id = ?1", err)) != 0)
+			goto fail;
+		corp_bind_int64(st, 1, r->id);
+		rc = corp_step(st);
+		corp_reset(st);
+		if (rc != SQLITE_ROW) {
+			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+			    "delivery %lld: not found", r->id) :
+			    corp_db_fail(db, rc, "requeue", err);
+			goto fail;
+		}
+	}
+	if (r->event_id > 0) {
+		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM events "
+		    "WHERE event_id = ?1", err)) != 0)
+			goto fail;
+		corp_bind_int64(st, 1, r->event_id);
+		rc = corp_step(st);
+		corp_reset(st);
+		if (rc != SQLITE_ROW) {
+			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+			    "event %lld: not found", r->event_id) :
+			    corp_db_fail(db, rc, "requeue", err);
+			goto fail;
+		}
+	}
 	/*
 	 * FAILED rows, and PENDING ones to reset; never SENT.  Attempts and
 	 * lease expiries start again; delivery_attempts keeps the history.
@@ -1393,7 +1422,7 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 			json_object_set_new(o, "why", json_sprintf(
 			    "%s is not a viewer of event %lld: not a "
 			    "recipient, so no route decision and no row",
-			    login, eid));
+			    who, eid));
 	}
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
 	    "roles, decided_at FROM route_decisions WHERE event_id = ?1 "
