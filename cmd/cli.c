@@ -16,6 +16,7 @@
 #include "jsonl.h"
 
 const char *cli_synopsis = "";
+void (*cli_usage_hook)(const char *) = NULL;
 
 static void
 vwarnmsg(const char *fmt, va_list ap)
@@ -62,14 +63,22 @@ cli_fail(const struct corp_err *e)
 void
 cli_usage(const char *why, ...)
 {
+	char msg[512] = "";
 	va_list ap;
 
 	if (why != NULL) {
 		va_start(ap, why);
-		vwarnmsg(why, ap);
+		vsnprintf(msg, sizeof(msg), why, ap);
 		va_end(ap);
+		cli_warn("%s", msg);
 	}
 	fprintf(stderr, "%s", cli_synopsis);
+	if (cli_usage_hook != NULL) {
+		void (*hook)(const char *) = cli_usage_hook;
+
+		cli_usage_hook = NULL;
+		hook(msg[0] ? msg : "a usage error");
+	}
 	exit(CORP_EUSAGE);
 }
 

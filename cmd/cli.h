@@ -30,6 +30,11 @@ extern const char *cli_synopsis;
 __attribute__((noreturn)) void cli_usage(const char *why, ...)
 	__attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void cli_help(void);
+/*
+ * Called by cli_usage after the reason and synopsis are printed, before
+ * the exit (a pipe stage passes its input on: corp-send).  NULL: none.
+ */
+extern void (*cli_usage_hook)(const char *why);
 
 __attribute__((noreturn)) void cli_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

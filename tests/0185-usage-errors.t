@@ -87,4 +87,27 @@ is "$rc:$(printf '%s\n' "$err" | head -n 1)" "64:corp-deliver: option --peek tak
 run corp-deliver run --now garbage
 like "$(printf '%s\n' "$err" | head -n 1)" "^corp-deliver: --now: " \
     "corp-deliver run's start-up errors are corp-deliver's, not corp-deliver-run's"
+# corp-send's usage error inside a pipe gives the leased rows back at
+# once (corp-send.1 EXIT STATUS 64), not after the 120 s lease.
+export CORP_NOW=2026-01-05T10:00:00Z
+q() { "$@" >/dev/null || bail "$*"; }
+q corp-org add ops --title Ops
+q corp-user set ann --unit ops
+q corp-bind add --user ann --channel file --address ann
+q corp-settings notify set --event-type TASK_CREATED --role executor --channel file
+q corp-task create --as admin --title "Ship it" --assignee ann
+q corp-event route
+corp-deliver pending --channel file | corp-send file --allow bogus 2>"$T/send.err" |
+    corp-deliver ack > "$T/acks"
+is "$(head -n 1 "$T/send.err")" "corp-send: --allow: 'bogus': not an address range (e.g. 10.0.0.0/8)" \
+    "a bad --allow in the pipe: the reason on stderr"
+is "$(jq -r '[.stored, .attempted, .error] | @tsv' "$T/acks")" \
+    "$(printf 'retry\tfalse\tcorp-send: usage error: --allow: %s' "'bogus': not an address range (e.g. 10.0.0.0/8)")" \
+    "the leased line passed on unsent, naming the usage error"
+is "$(sql "SELECT status, attempts, CAST(lease_token IS NULL AS INTEGER) FROM deliveries WHERE channel = 'file'")" \
+    "PENDING|0|1" "the row is PENDING, not leased, no attempt counted"
+is "$(corp-deliver pending --channel file --peek | jq -r .delivery_id)" 1 \
+    "and due again at once"
+run sh -c 'corp-send file --bogus </dev/null'
+is "$rc:$out" "64:" "with no input: 64, nothing on stdout"
 done_testing
