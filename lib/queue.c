@@ -1358,6 +1358,66 @@ corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 }
 
 int
+corp_queue_waiting(struct corp_db *db, const char *channel,
+    const char *address, long long *count, time_t *oldest,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*count = 0;
+	*oldest = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*), "
+	    "coalesce(min(created_at), 0) FROM deliveries d "
+	    "WHERE d.status = 'PENDING' AND d.readiness = 'ready' "
+	    "AND d.channel = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 "
+	    "FROM binds b WHERE b.user_id = d.user_id AND b.channel = "
+	    "d.channel AND b.active = 1 AND b.address = ?2))", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, channel);
+	corp_bind_text(st, 2, address);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		*count = corp_col_int64(st, 0);
+		*oldest = (time_t)corp_col_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	corp_reset(st);
+	return rc == SQLITE_DONE ? 0 : corp_db_fail(db, rc, "stats", err);
+}
+
+int
+corp_queue_unhold(struct corp_db *db, const char *channel,
+    const char *address, long long *n, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	time_t now = corp_now();
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "not_before = ?3, updated_at = ?3 "
+	    "WHERE status = 'PENDING' AND channel = ?1 "
+	    "AND held_since IS NOT NULL AND lease_token IS NULL "
+	    "AND not_before > ?3 AND (?2 IS NULL OR EXISTS (SELECT 1 "
+	    "FROM binds b WHERE b.user_id = deliveries.user_id AND "
+	    "b.channel = deliveries.channel AND b.active = 1 AND "
+	    "b.address = ?2))", err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, channel);
+	corp_bind_text(st, 2, address);
+	corp_bind_int64(st, 3, (long long)now);
+	if ((rc = corp_db_exec(db, st, "unpause", err)) != 0)
+		goto fail;
+	*n = changes(db);
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+int
 corp_queue_explain(struct corp_db *db, long long eid, const char *who,
     json_t **out, struct corp_err *err)
 {

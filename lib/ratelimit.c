@@ -2,6 +2,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "clock.h"
 #include "db.h"
 #include "fsutil.h"
+#include "jsonl.h"
 #include "ratelimit.h"
 
 #define RL_MAX_FILE	(1024 * 1024)
@@ -636,7 +638,7 @@ int
 corp_down_get(const char *kind, const char *key, long long now,
     struct corp_down *d, struct corp_err *err)
 {
-	json_t *doc, *until, *pause, *e;
+	json_t *doc, *until, *pause, *e, *since;
 	char *path, *buf;
 	int rc;
 
@@ -655,6 +657,9 @@ corp_down_get(const char *kind, const char *key, long long now,
 	until = json_object_get(doc, "until");
 	pause = json_object_get(doc, "pause");
 	e = json_object_get(doc, "error");
+	since = json_object_get(doc, "since");
+	if (json_is_integer(since) && json_integer_value(since) > 0)
+		d->since = json_integer_value(since);
 	/* Anything else than what corp_down_mark writes: not paused. */
 	if (json_is_integer(until) && json_is_integer(pause) &&
 	    json_integer_value(pause) > 0 &&
@@ -692,9 +697,12 @@ corp_down_mark(const char *kind, const char *key, long long now,
 	*pause = corp_down_next(d.pause);
 	if ((rc = down_path(kind, key, 1, &path, err)) != 0)
 		return rc;
-	doc = json_pack("{s:i, s:I, s:I, s:s}", "v", 1, "until",
-	    (json_int_t)(now + *pause), "pause", (json_int_t)*pause, "error",
-	    error != NULL ? error : "");
+	doc = json_pack("{s:i, s:I, s:I, s:s, s:I, s:s, s:s?}", "v", 1,
+	    "until", (json_int_t)(now + *pause), "pause", (json_int_t)*pause,
+	    "error", error != NULL ? error : "",
+	    "since", (json_int_t)(d.known && d.since > 0 ? d.since : now),
+	    "channel", kind,
+	    "endpoint", strcmp(kind, "telegram") != 0 ? key : NULL);
 	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);
@@ -719,5 +727,189 @@ corp_down_clear(const char *kind, const char *key, struct corp_err *err)
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
 		    strerror(errno));
 	free(path);
+	return rc;
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The outage files of kind (NULL: all), sorted; *dirp the directory. */
+static int
+down_files(const char *kind, char **dirp, char ***names, size_t *n,
+    struct corp_err *err)
+{
+	struct dirent *de;
+	char prefix[64], **v = NULL, **nv;
+	size_t cap = 0;
+	DIR *dir;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if ((rc = corp_data_path(dirp, "ratelimit", err)) != 0)
+		return rc;
+	snprintf(prefix, sizeof(prefix), "down-%s%s", kind ? kind : "",
+	    kind ? "-" : "");
+	if ((dir = opendir(*dirp)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", *dirp,
+		    strerror(errno));
+	}
+	while ((de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				goto oom;
+			v = nv;
+		}
+		if ((v[*n] = strdup(de->d_name)) == NULL)
+			goto oom;
+		(*n)++;
+	}
+	closedir(dir);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmpstr);
+	*names = v;
+	return 0;
+oom:
+	closedir(dir);
+	while (*n > 0)
+		free(v[--*n]);
+	free(v);
+	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+/* One outage file as its JSON document (NULL: unreadable or not ours). */
+static json_t *
+down_doc(const char *dir, const char *name)
+{
+	struct corp_err e;
+	json_t *doc;
+	char *path, *buf;
+
+	if (corp_asprintf(&path, "%s/%s", dir, name) < 0)
+		return NULL;
+	if (corp_read_file(path, 4096, &buf, NULL, &e) != 0) {
+		free(path);
+		return NULL;
+	}
+	free(path);
+	doc = json_loads(buf, 0, NULL);
+	free(buf);
+	if (!json_is_object(doc) ||
+	    !json_is_integer(json_object_get(doc, "until")) ||
+	    !json_is_integer(json_object_get(doc, "pause"))) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int
+corp_down_list(const char *kind, long long now, json_t **out,
+    struct corp_err *err)
+{
+	char *dir = NULL, **names;
+	size_t n, i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = down_files(kind, &dir, &names, &n, err)) != 0) {
+		free(dir);
+		return rc;
+	}
+	*out = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *doc = down_doc(dir, names[i]), *ch, *ep, *er;
+		long long until, since;
+		char kindbuf[32];
+		const char *k;
+
+		if (doc == NULL)
+			continue;
+		until = json_integer_value(json_object_get(doc, "until"));
+		since = json_is_integer(json_object_get(doc, "since")) ?
+		    json_integer_value(json_object_get(doc, "since")) : 0;
+		ch = json_object_get(doc, "channel");
+		ep = json_object_get(doc, "endpoint");
+		er = json_object_get(doc, "error");
+		/* Files from before "channel": the kind in the name. */
+		k = json_string_value(ch);
+		if (k == NULL) {
+			snprintf(kindbuf, sizeof(kindbuf), "%.*s",
+			    (int)strcspn(names[i] + 5, "-"), names[i] + 5);
+			k = kindbuf;
+		}
+		json_array_append_new(*out, json_pack("{s:s, s:o, s:o, s:o, "
+		    "s:I, s:b, s:s}", "channel", k,
+		    "endpoint", json_is_string(ep) ? json_copy(ep) :
+		    json_null(),
+		    "since", corp_json_time((time_t)since),
+		    "until", corp_json_time((time_t)until),
+		    "pause_s", (json_int_t)json_integer_value(
+		    json_object_get(doc, "pause")),
+		    "paused", until > now,
+		    "cause", json_is_string(er) ? json_string_value(er) : ""));
+		json_decref(doc);
+	}
+	free_names(names, n);
+	free(dir);
+	return 0;
+}
+
+int
+corp_down_unpause(const char *kind, const char *endpoint, int *removed,
+    struct corp_err *err)
+{
+	char *dir = NULL, **names, *path;
+	size_t n, i;
+	int rc;
+
+	*removed = 0;
+	if ((rc = down_files(kind, &dir, &names, &n, err)) != 0) {
+		free(dir);
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (endpoint != NULL) {
+			json_t *doc = down_doc(dir, names[i]);
+			const char *ep = json_string_value(
+			    json_object_get(doc, "endpoint"));
+			int match = ep != NULL && strcmp(ep, endpoint) == 0;
+
+			json_decref(doc);
+			if (!match)
+				continue;
+		}
+		if (corp_asprintf(&path, "%s/%s", dir, names[i]) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			break;
+		}
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+			    strerror(errno));
+		else
+			(*removed)++;
+		free(path);
+	}
+	free_names(names, n);
+	free(dir);
 	return rc;
 }

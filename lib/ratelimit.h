@@ -30,6 +30,7 @@
 #define CORP_RATELIMIT_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 struct corp_err;
 struct corp_rl;
@@ -105,6 +106,7 @@ struct corp_down {
 	int		 known;		/* a file exists: clear it on success */
 	long long	 remaining;	/* seconds of pause left; 0: go ahead */
 	long long	 pause;		/* the current pause, seconds */
+	long long	 since;		/* the outage's first failure (0: unknown) */
 	char		 error[256];	/* the failure that started it */
 };
 
@@ -122,5 +124,23 @@ int	corp_down_mark(const char *kind, const char *key, long long now,
 int	corp_down_clear(const char *kind, const char *key, struct corp_err *);
 /* The pause after prev seconds (0: none yet): pure. */
 long long corp_down_next(long long prev);
+/*
+ * The file also keeps "since" (the first failure of this outage, kept
+ * while the file stays) and, except for telegram (whose key is the
+ * token), "endpoint": the key (webhook endpoint name, SMTP URL).
+ *
+ * Every outage file of kind (NULL: all) as a JSON array, in file name
+ * order: {"channel", "endpoint" (string or null), "since", "until"
+ * (times), "pause_s", "paused" (until is still ahead of now), "cause"}.
+ * No ratelimit directory: an empty array.
+ */
+int	corp_down_list(const char *kind, long long now, json_t **,
+	    struct corp_err *);
+/*
+ * Remove the outage files of kind (and of endpoint only, if not NULL:
+ * matched against the stored "endpoint"); *n gets how many went.
+ */
+int	corp_down_unpause(const char *kind, const char *endpoint, int *n,
+	    struct corp_err *);
 
 #endif
