@@ -32,11 +32,14 @@ struct corp_rl {
 	long long	 max_pause;	/* ms: the longest corp_rl_pause */
 	struct corp_db	*db;		/* PostgreSQL: the tables */
 	char		 key[64];	/* PostgreSQL: KIND-HASH, the row */
+	long long	 last_pause;	/* ms of 429 pause in the last slot */
+	int		 last_chat;	/* ... and it was the chat's own */
 };
 
 struct rl_state {
 	json_t		*doc;		/* owns the file's chat strings */
 	long long	 pause_until;
+	json_t		*chat_pauses;	/* {"chat": until ms}, owned */
 	struct corp_rl_send *s;		/* chat "" for none */
 	size_t		 n;
 };
@@ -191,6 +194,7 @@ state_free(struct rl_state *st)
 		free((char *)st->s[i].chat);
 	free(st->s);
 	json_decref(st->doc);
+	json_decref(st->chat_pauses);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -239,6 +243,18 @@ load(struct corp_rl *rl, long long now, struct rl_state *st,
 	e = json_object_get(st->doc, "pause_until");
 	if (json_is_integer(e))
 		st->pause_until = json_integer_value(e);
+	/* The chats' own 429 pauses that still run. */
+	e = json_object_get(st->doc, "chat_pauses");
+	if (json_is_object(e)) {
+		const char *k;
+		json_t *v;
+
+		if ((st->chat_pauses = json_object()) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		json_object_foreach(e, k, v)
+			if (json_is_integer(v) && json_integer_value(v) > now)
+				json_object_set(st->chat_pauses, k, v);
+	}
 	sends = json_object_get(st->doc, "sends");
 	if (!json_is_array(sends))
 		return 0;
@@ -282,6 +298,9 @@ store(struct corp_rl *rl, struct rl_state *st, const char *chat,
 	doc = json_pack("{s:i, s:s, s:I, s:o}", "v", 1, "boot_id",
 	    rl->boot_id, "pause_until", (json_int_t)st->pause_until,
 	    "sends", sends);
+	if (doc != NULL && st->chat_pauses != NULL &&
+	    json_object_size(st->chat_pauses) > 0)
+		json_object_set(doc, "chat_pauses", st->chat_pauses);
 	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);
@@ -362,7 +381,50 @@ corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
 
 static int	db_reserve(struct corp_rl *, const char *, long long,
 		    long long *, struct corp_err *);
-static int	db_pause(struct corp_rl *, long long, struct corp_err *);
+static int	db_pause(struct corp_rl *, const char *, long long,
+		    struct corp_err *);
+
+/* The chat's own pause in st (0: none). */
+static long long
+chat_pause(const struct rl_state *st, const char *chat)
+{
+	json_t *v;
+
+	if (chat == NULL || *chat == '\0' || st->chat_pauses == NULL)
+		return 0;
+	v = json_object_get(st->chat_pauses, chat);
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+/*
+ * The end of the 429 pauses that hold a send to a chat: the token's and
+ * the chat's own, each at most the cap from now.  Notes in rl which one
+ * it was and how long (corp_rl_last_pause).
+ */
+static long long
+paused_until(struct corp_rl *rl, long long now, long long token,
+    long long chat)
+{
+	if (chat > now + rl->max_pause)
+		chat = now + rl->max_pause;
+	rl->last_pause = 0;
+	rl->last_chat = 0;
+	if (chat > now && chat >= token) {
+		rl->last_pause = chat - now;
+		rl->last_chat = 1;
+		return chat;
+	}
+	if (token > now)
+		rl->last_pause = token - now;
+	return token;
+}
+
+void
+corp_rl_last_pause(const struct corp_rl *rl, long long *ms, int *chat)
+{
+	*ms = rl->last_pause;
+	*chat = rl->last_chat;
+}
 
 int
 corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
@@ -384,7 +446,8 @@ corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 	if (st.pause_until > now + rl->max_pause)
 		st.pause_until = now + rl->max_pause;	/* at most the cap */
 	best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
-	    st.pause_until, chat);
+	    paused_until(rl, now, st.pause_until, chat_pause(&st, chat)),
+	    chat);
 	*wait_ms = best - now;
 	if (*wait_ms > max_wait_ms) {
 		flock(rl->fd, LOCK_UN);
@@ -399,6 +462,13 @@ corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 int
 corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 {
+	return corp_rl_pause_chat(rl, NULL, ms, err);
+}
+
+int
+corp_rl_pause_chat(struct corp_rl *rl, const char *chat, long long ms,
+    struct corp_err *err)
+{
 	struct rl_state st;
 	long long now;
 	int rc;
@@ -408,8 +478,10 @@ corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 		ms = rl->max_pause;
 	if (ms < 0)
 		ms = 0;
+	if (chat != NULL && *chat == '\0')
+		chat = NULL;
 	if (rl->db != NULL)
-		return db_pause(rl, ms, err);
+		return db_pause(rl, chat, ms, err);
 	now = corp_mono_ms();
 	if ((rc = load(rl, now, &st, err)) != 0) {
 		flock(rl->fd, LOCK_UN);
@@ -419,8 +491,18 @@ corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 	/* A stored pause past the cap (an older corp, a forged file). */
 	if (st.pause_until > now + rl->max_pause)
 		st.pause_until = now + rl->max_pause;
-	if (now + ms > st.pause_until)
+	if (chat == NULL && now + ms > st.pause_until)
 		st.pause_until = now + ms;
+	if (chat != NULL && now + ms > chat_pause(&st, chat)) {
+		if (st.chat_pauses == NULL &&
+		    (st.chat_pauses = json_object()) == NULL) {
+			flock(rl->fd, LOCK_UN);
+			state_free(&st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		json_object_set_new(st.chat_pauses, chat,
+		    json_integer(now + ms));
+	}
 	rc = store(rl, &st, NULL, -1, err);
 	state_free(&st);
 	return rc;
@@ -542,23 +624,59 @@ db_store(struct corp_rl *rl, long long now, const char *chat, long long t,
 	return corp_db_exec(rl->db, st, "rate limit", err);
 }
 
+/*
+ * PostgreSQL: a chat's own pause is a row of rate_limits keyed
+ * "KIND-HASH:chat:CHAT", read and written under the key's row lock.
+ */
+static void
+chat_key(const struct corp_rl *rl, const char *chat, char *buf,
+    size_t size)
+{
+	snprintf(buf, size, "%s:chat:%s", rl->key, chat);
+}
+
+static int
+db_chat_pause(struct corp_rl *rl, const char *chat, long long *until,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char key[128];
+	int rc;
+
+	*until = 0;
+	if (chat == NULL || *chat == '\0')
+		return 0;
+	chat_key(rl, chat, key, sizeof(key));
+	if ((rc = corp_db_prep(rl->db, &st, "SELECT pause_until_ms FROM "
+	    "rate_limits WHERE key_hash = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, key);
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW)
+		*until = corp_col_int64(st, 0);
+	corp_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    corp_db_fail(rl->db, rc, "rate limit", err);
+}
+
 static int
 db_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
     long long *wait_ms, struct corp_err *err)
 {
 	struct rl_state st;
-	long long now, best;
+	long long now, best, cp = 0;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
 	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
 		return rc;
 	if ((rc = db_lock(rl, &st.pause_until, &now, err)) == 0 &&
-	    (rc = db_load(rl, now, &st, err)) == 0) {
+	    (rc = db_load(rl, now, &st, err)) == 0 &&
+	    (rc = db_chat_pause(rl, chat, &cp, err)) == 0) {
 		if (st.pause_until > now + rl->max_pause)
 			st.pause_until = now + rl->max_pause;
 		best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
-		    st.pause_until, chat);
+		    paused_until(rl, now, st.pause_until, cp), chat);
 		*wait_ms = best - now;
 		if (*wait_ms > max_wait_ms)
 			rc = CORP_ETEMP;	/* nothing recorded */
@@ -573,14 +691,46 @@ db_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 }
 
 static int
-db_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
+db_pause(struct corp_rl *rl, const char *chat, long long ms,
+    struct corp_err *err)
 {
 	struct corp_stmt *st;
 	long long now, pause_until;
+	char key[128];
 	int rc;
 
 	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
 		return rc;
+	if (chat != NULL) {
+		/* The chat's row; chats whose pause ran out go. */
+		chat_key(rl, chat, key, sizeof(key));
+		if ((rc = db_lock(rl, &pause_until, &now, err)) == 0 &&
+		    (rc = corp_db_prep(rl->db, &st, "DELETE FROM rate_limits "
+		    "WHERE key_hash LIKE ?1 AND pause_until_ms <= ?2 AND "
+		    "NOT EXISTS (SELECT 1 FROM rate_limit_sends s "
+		    "WHERE s.key_hash = rate_limits.key_hash)", err)) == 0) {
+			char like[80];
+
+			snprintf(like, sizeof(like), "%s:chat:%%", rl->key);
+			corp_bind_text(st, 1, like);
+			corp_bind_int64(st, 2, now);
+			rc = corp_db_exec(rl->db, st, "rate limit", err);
+		}
+		if (rc == 0 && (rc = corp_db_prep(rl->db, &st, "INSERT INTO "
+		    "rate_limits (key_hash, pause_until_ms) VALUES (?1, ?2) "
+		    "ON CONFLICT (key_hash) DO UPDATE SET pause_until_ms = "
+		    "greatest(rate_limits.pause_until_ms, "
+		    "excluded.pause_until_ms)", err)) == 0) {
+			corp_bind_text(st, 1, key);
+			corp_bind_int64(st, 2, now + ms);
+			rc = corp_db_exec(rl->db, st, "rate limit", err);
+		}
+		if (rc == 0)
+			rc = corp_db_commit(rl->db, err);
+		if (rc != 0)
+			corp_db_rollback(rl->db);
+		return rc;
+	}
 	if ((rc = db_lock(rl, &pause_until, &now, err)) == 0 &&
 	    now + ms > pause_until &&
 	    (rc = corp_db_prep(rl->db, &st, "UPDATE rate_limits SET "

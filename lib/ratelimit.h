@@ -60,6 +60,19 @@ int	corp_rl_reserve(struct corp_rl *, const char *chat, long long max_wait_ms,
  * one hour), so no number from a server can stop the key for longer.
  */
 int	corp_rl_pause(struct corp_rl *, long long ms, struct corp_err *);
+/*
+ * The same for one chat only (a 429 for a send to chat: the Bot API's
+ * per-chat limits, corp-send.1): sends to other chats go on.  chat
+ * NULL or "": the whole key, as corp_rl_pause.
+ */
+int	corp_rl_pause_chat(struct corp_rl *, const char *chat, long long ms,
+	    struct corp_err *);
+/*
+ * After corp_rl_reserve: how many ms of a 429 pause held its slot back
+ * (0: none), and whether the pause was the chat's own (1) or the
+ * key's (0).
+ */
+void	corp_rl_last_pause(const struct corp_rl *, long long *ms, int *chat);
 /* The longest pause corp_rl_pause records, in ms (> 0). */
 void	corp_rl_max_pause(struct corp_rl *, long long ms);
 /* Sleep ms milliseconds (restarted after signals). */
