@@ -146,7 +146,7 @@ dline 41 429 > "$T/in"
 CORP_NOW=2026-01-05T10:00:00Z CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" \
     run_in "$T/in" corp-send telegram --allow-http --max-wait 2s
 like "$(printf '%s' "$out" | jq -r .error)" \
-    '^telegram: 429 pause of chat 429 until 2026-01-05T10:00:0[67]Z \([67]s more\)$' \
+    '^telegram: 429 pause of chat 429 until 2026-01-05T10:00:0[1-7]Z \([1-7]s more\)$' \
     "past --max-wait the line is not sent; the error names the 429 pause and its end"
 is "$(acks | jq -c '[.[1], .[4], (.[5] >= 1 and .[5] <= 7)]')" \
     '["retry",false,true]' "a second sender of the token honours the chat's pause"
