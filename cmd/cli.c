@@ -3,6 +3,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "jsonl.h"
 
 const char *cli_synopsis = "";
+void (*cli_usage_hook)(const char *) = NULL;
 
 /*
  * One stderr line, whatever a message holds (a server's text, a file's
@@ -81,14 +83,22 @@ cli_fail(const struct corp_err *e)
 void
 cli_usage(const char *why, ...)
 {
+	char msg[512] = "";
 	va_list ap;
 
 	if (why != NULL) {
 		va_start(ap, why);
-		vwarnmsg(why, ap);
+		vsnprintf(msg, sizeof(msg), why, ap);
 		va_end(ap);
+		cli_warn("%s", msg);
 	}
 	fprintf(stderr, "%s", cli_synopsis);
+	if (cli_usage_hook != NULL) {
+		void (*hook)(const char *) = cli_usage_hook;
+
+		cli_usage_hook = NULL;
+		hook(msg[0] ? msg : "a usage error");
+	}
 	exit(CORP_EUSAGE);
 }
 
@@ -97,6 +107,47 @@ cli_help(void)
 {
 	fputs(cli_synopsis, stdout);
 	cli_exit(0);
+}
+
+int
+cli_getopt(int argc, char **argv, const char *optstring,
+    const struct option *longopts, int *longindex)
+{
+	const struct option *o;
+	const char *t, *p;
+	size_t n;
+	int ch;
+
+	opterr = 0;
+	if ((ch = getopt_long(argc, argv, optstring, longopts,
+	    longindex)) != '?' && ch != ':')
+		return ch;
+	/* getopt moved optind past a long option it refused. */
+	t = optind > 1 && optind - 1 < argc ? argv[optind - 1] : NULL;
+	if (t != NULL && strncmp(t, "--", 2) == 0 && t[2] != '\0') {
+		n = strcspn(t + 2, "=");
+		for (o = longopts; o != NULL && o->name != NULL; o++) {
+			if (strncmp(o->name, t + 2, n) != 0 ||
+			    (optopt != 0 && o->val != optopt) ||
+			    o->flag != NULL)
+				continue;
+			if (t[2 + n] == '=' && o->has_arg == no_argument)
+				cli_usage("option --%s takes no value",
+				    o->name);
+			if (o->has_arg == required_argument)
+				cli_usage("option --%s needs a value",
+				    o->name);
+			break;
+		}
+		if (optopt == 0)
+			cli_usage("unknown option %.*s", (int)n + 2, t);
+	}
+	if (optopt > 0 && optopt < 256 && optopt != ':' &&
+	    (p = strchr(optstring, optopt)) != NULL && p[1] == ':')
+		cli_usage("option -%c needs a value", optopt);
+	if (optopt > 0 && optopt < 256)
+		cli_usage("unknown option -%c", optopt);
+	cli_usage("unknown option %s", t != NULL ? t : "?");
 }
 
 static int

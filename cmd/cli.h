@@ -30,6 +30,11 @@ extern const char *cli_synopsis;
 __attribute__((noreturn)) void cli_usage(const char *why, ...)
 	__attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void cli_help(void);
+/*
+ * Called by cli_usage after the reason and synopsis are printed, before
+ * the exit (a pipe stage passes its input on: corp-send).  NULL: none.
+ */
+extern void (*cli_usage_hook)(const char *why);
 
 __attribute__((noreturn)) void cli_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -56,6 +61,17 @@ long long cli_num(const char *s, long long min, long long max,
 	    const char *what);
 long long cli_duration(const char *s, const char *what);
 time_t	cli_time(const char *s, const char *what);
+
+/*
+ * getopt_long(3) that never prints getopt's own message (it names the
+ * verb, not the program) and never returns '?' or ':': an unknown
+ * option, a missing value or a value given to a flag ends the program
+ * with a "corp-x: ..." line and the synopsis on stderr, exit 64.
+ */
+struct option;
+int	cli_getopt(int argc, char **argv, const char *optstring,
+	    const struct option *longopts, int *longindex);
+
 
 /*
  * The shared input loop (lib/jsonl.h corp_jsonl_loop) with cmd's
@@ -170,6 +186,9 @@ struct cli_use {
 				   just before (corp-task create --template):
 				   the options are the union of the forms,
 				   and the tool checks which form it got */
+#define CLI_NEGNUM	0x2	/* "-100" is an operand (a negative chat id),
+				   not a cluster of options; before "--"
+				   too (corp-msg show) */
 struct cli_verb {
 	const char	*name;	/* a tool without verbs: one entry "" */
 	int		(*fn)(const struct cli_args *);	/* its exit code */

@@ -835,6 +835,19 @@ parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
 	}
 	lo[n].name = "help";
 	lo[n].val = 'h';
+	/*
+	 * A verb whose operands may be negative numbers: hide each "-N"
+	 * before "--" from getopt behind a \001 it never takes for an
+	 * option, and take it off again once the operands are known.
+	 */
+	if (v->flags & CLI_NEGNUM)
+		for (i = 1; i < (size_t)argc && strcmp(argv[i], "--") != 0;
+		    i++)
+			if (argv[i][0] == '-' && argv[i][1] != '\0' &&
+			    strspn(argv[i] + 1, "0123456789") ==
+			    strlen(argv[i] + 1) &&
+			    asprintf(&argv[i], "\001%s", argv[i]) < 0)
+				cli_die(CORP_EINTERNAL, "out of memory");
 	opterr = 0;
 	optind = 0;	/* glibc: start over, permuting again */
 	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -864,6 +877,9 @@ parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
 	free(lo);
 	a->args = argv + optind;
 	a->nargs = argc - optind;
+	for (i = 0; i < (size_t)a->nargs; i++)
+		if (a->args[i][0] == '\001')
+			a->args[i]++;
 }
 
 void

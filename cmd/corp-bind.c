@@ -45,7 +45,7 @@ bind_opts(int argc, char **argv, struct bopts *b, const char *allowed)
 	int ch;
 
 	memset(b, 0, sizeof(*b));
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1) {
 		if (ch != 'h' && ch != '?' && strchr(allowed, ch) == NULL) {
 			for (o = opts; o->val != ch; o++)
 				;

@@ -37,7 +37,7 @@ options(int argc, char **argv, int allow_force)
 	struct corp_err e;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c': channel = optarg; break;
 		case 'f':

@@ -832,6 +832,7 @@ parent(int conc, const struct corp_sender_opts *opt)
 int
 main(int argc, char *argv[])
 {
+	static char progname[] = "corp-deliver";
 	static const struct option opts[] = {
 		{ "channel", required_argument, NULL, 'C' },
 		{ "once", no_argument, NULL, '1' },
@@ -872,13 +873,15 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	cli_synopsis = synopsis;
+	/* Every message, cli_init's included, is corp-deliver's. */
+	if (argc > 0)
+		argv[0] = progname;
 	cli_init(&argc, &argv);
-	setprogname("corp-deliver");
 	corp_sender_opts_init(&opt);
 	R.batch = 100;
 	R.lease_secs = 120;
 	R.lockfd = R.sumfd = -1;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'C': R.channel = optarg; break;
 		case '1': R.once = 1; break;

@@ -18,6 +18,7 @@
 #include "jsonl.h"
 #include "names.h"
 #include "queue.h"
+#include "ratelimit.h"
 #include "worker.h"
 
 static const char synopsis[] =
@@ -31,6 +32,7 @@ static const char synopsis[] =
 "       corp-deliver dlq [--channel C] [--limit N]\n"
 "       corp-deliver prune --sent-before TIME [--dry-run]\n"
 "       corp-deliver stats [--prom]\n"
+"       corp-deliver unpause --channel C [--endpoint NAME]\n"
 "       corp-deliver explain --event E --user LOGIN\n"
 "       corp-deliver run --channel C [--once] [--max N] [--until-empty]\n"
 "                        [--worker ID] [--batch N] [--lease DURATION]\n"
@@ -104,7 +106,7 @@ cmd_pending(int argc, char **argv)
 	memset(&cl, 0, sizeof(cl));
 	cl.limit = 100;
 	cl.lease_secs = 120;
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c': cl.channel = optarg; break;
 		case 'a': parse_cursor(optarg, &cl.after_event,
@@ -183,7 +185,7 @@ cmd_ack(int argc, char **argv)
 	int ch, batch = 256, ms = 50, rc, bad, badlines = 0, eof = 0;
 	size_t n, i;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'b': batch = (int)cli_num(optarg, 1, 100000, "--batch");
 		    break;
@@ -274,7 +276,7 @@ cmd_requeue(int argc, char **argv)
 	int ch;
 
 	memset(&rq, 0, sizeof(rq));
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'i': rq.id = cli_num(optarg, 1, LLONG_MAX, "--id"); break;
 		case 'e': rq.event_id = cli_num(optarg, 1, LLONG_MAX,
@@ -325,7 +327,7 @@ cmd_cancel(int argc, char **argv)
 	int ch;
 
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'i': c.id = cli_num(optarg, 1, LLONG_MAX, "--id"); break;
 		case 'e': c.event_id = cli_num(optarg, 1, LLONG_MAX,
@@ -378,7 +380,7 @@ cmd_dlq(int argc, char **argv)
 	struct corp_err e;
 	int ch, limit = 1000;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c': channel = optarg; break;
 		case 'n': limit = (int)cli_num(optarg, 1, 10000000,
@@ -414,7 +416,7 @@ cmd_prune(int argc, char **argv)
 	json_t *o;
 	int ch, dry = 0;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 's': arg = optarg;
 		    before = cli_time(optarg, "--sent-before"); break;
@@ -447,6 +449,23 @@ cmd_prune(int argc, char **argv)
 }
 
 /* Prometheus textfile-collector format. */
+/* A Prometheus label value: \\, " and newline escaped (static buffer). */
+static const char *
+label(json_t *v)
+{
+	static char buf[512];
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 3 < sizeof(buf); s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			buf[n++] = '\\';
+		buf[n++] = *s == '\n' ? 'n' : *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 prom(json_t *s)
 {
@@ -484,6 +503,21 @@ prom(json_t *s)
 			    "%lld\n", json_string_value(json_object_get(row,
 			    "channel")), (long long)json_integer_value(a));
 	}
+	printf("# HELP corp_endpoint_paused An endpoint paused by an outage "
+	    "(1 while the pause runs).\n# TYPE corp_endpoint_paused gauge\n");
+	json_array_foreach(json_object_get(s, "paused"), i, row)
+		printf("corp_endpoint_paused{channel=\"%s\",endpoint=\"%s\"} "
+		    "%d\n", json_string_value(json_object_get(row, "channel")),
+		    label(json_object_get(row, "endpoint")),
+		    json_is_true(json_object_get(row, "paused")));
+	printf("# HELP corp_endpoint_waiting Rows waiting on a paused "
+	    "endpoint.\n# TYPE corp_endpoint_waiting gauge\n");
+	json_array_foreach(json_object_get(s, "paused"), i, row)
+		printf("corp_endpoint_waiting{channel=\"%s\",endpoint=\"%s\"} "
+		    "%lld\n", json_string_value(json_object_get(row, "channel")),
+		    label(json_object_get(row, "endpoint")),
+		    (long long)json_integer_value(json_object_get(row,
+		    "waiting")));
 	printf("# HELP corp_delivery_attempts Rows by attempts used.\n"
 	    "# TYPE corp_delivery_attempts gauge\n");
 	json_array_foreach(json_object_get(s, "attempts"), i, row)
@@ -493,6 +527,81 @@ prom(json_t *s)
 		    json_object_get(row, "attempts")),
 		    (long long)json_integer_value(json_object_get(row,
 		    "count")));
+}
+
+/*
+ * The endpoints paused by an outage (corp-deliver.1 stats), each with
+ * the rows that wait on it: "paused" in the stats object.
+ */
+static void
+paused(struct corp_db *db, json_t *s)
+{
+	struct corp_err e;
+	json_t *list, *o;
+	long long n;
+	time_t oldest, now = corp_now();
+	size_t i;
+
+	if (corp_down_list(NULL, (long long)now, &list, &e) != 0)
+		cli_fail(&e);
+	json_array_foreach(list, i, o) {
+		const char *ch = json_string_value(json_object_get(o,
+		    "channel"));
+		/* A webhook endpoint's rows are its bound users'. */
+		const char *addr = strcmp(ch, "webhook") == 0 ?
+		    json_string_value(json_object_get(o, "endpoint")) : NULL;
+
+		if (corp_queue_waiting(db, ch, addr, &n, &oldest, &e) != 0)
+			cli_fail(&e);
+		json_object_set_new(o, "waiting", json_integer(n));
+		json_object_set_new(o, "oldest_waiting_age_s", oldest > 0 ?
+		    json_integer((json_int_t)(now - oldest)) : json_null());
+	}
+	json_object_set_new(s, "paused", list);
+}
+
+static int
+cmd_unpause(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "channel", required_argument, NULL, 'c' },
+		{ "endpoint", required_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *channel = NULL, *endpoint = NULL;
+	struct corp_db *db;
+	struct corp_err e;
+	long long rows;
+	int ch, files;
+	json_t *o;
+
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
+		switch (ch) {
+		case 'c': channel = optarg; break;
+		case 'E': endpoint = optarg; break;
+		case 'h': cli_help();
+		default: cli_usage(NULL);
+		}
+	if (optind != argc)
+		cli_usage("unpause takes no arguments");
+	if (channel == NULL)
+		cli_usage("unpause needs --channel");
+	if (corp_channel_check(channel, &e) != 0)
+		cli_usage("%s", e.msg);
+	db = cli_db(0);
+	if (corp_down_unpause(channel, endpoint, &files, &e) != 0)
+		cli_fail(&e);
+	if (corp_queue_unhold(db, channel, endpoint != NULL &&
+	    strcmp(channel, "webhook") == 0 ? endpoint : NULL, &rows,
+	    &e) != 0)
+		cli_fail(&e);
+	o = json_pack("{s:s, s:s?, s:i, s:I}", "channel", channel,
+	    "endpoint", endpoint, "unpaused", files, "rows", (json_int_t)rows);
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
 }
 
 static int
@@ -508,7 +617,7 @@ cmd_stats(int argc, char **argv)
 	json_t *s;
 	int ch, p = 0;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'p': p = 1; break;
 		case 'h': cli_help();
@@ -519,6 +628,7 @@ cmd_stats(int argc, char **argv)
 	db = cli_db(0);
 	if (corp_queue_stats(db, &s, &e) != 0)
 		cli_fail(&e);
+	paused(db, s);
 	if (p)
 		prom(s);
 	else
@@ -544,7 +654,7 @@ cmd_explain(int argc, char **argv)
 	json_t *o;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'e': eid = cli_num(optarg, 1, LLONG_MAX, "--event");
 		    break;
@@ -648,6 +758,7 @@ main(int argc, char **argv)
 		{ "dlq", cmd_dlq },
 		{ "prune", cmd_prune },
 		{ "stats", cmd_stats },
+		{ "unpause", cmd_unpause },
 		{ "explain", cmd_explain },
 		{ NULL, NULL }
 	};

@@ -109,6 +109,10 @@ cmd_list(const struct cli_args *c)
 	parse(c, &a);
 	db = cli_db(0);
 	resolve_as(db, &a);
+	/* A task that does not exist is 67, not an empty list. */
+	if (a.f.task_id > 0 &&
+	    corp_eventlog_task_exists(db, a.f.task_id, &e) != 0)
+		cli_fail(&e);
 	if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
 		cli_fail(&e);
 	cli_out_all(arr);

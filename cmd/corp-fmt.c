@@ -110,7 +110,7 @@ main(int argc, char *argv[])
 	cli_init(&argc, &argv);
 	if ((files = calloc((size_t)argc + 1, sizeof(*files))) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			files[nfiles++] = optarg;

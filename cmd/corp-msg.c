@@ -219,7 +219,7 @@ static const struct cli_verb verbs[] = {
 	    U({ O_CHAT }, { O_AUTHOR }, { O_SINCE }, { O_UNTIL }, { O_TEXT },
 	    { O_LIMIT }) },
 	{ "show", cmd_show, "one message with its edit history",
-	    "CHAT MESSAGE_ID", 2, 2 },
+	    "CHAT MESSAGE_ID", 2, 2, .flags = CLI_NEGNUM },
 	{ "prune", cmd_prune, "delete old messages with their history", NULL,
 	    0, 0, U({ O_BEFORE, 0, 1 }, { O_OLDER, 0, 1 }, { O_DRY }) },
 	{ NULL }

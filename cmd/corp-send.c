@@ -105,6 +105,41 @@ millis(const char *s, const char *what)
 	return (long)cli_duration(s, what) * 1000;
 }
 
+/*
+ * A usage error in a pipe: the lines pending leased come back at once
+ * instead of after their lease (corp-send.1).  Each input line is
+ * passed on as retry, not attempted, naming the error; ack stores it
+ * PENDING without an attempt.  Not from a terminal (nothing leased).
+ */
+static void
+usage_release(const char *why)
+{
+	struct corp_jsonl *in;
+	struct corp_err e;
+	json_t *line;
+	char error[600];
+	int rc;
+
+	if (isatty(0) || (in = corp_jsonl_open(0, "<stdin>")) == NULL)
+		return;
+	snprintf(error, sizeof(error), "corp-send: usage error: %s", why);
+	while ((rc = corp_jsonl_next(in, &line, -1, &e)) != CORP_JSONL_EOF &&
+	    rc != CORP_JSONL_ERR) {
+		if (rc != CORP_JSONL_OBJ)
+			continue;
+		json_object_set_new(line, "result", json_string("retry"));
+		json_object_set_new(line, "attempted", json_false());
+		json_object_set_new(line, "retry_after", json_integer(0));
+		json_object_set_new(line, "error", json_string(error));
+		rc = cli_out_try(line);
+		json_decref(line);
+		if (rc != 0)
+			break;
+	}
+	corp_jsonl_close(in);
+	(void)corp_out_close(stdout);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -132,6 +167,7 @@ main(int argc, char *argv[])
 	int c, rc, bad = 0, timeout;
 
 	cli_synopsis = synopsis;
+	cli_usage_hook = usage_release;
 	cli_init(&argc, &argv);
 	corp_sender_opts_init(&opt);
 	/* corp-send CHANNEL [options]: options after the channel too. */
@@ -141,7 +177,7 @@ main(int argc, char *argv[])
 		argc--;
 		argv++;
 	}
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+	while ((c = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
 		switch (c) {
 		case 'H': opt.allow_http = 1; break;
 		case 'w':

@@ -256,6 +256,25 @@ read_page(struct corp_db *db, const struct corp_event_filter *f,
  * see still gets its own (and *last moves past all it examined).
  */
 int
+corp_eventlog_task_exists(struct corp_db *db, long long id,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks WHERE id = ?1",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, id);
+	rc = corp_step(st);
+	corp_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+	    "task %lld: not found", id) : corp_db_fail(db, rc, "read task", err);
+}
+
+int
 corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
     json_t **array, long long *last, struct corp_err *err)
 {

@@ -32,6 +32,9 @@ struct corp_event_filter {
  * events the viewer may not see), for a tail to go on from. */
 int	corp_eventlog_list(struct corp_db *, const struct corp_event_filter *,
 	    json_t **array, long long *last, struct corp_err *);
+/* CORP_ENOTFOUND "task N: not found" unless task id exists. */
+int	corp_eventlog_task_exists(struct corp_db *, long long id,
+	    struct corp_err *);
 /* One event as JSON; CORP_EFORBIDDEN when viewer > 0 may not see it. */
 int	corp_eventlog_show(struct corp_db *, long long id, long long viewer,
 	    json_t **, struct corp_err *);

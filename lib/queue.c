@@ -330,8 +330,8 @@ load_names(struct corp_db *db, long long eid, const char *base,
 	return 0;
 }
 
-static json_t *
-roles_array(const char *s)
+json_t *
+corp_queue_roles_json(const char *s)
 {
 	json_t *a = json_array();
 	const char *p = s;
@@ -421,7 +421,7 @@ claim_lines(struct corp_db *db, struct corp_stmt *st,
 		    corp_json_strval(corp_col_text(st, 11)));
 		json_object_set_new(o, "tz",
 		    corp_json_strval(corp_col_text(st, 12)));
-		json_object_set_new(o, "roles", roles_array(corp_col_text(st, 5)));
+		json_object_set_new(o, "roles", corp_queue_roles_json(corp_col_text(st, 5)));
 		json_object_set_new(o, "role", json_string(corp_col_text(st, 4)));
 		json_object_set_new(o, "priority", json_string(corp_col_text(st, 6)));
 		json_object_set_new(o, "template", json_string(corp_col_text(st, 7)));
@@ -539,13 +539,25 @@ fail:
 	return rc;
 }
 
+/* A user without a language gets fallback_lang (corp-json.5: "lang"). */
+static void
+fill_lang(json_t *lines, const char *fallback)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(lines, i, o)
+		if (!json_is_string(json_object_get(o, "lang")))
+			json_object_set_new(o, "lang", json_string(fallback));
+}
+
 int
 corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
     json_t **linesp, char token[48], struct corp_err *err)
 {
 	struct names nm;
 	json_t *lines;
-	char *base = NULL;
+	char *base = NULL, *fallback = NULL;
 	time_t now = corp_now();
 	int rc;
 
@@ -556,11 +568,17 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 		return corp_errf(err, CORP_EINTERNAL, "lease token");
 	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
 		return rc;
+	if ((rc = corp_setting_get(db, "fallback_lang", &fallback,
+	    err)) != 0) {
+		free(base);
+		return rc;
+	}
 	lines = json_array();
 	if (!cl->peek && corp_db_is_pg(db)) {
 		if ((rc = claim_pg(db, cl, now, token, *base ? base : NULL,
 		    lines, &nm, err)) != 0)
 			goto out;
+		fill_lang(lines, fallback);
 		*linesp = lines;
 		lines = NULL;
 		goto out;
@@ -586,6 +604,7 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 		goto fail;
 	if (!cl->peek && (rc = corp_db_commit(db, err)) != 0)
 		goto out;
+	fill_lang(lines, fallback);
 	*linesp = lines;
 	lines = NULL;
 	goto out;
@@ -596,6 +615,7 @@ out:
 	names_clear(&nm);
 	json_decref(lines);
 	free(base);
+	free(fallback);
 	return rc;
 }
 
@@ -1180,6 +1200,35 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 		    "requeue needs --id, --event, --type or --all-failed");
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
+	/* A row or event that does not exist is 67, not "requeued 0". */
+	if (r->id > 0) {
+		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM deliveries "
+		    "WHERE id = ?1", err)) != 0)
+			goto fail;
+		corp_bind_int64(st, 1, r->id);
+		rc = corp_step(st);
+		corp_reset(st);
+		if (rc != SQLITE_ROW) {
+			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+			    "delivery %lld: not found", r->id) :
+			    corp_db_fail(db, rc, "requeue", err);
+			goto fail;
+		}
+	}
+	if (r->event_id > 0) {
+		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM events "
+		    "WHERE event_id = ?1", err)) != 0)
+			goto fail;
+		corp_bind_int64(st, 1, r->event_id);
+		rc = corp_step(st);
+		corp_reset(st);
+		if (rc != SQLITE_ROW) {
+			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+			    "event %lld: not found", r->event_id) :
+			    corp_db_fail(db, rc, "requeue", err);
+			goto fail;
+		}
+	}
 	/*
 	 * FAILED rows, and PENDING ones to reset; never SENT.  Attempts and
 	 * lease expiries start again; delivery_attempts keeps the history.
@@ -1422,6 +1471,66 @@ corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 }
 
 int
+corp_queue_waiting(struct corp_db *db, const char *channel,
+    const char *address, long long *count, time_t *oldest,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*count = 0;
+	*oldest = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*), "
+	    "coalesce(min(created_at), 0) FROM deliveries d "
+	    "WHERE d.status = 'PENDING' AND d.readiness = 'ready' "
+	    "AND d.channel = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 "
+	    "FROM binds b WHERE b.user_id = d.user_id AND b.channel = "
+	    "d.channel AND b.active = 1 AND b.address = ?2))", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, channel);
+	corp_bind_text(st, 2, address);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		*count = corp_col_int64(st, 0);
+		*oldest = (time_t)corp_col_int64(st, 1);
+		rc = SQLITE_DONE;
+	}
+	corp_reset(st);
+	return rc == SQLITE_DONE ? 0 : corp_db_fail(db, rc, "stats", err);
+}
+
+int
+corp_queue_unhold(struct corp_db *db, const char *channel,
+    const char *address, long long *n, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	time_t now = corp_now();
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "not_before = ?3, updated_at = ?3 "
+	    "WHERE status = 'PENDING' AND channel = ?1 "
+	    "AND held_since IS NOT NULL AND lease_token IS NULL "
+	    "AND not_before > ?3 AND (?2 IS NULL OR EXISTS (SELECT 1 "
+	    "FROM binds b WHERE b.user_id = deliveries.user_id AND "
+	    "b.channel = deliveries.channel AND b.active = 1 AND "
+	    "b.address = ?2))", err)) != 0)
+		goto fail;
+	corp_bind_text(st, 1, channel);
+	corp_bind_text(st, 2, address);
+	corp_bind_int64(st, 3, (long long)now);
+	if ((rc = corp_db_exec(db, st, "unpause", err)) != 0)
+		goto fail;
+	*n = changes(db);
+	return corp_db_commit(db, err);
+fail:
+	corp_db_rollback(db);
+	return rc;
+}
+
+int
 corp_queue_explain(struct corp_db *db, long long eid, const char *who,
     json_t **out, struct corp_err *err)
 {
@@ -1463,7 +1572,7 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	corp_bind_int64(st, 1, eid);
 	corp_bind_int64(st, 2, uid);
 	if (corp_step(st) == SQLITE_ROW)
-		json_object_set_new(o, "roles", roles_array(corp_col_text(st, 0)));
+		json_object_set_new(o, "roles", corp_queue_roles_json(corp_col_text(st, 0)));
 	else
 		json_object_set_new(o, "roles", json_null());
 	corp_reset(st);
@@ -1477,6 +1586,16 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 		    corp_col_int64(st, 0) : 0;
 		corp_reset(st);
 		json_object_set_new(o, "routed", json_boolean(eid <= wm));
+		/* No roles: say why there is nothing below (corp-deliver.1). */
+		json_object_set_new(o, "why", json_null());
+		if (eid > wm)
+			json_object_set_new(o, "why", json_sprintf(
+			    "event %lld is not routed yet", eid));
+		else if (json_is_null(json_object_get(o, "roles")))
+			json_object_set_new(o, "why", json_sprintf(
+			    "%s is not a viewer of event %lld: not a "
+			    "recipient, so no route decision and no row",
+			    who, eid));
 	}
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
 	    "roles, decided_at FROM route_decisions WHERE event_id = ?1 "
@@ -1490,7 +1609,7 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 		    "s:o}", "channel", corp_col_text(st, 0),
 		    "decision", corp_col_text(st, 1),
 		    "role", corp_json_strval(corp_col_text(st, 2)),
-		    "roles", roles_array(corp_col_text(st, 3)),
+		    "roles", corp_queue_roles_json(corp_col_text(st, 3)),
 		    "decided_at", corp_json_time((time_t)
 		    corp_col_int64(st, 4))));
 	corp_reset(st);

@@ -118,6 +118,24 @@ struct corp_prune {
 int	corp_queue_prune(struct corp_db *, time_t sent_before, int dry_run,
 	    struct corp_prune *, struct corp_err *);
 int	corp_queue_stats(struct corp_db *, json_t **, struct corp_err *);
+/*
+ * The ready PENDING rows of channel (with address: only those of users
+ * whose active bind on it has that address, a webhook endpoint): how
+ * many, and the creation time of the oldest (0: none).  What waits on a
+ * paused endpoint (corp-deliver stats).
+ */
+int	corp_queue_waiting(struct corp_db *, const char *channel,
+	    const char *address, long long *count, time_t *oldest,
+	    struct corp_err *);
+/*
+ * The endpoint is back (corp-deliver unpause): the held rows of channel
+ * (address as above) that wait for a later not_before, not leased, are
+ * due now.  *n gets how many.
+ */
+int	corp_queue_unhold(struct corp_db *, const char *channel,
+	    const char *address, long long *n, struct corp_err *);
+/* A stored roles list ("executor,watcher") as a JSON array of strings. */
+json_t	*corp_queue_roles_json(const char *);
 /* Roles, decisions, binds, rows and every attempt of (event, login),
  * read from what route and ack stored. */
 int	corp_queue_explain(struct corp_db *, long long event_id,

@@ -2,6 +2,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "clock.h"
 #include "db.h"
 #include "fsutil.h"
+#include "jsonl.h"
 #include "ratelimit.h"
 
 #define RL_MAX_FILE	(1024 * 1024)
@@ -30,11 +32,14 @@ struct corp_rl {
 	long long	 max_pause;	/* ms: the longest corp_rl_pause */
 	struct corp_db	*db;		/* PostgreSQL: the tables */
 	char		 key[64];	/* PostgreSQL: KIND-HASH, the row */
+	long long	 last_pause;	/* ms of 429 pause in the last slot */
+	int		 last_chat;	/* ... and it was the chat's own */
 };
 
 struct rl_state {
 	json_t		*doc;		/* owns the file's chat strings */
 	long long	 pause_until;
+	json_t		*chat_pauses;	/* {"chat": until ms}, owned */
 	struct corp_rl_send *s;		/* chat "" for none */
 	size_t		 n;
 };
@@ -185,6 +190,7 @@ state_free(struct rl_state *st)
 		free((char *)st->s[i].chat);
 	free(st->s);
 	json_decref(st->doc);
+	json_decref(st->chat_pauses);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -233,6 +239,18 @@ load(struct corp_rl *rl, long long now, struct rl_state *st,
 	e = json_object_get(st->doc, "pause_until");
 	if (json_is_integer(e))
 		st->pause_until = json_integer_value(e);
+	/* The chats' own 429 pauses that still run. */
+	e = json_object_get(st->doc, "chat_pauses");
+	if (json_is_object(e)) {
+		const char *k;
+		json_t *v;
+
+		if ((st->chat_pauses = json_object()) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		json_object_foreach(e, k, v)
+			if (json_is_integer(v) && json_integer_value(v) > now)
+				json_object_set(st->chat_pauses, k, v);
+	}
 	sends = json_object_get(st->doc, "sends");
 	if (!json_is_array(sends))
 		return 0;
@@ -276,6 +294,9 @@ store(struct corp_rl *rl, struct rl_state *st, const char *chat,
 	doc = json_pack("{s:i, s:s, s:I, s:o}", "v", 1, "boot_id",
 	    rl->boot_id, "pause_until", (json_int_t)st->pause_until,
 	    "sends", sends);
+	if (doc != NULL && st->chat_pauses != NULL &&
+	    json_object_size(st->chat_pauses) > 0)
+		json_object_set(doc, "chat_pauses", st->chat_pauses);
 	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);
@@ -356,7 +377,50 @@ corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
 
 static int	db_reserve(struct corp_rl *, const char *, long long,
 		    long long *, struct corp_err *);
-static int	db_pause(struct corp_rl *, long long, struct corp_err *);
+static int	db_pause(struct corp_rl *, const char *, long long,
+		    struct corp_err *);
+
+/* The chat's own pause in st (0: none). */
+static long long
+chat_pause(const struct rl_state *st, const char *chat)
+{
+	json_t *v;
+
+	if (chat == NULL || *chat == '\0' || st->chat_pauses == NULL)
+		return 0;
+	v = json_object_get(st->chat_pauses, chat);
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+/*
+ * The end of the 429 pauses that hold a send to a chat: the token's and
+ * the chat's own, each at most the cap from now.  Notes in rl which one
+ * it was and how long (corp_rl_last_pause).
+ */
+static long long
+paused_until(struct corp_rl *rl, long long now, long long token,
+    long long chat)
+{
+	if (chat > now + rl->max_pause)
+		chat = now + rl->max_pause;
+	rl->last_pause = 0;
+	rl->last_chat = 0;
+	if (chat > now && chat >= token) {
+		rl->last_pause = chat - now;
+		rl->last_chat = 1;
+		return chat;
+	}
+	if (token > now)
+		rl->last_pause = token - now;
+	return token;
+}
+
+void
+corp_rl_last_pause(const struct corp_rl *rl, long long *ms, int *chat)
+{
+	*ms = rl->last_pause;
+	*chat = rl->last_chat;
+}
 
 int
 corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
@@ -378,7 +442,8 @@ corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 	if (st.pause_until > now + rl->max_pause)
 		st.pause_until = now + rl->max_pause;	/* at most the cap */
 	best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
-	    st.pause_until, chat);
+	    paused_until(rl, now, st.pause_until, chat_pause(&st, chat)),
+	    chat);
 	*wait_ms = best - now;
 	if (*wait_ms > max_wait_ms) {
 		flock(rl->fd, LOCK_UN);
@@ -393,6 +458,13 @@ corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 int
 corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 {
+	return corp_rl_pause_chat(rl, NULL, ms, err);
+}
+
+int
+corp_rl_pause_chat(struct corp_rl *rl, const char *chat, long long ms,
+    struct corp_err *err)
+{
 	struct rl_state st;
 	long long now;
 	int rc;
@@ -402,8 +474,10 @@ corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 		ms = rl->max_pause;
 	if (ms < 0)
 		ms = 0;
+	if (chat != NULL && *chat == '\0')
+		chat = NULL;
 	if (rl->db != NULL)
-		return db_pause(rl, ms, err);
+		return db_pause(rl, chat, ms, err);
 	now = corp_mono_ms();
 	if ((rc = load(rl, now, &st, err)) != 0) {
 		flock(rl->fd, LOCK_UN);
@@ -413,8 +487,18 @@ corp_rl_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
 	/* A stored pause past the cap (an older corp, a forged file). */
 	if (st.pause_until > now + rl->max_pause)
 		st.pause_until = now + rl->max_pause;
-	if (now + ms > st.pause_until)
+	if (chat == NULL && now + ms > st.pause_until)
 		st.pause_until = now + ms;
+	if (chat != NULL && now + ms > chat_pause(&st, chat)) {
+		if (st.chat_pauses == NULL &&
+		    (st.chat_pauses = json_object()) == NULL) {
+			flock(rl->fd, LOCK_UN);
+			state_free(&st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		json_object_set_new(st.chat_pauses, chat,
+		    json_integer(now + ms));
+	}
 	rc = store(rl, &st, NULL, -1, err);
 	state_free(&st);
 	return rc;
@@ -536,23 +620,59 @@ db_store(struct corp_rl *rl, long long now, const char *chat, long long t,
 	return corp_db_exec(rl->db, st, "rate limit", err);
 }
 
+/*
+ * PostgreSQL: a chat's own pause is a row of rate_limits keyed
+ * "KIND-HASH:chat:CHAT", read and written under the key's row lock.
+ */
+static void
+chat_key(const struct corp_rl *rl, const char *chat, char *buf,
+    size_t size)
+{
+	snprintf(buf, size, "%s:chat:%s", rl->key, chat);
+}
+
+static int
+db_chat_pause(struct corp_rl *rl, const char *chat, long long *until,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char key[128];
+	int rc;
+
+	*until = 0;
+	if (chat == NULL || *chat == '\0')
+		return 0;
+	chat_key(rl, chat, key, sizeof(key));
+	if ((rc = corp_db_prep(rl->db, &st, "SELECT pause_until_ms FROM "
+	    "rate_limits WHERE key_hash = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, key);
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW)
+		*until = corp_col_int64(st, 0);
+	corp_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    corp_db_fail(rl->db, rc, "rate limit", err);
+}
+
 static int
 db_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
     long long *wait_ms, struct corp_err *err)
 {
 	struct rl_state st;
-	long long now, best;
+	long long now, best, cp = 0;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
 	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
 		return rc;
 	if ((rc = db_lock(rl, &st.pause_until, &now, err)) == 0 &&
-	    (rc = db_load(rl, now, &st, err)) == 0) {
+	    (rc = db_load(rl, now, &st, err)) == 0 &&
+	    (rc = db_chat_pause(rl, chat, &cp, err)) == 0) {
 		if (st.pause_until > now + rl->max_pause)
 			st.pause_until = now + rl->max_pause;
 		best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
-		    st.pause_until, chat);
+		    paused_until(rl, now, st.pause_until, cp), chat);
 		*wait_ms = best - now;
 		if (*wait_ms > max_wait_ms)
 			rc = CORP_ETEMP;	/* nothing recorded */
@@ -567,14 +687,46 @@ db_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 }
 
 static int
-db_pause(struct corp_rl *rl, long long ms, struct corp_err *err)
+db_pause(struct corp_rl *rl, const char *chat, long long ms,
+    struct corp_err *err)
 {
 	struct corp_stmt *st;
 	long long now, pause_until;
+	char key[128];
 	int rc;
 
 	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
 		return rc;
+	if (chat != NULL) {
+		/* The chat's row; chats whose pause ran out go. */
+		chat_key(rl, chat, key, sizeof(key));
+		if ((rc = db_lock(rl, &pause_until, &now, err)) == 0 &&
+		    (rc = corp_db_prep(rl->db, &st, "DELETE FROM rate_limits "
+		    "WHERE key_hash LIKE ?1 AND pause_until_ms <= ?2 AND "
+		    "NOT EXISTS (SELECT 1 FROM rate_limit_sends s "
+		    "WHERE s.key_hash = rate_limits.key_hash)", err)) == 0) {
+			char like[80];
+
+			snprintf(like, sizeof(like), "%s:chat:%%", rl->key);
+			corp_bind_text(st, 1, like);
+			corp_bind_int64(st, 2, now);
+			rc = corp_db_exec(rl->db, st, "rate limit", err);
+		}
+		if (rc == 0 && (rc = corp_db_prep(rl->db, &st, "INSERT INTO "
+		    "rate_limits (key_hash, pause_until_ms) VALUES (?1, ?2) "
+		    "ON CONFLICT (key_hash) DO UPDATE SET pause_until_ms = "
+		    "greatest(rate_limits.pause_until_ms, "
+		    "excluded.pause_until_ms)", err)) == 0) {
+			corp_bind_text(st, 1, key);
+			corp_bind_int64(st, 2, now + ms);
+			rc = corp_db_exec(rl->db, st, "rate limit", err);
+		}
+		if (rc == 0)
+			rc = corp_db_commit(rl->db, err);
+		if (rc != 0)
+			corp_db_rollback(rl->db);
+		return rc;
+	}
 	if ((rc = db_lock(rl, &pause_until, &now, err)) == 0 &&
 	    now + ms > pause_until &&
 	    (rc = corp_db_prep(rl->db, &st, "UPDATE rate_limits SET "
@@ -632,7 +784,7 @@ int
 corp_down_get(const char *kind, const char *key, long long now,
     struct corp_down *d, struct corp_err *err)
 {
-	json_t *doc, *until, *pause, *e;
+	json_t *doc, *until, *pause, *e, *since;
 	char *path, *buf;
 	int rc;
 
@@ -651,6 +803,9 @@ corp_down_get(const char *kind, const char *key, long long now,
 	until = json_object_get(doc, "until");
 	pause = json_object_get(doc, "pause");
 	e = json_object_get(doc, "error");
+	since = json_object_get(doc, "since");
+	if (json_is_integer(since) && json_integer_value(since) > 0)
+		d->since = json_integer_value(since);
 	/* Anything else than what corp_down_mark writes: not paused. */
 	if (json_is_integer(until) && json_is_integer(pause) &&
 	    json_integer_value(pause) > 0 &&
@@ -688,9 +843,12 @@ corp_down_mark(const char *kind, const char *key, long long now,
 	*pause = corp_down_next(d.pause);
 	if ((rc = down_path(kind, key, 1, &path, err)) != 0)
 		return rc;
-	doc = json_pack("{s:i, s:I, s:I, s:s}", "v", 1, "until",
-	    (json_int_t)(now + *pause), "pause", (json_int_t)*pause, "error",
-	    error != NULL ? error : "");
+	doc = json_pack("{s:i, s:I, s:I, s:s, s:I, s:s, s:s?}", "v", 1,
+	    "until", (json_int_t)(now + *pause), "pause", (json_int_t)*pause,
+	    "error", error != NULL ? error : "",
+	    "since", (json_int_t)(d.known && d.since > 0 ? d.since : now),
+	    "channel", kind,
+	    "endpoint", strcmp(kind, "telegram") != 0 ? key : NULL);
 	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER) : NULL;
 	json_decref(doc);
@@ -715,5 +873,189 @@ corp_down_clear(const char *kind, const char *key, struct corp_err *err)
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
 		    strerror(errno));
 	free(path);
+	return rc;
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The outage files of kind (NULL: all), sorted; *dirp the directory. */
+static int
+down_files(const char *kind, char **dirp, char ***names, size_t *n,
+    struct corp_err *err)
+{
+	struct dirent *de;
+	char prefix[64], **v = NULL, **nv;
+	size_t cap = 0;
+	DIR *dir;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if ((rc = corp_data_path(dirp, "ratelimit", err)) != 0)
+		return rc;
+	snprintf(prefix, sizeof(prefix), "down-%s%s", kind ? kind : "",
+	    kind ? "-" : "");
+	if ((dir = opendir(*dirp)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", *dirp,
+		    strerror(errno));
+	}
+	while ((de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				goto oom;
+			v = nv;
+		}
+		if ((v[*n] = strdup(de->d_name)) == NULL)
+			goto oom;
+		(*n)++;
+	}
+	closedir(dir);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), cmpstr);
+	*names = v;
+	return 0;
+oom:
+	closedir(dir);
+	while (*n > 0)
+		free(v[--*n]);
+	free(v);
+	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+/* One outage file as its JSON document (NULL: unreadable or not ours). */
+static json_t *
+down_doc(const char *dir, const char *name)
+{
+	struct corp_err e;
+	json_t *doc;
+	char *path, *buf;
+
+	if (corp_asprintf(&path, "%s/%s", dir, name) < 0)
+		return NULL;
+	if (corp_read_file(path, 4096, &buf, NULL, &e) != 0) {
+		free(path);
+		return NULL;
+	}
+	free(path);
+	doc = json_loads(buf, 0, NULL);
+	free(buf);
+	if (!json_is_object(doc) ||
+	    !json_is_integer(json_object_get(doc, "until")) ||
+	    !json_is_integer(json_object_get(doc, "pause"))) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int
+corp_down_list(const char *kind, long long now, json_t **out,
+    struct corp_err *err)
+{
+	char *dir = NULL, **names;
+	size_t n, i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = down_files(kind, &dir, &names, &n, err)) != 0) {
+		free(dir);
+		return rc;
+	}
+	*out = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *doc = down_doc(dir, names[i]), *ch, *ep, *er;
+		long long until, since;
+		char kindbuf[32];
+		const char *k;
+
+		if (doc == NULL)
+			continue;
+		until = json_integer_value(json_object_get(doc, "until"));
+		since = json_is_integer(json_object_get(doc, "since")) ?
+		    json_integer_value(json_object_get(doc, "since")) : 0;
+		ch = json_object_get(doc, "channel");
+		ep = json_object_get(doc, "endpoint");
+		er = json_object_get(doc, "error");
+		/* Files from before "channel": the kind in the name. */
+		k = json_string_value(ch);
+		if (k == NULL) {
+			snprintf(kindbuf, sizeof(kindbuf), "%.*s",
+			    (int)strcspn(names[i] + 5, "-"), names[i] + 5);
+			k = kindbuf;
+		}
+		json_array_append_new(*out, json_pack("{s:s, s:o, s:o, s:o, "
+		    "s:I, s:b, s:s}", "channel", k,
+		    "endpoint", json_is_string(ep) ? json_copy(ep) :
+		    json_null(),
+		    "since", corp_json_time((time_t)since),
+		    "until", corp_json_time((time_t)until),
+		    "pause_s", (json_int_t)json_integer_value(
+		    json_object_get(doc, "pause")),
+		    "paused", until > now,
+		    "cause", json_is_string(er) ? json_string_value(er) : ""));
+		json_decref(doc);
+	}
+	free_names(names, n);
+	free(dir);
+	return 0;
+}
+
+int
+corp_down_unpause(const char *kind, const char *endpoint, int *removed,
+    struct corp_err *err)
+{
+	char *dir = NULL, **names, *path;
+	size_t n, i;
+	int rc;
+
+	*removed = 0;
+	if ((rc = down_files(kind, &dir, &names, &n, err)) != 0) {
+		free(dir);
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (endpoint != NULL) {
+			json_t *doc = down_doc(dir, names[i]);
+			const char *ep = json_string_value(
+			    json_object_get(doc, "endpoint"));
+			int match = ep != NULL && strcmp(ep, endpoint) == 0;
+
+			json_decref(doc);
+			if (!match)
+				continue;
+		}
+		if (corp_asprintf(&path, "%s/%s", dir, names[i]) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			break;
+		}
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+			    strerror(errno));
+		else
+			(*removed)++;
+		free(path);
+	}
+	free_names(names, n);
+	free(dir);
 	return rc;
 }

@@ -30,6 +30,7 @@
 #define CORP_RATELIMIT_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 struct corp_err;
 struct corp_rl;
@@ -59,6 +60,19 @@ int	corp_rl_reserve(struct corp_rl *, const char *chat, long long max_wait_ms,
  * one hour), so no number from a server can stop the key for longer.
  */
 int	corp_rl_pause(struct corp_rl *, long long ms, struct corp_err *);
+/*
+ * The same for one chat only (a 429 for a send to chat: the Bot API's
+ * per-chat limits, corp-send.1): sends to other chats go on.  chat
+ * NULL or "": the whole key, as corp_rl_pause.
+ */
+int	corp_rl_pause_chat(struct corp_rl *, const char *chat, long long ms,
+	    struct corp_err *);
+/*
+ * After corp_rl_reserve: how many ms of a 429 pause held its slot back
+ * (0: none), and whether the pause was the chat's own (1) or the
+ * key's (0).
+ */
+void	corp_rl_last_pause(const struct corp_rl *, long long *ms, int *chat);
 /* The longest pause corp_rl_pause records, in ms (> 0). */
 void	corp_rl_max_pause(struct corp_rl *, long long ms);
 /* Sleep ms milliseconds (restarted after signals). */
@@ -105,6 +119,7 @@ struct corp_down {
 	int		 known;		/* a file exists: clear it on success */
 	long long	 remaining;	/* seconds of pause left; 0: go ahead */
 	long long	 pause;		/* the current pause, seconds */
+	long long	 since;		/* the outage's first failure (0: unknown) */
 	char		 error[256];	/* the failure that started it */
 };
 
@@ -122,5 +137,23 @@ int	corp_down_mark(const char *kind, const char *key, long long now,
 int	corp_down_clear(const char *kind, const char *key, struct corp_err *);
 /* The pause after prev seconds (0: none yet): pure. */
 long long corp_down_next(long long prev);
+/*
+ * The file also keeps "since" (the first failure of this outage, kept
+ * while the file stays) and, except for telegram (whose key is the
+ * token), "endpoint": the key (webhook endpoint name, SMTP URL).
+ *
+ * Every outage file of kind (NULL: all) as a JSON array, in file name
+ * order: {"channel", "endpoint" (string or null), "since", "until"
+ * (times), "pause_s", "paused" (until is still ahead of now), "cause"}.
+ * No ratelimit directory: an empty array.
+ */
+int	corp_down_list(const char *kind, long long now, json_t **,
+	    struct corp_err *);
+/*
+ * Remove the outage files of kind (and of endpoint only, if not NULL:
+ * matched against the stored "endpoint"); *n gets how many went.
+ */
+int	corp_down_unpause(const char *kind, const char *endpoint, int *n,
+	    struct corp_err *);
 
 #endif

@@ -279,10 +279,10 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 
 	c->stats->decisions[d]++;
 	if (c->dry) {
-		json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s?, s:s}",
+		json_t *o = json_pack("{s:I, s:I, s:s, s:o, s:s?, s:s}",
 		    "event_id", (json_int_t)ev->event_id,
 		    "user_id", (json_int_t)r->uid, "channel", channel,
-		    "roles", roles, "role", role,
+		    "roles", corp_queue_roles_json(roles), "role", role,
 		    "decision", corp_decision_names[d]);
 
 		if (row != NULL)
@@ -369,10 +369,10 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		if (nb <= c->now)
 			nb = 0;
 	}
-	row = json_pack("{s:s, s:s, s:s, s:s, s:I}",
+	row = json_pack("{s:s, s:s, s:s, s:s, s:o}",
 	    "role", role, "priority", use.priority, "template", use.template,
 	    "readiness", bs == 1 ? "ready" : "waiting_bind",
-	    "not_before", (json_int_t)nb);
+	    "not_before", corp_json_time((time_t)nb));
 	if ((rc = store_decision(c, ev, r, channel, d, role, roles, row,
 	    err)) != 0)
 		goto out;

@@ -233,15 +233,30 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	}
 	if (down_before("telegram", s->tg_down, &down, res))
 		return 0;
+	snprintf(chatbuf, sizeof(chatbuf), "%lld", chat);
 	if (s->tg_rl != NULL) {
-		snprintf(chatbuf, sizeof(chatbuf), "%lld", chat);
 		rc = corp_rl_reserve(s->tg_rl, chatbuf, s->o.max_wait_ms,
 		    &wait, &e);
 		if (rc == CORP_ETEMP) {
+			long long pms;
+			int own;
+			char end[CORP_TIMEBUF];
+
 			res->attempted = 0;
 			res->retry_after = (wait + 999) / 1000;
-			corp_send_set(res, CORP_SEND_RETRY, "rate limit: a slot "
-			    "is %lld ms away, more than --max-wait", wait);
+			corp_rl_last_pause(s->tg_rl, &pms, &own);
+			/* A 429's pause says whose and until when. */
+			if (pms > 0)
+				corp_send_set(res, CORP_SEND_RETRY, "telegram: "
+				    "429 pause of %s%s until %s (%llds more)",
+				    own ? "chat " : "the bot", own ? chatbuf :
+				    "", corp_time_fmt(corp_now() +
+				    (time_t)res->retry_after, end),
+				    res->retry_after);
+			else
+				corp_send_set(res, CORP_SEND_RETRY, "rate limit: "
+				    "a slot is %lld ms away, more than "
+				    "--max-wait", wait);
 			return 0;
 		}
 		if (rc != 0) {
@@ -261,12 +276,25 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		    "token (the Bot API answered 401 or 404)");
 		return 0;
 	}
-	/* A 429 pauses every sender of the token; a failure to record the
-	 * pause only costs another 429. */
-	if (s->tg_rl != NULL && res->result == CORP_SEND_RETRY &&
-	    res->retry_after > 0 && !res->attempted &&
-	    res->error_class == NULL)
-		(void)corp_rl_pause(s->tg_rl, res->retry_after * 1000, &e);
+	/*
+	 * A 429 pauses that chat for every sender of the token (the Bot
+	 * API's limits are per chat; corp's own limiter keeps the bot
+	 * under the overall one): other chats go on.  A failure to record
+	 * the pause only costs another 429.
+	 */
+	if (res->result == CORP_SEND_RETRY && res->retry_after > 0 &&
+	    !res->attempted && res->error_class == NULL) {
+		char end[CORP_TIMEBUF];
+		size_t len = strlen(res->error);
+
+		if (s->tg_rl != NULL)
+			(void)corp_rl_pause_chat(s->tg_rl, chatbuf,
+			    res->retry_after * 1000, &e);
+		snprintf(res->error + len, sizeof(res->error) - len,
+		    " (429: chat %lld paused until %s)", chat,
+		    corp_time_fmt(corp_now() + (time_t)res->retry_after,
+		    end));
+	}
 	return 0;
 }
 

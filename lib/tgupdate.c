@@ -1061,7 +1061,7 @@ corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
 	long long last = 0, wait, *hold = NULL, *nh;
 	size_t n = 0, i, nhold = 0;
 	char chatbuf[32];
-	int rc = 0, still, down = 0;
+	int rc = 0, still, down = 0, chat429;
 
 	memset(out, 0, sizeof(*out));
 	for (;;) {
@@ -1101,13 +1101,20 @@ corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
 				    "404)");
 				break;
 			}
-			if (rl != NULL && res.result == CORP_SEND_RETRY &&
+			/* A 429 is the chat's (corp-tg.1): that chat waits,
+			 * the others' replies go on. */
+			chat429 = res.result == CORP_SEND_RETRY &&
 			    res.retry_after > 0 && !res.attempted &&
-			    corp_rl_pause(rl, res.retry_after * 1000, &e) != 0)
+			    res.error_class == NULL;
+			if (rl != NULL && chat429 &&
+			    corp_rl_pause_chat(rl, chatbuf,
+			    res.retry_after * 1000, &e) != 0)
 				(void)0;	/* the pause is advisory */
 			if ((rc = mark(db, &p[i], &res, &still, err)) != 0)
 				break;
-			if (res.result == CORP_SEND_RETRY)
+			if (res.result == CORP_SEND_RETRY && chat429)
+				still = 1;
+			else if (res.result == CORP_SEND_RETRY)
 				down = 1;
 			if (res.result == CORP_SEND_SENT)
 				out->sent++;

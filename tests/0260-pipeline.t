@@ -141,9 +141,32 @@ corp-pipeline: file: held 1: placeholder {payload.room} has no value
 corp-pipeline: sent 0 retry 0 failed 0 held 2" "two minutes on: held again, 78 again"
 export CORP_NOW=+4m
 run "$P" --channel file --send-opt "--out=$T/out"
-is "$rc:$err" "0:corp-pipeline: sent 2 retry 0 failed 0 held 0" \
-    "the configuration fixed: sent, 0, one line"
+is "$rc:$err" "0:" \
+    "the configuration fixed: sent, 0, silent (README: silent when all is well)"
 unset CORP_NOW
+
+# -v prints the summary even when all is well (op-review 13); --version.
+run "$P" -v --channel file --send-opt "--out=$T/out"
+is "$rc:$err" "0:corp-pipeline: sent 0 retry 0 failed 0 held 0" "-v: the summary of an idle cycle"
+run "$P" --version
+is "$rc:$out" "0:corp-pipeline $(corp-db --version | sed 's/^corp-db //')" \
+    "--version: corp-pipeline VERSION, 0"
+
+# A usage error a stage prints passes through whole: two stages' synopses
+# share lines, none of them dropped (the dedup keeps messages, not lines).
+mkdir -p "$T/use"
+printf '#!/bin/sh\ncat >/dev/null\necho "corp-send: unknown option --x" >&2\necho "usage: corp-send x" >&2\necho "common options: --db PATH" >&2\necho "corp-send: unknown option --x" >&2\necho "usage: corp-send x" >&2\necho "common options: --db PATH" >&2\nexit 64\n' > "$T/use/corp-send"
+printf '#!/bin/sh\necho "corp-fmt: unknown option --y" >&2\necho "usage: corp-fmt y" >&2\necho "common options: --db PATH" >&2\ncat\nexit 64\n' > "$T/use/corp-fmt"
+chmod +x "$T/use/corp-send" "$T/use/corp-fmt"
+q() { "$@" >/dev/null || bail "$*"; }
+q corp-task create --as admin --title "For the synopsis" --assignee bob
+PATH="$T/use:$PATH" run "$P" --channel file
+is "$(printf '%s\n' "$err" | grep -v '^corp-pipeline: ' | sort)" "common options: --db PATH
+common options: --db PATH
+corp-fmt: unknown option --y
+corp-send: unknown option --x
+usage: corp-fmt y
+usage: corp-send x" "each message once, with every line of its synopsis"
 
 is_rc 64 "bad option" "$P" --mode sideways
 

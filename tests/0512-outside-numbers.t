@@ -22,17 +22,18 @@ start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
 mono() { /usr/bin/python3 -c 'import time; print(int(time.monotonic() * 1000))'; }
-# The limiter's pause, in seconds from now (rounded up): the file's
-# monotonic clock, or with PostgreSQL the tables' server clock.
+# The limiter's pause of chat $1 (a 429 pauses the chat, op-review 15),
+# in seconds from now (rounded up): the file's monotonic clock, or with
+# PostgreSQL the tables' server clock.
 paused() {
 	if pg_mode; then
 		sql "SELECT (pause_until_ms - CAST(extract(epoch FROM
 		    clock_timestamp()) * 1000 AS BIGINT) + 999) / 1000
-		    FROM rate_limits"
+		    FROM rate_limits WHERE key_hash LIKE '%:chat:$1'"
 		return
 	fi
 	_m=$(mono)
-	_p=$(jq -r .pause_until "$CORP_DATA_DIR"/ratelimit/telegram-*.json)
+	_p=$(jq -r ".chat_pauses[\"$1\"]" "$CORP_DATA_DIR"/ratelimit/telegram-*.json)
 	echo $(( (_p - _m + 999) / 1000 ))
 }
 # A limiter without a pause.  No command resets it: with PostgreSQL the
@@ -48,11 +49,12 @@ send() { run_in "$T/in" corp-send telegram --allow-http "$@"; }
 # --- corp-send ---------------------------------------------------------
 dline 1 1001 > "$T/in"
 send
-is "$(acks)" '[1,"retry",null,"Too Many Requests: retry after 1000000000 (pause capped at 3600s: telegram.max_pause)",false,3600]' \
+is "$(acks | jq -c '[.[0], .[1], .[2], (.[3] | sub(" \\(429: chat 1001 paused until [0-9T:Z-]+\\)$"; "")), .[4], .[5]]')" \
+    '[1,"retry",null,"Too Many Requests: retry after 1000000000 (pause capped at 3600s: telegram.max_pause)",false,3600]' \
     "retry_after 1000000000: retry, not attempted, capped at 1h and said so"
-p=$(paused)
-is "$(( p > 3500 && p <= 3600 ))" 1 "the token pauses one hour, not until 2057 ($p s)"
-dline 2 42 > "$T/in"
+p=$(paused 1001)
+is "$(( p > 3500 && p <= 3600 ))" 1 "the chat pauses one hour, not until 2057 ($p s)"
+dline 2 1001 > "$T/in"
 send --max-wait 1s
 is "$(acks | jq -c '[.[1], .[4], .[5] > 3500 and .[5] <= 3600]')" \
     '["retry",false,true]' "another sender honours the capped pause"
@@ -61,21 +63,21 @@ fresh
 dline 3 1002 > "$T/in"
 send
 is "$(acks | jq -c '.[5]')" 3600 "retry_after INT64_MAX: capped, no wrap"
-p=$(paused)
+p=$(paused 1002)
 is "$(( p > 3500 && p <= 3600 ))" 1 "the stored pause is an hour ahead ($p s)"
 
 fresh
 dline 4 1001 > "$T/in"
 send --max-pause 10s
-is "$(acks | jq -c '.[3:6]')" '["Too Many Requests: retry after 1000000000 (pause capped at 10s: telegram.max_pause)",false,10]' \
+is "$(acks | jq -c '.[3:6]')" '["Too Many Requests: retry after 1000000000 (pause capped at 10s: telegram.max_pause) (429: chat 1001 paused until 2026-01-05T10:00:10Z)",false,10]' \
     "--max-pause sets the cap"
-p=$(paused)
+p=$(paused 1001)
 is "$(( p > 0 && p <= 10 ))" 1 "and the limiter's pause follows it ($p s)"
 
 fresh
 dline 5 1003 > "$T/in"
 send
-is "$(acks | jq -c '.[3:6]')" '["Too Many Requests: retry after 100",false,100]' \
+is "$(acks | jq -c '.[3:6]')" '["Too Many Requests: retry after 100 (429: chat 1003 paused until 2026-01-05T10:01:40Z)",false,100]' \
     "a retry_after under the cap is kept as it is"
 fresh
 dline 6 1004 > "$T/in"
@@ -129,8 +131,8 @@ is "$(printf '%s' "$out" | jq -c '[.claimed, .retry, .failed]')" '[2,2,0]' \
 is "$(sql "SELECT status, attempts, not_before - $NOW FROM deliveries
     ORDER BY id")" "PENDING|0|3600
 PENDING|0|3600" "both rows wait one hour, no attempt used"
-is "$(( $(grep -c '"method":"sendMessage"' "$T/tg.log") - before ))" 1 \
-    "one request: the second row waited for the token's pause"
+is "$(( $(grep -c '"method":"sendMessage"' "$T/tg.log") - before ))" 2 \
+    "two requests: a 429 pauses its own chat, not the other's"
 
 corp-settings config set telegram.max_pause 10m
 fresh

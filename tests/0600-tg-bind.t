@@ -227,6 +227,19 @@ poll
 is "$(binds)" "alice 501 0 bob 504 1 " "/stop deactivates the bind"
 is "$(readiness "$alice")" waiting_bind "alice's row waits again"
 is "$(replies "$r")" "501 bot.stop.ok uk sent;" "and answers bot.stop.ok"
+is "$(sent 501)" "🔕 Сповіщення в цей чат вимкнено. Щоб увімкнути їх знову, надішліть /start." \
+    "which tells the user to send /start (corp-tg.1: /start without a code reactivates)"
+# Every shipped language says the same (op-review 16): /start, no new link.
+bad=
+for f in "$CORP_SRC"/share/i18n/*.txt; do
+	line=$(grep '^[a-z_]*:bot\.stop\.ok |' "$f")
+	case $line in
+	*/start*) ;;
+	*) bad="$bad $(basename "$f")" ;;
+	esac
+	case $line in *посилан*|*ссылк*|*link*) bad="$bad $(basename "$f"):link" ;; esac
+done
+is "$bad" "" "bot.stop.ok names /start in every shipped catalog, and no new link"
 r=$(last_reply)
 msg 501 private "/start"
 poll

@@ -52,6 +52,10 @@ is_rc 64 "an unknown option" "$BOT" --frob
 is "$err" "corp-telegram-bot: unknown option --frob (usage: corp-telegram-bot [--once] [--allow-http])" \
     "says so"
 is "$(requests)" 0 "nothing started"
+run "$BOT" --version
+is "$rc:$out:$err" "0:corp-telegram-bot $(corp-tg --version | sed 's/^corp-tg //'):" \
+    "--version: corp-telegram-bot VERSION, 0"
+is "$(requests)" 0 "nothing started"
 
 # ---- http:// needs --allow-http --------------------------------------
 is_rc 64 "an http:// API without --allow-http: the loop stops with 64" \
@@ -101,6 +105,22 @@ for p in $parts; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
 is "$left" 0 "and its parts with it"
 is "$(grep -c -F "$TOKEN" "$T/bot.out" "$T/bot.err" "$T/tg.log" |
     grep -vc ':0$')" 0 "the token is in no output or log line"
+
+# ---- a part killed by a signal: named, no shell noise, exit 1 -------
+"$BOT" --allow-http >"$T/bot.out" 2>"$T/bot.err" &
+botpid=$!
+_pids="$_pids $botpid"
+i=0
+until [ "$(ps -o args= --ppid "$botpid" | grep -c '^corp-deliver-run ')" = 1 ] ||
+    [ $i -gt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -KILL "$(ps -o pid=,args= --ppid "$botpid" | awk '$2 == "corp-deliver-run" { print $1 }')"
+wait "$botpid"
+is "$?" 1 "a part killed by SIGKILL: the bot exits 1"
+is "$(cat "$T/bot.err")" "corp-telegram-bot: corp-deliver run stopped (killed by SIGKILL); stopping the others" \
+    "names the part and the signal, without bash's report"
 
 # ---- --once: one round ----------------------------------------------
 codeb=$(corp-bind code --user bob | jq -r .code)

@@ -48,7 +48,10 @@ ok "so is loopback http" corp-settings config set openai.url "http://[::1]:$port
 dline 1 ann@example.org x email > "$T/in"
 run_in "$T/in" corp-send email --smtp-url 'smtp://alice:Mail-Pw-31@localhost:25' \
     --from corp@corp.example
-is "$rc:$out" "64:" "--smtp-url with a password is refused (64), nothing sent"
+# (the line passes on unsent, as retry, so that ack gives its row back)
+is "$rc:$(printf '%s\n' "$out" | jq -c '[.delivery_id, .result, .attempted]')" \
+    '64:[1,"retry",false]' "--smtp-url with a password is refused (64), nothing sent"
+unlike "$out" "Mail-Pw-31" "the passed-on line does not carry the password"
 is "$(printf '%s\n' "$err" | head -1)" "corp-send: --smtp-url: a password in the URL (user:password@host) is refused: it would show in process lists and files; the password comes from a secret only" \
     "naming the option, not the password"
 run_in "$T/in" corp-send email --smtp-url 'smtp://alice@localhost:25' \
