@@ -75,6 +75,7 @@ is_rc 65 "invalid UTF-8 in a title" corp-task create --as admin \
     --title "$(printf 'a\377b')" --unit team
 is_rc 65 "a report over 64 KiB" sh -c 'corp-task submit 1 --as admin --text "$1"' sh "$big"
 is_rc 65 "an empty title" corp-task create --as admin --title '' --unit team
+# not SQL: an injection attempt in a title, data that corp must store
 title=$(printf "x'; DELETE FROM tasks; --\t\033[0m\001")
 ok "control characters in a title" corp-task create --as admin \
     --title "$title" --unit team

@@ -26,10 +26,9 @@ is "$(sql "SELECT user_id, channel, role, priority, template, status, readiness 
 
 ok "route again" corp-event route
 is "$(printf '%s' "$out" | jq -c '[.events, .rows]')" "[0,0]" "nothing twice"
-# fault: a watermark set back (as a restore of an older route_state
-# would) must not route anything twice
+# SQL write on purpose: a watermark set back (as a restore of an older
+# route_state would) must not route anything twice
 sql "UPDATE route_state SET watermark = 0"
-# fault end
 ok "route with the watermark reset" corp-event route
 is "$(sql "SELECT count(*) FROM deliveries")" 1 "unique keys: no second row"
 

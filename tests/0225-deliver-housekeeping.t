@@ -87,8 +87,9 @@ if pg_mode; then
 	# 1000 more users with 30 rows each, half of them PENDING; each
 	# statement's plan with its values, and the generic plan that a
 	# long-running claimer (corp-deliver run) may settle on.
-	# load: the statistics of a big queue, which only ANALYZE of one
-	# gives; 30 000 rows in a fixed layout
+	# SQL write on purpose: the planner's statistics of a big queue,
+	# which only ANALYZE of one gives (30 000 rows in a fixed layout);
+	# only the plans are checked, never these rows.
 	ok "a big queue" sql "INSERT INTO users (login, name, created_at,
 	    updated_at) SELECT 'big' || i, 'Big' || i, 0, 0
 	    FROM generate_series(1, 1000) i;
@@ -102,7 +103,6 @@ if pg_mode; then
 	    ELSE 'SENT' END, 0, 0 FROM events e CROSS JOIN users u
 	    WHERE e.trace_id LIKE 'big:%' AND u.login LIKE 'big%';
 	ANALYZE"
-	# load end
 	plans() {
 		while IFS= read -r q; do
 			q=$(printf '%s' "$q" | sed 's/INDEXED BY [a-z_]* //')
@@ -134,15 +134,14 @@ else
 	}
 	unlike "$(plans)" 'SCAN deliveries$|deliveries_status' \
 	    "no table scan, no walk of the queue"
-	# fault: the planner's statistics of a big queue, faked (this
-	# one has 8 rows)
+	# SQL write on purpose: the planner's statistics of a big queue,
+	# faked (this one has 8 rows)
 	sql "ANALYZE; DELETE FROM sqlite_stat1 WHERE tbl = 'deliveries';
 	INSERT INTO sqlite_stat1 VALUES ('deliveries', NULL, '1000000'),
 	    ('deliveries', 'deliveries_status', '1000000 500000 500000'),
 	    ('deliveries', 'deliveries_user', '1000000 100 50'),
 	    ('deliveries', 'sqlite_autoindex_deliveries_1',
 	    '1000000 100 1 1')"
-	# fault end
 	unlike "$(plans)" 'SCAN deliveries$|deliveries_status' \
 	    "the same with ANALYZE's statistics of a big queue"
 fi

@@ -17,6 +17,7 @@ corp-deliver pending --channel telegram --limit 1 >"$T/pending"
 base=$(copydb "$(curdb)") || bail "no copy of the database"
 mb=${HOSTILE_MB:-1}
 
+# not SQL: injection attempts among the hostile values, data for corp.
 # The values, as Perl expressions put inside a JSON string.
 vals='sql "\x27; DROP TABLE deliveries; --"
 sqlq q{\" OR 1=1; DELETE FROM users; --}

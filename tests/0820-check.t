@@ -17,7 +17,8 @@ is "$(printf '%s\n' "$out" | jq -r 'select(.ok | not) | .check')" "" "every chec
 is "$err" "" "and says nothing"
 healthy=$(copydb "$(curdb)") || bail "no copy of the database"
 
-# fault: each corruption below, on a copy, is what check must find
+# SQL write on purpose: each corruption below, on a copy, is what check
+# must find (to "# SQL write end")
 # corrupt NAME SQL: apply SQL to a fresh copy; check must name NAME.
 # SQLite is told to ignore CHECK constraints; PostgreSQL to fire no
 # foreign key trigger (session_replication_role).
@@ -83,7 +84,7 @@ else
 	    "has lease_token and lease_until not both set" \
 	    "integrity lease_token_and_until"	# SQLite sees the CHECK too
 fi
-# fault end
+# SQL write end
 
 # The channel cursors beside the database (seed 000's files).
 ok "a cursor at the last event is fine" corp-cursor set --channel telegram "2:$bob"
@@ -140,15 +141,14 @@ ok "the default channel needs no bind" corp-db check
 is "$(lines)" "" "(a deactivated bind still counts: rows wait for it)"
 corp-settings config unset default_channel
 
-# fault: names stored before they were checked, written here directly
-# as an older corp (or a hand edit) left them; the commands refuse them
-# now
+# SQL write on purpose: names stored before they were checked, written
+# here directly as an older corp (or a hand edit) left them; the
+# commands refuse them now
 sql "INSERT INTO config (key, value) VALUES ('attempts.telgram', '5'),
     ('fallback_lang', 'english')"
 sql "UPDATE users SET lang = 'english', tz = 'Mars/Base' WHERE login = 'bob'"
 sql "INSERT INTO user_mutes (user_id, kind, value) VALUES ($ann, 'channel', 'sms'),
     ($ann, 'event_type', 'task_overdue')"
-# fault end
 run corp-db check
 is "$rc" 0 "stored names: warnings only"
 is "$(lines)" '["stored_names","warning",6] ' "one problem per name"
@@ -180,10 +180,10 @@ is "$(lines)" "" "clean"
 # took URLs.
 printf 'crm https://crm.example/hooks/corp\n' > "$CORP_DATA_DIR/webhooks.conf"
 corp-bind add --user boss --channel webhook --address crm >/dev/null
-# fault: a bind an older corp-bind stored (a URL, not an endpoint name)
+# SQL write on purpose: a bind an older corp-bind stored (a URL, not an
+# endpoint name), which corp-bind now refuses
 sql "INSERT INTO binds (user_id, channel, address, active, created_at,
     updated_at) VALUES ($bob, 'webhook', 'https://x.example/h', 1, 0, 0)"
-# fault end
 run corp-db check
 is "$rc" 78 "an endpoint without a secret: 78"
 is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user) has no secret $CORP_DATA_DIR/secrets/webhook-crm; webhook binds of 1 user name 'https://x.example/h', not an endpoint of webhooks.conf" \
