@@ -1,6 +1,7 @@
 /*
  * corp-bind -- user x channel -> address (DESIGN 4): add, list,
- * deactivate, and code (Telegram deep links, DESIGN 6).  There is no remove: binds are kept for history (and
+ * deactivate, code (Telegram deep links, DESIGN 6) and import (JSON
+ * lines, one transaction, all or nothing).  There is no remove: binds are kept for history (and
  * corp-deliver explain shows them); deactivate is the way to stop one.
  * No --as: whoever can open the database is the operator.
  */
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "binds.h"
@@ -24,6 +26,7 @@ static const char synopsis[] =
 "       corp-bind list [--user LOGIN] [--channel CHANNEL]\n"
 "       corp-bind deactivate --user LOGIN --channel CHANNEL\n"
 "       corp-bind code --user LOGIN\n"
+"       corp-bind import < binds.jsonl\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
 struct bopts {
@@ -198,6 +201,147 @@ cmd_code(int argc, char **argv)
 	return 0;
 }
 
+struct bline {
+	json_t		*obj;
+	const char	*login, *channel, *address;
+	unsigned long	 lineno;
+};
+
+/*
+ * One import line's form: the three fields and nothing else, a channel
+ * corp delivers on, an address of the channel's form.  Strings point
+ * into obj.
+ */
+static int
+import_line(json_t *obj, struct bline *l, struct corp_err *e)
+{
+	static const char *known[] = { "login", "channel", "address", NULL };
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (known[i] == NULL)
+			return corp_errf(e, CORP_EINVAL, "unknown field \"%s\" "
+			    "(a bind line has login, channel and address)",
+			    key);
+	}
+	if (corp_json_str(obj, "login", &l->login, 1, e) != 0 ||
+	    corp_json_str(obj, "channel", &l->channel, 1, e) != 0 ||
+	    corp_json_str(obj, "address", &l->address, 1, e) != 0)
+		return e->code;
+	if (!corp_channel_valid(l->channel))
+		return corp_errf(e, CORP_EINVAL, "channel '%s': expected 1-32 "
+		    "of a-z 0-9 _ -", l->channel);
+	/* A misspelt channel is 64 on a command line, 65 in a line. */
+	if ((rc = corp_channel_check(l->channel, e)) != 0)
+		return rc == CORP_EUSAGE ? (e->code = CORP_EINVAL) : rc;
+	return corp_address_check(l->channel, l->address, e);
+}
+
+/* Has an earlier line of the batch already checked this target? */
+static int
+checked_before(const struct bline *lines, size_t n, const struct bline *l)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(lines[i].channel, l->channel) == 0 &&
+		    strcmp(lines[i].address, l->address) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Read and check every line first (no transaction while stdin and the
+ * configuration files are read), then apply them in one transaction.
+ * The first bad line ends the import with its position, nothing written.
+ */
+static int
+cmd_import(int argc, char **argv)
+{
+	struct corp_jsonl *r;
+	struct corp_db *db;
+	struct corp_err e;
+	struct bline *lines = NULL, *nl, *l;
+	struct bopts b;
+	json_t *obj, *outs;
+	size_t n = 0, cap = 0, i;
+	const char *res;
+	long long uid;
+	int rc;
+
+	bind_opts(argc, argv, &b, "");
+	if ((r = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	while ((rc = corp_jsonl_next(r, &obj, -1, &e)) != CORP_JSONL_EOF) {
+		if (rc == CORP_JSONL_ERR)
+			cli_fail(&e);
+		if (rc == CORP_JSONL_BAD)
+			cli_die(CORP_EINVAL, "%s; nothing imported", e.msg);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nl = reallocarray(lines, cap, sizeof(*nl))) == NULL)
+				cli_die(CORP_EINTERNAL, "out of memory");
+			lines = nl;
+		}
+		l = &lines[n];
+		memset(l, 0, sizeof(*l));
+		l->obj = obj;
+		l->lineno = corp_jsonl_lineno(r);
+		if (!json_is_object(obj))
+			cli_die(CORP_EINVAL, "<stdin>:%lu: not a JSON object; "
+			    "nothing imported", l->lineno);
+		if ((rc = import_line(obj, l, &e)) != 0 ||
+		    (corp_channel_shared(l->channel) &&
+		    !checked_before(lines, n, l) &&
+		    (rc = corp_bind_target_check(l->channel, l->address, &e))
+		    != 0)) {
+			if (rc == CORP_EINTERNAL)
+				cli_fail(&e);
+			cli_die(rc, "<stdin>:%lu: %s; nothing imported",
+			    l->lineno, e.msg);
+		}
+		n++;
+	}
+	corp_jsonl_close(r);
+	db = cli_db(0);
+	if ((outs = json_array()) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	if (corp_db_begin(db, &e) != 0)
+		cli_fail(&e);
+	for (i = 0; i < n; i++) {
+		l = &lines[i];
+		if ((rc = corp_user_ref(db, l->login, &uid, &e)) == 0)
+			rc = corp_binds_put_tx(db, uid, l->channel, l->address,
+			    &res, &e);
+		if (rc != 0) {
+			corp_db_rollback(db);
+			if (rc == CORP_EINTERNAL || rc == CORP_ETEMP)
+				cli_fail(&e);
+			cli_die(rc, "<stdin>:%lu: %s; nothing imported",
+			    l->lineno, e.msg);
+		}
+		if (json_array_append_new(outs, json_pack("{s:I, s:s, s:I, "
+		    "s:s, s:s, s:s}", "line", (json_int_t)l->lineno, "login",
+		    l->login, "user_id", (json_int_t)uid, "channel",
+		    l->channel, "address", l->address, "result", res)) != 0)
+			cli_die(CORP_EINTERNAL, "out of memory");
+	}
+	if (corp_db_commit(db, &e) != 0)
+		cli_fail(&e);
+	corp_db_close(db);
+	cli_out_all(outs);
+	for (i = 0; i < n; i++)
+		json_decref(lines[i].obj);
+	free(lines);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -206,6 +350,7 @@ main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "deactivate", cmd_deactivate },
 		{ "code", cmd_code },
+		{ "import", cmd_import },
 		{ NULL, NULL }
 	};
 

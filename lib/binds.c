@@ -317,6 +317,39 @@ corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
 }
 
 int
+corp_binds_put_tx(struct corp_db *db, long long uid, const char *channel,
+    const char *address, const char **result, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc, found = 0, same = 0;
+
+	*result = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT address, active FROM binds "
+	    "WHERE user_id = ?1 AND channel = ?2", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, channel);
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		same = corp_col_int(st, 1) == 1 &&
+		    strcmp(corp_col_text(st, 0), address) == 0;
+	}
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read bind", err);
+	if (same) {
+		*result = "unchanged";
+		return 0;
+	}
+	if ((rc = corp_binds_add_tx(db, uid, channel, address, NULL, err))
+	    != 0)
+		return rc;
+	*result = found ? "updated" : "created";
+	return 0;
+}
+
+int
 corp_binds_add(struct corp_db *db, long long uid, const char *channel,
     const char *address, json_t **row, struct corp_err *err)
 {

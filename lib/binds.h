@@ -55,6 +55,16 @@ int	corp_channel_shared(const char *channel);
 int	corp_binds_add(struct corp_db *, long long user_id,
 	    const char *channel, const char *address, json_t **row,
 	    struct corp_err *);
+/*
+ * corp-bind import's step, inside the caller's write transaction: as
+ * corp_binds_add_tx, but a bind already active at address is left as it
+ * is.  *result: "created" (no bind before), "updated" (another address,
+ * or inactive) or "unchanged".  The caller checked the target
+ * (corp_bind_target_check).
+ */
+int	corp_binds_put_tx(struct corp_db *, long long user_id,
+	    const char *channel, const char *address, const char **result,
+	    struct corp_err *);
 /* active = 0; CORP_ENOTFOUND when the user has no bind there. */
 int	corp_binds_deactivate(struct corp_db *, long long user_id,
 	    const char *channel, json_t **row, struct corp_err *);

@@ -379,8 +379,18 @@ user_import_tx(struct corp_db *db, void *arg, struct corp_err *err)
 			rc = user_put(db, &u, CORP_PUT_ANY, &id, &res, err);
 		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP)
 			return rc;
-		o = NULL;
-		if (rc == 0 && (o = json_pack("{s:I, s:s, s:I, s:s}", "line",
+		if (rc != 0) {
+			/* The batch is refused whole: the transaction rolls
+			 * back.  A name checked as on a command line (64) is
+			 * bad input in a line (65). */
+			char msg[sizeof(err->msg)];
+
+			(void)strlcpy(msg, err->msg, sizeof(msg));
+			return corp_errf(err, rc == CORP_EUSAGE ? CORP_EINVAL :
+			    rc, "%s:%lu: %s; nothing imported", a->it[i].name,
+			    a->it[i].lineno, msg);
+		}
+		if ((o = json_pack("{s:I, s:s, s:I, s:s}", "line",
 		    (json_int_t)a->it[i].lineno, "login", u.login, "user_id",
 		    (json_int_t)id, "result", res)) == NULL)
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");

@@ -50,10 +50,11 @@ int	corp_dir_user_put(struct corp_db *, const struct corp_user_in *,
  * corp-user import: each item one user as corp-json.5 has it (login;
  * name, lang, tz, unit, is_admin, active; an unknown field is refused),
  * added or updated (CORP_PUT_ANY), all in one transaction.  fn hears of
- * every item in order: rc 0 and its result line {line, login, user_id,
- * result}, which fn takes; or the item's refusal (rc, err), and the item
- * is skipped, nothing of it written.  An internal or busy error rolls
- * the whole batch back and is returned (results fn heard of are void).
+ * every good item in order: rc 0 and its result line {line, login,
+ * user_id, result}, which fn takes.  The first refused item rolls the
+ * whole batch back and is returned ("NAME:LINE: why; nothing imported",
+ * 65 for a bad line, 67/79 as for add); so is an internal or busy error.
+ * Results fn heard of are void then.
  */
 int	corp_dir_user_import(struct corp_db *, struct corp_jsonl_item *,
 	    size_t n, corp_result_fn fn, void *arg, struct corp_err *);

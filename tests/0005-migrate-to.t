@@ -113,6 +113,9 @@ q corp-event route
 # What no tool here writes: an offset of corp-tg poll, an invalid proposer
 # line, event ids freed at the top (sqlite_sequence above the max), and
 # enough bot replies for the copy's multi-row inserts (200 rows each).
+# SQL write on purpose: rows in every table in a layout the copy must
+# keep (ids freed at the top, a third as a REAL), which only the network
+# tools, over hours, would leave.
 sql_at "$src" "INSERT INTO tg_offsets VALUES ('abcdef0123456789', 42, $t0);
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
         WHERE i < 450)
@@ -259,6 +262,8 @@ src2=$T/src2.db
 q env CORP_DB="$src2" corp-db init --admin admin
 q env CORP_DB="$src2" corp-org add hq --head admin
 q env CORP_DB="$src2" corp-task create --as admin --title "to mend" --unit hq
+# SQL write on purpose: bytes that are not UTF-8, which every corp tool
+# refuses but an SQLite file can hold; mended the same way below.
 sql_at "$src2" "UPDATE tasks SET title = CAST(x'6f6bff' AS TEXT)"
 pg4=$(newdb)
 is_rc 1 "a row PostgreSQL refuses" env CORP_DB="$src2" corp-db migrate-to "$pg4"
@@ -267,6 +272,7 @@ like "$err" "^corp-db: migrate-to: tasks: .*(UTF8|encoding)" \
 is "$(sql_at "$pg4" "SELECT (SELECT count(*) FROM users) +
     (SELECT count(*) FROM org_units) + (SELECT count(*) FROM events)")" 0 \
     "nothing of it stays"
+# SQL write on purpose: the corruption above undone.
 sql_at "$src2" "UPDATE tasks SET title = 'mended'"
 ok "the same target once the source is mended" \
     env CORP_DB="$src2" corp-db migrate-to "$pg4"

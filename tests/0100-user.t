@@ -44,10 +44,18 @@ printf '%s\n' '{"login":"imp1","lang":"english"}' \
     > "$T/imp"
 run_in "$T/imp" corp-user import
 is "$rc" 65 "import: an unknown name in a line is invalid input"
-is "$err" "corp-user: <stdin>:1: unknown language 'english' (catalogs: en, ru, uk)
-corp-user: <stdin>:2: unknown time zone 'Europe/Kyyv' (did you mean 'Europe/Kyiv'?)" \
-    "each line named"
-is "$(printf '%s\n' "$out" | jq -r .login)" imp3 "the good line is imported"
+is "$err" "corp-user: <stdin>:1: unknown language 'english' (catalogs: en, ru, uk); nothing imported" \
+    "the first bad line named; the batch refused whole"
+is "$out:$(sql "SELECT count(*) FROM users WHERE login LIKE 'imp%'")" ":0" \
+    "nothing imported, not even the good line"
+sed -i 1d "$T/imp"
+run_in "$T/imp" corp-user import
+is "$rc:$err" "65:corp-user: <stdin>:1: unknown time zone 'Europe/Kyyv' (did you mean 'Europe/Kyiv'?); nothing imported" \
+    "the next bad line, by its position in this file"
+sed -i 1d "$T/imp"
+run_in "$T/imp" corp-user import
+is "$rc:$(printf '%s\n' "$out" | jq -c '[.line, .login, .result]')" '0:[1,"imp3","created"]' \
+    "the mended file is imported"
 ok "deactivate" corp-user deactivate ann
 is "$(sql "SELECT active FROM users WHERE login = 'ann'")" 0 "inactive"
 is "$(corp-user list | jq -r .login | tr '\n' ' ')" "admin imp3 " \

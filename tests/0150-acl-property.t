@@ -24,6 +24,8 @@ empty=$(copydb "$(curdb)") || bail "copydb failed"
 # one case database is emptied of what a case writes (users but the admin,
 # units, delegations, tasks), its ids starting over as in a new copy.
 db=""
+# SQL write on purpose: emptying the case database of what the case
+# loaded (PostgreSQL), as a fresh copy would be; no state is built here.
 fresh() {
 	if pg_mode && [ -n "$db" ]; then
 		sql_at "$db" "DELETE FROM tasks" "DELETE FROM delegations" \

@@ -45,9 +45,14 @@ ok "submit again with the key" corp-task submit "$t" --as ann --text r \
 is "$out" "$sub" "same answer"
 is "$(sql "SELECT count(*) FROM task_reports")" 1 "one report"
 
-# Keys older than 30 days are pruned.
-sql "UPDATE idempotency SET created_at = created_at - 31 * 86400 WHERE key = 's1'"
-corp-task create --as admin --title P --unit team --idempotency-key p1 >/dev/null
+# Keys older than 30 days are pruned: s1, exactly 30 days old, is kept;
+# the first write a day later prunes it.
+ok "a write 30 days later" env CORP_NOW=2026-03-31T10:00:00Z \
+    corp-task create --as admin --title P0 --unit team --idempotency-key p0
+is "$(sql "SELECT count(*) FROM idempotency WHERE key = 's1'")" 1 \
+    "a 30-day-old key is kept"
+ok "a write 31 days later" env CORP_NOW=2026-04-01T10:00:00Z \
+    corp-task create --as admin --title P --unit team --idempotency-key p1
 is "$(sql "SELECT count(*) FROM idempotency WHERE key = 's1'")" 0 \
     "an old key is pruned"
 

@@ -147,6 +147,7 @@ is "$(corp-event tail --as bob --after 13 | jq -s -c 'map(.event_id)')" \
 
 # check finds a tampered sequence and an impossible history.
 bad=$(copydb "$(curdb)") || bail "copydb failed"
+# SQL write on purpose: the corruptions check must find, on a copy.
 if pg_mode; then
 	seq="SELECT setval('events_event_id_seq', 1)"
 else

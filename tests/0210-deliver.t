@@ -6,12 +6,11 @@ setup
 fixture_company
 export CORP_NOW=2026-01-05T10:00:00Z
 
-# Six events for ann (11) and bob (12), sam (14) muted.
-sql "INSERT INTO user_mutes VALUES (14, 'channel', 'telegram')"
-for t in 1 2 3; do
-	fixture_task "$t" 10 NULL 2
-	fixture_event TASK_CREATED "$t" 1 10 NULL 2
-done
+q() { "$@" >/dev/null || bail "$* failed"; }
+
+# Three unit tasks: rows for boss, ann and bob; sam muted telegram.
+q corp-settings mute --user sam --channel telegram
+fixture_tasks 3
 corp-event route >/dev/null
 is "$(sql "SELECT count(*) FROM deliveries")" 9 "9 rows: ann, bob, boss x 3"
 
@@ -24,7 +23,7 @@ is "$(sql "SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL")" 0 "p
 ok "pending --limit 4" corp-deliver pending --channel telegram --limit 4 --worker w1
 printf '%s\n' "$out" > "$T/p1"
 is "$(jq -c '[.event.event_id, .user_id]' "$T/p1" | tr '\n' ' ')" \
-    "[1,10] [1,11] [1,12] [2,10] " "(event_id, user_id) order"
+    "[1,$boss] [1,$ann] [1,$bob] [2,$boss] " "(event_id, user_id) order"
 is "$(jq -r .lease "$T/p1" | sort -u | wc -l)" 1 "one token per claim"
 like "$(head -1 "$T/p1")" '"address":"1010".*"login":"boss".*"roles":\["initiator","supervisor"\].*"attempt":1.*"event":\{"v":1' \
     "the line carries what later stages need"
@@ -58,18 +57,20 @@ is "$(printf '%s\n' "$out" | jq -r .stored | tr '\n' ' ')" "unchanged unchanged 
     "the same acks again change nothing"
 is "$(sql "SELECT count(*) FROM delivery_attempts")" 8 "every ack line is recorded"
 
-# Retry until the DLQ: attempts.telegram = 3 (the default is 10).
-export CORP_NOW=2026-01-05T11:00:00Z
+# Retry until the DLQ: attempts.telegram = 3 (the default is 10).  Each
+# retry comes when its backoff (at most 30s, then 60s) has passed.
 corp-settings config set attempts.telegram 3 >/dev/null
-i=0
-while [ $i -lt 2 ]; do
-	corp-deliver pending --channel telegram --limit 1 | jq -c 'select(.delivery_id == 4) | . + {result: "retry", error: "HTTP 502"}' | corp-deliver ack >/dev/null
-	sql "UPDATE deliveries SET not_before = 0 WHERE id = 4"
-	i=$((i + 1))
+for now in 2026-01-05T10:30:00Z 2026-01-05T11:00:00Z; do
+	export CORP_NOW=$now
+	corp-deliver pending --channel telegram --limit 1 > "$T/p"
+	is "$(jq -c '[.delivery_id, .attempt]' "$T/p")" "[4,$(sql "SELECT attempts + 1 FROM deliveries WHERE id = 4")]" \
+	    "$now: row 4 is due again"
+	jq -c '. + {result: "retry", error: "HTTP 502"}' "$T/p" | corp-deliver ack >/dev/null
 done
 is "$(sql "SELECT status, attempts, error FROM deliveries WHERE id = 4")" "FAILED|3|HTTP 502" \
     "the third failure is FAILED with the error kept"
-sql "UPDATE deliveries SET lease_token = NULL, lease_until = NULL WHERE status = 'PENDING'"
+is "$(sql "SELECT count(*) FROM deliveries WHERE lease_token IS NOT NULL")" 0 \
+    "no lease left"
 ok "dlq" corp-deliver dlq
 is "$(printf '%s\n' "$out" | jq -c '[.delivery_id, .attempts, .error, .login]')" '[4,3,"HTTP 502","boss"]' "dlq lists it"
 
@@ -87,9 +88,10 @@ jq -c 'select(.delivery_id == 4) | . + {result: "retry", attempted: false, retry
 is "$(sql "SELECT attempts, not_before - strftime('%s', '2026-01-05T11:00:00') FROM deliveries WHERE id = 4")" "0|7" \
     "attempted:false: no attempt, not_before = now + retry_after"
 
-# Stale leases: another worker takes the row; the late retry changes nothing.
+# Stale leases: another worker takes the row once its lease (120s) has
+# expired; the late retry changes nothing.
 jq -c 'select(.delivery_id == 5)' "$T/p2" > "$T/old5"
-sql "UPDATE deliveries SET lease_until = 0 WHERE lease_token IS NOT NULL"
+export CORP_NOW=2026-01-05T11:03:00Z
 corp-deliver pending --channel telegram --limit 100 > "$T/p3"
 is "$(jq -c 'select(.delivery_id == 5) | .attempt' "$T/p3")" 1 "an expired lease returns the row without an attempt"
 is "$(sql "SELECT lease_expiries FROM deliveries WHERE id = 5")" 1 "counted as a lease expiry"
@@ -97,7 +99,7 @@ jq -c '. + {result: "retry"}' "$T/old5" | corp-deliver ack > "$T/late"
 is "$(jq -r .stored "$T/late")" unchanged "a late retry changes nothing"
 jq -c '. + {result: "sent", provider_message_id: "late"}' "$T/old5" | corp-deliver ack > "$T/late"
 is "$(jq -r .stored "$T/late")" unchanged "a late sent while another live lease holds it: unchanged"
-sql "UPDATE deliveries SET lease_until = 1 WHERE id = 5"
+export CORP_NOW=2026-01-05T11:06:00Z	# the second lease expired too
 jq -c '. + {result: "sent", provider_message_id: "late"}' "$T/old5" | corp-deliver ack > "$T/late"
 is "$(jq -r .stored "$T/late")" sent "a late sent when that lease expired too: stored"
 is "$(sql "SELECT status, provider_message_id FROM deliveries WHERE id = 5")" "SENT|late" "SENT"
@@ -118,26 +120,48 @@ is "$(sql "SELECT status, attempts, lease_token, lease_tokens, sent_at
 is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = $p
     AND result = 'sent'")" 0 "nothing recorded for the refused lines"
 
-# Poison: 5 lease expiries -> FAILED.
-sql "UPDATE deliveries SET lease_expiries = 4, lease_token = 'x', lease_until = 1 WHERE id = 6"
-corp-deliver pending --channel telegram --limit 1 >/dev/null
-is "$(sql "SELECT status, error FROM deliveries WHERE id = 6")" "FAILED|lease expired 5 times" \
+# Poison: a row whose every lease expires (its worker dies each time)
+# is FAILED at the 5th expiry.  On a channel of its own, email, where a
+# document event reaches bob alone.
+q corp-settings notify set --event-type doc_signed --role reviewer \
+    --channel email --new-type --new-role
+q corp-settings notify set --event-type doc_signed --role reviewer \
+    --channel telegram --disabled
+q corp-bind add --user bob --channel email --address bob@corp.example
+printf '%s\n' '{"idempotency_key":"d1","source":"docs","event_type":"doc_signed","recipients":[{"user":"bob","role":"reviewer"}]}' |
+    q corp-event emit
+doc=$(sql "SELECT max(event_id) FROM events")
+q corp-event route
+poison=$(sql "SELECT id FROM deliveries WHERE channel = 'email'")
+n=0
+while [ "$n" -lt 5 ]; do
+	corp-deliver pending --channel email --limit 1 > "$T/p"
+	[ "$(jq .delivery_id "$T/p")" = "$poison" ] || fail "claim $n took $(cat "$T/p")"
+	n=$((n + 1))
+	export CORP_NOW=$(date -u -d "2026-01-05T11:06:00Z + $((n * 3)) min" +%Y-%m-%dT%H:%M:%SZ)
+done
+is "$(sql "SELECT status, lease_expiries FROM deliveries WHERE id = $poison")" "PENDING|4" \
+    "the 4th expiry returned the row"
+corp-deliver pending --channel email --limit 1 > "$T/p"
+is "$(sql "SELECT status, error FROM deliveries WHERE id = $poison")" "FAILED|lease expired 5 times" \
     "after 5 expiries the row is FAILED"
+is "$(cat "$T/p")" "" "and not claimed again"
 
-# unbound: bind deactivated, row waits, no attempt used.
-sql "UPDATE deliveries SET lease_token = NULL, lease_until = NULL"
+# unbound: bind deactivated, row waits, no attempt used.  (Every
+# telegram lease has expired by now.)
 corp-deliver pending --channel telegram --limit 100 > "$T/p4"
-jq -c 'select(.user_id == 11) | . + {result: "unbound", error: "403 blocked"}' "$T/p4" | corp-deliver ack > "$T/u"
+jq -c 'select(.user_id == '$ann') | . + {result: "unbound", error: "403 blocked"}' "$T/p4" | corp-deliver ack > "$T/u"
 is "$(jq -r .stored "$T/u" | sort -u)" unbound "stored unbound"
-is "$(sql "SELECT active FROM binds WHERE user_id = 11")" 0 "bind deactivated"
-is "$(sql "SELECT DISTINCT status || ':' || readiness || ':' || attempts FROM deliveries WHERE user_id = 11 AND status = 'PENDING'")" \
+is "$(sql "SELECT active FROM binds WHERE user_id = $ann AND channel = 'telegram'")" 0 "bind deactivated"
+is "$(sql "SELECT DISTINCT status || ':' || readiness || ':' || attempts FROM deliveries WHERE user_id = $ann AND status = 'PENDING'")" \
     "PENDING:waiting_bind:0" "ann's rows wait for a bind, no attempt counted"
-sql "UPDATE deliveries SET lease_token = NULL, lease_until = NULL"
-is "$(corp-deliver pending --channel telegram --peek | jq -c 'select(.user_id == 11)')" "" "waiting rows are not offered"
-# Rebinding (what corp-bind add does) makes them ready; offered although
-# the cursor moved past them.
-sql "UPDATE binds SET active = 1 WHERE user_id = 11; UPDATE deliveries SET readiness = 'ready', waiting_since = NULL WHERE user_id = 11 AND status = 'PENDING'"
-is "$(corp-deliver pending --channel telegram --peek --after 99:99 | jq -c 'select(.user_id == 11) | .delivery_id' | tr '\n' ' ')" \
+export CORP_NOW=2026-01-05T11:30:00Z	# the other leases of p4 expired
+is "$(corp-deliver pending --channel telegram --peek | jq -c 'select(.user_id == '$ann')')" "" "waiting rows are not offered"
+is "$(corp-deliver pending --channel telegram --peek | jq -c .user_id | sort -u | tr '\n' ' ')" "$boss $bob " \
+    "the others' are"
+# Rebinding makes them ready; offered although the cursor moved past them.
+q corp-bind add --user ann --channel telegram --address 1011
+is "$(corp-deliver pending --channel telegram --peek --after 99:99 | jq -c 'select(.user_id == '$ann') | .delivery_id' | tr '\n' ' ')" \
     "8 " "held rows at or before the cursor are offered first"
 
 # Bad input.
@@ -164,8 +188,8 @@ is "$(printf '%s' "$out" | jq -c '[.roles, .decisions[0].decision, .deliveries]'
 ok "explain a user who could not see it" corp-deliver explain --event 1 --user eve
 is "$(printf '%s' "$out" | jq -c '[.roles, .decisions, .deliveries, .routed]')" '[null,[],[],true]' \
     "not a recipient at route time"
-ok "explain a DLQ row" corp-deliver explain --event 2 --user bob
-is "$(printf '%s' "$out" | jq -c '.deliveries[0] | [.status, .error]')" '["FAILED","lease expired 5 times"]' "in the DLQ"
+ok "explain a DLQ row" corp-deliver explain --event "$doc" --user bob
+is "$(printf '%s' "$out" | jq -c '.deliveries[] | [.channel, .status, .error]')" '["email","FAILED","lease expired 5 times"]' "in the DLQ"
 is_rc 67 "explain: unknown user" corp-deliver explain --event 1 --user nobody
 is_rc 67 "explain: unknown event" corp-deliver explain --event 999 --user ann
 
@@ -175,7 +199,7 @@ now=$CORP_NOW
 sent=$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'")
 attempts=$(sql "SELECT count(*) FROM delivery_attempts")
 is_rc 64 "prune --sent-before +1h: refused" corp-deliver prune --sent-before +1h
-is "$err" "corp-deliver: --sent-before: '+1h' is in the future (2026-01-05T12:00:00Z); prune deletes rows sent before a past time, e.g. -90d" \
+is "$err" "corp-deliver: --sent-before: '+1h' is in the future (2026-01-05T12:30:00Z); prune deletes rows sent before a past time, e.g. -90d" \
     "the message names the instant it read"
 is_rc 64 "an instant after now: refused" \
     corp-deliver prune --sent-before 2026-02-01T00:00:00Z --dry-run
@@ -184,7 +208,7 @@ is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'"):$(sql "SELECT
 is "$sent" 4 "4 SENT rows"
 export CORP_NOW=2026-02-01T00:00:01Z
 ok "prune --dry-run" corp-deliver prune --sent-before 2026-02-01T00:00:00Z --dry-run
-is "$out" '{"would_prune":4,"attempts":9,"sent_before":"2026-02-01T00:00:00Z","oldest_sent_at":"2026-01-05T10:00:00Z","newest_sent_at":"2026-01-05T11:00:00Z"}' \
+is "$out" '{"would_prune":4,"attempts":9,"sent_before":"2026-02-01T00:00:00Z","oldest_sent_at":"2026-01-05T10:00:00Z","newest_sent_at":"2026-01-05T11:06:00Z"}' \
     "--dry-run: the rows, their attempts, the cutoff read, the send times"
 is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'"):$(sql "SELECT count(*) FROM delivery_attempts")" \
     "$sent:$attempts" "--dry-run deleted nothing"
@@ -203,20 +227,22 @@ is_rc 64 "bad --after" corp-deliver pending --channel telegram --after x
 
 # One claim takes a user's rows at or before the cursor and after it, in
 # order, as peek shows: only a lease under another token skips a user.
-sql "INSERT INTO binds (user_id, channel, address, active, created_at,
-    updated_at) VALUES (11, 'file', 'ann', 1, 0, 0), (12, 'file', 'bob', 1, 0, 0)"
-sql "INSERT INTO deliveries (event_id, user_id, channel, role, roles,
-    priority, template, created_at, updated_at) VALUES
-    (1, 11, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
-    (1, 12, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
-    (2, 11, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
-    (2, 12, 'file', 'executor', 'executor', 'p2p', 'task_created', 0, 0)"
-peek=$(corp-deliver pending --channel file --after 1:11 --peek |
+# Two more tasks reach ann and bob on the file channel too.
+q corp-settings notify set --event-type TASK_CREATED --role executor \
+    --channel file
+q corp-bind add --user ann --channel file --address ann
+q corp-bind add --user bob --channel file --address bob
+q corp-task create --as boss --title "Task 4" --unit sales
+e1=$(sql "SELECT max(event_id) FROM events")
+q corp-task create --as boss --title "Task 5" --unit sales
+e2=$(sql "SELECT max(event_id) FROM events")
+q corp-event route
+peek=$(corp-deliver pending --channel file --after "$e1:$ann" --peek |
     jq -c '[.event.event_id, .user_id]' | tr '\n' ' ')
-ok "pending --after 1:11" corp-deliver pending --channel file --after 1:11
+ok "pending --after E1:ann" corp-deliver pending --channel file --after "$e1:$ann"
 is "$(printf '%s\n' "$out" | jq -c '[.event.event_id, .user_id]' | tr '\n' ' ')" \
-    "[1,11] [1,12] [2,11] [2,12] " \
+    "[$e1,$ann] [$e1,$bob] [$e2,$ann] [$e2,$bob] " \
     "ann's rows on both sides of the cursor in one claim, in order"
-is "$peek" "[1,11] [1,12] [2,11] [2,12] " "as peek showed"
+is "$peek" "[$e1,$ann] [$e1,$bob] [$e2,$ann] [$e2,$bob] " "as peek showed"
 ok "corp-db check clean" corp-db check
 done_testing

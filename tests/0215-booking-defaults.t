@@ -86,7 +86,7 @@ if if_sqlite "corp-db migrate --to from an empty file"; then
 	CORP_DATA_DIR="$T/untouched" q corp-db migrate
 	is "$(row untouched)" '["telegram",true,"p2p","booking_created",true]' \
 	    "a row at the old default gets notify_self"
-	# Writing SQL on purpose: the operator's changes made with the old
+	# SQL write on purpose: the operator's changes made with the old
 	# release's corp-settings (today's would migrate the database first).
 	old changed
 	sqlite3 "$T/changed/corp.db" "UPDATE notification_settings SET

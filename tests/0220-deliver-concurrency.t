@@ -4,28 +4,12 @@
 # row twice, never serve one user from two leases, never surface BUSY.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/fixture.sh"
+. "$CORP_SRC/tests/load.sh"
 setup
 export CORP_NOW=2026-01-05T10:00:00Z
+load_init
 
-# EVENTS events x USERS users, all bound, rows straight into the queue.
-load() {
-	sql "
-DELETE FROM delivery_attempts; DELETE FROM deliveries; DELETE FROM binds;
-DELETE FROM event_recipients; DELETE FROM events; DELETE FROM users WHERE id >= 100;
-WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
-INSERT INTO users (id, login, name, created_at, updated_at)
-    SELECT 100 + i, 'u' || i, 'U' || i, 0, 0 FROM u;
-INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users WHERE id >= 100;
-WITH RECURSIVE e(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM e WHERE i < $1)
-INSERT INTO events (event_id, event_type, occurred_at, trace_id, dedupe_key)
-    SELECT i, 'TASK_CREATED', 0, 't' || i, 'k' || i FROM e;
-INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, created_at, updated_at)
-    SELECT e.event_id, u.id, 'telegram', 'executor', 'executor', 'p2p',
-    'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;
-INSERT INTO event_recipients SELECT e.event_id, u.id, 'executor'
-    FROM events e, users u WHERE u.id >= 100;"
-}
+load() { load_queue "$@"; }
 
 # One worker: pipes until the queue has nothing PENDING (bounded).
 worker() {

@@ -92,6 +92,7 @@ while [ "$i" -lt "$cases" ]; do
 		continue
 	fi
 	# The oracle's relation as a table (no .import: psql has none).
+	# SQL write on purpose: the test's own table, none of corp's.
 	{
 		echo "BEGIN;"
 		echo "CREATE TABLE oracle (task INTEGER, uid INTEGER, role TEXT);"

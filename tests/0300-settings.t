@@ -250,28 +250,72 @@ ok "--new-type on a known type is harmless" nset --event-type TASK_CREATED \
 is_rc 64 "notify list takes no --new-type" corp-settings notify list --new-type
 
 # preferences: quiet hours ------------------------------------------
-sql "INSERT INTO users (login, name, tz, created_at, updated_at) VALUES
-    ('alice', 'Alice', 'Europe/Kyiv', 0, 0), ('bob', 'Bob', NULL, 0, 0)"
+# alice (Europe/Kyiv) and bob (UTC), bound on telegram and e-mail; notes
+# to them as "tg" (a telegram row) or "both" (telegram and e-mail, p2p),
+# alerts as "urg" (telegram urgent, e-mail p2p).  Rows by label (nb below):
+# 11 p2p fresh, 12 urgent, 13 in backoff, 14 SENT, 15 e-mail: alice's;
+# 16 bob's.
+export CORP_NOW=2026-01-05T10:00:00Z
+{ corp-user add alice --name Alice --tz Europe/Kyiv &&
+    corp-user add bob --name Bob &&
+    printf '{"login":"%s","channel":"%s","address":"%s"}\n' \
+    alice telegram 1001 alice email alice@corp.test bob telegram 1002 |
+    corp-bind import &&
+    nset --event-type note --role tg --channel telegram --new-type --new-role &&
+    nset --event-type note --role both --channel telegram --new-role &&
+    nset --event-type note --role both --channel email &&
+    nset --event-type alert --role urg --channel telegram --priority urgent \
+    --new-type --new-role &&
+    nset --event-type alert --role urg --channel email; } >/dev/null ||
+    bail "users, binds and settings failed"
 alice=$(sql "SELECT id FROM users WHERE login = 'alice'")
 bob=$(sql "SELECT id FROM users WHERE login = 'bob'")
-sql "INSERT INTO events (event_id, event_type, occurred_at, trace_id,
-    dedupe_key) VALUES (1, 'TASK_CREATED', 0, 't1', 'k1'),
-    (2, 'TASK_ASSIGNED', 0, 't2', 'k2'), (3, 'TASK_OVERDUE', 0, 't3', 'k3')"
-# 11 p2p fresh, 12 urgent, 13 in backoff, 14 SENT, 15 email: alice's;
-# 16 bob's.
-sql "INSERT INTO deliveries (id, event_id, user_id, channel, role, roles,
-    priority, template, status, attempts, not_before, created_at,
-    updated_at) VALUES
-    (11, 1, $alice, 'telegram', 'executor', 'executor', 'p2p', 't', 'PENDING', 0, 0, 0, 0),
-    (12, 2, $alice, 'telegram', 'executor', 'executor', 'urgent', 't', 'PENDING', 0, 0, 0, 0),
-    (13, 3, $alice, 'telegram', 'executor', 'executor', 'p2p', 't', 'PENDING', 1, 777, 0, 0),
-    (14, 1, $alice, 'email', 'executor', 'executor', 'p2p', 't', 'SENT', 1, 0, 0, 0),
-    (15, 2, $alice, 'email', 'executor', 'executor', 'p2p', 't', 'PENDING', 0, 0, 0, 0),
-    (16, 1, $bob, 'telegram', 'initiator', 'initiator', 'p2p', 't', 'PENDING', 0, 0, 0, 0)"
-nb() {
-	sql "SELECT id || ':' || not_before FROM deliveries ORDER BY id" |
-	    tr '\n' ' '
+# note KEY [TYPE] USER:ROLE...: one note (or TYPE), routed; its event
+# id in $ev.
+note() {
+	_k=$1 _ty=note
+	shift
+	case $1 in *:*) ;; *) _ty=$1; shift ;; esac
+	printf '{"user":"%s","role":"%s"}\n' $(printf '%s\n' "$@" | tr : ' ') |
+	    jq -s -c --arg k "$_k" --arg ty "$_ty" '{idempotency_key: $k,
+	    source: "test", event_type: $ty, recipients: .}' > "$T/note"
+	ev=$(corp-event emit < "$T/note" | jq -r .event_id) &&
+	    corp-event route >/dev/null || bail "note $_k failed"
 }
+# ackall CHANNEL RESULT: every ready row of CHANNEL claimed and acked so.
+ackall() {
+	corp-deliver pending --channel "$1" | jq -c --arg r "$2" \
+	    '. + {result: $r, error: (if $r == "sent" then null else "busy" end)}' |
+	    corp-deliver ack >/dev/null
+}
+note n1 alice:tg
+e1=$ev
+ackall telegram retry			# 13: one attempt, in backoff
+note n2 alice:both bob:tg
+e2=$ev
+ackall email sent			# 14
+note n3 alert alice:urg
+e3=$ev
+back=$(sql "SELECT not_before FROM deliveries WHERE event_id = $e1")
+is "$(sql "SELECT status, attempts, CAST(not_before > 0 AS INTEGER)
+    FROM deliveries WHERE event_id = $e1")" "PENDING|1|1" \
+    "13: a retry in backoff"
+label="CASE
+	    WHEN event_id = $e2 AND user_id = $alice AND channel = 'telegram' THEN 11
+	    WHEN event_id = $e3 AND channel = 'telegram' THEN 12
+	    WHEN event_id = $e1 THEN 13
+	    WHEN event_id = $e2 AND channel = 'email' THEN 14
+	    WHEN event_id = $e3 AND channel = 'email' THEN 15
+	    WHEN user_id = $bob THEN 16 END"
+nb() {
+	sql "SELECT $label || ':' ||
+	    CASE WHEN not_before = $back AND event_id = $e1 THEN 'backoff'
+	    ELSE CAST(not_before AS TEXT) END
+	    FROM deliveries ORDER BY 1" | tr '\n' ' '
+}
+is "$(nb)" "11:0 12:0 13:backoff 14:0 15:0 16:0 " "the six rows"
+is "$(sql "SELECT status || ':' || priority FROM deliveries
+    WHERE event_id = $e2 AND channel = 'email'")" "SENT:p2p" "14: SENT"
 
 ok "prefs show" corp-settings prefs show --user alice
 is "$out" "{\"user\":\"alice\",\"user_id\":$alice,\"zone\":\"Europe/Kyiv\",\"quiet\":null,\"muted_channels\":[],\"muted_event_types\":[]}" \
@@ -289,14 +333,14 @@ is "$(printf '%s' "$out" | jq -r .quiet)" "22:00-07:00" "prints the prefs"
 is "$(sql "SELECT quiet_start, quiet_end FROM user_prefs")" "1320|420" \
     "minutes of the local day"
 e=$(epoch 2026-01-06T05:00:00Z)
-is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " \
+is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " \
     "fresh PENDING rows wait for 07:00 Kyiv; urgent, backoff, SENT and bob's untouched"
 
 # Outside the window: nothing held.
 export CORP_NOW=2026-01-06T06:00:00Z
 ok "prefs set outside the window" corp-settings prefs set --user alice \
     --quiet 22:00-07:00
-is "$(nb)" "11:0 12:0 13:777 14:0 15:0 16:0 " "not_before cleared"
+is "$(nb)" "11:0 12:0 13:backoff 14:0 15:0 16:0 " "not_before cleared"
 
 # Spring forward, 2026-03-29: 02:30 EET, the window ends 07:00 EEST =
 # 04:00Z (not 05:00Z).
@@ -304,7 +348,7 @@ export CORP_NOW=2026-03-29T00:30:00Z
 ok "prefs set on the spring DST day" corp-settings prefs set --user alice \
     --quiet 22:00-07:00
 e=$(epoch 2026-03-29T04:00:00Z)
-is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " "07:00 EEST = 04:00Z"
+is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " "07:00 EEST = 04:00Z"
 
 # Fall back, 2026-10-25: 03:15 EET in the repeated hour, inside
 # 01:00-03:30: the window ends at the second 03:30 = 01:30Z.
@@ -312,22 +356,22 @@ export CORP_NOW=2026-10-25T01:15:00Z
 ok "prefs set in the repeated hour" corp-settings prefs set --user alice \
     --quiet 01:00-03:30
 e=$(epoch 2026-10-25T01:30:00Z)
-is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " "03:30 EET = 01:30Z"
+is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " "03:30 EET = 01:30Z"
 
 ok "prefs set --no-quiet" corp-settings prefs set --user alice --no-quiet
 is "$(printf '%s' "$out" | jq -c .quiet)" null "no quiet hours"
 is "$(sql "SELECT CASE WHEN quiet_start IS NULL AND quiet_end IS NULL THEN 1
     END FROM user_prefs")" 1 "stored as NULL"
-is "$(nb)" "11:0 12:0 13:777 14:0 15:0 16:0 " "rows released"
+is "$(nb)" "11:0 12:0 13:backoff 14:0 15:0 16:0 " "rows released"
 
 # A zone change is picked up at the next recompute (UTC: 23:00 is
 # inside 22:00-07:00 in UTC but not in Kyiv, where it is 01:00).
-sql "UPDATE users SET tz = NULL WHERE id = $alice"
+corp-user set alice --no-tz >/dev/null
 export CORP_NOW=2026-01-05T23:00:00Z
 ok "prefs set in UTC" corp-settings prefs set --user alice --quiet 22:00-07:00
 e=$(epoch 2026-01-06T07:00:00Z)
-is "$(nb)" "11:$e 12:0 13:777 14:0 15:$e 16:0 " "07:00 UTC"
-sql "UPDATE users SET tz = 'Europe/Kyiv' WHERE id = $alice"
+is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " "07:00 UTC"
+corp-user set alice --tz Europe/Kyiv >/dev/null
 
 for q in 22-07 22:00 25:00-07:00 22:00-07:60 22:00-22:00 22:00-07:00x; do
 	is_rc 65 "quiet '$q' refused" corp-settings prefs set --user alice \
@@ -350,8 +394,8 @@ unset CORP_NOW
 ok "mute a channel" corp-settings mute --user alice --channel telegram
 is "$out" '{"user":"alice","kind":"channel","muted":"telegram","failed_rows":3}' \
     "reports the rows it failed"
-is "$(sql "SELECT id || ':' || status || ':' || coalesce(error, '-')
-    FROM deliveries ORDER BY id" | tr '\n' ' ')" \
+is "$(sql "SELECT $label || ':' || status || ':' || coalesce(error, '-')
+    FROM deliveries ORDER BY 1" | tr '\n' ' ')" \
     "11:FAILED:muted 12:FAILED:muted 13:FAILED:muted 14:SENT:- 15:PENDING:- 16:PENDING:- " \
     "alice's PENDING telegram rows are FAILED with error muted"
 is "$(sql "SELECT kind, value FROM user_mutes")" "channel|telegram" "stored"
@@ -359,19 +403,19 @@ ok "mute again" corp-settings mute --user alice --channel telegram
 is "$(printf '%s' "$out" | jq .failed_rows)" 0 "idempotent: nothing more"
 is "$(sql "SELECT count(*) FROM user_mutes")" 1 "still one mute"
 ok "mute an event type" corp-settings mute --user alice \
-    --event-type TASK_ASSIGNED
-is "$out" '{"user":"alice","kind":"event_type","muted":"TASK_ASSIGNED","failed_rows":1}' \
+    --event-type alert
+is "$out" '{"user":"alice","kind":"event_type","muted":"alert","failed_rows":1}' \
     "the email row of that type"
-is "$(sql "SELECT status, error FROM deliveries WHERE id = 15")" \
+is "$(sql "SELECT status, error FROM deliveries WHERE $label = 15")" \
     "FAILED|muted" "failed"
-is "$(sql "SELECT status FROM deliveries WHERE id = 16")" PENDING \
+is "$(sql "SELECT status FROM deliveries WHERE $label = 16")" PENDING \
     "bob's row untouched"
 ok "prefs show lists the mutes" corp-settings prefs show --user alice
 is "$(printf '%s' "$out" | jq -c '[.muted_channels, .muted_event_types]')" \
-    '[["telegram"],["TASK_ASSIGNED"]]' "both kinds"
+    '[["telegram"],["alert"]]' "both kinds"
 ok "unmute" corp-settings unmute --user alice --channel telegram
 is "$out" '{"user":"alice","kind":"channel","unmuted":"telegram"}' "prints it"
-is "$(sql "SELECT kind, value FROM user_mutes")" "event_type|TASK_ASSIGNED" \
+is "$(sql "SELECT kind, value FROM user_mutes")" "event_type|alert" \
     "the mute is gone"
 is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'PENDING'")" 1 \
     "unmuting recreates nothing: the rows stay FAILED"
@@ -392,8 +436,8 @@ is_rc 64 "mute a misspelt event type" corp-settings mute --user alice \
 is "$err" "corp-settings: unknown event type 'task_overdue' (did you mean 'TASK_OVERDUE'?)" \
     "suggests the type"
 is_rc 67 "unmute a near miss" corp-settings unmute --user alice \
-    --event-type TASK_ASIGNED
-is "$err" "corp-settings: event type 'TASK_ASIGNED' is not muted (did you mean 'TASK_ASSIGNED'?)" \
+    --event-type alrt
+is "$err" "corp-settings: event type 'alrt' is not muted (did you mean 'alert'?)" \
     "suggests the user's mute"
 is_rc 67 "mute for an unknown user" corp-settings mute --user nobody \
     --channel email

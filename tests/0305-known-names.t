@@ -32,6 +32,7 @@ ok "a known channel" corp-bind add --user ann --channel telegram --address 1001
 
 # A bind on a channel that an older corp let through, written directly:
 # corp-bind no longer can.  It can still be deactivated.
+# SQL write on purpose: an older corp's data, which corp-bind now refuses.
 sql "INSERT INTO binds (user_id, channel, address, active, created_at,
     updated_at) SELECT id, 'sms', '+100', 1, 0, 0 FROM users WHERE login = 'ann'"
 ok "deactivate reaches it" corp-bind deactivate --user ann --channel sms

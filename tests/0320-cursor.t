@@ -126,23 +126,45 @@ is_rc 64 "advance takes no argument" corp-cursor advance 5:5
 # The legacy events cursor -------------------------------------------------
 # Events 1..7, routed up to 5; a PENDING e-mail row of event 3 holds it at
 # 2 whatever the telegram cursor says.
-sql "INSERT INTO users (login, name, created_at, updated_at) VALUES
-    ('alice', 'Alice', 0, 0)"
+# alice on telegram and e-mail; a note to her as "tg" gets a telegram
+# row, as "both" a row on each, as "quiet" none (the setting is off).
+{ corp-user add alice --name Alice &&
+    corp-bind add --user alice --channel telegram --address 1001 &&
+    corp-bind add --user alice --channel email --address alice@corp.test &&
+    corp-settings notify set --event-type note --role tg --channel telegram \
+    --new-type --new-role &&
+    corp-settings notify set --event-type note --role both \
+    --channel telegram --new-role &&
+    corp-settings notify set --event-type note --role both --channel email &&
+    corp-settings notify set --event-type note --role quiet \
+    --channel telegram --disabled --new-role; } >/dev/null ||
+    bail "alice and the settings failed"
 uid=$(sql "SELECT id FROM users WHERE login = 'alice'")
-i=1
-while [ $i -le 7 ]; do
-	sql "INSERT INTO events (event_id, event_type, occurred_at, trace_id,
-	    dedupe_key) VALUES ($i, 'TASK_CREATED', 0, 't$i', 'k$i')"
-	i=$((i + 1))
-done
-sql "UPDATE route_state SET watermark = 5"
-sql "INSERT INTO deliveries (event_id, user_id, channel, role, roles,
-    priority, template, status, created_at, updated_at) VALUES
-    (1, $uid, 'telegram', 'executor', 'executor', 'p2p', 't', 'SENT', 0, 0),
-    (3, $uid, 'telegram', 'executor', 'executor', 'p2p', 't', 'SENT', 0, 0),
-    (3, $uid, 'email', 'executor', 'executor', 'p2p', 't', 'PENDING', 0, 0),
-    (4, $uid, 'telegram', 'executor', 'executor', 'p2p', 't', 'FAILED', 0, 0),
-    (7, $uid, 'telegram', 'executor', 'executor', 'p2p', 't', 'PENDING', 0, 0)"
+# emit ROLE...: the next events, one per role, to alice.
+n=0
+emit() {
+	: > "$T/emit"
+	for r in "$@"; do
+		n=$((n + 1))
+		printf '{"idempotency_key":"k%d","source":"test","event_type":"note","recipients":[{"user":"alice","role":"%s"}]}\n' $n "$r" >> "$T/emit"
+	done
+	corp-event emit < "$T/emit" >/dev/null || bail "emit failed"
+}
+# acked CHANNEL [FAILED-EVENT]: every row of CHANNEL claimed and acked,
+# sent, or failed for that event.
+acked() {
+	corp-deliver pending --channel "$1" --limit 10 | jq -c --argjson f "${2:-0}" \
+	    '. + (if .event.event_id == $f then {result: "failed", error: "refused"}
+	    else {result: "sent"} end)' | corp-deliver ack >/dev/null
+}
+emit tg quiet both tg quiet
+corp-event route >/dev/null
+emit quiet tg
+acked telegram 4
+is "$(sql "SELECT event_id || ':' || channel || ':' || status FROM deliveries
+    ORDER BY event_id, channel" | tr '\n' ' ')" \
+    "1:telegram:SENT 3:email:PENDING 3:telegram:SENT 4:telegram:FAILED " \
+    "events 1..7, routed up to 5: a PENDING e-mail row of event 3"
 legacy="$CORP_DATA_DIR/events_cursor.json"
 ackline 3 $uid sent > "$T/a3"
 run_in "$T/a3" corp-cursor advance
@@ -150,14 +172,14 @@ is "$rc" 0 "advance"
 is "$(cat "$legacy")" '{"last_audit_id":2}' \
     "events_cursor.json stops before the PENDING row of event 3"
 is "$(stat -c %a "$legacy")" 600 "mode 0600"
-sql "UPDATE deliveries SET status = 'SENT' WHERE event_id = 3"
+acked email
 run_in "$T/empty" corp-cursor advance
 is "$(cat "$legacy")" '{"last_audit_id":5}' \
     "then the watermark (event 7 is not routed; its row does not count)"
-sql "UPDATE route_state SET watermark = 7"
+corp-event route >/dev/null
 run_in "$T/empty" corp-cursor advance
 is "$(cat "$legacy")" '{"last_audit_id":6}' "a PENDING row of event 7: 6"
-sql "UPDATE deliveries SET status = 'SENT' WHERE event_id = 7"
+acked telegram
 run_in "$T/empty" corp-cursor advance
 is "$(cat "$legacy")" '{"last_audit_id":7}' "all routed, none pending: 7"
 run_in "$T/empty" corp-cursor advance --db "$T/none.db"

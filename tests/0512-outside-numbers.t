@@ -38,6 +38,7 @@ paused() {
 }
 # A limiter without a pause.  No command resets it: with PostgreSQL the
 # test empties its two tables on purpose (they hold no business state).
+# SQL write on purpose: the limiter's state reset, as rm -rf does on SQLite.
 fresh() {
 	rm -rf "$CORP_DATA_DIR/ratelimit"
 	if pg_mode; then

@@ -12,19 +12,18 @@ TOKEN='777002:AAsecret-Bind_token'
 export FAKE_TG_TOKEN="$TOKEN"
 export CORP_NOW=2026-01-05T10:00:00Z
 now=$(date -u -d "$CORP_NOW" +%s)
-sql "INSERT INTO users (login, name, lang, created_at, updated_at) VALUES
-    ('alice', 'Alice', 'uk', 0, 0), ('bob', 'Bob', NULL, 0, 0),
-    ('carol', 'Carol', NULL, 0, 0)"
+# alice (uk), bob and carol, none bound; a note for alice on telegram (the
+# default channel), routed: her row waits for a bind.
+{ printf '%s\n' '{"login":"alice","name":"Alice","lang":"uk"}' \
+    '{"login":"bob","name":"Bob"}' '{"login":"carol","name":"Carol"}' |
+    corp-user import &&
+    corp-settings notify set --event-type note --role member \
+    --channel telegram --new-type --new-role &&
+    echo '{"idempotency_key":"k1","source":"test","event_type":"note","recipients":[{"user":"alice","role":"member"}],"payload":{"title":"Hi"}}' |
+    corp-event emit && corp-event route; } >/dev/null || bail "setup failed"
 alice=$(sql "SELECT id FROM users WHERE login = 'alice'")
 bob=$(sql "SELECT id FROM users WHERE login = 'bob'")
 carol=$(sql "SELECT id FROM users WHERE login = 'carol'")
-sql "INSERT INTO events (event_id, event_type, occurred_at, trace_id,
-    dedupe_key) VALUES (1, 'TASK_CREATED', 0, 't1', 'k1')"
-sql "INSERT INTO deliveries (event_id, user_id, channel, role, roles,
-    priority, template, status, readiness, waiting_since, created_at,
-    updated_at) VALUES
-    (1, $alice, 'telegram', 'executor', 'executor', 'p2p', 'task_created',
-     'PENDING', 'waiting_bind', 100, 0, 0)"
 readiness() {
 	sql "SELECT readiness FROM deliveries WHERE user_id = $1"
 }
@@ -32,6 +31,7 @@ binds() {
 	sql "SELECT u.login, b.address, b.active FROM binds b JOIN users u
 	    ON u.id = b.user_id ORDER BY u.login" | tr '\n|' '  '
 }
+is "$(readiness "$alice")" waiting_bind "alice's routed row waits for a bind"
 # Every stdout and stderr of corp-tg and corp-bind, to look for the token.
 : > "$T/all"
 keep() { printf '%s\n%s\n' "$out" "$err" >> "$T/all"; }

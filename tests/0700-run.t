@@ -7,6 +7,7 @@
 # corp-deliver itself without libcurl.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
+. "$CORP_SRC/tests/load.sh"
 setup
 export CORP_NOW=2026-01-05T10:00:00Z
 TOKEN='777001:AAsecret-Token_value'
@@ -23,26 +24,14 @@ start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
 
-# load EVENTS USERS [PRIORITY-SQL]: EVENTS x USERS rows, every user
-# bound to chat 5000 + id; event i is "Task i"; the priority an SQL
-# expression over e.event_id (default p2p).
-load() {
-	sql "
-DELETE FROM delivery_attempts; DELETE FROM deliveries; DELETE FROM binds;
-DELETE FROM event_recipients; DELETE FROM events; DELETE FROM users WHERE id >= 100;
-WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
-INSERT INTO users (id, login, name, created_at, updated_at)
-    SELECT 100 + i, 'u' || i, 'U' || i, 0, 0 FROM u;
-INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users WHERE id >= 100;
-WITH RECURSIVE e(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM e WHERE i < $1)
-INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, dedupe_key)
-    SELECT i, 'TASK_CREATED', 0, 'Task ' || i, 't' || i, 'k' || i FROM e;
-INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, created_at, updated_at)
-    SELECT e.event_id, u.id, 'telegram', 'executor', 'executor',
-    ${3:-"'p2p'"}, 'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;
-INSERT INTO event_recipients SELECT event_id, user_id, roles FROM deliveries;"
-}
+# load EVENTS USERS [ROLE] (tests/load.sh): EVENTS x USERS rows, user uI
+# bound to chat 5100 + I; event N is "Task N" with trace id tN; the
+# role, and so the priority, a jq expression over $e and $u (default
+# member: p2p; mass: broadcast; urgent).
+LOAD_ADDRESS='5100 + $i'
+load_init
+load() { load_queue "$@"; }
+uid() { sql "SELECT id FROM users WHERE login = '$1'"; }
 
 exactly_once() {
 	sql "SELECT
@@ -78,7 +67,7 @@ is "$(wire "$T/tg.log")" "0 300" "the fake got each of the 300 messages once"
 is "$(accepted "$T/tg.log" | jq -c 'select(.chat_id == 5103 and
     (.text | test("Task 7<")))| [.text, .parse_mode, .link_preview_disabled]')" \
     '["📋 You have a new task: <b>Task 7</b>","HTML",true]' \
-    "rendered from the catalog (task_created@executor), HTML, no preview"
+    "rendered from the operator's catalog (job), HTML, no preview"
 is "$(sql "SELECT count(*), count(DISTINCT worker), sum(attempted),
     count(provider_message_id) FROM delivery_attempts
     WHERE result = 'sent' AND stored = 'sent'")" "300|1|300|300" \
@@ -92,7 +81,7 @@ is "$rc:$(summary)" '0:{"channel":"telegram","claimed":0,"sent":0,"retry":0,"fai
 is "$err" "" "an idle run is silent on stderr"
 
 # 2. Priorities: urgent, then p2p, then broadcast, across claims.
-load 3 10 "CASE e.event_id WHEN 1 THEN 'broadcast' WHEN 2 THEN 'p2p' ELSE 'urgent' END"
+load 3 10 'if $e == 1 then "mass" elif $e == 2 then "member" else "urgent" end'
 : > "$T/tg.log"
 runrun --until-empty --batch 7
 is "$rc:$(summary | jq -c '[.claimed, .sent]')" "0:[30,30]" "30 rows sent"
@@ -101,7 +90,7 @@ is "$(accepted "$T/tg.log" | jq -r '.text' | sed 's/.*Task \([0-9]*\)<.*/\1/' |
     "the fake saw urgent (3), then p2p (2), then broadcast (1)"
 
 # 3. The broadcast share: 0.2 of a batch of 10 while p2p rows are in it.
-load 5 9 "CASE WHEN e.event_id = 1 AND u.id < 105 THEN 'p2p' ELSE 'broadcast' END"
+load 5 9 'if $e == 1 and $u < 5 then "member" else "mass" end'
 ok "broadcast_share 0.2" corp-settings config set broadcast_share 0.2
 runrun --once --batch 10
 is "$(summary)" '{"channel":"telegram","claimed":7,"sent":7,"retry":0,"failed":0,"unbound":0,"held":0,"dlq":0,"released":0}' \
@@ -117,23 +106,23 @@ ok "broadcast_share back" corp-settings config unset broadcast_share
 
 # 4. 403 unbound, 500 retry with backoff, each reported with its trace.
 load 1 3
-sql "UPDATE binds SET address = '403' WHERE user_id = 100;
-     UPDATE binds SET address = '500' WHERE user_id = 101;"
+corp-bind add --user u0 --channel telegram --address 403 >/dev/null
+corp-bind add --user u1 --channel telegram --address 500 >/dev/null
 runrun --once
 is "$rc:$(summary)" '0:{"channel":"telegram","claimed":3,"sent":1,"retry":1,"failed":0,"unbound":1,"held":0,"dlq":0,"released":0}' \
     "a retry and an unbound row leave nothing in the dead-letter queue: 0"
 like "$err" "corp-deliver: telegram: sent 1 retry 2 failed 0 held 0\$" \
     "the summary: the retry and the unbound row are back in the queue"
 is "$(sql "SELECT d.status, d.readiness, d.attempts, b.active FROM deliveries d
-    JOIN binds b USING (user_id) WHERE d.user_id = 100")" "PENDING|waiting_bind|0|0" \
+    JOIN binds b USING (user_id) WHERE d.user_id = $(uid u0)")" "PENDING|waiting_bind|0|0" \
     "403: unbound: bind deactivated, row waits for a bind, no attempt used"
 is "$(sql "SELECT status, attempts,
     CAST(not_before >= strftime('%s', '2026-01-05T10:00:00') AS INTEGER),
     CAST(not_before <= strftime('%s', '2026-01-05T10:00:30') AS INTEGER),
-    CAST(lease_token IS NULL AS INTEGER) FROM deliveries WHERE user_id = 101")" "PENDING|1|1|1|1" \
+    CAST(lease_token IS NULL AS INTEGER) FROM deliveries WHERE user_id = $(uid u1)")" "PENDING|1|1|1|1" \
     "500: retry, one attempt used, backoff within [now, now + 30s]"
 is "$(sql "SELECT result, attempted, stored, error FROM delivery_attempts
-    WHERE delivery_id = (SELECT id FROM deliveries WHERE user_id = 101)")" \
+    WHERE delivery_id = (SELECT id FROM deliveries WHERE user_id = $(uid u1))")" \
     "retry|1|retry|Internal Server Error" "the retry ack is recorded"
 like "$err" "^corp-deliver: delivery [0-9]+: unbound: Forbidden: bot was blocked by the user trace=t1" \
     "stderr: corp-deliver: ... trace=<id>"
@@ -160,8 +149,7 @@ ok "attempts back" corp-settings config unset attempts.telegram
 # 78, one stderr line per cause however many rows -- here 2000 rows over
 # three children, whose causes are merged -- and none per row.
 load 200 10
-mkdir -p "$CORP_DATA_DIR/i18n"
-printf '%s\n' 'en:task_created | "New: {payload.room}"' > "$CORP_DATA_DIR/i18n/ops.txt"
+printf '%s\n' 'en:job@member | "New: {payload.room}"' > "$CORP_DATA_DIR/i18n/ops.txt"
 chmod 600 "$CORP_DATA_DIR/i18n/ops.txt"
 class=$(corp-deliver pending --channel telegram --peek --limit 1 |
     corp-fmt 2>/dev/null | jq -r '.error_class // "none"')
@@ -296,14 +284,10 @@ is "$(sql "SELECT DISTINCT worker FROM delivery_attempts WHERE worker = 'w9'")" 
 start_fake strict "$CORP_SRC/contrib/fake-telegram-api" --strict \
     --log "$T/strict.log"
 load 1 40
-sql "INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, dedupe_key)
-    VALUES (2, 'TASK_CREATED', 0, 'Task 2', 't2', 'k2'), (3, 'TASK_CREATED', 0, 'Task 3', 't3', 'k3');
-    INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, created_at, updated_at) VALUES
-    (2, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0),
-    (3, 100, 'telegram', 'executor', 'executor', 'p2p', 'task_created', 0, 0);
-    INSERT INTO event_recipients SELECT event_id, user_id, roles FROM deliveries
-    WHERE true ON CONFLICT DO NOTHING"
+for n in 2 3; do
+	printf '{"idempotency_key":"k%s","source":"load","event_type":"job","trace_id":"t%s","payload":{"title":"Task %s"},"recipients":[{"user":"u0","role":"member"}]}\n' $n $n $n
+done | corp-event emit >/dev/null
+corp-event route >/dev/null
 CORP_RATE_LIMIT='' CORP_TELEGRAM_API="http://127.0.0.1:$port" \
     runrun --until-empty --max-wait 10s
 is "$rc:$(summary | jq -c '[.sent, .retry]')" "0:[42,0]" "42 sent under the limiter"

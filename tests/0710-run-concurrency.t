@@ -20,25 +20,11 @@ start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/slow.script"
 export CORP_TELEGRAM_API="http://127.0.0.1:$port"
 
-# load EVENTS USERS: EVENTS x USERS p2p rows, user i bound to chat 5000 + i,
-# event i is "Task i" (as in 0700-run.t).
-load() {
-	sql "
-DELETE FROM delivery_attempts; DELETE FROM deliveries; DELETE FROM binds;
-DELETE FROM event_recipients; DELETE FROM events; DELETE FROM users WHERE id >= 100;
-WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
-INSERT INTO users (id, login, name, created_at, updated_at)
-    SELECT 100 + i, 'u' || i, 'U' || i, 0, 0 FROM u;
-INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users WHERE id >= 100;
-WITH RECURSIVE e(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM e WHERE i < $1)
-INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, dedupe_key)
-    SELECT i, 'TASK_CREATED', 0, 'Task ' || i, 't' || i, 'k' || i FROM e;
-INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, created_at, updated_at)
-    SELECT e.event_id, u.id, 'telegram', 'executor', 'executor',
-    'p2p', 'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;
-INSERT INTO event_recipients SELECT event_id, user_id, roles FROM deliveries;"
-}
+# load EVENTS USERS (tests/load.sh): EVENTS x USERS p2p rows, user uI
+# bound to chat 5000 + its id, event N is "Task N" (as in 0700-run.t).
+. "$CORP_SRC/tests/load.sh"
+load_init
+load() { load_queue "$@"; }
 
 exactly_once() {
 	sql "SELECT
@@ -191,14 +177,14 @@ start_fake wh "$CORP_SRC/tests/fakes/fake-webhook" --log "$T/wh.log" \
 # One endpoint per user (an address is bound once), all on the fake.
 mkdir -p -m 700 "$CORP_DATA_DIR/secrets"
 : > "$CORP_DATA_DIR/webhooks.conf"
-for i in $(seq 100 111); do
+for i in $(seq 0 11); do
 	printf 'h%s http://127.0.0.1:%s/hook/%s\n' $i "$port" $i >> "$CORP_DATA_DIR/webhooks.conf"
 	printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' > "$CORP_DATA_DIR/secrets/webhook-h$i"
 done
 chmod 600 "$CORP_DATA_DIR/webhooks.conf" "$CORP_DATA_DIR"/secrets/webhook-*
+LOAD_CHANNEL=webhook LOAD_ADDRESS='"h" + ($i | tostring)'
 load 2 12
-sql "UPDATE binds SET channel = 'webhook', address = 'h' || user_id;
-     UPDATE deliveries SET channel = 'webhook';"
+unset LOAD_CHANNEL LOAD_ADDRESS
 run corp-deliver run --channel webhook --allow-http --allow 127.0.0.1/32 \
     --until-empty --concurrency 3 --batch 2
 is "$rc:$(summary | jq -c '[.claimed, .sent]')" "0:[24,24]" "webhook: 24 sent by 3 children"

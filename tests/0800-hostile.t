@@ -11,15 +11,13 @@
 setup
 fixture_company
 export CORP_NOW=2026-01-05T10:00:00Z
-for t in 1 2; do
-	fixture_task "$t" 10 NULL 2
-	fixture_event TASK_CREATED "$t" 1 10 NULL 2
-done
+fixture_tasks 2
 corp-event route >/dev/null
 corp-deliver pending --channel telegram --limit 1 >"$T/pending"
 base=$(copydb "$(curdb)") || bail "no copy of the database"
 mb=${HOSTILE_MB:-1}
 
+# not SQL: injection attempts among the hostile values, data for corp.
 # The values, as Perl expressions put inside a JSON string.
 vals='sql "\x27; DROP TABLE deliveries; --"
 sqlq q{\" OR 1=1; DELETE FROM users; --}

@@ -12,10 +12,9 @@ testdb
 ok "init under umask 000 creates the data dir" corp-db init --admin admin
 is "$(stat -c %a "$T/data/nested")" 700 "the data dir is 0700"
 is "$(stat -c %a "$T/data")" 700 "and its missing parent too"
-fixture_company
-fixture_task 1 10 NULL 2
-fixture_event TASK_CREATED 1 1 10 NULL 2
 export CORP_NOW=2026-01-05T10:00:00Z
+fixture_company
+fixture_tasks 1
 corp-event route >/dev/null
 # Keep a reader open so that -wal and -shm exist while we look.
 dbfiles=

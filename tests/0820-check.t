@@ -7,10 +7,7 @@
 setup
 fixture_company
 export CORP_NOW=2026-01-05T10:00:00Z
-for t in 1 2; do
-	fixture_task "$t" 10 NULL 2
-	fixture_event TASK_CREATED "$t" 1 10 NULL 2
-done
+fixture_tasks 2
 corp-event route >/dev/null
 corp-deliver pending --channel telegram --limit 2 | ack_all sent | corp-deliver ack >/dev/null
 corp-deliver pending --channel telegram --limit 3 --worker w1 >/dev/null
@@ -20,6 +17,8 @@ is "$(printf '%s\n' "$out" | jq -r 'select(.ok | not) | .check')" "" "every chec
 is "$err" "" "and says nothing"
 healthy=$(copydb "$(curdb)") || bail "no copy of the database"
 
+# SQL write on purpose: each corruption below, on a copy, is what check
+# must find (to "# SQL write end")
 # corrupt NAME SQL: apply SQL to a fresh copy; check must name NAME.
 # SQLite is told to ignore CHECK constraints; PostgreSQL to fire no
 # foreign key trigger (session_replication_role).
@@ -51,14 +50,14 @@ corrupt one_lease_per_user \
      SET lease_token = 'other', lease_until = excluded.lease_until" \
     "is leased under 2 tokens"
 corrupt delivery_has_recipient \
-    "DELETE FROM event_recipients WHERE event_id = 1 AND user_id = 11" \
+    "DELETE FROM event_recipients WHERE event_id = 1 AND user_id = $ann" \
     "has no event_recipients row"
 corrupt readiness_follows_binds \
-    "UPDATE binds SET active = 0 WHERE user_id = 12" \
-    "is ready but user 12 has no active telegram bind"
+    "UPDATE binds SET active = 0 WHERE user_id = $bob" \
+    "is ready but user $bob has no active telegram bind"
 corrupt readiness_follows_binds \
-    "UPDATE deliveries SET readiness = 'waiting_bind' WHERE status = 'PENDING' AND user_id = 12" \
-    "is waiting_bind but user 12 has an active telegram bind"
+    "UPDATE deliveries SET readiness = 'waiting_bind' WHERE status = 'PENDING' AND user_id = $bob" \
+    "is waiting_bind but user $bob has an active telegram bind"
 corrupt watermark_within_events \
     "UPDATE route_state SET watermark = 99" \
     "route watermark 99 is beyond the last event 2"
@@ -85,9 +84,10 @@ else
 	    "has lease_token and lease_until not both set" \
 	    "integrity lease_token_and_until"	# SQLite sees the CHECK too
 fi
+# SQL write end
 
 # The channel cursors beside the database (seed 000's files).
-ok "a cursor at the last event is fine" corp-cursor set --channel telegram 2:12
+ok "a cursor at the last event is fine" corp-cursor set --channel telegram "2:$bob"
 ok "check with the cursor" corp-db check
 ok "a cursor beyond the last event" corp-cursor set --channel telegram 99:1
 run corp-db check
@@ -141,22 +141,25 @@ ok "the default channel needs no bind" corp-db check
 is "$(lines)" "" "(a deactivated bind still counts: rows wait for it)"
 corp-settings config unset default_channel
 
-# Names stored before they were checked: written here directly, as an
-# older corp (or a hand edit) left them; corp-settings refuses them now.
+# SQL write on purpose: names stored before they were checked, written
+# here directly as an older corp (or a hand edit) left them; the
+# commands refuse them now
 sql "INSERT INTO config (key, value) VALUES ('attempts.telgram', '5'),
     ('fallback_lang', 'english')"
 sql "UPDATE users SET lang = 'english', tz = 'Mars/Base' WHERE login = 'bob'"
-sql "INSERT INTO user_mutes (user_id, kind, value) VALUES (11, 'channel', 'sms'),
-    (11, 'event_type', 'task_overdue')"
+sql "INSERT INTO user_mutes (user_id, kind, value) VALUES ($ann, 'channel', 'sms'),
+    ($ann, 'event_type', 'task_overdue')"
 run corp-db check
 is "$rc" 0 "stored names: warnings only"
 is "$(lines)" '["stored_names","warning",6] ' "one problem per name"
 is "$err" "corp-db: check stored_names: warning: config: attempts.telgram: unknown channel 'telgram' (did you mean 'telegram'?); config: fallback_lang: unknown language 'english' (catalogs: en, ru, uk); mute of channel 'sms' (1 user): corp does not deliver on it; mute of event type 'task_overdue' (1 user): unknown event type 'task_overdue' (did you mean 'TASK_OVERDUE'?); language of 1 user: unknown language 'english' (catalogs: en, ru, uk); time zone 'Mars/Base' of 1 user is not in the tz database" \
     "each with the closest name"
 ok "corp-settings removes the stored key" corp-settings config unset attempts.telgram
-sql "DELETE FROM config WHERE key = 'fallback_lang'"
-sql "UPDATE users SET lang = NULL, tz = NULL WHERE login = 'bob'"
-sql "DELETE FROM user_mutes WHERE user_id = 11"
+ok "and the stored language" corp-settings config unset fallback_lang
+ok "corp-user clears bob's" corp-user set bob --no-lang --no-tz
+ok "unmute the channel" corp-settings unmute --user ann --channel sms
+ok "unmute the type" corp-settings unmute --user ann --event-type task_overdue
+is "$(sql "SELECT count(*) FROM user_mutes")" 0 "the commands reach every stored name"
 
 # Values stored before config set checked them (op-review 2): written
 # directly, as an older corp left them.  A wide range set with --force
@@ -192,11 +195,14 @@ like "$err" "^corp-db: check channel_config: configuration error: exec command '
 printf 'notify=/bin/true\nother=/bin/true\n' > "$CORP_DATA_DIR/exec.conf"
 ok "named again" corp-db check
 is "$(lines)" "" "clean"
-# Webhook binds by endpoint name (and one left from when corp-bind took
-# URLs), written directly: corp-bind's webhook rules are another change.
+# A webhook bind by endpoint name, and one left from when corp-bind
+# took URLs.
+printf 'crm https://crm.example/hooks/corp\n' > "$CORP_DATA_DIR/webhooks.conf"
+corp-bind add --user boss --channel webhook --address crm >/dev/null
+# SQL write on purpose: a bind an older corp-bind stored (a URL, not an
+# endpoint name), which corp-bind now refuses
 sql "INSERT INTO binds (user_id, channel, address, active, created_at,
-    updated_at) VALUES (10, 'webhook', 'crm', 1, 0, 0),
-    (12, 'webhook', 'https://x.example/h', 1, 0, 0)"
+    updated_at) VALUES ($bob, 'webhook', 'https://x.example/h', 1, 0, 0)"
 run corp-db check
 is "$rc" 78 "an endpoint webhooks.conf does not define: 78"
 is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user) is not defined in $CORP_DATA_DIR/webhooks.conf; webhook binds of 1 user name 'https://x.example/h', not an endpoint of webhooks.conf" \

@@ -20,12 +20,7 @@ export CORP_NOW=2026-01-05T10:00:00Z
 unset CORP_TEST_VFS
 errnos=${FAULT_ERRNOS:-EIO ENOSPC}
 
-t=0
-while [ "$t" -lt "${FAULT_TASKS:-3}" ]; do
-	t=$((t + 1))
-	fixture_task "$t" 10 NULL 2
-	fixture_event TASK_CREATED "$t" 1 10 NULL 2
-done
+fixture_tasks "${FAULT_TASKS:-3}"
 
 # base NAME: snapshot the database as the starting point of a sweep.
 base() {

@@ -47,35 +47,16 @@ pkills=${CRASH_KILLS:-$(quick 4 2)}	# per pipe stage
 B=16					# corp-deliver run --batch
 L=12					# corp-deliver pending --limit
 
-# EVENTS x USERS rows (all bound: chat 5000 + user), event i is "Task i".
-# Written with SQL: a crash test needs thousands of rows in a known layout
-# in a second, and builds nothing it then checks through the same SQL.
-load() {
-	sql "
-DELETE FROM delivery_attempts; DELETE FROM deliveries; DELETE FROM binds;
-DELETE FROM event_recipients; DELETE FROM events; DELETE FROM users WHERE id >= 100;
-WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < $2)
-INSERT INTO users (id, login, name, created_at, updated_at)
-    SELECT 100 + i, 'u' || i, 'U' || i, 0, 0 FROM u;
-INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users WHERE id >= 100;"
-	more 1 "$1"
-}
+# load EVENTS USERS (tests/load.sh): EVENTS x USERS rows, user uI bound
+# to chat 5000 + its id, event N is "Task N" (event_id N).
 # more FIRST COUNT: events FIRST..FIRST+COUNT-1 for every user (a busy
 # machine may let one run drain the queue before its kill lands: the test
 # then tops the queue up and goes on, rather than fail on speed).
-more() {
-	sql "
-WITH RECURSIVE e(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM e WHERE i < $1 + $2 - 1)
-INSERT INTO events (event_id, event_type, occurred_at, title, trace_id, dedupe_key)
-    SELECT i, 'TASK_CREATED', 0, 'Task ' || i, 't' || i, 'k' || i FROM e;
-INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, created_at, updated_at)
-    SELECT e.event_id, u.id, 'telegram', 'executor', 'executor', 'p2p',
-    'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100
-    AND e.event_id >= $1;
-INSERT INTO event_recipients SELECT event_id, user_id, roles FROM deliveries
-    WHERE event_id >= $1;"
-}
+. "$CORP_SRC/tests/load.sh"
+export CORP_NOW=2026-01-05T10:00:00Z	# tick moves it on from here
+load_init
+load() { load_queue "$@"; }
+more() { load_more "$@"; }
 
 exactly_once() {
 	sql "SELECT

@@ -19,8 +19,9 @@ while [ $i -lt $users ]; do
 	corp-user add "u$i" --name "U$i" > /dev/null || bail "corp-user add"
 	i=$((i + 1))
 done
-sql "INSERT INTO binds SELECT id, 'telegram', 5000 + id, 1, 0, 0 FROM users
-    WHERE login LIKE 'u%'"
+corp-user list --all | jq -c 'select(.login | startswith("u")) |
+    {login, channel: "telegram", address: (5000 + .user_id | tostring)}' |
+    corp-bind import > /dev/null || bail "corp-bind import"
 deadline=$(( $(date +%s) + secs ))
 alive() { [ "$(date +%s)" -lt "$deadline" ]; }
 

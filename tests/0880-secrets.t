@@ -63,11 +63,12 @@ export CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API"
 
 # Users bound on telegram and webhook; events emitted and routed.
 for u in ann bob eve; do c "user-$u" corp-user add $u --name "${u}y"; done
-sql "INSERT INTO binds SELECT id, 'telegram', 7000 + id, 1, 0, 0 FROM users
-    WHERE login IN ('ann', 'bob', 'eve');
-    INSERT INTO binds SELECT id, 'webhook', CASE login WHEN 'ann' THEN 'crm'
-    WHEN 'bob' THEN 'down' ELSE 'dead' END, 1, 0, 0 FROM users
-    WHERE login IN ('ann', 'bob', 'eve')"
+corp-user list --all | jq -c 'select(.login | IN("ann", "bob", "eve")) |
+    {login, channel: "telegram", address: (7000 + .user_id | tostring)},
+    {login, channel: "webhook", address: {ann: "crm", bob: "down", eve: "dead"}[.login]}' \
+    > "$T/binds.jsonl"
+c binds corp-bind import < "$T/binds.jsonl"
+is "$rc" 0 "binds imported"
 c settings corp-settings notify set --event-type booking_created --role client \
     --channel webhook
 emit() {

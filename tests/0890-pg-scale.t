@@ -13,25 +13,14 @@ ROWS=$(quick 100000 20000)
 USERS=1000
 WORKERS=4
 
-# 1. ROWS deliveries on the file channel, USERS users, straight in.
-sql "
-INSERT INTO users (id, login, name, created_at, updated_at)
-    SELECT 100 + i, 'u' || i, 'U' || i, 0, 0
-    FROM generate_series(0, $USERS - 1) i;
-INSERT INTO binds SELECT id, 'file', 'f' || id, 1, 0, 0 FROM users
-    WHERE id >= 100;
-INSERT INTO events (event_id, event_type, occurred_at, title, trace_id,
-    dedupe_key)
-    SELECT i, 'TASK_CREATED', 0, 'Task ' || i, 't' || i, 'k' || i
-    FROM generate_series(1, $ROWS / $USERS) i;
-INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, created_at, updated_at)
-    SELECT e.event_id, u.id, 'file', 'executor', 'executor', 'p2p',
-    'task_created', 0, 0 FROM events e, users u WHERE u.id >= 100;
-INSERT INTO event_recipients SELECT e.event_id, u.id, 'executor'
-    FROM events e, users u WHERE u.id >= 100;
-SELECT setval(pg_get_serial_sequence('events', 'event_id'), $ROWS / $USERS);
-ANALYZE;" >/dev/null || bail "loading the queue failed"
+# 1. ROWS deliveries on the file channel for USERS users (tests/load.sh:
+# users and binds imported, ROWS / USERS events emitted to all, routed).
+. "$CORP_SRC/tests/load.sh"
+load_init
+LOAD_CHANNEL=file LOAD_ADDRESS='"f" + ($i | tostring)'
+load_queue $((ROWS / USERS)) "$USERS"
+unset LOAD_CHANNEL LOAD_ADDRESS
+sql "ANALYZE" >/dev/null
 is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'PENDING'")" \
     "$ROWS" "$ROWS rows PENDING"
 
@@ -201,8 +190,13 @@ listen() {
 }
 is "$(listen "corp-deliver pending --channel file")" 1 \
     "an empty claim wakes nobody"
-sql "UPDATE deliveries SET status = 'FAILED', error = 'x' WHERE id = 1"
-like "$(listen "corp-deliver requeue --id 1 >/dev/null")" \
+printf '%s\n' '{"idempotency_key":"last","source":"load","event_type":"job","recipients":[{"user":"u0","role":"member"}]}' |
+    corp-event emit >/dev/null && corp-event route >/dev/null &&
+    corp-deliver pending --channel file |
+    jq -c '. + {result: "failed", error: "x"}' | corp-deliver ack >/dev/null ||
+    bail "a FAILED row failed"
+id=$(sql "SELECT id FROM deliveries WHERE status = 'FAILED'")
+like "$(listen "corp-deliver requeue --id $id >/dev/null")" \
     'notification "corp"' "a requeued row wakes the listeners"
 
 done_testing

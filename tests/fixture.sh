@@ -1,40 +1,41 @@
-# tests/fixture.sh -- a small company loaded straight into the database
-# with the sqlite3 CLI, for tests of routing and the queue.
+# tests/fixture.sh -- a small company for tests of routing and the queue,
+# built with corp's own commands as an operator would build it.
 #
 #   root (head boss) -> sales (head sam) -> [ann, bob]; eve has no unit
-#   admin is user 1 (corp-db init --admin admin)
+#   admin is user 1 (corp-db init --admin admin); boss, ann, bob, eve and
+#   sam follow, in that order: their ids are in $boss $ann $bob $eve $sam
+#   boss, ann, bob and sam are bound on telegram (chats 1010, 1011, 1012
+#   and 1014); eve has no bind
 fixture_company() {
-	sql "
-INSERT INTO org_units (id, name, title, created_at, updated_at)
-    VALUES (1, 'root', 'Root', 0, 0), (2, 'sales', 'Sales', 0, 0);
-UPDATE org_units SET parent_id = 1 WHERE id = 2;
-INSERT INTO users (id, login, name, org_unit_id, created_at, updated_at)
-    VALUES (10, 'boss', 'Boss', 1, 0, 0), (11, 'ann', 'Ann', 2, 0, 0),
-    (12, 'bob', 'Bob', 2, 0, 0), (13, 'eve', 'Eve', NULL, 0, 0),
-    (14, 'sam', 'Sam', 2, 0, 0);
-UPDATE org_units SET head_user_id = 10 WHERE id = 1;
-UPDATE org_units SET head_user_id = 14 WHERE id = 2;
-INSERT INTO binds (user_id, channel, address, active, created_at, updated_at)
-    VALUES (10, 'telegram', '1010', 1, 0, 0), (11, 'telegram', '1011', 1, 0, 0),
-    (12, 'telegram', '1012', 1, 0, 0), (14, 'telegram', '1014', 1, 0, 0);
-"
+	{ corp-org add root --title Root &&
+	    corp-org add sales --title Sales --parent root &&
+	    printf '%s\n' '{"login":"boss","name":"Boss","unit":"root"}' \
+	    '{"login":"ann","name":"Ann","unit":"sales"}' \
+	    '{"login":"bob","name":"Bob","unit":"sales"}' \
+	    '{"login":"eve","name":"Eve"}' \
+	    '{"login":"sam","name":"Sam","unit":"sales"}' | corp-user import &&
+	    corp-org set-head root boss && corp-org set-head sales sam &&
+	    printf '{"login":"%s","channel":"telegram","address":"%s"}\n' \
+	    boss 1010 ann 1011 bob 1012 sam 1014 | corp-bind import
+	} >/dev/null || bail "fixture_company failed"
+	eval "$(corp-user list --all |
+	    jq -r 'select(.login != "admin") | "\(.login)=\(.user_id)"')"
 }
 
-# fixture_task ID INITIATOR ASSIGNEE_USER|NULL UNIT
-fixture_task() {
-	sql "INSERT INTO tasks (id, title, state, initiator_user_id,
-	    assignee_user_id, assignee_org_unit_id, created_at, updated_at)
-	    VALUES ($1, 'Task $1', 'OPEN', $2, $3, $4, 0, 0)"
-}
-
-# fixture_event TYPE TASK ACTOR INITIATOR ASSIGNEE_USER|NULL UNIT [PREV_USER PREV_UNIT]
-fixture_event() {
-	sql "INSERT INTO events (event_type, occurred_at, task_id, actor_user_id,
-	    initiator_user_id, assignee_user_id, assignee_org_unit_id,
-	    previous_assignee_user_id, previous_assignee_org_unit_id, title,
-	    trace_id, dedupe_key) VALUES ('$1', 1767225600, $2, $3, $4, $5, $6,
-	    ${7:-NULL}, ${8:-NULL}, 'Task $2', lower(hex(randomblob(8))),
-	    'fx:' || lower(hex(randomblob(8))))"
+# fixture_tasks N: N tasks of the sales unit that boss creates ("Task 1"
+# ...), each with its TASK_CREATED event.  boss hears of his own tasks
+# (notify_self on TASK_CREATED for initiators), so routing one gives
+# rows to boss, ann, bob and sam on telegram.
+fixture_tasks() {
+	corp-settings notify set --event-type TASK_CREATED --role initiator \
+	    --channel telegram --notify-self >/dev/null ||
+	    bail "fixture_tasks: notify set failed"
+	_t=1
+	while [ "$_t" -le "$1" ]; do
+		corp-task create --as boss --title "Task $_t" --unit sales \
+		    >/dev/null || bail "fixture_tasks: create failed"
+		_t=$((_t + 1))
+	done
 }
 
 # A test sender: every line acked with the given result.
