@@ -165,6 +165,7 @@ is "$(sql "SELECT count(*) FROM user_mutes")" 0 "the commands reach every stored
 # directly, as an older corp left them.  A wide range set with --force
 # is the operator's decision, not a finding.
 corp-settings config set --force webhook.allow 0.0.0.0/0
+# SQL write on purpose: values an older corp stored before config set checked them
 sql "INSERT INTO config (key, value) VALUES ('telegram.bot_username', 'bad name!')"
 sql "UPDATE config SET value = CASE key WHEN 'webhook.allow' THEN '127.0.0.0/33'
     ELSE 'javascript:alert(1)' END WHERE key IN ('webhook.allow', 'base_url')"
@@ -173,6 +174,7 @@ is "$rc" 0 "stored values: warnings only"
 is "$(lines)" '["stored_names","warning",3] ' "one problem per value"
 is "$err" "corp-db: check stored_names: warning: config: base_url: not a valid URL; config: telegram.bot_username: 'bad name!' is not a bot username (Telegram's rule: 5-32 of A-Z a-z 0-9 _, starting with a letter, ending in 'bot'); config: webhook.allow: '127.0.0.0/33': prefix length is out of range" \
     "each names the key and the rule"
+# SQL write on purpose: the old value goes as it came (config unset would refuse nothing here, but checks the key's stored value first)
 sql "DELETE FROM config WHERE key = 'telegram.bot_username'"
 corp-settings config set base_url https://corp.example
 corp-settings config set --force webhook.allow 0.0.0.0/0
@@ -203,6 +205,8 @@ corp-bind add --user boss --channel webhook --address crm >/dev/null
 # endpoint name), which corp-bind now refuses
 sql "INSERT INTO binds (user_id, channel, address, active, created_at,
     updated_at) VALUES ($bob, 'webhook', 'https://x.example/h', 1, 0, 0)"
+# Then the endpoint goes from webhooks.conf, its bind left behind.
+: > "$CORP_DATA_DIR/webhooks.conf"
 run corp-db check
 is "$rc" 78 "an endpoint webhooks.conf does not define: 78"
 is "$err" "corp-db: check channel_config: configuration error: webhook endpoint 'crm' (bound by 1 user) is not defined in $CORP_DATA_DIR/webhooks.conf; webhook binds of 1 user name 'https://x.example/h', not an endpoint of webhooks.conf" \

@@ -34,6 +34,7 @@ is "$out" "" "no JSON lines"
 is "$err" "corp-db: check cursor_within_events: cursor of channel telegram at event 9, beyond the last event 1" \
     "but the error is told (and no warning)"
 # A broken backup is what the nightly check is for: corrupted on purpose.
+# SQL write on purpose: a corruption for corp-db check to find
 sqlite3 "$B" "PRAGMA foreign_keys = OFF; UPDATE users SET org_unit_id = 999 WHERE login = 'ann'"
 run corp-db check --quiet --db "$B"
 is "$rc" 65 "a broken backup: 65"
