@@ -27,35 +27,35 @@ v_channel(const char *key, const char *v, int flags, struct corp_err *err)
 	return 0;
 }
 
+/* A whole number in [min, max]. */
 static int
-v_attempts(const char *key, const char *v, int flags, struct corp_err *err)
+v_range(const char *key, const char *v, long long min, long long max,
+    struct corp_err *err)
 {
 	long long n;
 	char *end;
 
-	(void)flags;
 	errno = 0;
 	n = strtoll(v, &end, 10);
-	if (errno != 0 || *end != '\0' || end == v || n < 1 || n > 100)
+	if (errno != 0 || *end != '\0' || end == v || n < min || n > max)
 		return corp_errf(err, CORP_EINVAL,
-		    "%s: expected 1..100, got '%s'", key, v);
+		    "%s: expected %lld..%lld, got '%s'", key, min, max, v);
 	return 0;
+}
+
+static int
+v_attempts(const char *key, const char *v, int flags, struct corp_err *err)
+{
+	(void)flags;
+	return v_range(key, v, 1, 100, err);
 }
 
 /* messages.per_chat_max: messages kept per chat (corp-msg(1)). */
 static int
 v_chat_max(const char *key, const char *v, int flags, struct corp_err *err)
 {
-	long long n;
-	char *end;
-
 	(void)flags;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno != 0 || *end != '\0' || end == v || n < 1 || n > 10000000)
-		return corp_errf(err, CORP_EINVAL,
-		    "%s: expected 1..10000000, got '%s'", key, v);
-	return 0;
+	return v_range(key, v, 1, 10000000, err);
 }
 
 static int
