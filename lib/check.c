@@ -16,6 +16,7 @@
 #include "check.h"
 #include "cursor.h"
 #include "db.h"
+#include "email.h"
 #include "event.h"
 #include "catalog.h"
 #include "execcmd.h"
@@ -558,6 +559,73 @@ out:
 }
 
 /*
+ * What the telegram and email channels need to send, as this process
+ * sees it: the bot token; smtp.conf with a server and, when it names a
+ * user, the SMTP password.  A warning, not a configuration error: the
+ * delivery job may get a secret from its own environment
+ * (CORP_TELEGRAM_TOKEN, CORP_SMTP_PASSWORD), which check cannot see;
+ * without it corp-send holds every row (78).
+ */
+static int
+check_channel_secrets(struct corp_db *db, struct corp_check_result *r,
+    struct corp_err *err)
+{
+	struct corp_smtp_conf c = { NULL, NULL, NULL };
+	struct corp_stmt *st;
+	struct corp_err e;
+	json_t *a = NULL, *row;
+	const char *ch;
+	char *secret;
+	long long n;
+	size_t i;
+	int rc;
+
+	r->name = "channel_secrets";
+	r->severity = "warning";
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, count(DISTINCT "
+	    "user_id) FROM binds WHERE active = 1 AND channel IN ('email', "
+	    "'telegram') GROUP BY channel ORDER BY channel", err)) != 0 ||
+	    (rc = rows(db, st, 2, &a, err)) != 0)
+		return rc;
+	json_array_foreach(a, i, row) {
+		ch = COL(row, 0);
+		n = NUM(row, 1);
+		secret = NULL;
+		if (strcmp(ch, "telegram") == 0) {
+			if (corp_secret(corp_cfg.telegram_token,
+			    "telegram_token", &secret, &e) != 0)
+				problem(r, "telegram (bound by %lld %s): no bot "
+				    "token here: %s; rows are held unless the "
+				    "delivery job's environment gives it", n,
+				    USERS(n), e.msg);
+		} else if (corp_smtp_conf_load(&c, &e) != 0)
+			problem(r, "email (bound by %lld %s): %s", n, USERS(n),
+			    e.msg);
+		else if (c.url == NULL || c.from == NULL)
+			problem(r, "email (bound by %lld %s): %s/smtp.conf "
+			    "%s; rows are held unless the delivery job gives "
+			    "--smtp-url and --from", n, USERS(n),
+			    corp_cfg.data_dir, c.url == NULL && c.from == NULL ?
+			    "names no url and no from (or is missing)" :
+			    c.url == NULL ? "names no url" : "names no from");
+		else if (c.user != NULL && corp_secret(corp_cfg.smtp_password,
+		    "smtp_password", &secret, &e) != 0)
+			problem(r, "email (bound by %lld %s): no SMTP password "
+			    "here: %s; rows are held unless the delivery "
+			    "job's environment gives it", n, USERS(n), e.msg);
+		if (secret != NULL) {
+			explicit_bzero(secret, strlen(secret));
+			free(secret);
+		}
+	}
+	free(c.url);
+	free(c.from);
+	free(c.user);
+	json_decref(a);
+	return 0;
+}
+
+/*
  * Endpoints webhooks.conf defines that no active bind names: without
  * their secret nothing is held yet (no row goes there), but the first
  * user bound would have every row held.  A warning.
@@ -646,7 +714,8 @@ corp_check_run(struct corp_db *db, struct corp_check_result **out,
 	    struct corp_check_result *, struct corp_err *) = {
 		check_cursors, check_channel_config,
 		check_catalog_placeholders, check_settings_fire,
-		check_webhook_endpoints, check_stored_names, check_base_url,
+		check_webhook_endpoints, check_channel_secrets,
+		check_stored_names, check_base_url,
 	};
 	size_t n = sizeof(checks) / sizeof(checks[0]), i, j;
 	struct corp_check_result *r;

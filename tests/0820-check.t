@@ -7,6 +7,9 @@
 setup
 fixture_company
 export CORP_NOW=2026-01-05T10:00:00Z
+# The company delivers on telegram: the bot token is where its job has it
+# (channel_secrets; the end of this file takes it away).
+export CORP_TELEGRAM_TOKEN=123456:check-test-token
 fixture_tasks 2
 corp-event route >/dev/null
 corp-deliver pending --channel telegram --limit 2 | ack_all sent | corp-deliver ack >/dev/null
@@ -108,7 +111,7 @@ rm -f "$CORP_DATA_DIR"/bot_deliveries_cursor_*.json
 lines() { printf '%s\n' "$out" | jq -c 'select(.ok | not) | [.check, .severity, .problems]' | tr '\n' ' '; }
 ok "every check passes" corp-db check
 is "$(printf '%s\n' "$out" | jq -s -c 'group_by(.severity) | map([.[0].severity, length])')" \
-    '[["config",2],["error",13],["warning",4]]' "each line says its severity"
+    '[["config",2],["error",13],["warning",5]]' "each line says its severity"
 
 corp-settings config unset base_url
 ok "base_url unset: a warning" corp-db check
@@ -131,6 +134,8 @@ is "$(lines)" '["settings_fire","warning",3] ' "one problem per setting, or per 
 is "$err" "corp-db: check settings_fire: warning: TASK_CREATED/accountant on telegram: no emitted event names role accountant; invoice_paid/client on telegram: no event of type invoice_paid was ever emitted; 1 enabled setting on email: nobody is bound to email and it is not the default channel (telegram)" \
     "each says why (a disabled setting is not one)"
 corp-bind add --user ann --channel email --address ann@corp.example >/dev/null
+printf 'url smtp://127.0.0.1:2525\nfrom corp@corp.example\n' > "$CORP_DATA_DIR/smtp.conf"
+chmod 600 "$CORP_DATA_DIR/smtp.conf"
 printf '{"idempotency_key":"i1","source":"billing","event_type":"invoice_paid","recipients":[{"user":"ann","role":"accountant"}]}\n' |
     corp-event emit >/dev/null
 ok "a bind, an event and a recipient later" corp-db check
@@ -284,5 +289,25 @@ is "$rc" 65 "data problems (65) over configuration errors (78)"
 is "$(lines)" '["cursor_within_events","error",1] ["channel_config","config",1] ' \
     "both reported"
 rm -f "$CORP_DATA_DIR"/bot_deliveries_cursor_*.json
+corp-bind deactivate --user eve --channel exec >/dev/null
+
+# Telegram and e-mail binds without what those channels need, as check
+# sees it (op-review 6): a warning naming the channel, the secret or the
+# file; the delivery job's own environment may still give it.
+rm -f "$CORP_DATA_DIR/smtp.conf" "$CORP_DATA_DIR/secrets/telegram_token"
+corp-bind add --user eve --channel email --address eve@corp.example >/dev/null
+run env -u CORP_TELEGRAM_TOKEN -u CORP_SMTP_PASSWORD corp-db check
+is "$rc" 0 "channel secrets missing here: a warning (0)"
+like "$err" "check channel_secrets: warning: email \\(bound by 1 user\\): $CORP_DATA_DIR/smtp.conf names no url and no from \\(or is missing\\)" \
+    "e-mail: names smtp.conf"
+printf 'url smtp://127.0.0.1:2525\nfrom corp@corp.example\nuser corp\n' \
+    > "$CORP_DATA_DIR/smtp.conf"
+chmod 600 "$CORP_DATA_DIR/smtp.conf"
+run env -u CORP_SMTP_PASSWORD corp-db check
+like "$err" "email \\(bound by 1 user\\): no SMTP password here: secret smtp_password: no CORP_SMTP_PASSWORD in the environment and no file $CORP_DATA_DIR/secrets/smtp_password" \
+    "a user in smtp.conf: the password is needed"
+CORP_SMTP_PASSWORD=pw-Canary-77 run corp-db check
+unlike "$err" "email \\(bound" "with the password in the environment: nothing about e-mail"
+unlike "$err$out" "pw-Canary-77" "and the password never shown"
 
 done_testing

@@ -235,6 +235,11 @@ fi
 # The events the reader has seen; a capture of new messages; a few
 # formatted lines.
 prep_corp_event() { echo 130 > last-id; }
+prep_corp_bind() {
+	printf '%s\n' '{"login":"alice","channel":"telegram","address":"123456789"}' \
+	    '{"login":"bob","channel":"email","address":"bob@example.com"}' \
+	    > binds.jsonl
+}
 prep_corp_msg() { updates 1001 120 2026-03-01T10:00:00Z 30 > capture.jsonl; }
 prep_corp_send() {
 	corp-deliver pending --channel telegram --limit 3 | corp-fmt \
