@@ -58,10 +58,23 @@ int
 corp_atomic_write(const char *path, const void *data, size_t len,
     struct corp_err *err)
 {
+	struct stat st;
 	char *tmp = NULL;
 	int fd = -1, e;
 	const char *what;
 
+	/*
+	 * rename() would quietly replace a link or a FIFO planted in the
+	 * file's place: refuse it as every reader does (corp.7 FILES).  A
+	 * link swapped in after this check is replaced, not followed.
+	 */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		    "corp follows none in its data directory: put the file "
+		    "itself there", path);
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", path);
 	if (corp_asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	what = "create temporary file";

@@ -240,9 +240,10 @@ ln -s "$T/cur" "$cur"
 run corp-cursor get --channel file
 like "$rc:$err" "^77:corp-cursor: $cur: a symbolic link" "a cursor file that is a link is refused (77)"
 run corp-cursor set --channel file 1:1
-like "$rc:$err" "^77:corp-cursor: $cur: a symbolic link|^0:" \
-    "corp-cursor set does not write through it"
+like "$rc:$err" "^77:corp-cursor: $cur: a symbolic link" \
+    "corp-cursor set refuses it too (77), never replacing it quietly"
 is "$(cat "$T/cur")" '{"cursor_audit_id":9,"cursor_user_id":9}' "the link's target is untouched"
+is "$(readlink "$cur")" "$T/cur" "and the link is still there for the operator to see"
 rm -f "$cur"
 lock="$D/bot_deliveries_cursor_file.lock"
 rm -f "$lock"
