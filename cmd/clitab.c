@@ -920,14 +920,18 @@ cli_main(const struct cli_tool *t, int argc, char **argv)
 			cli_usage("%s%s%s needs a command", prefix,
 			    *prefix ? " " : "", v->name);
 		}
-		snprintf(prefix + strlen(prefix), sizeof(a->prefix) -
-		    strlen(prefix), "%s%s", *prefix ? " " : "", v->name);
+		if (snprintf(prefix + strlen(prefix), sizeof(a->prefix) -
+		    strlen(prefix), "%s%s", *prefix ? " " : "", v->name) >=
+		    (int)(sizeof(a->prefix) - strlen(prefix)))
+			cli_die(CORP_EINTERNAL, "verb name too long");
 		list = v->sub;
 		k++;
 	}
 found:
-	snprintf(a->vname, sizeof(a->vname), "%s%s%s", prefix,
-	    *prefix ? " " : "", v->name);
+	/* Verb names are the table's own: short by construction. */
+	if (snprintf(a->vname, sizeof(a->vname), "%s%s%s", prefix,
+	    *prefix ? " " : "", v->name) >= (int)sizeof(a->vname))
+		cli_die(CORP_EINTERNAL, "verb name too long");
 	a->verb = v;
 	set_synopsis(t, prefix, v);
 	if (wants_help(t, argc - k, argv + k))

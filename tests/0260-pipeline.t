@@ -31,6 +31,17 @@ ok "--stale 3h: still young" "$P" --stale 3h
 is "$out$err" "" "silently"
 is_rc 64 "--stale needs a duration" "$P" --stale soon
 exec 5>&-
+# Usage errors: 64, the reason and the synopsis on stderr (corp.7).
+for a in "--bogus" "--mode rnu" "--max-rounds 0" "--stale 0s"; do
+	# shellcheck disable=SC2086
+	run "$P" $a
+	is "$rc:$out:$(printf '%s\n' "$err" | sed -n 2p | cut -c1-26)" \
+	    "64::usage: corp-pipeline [-v] " "$a: 64, the synopsis on stderr"
+done
+# The lock is 0600 whatever the umask, as every file corp makes.
+rm -f "$CORP_DATA_DIR/corp-pipeline.lock"
+(umask 000; "$P" >/dev/null 2>&1)
+is "$(stat -c %a "$CORP_DATA_DIR/corp-pipeline.lock")" 600 "a new lock is 0600 under umask 000"
 
 # A symbolic link planted as the lock would make a cycle write the file
 # it points to (as root: any file): refused (77), the target untouched.
