@@ -26,8 +26,8 @@ q corp-bind add --user ann --channel telegram --address 7001
 q corp-task create --title "Till" --assignee ann --as admin
 q corp-event route
 run corp-deliver run --channel telegram --until-empty
-is "$rc" 67 "a row due without a token: 67"
-is "$(printf '%s\n' "$err" | sed -n 1p)" "corp-deliver: secret telegram_token: not in the environment and no file $CORP_DATA_DIR/secrets/telegram_token; every remaining line passes on as retry" \
+is "$rc" 78 "a row due without a token: 78, a configuration error"
+is "$(printf '%s\n' "$err" | sed -n 1p)" "corp-deliver: secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file $CORP_DATA_DIR/secrets/telegram_token; every remaining line passes on as retry" \
     "says which secret, once the row is there"
 is "$(sql "SELECT status, attempts FROM deliveries")" "PENDING|0" \
     "the row waits, no attempt used"

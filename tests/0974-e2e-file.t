@@ -100,29 +100,31 @@ is "$(jq -c . "$D/outbox.jsonl" | wc -l)" 4 "whole JSON lines only"
 is "$(queue file)" "SENT ready 4" "stats: four sent"
 is "$(queue telegram)" "" "and nothing on Telegram"
 
-# The outbox cannot be written (here: a directory in its place): the
-# stage fails (exit 1), every line passes on as retry, not attempted, so
-# the pipe gives the leases back at once; nothing is lost, and the next
-# cycle after the repair delivers.
+# The outbox cannot be used (here: a directory in its place, which corp
+# refuses as it refuses a link: 77): every line passes on as retry, not
+# attempted, held as a configuration error, so the pipe gives the leases
+# back at once; nothing is lost, and the next cycle after the repair
+# delivers.
 q corp-task create --as admin --title "Offsite" --assignee ann
 q corp-event route
 mv "$D/outbox.jsonl" "$T/outbox.keep"
 mkdir "$D/outbox.jsonl"
 pipe file
-is "$rc" "0 0 1 0 0" "corp-send exits 1, the other stages 0"
-is "$err" "corp-send: $D/outbox.jsonl: Is a directory; every remaining line passes on as retry" \
+is "$rc" "0 0 77 0 0" "corp-send refuses it (77), the other stages 0"
+is "$err" "corp-send: $D/outbox.jsonl: not a regular file; every remaining line passes on as retry" \
     "naming the file"
 is "$(corp-deliver stats | jq -r '.queue[] | select(.channel == "file" and
     .status == "PENDING") | "\(.count) rows, \(.leased) leased"')" \
     "2 rows, 0 leased" "both rows wait, their leases given back"
 is "$(explained 3 ann file)" '["created","inbox-ann","PENDING",0,["retry"]]' "explain: a retry that used no attempt"
 CORP_NOW=2026-03-02T09:05:00Z run corp-deliver run --channel file --until-empty
-is "$rc:$err" "1:corp-deliver: $D/outbox.jsonl: Is a directory; every remaining line passes on as retry
-corp-deliver: file: sent 0 retry 2 failed 0 held 0" "run: the same, and exit 1 for cron"
+is "$rc:$err" "77:corp-deliver: $D/outbox.jsonl: not a regular file; every remaining line passes on as retry
+corp-deliver: file: held 2: $D/outbox.jsonl: not a regular file
+corp-deliver: file: sent 0 retry 0 failed 0 held 2" "run: the same, held, and 77 for cron"
 rmdir "$D/outbox.jsonl"
 mv "$T/outbox.keep" "$D/outbox.jsonl"
 CORP_NOW=2026-03-02T09:30:00Z run corp-pipeline --channel file
-is "$rc:$err" "0:corp-pipeline: sent 2 retry 0 failed 0 held 0" \
+is "$rc:$err" "0:" \
     "the outbox back, the next corp-pipeline(1) cycle delivers"
 is "$(tail -n +5 "$D/outbox.jsonl" | jq -r '"\(.delivery_id) \(.login) \(.event.title)"')" \
     "5 boss Offsite
