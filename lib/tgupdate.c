@@ -117,6 +117,44 @@ check_value(json_t *v, const char *key, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * A private chat is a user's, and a user's id is positive: a private
+ * chat with a negative id (corp-tg.1, POISON UPDATES) is refused before
+ * anything of its update is handled, whatever it says.  The chats
+ * looked at: the "chat" of every update kind that has one, and of a
+ * callback query's message.
+ */
+static int
+check_chat(json_t *chat, struct corp_err *err)
+{
+	const char *type = jstr(chat, "type");
+	long long id;
+
+	if (type != NULL && strcmp(type, "private") == 0 &&
+	    jint(chat, "id", &id) && id <= 0)
+		return corp_errf(err, CORP_EINVAL, "\"chat\": a private chat "
+		    "with the id %lld (a user's id is positive)", id);
+	return 0;
+}
+
+static int
+check_chats(json_t *update, struct corp_err *err)
+{
+	const char *k;
+	json_t *body;
+	int rc;
+
+	json_object_foreach(update, k, body) {
+		if (!json_is_object(body))
+			continue;
+		if ((rc = check_chat(json_object_get(body, "chat"), err)) != 0 ||
+		    (rc = check_chat(json_object_get(json_object_get(body,
+		    "message"), "chat"), err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static void
 bind_opt_int(struct corp_stmt *st, int i, json_t *o, const char *k)
 {
@@ -324,26 +362,54 @@ wrong_code(struct upd *u, struct corp_err *err)
 }
 
 /*
- * /start CODE seen in a group: refused, and the code is burnt -- every
- * member saw it, and another chat must not bind with it.
+ * A text seen in a group, supergroup or channel -- a new message or an
+ * edit, a text or a caption: every binding code in it is burnt, every
+ * member saw it, and another chat must not bind with it (corp-tg.1).
+ * A code is any maximal run of base64url characters of the code's
+ * length, so "/start CODE", a pasted deep link (...?start=CODE) and a
+ * code in a sentence all count.
  */
 static int
-burn_code(struct upd *u, const char *code, struct corp_err *err)
+code_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+static int
+burn_codes(struct upd *u, const char *text, struct corp_err *err)
 {
 	struct corp_stmt *st;
-	char hash[65];
+	char code[CORP_TG_CODE_LEN + 1], hash[65];
+	size_t n;
 	int rc;
 
-	if (!corp_tg_code_wellformed(code))
+	if (text == NULL)
 		return 0;
-	if ((rc = corp_sha256_hex(code, strlen(code), hash, err)) != 0 ||
-	    (rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET "
-	    "superseded_at = ?2 WHERE code_sha256 = ?1 AND used_at IS NULL "
-	    "AND superseded_at IS NULL", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, hash);
-	corp_bind_int64(st, 2, (long long)u->now);
-	return corp_db_exec(u->db, st, "burn code", err);
+	for (; *text != '\0'; text += n) {
+		for (n = 0; code_char(text[n]); n++)
+			;
+		if (n == 0) {
+			n = 1;
+			continue;
+		}
+		if (n != CORP_TG_CODE_LEN)
+			continue;
+		memcpy(code, text, n);
+		code[n] = '\0';
+		if (!corp_tg_code_wellformed(code))
+			continue;
+		if ((rc = corp_sha256_hex(code, n, hash, err)) != 0 ||
+		    (rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET "
+		    "superseded_at = ?2 WHERE code_sha256 = ?1 AND used_at IS "
+		    "NULL AND superseded_at IS NULL", err)) != 0)
+			return rc;
+		corp_bind_text(st, 1, hash);
+		corp_bind_int64(st, 2, (long long)u->now);
+		if ((rc = corp_db_exec(u->db, st, "burn code", err)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* /start CODE in a private chat. */
@@ -778,22 +844,26 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	json_t *chat = json_object_get(m, "chat");
 	const char *type = jstr(chat, "type");
 	char arg[128];
-	int cmd, yes, rc;
+	int cmd, yes, rc, priv;
 
 	if (!jint(chat, "id", &u->chat))
 		return 0;
 	snprintf(u->chatbuf, sizeof(u->chatbuf), "%lld", u->chat);
 	u->tglang = jstr(json_object_get(m, "from"), "language_code");
+	/* Private: the type says so; a chat without a type is a user's
+	 * when its id is positive. */
+	priv = type != NULL ? strcmp(type, "private") == 0 : u->chat > 0;
+	if (!priv && ((rc = burn_codes(u, jstr(m, "text"), err)) != 0 ||
+	    (rc = burn_codes(u, jstr(m, "caption"), err)) != 0))
+		return rc;
+	/* An edit is never a command: editing a message into "/start
+	 * CODE" binds nothing, only a new message does. */
 	cmd = edited ? CMD_NONE : command(jstr(m, "text"),
 	    u->ctx->bot_username, arg, sizeof(arg));
 	if (cmd == CMD_START) {
-		if (type == NULL || strcmp(type, "private") != 0) {
-			if (arg[0] != '\0' && (rc = burn_code(u, arg,
-			    err)) != 0)
-				return rc;
+		if (type == NULL || strcmp(type, "private") != 0)
 			return reply(u->db, u->ctx, u->chat, u->update_id,
 			    "bot.start.group_refused", 0, u->tglang, err);
-		}
 		if ((rc = blocked(u, &yes, err)) != 0 || yes)
 			return rc;
 		return arg[0] == '\0' ? start_plain(u, err) :
@@ -801,8 +871,7 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	}
 	if (cmd == CMD_STOP && type != NULL && strcmp(type, "private") == 0)
 		return stop(u, err);
-	/* Private (a chat without a type: a user's id is positive). */
-	if (type != NULL ? strcmp(type, "private") == 0 : u->chat > 0) {
+	if (priv) {
 		if ((rc = known_chat(u, u->chat, &yes, err)) != 0 || !yes)
 			return rc;
 	}
@@ -834,7 +903,8 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	if (!json_is_object(update) || !jint(update, "update_id",
 	    &u.update_id) || u.update_id < 0)
 		return 0;
-	if ((rc = check_value(update, NULL, err)) != 0)
+	if ((rc = check_value(update, NULL, err)) != 0 ||
+	    (rc = check_chats(update, err)) != 0)
 		return corp_errprefix(err, "update %lld", u.update_id);
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tg_updates WHERE "
 	    "update_id = ?1", err)) != 0)

@@ -25,6 +25,17 @@ upd() {
 	    chat: {id: $c, type: $t, first_name: "F"},
 	    from: {id: 4001, is_bot: false, first_name: "F"}}}'
 }
+# edit ID KIND TEXT CHAT TYPE: an edited_message or edited_channel_post.
+edit() {
+	jq -cn --argjson u "$1" --arg k "$2" --arg text "$3" --argjson c "$4" \
+	    --arg t "$5" '{update_id: $u, ($k): {message_id: $u,
+	    date: 1767607200, edit_date: 1767607260, text: $text,
+	    chat: {id: $c, type: $t}, from: {id: 2020, first_name: "M"}}}'
+}
+unused() {	# unused LOGIN: how many of the user's codes can still bind
+	sql "SELECT count(*) FROM tg_codes c JOIN users u ON u.id = c.user_id
+	    WHERE u.login = '$1' AND used_at IS NULL AND superseded_at IS NULL"
+}
 poll() {
 	CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" \
 	    CORP_RATE_LIMIT=off run corp-tg poll --once --allow-http
@@ -99,6 +110,60 @@ is "$(sql "SELECT chat_id || ':' || text FROM tg_messages WHERE chat_id IN
 is "$(printf '%s' "$out" | jq -c '[.polled, .handled, .refused]')" \
     "[4,4,0]" "they are handled (and dropped), not refused"
 
+# A code seen in a group is burnt also when it comes in an edit, or
+# pasted as a deep link in a channel post (review 2 item 1): another
+# member cannot bind their own chat with it.
+for l in xi yu zoe; do corp-user add $l --lang en >/dev/null; done
+xi=$(corp-bind code --user xi | jq -r .code)
+yu=$(corp-bind code --user yu | jq -r .code)
+: > "$T/updates"
+edit 330 edited_message "/start $xi" -100888 supergroup >> "$T/updates"
+edit 331 edited_channel_post "https://t.me/corp_test_bot?start=$yu" \
+    -100889 channel >> "$T/updates"
+upd 332 "/start $xi" 3023 >> "$T/updates"
+upd 333 "/start $yu" 3033 >> "$T/updates"
+poll
+is "$(printf '%s' "$out" | jq -c '[.polled, .handled, .refused]')" \
+    "[4,4,0]" "edits and posts with codes are handled"
+is "$(unused xi):$(unused yu)" "0:0" "the codes in the group edit and the channel post are burnt"
+is "$(sql "SELECT count(*) FROM binds b JOIN users u ON u.id = b.user_id
+    WHERE u.login IN ('xi', 'yu')")" 0 "another chat cannot bind with them"
+is "$(sql "SELECT chat_id || ' ' || key FROM tg_outbox WHERE chat_id IN
+    (3023, 3033, -100888, -100889) ORDER BY id" | tr '\n' ';')" \
+    "3023 bot.start.bad_code;3033 bot.start.bad_code;" \
+    "the edits get no answer; the private chats are told the code is not valid"
+# An edit in a private chat is never a command: only a new message binds.
+zoe=$(corp-bind code --user zoe | jq -r .code)
+edit 334 edited_message "/start $zoe" 3024 private >> "$T/updates"
+poll
+is "$(sql "SELECT count(*) FROM binds b JOIN users u ON u.id = b.user_id
+    WHERE u.login = 'zoe'"):$(unused zoe)" "0:1" \
+    "an edited /start CODE in a private chat binds nothing, the code stays"
+upd 335 "/start $zoe" 3024 >> "$T/updates"
+poll
+is "$(sql "SELECT b.address FROM binds b JOIN users u ON u.id = b.user_id
+    WHERE u.login = 'zoe'")" 3024 "a new message with it binds"
+
+# A private chat with a negative id is refused whatever it says
+# (review 2 item 2): a wrong code, a plain text, a callback's message.
+upd 340 "/start zzz" -2009 >> "$T/updates"
+upd 341 "hello" -2009 >> "$T/updates"
+jq -cn '{update_id: 342, callback_query: {id: "cb9", from: {id: 2009,
+    first_name: "F"}, data: "x", message: {message_id: 1, date: 1,
+    chat: {id: -2009, type: "private"}}}}' >> "$T/updates"
+poll
+is "$(printf '%s' "$out" | jq -c '[.polled, .handled, .refused]')" \
+    "[3,0,3]" "a private chat with a negative id: all three refused"
+is "$(printf '%s\n' "$err" | head -1)" \
+    "corp-tg: telegram: update 340 refused and skipped: update 340: \"chat\": a private chat with the id -2009 (a user's id is positive)" \
+    "naming the update and the chat"
+is "$(sql "SELECT count(*) FROM tg_outbox WHERE chat_id = -2009"):$(sql "SELECT
+    count(*) FROM tg_code_failures WHERE chat_id = -2009")" "0:0" \
+    "no answer queued, no wrong code counted"
+is "$(jq -c 'select(.method == "sendMessage" and .chat_id == -2009)' \
+    "$T/tg.log" | wc -l)" 0 "nothing sent to it"
+: > "$T/updates"
+
 # ---- a process holding the token leaves no core (review 1 item 11) --
 : > "$T/updates"
 : > "$T/tg.log"
@@ -137,15 +202,39 @@ is "$rc" 65 "a private chat with a negative id: process exits 65"
 is "$(printf '%s' "$out" | jq -c '[.spooled, .handled, .refused]')" \
     "[3,2,1]" "the other two are handled"
 is "$(printf '%s\n' "$err" | head -1)" \
-    "corp-tg: telegram: update 901 refused and skipped: telegram address '-5': expected a private chat id, a positive 64-bit integer" \
+    "corp-tg: telegram: update 901 refused and skipped: update 901: \"chat\": a private chat with the id -5 (a user's id is positive)" \
     "the refusal names the update"
 is "$(ls "$spool" | tr '\n' ' ')" "901.json.bad " \
     "901 set aside as .bad, the good ones gone"
 is "$(sql "SELECT u.login || ' ' || b.active FROM binds b JOIN users u
-    ON u.id = b.user_id ORDER BY u.login" | tr '\n' ' ')" "ann 0 " \
+    ON u.id = b.user_id WHERE u.login IN ('ann', 'bob') ORDER BY u.login" |
+    tr '\n' ' ')" "ann 0 " \
     "902 (/stop) handled after it; bob not bound"
 CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" CORP_RATE_LIMIT=off \
     run corp-tg process --allow-http
 is "$rc:$(printf '%s' "$out" | jq -c .spooled)" "0:0" \
     "the next run does not read it again"
+
+# The same two holes through the webhook (review 2 items 1 and 2).
+rm -f "$spool"/*.bad
+xi=$(corp-bind code --user xi | jq -r .code)
+edit 910 edited_message "/start $xi" -100888 supergroup > "$T/u910"
+upd 911 "/start $xi" 3025 > "$T/u911"
+upd 912 "/start zzz" -2010 > "$T/u912"
+for f in 910 911 912; do cgi "$T/u$f"; done
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" CORP_RATE_LIMIT=off \
+    run corp-tg process --allow-http
+is "$rc" 65 "process: the negative private chat makes it exit 65"
+is "$(printf '%s' "$out" | jq -c '[.spooled, .handled, .refused]')" \
+    "[3,2,1]" "the edit and the private /start handled, 912 refused"
+is "$(printf '%s\n' "$err" | head -1)" \
+    "corp-tg: telegram: update 912 refused and skipped: update 912: \"chat\": a private chat with the id -2010 (a user's id is positive)" \
+    "refused whatever the text"
+is "$(ls "$spool" | tr '\n' ' ')" "912.json.bad " "912 set aside"
+is "$(unused xi):$(sql "SELECT count(*) FROM binds b JOIN users u
+    ON u.id = b.user_id WHERE u.login = 'xi'")" "0:0" \
+    "the code in the group edit is burnt: 3025 did not bind with it"
+is "$(sql "SELECT chat_id || ' ' || key FROM tg_outbox WHERE chat_id IN
+    (3025, -2010) ORDER BY id" | tr '\n' ';')" "3025 bot.start.bad_code;" \
+    "no answer queued for the negative chat"
 done_testing
