@@ -24,6 +24,22 @@ corp_now(void)
 	return time(NULL);
 }
 
+/*
+ * The one range check for an instant read from outside (clock.h):
+ * RFC 3339 as corp prints it has a four-digit year from the epoch on,
+ * and the epoch itself is corp's "no time" (a due_at of 0 is null).
+ */
+static int
+inrange(const char *str, time_t t, struct corp_err *err)
+{
+	if (t < 1 || t > (time_t)CORP_TIME_MAX)
+		return corp_errf(err, CORP_EINVAL, "'%s' is %s %s (corp's "
+		    "times run 1970-01-01T00:00:01Z..9999-12-31T23:59:59Z)",
+		    str, t < 1 ? "before" : "after", t < 1 ?
+		    "1970-01-01T00:00:01Z" : "9999-12-31T23:59:59Z");
+	return 0;
+}
+
 int
 corp_now_parse(const char *s, time_t *out, struct corp_err *err)
 {
@@ -34,10 +50,7 @@ corp_now_parse(const char *s, time_t *out, struct corp_err *err)
 		if ((rc = corp_duration_parse(s + 1, &d, err)) != 0)
 			return rc;
 		*out = corp_time_add(time(NULL), d);
-		if (*out > (time_t)CORP_TIME_MAX)
-			return corp_errf(err, CORP_EINVAL, "'%s' is after "
-			    "9999-12-31T23:59:59Z", s);
-		return 0;
+		return inrange(s, *out, err);
 	}
 	return corp_time_parse(s, out, err);
 }
@@ -79,6 +92,8 @@ corp_time_fmt(time_t t, char *buf)
 
 	if (t > (time_t)CORP_TIME_MAX)
 		t = (time_t)CORP_TIME_MAX;	/* never year 10000 */
+	if (t < 0)
+		t = 0;		/* never a year of fewer than four digits */
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(buf, CORP_TIMEBUF, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, CORP_TIMEBUF, "%lld", (long long)t);
@@ -154,9 +169,8 @@ corp_time_parse(const char *str, time_t *out, struct corp_err *err)
 	tm.tm_sec = sec > 59 ? 59 : sec;
 	t = timegm(&tm);
 	t -= sign * (oh * 3600 + om * 60);
-	if (t > (time_t)CORP_TIME_MAX)
-		return corp_errf(err, CORP_EINVAL, "'%s' is after "
-		    "9999-12-31T23:59:59Z", str);
+	if (inrange(str, t, err) != 0)
+		return CORP_EINVAL;
 	*out = t;
 	return 0;
 bad:
@@ -215,7 +229,7 @@ corp_when_parse(const char *s, time_t *out, struct corp_err *err)
 		if ((rc = corp_duration_parse(s + 1, &d, err)) != 0)
 			return rc;
 		*out = corp_now() + (*s == '-' ? -(time_t)d : (time_t)d);
-		return 0;
+		return inrange(s, *out, err);
 	}
 	return corp_time_parse(s, out, err);
 }

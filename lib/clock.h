@@ -38,11 +38,15 @@ time_t	corp_time_add(time_t t, long long secs);
 
 #define CORP_TIMEBUF 32
 /* The last instant corp reads or prints: 9999-12-31T23:59:59Z.  A time
- * read beyond it is refused; a time computed beyond it prints as it. */
+ * read beyond it is refused; a time computed beyond it prints as it.
+ * Likewise below: a time read before 1970-01-01T00:00:01Z is refused (0
+ * is "no time"), one computed before the epoch prints as
+ * 1970-01-01T00:00:00Z (always a four-digit year). */
 #define CORP_TIME_MAX	253402300799LL
 /* "2026-01-05T18:00:00Z" into buf (CORP_TIMEBUF bytes). */
 char	*corp_time_fmt(time_t, char *buf);
-/* RFC 3339 with Z or a numeric offset; fractions are dropped. */
+/* RFC 3339 with Z or a numeric offset; fractions are dropped; EINVAL
+ * outside 1970-01-01T00:00:01Z..9999-12-31T23:59:59Z. */
 int	corp_time_parse(const char *, time_t *, struct corp_err *);
 /* "90s", "1h30m", "7d": one or more <integer><s|m|h|d>, > 0 total. */
 int	corp_duration_parse(const char *, long long *secs, struct corp_err *);

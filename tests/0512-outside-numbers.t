@@ -173,4 +173,32 @@ corp-event route >/dev/null
 is "$(CORP_NOW=9999-12-31T23:59:59Z corp-deliver pending --channel telegram \
     --limit 100 | tail -1 | jq -r .lease_until)" 9999-12-31T23:59:59Z \
     "lease_until saturates at 9999-12-31T23:59:59Z, never year 10000"
+
+# --- the lower end: nothing before 1970-01-01T00:00:01Z (corp.7 CORP_NOW) --
+# Year 0 once printed "0-01-01T00:00:00Z", which corp could not read back.
+RANGE="(corp's times run 1970-01-01T00:00:01Z..9999-12-31T23:59:59Z)"
+# The epoch itself is corp's "no time": it was once stored as no due date.
+for d in 0000-01-01T00:00:00Z 0999-06-01T00:00:00Z 1969-12-31T23:59:59Z \
+    1970-01-01T00:30:00+01:00 1970-01-01T00:00:00Z; do
+	run corp-task create --as admin --title Old --assignee zed --due "$d"
+	is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-task: --due: '$d' is before 1970-01-01T00:00:01Z $RANGE" \
+	    "--due $d is refused, naming the value and the range"
+done
+is "$(sql "SELECT count(*) FROM tasks WHERE title = 'Old'")" 0 "no task made"
+run corp-task create --as admin --title Epoch --assignee zed \
+    --due 1970-01-01T00:00:01Z
+is "$rc:$(printf '%s' "$out" | jq -r .due_at)" 0:1970-01-01T00:00:01Z \
+    "the first second after the epoch is taken and printed as given"
+id=$(printf '%s' "$out" | jq -r .task_id)
+is_rc 64 "set-due refuses 0999 too" corp-task set-due "$id" \
+    --due 0999-06-01T00:00:00Z
+is_rc 64 "--since before the epoch is refused" corp-event list \
+    --since 1969-12-31T00:00:00Z
+like "$err" "'1969-12-31T00:00:00Z' is before 1970-01-01T00:00:01Z" "saying why"
+# A relative time that lands before the epoch: 100 years back from 2026.
+is_rc 64 "--since -36500d (1926) is refused" corp-event list --since -36500d
+like "$err" "'-36500d' is before 1970-01-01T00:00:01Z" "saying why"
+CORP_NOW=1969-07-20T20:17:40Z run corp-deliver pending --channel telegram
+is "$rc" 64 "CORP_NOW=1969 is refused"
+like "$err" "before 1970-01-01T00:00:01Z" "saying why"
 done_testing

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -33,6 +34,36 @@ test_time(void)
 	    "no seconds, no zone refused");
 	ok(corp_time_parse("2026-01-05T18:00:00Zjunk", &t, &e) == CORP_EINVAL,
 	    "trailing junk refused");
+	/* The range: four-digit years from the epoch on, both ends. */
+	ok(corp_time_parse("1970-01-01T00:00:01Z", &t, &e) == 0 && t == 1,
+	    "the first second after the epoch is read");
+	is_str(corp_time_fmt(t, buf), "1970-01-01T00:00:01Z", "and printed");
+	ok(corp_time_parse("1970-01-01T00:00:00Z", &t, &e) == CORP_EINVAL,
+	    "the epoch, corp's \"no time\", refused");
+	ok(corp_time_parse("9999-12-31T23:59:59Z", &t, &e) == 0 &&
+	    t == (time_t)CORP_TIME_MAX, "the last second is read");
+	ok(corp_time_parse("0999-06-01T00:00:00Z", &t, &e) == CORP_EINVAL,
+	    "year 999 refused");
+	is_str(e.msg, "'0999-06-01T00:00:00Z' is before 1970-01-01T00:00:01Z "
+	    "(corp's times run 1970-01-01T00:00:01Z..9999-12-31T23:59:59Z)",
+	    "naming the value and the range");
+	ok(corp_time_parse("0000-01-01T00:00:00Z", &t, &e) == CORP_EINVAL,
+	    "year 0 refused");
+	ok(corp_time_parse("1969-12-31T23:59:59Z", &t, &e) == CORP_EINVAL,
+	    "the second before the epoch refused");
+	ok(corp_time_parse("1970-01-01T00:30:00+01:00", &t, &e) ==
+	    CORP_EINVAL, "an offset that lands before the epoch refused");
+	ok(corp_time_parse("10000-01-01T00:00:00Z", &t, &e) == CORP_EINVAL,
+	    "year 10000 refused");
+	is_str(corp_time_fmt(-1, buf), "1970-01-01T00:00:00Z",
+	    "a computed time before the epoch prints as it");
+	is_str(corp_time_fmt((time_t)LLONG_MIN, buf), "1970-01-01T00:00:00Z",
+	    "even the smallest");
+	is_str(corp_time_fmt((time_t)LLONG_MAX, buf), "9999-12-31T23:59:59Z",
+	    "the largest prints as the last second");
+	/* 100 years back from now (the real clock, before 2070). */
+	ok(corp_when_parse("-36500d", &t, &e) == CORP_EINVAL,
+	    "a relative time before the epoch refused");
 	ok(corp_duration_parse("1h30m", &d, &e) == 0 && d == 5400, "1h30m");
 	ok(corp_duration_parse("7d", &d, &e) == 0 && d == 604800, "7d");
 	ok(corp_duration_parse("90s", &d, &e) == 0 && d == 90, "90s");
