@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define CLI_TABLE
+#include "catalog.h"
 #include "cli.h"
 #include "db.h"
 #include "http.h"
@@ -189,6 +190,9 @@ notify_set(const struct cli_args *a)
 	json_t *row;
 
 	notify_opts(a, &n);
+	/* A misspelt key would hold every row of the setting (78). */
+	if (n.template != NULL && corp_catalog_key_check(n.template, &e) != 0)
+		cli_fail(&e);
 	db = cli_db(0);
 	if (corp_notify_set(db, &n, &row, &e) != 0)
 		cli_fail(&e);

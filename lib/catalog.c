@@ -12,6 +12,7 @@
 
 #include "corp.h"
 #include "catalog.h"
+#include "notify.h"
 #include "fsutil.h"
 
 /* The operator's layer, DATA_DIR/i18n (fmtline.h CORP_LAYER_DATA). */
@@ -397,4 +398,47 @@ corp_catalog_langs(const struct corp_catalog *c)
 	free(v);
 	json_decref(seen);
 	return out;
+}
+
+int
+corp_catalog_key_check(const char *key, struct corp_err *err)
+{
+	struct corp_catalog *c;
+	const char **keys, *k, *kk, *best;
+	size_t n = 0;
+	json_t *v;
+	int rc, found = 0;
+
+	/* A malformed key is corp_notify_set's to refuse (65). */
+	if (!corp_template_valid(key))
+		return 0;
+	if ((c = corp_catalog_new()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_catalog_load_std(c, err)) != 0) {
+		corp_catalog_free(c);
+		return rc;
+	}
+	if ((keys = calloc(json_object_size(c->map) + 1,
+	    sizeof(*keys))) == NULL) {
+		corp_catalog_free(c);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	json_object_foreach(c->map, k, v) {
+		kk = strchr(k, ':');
+		kk = kk != NULL ? kk + 1 : k;
+		if (strcmp(kk, key) == 0)
+			found = 1;
+		keys[n++] = kk;
+	}
+	rc = 0;
+	if (!found) {
+		best = corp_suggest(key, keys, 2);
+		rc = corp_errf(err, CORP_EUSAGE, "--template: no catalog "
+		    "defines the key '%s'%s%s%s; add it to %s/i18n/LANG.txt "
+		    "first (corp-fmt(1))", key, best ? " (did you mean '" : "",
+		    best ? best : "", best ? "'?)" : "", corp_cfg.data_dir);
+	}
+	free(keys);
+	corp_catalog_free(c);
+	return rc;
 }

@@ -65,6 +65,12 @@ int	corp_catalog_each(const struct corp_catalog *,
 	    int (*fn)(void *arg, const char *lang, const char *key,
 	    const char *text, int layer, const char *where), void *arg,
 	    struct corp_err *);
+/*
+ * A notification setting's --template KEY: defined in some language of
+ * the standard catalogs (corp_catalog_load_std), or CORP_EUSAGE naming
+ * the closest key; a catalog that does not load is its own error.
+ */
+int	corp_catalog_key_check(const char *key, struct corp_err *);
 /* Number of entries loaded. */
 size_t	corp_catalog_size(const struct corp_catalog *);
 /* The languages that have at least one entry, sorted, as a new JSON

@@ -154,6 +154,16 @@ ok "notify set changes only what it names" corp-settings notify set \
     --notify-self
 is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"urgent","template":"task_overdue","notify_self":true}' \
     "priority and notify_self changed"
+# A template key must be defined by a catalog first (a misspelt one
+# would hold every row of the setting): the operator's own here.
+is_rc 64 "--template of a key no catalog defines" corp-settings notify set \
+    --event-type TASK_OVERDUE --role supervisor --channel email \
+    --template task_overdeu
+like "$err" "no catalog defines the key 'task_overdeu' \\(did you mean 'task_overdue'\\?\\)" \
+    "with the closest key"
+mkdir -p "$CORP_DATA_DIR/i18n" && chmod 700 "$CORP_DATA_DIR/i18n"
+printf 'en:overdue_mail | "Overdue: {task.title}"\n' > "$CORP_DATA_DIR/i18n/en.txt"
+chmod 600 "$CORP_DATA_DIR/i18n/en.txt"
 ok "notify set --disabled --template" corp-settings notify set \
     --event-type TASK_OVERDUE --role supervisor --channel email --disabled \
     --template overdue_mail --no-notify-self
