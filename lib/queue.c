@@ -980,6 +980,17 @@ ack_parse(json_t *o, struct ackline *a)
 	v = json_object_get(o, "provider_message_id");
 	a->provider = json_string_value(v);
 	a->worker = json_string_value(json_object_get(o, "worker"));
+	/* The typed fields of corp-json(5)'s ack line: a wrong type is a
+	 * bad line, not a default taken silently. */
+	v = json_object_get(o, "retry_after");
+	if (v != NULL && !json_is_null(v) && !json_is_number(v))
+		return "retry_after: expected a number of seconds or null";
+	v = json_object_get(o, "attempted");
+	if (v != NULL && !json_is_null(v) && !json_is_boolean(v))
+		return "attempted: expected true, false or null";
+	if ((v = json_object_get(o, "error")) != NULL && !json_is_null(v) &&
+	    !json_is_string(v))
+		return "error: expected a string or null";
 	/* An outside number: 0..CORP_RETRY_AFTER_MAX, never wrapped. */
 	v = json_object_get(o, "retry_after");
 	if (json_is_integer(v) && json_integer_value(v) > 0)

@@ -165,13 +165,15 @@ is "$(corp-deliver pending --channel telegram --peek --after 99:99 | jq -c 'sele
     "8 " "held rows at or before the cursor are offered first"
 
 # Bad input.
-printf '%s\n' 'not json' '{"delivery_id":8}' '{"delivery_id":8,"lease":"x","result":"maybe"}' > "$T/bad"
+printf '%s\n' 'not json' '{"delivery_id":8}' '{"delivery_id":8,"lease":"x","result":"maybe"}' \
+    '{"delivery_id":8,"lease":"x","result":"retry","retry_after":"1e9"}' \
+    '{"delivery_id":8,"lease":"x","result":"retry","attempted":"yes"}' > "$T/bad"
 run_in "$T/bad" corp-deliver ack
 is "$rc" 65 "bad lines: exit 65 after the rest"
 like "$err" "<stdin>:1:[0-9]+: invalid token" "the non-JSON line is named"
 is "$(printf '%s\n' "$out" | jq -r '.stored + ":" + .ack_error' | tr '\n' '|')" \
-    "unchanged:missing lease|unchanged:missing or unknown result (sent|retry|failed|unbound)|" \
-    "lines without a lease or result pass on as unchanged"
+    "unchanged:missing lease|unchanged:missing or unknown result (sent|retry|failed|unbound)|unchanged:retry_after: expected a number of seconds or null|unchanged:attempted: expected true, false or null|" \
+    "lines without a lease or result, or with a field of the wrong type, pass on as unchanged"
 
 # stats, prune, explain.
 ok "stats" corp-deliver stats
