@@ -120,11 +120,15 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 	if (status == 200) {
 		v = json_object_get(json_object_get(doc, "result"),
 		    "message_id");
-		if (json_is_true(json_object_get(doc, "ok")) &&
-		    json_is_integer(v) && json_integer_value(v) > 0)
-			snprintf(res->provider_id, sizeof(res->provider_id),
-			    "%lld", (long long)json_integer_value(v));
-		else
+		if (json_is_true(json_object_get(doc, "ok"))) {
+			/* Telegram says it went: sent, whatever the id
+			 * (an id that is no positive integer, 1e300 say, is
+			 * not kept; sending again would duplicate). */
+			if (json_is_integer(v) && json_integer_value(v) > 0)
+				snprintf(res->provider_id,
+				    sizeof(res->provider_id), "%lld",
+				    (long long)json_integer_value(v));
+		} else
 			/* It may have been sent: at least once, DESIGN 5. */
 			corp_send_set(res, CORP_SEND_RETRY,
 			    "telegram: unexpected answer to sendMessage");

@@ -17,6 +17,7 @@ cat > "$T/script" <<'J'
 {"chat_id":1003,"status":429,"retry_after":100}
 {"chat_id":1004,"status":429,"retry_after":30.5}
 {"chat_id":1005,"status":429,"retry_after":1e300}
+{"chat_id":1006,"status":200,"body":{"ok":true,"result":{"message_id":1e300,"chat":{"id":1006}}}}
 J
 start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
@@ -91,6 +92,11 @@ is "$(acks | jq -c '.[4:6]')" '[false,3600]' \
     "retry_after 1e300: the longest, capped at telegram.max_pause"
 like "$(acks | jq -r '.[3]')" "pause capped at 3600s" "and said so"
 fresh
+# Telegram says it went, with a message_id no integer holds: sent (a
+# retry would send it twice), the id not kept.
+dline 8 1006 > "$T/in"
+send
+is "$(acks | jq -c '.[1:3]')" '["sent",null]' "ok:true with message_id 1e300: sent, no id"
 # The environment: bounded when read (corp.7 ENVIRONMENT).
 for m in 1e-20 0.05 0 1.5 nan; do
 	CORP_RATE_MARGIN=$m run corp-send telegram --allow-http < /dev/null
