@@ -139,6 +139,25 @@ v_bot(const char *key, const char *v, int flags, struct corp_err *err)
 }
 
 /*
+ * An IPv6 range inside ::ffff:0:0/96 (IPv4-mapped) or 64:ff9b::/96
+ * (NAT64) is IPv4 in other words: judged by the width of the IPv4 range
+ * it embeds (::ffff:0:0/96 is all of IPv4).
+ */
+static int
+embeds_wide_v4(const struct corp_cidr *c)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+	static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
+
+	if (c->family != AF_INET6 || c->bits < 96)
+		return 0;
+	if (memcmp(c->addr, mapped, 12) != 0 && memcmp(c->addr, nat64, 12) != 0)
+		return 0;
+	return c->bits - 96 < 8;
+}
+
+/*
  * Address ranges, separated by commas or blanks; each with no host bits
  * set (corp_cidr_add), and none wider than 10.0.0.0/8 or fc00::/7
  * unless forced: such a range lets webhooks reach most special-purpose
@@ -163,14 +182,16 @@ v_allow(const char *key, const char *v, int flags, struct corp_err *err)
 			break;
 		}
 		i = n - 1;
-		if (!(flags & CORP_SETTING_FORCE) && list[i].bits <
-		    (list[i].family == AF_INET ? 8 : 7))
+		if (!(flags & CORP_SETTING_FORCE) && (list[i].bits <
+		    (list[i].family == AF_INET ? 8 : 7) ||
+		    embeds_wide_v4(&list[i])))
 			rc = corp_errf(err, CORP_EINVAL, "%s: '%s' is wider "
 			    "than %s: it would let webhooks reach most "
 			    "special-purpose addresses, 169.254.169.254 among "
 			    "them (name the ranges you need, or set it with "
 			    "--force)", key, tok, list[i].family == AF_INET ?
-			    "/8" : "/7");
+			    "/8" : embeds_wide_v4(&list[i]) ?
+			    "/8 of IPv4 (it is IPv4 in IPv6 form)" : "/7");
 	}
 	if (rc == 0 && n == 0)
 		rc = corp_errf(err, CORP_EINVAL, "%s: no address range (use "
