@@ -142,8 +142,14 @@ test_numbers(void)
 	corp_send_res_init(&res);
 	corp_tg_classify(200, "{\"ok\":true,\"result\":{\"message_id\":-7}}",
 	    -1, "t", &res);
-	ok(res.result == CORP_SEND_RETRY && res.provider_id[0] == '\0',
-	    "a message_id below 1 is no answer (retry)");
+	ok(res.result == CORP_SEND_SENT && res.provider_id[0] == '\0',
+	    "ok:true with a message_id below 1: sent (Telegram says it went), "
+	    "no id kept");
+	corp_send_res_init(&res);
+	corp_tg_classify(200, "{\"ok\":false,\"result\":{\"message_id\":7}}",
+	    -1, "t", &res);
+	ok(res.result == CORP_SEND_RETRY, "a 200 without ok:true is no answer "
+	    "(retry: it may have gone)");
 
 	ok(corp_add_checked(LLONG_MAX - 1, 1, &n) == 0 && n == LLONG_MAX,
 	    "checked add up to the edge");
