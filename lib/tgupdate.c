@@ -412,6 +412,27 @@ burn_codes(struct upd *u, const char *text, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * The URLs of a message's formatting entities (a "text_link" shows other
+ * words than the deep link it opens): a code in them is burnt as one in
+ * the text.
+ */
+static int
+burn_entity_codes(struct upd *u, json_t *m, const char *field,
+    struct corp_err *err)
+{
+	json_t *ents = json_object_get(m, field), *e;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(ents))
+		return 0;
+	json_array_foreach(ents, i, e)
+		if ((rc = burn_codes(u, jstr(e, "url"), err)) != 0)
+			return rc;
+	return 0;
+}
+
 /* /start CODE in a private chat. */
 static int
 start_code(struct upd *u, const char *code, struct corp_err *err)
@@ -854,7 +875,9 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	 * when its id is positive. */
 	priv = type != NULL ? strcmp(type, "private") == 0 : u->chat > 0;
 	if (!priv && ((rc = burn_codes(u, jstr(m, "text"), err)) != 0 ||
-	    (rc = burn_codes(u, jstr(m, "caption"), err)) != 0))
+	    (rc = burn_codes(u, jstr(m, "caption"), err)) != 0 ||
+	    (rc = burn_entity_codes(u, m, "entities", err)) != 0 ||
+	    (rc = burn_entity_codes(u, m, "caption_entities", err)) != 0))
 		return rc;
 	/* An edit is never a command: editing a message into "/start
 	 * CODE" binds nothing, only a new message does. */

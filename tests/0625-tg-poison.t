@@ -143,6 +143,20 @@ upd 335 "/start $zoe" 3024 >> "$T/updates"
 poll
 is "$(sql "SELECT b.address FROM binds b JOIN users u ON u.id = b.user_id
     WHERE u.login = 'zoe'")" 3024 "a new message with it binds"
+# A code behind a formatted link (a text_link entity shows other words
+# than the deep link it opens) is burnt too (review 3 item 2).
+corp-user add wu --lang en >/dev/null
+wu=$(corp-bind code --user wu | jq -r .code)
+jq -cn --arg url "https://t.me/corp_test_bot?start=$wu" '{update_id: 336,
+    message: {message_id: 336, date: 1767607200, text: "see here",
+    entities: [{type: "text_link", offset: 0, length: 8, url: $url}],
+    chat: {id: -100890, type: "supergroup", title: "G"},
+    from: {id: 2020, first_name: "M"}}}' >> "$T/updates"
+upd 337 "/start $wu" 3043 >> "$T/updates"
+poll
+is "$(unused wu):$(sql "SELECT count(*) FROM binds b JOIN users u ON
+    u.id = b.user_id WHERE u.login = 'wu'")" "0:0" \
+    "a code in a group's text_link is burnt; nobody binds with it"
 
 # A private chat with a negative id is refused whatever it says
 # (review 2 item 2): a wrong code, a plain text, a callback's message.
