@@ -191,6 +191,8 @@ row_json(struct corp_stmt *st)
 	    "active", corp_col_int(st, 4));
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "deactivated_by",
+	    corp_json_strval(corp_col_text(st, 7)));
 	json_object_set_new(o, "created_at",
 	    corp_json_time((time_t)corp_col_int64(st, 5)));
 	json_object_set_new(o, "updated_at",
@@ -207,8 +209,8 @@ corp_binds_list(struct corp_db *db, long long uid, const char *channel,
 
 	*rows = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT b.user_id, u.login, "
-	    "b.channel, b.address, b.active, b.created_at, b.updated_at "
-	    "FROM binds b JOIN users u ON u.id = b.user_id "
+	    "b.channel, b.address, b.active, b.created_at, b.updated_at, "
+	    "b.deactivated_by FROM binds b JOIN users u ON u.id = b.user_id "
 	    "WHERE (?1 IS NULL OR b.user_id = ?1) "
 	    "AND (?2 IS NULL OR b.channel = ?2) "
 	    "ORDER BY b.user_id, b.channel", err)) != 0)
@@ -229,8 +231,8 @@ get_one(struct corp_db *db, long long uid, const char *channel,
 
 	*row = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT b.user_id, u.login, "
-	    "b.channel, b.address, b.active, b.created_at, b.updated_at "
-	    "FROM binds b JOIN users u ON u.id = b.user_id "
+	    "b.channel, b.address, b.active, b.created_at, b.updated_at, "
+	    "b.deactivated_by FROM binds b JOIN users u ON u.id = b.user_id "
 	    "WHERE b.user_id = ?1 AND b.channel = ?2", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, uid);
@@ -302,7 +304,8 @@ corp_binds_add_tx(struct corp_db *db, long long uid, const char *channel,
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO binds (user_id, channel, "
 	    "address, active, created_at, updated_at) VALUES (?1, ?2, ?3, 1, "
 	    "?4, ?4) ON CONFLICT (user_id, channel) DO UPDATE SET "
-	    "address = ?3, active = 1, updated_at = ?4", err)) != 0)
+	    "address = ?3, active = 1, deactivated_by = NULL, "
+	    "updated_at = ?4", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
@@ -374,8 +377,15 @@ fail:
 
 /* The caller holds the write transaction. */
 int
+corp_binds_resumable(const char *by)
+{
+	return by != NULL && (strcmp(by, "user") == 0 ||
+	    strcmp(by, "blocked") == 0 || strcmp(by, "delivery") == 0);
+}
+
+int
 corp_binds_deactivate_tx(struct corp_db *db, long long uid,
-    const char *channel, json_t **row, struct corp_err *err)
+    const char *channel, const char *by, json_t **row, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	time_t now = corp_now();
@@ -387,14 +397,22 @@ corp_binds_deactivate_tx(struct corp_db *db, long long uid,
 	if (!corp_channel_valid(channel))
 		return corp_errf(err, CORP_EINVAL,
 		    "channel '%s': expected 1-32 of a-z 0-9 _ -", channel);
-	/* Already inactive: nothing changes, updated_at included. */
+	/*
+	 * Already inactive: nothing changes, updated_at included -- but
+	 * the operator's deactivation overrides a chat's own pause (the
+	 * chat can no longer resume it), and nothing overrides the
+	 * operator's.
+	 */
 	if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
-	    "updated_at = ?3 WHERE user_id = ?1 AND channel = ?2 "
-	    "AND active = 1", err)) != 0)
+	    "deactivated_by = ?4, updated_at = ?3 WHERE user_id = ?1 "
+	    "AND channel = ?2 AND (active = 1 OR (?4 = 'operator' AND "
+	    "coalesce(deactivated_by, '') NOT IN ('operator', 'unknown')))",
+	    err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, channel);
 	corp_bind_int64(st, 3, (long long)now);
+	corp_bind_text(st, 4, by);
 	if ((rc = corp_db_exec(db, st, "write bind", err)) != 0 ||
 	    (rc = get_one(db, uid, channel, row != NULL ? row : &tmp, err))
 	    != 0 ||
@@ -422,7 +440,8 @@ corp_binds_deactivate(struct corp_db *db, long long uid, const char *channel,
 		    "channel '%s': expected 1-32 of a-z 0-9 _ -", channel);
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
-	if ((rc = corp_binds_deactivate_tx(db, uid, channel, row, err)) != 0 ||
+	if ((rc = corp_binds_deactivate_tx(db, uid, channel, "operator", row,
+	    err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;
 	return 0;
@@ -435,15 +454,17 @@ fail:
 
 int
 corp_binds_find(struct corp_db *db, const char *channel, const char *address,
-    long long *uid, int *active, struct corp_err *err)
+    long long *uid, int *active, int *resumable, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
 	*uid = 0;
 	*active = 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT user_id, active FROM binds "
-	    "WHERE channel = ?1 AND address = ?2 "
+	if (resumable != NULL)
+		*resumable = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT user_id, active, "
+	    "deactivated_by FROM binds WHERE channel = ?1 AND address = ?2 "
 	    "ORDER BY active DESC, updated_at DESC, user_id LIMIT 1", err))
 	    != 0)
 		return rc;
@@ -453,6 +474,9 @@ corp_binds_find(struct corp_db *db, const char *channel, const char *address,
 	if (rc == SQLITE_ROW) {
 		*uid = corp_col_int64(st, 0);
 		*active = corp_col_int(st, 1);
+		if (resumable != NULL)
+			*resumable = !*active &&
+			    corp_binds_resumable(corp_col_text(st, 2));
 	}
 	corp_reset(st);
 	if (rc == SQLITE_DONE)

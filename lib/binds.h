@@ -65,7 +65,11 @@ int	corp_binds_add(struct corp_db *, long long user_id,
 int	corp_binds_put_tx(struct corp_db *, long long user_id,
 	    const char *channel, const char *address, const char **result,
 	    struct corp_err *);
-/* active = 0; CORP_ENOTFOUND when the user has no bind there. */
+/*
+ * The operator's deactivation (corp-bind deactivate): active = 0,
+ * deactivated_by "operator" (also over a chat's own pause: the operator's
+ * word stands); CORP_ENOTFOUND when the user has no bind there.
+ */
 int	corp_binds_deactivate(struct corp_db *, long long user_id,
 	    const char *channel, json_t **row, struct corp_err *);
 /*
@@ -76,13 +80,23 @@ int	corp_binds_add_tx(struct corp_db *, long long user_id,
 	    const char *channel, const char *address, json_t **row,
 	    struct corp_err *);
 int	corp_binds_deactivate_tx(struct corp_db *, long long user_id,
-	    const char *channel, json_t **row, struct corp_err *);
+	    const char *channel, const char *by, json_t **row,
+	    struct corp_err *);
+/*
+ * Who may turn an inactive bind on again without a new code: its chat,
+ * when the chat turned it off (by "user", "blocked" or "delivery"); never
+ * when the operator did ("operator", or "unknown" from before 0011).
+ */
+int	corp_binds_resumable(const char *by);
 /*
  * Who holds address on channel: the active bind, else the most recently
- * changed inactive one.  CORP_ENOTFOUND when nobody ever did.
+ * changed inactive one.  CORP_ENOTFOUND when nobody ever did.  resumable
+ * (may be NULL): an inactive bind its chat may turn on again
+ * (corp_binds_resumable).
  */
 int	corp_binds_find(struct corp_db *, const char *channel,
 	    const char *address, long long *user_id, int *active,
+	    int *resumable,
 	    struct corp_err *);
 /* Filters: user_id <= 0 or channel NULL for any. */
 int	corp_binds_list(struct corp_db *, long long user_id,

@@ -908,8 +908,10 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 		    a->error ? a->error : "failed", 0, now, err);
 		*stored = "failed";
 	} else if (strcmp(a->result, "unbound") == 0) {
+		/* An operator's deactivation meanwhile stays the operator's. */
 		if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
-		    "updated_at = ?3 WHERE user_id = ?1 AND channel = ?2",
+		    "deactivated_by = 'delivery', updated_at = ?3 "
+		    "WHERE user_id = ?1 AND channel = ?2 AND active = 1",
 		    err)) != 0)
 			goto out;
 		corp_bind_int64(st, 1, uid);
@@ -1626,16 +1628,17 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	corp_reset(st);
 	json_object_set_new(o, "decisions", dec);
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, address, active, "
-	    "updated_at FROM binds WHERE user_id = ?1 ORDER BY channel",
-	    err)) != 0)
+	    "updated_at, deactivated_by FROM binds WHERE user_id = ?1 "
+	    "ORDER BY channel", err)) != 0)
 		goto fail;
 	corp_bind_int64(st, 1, uid);
 	binds = json_array();
 	while (corp_step(st) == SQLITE_ROW)
-		json_array_append_new(binds, json_pack("{s:s, s:s, s:b, s:o}",
-		    "channel", corp_col_text(st, 0),
+		json_array_append_new(binds, json_pack("{s:s, s:s, s:b, s:o, "
+		    "s:o}", "channel", corp_col_text(st, 0),
 		    "address", corp_col_text(st, 1),
 		    "active", corp_col_int(st, 2),
+		    "deactivated_by", corp_json_strval(corp_col_text(st, 4)),
 		    "updated_at", corp_json_time((time_t)
 		    corp_col_int64(st, 3))));
 	corp_reset(st);

@@ -471,7 +471,7 @@ start_code(struct upd *u, const char *code, struct corp_err *err)
 	 * a bad code (the code stays usable, and is not counted as wrong).
 	 */
 	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &holder, &active,
-	    err);
+	    NULL, err);
 	if (rc != 0 && rc != CORP_ENOTFOUND)
 		return rc;
 	if (rc == 0 && active && holder != uid)
@@ -492,20 +492,27 @@ start_code(struct upd *u, const char *code, struct corp_err *err)
 	    u->tglang, err);
 }
 
-/* /start without a code: reactivate this chat's bind, if it has one. */
+/*
+ * /start without a code: resume this chat's bind, if the chat paused it
+ * itself (/stop, a block, a send the chat refused); one the operator
+ * deactivated needs a new code (bot.start.deactivated).
+ */
 static int
 start_plain(struct upd *u, struct corp_err *err)
 {
 	long long uid;
-	int rc, active;
+	int rc, active, resumable;
 
 	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &uid, &active,
-	    err);
+	    &resumable, err);
 	if (rc == CORP_ENOTFOUND)
 		return reply(u->db, u->ctx, u->chat, u->update_id,
 		    "bot.start.no_code", 0, u->tglang, err);
 	if (rc != 0)
 		return rc;
+	if (!active && !resumable)
+		return reply(u->db, u->ctx, u->chat, u->update_id,
+		    "bot.start.deactivated", uid, u->tglang, err);
 	if (!active && (rc = corp_binds_add_tx(u->db, uid, "telegram",
 	    u->chatbuf, NULL, err)) != 0)
 		return rc;
@@ -520,11 +527,11 @@ stop(struct upd *u, struct corp_err *err)
 	int rc, active = 0;
 
 	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &uid, &active,
-	    err);
+	    NULL, err);
 	if (rc != 0 && rc != CORP_ENOTFOUND)
 		return rc;
 	if (rc == 0 && active && (rc = corp_binds_deactivate_tx(u->db, uid,
-	    "telegram", NULL, err)) != 0)
+	    "telegram", "user", NULL, err)) != 0)
 		return rc;
 	return reply(u->db, u->ctx, u->chat, u->update_id, "bot.stop.ok",
 	    uid, u->tglang, err);
@@ -537,20 +544,21 @@ chat_member(struct upd *u, json_t *cm, struct corp_err *err)
 	const char *status = jstr(json_object_get(cm, "new_chat_member"),
 	    "status");
 	long long uid;
-	int rc, active;
+	int rc, active, resumable;
 
 	if (status == NULL)
 		return 0;
 	rc = corp_binds_find(u->db, "telegram", u->chatbuf, &uid, &active,
-	    err);
+	    &resumable, err);
 	if (rc == CORP_ENOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
 	if (strcmp(status, "kicked") == 0 && active)
-		return corp_binds_deactivate_tx(u->db, uid, "telegram", NULL,
-		    err);
-	if (strcmp(status, "member") == 0 && !active)
+		return corp_binds_deactivate_tx(u->db, uid, "telegram",
+		    "blocked", NULL, err);
+	/* An unblock resumes only what the chat paused (start_plain). */
+	if (strcmp(status, "member") == 0 && !active && resumable)
 		return corp_binds_add_tx(u->db, uid, "telegram", u->chatbuf,
 		    NULL, err);
 	return 0;
@@ -777,7 +785,8 @@ known_chat(struct upd *u, long long chat, int *yes, struct corp_err *err)
 	int rc, active;
 
 	snprintf(buf, sizeof(buf), "%lld", chat);
-	rc = corp_binds_find(u->db, "telegram", buf, &uid, &active, err);
+	rc = corp_binds_find(u->db, "telegram", buf, &uid, &active, NULL,
+	    err);
 	*yes = rc == 0;
 	return rc == CORP_ENOTFOUND ? 0 : rc;
 }

@@ -50,7 +50,7 @@ corp-cursor set 2:99
 
 ok "add a telegram bind" corp-bind add --user alice --channel telegram \
     --address 123456789
-is "$out" "{\"user_id\":$alice,\"login\":\"alice\",\"channel\":\"telegram\",\"address\":\"123456789\",\"active\":true,\"created_at\":\"2026-01-05T10:00:00Z\",\"updated_at\":\"2026-01-05T10:00:00Z\"}" \
+is "$out" "{\"user_id\":$alice,\"login\":\"alice\",\"channel\":\"telegram\",\"address\":\"123456789\",\"active\":true,\"deactivated_by\":null,\"created_at\":\"2026-01-05T10:00:00Z\",\"updated_at\":\"2026-01-05T10:00:00Z\"}" \
     "add prints the bind"
 is "$(sql "SELECT user_id, channel, address, active, created_at, updated_at
     FROM binds WHERE channel = 'telegram'")" \
@@ -121,7 +121,7 @@ is "$(printf '%s\n' "$out" | jq -c '[.login, .channel, .address, .active]')" \
 [\"alice\",\"telegram\",\"987654321\",true]
 [\"bob\",\"telegram\",\"123456789\",true]" "every bind, by user and channel"
 ok "list --user" corp-bind list --user bob
-is "$out" "{\"user_id\":$bob,\"login\":\"bob\",\"channel\":\"telegram\",\"address\":\"123456789\",\"active\":true,\"created_at\":\"2026-01-05T11:00:00Z\",\"updated_at\":\"2026-01-05T11:00:00Z\"}" \
+is "$out" "{\"user_id\":$bob,\"login\":\"bob\",\"channel\":\"telegram\",\"address\":\"123456789\",\"active\":true,\"deactivated_by\":null,\"created_at\":\"2026-01-05T11:00:00Z\",\"updated_at\":\"2026-01-05T11:00:00Z\"}" \
     "one user's binds, the documented line"
 ok "list --channel" corp-bind list --channel email
 is "$(printf '%s\n' "$out" | jq -r .login)" alice "one channel"

@@ -257,6 +257,67 @@ is "$(binds)" "alice 501 1 bob 504 1 " "member again reactivates"
 is "$(readiness "$alice")" ready "the row is ready"
 is "$(replies "$r")" "" "chat member changes get no reply"
 
+# An operator's deactivation is not undone by the chat (issue 16, round
+# 3): a bare /start, or a block and an unblock, resume only what the chat
+# paused itself; the operator's needs a new code.
+by() {
+	sql "SELECT coalesce(deactivated_by, '-') FROM binds
+	    WHERE user_id = $alice AND channel = 'telegram'"
+}
+is "$(by)" - "an active bind: deactivated by nobody"
+ok "the operator deactivates alice's chat" corp-bind deactivate \
+    --user alice --channel telegram
+is "$(printf '%s' "$out" | jq -c '[.active, .deactivated_by]')" \
+    '[false,"operator"]' "deactivate prints who"
+r=$(last_reply)
+msg 501 private "/start"
+poll
+is "$(binds)" "alice 501 0 bob 504 1 " "a bare /start does not undo it"
+is "$(readiness "$alice")" waiting_bind "the row still waits"
+is "$(replies "$r")" "501 bot.start.deactivated uk sent;" \
+    "answered bot.start.deactivated, in alice's language"
+is "$(sent 501)" "🔒 Сповіщення в цей чат вимкнув адміністратор. Попросіть у нього нове посилання для підключення." \
+    "which asks for a new link"
+member 501 kicked
+member 501 member
+poll
+is "$(binds)" "alice 501 0 bob 504 1 " "nor does a block and an unblock"
+is "$(by)" operator "still the operator's"
+msg 501 private "/stop"
+msg 501 private "/start"
+poll
+is "$(binds)" "alice 501 0 bob 504 1 " "nor /stop then /start"
+is "$(by)" operator "/stop on it changes nothing"
+newcode=$(corp-bind code --user alice | jq -r .code)
+msg 501 private "/start $newcode"
+poll
+is "$(binds)" "alice 501 1 bob 504 1 " "a new code binds again"
+is "$(by)" - "active again: deactivated by nobody"
+# The operator's word stands over the chat's own pause.
+msg 501 private "/stop"
+poll
+is "$(by)" user "/stop is the user's pause"
+ok "the operator deactivates the paused bind" corp-bind deactivate \
+    --user alice --channel telegram
+is "$(by)" operator "which becomes the operator's"
+ok "list shows who" corp-bind list --user alice --channel telegram
+is "$(printf '%s' "$out" | jq -c '[.active, .deactivated_by]')" \
+    '[false,"operator"]' "corp-bind list says who deactivated"
+ok "explain shows who" corp-deliver explain --event 1 --user alice
+is "$(printf '%s' "$out" | jq -c '.binds[] | [.channel, .active,
+    .deactivated_by]')" '["telegram",false,"operator"]' \
+    "corp-deliver explain says who deactivated"
+msg 501 private "/start"
+poll
+is "$(binds)" "alice 501 0 bob 504 1 " "so a bare /start no longer resumes it"
+member 501 kicked
+poll
+is "$(by)" operator "a block does not make it the chat's"
+newcode=$(corp-bind code --user alice | jq -r .code)
+msg 501 private "/start $newcode"
+poll
+is "$(binds)" "alice 501 1 bob 504 1 " "a new code, and alice is back"
+
 # /start without a code from a stranger; a reply that meets a 5xx stays
 # in the outbox and goes out on the next run.
 r=$(last_reply)
