@@ -474,8 +474,9 @@ corp_http_post(struct corp_http *h, const char *url,
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK && h->refused != NULL) {
 		rc = corp_errf(err, CORP_ECONFIG, "the connection to %s was "
-		    "refused: a %s address (refused unless allowed by %s)",
-		    h->refused_addr, h->refused, corp_http_allow_how(h));
+		    "refused: %s %s address (refused unless allowed by %s)",
+		    h->refused_addr, corp_addr_article(h->refused), h->refused,
+		    corp_http_allow_how(h));
 		corp_http_resp_free(r);
 	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);

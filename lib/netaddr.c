@@ -14,7 +14,8 @@
  * The refused ranges, most specific first where they nest: the IANA
  * IPv4 and IPv6 Special-Purpose Address Registries (as of 2025), plus
  * multicast and IPv6 site-local.  The IPv6 forms that embed an IPv4
- * address (::ffff:0:0/96, 64:ff9b::/96, 2002::/16, ::/96) are handled
+ * address (::ffff:0:0/96, ::ffff:0:0:0/96, 64:ff9b::/96, 2002::/16,
+ * ::/96) are handled
  * before this table is consulted.
  */
 static const struct {
@@ -193,11 +194,17 @@ static const char *
 embedding(const unsigned char *a, unsigned char *v4)
 {
 	static const unsigned char zero[12], mapped[12] = { 0, 0, 0, 0, 0, 0,
-	    0, 0, 0, 0, 0xff, 0xff }, nat64[12] = { 0, 0x64, 0xff, 0x9b };
+	    0, 0, 0, 0, 0xff, 0xff }, nat64[12] = { 0, 0x64, 0xff, 0x9b },
+	    siit[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0 };
 
 	if (memcmp(a, mapped, 12) == 0) {
 		memcpy(v4, a + 12, 4);
 		return "IPv4-mapped";
+	}
+	/* ::ffff:0:a.b.c.d, SIIT's IPv4-translated form (RFC 6145/6052). */
+	if (memcmp(a, siit, 12) == 0) {
+		memcpy(v4, a + 12, 4);
+		return "IPv4-translated";
 	}
 	if (memcmp(a, nat64, 12) == 0) {
 		memcpy(v4, a + 12, 4);
@@ -238,8 +245,10 @@ corp_addr_refused(const struct sockaddr *sa, const struct corp_cidr *allow,
 	if ((form = embedding(a, v4)) != NULL) {
 		if ((why = v4_refused(v4, allow, nallow)) != NULL)
 			return why;
-		/* Mapped and NAT64 reach the IPv4 address, nothing else. */
+		/* Mapped, translated and NAT64 reach the IPv4 address,
+		 * nothing else. */
 		if (strcmp(form, "IPv4-mapped") == 0 ||
+		    strcmp(form, "IPv4-translated") == 0 ||
 		    strcmp(form, "NAT64") == 0)
 			return NULL;
 		return strcmp(form, "6to4") == 0 ? "6to4" :
@@ -262,4 +271,11 @@ corp_addr_embedded(const struct sockaddr *sa, char *buf, size_t size)
 		return NULL;
 	snprintf(buf, size, "%u.%u.%u.%u", v4[0], v4[1], v4[2], v4[3]);
 	return form;
+}
+
+const char *
+corp_addr_article(const char *why)
+{
+	return why != NULL && why[0] != '\0' &&
+	    strchr("AEIOUaeiou", why[0]) != NULL ? "an" : "a";
 }

@@ -12,6 +12,8 @@
  * IPv6 forms that embed an IPv4 address are judged by that address, so
  * 169.254.169.254 cannot be reached as 64:ff9b::a9fe:a9fe:
  *   ::ffff:0:0/96   IPv4-mapped: judged as the IPv4 address alone;
+ *   ::ffff:0:0:0/96 IPv4-translated (SIIT, RFC 6145/6052): judged as
+ *                   the IPv4 address alone;
  *   64:ff9b::/96    NAT64's well-known prefix: judged as the IPv4
  *                   address alone (an IPv6-only host reaches public IPv4
  *                   servers this way);
@@ -47,11 +49,14 @@ int	corp_cidr_add(struct corp_cidr **list, size_t *n, const char *s,
 const char *corp_addr_refused(const struct sockaddr *,
 	    const struct corp_cidr *allow, size_t nallow);
 /*
- * The IPv6 form that embeds an IPv4 address ("IPv4-mapped", "NAT64",
- * "6to4", "IPv4-compatible"), with that address in dotted form in v4
- * (at least 16 bytes); NULL for any other address.
+ * The IPv6 form that embeds an IPv4 address ("IPv4-mapped",
+ * "IPv4-translated", "NAT64", "6to4", "IPv4-compatible"), with that
+ * address in dotted form in v4 (at least 16 bytes); NULL for any other
+ * address.
  */
 const char *corp_addr_embedded(const struct sockaddr *, char *v4,
 	    size_t size);
+/* "a" or "an", the article before why ("an unspecified address"). */
+const char *corp_addr_article(const char *why);
 
 #endif

@@ -139,8 +139,8 @@ v_bot(const char *key, const char *v, int flags, struct corp_err *err)
 }
 
 /*
- * An IPv6 range inside ::ffff:0:0/96 (IPv4-mapped) or 64:ff9b::/96
- * (NAT64) is IPv4 in other words: judged by the width of the IPv4 range
+ * An IPv6 range inside ::ffff:0:0/96 (IPv4-mapped), ::ffff:0:0:0/96
+ * (IPv4-translated, SIIT) or 64:ff9b::/96 (NAT64) is IPv4 in other words: judged by the width of the IPv4 range
  * it embeds (::ffff:0:0/96 is all of IPv4).
  */
 static int
@@ -149,10 +149,13 @@ embeds_wide_v4(const struct corp_cidr *c)
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	    0, 0xff, 0xff };
 	static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
+	static const unsigned char siit[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+	    0xff, 0, 0 };
 
 	if (c->family != AF_INET6 || c->bits < 96)
 		return 0;
-	if (memcmp(c->addr, mapped, 12) != 0 && memcmp(c->addr, nat64, 12) != 0)
+	if (memcmp(c->addr, mapped, 12) != 0 &&
+	    memcmp(c->addr, siit, 12) != 0 && memcmp(c->addr, nat64, 12) != 0)
 		return 0;
 	return c->bits - 96 < 8;
 }

@@ -131,9 +131,10 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 	freeaddrinfo(ai);
 	/* The operator's allow list decides: held until it allows the
 	 * range or the endpoint changes, never dead-lettered at once. */
-	corp_send_hold(res, "webhook: %s resolves to %s%s, a %s address "
+	corp_send_hold(res, "webhook: %s resolves to %s%s, %s %s address "
 	    "(refused unless allowed by %s)", bare,
 	    first[0] ? first : "nothing usable", embedded,
+	    corp_addr_article(why ? why : "unusable"),
 	    why ? why : "unusable", how);
 	return -1;
 }

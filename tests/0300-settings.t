@@ -96,6 +96,7 @@ bad webhook.allow 0.0.0.0/0 "'0.0.0.0/0' is wider than /8: it would let webhooks
 bad webhook.allow ::/0 "'::/0' is wider than /7: it would let webhooks reach most special-purpose addresses, 169.254.169.254 among them (name the ranges you need, or set it with --force)"
 bad webhook.allow ::ffff:0:0/96 "'::ffff:0:0/96' is wider than /8 of IPv4 (it is IPv4 in IPv6 form): it would let webhooks reach most special-purpose addresses, 169.254.169.254 among them (name the ranges you need, or set it with --force)"
 bad webhook.allow 64:ff9b::/100 "'64:ff9b::/100' is wider than /8 of IPv4 (it is IPv4 in IPv6 form): it would let webhooks reach most special-purpose addresses, 169.254.169.254 among them (name the ranges you need, or set it with --force)"
+bad webhook.allow ::ffff:0:0:0/96 "'::ffff:0:0:0/96' is wider than /8 of IPv4 (it is IPv4 in IPv6 form): it would let webhooks reach most special-purpose addresses, 169.254.169.254 among them (name the ranges you need, or set it with --force)"
 bad webhook.allow " , " "no address range (use config unset to allow none)"
 bad base_url 'javascript:alert(1)' "not a valid URL"
 bad base_url 'not a url' "not a valid URL"

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "tap.h"
@@ -98,6 +99,13 @@ static const struct {
 	{ "::ffff:169.254.169.254", "link-local" },
 	{ "::ffff:198.18.0.1", "benchmarking" },
 	{ "::ffff:8.8.8.8", NULL },
+	/* SIIT's IPv4-translated form, ::ffff:0:a.b.c.d (RFC 6145/6052) */
+	{ "::ffff:0:7f00:1", "loopback" },
+	{ "::ffff:0:127.0.0.1", "loopback" },
+	{ "::ffff:0:a9fe:a9fe", "link-local" },
+	{ "::ffff:0:10.0.0.1", "private" },
+	{ "::ffff:0:0.0.0.0", "unspecified" },
+	{ "::ffff:0:8.8.8.8", NULL },
 	{ "64:ff9b::a9fe:a9fe", "link-local" },
 	{ "64:ff9b::127.0.0.1", "loopback" },
 	{ "64:ff9b::10.0.0.1", "private" },
@@ -180,15 +188,51 @@ test_embedded(void)
 	is_str(corp_addr_embedded((struct sockaddr *)&s6, v4, sizeof(v4)),
 	    "6to4", "6to4 named");
 	is_str(v4, "192.0.2.1", "its IPv4 address");
+	inet_pton(AF_INET6, "::ffff:0:7f00:1", &s6.sin6_addr);
+	is_str(corp_addr_embedded((struct sockaddr *)&s6, v4, sizeof(v4)),
+	    "IPv4-translated", "SIIT's form named");
+	is_str(v4, "127.0.0.1", "its IPv4 address");
 	inet_pton(AF_INET6, "2606:4700::1", &s6.sin6_addr);
 	is_str(corp_addr_embedded((struct sockaddr *)&s6, v4, sizeof(v4)),
 	    NULL, "a plain IPv6 address embeds nothing");
+}
+
+/* Every refusal reads as English after "a"/"an": "an unspecified
+ * address", "an AS112 address", "a loopback address". */
+static void
+test_article(void)
+{
+	static const struct {
+		const char	*addr, *phrase;
+	} t[] = {
+		{ "0.0.0.1", "an unspecified" },
+		{ "::", "an unspecified" },
+		{ "192.0.0.1", "an IETF protocol assignment" },
+		{ "192.31.196.1", "an AS112" },
+		{ "192.52.193.1", "an AMT" },
+		{ "::8.8.8.8", "an IPv4-compatible (deprecated)" },
+		{ "2002:808:808::1", "a 6to4" },
+		{ "127.0.0.1", "a loopback" },
+		{ "64:ff9b:1::1", "a NAT64 local-use" },
+	};
+	char buf[80];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *why = judge(t[i].addr, NULL, 0);
+
+		snprintf(buf, sizeof(buf), "%s %s", corp_addr_article(why),
+		    why ? why : "(allowed)");
+		is_str(buf, t[i].phrase, "%s: %s address", t[i].addr,
+		    t[i].phrase);
+	}
 }
 
 int
 main(void)
 {
 	test_table();
+	test_article();
 	test_allow();
 	test_embedded();
 	return done_testing();

@@ -188,6 +188,14 @@ test_gate(void)
 	    "(a configuration error: the allow list decides)");
 	is_str(e.msg, "the connection to 127.0.0.1 was refused: a loopback "
 	    "address (refused unless allowed by webhook.allow)", "and named");
+	ok(corp_http_post(h, "http://0.0.0.0:1/", hdr, "x", 1, NULL, NULL,
+	    &r, &e) == CORP_ECONFIG, "0.0.0.0 is refused at connect");
+	is_str(e.msg, "the connection to 0.0.0.0 was refused: an unspecified "
+	    "address (refused unless allowed by webhook.allow)",
+	    "with the right article");
+	ok(corp_http_post(h, "http://[::ffff:0:7f00:1]:1/", hdr, "x", 1, NULL,
+	    NULL, &r, &e) == CORP_ECONFIG && strstr(e.msg, "loopback") != NULL,
+	    "SIIT's form of 127.0.0.1 too: %s", e.msg);
 	ok(corp_http_post(h, "http://[64:ff9b::a9fe:a9fe]:1/", hdr, "x", 1,
 	    NULL, NULL, &r, &e) == CORP_ECONFIG && strstr(e.msg,
 	    "link-local") != NULL, "NAT64 of 169.254.169.254 too: %s", e.msg);
