@@ -303,6 +303,11 @@ cmd_import(int argc, char **argv)
 		    != 0)) {
 			if (rc == CORP_EINTERNAL)
 				cli_fail(&e);
+			/* An unknown name on a line makes a bad line (65),
+			 * as an unknown channel does; 64 is the command
+			 * line's. */
+			if (rc == CORP_EUSAGE)
+				rc = CORP_EINVAL;
 			cli_die(rc, "<stdin>:%lu: %s; nothing imported",
 			    l->lineno, e.msg);
 		}

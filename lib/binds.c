@@ -81,7 +81,8 @@ corp_channel_shared(const char *channel)
 
 /*
  * "NAME is not defined in FILE (defined: a, b); did you mean 'c'?" for
- * a name missing from names (NULL-terminated); err's code CORP_EINVAL.
+ * a name missing from names (NULL-terminated); err's code CORP_EUSAGE,
+ * as for every unknown name (corp.7).
  */
 static int
 undefined(const char *what, const char *name, const char *file,
@@ -101,7 +102,7 @@ undefined(const char *what, const char *name, const char *file,
 			strlcat(list, ", ", sizeof(list));
 		strlcat(list, names[i], sizeof(list));
 	}
-	return corp_errf(err, CORP_EINVAL, "%s '%s' is not defined in %s "
+	return corp_errf(err, CORP_EUSAGE, "%s '%s' is not defined in %s "
 	    "(%s%s)%s%s%s", what, name, file, names[0] ? "defined: " :
 	    "it defines none", list, best ? "; did you mean '" : "",
 	    best ? best : "", best ? "'?" : "");
@@ -124,7 +125,7 @@ corp_bind_target_check(const char *channel, const char *address,
 	if (rc == 0 || rc == CORP_ENOTFOUND) {
 		if ((rc = corp_data_path(&path, file, err)) == 0 &&
 		    names == NULL)
-			rc = corp_errf(err, CORP_EINVAL, "%s '%s' is not "
+			rc = corp_errf(err, CORP_EUSAGE, "%s '%s' is not "
 			    "defined: there is no %s (%s)", what, address,
 			    path, webhook ? "one \"NAME URL\" per line, the "
 			    "secret in secrets/webhook-NAME" :

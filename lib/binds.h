@@ -32,8 +32,9 @@ int	corp_address_check(const char *channel, const char *address,
 /*
  * Does the operator's configuration define address?  webhook: an
  * endpoint of webhooks.conf; exec: a command of exec.conf; other
- * channels: always.  CORP_EINVAL naming the file, the names it defines
- * and the closest one ("did you mean"), also when there is no file;
+ * channels: always.  CORP_EUSAGE (an unknown name, 64) naming the file,
+ * the names it defines and the closest one ("did you mean"), also when
+ * there is no file;
  * the file's own errors (CORP_EFORBIDDEN for an unsafe mode, CORP_EINVAL
  * for a bad line).  corp_binds_add checks it; the _tx form, used by
  * corp-tg for telegram only, does not.

@@ -155,6 +155,26 @@ done
 corp-user add carol >/dev/null || bail "corp-user add failed"
 ok "an IDN domain as its A-label is fine" corp-bind add --user carol \
     --channel email --address 'carol.o-k+tag@xn--80a1acny.xn--p1ai'
+# A malformed webhooks.conf line: named by file and line (65), nothing
+# bound; the same for import.
+printf 'crm https://crm.example/hook\nbroken\n' > "$CORP_DATA_DIR/webhooks.conf"
+chmod 600 "$CORP_DATA_DIR/webhooks.conf"
+is_rc 65 "a malformed webhooks.conf line" corp-bind add --user bob \
+    --channel webhook --address crm
+is "$err" "corp-bind: $CORP_DATA_DIR/webhooks.conf:2: expected NAME URL" \
+    "names the file and line"
+printf '%s\n' '{"login":"bob","channel":"webhook","address":"crm"}' >"$T/imp"
+is_rc 65 "import too" sh -c 'corp-bind import < "$1"' sh "$T/imp"
+is "$err" "corp-bind: <stdin>:1: $CORP_DATA_DIR/webhooks.conf:2: expected NAME URL; nothing imported" \
+    "naming the line and the file's line"
+printf 'crm https://crm.example/hook\n' > "$CORP_DATA_DIR/webhooks.conf"
+is_rc 64 "an endpoint webhooks.conf does not define is an unknown name" \
+    corp-bind add --user bob --channel webhook --address crn
+is "$err" "corp-bind: webhook endpoint 'crn' is not defined in $CORP_DATA_DIR/webhooks.conf (defined: crm); did you mean 'crm'?" \
+    "with the closest one"
+rm "$CORP_DATA_DIR/webhooks.conf"
+is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob AND
+    channel = 'webhook'")" 0 "none of those bound anything"
 is_rc 65 "a webhook address is an endpoint name, not a URL" corp-bind add \
     --user bob --channel webhook --address https://x.example/
 is_rc 65 "a bad channel name" corp-bind add --user bob --channel Telegram \
@@ -163,14 +183,14 @@ is "$(sql "SELECT count(*) FROM binds WHERE user_id = $bob")" 1 \
     "none of those wrote a bind"
 
 # exec: a command exec.conf defines; many users may share one.
-is_rc 65 "no exec.conf: refused" corp-bind add --user bob --channel exec \
+is_rc 64 "no exec.conf: refused" corp-bind add --user bob --channel exec \
     --address sms
 is "$err" "corp-bind: exec command 'sms' is not defined: there is no $CORP_DATA_DIR/exec.conf (one \"NAME=/absolute/path\" per line, mode 600)" \
     "names the file"
 printf 'sms=/usr/local/bin/send-sms\npager=/usr/local/bin/page\n' \
     > "$CORP_DATA_DIR/exec.conf"
 chmod 600 "$CORP_DATA_DIR/exec.conf"
-is_rc 65 "a misspelt command is refused" corp-bind add --user bob \
+is_rc 64 "a misspelt command is refused" corp-bind add --user bob \
     --channel exec --address smss
 is "$err" "corp-bind: exec command 'smss' is not defined in $CORP_DATA_DIR/exec.conf (defined: sms, pager); did you mean 'sms'?" \
     "lists them and suggests one"

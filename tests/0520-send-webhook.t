@@ -214,5 +214,19 @@ chmod 644 "$CORP_DATA_DIR/secrets/webhook-crm"
 run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8
 is "$rc:$(acks | jq -c '.[1]')" '77:"retry"' "a world-readable secret is refused (77)"
 unlike "$out$err" "MfKQ9r8G" "the secret is in no output"
+chmod 600 "$CORP_DATA_DIR/secrets/webhook-crm"
+
+# A malformed line in webhooks.conf: the file and line are named.
+cp "$CORP_DATA_DIR/webhooks.conf" "$T/webhooks.conf.good"
+printf 'broken\n' >> "$CORP_DATA_DIR/webhooks.conf"
+run_in "$T/in" corp-send webhook --allow-http --allow 127.0.0.0/8
+n=$(wc -l < "$CORP_DATA_DIR/webhooks.conf")
+is "$rc:$(printf '%s\n' "$out" | jq -c '[.result, .error, .attempted,
+    .error_class]' | sort -u)" \
+    "78:[\"retry\",\"$CORP_DATA_DIR/webhooks.conf:$n: expected NAME URL\",false,\"config\"]" \
+    "a malformed line: every row held (78), the error names file:line"
+is "$err" "corp-send: $CORP_DATA_DIR/webhooks.conf:$n: expected NAME URL; every remaining line passes on as retry" \
+    "and says so once"
+cp "$T/webhooks.conf.good" "$CORP_DATA_DIR/webhooks.conf"
 
 done_testing

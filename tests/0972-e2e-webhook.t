@@ -37,7 +37,7 @@ q corp-settings notify set --event-type TASK_CREATED --role supervisor \
     --channel webhook
 
 # No webhooks.conf yet: the bind is refused and says how to make one.
-is_rc 65 "no webhooks.conf: refused" corp-bind add --user ann \
+is_rc 64 "no webhooks.conf: refused" corp-bind add --user ann \
     --channel webhook --address crm
 is "$err" "corp-bind: webhook endpoint 'crm' is not defined: there is no $D/webhooks.conf (one \"NAME URL\" per line, the secret in secrets/webhook-NAME)" \
     "names the file and its format"
@@ -53,11 +53,11 @@ mkdir -m 700 "$D/secrets"
 mv "$D/secrets.tmp" "$D/secrets/webhook-crm"
 chmod 600 "$D/secrets/webhook-crm"
 
-is_rc 65 "a misspelt endpoint is refused" corp-bind add --user ann \
+is_rc 64 "a misspelt endpoint is refused" corp-bind add --user ann \
     --channel webhook --address crn
 is "$err" "corp-bind: webhook endpoint 'crn' is not defined in $D/webhooks.conf (defined: crm, hr); did you mean 'crm'?" \
     "lists the defined endpoints and suggests the closest"
-is_rc 65 "an unknown endpoint is refused" corp-bind add --user ann \
+is_rc 64 "an unknown endpoint is refused" corp-bind add --user ann \
     --channel webhook --address billing
 is "$err" "corp-bind: webhook endpoint 'billing' is not defined in $D/webhooks.conf (defined: crm, hr)" \
     "no suggestion when nothing is close"

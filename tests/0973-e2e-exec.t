@@ -60,7 +60,7 @@ is_rc 77 "an exec.conf others may read is refused" corp-bind add --user ann \
 is "$err" "corp-bind: $D/exec.conf: mode 644: group or others may use it; chmod 600 it" \
     "naming the file and the fix"
 chmod 600 "$D/exec.conf"
-is_rc 65 "a misspelt command is refused" corp-bind add --user ann \
+is_rc 64 "a misspelt command is refused" corp-bind add --user ann \
     --channel exec --address tiket
 is "$err" "corp-bind: exec command 'tiket' is not defined in $D/exec.conf (defined: ticket, pager); did you mean 'ticket'?" \
     "listing the defined ones and the closest"
