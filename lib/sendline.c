@@ -116,17 +116,25 @@ http_open(struct corp_sender *s, int no_proxy, struct corp_err *err)
  * Right before a request to the endpoint kind/key: while it is paused
  * the line is not sent (retry, not attempted, unreachable, retry_after
  * the pause left) and 1 is returned.  The pause is advisory: a state
- * that cannot be read lets the request go.
+ * that cannot be read lets the request go -- but an unsafe ratelimit/
+ * (a link, open to others: CORP_EFORBIDDEN) stops the stage (77, every
+ * line retry) before anything is sent, as the Telegram limiter's does:
+ * a pause never silently goes unkept.
  */
 static int
-down_before(const char *kind, const char *key, struct corp_down *d,
-    struct corp_send_res *res)
+down_before(struct corp_sender *s, const char *kind, const char *key,
+    struct corp_down *d, struct corp_send_res *res)
 {
 	struct corp_err e;
 
 	if (corp_down_get(kind, key, (long long)corp_now(), d, &e) != 0) {
 		memset(d, 0, sizeof(*d));
-		return 0;
+		if (e.code != CORP_EFORBIDDEN)
+			return 0;
+		stage_fail(s, e.code, e.msg, e.msg);
+		res->attempted = 0;
+		corp_send_set(res, CORP_SEND_RETRY, "%s", e.msg);
+		return 1;
 	}
 	if (d->remaining <= 0)
 		return 0;
@@ -141,8 +149,8 @@ down_before(const char *kind, const char *key, struct corp_down *d,
 /* Right after it: never reached starts or lengthens the pause, an
  * answer ends it. */
 static void
-down_after(const char *kind, const char *key, const struct corp_down *d,
-    struct corp_send_res *res)
+down_after(struct corp_sender *s, const char *kind, const char *key,
+    const struct corp_down *d, struct corp_send_res *res)
 {
 	struct corp_err e;
 	long long pause;
@@ -155,8 +163,13 @@ down_after(const char *kind, const char *key, const struct corp_down *d,
 		return;
 	}
 	if (corp_down_mark(kind, key, (long long)corp_now(), res->error,
-	    &pause, &e) != 0)
+	    &pause, &e) != 0) {
 		pause = CORP_DOWN_FIRST;
+		/* Made unsafe since down_before: the line was never sent,
+		 * so the stage may stop on it (down_before). */
+		if (e.code == CORP_EFORBIDDEN)
+			stage_fail(s, e.code, e.msg, e.msg);
+	}
 	res->retry_after = pause;
 	len = strlen(res->error);
 	snprintf(res->error + len, sizeof(res->error) - len,
@@ -231,7 +244,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		    "private chat id (a positive integer)");
 		return 0;
 	}
-	if (down_before("telegram", s->tg_down, &down, res))
+	if (down_before(s, "telegram", s->tg_down, &down, res))
 		return 0;
 	snprintf(chatbuf, sizeof(chatbuf), "%lld", chat);
 	if (s->tg_rl != NULL) {
@@ -268,7 +281,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	}
 	corp_tg_send(s->http, corp_cfg.telegram_api, s->tg_token, chat, text,
 	    res);
-	down_after("telegram", s->tg_down, &down, res);
+	down_after(s, "telegram", s->tg_down, &down, res);
 	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
 		cap_pause(s, res);
 	if (res->bad_token) {
@@ -411,11 +424,11 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	snprintf(id, sizeof(id), "%lld",
 	    (long long)json_integer_value(json_object_get(line,
 	    "delivery_id")));
-	if (down_before("webhook", name, &down, res))
+	if (down_before(s, "webhook", name, &down, res))
 		goto out;
 	corp_webhook_post(s->http, url, id, secret, body, strlen(body),
 	    s->o.allow, s->o.nallow, res);
-	down_after("webhook", name, &down, res);
+	down_after(s, "webhook", name, &down, res);
 	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
 		cap_pause(s, res);
 out:
@@ -524,9 +537,9 @@ email_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	if ((rc = corp_email_message(s->smtp_conf.from, to, subject, text,
 	    time(NULL), &msg, err)) != 0)
 		return rc;
-	if (!down_before("email", s->smtp_conf.url, &down, res)) {
+	if (!down_before(s, "email", s->smtp_conf.url, &down, res)) {
 		corp_smtp_send(s->smtp, to, msg, res);
-		down_after("email", s->smtp_conf.url, &down, res);
+		down_after(s, "email", s->smtp_conf.url, &down, res);
 	}
 	free(msg);
 	if (res->bad_token)

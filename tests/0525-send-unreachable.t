@@ -81,6 +81,30 @@ is "$(wc -l < "$T/wh.log")" 2 "the receiver got both"
 ok "the pause is gone" test ! -e "$f"
 kill "$bgpid"
 wait "$bgpid" 2>/dev/null
+
+# An unsafe ratelimit/ (group-writable, or a link): the pause cannot be
+# kept safely, so the stage stops (77) naming the directory and the fix,
+# as corp-send telegram's limiter and corp-tg do; nothing is tried and
+# nothing is written through it (issue 16, round 3).
+rm -rf "$CORP_DATA_DIR/ratelimit"
+mkdir -m 770 "$CORP_DATA_DIR/ratelimit"
+wsend 3000
+is "$rc:$err" "77:corp-send: $CORP_DATA_DIR/ratelimit: group-writable (mode 770); chmod go-w $CORP_DATA_DIR/ratelimit; every remaining line passes on as retry" \
+    "webhook: a group-writable ratelimit/ stops the stage (77)"
+is "$(cls)" "retry,false,null " "every line passes on as retry, not attempted"
+is "$(printf '%s\n' "$out" | jq -r .error | sort -u)" \
+    "$CORP_DATA_DIR/ratelimit: group-writable (mode 770); chmod go-w $CORP_DATA_DIR/ratelimit" \
+    "each names the directory and the fix"
+is "$(ls -A "$CORP_DATA_DIR/ratelimit")" "" "no pause written through it"
+is "$(wc -l < "$T/wh.log")" 2 "(nothing more reached the receiver)"
+rmdir "$CORP_DATA_DIR/ratelimit"
+mkdir "$T/elsewhere"
+ln -s "$T/elsewhere" "$CORP_DATA_DIR/ratelimit"
+wsend 3000
+is "$rc:$err" "77:corp-send: $CORP_DATA_DIR/ratelimit: a symbolic link; corp follows none in its data directory: remove it (corp makes the directory itself); every remaining line passes on as retry" \
+    "webhook: a ratelimit/ that is a link stops the stage (77)"
+is "$(ls -A "$T/elsewhere")" "" "nothing written through the link"
+rm "$CORP_DATA_DIR/ratelimit"
 wsend 2140
 is "$(ra)" "30 30 " "a new outage starts again at 30 s"
 
