@@ -469,11 +469,18 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 		id = json_integer_value(json_object_get(v, "update_id"));
 		if (!json_is_integer(json_object_get(v, "update_id")))
 			continue;
-		/* Never a wrapped offset: an id Telegram cannot send. */
-		if (id > CORP_TG_UPDATE_ID_MAX)
+		/*
+		 * An id beyond 2^53 - 1 (Telegram's never are) is refused
+		 * as a poison update by the handler, and the offset moves
+		 * exactly past it: jansson reads it as a 64-bit integer,
+		 * never a double.  Only the largest 64-bit integer has no
+		 * offset after it: never a wrapped one.
+		 */
+		if (id == LLONG_MAX)
 			cli_die(CORP_EINVAL, "telegram: getUpdates: update_id "
-			    "%lld is beyond 2^53 - 1; the poller cannot pass "
-			    "it", id);
+			    "%lld is the largest 64-bit integer: no offset "
+			    "can pass it; Telegram forgets an update after "
+			    "24 hours (see corp-tg(1) CAVEATS)", id);
 		if (id > max)
 			max = id;
 	}
