@@ -22,8 +22,8 @@ VERSION	 = 0.1.0
 
 # libpq: its header only.  lib/pg.c dlopen()s libpq.so.5 at the first
 # PostgreSQL use, so that no program carries its ~22 libraries on
-# SQLite (HACKING, "libpq on demand").
-PKGS	 = sqlite3 libcurl jansson libbsd-overlay libcrypto
+# SQLite (HACKING, LAYOUT).
+PKGS	 = sqlite3 libcurl jansson libbsd-overlay libmd libcrypto
 CC	?= cc
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wvla -Werror
@@ -76,7 +76,7 @@ SQL	 = $(sort $(wildcard lib/sql/*.sql))
 MANS	 = $(wildcard man/*.[1-9])
 TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
 DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
-	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
+	   libjansson-dev libbsd-dev libmd-dev libssl-dev mandoc sqlite3 jq tzdata \
 	   python3 perl openssl curl procps util-linux shellcheck \
 	   postgresql libpq-dev python3-cryptography
 

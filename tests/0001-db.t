@@ -285,6 +285,13 @@ if command -v readelf >/dev/null; then
 	for p in "$CORP_BUILD"/bin/corp-*; do
 		unlike "$(readelf -d "$p")" "libpq" "${p##*/} does not link libpq"
 	done
+	# Nor libcrypto (~3 M instructions of relocation) nor libcurl
+	# (~9 M) where a tool needs neither (HACKING, rand.h).
+	for t in corp-cursor corp-deliver corp-event corp-fmt corp-sched \
+	    corp-task corp-user corp-org corp-template; do
+		unlike "$(readelf -d "$CORP_BUILD/bin/$t")" "libcrypto|libcurl" \
+		    "$t links neither libcrypto nor libcurl"
+	done
 else
 	skip "no readelf"
 fi
