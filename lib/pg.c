@@ -75,7 +75,10 @@ corp_pg_load(struct corp_err *err)
 
 	if (state == 0) {
 		state = -1;
-		if ((h = dlopen(lib, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		/* Lazy as when linked: an object built with -z now (as
+		 * libpq is on Debian) is bound at once all the same; RTLD_NOW
+		 * would bind every dependency too, +3 M instructions. */
+		if ((h = dlopen(lib, RTLD_LAZY | RTLD_LOCAL)) == NULL) {
 			snprintf(why, sizeof(why), "%s", dlerror());
 			goto out;
 		}
