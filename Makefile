@@ -20,7 +20,10 @@ SHAREDIR ?= $(PREFIX)/share/corp
 DESTDIR	?=
 VERSION	 = 0.1.0
 
-PKGS	 = sqlite3 libpq libcurl jansson libbsd-overlay libcrypto
+# libpq: its header only.  lib/pg.c dlopen()s libpq.so.5 at the first
+# PostgreSQL use, so that no program carries its ~22 libraries on
+# SQLite (HACKING, LAYOUT).
+PKGS	 = sqlite3 libcurl jansson libbsd-overlay libmd libcrypto
 CC	?= cc
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wvla -Werror
@@ -37,14 +40,14 @@ OPT	 = -O2 -g -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
 	   -fstack-clash-protection -fPIE
 LDSAN	 = -pie -Wl,-z,relro,-z,now
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libpq 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS	?= $(OPT)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
 	   -iquote lib -iquote cmd -iquote $(B)/gen -DCORP_VERSION='"$(VERSION)"' \
 	   -DCORP_SHARE_DIR='"$(SHAREDIR)"' -MMD -MP
 ALL_LDFLAGS = -Wl,--as-needed $(LDSAN) $(LDFLAGS)
-LIBS	 = $(PKG_LIBS) -lm
+LIBS	 = $(PKG_LIBS) -ldl -lm
 
 LIB_SRC	 = $(wildcard lib/*.c)
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/gen/sql_gen.o
@@ -73,7 +76,7 @@ SQL	 = $(sort $(wildcard lib/sql/*.sql))
 MANS	 = $(wildcard man/*.[1-9])
 TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
 DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
-	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
+	   libjansson-dev libbsd-dev libmd-dev libssl-dev mandoc sqlite3 jq tzdata \
 	   python3 perl openssl curl procps util-linux shellcheck \
 	   postgresql libpq-dev python3-cryptography
 

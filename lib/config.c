@@ -205,12 +205,16 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 			return usage(err);
 		return setstr(&corp_cfg.test_vfs, v, err);
 	}
+	if (strcmp(key, "test_libpq") == 0)
+		return setstr(&corp_cfg.test_libpq, v, err);
 	return corp_errf(err, CORP_EINTERNAL, "unknown setting %s", key);
 }
 
 static const struct {
 	const char *env, *key;
 } envmap[] = {
+	/* Before CORP_DB, whose check loads libpq (lib/pg.c). */
+	{ "CORP_TEST_LIBPQ", "test_libpq" },	/* tests only */
 	{ "CORP_DB", "db" },
 	{ "CORP_DATA_DIR", "data_dir" },
 	{ "CORP_NOW", "now" },

@@ -87,6 +87,7 @@ struct corp_config {
 	char	*cgi_content_length; /* CONTENT_LENGTH, as given */
 	char	*cgi_tg_secret;	/* HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN */
 	char	*test_vfs;	/* CORP_TEST_VFS: test-only fault VFS spec */
+	char	*test_libpq;	/* CORP_TEST_LIBPQ: tests only, lib/pg.c */
 	/* "NAME=value" of PATH, HOME, LANG, LC_*, TZ as corp got them,
 	 * NULL-terminated: all a child inherits (execcmd.c). */
 	char	**child_env;

@@ -60,6 +60,10 @@ int	corp_db_spec_check(const char *s, const char *what, struct corp_err *);
  * no secret of corp's own.  NULL-terminated; corp_env_free.
  */
 int	corp_db_client_env(struct corp_db *, char ***env, struct corp_err *);
+/* CORP_EUSAGE unless every option PostgreSQL spec s sets has a PGxxx
+ * variable to hand it to child (a libpq client such as pg_dump). */
+int	corp_db_spec_env_check(const char *s, const char *child,
+	    struct corp_err *);
 void	corp_env_free(char **);
 /* CORP_EUSAGE when s is a PostgreSQL spec libpq cannot parse (CORP_DB:
  * a password is allowed there); 0 for a file name. */

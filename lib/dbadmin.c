@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-
 #include "corp.h"
 #include "clock.h"
 #include "db.h"
@@ -148,27 +146,13 @@ pg_dump_child(char **env, const char *tmp, int ef)
 static int
 backup_pg(struct corp_db *db, const char *file, struct corp_err *err)
 {
-	PQconninfoOption *opts, *o;
-	char *tmp = NULL, *emsg = NULL, **env = NULL;
+	char *tmp = NULL, **env = NULL;
 	int fd, status, rc, ef[2] = { -1, -1 }, cerr = 0;
 	ssize_t n;
 	pid_t pid;
 
-	if (corp_cfg.db == NULL || (opts = PQconninfoParse(corp_cfg.db,
-	    &emsg)) == NULL) {
-		PQfreemem(emsg);
-		return corp_errf(err, CORP_EUSAGE, "bad PostgreSQL "
-		    "connection string");
-	}
-	for (o = opts; o->keyword != NULL; o++)
-		if (o->val != NULL && o->envvar == NULL) {
-			rc = corp_errf(err, CORP_EUSAGE, "connection option "
-			    "%s has no environment variable to hand it to "
-			    "pg_dump", o->keyword);
-			PQconninfoFree(opts);
-			return rc;
-		}
-	PQconninfoFree(opts);
+	if ((rc = corp_db_spec_env_check(corp_cfg.db, "pg_dump", err)) != 0)
+		return rc;
 	if ((rc = corp_db_client_env(db, &env, err)) != 0)
 		return rc;
 	if (corp_asprintf(&tmp, "%s.tmpXXXXXX", file) < 0) {

@@ -43,6 +43,7 @@ struct corp_db {
 };
 
 /* pg.c */
+int	corp_pg_load(struct corp_err *);
 int	corp_pg_open(struct corp_db *, const char *spec, int flags,
 	    struct corp_err *);
 void	corp_pg_close(struct corp_db *);

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <sha2.h>
 
 #include "corp.h"
 #include "clock.h"
@@ -13,11 +13,8 @@ int
 corp_idem_hash(const char *verb, json_t *args, char hex[65],
     struct corp_err *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
 	json_t *req;
 	char *s;
-	int ok;
 
 	req = json_pack("{s:s, s:O}", "verb", verb, "args", args);
 	s = req ? json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS |
@@ -25,15 +22,10 @@ corp_idem_hash(const char *verb, json_t *args, char hex[65],
 	json_decref(req);
 	if (s == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	ok = EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL);
+	/* libmd's SHA-256 (lowercase hex), not libcrypto's: see
+	 * ratelimit.c's key_hex. */
+	SHA256Data((const uint8_t *)s, strlen(s), hex);
 	free(s);
-	if (!ok || mdlen != 32)
-		return corp_errf(err, CORP_EINTERNAL, "SHA-256 failed");
-	for (i = 0; i < mdlen; i++) {
-		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
-		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
-	}
-	hex[64] = '\0';
 	return 0;
 }
 

@@ -12,8 +12,12 @@
  * violation is SQLITE_CONSTRAINT (79), a lock timeout, serialisation
  * failure or deadlock SQLITE_BUSY (75), a lost connection SQLSTATE 08
  * (75, see corp_db_fail), a full disk SQLITE_FULL.
+ *
+ * libpq is not linked into the programs: corp_pg_load() dlopen()s it at
+ * the first PostgreSQL use (see "libpq on demand" below and HACKING).
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,6 +29,75 @@
 #include "corp.h"
 #include "db.h"
 #include "dbint.h"
+
+/*
+ * libpq on demand.  Linked, libpq.so.5 pulls ~22 more shared objects
+ * (libssl, libcrypto, Kerberos, LDAP, SASL, GnuTLS, ...) into every
+ * process: ~10 M instructions of relocation before main(), three
+ * quarters of a SQLite tool's start-up (tests/bench/PROFILE).  So it is
+ * loaded when a PostgreSQL database is first named (corp_db_spec_parse,
+ * corp_pg_open), and pq holds every libpq function this file calls,
+ * typed from libpq-fe.h: a call reads pq.PQexec(...) and is checked by
+ * the compiler as a direct call would be.  Add a function here before
+ * calling it.
+ */
+#define LIBPQ	"libpq.so.5"	/* the soname since PostgreSQL 8.2 */
+#define PQ_FUNCS \
+	X(PQbackendPID) X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) \
+	X(PQconninfo) X(PQconninfoFree) X(PQconninfoParse) \
+	X(PQconsumeInput) X(PQdescribePrepared) X(PQerrorMessage) \
+	X(PQexec) X(PQexecPrepared) X(PQfinish) X(PQfreemem) X(PQftype) \
+	X(PQgetisnull) X(PQgetvalue) X(PQnfields) X(PQnotifies) \
+	X(PQnparams) X(PQntuples) X(PQparamtype) X(PQprepare) \
+	X(PQresultErrorField) X(PQresultErrorMessage) X(PQresultStatus) \
+	X(PQsetNoticeProcessor) X(PQsocket) X(PQstatus) \
+	X(PQtransactionStatus)
+
+static struct {
+#define X(f)	__typeof__(f) *f;
+	PQ_FUNCS
+#undef X
+} pq;
+
+/*
+ * Load libpq once (CORP_TEST_LIBPQ names another file, for the tests of
+ * this very error).  Without it a PostgreSQL database cannot be used:
+ * CORP_ECONFIG, naming the library and the package to install.  The
+ * outcome is kept: a second call fails the same way without a retry.
+ */
+int
+corp_pg_load(struct corp_err *err)
+{
+	static int state;		/* 0 untried, 1 loaded, -1 failed */
+	static char why[512];
+	const char *lib = corp_cfg.test_libpq ? corp_cfg.test_libpq : LIBPQ;
+	void *h;
+
+	if (state == 0) {
+		state = -1;
+		/* Lazy as when linked: an object built with -z now (as
+		 * libpq is on Debian) is bound at once all the same; RTLD_NOW
+		 * would bind every dependency too, +3 M instructions. */
+		if ((h = dlopen(lib, RTLD_LAZY | RTLD_LOCAL)) == NULL) {
+			snprintf(why, sizeof(why), "%s", dlerror());
+			goto out;
+		}
+#define X(f)								\
+		if ((pq.f = (__typeof__(pq.f))dlsym(h, #f)) == NULL) {	\
+			snprintf(why, sizeof(why), "%s: no %s", lib, #f); \
+			goto out;					\
+		}
+		PQ_FUNCS
+#undef X
+		state = 1;
+	}
+out:
+	if (state == 1)
+		return 0;
+	return corp_errf(err, CORP_ECONFIG, "a PostgreSQL database needs "
+	    "libpq, which cannot be loaded: %s; install libpq (the Debian "
+	    "package libpq5)", why);
+}
 
 #define CONN(db)	((PGconn *)(db)->pg)
 #define RES(st)		((PGresult *)(st)->res)
@@ -93,10 +166,10 @@ spec_options(const char *s, PQconninfoOption **opts, struct corp_err *err)
 {
 	char *emsg = NULL;
 
-	if ((*opts = PQconninfoParse(s, &emsg)) == NULL) {
+	if ((*opts = pq.PQconninfoParse(s, &emsg)) == NULL) {
 		corp_errf(err, CORP_EUSAGE, "bad PostgreSQL connection "
 		    "string: %s", emsg ? emsg : "out of memory");
-		PQfreemem(emsg);
+		pq.PQfreemem(emsg);
 		if (err != NULL)
 			unquote_values(err->msg);
 		return CORP_EUSAGE;
@@ -110,11 +183,13 @@ corp_db_spec_parse(const char *s, struct corp_err *err)
 	PQconninfoOption *opts;
 	int rc;
 
-	if (!corp_db_spec_is_pg(s))
+	/* Without libpq, say so when the database is opened (78), not
+	 * here, where any error becomes a usage error (64). */
+	if (!corp_db_spec_is_pg(s) || corp_pg_load(NULL) != 0)
 		return 0;
 	if ((rc = spec_options(s, &opts, err)) != 0)
 		return rc;
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	return 0;
 }
 
@@ -141,7 +216,7 @@ corp_db_client_env(struct corp_db *db, char ***envp, struct corp_err *err)
 	if (db == NULL || db->pg == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "not a PostgreSQL "
 		    "connection");
-	if ((opts = PQconninfo(CONN(db))) == NULL)
+	if ((opts = pq.PQconninfo(CONN(db))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
 		n++;
@@ -156,13 +231,37 @@ corp_db_client_env(struct corp_db *db, char ***envp, struct corp_err *err)
 		if (o->envvar != NULL && o->val != NULL && *o->val != '\0' &&
 		    corp_asprintf(&env[i++], "%s=%s", o->envvar, o->val) < 0)
 			goto oom;
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	*envp = env;
 	return 0;
 oom:
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	corp_env_free(env);
 	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+int
+corp_db_spec_env_check(const char *s, const char *child,
+    struct corp_err *err)
+{
+	PQconninfoOption *opts, *o;
+	char *emsg = NULL;
+	int rc = 0;
+
+	if ((rc = corp_pg_load(err)) != 0)
+		return rc;
+	if (s == NULL || (opts = pq.PQconninfoParse(s, &emsg)) == NULL) {
+		pq.PQfreemem(emsg);
+		return corp_errf(err, CORP_EUSAGE, "bad PostgreSQL "
+		    "connection string");
+	}
+	for (o = opts; o->keyword != NULL && rc == 0; o++)
+		if (o->val != NULL && o->envvar == NULL)
+			rc = corp_errf(err, CORP_EUSAGE, "connection option "
+			    "%s has no environment variable to hand it to "
+			    "%s", o->keyword, child);
+	pq.PQconninfoFree(opts);
+	return rc;
 }
 
 int
@@ -171,7 +270,8 @@ corp_db_spec_check(const char *s, const char *what, struct corp_err *err)
 	PQconninfoOption *opts, *o;
 	int rc, bad = 0;
 
-	if (!corp_db_spec_is_pg(s))
+	/* Without libpq nothing can connect: the open says why (78). */
+	if (!corp_db_spec_is_pg(s) || corp_pg_load(NULL) != 0)
 		return 0;
 	if ((rc = spec_options(s, &opts, err)) != 0)
 		return corp_errprefix(err, "%s", what);
@@ -179,7 +279,7 @@ corp_db_spec_check(const char *s, const char *what, struct corp_err *err)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
 		    *o->val != '\0')
 			bad = 1;
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	if (bad)
 		return corp_errf(err, CORP_EUSAGE, "%s: a password in the "
 		    "connection string is refused, since the command line "
@@ -215,7 +315,7 @@ display(const char *s, int *masked)
 	char *out = NULL;
 
 	*masked = 1;
-	if ((opts = PQconninfoParse(s, NULL)) == NULL)
+	if ((opts = pq.PQconninfoParse(s, NULL)) == NULL)
 		return strdup("postgresql://");
 	for (o = opts; o->keyword != NULL; o++) {
 		if (o->val == NULL || *o->val == '\0')
@@ -242,7 +342,7 @@ display(const char *s, int *masked)
 		corp_asprintf(&out, "postgresql://%s%s%s%s%s/%s",
 		    user ? user : "", user ? "@" : "", host ? host : "",
 		    port ? ":" : "", port ? port : "", dbname ? dbname : "");
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	return out;
 }
 
@@ -257,15 +357,15 @@ quiet(void *arg, const char *msg)
 static int
 fail_res(struct corp_db *db, PGresult *r)
 {
-	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
-	    NULL, *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *m = r ? pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
+	    NULL, *state = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	char *nm = NULL;
 	size_t n;
 
 	if (m == NULL)
-		m = PQerrorMessage(CONN(db));
+		m = pq.PQerrorMessage(CONN(db));
 	if (state == NULL)
-		state = PQstatus(CONN(db)) == CONNECTION_OK ? "XX000" :
+		state = pq.PQstatus(CONN(db)) == CONNECTION_OK ? "XX000" :
 		    "08006";
 	/* Not DETAIL: it quotes row values ("Key (x)=(...)", "Failing row
 	 * contains ..."), which SQLite's messages never carry. */
@@ -295,20 +395,20 @@ int
 corp_pg_simple(struct corp_db *db, const char *sql, const char *what,
     struct corp_err *err)
 {
-	PGresult *r = PQexec(CONN(db), sql);
-	ExecStatusType s = PQresultStatus(r);
+	PGresult *r = pq.PQexec(CONN(db), sql);
+	ExecStatusType s = pq.PQresultStatus(r);
 	int rc = 0;
 
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
 		rc = corp_db_fail(db, fail_res(db, r), what ? what : sql, err);
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
 int
 corp_pg_in_tx(struct corp_db *db)
 {
-	return PQtransactionStatus(CONN(db)) != PQTRANS_IDLE;
+	return pq.PQtransactionStatus(CONN(db)) != PQTRANS_IDLE;
 }
 
 /*
@@ -318,7 +418,7 @@ corp_pg_in_tx(struct corp_db *db)
 int
 corp_pg_tx_failed(struct corp_db *db)
 {
-	return PQtransactionStatus(CONN(db)) == PQTRANS_INERROR;
+	return pq.PQtransactionStatus(CONN(db)) == PQTRANS_INERROR;
 }
 
 int
@@ -334,6 +434,8 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 
 	PQconninfoOption *opts;
 
+	if ((rc = corp_pg_load(err)) != 0)
+		return rc;
 	if ((db->path = display(spec, &masked)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	/*
@@ -344,19 +446,19 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 	 */
 	if ((rc = spec_options(spec, &opts, err)) != 0)
 		return corp_errprefix(err, "CORP_DB");
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	/* pg_stat_activity names the tool (unless the spec names itself). */
 	keys[0] = "dbname";
 	vals[0] = spec;
 	keys[1] = "fallback_application_name";
 	vals[1] = getprogname();
 	keys[2] = vals[2] = NULL;
-	c = PQconnectdbParams(keys, vals, 1);
+	c = pq.PQconnectdbParams(keys, vals, 1);
 	db->pg = (struct pg_conn *)c;
 	if (c == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if (PQstatus(c) != CONNECTION_OK) {
-		char *m = PQerrorMessage(c), *p;
+	if (pq.PQstatus(c) != CONNECTION_OK) {
+		char *m = pq.PQerrorMessage(c), *p;
 
 		/* A field that did not look like one may be a piece of the
 		 * password: then libpq's quotes are not repeated either. */
@@ -376,7 +478,7 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 		return corp_errf(err, CORP_ETEMP, "%s: cannot connect: %s",
 		    db->path, m);
 	}
-	PQsetNoticeProcessor(c, quiet, NULL);
+	pq.PQsetNoticeProcessor(c, quiet, NULL);
 	/* busy_timeout's meaning: how long a writer waits for a lock. */
 	snprintf(set, sizeof(set), "SET lock_timeout = %ld; "
 	    "SET client_min_messages = warning; SET TIME ZONE 'UTC'; "
@@ -384,14 +486,14 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 	    corp_cfg.busy_timeout_ms);
 	if ((rc = corp_pg_simple(db, set, NULL, err)) != 0)
 		return rc;
-	r = PQexec(c, "SELECT to_regclass('corp_schema') IS NOT NULL");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+	r = pq.PQexec(c, "SELECT to_regclass('corp_schema') IS NOT NULL");
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = corp_db_fail(db, fail_res(db, r), "open", err);
-		PQclear(r);
+		pq.PQclear(r);
 		return rc;
 	}
-	have = PQgetvalue(r, 0, 0)[0] == 't';
-	PQclear(r);
+	have = pq.PQgetvalue(r, 0, 0)[0] == 't';
+	pq.PQclear(r);
 	if (!have) {
 		if (!(flags & CORP_DB_CREATE))
 			return corp_errf(err, CORP_ENOTFOUND, "%s: no corp "
@@ -414,7 +516,7 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 void
 corp_pg_close(struct corp_db *db)
 {
-	PQfinish(CONN(db));
+	pq.PQfinish(CONN(db));
 	db->pg = NULL;
 }
 
@@ -506,37 +608,37 @@ probe_types(struct corp_db *db, const char *sql, int n, Oid *types)
 		const char *bad;
 		int k;
 
-		PQclear(r);
-		r = PQprepare(CONN(db), "corp_probe", probe, n, types);
-		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+		pq.PQclear(r);
+		r = pq.PQprepare(CONN(db), "corp_probe", probe, n, types);
+		if (pq.PQresultStatus(r) == PGRES_COMMAND_OK) {
 			ok = 1;
 			break;
 		}
-		bad = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		bad = pq.PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		if (bad == NULL || strcmp(bad, "42P18") != 0)
 			break;
 		if (corp_pg_in_tx(db))
-			PQclear(PQexec(CONN(db),
+			pq.PQclear(pq.PQexec(CONN(db),
 			    "ROLLBACK TO SAVEPOINT corp_prepare"));
 		/* "could not determine data type of parameter $K" */
-		bad = strrchr(PQresultErrorMessage(r), '$');
+		bad = strrchr(pq.PQresultErrorMessage(r), '$');
 		if (bad == NULL || (k = atoi(bad + 1)) < 1 || k > n ||
 		    types[k - 1] != 0)
 			break;
 		types[k - 1] = 25;	/* text */
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	free(probe);
 	if (!ok)
 		return -1;
-	r = PQdescribePrepared(CONN(db), "corp_probe");
-	if (PQresultStatus(r) == PGRES_COMMAND_OK)
-		for (i = 0; i < n && i < PQnparams(r); i++)
-			types[i] = PQparamtype(r, i);
+	r = pq.PQdescribePrepared(CONN(db), "corp_probe");
+	if (pq.PQresultStatus(r) == PGRES_COMMAND_OK)
+		for (i = 0; i < n && i < pq.PQnparams(r); i++)
+			types[i] = pq.PQparamtype(r, i);
 	else
 		ok = 0;
-	PQclear(r);
-	PQclear(PQexec(CONN(db), "DEALLOCATE corp_probe"));
+	pq.PQclear(r);
+	pq.PQclear(pq.PQexec(CONN(db), "DEALLOCATE corp_probe"));
 	return ok ? 0 : -1;
 }
 
@@ -560,34 +662,34 @@ corp_pg_prepare(struct corp_db *db, struct corp_stmt *st,
 	snprintf(st->name, sizeof(st->name), "c%d", ++db->nnamed);
 	/* A failed statement ends a transaction: probe under a savepoint. */
 	if ((probe = needs_probe(sql)) && (intx = corp_pg_in_tx(db)))
-		PQclear(PQexec(CONN(db), "SAVEPOINT corp_prepare"));
+		pq.PQclear(pq.PQexec(CONN(db), "SAVEPOINT corp_prepare"));
 	if (probe && probe_types(db, sql, n, types) != 0) {
 		free(types);
 		types = NULL;
 		if (intx)
-			PQclear(PQexec(CONN(db),
+			pq.PQclear(pq.PQexec(CONN(db),
 			    "ROLLBACK TO SAVEPOINT corp_prepare"));
 	}
-	r = PQprepare(CONN(db), st->name, sql, n, types);
+	r = pq.PQprepare(CONN(db), st->name, sql, n, types);
 	if (intx) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			PQclear(PQexec(CONN(db),
+		if (pq.PQresultStatus(r) != PGRES_COMMAND_OK)
+			pq.PQclear(pq.PQexec(CONN(db),
 			    "ROLLBACK TO SAVEPOINT corp_prepare"));
-		PQclear(PQexec(CONN(db), "RELEASE SAVEPOINT corp_prepare"));
+		pq.PQclear(pq.PQexec(CONN(db), "RELEASE SAVEPOINT corp_prepare"));
 	}
 	free(sql);
 	free(types);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+	if (pq.PQresultStatus(r) != PGRES_COMMAND_OK) {
 		char what[96];
 
 		/* Name the statement: these are bugs, to be reported. */
 		snprintf(what, sizeof(what), "prepare \"%.60s\"", st->sql);
 		rc = corp_db_fail(db, fail_res(db, r), what, err);
-		PQclear(r);
+		pq.PQclear(r);
 		st->name[0] = '\0';
 		return rc;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return 0;
 }
 
@@ -603,9 +705,9 @@ corp_pg_free(struct corp_stmt *st)
 	free(st->vals);
 	/* Cached statements live as long as the connection. */
 	if (!st->cached && st->name[0] != '\0' && st->db->pg != NULL &&
-	    PQstatus(CONN(st->db)) == CONNECTION_OK) {
+	    pq.PQstatus(CONN(st->db)) == CONNECTION_OK) {
 		snprintf(q, sizeof(q), "DEALLOCATE %s", st->name);
-		PQclear(PQexec(CONN(st->db), q));
+		pq.PQclear(pq.PQexec(CONN(st->db), q));
 	}
 }
 
@@ -632,21 +734,21 @@ corp_pg_step(struct corp_stmt *st)
 
 	if (!st->ran) {
 		st->ran = 1;
-		r = PQexecPrepared(CONN(db), st->name, st->nparams,
+		r = pq.PQexecPrepared(CONN(db), st->name, st->nparams,
 		    (const char *const *)st->vals, NULL, NULL, 0);
-		switch (PQresultStatus(r)) {
+		switch (pq.PQresultStatus(r)) {
 		case PGRES_TUPLES_OK:
 		case PGRES_COMMAND_OK:
 			break;
 		default:
 			st->err = fail_res(db, r);
-			PQclear(r);
+			pq.PQclear(r);
 			return st->err;
 		}
 		st->res = (struct pg_result *)r;
 		st->row = -1;
-		st->nrows = PQntuples(r);
-		n = PQcmdTuples(r);
+		st->nrows = pq.PQntuples(r);
+		n = pq.PQcmdTuples(r);
 		if (*n != '\0')
 			db->changes = strtoll(n, NULL, 10);
 	}
@@ -661,7 +763,7 @@ corp_pg_step(struct corp_stmt *st)
 void
 corp_pg_reset(struct corp_stmt *st)
 {
-	PQclear(RES(st));
+	pq.PQclear(RES(st));
 	st->res = NULL;
 	st->ran = 0;
 	st->err = 0;
@@ -675,10 +777,10 @@ corp_pg_col_type(struct corp_stmt *st, int i)
 	PGresult *r = RES(st);
 	const char *v;
 
-	if (r == NULL || st->row < 0 || i >= PQnfields(r) ||
-	    PQgetisnull(r, st->row, i))
+	if (r == NULL || st->row < 0 || i >= pq.PQnfields(r) ||
+	    pq.PQgetisnull(r, st->row, i))
 		return SQLITE_NULL;
-	switch (PQftype(r, i)) {
+	switch (pq.PQftype(r, i)) {
 	case BOOLOID:
 	case INT8OID:
 	case INT2OID:
@@ -689,7 +791,7 @@ corp_pg_col_type(struct corp_stmt *st, int i)
 	case FLOAT8OID:
 		return SQLITE_FLOAT;
 	case NUMERICOID:
-		v = PQgetvalue(r, st->row, i);
+		v = pq.PQgetvalue(r, st->row, i);
 		return strchr(v, '.') ? SQLITE_FLOAT : SQLITE_INTEGER;
 	}
 	return SQLITE_TEXT;
@@ -700,12 +802,12 @@ corp_pg_col_text(struct corp_stmt *st, int i)
 {
 	PGresult *r = RES(st);
 
-	if (r == NULL || st->row < 0 || i >= PQnfields(r) ||
-	    PQgetisnull(r, st->row, i))
+	if (r == NULL || st->row < 0 || i >= pq.PQnfields(r) ||
+	    pq.PQgetisnull(r, st->row, i))
 		return NULL;
-	if (PQftype(r, i) == BOOLOID)
-		return PQgetvalue(r, st->row, i)[0] == 't' ? "1" : "0";
-	return PQgetvalue(r, st->row, i);
+	if (pq.PQftype(r, i) == BOOLOID)
+		return pq.PQgetvalue(r, st->row, i)[0] == 't' ? "1" : "0";
+	return pq.PQgetvalue(r, st->row, i);
 }
 
 /* LISTEN on first use; count what has arrived. */
@@ -721,17 +823,17 @@ drain(struct corp_db *db, struct corp_err *err)
 			return rc;
 		db->listening = 1;
 	}
-	if (PQconsumeInput(CONN(db)) == 0) {
+	if (pq.PQconsumeInput(CONN(db)) == 0) {
 		memcpy(db->sqlstate, "08006", 6);
 		free(db->errmsg);
-		db->errmsg = strdup(PQerrorMessage(CONN(db)));
+		db->errmsg = strdup(pq.PQerrorMessage(CONN(db)));
 		return corp_db_fail(db, SQLITE_IOERR, "listen", err);
 	}
 	/* Our own commits notify us too: only other sessions count. */
-	while ((n = PQnotifies(CONN(db))) != NULL) {
-		if (n->be_pid != PQbackendPID(CONN(db)))
+	while ((n = pq.PQnotifies(CONN(db))) != NULL) {
+		if (n->be_pid != pq.PQbackendPID(CONN(db)))
 			db->notified++;
-		PQfreemem(n);
+		pq.PQfreemem(n);
 	}
 	return 0;
 }
@@ -755,7 +857,7 @@ corp_pg_wait(struct corp_db *db, int ms, struct corp_err *err)
 
 	if ((rc = drain(db, err)) != 0)
 		return rc;
-	p.fd = PQsocket(CONN(db));
+	p.fd = pq.PQsocket(CONN(db));
 	p.events = POLLIN;
 	p.revents = 0;
 	if (p.fd < 0 || poll(&p, 1, ms) < 0) {

@@ -277,6 +277,42 @@ is_rc 64 "migrate-to into what is not PostgreSQL" corp-db migrate-to \
 like "$err" "the target is not a PostgreSQL database" "says so"
 unlike "$err" Sekr1tPw "without echoing it"
 
+# libpq is loaded only for a PostgreSQL database (lib/pg.c): no program
+# needs it to start, so a SQLite host without libpq5 runs every tool,
+# and a PostgreSQL database without it is a configuration error (78)
+# that names the library and its package.
+if command -v readelf >/dev/null; then
+	for p in "$CORP_BUILD"/bin/corp-*; do
+		unlike "$(readelf -d "$p")" "libpq" "${p##*/} does not link libpq"
+	done
+	# Nor libcrypto (~3 M instructions of relocation) nor libcurl
+	# (~9 M) where a tool needs neither (HACKING, rand.h).
+	for t in corp-cursor corp-deliver corp-event corp-fmt corp-sched \
+	    corp-task corp-user corp-org corp-template; do
+		unlike "$(readelf -d "$CORP_BUILD/bin/$t")" "libcrypto|libcurl" \
+		    "$t links neither libcrypto nor libcurl"
+	done
+else
+	skip "no readelf"
+fi
+for db in "postgresql://u@h/db" "host=h dbname=db"; do
+	run env CORP_TEST_LIBPQ="$T/none/libpq.so.5" CORP_DB="$db" \
+	    corp-db status
+	is "$rc" 78 "CORP_DB=$db without libpq: a configuration error"
+	is "$err" "corp-db: a PostgreSQL database needs libpq, which cannot be loaded: $T/none/libpq.so.5: cannot open shared object file: No such file or directory; install libpq (the Debian package libpq5)" \
+	    "names the library and the package"
+done
+run env CORP_TEST_LIBPQ="$T/none/libpq.so.5" corp-user list \
+    --db "postgresql://u@h/db"
+is "$rc:$err" "78:corp-user: a PostgreSQL database needs libpq, which cannot be loaded: $T/none/libpq.so.5: cannot open shared object file: No such file or directory; install libpq (the Debian package libpq5)" \
+    "--db too, in another tool"
+run env CORP_TEST_LIBPQ=libc.so.6 CORP_DB="postgresql://u@h/db" \
+    corp-deliver pending --channel telegram --peek
+is "$rc:$err" "78:corp-deliver: a PostgreSQL database needs libpq, which cannot be loaded: libc.so.6: no PQbackendPID; install libpq (the Debian package libpq5)" \
+    "a library without libpq's functions: the first one missing"
+ok "SQLite needs no libpq" env CORP_TEST_LIBPQ="$T/none/libpq.so.5" \
+    CORP_DB="$T/nolibpq.db" corp-db init
+
 # A world-writable data dir is refused (the default database is in it).
 mkdir -p "$T/ww" && chmod 777 "$T/ww"
 is_rc 77 "world-writable data dir refused" \
