@@ -86,7 +86,7 @@ TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
 DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
 	   libjansson-dev libbsd-dev libssl-dev mandoc sqlite3 jq tzdata \
 	   python3 perl openssl curl procps util-linux shellcheck \
-	   postgresql libpq-dev python3-cryptography
+	   postgresql libpq-dev python3-cryptography logrotate zsh
 
 .PHONY: FORCE all deps check check-unit check-shell check-pg check-pg-shell \
 	lint-man demo install uninstall clean bench fuzz fuzz-build torture
