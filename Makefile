@@ -88,7 +88,7 @@ DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcu
 	   python3 perl openssl curl procps util-linux shellcheck \
 	   postgresql libpq-dev python3-cryptography logrotate zsh
 
-.PHONY: FORCE all deps check check-unit check-shell check-pg check-pg-shell \
+.PHONY: FORCE all progs deb deps-deb check-deb deps check check-unit check-shell check-pg check-pg-shell \
 	lint-man demo install uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 # Recursive makes print no "Entering directory" lines: prove's summary is
@@ -96,6 +96,8 @@ DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcu
 MAKEFLAGS += --no-print-directory
 
 all: $(PROGS) $(UNITS) $(COMPLETION)
+# What make install ships (the Debian package builds only this).
+progs: $(PROGS) $(COMPLETION)
 
 # corp's list of tools: every man/corp-NAME.1 and its NAME line.
 $(B)/gen/corp_tools.h: $(wildcard man/corp-*.1)
@@ -186,6 +188,24 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+
+# The Debian package (debian/): dpkg-buildpackage writes
+# ../corp_$(VERSION)_ARCH.deb beside the tree, as it always does.  Its
+# tools are installed only here, only when missing.
+DEB_DEBS = debhelper dpkg-dev fakeroot
+deps-deb:
+	@$(MAKE) deps DEBS="$(DEB_DEBS)"
+
+deb: deps deps-deb
+	dpkg-buildpackage -us -uc -b
+
+# Build the package from a copy of the tree, install it with dpkg, run
+# corp from the installed files, purge it (tests/0936; minutes, so not
+# part of make check).
+check-deb: deps deps-deb
+	$(MAKE) all
+	$(TEST_ENV) CORP_TEST_DEB=1 prove $(PROVE_FLAGS) tests/0936-deb.t \
+	    < /dev/null
 
 check: deps
 	$(MAKE) all
@@ -302,7 +322,8 @@ install: $(PROGS) $(COMPLETION)
 	install -m 644 $(B)/completion/corp.bash $(DESTDIR)$(BASHCOMPDIR)/corp
 	install -m 644 $(B)/completion/_corp $(DESTDIR)$(ZSHCOMPDIR)/_corp
 	# bash-completion loads a command's file by its name: one per tool.
-	for p in $(TOOL_PROGS) $(CONTRIB_PROGS); do \
+	for p in $(filter-out %/corp-deliver-run,$(TOOL_PROGS)) \
+	    $(CONTRIB_PROGS); do \
 	    ln -sf corp $(DESTDIR)$(BASHCOMPDIR)/$${p##*/}; done
 
 uninstall:

@@ -98,6 +98,9 @@ is "$rc" 64 "an unknown option of corp: 64"
 like "$err" "^corp: unknown option --frob" "named"
 run corp ''
 is "$rc" 64 "an empty tool name: 64"
+run corp "$(printf 'x\033[31m')"
+is "$rc:$err" "64:corp: not a corp command: a tool's name is lower-case letters, digits and '-'; 'corp' lists them" \
+    "a name with a control character: 64, and the name is not echoed"
 
 # ---- help --------------------------------------------------------------------
 # An installed tree (make install, as tests/0855 does: copies only).
