@@ -337,7 +337,7 @@ uninstall:
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_corp
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 -include $(wildcard $(B)/lib/*.d $(B)/cmd/*.d $(B)/unit/*.d $(B)/gen/*.d \
     $(B)/tools/*.d)
