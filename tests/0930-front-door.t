@@ -190,6 +190,10 @@ is "$out" "--as --assignee --data-dir --db --description --draft --due --help --
     "corp-task create --<TAB>: its options (both forms), the common ones"
 comp corp task create --as boss --ti
 is "$out" "--title " "after an option's value, the next option"
+comp corp task create --as ''
+is "$out" "admin ann " "--as: the database's logins (corp-user list, through jq)"
+comp corp-task create --unit s
+is "$out" "sales " "--unit: the database's units"
 comp corp-task list --state W
 is "$out" "WAITING_APPROVAL " "an option's words: the states"
 comp corp settings notify set --channel ''
