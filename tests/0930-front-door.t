@@ -241,6 +241,19 @@ if command -v zsh >/dev/null 2>&1; then
 	    "zsh: the same tables, with the options' help"
 	like "$(head -1 "$Z")" "^#compdef corp corp-analysis .*corp-user" \
 	    "zsh: #compdef names corp and every tool"
+	# The real thing: compinit with the installed file in fpath, TAB in
+	# a pty (bounded: a completion that never shows ends in timeout).
+	if zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
+		run timeout 60 zsh -f "$CORP_SRC/tests/zsh-complete.zsh" \
+		    "$P/share/zsh/site-functions" "$P/bin"
+		is "$rc:$out" "0:ok: corp ta -> corp task 
+ok: corp-task create --ti -> --title 
+ok: corp-task list --state WA -> WAITING_APPROVAL 
+ok: corp settings config un -> config unset " \
+		    "zsh completes in a terminal: tools, options, words, sub-verbs"
+	else
+		skip "no zsh/zpty"
+	fi
 else
 	skip "zsh is not installed"
 fi
