@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,8 +260,8 @@ help(const char *dir, int argc, char **argv)
 		if (!name_ok(argv[2]))
 			die(CORP_EUSAGE, "not a verb: a verb is lower-case "
 			    "letters, digits and '-'");
-		if (corp_asprintf(&pat, "+/^[[:space:]]+([a-z-]+,[[:space:]])*%s\\>",
-		    argv[2]) < 0)
+		if (corp_asprintf(&pat, "+/^[[:space:]]+([a-z-]+,"
+		    "[[:space:]])*%s\\>", argv[2]) < 0)
 			die(CORP_EINTERNAL, "out of memory");
 		if (corp_env_append("LESS", pat, &e) != 0)
 			die(e.code, "%s", e.msg);
@@ -289,7 +288,8 @@ main(int argc, char **argv)
 {
 	char *dir, *name;
 
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGPIPE stays as it came: an ignored signal would stay ignored
+	 * in the tool exec'd. */
 	dir = self_dir();
 	if (argc < 2) {
 		list();

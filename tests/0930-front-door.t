@@ -65,6 +65,12 @@ run env PATH="$T/plug:$PATH" corp hello 'a b' '$(touch x)' ';' ''
 is "$rc:$out" "7:$T/plug/corp-hello|a b|\$(touch x)|;||" \
     "corp hello runs corp-hello from PATH with the arguments untouched"
 [ ! -e x ] && pass "nothing was run through a shell" || fail "a shell ran"
+# The tool gets the signal dispositions corp got (an ignored SIGPIPE
+# would stay ignored in it).
+printf '#!/bin/sh\nexec grep SigIgn /proc/self/status\n' >"$T/plug/corp-sig"
+chmod 755 "$T/plug/corp-sig"
+is "$(PATH="$T/plug:$PATH" corp sig)" "$("$T/plug/corp-sig")" \
+    "the tool's ignored signals are its caller's, not corp's"
 
 # Beside corp first: an installed tree runs its own tools, not PATH's.
 mkdir -p "$T/inst/bin"
