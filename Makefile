@@ -6,6 +6,8 @@
 #   make demo       deps, build, run contrib/demo
 #   make install    PREFIX=/usr/local DESTDIR= (any PREFIX: the programs
 #                   read the catalogs in ../share/corp beside them)
+#   make deb        the Debian package, ../corp_VERSION_ARCH.deb (debian/)
+#   make check-deb  build it, install it with dpkg, run corp from it, purge
 #   make deps       install missing Debian packages (apt-get)
 #   make fuzz       libFuzzer, FUZZ_SECONDS (60) per target (clang, build-fuzz/)
 #   make torture    the fault and hostile-input tests with big settings
@@ -13,6 +15,9 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+# Shell completion (bash-completion's and zsh's directories).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 # Compiled in only as the fallback: a program reads BINDIR/../share/corp
 # when it exists (lib/config.c), so make; make install PREFIX=/usr works
 # without a rebuild.  A SHAREDIR elsewhere must be given to the build.
@@ -58,7 +63,13 @@ CLI_SRC	 = $(wildcard cmd/cli*.c)
 CLI_OBJ	 = $(CLI_SRC:cmd/%.c=$(B)/cmd/%.o)
 CLI_LIB	 = $(B)/cmd/libcli.a
 CMD_SRC	 = $(wildcard cmd/corp-*.c)
-PROGS	 = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
+# The tools, then corp, the front door that runs them (cmd/corp.c).
+TOOL_PROGS = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
+PROGS	 = $(TOOL_PROGS) $(B)/bin/corp
+# Shell completion, generated from the tools' --cli-spec (completion/gen);
+# the contrib scripts are read from their usage.
+CONTRIB_PROGS = contrib/corp-pipeline contrib/corp-telegram-bot
+COMPLETION = $(B)/completion/corp.bash $(B)/completion/_corp
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 # Test machinery built by make check: the LD_PRELOAD fault interposer
@@ -78,16 +89,41 @@ TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
 DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
 	   libjansson-dev libbsd-dev libmd-dev libssl-dev mandoc sqlite3 jq tzdata \
 	   python3 perl openssl curl procps util-linux shellcheck \
-	   postgresql libpq-dev python3-cryptography
+	   postgresql libpq-dev python3-cryptography logrotate zsh
 
-.PHONY: FORCE all deps check check-unit check-shell check-pg check-pg-shell \
+.PHONY: FORCE all progs deb deps-deb check-deb deps check check-unit check-shell check-pg check-pg-shell \
 	lint-man demo install uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 # Recursive makes print no "Entering directory" lines: prove's summary is
 # the last line of make check, as CI reads it.
 MAKEFLAGS += --no-print-directory
 
-all: $(PROGS) $(UNITS)
+all: $(PROGS) $(UNITS) $(COMPLETION)
+# What make install ships (the Debian package builds only this).
+progs: $(PROGS) $(COMPLETION)
+
+# corp's list of tools: every man/corp-NAME.1 and its NAME line.
+$(B)/gen/corp_tools.h: $(wildcard man/corp-*.1)
+	@mkdir -p $(@D)
+	awk 'FNR == 1 { n = FILENAME; sub(/.*\/corp-/, "", n); \
+	    sub(/\.1$$/, "", n) } \
+	    /^\.Nd / { d = substr($$0, 5); gsub(/\\/, "\\\\", d); \
+	    gsub(/"/, "\\\"", d); printf "\t{ \"%s\", \"%s\" },\n", n, d; \
+	    nextfile }' $(sort $^) > $@.tmp && mv $@.tmp $@
+$(B)/cmd/corp.o: $(B)/gen/corp_tools.h
+
+$(B)/completion/corp.bash: completion/gen $(TOOL_PROGS) $(CONTRIB_PROGS) \
+    $(B)/gen/corp_tools.h
+	@mkdir -p $(@D)
+	python3 completion/gen bash $(B)/gen/corp_tools.h share/i18n \
+	    $(filter-out %/corp-deliver-run,$(TOOL_PROGS)) $(CONTRIB_PROGS) \
+	    > $@.tmp && mv $@.tmp $@
+$(B)/completion/_corp: completion/gen $(TOOL_PROGS) $(CONTRIB_PROGS) \
+    $(B)/gen/corp_tools.h
+	@mkdir -p $(@D)
+	python3 completion/gen zsh $(B)/gen/corp_tools.h share/i18n \
+	    $(filter-out %/corp-deliver-run,$(TOOL_PROGS)) $(CONTRIB_PROGS) \
+	    > $@.tmp && mv $@.tmp $@
 
 # The list of migrations is a prerequisite too: a removed or renamed
 # migration changes no file's time, only the list.
@@ -155,6 +191,24 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+
+# The Debian package (debian/): dpkg-buildpackage writes
+# ../corp_$(VERSION)_ARCH.deb beside the tree, as it always does.  Its
+# tools are installed only here, only when missing.
+DEB_DEBS = debhelper dpkg-dev fakeroot
+deps-deb:
+	@$(MAKE) deps DEBS="$(DEB_DEBS)"
+
+deb: deps deps-deb
+	dpkg-buildpackage -us -uc -b
+
+# Build the package from a copy of the tree, install it with dpkg, run
+# corp from the installed files, purge it (tests/0936; minutes, so not
+# part of make check).
+check-deb: deps deps-deb
+	$(MAKE) all
+	$(TEST_ENV) CORP_TEST_DEB=1 prove $(PROVE_FLAGS) tests/0936-deb.t \
+	    < /dev/null
 
 check: deps
 	$(MAKE) all
@@ -256,10 +310,11 @@ bench: deps
 	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	    sh tests/bench/run
 
-install: $(PROGS)
+install: $(PROGS) $(COMPLETION)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(SHAREDIR)/i18n
+	    $(DESTDIR)$(SHAREDIR)/i18n $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
 	install -m 755 contrib/corp-pipeline contrib/corp-telegram-bot \
 	    $(DESTDIR)$(BINDIR)
@@ -267,6 +322,12 @@ install: $(PROGS)
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	if [ -d share/i18n ]; then install -m 644 share/i18n/*.txt \
 	    $(DESTDIR)$(SHAREDIR)/i18n; fi
+	install -m 644 $(B)/completion/corp.bash $(DESTDIR)$(BASHCOMPDIR)/corp
+	install -m 644 $(B)/completion/_corp $(DESTDIR)$(ZSHCOMPDIR)/_corp
+	# bash-completion loads a command's file by its name: one per tool.
+	for p in $(filter-out %/corp-deliver-run,$(TOOL_PROGS)) \
+	    $(CONTRIB_PROGS); do \
+	    ln -sf corp $(DESTDIR)$(BASHCOMPDIR)/$${p##*/}; done
 
 uninstall:
 	for p in $(PROGS) corp-pipeline corp-telegram-bot; do \
@@ -274,9 +335,12 @@ uninstall:
 	for m in $(MANS); do \
 	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	rm -rf $(DESTDIR)$(SHAREDIR)
+	for p in corp $(TOOL_PROGS) $(CONTRIB_PROGS); do \
+	    rm -f $(DESTDIR)$(BASHCOMPDIR)/$${p##*/}; done
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_corp
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 -include $(wildcard $(B)/lib/*.d $(B)/cmd/*.d $(B)/unit/*.d $(B)/gen/*.d \
     $(B)/tools/*.d)

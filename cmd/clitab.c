@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "names.h"
 
 #define NOPT	64
 #define WIDTH	80
@@ -472,7 +473,8 @@ spec_form(const char *name, const struct cli_verb *v, size_t f, void *arg)
 		    "any", (g->flags & CLI_ANY) != 0,
 		    "operand", (u->flags & CLI_OPERAND) != 0,
 		    "comp", comp_names[o->comp],
-		    "words", words_json(o->words)));
+		    "words", words_json(o->words == NULL &&
+			o->comp == CLI_C_CHANNEL ? corp_channels : o->words)));
 	}
 	json_array_append_new(sp->arr, json_pack("{s:s, s:i, s:s?, s:s?, s:i, "
 	    "s:i, s:o}", "name", name, "form", (int)f, "summary", v->summary,

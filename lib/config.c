@@ -398,6 +398,27 @@ corp_config_load(struct corp_err *err)
 	return 0;
 }
 
+int
+corp_env_append(const char *name, const char *words, struct corp_err *err)
+{
+	const char *v = getenv(name);
+	char *s;
+	int rc;
+
+	if (v == NULL || *v == '\0')
+		rc = setenv(name, words, 1);
+	else {
+		if (corp_asprintf(&s, "%s %s", v, words) < 0)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		rc = setenv(name, s, 1);
+		free(s);
+	}
+	if (rc != 0)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", name,
+		    strerror(errno));
+	return 0;
+}
+
 /*
  * The data dir holds the database, cursors, locks, configuration and
  * secrets: whoever can write there can swap any of them, so it must

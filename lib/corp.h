@@ -97,6 +97,13 @@ extern struct corp_config corp_cfg;
 
 int	corp_config_load(struct corp_err *);
 int	corp_config_set(const char *key, const char *value, struct corp_err *);
+/*
+ * Add words (after a space) to an environment variable that a program
+ * corp runs reads, keeping the user's value: the pager's LESS for corp
+ * help (corp(1)).  corp itself never reads the variable.
+ */
+int	corp_env_append(const char *name, const char *words,
+	    struct corp_err *);
 /* A bot token as @BotFather gives it, DIGITS:KEY (KEY of A-Z a-z 0-9 _
  * -): the one check of CORP_TELEGRAM_TOKEN and secrets/telegram_token
  * (tgbind.h corp_tg_token), so no token can shape the API's URL. */
