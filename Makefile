@@ -66,6 +66,9 @@ CMD_SRC	 = $(wildcard cmd/corp-*.c)
 # The tools, then corp, the front door that runs them (cmd/corp.c).
 TOOL_PROGS = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
 PROGS	 = $(TOOL_PROGS) $(B)/bin/corp
+# The tools' objects are made by a chain of pattern rules; without this make
+# deletes them after linking and every later make relinks every tool.
+.SECONDARY: $(CMD_SRC:cmd/%.c=$(B)/cmd/%.o) $(B)/cmd/corp.o
 # Shell completion, generated from the tools' --cli-spec (completion/gen);
 # the contrib scripts are read from their usage.
 CONTRIB_PROGS = contrib/corp-pipeline contrib/corp-telegram-bot
