@@ -104,11 +104,23 @@ lookup_one(const char *name, const char *path, const char *conf, int lineno,
 int
 corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 {
+	int fd, rc;
+
+	if ((rc = corp_exec_lookup_fd(name, path, &fd, err)) == 0)
+		close(fd);
+	return rc;
+}
+
+int
+corp_exec_lookup_fd(const char *name, char **path, int *fdp,
+    struct corp_err *err)
+{
 	struct lookup l = { name, NULL };
 	char *conf;
 	int rc;
 
 	*path = NULL;
+	*fdp = -1;
 	rc = conf_each(lookup_one, &l, err);
 	if (rc != 0) {
 		free(l.path);
@@ -117,8 +129,9 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 	if (rc == 0 && l.path != NULL) {
 		/* StrictModes, each time the command is about to be used:
 		 * whoever may write it or a directory above it runs code
-		 * as corp. */
-		if ((rc = corp_trust_exec(l.path, err)) != 0) {
+		 * as corp.  The file judged is the one run: its
+		 * descriptor goes to fexecve. */
+		if ((rc = corp_exec_open(l.path, fdp, err)) != 0) {
 			free(l.path);
 			return rc;
 		}
@@ -318,7 +331,7 @@ take(int fd, char *b, size_t *bl, size_t cap, int *truncated)
  * while it is signalled.
  */
 int
-corp_exec_capture(const char *path, const char *input, size_t len,
+corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
     long long timeout_ms, size_t max_out, struct corp_exec_out *r)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
@@ -359,8 +372,19 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 		dup2(er[1], 2);
 		argv[0] = (char *)path;
 		argv[1] = NULL;
-		execve(path, argv, env);
-		dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
+		/* The file judged, by its descriptor: never the name again
+		 * (a link swapped since is not followed).  A script's
+		 * interpreter opens /dev/fd/N, so the descriptor stays open
+		 * across this exec. */
+		fcntl(cmdfd, F_SETFD, 0);
+		fexecve(cmdfd, argv, env);
+		if (errno == ENOENT)	/* the file is open: /dev/fd */
+			dprintf(2, "cannot run %s: its interpreter is "
+			    "missing, or /dev/fd is (a script is run by "
+			    "descriptor: /dev/fd/N)\n", path);
+		else
+			dprintf(2, "cannot run %s: %s\n", path,
+			    strerror(errno));
 		_exit(127);
 	}
 	setpgid(pid, pid);	/* either side may win the race */
@@ -443,7 +467,7 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 }
 
 void
-corp_exec_run(const char *path, const char *input, size_t len,
+corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
     long long timeout_ms, struct corp_send_res *res)
 {
 	struct corp_exec_out r;
@@ -451,7 +475,8 @@ corp_exec_run(const char *path, const char *input, size_t len,
 	int status;
 
 	corp_send_res_init(res);
-	if (corp_exec_capture(path, input, len, timeout_ms, KEEP, &r) != 0) {
+	if (corp_exec_capture(cmdfd, path, input, len, timeout_ms, KEEP, &r)
+	    != 0) {
 		corp_send_set(res, CORP_SEND_RETRY, "%s", r.error);
 		res->attempted = 0;
 		free(r.out);
