@@ -1,4 +1,5 @@
 /* execcmd.c -- see execcmd.h. */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -340,8 +341,9 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 	size_t elen = 0, off = 0;
 	long long deadline = corp_mono_ms() + timeout_ms, left;
 	struct pollfd pfd[4];
-	pid_t pid;
+	pid_t pid, self = getpid(), pp = getppid();
 	ssize_t n;
+	int pdeath = 0;
 
 	memset(r, 0, sizeof(*r));
 	if ((r->out = malloc(max_out + 1)) == NULL ||
@@ -365,6 +367,12 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 	if (pid == 0) {
 		char *argv[2];
 
+		/* The command dies with the process that runs it (a
+		 * corp-deliver run worker killed -9 included); that
+		 * process may be gone before prctl: then at once. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+		    getppid() != self)
+			_exit(127);
 		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
 		dup2(in[0], 0);
@@ -400,9 +408,19 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 		close(in[1]);
 		in[1] = -1;
 	}
+	/* A process set to die with its parent (a corp-deliver run
+	 * worker) does not wait for its command once that parent is gone:
+	 * its SIGTERM breaks the poll, and the command is killed now, not
+	 * at the deadline, so that the worker gives its leases back. */
+	if (prctl(PR_GET_PDEATHSIG, &pdeath) != 0)
+		pdeath = 0;
 	while (!done) {
 		if ((left = deadline - corp_mono_ms()) <= 0) {
 			r->timedout = 1;
+			break;
+		}
+		if (pdeath != 0 && getppid() != pp) {
+			r->orphaned = 1;
 			break;
 		}
 		pfd[0].fd = in[1];
@@ -484,7 +502,10 @@ corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
 	}
 	status = r.status;
 	msg = r.error;
-	if (r.timedout)
+	if (r.orphaned)
+		corp_send_set(res, CORP_SEND_RETRY, "exec: %s: killed: the "
+		    "process that runs corp's workers is gone", path);
+	else if (r.timedout)
 		corp_send_set(res, CORP_SEND_RETRY, "exec: %s: no answer "
 		    "within %lld s; killed", path, timeout_ms / 1000);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -499,7 +520,7 @@ corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
 	else
 		corp_send_set(res, CORP_SEND_FAILED, "exec: killed by "
 		    "signal %d", WTERMSIG(status));
-	if (!r.timedout && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+	if (!r.timedout && !r.orphaned && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
 	    !msg[0])
 		snprintf(res->error, sizeof(res->error), "exec: exit %d",
 		    WEXITSTATUS(status));

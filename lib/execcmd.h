@@ -31,7 +31,10 @@ void	corp_exec_names_free(char **);
  * input on its stdin; wait at most timeout_ms, then kill the group.
  * Exit 0: sent, provider_id = the first line of stdout; 75: retry;
  * anything else: failed; the error is stderr's first line.  A timeout
- * is retry.
+ * is retry.  The command dies with the caller (PR_SET_PDEATHSIG
+ * SIGKILL); a caller that itself dies with its parent (a corp-deliver
+ * run worker) kills the command's group as soon as that parent is gone
+ * (retry, orphaned set), rather than waiting for the deadline.
  */
 void	corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
 	    long long timeout_ms, struct corp_send_res *);
@@ -46,6 +49,8 @@ struct corp_exec_out {
 	char	*out;
 	size_t	 len;
 	int	 truncated, timedout, status;
+	int	 orphaned;	/* killed: the caller dies with its parent
+				 * (PR_SET_PDEATHSIG) and the parent is gone */
 	char	 error[256];
 };
 int	corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,

@@ -243,7 +243,7 @@ run_exec(struct corp_proposer *p, json_t *batch, json_t *out,
 		    r.error);
 	}
 	free(in);
-	if (r.timedout)
+	if (r.timedout || r.orphaned)
 		rc = corp_errf(err, CORP_ETEMP, "%s: no answer within %lld ms; "
 		    "killed", p->name, p->timeout_ms);
 	else if (!WIFEXITED(r.status))
