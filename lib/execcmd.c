@@ -375,6 +375,10 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 			_exit(127);
 		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
+		/* Out of the way of the three below (a caller started
+		 * with one of them closed). */
+		if (cmdfd <= 2)
+			cmdfd = fcntl(cmdfd, F_DUPFD_CLOEXEC, 3);
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(er[1], 2);
