@@ -95,7 +95,7 @@ DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcu
 	   postgresql libpq-dev python3-cryptography logrotate zsh
 
 .PHONY: FORCE all progs deb deps-deb check-deb deps check check-unit check-shell check-pg check-pg-shell \
-	lint-man demo install uninstall clean bench fuzz fuzz-build torture
+	share-modes lint-man demo install uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 # Recursive makes print no "Entering directory" lines: prove's summary is
 # the last line of make check, as CI reads it.
@@ -233,7 +233,14 @@ PROVE_FLAGS ?=
 TEST_ENV = PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
 	CORP_SHARE_DIR="$(CURDIR)/share"
-check-shell: $(PROGS) $(FAULT_SO) $(TOOLS)
+# The shipped catalogs are configuration (corp.7 SECURITY): corp refuses
+# a share dir, i18n/ or catalog that group or others may write.  A
+# checkout made under umask 002 has them group-writable, so whatever
+# reads them from the tree (CORP_SHARE_DIR=share) takes those bits off
+# first.
+share-modes:
+	@chmod -R go-w share
+check-shell: $(PROGS) $(FAULT_SO) $(TOOLS) share-modes
 	$(TEST_ENV) prove -j2 $(PROVE_FLAGS) $(TESTS) < /dev/null
 
 # The same shell tests against PostgreSQL: a throw-away cluster
@@ -248,7 +255,7 @@ check-pg: deps
 	$(MAKE) all
 	$(MAKE) check-pg-shell
 
-check-pg-shell: $(PROGS) $(FAULT_SO) $(TOOLS)
+check-pg-shell: $(PROGS) $(FAULT_SO) $(TOOLS) share-modes
 	@if [ -n "$${CORP_TEST_PG:-}" ]; then \
 	    sock=$$CORP_TEST_PG; \
 	elif [ "$${CORP_PG_KEEP:-}" = 1 ]; then \
@@ -298,13 +305,13 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(B)/lib/libcorp.a
 # The fault and hostile-input tests with the big settings (minutes;
 # not in CI).
 torture: deps
-	$(MAKE) all $(FAULT_SO) $(REPLAYS)
+	$(MAKE) all $(FAULT_SO) $(REPLAYS) share-modes
 	$(TEST_ENV) FAULT_TASKS=40 FAULT_LIMIT=60 HOSTILE_MB=16 \
 	CRASH_KILLS=100 CONTENTION_PROCS=16 CONTENTION_SECONDS=30 \
 	    prove -j2 tests/08[0-9][0-9]-*.t < /dev/null
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) all share-modes
 	PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	CORP_SHARE_DIR="$(CURDIR)/share" sh contrib/demo
 

@@ -279,6 +279,32 @@ corp_catalog_load_mem(struct corp_catalog *c, const char *buf, size_t len,
 	return rc;
 }
 
+/*
+ * The share dir that holds the shipped i18n/: whoever may write it may
+ * put another i18n/ in its place, so it is judged too (the data dir is,
+ * at start).  It may be a link (GNU stow folds trees that way): what it
+ * names is judged.
+ */
+static int
+share_ok(const char *i18n, struct corp_err *err)
+{
+	struct stat st;
+	char *top, *p;
+	int rc;
+
+	if ((top = strdup(i18n)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((p = strrchr(top, '/')) != NULL && p != top)
+		*p = '\0';
+	if (stat(top, &st) != 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", top,
+		    strerror(errno));
+	else
+		rc = corp_trust_stat(top, &st, err);
+	free(top);
+	return rc;
+}
+
 int
 corp_catalog_load_dir(struct corp_catalog *c, const char *dir, int layer,
     struct corp_err *err)
@@ -295,8 +321,11 @@ corp_catalog_load_dir(struct corp_catalog *c, const char *dir, int layer,
 		return corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
 		    strerror(errno));
 	}
-	/* The operator's layer is configuration: the ownership rule. */
-	if (layer == DATA_LAYER && (rc = corp_trust_dir(dir, err)) != 0)
+	/* Both layers are configuration, the shipped one included (what
+	 * corp says is as trusted as what it runs): the ownership rule. */
+	if (layer < DATA_LAYER && (rc = share_ok(dir, err)) != 0)
+		return rc;
+	if (layer <= DATA_LAYER && (rc = corp_trust_dir(dir, err)) != 0)
 		return rc;
 	if (corp_asprintf(&pat, "%s/*.txt", dir) < 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -311,7 +340,7 @@ corp_catalog_load_dir(struct corp_catalog *c, const char *dir, int layer,
 		char *buf;
 		size_t len;
 
-		if (layer != DATA_LAYER) {
+		if (layer > DATA_LAYER) {
 			rc = corp_catalog_load_file(c, g.gl_pathv[i], layer,
 			    err);
 			continue;

@@ -1,4 +1,5 @@
 /* execcmd.c -- see execcmd.h. */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -104,11 +105,23 @@ lookup_one(const char *name, const char *path, const char *conf, int lineno,
 int
 corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 {
+	int fd, rc;
+
+	if ((rc = corp_exec_lookup_fd(name, path, &fd, err)) == 0)
+		close(fd);
+	return rc;
+}
+
+int
+corp_exec_lookup_fd(const char *name, char **path, int *fdp,
+    struct corp_err *err)
+{
 	struct lookup l = { name, NULL };
 	char *conf;
 	int rc;
 
 	*path = NULL;
+	*fdp = -1;
 	rc = conf_each(lookup_one, &l, err);
 	if (rc != 0) {
 		free(l.path);
@@ -117,8 +130,9 @@ corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 	if (rc == 0 && l.path != NULL) {
 		/* StrictModes, each time the command is about to be used:
 		 * whoever may write it or a directory above it runs code
-		 * as corp. */
-		if ((rc = corp_trust_exec(l.path, err)) != 0) {
+		 * as corp.  The file judged is the one run: its
+		 * descriptor goes to fexecve. */
+		if ((rc = corp_exec_open(l.path, fdp, err)) != 0) {
 			free(l.path);
 			return rc;
 		}
@@ -318,7 +332,7 @@ take(int fd, char *b, size_t *bl, size_t cap, int *truncated)
  * while it is signalled.
  */
 int
-corp_exec_capture(const char *path, const char *input, size_t len,
+corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
     long long timeout_ms, size_t max_out, struct corp_exec_out *r)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
@@ -327,8 +341,9 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 	size_t elen = 0, off = 0;
 	long long deadline = corp_mono_ms() + timeout_ms, left;
 	struct pollfd pfd[4];
-	pid_t pid;
+	pid_t pid, self = getpid(), pp = getppid();
 	ssize_t n;
+	int pdeath = 0;
 
 	memset(r, 0, sizeof(*r));
 	if ((r->out = malloc(max_out + 1)) == NULL ||
@@ -352,15 +367,36 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 	if (pid == 0) {
 		char *argv[2];
 
+		/* The command dies with the process that runs it (a
+		 * corp-deliver run worker killed -9 included); that
+		 * process may be gone before prctl: then at once. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+		    getppid() != self)
+			_exit(127);
 		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
+		/* Out of the way of the three below (a caller started
+		 * with one of them closed). */
+		if (cmdfd <= 2)
+			cmdfd = fcntl(cmdfd, F_DUPFD_CLOEXEC, 3);
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(er[1], 2);
 		argv[0] = (char *)path;
 		argv[1] = NULL;
-		execve(path, argv, env);
-		dprintf(2, "cannot run %s: %s\n", path, strerror(errno));
+		/* The file judged, by its descriptor: never the name again
+		 * (a link swapped since is not followed).  A script's
+		 * interpreter opens /dev/fd/N, so the descriptor stays open
+		 * across this exec. */
+		fcntl(cmdfd, F_SETFD, 0);
+		fexecve(cmdfd, argv, env);
+		if (errno == ENOENT)	/* the file is open: /dev/fd */
+			dprintf(2, "cannot run %s: its interpreter is "
+			    "missing, or /dev/fd is (a script is run by "
+			    "descriptor: /dev/fd/N)\n", path);
+		else
+			dprintf(2, "cannot run %s: %s\n", path,
+			    strerror(errno));
 		_exit(127);
 	}
 	setpgid(pid, pid);	/* either side may win the race */
@@ -376,9 +412,19 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 		close(in[1]);
 		in[1] = -1;
 	}
+	/* A process set to die with its parent (a corp-deliver run
+	 * worker) does not wait for its command once that parent is gone:
+	 * its SIGTERM breaks the poll, and the command is killed now, not
+	 * at the deadline, so that the worker gives its leases back. */
+	if (prctl(PR_GET_PDEATHSIG, &pdeath) != 0)
+		pdeath = 0;
 	while (!done) {
 		if ((left = deadline - corp_mono_ms()) <= 0) {
 			r->timedout = 1;
+			break;
+		}
+		if (pdeath != 0 && getppid() != pp) {
+			r->orphaned = 1;
 			break;
 		}
 		pfd[0].fd = in[1];
@@ -443,7 +489,7 @@ corp_exec_capture(const char *path, const char *input, size_t len,
 }
 
 void
-corp_exec_run(const char *path, const char *input, size_t len,
+corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
     long long timeout_ms, struct corp_send_res *res)
 {
 	struct corp_exec_out r;
@@ -451,7 +497,8 @@ corp_exec_run(const char *path, const char *input, size_t len,
 	int status;
 
 	corp_send_res_init(res);
-	if (corp_exec_capture(path, input, len, timeout_ms, KEEP, &r) != 0) {
+	if (corp_exec_capture(cmdfd, path, input, len, timeout_ms, KEEP, &r)
+	    != 0) {
 		corp_send_set(res, CORP_SEND_RETRY, "%s", r.error);
 		res->attempted = 0;
 		free(r.out);
@@ -459,7 +506,10 @@ corp_exec_run(const char *path, const char *input, size_t len,
 	}
 	status = r.status;
 	msg = r.error;
-	if (r.timedout)
+	if (r.orphaned)
+		corp_send_set(res, CORP_SEND_RETRY, "exec: %s: killed: the "
+		    "process that runs corp's workers is gone", path);
+	else if (r.timedout)
 		corp_send_set(res, CORP_SEND_RETRY, "exec: %s: no answer "
 		    "within %lld s; killed", path, timeout_ms / 1000);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -474,7 +524,7 @@ corp_exec_run(const char *path, const char *input, size_t len,
 	else
 		corp_send_set(res, CORP_SEND_FAILED, "exec: killed by "
 		    "signal %d", WTERMSIG(status));
-	if (!r.timedout && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+	if (!r.timedout && !r.orphaned && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
 	    !msg[0])
 		snprintf(res->error, sizeof(res->error), "exec: exit %d",
 		    WEXITSTATUS(status));

@@ -15,19 +15,28 @@ struct corp_send_res;
 /* The command of NAME (fresh allocation); CORP_ENOTFOUND when none,
  * CORP_EFORBIDDEN when exec.conf's mode is unsafe. */
 int	corp_exec_lookup(const char *name, char **path, struct corp_err *);
+/* The same, with the descriptor of the file judged (corp_exec_open) in
+ * *fdp, for corp_exec_run and corp_exec_capture; the caller closes it. */
+int	corp_exec_lookup_fd(const char *name, char **path, int *fdp,
+	    struct corp_err *);
 /* Every command name, in file order, NULL-terminated (free with
  * corp_exec_names_free); CORP_ENOTFOUND when there is no exec.conf. */
 int	corp_exec_names(char ***names, struct corp_err *);
 void	corp_exec_names_free(char **);
 
 /*
- * Run path with no arguments and no shell in its own process group,
+ * Run cmdfd (from corp_exec_lookup_fd: the file judged; path is its
+ * name, argv[0] and in messages) with fexecve(3), with no arguments and
+ * no shell, in its own process group,
  * input on its stdin; wait at most timeout_ms, then kill the group.
  * Exit 0: sent, provider_id = the first line of stdout; 75: retry;
  * anything else: failed; the error is stderr's first line.  A timeout
- * is retry.
+ * is retry.  The command dies with the caller (PR_SET_PDEATHSIG
+ * SIGKILL); a caller that itself dies with its parent (a corp-deliver
+ * run worker) kills the command's group as soon as that parent is gone
+ * (retry, orphaned set), rather than waiting for the deadline.
  */
-void	corp_exec_run(const char *path, const char *input, size_t len,
+void	corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
 	    long long timeout_ms, struct corp_send_res *);
 
 /*
@@ -40,9 +49,11 @@ struct corp_exec_out {
 	char	*out;
 	size_t	 len;
 	int	 truncated, timedout, status;
+	int	 orphaned;	/* killed: the caller dies with its parent
+				 * (PR_SET_PDEATHSIG) and the parent is gone */
 	char	 error[256];
 };
-int	corp_exec_capture(const char *path, const char *input, size_t len,
+int	corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 	    long long timeout_ms, size_t max_out, struct corp_exec_out *);
 
 #endif

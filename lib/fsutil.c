@@ -314,53 +314,203 @@ corp_private_dir(const char *path, int make, struct corp_err *err)
 }
 
 /*
- * Each file or directory of the chain corp_trust_exec walks: owned by
- * root or the running user, not writable by group or others; except a
- * sticky directory root owns (as /tmp), where only the owner of an entry
- * may rename or remove it, and the entry below is judged in turn.
+ * A directory on the way to a command: the ownership rule, except a
+ * sticky directory root owns (as /tmp), where only an entry's owner may
+ * rename or remove it; the entry is judged in turn.
  */
+static int
+exec_dir_ok(const char *shown, const struct stat *st, struct corp_err *err)
+{
+	if ((st->st_mode & S_ISVTX) && st->st_uid == 0)
+		return 0;
+	return corp_trust_stat(shown, st, err);
+}
+
+/* shown without its last component ("" stands for /). */
+static void
+shown_up(char *shown)
+{
+	char *p = strrchr(shown, '/');
+
+	if (p != NULL)
+		*p = '\0';
+}
+
+#define EXEC_MAXLINKS	40	/* as the kernel's ELOOP */
+
+/*
+ * The walk (fsutil.h, corp.7 SECURITY): the path as written, one
+ * component at a time, each opened O_PATH|O_NOFOLLOW relative to the
+ * descriptor of the directory judged before it, and judged on its own
+ * descriptor; a link is judged (its owner: a link has no mode) in the
+ * directory that holds it, and its target walked the same way.  What
+ * is judged is what is used: no name is looked up twice.
+ */
+int
+corp_exec_open(const char *path, int *fdp, struct corp_err *err)
+{
+	struct stat st;
+	char *rest = NULL, *shown = NULL, *c, *next, *nr, target[4096];
+	size_t cap;
+	ssize_t tl;
+	int dfd = -1, fd = -1, rc = 0, links = 0, last;
+
+	*fdp = -1;
+	if (*path != '/')
+		return corp_errf(err, CORP_EINVAL, "exec command %s: not an "
+		    "absolute path", path);
+	cap = strlen(path) + 2;
+	if ((rest = strdup(path)) == NULL || (shown = calloc(1, cap)) ==
+	    NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+restart:
+	if (dfd >= 0)
+		close(dfd);
+	shown[0] = '\0';
+	if ((dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fstat(dfd, &st) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "/: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = exec_dir_ok("/", &st, err)) != 0)
+		goto out;
+	for (c = rest; ; c = next) {
+		while (*c == '/')
+			c++;
+		if (*c == '\0') {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
+			    "regular file", *shown ? shown : "/");
+			goto out;
+		}
+		if ((next = strchr(c, '/')) != NULL)
+			*next++ = '\0';
+		else
+			next = c + strlen(c);
+		last = next[strspn(next, "/")] == '\0';
+		if (strcmp(c, ".") == 0)
+			continue;
+		fd = openat(dfd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			rc = corp_errf(err, CORP_ENOTFOUND, "exec command %s: "
+			    "no such file", path);
+			goto out;
+		}
+		if (strcmp(c, "..") == 0)
+			shown_up(shown);
+		else {
+			size_t need = strlen(shown) + strlen(c) + 2;
+
+			if (need > cap) {
+				char *ns;
+
+				if ((ns = realloc(shown, need)) == NULL) {
+					rc = corp_errf(err, CORP_EINTERNAL,
+					    "out of memory");
+					goto out;
+				}
+				shown = ns;
+				cap = need;
+			}
+			strcat(shown, "/");
+			strcat(shown, c);
+		}
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", shown,
+			    strerror(errno));
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			/* Its directory was judged; the link itself may be
+			 * swapped by its owner (in a sticky directory). */
+			st.st_mode = S_IFLNK | 0755;
+			if ((rc = corp_trust_stat(shown, &st, err)) != 0)
+				goto out;
+			if (++links > EXEC_MAXLINKS) {
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: more "
+				    "than %d symbolic links", path,
+				    EXEC_MAXLINKS);
+				goto out;
+			}
+			if ((tl = readlinkat(fd, "", target, sizeof(target) -
+			    1)) < 0 || tl == 0) {
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s",
+				    shown, tl == 0 ? "an empty link" :
+				    strerror(errno));
+				goto out;
+			}
+			target[tl] = '\0';
+			close(fd);
+			fd = -1;
+			shown_up(shown);
+			/* The target, then what was left of the path. */
+			if (corp_asprintf(&nr, "%s/%s", target, next) < 0) {
+				rc = corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+				goto out;
+			}
+			free(rest);
+			rest = nr;
+			if (cap < strlen(shown) + strlen(rest) + 2) {
+				char *ns;
+
+				cap = strlen(shown) + strlen(rest) + 2;
+				if ((ns = realloc(shown, cap)) == NULL) {
+					rc = corp_errf(err, CORP_EINTERNAL,
+					    "out of memory");
+					goto out;
+				}
+				shown = ns;
+			}
+			if (*rest == '/')
+				goto restart;
+			next = rest;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if ((rc = exec_dir_ok(shown, &st, err)) != 0)
+				goto out;
+			close(dfd);
+			dfd = fd;
+			fd = -1;
+			continue;
+		}
+		if (!last) {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
+			    "directory", shown);
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
+			    "regular file", shown);
+			goto out;
+		}
+		if ((rc = corp_trust_stat(shown, &st, err)) != 0)
+			goto out;
+		*fdp = fd;
+		fd = -1;
+		break;
+	}
+out:
+	if (rc != 0 && rc != CORP_ENOTFOUND && rc != CORP_EINVAL)
+		corp_errprefix(err, "exec command %s", path);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(rest);
+	free(shown);
+	return rc;
+}
+
 int
 corp_trust_exec(const char *path, struct corp_err *err)
 {
-	struct stat st;
-	char *real, *p;
-	int rc;
+	int fd, rc;
 
-	if ((real = realpath(path, NULL)) == NULL)
-		return errno == ENOENT ? corp_errf(err, CORP_ENOTFOUND,
-		    "exec command %s: no such file", path) : corp_errf(err,
-		    CORP_EFORBIDDEN, "exec command %s: %s", path,
-		    strerror(errno));
-	if (stat(real, &st) != 0)
-		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", real,
-		    strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular file",
-		    real);
-	else
-		rc = corp_trust_stat(real, &st, err);
-	/* Then each directory up to /: whoever may write one may swap
-	 * the command. */
-	while (rc == 0 && (p = strrchr(real, '/')) != NULL) {
-		if (p == real)
-			p[1] = '\0';
-		else
-			*p = '\0';
-		if (stat(real, &st) != 0)
-			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", real,
-			    strerror(errno));
-		else if (S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) &&
-		    st.st_uid == 0)
-			rc = 0;	/* as /tmp: only an entry's owner may
-				 * replace it, and the entry is judged */
-		else
-			rc = corp_trust_stat(real, &st, err);
-		if (p == real)
-			break;
-	}
-	if (rc != 0)
-		corp_errprefix(err, "exec command %s", path);
-	free(real);
+	if ((rc = corp_exec_open(path, &fd, err)) == 0)
+		close(fd);
 	return rc;
 }
 

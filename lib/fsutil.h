@@ -55,12 +55,20 @@ int	corp_dir_open(const char *path, int make, int *fdp,
 int	corp_trust_dir(const char *path, struct corp_err *);
 /*
  * StrictModes for a command corp runs (exec.conf, corp-analysis
- * --proposer exec:NAME): the file (links resolved) is a regular file and
- * it and every directory above it up to / pass corp_trust_stat (a
- * sticky directory root owns, as /tmp, passes: its entries are judged).
- * CORP_EFORBIDDEN naming the first that does not, CORP_ENOTFOUND when
- * the file is missing.
+ * --proposer exec:NAME), judged on the path as written: "/" and every
+ * directory met on the way pass corp_trust_stat (a sticky directory
+ * root owns, as /tmp, passes: its entries are judged); a symbolic link
+ * met on the way must belong to the running user or root, and its
+ * target is walked the same way from the directory that holds it; the
+ * file at the end is a regular file that passes corp_trust_stat.  Each
+ * component is opened O_PATH|O_NOFOLLOW relative to the directory
+ * judged before it, so nothing is looked up twice: corp_exec_open gives
+ * the descriptor (O_PATH, close-on-exec) of the very file judged, for
+ * fexecve.  CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
+ * naming the first that fails, CORP_ENOTFOUND when a component is
+ * missing.  corp_trust_exec judges and closes.
  */
+int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
 int	corp_trust_exec(const char *path, struct corp_err *);
 /*
  * A directory corp keeps for itself in the data directory (spool/,

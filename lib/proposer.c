@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "corp.h"
 #include "db.h"
@@ -234,7 +235,7 @@ run_exec(struct corp_proposer *p, json_t *batch, json_t *out,
 	if ((in = json_dumps(batch, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if (corp_exec_capture(p->path, in, strlen(in), p->timeout_ms, MAX_OUT,
+	if (corp_exec_capture(p->fd, p->path, in, strlen(in), p->timeout_ms, MAX_OUT,
 	    &r) != 0) {
 		free(in);
 		free(r.out);
@@ -242,7 +243,7 @@ run_exec(struct corp_proposer *p, json_t *batch, json_t *out,
 		    r.error);
 	}
 	free(in);
-	if (r.timedout)
+	if (r.timedout || r.orphaned)
 		rc = corp_errf(err, CORP_ETEMP, "%s: no answer within %lld ms; "
 		    "killed", p->name, p->timeout_ms);
 	else if (!WIFEXITED(r.status))
@@ -367,6 +368,7 @@ corp_proposer_init(struct corp_db *db, struct corp_proposer *p,
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 	p->timeout_ms = timeout_ms;
 	if ((p->name = corp_strdup(spec)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -376,7 +378,8 @@ corp_proposer_init(struct corp_db *db, struct corp_proposer *p,
 	}
 	if (strncmp(spec, "exec:", 5) == 0) {
 		p->kind = CORP_PROP_EXEC;
-		if ((rc = corp_exec_lookup(spec + 5, &p->path, err)) != 0)
+		if ((rc = corp_exec_lookup_fd(spec + 5, &p->path, &p->fd,
+		    err)) != 0)
 			goto fail;
 		return 0;
 	}
@@ -431,9 +434,12 @@ corp_proposer_free(struct corp_proposer *p)
 	free(p->key);
 	free(p->name);
 	free(p->path);
+	if (p->fd >= 0)
+		close(p->fd);
 	free(p->url);
 	free(p->model);
 	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 }
 
 int

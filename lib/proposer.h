@@ -34,6 +34,8 @@ struct corp_proposer {
 	enum corp_proposer_kind kind;
 	char		*name;		/* "builtin", "exec:NAME", "openai" */
 	char		*path;		/* exec */
+	int		 fd;		/* exec: the file judged, for fexecve;
+					 * -1 when none */
 	char		*url, *model, *key;	/* openai */
 	long long	 timeout_ms;
 	struct corp_http *http;

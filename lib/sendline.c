@@ -567,7 +567,7 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	struct corp_err e;
 	char *path = NULL, *str;
 	size_t len;
-	int rc;
+	int rc, fd;
 
 	corp_send_res_init(res);
 	res->attempted = 0;
@@ -576,7 +576,7 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		    "command name ([A-Za-z0-9_.-]+)");
 		return 0;
 	}
-	if ((rc = corp_exec_lookup(name, &path, &e)) != 0) {
+	if ((rc = corp_exec_lookup_fd(name, &path, &fd, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_send_hold(res, "%s", e.msg);
 		else
@@ -585,12 +585,14 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	}
 	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL) {
+		close(fd);
 		free(path);
 		return oom(err);
 	}
 	len = strlen(str);
 	str[len++] = '\n';	/* one JSON line; json_dumps left room */
-	corp_exec_run(path, str, len, s->o.exec_ms, res);
+	corp_exec_run(fd, path, str, len, s->o.exec_ms, res);
+	close(fd);
 	free(str);
 	free(path);
 	return 0;

@@ -125,5 +125,34 @@ if if_sqlite "SQLite's write lock held with the sqlite3 CLI"; then
 	like "$err" "corp-pipeline: route: exit 75" "the stages say so"
 	echo > "$T/hold"
 fi
+# 5. Secrets reach only the corp tools that use them (fresh-eyes round
+# 3, item 6): jq, sed, date and the other helpers run behind spies that
+# keep their environment; none holds the bot token, the SMTP password or
+# the database.  The token still reaches corp-send and corp-deliver run:
+# the fake Bot API refuses eve's chat (3), where a missing token would
+# hold the row (78).
+mkdir -m 700 "$T/spy"
+for t in jq sed awk date tee head sort flock stat mktemp tr grep; do
+	real=$(command -v "$t") || continue
+	printf '#!/bin/sh\n/usr/bin/env >> "%s/spy.env"\nexec "%s" "$@"\n' "$T" "$real" > "$T/spy/$t"
+	chmod 700 "$T/spy/$t"
+done
+: > "$T/spy.env"
+export CORP_SMTP_PASSWORD=CANARY-smtp-pw-0424
+export CORP_DB="${CORP_DB:-$(curdb)}"
+for m in pipe run; do
+	q corp-task create --as boss --title "Spied $m" --assignee eve
+	# Only the cycle behind the spies (the test's own helpers hold
+	# secrets; the fake's copy of the token is the fake's).
+	PATH="$T/spy:$PATH" env -u FAKE_TG_TOKEN "$P" --send-opt "--out=$T/out" --send-opt --allow-http \
+	    --mode $m > /dev/null 2> "$T/spy.err"
+	rc=$?
+	is "$rc" 3 "$m: the token reached the sender (the fake refused the chat: 3)"
+done
+ok "the helpers ran behind the spies" test -s "$T/spy.env"
+is "$(grep -c -e "$TOKEN" -e CANARY-smtp-pw -e '^CORP_TELEGRAM_TOKEN=' \
+    -e '^CORP_SMTP_PASSWORD=' -e '^CORP_DB=' "$T/spy.env")" 0 \
+    "no helper saw a secret or the database"
+unset CORP_SMTP_PASSWORD
 ok "corp-db check clean" corp-db check
 done_testing

@@ -220,6 +220,33 @@ is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/ok: 
     "a world-writable command is not run (77)"
 chmod 755 "$T/bin/ok"
 
+# The path is judged as written (round 3 of issue 16): a link kept in a
+# directory others may write could be swapped between the check and the
+# exec, so the directory that holds it is judged, though the link's
+# target is safe.  (The run of the file judged itself, by descriptor,
+# is pinned in unit/execfd, which swaps the link after the check.)
+mkdir -m 777 "$T/pub"
+chmod 777 "$T/pub"
+ln -s "$T/bin/ok" "$T/pub/ok"
+echo "viapub=$T/pub/ok" >> "$CORP_DATA_DIR/exec.conf"
+dline 14 viapub "" exec > "$T/in"
+rm -f "$T/exec.in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/pub/ok: $T/pub: world-writable (mode 777); chmod go-w $T/pub\",false]" \
+    "a link in a world-writable directory is not followed (77, naming the directory)"
+ok "  and nothing ran" test ! -e "$T/exec.in"
+chmod 755 "$T/pub"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:3]')" '0:["sent","ticket-42"]' "  once the directory is fixed, it runs"
+# A script runs by its descriptor: its interpreter reads /dev/fd/N.
+printf '#!/bin/sh\ncat > /dev/null\necho "$0" > "%s/self.out"\n' "$T" > "$T/bin/self"
+chmod 755 "$T/bin/self"
+echo "self=$T/bin/self" >> "$CORP_DATA_DIR/exec.conf"
+dline 15 self "" exec > "$T/in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]')" '0:"sent"' "a script runs (by descriptor)"
+like "$(cat "$T/self.out")" '^/dev/fd/[0-9]+$' "  and \$0 is /dev/fd/N (corp-send.1)"
+
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
   dline 22 x c file | jq -c '.result = "failed"'; } > "$T/in"

@@ -232,6 +232,57 @@ is "$rc" 0 "a restart with the same --worker succeeds"
 is "$(exactly_once)" "0|0|0" "every row SENT exactly once"
 is "$(wire "$T/tg1.log" "$T/tg.log")" "0 200" "and each message once on the wire"
 
+# 7b. The same while a worker is busy in an exec command (fresh-eyes
+# round 3, item 9): the command blocks on a FIFO no one writes, so the
+# worker would wait for it until --exec-timeout (an hour here), holding
+# its leases.  Now the command dies with its worker (PR_SET_PDEATHSIG),
+# and a worker that dies with its parent kills its command at once when
+# the parent is gone, then stops as on SIGTERM.
+mkdir -m 700 "$T/xbin"
+mkfifo "$T/never"
+: > "$T/xpid"
+printf '#!/bin/sh\necho "$$ $PPID" >> "%s/xpid"\nread x < "%s/never"\n' \
+    "$T" "$T" > "$T/xbin/stuck"
+chmod 700 "$T/xbin/stuck"
+printf 'stuck=%s\n' "$T/xbin/stuck" > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+LOAD_CHANNEL=exec LOAD_ADDRESS='"stuck"'
+load 1 2
+unset LOAD_CHANNEL LOAD_ADDRESS
+corp-deliver run --channel exec --concurrency 2 --batch 1 --exec-timeout 1h \
+    --lease 2h --worker xo --db "$(curdb)" > "$T/xo.out" 2> "$T/xo.err" &
+rp=$!
+i=0
+while [ "$(wc -l < "$T/xpid")" != 2 ] && [ $i -lt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+xcmd=$(cut -d' ' -f1 "$T/xpid" | tr '\n' ' ')
+kids=$(pgrep -P "$rp" | tr '\n' ' ')
+_pids="$_pids $kids $xcmd"
+is "$(cut -d' ' -f2 "$T/xpid" | sort | tr '\n' ' ')" "$(echo $kids | tr ' ' '\n' | sort | tr '\n' ' ')" \
+    "each worker runs the stuck command"
+kill -9 "$rp"
+wait "$rp" 2>/dev/null
+gone() { n=0; for k in $kids $xcmd; do kill -0 "$k" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+i=0
+while [ "$(gone)" != 0 ] && [ $i -lt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+is "$(gone)" 0 "the workers and the command died with the parent, before --exec-timeout"
+is "$(leased)" 0 "no lease left"
+# The command was cut off: its row is a retry, claimed again later.
+cat > "$T/xbin/stuck" <<'EOF'
+#!/bin/sh
+cat > /dev/null
+echo done
+EOF
+CORP_NOW=2026-01-05T14:00:00Z run corp-deliver run --channel exec --until-empty \
+    --worker xo --concurrency 2
+is "$rc:$(sql "SELECT count(*) FROM deliveries WHERE status <> 'SENT'")" "0:0" \
+    "a later run (same --worker) sends every row"
+
 # 8. Usage.
 is_rc 64 "--concurrency 0" corp-deliver run --channel telegram --concurrency 0
 is_rc 64 "--concurrency 33" corp-deliver run --channel telegram --concurrency 33

@@ -150,8 +150,8 @@ conf webhooks.conf "$D/webhooks.conf" corp-send webhook
 dline 1 a@example.org t email >"$T/in"
 printf 'url smtp://127.0.0.1:9\nfrom corp@example.org\n' >"$D/smtp.conf"
 conf smtp.conf "$D/smtp.conf" corp-send email
-# Catalogs: the operator's layer in DATA_DIR/i18n (the shipped one is
-# trusted as the programs are).
+# Catalogs: the operator's layer in DATA_DIR/i18n (the shipped layer
+# below).
 dline 1 x "" file | jq -c 'del(.text) | .event.title = "T" |
     .event.links = {task: "https://corp.example/tasks/5"}' >"$T/in"
 mkdir "$D/i18n"
@@ -172,6 +172,26 @@ is "$rc:$err" "77:corp-fmt: $D/i18n: a symbolic link; corp follows none in its d
     "an i18n/ that is a link is refused (77), not judged by its target"
 rm "$D/i18n"
 mv "$T/i18n.real" "$D/i18n"
+# The shipped layer, CORP_SHARE_DIR/i18n (or the share dir beside the
+# programs), is under the same rule (fresh-eyes round 3, item 4): its
+# files, its i18n/ and the share dir itself.  The share dir alone may be
+# a link (GNU stow folds trees that way): what it names is judged.
+cp -R "$CORP_SRC/share" "$T/share"
+chmod -R go-w "$T/share"
+conf "a shipped catalog" "$T/share/i18n/en.txt" env CORP_SHARE_DIR="$T/share" corp-fmt
+chmod g+w "$T/share/i18n"
+run_in "$T/in" env CORP_SHARE_DIR="$T/share" corp-fmt
+is "$rc:$err" "77:corp-fmt: $T/share/i18n: group-writable (mode 775); chmod go-w $T/share/i18n" \
+    "a group-writable shipped i18n/ is refused (77)"
+chmod g-w "$T/share/i18n"
+chmod o+w "$T/share"
+run_in "$T/in" env CORP_SHARE_DIR="$T/share" corp-fmt
+is "$rc:$err" "77:corp-fmt: $T/share: world-writable (mode 757); chmod go-w $T/share" \
+    "a world-writable share dir is refused (77)"
+chmod o-w "$T/share"
+ln -s "$T/share" "$T/share.link"
+run_in "$T/in" env CORP_SHARE_DIR="$T/share.link" corp-fmt
+is "$rc" 0 "a share dir that is a link to one that passes is read"
 # secrets/: the directory and each file.
 printf '{"delivery_id":1,"lease":"x","address":"5","text":"t"}\n' >"$T/in"
 chmod 770 "$D/secrets"

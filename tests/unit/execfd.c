@@ -1,0 +1,153 @@
+/*
+ * execfd.c -- an exec command is judged on the path as written and the
+ * file judged is the file run (fsutil.h corp_exec_open, execcmd.h;
+ * issue 16, round 3 item 1).  The swap a racing attacker would make
+ * between the check and the exec is made here, deterministically,
+ * between corp_exec_open and corp_exec_capture.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "corp.h"
+#include "execcmd.h"
+#include "fsutil.h"
+#include "tap.h"
+
+static char dir[64];
+
+static void
+script(const char *name, const char *word)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL)
+		exit(99);
+	fprintf(f, "#!/bin/sh\necho %s\n", word);
+	fclose(f);
+	chmod(path, 0755);
+}
+
+/* What the command behind fd printed, "" when it could not be run. */
+static char *
+run(int fd, const char *shown)
+{
+	static char buf[300];
+	struct corp_exec_out r;
+
+	buf[0] = '\0';
+	if (corp_exec_capture(fd, shown, "", 0, 10000, 200, &r) == 0 &&
+	    WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
+		snprintf(buf, sizeof(buf), "%s", r.out);
+	else
+		snprintf(buf, sizeof(buf), "(%s)", r.error);
+	free(r.out);
+	return buf;
+}
+
+int
+main(void)
+{
+	struct corp_err e;
+	char link[128], tmp[128], pub[128], want[512], a[128], b[128];
+	int fd, fd2;
+
+	/* /tmp is sticky and root's: its entries are judged. */
+	snprintf(dir, sizeof(dir), "/tmp/corp-execfd.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	script("a", "A");
+	script("b", "B");
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(link, sizeof(link), "%s/cmd", dir);
+	snprintf(tmp, sizeof(tmp), "%s/cmd.new", dir);
+	if (symlink("a", link) != 0)
+		return 99;
+
+	is_int(corp_exec_open(link, &fd, &e), 0, "a link in a safe "
+	    "directory to a safe script is judged safe");
+	/* The attacker's move, after the check: the link now names b. */
+	if (symlink(b, tmp) != 0 || rename(tmp, link) != 0)
+		return 99;
+	is_str(run(fd, link), "A\n", "the file run is the file judged "
+	    "(the link swapped after the check is not followed)");
+	close(fd);
+	is_int(corp_exec_open(link, &fd2, &e), 0, "judged again");
+	is_str(run(fd2, link), "B\n", "a fresh check runs what the link "
+	    "names now");
+	close(fd2);
+
+	/* A link kept in a directory others may write: refused, naming
+	 * the directory, though its target is safe. */
+	snprintf(pub, sizeof(pub), "%s/pub", dir);
+	mkdir(pub, 0777);
+	chmod(pub, 0777);
+	snprintf(tmp, sizeof(tmp), "%s/pub/cmd", dir);
+	if (symlink(a, tmp) != 0)
+		return 99;
+	is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+	    "a link in a world-writable directory: 77");
+	snprintf(want, sizeof(want), "exec command %s: %s: world-writable "
+	    "(mode 777); chmod go-w %s", tmp, pub, pub);
+	is_str(e.msg, want, "names the directory that holds the link");
+	/* A link that leads through such a directory: its target walked. */
+	snprintf(tmp, sizeof(tmp), "%s/via", dir);
+	if (symlink("pub/../a", tmp) != 0)
+		return 99;
+	is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+	    "a link whose target passes through it: 77");
+	snprintf(want, sizeof(want), "exec command %s: %s: world-writable "
+	    "(mode 777); chmod go-w %s", tmp, pub, pub);
+	is_str(e.msg, want, "  names it as the link spells it");
+	chmod(pub, 0755);
+	is_int(corp_exec_open(tmp, &fd, &e), 0, "fixed: passes");
+	if (fd >= 0) {
+		is_str(run(fd, tmp), "A\n", "  and runs a");
+		close(fd);
+	}
+	/* In a sticky directory only the link's owner may swap it: a
+	 * link someone else owns is refused (needs root to make). */
+	if (geteuid() == 0) {
+		char sticky[128];
+
+		snprintf(sticky, sizeof(sticky), "%s/st", dir);
+		mkdir(sticky, 0755);
+		chmod(sticky, 01777);
+		snprintf(tmp, sizeof(tmp), "%s/st/cmd", dir);
+		if (symlink(a, tmp) != 0 || lchown(tmp, 65534, 65534) != 0)
+			return 99;
+		/* Root's sticky directories alone are exempt: chown root. */
+		is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+		    "a link another user owns in a sticky directory: 77");
+		ok(strstr(e.msg, "/st/cmd: owned by ") != NULL,
+		    "  names the link and its owner: %s", e.msg);
+		if (lchown(tmp, 0, 0) != 0)
+			return 99;
+		is_int(corp_exec_open(tmp, &fd, &e), 0, "  root's: passes");
+		if (fd >= 0)
+			close(fd);
+	} else
+		printf("# not root: a link cannot be given away; skipped\n");
+	/* Loops end. */
+	snprintf(tmp, sizeof(tmp), "%s/loop", dir);
+	if (symlink("loop", tmp) != 0)
+		return 99;
+	is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN, "a link loop: "
+	    "77");
+	snprintf(tmp, sizeof(tmp), "%s/none", dir);
+	is_int(corp_exec_open(tmp, &fd, &e), CORP_ENOTFOUND, "missing: "
+	    "not found");
+	is_int(corp_exec_open(dir, &fd, &e), CORP_EFORBIDDEN, "a directory: "
+	    "77");
+	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
+	if (system(want) != 0)
+		return 99;
+	return done_testing();
+}
