@@ -138,7 +138,7 @@ like "$rc:$out" "^0:usage: corp-user add LOGIN " "corp-user add -h: add's usage"
 like "$out" "^  --admin +an admin$" "and its options"
 run corp-user craete
 is "$rc:$(printf '%s\n' "$err" | head -2)" "64:corp-user: unknown command 'craete'
-commands: add set show list deactivate import" \
+commands: add set show list deactivate import token" \
     "corp-user craete: 64, no verb near it, the commands listed"
 run corp-user ad x
 is "$rc:$(printf '%s\n' "$err" | head -1)" \
