@@ -292,6 +292,15 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		if (n > 0)
 			return 0;	/* the body comes next */
 	}
+	/* libwebsockets 4.1 hands no chunked request body on: refused,
+	 * rather than read as an empty one. */
+	if ((cl = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) != NULL) {
+		free(cl);
+		s->close_after = 1;
+		respond_error(wsi, s, 411, "a request body needs "
+		    "Content-Length (no chunked bodies)");
+		return 0;
+	}
 	handle(wsi, s);
 	return 0;
 }
