@@ -72,6 +72,7 @@ struct pss {
 	unsigned char	*out;		/* LWS_PRE + the JSON */
 	size_t		 out_len, out_off;
 	int		 head_sent, close_after;
+	int		 answered;	/* the body that may follow is dropped */
 };
 
 static struct corp_api api;
@@ -142,6 +143,7 @@ respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 	char *txt;
 	size_t n;
 
+	s->answered = 1;
 	s->status = r->status;
 	s->retry_after = r->retry_after;
 	snprintf(s->allow, sizeof(s->allow), "%s", r->allow);
@@ -310,7 +312,7 @@ body(struct pss *s, const void *in, size_t len)
 {
 	char *b;
 
-	if (s->too_big || len == 0)
+	if (s->answered || s->too_big || len == 0)
 		return 0;
 	if (s->len + len > max_body) {
 		s->too_big = 1;
@@ -390,6 +392,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY:
 		return body(s, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (s->answered)
+			return 0;	/* refused on its headers */
 		if (s->too_big) {
 			s->close_after = 1;
 			respond_error(wsi, s, 413, "request body too large");

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "corp.h"
 #include "analysis.h"
@@ -639,7 +640,8 @@ authenticate(struct call *c, char **login)
 		c->resp->retry_after = wait;
 		return -1;
 	}
-	if (a == NULL || strncmp(a, "Bearer ", 7) != 0) {
+	/* The scheme is case-insensitive (RFC 9110 11.1). */
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0) {
 		corp_api_error(c->resp, 401, a == NULL ? "missing "
 		    "Authorization: Bearer token" : "Authorization: expected "
 		    "Bearer");

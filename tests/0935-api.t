@@ -62,6 +62,10 @@ req "$BOB" GET /api/me
 is "$code $(field '[.login, .is_admin]')" '200 ["bob",false]' \
     "GET /api/me: the token's user"
 
+code=$(curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$S" \
+    -H "Authorization: bearer $BOB" http://corp/api/me)
+is "$code" 200 "the scheme is case-insensitive"
+
 # create: the seed's 409, permission as --as, bad bodies
 RUN='{"chat_id":-9,"from":"2026-03-01T10:00:00Z","until":"2026-03-01T11:00:00Z"}'
 req "$BOB" POST /api/runs "$RUN"
