@@ -473,6 +473,43 @@ out:
 		proposal_answer(c, c->id);
 }
 
+/* PATCH: corp-proposal edit; null clears assignee and due_at. */
+static void
+h_edit(struct call *c)
+{
+	static const char *const allowed[] = { "title", "description",
+		"assignee", "due_at", NULL };
+	struct corp_proposal_edit ed = { .id = c->id, .as = c->login };
+	json_t *v;
+	int rc;
+
+	if ((rc = fields_known(c, allowed)) != 0 ||
+	    (rc = field_str(c, "title", &ed.title)) != 0 ||
+	    (rc = field_str(c, "description", &ed.description)) != 0 ||
+	    (rc = field_str(c, "assignee", &ed.assignee)) != 0 ||
+	    (rc = field_time(c, "due_at", &ed.due_at, &ed.has_due)) != 0)
+		goto out;
+	if ((v = json_object_get(c->body, "assignee")) != NULL &&
+	    json_is_null(v))
+		ed.assignee = "";
+	if ((v = json_object_get(c->body, "due_at")) != NULL &&
+	    json_is_null(v)) {
+		ed.has_due = 1;
+		ed.due_at = 0;
+	}
+	if (!ed.title && !ed.description && !ed.assignee && !ed.has_due) {
+		rc = corp_errf(&c->err, CORP_EINVAL, "body: nothing to "
+		    "change (title, description, assignee, due_at)");
+		goto out;
+	}
+	rc = corp_proposal_edit(c->api->db, &ed, &c->err);
+out:
+	if (rc != 0)
+		fail(c, rc);
+	else
+		proposal_answer(c, c->id);
+}
+
 /* ?chat=ID&after=TIME&limit=N: messages dated after TIME. */
 static void
 h_messages(struct call *c)
@@ -539,6 +576,7 @@ static const struct route {
 	{ "PUT", { "api", "runs", "#", "cancel" }, h_run_step },
 	{ "GET", { "api", "runs", "#", "proposals" }, h_run_proposals },
 	{ "GET", { "api", "proposals", "#" }, h_proposal_show },
+	{ "PATCH", { "api", "proposals", "#" }, h_edit },
 	{ "PUT", { "api", "proposals", "#", "approve" }, h_decide },
 	{ "PUT", { "api", "proposals", "#", "reject" }, h_decide },
 	{ "PUT", { "api", "proposals", "#", "merge" }, h_decide },

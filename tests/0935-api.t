@@ -144,6 +144,19 @@ is "$code $(field '[.proposals[] | [.proposal_id, .status]]')" \
 req "$BOB" GET /api/runs/1/proposals
 is "$code" 403 "reading proposals needs an admin"
 
+# edit while pending
+req "$BOB" PATCH /api/proposals/2 '{"title":"x"}'
+is "$code" 403 "edit as a non-admin: 403"
+req "$ADMIN" PATCH /api/proposals/2 '{"title":"Update the docs","due_at":"2026-03-10T18:00:00Z","assignee":"bob"}'
+is "$code $(field '[.title, .due_at, .assignee]')" \
+    '200 ["Update the docs","2026-03-10T18:00:00Z","bob"]' "edit"
+req "$ADMIN" PATCH /api/proposals/2 '{"assignee":null,"due_at":null}'
+is "$code $(field '[.due_at, .assignee]')" '200 [null,null]' \
+    "null clears the assignee and the due time"
+req "$ADMIN" PATCH /api/proposals/2 '{}'
+reply 400 '{"error":"body: nothing to change (title, description, assignee, due_at)"}' \
+    "an edit of nothing: 400"
+
 # decisions
 req "$BOB" PUT /api/proposals/1/approve
 is "$code" 403 "approve as a non-admin: 403"
@@ -174,6 +187,9 @@ reply 409 '{"error":"run 1 is completed: close needs a reviewed run"}' \
     "close a completed run: 409"
 req "$ADMIN" PUT /api/runs/1/review
 is "$code $(field .status)" '200 "reviewed"' "review"
+req "$ADMIN" PATCH /api/proposals/1 '{"title":"late"}'
+reply 409 '{"error":"proposal 1 is approved: only a pending one is edited"}' \
+    "an edit after the decision: 409"
 req "$ADMIN" PUT /api/runs/1/close
 reply 400 '{"error":"run 1 has 2 pending proposals: decide them before closing (400)"}' \
     "close with pending proposals: the seed's 400"
