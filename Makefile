@@ -53,6 +53,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
 	   -DCORP_SHARE_DIR='"$(SHAREDIR)"' -MMD -MP
 ALL_LDFLAGS = -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -ldl -lm
+# libwebsockets (HTTP and WebSocket) goes into corp-api alone.
+LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null)
+$(B)/bin/corp-api: LIBS += $(LWS_LIBS)
 
 LIB_SRC	 = $(wildcard lib/*.c)
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/gen/sql_gen.o
@@ -92,7 +95,7 @@ TESTS	 = $(sort $(wildcard tests/[0-9]*.t))
 DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcurl4-openssl-dev \
 	   libjansson-dev libbsd-dev libmd-dev libssl-dev mandoc sqlite3 jq tzdata \
 	   python3 perl openssl curl procps util-linux shellcheck \
-	   postgresql libpq-dev python3-cryptography logrotate zsh
+	   postgresql libpq-dev python3-cryptography logrotate zsh libwebsockets-dev
 
 .PHONY: FORCE all progs deb deps-deb check-deb deps check check-unit check-shell check-pg check-pg-shell \
 	share-modes lint-man demo install uninstall clean bench fuzz fuzz-build torture

@@ -1,20 +1,25 @@
 /*
  * corp-user -- the directory's users: add, set, show, list, deactivate,
- * import (JSON lines, idempotent by login).
+ * import (JSON lines, idempotent by login); token add, list, revoke
+ * (corp-api's bearer tokens, lib/apitoken.c).
  */
+#include <limits.h>
 #include <string.h>
 
 #define CLI_TABLE
 #include "cli.h"
+#include "apitoken.h"
+#include "clock.h"
 #include "db.h"
 #include "directory.h"
 #include "jsonl.h"
 
 enum { O_NAME = 1, O_LANG, O_NOLANG, O_TZ, O_NOTZ, O_UNIT, O_NOUNIT,
-	O_ADMIN, O_NOADMIN, O_ACTIVE, O_INACTIVE, O_ALL };
+	O_ADMIN, O_NOADMIN, O_ACTIVE, O_INACTIVE, O_ALL, O_EXPIRES };
 
 static const struct cli_opt opts[] = {
-	{ O_NAME, "name", "NAME", "display name (default: the login)" },
+	{ O_NAME, "name", "NAME", "display name (default: the login); a "
+	    "token's label" },
 	{ O_LANG, "lang", "LANG", "message language", .comp = CLI_C_LANG },
 	{ O_NOLANG, "no-lang", NULL, "use fallback_lang" },
 	{ O_TZ, "tz", "ZONE", "time zone (Europe/Kyiv)", .comp = CLI_C_ZONE },
@@ -26,6 +31,8 @@ static const struct cli_opt opts[] = {
 	{ O_ACTIVE, "active", NULL, "active again" },
 	{ O_INACTIVE, "inactive", NULL, "inactive (as deactivate)" },
 	{ O_ALL, "all", NULL, "inactive users too" },
+	{ O_EXPIRES, "expires", "DURATION", "expire that long from now "
+	    "(default: never)", CLI_DURATION, 1, 100LL * 366 * 86400 },
 	{ 0 }
 };
 
@@ -153,7 +160,69 @@ cmd_import(const struct cli_args *a)
 	return 0;
 }
 
+/* token add: the one time the secret is printed. */
+static int
+token_add(const struct cli_args *a)
+{
+	struct corp_db *db = cli_db(0);
+	struct corp_err e;
+	char token[CORP_APITOKEN_LEN + 1];
+	time_t exp = 0;
+	json_t *row;
+
+	if (cli_has(a, O_EXPIRES))
+		exp = corp_now() + (time_t)cli_int(a, O_EXPIRES, 0);
+	if (corp_apitoken_add(db, cli_arg(a, 0), cli_str(a, O_NAME), exp,
+	    token, &row, &e) != 0)
+		cli_fail(&e);
+	corp_db_close(db);
+	if (json_object_set_new(row, "token", json_string(token)) != 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	explicit_bzero(token, sizeof(token));
+	cli_out(row);
+	json_decref(row);
+	return 0;
+}
+
+static int
+token_list(const struct cli_args *a)
+{
+	struct corp_db *db = cli_db(0);
+	struct corp_err e;
+	json_t *rows;
+
+	if (corp_apitoken_list(db, cli_arg(a, 0), &rows, &e) != 0)
+		cli_fail(&e);
+	cli_rows(a, rows);
+	corp_db_close(db);
+	return 0;
+}
+
+static int
+token_revoke(const struct cli_args *a)
+{
+	long long id = cli_num(cli_arg(a, 0), 1, LLONG_MAX, "ID");
+	struct corp_db *db = cli_db(0);
+	struct corp_err e;
+	json_t *row;
+
+	if (corp_apitoken_revoke(db, id, &row, &e) != 0)
+		cli_fail(&e);
+	cli_out(row);
+	json_decref(row);
+	corp_db_close(db);
+	return 0;
+}
+
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb token_verbs[] = {
+	{ "add", token_add, "a bearer token for corp-api, printed once",
+	    "LOGIN", 1, 1, U({ O_EXPIRES }, { O_NAME }) },
+	{ "list", token_list, "tokens (of LOGIN), never the secret",
+	    "[LOGIN]", 0, 1 },
+	{ "revoke", token_revoke, "refuse a token from now on", "ID", 1, 1 },
+	{ NULL }
+};
 static const struct cli_verb verbs[] = {
 	{ "add", cmd_put, "add a user", "LOGIN", 1, 1, U({ O_NAME }, { O_LANG },
 	    { O_TZ }, { O_UNIT }, { O_ADMIN }) },
@@ -167,6 +236,7 @@ static const struct cli_verb verbs[] = {
 	    U({ O_UNIT }, { O_ALL }) },
 	{ "deactivate", cmd_put, "make a user inactive", "LOGIN", 1, 1 },
 	{ "import", cmd_import, "users from JSON lines, all or nothing" },
+	{ "token", NULL, "corp-api's bearer tokens", .sub = token_verbs },
 	{ NULL }
 };
 

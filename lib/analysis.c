@@ -68,6 +68,15 @@ admin(struct corp_db *db, const char *login, long long *id,
 	return isadm ? 0 : not_admin(login, err);
 }
 
+int
+corp_analysis_reader(struct corp_db *db, const char *login,
+    struct corp_err *err)
+{
+	long long id;
+
+	return admin(db, login, &id, err);
+}
+
 /* The counters and ids every analysis_runs event carries. */
 static int
 run_payload(struct corp_db *db, long long id, json_t **out,
@@ -839,26 +848,49 @@ lost:
 	return code;
 }
 
-int
-corp_run_start(struct corp_db *db, long long id, const char *as,
-    struct corp_proposer *p, long long lease_s, struct corp_err *err)
+/* What corp_run_begin leaves for corp_run_work (analysis.h). */
+struct corp_run_job {
+	long long	 id;
+	long long	 lease_s;
+	char		 token[33];
+	struct runinfo	 ri;
+	json_t		*batches;
+};
+
+void
+corp_run_job_free(struct corp_run_job *j)
 {
-	struct runinfo ri;
+	if (j == NULL)
+		return;
+	json_decref(j->batches);
+	json_decref(j->ri.keywords);
+	free(j->ri.mention);
+	free(j);
+}
+
+int
+corp_run_begin(struct corp_db *db, long long id, const char *as,
+    const char *proposer, long long lease_s, struct corp_run_job **jobp,
+    struct corp_err *err)
+{
+	struct corp_run_job *j;
 	struct corp_stmt *st;
-	json_t *batches = NULL, *b, *objs, *in;
-	char token[33], *status = NULL, ws[32], we[32];
-	long long actor, nmsg, seq;
-	time_t now, bstart;
-	size_t i;
+	char *status = NULL;
+	long long actor, nmsg;
+	time_t now;
 	int rc, isadm;
 
-	memset(&ri, 0, sizeof(ri));
-	if ((rc = corp_run_reap(db, err)) != 0)
+	*jobp = NULL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return OOM(err);
+	j->id = id;
+	j->lease_s = lease_s;
+	if ((rc = corp_run_reap(db, err)) != 0 ||
+	    (rc = corp_random_hex(j->token, 16, err)) != 0 ||
+	    (rc = corp_db_begin(db, err)) != 0) {
+		corp_run_job_free(j);
 		return rc;
-	if ((rc = corp_random_hex(token, 16, err)) != 0)
-		return rc;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
+	}
 	if ((rc = actor_of(db, as, &actor, &isadm, err)) != 0 ||
 	    (rc = run_status(db, id, &status, err)) != 0)
 		goto fail;
@@ -871,8 +903,8 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 		    "pending", id, status);
 		goto fail;
 	}
-	if ((rc = load_runinfo(db, id, &ri, err)) != 0 ||
-	    (rc = make_batches(db, id, &ri, &batches, &nmsg, err)) != 0)
+	if ((rc = load_runinfo(db, id, &j->ri, err)) != 0 ||
+	    (rc = make_batches(db, id, &j->ri, &j->batches, &nmsg, err)) != 0)
 		goto fail;
 	now = corp_now();
 	if ((rc = corp_db_prep(db, &st, "UPDATE analysis_runs SET status = "
@@ -883,58 +915,78 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	corp_bind_int64(st, 1, id);
 	corp_bind_int64(st, 2, (long long)now);
 	corp_bind_int64(st, 3, (long long)(now + lease_s));
-	corp_bind_text(st, 4, token);
-	corp_bind_text(st, 5, p->name);
+	corp_bind_text(st, 4, j->token);
+	corp_bind_text(st, 5, proposer);
 	corp_bind_int64(st, 6, nmsg);
-	corp_bind_int64(st, 7, (long long)json_array_size(batches));
+	corp_bind_int64(st, 7, (long long)json_array_size(j->batches));
 	if ((rc = corp_db_exec(db, st, "start run", err)) != 0 ||
 	    (rc = run_event(db, id, "run_started", actor, json_pack("{ss sI}",
-	    "proposer", p->name, "messages", (json_int_t)nmsg), 0, err)) != 0 ||
+	    "proposer", proposer, "messages", (json_int_t)nmsg), 0,
+	    err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;
+	free(status);
+	*jobp = j;
+	return 0;
+fail:
+	corp_db_rollback(db);
+	free(status);
+	corp_run_job_free(j);
+	return rc;
+}
+
+int
+corp_run_work(struct corp_db *db, struct corp_run_job *j,
+    struct corp_proposer *p, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	json_t *b, *objs, *in;
+	char ws[32], we[32];
+	long long id = j->id, seq;
+	time_t bstart;
+	size_t i;
+	int rc;
+
 	/* No transaction is held while the proposer works. */
-	json_array_foreach(batches, i, b) {
+	json_array_foreach(j->batches, i, b) {
 		seq = (long long)i + 1;
-		bstart = ri.from + (time_t)json_integer_value(
+		bstart = j->ri.from + (time_t)json_integer_value(
 		    json_object_get(b, "window")) * CORP_RUN_WINDOW;
 		/* "untrusted" frames what chat members wrote (corp-json.5). */
 		in = json_pack("{sI sI sI sI ss ss s[s] sO}", "run_id",
-		    (json_int_t)id, "chat_id", (json_int_t)ri.chat, "batch",
+		    (json_int_t)id, "chat_id", (json_int_t)j->ri.chat, "batch",
 		    (json_int_t)seq, "batches_total",
-		    (json_int_t)json_array_size(batches), "window_start",
+		    (json_int_t)json_array_size(j->batches), "window_start",
 		    corp_time_fmt(bstart, ws), "window_end",
 		    corp_time_fmt(bstart + CORP_RUN_WINDOW, we), "untrusted",
 		    "messages", "messages", json_object_get(b, "messages"));
-		if (in == NULL) {
-			rc = OOM(err);
-			goto out;
-		}
+		if (in == NULL)
+			return OOM(err);
 		rc = corp_proposer_run(db, p, in, &objs, err);
 		json_object_set_new(in, "window_start_unix",
 		    json_integer((json_int_t)bstart));
 		if (rc != 0) {
 			json_decref(in);
-			rc = fail_run(db, id, token, CORP_EINTERNAL, err);
-			goto out;
+			return fail_run(db, id, j->token, CORP_EINTERNAL, err);
 		}
 		if ((rc = corp_db_begin(db, err)) != 0) {
 			json_decref(in);
 			json_decref(objs);
-			goto out;
+			return rc;
 		}
-		rc = still_ours(db, id, token, err);
+		rc = still_ours(db, id, j->token, err);
 		if (rc == 0)
-			rc = store_batch(db, id, seq, in, objs, lease_s, err);
+			rc = store_batch(db, id, seq, in, objs, j->lease_s, err);
 		json_decref(in);
 		json_decref(objs);
 		if (rc != 0 || (rc = corp_db_commit(db, err)) != 0) {
 			corp_db_rollback(db);
-			goto out;
+			return rc;
 		}
 	}
 	if ((rc = corp_db_begin(db, err)) != 0)
-		goto out;
-	if ((rc = still_ours(db, id, token, err)) != 0)
+		return rc;
+	if ((rc = still_ours(db, id, j->token, err)) != 0)
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, "UPDATE analysis_runs SET status = "
 	    "'completed', completed_at = ?2, lease_until = NULL, lease_token = "
@@ -946,14 +998,23 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	    (rc = run_event(db, id, "run_completed", 0, NULL, 0, err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;
-	goto out;
+	return 0;
 fail:
 	corp_db_rollback(db);
-out:
-	json_decref(batches);
-	json_decref(ri.keywords);
-	free(ri.mention);
-	free(status);
+	return rc;
+}
+
+int
+corp_run_start(struct corp_db *db, long long id, const char *as,
+    struct corp_proposer *p, long long lease_s, struct corp_err *err)
+{
+	struct corp_run_job *j;
+	int rc;
+
+	if ((rc = corp_run_begin(db, id, as, p->name, lease_s, &j, err)) != 0)
+		return rc;
+	rc = corp_run_work(db, j, p, err);
+	corp_run_job_free(j);
 	return rc;
 }
 

@@ -57,6 +57,31 @@ int	corp_run_reap(struct corp_db *, struct corp_err *);
 int	corp_run_start(struct corp_db *, long long id, const char *as,
 	    struct corp_proposer *, long long lease_s, struct corp_err *);
 
+/*
+ * corp_run_start in two halves, for a caller that answers before the
+ * batches run (corp-api: 202, then a child process works).  begin does
+ * all of start's checks and marks the run running with a lease of
+ * lease_s under a fresh lease token, in one short transaction; *job
+ * holds the token and the batches as they were cut then.  work hands
+ * the batches to p and completes or fails the run; it may run in a
+ * forked child with its own connection.  A job is freed by its holder.
+ */
+struct corp_run_job;
+int	corp_run_begin(struct corp_db *, long long id, const char *as,
+	    const char *proposer, long long lease_s, struct corp_run_job **,
+	    struct corp_err *);
+int	corp_run_work(struct corp_db *, struct corp_run_job *,
+	    struct corp_proposer *, struct corp_err *);
+void	corp_run_job_free(struct corp_run_job *);
+
+/*
+ * Who may read runs, proposals and stored messages: an active admin,
+ * as for the topic events (DESIGN 8).  CORP_EINVAL without a login,
+ * CORP_ENOTFOUND unknown, CORP_EFORBIDDEN not an active admin.
+ */
+int	corp_analysis_reader(struct corp_db *, const char *login,
+	    struct corp_err *);
+
 /* verb: "review" (completed -> reviewed), "close" (reviewed -> closed,
  * refused while proposals are pending), "cancel" (pending -> cancelled). */
 int	corp_run_step(struct corp_db *, long long id, const char *verb,

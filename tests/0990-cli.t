@@ -36,7 +36,8 @@ for bin in "$B"/corp-*; do
 	done
 	is "$missing" "" "$tool -h has a help line per option"
 
-	verbs=$(jq -r '[.verbs[].name | split(" ")[0]] | unique | .[]' \
+	verbs=$(jq -r '[.verbs[].name // empty | select(. != "") |
+	    split(" ")[0]] | unique | .[]' \
 	    "$T/spec.json")
 	bad=""
 	for v in $verbs; do
@@ -138,7 +139,7 @@ like "$rc:$out" "^0:usage: corp-user add LOGIN " "corp-user add -h: add's usage"
 like "$out" "^  --admin +an admin$" "and its options"
 run corp-user craete
 is "$rc:$(printf '%s\n' "$err" | head -2)" "64:corp-user: unknown command 'craete'
-commands: add set show list deactivate import" \
+commands: add set show list deactivate import token" \
     "corp-user craete: 64, no verb near it, the commands listed"
 run corp-user ad x
 is "$rc:$(printf '%s\n' "$err" | head -1)" \

@@ -1,0 +1,798 @@
+/* api.c -- see api.h. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "corp.h"
+#include "analysis.h"
+#include "api.h"
+#include "apitoken.h"
+#include "clock.h"
+#include "db.h"
+#include "directory.h"
+#include "jsonl.h"
+#include "message.h"
+#include "names.h"
+#include "task.h"
+
+#define SEGS	5	/* /api/runs/ID/proposals: 4 */
+
+struct call {
+	struct corp_api		*api;
+	const struct corp_api_req *req;
+	struct corp_api_resp	*resp;
+	const char		*seg[SEGS];
+	long long		 id;	/* the {id} segment */
+	long long		 uid;
+	const char		*login;
+	json_t			*body;	/* the parsed body: an object */
+	struct corp_err		 err;
+};
+
+typedef void (*handler_fn)(struct call *);
+
+void
+corp_api_error(struct corp_api_resp *r, int status, const char *msg)
+{
+	json_decref(r->body);
+	r->status = status;
+	r->body = json_pack("{ss}", "error", msg);
+}
+
+/* What a corp code means to an HTTP client (corp-api.1 STATUS CODES). */
+static int
+http_status(int code)
+{
+	switch (code) {
+	case CORP_EUSAGE:
+	case CORP_EINVAL:	return 400;
+	case CORP_EFORBIDDEN:	return 403;
+	case CORP_ENOTFOUND:	return 404;
+	case CORP_ECONFLICT:	return 409;
+	case CORP_ETEMP:	return 503;
+	default:		return 500;
+	}
+}
+
+static void
+fail(struct call *c, int code)
+{
+	corp_api_error(c->resp, http_status(code), c->err.msg);
+	if (code == CORP_ETEMP)
+		c->resp->retry_after = 1;
+}
+
+static void
+answer(struct call *c, int status, json_t *o)
+{
+	if (o == NULL) {
+		corp_api_error(c->resp, 500, "out of memory");
+		return;
+	}
+	json_decref(c->resp->body);
+	c->resp->status = status;
+	c->resp->body = o;
+}
+
+/* {"KEY": array}, or a failure. */
+static void
+answer_list(struct call *c, int rc, const char *key, json_t *arr)
+{
+	if (rc != 0) {
+		fail(c, rc);
+		return;
+	}
+	answer(c, 200, json_pack("{so}", key, arr));
+}
+
+/* ---- input fields ---------------------------------------------------- */
+
+/* Refuse a field outside allowed (NULL-terminated), with a suggestion. */
+static int
+fields_known(struct call *c, const char *const *allowed)
+{
+	const char *k, *near;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(c->body, k, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(k, allowed[i]) == 0)
+				break;
+		if (allowed[i] != NULL)
+			continue;
+		near = corp_suggest(k, allowed, 2);
+		if (near != NULL)
+			return corp_errf(&c->err, CORP_EINVAL, "body: unknown "
+			    "field \"%s\" (did you mean \"%s\"?)", k, near);
+		return corp_errf(&c->err, CORP_EINVAL, "body: unknown field "
+		    "\"%s\"", k);
+	}
+	return 0;
+}
+
+static int
+field_int(struct call *c, const char *key, long long min, long long max,
+    long long *out, int *has)
+{
+	json_t *v = json_object_get(c->body, key);
+
+	*has = v != NULL && !json_is_null(v);
+	if (!*has)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max)
+		return corp_errf(&c->err, CORP_EINVAL, "body: \"%s\" must be "
+		    "an integer in %lld..%lld", key, min, max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+field_str(struct call *c, const char *key, const char **out)
+{
+	json_t *v = json_object_get(c->body, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return corp_errf(&c->err, CORP_EINVAL, "body: \"%s\" must be "
+		    "a non-empty string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int
+field_time(struct call *c, const char *key, time_t *out, int *has)
+{
+	const char *s;
+	int rc;
+
+	if ((rc = field_str(c, key, &s)) != 0)
+		return rc;
+	if ((*has = s != NULL) == 0)
+		return 0;
+	if (corp_time_parse(s, out, &c->err) != 0)
+		return corp_errprefix(&c->err, "body: \"%s\"", key);
+	return 0;
+}
+
+static int
+need(struct call *c, int has, const char *key)
+{
+	if (has)
+		return 0;
+	return corp_errf(&c->err, CORP_EINVAL, "body: \"%s\" is required",
+	    key);
+}
+
+/* A query parameter, or NULL. */
+static const char *
+query(struct call *c, const char *name)
+{
+	return json_string_value(json_object_get(c->req->query, name));
+}
+
+static int
+query_int(struct call *c, const char *name, long long min, long long max,
+    long long *out, int *has)
+{
+	const char *s = query(c, name), *es = NULL;
+
+	*has = s != NULL;
+	if (s == NULL)
+		return 0;
+	*out = strtonum(s, min, max, &es);
+	if (es != NULL)
+		return corp_errf(&c->err, CORP_EINVAL, "query: %s: '%s' is %s "
+		    "(expected %lld..%lld)", name, s, es, min, max);
+	return 0;
+}
+
+/* ---- handlers ------------------------------------------------------- */
+
+static const char *const run_statuses[] = { "pending", "running",
+	"completed", "failed", "reviewed", "closed", "cancelled", NULL };
+static const char *const proposal_statuses[] = { "pending", "approved",
+	"rejected", "merged", NULL };
+
+static int
+status_arg(struct call *c, const char *const *words, const char **out)
+{
+	const char *s = query(c, "status"), *near;
+	size_t i;
+
+	*out = s;
+	if (s == NULL)
+		return 0;
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(s, words[i]) == 0)
+			return 0;
+	near = corp_suggest(s, words, 2);
+	return corp_errf(&c->err, CORP_EINVAL, "query: status: unknown '%s'%s%s"
+	    "%s", s, near ? " (did you mean '" : "", near ? near : "",
+	    near ? "'?)" : "");
+}
+
+static void
+h_me(struct call *c)
+{
+	json_t *o;
+	int rc;
+
+	if ((rc = corp_dir_user_json(c->api->db, c->uid, &o, &c->err)) != 0)
+		fail(c, rc);
+	else
+		answer(c, 200, o);
+}
+
+/* The reads of runs, proposals and messages: an active admin's. */
+static int
+reader(struct call *c)
+{
+	int rc;
+
+	if ((rc = corp_analysis_reader(c->api->db, c->login, &c->err)) != 0)
+		fail(c, rc);
+	return rc;
+}
+
+static void
+run_answer(struct call *c, int status, long long id)
+{
+	json_t *o;
+	int rc;
+
+	if ((rc = corp_run_json(c->api->db, id, &o, &c->err)) != 0)
+		fail(c, rc);
+	else
+		answer(c, status, o);
+}
+
+static void
+h_runs(struct call *c)
+{
+	long long chat = 0;
+	const char *status;
+	json_t *arr = NULL;
+	int rc, has;
+
+	if (reader(c) != 0)
+		return;
+	if ((rc = query_int(c, "chat", LLONG_MIN + 1, LLONG_MAX, &chat,
+	    &has)) != 0 || (rc = status_arg(c, run_statuses, &status)) != 0) {
+		fail(c, rc);
+		return;
+	}
+	rc = corp_run_list(c->api->db, has, chat, status, &arr, &c->err);
+	answer_list(c, rc, "runs", arr);
+}
+
+static void
+h_run_create(struct call *c)
+{
+	static const char *const allowed[] = { "chat_id", "from", "until",
+		"min_length", "keywords", "require_mention", NULL };
+	struct corp_run_new n = { .as = c->login,
+	    .min_length = CORP_RUN_MIN_LENGTH };
+	const char **kw = NULL;
+	json_t *v, *k;
+	long long id;
+	size_t i;
+	int rc, has_chat, has_from, has_until, has;
+
+	if ((rc = fields_known(c, allowed)) != 0 ||
+	    (rc = field_int(c, "chat_id", LLONG_MIN + 1, LLONG_MAX,
+	    &n.chat_id, &has_chat)) != 0 ||
+	    (rc = need(c, has_chat, "chat_id")) != 0 ||
+	    (rc = field_time(c, "from", &n.from, &has_from)) != 0 ||
+	    (rc = need(c, has_from, "from")) != 0 ||
+	    (rc = field_time(c, "until", &n.until, &has_until)) != 0 ||
+	    (rc = need(c, has_until, "until")) != 0 ||
+	    (rc = field_int(c, "min_length", 0, 1000000, &n.min_length,
+	    &has)) != 0)
+		goto out;
+	if ((v = json_object_get(c->body, "require_mention")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			rc = corp_errf(&c->err, CORP_EINVAL, "body: "
+			    "\"require_mention\" must be true or false");
+			goto out;
+		}
+		n.require_mention = json_is_true(v);
+	}
+	if ((v = json_object_get(c->body, "keywords")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_array(v) || json_array_size(v) > 64) {
+			rc = corp_errf(&c->err, CORP_EINVAL, "body: "
+			    "\"keywords\" must be an array of at most 64 "
+			    "strings");
+			goto out;
+		}
+		if ((kw = calloc(json_array_size(v) + 1, sizeof(*kw))) ==
+		    NULL) {
+			rc = corp_errf(&c->err, CORP_EINTERNAL, "out of "
+			    "memory");
+			goto out;
+		}
+		json_array_foreach(v, i, k) {
+			if (!json_is_string(k) || json_string_length(k) == 0 ||
+			    strlen(json_string_value(k)) !=
+			    json_string_length(k)) {
+				rc = corp_errf(&c->err, CORP_EINVAL, "body: "
+				    "keywords[%zu] must be a non-empty string",
+				    i);
+				goto out;
+			}
+			kw[i] = json_string_value(k);
+		}
+		n.keywords = kw;
+	}
+	rc = corp_run_create(c->api->db, &n, &id, &c->err);
+out:
+	free(kw);
+	if (rc != 0)
+		fail(c, rc);
+	else
+		run_answer(c, 201, id);
+}
+
+static void
+h_run_show(struct call *c)
+{
+	if (reader(c) == 0)
+		run_answer(c, 200, c->id);
+}
+
+static void
+h_run_start(struct call *c)
+{
+	int rc;
+
+	if ((rc = fields_known(c, (const char *const[]){ NULL })) != 0 ||
+	    (rc = corp_run_begin(c->api->db, c->id, c->login,
+	    c->api->proposer, c->api->lease_s, &c->resp->job,
+	    &c->err)) != 0) {
+		fail(c, rc);
+		return;
+	}
+	c->resp->job_run = c->id;
+	run_answer(c, 202, c->id);
+}
+
+/* review, close, cancel */
+static void
+h_run_step(struct call *c)
+{
+	const char *verb = c->seg[3];
+	json_t *o;
+	const char *st;
+	int rc;
+
+	if ((rc = fields_known(c, (const char *const[]){ NULL })) == 0 &&
+	    (rc = corp_run_step(c->api->db, c->id, verb, c->login,
+	    &c->err)) == 0) {
+		run_answer(c, 200, c->id);
+		return;
+	}
+	fail(c, rc);
+	/* The seed's 400: a reviewed run that still has pending
+	 * proposals; any other state conflict stays 409. */
+	if (rc == CORP_ECONFLICT && strcmp(verb, "close") == 0 &&
+	    corp_run_json(c->api->db, c->id, &o, NULL) == 0) {
+		st = json_string_value(json_object_get(o, "status"));
+		if (st != NULL && strcmp(st, "reviewed") == 0 &&
+		    json_integer_value(json_object_get(o,
+		    "proposals_pending")) > 0)
+			c->resp->status = 400;
+		json_decref(o);
+	}
+}
+
+static void
+h_run_proposals(struct call *c)
+{
+	const char *status;
+	json_t *arr = NULL, *o;
+	int rc;
+
+	if (reader(c) != 0)
+		return;
+	if ((rc = status_arg(c, proposal_statuses, &status)) != 0 ||
+	    (rc = corp_run_json(c->api->db, c->id, &o, &c->err)) != 0) {
+		fail(c, rc);
+		return;
+	}
+	json_decref(o);
+	rc = corp_proposal_list(c->api->db, c->id, status, &arr, &c->err);
+	answer_list(c, rc, "proposals", arr);
+}
+
+static void
+proposal_answer(struct call *c, long long id)
+{
+	json_t *o;
+	int rc;
+
+	if ((rc = corp_proposal_json(c->api->db, id, &o, &c->err)) != 0)
+		fail(c, rc);
+	else
+		answer(c, 200, o);
+}
+
+static void
+h_proposal_show(struct call *c)
+{
+	if (reader(c) == 0)
+		proposal_answer(c, c->id);
+}
+
+/* approve, reject, merge: corp-proposal's options as fields. */
+static void
+h_decide(struct call *c)
+{
+	static const char *const approve[] = { "assignee", "unit", "due_at",
+		NULL };
+	static const char *const reject[] = { "reason", NULL };
+	static const char *const merge[] = { "task_id", NULL };
+	struct corp_decision d = { .verb = c->seg[3], .id = c->id,
+	    .as = c->login };
+	int rc, has;
+
+	switch (d.verb[0]) {
+	case 'a':
+		if ((rc = fields_known(c, approve)) != 0 ||
+		    (rc = field_str(c, "assignee", &d.assignee)) != 0 ||
+		    (rc = field_str(c, "unit", &d.unit)) != 0 ||
+		    (rc = field_time(c, "due_at", &d.due_at,
+		    &d.has_due)) != 0)
+			goto out;
+		break;
+	case 'r':
+		if ((rc = fields_known(c, reject)) != 0 ||
+		    (rc = field_str(c, "reason", &d.reason)) != 0 ||
+		    (rc = need(c, d.reason != NULL, "reason")) != 0)
+			goto out;
+		break;
+	default:
+		if ((rc = fields_known(c, merge)) != 0 ||
+		    (rc = field_int(c, "task_id", 1, LLONG_MAX, &d.task_id,
+		    &has)) != 0 || (rc = need(c, has, "task_id")) != 0)
+			goto out;
+		break;
+	}
+	rc = corp_proposal_decide(c->api->db, &d, &c->err);
+out:
+	if (rc != 0)
+		fail(c, rc);
+	else
+		proposal_answer(c, c->id);
+}
+
+/* PATCH: corp-proposal edit; null clears assignee and due_at. */
+static void
+h_edit(struct call *c)
+{
+	static const char *const allowed[] = { "title", "description",
+		"assignee", "due_at", NULL };
+	struct corp_proposal_edit ed = { .id = c->id, .as = c->login };
+	json_t *v;
+	int rc;
+
+	if ((rc = fields_known(c, allowed)) != 0 ||
+	    (rc = field_str(c, "title", &ed.title)) != 0 ||
+	    (rc = field_str(c, "description", &ed.description)) != 0 ||
+	    (rc = field_str(c, "assignee", &ed.assignee)) != 0 ||
+	    (rc = field_time(c, "due_at", &ed.due_at, &ed.has_due)) != 0)
+		goto out;
+	if ((v = json_object_get(c->body, "assignee")) != NULL &&
+	    json_is_null(v))
+		ed.assignee = "";
+	if ((v = json_object_get(c->body, "due_at")) != NULL &&
+	    json_is_null(v)) {
+		ed.has_due = 1;
+		ed.due_at = 0;
+	}
+	if (!ed.title && !ed.description && !ed.assignee && !ed.has_due) {
+		rc = corp_errf(&c->err, CORP_EINVAL, "body: nothing to "
+		    "change (title, description, assignee, due_at)");
+		goto out;
+	}
+	rc = corp_proposal_edit(c->api->db, &ed, &c->err);
+out:
+	if (rc != 0)
+		fail(c, rc);
+	else
+		proposal_answer(c, c->id);
+}
+
+/* ?chat=ID&after=TIME&limit=N: messages dated after TIME. */
+static void
+h_messages(struct call *c)
+{
+	struct corp_msg_filter f;
+	const char *after = query(c, "after");
+	json_t *arr = NULL;
+	time_t t;
+	int rc, has;
+
+	memset(&f, 0, sizeof(f));
+	f.limit = 100;
+	if (reader(c) != 0)
+		return;
+	if ((rc = query_int(c, "chat", LLONG_MIN + 1, LLONG_MAX, &f.chat_id,
+	    &f.has_chat)) != 0 ||
+	    (rc = query_int(c, "limit", 1, 1000, &f.limit, &has)) != 0)
+		goto out;
+	if (after != NULL) {
+		if ((rc = corp_time_parse(after, &t, &c->err)) != 0) {
+			corp_errprefix(&c->err, "query: after");
+			goto out;
+		}
+		f.since = t + 1;
+	}
+	rc = corp_msg_list(c->api->db, &f, &arr, &c->err);
+out:
+	answer_list(c, rc, "messages", arr);
+}
+
+/* The tasks the user sees (the visibility function), ?state=. */
+static void
+h_tasks(struct call *c)
+{
+	struct corp_task_filter f;
+	json_t *arr = NULL;
+	int rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.state = query(c, "state");
+	if (f.state != NULL && (rc = corp_task_state_check(f.state,
+	    &c->err)) != 0)
+		rc = CORP_EINVAL;
+	else
+		rc = corp_task_list(c->api->db, &f, c->uid, &arr, &c->err);
+	answer_list(c, rc, "tasks", arr);
+}
+
+/* ---- routing -------------------------------------------------------- */
+
+/* A pattern's segments; "#" is a positive integer id. */
+static const struct route {
+	const char	*method;
+	const char	*pat[SEGS];
+	handler_fn	 fn;
+} routes[] = {
+	{ "GET", { "api", "me" }, h_me },
+	{ "GET", { "api", "runs" }, h_runs },
+	{ "POST", { "api", "runs" }, h_run_create },
+	{ "GET", { "api", "runs", "#" }, h_run_show },
+	{ "POST", { "api", "runs", "#", "start" }, h_run_start },
+	{ "PUT", { "api", "runs", "#", "review" }, h_run_step },
+	{ "PUT", { "api", "runs", "#", "close" }, h_run_step },
+	{ "PUT", { "api", "runs", "#", "cancel" }, h_run_step },
+	{ "GET", { "api", "runs", "#", "proposals" }, h_run_proposals },
+	{ "GET", { "api", "proposals", "#" }, h_proposal_show },
+	{ "PATCH", { "api", "proposals", "#" }, h_edit },
+	{ "PUT", { "api", "proposals", "#", "approve" }, h_decide },
+	{ "PUT", { "api", "proposals", "#", "reject" }, h_decide },
+	{ "PUT", { "api", "proposals", "#", "merge" }, h_decide },
+	{ "GET", { "api", "messages" }, h_messages },
+	{ "GET", { "api", "tasks" }, h_tasks },
+	{ NULL }
+};
+
+static int
+match(const struct route *r, struct call *c)
+{
+	const char *es;
+	int i;
+
+	for (i = 0; i < SEGS; i++) {
+		if (r->pat[i] == NULL || c->seg[i] == NULL) {
+			if (r->pat[i] != NULL || c->seg[i] != NULL)
+				return 0;
+			return 1;
+		}
+		if (strcmp(r->pat[i], "#") == 0) {
+			es = NULL;
+			c->id = strtonum(c->seg[i], 1, LLONG_MAX, &es);
+			if (es != NULL)
+				return 0;
+		} else if (strcmp(r->pat[i], c->seg[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- authentication and its limiter --------------------------------- */
+
+static struct corp_api_peer *
+peer_of(struct corp_api *api, const char *addr, int make)
+{
+	struct corp_api_peer *p, *old = NULL;
+	size_t i;
+
+	for (i = 0; i < CORP_API_PEERS; i++) {
+		p = &api->peers[i];
+		if (p->addr[0] == '\0') {
+			if (old == NULL || old->addr[0] != '\0')
+				old = p;
+		} else if (strcmp(p->addr, addr) == 0)
+			return p;
+		else if (old == NULL || (old->addr[0] != '\0' &&
+		    p->start_ms < old->start_ms))
+			old = p;
+	}
+	if (!make)
+		return NULL;
+	/* The oldest window gives way: the table stays bounded. */
+	memset(old, 0, sizeof(*old));
+	snprintf(old->addr, sizeof(old->addr), "%s", addr);
+	return old;
+}
+
+/* Seconds until peer may try again; 0 when it may now. */
+static long long
+limited(struct corp_api *api, const char *addr)
+{
+	struct corp_api_peer *p = peer_of(api, addr, 0);
+	long long now = corp_mono_ms(), left;
+
+	if (p == NULL || p->fails < api->auth_fails)
+		return 0;
+	left = p->start_ms + api->auth_window_ms - now;
+	if (left <= 0) {
+		p->fails = 0;
+		return 0;
+	}
+	return (left + 999) / 1000;
+}
+
+static void
+failed_auth(struct corp_api *api, const char *addr)
+{
+	struct corp_api_peer *p = peer_of(api, addr, 1);
+	long long now = corp_mono_ms();
+
+	if (p->fails == 0 || now - p->start_ms >= api->auth_window_ms) {
+		p->start_ms = now;
+		p->fails = 0;
+	}
+	p->fails++;
+}
+
+static int
+authenticate(struct call *c, char **login)
+{
+	const char *a = c->req->auth, *peer = c->req->peer;
+	long long wait;
+	int rc;
+
+	if ((wait = limited(c->api, peer)) > 0) {
+		corp_api_error(c->resp, 429, "too many failed "
+		    "authentications from this address");
+		c->resp->retry_after = wait;
+		return -1;
+	}
+	/* The scheme is case-insensitive (RFC 9110 11.1). */
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0) {
+		corp_api_error(c->resp, 401, a == NULL ? "missing "
+		    "Authorization: Bearer token" : "Authorization: expected "
+		    "Bearer");
+		failed_auth(c->api, peer);
+		return -1;
+	}
+	for (a += 7; *a == ' '; a++)
+		;
+	rc = corp_apitoken_auth(c->api->db, a, &c->uid, login, &c->err);
+	if (rc == CORP_EFORBIDDEN) {
+		corp_api_error(c->resp, 401, c->err.msg);
+		failed_auth(c->api, peer);
+		return -1;
+	}
+	if (rc != 0) {
+		fail(c, rc);
+		return -1;
+	}
+	c->login = *login;
+	snprintf(c->resp->user, sizeof(c->resp->user), "%s", *login);
+	return 0;
+}
+
+/* ---- the entry point ------------------------------------------------ */
+
+static int
+split(struct call *c, char *path)
+{
+	char *s, *p;
+	int n = 0;
+
+	if (*path != '/')
+		return -1;
+	for (p = path + 1; (s = strsep(&p, "/")) != NULL; ) {
+		if (*s == '\0' && p == NULL && n > 0)
+			break;		/* one trailing slash */
+		if (*s == '\0' || n == SEGS)
+			return -1;
+		c->seg[n++] = s;
+	}
+	return 0;
+}
+
+static int
+parse_body(struct call *c)
+{
+	json_error_t je;
+
+	if (c->req->body_len == 0) {
+		c->body = json_object();
+		return c->body == NULL ? corp_errf(&c->err, CORP_EINTERNAL,
+		    "out of memory") : 0;
+	}
+	c->body = json_loadb(c->req->body, c->req->body_len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (c->body == NULL)
+		return corp_errf(&c->err, CORP_EINVAL, "body: line %d column "
+		    "%d: %s", je.line, je.column, je.text);
+	if (!json_is_object(c->body))
+		return corp_errf(&c->err, CORP_EINVAL, "body: expected a JSON "
+		    "object");
+	return 0;
+}
+
+void
+corp_api_handle(struct corp_api *api, const struct corp_api_req *req,
+    struct corp_api_resp *resp)
+{
+	struct call c;
+	const struct route *r, *hit = NULL;
+	char *path, *login = NULL, allow[sizeof(resp->allow)] = "";
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&c, 0, sizeof(c));
+	c.api = api;
+	c.req = req;
+	c.resp = resp;
+	if ((path = corp_strdup(req->path)) == NULL) {
+		corp_api_error(resp, 500, "out of memory");
+		return;
+	}
+	if (split(&c, path) == 0)
+		for (r = routes; r->method != NULL; r++) {
+			if (!match(r, &c))
+				continue;
+			if (strcmp(r->method, req->method) == 0) {
+				hit = r;
+				break;
+			}
+			if (strstr(allow, r->method) == NULL)
+				snprintf(allow + strlen(allow),
+				    sizeof(allow) - strlen(allow), "%s%s",
+				    *allow ? ", " : "", r->method);
+		}
+	if (hit == NULL) {
+		if (*allow != '\0') {
+			corp_api_error(resp, 405, "method not allowed");
+			snprintf(resp->allow, sizeof(resp->allow), "%s", allow);
+		} else
+			corp_api_error(resp, 404, "no such resource");
+		free(path);
+		return;
+	}
+	if (authenticate(&c, &login) == 0) {
+		if ((rc = parse_body(&c)) != 0)
+			fail(&c, rc);
+		else
+			hit->fn(&c);
+	}
+	if (resp->body == NULL)
+		corp_api_error(resp, 500, "out of memory");
+	json_decref(c.body);
+	free(login);
+	free(path);
+}

@@ -1,0 +1,72 @@
+/*
+ * api.h -- corp-api's requests, apart from the HTTP library (corp-api.1;
+ * the server loop, libwebsockets, is cmd/corp-api.c).  A request comes
+ * in whole (method, path, query, Authorization, peer address, body);
+ * the answer is a status, a JSON object and maybe a job for a worker.
+ *
+ * Contract: every answer's body is a JSON object, an error one
+ * {"error": "..."}.  A request acts as the user of its bearer token
+ * (apitoken.h) through the same lib entry points, and so the same
+ * permission checks, as the command line's --as LOGIN; there is no
+ * second permission rule here.  Each entry point owns its transaction:
+ * none is open when corp_api_handle returns, and none is open while the
+ * request or the answer travels.  The token never reaches a message.
+ *
+ * Failed authentications are counted per peer address: auth_fails of
+ * them within auth_window_ms turn every authenticated request of that
+ * address away (429 with retry_after) until the window ends.
+ */
+#ifndef CORP_API_H
+#define CORP_API_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct corp_db;
+struct corp_run_job;
+
+#define CORP_API_PEERS	256	/* addresses the limiter remembers */
+
+struct corp_api_peer {
+	char		 addr[64];
+	long long	 start_ms;	/* the window's first failure */
+	int		 fails;
+};
+
+struct corp_api {
+	struct corp_db	*db;
+	const char	*proposer;	/* the name runs record */
+	long long	 lease_s;
+	int		 auth_fails;
+	long long	 auth_window_ms;
+	struct corp_api_peer peers[CORP_API_PEERS];
+};
+
+struct corp_api_req {
+	const char	*method;	/* "GET", "POST", ... */
+	const char	*path;		/* decoded, without the query */
+	json_t		*query;		/* name -> value strings */
+	const char	*auth;		/* the Authorization value or NULL */
+	const char	*peer;		/* the peer's address */
+	const char	*body;
+	size_t		 body_len;
+};
+
+struct corp_api_resp {
+	int		 status;
+	json_t		*body;		/* always an object */
+	long long	 retry_after;	/* seconds; 0: no header */
+	char		 allow[32];	/* 405: the methods of the path */
+	struct corp_run_job *job;	/* 202: batches to work, caller's */
+	long long	 job_run;
+	char		 user[65];	/* who acted, for the log ("" none) */
+};
+
+/* Answer req; resp is filled whatever happens (500 on a failure). */
+void	corp_api_handle(struct corp_api *, const struct corp_api_req *,
+	    struct corp_api_resp *);
+/* The error answer with status and message (for the server's own:
+ * 413, 404 before a body is read, ...). */
+void	corp_api_error(struct corp_api_resp *, int status, const char *msg);
+
+#endif

@@ -1,0 +1,290 @@
+#!/bin/sh
+# corp-api over a Unix socket, driven with curl: seed 004's flow (create,
+# 409, start 202 with the worker, approve/reject/merge, review, close 400
+# with pending, close), the reads (runs, proposals, messages, tasks as
+# the user sees them), the same permission checks as --as, bad input
+# (malformed JSON, wrong types, unknown fields, oversized bodies, unknown
+# routes, wrong methods), a slow client that blocks nobody and holds no
+# transaction, tokens missing, unknown, revoked, expired (CORP_NOW), the
+# limiter of failed authentications (429, Retry-After), no token in the
+# log.
+. "${CORP_SRC:-.}/tests/lib.sh"
+setup
+export CORP_NOW=2026-03-01T12:00:00Z
+corp-org add team --head admin >/dev/null
+corp-user add bob --unit team >/dev/null
+t0=1772359200
+msg() {
+	jq -cn --argjson m "$1" --argjson d "$2" --arg t "$3" \
+	    '{update_id: $m, message: {message_id: $m, date: $d,
+	      chat: {id: -9, type: "group", title: "G"},
+	      from: {id: 7, first_name: "Ann", username: "ann"}, text: $t}}'
+}
+{
+	msg 1 "$t0" "@bob please fix the login page"
+	msg 2 $((t0 + 1)) "надо обновить документацию"
+	msg 3 $((t0 + 2)) "we must renew the certificate"
+	msg 4 $((t0 + 3)) "todo: order more coffee beans"
+	msg 5 $((t0 + 4)) "someone must water the plants"
+} | corp-msg import >/dev/null
+ADMIN=$(corp-user token add admin --name tests | jq -r .token)
+BOB=$(corp-user token add bob | jq -r .token)
+OLD=$(corp-user token add bob --name revoked | jq -r .token)
+corp-user token revoke 3 >/dev/null
+SOON=$(corp-user token add bob --expires 90d | jq -r .token)
+
+S=$T/api.sock
+bg corp-api --socket "$S" --max-body 4096 --auth-fails 5 --auth-window 1h \
+    >"$T/ready" 2>"$T/api.log"
+api_pid=$bgpid
+wait_file "$T/ready" 30 "$api_pid" || bail "corp-api did not start"
+is "$(cat "$T/ready")" "{\"socket\":\"$S\"}" "the ready line names the socket"
+
+# req TOKEN METHOD PATH [BODY]: $code, $body (and $T/head, the headers).
+req() {
+	_tok=$1 _m=$2 _p=$3
+	shift 3
+	code=$(curl -s --max-time 60 -D "$T/head" -o "$T/body" \
+	    -w '%{http_code}' --unix-socket "$S" -X "$_m" \
+	    ${_tok:+-H "Authorization: Bearer $_tok"} \
+	    ${1+--data-binary "$1"} "http://corp$_p")
+	body=$(cat "$T/body")
+}
+# reply CODE BODY NAME: the status and the exact body.
+reply() {
+	is "$code $body" "$1 $2" "$3"
+}
+field() {
+	printf '%s' "$body" | jq -c "$1"
+}
+
+req "$BOB" GET /api/me
+is "$code $(field '[.login, .is_admin]')" '200 ["bob",false]' \
+    "GET /api/me: the token's user"
+
+code=$(curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$S" \
+    -H "Authorization: bearer $BOB" http://corp/api/me)
+is "$code" 200 "the scheme is case-insensitive"
+
+# create: the seed's 409, permission as --as, bad bodies
+RUN='{"chat_id":-9,"from":"2026-03-01T10:00:00Z","until":"2026-03-01T11:00:00Z"}'
+req "$BOB" POST /api/runs "$RUN"
+reply 403 '{"error":"'"'bob'"' is not an active admin"}' \
+    "create as a non-admin: 403, as corp-analysis --as bob"
+req "$ADMIN" POST /api/runs "$RUN"
+is "$code $(field '[.run_id, .status, .created_by]')" \
+    '201 [1,"pending","admin"]' "create: 201 and the run"
+is "$body" "$(corp-analysis show 1)" "the run line of corp-analysis show"
+req "$ADMIN" POST /api/runs "$RUN"
+reply 409 '{"error":"chat -9 already has an unclosed run (409)"}' \
+    "a second open run for the chat: 409"
+req "$ADMIN" POST /api/runs '{"chat_id":-8,"from":'
+reply 400 '{"error":"body: line 1 column 21: unexpected token near end of file"}' \
+    "malformed JSON: 400 with line and column"
+req "$ADMIN" POST /api/runs '{"chat_id":"-8","from":"2026-03-01T10:00:00Z","until":"2026-03-01T11:00:00Z"}'
+reply 400 '{"error":"body: \"chat_id\" must be an integer in -9223372036854775807..9223372036854775807"}' \
+    "a wrong type: 400 naming the field"
+req "$ADMIN" POST /api/runs '{"chat_ld":-8,"from":"2026-03-01T10:00:00Z","until":"2026-03-01T11:00:00Z"}'
+reply 400 '{"error":"body: unknown field \"chat_ld\" (did you mean \"chat_id\"?)"}' \
+    "an unknown field: 400 with a suggestion"
+req "$ADMIN" POST /api/runs '[1]'
+reply 400 '{"error":"body: expected a JSON object"}' "an array: 400"
+req "$ADMIN" POST /api/runs '{"chat_id":-8}'
+reply 400 '{"error":"body: \"from\" is required"}' "a missing field: 400"
+req "$ADMIN" POST /api/runs "{\"chat_id\":-8,\"x\":\"$(printf '%05000d' 0)\"}"
+reply 413 '{"error":"request body too large"}' \
+    "a body over --max-body: 413"
+printf '{"chat_id":-8,"x":"%05000d"}' 0 >"$T/big"
+code=$(curl -s --max-time 60 -o "$T/body" -w '%{http_code}' --unix-socket "$S" \
+    -H "Authorization: Bearer $ADMIN" -H 'Transfer-Encoding: chunked' \
+    -X POST --data-binary @"$T/big" http://corp/api/runs)
+is "$code $(cat "$T/body")" \
+    '411 {"error":"a request body needs Content-Length (no chunked bodies)"}' \
+    "a chunked body: 411, not read as an empty one"
+is "$(sql "SELECT count(*) FROM analysis_runs")" 1 \
+    "refused requests created no run"
+
+# routes and methods
+req "$ADMIN" GET /api/nothing
+reply 404 '{"error":"no such resource"}' "an unknown route: 404"
+req "$ADMIN" GET /api/runs/x
+reply 404 '{"error":"no such resource"}' "a non-numeric id: 404"
+req "$ADMIN" GET /api/runs/7
+reply 404 '{"error":"no run 7"}' "an unknown run: 404"
+req "$ADMIN" DELETE /api/runs
+is "$code $body" '405 {"error":"method not allowed"}' "a wrong method: 405"
+like "$(tr -d '\r' <"$T/head")" '^allow: GET, POST$' "with Allow"
+
+# start: 202 at once, the worker completes the run
+req "$BOB" POST /api/runs/1/start
+is "$code" 403 "start as a non-admin: 403"
+req "$ADMIN" POST /api/runs/1/start
+is "$code $(field '[.status, .proposer, .batches_total]')" \
+    '202 ["running","builtin",1]' "start: 202, running, batches cut"
+i=0
+while [ "$(corp-analysis show 1 | jq -r .status)" = running ] &&
+    [ $i -lt 600 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+req "$ADMIN" GET /api/runs/1
+is "$code $(field '[.status, .batches_done, .proposals_pending]')" \
+    '200 ["completed",1,5]' "the worker completed the run: 5 proposals"
+req "$ADMIN" POST /api/runs/1/start
+reply 409 '{"error":"run 1 is completed, not pending"}' "start twice: 409"
+req "$ADMIN" GET /api/runs
+is "$code $(field '[.runs[].run_id]')" '200 [1]' "GET /api/runs"
+req "$ADMIN" GET '/api/runs?status=pendng'
+reply 400 '{"error":"query: status: unknown '"'pendng'"' (did you mean '"'pending'"'?)"}' \
+    "a misspelt status: 400"
+req "$ADMIN" GET /api/runs/1/proposals
+is "$code $(field '[.proposals[] | [.proposal_id, .status]]')" \
+    '200 [[1,"pending"],[2,"pending"],[3,"pending"],[4,"pending"],[5,"pending"]]' \
+    "GET the run's proposals"
+req "$BOB" GET /api/runs/1/proposals
+is "$code" 403 "reading proposals needs an admin"
+
+# edit while pending
+req "$BOB" PATCH /api/proposals/2 '{"title":"x"}'
+is "$code" 403 "edit as a non-admin: 403"
+req "$ADMIN" PATCH /api/proposals/2 '{"title":"Update the docs","due_at":"2026-03-10T18:00:00Z","assignee":"bob"}'
+is "$code $(field '[.title, .due_at, .assignee]')" \
+    '200 ["Update the docs","2026-03-10T18:00:00Z","bob"]' "edit"
+req "$ADMIN" PATCH /api/proposals/2 '{"assignee":null,"due_at":null}'
+is "$code $(field '[.due_at, .assignee]')" '200 [null,null]' \
+    "null clears the assignee and the due time"
+req "$ADMIN" PATCH /api/proposals/2 '{}'
+reply 400 '{"error":"body: nothing to change (title, description, assignee, due_at)"}' \
+    "an edit of nothing: 400"
+
+# decisions
+req "$BOB" PUT /api/proposals/1/approve
+is "$code" 403 "approve as a non-admin: 403"
+req "$ADMIN" PUT /api/proposals/1/approve
+is "$code $(field '[.status, .task_id, .decided_by]')" \
+    '200 ["approved",1,"admin"]' "approve: the proposal with its task"
+is "$(corp-task show 1 | jq -c '[.initiator, .assignee]')" '["admin","bob"]' \
+    "the task made through the domain's path"
+req "$ADMIN" PUT /api/proposals/1/approve
+reply 409 '{"error":"proposal 1 is already approved"}' "approve twice: 409"
+req "$ADMIN" PUT /api/proposals/4/reject
+reply 400 '{"error":"body: \"reason\" is required"}' "reject without a reason"
+req "$ADMIN" PUT /api/proposals/4/reject '{"reason":7}'
+reply 400 '{"error":"body: \"reason\" must be a non-empty string"}' \
+    "reject with a number for a reason"
+req "$ADMIN" PUT /api/proposals/4/reject '{"reason":"not a task"}'
+is "$code $(field '[.status, .reason]')" '200 ["rejected","not a task"]' "reject"
+req "$ADMIN" PUT /api/proposals/5/merge '{"task_id":1}'
+is "$code $(field '[.status, .task_id]')" '200 ["merged",1]' "merge"
+req "$ADMIN" PUT /api/proposals/3/approve '{"due_at":"soon"}'
+is "$code" 400 "approve with a bad due_at: 400"
+req "$ADMIN" PUT /api/proposals/99/approve '{"unit":"team"}'
+is "$code" 404 "approve an unknown proposal: 404"
+
+# review and close: 409 out of order, the seed's 400 with pending ones
+req "$ADMIN" PUT /api/runs/1/close
+reply 409 '{"error":"run 1 is completed: close needs a reviewed run"}' \
+    "close a completed run: 409"
+req "$ADMIN" PUT /api/runs/1/review
+is "$code $(field .status)" '200 "reviewed"' "review"
+req "$ADMIN" PATCH /api/proposals/1 '{"title":"late"}'
+reply 409 '{"error":"proposal 1 is approved: only a pending one is edited"}' \
+    "an edit after the decision: 409"
+req "$ADMIN" PUT /api/runs/1/close
+reply 400 '{"error":"run 1 has 2 pending proposals: decide them before closing (400)"}' \
+    "close with pending proposals: the seed's 400"
+req "$ADMIN" PUT /api/proposals/2/approve '{"unit":"team"}'
+req "$ADMIN" PUT /api/proposals/3/approve '{"unit":"team"}'
+req "$ADMIN" PUT /api/runs/1/close
+is "$code $(field '[.status, .accuracy]')" '200 ["closed",0.8]' \
+    "close: accuracy (approved + merged) / total"
+is "$(sql "SELECT status, proposals_approved, proposals_rejected, proposals_merged FROM analysis_runs")" \
+    "closed|3|1|1" "the database: the run closed, its counters"
+is "$(corp-event list --topic proposals | jq -r .event_type | tr '\n' ' ')" \
+    "approved rejected merged approved approved " \
+    "the proposals topic events, as the command line writes them"
+
+# the reads
+req "$ADMIN" GET '/api/messages?chat=-9&after=2026-03-01T10:00:02Z'
+is "$code $(field '[.messages[].message_id]')" '200 [4,5]' \
+    "messages after a time"
+req "$ADMIN" GET '/api/messages?chat=-9&limit=2'
+is "$(field '[.messages[].message_id]')" '[1,2]' "limit"
+req "$ADMIN" GET '/api/messages?chat=x'
+reply 400 '{"error":"query: chat: '"'x'"' is invalid (expected -9223372036854775807..9223372036854775807)"}' \
+    "a bad chat: 400"
+req "$BOB" GET /api/messages
+is "$code" 403 "messages need an admin"
+req "$BOB" GET /api/tasks
+is "$code $(field '[.tasks[].task_id]')" \
+    "200 $(corp-task list --as bob | jq -s -c '[.[].task_id]')" \
+    "tasks: what corp-task list --as bob shows"
+req "$ADMIN" GET /api/tasks
+is "$(field '.tasks | length')" 3 "an admin sees the three tasks"
+req "$ADMIN" GET '/api/tasks?state=opne'
+is "$code" 400 "a misspelt state: 400"
+
+# a slow client blocks nobody and holds no transaction
+python3 - "$S" "$T/slow" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"PUT /api/proposals/1/approve HTTP/1.1\r\nHost: x\r\n"
+          b"Content-Length: 100\r\n\r\n{\"uni")
+open(sys.argv[2], "w").write("sent\n")
+time.sleep(60)
+PY
+slow=$!
+_pids="$_pids $slow"
+wait_file "$T/slow" 30 "$slow" || bail "the slow client did not connect"
+req "$BOB" GET /api/me
+is "$code" 200 "another client is answered while one sends slowly"
+ok "the database takes a write meanwhile" corp-user add carol
+kill "$slow" 2>/dev/null
+
+# authentication
+is "$(sql "SELECT CAST(last_used_at IS NOT NULL AS INTEGER) FROM api_tokens ORDER BY id" | tr '\n' ' ')" \
+    "1 1 0 0 " "last_used_at of the tokens used (not of those unused)"
+req "" GET /api/me
+reply 401 '{"error":"missing Authorization: Bearer token"}' "no token: 401"
+req "corp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" GET /api/me
+reply 401 '{"error":"malformed token"}' "a malformed token: 401"
+req "${ADMIN%?}x" GET /api/me
+reply 401 '{"error":"unknown token"}' "a wrong token: 401"
+req "$OLD" GET /api/me
+reply 401 '{"error":"token revoked"}' "a revoked token: 401"
+req "$SOON" GET /api/me
+is "$code" 200 "a token before its expiry"
+
+# the expiry, on a second server whose clock is past it
+S2=$T/api2.sock
+CORP_NOW=2026-06-01T00:00:00Z bg corp-api --socket "$S2" >"$T/ready2" \
+    2>"$T/api2.log"
+wait_file "$T/ready2" 30 "$bgpid" || bail "the second corp-api did not start"
+code=$(curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$S2" \
+    -H "Authorization: Bearer $SOON" http://corp/api/me)
+is "$code $(cat "$T/body")" '401 {"error":"token expired"}' \
+    "an expired token (CORP_NOW past expires_at): 401"
+
+# the limiter: 5 failures from one address, then 429 for everyone there
+req "nope" GET /api/me
+is "$code" 401 "the fifth failure still 401"
+req "$ADMIN" GET /api/me
+reply 429 '{"error":"too many failed authentications from this address"}' \
+    "then 429, a good token too"
+like "$(tr -d '\r' <"$T/head")" '^retry-after: [0-9]+$' "with Retry-After"
+is "$(tr -d '\r' <"$T/head" | sed -n 's/^retry-after: //p')" \
+    "$(tr -d '\r' <"$T/head" | sed -n 's/^retry-after: \([0-9]*\)$/\1/p' |
+    awk '$1 > 3500 && $1 <= 3600')" "Retry-After: the rest of the hour"
+req "$ADMIN" GET /api/nothing
+is "$code" 404 "an unknown route is 404 even then"
+
+# secrets: the log has requests, never a token
+like "$(cat "$T/api.log")" 'unix "PUT /api/proposals/1/approve" 200 admin' \
+    "the log: peer, method, path, status, user"
+is "$(cat "$T/api.log" "$T/api2.log" | grep -c -e "$ADMIN" -e "$BOB" -e "$OLD" -e "$SOON" -e corp_)" \
+    0 "no token in the log"
+kill "$api_pid"
+wait "$api_pid"
+is "$?" 0 "SIGTERM: exit 0"
+done_testing
