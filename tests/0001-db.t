@@ -286,9 +286,10 @@ if command -v readelf >/dev/null; then
 		unlike "$(readelf -d "$p")" "libpq" "${p##*/} does not link libpq"
 	done
 	# Nor libcrypto (~3 M instructions of relocation) nor libcurl
-	# (~9 M) where a tool needs neither (HACKING, rand.h).
+	# (~9 M) where a tool needs neither (HACKING, rand.h).  corp-user
+	# needs libcrypto since its API tokens (random bytes, SHA-256).
 	for t in corp-cursor corp-deliver corp-event corp-fmt corp-sched \
-	    corp-task corp-user corp-org corp-template; do
+	    corp-task corp-org corp-template; do
 		unlike "$(readelf -d "$CORP_BUILD/bin/$t")" "libcrypto|libcurl" \
 		    "$t links neither libcrypto nor libcurl"
 	done
