@@ -1,9 +1,10 @@
 /*
  * corp-tg -- the Telegram bot side of binding (DESIGN 6, corp-tg.1):
  * poll (getUpdates), cgi (the webhook, spooling updates) and process
- * (the spool).  Both ways an update goes through corp_tg_handle in one
- * transaction with its effects (and, polling, the new offset); replies
- * are sent from tg_outbox after the commit.
+ * (the spool).  Both ways a batch of updates goes through
+ * corp_tgupdate_apply in one transaction with its effects (and,
+ * polling, the new offset); the spool's files are lib/tgspool.c's;
+ * replies are sent from tg_outbox after the commit.
  */
 #include <errno.h>
 #include <limits.h>
@@ -44,8 +45,6 @@ static const struct cli_opt opts[] = {
 #define POLL_LIMIT	100
 /* While replies wait for their slot, a long poll lasts at most this. */
 #define PENDING_TIMEOUT	1
-/* Spool files handled per transaction. */
-#define SPOOL_BATCH	100
 
 static struct {
 	int		 once, allow_http, timeout_set;
@@ -66,10 +65,10 @@ static struct {
 	char			 bot[17];
 } tg;
 
+static struct corp_tg_counts stats;
 static struct {
-	long long	spooled, polled, handled, duplicates, ignored, refused;
 	long long	sent, failed, pending;
-} stats;
+} replies;
 
 static volatile sig_atomic_t stopping, in_wait;
 
@@ -147,16 +146,9 @@ static int
 lock(const char *what, int wait)
 {
 	struct corp_err e;
-	char *name, *path;
 	int fd, rc;
 
-	if (corp_asprintf(&name, "tg-%s-%s.lock", what, tg.bot) < 0)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_data_mkpath(&path, name, &e) != 0)
-		cli_fail(&e);
-	free(name);
-	rc = corp_lock(path, 1, wait, &fd, &e);
-	free(path);
+	rc = corp_tgupdate_lock(what, tg.bot, wait, &fd, &e);
 	if (rc == CORP_ETEMP)
 		return -1;
 	if (rc != 0)
@@ -180,191 +172,28 @@ flush(long long max_wait_ms)
 	    tg.token, tg.rl, max_wait_ms, &f, &e) != 0)
 		cli_fail(&e);
 	close(fd);
-	stats.sent += f.sent;
-	stats.failed += f.failed;
-	stats.pending = f.pending;
+	replies.sent += f.sent;
+	replies.failed += f.failed;
+	replies.pending = f.pending;
 }
 
 static void
-count(int outcome)
+warn(void *arg, const char *msg)
 {
-	if (outcome == CORP_TG_HANDLED)
-		stats.handled++;
-	else if (outcome == CORP_TG_DUPLICATE)
-		stats.duplicates++;
-	else
-		stats.ignored++;
-}
-
-static void
-tx_begin(void)
-{
-	struct corp_err e;
-
-	if (corp_db_begin(tg.db, &e) != 0 || corp_tg_prune(tg.db, &e) != 0)
-		cli_fail(&e);
-}
-
-/*
- * Handle the n updates u (NULL ones skipped) in one transaction, with
- * the offset off when off >= 0 (poll).  An update the handler refuses
- * as input (65: U+0000 in a string, a number out of range, a private
- * chat with a negative id, ...) is a poison update: the transaction is
- * rolled back, the update reported on stderr with its update_id,
- * marked in refused[] (may be NULL) and dropped, and the batch is done
- * again without it, so that one bad update never stalls the others.
- * Returns with the transaction committed.
- */
-static void
-handle(json_t **u, size_t n, long long off, int *refused)
-{
-	struct corp_err e;
-	size_t i;
-	int outcome, *oc, rc;
-
-	if ((oc = calloc(n ? n : 1, sizeof(*oc))) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	for (;;) {
-		tx_begin();
-		rc = 0;
-		for (i = 0; i < n; i++) {
-			if (u[i] == NULL)
-				continue;
-			if ((rc = corp_tg_handle(tg.db, &tg.ctx, u[i],
-			    &outcome, &e)) != 0)
-				break;
-			oc[i] = outcome;
-		}
-		if (rc == 0 && off >= 0)
-			rc = corp_tg_offset_set(tg.db, tg.bot, off, &e);
-		if (rc == 0)
-			rc = corp_db_commit(tg.db, &e);
-		if (rc == 0)
-			break;
-		corp_db_rollback(tg.db);
-		if (rc != CORP_EINVAL || i >= n)
-			cli_fail(&e);
-		cli_warn("telegram: update %lld refused and skipped: %s",
-		    (long long)json_integer_value(json_object_get(u[i],
-		    "update_id")), e.msg);
-		u[i] = NULL;
-		if (refused != NULL)
-			refused[i] = 1;
-		stats.refused++;
-	}
-	for (i = 0; i < n; i++)
-		if (u[i] != NULL)
-			count(oc[i]);
-	free(oc);
-}
-
-/* ---- process: the spool ---------------------------------------- */
-
-static char *
-spool_file(const char *dir, long long id, const char *suffix)
-{
-	char *p;
-
-	if (corp_asprintf(&p, "%s/%lld.json%s", dir, id, suffix) < 0)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	return p;
+	(void)arg;
+	cli_warn("%s", msg);
 }
 
 /* Returns the number of files set aside as not an update. */
 static int
 process_spool(void)
 {
-	json_t *u[SPOOL_BATCH], *keep[SPOOL_BATCH];
-	int refused[SPOOL_BATCH];
-	long long ids[SPOOL_BATCH], *all;
 	struct corp_err e;
-	json_error_t je;
-	size_t n, i, k, m;
-	char *dir, *path, *bad, *body = NULL;
-	int fd, nbad = 0, rc;
+	int nbad;
 
-	fd = lock("process", 1);
-	if (corp_tg_spool_dir(&dir, &e) != 0 ||
-	    corp_tg_spool_list(dir, &all, &n, &e) != 0)
+	if (corp_tgspool_process(tg.db, &tg.ctx, tg.bot, &stopping, &stats,
+	    warn, NULL, &nbad, &e) != 0)
 		cli_fail(&e);
-	for (i = 0; i < n && !stopping; i += m) {
-		m = n - i < SPOOL_BATCH ? n - i : SPOOL_BATCH;
-		for (k = 0; k < m; k++) {
-			ids[k] = all[i + k];
-			u[k] = NULL;
-			path = spool_file(dir, ids[k], "");
-			/* The ownership rule on each file too: a link, a
-			 * FIFO or a file someone else wrote is no update
-			 * of our CGI's. */
-			rc = corp_read_conf(path, CORP_TG_SPOOL_MAX, &body,
-			    NULL, &e);
-			free(path);
-			if (rc == CORP_ENOTFOUND) {
-				ids[k] = -1;	/* another process took it */
-				continue;
-			}
-			if (rc != 0 && rc != CORP_EINVAL &&
-			    rc != CORP_EFORBIDDEN)
-				cli_fail(&e);
-			u[k] = rc == 0 ? json_loads(body,
-			    JSON_REJECT_DUPLICATES, &je) : NULL;
-			free(body);
-			if (json_is_object(u[k]))
-				continue;
-			/* Not from our CGI: set it aside, go on. */
-			if (rc == CORP_EFORBIDDEN)
-				cli_warn("%s; renamed to %lld.json.bad", e.msg,
-				    ids[k]);
-			else
-				cli_warn("%s/%lld.json: not an update "
-				    "object%s; renamed to %lld.json.bad", dir,
-				    ids[k], rc == CORP_EINVAL ? " (too large)" :
-				    "", ids[k]);
-			path = spool_file(dir, ids[k], "");
-			bad = spool_file(dir, ids[k], ".bad");
-			if (rename(path, bad) != 0)
-				cli_die(CORP_EINTERNAL, "%s: %s", path,
-				    strerror(errno));
-			free(path);
-			free(bad);
-			json_decref(u[k]);
-			u[k] = NULL;
-			ids[k] = -1;
-			nbad++;
-		}
-		for (k = 0; k < m; k++) {
-			if (u[k] != NULL)
-				stats.spooled++;
-			keep[k] = u[k];
-			refused[k] = 0;
-		}
-		handle(u, m, -1, refused);
-		/* After the commit: a crash before this re-reads them, and
-		 * tg_updates makes that harmless.  A refused one is set
-		 * aside as .bad, never read again. */
-		for (k = 0; k < m; k++) {
-			json_decref(keep[k]);
-			if (ids[k] < 0)
-				continue;
-			path = spool_file(dir, ids[k], "");
-			if (refused[k]) {
-				bad = spool_file(dir, ids[k], ".bad");
-				cli_warn("%s/%lld.json: renamed to "
-				    "%lld.json.bad", dir, ids[k], ids[k]);
-				if (rename(path, bad) != 0)
-					cli_die(CORP_EINTERNAL, "%s: %s", path,
-					    strerror(errno));
-				free(bad);
-				nbad++;
-			} else if (unlink(path) != 0 && errno != ENOENT)
-				cli_die(CORP_EINTERNAL, "%s: %s", path,
-				    strerror(errno));
-			free(path);
-		}
-	}
-	free(all);
-	free(dir);
-	close(fd);
 	return nbad;
 }
 
@@ -380,9 +209,9 @@ summary(void)
 	    "duplicates", (json_int_t)stats.duplicates,
 	    "ignored", (json_int_t)stats.ignored,
 	    "refused", (json_int_t)stats.refused,
-	    "replies_sent", (json_int_t)stats.sent,
-	    "replies_failed", (json_int_t)stats.failed,
-	    "replies_pending", (json_int_t)stats.pending);
+	    "replies_sent", (json_int_t)replies.sent,
+	    "replies_failed", (json_int_t)replies.failed,
+	    "replies_pending", (json_int_t)replies.pending);
 	if (o == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	cli_out(o);
@@ -479,9 +308,12 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 	}
 	stats.polled += (long long)n;
 	/* The offset moves past every update, refused ones included. */
-	handle(u, n, max >= 0 ? max + 1 : -1, NULL);
+	rc = corp_tgupdate_apply(tg.db, &tg.ctx, u, n, tg.bot, max >= 0 ?
+	    max + 1 : -1, NULL, &stats, warn, NULL, e);
 	free(u);
 	json_decref(arr);
+	if (rc != 0)
+		cli_fail(e);
 	return 0;
 }
 
@@ -513,7 +345,7 @@ cmd_poll(const struct cli_args *a)
 		/* --once answers at once unless --timeout was given. */
 		timeout = opt.once && !opt.timeout_set ? 0 : (int)opt.timeout;
 		/* Replies waiting for their slot: come back for them soon. */
-		if (stats.pending > 0 && timeout > PENDING_TIMEOUT)
+		if (replies.pending > 0 && timeout > PENDING_TIMEOUT)
 			timeout = PENDING_TIMEOUT;
 		rc = poll_once(h, timeout, &e);
 		if (rc == CORP_ECONFLICT)

@@ -8,8 +8,12 @@
 #ifndef CORP_TGSPOOL_H
 #define CORP_TGSPOOL_H
 
+#include <signal.h>
 #include <stddef.h>
 
+#include "tgupdate.h"
+
+struct corp_db;
 struct corp_err;
 
 /* The largest update body the CGI accepts: the largest answer poll
@@ -29,6 +33,22 @@ int	corp_tg_spool_put(const char *body, size_t len, long long *update_id,
 /* The update ids of the spool's files "<id>.json", ascending. */
 int	corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
 	    struct corp_err *);
+/*
+ * corp-tg process: handle the spool's files in update_id order, in
+ * transactions of CORP_TGSPOOL_BATCH (corp_tgupdate_apply, bot set,
+ * no offset), under the flock tg-process-<bot>.lock.  Each file is
+ * unlinked only after the commit of its effects: a crash before that
+ * re-reads it, and tg_updates makes that harmless.  A file that is no
+ * update of our CGI's (not a JSON object, too large, a link, a FIFO,
+ * someone else's) and an update the handler refused are renamed to
+ * <id>.json.bad, said through warn, counted in *nbad, and never read
+ * again.  Stops between batches when *stop is set.
+ */
+#define CORP_TGSPOOL_BATCH	100
+int	corp_tgspool_process(struct corp_db *, const struct corp_tg_ctx *,
+	    const char *bot, volatile sig_atomic_t *stop,
+	    struct corp_tg_counts *, corp_tg_warn_fn warn, void *warn_arg,
+	    int *nbad, struct corp_err *);
 /*
  * Constant-time equality of two secrets (compares their SHA-256, so
  * neither the content nor the length leaks through timing).

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "db.h"
 #include "event.h"
+#include "fsutil.h"
 #include "http.h"
 #include "ratelimit.h"
 #include "render.h"
@@ -1052,6 +1053,107 @@ corp_tg_prune(struct corp_db *db, struct corp_err *err)
 		return rc;
 	corp_bind_int64(st, 1, (long long)(now - UPDATES_KEEP));
 	return corp_db_exec(db, st, "prune replies", err);
+}
+
+/* ---- a batch of updates ------------------------------------------ */
+
+struct apply {
+	const struct corp_tg_ctx *ctx;
+	json_t		**u;
+	size_t		  n, at;	/* at: the update that failed, or n */
+	const char	 *bot;
+	long long	  next_offset;
+	int		 *outcome;
+};
+
+static int
+apply_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct apply *a = arg;
+	int rc, outcome;
+
+	if (a->bot != NULL && (rc = corp_tg_prune(db, err)) != 0)
+		return rc;
+	for (a->at = 0; a->at < a->n; a->at++) {
+		if (a->u[a->at] == NULL)
+			continue;
+		if ((rc = corp_tg_handle(db, a->ctx, a->u[a->at], &outcome,
+		    err)) != 0)
+			return rc;
+		a->outcome[a->at] = outcome;
+	}
+	if (a->bot != NULL && a->next_offset >= 0)
+		return corp_tg_offset_set(db, a->bot, a->next_offset, err);
+	return 0;
+}
+
+int
+corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    json_t **u, size_t n, const char *bot, long long next_offset,
+    int *outcome, struct corp_tg_counts *counts, corp_tg_warn_fn warn,
+    void *warn_arg, struct corp_err *err)
+{
+	struct apply a = { ctx, u, n, n, bot, next_offset, outcome };
+	char *msg;
+	size_t i;
+	int rc;
+
+	if (a.outcome == NULL && (a.outcome = calloc(n ? n : 1,
+	    sizeof(*a.outcome))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (;;) {
+		a.at = n;
+		if ((rc = corp_db_tx(db, apply_tx, &a, err)) == 0)
+			break;
+		if (bot == NULL || rc != CORP_EINVAL || a.at >= n)
+			goto out;
+		if (corp_asprintf(&msg, "telegram: update %lld refused and "
+		    "skipped: %s", (long long)json_integer_value(
+		    json_object_get(u[a.at], "update_id")), err->msg) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if (warn != NULL)
+			warn(warn_arg, msg);
+		free(msg);
+		u[a.at] = NULL;
+		a.outcome[a.at] = CORP_TG_REFUSED;
+		if (counts != NULL)
+			counts->refused++;
+	}
+	for (i = 0; i < n && counts != NULL; i++) {
+		if (u[i] == NULL)
+			continue;
+		if (a.outcome[i] == CORP_TG_HANDLED)
+			counts->handled++;
+		else if (a.outcome[i] == CORP_TG_DUPLICATE)
+			counts->duplicates++;
+		else
+			counts->ignored++;
+	}
+out:
+	if (a.outcome != outcome)
+		free(a.outcome);
+	return rc;
+}
+
+int
+corp_tgupdate_lock(const char *what, const char *bot, int wait, int *fd,
+    struct corp_err *err)
+{
+	char *name, *path;
+	int rc;
+
+	*fd = -1;
+	if (corp_asprintf(&name, "tg-%s-%s.lock", what, bot) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = corp_data_mkpath(&path, name, err);
+	free(name);
+	if (rc != 0)
+		return rc;
+	rc = corp_lock(path, 1, wait, fd, err);
+	free(path);
+	return rc;
 }
 
 /* ---- the outbox ---------------------------------------------------- */

@@ -50,8 +50,45 @@ void	corp_tg_ctx_free(struct corp_tg_ctx *);
 enum corp_tg_outcome {
 	CORP_TG_HANDLED = 0,
 	CORP_TG_DUPLICATE,	/* handled before: nothing written */
-	CORP_TG_MALFORMED	/* not an Update object: nothing written */
+	CORP_TG_MALFORMED,	/* not an Update object: nothing written */
+	CORP_TG_REFUSED		/* refused as input and skipped (apply) */
 };
+
+/* What handling counted (corp-tg's summary). */
+struct corp_tg_counts {
+	long long	spooled, polled, handled, duplicates, ignored, refused;
+};
+
+/* lib never prints: a warning goes to the caller, one line. */
+typedef void (*corp_tg_warn_fn)(void *arg, const char *msg);
+
+/*
+ * Handle the n updates u (NULL ones skipped) in one transaction of
+ * their own (corp_db_tx); outcome (n entries, may be NULL) gets each
+ * one's outcome and counts (may be NULL) adds them up.
+ *
+ * bot NULL (corp-msg import): any error rolls the batch back and is
+ * returned.  bot set (corp-tg poll and process): old handled ids are
+ * pruned first, next_offset (when >= 0) is stored with the effects,
+ * and an update the handler refuses as input (65: U+0000 in a string,
+ * a number out of range, a private chat with a negative id, ...) is a
+ * poison update: the transaction is rolled back, the update reported
+ * through warn with its update_id, set to NULL in u[], marked
+ * CORP_TG_REFUSED and dropped, and the batch is done again without it,
+ * so that one bad update never stalls the others.
+ */
+int	corp_tgupdate_apply(struct corp_db *, const struct corp_tg_ctx *,
+	    json_t **u, size_t n, const char *bot, long long next_offset,
+	    int *outcome, struct corp_tg_counts *, corp_tg_warn_fn warn,
+	    void *warn_arg, struct corp_err *);
+
+/*
+ * The flock DATA_DIR/tg-WHAT-<bot>.lock (WHAT: poll, process, outbox):
+ * *fd holds it until closed.  Without wait, CORP_ETEMP when another
+ * process holds it.
+ */
+int	corp_tgupdate_lock(const char *what, const char *bot, int wait,
+	    int *fd, struct corp_err *);
 
 /*
  * Handle one Update inside the caller's write transaction; *outcome
