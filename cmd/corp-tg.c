@@ -6,21 +6,16 @@
  * polling, the new offset); the spool's files are lib/tgspool.c's;
  * replies are sent from tg_outbox after the commit.
  */
-#include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define CLI_TABLE
 #include "cli.h"
 #include "catalog.h"
 #include "db.h"
-#include "fsutil.h"
 #include "http.h"
-#include "jsonl.h"
 #include "ratelimit.h"
 #include "settings.h"
 #include "telegram.h"
@@ -66,9 +61,6 @@ static struct {
 } tg;
 
 static struct corp_tg_counts stats;
-static struct {
-	long long	sent, failed, pending;
-} replies;
 
 static volatile sig_atomic_t stopping, in_wait;
 
@@ -141,40 +133,19 @@ teardown(void)
 	free(tg.token);
 }
 
-/* An flock named after the bot: DATA_DIR/tg-WHAT-<bot>.lock. */
-static int
-lock(const char *what, int wait)
-{
-	struct corp_err e;
-	int fd, rc;
-
-	rc = corp_tgupdate_lock(what, tg.bot, wait, &fd, &e);
-	if (rc == CORP_ETEMP)
-		return -1;
-	if (rc != 0)
-		cli_fail(&e);
-	return fd;
-}
-
 /*
- * Send the outbox; one flush per bot at a time.  A reply whose slot is
- * further away than max_wait_ms stays pending: poll passes 0, so that
- * reading updates never waits on a reply's pacing.
+ * Send the outbox.  A reply whose slot is further away than max_wait_ms
+ * stays pending: poll passes 0, so that reading updates never waits on
+ * a reply's pacing.
  */
 static void
 flush(long long max_wait_ms)
 {
-	struct corp_tg_flush f;
 	struct corp_err e;
-	int fd = lock("outbox", 1);
 
 	if (corp_tg_outbox_flush(tg.db, tg.send, corp_cfg.telegram_api,
-	    tg.token, tg.rl, max_wait_ms, &f, &e) != 0)
+	    tg.token, tg.bot, tg.rl, max_wait_ms, &stats, &e) != 0)
 		cli_fail(&e);
-	close(fd);
-	replies.sent += f.sent;
-	replies.failed += f.failed;
-	replies.pending = f.pending;
 }
 
 static void
@@ -202,17 +173,7 @@ summary(void)
 {
 	json_t *o;
 
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "spooled", (json_int_t)stats.spooled,
-	    "polled", (json_int_t)stats.polled,
-	    "handled", (json_int_t)stats.handled,
-	    "duplicates", (json_int_t)stats.duplicates,
-	    "ignored", (json_int_t)stats.ignored,
-	    "refused", (json_int_t)stats.refused,
-	    "replies_sent", (json_int_t)replies.sent,
-	    "replies_failed", (json_int_t)replies.failed,
-	    "replies_pending", (json_int_t)replies.pending);
-	if (o == NULL)
+	if ((o = corp_tgupdate_counts_json(&stats)) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	cli_out(o);
 	json_decref(o);
@@ -234,39 +195,23 @@ cmd_process(const struct cli_args *a)
 
 /* ---- poll ---------------------------------------------------------- */
 
-/*
- * getUpdates with the stored offset.  An answer too large to keep is
- * asked again at once for half as many updates, down to one; an update
- * that does not fit even alone can never be read, and stops the poller
- * (65) rather than retrying a request that cannot succeed.
- */
+/* getUpdates with the stored offset, its limit fitted to the answers. */
 static int
 get_updates(struct corp_http *h, long long off, int timeout, json_t **arr,
     struct corp_err *e)
 {
-	int rc, big;
+	int rc;
 
-	for (;;) {
-		in_wait = timeout > 0;
-		if (stopping) {
-			in_wait = 0;
-			*arr = json_array();
-			return 0;
-		}
-		rc = corp_tg_get_updates(h, corp_cfg.telegram_api, tg.token,
-		    off, timeout, poll_limit, arr, &big, e);
+	in_wait = timeout > 0;
+	if (stopping) {
 		in_wait = 0;
-		if (rc == 0 || !big)
-			return rc;
-		if (poll_limit == 1)
-			return corp_errf(e, CORP_EINVAL, "telegram: "
-			    "getUpdates: the update at offset %lld is larger "
-			    "than %d bytes alone; the poller cannot pass it "
-			    "(see corp-tg(1) CAVEATS)", off,
-			    CORP_TG_UPDATES_MAX);
-		poll_limit /= 2;
-		cli_warn("%s; asking for %d at a time", e->msg, poll_limit);
+		*arr = json_array();
+		return 0;
 	}
+	rc = corp_tg_get_updates_fit(h, corp_cfg.telegram_api, tg.token, off,
+	    timeout, &poll_limit, arr, warn, NULL, e);
+	in_wait = 0;
+	return rc;
 }
 
 /* One getUpdates call and its batch; returns the corp code of the call. */
@@ -328,7 +273,10 @@ cmd_poll(const struct cli_args *a)
 
 	parse(a);
 	setup();
-	if ((fd = lock("poll", 0)) < 0)
+	if ((rc = corp_tgupdate_lock("poll", tg.bot, 0, &fd, &e)) != 0 &&
+	    rc != CORP_ETEMP)
+		cli_fail(&e);
+	if (rc != 0)
 		cli_die(CORP_ETEMP, "another corp-tg poll is running for this "
 		    "bot (DATA_DIR/tg-poll-%s.lock is held)", tg.bot);
 	ho.allow_http = opt.allow_http;
@@ -345,7 +293,7 @@ cmd_poll(const struct cli_args *a)
 		/* --once answers at once unless --timeout was given. */
 		timeout = opt.once && !opt.timeout_set ? 0 : (int)opt.timeout;
 		/* Replies waiting for their slot: come back for them soon. */
-		if (replies.pending > 0 && timeout > PENDING_TIMEOUT)
+		if (stats.replies_pending > 0 && timeout > PENDING_TIMEOUT)
 			timeout = PENDING_TIMEOUT;
 		rc = poll_once(h, timeout, &e);
 		if (rc == CORP_ECONFLICT)
@@ -378,85 +326,28 @@ cmd_poll(const struct cli_args *a)
 /* ---- cgi ----------------------------------------------------------- */
 
 static int
-respond(int status, const char *reason, const char *text, int code)
-{
-	printf("Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n",
-	    status, reason);
-	if (status == 405)
-		printf("Allow: POST\r\n");
-	printf("\r\n%s\n", text);
-	return code;
-}
-
-static int
 cmd_cgi(const struct cli_args *a)
 {
-	const char *method = corp_cfg.cgi_method, *es;
+	struct corp_tgspool_answer ans;
 	struct corp_err e;
-	long long len, id;
-	size_t got, r;
-	char *secret, *body;
 	int rc;
 
 	parse(a);
-	if (method == NULL)
+	if (corp_cfg.cgi_method == NULL)
 		cli_die(CORP_EUSAGE, "cgi: REQUEST_METHOD is not set; run me "
 		    "from a web server as a CGI program");
-	if (strcmp(method, "POST") != 0)
-		return respond(405, "Method Not Allowed", "POST only",
-		    CORP_EINVAL);
-	if ((rc = corp_secret(NULL, "telegram_webhook_secret", &secret, &e))
-	    != 0) {
+	rc = corp_tgspool_cgi(corp_cfg.cgi_method, corp_cfg.cgi_tg_secret,
+	    corp_cfg.cgi_content_length, stdin, &ans, &e);
+	if (ans.status == 0)
+		cli_fail(&e);
+	if (rc != 0 && e.msg[0] != '\0')
 		cli_warnerr(&e);
-		return respond(500, "Internal Server Error", "not configured",
-		    rc);
-	}
-	if (*secret == '\0') {
-		cli_warn("secret telegram_webhook_secret is empty");
-		free(secret);
-		return respond(500, "Internal Server Error", "not configured",
-		    CORP_EFORBIDDEN);
-	}
-	rc = corp_secret_equal(corp_cfg.cgi_tg_secret != NULL ?
-	    corp_cfg.cgi_tg_secret : "", secret);
-	free(secret);
-	if (!rc) {
-		cli_warn("cgi: wrong or missing X-Telegram-Bot-Api-Secret-Token");
-		return respond(403, "Forbidden", "forbidden", CORP_EFORBIDDEN);
-	}
-	if (corp_cfg.cgi_content_length == NULL ||
-	    *corp_cfg.cgi_content_length == '\0')
-		return respond(411, "Length Required", "length required",
-		    CORP_EINVAL);
-	len = strtonum(corp_cfg.cgi_content_length, 0, LLONG_MAX, &es);
-	if (es != NULL)
-		return respond(400, "Bad Request", "bad Content-Length",
-		    CORP_EINVAL);
-	if (len > CORP_TG_SPOOL_MAX)
-		return respond(413, "Content Too Large", "too large",
-		    CORP_EINVAL);
-	if ((body = malloc((size_t)len + 1)) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	for (got = 0; got < (size_t)len; got += r)
-		if ((r = fread(body + got, 1, (size_t)len - got, stdin)) == 0)
-			break;
-	if (got != (size_t)len) {
-		free(body);
-		return respond(400, "Bad Request", "short body", CORP_EINVAL);
-	}
-	body[got] = '\0';
-	rc = corp_tg_spool_put(body, got, &id, &e);
-	free(body);
-	if (rc == CORP_EINVAL) {
-		cli_warnerr(&e);
-		return respond(400, "Bad Request", "not an update", rc);
-	}
-	if (rc != 0) {
-		/* Telegram retries what did not get a 2xx. */
-		cli_warnerr(&e);
-		return respond(500, "Internal Server Error", "try again", rc);
-	}
-	return respond(200, "OK", "ok", 0);
+	printf("Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n",
+	    ans.status, ans.reason);
+	if (ans.status == 405)
+		printf("Allow: POST\r\n");
+	printf("\r\n%s\n", ans.text);
+	return rc;
 }
 
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }

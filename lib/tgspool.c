@@ -147,6 +147,92 @@ corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
 	return 0;
 }
 
+/* ---- corp-tg cgi -------------------------------------------------- */
+
+static int
+answer(struct corp_tgspool_answer *ans, int status, const char *reason,
+    const char *text, int code, struct corp_err *err)
+{
+	ans->status = status;
+	ans->reason = reason;
+	ans->text = text;
+	if (code != 0 && err->code != code) {
+		err->code = code;
+		err->msg[0] = '\0';
+	}
+	return code;
+}
+
+int
+corp_tgspool_cgi(const char *method, const char *secret_header,
+    const char *content_length, FILE *in, struct corp_tgspool_answer *ans,
+    struct corp_err *err)
+{
+	const char *es;
+	long long len, id;
+	size_t got, r;
+	char *secret, *body;
+	int rc;
+
+	ans->status = 0;	/* no answer: a failure of ours (memory) */
+	err->code = 0;
+	err->msg[0] = '\0';
+	if (strcmp(method, "POST") != 0)
+		return answer(ans, 405, "Method Not Allowed", "POST only",
+		    CORP_EINVAL, err);
+	if ((rc = corp_secret(NULL, "telegram_webhook_secret", &secret, err))
+	    != 0)
+		return answer(ans, 500, "Internal Server Error",
+		    "not configured", rc, err);
+	if (*secret == '\0') {
+		free(secret);
+		corp_errf(err, CORP_EFORBIDDEN, "secret telegram_webhook_secret "
+		    "is empty");
+		return answer(ans, 500, "Internal Server Error",
+		    "not configured", CORP_EFORBIDDEN, err);
+	}
+	rc = corp_secret_equal(secret_header != NULL ? secret_header : "",
+	    secret);
+	free(secret);
+	if (!rc) {
+		corp_errf(err, CORP_EFORBIDDEN, "cgi: wrong or missing "
+		    "X-Telegram-Bot-Api-Secret-Token");
+		return answer(ans, 403, "Forbidden", "forbidden",
+		    CORP_EFORBIDDEN, err);
+	}
+	if (content_length == NULL || *content_length == '\0')
+		return answer(ans, 411, "Length Required", "length required",
+		    CORP_EINVAL, err);
+	len = strtonum(content_length, 0, LLONG_MAX, &es);
+	if (es != NULL)
+		return answer(ans, 400, "Bad Request", "bad Content-Length",
+		    CORP_EINVAL, err);
+	if (len > CORP_TG_SPOOL_MAX)
+		return answer(ans, 413, "Content Too Large", "too large",
+		    CORP_EINVAL, err);
+	if ((body = malloc((size_t)len + 1)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (got = 0; got < (size_t)len; got += r)
+		if ((r = fread(body + got, 1, (size_t)len - got, in)) == 0)
+			break;
+	if (got != (size_t)len) {
+		free(body);
+		return answer(ans, 400, "Bad Request", "short body",
+		    CORP_EINVAL, err);
+	}
+	body[got] = '\0';
+	rc = corp_tg_spool_put(body, got, &id, err);
+	free(body);
+	if (rc == CORP_EINVAL)
+		return answer(ans, 400, "Bad Request", "not an update", rc,
+		    err);
+	/* Telegram retries what did not get a 2xx. */
+	if (rc != 0)
+		return answer(ans, 500, "Internal Server Error", "try again",
+		    rc, err);
+	return answer(ans, 200, "OK", "ok", 0, err);
+}
+
 /* ---- corp-tg process ---------------------------------------------- */
 
 struct spool {

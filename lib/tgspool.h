@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "tgupdate.h"
 
@@ -33,6 +34,23 @@ int	corp_tg_spool_put(const char *body, size_t len, long long *update_id,
 /* The update ids of the spool's files "<id>.json", ascending. */
 int	corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
 	    struct corp_err *);
+/*
+ * corp-tg cgi: one webhook request (REQUEST_METHOD, the
+ * X-Telegram-Bot-Api-Secret-Token header or NULL, CONTENT_LENGTH or
+ * NULL, the body on in) checked against the secret
+ * telegram_webhook_secret and spooled.  *ans gets the HTTP answer.
+ * Returns 0 or the corp code of a refusal; err's message is empty when
+ * the refusal is the client's plain mistake (not POST, no or bad
+ * Content-Length, too large, short body) and is worth a log line
+ * otherwise.  ans->status 0: no answer can be given (out of memory).
+ */
+struct corp_tgspool_answer {
+	int		 status;
+	const char	*reason, *text;
+};
+int	corp_tgspool_cgi(const char *method, const char *secret_header,
+	    const char *content_length, FILE *in,
+	    struct corp_tgspool_answer *, struct corp_err *);
 /*
  * corp-tg process: handle the spool's files in update_id order, in
  * transactions of CORP_TGSPOOL_BATCH (corp_tgupdate_apply, bot set,

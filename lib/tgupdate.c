@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "corp.h"
 #include "binds.h"
@@ -1245,10 +1246,14 @@ held(const long long *chats, size_t n, long long chat)
 	return 0;
 }
 
-int
-corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
-    const char *api, const char *token, struct corp_rl *rl,
-    long long max_wait_ms, struct corp_tg_flush *out, struct corp_err *err)
+struct corp_tg_flush {
+	int	sent, failed, pending;
+};
+
+static int
+flush(struct corp_db *db, struct corp_http *h, const char *api,
+    const char *token, struct corp_rl *rl, long long max_wait_ms,
+    struct corp_tg_flush *out, struct corp_err *err)
 {
 	struct pending p[32];
 	struct corp_send_res res;
@@ -1339,4 +1344,39 @@ hold:
 		free(p[i].text);
 	free(hold);
 	return rc;
+}
+
+int
+corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
+    const char *api, const char *token, const char *bot, struct corp_rl *rl,
+    long long max_wait_ms, struct corp_tg_counts *c, struct corp_err *err)
+{
+	struct corp_tg_flush f;
+	int fd, rc;
+
+	if ((rc = corp_tgupdate_lock("outbox", bot, 1, &fd, err)) != 0)
+		return rc;
+	rc = flush(db, h, api, token, rl, max_wait_ms, &f, err);
+	close(fd);
+	if (rc != 0)
+		return rc;
+	c->replies_sent += f.sent;
+	c->replies_failed += f.failed;
+	c->replies_pending = f.pending;
+	return 0;
+}
+
+json_t *
+corp_tgupdate_counts_json(const struct corp_tg_counts *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "spooled", (json_int_t)c->spooled,
+	    "polled", (json_int_t)c->polled,
+	    "handled", (json_int_t)c->handled,
+	    "duplicates", (json_int_t)c->duplicates,
+	    "ignored", (json_int_t)c->ignored,
+	    "refused", (json_int_t)c->refused,
+	    "replies_sent", (json_int_t)c->replies_sent,
+	    "replies_failed", (json_int_t)c->replies_failed,
+	    "replies_pending", (json_int_t)c->replies_pending);
 }

@@ -57,7 +57,10 @@ enum corp_tg_outcome {
 /* What handling counted (corp-tg's summary). */
 struct corp_tg_counts {
 	long long	spooled, polled, handled, duplicates, ignored, refused;
+	long long	replies_sent, replies_failed, replies_pending;
 };
+/* The counts as corp-tg prints them (corp-tg.1). */
+json_t	*corp_tgupdate_counts_json(const struct corp_tg_counts *);
 
 /* lib never prints: a warning goes to the caller, one line. */
 typedef void (*corp_tg_warn_fn)(void *arg, const char *msg);
@@ -117,13 +120,12 @@ int	corp_tg_prune(struct corp_db *, struct corp_err *);
  * stays pending, and so do later replies to its chat; after one that
  * meets a temporary failure every later reply stays pending.
  * CORP_EFORBIDDEN when the token is refused (401/404): the caller stops.
- * The caller serialises flushes of one bot (an flock).
+ * One flush per bot at a time: the flock tg-outbox-<bot>.lock.  The
+ * counts' replies_* get what happened (pending: what is left).
  */
-struct corp_tg_flush {
-	int	sent, failed, pending;
-};
 int	corp_tg_outbox_flush(struct corp_db *, struct corp_http *,
-	    const char *api, const char *token, struct corp_rl *,
-	    long long max_wait_ms, struct corp_tg_flush *, struct corp_err *);
+	    const char *api, const char *token, const char *bot,
+	    struct corp_rl *, long long max_wait_ms, struct corp_tg_counts *,
+	    struct corp_err *);
 
 #endif
