@@ -1,6 +1,7 @@
 /*
- * analysis.h -- seed 004's analysis runs and task proposals (DESIGN 8;
- * corp-analysis.1, corp-proposal.1, corp-json.5).
+ * analysis.h -- seed 004's analysis runs (DESIGN 8; corp-analysis.1,
+ * corp-json.5): analysis.c (create, reap, steps, JSON) and
+ * analysisbatch.c (start).  Their proposals are proposal.h's.
  *
  * Run states: pending -> running -> completed -> reviewed -> closed,
  * running -> failed, pending -> cancelled.  One unfinished run (pending,
@@ -68,35 +69,6 @@ int	corp_run_json(struct corp_db *, long long id, json_t **,
 int	corp_run_list(struct corp_db *, int has_chat, long long chat_id,
 	    const char *status, json_t **array, struct corp_err *);
 
-struct corp_decision {
-	const char	*verb;		/* approve reject merge */
-	long long	 id;
-	const char	*as;
-	const char	*reason;	/* reject */
-	long long	 task_id;	/* merge */
-	const char	*assignee, *unit;	/* approve overrides */
-	int		 has_due;
-	time_t		 due_at;
-};
-int	corp_proposal_decide(struct corp_db *, const struct corp_decision *,
-	    struct corp_err *);
-
-struct corp_proposal_edit {
-	long long	 id;
-	const char	*as;
-	const char	*title, *description;	/* NULL: unchanged */
-	const char	*assignee;	/* NULL: unchanged; "" clears */
-	int		 has_due;	/* due_at 0 clears */
-	time_t		 due_at;
-};
-int	corp_proposal_edit(struct corp_db *, const struct corp_proposal_edit *,
-	    struct corp_err *);
-
-int	corp_proposal_json(struct corp_db *, long long id, json_t **,
-	    struct corp_err *);
-/* run_id > 0 and status (NULL: any) filter. */
-int	corp_proposal_list(struct corp_db *, long long run_id,
-	    const char *status, json_t **array, struct corp_err *);
 /* The errors recorded for a run, in order. */
 int	corp_run_errors(struct corp_db *, long long run_id, json_t **array,
 	    struct corp_err *);
