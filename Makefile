@@ -56,6 +56,10 @@ CLI_OBJ	 = $(CLI_SRC:cmd/%.c=$(B)/cmd/%.o)
 CLI_LIB	 = $(B)/cmd/libcli.a
 CMD_SRC	 = $(wildcard cmd/corp-*.c)
 PROGS	 = $(CMD_SRC:cmd/%.c=$(B)/bin/%)
+# The test builds of the programs: the same objects plus the fault VFS
+# (tests/fault/faultvfs.c, CORP_TEST_VFS), which the shipped ones lack.
+FAULT_VFS = $(B)/test/faultvfs.o
+TPROGS	 = $(CMD_SRC:cmd/%.c=$(B)/test/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 # Test machinery built by make check: the LD_PRELOAD fault interposer
@@ -120,6 +124,15 @@ $(B)/bin/%: $(B)/cmd/%.o $(CLI_LIB) $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_LIB) $(B)/lib/libcorp.a $(LIBS)
 
+$(FAULT_VFS): tests/fault/faultvfs.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/test/bin/%: $(B)/cmd/%.o $(FAULT_VFS) $(CLI_LIB) $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(FAULT_VFS) $(CLI_LIB) \
+	    $(B)/lib/libcorp.a $(LIBS)
+
 $(FAULT_SO): tests/fault/preload.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
@@ -173,7 +186,7 @@ PROVE_FLAGS ?=
 TEST_ENV = PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 	CORP_BUILD="$(CURDIR)/$(B)" CORP_SANITIZE="$(SANITIZE)" \
 	CORP_SHARE_DIR="$(CURDIR)/share"
-check-shell: $(PROGS) $(FAULT_SO) $(TOOLS)
+check-shell: $(PROGS) $(TPROGS) $(FAULT_SO) $(TOOLS)
 	$(TEST_ENV) prove -j2 $(PROVE_FLAGS) $(TESTS) < /dev/null
 
 # The same shell tests against PostgreSQL: a throw-away cluster
@@ -188,7 +201,7 @@ check-pg: deps
 	$(MAKE) all
 	$(MAKE) check-pg-shell
 
-check-pg-shell: $(PROGS) $(FAULT_SO) $(TOOLS)
+check-pg-shell: $(PROGS) $(TPROGS) $(FAULT_SO) $(TOOLS)
 	@if [ -n "$${CORP_TEST_PG:-}" ]; then \
 	    sock=$$CORP_TEST_PG; \
 	elif [ "$${CORP_PG_KEEP:-}" = 1 ]; then \
@@ -238,7 +251,7 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(B)/lib/libcorp.a
 # The fault and hostile-input tests with the big settings (minutes;
 # not in CI).
 torture: deps
-	$(MAKE) all $(FAULT_SO) $(REPLAYS)
+	$(MAKE) all $(TPROGS) $(FAULT_SO) $(REPLAYS)
 	$(TEST_ENV) FAULT_TASKS=40 FAULT_LIMIT=60 HOSTILE_MB=16 \
 	CRASH_KILLS=100 CONTENTION_PROCS=16 CONTENTION_SECONDS=30 \
 	    prove -j2 tests/08[0-9][0-9]-*.t < /dev/null
