@@ -108,7 +108,7 @@ cmd_import(const struct cli_args *a)
 	if ((cat = corp_catalog_new()) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	if (corp_catalog_load_std(cat, &e) != 0 ||
-	    corp_tg_ctx_init(im.db, &im.ctx, cat, &e) != 0)
+	    corp_tgupdate_ctx_init(im.db, &im.ctx, cat, &e) != 0)
 		cli_fail(&e);
 	l.arg = &im;
 	if (cli_loop(name != NULL, &name, &l) != 0)
@@ -117,7 +117,7 @@ cmd_import(const struct cli_args *a)
 	    "duplicates", (json_int_t)im.dups, "invalid", (json_int_t)im.bad);
 	cli_out(sum);
 	json_decref(sum);
-	corp_tg_ctx_free(&im.ctx);
+	corp_tgupdate_ctx_free(&im.ctx);
 	corp_catalog_free(cat);
 	corp_db_close(im.db);
 	return im.bad ? CORP_EINVAL : 0;

@@ -20,6 +20,7 @@
 #include "settings.h"
 #include "telegram.h"
 #include "tgbind.h"
+#include "tgreply.h"
 #include "tgspool.h"
 #include "tgupdate.h"
 
@@ -105,7 +106,7 @@ setup(void)
 	if ((tg.cat = corp_catalog_new()) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	if (corp_catalog_load_std(tg.cat, &e) != 0 ||
-	    corp_tg_ctx_init(tg.db, &tg.ctx, tg.cat, &e) != 0)
+	    corp_tgupdate_ctx_init(tg.db, &tg.ctx, tg.cat, &e) != 0)
 		cli_fail(&e);
 	ho.allow_http = opt.allow_http;
 	ho.ca_file = corp_cfg.ca_file;
@@ -127,7 +128,7 @@ teardown(void)
 {
 	corp_rl_close(tg.rl);
 	corp_http_close(tg.send);
-	corp_tg_ctx_free(&tg.ctx);
+	corp_tgupdate_ctx_free(&tg.ctx);
 	corp_catalog_free(tg.cat);
 	corp_db_close(tg.db);
 	free(tg.token);
@@ -143,7 +144,7 @@ flush(long long max_wait_ms)
 {
 	struct corp_err e;
 
-	if (corp_tg_outbox_flush(tg.db, tg.send, corp_cfg.telegram_api,
+	if (corp_tgreply_flush(tg.db, tg.send, corp_cfg.telegram_api,
 	    tg.token, tg.bot, tg.rl, max_wait_ms, &stats, &e) != 0)
 		cli_fail(&e);
 }
@@ -224,7 +225,7 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 	size_t i, n;
 	int rc;
 
-	if ((rc = corp_tg_offset_get(tg.db, tg.bot, &off, e)) != 0)
+	if ((rc = corp_tgupdate_offset_get(tg.db, tg.bot, &off, e)) != 0)
 		return rc;
 	if ((rc = get_updates(h, off, timeout, &arr, e)) != 0)
 		return rc;

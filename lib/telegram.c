@@ -221,8 +221,8 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 		corp_http_resp_free(&r);
 		return rc;
 	}
-	/* U+0000 in one update must not spoil the answer: corp_tg_handle
-	 * refuses that update alone. */
+	/* U+0000 in one update must not spoil the answer: the handler
+	 * (corp_tgupdate_handle_tx) refuses that update alone. */
 	doc = r.body != NULL ? json_loads(r.body, JSON_ALLOW_NUL, NULL) : NULL;
 	description(doc, r.status, token, desc, sizeof(desc));
 	corp_redact(desc, sizeof(desc), token);

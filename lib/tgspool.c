@@ -25,7 +25,7 @@ mkdir1(const char *p, struct corp_err *err)
 }
 
 int
-corp_tg_spool_dir(char **dir, struct corp_err *err)
+corp_tgspool_dir(char **dir, struct corp_err *err)
 {
 	char *spool;
 	int rc;
@@ -50,7 +50,7 @@ corp_tg_spool_dir(char **dir, struct corp_err *err)
 }
 
 int
-corp_tg_spool_put(const char *body, size_t len, long long *update_id,
+corp_tgspool_put(const char *body, size_t len, long long *update_id,
     struct corp_err *err)
 {
 	json_error_t je;
@@ -72,7 +72,7 @@ corp_tg_spool_put(const char *body, size_t len, long long *update_id,
 	}
 	*update_id = json_integer_value(id);
 	json_decref(doc);
-	if ((rc = corp_tg_spool_dir(&dir, err)) != 0)
+	if ((rc = corp_tgspool_dir(&dir, err)) != 0)
 		return rc;
 	if (corp_asprintf(&path, "%s/%lld.json", dir, *update_id) < 0)
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -92,7 +92,7 @@ cmp_id(const void *a, const void *b)
 }
 
 int
-corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
+corp_tgspool_list(const char *dir, long long **ids, size_t *n,
     struct corp_err *err)
 {
 	struct dirent *de;
@@ -186,8 +186,8 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 		    "not configured", rc, err);
 	if (*secret == '\0') {
 		free(secret);
-		corp_errf(err, CORP_EFORBIDDEN, "secret telegram_webhook_secret "
-		    "is empty");
+		corp_errf(err, CORP_EFORBIDDEN, "secret "
+		    "telegram_webhook_secret is empty");
 		return answer(ans, 500, "Internal Server Error",
 		    "not configured", CORP_EFORBIDDEN, err);
 	}
@@ -221,7 +221,7 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 		    CORP_EINVAL, err);
 	}
 	body[got] = '\0';
-	rc = corp_tg_spool_put(body, got, &id, err);
+	rc = corp_tgspool_put(body, got, &id, err);
 	free(body);
 	if (rc == CORP_EINVAL)
 		return answer(ans, 400, "Bad Request", "not an update", rc,
@@ -384,8 +384,8 @@ corp_tgspool_process(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	*nbad = 0;
 	if ((rc = corp_tgupdate_lock("process", bot, 1, &fd, err)) != 0)
 		return rc;
-	if ((rc = corp_tg_spool_dir(&dir, err)) != 0 ||
-	    (rc = corp_tg_spool_list(dir, &all, &n, err)) != 0)
+	if ((rc = corp_tgspool_dir(&dir, err)) != 0 ||
+	    (rc = corp_tgspool_list(dir, &all, &n, err)) != 0)
 		goto out;
 	s.dir = dir;
 	for (i = 0; i < n && !*stop && rc == 0; i += m) {
@@ -403,8 +403,8 @@ corp_tgspool_process(struct corp_db *db, const struct corp_tg_ctx *ctx,
 			outcome[k] = CORP_TG_HANDLED;
 		}
 		if (rc == 0)
-			rc = corp_tgupdate_apply(db, ctx, u, m, bot, -1, outcome,
-			    counts, warn, warn_arg, err);
+			rc = corp_tgupdate_apply(db, ctx, u, m, bot, -1,
+			    outcome, counts, warn, warn_arg, err);
 		if (rc == 0)
 			rc = finish(&s, ids, outcome, m, err);
 		for (k = 0; k < m; k++)

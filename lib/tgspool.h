@@ -23,16 +23,16 @@ struct corp_err;
 #define CORP_TG_SPOOL_MAX	(4 * 1024 * 1024)
 
 /* DATA_DIR/spool/telegram, created 0700 with its parents when missing. */
-int	corp_tg_spool_dir(char **dir, struct corp_err *);
+int	corp_tgspool_dir(char **dir, struct corp_err *);
 /*
  * Check that body is a JSON object with an integer update_id >= 0
  * (CORP_EINVAL otherwise) and write it, as received, to the spool.
  * *update_id gets the id.
  */
-int	corp_tg_spool_put(const char *body, size_t len, long long *update_id,
+int	corp_tgspool_put(const char *body, size_t len, long long *update_id,
 	    struct corp_err *);
 /* The update ids of the spool's files "<id>.json", ascending. */
-int	corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
+int	corp_tgspool_list(const char *dir, long long **ids, size_t *n,
 	    struct corp_err *);
 /*
  * corp-tg cgi: one webhook request (REQUEST_METHOD, the

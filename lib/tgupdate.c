@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "corp.h"
 #include "binds.h"
@@ -13,23 +12,17 @@
 #include "db.h"
 #include "event.h"
 #include "fsutil.h"
-#include "http.h"
-#include "ratelimit.h"
 #include "render.h"
-#include "send.h"
 #include "settings.h"
-#include "telegram.h"
 #include "tgbind.h"
 #include "tgupdate.h"
 
 /* Handled update ids are kept 8 days: Telegram picks ids at random
  * after a week without updates, so older ones cannot come back. */
 #define UPDATES_KEEP	(8 * 86400)
-/* A reply that failed this many attempts is given up. */
-#define REPLY_ATTEMPTS	5
 
 int
-corp_tg_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
+corp_tgupdate_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
     const struct corp_catalog *cat, struct corp_err *err)
 {
 	int rc;
@@ -39,14 +32,14 @@ corp_tg_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
 	if ((rc = corp_setting_get(db, "fallback_lang", &ctx->fallback_lang,
 	    err)) != 0 || (rc = corp_setting_get(db, "telegram.bot_username",
 	    &ctx->bot_username, err)) != 0) {
-		corp_tg_ctx_free(ctx);
+		corp_tgupdate_ctx_free(ctx);
 		return rc;
 	}
 	return 0;
 }
 
 void
-corp_tg_ctx_free(struct corp_tg_ctx *ctx)
+corp_tgupdate_ctx_free(struct corp_tg_ctx *ctx)
 {
 	free(ctx->fallback_lang);
 	free(ctx->bot_username);
@@ -815,6 +808,21 @@ store_callback(struct upd *u, json_t *cq, const char *raw,
 	return corp_db_exec(u->db, st, "store callback query", err);
 }
 
+int
+corp_tgupdate_on_callback(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    long long update_id, time_t now, json_t *cq, const char *raw,
+    struct corp_err *err)
+{
+	struct upd u;
+
+	memset(&u, 0, sizeof(u));
+	u.db = db;
+	u.ctx = ctx;
+	u.update_id = update_id;
+	u.now = now;
+	return store_callback(&u, cq, raw, err);
+}
+
 /* ---- the update --------------------------------------------------- */
 
 enum { CMD_NONE, CMD_START, CMD_STOP };
@@ -904,7 +912,7 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 }
 
 int
-corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
+corp_tgupdate_handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
     json_t *update, int *outcome, struct corp_err *err)
 {
 	static const char *const kinds[] = {
@@ -965,7 +973,8 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 			rc = chat_member(&u, body, err);
 		}
 	} else if (strcmp(kind, "callback_query") == 0)
-		rc = store_callback(&u, body, raw, err);
+		rc = corp_tgupdate_on_callback(db, ctx, u.update_id, u.now,
+		    body, raw, err);
 	free(raw);
 	if (rc != 0)
 		return rc;
@@ -984,7 +993,7 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 /* ---- offsets and pruning ------------------------------------------ */
 
 int
-corp_tg_offset_get(struct corp_db *db, const char *bot, long long *off,
+corp_tgupdate_offset_get(struct corp_db *db, const char *bot, long long *off,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -1004,7 +1013,7 @@ corp_tg_offset_get(struct corp_db *db, const char *bot, long long *off,
 }
 
 int
-corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
+corp_tgupdate_offset_set_tx(struct corp_db *db, const char *bot, long long off,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -1023,7 +1032,7 @@ corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
 }
 
 int
-corp_tg_prune(struct corp_db *db, struct corp_err *err)
+corp_tgupdate_prune_tx(struct corp_db *db, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	time_t now = corp_now();
@@ -1073,18 +1082,19 @@ apply_tx(struct corp_db *db, void *arg, struct corp_err *err)
 	struct apply *a = arg;
 	int rc, outcome;
 
-	if (a->bot != NULL && (rc = corp_tg_prune(db, err)) != 0)
+	if (a->bot != NULL && (rc = corp_tgupdate_prune_tx(db, err)) != 0)
 		return rc;
 	for (a->at = 0; a->at < a->n; a->at++) {
 		if (a->u[a->at] == NULL)
 			continue;
-		if ((rc = corp_tg_handle(db, a->ctx, a->u[a->at], &outcome,
-		    err)) != 0)
+		if ((rc = corp_tgupdate_handle_tx(db, a->ctx, a->u[a->at],
+		    &outcome, err)) != 0)
 			return rc;
 		a->outcome[a->at] = outcome;
 	}
 	if (a->bot != NULL && a->next_offset >= 0)
-		return corp_tg_offset_set(db, a->bot, a->next_offset, err);
+		return corp_tgupdate_offset_set_tx(db, a->bot, a->next_offset,
+		    err);
 	return 0;
 }
 
@@ -1155,215 +1165,6 @@ corp_tgupdate_lock(const char *what, const char *bot, int wait, int *fd,
 	rc = corp_lock(path, 1, wait, fd, err);
 	free(path);
 	return rc;
-}
-
-/* ---- the outbox ---------------------------------------------------- */
-
-struct pending {
-	long long	 id, chat, attempts;
-	char		*text;
-};
-
-static int
-mark(struct corp_db *db, const struct pending *p,
-    const struct corp_send_res *res, int *still, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	const char *status;
-	long long attempts = p->attempts + (res->attempted ? 1 : 0);
-	int rc;
-
-	if (res->result == CORP_SEND_SENT)
-		status = "sent";
-	else if (res->result == CORP_SEND_RETRY && attempts < REPLY_ATTEMPTS)
-		status = "pending";
-	else
-		status = "failed";
-	*still = strcmp(status, "pending") == 0;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "UPDATE tg_outbox SET status = ?2, "
-	    "attempts = ?3, error = ?4, provider_message_id = ?5, "
-	    "sent_at = ?6 WHERE id = ?1 AND status = 'pending'", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, p->id);
-	corp_bind_text(st, 2, status);
-	corp_bind_int64(st, 3, attempts);
-	corp_bind_text(st, 4, res->error[0] ? res->error : NULL);
-	corp_bind_text(st, 5, res->provider_id[0] ? res->provider_id : NULL);
-	if (res->result == CORP_SEND_SENT)
-		corp_bind_int64(st, 6, (long long)corp_now());
-	else
-		corp_bind_null(st, 6);
-	if ((rc = corp_db_exec(db, st, "mark reply", err)) != 0 ||
-	    (rc = corp_db_commit(db, err)) != 0)
-		goto fail;
-	return 0;
-fail:
-	corp_db_rollback(db);
-	return rc;
-}
-
-/* Up to size pending replies after id last, in id order. */
-static int
-batch(struct corp_db *db, long long last, struct pending *p, size_t size,
-    size_t *n, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	*n = 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT id, chat_id, text, attempts "
-	    "FROM tg_outbox WHERE status = 'pending' AND id > ?1 "
-	    "ORDER BY id LIMIT ?2", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, last);
-	corp_bind_int64(st, 2, (long long)size);
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		p[*n].id = corp_col_int64(st, 0);
-		p[*n].chat = corp_col_int64(st, 1);
-		p[*n].attempts = corp_col_int64(st, 3);
-		if ((p[*n].text = corp_strdup(corp_col_text(st, 2))) == NULL) {
-			corp_reset(st);
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		}
-		(*n)++;
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read outbox", err);
-	return 0;
-}
-
-static int
-held(const long long *chats, size_t n, long long chat)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (chats[i] == chat)
-			return 1;
-	return 0;
-}
-
-struct corp_tg_flush {
-	int	sent, failed, pending;
-};
-
-static int
-flush(struct corp_db *db, struct corp_http *h, const char *api,
-    const char *token, struct corp_rl *rl, long long max_wait_ms,
-    struct corp_tg_flush *out, struct corp_err *err)
-{
-	struct pending p[32];
-	struct corp_send_res res;
-	struct corp_err e;
-	long long last = 0, wait, *hold = NULL, *nh;
-	size_t n = 0, i, nhold = 0;
-	char chatbuf[32];
-	int rc = 0, still, down = 0, chat429;
-
-	memset(out, 0, sizeof(*out));
-	for (;;) {
-		if ((rc = batch(db, last, p, sizeof(p) / sizeof(p[0]), &n,
-		    err)) != 0 || n == 0)
-			break;
-		for (i = 0; i < n && rc == 0; i++) {
-			last = p[i].id;
-			/*
-			 * One chat gets its replies in order.  After a
-			 * temporary failure (Telegram or the network down,
-			 * a 429) the rest waits for the next flush: trying
-			 * each would hold up the caller.
-			 */
-			if (down || held(hold, nhold, p[i].chat)) {
-				out->pending++;
-				continue;
-			}
-			if (rl != NULL) {
-				snprintf(chatbuf, sizeof(chatbuf), "%lld",
-				    p[i].chat);
-				rc = corp_rl_reserve(rl, chatbuf, max_wait_ms,
-				    &wait, err);
-				if (rc == CORP_ETEMP) {
-					rc = 0;
-					still = 1;
-					goto hold;
-				}
-				if (rc != 0)
-					break;
-				corp_sleep_ms(wait);
-			}
-			corp_tg_send(h, api, token, p[i].chat, p[i].text, &res);
-			if (res.bad_token) {
-				rc = corp_errf(err, CORP_EFORBIDDEN, "telegram: "
-				    "bad token (the Bot API answered 401 or "
-				    "404)");
-				break;
-			}
-			/* A 429 is the chat's (corp-tg.1): that chat waits,
-			 * the others' replies go on. */
-			chat429 = res.result == CORP_SEND_RETRY &&
-			    res.retry_after > 0 && !res.attempted &&
-			    res.error_class == NULL;
-			if (rl != NULL && chat429 &&
-			    corp_rl_pause_chat(rl, chatbuf,
-			    res.retry_after * 1000, &e) != 0)
-				(void)0;	/* the pause is advisory */
-			if ((rc = mark(db, &p[i], &res, &still, err)) != 0)
-				break;
-			if (res.result == CORP_SEND_RETRY && chat429)
-				still = 1;
-			else if (res.result == CORP_SEND_RETRY)
-				down = 1;
-			if (res.result == CORP_SEND_SENT)
-				out->sent++;
-			else if (!still)
-				out->failed++;
-hold:
-			if (still) {
-				out->pending++;
-				nh = reallocarray(hold, nhold + 1,
-				    sizeof(*hold));
-				if (nh == NULL) {
-					rc = corp_errf(err, CORP_EINTERNAL,
-					    "out of memory");
-					break;
-				}
-				hold = nh;
-				hold[nhold++] = p[i].chat;
-			}
-		}
-		for (i = 0; i < n; i++)
-			free(p[i].text);
-		n = 0;
-		if (rc != 0)
-			break;
-	}
-	for (i = 0; i < n; i++)
-		free(p[i].text);
-	free(hold);
-	return rc;
-}
-
-int
-corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
-    const char *api, const char *token, const char *bot, struct corp_rl *rl,
-    long long max_wait_ms, struct corp_tg_counts *c, struct corp_err *err)
-{
-	struct corp_tg_flush f;
-	int fd, rc;
-
-	if ((rc = corp_tgupdate_lock("outbox", bot, 1, &fd, err)) != 0)
-		return rc;
-	rc = flush(db, h, api, token, rl, max_wait_ms, &f, err);
-	close(fd);
-	if (rc != 0)
-		return rc;
-	c->replies_sent += f.sent;
-	c->replies_failed += f.failed;
-	c->replies_pending = f.pending;
-	return 0;
 }
 
 json_t *

@@ -2,7 +2,7 @@
  * tgupdate.h -- what corp-tg does with a Telegram Update (DESIGN 6, 8;
  * corp-tg.1), whether it was polled or spooled by the webhook CGI.
  *
- * corp_tg_handle runs inside the caller's write transaction and writes
+ * corp_tgupdate_handle_tx runs inside the caller's write transaction and writes
  * every effect of one update there: binds (through binds.h, so held rows
  * become ready), consumed codes, wrong-code counts, stored messages and
  * callback queries, the replies in tg_outbox, and the update id in
@@ -10,19 +10,19 @@
  * nothing, so handling an update twice (a crash between a commit and the
  * unlink of its spool file, a poller and the CGI both fed) is harmless.
  * The caller commits, and sends the replies after the commit
- * (corp_tg_outbox_flush): a reply is never sent for effects that were
+ * (tgreply.h corp_tgreply_flush): a reply is never sent for effects that were
  * rolled back.
  */
 #ifndef CORP_TGUPDATE_H
 #define CORP_TGUPDATE_H
+
+#include <time.h>
 
 #include <jansson.h>
 
 struct corp_catalog;
 struct corp_db;
 struct corp_err;
-struct corp_http;
-struct corp_rl;
 
 /* Five wrong codes from a chat within an hour ignore it for an hour. */
 #define CORP_TG_MAX_BAD_CODES	5
@@ -43,9 +43,9 @@ struct corp_tg_ctx {
 };
 
 /* Read the settings the handler needs; cat stays the caller's. */
-int	corp_tg_ctx_init(struct corp_db *, struct corp_tg_ctx *,
+int	corp_tgupdate_ctx_init(struct corp_db *, struct corp_tg_ctx *,
 	    const struct corp_catalog *, struct corp_err *);
-void	corp_tg_ctx_free(struct corp_tg_ctx *);
+void	corp_tgupdate_ctx_free(struct corp_tg_ctx *);
 
 enum corp_tg_outcome {
 	CORP_TG_HANDLED = 0,
@@ -98,34 +98,30 @@ int	corp_tgupdate_lock(const char *what, const char *bot, int wait,
  * says what happened.  Errors are database or catalog failures: roll
  * back.
  */
-int	corp_tg_handle(struct corp_db *, const struct corp_tg_ctx *,
+int	corp_tgupdate_handle_tx(struct corp_db *, const struct corp_tg_ctx *,
 	    json_t *update, int *outcome, struct corp_err *);
 
+/*
+ * A callback_query (a button pressed under a bot message), inside the
+ * update's transaction: every callback goes through this one function.
+ * Today it stores the query in tg_callbacks when its sender is a known
+ * chat.  Issue 19 extends it here: the button's task transition in the
+ * same transaction, and answerCallbackQuery/editMessageText queued in
+ * tg_outbox to go out after the commit (tgreply.h), as replies do.
+ */
+int	corp_tgupdate_on_callback(struct corp_db *, const struct corp_tg_ctx *,
+	    long long update_id, time_t now, json_t *callback_query,
+	    const char *raw, struct corp_err *);
+
 /* The stored getUpdates offset of bot (-1 when none). */
-int	corp_tg_offset_get(struct corp_db *, const char *bot,
+int	corp_tgupdate_offset_get(struct corp_db *, const char *bot,
 	    long long *offset, struct corp_err *);
 /* Store it; inside the caller's transaction, with the updates' effects. */
-int	corp_tg_offset_set(struct corp_db *, const char *bot,
+int	corp_tgupdate_offset_set_tx(struct corp_db *, const char *bot,
 	    long long offset, struct corp_err *);
 
 /* Forget handled update ids and wrong-code records that no longer
  * matter; inside the caller's transaction. */
-int	corp_tg_prune(struct corp_db *, struct corp_err *);
-
-/*
- * Send the pending replies of tg_outbox in order, through the shared
- * limiter rl (NULL: off), waiting at most max_wait_ms for a slot (0:
- * never wait).  Each reply is marked sent or failed in its own short
- * transaction right after its answer; one that would wait too long
- * stays pending, and so do later replies to its chat; after one that
- * meets a temporary failure every later reply stays pending.
- * CORP_EFORBIDDEN when the token is refused (401/404): the caller stops.
- * One flush per bot at a time: the flock tg-outbox-<bot>.lock.  The
- * counts' replies_* get what happened (pending: what is left).
- */
-int	corp_tg_outbox_flush(struct corp_db *, struct corp_http *,
-	    const char *api, const char *token, const char *bot,
-	    struct corp_rl *, long long max_wait_ms, struct corp_tg_counts *,
-	    struct corp_err *);
+int	corp_tgupdate_prune_tx(struct corp_db *, struct corp_err *);
 
 #endif
