@@ -156,7 +156,8 @@ corp_analysis_event(struct corp_db *db, long long id, const char *type,
 		json_object_update(p, extra);
 		json_decref(extra);
 	}
-	return corp_analysis_topic_event(db, "analysis_runs", type, actor, p, key, err);
+	return corp_analysis_topic_event(db, "analysis_runs", type, actor, p,
+	    key, err);
 }
 
 int
@@ -190,7 +191,7 @@ corp_analysis_changes(struct corp_db *db)
 /* ---- create, reap, review, close, cancel ---------------------------- */
 
 int
-corp_run_create(struct corp_db *db, const struct corp_run_new *r,
+corp_analysis_create(struct corp_db *db, const struct corp_analysis_new *r,
     long long *id, struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -204,7 +205,7 @@ corp_run_create(struct corp_db *db, const struct corp_run_new *r,
 	if (r->until <= r->from)
 		return corp_errf(err, CORP_EINVAL, "--until must be after "
 		    "--from");
-	if ((rc = corp_run_reap(db, err)) != 0)
+	if ((rc = corp_analysis_reap(db, err)) != 0)
 		return rc;
 	if ((rc = corp_setting_get(db, "telegram.bot_username", &bot, err))
 	    != 0)
@@ -283,7 +284,7 @@ out:
 }
 
 int
-corp_run_reap(struct corp_db *db, struct corp_err *err)
+corp_analysis_reap(struct corp_db *db, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	long long ids[64];
@@ -314,8 +315,9 @@ corp_run_reap(struct corp_db *db, struct corp_err *err)
 		corp_bind_int64(st, 2, (long long)now);
 		if ((rc = corp_db_exec(db, st, "fail run", err)) != 0)
 			goto fail;
-		if (corp_analysis_changes(db) == 1 && (rc = corp_analysis_event(db, ids[i],
-		    "run_failed", 0, json_pack("{ss}", "error", "worker lost"), 0, err)) != 0)
+		if (corp_analysis_changes(db) == 1 && (rc =
+		    corp_analysis_event(db, ids[i], "run_failed", 0,
+		    json_pack("{ss}", "error", "worker lost"), 0, err)) != 0)
 			goto fail;
 	}
 	return corp_db_commit(db, err);
@@ -325,7 +327,7 @@ fail:
 }
 
 int
-corp_run_step(struct corp_db *db, long long id, const char *verb,
+corp_analysis_step(struct corp_db *db, long long id, const char *verb,
     const char *as, struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -342,7 +344,7 @@ corp_run_step(struct corp_db *db, long long id, const char *verb,
 	} else {
 		from = "pending"; to = "cancelled"; type = "run_cancelled";
 	}
-	if ((rc = corp_run_reap(db, err)) != 0)
+	if ((rc = corp_analysis_reap(db, err)) != 0)
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
@@ -396,10 +398,10 @@ corp_run_step(struct corp_db *db, long long id, const char *verb,
 		corp_bind_null(st, 4);
 	if ((rc = corp_db_exec(db, st, "change run", err)) != 0)
 		goto fail;
-	if ((rc = corp_analysis_event(db, id, type, actor, strcmp(verb, "close") == 0 ?
-	    json_pack("{so}", "accuracy", total > 0 ?
-	    json_real((double)decided / (double)total) : json_null()) : NULL,
-	    0, err)) != 0)
+	if ((rc = corp_analysis_event(db, id, type, actor,
+	    strcmp(verb, "close") == 0 ? json_pack("{so}", "accuracy",
+	    total > 0 ? json_real((double)decided / (double)total) :
+	    json_null()) : NULL, 0, err)) != 0)
 		goto fail;
 	free(status);
 	return corp_db_commit(db, err);
@@ -482,7 +484,7 @@ run_rows(struct corp_db *db, long long id, int has_chat, long long chat,
 	int rc;
 
 	*out = NULL;
-	if ((rc = corp_run_reap(db, err)) != 0)
+	if ((rc = corp_analysis_reap(db, err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, RUN_SQL, err)) != 0)
 		return rc;
@@ -494,7 +496,7 @@ run_rows(struct corp_db *db, long long id, int has_chat, long long chat,
 }
 
 int
-corp_run_json(struct corp_db *db, long long id, json_t **out,
+corp_analysis_json(struct corp_db *db, long long id, json_t **out,
     struct corp_err *err)
 {
 	json_t *a;
@@ -513,14 +515,14 @@ corp_run_json(struct corp_db *db, long long id, json_t **out,
 }
 
 int
-corp_run_list(struct corp_db *db, int has_chat, long long chat,
+corp_analysis_list(struct corp_db *db, int has_chat, long long chat,
     const char *status, json_t **out, struct corp_err *err)
 {
 	return run_rows(db, 0, has_chat, chat, status, out, err);
 }
 
 int
-corp_run_errors(struct corp_db *db, long long run, json_t **out,
+corp_analysis_errors(struct corp_db *db, long long run, json_t **out,
     struct corp_err *err)
 {
 	struct corp_stmt *st;

@@ -17,7 +17,7 @@
  * login, CORP_EFORBIDDEN for one that is not an active admin.
  *
  * Every entry point first fails the running runs whose lease expired
- * ("worker lost", keeping the batches that finished): corp_run_reap.
+ * ("worker lost", keeping the batches that finished): corp_analysis_reap.
  */
 #ifndef CORP_ANALYSIS_H
 #define CORP_ANALYSIS_H
@@ -29,11 +29,11 @@ struct corp_db;
 struct corp_err;
 struct corp_proposer;
 
-#define CORP_RUN_WINDOW		600	/* seconds per window */
-#define CORP_RUN_BATCH		50	/* messages per batch at most */
-#define CORP_RUN_MIN_LENGTH	10	/* default --min-length */
+#define CORP_ANALYSIS_WINDOW		600	/* seconds per window */
+#define CORP_ANALYSIS_BATCH		50	/* messages per batch at most */
+#define CORP_ANALYSIS_MIN_LENGTH	10	/* default --min-length */
 
-struct corp_run_new {
+struct corp_analysis_new {
 	const char	*as;
 	long long	 chat_id;
 	time_t		 from, until;		/* [from, until) */
@@ -41,11 +41,11 @@ struct corp_run_new {
 	const char *const *keywords;		/* NULL-terminated or NULL */
 	int		 require_mention;	/* @telegram.bot_username */
 };
-int	corp_run_create(struct corp_db *, const struct corp_run_new *,
+int	corp_analysis_create(struct corp_db *, const struct corp_analysis_new *,
 	    long long *id, struct corp_err *);
 
 /* Fail the running runs whose lease_until is not after now. */
-int	corp_run_reap(struct corp_db *, struct corp_err *);
+int	corp_analysis_reap(struct corp_db *, struct corp_err *);
 
 /*
  * Run a pending run in the foreground: mark it running with a lease of
@@ -55,22 +55,22 @@ int	corp_run_reap(struct corp_db *, struct corp_err *);
  * CORP_ECONFLICT when the run is not pending, or when it stopped being
  * ours (its lease expired and another command failed it).
  */
-int	corp_run_start(struct corp_db *, long long id, const char *as,
+int	corp_analysis_start(struct corp_db *, long long id, const char *as,
 	    struct corp_proposer *, long long lease_s, struct corp_err *);
 
 /* verb: "review" (completed -> reviewed), "close" (reviewed -> closed,
  * refused while proposals are pending), "cancel" (pending -> cancelled). */
-int	corp_run_step(struct corp_db *, long long id, const char *verb,
+int	corp_analysis_step(struct corp_db *, long long id, const char *verb,
 	    const char *as, struct corp_err *);
 
-int	corp_run_json(struct corp_db *, long long id, json_t **,
+int	corp_analysis_json(struct corp_db *, long long id, json_t **,
 	    struct corp_err *);
 /* has_chat/chat_id and status (NULL: any) filter. */
-int	corp_run_list(struct corp_db *, int has_chat, long long chat_id,
+int	corp_analysis_list(struct corp_db *, int has_chat, long long chat_id,
 	    const char *status, json_t **array, struct corp_err *);
 
 /* The errors recorded for a run, in order. */
-int	corp_run_errors(struct corp_db *, long long run_id, json_t **array,
+int	corp_analysis_errors(struct corp_db *, long long run_id, json_t **array,
 	    struct corp_err *);
 
 #endif

@@ -1,4 +1,4 @@
-/* analysisbatch.c -- corp_run_start: an analysis run's messages cut
+/* analysisbatch.c -- corp_analysis_start: an analysis run's messages cut
  * into batches, handed to the proposer, stored (see analysis.h). */
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +51,8 @@ keep_message(const struct runinfo *ri, const char *text, int *keep,
 
 /*
  * The run's batches: its window's messages, filtered, in (date,
- * message_id) order, cut into CORP_RUN_WINDOW windows counted from
- * window_start, each window into batches of CORP_RUN_BATCH at most.
+ * message_id) order, cut into CORP_ANALYSIS_WINDOW windows counted from
+ * window_start, each window into batches of CORP_ANALYSIS_BATCH at most.
  * *batches: [{"window": index, "messages": [...]}, ...].
  */
 static int
@@ -84,10 +84,10 @@ make_batches(struct corp_db *db, long long id, const struct runinfo *ri,
 		}
 		if (!keep)
 			continue;
-		w = (corp_col_int64(st, 1) - ri->from) / CORP_RUN_WINDOW;
+		w = (corp_col_int64(st, 1) - ri->from) / CORP_ANALYSIS_WINDOW;
 		if (cur == NULL || w != curw ||
 		    json_array_size(json_object_get(cur, "messages")) >=
-		    CORP_RUN_BATCH) {
+		    CORP_ANALYSIS_BATCH) {
 			cur = json_pack("{sI s[]}", "window", (json_int_t)w,
 			    "messages");
 			if (cur == NULL || json_array_append_new(*batches, cur)) {
@@ -368,9 +368,8 @@ store_batch(struct corp_db *db, long long id, long long seq, json_t *batch,
 	    "{sI sI sI}", "batch", (json_int_t)seq, "proposals",
 	    (json_int_t)nprop, "errors", (json_int_t)nerr), seq, err)) != 0)
 		goto out;
-	rc = corp_analysis_event(db, id, "progress_updated", 0, json_pack("{sI}",
-	    "batch", (json_int_t)seq), seq,
-	    err);
+	rc = corp_analysis_event(db, id, "progress_updated", 0,
+	    json_pack("{sI}", "batch", (json_int_t)seq), seq, err);
 out:
 	free(line);
 	free(ms);
@@ -423,8 +422,8 @@ fail_run(struct corp_db *db, long long id, const char *token, int code,
 	corp_bind_text(st, 4, why);
 	if ((rc = corp_db_exec(db, st, "fail run", &e2)) != 0)
 		goto rollback;
-	if (corp_analysis_changes(db) == 1 && corp_analysis_event(db, id, "run_failed", 0,
-	    json_pack("{ss}", "error", why), 0, &e2) != 0)
+	if (corp_analysis_changes(db) == 1 && corp_analysis_event(db, id,
+	    "run_failed", 0, json_pack("{ss}", "error", why), 0, &e2) != 0)
 		goto rollback;
 	if (corp_db_commit(db, &e2) != 0)
 		goto lost;
@@ -439,7 +438,7 @@ lost:
 }
 
 int
-corp_run_start(struct corp_db *db, long long id, const char *as,
+corp_analysis_start(struct corp_db *db, long long id, const char *as,
     struct corp_proposer *p, long long lease_s, struct corp_err *err)
 {
 	struct runinfo ri;
@@ -452,7 +451,7 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	int rc, isadm;
 
 	memset(&ri, 0, sizeof(ri));
-	if ((rc = corp_run_reap(db, err)) != 0)
+	if ((rc = corp_analysis_reap(db, err)) != 0)
 		return rc;
 	if ((rc = corp_random_hex(token, 16, err)) != 0)
 		return rc;
@@ -487,22 +486,23 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	corp_bind_int64(st, 6, nmsg);
 	corp_bind_int64(st, 7, (long long)json_array_size(batches));
 	if ((rc = corp_db_exec(db, st, "start run", err)) != 0 ||
-	    (rc = corp_analysis_event(db, id, "run_started", actor, json_pack("{ss sI}",
-	    "proposer", p->name, "messages", (json_int_t)nmsg), 0, err)) != 0 ||
+	    (rc = corp_analysis_event(db, id, "run_started", actor,
+	    json_pack("{ss sI}", "proposer", p->name, "messages",
+	    (json_int_t)nmsg), 0, err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;
 	/* No transaction is held while the proposer works. */
 	json_array_foreach(batches, i, b) {
 		seq = (long long)i + 1;
 		bstart = ri.from + (time_t)json_integer_value(
-		    json_object_get(b, "window")) * CORP_RUN_WINDOW;
+		    json_object_get(b, "window")) * CORP_ANALYSIS_WINDOW;
 		/* "untrusted" frames what chat members wrote (corp-json.5). */
 		in = json_pack("{sI sI sI sI ss ss s[s] sO}", "run_id",
 		    (json_int_t)id, "chat_id", (json_int_t)ri.chat, "batch",
 		    (json_int_t)seq, "batches_total",
 		    (json_int_t)json_array_size(batches), "window_start",
 		    corp_time_fmt(bstart, ws), "window_end",
-		    corp_time_fmt(bstart + CORP_RUN_WINDOW, we), "untrusted",
+		    corp_time_fmt(bstart + CORP_ANALYSIS_WINDOW, we), "untrusted",
 		    "messages", "messages", json_object_get(b, "messages"));
 		if (in == NULL) {
 			rc = OOM(err);
@@ -542,7 +542,8 @@ corp_run_start(struct corp_db *db, long long id, const char *as,
 	corp_bind_int64(st, 1, id);
 	corp_bind_int64(st, 2, (long long)corp_now());
 	if ((rc = corp_db_exec(db, st, "complete run", err)) != 0 ||
-	    (rc = corp_analysis_event(db, id, "run_completed", 0, NULL, 0, err)) != 0 ||
+	    (rc = corp_analysis_event(db, id, "run_completed", 0, NULL, 0,
+	    err)) != 0 ||
 	    (rc = corp_db_commit(db, err)) != 0)
 		goto fail;
 	goto out;

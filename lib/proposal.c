@@ -103,8 +103,8 @@ decide_tx(struct corp_db *db, long long task_id, void *arg,
 
 		snprintf(key, sizeof(key), "proposal:%lld:%s", c->d->id,
 		    c->to);
-		return corp_analysis_topic_event(db, "proposals", c->to, c->actor, p, key,
-		    err);
+		return corp_analysis_topic_event(db, "proposals", c->to,
+		    c->actor, p, key, err);
 	}
 }
 
@@ -155,8 +155,8 @@ decide_precheck(struct corp_db *db, struct decide_ctx *c,
 		note(&f, corp_errf(&e, CORP_EINVAL, "proposal %lld has no "
 		    "assignee: approve it with --assignee LOGIN or --unit UNIT",
 		    c->d->id), &e);
-	if ((rc = note(&f, corp_analysis_actor(db, c->d->as, &c->actor, &isadm, &e),
-	    &e)) != 0)
+	if ((rc = note(&f, corp_analysis_actor(db, c->d->as, &c->actor,
+	    &isadm, &e), &e)) != 0)
 		goto fatal;
 	if (r != NULL && (r->assignee != NULL || r->unit != NULL) &&
 	    (rc = note(&f, corp_task_check_names(db, r, &e), &e)) != 0)
@@ -210,7 +210,7 @@ corp_proposal_decide(struct corp_db *db, const struct corp_decision *d,
 	c.d = d;
 	c.to = strcmp(d->verb, "approve") == 0 ? "approved" :
 	    strcmp(d->verb, "reject") == 0 ? "rejected" : "merged";
-	if ((rc = corp_run_reap(db, err)) != 0)
+	if ((rc = corp_analysis_reap(db, err)) != 0)
 		return rc;
 	if (strcmp(d->verb, "approve") != 0) {
 		if ((rc = decide_precheck(db, &c, NULL, err)) != 0)
@@ -288,7 +288,7 @@ corp_proposal_edit(struct corp_db *db, const struct corp_proposal_edit *ed,
 	char *ps = NULL;
 	int rc, isadm;
 
-	if ((rc = corp_run_reap(db, err)) != 0)
+	if ((rc = corp_analysis_reap(db, err)) != 0)
 		return rc;
 	if (ed->title != NULL && *ed->title == '\0')
 		return corp_errf(err, CORP_EINVAL, "--title must not be empty");
@@ -403,7 +403,7 @@ prop_rows(struct corp_db *db, long long id, long long run, const char *status,
 	int rc;
 
 	*out = NULL;
-	if ((rc = corp_run_reap(db, err)) != 0)
+	if ((rc = corp_analysis_reap(db, err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, PROP_SQL, err)) != 0)
 		return rc;
