@@ -21,44 +21,53 @@ struct pending {
 	char		*text;
 };
 
+struct mark {
+	const struct pending	*p;
+	const struct corp_send_res *res;
+	const char		*status;
+	long long		 attempts;
+};
+
+static int
+mark_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	const struct mark *m = arg;
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "UPDATE tg_outbox SET status = ?2, "
+	    "attempts = ?3, error = ?4, provider_message_id = ?5, "
+	    "sent_at = ?6 WHERE id = ?1 AND status = 'pending'", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, m->p->id);
+	corp_bind_text(st, 2, m->status);
+	corp_bind_int64(st, 3, m->attempts);
+	corp_bind_text(st, 4, m->res->error[0] ? m->res->error : NULL);
+	corp_bind_text(st, 5, m->res->provider_id[0] ? m->res->provider_id :
+	    NULL);
+	if (m->res->result == CORP_SEND_SENT)
+		corp_bind_int64(st, 6, (long long)corp_now());
+	else
+		corp_bind_null(st, 6);
+	return corp_db_exec(db, st, "mark reply", err);
+}
+
+/* Mark a reply sent, failed or still pending, in its own transaction. */
 static int
 mark(struct corp_db *db, const struct pending *p,
     const struct corp_send_res *res, int *still, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	const char *status;
-	long long attempts = p->attempts + (res->attempted ? 1 : 0);
-	int rc;
+	struct mark m = { p, res, NULL, p->attempts + (res->attempted ? 1 :
+	    0) };
 
 	if (res->result == CORP_SEND_SENT)
-		status = "sent";
-	else if (res->result == CORP_SEND_RETRY && attempts < REPLY_ATTEMPTS)
-		status = "pending";
+		m.status = "sent";
+	else if (res->result == CORP_SEND_RETRY && m.attempts < REPLY_ATTEMPTS)
+		m.status = "pending";
 	else
-		status = "failed";
-	*still = strcmp(status, "pending") == 0;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "UPDATE tg_outbox SET status = ?2, "
-	    "attempts = ?3, error = ?4, provider_message_id = ?5, "
-	    "sent_at = ?6 WHERE id = ?1 AND status = 'pending'", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, p->id);
-	corp_bind_text(st, 2, status);
-	corp_bind_int64(st, 3, attempts);
-	corp_bind_text(st, 4, res->error[0] ? res->error : NULL);
-	corp_bind_text(st, 5, res->provider_id[0] ? res->provider_id : NULL);
-	if (res->result == CORP_SEND_SENT)
-		corp_bind_int64(st, 6, (long long)corp_now());
-	else
-		corp_bind_null(st, 6);
-	if ((rc = corp_db_exec(db, st, "mark reply", err)) != 0 ||
-	    (rc = corp_db_commit(db, err)) != 0)
-		goto fail;
-	return 0;
-fail:
-	corp_db_rollback(db);
-	return rc;
+		m.status = "failed";
+	*still = strcmp(m.status, "pending") == 0;
+	return corp_db_tx(db, mark_tx, &m, err);
 }
 
 /* Up to size pending replies after id last, in id order. */
