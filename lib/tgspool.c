@@ -149,18 +149,25 @@ corp_tgspool_list(const char *dir, long long **ids, size_t *n,
 
 /* ---- corp-tg cgi -------------------------------------------------- */
 
+/* The HTTP answer; err stays as the refusal's code and message left it. */
 static int
 answer(struct corp_tgspool_answer *ans, int status, const char *reason,
-    const char *text, int code, struct corp_err *err)
+    const char *text, int code)
 {
 	ans->status = status;
 	ans->reason = reason;
 	ans->text = text;
-	if (code != 0 && err->code != code) {
-		err->code = code;
-		err->msg[0] = '\0';
-	}
 	return code;
+}
+
+/* The client's plain mistake: CORP_EINVAL, no log line (empty message). */
+static int
+mistake(struct corp_tgspool_answer *ans, int status, const char *reason,
+    const char *text, struct corp_err *err)
+{
+	err->code = CORP_EINVAL;
+	err->msg[0] = '\0';
+	return answer(ans, status, reason, text, CORP_EINVAL);
 }
 
 int
@@ -178,18 +185,18 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 	err->code = 0;
 	err->msg[0] = '\0';
 	if (strcmp(method, "POST") != 0)
-		return answer(ans, 405, "Method Not Allowed", "POST only",
-		    CORP_EINVAL, err);
+		return mistake(ans, 405, "Method Not Allowed", "POST only",
+		    err);
 	if ((rc = corp_secret(NULL, "telegram_webhook_secret", &secret, err))
 	    != 0)
 		return answer(ans, 500, "Internal Server Error",
-		    "not configured", rc, err);
+		    "not configured", rc);
 	if (*secret == '\0') {
 		free(secret);
 		corp_errf(err, CORP_EFORBIDDEN, "secret "
 		    "telegram_webhook_secret is empty");
 		return answer(ans, 500, "Internal Server Error",
-		    "not configured", CORP_EFORBIDDEN, err);
+		    "not configured", CORP_EFORBIDDEN);
 	}
 	rc = corp_secret_equal(secret_header != NULL ? secret_header : "",
 	    secret);
@@ -198,18 +205,17 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 		corp_errf(err, CORP_EFORBIDDEN, "cgi: wrong or missing "
 		    "X-Telegram-Bot-Api-Secret-Token");
 		return answer(ans, 403, "Forbidden", "forbidden",
-		    CORP_EFORBIDDEN, err);
+		    CORP_EFORBIDDEN);
 	}
 	if (content_length == NULL || *content_length == '\0')
-		return answer(ans, 411, "Length Required", "length required",
-		    CORP_EINVAL, err);
+		return mistake(ans, 411, "Length Required", "length required",
+		    err);
 	len = strtonum(content_length, 0, LLONG_MAX, &es);
 	if (es != NULL)
-		return answer(ans, 400, "Bad Request", "bad Content-Length",
-		    CORP_EINVAL, err);
+		return mistake(ans, 400, "Bad Request", "bad Content-Length",
+		    err);
 	if (len > CORP_TG_SPOOL_MAX)
-		return answer(ans, 413, "Content Too Large", "too large",
-		    CORP_EINVAL, err);
+		return mistake(ans, 413, "Content Too Large", "too large", err);
 	if ((body = malloc((size_t)len + 1)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	for (got = 0; got < (size_t)len; got += r)
@@ -217,20 +223,18 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 			break;
 	if (got != (size_t)len) {
 		free(body);
-		return answer(ans, 400, "Bad Request", "short body",
-		    CORP_EINVAL, err);
+		return mistake(ans, 400, "Bad Request", "short body", err);
 	}
 	body[got] = '\0';
 	rc = corp_tgspool_put(body, got, &id, err);
 	free(body);
 	if (rc == CORP_EINVAL)
-		return answer(ans, 400, "Bad Request", "not an update", rc,
-		    err);
+		return answer(ans, 400, "Bad Request", "not an update", rc);
 	/* Telegram retries what did not get a 2xx. */
 	if (rc != 0)
 		return answer(ans, 500, "Internal Server Error", "try again",
-		    rc, err);
-	return answer(ans, 200, "OK", "ok", 0, err);
+		    rc);
+	return answer(ans, 200, "OK", "ok", 0);
 }
 
 /* ---- corp-tg process ---------------------------------------------- */
