@@ -16,7 +16,6 @@
 
 #define CLI_TABLE
 #include "cli.h"
-#include "catalog.h"
 #include "db.h"
 #include "jsonl.h"
 #include "clock.h"
@@ -90,7 +89,6 @@ cmd_import(const struct cli_args *a)
 	 */
 	struct corp_loop l = { IMPORT_BATCH, 0, import_each, NULL, NULL,
 	    NULL, 0, 0 };
-	struct corp_catalog *cat;
 	struct import im = { 0 };
 	struct corp_err e;
 	char *name = NULL;
@@ -105,10 +103,7 @@ cmd_import(const struct cli_args *a)
 		close(fd);
 	}
 	im.db = cli_db(0);
-	if ((cat = corp_catalog_new()) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_catalog_load_std(cat, &e) != 0 ||
-	    corp_tgupdate_ctx_init(im.db, &im.ctx, cat, &e) != 0)
+	if (corp_tgupdate_ctx_init(im.db, &im.ctx, &e) != 0)
 		cli_fail(&e);
 	l.arg = &im;
 	if (cli_loop(name != NULL, &name, &l) != 0)
@@ -118,7 +113,6 @@ cmd_import(const struct cli_args *a)
 	cli_out(sum);
 	json_decref(sum);
 	corp_tgupdate_ctx_free(&im.ctx);
-	corp_catalog_free(cat);
 	corp_db_close(im.db);
 	return im.bad ? CORP_EINVAL : 0;
 }

@@ -13,7 +13,6 @@
 
 #define CLI_TABLE
 #include "cli.h"
-#include "catalog.h"
 #include "db.h"
 #include "http.h"
 #include "ratelimit.h"
@@ -53,7 +52,6 @@ static int poll_limit = POLL_LIMIT;
 
 static struct {
 	struct corp_db		*db;
-	struct corp_catalog	*cat;
 	struct corp_tg_ctx	 ctx;
 	struct corp_http	*send;
 	struct corp_rl		*rl;
@@ -103,10 +101,7 @@ setup(void)
 	    corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
 		cli_fail(&e);
 	tg.db = cli_db(0);
-	if ((tg.cat = corp_catalog_new()) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_catalog_load_std(tg.cat, &e) != 0 ||
-	    corp_tgupdate_ctx_init(tg.db, &tg.ctx, tg.cat, &e) != 0)
+	if (corp_tgupdate_ctx_init(tg.db, &tg.ctx, &e) != 0)
 		cli_fail(&e);
 	ho.allow_http = opt.allow_http;
 	ho.ca_file = corp_cfg.ca_file;
@@ -129,7 +124,6 @@ teardown(void)
 	corp_rl_close(tg.rl);
 	corp_http_close(tg.send);
 	corp_tgupdate_ctx_free(&tg.ctx);
-	corp_catalog_free(tg.cat);
 	corp_db_close(tg.db);
 	free(tg.token);
 }

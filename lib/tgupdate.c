@@ -23,13 +23,15 @@
 
 int
 corp_tgupdate_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
-    const struct corp_catalog *cat, struct corp_err *err)
+    struct corp_err *err)
 {
 	int rc;
 
 	memset(ctx, 0, sizeof(*ctx));
-	ctx->cat = cat;
-	if ((rc = corp_setting_get(db, "fallback_lang", &ctx->fallback_lang,
+	if ((ctx->cat = corp_catalog_new()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_catalog_load_std(ctx->cat, err)) != 0 ||
+	    (rc = corp_setting_get(db, "fallback_lang", &ctx->fallback_lang,
 	    err)) != 0 || (rc = corp_setting_get(db, "telegram.bot_username",
 	    &ctx->bot_username, err)) != 0) {
 		corp_tgupdate_ctx_free(ctx);
@@ -41,6 +43,7 @@ corp_tgupdate_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
 void
 corp_tgupdate_ctx_free(struct corp_tg_ctx *ctx)
 {
+	corp_catalog_free(ctx->cat);
 	free(ctx->fallback_lang);
 	free(ctx->bot_username);
 	memset(ctx, 0, sizeof(*ctx));

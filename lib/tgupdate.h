@@ -37,14 +37,14 @@ struct corp_err;
 #define CORP_TG_UPDATE_ID_MAX	9007199254740991LL
 
 struct corp_tg_ctx {
-	const struct corp_catalog *cat;
+	struct corp_catalog *cat;	/* the standard catalogs */
 	char		*fallback_lang;	/* the fallback_lang setting */
 	char		*bot_username;	/* telegram.bot_username, or "" */
 };
 
-/* Read the settings the handler needs; cat stays the caller's. */
+/* Load the standard catalogs and read the settings the handler needs. */
 int	corp_tgupdate_ctx_init(struct corp_db *, struct corp_tg_ctx *,
-	    const struct corp_catalog *, struct corp_err *);
+	    struct corp_err *);
 void	corp_tgupdate_ctx_free(struct corp_tg_ctx *);
 
 enum corp_tg_outcome {
