@@ -55,7 +55,7 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -ldl -lm
 # libwebsockets (HTTP and WebSocket) goes into corp-api alone.
 LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null)
-$(B)/bin/corp-api: LIBS += $(LWS_LIBS)
+$(B)/bin/corp-api $(B)/test/bin/corp-api: LIBS += $(LWS_LIBS)
 
 LIB_SRC	 = $(wildcard lib/*.c)
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(B)/lib/%.o) $(B)/gen/sql_gen.o
@@ -76,6 +76,10 @@ PROGS	 = $(TOOL_PROGS) $(B)/bin/corp
 # the contrib scripts are read from their usage.
 CONTRIB_PROGS = contrib/corp-pipeline contrib/corp-telegram-bot
 COMPLETION = $(B)/completion/corp.bash $(B)/completion/_corp
+# The test builds of the programs: the same objects plus the fault VFS
+# (tests/fault/faultvfs.c, CORP_TEST_VFS), which the shipped ones lack.
+FAULT_VFS = $(B)/test/faultvfs.o
+TPROGS	 = $(CMD_SRC:cmd/%.c=$(B)/test/bin/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS	 = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 # Test machinery built by make check: the LD_PRELOAD fault interposer
@@ -165,6 +169,15 @@ $(B)/bin/%: $(B)/cmd/%.o $(CLI_LIB) $(B)/lib/libcorp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_LIB) $(B)/lib/libcorp.a $(LIBS)
 
+$(FAULT_VFS): tests/fault/faultvfs.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/test/bin/%: $(B)/cmd/%.o $(FAULT_VFS) $(CLI_LIB) $(B)/lib/libcorp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(FAULT_VFS) $(CLI_LIB) \
+	    $(B)/lib/libcorp.a $(LIBS)
+
 $(FAULT_SO): tests/fault/preload.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
@@ -243,7 +256,7 @@ TEST_ENV = PATH="$(CURDIR)/$(B)/bin:$$PATH" CORP_SRC="$(CURDIR)" \
 # first.
 share-modes:
 	@chmod -R go-w share
-check-shell: $(PROGS) $(FAULT_SO) $(TOOLS) share-modes
+check-shell: $(PROGS) $(TPROGS) $(FAULT_SO) $(TOOLS) share-modes
 	$(TEST_ENV) prove -j2 $(PROVE_FLAGS) $(TESTS) < /dev/null
 
 # The same shell tests against PostgreSQL: a throw-away cluster
@@ -258,7 +271,7 @@ check-pg: deps
 	$(MAKE) all
 	$(MAKE) check-pg-shell
 
-check-pg-shell: $(PROGS) $(FAULT_SO) $(TOOLS) share-modes
+check-pg-shell: $(PROGS) $(TPROGS) $(FAULT_SO) $(TOOLS) share-modes
 	@if [ -n "$${CORP_TEST_PG:-}" ]; then \
 	    sock=$$CORP_TEST_PG; \
 	elif [ "$${CORP_PG_KEEP:-}" = 1 ]; then \
@@ -308,7 +321,7 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(B)/lib/libcorp.a
 # The fault and hostile-input tests with the big settings (minutes;
 # not in CI).
 torture: deps
-	$(MAKE) all $(FAULT_SO) $(REPLAYS) share-modes
+	$(MAKE) all $(TPROGS) $(FAULT_SO) $(REPLAYS) share-modes
 	$(TEST_ENV) FAULT_TASKS=40 FAULT_LIMIT=60 HOSTILE_MB=16 \
 	CRASH_KILLS=100 CONTENTION_PROCS=16 CONTENTION_SECONDS=30 \
 	    prove -j2 tests/08[0-9][0-9]-*.t < /dev/null

@@ -64,7 +64,7 @@ print_run(struct corp_db *db, long long id)
 	struct corp_err e;
 	json_t *o;
 
-	if (corp_run_json(db, id, &o, &e) != 0)
+	if (corp_analysis_json(db, id, &o, &e) != 0)
 		cli_fail(&e);
 	cli_out(o);
 	json_decref(o);
@@ -73,12 +73,12 @@ print_run(struct corp_db *db, long long id)
 static int
 cmd_create(const struct cli_args *a)
 {
-	struct corp_run_new n = {
+	struct corp_analysis_new n = {
 		.as = cli_str(a, O_AS),
 		.chat_id = cli_int(a, O_CHAT, 0),
 		.from = cli_int(a, O_FROM, 0),
 		.until = cli_int(a, O_UNTIL, 0),
-		.min_length = cli_int(a, O_MINLEN, CORP_RUN_MIN_LENGTH),
+		.min_length = cli_int(a, O_MINLEN, CORP_ANALYSIS_MIN_LENGTH),
 		.require_mention = cli_has(a, O_MENTION)
 	};
 	const char *const *kw;
@@ -93,7 +93,7 @@ cmd_create(const struct cli_args *a)
 			cli_usage("--keyword must not be empty");
 	n.keywords = kw;
 	db = cli_db(0);
-	if (corp_run_create(db, &n, &id, &e) != 0)
+	if (corp_analysis_create(db, &n, &id, &e) != 0)
 		cli_fail(&e);
 	print_run(db, id);
 	corp_db_close(db);
@@ -125,7 +125,7 @@ cmd_start(const struct cli_args *a)
 	if (corp_proposer_init(db, &p, proposer, url, model,
 	    timeout_s * 1000, &e) != 0)
 		cli_fail(&e);
-	rc = corp_run_start(db, run, cli_str(a, O_AS), &p, lease_s, &e);
+	rc = corp_analysis_start(db, run, cli_str(a, O_AS), &p, lease_s, &e);
 	corp_proposer_free(&p);
 	if (rc != 0) {
 		cli_warnerr(&e);
@@ -148,7 +148,7 @@ cmd_step(const struct cli_args *a)
 	struct corp_db *db = cli_db(0);
 	struct corp_err e;
 
-	if (corp_run_step(db, run, cli_verb_name(a), cli_str(a, O_AS),
+	if (corp_analysis_step(db, run, cli_verb_name(a), cli_str(a, O_AS),
 	    &e) != 0)
 		cli_fail(&e);
 	print_run(db, run);
@@ -163,7 +163,7 @@ cmd_list(const struct cli_args *a)
 	struct corp_err e;
 	json_t *arr;
 
-	if (corp_run_list(db, cli_has(a, O_CHAT), cli_int(a, O_CHAT, 0),
+	if (corp_analysis_list(db, cli_has(a, O_CHAT), cli_int(a, O_CHAT, 0),
 	    cli_str(a, O_STATUS), &arr, &e) != 0)
 		cli_fail(&e);
 	cli_rows(a, arr);
@@ -183,10 +183,10 @@ cmd_show(const struct cli_args *a)
 	if (strcmp(cli_verb_name(a), "show") == 0)
 		print_run(db, run);
 	else {
-		if (corp_run_json(db, run, &arr, &e) != 0)
+		if (corp_analysis_json(db, run, &arr, &e) != 0)
 			cli_fail(&e);
 		json_decref(arr);
-		if (corp_run_errors(db, run, &arr, &e) != 0)
+		if (corp_analysis_errors(db, run, &arr, &e) != 0)
 			cli_fail(&e);
 		cli_rows(a, arr);
 	}

@@ -105,7 +105,7 @@ pss_reset(struct pss *s)
  * corp-analysis.1).
  */
 static void
-spawn_worker(struct corp_run_job *job, long long run)
+spawn_worker(struct corp_analysis_job *job, long long run)
 {
 	struct corp_db *db;
 	struct corp_err e;
@@ -126,7 +126,7 @@ spawn_worker(struct corp_run_job *job, long long run)
 	signal(SIGINT, SIG_DFL);
 	closefrom(3);
 	if ((rc = corp_db_open(&db, 0, &e)) == 0) {
-		rc = corp_run_work(db, job, &proposer, &e);
+		rc = corp_analysis_work(db, job, &proposer, &e);
 		corp_db_close(db);
 	}
 	if (rc != 0)
@@ -194,7 +194,7 @@ handle(struct lws *wsi, struct pss *s)
 	corp_api_handle(&api, &q, &r);
 	if (r.job != NULL) {
 		spawn_worker(r.job, r.job_run);
-		corp_run_job_free(r.job);
+		corp_analysis_job_free(r.job);
 	}
 	respond(wsi, s, &r);
 }

@@ -1,7 +1,7 @@
 /*
  * corp-msg -- the Telegram messages corp stored (DESIGN 8): import Bot
  * API Update objects, list them with filters, show one with its edit
- * history.  import hands each update to corp_tg_handle, the one handler
+ * history.  import hands each batch to corp_tgupdate_apply, the one handler
  * corp-tg poll and corp-tg process use, so an update has the same
  * effects whichever way it arrives, and a message is stored once per
  * (chat, message id).
@@ -16,7 +16,6 @@
 
 #define CLI_TABLE
 #include "cli.h"
-#include "catalog.h"
 #include "db.h"
 #include "jsonl.h"
 #include "clock.h"
@@ -46,87 +45,76 @@ static const struct cli_opt opts[] = {
 /* Updates handled per transaction by import. */
 #define IMPORT_BATCH 100
 
+struct import {
+	struct corp_db		*db;
+	struct corp_tg_ctx	 ctx;
+	long long		 handled, dups, bad;
+};
+
+/* One batch: one transaction (corp_tgupdate_apply). */
+static int
+import_each(struct corp_jsonl_item *it, size_t n, void *arg,
+    struct corp_err *e)
+{
+	struct import *im = arg;
+	json_t *u[IMPORT_BATCH];
+	int outcome[IMPORT_BATCH], rc;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		u[i] = it[i].obj;
+	if ((rc = corp_tgupdate_apply(im->db, &im->ctx, u, n, NULL, -1,
+	    outcome, NULL, NULL, NULL, e)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (outcome[i] == CORP_TG_HANDLED)
+			im->handled++;
+		else if (outcome[i] == CORP_TG_DUPLICATE)
+			im->dups++;
+		else {
+			cli_warn("%s:%lu: not a Telegram Update object (no "
+			    "integer update_id)", it[i].name, it[i].lineno);
+			im->bad++;
+		}
+	return 0;
+}
+
 static int
 cmd_import(const struct cli_args *a)
 {
-	struct corp_catalog *cat;
-	struct corp_tg_ctx ctx;
-	struct corp_jsonl *r;
-	struct corp_db *db;
+	/*
+	 * Reading stdin inside a write transaction would hold the lock
+	 * while a pipe stalls: a batch closes whenever no complete line is
+	 * ready (batch_ms 0), and its transaction is the batch's.
+	 */
+	struct corp_loop l = { IMPORT_BATCH, 0, import_each, NULL, NULL,
+	    NULL, 0, 0 };
+	struct import im = { 0 };
 	struct corp_err e;
-	json_t *obj, *sum;
-	const char *name = "<stdin>";
-	long long handled = 0, dups = 0, bad = 0, intx = 0;
-	int rc, fd = 0, outcome, eof = 0;
+	char *name = NULL;
+	json_t *sum;
+	int fd;
 
 	if (cli_nargs(a) == 1 && strcmp(cli_arg(a, 0), "-") != 0) {
-		name = cli_arg(a, 0);
+		name = (char *)cli_arg(a, 0);
 		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
 			cli_die(CORP_ENOTFOUND, "%s: %s", name,
 			    strerror(errno));
+		close(fd);
 	}
-	db = cli_db(0);
-	if ((cat = corp_catalog_new()) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_catalog_load_std(cat, &e) != 0 ||
-	    corp_tg_ctx_init(db, &ctx, cat, &e) != 0)
+	im.db = cli_db(0);
+	if (corp_tgupdate_ctx_init(im.db, &im.ctx, &e) != 0)
 		cli_fail(&e);
-	if ((r = corp_jsonl_open(fd, name)) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	/*
-	 * Reading stdin inside a write transaction is safe only because
-	 * each read is of a line already buffered or of a file: a pipe that
-	 * stalls would hold the lock, so the transaction ends whenever no
-	 * complete line is ready (timeout 0) and before blocking.
-	 */
-	while (!eof) {
-		rc = corp_jsonl_next(r, &obj, intx ? 0 : -1, &e);
-		if (rc == CORP_JSONL_TIMEOUT || rc == CORP_JSONL_EOF ||
-		    rc == CORP_JSONL_ERR || intx == IMPORT_BATCH) {
-			if (intx > 0 && corp_db_commit(db, &e) != 0)
-				cli_fail(&e);
-			intx = 0;
-		}
-		if (rc == CORP_JSONL_TIMEOUT)
-			continue;
-		if (rc == CORP_JSONL_EOF)
-			eof = 1;
-		if (rc == CORP_JSONL_ERR)
-			cli_fail(&e);
-		if (rc == CORP_JSONL_BAD) {
-			cli_warnerr(&e);
-			bad++;
-			continue;
-		}
-		if (rc != CORP_JSONL_OBJ)
-			continue;
-		if (intx == 0 && corp_db_begin(db, &e) != 0)
-			cli_fail(&e);
-		intx++;
-		if (corp_tg_handle(db, &ctx, obj, &outcome, &e) != 0) {
-			corp_db_rollback(db);
-			cli_fail(&e);
-		}
-		if (outcome == CORP_TG_HANDLED)
-			handled++;
-		else if (outcome == CORP_TG_DUPLICATE)
-			dups++;
-		else {
-			cli_warn("%s:%lu: not a Telegram Update object (no "
-			    "integer update_id)", name, corp_jsonl_lineno(r));
-			bad++;
-		}
-		json_decref(obj);
-	}
-	corp_jsonl_close(r);
-	sum = json_pack("{sI sI sI}", "handled", (json_int_t)handled,
-	    "duplicates", (json_int_t)dups, "invalid", (json_int_t)bad);
+	l.arg = &im;
+	if (cli_loop(name != NULL, &name, &l) != 0)
+		im.bad += (long long)l.nbad;
+	sum = json_pack("{sI sI sI}", "handled", (json_int_t)im.handled,
+	    "duplicates", (json_int_t)im.dups, "invalid", (json_int_t)im.bad);
 	cli_out(sum);
 	json_decref(sum);
-	corp_tg_ctx_free(&ctx);
-	corp_catalog_free(cat);
-	corp_db_close(db);
-	return bad ? CORP_EINVAL : 0;
+	corp_tgupdate_ctx_free(&im.ctx);
+	corp_db_close(im.db);
+	return im.bad ? CORP_EINVAL : 0;
 }
 
 static int

@@ -11,7 +11,7 @@
 
 #define CLI_TABLE
 #include "cli.h"
-#include "analysis.h"
+#include "proposal.h"
 #include "db.h"
 
 enum { O_AS = 1, O_RUN, O_STATUS, O_TITLE, O_DESC, O_ASSIGNEE, O_UNIT,

@@ -1,29 +1,26 @@
 /*
  * corp-tg -- the Telegram bot side of binding (DESIGN 6, corp-tg.1):
  * poll (getUpdates), cgi (the webhook, spooling updates) and process
- * (the spool).  Both ways an update goes through corp_tg_handle in one
- * transaction with its effects (and, polling, the new offset); replies
- * are sent from tg_outbox after the commit.
+ * (the spool).  Both ways a batch of updates goes through
+ * corp_tgupdate_apply in one transaction with its effects (and,
+ * polling, the new offset); the spool's files are lib/tgspool.c's;
+ * replies are sent from tg_outbox after the commit.
  */
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define CLI_TABLE
 #include "cli.h"
-#include "catalog.h"
 #include "db.h"
-#include "fsutil.h"
 #include "http.h"
-#include "jsonl.h"
 #include "ratelimit.h"
 #include "settings.h"
 #include "telegram.h"
 #include "tgbind.h"
+#include "tgreply.h"
 #include "tgspool.h"
 #include "tgupdate.h"
 
@@ -44,8 +41,6 @@ static const struct cli_opt opts[] = {
 #define POLL_LIMIT	100
 /* While replies wait for their slot, a long poll lasts at most this. */
 #define PENDING_TIMEOUT	1
-/* Spool files handled per transaction. */
-#define SPOOL_BATCH	100
 
 static struct {
 	int		 once, allow_http, timeout_set;
@@ -58,7 +53,6 @@ static int poll_limit = POLL_LIMIT;
 
 static struct {
 	struct corp_db		*db;
-	struct corp_catalog	*cat;
 	struct corp_tg_ctx	 ctx;
 	struct corp_http	*send;
 	struct corp_rl		*rl;
@@ -66,10 +60,7 @@ static struct {
 	char			 bot[17];
 } tg;
 
-static struct {
-	long long	spooled, polled, handled, duplicates, ignored, refused;
-	long long	sent, failed, pending;
-} stats;
+static struct corp_tg_counts stats;
 
 static volatile sig_atomic_t stopping, in_wait;
 
@@ -111,10 +102,7 @@ setup(void)
 	    corp_tg_bot_id(tg.token, tg.bot, &e) != 0)
 		cli_fail(&e);
 	tg.db = cli_db(0);
-	if ((tg.cat = corp_catalog_new()) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_catalog_load_std(tg.cat, &e) != 0 ||
-	    corp_tg_ctx_init(tg.db, &tg.ctx, tg.cat, &e) != 0)
+	if (corp_tgupdate_ctx_init(tg.db, &tg.ctx, &e) != 0)
 		cli_fail(&e);
 	ho.allow_http = opt.allow_http;
 	ho.ca_file = corp_cfg.ca_file;
@@ -136,235 +124,43 @@ teardown(void)
 {
 	corp_rl_close(tg.rl);
 	corp_http_close(tg.send);
-	corp_tg_ctx_free(&tg.ctx);
-	corp_catalog_free(tg.cat);
+	corp_tgupdate_ctx_free(&tg.ctx);
 	corp_db_close(tg.db);
 	free(tg.token);
 }
 
-/* An flock named after the bot: DATA_DIR/tg-WHAT-<bot>.lock. */
-static int
-lock(const char *what, int wait)
-{
-	struct corp_err e;
-	char *name, *path;
-	int fd, rc;
-
-	if (corp_asprintf(&name, "tg-%s-%s.lock", what, tg.bot) < 0)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	if (corp_data_mkpath(&path, name, &e) != 0)
-		cli_fail(&e);
-	free(name);
-	rc = corp_lock(path, 1, wait, &fd, &e);
-	free(path);
-	if (rc == CORP_ETEMP)
-		return -1;
-	if (rc != 0)
-		cli_fail(&e);
-	return fd;
-}
-
 /*
- * Send the outbox; one flush per bot at a time.  A reply whose slot is
- * further away than max_wait_ms stays pending: poll passes 0, so that
- * reading updates never waits on a reply's pacing.
+ * Send the outbox.  A reply whose slot is further away than max_wait_ms
+ * stays pending: poll passes 0, so that reading updates never waits on
+ * a reply's pacing.
  */
 static void
 flush(long long max_wait_ms)
 {
-	struct corp_tg_flush f;
-	struct corp_err e;
-	int fd = lock("outbox", 1);
-
-	if (corp_tg_outbox_flush(tg.db, tg.send, corp_cfg.telegram_api,
-	    tg.token, tg.rl, max_wait_ms, &f, &e) != 0)
-		cli_fail(&e);
-	close(fd);
-	stats.sent += f.sent;
-	stats.failed += f.failed;
-	stats.pending = f.pending;
-}
-
-static void
-count(int outcome)
-{
-	if (outcome == CORP_TG_HANDLED)
-		stats.handled++;
-	else if (outcome == CORP_TG_DUPLICATE)
-		stats.duplicates++;
-	else
-		stats.ignored++;
-}
-
-static void
-tx_begin(void)
-{
 	struct corp_err e;
 
-	if (corp_db_begin(tg.db, &e) != 0 || corp_tg_prune(tg.db, &e) != 0)
+	if (corp_tgreply_flush(tg.db, tg.send, corp_cfg.telegram_api,
+	    tg.token, tg.bot, tg.rl, max_wait_ms, &stats, &e) != 0)
 		cli_fail(&e);
 }
 
-/*
- * Handle the n updates u (NULL ones skipped) in one transaction, with
- * the offset off when off >= 0 (poll).  An update the handler refuses
- * as input (65: U+0000 in a string, a number out of range, a private
- * chat with a negative id, ...) is a poison update: the transaction is
- * rolled back, the update reported on stderr with its update_id,
- * marked in refused[] (may be NULL) and dropped, and the batch is done
- * again without it, so that one bad update never stalls the others.
- * Returns with the transaction committed.
- */
 static void
-handle(json_t **u, size_t n, long long off, int *refused)
+warn(void *arg, const char *msg)
 {
-	struct corp_err e;
-	size_t i;
-	int outcome, *oc, rc;
-
-	if ((oc = calloc(n ? n : 1, sizeof(*oc))) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	for (;;) {
-		tx_begin();
-		rc = 0;
-		for (i = 0; i < n; i++) {
-			if (u[i] == NULL)
-				continue;
-			if ((rc = corp_tg_handle(tg.db, &tg.ctx, u[i],
-			    &outcome, &e)) != 0)
-				break;
-			oc[i] = outcome;
-		}
-		if (rc == 0 && off >= 0)
-			rc = corp_tg_offset_set(tg.db, tg.bot, off, &e);
-		if (rc == 0)
-			rc = corp_db_commit(tg.db, &e);
-		if (rc == 0)
-			break;
-		corp_db_rollback(tg.db);
-		if (rc != CORP_EINVAL || i >= n)
-			cli_fail(&e);
-		cli_warn("telegram: update %lld refused and skipped: %s",
-		    (long long)json_integer_value(json_object_get(u[i],
-		    "update_id")), e.msg);
-		u[i] = NULL;
-		if (refused != NULL)
-			refused[i] = 1;
-		stats.refused++;
-	}
-	for (i = 0; i < n; i++)
-		if (u[i] != NULL)
-			count(oc[i]);
-	free(oc);
-}
-
-/* ---- process: the spool ---------------------------------------- */
-
-static char *
-spool_file(const char *dir, long long id, const char *suffix)
-{
-	char *p;
-
-	if (corp_asprintf(&p, "%s/%lld.json%s", dir, id, suffix) < 0)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	return p;
+	(void)arg;
+	cli_warn("%s", msg);
 }
 
 /* Returns the number of files set aside as not an update. */
 static int
 process_spool(void)
 {
-	json_t *u[SPOOL_BATCH], *keep[SPOOL_BATCH];
-	int refused[SPOOL_BATCH];
-	long long ids[SPOOL_BATCH], *all;
 	struct corp_err e;
-	json_error_t je;
-	size_t n, i, k, m;
-	char *dir, *path, *bad, *body = NULL;
-	int fd, nbad = 0, rc;
+	int nbad;
 
-	fd = lock("process", 1);
-	if (corp_tg_spool_dir(&dir, &e) != 0 ||
-	    corp_tg_spool_list(dir, &all, &n, &e) != 0)
+	if (corp_tgspool_process(tg.db, &tg.ctx, tg.bot, &stopping, &stats,
+	    warn, NULL, &nbad, &e) != 0)
 		cli_fail(&e);
-	for (i = 0; i < n && !stopping; i += m) {
-		m = n - i < SPOOL_BATCH ? n - i : SPOOL_BATCH;
-		for (k = 0; k < m; k++) {
-			ids[k] = all[i + k];
-			u[k] = NULL;
-			path = spool_file(dir, ids[k], "");
-			/* The ownership rule on each file too: a link, a
-			 * FIFO or a file someone else wrote is no update
-			 * of our CGI's. */
-			rc = corp_read_conf(path, CORP_TG_SPOOL_MAX, &body,
-			    NULL, &e);
-			free(path);
-			if (rc == CORP_ENOTFOUND) {
-				ids[k] = -1;	/* another process took it */
-				continue;
-			}
-			if (rc != 0 && rc != CORP_EINVAL &&
-			    rc != CORP_EFORBIDDEN)
-				cli_fail(&e);
-			u[k] = rc == 0 ? json_loads(body,
-			    JSON_REJECT_DUPLICATES, &je) : NULL;
-			free(body);
-			if (json_is_object(u[k]))
-				continue;
-			/* Not from our CGI: set it aside, go on. */
-			if (rc == CORP_EFORBIDDEN)
-				cli_warn("%s; renamed to %lld.json.bad", e.msg,
-				    ids[k]);
-			else
-				cli_warn("%s/%lld.json: not an update "
-				    "object%s; renamed to %lld.json.bad", dir,
-				    ids[k], rc == CORP_EINVAL ? " (too large)" :
-				    "", ids[k]);
-			path = spool_file(dir, ids[k], "");
-			bad = spool_file(dir, ids[k], ".bad");
-			if (rename(path, bad) != 0)
-				cli_die(CORP_EINTERNAL, "%s: %s", path,
-				    strerror(errno));
-			free(path);
-			free(bad);
-			json_decref(u[k]);
-			u[k] = NULL;
-			ids[k] = -1;
-			nbad++;
-		}
-		for (k = 0; k < m; k++) {
-			if (u[k] != NULL)
-				stats.spooled++;
-			keep[k] = u[k];
-			refused[k] = 0;
-		}
-		handle(u, m, -1, refused);
-		/* After the commit: a crash before this re-reads them, and
-		 * tg_updates makes that harmless.  A refused one is set
-		 * aside as .bad, never read again. */
-		for (k = 0; k < m; k++) {
-			json_decref(keep[k]);
-			if (ids[k] < 0)
-				continue;
-			path = spool_file(dir, ids[k], "");
-			if (refused[k]) {
-				bad = spool_file(dir, ids[k], ".bad");
-				cli_warn("%s/%lld.json: renamed to "
-				    "%lld.json.bad", dir, ids[k], ids[k]);
-				if (rename(path, bad) != 0)
-					cli_die(CORP_EINTERNAL, "%s: %s", path,
-					    strerror(errno));
-				free(bad);
-				nbad++;
-			} else if (unlink(path) != 0 && errno != ENOENT)
-				cli_die(CORP_EINTERNAL, "%s: %s", path,
-				    strerror(errno));
-			free(path);
-		}
-	}
-	free(all);
-	free(dir);
-	close(fd);
 	return nbad;
 }
 
@@ -373,17 +169,7 @@ summary(void)
 {
 	json_t *o;
 
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "spooled", (json_int_t)stats.spooled,
-	    "polled", (json_int_t)stats.polled,
-	    "handled", (json_int_t)stats.handled,
-	    "duplicates", (json_int_t)stats.duplicates,
-	    "ignored", (json_int_t)stats.ignored,
-	    "refused", (json_int_t)stats.refused,
-	    "replies_sent", (json_int_t)stats.sent,
-	    "replies_failed", (json_int_t)stats.failed,
-	    "replies_pending", (json_int_t)stats.pending);
-	if (o == NULL)
+	if ((o = corp_tgupdate_counts_json(&stats)) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	cli_out(o);
 	json_decref(o);
@@ -405,39 +191,23 @@ cmd_process(const struct cli_args *a)
 
 /* ---- poll ---------------------------------------------------------- */
 
-/*
- * getUpdates with the stored offset.  An answer too large to keep is
- * asked again at once for half as many updates, down to one; an update
- * that does not fit even alone can never be read, and stops the poller
- * (65) rather than retrying a request that cannot succeed.
- */
+/* getUpdates with the stored offset, its limit fitted to the answers. */
 static int
 get_updates(struct corp_http *h, long long off, int timeout, json_t **arr,
     struct corp_err *e)
 {
-	int rc, big;
+	int rc;
 
-	for (;;) {
-		in_wait = timeout > 0;
-		if (stopping) {
-			in_wait = 0;
-			*arr = json_array();
-			return 0;
-		}
-		rc = corp_tg_get_updates(h, corp_cfg.telegram_api, tg.token,
-		    off, timeout, poll_limit, arr, &big, e);
+	in_wait = timeout > 0;
+	if (stopping) {
 		in_wait = 0;
-		if (rc == 0 || !big)
-			return rc;
-		if (poll_limit == 1)
-			return corp_errf(e, CORP_EINVAL, "telegram: "
-			    "getUpdates: the update at offset %lld is larger "
-			    "than %d bytes alone; the poller cannot pass it "
-			    "(see corp-tg(1) CAVEATS)", off,
-			    CORP_TG_UPDATES_MAX);
-		poll_limit /= 2;
-		cli_warn("%s; asking for %d at a time", e->msg, poll_limit);
+		*arr = json_array();
+		return 0;
 	}
+	rc = corp_tg_get_updates_fit(h, corp_cfg.telegram_api, tg.token, off,
+	    timeout, &poll_limit, arr, warn, NULL, e);
+	in_wait = 0;
+	return rc;
 }
 
 /* One getUpdates call and its batch; returns the corp code of the call. */
@@ -450,7 +220,7 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 	size_t i, n;
 	int rc;
 
-	if ((rc = corp_tg_offset_get(tg.db, tg.bot, &off, e)) != 0)
+	if ((rc = corp_tgupdate_offset_get(tg.db, tg.bot, &off, e)) != 0)
 		return rc;
 	if ((rc = get_updates(h, off, timeout, &arr, e)) != 0)
 		return rc;
@@ -486,9 +256,12 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 	}
 	stats.polled += (long long)n;
 	/* The offset moves past every update, refused ones included. */
-	handle(u, n, max >= 0 ? max + 1 : -1, NULL);
+	rc = corp_tgupdate_apply(tg.db, &tg.ctx, u, n, tg.bot, max >= 0 ?
+	    max + 1 : -1, NULL, &stats, warn, NULL, e);
 	free(u);
 	json_decref(arr);
+	if (rc != 0)
+		cli_fail(e);
 	return 0;
 }
 
@@ -503,7 +276,10 @@ cmd_poll(const struct cli_args *a)
 
 	parse(a);
 	setup();
-	if ((fd = lock("poll", 0)) < 0)
+	if ((rc = corp_tgupdate_lock("poll", tg.bot, 0, &fd, &e)) != 0 &&
+	    rc != CORP_ETEMP)
+		cli_fail(&e);
+	if (rc != 0)
 		cli_die(CORP_ETEMP, "another corp-tg poll is running for this "
 		    "bot (DATA_DIR/tg-poll-%s.lock is held)", tg.bot);
 	ho.allow_http = opt.allow_http;
@@ -520,7 +296,7 @@ cmd_poll(const struct cli_args *a)
 		/* --once answers at once unless --timeout was given. */
 		timeout = opt.once && !opt.timeout_set ? 0 : (int)opt.timeout;
 		/* Replies waiting for their slot: come back for them soon. */
-		if (stats.pending > 0 && timeout > PENDING_TIMEOUT)
+		if (stats.replies_pending > 0 && timeout > PENDING_TIMEOUT)
 			timeout = PENDING_TIMEOUT;
 		rc = poll_once(h, timeout, &e);
 		if (rc == CORP_ECONFLICT)
@@ -553,85 +329,28 @@ cmd_poll(const struct cli_args *a)
 /* ---- cgi ----------------------------------------------------------- */
 
 static int
-respond(int status, const char *reason, const char *text, int code)
-{
-	printf("Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n",
-	    status, reason);
-	if (status == 405)
-		printf("Allow: POST\r\n");
-	printf("\r\n%s\n", text);
-	return code;
-}
-
-static int
 cmd_cgi(const struct cli_args *a)
 {
-	const char *method = corp_cfg.cgi_method, *es;
+	struct corp_tgspool_answer ans;
 	struct corp_err e;
-	long long len, id;
-	size_t got, r;
-	char *secret, *body;
 	int rc;
 
 	parse(a);
-	if (method == NULL)
+	if (corp_cfg.cgi_method == NULL)
 		cli_die(CORP_EUSAGE, "cgi: REQUEST_METHOD is not set; run me "
 		    "from a web server as a CGI program");
-	if (strcmp(method, "POST") != 0)
-		return respond(405, "Method Not Allowed", "POST only",
-		    CORP_EINVAL);
-	if ((rc = corp_secret(NULL, "telegram_webhook_secret", &secret, &e))
-	    != 0) {
+	rc = corp_tgspool_cgi(corp_cfg.cgi_method, corp_cfg.cgi_tg_secret,
+	    corp_cfg.cgi_content_length, stdin, &ans, &e);
+	if (ans.status == 0)
+		cli_fail(&e);
+	if (rc != 0 && e.msg[0] != '\0')
 		cli_warnerr(&e);
-		return respond(500, "Internal Server Error", "not configured",
-		    rc);
-	}
-	if (*secret == '\0') {
-		cli_warn("secret telegram_webhook_secret is empty");
-		free(secret);
-		return respond(500, "Internal Server Error", "not configured",
-		    CORP_EFORBIDDEN);
-	}
-	rc = corp_secret_equal(corp_cfg.cgi_tg_secret != NULL ?
-	    corp_cfg.cgi_tg_secret : "", secret);
-	free(secret);
-	if (!rc) {
-		cli_warn("cgi: wrong or missing X-Telegram-Bot-Api-Secret-Token");
-		return respond(403, "Forbidden", "forbidden", CORP_EFORBIDDEN);
-	}
-	if (corp_cfg.cgi_content_length == NULL ||
-	    *corp_cfg.cgi_content_length == '\0')
-		return respond(411, "Length Required", "length required",
-		    CORP_EINVAL);
-	len = strtonum(corp_cfg.cgi_content_length, 0, LLONG_MAX, &es);
-	if (es != NULL)
-		return respond(400, "Bad Request", "bad Content-Length",
-		    CORP_EINVAL);
-	if (len > CORP_TG_SPOOL_MAX)
-		return respond(413, "Content Too Large", "too large",
-		    CORP_EINVAL);
-	if ((body = malloc((size_t)len + 1)) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	for (got = 0; got < (size_t)len; got += r)
-		if ((r = fread(body + got, 1, (size_t)len - got, stdin)) == 0)
-			break;
-	if (got != (size_t)len) {
-		free(body);
-		return respond(400, "Bad Request", "short body", CORP_EINVAL);
-	}
-	body[got] = '\0';
-	rc = corp_tg_spool_put(body, got, &id, &e);
-	free(body);
-	if (rc == CORP_EINVAL) {
-		cli_warnerr(&e);
-		return respond(400, "Bad Request", "not an update", rc);
-	}
-	if (rc != 0) {
-		/* Telegram retries what did not get a 2xx. */
-		cli_warnerr(&e);
-		return respond(500, "Internal Server Error", "try again", rc);
-	}
-	return respond(200, "OK", "ok", 0);
+	printf("Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n",
+	    ans.status, ans.reason);
+	if (ans.status == 405)
+		printf("Allow: POST\r\n");
+	printf("\r\n%s\n", ans.text);
+	return rc;
 }
 
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }

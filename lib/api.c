@@ -15,6 +15,7 @@
 #include "jsonl.h"
 #include "message.h"
 #include "names.h"
+#include "proposal.h"
 #include "task.h"
 
 #define SEGS	5	/* /api/runs/ID/proposals: 4 */
@@ -247,7 +248,7 @@ run_answer(struct call *c, int status, long long id)
 	json_t *o;
 	int rc;
 
-	if ((rc = corp_run_json(c->api->db, id, &o, &c->err)) != 0)
+	if ((rc = corp_analysis_json(c->api->db, id, &o, &c->err)) != 0)
 		fail(c, rc);
 	else
 		answer(c, status, o);
@@ -268,7 +269,7 @@ h_runs(struct call *c)
 		fail(c, rc);
 		return;
 	}
-	rc = corp_run_list(c->api->db, has, chat, status, &arr, &c->err);
+	rc = corp_analysis_list(c->api->db, has, chat, status, &arr, &c->err);
 	answer_list(c, rc, "runs", arr);
 }
 
@@ -277,8 +278,8 @@ h_run_create(struct call *c)
 {
 	static const char *const allowed[] = { "chat_id", "from", "until",
 		"min_length", "keywords", "require_mention", NULL };
-	struct corp_run_new n = { .as = c->login,
-	    .min_length = CORP_RUN_MIN_LENGTH };
+	struct corp_analysis_new n = { .as = c->login,
+	    .min_length = CORP_ANALYSIS_MIN_LENGTH };
 	const char **kw = NULL;
 	json_t *v, *k;
 	long long id;
@@ -332,7 +333,7 @@ h_run_create(struct call *c)
 		}
 		n.keywords = kw;
 	}
-	rc = corp_run_create(c->api->db, &n, &id, &c->err);
+	rc = corp_analysis_create(c->api->db, &n, &id, &c->err);
 out:
 	free(kw);
 	if (rc != 0)
@@ -354,7 +355,7 @@ h_run_start(struct call *c)
 	int rc;
 
 	if ((rc = fields_known(c, (const char *const[]){ NULL })) != 0 ||
-	    (rc = corp_run_begin(c->api->db, c->id, c->login,
+	    (rc = corp_analysis_begin(c->api->db, c->id, c->login,
 	    c->api->proposer, c->api->lease_s, &c->resp->job,
 	    &c->err)) != 0) {
 		fail(c, rc);
@@ -374,7 +375,7 @@ h_run_step(struct call *c)
 	int rc;
 
 	if ((rc = fields_known(c, (const char *const[]){ NULL })) == 0 &&
-	    (rc = corp_run_step(c->api->db, c->id, verb, c->login,
+	    (rc = corp_analysis_step(c->api->db, c->id, verb, c->login,
 	    &c->err)) == 0) {
 		run_answer(c, 200, c->id);
 		return;
@@ -383,7 +384,7 @@ h_run_step(struct call *c)
 	/* The seed's 400: a reviewed run that still has pending
 	 * proposals; any other state conflict stays 409. */
 	if (rc == CORP_ECONFLICT && strcmp(verb, "close") == 0 &&
-	    corp_run_json(c->api->db, c->id, &o, NULL) == 0) {
+	    corp_analysis_json(c->api->db, c->id, &o, NULL) == 0) {
 		st = json_string_value(json_object_get(o, "status"));
 		if (st != NULL && strcmp(st, "reviewed") == 0 &&
 		    json_integer_value(json_object_get(o,
@@ -403,7 +404,7 @@ h_run_proposals(struct call *c)
 	if (reader(c) != 0)
 		return;
 	if ((rc = status_arg(c, proposal_statuses, &status)) != 0 ||
-	    (rc = corp_run_json(c->api->db, c->id, &o, &c->err)) != 0) {
+	    (rc = corp_analysis_json(c->api->db, c->id, &o, &c->err)) != 0) {
 		fail(c, rc);
 		return;
 	}

@@ -23,7 +23,7 @@
 #include <jansson.h>
 
 struct corp_db;
-struct corp_run_job;
+struct corp_analysis_job;
 
 #define CORP_API_PEERS	256	/* addresses the limiter remembers */
 
@@ -57,7 +57,7 @@ struct corp_api_resp {
 	json_t		*body;		/* always an object */
 	long long	 retry_after;	/* seconds; 0: no header */
 	char		 allow[32];	/* 405: the methods of the path */
-	struct corp_run_job *job;	/* 202: batches to work, caller's */
+	struct corp_analysis_job *job;	/* 202: batches to work, caller's */
 	long long	 job_run;
 	char		 user[65];	/* who acted, for the log ("" none) */
 };

@@ -12,7 +12,7 @@
 #include "corp.h"
 #include "db.h"
 #include "dbint.h"
-#include "faultvfs.h"
+#include "testvfs.h"
 
 const char *
 corp_db_path(struct corp_db *db)
@@ -722,10 +722,11 @@ open_sqlite(struct corp_db *db, const char *spec, int flags,
 	struct stat st;
 	int rc;
 
-	if (corp_cfg.test_vfs != NULL) {
-		if ((rc = corp_faultvfs_install(corp_cfg.test_vfs, err)) != 0)
+	/* Set only in a test build (config.c refuses it elsewhere). */
+	if (corp_cfg.test_vfs != NULL && corp_test_vfs_install != NULL) {
+		if ((rc = corp_test_vfs_install(corp_cfg.test_vfs, err)) != 0)
 			return rc;
-		vfs = CORP_FAULTVFS_NAME;
+		vfs = CORP_TEST_VFS_NAME;
 	}
 	if ((db->path = strdup(spec)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");

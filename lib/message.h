@@ -1,8 +1,9 @@
 /*
  * message.h -- reading the Telegram messages corp stored (DESIGN 8;
- * tg_messages and tg_message_edits of 0004).  Storing is corp_tg_handle's
- * alone (tgupdate.h): corp-tg poll, corp-tg process and corp-msg import
- * all go through it, so a message is stored once per (chat, message id).
+ * tg_messages and tg_message_edits of 0004).  Storing is the update
+ * handler's alone (tgupdate.h corp_tgupdate_handle_tx): corp-tg poll,
+ * corp-tg process and corp-msg import all go through it, so a message
+ * is stored once per (chat, message id).
  */
 #ifndef CORP_MESSAGE_H
 #define CORP_MESSAGE_H

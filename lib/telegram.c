@@ -221,8 +221,8 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 		corp_http_resp_free(&r);
 		return rc;
 	}
-	/* U+0000 in one update must not spoil the answer: corp_tg_handle
-	 * refuses that update alone. */
+	/* U+0000 in one update must not spoil the answer: the handler
+	 * (corp_tgupdate_handle_tx) refuses that update alone. */
 	doc = r.body != NULL ? json_loads(r.body, JSON_ALLOW_NUL, NULL) : NULL;
 	description(doc, r.status, token, desc, sizeof(desc));
 	corp_redact(desc, sizeof(desc), token);
@@ -246,4 +246,34 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 	json_decref(doc);
 	corp_http_resp_free(&r);
 	return rc;
+}
+
+int
+corp_tg_get_updates_fit(struct corp_http *h, const char *api,
+    const char *token, long long offset, int timeout, int *limit,
+    json_t **updates, void (*warn)(void *, const char *), void *arg,
+    struct corp_err *err)
+{
+	char *msg;
+	int rc, big;
+
+	for (;;) {
+		rc = corp_tg_get_updates(h, api, token, offset, timeout,
+		    *limit, updates, &big, err);
+		if (rc == 0 || !big)
+			return rc;
+		if (*limit == 1)
+			return corp_errf(err, CORP_EINVAL, "telegram: "
+			    "getUpdates: the update at offset %lld is larger "
+			    "than %d bytes alone; the poller cannot pass it "
+			    "(see corp-tg(1) CAVEATS)", offset,
+			    CORP_TG_UPDATES_MAX);
+		*limit /= 2;
+		if (corp_asprintf(&msg, "%s; asking for %d at a time",
+		    err->msg, *limit) < 0)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		if (warn != NULL)
+			warn(arg, msg);
+		free(msg);
+	}
 }

@@ -66,5 +66,16 @@ void	corp_tg_classify(long status, const char *body, long long retry_after,
 int	corp_tg_get_updates(struct corp_http *, const char *api,
 	    const char *token, long long offset, int timeout, int limit,
 	    json_t **updates, int *too_big, struct corp_err *);
+/*
+ * corp_tg_get_updates with *limit lowered while the answer does not
+ * fit: asked again at once for half as many, down to one, each time
+ * said through warn (lib never prints); an update that does not fit
+ * even alone can never be read: CORP_EINVAL, rather than retrying a
+ * request that cannot succeed.
+ */
+int	corp_tg_get_updates_fit(struct corp_http *, const char *api,
+	    const char *token, long long offset, int timeout, int *limit,
+	    json_t **updates, void (*warn)(void *, const char *), void *arg,
+	    struct corp_err *);
 
 #endif

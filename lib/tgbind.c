@@ -83,12 +83,50 @@ corp_tg_username_ok(const char *s)
 	    isalpha((unsigned char)s[0]) && strcasecmp(s + n - 3, "bot") == 0;
 }
 
+struct code {
+	long long	 uid;
+	const char	*hash;
+	time_t		 now, expires;
+};
+
+/* Supersede the user's open codes, prune old ones, store the new one. */
+static int
+code_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	const struct code *c = arg;
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "UPDATE tg_codes SET superseded_at "
+	    "= ?2 WHERE user_id = ?1 AND used_at IS NULL AND superseded_at "
+	    "IS NULL", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, c->uid);
+	corp_bind_int64(st, 2, (long long)c->now);
+	if ((rc = corp_db_exec(db, st, "supersede codes", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_codes WHERE "
+	    "expires_at < ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, (long long)(c->now - CODE_KEEP));
+	if ((rc = corp_db_exec(db, st, "prune codes", err)) != 0)
+		return rc;
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_codes (code_sha256, "
+	    "user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)", err))
+	    != 0)
+		return rc;
+	corp_bind_text(st, 1, c->hash);
+	corp_bind_int64(st, 2, c->uid);
+	corp_bind_int64(st, 3, (long long)c->now);
+	corp_bind_int64(st, 4, (long long)c->expires);
+	return corp_db_exec(db, st, "write code", err);
+}
+
 int
 corp_tg_code_new(struct corp_db *db, long long uid, char *code,
     time_t *expires, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	time_t now = corp_now();
+	struct code c = { uid, NULL, corp_now(), 0 };
 	char hash[65];
 	int rc;
 
@@ -99,36 +137,7 @@ corp_tg_code_new(struct corp_db *db, long long uid, char *code,
 		return corp_errf(err, CORP_EINTERNAL, "code: bad encoding");
 	if ((rc = corp_sha256_hex(code, CORP_TG_CODE_LEN, hash, err)) != 0)
 		return rc;
-	*expires = now + CORP_TG_CODE_TTL;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "UPDATE tg_codes SET superseded_at "
-	    "= ?2 WHERE user_id = ?1 AND used_at IS NULL AND superseded_at "
-	    "IS NULL", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, uid);
-	corp_bind_int64(st, 2, (long long)now);
-	if ((rc = corp_db_exec(db, st, "supersede codes", err)) != 0)
-		goto fail;
-	if ((rc = corp_db_prep(db, &st, "DELETE FROM tg_codes WHERE "
-	    "expires_at < ?1", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, (long long)(now - CODE_KEEP));
-	if ((rc = corp_db_exec(db, st, "prune codes", err)) != 0)
-		goto fail;
-	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_codes (code_sha256, "
-	    "user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)", err))
-	    != 0)
-		goto fail;
-	corp_bind_text(st, 1, hash);
-	corp_bind_int64(st, 2, uid);
-	corp_bind_int64(st, 3, (long long)now);
-	corp_bind_int64(st, 4, (long long)*expires);
-	if ((rc = corp_db_exec(db, st, "write code", err)) != 0 ||
-	    (rc = corp_db_commit(db, err)) != 0)
-		goto fail;
-	return 0;
-fail:
-	corp_db_rollback(db);
-	return rc;
+	*expires = c.expires = c.now + CORP_TG_CODE_TTL;
+	c.hash = hash;
+	return corp_db_tx(db, code_tx, &c, err);
 }

@@ -4,9 +4,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -23,7 +25,7 @@ mkdir1(const char *p, struct corp_err *err)
 }
 
 int
-corp_tg_spool_dir(char **dir, struct corp_err *err)
+corp_tgspool_dir(char **dir, struct corp_err *err)
 {
 	char *spool;
 	int rc;
@@ -48,7 +50,7 @@ corp_tg_spool_dir(char **dir, struct corp_err *err)
 }
 
 int
-corp_tg_spool_put(const char *body, size_t len, long long *update_id,
+corp_tgspool_put(const char *body, size_t len, long long *update_id,
     struct corp_err *err)
 {
 	json_error_t je;
@@ -70,7 +72,7 @@ corp_tg_spool_put(const char *body, size_t len, long long *update_id,
 	}
 	*update_id = json_integer_value(id);
 	json_decref(doc);
-	if ((rc = corp_tg_spool_dir(&dir, err)) != 0)
+	if ((rc = corp_tgspool_dir(&dir, err)) != 0)
 		return rc;
 	if (corp_asprintf(&path, "%s/%lld.json", dir, *update_id) < 0)
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -90,7 +92,7 @@ cmp_id(const void *a, const void *b)
 }
 
 int
-corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
+corp_tgspool_list(const char *dir, long long **ids, size_t *n,
     struct corp_err *err)
 {
 	struct dirent *de;
@@ -143,6 +145,280 @@ corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
 		qsort(a, *n, sizeof(*a), cmp_id);
 	*ids = a;
 	return 0;
+}
+
+/* ---- corp-tg cgi -------------------------------------------------- */
+
+/* The HTTP answer; err stays as the refusal's code and message left it. */
+static int
+answer(struct corp_tgspool_answer *ans, int status, const char *reason,
+    const char *text, int code)
+{
+	ans->status = status;
+	ans->reason = reason;
+	ans->text = text;
+	return code;
+}
+
+/* The client's plain mistake: CORP_EINVAL, no log line (empty message). */
+static int
+mistake(struct corp_tgspool_answer *ans, int status, const char *reason,
+    const char *text, struct corp_err *err)
+{
+	err->code = CORP_EINVAL;
+	err->msg[0] = '\0';
+	return answer(ans, status, reason, text, CORP_EINVAL);
+}
+
+int
+corp_tgspool_cgi(const char *method, const char *secret_header,
+    const char *content_length, FILE *in, struct corp_tgspool_answer *ans,
+    struct corp_err *err)
+{
+	const char *es;
+	long long len, id;
+	size_t got, r;
+	char *secret, *body;
+	int rc;
+
+	ans->status = 0;	/* no answer: a failure of ours (memory) */
+	err->code = 0;
+	err->msg[0] = '\0';
+	if (strcmp(method, "POST") != 0)
+		return mistake(ans, 405, "Method Not Allowed", "POST only",
+		    err);
+	if ((rc = corp_secret(NULL, "telegram_webhook_secret", &secret, err))
+	    != 0)
+		return answer(ans, 500, "Internal Server Error",
+		    "not configured", rc);
+	if (*secret == '\0') {
+		free(secret);
+		corp_errf(err, CORP_EFORBIDDEN, "secret "
+		    "telegram_webhook_secret is empty");
+		return answer(ans, 500, "Internal Server Error",
+		    "not configured", CORP_EFORBIDDEN);
+	}
+	rc = corp_secret_equal(secret_header != NULL ? secret_header : "",
+	    secret);
+	free(secret);
+	if (!rc) {
+		corp_errf(err, CORP_EFORBIDDEN, "cgi: wrong or missing "
+		    "X-Telegram-Bot-Api-Secret-Token");
+		return answer(ans, 403, "Forbidden", "forbidden",
+		    CORP_EFORBIDDEN);
+	}
+	if (content_length == NULL || *content_length == '\0')
+		return mistake(ans, 411, "Length Required", "length required",
+		    err);
+	len = strtonum(content_length, 0, LLONG_MAX, &es);
+	if (es != NULL)
+		return mistake(ans, 400, "Bad Request", "bad Content-Length",
+		    err);
+	if (len > CORP_TG_SPOOL_MAX)
+		return mistake(ans, 413, "Content Too Large", "too large", err);
+	if ((body = malloc((size_t)len + 1)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (got = 0; got < (size_t)len; got += r)
+		if ((r = fread(body + got, 1, (size_t)len - got, in)) == 0)
+			break;
+	if (got != (size_t)len) {
+		free(body);
+		return mistake(ans, 400, "Bad Request", "short body", err);
+	}
+	body[got] = '\0';
+	rc = corp_tgspool_put(body, got, &id, err);
+	free(body);
+	if (rc == CORP_EINVAL)
+		return answer(ans, 400, "Bad Request", "not an update", rc);
+	/* Telegram retries what did not get a 2xx. */
+	if (rc != 0)
+		return answer(ans, 500, "Internal Server Error", "try again",
+		    rc);
+	return answer(ans, 200, "OK", "ok", 0);
+}
+
+/* ---- corp-tg process ---------------------------------------------- */
+
+struct spool {
+	const char	*dir;
+	corp_tg_warn_fn	 warn;
+	void		*warn_arg;
+	int		*nbad;
+};
+
+static char *
+spool_file(const char *dir, long long id, const char *suffix)
+{
+	char *p;
+
+	return corp_asprintf(&p, "%s/%lld.json%s", dir, id, suffix) < 0 ?
+	    NULL : p;
+}
+
+static int
+say(struct spool *s, struct corp_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+say(struct spool *s, struct corp_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if (s->warn != NULL)
+		s->warn(s->warn_arg, msg);
+	free(msg);
+	return 0;
+}
+
+/* <id>.json → <id>.json.bad, said with why (printf'd before it). */
+static int
+set_aside(struct spool *s, long long id, struct corp_err *err)
+{
+	char *path = spool_file(s->dir, id, ""),
+	    *bad = spool_file(s->dir, id, ".bad");
+	int rc = 0;
+
+	if (path == NULL || bad == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else if (rename(path, bad) != 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	else
+		(*s->nbad)++;
+	free(path);
+	free(bad);
+	return rc;
+}
+
+/*
+ * Read the update in <id>.json into *u; NULL when another process took
+ * the file (*id = -1) or when it was set aside (*id = -1 too).
+ */
+static int
+read_one(struct spool *s, long long *id, json_t **u, struct corp_err *err)
+{
+	struct corp_err e;
+	json_error_t je;
+	char *path, *body = NULL;
+	int rc;
+
+	*u = NULL;
+	if ((path = spool_file(s->dir, *id, "")) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	/* The ownership rule on each file too: a link, a FIFO or a file
+	 * someone else wrote is no update of our CGI's. */
+	rc = corp_read_conf(path, CORP_TG_SPOOL_MAX, &body, NULL, &e);
+	free(path);
+	if (rc == CORP_ENOTFOUND) {
+		*id = -1;		/* another process took it */
+		return 0;
+	}
+	if (rc != 0 && rc != CORP_EINVAL && rc != CORP_EFORBIDDEN) {
+		*err = e;
+		return rc;
+	}
+	*u = rc == 0 ? json_loads(body, JSON_REJECT_DUPLICATES, &je) : NULL;
+	free(body);
+	if (json_is_object(*u))
+		return 0;
+	json_decref(*u);
+	*u = NULL;
+	/* Not from our CGI: set it aside, go on. */
+	if (rc == CORP_EFORBIDDEN)
+		rc = say(s, err, "%s; renamed to %lld.json.bad", e.msg, *id);
+	else
+		rc = say(s, err, "%s/%lld.json: not an update object%s; "
+		    "renamed to %lld.json.bad", s->dir, *id,
+		    rc == CORP_EINVAL ? " (too large)" : "", *id);
+	if (rc == 0)
+		rc = set_aside(s, *id, err);
+	*id = -1;
+	return rc;
+}
+
+/* After the commit: unlink the handled files, set the refused aside. */
+static int
+finish(struct spool *s, const long long *ids, const int *outcome,
+    size_t m, struct corp_err *err)
+{
+	char *path;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < m && rc == 0; k++) {
+		if (ids[k] < 0)
+			continue;
+		if (outcome[k] == CORP_TG_REFUSED) {
+			if ((rc = say(s, err, "%s/%lld.json: renamed to "
+			    "%lld.json.bad", s->dir, ids[k], ids[k])) == 0)
+				rc = set_aside(s, ids[k], err);
+			continue;
+		}
+		if ((path = spool_file(s->dir, ids[k], "")) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+			    strerror(errno));
+		free(path);
+	}
+	return rc;
+}
+
+int
+corp_tgspool_process(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    const char *bot, volatile sig_atomic_t *stop,
+    struct corp_tg_counts *counts, corp_tg_warn_fn warn, void *warn_arg,
+    int *nbad, struct corp_err *err)
+{
+	json_t *u[CORP_TGSPOOL_BATCH], *keep[CORP_TGSPOOL_BATCH];
+	int outcome[CORP_TGSPOOL_BATCH];
+	long long ids[CORP_TGSPOOL_BATCH], *all = NULL;
+	struct spool s = { NULL, warn, warn_arg, nbad };
+	char *dir = NULL;
+	size_t n = 0, i, k, m;
+	int fd, rc;
+
+	*nbad = 0;
+	if ((rc = corp_tgupdate_lock("process", bot, 1, &fd, err)) != 0)
+		return rc;
+	if ((rc = corp_tgspool_dir(&dir, err)) != 0 ||
+	    (rc = corp_tgspool_list(dir, &all, &n, err)) != 0)
+		goto out;
+	s.dir = dir;
+	for (i = 0; i < n && !*stop && rc == 0; i += m) {
+		m = n - i < CORP_TGSPOOL_BATCH ? n - i : CORP_TGSPOOL_BATCH;
+		for (k = 0; k < m; k++)
+			u[k] = NULL;
+		for (k = 0; k < m && rc == 0; k++) {
+			ids[k] = all[i + k];
+			rc = read_one(&s, &ids[k], &u[k], err);
+		}
+		for (k = 0; k < m; k++) {
+			if (u[k] != NULL && rc == 0)
+				counts->spooled++;
+			keep[k] = u[k];
+			outcome[k] = CORP_TG_HANDLED;
+		}
+		if (rc == 0)
+			rc = corp_tgupdate_apply(db, ctx, u, m, bot, -1,
+			    outcome, counts, warn, warn_arg, err);
+		if (rc == 0)
+			rc = finish(&s, ids, outcome, m, err);
+		for (k = 0; k < m; k++)
+			json_decref(keep[k]);
+	}
+out:
+	free(all);
+	free(dir);
+	close(fd);
+	return rc;
 }
 
 int

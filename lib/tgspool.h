@@ -8,8 +8,13 @@
 #ifndef CORP_TGSPOOL_H
 #define CORP_TGSPOOL_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "tgupdate.h"
+
+struct corp_db;
 struct corp_err;
 
 /* The largest update body the CGI accepts: the largest answer poll
@@ -18,17 +23,50 @@ struct corp_err;
 #define CORP_TG_SPOOL_MAX	(4 * 1024 * 1024)
 
 /* DATA_DIR/spool/telegram, created 0700 with its parents when missing. */
-int	corp_tg_spool_dir(char **dir, struct corp_err *);
+int	corp_tgspool_dir(char **dir, struct corp_err *);
 /*
  * Check that body is a JSON object with an integer update_id >= 0
  * (CORP_EINVAL otherwise) and write it, as received, to the spool.
  * *update_id gets the id.
  */
-int	corp_tg_spool_put(const char *body, size_t len, long long *update_id,
+int	corp_tgspool_put(const char *body, size_t len, long long *update_id,
 	    struct corp_err *);
 /* The update ids of the spool's files "<id>.json", ascending. */
-int	corp_tg_spool_list(const char *dir, long long **ids, size_t *n,
+int	corp_tgspool_list(const char *dir, long long **ids, size_t *n,
 	    struct corp_err *);
+/*
+ * corp-tg cgi: one webhook request (REQUEST_METHOD, the
+ * X-Telegram-Bot-Api-Secret-Token header or NULL, CONTENT_LENGTH or
+ * NULL, the body on in) checked against the secret
+ * telegram_webhook_secret and spooled.  *ans gets the HTTP answer.
+ * Returns 0 or the corp code of a refusal; err's message is empty when
+ * the refusal is the client's plain mistake (not POST, no or bad
+ * Content-Length, too large, short body) and is worth a log line
+ * otherwise.  ans->status 0: no answer can be given (out of memory).
+ */
+struct corp_tgspool_answer {
+	int		 status;
+	const char	*reason, *text;
+};
+int	corp_tgspool_cgi(const char *method, const char *secret_header,
+	    const char *content_length, FILE *in,
+	    struct corp_tgspool_answer *, struct corp_err *);
+/*
+ * corp-tg process: handle the spool's files in update_id order, in
+ * transactions of CORP_TGSPOOL_BATCH (corp_tgupdate_apply, bot set,
+ * no offset), under the flock tg-process-<bot>.lock.  Each file is
+ * unlinked only after the commit of its effects: a crash before that
+ * re-reads it, and tg_updates makes that harmless.  A file that is no
+ * update of our CGI's (not a JSON object, too large, a link, a FIFO,
+ * someone else's) and an update the handler refused are renamed to
+ * <id>.json.bad, said through warn, counted in *nbad, and never read
+ * again.  Stops between batches when *stop is set.
+ */
+#define CORP_TGSPOOL_BATCH	100
+int	corp_tgspool_process(struct corp_db *, const struct corp_tg_ctx *,
+	    const char *bot, volatile sig_atomic_t *stop,
+	    struct corp_tg_counts *, corp_tg_warn_fn warn, void *warn_arg,
+	    int *nbad, struct corp_err *);
 /*
  * Constant-time equality of two secrets (compares their SHA-256, so
  * neither the content nor the length leaks through timing).

@@ -11,41 +11,39 @@
 #include "clock.h"
 #include "db.h"
 #include "event.h"
-#include "http.h"
-#include "ratelimit.h"
+#include "fsutil.h"
 #include "render.h"
-#include "send.h"
 #include "settings.h"
-#include "telegram.h"
 #include "tgbind.h"
 #include "tgupdate.h"
 
 /* Handled update ids are kept 8 days: Telegram picks ids at random
  * after a week without updates, so older ones cannot come back. */
 #define UPDATES_KEEP	(8 * 86400)
-/* A reply that failed this many attempts is given up. */
-#define REPLY_ATTEMPTS	5
 
 int
-corp_tg_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
-    const struct corp_catalog *cat, struct corp_err *err)
+corp_tgupdate_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
+    struct corp_err *err)
 {
 	int rc;
 
 	memset(ctx, 0, sizeof(*ctx));
-	ctx->cat = cat;
-	if ((rc = corp_setting_get(db, "fallback_lang", &ctx->fallback_lang,
+	if ((ctx->cat = corp_catalog_new()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_catalog_load_std(ctx->cat, err)) != 0 ||
+	    (rc = corp_setting_get(db, "fallback_lang", &ctx->fallback_lang,
 	    err)) != 0 || (rc = corp_setting_get(db, "telegram.bot_username",
 	    &ctx->bot_username, err)) != 0) {
-		corp_tg_ctx_free(ctx);
+		corp_tgupdate_ctx_free(ctx);
 		return rc;
 	}
 	return 0;
 }
 
 void
-corp_tg_ctx_free(struct corp_tg_ctx *ctx)
+corp_tgupdate_ctx_free(struct corp_tg_ctx *ctx)
 {
+	corp_catalog_free(ctx->cat);
 	free(ctx->fallback_lang);
 	free(ctx->bot_username);
 	memset(ctx, 0, sizeof(*ctx));
@@ -822,6 +820,21 @@ store_callback(struct upd *u, json_t *cq, const char *raw,
 	return corp_db_exec(u->db, st, "store callback query", err);
 }
 
+int
+corp_tgupdate_on_callback(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    long long update_id, time_t now, json_t *cq, const char *raw,
+    struct corp_err *err)
+{
+	struct upd u;
+
+	memset(&u, 0, sizeof(u));
+	u.db = db;
+	u.ctx = ctx;
+	u.update_id = update_id;
+	u.now = now;
+	return store_callback(&u, cq, raw, err);
+}
+
 /* ---- the update --------------------------------------------------- */
 
 enum { CMD_NONE, CMD_START, CMD_STOP };
@@ -911,7 +924,7 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 }
 
 int
-corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
+corp_tgupdate_handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
     json_t *update, int *outcome, struct corp_err *err)
 {
 	static const char *const kinds[] = {
@@ -972,7 +985,8 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 			rc = chat_member(&u, body, err);
 		}
 	} else if (strcmp(kind, "callback_query") == 0)
-		rc = store_callback(&u, body, raw, err);
+		rc = corp_tgupdate_on_callback(db, ctx, u.update_id, u.now,
+		    body, raw, err);
 	free(raw);
 	if (rc != 0)
 		return rc;
@@ -991,7 +1005,7 @@ corp_tg_handle(struct corp_db *db, const struct corp_tg_ctx *ctx,
 /* ---- offsets and pruning ------------------------------------------ */
 
 int
-corp_tg_offset_get(struct corp_db *db, const char *bot, long long *off,
+corp_tgupdate_offset_get(struct corp_db *db, const char *bot, long long *off,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -1011,7 +1025,7 @@ corp_tg_offset_get(struct corp_db *db, const char *bot, long long *off,
 }
 
 int
-corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
+corp_tgupdate_offset_set_tx(struct corp_db *db, const char *bot, long long off,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -1030,7 +1044,7 @@ corp_tg_offset_set(struct corp_db *db, const char *bot, long long off,
 }
 
 int
-corp_tg_prune(struct corp_db *db, struct corp_err *err)
+corp_tgupdate_prune_tx(struct corp_db *db, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	time_t now = corp_now();
@@ -1063,187 +1077,119 @@ corp_tg_prune(struct corp_db *db, struct corp_err *err)
 	return corp_db_exec(db, st, "prune replies", err);
 }
 
-/* ---- the outbox ---------------------------------------------------- */
+/* ---- a batch of updates ------------------------------------------ */
 
-struct pending {
-	long long	 id, chat, attempts;
-	char		*text;
+struct apply {
+	const struct corp_tg_ctx *ctx;
+	json_t		**u;
+	size_t		  n, at;	/* at: the update that failed, or n */
+	const char	 *bot;
+	long long	  next_offset;
+	int		 *outcome;
 };
 
 static int
-mark(struct corp_db *db, const struct pending *p,
-    const struct corp_send_res *res, int *still, struct corp_err *err)
+apply_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	const char *status;
-	long long attempts = p->attempts + (res->attempted ? 1 : 0);
-	int rc;
+	struct apply *a = arg;
+	int rc, outcome;
 
-	if (res->result == CORP_SEND_SENT)
-		status = "sent";
-	else if (res->result == CORP_SEND_RETRY && attempts < REPLY_ATTEMPTS)
-		status = "pending";
-	else
-		status = "failed";
-	*still = strcmp(status, "pending") == 0;
-	if ((rc = corp_db_begin(db, err)) != 0)
+	if (a->bot != NULL && (rc = corp_tgupdate_prune_tx(db, err)) != 0)
 		return rc;
-	if ((rc = corp_db_prep(db, &st, "UPDATE tg_outbox SET status = ?2, "
-	    "attempts = ?3, error = ?4, provider_message_id = ?5, "
-	    "sent_at = ?6 WHERE id = ?1 AND status = 'pending'", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, p->id);
-	corp_bind_text(st, 2, status);
-	corp_bind_int64(st, 3, attempts);
-	corp_bind_text(st, 4, res->error[0] ? res->error : NULL);
-	corp_bind_text(st, 5, res->provider_id[0] ? res->provider_id : NULL);
-	if (res->result == CORP_SEND_SENT)
-		corp_bind_int64(st, 6, (long long)corp_now());
-	else
-		corp_bind_null(st, 6);
-	if ((rc = corp_db_exec(db, st, "mark reply", err)) != 0 ||
-	    (rc = corp_db_commit(db, err)) != 0)
-		goto fail;
-	return 0;
-fail:
-	corp_db_rollback(db);
-	return rc;
-}
-
-/* Up to size pending replies after id last, in id order. */
-static int
-batch(struct corp_db *db, long long last, struct pending *p, size_t size,
-    size_t *n, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	*n = 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT id, chat_id, text, attempts "
-	    "FROM tg_outbox WHERE status = 'pending' AND id > ?1 "
-	    "ORDER BY id LIMIT ?2", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, last);
-	corp_bind_int64(st, 2, (long long)size);
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		p[*n].id = corp_col_int64(st, 0);
-		p[*n].chat = corp_col_int64(st, 1);
-		p[*n].attempts = corp_col_int64(st, 3);
-		if ((p[*n].text = corp_strdup(corp_col_text(st, 2))) == NULL) {
-			corp_reset(st);
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		}
-		(*n)++;
+	for (a->at = 0; a->at < a->n; a->at++) {
+		if (a->u[a->at] == NULL)
+			continue;
+		if ((rc = corp_tgupdate_handle_tx(db, a->ctx, a->u[a->at],
+		    &outcome, err)) != 0)
+			return rc;
+		a->outcome[a->at] = outcome;
 	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read outbox", err);
-	return 0;
-}
-
-static int
-held(const long long *chats, size_t n, long long chat)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (chats[i] == chat)
-			return 1;
+	if (a->bot != NULL && a->next_offset >= 0)
+		return corp_tgupdate_offset_set_tx(db, a->bot, a->next_offset,
+		    err);
 	return 0;
 }
 
 int
-corp_tg_outbox_flush(struct corp_db *db, struct corp_http *h,
-    const char *api, const char *token, struct corp_rl *rl,
-    long long max_wait_ms, struct corp_tg_flush *out, struct corp_err *err)
+corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    json_t **u, size_t n, const char *bot, long long next_offset,
+    int *outcome, struct corp_tg_counts *counts, corp_tg_warn_fn warn,
+    void *warn_arg, struct corp_err *err)
 {
-	struct pending p[32];
-	struct corp_send_res res;
-	struct corp_err e;
-	long long last = 0, wait, *hold = NULL, *nh;
-	size_t n = 0, i, nhold = 0;
-	char chatbuf[32];
-	int rc = 0, still, down = 0, chat429;
+	struct apply a = { ctx, u, n, n, bot, next_offset, outcome };
+	char *msg;
+	size_t i;
+	int rc;
 
-	memset(out, 0, sizeof(*out));
+	if (a.outcome == NULL && (a.outcome = calloc(n ? n : 1,
+	    sizeof(*a.outcome))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	for (;;) {
-		if ((rc = batch(db, last, p, sizeof(p) / sizeof(p[0]), &n,
-		    err)) != 0 || n == 0)
+		a.at = n;
+		if ((rc = corp_db_tx(db, apply_tx, &a, err)) == 0)
 			break;
-		for (i = 0; i < n && rc == 0; i++) {
-			last = p[i].id;
-			/*
-			 * One chat gets its replies in order.  After a
-			 * temporary failure (Telegram or the network down,
-			 * a 429) the rest waits for the next flush: trying
-			 * each would hold up the caller.
-			 */
-			if (down || held(hold, nhold, p[i].chat)) {
-				out->pending++;
-				continue;
-			}
-			if (rl != NULL) {
-				snprintf(chatbuf, sizeof(chatbuf), "%lld",
-				    p[i].chat);
-				rc = corp_rl_reserve(rl, chatbuf, max_wait_ms,
-				    &wait, err);
-				if (rc == CORP_ETEMP) {
-					rc = 0;
-					still = 1;
-					goto hold;
-				}
-				if (rc != 0)
-					break;
-				corp_sleep_ms(wait);
-			}
-			corp_tg_send(h, api, token, p[i].chat, p[i].text, &res);
-			if (res.bad_token) {
-				rc = corp_errf(err, CORP_EFORBIDDEN, "telegram: "
-				    "bad token (the Bot API answered 401 or "
-				    "404)");
-				break;
-			}
-			/* A 429 is the chat's (corp-tg.1): that chat waits,
-			 * the others' replies go on. */
-			chat429 = res.result == CORP_SEND_RETRY &&
-			    res.retry_after > 0 && !res.attempted &&
-			    res.error_class == NULL;
-			if (rl != NULL && chat429 &&
-			    corp_rl_pause_chat(rl, chatbuf,
-			    res.retry_after * 1000, &e) != 0)
-				(void)0;	/* the pause is advisory */
-			if ((rc = mark(db, &p[i], &res, &still, err)) != 0)
-				break;
-			if (res.result == CORP_SEND_RETRY && chat429)
-				still = 1;
-			else if (res.result == CORP_SEND_RETRY)
-				down = 1;
-			if (res.result == CORP_SEND_SENT)
-				out->sent++;
-			else if (!still)
-				out->failed++;
-hold:
-			if (still) {
-				out->pending++;
-				nh = reallocarray(hold, nhold + 1,
-				    sizeof(*hold));
-				if (nh == NULL) {
-					rc = corp_errf(err, CORP_EINTERNAL,
-					    "out of memory");
-					break;
-				}
-				hold = nh;
-				hold[nhold++] = p[i].chat;
-			}
+		if (bot == NULL || rc != CORP_EINVAL || a.at >= n)
+			goto out;
+		if (corp_asprintf(&msg, "telegram: update %lld refused and "
+		    "skipped: %s", (long long)json_integer_value(
+		    json_object_get(u[a.at], "update_id")), err->msg) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
 		}
-		for (i = 0; i < n; i++)
-			free(p[i].text);
-		n = 0;
-		if (rc != 0)
-			break;
+		if (warn != NULL)
+			warn(warn_arg, msg);
+		free(msg);
+		u[a.at] = NULL;
+		a.outcome[a.at] = CORP_TG_REFUSED;
+		if (counts != NULL)
+			counts->refused++;
 	}
-	for (i = 0; i < n; i++)
-		free(p[i].text);
-	free(hold);
+	for (i = 0; i < n && counts != NULL; i++) {
+		if (u[i] == NULL)
+			continue;
+		if (a.outcome[i] == CORP_TG_HANDLED)
+			counts->handled++;
+		else if (a.outcome[i] == CORP_TG_DUPLICATE)
+			counts->duplicates++;
+		else
+			counts->ignored++;
+	}
+out:
+	if (a.outcome != outcome)
+		free(a.outcome);
 	return rc;
+}
+
+int
+corp_tgupdate_lock(const char *what, const char *bot, int wait, int *fd,
+    struct corp_err *err)
+{
+	char *name, *path;
+	int rc;
+
+	*fd = -1;
+	if (corp_asprintf(&name, "tg-%s-%s.lock", what, bot) < 0)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = corp_data_mkpath(&path, name, err);
+	free(name);
+	if (rc != 0)
+		return rc;
+	rc = corp_lock(path, 1, wait, fd, err);
+	free(path);
+	return rc;
+}
+
+json_t *
+corp_tgupdate_counts_json(const struct corp_tg_counts *c)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "spooled", (json_int_t)c->spooled,
+	    "polled", (json_int_t)c->polled,
+	    "handled", (json_int_t)c->handled,
+	    "duplicates", (json_int_t)c->duplicates,
+	    "ignored", (json_int_t)c->ignored,
+	    "refused", (json_int_t)c->refused,
+	    "replies_sent", (json_int_t)c->replies_sent,
+	    "replies_failed", (json_int_t)c->replies_failed,
+	    "replies_pending", (json_int_t)c->replies_pending);
 }

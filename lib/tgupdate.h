@@ -2,7 +2,7 @@
  * tgupdate.h -- what corp-tg does with a Telegram Update (DESIGN 6, 8;
  * corp-tg.1), whether it was polled or spooled by the webhook CGI.
  *
- * corp_tg_handle runs inside the caller's write transaction and writes
+ * corp_tgupdate_handle_tx runs inside the caller's write transaction and writes
  * every effect of one update there: binds (through binds.h, so held rows
  * become ready), consumed codes, wrong-code counts, stored messages and
  * callback queries, the replies in tg_outbox, and the update id in
@@ -10,19 +10,19 @@
  * nothing, so handling an update twice (a crash between a commit and the
  * unlink of its spool file, a poller and the CGI both fed) is harmless.
  * The caller commits, and sends the replies after the commit
- * (corp_tg_outbox_flush): a reply is never sent for effects that were
+ * (tgreply.h corp_tgreply_flush): a reply is never sent for effects that were
  * rolled back.
  */
 #ifndef CORP_TGUPDATE_H
 #define CORP_TGUPDATE_H
+
+#include <time.h>
 
 #include <jansson.h>
 
 struct corp_catalog;
 struct corp_db;
 struct corp_err;
-struct corp_http;
-struct corp_rl;
 
 /* Five wrong codes from a chat within an hour ignore it for an hour. */
 #define CORP_TG_MAX_BAD_CODES	5
@@ -37,56 +37,91 @@ struct corp_rl;
 #define CORP_TG_UPDATE_ID_MAX	9007199254740991LL
 
 struct corp_tg_ctx {
-	const struct corp_catalog *cat;
+	struct corp_catalog *cat;	/* the standard catalogs */
 	char		*fallback_lang;	/* the fallback_lang setting */
 	char		*bot_username;	/* telegram.bot_username, or "" */
 };
 
-/* Read the settings the handler needs; cat stays the caller's. */
-int	corp_tg_ctx_init(struct corp_db *, struct corp_tg_ctx *,
-	    const struct corp_catalog *, struct corp_err *);
-void	corp_tg_ctx_free(struct corp_tg_ctx *);
+/* Load the standard catalogs and read the settings the handler needs. */
+int	corp_tgupdate_ctx_init(struct corp_db *, struct corp_tg_ctx *,
+	    struct corp_err *);
+void	corp_tgupdate_ctx_free(struct corp_tg_ctx *);
 
 enum corp_tg_outcome {
 	CORP_TG_HANDLED = 0,
 	CORP_TG_DUPLICATE,	/* handled before: nothing written */
-	CORP_TG_MALFORMED	/* not an Update object: nothing written */
+	CORP_TG_MALFORMED,	/* not an Update object: nothing written */
+	CORP_TG_REFUSED		/* refused as input and skipped (apply) */
 };
+
+/* What handling counted (corp-tg's summary). */
+struct corp_tg_counts {
+	long long	spooled, polled, handled, duplicates, ignored, refused;
+	long long	replies_sent, replies_failed, replies_pending;
+};
+/* The counts as corp-tg prints them (corp-tg.1). */
+json_t	*corp_tgupdate_counts_json(const struct corp_tg_counts *);
+
+/* lib never prints: a warning goes to the caller, one line. */
+typedef void (*corp_tg_warn_fn)(void *arg, const char *msg);
+
+/*
+ * Handle the n updates u (NULL ones skipped) in one transaction of
+ * their own (corp_db_tx); outcome (n entries, may be NULL) gets each
+ * one's outcome and counts (may be NULL) adds them up.
+ *
+ * bot NULL (corp-msg import): any error rolls the batch back and is
+ * returned.  bot set (corp-tg poll and process): old handled ids are
+ * pruned first, next_offset (when >= 0) is stored with the effects,
+ * and an update the handler refuses as input (65: U+0000 in a string,
+ * a number out of range, a private chat with a negative id, ...) is a
+ * poison update: the transaction is rolled back, the update reported
+ * through warn with its update_id, set to NULL in u[], marked
+ * CORP_TG_REFUSED and dropped, and the batch is done again without it,
+ * so that one bad update never stalls the others.
+ */
+int	corp_tgupdate_apply(struct corp_db *, const struct corp_tg_ctx *,
+	    json_t **u, size_t n, const char *bot, long long next_offset,
+	    int *outcome, struct corp_tg_counts *, corp_tg_warn_fn warn,
+	    void *warn_arg, struct corp_err *);
+
+/*
+ * The flock DATA_DIR/tg-WHAT-<bot>.lock (WHAT: poll, process, outbox):
+ * *fd holds it until closed.  Without wait, CORP_ETEMP when another
+ * process holds it.
+ */
+int	corp_tgupdate_lock(const char *what, const char *bot, int wait,
+	    int *fd, struct corp_err *);
 
 /*
  * Handle one Update inside the caller's write transaction; *outcome
  * says what happened.  Errors are database or catalog failures: roll
  * back.
  */
-int	corp_tg_handle(struct corp_db *, const struct corp_tg_ctx *,
+int	corp_tgupdate_handle_tx(struct corp_db *, const struct corp_tg_ctx *,
 	    json_t *update, int *outcome, struct corp_err *);
 
+/*
+ * A callback_query (a button pressed under a bot message), inside the
+ * update's transaction: every callback goes through this one function.
+ * Today it stores the query in tg_callbacks when its sender is a known
+ * chat.  Issue 19 extends it here: the button's task transition in the
+ * same transaction, and answerCallbackQuery/editMessageText queued in
+ * tg_outbox to go out after the commit (tgreply.h), as replies do.
+ */
+int	corp_tgupdate_on_callback(struct corp_db *, const struct corp_tg_ctx *,
+	    long long update_id, time_t now, json_t *callback_query,
+	    const char *raw, struct corp_err *);
+
 /* The stored getUpdates offset of bot (-1 when none). */
-int	corp_tg_offset_get(struct corp_db *, const char *bot,
+int	corp_tgupdate_offset_get(struct corp_db *, const char *bot,
 	    long long *offset, struct corp_err *);
 /* Store it; inside the caller's transaction, with the updates' effects. */
-int	corp_tg_offset_set(struct corp_db *, const char *bot,
+int	corp_tgupdate_offset_set_tx(struct corp_db *, const char *bot,
 	    long long offset, struct corp_err *);
 
 /* Forget handled update ids and wrong-code records that no longer
  * matter; inside the caller's transaction. */
-int	corp_tg_prune(struct corp_db *, struct corp_err *);
-
-/*
- * Send the pending replies of tg_outbox in order, through the shared
- * limiter rl (NULL: off), waiting at most max_wait_ms for a slot (0:
- * never wait).  Each reply is marked sent or failed in its own short
- * transaction right after its answer; one that would wait too long
- * stays pending, and so do later replies to its chat; after one that
- * meets a temporary failure every later reply stays pending.
- * CORP_EFORBIDDEN when the token is refused (401/404): the caller stops.
- * The caller serialises flushes of one bot (an flock).
- */
-struct corp_tg_flush {
-	int	sent, failed, pending;
-};
-int	corp_tg_outbox_flush(struct corp_db *, struct corp_http *,
-	    const char *api, const char *token, struct corp_rl *,
-	    long long max_wait_ms, struct corp_tg_flush *, struct corp_err *);
+int	corp_tgupdate_prune_tx(struct corp_db *, struct corp_err *);
 
 #endif

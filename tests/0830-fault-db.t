@@ -1,6 +1,6 @@
 #!/bin/sh
 # Injected database faults (DESIGN 10): the test VFS (CORP_TEST_VFS,
-# lib/faultvfs.h) fails the Nth write, sync or open, for every N a
+# tests/fault/faultvfs.c, in the test builds) fails the Nth write, sync or open, for every N a
 # command makes, of route, a lease, an ack and two transitions (corp-bind
 # add, corp-settings config set; corp-task is not on main yet).  Each
 # run exits 0, 1 with the errno text, or 75; the database checks clean
@@ -12,6 +12,7 @@
 # (FAULT_TASKS, FAULT_LIMIT, FAULT_ERRNOS); make torture raises them.
 . "${CORP_SRC:-.}/tests/lib.sh"
 sqlite_only "the fault VFS (CORP_TEST_VFS) and the busy lock are SQLite's"
+use_test_bins	# the programs with the fault VFS
 . "$CORP_SRC/tests/fixture.sh"
 setup
 fixture_company

@@ -66,6 +66,14 @@ setup() {
 	corp-db init --admin admin >/dev/null || bail "corp-db init failed"
 }
 
+# use_test_bins: the test builds of the programs first on PATH, the
+# ones with the fault VFS (CORP_TEST_VFS; make check builds them in
+# $CORP_BUILD/test/bin, make install never ships them).
+use_test_bins() {
+	PATH="$CORP_BUILD/test/bin:$PATH"
+	export PATH
+}
+
 # pg_mode: true under make check-pg.
 pg_mode() {
 	[ -n "${CORP_TEST_PG:-}" ]

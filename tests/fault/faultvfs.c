@@ -301,7 +301,7 @@ bad:
 }
 
 int
-corp_faultvfs_check(const char *spec, struct corp_err *err)
+corp_test_vfs_check(const char *spec, struct corp_err *err)
 {
 	char *countfile = F.countfile;
 	int rc, op = F.op, eno = F.eno;
@@ -319,7 +319,7 @@ corp_faultvfs_check(const char *spec, struct corp_err *err)
 }
 
 int
-corp_faultvfs_install(const char *spec, struct corp_err *err)
+corp_test_vfs_install(const char *spec, struct corp_err *err)
 {
 	int rc;
 
@@ -332,7 +332,7 @@ corp_faultvfs_install(const char *spec, struct corp_err *err)
 	F.vfs.iVersion = 2;
 	F.vfs.szOsFile = (int)sizeof(struct ffile) + F.real->szOsFile;
 	F.vfs.mxPathname = F.real->mxPathname;
-	F.vfs.zName = CORP_FAULTVFS_NAME;
+	F.vfs.zName = CORP_TEST_VFS_NAME;
 	F.vfs.xOpen = v_open;
 	F.vfs.xDelete = v_delete;
 	F.vfs.xAccess = v_access;

@@ -1,12 +1,15 @@
 /*
  * faultvfs.h -- a test-only SQLite VFS that makes the Nth write, sync or
- * open fail (DESIGN 10, corp.7 CORP_TEST_VFS).
+ * open fail (DESIGN 10; HACKING, CORP_TEST_VFS).
  *
- * It is compiled into every tool but stays inert: corp_db_open() calls
- * corp_faultvfs_install() only when CORP_TEST_VFS is set, and then opens
- * the database through the "corp-fault" VFS, a shim over the default
- * (unix) one.  Keeping it in the release binaries means the fault tests
- * exercise exactly the code that ships, under every build (ASan too).
+ * It lives in tests/fault/faultvfs.c and is linked only into the test
+ * builds of the programs (make check: $(B)/test/bin, the same objects
+ * plus this one; tests/lib.sh use_test_bins), never into what make
+ * install ships.  lib/ reaches it through weak symbols: in a program
+ * without it they are NULL, and CORP_TEST_VFS is refused (64).  With
+ * it, corp_db_open() calls corp_test_vfs_install() only when
+ * CORP_TEST_VFS is set, and then opens the database through the
+ * "corp-fault" VFS, a shim over the default (unix) one.
  *
  * The spec:
  *
@@ -26,13 +29,8 @@
 #ifndef CORP_FAULTVFS_H
 #define CORP_FAULTVFS_H
 
-struct corp_err;
-
-#define CORP_FAULTVFS_NAME "corp-fault"
-
-/* Parse spec and register the VFS (once); CORP_EUSAGE for a bad spec. */
-int	corp_faultvfs_install(const char *spec, struct corp_err *);
-/* Only check spec (lib/config.c, at start, whatever the backend). */
-int	corp_faultvfs_check(const char *spec, struct corp_err *);
+/* What it defines: corp_test_vfs_install and corp_test_vfs_check,
+ * declared (weak) for lib in lib/testvfs.h. */
+#include "testvfs.h"
 
 #endif
