@@ -197,85 +197,64 @@ cmd_tail(const struct cli_args *c)
 	return 0;
 }
 
-struct line {
-	json_t		*obj;
-	unsigned long	 lineno;
+struct emit {
+	struct corp_db	*db;
+	struct args	 a;
+	json_t		*outs;	/* printed after the commit */
+	int		 refused;
 };
 
-/* Read all lines, then one transaction; report each bad line and go on. */
+static void
+emit_result(void *arg, const struct corp_jsonl_item *it, int rc,
+    const struct corp_err *e, json_t *o)
+{
+	struct emit *m = arg;
+
+	if (rc != 0) {
+		cli_warn("%s:%lu: %s", it->name, it->lineno, e->msg);
+		m->refused = 1;
+	} else if (json_array_append_new(m->outs, o) != 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+}
+
+static int
+emit_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
+{
+	struct emit *m = arg;
+
+	m->db = cli_db(0);	/* after the input, as an empty one */
+	return corp_eventlog_emit_batch(m->db, it, n, m->a.new_types,
+	    m->a.new_roles, emit_result, m, e);
+}
+
+/* All lines, then one transaction; each bad or refused line is reported
+ * and the rest go on (65 at the end). */
 static int
 cmd_emit(const struct cli_args *c)
 {
-	struct corp_jsonl *r;
-	struct corp_db *db;
-	struct corp_err e;
-	struct line *lines = NULL, *nl;
-	struct args a;
-	json_t *obj, *outs;
-	size_t n = 0, cap = 0, i;
-	long long id;
-	char *key;
-	int bad = 0, rc, dup;
+	struct emit m = { .outs = json_array() };
+	struct corp_loop l = { .batch = 0, .batch_ms = -1, .each = emit_each,
+	    .arg = &m };
+	size_t i;
+	int rc;
 
-	parse(c, &a);
-	for (i = 0; i < a.nnew; i++)
-		if (!corp_event_type_valid(a.new_types[i]))
+	parse(c, &m.a);
+	for (i = 0; i < m.a.nnew; i++)
+		if (!corp_event_type_valid(m.a.new_types[i]))
 			cli_usage("--new-type '%s': expected 1-64 of "
-			    "A-Z a-z 0-9 _ . : -", a.new_types[i]);
-	for (i = 0; i < a.nnewrole; i++)
-		if (!corp_role_valid(a.new_roles[i]))
+			    "A-Z a-z 0-9 _ . : -", m.a.new_types[i]);
+	for (i = 0; i < m.a.nnewrole; i++)
+		if (!corp_role_valid(m.a.new_roles[i]))
 			cli_usage("--new-role '%s': expected 1-64 of "
-			    "A-Z a-z 0-9 _ . : -", a.new_roles[i]);
-	if ((r = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
+			    "A-Z a-z 0-9 _ . : -", m.a.new_roles[i]);
+	if (m.outs == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	while ((rc = corp_jsonl_next(r, &obj, -1, &e)) != CORP_JSONL_EOF) {
-		if (rc == CORP_JSONL_ERR)
-			cli_fail(&e);
-		if (rc == CORP_JSONL_BAD) {
-			cli_warnerr(&e);
-			bad = 1;
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nl = reallocarray(lines, cap, sizeof(*nl))) == NULL)
-				cli_die(CORP_EINTERNAL, "out of memory");
-			lines = nl;
-		}
-		lines[n].obj = obj;
-		lines[n++].lineno = corp_jsonl_lineno(r);
-	}
-	corp_jsonl_close(r);
-	db = cli_db(0);
-	outs = json_array();
-	if (corp_db_begin(db, &e) != 0)
-		cli_fail(&e);
-	for (i = 0; i < n; i++) {
-		rc = corp_eventlog_emit(db, lines[i].obj,
-		    (const char *const *)a.new_types,
-		    (const char *const *)a.new_roles, &id, &key, &dup, &e);
-		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP) {
-			corp_db_rollback(db);
-			cli_fail(&e);
-		}
-		if (rc != 0) {
-			cli_warn("<stdin>:%lu: %s", lines[i].lineno, e.msg);
-			bad = 1;
-			continue;
-		}
-		json_array_append_new(outs, json_pack("{s:I, s:s, s:b}",
-		    "event_id", (json_int_t)id, "dedupe_key", key,
-		    "duplicate", dup));
-		free(key);
-	}
-	if (corp_db_commit(db, &e) != 0)
-		cli_fail(&e);
-	cli_out_all(outs);
-	for (i = 0; i < n; i++)
-		json_decref(lines[i].obj);
-	free(lines);
-	corp_db_close(db);
-	return bad ? CORP_EINVAL : 0;
+	rc = cli_loop(0, NULL, &l);
+	if (m.db == NULL)
+		m.db = cli_db(0);
+	cli_out_all(m.outs);
+	corp_db_close(m.db);
+	return rc != 0 || m.refused ? CORP_EINVAL : 0;
 }
 
 static volatile sig_atomic_t stop;

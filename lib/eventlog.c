@@ -416,10 +416,15 @@ trace_valid(const char *s)
 	return n > 0 && n <= 128;
 }
 
-int
-corp_eventlog_emit(struct corp_db *db, json_t *line,
-    const char *const *new_types, const char *const *new_roles, long long *id,
-    char **dedupe_key, int *dup, struct corp_err *err)
+/*
+ * One emit line inside the batch's transaction.  Everything is checked
+ * before the one write (corp_event_append), so a refused line leaves
+ * nothing behind.
+ */
+static int
+emit_tx(struct corp_db *db, json_t *line, const char *const *new_types,
+    const char *const *new_roles, long long *id, char **dedupe_key, int *dup,
+    struct corp_err *err)
 {
 	static const char *known[] = { "idempotency_key", "source",
 	    "event_type", "actor", "task_id", "recipients", "payload",
@@ -565,4 +570,52 @@ out:
 	json_decref(out);
 	corp_event_free(&e);
 	return rc;
+}
+
+struct emit_batch {
+	struct corp_jsonl_item	*it;
+	size_t			 n;
+	const char *const	*new_types, *const *new_roles;
+	corp_result_fn		 fn;
+	void			*arg;
+};
+
+static int
+emit_batch_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct emit_batch *a = arg;
+	long long id;
+	json_t *o;
+	size_t i;
+	char *key;
+	int rc, dup;
+
+	for (i = 0; i < a->n; i++) {
+		rc = emit_tx(db, a->it[i].obj, a->new_types, a->new_roles,
+		    &id, &key, &dup, err);
+		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP)
+			return rc;
+		if (rc != 0) {
+			a->fn(a->arg, &a->it[i], rc, err, NULL);
+			continue;
+		}
+		o = json_pack("{s:I, s:s, s:b}", "event_id", (json_int_t)id,
+		    "dedupe_key", key, "duplicate", dup);
+		free(key);
+		if (o == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		a->fn(a->arg, &a->it[i], 0, err, o);
+	}
+	corp_errclear(err);
+	return 0;
+}
+
+int
+corp_eventlog_emit_batch(struct corp_db *db, struct corp_jsonl_item *it,
+    size_t n, const char *const *new_types, const char *const *new_roles,
+    corp_result_fn fn, void *arg, struct corp_err *err)
+{
+	struct emit_batch a = { it, n, new_types, new_roles, fn, arg };
+
+	return corp_db_tx(db, emit_batch_tx, &a, err);
 }
