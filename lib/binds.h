@@ -104,6 +104,9 @@ int	corp_binds_import_add(struct corp_binds_import *,
 int	corp_binds_import_commit(struct corp_db *, struct corp_binds_import *,
 	    corp_result_fn fn, void *arg, struct corp_err *);
 void	corp_binds_import_free(struct corp_binds_import *);
+/* The user's bind on channel: *state -1 none, 0 inactive, 1 active. */
+int	corp_binds_state(struct corp_db *, long long user_id,
+	    const char *channel, int *state, struct corp_err *);
 /* Filters: user_id <= 0 or channel NULL for any. */
 int	corp_binds_list(struct corp_db *, long long user_id,
 	    const char *channel, json_t **rows, struct corp_err *);

@@ -15,20 +15,13 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "event.h"
+
 #include "jsonl.h"
 
 struct corp_db;
 struct corp_err;
 
-struct corp_event_filter {
-	long long	 after;		/* event_id > after */
-	long long	 task_id;
-	const char	*type;
-	const char	*topic;
-	time_t		 since, until;	/* occurred_at in [since, until) */
-	long long	 limit;		/* 0: no limit */
-	long long	 viewer;	/* > 0: only what this user may see */
-};
 
 /* Events in id order; *last gets the highest id examined (also of
  * events the viewer may not see), for a tail to go on from. */
@@ -60,5 +53,17 @@ int	corp_eventlog_emit_batch(struct corp_db *, struct corp_jsonl_item *,
 	    size_t n, const char *const *new_types,
 	    const char *const *new_roles, corp_result_fn fn, void *arg,
 	    struct corp_err *);
+
+/*
+ * corp-event tail: fn(arg, event) for each event past f->after that f
+ * lets through, pages of 1000; then flush(arg) (non-zero: stop, 0
+ * returned); then, with follow, wait outside any transaction for another
+ * connection's commit (SQLite: PRAGMA data_version polled; PostgreSQL:
+ * LISTEN/NOTIFY), check the schema, and read again.  Returns after
+ * count events (0: no limit), fn's non-zero code, or an error.
+ */
+int	corp_eventlog_tail(struct corp_db *, struct corp_event_filter *f,
+	    int follow, long long count, int (*fn)(void *, json_t *),
+	    int (*flush)(void *), void *arg, struct corp_err *);
 
 #endif
