@@ -161,31 +161,12 @@ cmd_code(const struct cli_args *a)
 	return 0;
 }
 
-static void
-import_result(void *arg, const struct corp_jsonl_item *it, int rc,
-    const struct corp_err *e, json_t *o)
-{
-	(void)it;
-	(void)rc;
-	(void)e;
-	if (json_array_append_new(arg, o) != 0)
-		cli_die(CORP_EINTERNAL, "out of memory");
-}
-
 static int
 import_each(struct corp_jsonl_item *it, size_t n, void *arg,
     struct corp_err *e)
 {
 	(void)n;
 	return corp_binds_import_add(arg, it, e);
-}
-
-/* A line that is not JSON refuses the import before anything is done. */
-static void
-import_bad(const struct corp_err *e, void *arg)
-{
-	(void)arg;
-	cli_die(CORP_EINVAL, "%s; nothing imported", e->msg);
 }
 
 /*
@@ -198,7 +179,7 @@ cmd_import(const struct cli_args *a)
 {
 	struct corp_binds_import *m = corp_binds_import_new();
 	struct corp_loop l = { .batch = 1, .batch_ms = -1,
-	    .each = import_each, .bad = import_bad, .arg = m };
+	    .each = import_each, .bad = cli_refuse_bad, .arg = m };
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *outs = json_array();
@@ -208,7 +189,7 @@ cmd_import(const struct cli_args *a)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	(void)cli_loop(0, NULL, &l);
 	db = cli_db(0);
-	if (corp_binds_import_commit(db, m, import_result, outs, &e) != 0)
+	if (corp_binds_import_commit(db, m, cli_collect, outs, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
 	corp_binds_import_free(m);
