@@ -567,7 +567,10 @@ corp_binds_import_add(struct corp_binds_import *m, struct corp_jsonl_item *it,
 	if ((rc = import_line(it->obj, &l, err)) != 0 ||
 	    (corp_channel_shared(l.channel) && !checked_before(m, &l) &&
 	    (rc = corp_bind_target_check(l.channel, l.address, err)) != 0))
-		return rc == CORP_EINTERNAL ? rc : refuse_line(&l, rc, err);
+		/* An unknown name on a line makes a bad line (65), as an
+		 * unknown channel does; 64 is the command line's. */
+		return rc == CORP_EINTERNAL ? rc : refuse_line(&l,
+		    rc == CORP_EUSAGE ? CORP_EINVAL : rc, err);
 	if (m->n == m->cap) {
 		size_t ncap = m->cap ? m->cap * 2 : 256;
 
