@@ -313,6 +313,24 @@ loop_bad(const struct corp_err *e, void *arg)
 	cli_warnerr(e);
 }
 
+void
+cli_refuse_bad(const struct corp_err *e, void *arg)
+{
+	(void)arg;
+	cli_die(CORP_EINVAL, "%s; nothing imported", e->msg);
+}
+
+void
+cli_collect(void *arg, const struct corp_jsonl_item *it, int rc,
+    const struct corp_err *e, json_t *o)
+{
+	(void)it;
+	(void)rc;
+	(void)e;
+	if (json_array_append_new(arg, o) != 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+}
+
 int
 cli_loop(int argc, char **argv, struct corp_loop *l)
 {

@@ -82,6 +82,16 @@ int	cli_getopt(int argc, char **argv, const char *optstring,
  */
 struct corp_loop;
 int	cli_loop(int argc, char **argv, struct corp_loop *);
+/*
+ * For an all-or-nothing import: cli_refuse_bad as the loop's bad hook
+ * (a line that is not JSON refuses the whole input: 65, "...; nothing
+ * imported"), cli_collect as the batch entry point's result function
+ * (each result appended to the JSON array arg, printed after commit).
+ */
+struct corp_jsonl_item;
+void	cli_refuse_bad(const struct corp_err *, void *arg);
+void	cli_collect(void *arg, const struct corp_jsonl_item *, int rc,
+	    const struct corp_err *, json_t *result);
 
 #ifndef CLI_TABLE
 /*

@@ -22,9 +22,6 @@
 #include "notify.h"
 #include "route.h"
 
-/* The bounded sleep between two polls of tail --follow. */
-#define POLL_MS 200
-
 enum { O_AFTER = 1, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL, O_LIMIT,
 	O_AS, O_FOLLOW, O_COUNT, O_NEWTYPE, O_NEWROLE, O_DRY, O_BATCH };
 
@@ -52,68 +49,39 @@ static const struct cli_opt opts[] = {
 	{ 0 }
 };
 
-struct args {
-	struct corp_event_filter f;
-	const char	*as;
-	int		 follow;
-	long long	 count;
-	const char *const *new_types;	/* NULL-terminated */
-	size_t		 nnew;
-	const char *const *new_roles;	/* NULL-terminated */
-	size_t		 nnewrole;
-};
-
-static void
-parse(const struct cli_args *c, struct args *a)
+/* The filters of list, show and tail, their names checked (a misspelt
+ * --type or --topic would list nothing, silently), --as resolved. */
+static struct corp_db *
+filter(const struct cli_args *c, struct corp_event_filter *f)
 {
-	memset(a, 0, sizeof(*a));
-	a->f.after = cli_int(c, O_AFTER, 0);
-	a->f.task_id = cli_int(c, O_TASK, 0);
-	a->f.type = cli_str(c, O_TYPE);
-	a->f.topic = cli_str(c, O_TOPIC);
-	a->f.since = cli_int(c, O_SINCE, 0);
-	a->f.until = cli_int(c, O_UNTIL, 0);
-	a->f.limit = cli_int(c, O_LIMIT, 0);
-	a->as = cli_str(c, O_AS);
-	a->follow = cli_has(c, O_FOLLOW);
-	a->count = cli_int(c, O_COUNT, 0);
-	a->new_types = cli_multi(c, O_NEWTYPE, &a->nnew);
-	a->new_roles = cli_multi(c, O_NEWROLE, &a->nnewrole);
-}
-
-/* The login of --as, and the filters' names: a misspelt --type or
- * --topic would list nothing, silently. */
-static void
-resolve_as(struct corp_db *db, struct args *a)
-{
+	struct corp_db *db = cli_db(0);
+	const char *as = cli_str(c, O_AS);
 	struct corp_err e;
 
-	if ((a->f.type != NULL && corp_event_type_check(db, a->f.type,
+	*f = (struct corp_event_filter){ .after = cli_int(c, O_AFTER, 0),
+	    .task_id = cli_int(c, O_TASK, 0), .type = cli_str(c, O_TYPE),
+	    .topic = cli_str(c, O_TOPIC), .since = cli_int(c, O_SINCE, 0),
+	    .until = cli_int(c, O_UNTIL, 0), .limit = cli_int(c, O_LIMIT, 0) };
+	if ((f->type != NULL && corp_event_type_check(db, f->type,
 	    CORP_NAME_TOPIC, &e) != 0) ||
-	    (a->f.topic != NULL && corp_topic_check(a->f.topic, &e) != 0))
+	    (f->topic != NULL && corp_topic_check(f->topic, &e) != 0) ||
+	    (as != NULL && corp_dir_user_id(db, as, &f->viewer, NULL, &e) != 0))
 		cli_fail(&e);
-	if (a->as != NULL &&
-	    corp_dir_user_id(db, a->as, &a->f.viewer, NULL, &e) != 0)
-		cli_fail(&e);
+	return db;
 }
 
 static int
 cmd_list(const struct cli_args *c)
 {
-	struct corp_db *db;
+	struct corp_event_filter f;
+	struct corp_db *db = filter(c, &f);
 	struct corp_err e;
-	struct args a;
 	json_t *arr;
 	long long last;
 
-	parse(c, &a);
-	db = cli_db(0);
-	resolve_as(db, &a);
 	/* A task that does not exist is 67, not an empty list. */
-	if (a.f.task_id > 0 &&
-	    corp_eventlog_task_exists(db, a.f.task_id, &e) != 0)
-		cli_fail(&e);
-	if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
+	if ((f.task_id > 0 && corp_eventlog_task_exists(db, f.task_id, &e)
+	    != 0) || corp_eventlog_list(db, &f, &arr, &last, &e) != 0)
 		cli_fail(&e);
 	cli_out_all(arr);
 	corp_db_close(db);
@@ -123,17 +91,13 @@ cmd_list(const struct cli_args *c)
 static int
 cmd_show(const struct cli_args *c)
 {
-	struct corp_db *db;
+	long long id = cli_num(cli_arg(c, 0), 1, LLONG_MAX, "EVENT_ID");
+	struct corp_event_filter f;
+	struct corp_db *db = filter(c, &f);
 	struct corp_err e;
-	struct args a;
 	json_t *o;
-	long long id;
 
-	parse(c, &a);
-	id = cli_num(cli_arg(c, 0), 1, LLONG_MAX, "EVENT_ID");
-	db = cli_db(0);
-	resolve_as(db, &a);
-	if (corp_eventlog_show(db, id, a.f.viewer, &o, &e) != 0)
+	if (corp_eventlog_show(db, id, f.viewer, &o, &e) != 0)
 		cli_fail(&e);
 	cli_out(o);
 	json_decref(o);
@@ -141,141 +105,102 @@ cmd_show(const struct cli_args *c)
 	return 0;
 }
 
-/*
- * Print what is past the cursor, then (--follow) wait outside any
- * transaction for another connection's commit (SQLite: PRAGMA
- * data_version polled every POLL_MS; PostgreSQL: LISTEN/NOTIFY) and read
- * again.  Stops after --count events.
- */
+static int
+print_event(void *arg, json_t *o)
+{
+	(void)arg;
+	cli_out(o);
+	return 0;
+}
+
+/* Output gone: tail stops quietly. */
+static int
+flush_out(void *arg)
+{
+	(void)arg;
+	return fflush(stdout) != 0;
+}
+
 static int
 cmd_tail(const struct cli_args *c)
 {
-	struct corp_db *db;
+	struct corp_event_filter f;
+	struct corp_db *db = filter(c, &f);
 	struct corp_err e;
-	struct args a;
-	json_t *arr, *v;
-	long long last, dv, ndv, printed = 0;
-	size_t i;
 
-	parse(c, &a);
-	db = cli_db(0);
-	resolve_as(db, &a);
-	a.f.limit = 1000;
-	/* The version first: a commit after it is seen by the next poll. */
-	if (corp_db_data_version(db, &dv, &e) != 0)
+	if (corp_eventlog_tail(db, &f, cli_has(c, O_FOLLOW),
+	    cli_int(c, O_COUNT, 0), print_event, flush_out, NULL, &e) != 0)
 		cli_fail(&e);
-	for (;;) {
-		for (;;) {
-			if (corp_eventlog_list(db, &a.f, &arr, &last, &e) != 0)
-				cli_fail(&e);
-			json_array_foreach(arr, i, v) {
-				cli_out(v);
-				if (a.count && ++printed >= a.count) {
-					json_decref(arr);
-					corp_db_close(db);
-					return 0;
-				}
-			}
-			json_decref(arr);
-			if (last == a.f.after)
-				break;
-			a.f.after = last;
-		}
-		if (fflush(stdout) != 0)
-			cli_exit(0);
-		if (!a.follow)
-			break;
-		do {
-			if (corp_db_wait(db, POLL_MS, &e) != 0 ||
-			    corp_db_schema_check(db, &e) != 0 ||
-			    corp_db_data_version(db, &ndv, &e) != 0)
-				cli_fail(&e);
-		} while (ndv == dv);
-		dv = ndv;
-	}
 	corp_db_close(db);
 	return 0;
 }
 
-struct line {
-	json_t		*obj;
-	unsigned long	 lineno;
+struct emit {
+	struct corp_db	*db;
+	const char *const *new_types, *const *new_roles;
+	json_t		*outs;	/* printed after the commit */
+	int		 refused;
 };
 
-/* Read all lines, then one transaction; report each bad line and go on. */
+static void
+emit_result(void *arg, const struct corp_jsonl_item *it, int rc,
+    const struct corp_err *e, json_t *o)
+{
+	struct emit *m = arg;
+
+	if (rc != 0) {
+		cli_warn("%s:%lu: %s", it->name, it->lineno, e->msg);
+		m->refused = 1;
+	} else if (json_array_append_new(m->outs, o) != 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+}
+
+static int
+emit_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
+{
+	struct emit *m = arg;
+
+	m->db = cli_db(0);	/* after the input, as an empty one */
+	return corp_eventlog_emit_batch(m->db, it, n, m->new_types,
+	    m->new_roles, emit_result, m, e);
+}
+
+/* --new-type and --new-role: names of the form of a type or a role. */
+static const char *const *
+new_names(const struct cli_args *c, int id, const char *opt)
+{
+	const char *const *v;
+	size_t n, i;
+
+	v = cli_multi(c, id, &n);
+	for (i = 0; i < n; i++)
+		if (id == O_NEWTYPE ? !corp_event_type_valid(v[i]) :
+		    !corp_role_valid(v[i]))
+			cli_usage("--%s '%s': expected 1-64 of A-Z a-z 0-9 "
+			    "_ . : -", opt, v[i]);
+	return v;
+}
+
+/* All lines, then one transaction; each bad or refused line is reported
+ * and the rest go on (65 at the end). */
 static int
 cmd_emit(const struct cli_args *c)
 {
-	struct corp_jsonl *r;
-	struct corp_db *db;
-	struct corp_err e;
-	struct line *lines = NULL, *nl;
-	struct args a;
-	json_t *obj, *outs;
-	size_t n = 0, cap = 0, i;
-	long long id;
-	char *key;
-	int bad = 0, rc, dup;
+	struct emit m = { .new_types = new_names(c, O_NEWTYPE, "new-type"),
+	    .new_roles = new_names(c, O_NEWROLE, "new-role"),
+	    .outs = json_array() };
+	struct corp_loop l = { .batch = 0, .batch_ms = -1, .each = emit_each,
+	    .arg = &m };
+	int rc;
 
-	parse(c, &a);
-	for (i = 0; i < a.nnew; i++)
-		if (!corp_event_type_valid(a.new_types[i]))
-			cli_usage("--new-type '%s': expected 1-64 of "
-			    "A-Z a-z 0-9 _ . : -", a.new_types[i]);
-	for (i = 0; i < a.nnewrole; i++)
-		if (!corp_role_valid(a.new_roles[i]))
-			cli_usage("--new-role '%s': expected 1-64 of "
-			    "A-Z a-z 0-9 _ . : -", a.new_roles[i]);
-	if ((r = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
+	if (m.outs == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	while ((rc = corp_jsonl_next(r, &obj, -1, &e)) != CORP_JSONL_EOF) {
-		if (rc == CORP_JSONL_ERR)
-			cli_fail(&e);
-		if (rc == CORP_JSONL_BAD) {
-			cli_warnerr(&e);
-			bad = 1;
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nl = reallocarray(lines, cap, sizeof(*nl))) == NULL)
-				cli_die(CORP_EINTERNAL, "out of memory");
-			lines = nl;
-		}
-		lines[n].obj = obj;
-		lines[n++].lineno = corp_jsonl_lineno(r);
-	}
-	corp_jsonl_close(r);
-	db = cli_db(0);
-	outs = json_array();
-	if (corp_db_begin(db, &e) != 0)
-		cli_fail(&e);
-	for (i = 0; i < n; i++) {
-		rc = corp_eventlog_emit(db, lines[i].obj,
-		    (const char *const *)a.new_types,
-		    (const char *const *)a.new_roles, &id, &key, &dup, &e);
-		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP) {
-			corp_db_rollback(db);
-			cli_fail(&e);
-		}
-		if (rc != 0) {
-			cli_warn("<stdin>:%lu: %s", lines[i].lineno, e.msg);
-			bad = 1;
-			continue;
-		}
-		json_array_append_new(outs, json_pack("{s:I, s:s, s:b}",
-		    "event_id", (json_int_t)id, "dedupe_key", key,
-		    "duplicate", dup));
-		free(key);
-	}
-	if (corp_db_commit(db, &e) != 0)
-		cli_fail(&e);
-	cli_out_all(outs);
-	for (i = 0; i < n; i++)
-		json_decref(lines[i].obj);
-	free(lines);
-	corp_db_close(db);
-	return bad ? CORP_EINVAL : 0;
+	rc = cli_loop(0, NULL, &l);
+	if (m.db == NULL)
+		m.db = cli_db(0);
+	cli_out_all(m.outs);
+	corp_db_close(m.db);
+	return rc != 0 || m.refused ? CORP_EINVAL : 0;
 }
 
 static volatile sig_atomic_t stop;
@@ -295,47 +220,30 @@ print_decision(json_t *o, void *arg)
 	return 0;
 }
 
+static void
+print_stats(void *arg, const struct corp_route_stats *s)
+{
+	json_t *o = corp_route_stats_json(s);
+
+	if (*(int *)arg)
+		json_object_set_new(o, "dry_run", json_true());
+	cli_out(o);
+	json_decref(o);
+}
+
 static int
 cmd_route(const struct cli_args *c)
 {
-	struct corp_route_stats s;
-	struct corp_db *db;
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	long long dv = -1, ndv;
-	int follow = cli_has(c, O_FOLLOW), dry = cli_has(c, O_DRY);
-	int batch = (int)cli_int(c, O_BATCH, 500);
-	json_t *o;
+	int dry = cli_has(c, O_DRY);
 
-	db = cli_db(0);
 	signal(SIGTERM, onsig);
 	signal(SIGINT, onsig);
-	do {
-		if (follow) {
-			if (corp_db_schema_check(db, &e) != 0 ||
-			    corp_db_data_version(db, &ndv, &e) != 0)
-				cli_fail(&e);
-			if (ndv == dv) {
-				/* Nothing committed since: wait, bounded. */
-				if (corp_db_wait(db, 200, &e) != 0)
-					cli_fail(&e);
-				continue;
-			}
-			dv = ndv;
-		}
-		if (corp_route(db, batch, dry, print_decision, NULL, &s,
-		    &e) != 0)
-			cli_fail(&e);
-		if (!follow || s.events > 0 || s.expired > 0) {
-			o = corp_route_stats_json(&s);
-			if (dry)
-				json_object_set_new(o, "dry_run",
-				    json_true());
-			cli_out(o);
-			json_decref(o);
-		}
-		if (follow && corp_db_data_version(db, &dv, &e) != 0)
-			cli_fail(&e);
-	} while (follow && !stop);
+	if (corp_route_loop(db, (int)cli_int(c, O_BATCH, 500), dry,
+	    cli_has(c, O_FOLLOW), &stop, print_decision, print_stats, &dry,
+	    &e) != 0)
+		cli_fail(&e);
 	corp_db_close(db);
 	return 0;
 }

@@ -257,7 +257,7 @@ prefs_set(const struct cli_args *a)
 	int qs = -1, qe = -1;
 	json_t *o;
 
-	if (quiet != NULL && corp_quiet_parse(quiet, &qs, &qe, &e) != 0)
+	if (quiet != NULL && corp_prefs_quiet_parse(quiet, &qs, &qe, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
 	uid = user(db, cli_str(a, O_USER));

@@ -10,7 +10,7 @@
 #define CLI_TABLE
 #include "cli.h"
 #include "db.h"
-#include "template.h"
+#include "tasktpl.h"
 
 enum { O_TITLE = 1, O_DESC, O_SCHED, O_DUE, O_ASSIGNEE, O_NOASSIGNEE,
 	O_UNIT, O_NOUNIT, O_INITIATOR, O_STARTS, O_ACTIVE, O_ALL };
@@ -45,7 +45,7 @@ print(struct corp_db *db, long long id)
 	struct corp_err e;
 	json_t *o;
 
-	if (corp_template_json(db, id, &o, &e) != 0)
+	if (corp_tasktpl_json(db, id, &o, &e) != 0)
 		cli_fail(&e);
 	cli_out(o);
 	json_decref(o);
@@ -61,7 +61,7 @@ template_id(const struct cli_args *a)
 static int
 cmd_put(const struct cli_args *a)
 {
-	struct corp_template_in t;
+	struct corp_tasktpl_in t;
 	struct corp_db *db;
 	struct corp_err e;
 	long long id = 0;
@@ -90,8 +90,8 @@ cmd_put(const struct cli_args *a)
 	    strcmp(cli_verb_name(a), "deactivate") == 0;
 	t.active = cli_has(a, O_ACTIVE);
 	db = cli_db(0);
-	rc = id > 0 ? corp_template_set(db, id, &t, &e) :
-	    corp_template_add(db, &t, &id, &e);
+	rc = id > 0 ? corp_tasktpl_set(db, id, &t, &e) :
+	    corp_tasktpl_add(db, &t, &id, &e);
 	if (rc != 0)
 		cli_fail(&e);
 	print(db, id);
@@ -117,7 +117,7 @@ cmd_list(const struct cli_args *a)
 	struct corp_err e;
 	json_t *arr;
 
-	if (corp_template_list(db, cli_has(a, O_ALL), &arr, &e) != 0)
+	if (corp_tasktpl_list(db, cli_has(a, O_ALL), &arr, &e) != 0)
 		cli_fail(&e);
 	cli_rows(a, arr);
 	corp_db_close(db);

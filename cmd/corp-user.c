@@ -111,33 +111,13 @@ struct import {
 	json_t		*outs;	/* printed after the commit */
 };
 
-static void
-import_result(void *arg, const struct corp_jsonl_item *it, int rc,
-    const struct corp_err *e, json_t *o)
-{
-	struct import *m = arg;
-
-	(void)it;
-	(void)rc;
-	(void)e;
-	if (json_array_append_new(m->outs, o) != 0)
-		cli_die(CORP_EINTERNAL, "out of memory");
-}
-
 static int
 import_each(struct corp_jsonl_item *it, size_t n, void *arg,
     struct corp_err *e)
 {
-	return corp_dir_user_import(((struct import *)arg)->db, it, n,
-	    import_result, arg, e);
-}
+	struct import *m = arg;
 
-/* A line that is not JSON refuses the batch before anything is done. */
-static void
-import_bad(const struct corp_err *e, void *arg)
-{
-	(void)arg;
-	cli_die(CORP_EINVAL, "%s; nothing imported", e->msg);
+	return corp_dir_user_import(m->db, it, n, cli_collect, m->outs, e);
 }
 
 /*
@@ -150,7 +130,7 @@ cmd_import(const struct cli_args *a)
 {
 	struct import m = { cli_db(0), json_array() };
 	struct corp_loop l = { .batch = 0, .batch_ms = -1,
-	    .each = import_each, .bad = import_bad, .arg = &m };
+	    .each = import_each, .bad = cli_refuse_bad, .arg = &m };
 
 	if (m.outs == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");

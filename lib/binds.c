@@ -12,7 +12,9 @@
 #include "fsutil.h"
 #include "jsonl.h"
 #include "notify.h"
+#include "names.h"
 #include "queue.h"
+#include "userref.h"
 #include "webhookconf.h"
 
 #define ADDRESS_MAX 2048
@@ -484,6 +486,193 @@ corp_binds_find(struct corp_db *db, const char *channel, const char *address,
 		return corp_errf(err, CORP_ENOTFOUND, "no bind of %s address "
 		    "%s", channel, address);
 	if (rc != SQLITE_ROW)
+		return corp_db_fail(db, rc, "read binds", err);
+	return 0;
+}
+
+/* corp-bind import: the lines checked as they come, then one
+ * transaction. */
+struct bind_line {
+	json_t		*obj;
+	const char	*login, *channel, *address;	/* into obj */
+	unsigned long	 lineno;
+	const char	*name;
+};
+
+struct corp_binds_import {
+	struct bind_line	*l;
+	size_t			 n, cap;
+};
+
+struct corp_binds_import *
+corp_binds_import_new(void)
+{
+	return calloc(1, sizeof(struct corp_binds_import));
+}
+
+void
+corp_binds_import_free(struct corp_binds_import *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++)
+		json_decref(m->l[i].obj);
+	free(m->l);
+	free(m);
+}
+
+/*
+ * One line's form: the three fields and nothing else, a channel corp
+ * delivers on, an address of the channel's form.
+ */
+static int
+import_line(json_t *obj, struct bind_line *l, struct corp_err *e)
+{
+	static const char *known[] = { "login", "channel", "address", NULL };
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (known[i] == NULL)
+			return corp_errf(e, CORP_EINVAL, "unknown field \"%s\" "
+			    "(a bind line has login, channel and address)",
+			    key);
+	}
+	if (corp_json_str(obj, "login", &l->login, 1, e) != 0 ||
+	    corp_json_str(obj, "channel", &l->channel, 1, e) != 0 ||
+	    corp_json_str(obj, "address", &l->address, 1, e) != 0)
+		return e->code;
+	if (!corp_channel_valid(l->channel))
+		return corp_errf(e, CORP_EINVAL, "channel '%s': expected 1-32 "
+		    "of a-z 0-9 _ -", l->channel);
+	/* A misspelt channel is 64 on a command line, 65 in a line. */
+	if ((rc = corp_channel_check(l->channel, e)) != 0)
+		return rc == CORP_EUSAGE ? (e->code = CORP_EINVAL) : rc;
+	return corp_address_check(l->channel, l->address, e);
+}
+
+/* Has an earlier line already checked this target? */
+static int
+checked_before(const struct corp_binds_import *m, const struct bind_line *l)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->l[i].channel, l->channel) == 0 &&
+		    strcmp(m->l[i].address, l->address) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+refuse_line(const struct bind_line *l, int rc, struct corp_err *err)
+{
+	char msg[sizeof(err->msg)];
+
+	(void)strlcpy(msg, err->msg, sizeof(msg));
+	return corp_errf(err, rc, "%s:%lu: %s; nothing imported", l->name,
+	    l->lineno, msg);
+}
+
+int
+corp_binds_import_add(struct corp_binds_import *m, struct corp_jsonl_item *it,
+    struct corp_err *err)
+{
+	struct bind_line l = { .obj = it->obj, .lineno = it->lineno,
+	    .name = it->name }, *nl;
+	int rc;
+
+	if ((rc = import_line(it->obj, &l, err)) != 0 ||
+	    (corp_channel_shared(l.channel) && !checked_before(m, &l) &&
+	    (rc = corp_bind_target_check(l.channel, l.address, err)) != 0))
+		/* An unknown name on a line makes a bad line (65), as an
+		 * unknown channel does; 64 is the command line's. */
+		return rc == CORP_EINTERNAL ? rc : refuse_line(&l,
+		    rc == CORP_EUSAGE ? CORP_EINVAL : rc, err);
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 256;
+
+		if ((nl = reallocarray(m->l, ncap, sizeof(*nl))) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		m->l = nl;
+		m->cap = ncap;
+	}
+	m->l[m->n++] = l;
+	it->obj = NULL;		/* kept */
+	return 0;
+}
+
+struct import_commit {
+	struct corp_binds_import *m;
+	corp_result_fn		 fn;
+	void			*arg;
+};
+
+static int
+import_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct import_commit *a = arg;
+	struct bind_line *l;
+	struct corp_jsonl_item it;
+	const char *res;
+	long long uid;
+	json_t *o;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->m->n; i++) {
+		l = &a->m->l[i];
+		if ((rc = corp_user_ref(db, l->login, &uid, err)) == 0)
+			rc = corp_binds_put_tx(db, uid, l->channel, l->address,
+			    &res, err);
+		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP)
+			return rc;
+		if (rc != 0)
+			return refuse_line(l, rc, err);
+		if ((o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s}", "line",
+		    (json_int_t)l->lineno, "login", l->login, "user_id",
+		    (json_int_t)uid, "channel", l->channel, "address",
+		    l->address, "result", res)) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		it = (struct corp_jsonl_item){ l->obj, l->lineno, l->name };
+		a->fn(a->arg, &it, 0, err, o);
+	}
+	corp_errclear(err);
+	return 0;
+}
+
+int
+corp_binds_import_commit(struct corp_db *db, struct corp_binds_import *m,
+    corp_result_fn fn, void *arg, struct corp_err *err)
+{
+	struct import_commit a = { m, fn, arg };
+
+	return corp_db_tx(db, import_tx, &a, err);
+}
+
+int
+corp_binds_state(struct corp_db *db, long long uid, const char *channel,
+    int *state, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT active FROM binds "
+	    "WHERE user_id = ?1 AND channel = ?2", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, uid);
+	corp_bind_text(st, 2, channel);
+	rc = corp_step(st);
+	*state = rc == SQLITE_ROW ? corp_col_int(st, 0) : -1;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read binds", err);
 	return 0;
 }

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "jsonl.h"
+
 struct corp_db;
 struct corp_err;
 
@@ -99,6 +101,27 @@ int	corp_binds_find(struct corp_db *, const char *channel,
 	    const char *address, long long *user_id, int *active,
 	    int *resumable,
 	    struct corp_err *);
+/*
+ * corp-bind import (corp-bind.1): corp_binds_import_add checks each line
+ * as it is read (only the fields login, channel, address; a channel corp
+ * delivers on; the address's form; a webhook or exec target once per
+ * address) and keeps it (it takes the item's obj); then
+ * corp_binds_import_commit applies them all in one transaction, as
+ * corp_binds_put_tx, with fn given each line's result {line, login,
+ * user_id, channel, address, result}.  A refused line refuses the whole
+ * import, its error "NAME:LINE: why; nothing imported" (CORP_EINTERNAL
+ * and CORP_ETEMP as they are), nothing written.
+ */
+struct corp_binds_import;
+struct corp_binds_import *corp_binds_import_new(void);
+int	corp_binds_import_add(struct corp_binds_import *,
+	    struct corp_jsonl_item *, struct corp_err *);
+int	corp_binds_import_commit(struct corp_db *, struct corp_binds_import *,
+	    corp_result_fn fn, void *arg, struct corp_err *);
+void	corp_binds_import_free(struct corp_binds_import *);
+/* The user's bind on channel: *state -1 none, 0 inactive, 1 active. */
+int	corp_binds_state(struct corp_db *, long long user_id,
+	    const char *channel, int *state, struct corp_err *);
 /* Filters: user_id <= 0 or channel NULL for any. */
 int	corp_binds_list(struct corp_db *, long long user_id,
 	    const char *channel, json_t **rows, struct corp_err *);

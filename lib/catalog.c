@@ -439,7 +439,7 @@ corp_catalog_key_check(const char *key, struct corp_err *err)
 	int rc, found = 0;
 
 	/* A malformed key is corp_notify_set's to refuse (65). */
-	if (!corp_template_valid(key))
+	if (!corp_msgkey_valid(key))
 		return 0;
 	if ((c = corp_catalog_new()) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");

@@ -320,7 +320,7 @@ check_settings_fire(struct corp_db *db, struct corp_check_result *r,
 			}
 		}
 		if (!corp_role_builtin(role)) {
-			if ((rc = corp_role_emitted(db, role, &yes, err)) != 0)
+			if ((rc = corp_event_role_emitted(db, role, &yes, err)) != 0)
 				goto out;
 			if (!yes)
 				problem(r, "%s/%s on %s: no emitted event names "

@@ -33,37 +33,47 @@ corp_lang_valid(const char *s)
 	    "0123456789-") == n;
 }
 
-int
-corp_dir_make_admin(struct corp_db *db, const char *login, long long *idp,
-    struct corp_err *err)
+struct make_admin {
+	const char	*login;
+	long long	*idp;
+};
+
+static int
+make_admin_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct make_admin *a = arg;
+	const char *login = a->login;
 	struct corp_stmt *st;
 	int rc;
 
-	if (!corp_login_valid(login))
-		return corp_errf(err, CORP_EINVAL,
-		    "'%s' is not a valid login (1-64 of A-Z a-z 0-9 . _ @ -)",
-		    login);
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO users (login, name, "
 	    "is_admin, active, created_at, updated_at) VALUES (?1, ?1, 1, 1, "
 	    "?2, ?2) ON CONFLICT (login) DO UPDATE SET is_admin = 1, "
 	    "active = 1, updated_at = ?2 RETURNING id", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_text(st, 1, login);
 	corp_bind_int64(st, 2, (long long)corp_now());
 	if ((rc = corp_step(st)) != SQLITE_ROW) {
 		rc = corp_db_fail(db, rc, "make admin", err);
 		corp_reset(st);
-		goto fail;
+		return rc;
 	}
-	*idp = corp_col_int64(st, 0);
+	*a->idp = corp_col_int64(st, 0);
 	corp_reset(st);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+	return 0;
+}
+
+int
+corp_dir_make_admin(struct corp_db *db, const char *login, long long *idp,
+    struct corp_err *err)
+{
+	struct make_admin a = { login, idp };
+
+	if (!corp_login_valid(login))
+		return corp_errf(err, CORP_EINVAL,
+		    "'%s' is not a valid login (1-64 of A-Z a-z 0-9 . _ @ -)",
+		    login);
+	return corp_db_tx(db, make_admin_tx, &a, err);
 }
 
 /*
@@ -936,4 +946,78 @@ int
 corp_dir_revoke(struct corp_db *db, long long id, struct corp_err *err)
 {
 	return corp_db_tx(db, revoke_tx, &id, err);
+}
+
+/*
+ * Accessors for the other modules (issue 17 point 6: users, org_units
+ * and delegations are read here, never with a second module's SQL).
+ */
+int
+corp_dir_user_brief(struct corp_db *db, long long id,
+    struct corp_user_brief *u, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if ((rc = corp_db_prep(db, &st, "SELECT org_unit_id, active, is_admin "
+	    "FROM users WHERE id = ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		u->found = 1;
+		u->unit_id = corp_col_int64(st, 0);
+		u->active = corp_col_int(st, 1);
+		u->is_admin = corp_col_int(st, 2);
+	}
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read user", err);
+	return 0;
+}
+
+int
+corp_dir_active_ids(struct corp_db *db, long long user, long long unit,
+    int (*fn)(void *, long long), void *arg, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT id FROM users WHERE active = 1 "
+	    "AND (id = ?1 OR (?1 IS NULL AND org_unit_id = ?2)) ORDER BY id",
+	    err)) != 0)
+		return rc;
+	corp_bind_id(st, 1, user);
+	corp_bind_id(st, 2, unit);
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		if (fn(arg, corp_col_int64(st, 0)) != 0) {
+			corp_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read users", err);
+	return 0;
+}
+
+int
+corp_dir_delegated(struct corp_db *db, long long principal, long long deputy,
+    time_t at, int *yes, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM delegations "
+	    "WHERE principal_id = ?1 AND deputy_id = ?2 AND revoked_at IS NULL "
+	    "AND valid_from <= ?3 AND ?3 < valid_until", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, principal);
+	corp_bind_int64(st, 2, deputy);
+	corp_bind_int64(st, 3, (long long)at);
+	rc = corp_step(st);
+	*yes = rc == SQLITE_ROW;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read delegations", err);
+	return 0;
 }

@@ -111,4 +111,23 @@ int	corp_dir_delegations(struct corp_db *, const char *user,
 /* Already revoked: CORP_ECONFLICT. */
 int	corp_dir_revoke(struct corp_db *, long long id, struct corp_err *);
 
+/*
+ * For the other modules, which never read these tables with SQL of
+ * their own (HACKING: one owner per table).  corp_dir_user_brief: found
+ * = 0 when no user has the id.  corp_dir_active_ids: fn(arg, id) for
+ * the active user `user`, or when user <= 0 for the active members of
+ * unit, in id order (fn returns non-zero: out of memory).
+ * corp_dir_delegated: does principal delegate to deputy at that time?
+ */
+struct corp_user_brief {
+	int		found, active, is_admin;
+	long long	unit_id;	/* 0: none */
+};
+int	corp_dir_user_brief(struct corp_db *, long long id,
+	    struct corp_user_brief *, struct corp_err *);
+int	corp_dir_active_ids(struct corp_db *, long long user, long long unit,
+	    int (*fn)(void *, long long), void *arg, struct corp_err *);
+int	corp_dir_delegated(struct corp_db *, long long principal,
+	    long long deputy, time_t at, int *yes, struct corp_err *);
+
 #endif

@@ -1,4 +1,5 @@
 /* event.c -- see event.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,28 @@ corp_event_get(struct corp_db *db, long long id, struct corp_event *e,
 		return corp_errf(err, CORP_ENOTFOUND, "event %lld: not found",
 		    id);
 	return corp_db_fail(db, rc, "read event", err);
+}
+
+int
+corp_event_page(struct corp_db *db, long long after, int limit,
+    struct corp_event *evs, size_t *n, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT " CORP_EVENT_COLUMNS
+	    " FROM events WHERE event_id > ?1 ORDER BY event_id LIMIT ?2",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, after);
+	corp_bind_int(st, 2, limit);
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		corp_event_from_row(st, 0, &evs[(*n)++]);
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read events", err);
+	return 0;
 }
 
 int
@@ -274,4 +297,179 @@ corp_event_json(const struct corp_event *e, const char *base)
 	json_object_set_new(o, "payload", payload ? payload : json_object());
 	free((char *)base);
 	return o;
+}
+
+/*
+ * Is role the role of an explicit recipient of an emitted event?  The
+ * recipients are compact JSON, so a LIKE narrows the rows (SQLite's
+ * LIKE ignores case: each candidate is confirmed on the parsed JSON).
+ */
+int
+corp_event_role_emitted(struct corp_db *db, const char *role, int *yes,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char *pat, *q;
+	const char *p;
+	json_t *a, *x;
+	size_t i;
+	int rc;
+
+	*yes = 0;
+	/* Roles are [A-Za-z0-9._:-]: only '_' needs escaping. */
+	if ((pat = malloc(2 * strlen(role) + 16)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	q = pat + sprintf(pat, "%%\"role\":\"");
+	for (p = role; *p != '\0'; p++) {
+		if (*p == '_' || *p == '%' || *p == '\\')
+			*q++ = '\\';
+		*q++ = *p;
+	}
+	strcpy(q, "\"%");
+	if ((rc = corp_db_prep(db, &st, "SELECT recipients FROM events "
+	    "WHERE source IS NOT NULL AND recipients LIKE ?1 ESCAPE '\\'",
+	    err)) != 0) {
+		free(pat);
+		return rc;
+	}
+	corp_bind_text(st, 1, pat);
+	while (!*yes && (rc = corp_step(st)) == SQLITE_ROW) {
+		if ((a = json_loads(corp_col_text(st, 0), 0, NULL)) == NULL)
+			continue;
+		json_array_foreach(a, i, x)
+			if (json_is_string(json_object_get(x, "role")) &&
+			    strcmp(json_string_value(json_object_get(x,
+			    "role")), role) == 0)
+				*yes = 1;
+		json_decref(a);
+	}
+	corp_reset(st);
+	free(pat);
+	if (!*yes && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read events", err);
+	return 0;
+}
+
+/* For names.c (issue 17 point 6: events are read here). */
+int
+corp_event_type_seen(struct corp_db *db, const char *type, int topics,
+    int *yes, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	/* events_type makes the lookup indexed. */
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM events "
+	    "WHERE event_type = ?1 AND (?2 = 1 OR topic IS NULL) LIMIT 1",
+	    err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, type);
+	corp_bind_int(st, 2, topics);
+	rc = corp_step(st);
+	*yes = rc == SQLITE_ROW;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read names", err);
+	return 0;
+}
+
+int
+corp_event_recent_types(struct corp_db *db,
+    void (*fn)(void *, const char *), void *arg, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT DISTINCT event_type FROM "
+	    "(SELECT event_type FROM events WHERE topic IS NULL ORDER BY "
+	    "event_id DESC LIMIT 10000) r ORDER BY 1", err)) != 0)
+		return rc;
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		fn(arg, corp_col_text(st, 0));
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read names", err);
+	return 0;
+}
+
+int
+corp_event_recent_roles(struct corp_db *db,
+    void (*fn)(void *, const char *), void *arg, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	json_t *a, *x;
+	size_t i;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT recipients FROM events "
+	    "WHERE source IS NOT NULL AND recipients IS NOT NULL "
+	    "ORDER BY event_id DESC LIMIT 1000", err)) != 0)
+		return rc;
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		if ((a = json_loads(corp_col_text(st, 0), 0, NULL)) == NULL)
+			continue;
+		json_array_foreach(a, i, x)
+			if (json_string_value(json_object_get(x, "role")))
+				fn(arg, json_string_value(json_object_get(x,
+				    "role")));
+		json_decref(a);
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read events", err);
+	return 0;
+}
+
+/* The filtered listing of corp-event list and tail (eventlog.c). */
+static const char LIST_SQL[] =
+    "SELECT " CORP_EVENT_COLUMNS " FROM events "
+    "WHERE event_id > ?1 AND (?2 IS NULL OR task_id = ?2) "
+    "AND (?3 IS NULL OR event_type = ?3) AND (?4 IS NULL OR topic = ?4) "
+    "AND (?5 IS NULL OR occurred_at >= ?5) "
+    "AND (?6 IS NULL OR occurred_at < ?6) ORDER BY event_id LIMIT ?7";
+
+/*
+ * Read up to page events past after into *evs (reallocated as needed);
+ * *n gets how many.  The statement is done before the caller asks the
+ * visibility function: both need the one connection.
+ */
+int
+corp_event_read(struct corp_db *db, const struct corp_event_filter *f,
+    long long after, long long page, struct corp_event **evs, size_t *cap,
+    size_t *n, struct corp_err *err)
+{
+	struct corp_event *ne;
+	struct corp_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_prep(db, &st, LIST_SQL, err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, after);
+	corp_bind_id(st, 2, f->task_id);
+	corp_bind_text(st, 3, f->type);
+	corp_bind_text(st, 4, f->topic);
+	if (f->since)
+		corp_bind_int64(st, 5, (long long)f->since);
+	if (f->until)
+		corp_bind_int64(st, 6, (long long)f->until);
+	corp_bind_int64(st, 7, page);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+
+			if ((ne = reallocarray(*evs, nc, sizeof(*ne))) == NULL) {
+				corp_reset(st);
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			}
+			*evs = ne;
+			*cap = nc;
+		}
+		corp_event_from_row(st, 0, &(*evs)[(*n)++]);
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "list events", err);
+	return 0;
 }

@@ -13,6 +13,8 @@
 #include "eventlog.h"
 #include "jsonl.h"
 #include "names.h"
+#include "settings.h"
+#include "task.h"
 #include "text.h"
 #include "visibility.h"
 
@@ -25,22 +27,15 @@ static int
 viewer_load(struct corp_db *db, long long id, struct viewer *v,
     struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct corp_user_brief u;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
 	v->id = id;
-	if ((rc = corp_db_prep(db, &st, "SELECT active, is_admin FROM users "
-	    "WHERE id = ?1", err)) != 0)
+	if ((rc = corp_dir_user_brief(db, id, &u, err)) != 0)
 		return rc;
-	corp_bind_int64(st, 1, id);
-	if ((rc = corp_step(st)) == SQLITE_ROW) {
-		v->active = corp_col_int(st, 0);
-		v->admin = corp_col_int(st, 1) && corp_cfg.admin_all;
-	}
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read user", err);
+	v->active = u.active;
+	v->admin = u.is_admin && corp_cfg.admin_all;
 	return 0;
 }
 
@@ -165,22 +160,6 @@ may_see(struct corp_db *db, const struct corp_event *e,
 	return 0;
 }
 
-static int
-base_url(struct corp_db *db, char **out, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	*out = NULL;
-	if ((rc = corp_db_prep(db, &st, "SELECT value FROM config "
-	    "WHERE key = 'base_url'", err)) != 0)
-		return rc;
-	if (corp_step(st) == SQLITE_ROW)
-		*out = corp_strdup(corp_col_text(st, 0));
-	corp_reset(st);
-	return 0;
-}
-
 static json_t *
 event_json(const struct corp_event *e, const char *base)
 {
@@ -192,62 +171,9 @@ event_json(const struct corp_event *e, const char *base)
 	return o;
 }
 
-static const char LIST_SQL[] =
-    "SELECT " CORP_EVENT_COLUMNS " FROM events "
-    "WHERE event_id > ?1 AND (?2 IS NULL OR task_id = ?2) "
-    "AND (?3 IS NULL OR event_type = ?3) AND (?4 IS NULL OR topic = ?4) "
-    "AND (?5 IS NULL OR occurred_at >= ?5) "
-    "AND (?6 IS NULL OR occurred_at < ?6) ORDER BY event_id LIMIT ?7";
-
 /* Rows read per page when a viewer's filter may drop some. */
 #define PAGE_MIN 128
 #define PAGE_MAX 1024
-
-/*
- * Read up to page events past after into *evs (reallocated as needed);
- * *n gets how many.  The statement is done before the caller asks the
- * visibility function: both need the one connection.
- */
-static int
-read_page(struct corp_db *db, const struct corp_event_filter *f,
-    long long after, long long page, struct corp_event **evs, size_t *cap,
-    size_t *n, struct corp_err *err)
-{
-	struct corp_event *ne;
-	struct corp_stmt *st;
-	int rc;
-
-	*n = 0;
-	if ((rc = corp_db_prep(db, &st, LIST_SQL, err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, after);
-	corp_bind_id(st, 2, f->task_id);
-	corp_bind_text(st, 3, f->type);
-	corp_bind_text(st, 4, f->topic);
-	if (f->since)
-		corp_bind_int64(st, 5, (long long)f->since);
-	if (f->until)
-		corp_bind_int64(st, 6, (long long)f->until);
-	corp_bind_int64(st, 7, page);
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 64;
-
-			if ((ne = reallocarray(*evs, nc, sizeof(*ne))) == NULL) {
-				corp_reset(st);
-				return corp_errf(err, CORP_EINTERNAL,
-				    "out of memory");
-			}
-			*evs = ne;
-			*cap = nc;
-		}
-		corp_event_from_row(st, 0, &(*evs)[(*n)++]);
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "list events", err);
-	return 0;
-}
 
 /*
  * The limit counts the rows printed, not the rows read: for a viewer
@@ -259,19 +185,7 @@ int
 corp_eventlog_task_exists(struct corp_db *db, long long id,
     struct corp_err *err)
 {
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks WHERE id = ?1",
-	    err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, id);
-	rc = corp_step(st);
-	corp_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
-	    "task %lld: not found", id) : corp_db_fail(db, rc, "read task", err);
+	return corp_task_exists(db, id, err);
 }
 
 int
@@ -292,7 +206,7 @@ corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
 	if (f->viewer > 0 && (rc = viewer_load(db, f->viewer, &v, err)) != 0)
 		return rc;
 	filter = f->viewer > 0 && !v.admin;
-	if ((rc = base_url(db, &base, err)) != 0)
+	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
 		return rc;
 	if ((*array = json_array()) == NULL || (filter &&
 	    (cache = calloc(1, sizeof(*cache))) == NULL)) {
@@ -310,7 +224,7 @@ corp_eventlog_list(struct corp_db *db, const struct corp_event_filter *f,
 			    PAGE_MAX : page;
 		for (i = 0; i < n; i++)
 			corp_event_free(&evs[i]);
-		if ((rc = read_page(db, f, after, page, &evs, &cap, &n,
+		if ((rc = corp_event_read(db, f, after, page, &evs, &cap, &n,
 		    err)) != 0)
 			goto out;
 		done = (long long)n < page;
@@ -367,7 +281,7 @@ corp_eventlog_show(struct corp_db *db, long long id, long long viewer,
 		    "to this user", id);
 		goto out;
 	}
-	if ((rc = base_url(db, &base, err)) != 0)
+	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
 		goto out;
 	*out = event_json(&e, base);
 	free(base);
@@ -416,10 +330,15 @@ trace_valid(const char *s)
 	return n > 0 && n <= 128;
 }
 
-int
-corp_eventlog_emit(struct corp_db *db, json_t *line,
-    const char *const *new_types, const char *const *new_roles, long long *id,
-    char **dedupe_key, int *dup, struct corp_err *err)
+/*
+ * One emit line inside the batch's transaction.  Everything is checked
+ * before the one write (corp_event_append), so a refused line leaves
+ * nothing behind.
+ */
+static int
+emit_tx(struct corp_db *db, json_t *line, const char *const *new_types,
+    const char *const *new_roles, long long *id, char **dedupe_key, int *dup,
+    struct corp_err *err)
 {
 	static const char *known[] = { "idempotency_key", "source",
 	    "event_type", "actor", "task_id", "recipients", "payload",
@@ -427,7 +346,6 @@ corp_eventlog_emit(struct corp_db *db, json_t *line,
 	const char *key, *source, *type, *actor, *k, *login, *role, *trace;
 	const char *const *nt;
 	struct corp_event e;
-	struct corp_stmt *st;
 	json_t *v, *recips, *x, *out = NULL;
 	long long task, uid;
 	size_t i;
@@ -517,29 +435,8 @@ corp_eventlog_emit(struct corp_db *db, json_t *line,
 	}
 	if (task > 0) {
 		/* The task's values now: routing judges visibility by them. */
-		if ((rc = corp_db_prep(db, &st, "SELECT initiator_user_id, "
-		    "assignee_user_id, assignee_org_unit_id, title, due_at, "
-		    "template_id, period_key, version FROM tasks WHERE id = ?1",
-		    err)) != 0)
+		if ((rc = corp_task_values(db, task, &e, err)) != 0)
 			goto out;
-		corp_bind_int64(st, 1, task);
-		if ((rc = corp_step(st)) != SQLITE_ROW) {
-			corp_reset(st);
-			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
-			    "task %lld: not found", task) :
-			    corp_db_fail(db, rc, "read task", err);
-			goto out;
-		}
-		e.task_id = task;
-		e.initiator_user_id = corp_col_int64(st, 0);
-		e.assignee_user_id = corp_col_int64(st, 1);
-		e.assignee_org_unit_id = corp_col_int64(st, 2);
-		e.title = corp_strdup(corp_col_text(st, 3));
-		e.due_at = (time_t)corp_col_int64(st, 4);
-		e.template_id = corp_col_int64(st, 5);
-		e.period_key = corp_strdup(corp_col_text(st, 6));
-		e.task_version = corp_col_int64(st, 7);
-		corp_reset(st);
 	}
 	e.event_type = corp_strdup(type);
 	e.source = corp_strdup(source);
@@ -565,4 +462,98 @@ out:
 	json_decref(out);
 	corp_event_free(&e);
 	return rc;
+}
+
+struct emit_batch {
+	struct corp_jsonl_item	*it;
+	size_t			 n;
+	const char *const	*new_types, *const *new_roles;
+	corp_result_fn		 fn;
+	void			*arg;
+};
+
+static int
+emit_batch_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct emit_batch *a = arg;
+	long long id;
+	json_t *o;
+	size_t i;
+	char *key;
+	int rc, dup;
+
+	for (i = 0; i < a->n; i++) {
+		rc = emit_tx(db, a->it[i].obj, a->new_types, a->new_roles,
+		    &id, &key, &dup, err);
+		if (rc == CORP_EINTERNAL || rc == CORP_ETEMP)
+			return rc;
+		if (rc != 0) {
+			a->fn(a->arg, &a->it[i], rc, err, NULL);
+			continue;
+		}
+		o = json_pack("{s:I, s:s, s:b}", "event_id", (json_int_t)id,
+		    "dedupe_key", key, "duplicate", dup);
+		free(key);
+		if (o == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		a->fn(a->arg, &a->it[i], 0, err, o);
+	}
+	corp_errclear(err);
+	return 0;
+}
+
+int
+corp_eventlog_emit_batch(struct corp_db *db, struct corp_jsonl_item *it,
+    size_t n, const char *const *new_types, const char *const *new_roles,
+    corp_result_fn fn, void *arg, struct corp_err *err)
+{
+	struct emit_batch a = { it, n, new_types, new_roles, fn, arg };
+
+	return corp_db_tx(db, emit_batch_tx, &a, err);
+}
+
+/* The bounded sleep between two polls of tail --follow. */
+#define POLL_MS 200
+
+int
+corp_eventlog_tail(struct corp_db *db, struct corp_event_filter *f,
+    int follow, long long count, int (*fn)(void *, json_t *),
+    int (*flush)(void *), void *arg, struct corp_err *err)
+{
+	json_t *arr, *v;
+	long long last, dv, ndv, printed = 0;
+	size_t i;
+	int rc;
+
+	f->limit = 1000;
+	/* The version first: a commit after it is seen by the next poll. */
+	if ((rc = corp_db_data_version(db, &dv, err)) != 0)
+		return rc;
+	for (;;) {
+		for (;;) {
+			if ((rc = corp_eventlog_list(db, f, &arr, &last, err))
+			    != 0)
+				return rc;
+			json_array_foreach(arr, i, v) {
+				if ((rc = fn(arg, v)) != 0 ||
+				    (count && ++printed >= count)) {
+					json_decref(arr);
+					return rc;
+				}
+			}
+			json_decref(arr);
+			if (last == f->after)
+				break;
+			f->after = last;
+		}
+		if (flush(arg) != 0 || !follow)
+			return 0;
+		do {
+			if ((rc = corp_db_wait(db, POLL_MS, err)) != 0 ||
+			    (rc = corp_db_schema_check(db, err)) != 0 ||
+			    (rc = corp_db_data_version(db, &ndv, err)) != 0)
+				return rc;
+		} while (ndv == dv);
+		dv = ndv;
+	}
 }

@@ -15,18 +15,13 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "event.h"
+
+#include "jsonl.h"
+
 struct corp_db;
 struct corp_err;
 
-struct corp_event_filter {
-	long long	 after;		/* event_id > after */
-	long long	 task_id;
-	const char	*type;
-	const char	*topic;
-	time_t		 since, until;	/* occurred_at in [since, until) */
-	long long	 limit;		/* 0: no limit */
-	long long	 viewer;	/* > 0: only what this user may see */
-};
 
 /* Events in id order; *last gets the highest id examined (also of
  * events the viewer may not see), for a tail to go on from. */
@@ -42,17 +37,33 @@ int	corp_eventlog_show(struct corp_db *, long long id, long long viewer,
 /* Refused by emit: the state machine's and the scheduler's types. */
 int	corp_event_type_reserved(const char *);
 /*
- * One emit line (an object): validate, resolve logins, append with
- * dedupe key "emit:SOURCE:KEY".  Caller holds the write transaction.
- * *dup = 1 when the key was emitted before (nothing written).  The
- * event type must be known (names.h) or listed in new_types (NULL-
- * terminated, may be NULL), and so must each recipient's role (or be
- * listed in new_roles); a producer's trace_id is kept.  Bad input
- * CORP_EINVAL, an unknown event type or role CORP_EUSAGE, unknown user
- * or task CORP_ENOTFOUND.
+ * Emit lines (objects from corp_jsonl_loop), all in one transaction:
+ * each is validated, its logins resolved, and appended with dedupe key
+ * "emit:SOURCE:KEY".  For each line fn gets rc 0 and the result
+ * {event_id, dedupe_key, duplicate} (duplicate: the key was emitted
+ * before, nothing written), or the line's refusal: bad input
+ * CORP_EINVAL, an unknown event type or role CORP_EUSAGE (the type must
+ * be known (names.h) or listed in new_types, NULL-terminated, may be
+ * NULL; each recipient's role likewise in new_roles), unknown user or
+ * task CORP_ENOTFOUND; a refused line writes nothing and the rest go
+ * on.  CORP_EINTERNAL or CORP_ETEMP rolls back the whole batch and is
+ * returned.  A producer's trace_id is kept.
  */
-int	corp_eventlog_emit(struct corp_db *, json_t *line,
-	    const char *const *new_types, const char *const *new_roles,
-	    long long *id, char **dedupe_key, int *dup, struct corp_err *);
+int	corp_eventlog_emit_batch(struct corp_db *, struct corp_jsonl_item *,
+	    size_t n, const char *const *new_types,
+	    const char *const *new_roles, corp_result_fn fn, void *arg,
+	    struct corp_err *);
+
+/*
+ * corp-event tail: fn(arg, event) for each event past f->after that f
+ * lets through, pages of 1000; then flush(arg) (non-zero: stop, 0
+ * returned); then, with follow, wait outside any transaction for another
+ * connection's commit (SQLite: PRAGMA data_version polled; PostgreSQL:
+ * LISTEN/NOTIFY), check the schema, and read again.  Returns after
+ * count events (0: no limit), fn's non-zero code, or an error.
+ */
+int	corp_eventlog_tail(struct corp_db *, struct corp_event_filter *f,
+	    int follow, long long count, int (*fn)(void *, json_t *),
+	    int (*flush)(void *), void *arg, struct corp_err *);
 
 #endif

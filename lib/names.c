@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "db.h"
 #include "directory.h"
+#include "event.h"
 #include "names.h"
 #include "notify.h"
 
@@ -205,43 +206,17 @@ corp_topic_check(const char *t, struct corp_err *err)
 	return refuse(err, "topic", t ? t : "", topics, "topics", NULL);
 }
 
-/* Step st and add column 0 of every row to s. */
-static int
-add_rows(struct corp_db *db, struct corp_stmt *st, struct names *s,
-    struct corp_err *err)
+/* names_add as an owner's callback. */
+static void
+add_name(void *arg, const char *name)
 {
-	int rc;
-
-	while ((rc = corp_step(st)) == SQLITE_ROW)
-		names_add(s, corp_col_text(st, 0));
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read names", err);
-	if (s->oom)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	return 0;
-}
-
-/* Does st (already bound) return a row? */
-static int
-exists(struct corp_db *db, struct corp_stmt *st, int *yes,
-    struct corp_err *err)
-{
-	int rc;
-
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read names", err);
-	return 0;
+	names_add(arg, name);
 }
 
 int
 corp_event_type_check(struct corp_db *db, const char *type, int flags,
     struct corp_err *err)
 {
-	struct corp_stmt *st;
 	struct names s;
 	int rc, yes, topic = (flags & CORP_NAME_TOPIC) != 0;
 
@@ -251,15 +226,8 @@ corp_event_type_check(struct corp_db *db, const char *type, int flags,
 	if (corp_event_type_builtin(type) || corp_event_type_shipped(type) ||
 	    (topic && member(topic_types, type)))
 		return 0;
-	/* events_type and the settings' key make both lookups indexed. */
-	if ((rc = corp_db_prep(db, &st, "SELECT 1 WHERE EXISTS (SELECT 1 "
-	    "FROM events WHERE event_type = ?1 AND (?2 = 1 OR topic IS NULL)) "
-	    "OR EXISTS (SELECT 1 FROM notification_settings "
-	    "WHERE event_type = ?1)", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, type);
-	corp_bind_int(st, 2, topic);
-	if ((rc = exists(db, st, &yes, err)) != 0)
+	if ((rc = corp_event_type_seen(db, type, topic, &yes, err)) != 0 ||
+	    (!yes && (rc = corp_notify_has(db, type, NULL, &yes, err)) != 0))
 		return rc;
 	if (yes || (flags & CORP_NAME_NEW))
 		return 0;
@@ -270,14 +238,10 @@ corp_event_type_check(struct corp_db *db, const char *type, int flags,
 	memset(&s, 0, sizeof(s));
 	names_addall(&s, seed_types);
 	/* Bounded: the settings' types and those of recent events. */
-	if ((rc = corp_db_prep(db, &st, "SELECT event_type FROM (SELECT "
-	    "event_type FROM events WHERE topic IS NULL ORDER BY event_id "
-	    "DESC LIMIT 10000) r UNION SELECT event_type "
-	    "FROM notification_settings ORDER BY 1", err)) != 0) {
-		names_free(&s);
-		return rc;
-	}
-	if ((rc = add_rows(db, st, &s, err)) == 0) {
+	if ((rc = corp_event_recent_types(db, add_name, &s, err)) == 0 &&
+	    (rc = corp_notify_each(db, 0, add_name, &s, err)) == 0 &&
+	    (rc = s.oom ? corp_errf(err, CORP_EINTERNAL, "out of memory") :
+	    0) == 0) {
 		size_t i, k;
 
 		/* Keep the producers' (sorted); the built-in ones follow. */
@@ -305,65 +269,11 @@ corp_event_type_check(struct corp_db *db, const char *type, int flags,
 	return rc;
 }
 
-/*
- * Is role the role of an explicit recipient of an emitted event?  The
- * recipients are compact JSON, so a LIKE narrows the rows (SQLite's
- * LIKE ignores case: each candidate is confirmed on the parsed JSON).
- */
-int
-corp_role_emitted(struct corp_db *db, const char *role, int *yes,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	char *pat, *q;
-	const char *p;
-	json_t *a, *x;
-	size_t i;
-	int rc;
-
-	*yes = 0;
-	/* Roles are [A-Za-z0-9._:-]: only '_' needs escaping. */
-	if ((pat = malloc(2 * strlen(role) + 16)) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	q = pat + sprintf(pat, "%%\"role\":\"");
-	for (p = role; *p != '\0'; p++) {
-		if (*p == '_' || *p == '%' || *p == '\\')
-			*q++ = '\\';
-		*q++ = *p;
-	}
-	strcpy(q, "\"%");
-	if ((rc = corp_db_prep(db, &st, "SELECT recipients FROM events "
-	    "WHERE source IS NOT NULL AND recipients LIKE ?1 ESCAPE '\\'",
-	    err)) != 0) {
-		free(pat);
-		return rc;
-	}
-	corp_bind_text(st, 1, pat);
-	while (!*yes && (rc = corp_step(st)) == SQLITE_ROW) {
-		if ((a = json_loads(corp_col_text(st, 0), 0, NULL)) == NULL)
-			continue;
-		json_array_foreach(a, i, x)
-			if (json_is_string(json_object_get(x, "role")) &&
-			    strcmp(json_string_value(json_object_get(x,
-			    "role")), role) == 0)
-				*yes = 1;
-		json_decref(a);
-	}
-	corp_reset(st);
-	free(pat);
-	if (!*yes && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read events", err);
-	return 0;
-}
-
 int
 corp_role_check(struct corp_db *db, const char *role, int flags,
     struct corp_err *err)
 {
-	struct corp_stmt *st;
 	struct names s;
-	json_t *a, *x;
-	size_t i;
 	int rc, yes;
 
 	if (!corp_role_valid(role))
@@ -375,13 +285,9 @@ corp_role_check(struct corp_db *db, const char *role, int flags,
 		return corp_errf(err, CORP_EUSAGE, "role '%s': a deputy gets "
 		    "the setting of its principal's role; set role '%s'",
 		    role, role + 7);
-	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM notification_settings "
-	    "WHERE role = ?1", err)) != 0)
+	if ((rc = corp_notify_has(db, NULL, role, &yes, err)) != 0)
 		return rc;
-	corp_bind_text(st, 1, role);
-	if ((rc = exists(db, st, &yes, err)) != 0)
-		return rc;
-	if (!yes && (rc = corp_role_emitted(db, role, &yes, err)) != 0)
+	if (!yes && (rc = corp_event_role_emitted(db, role, &yes, err)) != 0)
 		return rc;
 	if (yes || (flags & CORP_NAME_NEW))
 		return 0;
@@ -389,30 +295,10 @@ corp_role_check(struct corp_db *db, const char *role, int flags,
 	memset(&s, 0, sizeof(s));
 	names_addall(&s, task_roles);
 	names_addall(&s, seed_roles);
-	if ((rc = corp_db_prep(db, &st, "SELECT DISTINCT role FROM "
-	    "notification_settings ORDER BY role", err)) != 0 ||
-	    (rc = add_rows(db, st, &s, err)) != 0 ||
-	    (rc = corp_db_prep(db, &st, "SELECT recipients FROM events "
-	    "WHERE source IS NOT NULL AND recipients IS NOT NULL "
-	    "ORDER BY event_id DESC LIMIT 1000", err)) != 0) {
-		names_free(&s);
-		return rc;
-	}
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		if ((a = json_loads(corp_col_text(st, 0), 0, NULL)) == NULL)
-			continue;
-		json_array_foreach(a, i, x)
-			names_add(&s, json_string_value(json_object_get(x,
-			    "role")));
-		json_decref(a);
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		rc = corp_db_fail(db, rc, "read events", err);
-	else if (s.oom)
-		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-	else
-		rc = refuse(err, "role", role, (const char *const *)s.v,
+	if ((rc = corp_notify_each(db, 1, add_name, &s, err)) == 0 &&
+	    (rc = corp_event_recent_roles(db, add_name, &s, err)) == 0)
+		rc = s.oom ? corp_errf(err, CORP_EINTERNAL, "out of memory") :
+		    refuse(err, "role", role, (const char *const *)s.v,
 		    "known", (flags & CORP_NAME_HINT) ? "; a producer's new "
 		    "role is declared once with --new-role" : NULL);
 	names_free(&s);

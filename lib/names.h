@@ -37,9 +37,6 @@ int	corp_event_type_builtin(const char *);
 int	corp_event_type_shipped(const char *);
 /* The roles a setting can name for task events, and seed 003's. */
 int	corp_role_builtin(const char *);
-/* Is role the role of an explicit recipient of an emitted event? */
-int	corp_role_emitted(struct corp_db *, const char *role, int *yes,
-	    struct corp_err *);
 
 /* How corp_event_type_check and corp_role_check judge a name. */
 enum {

@@ -1,4 +1,5 @@
 /* notify.c -- see notify.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "corp.h"
@@ -29,7 +30,7 @@ corp_role_valid(const char *s)
 }
 
 int
-corp_template_valid(const char *s)
+corp_msgkey_valid(const char *s)
 {
 	return charset(s, 128, ALNUM "_.-");
 }
@@ -84,7 +85,7 @@ check_key(struct corp_db *db, const char *type, const char *role,
 	if (channel != NULL && !corp_channel_valid(channel))
 		return corp_errf(err, CORP_EINVAL, "channel '%s': expected "
 		    "1-32 of a-z 0-9 _ -", channel);
-	if (tmpl != NULL && !corp_template_valid(tmpl))
+	if (tmpl != NULL && !corp_msgkey_valid(tmpl))
 		return corp_errf(err, CORP_EINVAL, "template '%s': expected "
 		    "1-128 of A-Z a-z 0-9 _ . -", tmpl);
 	if (channel != NULL && (rc = corp_channel_check(channel, err)) != 0)
@@ -145,11 +146,21 @@ returning(struct corp_db *db, struct corp_stmt *st, json_t **row,
 	return 0;
 }
 
+/* The arguments of set_tx and unset_tx. */
+struct notify_write {
+	const struct corp_notify *n;
+	const char	*type, *role, *channel;
+	json_t		**row;
+};
+
+static int set_tx(struct corp_db *, void *, struct corp_err *);
+static int unset_tx(struct corp_db *, void *, struct corp_err *);
+
 int
 corp_notify_set(struct corp_db *db, const struct corp_notify *n,
     json_t **row, struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct notify_write a = { .n = n, .row = row };
 	int rc;
 
 	*row = NULL;
@@ -162,8 +173,21 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 	if ((rc = check_key(db, n->event_type, n->role, n->channel,
 	    n->template, n->new_type, n->new_role, err)) != 0)
 		return rc;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
+	if ((rc = corp_db_tx(db, set_tx, &a, err)) != 0) {
+		json_decref(*row);
+		*row = NULL;
+	}
+	return rc;
+}
+
+static int
+set_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct notify_write *a = arg;
+	const struct corp_notify *n = a->n;
+	struct corp_stmt *st;
+	int rc;
+
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO notification_settings "
 	    "(event_type, role, channel, enabled, priority, template, "
 	    "notify_self) VALUES (?1, ?2, ?3, coalesce(?4, 1), "
@@ -175,7 +199,7 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 	    "notify_self = coalesce(?7, notification_settings.notify_self) "
 	    "RETURNING event_type, role, channel, enabled, priority, "
 	    "template, notify_self", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_text(st, 1, n->event_type);
 	corp_bind_text(st, 2, n->role);
 	corp_bind_text(st, 3, n->channel);
@@ -185,24 +209,14 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 	corp_bind_text(st, 6, n->template);
 	if (n->notify_self >= 0)
 		corp_bind_int(st, 7, n->notify_self != 0);
-	if ((rc = returning(db, st, row, "write notification setting", err))
-	    != 0)
-		goto fail;
-	if ((rc = corp_db_commit(db, err)) != 0)
-		goto fail;
-	return 0;
-fail:
-	corp_db_rollback(db);
-	json_decref(*row);
-	*row = NULL;
-	return rc;
+	return returning(db, st, a->row, "write notification setting", err);
 }
 
 int
 corp_notify_unset(struct corp_db *db, const char *type, const char *role,
     const char *channel, json_t **row, struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct notify_write a = { NULL, type, role, channel, row };
 	int rc;
 
 	*row = NULL;
@@ -211,29 +225,136 @@ corp_notify_unset(struct corp_db *db, const char *type, const char *role,
 		    "type, a role and a channel");
 	if ((rc = check_key(db, type, role, channel, NULL, 0, 0, err)) != 0)
 		return rc;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
+	if ((rc = corp_db_tx(db, unset_tx, &a, err)) != 0) {
+		json_decref(*row);
+		*row = NULL;
+	}
+	return rc;
+}
+
+static int
+unset_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct notify_write *a = arg;
+	const char *type = a->type, *role = a->role, *channel = a->channel;
+	struct corp_stmt *st;
+	int rc;
+
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM notification_settings "
 	    "WHERE event_type = ?1 AND role = ?2 AND channel = ?3 "
 	    "RETURNING event_type, role, channel, enabled, priority, "
 	    "template, notify_self", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_text(st, 1, type);
 	corp_bind_text(st, 2, role);
 	corp_bind_text(st, 3, channel);
-	if ((rc = returning(db, st, row, "delete notification setting", err))
-	    != 0) {
-		if (rc == CORP_ENOTFOUND)
-			corp_errf(err, rc, "no notification setting for %s "
-			    "role %s on %s", type, role, channel);
-		goto fail;
-	}
-	if ((rc = corp_db_commit(db, err)) != 0)
-		goto fail;
-	return 0;
-fail:
-	corp_db_rollback(db);
-	json_decref(*row);
-	*row = NULL;
+	if ((rc = returning(db, st, a->row, "delete notification setting",
+	    err)) == CORP_ENOTFOUND)
+		corp_errf(err, rc, "no notification setting for %s role %s "
+		    "on %s", type, role, channel);
 	return rc;
+}
+
+/* Accessors for route.c (issue 17 point 6). */
+int
+corp_notify_rule(struct corp_db *db, const char *type, const char *role,
+    const char *channel, struct corp_notify_rule *s, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = corp_db_prep(db, &st, "SELECT enabled, priority, template, "
+	    "notify_self FROM notification_settings WHERE event_type = ?1 "
+	    "AND role = ?2 AND channel = ?3", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, type);
+	corp_bind_text(st, 2, role);
+	corp_bind_text(st, 3, channel);
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW) {
+		s->found = 1;
+		s->enabled = corp_col_int(st, 0);
+		strlcpy(s->priority, corp_col_text(st, 1),
+		    sizeof(s->priority));
+		s->template = strdup(corp_col_text(st, 2));
+		s->notify_self = corp_col_int(st, 3);
+	} else if (rc != SQLITE_DONE) {
+		corp_reset(st);
+		return corp_db_fail(db, rc, "read settings", err);
+	}
+	corp_reset(st);
+	return 0;
+}
+
+int
+corp_notify_channels(struct corp_db *db, const char *type,
+    const char *default_channel, char ***list, size_t *n, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	char **nv;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT channel FROM "
+	    "notification_settings WHERE event_type = ?1 UNION SELECT ?2 "
+	    "ORDER BY 1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, type);
+	corp_bind_text(st, 2, default_channel);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		if ((nv = reallocarray(*list, *n + 1, sizeof(*nv))) == NULL) {
+			corp_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		*list = nv;
+		(*list)[(*n)++] = strdup(corp_col_text(st, 0));
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read settings", err);
+	return 0;
+}
+
+/* For names.c: is type, or role, named by a row?  Every type or role of
+ * the rows to fn. */
+int
+corp_notify_has(struct corp_db *db, const char *type, const char *role,
+    int *yes, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	/* The settings' key makes both lookups indexed. */
+	if ((rc = type != NULL ? corp_db_prep(db, &st, "SELECT 1 FROM "
+	    "notification_settings WHERE event_type = ?1 LIMIT 1", err) :
+	    corp_db_prep(db, &st, "SELECT 1 FROM notification_settings "
+	    "WHERE role = ?1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, type != NULL ? type : role);
+	rc = corp_step(st);
+	*yes = rc == SQLITE_ROW;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read names", err);
+	return 0;
+}
+
+int
+corp_notify_each(struct corp_db *db, int roles,
+    void (*fn)(void *, const char *), void *arg, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = roles ? corp_db_prep(db, &st, "SELECT DISTINCT role FROM "
+	    "notification_settings ORDER BY role", err) : corp_db_prep(db,
+	    &st, "SELECT DISTINCT event_type FROM notification_settings "
+	    "ORDER BY 1", err)) != 0)
+		return rc;
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		fn(arg, corp_col_text(st, 0));
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read names", err);
+	return 0;
 }

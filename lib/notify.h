@@ -19,7 +19,7 @@ struct corp_err;
  * keys [A-Za-z0-9_.-]{1,128}; channels [a-z0-9_-]{1,32}. */
 int	corp_event_type_valid(const char *);
 int	corp_role_valid(const char *);
-int	corp_template_valid(const char *);
+int	corp_msgkey_valid(const char *);
 int	corp_channel_valid(const char *);
 int	corp_priority_valid(const char *);
 
@@ -54,5 +54,33 @@ int	corp_notify_set(struct corp_db *, const struct corp_notify *,
 int	corp_notify_unset(struct corp_db *, const char *event_type,
 	    const char *role, const char *channel, json_t **row,
 	    struct corp_err *);
+
+/*
+ * For route.c.  corp_notify_rule: the row of (type, role, channel);
+ * found = 0 when there is none; template (the message key) is the
+ * caller's to free.  corp_notify_channels: the channels with a row for
+ * type and the default channel, sorted, appended to *list (*n items;
+ * the caller frees each and the array).
+ */
+struct corp_notify_rule {
+	int	 found, enabled, notify_self;
+	char	 priority[16];
+	char	*template;
+};
+int	corp_notify_rule(struct corp_db *, const char *type, const char *role,
+	    const char *channel, struct corp_notify_rule *, struct corp_err *);
+int	corp_notify_channels(struct corp_db *, const char *type,
+	    const char *default_channel, char ***list, size_t *n,
+	    struct corp_err *);
+
+/*
+ * For names.c.  corp_notify_has: does a row name type (role NULL), or
+ * role (type NULL)?  corp_notify_each: fn(arg, name) for each distinct
+ * event type (roles 0) or role (roles 1) of the rows, sorted.
+ */
+int	corp_notify_has(struct corp_db *, const char *type, const char *role,
+	    int *yes, struct corp_err *);
+int	corp_notify_each(struct corp_db *, int roles,
+	    void (*fn)(void *, const char *), void *arg, struct corp_err *);
 
 #endif

@@ -37,7 +37,8 @@ hhmm(const char **s, int *out)
 }
 
 int
-corp_quiet_parse(const char *s, int *start, int *end, struct corp_err *err)
+corp_prefs_quiet_parse(const char *s, int *start, int *end,
+    struct corp_err *err)
 {
 	const char *p = s;
 
@@ -138,34 +139,45 @@ fail:
 	return rc;
 }
 
-int
-corp_prefs_set_quiet(struct corp_db *db, long long uid, int qs, int qe,
-    struct corp_err *err)
+/* The arguments of the writers' transactions. */
+struct prefs_write {
+	long long	 uid;
+	int		 qs, qe;
+	const char	*kind, *value;
+	long long	*failed;
+};
+
+static int
+quiet_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct prefs_write *a = arg;
 	struct corp_stmt *st;
 	int rc;
 
-	if (qs >= 0 && (qs > 1439 || qe < 0 || qe > 1439 || qs == qe))
-		return corp_errf(err, CORP_EINVAL, "bad quiet hours");
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO user_prefs (user_id, "
 	    "quiet_start, quiet_end) VALUES (?1, ?2, ?3) "
 	    "ON CONFLICT (user_id) DO UPDATE SET quiet_start = ?2, "
 	    "quiet_end = ?3", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, uid);
-	if (qs >= 0) {
-		corp_bind_int(st, 2, qs);
-		corp_bind_int(st, 3, qe);
+		return rc;
+	corp_bind_int64(st, 1, a->uid);
+	if (a->qs >= 0) {
+		corp_bind_int(st, 2, a->qs);
+		corp_bind_int(st, 3, a->qe);
 	}
-	if ((rc = corp_db_exec(db, st, "write preferences", err)) != 0 ||
-	    (rc = corp_queue_refresh_quiet(db, uid, corp_now(), err)) != 0)
-		goto fail;
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+	if ((rc = corp_db_exec(db, st, "write preferences", err)) != 0)
+		return rc;
+	return corp_queue_refresh_quiet(db, a->uid, corp_now(), err);
+}
+
+int
+corp_prefs_set_quiet(struct corp_db *db, long long uid, int qs, int qe,
+    struct corp_err *err)
+{
+	struct prefs_write a = { .uid = uid, .qs = qs, .qe = qe };
+
+	if (qs >= 0 && (qs > 1439 || qe < 0 || qe > 1439 || qs == qe))
+		return corp_errf(err, CORP_EINVAL, "bad quiet hours");
+	return corp_db_tx(db, quiet_tx, &a, err);
 }
 
 /*
@@ -237,60 +249,168 @@ not_muted(struct corp_db *db, long long uid, const char *kind,
 	return rc;
 }
 
+static int
+mute_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct prefs_write *a = arg;
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO user_mutes (user_id, "
+	    "kind, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", err))
+	    != 0)
+		return rc;
+	corp_bind_int64(st, 1, a->uid);
+	corp_bind_text(st, 2, a->kind);
+	corp_bind_text(st, 3, a->value);
+	if ((rc = corp_db_exec(db, st, "write mute", err)) != 0)
+		return rc;
+	return corp_queue_mute(db, a->uid, a->kind, a->value, a->failed, err);
+}
+
 int
 corp_prefs_mute(struct corp_db *db, long long uid, const char *kind,
     const char *value, long long *failed, struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct prefs_write a = { .uid = uid, .kind = kind, .value = value,
+	    .failed = failed };
 	int rc;
 
 	*failed = 0;
 	if ((rc = check_mute(db, kind, value, 1, err)) != 0)
 		return rc;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "INSERT INTO user_mutes (user_id, "
-	    "kind, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", err))
-	    != 0)
-		goto fail;
-	corp_bind_int64(st, 1, uid);
-	corp_bind_text(st, 2, kind);
-	corp_bind_text(st, 3, value);
-	if ((rc = corp_db_exec(db, st, "write mute", err)) != 0 ||
-	    (rc = corp_queue_mute(db, uid, kind, value, failed, err)) != 0)
-		goto fail;
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	*failed = 0;
+	if ((rc = corp_db_tx(db, mute_tx, &a, err)) != 0)
+		*failed = 0;
 	return rc;
+}
+
+/* Nothing deleted: the refusal, and the transaction rolls back. */
+static int
+unmute_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct prefs_write *a = arg;
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "DELETE FROM user_mutes "
+	    "WHERE user_id = ?1 AND kind = ?2 AND value = ?3", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, a->uid);
+	corp_bind_text(st, 2, a->kind);
+	corp_bind_text(st, 3, a->value);
+	if ((rc = corp_db_exec(db, st, "delete mute", err)) != 0)
+		return rc;
+	if (corp_db_changes(db) == 0)
+		return not_muted(db, a->uid, a->kind, a->value, err);
+	return 0;
 }
 
 int
 corp_prefs_unmute(struct corp_db *db, long long uid, const char *kind,
     const char *value, struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct prefs_write a = { .uid = uid, .kind = kind, .value = value };
 	int rc;
 
 	if ((rc = check_mute(db, kind, value, 0, err)) != 0)
 		return rc;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "DELETE FROM user_mutes "
+	return corp_db_tx(db, unmute_tx, &a, err);
+}
+
+int
+corp_prefs_muted(struct corp_db *db, long long uid, const char *kind,
+    const char *value, int *yes, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM user_mutes "
 	    "WHERE user_id = ?1 AND kind = ?2 AND value = ?3", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, kind);
 	corp_bind_text(st, 3, value);
-	if ((rc = corp_db_exec(db, st, "delete mute", err)) != 0)
-		goto fail;
-	if (corp_db_changes(db) == 0) {
-		corp_db_rollback(db);
-		return not_muted(db, uid, kind, value, err);
+	rc = corp_step(st);
+	*yes = rc == SQLITE_ROW;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read", err);
+	return 0;
+}
+
+time_t
+corp_prefs_quiet_end(const char *zone, int qs, int qe, time_t now)
+{
+	struct corp_local l;
+	int m, y, mo, d;
+	time_t end;
+
+	if (qs == qe || corp_tz_local(zone, now, &l) != 0)
+		return now;
+	m = l.hour * 60 + l.min;
+	/* Inside [qs, qe) (wrapping midnight when qs > qe)? */
+	if (qs < qe ? (m < qs || m >= qe) : (m < qs && m >= qe))
+		return now;
+	y = l.year;
+	mo = l.mon;
+	d = l.mday;
+	if (qs > qe && m >= qs) {
+		/* The window ends tomorrow: step one local day forward. */
+		time_t noon = corp_tz_utc(zone, y, mo, d, 12, 0, 0) + 86400;
+		struct corp_local t;
+
+		if (corp_tz_local(zone, noon, &t) == 0) {
+			y = t.year;
+			mo = t.mon;
+			d = t.mday;
+		}
 	}
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+	end = corp_tz_utc(zone, y, mo, d, qe / 60, qe % 60, 0);
+	if (end <= now) {
+		/*
+		 * Inside the window yet its end has passed: now is in the
+		 * repeated hour after a fall-back and the end's wall time
+		 * is ambiguous.  corp_tz_utc took the earlier instant; the
+		 * window ends at the later one, shifted by the change of
+		 * offset.
+		 */
+		struct corp_local le;
+
+		if (corp_tz_local(zone, end, &le) == 0)
+			end += (time_t)(le.gmtoff - l.gmtoff);
+	}
+	return end > now ? end : now;
+}
+
+int
+corp_prefs_quiet_not_before(struct corp_db *db, long long uid, time_t now,
+    time_t *out, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc, qs, qe;
+	char *zone;
+
+	*out = now;
+	if ((rc = corp_db_prep(db, &st, "SELECT quiet_start, quiet_end "
+	    "FROM user_prefs WHERE user_id = ?1 AND quiet_start IS NOT NULL "
+	    "AND quiet_end IS NOT NULL", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, uid);
+	rc = corp_step(st);
+	if (rc == SQLITE_DONE) {
+		corp_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		corp_reset(st);
+		return corp_db_fail(db, rc, "read preferences", err);
+	}
+	qs = corp_col_int(st, 0);
+	qe = corp_col_int(st, 1);
+	corp_reset(st);
+	if ((rc = corp_dir_user_zone(db, uid, &zone, err)) != 0)
+		return rc;
+	*out = corp_prefs_quiet_end(zone, qs, qe, now);
+	free(zone);
+	return 0;
 }

@@ -10,6 +10,7 @@
 #ifndef CORP_PREFS_H
 #define CORP_PREFS_H
 
+#include <time.h>
 #include <jansson.h>
 
 struct corp_db;
@@ -17,7 +18,7 @@ struct corp_err;
 
 /* "HH:MM-HH:MM" -> minutes of the local day; start == end is refused
  * (an empty window: use no quiet hours instead). */
-int	corp_quiet_parse(const char *, int *start, int *end,
+int	corp_prefs_quiet_parse(const char *, int *start, int *end,
 	    struct corp_err *);
 
 /* {user, user_id, zone, quiet ("HH:MM-HH:MM" or null), muted_channels,
@@ -36,5 +37,19 @@ int	corp_prefs_mute(struct corp_db *, long long user_id, const char *kind,
 	    const char *value, long long *failed, struct corp_err *);
 int	corp_prefs_unmute(struct corp_db *, long long user_id,
 	    const char *kind, const char *value, struct corp_err *);
+
+/* Has the user muted kind ("channel", "event_type") value?  (route.c) */
+int	corp_prefs_muted(struct corp_db *, long long user_id, const char *kind,
+	    const char *value, int *yes, struct corp_err *);
+
+/*
+ * Quiet hours: the earliest instant >= now outside the user's quiet
+ * window (now itself when outside or when the user has none).
+ */
+int	corp_prefs_quiet_not_before(struct corp_db *, long long user_id,
+	    time_t now, time_t *out, struct corp_err *);
+/* The same for given window and zone; for tests and recomputation. */
+time_t	corp_prefs_quiet_end(const char *zone, int qstart, int qend,
+	    time_t now);
 
 #endif

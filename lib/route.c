@@ -4,9 +4,13 @@
 
 #include "corp.h"
 #include "clock.h"
+#include "binds.h"
 #include "db.h"
+#include "directory.h"
 #include "event.h"
 #include "jsonl.h"
+#include "notify.h"
+#include "prefs.h"
 #include "queue.h"
 #include "route.h"
 #include "settings.h"
@@ -119,88 +123,14 @@ cmp_roles(const void *a, const void *b)
 	return d != 0 ? d : strcmp(x, y);
 }
 
-struct setting {
-	int	 found, enabled, notify_self;
-	char	 priority[16];
-	char	*template;
-};
-
 /* The setting of (type, role, channel); deputy:R uses R's setting. */
 static int
 get_setting(struct corp_db *db, const char *type, const char *role,
-    const char *channel, struct setting *s, struct corp_err *err)
+    const char *channel, struct corp_notify_rule *s, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
 	if (strncmp(role, "deputy:", 7) == 0)
 		role += 7;
-	if ((rc = corp_db_prep(db, &st, "SELECT enabled, priority, template, "
-	    "notify_self FROM notification_settings WHERE event_type = ?1 "
-	    "AND role = ?2 AND channel = ?3", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, type);
-	corp_bind_text(st, 2, role);
-	corp_bind_text(st, 3, channel);
-	rc = corp_step(st);
-	if (rc == SQLITE_ROW) {
-		s->found = 1;
-		s->enabled = corp_col_int(st, 0);
-		strlcpy(s->priority, corp_col_text(st, 1),
-		    sizeof(s->priority));
-		s->template = strdup(corp_col_text(st, 2));
-		s->notify_self = corp_col_int(st, 3);
-	} else if (rc != SQLITE_DONE) {
-		corp_reset(st);
-		return corp_db_fail(db, rc, "read settings", err);
-	}
-	corp_reset(st);
-	return 0;
-}
-
-static int
-exists(struct corp_db *db, const char *sql, long long uid, const char *a,
-    const char *b, int *yes, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, uid);
-	corp_bind_text(st, 2, a);
-	corp_bind_text(st, 3, b);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read", err);
-	return 0;
-}
-
-static const char SQL_MUTED[] = "SELECT 1 FROM user_mutes WHERE user_id = ?1 "
-    "AND kind = ?2 AND value = ?3";
-
-/* Bind state: -1 none, 0 inactive, 1 active. */
-static int
-bind_state(struct corp_db *db, long long uid, const char *channel, int *state,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT active FROM binds "
-	    "WHERE user_id = ?1 AND channel = ?2", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, uid);
-	corp_bind_text(st, 2, channel);
-	rc = corp_step(st);
-	*state = rc == SQLITE_ROW ? corp_col_int(st, 0) : -1;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read binds", err);
-	return 0;
+	return corp_notify_rule(db, type, role, channel, s, err);
 }
 
 static char *
@@ -236,37 +166,15 @@ struct ctx {
 static int
 load_channels(struct ctx *c, const char *type, struct corp_err *err)
 {
-	struct corp_stmt *st;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < c->nchannels; i++)
 		free(c->channels[i]);
 	free(c->channels);
 	c->channels = NULL;
 	c->nchannels = 0;
-	if ((rc = corp_db_prep(c->db, &st, "SELECT channel FROM "
-	    "notification_settings WHERE event_type = ?1 UNION SELECT ?2 "
-	    "ORDER BY 1", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, type);
-	corp_bind_text(st, 2, c->default_channel);
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		char **nv = reallocarray(c->channels, c->nchannels + 1,
-		    sizeof(*nv));
-
-		if (nv == NULL) {
-			corp_reset(st);
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		}
-		c->channels = nv;
-		c->channels[c->nchannels++] =
-		    strdup(corp_col_text(st, 0));
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		return corp_db_fail(c->db, rc, "read settings", err);
-	return 0;
+	return corp_notify_channels(c->db, type, c->default_channel,
+	    &c->channels, &c->nchannels, err);
 }
 
 static int
@@ -311,7 +219,7 @@ static int
 decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
     const char *channel, const char *roles, struct corp_err *err)
 {
-	struct setting s, use;
+	struct corp_notify_rule s, use;
 	const char *role = NULL;
 	json_t *row = NULL;
 	time_t nb;
@@ -338,20 +246,21 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	else if (r->uid == ev->actor_user_id && !use.notify_self)
 		d = CORP_D_SELF;
 	else {
-		if ((rc = exists(c->db, SQL_MUTED, r->uid, "channel", channel,
+		if ((rc = corp_prefs_muted(c->db, r->uid, "channel", channel,
 		    &yes, err)) != 0)
 			goto out;
 		if (yes)
 			d = CORP_D_MUTED_CHANNEL;
 		else {
-			if ((rc = exists(c->db, SQL_MUTED, r->uid,
+			if ((rc = corp_prefs_muted(c->db, r->uid,
 			    "event_type", ev->event_type, &yes, err)) != 0)
 				goto out;
 			d = yes ? CORP_D_MUTED_TYPE : CORP_D_CREATED;
 		}
 	}
 	if (d == CORP_D_CREATED) {
-		if ((rc = bind_state(c->db, r->uid, channel, &bs, err)) != 0)
+		if ((rc = corp_binds_state(c->db, r->uid, channel, &bs, err))
+		    != 0)
 			goto out;
 		if (bs < 0 && strcmp(channel, c->default_channel) != 0)
 			d = CORP_D_NO_BIND;
@@ -363,7 +272,7 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	}
 	nb = 0;
 	if (strcmp(use.priority, "urgent") != 0) {
-		if ((rc = corp_quiet_not_before(c->db, r->uid, c->now, &nb,
+		if ((rc = corp_prefs_quiet_not_before(c->db, r->uid, c->now, &nb,
 		    err)) != 0)
 			goto out;
 		if (nb <= c->now)
@@ -388,35 +297,29 @@ out:
 }
 
 static int
+add_previous(void *arg, long long uid)
+{
+	return rlist_add(arg, uid, "previous_executor");
+}
+
+static int
 previous_executors(struct corp_db *db, const struct corp_event *ev,
     struct rlist *l, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT id FROM users WHERE active = 1 "
-	    "AND (id = ?1 OR (?1 IS NULL AND org_unit_id = ?2)) ORDER BY id",
-	    err)) != 0)
-		return rc;
-	corp_bind_id(st, 1, ev->previous_assignee_user_id);
-	corp_bind_id(st, 2, ev->previous_assignee_org_unit_id);
-	while ((rc = corp_step(st)) == SQLITE_ROW)
-		if (rlist_add(l, corp_col_int64(st, 0),
-		    "previous_executor") != 0) {
-			corp_reset(st);
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		}
-	corp_reset(st);
-	if (rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read users", err);
-	return 0;
+	return corp_dir_active_ids(db, ev->previous_assignee_user_id,
+	    ev->previous_assignee_org_unit_id, add_previous, l, err);
 }
 
 static int
 user_active(struct corp_db *db, long long uid, int *yes, struct corp_err *err)
 {
-	return exists(db, "SELECT 1 FROM users WHERE id = ?1 AND active = 1 "
-	    "AND ?2 IS NULL AND ?3 IS NULL", uid, NULL, NULL, yes, err);
+	struct corp_user_brief u;
+	int rc;
+
+	if ((rc = corp_dir_user_brief(db, uid, &u, err)) != 0)
+		return rc;
+	*yes = u.found && u.active;
+	return 0;
 }
 
 /* Explicit recipients [{user_id, role}], intersected with viewers. */
@@ -586,7 +489,6 @@ static int
 batch_once(struct ctx *c, int batch, int *done, struct corp_err *err)
 {
 	struct corp_event *evs = NULL;
-	struct corp_stmt *st;
 	long long wm;
 	size_t n = 0, i;
 	int rc;
@@ -594,23 +496,10 @@ batch_once(struct ctx *c, int batch, int *done, struct corp_err *err)
 	*done = 0;
 	if ((rc = corp_route_watermark(c->db, &wm, err)) != 0)
 		return rc;
-	if ((rc = corp_db_prep(c->db, &st, "SELECT " CORP_EVENT_COLUMNS
-	    " FROM events WHERE event_id > ?1 ORDER BY event_id LIMIT ?2",
-	    err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, wm);
-	corp_bind_int(st, 2, batch);
-	if ((evs = calloc((size_t)batch, sizeof(*evs))) == NULL) {
-		corp_reset(st);
+	if ((evs = calloc((size_t)batch, sizeof(*evs))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	}
-	while ((rc = corp_step(st)) == SQLITE_ROW)
-		corp_event_from_row(st, 0, &evs[n++]);
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(c->db, rc, "read events", err);
+	if ((rc = corp_event_page(c->db, wm, batch, evs, &n, err)) != 0)
 		goto out;
-	}
 	rc = 0;
 	if (n == 0) {
 		*done = 1;
@@ -687,6 +576,40 @@ out:
 	free(c.channels);
 	free(c.default_channel);
 	return rc;
+}
+
+int
+corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
+    volatile sig_atomic_t *stop, corp_route_fn fn,
+    void (*report)(void *, const struct corp_route_stats *), void *arg,
+    struct corp_err *err)
+{
+	struct corp_route_stats s;
+	long long dv = -1, ndv;
+	int rc;
+
+	do {
+		if (follow) {
+			if ((rc = corp_db_schema_check(db, err)) != 0 ||
+			    (rc = corp_db_data_version(db, &ndv, err)) != 0)
+				return rc;
+			if (ndv == dv) {
+				/* Nothing committed since: wait, bounded. */
+				if ((rc = corp_db_wait(db, 200, err)) != 0)
+					return rc;
+				continue;
+			}
+			dv = ndv;
+		}
+		if ((rc = corp_route(db, batch, dry_run, fn, arg, &s, err))
+		    != 0)
+			return rc;
+		if (!follow || s.events > 0 || s.expired > 0)
+			report(arg, &s);
+		if (follow && (rc = corp_db_data_version(db, &dv, err)) != 0)
+			return rc;
+	} while (follow && !*stop);
+	return 0;
 }
 
 json_t *

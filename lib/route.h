@@ -14,6 +14,7 @@
 #ifndef CORP_ROUTE_H
 #define CORP_ROUTE_H
 
+#include <signal.h>
 #include <jansson.h>
 
 struct corp_db;
@@ -38,6 +39,17 @@ struct corp_route_stats {
  * and nothing is written (the batch is rolled back).
  */
 typedef int (*corp_route_fn)(json_t *, void *);
+/*
+ * corp-event route: corp_route batches until the log is routed, then
+ * report(arg, stats) (always without follow; with follow only when a
+ * round routed or expired something); with follow, again after each
+ * commit of another connection (waits bounded, outside any transaction;
+ * the schema checked each time) until *stop.  fn gets arg too.
+ */
+int	corp_route_loop(struct corp_db *, int batch, int dry_run, int follow,
+	    volatile sig_atomic_t *stop, corp_route_fn fn,
+	    void (*report)(void *, const struct corp_route_stats *),
+	    void *arg, struct corp_err *);
 int	corp_route(struct corp_db *, int batch, int dry_run, corp_route_fn,
 	    void *, struct corp_route_stats *, struct corp_err *);
 int	corp_route_watermark(struct corp_db *, long long *, struct corp_err *);

@@ -9,72 +9,7 @@
 #include "period.h"
 #include "scheduler.h"
 #include "task.h"
-#include "template.h"
-
-struct tplrow {
-	long long	 id, auser, aunit;
-	int		 sched;
-	time_t		 starts_at;
-};
-
-static int
-load_templates(struct corp_db *db, struct tplrow **out, size_t *np,
-    struct corp_err *err)
-{
-	struct tplrow *v = NULL, *nv;
-	struct corp_stmt *st;
-	size_t n = 0;
-	int rc;
-
-	*out = NULL;
-	*np = 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT id, schedule, starts_at, "
-	    "assignee_user_id, assignee_org_unit_id FROM templates "
-	    "WHERE active = 1 ORDER BY id", err)) != 0)
-		return rc;
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
-			corp_reset(st);
-			free(v);
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		}
-		v = nv;
-		v[n].id = corp_col_int64(st, 0);
-		v[n].sched = corp_schedule_parse(corp_col_text(st, 1));
-		v[n].starts_at = (time_t)corp_col_int64(st, 2);
-		v[n].auser = corp_col_int64(st, 3);
-		v[n].aunit = corp_col_int64(st, 4);
-		n++;
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		return corp_db_fail(db, rc, "read templates", err);
-	}
-	*out = v;
-	*np = n;
-	return 0;
-}
-
-static int
-instance_exists(struct corp_db *db, long long tid, const char *key, int *yes,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks WHERE "
-	    "template_id = ?1 AND period_key = ?2", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, tid);
-	corp_bind_text(st, 2, key);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read tasks", err);
-	return 0;
-}
+#include "tasktpl.h"
 
 /* Create the instance for key unless it exists (also when another
  * scheduler created it just now). */
@@ -88,7 +23,7 @@ instance(struct corp_db *db, long long tid, const char *key,
 	char *out = NULL;
 	int rc, yes, replayed;
 
-	if ((rc = instance_exists(db, tid, key, &yes, err)) != 0)
+	if ((rc = corp_task_instance_exists(db, tid, key, &yes, err)) != 0)
 		return rc;
 	if (yes) {
 		s->existing++;
@@ -126,7 +61,7 @@ corp_sched_instances(struct corp_db *db, time_t horizon, int catchup,
     corp_sched_warn_fn warn, void *arg, struct corp_sched_stats *s,
     struct corp_err *err)
 {
-	struct tplrow *t = NULL;
+	struct corp_tasktpl_row *t = NULL;
 	char (*ring)[CORP_PERIOD_KEYLEN] = NULL;
 	char key[CORP_PERIOD_KEYLEN], next[CORP_PERIOD_KEYLEN];
 	size_t n, i;
@@ -138,7 +73,7 @@ corp_sched_instances(struct corp_db *db, time_t horizon, int catchup,
 		catchup = 1;
 	if ((ring = calloc((size_t)catchup, sizeof(*ring))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if ((rc = load_templates(db, &t, &n, err)) != 0)
+	if ((rc = corp_tasktpl_active(db, &t, &n, err)) != 0)
 		goto out;
 	for (i = 0; i < n && rc == 0; i++) {
 		char *zone = NULL;
@@ -151,7 +86,7 @@ corp_sched_instances(struct corp_db *db, time_t horizon, int catchup,
 				    err);
 			continue;
 		}
-		if ((rc = corp_template_zone(db, t[i].auser, t[i].aunit, &zone,
+		if ((rc = corp_tasktpl_zone(db, t[i].auser, t[i].aunit, &zone,
 		    err)) != 0)
 			break;
 		/* Walk every period from the first; keep the newest ones. */
@@ -233,16 +168,20 @@ due_events(struct corp_db *db, const char *sql, const char *type,
 	return rc;
 }
 
-int
-corp_sched_due(struct corp_db *db, long long soon, struct corp_sched_stats *s,
-    struct corp_err *err)
+struct due_args {
+	long long		 soon;
+	struct corp_sched_stats	*s;
+};
+
+static int
+due_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct due_args *a = arg;
+	struct corp_sched_stats *s = a->s;
+	long long soon = a->soon;
 	time_t now = corp_now();
 	int rc;
 
-	memset(s, 0, sizeof(*s));
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	/* A task first seen already overdue gets only TASK_OVERDUE. */
 	if ((rc = due_events(db, "SELECT id FROM tasks WHERE state = 'OPEN' "
 	    "AND due_at > ?1 AND due_at <= ?2 AND NOT EXISTS (SELECT 1 FROM "
@@ -254,9 +193,17 @@ corp_sched_due(struct corp_db *db, long long soon, struct corp_sched_stats *s,
 	    "AND NOT EXISTS (SELECT 1 FROM events WHERE dedupe_key = "
 	    "'TASK_OVERDUE:' || tasks.id || ':' || tasks.due_at) "
 	    "ORDER BY due_at, id", "TASK_OVERDUE", now, soon, &s->overdue,
-	    err)) != 0) {
-		corp_db_rollback(db);
+	    err)) != 0)
 		return rc;
-	}
-	return corp_db_commit(db, err);
+	return 0;
+}
+
+int
+corp_sched_due(struct corp_db *db, long long soon, struct corp_sched_stats *s,
+    struct corp_err *err)
+{
+	struct due_args a = { soon, s };
+
+	memset(s, 0, sizeof(*s));
+	return corp_db_tx(db, due_tx, &a, err);
 }

@@ -10,7 +10,7 @@
 #include "idem.h"
 #include "jsonl.h"
 #include "task.h"
-#include "template.h"
+#include "tasktpl.h"
 #include "text.h"
 #include "visibility.h"
 
@@ -137,28 +137,6 @@ holder(long long tid, long long uid, const char *role, void *arg)
 	return 0;
 }
 
-static int
-delegates(struct corp_db *db, long long principal, long long deputy,
-    time_t now, int *yes, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM delegations "
-	    "WHERE principal_id = ?1 AND deputy_id = ?2 AND revoked_at IS NULL "
-	    "AND valid_from <= ?3 AND ?3 < valid_until", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, principal);
-	corp_bind_int64(st, 2, deputy);
-	corp_bind_int64(st, 3, (long long)now);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read delegations", err);
-	return 0;
-}
-
 /*
  * May actor do step s on task t?  0 with *behalf set (0: in a role of
  * their own; else the principal whose role a deputy used), or
@@ -206,7 +184,7 @@ acl(struct corp_db *db, const struct step *s, const struct task *t,
 		for (k = 0; k < h.n; k++) {
 			if (h.ids[k] == excl1 || h.ids[k] == excl2)
 				continue;
-			if ((rc = delegates(db, h.ids[k], actor, now, &yes,
+			if ((rc = corp_dir_delegated(db, h.ids[k], actor, now, &yes,
 			    err)) != 0) {
 				free(roles);
 				return rc;
@@ -366,7 +344,7 @@ static int
 assignee_of(struct corp_db *db, const char *login, long long *uid,
     long long *unit, struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct corp_user_brief u;
 	int rc, active;
 
 	if ((rc = corp_dir_user_id(db, login, uid, &active, err)) != 0)
@@ -376,16 +354,9 @@ assignee_of(struct corp_db *db, const char *login, long long *uid,
 		    login);
 	if (unit == NULL)
 		return 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT org_unit_id FROM users "
-	    "WHERE id = ?1", err)) != 0)
+	if ((rc = corp_dir_user_brief(db, *uid, &u, err)) != 0)
 		return rc;
-	corp_bind_int64(st, 1, *uid);
-	rc = corp_step(st);
-	*unit = rc == SQLITE_ROW ? corp_col_int64(st, 0) : 0;
-	corp_reset(st);
-	if (rc != SQLITE_ROW)
-		return corp_db_fail(db, rc, "read user", err);
-	if (*unit <= 0)
+	if ((*unit = u.unit_id) <= 0)
 		return corp_errf(err, CORP_EINVAL, "user '%s' has no org unit; "
 		    "give --unit", login);
 	return 0;
@@ -407,7 +378,7 @@ resolve(struct corp_db *db, const struct corp_task_req *r, struct refs *x,
 	    err)) != 0)
 		return rc;
 	if (create && r->template_id > 0 &&
-	    (rc = keep(v, corp_template_instance(db, r->template_id,
+	    (rc = keep(v, corp_tasktpl_instance(db, r->template_id,
 	    r->period_key, &x->in, err), err)) != 0)
 		return rc;
 	if (!create && strcmp(r->verb, "assign") != 0)
@@ -432,17 +403,14 @@ create(struct corp_db *db, const struct corp_task_req *r, long long actor,
 	long long auser = x->auser, aunit = x->aunit, initiator = actor;
 	long long existing;
 	const char *title = r->title, *desc = r->description;
+	struct corp_user_brief u;
 	time_t due = r->has_due ? r->due_at : 0;
 	int rc, admin = 0;
 
 	if (r->template_id > 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT is_admin FROM users "
-		    "WHERE id = ?1", err)) != 0)
+		if ((rc = corp_dir_user_brief(db, actor, &u, err)) != 0)
 			goto out;
-		corp_bind_int64(st, 1, actor);
-		if (corp_step(st) == SQLITE_ROW)
-			admin = corp_col_int(st, 0) && corp_cfg.admin_all;
-		corp_reset(st);
+		admin = u.is_admin && corp_cfg.admin_all;
 		if (!r->system && actor != in->initiator && !admin) {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "template %lld: "
 			    "only its initiator or an admin may create an "
@@ -678,24 +646,13 @@ corp_task_check_names(struct corp_db *db, const struct corp_task_req *r,
 	return v.code;
 }
 
-int
-corp_task_run(struct corp_db *db, const struct corp_task_req *r,
-    char **output, int *replayed, struct corp_err *err)
+/* The checks before any read and the key's hash (hex: 65 bytes). */
+static int
+run_prepare(const struct corp_task_req *r, char *hex, struct corp_err *err)
 {
-	struct corp_event e;
-	struct verdict v;
-	struct refs x;
-	char hex[65];
-	long long actor = 0, tid = 0;
-	json_t *args, *o;
-	time_t now = corp_now();
-	int rc, active = 0, found, code, dup;
+	json_t *args;
+	int rc;
 
-	*output = NULL;
-	*replayed = 0;
-	memset(&e, 0, sizeof(e));
-	memset(&v, 0, sizeof(v));
-	memset(&x, 0, sizeof(x));
 	if ((rc = validate(r, err)) != 0)
 		return rc;
 	if (r->idem_key != NULL) {
@@ -705,8 +662,27 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 		if (rc != 0)
 			return rc;
 	}
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
+	return 0;
+}
+
+/* The transition itself, inside the write transaction (run_prepare'd). */
+static int
+run_tx(struct corp_db *db, const struct corp_task_req *r, const char *hex,
+    char **output, int *replayed, struct corp_err *err)
+{
+	struct corp_event e;
+	struct verdict v;
+	struct refs x;
+	long long actor = 0, tid = 0;
+	json_t *o;
+	time_t now = corp_now();
+	int rc, active = 0, found, code, dup;
+
+	*output = NULL;
+	*replayed = 0;
+	memset(&e, 0, sizeof(e));
+	memset(&v, 0, sizeof(v));
+	memset(&x, 0, sizeof(x));
 	if (r->system) {
 		if (strcmp(r->verb, "create") != 0 || r->template_id <= 0 ||
 		    r->idem_key != NULL) {
@@ -719,13 +695,13 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 	} else if ((rc = keep(&v, corp_dir_user_id(db, r->as, &actor,
 	    &active, err), err)) != 0)
 		goto fail;
-	/* A known actor's stored answer comes first: a retry replays it. */
+	/* A known actor's stored answer comes first: a retry replays it
+	 * (nothing was written: the transaction may end either way). */
 	if (r->idem_key != NULL && v.code == 0) {
 		if ((rc = corp_idem_lookup(db, actor, r->verb, r->idem_key,
 		    hex, &found, &code, output, err)) != 0)
 			goto fail;
 		if (found) {
-			corp_db_rollback(db);
 			*replayed = 1;
 			return code;
 		}
@@ -779,17 +755,63 @@ corp_task_run(struct corp_db *db, const struct corp_task_req *r,
 	if (r->idem_key != NULL && (rc = corp_idem_store(db, actor, r->verb,
 	    r->idem_key, hex, 0, *output, err)) != 0)
 		goto fail;
-	if ((rc = corp_db_commit(db, err)) != 0)
-		goto fail;
 	corp_event_free(&e);
 	refs_free(&x);
 	return 0;
 fail:
-	corp_db_rollback(db);
 	corp_event_free(&e);
 	refs_free(&x);
 	free(*output);
 	*output = NULL;
+	return rc;
+}
+
+int
+corp_task_run_tx(struct corp_db *db, const struct corp_task_req *r,
+    char **output, int *replayed, struct corp_err *err)
+{
+	char hex[65];
+	int rc;
+
+	*output = NULL;
+	*replayed = 0;
+	if ((rc = run_prepare(r, hex, err)) != 0)
+		return rc;
+	return run_tx(db, r, hex, output, replayed, err);
+}
+
+struct run_args {
+	const struct corp_task_req *r;
+	const char	*hex;
+	char		**output;
+	int		*replayed;
+};
+
+static int
+run_cb(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct run_args *a = arg;
+
+	return run_tx(db, a->r, a->hex, a->output, a->replayed, err);
+}
+
+int
+corp_task_run(struct corp_db *db, const struct corp_task_req *r,
+    char **output, int *replayed, struct corp_err *err)
+{
+	char hex[65];
+	struct run_args a = { r, hex, output, replayed };
+	int rc;
+
+	*output = NULL;
+	*replayed = 0;
+	/* Refused before the write lock is taken, as before. */
+	if ((rc = run_prepare(r, hex, err)) != 0)
+		return rc;
+	if ((rc = corp_db_tx(db, run_cb, &a, err)) != 0 && !*replayed) {
+		free(*output);
+		*output = NULL;
+	}
 	return rc;
 }
 
@@ -1019,4 +1041,75 @@ corp_task_reports(struct corp_db *db, long long task_id, json_t **array,
 		return rc;
 	corp_bind_int64(st, 1, task_id);
 	return corp_db_rows(db, st, report_row, array, "list reports", err);
+}
+
+/* For the scheduler: has template tid an instance for period key? */
+int
+corp_task_instance_exists(struct corp_db *db, long long tid, const char *key,
+    int *yes, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks WHERE "
+	    "template_id = ?1 AND period_key = ?2", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, tid);
+	corp_bind_text(st, 2, key);
+	rc = corp_step(st);
+	*yes = rc == SQLITE_ROW;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read tasks", err);
+	return 0;
+}
+
+int
+corp_task_exists(struct corp_db *db, long long id, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks WHERE id = ?1",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, id);
+	rc = corp_step(st);
+	corp_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+	    "task %lld: not found", id) : corp_db_fail(db, rc, "read task", err);
+}
+
+int
+corp_task_values(struct corp_db *db, long long id, struct corp_event *e,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT initiator_user_id, "
+	    "assignee_user_id, assignee_org_unit_id, title, due_at, "
+	    "template_id, period_key, version FROM tasks WHERE id = ?1",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) != SQLITE_ROW) {
+		corp_reset(st);
+		return rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+		    "task %lld: not found", id) :
+		    corp_db_fail(db, rc, "read task", err);
+	}
+	e->task_id = id;
+	e->initiator_user_id = corp_col_int64(st, 0);
+	e->assignee_user_id = corp_col_int64(st, 1);
+	e->assignee_org_unit_id = corp_col_int64(st, 2);
+	e->title = corp_strdup(corp_col_text(st, 3));
+	e->due_at = (time_t)corp_col_int64(st, 4);
+	e->template_id = corp_col_int64(st, 5);
+	e->period_key = corp_strdup(corp_col_text(st, 6));
+	e->task_version = corp_col_int64(st, 7);
+	corp_reset(st);
+	return 0;
 }

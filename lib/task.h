@@ -70,6 +70,14 @@ struct corp_task_req {
  */
 int	corp_task_run(struct corp_db *, const struct corp_task_req *,
 	    char **output, int *replayed, struct corp_err *);
+/*
+ * The same inside the caller's write transaction (library-internal: a
+ * Telegram button press runs a transition together with the rest of its
+ * update); a refusal returns its code and leaves the caller to roll
+ * back.
+ */
+int	corp_task_run_tx(struct corp_db *, const struct corp_task_req *,
+	    char **output, int *replayed, struct corp_err *);
 
 /*
  * The refusals corp_task_run would give before it judges any right
@@ -111,5 +119,19 @@ int	corp_task_reports(struct corp_db *, long long task_id,
  * CORP_ENOTFOUND for an unknown task or login. */
 int	corp_task_may_see(struct corp_db *, long long task_id,
 	    const char *login, struct corp_err *);
+
+/*
+ * For the other modules (issue 17 point 6: tasks are read here).
+ * corp_task_exists: 0, or CORP_ENOTFOUND "task N: not found".
+ * corp_task_values: the task's values now into e (task_id, initiator,
+ * assignee user and unit, title, due_at, template, period key,
+ * version), CORP_ENOTFOUND when none.  corp_task_instance_exists: has
+ * template tid an instance for period key?
+ */
+int	corp_task_exists(struct corp_db *, long long id, struct corp_err *);
+int	corp_task_values(struct corp_db *, long long id, struct corp_event *,
+	    struct corp_err *);
+int	corp_task_instance_exists(struct corp_db *, long long tid,
+	    const char *key, int *yes, struct corp_err *);
 
 #endif

@@ -31,7 +31,7 @@ qend(const char *zone, const char *win, const char *now)
 
 	if (sscanf(win, "%d:%d-%d:%d", &h1, &m1, &h2, &m2) != 4)
 		return "bad window";
-	return corp_time_fmt(corp_quiet_end(zone, h1 * 60 + m1, h2 * 60 + m2,
+	return corp_time_fmt(corp_prefs_quiet_end(zone, h1 * 60 + m1, h2 * 60 + m2,
 	    at(now)), buf);
 }
 
@@ -41,23 +41,23 @@ test_parse(void)
 	struct corp_err e;
 	int s, t;
 
-	ok(corp_quiet_parse("22:00-07:00", &s, &t, &e) == 0 && s == 1320 &&
+	ok(corp_prefs_quiet_parse("22:00-07:00", &s, &t, &e) == 0 && s == 1320 &&
 	    t == 420, "22:00-07:00");
-	ok(corp_quiet_parse("7:05-9:30", &s, &t, &e) == 0 && s == 425 &&
+	ok(corp_prefs_quiet_parse("7:05-9:30", &s, &t, &e) == 0 && s == 425 &&
 	    t == 570, "one-digit hours");
-	ok(corp_quiet_parse("00:00-23:59", &s, &t, &e) == 0 && s == 0 &&
+	ok(corp_prefs_quiet_parse("00:00-23:59", &s, &t, &e) == 0 && s == 0 &&
 	    t == 1439, "the whole day but a minute");
-	ok(corp_quiet_parse("24:00-07:00", &s, &t, &e) == CORP_EINVAL,
+	ok(corp_prefs_quiet_parse("24:00-07:00", &s, &t, &e) == CORP_EINVAL,
 	    "24:00 refused");
-	ok(corp_quiet_parse("22:60-07:00", &s, &t, &e) == CORP_EINVAL,
+	ok(corp_prefs_quiet_parse("22:60-07:00", &s, &t, &e) == CORP_EINVAL,
 	    "minute 60 refused");
-	ok(corp_quiet_parse("22:00-22:00", &s, &t, &e) == CORP_EINVAL,
+	ok(corp_prefs_quiet_parse("22:00-22:00", &s, &t, &e) == CORP_EINVAL,
 	    "an empty window refused");
-	ok(corp_quiet_parse("22:00", &s, &t, &e) == CORP_EINVAL,
+	ok(corp_prefs_quiet_parse("22:00", &s, &t, &e) == CORP_EINVAL,
 	    "a single time refused");
-	ok(corp_quiet_parse("22:00-07:00x", &s, &t, &e) == CORP_EINVAL,
+	ok(corp_prefs_quiet_parse("22:00-07:00x", &s, &t, &e) == CORP_EINVAL,
 	    "trailing junk refused");
-	ok(corp_quiet_parse("22:0-07:00", &s, &t, &e) == CORP_EINVAL,
+	ok(corp_prefs_quiet_parse("22:0-07:00", &s, &t, &e) == CORP_EINVAL,
 	    "one-digit minutes refused");
 }
 

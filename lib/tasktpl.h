@@ -1,10 +1,10 @@
 /*
- * template.h -- regular task templates (DESIGN 3) and the values of
+ * tasktpl.h -- regular task templates (DESIGN 3) and the values of
  * their instances.  Schedules: monthly, weekly, daily, once; due rules
  * and period keys as in period.h.
  */
-#ifndef CORP_TEMPLATE_H
-#define CORP_TEMPLATE_H
+#ifndef CORP_TASKTPL_H
+#define CORP_TASKTPL_H
 
 #include <time.h>
 #include <jansson.h>
@@ -12,7 +12,7 @@
 struct corp_db;
 struct corp_err;
 
-struct corp_template_in {
+struct corp_tasktpl_in {
 	const char	*title;		int has_title;
 	const char	*description;	int has_description;
 	const char	*schedule;	int has_schedule;
@@ -24,13 +24,13 @@ struct corp_template_in {
 	int		 active;	int has_active;
 };
 /* Each owns its transaction (corp_db_tx): a refusal writes nothing. */
-int	corp_template_add(struct corp_db *, const struct corp_template_in *,
+int	corp_tasktpl_add(struct corp_db *, const struct corp_tasktpl_in *,
 	    long long *idp, struct corp_err *);
-int	corp_template_set(struct corp_db *, long long id,
-	    const struct corp_template_in *, struct corp_err *);
-int	corp_template_json(struct corp_db *, long long id, json_t **,
+int	corp_tasktpl_set(struct corp_db *, long long id,
+	    const struct corp_tasktpl_in *, struct corp_err *);
+int	corp_tasktpl_json(struct corp_db *, long long id, json_t **,
 	    struct corp_err *);
-int	corp_template_list(struct corp_db *, int all, json_t **array,
+int	corp_tasktpl_list(struct corp_db *, int all, json_t **array,
 	    struct corp_err *);
 
 /* What an instance of template id for period_key gets. */
@@ -40,12 +40,22 @@ struct corp_instance {
 	time_t		 due_at, period_start;
 	int		 active;
 };
-int	corp_template_instance(struct corp_db *, long long id,
+int	corp_tasktpl_instance(struct corp_db *, long long id,
 	    const char *period_key, struct corp_instance *,
 	    struct corp_err *);
 void	corp_instance_free(struct corp_instance *);
 /* The zone of a template's assignee: the user's, else the unit's. */
-int	corp_template_zone(struct corp_db *, long long assignee_user,
+int	corp_tasktpl_zone(struct corp_db *, long long assignee_user,
 	    long long assignee_unit, char **zone, struct corp_err *);
+
+/* The active templates in id order, for corp-sched instances; *out is
+ * the caller's to free. */
+struct corp_tasktpl_row {
+	long long	 id, auser, aunit;
+	int		 sched;
+	time_t		 starts_at;
+};
+int	corp_tasktpl_active(struct corp_db *, struct corp_tasktpl_row **out,
+	    size_t *n, struct corp_err *);
 
 #endif

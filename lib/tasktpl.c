@@ -1,4 +1,4 @@
-/* template.c -- see template.h. */
+/* tasktpl.c -- see tasktpl.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +8,7 @@
 #include "directory.h"
 #include "jsonl.h"
 #include "period.h"
-#include "template.h"
+#include "tasktpl.h"
 #include "text.h"
 
 struct tpl {
@@ -69,7 +69,7 @@ tpl_load(struct corp_db *db, long long id, struct tpl *t,
 
 /* Apply the given fields of in over t, resolving logins and units. */
 static int
-apply(struct corp_db *db, const struct corp_template_in *in, struct tpl *t,
+apply(struct corp_db *db, const struct corp_tasktpl_in *in, struct tpl *t,
     struct corp_err *err)
 {
 	int rc, sched, active;
@@ -194,7 +194,7 @@ store(struct corp_db *db, long long id, const struct tpl *t, long long *idp,
 
 struct put {
 	long long			 id;	/* 0: add */
-	const struct corp_template_in	*in;
+	const struct corp_tasktpl_in	*in;
 	long long			*idp;
 };
 
@@ -224,7 +224,7 @@ put_tx(struct corp_db *db, void *arg, struct corp_err *err)
 }
 
 int
-corp_template_add(struct corp_db *db, const struct corp_template_in *in,
+corp_tasktpl_add(struct corp_db *db, const struct corp_tasktpl_in *in,
     long long *idp, struct corp_err *err)
 {
 	struct put p = { 0, in, idp };
@@ -233,8 +233,8 @@ corp_template_add(struct corp_db *db, const struct corp_template_in *in,
 }
 
 int
-corp_template_set(struct corp_db *db, long long id,
-    const struct corp_template_in *in, struct corp_err *err)
+corp_tasktpl_set(struct corp_db *db, long long id,
+    const struct corp_tasktpl_in *in, struct corp_err *err)
 {
 	struct put p = { id, in, NULL };
 
@@ -292,7 +292,7 @@ tpl_rows(struct corp_db *db, long long id, int all, json_t **array,
 }
 
 int
-corp_template_json(struct corp_db *db, long long id, json_t **out,
+corp_tasktpl_json(struct corp_db *db, long long id, json_t **out,
     struct corp_err *err)
 {
 	json_t *a;
@@ -311,14 +311,14 @@ corp_template_json(struct corp_db *db, long long id, json_t **out,
 }
 
 int
-corp_template_list(struct corp_db *db, int all, json_t **array,
+corp_tasktpl_list(struct corp_db *db, int all, json_t **array,
     struct corp_err *err)
 {
 	return tpl_rows(db, 0, all, array, err);
 }
 
 int
-corp_template_zone(struct corp_db *db, long long auser, long long aunit,
+corp_tasktpl_zone(struct corp_db *db, long long auser, long long aunit,
     char **zone, struct corp_err *err)
 {
 	if (auser > 0)
@@ -339,10 +339,10 @@ corp_instance_free(struct corp_instance *in)
  * named, the scope is the user's unit now (CORP_EINVAL without one).
  */
 int
-corp_template_instance(struct corp_db *db, long long id,
+corp_tasktpl_instance(struct corp_db *db, long long id,
     const char *period_key, struct corp_instance *in, struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct corp_user_brief u;
 	struct tpl t;
 	char *zone = NULL;
 	int rc, sched;
@@ -353,7 +353,7 @@ corp_template_instance(struct corp_db *db, long long id,
 	sched = corp_schedule_parse(t.schedule);
 	if ((rc = corp_period_check(sched, period_key, err)) != 0)
 		goto out;
-	if ((rc = corp_template_zone(db, t.auser, t.aunit, &zone, err)) != 0)
+	if ((rc = corp_tasktpl_zone(db, t.auser, t.aunit, &zone, err)) != 0)
 		goto out;
 	if (sched != CORP_SCHED_ONCE && (rc = corp_period_start(sched,
 	    period_key, zone, &in->period_start, err)) != 0)
@@ -366,13 +366,9 @@ corp_template_instance(struct corp_db *db, long long id,
 	in->assignee_user = t.auser;
 	in->assignee_unit = t.aunit;
 	if (in->assignee_unit <= 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT org_unit_id FROM users "
-		    "WHERE id = ?1", err)) != 0)
+		if ((rc = corp_dir_user_brief(db, t.auser, &u, err)) != 0)
 			goto out;
-		corp_bind_int64(st, 1, t.auser);
-		if (corp_step(st) == SQLITE_ROW)
-			in->assignee_unit = corp_col_int64(st, 0);
-		corp_reset(st);
+		in->assignee_unit = u.unit_id;
 		if (in->assignee_unit <= 0) {
 			rc = corp_errf(err, CORP_EINVAL, "template %lld: its "
 			    "assignee has no org unit", id);
@@ -388,4 +384,44 @@ out:
 	free(zone);
 	tpl_free(&t);
 	return rc;
+}
+
+/* For the scheduler (issue 17 point 6: templates are read here). */
+int
+corp_tasktpl_active(struct corp_db *db, struct corp_tasktpl_row **out,
+    size_t *np, struct corp_err *err)
+{
+	struct corp_tasktpl_row *v = NULL, *nv;
+	struct corp_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	*np = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT id, schedule, starts_at, "
+	    "assignee_user_id, assignee_org_unit_id FROM templates "
+	    "WHERE active = 1 ORDER BY id", err)) != 0)
+		return rc;
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
+			corp_reset(st);
+			free(v);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		v = nv;
+		v[n].id = corp_col_int64(st, 0);
+		v[n].sched = corp_schedule_parse(corp_col_text(st, 1));
+		v[n].starts_at = (time_t)corp_col_int64(st, 2);
+		v[n].auser = corp_col_int64(st, 3);
+		v[n].aunit = corp_col_int64(st, 4);
+		n++;
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return corp_db_fail(db, rc, "read templates", err);
+	}
+	*out = v;
+	*np = n;
+	return 0;
 }

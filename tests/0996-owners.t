@@ -1,0 +1,41 @@
+#!/bin/sh
+# Issue 17's house rules, checked on the source tree: one owning module
+# per table (lib/OWNERS, tests/tools/owners.py: a lookup or write of a
+# table outside its owner fails unless declared; the known ones of
+# packages still at work are "pending"), and cmd/ never begins a
+# transaction (the lib entry point owns it: HACKING CONVENTIONS).
+. "${CORP_SRC:-.}/tests/lib.sh"
+M="python3 $CORP_SRC/tests/tools/owners.py"
+
+run $M "$CORP_SRC"
+is "$rc:$(printf '%s\n' "$out" | grep -E '^(violation|stale|unowned)')" \
+    "0:" "lib/ keeps lib/OWNERS"
+_diag "pending:" "$(printf '%s\n' "$out" | grep '^pending')"
+
+# The check itself: a lookup outside the owner is caught, and a pending
+# line that no longer matches anything is stale.
+mkdir -p "$T/tree/lib/sql"
+cp "$CORP_SRC"/lib/sql/*.sql "$T/tree/lib/sql/"
+cp "$CORP_SRC/lib/OWNERS" "$T/tree/lib/"
+printf '%s\n' 'static const char Q[] = "SELECT login FROM users "' \
+    '    "WHERE id = ?1";' > "$T/tree/lib/route.c"
+run $M "$T/tree"
+is "$rc" 1 "a foreign lookup fails the check"
+like "$out" "violation users route" "named: table and module"
+like "$out" "stale tasks visibility" "a declared query gone is stale"
+printf '%s\n' 'static const char Q[] = "SELECT u.login FROM deliveries d "' \
+    '    "JOIN users u ON u.id = d.user_id";' > "$T/tree/lib/queue.c"
+run $M "$T/tree"
+unlike "$out" "violation users queue" "a JOIN for display is allowed"
+
+# Transactions: none begun in cmd/ (corp-msg and corp-tg: WP4's).
+for f in "$CORP_SRC"/cmd/*.c; do
+	n=$(grep -c 'corp_db_\(begin\|commit\|rollback\)' "$f")
+	case ${f##*/} in
+	corp-msg.c|corp-tg.c)
+		[ "$n" = 0 ] || _diag "pending: WP4 ${f##*/}: $n" ;;
+	*)	is "$n" 0 "${f##*/} begins no transaction" ;;
+	esac
+done
+
+done_testing
