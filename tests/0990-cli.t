@@ -36,7 +36,7 @@ for bin in "$B"/corp-*; do
 	done
 	is "$missing" "" "$tool -h has a help line per option"
 
-	verbs=$(jq -r '[.verbs[].name | split(" ")[0]] | unique | .[]' \
+	verbs=$(jq -r '[.verbs[].name | select(. != "") | split(" ")[0]] | unique | .[]' \
 	    "$T/spec.json")
 	bad=""
 	for v in $verbs; do
