@@ -10,7 +10,6 @@
  * run execs it.  No transaction is ever open while a line is sent.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -24,7 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
+#include "clisend.h"
+#include "run_opts.h"
 #include "catalog.h"
 #include "clock.h"
 #include "db.h"
@@ -38,15 +40,7 @@
 #include "settings.h"
 #include "worker.h"
 
-static const char synopsis[] =
-"usage: corp-deliver run --channel C [--once] [--max N] [--until-empty]\n"
-"                        [--worker ID] [--batch N] [--lease DURATION]\n"
-"                        [--concurrency K] [--max-wait DURATION]\n"
-"                        [--allow-http] [--allow CIDR] ...\n"
-"                        [--timeout DURATION] [--connect-timeout DURATION]\n"
-"                        [--exec-timeout DURATION] [--out FILE]\n"
-"                        [--smtp-url URL] [--from ADDRESS] [--smtp-user NAME]\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+static const struct cli_opt opts[] = { RUN_OPTS, { 0 } };
 
 #define GROUP_LINES	64	/* group commit: at most this many acks */
 #define GROUP_MS	100	/* or acks this old */
@@ -274,20 +268,7 @@ static int
 release_rest(json_t *lines, size_t from, const char *token,
     struct corp_err *e)
 {
-	size_t n = json_array_size(lines), k;
-	long long *ids;
-	int rc;
-
-	if (from >= n)
-		return 0;
-	if ((ids = calloc(n - from, sizeof(*ids))) == NULL)
-		return corp_errf(e, CORP_EINTERNAL, "out of memory");
-	for (k = from; k < n; k++)
-		ids[k - from] = json_integer_value(json_object_get(
-		    json_array_get(lines, k), "delivery_id"));
-	rc = corp_queue_release(R.db, token, ids, n - from, e);
-	free(ids);
-	return rc;
+	return corp_queue_release_lines(R.db, token, lines, from, e);
 }
 
 /* Die after storing what was sent and giving back what was not. */
@@ -442,12 +423,6 @@ idle(void)
 		if (v != v0)
 			break;
 	}
-}
-
-static long
-millis(const char *s, const char *what)
-{
-	return (long)cli_duration(s, what) * 1000;
 }
 
 static void
@@ -829,96 +804,28 @@ parent(int conc, const struct corp_sender_opts *opt)
 	return worst;
 }
 
-int
-main(int argc, char *argv[])
+static int
+cmd_run(const struct cli_args *a)
 {
-	static char progname[] = "corp-deliver";
-	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'C' },
-		{ "once", no_argument, NULL, '1' },
-		{ "max", required_argument, NULL, 'n' },
-		{ "until-empty", no_argument, NULL, 'e' },
-		{ "worker", required_argument, NULL, 'W' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "lease", required_argument, NULL, 'l' },
-		{ "concurrency", required_argument, NULL, 'k' },
-		{ "allow-http", no_argument, NULL, 'H' },
-		{ "max-wait", required_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "connect-timeout", required_argument, NULL, 'c' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "exec-timeout", required_argument, NULL, 'x' },
-		{ "smtp-url", required_argument, NULL, 'u' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "smtp-user", required_argument, NULL, 'U' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_sender_opts opt;
 	struct corp_cidr *allow = NULL;
-	struct sigaction sa;
 	struct corp_err e;
 	char *wid = NULL, id[80];
 	json_t *sum;
-	int ch, conc = 1, code;
+	int conc, code;
 
-	/*
-	 * From the start, so that a signal during start-up is a clean stop
-	 * too.  No SA_RESTART: a signal ends the idle wait at once.
-	 */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	cli_synopsis = synopsis;
-	/* Every message, cli_init's included, is corp-deliver's. */
-	if (argc > 0)
-		argv[0] = progname;
-	cli_init(&argc, &argv);
 	corp_sender_opts_init(&opt);
-	R.batch = 100;
-	R.lease_secs = 120;
+	cli_sender_opts_get(a, &opt, &allow);
+	R.channel = cli_str(a, O_CHANNEL);
+	R.once = cli_has(a, O_ONCE);
+	R.max = cli_int(a, O_MAX, 0);
+	R.until_empty = cli_has(a, O_UNTIL_EMPTY);
+	R.worker = cli_str(a, O_WORKER);
+	R.batch = cli_has(a, O_BATCH) ? (int)cli_num(cli_str(a, O_BATCH), 1,
+	    10000, "--batch") : 100;
+	R.lease_secs = cli_int(a, O_LEASE, 120);
+	conc = (int)cli_int(a, O_CONCURRENCY, 1);
 	R.lockfd = R.sumfd = -1;
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'C': R.channel = optarg; break;
-		case '1': R.once = 1; break;
-		case 'n': R.max = cli_num(optarg, 1, LLONG_MAX, "--max");
-		    break;
-		case 'e': R.until_empty = 1; break;
-		case 'W': R.worker = optarg; break;
-		case 'b': R.batch = (int)cli_num(optarg, 1, 10000, "--batch");
-		    break;
-		case 'l': R.lease_secs = cli_duration(optarg, "--lease");
-		    break;
-		case 'k': conc = (int)cli_num(optarg, 1, MAX_CONC,
-		    "--concurrency"); break;
-		case 'H': opt.allow_http = 1; break;
-		case 'w': opt.max_wait_ms = millis(optarg, "--max-wait");
-		    break;
-		case 't': opt.total_ms = millis(optarg, "--timeout"); break;
-		case 'c': opt.connect_ms = millis(optarg,
-		    "--connect-timeout"); break;
-		case 'a':
-			if (corp_cidr_add(&allow, &opt.nallow, optarg,
-			    &e) != 0)
-				cli_usage("--allow: %s", e.msg);
-			break;
-		case 'o': opt.out = optarg; break;
-		case 'x': opt.exec_ms = millis(optarg, "--exec-timeout");
-		    break;
-		case 'u': opt.smtp_url = optarg; break;
-		case 'f': opt.from = optarg; break;
-		case 'U': opt.smtp_user = optarg; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("run takes no arguments");
-	if (R.channel == NULL)
-		cli_usage("run needs --channel");
 	/* A misspelt channel: 64 with the closest one (names.h). */
 	if (corp_channel_check(R.channel, &e) != 0)
 		cli_fail(&e);
@@ -981,5 +888,35 @@ main(int argc, char *argv[])
 	cleanup();
 	free(allow);
 	free(wid);
-	cli_exit(code);
+	return code;
+}
+
+static const struct cli_verb verbs[] = {
+	{ "", cmd_run, RUN_SUMMARY, NULL, 0, 0,
+	    (const struct cli_use[]){ RUN_USES, { 0 } } },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-deliver-run",
+	RUN_SUMMARY " (corp-deliver run)", opts, verbs, CLI_COMMON_ALL };
+
+int
+main(int argc, char *argv[])
+{
+	static char progname[] = "corp-deliver";
+	struct sigaction sa;
+
+	/*
+	 * From the start, so that a signal during start-up is a clean stop
+	 * too.  No SA_RESTART: a signal ends the idle wait at once.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* Every message, cli_init's included, is corp-deliver's. */
+	if (argc > 0)
+		argv[0] = progname;
+	cli_main(&tool, argc, argv);
 }

@@ -83,38 +83,44 @@ bad_line(const struct corp_err *e, void *arg)
 	cli_warnerr(e);
 }
 
+static void
+bad_quiet(const struct corp_err *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+}
+
 /*
  * A usage error in a pipe: the lines pending leased come back at once
  * instead of after their lease (corp-send.1).  Each input line is
  * passed on as retry, not attempted, naming the error; ack stores it
  * PENDING without an attempt.  Not from a terminal (nothing leased).
  */
+static int
+release_each(struct corp_jsonl_item *it, size_t n, void *error,
+    struct corp_err *e)
+{
+	(void)n;
+	(void)e;
+	json_object_set_new(it->obj, "result", json_string("retry"));
+	json_object_set_new(it->obj, "attempted", json_false());
+	json_object_set_new(it->obj, "retry_after", json_integer(0));
+	json_object_set_new(it->obj, "error", json_string(error));
+	return cli_out_try(it->obj) != 0 ? CORP_LOOP_STOP : 0;
+}
+
 static void
 usage_release(const char *why)
 {
-	struct corp_jsonl *in;
-	struct corp_err e;
-	json_t *line;
 	char error[600];
-	int rc;
+	struct corp_loop l = { .batch = 1, .batch_ms = -1,
+	    .each = release_each, .bad = bad_quiet, .arg = error };
+	struct corp_err e;
 
-	if (isatty(0) || (in = corp_jsonl_open(0, "<stdin>")) == NULL)
+	if (isatty(0))
 		return;
 	snprintf(error, sizeof(error), "corp-send: usage error: %s", why);
-	while ((rc = corp_jsonl_next(in, &line, -1, &e)) != CORP_JSONL_EOF &&
-	    rc != CORP_JSONL_ERR) {
-		if (rc != CORP_JSONL_OBJ)
-			continue;
-		json_object_set_new(line, "result", json_string("retry"));
-		json_object_set_new(line, "attempted", json_false());
-		json_object_set_new(line, "retry_after", json_integer(0));
-		json_object_set_new(line, "error", json_string(error));
-		rc = cli_out_try(line);
-		json_decref(line);
-		if (rc != 0)
-			break;
-	}
-	corp_jsonl_close(in);
+	(void)corp_jsonl_loop(0, NULL, &l, &e);
 	(void)corp_out_close(stdout);
 }
 

@@ -649,6 +649,26 @@ fail:
 }
 
 int
+corp_queue_release_lines(struct corp_db *db, const char *token,
+    json_t *lines, size_t from, struct corp_err *err)
+{
+	size_t n = json_array_size(lines), k;
+	long long *ids;
+	int rc;
+
+	if (from >= n)
+		return 0;
+	if ((ids = calloc(n - from, sizeof(*ids))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (k = from; k < n; k++)
+		ids[k - from] = json_integer_value(json_object_get(
+		    json_array_get(lines, k), "delivery_id"));
+	rc = corp_queue_release(db, token, ids, n - from, err);
+	free(ids);
+	return rc;
+}
+
+int
 corp_queue_release_worker(struct corp_db *db, const char *worker,
     long long *n, struct corp_err *err)
 {
