@@ -15,6 +15,27 @@
 #include "queue_int.h"
 #include "settings.h"
 
+/* 67 "WHAT ID: not found" unless sql (a literal: the statement cache)
+ * finds row id. */
+static int
+must_exist(struct corp_db *db, const char *sql, long long id,
+    const char *what, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, sql, err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, id);
+	rc = corp_step(st);
+	corp_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
+	    "%s %lld: not found", what, id) :
+	    corp_db_fail(db, rc, "requeue", err);
+}
+
 int
 corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
     long long *n, struct corp_err *err)
@@ -31,34 +52,11 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
 	/* A row or event that does not exist is 67, not "requeued 0". */
-	if (r->id > 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM deliveries "
-		    "WHERE id = ?1", err)) != 0)
-			goto fail;
-		corp_bind_int64(st, 1, r->id);
-		rc = corp_step(st);
-		corp_reset(st);
-		if (rc != SQLITE_ROW) {
-			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
-			    "delivery %lld: not found", r->id) :
-			    corp_db_fail(db, rc, "requeue", err);
-			goto fail;
-		}
-	}
-	if (r->event_id > 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM events "
-		    "WHERE event_id = ?1", err)) != 0)
-			goto fail;
-		corp_bind_int64(st, 1, r->event_id);
-		rc = corp_step(st);
-		corp_reset(st);
-		if (rc != SQLITE_ROW) {
-			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
-			    "event %lld: not found", r->event_id) :
-			    corp_db_fail(db, rc, "requeue", err);
-			goto fail;
-		}
-	}
+	if ((r->id > 0 && (rc = must_exist(db, "SELECT 1 FROM deliveries "
+	    "WHERE id = ?1", r->id, "delivery", err)) != 0) ||
+	    (r->event_id > 0 && (rc = must_exist(db, "SELECT 1 FROM events "
+	    "WHERE event_id = ?1", r->event_id, "event", err)) != 0))
+		goto fail;
 	/*
 	 * FAILED rows, and PENDING ones to reset; never SENT.  Attempts and
 	 * lease expiries start again; delivery_attempts keeps the history.
