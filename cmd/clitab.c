@@ -961,9 +961,12 @@ cli_main(const struct cli_tool *t, int argc, char **argv)
 		k++;
 	}
 found:
-	/* Verb names are the table's own: short by construction. */
+	/* Verb names are the table's own: short by construction.  A tool
+	 * without verbs is named by itself in messages ("corp-fmt takes no
+	 * arguments"). */
 	if (snprintf(a->vname, sizeof(a->vname), "%s%s%s", prefix,
-	    *prefix ? " " : "", v->name) >= (int)sizeof(a->vname))
+	    *prefix ? " " : "", *v->name ? v->name : t->name) >=
+	    (int)sizeof(a->vname))
 		cli_die(CORP_EINTERNAL, "verb name too long");
 	a->verb = v;
 	set_synopsis(t, prefix, v);

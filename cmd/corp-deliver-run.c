@@ -1,61 +1,41 @@
 /*
  * corp-deliver-run -- "corp-deliver run": the delivery loop in one
- * process (DESIGN 6).  Claim a batch by priority, format each line, send
- * it, group-commit the acks; the same rules as the pipe
- *
- *	corp-deliver pending | corp-fmt | corp-send CH | corp-deliver ack
- *
- * because it calls the same lib/ code (queue, fmtline, sendline).  Its
+ * process (DESIGN 6).  The round and the loop are lib/deliver.c (claim
+ * by priority, format, send, group-commit the acks: the same modules as
+ * the pipe); this program reads the options and settings, opens the
+ * database, the catalog and the channel, takes the worker lock, runs
+ * the loop (or K of them, --concurrency) and prints the summary.  Its
  * own program so that corp-deliver does not link libcurl; corp-deliver
- * run execs it.  No transaction is ever open while a line is sent.
+ * run execs it.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
-#include <math.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
+#include "clisend.h"
+#include "run_opts.h"
 #include "catalog.h"
 #include "clock.h"
 #include "db.h"
+#include "deliver.h"
 #include "fmtline.h"
-#include "jsonl.h"
 #include "names.h"
 #include "netaddr.h"
-#include "queue.h"
-#include "send.h"
 #include "sendline.h"
 #include "settings.h"
 #include "worker.h"
 
-static const char synopsis[] =
-"usage: corp-deliver run --channel C [--once] [--max N] [--until-empty]\n"
-"                        [--worker ID] [--batch N] [--lease DURATION]\n"
-"                        [--concurrency K] [--max-wait DURATION]\n"
-"                        [--allow-http] [--allow CIDR] ...\n"
-"                        [--timeout DURATION] [--connect-timeout DURATION]\n"
-"                        [--exec-timeout DURATION] [--out FILE]\n"
-"                        [--smtp-url URL] [--from ADDRESS] [--smtp-user NAME]\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
-
-#define GROUP_LINES	64	/* group commit: at most this many acks */
-#define GROUP_MS	100	/* or acks this old */
-#define IDLE_MS		500	/* longest sleep when nothing is due */
-#define IDLE_STEP_MS	50	/* data_version polled this often */
-
 #define MAX_CONC	32	/* --concurrency */
-#define MAX_CAUSES	8	/* configuration holds reported by cause */
-#define CAUSE_LEN	200	/* bytes of a cause a child reports */
+
+static const struct cli_opt opts[] = { RUN_OPTS, { 0 } };
 
 static volatile sig_atomic_t stopping;
 
@@ -74,121 +54,40 @@ on_child(int sig)
 }
 
 static struct {
-	const char		*channel, *worker;
-	int			 batch, once, until_empty;
-	long long		 max, lease_secs;
-	double			 share;
-	char			*fallback;
+	struct corp_deliver_opts o;
+	struct corp_deliver_stats st;
 	struct corp_db		*db;
 	struct corp_catalog	*cat;
 	struct corp_sender	*snd;
-	/* acks sent but not yet stored */
-	json_t			**grp;
-	size_t			 ngrp;
-	long long		 grp_first;
-	/* the summary: results of the sends */
-	long long		 claimed, sent, retry, failed, unbound,
-				 released, done, t0;
-	/* what the acks stored: sent, back in the queue, the DLQ, held
-	 * for a configuration error (by cause) */
-	long long		 st_sent, st_retry, dlq, held, held_other;
-	struct {
-		char		*error;
-		long long	 n;
-	}			 cause[MAX_CAUSES];
-	int			 ncause, is_child, reported;
-	int			 tty, shown;
+	char			*fallback;
+	long long		 t0;
+	int			 is_child, reported, tty, shown;
 	int			 lockfd;	/* the --worker lock */
 	int			 sumfd;		/* a child: the summary pipe */
 } R;
 
 /* Errors on stderr, clear of the progress line. */
 static void
-warnx_run(const char *fmt, ...)
+warn_hook(void *arg, const char *msg)
 {
-	char buf[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	(void)arg;
 	if (R.shown) {
 		fputs("\r\033[K", stderr);
 		R.shown = 0;
 	}
-	cli_warn("%s", buf);
+	cli_warn("%s", msg);
 }
 
 static void
-progress(int last)
+progress(void *arg)
 {
+	(void)arg;
 	if (!R.tty)
 		return;
 	fprintf(stderr, "\r\033[Kcorp-deliver run: %s: claimed %lld sent %lld "
-	    "retry %lld failed %lld unbound %lld%s", R.channel, R.claimed,
-	    R.sent, R.retry, R.failed, R.unbound, last ? "\n" : "");
-	R.shown = !last;
-}
-
-/* A line held for a configuration error (corp-json.5: error_class). */
-static int
-is_config(json_t *line)
-{
-	const char *c = json_string_value(json_object_get(line,
-	    "error_class"));
-
-	return c != NULL && strcmp(c, "config") == 0;
-}
-
-/* n more rows held for cause error (one summary line per cause). */
-static void
-add_cause(const char *error, long long n)
-{
-	int i;
-
-	if (error == NULL)
-		error = "(no error given)";
-	for (i = 0; i < R.ncause; i++)
-		if (strcmp(R.cause[i].error, error) == 0) {
-			R.cause[i].n += n;
-			return;
-		}
-	if (R.ncause == MAX_CAUSES ||
-	    (R.cause[R.ncause].error = strdup(error)) == NULL) {
-		R.held_other += n;
-		return;
-	}
-	R.cause[R.ncause++].n = n;
-}
-
-static void
-count(json_t *line)
-{
-	const char *r = json_string_value(json_object_get(line, "result"));
-	const char *st = json_string_value(json_object_get(line, "stored"));
-
-	if (r == NULL)
-		return;
-	if (strcmp(r, "sent") == 0)
-		R.sent++;
-	else if (strcmp(r, "retry") == 0)
-		R.retry++;
-	else if (strcmp(r, "unbound") == 0)
-		R.unbound++;
-	else
-		R.failed++;
-	if (st == NULL)
-		return;
-	if (strcmp(st, "sent") == 0)
-		R.st_sent++;
-	else if (strcmp(st, "failed") == 0)
-		R.dlq++;
-	else if (strcmp(st, "retry") == 0 && is_config(line)) {
-		R.held++;
-		add_cause(json_string_value(json_object_get(line, "error")),
-		    1);
-	} else if (strcmp(st, "retry") == 0 || strcmp(st, "unbound") == 0)
-		R.st_retry++;
+	    "retry %lld failed %lld unbound %lld", R.o.channel, R.st.claimed,
+	    R.st.sent, R.st.retry, R.st.failed, R.st.unbound);
+	R.shown = 1;
 }
 
 /*
@@ -199,255 +98,32 @@ count(json_t *line)
 static void
 report(int code)
 {
+	char buf[2048];
 	int i;
 
 	if (R.reported || R.is_child)
 		return;
 	R.reported = 1;
-	if (R.claimed == 0 && code == 0) {
+	if (R.st.claimed == 0 && code == 0) {
 		if (R.shown)
 			fputs("\r\033[K", stderr);
 		R.shown = 0;
 		return;
 	}
-	for (i = 0; i < R.ncause; i++)
-		warnx_run("%s: held %lld: %s", R.channel, R.cause[i].n,
-		    R.cause[i].error);
-	if (R.held_other > 0)
-		warnx_run("%s: held %lld: other causes", R.channel,
-		    R.held_other);
-	warnx_run("%s: sent %lld retry %lld failed %lld held %lld",
-	    R.channel, R.st_sent, R.st_retry, R.dlq, R.held);
-}
-
-/*
- * The exit code of a loop whose stage ended with stage: a failure of
- * the loop itself, else 78 for rows held for a configuration error,
- * else 3 for rows put in the dead-letter queue (corp.7).
- */
-static int
-loop_code(int stage)
-{
-	if (stage != 0)
-		return stage;
-	if (R.held > 0 || R.held_other > 0)
-		return CORP_ECONFIG;
-	if (R.dlq > 0)
-		return CORP_EXIT_DLQ;
-	return 0;
-}
-
-/*
- * Store the collected acks in one transaction (corp_queue_ack), after
- * the transport made them durable (file: fsync).  A failure here leaves
- * the rows leased: they come back when the leases expire, and the
- * messages may go out again (at least once, DESIGN 5).
- */
-static int
-flush_group(struct corp_err *e)
-{
-	size_t i;
-	int bad, rc;
-
-	if (R.ngrp == 0)
-		return 0;
-	if ((rc = corp_sender_flush(R.snd, e)) != 0 ||
-	    (rc = corp_queue_ack(R.db, R.grp, R.ngrp, &bad, e)) != 0)
-		return rc;
-	for (i = 0; i < R.ngrp; i++) {
-		json_t *ae = json_object_get(R.grp[i], "ack_error");
-
-		if (ae != NULL)
-			warnx_run("delivery %lld: ack: %s",
-			    (long long)json_integer_value(json_object_get(
-			    R.grp[i], "delivery_id")), json_string_value(ae));
-		count(R.grp[i]);
-		json_decref(R.grp[i]);
+	for (i = 0; i < R.st.ncause; i++) {
+		snprintf(buf, sizeof(buf), "%s: held %lld: %s", R.o.channel,
+		    R.st.cause[i].n, R.st.cause[i].error);
+		warn_hook(NULL, buf);
 	}
-	R.ngrp = 0;
-	progress(0);
-	return 0;
-}
-
-/* Give back the leases of lines [from, n) of a claim: never sent. */
-static int
-release_rest(json_t *lines, size_t from, const char *token,
-    struct corp_err *e)
-{
-	size_t n = json_array_size(lines), k;
-	long long *ids;
-	int rc;
-
-	if (from >= n)
-		return 0;
-	if ((ids = calloc(n - from, sizeof(*ids))) == NULL)
-		return corp_errf(e, CORP_EINTERNAL, "out of memory");
-	for (k = from; k < n; k++)
-		ids[k - from] = json_integer_value(json_object_get(
-		    json_array_get(lines, k), "delivery_id"));
-	rc = corp_queue_release(R.db, token, ids, n - from, e);
-	free(ids);
-	return rc;
-}
-
-/* Die after storing what was sent and giving back what was not. */
-static void
-die_after(json_t *lines, size_t from, const char *token,
-    const struct corp_err *why)
-{
-	struct corp_err e;
-
-	if (flush_group(&e) != 0)
-		warnx_run("%s", e.msg);
-	if (lines != NULL && release_rest(lines, from, token, &e) != 0)
-		warnx_run("%s", e.msg);
-	warnx_run("%s", why->msg[0] ? why->msg : corp_code_name(why->code));
-	report(why->code ? why->code : CORP_EINTERNAL);
-	exit(why->code ? why->code : CORP_EINTERNAL);
-}
-
-/*
- * Broadcasts take at most share x batch of a claim while urgent or p2p
- * rows are in it (they wait for the sending rate too); the whole batch
- * when none are.  The claim is ordered urgent, p2p, broadcast, so the
- * excess is its tail: given back at once, unsent.  Returns the new size.
- */
-static size_t
-limit_broadcast(json_t *lines, const char *token, struct corp_err *e,
-    int *rc)
-{
-	size_t n = json_array_size(lines), k = 0, cap, keep;
-	json_t *l;
-
-	*rc = 0;
-	for (k = 0; k < n; k++) {
-		l = json_array_get(lines, k);
-		if (strcmp(json_string_value(json_object_get(l, "priority")) ?
-		    json_string_value(json_object_get(l, "priority")) : "",
-		    "broadcast") == 0)
-			break;
+	if (R.st.held_other > 0) {
+		snprintf(buf, sizeof(buf), "%s: held %lld: other causes",
+		    R.o.channel, R.st.held_other);
+		warn_hook(NULL, buf);
 	}
-	if (k == 0 || k == n)
-		return n;
-	cap = (size_t)floor(R.share * R.batch);
-	if (cap < 1)
-		cap = 1;
-	if (n - k <= cap)
-		return n;
-	keep = k + cap;
-	if ((*rc = release_rest(lines, keep, token, e)) != 0)
-		return n;
-	while (json_array_size(lines) > keep)
-		json_array_remove(lines, json_array_size(lines) - 1);
-	return keep;
-}
-
-static void
-add_ack(json_t *line)
-{
-	if (R.ngrp == 0)
-		R.grp_first = corp_mono_ms();
-	R.grp[R.ngrp++] = json_incref(line);
-}
-
-/*
- * One claim and its lines.  Returns the number of rows claimed, -1 when
- * the loop must stop (a signal, the stage failed).
- */
-static long long
-round_once(void)
-{
-	struct corp_claim cl;
-	struct corp_send_res res;
-	struct corp_err e;
-	const char *news;
-	char token[48], tb[160], msg[1400];
-	json_t *lines, *line;
-	size_t n, i;
-	int rc, outcome;
-	long long limit = R.batch;
-
-	if (R.max > 0 && R.max - R.done < limit)
-		limit = R.max - R.done;
-	memset(&cl, 0, sizeof(cl));
-	cl.channel = R.channel;
-	cl.limit = (int)limit;
-	cl.lease_secs = R.lease_secs;
-	cl.worker = R.worker;
-	cl.by_priority = 1;
-	if (corp_queue_claim(R.db, &cl, &lines, token, &e) != 0)
-		die_after(NULL, 0, NULL, &e);
-	n = limit_broadcast(lines, token, &e, &rc);
-	if (rc != 0)
-		die_after(lines, 0, token, &e);
-	R.claimed += (long long)n;
-	for (i = 0; i < n && !stopping; i++) {
-		line = json_array_get(lines, i);
-		if (corp_fmt_line(R.cat, line, R.fallback, &outcome, &e) != 0)
-			die_after(lines, i, token, &e);
-		/* A configuration hold is reported once per cause, at
-		 * the end: 50 000 rows, not 50 000 lines. */
-		if (outcome == CORP_FMT_FAILED && !is_config(line))
-			warnx_run("delivery %lld: %s%s", (long long)
-			    json_integer_value(json_object_get(line,
-			    "delivery_id")), e.msg,
-			    corp_line_trace(line, tb, sizeof(tb)));
-		rc = corp_sender_line(R.snd, line, &res, &e);
-		if (rc != CORP_SENDLINE_DONE && rc != CORP_SENDLINE_INVALID)
-			die_after(lines, i, token, &e);
-		corp_sender_stage(R.snd, &news);
-		if (news != NULL)
-			warnx_run("%s", news);
-		if (corp_sender_report(R.snd, line, &res, msg,
-		    sizeof(msg)) && !is_config(line))
-			warnx_run("%s", msg);
-		/* The text was for the wire; the ack needs none of it. */
-		json_object_del(line, "text");
-		json_object_del(line, "subject");
-		add_ack(line);
-		R.done++;
-		if ((R.ngrp >= GROUP_LINES ||
-		    corp_mono_ms() - R.grp_first >= GROUP_MS) &&
-		    flush_group(&e) != 0)
-			die_after(lines, i + 1, token, &e);
-	}
-	if (flush_group(&e) != 0)
-		die_after(lines, i, token, &e);
-	if (i < n) {
-		if (release_rest(lines, i, token, &e) != 0)
-			die_after(NULL, 0, NULL, &e);
-		R.released += (long long)(n - i);
-	}
-	json_decref(lines);
-	if (stopping || corp_sender_stage(R.snd, NULL) != 0)
-		return -1;
-	return (long long)n;
-}
-
-/* Nothing due: sleep up to IDLE_MS, sooner when another connection
- * commits (PRAGMA data_version; LISTEN/NOTIFY on PostgreSQL) or a
- * signal comes. */
-static void
-idle(void)
-{
-	struct corp_err e;
-	long long v0, v, until = corp_mono_ms() + IDLE_MS;
-
-	if (corp_db_data_version(R.db, &v0, &e) != 0)
-		die_after(NULL, 0, NULL, &e);
-	while (!stopping && corp_mono_ms() < until) {
-		if (corp_db_wait(R.db, IDLE_STEP_MS, &e) != 0 ||
-		    corp_db_data_version(R.db, &v, &e) != 0)
-			die_after(NULL, 0, NULL, &e);
-		if (v != v0)
-			break;
-	}
-}
-
-static long
-millis(const char *s, const char *what)
-{
-	return (long)cli_duration(s, what) * 1000;
+	snprintf(buf, sizeof(buf), "%s: sent %lld retry %lld failed %lld held "
+	    "%lld", R.o.channel, R.st.st_sent, R.st.st_retry, R.st.dlq,
+	    R.st.held);
+	warn_hook(NULL, buf);
 }
 
 static void
@@ -458,13 +134,14 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 
 	if (corp_setting_get(R.db, "broadcast_share", &v, &e) != 0)
 		cli_fail(&e);
-	R.share = strtod(v, &p);
-	if (*p != '\0' || !(R.share > 0 && R.share <= 1))
-		R.share = 0.5;
+	R.o.share = strtod(v, &p);
+	if (*p != '\0' || !(R.o.share > 0 && R.o.share <= 1))
+		R.o.share = 0.5;
 	free(v);
 	if (corp_setting_get(R.db, "fallback_lang", &R.fallback, &e) != 0)
 		cli_fail(&e);
-	if (strcmp(R.channel, "webhook") != 0)
+	R.o.fallback = R.fallback;
+	if (strcmp(R.o.channel, "webhook") != 0)
 		return;
 	if (corp_setting_get(R.db, "webhook.allow", &v, &e) != 0)
 		cli_fail(&e);
@@ -476,15 +153,15 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 
 /*
  * Open the channel; a usage problem is the operator's (64).  A stage
- * that cannot send (no token) is told with the first line it passes on
- * (round_once): a channel with nothing to send is not an error.
+ * that cannot send (no token) is told with the first line it passes on:
+ * a channel with nothing to send is not an error.
  */
 static void
 open_sender(const struct corp_sender_opts *opt)
 {
 	struct corp_err e;
 
-	if (corp_sender_open(&R.snd, R.channel, opt, &e) != 0) {
+	if (corp_sender_open(&R.snd, R.o.channel, opt, &e) != 0) {
 		if (e.code == CORP_EUSAGE)
 			cli_usage("%s", e.msg);
 		cli_fail(&e);
@@ -502,114 +179,48 @@ take_worker(const char *id)
 		cli_fail(&e);
 }
 
-/* The loop (DESIGN 6).  Returns the exit code: the stage's. */
+/* The loop (lib/deliver.c); an error ends the program after what was
+ * sent is stored and the rest given back.  Returns the exit code. */
 static int
 serve(void)
 {
+	struct corp_deliver_hooks h = { warn_hook, progress, NULL };
+	struct corp_deliver *d;
 	struct corp_err e;
-	long long got;
+	int code;
 
-	if ((R.grp = calloc(GROUP_LINES, sizeof(*R.grp))) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	while (!stopping) {
-		if (corp_db_schema_check(R.db, &e) != 0)
-			die_after(NULL, 0, NULL, &e);
-		if (R.max > 0 && R.done >= R.max)
-			break;
-		got = round_once();
-		if (got < 0 || R.once)
-			break;
-		if (got == 0) {
-			if (R.until_empty)
-				break;
-			idle();
-		}
+	if (corp_deliver_open(&d, R.db, R.snd, R.cat, &R.o, &h, &R.st,
+	    &e) != 0 || corp_deliver_loop(d, &stopping, &code, &e) != 0) {
+		warn_hook(NULL, e.msg[0] ? e.msg : corp_code_name(e.code));
+		report(e.code ? e.code : CORP_EINTERNAL);
+		exit(e.code ? e.code : CORP_EINTERNAL);
 	}
-	/* A stage that could not send failed the run only if it had
-	 * something to send. */
-	return loop_code(R.claimed > 0 ? corp_sender_stage(R.snd, NULL) : 0);
-}
-
-/* The cause cut to CAUSE_LEN bytes, between UTF-8 characters. */
-static json_t *
-cause_str(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n > CAUSE_LEN) {
-		n = CAUSE_LEN;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	return json_stringn(s, n);
-}
-
-/*
- * The summary line, or NULL when out of memory.  A child's (for the
- * parent, through the pipe) adds what the acks stored and the causes
- * of holds, each cut so that the line stays under PIPE_BUF.
- */
-static json_t *
-summary(int child)
-{
-	json_t *o, *c;
-	int i;
-
-	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "channel", R.channel, "claimed", (json_int_t)R.claimed,
-	    "sent", (json_int_t)R.sent, "retry", (json_int_t)R.retry,
-	    "failed", (json_int_t)R.failed, "unbound", (json_int_t)R.unbound,
-	    "held", (json_int_t)R.held, "dlq", (json_int_t)R.dlq,
-	    "released", (json_int_t)R.released,
-	    "elapsed_ms", (json_int_t)(corp_mono_ms() - R.t0));
-	if (o == NULL || !child)
-		return o;
-	c = json_array();
-	for (i = 0; i < R.ncause; i++)
-		json_array_append_new(c, json_pack("{s:o, s:I}", "error",
-		    cause_str(R.cause[i].error), "n",
-		    (json_int_t)R.cause[i].n));
-	json_object_set_new(o, "causes", c);
-	json_object_set_new(o, "held_other", json_integer(R.held_other));
-	json_object_set_new(o, "st_sent", json_integer(R.st_sent));
-	json_object_set_new(o, "st_retry", json_integer(R.st_retry));
-	return o;
+	corp_deliver_close(d);
+	return code;
 }
 
 /*
  * A child's summary goes to the parent through the pipe, in one write
- * under PIPE_BUF, so lines of children never mix: causes that would not
- * fit (escaped, a cause may grow sixfold) are counted as other causes.
- * Also run at exit, so that a child that dies (cli_fail) still reports
- * what it did.
+ * under PIPE_BUF (corp_deliver_stats_json cuts it), so lines of children
+ * never mix.  Also run at exit, so that a child that dies (cli_fail)
+ * still reports what it did.
  */
 static void
 child_report(void)
 {
-	json_t *sum, *causes, *last;
+	json_t *sum;
 	char *s = NULL, *l = NULL;
-	size_t n;
 	int fd = R.sumfd;
 
 	if (fd < 0)
 		return;
 	R.sumfd = -1;
-	if ((sum = summary(1)) == NULL)
-		goto out;
-	causes = json_object_get(sum, "causes");
-	while ((s = json_dumps(sum, JSON_COMPACT)) != NULL &&
-	    strlen(s) + 1 >= PIPE_BUF && (n = json_array_size(causes)) > 0) {
-		free(s);
-		last = json_array_get(causes, n - 1);
-		json_object_set_new(sum, "held_other", json_integer(
-		    json_integer_value(json_object_get(sum, "held_other")) +
-		    json_integer_value(json_object_get(last, "n"))));
-		json_array_remove(causes, n - 1);
-	}
-	if (s != NULL && corp_asprintf(&l, "%s\n", s) >= 0 &&
+	if ((sum = corp_deliver_stats_json(&R.st, R.o.channel,
+	    corp_mono_ms() - R.t0, 1)) != NULL &&
+	    (s = json_dumps(sum, JSON_COMPACT)) != NULL &&
+	    corp_asprintf(&l, "%s\n", s) >= 0 &&
 	    write(fd, l, strlen(l)) != (ssize_t)strlen(l))
 		cli_warn("summary pipe: %s", strerror(errno));
-out:
 	free(l);
 	free(s);
 	json_decref(sum);
@@ -619,17 +230,12 @@ out:
 static void
 cleanup(void)
 {
-	int i;
-
-	for (i = 0; i < R.ncause; i++)
-		free(R.cause[i].error);
-	R.ncause = 0;
+	corp_deliver_stats_free(&R.st);
 	corp_sender_close(R.snd);
 	corp_catalog_free(R.cat);
 	corp_db_close(R.db);
 	if (R.lockfd >= 0)
 		close(R.lockfd);
-	free(R.grp);
 	free(R.fallback);
 }
 
@@ -668,66 +274,20 @@ child(int i, int fd, pid_t ppid, const sigset_t *mask,
 	R.tty = 0;
 	R.db = cli_db(0);
 	open_sender(opt);
-	if (R.worker != NULL) {
-		snprintf(id, sizeof(id), "%s-%d", R.worker, i);
+	if (R.o.worker != NULL) {
+		snprintf(id, sizeof(id), "%s-%d", R.o.worker, i);
 		take_worker(id);
-		R.worker = id;
+		R.o.worker = id;
 	} else {
 		if (corp_worker_default(&wid, &e) != 0)
 			cli_fail(&e);
-		R.worker = wid;
+		R.o.worker = wid;
 	}
 	code = serve();
 	child_report();
 	cleanup();
 	free(wid);
 	cli_exit(code);
-}
-
-/*
- * 77 > 75 > any other failure (as 1) > 78 > 3 > 0: a failure of the
- * loop outranks what it found in the rows.
- */
-static int
-worse(int a, int b)
-{
-	static const int rank[] = { 0, CORP_EXIT_DLQ, CORP_ECONFIG, 1, 75,
-	    77 };
-	int ra, rb, k;
-
-	for (ra = rb = 0, k = 0; k < 6; k++) {
-		if (a == rank[k])
-			ra = k;
-		if (b == rank[k])
-			rb = k;
-	}
-	if (a != 0 && ra == 0)
-		ra = 3;
-	if (b != 0 && rb == 0)
-		rb = 3;
-	return rank[ra > rb ? ra : rb];
-}
-
-/* Add one child's summary line to the parent's counts. */
-static void
-add_counts(const char *line)
-{
-	json_t *o = json_loads(line, 0, NULL), *c;
-	size_t i;
-
-	if (o == NULL) {
-		cli_warn("a child's summary is not JSON: %s", line);
-		return;
-	}
-#define ADD(f) (R.f += (long long)json_integer_value(json_object_get(o, #f)))
-	ADD(claimed); ADD(sent); ADD(retry); ADD(failed); ADD(unbound);
-	ADD(released); ADD(held); ADD(dlq); ADD(held_other); ADD(st_sent);
-	ADD(st_retry);
-#undef ADD
-	json_array_foreach(json_object_get(o, "causes"), i, c)
-		add_cause(json_string_value(json_object_get(c, "error")),
-		    (long long)json_integer_value(json_object_get(c, "n")));
-	json_decref(o);
 }
 
 /*
@@ -746,7 +306,7 @@ parent(int conc, const struct corp_sender_opts *opt)
 	char buf[4096], *acc = NULL, *nl, *p;
 	size_t nacc = 0;
 	ssize_t r;
-	long long max = R.max;
+	long long max = R.o.max;
 	int fds[2], i, n = 0, live, st, code, worst = 0, told = 0;
 
 	memset(&sa, 0, sizeof(sa));
@@ -763,10 +323,10 @@ parent(int conc, const struct corp_sender_opts *opt)
 	fflush(NULL);
 	for (i = 0; i < conc && !stopping; i++) {
 		/* --max N: child i gets N/K, the first N%K one more. */
-		R.max = max > 0 ? max / conc + (i < max % conc) : 0;
+		R.o.max = max > 0 ? max / conc + (i < max % conc) : 0;
 		if ((pid = fork()) < 0) {
 			cli_warn("fork: %s", strerror(errno));
-			worst = worse(worst, CORP_EINTERNAL);
+			worst = corp_exit_worse(worst, CORP_EINTERNAL);
 			stopping = 1;
 			break;
 		}
@@ -785,7 +345,7 @@ parent(int conc, const struct corp_sender_opts *opt)
 				pids[i] = -1;
 				live--;
 				code = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
-				worst = worse(worst, code);
+				worst = corp_exit_worse(worst, code);
 				/* 3 and 78 are what a child found in the
 				 * rows, not a failure: the others go on. */
 				if (code != 0 && code != CORP_EXIT_DLQ &&
@@ -822,112 +382,45 @@ parent(int conc, const struct corp_sender_opts *opt)
 		if ((nl = strchr(p, '\n')) == NULL)
 			break;
 		*nl = '\0';
-		add_counts(p);
+		if (corp_deliver_stats_add(&R.st, p) != 0)
+			cli_warn("a child's summary is not JSON: %s", p);
 	}
 	free(acc);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return worst;
 }
 
-int
-main(int argc, char *argv[])
+static int
+cmd_run(const struct cli_args *a)
 {
-	static char progname[] = "corp-deliver";
-	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'C' },
-		{ "once", no_argument, NULL, '1' },
-		{ "max", required_argument, NULL, 'n' },
-		{ "until-empty", no_argument, NULL, 'e' },
-		{ "worker", required_argument, NULL, 'W' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "lease", required_argument, NULL, 'l' },
-		{ "concurrency", required_argument, NULL, 'k' },
-		{ "allow-http", no_argument, NULL, 'H' },
-		{ "max-wait", required_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "connect-timeout", required_argument, NULL, 'c' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "exec-timeout", required_argument, NULL, 'x' },
-		{ "smtp-url", required_argument, NULL, 'u' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "smtp-user", required_argument, NULL, 'U' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_sender_opts opt;
 	struct corp_cidr *allow = NULL;
-	struct sigaction sa;
 	struct corp_err e;
 	char *wid = NULL, id[80];
 	json_t *sum;
-	int ch, conc = 1, code;
+	int conc, code;
 
-	/*
-	 * From the start, so that a signal during start-up is a clean stop
-	 * too.  No SA_RESTART: a signal ends the idle wait at once.
-	 */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	cli_synopsis = synopsis;
-	/* Every message, cli_init's included, is corp-deliver's. */
-	if (argc > 0)
-		argv[0] = progname;
-	cli_init(&argc, &argv);
 	corp_sender_opts_init(&opt);
-	R.batch = 100;
-	R.lease_secs = 120;
+	cli_sender_opts_get(a, &opt, &allow);
+	R.o.channel = cli_str(a, O_CHANNEL);
+	R.o.once = cli_has(a, O_ONCE);
+	R.o.max = cli_int(a, O_MAX, 0);
+	R.o.until_empty = cli_has(a, O_UNTIL_EMPTY);
+	R.o.worker = cli_str(a, O_WORKER);
+	R.o.batch = cli_has(a, O_BATCH) ? (int)cli_num(cli_str(a, O_BATCH), 1,
+	    10000, "--batch") : 100;
+	R.o.lease_secs = cli_int(a, O_LEASE, 120);
+	conc = (int)cli_int(a, O_CONCURRENCY, 1);
 	R.lockfd = R.sumfd = -1;
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'C': R.channel = optarg; break;
-		case '1': R.once = 1; break;
-		case 'n': R.max = cli_num(optarg, 1, LLONG_MAX, "--max");
-		    break;
-		case 'e': R.until_empty = 1; break;
-		case 'W': R.worker = optarg; break;
-		case 'b': R.batch = (int)cli_num(optarg, 1, 10000, "--batch");
-		    break;
-		case 'l': R.lease_secs = cli_duration(optarg, "--lease");
-		    break;
-		case 'k': conc = (int)cli_num(optarg, 1, MAX_CONC,
-		    "--concurrency"); break;
-		case 'H': opt.allow_http = 1; break;
-		case 'w': opt.max_wait_ms = millis(optarg, "--max-wait");
-		    break;
-		case 't': opt.total_ms = millis(optarg, "--timeout"); break;
-		case 'c': opt.connect_ms = millis(optarg,
-		    "--connect-timeout"); break;
-		case 'a':
-			if (corp_cidr_add(&allow, &opt.nallow, optarg,
-			    &e) != 0)
-				cli_usage("--allow: %s", e.msg);
-			break;
-		case 'o': opt.out = optarg; break;
-		case 'x': opt.exec_ms = millis(optarg, "--exec-timeout");
-		    break;
-		case 'u': opt.smtp_url = optarg; break;
-		case 'f': opt.from = optarg; break;
-		case 'U': opt.smtp_user = optarg; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("run takes no arguments");
-	if (R.channel == NULL)
-		cli_usage("run needs --channel");
 	/* A misspelt channel: 64 with the closest one (names.h). */
-	if (corp_channel_check(R.channel, &e) != 0)
+	if (corp_channel_check(R.o.channel, &e) != 0)
 		cli_fail(&e);
-	if (!corp_sender_known(R.channel))
-		cli_usage("--channel: no sender for channel '%s'", R.channel);
-	if (R.worker != NULL && !corp_worker_valid(R.worker))
+	if (!corp_sender_known(R.o.channel))
+		cli_usage("--channel: no sender for channel '%s'", R.o.channel);
+	if (R.o.worker != NULL && !corp_worker_valid(R.o.worker))
 		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
-	if (R.worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
-	    "%s-%d", R.worker, conc), !corp_worker_valid(id)))
+	if (R.o.worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
+	    "%s-%d", R.o.worker, conc), !corp_worker_valid(id)))
 		cli_usage("--worker: too long for --concurrency %d (the "
 		    "children are ID-1..ID-%d, 64 characters at most)", conc,
 		    conc);
@@ -953,10 +446,10 @@ main(int argc, char *argv[])
 	/* A failed stage (no token) sends nothing: one loop acks it. */
 	if (corp_sender_stage(R.snd, NULL) != 0)
 		conc = 1;
-	if (R.max > 0 && conc > R.max)
-		conc = (int)R.max;
-	if (R.worker != NULL)
-		take_worker(R.worker);
+	if (R.o.max > 0 && conc > R.o.max)
+		conc = (int)R.o.max;
+	if (R.o.worker != NULL)
+		take_worker(R.o.worker);
 	if (conc > 1) {
 		/* A connection must not cross fork(): the children open
 		 * their own. */
@@ -966,14 +459,15 @@ main(int argc, char *argv[])
 		R.db = NULL;
 		code = parent(conc, &opt);
 	} else {
-		if (R.worker == NULL) {
+		if (R.o.worker == NULL) {
 			if (corp_worker_default(&wid, &e) != 0)
 				cli_fail(&e);
-			R.worker = wid;
+			R.o.worker = wid;
 		}
 		code = serve();
 	}
-	if ((sum = summary(0)) == NULL)
+	if ((sum = corp_deliver_stats_json(&R.st, R.o.channel,
+	    corp_mono_ms() - R.t0, 0)) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	cli_out(sum);
 	json_decref(sum);
@@ -981,5 +475,35 @@ main(int argc, char *argv[])
 	cleanup();
 	free(allow);
 	free(wid);
-	cli_exit(code);
+	return code;
+}
+
+static const struct cli_verb verbs[] = {
+	{ "", cmd_run, RUN_SUMMARY, NULL, 0, 0,
+	    (const struct cli_use[]){ RUN_USES, { 0 } } },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-deliver-run",
+	RUN_SUMMARY " (corp-deliver run)", opts, verbs, CLI_COMMON_ALL };
+
+int
+main(int argc, char *argv[])
+{
+	static char progname[] = "corp-deliver";
+	struct sigaction sa;
+
+	/*
+	 * From the start, so that a signal during start-up is a clean stop
+	 * too.  No SA_RESTART: a signal ends the idle wait at once.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* Every message, cli_init's included, is corp-deliver's. */
+	if (argc > 0)
+		argv[0] = progname;
+	cli_main(&tool, argc, argv);
 }

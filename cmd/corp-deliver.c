@@ -3,42 +3,55 @@
  * (store results), requeue, dlq, prune, stats, explain.
  */
 #include <err.h>
-#include <errno.h>
 #include <limits.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
+#include "clisend.h"
 #include "clock.h"
 #include "db.h"
-#include "fsutil.h"
 #include "jsonl.h"
 #include "names.h"
 #include "queue.h"
 #include "ratelimit.h"
+#include "run_opts.h"
 #include "worker.h"
 
-static const char synopsis[] =
-"usage: corp-deliver pending --channel C [--after AUDIT:USER] [--limit N]\n"
-"                            [--worker ID] [--lease DURATION] [--peek]\n"
-"       corp-deliver ack [--batch N] [--batch-ms MS]\n"
-"       corp-deliver requeue [--id N] [--event E] [--type T]\n"
-"                            [--channel C] [--all-failed]\n"
-"       corp-deliver cancel [--id N] [--event E] [--type T] [--held]\n"
-"                           [--channel C]\n"
-"       corp-deliver dlq [--channel C] [--limit N]\n"
-"       corp-deliver prune --sent-before TIME [--dry-run]\n"
-"       corp-deliver stats [--prom]\n"
-"       corp-deliver unpause --channel C [--endpoint NAME]\n"
-"       corp-deliver explain --event E --user LOGIN\n"
-"       corp-deliver run --channel C [--once] [--max N] [--until-empty]\n"
-"                        [--worker ID] [--batch N] [--lease DURATION]\n"
-"                        [--concurrency K] [--max-wait DURATION]\n"
-"                        [--allow-http] [--allow CIDR] ...\n"
-"common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
+enum { O_AFTER = O_RUN_NEXT, O_LIMIT, O_PEEK, O_PRIORITY, O_BATCH_MS, O_ID,
+	O_EVENT, O_TYPE, O_ALL_FAILED, O_HELD, O_SENT_BEFORE, O_DRY_RUN,
+	O_PROM, O_ENDPOINT, O_USER };
+
+static const char *const priorities[] = { "urgent", "p2p", "broadcast",
+	NULL };
+
+static const struct cli_opt opts[] = {
+	RUN_OPTS,
+	{ O_AFTER, "after", "AUDIT:USER", "pending: rows after this cursor" },
+	{ O_LIMIT, "limit", "N", "at most N rows (pending 100, dlq 1000)" },
+	{ O_PEEK, "peek", NULL, "pending: print without leasing" },
+	{ O_PRIORITY, "priority", "PRIORITY", "pending: only urgent, p2p or "
+	    "broadcast rows", .comp = CLI_C_WORDS, .words = priorities },
+	{ O_BATCH_MS, "batch-ms", "MS", "ack: close a batch MS after its "
+	    "first line (50)", CLI_NUM, 0, 60000 },
+	{ O_ID, "id", "N", "the delivery row N", CLI_NUM },
+	{ O_EVENT, "event", "E", "the rows of event E", CLI_NUM },
+	{ O_TYPE, "type", "TYPE", "the rows of events of TYPE",
+	    .comp = CLI_C_EVENT_TYPE },
+	{ O_ALL_FAILED, "all-failed", NULL, "requeue: every FAILED row" },
+	{ O_HELD, "held", NULL, "cancel: every held row" },
+	{ O_SENT_BEFORE, "sent-before", "TIME", "prune: rows sent before TIME "
+	    "(-90d)" },
+	{ O_DRY_RUN, "dry-run", NULL, "prune: count, delete nothing" },
+	{ O_PROM, "prom", NULL, "stats: Prometheus textfile format" },
+	{ O_ENDPOINT, "endpoint", "NAME", "unpause: one endpoint (webhook)" },
+	{ O_USER, "user", "LOGIN", "explain: the recipient",
+	    .comp = CLI_C_LOGIN },
+	{ 0 }
+};
 
 /* A misspelt --channel would claim or list nothing, silently: 64 with
  * the closest channel (65 for a malformed name). */
@@ -82,49 +95,27 @@ take_worker(struct corp_db *db, const char *id)
 }
 
 static int
-cmd_pending(int argc, char **argv)
+cmd_pending(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'c' },
-		{ "after", required_argument, NULL, 'a' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "worker", required_argument, NULL, 'w' },
-		{ "lease", required_argument, NULL, 'l' },
-		{ "peek", no_argument, NULL, 'p' },
-		{ "priority", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_claim cl;
 	struct corp_db *db;
 	struct corp_err e;
 	char token[48], *wid = NULL;
-	json_t *lines, *l;
+	json_t *lines;
 	size_t i, n;
-	int ch, lockfd = -1;
+	int lockfd = -1;
 
 	memset(&cl, 0, sizeof(cl));
-	cl.limit = 100;
-	cl.lease_secs = 120;
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c': cl.channel = optarg; break;
-		case 'a': parse_cursor(optarg, &cl.after_event,
-		    &cl.after_user); break;
-		case 'n': cl.limit = (int)cli_num(optarg, 1, 100000,
-		    "--limit"); break;
-		case 'w': cl.worker = optarg; break;
-		case 'l': cl.lease_secs = cli_duration(optarg, "--lease");
-		    break;
-		case 'p': cl.peek = 1; break;
-		case 'P': cl.only_priority = optarg; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("pending takes no arguments");
-	if (cl.channel == NULL)
-		cli_usage("pending needs --channel");
+	cl.channel = cli_str(a, O_CHANNEL);
+	if (cli_has(a, O_AFTER))
+		parse_cursor(cli_str(a, O_AFTER), &cl.after_event,
+		    &cl.after_user);
+	cl.limit = cli_has(a, O_LIMIT) ? (int)cli_num(cli_str(a, O_LIMIT), 1,
+	    100000, "--limit") : 100;
+	cl.worker = cli_str(a, O_WORKER);
+	cl.lease_secs = cli_int(a, O_LEASE, 120);
+	cl.peek = cli_has(a, O_PEEK);
+	cl.only_priority = cli_str(a, O_PRIORITY);
 	check_channel(cl.channel);
 	if (cl.only_priority != NULL && strcmp(cl.only_priority, "urgent") &&
 	    strcmp(cl.only_priority, "p2p") && strcmp(cl.only_priority,
@@ -141,25 +132,13 @@ cmd_pending(int argc, char **argv)
 	if (corp_queue_claim(db, &cl, &lines, token, &e) != 0)
 		cli_fail(&e);
 	n = json_array_size(lines);
-	for (i = 0; i < n; i++) {
-		l = json_array_get(lines, i);
-		if (cli_out_try(l) != 0)
+	for (i = 0; i < n; i++)
+		if (cli_out_try(json_array_get(lines, i)) != 0)
 			break;
-	}
-	if (i < n && !cl.peek) {
-		/* The reader went away: give back what it never saw. */
-		long long *ids = calloc(n - i, sizeof(*ids));
-		size_t k;
-
-		if (ids == NULL)
-			cli_die(CORP_EINTERNAL, "out of memory");
-		for (k = i; k < n; k++)
-			ids[k - i] = json_integer_value(json_object_get(
-			    json_array_get(lines, k), "delivery_id"));
-		if (corp_queue_release(db, token, ids, n - i, &e) != 0)
-			cli_fail(&e);
-		free(ids);
-	}
+	/* The reader went away: give back what it never saw. */
+	if (i < n && !cl.peek &&
+	    corp_queue_release_lines(db, token, lines, i, &e) != 0)
+		cli_fail(&e);
 	json_decref(lines);
 	corp_db_close(db);
 	if (lockfd >= 0)
@@ -168,127 +147,71 @@ cmd_pending(int argc, char **argv)
 	return 0;
 }
 
+struct ack {
+	struct corp_db	*db;
+	json_t		**buf;
+	int		 bad, gone;
+};
+
+/* One batch of acks in one short transaction; printed after its commit. */
 static int
-cmd_ack(int argc, char **argv)
+ack_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 {
-	static const struct option opts[] = {
-		{ "batch", required_argument, NULL, 'b' },
-		{ "batch-ms", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct corp_jsonl *r;
-	struct corp_db *db;
-	struct corp_err e;
-	json_t **buf;
-	long long first = 0;
-	int ch, batch = 256, ms = 50, rc, bad, badlines = 0, eof = 0;
-	size_t n, i;
+	struct ack *k = arg;
+	json_t *ae;
+	size_t i;
+	int bad;
 
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'b': batch = (int)cli_num(optarg, 1, 100000, "--batch");
-		    break;
-		case 'm': ms = (int)cli_num(optarg, 0, 60000, "--batch-ms");
-		    break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("ack takes no arguments");
-	db = cli_db(0);
-	if ((r = corp_jsonl_open(0, "<stdin>")) == NULL ||
-	    (buf = calloc((size_t)batch, sizeof(*buf))) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	while (!eof) {
-		/*
-		 * Read up to batch lines, or until ms after the first, with
-		 * no transaction open; then one short transaction; print
-		 * only after its commit.
-		 */
-		n = 0;
-		while (n < (size_t)batch) {
-			int left = -1;
-
-			if (n > 0) {
-				left = (int)(first + ms - corp_mono_ms());
-				if (left < 0)
-					left = 0;
-			}
-			rc = corp_jsonl_next(r, &buf[n], left, &e);
-			if (rc == CORP_JSONL_OBJ) {
-				if (n == 0)
-					first = corp_mono_ms();
-				n++;
-			} else if (rc == CORP_JSONL_BAD) {
-				cli_warnerr(&e);
-				badlines++;
-			} else if (rc == CORP_JSONL_TIMEOUT)
-				break;
-			else if (rc == CORP_JSONL_EOF) {
-				eof = 1;
-				break;
-			} else
-				cli_fail(&e);
-		}
-		if (n == 0)
-			continue;
-		if (corp_queue_ack(db, buf, n, &bad, &e) != 0)
-			cli_fail(&e);
-		for (i = 0; i < n; i++) {
-			if (json_object_get(buf[i], "ack_error") != NULL)
-				cli_warn("<stdin>: delivery line: %s",
-				    json_string_value(json_object_get(buf[i],
-				    "ack_error")));
-			if (cli_out_try(buf[i]) != 0) {
-				/* Stored already; only the echo is lost. */
-				eof = 1;
-				badlines = 0;
-				bad = 0;
-			}
-			json_decref(buf[i]);
-		}
-		badlines += bad;
+	for (i = 0; i < n; i++)
+		k->buf[i] = it[i].obj;
+	if (corp_queue_ack(k->db, k->buf, n, &bad, e) != 0)
+		cli_fail(e);
+	k->bad |= bad > 0;
+	for (i = 0; i < n; i++) {
+		if ((ae = json_object_get(it[i].obj, "ack_error")) != NULL)
+			cli_warn("<stdin>: delivery line: %s",
+			    json_string_value(ae));
+		/* Stored already; only the echo is lost. */
+		if (!k->gone)
+			k->gone = cli_out_try(it[i].obj) != 0;
 	}
-	free(buf);
-	corp_jsonl_close(r);
-	corp_db_close(db);
-	return badlines ? CORP_EINVAL : 0;
+	return k->gone ? CORP_LOOP_STOP : 0;
 }
 
 static int
-cmd_requeue(int argc, char **argv)
+cmd_ack(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "id", required_argument, NULL, 'i' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "type", required_argument, NULL, 't' },
-		{ "channel", required_argument, NULL, 'c' },
-		{ "all-failed", no_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct ack k = { 0 };
+	struct corp_loop l = { .each = ack_each, .arg = &k };
+	int rc;
+
+	l.batch = cli_has(a, O_BATCH) ? (size_t)cli_num(cli_str(a, O_BATCH),
+	    1, 100000, "--batch") : 256;
+	l.batch_ms = (int)cli_int(a, O_BATCH_MS, 50);
+	k.db = cli_db(0);
+	if ((k.buf = calloc(l.batch, sizeof(*k.buf))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	rc = cli_loop(0, NULL, &l);
+	free(k.buf);
+	corp_db_close(k.db);
+	return k.gone ? 0 : rc != 0 || k.bad ? CORP_EINVAL : 0;
+}
+
+static int
+cmd_requeue(const struct cli_args *a)
+{
 	struct corp_requeue rq;
 	struct corp_db *db;
 	struct corp_err e;
 	long long n;
 	json_t *o;
-	int ch;
 
 	memset(&rq, 0, sizeof(rq));
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'i': rq.id = cli_num(optarg, 1, LLONG_MAX, "--id"); break;
-		case 'e': rq.event_id = cli_num(optarg, 1, LLONG_MAX,
-		    "--event"); break;
-		case 't': rq.event_type = optarg; break;
-		case 'c': rq.channel = optarg; break;
-		case 'A': rq.all_failed = 1; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("requeue takes no arguments");
+	rq.id = cli_int(a, O_ID, 0);
+	rq.event_id = cli_int(a, O_EVENT, 0);
+	rq.event_type = cli_str(a, O_TYPE);
+	rq.channel = cli_str(a, O_CHANNEL);
+	rq.all_failed = cli_has(a, O_ALL_FAILED);
 	if (rq.id == 0 && rq.event_id == 0 && rq.event_type == NULL &&
 	    !rq.all_failed)
 		cli_usage("requeue needs --id, --event, --type or --all-failed");
@@ -308,38 +231,20 @@ cmd_requeue(int argc, char **argv)
 
 /* Give up on PENDING rows: FAILED, "cancelled by the operator". */
 static int
-cmd_cancel(int argc, char **argv)
+cmd_cancel(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "id", required_argument, NULL, 'i' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "type", required_argument, NULL, 't' },
-		{ "channel", required_argument, NULL, 'c' },
-		{ "held", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_cancel c;
 	struct corp_db *db;
 	struct corp_err e;
 	long long n;
 	json_t *o;
-	int ch;
 
 	memset(&c, 0, sizeof(c));
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'i': c.id = cli_num(optarg, 1, LLONG_MAX, "--id"); break;
-		case 'e': c.event_id = cli_num(optarg, 1, LLONG_MAX,
-		    "--event"); break;
-		case 't': c.event_type = optarg; break;
-		case 'c': c.channel = optarg; break;
-		case 'H': c.held = 1; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("cancel takes no arguments");
+	c.id = cli_int(a, O_ID, 0);
+	c.event_id = cli_int(a, O_EVENT, 0);
+	c.event_type = cli_str(a, O_TYPE);
+	c.channel = cli_str(a, O_CHANNEL);
+	c.held = cli_has(a, O_HELD);
 	if (c.id == 0 && c.event_id == 0 && c.event_type == NULL && !c.held)
 		cli_usage("cancel needs --id, --event, --type or --held");
 	/* A misspelt name would cancel nothing, silently. */
@@ -367,29 +272,14 @@ print_row(json_t *o, void *arg)
 }
 
 static int
-cmd_dlq(int argc, char **argv)
+cmd_dlq(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'c' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *channel = NULL;
+	const char *channel = cli_str(a, O_CHANNEL);
 	struct corp_db *db;
 	struct corp_err e;
-	int ch, limit = 1000;
+	int limit = cli_has(a, O_LIMIT) ? (int)cli_num(cli_str(a, O_LIMIT), 1,
+	    10000000, "--limit") : 1000;
 
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c': channel = optarg; break;
-		case 'n': limit = (int)cli_num(optarg, 1, 10000000,
-		    "--limit"); break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("dlq takes no arguments");
 	check_channel(channel);
 	db = cli_db(0);
 	if (corp_queue_dlq(db, channel, limit, print_row, NULL, &e) != 0)
@@ -399,33 +289,17 @@ cmd_dlq(int argc, char **argv)
 }
 
 static int
-cmd_prune(int argc, char **argv)
+cmd_prune(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "sent-before", required_argument, NULL, 's' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_prune p;
 	struct corp_db *db;
 	struct corp_err e;
-	const char *arg = NULL;
+	const char *arg = cli_str(a, O_SENT_BEFORE);
 	char tb[CORP_TIMEBUF];
-	time_t before = 0;
+	time_t before = cli_time(arg, "--sent-before");
+	int dry = cli_has(a, O_DRY_RUN);
 	json_t *o;
-	int ch, dry = 0;
 
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 's': arg = optarg;
-		    before = cli_time(optarg, "--sent-before"); break;
-		case 'n': dry = 1; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc || arg == NULL)
-		cli_usage("prune needs --sent-before TIME");
 	/* "+90d" for "-90d" would delete every row ever sent. */
 	if (before > corp_now())
 		cli_die(CORP_EUSAGE, "--sent-before: '%s' is in the future "
@@ -561,32 +435,16 @@ paused(struct corp_db *db, json_t *s)
 }
 
 static int
-cmd_unpause(int argc, char **argv)
+cmd_unpause(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "channel", required_argument, NULL, 'c' },
-		{ "endpoint", required_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *channel = NULL, *endpoint = NULL;
+	const char *channel = cli_str(a, O_CHANNEL);
+	const char *endpoint = cli_str(a, O_ENDPOINT);
 	struct corp_db *db;
 	struct corp_err e;
 	long long rows;
-	int ch, files;
+	int files;
 	json_t *o;
 
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c': channel = optarg; break;
-		case 'E': endpoint = optarg; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("unpause takes no arguments");
-	if (channel == NULL)
-		cli_usage("unpause needs --channel");
 	if (corp_channel_check(channel, &e) != 0)
 		cli_usage("%s", e.msg);
 	db = cli_db(0);
@@ -605,26 +463,13 @@ cmd_unpause(int argc, char **argv)
 }
 
 static int
-cmd_stats(int argc, char **argv)
+cmd_stats(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "prom", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *s;
-	int ch, p = 0;
+	int p = cli_has(a, O_PROM);
 
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'p': p = 1; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("stats takes no arguments");
 	db = cli_db(0);
 	if (corp_queue_stats(db, &s, &e) != 0)
 		cli_fail(&e);
@@ -639,31 +484,14 @@ cmd_stats(int argc, char **argv)
 }
 
 static int
-cmd_explain(int argc, char **argv)
+cmd_explain(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "event", required_argument, NULL, 'e' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *login = NULL;
+	const char *login = cli_str(a, O_USER);
 	struct corp_db *db;
 	struct corp_err e;
-	long long eid = 0;
+	long long eid = cli_int(a, O_EVENT, 0);
 	json_t *o;
-	int ch;
 
-	while ((ch = cli_getopt(argc, argv, "+h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'e': eid = cli_num(optarg, 1, LLONG_MAX, "--event");
-		    break;
-		case 'u': login = optarg; break;
-		case 'h': cli_help();
-		default: cli_usage(NULL);
-		}
-	if (optind != argc || eid == 0 || login == NULL)
-		cli_usage("explain needs --event E --user LOGIN");
 	db = cli_db(0);
 	if (corp_queue_explain(db, eid, login, &o, &e) != 0)
 		cli_fail(&e);
@@ -747,27 +575,65 @@ verb_index(int argc, char **argv)
 	return i;
 }
 
+/* Never called: run is corp-deliver-run (main execs it); the verb is
+ * here for -h, help run and --cli-spec. */
+static int
+cmd_run(const struct cli_args *a)
+{
+	(void)a;
+	return CORP_EINTERNAL;
+}
+
+#define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
+static const struct cli_verb verbs[] = {
+	{ "pending", cmd_pending, "lease due rows and print them as delivery "
+	    "lines", NULL, 0, 0, U({ O_CHANNEL, CLI_REQ }, { O_AFTER },
+	    { O_LIMIT }, { O_WORKER }, { O_LEASE }, { O_PEEK },
+	    { O_PRIORITY }) },
+	{ "ack", cmd_ack, "store the send results on stdin", NULL, 0, 0,
+	    U({ O_BATCH }, { O_BATCH_MS }) },
+	{ "requeue", cmd_requeue, "put FAILED rows back in the queue", NULL,
+	    0, 0, U({ O_ID }, { O_EVENT }, { O_TYPE }, { O_CHANNEL },
+	    { O_ALL_FAILED }) },
+	{ "cancel", cmd_cancel, "give up on PENDING rows", NULL, 0, 0,
+	    U({ O_ID }, { O_EVENT }, { O_TYPE }, { O_HELD }, { O_CHANNEL }) },
+	{ "dlq", cmd_dlq, "list the dead-letter queue", NULL, 0, 0,
+	    U({ O_CHANNEL }, { O_LIMIT }) },
+	{ "prune", cmd_prune, "delete rows sent before a time", NULL, 0, 0,
+	    U({ O_SENT_BEFORE, CLI_REQ }, { O_DRY_RUN }) },
+	{ "stats", cmd_stats, "the queue by channel, status and readiness",
+	    NULL, 0, 0, U({ O_PROM }) },
+	{ "unpause", cmd_unpause, "end an outage pause now", NULL, 0, 0,
+	    U({ O_CHANNEL, CLI_REQ }, { O_ENDPOINT }) },
+	{ "explain", cmd_explain, "why a user got (or did not get) an event",
+	    NULL, 0, 0, U({ O_EVENT, CLI_REQ }, { O_USER, CLI_REQ }) },
+	{ "run", cmd_run, RUN_SUMMARY " (corp-deliver-run)", NULL, 0, 0,
+	    U(RUN_USES) },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-deliver",
+	"the delivery queue", opts, verbs, CLI_COMMON_ALL };
+
+/* -h or --help among the arguments of run, before "--". */
+static int
+run_help(int argc, char **argv, int verb)
+{
+	int i;
+
+	for (i = verb + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct cli_verb verbs[] = {
-		{ "pending", cmd_pending },
-		{ "ack", cmd_ack },
-		{ "requeue", cmd_requeue },
-		{ "cancel", cmd_cancel },
-		{ "dlq", cmd_dlq },
-		{ "prune", cmd_prune },
-		{ "stats", cmd_stats },
-		{ "unpause", cmd_unpause },
-		{ "explain", cmd_explain },
-		{ NULL, NULL }
-	};
-
 	int v = verb_index(argc, argv);
 
-	if (v < argc && strcmp(argv[v], "run") == 0)
+	/* run -h: the usage from the table both programs share. */
+	if (v < argc && strcmp(argv[v], "run") == 0 && !run_help(argc, argv, v))
 		exec_run(argc, argv, v);
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	cli_dispatch(argc, argv, verbs);
+	cli_main(&tool, argc, argv);
 }

@@ -3,23 +3,24 @@
  * delivery line from the i18n catalogs (DESIGN 6).  Never opens the
  * database; never drops a line (DESIGN 2).
  */
-#include <errno.h>
-#include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#define CLI_TABLE
 #include "cli.h"
 #include "catalog.h"
 #include "fmtline.h"
 #include "jsonl.h"
 #include "names.h"
-#include "render.h"
 
-static const char synopsis[] =
-"usage: corp-fmt [--catalog FILE] ... [--fallback-lang LANG]\n"
-"common options: --data-dir DIR  --version\n";
+enum { O_CATALOG = 1, O_FALLBACK };
+
+static const struct cli_opt opts[] = {
+	{ O_CATALOG, "catalog", "FILE", "a catalog to use instead of the "
+	    "installed ones (repeatable)", CLI_MULTI, .comp = CLI_C_FILE },
+	{ O_FALLBACK, "fallback-lang", "LANG", "language of a user without "
+	    "one (en)", .comp = CLI_C_LANG },
+	{ 0 }
+};
 
 /*
  * Lines held for a configuration error, counted per distinct cause
@@ -28,107 +29,62 @@ static const char synopsis[] =
  * counted.
  */
 #define MAXCAUSES	100
-static json_t	*held;
-static long long held_other;
+static struct {
+	const struct corp_catalog *cat;
+	const char	*fallback;
+	json_t		*held;
+	long long	 held_other;
+	int		 noid;
+} F;
 
-static void
-hold(const char *cause)
-{
-	json_t *n = json_object_get(held, cause);
-
-	if (n != NULL)
-		json_integer_set(n, json_integer_value(n) + 1);
-	else if (json_object_size(held) >= MAXCAUSES ||
-	    json_object_set_new(held, cause, json_integer(1)) != 0)
-		held_other++;	/* also a cause jansson refuses (not UTF-8) */
-}
-
-static void
-report_held(void)
-{
-	const char *cause;
-	json_t *n;
-
-	json_object_foreach(held, cause, n)
-		cli_warn("held %lld line%s (configuration): %s",
-		    (long long)json_integer_value(n),
-		    json_integer_value(n) == 1 ? "" : "s", cause);
-	if (held_other > 0)
-		cli_warn("held %lld more line%s for other causes",
-		    held_other, held_other == 1 ? "" : "s");
-}
-
-/*
- * One line: returns 1 when the line lacked a delivery_id (the stage
- * exits 65 at the end), else 0.
- */
+/* One line formatted and passed on. */
 static int
-format_line(const struct corp_catalog *cat, json_t *line,
-    const char *fallback, unsigned long lineno)
+each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 {
-	struct corp_err e;
 	char tb[160];
+	json_t *c;
 	int outcome;
 
-	if (corp_fmt_line(cat, line, fallback, &outcome, &e) != 0)
-		cli_fail(&e);
-	corp_line_trace(line, tb, sizeof(tb));
-	switch (outcome) {
-	case CORP_FMT_NOID:
-		cli_warn("<stdin>:%lu: %s%s", lineno, e.msg, tb);
-		return 1;
-	case CORP_FMT_FAILED:
+	(void)n;
+	(void)arg;
+	if (corp_fmt_line(F.cat, it->obj, F.fallback, &outcome, e) != 0)
+		cli_fail(e);
+	corp_line_trace(it->obj, tb, sizeof(tb));
+	if (outcome == CORP_FMT_NOID) {
+		cli_warn("%s:%lu: %s%s", it->name, it->lineno, e->msg, tb);
+		F.noid = 1;
+	} else if (outcome == CORP_FMT_FAILED)
 		cli_warn("delivery %" JSON_INTEGER_FORMAT ": %s%s",
-		    json_integer_value(json_object_get(line, "delivery_id")),
-		    e.msg, tb);
-		break;
-	case CORP_FMT_HELD:
-		hold(e.msg);
-		break;
+		    json_integer_value(json_object_get(it->obj,
+		    "delivery_id")), e->msg, tb);
+	else if (outcome == CORP_FMT_HELD) {
+		if ((c = json_object_get(F.held, e->msg)) != NULL)
+			json_integer_set(c, json_integer_value(c) + 1);
+		else if (json_object_size(F.held) >= MAXCAUSES ||
+		    json_object_set_new(F.held, e->msg, json_integer(1)) != 0)
+			F.held_other++;	/* also a cause that is not UTF-8 */
 	}
+	cli_out(it->obj);
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+static int
+cmd_fmt(const struct cli_args *a)
 {
-	static const struct option opts[] = {
-		{ "catalog", required_argument, NULL, 'c' },
-		{ "fallback-lang", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct corp_loop l = { .batch = 1, .batch_ms = -1, .each = each };
 	struct corp_catalog *cat;
-	struct corp_jsonl *in;
 	struct corp_err e;
-	const char *fallback = "en";
-	char **files;
-	json_t *line;
-	int ch, nfiles = 0, bad = 0, r;
+	const char *cause, *fallback = cli_str(a, O_FALLBACK);
+	size_t n;
+	const char *const *files = cli_multi(a, O_CATALOG, &n);
+	json_t *c;
+	int bad;
 
-	cli_synopsis = synopsis;
-	cli_init(&argc, &argv);
-	if ((files = calloc((size_t)argc + 1, sizeof(*files))) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	while ((ch = cli_getopt(argc, argv, "h", opts, NULL)) != -1)
-		switch (ch) {
-		case 'c':
-			files[nfiles++] = optarg;
-			break;
-		case 'l':
-			if (*optarg == '\0' || strchr(optarg, ':') != NULL)
-				cli_usage("--fallback-lang: bad language '%s'",
-				    optarg);
-			fallback = optarg;
-			break;
-		case 'h':
-			cli_help();
-		default:
-			cli_usage(NULL);
-		}
-	if (optind != argc)
-		cli_usage("corp-fmt takes no arguments");
-	if (corp_fmt_catalog(&cat, files, nfiles, &e) != 0)
+	if (fallback == NULL)
+		fallback = "en";
+	else if (*fallback == '\0' || strchr(fallback, ':') != NULL)
+		cli_usage("--fallback-lang: bad language '%s'", fallback);
+	if (corp_fmt_catalog(&cat, (char *const *)files, (int)n, &e) != 0)
 		cli_fail(&e);
 	/* A fallback no catalog has would hold every line it is needed
 	 * for: refuse it here, once, as a usage error. */
@@ -137,31 +93,36 @@ main(int argc, char *argv[])
 			cli_fail(&e);
 		cli_usage("--fallback-lang: %s", e.msg);
 	}
-	if ((held = json_object()) == NULL)
+	F.cat = cat;
+	F.fallback = fallback;
+	if ((F.held = json_object()) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-
-	if ((in = corp_jsonl_open(STDIN_FILENO, "<stdin>")) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	for (;;) {
-		r = corp_jsonl_next(in, &line, -1, &e);
-		if (r == CORP_JSONL_EOF)
-			break;
-		if (r == CORP_JSONL_ERR)
-			cli_fail(&e);
-		if (r == CORP_JSONL_BAD) {
-			cli_warnerr(&e);
-			bad = 1;
-			continue;
-		}
-		bad |= format_line(cat, line, fallback,
-		    corp_jsonl_lineno(in));
-		cli_out(line);
-		json_decref(line);
-	}
-	corp_jsonl_close(in);
-	report_held();
-	json_decref(held);
+	bad = cli_loop(0, NULL, &l);
+	json_object_foreach(F.held, cause, c)
+		cli_warn("held %lld line%s (configuration): %s",
+		    (long long)json_integer_value(c),
+		    json_integer_value(c) == 1 ? "" : "s", cause);
+	if (F.held_other > 0)
+		cli_warn("held %lld more line%s for other causes",
+		    F.held_other, F.held_other == 1 ? "" : "s");
+	json_decref(F.held);
 	corp_catalog_free(cat);
-	free(files);
-	cli_exit(bad ? CORP_EINVAL : 0);
+	return bad || F.noid ? CORP_EINVAL : 0;
+}
+
+static const struct cli_verb verbs[] = {
+	{ "", cmd_fmt, "add the message text to each delivery line", NULL,
+	    0, 0, (const struct cli_use[]){ { O_CATALOG }, { O_FALLBACK },
+	    { 0 } } },
+	{ NULL }
+};
+
+static const struct cli_tool tool = { "corp-fmt",
+	"a pipe stage: format delivery lines from the i18n catalogs", opts,
+	verbs, CLI_COMMON_DATA_DIR };
+
+int
+main(int argc, char *argv[])
+{
+	cli_main(&tool, argc, argv);
 }

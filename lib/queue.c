@@ -1,4 +1,9 @@
-/* queue.c -- see queue.h. */
+/*
+ * queue.c -- the delivery queue's state machine (queue.h): insert,
+ * claim (and the PostgreSQL claim), release, ack, refresh, mute.  The
+ * line a claim prints is queueline.c; the operator's verbs (requeue,
+ * cancel, dlq, prune, stats, explain) are queueadmin.c.
+ */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,17 +14,7 @@
 #include "event.h"
 #include "jsonl.h"
 #include "queue.h"
-
-/*
- * Every lease also goes into the row's lease_tokens (0010-security):
- * the tokens once issued for it, newest first, the last LEASE_KEEP.
- * A token is LEASE_TOKEN_LEN characters (corp_nonce_b64url of 24).
- */
-#define LEASE_TOKEN_LEN	32
-#define LEASE_KEEP	8
-#define LEASE_TOKENS_SET(tok) \
-	"lease_tokens = substr(" tok " || coalesce(' ' || lease_tokens, ''), " \
-	"1, 263)"
+#include "queue_int.h"
 #include "rand.h"
 #include "settings.h"
 
@@ -163,13 +158,6 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	return corp_queue_expire_held(db, now, channel, &n, err);
 }
 
-#define CLAIM_COLS \
-	"SELECT d.id, d.event_id, d.user_id, d.channel, d.role, d.roles, " \
-	"d.priority, d.template, d.attempts, u.login, u.name, u.lang, " \
-	"coalesce(u.tz, o.tz, ?6, 'UTC'), b.address " \
-	"FROM deliveries d JOIN users u ON u.id = d.user_id " \
-	"LEFT JOIN org_units o ON o.id = u.org_unit_id " \
-	"LEFT JOIN binds b ON b.user_id = d.user_id AND b.channel = d.channel "
 #define CLAIM_WHERE \
 	"WHERE d.channel = ?1 AND d.status = 'PENDING' " \
 	"AND d.readiness = 'ready' AND d.not_before <= ?2 " \
@@ -263,94 +251,11 @@ static const char SQL_CLAIM_PG_ROWS[] = CLAIM_COLS
     "CASE WHEN ?5 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
     "ELSE 1 END, d.event_id, d.user_id";
 
-struct names {
-	long long	 event_id;
-	json_t		*event;
-	char		*actor, *assignee, *previous;
-};
-
-static int claim_lines(struct corp_db *, struct corp_stmt *,
-    const struct corp_claim *, time_t, const char *, const char *, json_t *,
-    int, int, struct names *, struct corp_err *);
-
-static void
-names_clear(struct names *n)
-{
-	json_decref(n->event);
-	free(n->actor);
-	free(n->assignee);
-	free(n->previous);
-	memset(n, 0, sizeof(*n));
-}
-
-static int
-user_name(struct corp_db *db, long long uid, char **out, struct corp_err *err)
-{
-	return corp_db_text_by_id(db, "SELECT name FROM users WHERE id = ?1",
-	    uid, out, "read user", err);
-}
-
-static int
-unit_title(struct corp_db *db, long long id, char **out, struct corp_err *err)
-{
-	return corp_db_text_by_id(db, "SELECT title FROM org_units "
-	    "WHERE id = ?1", id, out, "read unit", err);
-}
-
-/*
- * The event JSON and the names a line carries, cached per event.  A
- * task assigned to a unit names the unit's title as its assignee.
- */
-static int
-load_names(struct corp_db *db, long long eid, const char *base,
-    struct names *n, struct corp_err *err)
-{
-	struct corp_event ev;
-	int rc;
-
-	if (n->event_id == eid)
-		return 0;
-	names_clear(n);
-	if ((rc = corp_event_get(db, eid, &ev, err)) != 0)
-		return rc;
-	n->event = corp_event_json(&ev, base);
-	n->event_id = eid;
-	if ((rc = user_name(db, ev.actor_user_id, &n->actor, err)) != 0 ||
-	    (rc = ev.assignee_user_id > 0 ?
-	    user_name(db, ev.assignee_user_id, &n->assignee, err) :
-	    unit_title(db, ev.assignee_org_unit_id, &n->assignee, err)) != 0 ||
-	    (rc = ev.previous_assignee_user_id > 0 ?
-	    user_name(db, ev.previous_assignee_user_id, &n->previous, err) :
-	    unit_title(db, ev.previous_assignee_org_unit_id, &n->previous,
-	    err)) != 0) {
-		corp_event_free(&ev);
-		return rc;
-	}
-	corp_event_free(&ev);
-	return 0;
-}
-
-json_t *
-corp_queue_roles_json(const char *s)
-{
-	json_t *a = json_array();
-	const char *p = s;
-
-	while (p != NULL && *p != '\0') {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-
-		json_array_append_new(a, json_stringn(p, len));
-		p = c ? c + 1 : NULL;
-	}
-	return a;
-}
-
 /* Run one claim query, appending lines; leases them unless peek. */
 static int
 claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
     time_t now, const char *token, const char *base, json_t *lines,
-    int limit, struct names *nm, struct corp_err *err)
+    int limit, struct corp_queueline_names *nm, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
@@ -367,121 +272,14 @@ claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,
 	corp_bind_text(st, 6, corp_cfg.tz);
 	corp_bind_text(st, 7, cl->only_priority);
 	corp_bind_text(st, 8, token);
-	return claim_lines(db, st, cl, now, token, base, lines, limit, 1, nm,
+	return corp_queueline_claim(db, st, cl, now, token, base, lines, limit, 1, nm,
 	    err);
-}
-
-/*
- * The delivery lines of the rows st selects (CLAIM_COLS), at most
- * limit; with lease set, each row is leased to token as it is read
- * (SQLite: the writer holds the database, nobody else can claim).
- */
-static int
-claim_lines(struct corp_db *db, struct corp_stmt *st,
-    const struct corp_claim *cl, time_t now, const char *token,
-    const char *base, json_t *lines, int limit, int lease,
-    struct names *nm, struct corp_err *err)
-{
-	struct corp_stmt *up;
-	long long *ids = NULL;
-	size_t nids = 0, i;
-	int rc;
-
-	if ((ids = calloc((size_t)limit, sizeof(*ids))) == NULL) {
-		corp_reset(st);
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	}
-	/* Collect first: load_names runs other statements. */
-	json_t *rows = json_array();
-	while (nids < (size_t)limit && (rc = corp_step(st)) == SQLITE_ROW) {
-		json_t *o = json_object();
-		char until[CORP_TIMEBUF];
-
-		ids[nids++] = corp_col_int64(st, 0);
-		json_object_set_new(o, "delivery_id",
-		    json_integer(corp_col_int64(st, 0)));
-		if (cl->peek) {
-			json_object_set_new(o, "lease", json_null());
-			json_object_set_new(o, "lease_until", json_null());
-		} else {
-			json_object_set_new(o, "lease", json_string(token));
-			json_object_set_new(o, "lease_until", json_string(
-			    corp_time_fmt(now + (time_t)cl->lease_secs,
-			    until)));
-		}
-		json_object_set_new(o, "worker", corp_json_strval(cl->worker));
-		json_object_set_new(o, "channel", json_string(corp_col_text(st, 3)));
-		json_object_set_new(o, "address",
-		    corp_json_strval(corp_col_text(st, 13)));
-		json_object_set_new(o, "user_id",
-		    json_integer(corp_col_int64(st, 2)));
-		json_object_set_new(o, "login", json_string(corp_col_text(st, 9)));
-		json_object_set_new(o, "name", json_string(corp_col_text(st, 10)));
-		json_object_set_new(o, "lang",
-		    corp_json_strval(corp_col_text(st, 11)));
-		json_object_set_new(o, "tz",
-		    corp_json_strval(corp_col_text(st, 12)));
-		json_object_set_new(o, "roles", corp_queue_roles_json(corp_col_text(st, 5)));
-		json_object_set_new(o, "role", json_string(corp_col_text(st, 4)));
-		json_object_set_new(o, "priority", json_string(corp_col_text(st, 6)));
-		json_object_set_new(o, "template", json_string(corp_col_text(st, 7)));
-		json_object_set_new(o, "attempt",
-		    json_integer(corp_col_int64(st, 8) + 1));
-		json_object_set_new(o, "event_id",
-		    json_integer(corp_col_int64(st, 1)));
-		json_array_append_new(rows, o);
-	}
-	if (nids == (size_t)limit)
-		rc = SQLITE_DONE;
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "claim", err);
-		goto out;
-	}
-	rc = 0;
-	for (i = 0; i < nids; i++) {
-		json_t *o = json_array_get(rows, i);
-		long long eid = json_integer_value(json_object_get(o,
-		    "event_id"));
-
-		json_object_del(o, "event_id");
-		if ((rc = load_names(db, eid, base, nm, err)) != 0)
-			goto out;
-		json_object_set_new(o, "actor_name",
-		    corp_json_strval(nm->actor));
-		json_object_set_new(o, "assignee_name",
-		    corp_json_strval(nm->assignee));
-		json_object_set_new(o, "previous_assignee_name",
-		    corp_json_strval(nm->previous));
-		json_object_set(o, "event", nm->event);
-		if (cl->peek || !lease)
-			continue;
-		if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "
-		    "lease_token = ?2, lease_until = ?3, worker = ?4, "
-		    "updated_at = ?5, " LEASE_TOKENS_SET("?2")
-		    " WHERE id = ?1 AND status = 'PENDING'",
-		    err)) != 0)
-			goto out;
-		corp_bind_int64(up, 1, ids[i]);
-		corp_bind_text(up, 2, token);
-		corp_bind_int64(up, 3, (long long)(now +
-		    (time_t)cl->lease_secs));
-		corp_bind_text(up, 4, cl->worker);
-		corp_bind_int64(up, 5, (long long)now);
-		if ((rc = corp_db_exec(db, up, "lease", err)) != 0)
-			goto out;
-	}
-	json_array_extend(lines, rows);
-out:
-	json_decref(rows);
-	free(ids);
-	return rc;
 }
 
 /* PostgreSQL: housekeeping under the writers' lock, then the lease. */
 static int
 claim_pg(struct corp_db *db, const struct corp_claim *cl, time_t now,
-    const char *token, const char *base, json_t *lines, struct names *nm,
+    const char *token, const char *base, json_t *lines, struct corp_queueline_names *nm,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -530,7 +328,7 @@ claim_pg(struct corp_db *db, const struct corp_claim *cl, time_t now,
 	corp_bind_int64(st, 4, cl->after_user);
 	corp_bind_int(st, 5, cl->by_priority != 0);
 	corp_bind_text(st, 6, corp_cfg.tz);
-	if ((rc = claim_lines(db, st, cl, now, token, base, lines, cl->limit,
+	if ((rc = corp_queueline_claim(db, st, cl, now, token, base, lines, cl->limit,
 	    0, nm, err)) != 0)
 		goto fail;
 	return corp_db_commit(db, err);
@@ -539,23 +337,11 @@ fail:
 	return rc;
 }
 
-/* A user without a language gets fallback_lang (corp-json.5: "lang"). */
-static void
-fill_lang(json_t *lines, const char *fallback)
-{
-	json_t *o;
-	size_t i;
-
-	json_array_foreach(lines, i, o)
-		if (!json_is_string(json_object_get(o, "lang")))
-			json_object_set_new(o, "lang", json_string(fallback));
-}
-
 int
 corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
     json_t **linesp, char token[48], struct corp_err *err)
 {
-	struct names nm;
+	struct corp_queueline_names nm;
 	json_t *lines;
 	char *base = NULL, *fallback = NULL;
 	time_t now = corp_now();
@@ -578,7 +364,7 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 		if ((rc = claim_pg(db, cl, now, token, *base ? base : NULL,
 		    lines, &nm, err)) != 0)
 			goto out;
-		fill_lang(lines, fallback);
+		corp_queueline_fill_lang(lines, fallback);
 		*linesp = lines;
 		lines = NULL;
 		goto out;
@@ -604,7 +390,7 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 		goto fail;
 	if (!cl->peek && (rc = corp_db_commit(db, err)) != 0)
 		goto out;
-	fill_lang(lines, fallback);
+	corp_queueline_fill_lang(lines, fallback);
 	*linesp = lines;
 	lines = NULL;
 	goto out;
@@ -612,7 +398,7 @@ fail:
 	if (!cl->peek)
 		corp_db_rollback(db);
 out:
-	names_clear(&nm);
+	corp_queueline_names_clear(&nm);
 	json_decref(lines);
 	free(base);
 	free(fallback);
@@ -645,6 +431,26 @@ corp_queue_release(struct corp_db *db, const char *token,
 	return corp_db_commit(db, err);
 fail:
 	corp_db_rollback(db);
+	return rc;
+}
+
+int
+corp_queue_release_lines(struct corp_db *db, const char *token,
+    json_t *lines, size_t from, struct corp_err *err)
+{
+	size_t n = json_array_size(lines), k;
+	long long *ids;
+	int rc;
+
+	if (from >= n)
+		return 0;
+	if ((ids = calloc(n - from, sizeof(*ids))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (k = from; k < n; k++)
+		ids[k - from] = json_integer_value(json_object_get(
+		    json_array_get(lines, k), "delivery_id"));
+	rc = corp_queue_release(db, token, ids, n - from, err);
+	free(ids);
 	return rc;
 }
 
@@ -728,13 +534,6 @@ row_state(struct corp_db *db, long long id, char *status, size_t slen,
 		return CORP_ENOTFOUND;
 	return corp_db_fail(db, rc, "read delivery", err);
 }
-
-struct ackline {
-	long long	 id;
-	const char	*lease, *result, *error, *provider, *worker;
-	long long	 retry_after;
-	int		 attempted;
-};
 
 static int
 record_attempt(struct corp_db *db, const struct ackline *a, time_t now,
@@ -959,61 +758,12 @@ out:
 	return rc;
 }
 
-static const char *
-ack_parse(json_t *o, struct ackline *a)
-{
-	json_t *v;
-
-	memset(a, 0, sizeof(*a));
-	a->attempted = 1;
-	v = json_object_get(o, "delivery_id");
-	if (!json_is_integer(v) || json_integer_value(v) <= 0)
-		return "missing delivery_id";
-	a->id = json_integer_value(v);
-	if ((a->lease = json_string_value(json_object_get(o, "lease"))) ==
-	    NULL)
-		return "missing lease";
-	a->result = json_string_value(json_object_get(o, "result"));
-	if (a->result == NULL || (strcmp(a->result, "sent") != 0 &&
-	    strcmp(a->result, "retry") != 0 && strcmp(a->result, "failed") !=
-	    0 && strcmp(a->result, "unbound") != 0))
-		return "missing or unknown result (sent|retry|failed|unbound)";
-	a->error = json_string_value(json_object_get(o, "error"));
-	v = json_object_get(o, "provider_message_id");
-	a->provider = json_string_value(v);
-	a->worker = json_string_value(json_object_get(o, "worker"));
-	/* The typed fields of corp-json(5)'s ack line: a wrong type is a
-	 * bad line, not a default taken silently. */
-	v = json_object_get(o, "retry_after");
-	if (v != NULL && !json_is_null(v) && !json_is_number(v))
-		return "retry_after: expected a number of seconds or null";
-	v = json_object_get(o, "attempted");
-	if (v != NULL && !json_is_null(v) && !json_is_boolean(v))
-		return "attempted: expected true, false or null";
-	if ((v = json_object_get(o, "error")) != NULL && !json_is_null(v) &&
-	    !json_is_string(v))
-		return "error: expected a string or null";
-	/* An outside number: 0..CORP_RETRY_AFTER_MAX, never wrapped. */
-	v = json_object_get(o, "retry_after");
-	if (json_is_integer(v) && json_integer_value(v) > 0)
-		a->retry_after = json_integer_value(v);
-	else if (json_is_real(v) && json_real_value(v) > 0)
-		a->retry_after = json_real_value(v) >=
-		    (double)CORP_RETRY_AFTER_MAX ? CORP_RETRY_AFTER_MAX :
-		    (long long)ceil(json_real_value(v));
-	if (a->retry_after > CORP_RETRY_AFTER_MAX)
-		a->retry_after = CORP_RETRY_AFTER_MAX;
-	if (json_is_false(json_object_get(o, "attempted")))
-		a->attempted = 0;
-	return NULL;
-}
-
 const char *
 corp_queue_ack_check(json_t *line)
 {
 	struct ackline a;
 
-	return ack_parse(line, &a);
+	return corp_queueline_ack_parse(line, &a);
 }
 
 /* Ack lines (arg) by delivery_id, unparsable ones first. */
@@ -1062,7 +812,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 	 */
 	for (i = 0; i < n; i++) {
 		order[i] = i;
-		if (ack_parse(lines[i], &a) == NULL &&
+		if (corp_queueline_ack_parse(lines[i], &a) == NULL &&
 		    strcmp(a.result, "unbound") == 0)
 			unbound = 1;
 	}
@@ -1072,7 +822,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 	    corp_db_begin_concurrent(db, err)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		const char *why = ack_parse(lines[order[i]], &a);
+		const char *why = corp_queueline_ack_parse(lines[order[i]], &a);
 
 		if (why != NULL) {
 			stored[order[i]] = NULL;
@@ -1091,14 +841,14 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 	for (i = 0; i < n; i++) {
 		if (stored[i] == NULL) {
 			json_object_set_new(lines[i], "ack_error", json_string(
-			    ack_parse(lines[i], &a)));
+			    corp_queueline_ack_parse(lines[i], &a)));
 			json_object_set_new(lines[i], "stored",
 			    json_string("unchanged"));
 			(*bad)++;
 		} else if (refused[i] != NULL) {
 			char *m = NULL;
 
-			(void)ack_parse(lines[i], &a);
+			(void)corp_queueline_ack_parse(lines[i], &a);
 			if (corp_asprintf(&m, "delivery %lld: %s", a.id,
 			    refused[i]) < 0) {
 				rc = corp_errf(err, CORP_EINTERNAL,
@@ -1196,533 +946,4 @@ corp_queue_mute(struct corp_db *db, long long uid, const char *kind,
 		return rc;
 	*n = changes(db);
 	return 0;
-}
-
-int
-corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
-    long long *n, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	time_t now = corp_now();
-	int rc;
-
-	*n = 0;
-	if (r->id <= 0 && r->event_id <= 0 && r->event_type == NULL &&
-	    !r->all_failed)
-		return corp_errf(err, CORP_EUSAGE,
-		    "requeue needs --id, --event, --type or --all-failed");
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	/* A row or event that does not exist is 67, not "requeued 0". */
-	if (r->id > 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM deliveries "
-		    "WHERE id = ?1", err)) != 0)
-			goto fail;
-		corp_bind_int64(st, 1, r->id);
-		rc = corp_step(st);
-		corp_reset(st);
-		if (rc != SQLITE_ROW) {
-			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
-			    "delivery %lld: not found", r->id) :
-			    corp_db_fail(db, rc, "requeue", err);
-			goto fail;
-		}
-	}
-	if (r->event_id > 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM events "
-		    "WHERE event_id = ?1", err)) != 0)
-			goto fail;
-		corp_bind_int64(st, 1, r->event_id);
-		rc = corp_step(st);
-		corp_reset(st);
-		if (rc != SQLITE_ROW) {
-			rc = rc == SQLITE_DONE ? corp_errf(err, CORP_ENOTFOUND,
-			    "event %lld: not found", r->event_id) :
-			    corp_db_fail(db, rc, "requeue", err);
-			goto fail;
-		}
-	}
-	/*
-	 * FAILED rows, and PENDING ones to reset; never SENT.  Attempts and
-	 * lease expiries start again; delivery_attempts keeps the history.
-	 */
-	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
-	    "status = 'PENDING', lease_token = NULL, lease_until = NULL, "
-	    "not_before = 0, error = NULL, attempts = 0, lease_expiries = 0, "
-	    "held_since = NULL, "
-	    "readiness = CASE WHEN EXISTS (SELECT 1 FROM binds b "
-	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
-	    "deliveries.channel AND b.active = 1) THEN 'ready' "
-	    "ELSE 'waiting_bind' END, "
-	    "waiting_since = CASE WHEN EXISTS (SELECT 1 FROM binds b "
-	    "WHERE b.user_id = deliveries.user_id AND b.channel = "
-	    "deliveries.channel AND b.active = 1) THEN NULL "
-	    "ELSE CAST(?6 AS BIGINT) END, "
-	    "updated_at = ?6 "
-	    "WHERE status <> 'SENT' "
-	    "AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR event_id = ?2) "
-	    "AND (?3 IS NULL OR event_id IN (SELECT event_id FROM events "
-	    "WHERE event_type = ?3)) AND (?4 IS NULL OR channel = ?4) "
-	    "AND (?5 = 0 OR status = 'FAILED')", err)) != 0)
-		goto fail;
-	corp_bind_id(st, 1, r->id);
-	corp_bind_id(st, 2, r->event_id);
-	corp_bind_text(st, 3, r->event_type);
-	corp_bind_text(st, 4, r->channel);
-	corp_bind_int(st, 5, r->all_failed);
-	corp_bind_int64(st, 6, (long long)now);
-	if ((rc = corp_db_exec(db, st, "requeue", err)) != 0)
-		goto fail;
-	*n = changes(db);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
-}
-
-int
-corp_queue_cancel(struct corp_db *db, const struct corp_cancel *c,
-    long long *n, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	*n = 0;
-	if (c->id <= 0 && c->event_id <= 0 && c->event_type == NULL &&
-	    !c->held)
-		return corp_errf(err, CORP_EUSAGE,
-		    "cancel needs --id, --event, --type or --held");
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
-	    "status = 'FAILED', error = 'cancelled by the operator', "
-	    "lease_token = NULL, lease_until = NULL, held_since = NULL, "
-	    "updated_at = ?6 WHERE status = 'PENDING' "
-	    "AND (lease_token IS NULL OR lease_until <= ?6) "
-	    "AND (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR event_id = ?2) "
-	    "AND (?3 IS NULL OR event_id IN (SELECT event_id FROM events "
-	    "WHERE event_type = ?3)) AND (?4 IS NULL OR channel = ?4) "
-	    "AND (?5 = 0 OR held_since IS NOT NULL)", err)) != 0)
-		goto fail;
-	corp_bind_id(st, 1, c->id);
-	corp_bind_id(st, 2, c->event_id);
-	corp_bind_text(st, 3, c->event_type);
-	corp_bind_text(st, 4, c->channel);
-	corp_bind_int(st, 5, c->held);
-	corp_bind_int64(st, 6, (long long)corp_now());
-	if ((rc = corp_db_exec(db, st, "cancel", err)) != 0)
-		goto fail;
-	*n = changes(db);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
-}
-
-int
-corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
-    corp_row_fn fn, void *arg, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	json_t *rows, *o;
-	size_t i;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT d.id, d.event_id, e.event_type, "
-	    "d.user_id, u.login, d.channel, d.attempts, d.error, d.updated_at, "
-	    "e.trace_id FROM deliveries d JOIN users u ON u.id = d.user_id "
-	    "JOIN events e ON e.event_id = d.event_id "
-	    "WHERE d.status = 'FAILED' AND (?1 IS NULL OR d.channel = ?1) "
-	    "ORDER BY d.id LIMIT ?2", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, channel);
-	corp_bind_int(st, 2, limit);
-	rows = json_array();
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		o = json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:i, s:o, s:o, "
-		    "s:o}",
-		    "delivery_id", (json_int_t)corp_col_int64(st, 0),
-		    "event_id", (json_int_t)corp_col_int64(st, 1),
-		    "event_type", corp_col_text(st, 2),
-		    "user_id", (json_int_t)corp_col_int64(st, 3),
-		    "login", corp_col_text(st, 4),
-		    "channel", corp_col_text(st, 5),
-		    "attempts", corp_col_int(st, 6),
-		    "error", corp_json_strval(corp_col_text(st, 7)),
-		    "failed_at", corp_json_time((time_t)
-		    corp_col_int64(st, 8)),
-		    "trace_id", corp_json_strval(corp_col_text(st, 9)));
-		json_array_append_new(rows, o);
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(rows);
-		return corp_db_fail(db, rc, "read dlq", err);
-	}
-	rc = 0;
-	json_array_foreach(rows, i, o)
-		if ((rc = fn(o, arg)) != 0)
-			break;
-	json_decref(rows);
-	return rc;
-}
-
-int
-corp_queue_prune(struct corp_db *db, time_t before, int dry_run,
-    struct corp_prune *p, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	memset(p, 0, sizeof(*p));
-	/* A dry run reads only: no writers' lock. */
-	if (!dry_run && (rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "SELECT count(*), min(sent_at), "
-	    "max(sent_at), (SELECT count(*) FROM delivery_attempts a "
-	    "WHERE a.delivery_id IN (SELECT id FROM deliveries "
-	    "WHERE status = 'SENT' AND sent_at < ?1)) "
-	    "FROM deliveries WHERE status = 'SENT' AND sent_at < ?1",
-	    err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, (long long)before);
-	if ((rc = corp_step(st)) != SQLITE_ROW) {
-		corp_reset(st);
-		rc = corp_db_fail(db, rc, "count rows to prune", err);
-		goto fail;
-	}
-	p->rows = corp_col_int64(st, 0);
-	p->oldest = (time_t)corp_col_int64(st, 1);
-	p->newest = (time_t)corp_col_int64(st, 2);
-	p->attempts = corp_col_int64(st, 3);
-	corp_reset(st);
-	if (dry_run)
-		return 0;
-	if ((rc = corp_db_prep(db, &st, "DELETE FROM delivery_attempts "
-	    "WHERE delivery_id IN (SELECT id FROM deliveries "
-	    "WHERE status = 'SENT' AND sent_at < ?1)", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, (long long)before);
-	if ((rc = corp_db_exec(db, st, "prune attempts", err)) != 0)
-		goto fail;
-	p->attempts = changes(db);
-	if ((rc = corp_db_prep(db, &st, "DELETE FROM deliveries "
-	    "WHERE status = 'SENT' AND sent_at < ?1", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, (long long)before);
-	if ((rc = corp_db_exec(db, st, "prune", err)) != 0)
-		goto fail;
-	p->rows = changes(db);
-	return corp_db_commit(db, err);
-fail:
-	if (!dry_run)
-		corp_db_rollback(db);
-	return rc;
-}
-
-int
-corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	json_t *rows, *hist, *o;
-	time_t now = corp_now();
-	int rc;
-
-	*out = NULL;
-	if ((rc = corp_db_prep(db, &st, "SELECT channel, status, readiness, "
-	    "count(*), count(*) FILTER (WHERE lease_token IS NOT NULL "
-	    "AND lease_until >= ?1), "
-	    "count(*) FILTER (WHERE status = 'PENDING' AND not_before > ?1), "
-	    "min(CASE WHEN status = 'PENDING' AND readiness = 'ready' "
-	    "AND not_before <= ?1 THEN created_at END) "
-	    "FROM deliveries GROUP BY channel, status, readiness "
-	    "ORDER BY channel, status, readiness", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, (long long)now);
-	rows = json_array();
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		long long oldest = corp_col_int64(st, 6);
-
-		o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}",
-		    "channel", corp_col_text(st, 0),
-		    "status", corp_col_text(st, 1),
-		    "readiness", corp_col_text(st, 2),
-		    "count", (json_int_t)corp_col_int64(st, 3),
-		    "leased", (json_int_t)corp_col_int64(st, 4),
-		    "waiting_until", (json_int_t)corp_col_int64(st, 5));
-		json_object_set_new(o, "oldest_ready_age_s",
-		    corp_col_type(st, 6) == SQLITE_NULL ? json_null() :
-		    json_integer(now - oldest));
-		json_array_append_new(rows, o);
-	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(rows);
-		return corp_db_fail(db, rc, "stats", err);
-	}
-	if ((rc = corp_db_prep(db, &st, "SELECT channel, attempts, count(*) "
-	    "FROM deliveries GROUP BY channel, attempts "
-	    "ORDER BY channel, attempts", err)) != 0) {
-		json_decref(rows);
-		return rc;
-	}
-	hist = json_array();
-	while ((rc = corp_step(st)) == SQLITE_ROW)
-		json_array_append_new(hist, json_pack("{s:s, s:i, s:I}",
-		    "channel", corp_col_text(st, 0),
-		    "attempts", corp_col_int(st, 1),
-		    "count", (json_int_t)corp_col_int64(st, 2)));
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(rows);
-		json_decref(hist);
-		return corp_db_fail(db, rc, "stats", err);
-	}
-	*out = json_pack("{s:o, s:o, s:o}", "at", corp_json_time(now),
-	    "queue", rows, "attempts", hist);
-	return 0;
-}
-
-int
-corp_queue_waiting(struct corp_db *db, const char *channel,
-    const char *address, long long *count, time_t *oldest,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	*count = 0;
-	*oldest = 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT count(*), "
-	    "coalesce(min(created_at), 0) FROM deliveries d "
-	    "WHERE d.status = 'PENDING' AND d.readiness = 'ready' "
-	    "AND d.channel = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 "
-	    "FROM binds b WHERE b.user_id = d.user_id AND b.channel = "
-	    "d.channel AND b.active = 1 AND b.address = ?2))", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, channel);
-	corp_bind_text(st, 2, address);
-	if ((rc = corp_step(st)) == SQLITE_ROW) {
-		*count = corp_col_int64(st, 0);
-		*oldest = (time_t)corp_col_int64(st, 1);
-		rc = SQLITE_DONE;
-	}
-	corp_reset(st);
-	return rc == SQLITE_DONE ? 0 : corp_db_fail(db, rc, "stats", err);
-}
-
-int
-corp_queue_unhold(struct corp_db *db, const char *channel,
-    const char *address, long long *n, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	time_t now = corp_now();
-	int rc;
-
-	*n = 0;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
-	    "not_before = ?3, updated_at = ?3 "
-	    "WHERE status = 'PENDING' AND channel = ?1 "
-	    "AND held_since IS NOT NULL AND lease_token IS NULL "
-	    "AND not_before > ?3 AND (?2 IS NULL OR EXISTS (SELECT 1 "
-	    "FROM binds b WHERE b.user_id = deliveries.user_id AND "
-	    "b.channel = deliveries.channel AND b.active = 1 AND "
-	    "b.address = ?2))", err)) != 0)
-		goto fail;
-	corp_bind_text(st, 1, channel);
-	corp_bind_text(st, 2, address);
-	corp_bind_int64(st, 3, (long long)now);
-	if ((rc = corp_db_exec(db, st, "unpause", err)) != 0)
-		goto fail;
-	*n = changes(db);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
-}
-
-int
-corp_queue_explain(struct corp_db *db, long long eid, const char *who,
-    json_t **out, struct corp_err *err)
-{
-	struct corp_event ev;
-	struct corp_stmt *st;
-	json_t *o, *dec, *rows, *binds;
-	const char *login = NULL;
-	char *base = NULL;
-	long long uid;
-	int rc;
-
-	*out = NULL;
-	if ((rc = corp_event_get(db, eid, &ev, err)) != 0)
-		return rc;
-	o = json_object();
-	if ((rc = corp_setting_get(db, "base_url", &base, err)) != 0)
-		goto fail;
-	json_object_set_new(o, "event", corp_event_json(&ev, *base ? base :
-	    NULL));
-	if ((rc = corp_db_prep(db, &st, "SELECT login, active, id FROM users "
-	    "WHERE login = ?1", err)) != 0)
-		goto fail;
-	corp_bind_text(st, 1, who);
-	if (corp_step(st) != SQLITE_ROW) {
-		corp_reset(st);
-		rc = corp_errf(err, CORP_ENOTFOUND, "user %s: not found", who);
-		goto fail;
-	}
-	login = corp_col_text(st, 0);
-	uid = corp_col_int64(st, 2);
-	json_object_set_new(o, "user", json_pack("{s:I, s:s, s:b}",
-	    "user_id", (json_int_t)uid, "login", login, "active",
-	    corp_col_int(st, 1)));
-	corp_reset(st);
-	/* Roles as route stored them; none means not a recipient. */
-	if ((rc = corp_db_prep(db, &st, "SELECT roles FROM event_recipients "
-	    "WHERE event_id = ?1 AND user_id = ?2", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	if (corp_step(st) == SQLITE_ROW)
-		json_object_set_new(o, "roles", corp_queue_roles_json(corp_col_text(st, 0)));
-	else
-		json_object_set_new(o, "roles", json_null());
-	corp_reset(st);
-	{
-		long long wm;
-
-		if ((rc = corp_db_prep(db, &st, "SELECT watermark FROM "
-		    "route_state WHERE id = 1", err)) != 0)
-			goto fail;
-		wm = corp_step(st) == SQLITE_ROW ?
-		    corp_col_int64(st, 0) : 0;
-		corp_reset(st);
-		json_object_set_new(o, "routed", json_boolean(eid <= wm));
-		/* No roles: say why there is nothing below (corp-deliver.1). */
-		json_object_set_new(o, "why", json_null());
-		if (eid > wm)
-			json_object_set_new(o, "why", json_sprintf(
-			    "event %lld is not routed yet", eid));
-		else if (json_is_null(json_object_get(o, "roles")))
-			json_object_set_new(o, "why", json_sprintf(
-			    "%s is not a viewer of event %lld: not a "
-			    "recipient, so no route decision and no row",
-			    who, eid));
-	}
-	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
-	    "roles, decided_at FROM route_decisions WHERE event_id = ?1 "
-	    "AND user_id = ?2 ORDER BY channel", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	dec = json_array();
-	while (corp_step(st) == SQLITE_ROW)
-		json_array_append_new(dec, json_pack("{s:s, s:s, s:o, s:o, "
-		    "s:o}", "channel", corp_col_text(st, 0),
-		    "decision", corp_col_text(st, 1),
-		    "role", corp_json_strval(corp_col_text(st, 2)),
-		    "roles", corp_queue_roles_json(corp_col_text(st, 3)),
-		    "decided_at", corp_json_time((time_t)
-		    corp_col_int64(st, 4))));
-	corp_reset(st);
-	json_object_set_new(o, "decisions", dec);
-	if ((rc = corp_db_prep(db, &st, "SELECT channel, address, active, "
-	    "updated_at, deactivated_by FROM binds WHERE user_id = ?1 "
-	    "ORDER BY channel", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, uid);
-	binds = json_array();
-	while (corp_step(st) == SQLITE_ROW)
-		json_array_append_new(binds, json_pack("{s:s, s:s, s:b, s:o, "
-		    "s:o}", "channel", corp_col_text(st, 0),
-		    "address", corp_col_text(st, 1),
-		    "active", corp_col_int(st, 2),
-		    "deactivated_by", corp_json_strval(corp_col_text(st, 4)),
-		    "updated_at", corp_json_time((time_t)
-		    corp_col_int64(st, 3))));
-	corp_reset(st);
-	json_object_set_new(o, "binds", binds);
-	if ((rc = corp_db_prep(db, &st, "SELECT id, channel, status, "
-	    "readiness, priority, template, attempts, lease_expiries, "
-	    "not_before, sent_at, provider_message_id, error, "
-	    "lease_until IS NOT NULL, held_since "
-	    "FROM deliveries WHERE event_id = ?1 AND "
-	    "user_id = ?2 ORDER BY channel", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	rows = json_array();
-	while (corp_step(st) == SQLITE_ROW) {
-		long long id = corp_col_int64(st, 0);
-		json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, "
-		    "s:i, s:o, s:o, s:o, s:o, s:b}",
-		    "delivery_id", (json_int_t)id,
-		    "channel", corp_col_text(st, 1),
-		    "status", corp_col_text(st, 2),
-		    "readiness", corp_col_text(st, 3),
-		    "priority", corp_col_text(st, 4),
-		    "template", corp_col_text(st, 5),
-		    "attempts", corp_col_int(st, 6),
-		    "lease_expiries", corp_col_int(st, 7),
-		    "not_before", corp_json_time((time_t)
-		    corp_col_int64(st, 8)),
-		    "sent_at", corp_json_time((time_t)
-		    corp_col_int64(st, 9)),
-		    "provider_message_id",
-		    corp_json_strval(corp_col_text(st, 10)),
-		    "error", corp_json_strval(corp_col_text(st, 11)),
-		    "leased", corp_col_int(st, 12));
-		json_object_set_new(d, "held_since", corp_json_time((time_t)
-		    corp_col_int64(st, 13)));
-		json_array_append_new(rows, d);
-	}
-	corp_reset(st);
-	{
-		size_t i;
-		json_t *d;
-
-		json_array_foreach(rows, i, d) {
-			json_t *att = json_array();
-
-			if ((rc = corp_db_prep(db, &st, "SELECT at, worker, "
-			    "result, attempted, stored, error, "
-			    "provider_message_id, not_before "
-			    "FROM delivery_attempts WHERE delivery_id = ?1 "
-			    "ORDER BY id", err)) != 0) {
-				json_decref(att);
-				json_decref(rows);
-				goto fail;
-			}
-			corp_bind_int64(st, 1, json_integer_value(
-			    json_object_get(d, "delivery_id")));
-			while (corp_step(st) == SQLITE_ROW)
-				json_array_append_new(att, json_pack("{s:o, "
-				    "s:o, s:s, s:b, s:s, s:o, s:o, s:o}",
-				    "at", corp_json_time((time_t)
-				    corp_col_int64(st, 0)),
-				    "worker", corp_json_strval(
-				    corp_col_text(st, 1)),
-				    "result", corp_col_text(st, 2),
-				    "attempted", corp_col_int(st, 3),
-				    "stored", corp_col_text(st, 4),
-				    "error", corp_json_strval(
-				    corp_col_text(st, 5)),
-				    "provider_message_id", corp_json_strval(
-				    corp_col_text(st, 6)),
-				    "not_before", corp_json_time((time_t)
-				    corp_col_int64(st, 7))));
-			corp_reset(st);
-			json_object_set_new(d, "attempts_log", att);
-		}
-	}
-	json_object_set_new(o, "deliveries", rows);
-	*out = o;
-	o = NULL;
-	rc = 0;
-fail:
-	json_decref(o);
-	free(base);
-	corp_event_free(&ev);
-	return rc;
 }

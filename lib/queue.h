@@ -53,6 +53,10 @@ int	corp_queue_claim(struct corp_db *, const struct corp_claim *,
 int	corp_queue_release(struct corp_db *, const char *token,
 	    const long long *ids, size_t nids, struct corp_err *);
 /* Give back every lease held by worker (explicit --worker at start). */
+/* Give back the leases of lines [from, n) of a claim (never sent, or
+ * never seen by the reader): the one give-back of pending and run. */
+int	corp_queue_release_lines(struct corp_db *, const char *token,
+	    json_t *lines, size_t from, struct corp_err *);
 int	corp_queue_release_worker(struct corp_db *, const char *worker,
 	    long long *n, struct corp_err *);
 

@@ -223,6 +223,6 @@ is_rc 64 "unknown channel" corp-send pigeon
 is_rc 64 "no channel" corp-send
 is_rc 64 "bad --max-wait" corp-send telegram --max-wait 5
 ok "--help" corp-send --help
-like "$out" "usage: corp-send telegram" "prints the synopsis"
+like "$out" "usage: corp-send CHANNEL \\[--allow-http\\]" "prints the synopsis"
 
 done_testing

@@ -1,0 +1,489 @@
+/*
+ * deliver.c -- the delivery round and loop of "corp-deliver run"
+ * (deliver.h): claim, format, send, group-commit the acks.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corp.h"
+#include "clock.h"
+#include "db.h"
+#include "deliver.h"
+#include "fmtline.h"
+#include "queue.h"
+#include "send.h"
+#include "sendline.h"
+
+#define GROUP_LINES	64	/* group commit: at most this many acks */
+#define GROUP_MS	100	/* or acks this old */
+#define IDLE_MS		500	/* longest sleep when nothing is due */
+#define IDLE_STEP_MS	50	/* data_version polled this often */
+#define CAUSE_LEN	200	/* bytes of a cause a child reports */
+
+struct corp_deliver {
+	struct corp_deliver_opts	 o;
+	struct corp_deliver_hooks	 h;
+	struct corp_deliver_stats	*st;
+	struct corp_db			*db;
+	struct corp_sender		*snd;
+	const struct corp_catalog	*cat;
+	json_t				*grp[GROUP_LINES]; /* sent, not stored */
+	size_t				 ngrp;
+	long long			 grp_first;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+warnf(struct corp_deliver *d, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (d->h.warn != NULL)
+		d->h.warn(d->h.arg, buf);
+}
+
+int
+corp_deliver_open(struct corp_deliver **out, struct corp_db *db,
+    struct corp_sender *snd, const struct corp_catalog *cat,
+    const struct corp_deliver_opts *o, const struct corp_deliver_hooks *h,
+    struct corp_deliver_stats *st, struct corp_err *err)
+{
+	struct corp_deliver *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	d->o = *o;
+	if (h != NULL)
+		d->h = *h;
+	d->st = st;
+	d->db = db;
+	d->snd = snd;
+	d->cat = cat;
+	*out = d;
+	return 0;
+}
+
+void
+corp_deliver_close(struct corp_deliver *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->ngrp; i++)
+		json_decref(d->grp[i]);
+	free(d);
+}
+
+/* A line held for a configuration error (corp-json.5: error_class). */
+static int
+is_config(json_t *line)
+{
+	const char *c = json_string_value(json_object_get(line,
+	    "error_class"));
+
+	return c != NULL && strcmp(c, "config") == 0;
+}
+
+void
+corp_deliver_stats_cause(struct corp_deliver_stats *s, const char *error,
+    long long n)
+{
+	int i;
+
+	if (error == NULL)
+		error = "(no error given)";
+	for (i = 0; i < s->ncause; i++)
+		if (strcmp(s->cause[i].error, error) == 0) {
+			s->cause[i].n += n;
+			return;
+		}
+	if (s->ncause == CORP_DELIVER_CAUSES ||
+	    (s->cause[s->ncause].error = strdup(error)) == NULL) {
+		s->held_other += n;
+		return;
+	}
+	s->cause[s->ncause++].n = n;
+}
+
+void
+corp_deliver_stats_free(struct corp_deliver_stats *s)
+{
+	int i;
+
+	for (i = 0; i < s->ncause; i++)
+		free(s->cause[i].error);
+	s->ncause = 0;
+}
+
+static void
+count(struct corp_deliver_stats *s, json_t *line)
+{
+	const char *r = json_string_value(json_object_get(line, "result"));
+	const char *st = json_string_value(json_object_get(line, "stored"));
+
+	if (r == NULL)
+		return;
+	if (strcmp(r, "sent") == 0)
+		s->sent++;
+	else if (strcmp(r, "retry") == 0)
+		s->retry++;
+	else if (strcmp(r, "unbound") == 0)
+		s->unbound++;
+	else
+		s->failed++;
+	if (st == NULL)
+		return;
+	if (strcmp(st, "sent") == 0)
+		s->st_sent++;
+	else if (strcmp(st, "failed") == 0)
+		s->dlq++;
+	else if (strcmp(st, "retry") == 0 && is_config(line)) {
+		s->held++;
+		corp_deliver_stats_cause(s, json_string_value(json_object_get(
+		    line, "error")), 1);
+	} else if (strcmp(st, "retry") == 0 || strcmp(st, "unbound") == 0)
+		s->st_retry++;
+}
+
+int
+corp_deliver_code(const struct corp_deliver_stats *s, int stage)
+{
+	if (stage != 0)
+		return stage;
+	if (s->held > 0 || s->held_other > 0)
+		return CORP_ECONFIG;
+	if (s->dlq > 0)
+		return CORP_EXIT_DLQ;
+	return 0;
+}
+
+int
+corp_exit_worse(int a, int b)
+{
+	static const int rank[] = { 0, CORP_EXIT_DLQ, CORP_ECONFIG, 1, 75,
+	    77 };
+	int ra, rb, k;
+
+	for (ra = rb = 0, k = 0; k < 6; k++) {
+		if (a == rank[k])
+			ra = k;
+		if (b == rank[k])
+			rb = k;
+	}
+	if (a != 0 && ra == 0)
+		ra = 3;
+	if (b != 0 && rb == 0)
+		rb = 3;
+	return rank[ra > rb ? ra : rb];
+}
+
+/*
+ * Store the collected acks in one transaction (corp_queue_ack), after
+ * the transport made them durable (file: fsync).  A failure here leaves
+ * the rows leased: they come back when the leases expire, and the
+ * messages may go out again (at least once, DESIGN 5).
+ */
+static int
+flush_group(struct corp_deliver *d, struct corp_err *e)
+{
+	size_t i;
+	int bad, rc;
+
+	if (d->ngrp == 0)
+		return 0;
+	if ((rc = corp_sender_flush(d->snd, e)) != 0 ||
+	    (rc = corp_queue_ack(d->db, d->grp, d->ngrp, &bad, e)) != 0)
+		return rc;
+	for (i = 0; i < d->ngrp; i++) {
+		json_t *ae = json_object_get(d->grp[i], "ack_error");
+
+		if (ae != NULL)
+			warnf(d, "delivery %lld: ack: %s",
+			    (long long)json_integer_value(json_object_get(
+			    d->grp[i], "delivery_id")), json_string_value(ae));
+		count(d->st, d->grp[i]);
+		json_decref(d->grp[i]);
+	}
+	d->ngrp = 0;
+	if (d->h.progress != NULL)
+		d->h.progress(d->h.arg);
+	return 0;
+}
+
+/* Store what was sent and give back lines [from, n) of a claim, before
+ * an error ends the loop; returns why's code. */
+static int
+abandon(struct corp_deliver *d, json_t *lines, size_t from,
+    const char *token, const struct corp_err *why)
+{
+	struct corp_err e;
+
+	if (flush_group(d, &e) != 0)
+		warnf(d, "%s", e.msg);
+	if (lines != NULL &&
+	    corp_queue_release_lines(d->db, token, lines, from, &e) != 0)
+		warnf(d, "%s", e.msg);
+	json_decref(lines);
+	return why->code ? why->code : CORP_EINTERNAL;
+}
+
+/*
+ * Broadcasts take at most share x batch of a claim while urgent or p2p
+ * rows are in it (they wait for the sending rate too); the whole batch
+ * when none are.  The claim is ordered urgent, p2p, broadcast, so the
+ * excess is its tail: given back at once, unsent.  Returns the new size.
+ */
+static size_t
+limit_broadcast(struct corp_deliver *d, json_t *lines, const char *token,
+    struct corp_err *e, int *rc)
+{
+	size_t n = json_array_size(lines), k = 0, cap, keep;
+	const char *p;
+
+	*rc = 0;
+	for (k = 0; k < n; k++) {
+		p = json_string_value(json_object_get(json_array_get(lines, k),
+		    "priority"));
+		if (strcmp(p ? p : "", "broadcast") == 0)
+			break;
+	}
+	if (k == 0 || k == n)
+		return n;
+	cap = (size_t)floor(d->o.share * d->o.batch);
+	if (cap < 1)
+		cap = 1;
+	if (n - k <= cap)
+		return n;
+	keep = k + cap;
+	if ((*rc = corp_queue_release_lines(d->db, token, lines, keep, e)) != 0)
+		return n;
+	while (json_array_size(lines) > keep)
+		json_array_remove(lines, json_array_size(lines) - 1);
+	return keep;
+}
+
+/* Format and send one line, keep its ack for the group. */
+static int
+one_line(struct corp_deliver *d, json_t *line, struct corp_err *e)
+{
+	struct corp_send_res res;
+	const char *news;
+	char tb[160], msg[1400];
+	int rc, outcome;
+
+	if ((rc = corp_fmt_line(d->cat, line, d->o.fallback, &outcome,
+	    e)) != 0)
+		return rc;
+	/* A configuration hold is reported once per cause, at the end:
+	 * 50 000 rows, not 50 000 lines. */
+	if (outcome == CORP_FMT_FAILED && !is_config(line))
+		warnf(d, "delivery %lld: %s%s", (long long)json_integer_value(
+		    json_object_get(line, "delivery_id")), e->msg,
+		    corp_line_trace(line, tb, sizeof(tb)));
+	rc = corp_sender_line(d->snd, line, &res, e);
+	if (rc != CORP_SENDLINE_DONE && rc != CORP_SENDLINE_INVALID)
+		return e->code ? e->code : CORP_EINTERNAL;
+	corp_sender_stage(d->snd, &news);
+	if (news != NULL)
+		warnf(d, "%s", news);
+	if (corp_sender_report(d->snd, line, &res, msg, sizeof(msg)) &&
+	    !is_config(line))
+		warnf(d, "%s", msg);
+	/* The text was for the wire; the ack needs none of it. */
+	json_object_del(line, "text");
+	json_object_del(line, "subject");
+	if (d->ngrp == 0)
+		d->grp_first = corp_mono_ms();
+	d->grp[d->ngrp++] = json_incref(line);
+	d->st->done++;
+	return 0;
+}
+
+int
+corp_deliver_round(struct corp_deliver *d, volatile sig_atomic_t *stop,
+    long long *got, struct corp_err *e)
+{
+	struct corp_claim cl;
+	char token[48];
+	json_t *lines;
+	size_t n, i;
+	int rc;
+	long long limit = d->o.batch;
+
+	if (d->o.max > 0 && d->o.max - d->st->done < limit)
+		limit = d->o.max - d->st->done;
+	memset(&cl, 0, sizeof(cl));
+	cl.channel = d->o.channel;
+	cl.limit = (int)limit;
+	cl.lease_secs = d->o.lease_secs;
+	cl.worker = d->o.worker;
+	cl.by_priority = 1;
+	if ((rc = corp_queue_claim(d->db, &cl, &lines, token, e)) != 0)
+		return abandon(d, NULL, 0, NULL, e);
+	n = limit_broadcast(d, lines, token, e, &rc);
+	if (rc != 0)
+		return abandon(d, lines, 0, token, e);
+	d->st->claimed += (long long)n;
+	for (i = 0; i < n && !*stop; i++) {
+		if (one_line(d, json_array_get(lines, i), e) != 0)
+			return abandon(d, lines, i, token, e);
+		if ((d->ngrp >= GROUP_LINES ||
+		    corp_mono_ms() - d->grp_first >= GROUP_MS) &&
+		    flush_group(d, e) != 0)
+			return abandon(d, lines, i + 1, token, e);
+	}
+	if (flush_group(d, e) != 0)
+		return abandon(d, lines, i, token, e);
+	if (i < n) {
+		if (corp_queue_release_lines(d->db, token, lines, i, e) != 0)
+			return abandon(d, lines, n, token, e);
+		d->st->released += (long long)(n - i);
+	}
+	json_decref(lines);
+	*got = *stop || corp_sender_stage(d->snd, NULL) != 0 ? -1 :
+	    (long long)n;
+	return 0;
+}
+
+/* Nothing due: sleep up to IDLE_MS, sooner when another connection
+ * commits (PRAGMA data_version; LISTEN/NOTIFY on PostgreSQL) or a
+ * signal comes. */
+static int
+idle(struct corp_deliver *d, volatile sig_atomic_t *stop, struct corp_err *e)
+{
+	long long v0, v, until = corp_mono_ms() + IDLE_MS;
+	int rc;
+
+	if ((rc = corp_db_data_version(d->db, &v0, e)) != 0)
+		return rc;
+	while (!*stop && corp_mono_ms() < until) {
+		if ((rc = corp_db_wait(d->db, IDLE_STEP_MS, e)) != 0 ||
+		    (rc = corp_db_data_version(d->db, &v, e)) != 0)
+			return rc;
+		if (v != v0)
+			break;
+	}
+	return 0;
+}
+
+int
+corp_deliver_loop(struct corp_deliver *d, volatile sig_atomic_t *stop,
+    int *code, struct corp_err *e)
+{
+	long long got;
+	int rc;
+
+	while (!*stop) {
+		if ((rc = corp_db_schema_check(d->db, e)) != 0)
+			return rc;
+		if (d->o.max > 0 && d->st->done >= d->o.max)
+			break;
+		if ((rc = corp_deliver_round(d, stop, &got, e)) != 0)
+			return rc;
+		if (got < 0 || d->o.once)
+			break;
+		if (got == 0) {
+			if (d->o.until_empty)
+				break;
+			if ((rc = idle(d, stop, e)) != 0)
+				return rc;
+		}
+	}
+	/* A stage that could not send failed the run only if it had
+	 * something to send. */
+	*code = corp_deliver_code(d->st, d->st->claimed > 0 ?
+	    corp_sender_stage(d->snd, NULL) : 0);
+	return 0;
+}
+
+/* The cause cut to CAUSE_LEN bytes, between UTF-8 characters. */
+static json_t *
+cause_str(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > CAUSE_LEN) {
+		n = CAUSE_LEN;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return json_stringn(s, n);
+}
+
+json_t *
+corp_deliver_stats_json(const struct corp_deliver_stats *s,
+    const char *channel, long long elapsed_ms, int for_parent)
+{
+	json_t *o, *c, *last;
+	char *dump;
+	size_t n;
+	int i;
+
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "channel", channel, "claimed", (json_int_t)s->claimed,
+	    "sent", (json_int_t)s->sent, "retry", (json_int_t)s->retry,
+	    "failed", (json_int_t)s->failed, "unbound", (json_int_t)s->unbound,
+	    "held", (json_int_t)s->held, "dlq", (json_int_t)s->dlq,
+	    "released", (json_int_t)s->released,
+	    "elapsed_ms", (json_int_t)elapsed_ms);
+	if (o == NULL || !for_parent)
+		return o;
+	c = json_array();
+	for (i = 0; i < s->ncause; i++)
+		json_array_append_new(c, json_pack("{s:o, s:I}", "error",
+		    cause_str(s->cause[i].error), "n",
+		    (json_int_t)s->cause[i].n));
+	json_object_set_new(o, "causes", c);
+	json_object_set_new(o, "held_other", json_integer(s->held_other));
+	json_object_set_new(o, "st_sent", json_integer(s->st_sent));
+	json_object_set_new(o, "st_retry", json_integer(s->st_retry));
+	/*
+	 * One write under PIPE_BUF, so lines of children never mix: causes
+	 * that would not fit (escaped, a cause may grow sixfold) are
+	 * counted as other causes.
+	 */
+	while ((dump = json_dumps(o, JSON_COMPACT)) != NULL &&
+	    strlen(dump) + 1 >= PIPE_BUF && (n = json_array_size(c)) > 0) {
+		free(dump);
+		last = json_array_get(c, n - 1);
+		json_object_set_new(o, "held_other", json_integer(
+		    json_integer_value(json_object_get(o, "held_other")) +
+		    json_integer_value(json_object_get(last, "n"))));
+		json_array_remove(c, n - 1);
+	}
+	if (dump == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	free(dump);
+	return o;
+}
+
+int
+corp_deliver_stats_add(struct corp_deliver_stats *s, const char *line)
+{
+	json_t *o = json_loads(line, 0, NULL), *c;
+	size_t i;
+
+	if (o == NULL)
+		return -1;
+#define ADD(f) (s->f += (long long)json_integer_value(json_object_get(o, #f)))
+	ADD(claimed); ADD(sent); ADD(retry); ADD(failed); ADD(unbound);
+	ADD(released); ADD(held); ADD(dlq); ADD(held_other); ADD(st_sent);
+	ADD(st_retry);
+#undef ADD
+	json_array_foreach(json_object_get(o, "causes"), i, c)
+		corp_deliver_stats_cause(s, json_string_value(json_object_get(c,
+		    "error")), (long long)json_integer_value(json_object_get(c,
+		    "n")));
+	json_decref(o);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * queue_int.h -- private to the queue modules: queue.c (the state
+ * machine), queueline.c (the delivery line) and queueadmin.c (dlq,
+ * prune, stats, explain, requeue, cancel).  Not for other modules.
+ */
+#ifndef CORP_QUEUE_INT_H
+#define CORP_QUEUE_INT_H
+
+#include <time.h>
+#include <jansson.h>
+
+struct corp_claim;
+struct corp_db;
+struct corp_err;
+struct corp_stmt;
+
+/*
+ * Every lease also goes into the row's lease_tokens (0010-security):
+ * the tokens once issued for it, newest first, the last LEASE_KEEP.
+ * A token is LEASE_TOKEN_LEN characters (corp_nonce_b64url of 24).
+ */
+#define LEASE_TOKEN_LEN	32
+#define LEASE_KEEP	8
+#define LEASE_TOKENS_SET(tok) \
+	"lease_tokens = substr(" tok " || coalesce(' ' || lease_tokens, ''), " \
+	"1, 263)"
+
+/* A claim's columns: corp_queueline_claim reads them by number. */
+#define CLAIM_COLS \
+	"SELECT d.id, d.event_id, d.user_id, d.channel, d.role, d.roles, " \
+	"d.priority, d.template, d.attempts, u.login, u.name, u.lang, " \
+	"coalesce(u.tz, o.tz, ?6, 'UTC'), b.address " \
+	"FROM deliveries d JOIN users u ON u.id = d.user_id " \
+	"LEFT JOIN org_units o ON o.id = u.org_unit_id " \
+	"LEFT JOIN binds b ON b.user_id = d.user_id AND b.channel = d.channel "
+
+/* The event JSON and the names a line carries, cached per event. */
+struct corp_queueline_names {
+	long long	 event_id;
+	json_t		*event;
+	char		*actor, *assignee, *previous;
+};
+void	corp_queueline_names_clear(struct corp_queueline_names *);
+/*
+ * The delivery lines of the rows st selects (CLAIM_COLS), at most
+ * limit, appended to lines; with lease set, each row is leased to token
+ * as it is read.
+ */
+int	corp_queueline_claim(struct corp_db *, struct corp_stmt *,
+	    const struct corp_claim *, time_t now, const char *token,
+	    const char *base, json_t *lines, int limit, int lease,
+	    struct corp_queueline_names *, struct corp_err *);
+/* A user without a language gets fallback_lang (corp-json.5: "lang"). */
+void	corp_queueline_fill_lang(json_t *lines, const char *fallback);
+
+/* An ack line's fields (corp-json.5), parsed by corp_queueline_ack_parse:
+ * NULL, or what is wrong with the line. */
+struct ackline {
+	long long	 id;
+	const char	*lease, *result, *error, *provider, *worker;
+	long long	 retry_after;
+	int		 attempted;
+};
+const char *corp_queueline_ack_parse(json_t *, struct ackline *);
+
+#endif
