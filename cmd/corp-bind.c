@@ -5,6 +5,7 @@
  * corp-deliver explain shows them); deactivate is the way to stop one.
  * No --as: whoever can open the database is the operator.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,15 @@
 #include "jsonl.h"
 #include "names.h"
 #include "notify.h"
+#include "pushsend.h"
 #include "settings.h"
 #include "tgbind.h"
 #include "userref.h"
 
 static const char synopsis[] =
 "usage: corp-bind add --user LOGIN --channel CHANNEL --address ADDRESS\n"
+"       corp-bind add --user LOGIN --channel push [--subscription FILE]\n"
+"                 [--allow-http]\n"
 "       corp-bind list [--user LOGIN] [--channel CHANNEL]\n"
 "       corp-bind deactivate --user LOGIN --channel CHANNEL\n"
 "       corp-bind code --user LOGIN\n"
@@ -31,6 +35,8 @@ static const char synopsis[] =
 
 struct bopts {
 	const char	*user, *channel, *address;
+	const char	*subscription;	/* push: the file, "-" stdin */
+	int		 allow_http;
 };
 
 /* The options of every verb; allowed lists the ones this verb takes. */
@@ -41,6 +47,8 @@ bind_opts(int argc, char **argv, struct bopts *b, const char *allowed)
 		{ "user", required_argument, NULL, 'u' },
 		{ "channel", required_argument, NULL, 'c' },
 		{ "address", required_argument, NULL, 'a' },
+		{ "subscription", required_argument, NULL, 's' },
+		{ "allow-http", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -58,6 +66,8 @@ bind_opts(int argc, char **argv, struct bopts *b, const char *allowed)
 		case 'u': b->user = optarg; break;
 		case 'c': b->channel = optarg; break;
 		case 'a': b->address = optarg; break;
+		case 's': b->subscription = optarg; break;
+		case 'H': b->allow_http = 1; break;
 		case 'h': cli_help();
 		default: cli_usage(NULL);
 		}
@@ -95,6 +105,55 @@ out1(json_t *o)
 	json_decref(o);
 }
 
+/*
+ * push: the browser's PushSubscription JSON from --subscription FILE or
+ * stdin (at most 64 KiB), one subscription per endpoint (corp-bind.1).
+ */
+static int
+push_add(const struct bopts *b)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	const char *name;
+	char *text;
+	size_t len = 0, n;
+	FILE *f;
+	json_t *row;
+
+	if (b->user == NULL)
+		cli_usage("add needs --user");
+	if (b->address != NULL)
+		cli_usage("push takes the subscription JSON (--subscription "
+		    "FILE or stdin), not --address");
+	name = b->subscription != NULL && strcmp(b->subscription, "-") != 0 ?
+	    b->subscription : "<stdin>";
+	if (name == b->subscription) {
+		if ((f = fopen(name, "r")) == NULL)
+			cli_die(CORP_EUSAGE, "%s: %s", name, strerror(errno));
+	} else
+		f = stdin;
+	if ((text = malloc(65537)) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	while (len < 65537 && (n = fread(text + len, 1, 65537 - len, f)) > 0)
+		len += n;
+	if (ferror(f))
+		cli_die(CORP_EUSAGE, "%s: read error", name);
+	if (len > 65536)
+		cli_die(CORP_EINVAL, "%s: longer than 64 KiB", name);
+	if (f != stdin)
+		fclose(f);
+	text[len] = '\0';
+	db = cli_db(0);
+	if (corp_push_bind(db, user(db, b->user), text, len, name,
+	    b->allow_http, &row, &e) != 0)
+		cli_fail(&e);
+	explicit_bzero(text, len);
+	free(text);
+	corp_db_close(db);
+	out1(row);
+	return 0;
+}
+
 static int
 cmd_add(int argc, char **argv)
 {
@@ -103,7 +162,12 @@ cmd_add(int argc, char **argv)
 	struct bopts b;
 	json_t *row;
 
-	bind_opts(argc, argv, &b, "uca");
+	bind_opts(argc, argv, &b, "ucasH");
+	if (b.channel != NULL && strcmp(b.channel, "push") == 0)
+		return push_add(&b);
+	if (b.subscription != NULL || b.allow_http)
+		cli_usage("--subscription and --allow-http are for --channel "
+		    "push");
 	if (b.user == NULL || b.channel == NULL || b.address == NULL)
 		cli_usage("add needs --user, --channel and --address");
 	if (corp_address_check(b.channel, b.address, &e) != 0)

@@ -464,7 +464,8 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 	free(v);
 	if (corp_setting_get(R.db, "fallback_lang", &R.fallback, &e) != 0)
 		cli_fail(&e);
-	if (strcmp(R.channel, "webhook") != 0)
+	if (strcmp(R.channel, "webhook") != 0 &&
+	    strcmp(R.channel, "push") != 0)	/* push: the SSRF rule too */
 		return;
 	if (corp_setting_get(R.db, "webhook.allow", &v, &e) != 0)
 		cli_fail(&e);
@@ -855,6 +856,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static char *push_subject;
 	struct corp_sender_opts opt;
 	struct corp_cidr *allow = NULL;
 	struct sigaction sa;
@@ -947,6 +949,11 @@ main(int argc, char *argv[])
 	if (corp_setting_duration(R.db, "telegram.max_pause", &opt.max_pause,
 	    &e) != 0)
 		cli_fail(&e);
+	/* push: the VAPID subject (corp-send.1 PUSH). */
+	if (strcmp(R.channel, "push") == 0 && corp_setting_get(R.db,
+	    "push.subject", &push_subject, &e) != 0)
+		cli_fail(&e);
+	opt.push_subject = push_subject;
 	if (corp_fmt_catalog(&R.cat, NULL, 0, &e) != 0)
 		cli_fail(&e);
 	open_sender(&opt);

@@ -30,6 +30,9 @@ static const char synopsis[] =
 "                 [--smtp-user NAME] [--timeout DURATION]\n"
 "       corp-send exec [--exec-timeout DURATION]\n"
 "       corp-send file [--out FILE]\n"
+"       corp-send push --subject SUBJECT [--allow CIDR ...] [--allow-http]\n"
+"                 [--max-pause DURATION] [--timeout DURATION]\n"
+"                 [--connect-timeout DURATION]\n"
 "common options: --db PATH  --data-dir DIR  --now TIME  --version\n";
 
 static struct corp_sender *snd;
@@ -155,6 +158,7 @@ main(int argc, char *argv[])
 		{ "smtp-url", required_argument, NULL, 'u' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "smtp-user", required_argument, NULL, 'U' },
+		{ "subject", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -202,6 +206,7 @@ main(int argc, char *argv[])
 		case 'u': opt.smtp_url = optarg; break;
 		case 'f': opt.from = optarg; break;
 		case 'U': opt.smtp_user = optarg; break;
+		case 'S': opt.push_subject = optarg; break;
 		case 'h': cli_help();
 		default: cli_usage(NULL);
 		}

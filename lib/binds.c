@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "jsonl.h"
 #include "notify.h"
+#include "pushsub.h"
 #include "queue.h"
 #include "webhookconf.h"
 
@@ -404,6 +405,11 @@ corp_binds_deactivate_tx(struct corp_db *db, long long uid,
 	 * chat can no longer resume it), and nothing overrides the
 	 * operator's.
 	 */
+	/* push: every subscription goes with the bind (pushsub.h). */
+	if (strcmp(channel, "push") == 0 && (rc = corp_pushsub_off_tx(db,
+	    uid, NULL, strcmp(by, "operator") == 0 ? "operator" : "delivery",
+	    NULL, err)) != 0)
+		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
 	    "deactivated_by = ?4, updated_at = ?3 WHERE user_id = ?1 "
 	    "AND channel = ?2 AND (active = 1 OR (?4 = 'operator' AND "

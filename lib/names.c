@@ -20,7 +20,7 @@
 
 /* Add a channel here and everything that checks one knows it. */
 const char *const corp_channels[] = { "telegram", "email", "webhook",
-	"exec", "file", NULL };
+	"exec", "file", "push", NULL };
 
 /* The task state machine's and the scheduler's (DESIGN 3, 7). */
 static const char *const builtin_types[] = { "TASK_CREATED",

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
+#include "pushsub.h"
 #include "queue.h"
 
 /*
@@ -454,6 +455,16 @@ claim_lines(struct corp_db *db, struct corp_stmt *st,
 		json_object_set_new(o, "previous_assignee_name",
 		    corp_json_strval(nm->previous));
 		json_object_set(o, "event", nm->event);
+		/* push: every active subscription (pushsub.h). */
+		if (strcmp(json_string_value(json_object_get(o, "channel")),
+		    "push") == 0) {
+			json_t *subs;
+
+			if ((rc = corp_pushsub_json(db, json_integer_value(
+			    json_object_get(o, "user_id")), &subs, err)) != 0)
+				goto out;
+			json_object_set_new(o, "subscriptions", subs);
+		}
 		if (cl->peek || !lease)
 			continue;
 		if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "
@@ -1063,7 +1074,8 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 	for (i = 0; i < n; i++) {
 		order[i] = i;
 		if (ack_parse(lines[i], &a) == NULL &&
-		    strcmp(a.result, "unbound") == 0)
+		    (strcmp(a.result, "unbound") == 0 ||
+		    json_object_get(lines[i], "push_gone") != NULL))
 			unbound = 1;
 	}
 	if (corp_db_is_pg(db))
@@ -1079,7 +1091,10 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			continue;
 		}
 		if ((rc = apply_ack(db, &a, now, &stored[order[i]],
-		    &refused[order[i]], err)) != 0) {
+		    &refused[order[i]], err)) != 0 ||
+		    (strcmp(stored[order[i]], "unchanged") != 0 &&
+		    (rc = corp_pushsub_ack_tx(db, a.id, lines[order[i]],
+		    err)) != 0)) {
 			corp_errprefix(err, "delivery %lld", a.id);
 			corp_db_rollback(db);
 			goto out;

@@ -69,7 +69,7 @@ is "$err" "corp-settings: backoff.emial: unknown channel 'emial' (did you mean '
     "a transposition is one edit"
 is_rc 64 "default_channel on an unknown channel" corp-settings config set \
     default_channel sms
-is "$err" "corp-settings: default_channel: unknown channel 'sms' (channels: telegram, email, webhook, exec, file)" \
+is "$err" "corp-settings: default_channel: unknown channel 'sms' (channels: telegram, email, webhook, exec, file, push)" \
     "lists the channels when none is close"
 is_rc 64 "fallback_lang without a catalog" corp-settings config set \
     fallback_lang english
