@@ -49,6 +49,19 @@ corp_pushsub_off_tx(struct corp_db *db, long long uid, const char *endpoint,
 	if ((rc = corp_db_exec(db, st, "deactivate push subscription",
 	    err)) != 0 || (rc = corp_pushsub_count(db, uid, &n, err)) != 0)
 		return rc;
+	/* The bind's address stays an active endpoint of the user (the one
+	 * bound last), never one that is gone: another user may bind it. */
+	if (n > 0) {
+		if ((rc = corp_db_prep(db, &st, "UPDATE binds SET address = "
+		    "(SELECT endpoint FROM push_subscriptions WHERE user_id = "
+		    "?1 AND active = 1 ORDER BY updated_at DESC, endpoint DESC "
+		    "LIMIT 1) WHERE user_id = ?1 AND channel = 'push' "
+		    "AND active = 1", err)) != 0)
+			return rc;
+		corp_bind_int64(st, 1, uid);
+		if ((rc = corp_db_exec(db, st, "write bind", err)) != 0)
+			return rc;
+	}
 	if (left != NULL)
 		*left = n;
 	return 0;

@@ -19,6 +19,7 @@ FP="$CORP_SRC/tests/fakes/fake-push"
 mkdir -m 700 "$T/subs"
 cat > "$T/script" <<'J'
 {"id":"gone","status":410}
+{"id":"gone2","status":404}
 {"id":"busy","status":429,"retry_after":120,"count":1}
 J
 start_fake push "$FP" --dir "$T/subs" --log "$T/push.log" \
@@ -75,11 +76,13 @@ for u in ann bob; do
 done
 corp-settings notify set --event-type TASK_CREATED --role executor \
     --channel push >/dev/null || bail "setting"
+# rid LOGIN: the user's latest row on push
+rid() { sql "SELECT max(id) FROM deliveries WHERE channel = 'push' AND user_id = (SELECT id FROM users WHERE login = '$1')"; }
 subscribe() {	# subscribe ID: $T/ID.sub, the PushSubscription
 	"$FP" subscribe --dir "$T/subs" --port-file "$T/push.port" \
 	    --id "$1" --vapid-key "$PUB" > "$T/$1.sub" || bail "subscribe $1"
 }
-for id in a1 a2 gone busy b1; do subscribe $id; done
+for id in a1 a2 gone gone2 busy b1; do subscribe $id; done
 
 run_in "$T/a1.sub" corp-bind add --user ann --channel push
 is "$rc" 65 "an http:// endpoint without --allow-http is refused"
@@ -121,7 +124,7 @@ is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .retry, .unbound]')" \
     "[1,1,0,0]" "one row, sent"
 is "$(jq -r '[.id, .status] | @tsv' "$T/push.log" | sort | tr '\n' ' ')" \
     "a1	201 a2	201 gone	410 " "to each of ann's three subscriptions; gone answered 410"
-eid=$(sql "SELECT event_id FROM deliveries WHERE id = 1")
+eid=$(sql "SELECT event_id FROM deliveries WHERE id = $(rid ann)")
 plain=$(jq -r 'select(.id == "a1") | .plaintext' "$T/push.log")
 is "$(printf '%s' "$plain" | jq -c 'keys_unsorted')" '["title","body","url","tag"]' \
     "the payload: title, body, url, tag"
@@ -133,13 +136,111 @@ is "$(jq -r 'select(.id == "a2") | .plaintext' "$T/push.log")" "$plain" \
 is "$(jq -r 'select(.id == "a1") | [.headers.ttl, .headers.urgency, .headers["content-encoding"], .vapid.sub, .vapid.aud] | @tsv' "$T/push.log")" \
     "86400	normal	aes128gcm	mailto:ops@example.com	$B" \
     "p2p: TTL 86400, Urgency normal; VAPID sub and aud"
-is "$(sql "SELECT status FROM deliveries WHERE id = 1")" SENT "the row SENT"
+is "$(sql "SELECT status FROM deliveries WHERE id = $(rid ann)")" SENT "the row SENT"
 is "$(sql "SELECT p.endpoint, p.active, coalesce(p.deactivated_by, '-') FROM push_subscriptions p WHERE user_id = (SELECT id FROM users WHERE login = 'ann') ORDER BY 1" | sed "s|$B||" | tr '\n' ' ')" \
     "/push/a1|1|- /push/a2|1|- /push/gone|0|delivery " \
     "the 410 subscription deactivated by the delivery, the others active"
 is "$(sql "SELECT active FROM binds WHERE channel = 'push' AND user_id = (SELECT id FROM users WHERE login = 'ann')")" 1 \
     "ann's bind stays active"
 
-# 4. 429 with Retry-After: retry; then bob's every subscription gone.
+# 4. 429 with Retry-After: retry, then sent.  bob's one subscription.
+ok "bob off" corp-bind deactivate --user bob --channel push
+is "$(sql "SELECT count(*) FROM push_subscriptions WHERE active = 1 AND user_id = (SELECT id FROM users WHERE login = 'bob')")" 0 \
+    "deactivating the bind deactivates every subscription"
 ok "busy" corp-bind add --user bob --channel push --allow-http --subscription "$T/busy.sub"
-ok "off b1" sql "SELECT 1"
+is "$(printf '%s' "$out" | jq -c '[.active, .subscriptions]')" "[true,1]" \
+    "bob: one active subscription"
+task() {	# task N LOGIN: task N for LOGIN, routed
+	corp-task create --as admin --title "Task $1" --assignee $2 >/dev/null &&
+	    corp-event route >/dev/null || bail "task $1"
+}
+task 2 bob
+: > "$T/push.log"
+run corp-deliver run --channel push --allow-http --until-empty
+is "$rc" 0 "run exits 0"
+is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .retry]')" "[1,0,1]" "429: retry"
+is "$(sql "SELECT status, attempts, not_before - $(date -d "$CORP_NOW" +%s), error FROM deliveries WHERE id = $(rid bob)" | sed "s|$B|B|")" \
+    "PENDING|1|120|push subscription 1 (B): HTTP 429" \
+    "an attempt counted, not before the service's Retry-After (120 s > backoff 30 s)"
+export CORP_NOW=2026-01-05T10:02:00Z
+run corp-deliver run --channel push --allow-http --until-empty
+is "$(printf '%s' "$out" | jq -c '[.claimed, .sent]')" "[1,1]" "after Retry-After: sent"
+is "$(jq -r '.status' "$T/push.log" | tr '\n' ' ')" "429 201 " "two requests in all"
+
+# 5. Every subscription gone: unbound, the bind off, the row waits.
+corp-user add carl --name Carl --unit sales >/dev/null || bail "carl"
+ok "carl" corp-bind add --user carl --channel push --allow-http --subscription "$T/gone2.sub"
+task 3 carl
+: > "$T/push.log"
+run corp-deliver run --channel push --allow-http --until-empty
+is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .unbound]')" "[1,0,1]" "404: unbound"
+is "$(sql "SELECT status, attempts, readiness FROM deliveries WHERE id = $(rid carl)")" \
+    "PENDING|0|waiting_bind" "the row waits for a bind, no attempt used"
+is "$(sql "SELECT b.active, b.deactivated_by, p.active, p.deactivated_by FROM binds b JOIN push_subscriptions p ON p.user_id = b.user_id WHERE b.channel = 'push' AND b.user_id = (SELECT id FROM users WHERE login = 'carl')")" \
+    "0|delivery|0|delivery" "carl's bind and subscription deactivated by the delivery"
+ok "list" corp-bind list --user carl --channel push
+is "$(printf '%s' "$out" | jq -c '[.active, .deactivated_by]')" '[false,"delivery"]' \
+    "corp-bind list shows it"
+
+# 6. The SSRF rule at send time: the range no longer allowed -> held.
+ok "allow other" corp-settings config set webhook.allow 10.0.0.0/8
+task 4 ann
+: > "$T/push.log"
+run corp-deliver run --channel push --allow-http --until-empty
+is "$rc" 78 "held by the configuration: 78"
+is "$(sql "SELECT status, attempts FROM deliveries WHERE id = $(rid ann)")" "PENDING|0" \
+    "the row kept, no attempt"
+like "$(sql "SELECT error FROM deliveries WHERE id = $(rid ann)")" \
+    "^push subscription 1 \\(http://127.0.0.1:[0-9]+\\): .*127.0.0.1.*loopback" \
+    "the error names the refused address"
+is "$(wc -l < "$T/push.log")" 0 "nothing reached the service"
+ok "allow again" corp-settings config set webhook.allow 127.0.0.1/32
+
+# 7. The pipe: pending | corp-fmt | corp-send push | ack.
+export CORP_NOW=2026-01-05T10:10:00Z
+: > "$T/push.log"
+corp-deliver pending --channel push > "$T/lines" || bail "pending"
+is "$(jq -c '[.delivery_id, (.subscriptions | length), (.subscriptions[0] | keys_unsorted)]' "$T/lines")" \
+    "[$(rid ann),2,[\"endpoint\",\"keys\"]]" "the claim puts ann's two active subscriptions in the line"
+corp-fmt < "$T/lines" > "$T/fmt" || bail "fmt"
+run_in "$T/fmt" corp-send push --allow-http --allow 127.0.0.1/32
+is "$rc" 78 "corp-send push without --subject: the stage is held (78)"
+is "$(printf '%s' "$out" | jq -c '[.result, .attempted, .error_class, .error]')" \
+    '["retry",false,"config","no VAPID subject (set config push.subject: mailto:ADDRESS or an https URL)"]' \
+    "the line is held, naming the setting"
+run_in "$T/fmt" corp-send push --subject mailto:ops@example.com --allow-http \
+    --allow 127.0.0.1/32
+is "$rc" 0 "corp-send push"
+is "$(printf '%s' "$out" | jq -c '[.result, .attempted]')" '["sent",true]' "sent"
+printf '%s\n' "$out" | corp-deliver ack > /dev/null || bail "ack"
+is "$(sql "SELECT status FROM deliveries WHERE id = $(rid ann)")" SENT "acked SENT"
+is "$(jq -r .status "$T/push.log" | tr '\n' ' ')" "201 201 " "to both subscriptions"
+
+# 8. Urgency and TTL from the priority; a long body is cut, never the JSON.
+long=$(awk 'BEGIN { for (i = 0; i < 800; i++) printf "Ünïcødé "; }')
+jq -c --arg t "$long" '.text = $t | .priority = "urgent"' "$T/fmt" > "$T/long"
+: > "$T/push.log"
+run_in "$T/long" corp-send push --subject mailto:ops@example.com --allow-http \
+    --allow 127.0.0.1/32
+is "$(printf '%s' "$out" | jq -r .result)" sent "a body of $(printf '%s' "$long" | wc -c) bytes: sent"
+p=$(jq -r 'select(.id == "a1") | .plaintext' "$T/push.log")
+is "$(printf '%s' "$p" | jq -r '.body | endswith("…")')" true "the body is cut and ends in …"
+is "$(printf '%s' "$p" | wc -c | awk '$1 <= 3993 && $1 > 3900 { print "fits" }')" fits \
+    "the payload fits one record (at most 3993 bytes) and uses it"
+is "$(jq -r 'select(.id == "a1") | [.headers.urgency, .headers.ttl] | @tsv' "$T/push.log")" \
+    "high	86400" "urgent: Urgency high"
+jq -c '.priority = "broadcast"' "$T/fmt" > "$T/bc"
+: > "$T/push.log"
+run_in "$T/bc" corp-send push --subject mailto:ops@example.com --allow-http \
+    --allow 127.0.0.1/32
+is "$(jq -r 'select(.id == "a1") | [.headers.urgency, .headers.ttl] | @tsv' "$T/push.log")" \
+    "low	43200" "broadcast: Urgency low, TTL 43200"
+
+# 9. No key, auth secret or token anywhere in what corp printed.
+secrets=$(jq -r '.keys.auth, .keys.p256dh' "$T"/*.sub | sort -u)
+grep -rl -F -f /dev/stdin "$T"/*.err "$T/push.log" <<EOS > "$T/leaks" || true
+$secrets
+EOS
+is "$(cat "$T/leaks")" "" "no subscription key in the fake's log or stderr"
+is "$(grep -c secret_seen "$T/push.log")" 0 "the fake saw no secret in a message"
+done_testing
