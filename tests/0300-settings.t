@@ -44,6 +44,7 @@ is "$out" '{"key":"default_channel","value":null,"default":"telegram"}
 {"key":"openai.model","value":null,"default":"gpt-4o-mini"}
 {"key":"messages.retention","value":null,"default":"90d"}
 {"key":"messages.per_chat_max","value":null,"default":"20000"}
+{"key":"push.subject","value":null,"default":""}
 {"key":"attempts.telegram","value":"5","default":"10"}' \
     "config list: every key with its value and default"
 ok "config unset" corp-settings config unset attempts.telegram
