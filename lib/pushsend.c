@@ -18,6 +18,7 @@
 #include "jsonl.h"
 #include "netaddr.h"
 #include "pushsub.h"
+#include "ratelimit.h"
 #include "pushsend.h"
 #include "send.h"
 #include "settings.h"
@@ -163,7 +164,9 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 {
 	struct corp_webpush_sub ws;
 	struct corp_http_resp r;
-	struct corp_err e;
+	struct corp_down down;
+	struct corp_err e, e2;
+	long long downpause = CORP_DOWN_FIRST;
 	unsigned char *body = NULL;
 	size_t blen;
 	char *auth = NULL, *origin = NULL, *hauth = NULL, httl[32],
@@ -173,6 +176,7 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 	int rc, out = SUB_FAILED;
 
 	memset(&r, 0, sizeof(r));
+	memset(&down, 0, sizeof(down));
 	corp_send_res_init(one);
 	if (corp_webpush_sub_parse(sub, CORP_WEBPUSH_ALLOW_HTTP, &ws,
 	    &e) != 0) {
@@ -208,8 +212,35 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 	hdr[3] = "Content-Encoding: aes128gcm";
 	hdr[4] = "Content-Type: application/octet-stream";
 	hdr[5] = NULL;
+	/* A service that was not reachable pauses, per origin, as the
+	 * other senders' endpoints do (ratelimit.h; advisory: a state that
+	 * cannot be read lets the request go). */
+	if (origin != NULL && corp_down_get("push", origin,
+	    (long long)corp_now(), &down, &e) == 0 && down.remaining > 0) {
+		one->attempted = 0;
+		one->error_class = "unreachable";
+		one->retry_after = down.remaining;
+		corp_send_set(one, CORP_SEND_RETRY, "push subscription %zu "
+		    "(%s): %s (unreachable: paused %llds more)", idx, origin,
+		    down.error[0] ? down.error : "unreachable",
+		    down.remaining);
+		out = SUB_RETRY;
+		goto done;
+	}
 	rc = corp_http_post(h, ws.endpoint, hdr, (const char *)body, blen,
 	    NULL, ws.auth, &r, &e);
+	if (origin != NULL && rc == CORP_ETEMP && r.unreachable) {
+		long long pause = CORP_DOWN_FIRST;
+		char why[256];
+
+		strlcpy(why, e.msg, sizeof(why));
+		(void)corp_down_mark("push", origin, (long long)corp_now(),
+		    why, &pause, &e2);
+		corp_errf(&e, CORP_ETEMP, "%s (unreachable: paused %llds)",
+		    why, pause);
+		downpause = pause;
+	} else if (origin != NULL && down.known && rc != CORP_ECONFIG)
+		(void)corp_down_clear("push", origin, &e2);
 	if (rc == CORP_ECONFIG) {	/* the SSRF rule, at connect time */
 		corp_send_hold(one, "push subscription %zu (%s): %s", idx,
 		    origin ? origin : "?", e.msg);
@@ -226,7 +257,7 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 		else if (r.unreachable) {
 			one->attempted = 0;
 			one->error_class = "unreachable";
-			one->retry_after = 60;
+			one->retry_after = downpause;
 		}
 		goto done;
 	}

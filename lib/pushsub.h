@@ -49,10 +49,5 @@ int	corp_pushsub_ack_tx(struct corp_db *, long long delivery_id,
  * {"endpoint", "keys": {"p256dh", "auth"}}. */
 int	corp_pushsub_json(struct corp_db *, long long user_id, json_t **arr,
 	    struct corp_err *);
-/* Every subscription (active or not), keys left out: for corp-bind
- * list. {user_id, login, endpoint, active, deactivated_by, created_at,
- * updated_at}. user_id <= 0: everybody's. */
-int	corp_pushsub_list(struct corp_db *, long long user_id, json_t **rows,
-	    struct corp_err *);
 
 #endif

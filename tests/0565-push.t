@@ -216,6 +216,26 @@ printf '%s\n' "$out" | corp-deliver ack > /dev/null || bail "ack"
 is "$(sql "SELECT status FROM deliveries WHERE id = $(rid ann)")" SENT "acked SENT"
 is "$(jq -r .status "$T/push.log" | tr '\n' ' ')" "201 201 " "to both subscriptions"
 
+# 7b. A push service that cannot be reached: retry, not attempted, and
+# its origin pauses (30 s, then longer) as the other senders' endpoints.
+"$FP" subscribe --dir "$T/subs" --base http://127.0.0.1:1 --id d1 \
+    > "$T/d1.sub" || bail "subscribe d1"
+corp-user add dave --name Dave --unit sales >/dev/null || bail "dave"
+ok "dave" corp-bind add --user dave --channel push --allow-http --subscription "$T/d1.sub"
+task 5 dave
+run corp-deliver run --channel push --allow-http --until-empty
+is "$(sql "SELECT status, attempts, not_before - $(date -d "$CORP_NOW" +%s) FROM deliveries WHERE id = $(rid dave)")" \
+    "PENDING|0|30" "unreachable: PENDING, no attempt, back in 30 s"
+like "$(sql "SELECT error FROM deliveries WHERE id = $(rid dave)")" \
+    '^push subscription 1 \(http://127.0.0.1:1\): .* \(unreachable: paused 30s\)$' \
+    "the error says the origin paused"
+export CORP_NOW=2026-01-05T10:10:31Z
+run corp-deliver run --channel push --allow-http --until-empty
+like "$(sql "SELECT error FROM deliveries WHERE id = $(rid dave)")" \
+    '\(unreachable: paused 60s\)$' "still down: the pause doubles"
+export CORP_NOW=2026-01-05T10:10:40Z
+ok "dave off" corp-bind deactivate --user dave --channel push
+
 # 8. Urgency and TTL from the priority; a long body is cut, never the JSON.
 long=$(awk 'BEGIN { for (i = 0; i < 800; i++) printf "Ünïcødé "; }')
 jq -c --arg t "$long" '.text = $t | .priority = "urgent"' "$T/fmt" > "$T/long"
