@@ -496,9 +496,12 @@ corp_push_bind(struct corp_db *db, long long uid, const char *text,
 	if ((rc = corp_webpush_sub_parse_text(text, len, name,
 	    allow_http ? CORP_WEBPUSH_ALLOW_HTTP : 0, &sub, err)) != 0) {
 		if (rc == CORP_EINVAL && !allow_http &&
-		    strncmp(text + strspn(text, " \t\r\n"), "{", 1) == 0 &&
-		    strstr(err->msg, "https") != NULL)
-			corp_errprefix(err, "(http:// only with --allow-http)");
+		    strstr(err->msg, "must be an https URL") != NULL) {
+			size_t n = strlen(err->msg);
+
+			snprintf(err->msg + n, sizeof(err->msg) - n,
+			    " (http:// only with --allow-http)");
+		}
 		return rc;
 	}
 	if ((rc = corp_setting_get(db, "webhook.allow", &v, err)) != 0)

@@ -86,7 +86,8 @@ for id in a1 a2 gone gone2 busy b1; do subscribe $id; done
 
 run_in "$T/a1.sub" corp-bind add --user ann --channel push
 is "$rc" 65 "an http:// endpoint without --allow-http is refused"
-like "$err" "https" "it says https"
+is "$err" 'corp-bind: push subscription "endpoint": must be an https URL (http:// only with --allow-http)' \
+    "it says https, and what allows http"
 run_in "$T/a1.sub" corp-bind add --user ann --channel push --allow-http
 is "$rc" 77 "a loopback endpoint is refused by the SSRF rule"
 is "$err" "corp-bind: push endpoint host 127.0.0.1: 127.0.0.1 is a loopback address (allow it with config webhook.allow)" \
