@@ -76,6 +76,9 @@ for u in ann bob; do
 done
 corp-settings notify set --event-type TASK_CREATED --role executor \
     --channel push >/dev/null || bail "setting"
+# prun CMD...: run, keeping stderr for the secrets check (section 9)
+prun() { run "$@"; printf '%s\n' "$err" >> "$T/corp.err"; }
+prun_in() { run_in "$@"; printf '%s\n' "$err" >> "$T/corp.err"; }
 # rid LOGIN: the user's latest row on push
 rid() { sql "SELECT max(id) FROM deliveries WHERE channel = 'push' AND user_id = (SELECT id FROM users WHERE login = '$1')"; }
 subscribe() {	# subscribe ID: $T/ID.sub, the PushSubscription
@@ -84,17 +87,17 @@ subscribe() {	# subscribe ID: $T/ID.sub, the PushSubscription
 }
 for id in a1 a2 gone gone2 busy b1; do subscribe $id; done
 
-run_in "$T/a1.sub" corp-bind add --user ann --channel push
+prun_in "$T/a1.sub" corp-bind add --user ann --channel push
 is "$rc" 65 "an http:// endpoint without --allow-http is refused"
 is "$err" 'corp-bind: push subscription "endpoint": must be an https URL (http:// only with --allow-http)' \
     "it says https, and what allows http"
-run_in "$T/a1.sub" corp-bind add --user ann --channel push --allow-http
+prun_in "$T/a1.sub" corp-bind add --user ann --channel push --allow-http
 is "$rc" 77 "a loopback endpoint is refused by the SSRF rule"
 is "$err" "corp-bind: push endpoint host 127.0.0.1: 127.0.0.1 is a loopback address (allow it with config webhook.allow)" \
     "naming the address and the setting"
 is "$(sql "SELECT count(*) FROM push_subscriptions")" 0 "nothing bound"
 ok "allow" corp-settings config set webhook.allow 127.0.0.1/32
-run_in "$T/a1.sub" corp-bind add --user ann --channel push --allow-http
+prun_in "$T/a1.sub" corp-bind add --user ann --channel push --allow-http
 is "$rc" 0 "bound from stdin"
 is "$(printf '%s' "$out" | jq -c '[.login, .channel, .address, .active, .subscriptions]')" \
     "[\"ann\",\"push\",\"$B/push/a1\",true,1]" "the bind: the endpoint, one subscription"
@@ -111,7 +114,7 @@ ann|/push/gone|1
 bob|/push/b1|1" "one row per endpoint"
 printf '{"endpoint":"%s/push/x","keys":{"p256dh":"AAAA","auth":"AAAA"}}' \
     "$B" > "$T/bad.sub"
-run_in "$T/bad.sub" corp-bind add --user bob --channel push --allow-http
+prun_in "$T/bad.sub" corp-bind add --user bob --channel push --allow-http
 is "$rc" 65 "bad keys are refused"
 like "$err" '^corp-bind: .*push subscription "keys' "naming the field"
 
@@ -119,7 +122,7 @@ like "$err" '^corp-bind: .*push subscription "keys' "naming the field"
 corp-task create --as admin --title "Report <Q1> & \"plan\"" --assignee ann \
     >/dev/null && corp-event route >/dev/null || bail "task 1"
 : > "$T/push.log"
-run corp-deliver run --channel push --allow-http --until-empty
+prun corp-deliver run --channel push --allow-http --until-empty
 is "$rc" 0 "run exits 0"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .retry, .unbound]')" \
     "[1,1,0,0]" "one row, sent"
@@ -157,14 +160,14 @@ task() {	# task N LOGIN: task N for LOGIN, routed
 }
 task 2 bob
 : > "$T/push.log"
-run corp-deliver run --channel push --allow-http --until-empty
+prun corp-deliver run --channel push --allow-http --until-empty
 is "$rc" 0 "run exits 0"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .retry]')" "[1,0,1]" "429: retry"
 is "$(sql "SELECT status, attempts, not_before - $(date -d "$CORP_NOW" +%s), error FROM deliveries WHERE id = $(rid bob)" | sed "s|$B|B|")" \
     "PENDING|1|120|push subscription 1 (B): HTTP 429" \
     "an attempt counted, not before the service's Retry-After (120 s > backoff 30 s)"
 export CORP_NOW=2026-01-05T10:02:00Z
-run corp-deliver run --channel push --allow-http --until-empty
+prun corp-deliver run --channel push --allow-http --until-empty
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent]')" "[1,1]" "after Retry-After: sent"
 is "$(jq -r '.status' "$T/push.log" | tr '\n' ' ')" "429 201 " "two requests in all"
 
@@ -173,7 +176,7 @@ corp-user add carl --name Carl --unit sales >/dev/null || bail "carl"
 ok "carl" corp-bind add --user carl --channel push --allow-http --subscription "$T/gone2.sub"
 task 3 carl
 : > "$T/push.log"
-run corp-deliver run --channel push --allow-http --until-empty
+prun corp-deliver run --channel push --allow-http --until-empty
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .unbound]')" "[1,0,1]" "404: unbound"
 is "$(sql "SELECT status, attempts, readiness FROM deliveries WHERE id = $(rid carl)")" \
     "PENDING|0|waiting_bind" "the row waits for a bind, no attempt used"
@@ -187,7 +190,7 @@ is "$(printf '%s' "$out" | jq -c '[.active, .deactivated_by]')" '[false,"deliver
 ok "allow other" corp-settings config set webhook.allow 10.0.0.0/8
 task 4 ann
 : > "$T/push.log"
-run corp-deliver run --channel push --allow-http --until-empty
+prun corp-deliver run --channel push --allow-http --until-empty
 is "$rc" 78 "held by the configuration: 78"
 is "$(sql "SELECT status, attempts FROM deliveries WHERE id = $(rid ann)")" "PENDING|0" \
     "the row kept, no attempt"
@@ -204,12 +207,12 @@ corp-deliver pending --channel push > "$T/lines" || bail "pending"
 is "$(jq -c '[.delivery_id, (.subscriptions | length), (.subscriptions[0] | keys_unsorted)]' "$T/lines")" \
     "[$(rid ann),2,[\"endpoint\",\"keys\"]]" "the claim puts ann's two active subscriptions in the line"
 corp-fmt < "$T/lines" > "$T/fmt" || bail "fmt"
-run_in "$T/fmt" corp-send push --allow-http --allow 127.0.0.1/32
+prun_in "$T/fmt" corp-send push --allow-http --allow 127.0.0.1/32
 is "$rc" 78 "corp-send push without --subject: the stage is held (78)"
 is "$(printf '%s' "$out" | jq -c '[.result, .attempted, .error_class, .error]')" \
     '["retry",false,"config","no VAPID subject (set config push.subject: mailto:ADDRESS or an https URL)"]' \
     "the line is held, naming the setting"
-run_in "$T/fmt" corp-send push --subject mailto:ops@example.com --allow-http \
+prun_in "$T/fmt" corp-send push --subject mailto:ops@example.com --allow-http \
     --allow 127.0.0.1/32
 is "$rc" 0 "corp-send push"
 is "$(printf '%s' "$out" | jq -c '[.result, .attempted]')" '["sent",true]' "sent"
@@ -224,14 +227,14 @@ is "$(jq -r .status "$T/push.log" | tr '\n' ' ')" "201 201 " "to both subscripti
 corp-user add dave --name Dave --unit sales >/dev/null || bail "dave"
 ok "dave" corp-bind add --user dave --channel push --allow-http --subscription "$T/d1.sub"
 task 5 dave
-run corp-deliver run --channel push --allow-http --until-empty
+prun corp-deliver run --channel push --allow-http --until-empty
 is "$(sql "SELECT status, attempts, not_before - $(date -d "$CORP_NOW" +%s) FROM deliveries WHERE id = $(rid dave)")" \
     "PENDING|0|30" "unreachable: PENDING, no attempt, back in 30 s"
 like "$(sql "SELECT error FROM deliveries WHERE id = $(rid dave)")" \
     '^push subscription 1 \(http://127.0.0.1:1\): .* \(unreachable: paused 30s\)$' \
     "the error says the origin paused"
 export CORP_NOW=2026-01-05T10:10:31Z
-run corp-deliver run --channel push --allow-http --until-empty
+prun corp-deliver run --channel push --allow-http --until-empty
 like "$(sql "SELECT error FROM deliveries WHERE id = $(rid dave)")" \
     '\(unreachable: paused 60s\)$' "still down: the pause doubles"
 export CORP_NOW=2026-01-05T10:10:40Z
@@ -241,7 +244,7 @@ ok "dave off" corp-bind deactivate --user dave --channel push
 long=$(awk 'BEGIN { for (i = 0; i < 800; i++) printf "Ünïcødé "; }')
 jq -c --arg t "$long" '.text = $t | .priority = "urgent"' "$T/fmt" > "$T/long"
 : > "$T/push.log"
-run_in "$T/long" corp-send push --subject mailto:ops@example.com --allow-http \
+prun_in "$T/long" corp-send push --subject mailto:ops@example.com --allow-http \
     --allow 127.0.0.1/32
 is "$(printf '%s' "$out" | jq -r .result)" sent "a body of $(printf '%s' "$long" | wc -c) bytes: sent"
 p=$(jq -r 'select(.id == "a1") | .plaintext' "$T/push.log")
@@ -252,7 +255,7 @@ is "$(jq -r 'select(.id == "a1") | [.headers.urgency, .headers.ttl] | @tsv' "$T/
     "high	86400" "urgent: Urgency high"
 jq -c '.priority = "broadcast"' "$T/fmt" > "$T/bc"
 : > "$T/push.log"
-run_in "$T/bc" corp-send push --subject mailto:ops@example.com --allow-http \
+prun_in "$T/bc" corp-send push --subject mailto:ops@example.com --allow-http \
     --allow 127.0.0.1/32
 is "$(jq -r 'select(.id == "a1") | [.headers.urgency, .headers.ttl] | @tsv' "$T/push.log")" \
     "low	43200" "broadcast: Urgency low, TTL 43200"
@@ -262,6 +265,10 @@ secrets=$(jq -r '.keys.auth, .keys.p256dh' "$T"/*.sub | sort -u)
 grep -rl -F -f /dev/stdin "$T"/*.err "$T/push.log" <<EOS > "$T/leaks" || true
 $secrets
 EOS
-is "$(cat "$T/leaks")" "" "no subscription key in the fake's log or stderr"
+is "$(cat "$T/leaks")" "" "no subscription key in corp's stderr or the fake's log"
+is "$(grep -c . "$T/corp.err" | awk '$1 > 5 { print "some" }')" some \
+    "(corp's stderr was collected: there is something to search)"
+is "$(grep -c -e 'vapid t=' -e 'PRIVATE KEY' -e "$(sed -n 2p "$K" | cut -c1-24)" "$T"/*.err "$T/push.log" | grep -v ':0$')" "" \
+    "no VAPID token or private key either"
 is "$(grep -c secret_seen "$T/push.log")" 0 "the fake saw no secret in a message"
 done_testing
