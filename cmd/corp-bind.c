@@ -5,6 +5,7 @@
  * corp-deliver explain shows them); deactivate is the way to stop one.
  * No --as: whoever can open the database is the operator.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,12 @@
 #include "jsonl.h"
 #include "names.h"
 #include "notify.h"
+#include "pushsend.h"
 #include "settings.h"
 #include "tgbind.h"
 #include "userref.h"
 
-enum { O_USER = 1, O_CHANNEL, O_ADDRESS };
+enum { O_USER = 1, O_CHANNEL, O_ADDRESS, O_SUBSCRIPTION, O_ALLOW_HTTP };
 
 static const struct cli_opt opts[] = {
 	{ O_USER, "user", "LOGIN", "the user", .comp = CLI_C_LOGIN },
@@ -28,6 +30,11 @@ static const struct cli_opt opts[] = {
 	    .comp = CLI_C_CHANNEL },
 	{ O_ADDRESS, "address", "ADDRESS", "chat id, mailbox, endpoint or "
 	    "command name" },
+	{ O_SUBSCRIPTION, "subscription", "FILE", "push: the browser's "
+	    "PushSubscription JSON (stdin without it, or -)",
+	    .comp = CLI_C_FILE },
+	{ O_ALLOW_HTTP, "allow-http", NULL, "push: allow an http:// "
+	    "endpoint (a local fake)" },
 	{ 0 }
 };
 
@@ -66,6 +73,53 @@ out1(json_t *o)
 	json_decref(o);
 }
 
+/*
+ * push: the browser's PushSubscription JSON from --subscription FILE or
+ * stdin (at most 64 KiB), one subscription per endpoint (corp-bind.1).
+ */
+static int
+push_add(const struct cli_args *a)
+{
+	const char *sub = cli_str(a, O_SUBSCRIPTION);
+	struct corp_db *db;
+	struct corp_err e;
+	const char *name;
+	char *text;
+	size_t len = 0, n;
+	FILE *f;
+	json_t *row;
+
+	if (cli_has(a, O_ADDRESS))
+		cli_usage("push takes the subscription JSON (--subscription "
+		    "FILE or stdin), not --address");
+	name = sub != NULL && strcmp(sub, "-") != 0 ? sub : "<stdin>";
+	if (name == sub) {
+		if ((f = fopen(name, "r")) == NULL)
+			cli_die(CORP_EUSAGE, "%s: %s", name, strerror(errno));
+	} else
+		f = stdin;
+	if ((text = malloc(65537)) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	while (len < 65537 && (n = fread(text + len, 1, 65537 - len, f)) > 0)
+		len += n;
+	if (ferror(f))
+		cli_die(CORP_EUSAGE, "%s: read error", name);
+	if (len > 65536)
+		cli_die(CORP_EINVAL, "%s: longer than 64 KiB", name);
+	if (f != stdin)
+		fclose(f);
+	text[len] = '\0';
+	db = cli_db(0);
+	if (corp_push_bind(db, user(db, cli_str(a, O_USER)), text, len, name,
+	    cli_has(a, O_ALLOW_HTTP), &row, &e) != 0)
+		cli_fail(&e);
+	explicit_bzero(text, len);
+	free(text);
+	corp_db_close(db);
+	out1(row);
+	return 0;
+}
+
 static int
 cmd_add(const struct cli_args *a)
 {
@@ -74,6 +128,14 @@ cmd_add(const struct cli_args *a)
 	struct corp_err e;
 	json_t *row;
 
+	/* Two forms (cli.h CLI_VARIANT): push reads a subscription. */
+	if (strcmp(ch, "push") == 0)
+		return push_add(a);
+	if (cli_has(a, O_SUBSCRIPTION) || cli_has(a, O_ALLOW_HTTP))
+		cli_usage("--subscription and --allow-http are for --channel "
+		    "push");
+	if (addr == NULL)
+		cli_usage("add needs --address ADDRESS");
 	if (corp_address_check(ch, addr, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
@@ -202,6 +264,9 @@ static const struct cli_verb verbs[] = {
 	{ "add", cmd_add, "bind a user's address on a channel", NULL, 0, 0,
 	    U({ O_USER, CLI_REQ }, { O_CHANNEL, CLI_REQ },
 	    { O_ADDRESS, CLI_REQ }) },
+	{ "add", cmd_add, "bind a browser's Web Push subscription", NULL, 0,
+	    0, U({ O_USER, CLI_REQ }, { O_CHANNEL, CLI_REQ },
+	    { O_SUBSCRIPTION }, { O_ALLOW_HTTP }), .flags = CLI_VARIANT },
 	{ "list", cmd_list, "binds, active or not", NULL, 0, 0,
 	    U({ O_USER }, { O_CHANNEL }) },
 	{ "deactivate", cmd_deactivate, "stop a bind (kept for history)",

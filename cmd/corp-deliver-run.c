@@ -141,7 +141,9 @@ load_settings(struct corp_cidr **allow, size_t *nallow)
 	if (corp_setting_get(R.db, "fallback_lang", &R.fallback, &e) != 0)
 		cli_fail(&e);
 	R.o.fallback = R.fallback;
-	if (strcmp(R.o.channel, "webhook") != 0)
+	/* push endpoints fall under the SSRF rule as webhooks do. */
+	if (strcmp(R.o.channel, "webhook") != 0 &&
+	    strcmp(R.o.channel, "push") != 0)
 		return;
 	if (corp_setting_get(R.db, "webhook.allow", &v, &e) != 0)
 		cli_fail(&e);
@@ -397,6 +399,7 @@ cmd_run(const struct cli_args *a)
 	struct corp_cidr *allow = NULL;
 	struct corp_err e;
 	char *wid = NULL, id[80];
+	static char *push_subject;
 	json_t *sum;
 	int conc, code;
 
@@ -440,6 +443,11 @@ cmd_run(const struct cli_args *a)
 	if (corp_setting_duration(R.db, "telegram.max_pause", &opt.max_pause,
 	    &e) != 0)
 		cli_fail(&e);
+	/* push: the VAPID subject (corp-send.1 PUSH). */
+	if (strcmp(R.o.channel, "push") == 0 && corp_setting_get(R.db,
+	    "push.subject", &push_subject, &e) != 0)
+		cli_fail(&e);
+	opt.push_subject = push_subject;
 	if (corp_fmt_catalog(&R.cat, NULL, 0, &e) != 0)
 		cli_fail(&e);
 	open_sender(&opt);

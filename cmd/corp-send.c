@@ -15,8 +15,12 @@
 #include "send.h"
 #include "sendline.h"
 
+enum { O_SUBJECT = 1 };
+
 static const struct cli_opt opts[] = {
 	CLI_SENDER_OPTS,
+	{ O_SUBJECT, "subject", "SUBJECT", "push: the VAPID subject, a "
+	    "mailto: or https: URL (push.subject)" },
 	{ O_MAX_PAUSE, "max-pause", "DURATION", "longest pause a server's "
 	    "retry_after imposes (1h, at most 1d)", CLI_DURATION, 0, 86400 },
 	{ 0 }
@@ -140,6 +144,7 @@ cmd_send(const struct cli_args *a)
 	if (cli_has(a, O_MAX_PAUSE) &&
 	    (opt.max_pause = cli_int(a, O_MAX_PAUSE, 0)) > 86400)
 		cli_usage("--max-pause: at most 1d");
+	opt.push_subject = cli_str(a, O_SUBJECT);
 	/* A misspelt channel: 64 with the closest one (names.h). */
 	if (corp_channel_check(name, &e) != 0)
 		cli_fail(&e);
@@ -173,13 +178,13 @@ static const struct cli_verb verbs[] = {
 	    "CHANNEL", 1, 1, U({ O_ALLOW_HTTP }, { O_MAX_WAIT },
 	    { O_MAX_PAUSE }, { O_TIMEOUT }, { O_CONNECT_TIMEOUT }, { O_ALLOW },
 	    { O_SMTP_URL }, { O_FROM }, { O_SMTP_USER }, { O_EXEC_TIMEOUT },
-	    { O_OUT }) },
+	    { O_OUT }, { O_SUBJECT }) },
 	{ NULL }
 };
 
 static const struct cli_tool tool = { "corp-send",
 	"the transports of a delivery pipe (telegram, webhook, email, exec, "
-	"file)", opts, verbs, CLI_COMMON_DATA_DIR | CLI_COMMON_NOW };
+	"file, push)", opts, verbs, CLI_COMMON_DATA_DIR | CLI_COMMON_NOW };
 
 int
 main(int argc, char *argv[])

@@ -17,6 +17,7 @@
 #include "prefs.h"
 #include "settings.h"
 #include "userref.h"
+#include "vapid.h"
 
 enum { O_TYPE = 1, O_ROLE, O_CHANNEL, O_ENABLED, O_DISABLED, O_PRIORITY,
 	O_TEMPLATE, O_SELF, O_NOSELF, O_NEWTYPE, O_NEWROLE, O_USER, O_QUIET,
@@ -43,7 +44,8 @@ static const struct cli_opt opts[] = {
 	{ O_USER, "user", "LOGIN", "the user", .comp = CLI_C_LOGIN },
 	{ O_QUIET, "quiet", "HH:MM-HH:MM", "quiet hours in the user's zone" },
 	{ O_NOQUIET, "no-quiet", NULL, "no quiet hours" },
-	{ O_FORCE, "force", NULL, "accept a very wide webhook.allow range" },
+	{ O_FORCE, "force", NULL, "accept a very wide webhook.allow range; "
+	    "replace the VAPID key pair (push keygen)" },
 	{ 0 }
 };
 
@@ -319,6 +321,52 @@ cmd_unmute(const struct cli_args *a)
 	return 0;
 }
 
+/* push: the VAPID key pair (vapid.h) and subject (config push.subject) */
+
+static int
+push_out(const char *pub)
+{
+	struct corp_db *db;
+	struct corp_err e;
+	char *subject;
+
+	db = cli_db(0);
+	if (corp_setting_get(db, "push.subject", &subject, &e) != 0)
+		cli_fail(&e);
+	corp_db_close(db);
+	out1(json_pack("{s:s, s:o}", "public_key", pub, "subject",
+	    corp_json_strval(*subject ? subject : NULL)));
+	free(subject);
+	return 0;
+}
+
+static int
+push_keygen(const struct cli_args *a)
+{
+	char pub[CORP_WEBPUSH_KEY_B64];
+	struct corp_err e;
+
+	if (corp_vapid_keygen(cli_has(a, O_FORCE), pub, &e) != 0)
+		cli_fail(&e);
+	return push_out(pub);
+}
+
+static int
+push_show(const struct cli_args *a)
+{
+	char pub[CORP_WEBPUSH_KEY_B64];
+	struct corp_err e;
+
+	(void)a;
+	if (corp_vapid_public(pub, &e) != 0) {
+		if (e.code == CORP_ENOTFOUND)
+			cli_die(CORP_ENOTFOUND, "no VAPID key pair; make one "
+			    "with: corp-settings push keygen");
+		cli_fail(&e);
+	}
+	return push_out(pub);
+}
+
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
 static const struct cli_verb config_verbs[] = {
 	{ "get", config_get, "a setting's value", "KEY", 1, 1 },
@@ -347,11 +395,18 @@ static const struct cli_verb prefs_verbs[] = {
 	    1 }) },
 	{ NULL }
 };
+static const struct cli_verb push_verbs[] = {
+	{ "keygen", push_keygen, "make the VAPID key pair of Web Push", NULL,
+	    0, 0, U({ O_FORCE }) },
+	{ "show", push_show, "the VAPID public key and subject" },
+	{ NULL }
+};
 static const struct cli_verb verbs[] = {
 	{ "config", NULL, "operator settings (corp(7) CONFIGURATION)", .sub =
 	    config_verbs },
 	{ "notify", NULL, "notification settings", .sub = notify_verbs },
 	{ "prefs", NULL, "per-user preferences", .sub = prefs_verbs },
+	{ "push", NULL, "Web Push: the VAPID key pair", .sub = push_verbs },
 	{ "mute", cmd_mute, "stop a user's notifications on a channel or of "
 	    "a type", NULL, 0, 0, U({ O_USER, CLI_REQ }, { O_CHANNEL, CLI_REQ,
 	    1 }, { O_TYPE, 0, 1 }) },

@@ -13,6 +13,7 @@
 #include "jsonl.h"
 #include "notify.h"
 #include "names.h"
+#include "pushsub.h"
 #include "queue.h"
 #include "userref.h"
 #include "webhookconf.h"
@@ -406,6 +407,11 @@ corp_binds_deactivate_tx(struct corp_db *db, long long uid,
 	 * chat can no longer resume it), and nothing overrides the
 	 * operator's.
 	 */
+	/* push: every subscription goes with the bind (pushsub.h). */
+	if (strcmp(channel, "push") == 0 && (rc = corp_pushsub_off_tx(db,
+	    uid, NULL, strcmp(by, "operator") == 0 ? "operator" : "delivery",
+	    NULL, err)) != 0)
+		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
 	    "deactivated_by = ?4, updated_at = ?3 WHERE user_id = ?1 "
 	    "AND channel = ?2 AND (active = 1 OR (?4 = 'operator' AND "
@@ -655,24 +661,4 @@ corp_binds_import_commit(struct corp_db *db, struct corp_binds_import *m,
 	struct import_commit a = { m, fn, arg };
 
 	return corp_db_tx(db, import_tx, &a, err);
-}
-
-int
-corp_binds_state(struct corp_db *db, long long uid, const char *channel,
-    int *state, struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "SELECT active FROM binds "
-	    "WHERE user_id = ?1 AND channel = ?2", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, uid);
-	corp_bind_text(st, 2, channel);
-	rc = corp_step(st);
-	*state = rc == SQLITE_ROW ? corp_col_int(st, 0) : -1;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read binds", err);
-	return 0;
 }

@@ -126,7 +126,8 @@ corp_fmt_line(const struct corp_catalog *cat, json_t *line,
 		return 0;
 	}
 	channel = json_string_value(json_object_get(line, "channel"));
-	plain = channel != NULL && strcmp(channel, "email") == 0;
+	plain = channel != NULL && (strcmp(channel, "email") == 0 ||
+	    strcmp(channel, "push") == 0);
 	if ((rc = corp_render_delivery(cat, line, fallback, plain, &text,
 	    plain ? &subject : NULL, &e)) != 0) {
 		if (e.code == CORP_EINTERNAL) {

@@ -18,10 +18,11 @@
 #include "event.h"
 #include "names.h"
 #include "notify.h"
+#include "webhookconf.h"
 
 /* Add a channel here and everything that checks one knows it. */
 const char *const corp_channels[] = { "telegram", "email", "webhook",
-	"exec", "file", NULL };
+	"exec", "file", "push", NULL };
 
 /* The task state machine's and the scheduler's (DESIGN 3, 7). */
 static const char *const builtin_types[] = { "TASK_CREATED",
@@ -447,4 +448,16 @@ corp_zone_check(const char *zone, struct corp_err *err)
 	    ZONEINFO ")");
 	names_free(&s);
 	return rc;
+}
+
+/* A webhook endpoint or exec command name (webhookconf.h): here, with
+ * the other name rules, so that a module checking a bind's address
+ * does not link the webhook configuration (and libcrypto). */
+int
+corp_webhook_name_ok(const char *s)
+{
+	if (s == NULL || *s == '\0' || *s == '.' || strlen(s) > 64)
+		return 0;
+	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-")] == '\0';
 }

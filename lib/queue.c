@@ -13,6 +13,7 @@
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
+#include "pushsub.h"
 #include "queue.h"
 #include "queue_int.h"
 #include "rand.h"
@@ -829,7 +830,10 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			continue;
 		}
 		if ((rc = apply_ack(db, &a, now, &stored[order[i]],
-		    &refused[order[i]], err)) != 0) {
+		    &refused[order[i]], err)) != 0 ||
+		    (strcmp(stored[order[i]], "unchanged") != 0 &&
+		    (rc = corp_pushsub_ack_tx(db, a.id, lines[order[i]],
+		    err)) != 0)) {
 			corp_errprefix(err, "delivery %lld", a.id);
 			corp_db_rollback(db);
 			goto out;

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
+#include "pushsub.h"
 #include "queue.h"
 #include "queue_int.h"
 
@@ -172,6 +173,16 @@ corp_queueline_claim(struct corp_db *db, struct corp_stmt *st,
 		json_object_set_new(o, "previous_assignee_name",
 		    corp_json_strval(nm->previous));
 		json_object_set(o, "event", nm->event);
+		/* push: every active subscription (pushsub.h). */
+		if (strcmp(json_string_value(json_object_get(o, "channel")),
+		    "push") == 0) {
+			json_t *subs;
+
+			if ((rc = corp_pushsub_json(db, json_integer_value(
+			    json_object_get(o, "user_id")), &subs, err)) != 0)
+				goto out;
+			json_object_set_new(o, "subscriptions", subs);
+		}
 		if (cl->peek || !lease)
 			continue;
 		if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "

@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "http.h"
 #include "jsonl.h"
+#include "pushsend.h"
 #include "ratelimit.h"
 #include "send.h"
 #include "sendline.h"
@@ -46,6 +47,8 @@ struct corp_sender {
 	/* file */
 	int			 file_fd;
 	char			*file_path;
+	/* push (pushsend.h) */
+	struct corp_pushsend	*push;
 };
 
 struct channel {
@@ -713,6 +716,48 @@ file_flush(struct corp_sender *s, struct corp_err *err)
 	return 0;
 }
 
+/* ---- push (pushsend.h) ------------------------------------------ */
+
+/* No key or subject holds the stage (78), as a missing token does. */
+static int
+push_init(struct corp_sender *s, struct corp_err *err)
+{
+	struct corp_err e;
+	char *pem = NULL;
+	int rc;
+
+	if ((rc = http_open(s, 1, err)) != 0)
+		return rc;
+	corp_http_ssrf(s->http, s->o.allow, s->o.nallow);
+	corp_http_allow_hint(s->http, s->o.allow_hint != NULL ?
+	    s->o.allow_hint : "--allow CIDR of corp-send; corp-deliver run "
+	    "passes config webhook.allow");
+	if ((rc = corp_secret(NULL, "vapid.pem", &pem, &e)) != 0) {
+		stage_hold(s, rc == CORP_ENOTFOUND ? CORP_ECONFIG : rc,
+		    rc == CORP_ENOTFOUND ? "no VAPID key (corp-settings push "
+		    "keygen)" : e.msg);
+		return 0;
+	}
+	if (corp_pushsend_open(&s->push, pem, strlen(pem),
+	    s->o.push_subject, &e) != 0)
+		stage_hold(s, e.code == CORP_EINTERNAL ? e.code :
+		    CORP_ECONFIG, e.msg);
+	explicit_bzero(pem, strlen(pem));
+	free(pem);
+	return 0;
+}
+
+static int
+push_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+    struct corp_err *err)
+{
+	if (corp_pushsend_line(s->push, s->http, line, res, err) != 0)
+		return -1;
+	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
+		cap_pause(s, res);
+	return 0;
+}
+
 /* ---- the stage --------------------------------------------------- */
 
 static const struct channel channels[] = {
@@ -721,6 +766,7 @@ static const struct channel channels[] = {
 	{ "email", 1, email_init, email_send, NULL },
 	{ "exec", 1, exec_init, exec_send, NULL },
 	{ "file", 1, file_init, file_send, file_flush },
+	{ "push", 1, push_init, push_send, NULL },
 	{ NULL, 0, NULL, NULL, NULL }
 };
 
@@ -773,6 +819,7 @@ corp_sender_close(struct corp_sender *s)
 	corp_http_close(s->http);
 	corp_rl_close(s->tg_rl);
 	corp_smtp_close(s->smtp);
+	corp_pushsend_close(s->push);
 	free(s->smtp_conf.url);
 	free(s->smtp_conf.from);
 	free(s->smtp_conf.user);

@@ -10,7 +10,7 @@
  * stage's exit code.
  *
  * Channels: telegram (one reused HTTP handle, the shared limiter unless
- * CORP_RATE_LIMIT=off), webhook, email, exec, file.
+ * CORP_RATE_LIMIT=off), webhook, email, exec, file, push (pushsend.h).
  *
  * URLs (CORP_TELEGRAM_API, webhooks.conf, --smtp-url, smtp.conf) pass
  * corp_url_check.  A request that never reached its server pauses the
@@ -42,6 +42,8 @@ struct corp_sender_opts {
 	const char		*allow_hint;	/* what allows a range, for
 						   a refusal (NULL: corp-send's
 						   --allow) */
+	const char		*push_subject;	/* VAPID sub: config
+						   push.subject, --subject */
 };
 
 /* The defaults corp-send documents. */

@@ -41,6 +41,7 @@ static const struct {
 	{ "openai.model", "gpt-4o-mini", CORP_RULE_MODEL },
 	{ "messages.retention", "90d", CORP_RULE_DURATION },
 	{ "messages.per_chat_max", "20000", CORP_RULE_CHAT_MAX },
+	{ "push.subject", "", CORP_RULE_PUSH_SUBJECT },
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 

@@ -17,6 +17,7 @@
 #include "netaddr.h"
 #include "settings.h"
 #include "tgbind.h"
+#include "webpush.h"
 
 static int
 v_channel(const char *key, const char *v, int flags, struct corp_err *err)
@@ -233,6 +234,19 @@ v_model(const char *key, const char *v, int flags, struct corp_err *err)
 	return 0;
 }
 
+/* The VAPID subject of push messages (RFC 8292 2.1, corp-send.1). */
+static int
+v_push_subject(const char *key, const char *v, int flags,
+    struct corp_err *err)
+{
+	int rc;
+
+	(void)flags;
+	if ((rc = corp_webpush_subject_check(v, err)) != 0)
+		corp_errprefix(err, "%s", key);
+	return rc;
+}
+
 typedef int (*valid_fn)(const char *key, const char *v, int flags,
     struct corp_err *);
 
@@ -251,6 +265,7 @@ static const valid_fn rules[] = {
 	[CORP_RULE_API_URL] = v_api_url,
 	[CORP_RULE_MODEL] = v_model,
 	[CORP_RULE_CHAT_MAX] = v_chat_max,
+	[CORP_RULE_PUSH_SUBJECT] = v_push_subject,
 };
 
 int

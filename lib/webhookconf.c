@@ -22,15 +22,6 @@ struct conf {
 	size_t		 n;
 };
 
-int
-corp_webhook_name_ok(const char *s)
-{
-	if (s == NULL || *s == '\0' || *s == '.' || strlen(s) > 64)
-		return 0;
-	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_.-")] == '\0';
-}
-
 static void
 conf_free(struct conf *c)
 {

@@ -44,6 +44,7 @@ is "$out" '{"key":"default_channel","value":null,"default":"telegram"}
 {"key":"openai.model","value":null,"default":"gpt-4o-mini"}
 {"key":"messages.retention","value":null,"default":"90d"}
 {"key":"messages.per_chat_max","value":null,"default":"20000"}
+{"key":"push.subject","value":null,"default":""}
 {"key":"attempts.telegram","value":"5","default":"10"}' \
     "config list: every key with its value and default"
 ok "config unset" corp-settings config unset attempts.telegram
@@ -69,7 +70,7 @@ is "$err" "corp-settings: backoff.emial: unknown channel 'emial' (did you mean '
     "a transposition is one edit"
 is_rc 64 "default_channel on an unknown channel" corp-settings config set \
     default_channel sms
-is "$err" "corp-settings: default_channel: unknown channel 'sms' (channels: telegram, email, webhook, exec, file)" \
+is "$err" "corp-settings: default_channel: unknown channel 'sms' (channels: telegram, email, webhook, exec, file, push)" \
     "lists the channels when none is close"
 is_rc 64 "fallback_lang without a catalog" corp-settings config set \
     fallback_lang english

@@ -20,7 +20,7 @@ is "$err" "corp-bind: unknown channel 'telgram' (did you mean 'telegram'?)" \
     "suggests the channel"
 is_rc 64 "add on a channel corp does not have" corp-bind add --user ann \
     --channel sms --address 1001
-is "$err" "corp-bind: unknown channel 'sms' (channels: telegram, email, webhook, exec, file)" \
+is "$err" "corp-bind: unknown channel 'sms' (channels: telegram, email, webhook, exec, file, push)" \
     "lists the channels"
 is_rc 64 "list filtered on a misspelt channel" corp-bind list --channel emial
 is "$err" "corp-bind: unknown channel 'emial' (did you mean 'email'?)" \
@@ -57,7 +57,7 @@ done
 ok "no cursor file was started" test ! -e \
     "$CORP_DATA_DIR/bot_deliveries_cursor_telgram.json"
 is_rc 64 "a sender for no channel at all" corp-send pigeon
-is "$err" "corp-send: unknown channel 'pigeon' (channels: telegram, email, webhook, exec, file)" \
+is "$err" "corp-send: unknown channel 'pigeon' (channels: telegram, email, webhook, exec, file, push)" \
     "lists the channels"
 is_rc 64 "requeue of a misspelt event type" corp-deliver requeue \
     --type task_created
