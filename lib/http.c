@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "corp.h"
 #include "http.h"
@@ -128,6 +129,20 @@ void
 corp_http_body_max(struct corp_http *h, size_t max)
 {
 	h->body_max = max;
+}
+
+json_t *
+corp_http_json(const char *body)
+{
+	json_error_t je;
+	json_t *doc;
+
+	if (body == NULL)
+		return NULL;
+	if ((doc = json_loads(body, 0, &je)) != NULL ||
+	    json_error_code(&je) != json_error_numeric_overflow)
+		return doc;
+	return json_loads(body, JSON_DECODE_INT_AS_REAL, NULL);
 }
 
 void

@@ -79,6 +79,16 @@ int	corp_http_post(struct corp_http *, const char *url,
 void	corp_http_resp_free(struct corp_http_resp *);
 
 /*
+ * A 2xx answer's JSON body (Telegram's sendMessage, the proposer's chat
+ * completion): parsed as is, or, when jansson refuses it only for an
+ * integer beyond int64 ("message_id": 1234...890), parsed again with every
+ * integer read as a real, so that one outside number cannot turn a
+ * delivered answer into "unexpected" and a resend.  NULL when it is no
+ * JSON.  Never for numbers corp must keep exact (getUpdates offsets).
+ */
+struct json_t	*corp_http_json(const char *body);
+
+/*
  * Replace every occurrence of secret in buf (size bytes) by <redacted>,
  * and of its forms a server may echo: percent-encoded (upper or lower
  * hex, as in a URL) and, for a token "ID:KEY", the KEY alone when it

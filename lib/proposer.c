@@ -321,7 +321,7 @@ run_openai(struct corp_proposer *p, json_t *batch, json_t *out,
 		    "than %zu bytes", resp.len);
 		goto out;
 	}
-	ans = json_loads(resp.body, 0, NULL);
+	ans = corp_http_json(resp.body);
 	content = json_string_value(json_object_get(json_object_get(
 	    json_array_get(json_object_get(ans, "choices"), 0), "message"),
 	    "content"));

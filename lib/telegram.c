@@ -115,7 +115,7 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 	json_t *doc, *v;
 	char desc[400];
 
-	doc = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	doc = corp_http_json(body);
 	description(doc, status, token, desc, sizeof(desc));
 	if (status == 200) {
 		v = json_object_get(json_object_get(doc, "result"),

@@ -59,18 +59,58 @@ corp_text_check(const char *s, size_t max, const char *what,
 	return 0;
 }
 
+/*
+ * The invisible format controls that can reorder or hide what a terminal
+ * or a log viewer shows: the bidi marks, embeddings, overrides and
+ * isolates (U+061C, U+200E/U+200F, U+202A..U+202E, U+2066..U+2069), the
+ * zero-width characters (U+200B..U+200D, U+2060..U+2064, U+FEFF,
+ * U+180E), the deprecated format controls U+206A..U+206F, the line and
+ * paragraph separators U+2028/U+2029, the interlinear annotation marks
+ * U+FFF9..U+FFFB and the tag characters U+E0000..U+E007F.
+ */
+static int
+format_control(unsigned long cp)
+{
+	return cp == 0x061c || cp == 0x180e || (cp >= 0x200b &&
+	    cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+	    (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 &&
+	    cp <= 0xe007f);
+}
+
 void
 corp_server_text(char *s)
 {
-	unsigned char *p;
-	int utf8 = corp_utf8_valid(s, strlen(s));
+	unsigned char *p, *w;
+	unsigned long cp;
+	int utf8 = corp_utf8_valid(s, strlen(s)), len, k;
 
-	for (p = (unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8))
-			*p = '?';
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			p[0] = '?';	/* a C1 control: two bytes */
-			p[1] = '?';
-			p++;
+	for (p = w = (unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8)) {
+			*w++ = '?';
+			continue;
 		}
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*w++ = '?';	/* a C1 control: two bytes */
+			*w++ = '?';
+			p++;
+			continue;
+		}
+		if (*p < 0xc0) {
+			*w++ = *p;
+			continue;
+		}
+		/* Valid UTF-8 (checked above): a lead byte and its tail. */
+		len = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		cp = *p & (0x7f >> len);
+		for (k = 1; k < len; k++)
+			cp = cp << 6 | (p[k] & 0x3f);
+		if (format_control(cp))
+			*w++ = '?';	/* one '?' for the whole character */
+		else
+			for (k = 0; k < len; k++)
+				*w++ = p[k];
+		p += len - 1;
+	}
+	*w = '\0';
 }

@@ -360,9 +360,13 @@ wrong_code(struct upd *u, struct corp_err *err)
 }
 
 /*
- * A text seen in a group, supergroup or channel -- a new message or an
- * edit, a text or a caption: every binding code in it is burnt, every
+ * An update that is not a private chat's -- a message, an edit, a post, a
+ * callback, a poll or any other kind, seen in a group, supergroup or
+ * channel or in no chat at all: every binding code in it is burnt, every
  * member saw it, and another chat must not bind with it (corp-tg.1).
+ * Every string of the update is looked at, and every object key, at
+ * any depth: a text, a caption, an entity's URL, a poll's question and
+ * options, a button's URL, a quote, a file name, the message replied to.
  * A code is any maximal run of base64url characters of the code's
  * length, so "/start CODE", a pasted deep link (...?start=CODE) and a
  * code in a sentence all count.
@@ -411,24 +415,78 @@ burn_codes(struct upd *u, const char *text, struct corp_err *err)
 }
 
 /*
- * The URLs of a message's formatting entities (a "text_link" shows other
- * words than the deep link it opens): a code in them is burnt as one in
- * the text.
+ * Every string value and object key of V, recursively.  The depth is
+ * bounded by jansson's parser (JSON_PARSER_MAX_DEPTH) and checked here
+ * again; the work is linear in the update's size, which the HTTP layer
+ * and the webhook's body limit bound: one scan of each byte, one
+ * indexed UPDATE per code-shaped word.
  */
+#define BURN_MAX_DEPTH	2048
+
 static int
-burn_entity_codes(struct upd *u, json_t *m, const char *field,
-    struct corp_err *err)
+burn_all(struct upd *u, json_t *v, int depth, struct corp_err *err)
 {
-	json_t *ents = json_object_get(m, field), *e;
+	const char *k;
+	json_t *x;
 	size_t i;
 	int rc;
 
-	if (!json_is_array(ents))
-		return 0;
-	json_array_foreach(ents, i, e)
-		if ((rc = burn_codes(u, jstr(e, "url"), err)) != 0)
-			return rc;
+	if (depth > BURN_MAX_DEPTH)
+		return corp_errf(err, CORP_EINVAL, "nested deeper than %d",
+		    BURN_MAX_DEPTH);
+	if (json_is_string(v))
+		return burn_codes(u, json_string_value(v), err);
+	if (json_is_object(v))
+		json_object_foreach(v, k, x)
+			if ((rc = burn_codes(u, k, err)) != 0 ||
+			    (rc = burn_all(u, x, depth + 1, err)) != 0)
+				return rc;
+	if (json_is_array(v))
+		json_array_foreach(v, i, x)
+			if ((rc = burn_all(u, x, depth + 1, err)) != 0)
+				return rc;
 	return 0;
+}
+
+/*
+ * Whether an update belongs to a private chat: it has a body (an object
+ * member: "message", "callback_query", "chat_member"...) and the "chat"
+ * of every body, or of a callback query's message, is a private one
+ * (typed so, or untyped with a user's positive id).  An update with no
+ * chat (a poll, an inline query...) is not private: its codes are burnt.
+ */
+static int
+chat_private(json_t *body)
+{
+	json_t *chat = json_object_get(body, "chat");
+	const char *type;
+	long long id;
+
+	if (!json_is_object(chat))
+		chat = json_object_get(json_object_get(body, "message"),
+		    "chat");
+	if (!json_is_object(chat))
+		return 0;
+	if ((type = jstr(chat, "type")) != NULL)
+		return strcmp(type, "private") == 0;
+	return jint(chat, "id", &id) && id > 0;
+}
+
+static int
+update_private(json_t *update)
+{
+	const char *k;
+	json_t *body;
+	int bodies = 0;
+
+	json_object_foreach(update, k, body) {
+		if (!json_is_object(body))
+			continue;
+		if (!chat_private(body))
+			return 0;
+		bodies++;
+	}
+	return bodies > 0;
 }
 
 /* /start CODE in a private chat. */
@@ -896,11 +954,6 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	/* Private: the type says so; a chat without a type is a user's
 	 * when its id is positive. */
 	priv = type != NULL ? strcmp(type, "private") == 0 : u->chat > 0;
-	if (!priv && ((rc = burn_codes(u, jstr(m, "text"), err)) != 0 ||
-	    (rc = burn_codes(u, jstr(m, "caption"), err)) != 0 ||
-	    (rc = burn_entity_codes(u, m, "entities", err)) != 0 ||
-	    (rc = burn_entity_codes(u, m, "caption_entities", err)) != 0))
-		return rc;
 	/* An edit is never a command: editing a message into "/start
 	 * CODE" binds nothing, only a new message does. */
 	cmd = edited ? CMD_NONE : command(jstr(m, "text"),
@@ -968,6 +1021,11 @@ corp_tgupdate_handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
 			kind = kinds[i];
 			break;
 		}
+	/* Codes in anything but a private chat's update are burnt first,
+	 * whatever the update's kind (corp-tg.1). */
+	if (!update_private(update) && (rc = burn_all(&u, update, 0, err)) !=
+	    0)
+		return rc;
 	if ((raw = json_dumps(update, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");

@@ -13,6 +13,11 @@ export FAKE_TG_TOKEN="$TOKEN"
 desc=$(printf 'Bad Request\ncorp-deliver: telegram: sent 6 retry 0 failed 0 held 0\n\033]8;;https://evil.example/\007click\033]8;;\007 key %s enc 777009%%3A%s low 777009%%3a%s\r\033[2Jend' "$KEY" "$KEY" "$KEY")
 jq -cn --arg d "$desc" '{chat_id: 600, status: 400,
     body: {ok: false, error_code: 400, description: $d}}' > "$T/script"
+# Review 4 item 6: bidi overrides and isolates, marks, zero-width
+# characters and the line/paragraph separators reorder or hide text.
+jq -cn '{chat_id: 601, status: 400, body: {ok: false, error_code: 400,
+    description: "Bad Request: \u202egnp.exe\u202c \u2066a\u2069 \u200fb\u200e \u061cc d\u2028e\u2029f\u200bg\ufeffh \u00e9\u20ac"}}' \
+    >> "$T/script"
 start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
 dline 1 600 > "$T/in"
@@ -25,6 +30,13 @@ is "$e" "Bad Request?corp-deliver: telegram: sent 6 retry 0 failed 0 held 0??]8;
 is "$(printf '%s\n%s' "$out" "$err" | grep -c -e "$KEY" -e "$(printf '\033')")" 0 \
     "neither the key nor ESC anywhere in the output"
 is "$(printf '%s\n' "$out" | wc -l)" 1 "one ack line"
+
+dline 2 601 > "$T/in"
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="http://127.0.0.1:$port" \
+    CORP_RATE_LIMIT=off run_in "$T/in" corp-send telegram --allow-http
+is "$(printf '%s\n' "$out" | jq -r .error)" \
+    "Bad Request: ?gnp.exe? ?a? ?b? ?c d?e?f?g?h é€" \
+    "invisible format controls become '?', other letters pass"
 
 # Every stderr line is one line: a name from the command line too.
 run corp-user show "$(printf 'x\n\033]8;;https://evil.example/\007y')"

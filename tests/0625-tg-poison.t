@@ -216,6 +216,49 @@ is "$(jq -c 'select(.method == "sendMessage" and .chat_id == -2009)' \
     "$T/tg.log" | wc -l)" 0 "nothing sent to it"
 : > "$T/updates"
 
+# Every string of a group's update, at any depth, is looked at, and every
+# key (review 4 item 1): a poll's question and options, a keyboard
+# button's URL, a quote, a file name, the message replied to, a key; and
+# a chat-less "poll" update.  Each code is then tried in a private chat.
+gmsg() {	# gmsg ID JQ-EXPR-FOR-MESSAGE-FIELDS (with $c the code)
+	jq -cn --argjson u "$1" --arg c "$2" '{update_id: $u,
+	    message: ({message_id: $u, date: 1767607200,
+	    chat: {id: -100890, type: "supergroup", title: "G"},
+	    from: {id: 2020, first_name: "M"}} + ('"$3"'))}'
+}
+link='("https://t.me/corp_test_bot?start=" + $c)'
+i=0
+for shape in \
+    '{poll: {id: "p", question: ("vote " + $c), options: [{text: "a"}]}}' \
+    '{poll: {id: "p", question: "q", options: [{text: "a"}, {text: $c}]}}' \
+    '{text: "go", reply_markup: {inline_keyboard: [[{text: "bind", url: '"$link"'}]]}}' \
+    '{text: "yes", quote: {text: ("see " + $c), position: 0}}' \
+    '{document: {file_id: "f", file_unique_id: "u", file_name: ($c + ".pdf")}}' \
+    '{text: "ok", reply_to_message: {message_id: 1, date: 1, text: ("/start " + $c), chat: {id: -100890, type: "supergroup"}}}' \
+    '{text: "k", extra: {($c): 1}}'; do
+	i=$((i + 1))
+	corp-user add "s$i" --lang en >/dev/null
+	c=$(corp-bind code --user "s$i" | jq -r .code)
+	gmsg $((350 + i)) "$c" "$shape" >> "$T/updates"
+	upd $((370 + i)) "/start $c" $((3100 + i)) >> "$T/updates"
+done
+corp-user add s8 --lang en >/dev/null
+c=$(corp-bind code --user s8 | jq -r .code)
+jq -cn --arg c "$c" '{update_id: 360, poll: {id: "p8", question: "q",
+    options: [{text: ("https://t.me/corp_test_bot?start=" + $c),
+    voter_count: 0}], is_closed: true}}' >> "$T/updates"
+upd 378 "/start $c" 3108 >> "$T/updates"
+poll
+is "$rc" 0 "poll exits 0"
+is "$(for i in 1 2 3 4 5 6 7 8; do printf '%s ' "$(unused "s$i")"; done)" \
+    "0 0 0 0 0 0 0 0 " \
+    "codes in poll, option, button URL, quote, file name, reply, key, poll update: burnt"
+is "$(sql "SELECT count(*) FROM binds WHERE address LIKE '310_'")" 0 \
+    "no private /start binds with them"
+is "$(sql "SELECT count(*) FROM tg_outbox WHERE chat_id BETWEEN 3101 AND
+    3108 AND key = 'bot.start.bad_code'")" 8 "each got the bad-code answer"
+: > "$T/updates"
+
 # ---- a process holding the token leaves no core (review 1 item 11) --
 : > "$T/updates"
 : > "$T/tg.log"
@@ -286,6 +329,27 @@ is "$(ls "$spool" | tr '\n' ' ')" "912.json.bad " "912 set aside"
 is "$(unused xi):$(sql "SELECT count(*) FROM binds b JOIN users u
     ON u.id = b.user_id WHERE u.login = 'xi'")" "0:0" \
     "the code in the group edit is burnt: 3025 did not bind with it"
+# Any string of a group's update through the webhook too (review 4
+# item 1): a button's URL and the message replied to.
+corp-user add w4 --lang en >/dev/null
+yu=$(corp-bind code --user w4 | jq -r .code)
+gmsg 920 "$yu" '{text: "go", reply_markup: {inline_keyboard: [[{text: "b",
+    url: ("https://t.me/corp_test_bot?start=" + $c)}]]}}' > "$T/u920"
+corp-user add z4 --lang en >/dev/null
+zu=$(corp-bind code --user z4 | jq -r .code)
+gmsg 921 "$zu" '{text: "ok", reply_to_message: {message_id: 1, date: 1,
+    text: ("/start " + $c), chat: {id: -100890, type: "supergroup"}}}' \
+    > "$T/u921"
+upd 922 "/start $yu" 3026 > "$T/u922"
+upd 923 "/start $zu" 3027 > "$T/u923"
+for f in 920 921 922 923; do cgi "$T/u$f"; done
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" CORP_RATE_LIMIT=off \
+    run corp-tg process --allow-http
+is "$rc:$(printf '%s' "$out" | jq -c '[.spooled, .handled, .refused]')" \
+    "0:[4,4,0]" "process handles the four"
+is "$(unused w4):$(unused z4):$(sql "SELECT count(*) FROM binds WHERE
+    address IN ('3026', '3027')")" "0:0:0" \
+    "webhook: codes in a button URL and a reply are burnt; nobody binds"
 is "$(sql "SELECT chat_id || ' ' || key FROM tg_outbox WHERE chat_id IN
     (3025, -2010) ORDER BY id" | tr '\n' ';')" "3025 bot.start.bad_code;" \
     "no answer queued for the negative chat"

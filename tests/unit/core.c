@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "jsonl.h"
 #include "rand.h"
+#include "text.h"
 
 static void
 test_time(void)
@@ -283,6 +284,34 @@ test_suggest(void)
 	    "78 is a configuration error");
 }
 
+/* Server text made safe for stderr and the database (review 4 item 6). */
+static void
+test_server_text(void)
+{
+	char b[256];
+
+	strcpy(b, "a\x1b[31mb\r\nc\xc2\x9b" "d");
+	corp_server_text(b);
+	is_str(b, "a?[31mb??c??d", "C0 and C1 controls become '?'");
+	/* U+202E RLO, U+2066 LRI, U+2069 PDI, U+200F RLM, U+200E LRM,
+	 * U+061C ALM, U+2028 LS, U+2029 PS, U+200B ZWSP, U+FEFF, a tag. */
+	strcpy(b, "x\xe2\x80\xae" "evil\xe2\x81\xa6i\xe2\x81\xa9"
+	    "\xe2\x80\x8f\xe2\x80\x8e\xd8\x9c|\xe2\x80\xa8\xe2\x80\xa9"
+	    "\xe2\x80\x8b\xef\xbb\xbf\xf3\xa0\x80\x81" "y");
+	corp_server_text(b);
+	is_str(b, "x?evil?i????|?????y",
+	    "bidi and other invisible format controls become one '?' each");
+	strcpy(b, "\xd0\x9f\xd1\x80\xd0\xb8 \xe2\x82\xac \xf0\x9f\x98\x80 "
+	    "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d");
+	corp_server_text(b);
+	is_str(b, "\xd0\x9f\xd1\x80\xd0\xb8 \xe2\x82\xac \xf0\x9f\x98\x80 "
+	    "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d",
+	    "Cyrillic, the euro sign, an emoji and Hebrew pass");
+	strcpy(b, "a\xe2\x80\xae\xff");
+	corp_server_text(b);
+	is_str(b, "a????", "not UTF-8: every non-ASCII byte is '?'");
+}
+
 int
 main(void)
 {
@@ -296,5 +325,6 @@ main(void)
 	test_atomic();
 	test_rand();
 	test_suggest();
+	test_server_text();
 	return done_testing();
 }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <time.h>
+#include <jansson.h>
 
 #include "tap.h"
 #include "corp.h"
@@ -150,6 +151,31 @@ test_numbers(void)
 	    -1, "t", &res);
 	ok(res.result == CORP_SEND_RETRY, "a 200 without ok:true is no answer "
 	    "(retry: it may have gone)");
+	/* review 4 item 5: a message_id beyond int64 made jansson refuse
+	 * the whole answer -> "unexpected answer", a resend. */
+	corp_send_res_init(&res);
+	corp_tg_classify(200, "{\"ok\":true,\"result\":{\"message_id\":"
+	    "123456789012345678901234567890,\"chat\":{\"id\":5}}}", -1, "t",
+	    &res);
+	ok(res.result == CORP_SEND_SENT && res.provider_id[0] == '\0',
+	    "ok:true with a message_id beyond int64: sent, no id kept");
+	corp_send_res_init(&res);
+	corp_tg_classify(429, "{\"ok\":false,\"parameters\":{\"retry_after\":"
+	    "123456789012345678901234567890}}", -1, "t", &res);
+	is_int(res.retry_after, CORP_RETRY_AFTER_MAX,
+	    "a retry_after beyond int64 is read as the maximum");
+	{
+		json_t *d = corp_http_json("{\"a\":99999999999999999999,"
+		    "\"b\":2}");
+
+		ok(json_is_real(json_object_get(d, "a")) &&
+		    json_number_value(json_object_get(d, "b")) == 2.0,
+		    "corp_http_json reads a too-big integer as a real");
+		json_decref(d);
+		ok(corp_http_json("{\"a\":1e999}") == NULL &&
+		    corp_http_json("{\"a\":") == NULL,
+		    "and refuses what is no JSON or beyond a double");
+	}
 
 	ok(corp_add_checked(LLONG_MAX - 1, 1, &n) == 0 && n == LLONG_MAX,
 	    "checked add up to the edge");
