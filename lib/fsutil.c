@@ -16,8 +16,8 @@
 #include "corp.h"
 #include "fsutil.h"
 
-static int
-write_all(int fd, const char *p, size_t n)
+int
+corp_write_all(int fd, const char *p, size_t n)
 {
 	ssize_t w;
 
@@ -84,7 +84,7 @@ corp_atomic_write(const char *path, const void *data, size_t len,
 	if (fchmod(fd, 0600) != 0)
 		goto fail;
 	what = "write";
-	if (write_all(fd, data, len) != 0)
+	if (corp_write_all(fd, data, len) != 0)
 		goto fail;
 	what = "fsync";
 	if (fsync(fd) != 0)

@@ -114,4 +114,7 @@ int	corp_secret(const char *envval, const char *name, char **out,
  */
 void	corp_secret_guard(void);
 
+/* All n bytes to fd, again after EINTR and short writes; -1 with errno. */
+int	corp_write_all(int fd, const char *p, size_t n);
+
 #endif

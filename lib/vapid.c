@@ -11,23 +11,6 @@
 #include "vapid.h"
 #include "webpush.h"
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 corp_vapid_keygen(int force, char pub[CORP_WEBPUSH_KEY_B64],
     struct corp_err *err)
@@ -51,7 +34,7 @@ corp_vapid_keygen(int force, char pub[CORP_WEBPUSH_KEY_B64],
 		    strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, pem, strlen(pem)) != 0 || fsync(fd) != 0) {
+	if (corp_write_all(fd, pem, strlen(pem)) != 0 || fsync(fd) != 0) {
 		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: %s", dir, tmp,
 		    strerror(errno));
 		goto unlink;
