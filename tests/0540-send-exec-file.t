@@ -246,6 +246,22 @@ dline 15 self "" exec > "$T/in"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]')" '0:"sent"' "a script runs (by descriptor)"
 like "$(cat "$T/self.out")" '^/dev/fd/[0-9]+$' "  and \$0 is /dev/fd/N (corp-send.1)"
+# A script's #! interpreter runs with corp's rights: it is judged by the
+# same walk (sec-review-4 item 2); here it lies in a world-writable dir.
+mkdir -m 777 "$T/evil"
+chmod 777 "$T/evil"
+ln -s /bin/sh "$T/evil/interp"
+printf '#!%s\ncat > /dev/null\necho ran > "%s/interp.out"\n' "$T/evil/interp" "$T" > "$T/bin/viaevil"
+chmod 755 "$T/bin/viaevil"
+echo "viaevil=$T/bin/viaevil" >> "$CORP_DATA_DIR/exec.conf"
+dline 16 viaevil "" exec > "$T/in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaevil: $T/bin/viaevil: #! interpreter $T/evil/interp: $T/evil: world-writable (mode 777); chmod go-w $T/evil\",false]" \
+    "a script whose #! interpreter others may replace is not run (77, naming the interpreter)"
+ok "  and nothing ran" test ! -e "$T/interp.out"
+chmod 755 "$T/evil"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/interp.out")" '0:"sent":ran' "  fixed: it runs"
 
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
