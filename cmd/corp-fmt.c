@@ -64,14 +64,17 @@ report_held(void)
  */
 static int
 format_line(const struct corp_catalog *cat, json_t *line,
-    const char *fallback, unsigned long lineno)
+    const char *fallback, unsigned long lineno, const char *unusable)
 {
 	struct corp_err e;
 	char tb[160];
 	int outcome;
 
-	if (corp_fmt_line(cat, line, fallback, &outcome, &e) != 0)
+	if ((unusable != NULL ? corp_fmt_line_held(line, unusable, &outcome,
+	    &e) : corp_fmt_line(cat, line, fallback, &outcome, &e)) != 0)
 		cli_fail(&e);
+	if (unusable != NULL && outcome == CORP_FMT_HELD)
+		return 0;	/* said once, at the start */
 	corp_line_trace(line, tb, sizeof(tb));
 	switch (outcome) {
 	case CORP_FMT_NOID:
@@ -100,7 +103,7 @@ main(int argc, char *argv[])
 	};
 	struct corp_catalog *cat;
 	struct corp_jsonl *in;
-	struct corp_err e;
+	struct corp_err e, unusable = { 0, "" };
 	const char *fallback = "en";
 	char **files;
 	json_t *line;
@@ -128,11 +131,17 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc)
 		cli_usage("corp-fmt takes no arguments");
-	if (corp_fmt_catalog(&cat, files, nfiles, &e) != 0)
-		cli_fail(&e);
+	/* A catalog refused by the ownership rule: every line is held
+	 * (corp-fmt.1 EXIT STATUS), none dropped, and the exit is 77. */
+	if (corp_fmt_catalog(&cat, files, nfiles, &e) != 0) {
+		if (e.code != CORP_EFORBIDDEN)
+			cli_fail(&e);
+		unusable = e;
+		cli_warn("%s; every line passes on as retry", e.msg);
+	}
 	/* A fallback no catalog has would hold every line it is needed
 	 * for: refuse it here, once, as a usage error. */
-	if (corp_lang_check_catalog(cat, fallback, &e) != 0) {
+	if (cat != NULL && corp_lang_check_catalog(cat, fallback, &e) != 0) {
 		if (e.code == CORP_EINTERNAL)
 			cli_fail(&e);
 		cli_usage("--fallback-lang: %s", e.msg);
@@ -154,7 +163,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		bad |= format_line(cat, line, fallback,
-		    corp_jsonl_lineno(in));
+		    corp_jsonl_lineno(in), unusable.code ? unusable.msg : NULL);
 		cli_out(line);
 		json_decref(line);
 	}
@@ -163,5 +172,5 @@ main(int argc, char *argv[])
 	json_decref(held);
 	corp_catalog_free(cat);
 	free(files);
-	cli_exit(bad ? CORP_EINVAL : 0);
+	cli_exit(unusable.code ? unusable.code : bad ? CORP_EINVAL : 0);
 }
