@@ -338,14 +338,6 @@ shown_up(char *shown)
 
 #define EXEC_MAXLINKS	40	/* as the kernel's ELOOP */
 
-/*
- * The walk (fsutil.h, corp.7 SECURITY): the path as written, one
- * component at a time, each opened O_PATH|O_NOFOLLOW relative to the
- * descriptor of the directory judged before it, and judged on its own
- * descriptor; a link is judged (its owner: a link has no mode) in the
- * directory that holds it, and its target walked the same way.  What
- * is judged is what is used: no name is looked up twice.
- */
 static int	exec_walk(const char *, int, int *, struct corp_err *);
 
 /* The kernel runs a chain of at most 5 scripts (exec_binprm: depth 0
@@ -423,7 +415,16 @@ corp_exec_open(const char *path, int *fdp, struct corp_err *err)
 	return exec_walk(path, 0, fdp, err);
 }
 
-/* depth: how many #! interpreters led here (0: the command itself). */
+/*
+ * The walk (fsutil.h, corp.7 SECURITY): the path as written, one
+ * component at a time, each opened O_PATH|O_NOFOLLOW relative to the
+ * descriptor of the directory judged before it, and judged on its own
+ * descriptor; a link is judged (its owner: a link has no mode) in the
+ * directory that holds it, and its target walked the same way.  What
+ * is judged is what is used: no name is looked up twice.
+ *
+ * depth: how many #! interpreters led here (0: the command itself).
+ */
 static int
 exec_walk(const char *path, int depth, int *fdp, struct corp_err *err)
 {
