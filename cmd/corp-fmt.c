@@ -32,6 +32,7 @@ static const struct cli_opt opts[] = {
 static struct {
 	const struct corp_catalog *cat;
 	const char	*fallback;
+	const char	*unusable;	/* a catalog refused: every line held */
 	json_t		*held;
 	long long	 held_other;
 	int		 noid;
@@ -47,8 +48,14 @@ each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 
 	(void)n;
 	(void)arg;
-	if (corp_fmt_line(F.cat, it->obj, F.fallback, &outcome, e) != 0)
+	if ((F.unusable != NULL ? corp_fmt_line_held(it->obj, F.unusable,
+	    &outcome, e) : corp_fmt_line(F.cat, it->obj, F.fallback, &outcome,
+	    e)) != 0)
 		cli_fail(e);
+	if (F.unusable != NULL && outcome == CORP_FMT_HELD) {
+		cli_out(it->obj);	/* said once, at the start */
+		return 0;
+	}
 	corp_line_trace(it->obj, tb, sizeof(tb));
 	if (outcome == CORP_FMT_NOID) {
 		cli_warn("%s:%lu: %s%s", it->name, it->lineno, e->msg, tb);
@@ -73,7 +80,7 @@ cmd_fmt(const struct cli_args *a)
 {
 	struct corp_loop l = { .batch = 1, .batch_ms = -1, .each = each };
 	struct corp_catalog *cat;
-	struct corp_err e;
+	struct corp_err e, unusable = { 0, "" };
 	const char *cause, *fallback = cli_str(a, O_FALLBACK);
 	size_t n;
 	const char *const *files = cli_multi(a, O_CATALOG, &n);
@@ -84,11 +91,18 @@ cmd_fmt(const struct cli_args *a)
 		fallback = "en";
 	else if (*fallback == '\0' || strchr(fallback, ':') != NULL)
 		cli_usage("--fallback-lang: bad language '%s'", fallback);
-	if (corp_fmt_catalog(&cat, (char *const *)files, (int)n, &e) != 0)
-		cli_fail(&e);
+	/* A catalog refused by the ownership rule: every line is held
+	 * (corp-fmt.1 EXIT STATUS), none dropped, and the exit is 77. */
+	if (corp_fmt_catalog(&cat, (char *const *)files, (int)n, &e) != 0) {
+		if (e.code != CORP_EFORBIDDEN)
+			cli_fail(&e);
+		unusable = e;
+		F.unusable = unusable.msg;
+		cli_warn("%s; every line passes on as retry", e.msg);
+	}
 	/* A fallback no catalog has would hold every line it is needed
 	 * for: refuse it here, once, as a usage error. */
-	if (corp_lang_check_catalog(cat, fallback, &e) != 0) {
+	if (cat != NULL && corp_lang_check_catalog(cat, fallback, &e) != 0) {
 		if (e.code == CORP_EINTERNAL)
 			cli_fail(&e);
 		cli_usage("--fallback-lang: %s", e.msg);
@@ -107,7 +121,7 @@ cmd_fmt(const struct cli_args *a)
 		    F.held_other, F.held_other == 1 ? "" : "s");
 	json_decref(F.held);
 	corp_catalog_free(cat);
-	return bad || F.noid ? CORP_EINVAL : 0;
+	return unusable.code ? unusable.code : bad || F.noid ? CORP_EINVAL : 0;
 }
 
 static const struct cli_verb verbs[] = {

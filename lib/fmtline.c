@@ -99,15 +99,15 @@ mark_held(json_t *line, const char *msg, struct corp_err *err)
 	return 0;
 }
 
-int
-corp_fmt_line(const struct corp_catalog *cat, json_t *line,
-    const char *fallback, int *outcome, struct corp_err *err)
+/*
+ * What every line gets before it is rendered: 1 with *outcome set when
+ * it is decided here (no usable id, or a result upstream), 0 to go on,
+ * CORP_EINTERNAL.
+ */
+static int
+fmt_pre(json_t *line, int *outcome, struct corp_err *err)
 {
-	struct corp_err e;
-	char *text = NULL, *subject = NULL;
-	const char *channel;
 	json_t *id = json_object_get(line, "delivery_id");
-	int plain, rc;
 
 	if (!json_is_integer(id) || json_integer_value(id) <= 0) {
 		const char *why = id == NULL || json_is_null(id) ?
@@ -119,12 +119,41 @@ corp_fmt_line(const struct corp_catalog *cat, json_t *line,
 		    mark_failed(line, why, err) != 0)
 			return CORP_EINTERNAL;
 		corp_errf(err, CORP_EINVAL, "%s", why);
-		return 0;
+		return 1;
 	}
 	if (json_object_get(line, "result") != NULL) {
 		*outcome = CORP_FMT_PASSED;	/* decided upstream */
-		return 0;
+		return 1;
 	}
+	return 0;
+}
+
+int
+corp_fmt_line_held(json_t *line, const char *why, int *outcome,
+    struct corp_err *err)
+{
+	int rc;
+
+	if ((rc = fmt_pre(line, outcome, err)) != 0)
+		return rc == 1 ? 0 : rc;
+	*outcome = CORP_FMT_HELD;
+	if (mark_held(line, why, err) != 0)
+		return CORP_EINTERNAL;
+	corp_errf(err, CORP_EFORBIDDEN, "%s", why);
+	return 0;
+}
+
+int
+corp_fmt_line(const struct corp_catalog *cat, json_t *line,
+    const char *fallback, int *outcome, struct corp_err *err)
+{
+	struct corp_err e;
+	char *text = NULL, *subject = NULL;
+	const char *channel;
+	int plain, rc;
+
+	if ((rc = fmt_pre(line, outcome, err)) != 0)
+		return rc == 1 ? 0 : rc;
 	channel = json_string_value(json_object_get(line, "channel"));
 	plain = channel != NULL && (strcmp(channel, "email") == 0 ||
 	    strcmp(channel, "push") == 0);

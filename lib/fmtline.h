@@ -52,6 +52,16 @@ enum corp_fmt_outcome {
 int	corp_fmt_line(const struct corp_catalog *, json_t *line,
 	    const char *fallback_lang, int *outcome, struct corp_err *);
 
+/*
+ * A line when the catalogs could not be loaded (why: the error, naming
+ * the file, e.g. one that fails the ownership rule): held as a
+ * configuration error (CORP_FMT_HELD, error why), so that the stage
+ * still passes every line on and no row waits out its lease; a decided
+ * line and one without a usable id as corp_fmt_line.
+ */
+int	corp_fmt_line_held(json_t *line, const char *why, int *outcome,
+	    struct corp_err *);
+
 /* " trace=ID" when the line's event has a trace id, else "". */
 const char *corp_line_trace(json_t *line, char *buf, size_t len);
 

@@ -338,6 +338,83 @@ shown_up(char *shown)
 
 #define EXEC_MAXLINKS	40	/* as the kernel's ELOOP */
 
+static int	exec_walk(const char *, int, int *, struct corp_err *);
+
+/* The kernel runs a chain of at most 5 scripts (exec_binprm: depth 0
+ * to 5, the last the binary): a 6th is ELOOP.  The same limit here. */
+#define EXEC_MAXSCRIPTS	5
+#define EXEC_LINEMAX	256	/* the kernel's BINPRM_BUF_SIZE */
+
+/*
+ * The file judged, name in dfd and shown as shown, fd its O_PATH
+ * descriptor: when it is a script, its #! interpreter is what the
+ * kernel runs with corp's rights, so it is walked the same way (as the
+ * kernel reads it: the first EXEC_LINEMAX bytes, the interpreter the
+ * first word after #!), to the kernel's depth of nested interpreters.
+ * The line is read from a second descriptor of the same file (an
+ * O_PATH one cannot be read), checked to be the same inode.
+ */
+static int
+exec_interp(int dfd, const char *name, const char *shown,
+    const struct stat *st, int depth, struct corp_err *err)
+{
+	struct stat rst;
+	char buf[EXEC_LINEMAX + 1], *p, *e;
+	ssize_t n;
+	int rfd, ifd, rc;
+
+	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) < 0)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: cannot be read to "
+		    "judge its #! line (%s); chmod a+r %s", shown,
+		    strerror(errno), shown);
+	if (fstat(rfd, &rst) != 0 || rst.st_dev != st->st_dev ||
+	    rst.st_ino != st->st_ino) {
+		close(rfd);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: replaced while "
+		    "judged", shown);
+	}
+	n = pread(rfd, buf, EXEC_LINEMAX, 0);
+	close(rfd);
+	if (n < 0)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: %s", shown,
+		    strerror(errno));
+	buf[n] = '\0';
+	if (n < 2 || buf[0] != '#' || buf[1] != '!')
+		return 0;	/* not a script: the kernel runs it itself */
+	if ((e = memchr(buf, '\n', (size_t)n)) != NULL)
+		*e = '\0';
+	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	e = p + strcspn(p, " \t");
+	if (*e == '\0' && e == buf + EXEC_LINEMAX)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a #! line longer "
+		    "than %d bytes", shown, EXEC_LINEMAX);
+	*e = '\0';
+	if (*p == '\0')
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: no interpreter on "
+		    "its #! line", shown);
+	if (*p != '/')
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! interpreter %s: "
+		    "not an absolute path", shown, p);
+	if (depth + 1 > EXEC_MAXSCRIPTS)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! interpreter %s: "
+		    "a chain of more than %d scripts (the kernel's limit)",
+		    shown, p, EXEC_MAXSCRIPTS);
+	if ((rc = exec_walk(p, depth + 1, &ifd, err)) != 0) {
+		corp_errprefix(err, "%s: #! interpreter %s", shown, p);
+		return rc;
+	}
+	close(ifd);
+	return 0;
+}
+
+int
+corp_exec_open(const char *path, int *fdp, struct corp_err *err)
+{
+	return exec_walk(path, 0, fdp, err);
+}
+
 /*
  * The walk (fsutil.h, corp.7 SECURITY): the path as written, one
  * component at a time, each opened O_PATH|O_NOFOLLOW relative to the
@@ -345,15 +422,17 @@ shown_up(char *shown)
  * descriptor; a link is judged (its owner: a link has no mode) in the
  * directory that holds it, and its target walked the same way.  What
  * is judged is what is used: no name is looked up twice.
+ *
+ * depth: how many #! interpreters led here (0: the command itself).
  */
-int
-corp_exec_open(const char *path, int *fdp, struct corp_err *err)
+static int
+exec_walk(const char *path, int depth, int *fdp, struct corp_err *err)
 {
 	struct stat st;
 	char *rest = NULL, *shown = NULL, *c, *next, *nr, target[4096];
 	size_t cap;
 	ssize_t tl;
-	int dfd = -1, fd = -1, rc = 0, links = 0, last;
+	int dfd = -1, fd = -1, rc = 0, links = 0, last, interp = 0;
 
 	*fdp = -1;
 	if (*path != '/')
@@ -393,8 +472,8 @@ restart:
 			continue;
 		fd = openat(dfd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT) {
-			rc = corp_errf(err, CORP_ENOTFOUND, "exec command %s: "
-			    "no such file", path);
+			rc = corp_errf(err, CORP_ENOTFOUND, "%s%s: no such "
+			    "file", depth == 0 ? "exec command " : "", path);
 			goto out;
 		}
 		if (strcmp(c, "..") == 0)
@@ -488,12 +567,17 @@ restart:
 		}
 		if ((rc = corp_trust_stat(shown, &st, err)) != 0)
 			goto out;
+		if ((rc = exec_interp(dfd, c, shown, &st, depth, err)) != 0) {
+			interp = 1;
+			goto out;
+		}
 		*fdp = fd;
 		fd = -1;
 		break;
 	}
 out:
-	if (rc != 0 && rc != CORP_ENOTFOUND && rc != CORP_EINVAL)
+	if (rc != 0 && depth == 0 && (interp || (rc != CORP_ENOTFOUND &&
+	    rc != CORP_EINVAL)))
 		corp_errprefix(err, "exec command %s", path);
 	if (fd >= 0)
 		close(fd);

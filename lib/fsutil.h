@@ -64,7 +64,11 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * component is opened O_PATH|O_NOFOLLOW relative to the directory
  * judged before it, so nothing is looked up twice: corp_exec_open gives
  * the descriptor (O_PATH, close-on-exec) of the very file judged, for
- * fexecve.  CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
+ * fexecve.  A script's #! interpreter (read from the file judged, as
+ * the kernel reads it) is walked the same way, and its own, to the
+ * kernel's chain of 5 scripts; a relative or missing one, an empty or
+ * over-long #! line, or a script corp cannot read is refused.
+ * CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
  * naming the first that fails, CORP_ENOTFOUND when a component is
  * missing.  corp_trust_exec judges and closes.
  */

@@ -268,24 +268,31 @@ int
 corp_db_spec_check(const char *s, const char *what, struct corp_err *err)
 {
 	PQconninfoOption *opts, *o;
-	int rc, bad = 0;
+	char bad[64] = "";
+	int rc;
 
 	/* Without libpq nothing can connect: the open says why (78). */
 	if (!corp_db_spec_is_pg(s) || corp_pg_load(NULL) != 0)
 		return 0;
 	if ((rc = spec_options(s, &opts, err)) != 0)
 		return corp_errprefix(err, "%s", what);
-	for (o = opts; o->keyword != NULL; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
-		    *o->val != '\0')
-			bad = 1;
+	/*
+	 * Every option libpq itself treats as a secret (dispchar "*":
+	 * password, sslpassword, oauth_client_secret, and any later one),
+	 * in either form (a URI's user:password@ and ?query, or
+	 * key=value): libpq's own list, never a second one here.
+	 */
+	for (o = opts; o->keyword != NULL && bad[0] == '\0'; o++)
+		if (o->dispchar != NULL && o->dispchar[0] == '*' &&
+		    o->val != NULL && *o->val != '\0')
+			strlcpy(bad, o->keyword, sizeof(bad));
 	pq.PQconninfoFree(opts);
-	if (bad)
-		return corp_errf(err, CORP_EUSAGE, "%s: a password in the "
+	if (bad[0] != '\0')
+		return corp_errf(err, CORP_EUSAGE, "%s: the secret %s in the "
 		    "connection string is refused, since the command line "
 		    "is visible to every user; set CORP_DB in the "
 		    "environment or use a PostgreSQL passfile (PGPASSFILE)",
-		    what);
+		    what, bad);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -637,15 +638,31 @@ file_init(struct corp_sender *s, struct corp_err *err)
 	else if (corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
 	    O_CREAT | O_NONBLOCK, 0600, &s->file_fd, &e) != 0)
 		s->file_fd = -1;
-	else if (fstat(s->file_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		if (!S_ISREG(st.st_mode))
-			(void)corp_errf(&e, CORP_EFORBIDDEN, "%s: not a "
-			    "regular file", s->file_path);
-		else
-			(void)corp_errf(&e, CORP_EINTERNAL, "%s: %s",
+	else {
+		/*
+		 * The file opened is the file judged (fstat of its own
+		 * descriptor): an existing one must be the running user's
+		 * or root's, writable by neither group nor others, and have
+		 * no other name (a hard link to a victim, where
+		 * fs.protected_hardlinks is 0).  One corp creates is 0600.
+		 */
+		if (fstat(s->file_fd, &st) != 0)
+			rc = corp_errf(&e, CORP_EINTERNAL, "%s: %s",
 			    s->file_path, strerror(errno));
-		(void)close(s->file_fd);
-		s->file_fd = -1;
+		else if (!S_ISREG(st.st_mode))
+			rc = corp_errf(&e, CORP_EFORBIDDEN, "%s: not a "
+			    "regular file", s->file_path);
+		else if (st.st_nlink != 1)
+			rc = corp_errf(&e, CORP_EFORBIDDEN, "%s: %ju hard "
+			    "links; corp appends only to a file with one "
+			    "name: remove the other links or name another "
+			    "file", s->file_path, (uintmax_t)st.st_nlink);
+		else
+			rc = corp_trust_stat(s->file_path, &st, &e);
+		if (rc != 0) {
+			(void)close(s->file_fd);
+			s->file_fd = -1;
+		}
 	}
 	if (s->file_fd >= 0)
 		return 0;

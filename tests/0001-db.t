@@ -260,6 +260,18 @@ for a in "postgresql://u:Sekr1tPw@h/db" "host=h password=Sekr1tPw" \
 done
 like "$err" "bad PostgreSQL connection string: missing \"=\" after \"...\"" \
     "libpq's words are kept, its quotes of the value not"
+# Every option libpq treats as a secret, in both forms, not only
+# password (sec-review-4 item 3).
+for a in "postgresql:///x?sslpassword=Sekr1tPw" \
+    "host=/tmp dbname=x sslpassword=Sekr1tPw"; do
+	is_rc 64 "--db $a" corp-db status --db "$a"
+	is "$err" "corp-db: --db: the secret sslpassword in the connection string is refused, since the command line is visible to every user; set CORP_DB in the environment or use a PostgreSQL passfile (PGPASSFILE)" \
+	    "--db $a: names the option, not its value"
+	is_rc 64 "migrate-to $a" corp-db migrate-to "$a"
+	unlike "$err" Sekr1tPw "migrate-to $a: not shown"
+done
+like "$err" "migrate-to: the secret sslpassword in the connection string is refused" \
+    "migrate-to says so"
 # In CORP_DB a password is allowed (the environment is not the process
 # list), but a string libpq cannot parse is still 64 and not quoted.
 for a in "postgresql://u:Sekr1tPw%zz@h/db" "host=h password=Sekr1tPw bogus=1" \

@@ -246,6 +246,22 @@ dline 15 self "" exec > "$T/in"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]')" '0:"sent"' "a script runs (by descriptor)"
 like "$(cat "$T/self.out")" '^/dev/fd/[0-9]+$' "  and \$0 is /dev/fd/N (corp-send.1)"
+# A script's #! interpreter runs with corp's rights: it is judged by the
+# same walk (sec-review-4 item 2); here it lies in a world-writable dir.
+mkdir -m 777 "$T/evil"
+chmod 777 "$T/evil"
+ln -s /bin/sh "$T/evil/interp"
+printf '#!%s\ncat > /dev/null\necho ran > "%s/interp.out"\n' "$T/evil/interp" "$T" > "$T/bin/viaevil"
+chmod 755 "$T/bin/viaevil"
+echo "viaevil=$T/bin/viaevil" >> "$CORP_DATA_DIR/exec.conf"
+dline 16 viaevil "" exec > "$T/in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaevil: $T/bin/viaevil: #! interpreter $T/evil/interp: $T/evil: world-writable (mode 777); chmod go-w $T/evil\",false]" \
+    "a script whose #! interpreter others may replace is not run (77, naming the interpreter)"
+ok "  and nothing ran" test ! -e "$T/interp.out"
+chmod 755 "$T/evil"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/interp.out")" '0:"sent":ran' "  fixed: it runs"
 
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
@@ -288,6 +304,41 @@ mkfifo "$T/out.fifo"
 run_in "$T/in" corp-send file --out "$T/out.fifo"
 is "$rc:$err" "77:corp-send: $T/out.fifo: not a regular file; every remaining line passes on as retry" \
     "--out a FIFO: refused (77), never written"
+# An existing --out file or outbox is judged on the descriptor opened
+# (sec-review-4 item 4): the ownership rule, and no second name (a hard
+# link to a victim where fs.protected_hardlinks is 0).
+printf 'victim\n' > "$T/gw"
+chmod 664 "$T/gw"
+run_in "$T/in" corp-send file --out "$T/gw"
+is "$rc:$err" "77:corp-send: $T/gw: group-writable (mode 664); chmod go-w $T/gw; every remaining line passes on as retry" \
+    "--out a group-writable file: refused (77), naming the fix"
+is "$(printf '%s\n' "$out" | jq -sc 'map([.result, .attempted, .error_class])')" \
+    '[["retry",false,"config"],["retry",false,"config"],["failed",null,null]]' \
+    "  every line held"
+is "$(cat "$T/gw")" "victim" "  and the file is untouched"
+chmod 644 "$T/gw"
+ln "$T/gw" "$T/gw.link"
+run_in "$T/in" corp-send file --out "$T/gw.link"
+is "$rc:$err" "77:corp-send: $T/gw.link: 2 hard links; corp appends only to a file with one name: remove the other links or name another file; every remaining line passes on as retry" \
+    "--out a file with another name (a hard link): refused (77)"
+is "$(cat "$T/gw")" "victim" "  and its other name is untouched"
+mv "$CORP_DATA_DIR/outbox.jsonl" "$T/outbox.keep"
+ln "$T/gw" "$CORP_DATA_DIR/outbox.jsonl"
+run_in "$T/in" corp-send file
+is "$rc" 77 "an outbox with a second name: refused (77) as well"
+rm "$CORP_DATA_DIR/outbox.jsonl" "$T/gw.link"
+mv "$T/outbox.keep" "$CORP_DATA_DIR/outbox.jsonl"
+if [ "$(id -u)" = 0 ]; then
+	chown 65534 "$T/gw"
+	run_in "$T/in" corp-send file --out "$T/gw"
+	like "$rc:$err" "^77:corp-send: $T/gw: owned by [^ ]+ \\(uid 65534\\), not by root, who runs corp; chown root $T/gw;" \
+	    "--out another user's file: refused (77)"
+	is "$(cat "$T/gw")" "victim" "  and the file is untouched"
+else
+	skip "not root: a file cannot be given away"
+fi
+run_in "$T/in" corp-send file --out "$T/fresh.jsonl"
+is "$rc:$(stat -c %a "$T/fresh.jsonl")" "0:600" "a new --out file is made 0600"
 
 # EPIPE: the reader goes away; stop quietly with 0.
 dline 100 x "$(printf '%0300d' 0)" file |

@@ -162,13 +162,24 @@ is "$rc:$(printf '%s' "$out" | jq -r .text | head -1)" "0:local text" \
     "the operator's catalog is read once it passes"
 chmod g+w "$D/i18n"
 run_in "$T/in" corp-fmt
-is "$rc:$err" "77:corp-fmt: $D/i18n: group-writable (mode 775); chmod go-w $D/i18n" \
+is "$rc:$err" "77:corp-fmt: $D/i18n: group-writable (mode 775); chmod go-w $D/i18n; every line passes on as retry" \
     "a group-writable i18n/ is refused (77)"
+# ... and, as corp-send, the stage drops no line (sec-review-4 item 7):
+# each is held as a configuration error naming the file, a decided one
+# passes untouched, so no row waits out its lease.
+{ cat "$T/in"; jq -c '.delivery_id = 2 | .result = "failed"' "$T/in"; } > "$T/in2"
+run_in "$T/in2" corp-fmt
+is "$rc:$(printf '%s\n' "$out" | jq -c '[.delivery_id, .result, .attempted, .retry_after, .error_class, .error, .text]')" \
+    "77:[1,\"retry\",false,60,\"config\",\"$D/i18n: group-writable (mode 775); chmod go-w $D/i18n\",null]
+[2,\"failed\",null,null,null,null,null]" \
+    "  every line passes on: held (retry, not attempted, config, naming the file), a decided one untouched"
+run_in /dev/null corp-fmt
+is "$rc:$out" "77:" "  no input: still 77"
 chmod g-w "$D/i18n"
 mv "$D/i18n" "$T/i18n.real"
 ln -s "$T/i18n.real" "$D/i18n"
 run_in "$T/in" corp-fmt
-is "$rc:$err" "77:corp-fmt: $D/i18n: a symbolic link; corp follows none in its data directory: put the directory itself there" \
+is "$rc:$err" "77:corp-fmt: $D/i18n: a symbolic link; corp follows none in its data directory: put the directory itself there; every line passes on as retry" \
     "an i18n/ that is a link is refused (77), not judged by its target"
 rm "$D/i18n"
 mv "$T/i18n.real" "$D/i18n"
@@ -181,12 +192,12 @@ chmod -R go-w "$T/share"
 conf "a shipped catalog" "$T/share/i18n/en.txt" env CORP_SHARE_DIR="$T/share" corp-fmt
 chmod g+w "$T/share/i18n"
 run_in "$T/in" env CORP_SHARE_DIR="$T/share" corp-fmt
-is "$rc:$err" "77:corp-fmt: $T/share/i18n: group-writable (mode 775); chmod go-w $T/share/i18n" \
+is "$rc:$err" "77:corp-fmt: $T/share/i18n: group-writable (mode 775); chmod go-w $T/share/i18n; every line passes on as retry" \
     "a group-writable shipped i18n/ is refused (77)"
 chmod g-w "$T/share/i18n"
 chmod o+w "$T/share"
 run_in "$T/in" env CORP_SHARE_DIR="$T/share" corp-fmt
-is "$rc:$err" "77:corp-fmt: $T/share: world-writable (mode 757); chmod go-w $T/share" \
+is "$rc:$err" "77:corp-fmt: $T/share: world-writable (mode 757); chmod go-w $T/share; every line passes on as retry" \
     "a world-writable share dir is refused (77)"
 chmod o-w "$T/share"
 ln -s "$T/share" "$T/share.link"

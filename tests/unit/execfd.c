@@ -55,7 +55,7 @@ int
 main(void)
 {
 	struct corp_err e;
-	char link[128], tmp[128], pub[128], want[512], a[128], b[128];
+	char link[128], tmp[128], pub[128], want[1024], a[128], b[128];
 	int fd, fd2;
 
 	/* /tmp is sticky and root's: its entries are judged. */
@@ -135,6 +135,86 @@ main(void)
 			close(fd);
 	} else
 		printf("# not root: a link cannot be given away; skipped\n");
+	/* A script's #! interpreter runs with corp's rights: it is walked
+	 * the same way (sec-review-4 item 2). */
+	{
+		char ev[96], in[96], sc[96], line[300];
+		FILE *f;
+		int i;
+
+		snprintf(ev, sizeof(ev), "%s/evil", dir);
+		mkdir(ev, 0777);
+		chmod(ev, 0777);
+		snprintf(in, sizeof(in), "%s/evil/interp", dir);
+		if (symlink("/bin/sh", in) != 0)
+			return 99;
+		snprintf(sc, sizeof(sc), "%s/s", dir);
+		snprintf(line, sizeof(line), "#!  %s -e\necho S\n", in);
+		if ((f = fopen(sc, "w")) == NULL || fputs(line, f) < 0 ||
+		    fclose(f) != 0)
+			return 99;
+		chmod(sc, 0755);
+		is_int(corp_exec_open(sc, &fd, &e), CORP_EFORBIDDEN,
+		    "a script whose #! interpreter lies in a world-writable "
+		    "directory: 77");
+		snprintf(want, sizeof(want), "exec command %s: %s: #! "
+		    "interpreter %s: %s: world-writable (mode 777); chmod "
+		    "go-w %s", sc, sc, in, ev, ev);
+		is_str(e.msg, want, "  names the script, the interpreter and "
+		    "the fix");
+		chmod(ev, 0755);
+		is_int(corp_exec_open(sc, &fd, &e), 0, "fixed: passes");
+		if (fd >= 0) {
+			is_str(run(fd, sc), "S\n", "  and runs");
+			close(fd);
+		}
+		/* A relative interpreter is looked up from the cwd. */
+		if ((f = fopen(sc, "w")) == NULL || fputs("#!sh\n", f) < 0 ||
+		    fclose(f) != 0)
+			return 99;
+		is_int(corp_exec_open(sc, &fd, &e), CORP_EFORBIDDEN,
+		    "a relative #! interpreter: 77");
+		snprintf(want, sizeof(want), "exec command %s: %s: #! "
+		    "interpreter sh: not an absolute path", sc, sc);
+		is_str(e.msg, want, "  says so");
+		/* Nested interpreters: judged to the kernel's depth (a
+		 * chain of 5 scripts runs, a 6th is ELOOP). */
+		for (i = 1; i <= 6; i++) {
+			snprintf(tmp, sizeof(tmp), "%s/i%d", dir, i);
+			if (i == 1)
+				snprintf(line, sizeof(line), "#!/bin/sh\n");
+			else
+				snprintf(line, sizeof(line), "#!%s/i%d\n", dir,
+				    i - 1);
+			if ((f = fopen(tmp, "w")) == NULL ||
+			    fputs(line, f) < 0 || fclose(f) != 0)
+				return 99;
+			chmod(tmp, 0755);
+		}
+		snprintf(tmp, sizeof(tmp), "%s/i5", dir);
+		is_int(corp_exec_open(tmp, &fd, &e), 0, "a chain of five "
+		    "scripts: passes");
+		if (fd >= 0) {
+			is_str(run(fd, tmp), "", "  and runs");
+			close(fd);
+		}
+		snprintf(tmp, sizeof(tmp), "%s/i6", dir);
+		is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+		    "six: 77, as the kernel's ELOOP");
+		ok(strstr(e.msg, "a chain of more than 5 scripts") != NULL,
+		    "  says so: %s", e.msg);
+		snprintf(tmp, sizeof(tmp), "%s/i1", dir);
+		snprintf(line, sizeof(line), "#!%s/none\n", dir);
+		if ((f = fopen(tmp, "w")) == NULL || fputs(line, f) < 0 ||
+		    fclose(f) != 0)
+			return 99;
+		is_int(corp_exec_open(tmp, &fd, &e), CORP_ENOTFOUND,
+		    "a missing interpreter: not found");
+		snprintf(want, sizeof(want), "exec command %s: %s: #! "
+		    "interpreter %s/none: %s/none: no such file", tmp, tmp,
+		    dir, dir);
+		is_str(e.msg, want, "  names it");
+	}
 	/* Loops end. */
 	snprintf(tmp, sizeof(tmp), "%s/loop", dir);
 	if (symlink("loop", tmp) != 0)
