@@ -110,6 +110,16 @@ q corp-proposal reject 2 --as admin --reason "duplicate"
 q corp-analysis review 1 --as admin
 q corp-analysis close 1 --as admin
 q corp-event route
+# An API token (corp-api), and a browser's Web Push subscription (a
+# PushSubscription from the fake push service's subscribe: keys only,
+# no server needed).
+q corp-user token add admin --name ci
+mkdir -p "$T/subs"
+"$CORP_SRC/tests/fakes/fake-push" subscribe --dir "$T/subs" \
+    --base http://127.0.0.1:9 --id eve1 > "$T/eve1.sub" || bail "subscribe"
+q corp-settings config set webhook.allow 127.0.0.1/32
+q corp-bind add --user eve --channel push --allow-http \
+    --subscription "$T/eve1.sub"
 # What no tool here writes: an offset of corp-tg poll, an invalid proposer
 # line, event ids freed at the top (sqlite_sequence above the max), and
 # enough bot replies for the copy's multi-row inserts (200 rows each).
