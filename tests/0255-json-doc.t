@@ -43,6 +43,7 @@ check() {
 	    test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 	  elif $t == "boolean" then type == "boolean"
 	  elif $t == "object" then type == "object"
+	  elif $t == "array" then type == "array"
 	  elif $t == "array of strings" then type == "array" and
 	    all(.[]; type == "string")
 	  elif ($t | endswith(" or null")) then
@@ -51,8 +52,12 @@ check() {
 	. as $line
 	| ($doc | split("\n") | map(select(length > 0) | split("\t"))) as $d
 	| ($d | map(.[0])) as $names
-	| ($d[] | . as [$n, $t]
-	   | if ($line | has($n)) | not then "missing \($n)"
+	| ($d[] | . as [$n, $t0]
+	   # "(array, push only)": a field only some channels carry.
+	   | ($t0 | test(", [a-z]+ only$")) as $some
+	   | ($t0 | sub(", [a-z]+ only$"; "")) as $t
+	   | if ($line | has($n)) | not then
+	       (if $some then empty else "missing \($n)" end)
 	     elif ($line[$n] | typed($t)) then empty
 	     else "\($n): \($line[$n] | tojson) is not \($t)" end),
 	  (($line | keys_unsorted) - $names | .[] | "undocumented \(.)")'
