@@ -15,11 +15,12 @@
 #include "binds.h"
 #include "db.h"
 #include "jsonl.h"
+#include "linkcode.h"
 #include "names.h"
 #include "notify.h"
 #include "pushsend.h"
 #include "settings.h"
-#include "tgbind.h"
+#include "tgbot.h"
 #include "userref.h"
 
 enum { O_USER = 1, O_CHANNEL, O_ADDRESS, O_SUBSCRIPTION, O_ALLOW_HTTP };
@@ -194,7 +195,7 @@ cmd_code(const struct cli_args *a)
 	const char *login = cli_str(a, O_USER);
 	struct corp_db *db;
 	struct corp_err e;
-	char code[CORP_TG_CODE_LEN + 2], *bot, *link;
+	char code[CORP_LINKCODE_LEN + 2], *bot, *link;
 	time_t expires;
 	long long uid;
 	json_t *o;
@@ -209,7 +210,7 @@ cmd_code(const struct cli_args *a)
 	if (!corp_tg_username_ok(bot))
 		cli_die(CORP_EINVAL, "telegram.bot_username '%s': expected a "
 		    "bot username, 5-32 of A-Z a-z 0-9 _", bot);
-	if (corp_tg_code_new(db, uid, code, &expires, &e) != 0)
+	if (corp_linkcode_new(db, uid, code, &expires, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
 	if (corp_asprintf(&link, "https://t.me/%s?start=%s", bot, code) < 0 ||

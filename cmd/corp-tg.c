@@ -19,7 +19,7 @@
 #include "ratelimit.h"
 #include "settings.h"
 #include "telegram.h"
-#include "tgbind.h"
+#include "tgbot.h"
 #include "tgreply.h"
 #include "tgspool.h"
 #include "tgupdate.h"

@@ -6,10 +6,10 @@
 #include "apitoken.h"
 #include "clock.h"
 #include "db.h"
+#include "digest.h"
 #include "directory.h"
 #include "jsonl.h"
 #include "rand.h"
-#include "tgbind.h"
 
 #define OOM(err) corp_errf(err, CORP_EINTERNAL, "out of memory")
 #define LABEL_MAX	200

@@ -106,7 +106,7 @@ int	corp_env_append(const char *name, const char *words,
 	    struct corp_err *);
 /* A bot token as @BotFather gives it, DIGITS:KEY (KEY of A-Z a-z 0-9 _
  * -): the one check of CORP_TELEGRAM_TOKEN and secrets/telegram_token
- * (tgbind.h corp_tg_token), so no token can shape the API's URL. */
+ * (tgbot.h corp_tg_token), so no token can shape the API's URL. */
 int	corp_tg_token_ok(const char *);
 /*
  * The data dir.  Wherever it is used it must pass the ownership rule

@@ -23,7 +23,7 @@
 #include "send.h"
 #include "sendline.h"
 #include "telegram.h"
-#include "tgbind.h"
+#include "tgbot.h"
 #include "webhook.h"
 
 struct channel;

@@ -16,7 +16,7 @@
 #include "names.h"
 #include "netaddr.h"
 #include "settings.h"
-#include "tgbind.h"
+#include "tgbot.h"
 #include "webpush.h"
 
 static int
@@ -124,7 +124,7 @@ v_lang(const char *key, const char *v, int flags, struct corp_err *err)
 	return 0;
 }
 
-/* Telegram's rule for a bot's username (tgbind.h). */
+/* Telegram's rule for a bot's username (tgbot.h). */
 static int
 v_bot(const char *key, const char *v, int flags, struct corp_err *err)
 {

@@ -14,8 +14,8 @@
 #include <openssl/crypto.h>
 
 #include "corp.h"
+#include "digest.h"
 #include "fsutil.h"
-#include "tgbind.h"
 #include "tgspool.h"
 
 static int

@@ -10,11 +10,12 @@
 #include "catalog.h"
 #include "clock.h"
 #include "db.h"
+#include "digest.h"
 #include "event.h"
 #include "fsutil.h"
+#include "linkcode.h"
 #include "render.h"
 #include "settings.h"
-#include "tgbind.h"
 #include "tgupdate.h"
 
 /* Handled update ids are kept 8 days: Telegram picks ids at random
@@ -382,7 +383,7 @@ static int
 burn_codes(struct upd *u, const char *text, struct corp_err *err)
 {
 	struct corp_stmt *st;
-	char code[CORP_TG_CODE_LEN + 1], hash[65];
+	char code[CORP_LINKCODE_LEN + 1], hash[65];
 	size_t n;
 	int rc;
 
@@ -395,11 +396,11 @@ burn_codes(struct upd *u, const char *text, struct corp_err *err)
 			n = 1;
 			continue;
 		}
-		if (n != CORP_TG_CODE_LEN)
+		if (n != CORP_LINKCODE_LEN)
 			continue;
 		memcpy(code, text, n);
 		code[n] = '\0';
-		if (!corp_tg_code_wellformed(code))
+		if (!corp_linkcode_wellformed(code))
 			continue;
 		if ((rc = corp_sha256_hex(code, n, hash, err)) != 0 ||
 		    (rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET "
@@ -499,7 +500,7 @@ start_code(struct upd *u, const char *code, struct corp_err *err)
 	int rc, spent = 0, active;
 	char hash[65];
 
-	if (!corp_tg_code_wellformed(code))
+	if (!corp_linkcode_wellformed(code))
 		return wrong_code(u, err);
 	if ((rc = corp_sha256_hex(code, strlen(code), hash, err)) != 0)
 		return rc;
