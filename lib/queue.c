@@ -13,6 +13,7 @@
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
+#include "prefs.h"
 #include "pushsub.h"
 #include "queue.h"
 #include "queue_int.h"
@@ -914,7 +915,7 @@ corp_queue_refresh_quiet(struct corp_db *db, long long uid, time_t now,
 	time_t nb;
 	int rc;
 
-	if ((rc = corp_quiet_not_before(db, uid, now, &nb, err)) != 0)
+	if ((rc = corp_prefs_quiet_not_before(db, uid, now, &nb, err)) != 0)
 		return rc;
 	/* Only rows not held back for another reason (backoff). */
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "

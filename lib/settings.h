@@ -1,9 +1,9 @@
 /*
- * settings.h -- operator configuration (the config table), notification
- * settings, per-user preferences.  Keys and defaults are listed in
- * corp.7 CONFIGURATION; an unknown key, or a per-channel key on a
- * channel corp does not know, is refused (CORP_EUSAGE, with the closest
- * known key); a bad value is CORP_EINVAL.
+ * settings.h -- operator configuration: the config table alone
+ * (notification settings are notify.h, a user's preferences prefs.h).
+ * Keys and defaults are listed in corp.7 CONFIGURATION; an unknown key,
+ * or a per-channel key on a channel corp does not know, is refused
+ * (CORP_EUSAGE, with the closest known key); a bad value is CORP_EINVAL.
  */
 #ifndef CORP_SETTINGS_H
 #define CORP_SETTINGS_H
@@ -72,10 +72,5 @@ int	corp_setting_duration(struct corp_db *, const char *key,
 	    long long *secs, struct corp_err *);
 int	corp_backoff_parse(const char *, struct corp_backoff *,
 	    struct corp_err *);
-
-/* Quiet hours moved to prefs.h; the old name stays for queue.c until
- * the delivery package (issue 17 WP2) takes the new one. */
-#include "prefs.h"
-#define corp_quiet_not_before corp_prefs_quiet_not_before
 
 #endif
