@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "clisend.h"
 #include "netaddr.h"
-#include "sendline.h"
+#include "sender.h"
 
 void
 cli_sender_opts_get(const struct cli_args *a, struct corp_sender_opts *opt,

@@ -29,7 +29,7 @@
 #include "fmtline.h"
 #include "names.h"
 #include "netaddr.h"
-#include "sendline.h"
+#include "sender.h"
 #include "settings.h"
 #include "worker.h"
 

@@ -12,8 +12,8 @@
 #include "clisend.h"
 #include "jsonl.h"
 #include "names.h"
-#include "send.h"
-#include "sendline.h"
+#include "sender.h"
+#include "sendres.h"
 
 enum { O_SUBJECT = 1 };
 
@@ -51,22 +51,22 @@ flush_acks(void *arg, struct corp_err *e)
 static int
 each(struct corp_jsonl_item *it, size_t n, void *bad, struct corp_err *e)
 {
-	struct corp_send_res res;
+	struct corp_sendres res;
 	const char *news;
 	char msg[1400];
 	int rc;
 
 	(void)n;
 	if ((rc = corp_sender_line(snd, it->obj, &res, e)) < 0 ||
-	    rc > CORP_SENDLINE_INVALID) {
+	    rc > CORP_SENDER_INVALID) {
 		flush_acks(NULL, e);
 		cli_fail(e);
 	}
-	*(int *)bad |= rc == CORP_SENDLINE_INVALID;
+	*(int *)bad |= rc == CORP_SENDER_INVALID;
 	corp_sender_stage(snd, &news);
 	if (news != NULL)
 		cli_warn("%s", news);
-	if (rc == CORP_SENDLINE_DONE &&
+	if (rc == CORP_SENDER_DONE &&
 	    corp_sender_report(snd, it->obj, &res, msg, sizeof(msg)))
 		cli_warn("%s", msg);
 	if (!corp_sender_buffers(snd))

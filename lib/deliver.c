@@ -15,8 +15,8 @@
 #include "deliver.h"
 #include "fmtline.h"
 #include "queue.h"
-#include "send.h"
-#include "sendline.h"
+#include "sender.h"
+#include "sendres.h"
 
 #define GROUP_LINES	64	/* group commit: at most this many acks */
 #define GROUP_MS	100	/* or acks this old */
@@ -274,7 +274,7 @@ limit_broadcast(struct corp_deliver *d, json_t *lines, const char *token,
 static int
 one_line(struct corp_deliver *d, json_t *line, struct corp_err *e)
 {
-	struct corp_send_res res;
+	struct corp_sendres res;
 	const char *news;
 	char tb[160], msg[1400];
 	int rc, outcome;
@@ -289,7 +289,7 @@ one_line(struct corp_deliver *d, json_t *line, struct corp_err *e)
 		    json_object_get(line, "delivery_id")), e->msg,
 		    corp_line_trace(line, tb, sizeof(tb)));
 	rc = corp_sender_line(d->snd, line, &res, e);
-	if (rc != CORP_SENDLINE_DONE && rc != CORP_SENDLINE_INVALID)
+	if (rc != CORP_SENDER_DONE && rc != CORP_SENDER_INVALID)
 		return e->code ? e->code : CORP_EINTERNAL;
 	corp_sender_stage(d->snd, &news);
 	if (news != NULL)

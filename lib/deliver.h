@@ -5,7 +5,7 @@
  *
  *	corp-deliver pending | corp-fmt | corp-send CH | corp-deliver ack
  *
- * does the same with the same modules (queue, fmtline, sendline); this
+ * does the same with the same modules (queue, fmtline, sender); this
  * is the one place that orders format -> send -> ack in one process.
  * No transaction is ever open while a line is sent.  The library never
  * prints: messages go to the hooks.

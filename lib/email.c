@@ -11,7 +11,7 @@
 #include "fsutil.h"
 #include "http.h"
 #include "rand.h"
-#include "send.h"
+#include "sendres.h"
 
 struct corp_smtp {
 	CURL	*c;
@@ -373,7 +373,7 @@ describe(char *out, size_t size, CURLcode cc, const char *errbuf, long code,
 
 void
 corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
-    struct corp_send_res *res)
+    struct corp_sendres *res)
 {
 	struct curl_slist *rcpt = NULL;
 	struct reader rd = { msg, strlen(msg) };
@@ -383,10 +383,10 @@ corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
 	CURLcode cc;
 	long code = 0;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	if ((rcpt = curl_slist_append(NULL, to)) == NULL) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "out of memory");
+		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
 		return;
 	}
 	snprintf(from, sizeof(from), "<%s>", s->from);
@@ -427,16 +427,16 @@ corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
 		/* Never reached the server (or no TLS): it pauses. */
 		res->attempted = 0;
 		res->error_class = "unreachable";
-		corp_send_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
+		corp_sendres_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
 	} else if (cc == CURLE_LOGIN_DENIED) {
 		/* The operator's credentials, not this message: stage. */
 		res->bad_token = 1;
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "smtp login denied");
+		corp_sendres_set(res, CORP_SEND_RETRY, "smtp login denied");
 	} else if (code >= 500 && code < 600)
-		corp_send_set(res, CORP_SEND_FAILED, "smtp: %s", errmsg);
+		corp_sendres_set(res, CORP_SEND_FAILED, "smtp: %s", errmsg);
 	else if (code >= 400 && code < 500)
-		corp_send_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
+		corp_sendres_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
 	else
-		corp_send_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
+		corp_sendres_set(res, CORP_SEND_RETRY, "smtp: %s", errmsg);
 }

@@ -13,7 +13,7 @@
 #include <time.h>
 
 struct corp_err;
-struct corp_send_res;
+struct corp_sendres;
 struct corp_smtp;
 
 struct corp_smtp_conf {
@@ -47,6 +47,6 @@ void	corp_smtp_close(struct corp_smtp *);
 /* Send msg to one recipient: success sent; SMTP 4xx and network
  * errors retry; 5xx failed; a refused login sets bad_token. */
 void	corp_smtp_send(struct corp_smtp *, const char *to, const char *msg,
-	    struct corp_send_res *);
+	    struct corp_sendres *);
 
 #endif

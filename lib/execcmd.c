@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "execcmd.h"
 #include "fsutil.h"
-#include "send.h"
+#include "sendres.h"
 #include "webhookconf.h"
 
 #define KEEP	4096	/* bytes of stdout/stderr kept */
@@ -490,16 +490,16 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 
 void
 corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
-    long long timeout_ms, struct corp_send_res *res)
+    long long timeout_ms, struct corp_sendres *res)
 {
 	struct corp_exec_out r;
 	const char *msg;
 	int status;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	if (corp_exec_capture(cmdfd, path, input, len, timeout_ms, KEEP, &r)
 	    != 0) {
-		corp_send_set(res, CORP_SEND_RETRY, "%s", r.error);
+		corp_sendres_set(res, CORP_SEND_RETRY, "%s", r.error);
 		res->attempted = 0;
 		free(r.out);
 		return;
@@ -507,22 +507,22 @@ corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
 	status = r.status;
 	msg = r.error;
 	if (r.orphaned)
-		corp_send_set(res, CORP_SEND_RETRY, "exec: %s: killed: the "
+		corp_sendres_set(res, CORP_SEND_RETRY, "exec: %s: killed: the "
 		    "process that runs corp's workers is gone", path);
 	else if (r.timedout)
-		corp_send_set(res, CORP_SEND_RETRY, "exec: %s: no answer "
+		corp_sendres_set(res, CORP_SEND_RETRY, "exec: %s: no answer "
 		    "within %lld s; killed", path, timeout_ms / 1000);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		first_line(r.out, r.len, res->provider_id,
 		    sizeof(res->provider_id));
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == CORP_ETEMP)
-		corp_send_set(res, CORP_SEND_RETRY, "%s", msg[0] ? msg :
+		corp_sendres_set(res, CORP_SEND_RETRY, "%s", msg[0] ? msg :
 		    "exec: exit 75");
 	else if (WIFEXITED(status))
-		corp_send_set(res, CORP_SEND_FAILED, "%s", msg[0] ? msg :
+		corp_sendres_set(res, CORP_SEND_FAILED, "%s", msg[0] ? msg :
 		    "exec: non-zero exit");
 	else
-		corp_send_set(res, CORP_SEND_FAILED, "exec: killed by "
+		corp_sendres_set(res, CORP_SEND_FAILED, "exec: killed by "
 		    "signal %d", WTERMSIG(status));
 	if (!r.timedout && !r.orphaned && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
 	    !msg[0])

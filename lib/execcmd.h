@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 struct corp_err;
-struct corp_send_res;
+struct corp_sendres;
 
 /* The command of NAME (fresh allocation); CORP_ENOTFOUND when none,
  * CORP_EFORBIDDEN when exec.conf's mode is unsafe. */
@@ -37,7 +37,7 @@ void	corp_exec_names_free(char **);
  * (retry, orphaned set), rather than waiting for the deadline.
  */
 void	corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
-	    long long timeout_ms, struct corp_send_res *);
+	    long long timeout_ms, struct corp_sendres *);
 
 /*
  * Run path as corp_exec_run does and keep what it said: at most max_out

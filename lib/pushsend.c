@@ -20,7 +20,7 @@
 #include "pushsub.h"
 #include "ratelimit.h"
 #include "pushsend.h"
-#include "send.h"
+#include "sendres.h"
 #include "settings.h"
 #include "webpush.h"
 
@@ -160,7 +160,7 @@ enum { SUB_SENT, SUB_GONE, SUB_RETRY, SUB_FAILED };
 static int
 send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
     size_t idx, const char *plain, size_t plen, json_t *line,
-    struct corp_send_res *one)
+    struct corp_sendres *one)
 {
 	struct corp_webpush_sub ws;
 	struct corp_http_resp r;
@@ -177,11 +177,11 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 
 	memset(&r, 0, sizeof(r));
 	memset(&down, 0, sizeof(down));
-	corp_send_res_init(one);
+	corp_sendres_init(one);
 	if (corp_webpush_sub_parse(sub, CORP_WEBPUSH_ALLOW_HTTP, &ws,
 	    &e) != 0) {
 		one->attempted = 0;
-		corp_send_set(one, CORP_SEND_FAILED, "push subscription %zu: "
+		corp_sendres_set(one, CORP_SEND_FAILED, "push subscription %zu: "
 		    "%s", idx, e.msg);
 		return SUB_FAILED;
 	}
@@ -192,7 +192,7 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 	    corp_webpush_vapid_header(p->vapid, ws.endpoint, p->subject,
 	    time(NULL), 0, &auth, &e) != 0) {
 		one->attempted = 0;
-		corp_send_set(one, CORP_SEND_FAILED, "push subscription %zu "
+		corp_sendres_set(one, CORP_SEND_FAILED, "push subscription %zu "
 		    "(%s): %s", idx, origin ? origin : "?", e.msg);
 		goto done;
 	}
@@ -202,7 +202,7 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 	snprintf(hurg, sizeof(hurg), "Urgency: %s", urgency);
 	if (corp_asprintf(&hauth, "Authorization: %s", auth) < 0) {
 		one->attempted = 0;
-		corp_send_set(one, CORP_SEND_RETRY, "out of memory");
+		corp_sendres_set(one, CORP_SEND_RETRY, "out of memory");
 		out = SUB_RETRY;
 		goto done;
 	}
@@ -220,7 +220,7 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 		one->attempted = 0;
 		one->error_class = "unreachable";
 		one->retry_after = down.remaining;
-		corp_send_set(one, CORP_SEND_RETRY, "push subscription %zu "
+		corp_sendres_set(one, CORP_SEND_RETRY, "push subscription %zu "
 		    "(%s): %s (unreachable: paused %llds more)", idx, origin,
 		    down.error[0] ? down.error : "unreachable",
 		    down.remaining);
@@ -242,13 +242,13 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 	} else if (origin != NULL && down.known && rc != CORP_ECONFIG)
 		(void)corp_down_clear("push", origin, &e2);
 	if (rc == CORP_ECONFIG) {	/* the SSRF rule, at connect time */
-		corp_send_hold(one, "push subscription %zu (%s): %s", idx,
+		corp_sendres_hold(one, "push subscription %zu (%s): %s", idx,
 		    origin ? origin : "?", e.msg);
 		out = SUB_RETRY;
 		goto done;
 	}
 	if (rc != 0) {
-		corp_send_set(one, rc == CORP_ETEMP ? CORP_SEND_RETRY :
+		corp_sendres_set(one, rc == CORP_ETEMP ? CORP_SEND_RETRY :
 		    CORP_SEND_FAILED, "push subscription %zu (%s): %s", idx,
 		    origin ? origin : "?", e.msg);
 		out = rc == CORP_ETEMP ? SUB_RETRY : SUB_FAILED;
@@ -264,17 +264,17 @@ send_one(struct corp_pushsend *p, struct corp_http *h, json_t *sub,
 	if (r.status >= 200 && r.status < 300)
 		out = SUB_SENT;
 	else if (r.status == 404 || r.status == 410) {
-		corp_send_set(one, CORP_SEND_UNBOUND, "push subscription %zu "
+		corp_sendres_set(one, CORP_SEND_UNBOUND, "push subscription %zu "
 		    "(%s): HTTP %ld, subscription gone", idx,
 		    origin ? origin : "?", r.status);
 		out = SUB_GONE;
 	} else if (r.status == 429 || r.status >= 500) {
-		corp_send_set(one, CORP_SEND_RETRY, "push subscription %zu "
+		corp_sendres_set(one, CORP_SEND_RETRY, "push subscription %zu "
 		    "(%s): HTTP %ld", idx, origin ? origin : "?", r.status);
 		one->retry_after = r.retry_after;
 		out = SUB_RETRY;
 	} else
-		corp_send_set(one, CORP_SEND_FAILED, "push subscription %zu "
+		corp_sendres_set(one, CORP_SEND_FAILED, "push subscription %zu "
 		    "(%s): HTTP %ld", idx, origin ? origin : "?", r.status);
 	corp_http_resp_free(&r);
 done:
@@ -294,28 +294,28 @@ done:
 
 int
 corp_pushsend_line(struct corp_pushsend *p, struct corp_http *h,
-    json_t *line, struct corp_send_res *res, struct corp_err *err)
+    json_t *line, struct corp_sendres *res, struct corp_err *err)
 {
 	json_t *subs = json_object_get(line, "subscriptions"), *sub, *gone;
-	struct corp_send_res one, firstr, firstf;
+	struct corp_sendres one, firstr, firstf;
 	struct corp_err e;
 	char *plain = NULL;
 	size_t plen, i;
 	int nsent = 0, nretry = 0, nfail = 0, o, attempted = 0;
 	long long ra = -1;
 
-	corp_send_res_init(res);
-	corp_send_res_init(&firstr);
-	corp_send_res_init(&firstf);
+	corp_sendres_init(res);
+	corp_sendres_init(&firstr);
+	corp_sendres_init(&firstf);
 	if (!json_is_array(subs) || json_array_size(subs) == 0) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_UNBOUND, "no active push "
+		corp_sendres_set(res, CORP_SEND_UNBOUND, "no active push "
 		    "subscription");
 		return 0;
 	}
 	if (corp_push_payload(line, &plain, &plen, &e) != 0) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		corp_sendres_set(res, CORP_SEND_FAILED, "%s", e.msg);
 		return e.code == CORP_EINTERNAL ? -1 : 0;
 	}
 	if ((gone = json_array()) == NULL) {

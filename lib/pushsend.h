@@ -34,7 +34,7 @@ struct corp_cidr;
 struct corp_db;
 struct corp_err;
 struct corp_http;
-struct corp_send_res;
+struct corp_sendres;
 struct corp_pushsend;
 
 /*
@@ -45,10 +45,10 @@ struct corp_pushsend;
 int	corp_pushsend_open(struct corp_pushsend **, const char *pem,
 	    size_t len, const char *subject, struct corp_err *);
 void	corp_pushsend_close(struct corp_pushsend *);
-/* Send line; res as sendline.h's channels fill it.  -1 only when out of
+/* Send line; res as sender.h's channels fill it.  -1 only when out of
  * memory. */
 int	corp_pushsend_line(struct corp_pushsend *, struct corp_http *,
-	    json_t *line, struct corp_send_res *, struct corp_err *);
+	    json_t *line, struct corp_sendres *, struct corp_err *);
 /* The payload of line (malloc, *len bytes, at most
  * CORP_WEBPUSH_PLAIN_MAX).  CORP_EINVAL: no rendered text. */
 int	corp_push_payload(json_t *line, char **out, size_t *len,

@@ -1,4 +1,4 @@
-/* sendline.c -- see sendline.h. */
+/* sender.c -- see sender.h. */
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -20,8 +20,8 @@
 #include "jsonl.h"
 #include "pushsend.h"
 #include "ratelimit.h"
-#include "send.h"
-#include "sendline.h"
+#include "sender.h"
+#include "sendres.h"
 #include "telegram.h"
 #include "tgbot.h"
 #include "webhook.h"
@@ -57,7 +57,7 @@ struct channel {
 	int		 needs_text;	/* sends the rendered "text" */
 	int		(*init)(struct corp_sender *, struct corp_err *);
 	int		(*send)(struct corp_sender *, json_t *,
-			    struct corp_send_res *, struct corp_err *);
+			    struct corp_sendres *, struct corp_err *);
 	int		(*flush)(struct corp_sender *, struct corp_err *);
 };
 
@@ -127,7 +127,7 @@ http_open(struct corp_sender *s, int no_proxy, struct corp_err *err)
  */
 static int
 down_before(struct corp_sender *s, const char *kind, const char *key,
-    struct corp_down *d, struct corp_send_res *res)
+    struct corp_down *d, struct corp_sendres *res)
 {
 	struct corp_err e;
 
@@ -137,7 +137,7 @@ down_before(struct corp_sender *s, const char *kind, const char *key,
 			return 0;
 		stage_fail(s, e.code, e.msg, e.msg);
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "%s", e.msg);
+		corp_sendres_set(res, CORP_SEND_RETRY, "%s", e.msg);
 		return 1;
 	}
 	if (d->remaining <= 0)
@@ -145,7 +145,7 @@ down_before(struct corp_sender *s, const char *kind, const char *key,
 	res->attempted = 0;
 	res->error_class = "unreachable";
 	res->retry_after = d->remaining;
-	corp_send_set(res, CORP_SEND_RETRY, "%s (unreachable: paused %llds "
+	corp_sendres_set(res, CORP_SEND_RETRY, "%s (unreachable: paused %llds "
 	    "more)", d->error[0] ? d->error : kind, d->remaining);
 	return 1;
 }
@@ -154,7 +154,7 @@ down_before(struct corp_sender *s, const char *kind, const char *key,
  * answer ends it. */
 static void
 down_after(struct corp_sender *s, const char *kind, const char *key,
-    const struct corp_down *d, struct corp_send_res *res)
+    const struct corp_down *d, struct corp_sendres *res)
 {
 	struct corp_err e;
 	long long pause;
@@ -182,7 +182,7 @@ down_after(struct corp_sender *s, const char *kind, const char *key,
 
 /* A server's retry_after above --max-pause: capped, and said so. */
 static void
-cap_pause(struct corp_sender *s, struct corp_send_res *res)
+cap_pause(struct corp_sender *s, struct corp_sendres *res)
 {
 	size_t len;
 
@@ -224,7 +224,7 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 }
 
 static int
-tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
     struct corp_err *err)
 {
 	json_t *a = json_object_get(line, "address");
@@ -236,7 +236,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	int rc;
 
 	(void)err;
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	if (json_is_integer(a))
 		chat = json_integer_value(a);
 	if (json_is_string(a) &&
@@ -244,7 +244,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 		chat = 0;
 	if (chat <= 0 || chat >= (1LL << 53)) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_FAILED, "address is not a "
+		corp_sendres_set(res, CORP_SEND_FAILED, "address is not a "
 		    "private chat id (a positive integer)");
 		return 0;
 	}
@@ -264,21 +264,22 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 			corp_rl_last_pause(s->tg_rl, &pms, &own);
 			/* A 429's pause says whose and until when. */
 			if (pms > 0)
-				corp_send_set(res, CORP_SEND_RETRY, "telegram: "
-				    "429 pause of %s%s until %s (%llds more)",
+				corp_sendres_set(res, CORP_SEND_RETRY,
+				    "telegram: 429 pause of %s%s until %s "
+				    "(%llds more)",
 				    own ? "chat " : "the bot", own ? chatbuf :
 				    "", corp_time_fmt(corp_now() +
 				    (time_t)res->retry_after, end),
 				    res->retry_after);
 			else
-				corp_send_set(res, CORP_SEND_RETRY, "rate limit: "
-				    "a slot is %lld ms away, more than "
-				    "--max-wait", wait);
+				corp_sendres_set(res, CORP_SEND_RETRY,
+				    "rate limit: a slot is %lld ms away, "
+				    "more than --max-wait", wait);
 			return 0;
 		}
 		if (rc != 0) {
 			res->attempted = 0;
-			corp_send_set(res, CORP_SEND_RETRY, "%s", e.msg);
+			corp_sendres_set(res, CORP_SEND_RETRY, "%s", e.msg);
 			return 0;
 		}
 		corp_sleep_ms(wait);
@@ -364,7 +365,7 @@ out:
 }
 
 static int
-wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+wh_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
     struct corp_err *err)
 {
 	json_t *a = json_object_get(line, "address"),
@@ -376,22 +377,22 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	struct corp_err e;
 	int rc, ret = 0;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	res->attempted = 0;
 	if (!corp_webhook_name_ok(name)) {
-		corp_send_set(res, CORP_SEND_FAILED, "address is not a "
+		corp_sendres_set(res, CORP_SEND_FAILED, "address is not a "
 		    "webhook endpoint name ([A-Za-z0-9_.-]+)");
 		return 0;
 	}
 	if (!json_is_object(ev)) {
-		corp_send_set(res, CORP_SEND_FAILED, "missing event");
+		corp_sendres_set(res, CORP_SEND_FAILED, "missing event");
 		return 0;
 	}
 	/* An endpoint or secret the operator has not set up holds the
 	 * line; an unsafe or unparsable file holds the stage. */
 	if ((rc = corp_webhook_url(name, &url, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_send_hold(res, "%s", e.msg);
+			corp_sendres_hold(res, "%s", e.msg);
 		else
 			stage_hold(s, rc, e.msg);
 		return 0;
@@ -400,7 +401,7 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	if (corp_url_check(url, CORP_URL_HTTP, s->o.allow_http, what,
 	    CORP_ECONFIG, &e) != 0) {
 		/* The operator's file: held until it is fixed. */
-		corp_send_hold(res, "%s", e.msg);
+		corp_sendres_hold(res, "%s", e.msg);
 		goto out;
 	}
 	if (corp_asprintf(&sname, "webhook-%s", name) < 0) {
@@ -409,7 +410,7 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	}
 	if ((rc = corp_secret(NULL, sname, &secret, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_send_hold(res, "%s", e.msg);
+			corp_sendres_hold(res, "%s", e.msg);
 		else
 			stage_hold(s, rc, e.msg);
 		goto out;
@@ -417,7 +418,7 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	/* A malformed secret is the operator's to fix: held, as a missing
 	 * one is, never failed. */
 	if (corp_webhook_secret_check(secret, sname, &e) != 0) {
-		corp_send_hold(res, "%s/secrets/%s", corp_cfg.data_dir,
+		corp_sendres_hold(res, "%s/secrets/%s", corp_cfg.data_dir,
 		    e.msg);
 		goto out;
 	}
@@ -515,7 +516,7 @@ email_init(struct corp_sender *s, struct corp_err *err)
 }
 
 static int
-email_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+email_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
     struct corp_err *err)
 {
 	const char *to = json_string_value(json_object_get(line, "address"));
@@ -526,16 +527,16 @@ email_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	char *msg;
 	int rc;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	res->attempted = 0;
 	/* Never an 8-bit address on the wire: corp does not use SMTPUTF8. */
 	if (corp_email_addr_check(to, &e) != 0) {
-		corp_send_set(res, CORP_SEND_FAILED, "address: %s",
+		corp_sendres_set(res, CORP_SEND_FAILED, "address: %s",
 		    to == NULL ? "not a string" : e.msg);
 		return 0;
 	}
 	if (corp_json_str(line, "subject", &subject, 0, &e) != 0) {
-		corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		corp_sendres_set(res, CORP_SEND_FAILED, "%s", e.msg);
 		return 0;
 	}
 	if ((rc = corp_email_message(s->smtp_conf.from, to, subject, text,
@@ -563,7 +564,7 @@ exec_init(struct corp_sender *s, struct corp_err *err)
 }
 
 static int
-exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+exec_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
     struct corp_err *err)
 {
 	const char *name = json_string_value(json_object_get(line,
@@ -573,16 +574,16 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	size_t len;
 	int rc, fd;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	res->attempted = 0;
 	if (!corp_webhook_name_ok(name)) {
-		corp_send_set(res, CORP_SEND_FAILED, "address is not an exec "
+		corp_sendres_set(res, CORP_SEND_FAILED, "address is not an exec "
 		    "command name ([A-Za-z0-9_.-]+)");
 		return 0;
 	}
 	if ((rc = corp_exec_lookup_fd(name, &path, &fd, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			corp_send_hold(res, "%s", e.msg);
+			corp_sendres_hold(res, "%s", e.msg);
 		else
 			stage_hold(s, rc, e.msg);
 		return 0;
@@ -681,7 +682,7 @@ file_init(struct corp_sender *s, struct corp_err *err)
  * 16.9), and the stage fails: this line and the rest are retry.
  */
 static int
-file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+file_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
     struct corp_err *err)
 {
 	char *str, why[900];
@@ -690,7 +691,7 @@ file_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
 	ssize_t n;
 	int e = 0;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL)
 		return oom(err);
@@ -765,7 +766,7 @@ push_init(struct corp_sender *s, struct corp_err *err)
 }
 
 static int
-push_send(struct corp_sender *s, json_t *line, struct corp_send_res *res,
+push_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
     struct corp_err *err)
 {
 	if (corp_pushsend_line(s->push, s->http, line, res, err) != 0)
@@ -880,10 +881,10 @@ corp_sender_flush(struct corp_sender *s, struct corp_err *err)
 }
 
 static int
-ack(json_t *line, const struct corp_send_res *r)
+ack(json_t *line, const struct corp_sendres *r)
 {
 	if (corp_json_set(line, "result",
-	    json_string(corp_send_result_name(r->result))) != 0 ||
+	    json_string(corp_sendres_result_name(r->result))) != 0 ||
 	    corp_json_set(line, "provider_message_id",
 	    r->provider_id[0] ? json_string(r->provider_id) : json_null()) != 0 ||
 	    corp_json_set(line, "error",
@@ -900,14 +901,14 @@ ack(json_t *line, const struct corp_send_res *r)
 /* A line after a stage failure: retry, not attempted; held when the
  * configuration caused it. */
 static void
-stage_res(const struct corp_sender *s, struct corp_send_res *res)
+stage_res(const struct corp_sender *s, struct corp_sendres *res)
 {
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	if (s->stage_held)
-		corp_send_hold(res, "%s", s->stage_err);
+		corp_sendres_hold(res, "%s", s->stage_err);
 	else {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "%s", s->stage_err);
+		corp_sendres_set(res, CORP_SEND_RETRY, "%s", s->stage_err);
 	}
 }
 
@@ -917,7 +918,7 @@ stage_res(const struct corp_sender *s, struct corp_send_res *res)
  * now says failed.
  */
 static int
-unrendered(json_t *line, struct corp_send_res *res)
+unrendered(json_t *line, struct corp_sendres *res)
 {
 	json_t *t = json_object_get(line, "text");
 
@@ -925,53 +926,53 @@ unrendered(json_t *line, struct corp_send_res *res)
 		return 0;
 	res->attempted = 0;
 	if (t == NULL || json_is_null(t))
-		corp_send_set(res, CORP_SEND_FAILED,
+		corp_sendres_set(res, CORP_SEND_FAILED,
 		    "not rendered (missing corp-fmt?)");
 	else
-		corp_send_set(res, CORP_SEND_FAILED,
+		corp_sendres_set(res, CORP_SEND_FAILED,
 		    "field \"text\" must be a string");
 	return 1;
 }
 
 int
 corp_sender_line(struct corp_sender *s, json_t *line,
-    struct corp_send_res *resp, struct corp_err *err)
+    struct corp_sendres *resp, struct corp_err *err)
 {
-	struct corp_send_res res0, *res = resp ? resp : &res0;
+	struct corp_sendres res0, *res = resp ? resp : &res0;
 	struct corp_err e;
 	const char *lease, *until, *c;
 	long long id;
 	time_t t;
-	int rc, ret = CORP_SENDLINE_DONE;
+	int rc, ret = CORP_SENDER_DONE;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	if (json_object_get(line, "result") != NULL) {
 		res->result = -1;	/* an earlier stage decided */
-		return CORP_SENDLINE_DONE;
+		return CORP_SENDER_DONE;
 	}
 	if (corp_json_id(line, "delivery_id", &id, 1, &e) != 0 ||
 	    corp_json_str(line, "lease", &lease, 1, &e) != 0) {
-		corp_send_set(res, CORP_SEND_FAILED, "%s",
+		corp_sendres_set(res, CORP_SEND_FAILED, "%s",
 		    strncmp(e.msg, "missing field \"", 15) == 0 ?
 		    (strstr(e.msg, "delivery_id") ? "missing delivery_id" :
 		    "missing lease") : e.msg);
 		res->attempted = 0;
-		ret = CORP_SENDLINE_INVALID;
+		ret = CORP_SENDER_INVALID;
 	} else if (s->stage_code != 0) {
 		stage_res(s, res);
 	} else if (corp_json_str(line, "lease_until", &until, 0, &e) != 0 ||
 	    (until != NULL && corp_time_parse(until, &t, &e) != 0)) {
-		corp_send_set(res, CORP_SEND_FAILED, "lease_until: %s",
+		corp_sendres_set(res, CORP_SEND_FAILED, "lease_until: %s",
 		    e.msg);
 		res->attempted = 0;
 	} else if (until != NULL && corp_now() >= t) {
 		/* Never send on a lease that may be someone else's now. */
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "lease expired");
+		corp_sendres_set(res, CORP_SEND_RETRY, "lease expired");
 	} else if (corp_json_str(line, "channel", &c, 0, &e) != 0 ||
 	    (c != NULL && strcmp(c, s->ch->name) != 0)) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_FAILED, "the line is for "
+		corp_sendres_set(res, CORP_SEND_FAILED, "the line is for "
 		    "channel %s, not %s", c != NULL ? c : "?", s->ch->name);
 	} else if (s->ch->needs_text && unrendered(line, res)) {
 		;
@@ -992,7 +993,7 @@ corp_sender_line(struct corp_sender *s, json_t *line,
 
 int
 corp_sender_report(struct corp_sender *s, json_t *line,
-    const struct corp_send_res *r, char *buf, size_t len)
+    const struct corp_sendres *r, char *buf, size_t len)
 {
 	json_t *t = json_object_get(json_object_get(line, "event"),
 	    "trace_id");
@@ -1003,7 +1004,7 @@ corp_sender_report(struct corp_sender *s, json_t *line,
 		return 0;
 	snprintf(buf, len, "delivery %lld: %s: %s%s%s",
 	    (long long)json_integer_value(json_object_get(line,
-	    "delivery_id")), corp_send_result_name(r->result), r->error,
+	    "delivery_id")), corp_sendres_result_name(r->result), r->error,
 	    json_is_string(t) ? " trace=" : "",
 	    json_is_string(t) ? json_string_value(t) : "");
 	return 1;

@@ -1,5 +1,5 @@
 /*
- * sendline.h -- send one formatted delivery line and make its ack
+ * sender.h -- send one formatted delivery line and make its ack
  * (DESIGN 5, 6; corp-send.1): what corp-send does to each line of its
  * input and corp-deliver run to each row it claims.  One implementation,
  * so the pipe and the loop follow the same rules: a line with a result
@@ -18,15 +18,15 @@
  * for it are retry, not attempted, "unreachable", without a request.
  * A server's retry_after is cut to max_pause.
  */
-#ifndef CORP_SENDLINE_H
-#define CORP_SENDLINE_H
+#ifndef CORP_SENDER_H
+#define CORP_SENDER_H
 
 #include <stddef.h>
 #include <jansson.h>
 
 struct corp_cidr;
 struct corp_err;
-struct corp_send_res;
+struct corp_sendres;
 struct corp_sender;
 
 struct corp_sender_opts {
@@ -62,20 +62,20 @@ int	corp_sender_open(struct corp_sender **, const char *channel,
 void	corp_sender_close(struct corp_sender *);
 
 enum {
-	CORP_SENDLINE_DONE = 0,		/* ack fields added (or passed on) */
-	CORP_SENDLINE_INVALID = 1	/* no delivery_id or lease: failed */
+	CORP_SENDER_DONE = 0,		/* ack fields added (or passed on) */
+	CORP_SENDER_INVALID = 1	/* no delivery_id or lease: failed */
 };
 
 /*
  * Send line (unless it already has a result) and add the ack fields
  * result, provider_message_id, error, [retry_after,] attempted.  res
  * (may be NULL) gets the outcome; res->result is -1 when the line was
- * passed on untouched.  Returns CORP_SENDLINE_DONE or _INVALID, or -1
+ * passed on untouched.  Returns CORP_SENDER_DONE or _INVALID, or -1
  * with err (out of memory, the outbox unwritable): a failure of the
  * stage, never confused with a line's outcome.
  */
 int	corp_sender_line(struct corp_sender *, json_t *line,
-	    struct corp_send_res *res, struct corp_err *);
+	    struct corp_sendres *res, struct corp_err *);
 /* Before acks are printed or stored (file: fsync the outbox). */
 int	corp_sender_flush(struct corp_sender *, struct corp_err *);
 /* Does flushing do anything (may acks be printed at once)? */
@@ -94,6 +94,6 @@ int	corp_sender_stage(struct corp_sender *, const char **news);
  * passed on, or the stage failed: reported once instead).
  */
 int	corp_sender_report(struct corp_sender *, json_t *line,
-	    const struct corp_send_res *, char *buf, size_t len);
+	    const struct corp_sendres *, char *buf, size_t len);
 
 #endif

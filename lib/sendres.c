@@ -1,13 +1,13 @@
-/* send.c -- see send.h. */
+/* sendres.c -- see sendres.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "send.h"
+#include "sendres.h"
 #include "text.h"
 
 void
-corp_send_res_init(struct corp_send_res *r)
+corp_sendres_init(struct corp_sendres *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->result = CORP_SEND_SENT;
@@ -16,7 +16,7 @@ corp_send_res_init(struct corp_send_res *r)
 }
 
 void
-corp_send_set(struct corp_send_res *r, int result, const char *fmt, ...)
+corp_sendres_set(struct corp_sendres *r, int result, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -33,7 +33,7 @@ corp_send_set(struct corp_send_res *r, int result, const char *fmt, ...)
 }
 
 void
-corp_send_hold(struct corp_send_res *r, const char *fmt, ...)
+corp_sendres_hold(struct corp_sendres *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,7 +49,7 @@ corp_send_hold(struct corp_send_res *r, const char *fmt, ...)
 }
 
 const char *
-corp_send_result_name(int r)
+corp_sendres_result_name(int r)
 {
 	switch (r) {
 	case CORP_SEND_SENT:	return "sent";

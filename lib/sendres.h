@@ -1,9 +1,9 @@
 /*
- * send.h -- the outcome of one delivery attempt, shared by every
+ * sendres.h -- the outcome of one delivery attempt, shared by every
  * transport (corp-send.1, DESIGN 5): what the ack line reports.
  */
-#ifndef CORP_SEND_H
-#define CORP_SEND_H
+#ifndef CORP_SENDRES_H
+#define CORP_SENDRES_H
 
 enum corp_send_result {
 	CORP_SEND_SENT = 0,
@@ -12,7 +12,7 @@ enum corp_send_result {
 	CORP_SEND_UNBOUND
 };
 
-struct corp_send_res {
+struct corp_sendres {
 	int		result;		/* enum corp_send_result */
 	int		attempted;	/* 0: the message surely did not leave */
 	long long	retry_after;	/* seconds; < 0 when none */
@@ -31,17 +31,17 @@ struct corp_send_res {
 #define CORP_SEND_HOLD_SECONDS	60
 
 /* Reset to "sent, attempted, nothing else". */
-void	corp_send_res_init(struct corp_send_res *);
+void	corp_sendres_init(struct corp_sendres *);
 /* Set result and a printf-style error. */
-void	corp_send_set(struct corp_send_res *, int result, const char *fmt, ...)
+void	corp_sendres_set(struct corp_sendres *, int result, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /*
  * The line cannot go out until the operator fixes the configuration (an
  * undefined endpoint or command, a missing secret): retry, not
  * attempted, retry_after CORP_SEND_HOLD_SECONDS, error_class "config".
  */
-void	corp_send_hold(struct corp_send_res *, const char *fmt, ...)
+void	corp_sendres_hold(struct corp_sendres *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-const char *corp_send_result_name(int);
+const char *corp_sendres_result_name(int);
 
 #endif

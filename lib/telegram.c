@@ -7,7 +7,7 @@
 
 #include "corp.h"
 #include "http.h"
-#include "send.h"
+#include "sendres.h"
 #include "telegram.h"
 #include "text.h"
 
@@ -60,7 +60,7 @@ description(json_t *doc, long status, const char *token, char *buf,
 
 void
 corp_tg_send(struct corp_http *h, const char *api, const char *token,
-    long long chat, const char *text, struct corp_send_res *res)
+    long long chat, const char *text, struct corp_sendres *res)
 {
 	static const char *const hdr[] = {
 		"Content-Type: application/json", NULL
@@ -72,7 +72,7 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 	size_t alen = strlen(api);
 	int rc;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	while (alen > 0 && api[alen - 1] == '/')
 		alen--;
 	body = json_pack("{s:I, s:s, s:s, s:{s:b}}", "chat_id",
@@ -83,7 +83,7 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
 		json_decref(body);
 		free(url);
-		corp_send_set(res, CORP_SEND_RETRY, "out of memory");
+		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
 		res->attempted = 0;
 		return;
 	}
@@ -93,7 +93,7 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 	free(url);
 	free(data);
 	if (rc != 0) {
-		corp_send_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
+		corp_sendres_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
 		    CORP_SEND_FAILED, "telegram: %s", e.msg);
 		/* A refused URL never left; a timeout may have. */
 		if (rc != CORP_ETEMP)
@@ -110,7 +110,7 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 
 void
 corp_tg_classify(long status, const char *body, long long retry_after,
-    const char *token, struct corp_send_res *res)
+    const char *token, struct corp_sendres *res)
 {
 	json_t *doc, *v;
 	char desc[400];
@@ -130,10 +130,10 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 				    (long long)json_integer_value(v));
 		} else
 			/* It may have been sent: at least once, DESIGN 5. */
-			corp_send_set(res, CORP_SEND_RETRY,
+			corp_sendres_set(res, CORP_SEND_RETRY,
 			    "telegram: unexpected answer to sendMessage");
 	} else if (status == 401 || status == 404) {
-		corp_send_set(res, CORP_SEND_RETRY, "bad token");
+		corp_sendres_set(res, CORP_SEND_RETRY, "bad token");
 		res->attempted = 0;
 		res->bad_token = 1;
 	} else if (status == 429) {
@@ -155,16 +155,16 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 		if (res->retry_after > CORP_RETRY_AFTER_MAX)
 			res->retry_after = CORP_RETRY_AFTER_MAX;
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "%s", desc);
+		corp_sendres_set(res, CORP_SEND_RETRY, "%s", desc);
 	} else if (status == 403)
-		corp_send_set(res, CORP_SEND_UNBOUND, "%s", desc);
+		corp_sendres_set(res, CORP_SEND_UNBOUND, "%s", desc);
 	else if (status >= 500)
-		corp_send_set(res, CORP_SEND_RETRY, "%s", desc);
+		corp_sendres_set(res, CORP_SEND_RETRY, "%s", desc);
 	else if (status >= 300 && status < 400)
-		corp_send_set(res, CORP_SEND_FAILED,
+		corp_sendres_set(res, CORP_SEND_FAILED,
 		    "telegram: HTTP %ld redirect not followed", status);
 	else
-		corp_send_set(res, CORP_SEND_FAILED, "%s", desc);
+		corp_sendres_set(res, CORP_SEND_FAILED, "%s", desc);
 	if (res->result != CORP_SEND_SENT && retry_after >= 0 &&
 	    res->retry_after < 0)
 		res->retry_after = retry_after;

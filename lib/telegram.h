@@ -10,7 +10,7 @@
 
 struct corp_err;
 struct corp_http;
-struct corp_send_res;
+struct corp_sendres;
 
 /*
  * Parse a private-chat id: a positive integer (JSON number or decimal
@@ -34,14 +34,14 @@ int	corp_tg_chat_id(const char *, long long *chat);
  * retry_after is 1..CORP_RETRY_AFTER_MAX whatever Telegram says.
  */
 void	corp_tg_send(struct corp_http *, const char *api, const char *token,
-	    long long chat, const char *text, struct corp_send_res *res);
+	    long long chat, const char *text, struct corp_sendres *res);
 /*
  * The classification above of one answer: HTTP status, the body (NUL-
  * terminated, or NULL), the Retry-After header in seconds (< 0: none).
  * Pure: the Bot API's reply is outside input (and fuzzed).
  */
 void	corp_tg_classify(long status, const char *body, long long retry_after,
-	    const char *token, struct corp_send_res *res);
+	    const char *token, struct corp_sendres *res);
 
 /*
  * The most a getUpdates answer may be: give the handle that polls this

@@ -8,7 +8,7 @@
 #include "clock.h"
 #include "db.h"
 #include "ratelimit.h"
-#include "send.h"
+#include "sendres.h"
 #include "telegram.h"
 #include "tgreply.h"
 #include "tgupdate.h"
@@ -23,7 +23,7 @@ struct pending {
 
 struct mark {
 	const struct pending	*p;
-	const struct corp_send_res *res;
+	const struct corp_sendres *res;
 	const char		*status;
 	long long		 attempts;
 };
@@ -55,7 +55,7 @@ mark_tx(struct corp_db *db, void *arg, struct corp_err *err)
 /* Mark a reply sent, failed or still pending, in its own transaction. */
 static int
 mark(struct corp_db *db, const struct pending *p,
-    const struct corp_send_res *res, int *still, struct corp_err *err)
+    const struct corp_sendres *res, int *still, struct corp_err *err)
 {
 	struct mark m = { p, res, NULL, p->attempts + (res->attempted ? 1 :
 	    0) };
@@ -122,7 +122,7 @@ flush(struct corp_db *db, struct corp_http *h, const char *api,
     struct corp_tg_flush *out, struct corp_err *err)
 {
 	struct pending p[32];
-	struct corp_send_res res;
+	struct corp_sendres res;
 	struct corp_err e;
 	long long last = 0, wait, *hold = NULL, *nh;
 	size_t n = 0, i, nhold = 0;

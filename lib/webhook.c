@@ -19,7 +19,7 @@
 #include "fsutil.h"
 #include "http.h"
 #include "netaddr.h"
-#include "send.h"
+#include "sendres.h"
 #include "webhook.h"
 
 int
@@ -70,7 +70,7 @@ corp_webhook_sign(const char *secret, const char *id, long long ts,
 /* Resolve host and pick the first address the SSRF rule accepts. */
 static int
 vet(const char *host, const struct corp_cidr *allow, size_t nallow,
-    const char *how, char *addr, size_t size, struct corp_send_res *res)
+    const char *how, char *addr, size_t size, struct corp_sendres *res)
 {
 	struct addrinfo hints, *ai = NULL, *p;
 	char bare[256], first[INET6_ADDRSTRLEN] = "", embedded[48] = "";
@@ -93,7 +93,7 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 	if ((rc = getaddrinfo(bare, NULL, &hints, &ai)) != 0) {
 		/* No answer, or "no such name" (often a resolver's passing
 		 * trouble): never reached, the endpoint pauses. */
-		corp_send_set(res, CORP_SEND_RETRY, "webhook: %s: %s", bare,
+		corp_sendres_set(res, CORP_SEND_RETRY, "webhook: %s: %s", bare,
 		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		res->attempted = 0;
 		res->error_class = "unreachable";
@@ -131,7 +131,7 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 	freeaddrinfo(ai);
 	/* The operator's allow list decides: held until it allows the
 	 * range or the endpoint changes, never dead-lettered at once. */
-	corp_send_hold(res, "webhook: %s resolves to %s%s, %s %s address "
+	corp_sendres_hold(res, "webhook: %s resolves to %s%s, %s %s address "
 	    "(refused unless allowed by %s)", bare,
 	    first[0] ? first : "nothing usable", embedded,
 	    corp_addr_article(why ? why : "unusable"),
@@ -142,7 +142,7 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 void
 corp_webhook_post(struct corp_http *h, const char *url, const char *id,
     const char *secret, const char *body, size_t len,
-    const struct corp_cidr *allow, size_t nallow, struct corp_send_res *res)
+    const struct corp_cidr *allow, size_t nallow, struct corp_sendres *res)
 {
 	char addr[INET6_ADDRSTRLEN + 3], sig[128], *connect_to = NULL;
 	char *hid = NULL, *hts = NULL, *hsig = NULL, *host = NULL,
@@ -154,14 +154,14 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	CURLU *u;
 	int rc;
 
-	corp_send_res_init(res);
+	corp_sendres_init(res);
 	if ((u = curl_url()) == NULL ||
 	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
 	    CURLUE_OK) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_FAILED, "webhook: the endpoint "
+		corp_sendres_set(res, CORP_SEND_FAILED, "webhook: the endpoint "
 		    "URL is not a valid URL");
 		goto out;
 	}
@@ -171,7 +171,7 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	if (corp_webhook_sign(secret, id, ts, body, len, sig, sizeof(sig),
 	    &e) != 0) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_FAILED, "%s", e.msg);
+		corp_sendres_set(res, CORP_SEND_FAILED, "%s", e.msg);
 		goto out;
 	}
 	if (corp_asprintf(&connect_to, "%s:%s:%s:%s", host, port, addr,
@@ -179,7 +179,7 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	    corp_asprintf(&hts, "webhook-timestamp: %lld", ts) < 0 ||
 	    corp_asprintf(&hsig, "webhook-signature: %s", sig) < 0) {
 		res->attempted = 0;
-		corp_send_set(res, CORP_SEND_RETRY, "out of memory");
+		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
 		goto out;
 	}
 	hdr[0] = "Content-Type: application/json";
@@ -189,11 +189,11 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	hdr[4] = NULL;
 	rc = corp_http_post(h, url, hdr, body, len, connect_to, NULL, &r, &e);
 	if (rc == CORP_ECONFIG) {	/* the SSRF rule's last gate */
-		corp_send_hold(res, "webhook: %s", e.msg);
+		corp_sendres_hold(res, "webhook: %s", e.msg);
 		goto out;
 	}
 	if (rc != 0) {
-		corp_send_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
+		corp_sendres_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
 		    CORP_SEND_FAILED, "webhook: %s", e.msg);
 		if (rc != CORP_ETEMP)
 			res->attempted = 0;
@@ -206,16 +206,17 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 	if (r.status >= 200 && r.status < 300)
 		;
 	else if (r.status == 410)
-		corp_send_set(res, CORP_SEND_UNBOUND, "webhook: HTTP 410 Gone");
+		corp_sendres_set(res, CORP_SEND_UNBOUND,
+		    "webhook: HTTP 410 Gone");
 	else if (r.status == 429 || r.status >= 500) {
-		corp_send_set(res, CORP_SEND_RETRY, "webhook: HTTP %ld",
+		corp_sendres_set(res, CORP_SEND_RETRY, "webhook: HTTP %ld",
 		    r.status);
 		res->retry_after = r.retry_after;  /* 0..CORP_RETRY_AFTER_MAX */
 	} else if (r.status >= 300 && r.status < 400)
-		corp_send_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld "
+		corp_sendres_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld "
 		    "redirect not followed", r.status);
 	else
-		corp_send_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld",
+		corp_sendres_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld",
 		    r.status);
 	corp_http_resp_free(&r);
 out:

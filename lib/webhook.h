@@ -17,7 +17,7 @@
 struct corp_cidr;
 struct corp_err;
 struct corp_http;
-struct corp_send_res;
+struct corp_sendres;
 
 /* Endpoint names and URLs: webhookconf.h. */
 
@@ -43,6 +43,6 @@ int	corp_webhook_sign(const char *secret, const char *id, long long ts,
 void	corp_webhook_post(struct corp_http *, const char *url, const char *id,
 	    const char *secret, const char *body, size_t len,
 	    const struct corp_cidr *allow, size_t nallow,
-	    struct corp_send_res *);
+	    struct corp_sendres *);
 
 #endif

@@ -5,13 +5,13 @@
 #include "fuzz.h"
 #include "corp.h"
 #include "http.h"
-#include "send.h"
+#include "sendres.h"
 #include "telegram.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct corp_send_res res;
+	struct corp_sendres res;
 	long long secs;
 	long status;
 	char *body;
@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	status = 100 + (data[0] << 8 | data[1]) % 500;
 	body = fuzz_str(data + 2, size - 2);
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(status, body, -1, "123:SECRET", &res);
 	if (strstr(res.error, "123:SECRET") != NULL)
 		abort();	/* the token never reaches an ack line */

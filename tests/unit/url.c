@@ -13,7 +13,7 @@
 #include "http.h"
 #include "netaddr.h"
 #include "ratelimit.h"
-#include "send.h"
+#include "sendres.h"
 #include "telegram.h"
 
 /* kind, allow_plain, URL: 0 when allowed, else a word of the message. */
@@ -103,7 +103,7 @@ test_url(void)
 static void
 test_numbers(void)
 {
-	struct corp_send_res res;
+	struct corp_sendres res;
 	long long n, secs;
 	const time_t now = 1767225600;	/* 2026-01-01 */
 
@@ -126,40 +126,40 @@ test_numbers(void)
 	    &secs) == 0 && secs == CORP_RETRY_AFTER_MAX,
 	    "a date in 9999: the maximum");
 
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(429, "{\"ok\":false,\"error_code\":429,"
 	    "\"description\":\"Too Many Requests: retry after 1000000000\","
 	    "\"parameters\":{\"retry_after\":1000000000}}", -1, "t", &res);
 	is_int(res.retry_after, CORP_RETRY_AFTER_MAX,
 	    "Telegram's retry_after 1e9 is read as the maximum");
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(429, "{\"ok\":false,\"parameters\":{\"retry_after\":"
 	    "9223372036854775807}}", -1, "t", &res);
 	is_int(res.retry_after, CORP_RETRY_AFTER_MAX, "INT64_MAX too");
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(429, "{\"ok\":false,\"parameters\":{\"retry_after\":"
 	    "-3}}", -1, "t", &res);
 	is_int(res.retry_after, 1, "a negative retry_after is 1");
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(200, "{\"ok\":true,\"result\":{\"message_id\":-7}}",
 	    -1, "t", &res);
 	ok(res.result == CORP_SEND_SENT && res.provider_id[0] == '\0',
 	    "ok:true with a message_id below 1: sent (Telegram says it went), "
 	    "no id kept");
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(200, "{\"ok\":false,\"result\":{\"message_id\":7}}",
 	    -1, "t", &res);
 	ok(res.result == CORP_SEND_RETRY, "a 200 without ok:true is no answer "
 	    "(retry: it may have gone)");
 	/* review 4 item 5: a message_id beyond int64 made jansson refuse
 	 * the whole answer -> "unexpected answer", a resend. */
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(200, "{\"ok\":true,\"result\":{\"message_id\":"
 	    "123456789012345678901234567890,\"chat\":{\"id\":5}}}", -1, "t",
 	    &res);
 	ok(res.result == CORP_SEND_SENT && res.provider_id[0] == '\0',
 	    "ok:true with a message_id beyond int64: sent, no id kept");
-	corp_send_res_init(&res);
+	corp_sendres_init(&res);
 	corp_tg_classify(429, "{\"ok\":false,\"parameters\":{\"retry_after\":"
 	    "123456789012345678901234567890}}", -1, "t", &res);
 	is_int(res.retry_after, CORP_RETRY_AFTER_MAX,
