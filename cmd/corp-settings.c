@@ -158,7 +158,7 @@ notify_opts(const struct cli_args *a, struct corp_notify *n)
 	n->enabled = cli_has(a, O_ENABLED) ? 1 : cli_has(a, O_DISABLED) ? 0 :
 	    -1;
 	n->priority = cli_str(a, O_PRIORITY);
-	n->template = cli_str(a, O_TEMPLATE);
+	n->msgkey = cli_str(a, O_TEMPLATE);
 	n->notify_self = cli_has(a, O_SELF) ? 1 : cli_has(a, O_NOSELF) ? 0 :
 	    -1;
 	n->new_type = cli_has(a, O_NEWTYPE);
@@ -193,7 +193,7 @@ notify_set(const struct cli_args *a)
 
 	notify_opts(a, &n);
 	/* A misspelt key would hold every row of the setting (78). */
-	if (n.template != NULL && corp_catalog_key_check(n.template, &e) != 0)
+	if (n.msgkey != NULL && corp_catalog_key_check(n.msgkey, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
 	if (corp_notify_set(db, &n, &row, &e) != 0)

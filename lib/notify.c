@@ -70,7 +70,7 @@ row_json(struct corp_stmt *st)
  */
 static int
 check_key(struct corp_db *db, const char *type, const char *role,
-    const char *channel, const char *tmpl, int new_type, int new_role,
+    const char *channel, const char *msgkey, int new_type, int new_role,
     struct corp_err *err)
 {
 	int rc;
@@ -85,9 +85,9 @@ check_key(struct corp_db *db, const char *type, const char *role,
 	if (channel != NULL && !corp_channel_valid(channel))
 		return corp_errf(err, CORP_EINVAL, "channel '%s': expected "
 		    "1-32 of a-z 0-9 _ -", channel);
-	if (tmpl != NULL && !corp_msgkey_valid(tmpl))
+	if (msgkey != NULL && !corp_msgkey_valid(msgkey))
 		return corp_errf(err, CORP_EINVAL, "template '%s': expected "
-		    "1-128 of A-Z a-z 0-9 _ . -", tmpl);
+		    "1-128 of A-Z a-z 0-9 _ . -", msgkey);
 	if (channel != NULL && (rc = corp_channel_check(channel, err)) != 0)
 		return rc;
 	if (type != NULL && (rc = corp_event_type_check(db, type,
@@ -171,7 +171,7 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 		return corp_errf(err, CORP_EINVAL, "priority '%s': expected "
 		    "urgent, p2p or broadcast", n->priority);
 	if ((rc = check_key(db, n->event_type, n->role, n->channel,
-	    n->template, n->new_type, n->new_role, err)) != 0)
+	    n->msgkey, n->new_type, n->new_role, err)) != 0)
 		return rc;
 	if ((rc = corp_db_tx(db, set_tx, &a, err)) != 0) {
 		json_decref(*row);
@@ -206,7 +206,7 @@ set_tx(struct corp_db *db, void *arg, struct corp_err *err)
 	if (n->enabled >= 0)
 		corp_bind_int(st, 4, n->enabled != 0);
 	corp_bind_text(st, 5, n->priority);
-	corp_bind_text(st, 6, n->template);
+	corp_bind_text(st, 6, n->msgkey);
 	if (n->notify_self >= 0)
 		corp_bind_int(st, 7, n->notify_self != 0);
 	return returning(db, st, a->row, "write notification setting", err);
@@ -277,7 +277,7 @@ corp_notify_rule(struct corp_db *db, const char *type, const char *role,
 		s->enabled = corp_col_int(st, 0);
 		strlcpy(s->priority, corp_col_text(st, 1),
 		    sizeof(s->priority));
-		s->template = strdup(corp_col_text(st, 2));
+		s->msgkey = strdup(corp_col_text(st, 2));
 		s->notify_self = corp_col_int(st, 3);
 	} else if (rc != SQLITE_DONE) {
 		corp_reset(st);

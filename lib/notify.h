@@ -1,7 +1,7 @@
 /*
  * notify.h -- notification settings per event type x role x channel
  * (DESIGN 4), the table corp-event route reads: enabled, priority
- * (urgent | p2p | broadcast), template key, notify_self.
+ * (urgent | p2p | broadcast), message key ("template"), notify_self.
  *
  * Rows are JSON objects {event_type, role, channel, enabled, priority,
  * template, notify_self} (corp-json.5), enabled and notify_self
@@ -15,7 +15,7 @@
 struct corp_db;
 struct corp_err;
 
-/* Names: event types [A-Za-z0-9_.:-]{1,64}, roles the same, template
+/* Names: event types [A-Za-z0-9_.:-]{1,64}, roles the same, message
  * keys [A-Za-z0-9_.-]{1,128}; channels [a-z0-9_-]{1,32}. */
 int	corp_event_type_valid(const char *);
 int	corp_role_valid(const char *);
@@ -34,7 +34,7 @@ int	corp_notify_list(struct corp_db *, const char *event_type,
  * Insert or update one row.  The channel must be one corp knows, the
  * event type and role known or declared new (names.h), else CORP_EINVAL
  * with the closest known name.  Fields left unset (enabled/notify_self
- * < 0, priority/template NULL) keep their value; a new row takes
+ * < 0, priority/msgkey NULL) keep their value; a new row takes
  * enabled, p2p, the lower-case event type and notify_self off.
  * *row gets the row as stored.
  */
@@ -42,7 +42,8 @@ struct corp_notify {
 	const char	*event_type, *role, *channel;
 	int		 enabled;	/* -1 keep, 0, 1 */
 	const char	*priority;	/* NULL keep */
-	const char	*template;	/* NULL keep */
+	const char	*msgkey;	/* NULL keep: the message key (JSON
+					   and column "template") */
 	int		 notify_self;	/* -1 keep, 0, 1 */
 	/* A producer's event type or role not seen before is declared
 	 * here (names.h: CORP_NAME_NEW); else it must be known. */
@@ -57,15 +58,15 @@ int	corp_notify_unset(struct corp_db *, const char *event_type,
 
 /*
  * For route.c.  corp_notify_rule: the row of (type, role, channel);
- * found = 0 when there is none; template (the message key) is the
- * caller's to free.  corp_notify_channels: the channels with a row for
- * type and the default channel, sorted, appended to *list (*n items;
- * the caller frees each and the array).
+ * found = 0 when there is none; msgkey (the message key, column
+ * "template") is the caller's to free.  corp_notify_channels: the
+ * channels with a row for type and the default channel, sorted,
+ * appended to *list (*n items; the caller frees each and the array).
  */
 struct corp_notify_rule {
 	int	 found, enabled, notify_self;
 	char	 priority[16];
-	char	*template;
+	char	*msgkey;
 };
 int	corp_notify_rule(struct corp_db *, const char *type, const char *role,
 	    const char *channel, struct corp_notify_rule *, struct corp_err *);

@@ -25,7 +25,7 @@
 int
 corp_queue_insert(struct corp_db *db, long long eid, long long uid,
     const char *channel, const char *role, const char *roles,
-    const char *priority, const char *template, int ready, time_t nb,
+    const char *priority, const char *msgkey, int ready, time_t nb,
     time_t now, struct corp_err *err)
 {
 	struct corp_stmt *st;
@@ -43,7 +43,7 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
 	corp_bind_text(st, 4, role);
 	corp_bind_text(st, 5, roles);
 	corp_bind_text(st, 6, priority);
-	corp_bind_text(st, 7, template);
+	corp_bind_text(st, 7, msgkey);
 	corp_bind_text(st, 8, ready ? "ready" : "waiting_bind");
 	if (ready)
 		corp_bind_null(st, 9);

@@ -25,7 +25,7 @@ struct corp_err;
 
 int	corp_queue_insert(struct corp_db *, long long event_id,
 	    long long user_id, const char *channel, const char *role,
-	    const char *roles, const char *priority, const char *template,
+	    const char *roles, const char *priority, const char *msgkey,
 	    int ready, time_t not_before, time_t now, struct corp_err *);
 
 /* Fail held rows older than hold_max_age (error expired_unbound). */

@@ -239,7 +239,7 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 			role = r->roles[j];
 			break;
 		}
-		free(s.template);
+		free(s.msgkey);
 	}
 	if (role == NULL)
 		d = CORP_D_DISABLED;
@@ -279,7 +279,7 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 			nb = 0;
 	}
 	row = json_pack("{s:s, s:s, s:s, s:s, s:o}",
-	    "role", role, "priority", use.priority, "template", use.template,
+	    "role", role, "priority", use.priority, "template", use.msgkey,
 	    "readiness", bs == 1 ? "ready" : "waiting_bind",
 	    "not_before", corp_json_time((time_t)nb));
 	if ((rc = store_decision(c, ev, r, channel, d, role, roles, row,
@@ -288,11 +288,11 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	c->stats->rows++;
 	if (!c->dry)
 		rc = corp_queue_insert(c->db, ev->event_id, r->uid, channel,
-		    role, roles, use.priority, use.template, bs == 1, nb,
+		    role, roles, use.priority, use.msgkey, bs == 1, nb,
 		    c->now, err);
 out:
 	json_decref(row);
-	free(use.template);
+	free(use.msgkey);
 	return rc;
 }
 
