@@ -5,7 +5,7 @@
 #ifndef CORP_SENDRES_H
 #define CORP_SENDRES_H
 
-enum corp_send_result {
+enum corp_sendres_result {
 	CORP_SEND_SENT = 0,
 	CORP_SEND_RETRY,
 	CORP_SEND_FAILED,
@@ -13,7 +13,7 @@ enum corp_send_result {
 };
 
 struct corp_sendres {
-	int		result;		/* enum corp_send_result */
+	int		result;		/* enum corp_sendres_result */
 	int		attempted;	/* 0: the message surely did not leave */
 	long long	retry_after;	/* seconds; < 0 when none */
 	int		bad_token;	/* telegram 401/404: fail the stage */
