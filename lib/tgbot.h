@@ -1,8 +1,8 @@
 /*
  * tgbot.h -- the Telegram bot's identity: its token, the id files and
  * rows name it by, the rule for its username.  Apart from telegram.h (the
- * Bot API client) so that corp-bind and corp-settings check a username
- * without linking libcurl.
+ * Bot API client): none of these makes a request, so a caller of them
+ * alone (corp-bind code, settings_check.c) pulls in no HTTP client.
  */
 #ifndef CORP_TGBOT_H
 #define CORP_TGBOT_H
