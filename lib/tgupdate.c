@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "corp.h"
 #include "binds.h"
 #include "catalog.h"
@@ -286,6 +288,11 @@ struct upd {
 	char			 chatbuf[32];
 	const char		*tglang;	/* sender's language_code */
 	time_t			 now;
+	unsigned char		(*live)[32];	/* live codes' SHA-256, sorted */
+	size_t			 nlive;
+	int			 live_loaded;
+	EVP_MD			*md;		/* SHA-256, fetched once */
+	EVP_MD_CTX		*mdctx;
 };
 
 static int
@@ -368,9 +375,14 @@ wrong_code(struct upd *u, struct corp_err *err)
  * Every string of the update is looked at, and every object key, at
  * any depth: a text, a caption, an entity's URL, a poll's question and
  * options, a button's URL, a quote, a file name, the message replied to.
- * A code is any maximal run of base64url characters of the code's
- * length, so "/start CODE", a pasted deep link (...?start=CODE) and a
- * code in a sentence all count.
+ * A code is any 22 consecutive base64url characters, wherever they
+ * stand in a longer run ("CODE_thanks", "CODE_shot.png", "CODE-"), once
+ * the characters a reader does not see (format characters, U+200B,
+ * U+2060, U+FEFF, the soft hyphen, variation selectors...) are taken
+ * out: what a member can read off the screen and paste is burnt.
+ * Only hashes of the codes are stored, so each window is hashed and
+ * looked up in the live codes' hashes, read once per update (and only
+ * when some run is long enough), sorted; a match is burnt.
  */
 static int
 code_char(char c)
@@ -379,38 +391,185 @@ code_char(char c)
 	    (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+/* Whether code point C is one a reader does not see (Unicode Cf and the
+ * blank fillers and selectors that render as nothing). */
+static int
+invisible(unsigned long c)
+{
+	static const unsigned long r[][2] = {
+		{ 0x00AD, 0x00AD }, { 0x034F, 0x034F },
+		{ 0x0600, 0x0605 }, { 0x061C, 0x061C }, { 0x06DD, 0x06DD },
+		{ 0x070F, 0x070F }, { 0x0890, 0x0891 }, { 0x08E2, 0x08E2 },
+		{ 0x115F, 0x1160 }, { 0x17B4, 0x17B5 }, { 0x180B, 0x180F },
+		{ 0x200B, 0x200F }, { 0x202A, 0x202E }, { 0x2060, 0x206F },
+		{ 0x3164, 0x3164 }, { 0xFE00, 0xFE0F }, { 0xFEFF, 0xFEFF },
+		{ 0xFFA0, 0xFFA0 }, { 0xFFF9, 0xFFFB }, { 0x110BD, 0x110BD },
+		{ 0x110CD, 0x110CD }, { 0x13430, 0x1343F },
+		{ 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A },
+		{ 0xE0000, 0xE0FFF },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (c >= r[i][0] && c <= r[i][1])
+			return 1;
+	return 0;
+}
+
+/* The code point at S (jansson's strings are valid UTF-8) and its
+ * length in *N; a byte that starts no sequence is itself, length 1. */
+static unsigned long
+utf8_at(const unsigned char *s, size_t *n)
+{
+	unsigned long c;
+	size_t len, i;
+
+	if (s[0] < 0xC0 || s[0] >= 0xF8) {
+		*n = 1;
+		return s[0];
+	}
+	len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+	c = s[0] & (0x7F >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			*n = 1;
+			return s[0];
+		}
+		c = c << 6 | (s[i] & 0x3F);
+	}
+	*n = len;
+	return c;
+}
+
+static int
+hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : -1;
+}
+
+/* Read the hashes of the codes that can still bind, sorted. */
+static int
+live_load(struct upd *u, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	const char *h;
+	unsigned char (*p)[32];
+	size_t cap = 0, i;
+	int rc;
+
+	if ((rc = corp_db_prep(u->db, &st, "SELECT code_sha256 FROM tg_codes "
+	    "WHERE used_at IS NULL AND superseded_at IS NULL AND "
+	    "expires_at > ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, (long long)u->now);
+	u->live_loaded = 1;
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		if ((h = corp_col_text(st, 0)) == NULL || strlen(h) != 64 ||
+		    strspn(h, "0123456789abcdef") != 64)
+			continue;
+		if (u->nlive == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((p = reallocarray(u->live, cap, sizeof(*p))) ==
+			    NULL) {
+				corp_reset(st);
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			}
+			u->live = p;
+		}
+		for (i = 0; i < 32; i++)
+			u->live[u->nlive][i] = (unsigned char)(hexval(h[2 * i])
+			    << 4 | hexval(h[2 * i + 1]));
+		u->nlive++;
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(u->db, rc, "read codes", err);
+	if (u->nlive == 0)
+		return 0;
+	qsort(u->live, u->nlive, sizeof(*u->live), hash_cmp);
+	/* One digest context for every window (a fetch per digest costs
+	 * more than the digest). */
+	if ((u->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (u->mdctx = EVP_MD_CTX_new()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "SHA-256 unavailable");
+	return 0;
+}
+
+static void
+live_free(struct upd *u)
+{
+	free(u->live);
+	EVP_MD_CTX_free(u->mdctx);
+	EVP_MD_free(u->md);
+	u->live = NULL;
+	u->mdctx = NULL;
+	u->md = NULL;
+}
+
+/* Burn WIN (CORP_LINKCODE_LEN characters) if it is a live code. */
+static int
+burn_window(struct upd *u, const char *win, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+	char hash[65];
+	int rc;
+
+	if (!u->live_loaded && (rc = live_load(u, err)) != 0)
+		return rc;
+	if (u->nlive == 0)
+		return 0;
+	if (EVP_DigestInit_ex(u->mdctx, u->md, NULL) != 1 ||
+	    EVP_DigestUpdate(u->mdctx, win, CORP_LINKCODE_LEN) != 1 ||
+	    EVP_DigestFinal_ex(u->mdctx, md, &len) != 1 || len != 32)
+		return corp_errf(err, CORP_EINTERNAL, "SHA-256 failed");
+	if (bsearch(md, u->live, u->nlive, sizeof(*u->live), hash_cmp) ==
+	    NULL)
+		return 0;
+	for (i = 0; i < len; i++)
+		snprintf(hash + 2 * i, 3, "%02x", md[i]);
+	if ((rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET "
+	    "superseded_at = ?2 WHERE code_sha256 = ?1 AND used_at IS "
+	    "NULL AND superseded_at IS NULL", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, hash);
+	corp_bind_int64(st, 2, (long long)u->now);
+	return corp_db_exec(u->db, st, "burn code", err);
+}
+
 static int
 burn_codes(struct upd *u, const char *text, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	char code[CORP_LINKCODE_LEN + 1], hash[65];
-	size_t n;
+	const unsigned char *s = (const unsigned char *)text;
+	char win[CORP_LINKCODE_LEN];
+	size_t n, run = 0;
 	int rc;
 
-	if (text == NULL)
+	if (s == NULL)
 		return 0;
-	for (; *text != '\0'; text += n) {
-		for (n = 0; code_char(text[n]); n++)
-			;
-		if (n == 0) {
+	for (; *s != '\0'; s += n) {
+		if (code_char((char)*s)) {
 			n = 1;
-			continue;
-		}
-		if (n != CORP_LINKCODE_LEN)
-			continue;
-		memcpy(code, text, n);
-		code[n] = '\0';
-		if (!corp_linkcode_wellformed(code))
-			continue;
-		if ((rc = corp_sha256_hex(code, n, hash, err)) != 0 ||
-		    (rc = corp_db_prep(u->db, &st, "UPDATE tg_codes SET "
-		    "superseded_at = ?2 WHERE code_sha256 = ?1 AND used_at IS "
-		    "NULL AND superseded_at IS NULL", err)) != 0)
-			return rc;
-		corp_bind_text(st, 1, hash);
-		corp_bind_int64(st, 2, (long long)u->now);
-		if ((rc = corp_db_exec(u->db, st, "burn code", err)) != 0)
-			return rc;
+			if (run < CORP_LINKCODE_LEN)
+				win[run++] = (char)*s;
+			else {
+				memmove(win, win + 1, CORP_LINKCODE_LEN - 1);
+				win[CORP_LINKCODE_LEN - 1] = (char)*s;
+			}
+			if (run == CORP_LINKCODE_LEN &&
+			    (rc = burn_window(u, win, err)) != 0)
+				return rc;
+		} else if (!invisible(utf8_at(s, &n)))
+			run = 0;
 	}
 	return 0;
 }
@@ -419,8 +578,9 @@ burn_codes(struct upd *u, const char *text, struct corp_err *err)
  * Every string value and object key of V, recursively.  The depth is
  * bounded by jansson's parser (JSON_PARSER_MAX_DEPTH) and checked here
  * again; the work is linear in the update's size, which the HTTP layer
- * and the webhook's body limit bound: one scan of each byte, one
- * indexed UPDATE per code-shaped word.
+ * and the webhook's body limit bound: one scan of each byte, one hash
+ * and one binary search per 22-character window of a base64url run, one
+ * query for the live codes per update, one UPDATE per code found.
  */
 #define BURN_MAX_DEPTH	2048
 
@@ -1024,9 +1184,12 @@ corp_tgupdate_handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		}
 	/* Codes in anything but a private chat's update are burnt first,
 	 * whatever the update's kind (corp-tg.1). */
-	if (!update_private(update) && (rc = burn_all(&u, update, 0, err)) !=
-	    0)
-		return rc;
+	if (!update_private(update)) {
+		rc = burn_all(&u, update, 0, err);
+		live_free(&u);
+		if (rc != 0)
+			return rc;
+	}
 	if ((raw = json_dumps(update, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");

@@ -258,6 +258,45 @@ is "$(sql "SELECT count(*) FROM binds WHERE address LIKE '310_'")" 0 \
 is "$(sql "SELECT count(*) FROM tg_outbox WHERE chat_id BETWEEN 3101 AND
     3108 AND key = 'bot.start.bad_code'")" 8 "each got the bad-code answer"
 : > "$T/updates"
+# A code that touches other base64url characters, or that has characters
+# nobody sees inside it, is burnt too (review 5 item 2): "CODE_thanks",
+# a file "CODE_screenshot.png", U+200B or U+2060 inside the code, a
+# trailing '-'.  Each is then tried in a private chat.
+i=0
+for shape in \
+    '{text: ("hi " + $c + "_thanks")}' \
+    '{document: {file_id: "f", file_unique_id: "u", file_name: ($c + "_screenshot.png")}}' \
+    '{text: ("/start " + $c[0:7] + "\u200b" + $c[7:])}' \
+    '{text: ("code: " + $c[0:11] + "\u2060" + $c[11:15] + "\ufeff\u00ad" + $c[15:])}' \
+    '{text: ("see " + $c + "-")}'; do
+	i=$((i + 1))
+	corp-user add "p$i" --lang en >/dev/null
+	c=$(corp-bind code --user "p$i" | jq -r .code)
+	gmsg $((380 + i)) "$c" "$shape" >> "$T/updates"
+	upd $((390 + i)) "/start $c" $((3200 + i)) >> "$T/updates"
+done
+# A control: a 22-character base64url word that is no code burns no
+# other code, and a code next to it (here: p6's, sent privately) binds.
+corp-user add p6 --lang en >/dev/null
+c=$(corp-bind code --user p6 | jq -r .code)
+gmsg 386 "$c" '{text: "AAAAbbbbCCCCdddd-_0123 and xAAAAbbbbCCCCdddd-_0123x"}' \
+    >> "$T/updates"
+poll
+is "$rc" 0 "poll exits 0"
+is "$(for i in 1 2 3 4 5 6; do printf '%s ' "$(unused "p$i")"; done)" \
+    "0 0 0 0 0 1 " \
+    "codes inside a longer run, a file name, split by U+200B or U+2060, before '-': burnt; p6's kept"
+is "$(sql "SELECT count(*) FROM binds WHERE address LIKE '320_'")" 0 \
+    "no private /start binds with them"
+is "$(sql "SELECT count(*) FROM tg_outbox WHERE chat_id BETWEEN 3201 AND
+    3205 AND key = 'bot.start.bad_code'")" 5 "each got the bad-code answer"
+: > "$T/updates"
+upd 396 "/start $c" 3206 >> "$T/updates"
+poll
+is "$(sql "SELECT b.address FROM binds b JOIN users u ON u.id = b.user_id
+    WHERE u.login = 'p6'")" 3206 \
+    "an unrelated code-shaped word in a group burnt nothing: p6 binds"
+: > "$T/updates"
 
 # ---- a process holding the token leaves no core (review 1 item 11) --
 : > "$T/updates"
@@ -353,4 +392,26 @@ is "$(unused w4):$(unused z4):$(sql "SELECT count(*) FROM binds WHERE
 is "$(sql "SELECT chat_id || ' ' || key FROM tg_outbox WHERE chat_id IN
     (3025, -2010) ORDER BY id" | tr '\n' ';')" "3025 bot.start.bad_code;" \
     "no answer queued for the negative chat"
+# And through the webhook (review 5 item 2): a code in "CODE_thanks" and
+# one split by U+2060.
+corp-user add w5 --lang en >/dev/null
+w5=$(corp-bind code --user w5 | jq -r .code)
+gmsg 930 "$w5" '{text: ("hi " + $c + "_thanks")}' > "$T/u930"
+corp-user add z5 --lang en >/dev/null
+z5=$(corp-bind code --user z5 | jq -r .code)
+gmsg 931 "$z5" '{caption: ($c[0:3] + "\u2060" + $c[3:])}' > "$T/u931"
+upd 932 "/start $w5" 3028 > "$T/u932"
+upd 933 "/start $z5" 3029 > "$T/u933"
+for f in 930 931 932 933; do cgi "$T/u$f"; done
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" CORP_RATE_LIMIT=off \
+    run corp-tg process --allow-http
+is "$rc:$(printf '%s' "$out" | jq -c '[.spooled, .handled, .refused]')" \
+    "0:[4,4,0]" "process handles the four"
+is "$(unused w5):$(unused z5):$(sql "SELECT count(*) FROM binds WHERE
+    address IN ('3028', '3029')")" "0:0:0" \
+    "webhook: a code in a longer run and one split by U+2060 are burnt"
+is "$(sql "SELECT chat_id || ' ' || key FROM tg_outbox WHERE chat_id IN
+    (3028, 3029) ORDER BY id" | tr '\n' ';')" \
+    "3028 bot.start.bad_code;3029 bot.start.bad_code;" \
+    "each private /start is told the code is not valid"
 done_testing
