@@ -225,8 +225,13 @@ static const char SQL_CLAIM_PG[] = CLAIM_PG_CANDIDATES
  * The same by priority (?6 = 1, run's claim), in the order of
  * deliveries_priority (SQL_CLAIM_PRIO): PostgreSQL walks that index and
  * stops after ?5 rows instead of sorting every candidate of the channel.
+ * ?3, ?4 and ?6 are named only so that PostgreSQL knows their types
+ * (a parameter it cannot type fails the prepare); as constants they are
+ * tested once, not per row.
  */
 static const char SQL_CLAIM_PG_PRIO[] = CLAIM_PG_CANDIDATES
+    "AND CAST(?3 AS BIGINT) IS NOT NULL AND CAST(?4 AS BIGINT) IS NOT NULL "
+    "AND CAST(?6 AS INTEGER) = 1 "
     "ORDER BY d.priority DESC, d.event_id, d.user_id LIMIT ?5 "
     CLAIM_PG_LEASE;
 /*
