@@ -175,10 +175,19 @@ static const char SQL_CLAIM_BEFORE[] = CLAIM_COLS CLAIM_WHERE
 static const char SQL_CLAIM_AFTER[] = CLAIM_COLS CLAIM_WHERE
     "AND (d.event_id, d.user_id) > (?3, ?4) "
     "ORDER BY d.event_id, d.user_id LIMIT ?5";
-static const char SQL_CLAIM_PRIO[] = CLAIM_COLS CLAIM_WHERE
-    "AND ?3 IS NOT NULL AND ?4 IS NOT NULL "
-    "ORDER BY CASE d.priority WHEN 'urgent' THEN 0 WHEN 'p2p' THEN 1 "
-    "ELSE 2 END, d.event_id, d.user_id LIMIT ?5";
+/*
+ * By priority (urgent, p2p, broadcast), then event_id, user_id: that
+ * rank is priority's byte order descending (the CHECK allows no other
+ * value), so deliveries_priority (migration 0014) holds the rows in the
+ * claim's order and the claim reads its batch and stops, however long
+ * the queue.  INDEXED BY keeps it there: with ANALYZE's figures the
+ * planner may take deliveries_status and sort every PENDING row of the
+ * channel, O(queue) per claim.
+ */
+static const char SQL_CLAIM_PRIO[] = CLAIM_SELECT
+    "FROM deliveries d INDEXED BY deliveries_priority " CLAIM_JOINS
+    CLAIM_WHERE "AND ?3 IS NOT NULL AND ?4 IS NOT NULL "
+    "ORDER BY d.priority DESC, d.event_id, d.user_id LIMIT ?5";
 
 /*
  * PostgreSQL, several hosts: the lease is one statement.  Candidate rows
@@ -191,26 +200,41 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_COLS CLAIM_WHERE
  * the planner may test it on every row of the table it scans, locking
  * every user of every channel until the commit.
  */
-static const char SQL_CLAIM_PG[] =
-    "WITH c AS (SELECT d.id, d.channel, d.user_id FROM deliveries d "
-    "WHERE d.channel = ?1 AND d.status = 'PENDING' "
-    "AND d.readiness = 'ready' AND d.not_before <= ?2 "
-    "AND (d.lease_token IS NULL OR d.lease_until < ?2) "
-    "AND (CAST(?7 AS TEXT) IS NULL OR d.priority = ?7) "
-    "AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 "
-    "AND x.user_id = d.user_id AND x.lease_token IS NOT NULL "
+#define CLAIM_PG_CANDIDATES \
+    "WITH c AS (SELECT d.id, d.channel, d.user_id FROM deliveries d " \
+    "WHERE d.channel = ?1 AND d.status = 'PENDING' " \
+    "AND d.readiness = 'ready' AND d.not_before <= ?2 " \
+    "AND (d.lease_token IS NULL OR d.lease_until < ?2) " \
+    "AND (CAST(?7 AS TEXT) IS NULL OR d.priority = ?7) " \
+    "AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
+    "AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
     "AND x.lease_until >= ?2) "
+#define CLAIM_PG_LEASE \
+    "FOR UPDATE OF d SKIP LOCKED), " \
+    "l AS MATERIALIZED (SELECT c.id FROM c " \
+    "WHERE pg_try_advisory_xact_lock(hashtext('corp.lease.' || c.channel), " \
+    "CAST(c.user_id % 2147483647 AS INTEGER))) " \
+    "UPDATE deliveries d SET lease_token = ?8, lease_until = ?9, " \
+    "worker = ?10, updated_at = ?2, " LEASE_TOKENS_SET("?8") \
+    " FROM l WHERE d.id = l.id"
+static const char SQL_CLAIM_PG[] = CLAIM_PG_CANDIDATES
     "ORDER BY CASE WHEN ?6 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
     "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, "
     "CASE WHEN ?6 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
-    "ELSE 1 END, d.event_id, d.user_id LIMIT ?5 "
-    "FOR UPDATE OF d SKIP LOCKED), "
-    "l AS MATERIALIZED (SELECT c.id FROM c "
-    "WHERE pg_try_advisory_xact_lock(hashtext('corp.lease.' || c.channel), "
-    "CAST(c.user_id % 2147483647 AS INTEGER))) "
-    "UPDATE deliveries d SET lease_token = ?8, lease_until = ?9, "
-    "worker = ?10, updated_at = ?2, " LEASE_TOKENS_SET("?8")
-    " FROM l WHERE d.id = l.id";
+    "ELSE 1 END, d.event_id, d.user_id LIMIT ?5 " CLAIM_PG_LEASE;
+/*
+ * The same by priority (?6 = 1, run's claim), in the order of
+ * deliveries_priority (SQL_CLAIM_PRIO): PostgreSQL walks that index and
+ * stops after ?5 rows instead of sorting every candidate of the channel.
+ * ?3, ?4 and ?6 are named only so that PostgreSQL knows their types
+ * (a parameter it cannot type fails the prepare); as constants they are
+ * tested once, not per row.
+ */
+static const char SQL_CLAIM_PG_PRIO[] = CLAIM_PG_CANDIDATES
+    "AND CAST(?3 AS BIGINT) IS NOT NULL AND CAST(?4 AS BIGINT) IS NOT NULL "
+    "AND CAST(?6 AS INTEGER) = 1 "
+    "ORDER BY d.priority DESC, d.event_id, d.user_id LIMIT ?5 "
+    CLAIM_PG_LEASE;
 /*
  * The statement's snapshot may predate the commit of a claim that held
  * a user's lock and leased other rows of that user; now that this
@@ -294,7 +318,8 @@ claim_pg(struct corp_db *db, const struct corp_claim *cl, time_t now,
 		goto fail;
 	if ((rc = corp_db_begin_concurrent(db, err)) != 0)
 		return rc;
-	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG, err)) != 0)
+	if ((rc = corp_db_prep(db, &st, cl->by_priority ? SQL_CLAIM_PG_PRIO :
+	    SQL_CLAIM_PG, err)) != 0)
 		goto fail;
 	corp_bind_text(st, 1, cl->channel);
 	corp_bind_int64(st, 2, (long long)now);

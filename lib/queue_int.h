@@ -25,14 +25,20 @@ struct corp_stmt;
 	"lease_tokens = substr(" tok " || coalesce(' ' || lease_tokens, ''), " \
 	"1, 263)"
 
-/* A claim's columns: corp_queueline_claim reads them by number. */
-#define CLAIM_COLS \
+/*
+ * A claim's columns: corp_queueline_claim reads them by number.
+ * CLAIM_SELECT and CLAIM_JOINS are its two halves, around the "FROM
+ * deliveries d" that a claim may name an index on (INDEXED BY).
+ */
+#define CLAIM_SELECT \
 	"SELECT d.id, d.event_id, d.user_id, d.channel, d.role, d.roles, " \
 	"d.priority, d.template, d.attempts, u.login, u.name, u.lang, " \
-	"coalesce(u.tz, o.tz, ?6, 'UTC'), b.address " \
-	"FROM deliveries d JOIN users u ON u.id = d.user_id " \
+	"coalesce(u.tz, o.tz, ?6, 'UTC'), b.address "
+#define CLAIM_JOINS \
+	"JOIN users u ON u.id = d.user_id " \
 	"LEFT JOIN org_units o ON o.id = u.org_unit_id " \
 	"LEFT JOIN binds b ON b.user_id = d.user_id AND b.channel = d.channel "
+#define CLAIM_COLS CLAIM_SELECT "FROM deliveries d " CLAIM_JOINS
 
 /* The event JSON and the names a line carries, cached per event. */
 struct corp_queueline_names {
