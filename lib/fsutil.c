@@ -15,6 +15,7 @@
 
 #include "corp.h"
 #include "fsutil.h"
+#include "text.h"
 
 int
 corp_write_all(int fd, const char *p, size_t n)
@@ -338,7 +339,7 @@ shown_up(char *shown)
 
 #define EXEC_MAXLINKS	40	/* as the kernel's ELOOP */
 
-static int	exec_walk(const char *, int, int *, struct corp_err *);
+static int	exec_walk(const char *, int, int *, int *, struct corp_err *);
 
 /* The kernel runs a chain of at most 5 scripts (exec_binprm: depth 0
  * to 5, the last the binary): a 6th is ELOOP.  The same limit here. */
@@ -359,9 +360,11 @@ exec_interp(int dfd, const char *name, const char *shown,
     const struct stat *st, int depth, struct corp_err *err)
 {
 	struct stat rst;
-	char buf[EXEC_LINEMAX + 1], *p, *e;
+	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
+	    *b;
 	ssize_t n;
-	int rfd, ifd, rc;
+	size_t al;
+	int rfd, ifd, rc, isenv = 0, whole;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -384,12 +387,16 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return 0;	/* not a script: the kernel runs it itself */
 	if ((e = memchr(buf, '\n', (size_t)n)) != NULL)
 		*e = '\0';
+	whole = e != NULL || n < EXEC_LINEMAX;
+	memcpy(line, buf, sizeof(line));
+	corp_server_text(line);	/* shown in messages */
 	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
 		;
 	e = p + strcspn(p, " \t");
 	if (*e == '\0' && e == buf + EXEC_LINEMAX)
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: a #! line longer "
 		    "than %d bytes", shown, EXEC_LINEMAX);
+	arg = *e != '\0' ? e + 1 : e;
 	*e = '\0';
 	if (*p == '\0')
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: no interpreter on "
@@ -401,18 +408,42 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! interpreter %s: "
 		    "a chain of more than %d scripts (the kernel's limit)",
 		    shown, p, EXEC_MAXSCRIPTS);
-	if ((rc = exec_walk(p, depth + 1, &ifd, err)) != 0) {
+	if ((rc = exec_walk(p, depth + 1, &ifd, &isenv, err)) != 0) {
 		corp_errprefix(err, "%s: #! interpreter %s", shown, p);
 		return rc;
 	}
 	close(ifd);
+	b = strrchr(p, '/') + 1;
+	if (!isenv && strcmp(b, "env") != 0)
+		return 0;
+	/*
+	 * env runs what its argument names, never judged here: only
+	 * "#!ENV NAME" is accepted, NAME a bare command name found on the
+	 * child's PATH (corp.7 SECURITY); a path, an option (-S, -i, -u,
+	 * --), an assignment or a second word would run what nobody
+	 * judged.  The kernel gives env the rest of the line as one
+	 * argument, without its surrounding blanks.
+	 */
+	arg += strspn(arg, " \t");
+	al = strlen(arg);
+	while (al > 0 && (arg[al - 1] == ' ' || arg[al - 1] == '\t'))
+		arg[--al] = '\0';
+	if (!whole || al == 0 || arg[0] == '-' || strspn(arg,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._+-") != al)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
+		    "env runs a command nobody judged; only \"#!%s NAME\" "
+		    "is accepted, NAME a bare command name (letters, digits, "
+		    "'.', '_', '+', '-') found on the command's PATH: name "
+		    "the interpreter by its absolute path instead", shown,
+		    line, p);
 	return 0;
 }
 
 int
 corp_exec_open(const char *path, int *fdp, struct corp_err *err)
 {
-	return exec_walk(path, 0, fdp, err);
+	return exec_walk(path, 0, fdp, NULL, err);
 }
 
 /*
@@ -426,7 +457,8 @@ corp_exec_open(const char *path, int *fdp, struct corp_err *err)
  * depth: how many #! interpreters led here (0: the command itself).
  */
 static int
-exec_walk(const char *path, int depth, int *fdp, struct corp_err *err)
+exec_walk(const char *path, int depth, int *fdp, int *envp,
+    struct corp_err *err)
 {
 	struct stat st;
 	char *rest = NULL, *shown = NULL, *c, *next, *nr, target[4096];
@@ -571,6 +603,8 @@ restart:
 			interp = 1;
 			goto out;
 		}
+		if (envp != NULL)	/* the file reached: is it env? */
+			*envp = strcmp(c, "env") == 0;
 		*fdp = fd;
 		fd = -1;
 		break;

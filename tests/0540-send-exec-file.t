@@ -262,6 +262,23 @@ ok "  and nothing ran" test ! -e "$T/interp.out"
 chmod 755 "$T/evil"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/interp.out")" '0:"sent":ran' "  fixed: it runs"
+# #!/usr/bin/env runs what its argument names: a path or an option (-S
+# with its own PATH) would run an interpreter nobody judged
+# (sec-review-5 item 1); only "#!ENV NAME", NAME found on PATH, runs.
+for l in "/usr/bin/env $T/evil/interp" "/usr/bin/env -S PATH=$T/evil interp"; do
+	printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$l" "$T" > "$T/bin/viaenv"
+	chmod 755 "$T/bin/viaenv"
+	grep -q '^viaenv=' "$CORP_DATA_DIR/exec.conf" ||
+	    echo "viaenv=$T/bin/viaenv" >> "$CORP_DATA_DIR/exec.conf"
+	dline 17 viaenv "" exec > "$T/in"
+	run_in "$T/in" corp-send exec
+	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": env runs a command nobody judged; only \\\"#!/usr/bin/env NAME\\\" is accepted, NAME a bare command name (letters, digits, '.', '_', '+', '-') found on the command's PATH: name the interpreter by its absolute path instead\",false]" \
+	    "#!$l: not run (77, naming the line)"
+	ok "  and nothing ran" test ! -e "$T/env.ran"
+done
+printf '#!/usr/bin/env sh\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/usr/bin/env sh: runs"
 
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
