@@ -339,7 +339,8 @@ shown_up(char *shown)
 
 #define EXEC_MAXLINKS	40	/* as the kernel's ELOOP */
 
-static int	exec_walk(const char *, int, int *, int *, struct corp_err *);
+static int	exec_walk(const char *, int, int, int *, int *,
+		    struct corp_err *);
 
 /* The kernel runs a chain of at most 5 scripts (exec_binprm: depth 0
  * to 5, the last the binary): a 6th is ELOOP.  The same limit here. */
@@ -408,7 +409,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! interpreter %s: "
 		    "a chain of more than %d scripts (the kernel's limit)",
 		    shown, p, EXEC_MAXSCRIPTS);
-	if ((rc = exec_walk(p, depth + 1, &ifd, &isenv, err)) != 0) {
+	if ((rc = exec_walk(p, depth + 1, 0, &ifd, &isenv, err)) != 0) {
 		corp_errprefix(err, "%s: #! interpreter %s", shown, p);
 		return rc;
 	}
@@ -443,7 +444,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 int
 corp_exec_open(const char *path, int *fdp, struct corp_err *err)
 {
-	return exec_walk(path, 0, fdp, NULL, err);
+	return exec_walk(path, 0, 0, fdp, NULL, err);
 }
 
 /*
@@ -455,9 +456,11 @@ corp_exec_open(const char *path, int *fdp, struct corp_err *err)
  * is judged is what is used: no name is looked up twice.
  *
  * depth: how many #! interpreters led here (0: the command itself).
+ * dir: the path names a directory (corp_out_open), not a command: its
+ * O_PATH descriptor in *fdp; a relative path starts at ".".
  */
 static int
-exec_walk(const char *path, int depth, int *fdp, int *envp,
+exec_walk(const char *path, int depth, int dir, int *fdp, int *envp,
     struct corp_err *err)
 {
 	struct stat st;
@@ -467,14 +470,26 @@ exec_walk(const char *path, int depth, int *fdp, int *envp,
 	int dfd = -1, fd = -1, rc = 0, links = 0, last, interp = 0;
 
 	*fdp = -1;
-	if (*path != '/')
+	if (*path != '/' && !dir)
 		return corp_errf(err, CORP_EINVAL, "exec command %s: not an "
 		    "absolute path", path);
-	cap = strlen(path) + 2;
+	cap = strlen(path) + 4;
 	if ((rest = strdup(path)) == NULL || (shown = calloc(1, cap)) ==
 	    NULL) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
+	}
+	if (*path != '/') {	/* dir only: from the working directory */
+		strcpy(shown, ".");
+		if ((dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		    fstat(dfd, &st) != 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, ".: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if ((rc = exec_dir_ok(".", &st, err)) != 0)
+			goto out;
+		goto walk;
 	}
 restart:
 	if (dfd >= 0)
@@ -487,9 +502,15 @@ restart:
 	}
 	if ((rc = exec_dir_ok("/", &st, err)) != 0)
 		goto out;
+walk:
 	for (c = rest; ; c = next) {
 		while (*c == '/')
 			c++;
+		if (*c == '\0' && dir) {	/* the directory reached */
+			*fdp = dfd;
+			dfd = -1;
+			break;
+		}
 		if (*c == '\0') {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
 			    "regular file", *shown ? shown : "/");
@@ -505,7 +526,8 @@ restart:
 		fd = openat(dfd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT) {
 			rc = corp_errf(err, CORP_ENOTFOUND, "%s%s: no such "
-			    "file", depth == 0 ? "exec command " : "", path);
+			    "file", depth == 0 && !dir ? "exec command " : "",
+			    path);
 			goto out;
 		}
 		if (strcmp(c, "..") == 0)
@@ -587,7 +609,7 @@ restart:
 			fd = -1;
 			continue;
 		}
-		if (!last) {
+		if (!last || dir) {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
 			    "directory", shown);
 			goto out;
@@ -610,7 +632,7 @@ restart:
 		break;
 	}
 out:
-	if (rc != 0 && depth == 0 && (interp || (rc != CORP_ENOTFOUND &&
+	if (rc != 0 && depth == 0 && !dir && (interp || (rc != CORP_ENOTFOUND &&
 	    rc != CORP_EINVAL)))
 		corp_errprefix(err, "exec command %s", path);
 	if (fd >= 0)
@@ -620,6 +642,49 @@ out:
 	free(rest);
 	free(shown);
 	return rc;
+}
+
+int
+corp_out_open(const char *path, int flags, int mode, int *fdp,
+    struct corp_err *err)
+{
+	const char *slash = strrchr(path, '/'), *base;
+	char *dir;
+	int dfd, rc, e;
+
+	*fdp = -1;
+	base = slash != NULL ? slash + 1 : path;
+	if (*base == '\0')
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", path);
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = exec_walk(dir, 0, 1, &dfd, NULL, err);
+	free(dir);
+	if (rc == CORP_ENOTFOUND)	/* as open(2) would say it */
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(ENOENT));
+	if (rc != 0) {
+		corp_errprefix(err, "%s", path);
+		return rc;
+	}
+	*fdp = openat(dfd, base, flags | O_NOFOLLOW | O_CLOEXEC,
+	    (mode_t)mode);
+	e = errno;
+	close(dfd);
+	if (*fdp >= 0)
+		return 0;
+	if (e == ELOOP)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		    "corp follows none in its data directory: put the file "
+		    "itself there", path);
+	return corp_errf(err, CORP_EINTERNAL, "%s: %s", path, strerror(e));
 }
 
 int

@@ -317,6 +317,26 @@ is "$rc:$(printf '%s\n' "$out" | jq -sc 'map([.result, .attempted, .error_class]
 is "$err" "corp-send: $T/out.link: a symbolic link; corp follows none in its data directory: put the file itself there; every remaining line passes on as retry" \
     "says so"
 is "$(cat "$T/victim")" "victim" "the victim is untouched"
+# A link among the DIRECTORIES of --out is walked as an exec command's
+# path is (sec-review-5 item 8): a link in a directory others may write
+# is not followed, even to a safe directory; one in a safe directory is,
+# its target judged.
+mkdir -m 700 "$T/safe" && mkdir -m 777 "$T/pubout"
+chmod 777 "$T/pubout"
+printf 'victim\n' > "$T/safe/victim"
+ln -s "$T/safe" "$T/pubout/sub2"
+run_in "$T/in" corp-send file --out "$T/pubout/sub2/victim"
+is "$rc:$err" "77:corp-send: $T/pubout/sub2/victim: $T/pubout: world-writable (mode 777); chmod go-w $T/pubout; every remaining line passes on as retry" \
+    "--out through a link in a world-writable directory: refused (77), naming it"
+is "$(cat "$T/safe/victim")" "victim" "  and the file is untouched"
+ln -s "$T/pubout" "$T/to.pub"
+run_in "$T/in" corp-send file --out "$T/to.pub/x"
+is "$rc:$err" "77:corp-send: $T/to.pub/x: $T/pubout: world-writable (mode 777); chmod go-w $T/pubout; every remaining line passes on as retry" \
+    "--out through a safe link to a world-writable directory: refused (77)"
+ok "  nothing created" test ! -e "$T/pubout/x"
+ln -s "$T/safe" "$T/to.safe"
+run_in "$T/in" corp-send file --out "$T/to.safe/victim"
+is "$rc:$(wc -l < "$T/safe/victim")" "0:3" "--out through a safe link to a safe directory: appended"
 mkfifo "$T/out.fifo"
 run_in "$T/in" corp-send file --out "$T/out.fifo"
 is "$rc:$err" "77:corp-send: $T/out.fifo: not a regular file; every remaining line passes on as retry" \
