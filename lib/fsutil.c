@@ -15,6 +15,7 @@
 
 #include "corp.h"
 #include "fsutil.h"
+#include "text.h"
 
 int
 corp_write_all(int fd, const char *p, size_t n)
@@ -338,7 +339,8 @@ shown_up(char *shown)
 
 #define EXEC_MAXLINKS	40	/* as the kernel's ELOOP */
 
-static int	exec_walk(const char *, int, int *, struct corp_err *);
+static int	exec_walk(const char *, int, int, int *, int *,
+		    struct corp_err *);
 
 /* The kernel runs a chain of at most 5 scripts (exec_binprm: depth 0
  * to 5, the last the binary): a 6th is ELOOP.  The same limit here. */
@@ -359,9 +361,11 @@ exec_interp(int dfd, const char *name, const char *shown,
     const struct stat *st, int depth, struct corp_err *err)
 {
 	struct stat rst;
-	char buf[EXEC_LINEMAX + 1], *p, *e;
+	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
+	    *b;
 	ssize_t n;
-	int rfd, ifd, rc;
+	size_t al;
+	int rfd, ifd, rc, isenv = 0, whole;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -384,12 +388,16 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return 0;	/* not a script: the kernel runs it itself */
 	if ((e = memchr(buf, '\n', (size_t)n)) != NULL)
 		*e = '\0';
+	whole = e != NULL || n < EXEC_LINEMAX;
+	memcpy(line, buf, sizeof(line));
+	corp_server_text(line);	/* shown in messages */
 	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
 		;
 	e = p + strcspn(p, " \t");
 	if (*e == '\0' && e == buf + EXEC_LINEMAX)
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: a #! line longer "
 		    "than %d bytes", shown, EXEC_LINEMAX);
+	arg = *e != '\0' ? e + 1 : e;
 	*e = '\0';
 	if (*p == '\0')
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: no interpreter on "
@@ -401,18 +409,42 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! interpreter %s: "
 		    "a chain of more than %d scripts (the kernel's limit)",
 		    shown, p, EXEC_MAXSCRIPTS);
-	if ((rc = exec_walk(p, depth + 1, &ifd, err)) != 0) {
+	if ((rc = exec_walk(p, depth + 1, 0, &ifd, &isenv, err)) != 0) {
 		corp_errprefix(err, "%s: #! interpreter %s", shown, p);
 		return rc;
 	}
 	close(ifd);
+	b = strrchr(p, '/') + 1;
+	if (!isenv && strcmp(b, "env") != 0)
+		return 0;
+	/*
+	 * env runs what its argument names, never judged here: only
+	 * "#!ENV NAME" is accepted, NAME a bare command name found on the
+	 * child's PATH (corp.7 SECURITY); a path, an option (-S, -i, -u,
+	 * --), an assignment or a second word would run what nobody
+	 * judged.  The kernel gives env the rest of the line as one
+	 * argument, without its surrounding blanks.
+	 */
+	arg += strspn(arg, " \t");
+	al = strlen(arg);
+	while (al > 0 && (arg[al - 1] == ' ' || arg[al - 1] == '\t'))
+		arg[--al] = '\0';
+	if (!whole || al == 0 || arg[0] == '-' || strspn(arg,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._+-") != al)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
+		    "env runs a command nobody judged; only \"#!%s NAME\" "
+		    "is accepted, NAME a bare command name (letters, digits, "
+		    "'.', '_', '+', '-') found on the command's PATH: name "
+		    "the interpreter by its absolute path instead", shown,
+		    line, p);
 	return 0;
 }
 
 int
 corp_exec_open(const char *path, int *fdp, struct corp_err *err)
 {
-	return exec_walk(path, 0, fdp, err);
+	return exec_walk(path, 0, 0, fdp, NULL, err);
 }
 
 /*
@@ -424,9 +456,12 @@ corp_exec_open(const char *path, int *fdp, struct corp_err *err)
  * is judged is what is used: no name is looked up twice.
  *
  * depth: how many #! interpreters led here (0: the command itself).
+ * dir: the path names a directory (corp_out_open), not a command: its
+ * O_PATH descriptor in *fdp; a relative path starts at ".".
  */
 static int
-exec_walk(const char *path, int depth, int *fdp, struct corp_err *err)
+exec_walk(const char *path, int depth, int dir, int *fdp, int *envp,
+    struct corp_err *err)
 {
 	struct stat st;
 	char *rest = NULL, *shown = NULL, *c, *next, *nr, target[4096];
@@ -435,14 +470,26 @@ exec_walk(const char *path, int depth, int *fdp, struct corp_err *err)
 	int dfd = -1, fd = -1, rc = 0, links = 0, last, interp = 0;
 
 	*fdp = -1;
-	if (*path != '/')
+	if (*path != '/' && !dir)
 		return corp_errf(err, CORP_EINVAL, "exec command %s: not an "
 		    "absolute path", path);
-	cap = strlen(path) + 2;
+	cap = strlen(path) + 4;
 	if ((rest = strdup(path)) == NULL || (shown = calloc(1, cap)) ==
 	    NULL) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
+	}
+	if (*path != '/') {	/* dir only: from the working directory */
+		strcpy(shown, ".");
+		if ((dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		    fstat(dfd, &st) != 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, ".: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if ((rc = exec_dir_ok(".", &st, err)) != 0)
+			goto out;
+		goto walk;
 	}
 restart:
 	if (dfd >= 0)
@@ -455,9 +502,15 @@ restart:
 	}
 	if ((rc = exec_dir_ok("/", &st, err)) != 0)
 		goto out;
+walk:
 	for (c = rest; ; c = next) {
 		while (*c == '/')
 			c++;
+		if (*c == '\0' && dir) {	/* the directory reached */
+			*fdp = dfd;
+			dfd = -1;
+			break;
+		}
 		if (*c == '\0') {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
 			    "regular file", *shown ? shown : "/");
@@ -473,7 +526,8 @@ restart:
 		fd = openat(dfd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT) {
 			rc = corp_errf(err, CORP_ENOTFOUND, "%s%s: no such "
-			    "file", depth == 0 ? "exec command " : "", path);
+			    "file", depth == 0 && !dir ? "exec command " : "",
+			    path);
 			goto out;
 		}
 		if (strcmp(c, "..") == 0)
@@ -555,7 +609,7 @@ restart:
 			fd = -1;
 			continue;
 		}
-		if (!last) {
+		if (!last || dir) {
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
 			    "directory", shown);
 			goto out;
@@ -571,12 +625,14 @@ restart:
 			interp = 1;
 			goto out;
 		}
+		if (envp != NULL)	/* the file reached: is it env? */
+			*envp = strcmp(c, "env") == 0;
 		*fdp = fd;
 		fd = -1;
 		break;
 	}
 out:
-	if (rc != 0 && depth == 0 && (interp || (rc != CORP_ENOTFOUND &&
+	if (rc != 0 && depth == 0 && !dir && (interp || (rc != CORP_ENOTFOUND &&
 	    rc != CORP_EINVAL)))
 		corp_errprefix(err, "exec command %s", path);
 	if (fd >= 0)
@@ -586,6 +642,49 @@ out:
 	free(rest);
 	free(shown);
 	return rc;
+}
+
+int
+corp_out_open(const char *path, int flags, int mode, int *fdp,
+    struct corp_err *err)
+{
+	const char *slash = strrchr(path, '/'), *base;
+	char *dir;
+	int dfd, rc, e;
+
+	*fdp = -1;
+	base = slash != NULL ? slash + 1 : path;
+	if (*base == '\0')
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", path);
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = exec_walk(dir, 0, 1, &dfd, NULL, err);
+	free(dir);
+	if (rc == CORP_ENOTFOUND)	/* as open(2) would say it */
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(ENOENT));
+	if (rc != 0) {
+		corp_errprefix(err, "%s", path);
+		return rc;
+	}
+	*fdp = openat(dfd, base, flags | O_NOFOLLOW | O_CLOEXEC,
+	    (mode_t)mode);
+	e = errno;
+	close(dfd);
+	if (*fdp >= 0)
+		return 0;
+	if (e == ELOOP)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		    "corp follows none in its data directory: put the file "
+		    "itself there", path);
+	return corp_errf(err, CORP_EINTERNAL, "%s: %s", path, strerror(e));
 }
 
 int

@@ -73,6 +73,18 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * missing.  corp_trust_exec judges and closes.
  */
 int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
+/*
+ * open(2) for a file outside the data directory (corp-send file --out):
+ * its directory walked as corp_exec_open walks a command's path ("/", or
+ * "." for a relative path, and every directory met judged; a link only
+ * in a judged directory, owned by root or the running user, its target
+ * walked the same way), then the file opened relative to the directory
+ * judged, O_NOFOLLOW | O_CLOEXEC added.  CORP_EFORBIDDEN ("PATH: WHAT:
+ * why; fix") for a directory or link that fails the rule or a link in
+ * the file's place, CORP_EINTERNAL with the errno text otherwise.
+ */
+int	corp_out_open(const char *path, int flags, int mode, int *fdp,
+	    struct corp_err *);
 int	corp_trust_exec(const char *path, struct corp_err *);
 /*
  * A directory corp keeps for itself in the data directory (spool/,

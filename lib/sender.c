@@ -636,8 +636,10 @@ file_init(struct corp_sender *s, struct corp_err *err)
 	    !S_ISLNK(st.st_mode))
 		(void)corp_errf(&e, CORP_EFORBIDDEN, "%s: not a regular "
 		    "file", s->file_path);
-	else if (corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND |
-	    O_CREAT | O_NONBLOCK, 0600, &s->file_fd, &e) != 0)
+	else if ((s->o.out != NULL ? corp_out_open(s->file_path, O_WRONLY |
+	    O_APPEND | O_CREAT | O_NONBLOCK, 0600, &s->file_fd, &e) :
+	    corp_open_nofollow(s->file_path, O_WRONLY | O_APPEND | O_CREAT |
+	    O_NONBLOCK, 0600, &s->file_fd, &e)) != 0)
 		s->file_fd = -1;
 	else {
 		/*

@@ -91,8 +91,7 @@ corp_server_text(char *s)
 			continue;
 		}
 		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			*w++ = '?';	/* a C1 control: two bytes */
-			*w++ = '?';
+			*w++ = '?';	/* a C1 control: one '?' for it */
 			p++;
 			continue;
 		}

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "corp.h"
+#include "http.h"
 #include "rand.h"
 #include "webpush.h"
 
@@ -730,6 +731,11 @@ corp_webpush_sub_parse(json_t *obj, int flags, struct corp_webpush_sub *sub,
 	    SUB " \"endpoint\"", &u, err)) != 0)
 		return rc;
 	curl_url_cleanup(u);
+	/* Plain http:// only to a loopback host, as the webhook and the
+	 * Bot API: the host as libcurl parsed it (corp_url_check). */
+	if ((flags & CORP_WEBPUSH_ALLOW_HTTP) && (rc = corp_url_check(endpoint,
+	    CORP_URL_HTTP, 1, SUB " \"endpoint\"", CORP_EINVAL, err)) != 0)
+		return rc;
 
 	keys = json_object_get(obj, "keys");
 	if (keys == NULL || json_is_null(keys))

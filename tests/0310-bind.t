@@ -230,6 +230,19 @@ is "$err" "corp-bind: exec command $T/cmd/w.sh: $T/cmd/w.sh: world-writable (mod
     "naming the file"
 ok "a command not installed yet is accepted (corp-send holds its rows)" \
     corp-bind add --user carol --channel exec --address sms
+# #!/usr/bin/env with a path or an option runs what nobody judged
+# (sec-review-5 item 1): only "#!ENV NAME" passes.
+printf '#!/usr/bin/env /tmp/e/interp\nexit 0\n' > "$T/cmd/viaenv.sh"
+printf '#!/usr/bin/env sh\nexit 0\n' > "$T/cmd/envsh.sh"
+chmod 755 "$T/cmd/viaenv.sh" "$T/cmd/envsh.sh"
+printf 'viaenv=%s\nenvsh=%s\n' "$T/cmd/viaenv.sh" "$T/cmd/envsh.sh" \
+    >> "$CORP_DATA_DIR/exec.conf"
+is_rc 77 "#!/usr/bin/env /ABS/PATH is refused" corp-bind add \
+    --user carol --channel exec --address viaenv
+like "$err" "^corp-bind: exec command $T/cmd/viaenv.sh: $T/cmd/viaenv.sh: #! line \"#!/usr/bin/env /tmp/e/interp\": env runs a command nobody judged" \
+    "naming the line"
+ok "#!/usr/bin/env sh is accepted" \
+    corp-bind add --user carol --channel exec --address envsh
 
 # Not found, usage.
 is_rc 67 "unknown login" corp-bind add --user nobody --channel telegram \

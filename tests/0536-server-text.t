@@ -16,7 +16,7 @@ jq -cn --arg d "$desc" '{chat_id: 600, status: 400,
 # Review 4 item 6: bidi overrides and isolates, marks, zero-width
 # characters and the line/paragraph separators reorder or hide text.
 jq -cn '{chat_id: 601, status: 400, body: {ok: false, error_code: 400,
-    description: "Bad Request: \u202egnp.exe\u202c \u2066a\u2069 \u200fb\u200e \u061cc d\u2028e\u2029f\u200bg\ufeffh \u00e9\u20ac"}}' \
+    description: "Bad Request: \u202egnp.exe\u202c \u2066a\u2069 \u200fb\u200e \u061cc d\u2028e\u2029f\u200bg\ufeffh \u00e9\u20ac \u009bi"}}' \
     >> "$T/script"
 start_fake tg "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg.log" \
     --script "$T/script"
@@ -35,8 +35,8 @@ dline 2 601 > "$T/in"
 CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="http://127.0.0.1:$port" \
     CORP_RATE_LIMIT=off run_in "$T/in" corp-send telegram --allow-http
 is "$(printf '%s\n' "$out" | jq -r .error)" \
-    "Bad Request: ?gnp.exe? ?a? ?b? ?c d?e?f?g?h é€" \
-    "invisible format controls become '?', other letters pass"
+    "Bad Request: ?gnp.exe? ?a? ?b? ?c d?e?f?g?h é€ ?i" \
+    "invisible format controls and a C1 control (U+009B) become one '?' each, other letters pass"
 
 # Every stderr line is one line: a name from the command line too.
 run corp-user show "$(printf 'x\n\033]8;;https://evil.example/\007y')"

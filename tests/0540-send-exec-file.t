@@ -262,6 +262,23 @@ ok "  and nothing ran" test ! -e "$T/interp.out"
 chmod 755 "$T/evil"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/interp.out")" '0:"sent":ran' "  fixed: it runs"
+# #!/usr/bin/env runs what its argument names: a path or an option (-S
+# with its own PATH) would run an interpreter nobody judged
+# (sec-review-5 item 1); only "#!ENV NAME", NAME found on PATH, runs.
+for l in "/usr/bin/env $T/evil/interp" "/usr/bin/env -S PATH=$T/evil interp"; do
+	printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$l" "$T" > "$T/bin/viaenv"
+	chmod 755 "$T/bin/viaenv"
+	grep -q '^viaenv=' "$CORP_DATA_DIR/exec.conf" ||
+	    echo "viaenv=$T/bin/viaenv" >> "$CORP_DATA_DIR/exec.conf"
+	dline 17 viaenv "" exec > "$T/in"
+	run_in "$T/in" corp-send exec
+	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": env runs a command nobody judged; only \\\"#!/usr/bin/env NAME\\\" is accepted, NAME a bare command name (letters, digits, '.', '_', '+', '-') found on the command's PATH: name the interpreter by its absolute path instead\",false]" \
+	    "#!$l: not run (77, naming the line)"
+	ok "  and nothing ran" test ! -e "$T/env.ran"
+done
+printf '#!/usr/bin/env sh\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/usr/bin/env sh: runs"
 
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
@@ -300,6 +317,26 @@ is "$rc:$(printf '%s\n' "$out" | jq -sc 'map([.result, .attempted, .error_class]
 is "$err" "corp-send: $T/out.link: a symbolic link; corp follows none in its data directory: put the file itself there; every remaining line passes on as retry" \
     "says so"
 is "$(cat "$T/victim")" "victim" "the victim is untouched"
+# A link among the DIRECTORIES of --out is walked as an exec command's
+# path is (sec-review-5 item 8): a link in a directory others may write
+# is not followed, even to a safe directory; one in a safe directory is,
+# its target judged.
+mkdir -m 700 "$T/safe" && mkdir -m 777 "$T/pubout"
+chmod 777 "$T/pubout"
+printf 'victim\n' > "$T/safe/victim"
+ln -s "$T/safe" "$T/pubout/sub2"
+run_in "$T/in" corp-send file --out "$T/pubout/sub2/victim"
+is "$rc:$err" "77:corp-send: $T/pubout/sub2/victim: $T/pubout: world-writable (mode 777); chmod go-w $T/pubout; every remaining line passes on as retry" \
+    "--out through a link in a world-writable directory: refused (77), naming it"
+is "$(cat "$T/safe/victim")" "victim" "  and the file is untouched"
+ln -s "$T/pubout" "$T/to.pub"
+run_in "$T/in" corp-send file --out "$T/to.pub/x"
+is "$rc:$err" "77:corp-send: $T/to.pub/x: $T/pubout: world-writable (mode 777); chmod go-w $T/pubout; every remaining line passes on as retry" \
+    "--out through a safe link to a world-writable directory: refused (77)"
+ok "  nothing created" test ! -e "$T/pubout/x"
+ln -s "$T/safe" "$T/to.safe"
+run_in "$T/in" corp-send file --out "$T/to.safe/victim"
+is "$rc:$(wc -l < "$T/safe/victim")" "0:3" "--out through a safe link to a safe directory: appended"
 mkfifo "$T/out.fifo"
 run_in "$T/in" corp-send file --out "$T/out.fifo"
 is "$rc:$err" "77:corp-send: $T/out.fifo: not a regular file; every remaining line passes on as retry" \

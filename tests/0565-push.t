@@ -117,6 +117,20 @@ printf '{"endpoint":"%s/push/x","keys":{"p256dh":"AAAA","auth":"AAAA"}}' \
 prun_in "$T/bad.sub" corp-bind add --user bob --channel push --allow-http
 is "$rc" 65 "bad keys are refused"
 like "$err" '^corp-bind: .*push subscription "keys' "naming the field"
+# --allow-http is for a loopback host only, as the webhook and the Bot
+# API (sec-review-5 item 4): an allowed address in clear would carry the
+# VAPID JWT and the payload's metadata.
+ok "allow a test net" corp-settings config set webhook.allow 127.0.0.1/32,192.0.2.0/24
+jq -c '.endpoint = "http://192.0.2.2:9/x"' "$T/b1.sub" > "$T/far.sub"
+prun_in "$T/far.sub" corp-bind add --user bob --channel push --allow-http
+is "$rc:$err" '65:corp-bind: push subscription "endpoint": plain http:// only to a loopback host (localhost, 127.0.0.0/8, [::1]); use https://' \
+    "an http:// endpoint on an allowed non-loopback address: refused"
+jq -c '.endpoint = "http://127.0.0.1.nip.io:9/x"' "$T/b1.sub" > "$T/far.sub"
+prun_in "$T/far.sub" corp-bind add --user bob --channel push --allow-http
+is "$rc" 65 "  a name that merely starts like a loopback address too"
+is "$(sql "SELECT count(*) FROM push_subscriptions WHERE endpoint LIKE '%:9/x'")" 0 \
+    "  nothing bound"
+ok "allow loopback only" corp-settings config set webhook.allow 127.0.0.1/32
 
 # 3. A task for ann: corp-deliver run --channel push.
 corp-task create --as admin --title "Report <Q1> & \"plan\"" --assignee ann \
@@ -219,6 +233,15 @@ is "$(printf '%s' "$out" | jq -c '[.result, .attempted]')" '["sent",true]' "sent
 printf '%s\n' "$out" | corp-deliver ack > /dev/null || bail "ack"
 is "$(sql "SELECT status FROM deliveries WHERE id = $(rid ann)")" SENT "acked SENT"
 is "$(jq -r .status "$T/push.log" | tr '\n' ' ')" "201 201 " "to both subscriptions"
+# corp-send push --allow-http: plain http:// to a loopback host only,
+# whatever --allow allows (sec-review-5 item 4).
+jq -c '.subscriptions = [.subscriptions[0] | .endpoint = "http://192.0.2.2:9/x"]' \
+    "$T/fmt" > "$T/far"
+prun_in "$T/far" corp-send push --subject mailto:ops@example.com --allow-http \
+    --allow 192.0.2.0/24
+is "$rc:$(printf '%s' "$out" | jq -c '[.result, .attempted, .error]')" \
+    '0:["failed",false,"push subscription 1: push subscription \"endpoint\": plain http:// only to a loopback host (localhost, 127.0.0.0/8, [::1]); use https://"]' \
+    "an http:// endpoint on an allowed non-loopback address: never posted"
 
 # 7b. A push service that cannot be reached: retry, not attempted, and
 # its origin pauses (30 s, then longer) as the other senders' endpoints.

@@ -292,7 +292,8 @@ test_server_text(void)
 
 	strcpy(b, "a\x1b[31mb\r\nc\xc2\x9b" "d");
 	corp_server_text(b);
-	is_str(b, "a?[31mb??c??d", "C0 and C1 controls become '?'");
+	is_str(b, "a?[31mb??c?d",
+	    "C0 controls become '?', a C1 control (two bytes) one '?'");
 	/* U+202E RLO, U+2066 LRI, U+2069 PDI, U+200F RLM, U+200E LRM,
 	 * U+061C ALM, U+2028 LS, U+2029 PS, U+200B ZWSP, U+FEFF, a tag. */
 	strcpy(b, "x\xe2\x80\xae" "evil\xe2\x81\xa6i\xe2\x81\xa9"

@@ -214,6 +214,60 @@ main(void)
 		    "interpreter %s/none: %s/none: no such file", tmp, tmp,
 		    dir, dir);
 		is_str(e.msg, want, "  names it");
+		/* env runs what its argument names: only "#!ENV NAME", a
+		 * bare command name (sec-review-5 item 1). */
+		{
+			static const char *const bad[] = {
+				"/usr/bin/env /tmp/e/interp",
+				"/usr/bin/env -S PATH=/tmp/e interp",
+				"/usr/bin/env -i sh",
+				"/usr/bin/env -u X sh",
+				"/usr/bin/env -- sh",
+				"/usr/bin/env X=1 sh",
+				"/usr/bin/env sh -e",
+				"/usr/bin/env ./interp",
+				"/usr/bin/env e/interp",
+				"/usr/bin/env",
+				"DIR/myenv /tmp/e/interp",
+			};
+			size_t k;
+
+			snprintf(tmp, sizeof(tmp), "%s/myenv", dir);
+			if (symlink("/usr/bin/env", tmp) != 0)
+				return 99;
+			snprintf(tmp, sizeof(tmp), "%s/i1", dir);
+			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+				char l2[200];
+
+				if (strncmp(bad[k], "DIR", 3) == 0)
+					snprintf(l2, sizeof(l2), "%s%s", dir,
+					    bad[k] + 3);
+				else
+					snprintf(l2, sizeof(l2), "%s", bad[k]);
+				snprintf(line, sizeof(line), "#!%s\necho E\n",
+				    l2);
+				if ((f = fopen(tmp, "w")) == NULL ||
+				    fputs(line, f) < 0 || fclose(f) != 0)
+					return 99;
+				is_int(corp_exec_open(tmp, &fd, &e),
+				    CORP_EFORBIDDEN, "#!%s: 77", l2);
+				snprintf(want, sizeof(want), "exec command "
+				    "%s: %s: #! line \"#!%s\": env runs",
+				    tmp, tmp, l2);
+				ok(strncmp(e.msg, want, strlen(want)) == 0,
+				    "  names the line: %s", e.msg);
+			}
+			if ((f = fopen(tmp, "w")) == NULL ||
+			    fputs("#!/usr/bin/env  sh \necho E\n", f) < 0 ||
+			    fclose(f) != 0)
+				return 99;
+			is_int(corp_exec_open(tmp, &fd, &e), 0,
+			    "#!/usr/bin/env sh: passes");
+			if (fd >= 0) {
+				is_str(run(fd, tmp), "E\n", "  and runs");
+				close(fd);
+			}
+		}
 	}
 	/* Loops end. */
 	snprintf(tmp, sizeof(tmp), "%s/loop", dir);
