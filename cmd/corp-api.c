@@ -22,6 +22,7 @@
 #include "api.h"
 #include "db.h"
 #include "proposer.h"
+#include "text.h"
 
 enum { O_LISTEN = 1, O_SOCKET, O_MAXBODY, O_PROPOSER, O_TIMEOUT, O_LEASE,
 	O_FAILS, O_WINDOW, O_CERT, O_KEY };
@@ -136,11 +137,33 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 	_exit(rc == 0 ? 0 : 1);
 }
 
+/*
+ * A request-derived string as the log may show it: at most 255 bytes
+ * (cut at a character's start, then "..."), and cleaned by the one
+ * cleaner of outside text (text.h corp_server_text: controls, C1,
+ * format characters and bytes of invalid UTF-8 become '?'), so that
+ * no client writes escapes or bidi overrides to the operator's terminal.
+ */
+static const char *
+log_text(char *buf, size_t size, const char *src)
+{
+	size_t n;
+
+	if (snprintf(buf, size, "%s", src) >= (int)size) {
+		n = size - 4;
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(buf + n, "...", 4);
+	}
+	corp_server_text(buf);
+	return buf;
+}
+
 /* Answer the request in s: the JSON, then ask to write it. */
 static void
 respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 {
-	char *txt;
+	char *txt, lp[64], lm[16], lpath[256], lu[128];
 	size_t n;
 
 	s->answered = 1;
@@ -160,8 +183,10 @@ respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 	}
 	free(txt);
 	/* Never the token, never the query: method, path, who, status. */
-	warnx("%s \"%s %s\" %d %s", s->peer, s->method, s->path ? s->path :
-	    "-", s->status, r->user[0] ? r->user : "-");
+	warnx("%s \"%s %s\" %d %s", log_text(lp, sizeof(lp), s->peer),
+	    log_text(lm, sizeof(lm), s->method), log_text(lpath,
+	    sizeof(lpath), s->path ? s->path : "-"), s->status,
+	    log_text(lu, sizeof(lu), r->user[0] ? r->user : "-"));
 	json_decref(r->body);
 	r->body = NULL;
 	lws_callback_on_writable(wsi);

@@ -279,6 +279,38 @@ is "$(tr -d '\r' <"$T/head" | sed -n 's/^retry-after: //p')" \
 req "$ADMIN" GET /api/nothing
 is "$code" 404 "an unknown route is 404 even then"
 
+# the log line is cleaned: a raw request's escapes, bidi overrides, C1
+# controls, invalid UTF-8 and percent-decoded bytes reach no terminal
+python3 - "$S" <<'PY'
+import socket, sys
+for path in (b"/api/x\x1b[2J\x1b[31mRED\xe2\x80\xaeABC\xc2\x9bD",
+             b"/api/y%1b%5b31m%e2%80%ae%c2%9b%e2%81%a7Z",
+             b"/api/z\xff\xfe%ff"):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n"
+              b"Connection: close\r\n\r\n")
+    while s.recv(4096):
+        pass
+    s.close()
+PY
+is "$(grep -a ' 404 -$' "$T/api.log" | grep -a -e /api/x -e /api/y -e /api/z)" \
+'corp-api: unix "GET /api/x?[2J?[31mRED?ABC??D" 404 -
+corp-api: unix "GET /api/y?[31m????Z" 404 -
+corp-api: unix "GET /api/z???" 404 -' "the log line: every control, override and bad byte a '?'"
+python3 - "$S" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"GET /api/long" + b"\xc3\xa9" * 300 + b" HTTP/1.1\r\nHost: x\r\n"
+          b"Connection: close\r\n\r\n")
+while s.recv(4096):
+    pass
+PY
+is "$(grep -a '/api/long' "$T/api.log" | wc -c)" \
+    "$(printf 'corp-api: unix "GET %s..." 404 -\n' "/api/long$(printf 'é%.0s' $(seq 121))" | wc -c)" \
+    "a long path: cut at a character, bounded"
+
 # secrets: the log has requests, never a token
 like "$(cat "$T/api.log")" 'unix "PUT /api/proposals/1/approve" 200 admin' \
     "the log: peer, method, path, status, user"
