@@ -3,7 +3,11 @@
  * libwebsockets for every byte of HTTP, lib/api.c for what a request
  * means, a forked child per started analysis run for its batches.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
 
 #include <err.h>
 #include <errno.h>
@@ -21,7 +25,9 @@
 #include "analysis.h"
 #include "api.h"
 #include "db.h"
+#include "fsutil.h"
 #include "proposer.h"
+#include "text.h"
 
 enum { O_LISTEN = 1, O_SOCKET, O_MAXBODY, O_PROPOSER, O_TIMEOUT, O_LEASE,
 	O_FAILS, O_WINDOW, O_CERT, O_KEY };
@@ -136,11 +142,33 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 	_exit(rc == 0 ? 0 : 1);
 }
 
+/*
+ * A request-derived string as the log may show it: at most 255 bytes
+ * (cut at a character's start, then "..."), and cleaned by the one
+ * cleaner of outside text (text.h corp_server_text: controls, C1,
+ * format characters and bytes of invalid UTF-8 become '?'), so that
+ * no client writes escapes or bidi overrides to the operator's terminal.
+ */
+static const char *
+log_text(char *buf, size_t size, const char *src)
+{
+	size_t n;
+
+	if (snprintf(buf, size, "%s", src) >= (int)size) {
+		n = size - 4;
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(buf + n, "...", 4);
+	}
+	corp_server_text(buf);
+	return buf;
+}
+
 /* Answer the request in s: the JSON, then ask to write it. */
 static void
 respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 {
-	char *txt;
+	char *txt, lp[64], lm[16], lpath[256], lu[128];
 	size_t n;
 
 	s->answered = 1;
@@ -160,8 +188,10 @@ respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 	}
 	free(txt);
 	/* Never the token, never the query: method, path, who, status. */
-	warnx("%s \"%s %s\" %d %s", s->peer, s->method, s->path ? s->path :
-	    "-", s->status, r->user[0] ? r->user : "-");
+	warnx("%s \"%s %s\" %d %s", log_text(lp, sizeof(lp), s->peer),
+	    log_text(lm, sizeof(lm), s->method), log_text(lpath,
+	    sizeof(lpath), s->path ? s->path : "-"), s->status,
+	    log_text(lu, sizeof(lu), r->user[0] ? r->user : "-"));
 	json_decref(r->body);
 	r->body = NULL;
 	lws_callback_on_writable(wsi);
@@ -457,12 +487,75 @@ listen_addr(const char *spec, char **addr, int *port)
 	*addr = a;
 }
 
+/* A numeric loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104):
+ * judged on the parsed address; a name or an interface is not one. */
+static int
+loopback(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/*
+ * What is at the --socket path may go only when it is a stale socket of
+ * the running user's: a socket (lstat: never a link's target), owned by
+ * the euid, that nobody listens on (connect: ECONNREFUSED).  Anything
+ * else stays, and corp-api stops naming it.
+ */
+static void
+stale_socket(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat sb;
+	int fd, r, en;
+
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return;
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", path,
+		    strerror(errno));
+	}
+	if (!S_ISSOCK(sb.st_mode))
+		cli_die(CORP_EFORBIDDEN, "--socket %s: exists and is not a "
+		    "socket; corp-api replaces only a stale socket of its "
+		    "own: remove it or choose another path", path);
+	if (sb.st_uid != geteuid())
+		cli_die(CORP_EFORBIDDEN, "--socket %s: a socket of uid %lu, "
+		    "not of the running user; remove it or choose another "
+		    "path", path, (unsigned long)sb.st_uid);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		cli_die(CORP_EUSAGE, "--socket %s: path too long", path);
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		cli_die(CORP_EINTERNAL, "socket: %s", strerror(errno));
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	en = errno;
+	close(fd);
+	if (r == 0)
+		cli_die(CORP_EINTERNAL, "--socket %s: in use (a server "
+		    "listens on it)", path);
+	if (en != ECONNREFUSED)
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", path,
+		    strerror(en));
+	if (unlink(path) != 0 && errno != ENOENT)
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", path,
+		    strerror(errno));
+}
+
 static int
 cmd_serve(const struct cli_args *a)
 {
 	struct lws_context_creation_info info;
 	struct corp_err e;
-	struct stat sb;
 	const char *sock = cli_str(a, O_SOCKET), *p = cli_str(a, O_PROPOSER);
 	char *addr = NULL;
 	long long timeout_s = cli_int(a, O_TIMEOUT, 120);
@@ -471,6 +564,9 @@ cmd_serve(const struct cli_args *a)
 
 	if (cli_has(a, O_CERT) != cli_has(a, O_KEY))
 		cli_usage("--cert and --key go together");
+	/* Every request's bearer token passes through this process's
+	 * memory, and so may the TLS key: no core, no ptrace (corp.7). */
+	corp_secret_guard();
 	if (timeout_s < 1)
 		cli_usage("--proposer-timeout must be at least 1s");
 	api.lease_s = cli_int(a, O_LEASE, 600);
@@ -483,6 +579,15 @@ cmd_serve(const struct cli_args *a)
 	max_body = (size_t)cli_int(a, O_MAXBODY, 1 << 20);
 	if (sock == NULL)
 		listen_addr(cli_str(a, O_LISTEN), &addr, &port);
+	if (sock == NULL && !cli_has(a, O_CERT) && !loopback(addr))
+		cli_usage("--listen %s: plain HTTP on an address that is not "
+		    "loopback would carry bearer tokens in clear; give --cert "
+		    "and --key, or use --socket PATH or 127.0.0.1 / [::1] "
+		    "behind a reverse proxy", cli_str(a, O_LISTEN));
+	/* The TLS key is a secret: judged as one, and the process keeps
+	 * it out of core dumps and /proc from then on. */
+	if (cli_has(a, O_KEY) && corp_trust_secret(cli_str(a, O_KEY), &e) != 0)
+		cli_fail(&e);
 	api.db = cli_db(0);
 	/* The proposer is checked now, not in the first run's worker. */
 	if (corp_proposer_init(api.db, &proposer, p ? p : "builtin", NULL,
@@ -490,8 +595,8 @@ cmd_serve(const struct cli_args *a)
 		cli_fail(&e);
 	api.proposer = proposer.name;
 	/* A stale socket of an earlier server goes; any other file stays. */
-	if (sock != NULL && lstat(sock, &sb) == 0 && S_ISSOCK(sb.st_mode))
-		(void)unlink(sock);
+	if (sock != NULL)
+		stale_socket(sock);
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);	/* workers are reaped by the kernel */

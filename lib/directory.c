@@ -266,7 +266,17 @@ user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
 			goto out;
 		corp_bind_int64(st, 1, *idp);
 		corp_bind_int64(st, 2, (long long)now);
-		rc = corp_db_exec(db, st, "void binding codes", err);
+		if ((rc = corp_db_exec(db, st, "void binding codes", err)) != 0)
+			goto out;
+		/* Its API tokens too: reactivating the account must not
+		 * bring back a bearer token handed out before. */
+		if ((rc = corp_db_prep(db, &st, "UPDATE api_tokens SET "
+		    "revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+		    err)) != 0)
+			goto out;
+		corp_bind_int64(st, 1, *idp);
+		corp_bind_int64(st, 2, (long long)now);
+		rc = corp_db_exec(db, st, "revoke API tokens", err);
 	}
 out:
 	free(name);

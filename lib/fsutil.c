@@ -754,6 +754,23 @@ corp_read_conf(const char *path, size_t max, char **out, size_t *lenp,
 }
 
 int
+corp_trust_secret(const char *path, struct corp_err *err)
+{
+	struct stat st;
+	int fd, rc;
+
+	corp_secret_guard();
+	if ((rc = open_conf(path, &st, &fd, err)) != 0)
+		return rc;
+	close(fd);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: readable by group "
+		    "or others (mode %03o); chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 0777), path);
+	return 0;
+}
+
+int
 corp_lock(const char *path, int exclusive, int wait, int *fdp,
     struct corp_err *err)
 {

@@ -55,4 +55,15 @@ is_rc 64 "a bad duration" corp-user token add ann --expires soon
 is "$(sql "SELECT count(*) FROM api_tokens")" 2 "refusals stored nothing"
 is_rc 64 "an unknown token verb" corp-user token craete ann
 like "$err" "did you mean 'create'|did you mean 'revoke'|unknown" "usage error"
+
+# deactivation revokes the user's tokens: reactivation brings none back
+ok "a token of bob" corp-user add bob
+tb=$(corp-user token add bob --name b | jq -r .id)
+CORP_NOW=2026-03-01T13:00:00Z ok "deactivate bob" corp-user set bob --inactive
+ok "reactivate bob" corp-user set bob --active
+is "$(corp-user token list bob | jq -c '[.id, .state, .revoked_at]')" \
+    "[$tb,\"revoked\",\"2026-03-01T13:00:00Z\"]" \
+    "deactivation revoked the token, reactivation kept it revoked"
+is "$(corp-user token list admin | jq -r .state)" active \
+    "another user's tokens: as they were"
 done_testing

@@ -33,6 +33,76 @@ OLD=$(corp-user token add bob --name revoked | jq -r .token)
 corp-user token revoke 3 >/dev/null
 SOON=$(corp-user token add bob --expires 90d | jq -r .token)
 
+# plain HTTP only on loopback: judged on the parsed address
+is_rc 64 "--listen 0.0.0.0 without --cert" timeout 30 corp-api --listen 0.0.0.0:0
+is "$(printf '%s\n' "$err" | head -1)" "corp-api: --listen 0.0.0.0:0: plain HTTP on an address that is not loopback would carry bearer tokens in clear; give --cert and --key, or use --socket PATH or 127.0.0.1 / [::1] behind a reverse proxy" \
+    "names the address and the ways out"
+is_rc 64 "--listen [::] without --cert" timeout 30 corp-api --listen '[::]:0'
+is_rc 64 "--listen 10.1.2.3 without --cert" timeout 30 corp-api --listen 10.1.2.3:0
+is_rc 64 "--listen localhost (a name, not an address)" timeout 30 corp-api \
+    --listen localhost:0
+is "$(ulimit -c unlimited; corp-api --listen 127.0.0.2:0 \
+    >"$T/lo" 2>&1 & p=$!; wait_file "$T/lo" 30 $p; \
+    grep '^Max core file size' /proc/$p/limits | awk '{print $5, $6}'; \
+    kill $p; wait $p; echo "exit $?")" "0 0
+exit 0" "127.0.0.2: listens (a loopback address), without core dumps"
+like "$(cat "$T/lo")" '^\{"address":"127.0.0.2","port":[1-9][0-9]*\}$' \
+    "the ready line"
+
+# the TLS key is a secret: judged as one
+printf 'not a key\n' >"$T/tls.crt"
+printf 'not a key\n' >"$T/tls.key"
+chmod 644 "$T/tls.key"
+is_rc 77 "--key readable by others" corp-api --listen 0.0.0.0:0 \
+    --cert "$T/tls.crt" --key "$T/tls.key"
+is "$err" "corp-api: $T/tls.key: readable by group or others (mode 644); chmod 600 $T/tls.key" \
+    "names the key and the fix"
+chmod 600 "$T/tls.key"
+if [ "$(id -u)" = 0 ]; then
+	chown 12345 "$T/tls.key"
+	is_rc 77 "--key of another user" timeout 30 corp-api \
+	    --socket "$T/k.sock" --cert "$T/tls.crt" --key "$T/tls.key"
+	like "$err" "^corp-api: $T/tls.key: " "names the key"
+	is "$(test -e "$T/k.sock" && echo there)" "" "and listened nowhere"
+else
+	skip "--key of another user: needs root to chown"
+	skip "names the key"
+	skip "and listened nowhere"
+fi
+
+# --socket replaces only a stale socket of the running user
+printf 'keep me\n' >"$T/file.sock"
+is_rc 77 "--socket on a regular file" timeout 30 corp-api --socket "$T/file.sock"
+is "$err" "corp-api: --socket $T/file.sock: exists and is not a socket; corp-api replaces only a stale socket of its own: remove it or choose another path" \
+    "names the path"
+is "$(cat "$T/file.sock")" "keep me" "the file stays"
+ln -s "$T/file.sock" "$T/link.sock"
+is_rc 77 "--socket on a symbolic link" timeout 30 corp-api --socket "$T/link.sock"
+is "$(readlink "$T/link.sock") $(cat "$T/file.sock")" "$T/file.sock keep me" \
+    "the link and its target stay"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' \
+    "$T/stale.sock"
+if [ "$(id -u)" = 0 ]; then
+	chown 12345 "$T/stale.sock"
+	is_rc 77 "--socket on another user's socket" timeout 30 corp-api \
+	    --socket "$T/stale.sock"
+	is "$err" "corp-api: --socket $T/stale.sock: a socket of uid 12345, not of the running user; remove it or choose another path" \
+	    "names the path and the owner"
+	chown 0 "$T/stale.sock"
+else
+	skip "--socket on another user's socket: needs root to chown"
+	skip "names the path and the owner"
+fi
+bg corp-api --socket "$T/stale.sock" >"$T/ready0" 2>/dev/null
+wait_file "$T/ready0" 30 "$bgpid" || bail "corp-api did not start"
+is "$(cat "$T/ready0")" "{\"socket\":\"$T/stale.sock\"}" \
+    "a stale socket of its own is replaced"
+is_rc 1 "--socket on a live socket" timeout 30 corp-api --socket "$T/stale.sock"
+is "$err" "corp-api: --socket $T/stale.sock: in use (a server listens on it)" \
+    "in use: left alone"
+kill "$bgpid"
+wait "$bgpid"
+
 S=$T/api.sock
 bg corp-api --socket "$S" --max-body 4096 --auth-fails 5 --auth-window 1h \
     >"$T/ready" 2>"$T/api.log"
@@ -278,6 +348,38 @@ is "$(tr -d '\r' <"$T/head" | sed -n 's/^retry-after: //p')" \
     awk '$1 > 3500 && $1 <= 3600')" "Retry-After: the rest of the hour"
 req "$ADMIN" GET /api/nothing
 is "$code" 404 "an unknown route is 404 even then"
+
+# the log line is cleaned: a raw request's escapes, bidi overrides, C1
+# controls, invalid UTF-8 and percent-decoded bytes reach no terminal
+python3 - "$S" <<'PY'
+import socket, sys
+for path in (b"/api/x\x1b[2J\x1b[31mRED\xe2\x80\xaeABC\xc2\x9bD",
+             b"/api/y%1b%5b31m%e2%80%ae%c2%9b%e2%81%a7Z",
+             b"/api/z\xff\xfe%ff"):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n"
+              b"Connection: close\r\n\r\n")
+    while s.recv(4096):
+        pass
+    s.close()
+PY
+is "$(grep -a ' 404 -$' "$T/api.log" | grep -a -e /api/x -e /api/y -e /api/z)" \
+'corp-api: unix "GET /api/x?[2J?[31mRED?ABC??D" 404 -
+corp-api: unix "GET /api/y?[31m????Z" 404 -
+corp-api: unix "GET /api/z???" 404 -' "the log line: every control, override and bad byte a '?'"
+python3 - "$S" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"GET /api/long" + b"\xc3\xa9" * 300 + b" HTTP/1.1\r\nHost: x\r\n"
+          b"Connection: close\r\n\r\n")
+while s.recv(4096):
+    pass
+PY
+is "$(grep -a '/api/long' "$T/api.log" | wc -c)" \
+    "$(printf 'corp-api: unix "GET %s..." 404 -\n' "/api/long$(printf 'é%.0s' $(seq 121))" | wc -c)" \
+    "a long path: cut at a character, bounded"
 
 # secrets: the log has requests, never a token
 like "$(cat "$T/api.log")" 'unix "PUT /api/proposals/1/approve" 200 admin' \
