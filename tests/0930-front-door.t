@@ -203,7 +203,7 @@ is "$out" "sales " "--unit: the database's units"
 comp corp-task list --state W
 is "$out" "WAITING_APPROVAL " "an option's words: the states"
 comp corp settings notify set --channel ''
-is "$out" "email exec file telegram webhook " \
+is "$out" "email exec file push telegram webhook " \
     "--channel: the channels (lib/names.c's list, through --cli-spec)"
 comp corp settings config s
 is "$out" "set " "a verb's sub-verbs: config set"
