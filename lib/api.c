@@ -413,13 +413,15 @@ h_run_proposals(struct call *c)
 	answer_list(c, rc, "proposals", arr);
 }
 
+/* The proposal as it stands, or the failure rc of what changed it. */
 static void
-proposal_answer(struct call *c, long long id)
+proposal_answer(struct call *c, long long id, int rc)
 {
 	json_t *o;
-	int rc;
 
-	if ((rc = corp_proposal_json(c->api->db, id, &o, &c->err)) != 0)
+	if (rc == 0)
+		rc = corp_proposal_json(c->api->db, id, &o, &c->err);
+	if (rc != 0)
 		fail(c, rc);
 	else
 		answer(c, 200, o);
@@ -429,7 +431,7 @@ static void
 h_proposal_show(struct call *c)
 {
 	if (reader(c) == 0)
-		proposal_answer(c, c->id);
+		proposal_answer(c, c->id, 0);
 }
 
 /* approve, reject, merge: corp-proposal's options as fields. */
@@ -468,10 +470,7 @@ h_decide(struct call *c)
 	}
 	rc = corp_proposal_decide(c->api->db, &d, &c->err);
 out:
-	if (rc != 0)
-		fail(c, rc);
-	else
-		proposal_answer(c, c->id);
+	proposal_answer(c, c->id, rc);
 }
 
 /* PATCH: corp-proposal edit; null clears assignee and due_at. */
@@ -505,10 +504,7 @@ h_edit(struct call *c)
 	}
 	rc = corp_proposal_edit(c->api->db, &ed, &c->err);
 out:
-	if (rc != 0)
-		fail(c, rc);
-	else
-		proposal_answer(c, c->id);
+	proposal_answer(c, c->id, rc);
 }
 
 /* ?chat=ID&after=TIME&limit=N: messages dated after TIME. */
