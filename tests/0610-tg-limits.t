@@ -120,6 +120,14 @@ is "$rc:$(printf '%s' "$out" | jq -c '[.spooled, .handled]')" "0:[1,1]" \
 : > "$T/updates2"
 start_fake tg2 "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg2.log" \
     --updates "$T/updates2" --strict
+# A chat's next slot is W = 1 s / margin after its last send, on the
+# real clock.  With the default margin (W = 1.05 s) a round that takes
+# longer than that between two replies to one chat (one sendMessage and
+# its commit, on a busy machine or under ASan) finds the next slot free
+# and rightly sends without waiting, and the counts below flake.  The
+# smallest margin makes W 10 s: "one send per chat" is then what a round
+# that does not wait sends, while one that waited would send all ten.
+export CORP_RATE_MARGIN=0.1
 API="http://127.0.0.1:$port"
 uid=1000
 # cmd CHAT TYPE TEXT COUNT: COUNT updates of TEXT from user 9 in CHAT.
