@@ -615,6 +615,16 @@ cmd_serve(const struct cli_args *a)
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 		info.iface = sock;
 	} else {
+		/*
+		 * libwebsockets 4.1 binds its IPv6 socket to the wildcard
+		 * when iface is an IPv4 address (fresh-eyes round 6): an
+		 * IPv4 address gets an IPv4 socket, so the bind is exactly
+		 * that address.
+		 */
+		struct in_addr v4;
+
+		if (inet_pton(AF_INET, addr, &v4) == 1)
+			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 		info.iface = addr;
 		info.port = port;
 	}

@@ -48,6 +48,17 @@ is "$(ulimit -c unlimited; corp-api --listen 127.0.0.2:0 \
 exit 0" "127.0.0.2: listens (a loopback address), without core dumps"
 like "$(cat "$T/lo")" '^\{"address":"127.0.0.2","port":[1-9][0-9]*\}$' \
     "the ready line"
+# Bound to exactly that address, not the wildcard (libwebsockets put an
+# IPv4 iface on an IPv6 wildcard socket; fresh-eyes round 6): the kernel's
+# listening sockets on the port (state 0A), local address in hex.
+corp-api --listen 127.0.0.2:0 >"$T/lo2" 2>&1 & p=$!
+wait_file "$T/lo2" 30 $p
+port=$(jq -r .port "$T/lo2")
+hex=$(printf '%04X' "$port")
+is "$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+    awk -v h=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == h {print $2}')" \
+    "0200007F:$hex" "127.0.0.2:PORT is the only listening socket on the port"
+kill $p; wait $p
 
 # the TLS key is a secret: judged as one
 printf 'not a key\n' >"$T/tls.crt"
@@ -365,8 +376,8 @@ for path in (b"/api/x\x1b[2J\x1b[31mRED\xe2\x80\xaeABC\xc2\x9bD",
     s.close()
 PY
 is "$(grep -a ' 404 -$' "$T/api.log" | grep -a -e /api/x -e /api/y -e /api/z)" \
-'corp-api: unix "GET /api/x?[2J?[31mRED?ABC??D" 404 -
-corp-api: unix "GET /api/y?[31m????Z" 404 -
+'corp-api: unix "GET /api/x?[2J?[31mRED?ABC?D" 404 -
+corp-api: unix "GET /api/y?[31m???Z" 404 -
 corp-api: unix "GET /api/z???" 404 -' "the log line: every control, override and bad byte a '?'"
 python3 - "$S" <<'PY'
 import socket, sys
