@@ -5,6 +5,7 @@
 
 #include "corp.h"
 #include "binds.h"
+#include "linkcode.h"
 #include "clock.h"
 #include "db.h"
 #include "email.h"
@@ -411,6 +412,12 @@ corp_binds_deactivate_tx(struct corp_db *db, long long uid,
 	if (strcmp(channel, "push") == 0 && (rc = corp_pushsub_off_tx(db,
 	    uid, NULL, strcmp(by, "operator") == 0 ? "operator" : "delivery",
 	    NULL, err)) != 0)
+		return rc;
+	/* The operator's deactivation also voids the user's unused link
+	 * codes: a code handed out before must not turn the bind back on
+	 * from the chat (fresh-eyes round 6). */
+	if (strcmp(by, "operator") == 0 && strcmp(channel, "telegram") == 0 &&
+	    (rc = corp_linkcode_void_tx(db, uid, now, err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
 	    "deactivated_by = ?4, updated_at = ?3 WHERE user_id = ?1 "

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "db.h"
 #include "directory.h"
+#include "linkcode.h"
 #include "jsonl.h"
 #include "names.h"
 #include "text.h"
@@ -260,13 +261,7 @@ user_put(struct corp_db *db, const struct corp_user_in *u, int mode,
 	/* A deactivated user's binding codes die with the account: a code
 	 * handed out before must not bind a chat to it later. */
 	if (u->has_active && !u->active && found && active) {
-		if ((rc = corp_db_prep(db, &st, "UPDATE tg_codes SET "
-		    "superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL "
-		    "AND superseded_at IS NULL", err)) != 0)
-			goto out;
-		corp_bind_int64(st, 1, *idp);
-		corp_bind_int64(st, 2, (long long)now);
-		if ((rc = corp_db_exec(db, st, "void binding codes", err)) != 0)
+		if ((rc = corp_linkcode_void_tx(db, *idp, now, err)) != 0)
 			goto out;
 		/* Its API tokens too: reactivating the account must not
 		 * bring back a bearer token handed out before. */

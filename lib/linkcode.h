@@ -29,4 +29,9 @@ int	corp_linkcode_wellformed(const char *);
 int	corp_linkcode_new(struct corp_db *, long long user_id, char *code,
 	    time_t *expires, struct corp_err *);
 
+/* Void the user's unused codes (a new code, a deactivated user, the
+ * operator's deactivation of the Telegram bind); joins the caller's tx. */
+int	corp_linkcode_void_tx(struct corp_db *, long long user_id, time_t now,
+	    struct corp_err *);
+
 #endif

@@ -317,6 +317,20 @@ newcode=$(corp-bind code --user alice | jq -r .code)
 msg 501 private "/start $newcode"
 poll
 is "$(binds)" "alice 501 1 bob 504 1 " "a new code, and alice is back"
+# A code handed out before the operator's deactivation dies with it
+# (fresh-eyes round 6): it cannot turn the bind back on from the chat.
+early=$(corp-bind code --user alice | jq -r .code)
+ok "the operator deactivates again" corp-bind deactivate \
+    --user alice --channel telegram
+msg 501 private "/start $early"
+poll
+is "$(binds)" "alice 501 0 bob 504 1 " \
+    "a code issued before the operator's deactivation does not bind"
+is "$(by)" operator "the bind stays the operator's"
+newcode=$(corp-bind code --user alice | jq -r .code)
+msg 501 private "/start $newcode"
+poll
+is "$(binds)" "alice 501 1 bob 504 1 " "a code issued after it does"
 
 # /start without a code from a stranger; a reply that meets a 5xx stays
 # in the outbox and goes out on the next run.
