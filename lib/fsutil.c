@@ -415,8 +415,26 @@ exec_interp(int dfd, const char *name, const char *shown,
 	}
 	close(ifd);
 	b = strrchr(p, '/') + 1;
-	if (!isenv && strcmp(b, "env") != 0)
+	arg += strspn(arg, " \t");
+	al = strlen(arg);
+	while (al > 0 && (arg[al - 1] == ' ' || arg[al - 1] == '\t'))
+		arg[--al] = '\0';
+	/*
+	 * Any other interpreter's argument may only be one cluster of
+	 * letter options (-e, -f, -eu): a path or a word after it would
+	 * name a program or file nobody judged ("#!/bin/sh /tmp/x",
+	 * nice, setsid, nohup; fresh-eyes round 6).
+	 */
+	if (!isenv && strcmp(b, "env") != 0) {
+		if (al > 0 && (!whole || arg[0] != '-' || al < 2 ||
+		    strspn(arg + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz") != al - 1))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": the interpreter's argument may only be "
+			    "letter options (-e); a path or a word names what "
+			    "nobody judged", shown, line);
 		return 0;
+	}
 	/*
 	 * env runs what its argument names, never judged here: only
 	 * "#!ENV NAME" is accepted, NAME a bare command name found on the
@@ -425,10 +443,6 @@ exec_interp(int dfd, const char *name, const char *shown,
 	 * judged.  The kernel gives env the rest of the line as one
 	 * argument, without its surrounding blanks.
 	 */
-	arg += strspn(arg, " \t");
-	al = strlen(arg);
-	while (al > 0 && (arg[al - 1] == ' ' || arg[al - 1] == '\t'))
-		arg[--al] = '\0';
 	if (!whole || al == 0 || arg[0] == '-' || strspn(arg,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789._+-") != al)

@@ -279,6 +279,23 @@ done
 printf '#!/usr/bin/env sh\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/usr/bin/env sh: runs"
+# Any interpreter's argument names what nobody judged when it is a path
+# or a word: "#!/bin/sh FILE" runs FILE, and so do nice, setsid, nohup
+# (fresh-eyes round 6).  Only letter options (-e) are taken.
+chmod 777 "$T/evil"
+rm -f "$T/env.ran"
+for l in "/bin/sh $T/evil/interp" "/usr/bin/nice $T/evil/interp" \
+    "/bin/sh -e $T/evil/interp"; do
+	printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$l" "$T" > "$T/bin/viaenv"
+	run_in "$T/in" corp-send exec
+	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": the interpreter's argument may only be letter options (-e); a path or a word names what nobody judged\",false]" \
+	    "#!$l: not run (77, naming the line)"
+	ok "  and nothing ran" test ! -e "$T/env.ran"
+done
+chmod 755 "$T/evil"
+printf '#!/bin/sh -e\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/bin/sh -e: runs"
 
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
