@@ -242,15 +242,8 @@ static int
 any(struct corp_db *db, struct corp_stmt *st, const char *v, int *yes,
     struct corp_err *err)
 {
-	int rc;
-
 	corp_bind_text(st, 1, v);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read configuration", err);
-	return 0;
+	return corp_db_exists(db, st, yes, "read configuration", err);
 }
 
 /*

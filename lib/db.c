@@ -857,3 +857,16 @@ corp_db_close(struct corp_db *db)
 	free(db->path);
 	free(db);
 }
+
+int
+corp_db_exists(struct corp_db *db, struct corp_stmt *st, int *yes,
+    const char *what, struct corp_err *err)
+{
+	int rc = corp_step(st);
+
+	*yes = rc == SQLITE_ROW;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, what, err);
+	return 0;
+}

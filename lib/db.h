@@ -201,4 +201,9 @@ extern const size_t corp_nmigrations;
 /* The same steps for PostgreSQL, translated by lib/sql/embed.sh. */
 extern const struct corp_migration corp_migrations_pg[];
 
+/* Step st once: *yes is whether it gave a row; st is reset; a database
+ * error is corp_db_fail's, naming what. */
+int	corp_db_exists(struct corp_db *, struct corp_stmt *, int *yes,
+	    const char *what, struct corp_err *);
+
 #endif

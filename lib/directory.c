@@ -1019,10 +1019,5 @@ corp_dir_delegated(struct corp_db *db, long long principal, long long deputy,
 	corp_bind_int64(st, 1, principal);
 	corp_bind_int64(st, 2, deputy);
 	corp_bind_int64(st, 3, (long long)at);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read delegations", err);
-	return 0;
+	return corp_db_exists(db, st, yes, "read delegations", err);
 }

@@ -365,12 +365,7 @@ corp_event_type_seen(struct corp_db *db, const char *type, int topics,
 		return rc;
 	corp_bind_text(st, 1, type);
 	corp_bind_int(st, 2, topics);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read names", err);
-	return 0;
+	return corp_db_exists(db, st, yes, "read names", err);
 }
 
 int

@@ -331,12 +331,7 @@ corp_notify_has(struct corp_db *db, const char *type, const char *role,
 	    "WHERE role = ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, type != NULL ? type : role);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read names", err);
-	return 0;
+	return corp_db_exists(db, st, yes, "read names", err);
 }
 
 int

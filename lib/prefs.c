@@ -330,12 +330,7 @@ corp_prefs_muted(struct corp_db *db, long long uid, const char *kind,
 	corp_bind_int64(st, 1, uid);
 	corp_bind_text(st, 2, kind);
 	corp_bind_text(st, 3, value);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read", err);
-	return 0;
+	return corp_db_exists(db, st, yes, "read", err);
 }
 
 time_t

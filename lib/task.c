@@ -1056,12 +1056,7 @@ corp_task_instance_exists(struct corp_db *db, long long tid, const char *key,
 		return rc;
 	corp_bind_int64(st, 1, tid);
 	corp_bind_text(st, 2, key);
-	rc = corp_step(st);
-	*yes = rc == SQLITE_ROW;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read tasks", err);
-	return 0;
+	return corp_db_exists(db, st, yes, "read tasks", err);
 }
 
 int
