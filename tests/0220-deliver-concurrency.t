@@ -105,15 +105,25 @@ ok "corp-db check clean" corp-db check
 if pg_mode; then
 	load 2 300
 	sql "ANALYZE"
-	q=$(strings -n 8 "$(command -v corp-deliver)" | grep -E '^WITH c AS' |
-	    sed 's/?\([0-9]*\)/$\1/g')
-	is "$(sql "PREPARE q (TEXT, BIGINT, BIGINT, BIGINT, BIGINT, BIGINT,
-	    TEXT, TEXT, BIGINT, TEXT) AS $q;
-	BEGIN;
-	EXECUTE q ('telegram', 1767607200, 0, 0, 7, 0, NULL, 'tok',
-	    1767607320, 'w');
-	SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
-	    AND pid = pg_backend_pid();
-	ROLLBACK")" 7 "a claim of 7 rows locks 7 users, not all 300"
+	# two statements start so: by event (?6 = 0), by priority (?6 = 1)
+	strings -n 8 "$(command -v corp-deliver)" | grep -E '^WITH c AS' |
+	    sed 's/?\([0-9]*\)/$\1/g' > "$T/claims"
+	is "$(wc -l < "$T/claims")" 2 "two claim statements in the binary"
+	for by in 0 1; do
+		# the by-priority one names ?6 = 1 (in the binary's order)
+		if [ $by = 1 ]; then
+			q=$(grep 'AS INTEGER) = 1' "$T/claims")
+		else
+			q=$(grep -v 'AS INTEGER) = 1' "$T/claims")
+		fi
+		is "$(sql "PREPARE q (TEXT, BIGINT, BIGINT, BIGINT, BIGINT,
+		    BIGINT, TEXT, TEXT, BIGINT, TEXT) AS $q;
+		BEGIN;
+		EXECUTE q ('telegram', 1767607200, 0, 0, 7, $by, NULL, 'tok',
+		    1767607320, 'w');
+		SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+		    AND pid = pg_backend_pid();
+		ROLLBACK")" 7 "a claim of 7 rows (by $by) locks 7 users, not all 300"
+	done
 fi
 done_testing
