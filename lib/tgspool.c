@@ -59,8 +59,10 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
 	int rc;
 
 	*update_id = -1;
-	if ((doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) ==
-	    NULL)
+	/* U+0000 is spooled as received: the handler refuses such an
+	 * update, burning its codes (corp-tg.1, Poison updates). */
+	if ((doc = json_loadb(body, len, JSON_REJECT_DUPLICATES |
+	    JSON_ALLOW_NUL, &je)) == NULL)
 		return corp_errf(err, CORP_EINVAL, "update: %d:%d: %s",
 		    je.line, je.column, je.text);
 	id = json_object_get(doc, "update_id");
@@ -324,7 +326,8 @@ read_one(struct spool *s, long long *id, json_t **u, struct corp_err *err)
 		*err = e;
 		return rc;
 	}
-	*u = rc == 0 ? json_loads(body, JSON_REJECT_DUPLICATES, &je) : NULL;
+	*u = rc == 0 ? json_loads(body, JSON_REJECT_DUPLICATES |
+	    JSON_ALLOW_NUL, &je) : NULL;
 	free(body);
 	if (json_is_object(*u))
 		return 0;

@@ -397,7 +397,7 @@ static int
 invisible(unsigned long c)
 {
 	static const unsigned long r[][2] = {
-		{ 0x00AD, 0x00AD }, { 0x034F, 0x034F },
+		{ 0x0000, 0x0000 }, { 0x00AD, 0x00AD }, { 0x034F, 0x034F },
 		{ 0x0600, 0x0605 }, { 0x061C, 0x061C }, { 0x06DD, 0x06DD },
 		{ 0x070F, 0x070F }, { 0x0890, 0x0891 }, { 0x08E2, 0x08E2 },
 		{ 0x115F, 0x1160 }, { 0x17B4, 0x17B5 }, { 0x180B, 0x180F },
@@ -547,16 +547,17 @@ burn_window(struct upd *u, const char *win, struct corp_err *err)
 }
 
 static int
-burn_codes(struct upd *u, const char *text, struct corp_err *err)
+burn_codes(struct upd *u, const char *text, size_t len, struct corp_err *err)
 {
-	const unsigned char *s = (const unsigned char *)text;
+	const unsigned char *s = (const unsigned char *)text, *end;
 	char win[CORP_LINKCODE_LEN];
 	size_t n, run = 0;
 	int rc;
 
 	if (s == NULL)
 		return 0;
-	for (; *s != '\0'; s += n) {
+	/* By length: a refused update's string may hold U+0000. */
+	for (end = s + len; s < end; s += n) {
 		if (code_char((char)*s)) {
 			n = 1;
 			if (run < CORP_LINKCODE_LEN)
@@ -596,10 +597,11 @@ burn_all(struct upd *u, json_t *v, int depth, struct corp_err *err)
 		return corp_errf(err, CORP_EINVAL, "nested deeper than %d",
 		    BURN_MAX_DEPTH);
 	if (json_is_string(v))
-		return burn_codes(u, json_string_value(v), err);
+		return burn_codes(u, json_string_value(v),
+		    json_string_length(v), err);
 	if (json_is_object(v))
 		json_object_foreach(v, k, x)
-			if ((rc = burn_codes(u, k, err)) != 0 ||
+			if ((rc = burn_codes(u, k, strlen(k), err)) != 0 ||
 			    (rc = burn_all(u, x, depth + 1, err)) != 0)
 				return rc;
 	if (json_is_array(v))
@@ -1307,8 +1309,30 @@ struct apply {
 	size_t		  n, at;	/* at: the update that failed, or n */
 	const char	 *bot;
 	long long	  next_offset;
-	int		 *outcome;
+	int		 *outcome;	/* CORP_TG_REFUSED: burn its codes only */
 };
+
+/*
+ * A refused update is not honoured, but the link codes it carries were
+ * shown wherever it was sent: they are burnt, private chat or not, in
+ * the transaction that skips it (corp-tg.1, Poison updates).  Its
+ * strings are scanned whole, U+0000 and all.
+ */
+static int
+burn_refused(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    json_t *update, struct corp_err *err)
+{
+	struct upd u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	u.db = db;
+	u.ctx = ctx;
+	u.now = corp_now();
+	rc = burn_all(&u, update, 0, err);
+	live_free(&u);
+	return rc;
+}
 
 static int
 apply_tx(struct corp_db *db, void *arg, struct corp_err *err)
@@ -1321,6 +1345,12 @@ apply_tx(struct corp_db *db, void *arg, struct corp_err *err)
 	for (a->at = 0; a->at < a->n; a->at++) {
 		if (a->u[a->at] == NULL)
 			continue;
+		if (a->outcome[a->at] == CORP_TG_REFUSED) {
+			if ((rc = burn_refused(db, a->ctx, a->u[a->at],
+			    err)) != 0)
+				return rc;
+			continue;
+		}
 		if ((rc = corp_tgupdate_handle_tx(db, a->ctx, a->u[a->at],
 		    &outcome, err)) != 0)
 			return rc;
@@ -1346,12 +1376,19 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	if (a.outcome == NULL && (a.outcome = calloc(n ? n : 1,
 	    sizeof(*a.outcome))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (i = 0; i < n; i++)
+		a.outcome[i] = CORP_TG_HANDLED;
 	for (;;) {
 		a.at = n;
 		if ((rc = corp_db_tx(db, apply_tx, &a, err)) == 0)
 			break;
 		if (bot == NULL || rc != CORP_EINVAL || a.at >= n)
 			goto out;
+		if (a.outcome[a.at] == CORP_TG_REFUSED) {
+			/* its codes cannot be burnt either: skipped whole */
+			u[a.at] = NULL;
+			continue;
+		}
 		if (corp_asprintf(&msg, "telegram: update %lld refused and "
 		    "skipped: %s", (long long)json_integer_value(
 		    json_object_get(u[a.at], "update_id")), err->msg) < 0) {
@@ -1361,13 +1398,12 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		if (warn != NULL)
 			warn(warn_arg, msg);
 		free(msg);
-		u[a.at] = NULL;
 		a.outcome[a.at] = CORP_TG_REFUSED;
 		if (counts != NULL)
 			counts->refused++;
 	}
 	for (i = 0; i < n && counts != NULL; i++) {
-		if (u[i] == NULL)
+		if (u[i] == NULL || a.outcome[i] == CORP_TG_REFUSED)
 			continue;
 		if (a.outcome[i] == CORP_TG_HANDLED)
 			counts->handled++;

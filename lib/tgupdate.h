@@ -76,9 +76,10 @@ typedef void (*corp_tg_warn_fn)(void *arg, const char *msg);
  * and an update the handler refuses as input (65: U+0000 in a string,
  * a number out of range, a private chat with a negative id, ...) is a
  * poison update: the transaction is rolled back, the update reported
- * through warn with its update_id, set to NULL in u[], marked
- * CORP_TG_REFUSED and dropped, and the batch is done again without it,
- * so that one bad update never stalls the others.
+ * through warn with its update_id, marked CORP_TG_REFUSED, and the
+ * batch is done again without its effects, burning only the link codes
+ * it carries, so that one bad update never stalls the others (one whose
+ * codes cannot be burnt either is set to NULL in u[] and skipped whole).
  */
 int	corp_tgupdate_apply(struct corp_db *, const struct corp_tg_ctx *,
 	    json_t **u, size_t n, const char *bot, long long next_offset,

@@ -414,4 +414,49 @@ is "$(sql "SELECT chat_id || ' ' || key FROM tg_outbox WHERE chat_id IN
     (3028, 3029) ORDER BY id" | tr '\n' ';')" \
     "3028 bot.start.bad_code;3029 bot.start.bad_code;" \
     "each private /start is told the code is not valid"
+# An update refused as poison is not honoured, but the codes it carries
+# were shown where it was sent: they are burnt, private chat or not, in
+# the transaction that skips it (review 6, the LOW): a group message
+# with U+0000 after the code, one with the code split by U+0000, a
+# private /start CODE with U+0000, a private chat with a negative id;
+# then each code is tried in a private chat.  Through poll and through
+# the webhook's spool.
+: > "$T/updates"
+for l in n1 n2 n3 n4 n5; do corp-user add $l --lang en >/dev/null; done
+n1=$(corp-bind code --user n1 | jq -r .code)
+n2=$(corp-bind code --user n2 | jq -r .code)
+n3=$(corp-bind code --user n3 | jq -r .code)
+n4=$(corp-bind code --user n4 | jq -r .code)
+n5=$(corp-bind code --user n5 | jq -r .code)
+gmsg 940 "$n1" '{text: ("see " + $c + " \u0000")}' >> "$T/updates"
+gmsg 941 "$n2" '{text: ($c[0:9] + "\u0000" + $c[9:])}' >> "$T/updates"
+upd 942 "/start $n3" 3301 | jq -c '.message.text += "\u0000"' \
+    >> "$T/updates"
+upd 943 "/start $n4" -3302 private >> "$T/updates"
+upd 944 "/start $n1" 3311 >> "$T/updates"
+upd 945 "/start $n2" 3312 >> "$T/updates"
+upd 946 "/start $n3" 3313 >> "$T/updates"
+upd 947 "/start $n4" 3314 >> "$T/updates"
+poll
+is "$rc:$(printf '%s' "$out" | jq -c '[.polled, .handled, .refused]')" \
+    "0:[8,4,4]" "poll: the four poison updates refused, the others handled"
+is "$(for l in n1 n2 n3 n4 n5; do printf '%s ' "$(unused $l)"; done)" \
+    "0 0 0 0 1 " "their codes are burnt; n5's, never sent, is kept"
+is "$(sql "SELECT count(*) FROM binds WHERE address LIKE '33__'")" 0 \
+    "no private /start binds with them"
+is "$(sql "SELECT count(*) FROM tg_outbox WHERE chat_id BETWEEN 3311 AND
+    3314 AND key = 'bot.start.bad_code'")" 4 "each got the bad-code answer"
+is "$(sql "SELECT count(*) FROM tg_updates WHERE update_id BETWEEN 940 AND
+    943"):$(sql "SELECT count(*) FROM tg_messages WHERE message_id BETWEEN
+    940 AND 943")" \
+    "0:0" "nothing else of the refused updates is stored"
+gmsg 950 "$n5" '{caption: ("x" + $c + "\u0000")}' > "$T/u950"
+upd 951 "/start $n5" 3315 > "$T/u951"
+for f in 950 951; do cgi "$T/u$f"; done
+CORP_TELEGRAM_TOKEN="$TOKEN" CORP_TELEGRAM_API="$API" CORP_RATE_LIMIT=off \
+    run corp-tg process --allow-http
+is "$rc:$(printf '%s' "$out" | jq -c '[.spooled, .handled, .refused]')" \
+    "65:[2,1,1]" "process: the poison update refused (65), the other handled"
+is "$(unused n5):$(sql "SELECT count(*) FROM binds WHERE address = '3315'")" \
+    "0:0" "webhook: the refused update's code is burnt; nobody binds"
 done_testing
