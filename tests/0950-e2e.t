@@ -13,7 +13,7 @@ export CORP_DATA_DIR="$T/demo/data"
 testdb
 run env CORP_DEMO_DB="${CORP_DB:-}" sh "$CORP_SRC/contrib/demo" "$T/demo"
 is "$rc" 0 "the demo runs"
-like "$out" "demo: done; 84 messages delivered, 0 left pending" "and says what it did"
+like "$out" "demo: done; 91 messages delivered, 0 left pending" "and says what it did"
 jq -c '{chat_id, text}' "$T/demo/transcript.jsonl" > "$T/got"
 if cmp -s "$T/got" "$CORP_SRC/tests/e2e/transcript.golden"; then
 	pass "every message to every chat, in order, as the golden transcript"
@@ -56,6 +56,18 @@ is "$(sql "SELECT u.login || ':' || d.error FROM deliveries d JOIN users u
 is "$(sql "SELECT count(*) FROM delivery_attempts WHERE stored = 'sent'")" \
     "$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'")" \
     "each SENT row was acked sent exactly once"
+# Seed 004: the branch chat's run, reviewed through corp-api with a token.
+is "$(sql "SELECT status || ':' || proposals_approved || ':' ||
+    proposals_rejected FROM analysis_runs")" "closed:2:1" \
+    "the run reviewed over HTTP: closed, 2 approved, 1 rejected"
+is "$(sql "SELECT t.title || ':' || u.login FROM tasks t JOIN users u ON
+    u.id = t.assignee_user_id WHERE t.id IN (SELECT task_id FROM proposals)
+    ORDER BY t.id" | tr '\n' ' ')" \
+    "Fix the door lock:ivan we must renew the alarm contract:kate " \
+    "its approved proposals are tasks, the edited title kept"
+like "$(cat "$T/demo/api.log")" '"PUT /api/runs/1/close" 200 admin' \
+    "corp-api logged the close, by whom"
+unlike "$(cat "$T/demo/api.log")" "Bearer" "and no token"
 ok "corp-db check clean" corp-db check
 unlike "$(cat "$T/demo/fake.log" "$T/demo/transcript.jsonl")" "demo-token-not-secret" \
     "the token is absent from the fake's log and transcript"
