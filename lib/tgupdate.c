@@ -1157,7 +1157,7 @@ corp_tgupdate_on_callback(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	u.ctx = ctx;
 	u.update_id = update_id;
 	u.now = now;
-	if ((rc = store_callback(&u, cq, raw, err)) != 0)
+	if ((rc = store_callback(&u, cq, raw, err)) != 0 || ctx->history)
 		return rc;
 	/* Every query is answered (Telegram shows a spinner until then),
 	 * within a chat's share of answers. */

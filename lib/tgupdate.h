@@ -44,6 +44,8 @@ struct corp_tg_ctx {
 	char		*fallback_lang;	/* the fallback_lang setting */
 	char		*bot_username;	/* telegram.bot_username, or "" */
 	char		*button_key;	/* tgbutton.h; NULL: none yet */
+	int		 history;	/* corp-msg import: presses are only
+					   stored, never acted on nor answered */
 };
 
 /* Load the standard catalogs and read the settings the handler needs. */

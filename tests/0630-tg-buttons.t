@@ -222,6 +222,51 @@ is "$(what | jq -c '.[0:3]')" "[\"answer\",\"cb$uid\",\"✅ noted\"]
 is "$(actions | tail -n 1 | jq -c '.[0:3]')" "[\"task_action\",$ann,\"noted\"]" \
     "an action that is no task verb is an event, as ann"
 
+# ---- the webhook: corp-tg cgi spools, process acts and answers ---------
+mkdir -p "$D/secrets"
+printf 'hook-Secret_9\n' > "$D/secrets/telegram_webhook_secret"
+chmod 600 "$D/secrets/telegram_webhook_secret"
+q corp-task create --as boss --title "Second report" --assignee ann
+q corp-event route
+q corp-deliver run --channel telegram --allow-http --until-empty 2>/dev/null
+q corp-task submit 2 --as ann --text "attached"
+q corp-event route
+q corp-deliver run --channel telegram --allow-http --until-empty 2>/dev/null
+set -- $(cardof 7003)
+press 7003 "$3" 7003 "$1"
+tail -n 1 "$T/updates" > "$T/hook.json"
+sed -i '$d' "$T/updates"	# it comes through the webhook, not getUpdates
+REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c < "$T/hook.json") \
+    HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=hook-Secret_9 \
+    run_in "$T/hook.json" corp-tg cgi
+is "$rc" 0 "the webhook spools the press"
+is "$(corp-task show 2 | jq -r .state)" WAITING_APPROVAL "the CGI acts on nothing"
+run corp-tg process --allow-http
+is "$rc" 0 "process handles it"
+is "$(what)" "[\"answer\",\"cb$uid\",\"✅ reject\"]
+[\"edit\",7003,$1,null]" "answered and edited"
+is "$(corp-task show 2 | jq -c '[.state, .version]')" '["OPEN",3]' \
+    "rejected: back to OPEN, as boss"
+is "$(corp-task reports 2 | jq -r .text)" attached "ann's report stands"
+is "$(corp-event tail --task 2 | jq -r 'select(.event_type == "REJECTED") |
+    .reason')" "(with a Telegram button)" "the reason says where it came from"
+
+# ---- history: corp-msg import stores presses, never acts ----------------
+q corp-task submit 2 --as ann --text "again"
+q corp-event route
+q corp-deliver run --channel telegram --allow-http --until-empty 2>/dev/null
+set -- $(cardof 7003)
+press 7003 "$2" 7003 "$1"
+tail -n 1 "$T/updates" > "$T/hist.json"
+sed -i '$d' "$T/updates"
+run corp-msg import "$T/hist.json"
+is "$rc" 0 "corp-msg import takes the press"
+is "$(corp-task show 2 | jq -r .state)" WAITING_APPROVAL "but does not approve"
+is "$(sql "SELECT count(*) FROM tg_outbox WHERE update_id = $uid")" 0 \
+    "nor answers"
+is "$(sql "SELECT count(*) FROM tg_callbacks WHERE update_id = $uid")" 1 \
+    "it is stored"
+
 # ---- expiry ------------------------------------------------------------
 jq -cn '{idempotency_key: "b-43-done", source: "booking",
     event_type: "booking_done", recipients: [{user: "olga", role: "admin"}],
