@@ -105,6 +105,8 @@ cmd_import(const struct cli_args *a)
 	im.db = cli_db(0);
 	if (corp_tgupdate_ctx_init(im.db, &im.ctx, &e) != 0)
 		cli_fail(&e);
+	/* History: a button pressed back then is kept, not pressed now. */
+	im.ctx.history = 1;
 	l.arg = &im;
 	if (cli_loop(name != NULL, &name, &l) != 0)
 		im.bad += (long long)l.nbad;

@@ -107,6 +107,19 @@ int	corp_queue_refresh_quiet(struct corp_db *, long long user_id,
 int	corp_queue_mute(struct corp_db *, long long user_id, const char *kind,
 	    const char *value, long long *n, struct corp_err *);
 
+/*
+ * A sent card as a button press sees it (tgbutton.c): found = 0 when no
+ * delivery has the id (never, or pruned).  sent_at 0 while not SENT.
+ */
+struct corp_queue_card {
+	int		found;
+	long long	user_id, event_id;
+	char		channel[16];
+	time_t		sent_at;
+};
+int	corp_queue_card(struct corp_db *, long long delivery_id,
+	    struct corp_queue_card *, struct corp_err *);
+
 typedef int (*corp_row_fn)(json_t *, void *);
 int	corp_queue_dlq(struct corp_db *, const char *channel, int limit,
 	    corp_row_fn, void *, struct corp_err *);

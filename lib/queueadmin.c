@@ -3,6 +3,7 @@
  * (corp-deliver requeue, cancel, dlq, prune, stats, unpause, explain):
  * see queue.h.  The state machine is queue.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -540,4 +541,31 @@ fail:
 	free(base);
 	corp_event_free(&ev);
 	return rc;
+}
+
+int
+corp_queue_card(struct corp_db *db, long long id, struct corp_queue_card *c,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = corp_db_prep(db, &st, "SELECT user_id, event_id, channel, "
+	    "CASE WHEN status = 'SENT' THEN sent_at END FROM deliveries "
+	    "WHERE id = ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		c->found = 1;
+		c->user_id = corp_col_int64(st, 0);
+		c->event_id = corp_col_int64(st, 1);
+		snprintf(c->channel, sizeof(c->channel), "%s",
+		    corp_col_text(st, 2) ? corp_col_text(st, 2) : "");
+		c->sent_at = (time_t)corp_col_int64(st, 3);
+	}
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read delivery", err);
+	return 0;
 }

@@ -488,6 +488,16 @@ sb_value(struct sb *b, const char *v, enum corp_render_mode mode, int attr)
 	}
 }
 
+char *
+corp_html_escape(const char *text)
+{
+	struct sb b = { 0 };
+
+	sb_value(&b, text, CORP_RENDER_HTML, 0);
+	sb_str(&b, "");
+	return sb_done(&b);
+}
+
 /* The catalog's text for a placeholder without value: none.NAME. */
 static const char *
 none_text(const struct corp_catalog *cat, const char *lang, const char *name)
@@ -875,6 +885,145 @@ render_at(const struct corp_catalog *cat, const char *tmpl, json_t *vars,
 	    where ? where : "?");
 }
 
+/*
+ * A card's buttons (corp-fmt.1 "Buttons"): the text of buttons.KEY...,
+ * rendered as plain text, is rows separated by newlines, buttons within
+ * a row by "|", each "LABEL=ACTION".  *out gets [[{"text","action"}..]..]
+ * (NULL when the key is absent); a malformed entry is CORP_ECONFIG
+ * naming it.
+ */
+#define BUTTONS_MAX	24
+#define BUTTON_LABEL_MAX 64
+
+int
+corp_buttons_parse(const char *text, json_t **out, struct corp_err *err)
+{
+	json_t *rows, *row = NULL, *b;
+	const char *p = text, *e, *eq, *ls, *le;
+	size_t n = 0, len, i;
+	char action[CORP_BUTTON_ACTION_MAX + 1], *label;
+
+	*out = NULL;
+	if ((rows = json_array()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	for (;;) {
+		e = p + strcspn(p, "|\n");
+		if (p + strspn(p, " \t") >= e)
+			goto next;	/* blank: a trailing newline, say */
+		if ((eq = memrchr(p, '=', (size_t)(e - p))) == NULL) {
+			json_decref(rows);
+			return corp_errf(err, CORP_ECONFIG, "button \"%.*s\": "
+			    "expected LABEL=ACTION", (int)(e - p), p);
+		}
+		for (ls = p; ls < eq && (*ls == ' ' || *ls == '\t'); ls++)
+			;
+		for (le = eq; le > ls && (le[-1] == ' ' || le[-1] == '\t');
+		    le--)
+			;
+		len = (size_t)(e - eq - 1);
+		while (len > 0 && (eq[len] == ' ' || eq[len] == '\t'))
+			len--;
+		for (i = 1; i <= len && (eq[i] == ' ' || eq[i] == '\t'); i++)
+			;
+		if (len + 1 - i > CORP_BUTTON_ACTION_MAX || len < i ||
+		    !corp_button_action_valid(eq + i, len + 1 - i)) {
+			json_decref(rows);
+			return corp_errf(err, CORP_ECONFIG, "button \"%.*s\": "
+			    "the action must be 1-%d of a-z 0-9 _ starting "
+			    "with a letter", (int)(e - p), p,
+			    CORP_BUTTON_ACTION_MAX);
+		}
+		memcpy(action, eq + i, len + 1 - i);
+		action[len + 1 - i] = '\0';
+		if (le == ls || le - ls > BUTTON_LABEL_MAX) {
+			json_decref(rows);
+			return corp_errf(err, CORP_ECONFIG, "button \"%.*s\": "
+			    "the label must be 1-%d bytes", (int)(e - p), p,
+			    BUTTON_LABEL_MAX);
+		}
+		if (++n > BUTTONS_MAX) {
+			json_decref(rows);
+			return corp_errf(err, CORP_ECONFIG, "more than %d "
+			    "buttons", BUTTONS_MAX);
+		}
+		if (row == NULL && ((row = json_array()) == NULL ||
+		    json_array_append_new(rows, row) != 0)) {
+			json_decref(rows);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		label = strndup(ls, (size_t)(le - ls));
+		b = label != NULL ? json_pack("{s:s, s:s}", "text", label,
+		    "action", action) : NULL;
+		free(label);
+		if (b == NULL || json_array_append_new(row, b) != 0) {
+			json_decref(rows);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+next:
+		if (*e == '\0')
+			break;
+		if (*e == '\n')
+			row = NULL;
+		p = e + 1;
+	}
+	if (n == 0) {
+		json_decref(rows);
+		return corp_errf(err, CORP_ECONFIG, "no button");
+	}
+	*out = rows;
+	return 0;
+}
+
+int
+corp_button_action_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > CORP_BUTTON_ACTION_MAX || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * The buttons of a Telegram card: buttons.KEY.by_WHO@ROLE ... buttons.KEY
+ * looked up as the text is; none is no keyboard.
+ */
+static int
+delivery_buttons(const struct corp_catalog *cat, const struct lookup *tl,
+    const char *key, const char *who, const char *role, json_t *vars,
+    json_t **out, struct corp_err *err)
+{
+	struct lookup l = *tl;
+	const char *t, *lang, *hit, *where;
+	char *text = NULL;
+	int rc;
+
+	*out = NULL;
+	l.nchain = 0;
+	if (make_chain(&l, "buttons.", key, who, role) != 0) {
+		lookup_free(&l);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	if ((t = find(cat, &l, &lang, &hit)) == NULL) {
+		lookup_free(&l);
+		return 0;
+	}
+	if ((rc = render_at(cat, t, vars, CORP_RENDER_PLAIN, lang, hit, &text,
+	    err)) == 0 && (rc = corp_buttons_parse(text, out, err)) != 0 &&
+	    rc == CORP_ECONFIG) {
+		where = corp_catalog_where(cat, lang, hit);
+		corp_errprefix(err, "fmt: %s:%s (%s)", lang, hit,
+		    where ? where : "?");
+	}
+	free(text);
+	lookup_free(&l);
+	return rc;
+}
+
 int
 corp_render_delivery(const struct corp_catalog *cat, json_t *line,
     const char *fallback, int plain, char **textp, char **subjectp,
@@ -882,7 +1031,7 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 {
 	struct lookup l = { 0 };
 	struct sb foot = { 0 }, all = { 0 };
-	json_t *ev, *vars = NULL;
+	json_t *ev, *vars = NULL, *buttons = NULL;
 	const char *role, *who, *zone, *lang, *hit, *t, *k, *flang;
 	char *key = NULL, *evtype = NULL, *body = NULL, *part = NULL, *cut,
 	    *fk = NULL;
@@ -995,6 +1144,11 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		goto out;
 	}
 
+	if (!plain && str(line, "channel") != NULL &&
+	    strcmp(str(line, "channel"), "telegram") == 0 &&
+	    (rc = delivery_buttons(cat, &l, key, who, role, vars,
+	    &buttons, err)) != 0)
+		goto out;
 	if (!plain) {
 		size_t flen = foot.p ? corp_html_len(foot.p) : 0;
 
@@ -1013,6 +1167,9 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		if (foot.p != NULL)
 			sb_str(&all, foot.p);
 		if ((*textp = sb_done(&all)) == NULL)
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		else if (buttons != NULL && json_object_set(line, "buttons",
+		    buttons) != 0)
 			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -1057,6 +1214,7 @@ out:
 	}
 	lookup_free(&l);
 	json_decref(vars);
+	json_decref(buttons);
 	free(foot.p);
 	free(key);
 	free(evtype);

@@ -51,6 +51,8 @@ int	corp_html_cut(const char *html, size_t limit, char **out);
  * label is the URL).  NULL when out of memory.
  */
 char	*corp_html_to_plain(const char *html);
+/* Plain text as Telegram HTML text (<, >, & escaped); NULL: out of memory. */
+char	*corp_html_escape(const char *text);
 
 /* "YYYY-MM-DD HH:MM" in zone (NULL or unknown: UTC). */
 char	*corp_render_date(time_t, const char *zone, char *buf);
@@ -81,6 +83,16 @@ int	corp_render(const char *tmpl, json_t *vars, enum corp_render_mode,
  * holds the row; CORP_EINVAL when the line itself is unusable (no event
  * object, no key); CORP_EINTERNAL when out of memory.
  */
+/*
+ * Buttons (corp-fmt.1 "Buttons"): the rendered text of a buttons.KEY
+ * entry into [[{"text": LABEL, "action": ACTION}, ...], ...] in *out;
+ * CORP_ECONFIG naming the offence.  An action is 1-20 of a-z 0-9 _,
+ * starting with a letter.
+ */
+#define CORP_BUTTON_ACTION_MAX	20
+int	corp_buttons_parse(const char *text, json_t **out, struct corp_err *);
+int	corp_button_action_valid(const char *s, size_t n);
+
 int	corp_render_delivery(const struct corp_catalog *, json_t *line,
 	    const char *fallback_lang, int plain, char **text, char **subject,
 	    struct corp_err *);

@@ -23,6 +23,7 @@
 #include "sender.h"
 #include "sendres.h"
 #include "telegram.h"
+#include "tgbutton.h"
 #include "tgbot.h"
 #include "webhook.h"
 
@@ -41,6 +42,7 @@ struct corp_sender {
 	/* telegram */
 	char			*tg_token;
 	char			*tg_down;	/* outage key: API and token */
+	char			*tg_button_key;	/* tgbutton.h, read once */
 	struct corp_rl		*tg_rl;
 	/* email */
 	struct corp_smtp	*smtp;
@@ -223,6 +225,78 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * The inline keyboard of a line's "buttons" (corp-fmt), each action
+ * signed for this delivery (tgbutton.h): NULL when there are none.
+ * The key is made on first use; when it cannot be read the line is
+ * held (a configuration error) and 1 returned.  A malformed "buttons"
+ * (not corp-fmt's) fails the line.
+ */
+static int
+tg_markup(struct corp_sender *s, json_t *line, json_t **markup,
+    struct corp_sendres *res)
+{
+	json_t *rows = json_object_get(line, "buttons"), *row, *b, *kb, *kr;
+	const char *label, *action;
+	char tok[CORP_TGBUTTON_TOKEN_MAX + 1];
+	struct corp_err e;
+	long long id;
+	size_t i, j;
+
+	*markup = NULL;
+	if (rows == NULL || json_is_null(rows))
+		return 0;
+	id = json_integer_value(json_object_get(line, "delivery_id"));
+	if (!json_is_array(rows) || json_array_size(rows) == 0 || id <= 0) {
+		res->attempted = 0;
+		corp_sendres_set(res, CORP_SEND_FAILED, "buttons: expected "
+		    "an array of rows of {text, action}");
+		return 1;
+	}
+	if (s->tg_button_key == NULL &&
+	    corp_tgbutton_key(1, &s->tg_button_key, &e) != 0) {
+		corp_sendres_hold(res, "telegram: buttons: %s", e.msg);
+		return 1;
+	}
+	if ((kb = json_array()) == NULL ||
+	    (*markup = json_pack("{s:o}", "inline_keyboard", kb)) == NULL)
+		goto oom;
+	json_array_foreach(rows, i, row) {
+		if (!json_is_array(row) || json_array_size(row) == 0)
+			goto bad;
+		if ((kr = json_array()) == NULL ||
+		    json_array_append_new(kb, kr) != 0)
+			goto oom;
+		json_array_foreach(row, j, b) {
+			label = json_string_value(json_object_get(b, "text"));
+			action = json_string_value(json_object_get(b,
+			    "action"));
+			if (label == NULL || *label == '\0' || action == NULL)
+				goto bad;
+			if (corp_tgbutton_sign(s->tg_button_key, id, action,
+			    tok, &e) != 0)
+				goto bad;
+			if (json_array_append_new(kr, json_pack("{s:s, s:s}",
+			    "text", label, "callback_data", tok)) != 0)
+				goto oom;
+		}
+	}
+	return 0;
+bad:
+	json_decref(*markup);
+	*markup = NULL;
+	res->attempted = 0;
+	corp_sendres_set(res, CORP_SEND_FAILED, "buttons: expected an array "
+	    "of rows of {text, action} (an action: 1-20 of a-z 0-9 _)");
+	return 1;
+oom:
+	json_decref(*markup);
+	*markup = NULL;
+	res->attempted = 0;
+	corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
+	return 1;
+}
+
 static int
 tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
     struct corp_err *err)
@@ -233,6 +307,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 	struct corp_down down;
 	long long chat = 0, wait;
 	char chatbuf[32];
+	json_t *markup = NULL;
 	int rc;
 
 	(void)err;
@@ -248,8 +323,12 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 		    "private chat id (a positive integer)");
 		return 0;
 	}
-	if (down_before(s, "telegram", s->tg_down, &down, res))
+	if (tg_markup(s, line, &markup, res) != 0)
 		return 0;
+	if (down_before(s, "telegram", s->tg_down, &down, res)) {
+		json_decref(markup);
+		return 0;
+	}
 	snprintf(chatbuf, sizeof(chatbuf), "%lld", chat);
 	if (s->tg_rl != NULL) {
 		rc = corp_rl_reserve(s->tg_rl, chatbuf, s->o.max_wait_ms,
@@ -275,17 +354,20 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 				corp_sendres_set(res, CORP_SEND_RETRY,
 				    "rate limit: a slot is %lld ms away, "
 				    "more than --max-wait", wait);
+			json_decref(markup);
 			return 0;
 		}
 		if (rc != 0) {
 			res->attempted = 0;
 			corp_sendres_set(res, CORP_SEND_RETRY, "%s", e.msg);
+			json_decref(markup);
 			return 0;
 		}
 		corp_sleep_ms(wait);
 	}
 	corp_tg_send(s->http, corp_cfg.telegram_api, s->tg_token, chat, text,
-	    res);
+	    markup, res);
+	json_decref(markup);
 	down_after(s, "telegram", s->tg_down, &down, res);
 	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
 		cap_pause(s, res);
@@ -850,6 +932,10 @@ corp_sender_close(struct corp_sender *s)
 	if (s->tg_down != NULL) {
 		explicit_bzero(s->tg_down, strlen(s->tg_down));
 		free(s->tg_down);
+	}
+	if (s->tg_button_key != NULL) {
+		explicit_bzero(s->tg_button_key, strlen(s->tg_button_key));
+		free(s->tg_button_key);
 	}
 	if (s->file_fd >= 0)
 		close(s->file_fd);

@@ -60,7 +60,8 @@ description(json_t *doc, long status, const char *token, char *buf,
 
 void
 corp_tg_send(struct corp_http *h, const char *api, const char *token,
-    long long chat, const char *text, struct corp_sendres *res)
+    long long chat, const char *text, json_t *reply_markup,
+    struct corp_sendres *res)
 {
 	static const char *const hdr[] = {
 		"Content-Type: application/json", NULL
@@ -78,6 +79,11 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 	body = json_pack("{s:I, s:s, s:s, s:{s:b}}", "chat_id",
 	    (json_int_t)chat, "text", text, "parse_mode", "HTML",
 	    "link_preview_options", "is_disabled", 1);
+	if (body != NULL && reply_markup != NULL &&
+	    json_object_set(body, "reply_markup", reply_markup) != 0) {
+		json_decref(body);
+		body = NULL;
+	}
 	if (body == NULL || corp_asprintf(&url, "%.*s/bot%s/sendMessage",
 	    (int)alen, api, token) < 0 || (data = json_dumps(body,
 	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
@@ -101,6 +107,48 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 		else if (r.unreachable) {
 			res->attempted = 0;
 			res->error_class = "unreachable";
+		}
+		return;
+	}
+	corp_tg_classify(r.status, r.body, r.retry_after, token, res);
+	corp_http_resp_free(&r);
+}
+
+void
+corp_tg_call(struct corp_http *h, const char *api, const char *token,
+    const char *method, json_t *body, struct corp_sendres *res)
+{
+	static const char *const hdr[] = {
+		"Content-Type: application/json", NULL
+	};
+	struct corp_http_resp r;
+	struct corp_err e;
+	char *url = NULL, *data = NULL;
+	size_t alen = strlen(api);
+	int rc;
+
+	corp_sendres_init(res);
+	while (alen > 0 && api[alen - 1] == '/')
+		alen--;
+	if (corp_asprintf(&url, "%.*s/bot%s/%s", (int)alen, api, token,
+	    method) < 0 || (data = json_dumps(body, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL) {
+		free(url);
+		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
+		res->attempted = 0;
+		return;
+	}
+	rc = corp_http_post(h, url, hdr, data, strlen(data), NULL, token, &r,
+	    &e);
+	free(url);
+	free(data);
+	if (rc != 0) {
+		corp_sendres_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
+		    CORP_SEND_FAILED, "telegram: %s", e.msg);
+		if (rc != CORP_ETEMP || r.unreachable) {
+			res->attempted = 0;
+			if (rc == CORP_ETEMP)
+				res->error_class = "unreachable";
 		}
 		return;
 	}

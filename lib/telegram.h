@@ -34,7 +34,15 @@ int	corp_tg_chat_id(const char *, long long *chat);
  * retry_after is 1..CORP_RETRY_AFTER_MAX whatever Telegram says.
  */
 void	corp_tg_send(struct corp_http *, const char *api, const char *token,
-	    long long chat, const char *text, struct corp_sendres *res);
+	    long long chat, const char *text, json_t *reply_markup,
+	    struct corp_sendres *res);
+/*
+ * A method of the Bot API other than sendMessage (answerCallbackQuery,
+ * editMessageText: tgreply.c), body a JSON object; classified as above
+ * (a "result" without message_id is still sent).
+ */
+void	corp_tg_call(struct corp_http *, const char *api, const char *token,
+	    const char *method, json_t *body, struct corp_sendres *res);
 /*
  * The classification above of one answer: HTTP status, the body (NUL-
  * terminated, or NULL), the Retry-After header in seconds (< 0: none).

@@ -17,8 +17,10 @@
 #define REPLY_ATTEMPTS	5
 
 struct pending {
-	long long	 id, chat, attempts;
+	long long	 id, chat, attempts, msgid;
 	char		*text;
+	char		 kind[8];	/* message, answer, edit */
+	char		*cbid;		/* answer: callback_query_id */
 };
 
 struct mark {
@@ -79,9 +81,9 @@ batch(struct corp_db *db, long long last, struct pending *p, size_t size,
 	int rc;
 
 	*n = 0;
-	if ((rc = corp_db_prep(db, &st, "SELECT id, chat_id, text, attempts "
-	    "FROM tg_outbox WHERE status = 'pending' AND id > ?1 "
-	    "ORDER BY id LIMIT ?2", err)) != 0)
+	if ((rc = corp_db_prep(db, &st, "SELECT id, chat_id, text, attempts, "
+	    "kind, callback_query_id, message_id FROM tg_outbox WHERE "
+	    "status = 'pending' AND id > ?1 ORDER BY id LIMIT ?2", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, last);
 	corp_bind_int64(st, 2, (long long)size);
@@ -89,7 +91,17 @@ batch(struct corp_db *db, long long last, struct pending *p, size_t size,
 		p[*n].id = corp_col_int64(st, 0);
 		p[*n].chat = corp_col_int64(st, 1);
 		p[*n].attempts = corp_col_int64(st, 3);
+		snprintf(p[*n].kind, sizeof(p[*n].kind), "%s",
+		    corp_col_text(st, 4) ? corp_col_text(st, 4) : "message");
+		p[*n].msgid = corp_col_int64(st, 6);
+		p[*n].cbid = NULL;
+		if (corp_col_text(st, 5) != NULL && (p[*n].cbid =
+		    corp_strdup(corp_col_text(st, 5))) == NULL) {
+			corp_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
 		if ((p[*n].text = corp_strdup(corp_col_text(st, 2))) == NULL) {
+			free(p[*n].cbid);
 			corp_reset(st);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
@@ -99,6 +111,40 @@ batch(struct corp_db *db, long long last, struct pending *p, size_t size,
 	if (rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read outbox", err);
 	return 0;
+}
+
+/*
+ * One row out: a message (sendMessage), an answer to a button press
+ * (answerCallbackQuery, plain text) or a card's edit (editMessageText
+ * without reply_markup: the keyboard goes).
+ */
+static void
+send_one(struct corp_http *h, const char *api, const char *token,
+    const struct pending *p, struct corp_sendres *res)
+{
+	json_t *body = NULL;
+
+	if (strcmp(p->kind, "answer") == 0)
+		body = json_pack("{s:s, s:s}", "callback_query_id",
+		    p->cbid ? p->cbid : "", "text", p->text);
+	else if (strcmp(p->kind, "edit") == 0)
+		body = json_pack("{s:I, s:I, s:s, s:s, s:{s:b}}", "chat_id",
+		    (json_int_t)p->chat, "message_id", (json_int_t)p->msgid,
+		    "text", p->text, "parse_mode", "HTML",
+		    "link_preview_options", "is_disabled", 1);
+	else {
+		corp_tg_send(h, api, token, p->chat, p->text, NULL, res);
+		return;
+	}
+	if (body == NULL) {
+		corp_sendres_init(res);
+		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
+		res->attempted = 0;
+		return;
+	}
+	corp_tg_call(h, api, token, strcmp(p->kind, "answer") == 0 ?
+	    "answerCallbackQuery" : "editMessageText", body, res);
+	json_decref(body);
 }
 
 static int
@@ -160,7 +206,7 @@ flush(struct corp_db *db, struct corp_http *h, const char *api,
 					break;
 				corp_sleep_ms(wait);
 			}
-			corp_tg_send(h, api, token, p[i].chat, p[i].text, &res);
+			send_one(h, api, token, &p[i], &res);
 			if (res.bad_token) {
 				rc = corp_errf(err, CORP_EFORBIDDEN, "telegram: "
 				    "bad token (the Bot API answered 401 or "
@@ -200,14 +246,18 @@ hold:
 				hold[nhold++] = p[i].chat;
 			}
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			free(p[i].text);
+			free(p[i].cbid);
+		}
 		n = 0;
 		if (rc != 0)
 			break;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(p[i].text);
+		free(p[i].cbid);
+	}
 	free(hold);
 	return rc;
 }

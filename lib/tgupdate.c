@@ -18,6 +18,7 @@
 #include "linkcode.h"
 #include "render.h"
 #include "settings.h"
+#include "tgbutton.h"
 #include "tgupdate.h"
 
 /* Handled update ids are kept 8 days: Telegram picks ids at random
@@ -33,6 +34,15 @@ corp_tgupdate_ctx_init(struct corp_db *db, struct corp_tg_ctx *ctx,
 	memset(ctx, 0, sizeof(*ctx));
 	if ((ctx->cat = corp_catalog_new()) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	/* No key yet (no card with buttons was ever sent): every press is
+	 * refused as not a button of ours. */
+	rc = corp_tgbutton_key(0, &ctx->button_key, err);
+	if (rc == CORP_ENOTFOUND)
+		rc = 0;
+	if (rc != 0) {
+		corp_tgupdate_ctx_free(ctx);
+		return rc;
+	}
 	if ((rc = corp_catalog_load_std(ctx->cat, err)) != 0 ||
 	    (rc = corp_setting_get(db, "fallback_lang", &ctx->fallback_lang,
 	    err)) != 0 || (rc = corp_setting_get(db, "telegram.bot_username",
@@ -49,6 +59,10 @@ corp_tgupdate_ctx_free(struct corp_tg_ctx *ctx)
 	corp_catalog_free(ctx->cat);
 	free(ctx->fallback_lang);
 	free(ctx->bot_username);
+	if (ctx->button_key != NULL) {
+		explicit_bzero(ctx->button_key, strlen(ctx->button_key));
+		free(ctx->button_key);
+	}
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -190,40 +204,24 @@ base_lang(const char *l, char *buf, size_t size)
 }
 
 /*
- * Queue the reply key to chat in the caller's transaction: rendered in
- * the language of user uid when known (and the catalog has the key in
- * it), else Telegram's language_code of the sender, else fallback_lang,
- * else English.  Nothing is queued when the chat had
- * CORP_TG_MAX_REPLIES replies within the last CORP_TG_REPLY_WINDOW
- * seconds of business time: the update's effects stand, the answer is
- * dropped.
+ * Render key for a user: in the language of user uid when known (and
+ * the catalog has the key in it), else Telegram's language_code of the
+ * sender, else fallback_lang, else English.  vars (may be NULL) gets
+ * user.name.  *text and the language in langbuf on success.
  */
 static int
-reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
-    long long update_id, const char *key, long long uid, const char *tglang,
+render_for(struct corp_db *db, const struct corp_tg_ctx *ctx, long long uid,
+    const char *tglang, const char *key, json_t *vars,
+    enum corp_render_mode mode, char **text, char langbuf[16],
     struct corp_err *err)
 {
 	struct corp_stmt *st;
 	const char *chain[5], *tmpl = NULL, *lang = NULL;
-	char *ulang = NULL, *name = NULL, *text = NULL, b1[16], b2[16];
-	json_t *vars = NULL;
-	long long recent = 0;
+	char *ulang = NULL, *name = NULL, b1[16], b2[16];
 	size_t i, n = 0;
 	int rc;
 
-	/* A chat that had its share of replies this hour gets no more. */
-	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM tg_outbox "
-	    "WHERE chat_id = ?1 AND created_at > ?2", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, chat);
-	corp_bind_int64(st, 2, (long long)corp_now() - CORP_TG_REPLY_WINDOW);
-	if ((rc = corp_step(st)) == SQLITE_ROW)
-		recent = corp_col_int64(st, 0);
-	corp_reset(st);
-	if (rc != SQLITE_ROW)
-		return corp_db_fail(db, rc, "count replies", err);
-	if (recent >= CORP_TG_MAX_REPLIES)
-		return 0;
+	*text = NULL;
 	if (uid > 0) {
 		if ((rc = corp_db_prep(db, &st, "SELECT lang, name FROM users "
 		    "WHERE id = ?1", err)) != 0)
@@ -251,30 +249,106 @@ reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
 		    "(not even for fallback_lang %s)", key, ctx->fallback_lang);
 		goto out;
 	}
-	if ((vars = json_object()) == NULL || (name != NULL &&
-	    json_object_set_new(vars, "user.name", json_string(name)) != 0)) {
+	snprintf(langbuf, 16, "%s", lang);
+	if (vars != NULL && name != NULL && json_object_set_new(vars,
+	    "user.name", json_string(name)) != 0) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = corp_render(tmpl, vars, CORP_RENDER_HTML, &text, err)) != 0) {
+	if ((rc = corp_render(tmpl, vars, mode, text, err)) != 0) {
 		corp_errprefix(err, "catalog %s:%s", lang, key);
 		goto out;
 	}
+out:
+	free(ulang);
+	free(name);
+	return rc;
+}
+
+/* One row of the outbox, in the caller's transaction (tgreply.c sends
+ * it after the commit).  cbid for an answer, msgid for an edit. */
+static int
+outbox(struct corp_db *db, const char *kind, long long chat,
+    long long update_id, const char *key, const char *lang,
+    const char *text, const char *cbid, long long msgid,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO tg_outbox (chat_id, key, "
-	    "lang, text, update_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6)", err)) != 0)
-		goto out;
+	    "lang, text, update_id, created_at, kind, callback_query_id, "
+	    "message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err))
+	    != 0)
+		return rc;
 	corp_bind_int64(st, 1, chat);
 	corp_bind_text(st, 2, key);
 	corp_bind_text(st, 3, lang);
 	corp_bind_text(st, 4, text);
 	corp_bind_int64(st, 5, update_id);
 	corp_bind_int64(st, 6, (long long)corp_now());
-	rc = corp_db_exec(db, st, "queue reply", err);
-out:
+	corp_bind_text(st, 7, kind);
+	corp_bind_text(st, 8, cbid);
+	if (msgid > 0)
+		corp_bind_int64(st, 9, msgid);
+	else
+		corp_bind_null(st, 9);
+	return corp_db_exec(db, st, "queue reply", err);
+}
+
+/* How many rows of kind the chat had within the window. */
+static int
+recent_out(struct corp_db *db, long long chat, const char *kind,
+    long long *n, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM tg_outbox "
+	    "WHERE chat_id = ?1 AND created_at > ?2 AND kind = ?3", err))
+	    != 0)
+		return rc;
+	corp_bind_int64(st, 1, chat);
+	corp_bind_int64(st, 2, (long long)corp_now() - CORP_TG_REPLY_WINDOW);
+	corp_bind_text(st, 3, kind);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		*n = corp_col_int64(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_ROW)
+		return corp_db_fail(db, rc, "count replies", err);
+	return 0;
+}
+
+/*
+ * Queue the reply key to chat in the caller's transaction, rendered as
+ * render_for says.  Nothing is queued when the chat had
+ * CORP_TG_MAX_REPLIES replies within the last CORP_TG_REPLY_WINDOW
+ * seconds of business time: the update's effects stand, the answer is
+ * dropped.
+ */
+static int
+reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
+    long long update_id, const char *key, long long uid, const char *tglang,
+    struct corp_err *err)
+{
+	char *text = NULL, lang[16];
+	json_t *vars;
+	long long recent;
+	int rc;
+
+	/* A chat that had its share of replies this hour gets no more. */
+	if ((rc = recent_out(db, chat, "message", &recent, err)) != 0)
+		return rc;
+	if (recent >= CORP_TG_MAX_REPLIES)
+		return 0;
+	if ((vars = json_object()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = render_for(db, ctx, uid, tglang, key, vars,
+	    CORP_RENDER_HTML, &text, lang, err)) == 0)
+		rc = outbox(db, "message", chat, update_id, key, lang, text,
+		    NULL, 0, err);
 	json_decref(vars);
-	free(ulang);
-	free(name);
 	free(text);
 	return rc;
 }
@@ -1041,19 +1115,98 @@ store_callback(struct upd *u, json_t *cq, const char *raw,
 	return corp_db_exec(u->db, st, "store callback query", err);
 }
 
+/*
+ * The card's text again, with the outcome under it and no keyboard: the
+ * message's text as Telegram gives it (plain: its formatting is lost),
+ * escaped, cut so that the outcome fits.
+ */
+static int
+edit_text(const char *orig, const char *outcome, char **out,
+    struct corp_err *err)
+{
+	char *esc = NULL, *cut = NULL;
+	size_t olen = corp_html_len(outcome);
+	int rc = 0;
+
+	*out = NULL;
+	if ((esc = corp_html_escape(orig != NULL ? orig : "")) == NULL ||
+	    corp_html_cut(esc, olen + 2 < CORP_TG_MAX ? CORP_TG_MAX - olen -
+	    2 : 0, &cut) != 0 || corp_asprintf(out, "%s%s%s", cut,
+	    *cut != '\0' ? "\n\n" : "", outcome) < 0) {
+		*out = NULL;
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	free(esc);
+	free(cut);
+	return rc;
+}
+
 int
 corp_tgupdate_on_callback(struct corp_db *db, const struct corp_tg_ctx *ctx,
     long long update_id, time_t now, json_t *cq, const char *raw,
     struct corp_err *err)
 {
+	struct corp_tgbutton_press p;
 	struct upd u;
+	json_t *m = json_object_get(cq, "message"), *vars = NULL;
+	const char *tglang;
+	char *answer = NULL, *outcome = NULL, *etext = NULL, lang[16];
+	long long recent, msgid = 0;
+	int rc;
 
 	memset(&u, 0, sizeof(u));
 	u.db = db;
 	u.ctx = ctx;
 	u.update_id = update_id;
 	u.now = now;
-	return store_callback(&u, cq, raw, err);
+	if ((rc = store_callback(&u, cq, raw, err)) != 0 || ctx->history)
+		return rc;
+	/* Every query is answered (Telegram shows a spinner until then),
+	 * within a chat's share of answers. */
+	memset(&p, 0, sizeof(p));
+	p.callback_id = jstr(cq, "id");
+	if (p.callback_id == NULL || !jint(json_object_get(cq, "from"), "id",
+	    &p.from_id) || p.from_id <= 0)
+		return 0;
+	tglang = jstr(json_object_get(cq, "from"), "language_code");
+	p.key = ctx->button_key;
+	p.data = jstr(cq, "data");
+	p.update_id = update_id;
+	p.now = now;
+	if (json_is_object(m) && !jint(json_object_get(m, "chat"), "id",
+	    &p.chat_id))
+		p.chat_id = -1;	/* a message without a chat: not ours */
+	jint(m, "message_id", &msgid);
+	if ((rc = corp_tgbutton_press_tx(db, &p, err)) != 0)
+		return rc;
+	if ((vars = json_pack("{s:s, s:s}", "payload.action", p.action,
+	    "actor.name", p.actor != NULL ? p.actor : "")) == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = recent_out(db, p.from_id, "answer", &recent, err)) != 0)
+		goto out;
+	if (recent < CORP_TG_MAX_ANSWERS &&
+	    ((rc = render_for(db, ctx, p.user_id, tglang, p.answer, vars,
+	    CORP_RENDER_PLAIN, &answer, lang, err)) != 0 ||
+	    (rc = outbox(db, "answer", p.from_id, update_id, p.answer, lang,
+	    answer, p.callback_id, 0, err)) != 0))
+		goto out;
+	if (!p.edit || msgid <= 0 || p.chat_id <= 0)
+		goto out;
+	if ((rc = render_for(db, ctx, p.user_id, tglang, "bot.button.outcome",
+	    vars, CORP_RENDER_HTML, &outcome, lang, err)) != 0 ||
+	    (rc = edit_text(jstr(m, "text"), outcome, &etext, err)) != 0)
+		goto out;
+	rc = outbox(db, "edit", p.chat_id, update_id, "bot.button.outcome",
+	    lang, etext, NULL, msgid, err);
+out:
+	json_decref(vars);
+	free(p.actor);
+	free(answer);
+	free(outcome);
+	free(etext);
+	return rc;
 }
 
 /* ---- the update --------------------------------------------------- */

@@ -32,6 +32,9 @@ struct corp_err;
  * time): /start and /stop from anyone cost the bot a send each. */
 #define CORP_TG_MAX_REPLIES	10
 #define CORP_TG_REPLY_WINDOW	3600
+/* At most this many answers to button presses from one chat within
+ * the window; a press past them still acts, unanswered. */
+#define CORP_TG_MAX_ANSWERS	60
 
 /* The largest update_id corp takes (JSON's safe integers). */
 #define CORP_TG_UPDATE_ID_MAX	9007199254740991LL
@@ -40,6 +43,9 @@ struct corp_tg_ctx {
 	struct corp_catalog *cat;	/* the standard catalogs */
 	char		*fallback_lang;	/* the fallback_lang setting */
 	char		*bot_username;	/* telegram.bot_username, or "" */
+	char		*button_key;	/* tgbutton.h; NULL: none yet */
+	int		 history;	/* corp-msg import: presses are only
+					   stored, never acted on nor answered */
 };
 
 /* Load the standard catalogs and read the settings the handler needs. */
@@ -105,10 +111,12 @@ int	corp_tgupdate_handle_tx(struct corp_db *, const struct corp_tg_ctx *,
 /*
  * A callback_query (a button pressed under a bot message), inside the
  * update's transaction: every callback goes through this one function.
- * Today it stores the query in tg_callbacks when its sender is a known
- * chat.  Issue 19 extends it here: the button's task transition in the
- * same transaction, and answerCallbackQuery/editMessageText queued in
- * tg_outbox to go out after the commit (tgreply.h), as replies do.
+ * It stores the query in tg_callbacks when its sender is a known chat,
+ * judges and runs the press (tgbutton.h: the producer's event or the
+ * task transition, in the same transaction), and queues its answer
+ * (answerCallbackQuery) and, when it acted, the card's edit
+ * (editMessageText: the outcome, the keyboard gone) in tg_outbox, to go
+ * out after the commit (tgreply.h), as replies do.
  */
 int	corp_tgupdate_on_callback(struct corp_db *, const struct corp_tg_ctx *,
 	    long long update_id, time_t now, json_t *callback_query,
