@@ -74,6 +74,17 @@
     "'PENDING' AND (d.readiness = 'ready') <> EXISTS (SELECT 1 FROM binds b "
     "WHERE b.user_id = d.user_id AND b.channel = d.channel AND "
     "b.active = 1)" },
+/* A fallback (corp-settings.1 "Fallback") leaves one row per setting:
+ * none left to send on the channel route fell back from. */
+{ "fallback_one_row", "SELECT 'delivery ' || d.id || ' on ' || "
+    "d.channel || ' is ' || d.status || ' but route fell back to ' || "
+    "r.fallback FROM route_decisions r JOIN deliveries d ON "
+    "d.event_id = r.event_id AND d.user_id = r.user_id AND "
+    "d.channel = r.channel WHERE r.decision = 'fallback' "
+    "AND d.status <> 'FAILED' "
+    "UNION ALL SELECT 'notification setting ' || event_type || '/' || "
+    "role || ' on ' || channel || ' falls back to its own channel' "
+    "FROM notification_settings WHERE fallback = channel" },
 { "watermark_within_events", "SELECT 'route watermark ' || r.watermark || "
     "' is beyond the last event ' || e.last FROM route_state r, (SELECT "
     "max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), "

@@ -4,8 +4,8 @@
  * (urgent | p2p | broadcast), message key ("template"), notify_self.
  *
  * Rows are JSON objects {event_type, role, channel, enabled, priority,
- * template, notify_self} (corp-json.5), enabled and notify_self
- * booleans.
+ * template, notify_self, fallback} (corp-settings.1), enabled and
+ * notify_self booleans, fallback a channel or null.
  */
 #ifndef CORP_NOTIFY_H
 #define CORP_NOTIFY_H
@@ -45,6 +45,11 @@ struct corp_notify {
 	const char	*msgkey;	/* NULL keep: the message key (JSON
 					   and column "template") */
 	int		 notify_self;	/* -1 keep, 0, 1 */
+	/* The fallback channel (NULL keep); no_fallback removes it.  A
+	 * channel corp knows (else CORP_EUSAGE with the closest), never
+	 * the row's own (CORP_EINVAL). */
+	const char	*fallback;
+	int		 no_fallback;
 	/* A producer's event type or role not seen before is declared
 	 * here (names.h: CORP_NAME_NEW); else it must be known. */
 	int		 new_type, new_role;
@@ -67,6 +72,7 @@ struct corp_notify_rule {
 	int	 found, enabled, notify_self;
 	char	 priority[16];
 	char	*msgkey;
+	char	 fallback[33];	/* "" when none */
 };
 int	corp_notify_rule(struct corp_db *, const char *type, const char *role,
 	    const char *channel, struct corp_notify_rule *, struct corp_err *);

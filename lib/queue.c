@@ -26,15 +26,15 @@ int
 corp_queue_insert(struct corp_db *db, long long eid, long long uid,
     const char *channel, const char *role, const char *roles,
     const char *priority, const char *msgkey, int ready, time_t nb,
-    time_t now, struct corp_err *err)
+    const char *fallback, time_t now, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO deliveries (event_id, "
 	    "user_id, channel, role, roles, priority, template, readiness, "
-	    "waiting_since, not_before, created_at, updated_at) VALUES (?1, "
-	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) "
+	    "waiting_since, not_before, created_at, updated_at, fallback) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) "
 	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, eid);
@@ -51,6 +51,7 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
 		corp_bind_int64(st, 9, (long long)now);
 	corp_bind_int64(st, 10, (long long)nb);
 	corp_bind_int64(st, 11, (long long)now);
+	corp_bind_text(st, 12, fallback);
 	return corp_db_exec(db, st, "insert delivery", err);
 }
 
@@ -975,5 +976,87 @@ corp_queue_mute(struct corp_db *db, long long uid, const char *kind,
 	if ((rc = corp_db_exec(db, st, "mute", err)) != 0)
 		return rc;
 	*n = changes(db);
+	return 0;
+}
+
+int
+corp_queue_fallback_waiting(struct corp_db *db, time_t since,
+    struct corp_waiting **v, size_t *n, struct corp_err *err)
+{
+	struct corp_waiting *nv, *w;
+	struct corp_stmt *st;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT id, event_id, user_id, "
+	    "channel, fallback FROM deliveries WHERE status = 'PENDING' "
+	    "AND readiness = 'waiting_bind' AND lease_token IS NULL "
+	    "AND fallback IS NOT NULL AND waiting_since <= ?1 ORDER BY id",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, (long long)since);
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL) {
+			corp_reset(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		*v = nv;
+		w = &nv[(*n)++];
+		memset(w, 0, sizeof(*w));
+		w->id = corp_col_int64(st, 0);
+		w->event_id = corp_col_int64(st, 1);
+		w->user_id = corp_col_int64(st, 2);
+		strlcpy(w->channel, corp_col_text(st, 3), sizeof(w->channel));
+		strlcpy(w->fallback, corp_col_text(st, 4),
+		    sizeof(w->fallback));
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read rows waiting for a bind",
+		    err);
+	return 0;
+}
+
+int
+corp_queue_fallback_move(struct corp_db *db, const struct corp_waiting *w,
+    time_t now, int *done, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc, exists;
+
+	*done = 0;
+	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM deliveries "
+	    "WHERE event_id = ?1 AND user_id = ?2 AND channel = ?3", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, w->event_id);
+	corp_bind_int64(st, 2, w->user_id);
+	corp_bind_text(st, 3, w->fallback);
+	if ((rc = corp_db_exists(db, st, &exists, "read fallback row",
+	    err)) != 0)
+		return rc;
+	/* Compare-and-set: still waiting, unleased, on its own channel. */
+	if ((rc = exists ? corp_db_prep(db, &st, "UPDATE deliveries SET "
+	    "status = 'FAILED', "
+	    "error = 'fallback: a row on ' || CAST(?3 AS TEXT) || ' exists', "
+	    "updated_at = ?2 "
+	    "WHERE id = ?1 AND channel = ?4 AND status = 'PENDING' "
+	    "AND readiness = 'waiting_bind' AND lease_token IS NULL", err) :
+	    corp_db_prep(db, &st, "UPDATE deliveries SET channel = ?3, "
+	    "fallback = NULL, readiness = 'ready', waiting_since = NULL, "
+	    "attempts = 0, lease_expiries = 0, held_since = NULL, "
+	    "error = NULL, updated_at = ?2 "
+	    "WHERE id = ?1 AND channel = ?4 AND status = 'PENDING' "
+	    "AND readiness = 'waiting_bind' AND lease_token IS NULL",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, w->id);
+	corp_bind_int64(st, 2, (long long)now);
+	corp_bind_text(st, 3, w->fallback);
+	corp_bind_text(st, 4, w->channel);
+	if ((rc = corp_db_exec(db, st, "move a row to its fallback", err)) != 0)
+		return rc;
+	if (changes(db) == 1)
+		*done = exists ? 2 : 1;
 	return 0;
 }

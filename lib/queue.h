@@ -26,11 +26,33 @@ struct corp_err;
 int	corp_queue_insert(struct corp_db *, long long event_id,
 	    long long user_id, const char *channel, const char *role,
 	    const char *roles, const char *priority, const char *msgkey,
-	    int ready, time_t not_before, time_t now, struct corp_err *);
+	    int ready, time_t not_before, const char *fallback, time_t now,
+	    struct corp_err *);
 
 /* Fail held rows older than hold_max_age (error expired_unbound). */
 int	corp_queue_expire_held(struct corp_db *, time_t now,
 	    const char *channel, long long *n, struct corp_err *);
+
+/*
+ * The fallback move (route.c's corp_route_fallback, inside its
+ * transaction; corp-settings.1 "Fallback").  corp_queue_fallback_waiting:
+ * the PENDING, unleased rows waiting for a bind since `since` or before
+ * that were made with a fallback channel, in *v (*n; the caller frees
+ * it).  corp_queue_fallback_move: that row, when it is still so, moved
+ * to its fallback channel, ready, its attempts counted afresh (the log
+ * kept): *done 1; or, when the event has a row for the user there
+ * already, failed "fallback: a row on CHANNEL exists": *done 2; *done
+ * 0 when the row changed meanwhile.  The caller checks the bind.
+ */
+struct corp_waiting {
+	long long	id, event_id, user_id;
+	char		channel[33], fallback[33];
+};
+int	corp_queue_fallback_waiting(struct corp_db *, time_t since,
+	    struct corp_waiting **v, size_t *n, struct corp_err *);
+int	corp_queue_fallback_move(struct corp_db *,
+	    const struct corp_waiting *, time_t now, int *done,
+	    struct corp_err *);
 
 struct corp_claim {
 	const char	*channel;

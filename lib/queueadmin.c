@@ -427,20 +427,23 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 			    who, eid));
 	}
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
-	    "roles, decided_at FROM route_decisions WHERE event_id = ?1 "
-	    "AND user_id = ?2 ORDER BY channel", err)) != 0)
+	    "roles, decided_at, fallback, why FROM route_decisions "
+	    "WHERE event_id = ?1 AND user_id = ?2 ORDER BY channel",
+	    err)) != 0)
 		goto fail;
 	corp_bind_int64(st, 1, eid);
 	corp_bind_int64(st, 2, uid);
 	dec = json_array();
 	while (corp_step(st) == SQLITE_ROW)
 		json_array_append_new(dec, json_pack("{s:s, s:s, s:o, s:o, "
-		    "s:o}", "channel", corp_col_text(st, 0),
+		    "s:o, s:o, s:o}", "channel", corp_col_text(st, 0),
 		    "decision", corp_col_text(st, 1),
 		    "role", corp_json_strval(corp_col_text(st, 2)),
 		    "roles", corp_queue_roles_json(corp_col_text(st, 3)),
 		    "decided_at", corp_json_time((time_t)
-		    corp_col_int64(st, 4))));
+		    corp_col_int64(st, 4)),
+		    "fallback", corp_json_strval(corp_col_text(st, 5)),
+		    "why", corp_json_strval(corp_col_text(st, 6))));
 	corp_reset(st);
 	json_object_set_new(o, "decisions", dec);
 	if ((rc = corp_db_prep(db, &st, "SELECT channel, address, active, "

@@ -1,4 +1,5 @@
 /* route.c -- see route.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 
 const char *const corp_decision_names[CORP_D_N] = {
 	"created", "muted_channel", "muted_type", "disabled", "self",
-	"no_bind", "refused"
+	"no_bind", "refused", "fallback"
 };
 
 /* A recipient: a user and the roles they hold for this event. */
@@ -177,10 +178,11 @@ load_channels(struct ctx *c, const char *type, struct corp_err *err)
 	    &c->channels, &c->nchannels, err);
 }
 
+/* fb and why: the channel taken and why, for CORP_D_FALLBACK only. */
 static int
 store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
     const char *channel, int d, const char *role, const char *roles,
-    json_t *row, struct corp_err *err)
+    const char *fb, const char *why, json_t *row, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
@@ -193,6 +195,8 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		    "roles", corp_queue_roles_json(roles), "role", role,
 		    "decision", corp_decision_names[d]);
 
+		json_object_set_new(o, "fallback", corp_json_strval(fb));
+		json_object_set_new(o, "why", corp_json_strval(why));
 		if (row != NULL)
 			json_object_set(o, "row", row);
 		rc = c->fn(o, c->arg);
@@ -201,7 +205,8 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	}
 	if ((rc = corp_db_prep(c->db, &st, "INSERT INTO "
 	    "route_decisions (event_id, user_id, channel, decision, role, "
-	    "roles, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "roles, decided_at, fallback, why) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
 	    "ON CONFLICT DO NOTHING",
 	    err)) != 0)
 		return rc;
@@ -212,7 +217,41 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	corp_bind_text(st, 5, role);
 	corp_bind_text(st, 6, roles);
 	corp_bind_int64(st, 7, (long long)c->now);
+	corp_bind_text(st, 8, fb);
+	corp_bind_text(st, 9, why);
 	return corp_db_exec(c->db, st, "store decision", err);
+}
+
+/*
+ * How well channel reaches the user, from its bind state bs: 2 an active
+ * bind, 1 a row may wait (an inactive bind, or the default channel), 0
+ * not at all (no_bind).
+ */
+static int
+reach(const struct ctx *c, const char *channel, int bs)
+{
+	if (bs == 1)
+		return 2;
+	return bs == 0 || strcmp(channel, c->default_channel) == 0 ? 1 : 0;
+}
+
+/* The fallback channel's reach (0 when the user muted it) and bind. */
+static int
+fallback_reach(struct ctx *c, long long uid, const char *fb, int *bs,
+    int *rank, struct corp_err *err)
+{
+	int rc, yes;
+
+	*rank = 0;
+	*bs = -1;
+	if ((rc = corp_prefs_muted(c->db, uid, "channel", fb, &yes, err)) != 0)
+		return rc;
+	if (yes)
+		return 0;
+	if ((rc = corp_binds_state(c->db, uid, fb, bs, err)) != 0)
+		return rc;
+	*rank = reach(c, fb, *bs);
+	return 0;
 }
 
 static int
@@ -220,15 +259,16 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
     const char *channel, const char *roles, struct corp_err *err)
 {
 	struct corp_notify_rule s, use;
-	const char *role = NULL;
+	const char *role = NULL, *fb = NULL, *on = channel;
+	char why[96] = "";
 	json_t *row = NULL;
 	time_t nb;
-	int j, rc, yes, bs, d;
+	int j, rc, yes, bs, fbs, rank, frank, d;
 
 	memset(&use, 0, sizeof(use));
 	if (r->refused)
 		return store_decision(c, ev, r, channel, CORP_D_REFUSED, NULL,
-		    roles, NULL, err);
+		    roles, NULL, NULL, NULL, err);
 	/* Roles are sorted by precedence: the first enabled one decides. */
 	for (j = 0; j < r->nroles; j++) {
 		if ((rc = get_setting(c->db, ev->event_type, r->roles[j],
@@ -262,12 +302,27 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		if ((rc = corp_binds_state(c->db, r->uid, channel, &bs, err))
 		    != 0)
 			goto out;
-		if (bs < 0 && strcmp(channel, c->default_channel) != 0)
+		rank = reach(c, channel, bs);
+		/* The fallback when it reaches the user better. */
+		if (rank < 2 && use.fallback[0] != '\0') {
+			if ((rc = fallback_reach(c, r->uid, use.fallback, &fbs,
+			    &frank, err)) != 0)
+				goto out;
+			if (frank > rank) {
+				d = CORP_D_FALLBACK;
+				fb = on = use.fallback;
+				snprintf(why, sizeof(why), bs < 0 ?
+				    "no %s bind" : "%s bind inactive",
+				    channel);
+				bs = fbs;
+			}
+		}
+		if (d == CORP_D_CREATED && rank == 0)
 			d = CORP_D_NO_BIND;
 	}
-	if (d != CORP_D_CREATED) {
+	if (d != CORP_D_CREATED && d != CORP_D_FALLBACK) {
 		rc = store_decision(c, ev, r, channel, d, role, roles, NULL,
-		    err);
+		    NULL, NULL, err);
 		goto out;
 	}
 	nb = 0;
@@ -282,14 +337,22 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	    "role", role, "priority", use.priority, "template", use.msgkey,
 	    "readiness", bs == 1 ? "ready" : "waiting_bind",
 	    "not_before", corp_json_time((time_t)nb));
-	if ((rc = store_decision(c, ev, r, channel, d, role, roles, row,
-	    err)) != 0)
+	if (fb != NULL)
+		json_object_set_new(row, "channel", json_string(fb));
+	if ((rc = store_decision(c, ev, r, channel, d, role, roles, fb,
+	    fb != NULL ? why : NULL, row, err)) != 0)
 		goto out;
 	c->stats->rows++;
+	/*
+	 * A row on the fallback already (this event's own setting there
+	 * made it, or will: the unique key keeps one) moves no further; a
+	 * row on its own channel keeps the fallback for the move.
+	 */
 	if (!c->dry)
-		rc = corp_queue_insert(c->db, ev->event_id, r->uid, channel,
+		rc = corp_queue_insert(c->db, ev->event_id, r->uid, on,
 		    role, roles, use.priority, use.msgkey, bs == 1, nb,
-		    c->now, err);
+		    fb == NULL && use.fallback[0] != '\0' ? use.fallback :
+		    NULL, c->now, err);
 out:
 	json_decref(row);
 	free(use.msgkey);
@@ -527,6 +590,100 @@ out:
 	return rc;
 }
 
+/* The arguments of fallback_tx. */
+struct fallback {
+	time_t		 now;
+	long long	 after, moved;
+	const char	*after_text;
+};
+
+/* The decision of a moved (or failed) row becomes 'fallback'. */
+static int
+fallback_decision(struct corp_db *db, const struct corp_waiting *w,
+    const char *why, time_t now, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "UPDATE route_decisions SET "
+	    "decision = 'fallback', fallback = ?4, why = ?5, decided_at = ?6 "
+	    "WHERE event_id = ?1 AND user_id = ?2 AND channel = ?3",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, w->event_id);
+	corp_bind_int64(st, 2, w->user_id);
+	corp_bind_text(st, 3, w->channel);
+	corp_bind_text(st, 4, w->fallback);
+	corp_bind_text(st, 5, why);
+	corp_bind_int64(st, 6, (long long)now);
+	return corp_db_exec(db, st, "store fallback decision", err);
+}
+
+static int
+fallback_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct fallback *a = arg;
+	struct corp_waiting *v = NULL;
+	char why[160];
+	size_t n = 0, i;
+	int rc, yes, bs, done;
+
+	if ((rc = corp_queue_fallback_waiting(db, a->now - a->after, &v, &n,
+	    err)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		/* Only to an active bind the user has not muted. */
+		if ((rc = corp_prefs_muted(db, v[i].user_id, "channel",
+		    v[i].fallback, &yes, err)) != 0)
+			goto out;
+		if (yes)
+			continue;
+		if ((rc = corp_binds_state(db, v[i].user_id, v[i].fallback,
+		    &bs, err)) != 0)
+			goto out;
+		if (bs != 1)
+			continue;
+		if ((rc = corp_queue_fallback_move(db, &v[i], a->now, &done,
+		    err)) != 0)
+			goto out;
+		if (done == 0)
+			continue;
+		snprintf(why, sizeof(why), "waited %s for a %s bind%s%s%s",
+		    a->after_text, v[i].channel, done == 2 ? "; a row on " : "",
+		    done == 2 ? v[i].fallback : "", done == 2 ? " exists" : "");
+		if ((rc = fallback_decision(db, &v[i], why, a->now, err)) != 0)
+			goto out;
+		a->moved++;
+	}
+out:
+	free(v);
+	return rc;
+}
+
+int
+corp_route_fallback(struct corp_db *db, time_t now, long long *moved,
+    struct corp_err *err)
+{
+	struct fallback a = { .now = now };
+	char *text = NULL;
+	int rc;
+
+	*moved = 0;
+	if ((rc = corp_setting_duration(db, "fallback_after", &a.after,
+	    err)) != 0)
+		return rc;
+	if (a.after == 0)
+		return 0;	/* route time alone decides */
+	if ((rc = corp_setting_get(db, "fallback_after", &text, err)) != 0)
+		return rc;
+	a.after_text = text;
+	rc = corp_db_tx(db, fallback_tx, &a, err);
+	free(text);
+	if (rc == 0)
+		*moved = a.moved;
+	return rc;
+}
+
 int
 corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
     void *arg, struct corp_route_stats *stats, struct corp_err *err)
@@ -554,6 +711,9 @@ corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
 		    err)) != 0)
 			goto out;
 		stats->expired = expired;
+		if ((rc = corp_route_fallback(db, c.now, &stats->moved,
+		    err)) != 0)
+			goto out;
 	}
 	while (!done) {
 		if ((rc = corp_db_begin(db, err)) != 0)
@@ -585,7 +745,7 @@ corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
     struct corp_err *err)
 {
 	struct corp_route_stats s;
-	long long dv = -1, ndv;
+	long long dv = -1, ndv, last = 0;
 	int rc;
 
 	do {
@@ -593,7 +753,9 @@ corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
 			if ((rc = corp_db_schema_check(db, err)) != 0 ||
 			    (rc = corp_db_data_version(db, &ndv, err)) != 0)
 				return rc;
-			if (ndv == dv) {
+			/* Nothing committed: a pass a minute all the same,
+			 * for what time alone makes due (expiry, fallback). */
+			if (ndv == dv && corp_mono_ms() - last < 60000) {
 				/* Nothing committed since: wait, bounded. */
 				if ((rc = corp_db_wait(db, 200, err)) != 0)
 					return rc;
@@ -601,10 +763,11 @@ corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
 			}
 			dv = ndv;
 		}
+		last = corp_mono_ms();
 		if ((rc = corp_route(db, batch, dry_run, fn, arg, &s, err))
 		    != 0)
 			return rc;
-		if (!follow || s.events > 0 || s.expired > 0)
+		if (!follow || s.events > 0 || s.expired > 0 || s.moved > 0)
 			report(arg, &s);
 		if (follow && (rc = corp_db_data_version(db, &dv, err)) != 0)
 			return rc;
@@ -622,13 +785,14 @@ corp_route_stats_json(const struct corp_route_stats *s)
 	for (i = 0; i < CORP_D_N; i++)
 		json_object_set_new(d, corp_decision_names[i],
 		    json_integer(s->decisions[i]));
-	o = json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}",
 	    "events", (json_int_t)s->events,
 	    "recipients", (json_int_t)s->recipients,
 	    "rows", (json_int_t)s->rows,
 	    "decisions", d,
 	    "refused", (json_int_t)s->refused,
 	    "expired", (json_int_t)s->expired,
+	    "moved", (json_int_t)s->moved,
 	    "watermark", (json_int_t)s->watermark);
 	return o;
 }

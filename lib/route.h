@@ -15,6 +15,7 @@
 #define CORP_ROUTE_H
 
 #include <signal.h>
+#include <time.h>
 #include <jansson.h>
 
 struct corp_db;
@@ -23,17 +24,25 @@ struct corp_err;
 enum corp_decision {
 	CORP_D_CREATED, CORP_D_MUTED_CHANNEL, CORP_D_MUTED_TYPE,
 	CORP_D_DISABLED, CORP_D_SELF, CORP_D_NO_BIND, CORP_D_REFUSED,
-	CORP_D_N
+	CORP_D_FALLBACK, CORP_D_N
 };
 extern const char *const corp_decision_names[CORP_D_N];
 
 struct corp_route_stats {
-	long long	events, recipients, rows, refused, expired;
+	long long	events, recipients, rows, refused, expired, moved;
 	long long	decisions[CORP_D_N];
 	long long	watermark;
 };
 
 /*
+ * A setting's fallback channel (corp-settings.1 "Fallback"): decided
+ * per recipient at route time ('fallback', the row on the other
+ * channel); and corp_route, before it routes, moves the rows that waited
+ * for a bind longer than fallback_after to the fallback channel their
+ * row was made with, where the user has an active bind (or fails such a
+ * row when the event already has a row there): one row per setting and
+ * user, never one on each channel.  stats->moved counts both.
+ *
  * With dry_run, each decision is handed to fn as a JSON object
  * {event_id, user_id, login, channel, roles, role, decision, row:{..}}
  * and nothing is written (the batch is rolled back).
@@ -50,6 +59,9 @@ int	corp_route_loop(struct corp_db *, int batch, int dry_run, int follow,
 	    volatile sig_atomic_t *stop, corp_route_fn fn,
 	    void (*report)(void *, const struct corp_route_stats *),
 	    void *arg, struct corp_err *);
+/* The fallback moves alone, in their own transaction (route's start). */
+int	corp_route_fallback(struct corp_db *, time_t now, long long *moved,
+	    struct corp_err *);
 int	corp_route(struct corp_db *, int batch, int dry_run, corp_route_fn,
 	    void *, struct corp_route_stats *, struct corp_err *);
 int	corp_route_watermark(struct corp_db *, long long *, struct corp_err *);

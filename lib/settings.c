@@ -31,6 +31,7 @@ static const struct {
 	{ "attempts.", "10", CORP_RULE_ATTEMPTS },
 	{ "backoff.", "30s,2,6h", CORP_RULE_BACKOFF },
 	{ "hold_max_age", "7d", CORP_RULE_DURATION },
+	{ "fallback_after", "0", CORP_RULE_DURATION0 },
 	{ "fallback_lang", "en", CORP_RULE_LANG },
 	{ "telegram.bot_username", "", CORP_RULE_BOT },
 	{ "telegram.max_pause", "1h", CORP_RULE_MAX_PAUSE },
@@ -353,7 +354,12 @@ corp_setting_duration(struct corp_db *db, const char *key, long long *secs,
 
 	if ((rc = corp_setting_get(db, key, &v, err)) != 0)
 		return rc;
-	rc = corp_duration_parse(v, secs, err);
+	/* "0" is a value only where the key's rule allows it (never). */
+	if (strcmp(v, "0") == 0) {
+		*secs = 0;
+		rc = 0;
+	} else
+		rc = corp_duration_parse(v, secs, err);
 	free(v);
 	return rc;
 }

@@ -31,7 +31,7 @@ enum corp_setting_rule {
 	CORP_RULE_DURATION, CORP_RULE_MAX_PAUSE, CORP_RULE_LANG,
 	CORP_RULE_BOT, CORP_RULE_RANGES, CORP_RULE_SHARE, CORP_RULE_LINK,
 	CORP_RULE_API_URL, CORP_RULE_MODEL, CORP_RULE_CHAT_MAX,
-	CORP_RULE_PUSH_SUBJECT
+	CORP_RULE_PUSH_SUBJECT, CORP_RULE_DURATION0
 };
 int	corp_setting_rule_of(const char *key, enum corp_setting_rule *,
 	    struct corp_err *);

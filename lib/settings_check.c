@@ -80,6 +80,19 @@ v_duration(const char *key, const char *v, int flags, struct corp_err *err)
 	return 0;
 }
 
+/* A duration, or "0" for never (fallback_after). */
+static int
+v_duration0(const char *key, const char *v, int flags, struct corp_err *err)
+{
+	long long n;
+
+	(void)flags;
+	if (strcmp(v, "0") == 0 || corp_duration_parse(v, &n, err) == 0)
+		return 0;
+	return corp_errf(err, CORP_EINVAL, "%s: '%s': expected a duration "
+	    "(30m, 1h30m, 2d) or 0 for never", key, v);
+}
+
 static int
 v_max_pause(const char *key, const char *v, int flags, struct corp_err *err)
 {
@@ -266,6 +279,7 @@ static const valid_fn rules[] = {
 	[CORP_RULE_MODEL] = v_model,
 	[CORP_RULE_CHAT_MAX] = v_chat_max,
 	[CORP_RULE_PUSH_SUBJECT] = v_push_subject,
+	[CORP_RULE_DURATION0] = v_duration0,
 };
 
 int

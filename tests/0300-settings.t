@@ -34,6 +34,7 @@ is "$(corp-settings config get attempts.telegram)" 5 "attempts unchanged"
 ok "config list" corp-settings config list
 is "$out" '{"key":"default_channel","value":null,"default":"telegram"}
 {"key":"hold_max_age","value":"2d","default":"7d"}
+{"key":"fallback_after","value":null,"default":"0"}
 {"key":"fallback_lang","value":null,"default":"en"}
 {"key":"telegram.bot_username","value":null,"default":""}
 {"key":"telegram.max_pause","value":null,"default":"1h"}
@@ -140,9 +141,9 @@ ok "unset fallback_lang" corp-settings config unset fallback_lang
 
 # notify ------------------------------------------------------------
 ok "notify list --event-type" corp-settings notify list --event-type TASK_OVERDUE
-is "$out" '{"event_type":"TASK_OVERDUE","role":"executor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}
-{"event_type":"TASK_OVERDUE","role":"initiator","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}
-{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}' \
+is "$out" '{"event_type":"TASK_OVERDUE","role":"executor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push"}
+{"event_type":"TASK_OVERDUE","role":"initiator","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push"}
+{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push"}' \
     "the seeded defaults"
 ok "notify list --role --channel" corp-settings notify list --role admin \
     --channel telegram
@@ -151,12 +152,12 @@ is "$(printf '%s\n' "$out" | jq -r .event_type | tr '\n' ' ')" \
     "seed 003's admin rows"
 ok "notify set creates a row with the defaults" corp-settings notify set \
     --event-type TASK_OVERDUE --role supervisor --channel email
-is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false}' \
+is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":null}' \
     "enabled, p2p, template = lower-case type"
 ok "notify set changes only what it names" corp-settings notify set \
     --event-type TASK_OVERDUE --role supervisor --channel email --priority urgent \
     --notify-self
-is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"urgent","template":"task_overdue","notify_self":true}' \
+is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"urgent","template":"task_overdue","notify_self":true,"fallback":null}' \
     "priority and notify_self changed"
 # A template key must be defined by a catalog first (a misspelt one
 # would hold every row of the setting): the operator's own here.

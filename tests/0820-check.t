@@ -61,6 +61,9 @@ corrupt readiness_follows_binds \
 corrupt readiness_follows_binds \
     "UPDATE deliveries SET readiness = 'waiting_bind' WHERE status = 'PENDING' AND user_id = $bob" \
     "is waiting_bind but user $bob has an active telegram bind"
+corrupt fallback_one_row \
+    "UPDATE route_decisions SET decision = 'fallback', fallback = 'push' WHERE event_id = 1 AND user_id = $ann" \
+    "on telegram is [A-Z]+ but route fell back to push"
 corrupt watermark_within_events \
     "UPDATE route_state SET watermark = 99" \
     "route watermark 99 is beyond the last event 2"
@@ -111,7 +114,7 @@ rm -f "$CORP_DATA_DIR"/bot_deliveries_cursor_*.json
 lines() { printf '%s\n' "$out" | jq -c 'select(.ok | not) | [.check, .severity, .problems]' | tr '\n' ' '; }
 ok "every check passes" corp-db check
 is "$(printf '%s\n' "$out" | jq -s -c 'group_by(.severity) | map([.[0].severity, length])')" \
-    '[["config",2],["error",13],["warning",5]]' "each line says its severity"
+    '[["config",2],["error",14],["warning",5]]' "each line says its severity"
 
 corp-settings config unset base_url
 ok "base_url unset: a warning" corp-db check
