@@ -471,16 +471,36 @@ corp_route_watermark(struct corp_db *db, long long *wm, struct corp_err *err)
 	return 0;
 }
 
-static int
-set_watermark(struct corp_db *db, long long wm, struct corp_err *err)
+int
+corp_route_last(struct corp_db *db, time_t *at, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st,
-	    "UPDATE route_state SET watermark = ?1 WHERE id = 1", err)) != 0)
+	    "SELECT routed_at FROM route_state WHERE id = 1", err)) != 0)
+		return rc;
+	rc = corp_step(st);
+	*at = rc == SQLITE_ROW ? (time_t)corp_col_int64(st, 0) : 0;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read route time", err);
+	return 0;
+}
+
+static int
+set_watermark(struct corp_db *db, long long wm, time_t now,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st,
+	    "UPDATE route_state SET watermark = ?1, routed_at = ?2 "
+	    "WHERE id = 1", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, wm);
+	corp_bind_int64(st, 2, (long long)now);
 	return corp_db_exec(db, st, "write watermark", err);
 }
 
@@ -516,7 +536,7 @@ batch_once(struct ctx *c, int batch, int *done, struct corp_err *err)
 	}
 	if (rc == 0) {
 		c->stats->watermark = evs[n - 1].event_id;
-		rc = set_watermark(c->db, evs[n - 1].event_id, err);
+		rc = set_watermark(c->db, evs[n - 1].event_id, c->now, err);
 	}
 	if ((int)n < batch)
 		*done = 1;

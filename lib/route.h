@@ -15,6 +15,7 @@
 #define CORP_ROUTE_H
 
 #include <signal.h>
+#include <time.h>
 #include <jansson.h>
 
 struct corp_db;
@@ -53,6 +54,9 @@ int	corp_route_loop(struct corp_db *, int batch, int dry_run, int follow,
 int	corp_route(struct corp_db *, int batch, int dry_run, corp_route_fn,
 	    void *, struct corp_route_stats *, struct corp_err *);
 int	corp_route_watermark(struct corp_db *, long long *, struct corp_err *);
+/* When route last moved the watermark (corp-deliver.1 stats,
+ * last_route_at); 0: never. */
+int	corp_route_last(struct corp_db *, time_t *, struct corp_err *);
 json_t	*corp_route_stats_json(const struct corp_route_stats *);
 
 #endif
