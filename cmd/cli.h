@@ -56,6 +56,16 @@ int	cli_out_try(json_t *);
 /* Close stdout, checked; exit with code. */
 __attribute__((noreturn)) void cli_exit(int code);
 
+/*
+ * A verb that is another program (cliexec.c): exec prog with argv less
+ * argv[verb], found beside this program's binary (/proc/self/exe)
+ * first, then on PATH; dies with 1 when neither runs.  cli_verb_index:
+ * the verb's index in argv, past the common options before it.
+ */
+__attribute__((noreturn)) void cli_exec_beside(const char *prog, int argc,
+	    char **argv, int verb);
+int	cli_verb_index(int argc, char **argv);
+
 /* Bounded numbers and other arguments; die with 64 on bad input. */
 long long cli_num(const char *s, long long min, long long max,
 	    const char *what);

@@ -2,7 +2,6 @@
  * corp-deliver -- the delivery queue: pending (lease and print), ack
  * (store results), requeue, dlq, prune, stats, explain.
  */
-#include <err.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,80 +392,6 @@ cmd_explain(const struct cli_args *a)
 	return 0;
 }
 
-/*
- * "corp-deliver run ARGS" is corp-deliver-run ARGS: the network loop is
- * its own program so that corp-deliver never links libcurl (DESIGN 6, 9).
- * It is looked up next to this binary first (/proc/self/exe), then on
- * PATH.  verb is the index of "run" in argv; the common options stay
- * where they were, for corp-deliver-run's cli_init to read.
- */
-static void
-exec_run(int argc, char **argv, int verb)
-{
-	static const char prog[] = "corp-deliver-run";
-	char **av, *self = NULL, *path = NULL, *slash;
-	size_t size = 256;
-	ssize_t n;
-	int i, j;
-
-	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
-		err(CORP_EINTERNAL, "out of memory");
-	av[0] = (char *)prog;
-	for (i = 1, j = 1; i < argc; i++)
-		if (i != verb)
-			av[j++] = argv[i];
-	for (;;) {
-		if ((self = realloc(self, size)) == NULL)
-			err(CORP_EINTERNAL, "out of memory");
-		n = readlink("/proc/self/exe", self, size);
-		if (n < 0 || (size_t)n < size)
-			break;
-		size *= 2;
-	}
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			if (asprintf(&path, "%s/%s", self, prog) < 0)
-				err(CORP_EINTERNAL, "out of memory");
-			if (access(path, X_OK) == 0)
-				execv(path, av);
-			free(path);
-		}
-	}
-	free(self);
-	execvp(prog, av);
-	warn("run: %s", prog);
-	exit(CORP_EINTERNAL);
-}
-
-/* The verb's index in argv, skipping the common options before it. */
-static int
-verb_index(int argc, char **argv)
-{
-	static const char *const common[] = { "--db", "--data-dir", "--now" };
-	int i = 1;
-	size_t k;
-
-	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
-		for (k = 0; k < 3; k++)
-			if (strcmp(argv[i], common[k]) == 0)
-				break;
-		if (k < 3) {
-			i += 2;
-			continue;
-		}
-		for (k = 0; k < 3; k++)
-			if (strncmp(argv[i], common[k], strlen(common[k])) ==
-			    0 && argv[i][strlen(common[k])] == '=')
-				break;
-		if (k == 3)
-			break;
-		i++;
-	}
-	return i;
-}
-
 /* Never called: run is corp-deliver-run (main execs it); the verb is
  * here for -h, help run and --cli-spec. */
 static int
@@ -522,10 +447,14 @@ run_help(int argc, char **argv, int verb)
 int
 main(int argc, char **argv)
 {
-	int v = verb_index(argc, argv);
+	int v = cli_verb_index(argc, argv);
 
-	/* run -h: the usage from the table both programs share. */
+	/*
+	 * "corp-deliver run ARGS" is corp-deliver-run ARGS: the network
+	 * loop is its own program so that corp-deliver never links libcurl
+	 * (DESIGN 6, 9).  run -h: the usage from the table both share.
+	 */
 	if (v < argc && strcmp(argv[v], "run") == 0 && !run_help(argc, argv, v))
-		exec_run(argc, argv, v);
+		cli_exec_beside("corp-deliver-run", argc, argv, v);
 	cli_main(&tool, argc, argv);
 }
