@@ -39,7 +39,9 @@ extern void (*cli_usage_hook)(const char *why);
 __attribute__((noreturn)) void cli_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 __attribute__((noreturn)) void cli_fail(const struct corp_err *);
+/* A warning (<4> to the journal, corp.7 Errors) and a notice (<6>). */
 void	cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	cli_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	cli_warnerr(const struct corp_err *);
 
 /* Open the database or die with the library's reason. */

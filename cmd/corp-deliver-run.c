@@ -29,6 +29,7 @@
 #include "fmtline.h"
 #include "names.h"
 #include "netaddr.h"
+#include "queue.h"
 #include "sender.h"
 #include "settings.h"
 #include "worker.h"
@@ -61,6 +62,7 @@ static struct {
 	struct corp_sender	*snd;
 	char			*fallback;
 	long long		 t0;
+	long long		 total;		/* ready rows at the start */
 	int			 is_child, reported, tty, shown;
 	int			 lockfd;	/* the --worker lock */
 	int			 sumfd;		/* a child: the summary pipe */
@@ -78,14 +80,42 @@ warn_hook(void *arg, const char *msg)
 	cli_warn("%s", msg);
 }
 
+/* secs as "42s", "3m07s" or "2h05m". */
+#define ETABUF	48
+static const char *
+eta_fmt(long long secs, char buf[ETABUF])
+{
+	if (secs < 60)
+		snprintf(buf, ETABUF, "%llds", secs);
+	else if (secs < 3600)
+		snprintf(buf, ETABUF, "%lldm%02llds", secs / 60, secs % 60);
+	else
+		snprintf(buf, ETABUF, "%lldh%02lldm", secs / 3600,
+		    secs / 60 % 60);
+	return buf;
+}
+
+/*
+ * The progress line on a terminal (corp-deliver.1 run): the rows done
+ * of those ready at the start, the rate since the start (wall time) and
+ * the time the rest would take at it; nothing when stderr is not one.
+ */
 static void
 progress(void *arg)
 {
+	long long ms = corp_mono_ms() - R.t0, done = R.st.claimed;
+	double rate = ms > 0 ? (double)done * 1000.0 / (double)ms : 0;
+	char eta[ETABUF] = "-";
+
 	(void)arg;
 	if (!R.tty)
 		return;
-	fprintf(stderr, "\r\033[Kcorp-deliver run: %s: claimed %lld sent %lld "
-	    "retry %lld failed %lld unbound %lld", R.o.channel, R.st.claimed,
+	if (rate > 0 && R.total > done)
+		eta_fmt((long long)((double)(R.total - done) / rate + 0.5),
+		    eta);
+	fprintf(stderr, "\r\033[Kcorp-deliver run: %s: %lld/%lld %.1f/s "
+	    "ETA %s: sent %lld retry %lld failed %lld unbound %lld",
+	    R.o.channel, done, R.total > done ? R.total : done, rate, eta,
 	    R.st.sent, R.st.retry, R.st.failed, R.st.unbound);
 	R.shown = 1;
 }
@@ -120,10 +150,14 @@ report(int code)
 		    R.o.channel, R.st.held_other);
 		warn_hook(NULL, buf);
 	}
-	snprintf(buf, sizeof(buf), "%s: sent %lld retry %lld failed %lld held "
-	    "%lld", R.o.channel, R.st.st_sent, R.st.st_retry, R.st.dlq,
-	    R.st.held);
-	warn_hook(NULL, buf);
+	if (R.shown) {
+		fputs("\r\033[K", stderr);
+		R.shown = 0;
+	}
+	/* A notice to the journal, a warning when the run found trouble. */
+	(code == 0 ? cli_notice : cli_warn)("%s: sent %lld retry %lld "
+	    "failed %lld held %lld", R.o.channel, R.st.st_sent, R.st.st_retry,
+	    R.st.dlq, R.st.held);
 }
 
 static void
@@ -436,6 +470,13 @@ cmd_run(const struct cli_args *a)
 	R.t0 = corp_mono_ms();
 	R.tty = isatty(STDERR_FILENO);
 	R.db = cli_db(0);
+	if (R.tty) {
+		time_t oldest;
+
+		if (corp_queue_waiting(R.db, R.o.channel, NULL, &R.total,
+		    &oldest, &e) != 0)
+			cli_fail(&e);
+	}
 	load_settings(&allow, &opt.nallow);
 	opt.allow = allow;
 	opt.allow_hint = "config webhook.allow (corp-settings) or --allow CIDR";
