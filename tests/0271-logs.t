@@ -102,4 +102,28 @@ tasks 2
 corp-deliver run --channel file --until-empty --out "$T/out" >/dev/null 2>"$T/e5"
 is "$(cat "$T/e5")" "corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
     "stderr a file: the summary only"
+
+# corp-pipeline: a stage's exit 0 only with -v; to the journal, levels.
+P="$CORP_SRC/contrib/corp-pipeline"
+tasks 1
+run "$P" --channel file --send-opt "--out=$T/out"
+is "$rc:$err" "0:" "corp-pipeline: all sent, silent: no exit 0 lines"
+tasks 1
+run "$P" -v --channel file --send-opt "--out=$T/out"
+is "$rc" 0 "corp-pipeline -v exits 0"
+is "$(printf '%s\n' "$err" | tr '\n' '|')" \
+    "corp-pipeline: instances: exit 0|corp-pipeline: due: exit 0|corp-pipeline: route: exit 0|corp-pipeline: prune: exit 0|corp-pipeline: pending file: exit 0|corp-pipeline: fmt file: exit 0|corp-pipeline: send file: exit 0|corp-pipeline: ack file: exit 0|corp-pipeline: tee file: exit 0|corp-pipeline: advance file: exit 0|corp-pipeline: sent 1 retry 0 failed 0 held 0|" \
+    "-v: each stage's exit 0, then the summary"
+tasks 1
+journal "$T/j5" "$P" -v --channel file --send-opt "--out=$T/out"
+is "$?" 0 "corp-pipeline -v to the journal exits 0"
+is "$(grep -c '^<6>corp-pipeline: [a-z ]*: exit 0$' "$T/j5"):$(tail -1 "$T/j5")" \
+    "10:<6>corp-pipeline: sent 1 retry 0 failed 0 held 0" \
+    "to the journal: the stages' 0 and the summary are notices"
+journal "$T/j6" "$P" --channel nosuch
+is "$?" 64 "an unknown channel: 64"
+is "$(grep '^<3>corp-pipeline:' "$T/j6")" "<3>corp-pipeline: channel nosuch: exit 64" \
+    "a failed stage: an error"
+like "$(cat "$T/j6")" "<3>corp-cursor: unknown channel 'nosuch'" \
+    "the tool that refused says its own level"
 done_testing
