@@ -59,6 +59,23 @@ int	cli_out_try(json_t *);
 __attribute__((noreturn)) void cli_exit(int code);
 
 /*
+ * The progress line of long work (cliprogress.c; corp.7 Errors): shown
+ * only when standard error is a terminal, "\r"-rewritten:
+ * "WHAT: DONE/TOTAL RATE/s ETA T[: FMT...]".  Clear it before any other
+ * line on stderr, and at the end.  total: the work known at the start
+ * (0: unknown; done counts past it).
+ */
+struct cli_progress {
+	long long	 t0, total;
+	int		 tty, shown;
+};
+void	cli_progress_start(struct cli_progress *, long long total);
+void	cli_progress_show(struct cli_progress *, const char *what,
+	    long long done, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	cli_progress_clear(struct cli_progress *);
+
+/*
  * A verb that is another program (cliexec.c): exec prog with argv less
  * argv[verb], found beside this program's binary (/proc/self/exe)
  * first, then on PATH; dies with 1 when neither runs.  cli_verb_index:

@@ -62,8 +62,9 @@ static struct {
 	struct corp_sender	*snd;
 	char			*fallback;
 	long long		 t0;
-	long long		 total;		/* ready rows at the start */
-	int			 is_child, reported, tty, shown;
+	struct cli_progress	 prog;		/* of the ready rows at the start */
+	char			 what[64];	/* "corp-deliver run: CHANNEL" */
+	int			 is_child, reported;
 	int			 lockfd;	/* the --worker lock */
 	int			 sumfd;		/* a child: the summary pipe */
 } R;
@@ -73,51 +74,18 @@ static void
 warn_hook(void *arg, const char *msg)
 {
 	(void)arg;
-	if (R.shown) {
-		fputs("\r\033[K", stderr);
-		R.shown = 0;
-	}
+	cli_progress_clear(&R.prog);
 	cli_warn("%s", msg);
 }
 
-/* secs as "42s", "3m07s" or "2h05m". */
-#define ETABUF	48
-static const char *
-eta_fmt(long long secs, char buf[ETABUF])
-{
-	if (secs < 60)
-		snprintf(buf, ETABUF, "%llds", secs);
-	else if (secs < 3600)
-		snprintf(buf, ETABUF, "%lldm%02llds", secs / 60, secs % 60);
-	else
-		snprintf(buf, ETABUF, "%lldh%02lldm", secs / 3600,
-		    secs / 60 % 60);
-	return buf;
-}
-
-/*
- * The progress line on a terminal (corp-deliver.1 run): the rows done
- * of those ready at the start, the rate since the start (wall time) and
- * the time the rest would take at it; nothing when stderr is not one.
- */
+/* The progress line on a terminal (corp-deliver.1 run). */
 static void
 progress(void *arg)
 {
-	long long ms = corp_mono_ms() - R.t0, done = R.st.claimed;
-	double rate = ms > 0 ? (double)done * 1000.0 / (double)ms : 0;
-	char eta[ETABUF] = "-";
-
 	(void)arg;
-	if (!R.tty)
-		return;
-	if (rate > 0 && R.total > done)
-		eta_fmt((long long)((double)(R.total - done) / rate + 0.5),
-		    eta);
-	fprintf(stderr, "\r\033[Kcorp-deliver run: %s: %lld/%lld %.1f/s "
-	    "ETA %s: sent %lld retry %lld failed %lld unbound %lld",
-	    R.o.channel, done, R.total > done ? R.total : done, rate, eta,
-	    R.st.sent, R.st.retry, R.st.failed, R.st.unbound);
-	R.shown = 1;
+	cli_progress_show(&R.prog, R.what, R.st.claimed, "sent %lld retry "
+	    "%lld failed %lld unbound %lld", R.st.sent, R.st.retry,
+	    R.st.failed, R.st.unbound);
 }
 
 /*
@@ -135,9 +103,7 @@ report(int code)
 		return;
 	R.reported = 1;
 	if (R.st.claimed == 0 && code == 0) {
-		if (R.shown)
-			fputs("\r\033[K", stderr);
-		R.shown = 0;
+		cli_progress_clear(&R.prog);
 		return;
 	}
 	for (i = 0; i < R.st.ncause; i++) {
@@ -150,10 +116,7 @@ report(int code)
 		    R.o.channel, R.st.held_other);
 		warn_hook(NULL, buf);
 	}
-	if (R.shown) {
-		fputs("\r\033[K", stderr);
-		R.shown = 0;
-	}
+	cli_progress_clear(&R.prog);
 	/* A notice to the journal, a warning when the run found trouble. */
 	(code == 0 ? cli_notice : cli_warn)("%s: sent %lld retry %lld "
 	    "failed %lld held %lld", R.o.channel, R.st.st_sent, R.st.st_retry,
@@ -307,7 +270,7 @@ child(int i, int fd, pid_t ppid, const sigset_t *mask,
 	if (R.lockfd >= 0)
 		close(R.lockfd);	/* the parent's */
 	R.lockfd = -1;
-	R.tty = 0;
+	R.prog.tty = 0;
 	R.db = cli_db(0);
 	open_sender(opt);
 	if (R.o.worker != NULL) {
@@ -468,14 +431,16 @@ cmd_run(const struct cli_args *a)
 	 * and its secret, the worker lock.
 	 */
 	R.t0 = corp_mono_ms();
-	R.tty = isatty(STDERR_FILENO);
 	R.db = cli_db(0);
-	if (R.tty) {
+	cli_progress_start(&R.prog, 0);
+	if (R.prog.tty) {
 		time_t oldest;
 
-		if (corp_queue_waiting(R.db, R.o.channel, NULL, &R.total,
-		    &oldest, &e) != 0)
+		if (corp_queue_waiting(R.db, R.o.channel, NULL,
+		    &R.prog.total, &oldest, &e) != 0)
 			cli_fail(&e);
+		snprintf(R.what, sizeof(R.what), "corp-deliver run: %s",
+		    R.o.channel);
 	}
 	load_settings(&allow, &opt.nallow);
 	opt.allow = allow;

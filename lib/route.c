@@ -548,11 +548,12 @@ out:
 }
 
 int
-corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
-    void *arg, struct corp_route_stats *stats, struct corp_err *err)
+corp_route(struct corp_db *db, int batch, int dry_run,
+    const struct corp_route_hooks *h, struct corp_route_stats *stats,
+    struct corp_err *err)
 {
 	struct ctx c;
-	long long expired;
+	long long expired, wm0;
 	size_t i;
 	int rc, done = 0;
 
@@ -561,14 +562,15 @@ corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
 	c.db = db;
 	c.now = corp_now();
 	c.dry = dry_run;
-	c.fn = fn;
-	c.arg = arg;
+	c.fn = h->fn;
+	c.arg = h->arg;
 	c.stats = stats;
 	if ((rc = corp_setting_get(db, "default_channel", &c.default_channel,
 	    err)) != 0)
 		return rc;
 	if ((rc = corp_route_watermark(db, &stats->watermark, err)) != 0)
 		goto out;
+	wm0 = stats->watermark;
 	if (!dry_run) {
 		if ((rc = corp_queue_expire_held(db, c.now, NULL, &expired,
 		    err)) != 0)
@@ -589,6 +591,10 @@ corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
 		}
 		if ((rc = corp_db_commit(db, err)) != 0)
 			goto out;
+		/* A batch that moved the watermark (not the last, empty). */
+		if (h->progress != NULL && stats->watermark != wm0)
+			h->progress(h->arg, stats);
+		wm0 = stats->watermark;
 	}
 out:
 	for (i = 0; i < c.nchannels; i++)
@@ -600,8 +606,7 @@ out:
 
 int
 corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
-    volatile sig_atomic_t *stop, corp_route_fn fn,
-    void (*report)(void *, const struct corp_route_stats *), void *arg,
+    volatile sig_atomic_t *stop, const struct corp_route_hooks *h,
     struct corp_err *err)
 {
 	struct corp_route_stats s;
@@ -621,11 +626,11 @@ corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
 			}
 			dv = ndv;
 		}
-		if ((rc = corp_route(db, batch, dry_run, fn, arg, &s, err))
+		if ((rc = corp_route(db, batch, dry_run, h, &s, err))
 		    != 0)
 			return rc;
 		if (!follow || s.events > 0 || s.expired > 0)
-			report(arg, &s);
+			h->report(h->arg, &s);
 		if (follow && (rc = corp_db_data_version(db, &dv, err)) != 0)
 			return rc;
 	} while (follow && !*stop);

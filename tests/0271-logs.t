@@ -103,6 +103,24 @@ corp-deliver run --channel file --until-empty --out "$T/out" >/dev/null 2>"$T/e5
 is "$(cat "$T/e5")" "corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
     "stderr a file: the summary only"
 
+# corp-event route on a terminal: after each batch, events done of
+# those past the watermark at the start, rate, ETA, rows; cleared.
+_i=0
+while [ "$_i" -lt 30 ]; do
+	corp-task create --as admin --title "Fan $_i" --assignee ann \
+	    >/dev/null || bail "task"
+	_i=$((_i + 1))
+done
+run python3 "$T/ptyrun.py" corp-event route --batch 10
+is "$rc" 0 "route on a terminal exits 0"
+like "$out" '^<CR><EL>corp-event route: 10/30 [0-9]+\.[0-9]/s ETA [0-9hms]+: rows 10<CR><EL>corp-event route: 20/30 [0-9]+\.[0-9]/s ETA [0-9hms]+: rows 20<CR><EL>corp-event route: 30/30 [0-9]+\.[0-9]/s ETA -: rows 30<CR><EL>$' \
+    "a line per batch, then cleared"
+corp-task create --as admin --title "Fan 31" --assignee ann >/dev/null || bail "task"
+corp-event route > "$T/r.out" 2> "$T/r.err"
+is "$?:$(cat "$T/r.err"):$(jq -c '[.events, .rows]' "$T/r.out")" "0::[1,1]" \
+    "not a terminal: no progress line, the summary on stdout as ever"
+corp-deliver run --channel file --until-empty --out "$T/out" >/dev/null 2>&1
+
 # corp-pipeline: a stage's exit 0 only with -v; to the journal, levels.
 P="$CORP_SRC/contrib/corp-pipeline"
 tasks 1
