@@ -101,7 +101,7 @@ DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcu
 	   python3 perl openssl curl procps util-linux shellcheck \
 	   postgresql libpq-dev python3-cryptography logrotate zsh libwebsockets-dev
 
-.PHONY: FORCE all progs deb deps-deb check-deb deps check check-unit check-shell check-pg check-pg-shell \
+.PHONY: FORCE all progs deb deps-deb deps-promtool check-deb deps check check-unit check-shell check-pg check-pg-shell \
 	share-modes lint-man demo install uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 # Recursive makes print no "Entering directory" lines: prove's summary is
@@ -210,6 +210,25 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+	@$(MAKE) --no-print-directory deps-promtool
+
+# promtool, for tests/0270 (check metrics, check rules, test rules on
+# contrib/prometheus).  Debian ships it only in the prometheus package,
+# with the server and its service: the binary alone is taken out of the
+# package (apt-get download, dpkg-deb -x) into build/tools; nothing is
+# installed, no daemon started.  Not fetched (offline): 0270 skips,
+# saying why.
+PROMTOOL = build/tools/promtool
+deps-promtool:
+	@command -v promtool >/dev/null || [ -x $(PROMTOOL) ] || { \
+	    d=$$(mktemp -d) && \
+	    (cd "$$d" && apt-get download prometheus >/dev/null 2>&1) && \
+	    dpkg-deb -x "$$d"/prometheus_*.deb "$$d/x" && \
+	    mkdir -p build/tools && \
+	    install -m 755 "$$d/x/usr/bin/promtool" $(PROMTOOL); \
+	    rc=$$?; rm -rf "$$d"; [ $$rc = 0 ] && \
+	    echo "make deps: promtool in $(PROMTOOL)" || \
+	    echo "make deps: promtool not fetched (tests/0270 skips it)"; }
 
 # The Debian package (debian/): dpkg-buildpackage writes
 # ../corp_$(VERSION)_ARCH.deb beside the tree, as it always does.  Its

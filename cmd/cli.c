@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "cli.h"
 #include "clock.h"
@@ -25,13 +26,16 @@ void (*cli_usage_hook)(const char *) = NULL;
  * terminal an escape sequence (corp.7, SECURITY).  UTF-8 text stays.
  */
 static void
-vwarnmsg(const char *fmt, va_list ap)
+vwarnmsg(int level, const char *fmt, va_list ap)
 {
-	char *m = NULL;
+	char *m = NULL, lv[8] = "";
 	unsigned char *p;
 
+	/* To the journal: the syslog level, as sd-daemon(3) (corp.7). */
+	if (corp_cfg.journal)
+		snprintf(lv, sizeof(lv), "<%d>", level);
 	if (vasprintf(&m, fmt, ap) < 0) {
-		fprintf(stderr, "%s: out of memory\n", getprogname());
+		fprintf(stderr, "%s%s: out of memory\n", lv, getprogname());
 		return;
 	}
 	for (p = (unsigned char *)m; *p != '\0'; p++)
@@ -42,7 +46,7 @@ vwarnmsg(const char *fmt, va_list ap)
 			p[1] = '?';
 			p++;
 		}
-	fprintf(stderr, "%s: %s\n", getprogname(), m);
+	fprintf(stderr, "%s%s: %s\n", lv, getprogname(), m);
 	free(m);
 }
 
@@ -52,7 +56,28 @@ cli_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarnmsg(fmt, ap);
+	vwarnmsg(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* The error a tool exits on. */
+static void
+errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(LOG_ERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -68,7 +93,7 @@ cli_die(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarnmsg(fmt, ap);
+	vwarnmsg(LOG_ERR, fmt, ap);
 	va_end(ap);
 	exit(code);
 }
@@ -76,7 +101,7 @@ cli_die(int code, const char *fmt, ...)
 void
 cli_fail(const struct corp_err *e)
 {
-	cli_warn("%s", e->msg[0] ? e->msg : corp_code_name(e->code));
+	errmsg("%s", e->msg[0] ? e->msg : corp_code_name(e->code));
 	exit(e->code ? e->code : CORP_EINTERNAL);
 }
 
@@ -90,7 +115,7 @@ cli_usage(const char *why, ...)
 		va_start(ap, why);
 		vsnprintf(msg, sizeof(msg), why, ap);
 		va_end(ap);
-		cli_warn("%s", msg);
+		errmsg("%s", msg);
 	}
 	fprintf(stderr, "%s", cli_synopsis);
 	if (cli_usage_hook != NULL) {

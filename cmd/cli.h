@@ -39,7 +39,9 @@ extern void (*cli_usage_hook)(const char *why);
 __attribute__((noreturn)) void cli_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 __attribute__((noreturn)) void cli_fail(const struct corp_err *);
+/* A warning (<4> to the journal, corp.7 Errors) and a notice (<6>). */
 void	cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	cli_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	cli_warnerr(const struct corp_err *);
 
 /* Open the database or die with the library's reason. */
@@ -55,6 +57,33 @@ void	cli_out_all(json_t *array);
 int	cli_out_try(json_t *);
 /* Close stdout, checked; exit with code. */
 __attribute__((noreturn)) void cli_exit(int code);
+
+/*
+ * The progress line of long work (cliprogress.c; corp.7 Errors): shown
+ * only when standard error is a terminal, "\r"-rewritten:
+ * "WHAT: DONE/TOTAL RATE/s ETA T[: FMT...]".  Clear it before any other
+ * line on stderr, and at the end.  total: the work known at the start
+ * (0: unknown; done counts past it).
+ */
+struct cli_progress {
+	long long	 t0, total;
+	int		 tty, shown;
+};
+void	cli_progress_start(struct cli_progress *, long long total);
+void	cli_progress_show(struct cli_progress *, const char *what,
+	    long long done, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	cli_progress_clear(struct cli_progress *);
+
+/*
+ * A verb that is another program (cliexec.c): exec prog with argv less
+ * argv[verb], found beside this program's binary (/proc/self/exe)
+ * first, then on PATH; dies with 1 when neither runs.  cli_verb_index:
+ * the verb's index in argv, past the common options before it.
+ */
+__attribute__((noreturn)) void cli_exec_beside(const char *prog, int argc,
+	    char **argv, int verb);
+int	cli_verb_index(int argc, char **argv);
 
 /* Bounded numbers and other arguments; die with 64 on bad input. */
 long long cli_num(const char *s, long long min, long long max,

@@ -29,6 +29,7 @@
 #include "fmtline.h"
 #include "names.h"
 #include "netaddr.h"
+#include "queue.h"
 #include "sender.h"
 #include "settings.h"
 #include "worker.h"
@@ -61,7 +62,9 @@ static struct {
 	struct corp_sender	*snd;
 	char			*fallback;
 	long long		 t0;
-	int			 is_child, reported, tty, shown;
+	struct cli_progress	 prog;		/* of the ready rows at the start */
+	char			 what[64];	/* "corp-deliver run: CHANNEL" */
+	int			 is_child, reported;
 	int			 lockfd;	/* the --worker lock */
 	int			 sumfd;		/* a child: the summary pipe */
 } R;
@@ -71,23 +74,18 @@ static void
 warn_hook(void *arg, const char *msg)
 {
 	(void)arg;
-	if (R.shown) {
-		fputs("\r\033[K", stderr);
-		R.shown = 0;
-	}
+	cli_progress_clear(&R.prog);
 	cli_warn("%s", msg);
 }
 
+/* The progress line on a terminal (corp-deliver.1 run). */
 static void
 progress(void *arg)
 {
 	(void)arg;
-	if (!R.tty)
-		return;
-	fprintf(stderr, "\r\033[Kcorp-deliver run: %s: claimed %lld sent %lld "
-	    "retry %lld failed %lld unbound %lld", R.o.channel, R.st.claimed,
-	    R.st.sent, R.st.retry, R.st.failed, R.st.unbound);
-	R.shown = 1;
+	cli_progress_show(&R.prog, R.what, R.st.claimed, "sent %lld retry "
+	    "%lld failed %lld unbound %lld", R.st.sent, R.st.retry,
+	    R.st.failed, R.st.unbound);
 }
 
 /*
@@ -105,9 +103,7 @@ report(int code)
 		return;
 	R.reported = 1;
 	if (R.st.claimed == 0 && code == 0) {
-		if (R.shown)
-			fputs("\r\033[K", stderr);
-		R.shown = 0;
+		cli_progress_clear(&R.prog);
 		return;
 	}
 	for (i = 0; i < R.st.ncause; i++) {
@@ -120,10 +116,11 @@ report(int code)
 		    R.o.channel, R.st.held_other);
 		warn_hook(NULL, buf);
 	}
-	snprintf(buf, sizeof(buf), "%s: sent %lld retry %lld failed %lld held "
-	    "%lld", R.o.channel, R.st.st_sent, R.st.st_retry, R.st.dlq,
-	    R.st.held);
-	warn_hook(NULL, buf);
+	cli_progress_clear(&R.prog);
+	/* A notice to the journal, a warning when the run found trouble. */
+	(code == 0 ? cli_notice : cli_warn)("%s: sent %lld retry %lld "
+	    "failed %lld held %lld", R.o.channel, R.st.st_sent, R.st.st_retry,
+	    R.st.dlq, R.st.held);
 }
 
 static void
@@ -273,7 +270,7 @@ child(int i, int fd, pid_t ppid, const sigset_t *mask,
 	if (R.lockfd >= 0)
 		close(R.lockfd);	/* the parent's */
 	R.lockfd = -1;
-	R.tty = 0;
+	R.prog.tty = 0;
 	R.db = cli_db(0);
 	open_sender(opt);
 	if (R.o.worker != NULL) {
@@ -434,8 +431,17 @@ cmd_run(const struct cli_args *a)
 	 * and its secret, the worker lock.
 	 */
 	R.t0 = corp_mono_ms();
-	R.tty = isatty(STDERR_FILENO);
 	R.db = cli_db(0);
+	cli_progress_start(&R.prog, 0);
+	if (R.prog.tty) {
+		time_t oldest;
+
+		if (corp_queue_waiting(R.db, R.o.channel, NULL,
+		    &R.prog.total, &oldest, &e) != 0)
+			cli_fail(&e);
+		snprintf(R.what, sizeof(R.what), "corp-deliver run: %s",
+		    R.o.channel);
+	}
 	load_settings(&allow, &opt.nallow);
 	opt.allow = allow;
 	opt.allow_hint = "config webhook.allow (corp-settings) or --allow CIDR";

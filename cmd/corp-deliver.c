@@ -2,7 +2,6 @@
  * corp-deliver -- the delivery queue: pending (lease and print), ack
  * (store results), requeue, dlq, prune, stats, explain.
  */
-#include <err.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "clock.h"
 #include "db.h"
 #include "jsonl.h"
+#include "metrics.h"
 #include "names.h"
 #include "queue.h"
 #include "ratelimit.h"
@@ -322,118 +322,6 @@ cmd_prune(const struct cli_args *a)
 	return 0;
 }
 
-/* Prometheus textfile-collector format. */
-/* A Prometheus label value: \\, " and newline escaped (static buffer). */
-static const char *
-label(json_t *v)
-{
-	static char buf[512];
-	const char *s = json_is_string(v) ? json_string_value(v) : "";
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 3 < sizeof(buf); s++) {
-		if (*s == '\\' || *s == '"' || *s == '\n')
-			buf[n++] = '\\';
-		buf[n++] = *s == '\n' ? 'n' : *s;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static void
-prom(json_t *s)
-{
-	json_t *row;
-	size_t i;
-
-	printf("# HELP corp_deliveries Delivery rows by channel, status and "
-	    "readiness.\n# TYPE corp_deliveries gauge\n");
-	json_array_foreach(json_object_get(s, "queue"), i, row)
-		printf("corp_deliveries{channel=\"%s\",status=\"%s\","
-		    "readiness=\"%s\"} %lld\n",
-		    json_string_value(json_object_get(row, "channel")),
-		    json_string_value(json_object_get(row, "status")),
-		    json_string_value(json_object_get(row, "readiness")),
-		    (long long)json_integer_value(json_object_get(row,
-		    "count")));
-	printf("# HELP corp_deliveries_leased Rows under a live lease.\n"
-	    "# TYPE corp_deliveries_leased gauge\n");
-	json_array_foreach(json_object_get(s, "queue"), i, row)
-		if (strcmp(json_string_value(json_object_get(row, "status")),
-		    "PENDING") == 0)
-			printf("corp_deliveries_leased{channel=\"%s\","
-			    "readiness=\"%s\"} %lld\n",
-			    json_string_value(json_object_get(row, "channel")),
-			    json_string_value(json_object_get(row,
-			    "readiness")), (long long)json_integer_value(
-			    json_object_get(row, "leased")));
-	printf("# HELP corp_oldest_ready_age_seconds Age of the oldest due "
-	    "ready row.\n# TYPE corp_oldest_ready_age_seconds gauge\n");
-	json_array_foreach(json_object_get(s, "queue"), i, row) {
-		json_t *a = json_object_get(row, "oldest_ready_age_s");
-
-		if (json_is_integer(a))
-			printf("corp_oldest_ready_age_seconds{channel=\"%s\"} "
-			    "%lld\n", json_string_value(json_object_get(row,
-			    "channel")), (long long)json_integer_value(a));
-	}
-	printf("# HELP corp_endpoint_paused An endpoint paused by an outage "
-	    "(1 while the pause runs).\n# TYPE corp_endpoint_paused gauge\n");
-	json_array_foreach(json_object_get(s, "paused"), i, row)
-		printf("corp_endpoint_paused{channel=\"%s\",endpoint=\"%s\"} "
-		    "%d\n", json_string_value(json_object_get(row, "channel")),
-		    label(json_object_get(row, "endpoint")),
-		    json_is_true(json_object_get(row, "paused")));
-	printf("# HELP corp_endpoint_waiting Rows waiting on a paused "
-	    "endpoint.\n# TYPE corp_endpoint_waiting gauge\n");
-	json_array_foreach(json_object_get(s, "paused"), i, row)
-		printf("corp_endpoint_waiting{channel=\"%s\",endpoint=\"%s\"} "
-		    "%lld\n", json_string_value(json_object_get(row, "channel")),
-		    label(json_object_get(row, "endpoint")),
-		    (long long)json_integer_value(json_object_get(row,
-		    "waiting")));
-	printf("# HELP corp_delivery_attempts Rows by attempts used.\n"
-	    "# TYPE corp_delivery_attempts gauge\n");
-	json_array_foreach(json_object_get(s, "attempts"), i, row)
-		printf("corp_delivery_attempts{channel=\"%s\",attempts=\"%lld\"}"
-		    " %lld\n", json_string_value(json_object_get(row,
-		    "channel")), (long long)json_integer_value(
-		    json_object_get(row, "attempts")),
-		    (long long)json_integer_value(json_object_get(row,
-		    "count")));
-}
-
-/*
- * The endpoints paused by an outage (corp-deliver.1 stats), each with
- * the rows that wait on it: "paused" in the stats object.
- */
-static void
-paused(struct corp_db *db, json_t *s)
-{
-	struct corp_err e;
-	json_t *list, *o;
-	long long n;
-	time_t oldest, now = corp_now();
-	size_t i;
-
-	if (corp_down_list(NULL, (long long)now, &list, &e) != 0)
-		cli_fail(&e);
-	json_array_foreach(list, i, o) {
-		const char *ch = json_string_value(json_object_get(o,
-		    "channel"));
-		/* A webhook endpoint's rows are its bound users'. */
-		const char *addr = strcmp(ch, "webhook") == 0 ?
-		    json_string_value(json_object_get(o, "endpoint")) : NULL;
-
-		if (corp_queue_waiting(db, ch, addr, &n, &oldest, &e) != 0)
-			cli_fail(&e);
-		json_object_set_new(o, "waiting", json_integer(n));
-		json_object_set_new(o, "oldest_waiting_age_s", oldest > 0 ?
-		    json_integer((json_int_t)(now - oldest)) : json_null());
-	}
-	json_object_set_new(s, "paused", list);
-}
-
 static int
 cmd_unpause(const struct cli_args *a)
 {
@@ -468,15 +356,18 @@ cmd_stats(const struct cli_args *a)
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *s;
-	int p = cli_has(a, O_PROM);
+	char *text;
 
 	db = cli_db(0);
-	if (corp_queue_stats(db, &s, &e) != 0)
+	if (corp_metrics(db, &s, &e) != 0)
 		cli_fail(&e);
-	paused(db, s);
-	if (p)
-		prom(s);
-	else
+	if (cli_has(a, O_PROM)) {
+		if (corp_metrics_prom(s, &text, &e) != 0)
+			cli_fail(&e);
+		/* A write error is found at exit (cli_exit). */
+		(void)fputs(text, stdout);
+		free(text);
+	} else
 		cli_out(s);
 	json_decref(s);
 	corp_db_close(db);
@@ -499,80 +390,6 @@ cmd_explain(const struct cli_args *a)
 	json_decref(o);
 	corp_db_close(db);
 	return 0;
-}
-
-/*
- * "corp-deliver run ARGS" is corp-deliver-run ARGS: the network loop is
- * its own program so that corp-deliver never links libcurl (DESIGN 6, 9).
- * It is looked up next to this binary first (/proc/self/exe), then on
- * PATH.  verb is the index of "run" in argv; the common options stay
- * where they were, for corp-deliver-run's cli_init to read.
- */
-static void
-exec_run(int argc, char **argv, int verb)
-{
-	static const char prog[] = "corp-deliver-run";
-	char **av, *self = NULL, *path = NULL, *slash;
-	size_t size = 256;
-	ssize_t n;
-	int i, j;
-
-	if ((av = calloc((size_t)argc + 1, sizeof(*av))) == NULL)
-		err(CORP_EINTERNAL, "out of memory");
-	av[0] = (char *)prog;
-	for (i = 1, j = 1; i < argc; i++)
-		if (i != verb)
-			av[j++] = argv[i];
-	for (;;) {
-		if ((self = realloc(self, size)) == NULL)
-			err(CORP_EINTERNAL, "out of memory");
-		n = readlink("/proc/self/exe", self, size);
-		if (n < 0 || (size_t)n < size)
-			break;
-		size *= 2;
-	}
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			if (asprintf(&path, "%s/%s", self, prog) < 0)
-				err(CORP_EINTERNAL, "out of memory");
-			if (access(path, X_OK) == 0)
-				execv(path, av);
-			free(path);
-		}
-	}
-	free(self);
-	execvp(prog, av);
-	warn("run: %s", prog);
-	exit(CORP_EINTERNAL);
-}
-
-/* The verb's index in argv, skipping the common options before it. */
-static int
-verb_index(int argc, char **argv)
-{
-	static const char *const common[] = { "--db", "--data-dir", "--now" };
-	int i = 1;
-	size_t k;
-
-	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
-		for (k = 0; k < 3; k++)
-			if (strcmp(argv[i], common[k]) == 0)
-				break;
-		if (k < 3) {
-			i += 2;
-			continue;
-		}
-		for (k = 0; k < 3; k++)
-			if (strncmp(argv[i], common[k], strlen(common[k])) ==
-			    0 && argv[i][strlen(common[k])] == '=')
-				break;
-		if (k == 3)
-			break;
-		i++;
-	}
-	return i;
 }
 
 /* Never called: run is corp-deliver-run (main execs it); the verb is
@@ -630,10 +447,14 @@ run_help(int argc, char **argv, int verb)
 int
 main(int argc, char **argv)
 {
-	int v = verb_index(argc, argv);
+	int v = cli_verb_index(argc, argv);
 
-	/* run -h: the usage from the table both programs share. */
+	/*
+	 * "corp-deliver run ARGS" is corp-deliver-run ARGS: the network
+	 * loop is its own program so that corp-deliver never links libcurl
+	 * (DESIGN 6, 9).  run -h: the usage from the table both share.
+	 */
 	if (v < argc && strcmp(argv[v], "run") == 0 && !run_help(argc, argv, v))
-		exec_run(argc, argv, v);
+		cli_exec_beside("corp-deliver-run", argc, argv, v);
 	cli_main(&tool, argc, argv);
 }

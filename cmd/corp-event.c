@@ -212,6 +212,12 @@ onsig(int sig)
 	stop = 1;
 }
 
+/* What route's hooks share: --dry-run and the progress line. */
+struct routing {
+	int			 dry;
+	struct cli_progress	 prog;
+};
+
 static int
 print_decision(json_t *o, void *arg)
 {
@@ -223,12 +229,24 @@ print_decision(json_t *o, void *arg)
 static void
 print_stats(void *arg, const struct corp_route_stats *s)
 {
+	struct routing *r = arg;
 	json_t *o = corp_route_stats_json(s);
 
-	if (*(int *)arg)
+	cli_progress_clear(&r->prog);
+	if (r->dry)
 		json_object_set_new(o, "dry_run", json_true());
 	cli_out(o);
 	json_decref(o);
+}
+
+/* On a terminal, after each batch (corp-event.1 route). */
+static void
+progress(void *arg, const struct corp_route_stats *s)
+{
+	struct routing *r = arg;
+
+	cli_progress_show(&r->prog, "corp-event route", s->events,
+	    "rows %lld", s->rows);
 }
 
 static int
@@ -236,14 +254,28 @@ cmd_route(const struct cli_args *c)
 {
 	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	int dry = cli_has(c, O_DRY);
+	struct routing r = { .dry = cli_has(c, O_DRY) };
+	struct corp_route_hooks h = { print_decision, print_stats, NULL, &r };
+	int follow = cli_has(c, O_FOLLOW);
+	long long wm, n;
 
 	signal(SIGTERM, onsig);
 	signal(SIGINT, onsig);
-	if (corp_route_loop(db, (int)cli_int(c, O_BATCH, 500), dry,
-	    cli_has(c, O_FOLLOW), &stop, print_decision, print_stats, &dry,
-	    &e) != 0)
+	/* The events left to route at the start: a one-off catch-up's. */
+	cli_progress_start(&r.prog, 0);
+	if (r.prog.tty && !follow && !r.dry) {
+		if (corp_route_watermark(db, &wm, &e) != 0 ||
+		    corp_event_count_after(db, wm, &n, &e) != 0)
+			cli_fail(&e);
+		r.prog.total = n;
+		h.progress = progress;
+	}
+	if (corp_route_loop(db, (int)cli_int(c, O_BATCH, 500), r.dry, follow,
+	    &stop, &h, &e) != 0) {
+		cli_progress_clear(&r.prog);
 		cli_fail(&e);
+	}
+	cli_progress_clear(&r.prog);
 	corp_db_close(db);
 	return 0;
 }

@@ -349,6 +349,32 @@ share_default(struct corp_err *err)
 	return rc;
 }
 
+/*
+ * Is standard error the journal?  systemd sets JOURNAL_STREAM to the
+ * "DEVICE:INODE" of the stream it connected a service's output to
+ * (systemd.exec(5)); a redirected stderr is another file.  A value that
+ * is not two numbers is not the journal.
+ */
+static int
+journal_stream(const char *v)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	dev = strtoull(v, &end, 10);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		return 0;
+	ino = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 int
 corp_config_load(struct corp_err *err)
 {
@@ -357,6 +383,8 @@ corp_config_load(struct corp_err *err)
 	int rc;
 
 	memset(&corp_cfg, 0, sizeof(corp_cfg));
+	/* First: an error in what follows is said at its level too. */
+	corp_cfg.journal = journal_stream(getenv("JOURNAL_STREAM"));
 	corp_cfg.busy_timeout_ms = 30000;
 	corp_cfg.sync_full = 1;
 	corp_cfg.admin_all = 1;

@@ -82,6 +82,7 @@ struct corp_config {
 	int	 rate_limit_off; /* CORP_RATE_LIMIT=off */
 	char	*share_dir;	/* CORP_SHARE_DIR, default PREFIX/share/corp */
 	char	*home;		/* HOME, only to derive the data dir */
+	int	 journal;	/* stderr is JOURNAL_STREAM's (corp.7 Errors) */
 	/* CGI/1.1 (RFC 3875) request variables, for corp-tg cgi only. */
 	char	*cgi_method;	/* REQUEST_METHOD */
 	char	*cgi_content_length; /* CONTENT_LENGTH, as given */

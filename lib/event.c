@@ -116,6 +116,27 @@ corp_event_page(struct corp_db *db, long long after, int limit,
 }
 
 int
+corp_event_count_after(struct corp_db *db, long long after, long long *n,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((rc = corp_db_prep(db, &st,
+	    "SELECT count(*) FROM events WHERE event_id > ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, after);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		*n = corp_col_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	corp_reset(st);
+	return rc == SQLITE_DONE ? 0 : corp_db_fail(db, rc, "count events",
+	    err);
+}
+
+int
 corp_event_last_id(struct corp_db *db, long long *out, struct corp_err *err)
 {
 	struct corp_stmt *st;

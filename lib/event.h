@@ -52,6 +52,9 @@ int	corp_event_get(struct corp_db *, long long id, struct corp_event *,
  * evs (room for limit); *n how many.  corp_event_free each. */
 int	corp_event_page(struct corp_db *, long long after, int limit,
 	    struct corp_event *evs, size_t *n, struct corp_err *);
+/* How many events there are after id `after` (route's work to do). */
+int	corp_event_count_after(struct corp_db *, long long after, long long *,
+	    struct corp_err *);
 /* Load the current row of a prepared SELECT of CORP_EVENT_COLUMNS. */
 void	corp_event_from_row(void *stmt, int first_col, struct corp_event *);
 #define CORP_EVENT_COLUMNS \

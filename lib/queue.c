@@ -61,18 +61,109 @@ changes(struct corp_db *db)
 	return corp_db_changes(db);
 }
 
+void
+corp_qcounts_add(struct corp_qcounts *q, const char *channel,
+    const char *result, long long n)
+{
+	int i;
+
+	if (n <= 0 || channel == NULL)
+		return;
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->c[i].channel, channel) == 0 &&
+		    strcmp(q->c[i].result, result) == 0) {
+			q->c[i].n += n;
+			return;
+		}
+	if (q->n == QCOUNTS_MAX || strlen(channel) >= sizeof(q->c[0].channel)) {
+		q->overflow = 1;
+		return;
+	}
+	strlcpy(q->c[q->n].channel, channel, sizeof(q->c[0].channel));
+	q->c[q->n].result = result;
+	q->c[q->n++].n = n;
+}
+
+static int
+by_counter(const void *a, const void *b)
+{
+	const struct corp_qcount *x = a, *y = b;
+	int c = strcmp(x->channel, y->channel);
+
+	return c != 0 ? c : strcmp(x->result, y->result);
+}
+
 int
-corp_queue_expire_held(struct corp_db *db, time_t now, const char *channel,
-    long long *n, struct corp_err *err)
+corp_qcounts_flush(struct corp_db *db, struct corp_qcounts *q, time_t now,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int i, rc;
+
+	if (q->overflow)
+		return corp_errf(err, CORP_EINTERNAL,
+		    "delivery counters: too many channels in one transaction");
+	qsort(q->c, (size_t)q->n, sizeof(q->c[0]), by_counter);
+	for (i = 0; i < q->n; i++) {
+		if ((rc = corp_db_prep(db, &st, "INSERT INTO delivery_counters "
+		    "(channel, result, n, last_at) VALUES (?1, ?2, ?3, ?4) "
+		    "ON CONFLICT (channel, result) DO UPDATE SET "
+		    "n = delivery_counters.n + excluded.n, "
+		    "last_at = excluded.last_at", err)) != 0)
+			return rc;
+		corp_bind_text(st, 1, q->c[i].channel);
+		corp_bind_text(st, 2, q->c[i].result);
+		corp_bind_int64(st, 3, q->c[i].n);
+		corp_bind_int64(st, 4, (long long)now);
+		if ((rc = corp_db_exec(db, st, "count deliveries", err)) != 0)
+			return rc;
+	}
+	q->n = 0;
+	return 0;
+}
+
+/* ?2: now - hold_max_age, ?3: the channel (NULL: all). */
+#define EXPIRE_WHERE \
+	"WHERE status = 'PENDING' AND readiness = 'waiting_bind' " \
+	"AND waiting_since <= ?2 AND (?3 IS NULL OR channel = ?3)"
+
+/* The rows expire_held fails, by channel, counted as dead-lettered. */
+static int
+count_expired(struct corp_db *db, long long age, time_t now,
+    const char *channel, struct corp_qcounts *q, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, count(*) "
+	    "FROM deliveries INDEXED BY deliveries_waiting "
+	    "WHERE status = 'PENDING' AND readiness = 'waiting_bind' "
+	    "AND waiting_since <= ?1 AND (?2 IS NULL OR channel = ?2) "
+	    "GROUP BY channel", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, (long long)(now - age));
+	corp_bind_text(st, 2, channel);
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		corp_qcounts_add(q, corp_col_text(st, 0), "dead_lettered",
+		    corp_col_int64(st, 1));
+	corp_reset(st);
+	return rc == SQLITE_DONE ? 0 : corp_db_fail(db, rc, "expire held rows",
+	    err);
+}
+
+/* expire_held, counted in q (flushed by the caller). */
+static int
+expire_held(struct corp_db *db, time_t now, const char *channel,
+    long long *n, struct corp_qcounts *q, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	long long age;
-	int rc, own = !corp_db_in_tx(db);
+	int rc;
 
 	*n = 0;
 	if ((rc = corp_setting_duration(db, "hold_max_age", &age, err)) != 0)
 		return rc;
-	if (own && (rc = corp_db_begin(db, err)) != 0)
+	if ((rc = count_expired(db, age, now, channel, q, err)) != 0)
 		return rc;
 	/*
 	 * Every claim runs this: INDEXED BY keeps it on the held rows (the
@@ -84,16 +175,31 @@ corp_queue_expire_held(struct corp_db *db, time_t now, const char *channel,
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries "
 	    "INDEXED BY deliveries_waiting SET "
 	    "status = 'FAILED', error = 'expired_unbound', updated_at = ?1 "
-	    "WHERE status = 'PENDING' AND readiness = 'waiting_bind' "
-	    "AND waiting_since <= ?2 AND (?3 IS NULL OR channel = ?3)",
-	    err)) != 0)
-		goto fail;
+	    EXPIRE_WHERE, err)) != 0)
+		return rc;
 	corp_bind_int64(st, 1, (long long)now);
 	corp_bind_int64(st, 2, (long long)(now - age));
 	corp_bind_text(st, 3, channel);
 	if ((rc = corp_db_exec(db, st, "expire held rows", err)) != 0)
-		goto fail;
+		return rc;
 	*n = changes(db);
+	return 0;
+}
+
+int
+corp_queue_expire_held(struct corp_db *db, time_t now, const char *channel,
+    long long *n, struct corp_err *err)
+{
+	struct corp_qcounts q = { .n = 0 };
+	int rc, own = !corp_db_in_tx(db);
+
+	*n = 0;
+	if (own && (rc = corp_db_begin(db, err)) != 0)
+		return rc;
+	if ((rc = expire_held(db, now, channel, n, &q, err)) != 0)
+		goto fail;
+	if ((rc = corp_qcounts_flush(db, &q, now, err)) != 0)
+		goto fail;
 	if (own)
 		return corp_db_commit(db, err);
 	return 0;
@@ -108,6 +214,7 @@ static int
 claim_prepare(struct corp_db *db, const char *channel, time_t now,
     struct corp_err *err)
 {
+	struct corp_qcounts q = { .n = 0 };
 	struct corp_stmt *st;
 	long long n;
 	int rc;
@@ -131,6 +238,7 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	corp_bind_int(st, 3, MAX_LEASE_EXPIRIES);
 	if ((rc = corp_db_exec(db, st, "fail poison rows", err)) != 0)
 		return rc;
+	corp_qcounts_add(&q, channel, "dead_lettered", changes(db));
 	/* An expired lease returns the row without counting an attempt. */
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
 	    "lease_token = NULL, lease_until = NULL, "
@@ -158,7 +266,10 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	if ((rc = corp_db_exec(db, st, "fail rows of inactive users",
 	    err)) != 0)
 		return rc;
-	return corp_queue_expire_held(db, now, channel, &n, err);
+	corp_qcounts_add(&q, channel, "dead_lettered", changes(db));
+	if ((rc = expire_held(db, now, channel, &n, &q, err)) != 0)
+		return rc;
+	return corp_qcounts_flush(db, &q, now, err);
 }
 
 #define CLAIM_WHERE \
@@ -676,13 +787,29 @@ lease_issued(const char *issued, const char *token)
 	return 0;
 }
 
+/* What an ack stored, counted (corp-deliver.1 stats, "counters"). */
+static void
+count_ack(struct corp_qcounts *q, const char *channel, const char *stored,
+    int attempted)
+{
+	if (strcmp(stored, "retry") == 0)
+		corp_qcounts_add(q, channel, attempted ? "retried" : "held", 1);
+	else if (strcmp(stored, "failed") == 0) {
+		corp_qcounts_add(q, channel, "failed", 1);
+		corp_qcounts_add(q, channel, "dead_lettered", 1);
+	} else if (strcmp(stored, "sent") == 0 ||
+	    strcmp(stored, "unbound") == 0)
+		corp_qcounts_add(q, channel, stored, 1);
+}
+
 /*
  * Apply one ack; *stored gets the outcome, *refused (NULL otherwise) why
  * the line was refused without touching the row.
  */
 static int
 apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
-    const char **stored, const char **refused, struct corp_err *err)
+    const char **stored, const char **refused, struct corp_qcounts *q,
+    struct corp_err *err)
 {
 	char status[16], *lease = NULL, *channel = NULL, *issued = NULL;
 	time_t lease_until = 0, nb = 0, held = 0;
@@ -779,6 +906,7 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 		goto out;
 record:
 	rc = record_attempt(db, a, now, *stored, nb, err);
+	count_ack(q, channel, *stored, a->attempted);
 out:
 	free(lease);
 	free(channel);
@@ -815,6 +943,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
     struct corp_err *err)
 {
 	const char **stored, **refused;
+	struct corp_qcounts q = { .n = 0 };
 	struct ackline a;
 	time_t now = corp_now();
 	size_t i, *order;
@@ -857,7 +986,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			continue;
 		}
 		if ((rc = apply_ack(db, &a, now, &stored[order[i]],
-		    &refused[order[i]], err)) != 0 ||
+		    &refused[order[i]], &q, err)) != 0 ||
 		    (strcmp(stored[order[i]], "unchanged") != 0 &&
 		    (rc = corp_pushsub_ack_tx(db, a.id, lines[order[i]],
 		    err)) != 0)) {
@@ -865,6 +994,10 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			corp_db_rollback(db);
 			goto out;
 		}
+	}
+	if ((rc = corp_qcounts_flush(db, &q, now, err)) != 0) {
+		corp_db_rollback(db);
+		goto out;
 	}
 	if ((rc = corp_db_commit(db, err)) != 0)
 		goto out;

@@ -59,6 +59,28 @@ int	corp_queueline_claim(struct corp_db *, struct corp_stmt *,
 /* A user without a language gets fallback_lang (corp-json.5: "lang"). */
 void	corp_queueline_fill_lang(json_t *lines, const char *fallback);
 
+/*
+ * What a transaction of the queue counted (delivery_counters, 0017):
+ * added up in memory as rows change, written by corp_qcounts_flush as
+ * the transaction's last statements, in (channel, result) order, so
+ * that on PostgreSQL two transactions take the counter rows in one
+ * order after all their delivery rows, and never deadlock on them.
+ */
+#define QCOUNTS_MAX	64
+struct corp_qcount {
+	char		 channel[24];
+	const char	*result;	/* a static string */
+	long long	 n;
+};
+struct corp_qcounts {
+	struct corp_qcount c[QCOUNTS_MAX];
+	int	 n, overflow;
+};
+void	corp_qcounts_add(struct corp_qcounts *, const char *channel,
+	    const char *result, long long n);
+int	corp_qcounts_flush(struct corp_db *, struct corp_qcounts *, time_t,
+	    struct corp_err *);
+
 /* An ack line's fields (corp-json.5), parsed by corp_queueline_ack_parse:
  * NULL, or what is wrong with the line. */
 struct ackline {

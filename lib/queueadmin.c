@@ -12,6 +12,7 @@
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
+#include "names.h"
 #include "queue.h"
 #include "queue_int.h"
 #include "settings.h"
@@ -236,11 +237,70 @@ fail:
 	return rc;
 }
 
+/* The results an ack stores and dead_lettered: delivery_counters.result. */
+static const char *const results[] = { "sent", "retried", "held",
+	"unbound", "failed", "dead_lettered", NULL };
+
+/* A channel's counters, all 0 and no send yet. */
+static json_t *
+zero_counters(void)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; results[i] != NULL; i++)
+		json_object_set_new(o, results[i], json_integer(0));
+	json_object_set_new(o, "last_sent_at", json_null());
+	return o;
+}
+
+/*
+ * "counters": per channel (every known channel, and any other a row
+ * was counted for) what delivery_counters holds (corp-deliver.1 stats).
+ */
+static int
+counters(struct corp_db *db, json_t **out, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	json_t *all = json_object(), *ch;
+	size_t i;
+	int rc;
+
+	for (i = 0; corp_channels[i] != NULL; i++)
+		json_object_set_new(all, corp_channels[i], zero_counters());
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, result, n, last_at "
+	    "FROM delivery_counters ORDER BY channel, result", err)) != 0) {
+		json_decref(all);
+		return rc;
+	}
+	while ((rc = corp_step(st)) == SQLITE_ROW) {
+		const char *c = corp_col_text(st, 0);
+		const char *r = corp_col_text(st, 1);
+
+		if ((ch = json_object_get(all, c)) == NULL) {
+			ch = zero_counters();
+			json_object_set_new(all, c, ch);
+		}
+		json_object_set_new(ch, r, json_integer(corp_col_int64(st, 2)));
+		if (strcmp(r, "sent") == 0 &&
+		    corp_col_type(st, 3) != SQLITE_NULL)
+			json_object_set_new(ch, "last_sent_at", corp_json_time(
+			    (time_t)corp_col_int64(st, 3)));
+	}
+	corp_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(all);
+		return corp_db_fail(db, rc, "stats", err);
+	}
+	*out = all;
+	return 0;
+}
+
 int
 corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 {
 	struct corp_stmt *st;
-	json_t *rows, *hist, *o;
+	json_t *rows, *hist, *o, *cnt = NULL;
 	time_t now = corp_now();
 	int rc;
 
@@ -294,8 +354,13 @@ corp_queue_stats(struct corp_db *db, json_t **out, struct corp_err *err)
 		json_decref(hist);
 		return corp_db_fail(db, rc, "stats", err);
 	}
-	*out = json_pack("{s:o, s:o, s:o}", "at", corp_json_time(now),
-	    "queue", rows, "attempts", hist);
+	if ((rc = counters(db, &cnt, err)) != 0) {
+		json_decref(rows);
+		json_decref(hist);
+		return rc;
+	}
+	*out = json_pack("{s:o, s:o, s:o, s:o}", "at", corp_json_time(now),
+	    "queue", rows, "attempts", hist, "counters", cnt);
 	return 0;
 }
 

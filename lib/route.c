@@ -534,16 +534,36 @@ corp_route_watermark(struct corp_db *db, long long *wm, struct corp_err *err)
 	return 0;
 }
 
-static int
-set_watermark(struct corp_db *db, long long wm, struct corp_err *err)
+int
+corp_route_last(struct corp_db *db, time_t *at, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st,
-	    "UPDATE route_state SET watermark = ?1 WHERE id = 1", err)) != 0)
+	    "SELECT routed_at FROM route_state WHERE id = 1", err)) != 0)
+		return rc;
+	rc = corp_step(st);
+	*at = rc == SQLITE_ROW ? (time_t)corp_col_int64(st, 0) : 0;
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read route time", err);
+	return 0;
+}
+
+static int
+set_watermark(struct corp_db *db, long long wm, time_t now,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st,
+	    "UPDATE route_state SET watermark = ?1, routed_at = ?2 "
+	    "WHERE id = 1", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, wm);
+	corp_bind_int64(st, 2, (long long)now);
 	return corp_db_exec(db, st, "write watermark", err);
 }
 
@@ -579,7 +599,7 @@ batch_once(struct ctx *c, int batch, int *done, struct corp_err *err)
 	}
 	if (rc == 0) {
 		c->stats->watermark = evs[n - 1].event_id;
-		rc = set_watermark(c->db, evs[n - 1].event_id, err);
+		rc = set_watermark(c->db, evs[n - 1].event_id, c->now, err);
 	}
 	if ((int)n < batch)
 		*done = 1;
@@ -685,11 +705,12 @@ corp_route_fallback(struct corp_db *db, time_t now, long long *moved,
 }
 
 int
-corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
-    void *arg, struct corp_route_stats *stats, struct corp_err *err)
+corp_route(struct corp_db *db, int batch, int dry_run,
+    const struct corp_route_hooks *h, struct corp_route_stats *stats,
+    struct corp_err *err)
 {
 	struct ctx c;
-	long long expired;
+	long long expired, wm0;
 	size_t i;
 	int rc, done = 0;
 
@@ -698,14 +719,15 @@ corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
 	c.db = db;
 	c.now = corp_now();
 	c.dry = dry_run;
-	c.fn = fn;
-	c.arg = arg;
+	c.fn = h->fn;
+	c.arg = h->arg;
 	c.stats = stats;
 	if ((rc = corp_setting_get(db, "default_channel", &c.default_channel,
 	    err)) != 0)
 		return rc;
 	if ((rc = corp_route_watermark(db, &stats->watermark, err)) != 0)
 		goto out;
+	wm0 = stats->watermark;
 	if (!dry_run) {
 		if ((rc = corp_queue_expire_held(db, c.now, NULL, &expired,
 		    err)) != 0)
@@ -729,6 +751,10 @@ corp_route(struct corp_db *db, int batch, int dry_run, corp_route_fn fn,
 		}
 		if ((rc = corp_db_commit(db, err)) != 0)
 			goto out;
+		/* A batch that moved the watermark (not the last, empty). */
+		if (h->progress != NULL && stats->watermark != wm0)
+			h->progress(h->arg, stats);
+		wm0 = stats->watermark;
 	}
 out:
 	for (i = 0; i < c.nchannels; i++)
@@ -740,8 +766,7 @@ out:
 
 int
 corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
-    volatile sig_atomic_t *stop, corp_route_fn fn,
-    void (*report)(void *, const struct corp_route_stats *), void *arg,
+    volatile sig_atomic_t *stop, const struct corp_route_hooks *h,
     struct corp_err *err)
 {
 	struct corp_route_stats s;
@@ -764,11 +789,11 @@ corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
 			dv = ndv;
 		}
 		last = corp_mono_ms();
-		if ((rc = corp_route(db, batch, dry_run, fn, arg, &s, err))
+		if ((rc = corp_route(db, batch, dry_run, h, &s, err))
 		    != 0)
 			return rc;
 		if (!follow || s.events > 0 || s.expired > 0 || s.moved > 0)
-			report(arg, &s);
+			h->report(h->arg, &s);
 		if (follow && (rc = corp_db_data_version(db, &dv, err)) != 0)
 			return rc;
 	} while (follow && !*stop);

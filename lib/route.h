@@ -55,16 +55,27 @@ typedef int (*corp_route_fn)(json_t *, void *);
  * commit of another connection (waits bounded, outside any transaction;
  * the schema checked each time) until *stop.  fn gets arg too.
  */
+struct corp_route_hooks {
+	corp_route_fn	 fn;
+	/* after each pass */
+	void		(*report)(void *, const struct corp_route_stats *);
+	/* after each batch committed, the pass's stats so far; NULL: none */
+	void		(*progress)(void *, const struct corp_route_stats *);
+	void		*arg;
+};
 int	corp_route_loop(struct corp_db *, int batch, int dry_run, int follow,
-	    volatile sig_atomic_t *stop, corp_route_fn fn,
-	    void (*report)(void *, const struct corp_route_stats *),
-	    void *arg, struct corp_err *);
+	    volatile sig_atomic_t *stop, const struct corp_route_hooks *,
+	    struct corp_err *);
 /* The fallback moves alone, in their own transaction (route's start). */
 int	corp_route_fallback(struct corp_db *, time_t now, long long *moved,
 	    struct corp_err *);
-int	corp_route(struct corp_db *, int batch, int dry_run, corp_route_fn,
-	    void *, struct corp_route_stats *, struct corp_err *);
+int	corp_route(struct corp_db *, int batch, int dry_run,
+	    const struct corp_route_hooks *, struct corp_route_stats *,
+	    struct corp_err *);
 int	corp_route_watermark(struct corp_db *, long long *, struct corp_err *);
+/* When route last moved the watermark (corp-deliver.1 stats,
+ * last_route_at); 0: never. */
+int	corp_route_last(struct corp_db *, time_t *, struct corp_err *);
 json_t	*corp_route_stats_json(const struct corp_route_stats *);
 
 #endif

@@ -156,9 +156,11 @@ is "$rc:$err" "0:" \
     "the configuration fixed: sent, 0, silent (README: silent when all is well)"
 unset CORP_NOW
 
-# -v prints the summary even when all is well (op-review 13); --version.
+# -v prints the summary even when all is well (op-review 13), after
+# each stage's exit status, 0 included (issue 21 item 3); --version.
 run "$P" -v --channel file --send-opt "--out=$T/out"
-is "$rc:$err" "0:corp-pipeline: sent 0 retry 0 failed 0 held 0" "-v: the summary of an idle cycle"
+is "$rc:$(printf '%s\n' "$err" | tail -1)" "0:corp-pipeline: sent 0 retry 0 failed 0 held 0" "-v: the summary of an idle cycle"
+is "$(printf '%s\n' "$err" | grep -c ': exit 0$')" 10 "-v: each of the 10 stages' exit 0"
 run "$P" --version
 is "$rc:$out" "0:corp-pipeline $(corp-db --version | sed 's/^corp-db //')" \
     "--version: corp-pipeline VERSION, 0"
