@@ -1,4 +1,4 @@
--- 0018-counters: what the queue did, counted since the database was made
+-- 0017-counters: what the queue did, counted since the database was made
 -- (issue 21 item 4, corp-deliver.1 stats).  Counted in the transaction
 -- of the ack or claim that did it, never derived from deliveries or
 -- delivery_attempts: prune deletes those rows, a count stays.
