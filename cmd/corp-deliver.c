@@ -403,37 +403,6 @@ prom(json_t *s)
 		    "count")));
 }
 
-/*
- * The endpoints paused by an outage (corp-deliver.1 stats), each with
- * the rows that wait on it: "paused" in the stats object.
- */
-static void
-paused(struct corp_db *db, json_t *s)
-{
-	struct corp_err e;
-	json_t *list, *o;
-	long long n;
-	time_t oldest, now = corp_now();
-	size_t i;
-
-	if (corp_down_list(NULL, (long long)now, &list, &e) != 0)
-		cli_fail(&e);
-	json_array_foreach(list, i, o) {
-		const char *ch = json_string_value(json_object_get(o,
-		    "channel"));
-		/* A webhook endpoint's rows are its bound users'. */
-		const char *addr = strcmp(ch, "webhook") == 0 ?
-		    json_string_value(json_object_get(o, "endpoint")) : NULL;
-
-		if (corp_queue_waiting(db, ch, addr, &n, &oldest, &e) != 0)
-			cli_fail(&e);
-		json_object_set_new(o, "waiting", json_integer(n));
-		json_object_set_new(o, "oldest_waiting_age_s", oldest > 0 ?
-		    json_integer((json_int_t)(now - oldest)) : json_null());
-	}
-	json_object_set_new(s, "paused", list);
-}
-
 static int
 cmd_unpause(const struct cli_args *a)
 {
@@ -471,9 +440,9 @@ cmd_stats(const struct cli_args *a)
 	int p = cli_has(a, O_PROM);
 
 	db = cli_db(0);
-	if (corp_queue_stats(db, &s, &e) != 0)
+	if (corp_queue_stats(db, &s, &e) != 0 ||
+	    corp_queue_paused(db, s, &e) != 0)
 		cli_fail(&e);
-	paused(db, s);
 	if (p)
 		prom(s);
 	else

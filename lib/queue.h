@@ -122,6 +122,10 @@ struct corp_prune {
 int	corp_queue_prune(struct corp_db *, time_t sent_before, int dry_run,
 	    struct corp_prune *, struct corp_err *);
 int	corp_queue_stats(struct corp_db *, json_t **, struct corp_err *);
+/* Add "paused" to a stats object: the endpoints an outage paused
+ * (ratelimit.h corp_down_list), each with "waiting" and
+ * "oldest_waiting_age_s" (corp-deliver.1 stats). */
+int	corp_queue_paused(struct corp_db *, json_t *stats, struct corp_err *);
 /*
  * The ready PENDING rows of channel (with address: only those of users
  * whose active bind on it has that address, a webhook endpoint): how

@@ -13,6 +13,7 @@
 #include "jsonl.h"
 #include "queue.h"
 #include "queue_int.h"
+#include "ratelimit.h"
 #include "settings.h"
 
 /* 67 "WHAT ID: not found" unless sql (a literal: the statement cache)
@@ -540,4 +541,45 @@ fail:
 	free(base);
 	corp_event_free(&ev);
 	return rc;
+}
+
+/*
+ * The endpoints paused by an outage (corp-deliver.1 stats), each with
+ * the rows that wait on it, as "paused" in the stats object s: what
+ * corp-deliver stats and corp-api's GET /api/ops/stats both print.
+ */
+int
+corp_queue_paused(struct corp_db *db, json_t *s, struct corp_err *err)
+{
+	json_t *list, *o;
+	long long n;
+	time_t oldest, now = corp_now();
+	size_t i;
+	int rc;
+
+	if ((rc = corp_down_list(NULL, (long long)now, &list, err)) != 0)
+		return rc;
+	json_array_foreach(list, i, o) {
+		const char *ch = json_string_value(json_object_get(o,
+		    "channel"));
+		/* A webhook endpoint's rows are its bound users'. */
+		const char *addr = ch != NULL && strcmp(ch, "webhook") == 0 ?
+		    json_string_value(json_object_get(o, "endpoint")) : NULL;
+
+		if (ch == NULL) {
+			json_decref(list);
+			return corp_errf(err, CORP_EINTERNAL, "an outage "
+			    "without a channel");
+		}
+		if ((rc = corp_queue_waiting(db, ch, addr, &n, &oldest,
+		    err)) != 0) {
+			json_decref(list);
+			return rc;
+		}
+		json_object_set_new(o, "waiting", json_integer(n));
+		json_object_set_new(o, "oldest_waiting_age_s", oldest > 0 ?
+		    json_integer((json_int_t)(now - oldest)) : json_null());
+	}
+	json_object_set_new(s, "paused", list);
+	return 0;
 }
