@@ -63,9 +63,12 @@ var corp = (function () {
 		});
 	}
 
-	function signOut(why) {
+	/* A 401 keeps the place (#run=N) for the next sign-in; the
+	 * button leaves it. */
+	function signOut(why, leave) {
 		sessionStorage.removeItem(KEY);
-		location.hash = "";
+		if (leave)
+			location.hash = "";
 		showSignin(why);
 	}
 
@@ -92,7 +95,7 @@ var corp = (function () {
 			begin();
 		});
 		$("signout").addEventListener("click", function () {
-			signOut("");
+			signOut("", true);
 		});
 		function begin() {
 			api("GET", "/api/me").then(function (me) {
