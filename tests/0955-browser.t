@@ -24,6 +24,22 @@ export CORP_NOW=2026-03-01T12:00:00Z
 corp-org add team --head admin >/dev/null
 corp-user add bob --unit team >/dev/null
 corp-user add rev --unit team --admin >/dev/null
+# One notification in the dead-letter queue, for the operator page: a
+# task admin creates and hears of on telegram, its row failed for good
+# (bob's and rev's rows wait for a bind).
+{
+	corp-settings notify set --event-type TASK_CREATED --role initiator \
+	    --channel telegram --notify-self &&
+	    printf '{"login":"admin","channel":"telegram","address":"1001"}\n' |
+	    corp-bind import &&
+	    corp-task create --as admin --title "Renew the domain" --unit team &&
+	    corp-event route
+} >/dev/null || bail "the queue's setup failed"
+corp-deliver pending --channel telegram |
+    jq -c '. + {result: "failed", error: "HTTP 403: bot was blocked"}' |
+    corp-deliver ack >/dev/null
+is "$(sql "SELECT id, status FROM deliveries ORDER BY id" | tr '\n' ' ')" \
+    "1|FAILED 2|PENDING 3|PENDING " "one row in the DLQ"
 t0=1772359200
 msg() {
 	jq -cn --argjson m "$1" --argjson d "$2" --arg t "$3" \
@@ -45,6 +61,12 @@ TOKEN_B=$(corp-user token add rev --name browser | jq -r .token)
 bg corp-api --listen 127.0.0.1:0 >"$T/ready" 2>"$T/api.log"
 wait_file "$T/ready" 30 "$bgpid" || bail "corp-api did not start"
 BASE=http://127.0.0.1:$(jq -r .port "$T/ready")
+# Does this corp-api offer the topics?  The page's live mode must say so.
+ws=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Connection: Upgrade' \
+    -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+    -H 'Sec-WebSocket-Protocol: corp.v1' "$BASE/ws")
+[ "$ws" = 101 ] && LIVE="live: websocket" || LIVE="live: polling every 3 s"
 
 cd "$CORP_SRC/tests/browser" || bail "no tests/browser"
 BASE=$BASE TOKEN_A=$TOKEN_A TOKEN_B=$TOKEN_B CHROMIUM=$CHROMIUM \
@@ -66,25 +88,30 @@ is "$(step a-open .source)" '"ann (2026-03-01T10:00:00Z): @bob please fix the lo
 is "$(step b-open .counters)" \
     '{"status":"completed","total":"3","pending":"3","approved":"0"}' \
     "B opened the same run"
-like "$(step b-open .live)" '^"live: (websocket|polling every 3 s)"$' \
-    "B follows the run live (the mode shown)"
+is "$(step b-open .live)" "\"$LIVE\"" \
+    "B follows the run live: $LIVE (GET /ws answered $ws)"
 is "$(step a-approved '[.counters, .decided]')" \
-    '[{"status":"completed","total":"3","pending":"2","approved":"1"},"approved by admin at 2026-03-01T12:00:00Z, task 1"]' \
+    '[{"status":"completed","total":"3","pending":"2","approved":"1"},"approved by admin at 2026-03-01T12:00:00Z, task 2"]' \
     "A approved proposal 1: the counters moved"
 is "$(step b-live '[.counters, .decided, .same_document]')" \
-    '[{"status":"completed","total":"3","pending":"2","approved":"1"},"approved by admin at 2026-03-01T12:00:00Z, task 1",true]' \
+    '[{"status":"completed","total":"3","pending":"2","approved":"1"},"approved by admin at 2026-03-01T12:00:00Z, task 2",true]' \
     "B saw A's decision and the counters live, without a reload"
 is "$(sql "SELECT status, decided_by, task_id FROM proposals WHERE id = 1")" \
-    "approved|1|1" "the database: proposal 1 approved into task 1"
+    "approved|1|2" "the database: proposal 1 approved into task 2"
 is "$(sql "SELECT proposals_pending, proposals_approved FROM analysis_runs WHERE id = 1")" \
     "2|1" "the database: the run's counters"
-is "$(corp-task show 1 | jq -c '[.title, .assignee]')" \
+is "$(corp-task show 2 | jq -c '[.title, .assignee]')" \
     '["@bob please fix the login page","bob"]' "the task, through the domain's path"
 is "$(step bad-token '[.error, .stored, .signin]')" \
     '["malformed token",null,true]' \
     "a bad token: the server's reason, not kept, the sign-in stays"
 is "$(step ops '[.stats, .paused, .points >= 1, .dlq]')" \
-    '[[],"none",true,0]' "the operator page: the (empty) queue and its chart"
+    '[[["telegram","2","0","1","0","–"]],"none",true,[["1","1","TASK_CREATED","admin","telegram","1","HTTP 403: bot was blocked","2026-03-01T12:00:00Z"]]]' \
+    "the operator page: the queue by channel and status, its chart, the DLQ"
+is "$(step requeued '[.stats, .dlq]')" '[[["telegram","3","0","0","0","0"]],[]]' \
+    "requeued from the page: the counts follow"
+is "$(sql "SELECT id, status, attempts FROM deliveries WHERE id = 1")" "1|PENDING|0" \
+    "the database: the row is back in the queue"
 is "$(step explain .out.login)" '"admin"' "explain from the operator page"
 is "$(step errors '[.csp, .page]')" '[[],[]]' \
     "no CSP violation, no script error"

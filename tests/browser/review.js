@@ -32,6 +32,12 @@ async function counters(p) {
 	};
 }
 
+/* A table's rows as arrays of cell texts, the first n cells. */
+function rows(p, sel, n) {
+	return p.$$eval(sel, (t, k) => t.map((r) => Array.from(r.cells)
+	    .slice(0, k || r.cells.length).map((x) => x.textContent)), n);
+}
+
 async function signIn(p, token) {
 	await p.waitForSelector("#signin:not([hidden])", { timeout: WAIT_MS });
 	await p.fill("#token", token);
@@ -117,12 +123,19 @@ async function signIn(p, token) {
 		await a.waitForSelector("#stats-at:not(:empty)");
 		await a.waitForSelector("#chart polyline.pending",
 		    { state: "attached" });
-		out({ step: "ops", stats: await a.$$eval("#stats-body tr",
-		    (t) => t.map((r) => Array.from(r.cells).map((x) =>
-		    x.textContent))), paused: await a.textContent("#paused"),
+		out({ step: "ops", stats: await rows(a, "#stats-body tr"),
+		    paused: await a.textContent("#paused"),
 		    points: Number(await a.getAttribute(
-		    "#chart polyline.pending", "data-points")), dlq: await a.$$eval("#dlq-body tr",
-		    (t) => t.length) });
+		    "#chart polyline.pending", "data-points")),
+		    dlq: await rows(a, "#dlq-body tr", 8) });
+		await a.click('#dlq-body tr[data-delivery="1"] button.requeue');
+		await a.waitForFunction(() => document.querySelectorAll(
+		    "#dlq-body tr").length === 0);
+		await a.waitForFunction(() => document.querySelector(
+		    '#stats-body tr[data-channel="telegram"] td:nth-child(2)')
+		    .textContent === "3");
+		out({ step: "requeued", stats: await rows(a, "#stats-body tr"),
+		    dlq: await rows(a, "#dlq-body tr") });
 		await a.fill("#explain-event", "1");
 		await a.fill("#explain-user", "admin");
 		await a.click("#explain-form button");
