@@ -24,14 +24,17 @@
 #include "cli.h"
 #include "analysis.h"
 #include "api.h"
+#include "apiws.h"
+#include "clock.h"
 #include "db.h"
+#include "event.h"
 #include "fsutil.h"
 #include "proposer.h"
 #include "text.h"
 #include "www.h"
 
 enum { O_LISTEN = 1, O_SOCKET, O_MAXBODY, O_PROPOSER, O_TIMEOUT, O_LEASE,
-	O_FAILS, O_WINDOW, O_CERT, O_KEY };
+	O_FAILS, O_WINDOW, O_CERT, O_KEY, O_WSPENDING };
 
 static const char *const proposers[] = { "builtin", "openai", "exec:",
 	NULL };
@@ -57,6 +60,9 @@ static const struct cli_opt opts[] = {
 	{ O_CERT, "cert", "FILE", "TLS certificate chain (PEM)",
 	    .comp = CLI_C_FILE },
 	{ O_KEY, "key", "FILE", "TLS private key (PEM)", .comp = CLI_C_FILE },
+	{ O_WSPENDING, "ws-max-pending", "N", "bytes of frames a WebSocket "
+	    "client may leave unread before it is dropped (default 1048576)",
+	    CLI_NUM, 1024, 1LL << 30 },
 	{ 0 }
 };
 
@@ -249,17 +255,28 @@ page(struct lws *wsi, struct pss *s)
 	lws_callback_on_writable(wsi);
 }
 
+/* The connection, opened again after a worker's fork closed it. */
+static int
+db_ready(void)
+{
+	struct corp_err e;
+
+	if (api.db == NULL && corp_db_open(&api.db, 0, &e) != 0) {
+		api.db = NULL;
+		warnx("%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 handle(struct lws *wsi, struct pss *s)
 {
 	struct corp_api_req q = { s->method, s->path, s->query, s->auth,
 	    s->peer, s->body, s->len };
 	struct corp_api_resp r;
-	struct corp_err e;
 
-	if (api.db == NULL && corp_db_open(&api.db, 0, &e) != 0) {
-		api.db = NULL;
-		warnx("%s", e.msg);
+	if (db_ready() != 0) {
 		respond_error(wsi, s, 503, "database unavailable");
 		return;
 	}
@@ -503,6 +520,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (s == NULL || s->out == NULL)
 			return 0;
 		return write_some(wsi, s);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return 1;	/* a WebSocket without protocol corp.v1 */
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (s != NULL)
@@ -513,8 +532,362 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 }
 
+
+/* ---- topics over WebSocket (corp-api.1) ------------------------------ */
+
+#define WS_AUTH_MS	10000	/* the auth frame's deadline */
+#define WS_POLL_MS	200	/* the event log's last id read this often */
+#define WS_PAGE		256	/* events examined per client and read */
+#define WS_IN_MAX	65536	/* the largest client message */
+#define WS_STALL_MS	5000	/* over the cap and not reading: dropped */
+#define WS_SNDBUF	65536	/* SO_SNDBUF of a WebSocket (Linux doubles it) */
+
+/* A frame waiting to be written: LWS_PRE bytes, then the JSON. */
+struct frame {
+	struct frame	*next;
+	size_t		 len;
+	unsigned char	 buf[];
+};
+
+/* One WebSocket connection (libwebsockets' per-session data). */
+struct wss {
+	struct wss	*next, **prevp;	/* every open connection */
+	struct lws	*wsi;
+	struct corp_apiws c;
+	char		 peer[64];
+	long long	 opened_ms;
+	long long	 progress_ms;	/* when a frame was last taken */
+	struct frame	*head, *tail;
+	size_t		 pending;	/* bytes of frames not yet written */
+	char		*in;		/* the message being received */
+	size_t		 in_len;
+	int		 close_code, dead;
+	char		 close_msg[120];
+};
+
+static struct wss *conns;
+static size_t ws_max_pending = 1 << 20;
+static long long log_last;		/* the log's last id, as last read */
+static lws_sorted_usec_list_t ws_sul;
+
+static void
+ws_queue_free(struct wss *w)
+{
+	struct frame *f;
+
+	while ((f = w->head) != NULL) {
+		w->head = f->next;
+		free(f);
+	}
+	w->tail = NULL;
+	w->pending = 0;
+}
+
+/* Drop a client that leaves its frames unread: its memory goes now, the
+ * connection at the loop's next turn (no close frame: it reads none). */
+static void
+ws_drop(struct wss *w)
+{
+	char lp[64];
+
+	warnx("%s \"GET /ws\" dropped %s: more than %zu bytes of frames "
+	    "unread", log_text(lp, sizeof(lp), w->peer), w->c.login ?
+	    w->c.login : "-", ws_max_pending);
+	ws_queue_free(w);
+	w->dead = 1;
+	lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static int
+ws_send(struct wss *w, json_t *o)
+{
+	struct frame *f;
+	char *txt;
+	size_t n;
+
+	if (w->dead)
+		return 0;
+	if ((txt = json_dumps(o, JSON_COMPACT)) == NULL)
+		return -1;
+	n = strlen(txt);
+	if ((f = malloc(sizeof(*f) + LWS_PRE + n)) == NULL) {
+		free(txt);
+		return -1;
+	}
+	f->next = NULL;
+	f->len = n;
+	memcpy(f->buf + LWS_PRE, txt, n);
+	free(txt);
+	if (w->tail != NULL)
+		w->tail->next = f;
+	else
+		w->head = f;
+	w->tail = f;
+	if (w->head == w->tail)		/* the first one waiting */
+		w->progress_ms = corp_mono_ms();
+	w->pending += n;
+	lws_callback_on_writable(w->wsi);
+	return 0;
+}
+
+/* Close w with code and message at its next write. */
+static void
+ws_close(struct wss *w, int code, const char *msg)
+{
+	w->close_code = code;
+	/* A close frame carries at most 123 bytes of reason. */
+	strlcpy(w->close_msg, msg, sizeof(w->close_msg));
+	lws_callback_on_writable(w->wsi);
+}
+
+/*
+ * One tick's reads, by (user, position): the clients of one user that
+ * stand at one event id (most of them, once caught up) share a read.
+ */
+#define WS_READS 32
+struct ws_read {
+	long long	 uid, after, last;
+	json_t		*frames;
+};
+static struct ws_read reads[WS_READS];
+static size_t nreads;
+
+static void
+ws_reads_clear(void)
+{
+	while (nreads > 0)
+		json_decref(reads[--nreads].frames);
+}
+
+/* Queue w's events past its position (read outside any transaction;
+ * written later, by the loop). */
+static void
+ws_feed(struct wss *w)
+{
+	struct corp_err e;
+	struct ws_read *r = NULL, one;
+	json_t *frames, *f;
+	size_t i;
+
+	if (w->dead || w->close_code || w->c.topics == NULL)
+		return;
+	/* Over the cap: nothing more is read for w until it drains (its
+	 * position stays, so nothing is skipped). */
+	if (w->pending > ws_max_pending)
+		return;
+	if (db_ready() != 0)
+		return;
+	for (i = 0; i < nreads; i++)
+		if (reads[i].uid == w->c.uid && reads[i].after == w->c.after)
+			r = &reads[i];
+	if (r == NULL) {
+		r = nreads < WS_READS ? &reads[nreads] : &one;
+		r->uid = w->c.uid;
+		r->after = w->c.after;
+		if (corp_apiws_read(api.db, r->uid, r->after, WS_PAGE,
+		    &r->frames, &r->last, &e) != 0) {
+			warnx("websocket %s: %s (tried again)", w->c.login,
+			    e.msg);
+			return;
+		}
+		if (r != &one)
+			nreads++;
+	}
+	frames = corp_apiws_pick(&w->c, r->frames, r->last);
+	if (r == &one)
+		json_decref(one.frames);
+	if (frames == NULL) {
+		ws_close(w, 1011, "out of memory");
+		return;
+	}
+	json_array_foreach(frames, i, f)
+		if (ws_send(w, f) != 0) {
+			ws_close(w, 1011, "out of memory");
+			break;
+		}
+	json_decref(frames);
+}
+
+/* Every WS_POLL_MS: the auth deadlines, then, while someone is
+ * subscribed, the log's last id and each subscriber's new events. */
+static void
+ws_tick(lws_sorted_usec_list_t *sul)
+{
+	struct corp_err e;
+	struct wss *w;
+	long long now = corp_mono_ms();
+	int subscribed = 0;
+
+	(void)sul;
+	for (w = conns; w != NULL; w = w->next) {
+		if (w->c.uid == 0 && !w->close_code &&
+		    now - w->opened_ms >= WS_AUTH_MS)
+			ws_close(w, 4401, "no {\"type\":\"auth\"} frame within "
+			    "10 s");
+		/* More than the cap waiting, and not a frame taken for
+		 * WS_STALL_MS: a client that does not read. */
+		if (!w->dead && w->pending > ws_max_pending &&
+		    now - w->progress_ms >= WS_STALL_MS)
+			ws_drop(w);
+		subscribed |= w->c.topics != NULL && !w->dead;
+	}
+	if (subscribed && db_ready() == 0) {
+		if (corp_event_last_id(api.db, &log_last, &e) != 0)
+			warnx("websocket: %s (tried again)", e.msg);
+		else
+			for (w = conns; w != NULL; w = w->next)
+				if (w->c.topics != NULL && w->c.after <
+				    log_last)
+					ws_feed(w);
+		ws_reads_clear();
+	}
+	lws_sul_schedule(ctx, 0, &ws_sul, ws_tick, WS_POLL_MS *
+	    LWS_US_PER_MS);
+}
+
+static void
+ws_message(struct wss *w)
+{
+	struct corp_err e;
+	json_t *reply = NULL;
+	int code;
+
+	if (db_ready() != 0) {
+		ws_close(w, 1011, "database unavailable");
+		return;
+	}
+	if (corp_apiws_frame(&api, &w->c, w->peer, w->in, w->in_len, &reply,
+	    &code, &e) == CORP_APIWS_CLOSE) {
+		ws_close(w, code, e.msg);
+		return;
+	}
+	if (reply != NULL) {
+		int subscribed = json_object_get(reply, "last_id") != NULL;
+
+		if (ws_send(w, reply) != 0)
+			ws_close(w, 1011, "out of memory");
+		json_decref(reply);
+		/* A replay (since) starts now, not at the next tick. */
+		if (subscribed) {
+			ws_feed(w);
+			ws_reads_clear();
+		}
+	}
+}
+
+static int
+ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct wss *w = user;
+	struct frame *f;
+	int fd, sndbuf = WS_SNDBUF;
+	char uri[16];
+	char *b;
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* Only GET /ws is upgraded. */
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+		    strcmp(uri, "/ws") != 0)
+			return 1;
+		return 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		memset(w, 0, sizeof(*w));
+		w->wsi = wsi;
+		/* The kernel's send buffer of a WebSocket is fixed, not
+		 * grown to megabytes per client by autotuning: what a
+		 * client leaves unread waits in the queue the cap sees. */
+		fd = lws_get_socket_fd(wsi);
+		if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    sizeof(sndbuf)) != 0)
+			warn("websocket: SO_SNDBUF");
+		w->opened_ms = corp_mono_ms();
+		lws_get_peer_simple(wsi, w->peer, sizeof(w->peer));
+		if (w->peer[0] == '\0')
+			snprintf(w->peer, sizeof(w->peer), "unix");
+		if ((w->next = conns) != NULL)
+			conns->prevp = &w->next;
+		w->prevp = &conns;
+		conns = w;
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (w->close_code || w->dead)
+			return 0;
+		if (lws_frame_is_binary(wsi)) {
+			ws_close(w, 1003, "text frames only");
+			return 0;
+		}
+		if (w->in_len + len > WS_IN_MAX) {
+			ws_close(w, 1009, "message too large");
+			return 0;
+		}
+		if ((b = realloc(w->in, w->in_len + len + 1)) == NULL)
+			return -1;
+		memcpy(b + w->in_len, in, len);
+		w->in = b;
+		w->in_len += len;
+		if (lws_is_final_fragment(wsi) &&
+		    lws_remaining_packet_payload(wsi) == 0) {
+			ws_message(w);
+			free(w->in);
+			w->in = NULL;
+			w->in_len = 0;
+		}
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (w->dead)
+			return 0;
+		if ((f = w->head) != NULL) {
+			/* libwebsockets keeps what the socket does not
+			 * take and calls again: the frames wait here
+			 * instead, where the cap sees them. */
+			if (lws_send_pipe_choked(wsi)) {
+				lws_callback_on_writable(wsi);
+				return 0;
+			}
+			if (lws_write(wsi, f->buf + LWS_PRE, f->len,
+			    LWS_WRITE_TEXT) < (int)f->len)
+				return -1;
+			w->head = f->next;
+			if (w->head == NULL)
+				w->tail = NULL;
+			w->pending -= f->len;
+			w->progress_ms = corp_mono_ms();
+			free(f);
+			if (w->head == NULL && w->c.after < log_last) {
+				ws_feed(w);	/* a replay goes on */
+				ws_reads_clear();
+			}
+			if (w->head != NULL || w->close_code)
+				lws_callback_on_writable(wsi);
+			return 0;
+		}
+		if (w->close_code) {
+			lws_close_reason(wsi, (enum lws_close_status)
+			    w->close_code, (unsigned char *)w->close_msg,
+			    strlen(w->close_msg));
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (w->prevp != NULL) {
+			if ((*w->prevp = w->next) != NULL)
+				w->next->prevp = w->prevp;
+			w->prevp = NULL;
+		}
+		ws_queue_free(w);
+		free(w->in);
+		corp_apiws_free(&w->c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "http", callback, sizeof(struct pss), 0, 0, NULL, 0 },
+	{ "corp.v1", ws_callback, sizeof(struct wss), 4096, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -646,6 +1019,7 @@ cmd_serve(const struct cli_args *a)
 	if (api.auth_window_ms < 1000)
 		cli_usage("--auth-window must be at least 1s");
 	max_body = (size_t)cli_int(a, O_MAXBODY, 1 << 20);
+	ws_max_pending = (size_t)cli_int(a, O_WSPENDING, 1 << 20);
 	if (sock == NULL)
 		listen_addr(cli_str(a, O_LISTEN), &addr, &port);
 	if (sock == NULL && !cli_has(a, O_CERT) && !loopback(addr))
@@ -722,6 +1096,7 @@ cmd_serve(const struct cli_args *a)
 	json_decref(ready);
 	if (fflush(stdout) == EOF)
 		cli_die(CORP_EINTERNAL, "stdout: %s", strerror(errno));
+	lws_sul_schedule(ctx, 0, &ws_sul, ws_tick, WS_POLL_MS * LWS_US_PER_MS);
 	while (!stopping && lws_service(ctx, 0) >= 0)
 		;
 	lws_context_destroy(ctx);
@@ -738,7 +1113,7 @@ static const struct cli_verb verbs[] = {
 	{ "", cmd_serve, "serve the API until SIGTERM", NULL, 0, 0,
 	    U({ O_LISTEN, CLI_REQ, 1 }, { O_SOCKET, 0, 1 }, { O_MAXBODY },
 	    { O_PROPOSER }, { O_TIMEOUT }, { O_LEASE }, { O_FAILS },
-	    { O_WINDOW }, { O_CERT }, { O_KEY }) },
+	    { O_WINDOW }, { O_CERT }, { O_KEY }, { O_WSPENDING }) },
 	{ NULL }
 };
 

@@ -866,6 +866,34 @@ authenticate(struct call *c, char **login)
 	return 0;
 }
 
+/*
+ * A WebSocket's auth frame (apiws.c): the token alone, through the same
+ * limiter and the same check as a request's Bearer token.
+ */
+int
+corp_api_auth_token(struct corp_api *api, const char *peer,
+    const char *token, long long *uid, char **login, int *status,
+    struct corp_err *err)
+{
+	long long wait;
+	int rc;
+
+	*login = NULL;
+	if ((wait = limited(api, peer)) > 0) {
+		*status = 429;
+		return corp_errf(err, CORP_EFORBIDDEN, "too many failed "
+		    "authentications from this address; try again in %llds",
+		    wait);
+	}
+	rc = corp_apitoken_auth(api->db, token, uid, login, err);
+	if (rc == CORP_EFORBIDDEN) {
+		*status = 401;
+		failed_auth(api, peer);
+	} else
+		*status = rc == 0 ? 200 : http_status(rc);
+	return rc;
+}
+
 /* ---- the entry point ------------------------------------------------ */
 
 static int

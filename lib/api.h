@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 struct corp_db;
+struct corp_err;
 struct corp_analysis_job;
 
 #define CORP_API_PEERS	256	/* addresses the limiter remembers */
@@ -68,5 +69,15 @@ void	corp_api_handle(struct corp_api *, const struct corp_api_req *,
 /* The error answer with status and message (for the server's own:
  * 413, 404 before a body is read, ...). */
 void	corp_api_error(struct corp_api_resp *, int status, const char *msg);
+
+/*
+ * token (a bare token, no scheme) as the limiter and corp_apitoken_auth
+ * judge a request's: 0 with *uid and *login (fresh); else the corp code
+ * with the message, and *status 401 (a bad token, counted), 429 (the
+ * address is limited) or 503/500.
+ */
+int	corp_api_auth_token(struct corp_api *, const char *peer,
+	    const char *token, long long *uid, char **login, int *status,
+	    struct corp_err *);
 
 #endif

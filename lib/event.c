@@ -420,6 +420,7 @@ static const char LIST_SQL[] =
     "SELECT " CORP_EVENT_COLUMNS " FROM events "
     "WHERE event_id > ?1 AND (?2 IS NULL OR task_id = ?2) "
     "AND (?3 IS NULL OR event_type = ?3) AND (?4 IS NULL OR topic = ?4) "
+    "AND (?8 = 0 OR topic IS NOT NULL) "
     "AND (?5 IS NULL OR occurred_at >= ?5) "
     "AND (?6 IS NULL OR occurred_at < ?6) ORDER BY event_id LIMIT ?7";
 
@@ -449,6 +450,7 @@ corp_event_read(struct corp_db *db, const struct corp_event_filter *f,
 	if (f->until)
 		corp_bind_int64(st, 6, (long long)f->until);
 	corp_bind_int64(st, 7, page);
+	corp_bind_int(st, 8, f->topics_only);
 	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		if (*n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 64;

@@ -88,6 +88,7 @@ struct corp_event_filter {
 	long long	 task_id;
 	const char	*type;
 	const char	*topic;
+	int		 topics_only;	/* only topic events (any topic) */
 	time_t		 since, until;	/* occurred_at in [since, until) */
 	long long	 limit;		/* 0: no limit */
 	long long	 viewer;	/* > 0: only what this user may see */
