@@ -7,7 +7,9 @@
 # counters arrive live (the WebSocket topics, or the documented 3 s
 # poll), without a reload; the database agrees.  A bad token is refused
 # and not kept; the operator page shows the queue, its chart and
-# explain; no CSP violation and no script error in any page.
+# explain; no CSP violation and no script error in any page.  Reviewer C,
+# whose WebSocket the network closes (playwright's routeWebSocket), falls
+# back to the documented poll and still sees the decisions.
 # Skipped, saying why, only when chromium is not installed (make deps
 # could not install it); a missing driver is a failure.
 . "${CORP_SRC:-.}/tests/lib.sh"
@@ -96,10 +98,15 @@ is "$(step a-approved '[.counters, .decided]')" \
 is "$(step b-live '[.counters, .decided, .same_document]')" \
     '[{"status":"completed","total":"3","pending":"2","approved":"1"},"approved by admin at 2026-03-01T12:00:00Z, task 2",true]' \
     "B saw A's decision and the counters live, without a reload"
+is "$(step c-poll '[.live, .counters, .decided, .same_document]')" \
+    '["live: polling every 3 s",{"status":"completed","total":"3","pending":"1","approved":"1"},"rejected by admin at 2026-03-01T12:00:00Z: a duplicate",true]' \
+    "C, its WebSocket closed by the network, fell back to polling and saw A's rejection"
+is "$(sql "SELECT status, reason FROM proposals WHERE id = 2")" \
+    "rejected|a duplicate" "the database: proposal 2 rejected"
 is "$(sql "SELECT status, decided_by, task_id FROM proposals WHERE id = 1")" \
     "approved|1|2" "the database: proposal 1 approved into task 2"
-is "$(sql "SELECT proposals_pending, proposals_approved FROM analysis_runs WHERE id = 1")" \
-    "2|1" "the database: the run's counters"
+is "$(sql "SELECT proposals_pending, proposals_approved, proposals_rejected FROM analysis_runs WHERE id = 1")" \
+    "1|1|1" "the database: the run's counters"
 is "$(corp-task show 2 | jq -c '[.title, .assignee]')" \
     '["@bob please fix the login page","bob"]' "the task, through the domain's path"
 is "$(step bad-token '[.error, .stored, .signin]')" \

@@ -118,6 +118,29 @@ async function signIn(p, token) {
 		    same_document: await b.evaluate(() =>
 		    window.corpMark === 1) });
 
+		/* a third reviewer whose WebSocket the network closes at
+		 * once: the page falls back to polling, and still sees A */
+		const c = await page();
+
+		await c.context().routeWebSocket(/\/ws$/, (ws) => ws.close());
+		await c.goto(base + "/#run=1");
+		await signIn(c, process.env.TOKEN_B);
+		await c.waitForSelector("#proposal-2");
+		await c.waitForFunction(() => /^live: polling/.test(
+		    document.getElementById("live").textContent));
+		await c.evaluate(() => { window.corpMark = 1; });
+		await a.fill("#proposal-2 input.reason", "a duplicate");
+		await a.click("#proposal-2 button.reject");
+		await a.waitForSelector('#proposal-2[data-status="rejected"]');
+		await c.waitForSelector('#proposal-2[data-status="rejected"]');
+		await c.waitForFunction(() => document.getElementById(
+		    "c-pending").textContent === "1");
+		out({ step: "c-poll", live: await c.textContent("#live"),
+		    counters: await counters(c),
+		    decided: await c.textContent("#proposal-2 .decided"),
+		    same_document: await c.evaluate(() =>
+		    window.corpMark === 1) });
+
 		/* the operator page, in A's tab (its sessionStorage) */
 		await a.goto(base + "/ops");
 		await a.waitForSelector("#stats-at:not(:empty)");
