@@ -3,8 +3,9 @@
 # structure (python3's json and tests/openapi-check.py: the fields every
 # operation needs, path parameters, $refs, errors as Error), every route
 # the sources serve documented and every documented route served -- read
-# from lib/api.c's and lib/www.c's tables, and probed on a running
-# corp-api -- and the checker catching each kind of drift.
+# from lib/api.c's and lib/www.c's tables and the upgraded path of
+# cmd/corp-api.c, and probed on a running corp-api (GET /ws as a corp.v1
+# upgrade: 101) -- and the checker catching each kind of drift.
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 DOC=$CORP_SHARE_DIR/openapi.json
@@ -53,5 +54,9 @@ jq '.paths["/api/me"].post = .paths["/api/runs"].post' "$DOC" >"$T/d6.json"
 run $CHK probe "$T/d6.json" "$S"
 is "$rc $out" '1 POST /api/me: 405 method not allowed' \
     "and a method the route does not take"
+jq '.paths["/wsx"] = .paths["/ws"]' "$DOC" >"$T/d7.json"
+run $CHK probe "$T/d7.json" "$S"
+like "$rc $out" '^1 GET /wsx: [0-9]+, not an upgrade$' \
+    "and a WebSocket path that is not upgraded"
 
 done_testing

@@ -83,8 +83,8 @@ def structure(doc):
                 bad.append("%s: path parameters %s, declared %s" %
                            (where, sorted(want), sorted(have)))
             resp = op.get("responses", {})
-            if not any(c.startswith("2") for c in resp):
-                bad.append("%s: no 2xx response" % where)
+            if not any(c.startswith("2") or c == "101" for c in resp):
+                bad.append("%s: no 2xx (or 101) response" % where)
             for code, r in resp.items():
                 if not re.fullmatch(r"[1-5][0-9][0-9]", code):
                     bad.append("%s: response code %s" % (where, code))
@@ -120,6 +120,10 @@ def served(src):
     table = table[:table.index("};")]
     for path in re.findall(r'\{ "(/[^"]*)", "', table):
         out.add(("GET", path))
+    # The WebSocket: the one path cmd/corp-api.c upgrades.
+    cmd = open(src + "/cmd/corp-api.c").read()
+    for path in re.findall(r'strcmp\(uri, "(/[^"]*)"\)', cmd):
+        out.add(("GET", path))
     return out
 
 
@@ -139,9 +143,28 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.unix_path)
 
 
+def upgrade(sock, path):
+    """The status of a WebSocket upgrade of path (corp.v1)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(sock)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: corp\r\nConnection: Upgrade\r\n"
+               "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Protocol: corp.v1\r\n\r\n" % path).encode())
+    line = s.makefile("rb").readline().decode().split()
+    s.close()
+    return int(line[1]) if len(line) > 1 else 0	# 0: closed, no answer
+
+
 def probe(doc, sock):
     bad = []
     for m, path in sorted(documented(doc)):
+        if "101" in doc["paths"][path][m.lower()]["responses"]:
+            code = upgrade(sock, path)
+            if code != 101:
+                bad.append("%s %s: %d, not an upgrade" % (m, path, code))
+            continue
         url = path.replace("{id}", "1")
         c = UnixConnection(sock)
         body = None if m == "GET" else b"{}"
