@@ -101,7 +101,7 @@ DEBS	 = build-essential clang libclang-rt-14-dev pkg-config libsqlite3-dev libcu
 	   python3 perl openssl curl procps util-linux shellcheck \
 	   postgresql libpq-dev python3-cryptography logrotate zsh libwebsockets-dev
 
-.PHONY: FORCE all progs deb deps-deb deps-promtool check-deb deps check check-unit check-shell check-pg check-pg-shell \
+.PHONY: FORCE all progs deb deps-deb deps-promtool deps-browser check-deb deps check check-unit check-shell check-pg check-pg-shell \
 	share-modes lint-man demo install uninstall clean bench fuzz fuzz-build torture
 .SUFFIXES:
 # Recursive makes print no "Entering directory" lines: prove's summary is
@@ -211,6 +211,7 @@ deps:
 	        --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 	@$(MAKE) --no-print-directory deps-promtool
+	@$(MAKE) --no-print-directory deps-browser
 
 # promtool, for tests/0270 (check metrics, check rules, test rules on
 # contrib/prometheus).  Debian ships it only in the prometheus package,
@@ -229,6 +230,39 @@ deps-promtool:
 	    rc=$$?; rm -rf "$$d"; [ $$rc = 0 ] && \
 	    echo "make deps: promtool in $(PROMTOOL)" || \
 	    echo "make deps: promtool not fetched (tests/0270 skips it)"; }
+
+# tests/0955's browser: Debian's chromium, the one package whose
+# failure to install does not stop make deps (a port without it: 0955
+# then reports a skip naming the reason).  Its driver: playwright-core,
+# pinned by tests/browser's package-lock.json, into
+# tests/browser/node_modules (not in git); npm ci only when what is
+# there is not the locked version, so a second make deps stays offline.
+# node and npm come from nodejs (Debian's npm only when none is on PATH).
+BROWSER_LOCK = tests/browser/package-lock.json
+deps-browser:
+	@dpkg-query -W -f='$${Status}\n' chromium 2>/dev/null | \
+	    grep -q 'install ok installed' || { \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    echo "make deps: installing: chromium"; \
+	    $$SUDO apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	        --no-install-recommends chromium >/dev/null || \
+	    echo "make deps: chromium cannot be installed; tests/0955 will skip"; }
+	@command -v npm >/dev/null 2>&1 || { \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    echo "make deps: installing: nodejs npm"; \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	        --no-install-recommends nodejs npm >/dev/null || exit 1; }
+	@want=$$(jq -r '.packages["node_modules/playwright-core"].version' \
+	    $(BROWSER_LOCK)); \
+	have=$$(jq -r .version \
+	    tests/browser/node_modules/playwright-core/package.json \
+	    2>/dev/null); \
+	if [ "$$want" != "$$have" ]; then \
+	    echo "make deps: npm ci in tests/browser (playwright-core $$want)"; \
+	    (cd tests/browser && npm ci --prefer-offline --no-audit \
+	        --no-fund --ignore-scripts >/dev/null) || exit 1; \
+	fi
 
 # The Debian package (debian/): dpkg-buildpackage writes
 # ../corp_$(VERSION)_ARCH.deb beside the tree, as it always does.  Its
@@ -367,6 +401,10 @@ install: $(PROGS) $(COMPLETION)
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	if [ -d share/i18n ]; then install -m 644 share/i18n/*.txt \
 	    $(DESTDIR)$(SHAREDIR)/i18n; fi
+	install -d $(DESTDIR)$(SHAREDIR)/www
+	install -m 644 share/www/*.html share/www/*.css share/www/*.js \
+	    $(DESTDIR)$(SHAREDIR)/www
+	install -m 644 share/openapi.json $(DESTDIR)$(SHAREDIR)
 	install -m 644 $(B)/completion/corp.bash $(DESTDIR)$(BASHCOMPDIR)/corp
 	install -m 644 $(B)/completion/_corp $(DESTDIR)$(ZSHCOMPDIR)/_corp
 	# bash-completion loads a command's file by its name: one per tool.

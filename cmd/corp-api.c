@@ -31,6 +31,7 @@
 #include "fsutil.h"
 #include "proposer.h"
 #include "text.h"
+#include "www.h"
 
 enum { O_LISTEN = 1, O_SOCKET, O_MAXBODY, O_PROPOSER, O_TIMEOUT, O_LEASE,
 	O_FAILS, O_WINDOW, O_CERT, O_KEY, O_WSPENDING };
@@ -85,6 +86,7 @@ struct pss {
 	size_t		 out_len, out_off;
 	int		 head_sent, close_after;
 	int		 answered;	/* the body that may follow is dropped */
+	const char	*type;		/* a page's Content-Type; NULL: JSON */
 };
 
 static struct corp_api api;
@@ -92,6 +94,7 @@ static struct corp_proposer proposer;
 static size_t max_body = 1 << 20;
 static volatile sig_atomic_t stopping;
 static struct lws_context *ctx;
+static struct corp_www www;	/* the review and operator pages */
 
 static void
 pss_reset(struct pss *s)
@@ -213,6 +216,45 @@ respond_error(struct lws *wsi, struct pss *s, int status, const char *msg)
 	respond(wsi, s, &r);
 }
 
+/*
+ * GET of one of the pages' paths (www.h): the file from memory, with the
+ * strict CSP every answer carries.  No token: the page asks for one and
+ * sends it with its API requests.
+ */
+static void
+page(struct lws *wsi, struct pss *s)
+{
+	const struct corp_www_file *f = corp_www_get(&www, s->path);
+	char lp[64], lpath[256];
+
+	if (strcmp(s->method, "GET") != 0) {
+		struct corp_api_resp r;
+
+		memset(&r, 0, sizeof(r));
+		corp_api_error(&r, 405, "method not allowed");
+		snprintf(r.allow, sizeof(r.allow), "GET");
+		respond(wsi, s, &r);
+		return;
+	}
+	if (f == NULL) {
+		respond_error(wsi, s, 404, "the pages are not installed "
+		    "(SHARE_DIR/www; corp-api.1 PAGES)");
+		return;
+	}
+	s->answered = 1;
+	s->status = 200;
+	s->type = f->type;
+	if ((s->out = malloc(LWS_PRE + f->len + 1)) == NULL) {
+		respond_error(wsi, s, 500, "out of memory");
+		return;
+	}
+	memcpy(s->out + LWS_PRE, f->body, f->len);
+	s->out_len = f->len;
+	warnx("%s \"GET %s\" 200 -", log_text(lp, sizeof(lp), s->peer),
+	    log_text(lpath, sizeof(lpath), s->path));
+	lws_callback_on_writable(wsi);
+}
+
 /* The connection, opened again after a worker's fork closed it. */
 static int
 db_ready(void)
@@ -244,6 +286,16 @@ handle(struct lws *wsi, struct pss *s)
 		corp_analysis_job_free(r.job);
 	}
 	respond(wsi, s, &r);
+}
+
+/* A request read whole: a page's path or the API. */
+static void
+serve(struct lws *wsi, struct pss *s)
+{
+	if (corp_www_path(s->path))
+		page(wsi, s);
+	else
+		handle(wsi, s);
 }
 
 static const char *
@@ -350,7 +402,7 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		    "Content-Length (no chunked bodies)");
 		return 0;
 	}
-	handle(wsi, s);
+	serve(wsi, s);
 	return 0;
 }
 
@@ -374,9 +426,17 @@ body(struct pss *s, const void *in, size_t len)
 }
 
 static int
+add_header(struct lws *wsi, const char *name, const char *value,
+    unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+	    (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+static int
 write_some(struct lws *wsi, struct pss *s)
 {
-	unsigned char hb[LWS_PRE + 512], *p = hb + LWS_PRE, *end = hb +
+	unsigned char hb[LWS_PRE + 1024], *p = hb + LWS_PRE, *end = hb +
 	    sizeof(hb) - 1;
 	char ra[24];
 	size_t n;
@@ -386,7 +446,16 @@ write_some(struct lws *wsi, struct pss *s)
 		return -1;
 	if (!s->head_sent) {
 		if (lws_add_http_common_headers(wsi, (unsigned)s->status,
-		    "application/json", s->out_len, &p, end))
+		    s->type ? s->type : "application/json", s->out_len, &p,
+		    end))
+			return -1;
+		/* Every answer: the pages' CSP (www.h), no sniffing, no
+		 * referrer, no framing. */
+		if (add_header(wsi, "content-security-policy:", CORP_WWW_CSP,
+		    &p, end) || add_header(wsi, "x-content-type-options:",
+		    "nosniff", &p, end) || add_header(wsi, "referrer-policy:",
+		    "no-referrer", &p, end) || add_header(wsi,
+		    "cache-control:", "no-store", &p, end))
 			return -1;
 		if (s->retry_after > 0) {
 			snprintf(ra, sizeof(ra), "%lld", s->retry_after);
@@ -445,7 +514,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			s->close_after = 1;
 			respond_error(wsi, s, 413, "request body too large");
 		} else
-			handle(wsi, s);
+			serve(wsi, s);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (s == NULL || s->out == NULL)
@@ -968,6 +1037,14 @@ cmd_serve(const struct cli_args *a)
 	    NULL, timeout_s * 1000, &e) != 0)
 		cli_fail(&e);
 	api.proposer = proposer.name;
+	/* The pages: served when installed; a directory that fails the
+	 * ownership rule stops corp-api (77), as a catalog's would. */
+	if (corp_www_load(&www, NULL, &e) != 0) {
+		if (e.code != CORP_ENOTFOUND)
+			cli_fail(&e);
+		warnx("the pages are not served: %s", e.msg);
+		corp_www_free(&www);
+	}
 	/* A stale socket of an earlier server goes; any other file stays. */
 	if (sock != NULL)
 		stale_socket(sock);
@@ -1024,6 +1101,7 @@ cmd_serve(const struct cli_args *a)
 		;
 	lws_context_destroy(ctx);
 	corp_proposer_free(&proposer);
+	corp_www_free(&www);
 	if (api.db != NULL)
 		corp_db_close(api.db);
 	free(addr);

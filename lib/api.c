@@ -13,9 +13,11 @@
 #include "db.h"
 #include "directory.h"
 #include "jsonl.h"
+#include "metrics.h"
 #include "message.h"
 #include "names.h"
 #include "proposal.h"
+#include "queue.h"
 #include "task.h"
 
 #define SEGS	5	/* /api/runs/ID/proposals: 4 */
@@ -555,6 +557,166 @@ h_tasks(struct call *c)
 	answer_list(c, rc, "tasks", arr);
 }
 
+/* ---- the operator's reads (corp-deliver's stats, dlq, requeue,
+ * explain): an active admin's, through the same lib calls ---------- */
+
+static int
+operator(struct call *c)
+{
+	struct corp_user_brief b;
+	int rc;
+
+	if ((rc = corp_dir_user_brief(c->api->db, c->uid, &b, &c->err)) != 0) {
+		fail(c, rc);
+		return rc;
+	}
+	if (!b.found || !b.active || !b.is_admin) {
+		corp_errf(&c->err, CORP_EFORBIDDEN, "%s is not an active "
+		    "admin: the queue is the operator's", c->login);
+		fail(c, CORP_EFORBIDDEN);
+		return CORP_EFORBIDDEN;
+	}
+	return 0;
+}
+
+/* corp-deliver stats: the same object (lib/metrics.c). */
+static void
+h_ops_stats(struct call *c)
+{
+	json_t *s = NULL;
+	int rc;
+
+	if (operator(c) != 0)
+		return;
+	if ((rc = corp_metrics(c->api->db, &s, &c->err)) == 0) {
+		answer(c, 200, s);
+		return;
+	}
+	json_decref(s);
+	fail(c, rc);
+}
+
+static int
+dlq_row(json_t *o, void *arg)
+{
+	return json_array_append(arg, o) == 0 ? 0 : CORP_EINTERNAL;
+}
+
+/* A channel query or body field: a known one (names.h). */
+static int
+channel_arg(struct call *c, const char *ch)
+{
+	if (ch == NULL || corp_channel_check(ch, &c->err) == 0)
+		return 0;
+	return CORP_EINVAL;
+}
+
+/* corp-deliver dlq: ?channel=&limit= (1..10000, default 1000). */
+static void
+h_ops_dlq(struct call *c)
+{
+	const char *ch = query(c, "channel");
+	long long limit = 1000;
+	json_t *arr;
+	int rc, has;
+
+	if (operator(c) != 0)
+		return;
+	if ((rc = channel_arg(c, ch)) != 0 ||
+	    (rc = query_int(c, "limit", 1, 10000, &limit, &has)) != 0) {
+		fail(c, rc);
+		return;
+	}
+	if ((arr = json_array()) == NULL) {
+		corp_api_error(c->resp, 500, "out of memory");
+		return;
+	}
+	rc = corp_queue_dlq(c->api->db, ch, (int)limit, dlq_row, arr,
+	    &c->err);
+	if (rc == CORP_EINTERNAL && c->err.msg[0] == '\0')
+		corp_errf(&c->err, rc, "out of memory");
+	if (rc != 0)
+		json_decref(arr);
+	answer_list(c, rc, "rows", arr);
+}
+
+/* corp-deliver requeue: {"delivery_id", "event_id", "event_type",
+ * "channel", "all_failed"}, one of the first two, a type or
+ * all_failed required. */
+static void
+h_ops_requeue(struct call *c)
+{
+	static const char *const allowed[] = { "delivery_id", "event_id",
+		"event_type", "channel", "all_failed", NULL };
+	struct corp_requeue rq;
+	long long n;
+	json_t *v;
+	int rc, has;
+
+	memset(&rq, 0, sizeof(rq));
+	if (operator(c) != 0)
+		return;
+	if ((rc = fields_known(c, allowed)) != 0 ||
+	    (rc = field_int(c, "delivery_id", 1, LLONG_MAX, &rq.id,
+	    &has)) != 0 ||
+	    (rc = field_int(c, "event_id", 1, LLONG_MAX, &rq.event_id,
+	    &has)) != 0 ||
+	    (rc = field_str(c, "event_type", &rq.event_type)) != 0 ||
+	    (rc = field_str(c, "channel", &rq.channel)) != 0 ||
+	    (rc = channel_arg(c, rq.channel)) != 0)
+		goto out;
+	if ((v = json_object_get(c->body, "all_failed")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			rc = corp_errf(&c->err, CORP_EINVAL, "body: "
+			    "\"all_failed\" must be true or false");
+			goto out;
+		}
+		rq.all_failed = json_is_true(v);
+	}
+	if (rq.id == 0 && rq.event_id == 0 && rq.event_type == NULL &&
+	    !rq.all_failed) {
+		rc = corp_errf(&c->err, CORP_EINVAL, "body: requeue needs "
+		    "\"delivery_id\", \"event_id\", \"event_type\" or "
+		    "\"all_failed\"");
+		goto out;
+	}
+	if (rq.event_type == NULL || (rc = corp_event_type_check(c->api->db,
+	    rq.event_type, 0, &c->err)) == 0)
+		rc = corp_queue_requeue(c->api->db, &rq, &n, &c->err);
+out:
+	if (rc != 0)
+		fail(c, rc);
+	else
+		answer(c, 200, json_pack("{sI}", "requeued", (json_int_t)n));
+}
+
+/* corp-deliver explain: ?event=ID&user=LOGIN, both required. */
+static void
+h_ops_explain(struct call *c)
+{
+	const char *login = query(c, "user");
+	long long eid = 0;
+	json_t *o = NULL;
+	int rc, has;
+
+	if (operator(c) != 0)
+		return;
+	if ((rc = query_int(c, "event", 1, LLONG_MAX, &eid, &has)) == 0 &&
+	    !has)
+		rc = corp_errf(&c->err, CORP_EINVAL, "query: event is "
+		    "required");
+	if (rc == 0 && login == NULL)
+		rc = corp_errf(&c->err, CORP_EINVAL, "query: user is "
+		    "required");
+	if (rc == 0)
+		rc = corp_queue_explain(c->api->db, eid, login, &o, &c->err);
+	if (rc != 0)
+		fail(c, rc);
+	else
+		answer(c, 200, o);
+}
+
 /* ---- routing -------------------------------------------------------- */
 
 /* A pattern's segments; "#" is a positive integer id. */
@@ -579,6 +741,10 @@ static const struct route {
 	{ "PUT", { "api", "proposals", "#", "merge" }, h_decide },
 	{ "GET", { "api", "messages" }, h_messages },
 	{ "GET", { "api", "tasks" }, h_tasks },
+	{ "GET", { "api", "ops", "stats" }, h_ops_stats },
+	{ "GET", { "api", "ops", "dlq" }, h_ops_dlq },
+	{ "POST", { "api", "ops", "requeue" }, h_ops_requeue },
+	{ "GET", { "api", "ops", "explain" }, h_ops_explain },
 	{ NULL }
 };
 

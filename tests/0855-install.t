@@ -15,7 +15,8 @@ unset CORP_SHARE_DIR
 run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$CORP_SRC" install PREFIX=/usr DESTDIR="$T/root" \
     B="${CORP_BUILD:-$CORP_SRC/build}" SANITIZE="${CORP_SANITIZE:-}"
 is "$rc" 0 "make install PREFIX=/usr DESTDIR=... exits 0"
-for f in bin/corp-fmt bin/corp-db share/corp/i18n/en.txt share/man/man7/corp.7; do
+for f in bin/corp-fmt bin/corp-db share/corp/i18n/en.txt share/man/man7/corp.7 \
+    share/corp/www/review.html share/corp/www/ops.js share/corp/openapi.json; do
 	if [ -e "$T/root/usr/$f" ]; then
 		pass "installed $f"
 	else
