@@ -1308,13 +1308,14 @@ key_cmp(const char *key, json_t *row, const char *cur)
 	return r;
 }
 
-/* Whether the row is printed; counts it either way. */
+/* Whether the row is printed; counts it either way.  cursor: whether
+ * the row may still be at or before the cursor. */
 static int
-list_take(const struct cli_args *a, json_t *row)
+list_take(const struct cli_args *a, json_t *row, int cursor)
 {
 	const struct cli_list *l = a->verb->list;
 
-	if (L.after != NULL && !(l->flags & CLI_L_NOPAGE)) {
+	if (cursor && L.after != NULL && !(l->flags & CLI_L_NOPAGE)) {
 		if (l->flags & CLI_L_POS) {
 			if (!L.passed) {
 				char *k = row_key(l->key, row);
@@ -1379,18 +1380,56 @@ list_end(const struct cli_args *a)
 	L.last = NULL;
 }
 
+/*
+ * The index of the row whose key is the cursor in a whole listing, or
+ * -1.  The rows after it are after the cursor whatever the comparison
+ * says: the database's order of text (a PostgreSQL collation) need not
+ * be bytewise.  Without such a row, key_cmp decides.
+ */
+static long
+cursor_row(const struct cli_args *a, json_t *arr)
+{
+	const struct cli_list *l = a->verb->list;
+	json_t *v;
+	size_t i;
+	char *k;
+	int eq;
+
+	if (!L.on || L.after == NULL || (l->flags & (CLI_L_POS |
+	    CLI_L_NOPAGE)))
+		return -1;
+	json_array_foreach(arr, i, v) {
+		k = row_key(l->key, v);
+		eq = strcmp(k, L.after) == 0;
+		free(k);
+		if (eq)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* list_take for row i of a whole listing whose cursor row is c. */
+static int
+take_at(const struct cli_args *a, json_t *row, size_t i, long c)
+{
+	if (c >= 0 && (long)i <= c)
+		return 0;
+	return list_take(a, row, c < 0);
+}
+
 json_t *
 cli_page(const struct cli_args *a, json_t *arr)
 {
 	json_t *v, *r;
 	size_t i;
+	long c = cursor_row(a, arr);
 
 	if (!L.on)
 		return arr;
 	if ((r = json_array()) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	json_array_foreach(arr, i, v)
-		if (list_take(a, v) && json_array_append(r, v) != 0)
+		if (take_at(a, v, i, c) && json_array_append(r, v) != 0)
 			cli_die(CORP_EINTERNAL, "out of memory");
 	json_decref(arr);
 	return r;
@@ -1399,7 +1438,7 @@ cli_page(const struct cli_args *a, json_t *arr)
 void
 cli_row(const struct cli_args *a, json_t *row)
 {
-	if (!L.on || list_take(a, row))
+	if (!L.on || list_take(a, row, 1))
 		emit(row);
 	json_decref(row);
 }
@@ -1409,13 +1448,15 @@ cli_rows(const struct cli_args *a, json_t *arr)
 {
 	json_t *v;
 	size_t i;
+	long c;
 
 	if (!json_is_array(arr)) {
 		cli_row(a, arr);
 		return;
 	}
+	c = cursor_row(a, arr);
 	json_array_foreach(arr, i, v)
-		if (!L.on || list_take(a, v))
+		if (!L.on || take_at(a, v, i, c))
 			emit(v);
 	json_decref(arr);
 }
