@@ -436,7 +436,7 @@ tool_help(const struct cli_tool *t)
 				if (nlist(s) > nl)
 					nl = nlist(s);
 	if (nl > 0) {
-		put(&b, "\nlisting options:\n", 19);
+		put(&b, "\nlisting options:\n", 18);
 		for (i = 0; i < nl; i++)
 			opt_lines(&b, &list_opts[i]);
 	}
@@ -947,7 +947,8 @@ parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
 	if ((lo = calloc(n + 5, sizeof(*lo))) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	/* A listing's --limit and --after are the shared ones, whatever
-	 * the tool's own (corp-deliver pending) mean. */
+	 * the tool's own (corp-deliver pending) mean; another verb knows
+	 * them too, to say that it takes none. */
 	for (i = 0, n = 0, o = t->opts; o != NULL && o->name != NULL; o++) {
 		if (shadowed(v, o))
 			continue;
@@ -955,10 +956,16 @@ parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
 		lo[n].has_arg = is_flag(o) ? no_argument : required_argument;
 		lo[n++].val = 256 + o->id;
 	}
-	for (i = 0; i < (size_t)nlist(v); i++) {
-		lo[n].name = list_opts[i].name;
+	for (o = list_opts; o->name != NULL; o++) {
+		size_t k;
+
+		for (k = 0; k < n && strcmp(lo[k].name, o->name) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		lo[n].name = o->name;
 		lo[n].has_arg = required_argument;
-		lo[n++].val = 256 + list_opts[i].id;
+		lo[n++].val = 256 + o->id;
 	}
 	lo[n].name = "help";
 	lo[n].val = 'h';
@@ -1372,9 +1379,9 @@ list_end(const struct cli_args *a)
 			    "--after %s for more\n", tool, a->vname, L.shown,
 			    L.has_total ? L.total : L.seen, L.last);
 		else
-			fprintf(stderr, "%s: %s: %lld rows shown, more "
+			fprintf(stderr, "%s: %s: %lld row%s shown, more "
 			    "follow; --after %s for more\n", tool, a->vname,
-			    L.shown, L.last);
+			    L.shown, L.shown == 1 ? "" : "s", L.last);
 	}
 	free(L.last);
 	L.last = NULL;

@@ -95,8 +95,8 @@ is "$(printf '%s\n' "$err" | head -1)" \
     "did you mean table"
 is_rc 64 "--limit 0" corp-user list --limit 0
 is_rc 64 "show takes no --format" corp-user show ann --format table
-is "$(printf '%s\n' "$err" | head -1)" "corp-user: unknown option --format" \
-    "a verb that is no listing has none"
+is "$(printf '%s\n' "$err" | head -1)" "corp-user: show takes no --format" \
+    "a verb that is no listing takes none"
 is_rc 64 "bind list: a cursor missing a field" corp-bind list --after 3
 is "$(printf '%s\n' "$err" | head -1)" \
     "corp-bind: --after: '3' is not a cursor USER_ID:CHANNEL" "names the form"
