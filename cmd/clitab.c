@@ -1302,9 +1302,11 @@ key_cmp(const char *key, json_t *row, const char *cur)
 		c += m + (c[m] == ':');
 		if (json_is_integer(v)) {
 			x = strtonum(part, LLONG_MIN, LLONG_MAX, &es);
-			if (es != NULL)
-				cli_usage("--after: '%s' is not a %s cursor "
-				    "(%s)", cur, key, part);
+			if (es != NULL) {
+				free(part);	/* nothing unreachable at exit */
+				cli_usage("--after: '%s': %s is a number in "
+				    "this listing", cur, name);
+			}
 			r = json_integer_value(v) < x ? -1 :
 			    json_integer_value(v) > x;
 		} else

@@ -100,6 +100,10 @@ is "$(printf '%s\n' "$err" | head -1)" "corp-user: show takes no --format" \
 is_rc 64 "bind list: a cursor missing a field" corp-bind list --after 3
 is "$(printf '%s\n' "$err" | head -1)" \
     "corp-bind: --after: '3' is not a cursor USER_ID:CHANNEL" "names the form"
+is_rc 64 "bind list: a cursor whose id is no number" corp-bind list --after x:telegram
+is "$(printf '%s\n' "$err" | head -1)" \
+    "corp-bind: --after: 'x:telegram': user_id is a number in this listing" \
+    "names the field"
 
 # ---- --limit, --after, the note ------------------------------------------
 run corp-user list --limit 2
