@@ -238,6 +238,7 @@ struct cli_verb {
 	const struct cli_verb *sub;	/* "config get": {NULL}-terminated;
 					   fn, operands and uses unused */
 	unsigned	 flags;
+	const struct cli_list *list;	/* a listing; NULL: not one */
 };
 
 #define CLI_COMMON_DB		0x1
@@ -268,8 +269,61 @@ long long cli_int(const struct cli_args *, int id, long long def);
 const char *const *cli_multi(const struct cli_args *, int id, size_t *n);
 int	 cli_nargs(const struct cli_args *);
 const char *cli_arg(const struct cli_args *, int i);	/* NULL past end */
-/* One row of a listing, and a whole array of rows (both stolen): JSON
- * lines today; issue 21's --format and --limit come in here. */
+
+/*
+ * Listings (issue 21).  A verb with a list takes, besides its own
+ * options, --format json|table|tsv, --limit N and --after CURSOR (ids
+ * CLI_O_FORMAT.., above every tool's own), shown in its synopsis, -h
+ * and --cli-spec like the tool's options.  The tool hands every row to
+ * cli_row (or an array to cli_rows) in the listing's order, the same
+ * json_t it always printed; cli_row skips the rows up to the cursor,
+ * stops printing after the limit, and prints in the chosen format:
+ * JSON lines (the default when stdout is not a tty), a table with
+ * column widths from the data and times in the operator's zone
+ * (clifmt.c; the default on a tty), or TSV.  After the verb returns,
+ * cli_main flushes a table and says on stderr when rows were left out:
+ *
+ *	corp-deliver: dlq: 1000 of 50000 rows shown; --after 1234 for more
+ */
+struct cli_list {
+	/* The field(s) the rows are ordered by, "task_id" or
+	 * "user_id,channel"; --after takes their values joined by ':' and
+	 * shows the rows whose key is greater (numbers compared as
+	 * numbers, text bytewise).  With CLI_L_POS the rows are in
+	 * another order (a tree): the rows after the one with that key. */
+	const char	*key;
+	const char	*arg;		/* --after's metavar: "ID", "LOGIN" */
+	unsigned	 flags;
+	long long	 deflimit;	/* 0: every row */
+};
+/* A verb's list: .list = CLI_LIST("task_id", "TASK"). */
+#define CLI_LIST(...)	(&(const struct cli_list){ __VA_ARGS__ })
+#define CLI_L_POS	0x1
+/* The tool's own text is the default when stdout is not a tty (scripts
+ * read it): cli_format says CLI_FMT_LEGACY. */
+#define CLI_L_LEGACY	0x2
+/* The same, on a tty too (config get's bare value). */
+#define CLI_L_LEGACY_ALL 0x4
+/* --format only (stats: one object, no rows to page). */
+#define CLI_L_NOPAGE	0x8
+
+enum { CLI_O_FORMAT = 61, CLI_O_LIMIT, CLI_O_AFTER };
+enum cli_fmt { CLI_FMT_JSON, CLI_FMT_TABLE, CLI_FMT_TSV, CLI_FMT_LEGACY };
+
+enum cli_fmt cli_format(const struct cli_args *);
+/* The limit for the query: --limit (or the default) plus one, so that
+ * the row past it shows there are more; 0: every row. */
+long long cli_list_fetch(const struct cli_args *);
+/* --after as a number (single numeric key) for a query that pages
+ * itself; 0 when not given. */
+long long cli_list_after_id(const struct cli_args *);
+/* How many rows the listing has after the cursor in all, when the
+ * query knows it (dlq): the truncation message says "N of TOTAL". */
+void	 cli_list_total(const struct cli_args *, long long total);
+/* The rows of arr (stolen) that --after and --limit leave, counted as
+ * shown: for a tool printing its own text (CLI_FMT_LEGACY). */
+json_t	*cli_page(const struct cli_args *, json_t *arr);
+/* One row of a listing, and a whole array of rows (both stolen). */
 void	 cli_row(const struct cli_args *, json_t *row);
 void	 cli_rows(const struct cli_args *, json_t *array);
 #endif

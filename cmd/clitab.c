@@ -4,6 +4,7 @@
  * (tests/0990-cli.t) all come from the one table, so they cannot drift.
  */
 #define CLI_TABLE
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -11,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "clifmt.h"
 #include "names.h"
 
 #define NOPT	64
@@ -95,11 +98,48 @@ elem(struct buf *b, const char *s)
 
 /* ---- the table ----------------------------------------------------- */
 
+static const char *const fmt_words[] = { "json", "table", "tsv", NULL };
+
+/* What every listing takes (cli.h struct cli_list), ids CLI_O_FORMAT.. */
+static const struct cli_opt list_opts[] = {
+	{ CLI_O_FORMAT, "format", "FORMAT", "listings: json (the default "
+	    "when stdout is not a tty), table (on a tty) or tsv",
+	    .comp = CLI_C_WORDS, .words = fmt_words },
+	{ CLI_O_LIMIT, "limit", "N", "listings: at most N rows (a note on "
+	    "stderr says how to see the rest)", CLI_NUM, 1, LLONG_MAX },
+	{ CLI_O_AFTER, "after", "CURSOR", "listings: the rows after CURSOR, "
+	    "the key of the last row shown" },
+	{ 0 }
+};
+
+/* The listing options verb v takes: 0, 1 (--format) or 3. */
+static int
+nlist(const struct cli_verb *v)
+{
+	if (v->list == NULL)
+		return 0;
+	return v->list->flags & CLI_L_NOPAGE ? 1 : 3;
+}
+
+/* Whether a tool's option is hidden by a listing option of verb v. */
+static int
+shadowed(const struct cli_verb *v, const struct cli_opt *o)
+{
+	int i, n = nlist(v);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list_opts[i].name, o->name) == 0)
+			return 1;
+	return 0;
+}
+
 static const struct cli_opt *
 opt_by_id(const struct cli_tool *t, int id)
 {
 	const struct cli_opt *o;
 
+	if (id >= CLI_O_FORMAT && id <= CLI_O_AFTER)
+		return &list_opts[id - CLI_O_FORMAT];
 	for (o = t->opts; o != NULL && o->name != NULL; o++)
 		if (o->id == id)
 			return o;
@@ -126,9 +166,12 @@ nforms(const struct cli_verb *v)
 static const struct cli_use *
 use_in(const struct cli_verb *v, int id)
 {
+	static const struct cli_use list_use = { 0 };
 	const struct cli_use *u;
 	size_t f, n = nforms(v);
 
+	if (id >= CLI_O_FORMAT)
+		return id - CLI_O_FORMAT < nlist(v) ? &list_use : NULL;
 	for (f = 0; f < n; f++)
 		for (u = v[f].uses; u != NULL && u->id != 0; u++)
 			if (u->id == id)
@@ -187,6 +230,7 @@ render_form(struct buf *b, const struct cli_tool *t, const char *vname,
 {
 	const struct cli_use *u, *p;
 	struct buf e = { 0 };
+	int i;
 
 	putf(b, "%s%s%s", t->name, *vname ? " " : "", vname);
 	if (v->operands != NULL)
@@ -208,6 +252,13 @@ render_form(struct buf *b, const struct cli_tool *t, const char *vname,
 			render_opt(&e, opt_by_id(t, u->id), 0);
 			put(&e, "]", 1);
 		}
+		elem(b, e.s);
+	}
+	for (i = 0; i < nlist(v); i++) {
+		e.len = 0;
+		put(&e, "[", 1);
+		render_opt(&e, &list_opts[i], 0);
+		put(&e, "]", 1);
 		elem(b, e.s);
 	}
 	free(e.s);
@@ -337,6 +388,8 @@ verb_opts(struct buf *b, const struct cli_tool *t, const struct cli_verb *v)
 			if (!dup)
 				opt_lines(b, opt_by_id(t, u->id));
 		}
+	for (f = 0; f < (size_t)nlist(v); f++)
+		opt_lines(b, &list_opts[f]);
 }
 
 static __attribute__((noreturn)) void
@@ -354,10 +407,10 @@ print_and_exit(struct buf *b, FILE *f, int code)
 static __attribute__((noreturn)) void
 tool_help(const struct cli_tool *t)
 {
-	const struct cli_verb *v;
+	const struct cli_verb *v, *s;
 	const struct cli_opt *o;
 	struct buf b = { 0 };
-	int first = 1;
+	int first = 1, nl = 0, i;
 
 	for (v = t->verbs; v->name != NULL; v += nforms(v))
 		render_verb(&b, t, "", v, &first);
@@ -373,6 +426,19 @@ tool_help(const struct cli_tool *t)
 		put(&b, "\noptions:\n", 10);
 		for (o = t->opts; o->name != NULL; o++)
 			opt_lines(&b, o);
+	}
+	for (v = t->verbs; v->name != NULL; v += nforms(v))
+		if (nlist(v) > nl)
+			nl = nlist(v);
+	for (v = t->verbs; v->name != NULL; v += nforms(v))
+		if (v->sub != NULL)
+			for (s = v->sub; s->name != NULL; s += nforms(s))
+				if (nlist(s) > nl)
+					nl = nlist(s);
+	if (nl > 0) {
+		put(&b, "\nlisting options:\n", 18);
+		for (i = 0; i < nl; i++)
+			opt_lines(&b, &list_opts[i]);
 	}
 	if (t->verbs[0].name[0] != '\0')
 		putf(&b, "\n%s COMMAND -h: one command's usage and options\n",
@@ -453,6 +519,7 @@ spec_form(const char *name, const struct cli_verb *v, size_t f, void *arg)
 	const struct cli_tool *t = sp->t;
 	const struct cli_use *u, *g;
 	json_t *opts = json_array();
+	int i;
 
 	for (u = v->uses; u != NULL && u->id != 0; u++) {
 		const struct cli_opt *o = opt_by_id(t, u->id);
@@ -475,6 +542,16 @@ spec_form(const char *name, const struct cli_verb *v, size_t f, void *arg)
 		    "comp", comp_names[o->comp],
 		    "words", words_json(o->words == NULL &&
 			o->comp == CLI_C_CHANNEL ? corp_channels : o->words)));
+	}
+	for (i = 0; i < nlist(v); i++) {
+		const struct cli_opt *o = &list_opts[i];
+
+		json_array_append_new(opts, json_pack(
+		    "{s:s, s:s, s:s, s:s, s:b, s:i, s:b, s:b, s:s, s:o}",
+		    "name", o->name, "arg", o->arg, "help", o->help,
+		    "type", type_names[o->type], "required", 0, "group", 0,
+		    "any", 0, "operand", 0, "comp", comp_names[o->comp],
+		    "words", words_json(o->words)));
 	}
 	json_array_append_new(sp->arr, json_pack("{s:s, s:i, s:s?, s:s?, s:i, "
 	    "s:i, s:o}", "name", name, "form", (int)f, "summary", v->summary,
@@ -591,6 +668,12 @@ wants_help(const struct cli_tool *t, int argc, char **argv)
 				i++;
 				break;
 			}
+		if (o == NULL || o->name == NULL)
+			for (o = list_opts; o->name != NULL; o++)
+				if (strcmp(argv[i] + 2, o->name) == 0) {
+					i++;
+					break;
+				}
 	}
 	return 0;
 }
@@ -631,7 +714,7 @@ unknown_opt(const struct cli_tool *t, const struct cli_verb *v,
 
 	for (o = t->opts; o != NULL && o->name != NULL; o++)
 		n++;
-	if ((cands = calloc(n + 2, sizeof(*cands))) == NULL)
+	if ((cands = calloc(n + 5, sizeof(*cands))) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	/* An abbreviation getopt could not resolve. */
 	for (o = t->opts; o != NULL && o->name != NULL; o++)
@@ -644,8 +727,10 @@ unknown_opt(const struct cli_tool *t, const struct cli_verb *v,
 	/* The verb's own options first, then the tool's. */
 	n = 0;
 	for (o = t->opts; o != NULL && o->name != NULL; o++)
-		if (use_in(v, o->id) != NULL)
+		if (use_in(v, o->id) != NULL && !shadowed(v, o))
 			cands[n++] = o->name;
+	for (o = list_opts; (int)(o - list_opts) < nlist(v); o++)
+		cands[n++] = o->name;
 	cands[n++] = "help";
 	cands[n] = NULL;
 	if ((best = corp_suggest(name, cands, 2)) == NULL) {
@@ -853,17 +938,34 @@ parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
 	int ch;
 
 	for (o = t->opts; o != NULL && o->name != NULL; o++) {
-		if (o->id < 1 || o->id >= NOPT)
+		if (o->id < 1 || o->id >= CLI_O_FORMAT)
 			cli_die(CORP_EINTERNAL, "%s: option table: --%s has "
-			    "id %d (1..%d)", t->name, o->name, o->id, NOPT - 1);
+			    "id %d (1..%d)", t->name, o->name, o->id,
+			    CLI_O_FORMAT - 1);
 		n++;
 	}
-	if ((lo = calloc(n + 2, sizeof(*lo))) == NULL)
+	if ((lo = calloc(n + 5, sizeof(*lo))) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	for (i = 0, o = t->opts; i < n; i++, o++) {
-		lo[i].name = o->name;
-		lo[i].has_arg = is_flag(o) ? no_argument : required_argument;
-		lo[i].val = 256 + o->id;
+	/* A listing's --limit and --after are the shared ones, whatever
+	 * the tool's own (corp-deliver pending) mean; another verb knows
+	 * them too, to say that it takes none. */
+	for (i = 0, n = 0, o = t->opts; o != NULL && o->name != NULL; o++) {
+		if (shadowed(v, o))
+			continue;
+		lo[n].name = o->name;
+		lo[n].has_arg = is_flag(o) ? no_argument : required_argument;
+		lo[n++].val = 256 + o->id;
+	}
+	for (o = list_opts; o->name != NULL; o++) {
+		size_t k;
+
+		for (k = 0; k < n && strcmp(lo[k].name, o->name) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		lo[n].name = o->name;
+		lo[n].has_arg = required_argument;
+		lo[n++].val = 256 + o->id;
 	}
 	lo[n].name = "help";
 	lo[n].val = 'h';
@@ -915,13 +1017,16 @@ parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
 			a->args[i]++;
 }
 
+static void list_begin(const struct cli_args *);
+static void list_end(const struct cli_args *);
+
 void
 cli_main(const struct cli_tool *t, int argc, char **argv)
 {
 	struct cli_args *a = &args;
 	const struct cli_verb *v, *list = t->verbs;
 	char *prefix = a->prefix;
-	int k = 1;
+	int k = 1, rc;
 
 	cli_init(&argc, &argv);
 	a->tool = t;
@@ -976,7 +1081,10 @@ found:
 	check_operands(a, v);
 	if (nforms(v) == 1)
 		check_required(a, v);
-	cli_exit(v->fn(a));
+	list_begin(a);
+	rc = v->fn(a);
+	list_end(a);
+	cli_exit(rc);
 }
 
 /* ---- access ------------------------------------------------------------ */
@@ -1024,17 +1132,340 @@ cli_arg(const struct cli_args *a, int i)
 	return i >= 0 && i < a->nargs ? a->args[i] : NULL;
 }
 
+/* ---- listings (cli.h struct cli_list) ------------------------------ */
+
+static struct {
+	int			 on;	/* the verb is a listing */
+	enum cli_fmt		 fmt;
+	struct cli_table	*tab;	/* table or tsv */
+	long long		 limit;	/* 0: none */
+	const char		*after;
+	int			 passed; /* CLI_L_POS: the cursor's row seen */
+	long long		 shown, seen, total;
+	int			 has_total, fetched;
+	char			*last;	/* the key of the last row shown */
+} L;
+
+enum cli_fmt
+cli_format(const struct cli_args *a)
+{
+	(void)a;
+	return L.fmt;
+}
+
+long long
+cli_list_fetch(const struct cli_args *a)
+{
+	(void)a;
+	L.fetched = 1;
+	return L.limit > 0 && L.limit < LLONG_MAX ? L.limit + 1 : 0;
+}
+
+long long
+cli_list_after_id(const struct cli_args *a)
+{
+	(void)a;
+	return L.after != NULL ? cli_num(L.after, 0, LLONG_MAX, "--after") :
+	    0;
+}
+
+void
+cli_list_total(const struct cli_args *a, long long total)
+{
+	(void)a;
+	L.total = total;
+	L.has_total = 1;
+}
+
+/* The tool's own option named name, given for this verb. */
+static int
+own_given(const struct cli_args *a, const char *name)
+{
+	const struct cli_opt *o;
+
+	for (o = a->tool->opts; o != NULL && o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			return use_in(a->verb, o->id) != NULL &&
+			    cli_has(a, o->id);
+	return 0;
+}
+
+static void
+list_begin(const struct cli_args *a)
+{
+	const struct cli_list *l = a->verb->list;
+	const char *f = cli_str(a, CLI_O_FORMAT), *best;
+
+	if (l == NULL)
+		return;
+	L.on = 1;
+	if (f != NULL) {
+		if (strcmp(f, "json") == 0)
+			L.fmt = CLI_FMT_JSON;
+		else if (strcmp(f, "table") == 0)
+			L.fmt = CLI_FMT_TABLE;
+		else if (strcmp(f, "tsv") == 0)
+			L.fmt = CLI_FMT_TSV;
+		else if ((best = corp_suggest(f, (const char **)fmt_words,
+		    2)) != NULL)
+			cli_usage("--format: '%s' is not json, table or tsv "
+			    "(did you mean %s?)", f, best);
+		else
+			cli_usage("--format: '%s' is not json, table or tsv",
+			    f);
+		/* --json, the old spelling (corp-org list), is --format json */
+		if (own_given(a, "json") && L.fmt != CLI_FMT_JSON)
+			cli_usage("%s takes one of --format, --json", a->vname);
+	} else if (own_given(a, "json"))
+		L.fmt = CLI_FMT_JSON;
+	else if ((l->flags & CLI_L_LEGACY_ALL) ||
+	    ((l->flags & CLI_L_LEGACY) && !isatty(STDOUT_FILENO)))
+		L.fmt = CLI_FMT_LEGACY;
+	else
+		L.fmt = isatty(STDOUT_FILENO) ? CLI_FMT_TABLE : CLI_FMT_JSON;
+	L.limit = cli_int(a, CLI_O_LIMIT, l->deflimit);
+	L.after = cli_str(a, CLI_O_AFTER);
+	if (L.after != NULL && !(l->flags & CLI_L_POS)) {
+		const char *p;
+		int nf = 1, nc = 0;
+
+		for (p = l->key; *p != '\0'; p++)
+			nf += *p == ',';
+		for (p = L.after; *p != '\0'; p++)
+			nc += *p == ':';
+		if (nc < nf - 1)
+			cli_usage("--after: '%s' is not a cursor %s", L.after,
+			    l->arg);
+	}
+	if (L.fmt == CLI_FMT_TABLE || L.fmt == CLI_FMT_TSV)
+		L.tab = cli_table_new(L.fmt == CLI_FMT_TSV, corp_cfg.display_tz);
+}
+
+/* The row's key: its key fields' values joined by ':' (malloc'd). */
+static char *
+row_key(const char *key, json_t *row)
+{
+	struct buf b = { 0 };
+	const char *p = key;
+	size_t n;
+	json_t *v;
+	char name[64];
+
+	put(&b, "", 0);
+	while (*p != '\0') {
+		n = strcspn(p, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		v = json_object_get(row, name);
+		if (b.len > 0 || p != key)
+			put(&b, ":", 1);
+		if (json_is_integer(v))
+			putf(&b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		else if (json_is_string(v))
+			putf(&b, "%s", json_string_value(v));
+		p += n + (p[n] == ',');
+	}
+	return b.s;
+}
+
+/*
+ * The row's key against the cursor, field by field (the first field
+ * takes all but the last parts, so that a time or a name may hold ':'):
+ * a number field as numbers, else bytewise.
+ */
+static int
+key_cmp(const char *key, json_t *row, const char *cur)
+{
+	const char *p = key, *c = cur, *es, *q;
+	size_t n, m, nf = 1, k;
+	json_t *v;
+	char name[64], *part;
+	long long x;
+	int r = 0;
+
+	for (q = key; *q != '\0'; q++)
+		nf += *q == ',';
+	while (*p != '\0' && r == 0) {
+		n = strcspn(p, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		v = json_object_get(row, name);
+		if (p == key && nf > 1) {
+			/* up to the (nf-1)th ':' from the end */
+			for (m = strlen(c), k = 0; m > 0; m--)
+				if (c[m - 1] == ':' && ++k == nf - 1)
+					break;
+			m = m > 0 ? m - 1 : strlen(c);
+		} else
+			m = p[n] != '\0' ? strcspn(c, ":") : strlen(c);
+		p += n + (p[n] == ',');
+		if ((part = strndup(c, m)) == NULL)
+			cli_die(CORP_EINTERNAL, "out of memory");
+		c += m + (c[m] == ':');
+		if (json_is_integer(v)) {
+			x = strtonum(part, LLONG_MIN, LLONG_MAX, &es);
+			if (es != NULL) {
+				free(part);	/* nothing unreachable at exit */
+				cli_usage("--after: '%s': %s is a number in "
+				    "this listing", cur, name);
+			}
+			r = json_integer_value(v) < x ? -1 :
+			    json_integer_value(v) > x;
+		} else
+			r = strcmp(json_is_string(v) ? json_string_value(v) :
+			    "", part);
+		free(part);
+	}
+	return r;
+}
+
+/* Whether the row is printed; counts it either way.  cursor: whether
+ * the row may still be at or before the cursor. */
+static int
+list_take(const struct cli_args *a, json_t *row, int cursor)
+{
+	const struct cli_list *l = a->verb->list;
+
+	if (cursor && L.after != NULL && !(l->flags & CLI_L_NOPAGE)) {
+		if (l->flags & CLI_L_POS) {
+			if (!L.passed) {
+				char *k = row_key(l->key, row);
+
+				L.passed = strcmp(k, L.after) == 0;
+				free(k);
+				return 0;
+			}
+		} else if (key_cmp(l->key, row, L.after) <= 0)
+			return 0;
+	}
+	L.seen++;
+	if (L.limit > 0 && L.shown >= L.limit)
+		return 0;
+	L.shown++;
+	if (!(l->flags & CLI_L_NOPAGE)) {
+		free(L.last);
+		L.last = row_key(l->key, row);
+	}
+	return 1;
+}
+
+static void
+emit(json_t *row)
+{
+	if (L.tab != NULL)
+		cli_table_add(L.tab, row);
+	else
+		cli_out(row);
+}
+
+static void
+list_end(const struct cli_args *a)
+{
+	const char *tool = a->tool->name;
+
+	if (!L.on)
+		return;
+	if (L.tab != NULL)
+		cli_table_end(L.tab);
+	L.tab = NULL;
+	if (L.after != NULL && (a->verb->list->flags & CLI_L_POS) &&
+	    !L.passed)
+		cli_die(CORP_ENOTFOUND, "%s: --after: no row %s (the key of a "
+		    "row this listing shows)", a->vname, L.after);
+	if (L.seen > L.shown && L.last != NULL) {
+		/* The rows first, on a terminal where both go. */
+		if (fflush(stdout) == EOF && errno != EPIPE)
+			cli_die(CORP_EINTERNAL, "stdout: %s", strerror(errno));
+		/* The count is known when every row came (no query limit)
+		 * or the query counted them (cli_list_total). */
+		if (L.has_total || !L.fetched)
+			fprintf(stderr, "%s: %s: %lld of %lld rows shown; "
+			    "--after %s for more\n", tool, a->vname, L.shown,
+			    L.has_total ? L.total : L.seen, L.last);
+		else
+			fprintf(stderr, "%s: %s: %lld row%s shown, more "
+			    "follow; --after %s for more\n", tool, a->vname,
+			    L.shown, L.shown == 1 ? "" : "s", L.last);
+	}
+	free(L.last);
+	L.last = NULL;
+}
+
+/*
+ * The index of the row whose key is the cursor in a whole listing, or
+ * -1.  The rows after it are after the cursor whatever the comparison
+ * says: the database's order of text (a PostgreSQL collation) need not
+ * be bytewise.  Without such a row, key_cmp decides.
+ */
+static long
+cursor_row(const struct cli_args *a, json_t *arr)
+{
+	const struct cli_list *l = a->verb->list;
+	json_t *v;
+	size_t i;
+	char *k;
+	int eq;
+
+	if (!L.on || L.after == NULL || (l->flags & (CLI_L_POS |
+	    CLI_L_NOPAGE)))
+		return -1;
+	json_array_foreach(arr, i, v) {
+		k = row_key(l->key, v);
+		eq = strcmp(k, L.after) == 0;
+		free(k);
+		if (eq)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* list_take for row i of a whole listing whose cursor row is c. */
+static int
+take_at(const struct cli_args *a, json_t *row, size_t i, long c)
+{
+	if (c >= 0 && (long)i <= c)
+		return 0;
+	return list_take(a, row, c < 0);
+}
+
+json_t *
+cli_page(const struct cli_args *a, json_t *arr)
+{
+	json_t *v, *r;
+	size_t i;
+	long c = cursor_row(a, arr);
+
+	if (!L.on)
+		return arr;
+	if ((r = json_array()) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	json_array_foreach(arr, i, v)
+		if (take_at(a, v, i, c) && json_array_append(r, v) != 0)
+			cli_die(CORP_EINTERNAL, "out of memory");
+	json_decref(arr);
+	return r;
+}
+
 void
 cli_row(const struct cli_args *a, json_t *row)
 {
-	(void)a;
-	cli_out(row);
+	if (!L.on || list_take(a, row, 1))
+		emit(row);
 	json_decref(row);
 }
 
 void
 cli_rows(const struct cli_args *a, json_t *arr)
 {
-	(void)a;
-	cli_out_all(arr);
+	json_t *v;
+	size_t i;
+	long c;
+
+	if (!json_is_array(arr)) {
+		cli_row(a, arr);
+		return;
+	}
+	c = cursor_row(a, arr);
+	json_array_foreach(arr, i, v)
+		if (!L.on || take_at(a, v, i, c))
+			emit(v);
+	json_decref(arr);
 }

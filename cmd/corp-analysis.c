@@ -207,10 +207,10 @@ static const struct cli_verb verbs[] = {
 	{ "close", cmd_step, "reviewed to closed", "RUN", 1, 1, U(AS) },
 	{ "cancel", cmd_step, "pending to cancelled", "RUN", 1, 1, U(AS) },
 	{ "list", cmd_list, "runs as JSON lines", NULL, 0, 0,
-	    U({ O_CHAT }, { O_STATUS }) },
+	    U({ O_CHAT }, { O_STATUS }), .list = CLI_LIST("run_id", "RUN") },
 	{ "show", cmd_show, "one run as JSON", "RUN", 1, 1 },
 	{ "errors", cmd_show, "a run's invalid proposals as JSON lines", "RUN",
-	    1, 1 },
+	    1, 1, .list = CLI_LIST("batch,line", NULL, CLI_L_NOPAGE) },
 	{ NULL }
 };
 

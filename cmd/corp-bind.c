@@ -161,7 +161,7 @@ cmd_list(const struct cli_args *a)
 	    != 0)
 		cli_fail(&e);
 	corp_db_close(db);
-	cli_out_all(rows);
+	cli_rows(a, rows);
 	return 0;
 }
 
@@ -269,7 +269,8 @@ static const struct cli_verb verbs[] = {
 	    0, U({ O_USER, CLI_REQ }, { O_CHANNEL, CLI_REQ },
 	    { O_SUBSCRIPTION }, { O_ALLOW_HTTP }), .flags = CLI_VARIANT },
 	{ "list", cmd_list, "binds, active or not", NULL, 0, 0,
-	    U({ O_USER }, { O_CHANNEL }) },
+	    U({ O_USER }, { O_CHANNEL }),
+	    .list = CLI_LIST("user_id,channel", "USER_ID:CHANNEL") },
 	{ "deactivate", cmd_deactivate, "stop a bind (kept for history)",
 	    NULL, 0, 0, U({ O_USER, CLI_REQ }, { O_CHANNEL, CLI_REQ }) },
 	{ "code", cmd_code, "a Telegram deep-link code for a user", NULL, 0,

@@ -31,7 +31,7 @@ static const char *const priorities[] = { "urgent", "p2p", "broadcast",
 static const struct cli_opt opts[] = {
 	RUN_OPTS,
 	{ O_AFTER, "after", "AUDIT:USER", "pending: rows after this cursor" },
-	{ O_LIMIT, "limit", "N", "at most N rows (pending 100, dlq 1000)" },
+	{ O_LIMIT, "limit", "N", "pending: at most N rows (100)" },
 	{ O_PEEK, "peek", NULL, "pending: print without leasing" },
 	{ O_PRIORITY, "priority", "PRIORITY", "pending: only urgent, p2p or "
 	    "broadcast rows", .comp = CLI_C_WORDS, .words = priorities },
@@ -264,10 +264,9 @@ cmd_cancel(const struct cli_args *a)
 }
 
 static int
-print_row(json_t *o, void *arg)
+dlq_row(json_t *o, void *arg)
 {
-	(void)arg;
-	cli_out(o);
+	cli_row(arg, json_incref(o));
 	return 0;
 }
 
@@ -277,13 +276,14 @@ cmd_dlq(const struct cli_args *a)
 	const char *channel = cli_str(a, O_CHANNEL);
 	struct corp_db *db;
 	struct corp_err e;
-	int limit = cli_has(a, O_LIMIT) ? (int)cli_num(cli_str(a, O_LIMIT), 1,
-	    10000000, "--limit") : 1000;
+	long long total;
 
 	check_channel(channel);
 	db = cli_db(0);
-	if (corp_queue_dlq(db, channel, limit, print_row, NULL, &e) != 0)
+	if (corp_queue_dlq(db, channel, cli_list_after_id(a),
+	    cli_list_fetch(a), &total, dlq_row, (void *)a, &e) != 0)
 		cli_fail(&e);
+	cli_list_total(a, total);
 	corp_db_close(db);
 	return 0;
 }
@@ -367,8 +367,10 @@ cmd_stats(const struct cli_args *a)
 		/* A write error is found at exit (cli_exit). */
 		(void)fputs(text, stdout);
 		free(text);
-	} else
+	} else if (cli_format(a) == CLI_FMT_JSON)
 		cli_out(s);
+	else	/* table, tsv: the queue's rows */
+		cli_rows(a, json_incref(json_object_get(s, "queue")));
 	json_decref(s);
 	corp_db_close(db);
 	return 0;
@@ -415,11 +417,12 @@ static const struct cli_verb verbs[] = {
 	{ "cancel", cmd_cancel, "give up on PENDING rows", NULL, 0, 0,
 	    U({ O_ID }, { O_EVENT }, { O_TYPE }, { O_HELD }, { O_CHANNEL }) },
 	{ "dlq", cmd_dlq, "list the dead-letter queue", NULL, 0, 0,
-	    U({ O_CHANNEL }, { O_LIMIT }) },
+	    U({ O_CHANNEL }), .list = CLI_LIST("delivery_id", "ID", 0, 1000) },
 	{ "prune", cmd_prune, "delete rows sent before a time", NULL, 0, 0,
 	    U({ O_SENT_BEFORE, CLI_REQ }, { O_DRY_RUN }) },
 	{ "stats", cmd_stats, "the queue by channel, status and readiness",
-	    NULL, 0, 0, U({ O_PROM }) },
+	    NULL, 0, 0, U({ O_PROM }),
+	    .list = CLI_LIST("channel", NULL, CLI_L_NOPAGE) },
 	{ "unpause", cmd_unpause, "end an outage pause now", NULL, 0, 0,
 	    U({ O_CHANNEL, CLI_REQ }, { O_ENDPOINT }) },
 	{ "explain", cmd_explain, "why a user got (or did not get) an event",

@@ -22,7 +22,7 @@
 #include "notify.h"
 #include "route.h"
 
-enum { O_AFTER = 1, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL, O_LIMIT,
+enum { O_AFTER = 1, O_TASK, O_TYPE, O_TOPIC, O_SINCE, O_UNTIL,
 	O_AS, O_FOLLOW, O_COUNT, O_NEWTYPE, O_NEWROLE, O_DRY, O_BATCH };
 
 static const struct cli_opt opts[] = {
@@ -34,7 +34,6 @@ static const struct cli_opt opts[] = {
 	{ O_TOPIC, "topic", "TOPIC", "events of this topic" },
 	{ O_SINCE, "since", "TIME", "at or after TIME", CLI_TIME },
 	{ O_UNTIL, "until", "TIME", "before TIME", CLI_TIME },
-	{ O_LIMIT, "limit", "N", "at most N events", CLI_NUM, 1, LLONG_MAX },
 	{ O_AS, "as", "LOGIN", "only what LOGIN may see", .comp = CLI_C_LOGIN },
 	{ O_FOLLOW, "follow", NULL, "go on as new events are committed" },
 	{ O_COUNT, "count", "N", "stop after N events", CLI_NUM, 1,
@@ -61,7 +60,7 @@ filter(const struct cli_args *c, struct corp_event_filter *f)
 	*f = (struct corp_event_filter){ .after = cli_int(c, O_AFTER, 0),
 	    .task_id = cli_int(c, O_TASK, 0), .type = cli_str(c, O_TYPE),
 	    .topic = cli_str(c, O_TOPIC), .since = cli_int(c, O_SINCE, 0),
-	    .until = cli_int(c, O_UNTIL, 0), .limit = cli_int(c, O_LIMIT, 0) };
+	    .until = cli_int(c, O_UNTIL, 0) };
 	if ((f->type != NULL && corp_event_type_check(db, f->type,
 	    CORP_NAME_TOPIC, &e) != 0) ||
 	    (f->topic != NULL && corp_topic_check(f->topic, &e) != 0) ||
@@ -79,11 +78,13 @@ cmd_list(const struct cli_args *c)
 	json_t *arr;
 	long long last;
 
+	f.after = cli_list_after_id(c);
+	f.limit = cli_list_fetch(c);
 	/* A task that does not exist is 67, not an empty list. */
 	if ((f.task_id > 0 && corp_eventlog_task_exists(db, f.task_id, &e)
 	    != 0) || corp_eventlog_list(db, &f, &arr, &last, &e) != 0)
 		cli_fail(&e);
-	cli_out_all(arr);
+	cli_rows(c, arr);
 	corp_db_close(db);
 	return 0;
 }
@@ -283,8 +284,8 @@ cmd_route(const struct cli_args *c)
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
 static const struct cli_verb verbs[] = {
 	{ "list", cmd_list, "events, oldest first, filtered", NULL, 0, 0,
-	    U({ O_AFTER }, { O_TASK }, { O_TYPE }, { O_TOPIC }, { O_SINCE },
-	    { O_UNTIL }, { O_LIMIT }, { O_AS }) },
+	    U({ O_TASK }, { O_TYPE }, { O_TOPIC }, { O_SINCE }, { O_UNTIL },
+	    { O_AS }), .list = CLI_LIST("event_id", "EVENT_ID") },
 	{ "show", cmd_show, "one event", "EVENT_ID", 1, 1, U({ O_AS }) },
 	{ "tail", cmd_tail, "events past a cursor, then (--follow) new ones",
 	    NULL, 0, 0, U({ O_FOLLOW }, { O_AFTER }, { O_TOPIC }, { O_TASK },

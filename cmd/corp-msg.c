@@ -23,7 +23,7 @@
 #include "settings.h"
 #include "tgupdate.h"
 
-enum { O_CHAT = 1, O_AUTHOR, O_SINCE, O_UNTIL, O_TEXT, O_LIMIT, O_BEFORE,
+enum { O_CHAT = 1, O_AUTHOR, O_SINCE, O_UNTIL, O_TEXT, O_BEFORE,
 	O_OLDER, O_DRY };
 
 static const struct cli_opt opts[] = {
@@ -33,7 +33,6 @@ static const struct cli_opt opts[] = {
 	{ O_SINCE, "since", "TIME", "sent at or after TIME", CLI_TIME },
 	{ O_UNTIL, "until", "TIME", "sent before TIME", CLI_TIME },
 	{ O_TEXT, "text", "TEXT", "whose text contains TEXT" },
-	{ O_LIMIT, "limit", "N", "at most N messages", CLI_NUM, 1, LLONG_MAX },
 	{ O_BEFORE, "before", "TIME", "prune messages sent before TIME",
 	    CLI_TIME },
 	{ O_OLDER, "older-than", "DURATION", "prune messages older than this "
@@ -134,11 +133,13 @@ cmd_list(const struct cli_args *a)
 	f.since = cli_int(a, O_SINCE, 0);
 	f.until = cli_int(a, O_UNTIL, 0);
 	f.text = cli_str(a, O_TEXT);
-	f.limit = cli_int(a, O_LIMIT, 0);
+	/* --after is applied to the rows read (oldest first): all of them
+	 * then, so that the limit counts rows after the cursor. */
+	f.limit = cli_str(a, CLI_O_AFTER) ? 0 : cli_list_fetch(a);
 	db = cli_db(0);
 	if (corp_msg_list(db, &f, &arr, &e) != 0)
 		cli_fail(&e);
-	cli_out_all(arr);
+	cli_rows(a, arr);
 	corp_db_close(db);
 	return 0;
 }
@@ -206,8 +207,9 @@ static const struct cli_verb verbs[] = {
 	{ "import", cmd_import, "store Bot API Update objects (JSON lines)",
 	    "[FILE]", 0, 1 },
 	{ "list", cmd_list, "stored messages, filtered", NULL, 0, 0,
-	    U({ O_CHAT }, { O_AUTHOR }, { O_SINCE }, { O_UNTIL }, { O_TEXT },
-	    { O_LIMIT }) },
+	    U({ O_CHAT }, { O_AUTHOR }, { O_SINCE }, { O_UNTIL }, { O_TEXT }),
+	    .list = CLI_LIST("date,chat_id,message_id",
+	    "DATE:CHAT:MESSAGE_ID") },
 	{ "show", cmd_show, "one message with its edit history",
 	    "CHAT MESSAGE_ID", 2, 2, .flags = CLI_NEGNUM },
 	{ "prune", cmd_prune, "delete old messages with their history", NULL,

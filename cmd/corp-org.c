@@ -118,11 +118,12 @@ cmd_list(const struct cli_args *a)
 
 	if (corp_dir_unit_list(db, &arr, &e) != 0)
 		cli_fail(&e);
-	if (cli_has(a, O_JSON)) {
+	if (cli_format(a) != CLI_FMT_LEGACY) {
 		cli_rows(a, arr);
 		corp_db_close(db);
 		return 0;
 	}
+	arr = cli_page(a, arr);
 	json_array_foreach(arr, i, v) {
 		json_t *h = json_object_get(v, "head");
 		json_t *z = json_object_get(v, "tz");
@@ -202,12 +203,14 @@ static const struct cli_verb verbs[] = {
 	    2 },
 	{ "show", cmd_show, "one unit as JSON", "NAME", 1, 1 },
 	{ "list", cmd_list, "the tree of units", NULL, 0, 0,
-	    U({ O_JSON }) },
+	    U({ O_JSON }),
+	    .list = CLI_LIST("name", "NAME", CLI_L_POS | CLI_L_LEGACY) },
 	{ "delegate", cmd_delegate, "let a deputy act for a principal for a "
 	    "while", NULL, 0, 0, U({ O_PRINCIPAL, CLI_REQ },
 	    { O_DEPUTY, CLI_REQ }, { O_FROM, CLI_REQ }, { O_UNTIL, CLI_REQ }) },
 	{ "delegations", cmd_delegations, "delegations as JSON lines", NULL,
-	    0, 0, U({ O_USER }, { O_ACTIVE }) },
+	    0, 0, U({ O_USER }, { O_ACTIVE }),
+	    .list = CLI_LIST("delegation_id", "ID") },
 	{ "revoke", cmd_revoke, "end a delegation", "DELEGATION_ID", 1, 1 },
 	{ NULL }
 };

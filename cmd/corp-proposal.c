@@ -141,7 +141,8 @@ cmd_show(const struct cli_args *a)
 #define AS { O_AS, CLI_REQ }
 static const struct cli_verb verbs[] = {
 	{ "list", cmd_list, "proposals as JSON lines", NULL, 0, 0,
-	    U({ O_RUN }, { O_STATUS }) },
+	    U({ O_RUN }, { O_STATUS }),
+	    .list = CLI_LIST("proposal_id", "PROPOSAL") },
 	{ "show", cmd_show, "one proposal as JSON", "PROPOSAL", 1, 1 },
 	{ "edit", cmd_edit, "change a pending proposal", "PROPOSAL", 1, 1,
 	    U(AS, { O_TITLE }, { O_DESC }, { O_ASSIGNEE }, { O_DUE }) },

@@ -59,40 +59,52 @@ out1(json_t *o)
 	json_decref(o);
 }
 
-static void
-outall(json_t *rows)
-{
-
-	cli_out_all(rows);
-}
-
 /* config */
+
+/* The settings (only: one of them) as rows {"key", "value", "default"}
+ * of the listing a, or as one JSON line when a is NULL (config set). */
+struct each {
+	const struct cli_args	*a;
+	const char		*only;
+};
 
 static int
 each_line(const char *key, const char *def, const char *cur, void *arg)
 {
+	struct each *x = arg;
 	json_t *o;
 
-	(void)arg;
+	if (x->only != NULL && strcmp(key, x->only) != 0)
+		return 0;
 	o = json_pack("{s:s, s:o, s:s}", "key", key, "value",
 	    corp_json_strval(cur), "default", def);
 	if (o == NULL)
 		return CORP_EINTERNAL;
-	out1(o);
+	if (x->a != NULL)
+		cli_row(x->a, o);
+	else
+		out1(o);
 	return 0;
+}
+
+static void
+settings_out(struct corp_db *db, const struct cli_args *a, const char *only)
+{
+	struct each x = { a, only };
+	struct corp_err e;
+
+	corp_errclear(&e);
+	if (corp_setting_each(db, each_line, &x, &e) != 0)
+		cli_fail(&e);
 }
 
 static int
 config_list(const struct cli_args *a)
 {
 	struct corp_db *db;
-	struct corp_err e;
 
-	(void)a;
 	db = cli_db(0);
-	corp_errclear(&e);
-	if (corp_setting_each(db, each_line, NULL, &e) != 0)
-		cli_fail(&e);
+	settings_out(db, a, NULL);
 	corp_db_close(db);
 	return 0;
 }
@@ -108,6 +120,12 @@ config_get(const struct cli_args *a)
 	if (corp_setting_key_check(key, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
+	/* The bare value unless --format (scripts read it). */
+	if (cli_format(a) != CLI_FMT_LEGACY) {
+		settings_out(db, a, key);
+		corp_db_close(db);
+		return 0;
+	}
 	if (corp_setting_get(db, key, &v, &e) != 0)
 		cli_fail(&e);
 	if (printf("%s\n", v) < 0)
@@ -131,6 +149,8 @@ config_set(const struct cli_args *a)
 	db = cli_db(0);
 	if (corp_setting_set(db, key, val, flags, &e) != 0)
 		cli_fail(&e);
+	/* What is stored now, as config list shows it. */
+	settings_out(db, NULL, key);
 	corp_db_close(db);
 	return 0;
 }
@@ -184,7 +204,7 @@ notify_list(const struct cli_args *a)
 	    != 0)
 		cli_fail(&e);
 	corp_db_close(db);
-	outall(rows);
+	cli_rows(a, rows);
 	return 0;
 }
 
@@ -374,17 +394,21 @@ push_show(const struct cli_args *a)
 
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
 static const struct cli_verb config_verbs[] = {
-	{ "get", config_get, "a setting's value", "KEY", 1, 1 },
-	{ "set", config_set, "change a setting", "KEY VALUE", 2, 2,
-	    U({ O_FORCE }) },
+	{ "get", config_get, "a setting's value", "KEY", 1, 1,
+	    .list = CLI_LIST("key", NULL, CLI_L_NOPAGE | CLI_L_LEGACY_ALL) },
+	{ "set", config_set, "change a setting, print it as JSON",
+	    "KEY VALUE", 2, 2, U({ O_FORCE }) },
 	{ "unset", config_unset, "back to the default", "KEY", 1, 1 },
-	{ "list", config_list, "every setting with its default" },
+	{ "list", config_list, "every setting with its default",
+	    .list = CLI_LIST("key", "KEY", CLI_L_POS) },
 	{ NULL }
 };
 #define NKEY { O_TYPE, CLI_REQ }, { O_ROLE, CLI_REQ }, { O_CHANNEL, CLI_REQ }
 static const struct cli_verb notify_verbs[] = {
 	{ "list", notify_list, "notification settings, filtered", NULL, 0, 0,
-	    U({ O_TYPE }, { O_ROLE }, { O_CHANNEL }) },
+	    U({ O_TYPE }, { O_ROLE }, { O_CHANNEL }),
+	    .list = CLI_LIST("event_type,role,channel",
+	    "EVENT_TYPE:ROLE:CHANNEL") },
 	{ "set", notify_set, "create or change one", NULL, 0, 0,
 	    U(NKEY, { O_ENABLED, 0, 1 }, { O_DISABLED, 0, 1 }, { O_PRIORITY },
 	    { O_TEMPLATE }, { O_SELF, 0, 2 }, { O_NOSELF, 0, 2 },

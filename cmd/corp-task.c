@@ -243,11 +243,13 @@ static const struct cli_verb verbs[] = {
 	{ "show", cmd_show, "one task as JSON", "TASK", 1, 1, U({ O_AS }) },
 	{ "list", cmd_list, "tasks as JSON lines", NULL, 0, 0,
 	    U({ O_AS }, { O_STATE }, { O_ASSIGNEE }, { O_INITIATOR },
-	    { O_UNIT }, { O_PERIOD }, { O_TPL }, { O_OVERDUE }) },
+	    { O_UNIT }, { O_PERIOD }, { O_TPL }, { O_OVERDUE }),
+	    .list = CLI_LIST("task_id", "TASK") },
 	{ "reports", cmd_show, "a task's reports as JSON lines", "TASK", 1, 1,
-	    U({ O_AS }) },
+	    U({ O_AS }), .list = CLI_LIST("version", "VERSION") },
 	{ "viewers", cmd_viewers, "who sees a task, in which role",
-	    "(TASK | --all)", 0, 1, U({ O_ALL, CLI_OPERAND }) },
+	    "(TASK | --all)", 0, 1, U({ O_ALL, CLI_OPERAND }),
+	    .list = CLI_LIST("task_id,user_id,role", "TASK:USER_ID:ROLE") },
 	{ NULL }
 };
 

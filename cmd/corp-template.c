@@ -138,7 +138,7 @@ static const struct cli_verb verbs[] = {
 	    { O_ACTIVE }) },
 	{ "show", cmd_show, "one template as JSON", "ID", 1, 1 },
 	{ "list", cmd_list, "active templates as JSON lines", NULL, 0, 0,
-	    U({ O_ALL }) },
+	    U({ O_ALL }), .list = CLI_LIST("template_id", "ID") },
 	{ "deactivate", cmd_put, "make no more instances", "ID", 1, 1 },
 	{ NULL }
 };

@@ -199,7 +199,7 @@ static const struct cli_verb token_verbs[] = {
 	{ "add", token_add, "a bearer token for corp-api, printed once",
 	    "LOGIN", 1, 1, U({ O_EXPIRES }, { O_NAME }) },
 	{ "list", token_list, "tokens (of LOGIN), never the secret",
-	    "[LOGIN]", 0, 1 },
+	    "[LOGIN]", 0, 1, .list = CLI_LIST("id", "ID") },
 	{ "revoke", token_revoke, "refuse a token from now on", "ID", 1, 1 },
 	{ NULL }
 };
@@ -213,7 +213,7 @@ static const struct cli_verb verbs[] = {
 	    { O_INACTIVE, 0, 5 }) },
 	{ "show", cmd_show, "one user as JSON", "LOGIN", 1, 1 },
 	{ "list", cmd_list, "users (active ones unless --all)", NULL, 0, 0,
-	    U({ O_UNIT }, { O_ALL }) },
+	    U({ O_UNIT }, { O_ALL }), .list = CLI_LIST("login", "LOGIN") },
 	{ "deactivate", cmd_put, "make a user inactive", "LOGIN", 1, 1 },
 	{ "import", cmd_import, "users from JSON lines, all or nothing" },
 	{ "token", NULL, "corp-api's bearer tokens", .sub = token_verbs },

@@ -616,7 +616,7 @@ static void
 h_ops_dlq(struct call *c)
 {
 	const char *ch = query(c, "channel");
-	long long limit = 1000;
+	long long limit = 1000, total;
 	json_t *arr;
 	int rc, has;
 
@@ -631,7 +631,7 @@ h_ops_dlq(struct call *c)
 		corp_api_error(c->resp, 500, "out of memory");
 		return;
 	}
-	rc = corp_queue_dlq(c->api->db, ch, (int)limit, dlq_row, arr,
+	rc = corp_queue_dlq(c->api->db, ch, 0, limit, &total, dlq_row, arr,
 	    &c->err);
 	if (rc == CORP_EINTERNAL && c->err.msg[0] == '\0')
 		corp_errf(&c->err, rc, "out of memory");

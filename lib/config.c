@@ -407,6 +407,14 @@ corp_config_load(struct corp_err *err)
 	    (rc = secret(&corp_cfg.openai_key, "CORP_OPENAI_KEY", err)) != 0 ||
 	    (rc = child_env_load(err)) != 0)
 		return rc;
+	/* The operator's zone, for times in tables (cmd/clifmt.h): TZ as
+	 * libc reads it (a leading ':' allowed), if it names a zone;
+	 * otherwise UTC.  Read here because lib/clock.c sets TZ itself. */
+	if ((v = getenv("TZ")) != NULL && *v == ':')
+		v++;
+	if (v != NULL && *v != '\0' && corp_tz_valid(v) &&
+	    (rc = setstr(&corp_cfg.display_tz, v, err)) != 0)
+		return rc;
 	/* CGI variables: an empty value is a value (RFC 3875). */
 	if ((rc = setstr(&corp_cfg.cgi_method, getenv("REQUEST_METHOD"),
 	    err)) != 0 ||

@@ -72,6 +72,7 @@ struct corp_config {
 	long	 busy_timeout_ms; /* CORP_BUSY_TIMEOUT (duration), 30s */
 	int	 sync_full;	/* CORP_SYNCHRONOUS: full (1) or normal (0) */
 	char	*tz;		/* CORP_TZ, default UTC */
+	char	*display_tz;	/* TZ if a zone name: times in tables; NULL UTC */
 	int	 admin_all;	/* CORP_ADMIN_POLICY=all (1) | none (0) */
 	char	*telegram_api;	/* CORP_TELEGRAM_API */
 	char	*telegram_token; /* CORP_TELEGRAM_TOKEN (secret) */

@@ -143,8 +143,14 @@ int	corp_queue_card(struct corp_db *, long long delivery_id,
 	    struct corp_queue_card *, struct corp_err *);
 
 typedef int (*corp_row_fn)(json_t *, void *);
-int	corp_queue_dlq(struct corp_db *, const char *channel, int limit,
-	    corp_row_fn, void *, struct corp_err *);
+/*
+ * The FAILED rows (of channel; NULL: all) with delivery_id > after, in
+ * id order, at most limit (0: all) to fn; *total: how many such rows
+ * there are in all (NULL: not counted), read just before the rows.
+ */
+int	corp_queue_dlq(struct corp_db *, const char *channel, long long after,
+	    long long limit, long long *total, corp_row_fn, void *,
+	    struct corp_err *);
 /*
  * Delete SENT rows sent before sent_before and their attempts, or with
  * dry_run only count them; never PENDING or FAILED rows.  The caller

@@ -3,6 +3,7 @@
  * (corp-deliver requeue, cancel, dlq, prune, stats, unpause, explain):
  * see queue.h.  The state machine is queue.c.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,23 +138,38 @@ fail:
 }
 
 int
-corp_queue_dlq(struct corp_db *db, const char *channel, int limit,
-    corp_row_fn fn, void *arg, struct corp_err *err)
+corp_queue_dlq(struct corp_db *db, const char *channel, long long after,
+    long long limit, long long *total, corp_row_fn fn, void *arg,
+    struct corp_err *err)
 {
 	struct corp_stmt *st;
 	json_t *rows, *o;
 	size_t i;
 	int rc;
 
+	if (total != NULL) {
+		if ((rc = corp_db_prep(db, &st, "SELECT count(*) FROM "
+		    "deliveries WHERE status = 'FAILED' AND (?1 IS NULL OR "
+		    "channel = ?1) AND id > ?2", err)) != 0)
+			return rc;
+		corp_bind_text(st, 1, channel);
+		corp_bind_int64(st, 2, after);
+		if ((rc = corp_step(st)) == SQLITE_ROW)
+			*total = corp_col_int64(st, 0);
+		corp_reset(st);
+		if (rc != SQLITE_ROW)
+			return corp_db_fail(db, rc, "count dlq", err);
+	}
 	if ((rc = corp_db_prep(db, &st, "SELECT d.id, d.event_id, e.event_type, "
 	    "d.user_id, u.login, d.channel, d.attempts, d.error, d.updated_at, "
 	    "e.trace_id FROM deliveries d JOIN users u ON u.id = d.user_id "
 	    "JOIN events e ON e.event_id = d.event_id "
 	    "WHERE d.status = 'FAILED' AND (?1 IS NULL OR d.channel = ?1) "
-	    "ORDER BY d.id LIMIT ?2", err)) != 0)
+	    "AND d.id > ?3 ORDER BY d.id LIMIT ?2", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, channel);
-	corp_bind_int(st, 2, limit);
+	corp_bind_int64(st, 2, limit > 0 ? limit : LLONG_MAX);
+	corp_bind_int64(st, 3, after);
 	rows = json_array();
 	while ((rc = corp_step(st)) == SQLITE_ROW) {
 		o = json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:i, s:o, s:o, "

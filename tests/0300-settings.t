@@ -15,7 +15,8 @@ is_rc 64 "config get of an unknown key" corp-settings config get no_such
 is "$err" "corp-settings: unknown setting 'no_such' (see corp(7) CONFIGURATION)" \
     "says which"
 ok "config set" corp-settings config set attempts.telegram 5
-is "$out" "" "set prints nothing"
+is "$out" '{"key":"attempts.telegram","value":"5","default":"10"}' \
+    "set prints the stored setting (issue 21)"
 is "$(sql "SELECT key, value FROM config WHERE key LIKE 'attempts.%'")" \
     "attempts.telegram|5" "stored"
 is "$(corp-settings config get attempts.telegram)" 5 "read back"
