@@ -2,6 +2,8 @@
  * corp-deliver -- the delivery queue: pending (lease and print), ack
  * (store results), requeue, dlq, prune, stats, explain.
  */
+#include <err.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,9 +134,9 @@ cmd_pending(const struct cli_args *a)
 	if (corp_queue_claim(db, &cl, &lines, token, &e) != 0)
 		cli_fail(&e);
 	n = json_array_size(lines);
-	for (i = 0; i < n; i++)
-		if (cli_out_try(json_array_get(lines, i)) != 0)
-			break;
+	if (corp_queue_print_lines(stdout, lines, &i) != 0 && errno != EPIPE)
+		cli_die(CORP_EINTERNAL, "stdout: %s",
+		    strerror(errno ? errno : EIO));
 	/* The reader went away: give back what it never saw. */
 	if (i < n && !cl.peek &&
 	    corp_queue_release_lines(db, token, lines, i, &e) != 0)
@@ -150,10 +152,31 @@ cmd_pending(const struct cli_args *a)
 struct ack {
 	struct corp_db	*db;
 	json_t		**buf;
+	char		*echo;	/* per line: pass the text read on */
 	int		 bad, gone;
 };
 
-/* One batch of acks in one short transaction; printed after its commit. */
+/* Stored already: only the echo can fail (and a gone reader is quiet). */
+static int
+ack_out(const struct corp_jsonl_item *it, int echo)
+{
+	if (!echo)
+		return cli_out_try(it->obj);
+	if (corp_out_splice(stdout, it->raw, it->rawlen, "stored",
+	    json_string_value(json_object_get(it->obj, "stored"))) == 0)
+		return 0;
+	if (errno == EPIPE)
+		return -1;
+	cli_die(CORP_EINTERNAL, "stdout: %s", strerror(errno ? errno : EIO));
+}
+
+/*
+ * One batch of acks in one short transaction; printed after its commit.
+ * A line goes out as it came with "stored" added at its end (no second
+ * serialisation); one that carried "stored" or "ack_error" already, or
+ * gets an "ack_error", is printed from its parse with those set in
+ * place (corp-json.5, "The stored line").
+ */
 static int
 ack_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 {
@@ -162,18 +185,23 @@ ack_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 	size_t i;
 	int bad;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		k->buf[i] = it[i].obj;
+		k->echo[i] = it[i].raw != NULL &&
+		    json_object_get(it[i].obj, "stored") == NULL &&
+		    json_object_get(it[i].obj, "ack_error") == NULL;
+	}
 	if (corp_queue_ack(k->db, k->buf, n, &bad, e) != 0)
 		cli_fail(e);
 	k->bad |= bad > 0;
 	for (i = 0; i < n; i++) {
-		if ((ae = json_object_get(it[i].obj, "ack_error")) != NULL)
+		if ((ae = json_object_get(it[i].obj, "ack_error")) != NULL) {
 			cli_warn("<stdin>: delivery line: %s",
 			    json_string_value(ae));
-		/* Stored already; only the echo is lost. */
+			k->echo[i] = 0;
+		}
 		if (!k->gone)
-			k->gone = cli_out_try(it[i].obj) != 0;
+			k->gone = ack_out(&it[i], k->echo[i]) != 0;
 	}
 	return k->gone ? CORP_LOOP_STOP : 0;
 }
@@ -188,11 +216,14 @@ cmd_ack(const struct cli_args *a)
 	l.batch = cli_has(a, O_BATCH) ? (size_t)cli_num(cli_str(a, O_BATCH),
 	    1, 100000, "--batch") : 256;
 	l.batch_ms = (int)cli_int(a, O_BATCH_MS, 50);
+	l.raw = 1;
 	k.db = cli_db(0);
-	if ((k.buf = calloc(l.batch, sizeof(*k.buf))) == NULL)
+	if ((k.buf = calloc(l.batch, sizeof(*k.buf))) == NULL ||
+	    (k.echo = calloc(l.batch, 1)) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	rc = cli_loop(0, NULL, &l);
 	free(k.buf);
+	free(k.echo);
 	corp_db_close(k.db);
 	return k.gone ? 0 : rc != 0 || k.bad ? CORP_EINVAL : 0;
 }

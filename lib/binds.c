@@ -654,7 +654,8 @@ import_tx(struct corp_db *db, void *arg, struct corp_err *err)
 		    (json_int_t)uid, "channel", l->channel, "address",
 		    l->address, "result", res)) == NULL)
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		it = (struct corp_jsonl_item){ l->obj, l->lineno, l->name };
+		it = (struct corp_jsonl_item){ .obj = l->obj,
+		    .lineno = l->lineno, .name = l->name };
 		a->fn(a->arg, &it, 0, err, o);
 	}
 	corp_errclear(err);

@@ -161,9 +161,21 @@ fill(struct corp_jsonl *r)
 	return n;
 }
 
-int
-corp_jsonl_next(struct corp_jsonl *r, json_t **out, int timeout_ms,
-    struct corp_err *err)
+/* Blanks around a line's object: what blank() skips. */
+static int
+isblank_c(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * corp_jsonl_next; with raw given, *raw and *rawlen get the object's
+ * text as read, without the blanks around it (valid until the next
+ * call).
+ */
+static int
+next_line(struct corp_jsonl *r, json_t **out, const char **raw,
+    size_t *rawlen, int timeout_ms, struct corp_err *err)
 {
 	long long deadline = timeout_ms >= 0 ? corp_mono_ms() + timeout_ms : 0;
 
@@ -192,6 +204,16 @@ corp_jsonl_next(struct corp_jsonl *r, json_t **out, int timeout_ms,
 			if (corp_json_parse_line(line, n, r->name, r->lineno,
 			    out, err) != 0)
 				return CORP_JSONL_BAD;
+			if (raw != NULL) {
+				while (n > 0 && isblank_c(line[n - 1]))
+					n--;
+				while (n > 0 && isblank_c(*line)) {
+					line++;
+					n--;
+				}
+				*raw = line;
+				*rawlen = n;
+			}
 			return CORP_JSONL_OBJ;
 		}
 		if (r->eof)
@@ -232,6 +254,13 @@ corp_jsonl_next(struct corp_jsonl *r, json_t **out, int timeout_ms,
 	}
 }
 
+int
+corp_jsonl_next(struct corp_jsonl *r, json_t **out, int timeout_ms,
+    struct corp_err *err)
+{
+	return next_line(r, out, NULL, NULL, timeout_ms, err);
+}
+
 struct loopstate {
 	struct corp_loop	*l;
 	struct corp_jsonl_item	*items;
@@ -244,8 +273,10 @@ drop(struct loopstate *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		json_decref(s->items[i].obj);
+		free(s->items[i].raw);
+	}
 	s->n = 0;
 }
 
@@ -264,9 +295,11 @@ flush_batch(struct loopstate *s, struct corp_err *err)
 }
 
 static int
-add_item(struct loopstate *s, json_t *obj, const char *name,
-    unsigned long lineno, struct corp_err *err)
+add_item(struct loopstate *s, json_t *obj, const char *raw, size_t rawlen,
+    const char *name, unsigned long lineno, struct corp_err *err)
 {
+	char *copy = NULL;
+
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 		struct corp_jsonl_item *ni;
@@ -281,9 +314,20 @@ add_item(struct loopstate *s, json_t *obj, const char *name,
 		s->items = ni;
 		s->cap = ncap;
 	}
+	if (raw != NULL) {
+		if ((copy = malloc(rawlen + 1)) == NULL) {
+			json_decref(obj);
+			return corp_errf(err, CORP_EINTERNAL, "%s: out of "
+			    "memory", name);
+		}
+		memcpy(copy, raw, rawlen);
+		copy[rawlen] = '\0';
+	}
 	if (s->n == 0)
 		s->first = corp_mono_ms();
 	s->items[s->n].obj = obj;
+	s->items[s->n].raw = copy;
+	s->items[s->n].rawlen = rawlen;
 	s->items[s->n].name = name;
 	s->items[s->n].lineno = lineno;
 	s->n++;
@@ -298,6 +342,8 @@ loop_one(struct loopstate *s, int fd, const char *name, struct corp_err *err)
 	struct corp_jsonl *r;
 	int rc = 0, paused = 0, tmo;
 	json_t *obj;
+	const char *raw = NULL;
+	size_t rawlen = 0;
 
 	if ((r = corp_jsonl_open(fd, name)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "%s: out of memory",
@@ -314,7 +360,8 @@ loop_one(struct loopstate *s, int fd, const char *name, struct corp_err *err)
 			tmo = 0;
 		else
 			tmo = -1;
-		rc = corp_jsonl_next(r, &obj, tmo, err);
+		rc = next_line(r, &obj, l->raw ? &raw : NULL, &rawlen, tmo,
+		    err);
 		if (rc == CORP_JSONL_EOF) {
 			rc = 0;
 			break;
@@ -333,8 +380,8 @@ loop_one(struct loopstate *s, int fd, const char *name, struct corp_err *err)
 		}
 		if (rc == CORP_JSONL_OBJ) {
 			paused = 0;
-			if ((rc = add_item(s, obj, name, corp_jsonl_lineno(r),
-			    err)) != 0)
+			if ((rc = add_item(s, obj, l->raw ? raw : NULL, rawlen,
+			    name, corp_jsonl_lineno(r), err)) != 0)
 				break;
 			if (l->batch > 0 && s->n == l->batch &&
 			    (rc = flush_batch(s, err)) != 0)
@@ -403,16 +450,161 @@ corp_out_init(FILE *f, int pretty)
 		flush_each = 0;
 }
 
+/*
+ * A line is built in one buffer and written with one fwrite: json_dumpf
+ * would call fwrite once per token (issue 18, lever 5: a third of
+ * pending's instructions).  The buffer grows to the longest line and is
+ * kept for the next.
+ */
+static char	*outbuf;
+static size_t	 outcap;
+
 static int
-emit(FILE *f, json_t *v, size_t flags)
+out_room(size_t n)
 {
-	errno = 0;
-	if (json_dumpf(v, f, flags | JSON_PRESERVE_ORDER) != 0 ||
-	    putc('\n', f) == EOF)
+	char *nb;
+	size_t ncap;
+
+	if (n <= outcap)
+		return 0;
+	for (ncap = outcap ? outcap : 4096; ncap < n; ncap *= 2)
+		;
+	if ((nb = realloc(outbuf, ncap)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	outbuf = nb;
+	outcap = ncap;
+	return 0;
+}
+
+static int
+out_write(FILE *f, const char *s, size_t n)
+{
+	if (n > 0 && fwrite(s, 1, n, f) != n)
 		return -1;
 	if (flush_each && fflush(f) == EOF)
 		return -1;
 	return 0;
+}
+
+static int
+emit(FILE *f, json_t *v, size_t flags)
+{
+	size_t n;
+
+	errno = 0;
+	flags |= JSON_PRESERVE_ORDER;
+	/* 0: v cannot be encoded (json_dumpf fails the same way). */
+	if ((n = json_dumpb(v, outbuf, outcap, flags)) == 0)
+		return -1;
+	if (n + 1 > outcap) {
+		if (out_room(n + 1) != 0 ||
+		    json_dumpb(v, outbuf, outcap, flags) != n)
+			return -1;
+	}
+	outbuf[n] = '\n';
+	return out_write(f, outbuf, n + 1);
+}
+
+/* Is key the last member of object v (insertion order)? */
+static int
+last_member(json_t *v, const char *key)
+{
+	void *it = json_object_iter(v), *next;
+
+	if (it == NULL)
+		return 0;
+	while ((next = json_object_iter_next(v, it)) != NULL)
+		it = next;
+	return strcmp(json_object_iter_key(it), key) == 0;
+}
+
+static int word_ok(const char *);
+
+int
+corp_out_json_last(FILE *f, json_t *v, const char *key, const char *text,
+    size_t tlen)
+{
+	json_t *val;
+	size_t n, kl = strlen(key), flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	int rc;
+
+	if (pretty_out || !json_is_object(v) || !word_ok(key) ||
+	    !last_member(v, key))
+		return corp_out_json(f, v);
+	errno = 0;
+	/* v without its last member, then that member from text. */
+	val = json_incref(json_object_get(v, key));
+	json_object_del(v, key);
+	n = json_dumpb(v, outbuf, outcap, flags);
+	if (n != 0 && n + tlen + kl + 5 > outcap) {
+		if (out_room(n + tlen + kl + 5) != 0 ||
+		    json_dumpb(v, outbuf, outcap, flags) != n)
+			n = 0;
+	}
+	/* Back at the end, where it was. */
+	rc = json_object_set_new(v, key, val);
+	if (n < 2 || rc != 0)
+		return -1;
+	n--;	/* over the '}' */
+	if (n > 1)
+		outbuf[n++] = ',';
+	outbuf[n++] = '"';
+	memcpy(outbuf + n, key, kl);
+	n += kl;
+	outbuf[n++] = '"';
+	outbuf[n++] = ':';
+	memcpy(outbuf + n, text, tlen);
+	n += tlen;
+	outbuf[n++] = '}';
+	outbuf[n++] = '\n';
+	return out_write(f, outbuf, n);
+}
+
+static int
+word_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+			return 0;
+	return 1;
+}
+
+int
+corp_out_splice(FILE *f, const char *raw, size_t len, const char *key,
+    const char *val)
+{
+	size_t kl = strlen(key), vl = strlen(val), i, n;
+	int empty = 1;
+
+	errno = 0;
+	if (len < 2 || raw[0] != '{' || raw[len - 1] != '}' ||
+	    !word_ok(key) || !word_ok(val)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 1; i < len - 1 && empty; i++)
+		if (!isblank_c(raw[i]) && raw[i] != '\n')
+			empty = 0;
+	/* raw without its '}', ,"key":"val"} and the newline */
+	n = len - 1 + !empty + kl + vl + 7;
+	if (out_room(n) != 0)
+		return -1;
+	memcpy(outbuf, raw, len - 1);
+	i = len - 1;
+	if (!empty)
+		outbuf[i++] = ',';
+	outbuf[i++] = '"';
+	memcpy(outbuf + i, key, kl);
+	i += kl;
+	memcpy(outbuf + i, "\":\"", 3);
+	i += 3;
+	memcpy(outbuf + i, val, vl);
+	i += vl;
+	memcpy(outbuf + i, "\"}\n", 3);
+	i += 3;
+	return out_write(f, outbuf, i);
 }
 
 int

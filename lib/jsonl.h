@@ -74,6 +74,10 @@ struct corp_jsonl_item {
 	json_t		*obj;		/* a new reference; each() may take it */
 	unsigned long	 lineno;	/* 1-based line in name */
 	const char	*name;		/* "<stdin>" or the file name */
+	/* With corp_loop.raw: the object's text as read, without the
+	 * blanks around it, NUL-terminated (the loop frees it). */
+	char		*raw;
+	size_t		 rawlen;
 };
 /* A batch entry point's word on one item (corp_dir_user_import): rc 0
  * and its result, which the callback takes; or the item's refusal. */
@@ -87,6 +91,7 @@ struct corp_loop {
 	int	(*pause)(void *arg, struct corp_err *);
 	void	(*bad)(const struct corp_err *, void *arg);
 	void	*arg;
+	int	 raw;		/* keep each object's text (item.raw) */
 	unsigned long nitems, nbad;	/* out: objects given, bad lines */
 };
 #define CORP_LOOP_STOP	(-2)
@@ -104,6 +109,27 @@ int	corp_json_parse_line(const char *buf, size_t len, const char *name,
  */
 int	corp_out_json(FILE *, json_t *);
 int	corp_out_pretty(FILE *, json_t *);
+/*
+ * An object as it was read (corp_jsonl_item.raw) with one string member
+ * added before its closing brace, "key":"val", in one write: the line
+ * passes on byte for byte, without being printed again from its parse
+ * (corp-deliver ack, issue 18).  The caller makes sure the object has
+ * no member key yet.  key and val are plain words (no '"', '\\' or
+ * control character); EINVAL otherwise, or when raw is not {...}.
+ * Compact output only (never under corp_out_init's pretty).
+ */
+int	corp_out_splice(FILE *, const char *raw, size_t len, const char *key,
+	    const char *val);
+/*
+ * corp_out_json(v) when its last member is key, whose value text is
+ * already serialised compact (tlen bytes): that member is printed from
+ * text, not serialised again (the event object a claim's lines share,
+ * issue 18).  The same bytes as corp_out_json when text is the member's
+ * compact serialisation; v is left as it was.  Otherwise (pretty, key
+ * not last) corp_out_json(v).
+ */
+int	corp_out_json_last(FILE *, json_t *v, const char *key,
+	    const char *text, size_t tlen);
 /* fflush + fclose of stdout, checked: 0 or -1 with errno. */
 int	corp_out_close(FILE *);
 /* Flush per line?  Decided once from the stream's file type. */

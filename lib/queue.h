@@ -17,6 +17,7 @@
 #ifndef CORP_QUEUE_H
 #define CORP_QUEUE_H
 
+#include <stdio.h>
 #include <time.h>
 #include <jansson.h>
 
@@ -71,6 +72,13 @@ struct corp_claim {
  */
 int	corp_queue_claim(struct corp_db *, const struct corp_claim *,
 	    json_t **lines, char token[48], struct corp_err *);
+/*
+ * Print a claim's lines to f, one per line (corp_out_json's bytes),
+ * each event object serialised once for all the lines that carry it.
+ * 0, or -1 with errno (EPIPE: the reader went away); *printed gets how
+ * many lines went out whole.
+ */
+int	corp_queue_print_lines(FILE *, json_t *lines, size_t *printed);
 /* Give back leases of token (on the listed ids, or all when ids NULL). */
 int	corp_queue_release(struct corp_db *, const char *token,
 	    const long long *ids, size_t nids, struct corp_err *);

@@ -91,8 +91,52 @@ corp_queue_roles_json(const char *s)
 }
 
 /*
+ * Lease the claimed rows with one statement over their ids (a JSON
+ * array bound as text, json_each), not one UPDATE per row (issue 18,
+ * lever 4).  SQLite only: PostgreSQL's claim leases in its own
+ * statement (queue.c, claim_pg).
+ */
+static int
+lease_rows(struct corp_db *db, const long long *ids, size_t nids,
+    const struct corp_claim *cl, time_t now, const char *token,
+    struct corp_err *err)
+{
+	struct corp_stmt *up;
+	char *arr, *p;
+	size_t i;
+	int rc;
+
+	/* "[" + up to 20 digits and a comma per id + "]" */
+	if ((arr = malloc(nids * 21 + 3)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	p = arr;
+	*p++ = '[';
+	for (i = 0; i < nids; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", ids[i]);
+	*p++ = ']';
+	*p = '\0';
+	if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "
+	    "lease_token = ?2, lease_until = ?3, worker = ?4, "
+	    "updated_at = ?5, " LEASE_TOKENS_SET("?2")
+	    " WHERE id IN (SELECT value FROM json_each(?1)) "
+	    /* +: by the ids, never through deliveries_status (O(queue)) */
+	    "AND +status = 'PENDING'", err)) != 0) {
+		free(arr);
+		return rc;
+	}
+	corp_bind_text(up, 1, arr);
+	corp_bind_text(up, 2, token);
+	corp_bind_int64(up, 3, (long long)(now + (time_t)cl->lease_secs));
+	corp_bind_text(up, 4, cl->worker);
+	corp_bind_int64(up, 5, (long long)now);
+	rc = corp_db_exec(db, up, "lease", err);
+	free(arr);
+	return rc;
+}
+
+/*
  * The delivery lines of the rows st selects (CLAIM_COLS), at most
- * limit; with lease set, each row is leased to token as it is read
+ * limit; with lease set, the rows are leased to token once read
  * (SQLite: the writer holds the database, nobody else can claim).
  */
 int
@@ -101,7 +145,6 @@ corp_queueline_claim(struct corp_db *db, struct corp_stmt *st,
     const char *base, json_t *lines, int limit, int lease,
     struct corp_queueline_names *nm, struct corp_err *err)
 {
-	struct corp_stmt *up;
 	long long *ids = NULL;
 	size_t nids = 0, i;
 	int rc;
@@ -183,27 +226,46 @@ corp_queueline_claim(struct corp_db *db, struct corp_stmt *st,
 				goto out;
 			json_object_set_new(o, "subscriptions", subs);
 		}
-		if (cl->peek || !lease)
-			continue;
-		if ((rc = corp_db_prep(db, &up, "UPDATE deliveries SET "
-		    "lease_token = ?2, lease_until = ?3, worker = ?4, "
-		    "updated_at = ?5, " LEASE_TOKENS_SET("?2")
-		    " WHERE id = ?1 AND status = 'PENDING'",
-		    err)) != 0)
-			goto out;
-		corp_bind_int64(up, 1, ids[i]);
-		corp_bind_text(up, 2, token);
-		corp_bind_int64(up, 3, (long long)(now +
-		    (time_t)cl->lease_secs));
-		corp_bind_text(up, 4, cl->worker);
-		corp_bind_int64(up, 5, (long long)now);
-		if ((rc = corp_db_exec(db, up, "lease", err)) != 0)
-			goto out;
 	}
+	if (!cl->peek && lease && nids > 0 &&
+	    (rc = lease_rows(db, ids, nids, cl, now, token, err)) != 0)
+		goto out;
 	json_array_extend(lines, rows);
 out:
 	json_decref(rows);
 	free(ids);
+	return rc;
+}
+
+int
+corp_queue_print_lines(FILE *f, json_t *lines, size_t *printed)
+{
+	json_t *o, *ev, *cached = NULL;
+	char *text = NULL;
+	size_t i, tlen = 0;
+	int rc = 0;
+
+	/*
+	 * The lines of one event share its event object (load_names):
+	 * serialised once per event, not once per row (issue 18, lever 5:
+	 * the event is over half of each line).
+	 */
+	json_array_foreach(lines, i, o) {
+		ev = json_object_get(o, "event");
+		if (ev != NULL && ev != cached) {
+			free(text);
+			text = json_dumps(ev, JSON_COMPACT |
+			    JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+			cached = text != NULL ? ev : NULL;
+			tlen = text != NULL ? strlen(text) : 0;
+		}
+		if ((rc = ev != NULL && ev == cached ?
+		    corp_out_json_last(f, o, "event", text, tlen) :
+		    corp_out_json(f, o)) != 0)
+			break;
+	}
+	*printed = i;
+	free(text);
 	return rc;
 }
 
