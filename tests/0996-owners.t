@@ -28,6 +28,20 @@ printf '%s\n' 'static const char Q[] = "SELECT u.login FROM deliveries d "' \
 run $M "$T/tree"
 unlike "$out" "violation users queue" "a JOIN for display is allowed"
 
+# HACKING's map of modules matches the tree (tests/tools/hackmap.sh):
+# every lib/ and cmd/ file named in it, every file it names present.
+H="sh $CORP_SRC/tests/tools/hackmap.sh"
+run $H "$CORP_SRC"
+is "$rc:$out" "0:" "HACKING names every lib/*.[ch] and cmd/*.[ch] file"
+mkdir -p "$T/map/lib" "$T/map/cmd"
+printf '%s\n' 'LAYOUT' '  queue.[ch]  the queue' '  gone.c      removed' \
+    '  cmd/corp-send.c (and cmd/corp-X.c, a placeholder)' > "$T/map/HACKING"
+: > "$T/map/lib/queue.c"; : > "$T/map/lib/queue.h"
+: > "$T/map/lib/queueline.c"; : > "$T/map/cmd/corp-send.c"
+run $H "$T/map"
+is "$rc:$out" "1:unnamed lib/queueline.c
+gone lib/gone.c" "a file the map lacks, and one it names that is gone"
+
 # Transactions: none begun in cmd/ (corp-msg and corp-tg: WP4's).
 for f in "$CORP_SRC"/cmd/*.c; do
 	n=$(grep -c 'corp_db_\(begin\|commit\|rollback\)' "$f")
