@@ -10,6 +10,7 @@
 
 #include "corp.h"
 #include "clock.h"
+#include "binds.h"
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
@@ -734,16 +735,8 @@ apply_ack(struct corp_db *db, const struct ackline *a, time_t now,
 		    a->error ? a->error : "failed", 0, now, err);
 		*stored = "failed";
 	} else if (strcmp(a->result, "unbound") == 0) {
-		/* An operator's deactivation meanwhile stays the operator's. */
-		if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
-		    "deactivated_by = 'delivery', updated_at = ?3 "
-		    "WHERE user_id = ?1 AND channel = ?2 AND active = 1",
-		    err)) != 0)
-			goto out;
-		corp_bind_int64(st, 1, uid);
-		corp_bind_text(st, 2, channel);
-		corp_bind_int64(st, 3, (long long)now);
-		if ((rc = corp_db_exec(db, st, "deactivate bind", err)) != 0 ||
+		if ((rc = corp_binds_unbound_tx(db, uid, channel, now,
+		    err)) != 0 ||
 		    (rc = set_row(db, a->id, "PENDING", attempts, 0, a->error,
 		    0, now, err)) != 0 ||
 		    (rc = corp_queue_refresh_user(db, uid, channel, now,

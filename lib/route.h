@@ -53,6 +53,14 @@ int	corp_route_loop(struct corp_db *, int batch, int dry_run, int follow,
 int	corp_route(struct corp_db *, int batch, int dry_run, corp_route_fn,
 	    void *, struct corp_route_stats *, struct corp_err *);
 int	corp_route_watermark(struct corp_db *, long long *, struct corp_err *);
+/* corp-deliver explain: the roles route stored for (event, user), a JSON
+ * array, or JSON null when the user is not a recipient; the route
+ * decisions of (event, user), [{channel, decision, role, roles,
+ * decided_at}] by channel. */
+int	corp_route_recipient_roles(struct corp_db *, long long event_id,
+	    long long user_id, json_t **roles, struct corp_err *);
+int	corp_route_decisions_json(struct corp_db *, long long event_id,
+	    long long user_id, json_t **, struct corp_err *);
 json_t	*corp_route_stats_json(const struct corp_route_stats *);
 
 #endif
