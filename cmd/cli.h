@@ -245,4 +245,13 @@ void	 cli_row(const struct cli_args *, json_t *row);
 void	 cli_rows(const struct cli_args *, json_t *array);
 #endif
 
+struct corp_rl_store;
+/*
+ * The rate limiter's store (ratelimit.h): the PostgreSQL tables, on a
+ * connection of their own, when CORP_DB is PostgreSQL; else NULL, the
+ * file of the data directory.  One per process, freed at exit
+ * (cmd/clisend.c: corp-send, corp-deliver run, corp-tg).
+ */
+struct corp_rl_store *cli_rl_store(void);
+
 #endif
