@@ -6,6 +6,7 @@
 #ifndef CORP_CLI_H
 #define CORP_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -253,5 +254,21 @@ struct corp_rl_store;
  * (cmd/clisend.c: corp-send, corp-deliver run, corp-tg).
  */
 struct corp_rl_store *cli_rl_store(void);
+
+/*
+ * cmd/cliproc.c: K child processes (corp-deliver run --concurrency).
+ * child(i, k, sumfd, arg) runs in child i of k (1..k), with SIGTERM on
+ * the parent's death and the caller's signal mask, and must not return;
+ * it writes one summary line to sumfd (cli_fanout_send: one write,
+ * under PIPE_BUF, so lines never mix).  The parent forwards SIGTERM and
+ * SIGINT (*stopping), stops the others when a child fails (an exit but
+ * 0, 3 and 78), waits for all, gives merge each line, and returns the
+ * worst exit code (corp_exit_worse).
+ */
+#define CLI_FANOUT_MAX	32
+int	cli_fanout(int k, volatile sig_atomic_t *stopping,
+	    void (*child)(int i, int k, int sumfd, void *), void *arg,
+	    int (*merge)(const char *line, void *), void *marg);
+void	cli_fanout_send(int fd, const json_t *line);
 
 #endif
