@@ -25,7 +25,8 @@ struct corp_db;
  */
 void	cli_init(int *argc, char ***argv);
 /* The synopsis printer a tool gives cli_init's callers; see cli_usage. */
-extern const char *cli_synopsis;
+/* The usage cli_usage and cli_help print (cmd/clitab.c sets it). */
+void	cli_set_usage(const char *);
 /* Print "why" (if any) and the synopsis to stderr, exit 64; why == NULL
  * and help: synopsis to stdout, exit 0. */
 __attribute__((noreturn)) void cli_usage(const char *why, ...)
@@ -64,17 +65,6 @@ long long cli_duration(const char *s, const char *what);
 time_t	cli_time(const char *s, const char *what);
 
 /*
- * getopt_long(3) that never prints getopt's own message (it names the
- * verb, not the program) and never returns '?' or ':': an unknown
- * option, a missing value or a value given to a flag ends the program
- * with a "corp-x: ..." line and the synopsis on stderr, exit 64.
- */
-struct option;
-int	cli_getopt(int argc, char **argv, const char *optstring,
-	    const struct option *longopts, int *longindex);
-
-
-/*
  * The shared input loop (lib/jsonl.h corp_jsonl_loop) with cmd's
  * conventions: a bad line is reported as "corp-X: NAME:LINE:COL: why"
  * (unless the loop has its own bad hook) and counted; a failure of the
@@ -94,20 +84,6 @@ void	cli_refuse_bad(const struct corp_err *, void *arg);
 void	cli_collect(void *arg, const struct corp_jsonl_item *, int rc,
 	    const struct corp_err *, json_t *result);
 
-#ifndef CLI_TABLE
-/*
- * The old verb dispatch: "corp-x VERB ...", each verb parsing its own
- * options.  It stays for the tools that have no option table yet and
- * goes with the last of them (issue 17); a tool with a table defines
- * CLI_TABLE before including cli.h and gets the part below instead.
- */
-struct cli_verb {
-	const char	*name;
-	int		(*fn)(int, char **);
-};
-__attribute__((noreturn)) void cli_dispatch(int argc, char **argv,
-	    const struct cli_verb *);
-#else
 /*
  * One option table per tool (cmd/clitab.c): the tool declares its
  * options once, and each verb which of them it takes, required or in a
@@ -244,7 +220,6 @@ const char *cli_arg(const struct cli_args *, int i);	/* NULL past end */
  * lines today; issue 21's --format and --limit come in here. */
 void	 cli_row(const struct cli_args *, json_t *row);
 void	 cli_rows(const struct cli_args *, json_t *array);
-#endif
 
 struct corp_rl_store;
 /*

@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "clisend.h"
 #include "corp.h"

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "db.h"
 #include "http.h"
