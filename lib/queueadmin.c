@@ -56,11 +56,14 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
 	/* A row or event that does not exist is 67, not "requeued 0". */
-	if ((r->id > 0 && (rc = must_exist(db, "SELECT 1 FROM deliveries "
-	    "WHERE id = ?1", r->id, "delivery", err)) != 0) ||
-	    (r->event_id > 0 && (rc = corp_event_get(db, r->event_id, &ev,
-	    err)) != 0))
+	if (r->id > 0 && (rc = must_exist(db, "SELECT 1 FROM deliveries "
+	    "WHERE id = ?1", r->id, "delivery", err)) != 0)
 		goto fail;
+	if (r->event_id > 0) {
+		if ((rc = corp_event_get(db, r->event_id, &ev, err)) != 0)
+			goto fail;
+		corp_event_free(&ev);
+	}
 	/*
 	 * FAILED rows, and PENDING ones to reset; never SENT.  Attempts and
 	 * lease expiries start again; delivery_attempts keeps the history.
