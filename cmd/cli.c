@@ -3,7 +3,6 @@
 
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +15,7 @@
 #include "db.h"
 #include "jsonl.h"
 
-const char *cli_synopsis = "";
+static const char *cli_synopsis = "";
 void (*cli_usage_hook)(const char *) = NULL;
 
 /*
@@ -128,51 +127,16 @@ cli_usage(const char *why, ...)
 }
 
 void
+cli_set_usage(const char *s)
+{
+	cli_synopsis = s;
+}
+
+void
 cli_help(void)
 {
 	fputs(cli_synopsis, stdout);
 	cli_exit(0);
-}
-
-int
-cli_getopt(int argc, char **argv, const char *optstring,
-    const struct option *longopts, int *longindex)
-{
-	const struct option *o;
-	const char *t, *p;
-	size_t n;
-	int ch;
-
-	opterr = 0;
-	if ((ch = getopt_long(argc, argv, optstring, longopts,
-	    longindex)) != '?' && ch != ':')
-		return ch;
-	/* getopt moved optind past a long option it refused. */
-	t = optind > 1 && optind - 1 < argc ? argv[optind - 1] : NULL;
-	if (t != NULL && strncmp(t, "--", 2) == 0 && t[2] != '\0') {
-		n = strcspn(t + 2, "=");
-		for (o = longopts; o != NULL && o->name != NULL; o++) {
-			if (strncmp(o->name, t + 2, n) != 0 ||
-			    (optopt != 0 && o->val != optopt) ||
-			    o->flag != NULL)
-				continue;
-			if (t[2 + n] == '=' && o->has_arg == no_argument)
-				cli_usage("option --%s takes no value",
-				    o->name);
-			if (o->has_arg == required_argument)
-				cli_usage("option --%s needs a value",
-				    o->name);
-			break;
-		}
-		if (optopt == 0)
-			cli_usage("unknown option %.*s", (int)n + 2, t);
-	}
-	if (optopt > 0 && optopt < 256 && optopt != ':' &&
-	    (p = strchr(optstring, optopt)) != NULL && p[1] == ':')
-		cli_usage("option -%c needs a value", optopt);
-	if (optopt > 0 && optopt < 256)
-		cli_usage("unknown option -%c", optopt);
-	cli_usage("unknown option %s", t != NULL ? t : "?");
 }
 
 static int
@@ -366,20 +330,4 @@ cli_loop(int argc, char **argv, struct corp_loop *l)
 	if (corp_jsonl_loop(argc, argv, l, &e) != 0)
 		cli_fail(&e);
 	return l->nbad > 0 ? CORP_EINVAL : 0;
-}
-
-void
-cli_dispatch(int argc, char **argv, const struct cli_verb *verbs)
-{
-	const struct cli_verb *v;
-
-	if (argc < 2)
-		cli_usage("missing command");
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		cli_help();
-	for (v = verbs; v->name != NULL; v++)
-		if (strcmp(v->name, argv[1]) == 0)
-			cli_exit(v->fn(argc - 1, argv + 1));
-	cli_usage("unknown command '%s'", argv[1]);
 }

@@ -6,6 +6,7 @@
 #ifndef CORP_CLI_H
 #define CORP_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -24,7 +25,8 @@ struct corp_db;
  */
 void	cli_init(int *argc, char ***argv);
 /* The synopsis printer a tool gives cli_init's callers; see cli_usage. */
-extern const char *cli_synopsis;
+/* The usage cli_usage and cli_help print (cmd/clitab.c sets it). */
+void	cli_set_usage(const char *);
 /* Print "why" (if any) and the synopsis to stderr, exit 64; why == NULL
  * and help: synopsis to stdout, exit 0. */
 __attribute__((noreturn)) void cli_usage(const char *why, ...)
@@ -92,17 +94,6 @@ long long cli_duration(const char *s, const char *what);
 time_t	cli_time(const char *s, const char *what);
 
 /*
- * getopt_long(3) that never prints getopt's own message (it names the
- * verb, not the program) and never returns '?' or ':': an unknown
- * option, a missing value or a value given to a flag ends the program
- * with a "corp-x: ..." line and the synopsis on stderr, exit 64.
- */
-struct option;
-int	cli_getopt(int argc, char **argv, const char *optstring,
-	    const struct option *longopts, int *longindex);
-
-
-/*
  * The shared input loop (lib/jsonl.h corp_jsonl_loop) with cmd's
  * conventions: a bad line is reported as "corp-X: NAME:LINE:COL: why"
  * (unless the loop has its own bad hook) and counted; a failure of the
@@ -122,20 +113,6 @@ void	cli_refuse_bad(const struct corp_err *, void *arg);
 void	cli_collect(void *arg, const struct corp_jsonl_item *, int rc,
 	    const struct corp_err *, json_t *result);
 
-#ifndef CLI_TABLE
-/*
- * The old verb dispatch: "corp-x VERB ...", each verb parsing its own
- * options.  It stays for the tools that have no option table yet and
- * goes with the last of them (issue 17); a tool with a table defines
- * CLI_TABLE before including cli.h and gets the part below instead.
- */
-struct cli_verb {
-	const char	*name;
-	int		(*fn)(int, char **);
-};
-__attribute__((noreturn)) void cli_dispatch(int argc, char **argv,
-	    const struct cli_verb *);
-#else
 /*
  * One option table per tool (cmd/clitab.c): the tool declares its
  * options once, and each verb which of them it takes, required or in a
@@ -326,6 +303,30 @@ json_t	*cli_page(const struct cli_args *, json_t *arr);
 /* One row of a listing, and a whole array of rows (both stolen). */
 void	 cli_row(const struct cli_args *, json_t *row);
 void	 cli_rows(const struct cli_args *, json_t *array);
-#endif
+
+struct corp_rl_store;
+/*
+ * The rate limiter's store (ratelimit.h): the PostgreSQL tables, on a
+ * connection of their own, when CORP_DB is PostgreSQL; else NULL, the
+ * file of the data directory.  One per process, freed at exit
+ * (cmd/clisend.c: corp-send, corp-deliver run, corp-tg).
+ */
+struct corp_rl_store *cli_rl_store(void);
+
+/*
+ * cmd/cliproc.c: K child processes (corp-deliver run --concurrency).
+ * child(i, k, sumfd, arg) runs in child i of k (1..k), with SIGTERM on
+ * the parent's death and the caller's signal mask, and must not return;
+ * it writes one summary line to sumfd (cli_fanout_send: one write,
+ * under PIPE_BUF, so lines never mix).  The parent forwards SIGTERM and
+ * SIGINT (*stopping), stops the others when a child fails (an exit but
+ * 0, 3 and 78), waits for all, gives merge each line, and returns the
+ * worst exit code (corp_exit_worse).
+ */
+#define CLI_FANOUT_MAX	32
+int	cli_fanout(int k, volatile sig_atomic_t *stopping,
+	    void (*child)(int i, int k, int sumfd, void *), void *arg,
+	    int (*merge)(const char *line, void *), void *marg);
+void	cli_fanout_send(int fd, const json_t *line);
 
 #endif

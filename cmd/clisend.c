@@ -3,11 +3,14 @@
  * (clisend.h), read from the option table into struct corp_sender_opts.
  */
 #include <stddef.h>
+#include <stdlib.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "clisend.h"
+#include "corp.h"
+#include "db.h"
 #include "netaddr.h"
+#include "ratelimit.h"
 #include "sender.h"
 
 void
@@ -41,4 +44,27 @@ cli_sender_opts_get(const struct cli_args *a, struct corp_sender_opts *opt,
 		if (corp_cidr_add(allow, &opt->nallow, cidr[i], &e) != 0)
 			cli_usage("--allow: %s", e.msg);
 	opt->allow = *allow;
+	opt->rl_store = cli_rl_store();
+}
+
+static struct corp_rl_store *rl_store;
+
+static void
+rl_store_free(void)
+{
+	corp_rl_store_free(rl_store);
+	rl_store = NULL;
+}
+
+struct corp_rl_store *
+cli_rl_store(void)
+{
+	struct corp_err e;
+
+	if (rl_store != NULL || !corp_db_spec_is_pg(corp_cfg.db))
+		return rl_store;
+	if (corp_rl_store_db(&rl_store, NULL, &e) != 0)
+		cli_fail(&e);
+	atexit(rl_store_free);
+	return rl_store;
 }

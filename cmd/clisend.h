@@ -1,7 +1,7 @@
 /*
  * clisend.h -- the sender options corp-send and corp-deliver run share
  * (corp-send.1, corp-deliver.1 run): one table, so the two usages and
- * man pages cannot drift apart.  Include after cli.h with CLI_TABLE.
+ * man pages cannot drift apart.  Include after cli.h.
  * The ids are fixed (40..50): a tool's own options take 1..39.
  */
 #ifndef CORP_CLISEND_H

@@ -3,7 +3,6 @@
  * (cli.h).  The usage text, the errors, --cli-spec and the man page test
  * (tests/0990-cli.t) all come from the one table, so they cannot drift.
  */
-#define CLI_TABLE
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -471,7 +470,7 @@ verb_help(const struct cli_tool *t, const char *prefix,
 	print_and_exit(&b, stdout, 0);
 }
 
-/* Set cli_synopsis (what cli_usage prints) to verb v's lines. */
+/* Set the usage (what cli_usage prints) to verb v's lines. */
 static void
 set_synopsis(const struct cli_tool *t, const char *prefix,
     const struct cli_verb *v)
@@ -487,7 +486,7 @@ set_synopsis(const struct cli_tool *t, const char *prefix,
 	else
 		for (s = t->verbs; s->name != NULL; s += nforms(s))
 			render_verb(&b, t, "", s, &first);
-	cli_synopsis = b.s;
+	cli_set_usage(b.s);
 }
 
 /* ---- --cli-spec ------------------------------------------------------ */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "analysis.h"
 #include "db.h"

@@ -20,7 +20,6 @@
 
 #include <libwebsockets.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "analysis.h"
 #include "api.h"

@@ -4,7 +4,6 @@
  */
 #include <stdio.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "cursor.h"
 #include "db.h"

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "check.h"
 #include "db.h"

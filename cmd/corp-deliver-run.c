@@ -8,17 +8,12 @@
  * own program so that corp-deliver does not link libcurl; corp-deliver
  * run execs it.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "clisend.h"
 #include "run_opts.h"
@@ -28,13 +23,9 @@
 #include "deliver.h"
 #include "fmtline.h"
 #include "names.h"
-#include "netaddr.h"
 #include "queue.h"
 #include "sender.h"
-#include "settings.h"
 #include "worker.h"
-
-#define MAX_CONC	32	/* --concurrency */
 
 static const struct cli_opt opts[] = { RUN_OPTS, { 0 } };
 
@@ -45,13 +36,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
-}
-
-/* The parent of --concurrency K waits in sigsuspend for this. */
-static void
-on_child(int sig)
-{
-	(void)sig;
 }
 
 static struct {
@@ -78,6 +62,14 @@ warn_hook(void *arg, const char *msg)
 	cli_warn("%s", msg);
 }
 
+static void
+notice_hook(void *arg, const char *msg)
+{
+	(void)arg;
+	cli_progress_clear(&R.prog);
+	cli_notice("%s", msg);
+}
+
 /* The progress line on a terminal (corp-deliver.1 run). */
 static void
 progress(void *arg)
@@ -96,9 +88,6 @@ progress(void *arg)
 static void
 report(int code)
 {
-	char buf[2048];
-	int i;
-
 	if (R.reported || R.is_child)
 		return;
 	R.reported = 1;
@@ -106,48 +95,11 @@ report(int code)
 		cli_progress_clear(&R.prog);
 		return;
 	}
-	for (i = 0; i < R.st.ncause; i++) {
-		snprintf(buf, sizeof(buf), "%s: held %lld: %s", R.o.channel,
-		    R.st.cause[i].n, R.st.cause[i].error);
-		warn_hook(NULL, buf);
-	}
-	if (R.st.held_other > 0) {
-		snprintf(buf, sizeof(buf), "%s: held %lld: other causes",
-		    R.o.channel, R.st.held_other);
-		warn_hook(NULL, buf);
-	}
 	cli_progress_clear(&R.prog);
-	/* A notice to the journal, a warning when the run found trouble. */
-	(code == 0 ? cli_notice : cli_warn)("%s: sent %lld retry %lld "
-	    "failed %lld held %lld", R.o.channel, R.st.st_sent, R.st.st_retry,
-	    R.st.dlq, R.st.held);
-}
-
-static void
-load_settings(struct corp_cidr **allow, size_t *nallow)
-{
-	struct corp_err e;
-	char *v, *p, *tok, *save = NULL;
-
-	if (corp_setting_get(R.db, "broadcast_share", &v, &e) != 0)
-		cli_fail(&e);
-	R.o.share = strtod(v, &p);
-	if (*p != '\0' || !(R.o.share > 0 && R.o.share <= 1))
-		R.o.share = 0.5;
-	free(v);
-	if (corp_setting_get(R.db, "fallback_lang", &R.fallback, &e) != 0)
-		cli_fail(&e);
-	R.o.fallback = R.fallback;
-	/* push endpoints fall under the SSRF rule as webhooks do. */
-	if (strcmp(R.o.channel, "webhook") != 0 &&
-	    strcmp(R.o.channel, "push") != 0)
-		return;
-	if (corp_setting_get(R.db, "webhook.allow", &v, &e) != 0)
-		cli_fail(&e);
-	for (p = v; (tok = strtok_r(p, ", \t", &save)) != NULL; p = NULL)
-		if (corp_cidr_add(allow, nallow, tok, &e) != 0)
-			cli_die(CORP_ECONFIG, "config webhook.allow: %s", e.msg);
-	free(v);
+	/* The summary: a notice to the journal, a warning when the run
+	 * found trouble (corp.7). */
+	corp_deliver_report(&R.st, R.o.channel, warn_hook,
+	    code == 0 ? notice_hook : warn_hook, NULL);
 }
 
 /*
@@ -208,20 +160,14 @@ static void
 child_report(void)
 {
 	json_t *sum;
-	char *s = NULL, *l = NULL;
 	int fd = R.sumfd;
 
 	if (fd < 0)
 		return;
 	R.sumfd = -1;
-	if ((sum = corp_deliver_stats_json(&R.st, R.o.channel,
-	    corp_mono_ms() - R.t0, 1)) != NULL &&
-	    (s = json_dumps(sum, JSON_COMPACT)) != NULL &&
-	    corp_asprintf(&l, "%s\n", s) >= 0 &&
-	    write(fd, l, strlen(l)) != (ssize_t)strlen(l))
-		cli_warn("summary pipe: %s", strerror(errno));
-	free(l);
-	free(s);
+	sum = corp_deliver_stats_json(&R.st, R.o.channel,
+	    corp_mono_ms() - R.t0, 1);
+	cli_fanout_send(fd, sum);
 	json_decref(sum);
 	close(fd);
 }
@@ -239,40 +185,28 @@ cleanup(void)
 }
 
 /*
- * Child i of K (1..K): the whole loop over its own database connection,
- * claims, leases and connection; worker ID-i when the parent has --worker
- * ID.  Settings, catalog and allowed ranges come from the parent.
+ * Child i of K (1..K; cmd/cliproc.c forks it): the whole loop over its
+ * own database connection, claims, leases and connection; worker ID-i
+ * when the parent has --worker ID; --max N: N/K, the first N%K one more.
+ * Settings, catalog and allowed ranges come from the parent.
  */
 __attribute__((noreturn)) static void
-child(int i, int fd, pid_t ppid, const sigset_t *mask,
-    const struct corp_sender_opts *opt)
+child(int i, int k, int fd, void *arg)
 {
 	char id[80], *wid = NULL;
 	struct corp_err e;
 	int code;
 
-	/*
-	 * Die with the parent, killed -9 included: SIGTERM, so that this
-	 * child stops as on the parent's own (acks stored, leases given
-	 * back) and its worker lock is free for a restart.  The parent may
-	 * be gone already, before prctl: then stop at once (the SIGTERM is
-	 * blocked until sigprocmask below, and nothing is open yet).
-	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
-		cli_die(CORP_EINTERNAL, "prctl: %s", strerror(errno));
-	if (getppid() != ppid)
-		_exit(0);
+	R.o.max = R.o.max > 0 ? R.o.max / k + (i - 1 < R.o.max % k) : 0;
 	R.sumfd = fd;
 	R.is_child = 1;
 	atexit(child_report);
-	signal(SIGCHLD, SIG_DFL);
-	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (R.lockfd >= 0)
 		close(R.lockfd);	/* the parent's */
 	R.lockfd = -1;
 	R.prog.tty = 0;
 	R.db = cli_db(0);
-	open_sender(opt);
+	open_sender(arg);
 	if (R.o.worker != NULL) {
 		snprintf(id, sizeof(id), "%s-%d", R.o.worker, i);
 		take_worker(id);
@@ -289,104 +223,11 @@ child(int i, int fd, pid_t ppid, const sigset_t *mask,
 	cli_exit(code);
 }
 
-/*
- * --concurrency K > 1: fork K children, each the whole loop (so K
- * connections at once), forward SIGTERM and SIGINT to them, stop the
- * others when one fails, wait for all, add up their summaries.  Signals
- * are blocked outside sigsuspend, so none is lost between a check and
- * the wait.  Returns the most severe exit code of the children.
- */
 static int
-parent(int conc, const struct corp_sender_opts *opt)
+merge(const char *line, void *arg)
 {
-	struct sigaction sa;
-	sigset_t block, old;
-	pid_t pids[MAX_CONC], pid, self = getpid();
-	char buf[4096], *acc = NULL, *nl, *p;
-	size_t nacc = 0;
-	ssize_t r;
-	long long max = R.o.max;
-	int fds[2], i, n = 0, live, st, code, worst = 0, told = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_child;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		cli_die(CORP_EINTERNAL, "pipe: %s", strerror(errno));
-	fflush(NULL);
-	for (i = 0; i < conc && !stopping; i++) {
-		/* --max N: child i gets N/K, the first N%K one more. */
-		R.o.max = max > 0 ? max / conc + (i < max % conc) : 0;
-		if ((pid = fork()) < 0) {
-			cli_warn("fork: %s", strerror(errno));
-			worst = corp_exit_worse(worst, CORP_EINTERNAL);
-			stopping = 1;
-			break;
-		}
-		if (pid == 0) {
-			close(fds[0]);
-			child(i + 1, fds[1], self, &old, opt);
-		}
-		pids[n++] = pid;
-	}
-	close(fds[1]);
-	for (live = n; live > 0; ) {
-		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-			for (i = 0; i < n; i++) {
-				if (pids[i] != pid)
-					continue;
-				pids[i] = -1;
-				live--;
-				code = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
-				worst = corp_exit_worse(worst, code);
-				/* 3 and 78 are what a child found in the
-				 * rows, not a failure: the others go on. */
-				if (code != 0 && code != CORP_EXIT_DLQ &&
-				    code != CORP_ECONFIG)
-					stopping = 1;
-			}
-		if (live == 0)
-			break;
-		if (stopping && !told) {
-			for (i = 0; i < n; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGTERM);
-			told = 1;
-		}
-		sigsuspend(&old);
-	}
-	/* K short lines: they fit the pipe, read once all are written. */
-	while ((r = read(fds[0], buf, sizeof(buf))) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			cli_die(CORP_EINTERNAL, "summary pipe: %s",
-			    strerror(errno));
-		}
-		if ((p = realloc(acc, nacc + (size_t)r + 1)) == NULL)
-			cli_die(CORP_EINTERNAL, "out of memory");
-		acc = p;
-		memcpy(acc + nacc, buf, (size_t)r);
-		nacc += (size_t)r;
-		acc[nacc] = '\0';
-	}
-	close(fds[0]);
-	for (p = acc; p != NULL && *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			break;
-		*nl = '\0';
-		if (corp_deliver_stats_add(&R.st, p) != 0)
-			cli_warn("a child's summary is not JSON: %s", p);
-	}
-	free(acc);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return worst;
+	(void)arg;
+	return corp_deliver_stats_add(&R.st, line);
 }
 
 static int
@@ -442,18 +283,9 @@ cmd_run(const struct cli_args *a)
 		snprintf(R.what, sizeof(R.what), "corp-deliver run: %s",
 		    R.o.channel);
 	}
-	load_settings(&allow, &opt.nallow);
-	opt.allow = allow;
-	opt.allow_hint = "config webhook.allow (corp-settings) or --allow CIDR";
-	/* How long a server's retry_after may stop sending. */
-	if (corp_setting_duration(R.db, "telegram.max_pause", &opt.max_pause,
-	    &e) != 0)
+	if (corp_deliver_settings(R.db, &R.o, &R.fallback, &opt, &allow,
+	    &push_subject, &e) != 0)
 		cli_fail(&e);
-	/* push: the VAPID subject (corp-send.1 PUSH). */
-	if (strcmp(R.o.channel, "push") == 0 && corp_setting_get(R.db,
-	    "push.subject", &push_subject, &e) != 0)
-		cli_fail(&e);
-	opt.push_subject = push_subject;
 	if (corp_fmt_catalog(&R.cat, NULL, 0, &e) != 0)
 		cli_fail(&e);
 	open_sender(&opt);
@@ -471,7 +303,7 @@ cmd_run(const struct cli_args *a)
 		R.snd = NULL;
 		corp_db_close(R.db);
 		R.db = NULL;
-		code = parent(conc, &opt);
+		code = cli_fanout(conc, &stopping, child, &opt, merge, NULL);
 	} else {
 		if (R.o.worker == NULL) {
 			if (corp_worker_default(&wid, &e) != 0)

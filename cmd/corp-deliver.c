@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "clisend.h"
 #include "clock.h"

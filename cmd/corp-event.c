@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "clock.h"
 #include "db.h"

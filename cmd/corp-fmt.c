@@ -5,7 +5,6 @@
  */
 #include <string.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "catalog.h"
 #include "fmtline.h"

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "db.h"
 #include "jsonl.h"

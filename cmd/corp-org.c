@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "clock.h"
 #include "db.h"

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "proposal.h"
 #include "db.h"

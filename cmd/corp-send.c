@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "clisend.h"
 #include "jsonl.h"

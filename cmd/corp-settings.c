@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_TABLE
 #include "catalog.h"
 #include "cli.h"
 #include "db.h"

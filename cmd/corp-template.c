@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "db.h"
 #include "tasktpl.h"

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "db.h"
 #include "http.h"
@@ -108,8 +107,8 @@ setup(void)
 	ho.ca_file = corp_cfg.ca_file;
 	if (corp_http_open(&tg.send, &ho, &e) != 0)
 		cli_fail(&e);
-	if (!corp_cfg.rate_limit_off && corp_rl_open(&tg.rl, "telegram",
-	    tg.token, 30, corp_cfg.rate_margin, &e) != 0)
+	if (!corp_cfg.rate_limit_off && corp_rl_open(&tg.rl, cli_rl_store(),
+	    "telegram", tg.token, 30, corp_cfg.rate_margin, &e) != 0)
 		cli_fail(&e);
 	if (tg.rl != NULL) {
 		if (corp_setting_duration(tg.db, "telegram.max_pause",

@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <string.h>
 
-#define CLI_TABLE
 #include "cli.h"
 #include "apitoken.h"
 #include "clock.h"

@@ -4,7 +4,7 @@
  * --cli-spec; it execs corp-deliver-run) and corp-deliver-run.  So
  * corp-deliver.1 run, corp-deliver-run.1, `corp-deliver run -h` and
  * `corp-deliver-run -h` cannot drift apart (tests/0990-cli.t).  Include
- * after cli.h (CLI_TABLE) and clisend.h; a tool's own options start at
+ * after cli.h and clisend.h; a tool's own options start at
  * O_RUN_NEXT.
  */
 #ifndef CORP_RUN_OPTS_H

@@ -24,7 +24,7 @@ int
 corp_analysis_actor(struct corp_db *db, const char *login, long long *id,
     int *isadm, struct corp_err *err)
 {
-	struct corp_stmt *st;
+	struct corp_user_brief u;
 	int rc, active;
 
 	*isadm = 0;
@@ -32,15 +32,9 @@ corp_analysis_actor(struct corp_db *db, const char *login, long long *id,
 		return corp_errf(err, CORP_EINVAL, "--as LOGIN is required");
 	if ((rc = corp_dir_user_id(db, login, id, &active, err)) != 0)
 		return rc;
-	if ((rc = corp_db_prep(db, &st, "SELECT is_admin FROM users WHERE "
-	    "id = ?1", err)) != 0)
+	if ((rc = corp_dir_user_brief(db, *id, &u, err)) != 0)
 		return rc;
-	corp_bind_int64(st, 1, *id);
-	if ((rc = corp_step(st)) == SQLITE_ROW)
-		*isadm = corp_col_int(st, 0) && active && corp_cfg.admin_all;
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read user", err);
+	*isadm = u.found && u.is_admin && active && corp_cfg.admin_all;
 	return 0;
 }
 

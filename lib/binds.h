@@ -15,6 +15,7 @@
 #define CORP_BINDS_H
 
 #include <jansson.h>
+#include <time.h>
 
 #include "jsonl.h"
 
@@ -122,6 +123,15 @@ void	corp_binds_import_free(struct corp_binds_import *);
 /* The user's bind on channel: *state -1 none, 0 inactive, 1 active. */
 int	corp_binds_state(struct corp_db *, long long user_id,
 	    const char *channel, int *state, struct corp_err *);
+/* A delivery's "unbound" ack (queue.c): the active bind of (user,
+ * channel) deactivated by 'delivery', inside the caller's transaction;
+ * no active bind, nothing done. */
+int	corp_binds_unbound_tx(struct corp_db *, long long user_id,
+	    const char *channel, time_t now, struct corp_err *);
+/* corp-deliver explain's binds of a user: [{channel, address, active,
+ * deactivated_by, updated_at}] by channel. */
+int	corp_binds_user_json(struct corp_db *, long long user_id, json_t **,
+	    struct corp_err *);
 /* Filters: user_id <= 0 or channel NULL for any. */
 int	corp_binds_list(struct corp_db *, long long user_id,
 	    const char *channel, json_t **rows, struct corp_err *);

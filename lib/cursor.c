@@ -11,6 +11,7 @@
 #include "db.h"
 #include "fsutil.h"
 #include "notify.h"
+#include "queue.h"
 
 /* A cursor file is a few dozen bytes; anything large is not one. */
 #define CURSOR_MAX 4096
@@ -318,26 +319,7 @@ corp_cursor_from_ack(json_t *o, struct corp_cursor *c, int *use,
 int
 corp_cursor_legacy(struct corp_db *db, long long *n, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	int rc;
-
-	*n = 0;
-	/*
-	 * One statement, so the watermark and the PENDING rows come from
-	 * one snapshot: min(watermark, oldest PENDING event - 1).
-	 */
-	if ((rc = corp_db_prep(db, &st, "SELECT max(0, min(r.watermark, "
-	    "coalesce((SELECT min(d.event_id) FROM deliveries d "
-	    "WHERE d.status = 'PENDING') - 1, r.watermark))) "
-	    "FROM route_state r WHERE r.id = 1", err)) != 0)
-		return rc;
-	rc = corp_step(st);
-	if (rc == SQLITE_ROW)
-		*n = corp_col_int64(st, 0);
-	corp_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return corp_db_fail(db, rc, "read route state", err);
-	return 0;
+	return corp_queue_settled(db, n, err);
 }
 
 int

@@ -14,9 +14,11 @@
 #include "db.h"
 #include "deliver.h"
 #include "fmtline.h"
+#include "netaddr.h"
 #include "queue.h"
 #include "sender.h"
 #include "sendres.h"
+#include "settings.h"
 
 #define GROUP_LINES	64	/* group commit: at most this many acks */
 #define GROUP_MS	100	/* or acks this old */
@@ -486,4 +488,71 @@ corp_deliver_stats_add(struct corp_deliver_stats *s, const char *line)
 		    "n")));
 	json_decref(o);
 	return 0;
+}
+
+int
+corp_deliver_settings(struct corp_db *db, struct corp_deliver_opts *o,
+    char **fallback, struct corp_sender_opts *so, struct corp_cidr **allow,
+    char **push_subject, struct corp_err *err)
+{
+	struct corp_err e;
+	char *v, *p, *tok, *save = NULL;
+	int rc;
+
+	if ((rc = corp_setting_get(db, "broadcast_share", &v, err)) != 0)
+		return rc;
+	o->share = strtod(v, &p);
+	if (*p != '\0' || !(o->share > 0 && o->share <= 1))
+		o->share = 0.5;
+	free(v);
+	if ((rc = corp_setting_get(db, "fallback_lang", fallback, err)) != 0)
+		return rc;
+	o->fallback = *fallback;
+	/* push endpoints fall under the SSRF rule as webhooks do. */
+	if (strcmp(o->channel, "webhook") == 0 ||
+	    strcmp(o->channel, "push") == 0) {
+		if ((rc = corp_setting_get(db, "webhook.allow", &v, err)) != 0)
+			return rc;
+		for (p = v; (tok = strtok_r(p, ", \t", &save)) != NULL;
+		    p = NULL)
+			if (corp_cidr_add(allow, &so->nallow, tok, &e) != 0) {
+				free(v);
+				return corp_errf(err, CORP_ECONFIG,
+				    "config webhook.allow: %s", e.msg);
+			}
+		free(v);
+	}
+	so->allow = *allow;
+	so->allow_hint = "config webhook.allow (corp-settings) or --allow CIDR";
+	if ((rc = corp_setting_duration(db, "telegram.max_pause",
+	    &so->max_pause, err)) != 0)
+		return rc;
+	if (strcmp(o->channel, "push") == 0 && (rc = corp_setting_get(db,
+	    "push.subject", push_subject, err)) != 0)
+		return rc;
+	so->push_subject = *push_subject;
+	return 0;
+}
+
+void
+corp_deliver_report(const struct corp_deliver_stats *st, const char *channel,
+    void (*fn)(void *, const char *), void (*summary)(void *, const char *),
+    void *arg)
+{
+	char buf[2048];
+	int i;
+
+	for (i = 0; i < st->ncause; i++) {
+		snprintf(buf, sizeof(buf), "%s: held %lld: %s", channel,
+		    st->cause[i].n, st->cause[i].error);
+		fn(arg, buf);
+	}
+	if (st->held_other > 0) {
+		snprintf(buf, sizeof(buf), "%s: held %lld: other causes",
+		    channel, st->held_other);
+		fn(arg, buf);
+	}
+	snprintf(buf, sizeof(buf), "%s: sent %lld retry %lld failed %lld held "
+	    "%lld", channel, st->st_sent, st->st_retry, st->dlq, st->held);
+	summary(arg, buf);
 }

@@ -80,6 +80,27 @@ int	corp_deliver_loop(struct corp_deliver *, volatile sig_atomic_t *stop,
  * else 3 for rows put in the dead-letter queue (corp.7). */
 int	corp_deliver_code(const struct corp_deliver_stats *, int stage);
 /* 77 > 75 > any other failure (as 1) > 78 > 3 > 0. */
+/*
+ * The settings run reads once, before any child exists: broadcast_share
+ * (0 < x <= 1, else 0.5) and fallback_lang into o (*fallback owns the
+ * string); for webhook and push, config webhook.allow's ranges into
+ * *allow and so (CORP_ECONFIG "config webhook.allow: ..." for a bad
+ * one), with the hint a refusal names; telegram.max_pause (how long a
+ * server's retry_after may stop sending); for push, push.subject (the
+ * VAPID subject; *push_subject owns it).
+ */
+struct corp_cidr;
+struct corp_sender_opts;
+int	corp_deliver_settings(struct corp_db *, struct corp_deliver_opts *o,
+	    char **fallback, struct corp_sender_opts *so,
+	    struct corp_cidr **allow, char **push_subject, struct corp_err *);
+/* The end of a run (corp-deliver.1), a line at a time: to fn one per
+ * cause of a configuration hold ("CHANNEL: held N: CAUSE"), then to
+ * summary the counts as stored ("CHANNEL: sent N retry N failed N held
+ * N"). */
+void	corp_deliver_report(const struct corp_deliver_stats *,
+	    const char *channel, void (*fn)(void *, const char *),
+	    void (*summary)(void *, const char *), void *arg);
 int	corp_exit_worse(int a, int b);
 /* n more rows held for cause error (NULL: none given). */
 void	corp_deliver_stats_cause(struct corp_deliver_stats *,

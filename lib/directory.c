@@ -982,6 +982,51 @@ corp_dir_user_brief(struct corp_db *db, long long id,
 }
 
 int
+corp_dir_user_texts(struct corp_db *db, long long id, char **lang,
+    char **name, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*lang = *name = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT lang, name FROM users "
+	    "WHERE id = ?1", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, id);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		*lang = corp_strdup(corp_col_text(st, 0));
+		*name = corp_strdup(corp_col_text(st, 1));
+	}
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read user", err);
+	return 0;
+}
+
+int
+corp_dir_login_nocase(struct corp_db *db, const char *word, char **login,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*login = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT login FROM users WHERE "
+	    "lower(login) = lower(?1) AND active = 1", err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, word);
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		*login = corp_strdup(corp_col_text(st, 0));
+	corp_reset(st);
+	if (rc == SQLITE_ROW)
+		return *login == NULL ? corp_errf(err, CORP_EINTERNAL,
+		    "out of memory") : 0;
+	if (rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read users", err);
+	return 0;
+}
+
+int
 corp_dir_active_ids(struct corp_db *db, long long user, long long unit,
     int (*fn)(void *, long long), void *arg, struct corp_err *err)
 {

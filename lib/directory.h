@@ -125,6 +125,13 @@ struct corp_user_brief {
 };
 int	corp_dir_user_brief(struct corp_db *, long long id,
 	    struct corp_user_brief *, struct corp_err *);
+/* A user's language and name (each NULL when unset or no such user). */
+int	corp_dir_user_texts(struct corp_db *, long long id, char **lang,
+	    char **name, struct corp_err *);
+/* The login of the active user whose login is word, case ignored (an
+ * @mention); *login NULL when none. */
+int	corp_dir_login_nocase(struct corp_db *, const char *word, char **login,
+	    struct corp_err *);
 int	corp_dir_active_ids(struct corp_db *, long long user, long long unit,
 	    int (*fn)(void *, long long), void *arg, struct corp_err *);
 int	corp_dir_delegated(struct corp_db *, long long principal,

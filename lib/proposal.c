@@ -146,7 +146,6 @@ decide_precheck(struct corp_db *db, struct decide_ctx *c,
     const struct corp_task_req *r, struct corp_err *err)
 {
 	struct refusals f;
-	struct corp_stmt *st;
 	struct corp_err e;
 	int rc, isadm = 0;
 
@@ -167,19 +166,12 @@ decide_precheck(struct corp_db *db, struct decide_ctx *c,
 	if (rc != 0)
 		goto fatal;
 	if (strcmp(c->d->verb, "merge") == 0 && c->d->task_id > 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks "
-		    "WHERE id = ?1", &e)) != 0)
-			goto fatal;
-		corp_bind_int64(st, 1, c->d->task_id);
-		rc = corp_step(st);
-		corp_reset(st);
-		if (rc == SQLITE_DONE)
+		rc = corp_task_exists(db, c->d->task_id, &e);
+		if (rc == CORP_ENOTFOUND)
 			note(&f, corp_errf(&e, CORP_ENOTFOUND, "no task %lld",
 			    c->d->task_id), &e);
-		else if (rc != SQLITE_ROW) {
-			rc = corp_db_fail(db, rc, "read task", &e);
+		else if (rc != 0)
 			goto fatal;
-		}
 	}
 	if (f.has_bad)
 		return *err = f.bad, CORP_EINVAL;
@@ -204,7 +196,7 @@ corp_proposal_decide(struct corp_db *db, const struct corp_decision *d,
 	struct corp_stmt *st;
 	char *out = NULL, *title = NULL, *desc = NULL, *login = NULL;
 	time_t due = 0;
-	int rc, replayed, exists;
+	int rc, replayed;
 
 	memset(&c, 0, sizeof(c));
 	c.d = d;
@@ -218,15 +210,10 @@ corp_proposal_decide(struct corp_db *db, const struct corp_decision *d,
 		if ((rc = corp_db_begin(db, err)) != 0)
 			return rc;
 		if (d->task_id > 0) {
-			if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM tasks "
-			    "WHERE id = ?1", err)) != 0)
-				goto fail;
-			corp_bind_int64(st, 1, d->task_id);
-			exists = corp_step(st) == SQLITE_ROW;
-			corp_reset(st);
-			if (!exists) {
-				rc = corp_errf(err, CORP_ENOTFOUND, "no task "
-				    "%lld", d->task_id);
+			if ((rc = corp_task_exists(db, d->task_id, err)) != 0) {
+				if (rc == CORP_ENOTFOUND)
+					rc = corp_errf(err, CORP_ENOTFOUND,
+					    "no task %lld", d->task_id);
 				goto fail;
 			}
 		}

@@ -9,6 +9,7 @@
 
 #include "corp.h"
 #include "db.h"
+#include "directory.h"
 #include "execcmd.h"
 #include "fsutil.h"
 #include "http.h"
@@ -150,7 +151,6 @@ static int
 mention_login(struct corp_db *db, const char *text, char **login,
     struct corp_err *err)
 {
-	struct corp_stmt *st;
 	const char *p = text;
 	char buf[64];
 	size_t n;
@@ -167,18 +167,9 @@ mention_login(struct corp_db *db, const char *text, char **login,
 			continue;
 		memcpy(buf, p, n);
 		buf[n] = '\0';
-		if ((rc = corp_db_prep(db, &st, "SELECT login FROM users WHERE "
-		    "lower(login) = lower(?1) AND active = 1", err)) != 0)
+		if ((rc = corp_dir_login_nocase(db, buf, login, err)) != 0 ||
+		    *login != NULL)
 			return rc;
-		corp_bind_text(st, 1, buf);
-		if ((rc = corp_step(st)) == SQLITE_ROW)
-			*login = corp_strdup(corp_col_text(st, 0));
-		corp_reset(st);
-		if (rc == SQLITE_ROW)
-			return *login == NULL ? corp_errf(err, CORP_EINTERNAL,
-			    "out of memory") : 0;
-		if (rc != SQLITE_DONE)
-			return corp_db_fail(db, rc, "read users", err);
 	}
 	return 0;
 }

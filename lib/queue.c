@@ -10,6 +10,7 @@
 
 #include "corp.h"
 #include "clock.h"
+#include "binds.h"
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
@@ -1109,20 +1110,12 @@ static int
 ack_unbound(struct corp_db *db, struct ackbatch *b, struct ackrow *r,
     const struct ackline *a, time_t now, struct corp_err *err)
 {
-	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = ackbatch_flush(db, b, now, err)) != 0)
 		return rc;
-	/* An operator's deactivation meanwhile stays the operator's. */
-	if ((rc = corp_db_prep(db, &st, "UPDATE binds SET active = 0, "
-	    "deactivated_by = 'delivery', updated_at = ?3 "
-	    "WHERE user_id = ?1 AND channel = ?2 AND active = 1", err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, r->uid);
-	corp_bind_text(st, 2, r->channel);
-	corp_bind_int64(st, 3, (long long)now);
-	if ((rc = corp_db_exec(db, st, "deactivate bind", err)) != 0 ||
+	if ((rc = corp_binds_unbound_tx(db, r->uid, r->channel, now,
+	    err)) != 0 ||
 	    (rc = set_row_now(db, a->id, "PENDING", r->attempts, 0, a->error,
 	    0, now, err)) != 0 ||
 	    (rc = corp_queue_refresh_user(db, r->uid, r->channel, now,

@@ -191,6 +191,10 @@ int	corp_queue_unhold(struct corp_db *, const char *channel,
 json_t	*corp_queue_roles_json(const char *);
 /* Roles, decisions, binds, rows and every attempt of (event, login),
  * read from what route and ack stored. */
+/* The highest event id all of whose rows are out of PENDING, at most
+ * route's watermark: min(watermark, oldest PENDING event - 1), read in
+ * one statement (one snapshot); corp-cursor's legacy cursor. */
+int	corp_queue_settled(struct corp_db *, long long *n, struct corp_err *);
 int	corp_queue_explain(struct corp_db *, long long event_id,
 	    const char *login, json_t **, struct corp_err *);
 

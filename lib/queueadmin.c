@@ -10,12 +10,15 @@
 
 #include "corp.h"
 #include "clock.h"
+#include "binds.h"
+#include "directory.h"
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
 #include "names.h"
 #include "queue.h"
 #include "queue_int.h"
+#include "route.h"
 #include "settings.h"
 
 /* 67 "WHAT ID: not found" unless sql (a literal: the statement cache)
@@ -43,6 +46,7 @@ int
 corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
     long long *n, struct corp_err *err)
 {
+	struct corp_event ev;
 	struct corp_stmt *st;
 	time_t now = corp_now();
 	int rc;
@@ -55,11 +59,14 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
 	/* A row or event that does not exist is 67, not "requeued 0". */
-	if ((r->id > 0 && (rc = must_exist(db, "SELECT 1 FROM deliveries "
-	    "WHERE id = ?1", r->id, "delivery", err)) != 0) ||
-	    (r->event_id > 0 && (rc = must_exist(db, "SELECT 1 FROM events "
-	    "WHERE event_id = ?1", r->event_id, "event", err)) != 0))
+	if (r->id > 0 && (rc = must_exist(db, "SELECT 1 FROM deliveries "
+	    "WHERE id = ?1", r->id, "delivery", err)) != 0)
 		goto fail;
+	if (r->event_id > 0) {
+		if ((rc = corp_event_get(db, r->event_id, &ev, err)) != 0)
+			goto fail;
+		corp_event_free(&ev);
+	}
 	/*
 	 * FAILED rows, and PENDING ones to reset; never SENT.  Attempts and
 	 * lease expiries start again; delivery_attempts keeps the history.
@@ -446,11 +453,10 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 {
 	struct corp_event ev;
 	struct corp_stmt *st;
-	json_t *o, *dec, *rows, *binds;
-	const char *login = NULL;
+	json_t *o, *dec, *rows, *binds, *roles;
 	char *base = NULL;
 	long long uid;
-	int rc;
+	int rc, active;
 
 	*out = NULL;
 	if ((rc = corp_event_get(db, eid, &ev, err)) != 0)
@@ -460,41 +466,23 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 		goto fail;
 	json_object_set_new(o, "event", corp_event_json(&ev, *base ? base :
 	    NULL));
-	if ((rc = corp_db_prep(db, &st, "SELECT login, active, id FROM users "
-	    "WHERE login = ?1", err)) != 0)
-		goto fail;
-	corp_bind_text(st, 1, who);
-	if (corp_step(st) != SQLITE_ROW) {
-		corp_reset(st);
-		rc = corp_errf(err, CORP_ENOTFOUND, "user %s: not found", who);
+	if ((rc = corp_dir_user_id(db, who, &uid, &active, err)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			rc = corp_errf(err, CORP_ENOTFOUND,
+			    "user %s: not found", who);
 		goto fail;
 	}
-	login = corp_col_text(st, 0);
-	uid = corp_col_int64(st, 2);
 	json_object_set_new(o, "user", json_pack("{s:I, s:s, s:b}",
-	    "user_id", (json_int_t)uid, "login", login, "active",
-	    corp_col_int(st, 1)));
-	corp_reset(st);
+	    "user_id", (json_int_t)uid, "login", who, "active", active));
 	/* Roles as route stored them; none means not a recipient. */
-	if ((rc = corp_db_prep(db, &st, "SELECT roles FROM event_recipients "
-	    "WHERE event_id = ?1 AND user_id = ?2", err)) != 0)
+	if ((rc = corp_route_recipient_roles(db, eid, uid, &roles, err)) != 0)
 		goto fail;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	if (corp_step(st) == SQLITE_ROW)
-		json_object_set_new(o, "roles", corp_queue_roles_json(corp_col_text(st, 0)));
-	else
-		json_object_set_new(o, "roles", json_null());
-	corp_reset(st);
+	json_object_set_new(o, "roles", roles);
 	{
 		long long wm;
 
-		if ((rc = corp_db_prep(db, &st, "SELECT watermark FROM "
-		    "route_state WHERE id = 1", err)) != 0)
+		if ((rc = corp_route_watermark(db, &wm, err)) != 0)
 			goto fail;
-		wm = corp_step(st) == SQLITE_ROW ?
-		    corp_col_int64(st, 0) : 0;
-		corp_reset(st);
 		json_object_set_new(o, "routed", json_boolean(eid <= wm));
 		/* No roles: say why there is nothing below (corp-deliver.1). */
 		json_object_set_new(o, "why", json_null());
@@ -507,41 +495,11 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 			    "recipient, so no route decision and no row",
 			    who, eid));
 	}
-	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
-	    "roles, decided_at, fallback, why FROM route_decisions "
-	    "WHERE event_id = ?1 AND user_id = ?2 ORDER BY channel",
-	    err)) != 0)
+	if ((rc = corp_route_decisions_json(db, eid, uid, &dec, err)) != 0)
 		goto fail;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	dec = json_array();
-	while (corp_step(st) == SQLITE_ROW)
-		json_array_append_new(dec, json_pack("{s:s, s:s, s:o, s:o, "
-		    "s:o, s:o, s:o}", "channel", corp_col_text(st, 0),
-		    "decision", corp_col_text(st, 1),
-		    "role", corp_json_strval(corp_col_text(st, 2)),
-		    "roles", corp_queue_roles_json(corp_col_text(st, 3)),
-		    "decided_at", corp_json_time((time_t)
-		    corp_col_int64(st, 4)),
-		    "fallback", corp_json_strval(corp_col_text(st, 5)),
-		    "why", corp_json_strval(corp_col_text(st, 6))));
-	corp_reset(st);
 	json_object_set_new(o, "decisions", dec);
-	if ((rc = corp_db_prep(db, &st, "SELECT channel, address, active, "
-	    "updated_at, deactivated_by FROM binds WHERE user_id = ?1 "
-	    "ORDER BY channel", err)) != 0)
+	if ((rc = corp_binds_user_json(db, uid, &binds, err)) != 0)
 		goto fail;
-	corp_bind_int64(st, 1, uid);
-	binds = json_array();
-	while (corp_step(st) == SQLITE_ROW)
-		json_array_append_new(binds, json_pack("{s:s, s:s, s:b, s:o, "
-		    "s:o}", "channel", corp_col_text(st, 0),
-		    "address", corp_col_text(st, 1),
-		    "active", corp_col_int(st, 2),
-		    "deactivated_by", corp_json_strval(corp_col_text(st, 4)),
-		    "updated_at", corp_json_time((time_t)
-		    corp_col_int64(st, 3))));
-	corp_reset(st);
 	json_object_set_new(o, "binds", binds);
 	if ((rc = corp_db_prep(db, &st, "SELECT id, channel, status, "
 	    "readiness, priority, template, attempts, lease_expiries, "
@@ -651,5 +609,30 @@ corp_queue_card(struct corp_db *db, long long id, struct corp_queue_card *c,
 	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return corp_db_fail(db, rc, "read delivery", err);
+	return 0;
+}
+
+int
+corp_queue_settled(struct corp_db *db, long long *n, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*n = 0;
+	/*
+	 * One statement, so the watermark and the PENDING rows come from
+	 * one snapshot: min(watermark, oldest PENDING event - 1).
+	 */
+	if ((rc = corp_db_prep(db, &st, "SELECT max(0, min(r.watermark, "
+	    "coalesce((SELECT min(d.event_id) FROM deliveries d "
+	    "WHERE d.status = 'PENDING') - 1, r.watermark))) "
+	    "FROM route_state r WHERE r.id = 1", err)) != 0)
+		return rc;
+	rc = corp_step(st);
+	if (rc == SQLITE_ROW)
+		*n = corp_col_int64(st, 0);
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return corp_db_fail(db, rc, "read route state", err);
 	return 0;
 }

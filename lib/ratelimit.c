@@ -16,7 +16,6 @@
 
 #include "corp.h"
 #include "clock.h"
-#include "db.h"
 #include "fsutil.h"
 #include "jsonl.h"
 #include "ratelimit.h"
@@ -24,19 +23,24 @@
 #define RL_MAX_FILE	(1024 * 1024)
 
 struct corp_rl {
-	int		 fd;		/* the file; -1 with a database */
-	char		*path;		/* for messages */
-	char		 boot_id[64];
+	struct corp_rl_store *store;	/* the state: a file, or given */
+	int		 own;		/* the file store: closed with rl */
+	char		*name;		/* for messages */
+	char		 key[64];	/* KIND-HASH */
 	int		 per_sec;
 	long long	 w;		/* window, ms */
 	long long	 max_pause;	/* ms: the longest corp_rl_pause */
-	struct corp_db	*db;		/* PostgreSQL: the tables */
-	char		 key[64];	/* PostgreSQL: KIND-HASH, the row */
 	long long	 last_pause;	/* ms of 429 pause in the last slot */
 	int		 last_chat;	/* ... and it was the chat's own */
 };
 
-struct rl_state {
+/* ---- the file store: DATA_DIR/ratelimit/KIND-HASH.json ------------- */
+
+struct rl_file {
+	struct corp_rl_store base;
+	int		 fd;
+	char		*path;
+	char		 boot_id[64];
 	json_t		*doc;		/* owns the file's chat strings */
 	long long	 pause_until;
 	json_t		*chat_pauses;	/* {"chat": until ms}, owned */
@@ -64,35 +68,246 @@ read_boot_id(char *buf, size_t size)
 	buf[strcspn(buf, "\r\n")] = '\0';
 }
 
+static void
+file_clear(struct rl_file *f)
+{
+	free(f->s);
+	json_decref(f->doc);
+	json_decref(f->chat_pauses);
+	f->s = NULL;
+	f->doc = f->chat_pauses = NULL;
+	f->n = 0;
+	f->pause_until = 0;
+}
+
+static void
+file_unlock(struct corp_rl_store *st)
+{
+	struct rl_file *f = (struct rl_file *)st;
+
+	file_clear(f);
+	flock(f->fd, LOCK_UN);
+}
+
 /*
- * PostgreSQL: the limiter's own connection, so that its short
- * transactions commit whatever the caller's connection is doing.
+ * Lock and load.  Anything unreadable, from another boot or malformed
+ * starts afresh: the window is only an estimate of what the server
+ * counts, and the server's 429 is the backstop.
  */
 static int
-db_open(struct corp_rl **out, const char *kind, const char *hex,
-    int per_sec, double margin, struct corp_err *err)
+file_load(struct rl_file *f, long long now, long long w,
+    struct corp_err *err)
 {
-	struct corp_err e;
-	struct corp_rl *rl;
+	json_t *sends, *e;
+	struct stat sb;
+	char *buf;
+	ssize_t n;
+	size_t i;
+
+	while (flock(f->fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return corp_errf(err, CORP_EINTERNAL, "%s: flock: %s",
+			    f->path, strerror(errno));
+	if (fstat(f->fd, &sb) != 0)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", f->path,
+		    strerror(errno));
+	if (sb.st_size <= 0 || sb.st_size > RL_MAX_FILE)
+		return 0;
+	if ((buf = malloc((size_t)sb.st_size)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	n = pread(f->fd, buf, (size_t)sb.st_size, 0);
+	if (n < 0) {
+		free(buf);
+		return corp_errf(err, CORP_EINTERNAL, "%s: read: %s",
+		    f->path, strerror(errno));
+	}
+	f->doc = json_loadb(buf, (size_t)n, 0, NULL);
+	free(buf);
+	if (f->doc == NULL || !json_is_object(f->doc) ||
+	    !json_is_string(json_object_get(f->doc, "boot_id")) ||
+	    strcmp(json_string_value(json_object_get(f->doc, "boot_id")),
+	    f->boot_id) != 0) {
+		file_clear(f);
+		return 0;
+	}
+	e = json_object_get(f->doc, "pause_until");
+	if (json_is_integer(e))
+		f->pause_until = json_integer_value(e);
+	/* The chats' own 429 pauses that still run. */
+	e = json_object_get(f->doc, "chat_pauses");
+	if (json_is_object(e)) {
+		const char *k;
+		json_t *v;
+
+		if ((f->chat_pauses = json_object()) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		json_object_foreach(e, k, v)
+			if (json_is_integer(v) && json_integer_value(v) > now)
+				json_object_set(f->chat_pauses, k, v);
+	}
+	sends = json_object_get(f->doc, "sends");
+	if (!json_is_array(sends))
+		return 0;
+	f->s = calloc(json_array_size(sends) + 1, sizeof(*f->s));
+	if (f->s == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	json_array_foreach(sends, i, e) {
+		json_t *t = json_array_get(e, 0), *c = json_array_get(e, 1);
+
+		if (!json_is_integer(t))
+			continue;
+		/* Old sends no longer count for any window from now on. */
+		if (json_integer_value(t) <= now - w)
+			continue;
+		f->s[f->n].t = json_integer_value(t);
+		f->s[f->n].chat = json_is_string(c) ? json_string_value(c) :
+		    "";
+		f->n++;
+	}
+	return 0;
+}
+
+static int
+file_lock(struct corp_rl_store *st, const char *key, const char *chat,
+    long long w, struct corp_rl_view *v, struct corp_err *err)
+{
+	struct rl_file *f = (struct rl_file *)st;
+	json_t *cp;
 	int rc;
 
-	if ((rl = calloc(1, sizeof(*rl))) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	rl->fd = -1;
-	snprintf(rl->key, sizeof(rl->key), "%s-%s", kind, hex);
-	rl->per_sec = per_sec;
-	rl->max_pause = 3600 * 1000LL;
-	rl->w = (long long)ceil(1000.0 / margin);
-	if ((rc = corp_db_open(&rl->db, 0, &e)) != 0) {
-		corp_rl_close(rl);
-		return corp_errf(err, rc, "rate limit: %s", e.msg);
+	(void)key;
+	memset(v, 0, sizeof(*v));
+	v->now = corp_mono_ms();
+	if ((rc = file_load(f, v->now, w, err)) != 0) {
+		file_unlock(st);
+		return rc;
 	}
-	if (corp_asprintf(&rl->path, "%s: rate_limits %s",
-	    corp_db_path(rl->db), rl->key) < 0) {
-		corp_rl_close(rl);
+	v->pause_until = f->pause_until;
+	cp = chat != NULL && *chat != '\0' && f->chat_pauses != NULL ?
+	    json_object_get(f->chat_pauses, chat) : NULL;
+	v->chat_until = json_is_integer(cp) ? json_integer_value(cp) : 0;
+	v->s = f->s;
+	v->n = f->n;
+	return 0;
+}
+
+/* Write back and unlock (the unlock also happens on any error). */
+static int
+file_save(struct corp_rl_store *st, const char *key, const char *chat,
+    long long t, long long pause_until, long long chat_until,
+    struct corp_err *err)
+{
+	struct rl_file *f = (struct rl_file *)st;
+	json_t *doc, *sends, *e;
+	char *text;
+	size_t i, len;
+	int rc = 0;
+
+	(void)key;
+	if (pause_until >= 0)
+		f->pause_until = pause_until;
+	if (chat_until > 0 && chat != NULL && *chat != '\0') {
+		if (f->chat_pauses == NULL &&
+		    (f->chat_pauses = json_object()) == NULL) {
+			file_unlock(st);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		json_object_set_new(f->chat_pauses, chat,
+		    json_integer(chat_until));
+	}
+	sends = json_array();
+	for (i = 0; i < f->n; i++) {
+		e = json_pack("[I,s]", (json_int_t)f->s[i].t, f->s[i].chat);
+		json_array_append_new(sends, e);
+	}
+	if (t >= 0)
+		json_array_append_new(sends, json_pack("[I,s]", (json_int_t)t,
+		    chat != NULL ? chat : ""));
+	doc = json_pack("{s:i, s:s, s:I, s:o}", "v", 1, "boot_id",
+	    f->boot_id, "pause_until", (json_int_t)f->pause_until,
+	    "sends", sends);
+	if (doc != NULL && f->chat_pauses != NULL &&
+	    json_object_size(f->chat_pauses) > 0)
+		json_object_set(doc, "chat_pauses", f->chat_pauses);
+	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+	json_decref(doc);
+	if (text == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else {
+		len = strlen(text);
+		text[len] = '\n';
+		if (ftruncate(f->fd, 0) != 0 ||
+		    pwrite(f->fd, text, len + 1, 0) != (ssize_t)(len + 1))
+			rc = corp_errf(err, CORP_EINTERNAL, "%s: write: %s",
+			    f->path, strerror(errno));
+		free(text);
+	}
+	file_unlock(st);
+	return rc;
+}
+
+static void
+file_free(struct corp_rl_store *st)
+{
+	struct rl_file *f = (struct rl_file *)st;
+
+	if (f == NULL)
+		return;
+	file_clear(f);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	free(f);
+}
+
+static int
+file_open(struct corp_rl_store *st, const char *key, char **name,
+    struct corp_err *err)
+{
+	(void)key;
+	*name = strdup(((struct rl_file *)st)->path);
+	return *name == NULL ? corp_errf(err, CORP_EINTERNAL,
+	    "out of memory") : 0;
+}
+
+static const struct corp_rl_store_ops file_ops = {
+	file_open, file_lock, file_save, file_unlock, file_free
+};
+
+/* The file of kind-hex, created 0600 in DATA_DIR/ratelimit (0700). */
+static int
+file_store(struct corp_rl_store **out, const char *kind, const char *hex,
+    struct corp_err *err)
+{
+	struct rl_file *f;
+	char *dir;
+	int rc;
+
+	*out = NULL;
+	if ((rc = corp_data_mkpath(&dir, "ratelimit", err)) != 0)
+		return rc;
+	if ((rc = corp_private_dir(dir, 1, err)) != 0) {
+		free(dir);
+		return rc;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    corp_asprintf(&f->path, "%s/%s-%s.json", dir, kind, hex) < 0) {
+		free(f);
+		free(dir);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
-	*out = rl;
+	free(dir);
+	f->base.ops = &file_ops;
+	f->fd = -1;
+	read_boot_id(f->boot_id, sizeof(f->boot_id));
+	/* A planted link: 77, as for every file of the data dir. */
+	if ((rc = corp_open_nofollow(f->path, O_RDWR | O_CREAT, 0600,
+	    &f->fd, err)) != 0) {
+		file_free(&f->base);
+		return rc;
+	}
+	*out = &f->base;
 	return 0;
 }
 
@@ -113,39 +328,34 @@ key_hex(const char *key, char hex[17])
 }
 
 int
-corp_rl_open(struct corp_rl **out, const char *kind, const char *key,
-    int per_sec, double margin, struct corp_err *err)
+corp_rl_open(struct corp_rl **out, struct corp_rl_store *store,
+    const char *kind, const char *key, int per_sec, double margin,
+    struct corp_err *err)
 {
 	struct corp_rl *rl;
-	char hex[17], *dir;
+	char hex[17];
 	int rc;
 
 	*out = NULL;
 	if (!(margin > 0 && margin <= 1) || per_sec < 1)
 		return corp_errf(err, CORP_EUSAGE, "rate limit: bad margin");
 	key_hex(key, hex);
-	if (corp_db_spec_is_pg(corp_cfg.db))
-		return db_open(out, kind, hex, per_sec, margin, err);
-	if ((rc = corp_data_mkpath(&dir, "ratelimit", err)) != 0)
-		return rc;
-	if ((rc = corp_private_dir(dir, 1, err)) != 0) {
-		free(dir);
-		return rc;
-	}
-	if ((rl = calloc(1, sizeof(*rl))) == NULL ||
-	    corp_asprintf(&rl->path, "%s/%s-%s.json", dir, kind, hex) < 0) {
-		free(rl);
-		free(dir);
+	if ((rl = calloc(1, sizeof(*rl))) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	}
-	free(dir);
+	snprintf(rl->key, sizeof(rl->key), "%s-%s", kind, hex);
 	rl->per_sec = per_sec;
 	rl->max_pause = 3600 * 1000LL;
 	rl->w = (long long)ceil(1000.0 / margin);
-	read_boot_id(rl->boot_id, sizeof(rl->boot_id));
-	/* A planted link: 77, as for every file of the data dir. */
-	if ((rc = corp_open_nofollow(rl->path, O_RDWR | O_CREAT, 0600,
-	    &rl->fd, err)) != 0) {
+	if (store == NULL) {
+		if ((rc = file_store(&rl->store, kind, hex, err)) != 0) {
+			free(rl);
+			return rc;
+		}
+		rl->own = 1;
+	} else
+		rl->store = store;
+	if ((rc = rl->store->ops->open(rl->store, rl->key, &rl->name,
+	    err)) != 0) {
 		corp_rl_close(rl);
 		return rc;
 	}
@@ -158,17 +368,16 @@ corp_rl_close(struct corp_rl *rl)
 {
 	if (rl == NULL)
 		return;
-	if (rl->fd >= 0)
-		close(rl->fd);
-	corp_db_close(rl->db);
-	free(rl->path);
+	if (rl->own)
+		rl->store->ops->free(rl->store);
+	free(rl->name);
 	free(rl);
 }
 
 const char *
 corp_rl_path(const struct corp_rl *rl)
 {
-	return rl->path;
+	return rl->name;
 }
 
 void
@@ -189,141 +398,6 @@ corp_sleep_ms(long long ms)
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
-}
-
-static void
-state_free(struct rl_state *st)
-{
-	size_t i;
-
-	/* Without a document, the chats are the database's copies. */
-	for (i = 0; st->doc == NULL && st->s != NULL && i < st->n; i++)
-		free((char *)st->s[i].chat);
-	free(st->s);
-	json_decref(st->doc);
-	json_decref(st->chat_pauses);
-	memset(st, 0, sizeof(*st));
-}
-
-/*
- * Lock and load.  Anything unreadable, from another boot or malformed
- * starts afresh: the window is only an estimate of what the server
- * counts, and the server's 429 is the backstop.
- */
-static int
-load(struct corp_rl *rl, long long now, struct rl_state *st,
-    struct corp_err *err)
-{
-	json_t *sends, *e;
-	struct stat sb;
-	char *buf;
-	ssize_t n;
-	size_t i;
-
-	memset(st, 0, sizeof(*st));
-	while (flock(rl->fd, LOCK_EX) != 0)
-		if (errno != EINTR)
-			return corp_errf(err, CORP_EINTERNAL, "%s: flock: %s",
-			    rl->path, strerror(errno));
-	if (fstat(rl->fd, &sb) != 0)
-		return corp_errf(err, CORP_EINTERNAL, "%s: %s", rl->path,
-		    strerror(errno));
-	if (sb.st_size <= 0 || sb.st_size > RL_MAX_FILE)
-		return 0;
-	if ((buf = malloc((size_t)sb.st_size)) == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	n = pread(rl->fd, buf, (size_t)sb.st_size, 0);
-	if (n < 0) {
-		free(buf);
-		return corp_errf(err, CORP_EINTERNAL, "%s: read: %s",
-		    rl->path, strerror(errno));
-	}
-	st->doc = json_loadb(buf, (size_t)n, 0, NULL);
-	free(buf);
-	if (st->doc == NULL || !json_is_object(st->doc) ||
-	    !json_is_string(json_object_get(st->doc, "boot_id")) ||
-	    strcmp(json_string_value(json_object_get(st->doc, "boot_id")),
-	    rl->boot_id) != 0) {
-		state_free(st);
-		return 0;
-	}
-	e = json_object_get(st->doc, "pause_until");
-	if (json_is_integer(e))
-		st->pause_until = json_integer_value(e);
-	/* The chats' own 429 pauses that still run. */
-	e = json_object_get(st->doc, "chat_pauses");
-	if (json_is_object(e)) {
-		const char *k;
-		json_t *v;
-
-		if ((st->chat_pauses = json_object()) == NULL)
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		json_object_foreach(e, k, v)
-			if (json_is_integer(v) && json_integer_value(v) > now)
-				json_object_set(st->chat_pauses, k, v);
-	}
-	sends = json_object_get(st->doc, "sends");
-	if (!json_is_array(sends))
-		return 0;
-	st->s = calloc(json_array_size(sends) + 1, sizeof(*st->s));
-	if (st->s == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	json_array_foreach(sends, i, e) {
-		json_t *t = json_array_get(e, 0), *c = json_array_get(e, 1);
-
-		if (!json_is_integer(t))
-			continue;
-		/* Old sends no longer count for any window from now on. */
-		if (json_integer_value(t) <= now - rl->w)
-			continue;
-		st->s[st->n].t = json_integer_value(t);
-		st->s[st->n].chat = json_is_string(c) ? json_string_value(c) :
-		    "";
-		st->n++;
-	}
-	return 0;
-}
-
-/* Write back and unlock (the unlock also happens on any error). */
-static int
-store(struct corp_rl *rl, struct rl_state *st, const char *chat,
-    long long t, struct corp_err *err)
-{
-	json_t *doc, *sends, *e;
-	char *text;
-	size_t i, len;
-	int rc = 0;
-
-	sends = json_array();
-	for (i = 0; i < st->n; i++) {
-		e = json_pack("[I,s]", (json_int_t)st->s[i].t, st->s[i].chat);
-		json_array_append_new(sends, e);
-	}
-	if (chat != NULL || t >= 0)
-		json_array_append_new(sends, json_pack("[I,s]", (json_int_t)t,
-		    chat != NULL ? chat : ""));
-	doc = json_pack("{s:i, s:s, s:I, s:o}", "v", 1, "boot_id",
-	    rl->boot_id, "pause_until", (json_int_t)st->pause_until,
-	    "sends", sends);
-	if (doc != NULL && st->chat_pauses != NULL &&
-	    json_object_size(st->chat_pauses) > 0)
-		json_object_set(doc, "chat_pauses", st->chat_pauses);
-	text = doc != NULL ? json_dumps(doc, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER) : NULL;
-	json_decref(doc);
-	if (text == NULL)
-		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-	else {
-		len = strlen(text);
-		text[len] = '\n';
-		if (ftruncate(rl->fd, 0) != 0 ||
-		    pwrite(rl->fd, text, len + 1, 0) != (ssize_t)(len + 1))
-			rc = corp_errf(err, CORP_EINTERNAL, "%s: write: %s",
-			    rl->path, strerror(errno));
-		free(text);
-	}
-	flock(rl->fd, LOCK_UN);
-	return rc;
 }
 
 static int
@@ -386,23 +460,6 @@ corp_rl_slot(const struct corp_rl_send *s, size_t n, int per_sec,
 	return best;
 }
 
-static int	db_reserve(struct corp_rl *, const char *, long long,
-		    long long *, struct corp_err *);
-static int	db_pause(struct corp_rl *, const char *, long long,
-		    struct corp_err *);
-
-/* The chat's own pause in st (0: none). */
-static long long
-chat_pause(const struct rl_state *st, const char *chat)
-{
-	json_t *v;
-
-	if (chat == NULL || *chat == '\0' || st->chat_pauses == NULL)
-		return 0;
-	v = json_object_get(st->chat_pauses, chat);
-	return json_is_integer(v) ? json_integer_value(v) : 0;
-}
-
 /*
  * The end of the 429 pauses that hold a send to a chat: the token's and
  * the chat's own, each at most the cap from now.  Notes in rl which one
@@ -437,33 +494,26 @@ int
 corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
     long long *wait_ms, struct corp_err *err)
 {
-	struct rl_state st;
-	long long now, best;
+	const struct corp_rl_store_ops *op = rl->store->ops;
+	struct corp_rl_view v;
+	long long pu, best;
 	int rc;
 
 	*wait_ms = 0;
-	if (rl->db != NULL)
-		return db_reserve(rl, chat, max_wait_ms, wait_ms, err);
-	now = corp_mono_ms();
-	if ((rc = load(rl, now, &st, err)) != 0) {
-		flock(rl->fd, LOCK_UN);
-		state_free(&st);
+	if ((rc = op->lock(rl->store, rl->key, chat, rl->w, &v, err)) != 0)
 		return rc;
-	}
-	if (st.pause_until > now + rl->max_pause)
-		st.pause_until = now + rl->max_pause;	/* at most the cap */
-	best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
-	    paused_until(rl, now, st.pause_until, chat_pause(&st, chat)),
-	    chat);
-	*wait_ms = best - now;
+	pu = v.pause_until;
+	if (pu > v.now + rl->max_pause)
+		pu = v.now + rl->max_pause;	/* at most the cap */
+	best = corp_rl_slot(v.s, v.n, rl->per_sec, rl->w, v.now,
+	    paused_until(rl, v.now, pu, v.chat_until), chat);
+	*wait_ms = best - v.now;
 	if (*wait_ms > max_wait_ms) {
-		flock(rl->fd, LOCK_UN);
-		state_free(&st);
+		op->unlock(rl->store);		/* nothing recorded */
 		return CORP_ETEMP;
 	}
-	rc = store(rl, &st, chat != NULL ? chat : "", best, err);
-	state_free(&st);
-	return rc;
+	return op->save(rl->store, rl->key, chat != NULL ? chat : "", best,
+	    pu != v.pause_until ? pu : -1, 0, err);
 }
 
 int
@@ -476,8 +526,9 @@ int
 corp_rl_pause_chat(struct corp_rl *rl, const char *chat, long long ms,
     struct corp_err *err)
 {
-	struct rl_state st;
-	long long now;
+	const struct corp_rl_store_ops *op = rl->store->ops;
+	struct corp_rl_view v;
+	long long pu, cu = 0;
 	int rc;
 
 	/* A server's number: bounded before any arithmetic. */
@@ -487,270 +538,18 @@ corp_rl_pause_chat(struct corp_rl *rl, const char *chat, long long ms,
 		ms = 0;
 	if (chat != NULL && *chat == '\0')
 		chat = NULL;
-	if (rl->db != NULL)
-		return db_pause(rl, chat, ms, err);
-	now = corp_mono_ms();
-	if ((rc = load(rl, now, &st, err)) != 0) {
-		flock(rl->fd, LOCK_UN);
-		state_free(&st);
+	if ((rc = op->lock(rl->store, rl->key, chat, rl->w, &v, err)) != 0)
 		return rc;
-	}
 	/* A stored pause past the cap (an older corp, a forged file). */
-	if (st.pause_until > now + rl->max_pause)
-		st.pause_until = now + rl->max_pause;
-	if (chat == NULL && now + ms > st.pause_until)
-		st.pause_until = now + ms;
-	if (chat != NULL && now + ms > chat_pause(&st, chat)) {
-		if (st.chat_pauses == NULL &&
-		    (st.chat_pauses = json_object()) == NULL) {
-			flock(rl->fd, LOCK_UN);
-			state_free(&st);
-			return corp_errf(err, CORP_EINTERNAL, "out of memory");
-		}
-		json_object_set_new(st.chat_pauses, chat,
-		    json_integer(now + ms));
-	}
-	rc = store(rl, &st, NULL, -1, err);
-	state_free(&st);
-	return rc;
-}
-
-/* ---- PostgreSQL: the tables ----------------------------------------- */
-
-/*
- * In a transaction: the key's row, locked until the commit (which
- * serialises every reservation and pause of the key, on every host),
- * then the server's clock, read only once the lock is held.
- */
-static int
-db_lock(struct corp_rl *rl, long long *pause_until, long long *now,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(rl->db, &st, "INSERT INTO rate_limits "
-	    "(key_hash, pause_until_ms) VALUES (?1, 0) ON CONFLICT DO NOTHING",
-	    err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, rl->key);
-	if ((rc = corp_db_exec(rl->db, st, "rate limit", err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(rl->db, &st, "SELECT pause_until_ms FROM "
-	    "rate_limits WHERE key_hash = ?1 FOR UPDATE", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, rl->key);
-	if ((rc = corp_step(st)) != SQLITE_ROW) {
-		if (rc == SQLITE_DONE)	/* inserted above, never deleted */
-			rc = corp_errf(err, CORP_EINTERNAL, "rate limit: "
-			    "%s: no row", rl->path);
-		else
-			rc = corp_db_fail(rl->db, rc, "rate limit", err);
-		corp_reset(st);
-		return rc;
-	}
-	*pause_until = corp_col_int64(st, 0);
-	corp_reset(st);
-	/* The one statement of corp that reads a clock (DESIGN 9). */
-	if ((rc = corp_db_prep(rl->db, &st, "SELECT CAST(extract(epoch FROM "
-	    "clock_timestamp()) * 1000 AS BIGINT)", err)) != 0)
-		return rc;
-	if ((rc = corp_step(st)) != SQLITE_ROW) {
-		rc = corp_db_fail(rl->db, rc, "rate limit", err);
-		corp_reset(st);
-		return rc;
-	}
-	*now = corp_col_int64(st, 0);
-	corp_reset(st);
-	return 0;
-}
-
-/* The sends of the key that still count for a window from now on. */
-static int
-db_load(struct corp_rl *rl, long long now, struct rl_state *st,
-    struct corp_err *err)
-{
-	struct corp_rl_send *ns;
-	struct corp_stmt *q;
-	const char *c;
-	size_t cap = 0;
-	int rc;
-
-	if ((rc = corp_db_prep(rl->db, &q, "SELECT at_ms, chat FROM "
-	    "rate_limit_sends WHERE key_hash = ?1 AND at_ms > ?2 "
-	    "ORDER BY at_ms", err)) != 0)
-		return rc;
-	corp_bind_text(q, 1, rl->key);
-	corp_bind_int64(q, 2, now - rl->w);
-	while ((rc = corp_step(q)) == SQLITE_ROW) {
-		if (st->n == cap) {
-			cap = cap ? 2 * cap : 64;
-			if ((ns = reallocarray(st->s, cap, sizeof(*ns))) ==
-			    NULL)
-				goto oom;
-			st->s = ns;
-		}
-		c = corp_col_text(q, 1);
-		st->s[st->n].t = corp_col_int64(q, 0);
-		if ((st->s[st->n].chat = strdup(c != NULL ? c : "")) == NULL)
-			goto oom;
-		st->n++;
-	}
-	if (rc != SQLITE_DONE)
-		rc = corp_db_fail(rl->db, rc, "rate limit", err);
-	else
-		rc = 0;
-	corp_reset(q);
-	return rc;
-oom:
-	corp_reset(q);
-	return corp_errf(err, CORP_EINTERNAL, "out of memory");
-}
-
-/* Record the send at t and forget the ones no window can hold again. */
-static int
-db_store(struct corp_rl *rl, long long now, const char *chat, long long t,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(rl->db, &st, "DELETE FROM rate_limit_sends "
-	    "WHERE key_hash = ?1 AND at_ms <= ?2", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, rl->key);
-	corp_bind_int64(st, 2, now - rl->w);
-	if ((rc = corp_db_exec(rl->db, st, "rate limit", err)) != 0)
-		return rc;
-	if ((rc = corp_db_prep(rl->db, &st, "INSERT INTO rate_limit_sends "
-	    "(key_hash, at_ms, chat) VALUES (?1, ?2, ?3)", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, rl->key);
-	corp_bind_int64(st, 2, t);
-	corp_bind_text(st, 3, chat);
-	return corp_db_exec(rl->db, st, "rate limit", err);
-}
-
-/*
- * PostgreSQL: a chat's own pause is a row of rate_limits keyed
- * "KIND-HASH:chat:CHAT", read and written under the key's row lock.
- */
-static void
-chat_key(const struct corp_rl *rl, const char *chat, char *buf,
-    size_t size)
-{
-	snprintf(buf, size, "%s:chat:%s", rl->key, chat);
-}
-
-static int
-db_chat_pause(struct corp_rl *rl, const char *chat, long long *until,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	char key[128];
-	int rc;
-
-	*until = 0;
-	if (chat == NULL || *chat == '\0')
-		return 0;
-	chat_key(rl, chat, key, sizeof(key));
-	if ((rc = corp_db_prep(rl->db, &st, "SELECT pause_until_ms FROM "
-	    "rate_limits WHERE key_hash = ?1", err)) != 0)
-		return rc;
-	corp_bind_text(st, 1, key);
-	rc = corp_step(st);
-	if (rc == SQLITE_ROW)
-		*until = corp_col_int64(st, 0);
-	corp_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	    corp_db_fail(rl->db, rc, "rate limit", err);
-}
-
-static int
-db_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
-    long long *wait_ms, struct corp_err *err)
-{
-	struct rl_state st;
-	long long now, best, cp = 0;
-	int rc;
-
-	memset(&st, 0, sizeof(st));
-	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
-		return rc;
-	if ((rc = db_lock(rl, &st.pause_until, &now, err)) == 0 &&
-	    (rc = db_load(rl, now, &st, err)) == 0 &&
-	    (rc = db_chat_pause(rl, chat, &cp, err)) == 0) {
-		if (st.pause_until > now + rl->max_pause)
-			st.pause_until = now + rl->max_pause;
-		best = corp_rl_slot(st.s, st.n, rl->per_sec, rl->w, now,
-		    paused_until(rl, now, st.pause_until, cp), chat);
-		*wait_ms = best - now;
-		if (*wait_ms > max_wait_ms)
-			rc = CORP_ETEMP;	/* nothing recorded */
-		else if ((rc = db_store(rl, now, chat != NULL ? chat : "",
-		    best, err)) == 0)
-			rc = corp_db_commit(rl->db, err);
-	}
-	if (rc != 0)
-		corp_db_rollback(rl->db);
-	state_free(&st);
-	return rc;
-}
-
-static int
-db_pause(struct corp_rl *rl, const char *chat, long long ms,
-    struct corp_err *err)
-{
-	struct corp_stmt *st;
-	long long now, pause_until;
-	char key[128];
-	int rc;
-
-	if ((rc = corp_db_begin_concurrent(rl->db, err)) != 0)
-		return rc;
-	if (chat != NULL) {
-		/* The chat's row; chats whose pause ran out go. */
-		chat_key(rl, chat, key, sizeof(key));
-		if ((rc = db_lock(rl, &pause_until, &now, err)) == 0 &&
-		    (rc = corp_db_prep(rl->db, &st, "DELETE FROM rate_limits "
-		    "WHERE key_hash LIKE ?1 AND pause_until_ms <= ?2 AND "
-		    "NOT EXISTS (SELECT 1 FROM rate_limit_sends s "
-		    "WHERE s.key_hash = rate_limits.key_hash)", err)) == 0) {
-			char like[80];
-
-			snprintf(like, sizeof(like), "%s:chat:%%", rl->key);
-			corp_bind_text(st, 1, like);
-			corp_bind_int64(st, 2, now);
-			rc = corp_db_exec(rl->db, st, "rate limit", err);
-		}
-		if (rc == 0 && (rc = corp_db_prep(rl->db, &st, "INSERT INTO "
-		    "rate_limits (key_hash, pause_until_ms) VALUES (?1, ?2) "
-		    "ON CONFLICT (key_hash) DO UPDATE SET pause_until_ms = "
-		    "greatest(rate_limits.pause_until_ms, "
-		    "excluded.pause_until_ms)", err)) == 0) {
-			corp_bind_text(st, 1, key);
-			corp_bind_int64(st, 2, now + ms);
-			rc = corp_db_exec(rl->db, st, "rate limit", err);
-		}
-		if (rc == 0)
-			rc = corp_db_commit(rl->db, err);
-		if (rc != 0)
-			corp_db_rollback(rl->db);
-		return rc;
-	}
-	if ((rc = db_lock(rl, &pause_until, &now, err)) == 0 &&
-	    now + ms > pause_until &&
-	    (rc = corp_db_prep(rl->db, &st, "UPDATE rate_limits SET "
-	    "pause_until_ms = ?2 WHERE key_hash = ?1", err)) == 0) {
-		corp_bind_text(st, 1, rl->key);
-		corp_bind_int64(st, 2, now + ms);
-		rc = corp_db_exec(rl->db, st, "rate limit", err);
-	}
-	if (rc == 0)
-		rc = corp_db_commit(rl->db, err);
-	if (rc != 0)
-		corp_db_rollback(rl->db);
-	return rc;
+	pu = v.pause_until;
+	if (pu > v.now + rl->max_pause)
+		pu = v.now + rl->max_pause;
+	if (chat == NULL && v.now + ms > pu)
+		pu = v.now + ms;
+	if (chat != NULL && v.now + ms > v.chat_until)
+		cu = v.now + ms;
+	return op->save(rl->store, rl->key, chat, -1,
+	    pu != v.pause_until ? pu : -1, cu, err);
 }
 
 /* ---- outages ------------------------------------------------------- */

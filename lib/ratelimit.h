@@ -24,7 +24,13 @@
  * rate_limit_sends (key_hash, at_ms, chat), whose MS are the server's
  * clock_timestamp() in Unix milliseconds, read inside the transaction
  * that holds the key's row FOR UPDATE; the slot is computed the same
- * way (corp_rl_slot).  corp_rl_open then opens its own connection.
+ * way (corp_rl_slot).
+ *
+ * The limiter gets its state through a store (struct corp_rl_store): the
+ * file above when corp_rl_open is given none, or the PostgreSQL tables
+ * of lib/rlstore_db.c (corp_rl_store_db), which the program chooses
+ * (cmd/clisend.c cli_rl_store), so this file holds no SQL and a unit
+ * test can give the limiter a store in memory (tests/unit/ratelimit.c).
  */
 #ifndef CORP_RATELIMIT_H
 #define CORP_RATELIMIT_H
@@ -32,16 +38,69 @@
 #include <stddef.h>
 #include <jansson.h>
 
+struct corp_db;
 struct corp_err;
 struct corp_rl;
 
+/* One send of the window: its time in ms and its chat ("": none). */
+struct corp_rl_send {
+	long long	 t;
+	const char	*chat;
+};
+
+/* What a store shows the limiter of one key while it holds its lock. */
+struct corp_rl_view {
+	long long	 now;		/* the store's clock, ms */
+	long long	 pause_until;	/* the key's 429 pause (ms) */
+	long long	 chat_until;	/* the chat's own pause (0: none) */
+	const struct corp_rl_send *s;	/* the sends later than now - w */
+	size_t		 n;
+};
+
 /*
- * kind names the file or the row ("telegram"); key is the credential
- * it is hashed from; per_sec sends per second overall; margin in (0, 1]
- * (the fraction of the documented limits to use).
+ * A store.  key is "KIND-<16 hex>".  open: once per corp_rl_open, *name
+ * (allocated) names the state in messages.  lock: lock the key (against
+ * every other process using it) and fill the view, valid until save or
+ * unlock; on an error nothing stays locked.  save: under the lock, record
+ * a send at t to chat (t < 0: none), set the key's pause to pause_until
+ * (< 0: unchanged), raise chat's own pause to chat_until (0: unchanged),
+ * then unlock, also on an error.  unlock: no change.  free: the store.
  */
-int	corp_rl_open(struct corp_rl **, const char *kind, const char *key,
-	    int per_sec, double margin, struct corp_err *);
+struct corp_rl_store;
+struct corp_rl_store_ops {
+	int	(*open)(struct corp_rl_store *, const char *key, char **name,
+		    struct corp_err *);
+	int	(*lock)(struct corp_rl_store *, const char *key,
+		    const char *chat, long long w, struct corp_rl_view *,
+		    struct corp_err *);
+	int	(*save)(struct corp_rl_store *, const char *key,
+		    const char *chat, long long t, long long pause_until,
+		    long long chat_until, struct corp_err *);
+	void	(*unlock)(struct corp_rl_store *);
+	void	(*free)(struct corp_rl_store *);
+};
+struct corp_rl_store {
+	const struct corp_rl_store_ops *ops;
+};
+
+/*
+ * PostgreSQL's tables (lib/rlstore_db.c): db NULL opens the store's own
+ * connection (CORP_DB) at the first corp_rl_open, so that its short
+ * transactions commit whatever the caller's connection is doing.
+ */
+int	corp_rl_store_db(struct corp_rl_store **, struct corp_db *db,
+	    struct corp_err *);
+void	corp_rl_store_free(struct corp_rl_store *);
+
+/*
+ * store: NULL for the file (DATA_DIR/ratelimit), else one that outlives
+ * the handle.  kind names the file or the row ("telegram"); key is the
+ * credential it is hashed from; per_sec sends per second overall; margin
+ * in (0, 1] (the fraction of the documented limits to use).
+ */
+int	corp_rl_open(struct corp_rl **, struct corp_rl_store *store,
+	    const char *kind, const char *key, int per_sec, double margin,
+	    struct corp_err *);
 void	corp_rl_close(struct corp_rl *);
 const char *corp_rl_path(const struct corp_rl *);
 
@@ -77,12 +136,6 @@ void	corp_rl_last_pause(const struct corp_rl *, long long *ms, int *chat);
 void	corp_rl_max_pause(struct corp_rl *, long long ms);
 /* Sleep ms milliseconds (restarted after signals). */
 void	corp_sleep_ms(long long ms);
-
-/* One send of the window: its time in ms and its chat ("": none). */
-struct corp_rl_send {
-	long long	 t;
-	const char	*chat;
-};
 
 /*
  * The slot, pure (both stores use it): the earliest time at or after

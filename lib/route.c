@@ -551,6 +551,67 @@ corp_route_last(struct corp_db *db, time_t *at, struct corp_err *err)
 	return 0;
 }
 
+int
+corp_route_recipient_roles(struct corp_db *db, long long eid, long long uid,
+    json_t **roles, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	*roles = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT roles FROM event_recipients "
+	    "WHERE event_id = ?1 AND user_id = ?2", err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
+	rc = corp_step(st);
+	*roles = rc == SQLITE_ROW ? corp_queue_roles_json(corp_col_text(st,
+	    0)) : json_null();
+	corp_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(*roles);
+		*roles = NULL;
+		return corp_db_fail(db, rc, "read recipients", err);
+	}
+	return 0;
+}
+
+int
+corp_route_decisions_json(struct corp_db *db, long long eid, long long uid,
+    json_t **out, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	json_t *dec;
+	int rc;
+
+	*out = NULL;
+	if ((rc = corp_db_prep(db, &st, "SELECT channel, decision, role, "
+	    "roles, decided_at, fallback, why FROM route_decisions "
+	    "WHERE event_id = ?1 AND user_id = ?2 ORDER BY channel",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
+	dec = json_array();
+	while ((rc = corp_step(st)) == SQLITE_ROW)
+		json_array_append_new(dec, json_pack("{s:s, s:s, s:o, s:o, "
+		    "s:o, s:o, s:o}", "channel", corp_col_text(st, 0),
+		    "decision", corp_col_text(st, 1),
+		    "role", corp_json_strval(corp_col_text(st, 2)),
+		    "roles", corp_queue_roles_json(corp_col_text(st, 3)),
+		    "decided_at", corp_json_time((time_t)
+		    corp_col_int64(st, 4)),
+		    "fallback", corp_json_strval(corp_col_text(st, 5)),
+		    "why", corp_json_strval(corp_col_text(st, 6))));
+	corp_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(dec);
+		return corp_db_fail(db, rc, "read route decisions", err);
+	}
+	*out = dec;
+	return 0;
+}
+
 static int
 set_watermark(struct corp_db *db, long long wm, time_t now,
     struct corp_err *err)

@@ -76,6 +76,14 @@ int	corp_route_watermark(struct corp_db *, long long *, struct corp_err *);
 /* When route last moved the watermark (corp-deliver.1 stats,
  * last_route_at); 0: never. */
 int	corp_route_last(struct corp_db *, time_t *, struct corp_err *);
+/* corp-deliver explain: the roles route stored for (event, user), a JSON
+ * array, or JSON null when the user is not a recipient; the route
+ * decisions of (event, user), [{channel, decision, role, roles,
+ * decided_at, fallback, why}] by channel. */
+int	corp_route_recipient_roles(struct corp_db *, long long event_id,
+	    long long user_id, json_t **roles, struct corp_err *);
+int	corp_route_decisions_json(struct corp_db *, long long event_id,
+	    long long user_id, json_t **, struct corp_err *);
 json_t	*corp_route_stats_json(const struct corp_route_stats *);
 
 #endif

@@ -214,8 +214,8 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 		stage_hold(s, e.code, e.msg);
 		return 0;
 	}
-	if (!corp_cfg.rate_limit_off && corp_rl_open(&s->tg_rl, "telegram",
-	    s->tg_token, 30, corp_cfg.rate_margin, &e) != 0)
+	if (!corp_cfg.rate_limit_off && corp_rl_open(&s->tg_rl, s->o.rl_store,
+	    "telegram", s->tg_token, 30, corp_cfg.rate_margin, &e) != 0)
 		stage_fail(s, e.code, e.msg, e.msg);
 	if (s->tg_rl != NULL)
 		corp_rl_max_pause(s->tg_rl, s->o.max_pause * 1000);

@@ -27,6 +27,7 @@
 struct corp_cidr;
 struct corp_err;
 struct corp_sendres;
+struct corp_rl_store;
 struct corp_sender;
 
 struct corp_sender_opts {
@@ -44,6 +45,8 @@ struct corp_sender_opts {
 						   --allow) */
 	const char		*push_subject;	/* VAPID sub: config
 						   push.subject, --subject */
+	struct corp_rl_store	*rl_store;	/* the limiter's state: NULL
+						   the file (ratelimit.h) */
 };
 
 /* The defaults corp-send documents. */

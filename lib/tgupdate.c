@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "clock.h"
 #include "db.h"
+#include "directory.h"
 #include "digest.h"
 #include "event.h"
 #include "fsutil.h"
@@ -215,26 +216,15 @@ render_for(struct corp_db *db, const struct corp_tg_ctx *ctx, long long uid,
     enum corp_render_mode mode, char **text, char langbuf[16],
     struct corp_err *err)
 {
-	struct corp_stmt *st;
 	const char *chain[5], *tmpl = NULL, *lang = NULL;
 	char *ulang = NULL, *name = NULL, b1[16], b2[16];
 	size_t i, n = 0;
 	int rc;
 
 	*text = NULL;
-	if (uid > 0) {
-		if ((rc = corp_db_prep(db, &st, "SELECT lang, name FROM users "
-		    "WHERE id = ?1", err)) != 0)
-			return rc;
-		corp_bind_int64(st, 1, uid);
-		if ((rc = corp_step(st)) == SQLITE_ROW) {
-			ulang = corp_strdup(corp_col_text(st, 0));
-			name = corp_strdup(corp_col_text(st, 1));
-		}
-		corp_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return corp_db_fail(db, rc, "read user", err);
-	}
+	if (uid > 0 && (rc = corp_dir_user_texts(db, uid, &ulang, &name,
+	    err)) != 0)
+		return rc;
 	chain[n++] = ulang;
 	chain[n++] = base_lang(ulang, b1, sizeof(b1));
 	chain[n++] = base_lang(tglang, b2, sizeof(b2));

@@ -9,12 +9,15 @@ display read and always allowed.  Prints one line per finding:
 
   ok TABLE MODULE			the owner
   allow TABLE MODULE			a declared set query
-  pending TABLE MODULE WPn		a known violation
+  pending TABLE MODULE WPn		a known violation, still a failure: the
+					architecture pass is done, none may
+					come back
   violation TABLE MODULE		none of those
   stale TABLE MODULE			an allow/pending line no longer needed
   unowned TABLE				a table of lib/sql without an owner line
 
-and exits 1 when there is a violation, a stale line or an unowned table.
+and exits 1 when there is a violation, a pending or stale line or an
+unowned table.
 """
 import glob
 import os
@@ -66,6 +69,7 @@ for tb, mod in sorted(found):
         print("allow", tb, mod)
     elif (tb, mod) in pending:
         print("pending", tb, mod, pending[(tb, mod)])
+        bad = 1
     else:
         print("violation", tb, mod)
         bad = 1

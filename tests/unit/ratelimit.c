@@ -1,6 +1,9 @@
 /* ratelimit.c -- unit tests of the limiter's slot computation
- * (corp_rl_slot), which the file and the PostgreSQL tables share. */
+ * (corp_rl_slot), which the file and the PostgreSQL tables share, and of
+ * the limiter itself over a store in memory (struct corp_rl_store). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tap.h"
 #include "corp.h"
@@ -154,6 +157,183 @@ test_random(void)
 	W = 1000;
 }
 
+/*
+ * A store in memory: one key, a clock the test moves, a lock that must
+ * be let go by every path.
+ */
+struct mem {
+	struct corp_rl_store base;
+	long long	 now, pause, chat_until;
+	char		 chat[16];	/* the chat paused on its own */
+	struct corp_rl_send s[64];
+	char		 chats[64][16];
+	size_t		 n;
+	int		 locked, saves, fail_lock, fail_open;
+	char		 key[64];
+};
+
+static int
+mem_open(struct corp_rl_store *st, const char *key, char **name,
+    struct corp_err *err)
+{
+	struct mem *m = (struct mem *)st;
+
+	if (m->fail_open)
+		return corp_errf(err, CORP_ETEMP, "rate limit: store down");
+	snprintf(m->key, sizeof(m->key), "%s", key);
+	*name = strdup("memory");
+	return 0;
+}
+
+static int
+mem_lock(struct corp_rl_store *st, const char *key, const char *chat,
+    long long w, struct corp_rl_view *v, struct corp_err *err)
+{
+	struct mem *m = (struct mem *)st;
+	size_t i, j;
+
+	if (m->fail_lock)
+		return corp_errf(err, CORP_ETEMP, "rate limit: busy");
+	if (m->locked || strcmp(key, m->key) != 0)
+		abort();
+	m->locked = 1;
+	for (i = j = 0; i < m->n; i++)
+		if (m->s[i].t > m->now - w) {
+			m->s[j].t = m->s[i].t;
+			memmove(m->chats[j], m->chats[i], sizeof(m->chats[j]));
+			m->s[j].chat = m->chats[j];
+			j++;
+		}
+	m->n = j;
+	v->now = m->now;
+	v->pause_until = m->pause;
+	v->chat_until = chat != NULL && strcmp(chat, m->chat) == 0 ?
+	    m->chat_until : 0;
+	v->s = m->s;
+	v->n = m->n;
+	return 0;
+}
+
+static int
+mem_save(struct corp_rl_store *st, const char *key, const char *chat,
+    long long t, long long pause_until, long long chat_until,
+    struct corp_err *err)
+{
+	struct mem *m = (struct mem *)st;
+
+	(void)key;
+	(void)err;
+	if (!m->locked)
+		abort();
+	if (t >= 0) {
+		snprintf(m->chats[m->n], sizeof(m->chats[0]), "%s", chat);
+		m->s[m->n].chat = m->chats[m->n];
+		m->s[m->n++].t = t;
+	}
+	if (pause_until >= 0)
+		m->pause = pause_until;
+	if (chat_until > 0) {
+		snprintf(m->chat, sizeof(m->chat), "%s", chat);
+		m->chat_until = chat_until;
+	}
+	m->saves++;
+	m->locked = 0;
+	return 0;
+}
+
+static void
+mem_unlock(struct corp_rl_store *st)
+{
+	((struct mem *)st)->locked = 0;
+}
+
+static void
+mem_free(struct corp_rl_store *st)
+{
+	(void)st;
+}
+
+static const struct corp_rl_store_ops mem_ops = {
+	mem_open, mem_lock, mem_save, mem_unlock, mem_free
+};
+
+static void
+test_store(void)
+{
+	static struct mem m;
+	struct corp_err e;
+	struct corp_rl *rl;
+	long long wait, ms;
+	int chat;
+
+	m.base.ops = &mem_ops;
+	m.now = 100000;
+	m.fail_open = 1;
+	is_int(corp_rl_open(&rl, &m.base, "telegram", "TOKEN", 2, 1.0, &e),
+	    CORP_ETEMP, "a store that cannot open: its error");
+	ok(rl == NULL, "and no handle");
+	m.fail_open = 0;
+	is_int(corp_rl_open(&rl, &m.base, "telegram", "TOKEN", 2, 1.0, &e), 0,
+	    "open over a store in memory");
+	ok(strncmp(m.key, "telegram-", 9) == 0 && strlen(m.key) == 25 &&
+	    strstr(m.key, "TOKEN") == NULL,
+	    "the store sees KIND-<16 hex>, never the key");
+	is_str(corp_rl_path(rl), "memory", "messages name the store");
+
+	is_int(corp_rl_reserve(rl, "7", 5000, &wait, &e), 0, "first send");
+	is_int(wait, 0, "now");
+	is_int(corp_rl_reserve(rl, "8", 5000, &wait, &e), 0, "second");
+	is_int(wait, 0, "now too (2 a second)");
+	is_int(corp_rl_reserve(rl, "9", 500, &wait, &e), CORP_ETEMP,
+	    "a third within the second, longer than max_wait: ETEMP");
+	is_int(wait, 1000, "the wait it would need");
+	is_int((long long)m.n, 2, "nothing recorded");
+	ok(!m.locked, "the store is let go");
+	is_int(corp_rl_reserve(rl, "9", 5000, &wait, &e), 0,
+	    "with a longer max_wait");
+	is_int(wait, 1000, "it waits for the window");
+	is_int(m.s[2].t, 101000, "the reserved time stored");
+
+	m.now += 2000;		/* 102000 */
+	is_int(corp_rl_pause(rl, 5000, &e), 0, "a 429 pauses the key");
+	is_int(m.pause, 107000, "stored: now + ms");
+	is_int(corp_rl_reserve(rl, "7", 10000, &wait, &e), 0,
+	    "a send after the pause");
+	is_int(wait, 5000, "waits the pause out");
+	corp_rl_last_pause(rl, &ms, &chat);
+	ok(ms == 5000 && chat == 0, "the key's pause, 5000 ms");
+
+	corp_rl_max_pause(rl, 2000);
+	m.now = 200000;
+	is_int(corp_rl_pause(rl, 1000000000LL, &e), 0, "a huge retry_after");
+	is_int(m.pause, 202000, "at most the cap");
+	m.pause = 900000;	/* a forged state */
+	is_int(corp_rl_reserve(rl, "x", 10000, &wait, &e), 0, "forged pause");
+	is_int(wait, 2000, "capped when read");
+	is_int(m.pause, 202000, "and the cap stored");
+
+	m.now = 300000;
+	is_int(corp_rl_pause_chat(rl, "7", 1500, &e), 0, "a chat's own 429");
+	ok(strcmp(m.chat, "7") == 0 && m.chat_until == 301500,
+	    "stored for that chat");
+	is_int(m.pause, 202000, "the key's pause untouched");
+	is_int(corp_rl_reserve(rl, "8", 10000, &wait, &e), 0, "another chat");
+	is_int(wait, 0, "goes on now");
+	is_int(corp_rl_reserve(rl, "7", 10000, &wait, &e), 0, "the chat");
+	is_int(wait, 1500, "waits its own pause");
+	corp_rl_last_pause(rl, &ms, &chat);
+	ok(ms == 1500 && chat == 1, "the chat's pause, 1500 ms");
+	is_int(corp_rl_pause_chat(rl, "7", 100, &e), 0, "a shorter one");
+	is_int(m.chat_until, 301500, "never shortens a pause");
+
+	m.fail_lock = 1;
+	is_int(corp_rl_reserve(rl, "7", 10000, &wait, &e), CORP_ETEMP,
+	    "a store error is the reservation's");
+	is_int(corp_rl_pause(rl, 10, &e), CORP_ETEMP, "and the pause's");
+	ok(!m.locked, "nothing left locked");
+	corp_rl_close(rl);
+}
+
 int
 main(void)
 {
@@ -161,5 +341,6 @@ main(void)
 	test_window();
 	test_burst();
 	test_random();
+	test_store();
 	return done_testing();
 }
