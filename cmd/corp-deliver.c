@@ -151,6 +151,7 @@ cmd_pending(const struct cli_args *a)
 struct ack {
 	struct corp_db	*db;
 	json_t		**buf;
+	json_t		**pre;	/* per line: the "ack_error" it came with */
 	char		*echo;	/* per line: pass the text read on */
 	int		 bad, gone;
 };
@@ -186,19 +187,26 @@ ack_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 
 	for (i = 0; i < n; i++) {
 		k->buf[i] = it[i].obj;
+		/* held, so that a replacement cannot take its address */
+		k->pre[i] = json_incref(json_object_get(it[i].obj,
+		    "ack_error"));
 		k->echo[i] = it[i].raw != NULL &&
 		    json_object_get(it[i].obj, "stored") == NULL &&
-		    json_object_get(it[i].obj, "ack_error") == NULL;
+		    k->pre[i] == NULL;
 	}
 	if (corp_queue_ack(k->db, k->buf, n, &bad, e) != 0)
 		cli_fail(e);
 	k->bad |= bad > 0;
 	for (i = 0; i < n; i++) {
-		if ((ae = json_object_get(it[i].obj, "ack_error")) != NULL) {
+		/* Only what this ack found: an "ack_error" a line came
+		 * with (an earlier ack's output fed again) is not news. */
+		if ((ae = json_object_get(it[i].obj, "ack_error")) != NULL &&
+		    ae != k->pre[i] && json_is_string(ae)) {
 			cli_warn("<stdin>: delivery line: %s",
 			    json_string_value(ae));
 			k->echo[i] = 0;
 		}
+		json_decref(k->pre[i]);
 		if (!k->gone)
 			k->gone = ack_out(&it[i], k->echo[i]) != 0;
 	}
@@ -218,10 +226,12 @@ cmd_ack(const struct cli_args *a)
 	l.raw = 1;
 	k.db = cli_db(0);
 	if ((k.buf = calloc(l.batch, sizeof(*k.buf))) == NULL ||
+	    (k.pre = calloc(l.batch, sizeof(*k.pre))) == NULL ||
 	    (k.echo = calloc(l.batch, 1)) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	rc = cli_loop(0, NULL, &l);
 	free(k.buf);
+	free(k.pre);
 	free(k.echo);
 	corp_db_close(k.db);
 	return k.gone ? 0 : rc != 0 || k.bad ? CORP_EINVAL : 0;

@@ -84,4 +84,13 @@ is "$(sql "SELECT delivery_id, result, stored FROM delivery_attempts ORDER BY de
     "1|sent|sent 1|sent|unchanged 2|sent|sent 3|retry|retry 5|failed|failed " \
     "one attempt per applied line"
 
+# A line that comes with an "ack_error" of its own (an earlier stage's,
+# here not even a string) and acks cleanly: nothing on stderr, the line
+# printed with stored set (the warning is only for what this ack found).
+printf '{"delivery_id":7,"lease":"%s","result":"sent","ack_error":5}\n' "$tok" > "$T/b"
+run_in "$T/b" corp-deliver ack
+is "$rc:$err" "0:" "a clean ack of a line that carried ack_error: exit 0, silent"
+is "$out" "{\"delivery_id\":7,\"lease\":\"$tok\",\"result\":\"sent\",\"ack_error\":5,\"stored\":\"sent\"}" \
+    "the line with stored"
+
 done_testing
