@@ -349,6 +349,39 @@ corp_db_exec(struct corp_db *db, struct corp_stmt *st, const char *what,
 	return 0;
 }
 
+struct exec_tx {
+	struct corp_stmt *st;
+	const char	*what;
+	long long	*n;
+};
+
+static int
+exec_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct exec_tx *x = arg;
+	int rc;
+
+	if ((rc = corp_db_exec(db, x->st, x->what, err)) == 0 && x->n != NULL)
+		*x->n = corp_db_changes(db);	/* before the commit */
+	return rc;
+}
+
+int
+corp_db_exec_tx(struct corp_db *db, struct corp_stmt *st, const char *what,
+    long long *n, struct corp_err *err)
+{
+	struct exec_tx x = { st, what, n };
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if ((rc = corp_db_tx(db, exec_tx, &x, err)) != 0 && n != NULL)
+		*n = 0;
+	/* begin failed: the statement was never stepped, so unbind it */
+	corp_reset(st);
+	return rc;
+}
+
 int
 corp_db_insert(struct corp_db *db, struct corp_stmt *st, long long *id,
     const char *what, struct corp_err *err)

@@ -131,6 +131,13 @@ int	corp_db_tx(struct corp_db *, corp_tx_fn fn, void *arg,
 int	corp_db_fail(struct corp_db *, int rc, const char *what,
 	    struct corp_err *);
 /* Run a statement to completion (no rows expected). */
+/*
+ * One prepared and bound write in a transaction of its own (joined when
+ * one is open), *n (may be NULL) its changed rows: requeue, cancel,
+ * unpause, release.
+ */
+int	corp_db_exec_tx(struct corp_db *, struct corp_stmt *, const char *what,
+	    long long *n, struct corp_err *);
 int	corp_db_exec(struct corp_db *, struct corp_stmt *, const char *what,
 	    struct corp_err *);
 

@@ -545,33 +545,43 @@ out:
 	return rc;
 }
 
-int
-corp_queue_release(struct corp_db *db, const char *token,
-    const long long *ids, size_t nids, struct corp_err *err)
+struct release {
+	const char	*token;
+	const long long	*ids;
+	size_t		 nids;
+};
+
+static int
+release_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	struct release *r = arg;
 	struct corp_stmt *st;
 	size_t i;
 	int rc;
 
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
 	    "lease_token = NULL, lease_until = NULL WHERE lease_token = ?1 "
 	    "AND (?2 IS NULL OR id = ?2)", err)) != 0)
-		goto fail;
-	for (i = 0; i < (ids ? nids : 1); i++) {
-		corp_bind_text(st, 1, token);
-		if (ids)
-			corp_bind_int64(st, 2, ids[i]);
+		return rc;
+	for (i = 0; i < (r->ids ? r->nids : 1); i++) {
+		corp_bind_text(st, 1, r->token);
+		if (r->ids)
+			corp_bind_int64(st, 2, r->ids[i]);
 		else
 			corp_bind_null(st, 2);
 		if ((rc = corp_db_exec(db, st, "release lease", err)) != 0)
-			goto fail;
+			return rc;
 	}
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+	return 0;
+}
+
+int
+corp_queue_release(struct corp_db *db, const char *token,
+    const long long *ids, size_t nids, struct corp_err *err)
+{
+	struct release r = { token, ids, nids };
+
+	return corp_db_tx(db, release_tx, &r, err);
 }
 
 int
@@ -601,20 +611,12 @@ corp_queue_release_worker(struct corp_db *db, const char *worker,
 	struct corp_stmt *st;
 	int rc;
 
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
 	    "lease_token = NULL, lease_until = NULL WHERE worker = ?1 "
 	    "AND lease_token IS NOT NULL", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_text(st, 1, worker);
-	if ((rc = corp_db_exec(db, st, "release worker", err)) != 0)
-		goto fail;
-	*n = changes(db);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+	return corp_db_exec_tx(db, st, "release worker", n, err);
 }
 
 /* Full jitter: uniform in [0, min(cap, base * factor^(n-1))]. */

@@ -42,29 +42,27 @@ must_exist(struct corp_db *db, const char *sql, long long id,
 	    corp_db_fail(db, rc, "requeue", err);
 }
 
-int
-corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
-    long long *n, struct corp_err *err)
+struct requeue {
+	const struct corp_requeue *r;
+	long long	*n;
+};
+
+static int
+requeue_tx(struct corp_db *db, void *arg, struct corp_err *err)
 {
+	const struct corp_requeue *r = ((struct requeue *)arg)->r;
 	struct corp_event ev;
 	struct corp_stmt *st;
 	time_t now = corp_now();
 	int rc;
 
-	*n = 0;
-	if (r->id <= 0 && r->event_id <= 0 && r->event_type == NULL &&
-	    !r->all_failed)
-		return corp_errf(err, CORP_EUSAGE,
-		    "requeue needs --id, --event, --type or --all-failed");
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	/* A row or event that does not exist is 67, not "requeued 0". */
 	if (r->id > 0 && (rc = must_exist(db, "SELECT 1 FROM deliveries "
 	    "WHERE id = ?1", r->id, "delivery", err)) != 0)
-		goto fail;
+		return rc;
 	if (r->event_id > 0) {
 		if ((rc = corp_event_get(db, r->event_id, &ev, err)) != 0)
-			goto fail;
+			return rc;
 		corp_event_free(&ev);
 	}
 	/*
@@ -89,7 +87,7 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	    "AND (?3 IS NULL OR event_id IN (SELECT event_id FROM events "
 	    "WHERE event_type = ?3)) AND (?4 IS NULL OR channel = ?4) "
 	    "AND (?5 = 0 OR status = 'FAILED')", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_id(st, 1, r->id);
 	corp_bind_id(st, 2, r->event_id);
 	corp_bind_text(st, 3, r->event_type);
@@ -97,12 +95,23 @@ corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
 	corp_bind_int(st, 5, r->all_failed);
 	corp_bind_int64(st, 6, (long long)now);
 	if ((rc = corp_db_exec(db, st, "requeue", err)) != 0)
-		goto fail;
-	*n = corp_db_changes(db);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+		return rc;
+	*((struct requeue *)arg)->n = corp_db_changes(db);
+	return 0;
+}
+
+int
+corp_queue_requeue(struct corp_db *db, const struct corp_requeue *r,
+    long long *n, struct corp_err *err)
+{
+	struct requeue a = { r, n };
+
+	*n = 0;
+	if (r->id <= 0 && r->event_id <= 0 && r->event_type == NULL &&
+	    !r->all_failed)
+		return corp_errf(err, CORP_EUSAGE,
+		    "requeue needs --id, --event, --type or --all-failed");
+	return corp_db_tx(db, requeue_tx, &a, err);
 }
 
 int
@@ -117,8 +126,6 @@ corp_queue_cancel(struct corp_db *db, const struct corp_cancel *c,
 	    !c->held)
 		return corp_errf(err, CORP_EUSAGE,
 		    "cancel needs --id, --event, --type or --held");
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
 	    "status = 'FAILED', error = 'cancelled by the operator', "
 	    "lease_token = NULL, lease_until = NULL, held_since = NULL, "
@@ -128,20 +135,14 @@ corp_queue_cancel(struct corp_db *db, const struct corp_cancel *c,
 	    "AND (?3 IS NULL OR event_id IN (SELECT event_id FROM events "
 	    "WHERE event_type = ?3)) AND (?4 IS NULL OR channel = ?4) "
 	    "AND (?5 = 0 OR held_since IS NOT NULL)", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_id(st, 1, c->id);
 	corp_bind_id(st, 2, c->event_id);
 	corp_bind_text(st, 3, c->event_type);
 	corp_bind_text(st, 4, c->channel);
 	corp_bind_int(st, 5, c->held);
 	corp_bind_int64(st, 6, (long long)corp_now());
-	if ((rc = corp_db_exec(db, st, "cancel", err)) != 0)
-		goto fail;
-	*n = corp_db_changes(db);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+	return corp_db_exec_tx(db, st, "cancel", n, err);
 }
 
 int
@@ -424,8 +425,6 @@ corp_queue_unhold(struct corp_db *db, const char *channel,
 	int rc;
 
 	*n = 0;
-	if ((rc = corp_db_begin(db, err)) != 0)
-		return rc;
 	if ((rc = corp_db_prep(db, &st, "UPDATE deliveries SET "
 	    "not_before = ?3, updated_at = ?3 "
 	    "WHERE status = 'PENDING' AND channel = ?1 "
@@ -434,17 +433,11 @@ corp_queue_unhold(struct corp_db *db, const char *channel,
 	    "FROM binds b WHERE b.user_id = deliveries.user_id AND "
 	    "b.channel = deliveries.channel AND b.active = 1 AND "
 	    "b.address = ?2))", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_text(st, 1, channel);
 	corp_bind_text(st, 2, address);
 	corp_bind_int64(st, 3, (long long)now);
-	if ((rc = corp_db_exec(db, st, "unpause", err)) != 0)
-		goto fail;
-	*n = corp_db_changes(db);
-	return corp_db_commit(db, err);
-fail:
-	corp_db_rollback(db);
-	return rc;
+	return corp_db_exec_tx(db, st, "unpause", n, err);
 }
 
 int
