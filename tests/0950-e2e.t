@@ -13,7 +13,7 @@ export CORP_DATA_DIR="$T/demo/data"
 testdb
 run env CORP_DEMO_DB="${CORP_DB:-}" sh "$CORP_SRC/contrib/demo" "$T/demo"
 is "$rc" 0 "the demo runs"
-like "$out" "demo: done; 91 messages delivered, 0 left pending" "and says what it did"
+like "$out" "demo: done; 94 messages delivered, 0 left pending" "and says what it did"
 jq -c '{chat_id, text}' "$T/demo/transcript.jsonl" > "$T/got"
 if cmp -s "$T/got" "$CORP_SRC/tests/e2e/transcript.golden"; then
 	pass "every message to every chat, in order, as the golden transcript"
@@ -68,6 +68,47 @@ is "$(sql "SELECT t.title || ':' || u.login FROM tasks t JOIN users u ON
 like "$(cat "$T/demo/api.log")" '"PUT /api/runs/1/close" 200 admin' \
     "corp-api logged the close, by whom"
 unlike "$(cat "$T/demo/api.log")" "Bearer" "and no token"
+# Seed 003: Nina has no Telegram chat, only a browser's push
+# subscription; the shipped setting fell back from telegram to push.
+is "$(sql "SELECT r.channel || '>' || d.channel || ':' || d.status || ':' ||
+    r.decision || ':' || r.why FROM deliveries d JOIN users u ON u.id =
+    d.user_id JOIN route_decisions r ON r.event_id = d.event_id AND
+    r.user_id = d.user_id WHERE u.login = 'nina'")" \
+    "telegram>push:SENT:fallback:no telegram bind" \
+    "Nina's task: one row, on push by the fallback, SENT"
+is "$(jq -r '[.id, .status] | @tsv' "$T/demo/push.log")" "nina-laptop	201" \
+    "the fake push service got exactly one message, for her browser"
+is "$(jq -r '.plaintext | fromjson | [.title, .tag] | @tsv' "$T/demo/push.log")" \
+    "[#12] New task: Read the safety handbook	$(sql "SELECT d.event_id FROM
+    deliveries d JOIN users u ON u.id = d.user_id WHERE u.login = 'nina'")" \
+    "it decrypted the task's title, tagged with the event"
+# The button: Olga's press of "approve" under Ann's report card.
+t=$(sql "SELECT id FROM tasks WHERE title = 'Test the backup restore'")
+is "$(sql "SELECT t.state || ':' || e.event_type || ':' || u.login || ':' ||
+    p.action || ':' || p.chat_id FROM tg_button_presses p JOIN events e ON
+    e.event_id = p.event_id JOIN users u ON u.id = e.actor_user_id JOIN
+    tasks t ON t.id = e.task_id WHERE t.id = $t")" "DONE:APPROVED:olga:approve:7002" \
+    "the press approved the task: DONE, the event as Olga, the initiator"
+is "$(sql "SELECT count(*) FROM tg_button_presses")" 1 "the only press"
+mid=$(jq -r 'select(.method == "sendMessage" and .chat_id == 7002 and
+    .reply_markup != null) | .message_id' "$T/demo/fake.log")
+is "$(jq -c 'select(.method == "sendMessage" and .message_id == '"$mid"') |
+    .reply_markup.inline_keyboard | map(map(.text))' "$T/demo/fake.log")" \
+    '[["Одобрить","Отклонить"]]' "the card had the demo catalog's buttons"
+is "$(jq -c 'select(.method == "answerCallbackQuery" or
+    .method == "editMessageText") | [.method, .callback_query_id // .chat_id,
+    .message_id // .text, .reply_markup]' "$T/demo/fake.log")" \
+    '["answerCallbackQuery","demo-press-1","✅ approve",null]
+["editMessageText",7002,'"$mid"',null]' \
+    "the press answered, the card edited and its keyboard removed"
+is "$(jq -r 'select(.method == "editMessageText") | .text' "$T/demo/fake.log")" \
+    "📝 Отчёт по задаче Test the backup restore ждёт вашего согласования
+Автор отчёта: Ann Lee
+Открыть отчёт
+
+Открыть задачу #$t
+
+✅ approve: Olga Petrenko" "the edited card: its text as Telegram gave it back, then the outcome"
 ok "corp-db check clean" corp-db check
 unlike "$(cat "$T/demo/fake.log" "$T/demo/transcript.jsonl")" "demo-token-not-secret" \
     "the token is absent from the fake's log and transcript"
