@@ -154,5 +154,35 @@ is "$(grep -c -e "$TOKEN" -e CANARY-smtp-pw -e '^CORP_TELEGRAM_TOKEN=' \
     -e '^CORP_SMTP_PASSWORD=' -e '^CORP_DB=' "$T/spy.env")" 0 \
     "no helper saw a secret or the database"
 unset CORP_SMTP_PASSWORD
+# Push as a fallback channel (found by the demo): the shipped settings
+# route to push a user with no Telegram bind, and the pipeline delivers
+# those rows too -- push is in its channel list as a setting's fallback,
+# and corp-send push gets push.subject and webhook.allow -- in both modes.
+FP="$CORP_SRC/tests/fakes/fake-push"
+mkdir -m 700 "$T/subs"
+start_fake push "$FP" --dir "$T/subs" --log "$T/push.log"
+q corp-settings push keygen
+PUB=$(corp-settings push show | jq -r .public_key)
+q corp-settings config set push.subject mailto:ops@example.com
+q corp-settings config set webhook.allow 127.0.0.1/32
+q corp-settings notify set --event-type TASK_CREATED --role executor \
+    --channel telegram --fallback push
+q corp-user add nina --name Nina --unit sales
+"$FP" subscribe --dir "$T/subs" --port-file "$T/push.port" --id nina-1 \
+    --vapid-key "$PUB" > "$T/nina.sub" || bail "subscribe"
+q corp-bind add --user nina --channel push --allow-http \
+    --subscription "$T/nina.sub"
+for m in pipe run; do
+	q corp-task create --as boss --title "Handbook $m" --assignee nina
+	run "$P" --send-opt "--out=$T/out" --send-opt --allow-http --mode $m
+	is "$rc" 0 "$m: the cycle exits 0"
+	is "$(sql "SELECT d.status || ':' || d.channel FROM deliveries d
+	    JOIN events e USING (event_id) JOIN tasks t ON t.id = e.task_id
+	    JOIN users u ON u.id = d.user_id
+	    WHERE u.login = 'nina' AND t.title = 'Handbook $m'
+	    AND d.channel <> 'file'")" \
+	    "SENT:push" "$m: nina's row fell back to push and went out"
+done
+is "$(wc -l < "$T/push.log" | tr -d ' ')" 2 "the push service got both"
 ok "corp-db check clean" corp-db check
 done_testing
