@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "clifmt.h"
 #include "clock.h"
+#include "text.h"
 
 struct cli_table {
 	int		 tsv;
@@ -109,21 +110,15 @@ local_time(const char *s, const char *zone)
 	return r;
 }
 
-/* Control characters (C0, DEL, C1) as '?': no cell can move the
- * cursor or send the terminal an escape sequence. */
+/* Controls (C0, DEL, C1) and the invisible format characters that
+ * reorder or hide text (bidi overrides and isolates, zero-width ones,
+ * U+2028/9, tags) as '?', by the one cleaner of outside text (text.h):
+ * no cell can move the cursor, send the terminal an escape sequence or
+ * show the operator other text than it holds (corp.7 SECURITY). */
 static void
 sanitize(char *m)
 {
-	unsigned char *p;
-
-	for (p = (unsigned char *)m; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			p[0] = '?';
-			p[1] = '?';
-			p++;
-		}
+	corp_server_text(m);
 }
 
 /* TSV: \ tab newline CR escaped. */

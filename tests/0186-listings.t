@@ -211,4 +211,12 @@ is "$(page 5 .key corp-settings config list)" \
 is "$(page 7 '"\(.event_type):\(.role):\(.channel)"' corp-settings notify list)" \
     "$(corp-settings notify list | jq -r '"\(.event_type):\(.role):\(.channel)"')" \
     "notify list: a three-field cursor"
+# The invisible characters that reorder or hide text (fresh-eyes round
+# 7): a right-to-left override, an isolate, a zero-width space, a line
+# separator and a tag character, each one '?' in a table.
+corp-user add bidi --name "$(printf 'Bob\342\200\256evil\342\201\246x\342\200\213y\342\200\250z\363\240\201\201')" \
+    >/dev/null || bail "add bidi failed"
+run corp-user list --all --format table
+is "$(printf '%s\n' "$out" | grep ' bidi ' | awk '{ print $3 }')" \
+    "Bob?evil?x?y?z?" "table: bidi, zero-width, separator and tag characters as ?"
 done_testing
