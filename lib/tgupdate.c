@@ -1,10 +1,12 @@
 /* tgupdate.c -- see tgupdate.h. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "corp.h"
@@ -640,6 +642,29 @@ burn_codes(struct upd *u, const char *text, size_t len, struct corp_err *err)
 }
 
 /*
+ * TEXT as shown, and once percent-decoded when it holds a '%': a deep
+ * link t.me/BOT?start=%4F%30... opens with the decoded code (fresh-eyes
+ * round 7).  Decoded by libcurl (curl_easy_unescape), one level, as the
+ * link is opened.
+ */
+static int
+burn_text(struct upd *u, const char *text, size_t len, struct corp_err *err)
+{
+	char *d;
+	int rc, n = 0;
+
+	if ((rc = burn_codes(u, text, len, err)) != 0 ||
+	    memchr(text, '%', len) == NULL)
+		return rc;
+	if (len > INT_MAX ||
+	    (d = curl_easy_unescape(NULL, text, (int)len, &n)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = burn_codes(u, d, (size_t)n, err);
+	curl_free(d);
+	return rc;
+}
+
+/*
  * Every string value and object key of V, recursively.  The depth is
  * bounded by jansson's parser (JSON_PARSER_MAX_DEPTH) and checked here
  * again; the work is linear in the update's size, which the HTTP layer
@@ -661,11 +686,11 @@ burn_all(struct upd *u, json_t *v, int depth, struct corp_err *err)
 		return corp_errf(err, CORP_EINVAL, "nested deeper than %d",
 		    BURN_MAX_DEPTH);
 	if (json_is_string(v))
-		return burn_codes(u, json_string_value(v),
+		return burn_text(u, json_string_value(v),
 		    json_string_length(v), err);
 	if (json_is_object(v))
 		json_object_foreach(v, k, x)
-			if ((rc = burn_codes(u, k, strlen(k), err)) != 0 ||
+			if ((rc = burn_text(u, k, strlen(k), err)) != 0 ||
 			    (rc = burn_all(u, x, depth + 1, err)) != 0)
 				return rc;
 	if (json_is_array(v))

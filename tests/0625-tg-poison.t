@@ -459,4 +459,24 @@ is "$rc:$(printf '%s' "$out" | jq -c '[.spooled, .handled, .refused]')" \
     "65:[2,1,1]" "process: the poison update refused (65), the other handled"
 is "$(unused n5):$(sql "SELECT count(*) FROM binds WHERE address = '3315'")" \
     "0:0" "webhook: the refused update's code is burnt; nobody binds"
+# A code percent-encoded in a deep link (fresh-eyes round 7): the link
+# opens with the decoded code, so it is burnt -- every character
+# encoded, or one in the middle.
+: > "$T/updates"
+for l in pe1 pe2; do corp-user add $l --lang en >/dev/null; done
+pe1=$(corp-bind code --user pe1 | jq -r .code)
+pe2=$(corp-bind code --user pe2 | jq -r .code)
+enc=$(printf '%s' "$pe1" | od -An -tx1 | tr -d ' \n' | sed 's/\(..\)/%\1/g')
+gmsg 960 "https://t.me/corp_test_bot?start=$enc" '{text: $c}' >> "$T/updates"
+a=$(printf %s "$pe2" | cut -c1-10)
+m=$(printf %s "$pe2" | cut -c11 | tr -d '\n' | od -An -tx1 | tr -d ' \n')
+b=$(printf %s "$pe2" | cut -c12-)
+gmsg 961 "t.me/corp_test_bot?start=$a%$m$b" '{text: $c}' >> "$T/updates"
+upd 962 "/start $pe1" 3401 >> "$T/updates"
+upd 963 "/start $pe2" 3402 >> "$T/updates"
+poll
+is "$rc:$(unused pe1):$(unused pe2)" "0:0:0" \
+    "percent-encoded codes in group deep links are burnt"
+is "$(sql "SELECT count(*) FROM binds WHERE address IN ('3401', '3402')")" 0 \
+    "nobody binds with them"
 done_testing
