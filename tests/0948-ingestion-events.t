@@ -87,13 +87,12 @@ is "$(sql "SELECT count(*) FROM events WHERE event_type LIKE 'ingestion.%'
     AND topic = 'messages' AND task_id IS NULL")" 4 \
     "topic messages, no task"
 wait $a
-is "$(tail -n +2 "$T/a" | jq -c '[.id - '"$last"', .type]')" \
-'[1,"ingestion.started"]
-[2,"message.updated"]
-[3,"ingestion.message_stored"]
-[4,"ingestion.failed"]
-[5,"message.updated"]
-[6,"ingestion.message_stored"]' "the admin's WebSocket frames, in id order"
+# (ids compared with the log's: PostgreSQL's sequence skips the ids of
+# the rolled-back first attempt)
+is "$(tail -n +2 "$T/a" | jq -c '[.id, .type]')" \
+    "$(corp-event tail --topic messages --after "$last" |
+    jq -c '[.event_id, .event_type]')" \
+    "the admin's WebSocket frames: those events, in id order"
 is "$(sed -n 5p "$T/a" | jq -c .data)" \
     '{"update_id":2,"reason":"update 2: \"text\": a string holds U+0000"}' \
     "a frame's data is the payload"
