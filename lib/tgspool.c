@@ -59,6 +59,8 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
 	int rc;
 
 	*update_id = -1;
+	if (len == 0)
+		return corp_errf(err, CORP_EINVAL, "update: the body is empty");
 	/* U+0000 is spooled as received: the handler refuses such an
 	 * update, burning its codes (corp-tg.1, Poison updates). */
 	if ((doc = json_loadb(body, len, JSON_REJECT_DUPLICATES |

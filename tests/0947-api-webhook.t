@@ -54,6 +54,9 @@ is "$(grep -i '^allow:' "$T/head" | tr -d '\r')" "allow: POST" "Allow: POST"
 hook hook-Secret_1 '[1,2]'
 is "$code $body" '400 {"error":"update: expected a JSON object with an integer update_id"}' \
     "not an update object: 400"
+hook hook-Secret_1 ''
+is "$code $body" '400 {"error":"update: the body is empty"}' \
+    "an empty body: 400"
 hook hook-Secret_1 '{"update_id":-1}'
 is "$code $body" '400 {"error":"update: expected a JSON object with an integer update_id"}' \
     "a negative update_id: 400"
