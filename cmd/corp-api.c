@@ -73,6 +73,7 @@ struct pss {
 	char		*path;
 	json_t		*query;
 	char		*auth;
+	char		*tg_secret;	/* X-Telegram-Bot-Api-Secret-Token */
 	char		 peer[64];
 	char		*body;
 	size_t		 len;
@@ -103,6 +104,10 @@ pss_reset(struct pss *s)
 	if (s->auth != NULL) {
 		explicit_bzero(s->auth, strlen(s->auth));
 		free(s->auth);
+	}
+	if (s->tg_secret != NULL) {
+		explicit_bzero(s->tg_secret, strlen(s->tg_secret));
+		free(s->tg_secret);
 	}
 	free(s->body);
 	free(s->out);
@@ -200,6 +205,8 @@ respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 	    log_text(lm, sizeof(lm), s->method), log_text(lpath,
 	    sizeof(lpath), s->path ? s->path : "-"), s->status,
 	    log_text(lu, sizeof(lu), r->user[0] ? r->user : "-"));
+	if (r->note[0] != '\0')
+		warnx("%s", log_text(lu, sizeof(lu), r->note));
 	json_decref(r->body);
 	r->body = NULL;
 	lws_callback_on_writable(wsi);
@@ -272,7 +279,7 @@ static void
 handle(struct lws *wsi, struct pss *s)
 {
 	struct corp_api_req q = { s->method, s->path, s->query, s->auth,
-	    s->peer, s->body, s->len };
+	    s->tg_secret, s->peer, s->body, s->len };
 	struct corp_api_resp r;
 
 	if (db_ready() != 0) {
@@ -328,6 +335,23 @@ header(struct lws *wsi, enum lws_token_indexes h)
 	return v;
 }
 
+/* A header libwebsockets does not know ("name:", lower case), fresh. */
+#define TG_SECRET_HEADER	"x-telegram-bot-api-secret-token:"
+static char *
+custom_header(struct lws *wsi, const char *name)
+{
+	int n = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+	char *v;
+
+	if (n < 0 || (v = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	if (lws_hdr_custom_copy(wsi, v, n + 1, name, (int)strlen(name)) < 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 /* The query's name=value pieces, decoded by libwebsockets. */
 static json_t *
 query_of(struct lws *wsi)
@@ -366,6 +390,7 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	s->path = strdup(in != NULL ? in : "/");
 	s->query = query_of(wsi);
 	s->auth = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	s->tg_secret = custom_header(wsi, TG_SECRET_HEADER);
 	if (s->path == NULL || s->query == NULL) {
 		respond_error(wsi, s, 500, "out of memory");
 		return 0;

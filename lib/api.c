@@ -19,6 +19,7 @@
 #include "proposal.h"
 #include "queue.h"
 #include "task.h"
+#include "tgspool.h"
 
 #define SEGS	5	/* /api/runs/ID/proposals: 4 */
 
@@ -720,31 +721,36 @@ h_ops_explain(struct call *c)
 /* ---- routing -------------------------------------------------------- */
 
 /* A pattern's segments; "#" is a positive integer id. */
+static void	h_tg_webhook(struct call *);
+
+/* own_auth: no bearer token; the handler checks its own credential. */
 static const struct route {
 	const char	*method;
 	const char	*pat[SEGS];
 	handler_fn	 fn;
+	int		 own_auth;
 } routes[] = {
-	{ "GET", { "api", "me" }, h_me },
-	{ "GET", { "api", "runs" }, h_runs },
-	{ "POST", { "api", "runs" }, h_run_create },
-	{ "GET", { "api", "runs", "#" }, h_run_show },
-	{ "POST", { "api", "runs", "#", "start" }, h_run_start },
-	{ "PUT", { "api", "runs", "#", "review" }, h_run_step },
-	{ "PUT", { "api", "runs", "#", "close" }, h_run_step },
-	{ "PUT", { "api", "runs", "#", "cancel" }, h_run_step },
-	{ "GET", { "api", "runs", "#", "proposals" }, h_run_proposals },
-	{ "GET", { "api", "proposals", "#" }, h_proposal_show },
-	{ "PATCH", { "api", "proposals", "#" }, h_edit },
-	{ "PUT", { "api", "proposals", "#", "approve" }, h_decide },
-	{ "PUT", { "api", "proposals", "#", "reject" }, h_decide },
-	{ "PUT", { "api", "proposals", "#", "merge" }, h_decide },
-	{ "GET", { "api", "messages" }, h_messages },
-	{ "GET", { "api", "tasks" }, h_tasks },
-	{ "GET", { "api", "ops", "stats" }, h_ops_stats },
-	{ "GET", { "api", "ops", "dlq" }, h_ops_dlq },
-	{ "POST", { "api", "ops", "requeue" }, h_ops_requeue },
-	{ "GET", { "api", "ops", "explain" }, h_ops_explain },
+	{ "GET", { "api", "me" }, h_me, 0 },
+	{ "GET", { "api", "runs" }, h_runs, 0 },
+	{ "POST", { "api", "runs" }, h_run_create, 0 },
+	{ "GET", { "api", "runs", "#" }, h_run_show, 0 },
+	{ "POST", { "api", "runs", "#", "start" }, h_run_start, 0 },
+	{ "PUT", { "api", "runs", "#", "review" }, h_run_step, 0 },
+	{ "PUT", { "api", "runs", "#", "close" }, h_run_step, 0 },
+	{ "PUT", { "api", "runs", "#", "cancel" }, h_run_step, 0 },
+	{ "GET", { "api", "runs", "#", "proposals" }, h_run_proposals, 0 },
+	{ "GET", { "api", "proposals", "#" }, h_proposal_show, 0 },
+	{ "PATCH", { "api", "proposals", "#" }, h_edit, 0 },
+	{ "PUT", { "api", "proposals", "#", "approve" }, h_decide, 0 },
+	{ "PUT", { "api", "proposals", "#", "reject" }, h_decide, 0 },
+	{ "PUT", { "api", "proposals", "#", "merge" }, h_decide, 0 },
+	{ "GET", { "api", "messages" }, h_messages, 0 },
+	{ "GET", { "api", "tasks" }, h_tasks, 0 },
+	{ "GET", { "api", "ops", "stats" }, h_ops_stats, 0 },
+	{ "GET", { "api", "ops", "dlq" }, h_ops_dlq, 0 },
+	{ "POST", { "api", "ops", "requeue" }, h_ops_requeue, 0 },
+	{ "GET", { "api", "ops", "explain" }, h_ops_explain, 0 },
+	{ "POST", { "webhook", "telegram" }, h_tg_webhook, 1 },
 	{ NULL }
 };
 
@@ -867,6 +873,53 @@ authenticate(struct call *c, char **login)
 }
 
 /*
+ * POST /webhook/telegram: what corp-tg cgi does (tgspool.h, the same
+ * two steps), its secret header the credential.  A wrong or missing
+ * secret is a failed authentication (401, counted by the limiter).
+ */
+static void
+h_tg_webhook(struct call *c)
+{
+	struct corp_tgspool_answer ans;
+	const char *peer = c->req->peer;
+	long long wait, id;
+	int rc;
+
+	if ((wait = limited(c->api, peer)) > 0) {
+		corp_api_error(c->resp, 429, "too many failed "
+		    "authentications from this address");
+		c->resp->retry_after = wait;
+		return;
+	}
+	rc = corp_tgspool_auth(c->req->tg_secret, &ans, &c->err);
+	if (rc == 0)
+		rc = corp_tgspool_take(c->req->body, c->req->body_len, &id,
+		    &ans, &c->err);
+	if (rc == 0) {
+		answer(c, 200, json_pack("{sbsI}", "ok", 1, "update_id",
+		    (json_int_t)id));
+		return;
+	}
+	if (ans.status == 403) {
+		failed_auth(c->api, peer);
+		corp_api_error(c->resp, 401, "wrong or missing "
+		    "X-Telegram-Bot-Api-Secret-Token");
+		return;
+	}
+	if (ans.status == 400)
+		corp_api_error(c->resp, 400, c->err.msg);
+	else if (ans.status == 413)
+		corp_api_error(c->resp, 413, "request body too large");
+	else {
+		/* Not configured, or the spool failed: Telegram retries a
+		 * 500; the cause goes to the log, not to the caller. */
+		corp_api_error(c->resp, 500, ans.status == 0 ?
+		    "out of memory" : ans.text);
+		strlcpy(c->resp->note, c->err.msg, sizeof(c->resp->note));
+	}
+}
+
+/*
  * A WebSocket's auth frame (apiws.c): the token alone, through the same
  * limiter and the same check as a request's Bearer token.
  */
@@ -975,7 +1028,9 @@ corp_api_handle(struct corp_api *api, const struct corp_api_req *req,
 		free(path);
 		return;
 	}
-	if (authenticate(&c, &login) == 0) {
+	if (hit->own_auth)
+		hit->fn(&c);
+	else if (authenticate(&c, &login) == 0) {
 		if ((rc = parse_body(&c)) != 0)
 			fail(&c, rc);
 		else

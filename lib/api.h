@@ -48,6 +48,7 @@ struct corp_api_req {
 	const char	*path;		/* decoded, without the query */
 	json_t		*query;		/* name -> value strings */
 	const char	*auth;		/* the Authorization value or NULL */
+	const char	*tg_secret;	/* X-Telegram-Bot-Api-Secret-Token */
 	const char	*peer;		/* the peer's address */
 	const char	*body;
 	size_t		 body_len;
@@ -61,6 +62,7 @@ struct corp_api_resp {
 	struct corp_analysis_job *job;	/* 202: batches to work, caller's */
 	long long	 job_run;
 	char		 user[65];	/* who acted, for the log ("" none) */
+	char		 note[256];	/* a server-side cause, for the log */
 };
 
 /* Answer req; resp is filled whatever happens (500 on a failure). */

@@ -33,7 +33,9 @@ static const char *const builtin_types[] = { "TASK_CREATED",
 static const char *const topic_types[] = { "message.updated",
 	"run_started", "progress_updated", "proposals_created",
 	"run_completed", "run_failed", "run_reviewed", "run_closed",
-	"run_cancelled", "approved", "rejected", "merged", NULL };
+	"run_cancelled", "approved", "rejected", "merged",
+	"ingestion.started", "ingestion.message_stored", "ingestion.failed",
+	NULL };
 static const char *const topics[] = { "messages", "analysis_runs",
 	"proposals", NULL };
 

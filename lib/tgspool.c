@@ -59,6 +59,8 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
 	int rc;
 
 	*update_id = -1;
+	if (len == 0)
+		return corp_errf(err, CORP_EINVAL, "update: the body is empty");
 	/* U+0000 is spooled as received: the handler refuses such an
 	 * update, burning its codes (corp-tg.1, Poison updates). */
 	if ((doc = json_loadb(body, len, JSON_REJECT_DUPLICATES |
@@ -173,22 +175,13 @@ mistake(struct corp_tgspool_answer *ans, int status, const char *reason,
 }
 
 int
-corp_tgspool_cgi(const char *method, const char *secret_header,
-    const char *content_length, FILE *in, struct corp_tgspool_answer *ans,
+corp_tgspool_auth(const char *secret_header, struct corp_tgspool_answer *ans,
     struct corp_err *err)
 {
-	const char *es;
-	long long len, id;
-	size_t got, r;
-	char *secret, *body;
+	char *secret;
 	int rc;
 
-	ans->status = 0;	/* no answer: a failure of ours (memory) */
-	err->code = 0;
-	err->msg[0] = '\0';
-	if (strcmp(method, "POST") != 0)
-		return mistake(ans, 405, "Method Not Allowed", "POST only",
-		    err);
+	ans->status = 0;
 	if ((rc = corp_secret(NULL, "telegram_webhook_secret", &secret, err))
 	    != 0)
 		return answer(ans, 500, "Internal Server Error",
@@ -202,13 +195,56 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 	}
 	rc = corp_secret_equal(secret_header != NULL ? secret_header : "",
 	    secret);
+	explicit_bzero(secret, strlen(secret));
 	free(secret);
 	if (!rc) {
-		corp_errf(err, CORP_EFORBIDDEN, "cgi: wrong or missing "
+		corp_errf(err, CORP_EFORBIDDEN, "webhook: wrong or missing "
 		    "X-Telegram-Bot-Api-Secret-Token");
 		return answer(ans, 403, "Forbidden", "forbidden",
 		    CORP_EFORBIDDEN);
 	}
+	return answer(ans, 200, "OK", "ok", 0);
+}
+
+int
+corp_tgspool_take(const char *body, size_t len, long long *update_id,
+    struct corp_tgspool_answer *ans, struct corp_err *err)
+{
+	int rc;
+
+	*update_id = -1;
+	if (len > CORP_TG_SPOOL_MAX)
+		return mistake(ans, 413, "Content Too Large", "too large", err);
+	rc = corp_tgspool_put(body, len, update_id, err);
+	if (rc == CORP_EINVAL)
+		return answer(ans, 400, "Bad Request", "not an update", rc);
+	/* Telegram retries what did not get a 2xx. */
+	if (rc != 0)
+		return answer(ans, 500, "Internal Server Error", "try again",
+		    rc);
+	return answer(ans, 200, "OK", "ok", 0);
+}
+
+int
+corp_tgspool_cgi(const char *method, const char *secret_header,
+    const char *content_length, FILE *in, struct corp_tgspool_answer *ans,
+    struct corp_err *err)
+{
+	const char *es;
+	long long len, id;
+	size_t got, r;
+	char *body;
+	int rc;
+
+	ans->status = 0;	/* no answer: a failure of ours (memory) */
+	err->code = 0;
+	err->msg[0] = '\0';
+	if (strcmp(method, "POST") != 0)
+		return mistake(ans, 405, "Method Not Allowed", "POST only",
+		    err);
+	if ((rc = corp_tgspool_auth(secret_header, ans, err)) != 0)
+		return rc;
+	ans->status = 0;
 	if (content_length == NULL || *content_length == '\0')
 		return mistake(ans, 411, "Length Required", "length required",
 		    err);
@@ -228,15 +264,9 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 		return mistake(ans, 400, "Bad Request", "short body", err);
 	}
 	body[got] = '\0';
-	rc = corp_tgspool_put(body, got, &id, err);
+	rc = corp_tgspool_take(body, got, &id, ans, err);
 	free(body);
-	if (rc == CORP_EINVAL)
-		return answer(ans, 400, "Bad Request", "not an update", rc);
-	/* Telegram retries what did not get a 2xx. */
-	if (rc != 0)
-		return answer(ans, 500, "Internal Server Error", "try again",
-		    rc);
-	return answer(ans, 200, "OK", "ok", 0);
+	return rc;
 }
 
 /* ---- corp-tg process ---------------------------------------------- */

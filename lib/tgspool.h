@@ -48,6 +48,21 @@ struct corp_tgspool_answer {
 	int		 status;
 	const char	*reason, *text;
 };
+/*
+ * The two webhooks' shared steps (corp-tg cgi, corp-api's POST
+ * /webhook/telegram).  corp_tgspool_auth: the header (NULL: missing)
+ * against DATA_DIR/secrets/telegram_webhook_secret in constant time;
+ * 0, or CORP_EFORBIDDEN with ans 403 (wrong or missing) or 500 (the
+ * secret empty or unreadable: not configured; err says which).
+ * corp_tgspool_take: the body (len bytes, at most CORP_TG_SPOOL_MAX)
+ * checked as an update and spooled durably; 0 (ans 200, *update_id
+ * its id), CORP_EINVAL (413 too large, message empty; 400 not an
+ * update) or another code with ans 500 (try again).
+ */
+int	corp_tgspool_auth(const char *secret_header,
+	    struct corp_tgspool_answer *, struct corp_err *);
+int	corp_tgspool_take(const char *body, size_t len, long long *update_id,
+	    struct corp_tgspool_answer *, struct corp_err *);
 int	corp_tgspool_cgi(const char *method, const char *secret_header,
 	    const char *content_length, FILE *in,
 	    struct corp_tgspool_answer *, struct corp_err *);

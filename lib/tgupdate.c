@@ -347,6 +347,17 @@ reply(struct corp_db *db, const struct corp_tg_ctx *ctx, long long chat,
 
 /* ---- /start, /stop, my_chat_member -------------------------------- */
 
+/*
+ * The ingestion.* events of corp-tg's batch (corp-tg.1, INGESTION
+ * EVENTS): ingestion.started before the transaction's first stored
+ * message, one ingestion.message_stored per new message.
+ */
+struct ingest {
+	const char	*source;	/* "poll" or "webhook" */
+	size_t		 updates;	/* the batch's */
+	int		 started;
+};
+
 struct upd {
 	struct corp_db		*db;
 	const struct corp_tg_ctx *ctx;
@@ -359,6 +370,7 @@ struct upd {
 	int			 live_loaded;
 	EVP_MD			*md;		/* SHA-256, fetched once */
 	EVP_MD_CTX		*mdctx;
+	struct ingest		*ing;	/* corp-tg's batch; NULL: import */
 };
 
 static int
@@ -919,6 +931,71 @@ message_event(struct upd *u, long long row, long long msgid, int edited,
 	return rc;
 }
 
+/* One ingestion.* event (topic messages) in the caller's transaction. */
+static int
+ingest_event(struct corp_db *db, time_t now, const char *type,
+    const char *key, json_t *p, struct corp_err *err)
+{
+	struct corp_event e;
+	int rc, dup;
+
+	memset(&e, 0, sizeof(e));
+	e.event_type = corp_strdup(type);
+	e.topic = corp_strdup("messages");
+	e.occurred_at = now;
+	e.dedupe_key = corp_strdup(key);
+	e.payload = p != NULL ? json_dumps(p, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+	json_decref(p);
+	if (e.event_type == NULL || e.topic == NULL || e.payload == NULL ||
+	    e.dedupe_key == NULL)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else
+		rc = corp_event_append(db, &e, &dup, err);
+	corp_event_free(&e);
+	return rc;
+}
+
+/* Before the events of corp-tg's first new message of the batch:
+ * ingestion.started. */
+static int
+ingest_begin(struct upd *u, struct corp_err *err)
+{
+	struct ingest *g = u->ing;
+	char key[64];
+	int rc;
+
+	if (g == NULL || g->started)
+		return 0;
+	snprintf(key, sizeof(key), "ingest:started:u%lld", u->update_id);
+	if ((rc = ingest_event(u->db, u->now, "ingestion.started", key,
+	    json_pack("{ss sI}", "source", g->source, "updates",
+	    (json_int_t)g->updates), err)) == 0)
+		g->started = 1;
+	return rc;
+}
+
+/* A new message stored by corp-tg: ingestion.message_stored. */
+static int
+ingest_stored(struct upd *u, long long msgid, long long date, json_t *from,
+    const char *name, struct corp_err *err)
+{
+	json_t *f, *id = json_object_get(from, "id");
+	char key[96];
+
+	if (u->ing == NULL)
+		return 0;
+	f = json_is_integer(id) ? json_pack("{sO so so}", "id", id,
+	    "username", jstr(from, "username") ? json_string(jstr(from,
+	    "username")) : json_null(), "name", name ? json_string(name) :
+	    json_null()) : json_null();
+	snprintf(key, sizeof(key), "ingest:stored:%lld:%lld", u->chat, msgid);
+	return ingest_event(u->db, u->now, "ingestion.message_stored", key,
+	    f == NULL ? NULL : json_pack("{sI sI sI so}", "chat_id",
+	    (json_int_t)u->chat, "message_id", (json_int_t)msgid, "date",
+	    (json_int_t)date, "from", f), err);
+}
+
 /* Does the chat hold messages.per_chat_max stored messages already? */
 static int
 chat_full(struct upd *u, int *full, struct corp_err *err)
@@ -1072,8 +1149,9 @@ store_message(struct upd *u, json_t *m, const char *raw, int edited,
 	corp_bind_int64(st, 14, u->update_id);
 	corp_bind_int64(st, 15, (long long)u->now);
 	if ((rc = corp_db_insert(u->db, st, &rowid, "store message",
-	    err)) == 0 && rowid > 0)
-		rc = message_event(u, rowid, msgid, 0, err);
+	    err)) == 0 && rowid > 0 && (rc = ingest_begin(u, err)) == 0 &&
+	    (rc = message_event(u, rowid, msgid, 0, err)) == 0)
+		rc = ingest_stored(u, msgid, date, from, name, err);
 out:
 	free(name);
 	free(ents);
@@ -1307,9 +1385,19 @@ on_message(struct upd *u, json_t *m, const char *raw, int edited,
 	return store_message(u, m, raw, edited, err);
 }
 
+static int	handle_tx(struct corp_db *, const struct corp_tg_ctx *,
+		    json_t *, struct ingest *, int *, struct corp_err *);
+
 int
 corp_tgupdate_handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
     json_t *update, int *outcome, struct corp_err *err)
+{
+	return handle_tx(db, ctx, update, NULL, outcome, err);
+}
+
+static int
+handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    json_t *update, struct ingest *ing, int *outcome, struct corp_err *err)
 {
 	static const char *const kinds[] = {
 		"message", "edited_message", "channel_post",
@@ -1329,6 +1417,7 @@ corp_tgupdate_handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	u.db = db;
 	u.ctx = ctx;
 	u.now = corp_now();
+	u.ing = ing;
 	if (!json_is_object(update) || !jint(update, "update_id",
 	    &u.update_id) || u.update_id < 0)
 		return 0;
@@ -1478,7 +1567,24 @@ struct apply {
 	const char	 *bot;
 	long long	  next_offset;
 	int		 *outcome;	/* CORP_TG_REFUSED: burn its codes only */
+	char		**reason;	/* a refused one's, for ingestion.failed */
+	long long	 *uid;		/* its update_id */
+	struct ingest	  ing;
 };
+
+/* ingestion.failed for the refused update i, in the transaction that
+ * skips it. */
+static int
+ingest_failed(struct corp_db *db, struct apply *a, size_t i,
+    struct corp_err *err)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "ingest:failed:u%lld", a->uid[i]);
+	return ingest_event(db, corp_now(), "ingestion.failed", key,
+	    json_pack("{sI ss}", "update_id", (json_int_t)a->uid[i],
+	    "reason", a->reason[i]), err);
+}
 
 /*
  * A refused update is not honoured, but the link codes it carries were
@@ -1510,7 +1616,11 @@ apply_tx(struct corp_db *db, void *arg, struct corp_err *err)
 
 	if (a->bot != NULL && (rc = corp_tgupdate_prune_tx(db, err)) != 0)
 		return rc;
+	a->ing.started = 0;
 	for (a->at = 0; a->at < a->n; a->at++) {
+		if (a->reason[a->at] != NULL && (rc = ingest_failed(db, a,
+		    a->at, err)) != 0)
+			return rc;
 		if (a->u[a->at] == NULL)
 			continue;
 		if (a->outcome[a->at] == CORP_TG_REFUSED) {
@@ -1519,8 +1629,8 @@ apply_tx(struct corp_db *db, void *arg, struct corp_err *err)
 				return rc;
 			continue;
 		}
-		if ((rc = corp_tgupdate_handle_tx(db, a->ctx, a->u[a->at],
-		    &outcome, err)) != 0)
+		if ((rc = handle_tx(db, a->ctx, a->u[a->at], a->bot != NULL ?
+		    &a->ing : NULL, &outcome, err)) != 0)
 			return rc;
 		a->outcome[a->at] = outcome;
 	}
@@ -1536,14 +1646,25 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
     int *outcome, struct corp_tg_counts *counts, corp_tg_warn_fn warn,
     void *warn_arg, struct corp_err *err)
 {
-	struct apply a = { ctx, u, n, n, bot, next_offset, outcome };
+	struct apply a = { ctx, u, n, n, bot, next_offset, outcome, NULL,
+	    NULL, { next_offset >= 0 ? "poll" : "webhook", 0, 0 } };
 	char *msg;
 	size_t i;
 	int rc;
 
-	if (a.outcome == NULL && (a.outcome = calloc(n ? n : 1,
-	    sizeof(*a.outcome))) == NULL)
+	for (i = 0; i < n; i++)
+		if (u[i] != NULL)
+			a.ing.updates++;
+	if ((a.reason = calloc(n ? n : 1, sizeof(*a.reason))) == NULL ||
+	    (a.uid = calloc(n ? n : 1, sizeof(*a.uid))) == NULL) {
+		free(a.reason);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	if (a.outcome == NULL && (a.outcome = calloc(n ? n : 1,
+	    sizeof(*a.outcome))) == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		a.outcome[i] = CORP_TG_HANDLED;
 	for (;;) {
@@ -1566,6 +1687,12 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		if (warn != NULL)
 			warn(warn_arg, msg);
 		free(msg);
+		a.uid[a.at] = json_integer_value(json_object_get(u[a.at],
+		    "update_id"));
+		if ((a.reason[a.at] = corp_strdup(err->msg)) == NULL) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
 		a.outcome[a.at] = CORP_TG_REFUSED;
 		if (counts != NULL)
 			counts->refused++;
@@ -1583,6 +1710,10 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 out:
 	if (a.outcome != outcome)
 		free(a.outcome);
+	for (i = 0; i < n; i++)
+		free(a.reason[i]);
+	free(a.reason);
+	free(a.uid);
 	return rc;
 }
 
