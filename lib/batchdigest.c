@@ -196,9 +196,10 @@ close_one(struct corp_db *db, const struct due *g, time_t now,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
-	json_t *line = NULL;
+	json_t *line = NULL, *e;
 	char *role = NULL, *roles = NULL, *text = NULL;
 	long long first, did = 0;
+	size_t i;
 	time_t nb;
 	int rc, bs;
 
@@ -214,10 +215,17 @@ close_one(struct corp_db *db, const struct due *g, time_t now,
 			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 			goto out;
 		}
-		if ((rc = corp_queue_insert_digest(db, first, g->user_id,
-		    g->channel, role, roles, bs == 1, nb > now ? nb : 0, text,
-		    now, &did, err)) != 0)
-			goto out;
+		/* Keyed on the first member; on the next when that event has
+		 * a row of its own on the channel (another setting's). */
+		json_array_foreach(json_object_get(line, "events"), i, e) {
+			if ((rc = corp_queue_insert_digest(db,
+			    json_integer_value(e), g->user_id, g->channel,
+			    role, roles, bs == 1, nb > now ? nb : 0, text, now,
+			    &did, err)) != 0)
+				goto out;
+			if (did > 0)
+				break;
+		}
 	}
 	if ((rc = corp_db_prep(db, &st, "UPDATE digests SET closed_at = ?2, "
 	    "delivery_id = ?3 WHERE id = ?1 AND closed_at IS NULL", err)) != 0)

@@ -187,7 +187,45 @@ is "$(sql "SELECT count(*) FROM deliveries WHERE digest LIKE '%SECRET%'")" 0 \
 is "$(sql "SELECT count(*) FROM digest_members WHERE event_id = $ed")" 0 \
     "the draft's event joined no digest"
 
-# 7. corp-db check is content with digests.
+# 7. A digest on the fallback channel (eve: no telegram bind, a push
+# subscription), whose first event has a push row of its own (another
+# setting): the digest's row is keyed on the next member.
+export CORP_NOW=2026-01-07T10:10:00Z
+q corp-settings config set webhook.allow 127.0.0.1/32
+mkdir -p "$T/subs"
+"$CORP_SRC/tests/fakes/fake-push" subscribe --dir "$T/subs" \
+    --base http://127.0.0.1:9 --id eve1 > "$T/eve1.sub" || bail "subscribe"
+q corp-bind add --user eve --channel push --allow-http \
+    --subscription "$T/eve1.sub"
+q corp-settings notify set --event-type TASK_ASSIGNED --role executor \
+    --channel telegram --digest 1h
+q corp-settings notify set --event-type TASK_CREATED --role executor \
+    --channel push
+q corp-task create --as boss --title "Eve's" --assignee eve --unit root
+f1=$(last)
+t2=$(corp-task create --as boss --title "Eve's other" --assignee ann |
+    jq .task_id)
+q corp-task assign "$t2" --as boss --assignee eve --unit root
+f2=$(last)
+q corp-event route
+is "$(dec "$f1" eve)" "push|created|- telegram|digested|digest 1h on push until 2026-01-07T11:00:00Z " \
+    "the first event: its own push row, and digested on push (fallback)"
+is "$(dec "$f2" eve)" "telegram|digested|digest 1h on push until 2026-01-07T11:00:00Z " \
+    "the second: digested on push"
+CORP_NOW=2026-01-07T11:00:00Z q corp-event route
+is "$(rows eve)" "$f1|push|p2p|task_created $f2|push|broadcast|digest " \
+    "the digest's row is keyed on the second member"
+is "$(sql "SELECT digest FROM deliveries WHERE event_id = $f2 AND
+    user_id = $eve")" \
+    "{\"count\":2,\"titles\":[\"Eve's\",\"Eve's other\"],\"events\":[$f1,$f2]}" \
+    "and holds both"
+CORP_NOW=2026-01-07T11:00:00Z ok "explain the first" \
+    corp-deliver explain --event "$f1" --user eve
+is "$(printf '%s' "$out" | jq -c '[.deliveries[] | [.channel, .template]]')" \
+    '[["push","task_created"],["push","digest"]]' \
+    "explain of the first: its own row and the digest's"
+
+# 8. corp-db check is content with digests.
 ok "check" corp-db check
 
 done_testing
