@@ -15,6 +15,29 @@
 ALTER TABLE notification_settings ADD COLUMN digest TEXT;
 ALTER TABLE deliveries ADD COLUMN digest TEXT;
 
+CREATE TABLE digests (
+	id		INTEGER PRIMARY KEY,
+	user_id		INTEGER NOT NULL REFERENCES users (id),
+	channel		TEXT NOT NULL,
+	period		TEXT NOT NULL,
+	due_at		INTEGER NOT NULL,
+	created_at	INTEGER NOT NULL,
+	closed_at	INTEGER,
+	delivery_id	INTEGER,
+	UNIQUE (user_id, channel, period, due_at)
+) STRICT;
+CREATE INDEX digests_open ON digests (due_at) WHERE closed_at IS NULL;
+
+CREATE TABLE digest_members (
+	digest_id	INTEGER NOT NULL REFERENCES digests (id),
+	event_id	INTEGER NOT NULL,
+	role		TEXT NOT NULL,
+	roles		TEXT NOT NULL,
+	title		TEXT NOT NULL,
+	PRIMARY KEY (digest_id, event_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX digest_members_event ON digest_members (event_id);
+
 -- A decision's CHECK cannot be altered in SQLite: the table is made
 -- again, as in 0015.
 CREATE TABLE route_decisions_new (
@@ -38,28 +61,5 @@ SELECT event_id, user_id, channel, decision, role, roles, decided_at,
 FROM route_decisions;
 DROP TABLE route_decisions;
 ALTER TABLE route_decisions_new RENAME TO route_decisions;
-
-CREATE TABLE digests (
-	id		INTEGER PRIMARY KEY,
-	user_id		INTEGER NOT NULL REFERENCES users (id),
-	channel		TEXT NOT NULL,
-	period		TEXT NOT NULL,
-	due_at		INTEGER NOT NULL,
-	created_at	INTEGER NOT NULL,
-	closed_at	INTEGER,
-	delivery_id	INTEGER,
-	UNIQUE (user_id, channel, period, due_at)
-) STRICT;
-CREATE INDEX digests_open ON digests (due_at) WHERE closed_at IS NULL;
-
-CREATE TABLE digest_members (
-	digest_id	INTEGER NOT NULL REFERENCES digests (id),
-	event_id	INTEGER NOT NULL,
-	role		TEXT NOT NULL,
-	roles		TEXT NOT NULL,
-	title		TEXT NOT NULL,
-	PRIMARY KEY (digest_id, event_id)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX digest_members_event ON digest_members (event_id);
 
 PRAGMA user_version = 20;
