@@ -20,7 +20,7 @@
 
 enum { O_TYPE = 1, O_ROLE, O_CHANNEL, O_ENABLED, O_DISABLED, O_PRIORITY,
 	O_TEMPLATE, O_SELF, O_NOSELF, O_NEWTYPE, O_NEWROLE, O_USER, O_QUIET,
-	O_NOQUIET, O_FORCE, O_FALLBACK, O_NOFALLBACK };
+	O_NOQUIET, O_FORCE, O_FALLBACK, O_NOFALLBACK, O_DIGEST, O_NODIGEST };
 
 static const char *const priorities[] = { "urgent", "p2p", "broadcast",
 	NULL };
@@ -41,6 +41,9 @@ static const struct cli_opt opts[] = {
 	{ O_FALLBACK, "fallback", "CHANNEL", "the channel used when the "
 	    "user cannot be reached on this one", .comp = CLI_C_CHANNEL },
 	{ O_NOFALLBACK, "no-fallback", NULL, "no fallback channel" },
+	{ O_DIGEST, "digest", "PERIOD", "collect the events into one "
+	    "message per period (1h, daily@09:00)" },
+	{ O_NODIGEST, "no-digest", NULL, "one message per event" },
 	{ O_NEWTYPE, "new-type", NULL, "declare a producer's new event type" },
 	{ O_NEWROLE, "new-role", NULL, "declare a producer's new role" },
 	{ O_USER, "user", "LOGIN", "the user", .comp = CLI_C_LOGIN },
@@ -185,6 +188,8 @@ notify_opts(const struct cli_args *a, struct corp_notify *n)
 	    -1;
 	n->fallback = cli_str(a, O_FALLBACK);
 	n->no_fallback = cli_has(a, O_NOFALLBACK);
+	n->digest = cli_str(a, O_DIGEST);
+	n->no_digest = cli_has(a, O_NODIGEST);
 	n->new_type = cli_has(a, O_NEWTYPE);
 	n->new_role = cli_has(a, O_NEWROLE);
 }
@@ -412,6 +417,7 @@ static const struct cli_verb notify_verbs[] = {
 	    U(NKEY, { O_ENABLED, 0, 1 }, { O_DISABLED, 0, 1 }, { O_PRIORITY },
 	    { O_TEMPLATE }, { O_SELF, 0, 2 }, { O_NOSELF, 0, 2 },
 	    { O_FALLBACK, 0, 3 }, { O_NOFALLBACK, 0, 3 },
+	    { O_DIGEST, 0, 4 }, { O_NODIGEST, 0, 4 },
 	    { O_NEWTYPE }, { O_NEWROLE }) },
 	{ "unset", notify_unset, "delete one", NULL, 0, 0, U(NKEY) },
 	{ NULL }

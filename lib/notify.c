@@ -6,6 +6,7 @@
 #include "db.h"
 #include "jsonl.h"
 #include "names.h"
+#include "batchdigest.h"
 #include "notify.h"
 
 static int
@@ -53,7 +54,7 @@ corp_priority_valid(const char *s)
 static json_t *
 row_json(struct corp_stmt *st)
 {
-	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:b, s:o, s:o}",
 	    "event_type", corp_col_text(st, 0),
 	    "role", corp_col_text(st, 1),
 	    "channel", corp_col_text(st, 2),
@@ -61,7 +62,8 @@ row_json(struct corp_stmt *st)
 	    "priority", corp_col_text(st, 4),
 	    "template", corp_col_text(st, 5),
 	    "notify_self", corp_col_int(st, 6),
-	    "fallback", corp_json_strval(corp_col_text(st, 7)));
+	    "fallback", corp_json_strval(corp_col_text(st, 7)),
+	    "digest", corp_json_strval(corp_col_text(st, 8)));
 }
 
 /*
@@ -112,7 +114,7 @@ corp_notify_list(struct corp_db *db, const char *type, const char *role,
 	if ((rc = check_key(db, type, role, channel, NULL, 0, 0, err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "SELECT event_type, role, channel, "
-	    "enabled, priority, template, notify_self, fallback "
+	    "enabled, priority, template, notify_self, fallback, digest "
 	    "FROM notification_settings WHERE (?1 IS NULL OR event_type = ?1) "
 	    "AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL OR channel = ?3) "
 	    "ORDER BY event_type, role, channel", err)) != 0)
@@ -186,6 +188,9 @@ corp_notify_set(struct corp_db *db, const struct corp_notify *n,
 			    "the setting's own channel (a fallback is another "
 			    "channel)", n->fallback);
 	}
+	if (n->digest != NULL &&
+	    (rc = corp_batchdigest_period_check(n->digest, err)) != 0)
+		return rc;
 	if ((rc = corp_db_tx(db, set_tx, &a, err)) != 0) {
 		json_decref(*row);
 		*row = NULL;
@@ -203,18 +208,20 @@ set_tx(struct corp_db *db, void *arg, struct corp_err *err)
 
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO notification_settings "
 	    "(event_type, role, channel, enabled, priority, template, "
-	    "notify_self, fallback) VALUES (?1, ?2, ?3, coalesce(?4, 1), "
-	    "coalesce(?5, 'p2p'), coalesce(?6, lower(?1)), coalesce(?7, 0), "
-	    "?8) "
+	    "notify_self, fallback, digest) VALUES (?1, ?2, ?3, "
+	    "coalesce(?4, 1), coalesce(?5, 'p2p'), coalesce(?6, lower(?1)), "
+	    "coalesce(?7, 0), ?8, ?10) "
 	    "ON CONFLICT (event_type, role, channel) DO UPDATE SET "
 	    "enabled = coalesce(?4, notification_settings.enabled), "
 	    "priority = coalesce(?5, notification_settings.priority), "
 	    "template = coalesce(?6, notification_settings.template), "
 	    "notify_self = coalesce(?7, notification_settings.notify_self), "
 	    "fallback = CASE WHEN ?9 = 1 THEN NULL "
-	    "ELSE coalesce(?8, notification_settings.fallback) END "
+	    "ELSE coalesce(?8, notification_settings.fallback) END, "
+	    "digest = CASE WHEN ?11 = 1 THEN NULL "
+	    "ELSE coalesce(?10, notification_settings.digest) END "
 	    "RETURNING event_type, role, channel, enabled, priority, "
-	    "template, notify_self, fallback", err)) != 0)
+	    "template, notify_self, fallback, digest", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, n->event_type);
 	corp_bind_text(st, 2, n->role);
@@ -227,6 +234,8 @@ set_tx(struct corp_db *db, void *arg, struct corp_err *err)
 		corp_bind_int(st, 7, n->notify_self != 0);
 	corp_bind_text(st, 8, n->no_fallback ? NULL : n->fallback);
 	corp_bind_int(st, 9, n->no_fallback != 0);
+	corp_bind_text(st, 10, n->no_digest ? NULL : n->digest);
+	corp_bind_int(st, 11, n->no_digest != 0);
 	return returning(db, st, a->row, "write notification setting", err);
 }
 
@@ -261,7 +270,7 @@ unset_tx(struct corp_db *db, void *arg, struct corp_err *err)
 	if ((rc = corp_db_prep(db, &st, "DELETE FROM notification_settings "
 	    "WHERE event_type = ?1 AND role = ?2 AND channel = ?3 "
 	    "RETURNING event_type, role, channel, enabled, priority, "
-	    "template, notify_self, fallback", err)) != 0)
+	    "template, notify_self, fallback, digest", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, type);
 	corp_bind_text(st, 2, role);
@@ -283,7 +292,7 @@ corp_notify_rule(struct corp_db *db, const char *type, const char *role,
 
 	memset(s, 0, sizeof(*s));
 	if ((rc = corp_db_prep(db, &st, "SELECT enabled, priority, template, "
-	    "notify_self, fallback FROM notification_settings "
+	    "notify_self, fallback, digest FROM notification_settings "
 	    "WHERE event_type = ?1 "
 	    "AND role = ?2 AND channel = ?3", err)) != 0)
 		return rc;
@@ -301,6 +310,9 @@ corp_notify_rule(struct corp_db *db, const char *type, const char *role,
 		if (corp_col_text(st, 4) != NULL)
 			strlcpy(s->fallback, corp_col_text(st, 4),
 			    sizeof(s->fallback));
+		if (corp_col_text(st, 5) != NULL)
+			strlcpy(s->digest, corp_col_text(st, 5),
+			    sizeof(s->digest));
 	} else if (rc != SQLITE_DONE) {
 		corp_reset(st);
 		return corp_db_fail(db, rc, "read settings", err);

@@ -4,8 +4,9 @@
  * (urgent | p2p | broadcast), message key ("template"), notify_self.
  *
  * Rows are JSON objects {event_type, role, channel, enabled, priority,
- * template, notify_self, fallback} (corp-settings.1), enabled and
- * notify_self booleans, fallback a channel or null.
+ * template, notify_self, fallback, digest} (corp-settings.1), enabled
+ * and notify_self booleans, fallback a channel or null, digest a period
+ * or null.
  */
 #ifndef CORP_NOTIFY_H
 #define CORP_NOTIFY_H
@@ -50,6 +51,10 @@ struct corp_notify {
 	 * the row's own (CORP_EINVAL). */
 	const char	*fallback;
 	int		 no_fallback;
+	/* The digest period (NULL keep; batchdigest.h, else CORP_EINVAL);
+	 * no_digest removes it. */
+	const char	*digest;
+	int		 no_digest;
 	/* A producer's event type or role not seen before is declared
 	 * here (names.h: CORP_NAME_NEW); else it must be known. */
 	int		 new_type, new_role;
@@ -73,6 +78,7 @@ struct corp_notify_rule {
 	char	 priority[16];
 	char	*msgkey;
 	char	 fallback[33];	/* "" when none */
+	char	 digest[24];	/* "" when none: the period */
 };
 int	corp_notify_rule(struct corp_db *, const char *type, const char *role,
 	    const char *channel, struct corp_notify_rule *, struct corp_err *);

@@ -56,6 +56,39 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
 	return corp_db_exec(db, st, "insert delivery", err);
 }
 
+int
+corp_queue_insert_digest(struct corp_db *db, long long eid, long long uid,
+    const char *channel, const char *role, const char *roles, int ready,
+    time_t nb, const char *digest, time_t now, long long *id,
+    struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "INSERT INTO deliveries (event_id, "
+	    "user_id, channel, role, roles, priority, template, readiness, "
+	    "waiting_since, not_before, created_at, updated_at, digest) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, 'broadcast', 'digest', ?6, ?7, ?8, "
+	    "?9, ?9, ?10) "
+	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING RETURNING id",
+	    err)) != 0)
+		return rc;
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
+	corp_bind_text(st, 3, channel);
+	corp_bind_text(st, 4, role);
+	corp_bind_text(st, 5, roles);
+	corp_bind_text(st, 6, ready ? "ready" : "waiting_bind");
+	if (ready)
+		corp_bind_null(st, 7);
+	else
+		corp_bind_int64(st, 7, (long long)now);
+	corp_bind_int64(st, 8, (long long)nb);
+	corp_bind_int64(st, 9, (long long)now);
+	corp_bind_text(st, 10, digest);
+	return corp_db_insert(db, st, id, "insert digest delivery", err);
+}
+
 static int
 changes(struct corp_db *db)
 {

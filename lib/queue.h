@@ -29,6 +29,13 @@ int	corp_queue_insert(struct corp_db *, long long event_id,
 	    const char *roles, const char *priority, const char *msgkey,
 	    int ready, time_t not_before, const char *fallback, time_t now,
 	    struct corp_err *);
+/* A digest's row (batchdigest.h): priority broadcast, template
+ * "digest", digest the claim line's JSON object; *id the row's id, 0
+ * when the event already has a row for the user on channel. */
+int	corp_queue_insert_digest(struct corp_db *, long long event_id,
+	    long long user_id, const char *channel, const char *role,
+	    const char *roles, int ready, time_t not_before,
+	    const char *digest, time_t now, long long *id, struct corp_err *);
 
 /* Fail held rows older than hold_max_age (error expired_unbound). */
 int	corp_queue_expire_held(struct corp_db *, time_t now,

@@ -33,7 +33,7 @@ struct corp_stmt;
 #define CLAIM_SELECT \
 	"SELECT d.id, d.event_id, d.user_id, d.channel, d.role, d.roles, " \
 	"d.priority, d.template, d.attempts, u.login, u.name, u.lang, " \
-	"coalesce(u.tz, o.tz, ?6, 'UTC'), b.address "
+	"coalesce(u.tz, o.tz, ?6, 'UTC'), b.address, d.digest "
 #define CLAIM_JOINS \
 	"JOIN users u ON u.id = d.user_id " \
 	"LEFT JOIN org_units o ON o.id = u.org_unit_id " \

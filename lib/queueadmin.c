@@ -15,6 +15,7 @@
 #include "db.h"
 #include "event.h"
 #include "jsonl.h"
+#include "batchdigest.h"
 #include "names.h"
 #include "queue.h"
 #include "queue_int.h"
@@ -448,7 +449,8 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	struct corp_stmt *st;
 	json_t *o, *dec, *rows, *binds, *roles;
 	char *base = NULL;
-	long long uid;
+	long long uid, dids[8];
+	size_t ndids = 0, k;
 	int rc, active;
 
 	*out = NULL;
@@ -491,19 +493,53 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 	if ((rc = corp_route_decisions_json(db, eid, uid, &dec, err)) != 0)
 		goto fail;
 	json_object_set_new(o, "decisions", dec);
+	/* A digested event: its digest, and the digest's row (keyed on the
+	 * digest's first event) among the rows below. */
+	{
+		size_t i;
+		json_t *d, *g;
+
+		json_array_foreach(dec, i, d) {
+			const char *ch = json_string_value(json_object_get(d,
+			    "fallback"));
+
+			g = NULL;
+			if (strcmp(json_string_value(json_object_get(d,
+			    "decision")), "digested") == 0 &&
+			    (rc = corp_batchdigest_of(db, eid, uid, ch != NULL ?
+			    ch : json_string_value(json_object_get(d,
+			    "channel")), &g, &dids[ndids], err)) != 0)
+				goto fail;
+			if (g != NULL && dids[ndids] > 0 &&
+			    ndids + 1 < sizeof(dids) / sizeof(dids[0]))
+				ndids++;
+			json_object_set_new(d, "digest", g != NULL ? g :
+			    json_null());
+		}
+	}
 	if ((rc = corp_binds_user_json(db, uid, &binds, err)) != 0)
 		goto fail;
 	json_object_set_new(o, "binds", binds);
-	if ((rc = corp_db_prep(db, &st, "SELECT id, channel, status, "
+	rows = json_array();
+	for (k = 0; k <= ndids; k++) {
+	if ((rc = corp_db_prep(db, &st, k == 0 ? "SELECT id, channel, status, "
 	    "readiness, priority, template, attempts, lease_expiries, "
 	    "not_before, sent_at, provider_message_id, error, "
 	    "lease_until IS NOT NULL, held_since "
 	    "FROM deliveries WHERE event_id = ?1 AND "
-	    "user_id = ?2 ORDER BY channel", err)) != 0)
+	    "user_id = ?2 ORDER BY channel" : "SELECT id, channel, status, "
+	    "readiness, priority, template, attempts, lease_expiries, "
+	    "not_before, sent_at, provider_message_id, error, "
+	    "lease_until IS NOT NULL, held_since "
+	    "FROM deliveries WHERE id = ?3 AND event_id <> ?1 AND "
+	    "user_id = ?2", err)) != 0) {
+		json_decref(rows);
 		goto fail;
+	}
 	corp_bind_int64(st, 1, eid);
 	corp_bind_int64(st, 2, uid);
-	rows = json_array();
+	if (k > 0)
+		corp_bind_int64(st, 3, dids[k - 1]);
 	while (corp_step(st) == SQLITE_ROW) {
 		long long id = corp_col_int64(st, 0);
 		json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, "
@@ -529,6 +565,7 @@ corp_queue_explain(struct corp_db *db, long long eid, const char *who,
 		json_array_append_new(rows, d);
 	}
 	corp_reset(st);
+	}
 	{
 		size_t i;
 		json_t *d;

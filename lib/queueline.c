@@ -191,6 +191,15 @@ corp_queueline_claim(struct corp_db *db, struct corp_stmt *st,
 		    json_integer(corp_col_int64(st, 8) + 1));
 		json_object_set_new(o, "event_id",
 		    json_integer(corp_col_int64(st, 1)));
+		/* A digest's row (corp-json.5 "digest"): stored by route. */
+		if (corp_col_text(st, 14) != NULL) {
+			json_t *g = json_loads(corp_col_text(st, 14), 0, NULL);
+
+			if (json_is_object(g))
+				json_object_set_new(o, "digest", g);
+			else
+				json_decref(g);
+		}
 		json_array_append_new(rows, o);
 	}
 	if (nids == (size_t)limit)

@@ -455,6 +455,7 @@ known(const char *name)
 		"task.id", "task.title", "task.link", "report.link",
 		"actor.name", "user.name", "assignee.name",
 		"previous_assignee.name", "reason", "due_at", "period_key",
+		"digest.count", "digest.titles",
 	};
 	size_t i;
 
@@ -695,6 +696,28 @@ make_vars(json_t *line, json_t *ev, const char *zone)
 	    copy(json_object_get(line, "previous_assignee_name")));
 	setvar(vars, "reason", copy(json_object_get(ev, "reason")));
 	setvar(vars, "period_key", copy(json_object_get(ev, "period_key")));
+	/* A digest's line (corp-json.5 "digest"): its count and titles. */
+	if (json_is_object(v = json_object_get(line, "digest"))) {
+		json_t *titles = json_object_get(v, "titles"), *t;
+		char *all = NULL, *n;
+		size_t i;
+
+		setvar(vars, "digest.count", copy(json_object_get(v, "count")));
+		json_array_foreach(titles, i, t) {
+			if (!json_is_string(t))
+				continue;
+			if (corp_asprintf(&n, "%s%s\xe2\x80\xa2 %s", all ? all : "",
+			    all ? "\n" : "", json_string_value(t)) < 0) {
+				free(all);
+				json_decref(vars);
+				return NULL;
+			}
+			free(all);
+			all = n;
+		}
+		setvar(vars, "digest.titles", json_string(all ? all : ""));
+		free(all);
+	}
 	if ((v = json_object_get(ev, "due_at")) != NULL && !json_is_null(v))
 		setvar(vars, "due_at", maybe_date(v, zone));
 	payload = json_object_get(ev, "payload");
@@ -1096,7 +1119,10 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		goto out;
 	}
 
-	/* Footers: the link line of a task message, then footer.EVENT. */
+	/* Footers: the link line of a task message, then footer.EVENT;
+	 * none under a digest, which speaks of many events. */
+	if (json_is_object(json_object_get(line, "digest")))
+		goto footers_done;
 	if (json_is_integer(json_object_get(ev, "task_id"))) {
 		if ((t = find_one(cat, &l, lang, "footer.link", &flang)) ==
 		    NULL) {
@@ -1139,6 +1165,7 @@ corp_render_delivery(const struct corp_catalog *cat, json_t *line,
 		free(part);
 		part = NULL;
 	}
+footers_done:
 	if (foot.oom) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;

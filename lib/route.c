@@ -5,6 +5,7 @@
 
 #include "corp.h"
 #include "clock.h"
+#include "batchdigest.h"
 #include "binds.h"
 #include "db.h"
 #include "directory.h"
@@ -19,7 +20,7 @@
 
 const char *const corp_decision_names[CORP_D_N] = {
 	"created", "muted_channel", "muted_type", "disabled", "self",
-	"no_bind", "refused", "fallback"
+	"no_bind", "refused", "fallback", "digested"
 };
 
 /* A recipient: a user and the roles they hold for this event. */
@@ -254,6 +255,37 @@ fallback_reach(struct ctx *c, long long uid, const char *fb, int *bs,
 	return 0;
 }
 
+/* The event joins the user's open digest on channel on. */
+static int
+digest(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
+    const struct corp_notify_rule *use, const char *channel, const char *on,
+    const char *role, const char *roles, const char *fb,
+    struct corp_err *err)
+{
+	struct corp_digest_member m;
+	char why[96], due[CORP_TIMEBUF];
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.user_id = r->uid;
+	m.event_id = ev->event_id;
+	m.channel = on;
+	m.period = use->digest;
+	m.role = role;
+	m.roles = roles;
+	m.title = ev->title != NULL ? ev->title : ev->event_type;
+	if ((rc = corp_batchdigest_due(c->db, r->uid, use->digest, c->now,
+	    &m.due, err)) != 0)
+		return rc;
+	snprintf(why, sizeof(why), "digest %s%s%s until %s", use->digest,
+	    fb != NULL ? " on " : "", fb != NULL ? fb : "",
+	    corp_time_fmt(m.due, due));
+	if ((rc = store_decision(c, ev, r, channel, CORP_D_DIGESTED, role,
+	    roles, fb, why, NULL, err)) != 0)
+		return rc;
+	return c->dry ? 0 : corp_batchdigest_join(c->db, &m, c->now, err);
+}
+
 static int
 decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
     const char *channel, const char *roles, struct corp_err *err)
@@ -323,6 +355,11 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	if (d != CORP_D_CREATED && d != CORP_D_FALLBACK) {
 		rc = store_decision(c, ev, r, channel, d, role, roles, NULL,
 		    NULL, NULL, err);
+		goto out;
+	}
+	/* A digest collects what can wait (corp-settings.1 "Digests"). */
+	if (use.digest[0] != '\0' && strcmp(use.priority, "urgent") != 0) {
+		rc = digest(c, ev, r, &use, channel, on, role, roles, fb, err);
 		goto out;
 	}
 	nb = 0;
@@ -797,6 +834,9 @@ corp_route(struct corp_db *db, int batch, int dry_run,
 		if ((rc = corp_route_fallback(db, c.now, &stats->moved,
 		    err)) != 0)
 			goto out;
+		if ((rc = corp_batchdigest_close(db, c.now, &stats->digests,
+		    err)) != 0)
+			goto out;
 	}
 	while (!done) {
 		if ((rc = corp_db_begin(db, err)) != 0)
@@ -853,7 +893,8 @@ corp_route_loop(struct corp_db *db, int batch, int dry_run, int follow,
 		if ((rc = corp_route(db, batch, dry_run, h, &s, err))
 		    != 0)
 			return rc;
-		if (!follow || s.events > 0 || s.expired > 0 || s.moved > 0)
+		if (!follow || s.events > 0 || s.expired > 0 || s.moved > 0 ||
+		    s.digests > 0)
 			h->report(h->arg, &s);
 		if (follow && (rc = corp_db_data_version(db, &dv, err)) != 0)
 			return rc;
@@ -871,7 +912,7 @@ corp_route_stats_json(const struct corp_route_stats *s)
 	for (i = 0; i < CORP_D_N; i++)
 		json_object_set_new(d, corp_decision_names[i],
 		    json_integer(s->decisions[i]));
-	o = json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
 	    "events", (json_int_t)s->events,
 	    "recipients", (json_int_t)s->recipients,
 	    "rows", (json_int_t)s->rows,
@@ -879,6 +920,7 @@ corp_route_stats_json(const struct corp_route_stats *s)
 	    "refused", (json_int_t)s->refused,
 	    "expired", (json_int_t)s->expired,
 	    "moved", (json_int_t)s->moved,
+	    "digests", (json_int_t)s->digests,
 	    "watermark", (json_int_t)s->watermark);
 	return o;
 }

@@ -24,12 +24,13 @@ struct corp_err;
 enum corp_decision {
 	CORP_D_CREATED, CORP_D_MUTED_CHANNEL, CORP_D_MUTED_TYPE,
 	CORP_D_DISABLED, CORP_D_SELF, CORP_D_NO_BIND, CORP_D_REFUSED,
-	CORP_D_FALLBACK, CORP_D_N
+	CORP_D_FALLBACK, CORP_D_DIGESTED, CORP_D_N
 };
 extern const char *const corp_decision_names[CORP_D_N];
 
 struct corp_route_stats {
 	long long	events, recipients, rows, refused, expired, moved;
+	long long	digests;	/* digests closed into a row */
 	long long	decisions[CORP_D_N];
 	long long	watermark;
 };

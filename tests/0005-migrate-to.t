@@ -26,6 +26,9 @@ q corp-settings notify set --event-type TASK_CREATED --role executor \
     --channel file --priority urgent
 q corp-settings notify set --event-type TASK_CANCELLED --role initiator \
     --channel telegram --disabled
+# A digest (issue 19): bob's TASK_ASSIGNED waits in an open digest.
+q corp-settings notify set --event-type TASK_ASSIGNED --role executor \
+    --channel file --digest 1h
 q corp-org add root --title Root
 q corp-org add sales --title "Sales & Co" --parent root --tz Europe/Berlin
 q corp-user add ann --name "Ann Lee" --unit sales --lang en --tz Europe/Berlin

@@ -142,9 +142,9 @@ ok "unset fallback_lang" corp-settings config unset fallback_lang
 
 # notify ------------------------------------------------------------
 ok "notify list --event-type" corp-settings notify list --event-type TASK_OVERDUE
-is "$out" '{"event_type":"TASK_OVERDUE","role":"executor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push"}
-{"event_type":"TASK_OVERDUE","role":"initiator","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push"}
-{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push"}' \
+is "$out" '{"event_type":"TASK_OVERDUE","role":"executor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push","digest":null}
+{"event_type":"TASK_OVERDUE","role":"initiator","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push","digest":null}
+{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"telegram","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":"push","digest":null}' \
     "the seeded defaults"
 ok "notify list --role --channel" corp-settings notify list --role admin \
     --channel telegram
@@ -153,12 +153,12 @@ is "$(printf '%s\n' "$out" | jq -r .event_type | tr '\n' ' ')" \
     "seed 003's admin rows"
 ok "notify set creates a row with the defaults" corp-settings notify set \
     --event-type TASK_OVERDUE --role supervisor --channel email
-is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":null}' \
+is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"p2p","template":"task_overdue","notify_self":false,"fallback":null,"digest":null}' \
     "enabled, p2p, template = lower-case type"
 ok "notify set changes only what it names" corp-settings notify set \
     --event-type TASK_OVERDUE --role supervisor --channel email --priority urgent \
     --notify-self
-is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"urgent","template":"task_overdue","notify_self":true,"fallback":null}' \
+is "$out" '{"event_type":"TASK_OVERDUE","role":"supervisor","channel":"email","enabled":true,"priority":"urgent","template":"task_overdue","notify_self":true,"fallback":null,"digest":null}' \
     "priority and notify_self changed"
 # A template key must be defined by a catalog first (a misspelt one
 # would hold every row of the setting): the operator's own here.
