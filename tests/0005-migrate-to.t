@@ -124,8 +124,9 @@ q corp-settings config set webhook.allow 127.0.0.1/32
 q corp-bind add --user eve --channel push --allow-http \
     --subscription "$T/eve1.sub"
 # What no tool here writes: an offset of corp-tg poll, an invalid proposer
-# line, event ids freed at the top (sqlite_sequence above the max), and
-# enough bot replies for the copy's multi-row inserts (200 rows each).
+# line, event ids freed at the top (sqlite_sequence above the max),
+# enough bot replies for the copy's multi-row inserts (200 rows each),
+# and a button press (corp-tg against a Bot API, tests/0630).
 # SQL write on purpose: rows in every table in a layout the copy must
 # keep (ids freed at the top, a third as a REAL), which only the network
 # tools, over hours, would leave.
@@ -139,7 +140,11 @@ sql_at "$src" "INSERT INTO tg_offsets VALUES ('abcdef0123456789', 42, $t0);
         VALUES (1, 1, 'not JSON', 'garbage {', $t0);
     UPDATE analysis_runs SET errors_total = errors_total + 1 WHERE id = 1;
     UPDATE sqlite_sequence SET seq = seq + 5 WHERE name = 'events';
-    UPDATE analysis_runs SET accuracy = 1.0 / 3 WHERE id = 1"
+    UPDATE analysis_runs SET accuracy = 1.0 / 3 WHERE id = 1;
+    INSERT INTO tg_button_presses (delivery_id, action, user_id, chat_id,
+        callback_id, event_id, update_id, pressed_at)
+        SELECT min(d.id), 'done', min(d.user_id), 7001, 'cb-1',
+        min(d.event_id), 5, $t0 FROM deliveries d"
 
 empty=$(for t in $(sql_at "$src" "SELECT name FROM sqlite_schema WHERE
     type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do

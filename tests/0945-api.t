@@ -244,6 +244,16 @@ reply 400 '{"error":"body: nothing to change (title, description, assignee, due_
 # decisions
 req "$BOB" PUT /api/proposals/1/approve
 is "$code" 403 "approve as a non-admin: 403"
+# A non-admin learns nothing of what exists (fresh-eyes round 7): the
+# admin rule is judged before any lookup.
+req "$BOB" PUT /api/proposals/99/approve '{}'
+is "$code" 403 "approve an unknown proposal as a non-admin: 403, not 404"
+req "$BOB" PUT /api/proposals/2/merge '{"task_id":999}'
+is "$code" 403 "merge into an unknown task as a non-admin: 403"
+req "$BOB" PATCH /api/proposals/2 '{"assignee":"nosuch"}'
+is "$code" 403 "edit naming an unknown login as a non-admin: 403"
+req "$BOB" PUT /api/runs/99/close
+is "$code" 403 "close an unknown run as a non-admin: 403"
 req "$ADMIN" PUT /api/proposals/1/approve
 is "$code $(field '[.status, .task_id, .decided_by]')" \
     '200 ["approved",1,"admin"]' "approve: the proposal with its task"
