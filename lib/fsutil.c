@@ -900,3 +900,62 @@ corp_secret(const char *envval, const char *name, char **out,
 	*out = buf;
 	return 0;
 }
+
+int
+corp_secret_place(const char *name, const char *data, int replace,
+    struct corp_err *err)
+{
+	char *dir = NULL, tmp[80];
+	int rc, dfd = -1, fd = -1, placed = 0;
+
+	if ((rc = corp_data_path(&dir, "secrets", err)) != 0)
+		return rc;
+	if ((rc = corp_dir_open(dir, 1, &dfd, err)) != 0)
+		goto out;
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid());
+	(void)unlinkat(dfd, tmp, 0);
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: %s", dir, tmp,
+		    strerror(errno));
+		goto out;
+	}
+	if (corp_write_all(fd, data, strlen(data)) != 0 || fsync(fd) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: %s", dir, tmp,
+		    strerror(errno));
+		goto unlink;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: close: %s", dir,
+		    tmp, strerror(errno));
+		goto unlink;
+	}
+	fd = -1;
+	if (replace) {
+		if (renameat(dfd, tmp, dfd, name) != 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: %s", dir,
+			    name, strerror(errno));
+			goto unlink;
+		}
+		placed = 1;
+	} else if (linkat(dfd, tmp, dfd, name, 0) != 0) {
+		rc = errno == EEXIST ? corp_errf(err, CORP_ECONFLICT,
+		    "%s/%s exists", dir, name) : corp_errf(err,
+		    CORP_EINTERNAL, "%s/%s: %s", dir, name, strerror(errno));
+		goto unlink;
+	}
+	if (fsync(dfd) != 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: fsync: %s", dir,
+		    strerror(errno));
+unlink:
+	if (!placed)
+		(void)unlinkat(dfd, tmp, 0);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	return rc;
+}

@@ -51,6 +51,16 @@ int	corp_trust_stat(const char *path, const struct stat *st,
  */
 int	corp_dir_open(const char *path, int make, int *fdp,
 	    struct corp_err *);
+/*
+ * A new secret file DATA_DIR/secrets/NAME holding data (the directory
+ * made 0700 if missing), durably: a temporary file 0600, written and
+ * fsync'd, then linked into place, and the directory fsync'd.  One that
+ * is there is never replaced (CORP_ECONFLICT "DIR/NAME exists": two
+ * makers at once end with one file) unless replace, which renames over
+ * it.
+ */
+int	corp_secret_place(const char *name, const char *data, int replace,
+	    struct corp_err *);
 /* corp_dir_open, closed again: for the operator's secrets/ and i18n/. */
 int	corp_trust_dir(const char *path, struct corp_err *);
 /*

@@ -28,61 +28,22 @@
 #define MAC_BYTES	16
 #define MAC_B64		22
 
-/* Make the key file unless there is one: temporary file, then linked
- * into place, so two makers at once end with one key. */
+/* Make the key file unless there is one: placed, never replaced, so
+ * two makers at once end with one key (fsutil.h). */
 static int
 key_make(struct corp_err *err)
 {
-	char *dir = NULL, tmp[64], key[KEY_BYTES * 4 / 3 + 3];
-	int rc, dfd = -1, fd = -1;
+	char key[KEY_BYTES * 4 / 3 + 3];
+	int rc;
 
-	if ((rc = corp_data_path(&dir, "secrets", err)) != 0)
-		return rc;
-	if ((rc = corp_dir_open(dir, 1, &dfd, err)) != 0)
-		goto out;
-	if ((rc = corp_random_b64url(key, KEY_BYTES, err)) != 0)
-		goto out;
-	strlcat(key, "\n", sizeof(key));
-	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", CORP_TGBUTTON_SECRET,
-	    (long)getpid());
-	(void)unlinkat(dfd, tmp, 0);
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: %s", dir, tmp,
-		    strerror(errno));
-		goto out;
+	if ((rc = corp_random_b64url(key, KEY_BYTES, err)) == 0) {
+		strlcat(key, "\n", sizeof(key));
+		/* another process's key, made meanwhile, stands */
+		if ((rc = corp_secret_place(CORP_TGBUTTON_SECRET, key, 0,
+		    err)) == CORP_ECONFLICT)
+			rc = 0;
 	}
-	if (corp_write_all(fd, key, strlen(key)) != 0 || fsync(fd) != 0) {
-		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: %s", dir, tmp,
-		    strerror(errno));
-		goto unlink;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: close: %s", dir,
-		    tmp, strerror(errno));
-		goto unlink;
-	}
-	fd = -1;
-	/* Never replaced: another process's key, made meanwhile, stands. */
-	if (linkat(dfd, tmp, dfd, CORP_TGBUTTON_SECRET, 0) != 0 &&
-	    errno != EEXIST) {
-		rc = corp_errf(err, CORP_EINTERNAL, "%s/%s: %s", dir,
-		    CORP_TGBUTTON_SECRET, strerror(errno));
-		goto unlink;
-	}
-	if (fsync(dfd) != 0)
-		rc = corp_errf(err, CORP_EINTERNAL, "%s: fsync: %s", dir,
-		    strerror(errno));
-unlink:
-	(void)unlinkat(dfd, tmp, 0);
-out:
 	explicit_bzero(key, sizeof(key));
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	free(dir);
 	return rc;
 }
 
