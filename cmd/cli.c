@@ -14,21 +14,23 @@
 #include "clock.h"
 #include "db.h"
 #include "jsonl.h"
+#include "text.h"
 
 static const char *cli_synopsis = "";
 void (*cli_usage_hook)(const char *) = NULL;
 
 /*
  * One stderr line, whatever a message holds (a server's text, a file's
- * name): C0 controls, DEL and the C1 controls (UTF-8 C2 80..C2 9F) are
- * printed as '?', so that no message can forge another line or send a
- * terminal an escape sequence (corp.7, SECURITY).  UTF-8 text stays.
+ * name, an input line's field, an argument): cleaned by the one cleaner
+ * of outside text (text.h corp_server_text: controls, the invisible
+ * format characters, bytes of invalid UTF-8 as '?'), so that no message
+ * can forge another line, send a terminal an escape sequence or show
+ * reordered or hidden text (corp.7, SECURITY).  Other UTF-8 text stays.
  */
 static void
 vwarnmsg(int level, const char *fmt, va_list ap)
 {
 	char *m = NULL, lv[8] = "";
-	unsigned char *p;
 
 	/* To the journal: the syslog level, as sd-daemon(3) (corp.7). */
 	if (corp_cfg.journal)
@@ -37,14 +39,7 @@ vwarnmsg(int level, const char *fmt, va_list ap)
 		fprintf(stderr, "%s%s: out of memory\n", lv, getprogname());
 		return;
 	}
-	for (p = (unsigned char *)m; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			p[0] = '?';
-			p[1] = '?';
-			p++;
-		}
+	corp_server_text(m);
 	fprintf(stderr, "%s%s: %s\n", lv, getprogname(), m);
 	free(m);
 }

@@ -66,12 +66,16 @@ corp_text_check(const char *s, size_t max, const char *what,
  * zero-width characters (U+200B..U+200D, U+2060..U+2064, U+FEFF,
  * U+180E), the deprecated format controls U+206A..U+206F, the line and
  * paragraph separators U+2028/U+2029, the interlinear annotation marks
- * U+FFF9..U+FFFB and the tag characters U+E0000..U+E007F.
+ * U+FFF9..U+FFFB, the tag characters U+E0000..U+E007F, and the blanks
+ * that show nothing (U+00AD, U+034F, the Hangul fillers U+115F, U+1160,
+ * U+3164, U+FFA0).
  */
 static int
 format_control(unsigned long cp)
 {
-	return cp == 0x061c || cp == 0x180e || (cp >= 0x200b &&
+	return cp == 0x00ad || cp == 0x034f || cp == 0x061c ||
+	    cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0 ||
+	    cp == 0x180e || (cp >= 0x200b &&
 	    cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
 	    (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
 	    (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 &&

@@ -219,4 +219,20 @@ corp-user add bidi --name "$(printf 'Bob\342\200\256evil\342\201\246x\342\200\21
 run corp-user list --all --format table
 is "$(printf '%s\n' "$out" | grep ' bidi ' | awk '{ print $3 }')" \
     "Bob?evil?x?y?z?" "table: bidi, zero-width, separator and tag characters as ?"
+# The blanks that show nothing (round 8): a soft hyphen and a Hangul
+# filler, each one '?' too.
+corp-user add blank --name "$(printf 'So\302\255ft\341\205\237x')" >/dev/null ||
+    bail "add blank failed"
+run corp-user list --all --format table
+is "$(printf '%s\n' "$out" | grep ' blank ' | awk '{ print $3 }')" "So?ft?x" \
+    "table: a soft hyphen and a Hangul filler as ?"
+# stderr is cleaned the same way, whatever the text's source: an input
+# line's field, an argument (round 8).
+printf '%s\n' '{"login":"m\u202eo","name":"x"}' > "$T/imp"
+run_in "$T/imp" corp-user import
+is "$rc:$err" "65:corp-user: <stdin>:1: 'm?o' is not a valid login (1-64 of A-Z a-z 0-9 . _ @ -); nothing imported" \
+    "an import line's login: the override a ? on stderr"
+run corp-task list --as "$(printf 'a\342\200\256b\342\201\246c')"
+is "$rc:$err" "67:corp-task: user 'a?b?c': not found" \
+    "an argument: an override and an isolate each a ? on stderr"
 done_testing
