@@ -11,6 +11,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -976,7 +977,7 @@ loopback(const char *addr)
  * else stays, and corp-api stops naming it.
  */
 static void
-stale_socket(const char *path)
+stale_socket(const char *shown, const char *path)
 {
 	struct sockaddr_un sun;
 	struct stat sb;
@@ -985,21 +986,21 @@ stale_socket(const char *path)
 	if (lstat(path, &sb) != 0) {
 		if (errno == ENOENT)
 			return;
-		cli_die(CORP_EINTERNAL, "--socket %s: %s", path,
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", shown,
 		    strerror(errno));
 	}
 	if (!S_ISSOCK(sb.st_mode))
 		cli_die(CORP_EFORBIDDEN, "--socket %s: exists and is not a "
 		    "socket; corp-api replaces only a stale socket of its "
-		    "own: remove it or choose another path", path);
+		    "own: remove it or choose another path", shown);
 	if (sb.st_uid != geteuid())
 		cli_die(CORP_EFORBIDDEN, "--socket %s: a socket of uid %lu, "
 		    "not of the running user; remove it or choose another "
-		    "path", path, (unsigned long)sb.st_uid);
+		    "path", shown, (unsigned long)sb.st_uid);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
-		cli_die(CORP_EUSAGE, "--socket %s: path too long", path);
+		cli_die(CORP_EUSAGE, "--socket %s: path too long", shown);
 	memcpy(sun.sun_path, path, strlen(path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		cli_die(CORP_EINTERNAL, "socket: %s", strerror(errno));
@@ -1008,13 +1009,43 @@ stale_socket(const char *path)
 	close(fd);
 	if (r == 0)
 		cli_die(CORP_EINTERNAL, "--socket %s: in use (a server "
-		    "listens on it)", path);
+		    "listens on it)", shown);
 	if (en != ECONNREFUSED)
-		cli_die(CORP_EINTERNAL, "--socket %s: %s", path,
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", shown,
 		    strerror(en));
 	if (unlink(path) != 0 && errno != ENOENT)
-		cli_die(CORP_EINTERNAL, "--socket %s: %s", path,
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", shown,
 		    strerror(errno));
+}
+
+/*
+ * The --socket path with its directory pinned: the directory is opened
+ * once, here, and every later use (the stale check, libwebsockets' bind,
+ * chmod and its unlink at exit) goes through /proc/self/fd/N/NAME, so a
+ * directory on the way swapped for a link meanwhile cannot turn the
+ * unlink at exit onto another file (fresh-eyes round 8).  The directory
+ * stays open for the life of the server.
+ */
+static char *
+pin_socket(const char *sock)
+{
+	const char *slash = strrchr(sock, '/'), *base;
+	char *dir, *pinned = NULL;
+	int dfd;
+
+	base = slash != NULL ? slash + 1 : sock;
+	if (*base == '\0')
+		cli_usage("--socket %s: names a directory, not a socket", sock);
+	if ((dir = slash == NULL ? strdup(".") : slash == sock ? strdup("/") :
+	    strndup(sock, (size_t)(slash - sock))) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		cli_die(CORP_EINTERNAL, "--socket %s: %s: %s", sock, dir,
+		    strerror(errno));
+	free(dir);
+	if (asprintf(&pinned, "/proc/self/fd/%d/%s", dfd, base) < 0)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	return pinned;
 }
 
 static int
@@ -1023,7 +1054,7 @@ cmd_serve(const struct cli_args *a)
 	struct lws_context_creation_info info;
 	struct corp_err e;
 	const char *sock = cli_str(a, O_SOCKET), *p = cli_str(a, O_PROPOSER);
-	char *addr = NULL;
+	char *addr = NULL, *pinned = NULL;
 	long long timeout_s = cli_int(a, O_TIMEOUT, 120);
 	json_t *ready;
 	int port = 0;
@@ -1070,8 +1101,10 @@ cmd_serve(const struct cli_args *a)
 		corp_www_free(&www);
 	}
 	/* A stale socket of an earlier server goes; any other file stays. */
-	if (sock != NULL)
-		stale_socket(sock);
+	if (sock != NULL) {
+		pinned = pin_socket(sock);
+		stale_socket(sock, pinned);
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);	/* workers are reaped by the kernel */
@@ -1088,7 +1121,7 @@ cmd_serve(const struct cli_args *a)
 	info.server_string = "corp-api";
 	if (sock != NULL) {
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
-		info.iface = sock;
+		info.iface = pinned;
 	} else {
 		/*
 		 * libwebsockets 4.1 binds its IPv6 socket to the wildcard

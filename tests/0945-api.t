@@ -116,6 +116,21 @@ is "$err" "corp-api: --socket $T/stale.sock: in use (a server listens on it)" \
     "in use: left alone"
 kill "$bgpid"
 wait "$bgpid"
+# A directory on the socket's path swapped for another while the server
+# runs (fresh-eyes round 8): the unlink at exit goes to the directory it
+# bound in, never to a file of the same name the swap points at.
+mkdir "$T/v1" "$T/v2"
+ln -s v1 "$T/swap"
+echo precious > "$T/v2/c.sock"
+bg corp-api --socket "$T/swap/c.sock" >"$T/ready1" 2>/dev/null
+wait_file "$T/ready1" 30 "$bgpid" || bail "corp-api did not start"
+is "$(cat "$T/ready1")" "{\"socket\":\"$T/swap/c.sock\"}" \
+    "the ready line names the path as given"
+ln -s v2 "$T/swap.new" && mv -T "$T/swap.new" "$T/swap"
+kill "$bgpid"
+wait "$bgpid"
+is "$(cat "$T/v2/c.sock"):$(ls "$T/v1")" "precious:" \
+    "at exit: the other directory's file stays, its own socket goes"
 
 S=$T/api.sock
 bg corp-api --socket "$S" --max-body 4096 --auth-fails 5 --auth-window 1h \
