@@ -348,6 +348,57 @@ static int	exec_walk(const char *, int, int, int *, int *,
 #define EXEC_LINEMAX	256	/* the kernel's BINPRM_BUF_SIZE */
 
 /*
+ * The option letters of the interpreters corp knows that take a value:
+ * a #! cluster holding one is refused (exec_interp).  Matched on the
+ * interpreter's name, a version after it allowed (python3.11, perl5.36).
+ * f_last: -f takes the script itself, the kernel's next argument, so it
+ * is taken as the cluster's last letter (awk -f, sed -nf, make -f).  An
+ * interpreter not named here takes no option but that idiom: "-f".
+ */
+static const struct {
+	const char	*name;
+	const char	*valued;
+	int		 f_last;
+} interp_opts[] = {
+	{ "sh", "cOo", 0 }, { "bash", "cOo", 0 }, { "dash", "cOo", 0 },
+	{ "ash", "cOo", 0 }, { "ksh", "cOo", 0 }, { "mksh", "cOo", 0 },
+	{ "zsh", "cOo", 0 },
+	{ "python", "cmWXQ", 0 },
+	{ "perl", "eEIMmxilCdDFV", 0 },
+	{ "ruby", "eEIrxCTKW", 0 },
+	{ "node", "eprci", 0 },
+	{ "awk", "vFf", 1 }, { "gawk", "vFfeEiIlL", 1 }, { "mawk", "vFfW", 1 },
+	{ "nawk", "vFf", 1 },
+	{ "sed", "efl", 1 },
+	{ "make", "CfIjloW", 1 },
+};
+
+/* Whether CLUSTER (letters, after the '-') may follow interpreter B. */
+static int
+interp_options(const char *b, const char *cluster)
+{
+	size_t i, n, len = strlen(cluster);
+	const char *v;
+
+	for (i = 0; i < sizeof(interp_opts) / sizeof(interp_opts[0]); i++) {
+		n = strlen(interp_opts[i].name);
+		if (strncmp(b, interp_opts[i].name, n) != 0 ||
+		    (b[n] != '\0' && strspn(b + n, "0123456789.") !=
+		    strlen(b + n)))
+			continue;
+		for (v = cluster; *v != '\0'; v++) {
+			if (interp_opts[i].f_last && *v == 'f' &&
+			    v == cluster + len - 1)
+				continue;
+			if (strchr(interp_opts[i].valued, *v) != NULL)
+				return 0;
+		}
+		return 1;
+	}
+	return strcmp(cluster, "f") == 0;
+}
+
+/*
  * The file judged, name in dfd and shown as shown, fd its O_PATH
  * descriptor: when it is a script, its #! interpreter is what the
  * kernel runs with corp's rights, so it is walked the same way (as the
@@ -423,7 +474,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 	 * Any other interpreter's argument may only be one cluster of
 	 * letter options (-e, -f, -eu): a path or a word after it would
 	 * name a program or file nobody judged ("#!/bin/sh /tmp/x",
-	 * nice, setsid, nohup; fresh-eyes round 6).
+	 * nice, setsid, nohup; fresh-eyes round 6); and none of them one
+	 * that takes a value, which would be the rest of the cluster or
+	 * the script's own path (python3 -mNAME imports NAME, perl
+	 * -MNAME; fresh-eyes round 8): interp_options().
 	 */
 	if (!isenv && strcmp(b, "env") != 0) {
 		if (al > 0 && (!whole || arg[0] != '-' || al < 2 ||
@@ -433,6 +487,12 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    "\"%s\": the interpreter's argument may only be "
 			    "letter options (-e); a path or a word names what "
 			    "nobody judged", shown, line);
+		if (al > 0 && !interp_options(b, arg + 1))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": an option of %s that takes a value (a "
+			    "module, a file, code) names what nobody judged; "
+			    "only options without a value are taken", shown,
+			    line, b);
 		return 0;
 	}
 	/*

@@ -293,6 +293,20 @@ for l in "/bin/sh $T/evil/interp" "/usr/bin/nice $T/evil/interp" \
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
 chmod 755 "$T/evil"
+# Nor an option that takes a value: it would be the rest of the cluster
+# or the script's path (python3 -mNAME imports NAME from the working
+# directory; fresh-eyes round 8).  An interpreter corp does not know
+# takes only "-f" (awk, sed, make: the script itself).
+for l in "/usr/bin/python3 -mrevilmod" "/usr/bin/perl -MEvil" "/bin/sh -c" \
+    "/bin/sh -eo" "/usr/bin/nice -n"; do
+	printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$l" "$T" > "$T/bin/viaenv"
+	b=${l%% *}
+	b=${b##*/}
+	run_in "$T/in" corp-send exec
+	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": an option of $b that takes a value (a module, a file, code) names what nobody judged; only options without a value are taken\",false]" \
+	    "#!$l: not run (77, naming the line)"
+	ok "  and nothing ran" test ! -e "$T/env.ran"
+done
 printf '#!/bin/sh -e\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/bin/sh -e: runs"
