@@ -153,6 +153,7 @@ struct corp_queue_card {
 	long long	user_id, event_id;
 	char		channel[16];
 	time_t		sent_at;
+	long long	message_id;	/* provider_message_id; 0: none */
 };
 int	corp_queue_card(struct corp_db *, long long delivery_id,
 	    struct corp_queue_card *, struct corp_err *);

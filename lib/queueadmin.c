@@ -624,8 +624,8 @@ corp_queue_card(struct corp_db *db, long long id, struct corp_queue_card *c,
 
 	memset(c, 0, sizeof(*c));
 	if ((rc = corp_db_prep(db, &st, "SELECT user_id, event_id, channel, "
-	    "CASE WHEN status = 'SENT' THEN sent_at END FROM deliveries "
-	    "WHERE id = ?1", err)) != 0)
+	    "CASE WHEN status = 'SENT' THEN sent_at END, provider_message_id "
+	    "FROM deliveries WHERE id = ?1", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, id);
 	if ((rc = corp_step(st)) == SQLITE_ROW) {
@@ -635,6 +635,9 @@ corp_queue_card(struct corp_db *db, long long id, struct corp_queue_card *c,
 		snprintf(c->channel, sizeof(c->channel), "%s",
 		    corp_col_text(st, 2) ? corp_col_text(st, 2) : "");
 		c->sent_at = (time_t)corp_col_int64(st, 3);
+		if (corp_col_text(st, 4) != NULL)
+			c->message_id = strtoll(corp_col_text(st, 4), NULL,
+			    10);
 	}
 	corp_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

@@ -371,6 +371,16 @@ corp_tgbutton_press_tx(struct corp_db *db, struct corp_tgbutton_press *p,
 		    "chat %lld, not its user's bound chat", id, p->from_id);
 		return 0;
 	}
+	/* And on that delivery's card: the press's message is the one
+	 * edited, so a token carried onto another card (a modified
+	 * client) is refused (fresh-eyes round 8). */
+	if (p->message_id != 0 && c.message_id != 0 &&
+	    p->message_id != c.message_id) {
+		refuse(p, "bot.button.not_yours", "delivery %lld: pressed on "
+		    "message %lld, not its card (%lld)", id, p->message_id,
+		    c.message_id);
+		return 0;
+	}
 	if ((rc = earlier(db, p, id, &found, &first, err)) != 0)
 		return rc;
 	if (found) {

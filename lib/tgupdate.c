@@ -1270,6 +1270,7 @@ corp_tgupdate_on_callback(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	    &p.chat_id))
 		p.chat_id = -1;	/* a message without a chat: not ours */
 	jint(m, "message_id", &msgid);
+	p.message_id = msgid > 0 ? msgid : 0;
 	if ((rc = corp_tgbutton_press_tx(db, &p, err)) != 0)
 		return rc;
 	if ((vars = json_pack("{s:s, s:s}", "payload.action", p.action,

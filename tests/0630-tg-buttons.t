@@ -233,6 +233,13 @@ q corp-task submit 2 --as ann --text "attached"
 q corp-event route
 q corp-deliver run --channel telegram --allow-http --until-empty 2>/dev/null
 set -- $(cardof 7003)
+# This card's token carried onto the chat's earlier card (a modified
+# client; fresh-eyes round 8): refused, the other card left alone.
+press 7003 "$3" 7003 "$bossmid"
+poll
+is "$(what)" "[\"answer\",\"cb$uid\",\"🔒 This button is not for this chat.\"]" \
+    "a token on another card of the same chat: refused, nothing edited"
+is "$(corp-task show 2 | jq -r .state)" WAITING_APPROVAL "and nothing acted"
 press 7003 "$3" 7003 "$1"
 tail -n 1 "$T/updates" > "$T/hook.json"
 sed -i '$d' "$T/updates"	# it comes through the webhook, not getUpdates
