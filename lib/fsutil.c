@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,9 +374,10 @@ static const struct {
 	{ "make", "CfIjloW", 1 },
 };
 
-/* Whether CLUSTER (letters, after the '-') may follow interpreter B. */
+/* Whether CLUSTER (letters, after the '-') may follow interpreter B:
+ * 1 yes, 0 no, -1 B is not one corp knows. */
 static int
-interp_options(const char *b, const char *cluster)
+interp_known(const char *b, const char *cluster)
 {
 	size_t i, n, len = strlen(cluster);
 	const char *v;
@@ -395,6 +397,21 @@ interp_options(const char *b, const char *cluster)
 		}
 		return 1;
 	}
+	return -1;
+}
+
+/* The rule for REAL, the file the kernel runs (a link's target), else
+ * for WRITTEN, the name on the #! line (argv[0] of a multi-call
+ * binary); neither known: only "-f". */
+static int
+interp_options(const char *real, const char *written, const char *cluster)
+{
+	int r;
+
+	if (real != NULL && (r = interp_known(real, cluster)) >= 0)
+		return r;
+	if ((r = interp_known(written, cluster)) >= 0)
+		return r;
 	return strcmp(cluster, "f") == 0;
 }
 
@@ -413,8 +430,8 @@ exec_interp(int dfd, const char *name, const char *shown,
 {
 	struct stat rst;
 	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
-	    *b;
-	ssize_t n;
+	    *b, real[PATH_MAX], fdp[40], *rb = NULL;
+	ssize_t n, rl;
 	size_t al;
 	int rfd, ifd, rc, isenv = 0, whole;
 
@@ -464,6 +481,12 @@ exec_interp(int dfd, const char *name, const char *shown,
 		corp_errprefix(err, "%s: #! interpreter %s", shown, p);
 		return rc;
 	}
+	/* the file run, as the kernel resolved the links on the way */
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", ifd);
+	if ((rl = readlink(fdp, real, sizeof(real) - 1)) > 0) {
+		real[rl] = '\0';
+		rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 : real;
+	}
 	close(ifd);
 	b = strrchr(p, '/') + 1;
 	arg += strspn(arg, " \t");
@@ -487,7 +510,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    "\"%s\": the interpreter's argument may only be "
 			    "letter options (-e); a path or a word names what "
 			    "nobody judged", shown, line);
-		if (al > 0 && !interp_options(b, arg + 1))
+		if (al > 0 && !interp_options(rb, b, arg + 1))
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
 			    "\"%s\": an option of %s that takes a value (a "
 			    "module, a file, code) names what nobody judged; "
