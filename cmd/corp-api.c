@@ -1162,6 +1162,7 @@ cmd_serve(const struct cli_args *a)
 	if (api.db != NULL)
 		corp_db_close(api.db);
 	free(addr);
+	free(pinned);
 	return 0;
 }
 
