@@ -23,20 +23,28 @@
 
 #define MAX_LEASE_EXPIRIES 5
 
-int
-corp_queue_insert(struct corp_db *db, long long eid, long long uid,
+/*
+ * One delivery row, unless (event, user, channel) has one: *id its id,
+ * 0 when it had.  A route row names its fallback channel, a digest's
+ * row its digest (the other NULL).
+ */
+static int
+insert_row(struct corp_db *db, long long eid, long long uid,
     const char *channel, const char *role, const char *roles,
     const char *priority, const char *msgkey, int ready, time_t nb,
-    const char *fallback, time_t now, struct corp_err *err)
+    const char *fallback, const char *digest, time_t now, long long *id,
+    const char *what, struct corp_err *err)
 {
 	struct corp_stmt *st;
 	int rc;
 
 	if ((rc = corp_db_prep(db, &st, "INSERT INTO deliveries (event_id, "
 	    "user_id, channel, role, roles, priority, template, readiness, "
-	    "waiting_since, not_before, created_at, updated_at, fallback) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12) "
-	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING", err)) != 0)
+	    "waiting_since, not_before, created_at, updated_at, fallback, "
+	    "digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	    "?11, ?12, ?13) "
+	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING RETURNING id",
+	    err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, eid);
 	corp_bind_int64(st, 2, uid);
@@ -53,7 +61,21 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
 	corp_bind_int64(st, 10, (long long)nb);
 	corp_bind_int64(st, 11, (long long)now);
 	corp_bind_text(st, 12, fallback);
-	return corp_db_exec(db, st, "insert delivery", err);
+	corp_bind_text(st, 13, digest);
+	return corp_db_insert(db, st, id, what, err);
+}
+
+int
+corp_queue_insert(struct corp_db *db, long long eid, long long uid,
+    const char *channel, const char *role, const char *roles,
+    const char *priority, const char *msgkey, int ready, time_t nb,
+    const char *fallback, time_t now, struct corp_err *err)
+{
+	long long id;
+
+	return insert_row(db, eid, uid, channel, role, roles, priority,
+	    msgkey, ready, nb, fallback, NULL, now, &id, "insert delivery",
+	    err);
 }
 
 int
@@ -62,31 +84,9 @@ corp_queue_insert_digest(struct corp_db *db, long long eid, long long uid,
     time_t nb, const char *digest, time_t now, long long *id,
     struct corp_err *err)
 {
-	struct corp_stmt *st;
-	int rc;
-
-	if ((rc = corp_db_prep(db, &st, "INSERT INTO deliveries (event_id, "
-	    "user_id, channel, role, roles, priority, template, readiness, "
-	    "waiting_since, not_before, created_at, updated_at, digest) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, 'broadcast', 'digest', ?6, ?7, ?8, "
-	    "?9, ?9, ?10) "
-	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING RETURNING id",
-	    err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	corp_bind_text(st, 3, channel);
-	corp_bind_text(st, 4, role);
-	corp_bind_text(st, 5, roles);
-	corp_bind_text(st, 6, ready ? "ready" : "waiting_bind");
-	if (ready)
-		corp_bind_null(st, 7);
-	else
-		corp_bind_int64(st, 7, (long long)now);
-	corp_bind_int64(st, 8, (long long)nb);
-	corp_bind_int64(st, 9, (long long)now);
-	corp_bind_text(st, 10, digest);
-	return corp_db_insert(db, st, id, "insert digest delivery", err);
+	return insert_row(db, eid, uid, channel, role, roles, "broadcast",
+	    "digest", ready, nb, NULL, digest, now, id,
+	    "insert digest delivery", err);
 }
 
 static int
