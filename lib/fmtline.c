@@ -8,6 +8,7 @@
 #include "fmtline.h"
 #include "jsonl.h"
 #include "render.h"
+#include "text.h"
 
 static int
 load_dir(struct corp_catalog *cat, const char *base, int layer,
@@ -72,11 +73,27 @@ corp_line_trace(json_t *line, char *buf, size_t len)
 	return buf;
 }
 
+/* "error": the reason, cleaned as server text is (text.h): it may quote
+ * a template's or an event's text, and people read it in the database. */
+static int
+set_error(json_t *line, const char *msg)
+{
+	char *c = strdup(msg);
+	int rc;
+
+	if (c == NULL)
+		return -1;
+	corp_server_text(c);
+	rc = corp_json_set(line, "error", json_string(c));
+	free(c);
+	return rc;
+}
+
 static int
 mark_failed(json_t *line, const char *msg, struct corp_err *err)
 {
 	if (corp_json_set(line, "result", json_string("failed")) != 0 ||
-	    corp_json_set(line, "error", json_string(msg)) != 0)
+	    set_error(line, msg) != 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	return 0;
 }
@@ -94,7 +111,7 @@ mark_held(json_t *line, const char *msg, struct corp_err *err)
 	    corp_json_set(line, "retry_after",
 	    json_integer(CORP_HOLD_RETRY_AFTER)) != 0 ||
 	    corp_json_set(line, "error_class", json_string("config")) != 0 ||
-	    corp_json_set(line, "error", json_string(msg)) != 0)
+	    set_error(line, msg) != 0)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	return 0;
 }

@@ -93,4 +93,16 @@ is "$rc:$err" "0:" "a clean ack of a line that carried ack_error: exit 0, silent
 is "$out" "{\"delivery_id\":7,\"lease\":\"$tok\",\"result\":\"sent\",\"ack_error\":5,\"stored\":\"sent\"}" \
     "the line with stored"
 
+# An error text with a right-to-left override, a zero-width space and a
+# newline (a sender's or a server's words): stored with each one '?', for
+# the person who reads it later in explain or dlq (fresh-eyes round 8's
+# left-over); the line itself passes on as it came.
+printf '{"delivery_id":8,"lease":"%s","result":"retry","error":"bad \\u202egnp.exe\\u200bx\\ny"}\n' "$tok" > "$T/c"
+run_in "$T/c" corp-deliver ack
+is "$rc" 0 "an error with invisible characters: acked"
+is "$out" "{\"delivery_id\":8,\"lease\":\"$tok\",\"result\":\"retry\",\"error\":\"bad \\u202egnp.exe\\u200bx\\ny\",\"stored\":\"retry\"}" \
+    "the line passed on as it came"
+is "$(sql "SELECT error FROM deliveries WHERE id = 8")|$(sql "SELECT error FROM delivery_attempts WHERE delivery_id = 8")" \
+    "bad ?gnp.exe?x?y|bad ?gnp.exe?x?y" "stored cleaned in the row and its attempt"
+
 done_testing
