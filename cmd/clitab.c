@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "clifmt.h"
 #include "names.h"
+#include "text.h"
 
 #define NOPT	64
 #define WIDTH	80
@@ -626,8 +627,15 @@ unknown_verb(const struct cli_tool *t, const char *prefix,
 {
 	const char **names = verb_names(verbs), *best, **p;
 	struct buf b = { 0 };
+	char *shown;
 
+	/* The word as typed may hold controls or invisible characters:
+	 * shown cleaned, as every stderr line is (corp.7 Untrusted text). */
+	if ((shown = strdup(word)) == NULL)
+		cli_die(CORP_EINTERNAL, "out of memory");
+	corp_server_text(shown);
 	best = corp_suggest(word, names, 2);
+	word = shown;
 	if (best != NULL)
 		putf(&b, "%s: unknown command '%s%s%s' (did you mean '%s%s%s'?)"
 		    "\n", t->name, prefix, *prefix ? " " : "", word, prefix,
@@ -641,6 +649,7 @@ unknown_verb(const struct cli_tool *t, const char *prefix,
 	putf(&b, "\n%s%s%s -h: their usage and options\n", t->name,
 	    *prefix ? " " : "", prefix);
 	free(names);
+	free(shown);
 	print_and_exit(&b, stderr, CORP_EUSAGE);
 }
 

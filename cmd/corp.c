@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "corp.h"
+#include "text.h"
 
 #ifndef CORP_VERSION
 #define CORP_VERSION "0.1.0"
@@ -36,20 +37,22 @@ static const struct {
 
 /*
  * Its own two message helpers, not cmd/cli.c's (whose cli_init would
- * take the tool's common options for its own): a word of the command
- * line is printed only once name_ok passed it, so no control character
- * reaches the terminal.
+ * take the tool's common options for its own); what they print is
+ * cleaned as every tool's stderr line is.
  */
 static void
 warnmsg(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fputs("corp: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* An unknown option is printed as typed: cleaned like every
+	 * stderr line (corp.7 Untrusted text). */
+	corp_server_text(msg);
+	fprintf(stderr, "corp: %s\n", msg);
 }
 
 #define die(code, ...)	(warnmsg(__VA_ARGS__), exit(code))

@@ -29,6 +29,7 @@
 #include "corp.h"
 #include "db.h"
 #include "dbint.h"
+#include "text.h"
 
 /*
  * libpq on demand.  Linked, libpq.so.5 pulls ~22 more shared objects
@@ -164,7 +165,9 @@ unquote_values(char *m)
 static int
 spec_options(const char *s, PQconninfoOption **opts, struct corp_err *err)
 {
-	char *emsg = NULL;
+	PQconninfoOption *o;
+	char *emsg = NULL, *c;
+	int same;
 
 	if ((*opts = pq.PQconninfoParse(s, &emsg)) == NULL) {
 		corp_errf(err, CORP_EUSAGE, "bad PostgreSQL connection "
@@ -173,6 +176,31 @@ spec_options(const char *s, PQconninfoOption **opts, struct corp_err *err)
 		if (err != NULL)
 			unquote_values(err->msg);
 		return CORP_EUSAGE;
+	}
+	/*
+	 * libpq prints some values itself, straight to stderr (a passfile's
+	 * path in its permission warning): a value other than a secret that
+	 * holds a control or invisible character (text.h, after a URI's
+	 * %-decoding) is refused, never quoted.
+	 */
+	for (o = *opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || (o->dispchar != NULL &&
+		    o->dispchar[0] == '*'))
+			continue;
+		if ((c = strdup(o->val)) == NULL) {
+			pq.PQconninfoFree(*opts);
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		}
+		corp_server_text(c);
+		same = strcmp(c, o->val) == 0;
+		free(c);
+		if (!same) {
+			corp_errf(err, CORP_EUSAGE, "bad PostgreSQL connection "
+			    "string: the value of %s holds a control or "
+			    "invisible character", o->keyword);
+			pq.PQconninfoFree(*opts);
+			return CORP_EUSAGE;
+		}
 	}
 	return 0;
 }

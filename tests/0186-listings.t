@@ -235,4 +235,23 @@ is "$rc:$err" "65:corp-user: <stdin>:1: 'm?o' is not a valid login (1-64 of A-Z 
 run corp-task list --as "$(printf 'a\342\200\256b\342\201\246c')"
 is "$rc:$err" "67:corp-task: user 'a?b?c': not found" \
     "an argument: an override and an isolate each a ? on stderr"
+# An unknown command, through the tool and through corp, and an unknown
+# option of the contrib scripts: the word cleaned too (round 9).
+run corp-task "$(printf 'li\033[31mst\342\200\256x')"
+is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-task: unknown command 'li?[31mst?x'" \
+    "an unknown command: ESC and an override each a ? on stderr"
+run corp task "$(printf 'li\342\200\213st')"
+is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-task: unknown command 'li?st'" \
+    "through corp: the zero-width space a ?"
+run "$CORP_SRC/contrib/corp-pipeline" "$(printf -- '--x\033y\342\200\256')"
+is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-pipeline: unknown option --x?y??? (see --help)" \
+    "corp-pipeline: each byte outside printable ASCII a ?"
+run bash "$CORP_SRC/contrib/corp-telegram-bot" "$(printf -- '--x\033y')"
+is "$rc:$err" "64:corp-telegram-bot: unknown option --x?y (usage: corp-telegram-bot [--once] [--allow-http])" \
+    "corp-telegram-bot: the same"
+# A connection string's value that libpq would print itself (a passfile's
+# path in its permission warning): refused, not quoted.
+run corp-task list --db 'postgresql://u@127.0.0.1/x?passfile=/tmp/a%1Bb%E2%80%AEc'
+is "$rc:$err" "64:corp-task: --db: bad PostgreSQL connection string: the value of passfile holds a control or invisible character" \
+    "a passfile path with ESC and an override (%-encoded): refused, the value not shown"
 done_testing
