@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "corp.h"
+#include "text.h"
 #include "binds.h"
 #include "catalog.h"
 #include "clock.h"
@@ -1694,6 +1695,9 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 			goto out;
 		}
+		/* Stored as the warning shows it: it may quote the
+		 * update's own text (corp.7 Untrusted text). */
+		corp_server_text(a.reason[a.at]);
 		a.outcome[a.at] = CORP_TG_REFUSED;
 		if (counts != NULL)
 			counts->refused++;

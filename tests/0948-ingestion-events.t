@@ -119,6 +119,15 @@ is "$(printf '%s' "$out" | jq -c '[.polled, .handled, .refused]')" "[2,1,1]" \
 is "$(ingest "$last")" \
     '["ingestion.failed",{"update_id":5,"reason":"update 5: \"text\": a string holds U+0000"}]' \
     "only ingestion.failed: nothing new was stored"
+# A poison update whose key holds ESC, an override and a zero-width
+# space: the reason is stored as the warning shows it, each one '?'
+# (fresh-eyes round 9).
+last=$(sql "SELECT max(event_id) FROM events")
+msg 8 "z" | jq -c '.message["k\u001b\u202e\u200b"] = "a\u0000b"' >>"$T/updates"
+poll
+is "$(ingest "$last")" \
+    '["ingestion.failed",{"update_id":8,"reason":"update 8: \"k???\": a string holds U+0000"}]' \
+    "a key with invisible characters: stored cleaned"
 
 # ---- the webhook's spool: source webhook ---------------------------
 mkdir -p "$CORP_DATA_DIR/secrets"
