@@ -25,6 +25,7 @@
 #include "analysis.h"
 #include "api.h"
 #include "apiws.h"
+#include "apitls.h"
 #include "clock.h"
 #include "db.h"
 #include "event.h"
@@ -521,6 +522,10 @@ write_some(struct lws *wsi, struct pss *s)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* --cert and --key, parsed at start; in the SSL_CTX once listening. */
+static struct corp_apitls tls;
+static struct corp_err tls_err;
+
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -547,6 +552,13 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return write_some(wsi, s);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1;	/* a WebSocket without protocol corp.v1 */
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* user: the vhost's SSL_CTX; the certificate and key go in
+		 * from memory (apitls.h), libwebsockets was given no path. */
+		if (tls.cert != NULL && corp_apitls_use(&tls, user,
+		    &tls_err) != 0)
+			return 1;
+		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (s != NULL)
@@ -1083,8 +1095,12 @@ cmd_serve(const struct cli_args *a)
 		    "and --key, or use --socket PATH or 127.0.0.1 / [::1] "
 		    "behind a reverse proxy", cli_str(a, O_LISTEN));
 	/* The TLS key is a secret: judged as one, and the process keeps
-	 * it out of core dumps and /proc from then on. */
-	if (cli_has(a, O_KEY) && corp_trust_secret(cli_str(a, O_KEY), &e) != 0)
+	 * it out of core dumps and /proc from then on.  The key and the
+	 * certificate are read from the descriptors judged and parsed
+	 * now; libwebsockets gets them from memory, never a path (it would
+	 * load a KEY.upd planted beside the key: fresh-eyes round 9). */
+	if (cli_has(a, O_KEY) && corp_apitls_load(&tls, cli_str(a, O_CERT),
+	    cli_str(a, O_KEY), &e) != 0)
 		cli_fail(&e);
 	api.db = cli_db(0);
 	/* The proposer is checked now, not in the first run's worker. */
@@ -1136,14 +1152,16 @@ cmd_serve(const struct cli_args *a)
 		info.iface = addr;
 		info.port = port;
 	}
-	if (cli_has(a, O_CERT)) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = cli_str(a, O_CERT);
-		info.ssl_private_key_filepath = cli_str(a, O_KEY);
-	}
-	if ((ctx = lws_create_context(&info)) == NULL)
+	if (cli_has(a, O_CERT))
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		    LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
+	if ((ctx = lws_create_context(&info)) == NULL) {
+		if (tls_err.code != 0)
+			cli_fail(&tls_err);
 		cli_die(CORP_EINTERNAL, "cannot listen on %s", sock ? sock :
 		    cli_str(a, O_LISTEN));
+	}
+	corp_apitls_free(&tls);	/* the SSL_CTX holds its own references */
 	if (sock == NULL)
 		port = lws_get_vhost_listen_port(lws_get_vhost_by_name(ctx,
 		    "default"));
