@@ -1031,19 +1031,24 @@ stale_socket(const char *shown, const char *path)
 }
 
 /*
- * The --socket path with its directory pinned: the directory is opened
- * once, here, and every later use (the stale check, libwebsockets' bind,
- * chmod and its unlink at exit) goes through /proc/self/fd/N/NAME, so a
- * directory on the way swapped for a link meanwhile cannot turn the
- * unlink at exit onto another file (fresh-eyes round 8).  The directory
- * stays open for the life of the server.
+ * The --socket path with its directory pinned: the directory is walked
+ * and opened once, here, and every later use (the stale check,
+ * libwebsockets' bind and its unlink at exit) goes through
+ * /proc/self/fd/N/NAME, so a directory on the way swapped for a link
+ * meanwhile cannot turn the unlink at exit onto another file
+ * (fresh-eyes round 8).  The walk (corp_dir_walk, as corp-send file
+ * --out's) refuses a directory another user may write unless it is a
+ * sticky one root owns: there nobody else can rename our socket and put
+ * a link in its place (fresh-eyes round 9).  The directory stays open
+ * for the life of the server.
  */
 static char *
 pin_socket(const char *sock)
 {
 	const char *slash = strrchr(sock, '/'), *base;
+	struct corp_err e;
 	char *dir, *pinned = NULL;
-	int dfd;
+	int dfd, rc;
 
 	base = slash != NULL ? slash + 1 : sock;
 	if (*base == '\0')
@@ -1051,10 +1056,14 @@ pin_socket(const char *sock)
 	if ((dir = slash == NULL ? strdup(".") : slash == sock ? strdup("/") :
 	    strndup(sock, (size_t)(slash - sock))) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		cli_die(CORP_EINTERNAL, "--socket %s: %s: %s", sock, dir,
-		    strerror(errno));
+	rc = corp_dir_walk(dir, &dfd, &e);
 	free(dir);
+	if (rc == CORP_ENOTFOUND)	/* cannot listen there: 1 */
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", sock, e.msg);
+	if (rc != 0) {
+		corp_errprefix(&e, "--socket %s", sock);
+		cli_fail(&e);
+	}
 	if (asprintf(&pinned, "/proc/self/fd/%d/%s", dfd, base) < 0)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	return pinned;
@@ -1069,6 +1078,7 @@ cmd_serve(const struct cli_args *a)
 	char *addr = NULL, *pinned = NULL;
 	long long timeout_s = cli_int(a, O_TIMEOUT, 120);
 	json_t *ready;
+	mode_t mask;
 	int port = 0;
 
 	if (cli_has(a, O_CERT) != cli_has(a, O_KEY))
@@ -1138,6 +1148,16 @@ cmd_serve(const struct cli_args *a)
 	if (sock != NULL) {
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 		info.iface = pinned;
+		/*
+		 * The socket is made 0660 by bind() itself (the umask
+		 * below), never changed by name after: libwebsockets
+		 * (4.1 to 4.4) chowns and chmods it by path when uid and
+		 * gid are both nonzero, and a link swapped in after the
+		 * bind would be followed (fresh-eyes round 9).  gid 0
+		 * with uid -1 is "neither" to it, and it changes no
+		 * group or user either.
+		 */
+		info.gid = 0;
 	} else {
 		/*
 		 * libwebsockets 4.1 binds its IPv6 socket to the wildcard
@@ -1155,7 +1175,10 @@ cmd_serve(const struct cli_args *a)
 	if (cli_has(a, O_CERT))
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 		    LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
-	if ((ctx = lws_create_context(&info)) == NULL) {
+	mask = umask(0117);
+	ctx = lws_create_context(&info);
+	umask(mask);
+	if (ctx == NULL) {
 		if (tls_err.code != 0)
 			cli_fail(&tls_err);
 		cli_die(CORP_EINTERNAL, "cannot listen on %s", sock ? sock :

@@ -785,6 +785,12 @@ corp_out_open(const char *path, int flags, int mode, int *fdp,
 }
 
 int
+corp_dir_walk(const char *path, int *dfdp, struct corp_err *err)
+{
+	return exec_walk(path, 0, 1, dfdp, NULL, err);
+}
+
+int
 corp_trust_exec(const char *path, struct corp_err *err)
 {
 	int fd, rc;

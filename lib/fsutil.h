@@ -97,6 +97,17 @@ int	corp_out_open(const char *path, int flags, int mode, int *fdp,
 	    struct corp_err *);
 int	corp_trust_exec(const char *path, struct corp_err *);
 /*
+ * A directory outside the data directory that corp makes a name in (a
+ * Unix socket: corp-api --socket), walked as corp_out_open walks a
+ * file's directory: every directory met passes corp_trust_stat, except
+ * a sticky one root owns (as /tmp), where another user may add names
+ * but not rename or remove ours.  Its O_PATH descriptor in *dfdp, for
+ * *at() calls or /proc/self/fd/N/NAME; CORP_EFORBIDDEN ("DIR: why;
+ * fix") naming the first that fails, CORP_ENOTFOUND when one is
+ * missing.
+ */
+int	corp_dir_walk(const char *path, int *dfdp, struct corp_err *);
+/*
  * A directory corp keeps for itself in the data directory (spool/,
  * ratelimit/), created 0700 when make is set and it is missing:
  * corp_dir_open, closed again.

@@ -213,6 +213,49 @@ wait "$bgpid"
 is "$(cat "$T/v2/c.sock"):$(ls "$T/v1")" "precious:" \
     "at exit: the other directory's file stays, its own socket goes"
 
+# The socket's directory: one another user may write is refused unless
+# it is a sticky one root owns (as /tmp), where nobody else can rename
+# the socket and put a link in its place; the socket is made 0660 by the
+# bind itself and never chmod'ed or chown'ed by name after (fresh-eyes
+# round 9: a link swapped in after the bind had its target made 0660).
+mkdir -m 777 "$T/open"
+chmod 777 "$T/open"
+is_rc 77 "--socket in a world-writable directory" timeout 30 corp-api \
+    --socket "$T/open/a.sock"
+is "$err" "corp-api: --socket $T/open/a.sock: $T/open: world-writable (mode 777); chmod go-w $T/open" \
+    "names the directory and the fix"
+is "$(ls -A "$T/open")" "" "and made nothing there"
+chmod 770 "$T/open"
+is_rc 77 "--socket in a group-writable directory" timeout 30 corp-api \
+    --socket "$T/open/a.sock"
+if [ "$(id -u)" = 0 ]; then
+	mkdir "$T/sticky"
+	chmod 1777 "$T/sticky"
+	sdir=$T/sticky
+else
+	sdir=$T	# (a sticky directory passes only when root owns it)
+fi
+so="${CORP_BUILD:-$CORP_SRC/build}/test/corp-fault.so"
+if [ "${CORP_SANITIZE:-}" = 1 ]; then
+	pre=""	# the interposer cannot run under ASan
+else
+	pre="LD_PRELOAD=$so"
+fi
+(umask 000; exec env CORP_FAULT_PATH=m.sock CORP_FAULT_COUNT="$T/mcount" \
+    $pre corp-api --socket "$sdir/m.sock" >"$T/mready" 2>/dev/null) &
+mpid=$!
+wait_file "$T/mready" 30 "$mpid" || bail "corp-api did not start"
+is "$(stat -c '%F %a %u' "$sdir/m.sock")" "socket 660 $(id -u)" \
+    "the socket is made 0660 (under umask 000 too), in a sticky directory root owns"
+kill "$mpid"
+wait "$mpid"
+if [ -n "$pre" ]; then
+	is "$(grep -E '^(chmod|chown) ' "$T/mcount")" "chmod 0
+chown 0" "never chmod'ed or chown'ed by name"
+else
+	skip "no chmod by name: the LD_PRELOAD interposer (not under SANITIZE=1)"
+fi
+
 S=$T/api.sock
 bg corp-api --socket "$S" --max-body 4096 --auth-fails 5 --auth-window 1h \
     >"$T/ready" 2>"$T/api.log"
