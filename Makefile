@@ -53,8 +53,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
 	   -DCORP_SHARE_DIR='"$(SHAREDIR)"' -MMD -MP
 ALL_LDFLAGS = -Wl,--as-needed $(LDSAN) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -ldl -lm
-# libwebsockets (HTTP and WebSocket) goes into corp-api alone.
-LWS_LIBS := $(shell pkg-config --libs libwebsockets 2>/dev/null)
+# libwebsockets (HTTP and WebSocket) goes into corp-api alone, and libssl
+# with it: lib/apitls.c installs the TLS certificate and key from memory.
+LWS_LIBS := $(shell pkg-config --libs libwebsockets libssl 2>/dev/null)
 $(B)/bin/corp-api $(B)/test/bin/corp-api: LIBS += $(LWS_LIBS)
 
 LIB_SRC	 = $(wildcard lib/*.c)

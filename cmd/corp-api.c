@@ -25,6 +25,7 @@
 #include "analysis.h"
 #include "api.h"
 #include "apiws.h"
+#include "apitls.h"
 #include "clock.h"
 #include "db.h"
 #include "event.h"
@@ -521,6 +522,10 @@ write_some(struct lws *wsi, struct pss *s)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* --cert and --key, parsed at start; in the SSL_CTX once listening. */
+static struct corp_apitls tls;
+static struct corp_err tls_err;
+
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -547,6 +552,13 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return write_some(wsi, s);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1;	/* a WebSocket without protocol corp.v1 */
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* user: the vhost's SSL_CTX; the certificate and key go in
+		 * from memory (apitls.h), libwebsockets was given no path. */
+		if (tls.cert != NULL && corp_apitls_use(&tls, user,
+		    &tls_err) != 0)
+			return 1;
+		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (s != NULL)
@@ -1019,19 +1031,24 @@ stale_socket(const char *shown, const char *path)
 }
 
 /*
- * The --socket path with its directory pinned: the directory is opened
- * once, here, and every later use (the stale check, libwebsockets' bind,
- * chmod and its unlink at exit) goes through /proc/self/fd/N/NAME, so a
- * directory on the way swapped for a link meanwhile cannot turn the
- * unlink at exit onto another file (fresh-eyes round 8).  The directory
- * stays open for the life of the server.
+ * The --socket path with its directory pinned: the directory is walked
+ * and opened once, here, and every later use (the stale check,
+ * libwebsockets' bind and its unlink at exit) goes through
+ * /proc/self/fd/N/NAME, so a directory on the way swapped for a link
+ * meanwhile cannot turn the unlink at exit onto another file
+ * (fresh-eyes round 8).  The walk (corp_dir_walk, as corp-send file
+ * --out's) refuses a directory another user may write unless it is a
+ * sticky one root owns: there nobody else can rename our socket and put
+ * a link in its place (fresh-eyes round 9).  The directory stays open
+ * for the life of the server.
  */
 static char *
 pin_socket(const char *sock)
 {
 	const char *slash = strrchr(sock, '/'), *base;
+	struct corp_err e;
 	char *dir, *pinned = NULL;
-	int dfd;
+	int dfd, rc;
 
 	base = slash != NULL ? slash + 1 : sock;
 	if (*base == '\0')
@@ -1039,10 +1056,14 @@ pin_socket(const char *sock)
 	if ((dir = slash == NULL ? strdup(".") : slash == sock ? strdup("/") :
 	    strndup(sock, (size_t)(slash - sock))) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
-	if ((dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		cli_die(CORP_EINTERNAL, "--socket %s: %s: %s", sock, dir,
-		    strerror(errno));
+	rc = corp_dir_walk(dir, &dfd, &e);
 	free(dir);
+	if (rc == CORP_ENOTFOUND)	/* cannot listen there: 1 */
+		cli_die(CORP_EINTERNAL, "--socket %s: %s", sock, e.msg);
+	if (rc != 0) {
+		corp_errprefix(&e, "--socket %s", sock);
+		cli_fail(&e);
+	}
 	if (asprintf(&pinned, "/proc/self/fd/%d/%s", dfd, base) < 0)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	return pinned;
@@ -1057,6 +1078,7 @@ cmd_serve(const struct cli_args *a)
 	char *addr = NULL, *pinned = NULL;
 	long long timeout_s = cli_int(a, O_TIMEOUT, 120);
 	json_t *ready;
+	mode_t mask;
 	int port = 0;
 
 	if (cli_has(a, O_CERT) != cli_has(a, O_KEY))
@@ -1083,8 +1105,12 @@ cmd_serve(const struct cli_args *a)
 		    "and --key, or use --socket PATH or 127.0.0.1 / [::1] "
 		    "behind a reverse proxy", cli_str(a, O_LISTEN));
 	/* The TLS key is a secret: judged as one, and the process keeps
-	 * it out of core dumps and /proc from then on. */
-	if (cli_has(a, O_KEY) && corp_trust_secret(cli_str(a, O_KEY), &e) != 0)
+	 * it out of core dumps and /proc from then on.  The key and the
+	 * certificate are read from the descriptors judged and parsed
+	 * now; libwebsockets gets them from memory, never a path (it would
+	 * load a KEY.upd planted beside the key: fresh-eyes round 9). */
+	if (cli_has(a, O_KEY) && corp_apitls_load(&tls, cli_str(a, O_CERT),
+	    cli_str(a, O_KEY), &e) != 0)
 		cli_fail(&e);
 	api.db = cli_db(0);
 	/* The proposer is checked now, not in the first run's worker. */
@@ -1122,6 +1148,16 @@ cmd_serve(const struct cli_args *a)
 	if (sock != NULL) {
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 		info.iface = pinned;
+		/*
+		 * The socket is made 0660 by bind() itself (the umask
+		 * below), never changed by name after: libwebsockets
+		 * (4.1 to 4.4) chowns and chmods it by path when uid and
+		 * gid are both nonzero, and a link swapped in after the
+		 * bind would be followed (fresh-eyes round 9).  gid 0
+		 * with uid -1 is "neither" to it, and it changes no
+		 * group or user either.
+		 */
+		info.gid = 0;
 	} else {
 		/*
 		 * libwebsockets 4.1 binds its IPv6 socket to the wildcard
@@ -1136,14 +1172,19 @@ cmd_serve(const struct cli_args *a)
 		info.iface = addr;
 		info.port = port;
 	}
-	if (cli_has(a, O_CERT)) {
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = cli_str(a, O_CERT);
-		info.ssl_private_key_filepath = cli_str(a, O_KEY);
-	}
-	if ((ctx = lws_create_context(&info)) == NULL)
+	if (cli_has(a, O_CERT))
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		    LWS_SERVER_OPTION_CREATE_VHOST_SSL_CTX;
+	mask = umask(0117);
+	ctx = lws_create_context(&info);
+	umask(mask);
+	if (ctx == NULL) {
+		if (tls_err.code != 0)
+			cli_fail(&tls_err);
 		cli_die(CORP_EINTERNAL, "cannot listen on %s", sock ? sock :
 		    cli_str(a, O_LISTEN));
+	}
+	corp_apitls_free(&tls);	/* the SSL_CTX holds its own references */
 	if (sock == NULL)
 		port = lws_get_vhost_listen_port(lws_get_vhost_by_name(ctx,
 		    "default"));

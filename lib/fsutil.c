@@ -785,6 +785,12 @@ corp_out_open(const char *path, int flags, int mode, int *fdp,
 }
 
 int
+corp_dir_walk(const char *path, int *dfdp, struct corp_err *err)
+{
+	return exec_walk(path, 0, 1, dfdp, NULL, err);
+}
+
+int
 corp_trust_exec(const char *path, struct corp_err *err)
 {
 	int fd, rc;
@@ -851,19 +857,57 @@ corp_read_conf(const char *path, size_t max, char **out, size_t *lenp,
 }
 
 int
-corp_trust_secret(const char *path, struct corp_err *err)
+corp_read_secret(const char *path, size_t max, char **out, size_t *lenp,
+    struct corp_err *err)
 {
 	struct stat st;
+	char *buf;
+	size_t len = 0, cap;
+	ssize_t n = 0;
 	int fd, rc;
 
+	*out = NULL;
 	corp_secret_guard();
 	if ((rc = open_conf(path, &st, &fd, err)) != 0)
 		return rc;
-	close(fd);
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: readable by group "
 		    "or others (mode %03o); chmod 600 %s", path,
 		    (unsigned)(st.st_mode & 0777), path);
+	}
+	if (st.st_size < 0 || (size_t)st.st_size > max) {
+		close(fd);
+		return corp_errf(err, CORP_EINVAL, "%s: larger than %zu bytes",
+		    path, max);
+	}
+	/* One buffer of the size judged, never grown: no copy of the
+	 * secret is left behind in freed memory. */
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		close(fd);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	while (len < cap) {
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	rc = n < 0 ? corp_errf(err, CORP_EINTERNAL, "%s: read: %s", path,
+	    strerror(errno)) : len == cap ? corp_errf(err, CORP_EINVAL,
+	    "%s: changed while read", path) : 0;
+	close(fd);
+	if (rc != 0) {
+		explicit_bzero(buf, cap + 1);
+		free(buf);
+		return rc;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*lenp = len;
 	return 0;
 }
 

@@ -97,6 +97,17 @@ int	corp_out_open(const char *path, int flags, int mode, int *fdp,
 	    struct corp_err *);
 int	corp_trust_exec(const char *path, struct corp_err *);
 /*
+ * A directory outside the data directory that corp makes a name in (a
+ * Unix socket: corp-api --socket), walked as corp_out_open walks a
+ * file's directory: every directory met passes corp_trust_stat, except
+ * a sticky one root owns (as /tmp), where another user may add names
+ * but not rename or remove ours.  Its O_PATH descriptor in *dfdp, for
+ * *at() calls or /proc/self/fd/N/NAME; CORP_EFORBIDDEN ("DIR: why;
+ * fix") naming the first that fails, CORP_ENOTFOUND when one is
+ * missing.
+ */
+int	corp_dir_walk(const char *path, int *dfdp, struct corp_err *);
+/*
  * A directory corp keeps for itself in the data directory (spool/,
  * ratelimit/), created 0700 when make is set and it is missing:
  * corp_dir_open, closed again.
@@ -109,12 +120,16 @@ int	corp_private_dir(const char *path, int make, struct corp_err *);
 int	corp_read_conf(const char *path, size_t max, char **out, size_t *lenp,
 	    struct corp_err *);
 /*
- * A secret file that another program reads by its path (corp-api's TLS
- * key): corp_secret_guard first, then the file judged as a secret is --
- * O_NOFOLLOW, a regular file, the ownership rule, and neither readable
- * nor writable by group or others -- else CORP_EFORBIDDEN naming it.
+ * A secret file corp reads itself and hands on from memory (corp-api's
+ * TLS key): corp_secret_guard first, then the file judged as a secret
+ * is -- O_NOFOLLOW, a regular file, the ownership rule, and neither
+ * readable nor writable by group or others, else CORP_EFORBIDDEN
+ * naming it -- and read from the descriptor judged into one buffer
+ * (at most max bytes, else CORP_EINVAL), NUL-terminated, its length in
+ * *lenp.  The caller wipes it (explicit_bzero) before freeing.
  */
-int	corp_trust_secret(const char *path, struct corp_err *);
+int	corp_read_secret(const char *path, size_t max, char **out,
+	    size_t *lenp, struct corp_err *);
 /*
  * open(2) for a file in the data directory: O_NOFOLLOW and O_CLOEXEC
  * added, so a planted symbolic link is never followed.  The fd in *fdp

@@ -371,6 +371,15 @@ corp_tgbutton_press_tx(struct corp_db *db, struct corp_tgbutton_press *p,
 		    "chat %lld, not its user's bound chat", id, p->from_id);
 		return 0;
 	}
+	/* Buttons are only on messages corp sent to a chat: a press that
+	 * names no chat or message (a callback_query with only
+	 * inline_message_id) is on no card of ours, refused like a foreign
+	 * card (fresh-eyes round 9). */
+	if (p->chat_id == 0 || p->message_id <= 0) {
+		refuse(p, "bot.button.not_yours", "delivery %lld: pressed on "
+		    "no message of a chat (inline?), not on its card", id);
+		return 0;
+	}
 	/* And on that delivery's card: the press's message is the one
 	 * edited, so a token carried onto another card (a modified
 	 * client) is refused (fresh-eyes round 8). */

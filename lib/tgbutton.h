@@ -62,8 +62,8 @@ struct corp_tgbutton_press {
 	const char	*data;		/* callback_data, may be NULL */
 	const char	*callback_id;
 	long long	 from_id;	/* the presser's Telegram id */
-	long long	 chat_id;	/* the card's chat (0: not given) */
-	long long	 message_id;	/* the card's message (0: not given) */
+	long long	 chat_id;	/* the card's chat (0: none: refused) */
+	long long	 message_id;	/* the card's message (0: none: refused) */
 	long long	 update_id;
 	time_t		 now;
 	/* out */

@@ -203,9 +203,22 @@ is "$(what)" '["answer","cb113","🔒 You may not do that."]' \
 is "$(corp-task show 1 | jq -r .state)" WAITING_APPROVAL "the task did not move"
 is_rc 77 "as on the command line" corp-task approve 1 --as ann
 
+# A press that carries no message, only inline_message_id (fresh-eyes
+# round 9): buttons are only on cards corp sent to a chat, so it is on
+# no card of ours, refused like a foreign card, even from the right user.
+uid=$((uid + 1))
+jq -cn --argjson u "$uid" --arg d "$approve" '{update_id: $u,
+    callback_query: {id: "cb\($u)", from: {id: 7003, is_bot: false,
+    first_name: "F"}, chat_instance: "ci", data: $d,
+    inline_message_id: "AAA"}}' >> "$T/updates"
+poll
+is "$(what)" "[\"answer\",\"cb$uid\",\"🔒 This button is not for this chat.\"]" \
+    "a press with only inline_message_id: refused, nothing edited"
+is "$(corp-task show 1 | jq -r .state)" WAITING_APPROVAL "and nothing acted"
+
 press 7003 "$approve" 7003 "$bossmid"
 poll
-is "$(what)" "[\"answer\",\"cb114\",\"✅ approve\"]
+is "$(what)" "[\"answer\",\"cb$uid\",\"✅ approve\"]
 [\"edit\",7003,$bossmid,null]" "boss's approve is answered and the card edited"
 is "$(corp-task show 1 | jq -c '[.state, .version]')" '["DONE",3]' \
     "the task is DONE"

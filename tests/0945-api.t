@@ -84,6 +84,87 @@ else
 	skip "and listened nowhere"
 fi
 
+# TLS: the certificate and key served are the very files judged, read
+# from the descriptors corp checked and handed to libwebsockets from
+# memory: given paths, it loaded a KEY.upd / CERT.upd that anyone may
+# plant beside them (a sticky /tmp) and renamed them over the files
+# (fresh-eyes round 9).  A CA, a server certificate it signed, the chain
+# file (server first), and another user's pair planted as .upd.
+mkdir -m 700 "$T/tls"
+(cd "$T/tls" &&
+    ec() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+        -nodes "$@"; } &&
+    ec -x509 -subj /CN=corp-ca -days 2 -keyout ca.key -out ca.crt &&
+    ec -subj /CN=corp-api.test -keyout srv.key -out srv.csr &&
+    openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key \
+        -CAcreateserial -days 2 -out srv.crt &&
+    cat srv.crt ca.crt > chain.pem &&
+    ec -x509 -subj /CN=attacker -days 2 -keyout srv.key.upd \
+        -out chain.pem.upd) >/dev/null 2>&1 || bail "openssl req failed"
+chmod 600 "$T/tls/srv.key"
+chmod 644 "$T/tls/chain.pem" "$T/tls/srv.key.upd" "$T/tls/chain.pem.upd"
+cp -p "$T/tls/srv.key" "$T/tls/key.orig"
+cp -p "$T/tls/chain.pem" "$T/tls/chain.orig"
+[ "$(id -u)" = 0 ] && chown 12345 "$T/tls/srv.key.upd" "$T/tls/chain.pem.upd"
+bg corp-api --listen 127.0.0.1:0 --cert "$T/tls/chain.pem" \
+    --key "$T/tls/srv.key" >"$T/tready" 2>/dev/null
+wait_file "$T/tready" 30 "$bgpid" || bail "corp-api with TLS did not start"
+tport=$(jq -r .port "$T/tready")
+openssl s_client -connect "127.0.0.1:$tport" -showcerts \
+    -CAfile "$T/tls/ca.crt" -verify_return_error </dev/null \
+    >"$T/sclient" 2>/dev/null
+is "$(grep -E '^ *[0-9] s:|^Verify return code' "$T/sclient")" \
+    " 0 s:CN = corp-api.test
+ 1 s:CN = corp-ca
+Verify return code: 0 (ok)" \
+    "TLS serves the certificate judged, with its chain, not the .upd beside it"
+is "$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BOB" \
+    "https://127.0.0.1:$tport/api/tasks")" 200 "and answers over it"
+kill "$bgpid"
+wait "$bgpid"
+is "$(cd "$T/tls" && ls | tr '\n' ' ')" \
+    "ca.crt ca.key ca.srl chain.orig chain.pem chain.pem.upd key.orig srv.crt srv.csr srv.key srv.key.upd " \
+    "no file renamed or made beside them"
+cmp -s "$T/tls/srv.key" "$T/tls/key.orig" &&
+    cmp -s "$T/tls/chain.pem" "$T/tls/chain.orig"
+is "$?:$(stat -c '%u %a' "$T/tls/srv.key" "$T/tls/chain.pem" | tr '\n' ' ')" \
+    "0:$(id -u) 600 $(id -u) 644 " "the key and the chain untouched, owner and mode kept"
+# The certificate passes the ownership rule too (what corp serves is as
+# trusted as what it says), and both must parse and match: 78 naming it.
+chmod 664 "$T/tls/chain.pem"
+is_rc 77 "--cert writable by group" timeout 30 corp-api --listen 127.0.0.1:0 \
+    --cert "$T/tls/chain.pem" --key "$T/tls/srv.key"
+is "$err" "corp-api: $T/tls/chain.pem: group-writable (mode 664); chmod go-w $T/tls/chain.pem" \
+    "names the certificate and the fix"
+chmod 644 "$T/tls/chain.pem"
+if [ "$(id -u)" = 0 ]; then
+	is_rc 77 "--cert of another user" timeout 30 corp-api \
+	    --listen 127.0.0.1:0 --cert "$T/tls/chain.pem.upd" \
+	    --key "$T/tls/srv.key"
+	like "$err" "^corp-api: $T/tls/chain.pem.upd: owned by " "names it"
+else
+	skip "--cert of another user: needs root to chown"
+	skip "names it"
+fi
+ln -s chain.pem "$T/tls/link.pem"
+is_rc 77 "--cert a symbolic link" timeout 30 corp-api --listen 127.0.0.1:0 \
+    --cert "$T/tls/link.pem" --key "$T/tls/srv.key"
+is_rc 78 "--key of another certificate" timeout 30 corp-api \
+    --listen 127.0.0.1:0 --cert "$T/tls/ca.crt" --key "$T/tls/srv.key"
+is "$err" "corp-api: $T/tls/srv.key: the key does not match the certificate $T/tls/ca.crt" \
+    "names both"
+is_rc 78 "--cert that holds no certificate" timeout 30 corp-api \
+    --listen 127.0.0.1:0 --cert "$T/tls/srv.csr" --key "$T/tls/srv.key"
+like "$err" "^corp-api: $T/tls/srv.csr: no PEM certificate" "names it"
+openssl pkey -in "$T/tls/srv.key" -aes128 -passout pass:pw \
+    -out "$T/tls/enc.key" 2>/dev/null
+chmod 600 "$T/tls/enc.key"
+is_rc 78 "an encrypted --key: refused, no passphrase asked" timeout 30 \
+    corp-api --listen 127.0.0.1:0 --cert "$T/tls/chain.pem" \
+    --key "$T/tls/enc.key"
+like "$err" "^corp-api: $T/tls/enc.key: no unencrypted PEM private key" \
+    "names it"
+
 # --socket replaces only a stale socket of the running user
 printf 'keep me\n' >"$T/file.sock"
 is_rc 77 "--socket on a regular file" timeout 30 corp-api --socket "$T/file.sock"
@@ -131,6 +212,49 @@ kill "$bgpid"
 wait "$bgpid"
 is "$(cat "$T/v2/c.sock"):$(ls "$T/v1")" "precious:" \
     "at exit: the other directory's file stays, its own socket goes"
+
+# The socket's directory: one another user may write is refused unless
+# it is a sticky one root owns (as /tmp), where nobody else can rename
+# the socket and put a link in its place; the socket is made 0660 by the
+# bind itself and never chmod'ed or chown'ed by name after (fresh-eyes
+# round 9: a link swapped in after the bind had its target made 0660).
+mkdir -m 777 "$T/open"
+chmod 777 "$T/open"
+is_rc 77 "--socket in a world-writable directory" timeout 30 corp-api \
+    --socket "$T/open/a.sock"
+is "$err" "corp-api: --socket $T/open/a.sock: $T/open: world-writable (mode 777); chmod go-w $T/open" \
+    "names the directory and the fix"
+is "$(ls -A "$T/open")" "" "and made nothing there"
+chmod 770 "$T/open"
+is_rc 77 "--socket in a group-writable directory" timeout 30 corp-api \
+    --socket "$T/open/a.sock"
+if [ "$(id -u)" = 0 ]; then
+	mkdir "$T/sticky"
+	chmod 1777 "$T/sticky"
+	sdir=$T/sticky
+else
+	sdir=$T	# (a sticky directory passes only when root owns it)
+fi
+so="${CORP_BUILD:-$CORP_SRC/build}/test/corp-fault.so"
+if [ "${CORP_SANITIZE:-}" = 1 ]; then
+	pre=""	# the interposer cannot run under ASan
+else
+	pre="LD_PRELOAD=$so"
+fi
+(umask 000; exec env CORP_FAULT_PATH=m.sock CORP_FAULT_COUNT="$T/mcount" \
+    $pre corp-api --socket "$sdir/m.sock" >"$T/mready" 2>/dev/null) &
+mpid=$!
+wait_file "$T/mready" 30 "$mpid" || bail "corp-api did not start"
+is "$(stat -c '%F %a %u' "$sdir/m.sock")" "socket 660 $(id -u)" \
+    "the socket is made 0660 (under umask 000 too), in a sticky directory root owns"
+kill "$mpid"
+wait "$mpid"
+if [ -n "$pre" ]; then
+	is "$(grep -E '^(chmod|chown) ' "$T/mcount")" "chmod 0
+chown 0" "never chmod'ed or chown'ed by name"
+else
+	skip "no chmod by name: the LD_PRELOAD interposer (not under SANITIZE=1)"
+fi
 
 S=$T/api.sock
 bg corp-api --socket "$S" --max-body 4096 --auth-fails 5 --auth-window 1h \

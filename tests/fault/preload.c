@@ -14,11 +14,15 @@
  *	CORP_FAULT_COUNT=FILE		at exit write "OP COUNT" lines
  *
  * OP is write (write, pwrite64), fsync (fsync, fdatasync), open (open,
- * openat and their 64 forms) or rename (rename, renameat).  For calls on
+ * openat and their 64 forms), rename (rename, renameat), chmod (chmod,
+ * fchmodat) or chown (chown, lchown, fchownat): the last two counted so
+ * that a test can show a path is never changed by name.  For calls on
  * a descriptor the path is read from /proc/self/fd.  One fault per
  * process, like the database VFS.
  */
 #define _GNU_SOURCE
+#include <sys/stat.h>
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +32,9 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OP_WRITE, OP_FSYNC, OP_OPEN, OP_RENAME, NOPS };
-static const char *const names[NOPS] = { "write", "fsync", "open", "rename" };
+enum { OP_WRITE, OP_FSYNC, OP_OPEN, OP_RENAME, OP_CHMOD, OP_CHOWN, NOPS };
+static const char *const names[NOPS] = { "write", "fsync", "open", "rename",
+	"chmod", "chown" };
 
 static int	 inited, op = -1, eno = EIO, fired, short_write;
 static long	 nth;
@@ -245,4 +250,49 @@ renameat(int fd1, const char *from, int fd2, const char *to)
 	if (hit(OP_RENAME, matches(from) || matches(to)))
 		return -1;
 	return real(fd1, from, fd2, to);
+}
+
+int
+chmod(const char *path, mode_t mode)
+{
+	REAL(int, "chmod", (const char *, mode_t));
+	if (hit(OP_CHMOD, matches(path)))
+		return -1;
+	return real(path, mode);
+}
+
+int
+fchmodat(int fd, const char *path, mode_t mode, int flags)
+{
+	REAL(int, "fchmodat", (int, const char *, mode_t, int));
+	if (hit(OP_CHMOD, matches(path)))
+		return -1;
+	return real(fd, path, mode, flags);
+}
+
+int
+chown(const char *path, uid_t uid, gid_t gid)
+{
+	REAL(int, "chown", (const char *, uid_t, gid_t));
+	if (hit(OP_CHOWN, matches(path)))
+		return -1;
+	return real(path, uid, gid);
+}
+
+int
+lchown(const char *path, uid_t uid, gid_t gid)
+{
+	REAL(int, "lchown", (const char *, uid_t, gid_t));
+	if (hit(OP_CHOWN, matches(path)))
+		return -1;
+	return real(path, uid, gid);
+}
+
+int
+fchownat(int fd, const char *path, uid_t uid, gid_t gid, int flags)
+{
+	REAL(int, "fchownat", (int, const char *, uid_t, gid_t, int));
+	if (hit(OP_CHOWN, matches(path)))
+		return -1;
+	return real(fd, path, uid, gid, flags);
 }
