@@ -778,10 +778,14 @@ corp_out_open(const char *path, int flags, int mode, int *fdp,
 	if (*fdp >= 0)
 		return 0;
 	if (e == ELOOP)
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
 		    "corp follows none in its data directory: put the file "
 		    "itself there", path);
-	return corp_errf(err, CORP_EINTERNAL, "%s: %s", path, strerror(e));
+	else
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(e));
+	errno = e;	/* the caller may tell EEXIST (O_EXCL) apart */
+	return rc;
 }
 
 int

@@ -91,7 +91,8 @@ int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
  * walked the same way), then the file opened relative to the directory
  * judged, O_NOFOLLOW | O_CLOEXEC added.  CORP_EFORBIDDEN ("PATH: WHAT:
  * why; fix") for a directory or link that fails the rule or a link in
- * the file's place, CORP_EINTERNAL with the errno text otherwise.
+ * the file's place, CORP_EINTERNAL with the errno text otherwise (and
+ * errno the open's, so that a caller may tell EEXIST apart).
  */
 int	corp_out_open(const char *path, int flags, int mode, int *fdp,
 	    struct corp_err *);
