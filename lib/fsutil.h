@@ -79,8 +79,9 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * kernel's chain of 5 scripts; a relative or missing one, an empty or
  * over-long #! line, or a script corp cannot read is refused.
  * CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
- * naming the first that fails, CORP_ENOTFOUND when a component is
- * missing.  corp_trust_exec judges and closes.
+ * naming the first that fails (a missing interpreter too: the script
+ * is there), CORP_ENOTFOUND when a component of the command's own path
+ * is missing.  corp_trust_exec judges and closes.
  */
 int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
 /*
