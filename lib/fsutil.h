@@ -85,7 +85,8 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  */
 int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
 /*
- * open(2) for a file outside the data directory (corp-send file --out):
+ * open(2) for a file outside the data directory (corp-send file --out,
+ * corp-db backup's FILE, CORP_CA_FILE's real path):
  * its directory walked as corp_exec_open walks a command's path ("/", or
  * "." for a relative path, and every directory met judged; a link only
  * in a judged directory, owned by root or the running user, its target
