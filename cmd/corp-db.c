@@ -16,6 +16,7 @@
 #include "db.h"
 #include "dbadmin.h"
 #include "dbcopy.h"
+#include "fsutil.h"
 #include "jsonl.h"
 
 enum { O_ADMIN = 1, O_TO, O_QUIET };
@@ -152,14 +153,17 @@ cmd_backup(const struct cli_args *a)
 	int fd;
 
 	db = cli_db(CORP_DB_NOMIGRATE);
-	/* Claim the name first: an existing file is never overwritten. */
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
+	/*
+	 * Claim the name first: an existing file is never overwritten.
+	 * SQLite and pg_dump reopen it by name, so its directory passes
+	 * corp-send --out's rule (corp_out_open): nobody else may swap it.
+	 */
+	if (corp_out_open(file, O_WRONLY | O_CREAT | O_EXCL, 0600, &fd,
+	    &e) != 0) {
+		if (e.code == CORP_EINTERNAL && errno == EEXIST)
 			cli_die(CORP_ECONFLICT, "%s: file exists; refusing to "
 			    "overwrite it", file);
-		cli_die(CORP_EINTERNAL, "%s: %s", file,
-		    strerror(errno));
+		cli_fail(&e);
 	}
 	close(fd);
 	if (corp_dbadmin_backup(db, file, &e) != 0) {

@@ -26,7 +26,9 @@ void	corp_catalog_free(struct corp_catalog *);
 /*
  * Load one file into layer.  CORP_EINVAL with "FILE:LINE: why" for a
  * malformed line or a duplicate within the layer; CORP_EINTERNAL when the
- * file cannot be read.
+ * file cannot be read; CORP_EFORBIDDEN when it fails the ownership rule
+ * (corp_read_conf: a symbolic link, not a regular file, another user's,
+ * or writable by group or others).
  */
 int	corp_catalog_load_file(struct corp_catalog *, const char *path,
 	    int layer, struct corp_err *);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,47 @@ printable(const char *v)
  * value is CORP_EUSAGE with a message that does not name its source:
  * the caller prefixes the variable or the option.
  */
+/*
+ * CORP_CA_FILE decides whom corp trusts, so it is under the ownership
+ * rule (corp.7 SECURITY; sec-review-9 item 9): its links resolved, its
+ * real path walked as corp-send --out's is (every directory root's or
+ * the operator's and writable by neither group nor others, a sticky one
+ * root owns excepted) and the file, opened without following a link,
+ * the operator's or root's and writable by neither.  libcurl reads it
+ * by name at each connection: it gets that real path, which nobody
+ * else can change.
+ */
+static int
+ca_file(const char *v, struct corp_err *err)
+{
+	struct stat st;
+	char *real, m[sizeof(err->msg)];
+	int fd, rc;
+
+	if ((real = realpath(v, NULL)) == NULL)
+		return corp_errf(err, CORP_EUSAGE, "%s: %s", v,
+		    strerror(errno));
+	if ((rc = corp_out_open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0,
+	    &fd, err)) != 0) {
+		free(real);
+		if (rc != CORP_EINTERNAL)
+			return rc;
+		strlcpy(m, err->msg, sizeof(m));	/* cannot be read */
+		return corp_errf(err, CORP_EUSAGE, "%s", m);
+	}
+	if (fstat(fd, &st) != 0)
+		rc = corp_errf(err, CORP_EUSAGE, "%s: %s", v, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = corp_errf(err, CORP_EUSAGE, "%s: not a file", v);
+	else
+		rc = corp_trust_stat(real, &st, err);
+	close(fd);
+	if (rc == 0)
+		rc = setstr(&corp_cfg.ca_file, real, err);
+	free(real);
+	return rc;
+}
+
 int
 corp_config_set(const char *key, const char *v, struct corp_err *err)
 {
@@ -183,14 +225,8 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 			    "http:// or https:// URL, got '%s'", v);
 		return setstr(&corp_cfg.telegram_api, v, err);
 	}
-	if (strcmp(key, "ca_file") == 0) {
-		if (stat(v, &st) != 0 || access(v, R_OK) != 0)
-			return corp_errf(err, CORP_EUSAGE, "%s: %s", v,
-			    strerror(errno));
-		if (!S_ISREG(st.st_mode))
-			return corp_errf(err, CORP_EUSAGE, "%s: not a file", v);
-		return setstr(&corp_cfg.ca_file, v, err);
-	}
+	if (strcmp(key, "ca_file") == 0)
+		return ca_file(v, err);
 	if (strcmp(key, "share_dir") == 0) {
 		if (stat(v, &st) != 0)
 			return corp_errf(err, CORP_EUSAGE, "%s: %s", v,

@@ -415,6 +415,15 @@ interp_options(const char *real, const char *written, const char *cluster)
 	return strcmp(cluster, "f") == 0;
 }
 
+/* A script's #! interpreter, or a component of its path, is missing. */
+static int
+interp_missing(const char *shown, const char *interp, struct corp_err *err)
+{
+	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! interpreter %s: no "
+	    "such file; install it, or name one that is there", shown,
+	    interp);
+}
+
 /*
  * The file judged, name in dfd and shown as shown, fd its O_PATH
  * descriptor: when it is a script, its #! interpreter is what the
@@ -433,7 +442,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	    *b, real[PATH_MAX], fdp[40], *rb = NULL;
 	ssize_t n, rl;
 	size_t al;
-	int rfd, ifd, rc, isenv = 0, whole;
+	int rfd, ifd, rc, isenv = 0, whole, missing;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -477,17 +486,28 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! interpreter %s: "
 		    "a chain of more than %d scripts (the kernel's limit)",
 		    shown, p, EXEC_MAXSCRIPTS);
-	if ((rc = exec_walk(p, depth + 1, 0, &ifd, &isenv, err)) != 0) {
+	/*
+	 * A missing interpreter is no command "not installed yet" (the
+	 * script is there): refused as a bad #! line is (sec-review-9
+	 * item 9), after the line's options are judged on the name as
+	 * written, so corp-bind names every fault at once.
+	 */
+	if ((rc = exec_walk(p, depth + 1, 0, &ifd, &isenv, err)) != 0 &&
+	    rc != CORP_ENOTFOUND) {
 		corp_errprefix(err, "%s: #! interpreter %s", shown, p);
 		return rc;
 	}
+	missing = rc == CORP_ENOTFOUND;
 	/* the file run, as the kernel resolved the links on the way */
-	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", ifd);
-	if ((rl = readlink(fdp, real, sizeof(real) - 1)) > 0) {
-		real[rl] = '\0';
-		rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 : real;
+	if (!missing) {
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", ifd);
+		if ((rl = readlink(fdp, real, sizeof(real) - 1)) > 0) {
+			real[rl] = '\0';
+			rb = strrchr(real, '/') != NULL ?
+			    strrchr(real, '/') + 1 : real;
+		}
+		close(ifd);
 	}
-	close(ifd);
 	b = strrchr(p, '/') + 1;
 	arg += strspn(arg, " \t");
 	al = strlen(arg);
@@ -516,7 +536,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    "module, a file, code) names what nobody judged; "
 			    "only options without a value are taken", shown,
 			    line, b);
-		return 0;
+		return missing ? interp_missing(shown, p, err) : 0;
 	}
 	/*
 	 * env runs what its argument names, never judged here: only
@@ -535,7 +555,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 		    "'.', '_', '+', '-') found on the command's PATH: name "
 		    "the interpreter by its absolute path instead", shown,
 		    line, p);
-	return 0;
+	return missing ? interp_missing(shown, p, err) : 0;
 }
 
 int
@@ -778,10 +798,14 @@ corp_out_open(const char *path, int flags, int mode, int *fdp,
 	if (*fdp >= 0)
 		return 0;
 	if (e == ELOOP)
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
 		    "corp follows none in its data directory: put the file "
 		    "itself there", path);
-	return corp_errf(err, CORP_EINTERNAL, "%s: %s", path, strerror(e));
+	else
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(e));
+	errno = e;	/* the caller may tell EEXIST (O_EXCL) apart */
+	return rc;
 }
 
 int

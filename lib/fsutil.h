@@ -79,19 +79,22 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * kernel's chain of 5 scripts; a relative or missing one, an empty or
  * over-long #! line, or a script corp cannot read is refused.
  * CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
- * naming the first that fails, CORP_ENOTFOUND when a component is
- * missing.  corp_trust_exec judges and closes.
+ * naming the first that fails (a missing interpreter too: the script
+ * is there), CORP_ENOTFOUND when a component of the command's own path
+ * is missing.  corp_trust_exec judges and closes.
  */
 int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
 /*
- * open(2) for a file outside the data directory (corp-send file --out):
+ * open(2) for a file outside the data directory (corp-send file --out,
+ * corp-db backup's FILE, CORP_CA_FILE's real path):
  * its directory walked as corp_exec_open walks a command's path ("/", or
  * "." for a relative path, and every directory met judged; a link only
  * in a judged directory, owned by root or the running user, its target
  * walked the same way), then the file opened relative to the directory
  * judged, O_NOFOLLOW | O_CLOEXEC added.  CORP_EFORBIDDEN ("PATH: WHAT:
  * why; fix") for a directory or link that fails the rule or a link in
- * the file's place, CORP_EINTERNAL with the errno text otherwise.
+ * the file's place, CORP_EINTERNAL with the errno text otherwise (and
+ * errno the open's, so that a caller may tell EEXIST apart).
  */
 int	corp_out_open(const char *path, int flags, int mode, int *fdp,
 	    struct corp_err *);

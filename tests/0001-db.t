@@ -174,6 +174,43 @@ is "$(ls "$T" | grep -c '^b\.db.')" 0 "no temporary file left"
 is_rc 79 "backup refuses an existing file" corp-db backup "$T/b.db"
 like "$err" "file exists" "says why"
 is_rc 1 "backup into a missing directory fails" corp-db backup "$T/no/b.db"
+# SQLite (and pg_dump) reopen FILE by its name after corp-db claimed it:
+# whoever may write its directory could swap in their own file and get
+# the whole database (sec-review-9 item 2).  FILE's path is walked as
+# corp-send file --out's is: a directory others may write is refused,
+# unless it is sticky and root's (only an entry's owner may replace it).
+mkdir -m 777 "$T/pub"
+chmod 777 "$T/pub"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chown nobody "$T/pub"	# the other user's directory
+	is_rc 77 "backup into another user's world-writable directory: refused" \
+	    corp-db backup "$T/pub/x.db"
+	is "$err" "corp-db: $T/pub/x.db: $T/pub: owned by nobody (uid $(id -u nobody)), not by root, who runs corp; chown root $T/pub" \
+	    "  naming the directory and the fix"
+	chown root "$T/pub"
+fi
+is_rc 77 "backup into a world-writable directory: refused" \
+    corp-db backup "$T/pub/x.db"
+is "$err" "corp-db: $T/pub/x.db: $T/pub: world-writable (mode 777); chmod go-w $T/pub" \
+    "  naming the directory and the fix"
+mkdir "$T/pub/sub"
+is_rc 77 "a world-writable directory on the way: refused too" \
+    corp-db backup "$T/pub/sub/x.db"
+is "$(ls -A "$T/pub" | tr '\n' ' ')" "sub " "  and no file is made there"
+mkdir -m 700 "$T/priv"
+is_rc 0 "backup into a private directory" corp-db backup "$T/priv/x.db"
+is "$(stat -c %a "$T/priv/x.db")" 600 "  0600"
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 1777 "$T/sticky"
+	chmod 1777 "$T/sticky"
+	is_rc 0 "backup into a sticky directory root owns (as /tmp)" \
+	    corp-db backup "$T/sticky/x.db"
+	is "$(stat -c %a:%U "$T/sticky/x.db")" 600:root "  0600, root's"
+	ls -A "$T/sticky" | grep -v '^x\.db$' >"$T/sticky.left"
+	is "$(cat "$T/sticky.left")" "" "  and nothing beside it"
+else
+	skip "a sticky directory root owns needs root"
+fi
 if pg_mode; then
 	# pg_dump gets the connection through its environment, never in
 	# argv, which ps shows to every user; a failure leaves no file.

@@ -243,6 +243,28 @@ like "$err" "^corp-bind: exec command $T/cmd/viaenv.sh: $T/cmd/viaenv.sh: #! lin
     "naming the line"
 ok "#!/usr/bin/env sh is accepted" \
     corp-bind add --user carol --channel exec --address envsh
+# A script whose #! interpreter is missing is no command "not installed
+# yet": corp-send refuses it, so corp-bind says so at once, and judges
+# the line's options on the name as written (sec-review-9 item 9).
+printf '#!%s/nope/interp\nexit 0\n' "$T" > "$T/cmd/nointerp.sh"
+printf '#!%s/nope/gawk -iinc\nexit 0\n' "$T" > "$T/cmd/nogawk.sh"
+printf '#!%s/nope/sh -e\nexit 0\n' "$T" > "$T/cmd/nosh.sh"
+chmod 755 "$T/cmd/nointerp.sh" "$T/cmd/nogawk.sh" "$T/cmd/nosh.sh"
+printf 'nointerp=%s\nnogawk=%s\nnosh=%s\n' "$T/cmd/nointerp.sh" \
+    "$T/cmd/nogawk.sh" "$T/cmd/nosh.sh" >> "$CORP_DATA_DIR/exec.conf"
+is_rc 77 "a script whose #! interpreter is missing is refused" corp-bind add \
+    --user carol --channel exec --address nointerp
+is "$err" "corp-bind: exec command $T/cmd/nointerp.sh: $T/cmd/nointerp.sh: #! interpreter $T/nope/interp: no such file; install it, or name one that is there" \
+    "  naming the script and the interpreter"
+is_rc 77 "a missing interpreter's option that takes a value is refused" \
+    corp-bind add --user carol --channel exec --address nogawk
+is "$err" "corp-bind: exec command $T/cmd/nogawk.sh: $T/cmd/nogawk.sh: #! line \"#!$T/nope/gawk -iinc\": an option of gawk that takes a value (a module, a file, code) names what nobody judged; only options without a value are taken" \
+    "  naming the line"
+is_rc 77 "options that pass, the interpreter still missing: refused" \
+    corp-bind add --user carol --channel exec --address nosh
+like "$err" "#! interpreter $T/nope/sh: no such file" "  naming it"
+is "$(sql "SELECT count(*) FROM binds WHERE address IN
+    ('nointerp', 'nogawk', 'nosh')")" 0 "  and no bind is written"
 
 # Not found, usage.
 is_rc 67 "unknown login" corp-bind add --user nobody --channel telegram \

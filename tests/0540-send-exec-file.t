@@ -307,6 +307,12 @@ for l in "/usr/bin/python3 -mrevilmod" "/usr/bin/perl -MEvil" "/bin/sh -c" \
 	    "#!$l: not run (77, naming the line)"
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
+# A missing interpreter: a bad #! line, not a command to come
+# (sec-review-9 item 9; corp-bind refuses it as well).
+printf '#!%s/nope/interp\n' "$T" > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! interpreter $T/nope/interp: no such file; install it, or name one that is there\",false]" \
+    "a missing #! interpreter: not run (77, naming it)"
 printf '#!/bin/sh -e\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/bin/sh -e: runs"

@@ -203,6 +203,22 @@ chmod o-w "$T/share"
 ln -s "$T/share" "$T/share.link"
 run_in "$T/in" env CORP_SHARE_DIR="$T/share.link" corp-fmt
 is "$rc" 0 "a share dir that is a link to one that passes is read"
+# A catalog named on the command line (corp-fmt --catalog) says corp's
+# words to every user as well: the same rule, the same message
+# (sec-review-9 item 4: a mode 666 one was read silently).
+printf 'en:task_created@executor | "cli text"\n' >"$T/cli.txt"
+conf "a --catalog file" "$T/cli.txt" corp-fmt --catalog "$T/cli.txt"
+chmod 666 "$T/cli.txt"
+run_in "$T/in" corp-fmt --catalog "$T/cli.txt"
+is "$rc:$err" "77:corp-fmt: $T/cli.txt: world-writable (mode 666); chmod go-w $T/cli.txt; every line passes on as retry" \
+    "a world-writable --catalog file is refused (77), naming it and the fix"
+is "$(printf '%s' "$out" | jq -c '[.result, .error_class, .error]')" \
+    "[\"retry\",\"config\",\"$T/cli.txt: world-writable (mode 666); chmod go-w $T/cli.txt\"]" \
+    "  and the line is held, not formatted with its words"
+chmod 644 "$T/cli.txt"
+run_in "$T/in" corp-fmt --catalog "$T/cli.txt"
+is "$rc:$(printf '%s' "$out" | jq -r .text | head -1)" "0:cli text" \
+    "  mode 644, the operator's: read"
 # secrets/: the directory and each file.
 printf '{"delivery_id":1,"lease":"x","address":"5","text":"t"}\n' >"$T/in"
 chmod 770 "$D/secrets"

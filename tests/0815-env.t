@@ -50,6 +50,49 @@ bad CORP_TELEGRAM_API "https://a b" \
     "expected an http:// or https:// URL, got 'https://a b'"
 bad CORP_CA_FILE "$T/none.pem" "$T/none.pem: No such file or directory"
 bad CORP_CA_FILE "$T" "$T: not a file"
+# CORP_CA_FILE decides whom corp trusts: the ownership rule, on the file
+# and (libcurl reads it by name) on every directory of its real path;
+# 77 naming the file and the fix (sec-review-9 item 9: another user's
+# was used silently).
+R=$(realpath "$T")
+ca() {
+	run env CORP_CA_FILE="$1" corp-task create --as admin --title t \
+	    --assignee ann
+}
+printf 'not checked here\n' > "$T/ca.pem"
+chmod 666 "$T/ca.pem"
+ca "$T/ca.pem"
+is "$rc:$err" "77:corp-task: CORP_CA_FILE: $R/ca.pem: world-writable (mode 666); chmod go-w $R/ca.pem" \
+    "CORP_CA_FILE others may write: 77, naming it and the fix"
+chmod 620 "$T/ca.pem"
+ca "$T/ca.pem"
+is "$rc:$err" "77:corp-task: CORP_CA_FILE: $R/ca.pem: group-writable (mode 620); chmod go-w $R/ca.pem" \
+    "  group-writable: 77"
+chmod 644 "$T/ca.pem"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chown nobody "$T/ca.pem"
+	ca "$T/ca.pem"
+	is "$rc:$err" "77:corp-task: CORP_CA_FILE: $R/ca.pem: owned by nobody (uid $(id -u nobody)), not by root, who runs corp; chown root $R/ca.pem" \
+	    "  another user's: 77"
+	chown root "$T/ca.pem"
+else
+	skip "another user's CORP_CA_FILE: chown needs root"
+fi
+is "$(tasks)" "$before" "  nothing was done"
+mkdir -m 777 "$T/pubca"
+chmod 777 "$T/pubca"
+cp "$T/ca.pem" "$T/pubca/ca.pem"
+ca "$T/pubca/ca.pem"
+is "$rc:$err" "77:corp-task: CORP_CA_FILE: $R/pubca/ca.pem: $R/pubca: world-writable (mode 777); chmod go-w $R/pubca" \
+    "  in a directory others may write (they could swap it): 77"
+ln -s "$T/pubca/ca.pem" "$T/ca.link"
+ca "$T/ca.link"
+is "$rc:$err" "77:corp-task: CORP_CA_FILE: $R/pubca/ca.pem: $R/pubca: world-writable (mode 777); chmod go-w $R/pubca" \
+    "  a link is judged by what it names"
+rm "$T/ca.link"
+ln -s "$T/ca.pem" "$T/ca.link"
+run env CORP_CA_FILE="$T/ca.link" corp-task list --as admin
+is "$rc:$err" "0:" "  the operator's file, mode 644, through a link: used"
 bad CORP_SHARE_DIR "$T/none" "$T/none: No such file or directory"
 bad CORP_SHARE_DIR "$CORP_SRC/README" "$CORP_SRC/README: not a directory"
 bad CORP_DATA_DIR "$CORP_SRC/README" "$CORP_SRC/README: not a directory"

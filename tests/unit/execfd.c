@@ -208,11 +208,13 @@ main(void)
 		if ((f = fopen(tmp, "w")) == NULL || fputs(line, f) < 0 ||
 		    fclose(f) != 0)
 			return 99;
-		is_int(corp_exec_open(tmp, &fd, &e), CORP_ENOTFOUND,
-		    "a missing interpreter: not found");
+		/* The script is there: no command "not installed yet",
+		 * a bad #! line (sec-review-9 item 9). */
+		is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+		    "a missing interpreter: 77");
 		snprintf(want, sizeof(want), "exec command %s: %s: #! "
-		    "interpreter %s/none: %s/none: no such file", tmp, tmp,
-		    dir, dir);
+		    "interpreter %s/none: no such file; install it, or name "
+		    "one that is there", tmp, tmp, dir);
 		is_str(e.msg, want, "  names it");
 		/* env runs what its argument names: only "#!ENV NAME", a
 		 * bare command name (sec-review-5 item 1). */
