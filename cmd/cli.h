@@ -54,6 +54,9 @@ struct corp_db *cli_db(int flags);
 void	cli_out(json_t *);
 /* Print every element of array, then drop the array. */
 void	cli_out_all(json_t *array);
+/* A verb's last words: close db (NULL: none), print o as one JSON line
+ * and drop it; returns 0 (the verb's exit code). */
+int	cli_done(struct corp_db *db, json_t *o);
 /* Same as cli_out, but returns -1 on EPIPE instead of exiting (for stages that
  * must clean up, such as pending releasing its leases). */
 int	cli_out_try(json_t *);
