@@ -524,6 +524,13 @@ corp_analysis_list(struct corp_db *db, int has_chat, long long chat,
 	return run_rows(db, 0, has_chat, chat, status, out, err);
 }
 
+static json_t *
+error_row(struct corp_stmt *st)
+{
+	return json_pack("{sI ss ss}", "batch", (json_int_t)corp_col_int64(st,
+	    0), "error", corp_col_text(st, 1), "line", corp_col_text(st, 2));
+}
+
 int
 corp_analysis_errors(struct corp_db *db, long long run, json_t **out,
     struct corp_err *err)
@@ -531,24 +538,10 @@ corp_analysis_errors(struct corp_db *db, long long run, json_t **out,
 	struct corp_stmt *st;
 	int rc;
 
-	if ((*out = json_array()) == NULL)
-		return OOM(err);
+	*out = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT batch_seq, error, line FROM "
 	    "proposal_errors WHERE run_id = ?1 ORDER BY id", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_int64(st, 1, run);
-	while ((rc = corp_step(st)) == SQLITE_ROW)
-		json_array_append_new(*out, json_pack("{sI ss ss}", "batch",
-		    (json_int_t)corp_col_int64(st, 0), "error",
-		    corp_col_text(st, 1), "line", corp_col_text(st, 2)));
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list errors", err);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*out);
-	*out = NULL;
-	return rc;
+	return corp_db_rows(db, st, error_row, out, "list errors", err);
 }
