@@ -58,6 +58,18 @@ admin(struct corp_db *db, const char *login, long long *id,
 }
 
 int
+corp_analysis_admin_run(struct corp_db *db, const char *as, long long id,
+    long long *actor, char **status, struct corp_err *err)
+{
+	int rc, isadm;
+
+	if ((rc = corp_analysis_actor(db, as, actor, &isadm, err)) != 0 ||
+	    (rc = corp_analysis_status(db, id, status, err)) != 0)
+		return rc;
+	return isadm ? 0 : corp_analysis_not_admin(as, err);
+}
+
+int
 corp_analysis_reader(struct corp_db *db, const char *login,
     struct corp_err *err)
 {
@@ -338,7 +350,7 @@ corp_analysis_step(struct corp_db *db, long long id, const char *verb,
 	long long actor, pending = 0, total = 0, decided = 0;
 	time_t now = corp_now();
 	const char *from, *to, *type;
-	int rc, isadm;
+	int rc;
 
 	if (strcmp(verb, "review") == 0) {
 		from = "completed"; to = "reviewed"; type = "run_reviewed";
@@ -351,13 +363,9 @@ corp_analysis_step(struct corp_db *db, long long id, const char *verb,
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
-	if ((rc = corp_analysis_actor(db, as, &actor, &isadm, err)) != 0 ||
-	    (rc = corp_analysis_status(db, id, &status, err)) != 0)
+	if ((rc = corp_analysis_admin_run(db, as, id, &actor, &status,
+	    err)) != 0)
 		goto fail;
-	if (!isadm) {
-		rc = corp_analysis_not_admin(as, err);
-		goto fail;
-	}
 	if (strcmp(status, from) != 0) {
 		rc = corp_errf(err, CORP_ECONFLICT, "run %lld is %s: %s needs "
 		    "a %s run", id, status, verb, from);

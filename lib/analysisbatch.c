@@ -465,7 +465,7 @@ corp_analysis_begin(struct corp_db *db, long long id, const char *as,
 	char *status = NULL;
 	long long actor, nmsg;
 	time_t now;
-	int rc, isadm;
+	int rc;
 
 	*jobp = NULL;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
@@ -478,13 +478,9 @@ corp_analysis_begin(struct corp_db *db, long long id, const char *as,
 		corp_analysis_job_free(j);
 		return rc;
 	}
-	if ((rc = corp_analysis_actor(db, as, &actor, &isadm, err)) != 0 ||
-	    (rc = corp_analysis_status(db, id, &status, err)) != 0)
+	if ((rc = corp_analysis_admin_run(db, as, id, &actor, &status,
+	    err)) != 0)
 		goto fail;
-	if (!isadm) {
-		rc = corp_analysis_not_admin(as, err);
-		goto fail;
-	}
 	if (strcmp(status, "pending") != 0) {
 		rc = corp_errf(err, CORP_ECONFLICT, "run %lld is %s, not "
 		    "pending", id, status);
