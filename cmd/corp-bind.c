@@ -66,13 +66,6 @@ user(struct corp_db *db, const char *login)
 	return id;
 }
 
-static void
-out1(json_t *o)
-{
-	cli_out(o);
-	json_decref(o);
-}
-
 /*
  * push: the browser's PushSubscription JSON from --subscription FILE or
  * stdin (at most 64 KiB), one subscription per endpoint (corp-bind.1).
@@ -115,9 +108,7 @@ push_add(const struct cli_args *a)
 		cli_fail(&e);
 	explicit_bzero(text, len);
 	free(text);
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 static int
@@ -142,9 +133,7 @@ cmd_add(const struct cli_args *a)
 	if (corp_binds_add(db, user(db, cli_str(a, O_USER)), ch, addr, &row,
 	    &e) != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 static int
@@ -179,9 +168,7 @@ cmd_deactivate(const struct cli_args *a)
 			    ch);
 		cli_fail(&e);
 	}
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 /*
@@ -219,8 +206,7 @@ cmd_code(const struct cli_args *a)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	free(bot);
 	free(link);
-	out1(o);
-	return 0;
+	return cli_done(NULL, o);
 }
 
 static int
