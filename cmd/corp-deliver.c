@@ -107,8 +107,7 @@ cmd_pending(const struct cli_args *a)
 	if (cl.only_priority != NULL && !corp_priority_valid(cl.only_priority))
 		cli_usage("--priority: urgent, p2p or broadcast");
 	db = cli_db(0);
-	/* --worker ID: one live process per id; its old leases are
-	 * released (worker.h); a malformed id is a usage error. */
+	/* --worker ID: one live process per id (worker.h); 64 if malformed. */
 	if (cl.worker != NULL && !cl.peek && (rc = corp_worker_take(db,
 	    cl.worker, &lockfd, &released, &e)) != 0) {
 		if (rc == CORP_EUSAGE)
@@ -235,11 +234,13 @@ static int
 cmd_requeue(const struct cli_args *a)
 {
 	int rq = strcmp(cli_verb_name(a), "requeue") == 0;
-	struct corp_requeue r = { cli_int(a, O_ID, 0), cli_int(a, O_EVENT, 0),
-	    cli_str(a, O_TYPE), cli_str(a, O_CHANNEL),
+	struct corp_requeue r = { .id = cli_int(a, O_ID, 0),
+	    .event_id = cli_int(a, O_EVENT, 0), .event_type = cli_str(a,
+	    O_TYPE), .channel = cli_str(a, O_CHANNEL), .all_failed =
 	    cli_has(a, rq ? O_ALL_FAILED : O_HELD) };
-	struct corp_cancel c = { r.id, r.event_id, r.event_type, r.channel,
-	    r.all_failed };
+	struct corp_cancel c = { .id = r.id, .event_id = r.event_id,
+	    .event_type = r.event_type, .channel = r.channel,
+	    .held = r.all_failed };
 	struct corp_db *db;
 	struct corp_err e;
 	long long n;
@@ -370,11 +371,10 @@ cmd_stats(const struct cli_args *a)
 static int
 cmd_explain(const struct cli_args *a)
 {
-	struct corp_db *db;
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
 	json_t *o;
 
-	db = cli_db(0);
 	if (corp_queue_explain(db, cli_int(a, O_EVENT, 0), cli_str(a, O_USER),
 	    &o, &e) != 0)
 		cli_fail(&e);
