@@ -48,6 +48,9 @@ void	cli_warnerr(const struct corp_err *);
 
 /* Open the database or die with the library's reason. */
 struct corp_db *cli_db(int flags);
+/* The id of the user named login, or die: 65 malformed, 67 unknown
+ * (cmd/cliuser.c). */
+long long cli_user(struct corp_db *, const char *login);
 
 /* Print one JSON line; EPIPE ends the program quietly with 0 unless
  * cli_on_epipe was set, any other failure dies with 1. */

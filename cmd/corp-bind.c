@@ -20,7 +20,6 @@
 #include "pushsend.h"
 #include "settings.h"
 #include "tgbot.h"
-#include "userref.h"
 
 enum { O_USER = 1, O_CHANNEL, O_ADDRESS, O_SUBSCRIPTION, O_ALLOW_HTTP };
 
@@ -53,17 +52,6 @@ channel(const struct cli_args *a)
 	    corp_channel_check(c, &e) != 0)
 		cli_fail(&e);
 	return c;
-}
-
-static long long
-user(struct corp_db *db, const char *login)
-{
-	struct corp_err e;
-	long long id;
-
-	if (corp_user_ref(db, login, &id, &e) != 0)
-		cli_fail(&e);
-	return id;
 }
 
 /*
@@ -103,8 +91,8 @@ push_add(const struct cli_args *a)
 		fclose(f);
 	text[len] = '\0';
 	db = cli_db(0);
-	if (corp_push_bind(db, user(db, cli_str(a, O_USER)), text, len, name,
-	    cli_has(a, O_ALLOW_HTTP), &row, &e) != 0)
+	if (corp_push_bind(db, cli_user(db, cli_str(a, O_USER)), text, len,
+	    name, cli_has(a, O_ALLOW_HTTP), &row, &e) != 0)
 		cli_fail(&e);
 	explicit_bzero(text, len);
 	free(text);
@@ -130,7 +118,7 @@ cmd_add(const struct cli_args *a)
 	if (corp_address_check(ch, addr, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	if (corp_binds_add(db, user(db, cli_str(a, O_USER)), ch, addr, &row,
+	if (corp_binds_add(db, cli_user(db, cli_str(a, O_USER)), ch, addr, &row,
 	    &e) != 0)
 		cli_fail(&e);
 	return cli_done(db, row);
@@ -145,7 +133,7 @@ cmd_list(const struct cli_args *a)
 	json_t *rows;
 
 	db = cli_db(0);
-	if (corp_binds_list(db, login ? user(db, login) : 0, ch, &rows, &e)
+	if (corp_binds_list(db, login ? cli_user(db, login) : 0, ch, &rows, &e)
 	    != 0)
 		cli_fail(&e);
 	corp_db_close(db);
@@ -162,7 +150,7 @@ cmd_deactivate(const struct cli_args *a)
 	json_t *row;
 
 	db = cli_db(0);
-	if (corp_binds_deactivate(db, user(db, login), ch, &row, &e) != 0) {
+	if (corp_binds_deactivate(db, cli_user(db, login), ch, &row, &e) != 0) {
 		if (e.code == CORP_ENOTFOUND)
 			cli_die(e.code, "user '%s' has no bind on %s", login,
 			    ch);
@@ -187,7 +175,7 @@ cmd_code(const struct cli_args *a)
 	json_t *o;
 
 	db = cli_db(0);
-	uid = user(db, login);
+	uid = cli_user(db, login);
 	if (corp_setting_get(db, "telegram.bot_username", &bot, &e) != 0)
 		cli_fail(&e);
 	if (*bot == '\0')

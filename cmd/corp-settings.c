@@ -15,7 +15,6 @@
 #include "notify.h"
 #include "prefs.h"
 #include "settings.h"
-#include "userref.h"
 #include "vapid.h"
 
 enum { O_TYPE = 1, O_ROLE, O_CHANNEL, O_ENABLED, O_DISABLED, O_PRIORITY,
@@ -210,17 +209,6 @@ notify_unset(const struct cli_args *a)
 
 /* prefs, mute, unmute */
 
-static long long
-user(struct corp_db *db, const char *login)
-{
-	struct corp_err e;
-	long long id;
-
-	if (corp_user_ref(db, login, &id, &e) != 0)
-		cli_fail(&e);
-	return id;
-}
-
 static int
 prefs_show(const struct cli_args *a)
 {
@@ -229,7 +217,7 @@ prefs_show(const struct cli_args *a)
 	json_t *o;
 
 	db = cli_db(0);
-	if (corp_prefs_get(db, user(db, cli_str(a, O_USER)), &o, &e) != 0)
+	if (corp_prefs_get(db, cli_user(db, cli_str(a, O_USER)), &o, &e) != 0)
 		cli_fail(&e);
 	return cli_done(db, o);
 }
@@ -247,7 +235,7 @@ prefs_set(const struct cli_args *a)
 	if (quiet != NULL && corp_prefs_quiet_parse(quiet, &qs, &qe, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	uid = user(db, cli_str(a, O_USER));
+	uid = cli_user(db, cli_str(a, O_USER));
 	if (corp_prefs_set_quiet(db, uid, qs, qe, &e) != 0 ||
 	    corp_prefs_get(db, uid, &o, &e) != 0)
 		cli_fail(&e);
@@ -271,13 +259,14 @@ cmd_mute(const struct cli_args *a)
 	struct corp_db *db;
 	struct corp_err e;
 	const char *login = cli_str(a, O_USER);
-	long long n = 0;
+	long long n = 0, uid;
 	int on = strcmp(cli_verb_name(a), "mute") == 0, rc;
 
 	mute_what(a, &kind, &value);
 	db = cli_db(0);
-	rc = on ? corp_prefs_mute(db, user(db, login), kind, value, &n, &e) :
-	    corp_prefs_unmute(db, user(db, login), kind, value, &e);
+	uid = cli_user(db, login);
+	rc = on ? corp_prefs_mute(db, uid, kind, value, &n, &e) :
+	    corp_prefs_unmute(db, uid, kind, value, &e);
 	if (rc != 0)
 		cli_fail(&e);
 	return cli_done(db, on ? json_pack("{s:s, s:s, s:s, s:I}", "user",
