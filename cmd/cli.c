@@ -243,6 +243,16 @@ cli_out_all(json_t *arr)
 	json_decref(arr);
 }
 
+int
+cli_done(struct corp_db *db, json_t *o)
+{
+	if (db != NULL)
+		corp_db_close(db);
+	cli_out(o);
+	json_decref(o);
+	return 0;
+}
+
 void
 cli_exit(int code)
 {

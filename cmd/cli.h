@@ -48,12 +48,18 @@ void	cli_warnerr(const struct corp_err *);
 
 /* Open the database or die with the library's reason. */
 struct corp_db *cli_db(int flags);
+/* The id of the user named login, or die: 65 malformed, 67 unknown
+ * (cmd/cliuser.c). */
+long long cli_user(struct corp_db *, const char *login);
 
 /* Print one JSON line; EPIPE ends the program quietly with 0 unless
  * cli_on_epipe was set, any other failure dies with 1. */
 void	cli_out(json_t *);
 /* Print every element of array, then drop the array. */
 void	cli_out_all(json_t *array);
+/* A verb's last words: close db (NULL: none), print o as one JSON line
+ * and drop it; returns 0 (the verb's exit code). */
+int	cli_done(struct corp_db *db, json_t *o);
 /* Same as cli_out, but returns -1 on EPIPE instead of exiting (for stages that
  * must clean up, such as pending releasing its leases). */
 int	cli_out_try(json_t *);

@@ -20,7 +20,6 @@
 #include "pushsend.h"
 #include "settings.h"
 #include "tgbot.h"
-#include "userref.h"
 
 enum { O_USER = 1, O_CHANNEL, O_ADDRESS, O_SUBSCRIPTION, O_ALLOW_HTTP };
 
@@ -53,24 +52,6 @@ channel(const struct cli_args *a)
 	    corp_channel_check(c, &e) != 0)
 		cli_fail(&e);
 	return c;
-}
-
-static long long
-user(struct corp_db *db, const char *login)
-{
-	struct corp_err e;
-	long long id;
-
-	if (corp_user_ref(db, login, &id, &e) != 0)
-		cli_fail(&e);
-	return id;
-}
-
-static void
-out1(json_t *o)
-{
-	cli_out(o);
-	json_decref(o);
 }
 
 /*
@@ -110,14 +91,12 @@ push_add(const struct cli_args *a)
 		fclose(f);
 	text[len] = '\0';
 	db = cli_db(0);
-	if (corp_push_bind(db, user(db, cli_str(a, O_USER)), text, len, name,
-	    cli_has(a, O_ALLOW_HTTP), &row, &e) != 0)
+	if (corp_push_bind(db, cli_user(db, cli_str(a, O_USER)), text, len,
+	    name, cli_has(a, O_ALLOW_HTTP), &row, &e) != 0)
 		cli_fail(&e);
 	explicit_bzero(text, len);
 	free(text);
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 static int
@@ -139,12 +118,10 @@ cmd_add(const struct cli_args *a)
 	if (corp_address_check(ch, addr, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	if (corp_binds_add(db, user(db, cli_str(a, O_USER)), ch, addr, &row,
+	if (corp_binds_add(db, cli_user(db, cli_str(a, O_USER)), ch, addr, &row,
 	    &e) != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 static int
@@ -156,7 +133,7 @@ cmd_list(const struct cli_args *a)
 	json_t *rows;
 
 	db = cli_db(0);
-	if (corp_binds_list(db, login ? user(db, login) : 0, ch, &rows, &e)
+	if (corp_binds_list(db, login ? cli_user(db, login) : 0, ch, &rows, &e)
 	    != 0)
 		cli_fail(&e);
 	corp_db_close(db);
@@ -173,15 +150,13 @@ cmd_deactivate(const struct cli_args *a)
 	json_t *row;
 
 	db = cli_db(0);
-	if (corp_binds_deactivate(db, user(db, login), ch, &row, &e) != 0) {
+	if (corp_binds_deactivate(db, cli_user(db, login), ch, &row, &e) != 0) {
 		if (e.code == CORP_ENOTFOUND)
 			cli_die(e.code, "user '%s' has no bind on %s", login,
 			    ch);
 		cli_fail(&e);
 	}
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 /*
@@ -200,7 +175,7 @@ cmd_code(const struct cli_args *a)
 	json_t *o;
 
 	db = cli_db(0);
-	uid = user(db, login);
+	uid = cli_user(db, login);
 	if (corp_setting_get(db, "telegram.bot_username", &bot, &e) != 0)
 		cli_fail(&e);
 	if (*bot == '\0')
@@ -219,8 +194,7 @@ cmd_code(const struct cli_args *a)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	free(bot);
 	free(link);
-	out1(o);
-	return 0;
+	return cli_done(NULL, o);
 }
 
 static int

@@ -2,7 +2,6 @@
  * corp-deliver -- the delivery queue: pending (lease and print), ack
  * (store results), requeue, dlq, prune, stats, explain.
  */
-#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "jsonl.h"
 #include "metrics.h"
 #include "names.h"
+#include "notify.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "run_opts.h"
@@ -80,21 +80,6 @@ parse_cursor(const char *s, long long *e, long long *u)
 	free(a);
 }
 
-/* --worker ID: one live process per id; its old leases are released. */
-static int
-take_worker(struct corp_db *db, const char *id)
-{
-	struct corp_err e;
-	long long n;
-	int fd;
-
-	if (!corp_worker_valid(id))
-		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
-	if (corp_worker_take(db, id, &fd, &n, &e) != 0)
-		cli_fail(&e);
-	return fd;
-}
-
 static int
 cmd_pending(const struct cli_args *a)
 {
@@ -103,8 +88,9 @@ cmd_pending(const struct cli_args *a)
 	struct corp_err e;
 	char token[48], *wid = NULL;
 	json_t *lines;
+	long long released;
 	size_t i, n;
-	int lockfd = -1;
+	int lockfd = -1, rc;
 
 	memset(&cl, 0, sizeof(cl));
 	cl.channel = cli_str(a, O_CHANNEL);
@@ -118,14 +104,16 @@ cmd_pending(const struct cli_args *a)
 	cl.peek = cli_has(a, O_PEEK);
 	cl.only_priority = cli_str(a, O_PRIORITY);
 	check_channel(cl.channel);
-	if (cl.only_priority != NULL && strcmp(cl.only_priority, "urgent") &&
-	    strcmp(cl.only_priority, "p2p") && strcmp(cl.only_priority,
-	    "broadcast"))
+	if (cl.only_priority != NULL && !corp_priority_valid(cl.only_priority))
 		cli_usage("--priority: urgent, p2p or broadcast");
 	db = cli_db(0);
-	if (cl.worker != NULL && !cl.peek)
-		lockfd = take_worker(db, cl.worker);
-	else if (cl.worker == NULL) {
+	/* --worker ID: one live process per id (worker.h); 64 if malformed. */
+	if (cl.worker != NULL && !cl.peek && (rc = corp_worker_take(db,
+	    cl.worker, &lockfd, &released, &e)) != 0) {
+		if (rc == CORP_EUSAGE)
+			cli_usage("%s", e.msg);
+		cli_fail(&e);
+	} else if (cl.worker == NULL) {
 		if (corp_worker_default(&wid, &e) != 0)
 			cli_fail(&e);
 		cl.worker = wid;
@@ -237,70 +225,41 @@ cmd_ack(const struct cli_args *a)
 	return k.gone ? 0 : rc != 0 || k.bad ? CORP_EINVAL : 0;
 }
 
+/*
+ * requeue (FAILED rows back in the queue) and cancel (give up on
+ * PENDING rows: FAILED, "cancelled by the operator"): the same
+ * selection, --all-failed or --held besides.
+ */
 static int
 cmd_requeue(const struct cli_args *a)
 {
-	struct corp_requeue rq;
+	int rq = strcmp(cli_verb_name(a), "requeue") == 0;
+	struct corp_requeue r = { .id = cli_int(a, O_ID, 0),
+	    .event_id = cli_int(a, O_EVENT, 0), .event_type = cli_str(a,
+	    O_TYPE), .channel = cli_str(a, O_CHANNEL), .all_failed =
+	    cli_has(a, rq ? O_ALL_FAILED : O_HELD) };
+	struct corp_cancel c = { .id = r.id, .event_id = r.event_id,
+	    .event_type = r.event_type, .channel = r.channel,
+	    .held = r.all_failed };
 	struct corp_db *db;
 	struct corp_err e;
 	long long n;
-	json_t *o;
 
-	memset(&rq, 0, sizeof(rq));
-	rq.id = cli_int(a, O_ID, 0);
-	rq.event_id = cli_int(a, O_EVENT, 0);
-	rq.event_type = cli_str(a, O_TYPE);
-	rq.channel = cli_str(a, O_CHANNEL);
-	rq.all_failed = cli_has(a, O_ALL_FAILED);
-	if (rq.id == 0 && rq.event_id == 0 && rq.event_type == NULL &&
-	    !rq.all_failed)
-		cli_usage("requeue needs --id, --event, --type or --all-failed");
-	check_channel(rq.channel);
+	if (r.id == 0 && r.event_id == 0 && r.event_type == NULL &&
+	    !r.all_failed)
+		cli_usage("%s needs --id, --event, --type or %s",
+		    cli_verb_name(a), rq ? "--all-failed" : "--held");
+	/* A misspelt name would requeue or cancel nothing, silently. */
+	check_channel(r.channel);
 	db = cli_db(0);
-	if (rq.event_type != NULL &&
-	    corp_event_type_check(db, rq.event_type, 0, &e) != 0)
+	if (r.event_type != NULL &&
+	    corp_event_type_check(db, r.event_type, 0, &e) != 0)
 		cli_fail(&e);
-	if (corp_queue_requeue(db, &rq, &n, &e) != 0)
+	if ((rq ? corp_queue_requeue(db, &r, &n, &e) :
+	    corp_queue_cancel(db, &c, &n, &e)) != 0)
 		cli_fail(&e);
-	o = json_pack("{s:I}", "requeued", (json_int_t)n);
-	cli_out(o);
-	json_decref(o);
-	corp_db_close(db);
-	return 0;
-}
-
-/* Give up on PENDING rows: FAILED, "cancelled by the operator". */
-static int
-cmd_cancel(const struct cli_args *a)
-{
-	struct corp_cancel c;
-	struct corp_db *db;
-	struct corp_err e;
-	long long n;
-	json_t *o;
-
-	memset(&c, 0, sizeof(c));
-	c.id = cli_int(a, O_ID, 0);
-	c.event_id = cli_int(a, O_EVENT, 0);
-	c.event_type = cli_str(a, O_TYPE);
-	c.channel = cli_str(a, O_CHANNEL);
-	c.held = cli_has(a, O_HELD);
-	if (c.id == 0 && c.event_id == 0 && c.event_type == NULL && !c.held)
-		cli_usage("cancel needs --id, --event, --type or --held");
-	/* A misspelt name would cancel nothing, silently. */
-	if (c.channel != NULL && corp_channel_check(c.channel, &e) != 0)
-		cli_fail(&e);
-	db = cli_db(0);
-	if (c.event_type != NULL && corp_event_type_check(db, c.event_type,
-	    0, &e) != 0)
-		cli_fail(&e);
-	if (corp_queue_cancel(db, &c, &n, &e) != 0)
-		cli_fail(&e);
-	o = json_pack("{s:I}", "cancelled", (json_int_t)n);
-	cli_out(o);
-	json_decref(o);
-	corp_db_close(db);
-	return 0;
+	return cli_done(db, json_pack("{s:I}", rq ? "requeued" : "cancelled",
+	    (json_int_t)n));
 }
 
 static int
@@ -356,10 +315,7 @@ cmd_prune(const struct cli_args *a)
 		    "newest_sent_at", corp_json_time(p.newest));
 	else
 		o = json_pack("{s:I}", "pruned", (json_int_t)p.rows);
-	cli_out(o);
-	json_decref(o);
-	corp_db_close(db);
-	return 0;
+	return cli_done(db, o);
 }
 
 static int
@@ -371,7 +327,6 @@ cmd_unpause(const struct cli_args *a)
 	struct corp_err e;
 	long long rows;
 	int files;
-	json_t *o;
 
 	if (corp_channel_check(channel, &e) != 0)
 		cli_usage("%s", e.msg);
@@ -382,12 +337,9 @@ cmd_unpause(const struct cli_args *a)
 	    strcmp(channel, "webhook") == 0 ? endpoint : NULL, &rows,
 	    &e) != 0)
 		cli_fail(&e);
-	o = json_pack("{s:s, s:s?, s:i, s:I}", "channel", channel,
-	    "endpoint", endpoint, "unpaused", files, "rows", (json_int_t)rows);
-	cli_out(o);
-	json_decref(o);
-	corp_db_close(db);
-	return 0;
+	return cli_done(db, json_pack("{s:s, s:s?, s:i, s:I}", "channel",
+	    channel, "endpoint", endpoint, "unpaused", files, "rows",
+	    (json_int_t)rows));
 }
 
 static int
@@ -419,19 +371,14 @@ cmd_stats(const struct cli_args *a)
 static int
 cmd_explain(const struct cli_args *a)
 {
-	const char *login = cli_str(a, O_USER);
-	struct corp_db *db;
+	struct corp_db *db = cli_db(0);
 	struct corp_err e;
-	long long eid = cli_int(a, O_EVENT, 0);
 	json_t *o;
 
-	db = cli_db(0);
-	if (corp_queue_explain(db, eid, login, &o, &e) != 0)
+	if (corp_queue_explain(db, cli_int(a, O_EVENT, 0), cli_str(a, O_USER),
+	    &o, &e) != 0)
 		cli_fail(&e);
-	cli_out(o);
-	json_decref(o);
-	corp_db_close(db);
-	return 0;
+	return cli_done(db, o);
 }
 
 /* Never called: run is corp-deliver-run (main execs it); the verb is
@@ -454,7 +401,7 @@ static const struct cli_verb verbs[] = {
 	{ "requeue", cmd_requeue, "put FAILED rows back in the queue", NULL,
 	    0, 0, U({ O_ID }, { O_EVENT }, { O_TYPE }, { O_CHANNEL },
 	    { O_ALL_FAILED }) },
-	{ "cancel", cmd_cancel, "give up on PENDING rows", NULL, 0, 0,
+	{ "cancel", cmd_requeue, "give up on PENDING rows", NULL, 0, 0,
 	    U({ O_ID }, { O_EVENT }, { O_TYPE }, { O_HELD }, { O_CHANNEL }) },
 	{ "dlq", cmd_dlq, "list the dead-letter queue", NULL, 0, 0,
 	    U({ O_CHANNEL }), .list = CLI_LIST("delivery_id", "ID", 0, 1000) },

@@ -1,7 +1,7 @@
 /*
  * corp-send CHANNEL -- the transports: read formatted delivery lines,
- * send each, print one ack line per input line (corp-send.1).  Never
- * opens the database.
+ * send each, print one ack line per input line (corp-send.1; the stage
+ * is lib/sendpipe.c).  Never opens the database.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "jsonl.h"
 #include "names.h"
 #include "sender.h"
-#include "sendres.h"
+#include "sendpipe.h"
 
 enum { O_SUBJECT = 1 };
 
@@ -25,118 +25,53 @@ static const struct cli_opt opts[] = {
 	{ 0 }
 };
 
-static struct corp_sender *snd;
-static json_t	**acks;		/* held while the channel buffers (file) */
-static size_t	  nacks;
-
 static int
-flush_acks(void *arg, struct corp_err *e)
+out(void *arg, json_t *o)
 {
-	size_t i;
-
 	(void)arg;
-	if (nacks > 0 && corp_sender_flush(snd, e) != 0)
-		cli_fail(e);
-	for (i = 0; i < nacks; i++) {
-		cli_out(acks[i]);
-		json_decref(acks[i]);
-	}
-	nacks = 0;
+	cli_out(o);
 	return 0;
 }
 
-/* One line sent and its ack passed on; an invalid line is counted for
- * the exit code (65 at the end). */
 static int
-each(struct corp_jsonl_item *it, size_t n, void *bad, struct corp_err *e)
+out_try(void *arg, json_t *o)
 {
-	struct corp_sendres res;
-	const char *news;
-	char msg[1400];
-	int rc;
-
-	(void)n;
-	if ((rc = corp_sender_line(snd, it->obj, &res, e)) < 0 ||
-	    rc > CORP_SENDER_INVALID) {
-		flush_acks(NULL, e);
-		cli_fail(e);
-	}
-	*(int *)bad |= rc == CORP_SENDER_INVALID;
-	corp_sender_stage(snd, &news);
-	if (news != NULL)
-		cli_warn("%s", news);
-	if (rc == CORP_SENDER_DONE &&
-	    corp_sender_report(snd, it->obj, &res, msg, sizeof(msg)))
-		cli_warn("%s", msg);
-	if (!corp_sender_buffers(snd))
-		cli_out(it->obj);
-	else {
-		acks[nacks++] = it->obj;
-		it->obj = NULL;
-		if (nacks == 1000)
-			flush_acks(NULL, e);
-	}
-	return 0;
+	(void)arg;
+	return cli_out_try(o);
 }
 
 static void
-bad_line(const struct corp_err *e, void *arg)
+warn(void *arg, const char *msg)
 {
 	(void)arg;
-	cli_warnerr(e);
+	cli_warn("%s", msg);
 }
 
-static void
-bad_quiet(const struct corp_err *e, void *arg)
-{
-	(void)e;
-	(void)arg;
-}
-
-/*
- * A usage error in a pipe: the lines pending leased come back at once
- * instead of after their lease (corp-send.1).  Each input line is
- * passed on as retry, not attempted, naming the error; ack stores it
- * PENDING without an attempt.  Not from a terminal (nothing leased).
- */
-static int
-release_each(struct corp_jsonl_item *it, size_t n, void *error,
-    struct corp_err *e)
-{
-	(void)n;
-	(void)e;
-	json_object_set_new(it->obj, "result", json_string("retry"));
-	json_object_set_new(it->obj, "attempted", json_false());
-	json_object_set_new(it->obj, "retry_after", json_integer(0));
-	json_object_set_new(it->obj, "error", json_string(error));
-	return cli_out_try(it->obj) != 0 ? CORP_LOOP_STOP : 0;
-}
-
+/* A usage error in a pipe: the lines leased come back at once
+ * (sendpipe.h; corp-send.1).  Not from a terminal (nothing leased). */
 static void
 usage_release(const char *why)
 {
+	const struct corp_sendpipe_hooks h = { out_try, warn, NULL };
 	char error[600];
-	struct corp_loop l = { .batch = 1, .batch_ms = -1,
-	    .each = release_each, .bad = bad_quiet, .arg = error };
-	struct corp_err e;
 
 	if (isatty(0))
 		return;
 	snprintf(error, sizeof(error), "corp-send: usage error: %s", why);
-	(void)corp_jsonl_loop(0, NULL, &l, &e);
+	corp_sendpipe_release(error, &h);
 	(void)corp_out_close(stdout);
 }
 
 static int
 cmd_send(const struct cli_args *a)
 {
-	const char *name = cli_arg(a, 0), *news;
+	const struct corp_sendpipe_hooks h = { out, warn, NULL };
+	const char *name = cli_arg(a, 0);
 	struct corp_sender_opts opt;
+	struct corp_sender *snd;
 	struct corp_cidr *allow = NULL;
-	struct corp_loop l = { .batch = 1, .batch_ms = -1, .each = each,
-	    .pause = flush_acks, .bad = bad_line };
 	struct corp_err e;
-	int bad = 0, rc;
+	int code;
 
 	corp_sender_opts_init(&opt);
 	cli_sender_opts_get(a, &opt, &allow);
@@ -154,21 +89,11 @@ cmd_send(const struct cli_args *a)
 			cli_usage("%s", e.msg);
 		cli_fail(&e);
 	}
-	if (corp_sender_stage(snd, &news) != 0)
-		cli_warn("%s", news);
-	if ((acks = calloc(1000, sizeof(*acks))) == NULL)
-		cli_die(CORP_EINTERNAL, "out of memory");
-	l.arg = &bad;
-	rc = corp_jsonl_loop(0, NULL, &l, &e);
-	flush_acks(NULL, &e);	/* what was sent, before any failure */
-	if (rc != 0)
+	if (corp_sendpipe_run(snd, &h, &code, &e) != 0)
 		cli_fail(&e);
-	bad |= l.nbad > 0;
-	rc = corp_sender_stage(snd, NULL);
 	corp_sender_close(snd);
 	free(allow);
-	free(acks);
-	return rc ? rc : bad ? CORP_EINVAL : 0;
+	return code;
 }
 
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }

@@ -15,7 +15,6 @@
 #include "notify.h"
 #include "prefs.h"
 #include "settings.h"
-#include "userref.h"
 #include "vapid.h"
 
 enum { O_TYPE = 1, O_ROLE, O_CHANNEL, O_ENABLED, O_DISABLED, O_PRIORITY,
@@ -54,50 +53,18 @@ static const struct cli_opt opts[] = {
 	{ 0 }
 };
 
-static void
-out1(json_t *o)
-{
-	cli_out(o);
-	json_decref(o);
-}
-
 /* config */
 
-/* The settings (only: one of them) as rows {"key", "value", "default"}
- * of the listing a, or as one JSON line when a is NULL (config set). */
-struct each {
-	const struct cli_args	*a;
-	const char		*only;
-};
-
-static int
-each_line(const char *key, const char *def, const char *cur, void *arg)
+/* The settings as rows {"key", "value", "default"} (settings.c). */
+static json_t *
+settings(struct corp_db *db, const char *only)
 {
-	struct each *x = arg;
-	json_t *o;
-
-	if (x->only != NULL && strcmp(key, x->only) != 0)
-		return 0;
-	o = json_pack("{s:s, s:o, s:s}", "key", key, "value",
-	    corp_json_strval(cur), "default", def);
-	if (o == NULL)
-		return CORP_EINTERNAL;
-	if (x->a != NULL)
-		cli_row(x->a, o);
-	else
-		out1(o);
-	return 0;
-}
-
-static void
-settings_out(struct corp_db *db, const struct cli_args *a, const char *only)
-{
-	struct each x = { a, only };
 	struct corp_err e;
+	json_t *rows;
 
-	corp_errclear(&e);
-	if (corp_setting_each(db, each_line, &x, &e) != 0)
+	if (corp_setting_rows(db, only, &rows, &e) != 0)
 		cli_fail(&e);
+	return rows;
 }
 
 static int
@@ -106,7 +73,7 @@ config_list(const struct cli_args *a)
 	struct corp_db *db;
 
 	db = cli_db(0);
-	settings_out(db, a, NULL);
+	cli_rows(a, settings(db, NULL));
 	corp_db_close(db);
 	return 0;
 }
@@ -123,16 +90,14 @@ config_get(const struct cli_args *a)
 		cli_fail(&e);
 	db = cli_db(0);
 	/* The bare value unless --format (scripts read it). */
-	if (cli_format(a) != CLI_FMT_LEGACY) {
-		settings_out(db, a, key);
-		corp_db_close(db);
-		return 0;
-	}
-	if (corp_setting_get(db, key, &v, &e) != 0)
+	if (cli_format(a) != CLI_FMT_LEGACY)
+		cli_rows(a, settings(db, key));
+	else if (corp_setting_get(db, key, &v, &e) != 0)
 		cli_fail(&e);
-	if (printf("%s\n", v) < 0)
+	else if (printf("%s\n", v) < 0)
 		cli_die(CORP_EINTERNAL, "stdout: write failed");
-	free(v);
+	else
+		free(v);
 	corp_db_close(db);
 	return 0;
 }
@@ -152,7 +117,7 @@ config_set(const struct cli_args *a)
 	if (corp_setting_set(db, key, val, flags, &e) != 0)
 		cli_fail(&e);
 	/* What is stored now, as config list shows it. */
-	settings_out(db, NULL, key);
+	cli_out_all(settings(db, key));
 	corp_db_close(db);
 	return 0;
 }
@@ -172,7 +137,7 @@ config_unset(const struct cli_args *a)
 
 /* notify */
 
-/* The options of notify list, set and unset as the library takes them. */
+/* The options of notify set as the library takes them. */
 static void
 notify_opts(const struct cli_args *a, struct corp_notify *n)
 {
@@ -197,15 +162,13 @@ notify_opts(const struct cli_args *a, struct corp_notify *n)
 static int
 notify_list(const struct cli_args *a)
 {
-	struct corp_notify n;
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *rows;
 
-	notify_opts(a, &n);
 	db = cli_db(0);
-	if (corp_notify_list(db, n.event_type, n.role, n.channel, &rows, &e)
-	    != 0)
+	if (corp_notify_list(db, cli_str(a, O_TYPE), cli_str(a, O_ROLE),
+	    cli_str(a, O_CHANNEL), &rows, &e) != 0)
 		cli_fail(&e);
 	corp_db_close(db);
 	cli_rows(a, rows);
@@ -227,41 +190,24 @@ notify_set(const struct cli_args *a)
 	db = cli_db(0);
 	if (corp_notify_set(db, &n, &row, &e) != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 static int
 notify_unset(const struct cli_args *a)
 {
-	struct corp_notify n;
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *row;
 
-	notify_opts(a, &n);
 	db = cli_db(0);
-	if (corp_notify_unset(db, n.event_type, n.role, n.channel, &row, &e)
-	    != 0)
+	if (corp_notify_unset(db, cli_str(a, O_TYPE), cli_str(a, O_ROLE),
+	    cli_str(a, O_CHANNEL), &row, &e) != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	out1(row);
-	return 0;
+	return cli_done(db, row);
 }
 
 /* prefs, mute, unmute */
-
-static long long
-user(struct corp_db *db, const char *login)
-{
-	struct corp_err e;
-	long long id;
-
-	if (corp_user_ref(db, login, &id, &e) != 0)
-		cli_fail(&e);
-	return id;
-}
 
 static int
 prefs_show(const struct cli_args *a)
@@ -271,11 +217,9 @@ prefs_show(const struct cli_args *a)
 	json_t *o;
 
 	db = cli_db(0);
-	if (corp_prefs_get(db, user(db, cli_str(a, O_USER)), &o, &e) != 0)
+	if (corp_prefs_get(db, cli_user(db, cli_str(a, O_USER)), &o, &e) != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	out1(o);
-	return 0;
+	return cli_done(db, o);
 }
 
 static int
@@ -291,13 +235,11 @@ prefs_set(const struct cli_args *a)
 	if (quiet != NULL && corp_prefs_quiet_parse(quiet, &qs, &qe, &e) != 0)
 		cli_fail(&e);
 	db = cli_db(0);
-	uid = user(db, cli_str(a, O_USER));
+	uid = cli_user(db, cli_str(a, O_USER));
 	if (corp_prefs_set_quiet(db, uid, qs, qe, &e) != 0 ||
 	    corp_prefs_get(db, uid, &o, &e) != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	out1(o);
-	return 0;
+	return cli_done(db, o);
 }
 
 /* What mute and unmute name: exactly one of the two (cli_main checks). */
@@ -309,6 +251,7 @@ mute_what(const struct cli_args *a, const char **kind, const char **value)
 	    cli_str(a, O_TYPE);
 }
 
+/* mute and unmute: the same options, the same row printed. */
 static int
 cmd_mute(const struct cli_args *a)
 {
@@ -316,84 +259,47 @@ cmd_mute(const struct cli_args *a)
 	struct corp_db *db;
 	struct corp_err e;
 	const char *login = cli_str(a, O_USER);
-	long long n;
-	json_t *o;
+	long long n = 0, uid;
+	int on = strcmp(cli_verb_name(a), "mute") == 0, rc;
 
 	mute_what(a, &kind, &value);
 	db = cli_db(0);
-	if (corp_prefs_mute(db, user(db, login), kind, value, &n, &e) != 0)
+	uid = cli_user(db, login);
+	rc = on ? corp_prefs_mute(db, uid, kind, value, &n, &e) :
+	    corp_prefs_unmute(db, uid, kind, value, &e);
+	if (rc != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	o = json_pack("{s:s, s:s, s:s, s:I}", "user", login, "kind", kind,
-	    "muted", value, "failed_rows", (json_int_t)n);
-	out1(o);
-	return 0;
+	return cli_done(db, on ? json_pack("{s:s, s:s, s:s, s:I}", "user",
+	    login, "kind", kind, "muted", value, "failed_rows",
+	    (json_int_t)n) : json_pack("{s:s, s:s, s:s}", "user", login,
+	    "kind", kind, "unmuted", value));
 }
 
+/* push keygen and show: the VAPID public key (vapid.h) and the subject
+ * (config push.subject). */
 static int
-cmd_unmute(const struct cli_args *a)
+cmd_push(const struct cli_args *a)
 {
-	const char *kind, *value;
+	char pub[CORP_WEBPUSH_KEY_B64], *subject;
 	struct corp_db *db;
 	struct corp_err e;
-	const char *login = cli_str(a, O_USER);
-	json_t *o;
+	int rc;
 
-	mute_what(a, &kind, &value);
-	db = cli_db(0);
-	if (corp_prefs_unmute(db, user(db, login), kind, value, &e) != 0)
+	if (strcmp(cli_verb_name(a), "push keygen") == 0)
+		rc = corp_vapid_keygen(cli_has(a, O_FORCE), pub, &e);
+	else if ((rc = corp_vapid_public(pub, &e)) != 0 &&
+	    e.code == CORP_ENOTFOUND)
+		cli_die(CORP_ENOTFOUND, "no VAPID key pair; make one with: "
+		    "corp-settings push keygen");
+	if (rc != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	o = json_pack("{s:s, s:s, s:s}", "user", login, "kind", kind,
-	    "unmuted", value);
-	out1(o);
-	return 0;
-}
-
-/* push: the VAPID key pair (vapid.h) and subject (config push.subject) */
-
-static int
-push_out(const char *pub)
-{
-	struct corp_db *db;
-	struct corp_err e;
-	char *subject;
-
 	db = cli_db(0);
 	if (corp_setting_get(db, "push.subject", &subject, &e) != 0)
 		cli_fail(&e);
-	corp_db_close(db);
-	out1(json_pack("{s:s, s:o}", "public_key", pub, "subject",
+	cli_done(db, json_pack("{s:s, s:o}", "public_key", pub, "subject",
 	    corp_json_strval(*subject ? subject : NULL)));
 	free(subject);
 	return 0;
-}
-
-static int
-push_keygen(const struct cli_args *a)
-{
-	char pub[CORP_WEBPUSH_KEY_B64];
-	struct corp_err e;
-
-	if (corp_vapid_keygen(cli_has(a, O_FORCE), pub, &e) != 0)
-		cli_fail(&e);
-	return push_out(pub);
-}
-
-static int
-push_show(const struct cli_args *a)
-{
-	char pub[CORP_WEBPUSH_KEY_B64];
-	struct corp_err e;
-
-	(void)a;
-	if (corp_vapid_public(pub, &e) != 0) {
-		if (e.code == CORP_ENOTFOUND)
-			cli_die(CORP_ENOTFOUND, "no VAPID key pair; make one "
-			    "with: corp-settings push keygen");
-		cli_fail(&e);
-	}
-	return push_out(pub);
 }
 
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
@@ -431,9 +337,9 @@ static const struct cli_verb prefs_verbs[] = {
 	{ NULL }
 };
 static const struct cli_verb push_verbs[] = {
-	{ "keygen", push_keygen, "make the VAPID key pair of Web Push", NULL,
+	{ "keygen", cmd_push, "make the VAPID key pair of Web Push", NULL,
 	    0, 0, U({ O_FORCE }) },
-	{ "show", push_show, "the VAPID public key and subject" },
+	{ "show", cmd_push, "the VAPID public key and subject" },
 	{ NULL }
 };
 static const struct cli_verb verbs[] = {
@@ -445,7 +351,7 @@ static const struct cli_verb verbs[] = {
 	{ "mute", cmd_mute, "stop a user's notifications on a channel or of "
 	    "a type", NULL, 0, 0, U({ O_USER, CLI_REQ }, { O_CHANNEL, CLI_REQ,
 	    1 }, { O_TYPE, 0, 1 }) },
-	{ "unmute", cmd_unmute, "undo a mute", NULL, 0, 0, U({ O_USER,
+	{ "unmute", cmd_mute, "undo a mute", NULL, 0, 0, U({ O_USER,
 	    CLI_REQ }, { O_CHANNEL, CLI_REQ, 1 }, { O_TYPE, 0, 1 }) },
 	{ NULL }
 };

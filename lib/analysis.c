@@ -58,6 +58,18 @@ admin(struct corp_db *db, const char *login, long long *id,
 }
 
 int
+corp_analysis_admin_run(struct corp_db *db, const char *as, long long id,
+    long long *actor, char **status, struct corp_err *err)
+{
+	int rc, isadm;
+
+	if ((rc = corp_analysis_actor(db, as, actor, &isadm, err)) != 0 ||
+	    (rc = corp_analysis_status(db, id, status, err)) != 0)
+		return rc;
+	return isadm ? 0 : corp_analysis_not_admin(as, err);
+}
+
+int
 corp_analysis_reader(struct corp_db *db, const char *login,
     struct corp_err *err)
 {
@@ -338,7 +350,7 @@ corp_analysis_step(struct corp_db *db, long long id, const char *verb,
 	long long actor, pending = 0, total = 0, decided = 0;
 	time_t now = corp_now();
 	const char *from, *to, *type;
-	int rc, isadm;
+	int rc;
 
 	if (strcmp(verb, "review") == 0) {
 		from = "completed"; to = "reviewed"; type = "run_reviewed";
@@ -351,13 +363,9 @@ corp_analysis_step(struct corp_db *db, long long id, const char *verb,
 		return rc;
 	if ((rc = corp_db_begin(db, err)) != 0)
 		return rc;
-	if ((rc = corp_analysis_actor(db, as, &actor, &isadm, err)) != 0 ||
-	    (rc = corp_analysis_status(db, id, &status, err)) != 0)
+	if ((rc = corp_analysis_admin_run(db, as, id, &actor, &status,
+	    err)) != 0)
 		goto fail;
-	if (!isadm) {
-		rc = corp_analysis_not_admin(as, err);
-		goto fail;
-	}
 	if (strcmp(status, from) != 0) {
 		rc = corp_errf(err, CORP_ECONFLICT, "run %lld is %s: %s needs "
 		    "a %s run", id, status, verb, from);
@@ -524,6 +532,13 @@ corp_analysis_list(struct corp_db *db, int has_chat, long long chat,
 	return run_rows(db, 0, has_chat, chat, status, out, err);
 }
 
+static json_t *
+error_row(struct corp_stmt *st)
+{
+	return json_pack("{sI ss ss}", "batch", (json_int_t)corp_col_int64(st,
+	    0), "error", corp_col_text(st, 1), "line", corp_col_text(st, 2));
+}
+
 int
 corp_analysis_errors(struct corp_db *db, long long run, json_t **out,
     struct corp_err *err)
@@ -531,24 +546,10 @@ corp_analysis_errors(struct corp_db *db, long long run, json_t **out,
 	struct corp_stmt *st;
 	int rc;
 
-	if ((*out = json_array()) == NULL)
-		return OOM(err);
+	*out = NULL;
 	if ((rc = corp_db_prep(db, &st, "SELECT batch_seq, error, line FROM "
 	    "proposal_errors WHERE run_id = ?1 ORDER BY id", err)) != 0)
-		goto fail;
+		return rc;
 	corp_bind_int64(st, 1, run);
-	while ((rc = corp_step(st)) == SQLITE_ROW)
-		json_array_append_new(*out, json_pack("{sI ss ss}", "batch",
-		    (json_int_t)corp_col_int64(st, 0), "error",
-		    corp_col_text(st, 1), "line", corp_col_text(st, 2)));
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "list errors", err);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*out);
-	*out = NULL;
-	return rc;
+	return corp_db_rows(db, st, error_row, out, "list errors", err);
 }

@@ -19,6 +19,11 @@ int	corp_analysis_actor(struct corp_db *, const char *login, long long *id,
 	    int *isadm, struct corp_err *);
 /* 77: "'LOGIN' is not an active admin". */
 int	corp_analysis_not_admin(const char *login, struct corp_err *);
+/* An admin's verb on run id, in the caller's transaction: the actor's
+ * id, then the run's status (67 when none; the caller frees it), then
+ * 77 when as is not an active admin (lookups before rights). */
+int	corp_analysis_admin_run(struct corp_db *, const char *as, long long id,
+	    long long *actor, char **status, struct corp_err *);
 /* A run's event payload (its id, chat and counters). */
 int	corp_analysis_payload(struct corp_db *, long long id, json_t **,
 	    struct corp_err *);

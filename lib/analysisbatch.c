@@ -382,20 +382,18 @@ still_ours(struct corp_db *db, long long id, const char *token,
     struct corp_err *err)
 {
 	struct corp_stmt *st;
-	int rc;
+	int rc, yes;
 
 	if ((rc = corp_db_prep(db, &st, "SELECT 1 FROM analysis_runs WHERE "
 	    "id = ?1 AND status = 'running' AND lease_token = ?2", err)) != 0)
 		return rc;
 	corp_bind_int64(st, 1, id);
 	corp_bind_text(st, 2, token);
-	rc = corp_step(st);
-	corp_reset(st);
-	if (rc == SQLITE_DONE)
+	if ((rc = corp_db_exists(db, st, &yes, "read run", err)) != 0)
+		return rc;
+	if (!yes)
 		return corp_errf(err, CORP_ECONFLICT, "run %lld is no longer "
 		    "ours: its lease expired and it was failed", id);
-	if (rc != SQLITE_ROW)
-		return corp_db_fail(db, rc, "read run", err);
 	return 0;
 }
 
@@ -467,7 +465,7 @@ corp_analysis_begin(struct corp_db *db, long long id, const char *as,
 	char *status = NULL;
 	long long actor, nmsg;
 	time_t now;
-	int rc, isadm;
+	int rc;
 
 	*jobp = NULL;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
@@ -480,13 +478,9 @@ corp_analysis_begin(struct corp_db *db, long long id, const char *as,
 		corp_analysis_job_free(j);
 		return rc;
 	}
-	if ((rc = corp_analysis_actor(db, as, &actor, &isadm, err)) != 0 ||
-	    (rc = corp_analysis_status(db, id, &status, err)) != 0)
+	if ((rc = corp_analysis_admin_run(db, as, id, &actor, &status,
+	    err)) != 0)
 		goto fail;
-	if (!isadm) {
-		rc = corp_analysis_not_admin(as, err);
-		goto fail;
-	}
 	if (strcmp(status, "pending") != 0) {
 		rc = corp_errf(err, CORP_ECONFLICT, "run %lld is %s, not "
 		    "pending", id, status);

@@ -93,12 +93,30 @@ corp_msg_list(struct corp_db *db, const struct corp_msg_filter *f,
 	return corp_db_rows(db, st, msg_row, out, "list messages", err);
 }
 
+/* One earlier version of a message (corp_msg_show's history). */
+static json_t *
+edit_row(struct corp_stmt *st)
+{
+	json_t *v = json_object();
+
+	if (v == NULL)
+		return NULL;
+	json_object_set_new(v, "text", corp_json_strval(corp_col_text(st, 0)));
+	json_object_set_new(v, "entities", opt_json(st, 1));
+	json_object_set_new(v, "edit_date", corp_col_type(st, 2) ==
+	    SQLITE_NULL ? json_null() :
+	    corp_json_time((time_t)corp_col_int64(st, 2)));
+	json_object_set_new(v, "replaced_at",
+	    corp_json_time((time_t)corp_col_int64(st, 3)));
+	return v;
+}
+
 int
 corp_msg_show(struct corp_db *db, long long chat, long long msgid,
     json_t **out, struct corp_err *err)
 {
 	struct corp_stmt *st;
-	json_t *h, *v;
+	json_t *h;
 	long long row = 0;
 	int rc;
 
@@ -118,41 +136,22 @@ corp_msg_show(struct corp_db *db, long long chat, long long msgid,
 		    "chat %lld", msgid, chat);
 	if (rc != SQLITE_ROW)
 		return corp_db_fail(db, rc, "read message", err);
-	if (*out == NULL || (h = json_array()) == NULL)
+	if (*out == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	json_object_set_new(*out, "history", h);
 	if ((rc = corp_db_prep(db, &st, "SELECT text, entities, edit_date, "
 	    "replaced_at FROM tg_message_edits WHERE message_row_id = ?1 "
-	    "ORDER BY id", err)) != 0)
-		goto fail;
-	corp_bind_int64(st, 1, row);
-	while ((rc = corp_step(st)) == SQLITE_ROW) {
-		v = json_object();
-		if (v == NULL) {
-			corp_reset(st);
-			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-			goto fail;
-		}
-		json_object_set_new(v, "text",
-		    corp_json_strval(corp_col_text(st, 0)));
-		json_object_set_new(v, "entities", opt_json(st, 1));
-		json_object_set_new(v, "edit_date", corp_col_type(st,
-		    2) == SQLITE_NULL ? json_null() :
-		    corp_json_time((time_t)corp_col_int64(st, 2)));
-		json_object_set_new(v, "replaced_at",
-		    corp_json_time((time_t)corp_col_int64(st, 3)));
-		json_array_append_new(h, v);
+	    "ORDER BY id", err)) == 0) {
+		corp_bind_int64(st, 1, row);
+		rc = corp_db_rows(db, st, edit_row, &h, "read message history",
+		    err);
 	}
-	corp_reset(st);
-	if (rc != SQLITE_DONE) {
-		rc = corp_db_fail(db, rc, "read message history", err);
-		goto fail;
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+		return rc;
 	}
+	json_object_set_new(*out, "history", h);
 	return 0;
-fail:
-	json_decref(*out);
-	*out = NULL;
-	return rc;
 }
 
 /* ---- retention ------------------------------------------------------ */

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "db.h"
 #include "directory.h"
+#include "jsonl.h"
 #include "names.h"
 #include "settings.h"
 
@@ -362,4 +363,40 @@ corp_setting_duration(struct corp_db *db, const char *key, long long *secs,
 		rc = corp_duration_parse(v, secs, err);
 	free(v);
 	return rc;
+}
+
+struct rows {
+	const char	*only;
+	json_t		*rows;
+};
+
+static int
+row(const char *key, const char *def, const char *cur, void *arg)
+{
+	struct rows *r = arg;
+
+	if (r->only != NULL && strcmp(key, r->only) != 0)
+		return 0;
+	if (json_array_append_new(r->rows, json_pack("{s:s, s:o, s:s}",
+	    "key", key, "value", corp_json_strval(cur), "default", def)) != 0)
+		return CORP_EINTERNAL;
+	return 0;
+}
+
+int
+corp_setting_rows(struct corp_db *db, const char *only, json_t **rows,
+    struct corp_err *err)
+{
+	struct rows r = { only, json_array() };
+	int rc;
+
+	corp_errclear(err);
+	if (r.rows == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_setting_each(db, row, &r, err)) != 0) {
+		json_decref(r.rows);
+		return rc;
+	}
+	*rows = r.rows;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #define CORP_SETTINGS_H
 
 #include <time.h>
+#include <jansson.h>
 
 struct corp_db;
 struct corp_err;
@@ -57,6 +58,13 @@ int	corp_setting_check(const char *key, const char *val, int flags,
 typedef int (*corp_setting_fn)(const char *key, const char *def,
     const char *cur, void *);
 int	corp_setting_each(struct corp_db *, corp_setting_fn, void *,
+	    struct corp_err *);
+/*
+ * The settings as corp-settings config list, get --format and set print
+ * them: rows {"key", "value" (null when unset), "default"} in
+ * corp_setting_each's order; only (NULL: all) keeps the one key.
+ */
+int	corp_setting_rows(struct corp_db *, const char *only, json_t **rows,
 	    struct corp_err *);
 
 /* Typed readers used by the queue. */
