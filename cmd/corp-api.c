@@ -682,8 +682,9 @@ ws_close(struct wss *w, int code, const char *msg)
  */
 #define WS_READS 32
 struct ws_read {
-	long long	 uid, after, last;
-	json_t		*frames;
+	long long	 uid, after;
+	int		 spaces;
+	struct corp_apiws_batch b;
 };
 static struct ws_read reads[WS_READS];
 static size_t nreads;
@@ -692,7 +693,7 @@ static void
 ws_reads_clear(void)
 {
 	while (nreads > 0)
-		json_decref(reads[--nreads].frames);
+		corp_apiws_batch_free(&reads[--nreads].b);
 }
 
 /* Queue w's events past its position (read outside any transaction;
@@ -714,14 +715,16 @@ ws_feed(struct wss *w)
 	if (db_ready() != 0)
 		return;
 	for (i = 0; i < nreads; i++)
-		if (reads[i].uid == w->c.uid && reads[i].after == w->c.after)
+		if (reads[i].uid == w->c.uid && reads[i].after == w->c.after &&
+		    reads[i].spaces == w->c.spaces)
 			r = &reads[i];
 	if (r == NULL) {
 		r = nreads < WS_READS ? &reads[nreads] : &one;
 		r->uid = w->c.uid;
 		r->after = w->c.after;
+		r->spaces = w->c.spaces;
 		if (corp_apiws_read(api.db, r->uid, r->after, WS_PAGE,
-		    &r->frames, &r->last, &e) != 0) {
+		    r->spaces, &r->b, &e) != 0) {
 			warnx("websocket %s: %s (tried again)", w->c.login,
 			    e.msg);
 			return;
@@ -729,9 +732,9 @@ ws_feed(struct wss *w)
 		if (r != &one)
 			nreads++;
 	}
-	frames = corp_apiws_pick(&w->c, r->frames, r->last);
+	frames = corp_apiws_pick(&w->c, &r->b);
 	if (r == &one)
-		json_decref(one.frames);
+		corp_apiws_batch_free(&one.b);
 	if (frames == NULL) {
 		ws_close(w, 1011, "out of memory");
 		return;
