@@ -2,7 +2,7 @@
  * corp-analysis -- seed 004's analysis runs over a chat's stored
  * messages (DESIGN 8, corp-analysis.1): create, start (in the
  * foreground, holding a lease), review, close, cancel, list, show,
- * errors.  The state machine and the proposers live in lib/analysis.c
+ * errors; tie, untie, ties (a chat's space, lib/chatspace.c).  The state machine and the proposers live in lib/analysis.c
  * and lib/proposer.c.
  */
 #include <limits.h>
@@ -12,11 +12,12 @@
 
 #include "cli.h"
 #include "analysis.h"
+#include "chatspace.h"
 #include "db.h"
 #include "proposer.h"
 
 enum { O_AS = 1, O_CHAT, O_FROM, O_UNTIL, O_MINLEN, O_KEYWORD, O_MENTION,
-	O_PROPOSER, O_TIMEOUT, O_LEASE, O_URL, O_MODEL, O_STATUS };
+	O_PROPOSER, O_TIMEOUT, O_LEASE, O_URL, O_MODEL, O_STATUS, O_UNIT };
 
 static const char *const proposers[] = { "builtin", "openai", "exec:",
 	NULL };
@@ -48,6 +49,8 @@ static const struct cli_opt opts[] = {
 	    "openai.model setting)" },
 	{ O_STATUS, "status", "STATUS", "only runs in STATUS",
 	    .comp = CLI_C_WORDS, .words = statuses },
+	{ O_UNIT, "unit", "UNIT", "the org unit, the chat's space",
+	    .comp = CLI_C_UNIT },
 	{ 0 }
 };
 
@@ -193,6 +196,38 @@ cmd_show(const struct cli_args *a)
 	return 0;
 }
 
+/* tie --chat CHAT --unit UNIT, untie --chat CHAT, ties: a chat's space. */
+static int
+cmd_tie(const struct cli_args *a)
+{
+	const char *verb = cli_verb_name(a);
+	struct corp_db *db = cli_db(0);
+	struct corp_err e;
+	json_t *o;
+	long long chat;
+	int rc;
+
+	if (strcmp(verb, "ties") == 0) {
+		if (corp_chatspace_list(db, &o, &e) != 0)
+			cli_fail(&e);
+		cli_rows(a, o);
+		corp_db_close(db);
+		return 0;
+	}
+	chat = cli_int(a, O_CHAT, 0);
+	if (strcmp(verb, "tie") == 0)
+		rc = corp_chatspace_tie(db, chat, cli_str(a, O_UNIT),
+		    cli_str(a, O_AS), &o, &e);
+	else
+		rc = corp_chatspace_untie(db, chat, cli_str(a, O_AS), &o, &e);
+	if (rc != 0)
+		cli_fail(&e);
+	cli_out(o);
+	json_decref(o);
+	corp_db_close(db);
+	return 0;
+}
+
 #define U(...) (const struct cli_use[]){ __VA_ARGS__, { 0 } }
 #define AS { O_AS, CLI_REQ }
 static const struct cli_verb verbs[] = {
@@ -210,6 +245,12 @@ static const struct cli_verb verbs[] = {
 	{ "show", cmd_show, "one run as JSON", "RUN", 1, 1 },
 	{ "errors", cmd_show, "a run's invalid proposals as JSON lines", "RUN",
 	    1, 1, .list = CLI_LIST("batch,line", NULL, CLI_L_NOPAGE) },
+	{ "tie", cmd_tie, "tie a chat to an org unit, its space", NULL, 0,
+	    0, U(AS, { O_CHAT, CLI_REQ }, { O_UNIT, CLI_REQ }) },
+	{ "untie", cmd_tie, "the chat leaves its space", NULL, 0, 0,
+	    U(AS, { O_CHAT, CLI_REQ }) },
+	{ "ties", cmd_tie, "every chat's space as JSON lines", NULL, 0, 0,
+	    .list = CLI_LIST("chat_id", NULL, CLI_L_NOPAGE) },
 	{ NULL }
 };
 

@@ -97,6 +97,11 @@ static size_t max_body = 1 << 20;
 static volatile sig_atomic_t stopping;
 static struct lws_context *ctx;
 static struct corp_www www;	/* the review and operator pages */
+/* The WebSocket wake-ups' state (corp-api.1 "Topics over WebSocket"). */
+static int ws_relisten = 1;	/* a new connection: LISTEN, read once */
+static int ws_dirty;		/* our own request may have added events */
+static int ws_lost;		/* the PostgreSQL connection dropped */
+static long long ws_notified;	/* corp_db_data_version's count */
 
 static void
 pss_reset(struct pss *s)
@@ -135,6 +140,7 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 
 	corp_db_close(api.db);
 	api.db = NULL;
+	ws_relisten = 1;
 	if ((pid = fork()) == -1) {
 		warn("run %lld: no worker (the run fails when its lease "
 		    "ends)", run);
@@ -289,6 +295,10 @@ handle(struct lws *wsi, struct pss *s)
 		return;
 	}
 	corp_api_handle(&api, &q, &r);
+	/* PostgreSQL does not notify a session of its own commits: after
+	 * a request that may have written (not a GET), the log is read. */
+	if (strcmp(s->method, "GET") != 0)
+		ws_dirty = 1;
 	if (r.job != NULL) {
 		spawn_worker(r.job, r.job_run);
 		corp_analysis_job_free(r.job);
@@ -573,7 +583,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 /* ---- topics over WebSocket (corp-api.1) ------------------------------ */
 
 #define WS_AUTH_MS	10000	/* the auth frame's deadline */
-#define WS_POLL_MS	200	/* the event log's last id read this often */
+#define WS_POLL_MS	200	/* SQLite: the log's last id read this often */
+#define WS_NOTIFY_MS	50	/* PostgreSQL: notifications taken this often */
 #define WS_PAGE		256	/* events examined per client and read */
 #define WS_IN_MAX	65536	/* the largest client message */
 #define WS_STALL_MS	5000	/* over the cap and not reading: dropped */
@@ -683,8 +694,9 @@ ws_close(struct wss *w, int code, const char *msg)
  */
 #define WS_READS 32
 struct ws_read {
-	long long	 uid, after, last;
-	json_t		*frames;
+	long long	 uid, after;
+	int		 spaces;
+	struct corp_apiws_batch b;
 };
 static struct ws_read reads[WS_READS];
 static size_t nreads;
@@ -693,7 +705,7 @@ static void
 ws_reads_clear(void)
 {
 	while (nreads > 0)
-		json_decref(reads[--nreads].frames);
+		corp_apiws_batch_free(&reads[--nreads].b);
 }
 
 /* Queue w's events past its position (read outside any transaction;
@@ -715,14 +727,16 @@ ws_feed(struct wss *w)
 	if (db_ready() != 0)
 		return;
 	for (i = 0; i < nreads; i++)
-		if (reads[i].uid == w->c.uid && reads[i].after == w->c.after)
+		if (reads[i].uid == w->c.uid && reads[i].after == w->c.after &&
+		    reads[i].spaces == w->c.spaces)
 			r = &reads[i];
 	if (r == NULL) {
 		r = nreads < WS_READS ? &reads[nreads] : &one;
 		r->uid = w->c.uid;
 		r->after = w->c.after;
+		r->spaces = w->c.spaces;
 		if (corp_apiws_read(api.db, r->uid, r->after, WS_PAGE,
-		    &r->frames, &r->last, &e) != 0) {
+		    r->spaces, &r->b, &e) != 0) {
 			warnx("websocket %s: %s (tried again)", w->c.login,
 			    e.msg);
 			return;
@@ -730,9 +744,9 @@ ws_feed(struct wss *w)
 		if (r != &one)
 			nreads++;
 	}
-	frames = corp_apiws_pick(&w->c, r->frames, r->last);
+	frames = corp_apiws_pick(&w->c, &r->b);
 	if (r == &one)
-		json_decref(one.frames);
+		corp_apiws_batch_free(&one.b);
 	if (frames == NULL) {
 		ws_close(w, 1011, "out of memory");
 		return;
@@ -745,15 +759,82 @@ ws_feed(struct wss *w)
 	json_decref(frames);
 }
 
-/* Every WS_POLL_MS: the auth deadlines, then, while someone is
- * subscribed, the log's last id and each subscriber's new events. */
+/*
+ * Whether the log may have moved since the last tick.  SQLite: always
+ * (the tick polls).  PostgreSQL: another session's NOTIFY came (taken
+ * from the socket without a query, the call of corp-event tail
+ * --follow), our own request ran, or the connection is new (LISTEN
+ * issued now: read once for what committed before it).  A connection
+ * that fails is closed: the ticks poll until one opens again.
+ */
+static int
+ws_woken(void)
+{
+	struct corp_err e;
+	long long v;
+	int fresh = ws_relisten;
+
+	if (!corp_db_is_pg(api.db)) {
+		api.ws.wake = "poll";
+		return 1;
+	}
+	if (corp_db_data_version(api.db, &v, &e) != 0) {
+		warnx("websocket: %s: polling the log until reconnected",
+		    e.msg);
+		corp_db_close(api.db);
+		api.db = NULL;
+		ws_relisten = ws_lost = 1;
+		api.ws.wake = "poll";
+		return 0;
+	}
+	if (fresh && ws_lost) {
+		warnx("websocket: connected again: listening");
+		ws_lost = 0;
+	}
+	ws_relisten = 0;
+	api.ws.wake = "notify";
+	if (fresh || ws_dirty || v != ws_notified) {
+		if (!fresh)
+			api.ws.notifications += v != ws_notified;
+		ws_notified = v;
+		ws_dirty = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* The connection for the ticks: opened again after a worker's fork or a
+ * drop (warned once per drop, not once per tick). */
+static int
+ws_db(void)
+{
+	struct corp_err e;
+
+	if (api.db != NULL)
+		return 0;
+	if (corp_db_open(&api.db, 0, &e) != 0) {
+		api.db = NULL;
+		if (!ws_lost)
+			warnx("websocket: %s: polling the log until "
+			    "reconnected", e.msg);
+		ws_lost = ws_relisten = 1;
+		api.ws.wake = "poll";
+		return -1;
+	}
+	return 0;
+}
+
+/* Every tick: the auth deadlines, then, while someone is subscribed and
+ * the log may have moved (ws_woken), the log's last id and each
+ * subscriber's new events.  On PostgreSQL the notifications are taken
+ * at every tick, subscribers or not, so none pile up unread. */
 static void
 ws_tick(lws_sorted_usec_list_t *sul)
 {
 	struct corp_err e;
 	struct wss *w;
 	long long now = corp_mono_ms();
-	int subscribed = 0;
+	int subscribed = 0, woken = 0;
 
 	(void)sul;
 	for (w = conns; w != NULL; w = w->next) {
@@ -768,7 +849,12 @@ ws_tick(lws_sorted_usec_list_t *sul)
 			ws_drop(w);
 		subscribed |= w->c.topics != NULL && !w->dead;
 	}
-	if (subscribed && db_ready() == 0) {
+	if (subscribed)
+		api.ws.ticks++;
+	if ((subscribed ? ws_db() : api.db != NULL ? 0 : -1) == 0)
+		woken = ws_woken();
+	if (subscribed && woken && ws_db() == 0) {
+		api.ws.log_reads++;
 		if (corp_event_last_id(api.db, &log_last, &e) != 0)
 			warnx("websocket: %s (tried again)", e.msg);
 		else
@@ -778,7 +864,8 @@ ws_tick(lws_sorted_usec_list_t *sul)
 					ws_feed(w);
 		ws_reads_clear();
 	}
-	lws_sul_schedule(ctx, 0, &ws_sul, ws_tick, WS_POLL_MS *
+	lws_sul_schedule(ctx, 0, &ws_sul, ws_tick, (api.ws.wake != NULL &&
+	    strcmp(api.ws.wake, "notify") == 0 ? WS_NOTIFY_MS : WS_POLL_MS) *
 	    LWS_US_PER_MS);
 }
 
@@ -847,6 +934,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			conns->prevp = &w->next;
 		w->prevp = &conns;
 		conns = w;
+		api.ws.clients++;
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		if (w->close_code || w->dead)
@@ -912,6 +1000,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			if ((*w->prevp = w->next) != NULL)
 				w->next->prevp = w->prevp;
 			w->prevp = NULL;
+			api.ws.clients--;
 		}
 		ws_queue_free(w);
 		free(w->in);

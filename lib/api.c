@@ -611,6 +611,21 @@ h_ops_stats(struct call *c)
 	fail(c, rc);
 }
 
+/* corp-api's WebSocket wake-ups (struct corp_api_ws). */
+static void
+h_ops_ws(struct call *c)
+{
+	const struct corp_api_ws *w = &c->api->ws;
+
+	if (operator(c) != 0)
+		return;
+	answer(c, 200, json_pack("{ss sI sI sI sI}", "wake", w->wake ?
+	    w->wake : "poll", "clients", (json_int_t)w->clients, "ticks",
+	    (json_int_t)w->ticks,
+	    "notifications", (json_int_t)w->notifications, "log_reads",
+	    (json_int_t)w->log_reads));
+}
+
 static int
 dlq_row(json_t *o, void *arg)
 {
@@ -764,6 +779,7 @@ static const struct route {
 	{ "GET", { "api", "ops", "dlq" }, h_ops_dlq, 0 },
 	{ "POST", { "api", "ops", "requeue" }, h_ops_requeue, 0 },
 	{ "GET", { "api", "ops", "explain" }, h_ops_explain, 0 },
+	{ "GET", { "api", "ops", "ws" }, h_ops_ws, 0 },
 	{ "POST", { "webhook", "telegram" }, h_tg_webhook, 1 },
 	{ NULL }
 };

@@ -34,8 +34,19 @@ struct corp_api_peer {
 	int		 fails;
 };
 
+/* corp-api's WebSocket wake-ups, kept by its loop (cmd/corp-api.c),
+ * shown by GET /api/ops/ws (corp-api.1). */
+struct corp_api_ws {
+	const char	*wake;		/* "notify" or "poll" */
+	long long	 clients;	/* WebSocket connections open */
+	long long	 ticks;		/* while some client was subscribed */
+	long long	 notifications;	/* other sessions' NOTIFYs heard */
+	long long	 log_reads;	/* reads of the log's last id */
+};
+
 struct corp_api {
 	struct corp_db	*db;
+	struct corp_api_ws ws;
 	const char	*proposer;	/* the name runs record */
 	long long	 lease_s;
 	int		 auth_fails;

@@ -1,10 +1,13 @@
 /* apiws.c -- see apiws.h. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corp.h"
 #include "api.h"
 #include "apiws.h"
+#include "chatspace.h"
 #include "event.h"
 #include "eventlog.h"
 #include "names.h"
@@ -51,8 +54,47 @@ auth(struct corp_api *api, struct corp_apiws *c, const char *peer,
 	return CORP_APIWS_OK;	/* silence: the next frame subscribes */
 }
 
+/*
+ * A space topic, "space:UNIT_ID:TOPIC", that uid may follow: *name gets
+ * its canonical spelling (caller's).  Any other string, a unit that
+ * does not exist or one uid may not follow: the very error of an
+ * unknown topic (names.c), so that nothing is learnt of other units.
+ */
+static int
+space_topic(struct corp_db *db, long long uid, const char *t, json_t **name,
+    struct corp_err *err)
+{
+	struct corp_err e2;
+	const char *p, *es = NULL;
+	char num[24];
+	long long unit;
+	size_t n;
+	int rc, yes = 0;
+
+	*name = NULL;
+	if (t != NULL && strncmp(t, "space:", 6) == 0 &&
+	    (p = strchr(t + 6, ':')) != NULL &&
+	    (n = (size_t)(p - (t + 6))) > 0 && n < sizeof(num)) {
+		memcpy(num, t + 6, n);
+		num[n] = '\0';
+		unit = strtonum(num, 1, LLONG_MAX, &es);
+		if (es == NULL && corp_topic_check(p + 1, &e2) == 0) {
+			if ((rc = corp_chatspace_may(db, uid, unit, &yes, err))
+			    != 0)
+				return rc;
+			if (yes) {
+				*name = json_sprintf("space:%lld:%s", unit,
+				    p + 1);
+				return *name == NULL ? corp_errf(err,
+				    CORP_EINTERNAL, "out of memory") : 0;
+			}
+		}
+	}
+	return corp_topic_check(t, err);
+}
+
 /* {"type":"subscribe","topics":[...],"since":N}: the topics checked by
- * names.c (with its "did you mean"), the position taken. */
+ * names.c (with its "did you mean") or space_topic, the position taken. */
 static int
 subscribe(struct corp_db *db, struct corp_apiws *c, json_t *f,
     json_t **reply, struct corp_err *err)
@@ -62,7 +104,7 @@ subscribe(struct corp_db *db, struct corp_apiws *c, json_t *f,
 	const char *k;
 	long long since = 0, last;
 	size_t i;
-	int rc;
+	int rc, spaces = 0;
 
 	json_object_foreach(f, k, v)
 		if (strcmp(k, "type") != 0 && strcmp(k, "topics") != 0 &&
@@ -76,17 +118,27 @@ subscribe(struct corp_db *db, struct corp_apiws *c, json_t *f,
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	json_array_foreach(t, i, v) {
 		size_t j;
-		json_t *w;
+		json_t *w, *sp = NULL;
+		const char *name = json_string_value(v);
 		int seen = 0;
 
-		if ((rc = corp_topic_check(json_string_value(v), err)) != 0) {
+		if (name != NULL && strncmp(name, "space:", 6) == 0)
+			rc = space_topic(db, c->uid, name, &sp, err);
+		else
+			rc = corp_topic_check(name, err);
+		if (rc != 0) {
 			json_decref(list);
+			if (rc == CORP_ETEMP || rc == CORP_EINTERNAL)
+				return rc;
 			return corp_errprefix(err, "subscribe");
 		}
+		if (sp != NULL)
+			spaces = 1;
 		json_array_foreach(list, j, w)
-			seen |= json_equal(v, w);
+			seen |= json_equal(sp ? sp : v, w);
 		if (!seen)
-			json_array_append(list, v);
+			json_array_append(list, sp ? sp : v);
+		json_decref(sp);
 	}
 	if (s != NULL && !json_is_null(s) && (!json_is_integer(s) ||
 	    (since = json_integer_value(s)) < 0)) {
@@ -103,6 +155,7 @@ subscribe(struct corp_db *db, struct corp_apiws *c, json_t *f,
 	}
 	json_decref(c->topics);
 	c->topics = list;
+	c->spaces = spaces;
 	c->after = since;
 	*reply = json_pack("{ss sO sI}", "type", "subscribed", "topics",
 	    list, "last_id", (json_int_t)since);
@@ -165,25 +218,45 @@ refuse:
 	return CORP_APIWS_OK;
 }
 
+void
+corp_apiws_batch_free(struct corp_apiws_batch *b)
+{
+	json_decref(b->frames);
+	json_decref(b->ties);
+	memset(b, 0, sizeof(*b));
+}
+
 int
 corp_apiws_read(struct corp_db *db, long long uid, long long after,
-    long long max, json_t **frames, long long *last, struct corp_err *err)
+    long long max, int spaces, struct corp_apiws_batch *b,
+    struct corp_err *err)
 {
 	struct corp_event_filter f;
 	json_t *arr, *e, *fr;
 	size_t i;
 	int rc;
 
-	*frames = NULL;
+	memset(b, 0, sizeof(*b));
 	memset(&f, 0, sizeof(f));
 	f.after = after;
 	f.viewer = uid;
 	f.limit = max;
 	f.topics_only = 1;
-	if ((rc = corp_eventlog_list(db, &f, &arr, last, err)) != 0)
+	b->flat = 1;
+	/* Spaces: every topic event, each filtered by pick (flat ones by
+	 * the same rule, space ones by their chat's tie). */
+	if (spaces && ((rc = corp_eventlog_topic_viewer(db, uid, &b->flat,
+	    err)) != 0 || (rc = corp_chatspace_map(db, &b->ties, err)) != 0))
 		return rc;
-	if ((*frames = json_array()) == NULL) {
+	if (spaces)
+		f.viewer = 0;
+	if ((rc = corp_eventlog_list(db, &f, &arr, &b->last, err)) != 0) {
+		corp_apiws_batch_free(b);
+		return rc;
+	}
+	if ((b->frames = json_array()) == NULL) {
 		json_decref(arr);
+		corp_apiws_batch_free(b);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
 	json_array_foreach(arr, i, e) {
@@ -191,10 +264,9 @@ corp_apiws_read(struct corp_db *db, long long uid, long long after,
 		    "event_id"), "topic", json_object_get(e, "topic"), "type",
 		    json_object_get(e, "event_type"), "data",
 		    json_object_get(e, "payload"));
-		if (fr == NULL || json_array_append_new(*frames, fr) != 0) {
+		if (fr == NULL || json_array_append_new(b->frames, fr) != 0) {
 			json_decref(arr);
-			json_decref(*frames);
-			*frames = NULL;
+			corp_apiws_batch_free(b);
 			return corp_errf(err, CORP_EINTERNAL, "out of memory");
 		}
 	}
@@ -202,24 +274,65 @@ corp_apiws_read(struct corp_db *db, long long uid, long long after,
 	return 0;
 }
 
-json_t *
-corp_apiws_pick(struct corp_apiws *c, json_t *frames, long long last)
+/* Does subscribed topic w carry frame fr (topic, data.chat_id)? */
+static int
+carries(const char *w, const char *topic, json_t *fr,
+    const struct corp_apiws_batch *b)
 {
-	json_t *out = json_array(), *fr, *w;
-	const char *topic;
+	const char *t;
+	char k[24];
+	json_int_t chat;
+	json_t *u;
+
+	if (strncmp(w, "space:", 6) != 0)
+		return b->flat && strcmp(w, topic) == 0;
+	if (b->ties == NULL || (t = strchr(w + 6, ':')) == NULL ||
+	    strcmp(t + 1, topic) != 0)
+		return 0;
+	chat = json_integer_value(json_object_get(json_object_get(fr, "data"),
+	    "chat_id"));
+	snprintf(k, sizeof(k), "%lld", (long long)chat);
+	if ((u = json_object_get(b->ties, k)) == NULL)
+		return 0;
+	snprintf(k, sizeof(k), "%lld", (long long)json_integer_value(u));
+	return strncmp(w + 6, k, strlen(k)) == 0 && w[6 + strlen(k)] == ':';
+}
+
+json_t *
+corp_apiws_pick(struct corp_apiws *c, const struct corp_apiws_batch *b)
+{
+	json_t *out = json_array(), *fr, *w, *cp;
+	const char *topic, *name;
 	size_t i, j;
 
 	if (out == NULL)
 		return NULL;
-	json_array_foreach(frames, i, fr) {
+	json_array_foreach(b->frames, i, fr) {
 		topic = json_string_value(json_object_get(fr, "topic"));
-		json_array_foreach(c->topics, j, w)
-			if (topic != NULL && strcmp(json_string_value(w),
-			    topic) == 0) {
+		if (topic == NULL)
+			continue;
+		json_array_foreach(c->topics, j, w) {
+			name = json_string_value(w);
+			if (!carries(name, topic, fr, b))
+				continue;
+			if (strcmp(name, topic) == 0)
 				json_array_append(out, fr);
-				break;
+			else {
+				/* A space's frame: the event under its name. */
+				if ((cp = json_copy(fr)) != NULL &&
+				    json_object_set(cp, "topic", w) != 0) {
+					json_decref(cp);
+					cp = NULL;
+				}
+				if (cp == NULL ||
+				    json_array_append_new(out, cp) != 0) {
+					json_decref(out);
+					return NULL;
+				}
 			}
+			break;
+		}
 	}
-	c->after = last;
+	c->after = b->last;
 	return out;
 }

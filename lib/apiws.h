@@ -24,6 +24,7 @@ struct corp_apiws {
 	long long	 uid;		/* 0: not authenticated yet */
 	char		*login;
 	json_t		*topics;	/* subscribed topics; NULL: none */
+	int		 spaces;	/* a space:UNIT_ID:TOPIC among them */
 	long long	 after;		/* frames sent up to this event id */
 };
 
@@ -43,20 +44,31 @@ enum {
 int	corp_apiws_frame(struct corp_api *, struct corp_apiws *,
 	    const char *peer, const char *in, size_t len, json_t **reply,
 	    int *close_code, struct corp_err *);
+/* One read of the log for the clients of one user at one position. */
+struct corp_apiws_batch {
+	json_t		*frames;	/* every topic's frames, in id order */
+	long long	 last;		/* the highest id examined */
+	int		 flat;		/* the user sees the flat topics */
+	json_t		*ties;		/* spaces: {"CHAT": UNIT_ID}, or NULL */
+};
+
 /*
- * The topic events past after that user uid may see (the rule and the
- * call of corp-event tail --topic --as), at most max of them examined,
- * as frames of every topic: *frames gets an array (caller's), *last the
- * highest id examined.  Clients of one user at one position share one
- * read (corp_apiws_pick filters it per subscription).  0 or a corp code.
+ * The topic events past after, at most max of them examined, as frames
+ * of every topic, into *b (corp_apiws_batch_free).  Without spaces:
+ * those user uid may see (the rule and the call of corp-event tail
+ * --topic --as), b->flat 1.  With spaces: every topic event, b->flat
+ * whether uid sees them flat, b->ties the chats' spaces, for
+ * corp_apiws_pick to filter.  Clients of one user at one position (and
+ * spaces flag) share one read.  0 or a corp code.
  */
 int	corp_apiws_read(struct corp_db *, long long uid, long long after,
-	    long long max, json_t **frames, long long *last,
+	    long long max, int spaces, struct corp_apiws_batch *b,
 	    struct corp_err *);
-/* c's frames of a read made at c->after: those of its topics, in order
- * (a new array; NULL when out of memory); c->after moves to last. */
-json_t	*corp_apiws_pick(struct corp_apiws *c, json_t *frames,
-	    long long last);
+void	corp_apiws_batch_free(struct corp_apiws_batch *);
+/* c's frames of a read made at c->after: each event once, under the
+ * first of c's topics that carries it, in order (a new array; NULL when
+ * out of memory); c->after moves to b->last. */
+json_t	*corp_apiws_pick(struct corp_apiws *c, const struct corp_apiws_batch *b);
 void	corp_apiws_free(struct corp_apiws *);
 
 #endif

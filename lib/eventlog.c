@@ -39,6 +39,24 @@ viewer_load(struct corp_db *db, long long id, struct viewer *v,
 	return 0;
 }
 
+static void	visible(const struct corp_event *, const struct viewer *, int *);
+
+int
+corp_eventlog_topic_viewer(struct corp_db *db, long long uid, int *yes,
+    struct corp_err *err)
+{
+	struct corp_event e;
+	struct viewer v;
+	int rc;
+
+	if ((rc = viewer_load(db, uid, &v, err)) != 0)
+		return rc;
+	memset(&e, 0, sizeof(e));
+	e.topic = "messages";
+	visible(&e, &v, yes);
+	return 0;
+}
+
 /* May v see e, when e is not a task event (see eventlog.h)? */
 static void
 visible(const struct corp_event *e, const struct viewer *v, int *yes)

@@ -25,6 +25,10 @@ struct corp_err;
 
 /* Events in id order; *last gets the highest id examined (also of
  * events the viewer may not see), for a tail to go on from. */
+/* Whether user uid sees topic events at all (the rule corp_eventlog_list
+ * applies to them with viewer uid: an active admin). */
+int	corp_eventlog_topic_viewer(struct corp_db *, long long uid, int *yes,
+	    struct corp_err *);
 int	corp_eventlog_list(struct corp_db *, const struct corp_event_filter *,
 	    json_t **array, long long *last, struct corp_err *);
 /* CORP_ENOTFOUND "task N: not found" unless task id exists. */
