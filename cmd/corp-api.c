@@ -428,7 +428,13 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		}
 		if (n > 0)
 			return 0;	/* the body comes next */
-	}
+	} else if (mi == LWSHUMETH_POST || mi == LWSHUMETH_PUT ||
+	    mi == LWSHUMETH_PATCH)
+		/* libwebsockets 4.1 reads what follows a POST, PUT or PATCH
+		 * without Content-Length as its body: the next request on a
+		 * kept-alive connection went unanswered.  This one is
+		 * answered, then the connection closed. */
+		s->close_after = 1;
 	/* libwebsockets 4.1 hands no chunked request body on: refused,
 	 * rather than read as an empty one. */
 	if ((cl = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) != NULL) {

@@ -326,6 +326,16 @@ is "$code $(cat "$T/body")" \
     "a chunked body: 411, not read as an empty one"
 is "$(sql "SELECT count(*) FROM analysis_runs")" 1 \
     "refused requests created no run"
+# Two body-less PUTs on one kept-alive connection (no Content-Length):
+# libwebsockets took the second request for the first one's body and
+# never answered it; each is answered now (the connection closed after
+# the first, curl opens another).
+out=$(curl -s --max-time 20 -w ' %{http_code}\n' --unix-socket "$S" \
+    -H "Authorization: Bearer $ADMIN" -X PUT http://corp/api/proposals/900/approve \
+    http://corp/api/proposals/901/approve)
+is "$?:$out" '0:{"error":"no proposal 900"} 404
+{"error":"no proposal 901"} 404' \
+    "two body-less PUTs in a row: both answered"
 
 # routes and methods
 req "$ADMIN" GET /api/nothing
