@@ -252,6 +252,7 @@ cmd_run(const struct cli_args *a)
 	    10000, "--batch") : 100;
 	R.o.lease_secs = cli_int(a, O_LEASE, 120);
 	conc = (int)cli_int(a, O_CONCURRENCY, 1);
+	R.o.inflight = (int)cli_int(a, O_INFLIGHT, 1);
 	R.lockfd = R.sumfd = -1;
 	/* A misspelt channel: 64 with the closest one (names.h). */
 	if (corp_channel_check(R.o.channel, &e) != 0)
