@@ -521,7 +521,8 @@ round_inflight(struct corp_deliver *d, json_t *lines, size_t n,
 	for (;;) {
 		while (!*stop && f.nbusy < d->o.inflight &&
 		    (i = next_line(&f)) >= 0)
-			if ((rc = start(&f, (size_t)i, e)) != 0)
+			if ((rc = start(&f, (size_t)i, e)) != 0 ||
+			    (group_due(d) && (rc = flush_group(d, e)) != 0))
 				goto out;
 		if (f.nbusy == 0 && (*stop || next_line(&f) < 0))
 			break;
