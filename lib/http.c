@@ -623,7 +623,7 @@ corp_http_start(struct corp_http *h, const char *url,
     const char *connect_to, void *arg, struct corp_err *err)
 {
 	struct corp_http_req *q;
-	int rc;
+	int rc, running;
 
 	if ((q = h->idle) != NULL)
 		h->idle = q->next;
@@ -645,6 +645,8 @@ corp_http_start(struct corp_http *h, const char *url,
 		goto back;
 	q->arg = arg;
 	curl_easy_setopt(q->c, CURLOPT_PRIVATE, q);
+	/* No CURLOPT_PIPEWAIT: it holds a request until the connection in
+	 * use shows whether it multiplexes, i.e. behind a slow answer. */
 	if (curl_multi_add_handle(h->m, q->c) != CURLM_OK) {
 		curl_slist_free_all(q->hl);
 		curl_slist_free_all(q->ct);
@@ -654,6 +656,9 @@ corp_http_start(struct corp_http *h, const char *url,
 		goto back;
 	}
 	h->nrun++;
+	/* On the wire now, at the limiter's slot, not at the next wait
+	 * (a failure shows there). */
+	(void)curl_multi_perform(h->m, &running);
 	return 0;
 back:
 	q->next = h->idle;
