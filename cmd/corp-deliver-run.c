@@ -1,12 +1,11 @@
 /*
  * corp-deliver-run -- "corp-deliver run": the delivery loop in one
- * process (DESIGN 6).  The round and the loop are lib/deliver.c (claim
- * by priority, format, send, group-commit the acks: the same modules as
- * the pipe); this program reads the options and settings, opens the
- * database, the catalog and the channel, takes the worker lock, runs
- * the loop (or K of them, --concurrency) and prints the summary.  Its
- * own program so that corp-deliver does not link libcurl; corp-deliver
- * run execs it.
+ * process (DESIGN 6).  The loop is lib/deliver.c (claim by priority,
+ * format, send, group-commit the acks: the modules of the pipe), what a
+ * loop holds lib/deliverrun.c (settings, catalog, channel, worker lock);
+ * this program reads the options, opens the database, runs one loop or
+ * forks K (--concurrency) and prints.  Its own program so that
+ * corp-deliver does not link libcurl; corp-deliver run execs it.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,14 +16,10 @@
 #include "cli.h"
 #include "clisend.h"
 #include "run_opts.h"
-#include "catalog.h"
 #include "clock.h"
-#include "db.h"
-#include "deliver.h"
-#include "fmtline.h"
+#include "deliverrun.h"
 #include "names.h"
 #include "queue.h"
-#include "sender.h"
 #include "worker.h"
 
 static const struct cli_opt opts[] = { RUN_OPTS, { 0 } };
@@ -39,17 +34,11 @@ on_signal(int sig)
 }
 
 static struct {
-	struct corp_deliver_opts o;
-	struct corp_deliver_stats st;
-	struct corp_db		*db;
-	struct corp_catalog	*cat;
-	struct corp_sender	*snd;
-	char			*fallback;
+	struct corp_deliver_run	 r;		/* lib/deliverrun.h */
 	long long		 t0;
 	struct cli_progress	 prog;		/* of the ready rows at the start */
 	char			 what[64];	/* "corp-deliver run: CHANNEL" */
 	int			 is_child, reported;
-	int			 lockfd;	/* the --worker lock */
 	int			 sumfd;		/* a child: the summary pipe */
 } R;
 
@@ -75,9 +64,9 @@ static void
 progress(void *arg)
 {
 	(void)arg;
-	cli_progress_show(&R.prog, R.what, R.st.claimed, "sent %lld retry "
-	    "%lld failed %lld unbound %lld", R.st.sent, R.st.retry,
-	    R.st.failed, R.st.unbound);
+	cli_progress_show(&R.prog, R.what, R.r.st.claimed, "sent %lld retry "
+	    "%lld failed %lld unbound %lld", R.r.st.sent, R.r.st.retry,
+	    R.r.st.failed, R.r.st.unbound);
 }
 
 /*
@@ -91,43 +80,24 @@ report(int code)
 	if (R.reported || R.is_child)
 		return;
 	R.reported = 1;
-	if (R.st.claimed == 0 && code == 0) {
-		cli_progress_clear(&R.prog);
-		return;
-	}
 	cli_progress_clear(&R.prog);
+	if (R.r.st.claimed == 0 && code == 0)
+		return;
 	/* The summary: a notice to the journal, a warning when the run
 	 * found trouble (corp.7). */
-	corp_deliver_report(&R.st, R.o.channel, warn_hook,
+	corp_deliver_report(&R.r.st, R.r.o.channel, warn_hook,
 	    code == 0 ? notice_hook : warn_hook, NULL);
 }
 
-/*
- * Open the channel; a usage problem is the operator's (64).  A stage
- * that cannot send (no token) is told with the first line it passes on:
- * a channel with nothing to send is not an error.
- */
+/* A failure to set up: a usage problem is the operator's (64). */
 static void
-open_sender(const struct corp_sender_opts *opt)
+need(int rc, const struct corp_err *e)
 {
-	struct corp_err e;
-
-	if (corp_sender_open(&R.snd, R.o.channel, opt, &e) != 0) {
-		if (e.code == CORP_EUSAGE)
-			cli_usage("%s", e.msg);
-		cli_fail(&e);
-	}
-}
-
-/* Take the lock of worker id, giving back its old leases. */
-static void
-take_worker(const char *id)
-{
-	struct corp_err e;
-	long long n;
-
-	if (corp_worker_take(R.db, id, &R.lockfd, &n, &e) != 0)
-		cli_fail(&e);
+	if (rc == 0)
+		return;
+	if (e->code == CORP_EUSAGE)
+		cli_usage("%s", e->msg);
+	cli_fail(e);
 }
 
 /* The loop (lib/deliver.c); an error ends the program after what was
@@ -136,17 +106,14 @@ static int
 serve(void)
 {
 	struct corp_deliver_hooks h = { warn_hook, progress, NULL };
-	struct corp_deliver *d;
 	struct corp_err e;
 	int code;
 
-	if (corp_deliver_open(&d, R.db, R.snd, R.cat, &R.o, &h, &R.st,
-	    &e) != 0 || corp_deliver_loop(d, &stopping, &code, &e) != 0) {
+	if (corp_deliver_run_serve(&R.r, &h, &stopping, &code, &e) != 0) {
 		warn_hook(NULL, e.msg[0] ? e.msg : corp_code_name(e.code));
 		report(e.code ? e.code : CORP_EINTERNAL);
 		exit(e.code ? e.code : CORP_EINTERNAL);
 	}
-	corp_deliver_close(d);
 	return code;
 }
 
@@ -165,61 +132,35 @@ child_report(void)
 	if (fd < 0)
 		return;
 	R.sumfd = -1;
-	sum = corp_deliver_stats_json(&R.st, R.o.channel,
+	sum = corp_deliver_stats_json(&R.r.st, R.r.o.channel,
 	    corp_mono_ms() - R.t0, 1);
 	cli_fanout_send(fd, sum);
 	json_decref(sum);
 	close(fd);
 }
 
-static void
-cleanup(void)
-{
-	corp_deliver_stats_free(&R.st);
-	corp_sender_close(R.snd);
-	corp_catalog_free(R.cat);
-	corp_db_close(R.db);
-	if (R.lockfd >= 0)
-		close(R.lockfd);
-	free(R.fallback);
-}
-
 /*
  * Child i of K (1..K; cmd/cliproc.c forks it): the whole loop over its
- * own database connection, claims, leases and connection; worker ID-i
- * when the parent has --worker ID; --max N: N/K, the first N%K one more.
- * Settings, catalog and allowed ranges come from the parent.
+ * own database connection, claims, leases and connection (see
+ * corp_deliver_run_child).  Settings, catalog and allowed ranges come
+ * from the parent.
  */
 __attribute__((noreturn)) static void
 child(int i, int k, int fd, void *arg)
 {
-	char id[80], *wid = NULL;
 	struct corp_err e;
 	int code;
 
-	R.o.max = R.o.max > 0 ? R.o.max / k + (i - 1 < R.o.max % k) : 0;
+	(void)arg;
 	R.sumfd = fd;
 	R.is_child = 1;
 	atexit(child_report);
-	if (R.lockfd >= 0)
-		close(R.lockfd);	/* the parent's */
-	R.lockfd = -1;
 	R.prog.tty = 0;
-	R.db = cli_db(0);
-	open_sender(arg);
-	if (R.o.worker != NULL) {
-		snprintf(id, sizeof(id), "%s-%d", R.o.worker, i);
-		take_worker(id);
-		R.o.worker = id;
-	} else {
-		if (corp_worker_default(&wid, &e) != 0)
-			cli_fail(&e);
-		R.o.worker = wid;
-	}
+	R.r.db = cli_db(0);
+	need(corp_deliver_run_child(&R.r, i, k, &e), &e);
 	code = serve();
 	child_report();
-	cleanup();
-	free(wid);
+	corp_deliver_run_free(&R.r);
 	cli_exit(code);
 }
 
@@ -227,41 +168,40 @@ static int
 merge(const char *line, void *arg)
 {
 	(void)arg;
-	return corp_deliver_stats_add(&R.st, line);
+	return corp_deliver_stats_add(&R.r.st, line);
 }
 
 static int
 cmd_run(const struct cli_args *a)
 {
-	struct corp_sender_opts opt;
-	struct corp_cidr *allow = NULL;
+	struct corp_deliver_opts *o = &R.r.o;
 	struct corp_err e;
-	char *wid = NULL, id[80];
-	static char *push_subject;
+	char id[80];
 	json_t *sum;
 	int conc, code;
 
-	corp_sender_opts_init(&opt);
-	cli_sender_opts_get(a, &opt, &allow);
-	R.o.channel = cli_str(a, O_CHANNEL);
-	R.o.once = cli_has(a, O_ONCE);
-	R.o.max = cli_int(a, O_MAX, 0);
-	R.o.until_empty = cli_has(a, O_UNTIL_EMPTY);
-	R.o.worker = cli_str(a, O_WORKER);
-	R.o.batch = cli_has(a, O_BATCH) ? (int)cli_num(cli_str(a, O_BATCH), 1,
+	corp_deliver_run_init(&R.r);
+	cli_sender_opts_get(a, &R.r.so, &R.r.allow);
+	o->channel = cli_str(a, O_CHANNEL);
+	o->once = cli_has(a, O_ONCE);
+	o->max = cli_int(a, O_MAX, 0);
+	o->until_empty = cli_has(a, O_UNTIL_EMPTY);
+	o->worker = cli_str(a, O_WORKER);
+	o->batch = cli_has(a, O_BATCH) ? (int)cli_num(cli_str(a, O_BATCH), 1,
 	    10000, "--batch") : 100;
-	R.o.lease_secs = cli_int(a, O_LEASE, 120);
+	o->lease_secs = cli_int(a, O_LEASE, 120);
+	o->inflight = (int)cli_int(a, O_INFLIGHT, 1);
 	conc = (int)cli_int(a, O_CONCURRENCY, 1);
-	R.lockfd = R.sumfd = -1;
+	R.sumfd = -1;
 	/* A misspelt channel: 64 with the closest one (names.h). */
-	if (corp_channel_check(R.o.channel, &e) != 0)
+	if (corp_channel_check(o->channel, &e) != 0)
 		cli_fail(&e);
-	if (!corp_sender_known(R.o.channel))
-		cli_usage("--channel: no sender for channel '%s'", R.o.channel);
-	if (R.o.worker != NULL && !corp_worker_valid(R.o.worker))
+	if (!corp_sender_known(o->channel))
+		cli_usage("--channel: no sender for channel '%s'", o->channel);
+	if (o->worker != NULL && !corp_worker_valid(o->worker))
 		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
-	if (R.o.worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
-	    "%s-%d", R.o.worker, conc), !corp_worker_valid(id)))
+	if (o->worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
+	    "%s-%d", o->worker, conc), !corp_worker_valid(id)))
 		cli_usage("--worker: too long for --concurrency %d (the "
 		    "children are ID-1..ID-%d, 64 characters at most)", conc,
 		    conc);
@@ -272,55 +212,40 @@ cmd_run(const struct cli_args *a)
 	 * and its secret, the worker lock.
 	 */
 	R.t0 = corp_mono_ms();
-	R.db = cli_db(0);
+	R.r.db = cli_db(0);
 	cli_progress_start(&R.prog, 0);
 	if (R.prog.tty) {
 		time_t oldest;
 
-		if (corp_queue_waiting(R.db, R.o.channel, NULL,
+		if (corp_queue_waiting(R.r.db, o->channel, NULL,
 		    &R.prog.total, &oldest, &e) != 0)
 			cli_fail(&e);
 		snprintf(R.what, sizeof(R.what), "corp-deliver run: %s",
-		    R.o.channel);
+		    o->channel);
 	}
-	if (corp_deliver_settings(R.db, &R.o, &R.fallback, &opt, &allow,
-	    &push_subject, &e) != 0)
-		cli_fail(&e);
-	if (corp_fmt_catalog(&R.cat, NULL, 0, &e) != 0)
-		cli_fail(&e);
-	open_sender(&opt);
+	need(corp_deliver_run_prepare(&R.r, &e), &e);
+	need(corp_deliver_run_channel(&R.r, &e), &e);
 	/* A failed stage (no token) sends nothing: one loop acks it. */
-	if (corp_sender_stage(R.snd, NULL) != 0)
+	if (corp_sender_stage(R.r.snd, NULL) != 0)
 		conc = 1;
-	if (R.o.max > 0 && conc > R.o.max)
-		conc = (int)R.o.max;
-	if (R.o.worker != NULL)
-		take_worker(R.o.worker);
+	if (o->max > 0 && conc > o->max)
+		conc = (int)o->max;
+	if (o->worker != NULL || conc == 1)
+		need(corp_deliver_run_worker(&R.r, &e), &e);
 	if (conc > 1) {
 		/* A connection must not cross fork(): the children open
 		 * their own. */
-		corp_sender_close(R.snd);
-		R.snd = NULL;
-		corp_db_close(R.db);
-		R.db = NULL;
-		code = cli_fanout(conc, &stopping, child, &opt, merge, NULL);
-	} else {
-		if (R.o.worker == NULL) {
-			if (corp_worker_default(&wid, &e) != 0)
-				cli_fail(&e);
-			R.o.worker = wid;
-		}
+		corp_deliver_run_detach(&R.r);
+		code = cli_fanout(conc, &stopping, child, NULL, merge, NULL);
+	} else
 		code = serve();
-	}
-	if ((sum = corp_deliver_stats_json(&R.st, R.o.channel,
+	if ((sum = corp_deliver_stats_json(&R.r.st, o->channel,
 	    corp_mono_ms() - R.t0, 0)) == NULL)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	cli_out(sum);
 	json_decref(sum);
 	report(code);
-	cleanup();
-	free(allow);
-	free(wid);
+	corp_deliver_run_free(&R.r);
 	return code;
 }
 

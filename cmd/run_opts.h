@@ -11,7 +11,7 @@
 #define CORP_RUN_OPTS_H
 
 enum { O_CHANNEL = 1, O_ONCE, O_MAX, O_UNTIL_EMPTY, O_WORKER, O_BATCH,
-	O_LEASE, O_CONCURRENCY, O_RUN_NEXT };
+	O_LEASE, O_CONCURRENCY, O_INFLIGHT, O_RUN_NEXT };
 
 /* --batch: a text, bounded by each verb (run 1..10000, ack 1..100000). */
 #define RUN_OPTS							\
@@ -29,11 +29,14 @@ enum { O_CHANNEL = 1, O_ONCE, O_MAX, O_UNTIL_EMPTY, O_WORKER, O_BATCH,
 	    CLI_DURATION },						\
 	{ O_CONCURRENCY, "concurrency", "K", "run: K loops at once, each "	\
 	    "with its own connection", CLI_NUM, 1, 32 },		\
+	{ O_INFLIGHT, "inflight", "N", "run: telegram requests in flight "	\
+	    "per loop (1)", CLI_NUM, 1, 64 },		\
 	CLI_SENDER_OPTS
 
 #define RUN_USES							\
 	{ O_CHANNEL, CLI_REQ }, { O_ONCE }, { O_MAX }, { O_UNTIL_EMPTY },	\
 	{ O_WORKER }, { O_BATCH }, { O_LEASE }, { O_CONCURRENCY },	\
+	{ O_INFLIGHT },							\
 	{ O_MAX_WAIT }, { O_ALLOW_HTTP }, { O_ALLOW }, { O_TIMEOUT },	\
 	{ O_CONNECT_TIMEOUT }, { O_EXEC_TIMEOUT }, { O_OUT },		\
 	{ O_SMTP_URL }, { O_FROM }, { O_SMTP_USER }

@@ -25,6 +25,9 @@
 #define IDLE_MS		500	/* longest sleep when nothing is due */
 #define IDLE_STEP_MS	50	/* data_version polled this often */
 #define CAUSE_LEN	200	/* bytes of a cause a child reports */
+#define WAIT_MS		100	/* --inflight: longest wait for an answer */
+#define DEST_LEN	80	/* bytes of an address compared */
+#define AHEAD		256	/* --inflight: lines looked past a busy one */
 
 struct corp_deliver {
 	struct corp_deliver_opts	 o;
@@ -68,6 +71,11 @@ corp_deliver_open(struct corp_deliver **out, struct corp_db *db,
 	d->db = db;
 	d->snd = snd;
 	d->cat = cat;
+	if (d->o.inflight > 1 && corp_sender_inflight(snd, d->o.inflight,
+	    err) != 0) {
+		free(d);
+		return err->code;
+	}
 	*out = d;
 	return 0;
 }
@@ -272,13 +280,11 @@ limit_broadcast(struct corp_deliver *d, json_t *lines, const char *token,
 	return keep;
 }
 
-/* Format and send one line, keep its ack for the group. */
+/* Format line; 0, or a failure of the loop. */
 static int
-one_line(struct corp_deliver *d, json_t *line, struct corp_err *e)
+format(struct corp_deliver *d, json_t *line, struct corp_err *e)
 {
-	struct corp_sendres res;
-	const char *news;
-	char tb[160], msg[1400];
+	char tb[160];
 	int rc, outcome;
 
 	if ((rc = corp_fmt_line(d->cat, line, d->o.fallback, &outcome,
@@ -290,13 +296,21 @@ one_line(struct corp_deliver *d, json_t *line, struct corp_err *e)
 		warnf(d, "delivery %lld: %s%s", (long long)json_integer_value(
 		    json_object_get(line, "delivery_id")), e->msg,
 		    corp_line_trace(line, tb, sizeof(tb)));
-	rc = corp_sender_line(d->snd, line, &res, e);
-	if (rc != CORP_SENDER_DONE && rc != CORP_SENDER_INVALID)
-		return e->code ? e->code : CORP_EINTERNAL;
+	return 0;
+}
+
+/* A line with its ack fields: say what went wrong, keep the ack for
+ * the group. */
+static void
+keep(struct corp_deliver *d, json_t *line, const struct corp_sendres *res)
+{
+	const char *news;
+	char msg[1400];
+
 	corp_sender_stage(d->snd, &news);
 	if (news != NULL)
 		warnf(d, "%s", news);
-	if (corp_sender_report(d->snd, line, &res, msg, sizeof(msg)) &&
+	if (corp_sender_report(d->snd, line, res, msg, sizeof(msg)) &&
 	    !is_config(line))
 		warnf(d, "%s", msg);
 	/* The text was for the wire; the ack needs none of it. */
@@ -306,7 +320,239 @@ one_line(struct corp_deliver *d, json_t *line, struct corp_err *e)
 		d->grp_first = corp_mono_ms();
 	d->grp[d->ngrp++] = json_incref(line);
 	d->st->done++;
+}
+
+/* Format and send one line, keep its ack for the group. */
+static int
+one_line(struct corp_deliver *d, json_t *line, struct corp_err *e)
+{
+	struct corp_sendres res;
+	int rc;
+
+	if ((rc = format(d, line, e)) != 0)
+		return rc;
+	rc = corp_sender_line(d->snd, line, &res, e);
+	if (rc != CORP_SENDER_DONE && rc != CORP_SENDER_INVALID)
+		return e->code ? e->code : CORP_EINTERNAL;
+	keep(d, line, &res);
 	return 0;
+}
+
+/* The group is full or old enough: store it. */
+static int
+group_due(struct corp_deliver *d)
+{
+	return d->ngrp >= GROUP_LINES ||
+	    (d->ngrp > 0 && corp_mono_ms() - d->grp_first >= GROUP_MS);
+}
+
+/*
+ * --inflight: where a line goes (its address), for the rule that one
+ * destination has one line in flight at a time, in claim order.  A long
+ * address is cut: two cut alike only wait for each other.
+ */
+static void
+dest(json_t *line, char *buf)
+{
+	json_t *a = json_object_get(line, "address");
+
+	if (json_is_string(a))
+		strlcpy(buf, json_string_value(a), DEST_LEN);
+	else if (json_is_integer(a))
+		snprintf(buf, DEST_LEN, "%lld", (long long)json_integer_value(a));
+	else
+		buf[0] = '\0';
+}
+
+struct flight {
+	struct corp_deliver	*d;
+	json_t			*lines;
+	size_t			 n, first;	/* the first waiting line */
+	unsigned char		*state;		/* 0 waiting, 1 in flight,
+						   2 done */
+	char			(*busy)[DEST_LEN]; /* of the lines in flight */
+	size_t			*busy_at;
+	int			 nbusy;
+};
+
+static int
+busy(const struct flight *f, const char *k, char (*also)[DEST_LEN],
+    int nalso)
+{
+	int j;
+
+	for (j = 0; j < f->nbusy; j++)
+		if (strcmp(f->busy[j], k) == 0)
+			return 1;
+	for (j = 0; j < nalso; j++)
+		if (strcmp(also[j], k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The next line that may start: waiting, its destination not in flight
+ * and not waiting on an earlier line of the same destination.  -1 when
+ * none (within AHEAD lines).
+ */
+static long
+next_line(struct flight *f)
+{
+	char k[DEST_LEN], skipped[16][DEST_LEN];
+	int nskip = 0, j;
+	size_t i;
+
+	while (f->first < f->n && f->state[f->first] != 0)
+		f->first++;
+	for (i = f->first; i < f->n && i < f->first + AHEAD; i++) {
+		if (f->state[i] != 0)
+			continue;
+		dest(json_array_get(f->lines, i), k);
+		if (!busy(f, k, skipped, nskip))
+			return (long)i;
+		for (j = 0; j < nskip && strcmp(skipped[j], k) != 0; j++)
+			;
+		if (j < nskip)
+			continue;
+		if (nskip == 16)
+			return -1;
+		strlcpy(skipped[nskip++], k, DEST_LEN);
+	}
+	return -1;
+}
+
+/* Start line i: 0, or a failure of the loop. */
+static int
+start(struct flight *f, size_t i, struct corp_err *e)
+{
+	struct corp_deliver *d = f->d;
+	json_t *line = json_array_get(f->lines, i);
+	struct corp_sendres res;
+	int rc;
+
+	if ((rc = format(d, line, e)) != 0)
+		return rc;
+	rc = corp_sender_start(d->snd, line, (void *)(i + 1), &res, e);
+	if (rc == CORP_SENDER_STARTED) {
+		f->state[i] = 1;
+		dest(line, f->busy[f->nbusy]);
+		f->busy_at[f->nbusy++] = i;
+		return 0;
+	}
+	if (rc != CORP_SENDER_DONE && rc != CORP_SENDER_INVALID)
+		return e->code ? e->code : CORP_EINTERNAL;
+	f->state[i] = 2;
+	keep(d, line, &res);
+	return 0;
+}
+
+/* Wait up to ms for a line in flight to end; keep its ack. */
+static int
+land(struct flight *f, int ms, struct corp_err *e)
+{
+	struct corp_sendres res;
+	void *arg;
+	size_t i;
+	int j;
+
+	if (corp_sender_wait(f->d->snd, ms, &arg, &res, e) != 0)
+		return e->code ? e->code : CORP_EINTERNAL;
+	if (arg == NULL)
+		return 0;
+	i = (size_t)arg - 1;
+	f->state[i] = 2;
+	for (j = 0; j < f->nbusy; j++)
+		if (f->busy_at[j] == i) {
+			f->nbusy--;
+			memcpy(f->busy[j], f->busy[f->nbusy], DEST_LEN);
+			f->busy_at[j] = f->busy_at[f->nbusy];
+			break;
+		}
+	keep(f->d, json_array_get(f->lines, i), &res);
+	return 0;
+}
+
+/* The lines that never started, in a new array (NULL: out of memory). */
+static json_t *
+waiting(const struct flight *f)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < f->n; i++)
+		if (f->state[i] == 0 &&
+		    json_array_append(a, json_array_get(f->lines, i)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/*
+ * The claim with up to o.inflight lines in flight (corp-deliver.1 run
+ * --inflight): lines start in claim order, except that a line waits
+ * while an earlier line of its destination is in flight or waiting;
+ * each ack joins the group when its answer comes, in whatever order
+ * the answers come.  On a stop no line starts; those in flight land
+ * and are stored, the rest given back.  *left: lines given back.
+ */
+static int
+round_inflight(struct corp_deliver *d, json_t *lines, size_t n,
+    const char *token, volatile sig_atomic_t *stop, long long *left,
+    struct corp_err *e)
+{
+	struct flight f;
+	struct corp_err e2;
+	json_t *rest;
+	long i;
+	int rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.d = d;
+	f.lines = lines;
+	f.n = n;
+	f.state = calloc(n + 1, 1);
+	f.busy = calloc((size_t)d->o.inflight, sizeof(*f.busy));
+	f.busy_at = calloc((size_t)d->o.inflight, sizeof(*f.busy_at));
+	if (f.state == NULL || f.busy == NULL || f.busy_at == NULL) {
+		rc = corp_errf(e, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		while (!*stop && f.nbusy < d->o.inflight &&
+		    (i = next_line(&f)) >= 0)
+			if ((rc = start(&f, (size_t)i, e)) != 0 ||
+			    (group_due(d) && (rc = flush_group(d, e)) != 0))
+				goto out;
+		if (f.nbusy == 0 && (*stop || next_line(&f) < 0))
+			break;
+		if ((rc = land(&f, WAIT_MS, e)) != 0 ||
+		    (group_due(d) && (rc = flush_group(d, e)) != 0))
+			goto out;
+	}
+	rc = flush_group(d, e);
+out:
+	/* An error: what is in flight still lands and is stored. */
+	while (rc != 0 && f.nbusy > 0 && land(&f, WAIT_MS, &e2) == 0)
+		;
+	if ((rest = waiting(&f)) == NULL && rc == 0)
+		rc = corp_errf(e, CORP_EINTERNAL, "out of memory");
+	*left = (long long)json_array_size(rest);
+	if (rc != 0) {
+		free(f.state);
+		free(f.busy);
+		free(f.busy_at);
+		abandon(d, rest, 0, token, e);
+		return rc;
+	}
+	if (*left > 0 && (rc = corp_queue_release_lines(d->db, token, rest, 0,
+	    e)) != 0)
+		*left = 0;
+	json_decref(rest);
+	free(f.state);
+	free(f.busy);
+	free(f.busy_at);
+	return rc;
 }
 
 int
@@ -334,6 +580,18 @@ corp_deliver_round(struct corp_deliver *d, volatile sig_atomic_t *stop,
 	if (rc != 0)
 		return abandon(d, lines, 0, token, e);
 	d->st->claimed += (long long)n;
+	if (d->o.inflight > 1) {
+		long long left;
+
+		rc = round_inflight(d, lines, n, token, stop, &left, e);
+		json_decref(lines);
+		if (rc != 0)
+			return rc;
+		d->st->released += left;
+		*got = *stop || corp_sender_stage(d->snd, NULL) != 0 ? -1 :
+		    (long long)n;
+		return 0;
+	}
 	for (i = 0; i < n && !*stop; i++) {
 		if (one_line(d, json_array_get(lines, i), e) != 0)
 			return abandon(d, lines, i, token, e);

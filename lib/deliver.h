@@ -26,6 +26,7 @@ struct corp_sender;
 struct corp_deliver_opts {
 	const char	*channel, *worker;
 	int		 batch, once, until_empty;
+	int		 inflight;	/* lines in flight, 1..64 */
 	long long	 lease_secs, max;	/* max 0: no limit */
 	double		 share;		/* broadcast_share */
 	const char	*fallback;	/* fallback_lang */

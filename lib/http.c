@@ -20,21 +20,43 @@
 
 #define BODY_MAX	(1024 * 1024)
 
+/*
+ * One request: its easy handle and what it needs until its answer is
+ * judged.  corp_http_post uses the handle's own; corp_http_start takes
+ * one from the free list (the multi interface, corp_http_inflight).
+ */
+struct corp_http_req {
+	struct corp_http	*h;
+	CURL			*c;
+	struct curl_slist	*hl, *ct;
+	char			 errbuf[CURL_ERROR_SIZE];
+	struct corp_http_resp	*cur;
+	size_t			 cur_cap;	/* bytes allocated at cur->body */
+	struct corp_http_resp	 resp;		/* corp_http_start's */
+	CURLcode		 cc;
+	/* corp_http_ssrf: what it refused in this request */
+	const char		*refused;
+	char			 refused_addr[INET6_ADDRSTRLEN];
+	void			*arg;		/* the caller's */
+	struct corp_http_req	*next;		/* the free list */
+	struct corp_http_req	*all;		/* every one, for close */
+};
+
 struct corp_http {
 	CURL			*c;
 	struct corp_http_opts	 o;
 	char			*ca_file;
-	char			 errbuf[CURL_ERROR_SIZE];
-	struct corp_http_resp	*cur;
-	size_t			 cur_cap;	/* bytes allocated at cur->body */
-	/* corp_http_ssrf: the rule, and what it refused in this request */
+	struct corp_http_req	 one;		/* corp_http_post's */
+	/* corp_http_ssrf: the rule */
 	int			 ssrf;
 	const struct corp_cidr	*allow;
 	size_t			 nallow;
-	const char		*refused;
-	char			 refused_addr[INET6_ADDRSTRLEN];
 	const char		*allow_hint;	/* what allows a range */
 	size_t			 body_max;
+	/* corp_http_inflight: the multi handle, its requests */
+	CURLM			*m;
+	int			 nrun;
+	struct corp_http_req	*idle, *all;
 };
 
 static int curl_ready;
@@ -65,6 +87,8 @@ corp_http_open(struct corp_http **hp, const struct corp_http_opts *o,
 		free(h);
 		return corp_errf(err, CORP_EINTERNAL, "libcurl: no handle");
 	}
+	h->one.h = h;
+	h->one.c = h->c;
 	*hp = h;
 	return 0;
 }
@@ -72,8 +96,22 @@ corp_http_open(struct corp_http **hp, const struct corp_http_opts *o,
 void
 corp_http_close(struct corp_http *h)
 {
+	struct corp_http_req *q;
+
 	if (h == NULL)
 		return;
+	while ((q = h->all) != NULL) {
+		h->all = q->all;
+		if (h->m != NULL)
+			curl_multi_remove_handle(h->m, q->c);
+		curl_slist_free_all(q->hl);
+		curl_slist_free_all(q->ct);
+		corp_http_resp_free(&q->resp);
+		curl_easy_cleanup(q->c);
+		free(q);
+	}
+	if (h->m != NULL)
+		curl_multi_cleanup(h->m);
 	curl_easy_cleanup(h->c);
 	free(h->ca_file);
 	free(h);
@@ -105,11 +143,12 @@ corp_http_allow_how(const struct corp_http *h)
 static curl_socket_t
 on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
-	struct corp_http *h = arg;
+	struct corp_http_req *q = arg;
+	struct corp_http *h = q->h;
 	const void *ip;
 
 	(void)purpose;
-	if ((h->refused = corp_addr_refused(&a->addr, h->allow,
+	if ((q->refused = corp_addr_refused(&a->addr, h->allow,
 	    h->nallow)) != NULL) {
 		ip = a->family == AF_INET6 ?
 		    (const void *)&((struct sockaddr_in6 *)(void *)&a->addr)->
@@ -117,10 +156,10 @@ on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 		    (const void *)&((struct sockaddr_in *)(void *)&a->addr)->
 		    sin_addr;
 		if (a->family != AF_INET && a->family != AF_INET6)
-			strlcpy(h->refused_addr, "?", sizeof(h->refused_addr));
-		else if (inet_ntop(a->family, ip, h->refused_addr,
-		    sizeof(h->refused_addr)) == NULL)
-			strlcpy(h->refused_addr, "?", sizeof(h->refused_addr));
+			strlcpy(q->refused_addr, "?", sizeof(q->refused_addr));
+		else if (inet_ntop(a->family, ip, q->refused_addr,
+		    sizeof(q->refused_addr)) == NULL)
+			strlcpy(q->refused_addr, "?", sizeof(q->refused_addr));
 		return CURL_SOCKET_BAD;
 	}
 	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
@@ -210,10 +249,10 @@ corp_redact(char *buf, size_t size, const char *secret)
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
 {
-	struct corp_http *h = arg;
+	struct corp_http_req *h = arg;
 	struct corp_http_resp *r = h->cur;
 	size_t add = size * n, keep = add, cap;
-	size_t max = h->body_max > 0 ? h->body_max : BODY_MAX;
+	size_t max = h->h->body_max > 0 ? h->h->body_max : BODY_MAX;
 	char *nb;
 
 	if (r->len + keep > max) {
@@ -439,37 +478,37 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-int
-corp_http_post(struct corp_http *h, const char *url,
+/* Set up q's easy handle for a POST (corp_http_post). */
+static int
+req_setup(struct corp_http_req *q, const char *url,
     const char *const *headers, const char *body, size_t len,
-    const char *connect_to, const char *secret, struct corp_http_resp *r,
-    struct corp_err *err)
+    const char *connect_to, struct corp_http_resp *r, struct corp_err *err)
 {
-	struct curl_slist *hl = NULL, *ct = NULL, *t;
-	CURL *c = h->c;
-	CURLcode cc;
+	struct corp_http *h = q->h;
+	struct curl_slist *t;
+	CURL *c = q->c;
 	size_t i;
-	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->retry_after = -1;
+	q->hl = q->ct = NULL;
 	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
-		if ((t = curl_slist_append(hl, headers[i])) == NULL)
+		if ((t = curl_slist_append(q->hl, headers[i])) == NULL)
 			goto oom;
-		hl = t;
+		q->hl = t;
 	}
 	/* No "Expect: 100-continue" round trip for large bodies. */
-	if ((t = curl_slist_append(hl, "Expect:")) == NULL)
+	if ((t = curl_slist_append(q->hl, "Expect:")) == NULL)
 		goto oom;
-	hl = t;
-	if (connect_to != NULL) {
-		if ((ct = curl_slist_append(NULL, connect_to)) == NULL)
-			goto oom;
-	}
+	q->hl = t;
+	if (connect_to != NULL &&
+	    (q->ct = curl_slist_append(NULL, connect_to)) == NULL)
+		goto oom;
 	curl_easy_reset(c);
-	h->errbuf[0] = '\0';
-	h->refused = NULL;
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	q->errbuf[0] = '\0';
+	q->refused = NULL;
+	q->cur_cap = 0;
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	    h->o.allow_http ? "http,https" : "https");
@@ -487,24 +526,38 @@ corp_http_post(struct corp_http *h, const char *url,
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	if (ct != NULL)
-		curl_easy_setopt(c, CURLOPT_CONNECT_TO, ct);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, q->hl);
+	if (q->ct != NULL)
+		curl_easy_setopt(c, CURLOPT_CONNECT_TO, q->ct);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	h->cur = r;
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	q->cur = r;
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	if (h->ssrf) {
 		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open);
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, h);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, q);
 	}
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK && h->refused != NULL) {
+	return 0;
+oom:
+	curl_slist_free_all(q->hl);
+	q->hl = NULL;
+	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+/* The outcome of q's transfer (cc), as corp_http_post returns it. */
+static int
+req_judge(struct corp_http_req *q, CURLcode cc, const char *url,
+    const char *secret, struct corp_http_resp *r, struct corp_err *err)
+{
+	CURL *c = q->c;
+	int rc = 0;
+
+	if (cc != CURLE_OK && q->refused != NULL) {
 		rc = corp_errf(err, CORP_ECONFIG, "the connection to %s was "
 		    "refused: %s %s address (refused unless allowed by %s)",
-		    h->refused_addr, corp_addr_article(h->refused), h->refused,
-		    corp_http_allow_how(h));
+		    q->refused_addr, corp_addr_article(q->refused), q->refused,
+		    corp_http_allow_how(q->h));
 		corp_http_resp_free(r);
 	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -513,7 +566,7 @@ corp_http_post(struct corp_http *h, const char *url,
 
 		/* errbuf may name the URL, and the URL may hold a token. */
 		snprintf(msg, sizeof(msg), "%s%s%s", curl_easy_strerror(cc),
-		    h->errbuf[0] ? ": " : "", h->errbuf);
+		    q->errbuf[0] ? ": " : "", q->errbuf);
 		corp_redact(msg, sizeof(msg), secret);
 		corp_redact(msg, sizeof(msg), url);
 		rc = corp_errf(err, cc == CURLE_UNSUPPORTED_PROTOCOL ||
@@ -526,10 +579,162 @@ corp_http_post(struct corp_http *h, const char *url,
 	/* Drop the per-request lists before they are freed. */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
-	curl_slist_free_all(hl);
-	curl_slist_free_all(ct);
+	curl_slist_free_all(q->hl);
+	curl_slist_free_all(q->ct);
+	q->hl = q->ct = NULL;
 	return rc;
-oom:
-	curl_slist_free_all(hl);
-	return corp_errf(err, CORP_EINTERNAL, "out of memory");
+}
+
+int
+corp_http_post(struct corp_http *h, const char *url,
+    const char *const *headers, const char *body, size_t len,
+    const char *connect_to, const char *secret, struct corp_http_resp *r,
+    struct corp_err *err)
+{
+	int rc;
+
+	if ((rc = req_setup(&h->one, url, headers, body, len, connect_to, r,
+	    err)) != 0)
+		return rc;
+	return req_judge(&h->one, curl_easy_perform(h->c), url, secret, r,
+	    err);
+}
+
+/* ---- several requests in flight (the multi interface) ------------ */
+
+int
+corp_http_inflight(struct corp_http *h, int n, struct corp_err *err)
+{
+	if (h->m == NULL && (h->m = curl_multi_init()) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "libcurl: no multi "
+		    "handle");
+	/* n connections to the API (HTTP/1.1), or n streams over one
+	 * (HTTP/2, where the server offers it). */
+	curl_multi_setopt(h->m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(h->m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n);
+	curl_multi_setopt(h->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
+	curl_multi_setopt(h->m, CURLMOPT_MAXCONNECTS, (long)n);
+	return 0;
+}
+
+int
+corp_http_start(struct corp_http *h, const char *url,
+    const char *const *headers, const char *body, size_t len,
+    const char *connect_to, void *arg, struct corp_err *err)
+{
+	struct corp_http_req *q;
+	int rc, running;
+
+	if ((q = h->idle) != NULL)
+		h->idle = q->next;
+	else {
+		if ((q = calloc(1, sizeof(*q))) == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		q->h = h;
+		if ((q->c = curl_easy_init()) == NULL) {
+			free(q);
+			return corp_errf(err, CORP_EINTERNAL,
+			    "libcurl: no handle");
+		}
+		q->all = h->all;
+		h->all = q;
+	}
+	q->next = NULL;
+	if ((rc = req_setup(q, url, headers, body, len, connect_to, &q->resp,
+	    err)) != 0)
+		goto back;
+	q->arg = arg;
+	curl_easy_setopt(q->c, CURLOPT_PRIVATE, q);
+	/* No CURLOPT_PIPEWAIT: it holds a request until the connection in
+	 * use shows whether it multiplexes, i.e. behind a slow answer. */
+	if (curl_multi_add_handle(h->m, q->c) != CURLM_OK) {
+		curl_slist_free_all(q->hl);
+		curl_slist_free_all(q->ct);
+		q->hl = q->ct = NULL;
+		rc = corp_errf(err, CORP_EINTERNAL, "libcurl: cannot add a "
+		    "request");
+		goto back;
+	}
+	h->nrun++;
+	/* On the wire now, at the limiter's slot, not at the next wait
+	 * (a failure shows there). */
+	(void)curl_multi_perform(h->m, &running);
+	return 0;
+back:
+	q->next = h->idle;
+	h->idle = q;
+	return rc;
+}
+
+int
+corp_http_pending(const struct corp_http *h)
+{
+	return h->nrun;
+}
+
+/* A finished request of the multi handle, off it; NULL when none. */
+static struct corp_http_req *
+take_done(struct corp_http *h)
+{
+	struct corp_http_req *q;
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(h->m, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&q);
+		q->cc = msg->data.result;
+		curl_multi_remove_handle(h->m, q->c);
+		h->nrun--;
+		return q;
+	}
+	return NULL;
+}
+
+int
+corp_http_wait(struct corp_http *h, int ms, void **arg,
+    struct corp_http_req **done, struct corp_err *err)
+{
+	int running, polled = 0;
+
+	*done = NULL;
+	for (;;) {
+		if ((*done = take_done(h)) != NULL) {
+			*arg = (*done)->arg;
+			return 0;
+		}
+		if (h->nrun == 0 || polled)
+			return 0;
+		if (curl_multi_perform(h->m, &running) != CURLM_OK)
+			return corp_errf(err, CORP_EINTERNAL,
+			    "libcurl: multi perform failed");
+		if ((*done = take_done(h)) != NULL) {
+			*arg = (*done)->arg;
+			return 0;
+		}
+		if (curl_multi_poll(h->m, NULL, 0, ms, NULL) != CURLM_OK)
+			return corp_errf(err, CORP_EINTERNAL,
+			    "libcurl: multi poll failed");
+		polled = 1;
+		if (curl_multi_perform(h->m, &running) != CURLM_OK)
+			return corp_errf(err, CORP_EINTERNAL,
+			    "libcurl: multi perform failed");
+	}
+}
+
+int
+corp_http_finish(struct corp_http_req *q, const char *url,
+    const char *secret, struct corp_http_resp *r, struct corp_err *err)
+{
+	struct corp_http *h = q->h;
+	int rc;
+
+	rc = req_judge(q, q->cc, url, secret, &q->resp, err);
+	*r = q->resp;
+	memset(&q->resp, 0, sizeof(q->resp));
+	q->next = h->idle;
+	h->idle = q;
+	return rc;
 }

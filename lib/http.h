@@ -79,6 +79,28 @@ int	corp_http_post(struct corp_http *, const char *url,
 void	corp_http_resp_free(struct corp_http_resp *);
 
 /*
+ * Several requests in flight on one handle (libcurl's multi interface;
+ * corp-deliver run --inflight): up to n connections to a host, or n
+ * streams over one where the server offers HTTP/2.  The same request
+ * and the same judgement of its answer as corp_http_post, in three
+ * steps: corp_http_start sends it (body, url and headers must live until
+ * its corp_http_finish), corp_http_wait waits up to ms for one to end
+ * (*done NULL: none yet; *arg the start's arg), corp_http_finish gives
+ * its outcome exactly as corp_http_post returns it and takes the request
+ * back.  corp_http_pending: how many are in flight.
+ */
+struct corp_http_req;
+int	corp_http_inflight(struct corp_http *, int n, struct corp_err *);
+int	corp_http_start(struct corp_http *, const char *url,
+	    const char *const *headers, const char *body, size_t len,
+	    const char *connect_to, void *arg, struct corp_err *);
+int	corp_http_wait(struct corp_http *, int ms, void **arg,
+	    struct corp_http_req **done, struct corp_err *);
+int	corp_http_finish(struct corp_http_req *, const char *url,
+	    const char *secret, struct corp_http_resp *, struct corp_err *);
+int	corp_http_pending(const struct corp_http *);
+
+/*
  * A 2xx answer's JSON body (Telegram's sendMessage, the proposer's chat
  * completion): parsed as is, or, when jansson refuses it only for an
  * integer beyond int64 ("message_id": 1234...890), parsed again with every

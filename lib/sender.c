@@ -52,6 +52,7 @@ struct corp_sender {
 	char			*file_path;
 	/* push (pushsend.h) */
 	struct corp_pushsend	*push;
+	int			 inflight;	/* corp_sender_inflight */
 };
 
 struct channel {
@@ -61,6 +62,9 @@ struct channel {
 	int		(*send)(struct corp_sender *, json_t *,
 			    struct corp_sendres *, struct corp_err *);
 	int		(*flush)(struct corp_sender *, struct corp_err *);
+	/* in flight (corp_sender_start); NULL: one at a time */
+	int		(*start)(struct corp_sender *, json_t *, void *,
+			    struct corp_sendres *, struct corp_err *);
 };
 
 void
@@ -297,20 +301,34 @@ oom:
 	return 1;
 }
 
+/* A Telegram line between the checks and the answer (tg_send, or in
+ * flight: corp_sender_start). */
+struct tg_req {
+	json_t			*line;
+	void			*arg;		/* corp_sender_start's */
+	struct corp_sendres	 res;
+	long long		 chat;
+	char			 chatbuf[32];
+	struct corp_down	 down;
+	int			 stage0;	/* the stage before it */
+	char			*url, *data;
+};
+
+/*
+ * Everything before the request: the address, the buttons, the outage
+ * pause, the limiter's slot (waited for here).  1 when the request is
+ * to be made; 0 when q->res already says what became of the line.
+ */
 static int
-tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
-    struct corp_err *err)
+tg_before(struct corp_sender *s, struct tg_req *q, json_t **markup)
 {
-	json_t *a = json_object_get(line, "address");
-	const char *text = json_string_value(json_object_get(line, "text"));
+	json_t *a = json_object_get(q->line, "address");
+	struct corp_sendres *res = &q->res;
 	struct corp_err e;
-	struct corp_down down;
 	long long chat = 0, wait;
-	char chatbuf[32];
-	json_t *markup = NULL;
 	int rc;
 
-	(void)err;
+	*markup = NULL;
 	corp_sendres_init(res);
 	if (json_is_integer(a))
 		chat = json_integer_value(a);
@@ -323,15 +341,16 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 		    "private chat id (a positive integer)");
 		return 0;
 	}
-	if (tg_markup(s, line, &markup, res) != 0)
+	q->chat = chat;
+	if (tg_markup(s, q->line, markup, res) != 0)
 		return 0;
-	if (down_before(s, "telegram", s->tg_down, &down, res)) {
-		json_decref(markup);
+	if (down_before(s, "telegram", s->tg_down, &q->down, res)) {
+		json_decref(*markup);
 		return 0;
 	}
-	snprintf(chatbuf, sizeof(chatbuf), "%lld", chat);
+	snprintf(q->chatbuf, sizeof(q->chatbuf), "%lld", chat);
 	if (s->tg_rl != NULL) {
-		rc = corp_rl_reserve(s->tg_rl, chatbuf, s->o.max_wait_ms,
+		rc = corp_rl_reserve(s->tg_rl, q->chatbuf, s->o.max_wait_ms,
 		    &wait, &e);
 		if (rc == CORP_ETEMP) {
 			long long pms;
@@ -346,7 +365,7 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 				corp_sendres_set(res, CORP_SEND_RETRY,
 				    "telegram: 429 pause of %s%s until %s "
 				    "(%llds more)",
-				    own ? "chat " : "the bot", own ? chatbuf :
+				    own ? "chat " : "the bot", own ? q->chatbuf :
 				    "", corp_time_fmt(corp_now() +
 				    (time_t)res->retry_after, end),
 				    res->retry_after);
@@ -354,27 +373,35 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 				corp_sendres_set(res, CORP_SEND_RETRY,
 				    "rate limit: a slot is %lld ms away, "
 				    "more than --max-wait", wait);
-			json_decref(markup);
+			json_decref(*markup);
 			return 0;
 		}
 		if (rc != 0) {
 			res->attempted = 0;
 			corp_sendres_set(res, CORP_SEND_RETRY, "%s", e.msg);
-			json_decref(markup);
+			json_decref(*markup);
 			return 0;
 		}
 		corp_sleep_ms(wait);
 	}
-	corp_tg_send(s->http, corp_cfg.telegram_api, s->tg_token, chat, text,
-	    markup, res);
-	json_decref(markup);
-	down_after(s, "telegram", s->tg_down, &down, res);
+	return 1;
+}
+
+/* Everything after the answer: the outage, the pause cap, a bad token,
+ * a chat's 429. */
+static void
+tg_after(struct corp_sender *s, struct tg_req *q)
+{
+	struct corp_sendres *res = &q->res;
+	struct corp_err e;
+
+	down_after(s, "telegram", s->tg_down, &q->down, res);
 	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
 		cap_pause(s, res);
 	if (res->bad_token) {
 		stage_fail(s, CORP_EFORBIDDEN, "bad token", "telegram: bad "
 		    "token (the Bot API answered 401 or 404)");
-		return 0;
+		return;
 	}
 	/*
 	 * A 429 pauses that chat for every sender of the token (the Bot
@@ -388,14 +415,91 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 		size_t len = strlen(res->error);
 
 		if (s->tg_rl != NULL)
-			(void)corp_rl_pause_chat(s->tg_rl, chatbuf,
+			(void)corp_rl_pause_chat(s->tg_rl, q->chatbuf,
 			    res->retry_after * 1000, &e);
 		snprintf(res->error + len, sizeof(res->error) - len,
-		    " (429: chat %lld paused until %s)", chat,
+		    " (429: chat %lld paused until %s)", q->chat,
 		    corp_time_fmt(corp_now() + (time_t)res->retry_after,
 		    end));
 	}
+}
+
+static int
+tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
+    struct corp_err *err)
+{
+	struct tg_req q;
+	json_t *markup;
+
+	(void)err;
+	memset(&q, 0, sizeof(q));
+	q.line = line;
+	if (tg_before(s, &q, &markup)) {
+		corp_tg_send(s->http, corp_cfg.telegram_api, s->tg_token,
+		    q.chat, json_string_value(json_object_get(line, "text")),
+		    markup, &q.res);
+		json_decref(markup);
+		tg_after(s, &q);
+	}
+	*res = q.res;
 	return 0;
+}
+
+/*
+ * The same line in flight (corp_sender_start): the request is started,
+ * its answer judged in tg_end.  CORP_SENDER_STARTED, or 0 when res says
+ * what became of the line at once; -1 for a failure of the stage.
+ */
+static int
+tg_start(struct corp_sender *s, json_t *line, void *arg,
+    struct corp_sendres *res, struct corp_err *err)
+{
+	struct tg_req *q;
+	json_t *markup;
+	int rc = 0;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return oom(err);
+	q->line = line;
+	q->arg = arg;
+	q->stage0 = s->stage_code;
+	if (tg_before(s, q, &markup)) {
+		if (corp_tg_send_req(corp_cfg.telegram_api, s->tg_token,
+		    q->chat, json_string_value(json_object_get(line, "text")),
+		    markup, &q->url, &q->data, &q->res) != 0)
+			tg_after(s, q);
+		else if (corp_http_start(s->http, q->url, corp_tg_headers,
+		    q->data, strlen(q->data), NULL, q, err) != 0)
+			rc = -1;
+		else
+			rc = CORP_SENDER_STARTED;
+		json_decref(markup);
+	}
+	if (rc != CORP_SENDER_STARTED) {
+		*res = q->res;
+		free(q->url);
+		free(q->data);
+		free(q);
+	}
+	return rc;
+}
+
+/* The answer to a request tg_start made, judged as tg_send judges it. */
+static struct tg_req *
+tg_end(struct corp_sender *s, struct corp_http_req *h, void *arg)
+{
+	struct tg_req *q = arg;
+	struct corp_http_resp r;
+	struct corp_err e;
+	int rc;
+
+	rc = corp_http_finish(h, q->url, s->tg_token, &r, &e);
+	corp_tg_answer(rc, &e, &r, s->tg_token, &q->res);
+	tg_after(s, q);
+	free(q->url);
+	free(q->data);
+	q->url = q->data = NULL;
+	return q;
 }
 
 /* ---- webhook --------------------------------------------------- */
@@ -863,13 +967,13 @@ push_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 /* ---- the stage --------------------------------------------------- */
 
 static const struct channel channels[] = {
-	{ "telegram", 1, tg_init, tg_send, NULL },
-	{ "webhook", 0, wh_init, wh_send, NULL },
-	{ "email", 1, email_init, email_send, NULL },
-	{ "exec", 1, exec_init, exec_send, NULL },
-	{ "file", 1, file_init, file_send, file_flush },
-	{ "push", 1, push_init, push_send, NULL },
-	{ NULL, 0, NULL, NULL, NULL }
+	{ "telegram", 1, tg_init, tg_send, NULL, tg_start },
+	{ "webhook", 0, wh_init, wh_send, NULL, NULL },
+	{ "email", 1, email_init, email_send, NULL, NULL },
+	{ "exec", 1, exec_init, exec_send, NULL, NULL },
+	{ "file", 1, file_init, file_send, file_flush, NULL },
+	{ "push", 1, push_init, push_send, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 static const struct channel *
@@ -1022,8 +1126,12 @@ unrendered(json_t *line, struct corp_sendres *res)
 	return 1;
 }
 
-int
-corp_sender_line(struct corp_sender *s, json_t *line,
+/*
+ * corp_sender_line, or with arg != NULL corp_sender_start: the checks,
+ * then the channel's send (or start: CORP_SENDER_STARTED, no ack yet).
+ */
+static int
+line_do(struct corp_sender *s, json_t *line, void *arg,
     struct corp_sendres *resp, struct corp_err *err)
 {
 	struct corp_sendres res0, *res = resp ? resp : &res0;
@@ -1064,6 +1172,14 @@ corp_sender_line(struct corp_sender *s, json_t *line,
 		    "channel %s, not %s", c != NULL ? c : "?", s->ch->name);
 	} else if (s->ch->needs_text && unrendered(line, res)) {
 		;
+	} else if (arg != NULL && s->inflight > 0) {
+		if ((rc = s->ch->start(s, line, arg, res, err)) ==
+		    CORP_SENDER_STARTED)
+			return rc;
+		if (rc != 0)
+			return -1;
+		if (s->stage_code != 0)
+			stage_res(s, res);
 	} else {
 		/* A failure of the channel itself (not of this line) ends
 		 * the stage: negative, so it never reads as a line result. */
@@ -1077,6 +1193,72 @@ corp_sender_line(struct corp_sender *s, json_t *line,
 		return -1;
 	}
 	return ret;
+}
+
+int
+corp_sender_line(struct corp_sender *s, json_t *line,
+    struct corp_sendres *resp, struct corp_err *err)
+{
+	return line_do(s, line, NULL, resp, err);
+}
+
+int
+corp_sender_inflight(struct corp_sender *s, int n, struct corp_err *err)
+{
+	int rc;
+
+	if (n <= 1 || s->ch->start == NULL || s->http == NULL)
+		return 0;
+	if ((rc = corp_http_inflight(s->http, n, err)) != 0)
+		return rc;
+	s->inflight = n;
+	return 0;
+}
+
+int
+corp_sender_start(struct corp_sender *s, json_t *line, void *arg,
+    struct corp_sendres *res, struct corp_err *err)
+{
+	return line_do(s, line, arg, res, err);
+}
+
+int
+corp_sender_pending(const struct corp_sender *s)
+{
+	return s->inflight > 0 ? corp_http_pending(s->http) : 0;
+}
+
+int
+corp_sender_wait(struct corp_sender *s, int ms, void **arg,
+    struct corp_sendres *res, struct corp_err *err)
+{
+	struct corp_http_req *h;
+	struct tg_req *q;
+	void *a;
+	int rc;
+
+	*arg = NULL;
+	if (s->inflight == 0 || corp_http_pending(s->http) == 0)
+		return 0;
+	if ((rc = corp_http_wait(s->http, ms, &a, &h, err)) != 0)
+		return -1;
+	if (h == NULL)
+		return 0;
+	q = tg_end(s, h, a);
+	/* The stage failed on this very answer (a bad token): the line
+	 * says so, as corp_sender_line's does; answers to requests made
+	 * before it keep what the server said. */
+	if (q->stage0 == 0 && s->stage_code != 0)
+		stage_res(s, &q->res);
+	*res = q->res;
+	*arg = q->arg;
+	rc = ack(q->line, res);
+	free(q);
+	if (rc != 0) {
+		oom(err);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -66,7 +66,8 @@ void	corp_sender_close(struct corp_sender *);
 
 enum {
 	CORP_SENDER_DONE = 0,		/* ack fields added (or passed on) */
-	CORP_SENDER_INVALID = 1	/* no delivery_id or lease: failed */
+	CORP_SENDER_INVALID = 1,	/* no delivery_id or lease: failed */
+	CORP_SENDER_STARTED = 2		/* in flight: corp_sender_wait */
 };
 
 /*
@@ -79,6 +80,27 @@ enum {
  */
 int	corp_sender_line(struct corp_sender *, json_t *line,
 	    struct corp_sendres *res, struct corp_err *);
+/*
+ * Several lines in flight (corp-deliver run --inflight N; telegram only,
+ * other channels send one at a time and this does nothing): up to n
+ * requests over reused connections (http.h corp_http_inflight).  The
+ * caller keeps the rules of order: never two lines of one address in
+ * flight, and one address's lines started in their order.
+ *
+ * corp_sender_start is corp_sender_line, except that a line whose
+ * request is made returns CORP_SENDER_STARTED at once, without ack
+ * fields; arg (not NULL) names it.  corp_sender_wait waits up to ms for
+ * one such line to end: *arg its name (NULL: none ended), res and the
+ * line's ack fields exactly as corp_sender_line would have set them.
+ * The line must live until then.  corp_sender_pending: lines in flight.
+ */
+int	corp_sender_inflight(struct corp_sender *, int n, struct corp_err *);
+int	corp_sender_start(struct corp_sender *, json_t *line, void *arg,
+	    struct corp_sendres *res, struct corp_err *);
+int	corp_sender_wait(struct corp_sender *, int ms, void **arg,
+	    struct corp_sendres *res, struct corp_err *);
+int	corp_sender_pending(const struct corp_sender *);
+
 /* Before acks are printed or stored (file: fsync the outbox). */
 int	corp_sender_flush(struct corp_sender *, struct corp_err *);
 /* Does flushing do anything (may acks be printed at once)? */

@@ -58,22 +58,16 @@ description(json_t *doc, long status, const char *token, char *buf,
 	corp_server_text(buf);
 }
 
-void
-corp_tg_send(struct corp_http *h, const char *api, const char *token,
-    long long chat, const char *text, json_t *reply_markup,
+int
+corp_tg_send_req(const char *api, const char *token, long long chat,
+    const char *text, json_t *reply_markup, char **url, char **data,
     struct corp_sendres *res)
 {
-	static const char *const hdr[] = {
-		"Content-Type: application/json", NULL
-	};
-	struct corp_http_resp r;
-	struct corp_err e;
 	json_t *body;
-	char *url = NULL, *data = NULL;
 	size_t alen = strlen(api);
-	int rc;
 
 	corp_sendres_init(res);
+	*url = *data = NULL;
 	while (alen > 0 && api[alen - 1] == '/')
 		alen--;
 	body = json_pack("{s:I, s:s, s:s, s:{s:b}}", "chat_id",
@@ -84,34 +78,62 @@ corp_tg_send(struct corp_http *h, const char *api, const char *token,
 		json_decref(body);
 		body = NULL;
 	}
-	if (body == NULL || corp_asprintf(&url, "%.*s/bot%s/sendMessage",
-	    (int)alen, api, token) < 0 || (data = json_dumps(body,
+	if (body == NULL || corp_asprintf(url, "%.*s/bot%s/sendMessage",
+	    (int)alen, api, token) < 0 || (*data = json_dumps(body,
 	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
 		json_decref(body);
-		free(url);
+		free(*url);
+		*url = NULL;
 		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
 		res->attempted = 0;
-		return;
+		return -1;
 	}
 	json_decref(body);
-	rc = corp_http_post(h, url, hdr, data, strlen(data), NULL, token, &r,
-	    &e);
-	free(url);
-	free(data);
+	return 0;
+}
+
+void
+corp_tg_answer(int rc, const struct corp_err *e, struct corp_http_resp *r,
+    const char *token, struct corp_sendres *res)
+{
 	if (rc != 0) {
 		corp_sendres_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
-		    CORP_SEND_FAILED, "telegram: %s", e.msg);
+		    CORP_SEND_FAILED, "telegram: %s", e->msg);
 		/* A refused URL never left; a timeout may have. */
 		if (rc != CORP_ETEMP)
 			res->attempted = 0;
-		else if (r.unreachable) {
+		else if (r->unreachable) {
 			res->attempted = 0;
 			res->error_class = "unreachable";
 		}
 		return;
 	}
-	corp_tg_classify(r.status, r.body, r.retry_after, token, res);
-	corp_http_resp_free(&r);
+	corp_tg_classify(r->status, r->body, r->retry_after, token, res);
+	corp_http_resp_free(r);
+}
+
+const char *const corp_tg_headers[] = {
+	"Content-Type: application/json", NULL
+};
+
+void
+corp_tg_send(struct corp_http *h, const char *api, const char *token,
+    long long chat, const char *text, json_t *reply_markup,
+    struct corp_sendres *res)
+{
+	struct corp_http_resp r;
+	struct corp_err e;
+	char *url, *data;
+	int rc;
+
+	if (corp_tg_send_req(api, token, chat, text, reply_markup, &url,
+	    &data, res) != 0)
+		return;
+	rc = corp_http_post(h, url, corp_tg_headers, data, strlen(data), NULL, token, &r,
+	    &e);
+	free(url);
+	free(data);
+	corp_tg_answer(rc, &e, &r, token, res);
 }
 
 void

@@ -37,6 +37,21 @@ void	corp_tg_send(struct corp_http *, const char *api, const char *token,
 	    long long chat, const char *text, json_t *reply_markup,
 	    struct corp_sendres *res);
 /*
+ * corp_tg_send in halves, for a request in flight (http.h
+ * corp_http_start): the URL and JSON body of sendMessage (-1 with res
+ * set when out of memory; the caller frees both), then the outcome of
+ * corp_http_post or corp_http_finish (rc, e, r) classified as above.
+ * CORP_TG_HEADERS: the request's headers.
+ */
+int	corp_tg_send_req(const char *api, const char *token, long long chat,
+	    const char *text, json_t *reply_markup, char **url, char **data,
+	    struct corp_sendres *res);
+struct corp_http_resp;
+void	corp_tg_answer(int rc, const struct corp_err *e,
+	    struct corp_http_resp *r, const char *token,
+	    struct corp_sendres *res);
+extern const char *const corp_tg_headers[];
+/*
  * A method of the Bot API other than sendMessage (answerCallbackQuery,
  * editMessageText: tgreply.c), body a JSON object; classified as above
  * (a "result" without message_id is still sent).

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Figure 4: HTTP send -- corp-deliver run draining routed telegram rows
 # into an nginx stub of the Bot API on a loopback port with K connections
-# (--concurrency K), against wrk POSTing to the same stub with the SAME K
-# connections (the HTTP ceiling of K connections), and against a
-# curl-per-message loop (what a shell sender does).
+# (--inflight K: K requests in flight from one process; --concurrency K
+# where run has no --inflight), against wrk POSTing to the same stub with
+# the SAME K connections (the HTTP ceiling of K connections), and against
+# a curl-per-message loop (what a shell sender does).
 . "$CORP_SRC/tests/bench/lib.sh"
 
 if ! corp_has_run; then
@@ -33,17 +34,19 @@ else
 	tpl="$BT/f4-template"
 fi
 queue_template "$tpl" "$events" "$DRAIN_USERS"
-for k in 1 4; do
+how=--concurrency
+corp-deliver run --help 2>&1 | grep -q -- --inflight && how=--inflight
+for k in 1 4 10; do
 	# corp-deliver run with K connections until the queue is empty; the
 	# process is timed whole (start-up included: a few ms in seconds).
 	use_template "$tpl" "$BT/f4-run" full
 	t=$(now_ns)
-	corp-deliver run $(run_args) --concurrency "$k" --until-empty \
+	corp-deliver run $(run_args) "$how" "$k" --until-empty \
 	    >"$BT/run.out" 2>"$BT/run.err" ||
-	    note "run --concurrency $k exited $?: $(head -c 300 "$BT/run.err")"
+	    note "run $how $k exited $?: $(head -c 300 "$BT/run.err")"
 	ms=$(ms_since "$t")
 	sent=$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'")
-	note "corp-deliver run --concurrency $k: $sent of $rows rows SENT in $ms ms"
+	note "corp-deliver run $how $k: $sent of $rows rows SENT in $ms ms"
 	[ "$sent" = "$rows" ] || die "f4: run left $((rows - sent)) rows unsent"
 	v=$(rate "$sent" "$ms")
 	if have wrk; then
@@ -52,7 +55,7 @@ for k in 1 4; do
 		w=$(sed -n 's/^Requests\/sec:[[:space:]]*//p' "$BT/wrk.out")
 		note "wrk -t1 -c$k: $w requests/s"
 		record "4 http send (run)" "$v" msg/s "wrk -t1 -c$k" "$w" '>=0.5' \
-		    "label=${rows}_rows,_${k}_connection$([ "$k" = 1 ] || echo s) ms=$ms concurrency=$k synchronous=full rows=$rows stub=nginx rate_limit=off wrk_seconds=$secs"
+		    "label=${rows}_rows,_${k}_connection$([ "$k" = 1 ] || echo s) ms=$ms ${how#--}=$k synchronous=full rows=$rows stub=nginx rate_limit=off wrk_seconds=$secs"
 	else
 		skipped "4 http send (vs wrk -c$k)" "wrk unavailable"
 	fi
