@@ -346,8 +346,8 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_SELECT
  * the planner may test it on every row of the table it scans, locking
  * every user of every channel until the commit.
  */
-#define CLAIM_PG_CANDIDATES \
-    "WITH c AS (SELECT d.id, d.channel, d.user_id FROM deliveries d " \
+#define CLAIM_PG_PICK \
+    "SELECT d.id, d.channel, d.user_id FROM deliveries d " \
     "WHERE d.channel = ?1 AND d.status = 'PENDING' " \
     "AND d.readiness = 'ready' AND d.not_before <= ?2 " \
     "AND (d.lease_token IS NULL OR d.lease_until < ?2) " \
@@ -355,19 +355,32 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_SELECT
     "AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
     "AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
     "AND x.lease_until >= ?2) "
+#define CLAIM_PG_LOCK "FOR UPDATE OF d SKIP LOCKED"
 #define CLAIM_PG_LEASE \
-    "FOR UPDATE OF d SKIP LOCKED), " \
-    "l AS MATERIALIZED (SELECT c.id FROM c " \
+    "), l AS MATERIALIZED (SELECT c.id FROM c " \
     "WHERE pg_try_advisory_xact_lock(hashtext('corp.lease.' || c.channel), " \
     "CAST(c.user_id % 2147483647 AS INTEGER))) " \
     "UPDATE deliveries d SET lease_token = ?8, lease_until = ?9, " \
     "worker = ?10, updated_at = ?2, " LEASE_TOKENS_SET("?8") \
     " FROM l WHERE d.id = l.id"
-static const char SQL_CLAIM_PG[] = CLAIM_PG_CANDIDATES
-    "ORDER BY CASE WHEN ?6 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
-    "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, "
-    "CASE WHEN ?6 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
-    "ELSE 1 END, d.event_id, d.user_id LIMIT ?5 " CLAIM_PG_LEASE;
+/*
+ * By event (?6 = 0, pending's claim): SQLite's order, the rows at or
+ * before the cursor and then those after it, each in (event_id,
+ * user_id) order, is (event_id, user_id) order itself, which is
+ * deliveries_ready's: PostgreSQL walks that index and stops after ?5
+ * rows, where an ORDER BY led by "CASE WHEN (event_id, user_id) <=
+ * cursor" (served by no index) read and sorted every candidate of the
+ * channel on each claim (300 ms at 100 000 PENDING rows, issue 18).
+ * not_before ends the ORDER BY only so that no other index can give
+ * that order (the unique (event_id, user_id, channel) would walk SENT
+ * rows too); (event_id, user_id) is unique within a channel, so the
+ * order is the same.  ?3, ?4 and ?6 are named for their types only.
+ */
+static const char SQL_CLAIM_PG[] = "WITH c AS (" CLAIM_PG_PICK
+    "AND CAST(?3 AS BIGINT) IS NOT NULL AND CAST(?4 AS BIGINT) IS NOT NULL "
+    "AND CAST(?6 AS INTEGER) = 0 "
+    "ORDER BY d.event_id, d.user_id, d.not_before LIMIT ?5 "
+    CLAIM_PG_LOCK CLAIM_PG_LEASE;
 /*
  * The same by priority (?6 = 1, run's claim), in the order of
  * deliveries_priority (SQL_CLAIM_PRIO): PostgreSQL walks that index and
@@ -376,11 +389,11 @@ static const char SQL_CLAIM_PG[] = CLAIM_PG_CANDIDATES
  * (a parameter it cannot type fails the prepare); as constants they are
  * tested once, not per row.
  */
-static const char SQL_CLAIM_PG_PRIO[] = CLAIM_PG_CANDIDATES
+static const char SQL_CLAIM_PG_PRIO[] = "WITH c AS (" CLAIM_PG_PICK
     "AND CAST(?3 AS BIGINT) IS NOT NULL AND CAST(?4 AS BIGINT) IS NOT NULL "
     "AND CAST(?6 AS INTEGER) = 1 "
     "ORDER BY d.priority DESC, d.event_id, d.user_id LIMIT ?5 "
-    CLAIM_PG_LEASE;
+    CLAIM_PG_LOCK CLAIM_PG_LEASE;
 /*
  * The statement's snapshot may predate the commit of a claim that held
  * a user's lock and leased other rows of that user; now that this
@@ -401,20 +414,29 @@ static const char SQL_CLAIM_PG_UNDO[] =
  * and leased nothing) was passed over while later rows of its user were
  * taken.  Now that this transaction holds the user's lock, no other
  * claim can lease the user's rows: give back every row that comes, in
- * the claim's order (?4: by priority, then event), after a claimable
+ * the claim's order (by priority, then event; or by event), after a claimable
  * row of its user this claim does not hold.
  */
-static const char SQL_CLAIM_PG_GAP[] =
-    "UPDATE deliveries d SET lease_token = NULL, lease_until = NULL "
-    "WHERE d.lease_token = ?1 AND EXISTS (SELECT 1 FROM deliveries x "
-    "WHERE x.channel = d.channel AND x.user_id = d.user_id "
-    "AND x.status = 'PENDING' AND x.readiness = 'ready' "
-    "AND x.not_before <= ?2 "
-    "AND (x.lease_token IS NULL OR x.lease_until < ?2) "
+#define CLAIM_PG_GAP \
+    "UPDATE deliveries d SET lease_token = NULL, lease_until = NULL " \
+    "WHERE d.lease_token = ?1 AND EXISTS (SELECT 1 FROM deliveries x " \
+    "WHERE x.channel = d.channel AND x.user_id = d.user_id " \
+    "AND x.status = 'PENDING' AND x.readiness = 'ready' " \
+    "AND x.not_before <= ?2 " \
+    "AND (x.lease_token IS NULL OR x.lease_until < ?2) " \
     "AND (CAST(?3 AS TEXT) IS NULL OR x.priority = ?3) "
-    "AND (CASE WHEN ?4 = 0 THEN 0 WHEN x.priority = 'urgent' THEN 0 "
+/*
+ * By event, an earlier row is one of an earlier event: a range of
+ * deliveries_user_ready (channel, user_id, event_id; migration 0020)
+ * that is empty in a drain, where a row compared through CASE was
+ * looked for among every PENDING row of the user (O(backlog) per row).
+ */
+static const char SQL_CLAIM_PG_GAP[] = CLAIM_PG_GAP
+    "AND x.event_id < d.event_id)";
+static const char SQL_CLAIM_PG_GAP_PRIO[] = CLAIM_PG_GAP
+    "AND (CASE WHEN x.priority = 'urgent' THEN 0 "
     "WHEN x.priority = 'p2p' THEN 1 ELSE 2 END, x.event_id) < "
-    "(CASE WHEN ?4 = 0 THEN 0 WHEN d.priority = 'urgent' THEN 0 "
+    "(CASE WHEN d.priority = 'urgent' THEN 0 "
     "WHEN d.priority = 'p2p' THEN 1 ELSE 2 END, d.event_id))";
 static const char SQL_CLAIM_PG_ROWS[] = CLAIM_COLS
     "WHERE d.lease_token = ?1 AND d.lease_until >= ?2 "
@@ -485,12 +507,12 @@ claim_pg(struct corp_db *db, const struct corp_claim *cl, time_t now,
 	corp_bind_int64(st, 2, (long long)now);
 	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
 		goto fail;
-	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_GAP, err)) != 0)
+	if ((rc = corp_db_prep(db, &st, cl->by_priority ?
+	    SQL_CLAIM_PG_GAP_PRIO : SQL_CLAIM_PG_GAP, err)) != 0)
 		goto fail;
 	corp_bind_text(st, 1, token);
 	corp_bind_int64(st, 2, (long long)now);
 	corp_bind_text(st, 3, cl->only_priority);
-	corp_bind_int(st, 4, cl->by_priority != 0);
 	if ((rc = corp_db_exec(db, st, "lease", err)) != 0)
 		goto fail;
 	if ((rc = corp_db_prep(db, &st, SQL_CLAIM_PG_ROWS, err)) != 0)
