@@ -18,14 +18,12 @@
 #include "dbcopy.h"
 #include "jsonl.h"
 
-enum { O_ADMIN = 1, O_TO, O_QUIET };
+enum { O_ADMIN = 1, O_TO };
 
 static const struct cli_opt opts[] = {
 	{ O_ADMIN, "admin", "LOGIN", "make LOGIN an admin (created if new)",
 	    .comp = CLI_C_LOGIN },
 	{ O_TO, "to", "VERSION", "migrate up to this schema version" },
-	{ O_QUIET, "quiet", NULL, "no lines and no warnings; errors still "
-	    "print" },
 	{ 0 }
 };
 
@@ -102,9 +100,10 @@ cmd_check(const struct cli_args *a)
 	struct corp_db *db;
 	struct corp_err e;
 	size_t i, n, bad = 0, config = 0;
-	int quiet = cli_has(a, O_QUIET);
+	int quiet = cli_quiet();		/* the common --quiet */
 	json_t *o;
 
+	(void)a;
 	db = cli_db(CORP_DB_NOMIGRATE);
 	if (corp_check_run(db, &r, &n, &e) != 0)
 		cli_fail(&e);
@@ -194,8 +193,8 @@ static const struct cli_verb verbs[] = {
 	{ "migrate", cmd_migrate, "apply the schema migrations", NULL, 0, 0,
 	    U({ O_TO }) },
 	{ "status", cmd_status, "schema version, sizes, counts" },
-	{ "check", cmd_check, "consistency and configuration checks", NULL,
-	    0, 0, U({ O_QUIET }) },
+	{ "check", cmd_check, "consistency and configuration checks (with "
+	    "--quiet: no lines, no warnings)" },
 	{ "backup", cmd_backup, "a consistent copy to FILE (never overwritten)",
 	    "FILE", 1, 1 },
 	{ "migrate-to", cmd_migrate_to, "copy everything into an empty "
