@@ -141,10 +141,22 @@ cmd_check(const struct cli_args *a)
 	return bad ? CORP_EINVAL : config ? CORP_ECONFIG : 0;
 }
 
+/* The progress line of migrate-to and backup, on a terminal. */
+static struct cli_progress prog;
+
+static void
+copy_progress(void *arg, long long done, long long total)
+{
+	prog.total = total;
+	cli_progress_tick(&prog, arg, done);
+}
+
 static int
 cmd_backup(const struct cli_args *a)
 {
 	const char *file = cli_arg(a, 0);
+	struct corp_dbadmin_progress bp = { copy_progress,
+	    "corp-db backup (KiB)" };
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *o;
@@ -161,10 +173,12 @@ cmd_backup(const struct cli_args *a)
 		    strerror(errno));
 	}
 	close(fd);
-	if (corp_dbadmin_backup(db, file, &e) != 0) {
+	cli_progress_start(&prog, 0);
+	if (corp_dbadmin_backup(db, file, prog.tty ? &bp : NULL, &e) != 0) {
 		unlink(file);
 		cli_fail(&e);
 	}
+	cli_progress_clear(&prog);
 	o = json_pack("{s:s, s:s}", "path", corp_db_path(db), "backup",
 	    file);
 	cli_out(o);
@@ -176,11 +190,15 @@ cmd_backup(const struct cli_args *a)
 static int
 cmd_migrate_to(const struct cli_args *a)
 {
+	struct corp_dbcopy_progress p = { copy_progress,
+	    "corp-db migrate-to (rows)" };
 	struct corp_err e;
 	json_t *o;
 
-	if (corp_dbcopy_to(cli_arg(a, 0), &o, &e) != 0)
+	cli_progress_start(&prog, 0);
+	if (corp_dbcopy_to(cli_arg(a, 0), prog.tty ? &p : NULL, &o, &e) != 0)
 		cli_fail(&e);
+	cli_progress_clear(&prog);
 	cli_out(o);
 	json_decref(o);
 	return 0;
