@@ -39,7 +39,7 @@ static const char *flag_name, *flag_next, *flag_value;
 static void
 vwarnmsg(int level, const char *fmt, va_list ap)
 {
-	char *m = NULL, lv[40] = "";
+	char *m = NULL, lv[CORP_LOGTIMEBUF + 8] = "";
 
 	/* --quiet drops notices, only --verbose shows debug lines. */
 	if ((level == LOG_INFO && verbosity < 0) ||
@@ -269,9 +269,13 @@ cli_init(int *argcp, char ***argvp)
 			cli_exit(0);
 		}
 		if (verbosity_flag(argv[i])) {
-			flag_name = argv[i];
-			flag_next = i + 1 < argc ? argv[i + 1] : NULL;
-			flag_value = NULL;
+			/* The first flag followed by a word: a value meant
+			 * for --quiet-hours? (clitab.c asks.) */
+			if (flag_name == NULL && i + 1 < argc &&
+			    argv[i + 1][0] != '-') {
+				flag_name = argv[i];
+				flag_next = argv[i + 1];
+			}
 			continue;
 		}
 		if (strncmp(argv[i], "--", 2) == 0 &&

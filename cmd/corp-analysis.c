@@ -120,13 +120,13 @@ cmd_start(const struct cli_args *a)
 		cli_usage("--lease must be longer than --proposer-timeout");
 	if ((url != NULL || model != NULL) && strcmp(proposer, "openai") != 0)
 		cli_usage("--openai-url and --model go with --proposer openai");
-	cli_log_timed();	/* may run for minutes (corp.7 Errors) */
 	db = cli_db(0);
-	cli_debug("run %lld: proposer %s, timeout %llds, lease %llds", run,
-	    proposer, timeout_s, lease_s);
 	if (corp_proposer_init(db, &p, proposer, url, model,
 	    timeout_s * 1000, &e) != 0)
 		cli_fail(&e);
+	cli_log_timed();	/* may run for minutes (corp.7 Errors) */
+	cli_debug("run %lld: proposer %s, timeout %llds, lease %llds", run,
+	    proposer, timeout_s, lease_s);
 	rc = corp_analysis_start(db, run, cli_str(a, O_AS), &p, lease_s, &e);
 	corp_proposer_free(&p);
 	if (rc != 0) {

@@ -121,7 +121,8 @@ corp_log_time(char *buf)
 	corp_time_fmt((time_t)(ms / 1000), sec);
 	/* "...:05Z" becomes "...:05.123Z". */
 	sec[strlen(sec) - 1] = '\0';
-	snprintf(buf, CORP_LOGTIMEBUF, "%s.%03lldZ", sec, ms % 1000);
+	snprintf(buf, CORP_LOGTIMEBUF, "%s.%03dZ", sec,
+	    (int)(ms < 0 ? 0 : ms % 1000));
 	return buf;
 }
 

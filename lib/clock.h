@@ -22,7 +22,7 @@ long long corp_mono_ms(void);
  * "2026-12-07T14:03:05.123Z", of the business clock: CORP_NOW's instant
  * (".000"), else the real clock plus its offset.  buf: CORP_LOGTIMEBUF.
  */
-#define CORP_LOGTIMEBUF	32
+#define CORP_LOGTIMEBUF	48
 char	*corp_log_time(char *buf);
 
 /*

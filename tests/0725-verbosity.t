@@ -92,6 +92,10 @@ run corp-settings prefs set --user ann --quiet 22:00-07:00
 is "$rc:$(printf '%s\n' "$err" | head -1)" \
     "64:corp-settings: --quiet takes no value (did you mean --quiet-hours?)" \
     "--quiet HH:MM-HH:MM: did you mean --quiet-hours"
+run corp-settings prefs set --user ann --quiet 22:00-07:00 -v
+is "$rc:$(printf '%s\n' "$err" | head -1)" \
+    "64:corp-settings: --quiet takes no value (did you mean --quiet-hours?)" \
+    "a -v after it does not hide the hint"
 run corp-settings prefs set --user ann --quiet=22:00-07:00
 is "$rc:$(printf '%s\n' "$err" | head -1)" \
     "64:corp-settings: --quiet takes no value (did you mean --quiet-hours?)" \
