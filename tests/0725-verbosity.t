@@ -16,6 +16,8 @@ corp-settings config set default_channel file >/dev/null || bail "default_channe
 corp-settings notify set --event-type TASK_CREATED --role executor \
     --channel file >/dev/null || bail "setting"
 db=$(corp-db status | jq -r .path)
+kind=SQLite
+if pg_mode; then kind=PostgreSQL; fi
 
 # The option machinery: every tool's -h and --cli-spec show them.
 for t in corp-task corp-db corp-deliver corp-fmt corp-api corp-tg; do
@@ -28,25 +30,25 @@ done
 # long; stdout unchanged.
 corp-task list >"$T/plain" 2>"$T/plain.err"
 run corp-task -v list
-is "$rc:$err" "0:corp-task: database $db (SQLite)" "-v: which database was opened"
+is "$rc:$err" "0:corp-task: database $db ($kind)" "-v: which database was opened"
 is "$out" "$(cat "$T/plain")" "-v: stdout as without it"
 run corp-task list --verbose
-is "$rc:$err" "0:corp-task: database $db (SQLite)" "--verbose after the verb"
+is "$rc:$err" "0:corp-task: database $db ($kind)" "--verbose after the verb"
 run corp-task list -v -q
 is "$rc:$err" "0:" "the last one counts (-q)"
 run corp-task list -q -v
-is "$rc:$err" "0:corp-task: database $db (SQLite)" "the last one counts (-v)"
+is "$rc:$err" "0:corp-task: database $db ($kind)" "the last one counts (-v)"
 run corp-task list
 is "$rc:$err" "0:" "no debug line by default"
 # To the journal: level 7.
 : >"$T/j"
 JOURNAL_STREAM=$(stat -c %d:%i "$T/j") corp-task list -v >/dev/null 2>>"$T/j"
-is "$(cat "$T/j")" "<7>corp-task: database $db (SQLite)" "to the journal: <7>"
+is "$(cat "$T/j")" "<7>corp-task: database $db ($kind)" "to the journal: <7>"
 # The front door passes them on.
 run corp -v task list
-is "$rc:$err" "0:corp-task: database $db (SQLite)" "corp -v task list"
+is "$rc:$err" "0:corp-task: database $db ($kind)" "corp -v task list"
 run corp --quiet -v db status
-is "$rc:$err" "0:corp-db: database $db (SQLite)" "corp --quiet -v db status"
+is "$rc:$err" "0:corp-db: database $db ($kind)" "corp --quiet -v db status"
 # Flags: no value.
 run corp-task list --verbose=2
 is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-task: option --verbose takes no value" \
@@ -70,7 +72,7 @@ corp-task create --as admin --title "Two" --assignee ann >/dev/null
 corp-task create --as admin --title "Three" --assignee ann >/dev/null
 corp-event route >/dev/null
 run corp-deliver run --channel file --until-empty --out "$T/out" -v --batch 1
-is "$rc:$err" "0:2026-01-05T10:00:00.000Z corp-deliver: database $db (SQLite)
+is "$rc:$err" "0:2026-01-05T10:00:00.000Z corp-deliver: database $db ($kind)
 2026-01-05T10:00:00.000Z corp-deliver: file: claimed 1 sent 1 retry 0 failed 0 unbound 0
 2026-01-05T10:00:00.000Z corp-deliver: file: claimed 2 sent 2 retry 0 failed 0 unbound 0
 2026-01-05T10:00:00.000Z corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
@@ -78,10 +80,10 @@ is "$rc:$err" "0:2026-01-05T10:00:00.000Z corp-deliver: database $db (SQLite)
 # route -v: the counts after each batch that moved the watermark.
 corp-task create --as admin --title "Four" --assignee ann >/dev/null
 run corp-event route -v
-like "$err" "^corp-event: database $db \(SQLite\)
+like "$err" "^corp-event: database .* \($kind\)
 corp-event: route: events 1 recipients 1 rows 1 watermark [0-9]+\$" "route -v: the counts"
 run corp-event route --verbose
-is "$rc:$err" "0:corp-event: database $db (SQLite)" "route -v with nothing to route: no count line"
+is "$rc:$err" "0:corp-event: database $db ($kind)" "route -v with nothing to route: no count line"
 
 # corp-db check: the common --quiet keeps its meaning there.
 run corp-db check -q

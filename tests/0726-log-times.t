@@ -54,7 +54,7 @@ is "$rc:$(printf '%s\n' "$err" | head -1)" "64:corp-deliver: unknown option --bo
 run corp-task show 999
 is "$rc:$err" "67:corp-task: task 999: not found" "a one-shot tool: no time"
 run corp-event route -v
-is "$rc:$(printf '%s\n' "$err" | head -1)" "0:corp-event: database $(corp-db status | jq -r .path) (SQLite)" \
+is "$rc:$(printf '%s\n' "$err" | head -1)" "0:corp-event: database $(corp-db status | jq -r .path) ($(pg_mode && echo PostgreSQL || echo SQLite))" \
     "route without --follow is one-shot: no time"
 
 # route --follow is a loop: its lines are timed (the -v lines here),
@@ -68,7 +68,7 @@ while [ "$_i" -lt 400 ] && ! grep -q "route: events" "$T/follow.err"; do
 done
 kill -TERM "$bgpid"
 wait "$bgpid"
-like "$(head -1 "$T/follow.err")" '^2026-01-05T10:00:00\.000Z corp-event: database .* \(SQLite\)$' \
+like "$(head -1 "$T/follow.err")" '^2026-01-05T10:00:00\.000Z corp-event: database .* \((SQLite|PostgreSQL)\)$' \
     "route --follow: the database line, timed"
 like "$(grep 'route: events' "$T/follow.err")" '^2026-01-05T10:00:00\.000Z corp-event: route: events 1 recipients [0-9]+ rows 1 watermark [0-9]+$' \
     "route --follow: the batch's counts, timed"
