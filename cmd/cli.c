@@ -19,6 +19,15 @@
 static const char *cli_synopsis = "";
 void (*cli_usage_hook)(const char *) = NULL;
 
+/* -q/--quiet (-1), -v/--verbose (1), the last given (corp.7 Verbosity). */
+static int verbosity;
+/* A long-running loop: lines carry a time off the journal (cli_log_timed). */
+static int timed;
+/* The flag and the word after it, or the value of "--quiet=VALUE": a
+ * tool with an option of that name and more ("--quiet-hours") says
+ * "did you mean" (cli_flag_misuse). */
+static const char *flag_name, *flag_next, *flag_value;
+
 /*
  * One stderr line, whatever a message holds (a server's text, a file's
  * name, an input line's field, an argument): cleaned by the one cleaner
@@ -30,11 +39,22 @@ void (*cli_usage_hook)(const char *) = NULL;
 static void
 vwarnmsg(int level, const char *fmt, va_list ap)
 {
-	char *m = NULL, lv[8] = "";
+	char *m = NULL, lv[CORP_LOGTIMEBUF + 8] = "";
 
-	/* To the journal: the syslog level, as sd-daemon(3) (corp.7). */
+	/* --quiet drops notices, only --verbose shows debug lines. */
+	if ((level == LOG_INFO && verbosity < 0) ||
+	    (level == LOG_DEBUG && verbosity < 1))
+		return;
+	/* To the journal: the syslog level, as sd-daemon(3) (corp.7);
+	 * elsewhere a loop's line starts with its time (journald stamps
+	 * its own). */
 	if (corp_cfg.journal)
 		snprintf(lv, sizeof(lv), "<%d>", level);
+	else if (timed) {
+		corp_log_time(lv);
+		strlcat(lv, " ", sizeof(lv));
+	}
+	cli_progress_clear_active();
 	if (vasprintf(&m, fmt, ap) < 0) {
 		fprintf(stderr, "%s%s: out of memory\n", lv, getprogname());
 		return;
@@ -73,6 +93,46 @@ errmsg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnmsg(LOG_ERR, fmt, ap);
 	va_end(ap);
+}
+
+void
+cli_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_summary(int warning, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vwarnmsg(warning ? LOG_WARNING : LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+int
+cli_quiet(void)
+{
+	return verbosity < 0;
+}
+
+int
+cli_verbose(void)
+{
+	return verbosity > 0;
+}
+
+void
+cli_log_timed(void)
+{
+	timed = 1;
 }
 
 void
@@ -134,6 +194,27 @@ cli_help(void)
 	cli_exit(0);
 }
 
+/* -q, --quiet, -v, --verbose: 1 and the level set, else 0. */
+static int
+verbosity_flag(const char *opt)
+{
+	if (strcmp(opt, "-q") == 0 || strcmp(opt, "--quiet") == 0)
+		verbosity = -1;
+	else if (strcmp(opt, "-v") == 0 || strcmp(opt, "--verbose") == 0)
+		verbosity = 1;
+	else
+		return 0;
+	return 1;
+}
+
+const char *
+cli_flag_misuse(const char **value, int *eq)
+{
+	*value = flag_value != NULL ? flag_value : flag_next;
+	*eq = flag_value != NULL;
+	return flag_name;
+}
+
 static int
 common(const char *opt, const char *val)
 {
@@ -187,11 +268,27 @@ cli_init(int *argcp, char ***argvp)
 			printf("%s %s\n", getprogname(), CORP_VERSION);
 			cli_exit(0);
 		}
+		if (verbosity_flag(argv[i])) {
+			/* The first flag followed by a word: a value meant
+			 * for --quiet-hours? (clitab.c asks.) */
+			if (flag_name == NULL && i + 1 < argc &&
+			    argv[i + 1][0] != '-') {
+				flag_name = argv[i];
+				flag_next = argv[i + 1];
+			}
+			continue;
+		}
 		if (strncmp(argv[i], "--", 2) == 0 &&
 		    (eq = strchr(argv[i], '=')) != NULL) {
 			*eq = '\0';
 			if (common(argv[i], eq + 1))
 				continue;
+			if (strcmp(argv[i], "--quiet") == 0 ||
+			    strcmp(argv[i], "--verbose") == 0) {
+				flag_name = argv[i];
+				flag_value = eq + 1;
+				continue;
+			}
 			*eq = '=';
 		} else if (common(argv[i], i + 1 < argc ? argv[i + 1] : NULL)) {
 			i++;
@@ -212,6 +309,8 @@ cli_db(int flags)
 
 	if (corp_db_open(&db, flags, &e) != 0)
 		cli_fail(&e);
+	cli_debug("database %s (%s)", corp_db_path(db),
+	    corp_db_is_pg(db) ? "PostgreSQL" : "SQLite");
 	return db;
 }
 

@@ -45,6 +45,31 @@ __attribute__((noreturn)) void cli_fail(const struct corp_err *);
 void	cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	cli_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	cli_warnerr(const struct corp_err *);
+/*
+ * Verbosity (corp.7): -q/--quiet and -v/--verbose, common options of
+ * every tool (the last given counts).  --quiet drops notices, progress
+ * lines and the summaries of cli_summary; warnings and errors stay.
+ * cli_debug (<7>) prints only with --verbose.  cli_summary: a run's
+ * summary line, a warning (warning != 0) or a notice.
+ */
+void	cli_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	cli_summary(int warning, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	cli_quiet(void);
+int	cli_verbose(void);
+/*
+ * A long-running loop (corp-deliver run, corp-api, ...) calls this as
+ * its loop starts: from then on every line on stderr that is not the
+ * journal starts with the RFC 3339 UTC time in milliseconds of the fake
+ * clock or the real one ("2026-12-07T14:03:05.123Z corp-deliver: ...").
+ */
+void	cli_log_timed(void);
+/*
+ * The verbosity flag last given ("--quiet") and, in *value, the word
+ * after it or (*eq 1) its "=VALUE"; NULL when no flag was given.
+ * clitab.c turns "--quiet 22:00-07:00" into "did you mean --quiet-hours".
+ */
+const char *cli_flag_misuse(const char **value, int *eq);
 
 /* Open the database or die with the library's reason. */
 struct corp_db *cli_db(int flags);
@@ -74,7 +99,7 @@ __attribute__((noreturn)) void cli_exit(int code);
  * (0: unknown; done counts past it).
  */
 struct cli_progress {
-	long long	 t0, total;
+	long long	 t0, total, last;	/* last: shown at (ms) */
 	int		 tty, shown;
 };
 void	cli_progress_start(struct cli_progress *, long long total);
@@ -82,6 +107,13 @@ void	cli_progress_show(struct cli_progress *, const char *what,
 	    long long done, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 void	cli_progress_clear(struct cli_progress *);
+/* cli_progress_show without a tail, at most every 100 ms (and at
+ * done == total): for a loop over many quick rows. */
+void	cli_progress_tick(struct cli_progress *, const char *what,
+	    long long done);
+/* Clear whichever progress line is shown (cli.c, before any message:
+ * an error that ends the work starts on a clean line). */
+void	cli_progress_clear_active(void);
 
 /*
  * A verb that is another program (cliexec.c): exec prog with argv less

@@ -11,13 +11,17 @@
 #include "cli.h"
 #include "clock.h"
 
+/* The line on the terminal now: any other line clears it first. */
+static struct cli_progress *active;
+
 void
 cli_progress_start(struct cli_progress *p, long long total)
 {
 	p->t0 = corp_mono_ms();
 	p->total = total;
-	p->tty = isatty(STDERR_FILENO);
+	p->tty = isatty(STDERR_FILENO) && !cli_quiet();
 	p->shown = 0;
+	p->last = 0;
 }
 
 /* secs as "42s", "3m07s" or "2h05m". */
@@ -56,6 +60,28 @@ cli_progress_show(struct cli_progress *p, const char *what, long long done,
 		va_end(ap);
 	}
 	p->shown = 1;
+	active = p;
+}
+
+void
+cli_progress_tick(struct cli_progress *p, const char *what, long long done)
+{
+	long long now;
+
+	if (!p->tty)
+		return;
+	now = corp_mono_ms();
+	if (p->shown && done < p->total && now - p->last < 100)
+		return;
+	p->last = now;
+	cli_progress_show(p, what, done, NULL);
+}
+
+void
+cli_progress_clear_active(void)
+{
+	if (active != NULL)
+		cli_progress_clear(active);
 }
 
 void
@@ -64,4 +90,6 @@ cli_progress_clear(struct cli_progress *p)
 	if (p->shown)
 		fputs("\r\033[K", stderr);
 	p->shown = 0;
+	if (active == p)
+		active = NULL;
 }

@@ -326,7 +326,7 @@ render_common(struct buf *b, const struct cli_tool *t)
 		put(b, " --data-dir DIR ", 16);
 	if (t->common & CLI_COMMON_NOW)
 		put(b, " --now TIME ", 12);
-	put(b, " --version\n", 11);
+	put(b, " -q | -v  --version\n", 20);
 }
 
 /* "  --title TITLE         help text", the help wrapped at WIDTH. */
@@ -572,6 +572,8 @@ spec(const struct cli_tool *t)
 		json_array_append_new(common, json_string("data-dir"));
 	if (t->common & CLI_COMMON_NOW)
 		json_array_append_new(common, json_string("now"));
+	json_array_append_new(common, json_string("quiet"));
+	json_array_append_new(common, json_string("verbose"));
 	json_array_append_new(common, json_string("version"));
 	for (v = t->verbs; v->name != NULL; v += nforms(v))
 		each_form("", v, spec_form, &sp);
@@ -1025,6 +1027,36 @@ parse(struct cli_args *a, const struct cli_verb *v, int argc, char **argv)
 			a->args[i]++;
 }
 
+/*
+ * "--quiet 22:00-07:00" where the verb takes --quiet-hours: the common
+ * flag took no value, and its word went to the operands (or "=VALUE"
+ * was given); say which option was meant (64).
+ */
+static void
+flag_misuse(const struct cli_args *a, const struct cli_verb *v)
+{
+	const char *flag, *val, *name;
+	const struct cli_opt *o;
+	int eq, i, used = 0;
+	size_t n;
+
+	if ((flag = cli_flag_misuse(&val, &eq)) == NULL || val == NULL)
+		return;
+	for (i = 0; i < a->nargs; i++)
+		used |= a->args[i] == val;
+	if (!used && !eq)
+		return;
+	name = flag + strspn(flag, "-");
+	n = strlen(name);
+	for (o = a->tool->opts; o != NULL && o->name != NULL; o++)
+		if (!is_flag(o) && strncmp(o->name, name, n) == 0 &&
+		    o->name[n] == '-' && use_in(v, o->id) != NULL)
+			cli_usage("%s takes no value (did you mean --%s?)",
+			    flag, o->name);
+	if (eq)
+		cli_usage("option %s takes no value", flag);
+}
+
 static void list_begin(const struct cli_args *);
 static void list_end(const struct cli_args *);
 
@@ -1086,6 +1118,7 @@ found:
 	if (wants_help(t, argc - k, argv + k))
 		verb_help(t, prefix, v);
 	parse(a, v, argc - k, argv + k);
+	flag_misuse(a, v);
 	check_operands(a, v);
 	if (nforms(v) == 1)
 		check_required(a, v);

@@ -127,6 +127,9 @@ cmd_start(const struct cli_args *a)
 	if (corp_proposer_init(db, &p, proposer, url, model,
 	    timeout_s * 1000, &e) != 0)
 		cli_fail(&e);
+	cli_log_timed();	/* may run for minutes (corp.7 Errors) */
+	cli_debug("run %lld: proposer %s, timeout %llds, lease %llds", run,
+	    proposer, timeout_s, lease_s);
 	rc = corp_analysis_start(db, run, cli_str(a, O_AS), &p, lease_s, &e);
 	corp_proposer_free(&p);
 	if (rc != 0) {

@@ -9,7 +9,6 @@
 
 #include <arpa/inet.h>
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -142,8 +141,8 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 	api.db = NULL;
 	ws_relisten = 1;
 	if ((pid = fork()) == -1) {
-		warn("run %lld: no worker (the run fails when its lease "
-		    "ends)", run);
+		cli_warn("run %lld: no worker (the run fails when its lease "
+		    "ends): %s", run, strerror(errno));
 		return;
 	}
 	if (pid != 0)
@@ -157,9 +156,9 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 		corp_db_close(db);
 	}
 	if (rc != 0)
-		warnx("run %lld: %s", run, e.msg);
+		cli_warn("run %lld: %s", run, e.msg);
 	else
-		warnx("run %lld: completed", run);
+		cli_notice("run %lld: completed", run);
 	_exit(rc == 0 ? 0 : 1);
 }
 
@@ -209,12 +208,12 @@ respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 	}
 	free(txt);
 	/* Never the token, never the query: method, path, who, status. */
-	warnx("%s \"%s %s\" %d %s", log_text(lp, sizeof(lp), s->peer),
+	cli_notice("%s \"%s %s\" %d %s", log_text(lp, sizeof(lp), s->peer),
 	    log_text(lm, sizeof(lm), s->method), log_text(lpath,
 	    sizeof(lpath), s->path ? s->path : "-"), s->status,
 	    log_text(lu, sizeof(lu), r->user[0] ? r->user : "-"));
 	if (r->note[0] != '\0')
-		warnx("%s", log_text(lu, sizeof(lu), r->note));
+		cli_notice("%s", log_text(lu, sizeof(lu), r->note));
 	json_decref(r->body);
 	r->body = NULL;
 	lws_callback_on_writable(wsi);
@@ -264,7 +263,7 @@ page(struct lws *wsi, struct pss *s)
 	}
 	memcpy(s->out + LWS_PRE, f->body, f->len);
 	s->out_len = f->len;
-	warnx("%s \"GET %s\" 200 -", log_text(lp, sizeof(lp), s->peer),
+	cli_notice("%s \"GET %s\" 200 -", log_text(lp, sizeof(lp), s->peer),
 	    log_text(lpath, sizeof(lpath), s->path));
 	lws_callback_on_writable(wsi);
 }
@@ -277,7 +276,7 @@ db_ready(void)
 
 	if (api.db == NULL && corp_db_open(&api.db, 0, &e) != 0) {
 		api.db = NULL;
-		warnx("%s", e.msg);
+		cli_warn("%s", e.msg);
 		return -1;
 	}
 	return 0;
@@ -644,7 +643,7 @@ ws_drop(struct wss *w)
 {
 	char lp[64];
 
-	warnx("%s \"GET /ws\" dropped %s: more than %zu bytes of frames "
+	cli_warn("%s \"GET /ws\" dropped %s: more than %zu bytes of frames "
 	    "unread", log_text(lp, sizeof(lp), w->peer), w->c.login ?
 	    w->c.login : "-", ws_max_pending);
 	ws_queue_free(w);
@@ -743,7 +742,7 @@ ws_feed(struct wss *w)
 		r->spaces = w->c.spaces;
 		if (corp_apiws_read(api.db, r->uid, r->after, WS_PAGE,
 		    r->spaces, &r->b, &e) != 0) {
-			warnx("websocket %s: %s (tried again)", w->c.login,
+			cli_warn("websocket %s: %s (tried again)", w->c.login,
 			    e.msg);
 			return;
 		}
@@ -785,7 +784,7 @@ ws_woken(void)
 		return 1;
 	}
 	if (corp_db_data_version(api.db, &v, &e) != 0) {
-		warnx("websocket: %s: polling the log until reconnected",
+		cli_warn("websocket: %s: polling the log until reconnected",
 		    e.msg);
 		corp_db_close(api.db);
 		api.db = NULL;
@@ -794,7 +793,7 @@ ws_woken(void)
 		return 0;
 	}
 	if (fresh && ws_lost) {
-		warnx("websocket: connected again: listening");
+		cli_notice("websocket: connected again: listening");
 		ws_lost = 0;
 	}
 	ws_relisten = 0;
@@ -821,7 +820,7 @@ ws_db(void)
 	if (corp_db_open(&api.db, 0, &e) != 0) {
 		api.db = NULL;
 		if (!ws_lost)
-			warnx("websocket: %s: polling the log until "
+			cli_warn("websocket: %s: polling the log until "
 			    "reconnected", e.msg);
 		ws_lost = ws_relisten = 1;
 		api.ws.wake = "poll";
@@ -862,7 +861,7 @@ ws_tick(lws_sorted_usec_list_t *sul)
 	if (subscribed && woken && ws_db() == 0) {
 		api.ws.log_reads++;
 		if (corp_event_last_id(api.db, &log_last, &e) != 0)
-			warnx("websocket: %s (tried again)", e.msg);
+			cli_warn("websocket: %s (tried again)", e.msg);
 		else
 			for (w = conns; w != NULL; w = w->next)
 				if (w->c.topics != NULL && w->c.after <
@@ -931,7 +930,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		fd = lws_get_socket_fd(wsi);
 		if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 		    sizeof(sndbuf)) != 0)
-			warn("websocket: SO_SNDBUF");
+			cli_warn("websocket: SO_SNDBUF: %s", strerror(errno));
 		w->opened_ms = corp_mono_ms();
 		lws_get_peer_simple(wsi, w->peer, sizeof(w->peer));
 		if (w->peer[0] == '\0')
@@ -1036,7 +1035,7 @@ static void
 lws_log(int level, const char *line)
 {
 	(void)level;
-	fprintf(stderr, "corp-api: libwebsockets: %s", line);
+	cli_warn("libwebsockets: %.*s", (int)strcspn(line, "\n"), line);
 }
 
 /* ADDR:PORT, [V6]:PORT: the address and the port, split at the last
@@ -1218,7 +1217,7 @@ cmd_serve(const struct cli_args *a)
 	if (corp_www_load(&www, NULL, &e) != 0) {
 		if (e.code != CORP_ENOTFOUND)
 			cli_fail(&e);
-		warnx("the pages are not served: %s", e.msg);
+		cli_warn("the pages are not served: %s", e.msg);
 		corp_www_free(&www);
 	}
 	/* A stale socket of an earlier server goes; any other file stays. */
@@ -1290,6 +1289,8 @@ cmd_serve(const struct cli_args *a)
 	if (fflush(stdout) == EOF)
 		cli_die(CORP_EINTERNAL, "stdout: %s", strerror(errno));
 	lws_sul_schedule(ctx, 0, &ws_sul, ws_tick, WS_POLL_MS * LWS_US_PER_MS);
+	cli_log_timed();	/* serving: a loop (corp.7 Errors) */
+	cli_debug("serving on %s", sock ? sock : cli_str(a, O_LISTEN));
 	while (!stopping && lws_service(ctx, 0) >= 0)
 		;
 	lws_context_destroy(ctx);

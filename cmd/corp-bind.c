@@ -205,6 +205,18 @@ import_each(struct corp_jsonl_item *it, size_t n, void *arg,
 	return corp_binds_import_add(arg, it, e);
 }
 
+/* The progress line of the writes, on a terminal (corp-bind.1). */
+static struct cli_progress prog;
+static long long ndone;
+
+static void
+import_done(void *arg, const struct corp_jsonl_item *it, int rc,
+    const struct corp_err *e, json_t *o)
+{
+	cli_collect(arg, it, rc, e, o);
+	cli_progress_tick(&prog, "corp-bind import", ++ndone);
+}
+
 /*
  * Each line checked as it is read (no transaction while stdin and the
  * configuration files are read), then all of them in one transaction.
@@ -225,8 +237,11 @@ cmd_import(const struct cli_args *a)
 		cli_die(CORP_EINTERNAL, "out of memory");
 	(void)cli_loop(0, NULL, &l);
 	db = cli_db(0);
-	if (corp_binds_import_commit(db, m, cli_collect, outs, &e) != 0)
+	cli_progress_start(&prog, (long long)l.nitems);
+	cli_debug("import: %lu binds read; writing them", l.nitems);
+	if (corp_binds_import_commit(db, m, import_done, outs, &e) != 0)
 		cli_fail(&e);
+	cli_progress_clear(&prog);
 	corp_db_close(db);
 	corp_binds_import_free(m);
 	cli_out_all(outs);

@@ -19,14 +19,12 @@
 #include "fsutil.h"
 #include "jsonl.h"
 
-enum { O_ADMIN = 1, O_TO, O_QUIET };
+enum { O_ADMIN = 1, O_TO };
 
 static const struct cli_opt opts[] = {
 	{ O_ADMIN, "admin", "LOGIN", "make LOGIN an admin (created if new)",
 	    .comp = CLI_C_LOGIN },
 	{ O_TO, "to", "VERSION", "migrate up to this schema version" },
-	{ O_QUIET, "quiet", NULL, "no lines and no warnings; errors still "
-	    "print" },
 	{ 0 }
 };
 
@@ -103,9 +101,10 @@ cmd_check(const struct cli_args *a)
 	struct corp_db *db;
 	struct corp_err e;
 	size_t i, n, bad = 0, config = 0;
-	int quiet = cli_has(a, O_QUIET);
+	int quiet = cli_quiet();		/* the common --quiet */
 	json_t *o;
 
+	(void)a;
 	db = cli_db(CORP_DB_NOMIGRATE);
 	if (corp_check_run(db, &r, &n, &e) != 0)
 		cli_fail(&e);
@@ -143,10 +142,22 @@ cmd_check(const struct cli_args *a)
 	return bad ? CORP_EINVAL : config ? CORP_ECONFIG : 0;
 }
 
+/* The progress line of migrate-to and backup, on a terminal. */
+static struct cli_progress prog;
+
+static void
+copy_progress(void *arg, long long done, long long total)
+{
+	prog.total = total;
+	cli_progress_tick(&prog, arg, done);
+}
+
 static int
 cmd_backup(const struct cli_args *a)
 {
 	const char *file = cli_arg(a, 0);
+	struct corp_dbadmin_progress bp = { copy_progress,
+	    "corp-db backup (KiB)" };
 	struct corp_db *db;
 	struct corp_err e;
 	json_t *o;
@@ -166,10 +177,12 @@ cmd_backup(const struct cli_args *a)
 		cli_fail(&e);
 	}
 	close(fd);
-	if (corp_dbadmin_backup(db, file, &e) != 0) {
+	cli_progress_start(&prog, 0);
+	if (corp_dbadmin_backup(db, file, prog.tty ? &bp : NULL, &e) != 0) {
 		unlink(file);
 		cli_fail(&e);
 	}
+	cli_progress_clear(&prog);
 	o = json_pack("{s:s, s:s}", "path", corp_db_path(db), "backup",
 	    file);
 	cli_out(o);
@@ -181,11 +194,15 @@ cmd_backup(const struct cli_args *a)
 static int
 cmd_migrate_to(const struct cli_args *a)
 {
+	struct corp_dbcopy_progress p = { copy_progress,
+	    "corp-db migrate-to (rows)" };
 	struct corp_err e;
 	json_t *o;
 
-	if (corp_dbcopy_to(cli_arg(a, 0), &o, &e) != 0)
+	cli_progress_start(&prog, 0);
+	if (corp_dbcopy_to(cli_arg(a, 0), prog.tty ? &p : NULL, &o, &e) != 0)
 		cli_fail(&e);
+	cli_progress_clear(&prog);
 	cli_out(o);
 	json_decref(o);
 	return 0;
@@ -198,8 +215,8 @@ static const struct cli_verb verbs[] = {
 	{ "migrate", cmd_migrate, "apply the schema migrations", NULL, 0, 0,
 	    U({ O_TO }) },
 	{ "status", cmd_status, "schema version, sizes, counts" },
-	{ "check", cmd_check, "consistency and configuration checks", NULL,
-	    0, 0, U({ O_QUIET }) },
+	{ "check", cmd_check, "consistency and configuration checks (with "
+	    "--quiet: no lines, no warnings)" },
 	{ "backup", cmd_backup, "a consistent copy to FILE (never overwritten)",
 	    "FILE", 1, 1 },
 	{ "migrate-to", cmd_migrate_to, "copy everything into an empty "

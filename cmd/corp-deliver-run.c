@@ -51,12 +51,22 @@ warn_hook(void *arg, const char *msg)
 	cli_warn("%s", msg);
 }
 
+/* The summary line: a notice, a warning when the run found trouble;
+ * neither with --quiet (corp.7 Verbosity). */
 static void
 notice_hook(void *arg, const char *msg)
 {
 	(void)arg;
 	cli_progress_clear(&R.prog);
-	cli_notice("%s", msg);
+	cli_summary(0, "%s", msg);
+}
+
+static void
+summary_warn_hook(void *arg, const char *msg)
+{
+	(void)arg;
+	cli_progress_clear(&R.prog);
+	cli_summary(1, "%s", msg);
 }
 
 /* The progress line on a terminal (corp-deliver.1 run). */
@@ -64,6 +74,13 @@ static void
 progress(void *arg)
 {
 	(void)arg;
+	/* --verbose: the counts so far after each group (<7>). */
+	if (cli_verbose()) {
+		cli_progress_clear(&R.prog);
+		cli_debug("%s: claimed %lld sent %lld retry %lld failed %lld "
+		    "unbound %lld", R.r.o.channel, R.r.st.claimed, R.r.st.sent,
+		    R.r.st.retry, R.r.st.failed, R.r.st.unbound);
+	}
 	cli_progress_show(&R.prog, R.what, R.r.st.claimed, "sent %lld retry "
 	    "%lld failed %lld unbound %lld", R.r.st.sent, R.r.st.retry,
 	    R.r.st.failed, R.r.st.unbound);
@@ -86,7 +103,7 @@ report(int code)
 	/* The summary: a notice to the journal, a warning when the run
 	 * found trouble (corp.7). */
 	corp_deliver_report(&R.r.st, R.r.o.channel, warn_hook,
-	    code == 0 ? notice_hook : warn_hook, NULL);
+	    code == 0 ? notice_hook : summary_warn_hook, NULL);
 }
 
 /* A failure to set up: a usage problem is the operator's (64). */
@@ -211,6 +228,7 @@ cmd_run(const struct cli_args *a)
 	 * before any child exists: the database, the settings, the channel
 	 * and its secret, the worker lock.
 	 */
+	cli_log_timed();	/* a loop from here on (corp.7 Errors) */
 	R.t0 = corp_mono_ms();
 	R.r.db = cli_db(0);
 	cli_progress_start(&R.prog, 0);

@@ -128,6 +128,8 @@ cmd_tail(const struct cli_args *c)
 	struct corp_db *db = filter(c, &f);
 	struct corp_err e;
 
+	if (cli_has(c, O_FOLLOW))
+		cli_log_timed();	/* a loop (corp.7 Errors) */
 	if (corp_eventlog_tail(db, &f, cli_has(c, O_FOLLOW),
 	    cli_int(c, O_COUNT, 0), print_event, flush_out, NULL, &e) != 0)
 		cli_fail(&e);
@@ -214,7 +216,7 @@ onsig(int sig)
 
 /* What route's hooks share: --dry-run and the progress line. */
 struct routing {
-	int			 dry;
+	int			 dry, show;	/* show: the progress line */
 	struct cli_progress	 prog;
 };
 
@@ -239,20 +241,28 @@ print_stats(void *arg, const struct corp_route_stats *s)
 	json_decref(o);
 }
 
-/* On a terminal, after each batch (corp-event.1 route). */
+/* On a terminal, after each batch (corp-event.1 route); with --verbose
+ * the counts so far (<7>). */
 static void
 progress(void *arg, const struct corp_route_stats *s)
 {
 	struct routing *r = arg;
 
-	cli_progress_show(&r->prog, "corp-event route", s->events,
+	if (cli_verbose()) {
+		cli_progress_clear(&r->prog);
+		cli_debug("route: events %lld recipients %lld rows %lld "
+		    "watermark %lld", s->events, s->recipients, s->rows,
+		    s->watermark);
+	}
+	if (r->show)
+		cli_progress_show(&r->prog, "corp-event route", s->events,
 	    "rows %lld", s->rows);
 }
 
 static int
 cmd_route(const struct cli_args *c)
 {
-	struct corp_db *db = cli_db(0);
+	struct corp_db *db;
 	struct corp_err e;
 	struct routing r = { .dry = cli_has(c, O_DRY) };
 	struct corp_route_hooks h = { print_decision, print_stats, NULL, &r };
@@ -261,6 +271,9 @@ cmd_route(const struct cli_args *c)
 
 	signal(SIGTERM, onsig);
 	signal(SIGINT, onsig);
+	if (follow)
+		cli_log_timed();	/* a loop (corp.7 Errors) */
+	db = cli_db(0);
 	/* The events left to route at the start: a one-off catch-up's. */
 	cli_progress_start(&r.prog, 0);
 	if (r.prog.tty && !follow && !r.dry) {
@@ -268,8 +281,10 @@ cmd_route(const struct cli_args *c)
 		    corp_event_count_after(db, wm, &n, &e) != 0)
 			cli_fail(&e);
 		r.prog.total = n;
-		h.progress = progress;
+		r.show = 1;
 	}
+	if (r.show || cli_verbose())
+		h.progress = progress;
 	if (corp_route_loop(db, (int)cli_int(c, O_BATCH, 500), r.dry, follow,
 	    &stop, &h, &e) != 0) {
 		cli_progress_clear(&r.prog);

@@ -46,8 +46,9 @@ static const struct cli_opt opts[] = {
 	{ O_NEWTYPE, "new-type", NULL, "declare a producer's new event type" },
 	{ O_NEWROLE, "new-role", NULL, "declare a producer's new role" },
 	{ O_USER, "user", "LOGIN", "the user", .comp = CLI_C_LOGIN },
-	{ O_QUIET, "quiet", "HH:MM-HH:MM", "quiet hours in the user's zone" },
-	{ O_NOQUIET, "no-quiet", NULL, "no quiet hours" },
+	{ O_QUIET, "quiet-hours", "HH:MM-HH:MM",
+	    "quiet hours in the user's zone" },
+	{ O_NOQUIET, "no-quiet-hours", NULL, "no quiet hours" },
 	{ O_FORCE, "force", NULL, "accept a very wide webhook.allow range; "
 	    "replace the VAPID key pair (push keygen)" },
 	{ 0 }

@@ -254,6 +254,8 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 			max = id;
 	}
 	stats.polled += (long long)n;
+	if (n > 0)
+		cli_debug("poll: %zu updates, next offset %lld", n, max + 1);
 	/* The offset moves past every update, refused ones included. */
 	rc = corp_tgupdate_apply(tg.db, &tg.ctx, u, n, tg.bot, max >= 0 ?
 	    max + 1 : -1, NULL, &stats, warn, NULL, e);
@@ -289,6 +291,8 @@ cmd_poll(const struct cli_args *a)
 	corp_http_body_max(h, CORP_TG_UPDATES_MAX);
 	signal(SIGTERM, onsig);
 	signal(SIGINT, onsig);
+	if (!opt.once)
+		cli_log_timed();	/* a loop (corp.7 Errors) */
 	process_spool();
 	flush(0);
 	while (!stopping) {

@@ -108,15 +108,33 @@ cmd_list(const struct cli_args *a)
 struct import {
 	struct corp_db	*db;
 	json_t		*outs;	/* printed after the commit */
+	struct cli_progress prog;	/* on a terminal (corp-user.1) */
+	long long	 done;
 };
+
+/* Each user written: collected, and counted on the progress line. */
+static void
+import_done(void *arg, const struct corp_jsonl_item *it, int rc,
+    const struct corp_err *e, json_t *o)
+{
+	struct import *m = arg;
+
+	cli_collect(m->outs, it, rc, e, o);
+	cli_progress_tick(&m->prog, "corp-user import", ++m->done);
+}
 
 static int
 import_each(struct corp_jsonl_item *it, size_t n, void *arg,
     struct corp_err *e)
 {
 	struct import *m = arg;
+	int rc;
 
-	return corp_dir_user_import(m->db, it, n, cli_collect, m->outs, e);
+	cli_progress_start(&m->prog, (long long)n);
+	cli_debug("import: %zu users read; writing them", n);
+	rc = corp_dir_user_import(m->db, it, n, import_done, m, e);
+	cli_progress_clear(&m->prog);
+	return rc;
 }
 
 /*
@@ -127,7 +145,7 @@ import_each(struct corp_jsonl_item *it, size_t n, void *arg,
 static int
 cmd_import(const struct cli_args *a)
 {
-	struct import m = { cli_db(0), json_array() };
+	struct import m = { cli_db(0), json_array(), { 0 }, 0 };
 	struct corp_loop l = { .batch = 0, .batch_ms = -1,
 	    .each = import_each, .bad = cli_refuse_bad, .arg = &m };
 

@@ -289,7 +289,8 @@ help(const char *dir, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	char *dir, *name;
+	char *dir, *name, *flag;
+	int i;
 
 	/* SIGPIPE stays as it came: an ignored signal would stay ignored
 	 * in the tool exec'd. */
@@ -305,6 +306,17 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		list();
 		out_exit(0);
+	}
+	/* "corp -q TOOL ...": the common -q/-v go to the tool, after its
+	 * name ("corp-TOOL -q ..."; corp.7 Verbosity). */
+	for (i = 1; i < argc - 1 && (strcmp(argv[i], "-q") == 0 ||
+	    strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-v") == 0 ||
+	    strcmp(argv[i], "--verbose") == 0); i++)
+		;
+	if (i > 1 && argv[i][0] != '-') {
+		flag = argv[i];
+		memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof(*argv));
+		argv[1] = flag;
 	}
 	if (strcmp(argv[1], "help") == 0)
 		help(dir, argc - 1, argv + 1);

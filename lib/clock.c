@@ -100,6 +100,32 @@ corp_time_fmt(time_t t, char *buf)
 	return buf;
 }
 
+char *
+corp_log_time(char *buf)
+{
+	struct timespec ts;
+	char sec[CORP_TIMEBUF];
+	long long ms = 0, d;
+	time_t t;
+
+	if (corp_cfg.now != NULL && corp_cfg.now[0] != '+' &&
+	    corp_now_parse(corp_cfg.now, &t, NULL) == 0)
+		ms = (long long)t * 1000;
+	else if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+		ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (corp_cfg.now != NULL &&
+		    corp_duration_parse(corp_cfg.now + 1, &d, NULL) == 0 &&
+		    corp_add_checked(ms, d * 1000, &ms) != 0)
+			ms = (long long)CORP_TIME_MAX * 1000;
+	}
+	corp_time_fmt((time_t)(ms / 1000), sec);
+	/* "...:05Z" becomes "...:05.123Z". */
+	sec[strlen(sec) - 1] = '\0';
+	snprintf(buf, CORP_LOGTIMEBUF, "%s.%03dZ", sec,
+	    (int)(ms < 0 ? 0 : ms % 1000));
+	return buf;
+}
+
 static int
 digits(const char **sp, int n, int *out)
 {

@@ -17,6 +17,13 @@ time_t	corp_now(void);
 int	corp_now_parse(const char *, time_t *, struct corp_err *);
 /* Monotonic milliseconds, for timeouts and rate limits. */
 long long corp_mono_ms(void);
+/*
+ * The time of a log line (corp.7 Errors), RFC 3339 UTC in milliseconds,
+ * "2026-12-07T14:03:05.123Z", of the business clock: CORP_NOW's instant
+ * (".000"), else the real clock plus its offset.  buf: CORP_LOGTIMEBUF.
+ */
+#define CORP_LOGTIMEBUF	48
+char	*corp_log_time(char *buf);
 
 /*
  * Overflow-safe time arithmetic for numbers from outside (a server's

@@ -48,6 +48,34 @@ corp_db_changes(struct corp_db *db)
 	return db->pg ? db->changes : sqlite3_changes64(db->h);
 }
 
+/* The hook of corp_db_progress: never interrupts the statement. */
+struct progress_hook {
+	void	(*fn)(void *);
+	void	*arg;
+};
+
+static int
+progress_call(void *arg)
+{
+	const struct progress_hook *h = arg;
+
+	h->fn(h->arg);
+	return 0;
+}
+
+void
+corp_db_progress(struct corp_db *db, int n, void (*fn)(void *), void *arg)
+{
+	static struct progress_hook h;
+
+	if (db->pg != NULL)
+		return;
+	h.fn = fn;
+	h.arg = arg;
+	sqlite3_progress_handler(db->h, fn != NULL ? n : 0,
+	    fn != NULL ? progress_call : NULL, &h);
+}
+
 /*
  * The errno behind an I/O error.  SQLite records it for errors raised
  * inside a statement but not for a failed commit (a WAL write or fsync),

@@ -94,6 +94,13 @@ int	corp_col_int(struct corp_stmt *, int);
 double	corp_col_double(struct corp_stmt *, int);
 /* Rows changed by the last INSERT, UPDATE or DELETE on this handle. */
 long long corp_db_changes(struct corp_db *);
+/*
+ * SQLite: fn(arg) about every n virtual machine steps of the
+ * connection's statements (a long VACUUM INTO's progress); fn NULL
+ * turns it off.  PostgreSQL: nothing.
+ */
+void	corp_db_progress(struct corp_db *, int n, void (*fn)(void *),
+	    void *arg);
 /* The last error message of the handle. */
 const char *corp_db_errmsg(struct corp_db *);
 int	corp_db_begin(struct corp_db *, struct corp_err *);

@@ -234,10 +234,46 @@ out:
 	return rc;
 }
 
+/* The backup's progress: the file's size as VACUUM INTO writes it. */
+struct backup_prog {
+	const struct corp_dbadmin_progress *p;
+	const char	*file;
+	long long	 total;		/* KiB */
+};
+
+static void
+backup_tick(void *arg)
+{
+	const struct backup_prog *b = arg;
+	struct stat st;
+
+	if (stat(b->file, &st) == 0)
+		b->p->fn(b->p->arg, (long long)st.st_size / 1024, b->total);
+}
+
+/* The source's size, PRAGMA page_count times page_size, in KiB. */
+static int
+db_kib(struct corp_db *db, long long *kib, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc;
+
+	if ((rc = corp_db_prep(db, &st, "SELECT page_count * page_size / 1024 "
+	    "FROM pragma_page_count(), pragma_page_size()", err)) != 0)
+		return rc;
+	if ((rc = corp_step(st)) == SQLITE_ROW)
+		*kib = corp_col_int64(st, 0);
+	else
+		rc = corp_db_fail(db, rc, "backup", err);
+	corp_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc;
+}
+
 int
 corp_dbadmin_backup(struct corp_db *db, const char *file,
-    struct corp_err *err)
+    const struct corp_dbadmin_progress *p, struct corp_err *err)
 {
+	struct backup_prog b = { p, file, 0 };
 	struct corp_stmt *st;
 	int rc;
 
@@ -246,10 +282,20 @@ corp_dbadmin_backup(struct corp_db *db, const char *file,
 			return corp_errprefix(err, "backup");
 		return 0;
 	}
+	if (p != NULL && (rc = db_kib(db, &b.total, err)) != 0)
+		return rc;
 	if ((rc = corp_db_prep(db, &st, "VACUUM INTO ?1", err)) != 0)
 		return rc;
 	corp_bind_text(st, 1, file);
-	if ((rc = corp_db_exec(db, st, "backup", err)) != 0)
+	if (p != NULL)
+		corp_db_progress(db, 10000, backup_tick, &b);
+	rc = corp_db_exec(db, st, "backup", err);
+	if (p != NULL) {
+		corp_db_progress(db, 0, NULL, NULL);
+		if (rc == 0)
+			p->fn(p->arg, b.total, b.total);
+	}
+	if (rc != 0)
 		return corp_errprefix(err, "%s", file);
 	return 0;
 }

@@ -16,8 +16,14 @@ int	corp_dbadmin_status(struct corp_db *, json_t **, struct corp_err *);
  * PostgreSQL pg_dump --format=custom of CORP_DB into a temporary file,
  * renamed over it.
  */
+struct corp_dbadmin_progress {
+	void	(*fn)(void *arg, long long done, long long total);
+	void	*arg;
+};
+/* p (NULL: none), SQLite only: KiB written of the database's size as it
+ * goes, and total of total at the end. */
 int	corp_dbadmin_backup(struct corp_db *, const char *file,
-	    struct corp_err *);
+	    const struct corp_dbadmin_progress *p, struct corp_err *);
 /* Create login as an active admin, or make an existing one admin. */
 int	corp_dbadmin_make_admin(struct corp_db *, const char *login,
 	    long long *idp, struct corp_err *);

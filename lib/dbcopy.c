@@ -425,9 +425,15 @@ count_rows(struct corp_db *src, const struct tab *t, long long *n,
 #define BATCH_PARAMS	8000	/* well under PostgreSQL's 65535 */
 #define BATCH_ROWS	200
 
+/* The rows copied so far, of every table's, for the progress hook. */
+struct copy_prog {
+	const struct corp_dbcopy_progress *p;
+	long long	 done, total;
+};
+
 static int
 copy_rows(struct corp_db *src, struct corp_db *dst, struct tab *t,
-    struct corp_err *err)
+    struct copy_prog *cp, struct corp_err *err)
 {
 	struct corp_stmt *sel = NULL, *one = NULL, *many = NULL, *ins;
 	struct sb s = { 0 };
@@ -493,6 +499,10 @@ copy_rows(struct corp_db *src, struct corp_db *dst, struct tab *t,
 		if ((rc = corp_db_exec(dst, ins, t->name, err)) != 0)
 			goto out;
 		t->rows += corp_db_changes(dst);
+		if (cp->p != NULL) {
+			cp->done += corp_db_changes(dst);
+			cp->p->fn(cp->p->arg, cp->done, cp->total);
+		}
 	}
 	if (rc != SQLITE_DONE) {
 		rc = corp_db_fail(src, rc, t->name, err);
@@ -669,9 +679,11 @@ target_empty(struct corp_db *dst, struct corp_err *err)
 }
 
 static int
-copy_all(struct corp_db *src, struct corp_db *dst, json_t **out,
-    struct corp_err *err)
+copy_all(struct corp_db *src, struct corp_db *dst,
+    const struct corp_dbcopy_progress *p, json_t **out, struct corp_err *err)
 {
+	struct copy_prog cp = { p, 0, 0 };
+	long long rows;
 	struct tab *tabs;
 	size_t *order = NULL, i, n = corp_ntables;
 	json_t *tables = NULL;
@@ -697,8 +709,15 @@ copy_all(struct corp_db *src, struct corp_db *dst, json_t **out,
 	if ((rc = copy_order(tabs, n, order, err)) != 0 ||
 	    (rc = target_empty(dst, err)) != 0)
 		goto out;
+	/* The rows in all, for the progress line (the source is locked:
+	 * the counts hold). */
+	for (i = 0; p != NULL && i < n; i++) {
+		if ((rc = count_rows(src, &tabs[i], &rows, err)) != 0)
+			goto out;
+		cp.total += rows;
+	}
 	for (i = 0; i < n; i++)
-		if ((rc = copy_rows(src, dst, &tabs[order[i]], err)) != 0)
+		if ((rc = copy_rows(src, dst, &tabs[order[i]], &cp, err)) != 0)
 			goto out;
 	for (i = 0; i < n; i++)
 		if ((rc = copy_late(src, dst, &tabs[order[i]], err)) != 0 ||
@@ -721,7 +740,8 @@ out:
 }
 
 int
-corp_dbcopy_to(const char *target, json_t **out, struct corp_err *err)
+corp_dbcopy_to(const char *target, const struct corp_dbcopy_progress *p,
+    json_t **out, struct corp_err *err)
 {
 	struct corp_db *src = NULL, *dst = NULL;
 	int rc;
@@ -748,7 +768,7 @@ corp_dbcopy_to(const char *target, json_t **out, struct corp_err *err)
 		goto out;
 	if ((rc = corp_db_begin(dst, err)) != 0)
 		goto out;
-	if ((rc = copy_all(src, dst, out, err)) != 0)
+	if ((rc = copy_all(src, dst, p, out, err)) != 0)
 		goto out;
 	if ((rc = corp_db_commit(dst, err)) != 0) {
 		json_decref(*out);

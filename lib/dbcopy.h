@@ -19,6 +19,13 @@ struct corp_err;
  * {from, to, tables: {name: rows}, schema_version}.  CORP_EUSAGE when
  * the source is PostgreSQL, the target is not, or carries a password.
  */
-int	corp_dbcopy_to(const char *target, json_t **out, struct corp_err *);
+/* The progress of the copy (NULL: none): fn(arg, rows copied, rows in
+ * all), after each INSERT statement and at the end. */
+struct corp_dbcopy_progress {
+	void	(*fn)(void *arg, long long done, long long total);
+	void	*arg;
+};
+int	corp_dbcopy_to(const char *target, const struct corp_dbcopy_progress *,
+	    json_t **out, struct corp_err *);
 
 #endif

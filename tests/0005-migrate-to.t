@@ -44,7 +44,7 @@ q corp-bind add --user bob --channel file --address bob
 q corp-bind add --user eve --channel file --address eve
 q corp-bind add --user bob --channel telegram --address 1012
 q corp-bind deactivate --user bob --channel telegram
-q corp-settings prefs set --user ann --quiet 22:00-07:00
+q corp-settings prefs set --user ann --quiet-hours 22:00-07:00
 q corp-settings mute --user eve --event-type TASK_DUE_SOON
 q corp-template add --title "Weekly report" --schedule weekly --due "fri 16:00" \
     --assignee ann --initiator admin --starts 2026-01-01T00:00:00Z

@@ -89,7 +89,7 @@ for t in 4 5 6 7; do
 done
 q corp-event route
 q corp-user set ann --tz Europe/Kyiv
-q corp-settings prefs set --user ann --quiet 22:00-07:00
+q corp-settings prefs set --user ann --quiet-hours 22:00-07:00
 export CORP_NOW=2026-01-05T21:00:00Z
 q corp-task cancel 4 --as boss
 ev=$(last)

@@ -35,8 +35,8 @@ exec 5>&-
 for a in "--bogus" "--mode rnu" "--max-rounds 0" "--stale 0s"; do
 	# shellcheck disable=SC2086
 	run "$P" $a
-	is "$rc:$out:$(printf '%s\n' "$err" | sed -n 2p | cut -c1-26)" \
-	    "64::usage: corp-pipeline [-v] " "$a: 64, the synopsis on stderr"
+	is "$rc:$out:$(printf '%s\n' "$err" | sed -n 2p | cut -c1-31)" \
+	    "64::usage: corp-pipeline [-q | -v] " "$a: 64, the synopsis on stderr"
 done
 # The lock is 0600 whatever the umask, as every file corp makes.
 rm -f "$CORP_DATA_DIR/corp-pipeline.lock"

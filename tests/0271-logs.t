@@ -95,13 +95,13 @@ run python3 "$T/ptyrun.py" corp-deliver run --channel file --until-empty --out "
 is "$rc" 0 "run on a terminal exits 0"
 like "$out" '^<CR><EL>corp-deliver run: file: 4/4 [0-9]+\.[0-9]/s ETA -: sent 4 retry 0 failed 0 unbound 0' \
     "the progress line: done/total, rate, ETA, the results"
-like "$out" '<CR><EL>corp-deliver: file: sent 4 retry 0 failed 0 held 0<CR>$' \
-    "cleared before the summary"
+like "$out" '<CR><EL>2026-01-05T10:00:00\.000Z corp-deliver: file: sent 4 retry 0 failed 0 held 0<CR>$' \
+    "cleared before the summary (a loop's line: its time first)"
 # Not a terminal: no progress line.
 tasks 2
 corp-deliver run --channel file --until-empty --out "$T/out" >/dev/null 2>"$T/e5"
-is "$(cat "$T/e5")" "corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
-    "stderr a file: the summary only"
+is "$(cat "$T/e5")" "2026-01-05T10:00:00.000Z corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
+    "stderr a file: the summary only, with its time"
 
 # corp-event route on a terminal: after each batch, events done of
 # those past the watermark at the start, rate, ETA, rows; cleared.

@@ -344,7 +344,7 @@ is "$(printf '%s' "$out" | jq -r .zone)" UTC "UTC"
 # the next day = 05:00Z.
 export CORP_NOW=2026-01-05T21:30:00Z
 ok "prefs set --quiet inside the window" corp-settings prefs set \
-    --user alice --quiet 22:00-07:00
+    --user alice --quiet-hours 22:00-07:00
 is "$(printf '%s' "$out" | jq -r .quiet)" "22:00-07:00" "prints the prefs"
 is "$(sql "SELECT quiet_start, quiet_end FROM user_prefs")" "1320|420" \
     "minutes of the local day"
@@ -355,14 +355,14 @@ is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " \
 # Outside the window: nothing held.
 export CORP_NOW=2026-01-06T06:00:00Z
 ok "prefs set outside the window" corp-settings prefs set --user alice \
-    --quiet 22:00-07:00
+    --quiet-hours 22:00-07:00
 is "$(nb)" "11:0 12:0 13:backoff 14:0 15:0 16:0 " "not_before cleared"
 
 # Spring forward, 2026-03-29: 02:30 EET, the window ends 07:00 EEST =
 # 04:00Z (not 05:00Z).
 export CORP_NOW=2026-03-29T00:30:00Z
 ok "prefs set on the spring DST day" corp-settings prefs set --user alice \
-    --quiet 22:00-07:00
+    --quiet-hours 22:00-07:00
 e=$(epoch 2026-03-29T04:00:00Z)
 is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " "07:00 EEST = 04:00Z"
 
@@ -370,11 +370,11 @@ is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " "07:00 EEST = 04:00Z"
 # 01:00-03:30: the window ends at the second 03:30 = 01:30Z.
 export CORP_NOW=2026-10-25T01:15:00Z
 ok "prefs set in the repeated hour" corp-settings prefs set --user alice \
-    --quiet 01:00-03:30
+    --quiet-hours 01:00-03:30
 e=$(epoch 2026-10-25T01:30:00Z)
 is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " "03:30 EET = 01:30Z"
 
-ok "prefs set --no-quiet" corp-settings prefs set --user alice --no-quiet
+ok "prefs set --no-quiet-hours" corp-settings prefs set --user alice --no-quiet-hours
 is "$(printf '%s' "$out" | jq -c .quiet)" null "no quiet hours"
 is "$(sql "SELECT CASE WHEN quiet_start IS NULL AND quiet_end IS NULL THEN 1
     END FROM user_prefs")" 1 "stored as NULL"
@@ -384,22 +384,22 @@ is "$(nb)" "11:0 12:0 13:backoff 14:0 15:0 16:0 " "rows released"
 # inside 22:00-07:00 in UTC but not in Kyiv, where it is 01:00).
 corp-user set alice --no-tz >/dev/null
 export CORP_NOW=2026-01-05T23:00:00Z
-ok "prefs set in UTC" corp-settings prefs set --user alice --quiet 22:00-07:00
+ok "prefs set in UTC" corp-settings prefs set --user alice --quiet-hours 22:00-07:00
 e=$(epoch 2026-01-06T07:00:00Z)
 is "$(nb)" "11:$e 12:0 13:backoff 14:0 15:$e 16:0 " "07:00 UTC"
 corp-user set alice --tz Europe/Kyiv >/dev/null
 
 for q in 22-07 22:00 25:00-07:00 22:00-07:60 22:00-22:00 22:00-07:00x; do
 	is_rc 65 "quiet '$q' refused" corp-settings prefs set --user alice \
-	    --quiet "$q"
+	    --quiet-hours "$q"
 done
 like "$err" "quiet hours '22:00-07:00x': expected HH:MM-HH:MM" "says why"
 is "$(sql "SELECT quiet_start, quiet_end FROM user_prefs")" "1320|420" \
     "refused windows wrote nothing"
-is_rc 64 "prefs set needs --quiet or --no-quiet" corp-settings prefs set \
+is_rc 64 "prefs set needs --quiet-hours or --no-quiet-hours" corp-settings prefs set \
     --user alice
-is_rc 64 "not both" corp-settings prefs set --user alice --no-quiet \
-    --quiet 22:00-07:00
+is_rc 64 "not both" corp-settings prefs set --user alice --no-quiet-hours \
+    --quiet-hours 22:00-07:00
 is_rc 64 "prefs show needs --user" corp-settings prefs show
 is_rc 67 "prefs of an unknown user" corp-settings prefs show --user nobody
 is "$err" "corp-settings: user 'nobody': not found" "says so"

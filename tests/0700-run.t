@@ -10,6 +10,9 @@
 . "$CORP_SRC/tests/load.sh"
 setup
 export CORP_NOW=2026-01-05T10:00:00Z
+# run is a loop: off the journal its lines start with their time
+# (corp.7 Errors).
+TS='2026-01-05T10:00:00.000Z '
 TOKEN='777001:AAsecret-Token_value'
 export FAKE_TG_TOKEN="$TOKEN" CORP_TELEGRAM_TOKEN="$TOKEN"
 export CORP_RATE_LIMIT=off
@@ -60,7 +63,7 @@ is "$(summary)" '{"channel":"telegram","claimed":300,"sent":300,"retry":0,"faile
     "one summary line: 300 claimed, 300 sent"
 like "$(printf '%s' "$out" | jq .elapsed_ms)" '^[0-9]+$' "with elapsed_ms"
 is "$(printf '%s\n' "$out" | wc -l)" 1 "stdout holds only the summary"
-is "$err" "corp-deliver: telegram: sent 300 retry 0 failed 0 held 0" \
+is "$err" "${TS}corp-deliver: telegram: sent 300 retry 0 failed 0 held 0" \
     "stderr: one line of what the acks stored, when it is not a terminal"
 is "$(exactly_once)" "0|0|0" "every row SENT, exactly one stored sent ack each"
 is "$(wire "$T/tg.log")" "0 300" "the fake got each of the 300 messages once"
@@ -124,7 +127,7 @@ is "$(sql "SELECT status, attempts,
 is "$(sql "SELECT result, attempted, stored, error FROM delivery_attempts
     WHERE delivery_id = (SELECT id FROM deliveries WHERE user_id = $(uid u1))")" \
     "retry|1|retry|Internal Server Error" "the retry ack is recorded"
-like "$err" "^corp-deliver: delivery [0-9]+: unbound: Forbidden: bot was blocked by the user trace=t1" \
+like "$err" "^${TS}corp-deliver: delivery [0-9]+: unbound: Forbidden: bot was blocked by the user trace=t1" \
     "stderr: corp-deliver: ... trace=<id>"
 like "$err" "delivery [0-9]+: retry: Internal Server Error trace=t1" "the retry too"
 
@@ -139,7 +142,7 @@ ok "attempts.telegram 1" corp-settings config set attempts.telegram 1
 runrun --until-empty
 is "$rc:$(summary)" '3:{"channel":"telegram","claimed":3,"sent":1,"retry":1,"failed":1,"unbound":0,"held":0,"dlq":2,"released":0}' \
     "two rows to the dead-letter queue: exit 3, dlq 2"
-is "$(printf '%s\n' "$err" | tail -1)" "corp-deliver: telegram: sent 1 retry 0 failed 2 held 0" \
+is "$(printf '%s\n' "$err" | tail -1)" "${TS}corp-deliver: telegram: sent 1 retry 0 failed 2 held 0" \
     "stderr: failed counts what went to the dead-letter queue"
 like "$err" "delivery [0-9]+: failed: Bad Request: chat not found trace=t1" "each such row has its line"
 is "$(corp-deliver dlq | jq -r .login | sort | tr '\n' ' ')" "u0 u1 " "both in the dlq"
@@ -163,9 +166,9 @@ else
 	    "2000 held (retries that used no attempt), none to the dead-letter queue"
 	is "$(printf '%s\n' "$err" | wc -l | tr -d ' ')" 2 \
 	    "stderr: two lines for 2000 rows"
-	like "$(printf '%s\n' "$err" | head -1)" "^corp-deliver: telegram: held 2000: .*room" \
+	like "$(printf '%s\n' "$err" | head -1)" "^${TS}corp-deliver: telegram: held 2000: .*room" \
 	    "one line for the cause, the children's counts merged"
-	is "$(printf '%s\n' "$err" | tail -1)" "corp-deliver: telegram: sent 0 retry 0 failed 0 held 2000" \
+	is "$(printf '%s\n' "$err" | tail -1)" "${TS}corp-deliver: telegram: sent 0 retry 0 failed 0 held 2000" \
 	    "then the summary"
 	is "$(grep -c sendMessage "$T/tg.log")" 0 "nothing went to the wire"
 	is "$(sql "SELECT status, attempts, CAST(held_since IS NULL AS INTEGER), count(*)
@@ -219,7 +222,7 @@ rp=$?
 is "$rr:$rp" "0:0" "run and the pipe both finished"
 is "$(exactly_once)" "0|0|0" "run + pipe: 300 rows, each SENT exactly once"
 is "$(wire "$T/tg.log")" "0 300" "each message once on the wire"
-is "$(grep -v '^corp-deliver: telegram: sent [0-9]* retry 0 failed 0 held 0$' \
+is "$(grep -v "^${TS}corp-deliver: telegram: sent [0-9]* retry 0 failed 0 held 0\$" \
     "$T/run.err" "$T/pipe.err")" "" "no error (no SQLITE_BUSY), only run's summary"
 n=$(jq .sent "$T/run.out")
 ok "run did part of the work (run sent $n of 300)" test "$n" -gt 0
@@ -243,7 +246,7 @@ kill -TERM $rp
 wait $rp
 is "$?" 0 "SIGTERM: exit 0"
 s=$(jq .sent "$T/term.out")
-is "$(cat "$T/term.err")" "corp-deliver: telegram: sent $s retry 0 failed 0 held 0" \
+is "$(cat "$T/term.err")" "${TS}corp-deliver: telegram: sent $s retry 0 failed 0 held 0" \
     "quietly: its summary only"
 echo "# after SIGTERM: $(cat "$T/term.out")"
 is "$(jq -c '[.claimed == .sent + .released, .sent >= 10, .sent < 200, .released > 0]' "$T/term.out")" \

@@ -7,6 +7,9 @@
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 export CORP_NOW=2026-01-05T10:00:00Z
+# run is a loop: off the journal its lines start with their time
+# (corp.7 Errors).
+TS='2026-01-05T10:00:00.000Z '
 unset CORP_TELEGRAM_TOKEN
 P="$CORP_SRC/contrib/corp-pipeline"
 q() { "$@" >/dev/null || bail "$*"; }
@@ -27,7 +30,7 @@ q corp-task create --title "Till" --assignee ann --as admin
 q corp-event route
 run corp-deliver run --channel telegram --until-empty
 is "$rc" 78 "a row due without a token: 78, a configuration error"
-is "$(printf '%s\n' "$err" | sed -n 1p)" "corp-deliver: secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file $CORP_DATA_DIR/secrets/telegram_token; every remaining line passes on as retry" \
+is "$(printf '%s\n' "$err" | sed -n 1p)" "${TS}corp-deliver: secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file $CORP_DATA_DIR/secrets/telegram_token; every remaining line passes on as retry" \
     "says which secret, once the row is there"
 is "$(sql "SELECT status, attempts FROM deliveries")" "PENDING|0" \
     "the row waits, no attempt used"

@@ -10,6 +10,9 @@
 . "$CORP_SRC/tests/send-lib.sh"
 setup
 export CORP_NOW=2026-01-05T10:00:00Z
+# run is a loop: off the journal its lines start with their time
+# (corp.7 Errors).
+TS='2026-01-05T10:00:00.000Z '
 TOKEN='777001:AAsecret-Token_value'
 export FAKE_TG_TOKEN="$TOKEN" CORP_TELEGRAM_TOKEN="$TOKEN"
 export CORP_RATE_LIMIT=off
@@ -51,7 +54,7 @@ is "$(summary)" '{"channel":"telegram","claimed":80,"sent":80,"retry":0,"failed"
     "one summary line adding up the children's: 80 claimed, 80 sent"
 is "$(printf '%s\n' "$out" | wc -l)" 1 "stdout holds only that line"
 like "$(printf '%s' "$out" | jq .elapsed_ms)" '^[0-9]+$' "with elapsed_ms"
-is "$err" "corp-deliver: telegram: sent 80 retry 0 failed 0 held 0" \
+is "$err" "${TS}corp-deliver: telegram: sent 80 retry 0 failed 0 held 0" \
     "stderr: one line, the children's counts added up"
 is "$(exactly_once)" "0|0|0" "every row SENT, exactly one stored sent ack each"
 is "$(wire "$T/tg.log")" "0 80" "the fake got each of the 80 messages once"
@@ -91,7 +94,7 @@ kill -TERM $rp
 wait $rp
 is "$?" 0 "SIGTERM to the parent: exit 0"
 echo "# after SIGTERM: $(cat "$T/term.out")"
-is "$(cat "$T/term.err")" "corp-deliver: telegram: sent $(jq .sent "$T/term.out") retry 0 failed 0 held 0" \
+is "$(cat "$T/term.err")" "${TS}corp-deliver: telegram: sent $(jq .sent "$T/term.out") retry 0 failed 0 held 0" \
     "quietly: the summary only"
 is "$(wc -l < "$T/term.out" | tr -d ' ')" 1 "one summary line"
 s=$(jq .sent "$T/term.out")
@@ -146,7 +149,7 @@ corp-bind add --user u0 --channel telegram --address 4999 >/dev/null
 runrun --until-empty --concurrency 3 --batch 2
 is "$rc:$(summary | jq -c '[.sent, .failed, .dlq]')" "3:[10,2,2]" \
     "a child's 3 is the exit code: two rows to the dead-letter queue"
-is "$(printf '%s\n' "$err" | tail -1)" "corp-deliver: telegram: sent 10 retry 0 failed 2 held 0" \
+is "$(printf '%s\n' "$err" | tail -1)" "${TS}corp-deliver: telegram: sent 10 retry 0 failed 2 held 0" \
     "one summary line for all children"
 is "$(printf '%s\n' "$err" | grep -c 'failed: Bad Request: chat not found trace=')" 2 \
     "each failed row has its line"
@@ -188,7 +191,7 @@ unset LOAD_CHANNEL LOAD_ADDRESS
 run corp-deliver run --channel webhook --allow-http --allow 127.0.0.1/32 \
     --until-empty --concurrency 3 --batch 2
 is "$rc:$(summary | jq -c '[.claimed, .sent]')" "0:[24,24]" "webhook: 24 sent by 3 children"
-is "$err" "corp-deliver: webhook: sent 24 retry 0 failed 0 held 0" "quietly: the summary only"
+is "$err" "${TS}corp-deliver: webhook: sent 24 retry 0 failed 0 held 0" "quietly: the summary only"
 is "$(exactly_once)" "0|0|0" "every row SENT exactly once"
 is "$(jq -r '.headers."webhook-id"' "$T/wh.log" | sort | uniq -d | wc -l | tr -d ' '):$(wc -l < "$T/wh.log" | tr -d ' ')" \
     "0:24" "the endpoint got each delivery once"

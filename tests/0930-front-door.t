@@ -192,7 +192,7 @@ is "$out" "task " "corp ta<TAB>: task"
 comp corp task cr
 is "$out" "create " "corp task cr<TAB>: create"
 comp corp-task create --
-is "$out" "--as --assignee --data-dir --db --description --draft --due --help --idempotency-key --now --period --template --title --unit --version " \
+is "$out" "--as --assignee --data-dir --db --description --draft --due --help --idempotency-key --now --period --quiet --template --title --unit --verbose --version " \
     "corp-task create --<TAB>: its options (both forms), the common ones"
 comp corp task create --as boss --ti
 is "$out" "--title " "after an option's value, the next option"

@@ -538,9 +538,9 @@ for path in (b"/api/x\x1b[2J\x1b[31mRED\xe2\x80\xaeABC\xc2\x9bD",
     s.close()
 PY
 is "$(grep -a ' 404 -$' "$T/api.log" | grep -a -e /api/x -e /api/y -e /api/z)" \
-'corp-api: unix "GET /api/x?[2J?[31mRED?ABC?D" 404 -
-corp-api: unix "GET /api/y?[31m???Z" 404 -
-corp-api: unix "GET /api/z???" 404 -' "the log line: every control, override and bad byte a '?'"
+'2026-03-01T12:00:00.000Z corp-api: unix "GET /api/x?[2J?[31mRED?ABC?D" 404 -
+2026-03-01T12:00:00.000Z corp-api: unix "GET /api/y?[31m???Z" 404 -
+2026-03-01T12:00:00.000Z corp-api: unix "GET /api/z???" 404 -' "the log line (timed: a loop's): every control, override and bad byte a '?'"
 python3 - "$S" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -551,7 +551,7 @@ while s.recv(4096):
     pass
 PY
 is "$(grep -a '/api/long' "$T/api.log" | wc -c)" \
-    "$(printf 'corp-api: unix "GET %s..." 404 -\n' "/api/long$(printf 'é%.0s' $(seq 121))" | wc -c)" \
+    "$(printf '2026-03-01T12:00:00.000Z corp-api: unix "GET %s..." 404 -\n' "/api/long$(printf 'é%.0s' $(seq 121))" | wc -c)" \
     "a long path: cut at a character, bounded"
 
 # secrets: the log has requests, never a token

@@ -172,7 +172,7 @@ while ! grep -q 'dropped admin' "$T/api.log" && [ $i -lt 600 ]; do
 	i=$((i + 1))
 done
 like "$(grep 'GET /ws' "$T/api.log")" \
-    '^corp-api: 127\.0\.0\.1 "GET /ws" dropped admin: more than 16384 bytes of frames unread$' \
+    '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z corp-api: 127\.0\.0\.1 "GET /ws" dropped admin: more than 16384 bytes of frames unread$' \
     "the never-reading client was dropped, and logged"
 echo go >&8
 wait $stall

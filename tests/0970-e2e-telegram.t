@@ -107,9 +107,9 @@ mv "$D/secrets/telegram_token" "$T/token"
 n=$(($(wc -l < "$T/tr") + 1))
 run corp-deliver run --channel telegram --allow-http --until-empty
 is "$rc" 78 "no token: run exits 78, a configuration error"
-is "$err" "corp-deliver: secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file $D/secrets/telegram_token; every remaining line passes on as retry
-corp-deliver: telegram: held 2: secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file $D/secrets/telegram_token
-corp-deliver: telegram: sent 0 retry 0 failed 0 held 2" \
+is "$err" "2026-03-02T09:00:00.000Z corp-deliver: secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file $D/secrets/telegram_token; every remaining line passes on as retry
+2026-03-02T09:00:00.000Z corp-deliver: telegram: held 2: secret telegram_token: no CORP_TELEGRAM_TOKEN in the environment and no file $D/secrets/telegram_token
+2026-03-02T09:00:00.000Z corp-deliver: telegram: sent 0 retry 0 failed 0 held 2" \
     "naming the missing file, once per cause, then the line for cron"
 is "$(queue telegram)" "FAILED ready 1, PENDING ready 2, SENT ready 2" \
     "nothing was lost"
@@ -122,7 +122,7 @@ CORP_NOW=2026-03-02T09:01:00Z run corp-deliver run --channel telegram \
 is "$rc" 0 "with the token back, a minute later, run exits 0"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
     "[2,2,0,0,0]" "its summary: two claimed, two sent"
-is "$err" "corp-deliver: telegram: sent 2 retry 0 failed 0 held 0" \
+is "$err" "2026-03-02T09:01:00.000Z corp-deliver: telegram: sent 2 retry 0 failed 0 held 0" \
     "and the line for cron"
 is "$(sent $n)" "7001 📋 You have a new task: <b>Offsite</b>
 
@@ -177,8 +177,8 @@ corp-pipeline: sent 0 retry 1 failed 0 held 0" \
 CORP_NOW=2026-03-02T09:03:00Z run corp-deliver run --channel telegram \
     --allow-http --until-empty
 is "$rc" 0 "so does run"
-is "$(unport "$err")" "corp-deliver: delivery 6: retry: telegram: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 60s) trace=$(corp-event show 6 | jq -r .trace_id)
-corp-deliver: telegram: sent 0 retry 1 failed 0 held 0" \
+is "$(unport "$err")" "2026-03-02T09:03:00.000Z corp-deliver: delivery 6: retry: telegram: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 60s) trace=$(corp-event show 6 | jq -r .trace_id)
+2026-03-02T09:03:00.000Z corp-deliver: telegram: sent 0 retry 1 failed 0 held 0" \
     "the pause doubles while the API is down"
 is "$(explained 6 ann telegram)" '["created","7001","PENDING",0,["retry","retry"]]' \
     "explain: two retries that used no attempt"

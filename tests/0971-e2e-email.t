@@ -110,9 +110,9 @@ mv "$D/secrets/smtp_password" "$T/password"
 n=$(($(wc -l < "$T/smtp.log") + 1))
 run corp-deliver run --channel email --until-empty
 is "$rc" 78 "no password: run exits 78 (a configuration error), rows held"
-is "$err" "corp-deliver: secret smtp_password: no CORP_SMTP_PASSWORD in the environment and no file $D/secrets/smtp_password; every remaining line passes on as retry
-corp-deliver: email: held 2: secret smtp_password: no CORP_SMTP_PASSWORD in the environment and no file $D/secrets/smtp_password
-corp-deliver: email: sent 0 retry 0 failed 0 held 2" \
+is "$err" "2026-03-02T09:00:00.000Z corp-deliver: secret smtp_password: no CORP_SMTP_PASSWORD in the environment and no file $D/secrets/smtp_password; every remaining line passes on as retry
+2026-03-02T09:00:00.000Z corp-deliver: email: held 2: secret smtp_password: no CORP_SMTP_PASSWORD in the environment and no file $D/secrets/smtp_password
+2026-03-02T09:00:00.000Z corp-deliver: email: sent 0 retry 0 failed 0 held 2" \
     "naming the missing file, once per cause, then the line for cron"
 is "$(tail -n +$n "$T/smtp.log" | grep -c '"event":"message"')" 0 \
     "nothing was sent"
@@ -126,7 +126,7 @@ CORP_NOW=2026-03-02T09:01:00Z run corp-deliver run --channel email \
 is "$rc" 0 "run exits 0"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
     "[2,2,0,0,0]" "its summary: two claimed, two sent"
-is "$err" "corp-deliver: email: sent 2 retry 0 failed 0 held 0" \
+is "$err" "2026-03-02T09:01:00.000Z corp-deliver: email: sent 2 retry 0 failed 0 held 0" \
     "and the line for cron"
 is "$(mails $n | grep '@')" "ann@corp.example | corp@corp.example | corp@corp.example | ann@corp.example | [#4] New task: Offsite | base64 | text/plain | tls | corp
 bob@corp.example | corp@corp.example | corp@corp.example | bob@corp.example | [#5] New task: Payroll | base64 | text/plain | tls | corp" \
@@ -164,8 +164,8 @@ q corp-task create --as admin --title "Outage" --assignee ann
 q corp-event route
 CORP_NOW=2026-03-02T09:03:00Z run corp-deliver run --channel email --until-empty
 is "$rc" 0 "run exits 0: the row waits"
-is "$(unport "$err")" "corp-deliver: delivery 6: retry: smtp: Couldn't connect to server: Failed to connect to localhost port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
-corp-deliver: email: sent 0 retry 1 failed 0 held 0" \
+is "$(unport "$err")" "2026-03-02T09:03:00.000Z corp-deliver: delivery 6: retry: smtp: Couldn't connect to server: Failed to connect to localhost port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
+2026-03-02T09:03:00.000Z corp-deliver: email: sent 0 retry 1 failed 0 held 0" \
     "the MTA's server paused 30 s, the summary counts a retry"
 is "$(explained 6 ann email)" '["created","ann@corp.example","PENDING",0,["retry"]]' "explain: a retry that used no attempt"
 is "$(queue email)" "PENDING ready 1, SENT ready 5" "stats: nothing failed"

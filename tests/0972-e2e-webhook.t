@@ -136,7 +136,7 @@ run corp-deliver run --channel webhook --allow-http --until-empty
 is "$rc" 0 "run exits 0"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
     "[1,1,0,0,0]" "its summary: one claimed, one sent"
-is "$err" "corp-deliver: webhook: sent 1 retry 0 failed 0 held 0" \
+is "$err" "2026-03-02T09:00:00.000Z corp-deliver: webhook: sent 1 retry 0 failed 0 held 0" \
     "and the line for cron"
 is "$(verify 2)" "/hooks/crm 3 TASK_CREATED Budget bob Bob executor executor signed" \
     "run posts the same way"
@@ -240,9 +240,9 @@ q corp-event route
 CORP_NOW=2026-03-02T09:09:00Z run corp-deliver run --channel webhook \
     --allow-http --until-empty
 is "$rc" 0 "run exits 0: the rows wait"
-is "$(unport "$err")" "corp-deliver: delivery 10: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
-corp-deliver: delivery 11: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s more) trace=$(corp-event show 6 | jq -r .trace_id)
-corp-deliver: webhook: sent 0 retry 2 failed 0 held 0" \
+is "$(unport "$err")" "2026-03-02T09:09:00.000Z corp-deliver: delivery 10: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s) trace=$(corp-event show 6 | jq -r .trace_id)
+2026-03-02T09:09:00.000Z corp-deliver: delivery 11: retry: webhook: Couldn't connect to server: Failed to connect to 127.0.0.1 port PORT after N ms: Couldn't connect to server (unreachable: paused 30s more) trace=$(corp-event show 6 | jq -r .trace_id)
+2026-03-02T09:09:00.000Z corp-deliver: webhook: sent 0 retry 2 failed 0 held 0" \
     "the endpoint pauses (the second row is not tried), retries counted"
 is "$(explained 6 ann webhook)" '["created","crm","PENDING",0,["retry"]]' \
     "explain: a retry that used no attempt"
@@ -251,7 +251,7 @@ sed -i "s|^crm .*|crm     $B/hooks/crm|" "$D/webhooks.conf"
 n=$(wc -l < "$T/wh.log")
 CORP_NOW=2026-03-02T09:30:00Z run corp-deliver run --channel webhook \
     --allow-http --until-empty
-is "$rc:$err" "0:corp-deliver: webhook: sent 2 retry 0 failed 0 held 0" \
+is "$rc:$err" "0:2026-03-02T09:30:00.000Z corp-deliver: webhook: sent 2 retry 0 failed 0 held 0" \
     "the receiver back, the next run sends them"
 is "$(verify "$n" | sort)" "/hooks/crm 10 TASK_CREATED Outage ann Ann executor executor signed
 /hooks/crm 11 TASK_CREATED Outage bob Bob supervisor supervisor signed" "signed"

@@ -108,8 +108,8 @@ run corp-deliver run --channel exec --until-empty
 is "$rc" 78 "run exits 78: a row held for the configuration"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
     "[3,2,0,1,0]" "its summary: three claimed, two sent, one held"
-is "$err" "corp-deliver: exec: held 1: no exec command \"pager\" in $D/exec.conf
-corp-deliver: exec: sent 2 retry 0 failed 0 held 1" \
+is "$err" "2026-03-02T09:00:00.000Z corp-deliver: exec: held 1: no exec command \"pager\" in $D/exec.conf
+2026-03-02T09:00:00.000Z corp-deliver: exec: sent 2 retry 0 failed 0 held 1" \
     "naming the command and the file, then the line for cron"
 is "$(got $n | grep -c '^ticket')" 2 "the tickets went"
 is "$(explained 6 cyd exec)" '["created","pager","PENDING",0,["retry"]]' \

@@ -87,7 +87,7 @@ run corp-deliver run --channel file --until-empty
 is "$rc" 0 "run exits 0"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .failed, .held, .dlq]')" \
     "[2,2,0,0,0]" "its summary: two claimed, two sent"
-is "$err" "corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
+is "$err" "2026-03-02T09:00:00.000Z corp-deliver: file: sent 2 retry 0 failed 0 held 0" \
     "and the line for cron"
 is "$(outbox 3)" "3 inbox-boss boss supervisor: 📋 New task: <b>Budget</b>
 
@@ -118,9 +118,9 @@ is "$(corp-deliver stats | jq -r '.queue[] | select(.channel == "file" and
     "2 rows, 0 leased" "both rows wait, their leases given back"
 is "$(explained 3 ann file)" '["created","inbox-ann","PENDING",0,["retry"]]' "explain: a retry that used no attempt"
 CORP_NOW=2026-03-02T09:05:00Z run corp-deliver run --channel file --until-empty
-is "$rc:$err" "77:corp-deliver: $D/outbox.jsonl: not a regular file; every remaining line passes on as retry
-corp-deliver: file: held 2: $D/outbox.jsonl: not a regular file
-corp-deliver: file: sent 0 retry 0 failed 0 held 2" "run: the same, held, and 77 for cron"
+is "$rc:$err" "77:2026-03-02T09:05:00.000Z corp-deliver: $D/outbox.jsonl: not a regular file; every remaining line passes on as retry
+2026-03-02T09:05:00.000Z corp-deliver: file: held 2: $D/outbox.jsonl: not a regular file
+2026-03-02T09:05:00.000Z corp-deliver: file: sent 0 retry 0 failed 0 held 2" "run: the same, held, and 77 for cron"
 rmdir "$D/outbox.jsonl"
 mv "$T/outbox.keep" "$D/outbox.jsonl"
 CORP_NOW=2026-03-02T09:30:00Z run corp-pipeline --channel file

@@ -8,7 +8,8 @@ per verb and form, the option names, whether each takes a value, whether
 it is required, which options form a group ("[a | b]", "(a | b | both)")
 and which stand for an operand ("NAME (LOGIN | --none)").  Operand names
 and option metavars are not compared (the pages write some in lower
-case).  The common options (--db, --data-dir, --now, --version, --help)
+case).  The common options (--db, --data-dir, --now, --version, --help,
+-q/--quiet, -v/--verbose)
 are left out on both sides.
 
   mansyn.py parse MAN              the SYNOPSIS as JSON
@@ -27,7 +28,7 @@ import json
 import re
 import sys
 
-COMMON = {"db", "data-dir", "now", "version", "help"}
+COMMON = {"db", "data-dir", "now", "version", "help", "quiet", "verbose"}
 
 
 def synopsis_lines(text):
