@@ -51,22 +51,13 @@ warn_hook(void *arg, const char *msg)
 	cli_warn("%s", msg);
 }
 
-/* The summary line: a notice, a warning when the run found trouble;
- * neither with --quiet (corp.7 Verbosity). */
+/* The summary line: a notice, a warning (arg not NULL) when the run
+ * found trouble; neither with --quiet (corp.7 Verbosity). */
 static void
-notice_hook(void *arg, const char *msg)
+summary_hook(void *arg, const char *msg)
 {
-	(void)arg;
 	cli_progress_clear(&R.prog);
-	cli_summary(0, "%s", msg);
-}
-
-static void
-summary_warn_hook(void *arg, const char *msg)
-{
-	(void)arg;
-	cli_progress_clear(&R.prog);
-	cli_summary(1, "%s", msg);
+	cli_summary(arg != NULL, "%s", msg);
 }
 
 /* The progress line on a terminal (corp-deliver.1 run). */
@@ -102,8 +93,8 @@ report(int code)
 		return;
 	/* The summary: a notice to the journal, a warning when the run
 	 * found trouble (corp.7). */
-	corp_deliver_report(&R.r.st, R.r.o.channel, warn_hook,
-	    code == 0 ? notice_hook : summary_warn_hook, NULL);
+	corp_deliver_report(&R.r.st, R.r.o.channel, warn_hook, summary_hook,
+	    code == 0 ? NULL : &R);
 }
 
 /* A failure to set up: a usage problem is the operator's (64). */
@@ -193,7 +184,6 @@ cmd_run(const struct cli_args *a)
 {
 	struct corp_deliver_opts *o = &R.r.o;
 	struct corp_err e;
-	char id[80];
 	json_t *sum;
 	int conc, code;
 
@@ -213,15 +203,7 @@ cmd_run(const struct cli_args *a)
 	/* A misspelt channel: 64 with the closest one (names.h). */
 	if (corp_channel_check(o->channel, &e) != 0)
 		cli_fail(&e);
-	if (!corp_sender_known(o->channel))
-		cli_usage("--channel: no sender for channel '%s'", o->channel);
-	if (o->worker != NULL && !corp_worker_valid(o->worker))
-		cli_usage("--worker: 1-64 of A-Z a-z 0-9 . _ : -");
-	if (o->worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
-	    "%s-%d", o->worker, conc), !corp_worker_valid(id)))
-		cli_usage("--worker: too long for --concurrency %d (the "
-		    "children are ID-1..ID-%d, 64 characters at most)", conc,
-		    conc);
+	need(corp_deliver_run_check(&R.r, conc, &e), &e);
 
 	/*
 	 * Everything is checked here, once, with the exit codes of K = 1,

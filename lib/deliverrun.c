@@ -20,6 +20,27 @@ corp_deliver_run_init(struct corp_deliver_run *r)
 }
 
 int
+corp_deliver_run_check(const struct corp_deliver_run *r, int conc,
+    struct corp_err *e)
+{
+	const struct corp_deliver_opts *o = &r->o;
+	char id[80];
+
+	if (!corp_sender_known(o->channel))
+		return corp_errf(e, CORP_EUSAGE, "--channel: no sender for "
+		    "channel '%s'", o->channel);
+	if (o->worker != NULL && !corp_worker_valid(o->worker))
+		return corp_errf(e, CORP_EUSAGE, "--worker: 1-64 of A-Z a-z "
+		    "0-9 . _ : -");
+	if (o->worker != NULL && conc > 1 && (snprintf(id, sizeof(id),
+	    "%s-%d", o->worker, conc), !corp_worker_valid(id)))
+		return corp_errf(e, CORP_EUSAGE, "--worker: too long for "
+		    "--concurrency %d (the children are ID-1..ID-%d, 64 "
+		    "characters at most)", conc, conc);
+	return 0;
+}
+
+int
 corp_deliver_run_prepare(struct corp_deliver_run *r, struct corp_err *e)
 {
 	int rc;

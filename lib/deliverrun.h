@@ -29,6 +29,10 @@ struct corp_deliver_run {
 
 /* Empty, with the sender defaults (corp_sender_opts_init). */
 void	corp_deliver_run_init(struct corp_deliver_run *);
+/* The options a loop takes, judged before anything opens: a channel with
+ * a sender, a worker id valid for conc children (CORP_EUSAGE). */
+int	corp_deliver_run_check(const struct corp_deliver_run *, int conc,
+	    struct corp_err *);
 /* Once, before any child: the settings (corp_deliver_settings) and the
  * message catalogs. */
 int	corp_deliver_run_prepare(struct corp_deliver_run *, struct corp_err *);
