@@ -112,6 +112,8 @@ q corp-proposal approve 1 --as admin --assignee ann
 q corp-proposal reject 2 --as admin --reason "duplicate"
 q corp-analysis review 1 --as admin
 q corp-analysis close 1 --as admin
+# The chat tied to a space (corp-api's space topics).
+q corp-analysis tie --chat -100 --unit sales --as admin
 q corp-event route
 # An API token (corp-api), and a browser's Web Push subscription (a
 # PushSubscription from the fake push service's subscribe: keys only,
