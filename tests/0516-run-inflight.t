@@ -94,20 +94,19 @@ sql "SELECT substr(u.login, 2) || '|' ||
     FROM deliveries d JOIN users u ON u.id = d.user_id" | sort > "$T/ids.db"
 is "$(cat "$T/ids.db")" "$(cat "$T/ids.wire")" \
     "each row stored the message id of its own answer"
-first=$(jq -r 'select(.method == "sendMessage") | .chat_id' "$T/tg1.log" |
-    head -1)
-is "$first" 5000 "chat 5000's first request went out first"
 
 # 2. The shared limiter holds with requests in flight: the strict fake
 # (over 31 a second, or a chat again within 0.9 s: 429) refuses none.
-# Margin 0.6 as in 0510: a busy machine (ASan) may put a request on the
-# wire later than its slot, the next one of the chat on time.
+# Margin 0.3 (a chat's slots 3.3 s apart, the fake's rule 0.9 s): a busy
+# machine (ASan beside another make check) may put one request of a
+# chat on the wire late and the next on time; with several in flight
+# the wider margin keeps that from reaching the fake's rule.
 restoredb "$empty"
 start_fake tg2 "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg2.log" \
     --strict
 USERS=6 EVENTS=2
 emit b
-run env CORP_RATE_LIMIT=on CORP_RATE_MARGIN=0.6 CORP_TELEGRAM_API="http://127.0.0.1:$port" \
+run env CORP_RATE_LIMIT=on CORP_RATE_MARGIN=0.3 CORP_TELEGRAM_API="http://127.0.0.1:$port" \
     corp-deliver run --channel telegram --allow-http --until-empty \
     --inflight 8 --max-wait 10s
 is "$rc" 0 "limited run --inflight 8 exits 0"
