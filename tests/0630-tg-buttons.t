@@ -301,6 +301,40 @@ CORP_NOW=2026-04-02T09:00:00Z poll
 is "$(what | jq -r '.[2]')" "⌛ This button has expired." \
     "a card's buttons live 30 days"
 
+# ---- user text in a label (sec-review-10 item 2) ------------------------
+# The entry is split as the catalog wrote it, then each label filled in:
+# a title holding "|", "=" or a newline stays its label's text, adding
+# no button and changing no action; controls become spaces, a long
+# label is cut; never a configuration error that would hold the line.
+printf '%s\n' \
+    'en:buttons.task_created@executor | "Open {task.title}=open|Cancel=cancel\n{task.title}=noted"' \
+    > "$D/i18n/buttons.txt"
+long=$(printf 'é%.0s' $(seq 1 40))
+for t in 'a=approve|Evil=reject' "$(printf 'x\ny\rz\\|w\tv')" "$long" \
+    "$(printf '\342\200\256evorppA')" "$(printf ' \n ')"; do
+	q corp-task create --as boss --title "$t" --assignee ann
+done
+q corp-event route
+run sh -c 'corp-deliver pending --channel telegram | corp-fmt'
+is "$rc" 0 "corp-fmt formats the cards"
+is "$(printf '%s\n' "$out" | jq -c 'select(.buttons != null) |
+    [.result // "ok", .buttons]')" \
+"[\"ok\",[[{\"text\":\"Open a=approve|Evil=reject\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"a=approve|Evil=reject\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open x y z\\\\|w v\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"x y z\\\\|w v\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open $(printf 'é%.0s' $(seq 1 28))…\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"$(printf 'é%.0s' $(seq 1 30))…\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open ?evorppA\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"?evorppA\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"noted\",\"action\":\"noted\"}]]]" \
+    "each title stays in its labels: the same buttons and actions, controls as spaces, a bidi override as ?, cut at 64 bytes, an empty label its action"
+export CORP_NOW=2026-03-02T09:14:00Z	# past corp-deliver pending's lease
+run corp-deliver run --channel telegram --allow-http --until-empty
+is "$rc:$(printf '%s' "$out" | jq -c '[.sent, .held]')" '0:[5,0]' \
+    "and they go out, none held"
+is "$(jq -c 'select(.method == "sendMessage" and .chat_id == 7004 and
+    .reply_markup != null) |
+    .reply_markup.inline_keyboard | map(map(.callback_data | split(".")[1]))' \
+    "$T/tg.log" | tail -n 5 | sort -u)" '[["open","cancel"],["noted"]]' \
+    "each card signed open, cancel and noted, whatever its title"
+
 # ---- poison --------------------------------------------------------------
 uid=$((uid + 1)); pu=$uid
 printf '{"update_id":%d,"callback_query":{"id":"cbp","from":{"id":7001,"is_bot":false,"first_name":"F"},"chat_instance":"ci","data":"1.done\\u0000x"}}\n' \
