@@ -79,7 +79,8 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * /dev/fd/N and perl reads descriptor N itself.  A script's #! interpreter (read from the file judged, as
  * the kernel reads it) is walked the same way, and its own, to the
  * kernel's chain of 5 scripts; a relative or missing one, an empty or
- * over-long #! line, or a script corp cannot read is refused.
+ * over-long #! line (no newline within the kernel's 256 bytes: perl
+ * reads the rest), or a script corp cannot read is refused.
  * CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
  * naming the first that fails (a missing interpreter too: the script
  * is there), CORP_ENOTFOUND when a component of the command's own path

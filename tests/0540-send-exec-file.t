@@ -350,6 +350,13 @@ printf '#!%s/nope/interp\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! interpreter $T/nope/interp: no such file; install it, or name one that is there\",false]" \
     "a missing #! interpreter: not run (77, naming it)"
+# A #! line longer than the kernel reads: perl would take options from
+# its rest (sec-review-10 item 4): judged at run time by the same walk.
+{ printf '#!/usr/bin/perl%300s-I%s/evil\n' '' "$T"; printf 'open(my $f, ">", "%s/env.ran"); exit 0;\n' "$T"; } > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: a #! line longer than 255 bytes: the kernel reads no more, but an interpreter may read the rest (perl takes options there), which nobody judged; end the line sooner\",false]" \
+    "a #! line longer than 255 bytes: not run (77, naming the script)"
+ok "  and nothing ran" test ! -e "$T/env.ran"
 printf '#!/bin/sh -e\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/bin/sh -e: runs"
