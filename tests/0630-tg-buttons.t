@@ -158,6 +158,22 @@ poll
 is "$(what | jq -r '.[2]' | sort | uniq -c | sed 's/^ *//')" \
     "6 ⚠️ This button is not valid." "each refused as not valid"
 is "$(actions | wc -l)" 1 "nothing acted"
+# Every press is answered, whatever it carries (corp-tg.1): ids that are
+# no integers (555.0, a string; sec-review-10 item 6) are refused as
+# not valid, and answered.
+for f in '555.0' '"7001"' 'null'; do
+	uid=$((uid + 1))
+	printf '{"update_id":%d,"callback_query":{"id":"cb%d","from":{"id":%s,"is_bot":false,"first_name":"F"},"chat_instance":"ci","data":"%s","message":{"message_id":4.0,"date":1772441000,"text":"x","chat":{"id":7001.0,"type":"private","first_name":"F"}}}}\n' \
+	    "$uid" "$uid" "$f" "$yes" >> "$T/updates"
+done
+poll
+is "$(printf '%s' "$out" | jq -c '[.handled, .refused]')" '[3,0]' \
+    "presses whose ids are no integers are handled"
+is "$(what)" "[\"answer\",\"cb$((uid - 2))\",\"⚠️ This button is not valid.\"]
+[\"answer\",\"cb$((uid - 1))\",\"⚠️ This button is not valid.\"]
+[\"answer\",\"cb$uid\",\"⚠️ This button is not valid.\"]" \
+    "each answered: not valid, nothing edited"
+is "$(actions | wc -l)" 1 "nothing acted"
 
 # A press from another chat: max's (bound), a stranger's, and olga's
 # token under a card shown in another chat.
@@ -198,7 +214,7 @@ is "$(jq -c --argjson m "$annmid" 'select(.message_id == $m and
 # ann may not approve her own task: corp-task's check, not the button's.
 press 7004 "$annapprove" 7004 "$annmid"
 poll
-is "$(what)" '["answer","cb113","🔒 You may not do that."]' \
+is "$(what)" "[\"answer\",\"cb$uid\",\"🔒 You may not do that.\"]" \
     "ann's approve is refused as corp-task --as ann would be"
 is "$(corp-task show 1 | jq -r .state)" WAITING_APPROVAL "the task did not move"
 is_rc 77 "as on the command line" corp-task approve 1 --as ann
