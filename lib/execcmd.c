@@ -343,7 +343,8 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 	struct pollfd pfd[4];
 	pid_t pid, self = getpid(), pp = getppid();
 	ssize_t n;
-	int pdeath = 0;
+	int pdeath = 0, fl, runfd = cmdfd, ownfd = -1;
+	char fdpath[40];
 
 	memset(r, 0, sizeof(*r));
 	if ((r->out = malloc(max_out + 1)) == NULL ||
@@ -352,10 +353,27 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 		return -1;
 	}
 	r->out[0] = '\0';
+	/*
+	 * A script's descriptor is readable (corp_exec_open): perl reads
+	 * descriptor N of /dev/fd/N itself, from its offset, so each run
+	 * gets a description of its own, opened again through /proc from
+	 * the descriptor judged (no name looked up), and a run never
+	 * starts where an earlier run of the same descriptor stopped (a
+	 * proposer runs its command many times).  Without /proc, the
+	 * child rewinds the one it has.
+	 */
+	if ((fl = fcntl(cmdfd, F_GETFL)) >= 0 && !(fl & O_PATH)) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", cmdfd);
+		if ((ownfd = open(fdpath, O_RDONLY | O_NOCTTY |
+		    O_CLOEXEC)) >= 0)
+			runfd = ownfd;
+	}
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
 	    pipe2(er, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
 		snprintf(r->error, sizeof(r->error), "exec: %s",
 		    strerror(errno));
+		if (ownfd >= 0)
+			close(ownfd);
 		for (i = 0; i < 2; i++) {
 			if (in[i] >= 0) close(in[i]);
 			if (out[i] >= 0) close(out[i]);
@@ -377,8 +395,10 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 		signal(SIGPIPE, SIG_DFL);
 		/* Out of the way of the three below (a caller started
 		 * with one of them closed). */
-		if (cmdfd <= 2)
-			cmdfd = fcntl(cmdfd, F_DUPFD_CLOEXEC, 3);
+		if (runfd <= 2)
+			runfd = fcntl(runfd, F_DUPFD_CLOEXEC, 3);
+		if (fl >= 0 && !(fl & O_PATH))
+			lseek(runfd, 0, SEEK_SET);
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(er[1], 2);
@@ -388,8 +408,8 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 		 * (a link swapped since is not followed).  A script's
 		 * interpreter opens /dev/fd/N, so the descriptor stays open
 		 * across this exec. */
-		fcntl(cmdfd, F_SETFD, 0);
-		fexecve(cmdfd, argv, env);
+		fcntl(runfd, F_SETFD, 0);
+		fexecve(runfd, argv, env);
 		if (errno == ENOENT)	/* the file is open: /dev/fd */
 			dprintf(2, "cannot run %s: its interpreter is "
 			    "missing, or /dev/fd is (a script is run by "
@@ -401,6 +421,8 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 	}
 	setpgid(pid, pid);	/* either side may win the race */
 	env_free(env);
+	if (ownfd >= 0)
+		close(ownfd);
 	pfd_exit = exit_fd(pid);
 	close(in[0]);
 	close(out[1]);

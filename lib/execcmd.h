@@ -27,7 +27,8 @@ void	corp_exec_names_free(char **);
 /*
  * Run cmdfd (from corp_exec_lookup_fd: the file judged; path is its
  * name, argv[0] and in messages) with fexecve(3), with no arguments and
- * no shell, in its own process group,
+ * no shell, in its own process group (a script's readable descriptor
+ * opened again for each run, so that it is read from the start),
  * input on its stdin; wait at most timeout_ms, then kill the group.
  * Exit 0: sent, provider_id = the first line of stdout; 75: retry;
  * anything else: failed; the error is stderr's first line.  A timeout

@@ -432,17 +432,20 @@ interp_missing(const char *shown, const char *interp, struct corp_err *err)
  * first word after #!), to the kernel's depth of nested interpreters.
  * The line is read from a second descriptor of the same file (an
  * O_PATH one cannot be read), checked to be the same inode.
+ * rfdp (the command itself, not an interpreter): when the file is a
+ * script, that readable descriptor is kept there (else -1), whatever
+ * is returned: the caller runs it or closes it.
  */
 static int
 exec_interp(int dfd, const char *name, const char *shown,
-    const struct stat *st, int depth, struct corp_err *err)
+    const struct stat *st, int depth, int *rfdp, struct corp_err *err)
 {
 	struct stat rst;
 	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
 	    *b, real[PATH_MAX], fdp[40], *rb = NULL;
 	ssize_t n, rl;
 	size_t al;
-	int rfd, ifd, rc, isenv = 0, whole, missing;
+	int rfd, ifd, rc, isenv = 0, missing;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -456,24 +459,40 @@ exec_interp(int dfd, const char *name, const char *shown,
 		    "judged", shown);
 	}
 	n = pread(rfd, buf, EXEC_LINEMAX, 0);
-	close(rfd);
-	if (n < 0)
+	if (n < 0) {
+		close(rfd);
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: %s", shown,
 		    strerror(errno));
+	}
 	buf[n] = '\0';
-	if (n < 2 || buf[0] != '#' || buf[1] != '!')
+	if (n < 2 || buf[0] != '#' || buf[1] != '!') {
+		close(rfd);
 		return 0;	/* not a script: the kernel runs it itself */
+	}
+	if (rfdp != NULL)
+		*rfdp = rfd;
+	else
+		close(rfd);
 	if ((e = memchr(buf, '\n', (size_t)n)) != NULL)
 		*e = '\0';
-	whole = e != NULL || n < EXEC_LINEMAX;
+	/*
+	 * The kernel reads EXEC_LINEMAX bytes, but an interpreter that
+	 * reads its #! line itself reads it whole: perl takes options
+	 * from the rest ("#!/usr/bin/perl", 300 blanks, "-I/tmp/x";
+	 * sec-review-10 item 4), which nobody judged.  A line not ended
+	 * within those bytes is refused, whatever it holds.
+	 */
+	if (e == NULL && n == EXEC_LINEMAX)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a #! line longer "
+		    "than %d bytes: the kernel reads no more, but an "
+		    "interpreter may read the rest (perl takes options "
+		    "there), which nobody judged; end the line sooner",
+		    shown, EXEC_LINEMAX - 1);
 	memcpy(line, buf, sizeof(line));
 	corp_server_text(line);	/* shown in messages */
 	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
 		;
 	e = p + strcspn(p, " \t");
-	if (*e == '\0' && e == buf + EXEC_LINEMAX)
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: a #! line longer "
-		    "than %d bytes", shown, EXEC_LINEMAX);
 	arg = *e != '\0' ? e + 1 : e;
 	*e = '\0';
 	if (*p == '\0')
@@ -523,7 +542,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	 * -MNAME; fresh-eyes round 8): interp_options().
 	 */
 	if (!isenv && strcmp(b, "env") != 0) {
-		if (al > 0 && (!whole || arg[0] != '-' || al < 2 ||
+		if (al > 0 && (arg[0] != '-' || al < 2 ||
 		    strspn(arg + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz") != al - 1))
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
@@ -546,7 +565,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	 * judged.  The kernel gives env the rest of the line as one
 	 * argument, without its surrounding blanks.
 	 */
-	if (!whole || al == 0 || arg[0] == '-' || strspn(arg,
+	if (al == 0 || arg[0] == '-' || strspn(arg,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789._+-") != al)
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
@@ -584,7 +603,7 @@ exec_walk(const char *path, int depth, int dir, int *fdp, int *envp,
 	char *rest = NULL, *shown = NULL, *c, *next, *nr, target[4096];
 	size_t cap;
 	ssize_t tl;
-	int dfd = -1, fd = -1, rc = 0, links = 0, last, interp = 0;
+	int dfd = -1, fd = -1, rc = 0, links = 0, last, interp = 0, sfd;
 
 	*fdp = -1;
 	if (*path != '/' && !dir)
@@ -738,9 +757,32 @@ walk:
 		}
 		if ((rc = corp_trust_stat(shown, &st, err)) != 0)
 			goto out;
-		if ((rc = exec_interp(dfd, c, shown, &st, depth, err)) != 0) {
+		sfd = -1;
+		rc = exec_interp(dfd, c, shown, &st, depth, depth == 0 ?
+		    &sfd : NULL, err);
+		if (rc != 0) {
+			if (sfd >= 0)
+				close(sfd);
 			interp = 1;
 			goto out;
+		}
+		/*
+		 * A script is run as /dev/fd/N, N the descriptor handed
+		 * to fexecve: an O_PATH one opens for sh or python, but
+		 * perl reads descriptor N itself, reads nothing from an
+		 * O_PATH one and exits 0 (sec-review-10 item 3).  So the
+		 * descriptor run is the readable one its #! line was
+		 * read from, the inode judged (exec_interp).
+		 */
+		if (sfd >= 0) {
+			if (fcntl(sfd, F_SETFL, 0) != 0) {
+				rc = corp_errf(err, CORP_EINTERNAL, "%s: %s",
+				    shown, strerror(errno));
+				close(sfd);
+				goto out;
+			}
+			close(fd);
+			fd = sfd;
 		}
 		if (envp != NULL)	/* the file reached: is it env? */
 			*envp = strcmp(c, "env") == 0;

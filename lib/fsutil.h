@@ -74,10 +74,13 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * component is opened O_PATH|O_NOFOLLOW relative to the directory
  * judged before it, so nothing is looked up twice: corp_exec_open gives
  * the descriptor (O_PATH, close-on-exec) of the very file judged, for
- * fexecve.  A script's #! interpreter (read from the file judged, as
+ * fexecve; for a script, a readable one (O_RDONLY, the one its #! line
+ * was read from, the same inode), since its interpreter is handed
+ * /dev/fd/N and perl reads descriptor N itself.  A script's #! interpreter (read from the file judged, as
  * the kernel reads it) is walked the same way, and its own, to the
  * kernel's chain of 5 scripts; a relative or missing one, an empty or
- * over-long #! line, or a script corp cannot read is refused.
+ * over-long #! line (no newline within the kernel's 256 bytes: perl
+ * reads the rest), or a script corp cannot read is refused.
  * CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
  * naming the first that fails (a missing interpreter too: the script
  * is there), CORP_ENOTFOUND when a component of the command's own path

@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "clock.h"
 #include "render.h"
+#include "text.h"
 
 /* A growing string; oom is sticky so callers check once at the end. */
 struct sb {
@@ -910,10 +911,11 @@ render_at(const struct corp_catalog *cat, const char *tmpl, json_t *vars,
 
 /*
  * A card's buttons (corp-fmt.1 "Buttons"): the text of buttons.KEY...,
- * rendered as plain text, is rows separated by newlines, buttons within
- * a row by "|", each "LABEL=ACTION".  *out gets [[{"text","action"}..]..]
- * (NULL when the key is absent); a malformed entry is CORP_ECONFIG
- * naming it.
+ * as the catalog wrote it (placeholders not yet filled), is rows
+ * separated by newlines, buttons within a row by "|", each
+ * "LABEL=ACTION".  *out gets [[{"text","action"}..]..] (NULL when the
+ * key is absent), the labels still templates; a malformed entry is
+ * CORP_ECONFIG naming it.
  */
 #define BUTTONS_MAX	24
 #define BUTTON_LABEL_MAX 64
@@ -1012,8 +1014,69 @@ corp_button_action_valid(const char *s, size_t n)
 }
 
 /*
+ * The labels of parsed buttons (rows) rendered in place, each on its
+ * own (sec-review-10 item 2): the entry was split into rows, buttons,
+ * labels and actions as the catalog wrote it, so what a placeholder
+ * brings (a title holding "|", "=" or a newline) stays text of its
+ * label and can neither add a button nor change an action.  Control
+ * characters in a label become spaces (Telegram shows one line),
+ * invisible format controls '?' (corp_server_text: "Approve" reversed
+ * by a bidi override is no label), blanks around it are dropped, and
+ * a label longer than BUTTON_LABEL_MAX bytes is cut at a character
+ * with an ellipsis; one left empty shows its action.  User text never
+ * makes the entry a configuration error.
+ */
+static int
+button_labels(const struct corp_catalog *cat, json_t *rows, json_t *vars,
+    const char *lang, const char *key, struct corp_err *err)
+{
+	json_t *row, *b;
+	size_t i, j, n, cut;
+	char *l, *p;
+	int rc;
+
+	json_array_foreach(rows, i, row) {
+		json_array_foreach(row, j, b) {
+			if ((rc = render_at(cat, json_string_value(
+			    json_object_get(b, "text")), vars,
+			    CORP_RENDER_PLAIN, lang, key, &l, err)) != 0)
+				return rc;
+			for (p = l; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = ' ';
+			corp_server_text(l);
+			n = strlen(l);
+			while (n > 0 && l[n - 1] == ' ')
+				l[--n] = '\0';
+			p = l + strspn(l, " ");
+			n = strlen(p);
+			if (n > BUTTON_LABEL_MAX) {
+				/* "\xe2\x80\xa6" (U+2026) is 3 bytes */
+				cut = BUTTON_LABEL_MAX - 3;
+				while (cut > 0 && ((unsigned char)p[cut] &
+				    0xc0) == 0x80)
+					cut--;
+				while (cut > 0 && p[cut - 1] == ' ')
+					cut--;
+				memcpy(p + cut, "\xe2\x80\xa6", 4);
+			}
+			if (*p == '\0')
+				p = (char *)json_string_value(json_object_get(b,
+				    "action"));
+			rc = json_object_set_new(b, "text", json_string(p));
+			free(l);
+			if (rc != 0)
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+		}
+	}
+	return 0;
+}
+
+/*
  * The buttons of a Telegram card: buttons.KEY.by_WHO@ROLE ... buttons.KEY
- * looked up as the text is; none is no keyboard.
+ * looked up as the text is; none is no keyboard.  The entry is split
+ * as written, then each label rendered (button_labels).
  */
 static int
 delivery_buttons(const struct corp_catalog *cat, const struct lookup *tl,
@@ -1022,7 +1085,6 @@ delivery_buttons(const struct corp_catalog *cat, const struct lookup *tl,
 {
 	struct lookup l = *tl;
 	const char *t, *lang, *hit, *where;
-	char *text = NULL;
 	int rc;
 
 	*out = NULL;
@@ -1035,14 +1097,15 @@ delivery_buttons(const struct corp_catalog *cat, const struct lookup *tl,
 		lookup_free(&l);
 		return 0;
 	}
-	if ((rc = render_at(cat, t, vars, CORP_RENDER_PLAIN, lang, hit, &text,
-	    err)) == 0 && (rc = corp_buttons_parse(text, out, err)) != 0 &&
-	    rc == CORP_ECONFIG) {
+	if ((rc = corp_buttons_parse(t, out, err)) == CORP_ECONFIG) {
 		where = corp_catalog_where(cat, lang, hit);
 		corp_errprefix(err, "fmt: %s:%s (%s)", lang, hit,
 		    where ? where : "?");
+	} else if (rc == 0 && (rc = button_labels(cat, *out, vars, lang, hit,
+	    err)) != 0) {
+		json_decref(*out);
+		*out = NULL;
 	}
-	free(text);
 	lookup_free(&l);
 	return rc;
 }

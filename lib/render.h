@@ -84,8 +84,10 @@ int	corp_render(const char *tmpl, json_t *vars, enum corp_render_mode,
  * object, no key); CORP_EINTERNAL when out of memory.
  */
 /*
- * Buttons (corp-fmt.1 "Buttons"): the rendered text of a buttons.KEY
- * entry into [[{"text": LABEL, "action": ACTION}, ...], ...] in *out;
+ * Buttons (corp-fmt.1 "Buttons"): the text of a buttons.KEY entry as
+ * written, before its placeholders are filled (a label's value must
+ * not add buttons or change actions), into
+ * [[{"text": LABEL, "action": ACTION}, ...], ...] in *out;
  * CORP_ECONFIG naming the offence.  An action is 1-20 of a-z 0-9 _,
  * starting with a letter.
  */

@@ -54,7 +54,7 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
     struct corp_err *err)
 {
 	json_error_t je;
-	json_t *doc, *id;
+	json_t *doc;
 	char *dir = NULL, *path = NULL;
 	int rc;
 
@@ -67,15 +67,15 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
 	    JSON_ALLOW_NUL, &je)) == NULL)
 		return corp_errf(err, CORP_EINVAL, "update: %d:%d: %s",
 		    je.line, je.column, je.text);
-	id = json_object_get(doc, "update_id");
-	if (!json_is_object(doc) || !json_is_integer(id) ||
-	    json_integer_value(id) < 0) {
-		json_decref(doc);
-		return corp_errf(err, CORP_EINVAL, "update: expected a JSON "
-		    "object with an integer update_id");
-	}
-	*update_id = json_integer_value(id);
+	/* The handler's own rule, so that no update is taken here that
+	 * corp-tg process would set aside as poison (sec-review-10 item
+	 * 6). */
+	rc = corp_tg_update_id(doc, update_id, err);
 	json_decref(doc);
+	if (rc != 0) {
+		*update_id = -1;
+		return corp_errprefix(err, "update");
+	}
 	if ((rc = corp_tgspool_dir(&dir, err)) != 0)
 		return rc;
 	if (corp_asprintf(&path, "%s/%lld.json", dir, *update_id) < 0)

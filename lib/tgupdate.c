@@ -101,6 +101,25 @@ jint(json_t *o, const char *k, long long *v)
 #define TG_SAFE_INT	CORP_TG_UPDATE_ID_MAX
 #define TG_DATE_MAX	253402300799LL
 
+int
+corp_tg_update_id(json_t *update, long long *id, struct corp_err *err)
+{
+	json_t *v = json_object_get(update, "update_id");
+
+	*id = -1;
+	if (!json_is_object(update) || !json_is_integer(v))
+		return corp_errf(err, CORP_EINVAL, "expected a JSON object "
+		    "with an integer update_id");
+	*id = json_integer_value(v);
+	if (*id < 0)
+		return corp_errf(err, CORP_EINVAL, "expected a JSON object "
+		    "with an integer update_id");
+	if (*id > CORP_TG_UPDATE_ID_MAX)
+		return corp_errf(err, CORP_EINVAL, "\"update_id\": %lld is "
+		    "beyond 2^53 - 1", *id);
+	return 0;
+}
+
 static int
 check_value(json_t *v, const char *key, struct corp_err *err)
 {
@@ -1259,10 +1278,20 @@ corp_tgupdate_on_callback(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	 * within a chat's share of answers. */
 	memset(&p, 0, sizeof(p));
 	p.callback_id = jstr(cq, "id");
-	if (p.callback_id == NULL || !jint(json_object_get(cq, "from"), "id",
-	    &p.from_id) || p.from_id <= 0)
-		return 0;
+	if (p.callback_id == NULL)
+		return 0;	/* nothing to answer */
 	tglang = jstr(json_object_get(cq, "from"), "language_code");
+	/*
+	 * A presser that is no user id (555.0, a string, none:
+	 * sec-review-10 item 6) is still answered, refused as not valid;
+	 * such answers share one allowance, chat 0's.
+	 */
+	if (!jint(json_object_get(cq, "from"), "id", &p.from_id) ||
+	    p.from_id <= 0) {
+		p.from_id = 0;
+		p.answer = "bot.button.invalid";
+		goto answer;
+	}
 	p.key = ctx->button_key;
 	p.data = jstr(cq, "data");
 	p.update_id = update_id;
@@ -1274,6 +1303,7 @@ corp_tgupdate_on_callback(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	p.message_id = msgid > 0 ? msgid : 0;
 	if ((rc = corp_tgbutton_press_tx(db, &p, err)) != 0)
 		return rc;
+answer:
 	if ((vars = json_pack("{s:s, s:s}", "payload.action", p.action,
 	    "actor.name", p.actor != NULL ? p.actor : "")) == NULL) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -1420,9 +1450,11 @@ handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	u.ctx = ctx;
 	u.now = corp_now();
 	u.ing = ing;
-	if (!json_is_object(update) || !jint(update, "update_id",
-	    &u.update_id) || u.update_id < 0)
-		return 0;
+	if ((rc = corp_tg_update_id(update, &u.update_id, err)) != 0) {
+		if (u.update_id < 0)
+			return 0;	/* no id: malformed */
+		return corp_errprefix(err, "update %lld", u.update_id);
+	}
 	if ((rc = check_value(update, NULL, err)) != 0 ||
 	    (rc = check_chats(update, err)) != 0)
 		return corp_errprefix(err, "update %lld", u.update_id);

@@ -38,6 +38,16 @@ struct corp_err;
 
 /* The largest update_id corp takes (JSON's safe integers). */
 #define CORP_TG_UPDATE_ID_MAX	9007199254740991LL
+/*
+ * The one rule for an update's id, wherever an update comes in (the
+ * handler behind poll and process, the webhooks corp-tg cgi and
+ * corp-api POST /webhook/telegram; sec-review-10 item 6): update is a
+ * JSON object whose update_id is an integer in 0..CORP_TG_UPDATE_ID_MAX.
+ * 0 and *id, or CORP_EINVAL ("expected a JSON object with an integer
+ * update_id", or "\"update_id\": N is beyond 2^53 - 1"); *id is the
+ * integer read (negative or too large) or -1 when there is none.
+ */
+int	corp_tg_update_id(json_t *update, long long *id, struct corp_err *);
 
 struct corp_tg_ctx {
 	struct corp_catalog *cat;	/* the standard catalogs */

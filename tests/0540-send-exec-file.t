@@ -246,6 +246,43 @@ dline 15 self "" exec > "$T/in"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]')" '0:"sent"' "a script runs (by descriptor)"
 like "$(cat "$T/self.out")" '^/dev/fd/[0-9]+$' "  and \$0 is /dev/fd/N (corp-send.1)"
+# Every interpreter reads the script it is handed (sec-review-10 item 3):
+# perl reads descriptor N of /dev/fd/N itself, so an O_PATH descriptor
+# gave it nothing to read: it exited 0 and the line was acked sent,
+# though nothing ran.  Each script here writes its marker and exits 3:
+# the marker is there and the line failed.  Twice, on two lines of one
+# run, so that the second run of the command reads its script from the
+# start again.
+n=20
+for i in "/usr/bin/perl" "/usr/bin/perl -w" "/bin/sh" "/bin/bash" \
+    "/usr/bin/python3" "/usr/bin/awk -f" "/usr/bin/node"; do
+	b=${i%% *}
+	if [ ! -x "$b" ]; then
+		skip "$b is not installed"
+		continue
+	fi
+	n=$((n + 1))
+	m="$T/interp-$n.ran"
+	case $i in
+	*perl*) body="open(my \$f, '>>', '$m') or die; print \$f qq(ran\\n); close(\$f); print STDERR qq(failed on purpose\\n); exit 3;" ;;
+	*python3) body="import sys
+open('$m', 'a').write('ran\\n')
+sys.stderr.write('failed on purpose\\n')
+sys.exit(3)" ;;
+	*awk*) body="BEGIN { print \"ran\" >> \"$m\"; print \"failed on purpose\" > \"/dev/stderr\"; exit 3 }" ;;
+	*node) body="require('fs').appendFileSync('$m', 'ran\\n'); process.stderr.write('failed on purpose\\n'); process.exit(3);" ;;
+	*) body="cat > /dev/null; echo ran >> '$m'; echo 'failed on purpose' >&2; exit 3" ;;
+	esac
+	printf '#!%s\n%s\n' "$i" "$body" > "$T/bin/lang$n"
+	chmod 755 "$T/bin/lang$n"
+	echo "lang$n=$T/bin/lang$n" >> "$CORP_DATA_DIR/exec.conf"
+	{ dline $n "lang$n" "" exec; dline $((n + 100)) "lang$n" "" exec; } > "$T/in"
+	run_in "$T/in" corp-send exec
+	is "$rc:$(acks | jq -c '.[1:5]' | sort -u)" '0:["failed",null,"failed on purpose",true]' \
+	    "#!$i: a script that exits 3 has failed (not sent)"
+	is "$(cat "$m" 2>/dev/null)" "ran
+ran" "  and it ran, both times"
+done
 # A script's #! interpreter runs with corp's rights: it is judged by the
 # same walk (sec-review-4 item 2); here it lies in a world-writable dir.
 mkdir -m 777 "$T/evil"
@@ -313,6 +350,13 @@ printf '#!%s/nope/interp\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! interpreter $T/nope/interp: no such file; install it, or name one that is there\",false]" \
     "a missing #! interpreter: not run (77, naming it)"
+# A #! line longer than the kernel reads: perl would take options from
+# its rest (sec-review-10 item 4): judged at run time by the same walk.
+{ printf '#!/usr/bin/perl%300s-I%s/evil\n' '' "$T"; printf 'open(my $f, ">", "%s/env.ran"); exit 0;\n' "$T"; } > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: a #! line longer than 255 bytes: the kernel reads no more, but an interpreter may read the rest (perl takes options there), which nobody judged; end the line sooner\",false]" \
+    "a #! line longer than 255 bytes: not run (77, naming the script)"
+ok "  and nothing ran" test ! -e "$T/env.ran"
 printf '#!/bin/sh -e\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/bin/sh -e: runs"

@@ -158,6 +158,22 @@ poll
 is "$(what | jq -r '.[2]' | sort | uniq -c | sed 's/^ *//')" \
     "6 ⚠️ This button is not valid." "each refused as not valid"
 is "$(actions | wc -l)" 1 "nothing acted"
+# Every press is answered, whatever it carries (corp-tg.1): ids that are
+# no integers (555.0, a string; sec-review-10 item 6) are refused as
+# not valid, and answered.
+for f in '555.0' '"7001"' 'null'; do
+	uid=$((uid + 1))
+	printf '{"update_id":%d,"callback_query":{"id":"cb%d","from":{"id":%s,"is_bot":false,"first_name":"F"},"chat_instance":"ci","data":"%s","message":{"message_id":4.0,"date":1772441000,"text":"x","chat":{"id":7001.0,"type":"private","first_name":"F"}}}}\n' \
+	    "$uid" "$uid" "$f" "$yes" >> "$T/updates"
+done
+poll
+is "$(printf '%s' "$out" | jq -c '[.handled, .refused]')" '[3,0]' \
+    "presses whose ids are no integers are handled"
+is "$(what)" "[\"answer\",\"cb$((uid - 2))\",\"⚠️ This button is not valid.\"]
+[\"answer\",\"cb$((uid - 1))\",\"⚠️ This button is not valid.\"]
+[\"answer\",\"cb$uid\",\"⚠️ This button is not valid.\"]" \
+    "each answered: not valid, nothing edited"
+is "$(actions | wc -l)" 1 "nothing acted"
 
 # A press from another chat: max's (bound), a stranger's, and olga's
 # token under a card shown in another chat.
@@ -198,7 +214,7 @@ is "$(jq -c --argjson m "$annmid" 'select(.message_id == $m and
 # ann may not approve her own task: corp-task's check, not the button's.
 press 7004 "$annapprove" 7004 "$annmid"
 poll
-is "$(what)" '["answer","cb113","🔒 You may not do that."]' \
+is "$(what)" "[\"answer\",\"cb$uid\",\"🔒 You may not do that.\"]" \
     "ann's approve is refused as corp-task --as ann would be"
 is "$(corp-task show 1 | jq -r .state)" WAITING_APPROVAL "the task did not move"
 is_rc 77 "as on the command line" corp-task approve 1 --as ann
@@ -300,6 +316,40 @@ press 7001 "$2" 7001 "$1"
 CORP_NOW=2026-04-02T09:00:00Z poll
 is "$(what | jq -r '.[2]')" "⌛ This button has expired." \
     "a card's buttons live 30 days"
+
+# ---- user text in a label (sec-review-10 item 2) ------------------------
+# The entry is split as the catalog wrote it, then each label filled in:
+# a title holding "|", "=" or a newline stays its label's text, adding
+# no button and changing no action; controls become spaces, a long
+# label is cut; never a configuration error that would hold the line.
+printf '%s\n' \
+    'en:buttons.task_created@executor | "Open {task.title}=open|Cancel=cancel\n{task.title}=noted"' \
+    > "$D/i18n/buttons.txt"
+long=$(printf 'é%.0s' $(seq 1 40))
+for t in 'a=approve|Evil=reject' "$(printf 'x\ny\rz\\|w\tv')" "$long" \
+    "$(printf '\342\200\256evorppA')" "$(printf ' \n ')"; do
+	q corp-task create --as boss --title "$t" --assignee ann
+done
+q corp-event route
+run sh -c 'corp-deliver pending --channel telegram | corp-fmt'
+is "$rc" 0 "corp-fmt formats the cards"
+is "$(printf '%s\n' "$out" | jq -c 'select(.buttons != null) |
+    [.result // "ok", .buttons]')" \
+"[\"ok\",[[{\"text\":\"Open a=approve|Evil=reject\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"a=approve|Evil=reject\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open x y z\\\\|w v\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"x y z\\\\|w v\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open $(printf 'é%.0s' $(seq 1 28))…\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"$(printf 'é%.0s' $(seq 1 30))…\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open ?evorppA\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"?evorppA\",\"action\":\"noted\"}]]]
+[\"ok\",[[{\"text\":\"Open\",\"action\":\"open\"},{\"text\":\"Cancel\",\"action\":\"cancel\"}],[{\"text\":\"noted\",\"action\":\"noted\"}]]]" \
+    "each title stays in its labels: the same buttons and actions, controls as spaces, a bidi override as ?, cut at 64 bytes, an empty label its action"
+export CORP_NOW=2026-03-02T09:14:00Z	# past corp-deliver pending's lease
+run corp-deliver run --channel telegram --allow-http --until-empty
+is "$rc:$(printf '%s' "$out" | jq -c '[.sent, .held]')" '0:[5,0]' \
+    "and they go out, none held"
+is "$(jq -c 'select(.method == "sendMessage" and .chat_id == 7004 and
+    .reply_markup != null) |
+    .reply_markup.inline_keyboard | map(map(.callback_data | split(".")[1]))' \
+    "$T/tg.log" | tail -n 5 | sort -u)" '[["open","cancel"],["noted"]]' \
+    "each card signed open, cancel and noted, whatever its title"
 
 # ---- poison --------------------------------------------------------------
 uid=$((uid + 1)); pu=$uid

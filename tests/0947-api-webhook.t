@@ -60,6 +60,15 @@ is "$code $body" '400 {"error":"update: the body is empty"}' \
 hook hook-Secret_1 '{"update_id":-1}'
 is "$code $body" '400 {"error":"update: expected a JSON object with an integer update_id"}' \
     "a negative update_id: 400"
+# One rule for an update's id, the handler's (sec-review-10 item 6): an
+# id beyond 2^53 - 1, which corp-tg process would set aside as poison,
+# is not spooled either.
+hook hook-Secret_1 '{"update_id":9007199254740992}'
+is "$code $body" '400 {"error":"update: \"update_id\": 9007199254740992 is beyond 2^53 - 1"}' \
+    "an update_id of 2^53: 400"
+hook hook-Secret_1 '{"update_id":9223372036854775807}'
+is "$code $body" '400 {"error":"update: \"update_id\": 9223372036854775807 is beyond 2^53 - 1"}' \
+    "an update_id of 2^63 - 1: 400"
 hook hook-Secret_1 "{\"update_id\":5,\"x\":\"$(printf '%05000d' 0)\"}"
 is "$code $body" '413 {"error":"request body too large"}' \
     "over --max-body: 413"
@@ -83,6 +92,16 @@ is "$rc $out" '0 {"spooled":1,"polled":0,"handled":1,"duplicates":0,"ignored":0,
 is "$(sql "SELECT chat_id, message_id, text FROM tg_messages")" "-9|11|hello" \
     "the message is stored"
 is "$(ls -A "$spool")" "" "the spool file is gone"
+# The largest id the rule takes is spooled, and corp-tg process takes it.
+hook hook-Secret_1 "$(printf '%s' "$U900" | jq -c '.update_id = 9007199254740991 |
+    .message.message_id = 12')"
+is "$code $body" '200 {"ok":true,"update_id":9007199254740991}' \
+    "an update_id of 2^53 - 1: 200"
+CORP_TELEGRAM_TOKEN='777002:AAsecret-Hook_token' \
+    CORP_TELEGRAM_API=http://127.0.0.1:9 CORP_RATE_LIMIT=off \
+    run corp-tg process --allow-http
+is "$rc:$(printf '%s' "$out" | jq -c '[.handled, .refused]')" '0:[1,0]' \
+    "  and corp-tg process handles it, not as poison"
 
 # The failed-auth limiter counts wrong secrets (2 so far, 5 allowed):
 # then even the right secret, and a bearer token, are turned away.

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,44 @@ main(void)
 				close(fd);
 			}
 		}
+	}
+	/* perl reads descriptor N of /dev/fd/N itself (sec-review-10
+	 * item 3): the descriptor of a script is readable, and each run
+	 * reads it from the start, as a proposer runs one descriptor
+	 * many times. */
+	if (access("/usr/bin/perl", X_OK) == 0) {
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s/p", dir);
+		if ((f = fopen(tmp, "w")) == NULL || fputs("#!/usr/bin/perl\n"
+		    "print qq(P\\n);\n", f) < 0 || fclose(f) != 0)
+			return 99;
+		chmod(tmp, 0755);
+		is_int(corp_exec_open(tmp, &fd, &e), 0, "a perl script: "
+		    "passes");
+		ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_PATH), "  its "
+		    "descriptor can be read");
+		if (fd >= 0) {
+			is_str(run(fd, tmp), "P\n", "  and runs");
+			is_str(run(fd, tmp), "P\n", "  and runs again, from "
+			    "the start");
+			close(fd);
+		}
+		snprintf(tmp, sizeof(tmp), "%s/a", dir);
+		is_int(corp_exec_open(tmp, &fd, &e), 0, "a sh script: passes");
+		if (fd >= 0) {
+			is_str(run(fd, tmp), "A\n", "  and runs");
+			is_str(run(fd, tmp), "A\n", "  and again");
+			close(fd);
+		}
+	} else
+		printf("# no /usr/bin/perl: skipped\n");
+	is_int(corp_exec_open("/bin/true", &fd, &e), 0, "a binary: passes");
+	ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_PATH), "  its descriptor is "
+	    "O_PATH (it need not be readable)");
+	if (fd >= 0) {
+		is_str(run(fd, "/bin/true"), "", "  and runs");
+		close(fd);
 	}
 	/* Loops end. */
 	snprintf(tmp, sizeof(tmp), "%s/loop", dir);
