@@ -12,6 +12,7 @@
 #include "corp.h"
 #include "db.h"
 #include "dbint.h"
+#include "fsutil.h"
 #include "testvfs.h"
 
 const char *
@@ -748,18 +749,143 @@ corp_db_schema_check(struct corp_db *db, struct corp_err *err)
 	return 0;
 }
 
-/* Create the file 0600 ourselves so that -wal and -shm inherit it. */
-static int
-create_file(const char *path, struct corp_err *err)
-{
-	int fd;
+/*
+ * What SQLite opens beside a database by name: whoever may make a name
+ * in its directory could plant one first and be handed the database's
+ * pages (corp.7 SECURITY, "The database").
+ */
+static const char *const side_files[] = { "-wal", "-shm", "-journal" };
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+/*
+ * Judge the SQLite database path before SQLite opens it by that name
+ * (corp.7 SECURITY): its directory walked as corp_out_open walks a
+ * file's (corp_dir_walk: every directory met passes the ownership
+ * rule, a link only as the walk allows it), the database's own
+ * directory then judged again strictly -- not even a sticky one root
+ * owns, where anyone may make the -wal, -shm or -journal name first;
+ * the file, opened O_PATH|O_NOFOLLOW relative to that directory and
+ * judged on the descriptor: a regular file, no link, the ownership
+ * rule; each side file that exists the same.  create: a missing file is
+ * made 0600 (O_EXCL) in the directory judged, so that SQLite's side
+ * files inherit the mode.  Once this passes, only root and the running
+ * user may change a name on the way, so the name SQLite opens next is
+ * the file judged.  Cost: one openat+fstat per directory, three fstatat.
+ */
+static int
+db_file_judge(const char *path, int create, struct corp_err *err)
+{
+	const char *slash = strrchr(path, '/'), *base;
+	struct stat st;
+	char *dir, *side = NULL;
+	size_t i;
+	int dfd = -1, fd = -1, rc = 0, tries;
+
+	base = slash != NULL ? slash + 1 : path;
+	if (*base == '\0')
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", path);
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_dir_walk(dir, &dfd, err)) == CORP_ENOTFOUND) {
+		rc = create ? corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(ENOENT)) : corp_errf(err, CORP_ENOTFOUND, "%s: "
+		    "no database here; run corp-db init", path);
+		goto out;
+	}
+	if (rc != 0) {
+		corp_errprefix(err, "%s", path);
+		goto out;
+	}
+	if (fstat(dfd, &st) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", dir,
 		    strerror(errno));
-	close(fd);
-	return 0;
+		goto out;
+	}
+	if ((st.st_mode & S_ISVTX) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s: a sticky "
+		    "directory others may make names in (mode %04o): SQLite "
+		    "would use a -wal, -shm or -journal file another user "
+		    "made there first; keep the database in a directory "
+		    "only you (or root) may write (mkdir -m 700 DIR)", path,
+		    dir, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if ((rc = corp_trust_stat(dir, &st, err)) != 0) {
+		corp_errprefix(err, "%s", path);
+		goto out;
+	}
+	for (tries = 0; ; tries++) {
+		fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		if (!create) {
+			rc = corp_errf(err, CORP_ENOTFOUND, "%s: no database "
+			    "here; run corp-db init", path);
+			goto out;
+		}
+		fd = openat(dfd, base, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		/* EEXIST: made by another init meanwhile; judged as found. */
+		if (fd >= 0 || errno != EEXIST || tries > 0)
+			break;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
+		    "corp opens no database through a link: put the file "
+		    "itself there", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular file",
+		    path);
+		goto out;
+	}
+	if ((rc = corp_trust_stat(path, &st, err)) != 0)
+		goto out;
+	for (i = 0; i < sizeof(side_files) / sizeof(side_files[0]); i++) {
+		free(side);
+		if (corp_asprintf(&side, "%s%s", path, side_files[i]) < 0) {
+			side = NULL;
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if (fstatat(dfd, side + (base - path), &st,
+		    AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;
+			rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", side,
+			    strerror(errno));
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode)) {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s; SQLite "
+			    "makes it itself: remove it", side,
+			    S_ISLNK(st.st_mode) ? "a symbolic link" :
+			    "not a regular file");
+			goto out;
+		}
+		if ((rc = corp_trust_stat(side, &st, err)) != 0)
+			goto out;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(side);
+	free(dir);
+	return rc;
 }
 
 static int
@@ -779,8 +905,8 @@ static int
 open_sqlite(struct corp_db *db, const char *spec, int flags,
     struct corp_err *err)
 {
-	const char *vfs = NULL;
-	struct stat st;
+	const char *vfs = NULL, *name;
+	char *uri = NULL;
 	int rc;
 
 	/* Set only in a test build (config.c refuses it elsewhere). */
@@ -791,20 +917,28 @@ open_sqlite(struct corp_db *db, const char *spec, int flags,
 	}
 	if ((db->path = strdup(spec)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if (stat(db->path, &st) != 0) {
-		if (errno != ENOENT || !(flags & CORP_DB_CREATE))
-			return errno == ENOENT ?
-			    corp_errf(err, CORP_ENOTFOUND,
-			    "%s: no database here; run corp-db init", db->path) :
-			    corp_errf(err, CORP_EINTERNAL, "%s: %s", db->path,
-			    strerror(errno));
-		if ((rc = create_file(db->path, err)) != 0)
+	/* ":memory:" is no file: nothing beside it to plant or swap. */
+	if (strcmp(spec, ":memory:") == 0)
+		name = spec;
+	else {
+		if ((rc = db_file_judge(spec, flags & CORP_DB_CREATE, err))
+		    != 0)
 			return rc;
-	} else if (!S_ISREG(st.st_mode))
-		return corp_errf(err, CORP_EINTERNAL, "%s: not a regular file",
-		    db->path);
-	rc = sqlite3_open_v2(db->path, &db->h, SQLITE_OPEN_READWRITE |
+		/* The file judged, never a URI (SQLite reads "file:..." as
+		 * one: another file, a VFS, a mode of the caller's). */
+		if (strncmp(spec, "file:", 5) == 0) {
+			if (corp_asprintf(&uri, "./%s", spec) < 0)
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			name = uri;
+		} else
+			name = spec;
+	}
+	/* Not SQLITE_OPEN_NOFOLLOW: it refuses a link anywhere on the
+	 * path, even one the walk judged (a home that is a link). */
+	rc = sqlite3_open_v2(name, &db->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, vfs);
+	free(uri);
 	if (rc != SQLITE_OK) {
 		rc = corp_db_fail(db, rc, "open", err);
 		return corp_errprefix(err, "%s", db->path);
@@ -828,22 +962,14 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 
 	*out = NULL;
 	if (corp_cfg.db == NULL) {
-		struct stat st;
 		char *p;
 
 		/* Only init creates the data dir; a reader finds no file. */
 		if ((rc = flags & CORP_DB_CREATE ? corp_data_mkpath(&p,
 		    "corp.db", err) : corp_data_path(&p, "corp.db", err)) != 0)
 			return rc;
-		/* No link is followed in the data dir (corp.7 FILES); SQLite
-		 * would follow one planted in the file's place. */
-		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
-			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
-			    "link; corp follows none in its data directory: "
-			    "put the file itself there", p);
-			free(p);
-			return rc;
-		}
+		/* Judged as any database path is (open_sqlite): no link in
+		 * the file's place, none beside it (corp.7 FILES). */
 		corp_cfg.db = p;
 	} else if (corp_db_spec_is_pg(corp_cfg.db) &&
 	    (rc = flags & CORP_DB_CREATE ? corp_data_dir(NULL, err) :

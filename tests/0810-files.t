@@ -308,7 +308,7 @@ if if_sqlite "the database is a file in the data dir with SQLite only"; then
 	mv "$D/corp.db" "$T/corp.db"
 	ln -s "$T/corp.db" "$D/corp.db"
 	run corp-db status
-	is "$rc:$err" "77:corp-db: $D/corp.db: a symbolic link; corp follows none in its data directory: put the file itself there" \
+	is "$rc:$err" "77:corp-db: $D/corp.db: a symbolic link; corp opens no database through a link: put the file itself there" \
 	    "a database file that is a link is refused (77)"
 	rm "$D/corp.db"
 	mv "$T/corp.db" "$D/corp.db"
