@@ -319,12 +319,16 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
  * 0021) holds, per (channel, user), the rows by not_before: the check
  * reads only the user's rows not yet due, none in a drain.
  */
-#define CLAIM_HELD \
-	"AND NOT EXISTS (SELECT 1 FROM deliveries y WHERE y.channel = ?1 " \
+#define CLAIM_HELD_FROM(y) \
+	"AND NOT EXISTS (SELECT 1 FROM " y " WHERE y.channel = ?1 " \
 	"AND y.user_id = d.user_id AND y.status = 'PENDING' " \
 	"AND y.readiness = 'ready' AND y.not_before > ?2 " \
 	"AND (y.priority > d.priority OR (y.priority = d.priority " \
 	"AND y.event_id < d.event_id))) "
+/* SQLite's planner may take deliveries_priority for the OR: INDEXED BY. */
+#define CLAIM_HELD \
+	CLAIM_HELD_FROM("deliveries y INDEXED BY deliveries_user_due")
+#define CLAIM_HELD_PG CLAIM_HELD_FROM("deliveries y")
 
 #define CLAIM_WHERE \
 	"WHERE d.channel = ?1 AND d.status = 'PENDING' " \
@@ -374,7 +378,7 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_SELECT
     "AND (CAST(?7 AS TEXT) IS NULL OR d.priority = ?7) " \
     "AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
     "AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
-    "AND x.lease_until >= ?2) " CLAIM_HELD
+    "AND x.lease_until >= ?2) " CLAIM_HELD_PG
 #define CLAIM_PG_LOCK "FOR UPDATE OF d SKIP LOCKED"
 #define CLAIM_PG_LEASE \
     "), l AS MATERIALIZED (SELECT c.id FROM c " \

@@ -64,7 +64,8 @@ deliver 00:00 --inflight 1
 is "$rc" 0 "429: run exits 0"
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .retry, .released]')" \
     "[3,0,1,2]" "429: row 1 retries, rows 2 and 3 are given back unsent"
-is "$(sql "SELECT id, status, attempts, lease_token IS NULL FROM deliveries
+is "$(sql "SELECT id, status, attempts,
+    CASE WHEN lease_token IS NULL THEN 1 ELSE 0 END FROM deliveries
     ORDER BY id" | tr '\n' ' ')" \
     "1|PENDING|0|1 2|PENDING|0|1 3|PENDING|0|1 " "429: all three PENDING, unleased"
 deliver 00:10 --inflight 1
@@ -87,7 +88,8 @@ emit b u1 1 2
 deliver 00:00 --inflight 4
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent, .retry, .released]')" \
     "[5,2,1,2]" "500: row 1 retries, 2 and 3 given back, chat 5001 sent"
-is "$(sql "SELECT id, status, attempts, not_before > 0 FROM deliveries
+is "$(sql "SELECT id, status, attempts,
+    CASE WHEN not_before > 0 THEN 1 ELSE 0 END FROM deliveries
     WHERE user_id = (SELECT id FROM users WHERE login = 'u0') ORDER BY id" |
     tr '\n' ' ')" "1|PENDING|1|1 2|PENDING|0|0 3|PENDING|0|0 " \
     "500: row 1 waits 30 s, rows 2 and 3 are due"
@@ -104,6 +106,39 @@ is "$(wire "$T/tg2.log" | grep '^5000' | tr '\n' ' ')" \
 is "$(wire "$T/tg2.log" | grep '^5001' | tr '\n' ' ')" \
     "5001 1 5001 2 " "500: chat 5001 got 1, 2 at once"
 
+# 2b. The claim alone: row 1 is claimed and retries (500) before rows
+# 2 and 3 exist; then they are due, row 1 is not: neither claim takes
+# them (before, both did and the chat got 2, 3 ahead of 1).
+restoredb "$empty"
+printf '%s\n' '{"chat_id":5000,"count":1,"status":500}' > "$T/script2b"
+start_fake tg2b "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg2b.log" \
+    --script "$T/script2b"
+API="http://127.0.0.1:$port"
+emit e u0 1
+deliver 00:00
+is "$(printf '%s' "$out" | jq -c '[.claimed, .retry]')" "[1,1]" \
+    "claim: row 1 retries"
+emit e u0 2 3
+deliver 00:00
+is "$(printf '%s' "$out" | jq -c '[.claimed, .sent]')" "[0,0]" \
+    "claim: run's claim holds rows 2 and 3 behind row 1"
+run env CORP_NOW=2026-01-06T12:00:00Z corp-deliver pending --channel telegram
+is "$rc.$out" "0." "claim: pending's claim holds them too"
+deliver 01:00
+is "$(wire "$T/tg2b.log" | tr '\n' ' ')" "5000 1 5000 2 5000 3 " \
+    "claim: the chat got 1, 2, 3"
+# The check (lib/queue.c CLAIM_HELD) reads a range of deliveries_user_due
+# (migration 0021): the user's rows not yet due.
+if_sqlite "the query plan is SQLite's" && {
+	like "$(sql "EXPLAIN QUERY PLAN SELECT 1 FROM deliveries y
+	    INDEXED BY deliveries_user_due WHERE y.channel = 'telegram' AND y.user_id = 1
+	    AND y.status = 'PENDING' AND y.readiness = 'ready'
+	    AND y.not_before > 5 AND (y.priority > 'p2p'
+	    OR (y.priority = 'p2p' AND y.event_id < 9))")" \
+	    "USING INDEX deliveries_user_due \\(channel=\\? AND user_id=\\? AND not_before>\\?\\)" \
+	    "claim: the hold check is a range of deliveries_user_due"
+}
+
 # 3. A row that fails (cancel) holds nothing: row 1 waits, is cancelled,
 # and rows 2 and 3 go.
 restoredb "$empty"
@@ -116,7 +151,8 @@ deliver 00:00
 deliver 00:00
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent]')" "[0,0]" \
     "cancel: rows 2 and 3 held behind row 1"
-run env CORP_NOW=2026-01-06T12:00:00Z corp-deliver cancel --id 1
+first=$(sql "SELECT min(id) FROM deliveries")
+run env CORP_NOW=2026-01-06T12:00:00Z corp-deliver cancel --id "$first"
 is "$rc.$out" '0.{"cancelled":1}' "cancel: row 1 cancelled"
 deliver 00:00
 is "$(printf '%s' "$out" | jq -c '[.claimed, .sent]')" "[2,2]" \
