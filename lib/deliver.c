@@ -364,12 +364,40 @@ dest(json_t *line, char *buf)
 		buf[0] = '\0';
 }
 
+/*
+ * A line came back retry: the later lines of its destination in this
+ * claim are not sent but given back, so that they wait behind it (the
+ * claim holds a user's rows while an earlier one is not yet due;
+ * corp-deliver.1 "Order").  stopped: the destinations, as keys.
+ */
+static void
+stop_dest(json_t *stopped, json_t *line)
+{
+	const char *r = json_string_value(json_object_get(line, "result"));
+	char k[DEST_LEN];
+
+	if (r == NULL || strcmp(r, "retry") != 0)
+		return;
+	dest(line, k);
+	json_object_set_new(stopped, k, json_true());
+}
+
+static int
+dest_stopped(json_t *stopped, json_t *line)
+{
+	char k[DEST_LEN];
+
+	dest(line, k);
+	return json_object_get(stopped, k) != NULL;
+}
+
 struct flight {
 	struct corp_deliver	*d;
+	json_t			*stopped;	/* see stop_dest */
 	json_t			*lines;
 	size_t			 n, first;	/* the first waiting line */
 	unsigned char		*state;		/* 0 waiting, 1 in flight,
-						   2 done */
+						   2 done, 3 given back */
 	char			(*busy)[DEST_LEN]; /* of the lines in flight */
 	size_t			*busy_at;
 	int			 nbusy;
@@ -407,6 +435,10 @@ next_line(struct flight *f)
 	for (i = f->first; i < f->n && i < f->first + AHEAD; i++) {
 		if (f->state[i] != 0)
 			continue;
+		if (dest_stopped(f->stopped, json_array_get(f->lines, i))) {
+			f->state[i] = 3;
+			continue;
+		}
 		dest(json_array_get(f->lines, i), k);
 		if (!busy(f, k, skipped, nskip))
 			return (long)i;
@@ -443,6 +475,7 @@ start(struct flight *f, size_t i, struct corp_err *e)
 		return e->code ? e->code : CORP_EINTERNAL;
 	f->state[i] = 2;
 	keep(d, line, &res);
+	stop_dest(f->stopped, line);
 	return 0;
 }
 
@@ -469,10 +502,12 @@ land(struct flight *f, int ms, struct corp_err *e)
 			break;
 		}
 	keep(f->d, json_array_get(f->lines, i), &res);
+	stop_dest(f->stopped, json_array_get(f->lines, i));
 	return 0;
 }
 
-/* The lines that never started, in a new array (NULL: out of memory). */
+/* The lines that never started or were given back, in a new array
+ * (NULL: out of memory). */
 static json_t *
 waiting(const struct flight *f)
 {
@@ -480,7 +515,7 @@ waiting(const struct flight *f)
 	size_t i;
 
 	for (i = 0; a != NULL && i < f->n; i++)
-		if (f->state[i] == 0 &&
+		if ((f->state[i] == 0 || f->state[i] == 3) &&
 		    json_array_append(a, json_array_get(f->lines, i)) != 0) {
 			json_decref(a);
 			return NULL;
@@ -514,7 +549,9 @@ round_inflight(struct corp_deliver *d, json_t *lines, size_t n,
 	f.state = calloc(n + 1, 1);
 	f.busy = calloc((size_t)d->o.inflight, sizeof(*f.busy));
 	f.busy_at = calloc((size_t)d->o.inflight, sizeof(*f.busy_at));
-	if (f.state == NULL || f.busy == NULL || f.busy_at == NULL) {
+	f.stopped = json_object();
+	if (f.state == NULL || f.busy == NULL || f.busy_at == NULL ||
+	    f.stopped == NULL) {
 		rc = corp_errf(e, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -542,6 +579,7 @@ out:
 		free(f.state);
 		free(f.busy);
 		free(f.busy_at);
+		json_decref(f.stopped);
 		abandon(d, rest, 0, token, e);
 		return rc;
 	}
@@ -549,6 +587,7 @@ out:
 	    e)) != 0)
 		*left = 0;
 	json_decref(rest);
+	json_decref(f.stopped);
 	free(f.state);
 	free(f.busy);
 	free(f.busy_at);
@@ -561,9 +600,9 @@ corp_deliver_round(struct corp_deliver *d, volatile sig_atomic_t *stop,
 {
 	struct corp_claim cl;
 	char token[48];
-	json_t *lines;
+	json_t *lines, *line, *stopped, *back;
 	size_t n, i;
-	int rc;
+	int rc, bad = 0;
 	long long limit = d->o.batch;
 
 	if (d->o.max > 0 && d->o.max - d->st->done < limit)
@@ -592,16 +631,49 @@ corp_deliver_round(struct corp_deliver *d, volatile sig_atomic_t *stop,
 		    (long long)n;
 		return 0;
 	}
+	/* Lines of a destination whose earlier line came back retry are
+	 * given back unsent (stop_dest); on an error too. */
+	stopped = json_object();
+	back = json_array();
+	if (stopped == NULL || back == NULL) {
+		json_decref(stopped);
+		json_decref(back);
+		corp_errf(e, CORP_EINTERNAL, "out of memory");
+		return abandon(d, lines, 0, token, e);
+	}
 	for (i = 0; i < n && !*stop; i++) {
-		if (one_line(d, json_array_get(lines, i), e) != 0)
-			return abandon(d, lines, i, token, e);
+		line = json_array_get(lines, i);
+		if (dest_stopped(stopped, line)) {
+			if (json_array_append(back, line) != 0) {
+				bad = corp_errf(e, CORP_EINTERNAL,
+				    "out of memory");
+				break;
+			}
+			continue;
+		}
+		if ((bad = one_line(d, line, e)) != 0)
+			break;
+		stop_dest(stopped, line);
 		if ((d->ngrp >= GROUP_LINES ||
 		    corp_mono_ms() - d->grp_first >= GROUP_MS) &&
-		    flush_group(d, e) != 0)
-			return abandon(d, lines, i + 1, token, e);
+		    (bad = flush_group(d, e)) != 0) {
+			i++;
+			break;
+		}
 	}
-	if (flush_group(d, e) != 0)
+	json_decref(stopped);
+	if (bad != 0 || flush_group(d, e) != 0) {
+		abandon(d, back, 0, token, e);
 		return abandon(d, lines, i, token, e);
+	}
+	if (json_array_size(back) > 0) {
+		if (corp_queue_release_lines(d->db, token, back, 0, e) != 0) {
+			json_decref(back);
+			return abandon(d, lines, i, token, e);
+		}
+		d->st->released += (long long)json_array_size(back);
+	}
+	json_decref(back);
 	if (i < n) {
 		if (corp_queue_release_lines(d->db, token, lines, i, e) != 0)
 			return abandon(d, lines, n, token, e);

@@ -306,6 +306,30 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	return corp_qcounts_flush(db, &q, now, err);
 }
 
+/*
+ * Rows of one user stay in order (corp-deliver.1 "Order"): a row is not
+ * claimable while an earlier row of its user and channel is PENDING and
+ * not yet due (a retry's backoff, a hold), or leased (the NOT EXISTS
+ * after it): the earlier row's retry holds the later ones, where they
+ * were held only until the chat's pause ended and went out ahead of it
+ * (sec-review-11 finding 2).  Earlier is run's order, priority
+ * (urgent > p2p > broadcast, their byte order) then event_id, for both
+ * claims: a higher-priority row is not held by a lower one (quiet hours
+ * defer every row but urgent ones).  deliveries_user_due (migration
+ * 0021) holds, per (channel, user), the rows by not_before: the check
+ * reads only the user's rows not yet due, none in a drain.
+ */
+#define CLAIM_HELD_FROM(y) \
+	"AND NOT EXISTS (SELECT 1 FROM " y " WHERE y.channel = ?1 " \
+	"AND y.user_id = d.user_id AND y.status = 'PENDING' " \
+	"AND y.readiness = 'ready' AND y.not_before > ?2 " \
+	"AND (y.priority > d.priority OR (y.priority = d.priority " \
+	"AND y.event_id < d.event_id))) "
+/* SQLite's planner may take deliveries_priority for the OR: INDEXED BY. */
+#define CLAIM_HELD \
+	CLAIM_HELD_FROM("deliveries y INDEXED BY deliveries_user_due")
+#define CLAIM_HELD_PG CLAIM_HELD_FROM("deliveries y")
+
 #define CLAIM_WHERE \
 	"WHERE d.channel = ?1 AND d.status = 'PENDING' " \
 	"AND d.readiness = 'ready' AND d.not_before <= ?2 " \
@@ -313,7 +337,7 @@ claim_prepare(struct corp_db *db, const char *channel, time_t now,
 	"AND (?7 IS NULL OR d.priority = ?7) " \
 	"AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
 	"AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
-	"AND x.lease_token <> ?8 AND x.lease_until >= ?2) "
+	"AND x.lease_token <> ?8 AND x.lease_until >= ?2) " CLAIM_HELD
 
 static const char SQL_CLAIM_BEFORE[] = CLAIM_COLS CLAIM_WHERE
     "AND (d.event_id, d.user_id) <= (?3, ?4) "
@@ -354,7 +378,7 @@ static const char SQL_CLAIM_PRIO[] = CLAIM_SELECT
     "AND (CAST(?7 AS TEXT) IS NULL OR d.priority = ?7) " \
     "AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.channel = ?1 " \
     "AND x.user_id = d.user_id AND x.lease_token IS NOT NULL " \
-    "AND x.lease_until >= ?2) "
+    "AND x.lease_until >= ?2) " CLAIM_HELD_PG
 #define CLAIM_PG_LOCK "FOR UPDATE OF d SKIP LOCKED"
 #define CLAIM_PG_LEASE \
     "), l AS MATERIALIZED (SELECT c.id FROM c " \

@@ -1,5 +1,7 @@
 /* sendpipe.c -- see sendpipe.h. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "corp.h"
 #include "jsonl.h"
@@ -15,7 +17,67 @@ struct pipe {
 	json_t				*acks[HOLD_MAX];
 	size_t				 nacks;
 	int				 bad, gone;
+	json_t				*lease;		/* the claim's */
+	json_t				*stopped;	/* see held */
 };
+
+/*
+ * Rows of one user stay in order (corp-deliver.1 "Order"): once a line
+ * of a claim comes back retry, the later lines of that claim (same
+ * lease) to the same address are not sent but passed on as retry, not
+ * attempted, retry_after 0: the claim then holds them behind the
+ * earlier row until it is due.  Only the current claim's addresses are
+ * kept (a new lease starts afresh).  1: the line is held (and filled in).
+ */
+static int
+held(struct pipe *p, json_t *line)
+{
+	json_t *lease = json_object_get(line, "lease");
+	json_t *a = json_object_get(line, "address"), *by;
+	char k[128], msg[160];
+
+	if (!json_is_string(lease) || (!json_is_string(a) &&
+	    !json_is_integer(a)))
+		return 0;
+	if (p->lease == NULL || !json_equal(p->lease, lease)) {
+		json_decref(p->lease);
+		p->lease = json_incref(lease);
+		json_object_clear(p->stopped);
+	}
+	if (json_is_string(a))
+		snprintf(k, sizeof(k), "%s", json_string_value(a));
+	else
+		snprintf(k, sizeof(k), "%lld", (long long)json_integer_value(a));
+	if ((by = json_object_get(p->stopped, k)) == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "held behind delivery %lld to the same "
+	    "address (its retry comes first)", (long long)json_integer_value(by));
+	json_object_set_new(line, "result", json_string("retry"));
+	json_object_set_new(line, "attempted", json_false());
+	json_object_set_new(line, "retry_after", json_integer(0));
+	json_object_set_new(line, "error", json_string(msg));
+	return 1;
+}
+
+/* After a line's answer: a retry stops its address (see held). */
+static void
+stop_after(struct pipe *p, json_t *line)
+{
+	const char *r = json_string_value(json_object_get(line, "result"));
+	json_t *a = json_object_get(line, "address");
+	char k[128];
+
+	if (r == NULL || strcmp(r, "retry") != 0 || p->lease == NULL ||
+	    !json_equal(p->lease, json_object_get(line, "lease")))
+		return;
+	if (json_is_string(a))
+		snprintf(k, sizeof(k), "%s", json_string_value(a));
+	else if (json_is_integer(a))
+		snprintf(k, sizeof(k), "%lld", (long long)json_integer_value(a));
+	else
+		return;
+	json_object_set(p->stopped, k, json_object_get(line, "delivery_id"));
+}
 
 /* The held acks made durable, then passed on; on a failure dropped. */
 static int
@@ -48,9 +110,12 @@ each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 	int rc;
 
 	(void)n;
+	if (held(p, it->obj))
+		goto pass;
 	if ((rc = corp_sender_line(p->snd, it->obj, &res, e)) < 0 ||
 	    rc > CORP_SENDER_INVALID)
 		return e->code ? e->code : CORP_EINTERNAL;
+	stop_after(p, it->obj);
 	p->bad |= rc == CORP_SENDER_INVALID;
 	corp_sender_stage(p->snd, &news);
 	if (news != NULL)
@@ -58,6 +123,7 @@ each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 	if (rc == CORP_SENDER_DONE &&
 	    corp_sender_report(p->snd, it->obj, &res, msg, sizeof(msg)))
 		p->h->warn(p->h->arg, msg);
+pass:
 	if (!corp_sender_buffers(p->snd)) {
 		p->gone = p->h->out(p->h->arg, it->obj) != 0;
 		return p->gone ? CORP_LOOP_STOP : 0;
@@ -89,8 +155,11 @@ corp_sendpipe_run(struct corp_sender *snd,
 	*code = 0;
 	if (corp_sender_stage(snd, &news) != 0)
 		h->warn(h->arg, news);
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->stopped = json_object()) == NULL) {
+		free(p);
 		return corp_errf(e, CORP_EINTERNAL, "out of memory");
+	}
 	p->snd = snd;
 	p->h = h;
 	l.arg = p;
@@ -105,6 +174,8 @@ corp_sendpipe_run(struct corp_sender *snd,
 		*code = rc ? rc : p->bad || l.nbad > 0 ? CORP_EINVAL : 0;
 		rc = 0;
 	}
+	json_decref(p->lease);
+	json_decref(p->stopped);
 	free(p);
 	return rc;
 }

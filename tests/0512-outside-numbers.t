@@ -143,11 +143,18 @@ is "$(( $(grep -c '"method":"sendMessage"' "$T/tg.log") - before ))" 2 \
 
 corp-settings config set telegram.max_pause 10m
 fresh
+# Rows 1 and 2 wait an hour and would hold ann's next row behind hers
+# (corp-deliver.1 Order): cancelled, they hold nothing (and are
+# requeued after).
+corp-deliver cancel --id 1 >/dev/null && corp-deliver cancel --id 2 >/dev/null ||
+    bail "cancel rows 1 and 2"
 corp-task create --as admin --title "Three" --assignee ann >/dev/null
 corp-event route >/dev/null
 run timeout 30 corp-deliver run --channel telegram --allow-http --until-empty
 is "$(sql "SELECT not_before - $NOW FROM deliveries WHERE id = 3")" 600 \
     "run caps at the telegram.max_pause setting"
+corp-deliver requeue --id 1 >/dev/null && corp-deliver requeue --id 2 >/dev/null ||
+    bail "requeue rows 1 and 2"
 
 # --- ack lines: retry_after bounded before the add -------------------------
 fresh
