@@ -135,14 +135,18 @@ INSERT INTO events (event_id, event_type, occurred_at, task_id,
 INSERT INTO event_recipients SELECT g.i, r.user_id, r.roles
     FROM g CROSS JOIN event_recipients r WHERE r.event_id = 1
     ORDER BY g.i, r.user_id;
-INSERT INTO route_decisions SELECT g.i, r.user_id, r.channel, r.decision,
-    r.role, r.roles, r.decided_at FROM g CROSS JOIN route_decisions r
+INSERT INTO route_decisions (event_id, user_id, channel, decision, role,
+    roles, decided_at, fallback, why) SELECT g.i, r.user_id, r.channel,
+    r.decision, r.role, r.roles, r.decided_at, r.fallback, r.why
+    FROM g CROSS JOIN route_decisions r
     WHERE r.event_id = 1 ORDER BY g.i, r.user_id, r.channel;
 INSERT INTO deliveries (event_id, user_id, channel, role, roles, priority,
-    template, status, readiness, not_before, created_at, updated_at)
+    template, status, readiness, not_before, created_at, updated_at,
+    fallback, digest)
     SELECT g.i, d.user_id, d.channel, d.role, d.roles, d.priority,
     d.template, d.status, d.readiness, d.not_before, d.created_at,
-    d.updated_at FROM g CROSS JOIN deliveries d WHERE d.event_id = 1
+    d.updated_at, d.fallback, d.digest FROM g CROSS JOIN deliveries d
+    WHERE d.event_id = 1
     ORDER BY g.i, d.user_id, d.channel;
 UPDATE route_state SET watermark = $1 WHERE id = 1;
 UPDATE deliveries SET status = 'SENT', sent_at = 1767607200,
