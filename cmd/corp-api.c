@@ -85,7 +85,7 @@ struct pss {
 	long long	 retry_after;
 	unsigned char	*out;		/* LWS_PRE + the JSON */
 	size_t		 out_len, out_off;
-	int		 head_sent, close_after;
+	int		 head_sent, close_after, draining;
 	int		 answered;	/* the body that may follow is dropped */
 	const char	*type;		/* a page's Content-Type; NULL: JSON */
 };
@@ -392,6 +392,12 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 
 	pss_reset(s);
 	s->started = 1;
+	/* Every answer ends its connection (corp-api.1 "Connections"):
+	 * libwebsockets 4.1 spins for good on a request with a body read
+	 * from what a client pipelined behind another (one unauthenticated
+	 * packet took the server down: sec-review-11).  Closing after each
+	 * answer drops whatever was pipelined behind it, unread. */
+	s->close_after = 1;
 	mi = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	m = method_name(mi);
 	snprintf(s->method, sizeof(s->method), "%s", m ? m : "?");
@@ -481,10 +487,18 @@ write_some(struct lws *wsi, struct pss *s)
 	    sizeof(hb) - 1;
 	char ra[24];
 	size_t n;
-	int last;
+	int last, h1 = lws_get_network_wsi(wsi) == wsi;
 
 	if (s->out == NULL)
 		return -1;
+	if (s->draining) {
+		/* The answer is written; closed once libwebsockets has
+		 * sent what it kept (TLS), not cut short. */
+		if (!lws_partial_buffered(wsi))
+			return -1;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
 	if (!s->head_sent) {
 		if (lws_add_http_common_headers(wsi, (unsigned)s->status,
 		    s->type ? s->type : "application/json", s->out_len, &p,
@@ -509,7 +523,9 @@ write_some(struct lws *wsi, struct pss *s)
 		    (const unsigned char *)"allow:", (const unsigned char *)
 		    s->allow, (int)strlen(s->allow), &p, end))
 			return -1;
-		if (s->close_after && lws_add_http_header_by_token(wsi,
+		/* (HTTP/2: a stream of a connection that stays; no
+		 * Connection header there, it would be a protocol error.) */
+		if (s->close_after && h1 && lws_add_http_header_by_token(wsi,
 		    WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
 		    &p, end))
 			return -1;
@@ -531,8 +547,13 @@ write_some(struct lws *wsi, struct pss *s)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (s->close_after)
-		return -1;
+	if (s->close_after && h1) {
+		s->draining = 1;
+		if (!lws_partial_buffered(wsi))
+			return -1;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
 	s->started = 0;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }

@@ -226,6 +226,44 @@ corp_apiws_batch_free(struct corp_apiws_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * The ties of b kept only for the units uid may follow now: the right
+ * to a space is judged at every read, as the flat topics' is (a user
+ * moved out of the unit, or made inactive, gets no more of its frames).
+ */
+static int
+ties_followed(struct corp_db *db, long long uid, json_t *ties,
+    struct corp_err *err)
+{
+	json_t *seen = json_object(), *u;
+	const char *chat;
+	void *tmp;
+	char k[24];
+	int rc = 0, yes;
+
+	if (seen == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	json_object_foreach_safe(ties, tmp, chat, u) {
+		snprintf(k, sizeof(k), "%lld",
+		    (long long)json_integer_value(u));
+		if (json_object_get(seen, k) == NULL) {
+			if ((rc = corp_chatspace_may(db, uid,
+			    json_integer_value(u), &yes, err)) != 0)
+				break;
+			if (json_object_set_new(seen, k,
+			    json_boolean(yes)) != 0) {
+				rc = corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+				break;
+			}
+		}
+		if (!json_is_true(json_object_get(seen, k)))
+			json_object_del(ties, chat);
+	}
+	json_decref(seen);
+	return rc;
+}
+
 int
 corp_apiws_read(struct corp_db *db, long long uid, long long after,
     long long max, int spaces, struct corp_apiws_batch *b,
@@ -246,8 +284,11 @@ corp_apiws_read(struct corp_db *db, long long uid, long long after,
 	/* Spaces: every topic event, each filtered by pick (flat ones by
 	 * the same rule, space ones by their chat's tie). */
 	if (spaces && ((rc = corp_eventlog_topic_viewer(db, uid, &b->flat,
-	    err)) != 0 || (rc = corp_chatspace_map(db, &b->ties, err)) != 0))
+	    err)) != 0 || (rc = corp_chatspace_map(db, &b->ties, err)) != 0 ||
+	    (rc = ties_followed(db, uid, b->ties, err)) != 0)) {
+		corp_apiws_batch_free(b);
 		return rc;
+	}
 	if (spaces)
 		f.viewer = 0;
 	if ((rc = corp_eventlog_list(db, &f, &arr, &b->last, err)) != 0) {

@@ -118,6 +118,42 @@ wait $b
 is "$(tail -n +2 "$T/bob2" | jq -c '[.topic, .data.message_id]')" \
     "[\"$SP\",4]" "untied: nothing more; a new tie: its chat's events"
 
+# the right to a space is judged before every frame, as the flat topics'
+# (sec-review-11): bob moved out of team gets none of its frames on his
+# open socket; moved back, he gets them again.  The admin's flat stream
+# is the witness that event 6 was read while bob was out.
+ws "$U" 3 "$(auth "$BOB")" "{\"type\":\"subscribe\",\"topics\":[\"$SP\"]}" \
+    >"$T/bob3" &
+b=$!
+ws "$U" 4 "$(auth "$ADMIN")" '{"type":"subscribe","topics":["messages"]}' \
+    >"$T/admin3" &
+a=$!
+wait_file "$T/bob3" 30 $b
+wait_file "$T/admin3" 30 $a
+# lines FILE N: bounded poll until FILE has N lines
+lines() {
+	_i=0
+	while [ "$(wc -l <"$1")" -lt "$2" ]; do
+		_i=$((_i + 1))
+		[ "$_i" -gt 600 ] && return 1
+		sleep 0.05
+	done
+}
+msg 5 -10 "bob is in team" | corp-msg import >/dev/null
+lines "$T/bob3" 2 || fail "bob got message 5"
+corp-user set bob --unit other >/dev/null
+msg 6 -10 "bob is in other" | corp-msg import >/dev/null
+lines "$T/admin3" 3 || fail "the admin got message 6"
+corp-user set bob --unit team >/dev/null
+msg 7 -10 "bob is back" | corp-msg import >/dev/null
+wait $b
+wait $a
+is "$(tail -n +2 "$T/bob3" | jq -c '[.topic, .data.message_id]')" \
+    "[\"$SP\",5]
+[\"$SP\",7]" "moved out of the unit: no frame of its space; back: again"
+is "$(tail -n +2 "$T/admin3" | jq -c .data.message_id | tr '\n' ' ')" \
+    "5 6 7 " "the admin saw all three"
+
 kill "$api_pid"
 wait "$api_pid"
 done_testing
