@@ -774,24 +774,14 @@ static const char *const side_files[] = { "-wal", "-shm", "-journal" };
 static int
 db_file_judge(const char *path, int create, struct corp_err *err)
 {
-	const char *slash = strrchr(path, '/'), *base;
+	const char *base;
 	struct stat st;
 	char *dir, *side = NULL;
 	size_t i;
 	int dfd = -1, fd = -1, rc = 0, tries;
 
-	base = slash != NULL ? slash + 1 : path;
-	if (*base == '\0')
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
-		    "file", path);
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_path_split(path, &dir, &base, err)) != 0)
+		return rc;
 	if ((rc = corp_dir_walk(dir, &dfd, err)) == CORP_ENOTFOUND) {
 		rc = create ? corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
 		    strerror(ENOENT)) : corp_errf(err, CORP_ENOTFOUND, "%s: "

@@ -804,26 +804,38 @@ out:
 }
 
 int
+corp_path_split(const char *path, char **dirp, const char **basep,
+    struct corp_err *err)
+{
+	const char *slash = strrchr(path, '/');
+
+	*dirp = NULL;
+	*basep = slash != NULL ? slash + 1 : path;
+	if (**basep == '\0')
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
+		    "file", path);
+	if (slash == NULL)
+		*dirp = strdup(".");
+	else if (slash == path)
+		*dirp = strdup("/");
+	else
+		*dirp = strndup(path, (size_t)(slash - path));
+	if (*dirp == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return 0;
+}
+
+int
 corp_out_open(const char *path, int flags, int mode, int *fdp,
     struct corp_err *err)
 {
-	const char *slash = strrchr(path, '/'), *base;
+	const char *base;
 	char *dir;
 	int dfd, rc, e;
 
 	*fdp = -1;
-	base = slash != NULL ? slash + 1 : path;
-	if (*base == '\0')
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: not a regular "
-		    "file", path);
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	if ((rc = corp_path_split(path, &dir, &base, err)) != 0)
+		return rc;
 	rc = exec_walk(dir, 0, 1, &dfd, NULL, err);
 	free(dir);
 	if (rc == CORP_ENOTFOUND)	/* as open(2) would say it */

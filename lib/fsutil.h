@@ -101,6 +101,11 @@ int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
  */
 int	corp_out_open(const char *path, int flags, int mode, int *fdp,
 	    struct corp_err *);
+/* A file's path as its directory (fresh: "." or "/" when it has none)
+ * and its last name (in path); CORP_EFORBIDDEN when the name is empty
+ * (a path ending in '/'). */
+int	corp_path_split(const char *path, char **dirp, const char **basep,
+	    struct corp_err *);
 int	corp_trust_exec(const char *path, struct corp_err *);
 /*
  * A directory outside the data directory that corp makes a name in (a
