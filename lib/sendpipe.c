@@ -39,6 +39,10 @@ held(struct pipe *p, json_t *line)
 	if (!json_is_string(lease) || (!json_is_string(a) &&
 	    !json_is_integer(a)))
 		return 0;
+	/* A line decided upstream (a result already: corp-fmt's hold, say)
+	 * passes on as it came; it may still stop its address (stop_after). */
+	if (json_object_get(line, "result") != NULL)
+		return 0;
 	if (p->lease == NULL || !json_equal(p->lease, lease)) {
 		json_decref(p->lease);
 		p->lease = json_incref(lease);
