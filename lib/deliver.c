@@ -368,26 +368,38 @@ dest(json_t *line, char *buf)
  * A line came back retry: the later lines of its destination in this
  * claim are not sent but given back, so that they wait behind it (the
  * claim holds a user's rows while an earlier one is not yet due;
- * corp-deliver.1 "Order").  stopped: the destinations, as keys.
+ * corp-deliver.1 "Order").  stopped: the user and destination of each
+ * (corp_line_order_key): another user's lines to a shared address (a
+ * webhook endpoint) are not held.
  */
+void
+corp_line_order_key(json_t *line, char *buf, size_t len)
+{
+	char d[DEST_LEN];
+
+	dest(line, d);
+	snprintf(buf, len, "%lld:%s", (long long)json_integer_value(
+	    json_object_get(line, "user_id")), d);
+}
+
 static void
 stop_dest(json_t *stopped, json_t *line)
 {
 	const char *r = json_string_value(json_object_get(line, "result"));
-	char k[DEST_LEN];
+	char k[CORP_ORDER_KEY_LEN];
 
 	if (r == NULL || strcmp(r, "retry") != 0)
 		return;
-	dest(line, k);
+	corp_line_order_key(line, k, sizeof(k));
 	json_object_set_new(stopped, k, json_true());
 }
 
 static int
 dest_stopped(json_t *stopped, json_t *line)
 {
-	char k[DEST_LEN];
+	char k[CORP_ORDER_KEY_LEN];
 
-	dest(line, k);
+	corp_line_order_key(line, k, sizeof(k));
 	return json_object_get(stopped, k) != NULL;
 }
 

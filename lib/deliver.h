@@ -117,4 +117,12 @@ json_t	*corp_deliver_stats_json(const struct corp_deliver_stats *,
 /* Add a child's summary line; -1 when it is not a summary. */
 int	corp_deliver_stats_add(struct corp_deliver_stats *, const char *line);
 
+/*
+ * The key of a delivery line's order (corp-deliver.1 "Order"): its
+ * user_id and its address, "UID:ADDRESS"; the rows of one user to one
+ * destination stay in order, another user's are not held.
+ */
+#define CORP_ORDER_KEY_LEN	112
+void	corp_line_order_key(json_t *line, char *buf, size_t len);
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "corp.h"
+#include "deliver.h"
 #include "jsonl.h"
 #include "sender.h"
 #include "sendpipe.h"
@@ -24,7 +25,8 @@ struct pipe {
 /*
  * Rows of one user stay in order (corp-deliver.1 "Order"): once a line
  * of a claim comes back retry, the later lines of that claim (same
- * lease) to the same address are not sent but passed on as retry, not
+ * lease) of the same user to the same address (corp_line_order_key)
+ * are not sent but passed on as retry, not
  * attempted, retry_after 0: the claim then holds them behind the
  * earlier row until it is due.  Only the current claim's addresses are
  * kept (a new lease starts afresh).  1: the line is held (and filled in).
@@ -34,7 +36,7 @@ held(struct pipe *p, json_t *line)
 {
 	json_t *lease = json_object_get(line, "lease");
 	json_t *a = json_object_get(line, "address"), *by;
-	char k[128], msg[160];
+	char k[CORP_ORDER_KEY_LEN], msg[160];
 
 	if (!json_is_string(lease) || (!json_is_string(a) &&
 	    !json_is_integer(a)))
@@ -48,10 +50,7 @@ held(struct pipe *p, json_t *line)
 		p->lease = json_incref(lease);
 		json_object_clear(p->stopped);
 	}
-	if (json_is_string(a))
-		snprintf(k, sizeof(k), "%s", json_string_value(a));
-	else
-		snprintf(k, sizeof(k), "%lld", (long long)json_integer_value(a));
+	corp_line_order_key(line, k, sizeof(k));
 	if ((by = json_object_get(p->stopped, k)) == NULL)
 		return 0;
 	snprintf(msg, sizeof(msg), "held behind delivery %lld to the same "
@@ -69,17 +68,14 @@ stop_after(struct pipe *p, json_t *line)
 {
 	const char *r = json_string_value(json_object_get(line, "result"));
 	json_t *a = json_object_get(line, "address");
-	char k[128];
+	char k[CORP_ORDER_KEY_LEN];
 
 	if (r == NULL || strcmp(r, "retry") != 0 || p->lease == NULL ||
 	    !json_equal(p->lease, json_object_get(line, "lease")))
 		return;
-	if (json_is_string(a))
-		snprintf(k, sizeof(k), "%s", json_string_value(a));
-	else if (json_is_integer(a))
-		snprintf(k, sizeof(k), "%lld", (long long)json_integer_value(a));
-	else
+	if (!json_is_string(a) && !json_is_integer(a))
 		return;
+	corp_line_order_key(line, k, sizeof(k));
 	json_object_set(p->stopped, k, json_object_get(line, "delivery_id"));
 }
 
