@@ -10,13 +10,7 @@
 # clients that block nobody.
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
-command -v node >/dev/null || bail "node is needed for the WebSocket client"
-# node 22 has a global WebSocket; node 20 behind a flag
-if node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null
-then WSN=""; else WSN=--experimental-websocket; fi
-ws() {
-	node $WSN --no-warnings "$CORP_SRC/tests/tools/ws.mjs" "$@"
-}
+. "$CORP_SRC/tests/ws-lib.sh"
 export CORP_NOW=2026-03-01T12:00:00Z
 corp-org add team --head admin >/dev/null
 corp-user add bob --unit team >/dev/null

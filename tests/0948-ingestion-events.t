@@ -10,12 +10,7 @@
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 setup
-command -v node >/dev/null || bail "node is needed for the WebSocket client"
-if node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null
-then WSN=""; else WSN=--experimental-websocket; fi
-ws() {
-	node $WSN --no-warnings "$CORP_SRC/tests/tools/ws.mjs" "$@"
-}
+. "$CORP_SRC/tests/ws-lib.sh"
 TOKEN='777004:AAingest-token'
 export FAKE_TG_TOKEN="$TOKEN"
 export CORP_NOW=2026-03-01T12:00:00Z

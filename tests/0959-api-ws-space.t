@@ -7,12 +7,7 @@
 # event goes out once per connection; untying stops the flow.
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
-command -v node >/dev/null || bail "node is needed for the WebSocket client"
-if node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null
-then WSN=""; else WSN=--experimental-websocket; fi
-ws() {
-	node $WSN --no-warnings "$CORP_SRC/tests/tools/ws.mjs" "$@"
-}
+. "$CORP_SRC/tests/ws-lib.sh"
 export CORP_NOW=2026-03-01T12:00:00Z
 corp-org add team --head admin >/dev/null
 corp-org add other >/dev/null
