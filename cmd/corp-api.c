@@ -420,31 +420,22 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		n = strtonum(cl, 0, LLONG_MAX, &es);
 		free(cl);
 		if (es != NULL) {
-			s->close_after = 1;
 			respond_error(wsi, s, 400, "Content-Length: not a "
 			    "number");
 			return 0;
 		}
 		if ((unsigned long long)n > max_body) {
 			/* Refused before a byte of it is read. */
-			s->close_after = 1;
 			respond_error(wsi, s, 413, "request body too large");
 			return 0;
 		}
 		if (n > 0)
 			return 0;	/* the body comes next */
-	} else if (mi == LWSHUMETH_POST || mi == LWSHUMETH_PUT ||
-	    mi == LWSHUMETH_PATCH)
-		/* libwebsockets 4.1 reads what follows a POST, PUT or PATCH
-		 * without Content-Length as its body: the next request on a
-		 * kept-alive connection went unanswered.  This one is
-		 * answered, then the connection closed. */
-		s->close_after = 1;
+	}
 	/* libwebsockets 4.1 hands no chunked request body on: refused,
 	 * rather than read as an empty one. */
 	if ((cl = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) != NULL) {
 		free(cl);
-		s->close_after = 1;
 		respond_error(wsi, s, 411, "a request body needs "
 		    "Content-Length (no chunked bodies)");
 		return 0;
