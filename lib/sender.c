@@ -28,6 +28,7 @@
 #include "webhook.h"
 
 struct channel;
+struct flying;
 
 struct corp_sender {
 	const struct channel	*ch;
@@ -62,9 +63,19 @@ struct channel {
 	int		(*send)(struct corp_sender *, json_t *,
 			    struct corp_sendres *, struct corp_err *);
 	int		(*flush)(struct corp_sender *, struct corp_err *);
-	/* in flight (corp_sender_start); NULL: one at a time */
+	/* in flight (corp_sender_start, _wait); NULL: one at a time */
 	int		(*start)(struct corp_sender *, json_t *, void *,
 			    struct corp_sendres *, struct corp_err *);
+	void		(*end)(struct corp_sender *, struct corp_http_req *,
+			    void *, struct flying *);
+};
+
+/* A line in flight once its answer is judged (a channel's end). */
+struct flying {
+	json_t			*line;
+	void			*arg;		/* corp_sender_start's */
+	struct corp_sendres	 res;
+	int			 stage0;	/* the stage before it */
 };
 
 void
@@ -485,8 +496,9 @@ tg_start(struct corp_sender *s, json_t *line, void *arg,
 }
 
 /* The answer to a request tg_start made, judged as tg_send judges it. */
-static struct tg_req *
-tg_end(struct corp_sender *s, struct corp_http_req *h, void *arg)
+static void
+tg_end(struct corp_sender *s, struct corp_http_req *h, void *arg,
+    struct flying *f)
 {
 	struct tg_req *q = arg;
 	struct corp_http_resp r;
@@ -496,10 +508,13 @@ tg_end(struct corp_sender *s, struct corp_http_req *h, void *arg)
 	rc = corp_http_finish(h, q->url, s->tg_token, &r, &e);
 	corp_tg_answer(rc, &e, &r, s->tg_token, &q->res);
 	tg_after(s, q);
+	f->line = q->line;
+	f->arg = q->arg;
+	f->res = q->res;
+	f->stage0 = q->stage0;
 	free(q->url);
 	free(q->data);
-	q->url = q->data = NULL;
-	return q;
+	free(q);
 }
 
 /* ---- webhook --------------------------------------------------- */
@@ -550,22 +565,38 @@ out:
 	return str;
 }
 
+/* A webhook line between the checks and the answer (wh_send, or in
+ * flight: corp_sender_start). */
+struct wh_req {
+	json_t			*line;
+	void			*arg;		/* corp_sender_start's */
+	struct corp_sendres	 res;
+	int			 stage0;	/* the stage before it */
+	const char		*name;		/* the endpoint (the line's) */
+	char			*url, *secret, *body, *sname, id[32];
+	struct corp_down	 down;
+	struct corp_webhook_req	 w;		/* wh_start's request */
+};
+
+/*
+ * Everything before the request: the endpoint, its URL and secret, the
+ * body, the outage pause.  1 when the request is to be made; 0 when
+ * q->res already says what became of the line; -1 for a failure of the
+ * stage (err).
+ */
 static int
-wh_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
-    struct corp_err *err)
+wh_before(struct corp_sender *s, struct wh_req *q, struct corp_err *err)
 {
-	json_t *a = json_object_get(line, "address"),
-	    *ev = json_object_get(line, "event");
-	const char *name = json_string_value(a);
-	char *url = NULL, *secret = NULL, *body = NULL, *sname = NULL,
-	    id[32], what[100];
-	struct corp_down down;
+	json_t *ev = json_object_get(q->line, "event");
+	struct corp_sendres *res = &q->res;
+	char what[100];
 	struct corp_err e;
-	int rc, ret = 0;
+	int rc;
 
 	corp_sendres_init(res);
 	res->attempted = 0;
-	if (!corp_webhook_name_ok(name)) {
+	q->name = json_string_value(json_object_get(q->line, "address"));
+	if (!corp_webhook_name_ok(q->name)) {
 		corp_sendres_set(res, CORP_SEND_FAILED, "address is not a "
 		    "webhook endpoint name ([A-Za-z0-9_.-]+)");
 		return 0;
@@ -576,61 +607,147 @@ wh_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 	}
 	/* An endpoint or secret the operator has not set up holds the
 	 * line; an unsafe or unparsable file holds the stage. */
-	if ((rc = corp_webhook_url(name, &url, &e)) != 0) {
+	if ((rc = corp_webhook_url(q->name, &q->url, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_sendres_hold(res, "%s", e.msg);
 		else
 			stage_hold(s, rc, e.msg);
 		return 0;
 	}
-	snprintf(what, sizeof(what), "webhook endpoint %s", name);
-	if (corp_url_check(url, CORP_URL_HTTP, s->o.allow_http, what,
+	snprintf(what, sizeof(what), "webhook endpoint %s", q->name);
+	if (corp_url_check(q->url, CORP_URL_HTTP, s->o.allow_http, what,
 	    CORP_ECONFIG, &e) != 0) {
 		/* The operator's file: held until it is fixed. */
 		corp_sendres_hold(res, "%s", e.msg);
-		goto out;
+		return 0;
 	}
-	if (corp_asprintf(&sname, "webhook-%s", name) < 0) {
-		ret = oom(err);
-		goto out;
+	if (corp_asprintf(&q->sname, "webhook-%s", q->name) < 0) {
+		oom(err);
+		return -1;
 	}
-	if ((rc = corp_secret(NULL, sname, &secret, &e)) != 0) {
+	if ((rc = corp_secret(NULL, q->sname, &q->secret, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_sendres_hold(res, "%s", e.msg);
 		else
 			stage_hold(s, rc, e.msg);
-		goto out;
+		return 0;
 	}
 	/* A malformed secret is the operator's to fix: held, as a missing
 	 * one is, never failed. */
-	if (corp_webhook_secret_check(secret, sname, &e) != 0) {
+	if (corp_webhook_secret_check(q->secret, q->sname, &e) != 0) {
 		corp_sendres_hold(res, "%s/secrets/%s", corp_cfg.data_dir,
 		    e.msg);
-		goto out;
+		return 0;
 	}
-	if ((body = wh_body(line, ev)) == NULL) {
-		ret = oom(err);
-		goto out;
+	if ((q->body = wh_body(q->line, ev)) == NULL) {
+		oom(err);
+		return -1;
 	}
-	snprintf(id, sizeof(id), "%lld",
-	    (long long)json_integer_value(json_object_get(line,
+	snprintf(q->id, sizeof(q->id), "%lld",
+	    (long long)json_integer_value(json_object_get(q->line,
 	    "delivery_id")));
-	if (down_before(s, "webhook", name, &down, res))
-		goto out;
-	corp_webhook_post(s->http, url, id, secret, body, strlen(body),
-	    s->o.allow, s->o.nallow, res);
-	down_after(s, "webhook", name, &down, res);
-	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
-		cap_pause(s, res);
-out:
-	free(url);
-	free(sname);
-	free(body);
-	if (secret != NULL) {
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
+	return down_before(s, "webhook", q->name, &q->down, res) ? 0 : 1;
+}
+
+/* Everything after the answer: the outage, the pause cap. */
+static void
+wh_after(struct corp_sender *s, struct wh_req *q)
+{
+	down_after(s, "webhook", q->name, &q->down, &q->res);
+	if (q->res.result == CORP_SEND_RETRY && q->res.error_class == NULL)
+		cap_pause(s, &q->res);
+}
+
+static void
+wh_free(struct wh_req *q)
+{
+	free(q->url);
+	free(q->sname);
+	free(q->body);
+	if (q->secret != NULL) {
+		explicit_bzero(q->secret, strlen(q->secret));
+		free(q->secret);
 	}
-	return ret;
+	corp_webhook_req_free(&q->w);
+	q->url = q->sname = q->body = q->secret = NULL;
+}
+
+static int
+wh_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
+    struct corp_err *err)
+{
+	struct wh_req q;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.line = line;
+	if ((rc = wh_before(s, &q, err)) == 1) {
+		corp_webhook_post(s->http, q.url, q.id, q.secret, q.body,
+		    strlen(q.body), s->o.allow, s->o.nallow, &q.res);
+		wh_after(s, &q);
+	}
+	*res = q.res;
+	wh_free(&q);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * The same line in flight (corp_sender_start): the checks and the SSRF
+ * judgement (the host resolved here, blocking, the connection pinned to
+ * the address judged, the rule applied again at connect) before the
+ * request is added; its answer judged in wh_end.  CORP_SENDER_STARTED,
+ * or 0 when res says what became of the line at once; -1 for a failure
+ * of the stage.
+ */
+static int
+wh_start(struct corp_sender *s, json_t *line, void *arg,
+    struct corp_sendres *res, struct corp_err *err)
+{
+	struct wh_req *q;
+	int rc;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return oom(err);
+	q->line = line;
+	q->arg = arg;
+	q->stage0 = s->stage_code;
+	if ((rc = wh_before(s, q, err)) == 1) {
+		if (corp_webhook_prepare(&q->w, s->http, q->url, q->id,
+		    q->secret, q->body, strlen(q->body), s->o.allow,
+		    s->o.nallow, &q->res) != 0) {
+			wh_after(s, q);
+			rc = 0;
+		} else if (corp_http_start(s->http, q->url, q->w.hdr, q->body,
+		    strlen(q->body), q->w.connect_to, q, err) != 0)
+			rc = -1;
+		else
+			return CORP_SENDER_STARTED;
+	}
+	*res = q->res;
+	wh_free(q);
+	free(q);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The answer to a request wh_start made, judged as wh_send judges it. */
+static void
+wh_end(struct corp_sender *s, struct corp_http_req *h, void *arg,
+    struct flying *f)
+{
+	struct wh_req *q = arg;
+	struct corp_http_resp r;
+	struct corp_err e;
+	int rc;
+
+	rc = corp_http_finish(h, q->url, NULL, &r, &e);
+	corp_webhook_answer(rc, &e, &r, &q->res);
+	wh_after(s, q);
+	f->line = q->line;
+	f->arg = q->arg;
+	f->res = q->res;
+	f->stage0 = q->stage0;
+	wh_free(q);
+	free(q);
 }
 
 /* ---- email ----------------------------------------------------- */
@@ -967,13 +1084,13 @@ push_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 /* ---- the stage --------------------------------------------------- */
 
 static const struct channel channels[] = {
-	{ "telegram", 1, tg_init, tg_send, NULL, tg_start },
-	{ "webhook", 0, wh_init, wh_send, NULL, NULL },
-	{ "email", 1, email_init, email_send, NULL, NULL },
-	{ "exec", 1, exec_init, exec_send, NULL, NULL },
-	{ "file", 1, file_init, file_send, file_flush, NULL },
-	{ "push", 1, push_init, push_send, NULL, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL }
+	{ "telegram", 1, tg_init, tg_send, NULL, tg_start, tg_end },
+	{ "webhook", 0, wh_init, wh_send, NULL, wh_start, wh_end },
+	{ "email", 1, email_init, email_send, NULL, NULL, NULL },
+	{ "exec", 1, exec_init, exec_send, NULL, NULL, NULL },
+	{ "file", 1, file_init, file_send, file_flush, NULL, NULL },
+	{ "push", 1, push_init, push_send, NULL, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL }
 };
 
 static const struct channel *
@@ -1233,7 +1350,7 @@ corp_sender_wait(struct corp_sender *s, int ms, void **arg,
     struct corp_sendres *res, struct corp_err *err)
 {
 	struct corp_http_req *h;
-	struct tg_req *q;
+	struct flying f;
 	void *a;
 	int rc;
 
@@ -1244,16 +1361,15 @@ corp_sender_wait(struct corp_sender *s, int ms, void **arg,
 		return -1;
 	if (h == NULL)
 		return 0;
-	q = tg_end(s, h, a);
+	s->ch->end(s, h, a, &f);
 	/* The stage failed on this very answer (a bad token): the line
 	 * says so, as corp_sender_line's does; answers to requests made
 	 * before it keep what the server said. */
-	if (q->stage0 == 0 && s->stage_code != 0)
-		stage_res(s, &q->res);
-	*res = q->res;
-	*arg = q->arg;
-	rc = ack(q->line, res);
-	free(q);
+	if (f.stage0 == 0 && s->stage_code != 0)
+		stage_res(s, &f.res);
+	*res = f.res;
+	*arg = f.arg;
+	rc = ack(f.line, res);
 	if (rc != 0) {
 		oom(err);
 		return -1;

@@ -81,9 +81,9 @@ enum {
 int	corp_sender_line(struct corp_sender *, json_t *line,
 	    struct corp_sendres *res, struct corp_err *);
 /*
- * Several lines in flight (corp-deliver run --inflight N; telegram only,
- * other channels send one at a time and this does nothing): up to n
- * requests over reused connections (http.h corp_http_inflight).  The
+ * Several lines in flight (corp-deliver run --inflight N; telegram and
+ * webhook, other channels send one at a time and this does nothing): up
+ * to n requests over reused connections (http.h corp_http_inflight).  The
  * caller keeps the rules of order: never two lines of one address in
  * flight, and one address's lines started in their order.
  *

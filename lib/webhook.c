@@ -139,21 +139,20 @@ vet(const char *host, const struct corp_cidr *allow, size_t nallow,
 	return -1;
 }
 
-void
-corp_webhook_post(struct corp_http *h, const char *url, const char *id,
-    const char *secret, const char *body, size_t len,
-    const struct corp_cidr *allow, size_t nallow, struct corp_sendres *res)
+int
+corp_webhook_prepare(struct corp_webhook_req *w, struct corp_http *h,
+    const char *url, const char *id, const char *secret, const char *body,
+    size_t len, const struct corp_cidr *allow, size_t nallow,
+    struct corp_sendres *res)
 {
-	char addr[INET6_ADDRSTRLEN + 3], sig[128], *connect_to = NULL;
-	char *hid = NULL, *hts = NULL, *hsig = NULL, *host = NULL,
-	    *port = NULL;
-	const char *hdr[5];
-	struct corp_http_resp r;
+	char addr[INET6_ADDRSTRLEN + 3], sig[128];
+	char *host = NULL, *port = NULL;
 	struct corp_err e;
 	long long ts = (long long)time(NULL);
 	CURLU *u;
-	int rc;
+	int rc = -1;
 
+	memset(w, 0, sizeof(*w));
 	corp_sendres_init(res);
 	if ((u = curl_url()) == NULL ||
 	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -174,57 +173,91 @@ corp_webhook_post(struct corp_http *h, const char *url, const char *id,
 		corp_sendres_set(res, CORP_SEND_FAILED, "%s", e.msg);
 		goto out;
 	}
-	if (corp_asprintf(&connect_to, "%s:%s:%s:%s", host, port, addr,
-	    port) < 0 || corp_asprintf(&hid, "webhook-id: %s", id) < 0 ||
-	    corp_asprintf(&hts, "webhook-timestamp: %lld", ts) < 0 ||
-	    corp_asprintf(&hsig, "webhook-signature: %s", sig) < 0) {
+	if (corp_asprintf(&w->connect_to, "%s:%s:%s:%s", host, port, addr,
+	    port) < 0 || corp_asprintf(&w->hid, "webhook-id: %s", id) < 0 ||
+	    corp_asprintf(&w->hts, "webhook-timestamp: %lld", ts) < 0 ||
+	    corp_asprintf(&w->hsig, "webhook-signature: %s", sig) < 0) {
 		res->attempted = 0;
 		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
 		goto out;
 	}
-	hdr[0] = "Content-Type: application/json";
-	hdr[1] = hid;
-	hdr[2] = hts;
-	hdr[3] = hsig;
-	hdr[4] = NULL;
-	rc = corp_http_post(h, url, hdr, body, len, connect_to, NULL, &r, &e);
-	if (rc == CORP_ECONFIG) {	/* the SSRF rule's last gate */
-		corp_sendres_hold(res, "webhook: %s", e.msg);
-		goto out;
-	}
-	if (rc != 0) {
-		corp_sendres_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
-		    CORP_SEND_FAILED, "webhook: %s", e.msg);
-		if (rc != CORP_ETEMP)
-			res->attempted = 0;
-		else if (r.unreachable) {
-			res->attempted = 0;
-			res->error_class = "unreachable";
-		}
-		goto out;
-	}
-	if (r.status >= 200 && r.status < 300)
-		;
-	else if (r.status == 410)
-		corp_sendres_set(res, CORP_SEND_UNBOUND,
-		    "webhook: HTTP 410 Gone");
-	else if (r.status == 429 || r.status >= 500) {
-		corp_sendres_set(res, CORP_SEND_RETRY, "webhook: HTTP %ld",
-		    r.status);
-		res->retry_after = r.retry_after;  /* 0..CORP_RETRY_AFTER_MAX */
-	} else if (r.status >= 300 && r.status < 400)
-		corp_sendres_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld "
-		    "redirect not followed", r.status);
-	else
-		corp_sendres_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld",
-		    r.status);
-	corp_http_resp_free(&r);
+	w->hdr[0] = "Content-Type: application/json";
+	w->hdr[1] = w->hid;
+	w->hdr[2] = w->hts;
+	w->hdr[3] = w->hsig;
+	w->hdr[4] = NULL;
+	rc = 0;
 out:
+	if (rc != 0)
+		corp_webhook_req_free(w);
 	curl_free(host);
 	curl_free(port);
 	curl_url_cleanup(u);
-	free(connect_to);
-	free(hid);
-	free(hts);
-	free(hsig);
+	return rc;
+}
+
+void
+corp_webhook_answer(int rc, const struct corp_err *e,
+    struct corp_http_resp *r, struct corp_sendres *res)
+{
+	if (rc == CORP_ECONFIG) {	/* the SSRF rule's last gate */
+		corp_sendres_hold(res, "webhook: %s", e->msg);
+		return;
+	}
+	if (rc != 0) {
+		corp_sendres_set(res, rc == CORP_ETEMP ? CORP_SEND_RETRY :
+		    CORP_SEND_FAILED, "webhook: %s", e->msg);
+		if (rc != CORP_ETEMP)
+			res->attempted = 0;
+		else if (r->unreachable) {
+			res->attempted = 0;
+			res->error_class = "unreachable";
+		}
+		return;
+	}
+	if (r->status >= 200 && r->status < 300)
+		;
+	else if (r->status == 410)
+		corp_sendres_set(res, CORP_SEND_UNBOUND,
+		    "webhook: HTTP 410 Gone");
+	else if (r->status == 429 || r->status >= 500) {
+		corp_sendres_set(res, CORP_SEND_RETRY, "webhook: HTTP %ld",
+		    r->status);
+		res->retry_after = r->retry_after; /* 0..CORP_RETRY_AFTER_MAX */
+	} else if (r->status >= 300 && r->status < 400)
+		corp_sendres_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld "
+		    "redirect not followed", r->status);
+	else
+		corp_sendres_set(res, CORP_SEND_FAILED, "webhook: HTTP %ld",
+		    r->status);
+	corp_http_resp_free(r);
+}
+
+void
+corp_webhook_req_free(struct corp_webhook_req *w)
+{
+	free(w->connect_to);
+	free(w->hid);
+	free(w->hts);
+	free(w->hsig);
+	memset(w, 0, sizeof(*w));
+}
+
+void
+corp_webhook_post(struct corp_http *h, const char *url, const char *id,
+    const char *secret, const char *body, size_t len,
+    const struct corp_cidr *allow, size_t nallow, struct corp_sendres *res)
+{
+	struct corp_webhook_req w;
+	struct corp_http_resp r;
+	struct corp_err e;
+	int rc;
+
+	if (corp_webhook_prepare(&w, h, url, id, secret, body, len, allow,
+	    nallow, res) != 0)
+		return;
+	rc = corp_http_post(h, url, w.hdr, body, len, w.connect_to, NULL, &r,
+	    &e);
+	corp_webhook_answer(rc, &e, &r, res);
+	corp_webhook_req_free(&w);
 }

@@ -45,4 +45,28 @@ void	corp_webhook_post(struct corp_http *, const char *url, const char *id,
 	    const struct corp_cidr *allow, size_t nallow,
 	    struct corp_sendres *);
 
+/*
+ * corp_webhook_post in three steps, for a request in flight (http.h
+ * corp_http_start; corp-deliver run --inflight).  corp_webhook_prepare
+ * does everything before the request: the URL parsed, the host resolved
+ * (blocking) and judged by the SSRF rule, the body signed; 0 when the
+ * request is to be made with w->hdr and w->connect_to (the address
+ * judged), else res says what became of the line (w needs no free).
+ * corp_webhook_answer judges the outcome of the request (rc, e and r as
+ * corp_http_post or corp_http_finish give them) into res and frees r;
+ * corp_webhook_req_free after the request has ended.
+ */
+struct corp_webhook_req {
+	char		*connect_to, *hid, *hts, *hsig;
+	const char	*hdr[5];
+};
+struct corp_http_resp;
+int	corp_webhook_prepare(struct corp_webhook_req *, struct corp_http *,
+	    const char *url, const char *id, const char *secret,
+	    const char *body, size_t len, const struct corp_cidr *allow,
+	    size_t nallow, struct corp_sendres *);
+void	corp_webhook_answer(int rc, const struct corp_err *,
+	    struct corp_http_resp *, struct corp_sendres *);
+void	corp_webhook_req_free(struct corp_webhook_req *);
+
 #endif
