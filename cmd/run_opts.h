@@ -29,8 +29,8 @@ enum { O_CHANNEL = 1, O_ONCE, O_MAX, O_UNTIL_EMPTY, O_WORKER, O_BATCH,
 	    CLI_DURATION },						\
 	{ O_CONCURRENCY, "concurrency", "K", "run: K loops at once, each "	\
 	    "with its own connection", CLI_NUM, 1, 32 },		\
-	{ O_INFLIGHT, "inflight", "N", "run: telegram requests in flight "	\
-	    "per loop (1)", CLI_NUM, 1, 64 },		\
+	{ O_INFLIGHT, "inflight", "N", "run: telegram and webhook requests "	\
+	    "in flight per loop (1)", CLI_NUM, 1, 64 },			\
 	CLI_SENDER_OPTS
 
 #define RUN_USES							\
