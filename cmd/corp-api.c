@@ -363,21 +363,32 @@ custom_header(struct lws *wsi, const char *name)
 	return v;
 }
 
-/* The query's name=value pieces, decoded by libwebsockets. */
+/*
+ * The query's name=value pieces, decoded by libwebsockets.  The buffer
+ * holds the longest piece (the whole query does): a piece longer than a
+ * fixed one was dropped with every piece after it, so a filter went
+ * unapplied (?state=<1 KiB> answered 200 with every task); an empty
+ * piece (?&state=x) is skipped, not the end.
+ */
 static json_t *
 query_of(struct lws *wsi)
 {
 	json_t *q = json_object();
-	char buf[1024], *eq;
-	int i;
+	int len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS), i;
+	char *buf, *eq;
 
-	for (i = 0; q != NULL && lws_hdr_copy_fragment(wsi, buf, sizeof(buf),
-	    WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+	if (q == NULL || (buf = malloc((size_t)len + 1)) == NULL) {
+		json_decref(q);
+		return NULL;
+	}
+	for (i = 0; lws_hdr_copy_fragment(wsi, buf, len + 1,
+	    WSI_TOKEN_HTTP_URI_ARGS, i) >= 0; i++) {
 		if ((eq = strchr(buf, '=')) == NULL)
 			continue;
 		*eq++ = '\0';
 		json_object_set_new(q, buf, json_string(eq));
 	}
+	free(buf);
 	return q;
 }
 
