@@ -1260,7 +1260,16 @@ cmd_serve(const struct cli_args *a)
 	info.uid = -1;
 	info.timeout_secs = 30;
 	info.keepalive_timeout = 30;
-	info.max_http_header_data = 8192;
+	/*
+	 * The request line and headers as libwebsockets keeps them
+	 * (corp-api.1 "Request headers"): room for a proxy's cookies.
+	 * Past it, its parser closes the connection unanswered and calls
+	 * nothing of ours before the socket is shut (4.1.6, parsers.c
+	 * lws_pos_in_bounds -> LPR_FAIL -> lws_read_h1 bail): no 431 can
+	 * be written.  One such buffer per connection still in its
+	 * headers.
+	 */
+	info.max_http_header_data = 16384;
 	info.server_string = "corp-api";
 	if (sock != NULL) {
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
