@@ -9,7 +9,7 @@
 # also after 30 such requests at once.  The bound on each wait (a socket
 # timeout, curl --max-time) is a last resort, not a timing assertion.
 # And the query: a parameter of any length the headers hold is read,
-# with those after it.
+# with those after it; one that is not UTF-8 gets 400.
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 ADMIN=$(corp-user token add admin --name tests | jq -r .token)
@@ -123,6 +123,15 @@ is "$(qreq "x=$(head -c 2000 /dev/zero | tr '\0' q)&state=opne")" \
 is "$(qreq "&state=opne")" \
     '{"error":"unknown task state '"'opne'"' (did you mean '"'OPEN'"'?)"}' \
     "a parameter after an empty piece: judged"
+# Nor UTF-8: jansson took no such string and the piece was dropped.
+is "$(qreq "state=%FF")" '{"error":"query: state: not UTF-8"}' \
+    "a value that is not UTF-8: 400 naming it, not dropped"
+is "$(qreq "x=1&st%FFate=open")" \
+    '{"error":"query: a parameter'"'"'s name is not UTF-8"}' \
+    "a name that is not UTF-8: 400"
+is "$(qreq "state=caf%C3%A9")" \
+    '{"error":"unknown task state '"'café'"' (states: DRAFT, OPEN, WAITING_APPROVAL, DONE, CANCELLED)"}' \
+    "UTF-8 goes through"
 
 # what the man page says curl shows: 52 (empty reply) or 56 (a reset)
 big=$(head -c 16400 /dev/zero | tr '\0' c)
