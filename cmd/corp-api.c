@@ -363,21 +363,52 @@ custom_header(struct lws *wsi, const char *name)
 	return v;
 }
 
-/* The query's name=value pieces, decoded by libwebsockets. */
+/*
+ * The query's name=value pieces, decoded by libwebsockets.  The buffer
+ * holds the longest piece (the whole query does): a piece longer than a
+ * fixed one was dropped with every piece after it, so a filter went
+ * unapplied (?state=<1 KiB> answered 200 with every task); an empty
+ * piece (?&state=x) is skipped, not the end.  A name or value that is
+ * not UTF-8 (?state=%FF) was dropped the same way (jansson takes none):
+ * it is named in bad, for a 400.
+ */
 static json_t *
-query_of(struct lws *wsi)
+query_of(struct lws *wsi, char *bad, size_t badlen)
 {
-	json_t *q = json_object();
-	char buf[1024], *eq;
-	int i;
+	json_t *q = json_object(), *v;
+	int len = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS), i;
+	char *buf, *eq;
 
-	for (i = 0; q != NULL && lws_hdr_copy_fragment(wsi, buf, sizeof(buf),
-	    WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+	bad[0] = '\0';
+	if (q == NULL || (buf = malloc((size_t)len + 1)) == NULL) {
+		json_decref(q);
+		return NULL;
+	}
+	for (i = 0; lws_hdr_copy_fragment(wsi, buf, len + 1,
+	    WSI_TOKEN_HTTP_URI_ARGS, i) >= 0; i++) {
 		if ((eq = strchr(buf, '=')) == NULL)
 			continue;
 		*eq++ = '\0';
-		json_object_set_new(q, buf, json_string(eq));
+		if ((v = json_string(buf)) == NULL) {
+			snprintf(bad, badlen, "query: a parameter's name is "
+			    "not UTF-8");
+			break;
+		}
+		json_decref(v);
+		if ((v = json_string(eq)) == NULL) {
+			/* (The name is UTF-8; a long one is not cut, it
+			 * could be cut inside a character.) */
+			snprintf(bad, badlen, "query: %s: not UTF-8",
+			    strlen(buf) <= 64 ? buf : "a parameter");
+			break;
+		}
+		if (json_object_set_new(q, buf, v) != 0) {
+			json_decref(q);
+			q = NULL;
+			break;
+		}
 	}
+	free(buf);
 	return q;
 }
 
@@ -389,6 +420,7 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	int ulen, mi;
 	long long n;
 	const char *es = NULL;
+	char bad[96];
 
 	pss_reset(s);
 	s->started = 1;
@@ -405,7 +437,7 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	if (s->peer[0] == '\0')
 		snprintf(s->peer, sizeof(s->peer), "unix");
 	s->path = strdup(in != NULL ? in : "/");
-	s->query = query_of(wsi);
+	s->query = query_of(wsi, bad, sizeof(bad));
 	s->auth = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 	s->tg_secret = custom_header(wsi, TG_SECRET_HEADER);
 	if (s->path == NULL || s->query == NULL) {
@@ -414,6 +446,10 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	}
 	if (m == NULL) {
 		respond_error(wsi, s, 405, "method not allowed");
+		return 0;
+	}
+	if (bad[0] != '\0') {
+		respond_error(wsi, s, 400, bad);
 		return 0;
 	}
 	if ((cl = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) != NULL) {
@@ -1249,7 +1285,16 @@ cmd_serve(const struct cli_args *a)
 	info.uid = -1;
 	info.timeout_secs = 30;
 	info.keepalive_timeout = 30;
-	info.max_http_header_data = 8192;
+	/*
+	 * The request line and headers as libwebsockets keeps them
+	 * (corp-api.1 "Request headers"): room for a proxy's cookies.
+	 * Past it, its parser closes the connection unanswered and calls
+	 * nothing of ours before the socket is shut (4.1.6, parsers.c
+	 * lws_pos_in_bounds -> LPR_FAIL -> lws_read_h1 bail): no 431 can
+	 * be written.  One such buffer per connection still in its
+	 * headers.
+	 */
+	info.max_http_header_data = 16384;
 	info.server_string = "corp-api";
 	if (sock != NULL) {
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
