@@ -1150,6 +1150,46 @@ loopback(const char *addr)
 }
 
 /*
+ * A numeric --listen address bound once, here, and let go: an address
+ * not on this host or a port in use stops corp-api with the reason
+ * before libwebsockets is started (which would only log the first, and
+ * leaks on the way out of the second).  libwebsockets' bind judges the
+ * rest (an interface name) and the race: it fails the context then.
+ */
+static void
+listen_check(const char *spec, const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, one = 1, en;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*s6);
+	} else
+		return;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		cli_die(CORP_EINTERNAL, "socket: %s", strerror(errno));
+	/* as libwebsockets does: a port in TIME_WAIT is not in use */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		en = errno;
+		close(fd);
+		cli_die(CORP_EINTERNAL, "cannot listen on %s: %s", spec,
+		    strerror(en));
+	}
+	close(fd);
+}
+
+/*
  * What is at the --socket path may go only when it is a stale socket of
  * the running user's: a socket (lstat: never a link's target), owned by
  * the euid, that nobody listens on (connect: ECONNREFUSED).  Anything
@@ -1306,7 +1346,8 @@ cmd_serve(const struct cli_args *a)
 	if (sock != NULL) {
 		pinned = pin_socket(sock);
 		stale_socket(sock, pinned);
-	}
+	} else
+		listen_check(cli_str(a, O_LISTEN), addr, port);
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);	/* workers are reaped by the kernel */

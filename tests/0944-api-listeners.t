@@ -129,18 +129,20 @@ is_rc 64 "a name of 92 bytes does not" timeout 30 corp-api --socket "$T/b$n91"
 is_rc 1 "--listen an address not on this host" timeout 30 corp-api \
     --listen 192.0.2.1:0 --cert "$T/tls/srv.crt" --key "$T/tls/srv.key"
 is "$out" "" "no ready line"
-is "$(printf '%s\n' "$err" | tail -1)" "corp-api: cannot listen on 192.0.2.1:0" \
-    "names the address"
+is "$err" "corp-api: cannot listen on 192.0.2.1:0: Cannot assign requested address" \
+    "names the address and the reason"
 is_rc 1 "--listen an IPv6 address not on this host" timeout 30 corp-api \
     --listen '[2001:db8::1]:0' --cert "$T/tls/srv.crt" --key "$T/tls/srv.key"
-is "$out|$(printf '%s\n' "$err" | tail -1)" \
-    "|corp-api: cannot listen on [2001:db8::1]:0" "no ready line, names it"
+is "$out|$err" \
+    "|corp-api: cannot listen on [2001:db8::1]:0: Cannot assign requested address" \
+    "no ready line, names it"
 bg corp-api --listen 127.0.0.1:0 >"$T/ready2" 2>/dev/null
 wait_file "$T/ready2" 30 "$bgpid" || bail "corp-api did not start"
 port=$(jq -r .port "$T/ready2")
 is_rc 1 "--listen a port in use" timeout 30 corp-api --listen "127.0.0.1:$port"
-is "$out|$(printf '%s\n' "$err" | tail -1)" \
-    "|corp-api: cannot listen on 127.0.0.1:$port" "no ready line, names it"
+is "$out|$err" \
+    "|corp-api: cannot listen on 127.0.0.1:$port: Address already in use" \
+    "no ready line, names it"
 kill "$bgpid"
 wait "$bgpid"
 
