@@ -500,6 +500,9 @@ simple(struct corp_db *db, const char *sql, const char *what,
  * so no transaction can commit an id below one a reader has seen.
  */
 #define PG_WRITERS_LOCK "SELECT pg_advisory_xact_lock(1129271888)"
+/* BEGIN and the lock in one round trip (one simple query): a writer's
+ * transaction starts with one wait for the server, not two. */
+#define PG_BEGIN_WRITER "BEGIN; " PG_WRITERS_LOCK
 
 static int
 begin(struct corp_db *db, int concurrent, struct corp_err *err)
@@ -512,8 +515,10 @@ begin(struct corp_db *db, int concurrent, struct corp_err *err)
 		    "transaction is already open", db->path);
 	if (db->pg == NULL)
 		rc = simple(db, "BEGIN IMMEDIATE", "begin", err);
-	else if ((rc = simple(db, "BEGIN", "begin", err)) == 0 && !concurrent &&
-	    (rc = simple(db, PG_WRITERS_LOCK, "begin", err)) != 0)
+	else if (concurrent)
+		rc = simple(db, "BEGIN", "begin", err);
+	else if ((rc = corp_pg_simple(db, PG_BEGIN_WRITER, "begin",
+	    err)) != 0 && corp_pg_in_tx(db))
 		corp_pg_simple(db, "ROLLBACK", NULL, NULL);
 	if (rc == 0)
 		db->in_tx = 1;

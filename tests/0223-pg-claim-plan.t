@@ -9,7 +9,8 @@
 # here at 600 rows, a queue the old statement sorted whole on each
 # claim.  Also migration 0020: the claim's gap check walks
 # deliveries_user_ready, and a lease calls no notify trigger while a row
-# made claimable still wakes a listener.
+# made claimable still wakes a listener.  The ack's batch is read and
+# updated through the primary key.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/fixture.sh"
 . "$CORP_SRC/tests/load.sh"
@@ -83,6 +84,35 @@ if pg_mode; then
 	    "the gap check looks for an earlier row in deliveries_user_ready"
 	like "$p" "Index Cond: .*event_id < d.event_id" \
 	    "... as a range of the index"
+
+	# The ack reads and updates its batch through the primary key, in
+	# the custom and the generic plan: "id IN (SELECT ... FROM
+	# json_array_elements ...)" was a hash join against a sequential
+	# scan of deliveries, the whole queue read twice per ack (issue 18,
+	# tests/bench/PROFILE section 9).
+	strings -n 8 "$(command -v corp-deliver)" |
+	    grep -E '^SELECT id, status, lease_token.* FOR UPDATE$' |
+	    sed 's/?\([0-9]*\)/$\1/g' > "$T/ackrows"
+	strings -n 8 "$(command -v corp-deliver)" |
+	    grep -E '^UPDATE deliveries SET status = CAST\(j.value ->> 1 .*json_array_elements' |
+	    sed 's/?\([0-9]*\)/$\1/g' > "$T/ackset"
+	is "$(cat "$T/ackrows" "$T/ackset" | wc -l | tr -d ' ')" 2 \
+	    "the ack's two statements in the binary"
+	for mode in force_custom_plan force_generic_plan; do
+		p=$(sql "SET plan_cache_mode = $mode;
+		    PREPARE a (TEXT) AS $(cat "$T/ackrows");
+		    EXPLAIN (COSTS OFF) EXECUTE a ('[1,2,3]')")
+		like "$p" "Index Scan using deliveries_pkey on deliveries" \
+		    "the ack's rows through the primary key ($mode)"
+		unlike "$p" "Seq Scan on deliveries" "... no scan of the queue ($mode)"
+		p=$(sql "SET plan_cache_mode = $mode;
+		    PREPARE u (TEXT, BIGINT) AS $(cat "$T/ackset");
+		    EXPLAIN (COSTS OFF) EXECUTE u
+		    ('[[1,\"SENT\",1,null,null,null,1,\"p\"]]', 1767607200)")
+		like "$p" "Index Scan using deliveries_pkey on deliveries" \
+		    "the ack's UPDATE through the primary key ($mode)"
+		unlike "$p" "Seq Scan on deliveries" "... no scan of the queue ($mode)"
+	done
 
 	# A lease calls no trigger function (the statement trigger of 0003
 	# compiled its PL/pgSQL in every new connection and copied every
