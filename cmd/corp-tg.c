@@ -215,7 +215,7 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 {
 	json_t *arr, *v;
 	json_t **u;
-	long long off, id, max = -1;
+	long long off, id, max = -1, next;
 	size_t i, n;
 	int rc;
 
@@ -254,15 +254,29 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 			max = id;
 	}
 	stats.polled += (long long)n;
-	if (n > 0)
-		cli_debug("poll: %zu updates, next offset %lld", n, max + 1);
-	/* The offset moves past every update, refused ones included. */
-	rc = corp_tgupdate_apply(tg.db, &tg.ctx, u, n, tg.bot, max >= 0 ?
-	    max + 1 : -1, NULL, &stats, warn, NULL, e);
+	/*
+	 * The offset moves past every update, refused ones included.  One
+	 * without a usable id counts for none itself: the next offset is
+	 * past the largest usable id, and never below the offset asked
+	 * with plus the updates answered (getUpdates answers the lowest
+	 * ids from the offset on, so none outside the batch lies below
+	 * it): every such batch moves the offset (corp-tg.1).
+	 */
+	next = max >= 0 ? max + 1 : -1;
+	if (off >= 0 && off <= LLONG_MAX - (long long)n &&
+	    off + (long long)n > next)
+		next = off + (long long)n;
+	cli_debug("poll: %zu updates, next offset %lld", n, next);
+	rc = corp_tgupdate_apply(tg.db, &tg.ctx, u, n, tg.bot, next, NULL,
+	    &stats, warn, NULL, e);
 	free(u);
 	json_decref(arr);
 	if (rc != 0)
 		cli_fail(e);
+	if (next < 0)
+		cli_die(CORP_EINVAL, "telegram: getUpdates: no update of the "
+		    "answer has a usable update_id and no offset is stored "
+		    "yet: no offset can pass them (see corp-tg(1) CAVEATS)");
 	return 0;
 }
 
