@@ -1459,9 +1459,10 @@ handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		if (!json_is_object(update))
 			return 0;	/* not an Update object: malformed */
 		/* An object without a usable id is refused like any poison
-		 * update: its codes burnt, ingestion.failed (corp-tg.1). */
+		 * update: its codes burnt, ingestion.failed (corp-tg.1);
+		 * corp-msg import (no ing) skips it with a warning. */
 		if (u.update_id < 0)
-			return rc;
+			return ing != NULL ? rc : 0;
 		return corp_errprefix(err, "update %lld", u.update_id);
 	}
 	if ((rc = check_value(update, NULL, err)) != 0 ||

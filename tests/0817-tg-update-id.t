@@ -139,4 +139,10 @@ for id in '"8"' -4 1.5 null; do
 	like "$out" '^Status: 400 ' "cgi: update_id $id: 400"
 done
 is "$(ls -A "$spool")" "" "nothing spooled"
+
+# ---- corp-msg import (a history, not ingestion): skipped as before --
+upd 1 '"8"' "old" | jq -c 'del(.fake_id)' > "$T/hist"
+run corp-msg import "$T/hist"
+is "$rc:$err" "65:corp-msg: $T/hist:1: not a Telegram Update object (no integer update_id)" \
+    "corp-msg import skips it with a warning (65, as every bad line)"
 done_testing
