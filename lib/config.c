@@ -104,8 +104,9 @@ resolve(const char *v, char **real, struct corp_err *err)
 	char m[sizeof(err->msg)];
 	int rc;
 
+	/* Anything but a link refused is 64, as realpath(3)'s errors. */
 	if ((rc = corp_path_resolve(v, real, err)) == 0 ||
-	    rc == CORP_EFORBIDDEN || rc == CORP_EINTERNAL)
+	    rc == CORP_EFORBIDDEN)
 		return rc;
 	strlcpy(m, err->msg, sizeof(m));
 	return corp_errf(err, CORP_EUSAGE, "%s", m);
