@@ -215,8 +215,8 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 {
 	json_t *arr, *v;
 	json_t **u;
-	long long off, id, max = -1;
-	size_t i, n;
+	long long off, id, max = -1, next;
+	size_t i, n, unusable = 0;
 	int rc;
 
 	if ((rc = corp_tgupdate_offset_get(tg.db, tg.bot, &off, e)) != 0)
@@ -236,8 +236,11 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 	json_array_foreach(arr, i, v) {
 		u[i] = v;
 		id = json_integer_value(json_object_get(v, "update_id"));
-		if (!json_is_integer(json_object_get(v, "update_id")))
+		if (!json_is_integer(json_object_get(v, "update_id")) ||
+		    id < 0) {
+			unusable++;
 			continue;
+		}
 		/*
 		 * An id beyond 2^53 - 1 (Telegram's never are) is refused
 		 * as a poison update by the handler, and the offset moves
@@ -254,15 +257,30 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 			max = id;
 	}
 	stats.polled += (long long)n;
-	if (n > 0)
-		cli_debug("poll: %zu updates, next offset %lld", n, max + 1);
-	/* The offset moves past every update, refused ones included. */
-	rc = corp_tgupdate_apply(tg.db, &tg.ctx, u, n, tg.bot, max >= 0 ?
-	    max + 1 : -1, NULL, &stats, warn, NULL, e);
+	/*
+	 * The offset moves past every update, refused ones included.  One
+	 * without a usable id counts for none itself: the next offset is
+	 * past the largest usable id and, when the batch holds such an
+	 * update, never below the offset asked with plus the updates
+	 * answered (getUpdates answers the lowest ids from the offset on,
+	 * so none outside the batch lies below it): every such batch
+	 * moves the offset (corp-tg.1).
+	 */
+	next = max >= 0 ? max + 1 : -1;
+	if (unusable > 0 && off >= 0 && off <= LLONG_MAX - (long long)n &&
+	    off + (long long)n > next)
+		next = off + (long long)n;
+	cli_debug("poll: %zu updates, next offset %lld", n, next);
+	rc = corp_tgupdate_apply(tg.db, &tg.ctx, u, n, tg.bot, next, NULL,
+	    &stats, warn, NULL, e);
 	free(u);
 	json_decref(arr);
 	if (rc != 0)
 		cli_fail(e);
+	if (next < 0)
+		cli_die(CORP_EINVAL, "telegram: getUpdates: no update of the "
+		    "answer has a usable update_id and no offset is stored "
+		    "yet: no offset can pass them (see corp-tg(1) CAVEATS)");
 	return 0;
 }
 

@@ -96,6 +96,22 @@ printable(const char *v)
  * by name at each connection: it gets that real path, which nobody
  * else can change.
  */
+/* Its links resolved, each judged (fsutil.h corp_path_resolve): a
+ * link's owner would choose what it names (sec-review-12a item 5). */
+static int
+resolve(const char *v, char **real, struct corp_err *err)
+{
+	char m[sizeof(err->msg)];
+	int rc;
+
+	/* Anything but a link refused is 64, as realpath(3)'s errors. */
+	if ((rc = corp_path_resolve(v, real, err)) == 0 ||
+	    rc == CORP_EFORBIDDEN)
+		return rc;
+	strlcpy(m, err->msg, sizeof(m));
+	return corp_errf(err, CORP_EUSAGE, "%s", m);
+}
+
 static int
 ca_file(const char *v, struct corp_err *err)
 {
@@ -103,9 +119,8 @@ ca_file(const char *v, struct corp_err *err)
 	char *real, m[sizeof(err->msg)];
 	int fd, rc;
 
-	if ((real = realpath(v, NULL)) == NULL)
-		return corp_errf(err, CORP_EUSAGE, "%s: %s", v,
-		    strerror(errno));
+	if ((rc = resolve(v, &real, err)) != 0)
+		return rc;
 	if ((rc = corp_out_open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0,
 	    &fd, err)) != 0) {
 		free(real);
@@ -132,6 +147,7 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 {
 	struct stat st;
 	long long secs;
+	int rc;
 
 	if (strcmp(key, "db") == 0) {
 		if (corp_db_spec_parse(v, err) != 0)
@@ -228,13 +244,21 @@ corp_config_set(const char *key, const char *v, struct corp_err *err)
 	if (strcmp(key, "ca_file") == 0)
 		return ca_file(v, err);
 	if (strcmp(key, "share_dir") == 0) {
-		if (stat(v, &st) != 0)
-			return corp_errf(err, CORP_EUSAGE, "%s: %s", v,
+		char *real;
+
+		/* What it names is judged (catalog.c), its links here. */
+		if ((rc = resolve(v, &real, err)) != 0)
+			return rc;
+		if (stat(real, &st) != 0)
+			rc = corp_errf(err, CORP_EUSAGE, "%s: %s", v,
 			    strerror(errno));
-		if (!S_ISDIR(st.st_mode))
-			return corp_errf(err, CORP_EUSAGE, "%s: not a directory",
+		else if (!S_ISDIR(st.st_mode))
+			rc = corp_errf(err, CORP_EUSAGE, "%s: not a directory",
 			    v);
-		return setstr(&corp_cfg.share_dir, v, err);
+		else
+			rc = setstr(&corp_cfg.share_dir, real, err);
+		free(real);
+		return rc;
 	}
 	if (strcmp(key, "test_vfs") == 0) {
 		/* Weak: only the test builds have it (testvfs.h). */

@@ -829,8 +829,9 @@ int
 corp_out_open(const char *path, int flags, int mode, int *fdp,
     struct corp_err *err)
 {
+	struct stat st;
 	const char *base;
-	char *dir;
+	char *dir, who[64];
 	int dfd, rc, e;
 
 	*fdp = -1;
@@ -848,17 +849,129 @@ corp_out_open(const char *path, int flags, int mode, int *fdp,
 	*fdp = openat(dfd, base, flags | O_NOFOLLOW | O_CLOEXEC,
 	    (mode_t)mode);
 	e = errno;
+	/*
+	 * A link in the file's place is refused whatever open(2) said of
+	 * it: ELOOP, or EACCES where fs.protected_symlinks or a sticky
+	 * directory stops the open first (sec-review-12a item 6).
+	 */
+	if (*fdp < 0 && e != EEXIST && fstatat(dfd, base, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		close(dfd);
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link "
+		    "(owned by %s); corp writes through none: remove it or "
+		    "name the file itself", path, user_name(st.st_uid, who,
+		    sizeof(who)));
+		errno = ELOOP;
+		return rc;
+	}
 	close(dfd);
 	if (*fdp >= 0)
 		return 0;
 	if (e == ELOOP)
 		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic link; "
-		    "corp follows none in its data directory: put the file "
-		    "itself there", path);
+		    "corp writes through none: remove it or name the file "
+		    "itself", path);
 	else
 		rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
 		    strerror(e));
 	errno = e;	/* the caller may tell EEXIST (O_EXCL) apart */
+	return rc;
+}
+
+/*
+ * realpath(3), judging every symbolic link it meets (fsutil.h): the
+ * path is taken one name at a time onto a prefix that holds no link;
+ * a link must be root's or the running user's, and its target goes in
+ * its place.
+ */
+int
+corp_path_resolve(const char *path, char **realp, struct corp_err *err)
+{
+	struct stat st;
+	char *rest = NULL, *done = NULL, *nr, *c, *next, target[4096],
+	    cwd[4096], who[64], self[64];
+	size_t len;
+	ssize_t tl;
+	int links = 0, rc = 0;
+
+	*realp = NULL;
+	if (*path != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
+		    strerror(errno));
+	if ((*path == '/' ? corp_asprintf(&rest, "%s", path) :
+	    corp_asprintf(&rest, "%s/%s", cwd, path)) < 0 ||
+	    (done = calloc(1, strlen(rest) + 2)) == NULL) {
+		free(rest);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	for (c = rest; ; c = next) {
+		while (*c == '/')
+			c++;
+		if (*c == '\0')
+			break;
+		if ((next = strchr(c, '/')) != NULL)
+			*next++ = '\0';
+		else
+			next = c + strlen(c);
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			if ((nr = strrchr(done, '/')) != NULL)
+				*nr = '\0';
+			continue;
+		}
+		len = strlen(done);
+		strcat(strcat(done, "/"), c);
+		if (lstat(done, &st) != 0) {
+			rc = corp_errf(err, errno == ENOENT ? CORP_ENOTFOUND :
+			    CORP_EINTERNAL, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		if (st.st_uid != geteuid() && st.st_uid != 0) {
+			user_name(st.st_uid, who, sizeof(who));
+			user_name(geteuid(), self, sizeof(self));
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link owned by %s (uid %u), not by %s, who runs "
+			    "corp%s: its owner chooses what it names; name the "
+			    "file itself, or chown -h %s %s", done, who,
+			    (unsigned)st.st_uid, self, geteuid() == 0 ? "" :
+			    ", nor root", self, done);
+			goto out;
+		}
+		if (++links > 40 || (tl = readlink(done, target,
+		    sizeof(target) - 1)) <= 0) {
+			rc = corp_errf(err, CORP_EUSAGE, "%s: %s", path,
+			    links > 40 ? strerror(ELOOP) : "an unreadable "
+			    "symbolic link");
+			goto out;
+		}
+		target[tl] = '\0';
+		done[len] = '\0';	/* the link's directory */
+		if (corp_asprintf(&nr, "%s/%s", target, next) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		free(rest);
+		rest = nr;
+		next = rest;
+		if (*target == '/')
+			done[0] = '\0';
+		/* done grows by at most what rest holds */
+		if ((nr = realloc(done, len + strlen(rest) + 2)) == NULL) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		done = nr;
+	}
+	if (*done == '\0')
+		strcpy(done, "/");
+	*realp = done;
+	done = NULL;
+out:
+	free(rest);
+	free(done);
 	return rc;
 }
 

@@ -119,6 +119,16 @@ int	corp_trust_exec(const char *path, struct corp_err *);
  */
 int	corp_dir_walk(const char *path, int *dfdp, struct corp_err *);
 /*
+ * realpath(3) for a path whose links decide what corp trusts
+ * (CORP_CA_FILE, CORP_SHARE_DIR; corp.7 SECURITY): every symbolic link
+ * met on the way, the last name's too, must belong to root or the
+ * running user, as in corp_exec_open's walk (its owner chooses what the
+ * path names), else CORP_EFORBIDDEN naming the link and the fix.  The
+ * real path (fresh) in *realp; CORP_ENOTFOUND when a name is missing.
+ * The caller then judges what that real path names.
+ */
+int	corp_path_resolve(const char *path, char **realp, struct corp_err *);
+/*
  * A directory corp keeps for itself in the data directory (spool/,
  * ratelimit/), created 0700 when make is set and it is missing:
  * corp_dir_open, closed again.

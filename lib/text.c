@@ -60,26 +60,69 @@ corp_text_check(const char *s, size_t max, const char *what,
 }
 
 /*
- * The invisible format controls that can reorder or hide what a terminal
- * or a log viewer shows: the bidi marks, embeddings, overrides and
- * isolates (U+061C, U+200E/U+200F, U+202A..U+202E, U+2066..U+2069), the
- * zero-width characters (U+200B..U+200D, U+2060..U+2064, U+FEFF,
- * U+180E), the deprecated format controls U+206A..U+206F, the line and
- * paragraph separators U+2028/U+2029, the interlinear annotation marks
- * U+FFF9..U+FFFB, the tag characters U+E0000..U+E007F, and the blanks
- * that show nothing (U+00AD, U+034F, the Hangul fillers U+115F, U+1160,
- * U+3164, U+FFA0).
+ * What a terminal or a log viewer does not show, or shows reordered
+ * (corp.7 Untrusted text): every code point of Unicode 15's
+ * Default_Ignorable_Code_Point property (DerivedCoreProperties.txt) and
+ * of General_Category Cf (format), plus the line and paragraph
+ * separators U+2028/U+2029, except the variation selectors (below).
+ * Hand-checked against DerivedCoreProperties.txt and UnicodeData.txt of
+ * Unicode 15.0; tests/unit/core.c walks every range, and tests/0818
+ * compares the Cf set with python3's unicodedata.  Sorted, disjoint.
  */
+static const unsigned long corp_ignorable[][2] = {
+	{ 0x00AD, 0x00AD },	/* Cf DI soft hyphen */
+	{ 0x034F, 0x034F },	/* DI combining grapheme joiner */
+	{ 0x0600, 0x0605 },	/* Cf Arabic number signs */
+	{ 0x061C, 0x061C },	/* Cf DI Arabic letter mark */
+	{ 0x06DD, 0x06DD },	/* Cf Arabic end of ayah */
+	{ 0x070F, 0x070F },	/* Cf Syriac abbreviation mark */
+	{ 0x0890, 0x0891 },	/* Cf Arabic pound/piastre mark above */
+	{ 0x08E2, 0x08E2 },	/* Cf Arabic disputed end of ayah */
+	{ 0x115F, 0x1160 },	/* DI Hangul choseong/jungseong fillers */
+	{ 0x17B4, 0x17B5 },	/* DI Khmer inherent vowels */
+	{ 0x180E, 0x180E },	/* Cf DI Mongolian vowel separator */
+	{ 0x200B, 0x200F },	/* Cf DI zero widths, ZWJ, LRM, RLM */
+	{ 0x2028, 0x202E },	/* LS, PS; Cf DI bidi embeddings */
+	{ 0x2060, 0x206F },	/* Cf DI word joiner..; 2065 unassigned */
+	{ 0x3164, 0x3164 },	/* DI Hangul filler */
+	{ 0xFEFF, 0xFEFF },	/* Cf DI zero width no-break space */
+	{ 0xFFA0, 0xFFA0 },	/* DI halfwidth Hangul filler */
+	{ 0xFFF0, 0xFFFB },	/* DI unassigned; Cf interlinear marks */
+	{ 0x110BD, 0x110BD },	/* Cf Kaithi number sign */
+	{ 0x110CD, 0x110CD },	/* Cf Kaithi number sign above */
+	{ 0x13430, 0x1343F },	/* Cf Egyptian hieroglyph controls */
+	{ 0x1BCA0, 0x1BCA3 },	/* Cf DI shorthand format controls */
+	{ 0x1D173, 0x1D17A },	/* Cf DI musical beam/tie/slur/phrase */
+	{ 0xE0000, 0xE00FF },	/* Cf DI tags; DI unassigned */
+	{ 0xE01F0, 0xE0FFF },	/* DI unassigned */
+};
+
+/* The variation selectors (DI too): one passes right after a character
+ * that is shown (an emoji needs U+FE0F); any other is cleaned. */
 static int
-format_control(unsigned long cp)
+variation_selector(unsigned long cp)
 {
-	return cp == 0x00ad || cp == 0x034f || cp == 0x061c ||
-	    cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0 ||
-	    cp == 0x180e || (cp >= 0x200b &&
-	    cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
-	    (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
-	    (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 &&
-	    cp <= 0xe007f);
+	return (cp >= 0x180B && cp <= 0x180D) || cp == 0x180F ||
+	    (cp >= 0xFE00 && cp <= 0xFE0F) ||
+	    (cp >= 0xE0100 && cp <= 0xE01EF);
+}
+
+int
+corp_text_ignorable(unsigned long cp)
+{
+	size_t lo = 0, hi = sizeof(corp_ignorable) /
+	    sizeof(corp_ignorable[0]), mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cp < corp_ignorable[mid][0])
+			hi = mid;
+		else if (cp > corp_ignorable[mid][1])
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return variation_selector(cp) ? 2 : 0;
 }
 
 void
@@ -87,20 +130,24 @@ corp_server_text(char *s)
 {
 	unsigned char *p, *w;
 	unsigned long cp;
-	int utf8 = corp_utf8_valid(s, strlen(s)), len, k;
+	int utf8 = corp_utf8_valid(s, strlen(s)), len, k, ig;
+	int shown = 0;		/* the last character passed as it was */
 
 	for (p = w = (unsigned char *)s; *p != '\0'; p++) {
 		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8)) {
 			*w++ = '?';
+			shown = 0;
 			continue;
 		}
 		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			*w++ = '?';	/* a C1 control: one '?' for it */
 			p++;
+			shown = 0;
 			continue;
 		}
 		if (*p < 0xc0) {
 			*w++ = *p;
+			shown = 1;
 			continue;
 		}
 		/* Valid UTF-8 (checked above): a lead byte and its tail. */
@@ -108,11 +155,15 @@ corp_server_text(char *s)
 		cp = *p & (0x7f >> len);
 		for (k = 1; k < len; k++)
 			cp = cp << 6 | (p[k] & 0x3f);
-		if (format_control(cp))
+		ig = corp_text_ignorable(cp);
+		if (ig == 1 || (ig == 2 && !shown)) {
 			*w++ = '?';	/* one '?' for the whole character */
-		else
+			shown = 0;
+		} else {
 			for (k = 0; k < len; k++)
 				*w++ = p[k];
+			shown = ig == 0;	/* one selector per character */
+		}
 		p += len - 1;
 	}
 	*w = '\0';

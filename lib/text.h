@@ -24,11 +24,16 @@ int	corp_text_check(const char *s, size_t max, const char *what,
  * SMTP reply, a push service's answer) made fit for stderr and the
  * database, in place: every control byte (newlines, ESC and so OSC/CSI
  * sequences, the other C0 controls, DEL, the C1 controls U+0080..U+009F)
- * becomes '?', every invisible format control (bidi overrides and
- * isolates, zero-width characters, U+2028/U+2029: text.c) becomes one
+ * becomes '?', every invisible character (Default_Ignorable_Code_Point,
+ * Cf, U+2028/U+2029; a variation selector but one after a character
+ * shown: text.c) becomes one
  * '?', and so does every non-ASCII byte when the text is not valid
  * UTF-8.  Never longer than it was.
  */
 void	corp_server_text(char *);
+/* 1: code point CP is cleaned by corp_server_text (Default_Ignorable or
+ * Cf, corp.7 Untrusted text); 2: a variation selector (passes once,
+ * right after a character shown); 0: shown. */
+int	corp_text_ignorable(unsigned long cp);
 
 #endif

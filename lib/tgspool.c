@@ -248,8 +248,12 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 	if (content_length == NULL || *content_length == '\0')
 		return mistake(ans, 411, "Length Required", "length required",
 		    err);
+	/* A plain decimal, as corp-api takes it (RFC 9110 1*DIGIT): no
+	 * sign, no space, no leading zero but "0" itself. */
 	len = strtonum(content_length, 0, LLONG_MAX, &es);
-	if (es != NULL)
+	if (es != NULL || content_length[strspn(content_length,
+	    "0123456789")] != '\0' || (content_length[0] == '0' &&
+	    content_length[1] != '\0'))
 		return mistake(ans, 400, "Bad Request", "bad Content-Length",
 		    err);
 	if (len > CORP_TG_SPOOL_MAX)

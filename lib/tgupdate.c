@@ -107,13 +107,18 @@ corp_tg_update_id(json_t *update, long long *id, struct corp_err *err)
 	json_t *v = json_object_get(update, "update_id");
 
 	*id = -1;
-	if (!json_is_object(update) || !json_is_integer(v))
+	if (!json_is_object(update))
 		return corp_errf(err, CORP_EINVAL, "expected a JSON object "
 		    "with an integer update_id");
+	if (!json_is_integer(v))
+		return corp_errf(err, CORP_EINVAL, "\"update_id\": expected "
+		    "a non-negative integer");
 	*id = json_integer_value(v);
-	if (*id < 0)
-		return corp_errf(err, CORP_EINVAL, "expected a JSON object "
-		    "with an integer update_id");
+	if (*id < 0) {
+		*id = -1;
+		return corp_errf(err, CORP_EINVAL, "\"update_id\": expected "
+		    "a non-negative integer");
+	}
 	if (*id > CORP_TG_UPDATE_ID_MAX)
 		return corp_errf(err, CORP_EINVAL, "\"update_id\": %lld is "
 		    "beyond 2^53 - 1", *id);
@@ -1451,8 +1456,13 @@ handle_tx(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	u.now = corp_now();
 	u.ing = ing;
 	if ((rc = corp_tg_update_id(update, &u.update_id, err)) != 0) {
+		if (!json_is_object(update))
+			return 0;	/* not an Update object: malformed */
+		/* An object without a usable id is refused like any poison
+		 * update: its codes burnt, ingestion.failed (corp-tg.1);
+		 * corp-msg import (no ing) skips it with a warning. */
 		if (u.update_id < 0)
-			return 0;	/* no id: malformed */
+			return ing != NULL ? rc : 0;
 		return corp_errprefix(err, "update %lld", u.update_id);
 	}
 	if ((rc = check_value(update, NULL, err)) != 0 ||
@@ -1602,7 +1612,8 @@ struct apply {
 	long long	  next_offset;
 	int		 *outcome;	/* CORP_TG_REFUSED: burn its codes only */
 	char		**reason;	/* a refused one's, for ingestion.failed */
-	long long	 *uid;		/* its update_id */
+	long long	 *uid;		/* its update_id, or -1 */
+	char		(*hash)[65];	/* without one: its content's hash */
 	struct ingest	  ing;
 };
 
@@ -1614,10 +1625,31 @@ ingest_failed(struct corp_db *db, struct apply *a, size_t i,
 {
 	char key[64];
 
-	snprintf(key, sizeof(key), "ingest:failed:u%lld", a->uid[i]);
+	if (a->uid[i] >= 0) {
+		snprintf(key, sizeof(key), "ingest:failed:u%lld", a->uid[i]);
+		return ingest_event(db, corp_now(), "ingestion.failed", key,
+		    json_pack("{sI ss}", "update_id", (json_int_t)a->uid[i],
+		    "reason", a->reason[i]), err);
+	}
+	/* No usable id: keyed by the update's content, so that one the
+	 * API server sends again is reported once (corp-tg.1). */
+	snprintf(key, sizeof(key), "ingest:failed:h%.32s", a->hash[i]);
 	return ingest_event(db, corp_now(), "ingestion.failed", key,
-	    json_pack("{sI ss}", "update_id", (json_int_t)a->uid[i],
-	    "reason", a->reason[i]), err);
+	    json_pack("{sn ss}", "update_id", "reason", a->reason[i]), err);
+}
+
+/* The first 128 bits of the SHA-256 of an update's canonical form. */
+static int
+update_hash(json_t *u, char *hex, struct corp_err *err)
+{
+	char *raw;
+	int rc;
+
+	if ((raw = json_dumps(u, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = corp_sha256_hex(raw, strlen(raw), hex, err);
+	free(raw);
+	return rc;
 }
 
 /*
@@ -1681,7 +1713,7 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
     void *warn_arg, struct corp_err *err)
 {
 	struct apply a = { ctx, u, n, n, bot, next_offset, outcome, NULL,
-	    NULL, { next_offset >= 0 ? "poll" : "webhook", 0, 0 } };
+	    NULL, NULL, { next_offset >= 0 ? "poll" : "webhook", 0, 0 } };
 	char *msg;
 	size_t i;
 	int rc;
@@ -1690,8 +1722,10 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		if (u[i] != NULL)
 			a.ing.updates++;
 	if ((a.reason = calloc(n ? n : 1, sizeof(*a.reason))) == NULL ||
-	    (a.uid = calloc(n ? n : 1, sizeof(*a.uid))) == NULL) {
+	    (a.uid = calloc(n ? n : 1, sizeof(*a.uid))) == NULL ||
+	    (a.hash = calloc(n ? n : 1, sizeof(*a.hash))) == NULL) {
 		free(a.reason);
+		free(a.uid);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
 	if (a.outcome == NULL && (a.outcome = calloc(n ? n : 1,
@@ -1712,17 +1746,20 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 			u[a.at] = NULL;
 			continue;
 		}
-		if (corp_asprintf(&msg, "telegram: update %lld refused and "
-		    "skipped: %s", (long long)json_integer_value(
-		    json_object_get(u[a.at], "update_id")), err->msg) < 0) {
+		/* An id beyond 2^53 - 1 is still named; none below 0 is. */
+		a.uid[a.at] = json_is_integer(json_object_get(u[a.at],
+		    "update_id")) ? json_integer_value(json_object_get(u[a.at],
+		    "update_id")) : -1;
+		if ((a.uid[a.at] >= 0 ? corp_asprintf(&msg, "telegram: update "
+		    "%lld refused and skipped: %s", a.uid[a.at], err->msg) :
+		    corp_asprintf(&msg, "telegram: an update without a usable "
+		    "update_id refused and skipped: %s", err->msg)) < 0) {
 			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 			goto out;
 		}
 		if (warn != NULL)
 			warn(warn_arg, msg);
 		free(msg);
-		a.uid[a.at] = json_integer_value(json_object_get(u[a.at],
-		    "update_id"));
 		if ((a.reason[a.at] = corp_strdup(err->msg)) == NULL) {
 			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 			goto out;
@@ -1730,6 +1767,9 @@ corp_tgupdate_apply(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		/* Stored as the warning shows it: it may quote the
 		 * update's own text (corp.7 Untrusted text). */
 		corp_server_text(a.reason[a.at]);
+		if (a.uid[a.at] < 0 && (rc = update_hash(u[a.at],
+		    a.hash[a.at], err)) != 0)
+			goto out;
 		a.outcome[a.at] = CORP_TG_REFUSED;
 		if (counts != NULL)
 			counts->refused++;
@@ -1751,6 +1791,7 @@ out:
 		free(a.reason[i]);
 	free(a.reason);
 	free(a.uid);
+	free(a.hash);
 	return rc;
 }
 

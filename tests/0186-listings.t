@@ -226,6 +226,16 @@ corp-user add blank --name "$(printf 'So\302\255ft\341\205\237x')" >/dev/null ||
 run corp-user list --all --format table
 is "$(printf '%s\n' "$out" | grep ' blank ' | awk '{ print $3 }')" "So?ft?x" \
     "table: a soft hyphen and a Hangul filler as ?"
+# Every Default_Ignorable_Code_Point and Cf character (sec-review-12a
+# item 4: U+17B4, U+17B5, U+1BCA0, U+1D173 passed raw), one '?' each;
+# one variation selector after a shown character passes (an emoji
+# needs U+FE0F), a second does not.
+corp-user add ign --name "$(printf 'A\341\236\264B\341\236\265C\360\233\262\240D\360\235\205\263E\342\235\244\357\270\217\357\270\217F')" \
+    >/dev/null || bail "add ign failed"
+run corp-user list --all --format table
+is "$(printf '%s\n' "$out" | grep ' ign ' | awk '{ print $3 }')" \
+    "$(printf 'A?B?C?D?E\342\235\244\357\270\217?F')" \
+    "table: Khmer, shorthand, musical format characters as ?; one selector kept"
 # stderr is cleaned the same way, whatever the text's source: an input
 # line's field, an argument (round 8).
 printf '%s\n' '{"login":"m\u202eo","name":"x"}' > "$T/imp"

@@ -395,7 +395,7 @@ run_in "$T/in" corp-send file --out "$T/out.link"
 is "$rc:$(printf '%s\n' "$out" | jq -sc 'map([.result, .attempted, .error_class])')" \
     '77:[["retry",false,"config"],["retry",false,"config"],["failed",null,null]]' \
     "--out a symbolic link: refused (77), every line held"
-is "$err" "corp-send: $T/out.link: a symbolic link; corp follows none in its data directory: put the file itself there; every remaining line passes on as retry" \
+is "$err" "corp-send: $T/out.link: a symbolic link (owned by $(id -un)); corp writes through none: remove it or name the file itself; every remaining line passes on as retry" \
     "says so"
 is "$(cat "$T/victim")" "victim" "the victim is untouched"
 # A link among the DIRECTORIES of --out is walked as an exec command's

@@ -58,8 +58,14 @@ hook hook-Secret_1 ''
 is "$code $body" '400 {"error":"update: the body is empty"}' \
     "an empty body: 400"
 hook hook-Secret_1 '{"update_id":-1}'
-is "$code $body" '400 {"error":"update: expected a JSON object with an integer update_id"}' \
+is "$code $body" '400 {"error":"update: \"update_id\": expected a non-negative integer"}' \
     "a negative update_id: 400"
+# The handler's rule for every unusable id (sec-review-12a item 3).
+for id in '"8"' 1.5; do
+	hook hook-Secret_1 "{\"update_id\":$id}"
+	is "$code $body" '400 {"error":"update: \"update_id\": expected a non-negative integer"}' \
+	    "update_id $id: 400"
+done
 # One rule for an update's id, the handler's (sec-review-10 item 6): an
 # id beyond 2^53 - 1, which corp-tg process would set aside as poison,
 # is not spooled either.

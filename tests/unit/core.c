@@ -311,6 +311,83 @@ test_server_text(void)
 	strcpy(b, "a\xe2\x80\xae\xff");
 	corp_server_text(b);
 	is_str(b, "a????", "not UTF-8: every non-ASCII byte is '?'");
+	/* sec-review-12a item 4: U+17B4, U+1BCA0, U+1D173 (review's). */
+	strcpy(b, "A\xe1\x9e\xb4" "B\xf0\x9b\xb2\xa0" "C\xf0\x9d\x85\xb3"
+	    "D");
+	corp_server_text(b);
+	is_str(b, "A?B?C?D", "Khmer inherent vowel, shorthand and musical "
+	    "format controls become '?'");
+	/* One variation selector after a shown character passes (an emoji
+	 * needs U+FE0F); a second, or one after nothing shown, does not. */
+	strcpy(b, "\xe2\x9d\xa4\xef\xb8\x8f|\xef\xb8\x8f|a\xef\xb8\x80"
+	    "\xef\xb8\x80|\xe2\x80\x8b\xef\xb8\x8f");
+	corp_server_text(b);
+	is_str(b, "\xe2\x9d\xa4\xef\xb8\x8f|\xef\xb8\x8f|a\xef\xb8\x80?|??",
+	    "variation selectors: one after a shown character");
+}
+
+/*
+ * Every range of the cleaned set (corp.7 Untrusted text): its ends are
+ * cleaned, the code points just outside shown, unless a neighbouring
+ * range or a variation selector holds them.
+ */
+static void
+test_ignorable(void)
+{
+	static const unsigned long r[][2] = {
+		{ 0x00AD, 0x00AD }, { 0x034F, 0x034F }, { 0x0600, 0x0605 },
+		{ 0x061C, 0x061C }, { 0x06DD, 0x06DD }, { 0x070F, 0x070F },
+		{ 0x0890, 0x0891 }, { 0x08E2, 0x08E2 }, { 0x115F, 0x1160 },
+		{ 0x17B4, 0x17B5 }, { 0x180E, 0x180E }, { 0x200B, 0x200F },
+		{ 0x2028, 0x202E }, { 0x2060, 0x206F }, { 0x3164, 0x3164 },
+		{ 0xFEFF, 0xFEFF }, { 0xFFA0, 0xFFA0 }, { 0xFFF0, 0xFFFB },
+		{ 0x110BD, 0x110BD }, { 0x110CD, 0x110CD },
+		{ 0x13430, 0x1343F }, { 0x1BCA0, 0x1BCA3 },
+		{ 0x1D173, 0x1D17A }, { 0xE0000, 0xE00FF },
+		{ 0xE01F0, 0xE0FFF },
+	};
+	static const unsigned long vs[][2] = {
+		{ 0x180B, 0x180D }, { 0x180F, 0x180F }, { 0xFE00, 0xFE0F },
+		{ 0xE0100, 0xE01EF },
+	};
+	unsigned long c;
+	size_t i, bad = 0, n = sizeof(r) / sizeof(r[0]);
+
+	for (i = 0; i < n; i++)
+		for (c = r[i][0]; c <= r[i][1]; c++)
+			if (corp_text_ignorable(c) != 1) {
+				printf("# U+%04lX not cleaned\n", c);
+				bad++;
+			}
+	for (i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+		for (c = vs[i][0]; c <= vs[i][1]; c++)
+			if (corp_text_ignorable(c) != 2) {
+				printf("# U+%04lX not a variation selector\n", c);
+				bad++;
+			}
+	ok(bad == 0, "every code point of every listed range is cleaned");
+	/* Just outside each range: shown (0), or in the next list. */
+	for (i = 0, bad = 0; i < n; i++) {
+		if (corp_text_ignorable(r[i][0] - 1) == 0 &&
+		    corp_text_ignorable(r[i][1] + 1) == 0)
+			continue;
+		if (r[i][0] == 0x180E || r[i][1] == 0x206F ||
+		    r[i][1] == 0xE00FF || r[i][0] == 0xE01F0)
+			continue;	/* beside a variation selector */
+		printf("# a neighbour of U+%04lX..U+%04lX\n", r[i][0],
+		    r[i][1]);
+		bad++;
+	}
+	ok(bad == 0, "the code points beside each range are shown");
+	/* Spot checks of what must stay: letters, emoji, the space. */
+	ok(corp_text_ignorable(' ') == 0 && corp_text_ignorable(0x1F600) ==
+	    0 && corp_text_ignorable(0x0416) == 0 &&
+	    corp_text_ignorable(0x17B6) == 0 && corp_text_ignorable(0x10FFFF)
+	    == 0, "space, an emoji, Cyrillic, U+17B6 and U+10FFFF are shown");
+	/* Count: 3,948 code points cleaned outright. */
+	for (c = 0, bad = 0; c <= 0x10FFFF; c++)
+		bad += corp_text_ignorable(c) == 1;
+	is_int((long long)bad, 3948, "3948 code points cleaned outright");
 }
 
 int
@@ -327,5 +404,6 @@ main(void)
 	test_rand();
 	test_suggest();
 	test_server_text();
+	test_ignorable();
 	return done_testing();
 }
