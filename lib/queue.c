@@ -698,7 +698,12 @@ corp_queue_release_worker(struct corp_db *db, const char *worker,
 	return corp_db_exec_tx(db, st, "release worker", n, err);
 }
 
-/* Full jitter: uniform in [0, min(cap, base * factor^(n-1))]. */
+/*
+ * Full jitter, at least a second: uniform in [1, min(cap, base *
+ * factor^(n-1))].  A zero delay (1 in 31 first retries at 30s) made a
+ * failed row due again at once, retried in the same run against the
+ * server that had just failed it.
+ */
 static long long
 backoff_delay(const struct corp_backoff *b, int n)
 {
@@ -708,8 +713,8 @@ backoff_delay(const struct corp_backoff *b, int n)
 	if (cap <= 0)
 		return 0;
 	if (cap >= 0xffffffffLL)
-		cap = 0xfffffffeLL;
-	return (long long)arc4random_uniform((uint32_t)cap + 1);
+		cap = 0xffffffffLL;
+	return 1 + (long long)arc4random_uniform((uint32_t)cap);
 }
 
 /*
