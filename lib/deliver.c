@@ -20,7 +20,9 @@
 #include "sendres.h"
 #include "settings.h"
 
-#define GROUP_LINES	64	/* group commit: at most this many acks */
+/* Group commit: at most this many acks.  Above the default --batch (100),
+ * so that a claim's acks take one commit, not two (issue 18). */
+#define GROUP_LINES	256
 #define GROUP_MS	100	/* or acks this old */
 #define IDLE_MS		500	/* longest sleep when nothing is due */
 #define IDLE_STEP_MS	50	/* data_version polled this often */

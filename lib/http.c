@@ -38,6 +38,7 @@ struct corp_http_req {
 	const char		*refused;
 	char			 refused_addr[INET6_ADDRSTRLEN];
 	void			*arg;		/* the caller's */
+	char			*set_url;	/* set up for (see reusable) */
 	struct corp_http_req	*next;		/* the free list */
 	struct corp_http_req	*all;		/* every one, for close */
 };
@@ -60,6 +61,8 @@ struct corp_http {
 };
 
 static int curl_ready;
+
+static void	forget_url(struct corp_http_req *);
 
 int
 corp_http_open(struct corp_http **hp, const struct corp_http_opts *o,
@@ -106,6 +109,7 @@ corp_http_close(struct corp_http *h)
 			curl_multi_remove_handle(h->m, q->c);
 		curl_slist_free_all(q->hl);
 		curl_slist_free_all(q->ct);
+		forget_url(q);
 		corp_http_resp_free(&q->resp);
 		curl_easy_cleanup(q->c);
 		free(q);
@@ -113,6 +117,8 @@ corp_http_close(struct corp_http *h)
 	if (h->m != NULL)
 		curl_multi_cleanup(h->m);
 	curl_easy_cleanup(h->c);
+	curl_slist_free_all(h->one.hl);
+	forget_url(&h->one);
 	free(h->ca_file);
 	free(h);
 }
@@ -478,6 +484,40 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * A request to the same URL with the same headers as q's last one (the
+ * Bot API's sendMessage, line after line) needs only its body and its
+ * answer's place set: the handle keeps every other option, so the
+ * reset and the twenty options of a new request are skipped (issue 18).
+ * A request through CONNECT_TO (a pinned address) is set up afresh.
+ */
+static int
+reusable(const struct corp_http_req *q, const char *url,
+    const char *const *headers, const char *connect_to)
+{
+	const struct curl_slist *t = q->hl;
+	size_t i;
+
+	if (q->set_url == NULL || connect_to != NULL || q->ct != NULL ||
+	    strcmp(q->set_url, url) != 0)
+		return 0;
+	for (i = 0; headers != NULL && headers[i] != NULL; i++, t = t->next)
+		if (t == NULL || strcmp(t->data, headers[i]) != 0)
+			return 0;
+	/* then "Expect:", which req_setup always adds last */
+	return t != NULL && t->next == NULL;
+}
+
+static void
+forget_url(struct corp_http_req *q)
+{
+	if (q->set_url != NULL) {	/* it may hold a token */
+		explicit_bzero(q->set_url, strlen(q->set_url));
+		free(q->set_url);
+	}
+	q->set_url = NULL;
+}
+
 /* Set up q's easy handle for a POST (corp_http_post). */
 static int
 req_setup(struct corp_http_req *q, const char *url,
@@ -491,6 +531,22 @@ req_setup(struct corp_http_req *q, const char *url,
 
 	memset(r, 0, sizeof(*r));
 	r->retry_after = -1;
+	q->errbuf[0] = '\0';
+	q->refused = NULL;
+	q->cur_cap = 0;
+	q->cur = r;
+	if (reusable(q, url, headers, connect_to)) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+		return 0;
+	}
+	/* Afresh: the lists of the last request go with the reset. */
+	curl_easy_reset(c);
+	forget_url(q);
+	curl_slist_free_all(q->hl);
+	curl_slist_free_all(q->ct);
 	q->hl = q->ct = NULL;
 	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
 		if ((t = curl_slist_append(q->hl, headers[i])) == NULL)
@@ -504,10 +560,6 @@ req_setup(struct corp_http_req *q, const char *url,
 	if (connect_to != NULL &&
 	    (q->ct = curl_slist_append(NULL, connect_to)) == NULL)
 		goto oom;
-	curl_easy_reset(c);
-	q->errbuf[0] = '\0';
-	q->refused = NULL;
-	q->cur_cap = 0;
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
@@ -530,7 +582,6 @@ req_setup(struct corp_http_req *q, const char *url,
 	if (q->ct != NULL)
 		curl_easy_setopt(c, CURLOPT_CONNECT_TO, q->ct);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	q->cur = r;
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
@@ -538,6 +589,9 @@ req_setup(struct corp_http_req *q, const char *url,
 		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open);
 		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, q);
 	}
+	/* No copy (out of memory): the next request is set up afresh. */
+	if (connect_to == NULL)
+		q->set_url = strdup(url);
 	return 0;
 oom:
 	curl_slist_free_all(q->hl);
@@ -576,12 +630,16 @@ req_judge(struct corp_http_req *q, CURLcode cc, const char *url,
 		    (int)cc);
 		corp_http_resp_free(r);
 	}
-	/* Drop the per-request lists before they are freed. */
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
-	curl_slist_free_all(q->hl);
-	curl_slist_free_all(q->ct);
-	q->hl = q->ct = NULL;
+	/* A pinned request's lists are dropped before they are freed; the
+	 * others stay with the handle for the next request (reusable). */
+	if (q->ct != NULL) {
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(c, CURLOPT_CONNECT_TO, NULL);
+		curl_slist_free_all(q->hl);
+		curl_slist_free_all(q->ct);
+		q->hl = q->ct = NULL;
+		forget_url(q);
+	}
 	return rc;
 }
 
@@ -648,9 +706,11 @@ corp_http_start(struct corp_http *h, const char *url,
 	/* No CURLOPT_PIPEWAIT: it holds a request until the connection in
 	 * use shows whether it multiplexes, i.e. behind a slow answer. */
 	if (curl_multi_add_handle(h->m, q->c) != CURLM_OK) {
+		curl_easy_reset(q->c);
 		curl_slist_free_all(q->hl);
 		curl_slist_free_all(q->ct);
 		q->hl = q->ct = NULL;
+		forget_url(q);
 		rc = corp_errf(err, CORP_EINTERNAL, "libcurl: cannot add a "
 		    "request");
 		goto back;

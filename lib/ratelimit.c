@@ -585,26 +585,14 @@ down_path(const char *kind, const char *key, int mk, char **path,
 	return rc;
 }
 
-int
-corp_down_get(const char *kind, const char *key, long long now,
-    struct corp_down *d, struct corp_err *err)
+/* The state in the text of an outage file (corp_down_get). */
+static void
+down_parse(char *buf, long long now, struct corp_down *d)
 {
 	json_t *doc, *until, *pause, *e, *since;
-	char *path, *buf;
-	int rc;
 
-	memset(d, 0, sizeof(*d));
-	if ((rc = down_path(kind, key, 0, &path, err)) != 0)
-		return rc;
-	rc = corp_read_file(path, 4096, &buf, NULL, err);
-	free(path);
-	if (rc == CORP_ENOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
 	d->known = 1;
 	doc = json_loads(buf, 0, NULL);
-	free(buf);
 	until = json_object_get(doc, "until");
 	pause = json_object_get(doc, "pause");
 	e = json_object_get(doc, "error");
@@ -626,7 +614,55 @@ corp_down_get(const char *kind, const char *key, long long now,
 			    sizeof(d->error));
 	}
 	json_decref(doc);
+}
+
+int
+corp_down_get(const char *kind, const char *key, long long now,
+    struct corp_down *d, struct corp_err *err)
+{
+	char *path, *buf;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = down_path(kind, key, 0, &path, err)) != 0)
+		return rc;
+	rc = corp_read_file(path, 4096, &buf, NULL, err);
+	free(path);
+	if (rc == CORP_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	down_parse(buf, now, d);
+	free(buf);
 	return 0;
+}
+
+int
+corp_down_get_at(const char *kind, const char *key, char **path,
+    long long now, struct corp_down *d, struct corp_err *err)
+{
+	char *dir, *buf;
+	int rc;
+
+	if (*path == NULL)	/* the first call: corp_down_get's checks */
+		return (rc = corp_down_get(kind, key, now, d, err)) != 0 ? rc :
+		    down_path(kind, key, 0, path, err);
+	memset(d, 0, sizeof(*d));
+	rc = corp_read_file(*path, 4096, &buf, NULL, err);
+	if (rc == CORP_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	/* A file to trust: its directory is judged again (made unsafe
+	 * since the first call: CORP_EFORBIDDEN, as corp_down_get). */
+	if ((rc = corp_data_path(&dir, "ratelimit", err)) == 0) {
+		rc = corp_private_dir(dir, 0, err);
+		free(dir);
+	}
+	if (rc == 0)
+		down_parse(buf, now, d);
+	free(buf);
+	return rc;
 }
 
 int

@@ -180,6 +180,15 @@ struct corp_down {
 int	corp_down_get(const char *kind, const char *key, long long now,
 	    struct corp_down *, struct corp_err *);
 /*
+ * The same for a sender's fixed endpoint, the file's path kept in *path
+ * (NULL at first; the caller frees it): after the first call a line
+ * costs one open of the file, not the path's hash and the checks of the
+ * data dir; the directory is judged again whenever a file is there to
+ * be read (a missing file means no pause, trusted or not).
+ */
+int	corp_down_get_at(const char *kind, const char *key, char **path,
+	    long long now, struct corp_down *, struct corp_err *);
+/*
  * A request never reached the server at now: start or lengthen the
  * pause (only once the current one has run out); *pause gets the pause
  * in force.  error (never a secret) is kept for the paused lines.

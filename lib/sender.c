@@ -43,6 +43,9 @@ struct corp_sender {
 	/* telegram */
 	char			*tg_token;
 	char			*tg_down;	/* outage key: API and token */
+	char			*tg_down_path;	/* its file (corp_down_get_at) */
+	char			*tg_url;	/* sendMessage's, made once */
+	json_t			*tg_body;	/* the body's template */
 	char			*tg_button_key;	/* tgbutton.h, read once */
 	struct corp_rl		*tg_rl;
 	/* email */
@@ -144,11 +147,13 @@ http_open(struct corp_sender *s, int no_proxy, struct corp_err *err)
  */
 static int
 down_before(struct corp_sender *s, const char *kind, const char *key,
-    struct corp_down *d, struct corp_sendres *res)
+    char **path, struct corp_down *d, struct corp_sendres *res)
 {
 	struct corp_err e;
 
-	if (corp_down_get(kind, key, (long long)corp_now(), d, &e) != 0) {
+	if ((path != NULL ? corp_down_get_at(kind, key, path,
+	    (long long)corp_now(), d, &e) : corp_down_get(kind, key,
+	    (long long)corp_now(), d, &e)) != 0) {
 		memset(d, 0, sizeof(*d));
 		if (e.code != CORP_EFORBIDDEN)
 			return 0;
@@ -237,6 +242,10 @@ tg_init(struct corp_sender *s, struct corp_err *err)
 	/* Outages are the API's and the token's (ratelimit.h). */
 	if (corp_asprintf(&s->tg_down, "%s\n%s", api, s->tg_token) < 0)
 		return oom(err);
+	/* The URL and the body's fixed fields once, not per line. */
+	if (corp_tg_url(api, s->tg_token, &s->tg_url) != 0 ||
+	    (s->tg_body = corp_tg_body_new()) == NULL)
+		return oom(err);
 	return 0;
 }
 
@@ -322,7 +331,7 @@ struct tg_req {
 	char			 chatbuf[32];
 	struct corp_down	 down;
 	int			 stage0;	/* the stage before it */
-	char			*url, *data;
+	char			*data;		/* the body; the URL is s's */
 };
 
 /*
@@ -355,7 +364,8 @@ tg_before(struct corp_sender *s, struct tg_req *q, json_t **markup)
 	q->chat = chat;
 	if (tg_markup(s, q->line, markup, res) != 0)
 		return 0;
-	if (down_before(s, "telegram", s->tg_down, &q->down, res)) {
+	if (down_before(s, "telegram", s->tg_down, &s->tg_down_path, &q->down,
+	    res)) {
 		json_decref(*markup);
 		return 0;
 	}
@@ -446,9 +456,18 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 	memset(&q, 0, sizeof(q));
 	q.line = line;
 	if (tg_before(s, &q, &markup)) {
-		corp_tg_send(s->http, corp_cfg.telegram_api, s->tg_token,
-		    q.chat, json_string_value(json_object_get(line, "text")),
-		    markup, &q.res);
+		struct corp_http_resp r;
+		struct corp_err e;
+		int rc;
+
+		if (corp_tg_body(s->tg_body, q.chat, json_string_value(
+		    json_object_get(line, "text")), markup, &q.data,
+		    &q.res) == 0) {
+			rc = corp_http_post(s->http, s->tg_url, corp_tg_headers,
+			    q.data, strlen(q.data), NULL, s->tg_token, &r, &e);
+			free(q.data);
+			corp_tg_answer(rc, &e, &r, s->tg_token, &q.res);
+		}
 		json_decref(markup);
 		tg_after(s, &q);
 	}
@@ -475,11 +494,11 @@ tg_start(struct corp_sender *s, json_t *line, void *arg,
 	q->arg = arg;
 	q->stage0 = s->stage_code;
 	if (tg_before(s, q, &markup)) {
-		if (corp_tg_send_req(corp_cfg.telegram_api, s->tg_token,
-		    q->chat, json_string_value(json_object_get(line, "text")),
-		    markup, &q->url, &q->data, &q->res) != 0)
+		if (corp_tg_body(s->tg_body, q->chat, json_string_value(
+		    json_object_get(line, "text")), markup, &q->data,
+		    &q->res) != 0)
 			tg_after(s, q);
-		else if (corp_http_start(s->http, q->url, corp_tg_headers,
+		else if (corp_http_start(s->http, s->tg_url, corp_tg_headers,
 		    q->data, strlen(q->data), NULL, q, err) != 0)
 			rc = -1;
 		else
@@ -488,7 +507,6 @@ tg_start(struct corp_sender *s, json_t *line, void *arg,
 	}
 	if (rc != CORP_SENDER_STARTED) {
 		*res = q->res;
-		free(q->url);
 		free(q->data);
 		free(q);
 	}
@@ -505,14 +523,13 @@ tg_end(struct corp_sender *s, struct corp_http_req *h, void *arg,
 	struct corp_err e;
 	int rc;
 
-	rc = corp_http_finish(h, q->url, s->tg_token, &r, &e);
+	rc = corp_http_finish(h, s->tg_url, s->tg_token, &r, &e);
 	corp_tg_answer(rc, &e, &r, s->tg_token, &q->res);
 	tg_after(s, q);
 	f->line = q->line;
 	f->arg = q->arg;
 	f->res = q->res;
 	f->stage0 = q->stage0;
-	free(q->url);
 	free(q->data);
 	free(q);
 }
@@ -646,7 +663,8 @@ wh_before(struct corp_sender *s, struct wh_req *q, struct corp_err *err)
 	snprintf(q->id, sizeof(q->id), "%lld",
 	    (long long)json_integer_value(json_object_get(q->line,
 	    "delivery_id")));
-	return down_before(s, "webhook", q->name, &q->down, res) ? 0 : 1;
+	return down_before(s, "webhook", q->name, NULL, &q->down,
+	    res) ? 0 : 1;
 }
 
 /* Everything after the answer: the outage, the pause cap. */
@@ -845,7 +863,7 @@ email_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 	if ((rc = corp_email_message(s->smtp_conf.from, to, subject, text,
 	    time(NULL), &msg, err)) != 0)
 		return rc;
-	if (!down_before(s, "email", s->smtp_conf.url, &down, res)) {
+	if (!down_before(s, "email", s->smtp_conf.url, NULL, &down, res)) {
 		corp_smtp_send(s->smtp, to, msg, res);
 		down_after(s, "email", s->smtp_conf.url, &down, res);
 	}
@@ -1153,6 +1171,12 @@ corp_sender_close(struct corp_sender *s)
 	if (s->tg_down != NULL) {
 		explicit_bzero(s->tg_down, strlen(s->tg_down));
 		free(s->tg_down);
+	}
+	free(s->tg_down_path);
+	json_decref(s->tg_body);
+	if (s->tg_url != NULL) {	/* it holds the token */
+		explicit_bzero(s->tg_url, strlen(s->tg_url));
+		free(s->tg_url);
 	}
 	if (s->tg_button_key != NULL) {
 		explicit_bzero(s->tg_button_key, strlen(s->tg_button_key));

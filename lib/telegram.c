@@ -58,38 +58,85 @@ description(json_t *doc, long status, const char *token, char *buf,
 	corp_server_text(buf);
 }
 
+json_t *
+corp_tg_body_new(void)
+{
+	return json_pack("{s:I, s:s, s:s, s:{s:b}}", "chat_id", (json_int_t)0,
+	    "text", "", "parse_mode", "HTML", "link_preview_options",
+	    "is_disabled", 1);
+}
+
+int
+corp_tg_url(const char *api, const char *token, char **url)
+{
+	size_t alen = strlen(api);
+
+	while (alen > 0 && api[alen - 1] == '/')
+		alen--;
+	return corp_asprintf(url, "%.*s/bot%s/sendMessage", (int)alen, api,
+	    token) < 0 ? -1 : 0;
+}
+
+/*
+ * The template's chat_id and text are replaced in place (the keys keep
+ * their places: the body is byte for byte what a new object gives),
+ * reply_markup added at the end and taken out again; the text is
+ * dumped into a buffer on the stack, then copied once to the heap.
+ */
+int
+corp_tg_body(json_t *tpl, long long chat, const char *text,
+    json_t *reply_markup, char **data, struct corp_sendres *res)
+{
+	char buf[4096];
+	size_t n = 0;
+	int bad;
+
+	*data = NULL;
+	bad = json_object_set_new(tpl, "chat_id", json_integer(
+	    (json_int_t)chat)) != 0 || json_object_set_new(tpl, "text",
+	    json_string(text)) != 0 || (reply_markup != NULL &&
+	    json_object_set(tpl, "reply_markup", reply_markup) != 0);
+	if (!bad && (n = json_dumpb(tpl, buf, sizeof(buf), JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) > 0 && n < sizeof(buf)) {
+		if ((*data = malloc(n + 1)) != NULL) {
+			memcpy(*data, buf, n);
+			(*data)[n] = '\0';
+		}
+	} else if (!bad && n > 0)
+		*data = json_dumps(tpl, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (reply_markup != NULL)
+		(void)json_object_del(tpl, "reply_markup");
+	if (*data == NULL) {
+		corp_sendres_init(res);
+		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
+		res->attempted = 0;
+		return -1;
+	}
+	return 0;
+}
+
 int
 corp_tg_send_req(const char *api, const char *token, long long chat,
     const char *text, json_t *reply_markup, char **url, char **data,
     struct corp_sendres *res)
 {
-	json_t *body;
-	size_t alen = strlen(api);
+	json_t *tpl;
+	int rc;
 
 	corp_sendres_init(res);
 	*url = *data = NULL;
-	while (alen > 0 && api[alen - 1] == '/')
-		alen--;
-	body = json_pack("{s:I, s:s, s:s, s:{s:b}}", "chat_id",
-	    (json_int_t)chat, "text", text, "parse_mode", "HTML",
-	    "link_preview_options", "is_disabled", 1);
-	if (body != NULL && reply_markup != NULL &&
-	    json_object_set(body, "reply_markup", reply_markup) != 0) {
-		json_decref(body);
-		body = NULL;
-	}
-	if (body == NULL || corp_asprintf(url, "%.*s/bot%s/sendMessage",
-	    (int)alen, api, token) < 0 || (*data = json_dumps(body,
-	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
-		json_decref(body);
+	if ((tpl = corp_tg_body_new()) == NULL || corp_tg_url(api, token,
+	    url) != 0 || (rc = corp_tg_body(tpl, chat, text, reply_markup,
+	    data, res)) != 0) {
+		json_decref(tpl);
 		free(*url);
 		*url = NULL;
 		corp_sendres_set(res, CORP_SEND_RETRY, "out of memory");
 		res->attempted = 0;
 		return -1;
 	}
-	json_decref(body);
-	return 0;
+	json_decref(tpl);
+	return rc;
 }
 
 void

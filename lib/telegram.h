@@ -46,6 +46,17 @@ void	corp_tg_send(struct corp_http *, const char *api, const char *token,
 int	corp_tg_send_req(const char *api, const char *token, long long chat,
 	    const char *text, json_t *reply_markup, char **url, char **data,
 	    struct corp_sendres *res);
+/*
+ * The same in parts, for a sender that sends many (issue 18): the URL
+ * once (corp_tg_url: -1 when out of memory), a body template once
+ * (corp_tg_body_new: NULL when out of memory), then per line the body
+ * from the template (corp_tg_body: *data the caller frees; -1 with res
+ * set when out of memory or text is not UTF-8, as corp_tg_send_req).
+ */
+int	corp_tg_url(const char *api, const char *token, char **url);
+json_t	*corp_tg_body_new(void);
+int	corp_tg_body(json_t *tpl, long long chat, const char *text,
+	    json_t *reply_markup, char **data, struct corp_sendres *res);
 struct corp_http_resp;
 void	corp_tg_answer(int rc, const struct corp_err *e,
 	    struct corp_http_resp *r, const char *token,

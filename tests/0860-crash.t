@@ -7,8 +7,8 @@
 # every message at least once, and the duplicates a kill causes never
 # exceed the rows in flight (corp-deliver(1) Crash behaviour): the rows
 # the killed process held a live lease on, which is one claim.  For run
-# that is at most min(--batch, 64): it stores a claim's acks before its
-# next claim (GROUP_LINES 64 in cmd/corp-deliver-run.c caps a group
+# that is at most min(--batch, 256): it stores a claim's acks before its
+# next claim (GROUP_LINES 256 in lib/deliver.c caps a group
 # within a larger claim); for the pipe at most pending's --limit.
 #
 # What a kill left in flight is counted once the fake has settled: no
