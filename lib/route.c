@@ -175,15 +175,11 @@ cmp_roles(const void *a, const void *b)
 	return d != 0 ? d : strcmp(x, y);
 }
 
-/* The setting of (type, role, channel); deputy:R uses R's setting. */
-static int
-get_setting(struct corp_db *db, const char *type, const char *role,
-    const char *channel, struct corp_notify_rule *s, struct corp_err *err)
-{
-	if (strncmp(role, "deputy:", 7) == 0)
-		role += 7;
-	return corp_notify_rule(db, type, role, channel, s, err);
-}
+/* A setting route read for the event being routed (struct ctx). */
+struct rulec {
+	char			*role, *channel;
+	struct corp_notify_rule	 r;
+};
 
 static char *
 join_roles(struct rcpt *r)
@@ -223,7 +219,78 @@ struct ctx {
 	size_t			 dn, dcap;
 	struct corp_qrow	*qv;
 	size_t			 qn, qcap;
+	/*
+	 * The settings (role, channel) of the event being routed, read
+	 * once per event, not once per recipient: every recipient of an
+	 * event shares its type (rules_clear at each event).
+	 */
+	struct rulec		*rv;
+	size_t			 rn, rcap;
 };
+
+static void
+rules_clear(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->rn; i++) {
+		free(c->rv[i].role);
+		free(c->rv[i].channel);
+		free(c->rv[i].r.msgkey);
+	}
+	c->rn = 0;
+}
+
+/*
+ * The setting of (type, role, channel), as corp_notify_rule gives it
+ * (s->msgkey the caller's to free); deputy:R uses R's setting.
+ */
+static int
+get_setting(struct ctx *c, const char *type, const char *role,
+    const char *channel, struct corp_notify_rule *s, struct corp_err *err)
+{
+	struct rulec *x;
+	size_t i;
+	int rc;
+
+	if (strncmp(role, "deputy:", 7) == 0)
+		role += 7;
+	for (i = 0; i < c->rn; i++)
+		if (strcmp(c->rv[i].role, role) == 0 &&
+		    strcmp(c->rv[i].channel, channel) == 0) {
+			*s = c->rv[i].r;
+			if (s->msgkey != NULL &&
+			    (s->msgkey = strdup(s->msgkey)) == NULL)
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			return 0;
+		}
+	if ((rc = corp_notify_rule(c->db, type, role, channel, s, err)) != 0)
+		return rc;
+	if (c->rn == c->rcap) {
+		size_t nc = c->rcap ? c->rcap * 2 : 8;
+		struct rulec *nv = reallocarray(c->rv, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		c->rv = nv;
+		c->rcap = nc;
+	}
+	x = &c->rv[c->rn];
+	x->r = *s;
+	x->role = strdup(role);
+	x->channel = strdup(channel);
+	x->r.msgkey = s->msgkey != NULL ? strdup(s->msgkey) : NULL;
+	if (x->role == NULL || x->channel == NULL ||
+	    (s->msgkey != NULL && x->r.msgkey == NULL)) {
+		free(x->role);
+		free(x->channel);
+		free(x->r.msgkey);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	c->rn++;
+	return 0;
+}
 
 /* A decision waiting to be written. */
 struct dec {
@@ -531,7 +598,7 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		    roles, NULL, NULL, NULL, err);
 	/* Roles are sorted by precedence: the first enabled one decides. */
 	for (j = 0; j < r->nroles; j++) {
-		if ((rc = get_setting(c->db, ev->event_type, r->roles[j],
+		if ((rc = get_setting(c, ev->event_type, r->roles[j],
 		    channel, &s, err)) != 0)
 			return rc;
 		if (s.found && s.enabled) {
@@ -734,6 +801,7 @@ route_event(struct ctx *c, const struct corp_event *ev, struct corp_err *err)
 	int rc = 0;
 
 	c->stats->events++;
+	rules_clear(c);
 	if (ev->task_id > 0) {
 		memset(&s, 0, sizeof(s));
 		s.initiator = ev->initiator_user_id;
@@ -1105,6 +1173,8 @@ out:
 	free(c.default_channel);
 	free(c.dv);
 	free(c.qv);
+	rules_clear(&c);
+	free(c.rv);
 	return rc;
 }
 
