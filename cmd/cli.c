@@ -17,6 +17,8 @@
 #include "text.h"
 
 static const char *cli_synopsis = "";
+/* Renders the synopsis when it is printed (cli_set_usage_fn). */
+static const char *(*cli_synopsis_fn)(void);
 void (*cli_usage_hook)(const char *) = NULL;
 
 /* -q/--quiet (-1), -v/--verbose (1), the last given (corp.7 Verbosity). */
@@ -171,6 +173,8 @@ cli_usage(const char *why, ...)
 		va_end(ap);
 		errmsg("%s", msg);
 	}
+	if (cli_synopsis_fn != NULL)
+		cli_synopsis = cli_synopsis_fn();
 	fprintf(stderr, "%s", cli_synopsis);
 	if (cli_usage_hook != NULL) {
 		void (*hook)(const char *) = cli_usage_hook;
@@ -185,11 +189,20 @@ void
 cli_set_usage(const char *s)
 {
 	cli_synopsis = s;
+	cli_synopsis_fn = NULL;
+}
+
+void
+cli_set_usage_fn(const char *(*fn)(void))
+{
+	cli_synopsis_fn = fn;
 }
 
 void
 cli_help(void)
 {
+	if (cli_synopsis_fn != NULL)
+		cli_synopsis = cli_synopsis_fn();
 	fputs(cli_synopsis, stdout);
 	cli_exit(0);
 }

@@ -27,6 +27,10 @@ void	cli_init(int *argc, char ***argv);
 /* The synopsis printer a tool gives cli_init's callers; see cli_usage. */
 /* The usage cli_usage and cli_help print (cmd/clitab.c sets it). */
 void	cli_set_usage(const char *);
+/* The same, rendered by fn only when cli_usage or cli_help prints it:
+ * most runs never do, and rendering cost a process ~0.1 M instructions
+ * at start (tests/bench/PROFILE 10). */
+void	cli_set_usage_fn(const char *(*fn)(void));
 /* Print "why" (if any) and the synopsis to stderr, exit 64; why == NULL
  * and help: synopsis to stdout, exit 0. */
 __attribute__((noreturn)) void cli_usage(const char *why, ...)

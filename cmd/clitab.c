@@ -471,10 +471,15 @@ verb_help(const struct cli_tool *t, const char *prefix,
 	print_and_exit(&b, stdout, 0);
 }
 
-/* Set the usage (what cli_usage prints) to verb v's lines. */
-static void
-set_synopsis(const struct cli_tool *t, const char *prefix,
-    const struct cli_verb *v)
+/* What set_synopsis names, rendered by synopsis() when printed. */
+static struct {
+	const struct cli_tool	*t;
+	const struct cli_verb	*v;
+	char			 prefix[128];
+} syn;
+
+static const char *
+synopsis(void)
 {
 	static struct buf b;
 	const struct cli_verb *s;
@@ -482,12 +487,23 @@ set_synopsis(const struct cli_tool *t, const char *prefix,
 
 	b.len = b.col = 0;
 	put(&b, "", 0);
-	if (v != NULL)
-		render_verb(&b, t, prefix, v, &first);
+	if (syn.v != NULL)
+		render_verb(&b, syn.t, syn.prefix, syn.v, &first);
 	else
-		for (s = t->verbs; s->name != NULL; s += nforms(s))
-			render_verb(&b, t, "", s, &first);
-	cli_set_usage(b.s);
+		for (s = syn.t->verbs; s->name != NULL; s += nforms(s))
+			render_verb(&b, syn.t, "", s, &first);
+	return b.s;
+}
+
+/* Set the usage (what cli_usage prints) to verb v's lines. */
+static void
+set_synopsis(const struct cli_tool *t, const char *prefix,
+    const struct cli_verb *v)
+{
+	syn.t = t;
+	syn.v = v;
+	strlcpy(syn.prefix, prefix, sizeof(syn.prefix));
+	cli_set_usage_fn(synopsis);
 }
 
 /* ---- --cli-spec ------------------------------------------------------ */

@@ -29,6 +29,24 @@ int	corp_queue_insert(struct corp_db *, long long event_id,
 	    const char *roles, const char *priority, const char *msgkey,
 	    int ready, time_t not_before, const char *fallback, time_t now,
 	    struct corp_err *);
+/*
+ * route's rows of one event, as corp_queue_insert would insert them one
+ * by one, in order (a row whose (event, user, channel) is taken is left
+ * out), with one INSERT of CORP_QROWS rows at a time: on SQLite each
+ * statement builds the IN lists of deliveries' CHECKs as ephemeral
+ * tables, ~100 k instructions per statement, so a statement per row
+ * cost as much as the row itself (tests/bench/PROFILE 10).
+ */
+struct corp_qrow {
+	long long	 event_id, user_id;
+	const char	*channel, *role, *roles, *priority, *msgkey;
+	const char	*fallback;
+	int		 ready;
+	time_t		 not_before;
+};
+#define CORP_QROWS	32
+int	corp_queue_insert_rows(struct corp_db *, const struct corp_qrow *,
+	    size_t n, time_t now, struct corp_err *);
 /* A digest's row (batchdigest.h): priority broadcast, template
  * "digest", digest the claim line's JSON object; *id the row's id, 0
  * when the event already has a row for the user on channel. */

@@ -31,9 +31,16 @@ struct rcpt {
 	int		 refused;	/* explicit, outside the viewers */
 };
 
+/*
+ * The recipients in the order they came, and an open-addressing hash of
+ * their uids (slot: index + 1, 0 empty) so that finding one is O(1): a
+ * linear search made a unit of 10 000 members cost 50 M comparisons.
+ */
 struct rlist {
 	struct rcpt	*v;
 	size_t		 n, cap;
+	size_t		*slot;
+	size_t		 nslot;		/* a power of two, > 2 n */
 };
 
 static void
@@ -46,18 +53,63 @@ rlist_free(struct rlist *l)
 		for (j = 0; j < l->v[i].nroles; j++)
 			free(l->v[i].roles[j]);
 	free(l->v);
+	free(l->slot);
 	memset(l, 0, sizeof(*l));
+}
+
+static size_t
+rlist_hash(const struct rlist *l, long long uid)
+{
+	unsigned long long h = (unsigned long long)uid * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 32) & (l->nslot - 1);
 }
 
 static struct rcpt *
 rlist_find(struct rlist *l, long long uid)
 {
-	size_t i;
+	size_t h;
 
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].uid == uid)
-			return &l->v[i];
+	if (l->nslot == 0)
+		return NULL;
+	for (h = rlist_hash(l, uid); l->slot[h] != 0;
+	    h = (h + 1) & (l->nslot - 1))
+		if (l->v[l->slot[h] - 1].uid == uid)
+			return &l->v[l->slot[h] - 1];
 	return NULL;
+}
+
+/* Room for one more recipient in v and in the hash. */
+static int
+rlist_grow(struct rlist *l)
+{
+	size_t i, h, ns;
+
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 16;
+		struct rcpt *nv = reallocarray(l->v, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = nc;
+	}
+	if (2 * (l->n + 1) < l->nslot)
+		return 0;
+	ns = l->nslot ? l->nslot * 2 : 64;
+	free(l->slot);
+	if ((l->slot = calloc(ns, sizeof(*l->slot))) == NULL) {
+		l->nslot = 0;
+		return -1;
+	}
+	l->nslot = ns;
+	for (i = 0; i < l->n; i++) {
+		for (h = rlist_hash(l, l->v[i].uid); l->slot[h] != 0;
+		    h = (h + 1) & (ns - 1))
+			;
+		l->slot[h] = i + 1;
+	}
+	return 0;
 }
 
 /* Add (uid, role); a role already held is not added twice. */
@@ -65,21 +117,19 @@ static int
 rlist_add(struct rlist *l, long long uid, const char *role)
 {
 	struct rcpt *r;
+	size_t h;
 	int j;
 
 	if ((r = rlist_find(l, uid)) == NULL) {
-		if (l->n == l->cap) {
-			size_t nc = l->cap ? l->cap * 2 : 16;
-			struct rcpt *nv = reallocarray(l->v, nc, sizeof(*nv));
-
-			if (nv == NULL)
-				return -1;
-			l->v = nv;
-			l->cap = nc;
-		}
+		if (rlist_grow(l) != 0)
+			return -1;
 		r = &l->v[l->n++];
 		memset(r, 0, sizeof(*r));
 		r->uid = uid;
+		for (h = rlist_hash(l, uid); l->slot[h] != 0;
+		    h = (h + 1) & (l->nslot - 1))
+			;
+		l->slot[h] = l->n;
 	}
 	for (j = 0; j < r->nroles; j++)
 		if (strcmp(r->roles[j], role) == 0)
@@ -125,15 +175,11 @@ cmp_roles(const void *a, const void *b)
 	return d != 0 ? d : strcmp(x, y);
 }
 
-/* The setting of (type, role, channel); deputy:R uses R's setting. */
-static int
-get_setting(struct corp_db *db, const char *type, const char *role,
-    const char *channel, struct corp_notify_rule *s, struct corp_err *err)
-{
-	if (strncmp(role, "deputy:", 7) == 0)
-		role += 7;
-	return corp_notify_rule(db, type, role, channel, s, err);
-}
+/* A setting route read for the event being routed (struct ctx). */
+struct rulec {
+	char			*role, *channel;
+	struct corp_notify_rule	 r;
+};
 
 static char *
 join_roles(struct rcpt *r)
@@ -163,7 +209,220 @@ struct ctx {
 	char			*default_channel;
 	char			**channels;
 	size_t			 nchannels;
+	/*
+	 * The event's decisions and rows not yet written (a real run
+	 * only), flushed CORP_QROWS at a time, before a digest reads the
+	 * tables, and at the end of the event: see flush().  Every
+	 * string is the buffer's own copy.
+	 */
+	struct dec		*dv;
+	size_t			 dn, dcap;
+	struct corp_qrow	*qv;
+	size_t			 qn, qcap;
+	/*
+	 * The settings (role, channel) of the event being routed, read
+	 * once per event, not once per recipient: every recipient of an
+	 * event shares its type (rules_clear at each event).
+	 */
+	struct rulec		*rv;
+	size_t			 rn, rcap;
 };
+
+static void
+rules_clear(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->rn; i++) {
+		free(c->rv[i].role);
+		free(c->rv[i].channel);
+		free(c->rv[i].r.msgkey);
+	}
+	c->rn = 0;
+}
+
+/*
+ * The setting of (type, role, channel), as corp_notify_rule gives it
+ * (s->msgkey the caller's to free); deputy:R uses R's setting.
+ */
+static int
+get_setting(struct ctx *c, const char *type, const char *role,
+    const char *channel, struct corp_notify_rule *s, struct corp_err *err)
+{
+	struct rulec *x;
+	size_t i;
+	int rc;
+
+	if (strncmp(role, "deputy:", 7) == 0)
+		role += 7;
+	for (i = 0; i < c->rn; i++)
+		if (strcmp(c->rv[i].role, role) == 0 &&
+		    strcmp(c->rv[i].channel, channel) == 0) {
+			*s = c->rv[i].r;
+			if (s->msgkey != NULL &&
+			    (s->msgkey = strdup(s->msgkey)) == NULL)
+				return corp_errf(err, CORP_EINTERNAL,
+				    "out of memory");
+			return 0;
+		}
+	if ((rc = corp_notify_rule(c->db, type, role, channel, s, err)) != 0)
+		return rc;
+	if (c->rn == c->rcap) {
+		size_t nc = c->rcap ? c->rcap * 2 : 8;
+		struct rulec *nv = reallocarray(c->rv, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		c->rv = nv;
+		c->rcap = nc;
+	}
+	x = &c->rv[c->rn];
+	x->r = *s;
+	x->role = strdup(role);
+	x->channel = strdup(channel);
+	x->r.msgkey = s->msgkey != NULL ? strdup(s->msgkey) : NULL;
+	if (x->role == NULL || x->channel == NULL ||
+	    (s->msgkey != NULL && x->r.msgkey == NULL)) {
+		free(x->role);
+		free(x->channel);
+		free(x->r.msgkey);
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	c->rn++;
+	return 0;
+}
+
+/* A decision waiting to be written. */
+struct dec {
+	long long	 event_id, user_id;
+	int		 d;
+	char		*channel, *role, *roles, *fb, *why;
+};
+
+static char *
+dupnull(const char *s, int *oom)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*oom = 1;
+	return d;
+}
+
+static void
+dec_clear(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->dn; i++) {
+		free(c->dv[i].channel);
+		free(c->dv[i].role);
+		free(c->dv[i].roles);
+		free(c->dv[i].fb);
+		free(c->dv[i].why);
+	}
+	c->dn = 0;
+}
+
+static void
+qrow_clear(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->qn; i++) {
+		free((char *)c->qv[i].channel);
+		free((char *)c->qv[i].role);
+		free((char *)c->qv[i].roles);
+		free((char *)c->qv[i].priority);
+		free((char *)c->qv[i].msgkey);
+		free((char *)c->qv[i].fallback);
+	}
+	c->qn = 0;
+}
+
+/* The 9 values of a decision; DEC_SQL32: CORP_QROWS of them. */
+#define DEC_SQL		"(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define DEC_SQL4	DEC_SQL ", " DEC_SQL ", " DEC_SQL ", " DEC_SQL
+#define DEC_SQL16	DEC_SQL4 ", " DEC_SQL4 ", " DEC_SQL4 ", " DEC_SQL4
+#define DEC_SQL32	DEC_SQL16 ", " DEC_SQL16
+#define DEC_NCOL	9
+
+static void
+dec_bind(struct corp_stmt *st, int k, const struct dec *x, time_t now)
+{
+	corp_bind_int64(st, k + 1, x->event_id);
+	corp_bind_int64(st, k + 2, x->user_id);
+	corp_bind_text(st, k + 3, x->channel);
+	corp_bind_text(st, k + 4, corp_decision_names[x->d]);
+	corp_bind_text(st, k + 5, x->role);
+	corp_bind_text(st, k + 6, x->roles);
+	corp_bind_int64(st, k + 7, (long long)now);
+	corp_bind_text(st, k + 8, x->fb);
+	corp_bind_text(st, k + 9, x->why);
+}
+
+/*
+ * Write the decisions (flush_decisions) or rows (flush_rows) buffered,
+ * in the order they were made (so that of two rows with one (event,
+ * user, channel) the first stays, as when each was inserted at once):
+ * CORP_QROWS to a statement, the rest one by one.  No statement of a
+ * route reads either table between two flushes but a digest's
+ * (flush() before it).
+ */
+static int
+flush_decisions(struct ctx *c, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i + CORP_QROWS <= c->dn; i += CORP_QROWS) {
+		if ((rc = corp_db_prep(c->db, &st, "INSERT INTO "
+		    "route_decisions (event_id, user_id, channel, decision, "
+		    "role, roles, decided_at, fallback, why) VALUES " DEC_SQL32
+		    " ON CONFLICT DO NOTHING", err)) != 0)
+			break;
+		for (j = 0; j < CORP_QROWS; j++)
+			dec_bind(st, (int)j * DEC_NCOL, &c->dv[i + j], c->now);
+		rc = corp_db_exec(c->db, st, "store decision", err);
+	}
+	for (; rc == 0 && i < c->dn; i++) {
+		if ((rc = corp_db_prep(c->db, &st, "INSERT INTO "
+		    "route_decisions (event_id, user_id, channel, decision, "
+		    "role, roles, decided_at, fallback, why) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		    "ON CONFLICT DO NOTHING", err)) != 0)
+			break;
+		dec_bind(st, 0, &c->dv[i], c->now);
+		rc = corp_db_exec(c->db, st, "store decision", err);
+	}
+	dec_clear(c);
+	return rc;
+}
+
+static int
+flush_rows(struct ctx *c, struct corp_err *err)
+{
+	int rc;
+
+	rc = corp_queue_insert_rows(c->db, c->qv, c->qn, c->now, err);
+	qrow_clear(c);
+	return rc;
+}
+
+static int
+flush(struct ctx *c, struct corp_err *err)
+{
+	int rc;
+
+	rc = flush_decisions(c, err);
+	if (rc == 0)
+		rc = flush_rows(c, err);
+	qrow_clear(c);
+	return rc;
+}
 
 static int
 load_channels(struct ctx *c, const char *type, struct corp_err *err)
@@ -185,8 +444,8 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
     const char *channel, int d, const char *role, const char *roles,
     const char *fb, const char *why, json_t *row, struct corp_err *err)
 {
-	struct corp_stmt *st;
-	int rc;
+	struct dec *x;
+	int rc, oom = 0;
 
 	c->stats->decisions[d]++;
 	if (c->dry) {
@@ -204,23 +463,56 @@ store_decision(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		json_decref(o);
 		return rc;
 	}
-	if ((rc = corp_db_prep(c->db, &st, "INSERT INTO "
-	    "route_decisions (event_id, user_id, channel, decision, role, "
-	    "roles, decided_at, fallback, why) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-	    "ON CONFLICT DO NOTHING",
-	    err)) != 0)
-		return rc;
-	corp_bind_int64(st, 1, ev->event_id);
-	corp_bind_int64(st, 2, r->uid);
-	corp_bind_text(st, 3, channel);
-	corp_bind_text(st, 4, corp_decision_names[d]);
-	corp_bind_text(st, 5, role);
-	corp_bind_text(st, 6, roles);
-	corp_bind_int64(st, 7, (long long)c->now);
-	corp_bind_text(st, 8, fb);
-	corp_bind_text(st, 9, why);
-	return corp_db_exec(c->db, st, "store decision", err);
+	if (c->dn == c->dcap) {
+		size_t nc = c->dcap ? c->dcap * 2 : CORP_QROWS;
+		struct dec *nv = reallocarray(c->dv, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		c->dv = nv;
+		c->dcap = nc;
+	}
+	x = &c->dv[c->dn++];
+	x->event_id = ev->event_id;
+	x->user_id = r->uid;
+	x->d = d;
+	x->channel = dupnull(channel, &oom);
+	x->role = dupnull(role, &oom);
+	x->roles = dupnull(roles, &oom);
+	x->fb = dupnull(fb, &oom);
+	x->why = dupnull(why, &oom);
+	if (oom)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return c->dn >= CORP_QROWS ? flush_decisions(c, err) : 0;
+}
+
+/* A delivery row waiting to be written (corp_queue_insert's values). */
+static int
+store_row(struct ctx *c, const struct corp_qrow *q, struct corp_err *err)
+{
+	struct corp_qrow *x;
+	int oom = 0;
+
+	if (c->qn == c->qcap) {
+		size_t nc = c->qcap ? c->qcap * 2 : CORP_QROWS;
+		struct corp_qrow *nv = reallocarray(c->qv, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return corp_errf(err, CORP_EINTERNAL, "out of memory");
+		c->qv = nv;
+		c->qcap = nc;
+	}
+	x = &c->qv[c->qn++];
+	*x = *q;
+	x->channel = dupnull(q->channel, &oom);
+	x->role = dupnull(q->role, &oom);
+	x->roles = dupnull(q->roles, &oom);
+	x->priority = dupnull(q->priority, &oom);
+	x->msgkey = dupnull(q->msgkey, &oom);
+	x->fallback = dupnull(q->fallback, &oom);
+	if (oom)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	return c->qn >= CORP_QROWS ? flush_rows(c, err) : 0;
 }
 
 /*
@@ -266,6 +558,9 @@ digest(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	char why[96], due[CORP_TIMEBUF];
 	int rc;
 
+	/* What was decided before reaches the tables first. */
+	if (!c->dry && (rc = flush(c, err)) != 0)
+		return rc;
 	memset(&m, 0, sizeof(m));
 	m.user_id = r->uid;
 	m.event_id = ev->event_id;
@@ -303,7 +598,7 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		    roles, NULL, NULL, NULL, err);
 	/* Roles are sorted by precedence: the first enabled one decides. */
 	for (j = 0; j < r->nroles; j++) {
-		if ((rc = get_setting(c->db, ev->event_type, r->roles[j],
+		if ((rc = get_setting(c, ev->event_type, r->roles[j],
 		    channel, &s, err)) != 0)
 			return rc;
 		if (s.found && s.enabled) {
@@ -370,12 +665,16 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 		if (nb <= c->now)
 			nb = 0;
 	}
-	row = json_pack("{s:s, s:s, s:s, s:s, s:o}",
-	    "role", role, "priority", use.priority, "template", use.msgkey,
-	    "readiness", bs == 1 ? "ready" : "waiting_bind",
-	    "not_before", corp_json_time((time_t)nb));
-	if (fb != NULL)
-		json_object_set_new(row, "channel", json_string(fb));
+	/* The row a dry run shows; a real run writes it instead. */
+	if (c->dry) {
+		row = json_pack("{s:s, s:s, s:s, s:s, s:o}",
+		    "role", role, "priority", use.priority,
+		    "template", use.msgkey,
+		    "readiness", bs == 1 ? "ready" : "waiting_bind",
+		    "not_before", corp_json_time((time_t)nb));
+		if (fb != NULL)
+			json_object_set_new(row, "channel", json_string(fb));
+	}
 	if ((rc = store_decision(c, ev, r, channel, d, role, roles, fb,
 	    fb != NULL ? why : NULL, row, err)) != 0)
 		goto out;
@@ -385,11 +684,16 @@ decide(struct ctx *c, const struct corp_event *ev, struct rcpt *r,
 	 * made it, or will: the unique key keeps one) moves no further; a
 	 * row on its own channel keeps the fallback for the move.
 	 */
-	if (!c->dry)
-		rc = corp_queue_insert(c->db, ev->event_id, r->uid, on,
-		    role, roles, use.priority, use.msgkey, bs == 1, nb,
-		    fb == NULL && use.fallback[0] != '\0' ? use.fallback :
-		    NULL, c->now, err);
+	if (!c->dry) {
+		struct corp_qrow q = { .event_id = ev->event_id,
+		    .user_id = r->uid, .channel = on, .role = role,
+		    .roles = roles, .priority = use.priority,
+		    .msgkey = use.msgkey, .ready = bs == 1, .not_before = nb,
+		    .fallback = fb == NULL && use.fallback[0] != '\0' ?
+		    use.fallback : NULL };
+
+		rc = store_row(c, &q, err);
+	}
 out:
 	json_decref(row);
 	free(use.msgkey);
@@ -497,6 +801,7 @@ route_event(struct ctx *c, const struct corp_event *ev, struct corp_err *err)
 	int rc = 0;
 
 	c->stats->events++;
+	rules_clear(c);
 	if (ev->task_id > 0) {
 		memset(&s, 0, sizeof(s));
 		s.initiator = ev->initiator_user_id;
@@ -548,7 +853,11 @@ route_event(struct ctx *c, const struct corp_event *ev, struct corp_err *err)
 		if (rc != 0)
 			goto out;
 	}
+	if (!c->dry)
+		rc = flush(c, err);
 out:
+	dec_clear(c);
+	qrow_clear(c);
 	rlist_free(&viewers);
 	rlist_free(&explicit);
 	return rc;
@@ -862,6 +1171,10 @@ out:
 		free(c.channels[i]);
 	free(c.channels);
 	free(c.default_channel);
+	free(c.dv);
+	free(c.qv);
+	rules_clear(&c);
+	free(c.rv);
 	return rc;
 }
 
