@@ -93,6 +93,7 @@ if pg_mode; then
 	strings -n 8 "$(command -v corp-deliver)" |
 	    grep -E '^SELECT id, status, lease_token.* FOR UPDATE$' |
 	    sed 's/?\([0-9]*\)/$\1/g' > "$T/ackrows"
+	# not SQL: a pattern grep finds in the binary; the statement is only EXPLAINed
 	strings -n 8 "$(command -v corp-deliver)" |
 	    grep -E '^UPDATE deliveries SET status = CAST\(j.value ->> 1 .*json_array_elements' |
 	    sed 's/?\([0-9]*\)/$\1/g' > "$T/ackset"
