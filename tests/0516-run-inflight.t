@@ -116,11 +116,13 @@ is "$(sql "SELECT status, count(*) FROM deliveries GROUP BY status")" \
     "SENT|$((USERS * 2))" "every row SENT"
 
 # 3. The lease deadline: chat 5000's first answer takes 8 s, longer than
-# the 3 s lease, so its second line (waiting behind it) is not sent:
-# retry, not attempted, "lease expired".  The other chats are not
-# asserted (on a busy machine their leases may pass too); the lease is
-# 3 s, not 1, so that a loaded machine (check-pg beside a make check)
-# still sends chat 5000's first line before it runs out.
+# the 6 s lease, so its second line (waiting behind it) starts at least
+# 8 s after the claim and is not sent: retry, not attempted, "lease
+# expired".  The other chats are not asserted (on a busy machine their
+# leases may pass too).  The lease is 6 s, not 1 or 3, so that a loaded
+# machine (check-pg beside a make check and two other jobs) still sends
+# chat 5000's first line before it runs out; the answer's 8 s only has
+# to be longer than the lease.
 restoredb "$empty"
 printf '%s\n' '{"chat_id":5000,"count":1,"delay_ms":8000}' > "$T/script3"
 start_fake tg3 "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg3.log" \
@@ -128,7 +130,7 @@ start_fake tg3 "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg3.log" \
 USERS=6 EVENTS=2
 emit c
 run env CORP_TELEGRAM_API="http://127.0.0.1:$port" corp-deliver run \
-    --channel telegram --allow-http --once --inflight 4 --lease 3s
+    --channel telegram --allow-http --once --inflight 4 --lease 6s
 is "$(jq -r 'select(.method == "sendMessage" and .chat_id == 5000) |
     .text' "$T/tg3.log" | grep -c 'Sc\.0\.')" 1 \
     "chat 5000: only the first line went out"
