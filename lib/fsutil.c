@@ -349,29 +349,37 @@ static int	exec_walk(const char *, int, int, int *, int *,
 #define EXEC_LINEMAX	256	/* the kernel's BINPRM_BUF_SIZE */
 
 /*
- * The option letters of the interpreters corp knows that take a value:
- * a #! cluster holding one is refused (exec_interp).  Matched on the
- * interpreter's name, a version after it allowed (python3.11, perl5.36).
- * f_last: -f takes the script itself, the kernel's next argument, so it
- * is taken as the cluster's last letter (awk -f, sed -nf, make -f).  An
- * interpreter not named here takes no option but that idiom: "-f".
+ * The option letters each interpreter corp knows may carry on a #!
+ * line: an allowlist (exec_interp).  A letter not listed is refused:
+ * one that takes a value names what nobody judged (sh -c, python3
+ * -mNAME, perl -MNAME; fresh-eyes round 8), and one that changes what
+ * runs makes the judged script not the program: sh -s reads its
+ * commands from stdin, the delivery line (round 13: a title's $(...)
+ * ran), sh -n, perl -c, python3 -h and make -n run nothing and exit 0
+ * (a line acked sent), python3 -i reads stdin after the script.
+ * Matched on the interpreter's name, a version after it allowed
+ * (python3.11, perl5.36).  f_last: -f takes the script itself, the
+ * kernel's next argument, so it is taken as the cluster's last letter
+ * (awk -f, sed -nf, make -f).  An interpreter not named here takes no
+ * option but that idiom: "-f".  corp.7 SECURITY lists the letters.
  */
 static const struct {
 	const char	*name;
-	const char	*valued;
+	const char	*allowed;
 	int		 f_last;
 } interp_opts[] = {
-	{ "sh", "cOo", 0 }, { "bash", "cOo", 0 }, { "dash", "cOo", 0 },
-	{ "ash", "cOo", 0 }, { "ksh", "cOo", 0 }, { "mksh", "cOo", 0 },
-	{ "zsh", "cOo", 0 },
-	{ "python", "cmWXQ", 0 },
-	{ "perl", "eEIMmxilCdDFV", 0 },
-	{ "ruby", "eEIrxCTKW", 0 },
-	{ "node", "eprci", 0 },
-	{ "awk", "vFf", 1 }, { "gawk", "vFfeEiIlL", 1 }, { "mawk", "vFfW", 1 },
-	{ "nawk", "vFf", 1 },
-	{ "sed", "efl", 1 },
-	{ "make", "CfIjloW", 1 },
+	{ "sh", "aCefhuvx", 0 }, { "dash", "aCefhuvx", 0 },
+	{ "ash", "aCefhuvx", 0 }, { "ksh", "aCefhuvx", 0 },
+	{ "mksh", "aCefhuvx", 0 }, { "zsh", "aCefhuvx", 0 },
+	{ "bash", "aCEefhTuvx", 0 },
+	{ "python", "bBdEIORsSuv", 0 },
+	{ "perl", "tTwWX", 0 },
+	{ "ruby", "dvw", 0 },
+	{ "node", "", 0 },
+	{ "awk", "", 1 }, { "gawk", "bcOPrSt", 1 }, { "mawk", "", 1 },
+	{ "nawk", "", 1 },
+	{ "sed", "nErsuz", 1 },
+	{ "make", "ekrRsSw", 1 },
 };
 
 /* Whether CLUSTER (letters, after the '-') may follow interpreter B:
@@ -392,7 +400,7 @@ interp_known(const char *b, const char *cluster)
 			if (interp_opts[i].f_last && *v == 'f' &&
 			    v == cluster + len - 1)
 				continue;
-			if (strchr(interp_opts[i].valued, *v) != NULL)
+			if (strchr(interp_opts[i].allowed, *v) == NULL)
 				return 0;
 		}
 		return 1;
@@ -551,10 +559,11 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    "nobody judged", shown, line);
 		if (al > 0 && !interp_options(rb, b, arg + 1))
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
-			    "\"%s\": an option of %s that takes a value (a "
-			    "module, a file, code) names what nobody judged; "
-			    "only options without a value are taken", shown,
-			    line, b);
+			    "\"%s\": an option of %s that is not taken: one "
+			    "that takes a value (a module, a file, code) or "
+			    "changes what runs (stdin, no-exec, interactive) "
+			    "makes the script not what was judged; corp(7) "
+			    "SECURITY lists the options taken", shown, line, b);
 		return missing ? interp_missing(shown, p, err) : 0;
 	}
 	/*

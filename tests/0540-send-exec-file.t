@@ -330,17 +330,24 @@ for l in "/bin/sh $T/evil/interp" "/usr/bin/nice $T/evil/interp" \
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
 chmod 755 "$T/evil"
-# Nor an option that takes a value: it would be the rest of the cluster
-# or the script's path (python3 -mNAME imports NAME from the working
-# directory; fresh-eyes round 8).  An interpreter corp does not know
+# Nor an option not on the interpreter's list (corp.7 SECURITY): one
+# that takes a value would be the rest of the cluster or the script's
+# path (python3 -mNAME imports NAME from the working directory;
+# fresh-eyes round 8); one that changes what runs makes the script not
+# the program (round 13: sh -s read its commands from stdin, the
+# delivery line, and a title's $(...) ran; sh -n, bash -D, perl -c and
+# python3 -h run nothing and exit 0, a line acked sent; python3 -i
+# reads stdin after the script).  An interpreter corp does not know
 # takes only "-f" (awk, sed, make: the script itself).
 for l in "/usr/bin/python3 -mrevilmod" "/usr/bin/perl -MEvil" "/bin/sh -c" \
-    "/bin/sh -eo" "/usr/bin/nice -n"; do
+    "/bin/sh -eo" "/usr/bin/nice -n" "/bin/sh -s" "/bin/bash -s" \
+    "/bin/dash -is" "/bin/sh -n" "/bin/bash -D" "/usr/bin/perl -c" \
+    "/usr/bin/python3 -i" "/usr/bin/python3 -h"; do
 	printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$l" "$T" > "$T/bin/viaenv"
 	b=${l%% *}
 	b=${b##*/}
 	run_in "$T/in" corp-send exec
-	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": an option of $b that takes a value (a module, a file, code) names what nobody judged; only options without a value are taken\",false]" \
+	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": an option of $b that is not taken: one that takes a value (a module, a file, code) or changes what runs (stdin, no-exec, interactive) makes the script not what was judged; corp(7) SECURITY lists the options taken\",false]" \
 	    "#!$l: not run (77, naming the line)"
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
