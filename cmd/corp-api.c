@@ -419,7 +419,6 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	char *uri, *cl;
 	int ulen, mi;
 	long long n;
-	const char *es = NULL;
 	char bad[96];
 
 	pss_reset(s);
@@ -452,10 +451,30 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		respond_error(wsi, s, 400, bad);
 		return 0;
 	}
-	if ((cl = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) != NULL) {
-		n = strtonum(cl, 0, LLONG_MAX, &es);
+	/* libwebsockets 4.1 hands no chunked request body on: refused,
+	 * rather than read as an empty one, and judged first: with a
+	 * Content-Length beside it (RFC 9112 6.3: Transfer-Encoding wins,
+	 * a proxy would read chunks where this read the length: request
+	 * smuggling; sec-review-13b) it is 400, whatever the length. */
+	if ((cl = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) != NULL) {
 		free(cl);
-		if (es != NULL) {
+		if (lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+			respond_error(wsi, s, 400, "both Content-Length and "
+			    "Transfer-Encoding");
+		else
+			respond_error(wsi, s, 411, "a request body needs "
+			    "Content-Length (no chunked bodies)");
+		return 0;
+	}
+	if ((cl = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) != NULL) {
+		/* RFC 9110's 1*DIGIT, all of it (a NUL inside, a sign or a
+		 * leading zero: 400), as corp-tg cgi reads CONTENT_LENGTH. */
+		int bad_cl = corp_plain_decimal(cl, (size_t)lws_hdr_total_length(
+		    wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH), LLONG_MAX, &n);
+
+		free(cl);
+		if (bad_cl != 0) {
 			respond_error(wsi, s, 400, "Content-Length: not a "
 			    "number");
 			return 0;
@@ -467,14 +486,6 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		}
 		if (n > 0)
 			return 0;	/* the body comes next */
-	}
-	/* libwebsockets 4.1 hands no chunked request body on: refused,
-	 * rather than read as an empty one. */
-	if ((cl = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) != NULL) {
-		free(cl);
-		respond_error(wsi, s, 411, "a request body needs "
-		    "Content-Length (no chunked bodies)");
-		return 0;
 	}
 	serve(wsi, s);
 	return 0;

@@ -168,3 +168,20 @@ corp_server_text(char *s)
 	}
 	*w = '\0';
 }
+
+int
+corp_plain_decimal(const char *s, size_t len, long long max, long long *out)
+{
+	long long v = 0;
+	size_t i;
+
+	if (len == 0 || (s[0] == '0' && len > 1))
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (max - (s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}

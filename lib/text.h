@@ -36,4 +36,11 @@ void	corp_server_text(char *);
  * right after a character shown); 0: shown. */
 int	corp_text_ignorable(unsigned long cp);
 
+/* A length from outside (Content-Length, CONTENT_LENGTH) read as RFC
+ * 9110's 1*DIGIT and nothing else: no sign, no space, no leading zero
+ * but "0" itself, all LEN bytes digits (a NUL inside is refused), at
+ * most MAX.  0 and *out set, or -1. */
+int	corp_plain_decimal(const char *s, size_t len, long long max,
+	    long long *out);
+
 #endif

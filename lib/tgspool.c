@@ -17,6 +17,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "tgspool.h"
+#include "text.h"
 
 static int
 mkdir1(const char *p, struct corp_err *err)
@@ -230,7 +231,6 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
     const char *content_length, FILE *in, struct corp_tgspool_answer *ans,
     struct corp_err *err)
 {
-	const char *es;
 	long long len, id;
 	size_t got, r;
 	char *body;
@@ -248,12 +248,9 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 	if (content_length == NULL || *content_length == '\0')
 		return mistake(ans, 411, "Length Required", "length required",
 		    err);
-	/* A plain decimal, as corp-api takes it (RFC 9110 1*DIGIT): no
-	 * sign, no space, no leading zero but "0" itself. */
-	len = strtonum(content_length, 0, LLONG_MAX, &es);
-	if (es != NULL || content_length[strspn(content_length,
-	    "0123456789")] != '\0' || (content_length[0] == '0' &&
-	    content_length[1] != '\0'))
+	/* A plain decimal, as corp-api takes it (corp_plain_decimal). */
+	if (corp_plain_decimal(content_length, strlen(content_length),
+	    LLONG_MAX, &len) != 0)
 		return mistake(ans, 400, "Bad Request", "bad Content-Length",
 		    err);
 	if (len > CORP_TG_SPOOL_MAX)

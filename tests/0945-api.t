@@ -324,6 +324,26 @@ code=$(curl -s --max-time 60 -o "$T/body" -w '%{http_code}' --unix-socket "$S" \
 is "$code $(cat "$T/body")" \
     '411 {"error":"a request body needs Content-Length (no chunked bodies)"}' \
     "a chunked body: 411, not read as an empty one"
+# Content-Length beside Transfer-Encoding: a proxy in front reads
+# chunks where corp-api read the length (request smuggling: the action
+# ran with the length's body; fresh-eyes round 13): 400, nothing done.
+# And a length that is not a plain decimal: 400, as corp-tg cgi does.
+rb='{"chat_id":-7,"from":"2026-03-01T10:00:00Z","until":"2026-03-01T11:00:00Z"}'
+code=$(curl -s --max-time 60 -o "$T/body" -w '%{http_code}' --unix-socket "$S" \
+    -H "Authorization: Bearer $ADMIN" -H 'Transfer-Encoding: chunked' \
+    -H "Content-Length: ${#rb}" -X POST --data-binary "$rb" http://corp/api/runs)
+is "$code $(cat "$T/body")" \
+    '400 {"error":"both Content-Length and Transfer-Encoding"}' \
+    "Content-Length and Transfer-Encoding: 400"
+for cl in "+${#rb}" "0${#rb}" "-0" "${#rb} x"; do
+	code=$(curl -s --max-time 60 -o "$T/body" -w '%{http_code}' \
+	    --unix-socket "$S" -H "Authorization: Bearer $ADMIN" \
+	    -H "Content-Length: $cl" -X POST --data-binary "$rb" \
+	    http://corp/api/runs)
+	is "$code $(cat "$T/body")" \
+	    '400 {"error":"Content-Length: not a number"}' \
+	    "Content-Length '$cl': 400"
+done
 is "$(sql "SELECT count(*) FROM analysis_runs")" 1 \
     "refused requests created no run"
 # Two body-less PUTs on one kept-alive connection (no Content-Length):

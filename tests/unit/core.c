@@ -390,6 +390,29 @@ test_ignorable(void)
 	is_int((long long)bad, 3948, "3948 code points cleaned outright");
 }
 
+/* A length from outside: RFC 9110's 1*DIGIT, nothing else. */
+static void
+test_plain_decimal(void)
+{
+	long long v = -1;
+
+	ok(corp_plain_decimal("17", 2, LLONG_MAX, &v) == 0 && v == 17, "17");
+	ok(corp_plain_decimal("0", 1, LLONG_MAX, &v) == 0 && v == 0, "0");
+	ok(corp_plain_decimal("+17", 3, LLONG_MAX, &v) == -1, "+17 refused");
+	ok(corp_plain_decimal("017", 3, LLONG_MAX, &v) == -1, "017 refused");
+	ok(corp_plain_decimal("-0", 2, LLONG_MAX, &v) == -1, "-0 refused");
+	ok(corp_plain_decimal(" 17", 3, LLONG_MAX, &v) == -1, "' 17' refused");
+	ok(corp_plain_decimal("17 ", 3, LLONG_MAX, &v) == -1, "'17 ' refused");
+	ok(corp_plain_decimal("17\0" "9", 4, LLONG_MAX, &v) == -1,
+	    "a NUL inside refused");
+	ok(corp_plain_decimal("", 0, LLONG_MAX, &v) == -1, "empty refused");
+	ok(corp_plain_decimal("9223372036854775807", 19, LLONG_MAX, &v) == 0 &&
+	    v == LLONG_MAX, "LLONG_MAX");
+	ok(corp_plain_decimal("9223372036854775808", 19, LLONG_MAX, &v) == -1,
+	    "past LLONG_MAX refused");
+	ok(corp_plain_decimal("100", 3, 99, &v) == -1, "past max refused");
+}
+
 int
 main(void)
 {
@@ -405,5 +428,6 @@ main(void)
 	test_suggest();
 	test_server_text();
 	test_ignorable();
+	test_plain_decimal();
 	return done_testing();
 }
