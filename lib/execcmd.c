@@ -16,6 +16,7 @@
 #include "corp.h"
 #include "clock.h"
 #include "execcmd.h"
+#include "text.h"
 #include "fsutil.h"
 #include "sendres.h"
 #include "webhookconf.h"
@@ -534,9 +535,13 @@ corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
 	else if (r.timedout)
 		corp_sendres_set(res, CORP_SEND_RETRY, "exec: %s: no answer "
 		    "within %lld s; killed", path, timeout_ms / 1000);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		/* The child's words, printable only, as its error is
+		 * (corp.7 Untrusted text; fresh-eyes round 13). */
 		first_line(r.out, r.len, res->provider_id,
 		    sizeof(res->provider_id));
+		corp_server_text(res->provider_id);
+	}
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == CORP_ETEMP)
 		corp_sendres_set(res, CORP_SEND_RETRY, "%s", msg[0] ? msg :
 		    "exec: exit 75");

@@ -367,6 +367,13 @@ ok "  and nothing ran" test ! -e "$T/env.ran"
 printf '#!/bin/sh -e\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/bin/sh -e: runs"
+# The message id (the first stdout line) is the child's words: stored
+# printable only, as its error is (fresh-eyes round 13: ESC and U+202E
+# reached the database raw).
+printf '#!/bin/sh\ncat > /dev/null\nprintf '"'"'pid\\033[2J\\342\\200\\256x\\n'"'"'\n' > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:3]')" '0:["sent","pid?[2J?x"]' \
+    "a message id with controls: stored printable"
 
 # file: appends each line to DATA_DIR/outbox.jsonl (or --out), sent.
 { dline 20 x "<b>a</b>" file; dline 21 y "b" file;
