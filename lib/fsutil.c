@@ -349,19 +349,23 @@ static int	exec_walk(const char *, int, int, int *, int *,
 #define EXEC_LINEMAX	256	/* the kernel's BINPRM_BUF_SIZE */
 
 /*
- * The option letters each interpreter corp knows may carry on a #!
- * line: an allowlist (exec_interp).  A letter not listed is refused:
- * one that takes a value names what nobody judged (sh -c, python3
- * -mNAME, perl -MNAME; fresh-eyes round 8), and one that changes what
- * runs makes the judged script not the program: sh -s reads its
- * commands from stdin, the delivery line (round 13: a title's $(...)
- * ran), sh -n, perl -c, python3 -h and make -n run nothing and exit 0
- * (a line acked sent), python3 -i reads stdin after the script.
- * Matched on the interpreter's name, a version after it allowed
- * (python3.11, perl5.36).  f_last: -f takes the script itself, the
- * kernel's next argument, so it is taken as the cluster's last letter
- * (awk -f, sed -nf, make -f).  An interpreter not named here takes no
- * option but that idiom: "-f".  corp.7 SECURITY lists the letters.
+ * The interpreters corp runs a script with, and the option letters each
+ * may carry on a #! line: an allowlist (exec_interp).  An interpreter
+ * not listed is refused: the kernel hands any program the script's
+ * path, and many do not run it (script(1) starts a shell that reads the
+ * delivery line from stdin, so a title's $(...) ran; tclsh -f, make,
+ * bc, gdb, tee read or run something else and exit 0, a line acked
+ * sent; xargs runs the script in a loop; fresh-eyes round 14).  A
+ * letter not listed is refused: one that takes a value names what
+ * nobody judged (sh -c, python3 -mNAME, perl -MNAME; round 8), one that
+ * changes what runs makes the judged script not the program (sh -s
+ * reads its commands from stdin, the delivery line; sh -n, perl -c,
+ * python3 -h run nothing; python3 -i reads stdin after the script;
+ * round 13).  Matched on the interpreter's name, a version after it
+ * allowed (python3.11, perl5.36, tclsh8.6).  f_last: the interpreter
+ * takes its program from -f, the kernel's next argument the script, so
+ * -f must end the cluster (awk -f, sed -nf, make -f): without it awk
+ * runs the script's path as its program.  corp.7 SECURITY lists them.
  */
 static const struct {
 	const char	*name;
@@ -375,15 +379,24 @@ static const struct {
 	{ "python", "bBdEIORsSuv", 0 },
 	{ "perl", "tTwWX", 0 },
 	{ "ruby", "dvw", 0 },
-	{ "node", "", 0 },
+	{ "node", "", 0 }, { "nodejs", "", 0 },
+	{ "lua", "", 0 }, { "php", "", 0 }, { "tclsh", "", 0 },
+	{ "Rscript", "", 0 },
 	{ "awk", "", 1 }, { "gawk", "bcOPrSt", 1 }, { "mawk", "", 1 },
 	{ "nawk", "", 1 },
 	{ "sed", "nErsuz", 1 },
 	{ "make", "ekrRsSw", 1 },
 };
 
-/* Whether CLUSTER (letters, after the '-') may follow interpreter B:
- * 1 yes, 0 no, -1 B is not one corp knows. */
+/* Multi-call binaries: what they run is the name they are called by. */
+static int
+multi_call(const char *b)
+{
+	return strcmp(b, "busybox") == 0 || strcmp(b, "toybox") == 0;
+}
+
+/* Whether CLUSTER (letters after the '-'; "" for none) may follow
+ * interpreter B: 1 yes, 0 no, -1 B is not one corp knows. */
 static int
 interp_known(const char *b, const char *cluster)
 {
@@ -396,6 +409,9 @@ interp_known(const char *b, const char *cluster)
 		    (b[n] != '\0' && strspn(b + n, "0123456789.") !=
 		    strlen(b + n)))
 			continue;
+		if (interp_opts[i].f_last && (len == 0 ||
+		    cluster[len - 1] != 'f'))
+			return 0;
 		for (v = cluster; *v != '\0'; v++) {
 			if (interp_opts[i].f_last && *v == 'f' &&
 			    v == cluster + len - 1)
@@ -408,19 +424,44 @@ interp_known(const char *b, const char *cluster)
 	return -1;
 }
 
-/* The rule for REAL, the file the kernel runs (a link's target), else
- * for WRITTEN, the name on the #! line (argv[0] of a multi-call
- * binary); neither known: only "-f". */
-static int
-interp_options(const char *real, const char *written, const char *cluster)
+/*
+ * The name that decides for an interpreter: REAL, the file the kernel
+ * runs (a link's target), unless it is missing (NULL) or a multi-call
+ * binary (argv[0], the name on the #! line, picks its applet): then
+ * WRITTEN.  A link named python3 to another program is that program.
+ */
+static const char *
+interp_name(const char *real, const char *written)
 {
-	int r;
+	if (real == NULL || multi_call(real))
+		return written;
+	return real;
+}
 
-	if (real != NULL && (r = interp_known(real, cluster)) >= 0)
-		return r;
-	if ((r = interp_known(written, cluster)) >= 0)
-		return r;
-	return strcmp(cluster, "f") == 0;
+/* An interpreter corp does not know to run its script. */
+static int
+interp_unknown(const char *shown, const char *line, const char *name,
+    struct corp_err *err)
+{
+	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": %s is "
+	    "not an interpreter corp runs scripts with: a program handed "
+	    "the script's path may run something else or read the "
+	    "delivery line as code; corp(7) SECURITY lists them (or make "
+	    "the command a binary)", shown, line, name);
+}
+
+/* An option letter not on the interpreter's list, or awk/sed/make
+ * without -f last. */
+static int
+interp_badopt(const char *shown, const char *line, const char *name,
+    struct corp_err *err)
+{
+	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": an "
+	    "option of %s that is not taken: one that takes a value (a "
+	    "module, a file, code) or changes what runs (stdin, no-exec, "
+	    "interactive) makes the script not what was judged, and awk, "
+	    "sed and make need -f last; corp(7) SECURITY lists the options "
+	    "taken", shown, line, name);
 }
 
 /* A script's #! interpreter, or a component of its path, is missing. */
@@ -451,9 +492,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 	struct stat rst;
 	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
 	    *b, real[PATH_MAX], fdp[40], *rb = NULL;
+	const char *ib;
 	ssize_t n, rl;
 	size_t al;
-	int rfd, ifd, rc, isenv = 0, missing;
+	int rfd, ifd, rc, isenv = 0, missing, ok;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -557,14 +599,24 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    "\"%s\": the interpreter's argument may only be "
 			    "letter options (-e); a path or a word names what "
 			    "nobody judged", shown, line);
-		if (al > 0 && !interp_options(rb, b, arg + 1))
-			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
-			    "\"%s\": an option of %s that is not taken: one "
-			    "that takes a value (a module, a file, code) or "
-			    "changes what runs (stdin, no-exec, interactive) "
-			    "makes the script not what was judged; corp(7) "
-			    "SECURITY lists the options taken", shown, line, b);
-		return missing ? interp_missing(shown, p, err) : 0;
+		if (missing)	/* refused for that; its options judged */
+			return interp_known(b, al > 0 ? arg + 1 : "") == 0 ?
+			    interp_badopt(shown, line, b, err) :
+			    interp_missing(shown, p, err);
+		ib = interp_name(rb, b);
+		if ((ok = interp_known(ib, al > 0 ? arg + 1 : "")) < 0) {
+			if (strcmp(ib, b) != 0) {
+				snprintf(fdp, sizeof(fdp), "%.*s", 39, ib);
+				corp_server_text(fdp);
+				return corp_errf(err, CORP_EFORBIDDEN, "%s: #! "
+				    "line \"%s\": %s runs %s, not an "
+				    "interpreter corp runs scripts with; corp(7) "
+				    "SECURITY lists them", shown, line, b, fdp);
+			}
+			return interp_unknown(shown, line, b, err);
+		}
+		/* named as written: the line's words, whatever the link */
+		return ok ? 0 : interp_badopt(shown, line, b, err);
 	}
 	/*
 	 * env runs what its argument names, never judged here: only
@@ -583,6 +635,12 @@ exec_interp(int dfd, const char *name, const char *shown,
 		    "'.', '_', '+', '-') found on the command's PATH: name "
 		    "the interpreter by its absolute path instead", shown,
 		    line, p);
+	/* NAME is what env runs: one corp knows, with no option (awk,
+	 * sed and make need -f, which env's one argument cannot add). */
+	if ((ok = interp_known(arg, "")) < 0)
+		return interp_unknown(shown, line, arg, err);
+	if (ok == 0)
+		return interp_badopt(shown, line, arg, err);
 	return missing ? interp_missing(shown, p, err) : 0;
 }
 

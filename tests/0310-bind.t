@@ -258,7 +258,7 @@ is "$err" "corp-bind: exec command $T/cmd/nointerp.sh: $T/cmd/nointerp.sh: #! in
     "  naming the script and the interpreter"
 is_rc 77 "a missing interpreter's option that takes a value is refused" \
     corp-bind add --user carol --channel exec --address nogawk
-is "$err" "corp-bind: exec command $T/cmd/nogawk.sh: $T/cmd/nogawk.sh: #! line \"#!$T/nope/gawk -iinc\": an option of gawk that is not taken: one that takes a value (a module, a file, code) or changes what runs (stdin, no-exec, interactive) makes the script not what was judged; corp(7) SECURITY lists the options taken" \
+is "$err" "corp-bind: exec command $T/cmd/nogawk.sh: $T/cmd/nogawk.sh: #! line \"#!$T/nope/gawk -iinc\": an option of gawk that is not taken: one that takes a value (a module, a file, code) or changes what runs (stdin, no-exec, interactive) makes the script not what was judged, and awk, sed and make need -f last; corp(7) SECURITY lists the options taken" \
     "  naming the line"
 is_rc 77 "options that pass, the interpreter still missing: refused" \
     corp-bind add --user carol --channel exec --address nosh

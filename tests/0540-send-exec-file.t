@@ -340,15 +340,32 @@ chmod 755 "$T/evil"
 # reads stdin after the script).  An interpreter corp does not know
 # takes only "-f" (awk, sed, make: the script itself).
 for l in "/usr/bin/python3 -mrevilmod" "/usr/bin/perl -MEvil" "/bin/sh -c" \
-    "/bin/sh -eo" "/usr/bin/nice -n" "/bin/sh -s" "/bin/bash -s" \
+    "/bin/sh -eo" "/bin/sh -s" "/bin/bash -s" "/usr/bin/awk" "/usr/bin/make -s" \
     "/bin/dash -is" "/bin/sh -n" "/bin/bash -D" "/usr/bin/perl -c" \
     "/usr/bin/python3 -i" "/usr/bin/python3 -h"; do
 	printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$l" "$T" > "$T/bin/viaenv"
 	b=${l%% *}
 	b=${b##*/}
 	run_in "$T/in" corp-send exec
-	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": an option of $b that is not taken: one that takes a value (a module, a file, code) or changes what runs (stdin, no-exec, interactive) makes the script not what was judged; corp(7) SECURITY lists the options taken\",false]" \
+	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": an option of $b that is not taken: one that takes a value (a module, a file, code) or changes what runs (stdin, no-exec, interactive) makes the script not what was judged, and awk, sed and make need -f last; corp(7) SECURITY lists the options taken\",false]" \
 	    "#!$l: not run (77, naming the line)"
+	ok "  and nothing ran" test ! -e "$T/env.ran"
+done
+# Nor an interpreter corp does not know to run its script (round 14):
+# the kernel hands any program the script's path, and script(1) starts a
+# shell that reads the delivery line from stdin (a title's $(...) ran),
+# xargs runs the script in a loop, nice and tee run or read something
+# else; through env the same.
+for l in "/usr/bin/nice -n" "/usr/bin/script" "/usr/bin/xargs" "/usr/bin/tee" \
+    "/usr/bin/env script" "/usr/bin/env tee"; do
+	printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$l" "$T" > "$T/bin/viaenv"
+	case $l in
+	/usr/bin/env*) b=${l#* } ;;
+	*) b=${l%% *}; b=${b##*/} ;;
+	esac
+	run_in "$T/in" corp-send exec
+	is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$l\\\": $b is not an interpreter corp runs scripts with: a program handed the script's path may run something else or read the delivery line as code; corp(7) SECURITY lists them (or make the command a binary)\",false]" \
+	    "#!$l: not run (77, naming the interpreter)"
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
 # A missing interpreter: a bad #! line, not a command to come
