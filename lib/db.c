@@ -978,6 +978,19 @@ corp_db_open(struct corp_db **out, int flags, struct corp_err *err)
 	return corp_db_open_spec(out, corp_cfg.db, flags, err);
 }
 
+/*
+ * A file SQLite will open by name that is not the database (the target
+ * of corp-db backup, made 0600 by the caller): judged as the database's
+ * path is, its directory not sticky for others, no side file another
+ * user made first (fresh-eyes round 14: a backup into /tmp used a
+ * -journal someone else held open).
+ */
+int
+corp_db_file_judge(const char *path, struct corp_err *err)
+{
+	return db_file_judge(path, 0, err);
+}
+
 int
 corp_db_open_spec(struct corp_db **out, const char *spec, int flags,
     struct corp_err *err)

@@ -34,6 +34,8 @@ enum {
 };
 
 int	corp_db_open(struct corp_db **, int flags, struct corp_err *);
+/* A path SQLite opens by name, judged as the database's (db.c). */
+int	corp_db_file_judge(const char *path, struct corp_err *);
 /* The same for the database spec names (a path or a PostgreSQL URI)
  * rather than CORP_DB: corp-db migrate-to's target. */
 int	corp_db_open_spec(struct corp_db **, const char *spec, int flags,

@@ -282,6 +282,8 @@ corp_dbadmin_backup(struct corp_db *db, const char *file,
 			return corp_errprefix(err, "backup");
 		return 0;
 	}
+	if ((rc = corp_db_file_judge(file, err)) != 0)
+		return rc;
 	if (p != NULL && (rc = db_kib(db, &b.total, err)) != 0)
 		return rc;
 	if ((rc = corp_db_prep(db, &st, "VACUUM INTO ?1", err)) != 0)

@@ -113,6 +113,19 @@ is "$(stat -c %s "$T/st/x.db-wal"):$(stat -c %s "$T/st/x.db-shm")" 0:0 \
 is "$(ls -A "$T/st" | tr '\n' ' ')" "x.db-shm x.db-wal " "  and no database made there"
 is_rc 77 "  and no tool uses it either" env CORP_DB="$T/st/x.db" corp-user list
 
+# a2) The same directory as a backup's target (fresh-eyes round 14):
+# SQLite writes the backup through a -journal beside it, which another
+# user may have made first and hold open: refused as the database is,
+# and the file claimed for it removed.
+evil sh -c 'touch "$1-journal" && chmod 666 "$1-journal"' sh "$T/st/bk.db"
+is_rc 77 "a backup into a sticky directory others may write: refused" \
+    env CORP_DB="$T/p/x.db" corp-db backup "$T/st/bk.db"
+is "$err" "corp-db: $T/st/bk.db: $T/st: a sticky directory others may make names in (mode 1777): SQLite would use a -wal, -shm or -journal file another user made there first; keep the database in a directory only you (or root) may write (mkdir -m 700 DIR)" \
+    "  naming the directory and the fix"
+is "$(stat -c %s "$T/st/bk.db-journal"):$(test -e "$T/st/bk.db" && echo kept)" "0:" \
+    "  nothing written to the attacker's journal, no backup left"
+rm -f "$T/st/bk.db-journal"
+
 # b) An attacker-owned, pre-created database file in the sticky
 # directory: refused (the directory; the owner besides).
 evil sh -c 'touch "$1" && chmod 666 "$1"' sh "$T/st/z.db"
