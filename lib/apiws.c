@@ -320,7 +320,7 @@ static int
 carries(const char *w, const char *topic, json_t *fr,
     const struct corp_apiws_batch *b)
 {
-	const char *t;
+	const char *t, *ty;
 	char k[24];
 	json_int_t chat;
 	json_t *u;
@@ -329,6 +329,12 @@ carries(const char *w, const char *topic, json_t *fr,
 		return b->flat && strcmp(w, topic) == 0;
 	if (b->ties == NULL || (t = strchr(w + 6, ':')) == NULL ||
 	    strcmp(t + 1, topic) != 0)
+		return 0;
+	/* corp-tg's ingestion.* (posters' ids and names) are for admins
+	 * only, on the flat topic: never a space's, which a member follows
+	 * (fresh-eyes round 14: a member got ingestion.message_stored). */
+	if ((ty = json_string_value(json_object_get(fr, "type"))) != NULL &&
+	    strncmp(ty, "ingestion.", 10) == 0)
 		return 0;
 	chat = json_integer_value(json_object_get(json_object_get(fr, "data"),
 	    "chat_id"));

@@ -151,6 +151,22 @@ is "$(ingest "$last")" "" "corp-msg import: no ingestion events"
 is "$(corp-event tail --topic messages --after "$last" | jq -r .event_type)" \
     "message.updated" "only message.updated"
 
+# ---- a space never carries them (fresh-eyes round 14) ---------------
+# bob is a member of team; chat -9 tied to team: its space carries the
+# chat's message.updated events to him, and none of corp-tg's
+# ingestion.* (posters' ids and names: admins only, on the flat topic).
+corp-analysis tie --chat -9 --unit team --as admin >/dev/null
+TEAM=$(corp-org show team | jq .org_unit_id)
+n=$(corp-event tail --topic messages --after 1 --as admin | jq -s '[.[] |
+    select(.event_type == "message.updated" and
+    ((.payload | fromjson? // .) | .chat_id) == -9)] | length')
+ws "$U" $((n + 2)) "{\"type\":\"auth\",\"token\":\"$BOB\"}" \
+    "{\"type\":\"subscribe\",\"topics\":[\"space:$TEAM:messages\"],\"since\":1}" \
+    '{"type":"ping"}' >"$T/sp"
+is "$(jq -sc 'group_by(.type) | map([.[0].type, length])' "$T/sp")" \
+    "[[\"message.updated\",$n],[\"pong\",1],[\"subscribed\",1]]" \
+    "bob's space: the chat's message.updated, no ingestion.* (replay after 1)"
+
 kill "$api_pid"
 wait "$api_pid"
 done_testing
