@@ -474,6 +474,80 @@ interp_missing(const char *shown, const char *interp, struct corp_err *err)
 }
 
 /*
+ * What "#!ENV NAME" runs: NAME looked up on the child's PATH as env
+ * will look it up (corp_cfg.child_env, else execcmd.c's default), each
+ * directory walked as a command's path is (so nobody but root and the
+ * operator can put a NAME in front later), and the file found judged
+ * as an interpreter named by its path is: by the file it resolves to
+ * (fresh-eyes round 15: a link named python3 on PATH to script(1)
+ * passed on its name).  A relative or empty PATH entry (env would look
+ * in the working directory) is refused, as is a NAME found nowhere.
+ */
+static int
+env_judge(const char *shown, const char *line, const char *name, int depth,
+    struct corp_err *err)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin", *s, *e, *ib, *rb;
+	char cand[PATH_MAX], fdp[40], real[PATH_MAX];
+	char **v;
+	ssize_t rl;
+	size_t len;
+	int fd, rc, isenv = 0, ok;
+
+	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
+		if (strncmp(*v, "PATH=", 5) == 0) {
+			path = *v + 5;
+			break;
+		}
+	for (s = path; ; s = e + 1) {
+		e = s + strcspn(s, ":");
+		len = (size_t)(e - s);
+		if (len == 0 || *s != '/')
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": the command's PATH holds '%.*s', not an "
+			    "absolute directory: env would look %s up in the "
+			    "working directory; give corp an absolute PATH, or "
+			    "name the interpreter by its absolute path", shown,
+			    line, (int)(len > 64 ? 64 : len), s, name);
+		if (snprintf(cand, sizeof(cand), "%.*s/%s", (int)len, s,
+		    name) >= (int)sizeof(cand))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": a PATH entry too long", shown, line);
+		rc = exec_walk(cand, depth + 1, 0, &fd, &isenv, err);
+		if (rc == CORP_ENOTFOUND) {
+			if (*e == '\0')
+				break;
+			continue;
+		}
+		if (rc != 0) {
+			corp_errprefix(err, "%s: #! line \"%s\": env's %s",
+			    shown, line, name);
+			return rc;
+		}
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+		rl = readlink(fdp, real, sizeof(real) - 1);
+		close(fd);
+		real[rl > 0 ? rl : 0] = '\0';
+		rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 :
+		    name;
+		ib = interp_name(rb, name);
+		if (isenv || (ok = interp_known(ib, "")) < 0) {
+			snprintf(fdp, sizeof(fdp), "%.*s", 39, ib);
+			corp_server_text(fdp);
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": env finds %s on the command's PATH, which "
+			    "runs %s, not an interpreter corp runs scripts "
+			    "with; corp(7) SECURITY lists them", shown, line,
+			    name, fdp);
+		}
+		return ok ? 0 : interp_badopt(shown, line, ib, err);
+	}
+	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": env finds "
+	    "no %s on the command's PATH; install it, or name the "
+	    "interpreter by its absolute path", shown, line, name);
+}
+
+/*
  * The file judged, name in dfd and shown as shown, fd its O_PATH
  * descriptor: when it is a script, its #! interpreter is what the
  * kernel runs with corp's rights, so it is walked the same way (as the
@@ -641,7 +715,9 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return interp_unknown(shown, line, arg, err);
 	if (ok == 0)
 		return interp_badopt(shown, line, arg, err);
-	return missing ? interp_missing(shown, p, err) : 0;
+	if (missing)
+		return interp_missing(shown, p, err);
+	return env_judge(shown, line, arg, depth, err);
 }
 
 int

@@ -368,6 +368,30 @@ for l in "/usr/bin/nice -n" "/usr/bin/script" "/usr/bin/xargs" "/usr/bin/tee" \
 	    "#!$l: not run (77, naming the interpreter)"
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
+# env NAME: the NAME env will find on the command's PATH is judged by
+# the file it runs, as a path is (fresh-eyes round 15: a link named
+# python3 to script(1) on PATH passed on its name, and a title's $(...)
+# ran); a NAME found nowhere, or a relative PATH entry, is refused.
+mkdir -m 755 "$T/pe"
+ln -s /usr/bin/script "$T/pe/python3"
+printf '#!/usr/bin/env python3\nprint("ran")\n' > "$T/bin/viaenv"
+PATH="$T/pe:$PATH" run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!/usr/bin/env python3\\\": env finds python3 on the command's PATH, which runs script, not an interpreter corp runs scripts with; corp(7) SECURITY lists them\",false]" \
+    "#!/usr/bin/env python3 with python3 on PATH a link to script(1): refused (77)"
+printf '#!/usr/bin/env nosuch-interp9\n' > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!/usr/bin/env nosuch-interp9\\\": nosuch-interp9 is not an interpreter corp runs scripts with: a program handed the script's path may run something else or read the delivery line as code; corp(7) SECURITY lists them (or make the command a binary)\",false]" \
+    "#!/usr/bin/env of an unknown name: refused (77)"
+printf '#!/usr/bin/env sh\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
+PATH="bin:$PATH" run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:.*the command's PATH holds 'bin', not an absolute directory" \
+    "#!/usr/bin/env sh with a relative PATH entry: refused (77)"
+ok "  and nothing ran" test ! -e "$T/env.ran"
+PATH="$T/pe:$PATH" run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' \
+    "#!/usr/bin/env sh found on an absolute PATH: runs"
+rm -f "$T/env.ran"
+
 # A missing interpreter: a bad #! line, not a command to come
 # (sec-review-9 item 9; corp-bind refuses it as well).
 printf '#!%s/nope/interp\n' "$T" > "$T/bin/viaenv"
