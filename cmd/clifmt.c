@@ -121,21 +121,32 @@ sanitize(char *m)
 	corp_server_text(m);
 }
 
-/* TSV: \ tab newline CR escaped. */
+/* TSV: \ tab newline CR escaped, and every other control byte (C0, DEL
+ * and UTF-8's C1, U+0080..U+009F) as \xHH: a cell can send a terminal
+ * no escape sequence (fresh-eyes round 14: a title's OSC 52 set the
+ * clipboard through --format tsv), and a program reads the bytes back. */
 static char *
 tsv_escape(const char *s)
 {
+	const unsigned char *p;
 	char *r, *q;
 
-	if ((r = malloc(strlen(s) * 2 + 1)) == NULL)
+	if ((r = malloc(strlen(s) * 8 + 1)) == NULL)
 		oom();
-	for (q = r; *s != '\0'; s++)
-		switch (*s) {
+	for (p = (const unsigned char *)s, q = r; *p != '\0'; p++)
+		switch (*p) {
 		case '\\': *q++ = '\\'; *q++ = '\\'; break;
 		case '\t': *q++ = '\\'; *q++ = 't'; break;
 		case '\n': *q++ = '\\'; *q++ = 'n'; break;
 		case '\r': *q++ = '\\'; *q++ = 'r'; break;
-		default: *q++ = *s;
+		default:
+			if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+				q += sprintf(q, "\\xc2\\x%02x", p[1]);
+				p++;
+			} else if (*p < 0x20 || *p == 0x7f)
+				q += sprintf(q, "\\x%02x", *p);
+			else
+				*q++ = (char)*p;
 		}
 	*q = '\0';
 	return r;

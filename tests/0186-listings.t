@@ -43,13 +43,13 @@ is "$(printf '%s\n' "$out" | cut -f1-3,11)" "$(printf '%s\n' \
     '3	ann	Ann	2026-01-05T10:00:00Z' \
     '4	bob	Bob	2026-01-05T10:00:00Z' \
     '2	boss	Boss	2026-01-05T10:00:00Z' \
-    '10	ctl	a\tb'"$(printf '\033')"'[31m	2026-01-05T10:00:00Z' \
+    '10	ctl	a\tb\x1b[31m	2026-01-05T10:00:00Z' \
     '5	eve	Eve	2026-01-05T10:00:00Z' \
     '8	hanna	Ганна	2026-01-05T10:00:00Z' \
     '6	sam	Sam	2026-01-05T10:00:00Z' \
     '7	yamada	山田 太郎	2026-01-05T10:00:00Z' \
     '9	zed	back\\slash	2026-01-05T10:00:00Z')" \
-    "tsv: header, tab escaped \\t, backslash \\\\, times UTC"
+    "tsv: header, tab escaped \\t, ESC \\x1b, backslash \\\\, times UTC"
 is "$(printf '%s\n' "$out" | sed -n 2p | cut -f4-10)" "		UTC			true	true" \
     "tsv: null is empty"
 is "$(printf '%s\n' "$out" | awk -F'\t' '{ print NF }' | sort -u)" 12 \
