@@ -347,6 +347,39 @@ on_reply(char *b, size_t size, size_t n, void *arg)
 }
 
 /*
+ * The password in every form a server may echo in a reply corp keeps
+ * (corp_redact: as is, percent-encoded), and as AUTH sent it: base64 of
+ * the password (AUTH LOGIN) and of "\0USER\0PASSWORD" (AUTH PLAIN)
+ * (fresh-eyes round 14: a server echoing the PLAIN blob put it in the
+ * ack error, the database and stderr).
+ */
+static void
+redact_smtp(char *buf, size_t size, const struct corp_smtp *s)
+{
+	unsigned char raw[512], b64[700];
+	size_t ul, pl;
+
+	if (s->password == NULL || *s->password == '\0')
+		return;
+	corp_redact(buf, size, s->password);
+	pl = strlen(s->password);
+	ul = s->user != NULL ? strlen(s->user) : 0;
+	if (pl < sizeof(raw) / 2 && EVP_EncodeBlock(b64, (const unsigned char *)
+	    s->password, (int)pl) > 0)
+		corp_redact(buf, size, (char *)b64);
+	if (ul + pl + 2 <= sizeof(raw)) {
+		raw[0] = '\0';
+		memcpy(raw + 1, s->user != NULL ? s->user : "", ul);
+		raw[ul + 1] = '\0';
+		memcpy(raw + ul + 2, s->password, pl);
+		if (EVP_EncodeBlock(b64, raw, (int)(ul + pl + 2)) > 0)
+			corp_redact(buf, size, (char *)b64);
+		explicit_bzero(raw, sizeof(raw));
+	}
+	explicit_bzero(b64, sizeof(b64));
+}
+
+/*
  * "RCPT failed: 550" (libcurl) and "5.1.1 user unknown" (the server)
  * into "RCPT failed: 550 5.1.1 user unknown"; without a reply of that
  * code, libcurl's words alone.
@@ -422,7 +455,7 @@ corp_smtp_send(struct corp_smtp *s, const char *to, const char *msg,
 	if (cc == CURLE_OK)
 		return;
 	describe(errmsg, sizeof(errmsg), cc, s->errbuf, code, &reply);
-	corp_redact(errmsg, sizeof(errmsg), s->password);
+	redact_smtp(errmsg, sizeof(errmsg), s);
 	if (corp_curl_unreached(c, (int)cc)) {
 		/* Never reached the server (or no TLS): it pauses. */
 		res->attempted = 0;

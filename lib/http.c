@@ -243,6 +243,19 @@ corp_redact(char *buf, size_t size, const char *secret)
 			for (i = 1; i <= 2 && q[i] != '\0'; i++)
 				q[i] = (char)tolower((unsigned char)q[i]);
 		redact_one(buf, size, esc);
+		/* and with '/' left as it is, as most URL quoting does
+		 * (Python's quote(); fresh-eyes round 14) */
+		for (q = esc; (q = strstr(q, "%2f")) != NULL; ) {
+			*q = '/';
+			memmove(q + 1, q + 3, strlen(q + 3) + 1);
+		}
+		if (strchr(secret, '/') != NULL && strchr(esc, '%') != NULL) {
+			redact_one(buf, size, esc);
+			for (q = esc; (q = strchr(q, '%')) != NULL; q++)
+				for (i = 1; i <= 2 && q[i] != '\0'; i++)
+					q[i] = (char)toupper((unsigned char)q[i]);
+			redact_one(buf, size, esc);
+		}
 	}
 	curl_free(esc);
 	if ((colon = strchr(secret, ':')) != NULL && strlen(colon + 1) >= 8 &&

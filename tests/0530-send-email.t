@@ -9,9 +9,14 @@ export CORP_DATA_DIR="$T/data"
 mkdir -m 700 "$CORP_DATA_DIR"
 export FAKE_SMTP_PASSWORD='pw-Unusual-7731'
 make_cert smtp
-cat > "$T/script" <<'J'
+# The password as AUTH sent it (PLAIN: base64 of NUL user NUL password;
+# LOGIN: base64 of the password), for a server that echoes it.
+PLAIN64=$(printf '\000alice\000%s' "$FAKE_SMTP_PASSWORD" | base64 -w0)
+LOGIN64=$(printf '%s' "$FAKE_SMTP_PASSWORD" | base64 -w0)
+cat > "$T/script" <<J
 {"rcpt":"grey@example.org","code":451,"message":"4.7.1 greylisted"}
 {"rcpt":"gone@example.org","code":550,"message":"5.1.1 no such user"}
+{"rcpt":"echo@example.org","code":550,"message":"5.7.1 you sent $PLAIN64 and $LOGIN64"}
 J
 start_fake smtp "$CORP_SRC/tests/fakes/fake-smtp" --log "$T/smtp.log" \
     --user alice --require-tls --require-auth --tls-cert "$T/smtp.pem" \
@@ -133,6 +138,14 @@ run_in "$T/in" corp-send email
 is "$(acks | jq -c '.[1:5]')" "[\"failed\",null,\"address: e-mail address 'пётр@corp.test': not ASCII; corp does not use SMTPUTF8 and never sends an 8-bit address (give an internationalised domain as its xn-- A-label)\",false]" \
     "a non-ASCII address is failed, not attempted"
 is "$(grep -c 'пётр' "$T/smtp.log")" 0 "the server never saw it"
+
+# A server echoing the password as AUTH sent it (fresh-eyes round 14):
+# redacted in the error, as the password itself is.
+dline 11 echo@example.org x email > "$T/in"
+run_in "$T/in" corp-send email
+is "$(acks | jq -c '.[1:4]')" '["failed",null,"smtp: RCPT failed: 550 5.7.1 you sent <redacted> and <redacted>"]' \
+    "the AUTH PLAIN and LOGIN forms of the password: redacted"
+unlike "$out$err" "$PLAIN64|$LOGIN64" "  in no output"
 
 # Wrong password: not sent, and the password shows nowhere.
 dline 10 ann@example.org x email > "$T/in"

@@ -131,6 +131,10 @@ test_misc(void)
 	strlcpy(buf, "red red", sizeof(buf));
 	corp_redact(buf, sizeof(buf), "red");
 	is_str(buf, "<redacted> <redacted>", "a secret inside the mark ends");
+	strlcpy(buf, "a S3cr%3At/pw b S3cr%3at/pw c S3cr%3At%2Fpw", sizeof(buf));
+	corp_redact(buf, sizeof(buf), "S3cr:t/pw");
+	is_str(buf, "a <redacted> b <redacted> c <redacted>",
+	    "percent-encoded with '/' kept, either case, and whole");
 	ok(corp_webhook_name_ok("crm-prod_1.x"), "endpoint name");
 	ok(!corp_webhook_name_ok("../x"), "no path in an endpoint name");
 	ok(!corp_webhook_name_ok("a/b"), "no slash");
