@@ -473,6 +473,21 @@ interp_missing(const char *shown, const char *interp, struct corp_err *err)
 	    interp);
 }
 
+/* Whether the file at FDP (a /proc/self/fd/N of an O_PATH descriptor)
+ * begins with "#!": a script, run by its own interpreter. */
+static int
+is_script(const char *fdp)
+{
+	char m[2];
+	int fd, yes;
+
+	if ((fd = open(fdp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
+		return 0;
+	yes = pread(fd, m, 2, 0) == 2 && m[0] == '#' && m[1] == '!';
+	close(fd);
+	return yes;
+}
+
 /*
  * What "#!ENV NAME" runs: NAME looked up on the child's PATH as env
  * will look it up (corp_cfg.child_env, else execcmd.c's default), each
@@ -526,6 +541,10 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 		}
 		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
 		rl = readlink(fdp, real, sizeof(real) - 1);
+		if (is_script(fdp)) {	/* a wrapper: its #! judged by the walk */
+			close(fd);
+			return 0;
+		}
 		close(fd);
 		real[rl > 0 ? rl : 0] = '\0';
 		rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 :
@@ -569,7 +588,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	const char *ib;
 	ssize_t n, rl;
 	size_t al;
-	int rfd, ifd, rc, isenv = 0, missing, ok;
+	int rfd, ifd, rc, isenv = 0, missing, ok, iscript = 0;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -649,6 +668,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 			rb = strrchr(real, '/') != NULL ?
 			    strrchr(real, '/') + 1 : real;
 		}
+		iscript = is_script(fdp);
 		close(ifd);
 	}
 	b = strrchr(p, '/') + 1;
@@ -677,6 +697,12 @@ exec_interp(int dfd, const char *name, const char *shown,
 			return interp_known(b, al > 0 ? arg + 1 : "") == 0 ?
 			    interp_badopt(shown, line, b, err) :
 			    interp_missing(shown, p, err);
+		/* An interpreter that is itself a script (a wrapper the
+		 * operator wrote, its own #! judged by the walk above, to
+		 * the kernel's depth) runs what it says; an argument would be
+		 * its $1, not an option: none is taken. */
+		if (iscript)
+			return al == 0 ? 0 : interp_badopt(shown, line, b, err);
 		ib = interp_name(rb, b);
 		if ((ok = interp_known(ib, al > 0 ? arg + 1 : "")) < 0) {
 			if (strcmp(ib, b) != 0) {

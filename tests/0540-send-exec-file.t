@@ -368,6 +368,22 @@ for l in "/usr/bin/nice -n" "/usr/bin/script" "/usr/bin/xargs" "/usr/bin/tee" \
 	    "#!$l: not run (77, naming the interpreter)"
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
+# An interpreter that is itself a script (a wrapper the operator wrote)
+# is judged by its own #! line, to the kernel's depth: a wrapper run by
+# sh runs; one whose own interpreter is script(1) is refused.
+printf '#!/bin/sh\nexec /bin/sh "$@"\n' > "$T/bin/wrap"
+chmod 755 "$T/bin/wrap"
+printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T/bin/wrap" "$T" > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' \
+    "#! a wrapper script run by sh: runs"
+rm -f "$T/env.ran"
+printf '#!/usr/bin/script\n' > "$T/bin/wrap"
+run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:.*#! interpreter $T/bin/wrap: $T/bin/wrap: #! line .*script is not an interpreter corp runs scripts with" \
+    "#! a wrapper whose own interpreter is script(1): refused (77)"
+ok "  and nothing ran" test ! -e "$T/env.ran"
+
 # env NAME: the NAME env will find on the command's PATH is judged by
 # the file it runs, as a path is (fresh-eyes round 15: a link named
 # python3 to script(1) on PATH passed on its name, and a title's $(...)
