@@ -395,6 +395,25 @@ multi_call(const char *b)
 	return strcmp(b, "busybox") == 0 || strcmp(b, "toybox") == 0;
 }
 
+/* A version after an interpreter's name: none, or digits in groups
+ * joined by single dots (3, 3.11, 5.36): "python." and "python3.." are
+ * other programs' names (fresh-eyes round 16). */
+static int
+version_ok(const char *v)
+{
+	if (*v == '\0')
+		return 1;
+	for (;;) {
+		if (*v < '0' || *v > '9')
+			return 0;
+		v += strspn(v, "0123456789");
+		if (*v == '\0')
+			return 1;
+		if (*v++ != '.')
+			return 0;
+	}
+}
+
 /* Whether CLUSTER (letters after the '-'; "" for none) may follow
  * interpreter B: 1 yes, 0 no, -1 B is not one corp knows. */
 static int
@@ -406,8 +425,7 @@ interp_known(const char *b, const char *cluster)
 	for (i = 0; i < sizeof(interp_opts) / sizeof(interp_opts[0]); i++) {
 		n = strlen(interp_opts[i].name);
 		if (strncmp(b, interp_opts[i].name, n) != 0 ||
-		    (b[n] != '\0' && strspn(b + n, "0123456789.") !=
-		    strlen(b + n)))
+		    !version_ok(b + n))
 			continue;
 		if (interp_opts[i].f_last && (len == 0 ||
 		    cluster[len - 1] != 'f'))
@@ -473,41 +491,60 @@ interp_missing(const char *shown, const char *interp, struct corp_err *err)
 	    interp);
 }
 
-/* Whether the file at FDP (a /proc/self/fd/N of an O_PATH descriptor)
- * begins with "#!": a script, run by its own interpreter. */
+/* The first bytes of the file at FDP: 2 a script ("#!"), 1 an ELF
+ * program, 0 neither (execvp, env's, would run it with /bin/sh). */
 static int
-is_script(const char *fdp)
+file_kind(const char *fdp)
 {
-	char m[2];
-	int fd, yes;
+	unsigned char m[4];
+	int fd, k = 0;
 
 	if ((fd = open(fdp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
 		return 0;
-	yes = pread(fd, m, 2, 0) == 2 && m[0] == '#' && m[1] == '!';
+	if (pread(fd, m, 4, 0) == 4) {
+		if (m[0] == '#' && m[1] == '!')
+			k = 2;
+		else if (memcmp(m, "\177ELF", 4) == 0)
+			k = 1;
+	}
 	close(fd);
-	return yes;
+	return k;
+}
+
+/* Whether the file at FDP begins with "#!". */
+static int
+is_script(const char *fdp)
+{
+	return file_kind(fdp) == 2;
 }
 
 /*
  * What "#!ENV NAME" runs: NAME looked up on the child's PATH as env
- * will look it up (corp_cfg.child_env, else execcmd.c's default), each
- * directory walked as a command's path is (so nobody but root and the
- * operator can put a NAME in front later), and the file found judged
- * as an interpreter named by its path is: by the file it resolves to
- * (fresh-eyes round 15: a link named python3 on PATH to script(1)
- * passed on its name).  A relative or empty PATH entry (env would look
- * in the working directory) is refused, as is a NAME found nowhere.
+ * will look it up again when it runs (corp_cfg.child_env, else
+ * execcmd.c's default), and judged so that the lookup cannot find
+ * another file then: every entry up to the one holding NAME must exist,
+ * walked as a command's path is, and be a directory no one but root
+ * and the operator may make names in -- not even a sticky one (a
+ * missing /tmp/x, or one whose NAME another user can create between
+ * this judgement and env's lookup, ran their program as the operator:
+ * fresh-eyes round 16); a NAME that is a link must lead to a file; the
+ * file found is judged as an interpreter named by its path is, by what
+ * it resolves to (round 15: a link named python3 to script(1)), and
+ * must be a script or an ELF program: anything else env's execvp runs
+ * with /bin/sh (round 16).  A relative or empty entry (the working
+ * directory) is refused, as is a NAME found nowhere.
  */
 static int
 env_judge(const char *shown, const char *line, const char *name, int depth,
     struct corp_err *err)
 {
 	const char *path = "/usr/local/bin:/usr/bin:/bin", *s, *e, *ib, *rb;
-	char cand[PATH_MAX], fdp[40], real[PATH_MAX];
+	char cand[PATH_MAX], dir[PATH_MAX], fdp[40], real[PATH_MAX];
+	struct stat st;
 	char **v;
 	ssize_t rl;
 	size_t len;
-	int fd, rc, isenv = 0, ok;
+	int fd, dfd, rc, isenv = 0, ok, kind;
 
 	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
 		if (strncmp(*v, "PATH=", 5) == 0) {
@@ -524,28 +561,69 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 			    "working directory; give corp an absolute PATH, or "
 			    "name the interpreter by its absolute path", shown,
 			    line, (int)(len > 64 ? 64 : len), s, name);
-		if (snprintf(cand, sizeof(cand), "%.*s/%s", (int)len, s,
-		    name) >= (int)sizeof(cand))
+		if (len >= sizeof(dir) || snprintf(cand, sizeof(cand),
+		    "%.*s/%s", (int)len, s, name) >= (int)sizeof(cand))
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
 			    "\"%s\": a PATH entry too long", shown, line);
-		rc = exec_walk(cand, depth + 1, 0, &fd, &isenv, err);
-		if (rc == CORP_ENOTFOUND) {
-			if (*e == '\0')
-				break;
-			continue;
+		memcpy(dir, s, len);
+		dir[len] = '\0';
+		if ((rc = corp_dir_walk(dir, &dfd, err)) != 0) {
+			if (rc == CORP_ENOTFOUND)
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+				    "\"%s\": the command's PATH holds %s, which "
+				    "does not exist: whoever can make it first "
+				    "chooses what env runs as %s; take it off "
+				    "corp's PATH, or name the interpreter by its "
+				    "absolute path", shown, line, dir, name);
+			else
+				corp_errprefix(err, "%s: #! line \"%s\": PATH "
+				    "entry %s", shown, line, dir);
+			return rc;
 		}
+		if (fstat(dfd, &st) != 0 || ((st.st_mode & S_ISVTX) &&
+		    (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+			close(dfd);
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": the command's PATH holds %s, a directory "
+			    "others may make names in: one could put a %s there "
+			    "before env looks; take it off corp's PATH, or name "
+			    "the interpreter by its absolute path", shown, line,
+			    dir, name);
+		}
+		rc = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW);
+		close(dfd);
 		if (rc != 0) {
-			corp_errprefix(err, "%s: #! line \"%s\": env's %s",
-			    shown, line, name);
+			if (errno == ENOENT && *e != '\0')
+				continue;
+			if (errno == ENOENT)
+				break;
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": %s: %s", shown, line, cand,
+			    strerror(errno));
+		}
+		if ((rc = exec_walk(cand, depth + 1, 0, &fd, &isenv, err))
+		    != 0) {
+			if (rc == CORP_ENOTFOUND)
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+				    "\"%s\": %s leads to no file: whoever can "
+				    "make its target chooses what env runs",
+				    shown, line, cand);
+			else
+				corp_errprefix(err, "%s: #! line \"%s\": env's "
+				    "%s", shown, line, name);
 			return rc;
 		}
 		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
 		rl = readlink(fdp, real, sizeof(real) - 1);
-		if (is_script(fdp)) {	/* a wrapper: its #! judged by the walk */
-			close(fd);
-			return 0;
-		}
+		kind = file_kind(fdp);
 		close(fd);
+		if (kind == 2)		/* a wrapper: its #! judged by the walk */
+			return 0;
+		if (kind == 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": env finds %s, neither a script nor a "
+			    "program: env would run it with /bin/sh", shown,
+			    line, cand);
 		real[rl > 0 ? rl : 0] = '\0';
 		rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 :
 		    name;

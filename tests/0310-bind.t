@@ -242,6 +242,7 @@ is_rc 77 "#!/usr/bin/env /ABS/PATH is refused" corp-bind add \
 like "$err" "^corp-bind: exec command $T/cmd/viaenv.sh: $T/cmd/viaenv.sh: #! line \"#!/usr/bin/env /tmp/e/interp\": env runs a command nobody judged" \
     "naming the line"
 ok "#!/usr/bin/env sh is accepted" \
+    env PATH="$(dirname "$(command -v corp-bind)"):/usr/bin:/bin" \
     corp-bind add --user carol --channel exec --address envsh
 # A script whose #! interpreter is missing is no command "not installed
 # yet": corp-send refuses it, so corp-bind says so at once, and judges

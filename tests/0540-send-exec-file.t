@@ -313,8 +313,11 @@ for l in "/usr/bin/env $T/evil/interp" "/usr/bin/env -S PATH=$T/evil interp"; do
 	    "#!$l: not run (77, naming the line)"
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
+# env's PATH here: corp's own directory and the system's, so that the
+# runner's PATH (a directory it lacks) decides nothing.
+CLEANPATH="$(dirname "$(command -v corp-send)"):/usr/bin:/bin"
 printf '#!/usr/bin/env sh\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
-run_in "$T/in" corp-send exec
+PATH="$CLEANPATH" run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' "#!/usr/bin/env sh: runs"
 # Any interpreter's argument names what nobody judged when it is a path
 # or a word: "#!/bin/sh FILE" runs FILE, and so do nice, setsid, nohup
@@ -384,6 +387,15 @@ like "$rc:$(acks | jq -r '.[3]')" "^77:.*#! interpreter $T/bin/wrap: $T/bin/wrap
     "#! a wrapper whose own interpreter is script(1): refused (77)"
 ok "  and nothing ran" test ! -e "$T/env.ran"
 
+# A version after a known name is digits joined by single dots: a copy
+# of another program named "python3.." is not python (round 16).
+mkdir -m 755 "$T/vers"
+cp /usr/bin/tee "$T/vers/python3.."
+printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T/vers/python3.." "$T" > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:.*python3\\.\\. is not an interpreter corp runs scripts with" \
+    "#! a program named python3..: refused (77)"
+
 # env NAME: the NAME env will find on the command's PATH is judged by
 # the file it runs, as a path is (fresh-eyes round 15: a link named
 # python3 to script(1) on PATH passed on its name, and a title's $(...)
@@ -391,19 +403,39 @@ ok "  and nothing ran" test ! -e "$T/env.ran"
 mkdir -m 755 "$T/pe"
 ln -s /usr/bin/script "$T/pe/python3"
 printf '#!/usr/bin/env python3\nprint("ran")\n' > "$T/bin/viaenv"
-PATH="$T/pe:$PATH" run_in "$T/in" corp-send exec
+PATH="$T/pe:$CLEANPATH" run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!/usr/bin/env python3\\\": env finds python3 on the command's PATH, which runs script, not an interpreter corp runs scripts with; corp(7) SECURITY lists them\",false]" \
     "#!/usr/bin/env python3 with python3 on PATH a link to script(1): refused (77)"
 printf '#!/usr/bin/env nosuch-interp9\n' > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!/usr/bin/env nosuch-interp9\\\": nosuch-interp9 is not an interpreter corp runs scripts with: a program handed the script's path may run something else or read the delivery line as code; corp(7) SECURITY lists them (or make the command a binary)\",false]" \
     "#!/usr/bin/env of an unknown name: refused (77)"
+# ... and env looks NAME up again when it runs: a PATH entry that does
+# not exist, or a directory others may make names in (sticky /tmp
+# included), could hold another user's NAME by then (round 16: 9 runs in
+# 150 ran theirs as root); a file that is neither a script nor a program
+# env's execvp would run with /bin/sh.
 printf '#!/usr/bin/env sh\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
-PATH="bin:$PATH" run_in "$T/in" corp-send exec
+PATH="$T/nope-dir:$CLEANPATH" run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:.*the command's PATH holds $T/nope-dir, which does not exist: whoever can make it first chooses what env runs as sh" \
+    "#!/usr/bin/env sh with a missing PATH entry first: refused (77)"
+mkdir -m 1777 "$T/stk" && chmod 1777 "$T/stk"
+PATH="$T/stk:$CLEANPATH" run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:.*the command's PATH holds $T/stk, a directory others may make names in" \
+    "#!/usr/bin/env sh with a sticky world-writable PATH entry first: refused (77)"
+mkdir -m 755 "$T/pe2"
+printf 'exec /bin/sh -s\n' > "$T/pe2/sh"
+chmod 755 "$T/pe2/sh"
+PATH="$T/pe2:$CLEANPATH" run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:.*env finds $T/pe2/sh, neither a script nor a program: env would run it with /bin/sh" \
+    "#!/usr/bin/env sh finding a file without #!: refused (77)"
+ok "  and nothing ran" test ! -e "$T/env.ran"
+printf '#!/usr/bin/env sh\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T" > "$T/bin/viaenv"
+PATH="bin:$CLEANPATH" run_in "$T/in" corp-send exec
 like "$rc:$(acks | jq -r '.[3]')" "^77:.*the command's PATH holds 'bin', not an absolute directory" \
     "#!/usr/bin/env sh with a relative PATH entry: refused (77)"
 ok "  and nothing ran" test ! -e "$T/env.ran"
-PATH="$T/pe:$PATH" run_in "$T/in" corp-send exec
+PATH="$T/pe:$CLEANPATH" run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' \
     "#!/usr/bin/env sh found on an absolute PATH: runs"
 rm -f "$T/env.ran"
