@@ -200,14 +200,26 @@ is "$(ls -A "$T/pub" | tr '\n' ' ')" "sub " "  and no file is made there"
 mkdir -m 700 "$T/priv"
 is_rc 0 "backup into a private directory" corp-db backup "$T/priv/x.db"
 is "$(stat -c %a "$T/priv/x.db")" 600 "  0600"
+# A sticky directory root owns (as /tmp): pg_dump writes FILE alone, so
+# on PostgreSQL it is taken; SQLite writes the copy through FILE-journal
+# by name, which another user may have made there first (fresh-eyes
+# round 14), so on SQLite it is refused as the database's own is.
 if [ "$(id -u)" = 0 ]; then
 	mkdir -m 1777 "$T/sticky"
 	chmod 1777 "$T/sticky"
-	is_rc 0 "backup into a sticky directory root owns (as /tmp)" \
-	    corp-db backup "$T/sticky/x.db"
-	is "$(stat -c %a:%U "$T/sticky/x.db")" 600:root "  0600, root's"
-	ls -A "$T/sticky" | grep -v '^x\.db$' >"$T/sticky.left"
-	is "$(cat "$T/sticky.left")" "" "  and nothing beside it"
+	if pg_mode; then
+		is_rc 0 "PostgreSQL: backup into a sticky directory root owns (as /tmp)" \
+		    corp-db backup "$T/sticky/x.db"
+		is "$(stat -c %a:%U "$T/sticky/x.db")" 600:root "  0600, root's"
+		ls -A "$T/sticky" | grep -v '^x\.db$' >"$T/sticky.left"
+		is "$(cat "$T/sticky.left")" "" "  and nothing beside it"
+	else
+		is_rc 77 "SQLite: backup into a sticky directory others may write: refused" \
+		    corp-db backup "$T/sticky/x.db"
+		is "$err" "corp-db: $T/sticky/x.db: $T/sticky: a sticky directory others may make names in (mode 1777): SQLite would use a -wal, -shm or -journal file another user made there first; keep the database in a directory only you (or root) may write (mkdir -m 700 DIR)" \
+		    "  naming the directory and the fix"
+		is "$(ls -A "$T/sticky")" "" "  and nothing left there"
+	fi
 else
 	skip "a sticky directory root owns needs root"
 fi
