@@ -23,6 +23,30 @@
 
 #define MAX_LEASE_EXPIRIES 5
 
+/* A delivery row's values ?1..?12, as both INSERTs below name them. */
+static void
+bind_row(struct corp_stmt *st, long long eid, long long uid,
+    const char *channel, const char *role, const char *roles,
+    const char *priority, const char *msgkey, int ready, time_t nb,
+    const char *fallback, time_t now)
+{
+	corp_bind_int64(st, 1, eid);
+	corp_bind_int64(st, 2, uid);
+	corp_bind_text(st, 3, channel);
+	corp_bind_text(st, 4, role);
+	corp_bind_text(st, 5, roles);
+	corp_bind_text(st, 6, priority);
+	corp_bind_text(st, 7, msgkey);
+	corp_bind_text(st, 8, ready ? "ready" : "waiting_bind");
+	if (ready)
+		corp_bind_null(st, 9);
+	else
+		corp_bind_int64(st, 9, (long long)now);
+	corp_bind_int64(st, 10, (long long)nb);
+	corp_bind_int64(st, 11, (long long)now);
+	corp_bind_text(st, 12, fallback);
+}
+
 /*
  * One delivery row, unless (event, user, channel) has one: *id its id,
  * 0 when it had.  A route row names its fallback channel, a digest's
@@ -46,21 +70,8 @@ insert_row(struct corp_db *db, long long eid, long long uid,
 	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING RETURNING id",
 	    err)) != 0)
 		return rc;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	corp_bind_text(st, 3, channel);
-	corp_bind_text(st, 4, role);
-	corp_bind_text(st, 5, roles);
-	corp_bind_text(st, 6, priority);
-	corp_bind_text(st, 7, msgkey);
-	corp_bind_text(st, 8, ready ? "ready" : "waiting_bind");
-	if (ready)
-		corp_bind_null(st, 9);
-	else
-		corp_bind_int64(st, 9, (long long)now);
-	corp_bind_int64(st, 10, (long long)nb);
-	corp_bind_int64(st, 11, (long long)now);
-	corp_bind_text(st, 12, fallback);
+	bind_row(st, eid, uid, channel, role, roles, priority, msgkey, ready,
+	    nb, fallback, now);
 	corp_bind_text(st, 13, digest);
 	return corp_db_insert(db, st, id, what, err);
 }
@@ -90,21 +101,8 @@ corp_queue_insert(struct corp_db *db, long long eid, long long uid,
 	    "ON CONFLICT (event_id, user_id, channel) DO NOTHING",
 	    err)) != 0)
 		return rc;
-	corp_bind_int64(st, 1, eid);
-	corp_bind_int64(st, 2, uid);
-	corp_bind_text(st, 3, channel);
-	corp_bind_text(st, 4, role);
-	corp_bind_text(st, 5, roles);
-	corp_bind_text(st, 6, priority);
-	corp_bind_text(st, 7, msgkey);
-	corp_bind_text(st, 8, ready ? "ready" : "waiting_bind");
-	if (ready)
-		corp_bind_null(st, 9);
-	else
-		corp_bind_int64(st, 9, (long long)now);
-	corp_bind_int64(st, 10, (long long)nb);
-	corp_bind_int64(st, 11, (long long)now);
-	corp_bind_text(st, 12, fallback);
+	bind_row(st, eid, uid, channel, role, roles, priority, msgkey, ready,
+	    nb, fallback, now);
 	return corp_db_exec(db, st, "insert delivery", err);
 }
 
