@@ -468,6 +468,21 @@ interp_unknown(const char *shown, const char *line, const char *name,
 	    "the command a binary)", shown, line, name);
 }
 
+/* WHO (the name on the line, or how env finds it) runs REAL, the file
+ * it resolves to, which corp does not know: REAL shown cleaned and cut. */
+static int
+interp_runs(const char *shown, const char *line, const char *who,
+    const char *real, struct corp_err *err)
+{
+	char r[40];
+
+	snprintf(r, sizeof(r), "%.*s", (int)sizeof(r) - 1, real);
+	corp_server_text(r);
+	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": %s runs "
+	    "%s, not an interpreter corp runs scripts with; corp(7) SECURITY "
+	    "lists them", shown, line, who, r);
+}
+
 /* An option letter not on the interpreter's list, or awk/sed/make
  * without -f last. */
 static int
@@ -629,15 +644,12 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 		    name;
 		ib = interp_name(rb, name);
 		if (isenv || (ok = interp_known(ib, "")) < 0) {
-			snprintf(fdp, sizeof(fdp), "%.*s", 39, ib);
-			corp_server_text(fdp);
-			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
-			    "\"%s\": env finds %s on the command's PATH, which "
-			    "runs %s, not an interpreter corp runs scripts "
-			    "with; corp(7) SECURITY lists them", shown, line,
-			    name, fdp);
+			snprintf(cand, sizeof(cand), "env finds %s on the "
+			    "command's PATH, which", name);
+			return interp_runs(shown, line, cand, ib, err);
 		}
-		return ok ? 0 : interp_badopt(shown, line, ib, err);
+		/* named as written, as a path's interpreter is */
+		return ok ? 0 : interp_badopt(shown, line, name, err);
 	}
 	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": env finds "
 	    "no %s on the command's PATH; install it, or name the "
@@ -783,14 +795,8 @@ exec_interp(int dfd, const char *name, const char *shown,
 			return al == 0 ? 0 : interp_badopt(shown, line, b, err);
 		ib = interp_name(rb, b);
 		if ((ok = interp_known(ib, al > 0 ? arg + 1 : "")) < 0) {
-			if (strcmp(ib, b) != 0) {
-				snprintf(fdp, sizeof(fdp), "%.*s", 39, ib);
-				corp_server_text(fdp);
-				return corp_errf(err, CORP_EFORBIDDEN, "%s: #! "
-				    "line \"%s\": %s runs %s, not an "
-				    "interpreter corp runs scripts with; corp(7) "
-				    "SECURITY lists them", shown, line, b, fdp);
-			}
+			if (strcmp(ib, b) != 0)
+				return interp_runs(shown, line, b, ib, err);
 			return interp_unknown(shown, line, b, err);
 		}
 		/* named as written: the line's words, whatever the link */
