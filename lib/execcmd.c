@@ -106,15 +106,16 @@ lookup_one(const char *name, const char *path, const char *conf, int lineno,
 int
 corp_exec_lookup(const char *name, char **path, struct corp_err *err)
 {
-	int fd, rc;
+	struct corp_cmd cmd;
+	int rc;
 
-	if ((rc = corp_exec_lookup_fd(name, path, &fd, err)) == 0)
-		close(fd);
+	if ((rc = corp_exec_lookup_fd(name, path, &cmd, err)) == 0)
+		corp_cmd_close(&cmd);
 	return rc;
 }
 
 int
-corp_exec_lookup_fd(const char *name, char **path, int *fdp,
+corp_exec_lookup_fd(const char *name, char **path, struct corp_cmd *cmd,
     struct corp_err *err)
 {
 	struct lookup l = { name, NULL };
@@ -122,7 +123,8 @@ corp_exec_lookup_fd(const char *name, char **path, int *fdp,
 	int rc;
 
 	*path = NULL;
-	*fdp = -1;
+	cmd->fd = cmd->ifd = -1;
+	cmd->iname[0] = cmd->ipath[0] = '\0';
 	rc = conf_each(lookup_one, &l, err);
 	if (rc != 0) {
 		free(l.path);
@@ -133,7 +135,7 @@ corp_exec_lookup_fd(const char *name, char **path, int *fdp,
 		 * whoever may write it or a directory above it runs code
 		 * as corp.  The file judged is the one run: its
 		 * descriptor goes to fexecve. */
-		if ((rc = corp_exec_open(l.path, fdp, err)) != 0) {
+		if ((rc = corp_exec_open(l.path, cmd, err)) != 0) {
 			free(l.path);
 			return rc;
 		}
@@ -332,9 +334,45 @@ take(int fd, char *b, size_t *bl, size_t cap, int *truncated)
  * killed).  Only then is it reaped, so the group id cannot be reused
  * while it is signalled.
  */
+/*
+ * The descriptor to run for FD (corp_exec_open's): a readable one (a
+ * script) gets a description of its own, opened again through /proc
+ * from the descriptor judged (no name looked up), kept in *ownp (else
+ * -1); *readp: whether it is readable (the child rewinds it, the only
+ * thing left to do without /proc).
+ */
+static int
+run_fd(int fd, int *ownp, int *readp)
+{
+	char fdpath[40];
+	int fl;
+
+	*ownp = -1;
+	*readp = (fl = fcntl(fd, F_GETFL)) >= 0 && !(fl & O_PATH);
+	if (fd < 0 || !*readp)
+		return fd;
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	if ((*ownp = open(fdpath, O_RDONLY | O_NOCTTY | O_CLOEXEC)) >= 0)
+		return *ownp;
+	return fd;
+}
+
+/* In the child: FD out of the way of 0, 1 and 2 (a caller started with
+ * one of them closed), rewound when readable. */
+static int
+child_fd(int fd, int readable)
+{
+	if (fd >= 0 && fd <= 2)
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (fd >= 0 && readable)
+		lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
 int
-corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
-    long long timeout_ms, size_t max_out, struct corp_exec_out *r)
+corp_exec_capture(const struct corp_cmd *cmd, const char *path,
+    const char *input, size_t len, long long timeout_ms, size_t max_out,
+    struct corp_exec_out *r)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
 	int pfd_exit = -1, done = 0, status = 0, i;
@@ -344,8 +382,7 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 	struct pollfd pfd[4];
 	pid_t pid, self = getpid(), pp = getppid();
 	ssize_t n;
-	int pdeath = 0, fl, runfd = cmdfd, ownfd = -1;
-	char fdpath[40];
+	int pdeath = 0, runfd, ownfd, rd, irunfd;
 
 	memset(r, 0, sizeof(*r));
 	if ((r->out = malloc(max_out + 1)) == NULL ||
@@ -363,12 +400,8 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 	 * proposer runs its command many times).  Without /proc, the
 	 * child rewinds the one it has.
 	 */
-	if ((fl = fcntl(cmdfd, F_GETFL)) >= 0 && !(fl & O_PATH)) {
-		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", cmdfd);
-		if ((ownfd = open(fdpath, O_RDONLY | O_NOCTTY |
-		    O_CLOEXEC)) >= 0)
-			runfd = ownfd;
-	}
+	runfd = run_fd(cmd->fd, &ownfd, &rd);
+	irunfd = cmd->ifd;
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
 	    pipe2(er, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
 		snprintf(r->error, sizeof(r->error), "exec: %s",
@@ -384,7 +417,7 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 		return -1;
 	}
 	if (pid == 0) {
-		char *argv[2];
+		char *argv[3], dev[40];
 
 		/* The command dies with the process that runs it (a
 		 * corp-deliver run worker killed -9 included); that
@@ -394,22 +427,35 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 			_exit(127);
 		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
-		/* Out of the way of the three below (a caller started
-		 * with one of them closed). */
-		if (runfd <= 2)
-			runfd = fcntl(runfd, F_DUPFD_CLOEXEC, 3);
-		if (fl >= 0 && !(fl & O_PATH))
-			lseek(runfd, 0, SEEK_SET);
+		runfd = child_fd(runfd, rd);
+		irunfd = child_fd(irunfd, 0);
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(er[1], 2);
-		argv[0] = (char *)path;
-		argv[1] = NULL;
 		/* The file judged, by its descriptor: never the name again
 		 * (a link swapped since is not followed).  A script's
 		 * interpreter opens /dev/fd/N, so the descriptor stays open
 		 * across this exec. */
 		fcntl(runfd, F_SETFD, 0);
+		if (irunfd >= 0 || cmd->ipath[0] != '\0') {
+			/* "#!ENV NAME": what env would run, as env would
+			 * run it (argv[0] NAME, the script as /dev/fd/N),
+			 * the file judged (fsutil.h corp_cmd): env never
+			 * looks NAME up (corp.7 SECURITY). */
+			snprintf(dev, sizeof(dev), "/dev/fd/%d", runfd);
+			argv[0] = (char *)cmd->iname;
+			argv[1] = dev;
+			argv[2] = NULL;
+			if (irunfd >= 0)
+				fexecve(irunfd, argv, env);
+			else
+				execve(cmd->ipath, argv, env);
+			dprintf(2, "cannot run %s: env's %s: %s\n", path,
+			    cmd->iname, strerror(errno));
+			_exit(127);
+		}
+		argv[0] = (char *)path;
+		argv[1] = NULL;
 		fexecve(runfd, argv, env);
 		if (errno == ENOENT)	/* the file is open: /dev/fd */
 			dprintf(2, "cannot run %s: its interpreter is "
@@ -512,15 +558,15 @@ corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
 }
 
 void
-corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
-    long long timeout_ms, struct corp_sendres *res)
+corp_exec_run(const struct corp_cmd *cmd, const char *path, const char *input,
+    size_t len, long long timeout_ms, struct corp_sendres *res)
 {
 	struct corp_exec_out r;
 	const char *msg;
 	int status;
 
 	corp_sendres_init(res);
-	if (corp_exec_capture(cmdfd, path, input, len, timeout_ms, KEEP, &r)
+	if (corp_exec_capture(cmd, path, input, len, timeout_ms, KEEP, &r)
 	    != 0) {
 		corp_sendres_set(res, CORP_SEND_RETRY, "%s", r.error);
 		res->attempted = 0;

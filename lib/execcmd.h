@@ -9,15 +9,17 @@
 
 #include <stddef.h>
 
+struct corp_cmd;
 struct corp_err;
 struct corp_sendres;
 
 /* The command of NAME (fresh allocation); CORP_ENOTFOUND when none,
  * CORP_EFORBIDDEN when exec.conf's mode is unsafe. */
 int	corp_exec_lookup(const char *name, char **path, struct corp_err *);
-/* The same, with the descriptor of the file judged (corp_exec_open) in
- * *fdp, for corp_exec_run and corp_exec_capture; the caller closes it. */
-int	corp_exec_lookup_fd(const char *name, char **path, int *fdp,
+/* The same, with the descriptors of the file judged (corp_exec_open) in
+ * *cmd, for corp_exec_run and corp_exec_capture; the caller closes them
+ * (corp_cmd_close). */
+int	corp_exec_lookup_fd(const char *name, char **path, struct corp_cmd *,
 	    struct corp_err *);
 /* Every command name, in file order, NULL-terminated (free with
  * corp_exec_names_free); CORP_ENOTFOUND when there is no exec.conf. */
@@ -25,9 +27,10 @@ int	corp_exec_names(char ***names, struct corp_err *);
 void	corp_exec_names_free(char **);
 
 /*
- * Run cmdfd (from corp_exec_lookup_fd: the file judged; path is its
+ * Run cmd (from corp_exec_lookup_fd: the file judged; path is its
  * name, argv[0] and in messages) with fexecve(3), with no arguments and
- * no shell, in its own process group (a script's readable descriptor
+ * no shell (a "#!ENV NAME" script: NAME's file judged, by its
+ * descriptor, the script as /dev/fd/N; fsutil.h), in its own process group (a script's readable descriptor
  * opened again for each run, so that it is read from the start),
  * input on its stdin; wait at most timeout_ms, then kill the group.
  * Exit 0: sent, provider_id = the first line of stdout; 75: retry;
@@ -37,8 +40,9 @@ void	corp_exec_names_free(char **);
  * run worker) kills the command's group as soon as that parent is gone
  * (retry, orphaned set), rather than waiting for the deadline.
  */
-void	corp_exec_run(int cmdfd, const char *path, const char *input, size_t len,
-	    long long timeout_ms, struct corp_sendres *);
+void	corp_exec_run(const struct corp_cmd *, const char *path,
+	    const char *input, size_t len, long long timeout_ms,
+	    struct corp_sendres *);
 
 /*
  * Run path as corp_exec_run does and keep what it said: at most max_out
@@ -54,7 +58,8 @@ struct corp_exec_out {
 				 * (PR_SET_PDEATHSIG) and the parent is gone */
 	char	 error[256];
 };
-int	corp_exec_capture(int cmdfd, const char *path, const char *input, size_t len,
-	    long long timeout_ms, size_t max_out, struct corp_exec_out *);
+int	corp_exec_capture(const struct corp_cmd *, const char *path,
+	    const char *input, size_t len, long long timeout_ms, size_t max_out,
+	    struct corp_exec_out *);
 
 #endif

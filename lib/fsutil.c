@@ -341,7 +341,7 @@ shown_up(char *shown)
 #define EXEC_MAXLINKS	40	/* as the kernel's ELOOP */
 
 static int	exec_walk(const char *, int, int, int *, int *,
-		    struct corp_err *);
+		    struct corp_cmd *, struct corp_err *);
 
 /* The kernel runs a chain of at most 5 scripts (exec_binprm: depth 0
  * to 5, the last the binary): a 6th is ELOOP.  The same limit here. */
@@ -534,6 +534,36 @@ is_script(const char *fdp)
 }
 
 /*
+ * The file env would run, judged (fd, O_PATH, found at cand): kept in
+ * cmd for corp to run it (corp_cmd in fsutil.h), or closed.  A wrapper
+ * (a script) is kept by its path, cand, whose directories were judged:
+ * run by a descriptor it would see /dev/fd/M as its $0, and shims that
+ * pick what to run by their own name (pyenv's) would break.
+ */
+static int
+env_keep(struct corp_cmd *cmd, int fd, int wrapper, const char *cand,
+    const char *name, const char *shown, struct corp_err *err)
+{
+	if (cmd == NULL) {
+		close(fd);
+		return 0;
+	}
+	if (strlcpy(cmd->iname, name, sizeof(cmd->iname)) >=
+	    sizeof(cmd->iname) || (wrapper && strlcpy(cmd->ipath, cand,
+	    sizeof(cmd->ipath)) >= sizeof(cmd->ipath))) {
+		close(fd);
+		cmd->iname[0] = cmd->ipath[0] = '\0';
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: env's %s: a name "
+		    "too long", shown, name);
+	}
+	if (wrapper)
+		close(fd);
+	else
+		cmd->ifd = fd;
+	return 0;
+}
+
+/*
  * What "#!ENV NAME" runs: NAME looked up on the child's PATH as env
  * will look it up again when it runs (corp_cfg.child_env, else
  * execcmd.c's default), and judged so that the lookup cannot find
@@ -548,10 +578,13 @@ is_script(const char *fdp)
  * must be a script or an ELF program: anything else env's execvp runs
  * with /bin/sh (round 16).  A relative or empty entry (the working
  * directory) is refused, as is a NAME found nowhere.
+ * cmd (the command itself, not an interpreter's script): the file
+ * found, judged, is kept in cmd (env_keep), so that corp runs it as env
+ * would and env never looks NAME up again.
  */
 static int
 env_judge(const char *shown, const char *line, const char *name, int depth,
-    struct corp_err *err)
+    struct corp_cmd *cmd, struct corp_err *err)
 {
 	const char *path = "/usr/local/bin:/usr/bin:/bin", *s, *e, *ib, *rb;
 	char cand[PATH_MAX], dir[PATH_MAX], fdp[40], real[PATH_MAX];
@@ -616,8 +649,8 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 			    "\"%s\": %s: %s", shown, line, cand,
 			    strerror(errno));
 		}
-		if ((rc = exec_walk(cand, depth + 1, 0, &fd, &isenv, err))
-		    != 0) {
+		if ((rc = exec_walk(cand, depth + 1, 0, &fd, &isenv, NULL,
+		    err)) != 0) {
 			if (rc == CORP_ENOTFOUND)
 				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
 				    "\"%s\": %s leads to no file: whoever can "
@@ -631,25 +664,31 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
 		rl = readlink(fdp, real, sizeof(real) - 1);
 		kind = file_kind(fdp);
-		close(fd);
 		if (kind == 2)		/* a wrapper: its #! judged by the walk */
-			return 0;
-		if (kind == 0)
+			return env_keep(cmd, fd, 1, cand, name, shown, err);
+		if (kind == 0) {
+			close(fd);
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
 			    "\"%s\": env finds %s, neither a script nor a "
 			    "program: env would run it with /bin/sh", shown,
 			    line, cand);
+		}
 		real[rl > 0 ? rl : 0] = '\0';
 		rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 :
 		    name;
 		ib = interp_name(rb, name);
 		if (isenv || (ok = interp_known(ib, "")) < 0) {
+			close(fd);
 			snprintf(cand, sizeof(cand), "env finds %s on the "
 			    "command's PATH, which", name);
 			return interp_runs(shown, line, cand, ib, err);
 		}
 		/* named as written, as a path's interpreter is */
-		return ok ? 0 : interp_badopt(shown, line, name, err);
+		if (!ok) {
+			close(fd);
+			return interp_badopt(shown, line, name, err);
+		}
+		return env_keep(cmd, fd, 0, cand, name, shown, err);
 	}
 	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": env finds "
 	    "no %s on the command's PATH; install it, or name the "
@@ -670,7 +709,8 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
  */
 static int
 exec_interp(int dfd, const char *name, const char *shown,
-    const struct stat *st, int depth, int *rfdp, struct corp_err *err)
+    const struct stat *st, int depth, int *rfdp, struct corp_cmd *cmd,
+    struct corp_err *err)
 {
 	struct stat rst;
 	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
@@ -744,7 +784,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	 * item 9), after the line's options are judged on the name as
 	 * written, so corp-bind names every fault at once.
 	 */
-	if ((rc = exec_walk(p, depth + 1, 0, &ifd, &isenv, err)) != 0 &&
+	if ((rc = exec_walk(p, depth + 1, 0, &ifd, &isenv, NULL, err)) != 0 &&
 	    rc != CORP_ENOTFOUND) {
 		corp_errprefix(err, "%s: #! interpreter %s", shown, p);
 		return rc;
@@ -827,13 +867,30 @@ exec_interp(int dfd, const char *name, const char *shown,
 		return interp_badopt(shown, line, arg, err);
 	if (missing)
 		return interp_missing(shown, p, err);
-	return env_judge(shown, line, arg, depth, err);
+	return env_judge(shown, line, arg, depth, cmd, err);
 }
 
 int
-corp_exec_open(const char *path, int *fdp, struct corp_err *err)
+corp_exec_open(const char *path, struct corp_cmd *cmd, struct corp_err *err)
 {
-	return exec_walk(path, 0, 0, fdp, NULL, err);
+	int rc;
+
+	cmd->fd = cmd->ifd = -1;
+	cmd->iname[0] = cmd->ipath[0] = '\0';
+	if ((rc = exec_walk(path, 0, 0, &cmd->fd, NULL, cmd, err)) != 0)
+		corp_cmd_close(cmd);
+	return rc;
+}
+
+void
+corp_cmd_close(struct corp_cmd *cmd)
+{
+	if (cmd->fd >= 0)
+		close(cmd->fd);
+	if (cmd->ifd >= 0)
+		close(cmd->ifd);
+	cmd->fd = cmd->ifd = -1;
+	cmd->iname[0] = cmd->ipath[0] = '\0';
 }
 
 /*
@@ -850,7 +907,7 @@ corp_exec_open(const char *path, int *fdp, struct corp_err *err)
  */
 static int
 exec_walk(const char *path, int depth, int dir, int *fdp, int *envp,
-    struct corp_err *err)
+    struct corp_cmd *cmd, struct corp_err *err)
 {
 	struct stat st;
 	char *rest = NULL, *shown = NULL, *c, *next, *nr, target[4096];
@@ -1012,7 +1069,7 @@ walk:
 			goto out;
 		sfd = -1;
 		rc = exec_interp(dfd, c, shown, &st, depth, depth == 0 ?
-		    &sfd : NULL, err);
+		    &sfd : NULL, cmd, err);
 		if (rc != 0) {
 			if (sfd >= 0)
 				close(sfd);
@@ -1090,7 +1147,7 @@ corp_out_open(const char *path, int flags, int mode, int *fdp,
 	*fdp = -1;
 	if ((rc = corp_path_split(path, &dir, &base, err)) != 0)
 		return rc;
-	rc = exec_walk(dir, 0, 1, &dfd, NULL, err);
+	rc = exec_walk(dir, 0, 1, &dfd, NULL, NULL, err);
 	free(dir);
 	if (rc == CORP_ENOTFOUND)	/* as open(2) would say it */
 		return corp_errf(err, CORP_EINTERNAL, "%s: %s", path,
@@ -1231,16 +1288,17 @@ out:
 int
 corp_dir_walk(const char *path, int *dfdp, struct corp_err *err)
 {
-	return exec_walk(path, 0, 1, dfdp, NULL, err);
+	return exec_walk(path, 0, 1, dfdp, NULL, NULL, err);
 }
 
 int
 corp_trust_exec(const char *path, struct corp_err *err)
 {
-	int fd, rc;
+	struct corp_cmd cmd;
+	int rc;
 
-	if ((rc = corp_exec_open(path, &fd, err)) == 0)
-		close(fd);
+	if ((rc = corp_exec_open(path, &cmd, err)) == 0)
+		corp_cmd_close(&cmd);
 	return rc;
 }
 

@@ -85,8 +85,24 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * naming the first that fails (a missing interpreter too: the script
  * is there), CORP_ENOTFOUND when a component of the command's own path
  * is missing.  corp_trust_exec judges and closes.
+ *
+ * A command whose #! line is "#!ENV NAME" (env, as corp.7 SECURITY
+ * allows it) is not run through env: NAME's file, found on the child's
+ * PATH and judged, is run as env would run it, argv { NAME,
+ * "/dev/fd/N" } (N the script's), with no second lookup: a program by
+ * the descriptor judged (ifd); a wrapper script by the path it was
+ * found at (ipath; its directories judged), so that its $0 is that
+ * path, as under env.  The caller closes with corp_cmd_close (also
+ * done on failure).
  */
-int	corp_exec_open(const char *path, int *fdp, struct corp_err *);
+struct corp_cmd {
+	int	 fd;		/* the file judged (a script: readable) */
+	int	 ifd;		/* "#!ENV NAME", NAME a program: it; else -1 */
+	char	 iname[256];	/* NAME: argv[0] of what runs the script */
+	char	 ipath[4096];	/* "#!ENV NAME", NAME a script: its path */
+};
+int	corp_exec_open(const char *path, struct corp_cmd *, struct corp_err *);
+void	corp_cmd_close(struct corp_cmd *);
 /*
  * open(2) for a file outside the data directory (corp-send file --out,
  * corp-db backup's FILE, CORP_CA_FILE's real path):

@@ -226,7 +226,7 @@ run_exec(struct corp_proposer *p, json_t *batch, json_t *out,
 	if ((in = json_dumps(batch, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
-	if (corp_exec_capture(p->fd, p->path, in, strlen(in), p->timeout_ms, MAX_OUT,
+	if (corp_exec_capture(&p->cmd, p->path, in, strlen(in), p->timeout_ms, MAX_OUT,
 	    &r) != 0) {
 		free(in);
 		free(r.out);
@@ -359,7 +359,8 @@ corp_proposer_init(struct corp_db *db, struct corp_proposer *p,
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
-	p->fd = -1;
+	p->cmd.fd = p->cmd.ifd = -1;
+	p->cmd.ipath[0] = '\0';
 	p->timeout_ms = timeout_ms;
 	if ((p->name = corp_strdup(spec)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
@@ -369,7 +370,7 @@ corp_proposer_init(struct corp_db *db, struct corp_proposer *p,
 	}
 	if (strncmp(spec, "exec:", 5) == 0) {
 		p->kind = CORP_PROP_EXEC;
-		if ((rc = corp_exec_lookup_fd(spec + 5, &p->path, &p->fd,
+		if ((rc = corp_exec_lookup_fd(spec + 5, &p->path, &p->cmd,
 		    err)) != 0)
 			goto fail;
 		return 0;
@@ -425,12 +426,12 @@ corp_proposer_free(struct corp_proposer *p)
 	free(p->key);
 	free(p->name);
 	free(p->path);
-	if (p->fd >= 0)
-		close(p->fd);
+	corp_cmd_close(&p->cmd);
 	free(p->url);
 	free(p->model);
 	memset(p, 0, sizeof(*p));
-	p->fd = -1;
+	p->cmd.fd = p->cmd.ifd = -1;
+	p->cmd.ipath[0] = '\0';
 }
 
 int

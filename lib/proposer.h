@@ -24,6 +24,8 @@
 
 #include <jansson.h>
 
+#include "fsutil.h"
+
 struct corp_db;
 struct corp_err;
 struct corp_http;
@@ -34,8 +36,8 @@ struct corp_proposer {
 	enum corp_proposer_kind kind;
 	char		*name;		/* "builtin", "exec:NAME", "openai" */
 	char		*path;		/* exec */
-	int		 fd;		/* exec: the file judged, for fexecve;
-					 * -1 when none */
+	struct corp_cmd	 cmd;		/* exec: the file judged, for fexecve;
+					 * fd -1 when none */
 	char		*url, *model, *key;	/* openai */
 	long long	 timeout_ms;
 	struct corp_http *http;

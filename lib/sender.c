@@ -893,7 +893,8 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 	struct corp_err e;
 	char *path = NULL, *str;
 	size_t len;
-	int rc, fd;
+	struct corp_cmd cmd;
+	int rc;
 
 	corp_sendres_init(res);
 	res->attempted = 0;
@@ -902,7 +903,7 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 		    "command name ([A-Za-z0-9_.-]+)");
 		return 0;
 	}
-	if ((rc = corp_exec_lookup_fd(name, &path, &fd, &e)) != 0) {
+	if ((rc = corp_exec_lookup_fd(name, &path, &cmd, &e)) != 0) {
 		if (rc == CORP_ENOTFOUND)
 			corp_sendres_hold(res, "%s", e.msg);
 		else
@@ -911,14 +912,14 @@ exec_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 	}
 	if ((str = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL) {
-		close(fd);
+		corp_cmd_close(&cmd);
 		free(path);
 		return oom(err);
 	}
 	len = strlen(str);
 	str[len++] = '\n';	/* one JSON line; json_dumps left room */
-	corp_exec_run(fd, path, str, len, s->o.exec_ms, res);
-	close(fd);
+	corp_exec_run(&cmd, path, str, len, s->o.exec_ms, res);
+	corp_cmd_close(&cmd);
 	free(str);
 	free(path);
 	return 0;

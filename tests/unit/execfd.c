@@ -37,13 +37,13 @@ script(const char *name, const char *word)
 
 /* What the command behind fd printed, "" when it could not be run. */
 static char *
-run(int fd, const char *shown)
+run(const struct corp_cmd *c, const char *shown)
 {
 	static char buf[300];
 	struct corp_exec_out r;
 
 	buf[0] = '\0';
-	if (corp_exec_capture(fd, shown, "", 0, 10000, 200, &r) == 0 &&
+	if (corp_exec_capture(c, shown, "", 0, 10000, 200, &r) == 0 &&
 	    WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
 		snprintf(buf, sizeof(buf), "%s", r.out);
 	else
@@ -57,7 +57,7 @@ main(void)
 {
 	struct corp_err e;
 	char link[128], tmp[128], pub[128], want[1024], a[128], b[128];
-	int fd, fd2;
+	struct corp_cmd c, c2;
 
 	/* /tmp is sticky and root's: its entries are judged. */
 	snprintf(dir, sizeof(dir), "/tmp/corp-execfd.XXXXXX");
@@ -72,18 +72,18 @@ main(void)
 	if (symlink("a", link) != 0)
 		return 99;
 
-	is_int(corp_exec_open(link, &fd, &e), 0, "a link in a safe "
+	is_int(corp_exec_open(link, &c, &e), 0, "a link in a safe "
 	    "directory to a safe script is judged safe");
 	/* The attacker's move, after the check: the link now names b. */
 	if (symlink(b, tmp) != 0 || rename(tmp, link) != 0)
 		return 99;
-	is_str(run(fd, link), "A\n", "the file run is the file judged "
+	is_str(run(&c, link), "A\n", "the file run is the file judged "
 	    "(the link swapped after the check is not followed)");
-	close(fd);
-	is_int(corp_exec_open(link, &fd2, &e), 0, "judged again");
-	is_str(run(fd2, link), "B\n", "a fresh check runs what the link "
+	corp_cmd_close(&c);
+	is_int(corp_exec_open(link, &c2, &e), 0, "judged again");
+	is_str(run(&c2, link), "B\n", "a fresh check runs what the link "
 	    "names now");
-	close(fd2);
+	corp_cmd_close(&c2);
 
 	/* A link kept in a directory others may write: refused, naming
 	 * the directory, though its target is safe. */
@@ -93,7 +93,7 @@ main(void)
 	snprintf(tmp, sizeof(tmp), "%s/pub/cmd", dir);
 	if (symlink(a, tmp) != 0)
 		return 99;
-	is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+	is_int(corp_exec_open(tmp, &c, &e), CORP_EFORBIDDEN,
 	    "a link in a world-writable directory: 77");
 	snprintf(want, sizeof(want), "exec command %s: %s: world-writable "
 	    "(mode 777); chmod go-w %s", tmp, pub, pub);
@@ -102,16 +102,16 @@ main(void)
 	snprintf(tmp, sizeof(tmp), "%s/via", dir);
 	if (symlink("pub/../a", tmp) != 0)
 		return 99;
-	is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+	is_int(corp_exec_open(tmp, &c, &e), CORP_EFORBIDDEN,
 	    "a link whose target passes through it: 77");
 	snprintf(want, sizeof(want), "exec command %s: %s: world-writable "
 	    "(mode 777); chmod go-w %s", tmp, pub, pub);
 	is_str(e.msg, want, "  names it as the link spells it");
 	chmod(pub, 0755);
-	is_int(corp_exec_open(tmp, &fd, &e), 0, "fixed: passes");
-	if (fd >= 0) {
-		is_str(run(fd, tmp), "A\n", "  and runs a");
-		close(fd);
+	is_int(corp_exec_open(tmp, &c, &e), 0, "fixed: passes");
+	if (c.fd >= 0) {
+		is_str(run(&c, tmp), "A\n", "  and runs a");
+		corp_cmd_close(&c);
 	}
 	/* In a sticky directory only the link's owner may swap it: a
 	 * link someone else owns is refused (needs root to make). */
@@ -125,15 +125,15 @@ main(void)
 		if (symlink(a, tmp) != 0 || lchown(tmp, 65534, 65534) != 0)
 			return 99;
 		/* Root's sticky directories alone are exempt: chown root. */
-		is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+		is_int(corp_exec_open(tmp, &c, &e), CORP_EFORBIDDEN,
 		    "a link another user owns in a sticky directory: 77");
 		ok(strstr(e.msg, "/st/cmd: owned by ") != NULL,
 		    "  names the link and its owner: %s", e.msg);
 		if (lchown(tmp, 0, 0) != 0)
 			return 99;
-		is_int(corp_exec_open(tmp, &fd, &e), 0, "  root's: passes");
-		if (fd >= 0)
-			close(fd);
+		is_int(corp_exec_open(tmp, &c, &e), 0, "  root's: passes");
+		if (c.fd >= 0)
+			corp_cmd_close(&c);
 	} else
 		printf("# not root: a link cannot be given away; skipped\n");
 	/* A script's #! interpreter runs with corp's rights: it is walked
@@ -155,7 +155,7 @@ main(void)
 		    fclose(f) != 0)
 			return 99;
 		chmod(sc, 0755);
-		is_int(corp_exec_open(sc, &fd, &e), CORP_EFORBIDDEN,
+		is_int(corp_exec_open(sc, &c, &e), CORP_EFORBIDDEN,
 		    "a script whose #! interpreter lies in a world-writable "
 		    "directory: 77");
 		snprintf(want, sizeof(want), "exec command %s: %s: #! "
@@ -164,16 +164,16 @@ main(void)
 		is_str(e.msg, want, "  names the script, the interpreter and "
 		    "the fix");
 		chmod(ev, 0755);
-		is_int(corp_exec_open(sc, &fd, &e), 0, "fixed: passes");
-		if (fd >= 0) {
-			is_str(run(fd, sc), "S\n", "  and runs");
-			close(fd);
+		is_int(corp_exec_open(sc, &c, &e), 0, "fixed: passes");
+		if (c.fd >= 0) {
+			is_str(run(&c, sc), "S\n", "  and runs");
+			corp_cmd_close(&c);
 		}
 		/* A relative interpreter is looked up from the cwd. */
 		if ((f = fopen(sc, "w")) == NULL || fputs("#!sh\n", f) < 0 ||
 		    fclose(f) != 0)
 			return 99;
-		is_int(corp_exec_open(sc, &fd, &e), CORP_EFORBIDDEN,
+		is_int(corp_exec_open(sc, &c, &e), CORP_EFORBIDDEN,
 		    "a relative #! interpreter: 77");
 		snprintf(want, sizeof(want), "exec command %s: %s: #! "
 		    "interpreter sh: not an absolute path", sc, sc);
@@ -193,14 +193,14 @@ main(void)
 			chmod(tmp, 0755);
 		}
 		snprintf(tmp, sizeof(tmp), "%s/i5", dir);
-		is_int(corp_exec_open(tmp, &fd, &e), 0, "a chain of five "
+		is_int(corp_exec_open(tmp, &c, &e), 0, "a chain of five "
 		    "scripts: passes");
-		if (fd >= 0) {
-			is_str(run(fd, tmp), "", "  and runs");
-			close(fd);
+		if (c.fd >= 0) {
+			is_str(run(&c, tmp), "", "  and runs");
+			corp_cmd_close(&c);
 		}
 		snprintf(tmp, sizeof(tmp), "%s/i6", dir);
-		is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+		is_int(corp_exec_open(tmp, &c, &e), CORP_EFORBIDDEN,
 		    "six: 77, as the kernel's ELOOP");
 		ok(strstr(e.msg, "a chain of more than 5 scripts") != NULL,
 		    "  says so: %s", e.msg);
@@ -211,7 +211,7 @@ main(void)
 			return 99;
 		/* The script is there: no command "not installed yet",
 		 * a bad #! line (sec-review-9 item 9). */
-		is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN,
+		is_int(corp_exec_open(tmp, &c, &e), CORP_EFORBIDDEN,
 		    "a missing interpreter: 77");
 		snprintf(want, sizeof(want), "exec command %s: %s: #! "
 		    "interpreter %s/none: no such file; install it, or name "
@@ -252,7 +252,7 @@ main(void)
 				if ((f = fopen(tmp, "w")) == NULL ||
 				    fputs(line, f) < 0 || fclose(f) != 0)
 					return 99;
-				is_int(corp_exec_open(tmp, &fd, &e),
+				is_int(corp_exec_open(tmp, &c, &e),
 				    CORP_EFORBIDDEN, "#!%s: 77", l2);
 				snprintf(want, sizeof(want), "exec command "
 				    "%s: %s: #! line \"#!%s\": env runs",
@@ -264,11 +264,11 @@ main(void)
 			    fputs("#!/usr/bin/env  sh \necho E\n", f) < 0 ||
 			    fclose(f) != 0)
 				return 99;
-			is_int(corp_exec_open(tmp, &fd, &e), 0,
+			is_int(corp_exec_open(tmp, &c, &e), 0,
 			    "#!/usr/bin/env sh: passes");
-			if (fd >= 0) {
-				is_str(run(fd, tmp), "E\n", "  and runs");
-				close(fd);
+			if (c.fd >= 0) {
+				is_str(run(&c, tmp), "E\n", "  and runs");
+				corp_cmd_close(&c);
 			}
 		}
 	}
@@ -284,42 +284,103 @@ main(void)
 		    "print qq(P\\n);\n", f) < 0 || fclose(f) != 0)
 			return 99;
 		chmod(tmp, 0755);
-		is_int(corp_exec_open(tmp, &fd, &e), 0, "a perl script: "
+		is_int(corp_exec_open(tmp, &c, &e), 0, "a perl script: "
 		    "passes");
-		ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_PATH), "  its "
+		ok(c.fd >= 0 && !(fcntl(c.fd, F_GETFL) & O_PATH), "  its "
 		    "descriptor can be read");
-		if (fd >= 0) {
-			is_str(run(fd, tmp), "P\n", "  and runs");
-			is_str(run(fd, tmp), "P\n", "  and runs again, from "
+		if (c.fd >= 0) {
+			is_str(run(&c, tmp), "P\n", "  and runs");
+			is_str(run(&c, tmp), "P\n", "  and runs again, from "
 			    "the start");
-			close(fd);
+			corp_cmd_close(&c);
 		}
 		snprintf(tmp, sizeof(tmp), "%s/a", dir);
-		is_int(corp_exec_open(tmp, &fd, &e), 0, "a sh script: passes");
-		if (fd >= 0) {
-			is_str(run(fd, tmp), "A\n", "  and runs");
-			is_str(run(fd, tmp), "A\n", "  and again");
-			close(fd);
+		is_int(corp_exec_open(tmp, &c, &e), 0, "a sh script: passes");
+		if (c.fd >= 0) {
+			is_str(run(&c, tmp), "A\n", "  and runs");
+			is_str(run(&c, tmp), "A\n", "  and again");
+			corp_cmd_close(&c);
 		}
 	} else
 		printf("# no /usr/bin/perl: skipped\n");
-	is_int(corp_exec_open("/bin/true", &fd, &e), 0, "a binary: passes");
-	ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_PATH), "  its descriptor is "
+	is_int(corp_exec_open("/bin/true", &c, &e), 0, "a binary: passes");
+	ok(c.fd >= 0 && (fcntl(c.fd, F_GETFL) & O_PATH), "  its descriptor is "
 	    "O_PATH (it need not be readable)");
-	if (fd >= 0) {
-		is_str(run(fd, "/bin/true"), "", "  and runs");
-		close(fd);
+	if (c.fd >= 0) {
+		is_str(run(&c, "/bin/true"), "", "  and runs");
+		corp_cmd_close(&c);
+	}
+	/*
+	 * "#!/usr/bin/env NAME": corp runs NAME's file as judged, by its
+	 * descriptor, as env would (argv[0] NAME, the script /dev/fd/N);
+	 * env does not look NAME up again.  The swap a racing attacker
+	 * would make between the judgement and env's lookup (round 16)
+	 * is made here: NAME on the PATH then names another program.
+	 */
+	{
+		static char pathv[200], *envv[2];
+		char pbin[128], sh[160], shnew[160], sc[160];
+		FILE *f;
+
+		snprintf(pbin, sizeof(pbin), "%s/pbin", dir);
+		snprintf(sh, sizeof(sh), "%s/sh", pbin);
+		snprintf(shnew, sizeof(shnew), "%s/sh.new", pbin);
+		snprintf(sc, sizeof(sc), "%s/viaenv", dir);
+		snprintf(pathv, sizeof(pathv), "PATH=%s:/usr/bin:/bin", pbin);
+		envv[0] = pathv;
+		envv[1] = NULL;
+		corp_cfg.child_env = envv;
+		if (mkdir(pbin, 0755) != 0 || symlink("/bin/sh", sh) != 0 ||
+		    (f = fopen(sc, "w")) == NULL)
+			return 99;
+		fprintf(f, "#!/usr/bin/env sh\necho \"$0\" | cut -c1-8\n");
+		fclose(f);
+		chmod(sc, 0755);
+		is_int(corp_exec_open(sc, &c, &e), 0, "#!/usr/bin/env sh: "
+		    "passes");
+		ok(c.ifd >= 0 && strcmp(c.iname, "sh") == 0, "  sh's file "
+		    "kept, named sh");
+		/* The attacker's move: sh on the PATH is now another
+		 * program, one that would say so. */
+		if (symlink(a, shnew) != 0 || rename(shnew, sh) != 0)
+			return 99;
+		is_str(run(&c, sc), "/dev/fd/\n", "  the sh judged runs the "
+		    "script as /dev/fd/N, not what sh names now");
+		corp_cmd_close(&c);
+		ok(c.fd == -1 && c.ifd == -1, "  both descriptors closed");
+		/* Judged again, the new sh (a wrapper script, its own #!
+		 * judged) is what runs: env would have run it the first
+		 * time. */
+		is_int(corp_exec_open(sc, &c, &e), 0, "judged again: passes");
+		is_str(run(&c, sc), "A\n", "  and runs what sh names now");
+		corp_cmd_close(&c);
+		/* A wrapper found by env sees the path it was found at as
+		 * its $0, as under env: shims (pyenv's) pick what to run
+		 * by their own name. */
+		if ((f = fopen(shnew, "w")) == NULL)
+			return 99;
+		fprintf(f, "#!/bin/sh\necho \"$0\"\n");
+		fclose(f);
+		chmod(shnew, 0755);
+		if (rename(shnew, sh) != 0)
+			return 99;
+		is_int(corp_exec_open(sc, &c, &e), 0, "a wrapper named sh on "
+		    "the PATH: passes");
+		snprintf(want, sizeof(want), "%s\n", sh);
+		is_str(run(&c, sc), want, "  and sees its own path as $0");
+		corp_cmd_close(&c);
+		corp_cfg.child_env = NULL;
 	}
 	/* Loops end. */
 	snprintf(tmp, sizeof(tmp), "%s/loop", dir);
 	if (symlink("loop", tmp) != 0)
 		return 99;
-	is_int(corp_exec_open(tmp, &fd, &e), CORP_EFORBIDDEN, "a link loop: "
+	is_int(corp_exec_open(tmp, &c, &e), CORP_EFORBIDDEN, "a link loop: "
 	    "77");
 	snprintf(tmp, sizeof(tmp), "%s/none", dir);
-	is_int(corp_exec_open(tmp, &fd, &e), CORP_ENOTFOUND, "missing: "
+	is_int(corp_exec_open(tmp, &c, &e), CORP_ENOTFOUND, "missing: "
 	    "not found");
-	is_int(corp_exec_open(dir, &fd, &e), CORP_EFORBIDDEN, "a directory: "
+	is_int(corp_exec_open(dir, &c, &e), CORP_EFORBIDDEN, "a directory: "
 	    "77");
 	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
 	if (system(want) != 0)
