@@ -346,6 +346,36 @@ header(struct lws *wsi, enum lws_token_indexes h)
 	return v;
 }
 
+/*
+ * The client's address, for the log and the failed-authentication
+ * limiter (corp-api.1 "Authentication"): the peer's IP on TCP.  On the
+ * Unix socket the peer is the proxy in front, the same for every
+ * client, so one client's failures locked every user and Telegram's
+ * webhook out (sec-review-17a): there the address is the proxy's
+ * X-Real-IP, when it holds one IP address and nothing else (whoever
+ * may connect to the socket is a process the operator let in; nginx
+ * sets it over whatever the client sent: contrib/corp-api.nginx),
+ * shown as "unix:ADDR"; without one, "unix".
+ */
+static void
+peer_name(struct lws *wsi, char *buf, size_t len)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	char v[INET6_ADDRSTRLEN + 1];
+	int n;
+
+	lws_get_peer_simple(wsi, buf, len);
+	if (buf[0] != '\0')
+		return;
+	snprintf(buf, len, "unix");
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_X_REAL_IP);
+	if (n <= 0 || n >= (int)sizeof(v) || lws_hdr_copy(wsi, v, sizeof(v),
+	    WSI_TOKEN_HTTP_X_REAL_IP) != n || (inet_pton(AF_INET, v, bin) != 1 &&
+	    inet_pton(AF_INET6, v, bin) != 1))
+		return;
+	snprintf(buf, len, "unix:%s", v);
+}
+
 /* A header libwebsockets does not know ("name:", lower case), fresh. */
 #define TG_SECRET_HEADER	"x-telegram-bot-api-secret-token:"
 static char *
@@ -432,9 +462,7 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	mi = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 	m = method_name(mi);
 	snprintf(s->method, sizeof(s->method), "%s", m ? m : "?");
-	lws_get_peer_simple(wsi, s->peer, sizeof(s->peer));
-	if (s->peer[0] == '\0')
-		snprintf(s->peer, sizeof(s->peer), "unix");
+	peer_name(wsi, s->peer, sizeof(s->peer));
 	s->path = strdup(in != NULL ? in : "/");
 	s->query = query_of(wsi, bad, sizeof(bad));
 	s->auth = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -1006,9 +1034,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		    sizeof(sndbuf)) != 0)
 			cli_warn("websocket: SO_SNDBUF: %s", strerror(errno));
 		w->opened_ms = corp_mono_ms();
-		lws_get_peer_simple(wsi, w->peer, sizeof(w->peer));
-		if (w->peer[0] == '\0')
-			snprintf(w->peer, sizeof(w->peer), "unix");
+		peer_name(wsi, w->peer, sizeof(w->peer));
 		if ((w->next = conns) != NULL)
 			conns->prevp = &w->next;
 		w->prevp = &conns;

@@ -580,6 +580,32 @@ is "$(tr -d '\r' <"$T/head" | sed -n 's/^retry-after: //p')" \
     awk '$1 > 3500 && $1 <= 3600')" "Retry-After: the rest of the hour"
 req "$ADMIN" GET /api/nothing
 is "$code" 404 "an unknown route is 404 even then"
+# Behind a proxy on the socket, the address is the proxy's X-Real-IP:
+# one client's failures lock out that client, not every user of the
+# socket (sec-review-17a).  Not an IP address, or two of them: "unix".
+xreq() {
+	code=$(curl -s --max-time 60 -o "$T/body" -w '%{http_code}' \
+	    --unix-socket "$S" -H "Authorization: Bearer $1" \
+	    -H "X-Real-IP: $2" ${3:+-H "X-Real-IP: $3"} http://corp/api/me)
+}
+xreq "$ADMIN" 203.0.113.7
+is "$code" 200 "another client (X-Real-IP 203.0.113.7): served while unix is limited"
+for i in 1 2 3 4 5; do xreq nope 203.0.113.9; done
+is "$code" 401 "203.0.113.9's fifth failure: 401"
+xreq "$ADMIN" 203.0.113.9
+is "$code" 429 "then 203.0.113.9 is limited, a good token too"
+xreq "$ADMIN" 2001:db8::7
+is "$code" 200 "an IPv6 client beside it: served"
+xreq "$ADMIN" 203.0.113.7
+is "$code" 200 "203.0.113.7 still served"
+xreq "$ADMIN" "203.0.113.7, 10.0.0.1"
+is "$code" 429 "a list is no address: unix, still limited"
+xreq "$ADMIN" 203.0.113.7 203.0.113.8
+is "$code" 429 "two X-Real-IP headers: unix, still limited"
+xreq "$ADMIN" "not-an-ip"
+is "$code" 429 "a name is no address: unix, still limited"
+like "$(grep -a 'unix:203.0.113.9 "GET /api/me" 429' "$T/api.log" | head -1)" \
+    'corp-api: unix:203.0.113.9 "GET /api/me" 429' "the log names unix:ADDR"
 
 # the log line is cleaned: a raw request's escapes, bidi overrides, C1
 # controls, invalid UTF-8 and percent-decoded bytes reach no terminal
