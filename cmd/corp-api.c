@@ -92,6 +92,8 @@ struct pss {
 
 static struct corp_api api;
 static struct corp_proposer proposer;
+static const char *proposer_spec;	/* --proposer, for the workers */
+static long long proposer_ms;
 static size_t max_body = 1 << 20;
 static volatile sig_atomic_t stopping;
 static struct lws_context *ctx;
@@ -151,8 +153,19 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	closefrom(3);
+	/*
+	 * The proposer's descriptors (an exec command's, judged at start;
+	 * openai's connections) went with the server's: set up again here,
+	 * its command judged anew, before anything reuses their numbers (a
+	 * worker ran fexecve on one of its own pipes: "Permission denied",
+	 * every exec proposer failed; fresh-eyes round 17b).  Freeing first
+	 * only closes numbers that are closed already.
+	 */
+	corp_proposer_free(&proposer);
 	if ((rc = corp_db_open(&db, 0, &e)) == 0) {
-		rc = corp_analysis_work(db, job, &proposer, &e);
+		if ((rc = corp_proposer_init(db, &proposer, proposer_spec,
+		    NULL, NULL, proposer_ms, &e)) == 0)
+			rc = corp_analysis_work(db, job, &proposer, &e);
 		corp_db_close(db);
 	}
 	if (rc != 0)
@@ -1403,8 +1416,10 @@ cmd_serve(const struct cli_args *a)
 		cli_fail(&e);
 	api.db = cli_db(0);
 	/* The proposer is checked now, not in the first run's worker. */
-	if (corp_proposer_init(api.db, &proposer, p ? p : "builtin", NULL,
-	    NULL, timeout_s * 1000, &e) != 0)
+	proposer_spec = p ? p : "builtin";
+	proposer_ms = timeout_s * 1000;
+	if (corp_proposer_init(api.db, &proposer, proposer_spec, NULL,
+	    NULL, proposer_ms, &e) != 0)
 		cli_fail(&e);
 	api.proposer = proposer.name;
 	/* The pages: served when installed; a directory that fails the
