@@ -382,7 +382,7 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 	struct pollfd pfd[4];
 	pid_t pid, self = getpid(), pp = getppid();
 	ssize_t n;
-	int pdeath = 0, runfd, ownfd, rd, irunfd;
+	int pdeath = 0, runfd, ownfd, rd, irunfd, cwd = -1;
 
 	memset(r, 0, sizeof(*r));
 	if ((r->out = malloc(max_out + 1)) == NULL ||
@@ -402,12 +402,25 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 	 */
 	runfd = run_fd(cmd->fd, &ownfd, &rd);
 	irunfd = cmd->ifd;
+	/*
+	 * The command's working directory is the data directory (the
+	 * operator's, judged; "/" without one), never corp's own: an
+	 * interpreter reads files from there by name (pyenv's
+	 * .python-version, R's .Rprofile, lua's ./?.lua, php's include
+	 * path), and cron's or a shell's directory may be /tmp, where
+	 * anyone plants them (fresh-eyes round 17b).
+	 */
+	if (corp_cfg.data_dir != NULL)
+		cwd = open(corp_cfg.data_dir, O_PATH | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
 	    pipe2(er, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
 		snprintf(r->error, sizeof(r->error), "exec: %s",
 		    strerror(errno));
 		if (ownfd >= 0)
 			close(ownfd);
+		if (cwd >= 0)
+			close(cwd);
 		for (i = 0; i < 2; i++) {
 			if (in[i] >= 0) close(in[i]);
 			if (out[i] >= 0) close(out[i]);
@@ -429,6 +442,11 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 		signal(SIGPIPE, SIG_DFL);
 		runfd = child_fd(runfd, rd);
 		irunfd = child_fd(irunfd, 0);
+		if ((cwd >= 0 ? fchdir(cwd) : chdir("/")) != 0) {
+			dprintf(er[1], "cannot run %s: chdir to the data "
+			    "directory: %s\n", path, strerror(errno));
+			_exit(127);
+		}
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(er[1], 2);
@@ -470,6 +488,8 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 	env_free(env);
 	if (ownfd >= 0)
 		close(ownfd);
+	if (cwd >= 0)
+		close(cwd);
 	pfd_exit = exit_fd(pid);
 	close(in[0]);
 	close(out[1]);

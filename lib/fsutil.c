@@ -3,6 +3,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -588,6 +589,8 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 {
 	const char *path = "/usr/local/bin:/usr/bin:/bin", *s, *e, *ib, *rb;
 	char cand[PATH_MAX], dir[PATH_MAX], fdp[40], real[PATH_MAX];
+	char found[PATH_MAX] = "";
+	struct statvfs vfs;
 	struct stat st;
 	char **v;
 	ssize_t rl;
@@ -599,6 +602,10 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 			path = *v + 5;
 			break;
 		}
+	/* Every entry, not only those up to NAME's: env goes on past a
+	 * NAME it cannot run (EACCES, ENOENT: not executable, a noexec
+	 * mount, an ELF program whose loader is missing) to the next one
+	 * (fresh-eyes round 17b). */
 	for (s = path; ; s = e + 1) {
 		e = s + strcspn(s, ":");
 		len = (size_t)(e - s);
@@ -638,61 +645,110 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 			    "the interpreter by its absolute path", shown, line,
 			    dir, name);
 		}
-		rc = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW);
+		rc = found[0] == '\0' ? fstatat(dfd, name, &st,
+		    AT_SYMLINK_NOFOLLOW) : 1;
 		close(dfd);
-		if (rc != 0) {
-			if (errno == ENOENT && *e != '\0')
-				continue;
-			if (errno == ENOENT)
-				break;
+		if (rc == 0)
+			memcpy(found, cand, sizeof(found));
+		else if (rc < 0 && errno != ENOENT)
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
 			    "\"%s\": %s: %s", shown, line, cand,
 			    strerror(errno));
-		}
-		if ((rc = exec_walk(cand, depth + 1, 0, &fd, &isenv, NULL,
-		    err)) != 0) {
-			if (rc == CORP_ENOTFOUND)
-				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
-				    "\"%s\": %s leads to no file: whoever can "
-				    "make its target chooses what env runs",
-				    shown, line, cand);
-			else
-				corp_errprefix(err, "%s: #! line \"%s\": env's "
-				    "%s", shown, line, name);
-			return rc;
-		}
-		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
-		rl = readlink(fdp, real, sizeof(real) - 1);
-		kind = file_kind(fdp);
-		if (kind == 2)		/* a wrapper: its #! judged by the walk */
-			return env_keep(cmd, fd, 1, cand, name, shown, err);
-		if (kind == 0) {
-			close(fd);
-			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
-			    "\"%s\": env finds %s, neither a script nor a "
-			    "program: env would run it with /bin/sh", shown,
-			    line, cand);
-		}
-		real[rl > 0 ? rl : 0] = '\0';
-		rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 :
-		    name;
-		ib = interp_name(rb, name);
-		if (isenv || (ok = interp_known(ib, "")) < 0) {
-			close(fd);
-			snprintf(cand, sizeof(cand), "env finds %s on the "
-			    "command's PATH, which", name);
-			return interp_runs(shown, line, cand, ib, err);
-		}
-		/* named as written, as a path's interpreter is */
-		if (!ok) {
-			close(fd);
-			return interp_badopt(shown, line, name, err);
-		}
-		return env_keep(cmd, fd, 0, cand, name, shown, err);
+		if (*e == '\0')
+			break;
 	}
-	return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": env finds "
-	    "no %s on the command's PATH; install it, or name the "
-	    "interpreter by its absolute path", shown, line, name);
+	if (found[0] == '\0')
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
+		    "env finds no %s on the command's PATH; install it, or "
+		    "name the interpreter by its absolute path", shown, line,
+		    name);
+	if ((rc = exec_walk(found, depth + 1, 0, &fd, &isenv, NULL,
+	    err)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
+			    "\"%s\": %s leads to no file: whoever can "
+			    "make its target chooses what env runs",
+			    shown, line, found);
+		else
+			corp_errprefix(err, "%s: #! line \"%s\": env's "
+			    "%s", shown, line, name);
+		return rc;
+	}
+	/* What env cannot run it passes over for the next entry's. */
+	if (fstat(fd, &st) != 0 || !(st.st_mode & (S_IXUSR | S_IXGRP |
+	    S_IXOTH)) || fstatvfs(fd, &vfs) != 0 || (vfs.f_flag &
+	    ST_NOEXEC)) {
+		close(fd);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
+		    "env finds %s, which cannot be run (not executable, or on "
+		    "a noexec mount): env would pass over it and look "
+		    "further; chmod +x it, or take it off corp's PATH",
+		    shown, line, found);
+	}
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fd);
+	rl = readlink(fdp, real, sizeof(real) - 1);
+	real[rl > 0 ? rl : 0] = '\0';
+	rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 : name;
+	ib = interp_name(rb, name);
+	kind = file_kind(fdp);
+	if (kind == 0) {
+		close(fd);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
+		    "env finds %s, neither a script nor a program: env would "
+		    "run it with /bin/sh", shown, line, found);
+	}
+	/* A wrapper (its own #! judged by the walk) is an interpreter by
+	 * its real name as a program is: a script named otherwise
+	 * (bzmore, perldoc) does what it does with the script's path
+	 * (fresh-eyes round 17b). */
+	if (isenv || (ok = interp_known(ib, "")) < 0) {
+		close(fd);
+		snprintf(cand, sizeof(cand), "env finds %s on the "
+		    "command's PATH, which", name);
+		return interp_runs(shown, line, cand, ib, err);
+	}
+	/* named as written, as a path's interpreter is */
+	if (!ok) {
+		close(fd);
+		return interp_badopt(shown, line, name, err);
+	}
+	return env_keep(cmd, fd, kind == 2, found, name, shown, err);
+}
+
+/*
+ * Where a script sits (REAL, its real path): not in a directory others
+ * may make names in, even a sticky one as /tmp (the walk lets those
+ * through: their entries are judged), since interpreters load modules
+ * from beside the script (python's sys.path[0] comes before the
+ * standard library: another user's /tmp/json.py); for node (UP) not
+ * under one either, since it looks for node_modules in every directory
+ * above the script (/tmp/node_modules; fresh-eyes round 17b).
+ */
+static int
+script_dir_ok(const char *shown, const char *real, int up,
+    struct corp_err *err)
+{
+	char d[PATH_MAX], *sl;
+	struct stat st;
+
+	if (strlcpy(d, real, sizeof(d)) >= sizeof(d) || d[0] != '/')
+		return 0;	/* no /proc: the walk's rules alone */
+	while ((sl = strrchr(d, '/')) != NULL) {
+		sl[sl == d] = '\0';	/* "/a/b" -> "/a"; "/a" -> "/" */
+		if (lstat(d, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    (st.st_mode & (S_IWGRP | S_IWOTH)))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a script "
+			    "%s %s, a directory others may make names in: "
+			    "%s; move it to a directory only root and the "
+			    "operator may write", shown, up ? "under" : "in",
+			    d, up ? "node loads node_modules from every "
+			    "directory above a script" : "its interpreter may "
+			    "load modules from beside it (python's "
+			    "sys.path[0])");
+		if (!up || strcmp(d, "/") == 0)
+			break;
+	}
+	return 0;
 }
 
 /*
@@ -714,7 +770,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 {
 	struct stat rst;
 	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
-	    *b, real[PATH_MAX], fdp[40], *rb = NULL;
+	    *b, real[PATH_MAX], fdp[40], *rb = NULL, sreal[PATH_MAX];
 	const char *ib;
 	ssize_t n, rl;
 	size_t al;
@@ -742,6 +798,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 		close(rfd);
 		return 0;	/* not a script: the kernel runs it itself */
 	}
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", rfd);
+	if ((rl = readlink(fdp, sreal, sizeof(sreal) - 1)) <= 0)
+		rl = 0;
+	sreal[rl] = '\0';
 	if (rfdp != NULL)
 		*rfdp = rfd;
 	else
@@ -806,6 +866,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 	al = strlen(arg);
 	while (al > 0 && (arg[al - 1] == ' ' || arg[al - 1] == '\t'))
 		arg[--al] = '\0';
+	if ((rc = script_dir_ok(shown, sreal, strncmp(b, "node", 4) == 0 ||
+	    (rb != NULL && strncmp(rb, "node", 4) == 0) ||
+	    strncmp(arg, "node", 4) == 0, err)) != 0)
+		return rc;
 	/*
 	 * Any other interpreter's argument may only be one cluster of
 	 * letter options (-e, -f, -eu): a path or a word after it would
@@ -829,11 +893,14 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    interp_missing(shown, p, err);
 		/* An interpreter that is itself a script (a wrapper the
 		 * operator wrote, its own #! judged by the walk above, to
-		 * the kernel's depth) runs what it says; an argument would be
-		 * its $1, not an option: none is taken. */
-		if (iscript)
-			return al == 0 ? 0 : interp_badopt(shown, line, b, err);
+		 * the kernel's depth) runs what it says, if it is named as
+		 * an interpreter corp knows (by its real name, as a program
+		 * is: bzmore or perldoc, scripts too, do something else with
+		 * the script's path; fresh-eyes round 17b); an argument would
+		 * be its $1, not an option: none is taken. */
 		ib = interp_name(rb, b);
+		if (iscript && interp_known(ib, "") >= 0)
+			return al == 0 ? 0 : interp_badopt(shown, line, b, err);
 		if ((ok = interp_known(ib, al > 0 ? arg + 1 : "")) < 0) {
 			if (strcmp(ib, b) != 0)
 				return interp_runs(shown, line, b, ib, err);

@@ -253,6 +253,18 @@ like "$(cat "$T/self.out")" '^/dev/fd/[0-9]+$' "  and \$0 is /dev/fd/N (corp-sen
 # the marker is there and the line failed.  Twice, on two lines of one
 # run, so that the second run of the command reads its script from the
 # start again.
+# sticky_above DIR: the nearest directory above DIR that others may write
+# (as /tmp), printed; false when there is none.
+sticky_above() {
+	_d=$1
+	while [ "$_d" != / ]; do
+		_d=$(dirname "$_d")
+		case $(stat -c %A "$_d") in
+		?????w????|????????w?) echo "$_d"; return 0 ;;
+		esac
+	done
+	return 1
+}
 n=20
 for i in "/usr/bin/perl" "/usr/bin/perl -w" "/bin/sh" "/bin/bash" \
     "/usr/bin/python3" "/usr/bin/awk -f" "/usr/bin/node"; do
@@ -278,6 +290,15 @@ sys.exit(3)" ;;
 	echo "lang$n=$T/bin/lang$n" >> "$CORP_DATA_DIR/exec.conf"
 	{ dline $n "lang$n" "" exec; dline $((n + 100)) "lang$n" "" exec; } > "$T/in"
 	run_in "$T/in" corp-send exec
+	# node looks for node_modules in every directory above a script:
+	# one under a directory others may write (/tmp) is refused
+	# (fresh-eyes round 17b); the tests' directory is under $TMPDIR.
+	if [ "$i" = /usr/bin/node ] && up=$(sticky_above "$T/bin"); then
+		is "$rc:$(acks | jq -c '.[1:5]' | sort -u)" "77:[\"retry\",null,\"exec command $T/bin/lang$n: $T/bin/lang$n: a script under $up, a directory others may make names in: node loads node_modules from every directory above a script; move it to a directory only root and the operator may write\",false]" \
+		    "#!$i under $up: refused (77)"
+		ok "  and nothing ran" test ! -e "$m"
+		continue
+	fi
 	is "$rc:$(acks | jq -c '.[1:5]' | sort -u)" '0:["failed",null,"failed on purpose",true]' \
 	    "#!$i: a script that exits 3 has failed (not sent)"
 	is "$(cat "$m" 2>/dev/null)" "ran
@@ -372,20 +393,42 @@ for l in "/usr/bin/nice -n" "/usr/bin/script" "/usr/bin/xargs" "/usr/bin/tee" \
 	ok "  and nothing ran" test ! -e "$T/env.ran"
 done
 # An interpreter that is itself a script (a wrapper the operator wrote)
-# is judged by its own #! line, to the kernel's depth: a wrapper run by
-# sh runs; one whose own interpreter is script(1) is refused.
-printf '#!/bin/sh\nexec /bin/sh "$@"\n' > "$T/bin/wrap"
-chmod 755 "$T/bin/wrap"
-printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T/bin/wrap" "$T" > "$T/bin/viaenv"
+# is judged by its own #! line, to the kernel's depth, and by its name
+# as a program is: a wrapper named sh9 run by sh runs; one whose own
+# interpreter is script(1) is refused; one named otherwise (a pager, as
+# bzmore or perldoc are scripts too) is refused (fresh-eyes round 17b).
+printf '#!/bin/sh\nexec /bin/sh "$@"\n' > "$T/bin/sh9"
+chmod 755 "$T/bin/sh9"
+printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T/bin/sh9" "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
 is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran")" '0:"sent":ran' \
-    "#! a wrapper script run by sh: runs"
+    "#! a wrapper script named sh9 run by sh: runs"
 rm -f "$T/env.ran"
-printf '#!/usr/bin/script\n' > "$T/bin/wrap"
+cp "$T/bin/sh9" "$T/bin/pager"
+printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T/bin/pager" "$T" > "$T/bin/viaenv"
 run_in "$T/in" corp-send exec
-like "$rc:$(acks | jq -r '.[3]')" "^77:.*#! interpreter $T/bin/wrap: $T/bin/wrap: #! line .*script is not an interpreter corp runs scripts with" \
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/viaenv: $T/bin/viaenv: #! line \\\"#!$T/bin/pager\\\": pager is not an interpreter corp runs scripts with: a program handed the script's path may run something else or read the delivery line as code; corp(7) SECURITY lists them (or make the command a binary)\",false]" \
+    "#! a wrapper script named pager: refused (77), a script is taken by its name too"
+ok "  and nothing ran" test ! -e "$T/env.ran"
+printf '#!/usr/bin/script\n' > "$T/bin/sh9"
+printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T/bin/sh9" "$T" > "$T/bin/viaenv"
+run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:.*#! interpreter $T/bin/sh9: $T/bin/sh9: #! line .*script is not an interpreter corp runs scripts with" \
     "#! a wrapper whose own interpreter is script(1): refused (77)"
 ok "  and nothing ran" test ! -e "$T/env.ran"
+
+# The command's working directory is the data directory, never corp's
+# own (an interpreter reads files there by name: pyenv's .python-version,
+# R's .Rprofile; fresh-eyes round 17b): run from a directory another
+# user could fill, the command still starts in the data directory.
+printf '#!/bin/sh\ncat > /dev/null\npwd\n' > "$T/bin/cwd"
+chmod 755 "$T/bin/cwd"
+echo "cwd=$T/bin/cwd" >> "$CORP_DATA_DIR/exec.conf"
+dline 17 cwd "" exec > "$T/in.cwd"
+mkdir -m 1777 "$T/public"
+out=$(cd "$T/public" && corp-send exec <"$T/in.cwd")
+is "$?:$(acks | jq -c '.[1:3]')" "0:[\"sent\",\"$(cd "$CORP_DATA_DIR" && pwd -P)\"]" \
+    "an exec command starts in the data directory, not corp-send's"
 
 # A version after a known name is digits joined by single dots: a copy
 # of another program named "python3.." is not python (round 16).

@@ -178,33 +178,34 @@ main(void)
 		snprintf(want, sizeof(want), "exec command %s: %s: #! "
 		    "interpreter sh: not an absolute path", sc, sc);
 		is_str(e.msg, want, "  says so");
-		/* Nested interpreters: judged to the kernel's depth (a
+		/* Nested interpreters (wrappers named as interpreters are,
+		 * sh1..sh6): judged to the kernel's depth (a
 		 * chain of 5 scripts runs, a 6th is ELOOP). */
 		for (i = 1; i <= 6; i++) {
-			snprintf(tmp, sizeof(tmp), "%s/i%d", dir, i);
+			snprintf(tmp, sizeof(tmp), "%s/sh%d", dir, i);
 			if (i == 1)
 				snprintf(line, sizeof(line), "#!/bin/sh\n");
 			else
-				snprintf(line, sizeof(line), "#!%s/i%d\n", dir,
+				snprintf(line, sizeof(line), "#!%s/sh%d\n", dir,
 				    i - 1);
 			if ((f = fopen(tmp, "w")) == NULL ||
 			    fputs(line, f) < 0 || fclose(f) != 0)
 				return 99;
 			chmod(tmp, 0755);
 		}
-		snprintf(tmp, sizeof(tmp), "%s/i5", dir);
+		snprintf(tmp, sizeof(tmp), "%s/sh5", dir);
 		is_int(corp_exec_open(tmp, &c, &e), 0, "a chain of five "
 		    "scripts: passes");
 		if (c.fd >= 0) {
 			is_str(run(&c, tmp), "", "  and runs");
 			corp_cmd_close(&c);
 		}
-		snprintf(tmp, sizeof(tmp), "%s/i6", dir);
+		snprintf(tmp, sizeof(tmp), "%s/sh6", dir);
 		is_int(corp_exec_open(tmp, &c, &e), CORP_EFORBIDDEN,
 		    "six: 77, as the kernel's ELOOP");
 		ok(strstr(e.msg, "a chain of more than 5 scripts") != NULL,
 		    "  says so: %s", e.msg);
-		snprintf(tmp, sizeof(tmp), "%s/i1", dir);
+		snprintf(tmp, sizeof(tmp), "%s/sh1", dir);
 		snprintf(line, sizeof(line), "#!%s/none\n", dir);
 		if ((f = fopen(tmp, "w")) == NULL || fputs(line, f) < 0 ||
 		    fclose(f) != 0)
@@ -238,7 +239,7 @@ main(void)
 			snprintf(tmp, sizeof(tmp), "%s/myenv", dir);
 			if (symlink("/usr/bin/env", tmp) != 0)
 				return 99;
-			snprintf(tmp, sizeof(tmp), "%s/i1", dir);
+			snprintf(tmp, sizeof(tmp), "%s/sh1", dir);
 			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 				char l2[200];
 
@@ -318,7 +319,7 @@ main(void)
 	 * is made here: NAME on the PATH then names another program.
 	 */
 	{
-		static char pathv[200], *envv[2];
+		static char pathv[600], *envv[2];
 		char pbin[128], sh[160], shnew[160], sc[160];
 		FILE *f;
 
@@ -341,8 +342,15 @@ main(void)
 		ok(c.ifd >= 0 && strcmp(c.iname, "sh") == 0, "  sh's file "
 		    "kept, named sh");
 		/* The attacker's move: sh on the PATH is now another
-		 * program, one that would say so. */
-		if (symlink(a, shnew) != 0 || rename(shnew, sh) != 0)
+		 * program, one that would say so (a wrapper script named
+		 * as an interpreter, sh9, which corp would accept). */
+		snprintf(want, sizeof(want), "%s/sh9", pbin);
+		if ((f = fopen(want, "w")) == NULL)
+			return 99;
+		fprintf(f, "#!/bin/sh\necho A\n");
+		fclose(f);
+		chmod(want, 0755);
+		if (symlink(want, shnew) != 0 || rename(shnew, sh) != 0)
 			return 99;
 		is_str(run(&c, sc), "/dev/fd/\n", "  the sh judged runs the "
 		    "script as /dev/fd/N, not what sh names now");
@@ -369,7 +377,65 @@ main(void)
 		snprintf(want, sizeof(want), "%s\n", sh);
 		is_str(run(&c, sc), want, "  and sees its own path as $0");
 		corp_cmd_close(&c);
+		/* env passes over a NAME it cannot run for the next entry's:
+		 * NAME must be runnable, and every entry is judged, those
+		 * after NAME's too (fresh-eyes round 17b). */
+		snprintf(want, sizeof(want), "%s/pbin0", dir);
+		snprintf(shnew, sizeof(shnew), "%s/sh", want);
+		if (mkdir(want, 0755) != 0 || (f = fopen(shnew, "w")) == NULL)
+			return 99;
+		fprintf(f, "#!/bin/sh\necho not runnable\n");
+		fclose(f);
+		chmod(shnew, 0644);
+		snprintf(pathv, sizeof(pathv), "PATH=%s:%s", want, pbin);
+		is_int(corp_exec_open(sc, &c, &e), CORP_EFORBIDDEN, "NAME not "
+		    "executable on the PATH: 77");
+		ok(strstr(e.msg, "cannot be run (not executable") != NULL,
+		    "  says so: %s", e.msg);
+		corp_cmd_close(&c);
+		snprintf(pathv, sizeof(pathv), "PATH=%s:%s/nosuch", pbin, dir);
+		is_int(corp_exec_open(sc, &c, &e), CORP_EFORBIDDEN, "a missing "
+		    "PATH entry after NAME's: 77");
+		ok(strstr(e.msg, "nosuch, which does not exist") != NULL,
+		    "  names it: %s", e.msg);
+		corp_cmd_close(&c);
 		corp_cfg.child_env = NULL;
+		/* A wrapper is an interpreter by its name as a program is: a
+		 * script named otherwise (bzmore, perldoc) does something
+		 * else with the script's path. */
+		snprintf(want, sizeof(want), "%s/pager", dir);
+		if ((f = fopen(want, "w")) == NULL)
+			return 99;
+		fprintf(f, "#!/bin/sh\necho paged\n");
+		fclose(f);
+		chmod(want, 0755);
+		if ((f = fopen(sc, "w")) == NULL)
+			return 99;
+		fprintf(f, "#!%s\necho ran\n", want);
+		fclose(f);
+		is_int(corp_exec_open(sc, &c, &e), CORP_EFORBIDDEN, "a wrapper "
+		    "script named pager as the interpreter: 77");
+		ok(strstr(e.msg, "pager is not an interpreter corp runs") !=
+		    NULL, "  says so: %s", e.msg);
+		corp_cmd_close(&c);
+	}
+	/* A script straight in a directory others may make names in,
+	 * even a sticky one: python puts the script's directory before
+	 * its standard library (another user's /tmp/json.py). */
+	{
+		char st[64] = "/tmp/corp-execfd-direct.XXXXXX";
+		int sfd;
+
+		if ((sfd = mkstemp(st)) < 0 || write(sfd, "#!/bin/sh\n", 10)
+		    != 10 || fchmod(sfd, 0755) != 0)
+			return 99;
+		close(sfd);
+		is_int(corp_exec_open(st, &c, &e), CORP_EFORBIDDEN, "a script "
+		    "in /tmp itself: 77");
+		ok(strstr(e.msg, "a script in /tmp, a directory others may "
+		    "make names in") != NULL, "  says so: %s", e.msg);
+		corp_cmd_close(&c);
+		unlink(st);
 	}
 	/* Loops end. */
 	snprintf(tmp, sizeof(tmp), "%s/loop", dir);
