@@ -35,6 +35,18 @@ script(const char *name, const char *word)
 	chmod(path, 0755);
 }
 
+/* Write TEXT to PATH with MODE; exits 99 (the harness failed) when it
+ * cannot. */
+static void
+put(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) < 0 ||
+	    fclose(f) != 0 || chmod(path, mode) != 0)
+		exit(99);
+}
+
 /* What the command behind fd printed, "" when it could not be run. */
 static char *
 run(const struct corp_cmd *c, const char *shown)
@@ -320,8 +332,7 @@ main(void)
 	 */
 	{
 		static char pathv[600], *envv[2];
-		char pbin[128], sh[160], shnew[160], sc[160];
-		FILE *f;
+		char pbin[128], sh[160], shnew[160], sc[160], body[300];
 
 		snprintf(pbin, sizeof(pbin), "%s/pbin", dir);
 		snprintf(sh, sizeof(sh), "%s/sh", pbin);
@@ -331,12 +342,9 @@ main(void)
 		envv[0] = pathv;
 		envv[1] = NULL;
 		corp_cfg.child_env = envv;
-		if (mkdir(pbin, 0755) != 0 || symlink("/bin/sh", sh) != 0 ||
-		    (f = fopen(sc, "w")) == NULL)
+		if (mkdir(pbin, 0755) != 0 || symlink("/bin/sh", sh) != 0)
 			return 99;
-		fprintf(f, "#!/usr/bin/env sh\necho \"$0\" | cut -c1-8\n");
-		fclose(f);
-		chmod(sc, 0755);
+		put(sc, "#!/usr/bin/env sh\necho \"$0\" | cut -c1-8\n", 0755);
 		is_int(corp_exec_open(sc, &c, &e), 0, "#!/usr/bin/env sh: "
 		    "passes");
 		ok(c.ifd >= 0 && strcmp(c.iname, "sh") == 0, "  sh's file "
@@ -345,11 +353,7 @@ main(void)
 		 * program, one that would say so (a wrapper script named
 		 * as an interpreter, sh9, which corp would accept). */
 		snprintf(want, sizeof(want), "%s/sh9", pbin);
-		if ((f = fopen(want, "w")) == NULL)
-			return 99;
-		fprintf(f, "#!/bin/sh\necho A\n");
-		fclose(f);
-		chmod(want, 0755);
+		put(want, "#!/bin/sh\necho A\n", 0755);
 		if (symlink(want, shnew) != 0 || rename(shnew, sh) != 0)
 			return 99;
 		is_str(run(&c, sc), "/dev/fd/\n", "  the sh judged runs the "
@@ -365,11 +369,7 @@ main(void)
 		/* A wrapper found by env sees the path it was found at as
 		 * its $0, as under env: shims (pyenv's) pick what to run
 		 * by their own name. */
-		if ((f = fopen(shnew, "w")) == NULL)
-			return 99;
-		fprintf(f, "#!/bin/sh\necho \"$0\"\n");
-		fclose(f);
-		chmod(shnew, 0755);
+		put(shnew, "#!/bin/sh\necho \"$0\"\n", 0755);
 		if (rename(shnew, sh) != 0)
 			return 99;
 		is_int(corp_exec_open(sc, &c, &e), 0, "a wrapper named sh on "
@@ -382,11 +382,9 @@ main(void)
 		 * after NAME's too (fresh-eyes round 17b). */
 		snprintf(want, sizeof(want), "%s/pbin0", dir);
 		snprintf(shnew, sizeof(shnew), "%s/sh", want);
-		if (mkdir(want, 0755) != 0 || (f = fopen(shnew, "w")) == NULL)
+		if (mkdir(want, 0755) != 0)
 			return 99;
-		fprintf(f, "#!/bin/sh\necho not runnable\n");
-		fclose(f);
-		chmod(shnew, 0644);
+		put(shnew, "#!/bin/sh\necho not runnable\n", 0644);
 		snprintf(pathv, sizeof(pathv), "PATH=%s:%s", want, pbin);
 		is_int(corp_exec_open(sc, &c, &e), CORP_EFORBIDDEN, "NAME not "
 		    "executable on the PATH: 77");
@@ -404,15 +402,9 @@ main(void)
 		 * script named otherwise (bzmore, perldoc) does something
 		 * else with the script's path. */
 		snprintf(want, sizeof(want), "%s/pager", dir);
-		if ((f = fopen(want, "w")) == NULL)
-			return 99;
-		fprintf(f, "#!/bin/sh\necho paged\n");
-		fclose(f);
-		chmod(want, 0755);
-		if ((f = fopen(sc, "w")) == NULL)
-			return 99;
-		fprintf(f, "#!%s\necho ran\n", want);
-		fclose(f);
+		put(want, "#!/bin/sh\necho paged\n", 0755);
+		snprintf(body, sizeof(body), "#!%s\necho ran\n", want);
+		put(sc, body, 0755);
 		is_int(corp_exec_open(sc, &c, &e), CORP_EFORBIDDEN, "a wrapper "
 		    "script named pager as the interpreter: 77");
 		ok(strstr(e.msg, "pager is not an interpreter corp runs") !=
