@@ -36,7 +36,7 @@ description(json_t *doc, long status, const char *token, char *buf,
     size_t size)
 {
 	json_t *d = json_object_get(doc, "description");
-	size_t len, cap;
+	size_t len, cap, i;
 	char *full;
 
 	if (!json_is_string(d)) {
@@ -52,6 +52,11 @@ description(json_t *doc, long status, const char *token, char *buf,
 	}
 	memcpy(full, json_string_value(d), len);
 	full[len] = '\0';
+	/* U+0000 inside (the answer is read with JSON_ALLOW_NUL): a '?',
+	 * never the end of the text. */
+	for (i = 0; i < len; i++)
+		if (full[i] == '\0')
+			full[i] = '?';
 	corp_redact(full, cap, token);
 	snprintf(buf, size, "%s", full);
 	free(full);

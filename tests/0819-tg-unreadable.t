@@ -25,6 +25,7 @@ cat > "$T/script" <<'J'
 {"chat_id":1003,"status":200,"body":"{\"ok\":true,\"result\":{\"message_id\":8,\"chat\":{\"id\":1003,\"first_name\":\"a\\u0000b\"}}}"}
 {"chat_id":1004,"status":429,"body":"{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests\",\"parameters\":{\"retry_after\":1e400}}"}
 {"chat_id":1005,"status":200,"body":"<html>proxy</html>"}
+{"chat_id":1006,"status":400,"body":"{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: a\\u0000b\"}"}
 J
 start_fake tgs "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tgs.log" \
     --script "$T/script"
@@ -51,6 +52,9 @@ like "$(acks | jq -r '.[3]')" "pause capped at 3600s" "and said so"
 send 5 1005
 is "$(acks | jq -c '.[1:3] + .[4:5]')" '["retry",null,true]' \
     "a 200 that is no JSON at all: retry, as before"
+send 6 1006
+is "$(acks | jq -c '.[1:4]')" '["failed",null,"Bad Request: a?b"]' \
+    "U+0000 in a description: read, a '?', not cut there"
 
 # ---- poll: an unreadable update in the batch ----------------------
 corp-settings config set telegram.bot_username corp_test_bot >/dev/null
