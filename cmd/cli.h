@@ -83,6 +83,15 @@ long long cli_user(struct corp_db *, const char *login);
 
 /* Print one JSON line; EPIPE ends the program quietly with 0 unless
  * cli_on_epipe was set, any other failure dies with 1. */
+/*
+ * clisig.c: cli_exec_signals makes SIGTERM, SIGINT and SIGHUP stop a
+ * running exec command (its process group killed, the run reported
+ * interrupted: lib/execcmd.h) and otherwise act as by default;
+ * cli_exec_interrupted, once the interrupted run's outcome is out, dies
+ * of that signal.
+ */
+void	cli_exec_signals(void);
+void	cli_exec_interrupted(void);
 void	cli_out(json_t *);
 /* Print every element of array, then drop the array. */
 void	cli_out_all(json_t *array);

@@ -130,6 +130,10 @@ cmd_start(const struct cli_args *a)
 	cli_log_timed();	/* may run for minutes (corp.7 Errors) */
 	cli_debug("run %lld: proposer %s, timeout %llds, lease %llds", run,
 	    proposer, timeout_s, lease_s);
+	/* A signal while the exec proposer runs: its command's group is
+	 * killed, the run fails saying so, then we die of it. */
+	if (strncmp(proposer, "exec:", 5) == 0)
+		cli_exec_signals();
 	rc = corp_analysis_start(db, run, cli_str(a, O_AS), &p, lease_s, &e);
 	corp_proposer_free(&p);
 	if (rc != 0) {
@@ -138,6 +142,7 @@ cmd_start(const struct cli_args *a)
 		if (rc != CORP_ENOTFOUND && rc != CORP_EFORBIDDEN)
 			print_run(db, run);
 		corp_db_close(db);
+		cli_exec_interrupted();
 		return rc;
 	}
 	print_run(db, run);

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,19 +26,26 @@ static const struct cli_opt opts[] = {
 	{ 0 }
 };
 
+/* After each ack: a signal that interrupted an exec command ends the
+ * stage once that line's ack is out (corp-send.1). */
 static int
 out(void *arg, json_t *o)
 {
 	(void)arg;
 	cli_out(o);
+	cli_exec_interrupted();
 	return 0;
 }
 
 static int
 out_try(void *arg, json_t *o)
 {
+	int rc;
+
 	(void)arg;
-	return cli_out_try(o);
+	rc = cli_out_try(o);
+	cli_exec_interrupted();
+	return rc;
 }
 
 static void
@@ -84,6 +92,8 @@ cmd_send(const struct cli_args *a)
 		cli_fail(&e);
 	if (!corp_sender_known(name))
 		cli_usage("no sender for channel '%s'", name);
+	if (strcmp(name, "exec") == 0)
+		cli_exec_signals();
 	if (corp_sender_open(&snd, name, &opt, &e) != 0) {
 		if (e.code == CORP_EUSAGE)
 			cli_usage("%s", e.msg);

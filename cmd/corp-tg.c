@@ -193,20 +193,49 @@ cmd_process(const struct cli_args *a)
 /* getUpdates with the stored offset, its limit fitted to the answers. */
 static int
 get_updates(struct corp_http *h, long long off, int timeout, json_t **arr,
-    struct corp_err *e)
+    char **raw, size_t *rawlen, struct corp_err *e)
 {
 	int rc;
 
 	in_wait = timeout > 0;
+	*raw = NULL;
 	if (stopping) {
 		in_wait = 0;
 		*arr = json_array();
 		return 0;
 	}
 	rc = corp_tg_get_updates_fit(h, corp_cfg.telegram_api, tg.token, off,
-	    timeout, &poll_limit, arr, warn, NULL, e);
+	    timeout, &poll_limit, arr, raw, rawlen, warn, NULL, e);
 	in_wait = 0;
 	return rc;
+}
+
+/*
+ * The one update at offset OFF that jansson cannot read (RAW, its
+ * answer's bytes): refused from its bytes, its codes burnt, and the
+ * offset moved by one -- every id skipped is either absent or that
+ * update (corp-tg.1, Poison updates).
+ */
+static void
+refuse_unreadable(long long off, const char *raw, size_t len,
+    struct corp_err *e)
+{
+	char why[sizeof(e->msg)];
+
+	/* e: the getUpdates refusal, "... cannot be read (jansson's
+	 * words)", cleaned by telegram.c. */
+	snprintf(why, sizeof(why), "%s", e->msg);
+	cli_warn("%s; the update at offset %lld refused and skipped, its "
+	    "link codes burnt", why, off);
+	stats.polled++;
+	stats.refused++;
+	if (corp_tgupdate_refuse_raw(tg.db, &tg.ctx, raw, len, why, tg.bot,
+	    off >= 0 && off < LLONG_MAX ? off + 1 : -1, e) != 0)
+		cli_fail(e);
+	if (off < 0)
+		cli_die(CORP_EINVAL, "telegram: getUpdates: no offset is "
+		    "stored yet: no offset can pass the unreadable update "
+		    "(see corp-tg(1) CAVEATS)");
 }
 
 /* One getUpdates call and its batch; returns the corp code of the call. */
@@ -216,13 +245,19 @@ poll_once(struct corp_http *h, int timeout, struct corp_err *e)
 	json_t *arr, *v;
 	json_t **u;
 	long long off, id, max = -1, next;
-	size_t i, n, unusable = 0;
+	size_t i, n, unusable = 0, rawlen = 0;
+	char *raw;
 	int rc;
 
 	if ((rc = corp_tgupdate_offset_get(tg.db, tg.bot, &off, e)) != 0)
 		return rc;
-	if ((rc = get_updates(h, off, timeout, &arr, e)) != 0)
+	if ((rc = get_updates(h, off, timeout, &arr, &raw, &rawlen, e)) != 0)
 		return rc;
+	if (raw != NULL) {
+		refuse_unreadable(off, raw, rawlen, e);
+		free(raw);
+		return 0;
+	}
 	n = json_array_size(arr);
 	/* A short answer: the backlog is read, full batches fit again. */
 	if (n < (size_t)poll_limit)

@@ -289,6 +289,8 @@ exit_fd(pid_t pid)
 #endif
 }
 
+volatile sig_atomic_t corp_exec_interrupt, corp_exec_running;
+
 /* Has pid exited?  Leaves it a zombie (WNOWAIT): its process group id
  * stays taken until the caller has killed the group and reaped it. */
 static int
@@ -385,9 +387,20 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 	int pdeath = 0, runfd, ownfd, rd, irunfd, cwd = -1;
 
 	memset(r, 0, sizeof(*r));
+	/* From here the caller's signal handler leaves the command's
+	 * group to us (execcmd.h); one that came before starts none. */
+	corp_exec_running = 1;
+	if (corp_exec_interrupt) {
+		r->interrupted = corp_exec_interrupt;
+		snprintf(r->error, sizeof(r->error), "interrupted by signal "
+		    "%d", (int)corp_exec_interrupt);
+		corp_exec_running = 0;
+		return -1;
+	}
 	if ((r->out = malloc(max_out + 1)) == NULL ||
 	    (env = child_env()) == NULL) {
 		snprintf(r->error, sizeof(r->error), "out of memory");
+		corp_exec_running = 0;
 		return -1;
 	}
 	r->out[0] = '\0';
@@ -427,6 +440,7 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 			if (er[i] >= 0) close(er[i]);
 		}
 		env_free(env);
+		corp_exec_running = 0;
 		return -1;
 	}
 	if (pid == 0) {
@@ -516,6 +530,10 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 			r->orphaned = 1;
 			break;
 		}
+		if (corp_exec_interrupt) {
+			r->interrupted = corp_exec_interrupt;
+			break;
+		}
 		pfd[0].fd = in[1];
 		pfd[0].events = POLLOUT;
 		pfd[1].fd = out[0];
@@ -554,8 +572,21 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 		}
 		done = exited(pid);
 	}
+	/* A signal to the caller: the group gets SIGTERM and a short
+	 * while to go, the command (its leader) watched, not reaped. */
+	if (r->interrupted && !done) {
+		kill(-pid, SIGTERM);
+		for (deadline = corp_mono_ms() + CORP_EXEC_TERM_MS;
+		    !(done = exited(pid)) && corp_mono_ms() < deadline; ) {
+			pfd[0].fd = pfd_exit;
+			pfd[0].events = POLLIN;
+			(void)poll(pfd, 1, pfd_exit >= 0 ? 100 : 20);
+		}
+		done = 0;	/* what it wrote then is not its answer */
+	}
 	/* Its group goes with it: leftovers on exit, everything past the
-	 * deadline.  The child is not reaped yet, so the id is ours. */
+	 * deadline or after a signal.  The child is not reaped yet, so the
+	 * id is ours. */
 	kill(-pid, SIGKILL);
 	/* What it wrote before exiting is in the pipes: at most a pipe's
 	 * buffer each, so a writer outside the group cannot keep us. */
@@ -574,6 +605,7 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 		;
 	first_line(ebuf, elen, r->error, sizeof(r->error));
 	r->status = status;
+	corp_exec_running = 0;
 	return 0;
 }
 
@@ -595,7 +627,11 @@ corp_exec_run(const struct corp_cmd *cmd, const char *path, const char *input,
 	}
 	status = r.status;
 	msg = r.error;
-	if (r.orphaned)
+	if (r.interrupted)
+		/* It may have acted: retry, as after a timeout. */
+		corp_sendres_set(res, CORP_SEND_RETRY, "exec: %s: "
+		    "interrupted by signal %d; killed", path, r.interrupted);
+	else if (r.orphaned)
 		corp_sendres_set(res, CORP_SEND_RETRY, "exec: %s: killed: the "
 		    "process that runs corp's workers is gone", path);
 	else if (r.timedout)
@@ -617,8 +653,8 @@ corp_exec_run(const struct corp_cmd *cmd, const char *path, const char *input,
 	else
 		corp_sendres_set(res, CORP_SEND_FAILED, "exec: killed by "
 		    "signal %d", WTERMSIG(status));
-	if (!r.timedout && !r.orphaned && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
-	    !msg[0])
+	if (!r.timedout && !r.orphaned && !r.interrupted &&
+	    WIFEXITED(status) && WEXITSTATUS(status) != 0 && !msg[0])
 		snprintf(res->error, sizeof(res->error), "exec: exit %d",
 		    WEXITSTATUS(status));
 	free(r.out);

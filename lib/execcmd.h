@@ -7,6 +7,7 @@
 #ifndef CORP_EXECCMD_H
 #define CORP_EXECCMD_H
 
+#include <signal.h>
 #include <stddef.h>
 
 struct corp_cmd;
@@ -40,6 +41,19 @@ void	corp_exec_names_free(char **);
  * run worker) kills the command's group as soon as that parent is gone
  * (retry, orphaned set), rather than waiting for the deadline.
  */
+/*
+ * Stopping a command on a signal (issue 16b item 4): a tool that runs
+ * commands has its SIGTERM, SIGINT and SIGHUP handler set
+ * corp_exec_interrupt to the signal's number while corp_exec_running is
+ * set (cmd/cli.c cli_exec_signals).  The run in progress then sends its
+ * command's process group SIGTERM, waits at most CORP_EXEC_TERM_MS for
+ * the command to exit, sends the group SIGKILL, reaps the command and
+ * reports interrupted (corp_exec_run: retry, "exec: PATH: interrupted
+ * by signal N; killed"); no run starts while it is set.
+ */
+extern volatile sig_atomic_t corp_exec_interrupt, corp_exec_running;
+#define CORP_EXEC_TERM_MS	2000
+
 void	corp_exec_run(const struct corp_cmd *, const char *path,
 	    const char *input, size_t len, long long timeout_ms,
 	    struct corp_sendres *);
@@ -56,6 +70,7 @@ struct corp_exec_out {
 	int	 truncated, timedout, status;
 	int	 orphaned;	/* killed: the caller dies with its parent
 				 * (PR_SET_PDEATHSIG) and the parent is gone */
+	int	 interrupted;	/* killed: corp_exec_interrupt's signal */
 	char	 error[256];
 };
 int	corp_exec_capture(const struct corp_cmd *, const char *path,

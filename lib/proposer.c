@@ -230,11 +230,17 @@ run_exec(struct corp_proposer *p, json_t *batch, json_t *out,
 	    &r) != 0) {
 		free(in);
 		free(r.out);
+		if (r.interrupted)
+			return corp_errf(err, CORP_ETEMP, "%s: %s", p->name,
+			    r.error);
 		return corp_errf(err, CORP_EINTERNAL, "%s: %s", p->name,
 		    r.error);
 	}
 	free(in);
-	if (r.timedout || r.orphaned)
+	if (r.interrupted)
+		rc = corp_errf(err, CORP_ETEMP, "%s: interrupted by signal %d; "
+		    "killed", p->name, r.interrupted);
+	else if (r.timedout || r.orphaned)
 		rc = corp_errf(err, CORP_ETEMP, "%s: no answer within %lld ms; "
 		    "killed", p->name, p->timeout_ms);
 	else if (!WIFEXITED(r.status))

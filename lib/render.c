@@ -472,6 +472,16 @@ known(const char *name)
 	return 0;
 }
 
+/* Whether placeholder NAME stands for text that may span lines: it
+ * keeps its line breaks (corp-fmt.1 Escaping); the others are one line. */
+static int
+multiline(const char *name)
+{
+	return strcmp(name, "reason") == 0 ||
+	    strcmp(name, "digest.titles") == 0 ||
+	    strncmp(name, "payload.", 8) == 0;
+}
+
 /* Append a value, escaped for HTML text (attr: also '"'). */
 static void
 sb_value(struct sb *b, const char *v, enum corp_render_mode mode, int attr)
@@ -585,8 +595,17 @@ render_impl(const char *t, json_t *vars, enum corp_render_mode mode,
 			continue;
 		}
 		v = json_object_get(vars, name);
-		if (json_is_string(v))
-			sb_value(&b, json_string_value(v), mode, in_tag);
+		if (json_is_string(v)) {
+			/* Users' text: it may not shape the message. */
+			char *c = corp_text_field(json_string_value(v),
+			    multiline(name));
+
+			if (c == NULL)
+				b.oom = 1;
+			else
+				sb_value(&b, c, mode, in_tag);
+			free(c);
+		}
 		else if (json_is_integer(v)) {
 			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 			    json_integer_value(v));
@@ -705,14 +724,20 @@ make_vars(json_t *line, json_t *ev, const char *zone)
 
 		setvar(vars, "digest.count", copy(json_object_get(v, "count")));
 		json_array_foreach(titles, i, t) {
+			char *one;
+
 			if (!json_is_string(t))
 				continue;
-			if (corp_asprintf(&n, "%s%s\xe2\x80\xa2 %s", all ? all : "",
-			    all ? "\n" : "", json_string_value(t)) < 0) {
+			/* Each title one line: it cannot fake an item. */
+			if ((one = corp_text_field(json_string_value(t), 0)) ==
+			    NULL || corp_asprintf(&n, "%s%s\xe2\x80\xa2 %s",
+			    all ? all : "", all ? "\n" : "", one) < 0) {
+				free(one);
 				free(all);
 				json_decref(vars);
 				return NULL;
 			}
+			free(one);
 			free(all);
 			all = n;
 		}

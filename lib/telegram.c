@@ -36,7 +36,7 @@ description(json_t *doc, long status, const char *token, char *buf,
     size_t size)
 {
 	json_t *d = json_object_get(doc, "description");
-	size_t len, cap;
+	size_t len, cap, i;
 	char *full;
 
 	if (!json_is_string(d)) {
@@ -52,6 +52,11 @@ description(json_t *doc, long status, const char *token, char *buf,
 	}
 	memcpy(full, json_string_value(d), len);
 	full[len] = '\0';
+	/* U+0000 inside (the answer is read with JSON_ALLOW_NUL): a '?',
+	 * never the end of the text. */
+	for (i = 0; i < len; i++)
+		if (full[i] == '\0')
+			full[i] = '?';
 	corp_redact(full, cap, token);
 	snprintf(buf, size, "%s", full);
 	free(full);
@@ -225,16 +230,67 @@ corp_tg_call(struct corp_http *h, const char *api, const char *token,
 	corp_http_resp_free(&r);
 }
 
+/*
+ * A Bot API answer read with jansson.  U+0000 in a string is taken (the
+ * reader of a string checks it), an integer beyond 64 bits is read as a
+ * double; *unreadable is set when the body is JSON jansson still cannot
+ * hold: a number beyond a double's range (1e400), U+0000 in a key, or
+ * nesting past jansson's depth.  Anything else that does not parse (an
+ * empty or cut body, a proxy's HTML page) is NULL without *unreadable.
+ */
+static json_t *
+tg_json(const char *body, size_t len, int *unreadable, char *why,
+    size_t whysize)
+{
+	json_error_t je;
+	json_t *doc;
+	int code;
+
+	*unreadable = 0;
+	if (why != NULL)
+		why[0] = '\0';
+	if (body == NULL)
+		return NULL;
+	if ((doc = json_loadb(body, len, JSON_ALLOW_NUL, &je)) != NULL)
+		return doc;
+	if (json_error_code(&je) == json_error_numeric_overflow &&
+	    (doc = json_loadb(body, len, JSON_ALLOW_NUL |
+	    JSON_DECODE_INT_AS_REAL, &je)) != NULL)
+		return doc;
+	code = json_error_code(&je);
+	*unreadable = code == json_error_numeric_overflow ||
+	    code == json_error_null_byte_in_key ||
+	    code == json_error_stack_overflow;
+	if (why != NULL) {
+		/* jansson quotes the input: made one safe line. */
+		snprintf(why, whysize, "%s", je.text);
+		corp_server_text(why);
+	}
+	return NULL;
+}
+
 void
 corp_tg_classify(long status, const char *body, long long retry_after,
     const char *token, struct corp_sendres *res)
 {
 	json_t *doc, *v;
 	char desc[400];
+	int unreadable;
 
-	doc = corp_http_json(body);
+	doc = tg_json(body, body != NULL ? strlen(body) : 0, &unreadable,
+	    NULL, 0);
 	description(doc, status, token, desc, sizeof(desc));
-	if (status == 200) {
+	if (status == 200 && unreadable) {
+		/*
+		 * The Bot API answers 200 only with "ok":true: the message
+		 * went.  An answer jansson cannot hold (1e400 in any field)
+		 * is sent with no id, and said so: a retry would send it
+		 * again on every attempt (corp-send.1).
+		 */
+		corp_sendres_set(res, CORP_SEND_SENT, "telegram: the "
+		    "answer (HTTP 200) holds a number or key jansson cannot "
+		    "read; taken as sent, message id unknown");
+	} else if (status == 200) {
 		v = json_object_get(json_object_get(doc, "result"),
 		    "message_id");
 		if (json_is_true(json_object_get(doc, "ok"))) {
@@ -258,7 +314,13 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 		 * cap the pause far lower, --max-pause). */
 		v = json_object_get(json_object_get(doc, "parameters"),
 		    "retry_after");
-		if (json_is_integer(v) && json_integer_value(v) > 0)
+		if (unreadable)
+			/* 1e400 somewhere, perhaps retry_after: the header's
+			 * value, else the most (then capped by
+			 * telegram.max_pause, and said so). */
+			res->retry_after = retry_after >= 0 ? retry_after :
+			    CORP_RETRY_AFTER_MAX;
+		else if (json_is_integer(v) && json_integer_value(v) > 0)
 			res->retry_after = json_integer_value(v);
 		else if (json_is_real(v) && json_real_value(v) > 0)
 			/* 30.5 waits 31 s; 1e300 the most (then capped by
@@ -291,19 +353,21 @@ corp_tg_classify(long status, const char *body, long long retry_after,
 int
 corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
     long long offset, int timeout, int limit, json_t **updates,
-    int *too_big, struct corp_err *err)
+    int *too_big, char **raw, size_t *rawlen, struct corp_err *err)
 {
 	static const char *const hdr[] = {
 		"Content-Type: application/json", NULL
 	};
 	struct corp_http_resp r;
 	json_t *body, *doc = NULL, *res;
-	char *url = NULL, *data = NULL, desc[400];
+	char *url = NULL, *data = NULL, desc[400], why[JSON_ERROR_TEXT_LENGTH];
 	size_t alen = strlen(api);
-	int rc;
+	int rc, unreadable;
 
 	*updates = NULL;
 	*too_big = 0;
+	*raw = NULL;
+	*rawlen = 0;
 	while (alen > 0 && api[alen - 1] == '/')
 		alen--;
 	body = json_pack("{s:i, s:i, s:[s,s,s,s,s,s]}", "timeout", timeout,
@@ -340,7 +404,7 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 	}
 	/* U+0000 in one update must not spoil the answer: the handler
 	 * (corp_tgupdate_handle_tx) refuses that update alone. */
-	doc = r.body != NULL ? json_loads(r.body, JSON_ALLOW_NUL, NULL) : NULL;
+	doc = tg_json(r.body, r.len, &unreadable, why, sizeof(why));
 	description(doc, r.status, token, desc, sizeof(desc));
 	corp_redact(desc, sizeof(desc), token);
 	res = json_object_get(doc, "result");
@@ -348,6 +412,15 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 	    json_is_array(res)) {
 		*updates = json_incref(res);
 		rc = 0;
+	} else if (r.status == 200 && unreadable) {
+		/* JSON, but not what jansson holds: the caller asks for
+		 * fewer, down to the one update that holds it. */
+		corp_redact(why, sizeof(why), token);
+		rc = corp_errf(err, CORP_ETEMP, "telegram: getUpdates: the "
+		    "answer to limit=%d cannot be read (%s)", limit, why);
+		*raw = r.body;
+		*rawlen = r.len;
+		r.body = NULL;
 	} else if (r.status == 200)
 		rc = corp_errf(err, CORP_ETEMP, "telegram: getUpdates: "
 		    "unexpected answer");
@@ -368,18 +441,27 @@ corp_tg_get_updates(struct corp_http *h, const char *api, const char *token,
 int
 corp_tg_get_updates_fit(struct corp_http *h, const char *api,
     const char *token, long long offset, int timeout, int *limit,
-    json_t **updates, void (*warn)(void *, const char *), void *arg,
-    struct corp_err *err)
+    json_t **updates, char **raw, size_t *rawlen,
+    void (*warn)(void *, const char *), void *arg, struct corp_err *err)
 {
 	char *msg;
 	int rc, big;
 
+	*raw = NULL;
+	*rawlen = 0;
 	for (;;) {
 		rc = corp_tg_get_updates(h, api, token, offset, timeout,
-		    *limit, updates, &big, err);
-		if (rc == 0 || !big)
+		    *limit, updates, &big, raw, rawlen, err);
+		if (rc == 0 || (!big && *raw == NULL))
 			return rc;
-		if (*limit == 1)
+		if (*raw != NULL && *limit == 1)
+			/* The one update at the offset: the caller refuses
+			 * it from its bytes (corp-tg.1, Poison updates). */
+			return 0;
+		free(*raw);
+		*raw = NULL;
+		*rawlen = 0;
+		if (big && *limit == 1)
 			return corp_errf(err, CORP_EINVAL, "telegram: "
 			    "getUpdates: the update at offset %lld is larger "
 			    "than %d bytes alone; the poller cannot pass it "

@@ -95,21 +95,31 @@ void	corp_tg_classify(long status, const char *body, long long retry_after,
  * answers that are not the documented JSON, CORP_EINVAL for a refused
  * URL.  An answer longer than the handle's body_max is never parsed:
  * CORP_ETEMP with *too_big set, and the caller asks for fewer updates
- * (the same request would be cut again).  Messages are redacted.
+ * (the same request would be cut again).  A 200 answer that is JSON
+ * jansson cannot hold (a number beyond a double's range such as 1e400,
+ * U+0000 in a key, nesting past its depth; U+0000 in a string is read)
+ * is CORP_ETEMP with *raw (malloc'd, *rawlen bytes) its body: asking
+ * again would meet it again.  Messages are redacted.
  */
 int	corp_tg_get_updates(struct corp_http *, const char *api,
 	    const char *token, long long offset, int timeout, int limit,
-	    json_t **updates, int *too_big, struct corp_err *);
+	    json_t **updates, int *too_big, char **raw, size_t *rawlen,
+	    struct corp_err *);
 /*
  * corp_tg_get_updates with *limit lowered while the answer does not
- * fit: asked again at once for half as many, down to one, each time
- * said through warn (lib never prints); an update that does not fit
- * even alone can never be read: CORP_EINVAL, rather than retrying a
- * request that cannot succeed.
+ * fit or cannot be read: asked again at once for half as many, down to
+ * one, each time said through warn (lib never prints); an update that
+ * does not fit even alone can never be read: CORP_EINVAL, rather than
+ * retrying a request that cannot succeed.  One that cannot be read
+ * alone (limit 1) is 0 with *updates NULL and *raw its answer's bytes
+ * (the caller frees them): the first update at or past the offset, and
+ * no readable one lies between, so the caller refuses it from its bytes
+ * (tgupdate.h corp_tgupdate_refuse_raw) and moves the offset by one.
  */
 int	corp_tg_get_updates_fit(struct corp_http *, const char *api,
 	    const char *token, long long offset, int timeout, int *limit,
-	    json_t **updates, void (*warn)(void *, const char *), void *arg,
+	    json_t **updates, char **raw, size_t *rawlen,
+	    void (*warn)(void *, const char *), void *arg,
 	    struct corp_err *);
 
 #endif

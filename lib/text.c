@@ -1,4 +1,5 @@
 /* text.c -- see text.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "corp.h"
@@ -167,6 +168,66 @@ corp_server_text(char *s)
 		p += len - 1;
 	}
 	*w = '\0';
+}
+
+/* The length of a line break or tab at P (LF, CR LF, CR, VT, FF, TAB,
+ * U+0085, U+2028, U+2029), *tab set for a tab; 0 for anything else. */
+static size_t
+line_break(const unsigned char *p, int *tab)
+{
+	*tab = *p == '\t';
+	if (*p == '\r' && p[1] == '\n')
+		return 2;
+	if (*p == '\n' || *p == '\r' || *p == '\v' || *p == '\f' || *tab)
+		return 1;
+	if (p[0] == 0xc2 && p[1] == 0x85)
+		return 2;
+	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
+char *
+corp_text_field(const char *s, int multiline)
+{
+	const unsigned char *p;
+	char *t, *o, *seg, *nl;
+	size_t n, w = 0, len;
+	int tab;
+
+	/* Line breaks first: never longer than s. */
+	if ((t = malloc(strlen(s) + 1)) == NULL)
+		return NULL;
+	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		if ((n = line_break(p, &tab)) == 0) {
+			t[w++] = (char)*p;
+			n = 1;
+		} else
+			t[w++] = multiline && !tab ? '\n' : ' ';
+	}
+	t[w] = '\0';
+	if (!multiline) {
+		corp_server_text(t);
+		return t;
+	}
+	/* Then each line as server text (which would make LF a '?'). */
+	if ((o = malloc(w + 1)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	for (seg = t, w = 0; seg != NULL; seg = nl) {
+		if ((nl = strchr(seg, '\n')) != NULL)
+			*nl++ = '\0';
+		corp_server_text(seg);
+		len = strlen(seg);
+		memcpy(o + w, seg, len);
+		w += len;
+		if (nl != NULL)
+			o[w++] = '\n';
+	}
+	o[w] = '\0';
+	free(t);
+	return o;
 }
 
 int

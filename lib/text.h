@@ -31,6 +31,15 @@ int	corp_text_check(const char *s, size_t max, const char *what,
  * UTF-8.  Never longer than it was.
  */
 void	corp_server_text(char *);
+/*
+ * Users' text placed in a message (a placeholder's value: corp-fmt.1
+ * Escaping), so that it cannot shape the message around it: a fresh
+ * copy in which line breaks (LF, CR LF, CR, VT, FF, U+0085, U+2028,
+ * U+2029) become a space (multiline 0) or LF (multiline 1), a tab a
+ * space, and the rest is cleaned as corp_server_text cleans (controls,
+ * bidi and invisible characters '?').  NULL when out of memory.
+ */
+char	*corp_text_field(const char *s, int multiline);
 /* 1: code point CP is cleaned by corp_server_text (Default_Ignorable or
  * Cf, corp.7 Untrusted text); 2: a variation selector (passes once,
  * right after a character shown); 0: shown. */

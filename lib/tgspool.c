@@ -50,24 +50,27 @@ corp_tgspool_dir(char **dir, struct corp_err *err)
 	return rc;
 }
 
-int
-corp_tgspool_put(const char *body, size_t len, long long *update_id,
+/* Whether BODY is an update the handler takes: 0 and its id, or
+ * CORP_EINVAL saying why ("update: ..."). */
+static int
+check_update(const char *body, size_t len, long long *update_id,
     struct corp_err *err)
 {
 	json_error_t je;
 	json_t *doc;
-	char *dir = NULL, *path = NULL;
 	int rc;
 
 	*update_id = -1;
-	if (len == 0)
-		return corp_errf(err, CORP_EINVAL, "update: the body is empty");
 	/* U+0000 is spooled as received: the handler refuses such an
 	 * update, burning its codes (corp-tg.1, Poison updates). */
 	if ((doc = json_loadb(body, len, JSON_REJECT_DUPLICATES |
-	    JSON_ALLOW_NUL, &je)) == NULL)
-		return corp_errf(err, CORP_EINVAL, "update: %d:%d: %s",
+	    JSON_ALLOW_NUL, &je)) == NULL) {
+		rc = corp_errf(err, CORP_EINVAL, "update: %d:%d: %s",
 		    je.line, je.column, je.text);
+		/* jansson quotes the input */
+		corp_server_text(err->msg);
+		return rc;
+	}
 	/* The handler's own rule, so that no update is taken here that
 	 * corp-tg process would set aside as poison (sec-review-10 item
 	 * 6). */
@@ -76,6 +79,55 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
 	if (rc != 0) {
 		*update_id = -1;
 		return corp_errprefix(err, "update");
+	}
+	return 0;
+}
+
+/* A refused body's spool file: "refused-<128 bits of its SHA-256>",
+ * so that the same body sent again is one file. */
+#define REFUSED_PREFIX	"refused-"
+
+static int
+spool_refused(const char *body, size_t len, struct corp_err *err)
+{
+	char *dir = NULL, *path = NULL, hex[65];
+	int rc;
+
+	if ((rc = corp_sha256_hex(body, len, hex, err)) != 0 ||
+	    (rc = corp_tgspool_dir(&dir, err)) != 0)
+		return rc;
+	if (corp_asprintf(&path, "%s/" REFUSED_PREFIX "%.32s", dir, hex) < 0)
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+	else
+		rc = corp_atomic_write(path, body, len, err);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+int
+corp_tgspool_put(const char *body, size_t len, long long *update_id,
+    struct corp_err *err)
+{
+	struct corp_err e;
+	char *dir = NULL, *path = NULL;
+	int rc;
+
+	*update_id = -1;
+	if (len == 0)
+		return corp_errf(err, CORP_EINVAL, "update: the body is empty");
+	if ((rc = check_update(body, len, update_id, err)) != 0) {
+		/*
+		 * Refused, but the link codes in it were shown wherever it
+		 * was sent: spooled as bytes for corp-tg process to burn
+		 * (corp-tg.1, Poison updates); the refusal stands.
+		 */
+		if (rc == CORP_EINVAL && (rc = spool_refused(body, len, &e))
+		    != 0) {
+			*err = e;
+			return rc;
+		}
+		return CORP_EINVAL;
 	}
 	if ((rc = corp_tgspool_dir(&dir, err)) != 0)
 		return rc;
@@ -405,6 +457,80 @@ finish(struct spool *s, const long long *ids, const int *outcome,
 	return rc;
 }
 
+/*
+ * The bodies the webhook refused (REFUSED_PREFIX files): each refused
+ * from its bytes (tgupdate.h corp_tgupdate_refuse_raw: its codes burnt,
+ * an ingestion.failed), said, renamed to <name>.bad and counted in
+ * *nbad, as an update the handler refuses is.
+ */
+static int
+process_refused(struct spool *s, struct corp_db *db,
+    const struct corp_tg_ctx *ctx, struct corp_tg_counts *counts,
+    struct corp_err *err)
+{
+	struct corp_err e;
+	struct dirent *de;
+	char *path, *bad, *body;
+	size_t len;
+	long long id;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(s->dir)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", s->dir,
+		    strerror(errno));
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, REFUSED_PREFIX,
+		    strlen(REFUSED_PREFIX)) != 0 ||
+		    strlen(de->d_name) != strlen(REFUSED_PREFIX) + 32 ||
+		    strspn(de->d_name + strlen(REFUSED_PREFIX),
+		    "0123456789abcdef") != 32)
+			continue;
+		if (corp_asprintf(&path, "%s/%s", s->dir, de->d_name) < 0) {
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+			break;
+		}
+		/* The ownership rule, as for <id>.json. */
+		body = NULL;
+		rc = corp_read_conf(path, CORP_TG_SPOOL_MAX, &body, &len, &e);
+		if (rc == CORP_ENOTFOUND) {	/* another process took it */
+			free(path);
+			rc = 0;
+			continue;
+		}
+		if (rc == 0) {
+			if (check_update(body, len, &id, &e) == 0)
+				snprintf(e.msg, sizeof(e.msg), "update: "
+				    "refused by the webhook");
+			rc = corp_tgupdate_refuse_raw(db, ctx, body, len,
+			    e.msg, NULL, -1, err);
+			if (rc == 0) {
+				counts->refused++;
+				rc = say(s, err, "%s: refused by the webhook "
+				    "(%s), its link codes burnt; renamed to "
+				    "%s.bad", path, e.msg, de->d_name);
+			}
+		} else if (rc == CORP_EINVAL || rc == CORP_EFORBIDDEN)
+			rc = say(s, err, "%s; renamed to %s.bad", e.msg,
+			    de->d_name);
+		else
+			*err = e;
+		free(body);
+		if (rc == 0 && corp_asprintf(&bad, "%s.bad", path) >= 0) {
+			if (rename(path, bad) != 0)
+				rc = corp_errf(err, CORP_EINTERNAL, "%s: %s",
+				    path, strerror(errno));
+			else
+				(*s->nbad)++;
+			free(bad);
+		} else if (rc == 0)
+			rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
 int
 corp_tgspool_process(struct corp_db *db, const struct corp_tg_ctx *ctx,
     const char *bot, volatile sig_atomic_t *stop,
@@ -448,6 +574,8 @@ corp_tgspool_process(struct corp_db *db, const struct corp_tg_ctx *ctx,
 		for (k = 0; k < m; k++)
 			json_decref(keep[k]);
 	}
+	if (rc == 0 && !*stop)
+		rc = process_refused(&s, db, ctx, counts, err);
 out:
 	free(all);
 	free(dir);

@@ -396,6 +396,7 @@ struct upd {
 	EVP_MD			*md;		/* SHA-256, fetched once */
 	EVP_MD_CTX		*mdctx;
 	struct ingest		*ing;	/* corp-tg's batch; NULL: import */
+	int			 raw;	/* scanning an update's raw bytes */
 };
 
 static int
@@ -649,6 +650,43 @@ burn_window(struct upd *u, const char *win, struct corp_err *err)
 	return corp_db_exec(u->db, st, "burn code", err);
 }
 
+/*
+ * In an update's raw bytes (u->raw), the JSON escape "\\uXXXX" (or a
+ * surrogate pair of two) at S naming a character a reader does not see:
+ * its length, else 0.  Only the escape itself is looked at, as the code
+ * rule looks at characters; nothing is parsed.
+ */
+static size_t
+raw_invisible(const unsigned char *s, const unsigned char *end)
+{
+	unsigned long c, lo;
+	size_t i;
+
+	if (end - s < 6 || s[0] != '\\' || s[1] != 'u')
+		return 0;
+	for (c = 0, i = 2; i < 6; i++) {
+		if (!isxdigit(s[i]))
+			return 0;
+		c = c << 4 | (unsigned long)(isdigit(s[i]) ? s[i] - '0' :
+		    (tolower(s[i]) - 'a' + 10));
+	}
+	if (c >= 0xD800 && c <= 0xDBFF) {
+		if (end - s < 12 || s[6] != '\\' || s[7] != 'u')
+			return 0;
+		for (lo = 0, i = 8; i < 12; i++) {
+			if (!isxdigit(s[i]))
+				return 0;
+			lo = lo << 4 | (unsigned long)(isdigit(s[i]) ?
+			    s[i] - '0' : (tolower(s[i]) - 'a' + 10));
+		}
+		if (lo < 0xDC00 || lo > 0xDFFF)
+			return 0;
+		return invisible(0x10000 + ((c - 0xD800) << 10) +
+		    (lo - 0xDC00)) ? 12 : 0;
+	}
+	return invisible(c) ? 6 : 0;
+}
+
 static int
 burn_codes(struct upd *u, const char *text, size_t len, struct corp_err *err)
 {
@@ -661,6 +699,8 @@ burn_codes(struct upd *u, const char *text, size_t len, struct corp_err *err)
 		return 0;
 	/* By length: a refused update's string may hold U+0000. */
 	for (end = s + len; s < end; s += n) {
+		if (u->raw && (n = raw_invisible(s, end)) > 0)
+			continue;
 		if (code_char((char)*s)) {
 			n = 1;
 			if (run < CORP_LINKCODE_LEN)
@@ -1671,6 +1711,63 @@ burn_refused(struct corp_db *db, const struct corp_tg_ctx *ctx,
 	u.now = corp_now();
 	rc = burn_all(&u, update, 0, err);
 	live_free(&u);
+	return rc;
+}
+
+/*
+ * An update jansson cannot read (a getUpdates answer of one update, a
+ * webhook's body): refused from its bytes alone (tgupdate.h).
+ */
+struct raw_refusal {
+	const struct corp_tg_ctx *ctx;
+	const char	*raw, *reason, *bot;
+	size_t		 len;
+	long long	 next_offset;
+};
+
+static int
+refuse_raw_tx(struct corp_db *db, void *arg, struct corp_err *err)
+{
+	struct raw_refusal *r = arg;
+	struct upd u;
+	char hex[65], key[64];
+	int rc;
+
+	if ((rc = corp_sha256_hex(r->raw, r->len, hex, err)) != 0)
+		return rc;
+	snprintf(key, sizeof(key), "ingest:failed:r%.32s", hex);
+	if ((rc = ingest_event(db, corp_now(), "ingestion.failed", key,
+	    json_pack("{sn ss}", "update_id", "reason", r->reason), err)) != 0)
+		return rc;
+	memset(&u, 0, sizeof(u));
+	u.db = db;
+	u.ctx = r->ctx;
+	u.now = corp_now();
+	u.raw = 1;
+	rc = burn_text(&u, r->raw, r->len, err);
+	live_free(&u);
+	if (rc == 0 && r->bot != NULL && r->next_offset >= 0)
+		rc = corp_tgupdate_offset_set_tx(db, r->bot, r->next_offset,
+		    err);
+	return rc;
+}
+
+int
+corp_tgupdate_refuse_raw(struct corp_db *db, const struct corp_tg_ctx *ctx,
+    const char *raw, size_t len, const char *reason, const char *bot,
+    long long next_offset, struct corp_err *err)
+{
+	struct raw_refusal r = { ctx, raw, NULL, bot, len, next_offset };
+	char *why;
+	int rc;
+
+	/* Stored as a warning shows it (corp.7 Untrusted text). */
+	if ((why = corp_strdup(reason)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	corp_server_text(why);
+	r.reason = why;
+	rc = corp_db_tx(db, refuse_raw_tx, &r, err);
+	free(why);
 	return rc;
 }
 

@@ -103,6 +103,22 @@ int	corp_tgupdate_apply(struct corp_db *, const struct corp_tg_ctx *,
 	    void *warn_arg, struct corp_err *);
 
 /*
+ * An update that jansson cannot read at all (a number beyond a double's
+ * range such as 1e400, U+0000 in a key, nesting past jansson's depth;
+ * or a webhook body that is no Update object), known only as its raw
+ * bytes: refused as a poison update in one transaction of its own.  An
+ * ingestion.failed (update_id null, reason) keyed by the bytes' SHA-256,
+ * so that the same bytes again are reported once; every live link code
+ * in the bytes burnt by the rule used for text (a JSON escape \uXXXX of
+ * a character a reader does not see counts as that character; no JSON
+ * parser); with bot set and next_offset >= 0, the poll offset moved to
+ * next_offset in the same transaction.
+ */
+int	corp_tgupdate_refuse_raw(struct corp_db *, const struct corp_tg_ctx *,
+	    const char *raw, size_t len, const char *reason, const char *bot,
+	    long long next_offset, struct corp_err *);
+
+/*
  * The flock DATA_DIR/tg-WHAT-<bot>.lock (WHAT: poll, process, outbox):
  * *fd holds it until closed.  Without wait, CORP_ETEMP when another
  * process holds it.

@@ -78,12 +78,22 @@ is "$code $body" '400 {"error":"update: \"update_id\": 9223372036854775807 is be
 hook hook-Secret_1 "{\"update_id\":5,\"x\":\"$(printf '%05000d' 0)\"}"
 is "$code $body" '413 {"error":"request body too large"}' \
     "over --max-body: 413"
-is "$(ls -A "$spool" 2>/dev/null)" "" "none of them spooled"
+is "$(ls -A "$spool" | grep -vc '^refused-[0-9a-f]\{32\}$')" 0 \
+    "none of them spooled as an update"
+# The refused bodies are kept as bytes only, so that corp-tg process
+# burns the link codes in them (corp-tg.1 Poison updates): one file per
+# distinct body, the empty and the too large ones not.
+is "$(ls -A "$spool" | wc -l | tr -d ' ')" 6 "their bytes are spooled once each"
+CORP_TELEGRAM_TOKEN='777002:AAsecret-Hook_token' \
+    CORP_TELEGRAM_API=http://127.0.0.1:9 CORP_RATE_LIMIT=off \
+    run corp-tg process --allow-http
+is "$rc:$(printf '%s' "$out" | jq -c '[.handled, .refused]')" '65:[0,6]' \
+    "corp-tg process refuses them (65) and sets them aside"
 
 hook hook-Secret_1 "$U900"
 is "$code $body" '200 {"ok":true,"update_id":900}' \
     "the right secret, no bearer token: 200 with the update id"
-is "$(ls -A "$spool")" "900.json" "one spool file named by update_id"
+is "$(ls -A "$spool" | grep -v '^refused-')" "900.json" "one spool file named by update_id"
 is "$(cat "$spool/900.json")" "$U900" "the body as received"
 is "$(stat -c %a "$spool/900.json")" 600 "mode 0600"
 is "$(sql "SELECT count(*) FROM tg_messages")" 0 "nothing stored yet"
@@ -97,7 +107,7 @@ is "$rc $out" '0 {"spooled":1,"polled":0,"handled":1,"duplicates":0,"ignored":0,
     "corp-tg process handled it"
 is "$(sql "SELECT chat_id, message_id, text FROM tg_messages")" "-9|11|hello" \
     "the message is stored"
-is "$(ls -A "$spool")" "" "the spool file is gone"
+is "$(ls -A "$spool" | grep -v '^refused-')" "" "the spool file is gone"
 # The largest id the rule takes is spooled, and corp-tg process takes it.
 hook hook-Secret_1 "$(printf '%s' "$U900" | jq -c '.update_id = 9007199254740991 |
     .message.message_id = 12')"
@@ -120,7 +130,7 @@ is "$code $body" '429 {"error":"too many failed authentications from this addres
     "then the address is limited: 429"
 like "$(grep -i '^retry-after:' "$T/head" | tr -d '\r')" '^retry-after: [0-9]+$' \
     "with Retry-After"
-is "$(ls -A "$spool")" "" "nothing spooled"
+is "$(ls -A "$spool" | grep -v '^refused-')" "" "nothing spooled"
 TOK=$(corp-user token add admin | jq -r .token)
 code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$S" \
     -H "Authorization: Bearer $TOK" http://corp/api/me)

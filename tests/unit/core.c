@@ -284,6 +284,30 @@ test_suggest(void)
 	    "78 is a configuration error");
 }
 
+/* A placeholder's value (sec-review-16b item 3): one line, or lines. */
+static void
+test_text_field(void)
+{
+	char *c;
+
+	c = corp_text_field("a\nb\r\nc\rd\ve\ff\tg\xc2\x85h"
+	    "\xe2\x80\xa8i\xe2\x80\xa9j\xe2\x80\xaek\x1bl", 0);
+	is_str(c, "a b c d e f g h i j?k?l",
+	    "one line: every break and tab a space, RLO and ESC '?'");
+	free(c);
+	c = corp_text_field("a\nb\r\nc\rd\xc2\x85" "e\xe2\x80\xa8"
+	    "f\tg\xe2\x81\xa6h\xe2\x80\x8bi", 1);
+	is_str(c, "a\nb\nc\nd\ne\nf g?h?i",
+	    "lines: breaks one LF each, a tab a space, LRI and ZWSP '?'");
+	free(c);
+	c = corp_text_field("", 1);
+	is_str(c, "", "empty stays empty");
+	free(c);
+	c = corp_text_field("\n\n", 1);
+	is_str(c, "\n\n", "empty lines are kept");
+	free(c);
+}
+
 /* Server text made safe for stderr and the database (review 4 item 6). */
 static void
 test_server_text(void)
@@ -427,6 +451,7 @@ main(void)
 	test_rand();
 	test_suggest();
 	test_server_text();
+	test_text_field();
 	test_ignorable();
 	test_plain_decimal();
 	return done_testing();
