@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "corp.h"
+#include "elfpaths.h"
 #include "fsutil.h"
 #include "text.h"
 
@@ -348,6 +349,10 @@ static int	exec_walk(const char *, int, int, int *, int *,
  * to 5, the last the binary): a 6th is ELOOP.  The same limit here. */
 #define EXEC_MAXSCRIPTS	5
 #define EXEC_LINEMAX	256	/* the kernel's BINPRM_BUF_SIZE */
+/* The depth an ELF program's loader is walked at: the kernel maps it
+ * without counting it as a script and never follows its own PT_INTERP,
+ * so neither does the walk (exec_interp). */
+#define EXEC_LOADER	(EXEC_MAXSCRIPTS + 100)
 
 /*
  * The interpreters corp runs a script with, and the option letters each
@@ -535,6 +540,144 @@ is_script(const char *fdp)
 }
 
 /*
+ * A directory a program is looked up in (a PATH entry, a library path
+ * entry): walked as a command's path is (CORP_ENOTFOUND when it is
+ * missing: whoever can make it first chooses what is found there);
+ * *sticky when it is one others may make names in even so (a sticky
+ * one, as /tmp: the walk lets those through, judging their entries).
+ * Its descriptor in *dfdp, or closed when dfdp is NULL.
+ */
+static int
+search_dir(const char *dir, int *dfdp, int *sticky, struct corp_err *err)
+{
+	struct stat st;
+	int dfd, rc;
+
+	*sticky = 0;
+	if ((rc = corp_dir_walk(dir, &dfd, err)) != 0)
+		return rc;
+	if (fstat(dfd, &st) != 0 || ((st.st_mode & S_ISVTX) &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH))))
+		*sticky = 1;
+	if (dfdp != NULL)
+		*dfdp = dfd;
+	else
+		close(dfd);
+	return 0;
+}
+
+/*
+ * An ELF program's library path (WHAT: RPATH or RUNPATH, LIST its
+ * string), which the loader searches before the system's directories:
+ * each entry must be a directory only root and the operator may make
+ * names in, as a PATH entry for env must; $ORIGIN is the directory of
+ * the program's real path (REAL); an empty or relative entry (the
+ * working directory) or another $ token is refused (fresh-eyes round
+ * 18a: another user's library ran as the operator).
+ */
+static int
+libpath_judge(const char *shown, const char *what, const char *list,
+    const char *real, struct corp_err *err)
+{
+	char origin[PATH_MAX], dir[PATH_MAX], *sl;
+	const char *s, *e, *t;
+	size_t len, o;
+	int rc, sticky;
+
+	if (strlcpy(origin, real, sizeof(origin)) >= sizeof(origin) ||
+	    (sl = strrchr(origin, '/')) == NULL)
+		origin[0] = '\0';
+	else
+		sl[sl == origin] = '\0';
+	for (s = list; ; s = e + 1) {
+		e = s + strcspn(s, ":");
+		len = (size_t)(e - s);
+		for (o = 0, t = s; t < e && o < sizeof(dir) - 1; ) {
+			if ((size_t)(e - t) >= 7 && (strncmp(t, "$ORIGIN", 7) ==
+			    0 || ((size_t)(e - t) >= 9 &&
+			    strncmp(t, "${ORIGIN}", 9) == 0))) {
+				if (origin[0] == '\0')
+					return corp_errf(err, CORP_EFORBIDDEN,
+					    "%s: its %s holds $ORIGIN, and where "
+					    "the program is cannot be told",
+					    shown, what);
+				o += strlcpy(dir + o, origin, sizeof(dir) - o);
+				t += t[1] == '{' ? 9 : 7;
+				continue;
+			}
+			dir[o++] = *t++;
+		}
+		if (o >= sizeof(dir) - 1)
+			o = sizeof(dir) - 1;
+		dir[o] = '\0';
+		if (len == 0 || dir[0] != '/' || strchr(dir, '$') != NULL ||
+		    t < e)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s holds "
+			    "'%.*s', not an absolute directory: the loader "
+			    "would look for libraries where nobody judged (the "
+			    "working directory, a token corp does not expand); "
+			    "rebuild it without", shown, what,
+			    (int)(len > 64 ? 64 : len), s);
+		if ((rc = search_dir(dir, NULL, &sticky, err)) != 0) {
+			if (rc == CORP_ENOTFOUND)
+				return corp_errf(err, CORP_EFORBIDDEN, "%s: its "
+				    "%s holds %s, which does not exist: whoever "
+				    "can make it first chooses the libraries "
+				    "it loads; make it, or rebuild the program "
+				    "without", shown, what, dir);
+			corp_errprefix(err, "%s: its %s", shown, what);
+			return rc;
+		}
+		if (sticky)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s holds "
+			    "%s, a directory others may make names in: one "
+			    "could put a library there; rebuild the program "
+			    "without it", shown, what, dir);
+		if (*e == '\0')
+			return 0;
+	}
+}
+
+/*
+ * An ELF program's loader and library paths (elfpaths.h): the loader
+ * (PT_INTERP) is what the kernel runs with the program, so it is
+ * walked as a #! interpreter is and must be there (a missing one is
+ * whoever makes it first's); the library paths as libpath_judge says.
+ */
+static int
+elf_judge(int fd, const char *shown, const char *real,
+    struct corp_err *err)
+{
+	struct corp_elf_paths ep;
+	int rc, lfd;
+
+	if ((rc = corp_elf_paths(fd, shown, &ep, err)) != 0)
+		return rc;
+	if (ep.interp != NULL) {
+		if (ep.interp[0] != '/')
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its loader "
+			    "(PT_INTERP) %.64s: not an absolute path", shown,
+			    ep.interp);
+		else if ((rc = exec_walk(ep.interp, EXEC_LOADER, 0, &lfd,
+		    NULL, NULL, err)) == 0)
+			close(lfd);
+		else if (rc == CORP_ENOTFOUND)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its loader "
+			    "(PT_INTERP) %s: no such file: whoever can make it "
+			    "first chooses what runs", shown, ep.interp);
+		else
+			corp_errprefix(err, "%s: its loader (PT_INTERP) %s",
+			    shown, ep.interp);
+	}
+	if (rc == 0 && ep.rpath != NULL)
+		rc = libpath_judge(shown, "RPATH", ep.rpath, real, err);
+	if (rc == 0 && ep.runpath != NULL)
+		rc = libpath_judge(shown, "RUNPATH", ep.runpath, real, err);
+	corp_elf_paths_free(&ep);
+	return rc;
+}
+
+/*
  * The file env would run, judged (fd, O_PATH, found at cand): kept in
  * cmd for corp to run it (corp_cmd in fsutil.h), or closed.  A wrapper
  * (a script) is kept by its path, cand, whose directories were judged:
@@ -595,7 +738,7 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 	char **v;
 	ssize_t rl;
 	size_t len;
-	int fd, dfd, rc, isenv = 0, ok, kind;
+	int fd, dfd, rc, isenv = 0, ok, kind, sticky;
 
 	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
 		if (strncmp(*v, "PATH=", 5) == 0) {
@@ -622,7 +765,7 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 			    "\"%s\": a PATH entry too long", shown, line);
 		memcpy(dir, s, len);
 		dir[len] = '\0';
-		if ((rc = corp_dir_walk(dir, &dfd, err)) != 0) {
+		if ((rc = search_dir(dir, &dfd, &sticky, err)) != 0) {
 			if (rc == CORP_ENOTFOUND)
 				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
 				    "\"%s\": the command's PATH holds %s, which "
@@ -635,8 +778,7 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 				    "entry %s", shown, line, dir);
 			return rc;
 		}
-		if (fstat(dfd, &st) != 0 || ((st.st_mode & S_ISVTX) &&
-		    (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		if (sticky) {
 			close(dfd);
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line "
 			    "\"%s\": the command's PATH holds %s, a directory "
@@ -794,14 +936,18 @@ exec_interp(int dfd, const char *name, const char *shown,
 		    strerror(errno));
 	}
 	buf[n] = '\0';
-	if (n < 2 || buf[0] != '#' || buf[1] != '!') {
-		close(rfd);
-		return 0;	/* not a script: the kernel runs it itself */
-	}
 	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", rfd);
 	if ((rl = readlink(fdp, sreal, sizeof(sreal) - 1)) <= 0)
 		rl = 0;
 	sreal[rl] = '\0';
+	if (n < 2 || buf[0] != '#' || buf[1] != '!') {
+		/* not a script: the kernel runs it itself, with the
+		 * loader an ELF program names (not a loader's own) */
+		rc = depth == EXEC_LOADER ? 0 : elf_judge(rfd, shown, sreal,
+		    err);
+		close(rfd);
+		return rc;
+	}
 	if (rfdp != NULL)
 		*rfdp = rfd;
 	else

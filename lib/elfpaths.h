@@ -1,0 +1,29 @@
+/*
+ * elfpaths.h -- what an ELF program makes the loader read, for the exec
+ * walk to judge (fsutil.c; corp.7 SECURITY): its loader (PT_INTERP),
+ * which the kernel runs as the program's interpreter, and the library
+ * search paths it carries (DT_RPATH, DT_RUNPATH), which that loader
+ * searches before the system's directories.  Read from the descriptor
+ * of the file judged, with bounds on every count and offset; an ELF
+ * file of another class or byte order than this machine's is not run
+ * by the kernel and yields nothing.
+ */
+#ifndef CORP_ELFPATHS_H
+#define CORP_ELFPATHS_H
+
+struct corp_err;
+
+struct corp_elf_paths {
+	char	*interp;	/* PT_INTERP, or NULL */
+	char	*rpath;		/* DT_RPATH's string, or NULL */
+	char	*runpath;	/* DT_RUNPATH's string, or NULL */
+};
+
+/* 0 and *ep filled (fields NULL when absent; not ELF: all NULL);
+ * CORP_EFORBIDDEN ("SHOWN: an ELF program whose WHAT cannot be read")
+ * when a header or string it names is not there whole. */
+int	corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
+	    struct corp_err *);
+void	corp_elf_paths_free(struct corp_elf_paths *);
+
+#endif

@@ -1,0 +1,85 @@
+#!/bin/sh
+# corp-send exec: an ELF program's loader (PT_INTERP) and library paths
+# (RPATH, RUNPATH) are judged as a #! interpreter and env's PATH are
+# (corp.7 SECURITY; fresh-eyes round 18a: an operator's binary naming a
+# loader or a library directory another user could fill ran their code
+# as the operator, acked sent).  The programs are built here with cc,
+# the build's own compiler, their paths set by the linker.
+. "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/send-lib.sh"
+
+if ! command -v cc >/dev/null 2>&1; then
+	skip "no cc to build the programs"
+	done_testing
+	exit 0
+fi
+export CORP_DATA_DIR="$T/data"
+mkdir -m 700 "$CORP_DATA_DIR" "$T/bin" "$T/lib"
+printf 'int main(void) { return 0; }\n' >"$T/t.c"
+real=$(readlink -f "$(cc -print-file-name=ld-linux-x86-64.so.2 2>/dev/null)")
+[ -f "$real" ] || real=$(readlink -f /lib64/ld-linux-x86-64.so.2)
+# prog NAME LDFLAGS...: build $T/bin/NAME and name it in exec.conf.
+prog() {
+	_p=$1
+	shift
+	cc -o "$T/bin/$_p" "$T/t.c" "$@" || bail "cc failed for $_p"
+	echo "$_p=$T/bin/$_p" >>"$CORP_DATA_DIR/exec.conf"
+	chmod 600 "$CORP_DATA_DIR/exec.conf"
+}
+# send NAME: one line to NAME; $rc and acks' [result, id, error, attempted].
+send() {
+	dline 1 "$1" "" exec >"$T/in"
+	run_in "$T/in" corp-send exec
+	got="$rc:$(acks | jq -c '.[1:5]')"
+}
+
+prog plain
+send plain
+is "$got" '0:["sent",null,null,true]' "a program with the system's loader: runs"
+
+prog noloader "-Wl,--dynamic-linker=$T/nope/ld.so"
+send noloader
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/noloader: $T/bin/noloader: its loader (PT_INTERP) $T/nope/ld.so: no such file: whoever can make it first chooses what runs\",false]" \
+    "a loader that is not there: refused (77), naming it"
+
+mkdir -m 777 "$T/pub"
+chmod 777 "$T/pub"
+cp "$real" "$T/pub/ld.so"
+prog publoader "-Wl,--dynamic-linker=$T/pub/ld.so"
+send publoader
+like "$got" "^77:\\[\"retry\",null,\"exec command $T/bin/publoader: $T/bin/publoader: its loader \\(PT_INTERP\\) $T/pub/ld.so: .*$T/pub: world-writable" \
+    "a loader in a directory others may write: refused (77)"
+
+mkdir -m 1777 "$T/sticky"
+chmod 1777 "$T/sticky"
+prog runpath "-Wl,--enable-new-dtags,-rpath,$T/sticky"
+send runpath
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/runpath: $T/bin/runpath: its RUNPATH holds $T/sticky, a directory others may make names in: one could put a library there; rebuild the program without it\",false]" \
+    "a RUNPATH entry others may fill (sticky): refused (77)"
+
+prog rpath "-Wl,--disable-new-dtags,-rpath,$T/lib:$T/nolib"
+send rpath
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/rpath: $T/bin/rpath: its RPATH holds $T/nolib, which does not exist: whoever can make it first chooses the libraries it loads; make it, or rebuild the program without\",false]" \
+    "an RPATH entry that is not there: refused (77), naming it"
+
+prog relpath '-Wl,-rpath,lib'
+send relpath
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/relpath: $T/bin/relpath: its RUNPATH holds 'lib', not an absolute directory: the loader would look for libraries where nobody judged (the working directory, a token corp does not expand); rebuild it without\",false]" \
+    "a relative RUNPATH entry: refused (77)"
+
+prog origin '-Wl,-rpath,$ORIGIN/../lib'
+send origin
+is "$got" '0:["sent",null,null,true]' \
+    "\$ORIGIN/../lib, the operator's: runs"
+
+prog platform '-Wl,-rpath,$ORIGIN/$PLATFORM'
+send platform
+like "$got" "^77:.*its RUNPATH holds '\\\$ORIGIN/\\\$PLATFORM', not an absolute directory" \
+    "a \$PLATFORM token: refused (77)"
+
+# corp-bind judges the same at bind time.
+corp-db init >/dev/null 2>&1
+corp-user add ann >/dev/null
+is_rc 77 "corp-bind add refuses the program with a missing loader" \
+    corp-bind add --user ann --channel exec --address noloader
+done_testing
