@@ -68,7 +68,7 @@ int
 main(void)
 {
 	struct corp_err e;
-	char link[128], tmp[128], pub[128], want[1024], a[128], b[128];
+	char link[128], tmp[128], pub[128], want[1200], a[128], b[128];
 	struct corp_cmd c, c2;
 
 	/* /tmp is sticky and root's: its entries are judged. */
@@ -331,8 +331,8 @@ main(void)
 	 * is made here: NAME on the PATH then names another program.
 	 */
 	{
-		static char pathv[600], *envv[2];
-		char pbin[128], sh[160], shnew[160], sc[160], body[300];
+		static char pathv[2400], *envv[2];
+		char pbin[128], sh[160], shnew[1300], sc[160], body[1300];
 
 		snprintf(pbin, sizeof(pbin), "%s/pbin", dir);
 		snprintf(sh, sizeof(sh), "%s/sh", pbin);
