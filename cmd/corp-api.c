@@ -368,9 +368,13 @@ custom_header(struct lws *wsi, const char *name)
  * holds the longest piece (the whole query does): a piece longer than a
  * fixed one was dropped with every piece after it, so a filter went
  * unapplied (?state=<1 KiB> answered 200 with every task); an empty
- * piece (?&state=x) is skipped, not the end.  A name or value that is
+ * piece (?&state=x, ?state=x&) is skipped, not the end.  A name or value that is
  * not UTF-8 (?state=%FF) was dropped the same way (jansson takes none):
- * it is named in bad, for a 400.
+ * it is named in bad, for a 400.  So is a name given twice (the last
+ * won: a proxy that judged the first saw another request) and a piece
+ * without '=' (?state was an unfiltered list; sec-review-17a).
+ * libwebsockets 4.1 splits at ';' as at '&' (a %3B is not split) and
+ * tells neither apart: both separate (corp-api.1 "Query parameters").
  */
 static json_t *
 query_of(struct lws *wsi, char *bad, size_t badlen)
@@ -386,18 +390,34 @@ query_of(struct lws *wsi, char *bad, size_t badlen)
 	}
 	for (i = 0; lws_hdr_copy_fragment(wsi, buf, len + 1,
 	    WSI_TOKEN_HTTP_URI_ARGS, i) >= 0; i++) {
-		if ((eq = strchr(buf, '=')) == NULL)
+		/* libwebsockets hands an empty last piece (?state=x&) on
+		 * as "/": skipped as the empty ones are. */
+		if (buf[0] == '\0' || (strcmp(buf, "/") == 0 &&
+		    lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS,
+		    i + 1) <= 0))
 			continue;
-		*eq++ = '\0';
+		if ((eq = strchr(buf, '=')) != NULL)
+			*eq++ = '\0';
 		if ((v = json_string(buf)) == NULL) {
 			snprintf(bad, badlen, "query: a parameter's name is "
 			    "not UTF-8");
 			break;
 		}
 		json_decref(v);
+		/* (The name is UTF-8; a long one is not cut, it could be
+		 * cut inside a character.) */
+		if (eq == NULL) {
+			snprintf(bad, badlen, "query: %s: no '=' (a parameter "
+			    "is NAME=VALUE)", strlen(buf) <= 64 ? buf :
+			    "a parameter");
+			break;
+		}
+		if (json_object_get(q, buf) != NULL) {
+			snprintf(bad, badlen, "query: %s: given twice",
+			    strlen(buf) <= 64 ? buf : "a parameter");
+			break;
+		}
 		if ((v = json_string(eq)) == NULL) {
-			/* (The name is UTF-8; a long one is not cut, it
-			 * could be cut inside a character.) */
 			snprintf(bad, badlen, "query: %s: not UTF-8",
 			    strlen(buf) <= 64 ? buf : "a parameter");
 			break;
@@ -419,7 +439,7 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	char *uri, *cl;
 	int ulen, mi;
 	long long n;
-	char bad[96];
+	char bad[128];
 
 	pss_reset(s);
 	s->started = 1;
