@@ -450,7 +450,8 @@ blank_before_colon(struct lws *wsi)
 {
 	static const char *const names[] = { "content-length",
 		"transfer-encoding" };
-	char probe[32];
+	/* The longer name, its blanks, the colon (UBSan caught 32). */
+	char probe[sizeof("transfer-encoding") + BLANKS_MAX + 1];
 	size_t i, nl, k, j;
 	unsigned m, combos;
 
