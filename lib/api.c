@@ -19,6 +19,7 @@
 #include "proposal.h"
 #include "queue.h"
 #include "task.h"
+#include "text.h"
 #include "tgspool.h"
 
 #define SEGS	5	/* /api/runs/ID/proposals: 4 */
@@ -181,19 +182,74 @@ query(struct call *c, const char *name)
 	return json_string_value(json_object_get(c->req->query, name));
 }
 
+/*
+ * A number parameter: a plain decimal, '-' before it where min is
+ * negative (a chat id), as Content-Length is judged: a sign '+', a
+ * leading zero, a blank are 400, not read past (strtonum took "+5" and
+ * "05": a proxy may read such a number otherwise; sec-review-17a).
+ */
 static int
 query_int(struct call *c, const char *name, long long min, long long max,
     long long *out, int *has)
 {
-	const char *s = query(c, name), *es = NULL;
+	const char *s = query(c, name), *es = NULL, *d;
+	long long v = 0;
+	size_t n;
+	int neg;
 
 	*has = s != NULL;
 	if (s == NULL)
 		return 0;
-	*out = strtonum(s, min, max, &es);
+	neg = s[0] == '-' && min < 0;
+	d = s + neg;
+	n = strlen(d);
+	if (n == 0 || strspn(d, "0123456789") != n ||
+	    (d[0] == '0' && (n > 1 || neg)))
+		es = "not a plain decimal";
+	else if (corp_plain_decimal(d, n, LLONG_MAX, &v) != 0)
+		es = neg ? "too small" : "too large";
+	else if ((v = neg ? -v : v) < min)
+		es = "too small";
+	else if (v > max)
+		es = "too large";
 	if (es != NULL)
 		return corp_errf(&c->err, CORP_EINVAL, "query: %s: '%s' is %s "
 		    "(expected %lld..%lld)", name, s, es, min, max);
+	*out = v;
+	return 0;
+}
+
+/*
+ * The route's parameters (corp-api.1 lists each route's): any other
+ * name is 400, with a "did you mean".  Ignored, a misspelt filter
+ * (State=DONE, state[]=OPEN) answered the unfiltered list.
+ */
+static int
+query_known(struct call *c, const char *const *names)
+{
+	static const char *const none[] = { NULL };
+	const char *k, *near;
+	json_t *v;
+	size_t i;
+
+	if (names == NULL)
+		names = none;
+	json_object_foreach(c->req->query, k, v) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(k, names[i]) == 0)
+				break;
+		if (names[i] != NULL)
+			continue;
+		if (names[0] == NULL)
+			return corp_errf(&c->err, CORP_EINVAL, "query: %s: "
+			    "unknown parameter (this route takes none)",
+			    strlen(k) <= 64 ? k : "a parameter");
+		near = corp_suggest(k, names, 2);
+		return corp_errf(&c->err, CORP_EINVAL, "query: %s: unknown "
+		    "parameter%s%s%s", strlen(k) <= 64 ? k : "a parameter",
+		    near ? " (did you mean '" : "", near ? near : "",
+		    near ? "'?)" : "");
+	}
 	return 0;
 }
 
@@ -753,34 +809,39 @@ h_ops_explain(struct call *c)
 static void	h_tg_webhook(struct call *);
 
 /* own_auth: no bearer token; the handler checks its own credential. */
+#define Q(...)	((const char *const[]){ __VA_ARGS__, NULL })
 static const struct route {
 	const char	*method;
 	const char	*pat[SEGS];
 	handler_fn	 fn;
 	int		 own_auth;
+	const char *const *query;	/* its parameters; NULL: none */
 } routes[] = {
-	{ "GET", { "api", "me" }, h_me, 0 },
-	{ "GET", { "api", "runs" }, h_runs, 0 },
-	{ "POST", { "api", "runs" }, h_run_create, 0 },
-	{ "GET", { "api", "runs", "#" }, h_run_show, 0 },
-	{ "POST", { "api", "runs", "#", "start" }, h_run_start, 0 },
-	{ "PUT", { "api", "runs", "#", "review" }, h_run_step, 0 },
-	{ "PUT", { "api", "runs", "#", "close" }, h_run_step, 0 },
-	{ "PUT", { "api", "runs", "#", "cancel" }, h_run_step, 0 },
-	{ "GET", { "api", "runs", "#", "proposals" }, h_run_proposals, 0 },
-	{ "GET", { "api", "proposals", "#" }, h_proposal_show, 0 },
-	{ "PATCH", { "api", "proposals", "#" }, h_edit, 0 },
-	{ "PUT", { "api", "proposals", "#", "approve" }, h_decide, 0 },
-	{ "PUT", { "api", "proposals", "#", "reject" }, h_decide, 0 },
-	{ "PUT", { "api", "proposals", "#", "merge" }, h_decide, 0 },
-	{ "GET", { "api", "messages" }, h_messages, 0 },
-	{ "GET", { "api", "tasks" }, h_tasks, 0 },
-	{ "GET", { "api", "ops", "stats" }, h_ops_stats, 0 },
-	{ "GET", { "api", "ops", "dlq" }, h_ops_dlq, 0 },
-	{ "POST", { "api", "ops", "requeue" }, h_ops_requeue, 0 },
-	{ "GET", { "api", "ops", "explain" }, h_ops_explain, 0 },
-	{ "GET", { "api", "ops", "ws" }, h_ops_ws, 0 },
-	{ "POST", { "webhook", "telegram" }, h_tg_webhook, 1 },
+	{ "GET", { "api", "me" }, h_me, 0, NULL },
+	{ "GET", { "api", "runs" }, h_runs, 0, Q("chat", "status") },
+	{ "POST", { "api", "runs" }, h_run_create, 0, NULL },
+	{ "GET", { "api", "runs", "#" }, h_run_show, 0, NULL },
+	{ "POST", { "api", "runs", "#", "start" }, h_run_start, 0, NULL },
+	{ "PUT", { "api", "runs", "#", "review" }, h_run_step, 0, NULL },
+	{ "PUT", { "api", "runs", "#", "close" }, h_run_step, 0, NULL },
+	{ "PUT", { "api", "runs", "#", "cancel" }, h_run_step, 0, NULL },
+	{ "GET", { "api", "runs", "#", "proposals" }, h_run_proposals, 0,
+	    Q("status") },
+	{ "GET", { "api", "proposals", "#" }, h_proposal_show, 0, NULL },
+	{ "PATCH", { "api", "proposals", "#" }, h_edit, 0, NULL },
+	{ "PUT", { "api", "proposals", "#", "approve" }, h_decide, 0, NULL },
+	{ "PUT", { "api", "proposals", "#", "reject" }, h_decide, 0, NULL },
+	{ "PUT", { "api", "proposals", "#", "merge" }, h_decide, 0, NULL },
+	{ "GET", { "api", "messages" }, h_messages, 0,
+	    Q("chat", "after", "limit") },
+	{ "GET", { "api", "tasks" }, h_tasks, 0, Q("state") },
+	{ "GET", { "api", "ops", "stats" }, h_ops_stats, 0, NULL },
+	{ "GET", { "api", "ops", "dlq" }, h_ops_dlq, 0, Q("channel", "limit") },
+	{ "POST", { "api", "ops", "requeue" }, h_ops_requeue, 0, NULL },
+	{ "GET", { "api", "ops", "explain" }, h_ops_explain, 0,
+	    Q("event", "user") },
+	{ "GET", { "api", "ops", "ws" }, h_ops_ws, 0, NULL },
+	{ "POST", { "webhook", "telegram" }, h_tg_webhook, 1, NULL },
 	{ NULL }
 };
 
@@ -1061,7 +1122,8 @@ corp_api_handle(struct corp_api *api, const struct corp_api_req *req,
 	if (hit->own_auth)
 		hit->fn(&c);
 	else if (authenticate(&c, &login) == 0) {
-		if ((rc = parse_body(&c)) != 0)
+		if ((rc = query_known(&c, hit->query)) != 0 ||
+		    (rc = parse_body(&c)) != 0)
 			fail(&c, rc);
 		else
 			hit->fn(&c);

@@ -274,9 +274,12 @@ corp_catalog_load_file(struct corp_catalog *c, const char *path, int layer,
 	 * A file named on the command line (corp-fmt --catalog) says
 	 * corp's words to every user as the data dir's do: the same
 	 * ownership rule (sec-review-9 item 4), judged on the descriptor
-	 * read.  A missing file stays CORP_EINTERNAL, as open(2) says it.
+	 * read, and its path walked as CORP_CA_FILE's or send --out's is
+	 * (sec-review-17a: another user's link or directory on the way
+	 * chose the file).  A missing file stays CORP_EINTERNAL, as
+	 * open(2) says it.
 	 */
-	if ((rc = corp_read_conf(path, 64 * 1024 * 1024, &buf, &len,
+	if ((rc = corp_read_conf_walk(path, 64 * 1024 * 1024, &buf, &len,
 	    err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
 			rc = corp_errf(err, CORP_EINTERNAL, "%s: %s", path,

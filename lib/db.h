@@ -68,7 +68,8 @@ int	corp_db_spec_env_check(const char *s, const char *child,
 	    struct corp_err *);
 void	corp_env_free(char **);
 /* CORP_EUSAGE when s is a PostgreSQL spec libpq cannot parse (CORP_DB:
- * a password is allowed there); 0 for a file name. */
+ * a password is allowed there), or looks like a URI and is none corp
+ * knows (never echoed past its scheme); 0 for a file name. */
 int	corp_db_spec_parse(const char *s, struct corp_err *);
 
 /*

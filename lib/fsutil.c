@@ -1572,6 +1572,32 @@ corp_read_conf(const char *path, size_t max, char **out, size_t *lenp,
 }
 
 int
+corp_read_conf_walk(const char *path, size_t max, char **out, size_t *lenp,
+    struct corp_err *err)
+{
+	struct stat st;
+	const char *base;
+	char *dir;
+	int dfd, fd, rc;
+
+	*out = NULL;
+	if ((rc = corp_path_split(path, &dir, &base, err)) != 0)
+		return rc;
+	rc = exec_walk(dir, 0, 1, &dfd, NULL, NULL, err);
+	free(dir);
+	if (rc == CORP_ENOTFOUND)
+		return corp_errf(err, CORP_ENOTFOUND, "%s: no such file",
+		    path);
+	if (rc != 0)
+		return corp_errprefix(err, "%s", path);
+	rc = open_conf_at(dfd, base, path, &st, &fd, err);
+	close(dfd);
+	if (rc != 0)
+		return rc;
+	return read_fd(fd, path, max, out, lenp, err);
+}
+
+int
 corp_read_secret(const char *path, size_t max, char **out, size_t *lenp,
     struct corp_err *err)
 {

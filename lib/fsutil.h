@@ -157,6 +157,16 @@ int	corp_private_dir(const char *path, int make, struct corp_err *);
 int	corp_read_conf(const char *path, size_t max, char **out, size_t *lenp,
 	    struct corp_err *);
 /*
+ * corp_read_conf for a file the operator names outside the data
+ * directory (corp-fmt --catalog): its directory walked first as
+ * corp_out_open walks one (every directory met passes the rule, a
+ * symbolic link on the way must be root's or the running user's: its
+ * owner chooses what the path names), then the file opened relative to
+ * the directory judged.  CORP_ENOTFOUND when a name is missing.
+ */
+int	corp_read_conf_walk(const char *path, size_t max, char **out,
+	    size_t *lenp, struct corp_err *);
+/*
  * A secret file corp reads itself and hands on from memory (corp-api's
  * TLS key): corp_secret_guard first, then the file judged as a secret
  * is -- O_NOFOLLOW, a regular file, the ownership rule, and neither

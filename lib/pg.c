@@ -113,6 +113,33 @@ out:
 #define FLOAT8OID	701
 #define NUMERICOID	1700
 
+/*
+ * The length of s's URI scheme when s starts "SCHEME://" (RFC 3986 3.1:
+ * a letter, then letters, digits, '+', '-', '.'), else 0.
+ */
+static size_t
+uri_scheme(const char *s)
+{
+	size_t n;
+
+	if (!isalpha((unsigned char)s[0]))
+		return 0;
+	n = 1 + strspn(s + 1, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	return strncmp(s + n, "://", 3) == 0 ? n : 0;
+}
+
+/* postgresql:// or postgres://, in any case (RFC 3986: schemes are
+ * case-insensitive; libpq takes them in lower case only). */
+static int
+pg_scheme(const char *s)
+{
+	size_t n = uri_scheme(s);
+
+	return (n == 10 && strncasecmp(s, "postgresql", 10) == 0) ||
+	    (n == 8 && strncasecmp(s, "postgres", 8) == 0);
+}
+
 int
 corp_db_spec_is_pg(const char *s)
 {
@@ -120,12 +147,69 @@ corp_db_spec_is_pg(const char *s)
 
 	if (s == NULL)
 		return 0;
-	if (strncmp(s, "postgresql://", 13) == 0 ||
-	    strncmp(s, "postgres://", 11) == 0)
+	if (pg_scheme(s))
 		return 1;
-	/* A libpq "key=value ..." string starts with a keyword and '='. */
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
-	return n > 0 && s[n] == '=';
+	/* A libpq "key=value ..." string starts with a keyword and '='
+	 * (libpq skips blanks before and around it). */
+	s += strspn(s, " \t\n\r\f\v");
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+	return n > 0 && s[n + strspn(s + n, " \t\n\r\f\v")] == '=';
+}
+
+/*
+ * What libpq is given: s with a URI's scheme in lower case (libpq reads
+ * "POSTGRESQL://" as a key=value string and fails).  NULL: out of
+ * memory.
+ */
+static char *
+spec_norm(const char *s)
+{
+	char *c = strdup(s);
+	size_t i;
+
+	if (c != NULL && pg_scheme(c))
+		for (i = 0; c[i] != ':'; i++)
+			c[i] = (char)tolower((unsigned char)c[i]);
+	return c;
+}
+
+/*
+ * A database name that looks like a URI is refused unless it is a
+ * PostgreSQL one (sec-review-17a: "POSTGRESQL://u:pw@h/db", with a blank
+ * before it or in another case, was taken as a SQLite file name, and
+ * "no database here" printed it, password included): any other
+ * "SCHEME://", a blank before one, and "SCHEME:...@" (a user part
+ * without the slashes).  Nothing after the scheme is echoed.
+ * "file:NAME" stays a file name (corp.7).
+ */
+static int
+spec_shape(const char *s, struct corp_err *err)
+{
+	const char *t = s + strspn(s, " \t\n\r\f\v");
+	size_t n = uri_scheme(t), m;
+
+	if (pg_scheme(s))
+		return 0;
+	if (n > 0 && t != s)
+		return corp_errf(err, CORP_EUSAGE, "a blank before the "
+		    "URI %.*s://...: remove it", n <= 32 ? (int)n : 0,
+		    n <= 32 ? t : "");
+	if (n > 0)
+		return corp_errf(err, CORP_EUSAGE, "%.*s://...: not a URI corp "
+		    "knows; a PostgreSQL database is postgresql://... or "
+		    "postgres://... (in any case), a SQLite database a file "
+		    "name", n <= 32 ? (int)n : 6, n <= 32 ? t : "SCHEME");
+	m = isalpha((unsigned char)t[0]) ? 1 + strspn(t + 1,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    "+-.") : 0;
+	if (m > 1 && t[m] == ':' && strchr(t + m, '@') != NULL &&
+	    !(m == 4 && strncmp(t, "file", 4) == 0))
+		return corp_errf(err, CORP_EUSAGE, "%.*s:...@...: looks like "
+		    "a URI with a user part; a PostgreSQL database is "
+		    "postgresql://USER@HOST/DB", m <= 32 ? (int)m : 6,
+		    m <= 32 ? t : "SCHEME");
+	return 0;
 }
 
 /*
@@ -169,7 +253,14 @@ spec_options(const char *s, PQconninfoOption **opts, struct corp_err *err)
 	char *emsg = NULL, *c;
 	int same;
 
-	if ((*opts = pq.PQconninfoParse(s, &emsg)) == NULL) {
+	if ((c = spec_norm(s)) == NULL) {
+		*opts = NULL;
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	}
+	*opts = pq.PQconninfoParse(c, &emsg);
+	explicit_bzero(c, strlen(c));
+	free(c);
+	if (*opts == NULL) {
 		corp_errf(err, CORP_EUSAGE, "bad PostgreSQL connection "
 		    "string: %s", emsg ? emsg : "out of memory");
 		pq.PQfreemem(emsg);
@@ -211,6 +302,8 @@ corp_db_spec_parse(const char *s, struct corp_err *err)
 	PQconninfoOption *opts;
 	int rc;
 
+	if ((rc = spec_shape(s, err)) != 0)
+		return rc;
 	/* Without libpq, say so when the database is opened (78), not
 	 * here, where any error becomes a usage error (64). */
 	if (!corp_db_spec_is_pg(s) || corp_pg_load(NULL) != 0)
@@ -273,12 +366,19 @@ corp_db_spec_env_check(const char *s, const char *child,
     struct corp_err *err)
 {
 	PQconninfoOption *opts, *o;
-	char *emsg = NULL;
+	char *emsg = NULL, *c;
 	int rc = 0;
 
 	if ((rc = corp_pg_load(err)) != 0)
 		return rc;
-	if (s == NULL || (opts = pq.PQconninfoParse(s, &emsg)) == NULL) {
+	if (s == NULL || (c = spec_norm(s)) == NULL)
+		return corp_errf(err, s == NULL ? CORP_EUSAGE : CORP_EINTERNAL,
+		    s == NULL ? "bad PostgreSQL connection string" :
+		    "out of memory");
+	opts = pq.PQconninfoParse(c, &emsg);
+	explicit_bzero(c, strlen(c));
+	free(c);
+	if (opts == NULL) {
 		pq.PQfreemem(emsg);
 		return corp_errf(err, CORP_EUSAGE, "bad PostgreSQL "
 		    "connection string");
@@ -456,8 +556,29 @@ corp_pg_tx_failed(struct corp_db *db)
 	return pq.PQtransactionStatus(CONN(db)) == PQTRANS_INERROR;
 }
 
+static int	pg_connect(struct corp_db *, const char *, int,
+		    struct corp_err *);
+
+/* spec as libpq takes it (spec_norm), then pg_connect. */
 int
 corp_pg_open(struct corp_db *db, const char *spec, int flags,
+    struct corp_err *err)
+{
+	char *norm;
+	int rc;
+
+	if ((rc = corp_pg_load(err)) != 0)
+		return rc;
+	if ((norm = spec_norm(spec)) == NULL)
+		return corp_errf(err, CORP_EINTERNAL, "out of memory");
+	rc = pg_connect(db, norm, flags, err);
+	explicit_bzero(norm, strlen(norm));
+	free(norm);
+	return rc;
+}
+
+static int
+pg_connect(struct corp_db *db, const char *spec, int flags,
     struct corp_err *err)
 {
 	const char *keys[3], *vals[3];
@@ -469,8 +590,6 @@ corp_pg_open(struct corp_db *db, const char *spec, int flags,
 
 	PQconninfoOption *opts;
 
-	if ((rc = corp_pg_load(err)) != 0)
-		return rc;
 	if ((db->path = display(spec, &masked)) == NULL)
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	/*

@@ -483,7 +483,9 @@ wrong_code(struct upd *u, struct corp_err *err)
  * stand in a longer run ("CODE_thanks", "CODE_shot.png", "CODE-"), once
  * the characters a reader does not see (format characters, U+200B,
  * U+2060, U+FEFF, the soft hyphen, variation selectors...) are taken
- * out: what a member can read off the screen and paste is burnt.
+ * out and the fullwidth and mathematical letters and digits folded to
+ * ASCII (ascii_fold): what a member can read off the screen and type
+ * or paste is burnt.
  * Only hashes of the codes are stored, so each window is hashed and
  * looked up in the live codes' hashes, read once per update (and only
  * when some run is long enough), sorted; a match is burnt.
@@ -517,6 +519,33 @@ invisible(unsigned long c)
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		if (c >= r[i][0] && c <= r[i][1])
 			return 1;
+	return 0;
+}
+
+/*
+ * The ASCII character NFKC folds code point C to, where a rule without a
+ * table says so, else 0: the fullwidth forms U+FF01..U+FF5E ("ＡＢＣ",
+ * what an IME types) and the letters and digits of the Mathematical
+ * Alphanumeric Symbols (U+1D400..U+1D6A3: bold, italic, script, fraktur,
+ * double-struck, sans-serif and monospace A-Z a-z in runs of 52;
+ * U+1D7CE..U+1D7FF: their digits in runs of 10).  A reader reads such a
+ * code at once and types it back (sec-review-17a); it is burnt as the
+ * plain one.  (The few holes of that block, reserved code points, fold
+ * as their neighbours would: burning more is harmless.)
+ */
+static int
+ascii_fold(unsigned long c)
+{
+	unsigned long k;
+
+	if (c >= 0xFF01 && c <= 0xFF5E)
+		return (int)(c - 0xFF01 + 0x21);
+	if (c >= 0x1D400 && c <= 0x1D6A3) {
+		k = (c - 0x1D400) % 52;
+		return (int)(k < 26 ? 'A' + k : 'a' + k - 26);
+	}
+	if (c >= 0x1D7CE && c <= 0x1D7FF)
+		return (int)('0' + (c - 0x1D7CE) % 10);
 	return 0;
 }
 
@@ -692,8 +721,9 @@ burn_codes(struct upd *u, const char *text, size_t len, struct corp_err *err)
 {
 	const unsigned char *s = (const unsigned char *)text, *end;
 	char win[CORP_LINKCODE_LEN];
+	unsigned long c;
 	size_t n, run = 0;
-	int rc;
+	int rc, f;
 
 	if (s == NULL)
 		return 0;
@@ -701,18 +731,23 @@ burn_codes(struct upd *u, const char *text, size_t len, struct corp_err *err)
 	for (end = s + len; s < end; s += n) {
 		if (u->raw && (n = raw_invisible(s, end)) > 0)
 			continue;
-		if (code_char((char)*s)) {
+		if (*s < 0x80) {
 			n = 1;
+			c = *s;
+		} else if ((c = utf8_at(s, &n)) >= 0x80 &&
+		    (f = ascii_fold(c)) != 0)
+			c = (unsigned long)f;
+		if (c < 0x80 && code_char((char)c)) {
 			if (run < CORP_LINKCODE_LEN)
-				win[run++] = (char)*s;
+				win[run++] = (char)c;
 			else {
 				memmove(win, win + 1, CORP_LINKCODE_LEN - 1);
-				win[CORP_LINKCODE_LEN - 1] = (char)*s;
+				win[CORP_LINKCODE_LEN - 1] = (char)c;
 			}
 			if (run == CORP_LINKCODE_LEN &&
 			    (rc = burn_window(u, win, err)) != 0)
 				return rc;
-		} else if (!invisible(utf8_at(s, &n)))
+		} else if (!invisible(c))
 			run = 0;
 	}
 	return 0;

@@ -474,7 +474,7 @@ is "$code $(field '[.messages[].message_id]')" '200 [4,5]' \
 req "$ADMIN" GET '/api/messages?chat=-9&limit=2'
 is "$(field '[.messages[].message_id]')" '[1,2]' "limit"
 req "$ADMIN" GET '/api/messages?chat=x'
-reply 400 '{"error":"query: chat: '"'x'"' is invalid (expected -9223372036854775807..9223372036854775807)"}' \
+reply 400 '{"error":"query: chat: '"'x'"' is not a plain decimal (expected -9223372036854775807..9223372036854775807)"}' \
     "a bad chat: 400"
 req "$BOB" GET /api/messages
 is "$code" 403 "messages need an admin"

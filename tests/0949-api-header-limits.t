@@ -117,9 +117,9 @@ qreq() {
 like "$(qreq "state=$(head -c 2000 /dev/zero | tr '\0' q)")" \
     "^\\{\"error\":\"unknown task state 'q{200}" \
     "a 2000-byte state: judged, not dropped"
-is "$(qreq "x=$(head -c 2000 /dev/zero | tr '\0' q)&state=opne")" \
-    '{"error":"unknown task state '"'opne'"' (did you mean '"'OPEN'"'?)"}' \
-    "a parameter after a long one: judged"
+is "$(qreq "state=$(head -c 2000 /dev/zero | tr '\0' q)&state=opne")" \
+    '{"error":"query: state: given twice"}' \
+    "a parameter after a long one: read (and the name given twice: 400)"
 is "$(qreq "&state=opne")" \
     '{"error":"unknown task state '"'opne'"' (did you mean '"'OPEN'"'?)"}' \
     "a parameter after an empty piece: judged"

@@ -82,7 +82,7 @@ reply 400 '{"error":"query: user is required"}' "explain without a user"
 req "$ADMIN" GET '/api/ops/explain?user=ann'
 reply 400 '{"error":"query: event is required"}' "explain without an event"
 req "$ADMIN" GET '/api/ops/explain?event=x&user=ann'
-reply 400 "{\"error\":\"query: event: 'x' is invalid (expected 1..9223372036854775807)\"}" \
+reply 400 "{\"error\":\"query: event: 'x' is not a plain decimal (expected 1..9223372036854775807)\"}" \
     "a non-numeric event"
 corp-deliver explain --event 99 --user ann >/dev/null 2>"$T/e"; erc=$?
 req "$ADMIN" GET '/api/ops/explain?event=99&user=ann'
