@@ -68,9 +68,15 @@ va_off(const struct ph *p, size_t n, uint64_t va, uint64_t *off)
 void
 corp_elf_paths_free(struct corp_elf_paths *ep)
 {
+	size_t i;
+
 	free(ep->interp);
 	free(ep->rpath);
 	free(ep->runpath);
+	free(ep->audit);
+	for (i = 0; i < ep->nneeded; i++)
+		free(ep->needed[i]);
+	free(ep->needed);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -82,9 +88,9 @@ corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
 	unsigned char *buf = NULL;
 	struct ph *ph = NULL;
 	uint64_t phoff, dynoff = 0, dynsz = 0, strva = 0, rp = 0, rup = 0;
-	uint64_t stroff, tag, val;
+	uint64_t stroff, tag, val, aud = 0, *need = NULL;
 	size_t phnum, phent, i, ent, ndyn;
-	int is64, has_dyn = 0, has_rp = 0, has_rup = 0, rc = 0;
+	int is64, has_dyn = 0, has_rp = 0, has_rup = 0, has_aud = 0, rc = 0;
 
 	memset(ep, 0, sizeof(*ep));
 	if (pread(fd, &eh, sizeof(eh), 0) < (ssize_t)sizeof(eh.e32) ||
@@ -148,7 +154,8 @@ corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
 		goto out;
 	}
 	free(buf);
-	if ((buf = malloc(ndyn * ent + 1)) == NULL) {
+	if ((buf = malloc(ndyn * ent + 1)) == NULL ||
+	    (need = calloc(ndyn + 1, sizeof(*need))) == NULL) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -181,18 +188,37 @@ corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
 		} else if (tag == DT_RUNPATH && !has_rup) {
 			has_rup = 1;
 			rup = val;
-		}
+		} else if ((tag == DT_AUDIT || tag == DT_DEPAUDIT) &&
+		    !has_aud) {
+			has_aud = 1;
+			aud = val;
+		} else if (tag == DT_NEEDED)
+			need[ep->nneeded++] = val;
 	}
-	if (!has_rp && !has_rup)
+	if (!has_rp && !has_rup && !has_aud && ep->nneeded == 0)
 		goto out;
 	if (va_off(ph, phnum, strva, &stroff) != 0) {
 		rc = bad(shown, "string table", err);
 		goto out;
 	}
 	if ((has_rp && (ep->rpath = str_at(fd, stroff + rp)) == NULL) ||
-	    (has_rup && (ep->runpath = str_at(fd, stroff + rup)) == NULL))
-		rc = bad(shown, "library path (RPATH, RUNPATH)", err);
+	    (has_rup && (ep->runpath = str_at(fd, stroff + rup)) == NULL) ||
+	    (has_aud && (ep->audit = str_at(fd, stroff + aud)) == NULL)) {
+		rc = bad(shown, "library path (RPATH, RUNPATH, AUDIT)", err);
+		goto out;
+	}
+	if (ep->nneeded > 0 && (ep->needed = calloc(ep->nneeded,
+	    sizeof(*ep->needed))) == NULL) {
+		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ep->nneeded; i++)
+		if ((ep->needed[i] = str_at(fd, stroff + need[i])) == NULL) {
+			rc = bad(shown, "needed library (DT_NEEDED)", err);
+			goto out;
+		}
 out:
+	free(need);
 	free(buf);
 	free(ph);
 	if (rc != 0)

@@ -1,9 +1,11 @@
 /*
  * elfpaths.h -- what an ELF program makes the loader read, for the exec
  * walk to judge (fsutil.c; corp.7 SECURITY): its loader (PT_INTERP),
- * which the kernel runs as the program's interpreter, and the library
+ * which the kernel runs as the program's interpreter, the library
  * search paths it carries (DT_RPATH, DT_RUNPATH), which that loader
- * searches before the system's directories.  Read from the descriptor
+ * searches before the system's directories, the libraries it needs
+ * (DT_NEEDED: a name with a '/' is loaded from that path) and any audit
+ * library (DT_AUDIT, DT_DEPAUDIT: loaded into the program).  Read from the descriptor
  * of the file judged, with bounds on every count and offset; an ELF
  * file of another class or byte order than this machine's is not run
  * by the kernel and yields nothing.
@@ -11,12 +13,17 @@
 #ifndef CORP_ELFPATHS_H
 #define CORP_ELFPATHS_H
 
+#include <stddef.h>
+
 struct corp_err;
 
 struct corp_elf_paths {
 	char	*interp;	/* PT_INTERP, or NULL */
 	char	*rpath;		/* DT_RPATH's string, or NULL */
 	char	*runpath;	/* DT_RUNPATH's string, or NULL */
+	char	*audit;		/* DT_AUDIT's or DT_DEPAUDIT's, or NULL */
+	char   **needed;	/* DT_NEEDED's names, nneeded of them */
+	size_t	 nneeded;
 };
 
 /* 0 and *ep filled (fields NULL when absent; not ELF: all NULL);

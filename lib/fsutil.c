@@ -566,52 +566,72 @@ search_dir(const char *dir, int *dfdp, int *sticky, struct corp_err *err)
 	return 0;
 }
 
+/* The directory of REAL (a real path) in ORIGIN, "" when there is none. */
+static void
+origin_of(const char *real, char *origin, size_t n)
+{
+	char *sl;
+
+	if (strlcpy(origin, real, n) >= n || (sl = strrchr(origin, '/')) ==
+	    NULL)
+		origin[0] = '\0';
+	else
+		sl[sl == origin] = '\0';
+}
+
 /*
- * An ELF program's library path (WHAT: RPATH or RUNPATH, LIST its
+ * One entry of a library path, S to E, in DIR: $ORIGIN and ${ORIGIN}
+ * expanded to ORIGIN (the object's own directory); -1 when the result
+ * is not an absolute directory with no '$' left (empty, relative,
+ * another token, too long, or $ORIGIN with no ORIGIN).
+ */
+static int
+libpath_entry(const char *s, const char *e, const char *origin, char *dir,
+    size_t n)
+{
+	const char *t;
+	size_t o;
+
+	for (o = 0, t = s; t < e && o < n - 1; ) {
+		if ((size_t)(e - t) >= 7 && (strncmp(t, "$ORIGIN", 7) == 0 ||
+		    ((size_t)(e - t) >= 9 && strncmp(t, "${ORIGIN}", 9) == 0))) {
+			if (origin[0] == '\0')
+				return -1;
+			o += strlcpy(dir + o, origin, n - o);
+			t += t[1] == '{' ? 9 : 7;
+			continue;
+		}
+		dir[o++] = *t++;
+	}
+	if (o >= n - 1)
+		return -1;
+	dir[o] = '\0';
+	return t < e || dir[0] != '/' || strchr(dir, '$') != NULL ? -1 : 0;
+}
+
+/*
+ * An ELF object's library path (WHAT: RPATH or RUNPATH, LIST its
  * string), which the loader searches before the system's directories:
  * each entry must be a directory only root and the operator may make
  * names in, as a PATH entry for env must; $ORIGIN is the directory of
- * the program's real path (REAL); an empty or relative entry (the
+ * the object's real path (ORIGIN); an empty or relative entry (the
  * working directory) or another $ token is refused (fresh-eyes round
  * 18a: another user's library ran as the operator).
  */
 static int
 libpath_judge(const char *shown, const char *what, const char *list,
-    const char *real, struct corp_err *err)
+    const char *origin, struct corp_err *err)
 {
-	char origin[PATH_MAX], dir[PATH_MAX], *sl;
-	const char *s, *e, *t;
-	size_t len, o;
+	char dir[PATH_MAX];
+	const char *s, *e;
+	size_t len;
 	int rc, sticky;
 
-	if (strlcpy(origin, real, sizeof(origin)) >= sizeof(origin) ||
-	    (sl = strrchr(origin, '/')) == NULL)
-		origin[0] = '\0';
-	else
-		sl[sl == origin] = '\0';
 	for (s = list; ; s = e + 1) {
 		e = s + strcspn(s, ":");
 		len = (size_t)(e - s);
-		for (o = 0, t = s; t < e && o < sizeof(dir) - 1; ) {
-			if ((size_t)(e - t) >= 7 && (strncmp(t, "$ORIGIN", 7) ==
-			    0 || ((size_t)(e - t) >= 9 &&
-			    strncmp(t, "${ORIGIN}", 9) == 0))) {
-				if (origin[0] == '\0')
-					return corp_errf(err, CORP_EFORBIDDEN,
-					    "%s: its %s holds $ORIGIN, and where "
-					    "the program is cannot be told",
-					    shown, what);
-				o += strlcpy(dir + o, origin, sizeof(dir) - o);
-				t += t[1] == '{' ? 9 : 7;
-				continue;
-			}
-			dir[o++] = *t++;
-		}
-		if (o >= sizeof(dir) - 1)
-			o = sizeof(dir) - 1;
-		dir[o] = '\0';
-		if (len == 0 || dir[0] != '/' || strchr(dir, '$') != NULL ||
-		    t < e)
+		if (len == 0 || libpath_entry(s, e, origin, dir,
+		    sizeof(dir)) != 0)
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s holds "
 			    "'%.*s', not an absolute directory: the loader "
 			    "would look for libraries where nobody judged (the "
@@ -638,22 +658,141 @@ libpath_judge(const char *shown, const char *what, const char *list,
 	}
 }
 
+#define ELF_MAXLIBS	128	/* libraries judged for one command */
+
+/* The libraries judged for one command, each once (a library two others
+ * need, libraries that need each other). */
+struct elf_seen {
+	int	n;
+	dev_t	dev[ELF_MAXLIBS];
+	ino_t	ino[ELF_MAXLIBS];
+};
+
+/* The program's RPATH, which the loader also searches for the
+ * libraries of a library without a RUNPATH, and its origin. */
+struct elf_exe {
+	const char	*rpath;
+	char		 origin[PATH_MAX];
+};
+
+static int	elf_judge(int, const char *, const char *,
+		    const struct elf_exe *, struct elf_seen *, struct corp_err *);
+
 /*
- * An ELF program's loader and library paths (elfpaths.h): the loader
- * (PT_INTERP) is what the kernel runs with the program, so it is
- * walked as a #! interpreter is and must be there (a missing one is
- * whoever makes it first's); the library paths as libpath_judge says.
+ * A library the loader would load from PATH (a DT_NEEDED with a '/', or
+ * a name found in a judged library path): the file walked as a command
+ * is (its owner and directories), then judged as an ELF object in turn,
+ * its own needed libraries and paths (fresh-eyes round 18b: a library
+ * of the operator's whose RUNPATH named another user's directory).
+ * Each file once (seen), to ELF_MAXLIBS.
+ */
+static int
+lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
+    struct elf_seen *seen, struct corp_err *err)
+{
+	char fdp[40], real[PATH_MAX];
+	struct stat st;
+	ssize_t rl;
+	int lfd, rfd, rc, i;
+
+	if ((rc = exec_walk(path, EXEC_LOADER, 0, &lfd, NULL, NULL,
+	    err)) != 0) {
+		if (rc == CORP_ENOTFOUND)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its library "
+			    "%s: no such file: whoever can make it first "
+			    "chooses what it loads", shown, path);
+		corp_errprefix(err, "%s: its library %s", shown, path);
+		return rc;
+	}
+	if (fstat(lfd, &st) != 0) {
+		close(lfd);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s: "
+		    "%s", shown, path, strerror(errno));
+	}
+	for (i = 0; i < seen->n; i++)
+		if (seen->dev[i] == st.st_dev && seen->ino[i] == st.st_ino) {
+			close(lfd);
+			return 0;
+		}
+	if (seen->n == ELF_MAXLIBS) {
+		close(lfd);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: more than %d "
+		    "libraries of its own to judge", shown, ELF_MAXLIBS);
+	}
+	seen->dev[seen->n] = st.st_dev;
+	seen->ino[seen->n++] = st.st_ino;
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", lfd);
+	rfd = open(fdp, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if ((rl = readlink(fdp, real, sizeof(real) - 1)) <= 0)
+		rl = 0;
+	real[rl] = '\0';
+	close(lfd);
+	if (rfd < 0)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s "
+		    "cannot be read to judge it (%s)", shown, path,
+		    strerror(errno));
+	rc = elf_judge(rfd, path, real, exe, seen, err);
+	close(rfd);
+	if (rc != 0)
+		corp_errprefix(err, "%s: its library", shown);
+	return rc;
+}
+
+/* A needed NAME (no '/') found in the entries of LIST (ORIGIN for
+ * $ORIGIN, the entries already judged): each file there judged. */
+static int
+lib_search(const char *shown, const char *name, const char *list,
+    const char *origin, const struct elf_exe *exe, struct elf_seen *seen,
+    struct corp_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *s, *e;
+	struct stat st;
+	int rc;
+
+	for (s = list; list != NULL; s = e + 1) {
+		e = s + strcspn(s, ":");
+		if (libpath_entry(s, e, origin, dir, sizeof(dir)) == 0 &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, name) <
+		    (int)sizeof(path) && lstat(path, &st) == 0 &&
+		    (rc = lib_judge(shown, path, exe, seen, err)) != 0)
+			return rc;
+		if (*e == '\0')
+			break;
+	}
+	return 0;
+}
+
+/*
+ * An ELF object (elfpaths.h): for the program itself (exe NULL) its
+ * loader (PT_INTERP), which the kernel runs with it, walked as a #!
+ * interpreter is and there (a missing one is whoever makes it first's);
+ * for it and every library it loads from outside the system's
+ * directories (a needed path with a '/', a needed name found in one of
+ * its library paths or the program's RPATH), the library paths
+ * (libpath_judge) and the libraries in turn, each once; an audit
+ * library (DT_AUDIT, DT_DEPAUDIT), which runs its code in the program,
+ * is refused.  A needed name found in none of them is the system's
+ * (ld.so.cache, /lib, /usr/lib: root's), not followed.
  */
 static int
 elf_judge(int fd, const char *shown, const char *real,
-    struct corp_err *err)
+    const struct elf_exe *exe, struct elf_seen *seen, struct corp_err *err)
 {
 	struct corp_elf_paths ep;
+	struct elf_exe top;
+	char origin[PATH_MAX];
+	size_t i;
 	int rc, lfd;
 
 	if ((rc = corp_elf_paths(fd, shown, &ep, err)) != 0)
 		return rc;
-	if (ep.interp != NULL) {
+	origin_of(real, origin, sizeof(origin));
+	if (exe == NULL) {
+		top.rpath = ep.rpath;
+		memcpy(top.origin, origin, sizeof(top.origin));
+	}
+	if (exe == NULL && ep.interp != NULL) {
 		if (ep.interp[0] != '/')
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its loader "
 			    "(PT_INTERP) %.64s: not an absolute path", shown,
@@ -669,10 +808,31 @@ elf_judge(int fd, const char *shown, const char *real,
 			corp_errprefix(err, "%s: its loader (PT_INTERP) %s",
 			    shown, ep.interp);
 	}
+	if (rc == 0 && ep.audit != NULL)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: an audit library "
+		    "(DT_AUDIT) %.64s: the loader runs its code in the "
+		    "program; rebuild it without", shown, ep.audit);
 	if (rc == 0 && ep.rpath != NULL)
-		rc = libpath_judge(shown, "RPATH", ep.rpath, real, err);
+		rc = libpath_judge(shown, "RPATH", ep.rpath, origin, err);
 	if (rc == 0 && ep.runpath != NULL)
-		rc = libpath_judge(shown, "RUNPATH", ep.runpath, real, err);
+		rc = libpath_judge(shown, "RUNPATH", ep.runpath, origin, err);
+	if (exe == NULL)
+		exe = &top;
+	for (i = 0; rc == 0 && i < ep.nneeded; i++) {
+		if (strchr(ep.needed[i], '/') != NULL)
+			rc = ep.needed[i][0] != '/' ? corp_errf(err,
+			    CORP_EFORBIDDEN, "%s: its needed library %.64s: a "
+			    "relative path (the working directory)", shown,
+			    ep.needed[i]) : lib_judge(shown, ep.needed[i], exe,
+			    seen, err);
+		else if ((rc = lib_search(shown, ep.needed[i], ep.runpath ==
+		    NULL ? ep.rpath : NULL, origin, exe, seen, err)) == 0 &&
+		    (rc = lib_search(shown, ep.needed[i], ep.runpath, origin,
+		    exe, seen, err)) == 0 && ep.runpath == NULL &&
+		    exe != &top)
+			rc = lib_search(shown, ep.needed[i], exe->rpath,
+			    exe->origin, exe, seen, err);
+	}
 	corp_elf_paths_free(&ep);
 	return rc;
 }
@@ -916,6 +1076,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	const char *ib;
 	ssize_t n, rl;
 	size_t al;
+	struct elf_seen seen = { 0 };
 	int rfd, ifd, rc, isenv = 0, missing, ok, iscript = 0;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -944,7 +1105,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 		/* not a script: the kernel runs it itself, with the
 		 * loader an ELF program names (not a loader's own) */
 		rc = depth == EXEC_LOADER ? 0 : elf_judge(rfd, shown, sreal,
-		    err);
+		    NULL, &seen, err);
 		close(rfd);
 		return rc;
 	}

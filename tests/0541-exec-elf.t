@@ -77,6 +77,50 @@ send platform
 like "$got" "^77:.*its RUNPATH holds '\\\$ORIGIN/\\\$PLATFORM', not an absolute directory" \
     "a \$PLATFORM token: refused (77)"
 
+# The libraries it loads from outside the system's directories, in turn
+# (fresh-eyes round 18b: a needed path with a '/', an audit library, a
+# library whose own RUNPATH names a directory others may fill).
+printf 'int x(void) { return 0; }\n' >"$T/x.c"
+printf 'int x(void); int main(void) { return x(); }\n' >"$T/tx.c"
+# lib DIR NAME LDFLAGS...: a shared library DIR/libNAME.so, no SONAME.
+lib() {
+	_d=$1 _l=$2
+	shift 2
+	cc -shared -fPIC -o "$_d/lib$_l.so" "$T/x.c" "$@" ||
+	    bail "cc failed for lib$_l"
+}
+# progx NAME LDFLAGS...: a program calling x() from the libraries given.
+progx() {
+	_p=$1
+	shift
+	cc -o "$T/bin/$_p" "$T/tx.c" "$@" || bail "cc failed for $_p"
+	echo "$_p=$T/bin/$_p" >>"$CORP_DATA_DIR/exec.conf"
+}
+lib "$T/pub" pub
+lib "$T/lib" ok
+progx bypath "$T/pub/libpub.so"
+send bypath
+like "$got" "^77:\\[\"retry\",null,\"exec command $T/bin/bypath: $T/bin/bypath: its library $T/pub/libpub.so: .*$T/pub: world-writable" \
+    "a needed library by path in a directory others may write: refused (77)"
+progx byokpath "$T/lib/libok.so"
+send byokpath
+is "$got" '0:["sent",null,null,true]' "a needed library by path in the operator's directory: runs"
+progx audit "-Wl,--audit=$T/lib/libok.so" "$T/lib/libok.so"
+send audit
+like "$got" "^77:.*an audit library \\(DT_AUDIT\\) $T/lib/libok.so: the loader runs its code in the program" \
+    "an audit library: refused (77)"
+lib "$T/sticky" evil
+cc -shared -fPIC -o "$T/lib/libtrans.so" "$T/x.c" -L"$T/sticky" -levil \
+    -Wl,--no-as-needed,--enable-new-dtags,-rpath,"$T/sticky" ||
+    bail "cc failed for libtrans"
+progx trans -L"$T/lib" -ltrans "-Wl,--enable-new-dtags,-rpath,$T/lib"
+send trans
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/trans: $T/bin/trans: its library: $T/lib/libtrans.so: its RUNPATH holds $T/sticky, a directory others may make names in: one could put a library there; rebuild the program without it\",false]" \
+    "a library found in its RUNPATH whose own RUNPATH others may fill: refused (77)"
+progx clean -L"$T/lib" -lok "-Wl,--enable-new-dtags,-rpath,$T/lib"
+send clean
+is "$got" '0:["sent",null,null,true]' "a library from the operator's RUNPATH: runs"
+
 # corp-bind judges the same at bind time.
 corp-db init >/dev/null 2>&1
 corp-user add ann >/dev/null
