@@ -745,18 +745,23 @@ lib_search(const char *shown, const char *name, const char *list,
     const char *origin, const struct elf_exe *exe, struct elf_seen *seen,
     struct corp_err *err)
 {
+	/* glibc also looks in these under each directory, first. */
+	static const char *const sub[] = { "glibc-hwcaps/x86-64-v4/",
+	    "glibc-hwcaps/x86-64-v3/", "glibc-hwcaps/x86-64-v2/", "" };
 	char dir[PATH_MAX], path[PATH_MAX];
 	const char *s, *e;
 	struct stat st;
+	size_t k;
 	int rc;
 
 	for (s = list; list != NULL; s = e + 1) {
 		e = s + strcspn(s, ":");
-		if (libpath_entry(s, e, origin, dir, sizeof(dir)) == 0 &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, name) <
-		    (int)sizeof(path) && lstat(path, &st) == 0 &&
-		    (rc = lib_judge(shown, path, exe, seen, err)) != 0)
-			return rc;
+		for (k = 0; k < sizeof(sub) / sizeof(sub[0]); k++)
+			if (libpath_entry(s, e, origin, dir, sizeof(dir)) == 0 &&
+			    snprintf(path, sizeof(path), "%s/%s%s", dir, sub[k],
+			    name) < (int)sizeof(path) && lstat(path, &st) == 0 &&
+			    (rc = lib_judge(shown, path, exe, seen, err)) != 0)
+				return rc;
 		if (*e == '\0')
 			break;
 	}

@@ -120,6 +120,16 @@ is "$got" "77:[\"retry\",null,\"exec command $T/bin/trans: $T/bin/trans: its lib
 progx clean -L"$T/lib" -lok "-Wl,--enable-new-dtags,-rpath,$T/lib"
 send clean
 is "$got" '0:["sent",null,null,true]' "a library from the operator's RUNPATH: runs"
+# glibc looks in glibc-hwcaps subdirectories of each library directory
+# first: a library there is judged too (its directory here others may
+# write).
+mkdir -p "$T/lib/glibc-hwcaps/x86-64-v2"
+chmod 777 "$T/lib/glibc-hwcaps/x86-64-v2"
+cp "$T/lib/libok.so" "$T/lib/glibc-hwcaps/x86-64-v2/libok.so"
+send clean
+like "$got" "^77:.*its library $T/lib/glibc-hwcaps/x86-64-v2/libok.so: .*world-writable" \
+    "a library in a glibc-hwcaps subdirectory others may write: refused (77)"
+rm -rf "$T/lib/glibc-hwcaps"
 
 # corp-bind judges the same at bind time.
 corp-db init >/dev/null 2>&1
