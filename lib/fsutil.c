@@ -610,21 +610,41 @@ libpath_entry(const char *s, const char *e, const char *origin, char *dir,
 }
 
 /*
+ * The subdirectories glibc's loader searches under each directory of a
+ * library path before the directory itself (LD_DEBUG=libs): the hwcaps
+ * ones, and the legacy tls and platform ones glibc 2.36 still uses (on
+ * x86-64; elsewhere the hwcaps and tls ones named here).  "" is the
+ * directory itself.
+ */
+static const char *const lib_subdirs[] = {
+	"glibc-hwcaps/x86-64-v4/", "glibc-hwcaps/x86-64-v3/",
+	"glibc-hwcaps/x86-64-v2/",
+#if defined(__x86_64__)
+	"tls/x86_64/x86_64/", "tls/x86_64/", "x86_64/x86_64/", "x86_64/",
+#endif
+	"tls/", ""
+};
+
+/*
  * An ELF object's library path (WHAT: RPATH or RUNPATH, LIST its
  * string), which the loader searches before the system's directories:
  * each entry must be a directory only root and the operator may make
  * names in, as a PATH entry for env must; $ORIGIN is the directory of
  * the object's real path (ORIGIN); an empty or relative entry (the
  * working directory) or another $ token is refused (fresh-eyes round
- * 18a: another user's library ran as the operator).
+ * 18a: another user's library ran as the operator).  Each of the
+ * subdirectories the loader searches first (lib_subdirs) that exists is
+ * judged the same way: a library there, needed or dlopen()ed by name,
+ * is loaded before the directory's own (round 19a).
  */
 static int
 libpath_judge(const char *shown, const char *what, const char *list,
     const char *origin, struct corp_err *err)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], sub[PATH_MAX];
 	const char *s, *e;
-	size_t len;
+	struct stat st;
+	size_t len, k;
 	int rc, sticky;
 
 	for (s = list; ; s = e + 1) {
@@ -647,6 +667,20 @@ libpath_judge(const char *shown, const char *what, const char *list,
 				    "without", shown, what, dir);
 			corp_errprefix(err, "%s: its %s", shown, what);
 			return rc;
+		}
+		for (k = 0; !sticky && k < sizeof(lib_subdirs) /
+		    sizeof(lib_subdirs[0]) - 1; k++) {
+			if (snprintf(sub, sizeof(sub), "%s/%s", dir,
+			    lib_subdirs[k]) >= (int)sizeof(sub) ||
+			    lstat(sub, &st) != 0)
+				continue;	/* none: its parent is judged */
+			if ((rc = search_dir(sub, NULL, &sticky, err)) != 0) {
+				corp_errprefix(err, "%s: its %s's %s", shown,
+				    what, dir);
+				return rc;
+			}
+			if (sticky)
+				memcpy(dir, sub, sizeof(dir));
 		}
 		if (sticky)
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s holds "
@@ -745,9 +779,6 @@ lib_search(const char *shown, const char *name, const char *list,
     const char *origin, const struct elf_exe *exe, struct elf_seen *seen,
     struct corp_err *err)
 {
-	/* glibc also looks in these under each directory, first. */
-	static const char *const sub[] = { "glibc-hwcaps/x86-64-v4/",
-	    "glibc-hwcaps/x86-64-v3/", "glibc-hwcaps/x86-64-v2/", "" };
 	char dir[PATH_MAX], path[PATH_MAX];
 	const char *s, *e;
 	struct stat st;
@@ -756,10 +787,12 @@ lib_search(const char *shown, const char *name, const char *list,
 
 	for (s = list; list != NULL; s = e + 1) {
 		e = s + strcspn(s, ":");
-		for (k = 0; k < sizeof(sub) / sizeof(sub[0]); k++)
+		for (k = 0; k < sizeof(lib_subdirs) / sizeof(lib_subdirs[0]);
+		    k++)
 			if (libpath_entry(s, e, origin, dir, sizeof(dir)) == 0 &&
-			    snprintf(path, sizeof(path), "%s/%s%s", dir, sub[k],
-			    name) < (int)sizeof(path) && lstat(path, &st) == 0 &&
+			    snprintf(path, sizeof(path), "%s/%s%s", dir,
+			    lib_subdirs[k], name) < (int)sizeof(path) &&
+			    lstat(path, &st) == 0 &&
 			    (rc = lib_judge(shown, path, exe, seen, err)) != 0)
 				return rc;
 		if (*e == '\0')

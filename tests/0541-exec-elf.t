@@ -121,15 +121,29 @@ progx clean -L"$T/lib" -lok "-Wl,--enable-new-dtags,-rpath,$T/lib"
 send clean
 is "$got" '0:["sent",null,null,true]' "a library from the operator's RUNPATH: runs"
 # glibc looks in glibc-hwcaps subdirectories of each library directory
-# first: a library there is judged too (its directory here others may
-# write).
+# first: a library there is judged too (here one others may write).
 mkdir -p "$T/lib/glibc-hwcaps/x86-64-v2"
-chmod 777 "$T/lib/glibc-hwcaps/x86-64-v2"
 cp "$T/lib/libok.so" "$T/lib/glibc-hwcaps/x86-64-v2/libok.so"
+chmod 666 "$T/lib/glibc-hwcaps/x86-64-v2/libok.so"
 send clean
 like "$got" "^77:.*its library $T/lib/glibc-hwcaps/x86-64-v2/libok.so: .*world-writable" \
-    "a library in a glibc-hwcaps subdirectory others may write: refused (77)"
+    "a library others may write in a glibc-hwcaps subdirectory: refused (77)"
 rm -rf "$T/lib/glibc-hwcaps"
+# The loader searches these subdirectories of each library directory
+# first, for needed and dlopen()ed names alike: each that exists is
+# judged as the directory is (fresh-eyes round 19a).
+for d in tls x86_64 glibc-hwcaps/x86-64-v3; do
+	mkdir -p "$T/lib/$d"
+	chmod 777 "$T/lib/$d"
+	send clean
+	like "$got" "^77:.*its RUNPATH's $T/lib: $T/lib/$d.*world-writable" \
+	    "an empty $d under a RUNPATH directory, others may write it: refused (77)"
+	rm -rf "$T/lib/tls" "$T/lib/x86_64" "$T/lib/glibc-hwcaps"
+done
+mkdir -m 755 "$T/lib/tls"
+send clean
+is "$got" '0:["sent",null,null,true]' "the operator's own tls subdirectory: runs"
+rmdir "$T/lib/tls"
 
 # corp-bind judges the same at bind time.
 corp-db init >/dev/null 2>&1
