@@ -10,6 +10,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -694,12 +695,16 @@ libpath_judge(const char *shown, const char *what, const char *list,
 
 #define ELF_MAXLIBS	128	/* libraries judged for one command */
 
-/* The libraries judged for one command, each once (a library two others
- * need, libraries that need each other). */
+/* The libraries judged for one command, each once from each directory
+ * (a library two others need, libraries that need each other): its
+ * $ORIGIN is where it was found (lib_judge), so the same file found in
+ * another directory is another judgement; keyed by the file and a hash
+ * of that directory. */
 struct elf_seen {
-	int	n;
-	dev_t	dev[ELF_MAXLIBS];
-	ino_t	ino[ELF_MAXLIBS];
+	int		n;
+	dev_t		dev[ELF_MAXLIBS];
+	ino_t		ino[ELF_MAXLIBS];
+	uint64_t	dir[ELF_MAXLIBS];
 };
 
 /* The program's RPATH, which the loader also searches for the
@@ -718,15 +723,16 @@ static int	elf_judge(int, const char *, const char *,
  * is (its owner and directories), then judged as an ELF object in turn,
  * its own needed libraries and paths (fresh-eyes round 18b: a library
  * of the operator's whose RUNPATH named another user's directory).
- * Each file once (seen), to ELF_MAXLIBS.
+ * Each file once from each directory (seen), to ELF_MAXLIBS.
  */
 static int
 lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
     struct elf_seen *seen, struct corp_err *err)
 {
-	char fdp[40], real[PATH_MAX];
+	char fdp[40];
 	struct stat st;
-	ssize_t rl;
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	const char *c, *sl = strrchr(path, '/');
 	int lfd, rfd, rc, i;
 
 	if ((rc = exec_walk(path, EXEC_LOADER, 0, &lfd, NULL, NULL,
@@ -743,8 +749,11 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s: "
 		    "%s", shown, path, strerror(errno));
 	}
+	for (c = path; c < sl; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
 	for (i = 0; i < seen->n; i++)
-		if (seen->dev[i] == st.st_dev && seen->ino[i] == st.st_ino) {
+		if (seen->dev[i] == st.st_dev && seen->ino[i] == st.st_ino &&
+		    seen->dir[i] == h) {
 			close(lfd);
 			return 0;
 		}
@@ -754,18 +763,21 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 		    "libraries of its own to judge", shown, ELF_MAXLIBS);
 	}
 	seen->dev[seen->n] = st.st_dev;
-	seen->ino[seen->n++] = st.st_ino;
+	seen->ino[seen->n] = st.st_ino;
+	seen->dir[seen->n++] = h;
 	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", lfd);
 	rfd = open(fdp, O_RDONLY | O_NOCTTY | O_CLOEXEC);
-	if ((rl = readlink(fdp, real, sizeof(real) - 1)) <= 0)
-		rl = 0;
-	real[rl] = '\0';
 	close(lfd);
 	if (rfd < 0)
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s "
 		    "cannot be read to judge it (%s)", shown, path,
 		    strerror(errno));
-	rc = elf_judge(rfd, path, real, exe, seen, err);
+	/* glibc's $ORIGIN for a library is the directory of the path it
+	 * was found at or named by, links not resolved (for the program
+	 * itself, its real path): a link in a judged directory to a
+	 * library elsewhere still searches beside the link (fresh-eyes
+	 * round 19b). */
+	rc = elf_judge(rfd, path, path, exe, seen, err);
 	close(rfd);
 	if (rc != 0)
 		corp_errprefix(err, "%s: its library", shown);

@@ -140,6 +140,24 @@ for d in tls x86_64 glibc-hwcaps/x86-64-v3; do
 	    "an empty $d under a RUNPATH directory, others may write it: refused (77)"
 	rm -rf "$T/lib/tls" "$T/lib/x86_64" "$T/lib/glibc-hwcaps"
 done
+# A library's $ORIGIN is where the loader found it, links not resolved:
+# a needed library named by a link's path, the library elsewhere with
+# RUNPATH $ORIGIN, searches beside the link (fresh-eyes round 19b).
+mkdir -m 755 "$T/o2" "$T/lp"
+lib "$T/o2" bar
+cc -shared -fPIC -o "$T/o2/libfoo.so" "$T/x.c" -L"$T/o2" -lbar \
+    -Wl,--no-as-needed,--enable-new-dtags,-rpath,'$ORIGIN' ||
+    bail "cc failed for libfoo"
+ln -s "$T/o2/libfoo.so" "$T/lp/libfoo.so"
+progx origlink "$T/lp/libfoo.so"
+send origlink
+is "$got" '0:["sent",null,null,true]' "a library through a link, \$ORIGIN beside the link: runs"
+mkdir -p "$T/lp/glibc-hwcaps/x86-64-v2"
+chmod 777 "$T/lp/glibc-hwcaps/x86-64-v2"
+send origlink
+like "$got" "^77:.*its library: $T/lp/libfoo.so: its RUNPATH's $T/lp: $T/lp/glibc-hwcaps/x86-64-v2.*world-writable" \
+    "its \$ORIGIN judged beside the link, where the loader looks: refused (77)"
+rm -rf "$T/lp/glibc-hwcaps"
 mkdir -m 755 "$T/lib/tls"
 send clean
 is "$got" '0:["sent",null,null,true]' "the operator's own tls subdirectory: runs"
