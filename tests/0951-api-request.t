@@ -157,6 +157,40 @@ $B
 $B" "a blank before the colon of Content-Length or Transfer-Encoding: 400"
 is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" pending \
     "  the run was not cancelled with an empty body"
+
+# Framing libwebsockets does not take as framing (sec-review-18b F2):
+# each ran the PUT with no body.  An empty Content-Length or
+# Transfer-Encoding (the value folded onto the next line) is a header
+# given; a line folded onto the one before (RFC 9112 5.2 obs-fold) that
+# spells Content-Length or Transfer-Encoding, and a byte that is no
+# token's (a VT) before or after either name, are 400.
+is "$(raw 'Content-Length:' 'Content-Length:\r\nX-Q: 2')" \
+    '400 {"error":"Content-Length: not a number"}
+400 {"error":"Content-Length: not a number"}' \
+    "an empty Content-Length: 400, not a request without a body"
+is "$(raw 'Transfer-Encoding:\r\n chunked\r\nContent-Length: 2' \
+    'Transfer-Encoding:')" '400 {"error":"Transfer-Encoding: empty"}
+400 {"error":"Transfer-Encoding: empty"}' \
+    "an empty Transfer-Encoding (folded onto the next line): 400"
+F='400 {"error":"a folded header line"}'
+is "$(raw 'X-Q: a\r\n Content-Length: 2' 'X-Q: a\r\n\tTransfer-Encoding: chunked' \
+    'X-Q: a\r\n \t Content-Length \t: 2' \
+    "X-Q: a\\r\\n$(printf '%16s' '')Content-Length: 2")" "$F
+$F
+$F
+$F" "a folded line spelling Content-Length or Transfer-Encoding: 400"
+N='400 {"error":"a header'"'"'s name is not a token"}'
+is "$(raw 'Transfer-Encoding\x0b: chunked\r\nContent-Length: 2' \
+    '\x0bContent-Length: 2' 'Content-Length\x0c\x0c: 2' \
+    'Content-Length\x7f: 2' 'Content-Length\x00: 2' \
+    'Content-Length\r: 2')" "$N
+$N
+$N
+$N
+$N
+$N" "a byte no token holds next to Content-Length or Transfer-Encoding: 400"
+is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" pending \
+    "  the run was not cancelled with an empty body"
 is "$(raw 'X-Other : 1\r\nContent-Length: 2' | cut -c1-4)" "200 " \
     "another header with a blank before its colon: one corp-api does not read"
 is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" cancelled \
