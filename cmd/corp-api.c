@@ -691,6 +691,18 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		}
 		if (n > 0)
 			return 0;	/* the body comes next */
+	} else if (mi == LWSHUMETH_POST || mi == LWSHUMETH_PUT ||
+	    mi == LWSHUMETH_PATCH) {
+		/* A method that takes a body, and no Content-Length seen:
+		 * libwebsockets 4.1 may have hidden one (a line without a
+		 * colon, or a header named as the start of one it knows,
+		 * takes the next line into its name), and the body a proxy
+		 * passed on would go unread, the action run with its
+		 * defaults (sec-review-18b F2).  RFC 9110 8.6: a client
+		 * sends Content-Length: 0 for none; 411 otherwise. */
+		respond_error(wsi, s, 411, "Content-Length required (0 for "
+		    "no body)");
+		return 0;
 	}
 	serve(wsi, s);
 	return 0;
