@@ -179,7 +179,7 @@ is "$(raw 'Transfer-Encoding:\r\n chunked\r\nContent-Length: 2' \
     "an empty Transfer-Encoding (folded onto the next line): 400"
 F='400 {"error":"a folded header line"}'
 is "$(raw 'X-Q: a\r\n Content-Length: 2' 'X-Q: a\r\n\tTransfer-Encoding: chunked' \
-    'X-Q: a\r\n \t Content-Length \t: 2' \
+    'X-Q: a\r\n \tContent-Length \t: 2' \
     "X-Q: a\\r\\n$(printf '%16s' '')Content-Length: 2")" "$F
 $F
 $F
