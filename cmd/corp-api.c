@@ -476,51 +476,147 @@ query_of(struct lws *wsi, char *bad, size_t badlen)
 }
 
 /*
- * RFC 9112 5.1: a blank between a header's name and its colon is 400.
- * libwebsockets 4.1 keeps such a name as one it does not know, lower
- * case, the blanks as sent ("content-length :"), so "Content-Length : 51"
- * or "Transfer-Encoding : chunked" ran the request without the body a
- * proxy may have passed on (a PUT approve with defaults;
- * sec-review-17a).  It lists no such names; it finds one by its exact
- * spelling only: the two that say a body comes are looked up with
- * every run of 1 to 4 blanks (SP or HTAB, mixed) and runs of one of
- * them up to 16 (corp-api.1 "Request headers").
+ * A header libwebsockets knows, given, even with an empty value (its
+ * total length is 0 then, as when it is absent): "Content-Length:" with
+ * nothing after it, or "Transfer-Encoding:" whose value was folded onto
+ * the next line, was taken for no header and the request ran without
+ * the body a proxy may have passed on (sec-review-18b F2).
+ */
+static int
+given(struct lws *wsi, enum lws_token_indexes h)
+{
+	char c;
+
+	return lws_hdr_total_length(wsi, h) > 0 ||
+	    lws_hdr_copy_fragment(wsi, &c, 1, h, 0) == 0;
+}
+
+/*
+ * Content-Length or Transfer-Encoding spelled so that libwebsockets 4.1
+ * keeps it as a header it does not know (lower case, every byte as
+ * sent up to the colon), so the request would run without the body a
+ * proxy may have passed on (a PUT approve with its defaults):
+ * - a blank (SP or HTAB) between the name and its colon (RFC 9112 5.1;
+ *   sec-review-17a): "content-length :";
+ * - a line folded onto the one before (RFC 9112 5.2's obs-fold: a line
+ *   opening with a blank), which libwebsockets reads as a header whose
+ *   name opens with the blanks: " content-length:" (sec-review-18b);
+ * - a byte no token holds (RFC 9110 5.6.2: a control, a separator, a
+ *   byte past ASCII) before or after the name: "transfer-encoding\v:".
+ * libwebsockets 4.1 lists no such names and finds one only by its
+ * exact spelling (lws_hdr_custom_length), so each spelling below is
+ * looked up: runs of 1 to 4 blanks, SP and HTAB mixed, and of only one
+ * of them up to 16; any one byte no token holds; runs up to 16 of one
+ * of VT, FF, CR, LF or NUL; each after the name or before it, and
+ * 1 or 2 blanks on both sides (corp-api.1 "Errors").  What it does not see: a
+ * folded line with other text before the name, a line without a colon
+ * (libwebsockets joins the next line to its name), other mixes.
  */
 #define BLANKS_MIXED	4
-#define BLANKS_MAX	16
+#define BLANKS_BOTH	2
+#define RUN_MAX		16
+enum spell { SPELL_NONE, SPELL_BLANK, SPELL_ODD };
+
+/* RFC 9110 5.6.2's tchar, as libwebsockets keeps a name (lower case). */
 static int
-blank_before_colon(struct lws *wsi)
+tchar(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* The i-th spelling of what may stand beside a name, into buf (at
+ * least RUN_MAX bytes): its length, or -1 past the last. */
+static int
+beside(unsigned i, char *buf, enum spell *kind)
+{
+	static const char runs[] = { ' ', '\t', '\v', '\f', '\r', '\n',
+		'\0' };
+	unsigned k, j, c;
+
+	*kind = SPELL_BLANK;
+	if (i-- == 0) {
+		*kind = SPELL_NONE;
+		return 0;
+	}
+	for (k = 1; k <= BLANKS_MIXED; k++) {	/* SP/HTAB, mixed */
+		if (i < (1u << k)) {
+			for (j = 0; j < k; j++)
+				buf[j] = (i >> j) & 1 ? '\t' : ' ';
+			return (int)k;
+		}
+		i -= 1u << k;
+	}
+	/* One byte repeated, BLANKS_MIXED + 1 (SP, HTAB) or 2 (the others)
+	 * to RUN_MAX times. */
+	for (j = 0; j < sizeof(runs); j++) {
+		k = j < 2 ? BLANKS_MIXED + 1 : 2;
+		if (i <= RUN_MAX - k) {
+			memset(buf, runs[j], i + k);
+			*kind = j < 2 ? SPELL_BLANK : SPELL_ODD;
+			return (int)(i + k);
+		}
+		i -= RUN_MAX - k + 1;
+	}
+	*kind = SPELL_ODD;			/* one byte */
+	for (c = 0; c < 256; c++) {
+		if (tchar((int)c) || c == ':' || c == ' ' || c == '\t' ||
+		    (c >= 'A' && c <= 'Z'))
+			continue;
+		if (i-- == 0) {
+			buf[0] = (char)c;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+static const char *
+framing_lookalike(struct lws *wsi)
 {
 	static const char *const names[] = { "content-length",
 		"transfer-encoding" };
-	/* The longer name, its blanks, the colon (UBSan caught 32). */
-	char probe[sizeof("transfer-encoding") + BLANKS_MAX + 1];
-	size_t i, nl, k, j;
-	unsigned m, combos;
+	/* Before, the longer name, after, the colon (UBSan caught 32). */
+	char probe[RUN_MAX + sizeof("transfer-encoding") + RUN_MAX + 1];
+	enum spell kb, ka;
+	size_t i, nl;
+	unsigned b, a;
+	int lb, la;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		nl = strlen(names[i]);
-		memcpy(probe, names[i], nl);
-		for (k = 1; k <= BLANKS_MAX; k++) {
-			combos = k <= BLANKS_MIXED ? 1u << k : 2;
-			for (m = 0; m < combos; m++) {
-				for (j = 0; j < k; j++)
-					probe[nl + j] = (k <= BLANKS_MIXED ?
-					    (m >> j) & 1 : m) ? '\t' : ' ';
-				probe[nl + k] = ':';
+		for (b = 0; (lb = beside(b, probe, &kb)) >= 0; b++) {
+			memcpy(probe + lb, names[i], nl);
+			/* After the name: every spelling when nothing is
+			 * before it; none when what is before it is not
+			 * 1 or 2 blanks; else 1 or 2 blanks (both sides:
+			 * each probe walks every unknown header, and 16 KiB
+			 * of them made 4 blanks a side cost 9 ms a
+			 * request). */
+			for (a = kb == SPELL_NONE ? 1 : 0; (la = beside(a,
+			    probe + lb + nl, &ka)) >= 0; a++) {
+				if (kb != SPELL_NONE && ka != SPELL_NONE &&
+				    (kb != SPELL_BLANK || ka != SPELL_BLANK ||
+				    lb > BLANKS_BOTH || la > BLANKS_BOTH))
+					break;
+				probe[lb + nl + la] = ':';
 				if (lws_hdr_custom_length(wsi, probe,
-				    (int)(nl + k + 1)) >= 0)
-					return 1;
+				    (int)(lb + nl + la + 1)) < 0)
+					continue;
+				if (kb == SPELL_ODD || ka == SPELL_ODD)
+					return "a header's name is not a token";
+				return kb == SPELL_BLANK ? "a folded header "
+				    "line" : "a blank before a header's colon";
 			}
 		}
 	}
-	return 0;
+	return NULL;
 }
 
 static int
 begin(struct lws *wsi, struct pss *s, const char *in)
 {
-	const char *m;
+	const char *m, *why;
 	char *uri, *cl;
 	int ulen, mi;
 	long long n;
@@ -554,8 +650,8 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		respond_error(wsi, s, 400, bad);
 		return 0;
 	}
-	if (blank_before_colon(wsi)) {
-		respond_error(wsi, s, 400, "a blank before a header's colon");
+	if ((why = framing_lookalike(wsi)) != NULL) {
+		respond_error(wsi, s, 400, why);
 		return 0;
 	}
 	/* libwebsockets 4.1 hands no chunked request body on: refused,
@@ -563,10 +659,13 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	 * Content-Length beside it (RFC 9112 6.3: Transfer-Encoding wins,
 	 * a proxy would read chunks where this read the length: request
 	 * smuggling; sec-review-13b) it is 400, whatever the length. */
-	if ((cl = header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) != NULL) {
-		free(cl);
+	if (given(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+		/* An empty one is no coding RFC 9112 knows (a value folded
+		 * onto the next line, which a proxy may read as chunked). */
 		if (lws_hdr_total_length(wsi,
-		    WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+		    WSI_TOKEN_HTTP_TRANSFER_ENCODING) == 0)
+			respond_error(wsi, s, 400, "Transfer-Encoding: empty");
+		else if (given(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH))
 			respond_error(wsi, s, 400, "both Content-Length and "
 			    "Transfer-Encoding");
 		else
@@ -574,11 +673,14 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 			    "Content-Length (no chunked bodies)");
 		return 0;
 	}
-	if ((cl = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) != NULL) {
-		/* RFC 9110's 1*DIGIT, all of it (a NUL inside, a sign or a
-		 * leading zero: 400), as corp-tg cgi reads CONTENT_LENGTH. */
-		int bad_cl = corp_plain_decimal(cl, (size_t)lws_hdr_total_length(
-		    wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH), LLONG_MAX, &n);
+	if (given(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
+		/* RFC 9110's 1*DIGIT, all of it (empty, a NUL inside, a sign
+		 * or a leading zero: 400), as corp-tg cgi reads
+		 * CONTENT_LENGTH. */
+		int bad_cl = (cl = header(wsi,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH)) == NULL ||
+		    corp_plain_decimal(cl, (size_t)lws_hdr_total_length(wsi,
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH), LLONG_MAX, &n);
 
 		free(cl);
 		if (bad_cl != 0) {
@@ -593,6 +695,18 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		}
 		if (n > 0)
 			return 0;	/* the body comes next */
+	} else if (mi == LWSHUMETH_POST || mi == LWSHUMETH_PUT ||
+	    mi == LWSHUMETH_PATCH) {
+		/* A method that takes a body, and no Content-Length seen:
+		 * libwebsockets 4.1 may have hidden one (a line without a
+		 * colon, or a header named as the start of one it knows,
+		 * takes the next line into its name), and the body a proxy
+		 * passed on would go unread, the action run with its
+		 * defaults (sec-review-18b F2).  RFC 9110 8.6: a client
+		 * sends Content-Length: 0 for none; 411 otherwise. */
+		respond_error(wsi, s, 411, "Content-Length required (0 for "
+		    "no body)");
+		return 0;
 	}
 	serve(wsi, s);
 	return 0;

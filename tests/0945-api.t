@@ -264,12 +264,15 @@ wait_file "$T/ready" 30 "$api_pid" || bail "corp-api did not start"
 is "$(cat "$T/ready")" "{\"socket\":\"$S\"}" "the ready line names the socket"
 
 # req TOKEN METHOD PATH [BODY]: $code, $body (and $T/head, the headers).
+# Without BODY, a POST, PUT or PATCH says Content-Length: 0 (411 else).
 req() {
 	_tok=$1 _m=$2 _p=$3
 	shift 3
+	_cl=X-None:
+	case $_m in POST|PUT|PATCH) [ $# -gt 0 ] || _cl="Content-Length: 0" ;; esac
 	code=$(curl -s --max-time 60 -D "$T/head" -o "$T/body" \
 	    -w '%{http_code}' --unix-socket "$S" -X "$_m" \
-	    ${_tok:+-H "Authorization: Bearer $_tok"} \
+	    ${_tok:+-H "Authorization: Bearer $_tok"} -H "$_cl" \
 	    ${1+--data-binary "$1"} "http://corp$_p")
 	body=$(cat "$T/body")
 }
@@ -351,7 +354,8 @@ is "$(sql "SELECT count(*) FROM analysis_runs")" 1 \
 # never answered it; each is answered now (the connection closed after
 # the first, curl opens another).
 out=$(curl -s --max-time 20 -w ' %{http_code}\n' --unix-socket "$S" \
-    -H "Authorization: Bearer $ADMIN" -X PUT http://corp/api/proposals/900/approve \
+    -H "Authorization: Bearer $ADMIN" -H "Content-Length: 0" -X PUT \
+    http://corp/api/proposals/900/approve \
     http://corp/api/proposals/901/approve)
 is "$?:$out" '0:{"error":"no proposal 900"} 404
 {"error":"no proposal 901"} 404' \

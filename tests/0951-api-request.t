@@ -10,7 +10,10 @@
 # A blank before the colon of Content-Length or Transfer-Encoding (RFC
 # 9112 5.1; sec-review-17a finding 2): 400, where libwebsockets took it
 # for another header and the request ran with no body (a PUT with its
-# defaults).
+# defaults).  So are an empty Content-Length or Transfer-Encoding, a
+# folded line spelling either, a byte no token holds beside either name,
+# and a PUT/POST/PATCH without a Content-Length seen (411;
+# sec-review-18b F2).
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 export CORP_NOW=2026-03-01T12:00:00Z
@@ -117,7 +120,7 @@ is "$(q '/api/ops/explain?user=bob&event=1' | cut -c1-4)" '200 ' \
     "explain: both, in either order"
 
 # A blank before a header's colon.  raw HEADER-LINE...: one PUT
-# /api/runs/1/cancel per argument (python's escapes: \t), with a
+# /api/runs/$RUN/cancel per argument (python's escapes: \t), with a
 # body of 2 bytes; prints each answer's status and body, one a line.
 cat >"$T/raw.py" <<'PY'
 import os, socket, sys
@@ -127,7 +130,8 @@ for h in sys.argv[2:]:
     s = socket.socket(socket.AF_UNIX)
     s.connect(sys.argv[1])
     s.settimeout(30)
-    s.sendall(b"PUT /api/runs/1/cancel HTTP/1.1\r\nHost: corp\r\n" + auth +
+    s.sendall(b"PUT /api/runs/" + os.environ["RUN"].encode() +
+              b"/cancel HTTP/1.1\r\nHost: corp\r\n" + auth +
               h + b"\r\n\r\n{}")
     d = b""
     try:
@@ -142,8 +146,9 @@ for h in sys.argv[2:]:
     print(d.split(b" ", 2)[1].decode() if d else "closed",
           d.split(b"\r\n\r\n", 1)[1].decode() if b"\r\n\r\n" in d else "")
 PY
+RUN=1
 raw() {
-	TOK=$ADMIN python3 "$T/raw.py" "$S" "$@"
+	RUN=$RUN TOK=$ADMIN python3 "$T/raw.py" "$S" "$@"
 }
 B='400 {"error":"a blank before a header'"'"'s colon"}'
 is "$(raw 'Content-Length : 2' 'Transfer-Encoding : chunked' \
@@ -157,9 +162,67 @@ $B
 $B" "a blank before the colon of Content-Length or Transfer-Encoding: 400"
 is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" pending \
     "  the run was not cancelled with an empty body"
+
+# Framing libwebsockets does not take as framing (sec-review-18b F2):
+# each ran the PUT with no body.  An empty Content-Length or
+# Transfer-Encoding (the value folded onto the next line) is a header
+# given; a line folded onto the one before (RFC 9112 5.2 obs-fold) that
+# spells Content-Length or Transfer-Encoding, and a byte that is no
+# token's (a VT) before or after either name, are 400.
+is "$(raw 'Content-Length:' 'Content-Length:\r\nX-Q: 2')" \
+    '400 {"error":"Content-Length: not a number"}
+400 {"error":"Content-Length: not a number"}' \
+    "an empty Content-Length: 400, not a request without a body"
+is "$(raw 'Transfer-Encoding:\r\n chunked\r\nContent-Length: 2' \
+    'Transfer-Encoding:')" '400 {"error":"Transfer-Encoding: empty"}
+400 {"error":"Transfer-Encoding: empty"}' \
+    "an empty Transfer-Encoding (folded onto the next line): 400"
+F='400 {"error":"a folded header line"}'
+is "$(raw 'X-Q: a\r\n Content-Length: 2' 'X-Q: a\r\n\tTransfer-Encoding: chunked' \
+    'X-Q: a\r\n \tContent-Length \t: 2' \
+    "X-Q: a\\r\\n$(printf '%16s' '')Content-Length: 2")" "$F
+$F
+$F
+$F" "a folded line spelling Content-Length or Transfer-Encoding: 400"
+N='400 {"error":"a header'"'"'s name is not a token"}'
+is "$(raw 'Transfer-Encoding\x0b: chunked\r\nContent-Length: 2' \
+    '\x0bContent-Length: 2' 'Content-Length\x0c\x0c: 2' \
+    'Content-Length\x7f: 2' 'Content-Length\x00: 2' \
+    'Content-Length\r: 2')" "$N
+$N
+$N
+$N
+$N
+$N" "a byte no token holds next to Content-Length or Transfer-Encoding: 400"
+is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" pending \
+    "  the run was not cancelled with an empty body"
+
+# What libwebsockets 4.1 hides from corp-api: a line without a colon,
+# or a header named as the start of one it knows (X-A, of
+# X-Auth-Token), takes the next line into its name, Content-Length with
+# it.  A PUT, POST or PATCH without a Content-Length seen is 411 (the
+# run was cancelled with its defaults); Content-Length: 0 is no body.
+L='411 {"error":"Content-Length required (0 for no body)"}'
+is "$(raw 'X-Q\r\nContent-Length: 2' 'X-A: 1\r\nContent-Length: 2' \
+    'Content: x\r\nContent-Length: 2' 'X-Q: 1')" "$L
+$L
+$L
+$L" "no Content-Length seen on a PUT: 411"
+is "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$S" -X POST \
+    -H "Authorization: Bearer $ADMIN" http://corp/api/ops/requeue)" 411 \
+    "  a POST without Content-Length (curl -X POST, no -d): 411"
+is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" pending \
+    "  the run was not cancelled with an empty body"
+is "$(raw 'Content-Length: 0' | cut -c1-4)" "200 " \
+    "Content-Length: 0: a PUT without a body, served"
+is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" cancelled \
+    "  (the run cancelled)"
+corp-analysis create --as admin --chat -9 --from 2026-03-01T10:00:00Z \
+    --until 2026-03-01T11:00:00Z >/dev/null || bail "create failed"
+RUN=2
 is "$(raw 'X-Other : 1\r\nContent-Length: 2' | cut -c1-4)" "200 " \
     "another header with a blank before its colon: one corp-api does not read"
-is "$(sql "SELECT status FROM analysis_runs WHERE id = 1")" cancelled \
+is "$(sql "SELECT status FROM analysis_runs WHERE id = 2")" cancelled \
     "  (and the request was served)"
 
 kill "$bgpid"

@@ -37,7 +37,7 @@ run() {
 	    2>"$T/log$1"
 	wait_file "$T/ready$1" 30 "$bgpid" || bail "corp-api did not start"
 	code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$_s" \
-	    -X POST -H "Authorization: Bearer $ADMIN" \
+	    -X POST -H "Authorization: Bearer $ADMIN" -H "Content-Length: 0" \
 	    "http://corp/api/runs/$1/start")
 	_i=0
 	while [ "$(corp-analysis show "$1" | jq -r .status)" = running ] &&

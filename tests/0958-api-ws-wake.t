@@ -86,7 +86,7 @@ fi
 ws "$U" 2 "$AUTH" '{"type":"subscribe","topics":["proposals"]}' >"$T/b" &
 b=$!
 wait_file "$T/b" 30 $b
-is "$(curl -s -X PUT -H "Authorization: Bearer $ADMIN" \
+is "$(curl -s -X PUT -H "Authorization: Bearer $ADMIN" -H "Content-Length: 0" \
     "http://127.0.0.1:$P/api/proposals/1/approve" | jq -c .status)" \
     '"approved"' "approved over HTTP"
 wait $b
