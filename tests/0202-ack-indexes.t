@@ -68,6 +68,7 @@ if if_sqlite "plans of SQLite statements"; then
 		strings -n 8 "$(command -v "$b")"
 	done | grep -E '^(SELECT|UPDATE|DELETE) .*deliveries' |
 	    grep -E "status = '(PENDING|FAILED)'" |
+	    # not SQL: patterns of statements found in the binaries, EXPLAINed only
 	    grep -vE 'FOR UPDATE|ANY\(|::|FILTER \(WHERE|^UPDATE deliveries d |^UPDATE deliveries SET status = .PENDING.' |
 	    sort -u > "$T/sql"
 	n=$(wc -l < "$T/sql" | tr -d ' ')

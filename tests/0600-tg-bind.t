@@ -440,6 +440,9 @@ printf '[1,2]' > "$T/notobj"
 cgi "$T/notobj" hook-Secret_1
 is "$rc:$(printf '%s' "$out" | head -1 | tr -d '\r')" "65:Status: 400 Bad Request" \
     "a body that is not an update object gets 400"
+is "$(ls -A "$spool" | sed 's/-[0-9a-f]*$/-HASH/')" "refused-HASH" \
+    "and the body is spooled for process to refuse (codes burnt there: tests/0819)"
+rm -f "$spool"/refused-*
 cgi "$T/u900" hook-Secret_1
 is "$rc" 0 "the right secret token: exit 0"
 is "$out" "$(printf 'Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nok')" \
