@@ -297,24 +297,27 @@ static const struct {
 
 /*
  * What a child (an exec command, a proposer) inherits from corp's
- * environment: the locale, the zone, PATH and HOME, never a secret
- * (corp-send.1 "exec").  execcmd.c adds the CORP_* a child needs from
- * corp_cfg itself.
+ * environment: the locale, the zone and PATH, never a secret
+ * (corp-send.1 "exec").  A locale that is a path (LC_ALL=/x/loc: glibc
+ * loads locale data from it, trusted) or a zone that is a file outside
+ * the zone database (TZ=:/x/tz, ../) is not passed (fresh-eyes round
+ * 20a).  HOME is not corp's but the running user's from the password
+ * database (execcmd.c child_env).  execcmd.c adds the CORP_* a child needs
+ * from corp_cfg itself.
  */
 static int
 inherited(const char *kv)
 {
-	static const char *const names[] = {
-		"PATH=", "HOME=", "LANG=", "TZ=", NULL
-	};
-	size_t i;
+	const char *v = strchr(kv, '=');
 
-	if (strncmp(kv, "LC_", 3) == 0 && strchr(kv, '=') != NULL)
-		return 1;
-	for (i = 0; names[i] != NULL; i++)
-		if (strncmp(kv, names[i], strlen(names[i])) == 0)
-			return 1;
-	return 0;
+	if (v == NULL)
+		return 0;
+	v++;
+	if ((strncmp(kv, "LC_", 3) == 0 || strncmp(kv, "LANG=", 5) == 0))
+		return strchr(v, '/') == NULL;
+	if (strncmp(kv, "TZ=", 3) == 0)
+		return v[*v == ':'] != '/' && strstr(v, "..") == NULL;
+	return strncmp(kv, "PATH=", 5) == 0;
 }
 
 static int

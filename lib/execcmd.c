@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,13 +233,15 @@ first_line(const char *buf, size_t len, char *out, size_t size)
 static char **
 child_env(void)
 {
+	struct passwd *pw;
 	char **env, **v;
-	size_t i, n = 0;
+	size_t i, n = 0, cap;
 	int path = 0;
 
 	for (v = corp_cfg.child_env; v != NULL && *v != NULL; v++)
 		n++;
-	if ((env = calloc(n + 5, sizeof(*env))) == NULL)
+	cap = n + 6;
+	if ((env = calloc(cap, sizeof(*env))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if ((env[i] = strdup(corp_cfg.child_env[i])) == NULL)
@@ -257,9 +260,20 @@ child_env(void)
 	if (corp_cfg.tz != NULL && corp_asprintf(&env[n++], "CORP_TZ=%s",
 	    corp_cfg.tz) < 0)
 		goto oom;
+	/*
+	 * HOME: the running user's home from the password database, never
+	 * corp's own: under su without -, or sudo -E, HOME is another
+	 * user's, and zsh (~/.zshenv), python (the user site) and node
+	 * (~/.node_modules) run files from it (fresh-eyes round 20a).
+	 * None when the user has no entry.
+	 */
+	if ((pw = getpwuid(geteuid())) != NULL && pw->pw_dir != NULL &&
+	    pw->pw_dir[0] == '/' && corp_asprintf(&env[n++], "HOME=%s",
+	    pw->pw_dir) < 0)
+		goto oom;
 	return env;
 oom:
-	for (i = 0; i < n + 5; i++)
+	for (i = 0; i < cap; i++)
 		free(env[i]);
 	free(env);
 	return NULL;
@@ -464,6 +478,13 @@ corp_exec_capture(const struct corp_cmd *cmd, const char *path,
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(er[1], 2);
+		/* No descriptor of corp's caller reaches the command
+		 * (fresh-eyes round 20a: a cron job's or a shell's fd 10):
+		 * every one above 2 closes at the exec, but for those the
+		 * exec needs, opened again below. */
+		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+			for (i = 3; i < 4096; i++)
+				(void)fcntl(i, F_SETFD, FD_CLOEXEC);
 		/* The file judged, by its descriptor: never the name again
 		 * (a link swapped since is not followed).  A script's
 		 * interpreter opens /dev/fd/N, so the descriptor stays open

@@ -56,6 +56,7 @@ cat > "$T/bin/envdump" <<EOF
 #!/bin/sh
 cat > /dev/null
 /usr/bin/env > "$T/env.out"
+for f in /proc/\$\$/fd/*; do echo "\${f##*/}"; done > "$T/fds.out"
 EOF
 # Its arguments and input (issue 16.11).
 cat > "$T/bin/args" <<EOF
@@ -149,7 +150,10 @@ if gone "$T/leaver.pid"; then pass "and the child it left is killed"; else
 	fail "and the child it left is killed"; fi
 
 # A minimal environment: no secret, no CORP_DB, nothing else of corp's
-# but the data dir, business time and zone (the effective values).
+# but the data dir, business time and zone (the effective values); HOME
+# the running user's from the password database, not corp's (under su
+# without -, another user's: fresh-eyes round 20a).
+home=$(getent passwd "$(id -u)" | cut -d: -f6)
 dline 15 envdump "" exec > "$T/in"
 run_in "$T/in" env -i PATH="$PATH" HOME=/home/op LANG=C.UTF-8 LC_ALL=C.UTF-8 \
     LC_TIME=C TZ=UTC FOO=bar CORP_DATA_DIR="$CORP_DATA_DIR" \
@@ -161,7 +165,7 @@ is "$(acks | jq -c '.[1]')" '"sent"' "the command ran"
 is "$(grep -v '^PWD=' "$T/env.out" | LC_ALL=C sort)" "CORP_DATA_DIR=$CORP_DATA_DIR
 CORP_NOW=2026-03-02T09:00:00Z
 CORP_TZ=Europe/Kyiv
-HOME=/home/op
+HOME=$home
 LANG=C.UTF-8
 LC_ALL=C.UTF-8
 LC_TIME=C
@@ -172,7 +176,18 @@ dline 16 envdump "" exec > "$T/in"
 run_in "$T/in" env -i CORP_DATA_DIR="$CORP_DATA_DIR" \
     "$(command -v corp-send)" exec
 is "$(grep -v '^PWD=' "$T/env.out" | LC_ALL=C sort)" "CORP_DATA_DIR=$CORP_DATA_DIR
+HOME=$home
 PATH=/usr/local/bin:/usr/bin:/bin" "without PATH, a default one"
+# A locale or zone that is a file outside the system's data is not
+# passed (glibc loads locale data from such a path, trusted), nor is a
+# descriptor corp-send was started with (fd 9 here).
+dline 17 envdump "" exec > "$T/in"
+run_in "$T/in" env -i CORP_DATA_DIR="$CORP_DATA_DIR" LC_ALL=/tmp/x/loc \
+    LANG=C.UTF-8 LC_CTYPE=../x TZ=:/tmp/x/tz sh -c 'exec 9</dev/null; exec "$0" exec' \
+    "$(command -v corp-send)"
+is "$(grep -e '^LC_' -e '^LANG' -e '^TZ' "$T/env.out" | LC_ALL=C sort)" "LANG=C.UTF-8" \
+    "a locale or zone naming a file is not passed on"
+is "$(grep -cx 9 "$T/fds.out")" 0 "no descriptor of corp-send's caller reaches the command"
 
 # User text never becomes an argument: no arguments, the line as one
 # line of JSON on standard input, newlines escaped.
