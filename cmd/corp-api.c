@@ -163,8 +163,13 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 	 */
 	corp_proposer_free(&proposer);
 	if ((rc = corp_db_open(&db, 0, &e)) == 0) {
+		/* A proposer refused now (its command changed since the
+		 * server started) fails the run saying why, not left
+		 * running until its lease ends (fresh-eyes round 20a). */
 		if ((rc = corp_proposer_init(db, &proposer, proposer_spec,
-		    NULL, NULL, proposer_ms, &e)) == 0)
+		    NULL, NULL, proposer_ms, &e)) != 0)
+			rc = corp_analysis_abort(db, job, &e);
+		else
 			rc = corp_analysis_work(db, job, &proposer, &e);
 		corp_db_close(db);
 	}

@@ -73,6 +73,10 @@ int	corp_analysis_begin(struct corp_db *, long long id, const char *as,
 	    struct corp_analysis_job **, struct corp_err *);
 int	corp_analysis_work(struct corp_db *, struct corp_analysis_job *,
 	    struct corp_proposer *, struct corp_err *);
+/* Fail the job's run with err's message (a worker whose proposer could
+ * not be set up); returns err's code, the message now "run N failed: ...". */
+int	corp_analysis_abort(struct corp_db *, struct corp_analysis_job *,
+	    struct corp_err *);
 void	corp_analysis_job_free(struct corp_analysis_job *);
 
 /*

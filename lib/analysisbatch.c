@@ -589,6 +589,13 @@ fail:
 }
 
 int
+corp_analysis_abort(struct corp_db *db, struct corp_analysis_job *j,
+    struct corp_err *err)
+{
+	return fail_run(db, j->id, j->token, err->code, err);
+}
+
+int
 corp_analysis_start(struct corp_db *db, long long id, const char *as,
     struct corp_proposer *p, long long lease_s, struct corp_err *err)
 {

@@ -28,6 +28,12 @@ corp-analysis create --as admin --chat -9 --from 2026-03-01T10:00:00Z \
     --until 2026-03-01T11:00:00Z >/dev/null
 corp-analysis create --as admin --chat -10 --from 2026-03-01T10:00:00Z \
     --until 2026-03-01T11:00:00Z >/dev/null
+jq -cn --argjson d "$t0" '{update_id: 11, message: {message_id: 1, date: $d,
+    chat: {id: -11, type: "group", title: "G"}, from: {id: 7,
+    first_name: "Ann"}, text: "please renew the certificate"}}' |
+    corp-msg import >/dev/null
+corp-analysis create --as admin --chat -11 --from 2026-03-01T10:00:00Z \
+    --until 2026-03-01T11:00:00Z >/dev/null
 
 # run ID NAME: a corp-api with --proposer exec:NAME starts run ID; prints
 # the run's status, error and proposals once it is no longer running.
@@ -36,6 +42,7 @@ run() {
 	bg corp-api --socket "$_s" --proposer "exec:$2" >"$T/ready$1" \
 	    2>"$T/log$1"
 	wait_file "$T/ready$1" 30 "$bgpid" || bail "corp-api did not start"
+	[ -n "${3:-}" ] && eval "$3"	# a change after the server started
 	code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$_s" \
 	    -X POST -H "Authorization: Bearer $ADMIN" -H "Content-Length: 0" \
 	    "http://corp/api/runs/$1/start")
@@ -56,4 +63,11 @@ is "$(corp-proposal list --run 1 | jq -r .title)" "from the exec proposer" \
 run 2 bin
 is "$code $(corp-analysis show 2 | jq -c '[.status, .error, .proposals_total]')" \
     '202 ["completed",null,0]' "an exec binary proposer (true): completed, nothing proposed"
+# A command refused when the run starts (made writable by others after
+# the server started): the run fails, saying why, not left running
+# until its lease ends (fresh-eyes round 20a).
+run 3 prop 'chmod 777 "$T/prop"'
+is "$code $(corp-analysis show 3 | jq -c '[.status, (.error | test("world-writable"))]')" \
+    '202 ["failed",true]' "a proposer refused at the run: the run failed, naming why"
+chmod 700 "$T/prop"
 done_testing
