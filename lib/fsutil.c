@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
@@ -888,6 +889,57 @@ elf_judge(int fd, const char *shown, const char *real,
 }
 
 /*
+ * A python interpreter at PATH (as the kernel or env runs it: python
+ * takes a venv from the pyvenv.cfg above the path it was started by,
+ * links not resolved): when it is a venv's, its pyvenv.cfg and every
+ * site-packages directory of it are judged as a command's files and
+ * directories are, since python runs the .pth files there at start,
+ * -I or not (fresh-eyes round 20a: another user's .pth in a venv ran
+ * as the operator).  Not a venv: 0.
+ */
+static int
+venv_judge(const char *shown, const char *path, struct corp_err *err)
+{
+	char root[PATH_MAX], cfg[PATH_MAX + 16], pat[PATH_MAX + 40], *sl;
+	struct stat st;
+	glob_t g;
+	size_t i;
+	int rc = 0, sticky;
+
+	if (strlcpy(root, path, sizeof(root)) >= sizeof(root) ||
+	    (sl = strrchr(root, '/')) == NULL)
+		return 0;
+	*sl = '\0';
+	if ((sl = strrchr(root, '/')) == NULL)
+		return 0;
+	sl[sl == root] = '\0';
+	snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", root);
+	if (lstat(cfg, &st) != 0)
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
+		    "file %s: not a regular file", shown, cfg);
+	if ((rc = corp_trust_stat(cfg, &st, err)) != 0) {
+		corp_errprefix(err, "%s: its python's venv", shown);
+		return rc;
+	}
+	snprintf(pat, sizeof(pat), "%s/lib*/python*/site-packages", root);
+	if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+		return 0;
+	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		if ((rc = search_dir(g.gl_pathv[i], NULL, &sticky, err)) != 0)
+			corp_errprefix(err, "%s: its python's venv", shown);
+		else if (sticky)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its python's "
+			    "venv holds %s, a directory others may make names "
+			    "in: python runs the .pth files there", shown,
+			    g.gl_pathv[i]);
+	}
+	globfree(&g);
+	return rc;
+}
+
+/*
  * The file env would run, judged (fd, O_PATH, found at cand): kept in
  * cmd for corp to run it (corp_cmd in fsutil.h), or closed.  A wrapper
  * (a script) is kept by its path, cand, whose directories were judged:
@@ -1063,6 +1115,11 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 	if (!ok) {
 		close(fd);
 		return interp_badopt(shown, line, name, err);
+	}
+	if (strncmp(ib, "python", 6) == 0 &&
+	    (rc = venv_judge(shown, found, err)) != 0) {
+		close(fd);
+		return rc;
 	}
 	return env_keep(cmd, fd, kind == 2, found, name, shown, err);
 }
@@ -1264,7 +1321,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 			return interp_unknown(shown, line, b, err);
 		}
 		/* named as written: the line's words, whatever the link */
-		return ok ? 0 : interp_badopt(shown, line, b, err);
+		if (!ok)
+			return interp_badopt(shown, line, b, err);
+		return strncmp(ib, "python", 6) == 0 ? venv_judge(shown, p,
+		    err) : 0;
 	}
 	/*
 	 * env runs what its argument names, never judged here: only

@@ -163,6 +163,34 @@ send clean
 is "$got" '0:["sent",null,null,true]' "the operator's own tls subdirectory: runs"
 rmdir "$T/lib/tls"
 
+# A python venv: python runs the .pth files of its site-packages at
+# start (-I or not), so they are judged as the command's directories are
+# (fresh-eyes round 20a).
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$T/venv/bin" "$T/venv/lib/python3.99/site-packages"
+	ln -s /usr/bin/python3 "$T/venv/bin/python3"
+	printf 'home = /usr/bin\n' > "$T/venv/pyvenv.cfg"
+	printf '#!%s\nimport sys\nsys.stdin.read()\n' "$T/venv/bin/python3" \
+	    > "$T/bin/invenv"
+	chmod 755 "$T/bin/invenv"
+	echo "invenv=$T/bin/invenv" >>"$CORP_DATA_DIR/exec.conf"
+	send invenv
+	is "$got" '0:["sent",null,null,true]' "a script of a venv's python: runs"
+	chmod 777 "$T/venv/lib/python3.99/site-packages"
+	send invenv
+	like "$got" "^77:.*its python's venv.*$T/venv/lib/python3.99/site-packages: world-writable" \
+	    "a venv whose site-packages others may write: refused (77)"
+	chmod 755 "$T/venv/lib/python3.99/site-packages"
+	chmod 666 "$T/venv/pyvenv.cfg"
+	send invenv
+	like "$got" "^77:.*its python's venv.*pyvenv.cfg: world-writable" \
+	    "a venv whose pyvenv.cfg others may write: refused (77)"
+else
+	skip "no /usr/bin/python3"
+	skip "no /usr/bin/python3"
+	skip "no /usr/bin/python3"
+fi
+
 # corp-bind judges the same at bind time.
 corp-db init >/dev/null 2>&1
 corp-user add ann >/dev/null
