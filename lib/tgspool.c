@@ -87,16 +87,17 @@ check_update(const char *body, size_t len, long long *update_id,
  * so that the same body sent again is one file. */
 #define REFUSED_PREFIX	"refused-"
 
+/* BODY written whole as NAME in the spool directory. */
 static int
-spool_refused(const char *body, size_t len, struct corp_err *err)
+spool_write(const char *name, const char *body, size_t len,
+    struct corp_err *err)
 {
-	char *dir = NULL, *path = NULL, hex[65];
+	char *dir = NULL, *path = NULL;
 	int rc;
 
-	if ((rc = corp_sha256_hex(body, len, hex, err)) != 0 ||
-	    (rc = corp_tgspool_dir(&dir, err)) != 0)
+	if ((rc = corp_tgspool_dir(&dir, err)) != 0)
 		return rc;
-	if (corp_asprintf(&path, "%s/" REFUSED_PREFIX "%.32s", dir, hex) < 0)
+	if (corp_asprintf(&path, "%s/%s", dir, name) < 0)
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 	else
 		rc = corp_atomic_write(path, body, len, err);
@@ -105,12 +106,24 @@ spool_refused(const char *body, size_t len, struct corp_err *err)
 	return rc;
 }
 
+static int
+spool_refused(const char *body, size_t len, struct corp_err *err)
+{
+	char hex[65], name[sizeof(REFUSED_PREFIX) + 32];
+	int rc;
+
+	if ((rc = corp_sha256_hex(body, len, hex, err)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), REFUSED_PREFIX "%.32s", hex);
+	return spool_write(name, body, len, err);
+}
+
 int
 corp_tgspool_put(const char *body, size_t len, long long *update_id,
     struct corp_err *err)
 {
 	struct corp_err e;
-	char *dir = NULL, *path = NULL;
+	char name[32];
 	int rc;
 
 	*update_id = -1;
@@ -129,15 +142,8 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
 		}
 		return CORP_EINVAL;
 	}
-	if ((rc = corp_tgspool_dir(&dir, err)) != 0)
-		return rc;
-	if (corp_asprintf(&path, "%s/%lld.json", dir, *update_id) < 0)
-		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
-	else
-		rc = corp_atomic_write(path, body, len, err);
-	free(dir);
-	free(path);
-	return rc;
+	snprintf(name, sizeof(name), "%lld.json", *update_id);
+	return spool_write(name, body, len, err);
 }
 
 static int
