@@ -53,9 +53,11 @@ gone() {
 sig() {
 	{ dline 1 "$2" "" exec; dline 2 "$2" "" exec; } > "$T/in"
 	rm -f "$T/$2.pid"
-	# A background job of a script starts with SIGINT ignored: not
-	# this one (an ignored signal stays ignored, below).
-	env --default-signal=INT corp-send exec --exec-timeout 10m \
+	# A background job of a script starts with SIGINT ignored, and a
+	# suite run under nohup with SIGHUP ignored: not this one (an
+	# ignored signal stays ignored, below).  The deadline only bounds
+	# a run whose signal was lost.
+	env --default-signal=HUP,INT,TERM corp-send exec --exec-timeout 2m \
 	    < "$T/in" > "$T/out" 2>"$T/err" &
 	_p=$!
 	wait_file "$T/$2.pid" 20 "$_p" || bail "$2 did not start"
