@@ -233,6 +233,8 @@ first_line(const char *buf, size_t len, char *out, size_t size)
 static char **
 child_env(void)
 {
+	static char *home;
+	static int home_done;
 	struct passwd *pw;
 	char **env, **v;
 	size_t i, n = 0, cap;
@@ -265,11 +267,19 @@ child_env(void)
 	 * corp's own: under su without -, or sudo -E, HOME is another
 	 * user's, and zsh (~/.zshenv), python (the user site) and node
 	 * (~/.node_modules) run files from it (fresh-eyes round 20a).
-	 * None when the user has no entry.
+	 * None when the user has no entry.  Looked up once a process (a
+	 * run sends many lines), not at every tool's start.
 	 */
-	if ((pw = getpwuid(geteuid())) != NULL && pw->pw_dir != NULL &&
-	    pw->pw_dir[0] == '/' && corp_asprintf(&env[n++], "HOME=%s",
-	    pw->pw_dir) < 0)
+	if (!home_done) {
+		home_done = 1;
+		if ((pw = getpwuid(geteuid())) != NULL && pw->pw_dir != NULL &&
+		    pw->pw_dir[0] == '/' && (home = strdup(pw->pw_dir)) ==
+		    NULL) {
+			home_done = 0;
+			goto oom;
+		}
+	}
+	if (home != NULL && corp_asprintf(&env[n++], "HOME=%s", home) < 0)
 		goto oom;
 	return env;
 oom:

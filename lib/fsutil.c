@@ -900,19 +900,18 @@ elf_judge(int fd, const char *shown, const char *real,
 static int
 venv_judge(const char *shown, const char *path, struct corp_err *err)
 {
-	char root[PATH_MAX], cfg[PATH_MAX + 16], pat[PATH_MAX + 40], *sl;
+	char bin[PATH_MAX], root[PATH_MAX], cfg[PATH_MAX + 16],
+	    pat[PATH_MAX + 40];
 	struct stat st;
 	glob_t g;
 	size_t i;
 	int rc = 0, sticky;
 
-	if (strlcpy(root, path, sizeof(root)) >= sizeof(root) ||
-	    (sl = strrchr(root, '/')) == NULL)
+	/* The venv is the directory above the interpreter's bin/. */
+	origin_of(path, bin, sizeof(bin));
+	origin_of(bin, root, sizeof(root));
+	if (root[0] == '\0')
 		return 0;
-	*sl = '\0';
-	if ((sl = strrchr(root, '/')) == NULL)
-		return 0;
-	sl[sl == root] = '\0';
 	snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", root);
 	if (lstat(cfg, &st) != 0)
 		return 0;
