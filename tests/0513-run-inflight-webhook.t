@@ -168,8 +168,11 @@ run2() {
 	printf '%s\n' "$out" | jq -c '[.claimed, .sent, .retry, .failed,
 	    .held, .released]' > "$T/out2.$1"
 	printf 'rc %s\n' "$rc" >> "$T/out2.$1"
+	# libcurl's connect error names the milliseconds it took ("after
+	# 0 ms"): a busy machine's number, not the queue's.
 	sql "SELECT d.id, u.login, d.status, d.attempts, d.error
-	    FROM deliveries d JOIN users u ON u.id = d.user_id ORDER BY d.id" > "$T/q2.$1"
+	    FROM deliveries d JOIN users u ON u.id = d.user_id ORDER BY d.id" |
+	    sed 's/ after [0-9]* ms: / after N ms: /' > "$T/q2.$1"
 }
 run2 4
 is "$(cat "$T/out2.4")" "[18,3,5,0,1,10]
