@@ -22,6 +22,14 @@
 
 #define RL_MAX_FILE	(1024 * 1024)
 
+/*
+ * How many answers a handle remembers.  Only those of the last W ms
+ * matter, and the limiter lets at most per_sec sends start in any W:
+ * their answers, and those of requests still in flight from before,
+ * fit with room to spare; one that drops out only loses the refinement.
+ */
+#define RL_ANSWERS	128
+
 struct corp_rl {
 	struct corp_rl_store *store;	/* the state: a file, or given */
 	int		 own;		/* the file store: closed with rl */
@@ -32,6 +40,12 @@ struct corp_rl {
 	long long	 max_pause;	/* ms: the longest corp_rl_pause */
 	long long	 last_pause;	/* ms of 429 pause in the last slot */
 	int		 last_chat;	/* ... and it was the chat's own */
+	/* The last answers, per chat (corp_rl_answered): a ring. */
+	struct {
+		char		 chat[24];
+		long long	 at;	/* corp_mono_ms() */
+	}		 ans[RL_ANSWERS];
+	unsigned	 nans;		/* answers recorded, ever */
 };
 
 /* ---- the file store: DATA_DIR/ratelimit/KIND-HASH.json ------------- */
@@ -490,13 +504,49 @@ corp_rl_last_pause(const struct corp_rl *rl, long long *ms, int *chat)
 	*chat = rl->last_chat;
 }
 
+void
+corp_rl_answered(struct corp_rl *rl, const char *chat)
+{
+	size_t i;
+
+	if (chat == NULL || *chat == '\0' || strlen(chat) >=
+	    sizeof(rl->ans[0].chat))
+		return;
+	i = rl->nans++ % RL_ANSWERS;
+	strlcpy(rl->ans[i].chat, chat, sizeof(rl->ans[i].chat));
+	rl->ans[i].at = corp_mono_ms();
+}
+
+/* How many ms ago chat's last answer came, if within W; else -1. */
+static long long
+answered_ago(const struct corp_rl *rl, const char *chat)
+{
+	long long now, ago;
+	size_t i, n;
+
+	if (chat == NULL || *chat == '\0' || rl->nans == 0)
+		return -1;
+	now = corp_mono_ms();
+	n = rl->nans < RL_ANSWERS ? rl->nans : RL_ANSWERS;
+	/* Newest first: the chat's latest answer is the one that counts. */
+	for (i = 0; i < n; i++) {
+		size_t k = (rl->nans - 1 - i) % RL_ANSWERS;
+
+		if (strcmp(rl->ans[k].chat, chat) != 0)
+			continue;
+		ago = now - rl->ans[k].at;
+		return ago < rl->w ? ago : -1;
+	}
+	return -1;
+}
+
 int
 corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
     long long *wait_ms, struct corp_err *err)
 {
 	const struct corp_rl_store_ops *op = rl->store->ops;
 	struct corp_rl_view v;
-	long long pu, best;
+	long long pu, best, from, after;
 	int rc;
 
 	*wait_ms = 0;
@@ -505,8 +555,11 @@ corp_rl_reserve(struct corp_rl *rl, const char *chat, long long max_wait_ms,
 	pu = v.pause_until;
 	if (pu > v.now + rl->max_pause)
 		pu = v.now + rl->max_pause;	/* at most the cap */
-	best = corp_rl_slot(v.s, v.n, rl->per_sec, rl->w, v.now,
-	    paused_until(rl, v.now, pu, v.chat_until), chat);
+	from = paused_until(rl, v.now, pu, v.chat_until);
+	if ((after = answered_ago(rl, chat)) >= 0 &&
+	    v.now + rl->w - after > from)
+		from = v.now + rl->w - after;
+	best = corp_rl_slot(v.s, v.n, rl->per_sec, rl->w, v.now, from, chat);
 	*wait_ms = best - v.now;
 	if (*wait_ms > max_wait_ms) {
 		op->unlock(rl->store);		/* nothing recorded */

@@ -114,6 +114,16 @@ const char *corp_rl_path(const struct corp_rl *);
 int	corp_rl_reserve(struct corp_rl *, const char *chat, long long max_wait_ms,
 	    long long *wait_ms, struct corp_err *);
 /*
+ * The server answered a send to chat just now.  A later corp_rl_reserve
+ * of this handle for that chat gives a slot at least W after the answer
+ * as well as W after the reserved slot: a request that reached the
+ * server late (a slow network, a busy server) is not followed by the
+ * chat's next one straight away, since the server counts a chat's
+ * messages by when they arrive.  Per handle (one process): the shared
+ * store keeps the reserved slots only.
+ */
+void	corp_rl_answered(struct corp_rl *, const char *chat);
+/*
  * Nobody sends with this key for the next ms milliseconds (a 429).  ms
  * is capped at the handle's longest pause (corp_rl_max_pause; default
  * one hour), so no number from a server can stop the key for longer.

@@ -416,6 +416,11 @@ tg_after(struct corp_sender *s, struct tg_req *q)
 	struct corp_sendres *res = &q->res;
 	struct corp_err e;
 
+	/* A request that reached the Bot API: the chat's next one waits W
+	 * from this answer too (corp_rl_answered). */
+	if (q->data != NULL && s->tg_rl != NULL && (res->error_class ==
+	    NULL || strcmp(res->error_class, "unreachable") != 0))
+		corp_rl_answered(s->tg_rl, q->chatbuf);
 	down_after(s, "telegram", s->tg_down, &q->down, res);
 	if (res->result == CORP_SEND_RETRY && res->error_class == NULL)
 		cap_pause(s, res);
@@ -465,11 +470,11 @@ tg_send(struct corp_sender *s, json_t *line, struct corp_sendres *res,
 		    &q.res) == 0) {
 			rc = corp_http_post(s->http, s->tg_url, corp_tg_headers,
 			    q.data, strlen(q.data), NULL, s->tg_token, &r, &e);
-			free(q.data);
 			corp_tg_answer(rc, &e, &r, s->tg_token, &q.res);
 		}
 		json_decref(markup);
 		tg_after(s, &q);
+		free(q.data);
 	}
 	*res = q.res;
 	return 0;

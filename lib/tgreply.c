@@ -207,6 +207,9 @@ flush(struct corp_db *db, struct corp_http *h, const char *api,
 				corp_sleep_ms(wait);
 			}
 			send_one(h, api, token, &p[i], &res);
+			if (rl != NULL && (res.error_class == NULL ||
+			    strcmp(res.error_class, "unreachable") != 0))
+				corp_rl_answered(rl, chatbuf);
 			if (res.bad_token) {
 				rc = corp_errf(err, CORP_EFORBIDDEN, "telegram: "
 				    "bad token (the Bot API answered 401 or "

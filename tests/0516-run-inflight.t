@@ -100,7 +100,10 @@ is "$(cat "$T/ids.db")" "$(cat "$T/ids.wire")" \
 # Margin 0.3 (a chat's slots 3.3 s apart, the fake's rule 0.9 s): a busy
 # machine (ASan beside another make check) may put one request of a
 # chat on the wire late and the next on time; with several in flight
-# the wider margin keeps that from reaching the fake's rule.
+# the wider margin keeps that from reaching the fake's rule.  The fake
+# times a request when its thread takes it up, which a starved fake
+# does late: corp's next send to a chat also waits W from that chat's
+# last answer (corp-send.1, the limiter), so no two reach it closer.
 restoredb "$empty"
 start_fake tg2 "$CORP_SRC/contrib/fake-telegram-api" --log "$T/tg2.log" \
     --strict

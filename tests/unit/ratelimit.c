@@ -334,6 +334,57 @@ test_store(void)
 	corp_rl_close(rl);
 }
 
+/*
+ * corp_rl_answered: a chat's next slot is W after its last answer as
+ * well as W after its reserved slot (the answer's time is the real
+ * monotonic clock, so the waits are bounded, not exact).
+ */
+static void
+test_answered(void)
+{
+	static struct mem m;
+	struct corp_err e;
+	struct corp_rl *rl;
+	long long wait;
+	char chat[16];
+	int i;
+
+	memset(&m, 0, sizeof(m));
+	m.base.ops = &mem_ops;
+	m.now = 500000;
+	if (corp_rl_open(&rl, &m.base, "telegram", "TOKEN", 30, 1.0, &e) != 0)
+		abort();
+	is_int(corp_rl_reserve(rl, "5", 5000, &wait, &e), 0, "a send to 5");
+	is_int(wait, 0, "now");
+	m.now += 1500;		/* its slot's W is over */
+	corp_rl_answered(rl, "5");
+	is_int(corp_rl_reserve(rl, "5", 5000, &wait, &e), 0,
+	    "the next to 5 right after its answer");
+	ok(wait > 500 && wait <= 1000, "waits W from the answer (%lld ms)",
+	    wait);
+	is_int(corp_rl_reserve(rl, "6", 5000, &wait, &e), 0, "another chat");
+	is_int(wait, 0, "goes now: the answer was 5's");
+	corp_rl_answered(rl, "5");
+	is_int(corp_rl_reserve(rl, "5", 500, &wait, &e), CORP_ETEMP,
+	    "longer than max_wait: ETEMP, as for any slot");
+	ok(wait > 500 && wait <= 1000 + 1000, "the wait it would need");
+	corp_rl_answered(rl, "1234567890123456789012345");
+	m.now += 5000;
+	is_int(corp_rl_reserve(rl, "1234567890123456789012345", 5000, &wait,
+	    &e), 0, "a chat too long to remember");
+	is_int(wait, 0, "is not held");
+	/* 128 other chats answered since: 5's answer is forgotten. */
+	corp_rl_answered(rl, "5");
+	for (i = 0; i < 128; i++) {
+		snprintf(chat, sizeof(chat), "c%d", i);
+		corp_rl_answered(rl, chat);
+	}
+	is_int(corp_rl_reserve(rl, "5", 5000, &wait, &e), 0,
+	    "an answer pushed out of the ring");
+	is_int(wait, 0, "only the reserved slots count");
+	corp_rl_close(rl);
+}
+
 int
 main(void)
 {
@@ -342,5 +393,6 @@ main(void)
 	test_burst();
 	test_random();
 	test_store();
+	test_answered();
 	return done_testing();
 }
