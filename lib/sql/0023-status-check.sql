@@ -4,7 +4,7 @@
 -- every row an UPDATE of status writes (the ack's UPDATE runs once per
 -- row) and every row route inserts.  The equalities accept the same three
 -- values and are tested in place: the ack's per-row write (flush_rows)
--- went from 92.6 k to 61.0 k instructions (tests/bench/PROFILE 12).
+-- went from 92.9 k to 61.0 k instructions (tests/bench/PROFILE 12).
 --
 -- A CHECK that accepts the same rows changes nothing in the file's
 -- format, the rows, the indexes or delivery_attempts' foreign key, so the
