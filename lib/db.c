@@ -634,19 +634,63 @@ schema_cookie(struct corp_db *db, int *out, struct corp_err *err)
 	return 0;
 }
 
+/*
+ * The rest of SQLite's way to edit a table's text in sqlite_schema
+ * (lang_altertable.html, "Making Other Kinds Of Table Schema Changes"),
+ * around a step whose SQL is its writable_schema = ON ... OFF part, in
+ * the step's transaction: the schema read back, so that a text SQLite
+ * cannot parse fails here and the step rolls back instead of committing
+ * a database no connection could open (PRAGMA writable_schema = RESET
+ * drops this connection's copy; the SELECT parses every entry again);
+ * then schema_version one above what it was, as any other schema change
+ * leaves it, so every other connection reads the schema again.  The
+ * value is an integer the database gave: no text from outside.
+ */
+static int
+schema_edit_finish(struct corp_db *db, int cookie, char **emsg)
+{
+	char bump[64];
+	int rc;
+
+	if ((rc = sqlite3_exec(db->h, "PRAGMA writable_schema = RESET; "
+	    "SELECT count(*) FROM sqlite_schema", NULL, NULL, emsg)) !=
+	    SQLITE_OK)
+		return rc;
+	snprintf(bump, sizeof(bump), "PRAGMA schema_version = %d",
+	    cookie + 1);
+	return sqlite3_exec(db->h, bump, NULL, NULL, emsg);
+}
+
 static int
 run_script(struct corp_db *db, const struct corp_migration *m,
     struct corp_err *err)
 {
 	char *emsg = NULL;
-	int rc;
+	int rc, cookie = 0;
 
 	if (db->pg != NULL) {
 		if ((rc = corp_pg_simple(db, m->sql, "script", err)) != 0)
 			return corp_errprefix(err, "migration %s", m->name);
 		return 0;
 	}
-	rc = sqlite3_exec(db->h, m->sql, NULL, NULL, &emsg);
+	if (!m->schema_edit)
+		rc = sqlite3_exec(db->h, m->sql, NULL, NULL, &emsg);
+	else {
+		if ((rc = schema_cookie(db, &cookie, err)) != 0)
+			return corp_errprefix(err, "migration %s", m->name);
+		/*
+		 * Defensive mode forbids writable_schema and setting
+		 * schema_version: lifted for this step alone, whatever
+		 * happens in it.
+		 */
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+		rc = sqlite3_exec(db->h, m->sql, NULL, NULL, &emsg);
+		if (rc == SQLITE_OK)
+			rc = schema_edit_finish(db, cookie, &emsg);
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0,
+		    NULL);
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		corp_errf(err, CORP_EINTERNAL, "migration %s: %s",
 		    m->name, emsg ? emsg : sqlite3_errstr(rc));

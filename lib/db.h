@@ -212,6 +212,8 @@ struct corp_migration {
 	int		 version;
 	const char	*name;
 	const char	*sql;
+	int		 schema_edit;	/* SQLite: edits sqlite_schema's text
+					 * (lib/sql/embed.sh; run_script) */
 };
 extern const struct corp_migration corp_migrations[];
 extern const size_t corp_nmigrations;
