@@ -126,6 +126,21 @@ corp_text_ignorable(unsigned long cp)
 	return variation_selector(cp) ? 2 : 0;
 }
 
+const char *
+corp_text_shown(char *buf, size_t size, const char *src)
+{
+	size_t n;
+
+	if (strlcpy(buf, src != NULL ? src : "", size) >= size) {
+		n = size - 4;
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(buf + n, "...", 4);
+	}
+	corp_server_text(buf);
+	return buf;
+}
+
 void
 corp_server_text(char *s)
 {
