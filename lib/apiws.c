@@ -22,8 +22,9 @@ corp_apiws_free(struct corp_apiws *c)
 }
 
 static json_t *
-error_frame(const char *msg)
+error_frame(char *msg)
 {
+	corp_text_fit(msg);	/* never cut inside a character: jansson */
 	return json_pack("{ss ss}", "type", "error", "error", msg);
 }
 

@@ -39,6 +39,13 @@ void	corp_server_text(char *);
  */
 const char *corp_text_shown(char *buf, size_t size, const char *src);
 /*
+ * A message a fixed buffer (corp_err's) may have cut inside a character
+ * made valid UTF-8 in place, for jansson, which takes no other: the cut
+ * character dropped, then, if it is still not valid, cleaned by
+ * corp_server_text.
+ */
+void	corp_text_fit(char *);
+/*
  * Users' text placed in a message (a placeholder's value: corp-fmt.1
  * Escaping), so that it cannot shape the message around it: a fresh
  * copy in which line breaks (LF, CR LF, CR, VT, FF, U+0085, U+2028,

@@ -1,10 +1,11 @@
 #!/bin/sh
-# corp-api's WebSocket error frames show what the client sent as the
-# log shows a path (corp-api.1 "Topics over WebSocket"): a topic or a
-# field name cut at a character to 64 bytes, controls, invisible
-# characters and bytes not valid UTF-8 as '?' (sec-review LOW: a topic
-# came back raw, and one longer than an error's 1024 bytes, cut inside a
-# character, got no error frame at all).
+# corp-api's WebSocket error frames and HTTP errors show what the client
+# sent as the log shows a path (corp-api.1 "Topics over WebSocket",
+# "Errors"): a topic, a field name, a query's status or number cut at a
+# character to 64 bytes, controls, invisible characters and bytes not
+# valid UTF-8 as '?' (issue 16 LOW: a topic came back raw, and one longer
+# than an error's 1024 bytes, cut inside a character, got no error frame
+# at all; over HTTP such a field name or value was a 500).
 . "${CORP_SRC:-.}/tests/lib.sh"
 setup
 . "$CORP_SRC/tests/ws-lib.sh"
@@ -92,6 +93,38 @@ PY
 is "$(cat "$T/raw")" 'opcode 1
 {"type":"error","error":"frame: line 1 column 32: unable to decode byte 0xff near '"'"'\"x'"'"'"}' \
     "a text frame not valid UTF-8: an error frame naming the byte, not holding it"
+# HTTP: the same rule for names and values; a longer value another
+# message quotes is cut at a character where the message ends (1023
+# bytes), never a 500.
+B="http://127.0.0.1:$port"
+req() {
+	curl -s --max-time 60 -w ' %{http_code}' -H "Authorization: Bearer $ADMIN" \
+	    "$@"
+}
+x600="x$(awk 'BEGIN { for (i = 0; i < 600; i++) printf "é" }')"
+cut="x$(awk 'BEGIN { for (i = 0; i < 30; i++) printf "é" }')"
+is "$(req -X POST --data "{\"$x600\":1}" "$B/api/runs")" \
+    "{\"error\":\"body: unknown field \\\"$cut...\\\"\"} 400" \
+    "a long field name: cut to 64 bytes, 400"
+is "$(req -X POST --data '{"x\u001b[2J":1}' "$B/api/runs")" \
+    '{"error":"body: unknown field \"x?[2J\""} 400' \
+    "a field name's control character: '?'"
+is "$(req "$B/api/runs?status=$x600")" \
+    "{\"error\":\"query: status: unknown '$cut...'\"} 400" \
+    "a long status: cut"
+is "$(req "$B/api/messages?chat=-1&limit=9%1b$x600")" \
+    "{\"error\":\"query: limit: '9?x$(awk 'BEGIN { for (i = 0; i < 29; i++) printf "é" }')...' is not a plain decimal (expected 1..1000)\"} 400" \
+    "a long number: cut, its control '?'"
+# "from" is quoted whole by the time parser: the message is cut at 1023
+# bytes, inside an 'é' for one of the two lengths; both are 400.
+for v in "$x600" "x$x600"; do
+	w=$(printf %s "$v" | wc -c)
+	r=$(req -X POST --data "{\"chat_id\":-1,\"from\":\"$v\",\"until\":\"x\"}" \
+	    "$B/api/runs")
+	is "${r##* }:$(printf %s "${r% *}" | jq -r .error | head -c 16)" \
+	    "400:body: \"from\": 'x" "a message cut at 1023 bytes ($w bytes): still 400"
+done
+
 kill "$api_pid"
 wait "$api_pid"
 done_testing
