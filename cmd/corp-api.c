@@ -180,28 +180,6 @@ spawn_worker(struct corp_analysis_job *job, long long run)
 	_exit(rc == 0 ? 0 : 1);
 }
 
-/*
- * A request-derived string as the log may show it: at most 255 bytes
- * (cut at a character's start, then "..."), and cleaned by the one
- * cleaner of outside text (text.h corp_server_text: controls, C1,
- * format characters and bytes of invalid UTF-8 become '?'), so that
- * no client writes escapes or bidi overrides to the operator's terminal.
- */
-static const char *
-log_text(char *buf, size_t size, const char *src)
-{
-	size_t n;
-
-	if (snprintf(buf, size, "%s", src) >= (int)size) {
-		n = size - 4;
-		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
-			n--;
-		memcpy(buf + n, "...", 4);
-	}
-	corp_server_text(buf);
-	return buf;
-}
-
 /* Answer the request in s: the JSON, then ask to write it. */
 static void
 respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
@@ -226,12 +204,13 @@ respond(struct lws *wsi, struct pss *s, struct corp_api_resp *r)
 	}
 	free(txt);
 	/* Never the token, never the query: method, path, who, status. */
-	cli_notice("%s \"%s %s\" %d %s", log_text(lp, sizeof(lp), s->peer),
-	    log_text(lm, sizeof(lm), s->method), log_text(lpath,
-	    sizeof(lpath), s->path ? s->path : "-"), s->status,
-	    log_text(lu, sizeof(lu), r->user[0] ? r->user : "-"));
+	cli_notice("%s \"%s %s\" %d %s", corp_text_shown(lp, sizeof(lp),
+	    s->peer), corp_text_shown(lm, sizeof(lm), s->method),
+	    corp_text_shown(lpath, sizeof(lpath), s->path ? s->path : "-"),
+	    s->status, corp_text_shown(lu, sizeof(lu), r->user[0] ? r->user :
+	    "-"));
 	if (r->note[0] != '\0')
-		cli_notice("%s", log_text(lu, sizeof(lu), r->note));
+		cli_notice("%s", corp_text_shown(lu, sizeof(lu), r->note));
 	json_decref(r->body);
 	r->body = NULL;
 	lws_callback_on_writable(wsi);
@@ -281,8 +260,8 @@ page(struct lws *wsi, struct pss *s)
 	}
 	memcpy(s->out + LWS_PRE, f->body, f->len);
 	s->out_len = f->len;
-	cli_notice("%s \"GET %s\" 200 -", log_text(lp, sizeof(lp), s->peer),
-	    log_text(lpath, sizeof(lpath), s->path));
+	cli_notice("%s \"GET %s\" 200 -", corp_text_shown(lp, sizeof(lp),
+	    s->peer), corp_text_shown(lpath, sizeof(lpath), s->path));
 	lws_callback_on_writable(wsi);
 }
 
@@ -944,7 +923,7 @@ ws_drop(struct wss *w)
 	char lp[64];
 
 	cli_warn("%s \"GET /ws\" dropped %s: more than %zu bytes of frames "
-	    "unread", log_text(lp, sizeof(lp), w->peer), w->c.login ?
+	    "unread", corp_text_shown(lp, sizeof(lp), w->peer), w->c.login ?
 	    w->c.login : "-", ws_max_pending);
 	ws_queue_free(w);
 	w->dead = 1;

@@ -22,6 +22,8 @@
 #include "text.h"
 #include "tgspool.h"
 
+/* A client's text in an error: 64 bytes at most (corp_text_shown). */
+#define SHOWN	65
 #define SEGS	5	/* /api/runs/ID/proposals: 4 */
 
 struct call {
@@ -41,9 +43,18 @@ typedef void (*handler_fn)(struct call *);
 void
 corp_api_error(struct corp_api_resp *r, int status, const char *msg)
 {
+	char *fit;
+
 	json_decref(r->body);
 	r->status = status;
 	r->body = json_pack("{ss}", "error", msg);
+	/* A message cut inside a character (a long value a client sent):
+	 * jansson takes only UTF-8, and the answer was a 500. */
+	if (r->body == NULL && msg != NULL && (fit = strdup(msg)) != NULL) {
+		corp_text_fit(fit);
+		r->body = json_pack("{ss}", "error", fit);
+		free(fit);
+	}
 }
 
 /* What a corp code means to an HTTP client (corp-api.1 STATUS CODES). */
@@ -99,6 +110,7 @@ static int
 fields_known(struct call *c, const char *const *allowed)
 {
 	const char *k, *near;
+	char shown[SHOWN];
 	json_t *v;
 	size_t i;
 
@@ -109,11 +121,13 @@ fields_known(struct call *c, const char *const *allowed)
 		if (allowed[i] != NULL)
 			continue;
 		near = corp_suggest(k, allowed, 2);
+		corp_text_shown(shown, sizeof(shown), k);
 		if (near != NULL)
 			return corp_errf(&c->err, CORP_EINVAL, "body: unknown "
-			    "field \"%s\" (did you mean \"%s\"?)", k, near);
+			    "field \"%s\" (did you mean \"%s\"?)", shown,
+			    near);
 		return corp_errf(&c->err, CORP_EINVAL, "body: unknown field "
-		    "\"%s\"", k);
+		    "\"%s\"", shown);
 	}
 	return 0;
 }
@@ -193,6 +207,7 @@ query_int(struct call *c, const char *name, long long min, long long max,
     long long *out, int *has)
 {
 	const char *s = query(c, name), *es = NULL, *d;
+	char shown[SHOWN];
 	long long v = 0;
 	size_t n;
 	int neg;
@@ -214,7 +229,8 @@ query_int(struct call *c, const char *name, long long min, long long max,
 		es = "too large";
 	if (es != NULL)
 		return corp_errf(&c->err, CORP_EINVAL, "query: %s: '%s' is %s "
-		    "(expected %lld..%lld)", name, s, es, min, max);
+		    "(expected %lld..%lld)", name, corp_text_shown(shown,
+		    sizeof(shown), s), es, min, max);
 	*out = v;
 	return 0;
 }
@@ -264,6 +280,7 @@ static int
 status_arg(struct call *c, const char *const *words, const char **out)
 {
 	const char *s = query(c, "status"), *near;
+	char shown[SHOWN];
 	size_t i;
 
 	*out = s;
@@ -274,7 +291,8 @@ status_arg(struct call *c, const char *const *words, const char **out)
 			return 0;
 	near = corp_suggest(s, words, 2);
 	return corp_errf(&c->err, CORP_EINVAL, "query: status: unknown '%s'%s%s"
-	    "%s", s, near ? " (did you mean '" : "", near ? near : "",
+	    "%s", corp_text_shown(shown, sizeof(shown), s), near ?
+	    " (did you mean '" : "", near ? near : "",
 	    near ? "'?)" : "");
 }
 

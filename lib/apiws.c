@@ -11,6 +11,7 @@
 #include "event.h"
 #include "eventlog.h"
 #include "names.h"
+#include "text.h"
 
 void
 corp_apiws_free(struct corp_apiws *c)
@@ -21,8 +22,9 @@ corp_apiws_free(struct corp_apiws *c)
 }
 
 static json_t *
-error_frame(const char *msg)
+error_frame(char *msg)
 {
+	corp_text_fit(msg);	/* never cut inside a character: jansson */
 	return json_pack("{ss ss}", "type", "error", "error", msg);
 }
 
@@ -52,6 +54,30 @@ auth(struct corp_api *api, struct corp_apiws *c, const char *peer,
 	c->uid = uid;
 	c->login = login;
 	return CORP_APIWS_OK;	/* silence: the next frame subscribes */
+}
+
+/*
+ * A client's text as an error frame shows it (corp-api.1 "Topics over
+ * WebSocket"): at most 64 bytes, cut at a character then "...", with
+ * controls, invisible characters and invalid UTF-8 as '?' (the log's
+ * rule, text.h).  Echoed raw, a topic wrote a terminal escape to a
+ * client's screen, and one past corp_err's 1024 bytes was cut inside a
+ * character: jansson refused the message and no error frame came.
+ */
+#define SHOWN	65
+
+/* corp_topic_check, its error naming t as it may be shown. */
+static int
+topic_check(const char *t, struct corp_err *err)
+{
+	char shown[SHOWN];
+
+	if (corp_topic_check(t, err) == 0)
+		return 0;
+	if (corp_topic_check(corp_text_shown(shown, sizeof(shown), t), err)
+	    == 0)	/* no topic holds '?' or is that long: never */
+		return corp_errf(err, CORP_EUSAGE, "unknown topic");
+	return err->code;
 }
 
 /*
@@ -90,7 +116,7 @@ space_topic(struct corp_db *db, long long uid, const char *t, json_t **name,
 			}
 		}
 	}
-	return corp_topic_check(t, err);
+	return topic_check(t, err);
 }
 
 /* {"type":"subscribe","topics":[...],"since":N}: the topics checked by
@@ -102,6 +128,7 @@ subscribe(struct corp_db *db, struct corp_apiws *c, json_t *f,
 	json_t *t = json_object_get(f, "topics"), *s = json_object_get(f,
 	    "since"), *v, *list;
 	const char *k;
+	char shown[SHOWN];
 	long long since = 0, last;
 	size_t i;
 	int rc, spaces = 0;
@@ -110,7 +137,8 @@ subscribe(struct corp_db *db, struct corp_apiws *c, json_t *f,
 		if (strcmp(k, "type") != 0 && strcmp(k, "topics") != 0 &&
 		    strcmp(k, "since") != 0)
 			return corp_errf(err, CORP_EINVAL, "subscribe: unknown "
-			    "field \"%s\"", k);
+			    "field \"%s\"", corp_text_shown(shown,
+			    sizeof(shown), k));
 	if (!json_is_array(t) || json_array_size(t) == 0)
 		return corp_errf(err, CORP_EINVAL, "subscribe: \"topics\" must "
 		    "be a non-empty array of topics");
@@ -125,7 +153,7 @@ subscribe(struct corp_db *db, struct corp_apiws *c, json_t *f,
 		if (name != NULL && strncmp(name, "space:", 6) == 0)
 			rc = space_topic(db, c->uid, name, &sp, err);
 		else
-			rc = corp_topic_check(name, err);
+			rc = topic_check(name, err);
 		if (rc != 0) {
 			json_decref(list);
 			if (rc == CORP_ETEMP || rc == CORP_EINTERNAL)
@@ -181,6 +209,8 @@ corp_apiws_frame(struct corp_api *api, struct corp_apiws *c,
 		return rc;
 	}
 	if (f == NULL) {
+		/* jansson quotes the text near the fault, cut anywhere. */
+		corp_server_text(je.text);
 		corp_errf(err, CORP_EINVAL, "frame: line %d column %d: %s",
 		    je.line, je.column, je.text);
 		goto refuse;

@@ -403,12 +403,19 @@ multi_call(const char *b)
 	return strcmp(b, "busybox") == 0 || strcmp(b, "toybox") == 0;
 }
 
-/* A version after an interpreter's name: none, or digits in groups
+/*
+ * A version after an interpreter's name: none, or digits in groups
  * joined by single dots (3, 3.11, 5.36): "python." and "python3.." are
- * other programs' names (fresh-eyes round 16). */
+ * other programs' names (fresh-eyes round 16).  With abi (python), a
+ * version may end in CPython's ABI flags (PEP 3149, sys.abiflags: t, d,
+ * m, u, each at most once, in that order), as its builds are named:
+ * python3.6m (pyenv's 3.6 was refused), python3.6dm, python3.13t.
+ */
 static int
-version_ok(const char *v)
+version_ok(const char *v, int abi)
 {
+	const char *f = "tdmu";
+
 	if (*v == '\0')
 		return 1;
 	for (;;) {
@@ -417,9 +424,17 @@ version_ok(const char *v)
 		v += strspn(v, "0123456789");
 		if (*v == '\0')
 			return 1;
+		if (abi && *v != '.')
+			break;
 		if (*v++ != '.')
 			return 0;
 	}
+	for (; *v != '\0'; v++)
+		if ((f = strchr(f, *v)) == NULL)
+			return 0;
+		else
+			f++;
+	return 1;
 }
 
 /* Whether CLUSTER (letters after the '-'; "" for none) may follow
@@ -433,7 +448,8 @@ interp_known(const char *b, const char *cluster)
 	for (i = 0; i < sizeof(interp_opts) / sizeof(interp_opts[0]); i++) {
 		n = strlen(interp_opts[i].name);
 		if (strncmp(b, interp_opts[i].name, n) != 0 ||
-		    !version_ok(b + n))
+		    !version_ok(b + n, strcmp(interp_opts[i].name, "python") ==
+		    0))
 			continue;
 		if (interp_opts[i].f_last && (len == 0 ||
 		    cluster[len - 1] != 'f'))

@@ -126,6 +126,40 @@ corp_text_ignorable(unsigned long cp)
 	return variation_selector(cp) ? 2 : 0;
 }
 
+const char *
+corp_text_shown(char *buf, size_t size, const char *src)
+{
+	size_t n;
+
+	if (strlcpy(buf, src != NULL ? src : "", size) >= size) {
+		n = size - 4;
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(buf + n, "...", 4);
+	}
+	corp_server_text(buf);
+	return buf;
+}
+
+void
+corp_text_fit(char *s)
+{
+	size_t n = strlen(s), k = n, len;
+	unsigned char c;
+
+	if (corp_utf8_valid(s, n))
+		return;
+	while (k > 0 && n - k < 3 && ((unsigned char)s[k - 1] & 0xc0) ==
+	    0x80)
+		k--;
+	if (k > 0 && (c = (unsigned char)s[k - 1]) >= 0xc0) {
+		len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (n - (k - 1) < len)
+			s[k - 1] = '\0';
+	}
+	corp_server_text(s);
+}
+
 void
 corp_server_text(char *s)
 {

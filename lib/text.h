@@ -32,6 +32,20 @@ int	corp_text_check(const char *s, size_t max, const char *what,
  */
 void	corp_server_text(char *);
 /*
+ * What a client sent (a topic, a field's name, a path) as an error or
+ * the log shows it: a copy in buf cut to at most size - 1 bytes (at a
+ * character's start, then "..."; size at least 4), then cleaned by
+ * corp_server_text.  Returns buf.
+ */
+const char *corp_text_shown(char *buf, size_t size, const char *src);
+/*
+ * A message a fixed buffer (corp_err's) may have cut inside a character
+ * made valid UTF-8 in place, for jansson, which takes no other: the cut
+ * character dropped, then, if it is still not valid, cleaned by
+ * corp_server_text.
+ */
+void	corp_text_fit(char *);
+/*
  * Users' text placed in a message (a placeholder's value: corp-fmt.1
  * Escaping), so that it cannot shape the message around it: a fresh
  * copy in which line breaks (LF, CR LF, CR, VT, FF, U+0085, U+2028,

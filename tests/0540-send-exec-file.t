@@ -453,6 +453,28 @@ printf '#!%s\ncat > /dev/null\necho ran > "%s/env.ran"\n' "$T/vers/python3.." "$
 run_in "$T/in" corp-send exec
 like "$rc:$(acks | jq -r '.[3]')" "^77:.*python3\\.\\. is not an interpreter corp runs scripts with" \
     "#! a program named python3..: refused (77)"
+# After python's version, its ABI flags (PEP 3149: t, d, m, u, once each,
+# in that order) are still python: pyenv's python3.6m, a debug build's
+# python3.6dm, a free-threaded python3.13t (issue 16 LOW: python3.6m was
+# refused).  Any other suffix, or one after another name, is not.
+py=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')
+for n in python3.6m python3.6dm python3.13td python3mu; do
+	rm -f "$T/env.ran"
+	cp "$py" "$T/vers/$n"
+	printf '#!%s\nimport sys\nsys.stdin.read()\nopen("%s/env.ran", "w").write("ran")\n' \
+	    "$T/vers/$n" "$T" > "$T/bin/viaenv"
+	run_in "$T/in" corp-send exec
+	is "$rc:$(acks | jq -c '.[1]'):$(cat "$T/env.ran" 2>/dev/null)" \
+	    '0:"sent":ran' "#! python's ABI flags ($n): python, runs"
+done
+rm -f "$T/env.ran"
+for n in python3.6md python3.6mm python3.6x pythonm perl5.36m; do
+	cp /usr/bin/tee "$T/vers/$n"
+	printf '#!%s\ncat > /dev/null\n' "$T/vers/$n" > "$T/bin/viaenv"
+	run_in "$T/in" corp-send exec
+	like "$rc:$(acks | jq -r '.[3]')" "^77:.*: $n is not an interpreter corp runs scripts with" \
+	    "#! a program named $n: refused (77)"
+done
 
 # env NAME: the NAME env will find on the command's PATH is judged by
 # the file it runs, as a path is (fresh-eyes round 15: a link named

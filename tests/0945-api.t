@@ -514,29 +514,18 @@ kill "$slow" 2>/dev/null
 # server answered nobody again (sec-review-11).  The GET is answered, the
 # connection closed, the POST dropped unread; then two PUTs with bodies.
 # (With a token: a failed authentication would count for the limiter.)
-TOK=$BOB python3 - "$S" >"$T/pipe" <<'PY'
-import os, socket, sys
+TOK=$BOB PYTHONPATH="$CORP_SRC/tests" python3 - "$S" >"$T/pipe" <<'PY'
+import os, sys
+from rawhttp import exchange
 a = b"Authorization: Bearer " + os.environ["TOK"].encode() + b"\r\n"
 for pk in (b"GET /api/me HTTP/1.1\r\nHost: x\r\n" + a + b"\r\n"
            b"POST /api/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
            b"\r\n{}",
            (b"PUT /api/proposals/999/reject HTTP/1.1\r\nHost: x\r\n" + a +
             b"Content-Length: 2\r\n\r\n{}") * 2):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.settimeout(30)
-    s.sendall(pk)
-    d = b""
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            d += c
-    except socket.timeout:
-        d += b" TIMEOUT"
+    d, how = exchange(sys.argv[1], pk)
     print(d.count(b"HTTP/1.1 "), d.split(b"\r\n")[0].decode(),
-          "open" if d.endswith(b"TIMEOUT") else "closed")
+          "open" if how == "timeout" else "closed")
 PY
 is "$(cat "$T/pipe")" "1 HTTP/1.1 200 OK closed
 1 HTTP/1.1 403 Forbidden closed" \
@@ -613,32 +602,17 @@ like "$(grep -a 'unix:203.0.113.9 "GET /api/me" 429' "$T/api.log" | head -1)" \
 
 # the log line is cleaned: a raw request's escapes, bidi overrides, C1
 # controls, invalid UTF-8 and percent-decoded bytes reach no terminal
-python3 - "$S" <<'PY'
-import socket, sys
-for path in (b"/api/x\x1b[2J\x1b[31mRED\xe2\x80\xaeABC\xc2\x9bD",
-             b"/api/y%1b%5b31m%e2%80%ae%c2%9b%e2%81%a7Z",
-             b"/api/z\xff\xfe%ff"):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n"
-              b"Connection: close\r\n\r\n")
-    while s.recv(4096):
-        pass
-    s.close()
-PY
+python3 "$CORP_SRC/tests/rawhttp.py" "$S" --pre 'GET ' \
+    --post ' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' \
+    '/api/x\x1b[2J\x1b[31mRED\xe2\x80\xaeABC\xc2\x9bD' \
+    '/api/y%1b%5b31m%e2%80%ae%c2%9b%e2%81%a7Z' '/api/z\xff\xfe%ff' >/dev/null
 is "$(grep -a ' 404 -$' "$T/api.log" | grep -a -e /api/x -e /api/y -e /api/z)" \
 '2026-03-01T12:00:00.000Z corp-api: unix "GET /api/x?[2J?[31mRED?ABC?D" 404 -
 2026-03-01T12:00:00.000Z corp-api: unix "GET /api/y?[31m???Z" 404 -
 2026-03-01T12:00:00.000Z corp-api: unix "GET /api/z???" 404 -' "the log line (timed: a loop's): every control, override and bad byte a '?'"
-python3 - "$S" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(b"GET /api/long" + b"\xc3\xa9" * 300 + b" HTTP/1.1\r\nHost: x\r\n"
-          b"Connection: close\r\n\r\n")
-while s.recv(4096):
-    pass
-PY
+python3 "$CORP_SRC/tests/rawhttp.py" "$S" --pre 'GET ' \
+    --post ' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' \
+    "/api/long$(printf 'é%.0s' $(seq 300))" >/dev/null
 is "$(grep -a '/api/long' "$T/api.log" | wc -c)" \
     "$(printf '2026-03-01T12:00:00.000Z corp-api: unix "GET %s..." 404 -\n' "/api/long$(printf 'é%.0s' $(seq 121))" | wc -c)" \
     "a long path: cut at a character, bounded"

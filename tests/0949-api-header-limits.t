@@ -26,9 +26,11 @@ port=$(jq -r .port "$T/ready")
 # status, "closed" (end of stream or reset with nothing read) or
 # "timeout" (nothing in 30 s: the connection left open), and the
 # request's size on the wire less the Authorization line.  (One python
-# for them all: its start is most of the time on a busy machine.)
+# for them all: its start is most of the time on a busy machine; each
+# exchange is tests/rawhttp.py's.)
 cat >"$T/hreq.py" <<'PY'
-import os, socket, sys, threading
+import os, sys, threading
+from rawhttp import exchange, status
 port = int(sys.argv[1])
 auth = b"Authorization: Bearer " + os.environ["TOK"].encode() + b"\r\n"
 head = b"GET /api/tasks HTTP/1.1\r\nHost: corp\r\n" + auth
@@ -46,26 +48,8 @@ def request(kind, n):
         return (b"GET /api/tasks?state=" + b"q" * n + b" HTTP/1.1\r\n"
                 b"Host: corp\r\n" + auth + b"\r\n")
 def one(req, out, i):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.settimeout(30)
-    d = b""
-    try:
-        s.sendall(req)
-    except OSError:
-        pass                    # closed while we were still sending
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            d += c
-    except socket.timeout:
-        out[i] = "timeout"
-    except OSError:
-        pass                    # a reset
-    s.close()
-    if out[i] is None:
-        out[i] = d.split(b" ", 2)[1].decode() if d else "closed"
+    d, how = exchange("127.0.0.1:%d" % port, req)
+    out[i] = "timeout" if how == "timeout" else status(d)
 for spec in sys.argv[2:]:
     f = spec.split(":")
     kind, n, par = f[0], int(f[1]), int(f[2]) if len(f) > 2 else 1
@@ -82,7 +66,8 @@ for spec in sys.argv[2:]:
                              for o in sorted(set(out))), flush=True)
 PY
 hreq() {
-	TOK=$ADMIN python3 "$T/hreq.py" "$port" "$@"
+	TOK=$ADMIN PYTHONPATH="$CORP_SRC/tests" python3 "$T/hreq.py" "$port" \
+	    "$@"
 }
 hreq cookie:3072 cookie:8192 cookie:16200 cookie:16400 header:16200 \
     header:16400 header:102400 headers:800 headers:2000 lines:80 \

@@ -121,34 +121,13 @@ is "$(q '/api/ops/explain?user=bob&event=1' | cut -c1-4)" '200 ' \
 
 # A blank before a header's colon.  raw HEADER-LINE...: one PUT
 # /api/runs/$RUN/cancel per argument (python's escapes: \t), with a
-# body of 2 bytes; prints each answer's status and body, one a line.
-cat >"$T/raw.py" <<'PY'
-import os, socket, sys
-auth = b"Authorization: Bearer " + os.environ["TOK"].encode() + b"\r\n"
-for h in sys.argv[2:]:
-    h = h.encode().decode("unicode_escape").encode()
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.settimeout(30)
-    s.sendall(b"PUT /api/runs/" + os.environ["RUN"].encode() +
-              b"/cancel HTTP/1.1\r\nHost: corp\r\n" + auth +
-              h + b"\r\n\r\n{}")
-    d = b""
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            d += c
-    except OSError:
-        pass
-    s.close()
-    print(d.split(b" ", 2)[1].decode() if d else "closed",
-          d.split(b"\r\n\r\n", 1)[1].decode() if b"\r\n\r\n" in d else "")
-PY
+# body of 2 bytes; prints each answer's status and body, one a line
+# (tests/rawhttp.py).
 RUN=1
 raw() {
-	RUN=$RUN TOK=$ADMIN python3 "$T/raw.py" "$S" "$@"
+	TOK=$ADMIN python3 "$CORP_SRC/tests/rawhttp.py" "$S" \
+	    --pre "PUT /api/runs/$RUN/cancel HTTP/1.1\r\nHost: corp\r\n@AUTH@" \
+	    --post '\r\n\r\n{}' "$@"
 }
 B='400 {"error":"a blank before a header'"'"'s colon"}'
 is "$(raw 'Content-Length : 2' 'Transfer-Encoding : chunked' \

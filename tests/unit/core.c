@@ -350,6 +350,34 @@ test_server_text(void)
 	    "variation selectors: one after a shown character");
 }
 
+/* A client's text in an error (corp-api.1 Errors), and a message a
+ * fixed buffer cut inside a character made valid for jansson. */
+static void
+test_text_shown(void)
+{
+	char b[8], m[32];
+
+	is_str(corp_text_shown(b, sizeof(b), "a\x1b[2J"), "a?[2J",
+	    "shown: short text whole, its control '?'");
+	is_str(corp_text_shown(b, sizeof(b), "abcdefgh"), "abcd...",
+	    "shown: cut to size - 4 bytes, then ...");
+	is_str(corp_text_shown(b, sizeof(b), "abc\xc3\xa9xyz"), "abc...",
+	    "shown: cut at a character's start");
+	is_str(corp_text_shown(b, sizeof(b), NULL), "", "shown: NULL empty");
+	strcpy(m, "x \xc3\xa9\xe2\x82");
+	corp_text_fit(m);
+	is_str(m, "x \xc3\xa9", "fit: a character cut at the end dropped");
+	strcpy(m, "x\xf0\x9f\x98");
+	corp_text_fit(m);
+	is_str(m, "x", "fit: a 4-byte character cut after 3 dropped");
+	strcpy(m, "x\xff\xc3\xa9\x1b");
+	corp_text_fit(m);
+	is_str(m, "x????", "fit: still not UTF-8: cleaned");
+	strcpy(m, "ok \xc3\xa9\x1b");
+	corp_text_fit(m);
+	is_str(m, "ok \xc3\xa9\x1b", "fit: valid text untouched");
+}
+
 /*
  * Every range of the cleaned set (corp.7 Untrusted text): its ends are
  * cleaned, the code points just outside shown, unless a neighbouring
@@ -451,6 +479,7 @@ main(void)
 	test_rand();
 	test_suggest();
 	test_server_text();
+	test_text_shown();
 	test_text_field();
 	test_ignorable();
 	test_plain_decimal();
