@@ -986,6 +986,13 @@ h_tg_webhook(struct call *c)
 	if (rc == 0)
 		rc = corp_tgspool_take(c->req->body, c->req->body_len, &id,
 		    &ans, &c->err);
+	if (rc == 0 && ans.duplicate) {
+		/* The first body stays for corp-tg process; logged. */
+		answer(c, 200, json_pack("{sbsIsb}", "ok", 1, "update_id",
+		    (json_int_t)id, "duplicate", 1));
+		strlcpy(c->resp->note, c->err.msg, sizeof(c->resp->note));
+		return;
+	}
 	if (rc == 0) {
 		answer(c, 200, json_pack("{sbsI}", "ok", 1, "update_id",
 		    (json_int_t)id));
