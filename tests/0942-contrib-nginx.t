@@ -18,9 +18,8 @@ fi
 setup
 export CORP_NOW=2026-03-01T12:00:00Z
 ADMIN=$(corp-user token add admin --name tests | jq -r .token)
-printf 'hook-Secret_1' >"$CORP_DATA_DIR/secrets/telegram_webhook_secret" 2>/dev/null ||
-    { mkdir -p -m 700 "$CORP_DATA_DIR/secrets" &&
-      printf 'hook-Secret_1' >"$CORP_DATA_DIR/secrets/telegram_webhook_secret"; }
+mkdir -p -m 700 "$CORP_DATA_DIR/secrets"
+printf 'hook-Secret_1' >"$CORP_DATA_DIR/secrets/telegram_webhook_secret"
 chmod 600 "$CORP_DATA_DIR/secrets/telegram_webhook_secret"
 
 S=$T/api.sock
