@@ -246,6 +246,19 @@ page(struct lws *wsi, struct pss *s)
 		respond(wsi, s, &r);
 		return;
 	}
+	/* A page takes no parameters, as an API route that lists none
+	 * (corp-api.1 PAGES): /?token=... is 400, not served. */
+	if (json_object_size(s->query) > 0) {
+		const char *k = json_object_iter_key(json_object_iter(
+		    s->query));
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "query: %s: unknown parameter "
+		    "(this route takes none)", strlen(k) <= 64 ? k :
+		    "a parameter");
+		respond_error(wsi, s, 400, msg);
+		return;
+	}
 	if (f == NULL) {
 		respond_error(wsi, s, 404, "the pages are not installed "
 		    "(SHARE_DIR/www; corp-api.1 PAGES)");
@@ -716,14 +729,6 @@ body(struct pss *s, const void *in, size_t len)
 }
 
 static int
-add_header(struct lws *wsi, const char *name, const char *value,
-    unsigned char **p, unsigned char *end)
-{
-	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-	    (const unsigned char *)value, (int)strlen(value), p, end);
-}
-
-static int
 write_some(struct lws *wsi, struct pss *s)
 {
 	unsigned char hb[LWS_PRE + 1024], *p = hb + LWS_PRE, *end = hb +
@@ -747,14 +752,8 @@ write_some(struct lws *wsi, struct pss *s)
 		    s->type ? s->type : "application/json", s->out_len, &p,
 		    end))
 			return -1;
-		/* Every answer: the pages' CSP (www.h), no sniffing, no
-		 * referrer, no framing. */
-		if (add_header(wsi, "content-security-policy:", CORP_WWW_CSP,
-		    &p, end) || add_header(wsi, "x-content-type-options:",
-		    "nosniff", &p, end) || add_header(wsi, "referrer-policy:",
-		    "no-referrer", &p, end) || add_header(wsi,
-		    "cache-control:", "no-store", &p, end))
-			return -1;
+		/* (The CSP, nosniff, no-referrer and no-store headers come
+		 * with the status line: the vhost's, every_answer.) */
 		if (s->retry_after > 0) {
 			snprintf(ra, sizeof(ra), "%lld", s->retry_after);
 			if (lws_add_http_header_by_name(wsi, (const unsigned
@@ -800,6 +799,22 @@ write_some(struct lws *wsi, struct pss *s)
 	s->started = 0;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
+
+/*
+ * Every answer: the pages' CSP (www.h), no sniffing, no referrer, no
+ * framing, no caching.  Given to libwebsockets as the vhost's canned
+ * headers, which lws_add_http_header_status (4.1.6, header.c) puts
+ * after every status line it writes: ours, and the HTML 403 it
+ * answers itself before any code of ours runs (an unknown method, a
+ * target not starting with '/', an Upgrade it does not know; corp-api.1
+ * "Request headers"; sec-review-21b LOW 3).
+ */
+static const struct lws_protocol_vhost_options every_answer[] = {
+	{ &every_answer[1], NULL, "content-security-policy:", CORP_WWW_CSP },
+	{ &every_answer[2], NULL, "x-content-type-options:", "nosniff" },
+	{ &every_answer[3], NULL, "referrer-policy:", "no-referrer" },
+	{ NULL, NULL, "cache-control:", "no-store" },
+};
 
 /* --cert and --key, parsed at start; in the SSL_CTX once listening. */
 static struct corp_apitls tls;
@@ -1623,6 +1638,7 @@ cmd_serve(const struct cli_args *a)
 	 */
 	info.max_http_header_data = 16384;
 	info.server_string = "corp-api";
+	info.headers = every_answer;
 	/* A listener that cannot be made fails lws_create_context rather
 	 * than leaving a server that listens nowhere (sec-review-12a). */
 	info.options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;

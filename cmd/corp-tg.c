@@ -399,7 +399,7 @@ cmd_cgi(const struct cli_args *a)
 	    corp_cfg.cgi_content_length, stdin, &ans, &e);
 	if (ans.status == 0)
 		cli_fail(&e);
-	if (rc != 0 && e.msg[0] != '\0')
+	if ((rc != 0 || ans.duplicate) && e.msg[0] != '\0')
 		cli_warnerr(&e);
 	printf("Status: %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n",
 	    ans.status, ans.reason);

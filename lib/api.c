@@ -866,7 +866,6 @@ static const struct route {
 static int
 match(const struct route *r, struct call *c)
 {
-	const char *es;
 	int i;
 
 	for (i = 0; i < SEGS; i++) {
@@ -876,9 +875,11 @@ match(const struct route *r, struct call *c)
 			return 1;
 		}
 		if (strcmp(r->pat[i], "#") == 0) {
-			es = NULL;
-			c->id = strtonum(c->seg[i], 1, LLONG_MAX, &es);
-			if (es != NULL)
+			/* An id as corp prints it, held to the query's
+			 * number rule: 01, +1 or " 1" is no run 1 (a proxy
+			 * allowing /api/runs/1 saw another path). */
+			if (corp_plain_decimal(c->seg[i], strlen(c->seg[i]),
+			    LLONG_MAX, &c->id) != 0 || c->id < 1)
 				return 0;
 		} else if (strcmp(r->pat[i], c->seg[i]) != 0)
 			return 0;
@@ -1004,6 +1005,13 @@ h_tg_webhook(struct call *c)
 	if (rc == 0)
 		rc = corp_tgspool_take(c->req->body, c->req->body_len, &id,
 		    &ans, &c->err);
+	if (rc == 0 && ans.duplicate) {
+		/* The first body stays for corp-tg process; logged. */
+		answer(c, 200, json_pack("{sbsIsb}", "ok", 1, "update_id",
+		    (json_int_t)id, "duplicate", 1));
+		strlcpy(c->resp->note, c->err.msg, sizeof(c->resp->note));
+		return;
+	}
 	if (rc == 0) {
 		answer(c, 200, json_pack("{sbsI}", "ok", 1, "update_id",
 		    (json_int_t)id));
@@ -1066,9 +1074,9 @@ split(struct call *c, char *path)
 
 	if (*path != '/')
 		return -1;
+	/* No empty segment, a trailing slash included: /api/runs/1/ is
+	 * 404, as /static/corp.css/ is (one spelling per resource). */
 	for (p = path + 1; (s = strsep(&p, "/")) != NULL; ) {
-		if (*s == '\0' && p == NULL && n > 0)
-			break;		/* one trailing slash */
 		if (*s == '\0' || n == SEGS)
 			return -1;
 		c->seg[n++] = s;

@@ -60,8 +60,8 @@ corp_sync_dir(const char *path)
 	return rc;
 }
 
-int
-corp_atomic_write(const char *path, const void *data, size_t len,
+static int
+atomic_put(const char *path, const void *data, size_t len, int excl,
     struct corp_err *err)
 {
 	struct stat st;
@@ -100,9 +100,26 @@ corp_atomic_write(const char *path, const void *data, size_t len,
 	fd = -1;
 	if (e != 0)
 		goto fail;
-	what = "rename";
-	if (rename(tmp, path) != 0)
-		goto fail;
+	if (excl) {
+		/* link() makes the name only where none is: whatever is
+		 * there (a file, a link, a FIFO) stays, untouched. */
+		what = "link";
+		if (link(tmp, path) != 0) {
+			if (errno != EEXIST)
+				goto fail;
+			unlink(tmp);
+			free(tmp);
+			return corp_errf(err, CORP_ECONFLICT, "%s: exists",
+			    path);
+		}
+		what = "unlink temporary file";
+		if (unlink(tmp) != 0)
+			goto fail_renamed;
+	} else {
+		what = "rename";
+		if (rename(tmp, path) != 0)
+			goto fail;
+	}
 	what = "fsync directory";
 	if (corp_sync_dir(path) != 0)
 		goto fail_renamed;
@@ -122,6 +139,20 @@ fail_renamed:
 	    strerror(errno));
 	free(tmp);
 	return CORP_EINTERNAL;
+}
+
+int
+corp_atomic_write(const char *path, const void *data, size_t len,
+    struct corp_err *err)
+{
+	return atomic_put(path, data, len, 0, err);
+}
+
+int
+corp_atomic_create(const char *path, const void *data, size_t len,
+    struct corp_err *err)
+{
+	return atomic_put(path, data, len, 1, err);
 }
 
 /* The rest of fd, at most max bytes, into a fresh NUL-terminated buffer;

@@ -19,6 +19,13 @@ struct corp_err;
 int	corp_atomic_write(const char *path, const void *data, size_t len,
 	    struct corp_err *);
 /*
+ * corp_atomic_write, but path is made only when nothing has that name
+ * (link(2) of the synced temporary file, never a rename over it):
+ * CORP_ECONFLICT ("PATH: exists") when something has, left as it was.
+ */
+int	corp_atomic_create(const char *path, const void *data, size_t len,
+	    struct corp_err *);
+/*
  * fsync the directory holding path, so that a rename into it survives a
  * crash: 0, or -1 with errno set.
  */

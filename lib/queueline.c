@@ -324,13 +324,20 @@ corp_queueline_ack_parse(json_t *o, struct ackline *a)
 
 	memset(a, 0, sizeof(*a));
 	a->attempted = 1;
+	/* "missing" only for what is missing: a present field of the
+	 * wrong type is named as the other typed fields are (corp-json.5
+	 * "The ack line"; sec-review-21b LOW 8). */
 	v = json_object_get(o, "delivery_id");
-	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+	if (v == NULL || json_is_null(v))
 		return "missing delivery_id";
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return "delivery_id: expected a positive integer";
 	a->id = json_integer_value(v);
-	if ((a->lease = json_string_value(json_object_get(o, "lease"))) ==
-	    NULL)
+	v = json_object_get(o, "lease");
+	if (v == NULL || json_is_null(v))
 		return "missing lease";
+	if ((a->lease = json_string_value(v)) == NULL)
+		return "lease: expected a string";
 	a->result = json_string_value(json_object_get(o, "result"));
 	if (a->result == NULL || (strcmp(a->result, "sent") != 0 &&
 	    strcmp(a->result, "retry") != 0 && strcmp(a->result, "failed") !=

@@ -89,7 +89,7 @@ check_update(const char *body, size_t len, long long *update_id,
 
 /* BODY written whole as NAME in the spool directory. */
 static int
-spool_write(const char *name, const char *body, size_t len,
+spool_write(const char *name, const char *body, size_t len, int excl,
     struct corp_err *err)
 {
 	char *dir = NULL, *path = NULL;
@@ -100,7 +100,8 @@ spool_write(const char *name, const char *body, size_t len,
 	if (corp_asprintf(&path, "%s/%s", dir, name) < 0)
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 	else
-		rc = corp_atomic_write(path, body, len, err);
+		rc = excl ? corp_atomic_create(path, body, len, err) :
+		    corp_atomic_write(path, body, len, err);
 	free(dir);
 	free(path);
 	return rc;
@@ -115,7 +116,7 @@ spool_refused(const char *body, size_t len, struct corp_err *err)
 	if ((rc = corp_sha256_hex(body, len, hex, err)) != 0)
 		return rc;
 	snprintf(name, sizeof(name), REFUSED_PREFIX "%.32s", hex);
-	return spool_write(name, body, len, err);
+	return spool_write(name, body, len, 0, err);
 }
 
 int
@@ -142,8 +143,18 @@ corp_tgspool_put(const char *body, size_t len, long long *update_id,
 		}
 		return CORP_EINVAL;
 	}
+	/*
+	 * Made only where no file of that id waits (sec-review-21b LOW 9):
+	 * a second body with the update id of one corp-tg process has not
+	 * read yet is dropped, the first kept, as corp-tg process would
+	 * drop it after the first anyway (tg_updates).
+	 */
 	snprintf(name, sizeof(name), "%lld.json", *update_id);
-	return spool_write(name, body, len, err);
+	if ((rc = spool_write(name, body, len, 1, err)) == CORP_ECONFLICT)
+		corp_errf(err, CORP_ECONFLICT, "update %lld: already in the "
+		    "spool, not yet processed: kept the first, dropped this "
+		    "one", *update_id);
+	return rc;
 }
 
 static int
@@ -272,11 +283,18 @@ corp_tgspool_take(const char *body, size_t len, long long *update_id,
 	int rc;
 
 	*update_id = -1;
+	ans->duplicate = 0;
 	if (len > CORP_TG_SPOOL_MAX)
 		return mistake(ans, 413, "Content Too Large", "too large", err);
 	rc = corp_tgspool_put(body, len, update_id, err);
 	if (rc == CORP_EINVAL)
 		return answer(ans, 400, "Bad Request", "not an update", rc);
+	/* Answered as done: Telegram would retry anything else. */
+	if (rc == CORP_ECONFLICT) {
+		answer(ans, 200, "OK", "duplicate", 0);
+		ans->duplicate = 1;
+		return 0;
+	}
 	/* Telegram retries what did not get a 2xx. */
 	if (rc != 0)
 		return answer(ans, 500, "Internal Server Error", "try again",
@@ -295,6 +313,7 @@ corp_tgspool_cgi(const char *method, const char *secret_header,
 	int rc;
 
 	ans->status = 0;	/* no answer: a failure of ours (memory) */
+	ans->duplicate = 0;
 	err->code = 0;
 	err->msg[0] = '\0';
 	if (strcmp(method, "POST") != 0)

@@ -1,7 +1,9 @@
 /*
  * tgspool.h -- the webhook spool: corp-tg cgi writes each Update to
  * DATA_DIR/spool/telegram/<update_id>.json (atomically: a temporary
- * file, fsync, rename, fsync of the directory) and touches no database;
+ * file, fsync, a link to the name only where none is, fsync of the
+ * directory: a duplicate id never replaces a waiting file) and touches
+ * no database;
  * corp-tg process handles the files in update_id order and unlinks each
  * after the commit of its effects.
  */
@@ -46,6 +48,7 @@ int	corp_tgspool_list(const char *dir, long long **ids, size_t *n,
  */
 struct corp_tgspool_answer {
 	int		 status;
+	int		 duplicate;	/* 200, nothing spooled; err says */
 	const char	*reason, *text;
 };
 /*
@@ -56,7 +59,8 @@ struct corp_tgspool_answer {
  * secret empty or unreadable: not configured; err says which).
  * corp_tgspool_take: the body (len bytes, at most CORP_TG_SPOOL_MAX)
  * checked as an update and spooled durably; 0 (ans 200, *update_id
- * its id), CORP_EINVAL (413 too large, message empty; 400 not an
+ * its id; ans->duplicate set and err naming it when a file of that id
+ * was in the spool already: kept, nothing written), CORP_EINVAL (413 too large, message empty; 400 not an
  * update) or another code with ans 500 (try again).
  */
 int	corp_tgspool_auth(const char *secret_header,

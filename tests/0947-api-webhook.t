@@ -98,6 +98,23 @@ is "$(cat "$spool/900.json")" "$U900" "the body as received"
 is "$(stat -c %a "$spool/900.json")" 600 "mode 0600"
 is "$(sql "SELECT count(*) FROM tg_messages")" 0 "nothing stored yet"
 is "$(grep -c 'hook-Secret_1' "$T/api.log")" 0 "the secret never in the log"
+# A second body with the same update id, before corp-tg process read the
+# first: the first stays (sec-review-21b LOW 9), the second is dropped.
+hook hook-Secret_1 "$(printf '%s' "$U900" | jq -c '.message.text = "other"')"
+is "$code $body" '200 {"ok":true,"update_id":900,"duplicate":true}' \
+    "the same update id again: 200, a duplicate"
+is "$(cat "$spool/900.json")" "$U900" "the first body kept, not replaced"
+is "$(ls -A "$spool" | grep -v '^refused-')" "900.json" "no other file (no temporary left)"
+like "$(tail -2 "$T/api.log")" 'update 900: already in the spool, not yet processed: kept the first, dropped this one' \
+    "the log says so"
+# corp-tg cgi, the same spool and step.
+printf '%s' "$U900" | jq -c '.message.text = "third"' >"$T/dup"
+REQUEST_METHOD=POST CONTENT_LENGTH=$(wc -c <"$T/dup" | tr -d ' ') \
+    HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=hook-Secret_1 run_in "$T/dup" corp-tg cgi
+is "$rc $(printf '%s' "$out" | head -1 | tr -d '\r')" "0 Status: 200 OK" "cgi: 200"
+like "$out" 'duplicate' "cgi: says duplicate"
+like "$err" 'update 900: already in the spool' "cgi: logged on stderr"
+is "$(cat "$spool/900.json")" "$U900" "still the first body"
 
 # corp-tg process handles what corp-api spooled.
 CORP_TELEGRAM_TOKEN='777002:AAsecret-Hook_token' \
