@@ -727,8 +727,8 @@ static int	elf_judge(int, const char *, const char *,
  * Each file once from each directory (seen), to ELF_MAXLIBS.
  */
 static int
-lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
-    struct elf_seen *seen, struct corp_err *err)
+lib_judge(const char *shown, const char *what, const char *path,
+    const struct elf_exe *exe, struct elf_seen *seen, struct corp_err *err)
 {
 	char fdp[40];
 	struct stat st;
@@ -739,16 +739,16 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 	if ((rc = exec_walk(path, EXEC_LOADER, 0, &lfd, NULL, NULL,
 	    err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			return corp_errf(err, CORP_EFORBIDDEN, "%s: its library "
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s "
 			    "%s: no such file: whoever can make it first "
-			    "chooses what it loads", shown, path);
-		corp_errprefix(err, "%s: its library %s", shown, path);
+			    "chooses what it loads", shown, what, path);
+		corp_errprefix(err, "%s: its %s %s", shown, what, path);
 		return rc;
 	}
 	if (fstat(lfd, &st) != 0) {
 		close(lfd);
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s: "
-		    "%s", shown, path, strerror(errno));
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s %s: "
+		    "%s", shown, what, path, strerror(errno));
 	}
 	for (c = path; c < sl; c++)
 		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
@@ -770,8 +770,8 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 	rfd = open(fdp, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	close(lfd);
 	if (rfd < 0)
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s "
-		    "cannot be read to judge it (%s)", shown, path,
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s %s "
+		    "cannot be read to judge it (%s)", shown, what, path,
 		    strerror(errno));
 	/* glibc's $ORIGIN for a library is the directory of the path it
 	 * was found at or named by, links not resolved (for the program
@@ -788,9 +788,9 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 /* A needed NAME (no '/') found in the entries of LIST (ORIGIN for
  * $ORIGIN, the entries already judged): each file there judged. */
 static int
-lib_search(const char *shown, const char *name, const char *list,
-    const char *origin, const struct elf_exe *exe, struct elf_seen *seen,
-    struct corp_err *err)
+lib_search(const char *shown, const char *what, const char *name,
+    const char *list, const char *origin, const struct elf_exe *exe,
+    struct elf_seen *seen, struct corp_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	const char *s, *e;
@@ -806,12 +806,67 @@ lib_search(const char *shown, const char *name, const char *list,
 			    snprintf(path, sizeof(path), "%s/%s%s", dir,
 			    lib_subdirs[k], name) < (int)sizeof(path) &&
 			    lstat(path, &st) == 0 &&
-			    (rc = lib_judge(shown, path, exe, seen, err)) != 0)
+			    (rc = lib_judge(shown, what, path, exe, seen,
+			    err)) != 0)
 				return rc;
 		if (*e == '\0')
 			break;
 	}
 	return 0;
+}
+
+/*
+ * Whether a missing PATH is a name only root and the operator may make:
+ * the first directory above it that exists is walked as a command's
+ * path is and must not be one others may make names in (sticky /tmp).
+ * 0, or CORP_EFORBIDDEN (*where: that directory, for the message) with
+ * err set by the walk, or CORP_ENOTFOUND when others may make it.
+ */
+static int
+name_ours(const char *path, char *where, size_t n, struct corp_err *err)
+{
+	int rc, sticky;
+
+	origin_of(path, where, n);
+	for (;;) {
+		if (where[0] == '\0')
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: not an "
+			    "absolute path", path);
+		rc = search_dir(where, NULL, &sticky, err);
+		if (rc == 0)
+			return sticky ? CORP_ENOTFOUND : 0;
+		if (rc != CORP_ENOTFOUND)
+			return rc;
+		if (strcmp(where, "/") == 0)
+			return rc;
+		origin_of(where, where, n);
+	}
+}
+
+/* An auxiliary filtee named by PATH: judged as a needed library when it
+ * is there; missing (the loader goes on without it), its name must be
+ * one only root and the operator may make (name_ours), or whoever makes
+ * it later has it loaded (sec-review-21a F2). */
+static int
+aux_judge(const char *shown, const char *path, const struct elf_exe *exe,
+    struct elf_seen *seen, struct corp_err *err)
+{
+	char where[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (lstat(path, &st) == 0 || errno != ENOENT)
+		return lib_judge(shown, "auxiliary filtee", path, exe, seen,
+		    err);
+	if ((rc = name_ours(path, where, sizeof(where), err)) == 0)
+		return 0;
+	if (rc == CORP_ENOTFOUND)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its auxiliary "
+		    "filtee %s: no such file, and %s is a directory others "
+		    "may make names in: whoever makes it first chooses what "
+		    "the loader loads; rebuild it without", shown, path, where);
+	corp_errprefix(err, "%s: its auxiliary filtee %s", shown, path);
+	return rc;
 }
 
 /*
@@ -823,7 +878,9 @@ lib_search(const char *shown, const char *name, const char *list,
  * its library paths or the program's RPATH), the library paths
  * (libpath_judge) and the libraries in turn, each once; an audit
  * library (DT_AUDIT, DT_DEPAUDIT), which runs its code in the program,
- * is refused.  A needed name found in none of them is the system's
+ * is refused.  A filtee (DT_FILTER, DT_AUXILIARY), loaded with its
+ * filter, is a needed library here (sec-review-21a F2); a missing
+ * auxiliary one by path, which the loader skips, aux_judge.  A needed name found in none of them is the system's
  * (ld.so.cache, /lib, /usr/lib: root's), not followed.
  */
 static int
@@ -833,6 +890,7 @@ elf_judge(int fd, const char *shown, const char *real,
 	struct corp_elf_paths ep;
 	struct elf_exe top;
 	char origin[PATH_MAX];
+	const char *what;
 	size_t i;
 	int rc, lfd;
 
@@ -870,18 +928,23 @@ elf_judge(int fd, const char *shown, const char *real,
 	if (exe == NULL)
 		exe = &top;
 	for (i = 0; rc == 0 && i < ep.nneeded; i++) {
-		if (strchr(ep.needed[i], '/') != NULL)
-			rc = ep.needed[i][0] != '/' ? corp_errf(err,
-			    CORP_EFORBIDDEN, "%s: its needed library %.64s: a "
-			    "relative path (the working directory)", shown,
-			    ep.needed[i]) : lib_judge(shown, ep.needed[i], exe,
-			    seen, err);
-		else if ((rc = lib_search(shown, ep.needed[i], ep.runpath ==
-		    NULL ? ep.rpath : NULL, origin, exe, seen, err)) == 0 &&
-		    (rc = lib_search(shown, ep.needed[i], ep.runpath, origin,
-		    exe, seen, err)) == 0 && ep.runpath == NULL &&
-		    exe != &top)
-			rc = lib_search(shown, ep.needed[i], exe->rpath,
+		what = ep.kind[i] == CORP_ELF_NEEDED ? "library" :
+		    ep.kind[i] == CORP_ELF_FILTER ? "filtee (DT_FILTER)" :
+		    "auxiliary filtee";
+		if (strchr(ep.needed[i], '/') != NULL && ep.needed[i][0] != '/')
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its %s "
+			    "%.64s: a relative path (the working directory)",
+			    shown, what, ep.needed[i]);
+		else if (strchr(ep.needed[i], '/') != NULL)
+			rc = ep.kind[i] == CORP_ELF_AUX ? aux_judge(shown,
+			    ep.needed[i], exe, seen, err) : lib_judge(shown,
+			    what, ep.needed[i], exe, seen, err);
+		else if ((rc = lib_search(shown, what, ep.needed[i],
+		    ep.runpath == NULL ? ep.rpath : NULL, origin, exe, seen,
+		    err)) == 0 && (rc = lib_search(shown, what, ep.needed[i],
+		    ep.runpath, origin, exe, seen, err)) == 0 &&
+		    ep.runpath == NULL && exe != &top)
+			rc = lib_search(shown, what, ep.needed[i], exe->rpath,
 			    exe->origin, exe, seen, err);
 	}
 	corp_elf_paths_free(&ep);

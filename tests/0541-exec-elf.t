@@ -163,6 +163,42 @@ send clean
 is "$got" '0:["sent",null,null,true]' "the operator's own tls subdirectory: runs"
 rmdir "$T/lib/tls"
 
+# A filtee (DT_FILTER, DT_AUXILIARY) is loaded with its filter, its
+# constructors run: named and found as a needed library is, and judged
+# the same way; a missing auxiliary one (the loader goes on without it)
+# must be a name nobody else may make (sec-review-21a F2: another user
+# made /tmp/x/libaux.so later and it ran as root).
+mkdir -m 755 "$T/fl"
+lib "$T/fl" auxpub "-Wl,-f,$T/pub/libaux.so"
+progx auxpub -L"$T/fl" -lauxpub "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send auxpub
+like "$got" "^77:\\[\"retry\",null,\"exec command $T/bin/auxpub: $T/bin/auxpub: its library: $T/fl/libauxpub.so: its auxiliary filtee $T/pub/libaux.so: .*$T/pub: world-writable" \
+    "a missing auxiliary filtee in a directory others may write: refused (77)"
+lib "$T/fl" auxstk "-Wl,-f,$T/sticky/none/libaux.so"
+progx auxstk -L"$T/fl" -lauxstk "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send auxstk
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/auxstk: $T/bin/auxstk: its library: $T/fl/libauxstk.so: its auxiliary filtee $T/sticky/none/libaux.so: no such file, and $T/sticky is a directory others may make names in: whoever makes it first chooses what the loader loads; rebuild it without\",false]" \
+    "a missing auxiliary filtee others could make (under a sticky directory): refused (77)"
+lib "$T/fl" auxok "-Wl,-f,$T/fl/none/libaux.so"
+progx auxok -L"$T/fl" -lauxok "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send auxok
+is "$got" '0:["sent",null,null,true]' \
+    "a missing auxiliary filtee only the operator could make: runs"
+cp "$T/fl/libauxok.so" "$T/pub/libaux.so"
+send auxpub
+like "$got" "^77:.*its library: $T/fl/libauxpub.so: its auxiliary filtee $T/pub/libaux.so: .*$T/pub: world-writable" \
+    "an auxiliary filtee there, in a directory others may write: refused (77)"
+lib "$T/fl" filt "-Wl,-F,libfiltee.so" "-Wl,--enable-new-dtags,-rpath,$T/fl"
+lib "$T/fl" filtee
+progx filt -L"$T/fl" -lfilt "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send filt
+is "$got" '0:["sent",null,null,true]' "a filter whose filtee is the operator's: runs"
+chmod 666 "$T/fl/libfiltee.so"
+send filt
+like "$got" "^77:.*its library: $T/fl/libfilt.so: its filtee \\(DT_FILTER\\) $T/fl/libfiltee.so: .*world-writable" \
+    "a filtee (DT_FILTER) found on its RUNPATH, others may write it: refused (77)"
+chmod 644 "$T/fl/libfiltee.so"
+
 # A python venv: python runs the .pth files of its site-packages at
 # start (-I or not), so they are judged as the command's directories are
 # (fresh-eyes round 20a).
