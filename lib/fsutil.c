@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -951,6 +953,323 @@ elf_judge(int fd, const char *shown, const char *real,
 	return rc;
 }
 
+#define DIR_MAXENTS	4096	/* entries judged for one command */
+
+static int	entries_judge(int, const char *, const char *, int, size_t *,
+		    struct corp_err *);
+
+/*
+ * One entry NAME of the directory DFD (shown as DIR), which an
+ * interpreter loads from by name (a script's directory, a venv's
+ * package; sec-review-21a F1, F6): root's or the running user's and
+ * writable by neither group nor others; a link by its own owner and by
+ * what it leads to, if anything; a directory, while DEPTH > 0, entered
+ * and its entries judged at DEPTH - 1.  *count: entries judged so far,
+ * at most DIR_MAXENTS.
+ */
+static int
+entry_judge(int dfd, const char *name, const char *dir, int depth,
+    size_t *count, struct corp_err *err)
+{
+	char shown[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (++*count > DIR_MAXENTS)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: more than %d "
+		    "entries to judge beside what python or node loads by "
+		    "name; keep the command in a directory of its own", dir,
+		    DIR_MAXENTS);
+	if (snprintf(shown, sizeof(shown), "%s/%s", strcmp(dir, "/") == 0 ?
+	    "" : dir, name) >= (int)sizeof(shown))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a name too long",
+		    dir);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : corp_errf(err, CORP_EFORBIDDEN,
+		    "%s: %s", shown, strerror(errno));
+	if (S_ISLNK(st.st_mode)) {
+		st.st_mode = S_IFLNK | 0755;	/* a link has no mode */
+		if ((rc = corp_trust_stat(shown, &st, err)) != 0)
+			return rc;
+		if (fstatat(dfd, name, &st, 0) != 0)
+			return 0;	/* leads nowhere: nothing loaded */
+		return corp_trust_stat(shown, &st, err);
+	}
+	if ((rc = corp_trust_stat(shown, &st, err)) != 0)
+		return rc;
+	if (S_ISDIR(st.st_mode) && depth > 0)
+		return entries_judge(dfd, name, shown, depth - 1, count, err);
+	return 0;
+}
+
+/* Every entry of the directory NAME in DFD (shown as DIR), entry_judge
+ * at DEPTH. */
+static int
+entries_judge(int dfd, const char *name, const char *dir, int depth,
+    size_t *count, struct corp_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: cannot be read to "
+		    "judge what is in it (%s)", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..")
+		    != 0)
+			rc = entry_judge(dirfd(d), de->d_name, dir, depth,
+			    count, err);
+	closedir(d);
+	return rc;
+}
+
+#define PTH_MAXNAMES	256	/* top-level names a venv's .pth import */
+
+/* The first component of the dotted name at P (letters, digits, '_')
+ * added to names, if new and room is left; P past the dotted name. */
+static const char *
+pth_name(const char *p, char **names, size_t *n)
+{
+	const char *s = p;
+	size_t i, len;
+
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	len = (size_t)(p - s);
+	while (isalnum((unsigned char)*p) || *p == '_' || *p == '.')
+		p++;
+	if (len == 0 || len > NAME_MAX)
+		return p;
+	for (i = 0; i < *n; i++)
+		if (strlen(names[i]) == len && strncmp(names[i], s, len) == 0)
+			return p;
+	if (*n < PTH_MAXNAMES && (names[*n] = strndup(s, len)) != NULL)
+		(*n)++;
+	return p;
+}
+
+/*
+ * The modules an import line of a .pth names (site.py runs a line that
+ * starts "import " or "import\t"): the names after import (a list,
+ * "as" skipped) and from, and in __import__('NAME'); their first
+ * component, the one a venv's site-packages may hold.
+ */
+static void
+pth_imports(const char *line, char **names, size_t *n)
+{
+	const char *p = line, *s;
+	size_t len;
+
+	if (strncmp(line, "import ", 7) != 0 && strncmp(line, "import\t", 7)
+	    != 0)
+		return;
+	while (*p != '\0') {
+		if (!isalpha((unsigned char)*p) && *p != '_') {
+			p++;
+			continue;
+		}
+		s = p;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		len = (size_t)(p - s);
+		if (len == 10 && strncmp(s, "__import__", 10) == 0) {
+			p += strspn(p, " \t");
+			if (*p == '(')
+				p += 1 + strspn(p + 1, " \t");
+			if (*p == '\'' || *p == '"')
+				p = pth_name(p + 1, names, n);
+		} else if (len == 4 && strncmp(s, "from", 4) == 0) {
+			p += strspn(p, " \t");
+			p = pth_name(p, names, n);
+		} else if (len == 6 && strncmp(s, "import", 6) == 0) {
+			for (;;) {
+				p += strspn(p, " \t(");
+				p = pth_name(p, names, n);
+				p += strspn(p, " \t");
+				if (strncmp(p, "as", 2) == 0 && (p[2] == ' ' ||
+				    p[2] == '\t')) {
+					p += 2 + strspn(p + 2, " \t");
+					while (isalnum((unsigned char)*p) ||
+					    *p == '_')
+						p++;
+					p += strspn(p, " \t");
+				}
+				if (*p != ',')
+					break;
+				p++;
+			}
+		}
+	}
+}
+
+/*
+ * The site-packages SP of a venv, its descriptor DFD judged: python
+ * runs the import lines of every *.pth file there at start, so each is
+ * judged as a command's file is, and so is what those lines import from
+ * SP itself, one level (NAME.* and NAME/ with its entries, as a
+ * script's directory; sec-review-21a F1: a .pth another user owned, or
+ * a module a root .pth imported, ran as root).
+ */
+static int
+site_judge(int dfd, const char *sp, struct corp_err *err)
+{
+	char shown[PATH_MAX], *names[PTH_MAXNAMES], *line = NULL;
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0, cap = 0, count = 0, i, len;
+	FILE *f;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(fd)) == NULL) {
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: cannot be read to "
+		    "judge its .pth files (%s)", sp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".pth") != 0)
+			continue;
+		snprintf(shown, sizeof(shown), "%s/%s", sp, de->d_name);
+		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", shown,
+			    errno == ELOOP ? "a symbolic link, which python "
+			    "follows: put the file itself there" :
+			    strerror(errno));
+			break;
+		}
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
+			    "regular file", shown);
+			break;
+		}
+		if ((rc = corp_trust_stat(shown, &st, err)) != 0 ||
+		    (f = fdopen(fd, "r")) == NULL) {
+			close(fd);
+			if (rc == 0)
+				rc = corp_errf(err, CORP_EINTERNAL, "%s: %s",
+				    shown, strerror(errno));
+			break;
+		}
+		while (getline(&line, &cap, f) > 0)
+			pth_imports(line, names, &n);
+		fclose(f);
+	}
+	if (rc == 0 && n > 0) {
+		rewinddir(d);
+		while (rc == 0 && (de = readdir(d)) != NULL)
+			for (i = 0; i < n; i++) {
+				len = strlen(names[i]);
+				if (strncmp(de->d_name, names[i], len) == 0 &&
+				    (de->d_name[len] == '\0' ||
+				    de->d_name[len] == '.')) {
+					rc = entry_judge(dirfd(d), de->d_name,
+					    sp, 2, &count, err);
+					break;
+				}
+			}
+	}
+	closedir(d);
+	free(line);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	return rc;
+}
+
+/*
+ * The home a venv's pyvenv.cfg (open as FD, judged) names: python takes
+ * its standard library from there (HOME/../lib/pythonX.Y), so HOME,
+ * HOME/../lib and each HOME/../lib/python* are walked as an
+ * interpreter's directory is and must be directories only root and the
+ * operator may make names in (sec-review-21a F3: a venv made with
+ * --copies from another user's python ran their sitecustomize.py).
+ */
+static int
+venv_home_judge(int fd, const char *shown, const char *cfg,
+    struct corp_err *err)
+{
+	char *line = NULL, *k, *v, *e, dirs[2][PATH_MAX + 16],
+	    pat[PATH_MAX + 32];
+	size_t cap = 0, i;
+	glob_t g;
+	FILE *f;
+	int rc = 0, sticky, dfd, j;
+
+	if ((fd = dup(fd)) < 0 || (f = fdopen(fd, "r")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", cfg,
+		    strerror(errno));
+	}
+	dirs[0][0] = '\0';
+	while (getline(&line, &cap, f) > 0) {
+		if ((v = strchr(line, '=')) == NULL)
+			continue;
+		*v++ = '\0';
+		for (k = line; *k == ' ' || *k == '\t'; k++)
+			;
+		for (e = k + strlen(k); e > k && (e[-1] == ' ' ||
+		    e[-1] == '\t'); )
+			*--e = '\0';
+		if (strcasecmp(k, "home") != 0)
+			continue;
+		v += strspn(v, " \t");
+		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); )
+			*--e = '\0';
+		strlcpy(dirs[0], v, sizeof(dirs[0]));
+	}
+	fclose(f);
+	free(line);
+	if (dirs[0][0] == '\0')
+		return 0;
+	snprintf(dirs[1], sizeof(dirs[1]), "%s/../lib", dirs[0]);
+	for (j = 0; rc == 0 && j < 2; j++) {
+		if (dirs[j][0] != '/')
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's "
+			    "venv %s: home = %.64s: not an absolute directory",
+			    shown, cfg, dirs[j]);
+		if ((rc = search_dir(dirs[j], &dfd, &sticky, err)) == 0) {
+			close(dfd);
+			if (sticky)
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a "
+				    "directory others may make names in",
+				    dirs[j]);
+		} else if (rc == CORP_ENOTFOUND)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: no such "
+			    "directory", dirs[j]);
+		if (rc == 0 && j == 1) {
+			if (snprintf(pat, sizeof(pat), "%s/python*",
+			    dirs[1]) >= (int)sizeof(pat) || glob(pat,
+			    GLOB_NOSORT | GLOB_ONLYDIR, NULL, &g) != 0)
+				continue;
+			for (i = 0; rc == 0 && i < g.gl_pathc; i++)
+				if ((rc = search_dir(g.gl_pathv[i], NULL,
+				    &sticky, err)) == 0 && sticky)
+					rc = corp_errf(err, CORP_EFORBIDDEN,
+					    "%s: a directory others may make "
+					    "names in", g.gl_pathv[i]);
+			globfree(&g);
+		}
+	}
+	if (rc != 0)
+		corp_errprefix(err, "%s: its python's venv %s: home = %s, "
+		    "where python takes its standard library from, must be "
+		    "a directory only root and the operator may change",
+		    shown, cfg, dirs[0]);
+	return rc;
+}
+
 /*
  * A python interpreter at PATH (as the kernel or env runs it: python
  * takes a venv from the pyvenv.cfg above the path it was started by,
@@ -968,7 +1287,7 @@ venv_judge(const char *shown, const char *path, struct corp_err *err)
 	struct stat st;
 	glob_t g;
 	size_t i;
-	int rc = 0, sticky;
+	int rc = 0, sticky, dfd, cfd;
 
 	/* The venv is the directory above the interpreter's bin/. */
 	origin_of(path, bin, sizeof(bin));
@@ -985,17 +1304,36 @@ venv_judge(const char *shown, const char *path, struct corp_err *err)
 		corp_errprefix(err, "%s: its python's venv", shown);
 		return rc;
 	}
+	if ((cfd = open(cfg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) < 0 || fstat(cfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (cfd >= 0)
+			close(cfd);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
+		    "file %s cannot be read to judge it", shown, cfg);
+	}
+	if ((rc = corp_trust_stat(cfg, &st, err)) == 0)
+		rc = venv_home_judge(cfd, shown, cfg, err);
+	else
+		corp_errprefix(err, "%s: its python's venv", shown);
+	close(cfd);
+	if (rc != 0)
+		return rc;
 	snprintf(pat, sizeof(pat), "%s/lib*/python*/site-packages", root);
 	if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
 		return 0;
 	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
-		if ((rc = search_dir(g.gl_pathv[i], NULL, &sticky, err)) != 0)
+		if ((rc = search_dir(g.gl_pathv[i], &dfd, &sticky, err)) != 0) {
 			corp_errprefix(err, "%s: its python's venv", shown);
-		else if (sticky)
+			continue;
+		}
+		if (sticky)
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its python's "
 			    "venv holds %s, a directory others may make names "
 			    "in: python runs the .pth files there", shown,
 			    g.gl_pathv[i]);
+		else if ((rc = site_judge(dfd, g.gl_pathv[i], err)) != 0)
+			corp_errprefix(err, "%s: its python's venv", shown);
+		close(dfd);
 	}
 	globfree(&g);
 	return rc;

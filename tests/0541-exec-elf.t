@@ -221,10 +221,68 @@ if [ -x /usr/bin/python3 ]; then
 	send invenv
 	like "$got" "^77:.*its python's venv.*pyvenv.cfg: world-writable" \
 	    "a venv whose pyvenv.cfg others may write: refused (77)"
+	chmod 644 "$T/venv/pyvenv.cfg"
+	# Each .pth file there, and what its import lines import from
+	# that site-packages, one level (sec-review-21a F1: a .pth another
+	# user owned or could write, or a module a root .pth imported, ran
+	# their code as root).
+	sp="$T/venv/lib/python3.99/site-packages"
+	printf 'import _hook; from _pkg import x\n%s\n' \
+	    "import os; __import__('_dh').go()" > "$sp/hook.pth"
+	printf 'x = 1\n' > "$sp/_hook.py"
+	mkdir -m 755 "$sp/_pkg" "$sp/_dh" "$sp/_dh/__pycache__" "$sp/other"
+	printf 'x = 1\n' > "$sp/_pkg/__init__.py"
+	printf 'def go(): pass\n' > "$sp/_dh/__init__.py"
+	: > "$sp/_dh/__pycache__/__init__.cpython-399.pyc"
+	: > "$sp/other/free.py"
+	chmod 666 "$sp/other/free.py"
+	send invenv
+	is "$got" '0:["sent",null,null,true]' \
+	    "a venv's .pth importing the operator's modules: runs (other packages are the operator's to keep)"
+	chmod 666 "$sp/hook.pth"
+	send invenv
+	like "$got" "^77:.*its python's venv: $sp/hook.pth: world-writable" \
+	    "a .pth others may write: refused (77)"
+	chmod 644 "$sp/hook.pth"
+	for f in _hook.py _pkg/__init__.py _dh/__pycache__/__init__.cpython-399.pyc; do
+		chmod 666 "$sp/$f"
+		send invenv
+		like "$got" "^77:.*its python's venv: $sp/$f: world-writable" \
+		    "$f, which a .pth imports, others may write: refused (77)"
+		chmod 644 "$sp/$f"
+	done
+	if [ "$(id -u)" = 0 ]; then
+		chown 65534 "$sp/hook.pth"
+		send invenv
+		like "$got" "^77:.*its python's venv: $sp/hook.pth: owned by .*\\(uid 65534\\), not by root" \
+		    "a .pth another user owns: refused (77)"
+		chown 0 "$sp/hook.pth"
+	else
+		skip "not root: no file of another user to make"
+	fi
+	# The home pyvenv.cfg names is where python takes its standard
+	# library from (sec-review-21a F3).
+	mkdir -p "$T/pyhome/bin" "$T/pyhome/lib/python3.99"
+	printf 'home = %s/pyhome/bin\n' "$T" > "$T/venv/pyvenv.cfg"
+	send invenv
+	is "$got" '0:["sent",null,null,true]' \
+	    "a venv whose home is the operator's: runs"
+	for d in bin lib lib/python3.99; do
+		chmod 777 "$T/pyhome/$d"
+		send invenv
+		like "$got" "^77:.*its python's venv $T/venv/pyvenv.cfg: home = $T/pyhome/bin, where python takes its standard library from, must be a directory only root and the operator may change: .*$T/pyhome/$d: world-writable" \
+		    "a venv whose home's $d others may write: refused (77)"
+		chmod 755 "$T/pyhome/$d"
+	done
+	printf 'home = %s/nohome/bin\n' "$T" > "$T/venv/pyvenv.cfg"
+	send invenv
+	like "$got" "^77:.*home = $T/nohome/bin, where python .*: $T/nohome/bin: no such directory" \
+	    "a venv whose home is missing: refused (77)"
+	printf 'home = /usr/bin\n' > "$T/venv/pyvenv.cfg"
 else
-	skip "no /usr/bin/python3"
-	skip "no /usr/bin/python3"
-	skip "no /usr/bin/python3"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+		skip "no /usr/bin/python3"
+	done
 fi
 
 # corp-bind judges the same at bind time.
