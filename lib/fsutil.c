@@ -536,6 +536,40 @@ file_kind(const char *fdp)
 	return k;
 }
 
+/*
+ * Whether the kernel can run the file at FDP (SHOWN), a command or a #!
+ * interpreter: executable by the running user (not on a noexec mount),
+ * and an ELF program or a #! script; else refused here, its line held,
+ * rather than run and failed (sec-review-21a F9: a forgotten chmod +x
+ * spent a delivery; a binfmt_misc handler could run the other kind
+ * with an interpreter nobody judged).
+ */
+static int
+runnable(const char *fdp, const char *shown, const char *path,
+    struct corp_err *err)
+{
+	struct stat st;
+	char who[64];
+
+	if (euidaccess(fdp, X_OK) != 0) {
+		user_name(geteuid(), who, sizeof(who));
+		if (stat(fdp, &st) == 0 && !(st.st_mode & (S_IXUSR | S_IXGRP |
+		    S_IXOTH)))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: not "
+			    "executable by %s (mode %03o); chmod +x %s", shown,
+			    who, (unsigned)(st.st_mode & 07777), path);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not executable by "
+		    "%s (%s: its mode, or a noexec mount); chmod +x it or "
+		    "move it", shown, who, strerror(errno));
+	}
+	if (file_kind(fdp) == 0)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: neither an ELF "
+		    "program nor a #! script: the kernel would refuse it, or a "
+		    "binfmt_misc handler run it with an interpreter nobody "
+		    "judged; make it one", shown);
+	return 0;
+}
+
 /* Whether the file at FDP begins with "#!". */
 static int
 is_script(const char *fdp)
@@ -1579,7 +1613,8 @@ exec_interp(int dfd, const char *name, const char *shown,
 {
 	struct stat rst;
 	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
-	    *b, real[PATH_MAX], fdp[40], *rb = NULL, sreal[PATH_MAX];
+	    *b, real[PATH_MAX], fdp[40], *rb = NULL, sreal[PATH_MAX],
+	    ish[2 * PATH_MAX + 40];
 	const char *ib;
 	ssize_t n, rl;
 	size_t al;
@@ -1608,6 +1643,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 	if ((rl = readlink(fdp, sreal, sizeof(sreal) - 1)) <= 0)
 		rl = 0;
 	sreal[rl] = '\0';
+	if (depth == 0 && (rc = runnable(fdp, shown, shown, err)) != 0) {
+		close(rfd);
+		return rc;
+	}
 	if (n < 2 || buf[0] != '#' || buf[1] != '!') {
 		/* not a script: the kernel runs it itself, with the
 		 * loader an ELF program names (not a loader's own) */
@@ -1673,7 +1712,11 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    strrchr(real, '/') + 1 : real;
 		}
 		iscript = is_script(fdp);
+		snprintf(ish, sizeof(ish), "%s: #! interpreter %s", shown, p);
+		rc = runnable(fdp, ish, p, err);
 		close(ifd);
+		if (rc != 0)
+			return rc;
 	}
 	b = strrchr(p, '/') + 1;
 	arg += strspn(arg, " \t");
