@@ -1797,6 +1797,51 @@ exec_interp(int dfd, const char *name, const char *shown,
 	return env_judge(shown, line, arg, depth, cmd, err);
 }
 
+/*
+ * The HOME a command gets (execcmd.c child_env: the running user's from
+ * the password database), judged as a command's directory is: zsh
+ * (~/.zshenv), python (the user site's .pth files) and node
+ * (~/.node_modules) run files from it (sec-review-21a F5: a HOME the
+ * operator's group could write ran another user's ~/.zshenv).  When it
+ * exists, walked (every directory above it root's or the running
+ * user's, writable by neither group nor others, a sticky one root owns
+ * passing on the way) and judged itself by the ownership rule, sticky
+ * or not; missing, its name must be one nobody else may make
+ * (name_ours).  None in the database: none is passed, 0.
+ */
+static int
+home_judge(const char *path, struct corp_err *err)
+{
+	char home[PATH_MAX], where[PATH_MAX], m[sizeof(err->msg)];
+	struct passwd *pw;
+	struct stat st;
+	int rc, dfd;
+
+	if ((pw = getpwuid(geteuid())) == NULL || pw->pw_dir == NULL ||
+	    pw->pw_dir[0] != '/' || strlcpy(home, pw->pw_dir, sizeof(home)) >=
+	    sizeof(home))
+		return 0;
+	if ((rc = corp_dir_walk(home, &dfd, err)) == 0) {
+		if (fstat(dfd, &st) != 0)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", home,
+			    strerror(errno));
+		else
+			rc = corp_trust_stat(home, &st, err);
+		close(dfd);
+	} else if (rc == CORP_ENOTFOUND && (rc = name_ours(home, where,
+	    sizeof(where), err)) == CORP_ENOTFOUND)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "it does not exist, and "
+		    "%s is a directory others may make names in: whoever makes "
+		    "it first chooses the files run from it", where);
+	if (rc == 0)
+		return 0;
+	strlcpy(m, err->msg, sizeof(m));
+	return corp_errf(err, CORP_EFORBIDDEN, "exec command %s: HOME %s, the "
+	    "running user's from the password database, which the command "
+	    "gets (zsh, python and node run files from it): %s; or give the "
+	    "user another home (usermod -d)", path, home, m);
+}
+
 int
 corp_exec_open(const char *path, struct corp_cmd *cmd, struct corp_err *err)
 {
@@ -1804,7 +1849,8 @@ corp_exec_open(const char *path, struct corp_cmd *cmd, struct corp_err *err)
 
 	cmd->fd = cmd->ifd = -1;
 	cmd->iname[0] = cmd->ipath[0] = '\0';
-	if ((rc = exec_walk(path, 0, 0, &cmd->fd, NULL, cmd, err)) != 0)
+	if ((rc = exec_walk(path, 0, 0, &cmd->fd, NULL, cmd, err)) != 0 ||
+	    (rc = home_judge(path, err)) != 0)
 		corp_cmd_close(cmd);
 	return rc;
 }
