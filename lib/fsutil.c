@@ -1594,6 +1594,39 @@ script_dir_ok(const char *shown, const char *real, int up,
 	return 0;
 }
 
+/* Whether interpreter NAME loads modules from beside a script by name
+ * (python's sys.path[0], node's require of ./x and node_modules). */
+static int
+loads_by_name(const char *name)
+{
+	return strncmp(name, "python", 6) == 0 || strncmp(name, "node", 4) == 0;
+}
+
+/*
+ * What already sits in the directory of a script (REAL, its real path)
+ * python or node runs: every entry root's or the running user's and
+ * writable by neither group nor others, a subdirectory's entries too
+ * (a package, __pycache__, node_modules), one level, at most
+ * DIR_MAXENTS (sec-review-21a F6: another user's helper.py, or a .pyc
+ * in __pycache__, beside a root script ran as root).  Deeper trees are
+ * the operator's to keep (corp.7 SECURITY).
+ */
+static int
+beside_judge(const char *shown, const char *real, struct corp_err *err)
+{
+	char dir[PATH_MAX];
+	size_t count = 0;
+	int rc;
+
+	origin_of(real, dir, sizeof(dir));
+	if (dir[0] != '/')
+		return 0;	/* no /proc: the walk's rules alone */
+	if ((rc = entries_judge(AT_FDCWD, dir, dir, 1, &count, err)) != 0)
+		corp_errprefix(err, "%s: beside it, where python and node "
+		    "load modules from by name", shown);
+	return rc;
+}
+
 /*
  * The file judged, name in dfd and shown as shown, fd its O_PATH
  * descriptor: when it is a script, its #! interpreter is what the
@@ -1726,6 +1759,9 @@ exec_interp(int dfd, const char *name, const char *shown,
 	if ((rc = script_dir_ok(shown, sreal, strncmp(b, "node", 4) == 0 ||
 	    (rb != NULL && strncmp(rb, "node", 4) == 0) ||
 	    strncmp(arg, "node", 4) == 0, err)) != 0)
+		return rc;
+	if ((loads_by_name(b) || (rb != NULL && loads_by_name(rb)) ||
+	    loads_by_name(arg)) && (rc = beside_judge(shown, sreal, err)) != 0)
 		return rc;
 	/*
 	 * Any other interpreter's argument may only be one cluster of
