@@ -916,8 +916,10 @@ aux_judge(const char *shown, const char *path, const struct elf_exe *exe,
  * library (DT_AUDIT, DT_DEPAUDIT), which runs its code in the program,
  * is refused.  A filtee (DT_FILTER, DT_AUXILIARY), loaded with its
  * filter, is a needed library here (sec-review-21a F2); a missing
- * auxiliary one by path, which the loader skips, aux_judge.  A needed name found in none of them is the system's
- * (ld.so.cache, /lib, /usr/lib: root's), not followed.
+ * auxiliary one by path, which the loader skips, aux_judge.  A needed
+ * name found in none of them comes from the directories ld.so.conf
+ * lists (ld.so.cache) and the system's: root's configuration, what root
+ * lists there root's to keep (corp.7; sec-review-21a F4), not followed.
  */
 static int
 elf_judge(int fd, const char *shown, const char *real,
