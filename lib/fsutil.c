@@ -1269,7 +1269,10 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 	free(line);
 	if (dirs[0][0] == '\0')
 		return 0;
-	snprintf(dirs[1], sizeof(dirs[1]), "%s/../lib", dirs[0]);
+	if (snprintf(dirs[1], sizeof(dirs[1]), "%s/../lib", dirs[0]) >=
+	    (int)sizeof(dirs[1]))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
+		    "%s: home = %.64s...: too long", shown, cfg, dirs[0]);
 	for (j = 0; rc == 0 && j < 2; j++) {
 		if (dirs[j][0] != '/')
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's "
