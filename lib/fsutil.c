@@ -551,7 +551,7 @@ runnable(const char *fdp, const char *shown, const char *path,
 	struct stat st;
 	char who[64];
 
-	if (euidaccess(fdp, X_OK) != 0) {
+	if (euidaccess(fdp, X_OK) != 0 && errno != ENOENT) {	/* no /proc */
 		user_name(geteuid(), who, sizeof(who));
 		if (stat(fdp, &st) == 0 && !(st.st_mode & (S_IXUSR | S_IXGRP |
 		    S_IXOTH)))
