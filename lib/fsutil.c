@@ -517,7 +517,8 @@ interp_missing(const char *shown, const char *interp, struct corp_err *err)
 }
 
 /* The first bytes of the file at FDP: 2 a script ("#!"), 1 an ELF
- * program, 0 neither (execvp, env's, would run it with /bin/sh). */
+ * program, 0 neither (execvp, env's, would run it with /bin/sh), -1
+ * it cannot be opened (no /proc). */
 static int
 file_kind(const char *fdp)
 {
@@ -525,7 +526,7 @@ file_kind(const char *fdp)
 	int fd, k = 0;
 
 	if ((fd = open(fdp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
-		return 0;
+		return -1;
 	if (pread(fd, m, 4, 0) == 4) {
 		if (m[0] == '#' && m[1] == '!')
 			k = 2;
@@ -550,9 +551,10 @@ runnable(const char *fdp, const char *shown, const char *path,
 {
 	struct stat st;
 	char who[64];
+	int e;
 
-	if (euidaccess(fdp, X_OK) != 0 && errno != ENOENT) {	/* no /proc */
-		user_name(geteuid(), who, sizeof(who));
+	if (euidaccess(fdp, X_OK) != 0 && (e = errno) != ENOENT) {
+		user_name(geteuid(), who, sizeof(who));	/* ENOENT: no /proc */
 		if (stat(fdp, &st) == 0 && !(st.st_mode & (S_IXUSR | S_IXGRP |
 		    S_IXOTH)))
 			return corp_errf(err, CORP_EFORBIDDEN, "%s: not "
@@ -560,7 +562,7 @@ runnable(const char *fdp, const char *shown, const char *path,
 			    who, (unsigned)(st.st_mode & 07777), path);
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: not executable by "
 		    "%s (%s: its mode, or a noexec mount); chmod +x it or "
-		    "move it", shown, who, strerror(errno));
+		    "move it", shown, who, strerror(e));
 	}
 	if (file_kind(fdp) == 0)
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: neither an ELF "
@@ -1534,7 +1536,7 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 	rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 : name;
 	ib = interp_name(rb, name);
 	kind = file_kind(fdp);
-	if (kind == 0) {
+	if (kind <= 0) {
 		close(fd);
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
 		    "env finds %s, neither a script nor a program: env would "
