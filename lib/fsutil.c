@@ -1290,9 +1290,11 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: no such "
 			    "directory", dirs[j]);
 		if (rc == 0 && j == 1) {
-			if (snprintf(pat, sizeof(pat), "%s/python*",
+			/* a trailing '/' matches directories only
+			 * (GLOB_ONLYDIR is a hint) */
+			if (snprintf(pat, sizeof(pat), "%s/python*/",
 			    dirs[1]) >= (int)sizeof(pat) || glob(pat,
-			    GLOB_NOSORT | GLOB_ONLYDIR, NULL, &g) != 0)
+			    GLOB_NOSORT, NULL, &g) != 0)
 				continue;
 			for (i = 0; rc == 0 && i < g.gl_pathc; i++)
 				if ((rc = search_dir(g.gl_pathv[i], NULL,
