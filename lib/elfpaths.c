@@ -77,6 +77,7 @@ corp_elf_paths_free(struct corp_elf_paths *ep)
 	for (i = 0; i < ep->nneeded; i++)
 		free(ep->needed[i]);
 	free(ep->needed);
+	free(ep->kind);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -89,6 +90,7 @@ corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
 	struct ph *ph = NULL;
 	uint64_t phoff, dynoff = 0, dynsz = 0, strva = 0, rp = 0, rup = 0;
 	uint64_t stroff, tag, val, aud = 0, *need = NULL;
+	unsigned char *kind = NULL;
 	size_t phnum, phent, i, ent, ndyn;
 	int is64, has_dyn = 0, has_rp = 0, has_rup = 0, has_aud = 0, rc = 0;
 
@@ -155,7 +157,8 @@ corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
 	}
 	free(buf);
 	if ((buf = malloc(ndyn * ent + 1)) == NULL ||
-	    (need = calloc(ndyn + 1, sizeof(*need))) == NULL) {
+	    (need = calloc(ndyn + 1, sizeof(*need))) == NULL ||
+	    (kind = calloc(ndyn + 1, 1)) == NULL) {
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -192,8 +195,12 @@ corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
 		    !has_aud) {
 			has_aud = 1;
 			aud = val;
-		} else if (tag == DT_NEEDED)
+		} else if (tag == DT_NEEDED || tag == DT_FILTER ||
+		    tag == DT_AUXILIARY) {
+			kind[ep->nneeded] = tag == DT_NEEDED ? CORP_ELF_NEEDED :
+			    tag == DT_FILTER ? CORP_ELF_FILTER : CORP_ELF_AUX;
 			need[ep->nneeded++] = val;
+		}
 	}
 	if (!has_rp && !has_rup && !has_aud && ep->nneeded == 0)
 		goto out;
@@ -212,12 +219,16 @@ corp_elf_paths(int fd, const char *shown, struct corp_elf_paths *ep,
 		rc = corp_errf(err, CORP_EINTERNAL, "out of memory");
 		goto out;
 	}
+	ep->kind = kind;
+	kind = NULL;
 	for (i = 0; i < ep->nneeded; i++)
 		if ((ep->needed[i] = str_at(fd, stroff + need[i])) == NULL) {
-			rc = bad(shown, "needed library (DT_NEEDED)", err);
+			rc = bad(shown, "needed library or filtee (DT_NEEDED, "
+			    "DT_FILTER, DT_AUXILIARY)", err);
 			goto out;
 		}
 out:
+	free(kind);
 	free(need);
 	free(buf);
 	free(ph);

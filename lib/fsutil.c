@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -562,7 +564,8 @@ interp_missing(const char *shown, const char *interp, struct corp_err *err)
 }
 
 /* The first bytes of the file at FDP: 2 a script ("#!"), 1 an ELF
- * program, 0 neither (execvp, env's, would run it with /bin/sh). */
+ * program, 0 neither (execvp, env's, would run it with /bin/sh), -1
+ * it cannot be opened (no /proc). */
 static int
 file_kind(const char *fdp)
 {
@@ -570,7 +573,7 @@ file_kind(const char *fdp)
 	int fd, k = 0;
 
 	if ((fd = open(fdp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
-		return 0;
+		return -1;
 	if (pread(fd, m, 4, 0) == 4) {
 		if (m[0] == '#' && m[1] == '!')
 			k = 2;
@@ -579,6 +582,41 @@ file_kind(const char *fdp)
 	}
 	close(fd);
 	return k;
+}
+
+/*
+ * Whether the kernel can run the file at FDP (SHOWN), a command or a #!
+ * interpreter: executable by the running user (not on a noexec mount),
+ * and an ELF program or a #! script; else refused here, its line held,
+ * rather than run and failed (sec-review-21a F9: a forgotten chmod +x
+ * spent a delivery; a binfmt_misc handler could run the other kind
+ * with an interpreter nobody judged).
+ */
+static int
+runnable(const char *fdp, const char *shown, const char *path,
+    struct corp_err *err)
+{
+	struct stat st;
+	char who[64];
+	int e;
+
+	if (euidaccess(fdp, X_OK) != 0 && (e = errno) != ENOENT) {
+		user_name(geteuid(), who, sizeof(who));	/* ENOENT: no /proc */
+		if (stat(fdp, &st) == 0 && !(st.st_mode & (S_IXUSR | S_IXGRP |
+		    S_IXOTH)))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: not "
+			    "executable by %s (mode %03o); chmod +x %s", shown,
+			    who, (unsigned)(st.st_mode & 07777), path);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: not executable by "
+		    "%s (%s: its mode, or a noexec mount); chmod +x it or "
+		    "move it", shown, who, strerror(e));
+	}
+	if (file_kind(fdp) == 0)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: neither an ELF "
+		    "program nor a #! script: the kernel would refuse it, or a "
+		    "binfmt_misc handler run it with an interpreter nobody "
+		    "judged; make it one", shown);
+	return 0;
 }
 
 /* Whether the file at FDP begins with "#!". */
@@ -774,8 +812,8 @@ static int	elf_judge(int, const char *, const char *,
  * Each file once from each directory (seen), to ELF_MAXLIBS.
  */
 static int
-lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
-    struct elf_seen *seen, struct corp_err *err)
+lib_judge(const char *shown, const char *what, const char *path,
+    const struct elf_exe *exe, struct elf_seen *seen, struct corp_err *err)
 {
 	char fdp[40];
 	struct stat st;
@@ -786,16 +824,16 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 	if ((rc = exec_walk(path, EXEC_LOADER, 0, &lfd, NULL, NULL,
 	    err)) != 0) {
 		if (rc == CORP_ENOTFOUND)
-			return corp_errf(err, CORP_EFORBIDDEN, "%s: its library "
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s "
 			    "%s: no such file: whoever can make it first "
-			    "chooses what it loads", shown, path);
-		corp_errprefix(err, "%s: its library %s", shown, path);
+			    "chooses what it loads", shown, what, path);
+		corp_errprefix(err, "%s: its %s %s", shown, what, path);
 		return rc;
 	}
 	if (fstat(lfd, &st) != 0) {
 		close(lfd);
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s: "
-		    "%s", shown, path, strerror(errno));
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s %s: "
+		    "%s", shown, what, path, strerror(errno));
 	}
 	for (c = path; c < sl; c++)
 		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
@@ -817,8 +855,8 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 	rfd = open(fdp, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	close(lfd);
 	if (rfd < 0)
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its library %s "
-		    "cannot be read to judge it (%s)", shown, path,
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its %s %s "
+		    "cannot be read to judge it (%s)", shown, what, path,
 		    strerror(errno));
 	/* glibc's $ORIGIN for a library is the directory of the path it
 	 * was found at or named by, links not resolved (for the program
@@ -835,9 +873,9 @@ lib_judge(const char *shown, const char *path, const struct elf_exe *exe,
 /* A needed NAME (no '/') found in the entries of LIST (ORIGIN for
  * $ORIGIN, the entries already judged): each file there judged. */
 static int
-lib_search(const char *shown, const char *name, const char *list,
-    const char *origin, const struct elf_exe *exe, struct elf_seen *seen,
-    struct corp_err *err)
+lib_search(const char *shown, const char *what, const char *name,
+    const char *list, const char *origin, const struct elf_exe *exe,
+    struct elf_seen *seen, struct corp_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	const char *s, *e;
@@ -853,12 +891,67 @@ lib_search(const char *shown, const char *name, const char *list,
 			    snprintf(path, sizeof(path), "%s/%s%s", dir,
 			    lib_subdirs[k], name) < (int)sizeof(path) &&
 			    lstat(path, &st) == 0 &&
-			    (rc = lib_judge(shown, path, exe, seen, err)) != 0)
+			    (rc = lib_judge(shown, what, path, exe, seen,
+			    err)) != 0)
 				return rc;
 		if (*e == '\0')
 			break;
 	}
 	return 0;
+}
+
+/*
+ * Whether a missing PATH is a name only root and the operator may make:
+ * the first directory above it that exists is walked as a command's
+ * path is and must not be one others may make names in (sticky /tmp).
+ * 0, or CORP_EFORBIDDEN (*where: that directory, for the message) with
+ * err set by the walk, or CORP_ENOTFOUND when others may make it.
+ */
+static int
+name_ours(const char *path, char *where, size_t n, struct corp_err *err)
+{
+	int rc, sticky;
+
+	origin_of(path, where, n);
+	for (;;) {
+		if (where[0] == '\0')
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: not an "
+			    "absolute path", path);
+		rc = search_dir(where, NULL, &sticky, err);
+		if (rc == 0)
+			return sticky ? CORP_ENOTFOUND : 0;
+		if (rc != CORP_ENOTFOUND)
+			return rc;
+		if (strcmp(where, "/") == 0)
+			return rc;
+		origin_of(where, where, n);
+	}
+}
+
+/* An auxiliary filtee named by PATH: judged as a needed library when it
+ * is there; missing (the loader goes on without it), its name must be
+ * one only root and the operator may make (name_ours), or whoever makes
+ * it later has it loaded (sec-review-21a F2). */
+static int
+aux_judge(const char *shown, const char *path, const struct elf_exe *exe,
+    struct elf_seen *seen, struct corp_err *err)
+{
+	char where[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (lstat(path, &st) == 0 || errno != ENOENT)
+		return lib_judge(shown, "auxiliary filtee", path, exe, seen,
+		    err);
+	if ((rc = name_ours(path, where, sizeof(where), err)) == 0)
+		return 0;
+	if (rc == CORP_ENOTFOUND)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its auxiliary "
+		    "filtee %s: no such file, and %s is a directory others "
+		    "may make names in: whoever makes it first chooses what "
+		    "the loader loads; rebuild it without", shown, path, where);
+	corp_errprefix(err, "%s: its auxiliary filtee %s", shown, path);
+	return rc;
 }
 
 /*
@@ -870,8 +963,12 @@ lib_search(const char *shown, const char *name, const char *list,
  * its library paths or the program's RPATH), the library paths
  * (libpath_judge) and the libraries in turn, each once; an audit
  * library (DT_AUDIT, DT_DEPAUDIT), which runs its code in the program,
- * is refused.  A needed name found in none of them is the system's
- * (ld.so.cache, /lib, /usr/lib: root's), not followed.
+ * is refused.  A filtee (DT_FILTER, DT_AUXILIARY), loaded with its
+ * filter, is a needed library here (sec-review-21a F2); a missing
+ * auxiliary one by path, which the loader skips, aux_judge.  A needed
+ * name found in none of them comes from the directories ld.so.conf
+ * lists (ld.so.cache) and the system's: root's configuration, what root
+ * lists there root's to keep (corp.7; sec-review-21a F4), not followed.
  */
 static int
 elf_judge(int fd, const char *shown, const char *real,
@@ -880,6 +977,7 @@ elf_judge(int fd, const char *shown, const char *real,
 	struct corp_elf_paths ep;
 	struct elf_exe top;
 	char origin[PATH_MAX];
+	const char *what;
 	size_t i;
 	int rc, lfd;
 
@@ -917,21 +1015,348 @@ elf_judge(int fd, const char *shown, const char *real,
 	if (exe == NULL)
 		exe = &top;
 	for (i = 0; rc == 0 && i < ep.nneeded; i++) {
-		if (strchr(ep.needed[i], '/') != NULL)
-			rc = ep.needed[i][0] != '/' ? corp_errf(err,
-			    CORP_EFORBIDDEN, "%s: its needed library %.64s: a "
-			    "relative path (the working directory)", shown,
-			    ep.needed[i]) : lib_judge(shown, ep.needed[i], exe,
-			    seen, err);
-		else if ((rc = lib_search(shown, ep.needed[i], ep.runpath ==
-		    NULL ? ep.rpath : NULL, origin, exe, seen, err)) == 0 &&
-		    (rc = lib_search(shown, ep.needed[i], ep.runpath, origin,
-		    exe, seen, err)) == 0 && ep.runpath == NULL &&
-		    exe != &top)
-			rc = lib_search(shown, ep.needed[i], exe->rpath,
+		what = ep.kind[i] == CORP_ELF_NEEDED ? "library" :
+		    ep.kind[i] == CORP_ELF_FILTER ? "filtee (DT_FILTER)" :
+		    "auxiliary filtee";
+		if (strchr(ep.needed[i], '/') != NULL && ep.needed[i][0] != '/')
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its %s "
+			    "%.64s: a relative path (the working directory)",
+			    shown, what, ep.needed[i]);
+		else if (strchr(ep.needed[i], '/') != NULL)
+			rc = ep.kind[i] == CORP_ELF_AUX ? aux_judge(shown,
+			    ep.needed[i], exe, seen, err) : lib_judge(shown,
+			    what, ep.needed[i], exe, seen, err);
+		else if ((rc = lib_search(shown, what, ep.needed[i],
+		    ep.runpath == NULL ? ep.rpath : NULL, origin, exe, seen,
+		    err)) == 0 && (rc = lib_search(shown, what, ep.needed[i],
+		    ep.runpath, origin, exe, seen, err)) == 0 &&
+		    ep.runpath == NULL && exe != &top)
+			rc = lib_search(shown, what, ep.needed[i], exe->rpath,
 			    exe->origin, exe, seen, err);
 	}
 	corp_elf_paths_free(&ep);
+	return rc;
+}
+
+#define DIR_MAXENTS	4096	/* entries judged for one command */
+
+static int	entries_judge(int, const char *, const char *, int, size_t *,
+		    struct corp_err *);
+
+/*
+ * One entry NAME of the directory DFD (shown as DIR), which an
+ * interpreter loads from by name (a script's directory, a venv's
+ * package; sec-review-21a F1, F6): root's or the running user's and
+ * writable by neither group nor others; a link by its own owner and by
+ * what it leads to, if anything; a directory, while DEPTH > 0, entered
+ * and its entries judged at DEPTH - 1.  *count: entries judged so far,
+ * at most DIR_MAXENTS.
+ */
+static int
+entry_judge(int dfd, const char *name, const char *dir, int depth,
+    size_t *count, struct corp_err *err)
+{
+	char shown[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (++*count > DIR_MAXENTS)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: more than %d "
+		    "entries to judge beside what python or node loads by "
+		    "name; keep the command in a directory of its own", dir,
+		    DIR_MAXENTS);
+	if (snprintf(shown, sizeof(shown), "%s/%s", strcmp(dir, "/") == 0 ?
+	    "" : dir, name) >= (int)sizeof(shown))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a name too long",
+		    dir);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : corp_errf(err, CORP_EFORBIDDEN,
+		    "%s: %s", shown, strerror(errno));
+	if (S_ISLNK(st.st_mode)) {
+		st.st_mode = S_IFLNK | 0755;	/* a link has no mode */
+		if ((rc = corp_trust_stat(shown, &st, err)) != 0)
+			return rc;
+		if (fstatat(dfd, name, &st, 0) != 0)
+			return 0;	/* leads nowhere: nothing loaded */
+		return corp_trust_stat(shown, &st, err);
+	}
+	if ((rc = corp_trust_stat(shown, &st, err)) != 0)
+		return rc;
+	if (S_ISDIR(st.st_mode) && depth > 0)
+		return entries_judge(dfd, name, shown, depth - 1, count, err);
+	return 0;
+}
+
+/* Every entry of the directory NAME in DFD (shown as DIR), entry_judge
+ * at DEPTH. */
+static int
+entries_judge(int dfd, const char *name, const char *dir, int depth,
+    size_t *count, struct corp_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: cannot be read to "
+		    "judge what is in it (%s)", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..")
+		    != 0)
+			rc = entry_judge(dirfd(d), de->d_name, dir, depth,
+			    count, err);
+	closedir(d);
+	return rc;
+}
+
+#define PTH_MAXNAMES	256	/* top-level names a venv's .pth import */
+
+/* The first component of the dotted name at P (letters, digits, '_')
+ * added to names, if new and room is left; P past the dotted name. */
+static const char *
+pth_name(const char *p, char **names, size_t *n)
+{
+	const char *s = p;
+	size_t i, len;
+
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	len = (size_t)(p - s);
+	while (isalnum((unsigned char)*p) || *p == '_' || *p == '.')
+		p++;
+	if (len == 0 || len > NAME_MAX)
+		return p;
+	for (i = 0; i < *n; i++)
+		if (strlen(names[i]) == len && strncmp(names[i], s, len) == 0)
+			return p;
+	if (*n < PTH_MAXNAMES && (names[*n] = strndup(s, len)) != NULL)
+		(*n)++;
+	return p;
+}
+
+/*
+ * The modules an import line of a .pth names (site.py runs a line that
+ * starts "import " or "import\t"): the names after import (a list,
+ * "as" skipped) and from, and in __import__('NAME'); their first
+ * component, the one a venv's site-packages may hold.
+ */
+static void
+pth_imports(const char *line, char **names, size_t *n)
+{
+	const char *p = line, *s;
+	size_t len;
+
+	if (strncmp(line, "import ", 7) != 0 && strncmp(line, "import\t", 7)
+	    != 0)
+		return;
+	while (*p != '\0') {
+		if (!isalpha((unsigned char)*p) && *p != '_') {
+			p++;
+			continue;
+		}
+		s = p;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		len = (size_t)(p - s);
+		if (len == 10 && strncmp(s, "__import__", 10) == 0) {
+			p += strspn(p, " \t");
+			if (*p == '(')
+				p += 1 + strspn(p + 1, " \t");
+			if (*p == '\'' || *p == '"')
+				p = pth_name(p + 1, names, n);
+		} else if (len == 4 && strncmp(s, "from", 4) == 0) {
+			p += strspn(p, " \t");
+			p = pth_name(p, names, n);
+		} else if (len == 6 && strncmp(s, "import", 6) == 0) {
+			for (;;) {
+				p += strspn(p, " \t(");
+				p = pth_name(p, names, n);
+				p += strspn(p, " \t");
+				if (strncmp(p, "as", 2) == 0 && (p[2] == ' ' ||
+				    p[2] == '\t')) {
+					p += 2 + strspn(p + 2, " \t");
+					while (isalnum((unsigned char)*p) ||
+					    *p == '_')
+						p++;
+					p += strspn(p, " \t");
+				}
+				if (*p != ',')
+					break;
+				p++;
+			}
+		}
+	}
+}
+
+/*
+ * The site-packages SP of a venv, its descriptor DFD judged: python
+ * runs the import lines of every *.pth file there at start, so each is
+ * judged as a command's file is, and so is what those lines import from
+ * SP itself, one level (NAME.* and NAME/ with its entries, as a
+ * script's directory; sec-review-21a F1: a .pth another user owned, or
+ * a module a root .pth imported, ran as root).
+ */
+static int
+site_judge(int dfd, const char *sp, struct corp_err *err)
+{
+	char shown[PATH_MAX], *names[PTH_MAXNAMES], *line = NULL;
+	struct dirent *de;
+	struct stat st;
+	size_t n = 0, cap = 0, count = 0, i, len;
+	FILE *f;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(fd)) == NULL) {
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: cannot be read to "
+		    "judge its .pth files (%s)", sp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".pth") != 0)
+			continue;
+		snprintf(shown, sizeof(shown), "%s/%s", sp, de->d_name);
+		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", shown,
+			    errno == ELOOP ? "a symbolic link, which python "
+			    "follows: put the file itself there" :
+			    strerror(errno));
+			break;
+		}
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a "
+			    "regular file", shown);
+			break;
+		}
+		if ((rc = corp_trust_stat(shown, &st, err)) != 0 ||
+		    (f = fdopen(fd, "r")) == NULL) {
+			close(fd);
+			if (rc == 0)
+				rc = corp_errf(err, CORP_EINTERNAL, "%s: %s",
+				    shown, strerror(errno));
+			break;
+		}
+		while (getline(&line, &cap, f) > 0)
+			pth_imports(line, names, &n);
+		fclose(f);
+	}
+	if (rc == 0 && n > 0) {
+		rewinddir(d);
+		while (rc == 0 && (de = readdir(d)) != NULL)
+			for (i = 0; i < n; i++) {
+				len = strlen(names[i]);
+				if (strncmp(de->d_name, names[i], len) == 0 &&
+				    (de->d_name[len] == '\0' ||
+				    de->d_name[len] == '.')) {
+					rc = entry_judge(dirfd(d), de->d_name,
+					    sp, 2, &count, err);
+					break;
+				}
+			}
+	}
+	closedir(d);
+	free(line);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	return rc;
+}
+
+/*
+ * The home a venv's pyvenv.cfg (open as FD, judged) names: python takes
+ * its standard library from there (HOME/../lib/pythonX.Y), so HOME,
+ * HOME/../lib and each HOME/../lib/python* are walked as an
+ * interpreter's directory is and must be directories only root and the
+ * operator may make names in (sec-review-21a F3: a venv made with
+ * --copies from another user's python ran their sitecustomize.py).
+ */
+static int
+venv_home_judge(int fd, const char *shown, const char *cfg,
+    struct corp_err *err)
+{
+	char *line = NULL, *k, *v, *e, dirs[2][PATH_MAX + 16],
+	    pat[PATH_MAX + 32];
+	size_t cap = 0, i;
+	glob_t g;
+	FILE *f;
+	int rc = 0, sticky, dfd, j;
+
+	if ((fd = dup(fd)) < 0 || (f = fdopen(fd, "r")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return corp_errf(err, CORP_EINTERNAL, "%s: %s", cfg,
+		    strerror(errno));
+	}
+	dirs[0][0] = '\0';
+	while (getline(&line, &cap, f) > 0) {
+		if ((v = strchr(line, '=')) == NULL)
+			continue;
+		*v++ = '\0';
+		for (k = line; *k == ' ' || *k == '\t'; k++)
+			;
+		for (e = k + strlen(k); e > k && (e[-1] == ' ' ||
+		    e[-1] == '\t'); )
+			*--e = '\0';
+		if (strcasecmp(k, "home") != 0)
+			continue;
+		v += strspn(v, " \t");
+		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); )
+			*--e = '\0';
+		strlcpy(dirs[0], v, sizeof(dirs[0]));
+	}
+	fclose(f);
+	free(line);
+	if (dirs[0][0] == '\0')
+		return 0;
+	if (snprintf(dirs[1], sizeof(dirs[1]), "%s/../lib", dirs[0]) >=
+	    (int)sizeof(dirs[1]))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
+		    "%s: home = %.64s...: too long", shown, cfg, dirs[0]);
+	for (j = 0; rc == 0 && j < 2; j++) {
+		if (dirs[j][0] != '/')
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's "
+			    "venv %s: home = %.64s: not an absolute directory",
+			    shown, cfg, dirs[j]);
+		if ((rc = search_dir(dirs[j], &dfd, &sticky, err)) == 0) {
+			close(dfd);
+			if (sticky)
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a "
+				    "directory others may make names in",
+				    dirs[j]);
+		} else if (rc == CORP_ENOTFOUND)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: no such "
+			    "directory", dirs[j]);
+		if (rc == 0 && j == 1) {
+			/* a trailing '/' matches directories only
+			 * (GLOB_ONLYDIR is a hint) */
+			if (snprintf(pat, sizeof(pat), "%s/python*/",
+			    dirs[1]) >= (int)sizeof(pat) || glob(pat,
+			    GLOB_NOSORT, NULL, &g) != 0)
+				continue;
+			for (i = 0; rc == 0 && i < g.gl_pathc; i++)
+				if ((rc = search_dir(g.gl_pathv[i], NULL,
+				    &sticky, err)) == 0 && sticky)
+					rc = corp_errf(err, CORP_EFORBIDDEN,
+					    "%s: a directory others may make "
+					    "names in", g.gl_pathv[i]);
+			globfree(&g);
+		}
+	}
+	if (rc != 0)
+		corp_errprefix(err, "%s: its python's venv %s: home = %s, "
+		    "where python takes its standard library from, must be "
+		    "a directory only root and the operator may change",
+		    shown, cfg, dirs[0]);
 	return rc;
 }
 
@@ -952,7 +1377,7 @@ venv_judge(const char *shown, const char *path, struct corp_err *err)
 	struct stat st;
 	glob_t g;
 	size_t i;
-	int rc = 0, sticky;
+	int rc = 0, sticky, dfd, cfd;
 
 	/* The venv is the directory above the interpreter's bin/. */
 	origin_of(path, bin, sizeof(bin));
@@ -969,17 +1394,36 @@ venv_judge(const char *shown, const char *path, struct corp_err *err)
 		corp_errprefix(err, "%s: its python's venv", shown);
 		return rc;
 	}
+	if ((cfd = open(cfg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) < 0 || fstat(cfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (cfd >= 0)
+			close(cfd);
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
+		    "file %s cannot be read to judge it", shown, cfg);
+	}
+	if ((rc = corp_trust_stat(cfg, &st, err)) == 0)
+		rc = venv_home_judge(cfd, shown, cfg, err);
+	else
+		corp_errprefix(err, "%s: its python's venv", shown);
+	close(cfd);
+	if (rc != 0)
+		return rc;
 	snprintf(pat, sizeof(pat), "%s/lib*/python*/site-packages", root);
 	if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
 		return 0;
 	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
-		if ((rc = search_dir(g.gl_pathv[i], NULL, &sticky, err)) != 0)
+		if ((rc = search_dir(g.gl_pathv[i], &dfd, &sticky, err)) != 0) {
 			corp_errprefix(err, "%s: its python's venv", shown);
-		else if (sticky)
+			continue;
+		}
+		if (sticky)
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its python's "
 			    "venv holds %s, a directory others may make names "
 			    "in: python runs the .pth files there", shown,
 			    g.gl_pathv[i]);
+		else if ((rc = site_judge(dfd, g.gl_pathv[i], err)) != 0)
+			corp_errprefix(err, "%s: its python's venv", shown);
+		close(dfd);
 	}
 	globfree(&g);
 	return rc;
@@ -1141,7 +1585,7 @@ env_judge(const char *shown, const char *line, const char *name, int depth,
 	rb = strrchr(real, '/') != NULL ? strrchr(real, '/') + 1 : name;
 	ib = interp_name(rb, name);
 	kind = file_kind(fdp);
-	if (kind == 0) {
+	if (kind <= 0) {
 		close(fd);
 		return corp_errf(err, CORP_EFORBIDDEN, "%s: #! line \"%s\": "
 		    "env finds %s, neither a script nor a program: env would "
@@ -1206,6 +1650,39 @@ script_dir_ok(const char *shown, const char *real, int up,
 	return 0;
 }
 
+/* Whether interpreter NAME loads modules from beside a script by name
+ * (python's sys.path[0], node's require of ./x and node_modules). */
+static int
+loads_by_name(const char *name)
+{
+	return strncmp(name, "python", 6) == 0 || strncmp(name, "node", 4) == 0;
+}
+
+/*
+ * What already sits in the directory of a script (REAL, its real path)
+ * python or node runs: every entry root's or the running user's and
+ * writable by neither group nor others, a subdirectory's entries too
+ * (a package, __pycache__, node_modules), one level, at most
+ * DIR_MAXENTS (sec-review-21a F6: another user's helper.py, or a .pyc
+ * in __pycache__, beside a root script ran as root).  Deeper trees are
+ * the operator's to keep (corp.7 SECURITY).
+ */
+static int
+beside_judge(const char *shown, const char *real, struct corp_err *err)
+{
+	char dir[PATH_MAX];
+	size_t count = 0;
+	int rc;
+
+	origin_of(real, dir, sizeof(dir));
+	if (dir[0] != '/')
+		return 0;	/* no /proc: the walk's rules alone */
+	if ((rc = entries_judge(AT_FDCWD, dir, dir, 1, &count, err)) != 0)
+		corp_errprefix(err, "%s: beside it, where python and node "
+		    "load modules from by name", shown);
+	return rc;
+}
+
 /*
  * The file judged, name in dfd and shown as shown, fd its O_PATH
  * descriptor: when it is a script, its #! interpreter is what the
@@ -1225,7 +1702,8 @@ exec_interp(int dfd, const char *name, const char *shown,
 {
 	struct stat rst;
 	char buf[EXEC_LINEMAX + 1], line[EXEC_LINEMAX + 1], *p, *e, *arg,
-	    *b, real[PATH_MAX], fdp[40], *rb = NULL, sreal[PATH_MAX];
+	    *b, real[PATH_MAX], fdp[40], *rb = NULL, sreal[PATH_MAX],
+	    ish[2 * PATH_MAX + 40];
 	const char *ib;
 	ssize_t n, rl;
 	size_t al;
@@ -1254,6 +1732,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 	if ((rl = readlink(fdp, sreal, sizeof(sreal) - 1)) <= 0)
 		rl = 0;
 	sreal[rl] = '\0';
+	if (depth == 0 && (rc = runnable(fdp, shown, shown, err)) != 0) {
+		close(rfd);
+		return rc;
+	}
 	if (n < 2 || buf[0] != '#' || buf[1] != '!') {
 		/* not a script: the kernel runs it itself, with the
 		 * loader an ELF program names (not a loader's own) */
@@ -1319,7 +1801,11 @@ exec_interp(int dfd, const char *name, const char *shown,
 			    strrchr(real, '/') + 1 : real;
 		}
 		iscript = is_script(fdp);
+		snprintf(ish, sizeof(ish), "%s: #! interpreter %s", shown, p);
+		rc = runnable(fdp, ish, p, err);
 		close(ifd);
+		if (rc != 0)
+			return rc;
 	}
 	b = strrchr(p, '/') + 1;
 	arg += strspn(arg, " \t");
@@ -1329,6 +1815,9 @@ exec_interp(int dfd, const char *name, const char *shown,
 	if ((rc = script_dir_ok(shown, sreal, strncmp(b, "node", 4) == 0 ||
 	    (rb != NULL && strncmp(rb, "node", 4) == 0) ||
 	    strncmp(arg, "node", 4) == 0, err)) != 0)
+		return rc;
+	if ((loads_by_name(b) || (rb != NULL && loads_by_name(rb)) ||
+	    loads_by_name(arg)) && (rc = beside_judge(shown, sreal, err)) != 0)
 		return rc;
 	/*
 	 * Any other interpreter's argument may only be one cluster of
@@ -1400,6 +1889,51 @@ exec_interp(int dfd, const char *name, const char *shown,
 	return env_judge(shown, line, arg, depth, cmd, err);
 }
 
+/*
+ * The HOME a command gets (execcmd.c child_env: the running user's from
+ * the password database), judged as a command's directory is: zsh
+ * (~/.zshenv), python (the user site's .pth files) and node
+ * (~/.node_modules) run files from it (sec-review-21a F5: a HOME the
+ * operator's group could write ran another user's ~/.zshenv).  When it
+ * exists, walked (every directory above it root's or the running
+ * user's, writable by neither group nor others, a sticky one root owns
+ * passing on the way) and judged itself by the ownership rule, sticky
+ * or not; missing, its name must be one nobody else may make
+ * (name_ours).  None in the database: none is passed, 0.
+ */
+static int
+home_judge(const char *path, struct corp_err *err)
+{
+	char home[PATH_MAX], where[PATH_MAX], m[sizeof(err->msg)];
+	struct passwd *pw;
+	struct stat st;
+	int rc, dfd;
+
+	if ((pw = getpwuid(geteuid())) == NULL || pw->pw_dir == NULL ||
+	    pw->pw_dir[0] != '/' || strlcpy(home, pw->pw_dir, sizeof(home)) >=
+	    sizeof(home))
+		return 0;
+	if ((rc = corp_dir_walk(home, &dfd, err)) == 0) {
+		if (fstat(dfd, &st) != 0)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", home,
+			    strerror(errno));
+		else
+			rc = corp_trust_stat(home, &st, err);
+		close(dfd);
+	} else if (rc == CORP_ENOTFOUND && (rc = name_ours(home, where,
+	    sizeof(where), err)) == CORP_ENOTFOUND)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "it does not exist, and "
+		    "%s is a directory others may make names in: whoever makes "
+		    "it first chooses the files run from it", where);
+	if (rc == 0)
+		return 0;
+	strlcpy(m, err->msg, sizeof(m));
+	return corp_errf(err, CORP_EFORBIDDEN, "exec command %s: HOME %s, the "
+	    "running user's from the password database, which the command "
+	    "gets (zsh, python and node run files from it): %s; or give the "
+	    "user another home (usermod -d)", path, home, m);
+}
+
 int
 corp_exec_open(const char *path, struct corp_cmd *cmd, struct corp_err *err)
 {
@@ -1407,7 +1941,8 @@ corp_exec_open(const char *path, struct corp_cmd *cmd, struct corp_err *err)
 
 	cmd->fd = cmd->ifd = -1;
 	cmd->iname[0] = cmd->ipath[0] = '\0';
-	if ((rc = exec_walk(path, 0, 0, &cmd->fd, NULL, cmd, err)) != 0)
+	if ((rc = exec_walk(path, 0, 0, &cmd->fd, NULL, cmd, err)) != 0 ||
+	    (rc = home_judge(path, err)) != 0)
 		corp_cmd_close(cmd);
 	return rc;
 }

@@ -87,7 +87,13 @@ int	corp_trust_dir(const char *path, struct corp_err *);
  * the kernel reads it) is walked the same way, and its own, to the
  * kernel's chain of 5 scripts; a relative or missing one, an empty or
  * over-long #! line (no newline within the kernel's 256 bytes: perl
- * reads the rest), or a script corp cannot read is refused.
+ * reads the rest), or a script corp cannot read is refused; so is a
+ * command or interpreter the kernel cannot run (not executable, neither
+ * ELF nor #!).  Also judged: an ELF program's loader, library paths,
+ * libraries and filtees; a venv python's pyvenv.cfg, its home, its
+ * site-packages, .pth files and what they import there; what sits
+ * beside a script python or node runs; and the HOME the command gets
+ * (corp.7 SECURITY).
  * CORP_EFORBIDDEN ("exec command PATH: WHAT: why; fix")
  * naming the first that fails (a missing interpreter too: the script
  * is there), CORP_ENOTFOUND when a component of the command's own path

@@ -19,16 +19,20 @@
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
 #include "corp.h"
 #include "db.h"
 #include "dbint.h"
+#include "fsutil.h"
 #include "text.h"
 
 /*
@@ -66,21 +70,83 @@ static struct {
  * CORP_ECONFIG, naming the library and the package to install.  The
  * outcome is kept: a second call fails the same way without a retry.
  */
+/*
+ * CORP_TEST_LIBPQ by a path: walked as a command's file is before it is
+ * loaded, since loading it runs its code (sec-review-21a F8): its links
+ * judged and resolved, every directory root's or the operator's and
+ * writable by neither group nor others, the file, opened without
+ * following a link, the same; loaded by the descriptor judged (*fdp).
+ * CORP_ENOTFOUND when it is not there (dlopen's own words then).
+ */
+static int
+test_libpq_open(const char *lib, int *fdp, struct corp_err *err)
+{
+	struct stat st;
+	char *real;
+	int rc;
+
+	*fdp = -1;
+	if ((rc = corp_path_resolve(lib, &real, err)) != 0)
+		return rc == CORP_ENOTFOUND ? rc : corp_errprefix(err,
+		    "CORP_TEST_LIBPQ %s", lib);
+	rc = corp_out_open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, fdp,
+	    err);
+	free(real);
+	if (rc == CORP_ENOTFOUND || (rc == CORP_EINTERNAL && errno == ENOENT))
+		return CORP_ENOTFOUND;
+	if (rc == 0 && fstat(*fdp, &st) != 0)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", lib,
+		    strerror(errno));
+	else if (rc == 0 && !S_ISREG(st.st_mode))
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: not a file", lib);
+	else if (rc == 0)
+		rc = corp_trust_stat(lib, &st, err);
+	if (rc != 0) {
+		if (*fdp >= 0)
+			close(*fdp);
+		*fdp = -1;
+		return corp_errprefix(err, "CORP_TEST_LIBPQ %s", lib);
+	}
+	return 0;
+}
+
 int
 corp_pg_load(struct corp_err *err)
 {
 	static int state;		/* 0 untried, 1 loaded, -1 failed */
+	static int refused;		/* CORP_TEST_LIBPQ judged unsafe */
 	static char why[512];
 	const char *lib = corp_cfg.test_libpq ? corp_cfg.test_libpq : LIBPQ;
+	struct corp_err le;
+	char fdp[40];
 	void *h;
+	int fd = -1, rc;
 
 	if (state == 0) {
 		state = -1;
+		if (corp_cfg.test_libpq != NULL && strchr(lib, '/') != NULL) {
+			if ((rc = test_libpq_open(lib, &fd, &le)) != 0 &&
+			    rc != CORP_ENOTFOUND) {
+				refused = rc;
+				strlcpy(why, le.msg, sizeof(why));
+				goto out;
+			}
+			if (fd >= 0)
+				snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d",
+				    fd);
+		}
 		/* Lazy as when linked: an object built with -z now (as
 		 * libpq is on Debian) is bound at once all the same; RTLD_NOW
 		 * would bind every dependency too, +3 M instructions. */
-		if ((h = dlopen(lib, RTLD_LAZY | RTLD_LOCAL)) == NULL) {
-			snprintf(why, sizeof(why), "%s", dlerror());
+		h = dlopen(fd >= 0 ? fdp : lib, RTLD_LAZY | RTLD_LOCAL);
+		if (fd >= 0)
+			close(fd);
+		if (h == NULL) {
+			if (fd >= 0)	/* dlerror names /proc/self/fd/N */
+				snprintf(why, sizeof(why), "%s: %s", lib,
+				    dlerror());
+			else
+				snprintf(why, sizeof(why), "%s", dlerror());
 			goto out;
 		}
 #define X(f)								\
@@ -95,6 +161,8 @@ corp_pg_load(struct corp_err *err)
 out:
 	if (state == 1)
 		return 0;
+	if (refused)
+		return corp_errf(err, refused, "%s", why);
 	return corp_errf(err, CORP_ECONFIG, "a PostgreSQL database needs "
 	    "libpq, which cannot be loaded: %s; install libpq (the Debian "
 	    "package libpq5)", why);

@@ -374,6 +374,30 @@ is "$rc:$err" "78:corp-deliver: a PostgreSQL database needs libpq, which cannot 
     "a library without libpq's functions: the first one missing"
 ok "SQLite needs no libpq" env CORP_TEST_LIBPQ="$T/none/libpq.so.5" \
     CORP_DB="$T/nolibpq.db" corp-db init
+# The file named is walked as a command's is before it is loaded
+# (loading it runs its code): one others may write, or in a directory
+# others may write, is refused, 77 (sec-review-21a F8).
+mkdir -m 755 "$T/pq"
+printf 'int corp_not_libpq;\n' > "$T/pq/x.c"
+cc -shared -fPIC -o "$T/pq/libc.so.6" "$T/pq/x.c" ||
+    bail "cc failed for a library"
+chmod 644 "$T/pq/libc.so.6"
+run env CORP_TEST_LIBPQ="$T/pq/libc.so.6" CORP_DB="postgresql://u@h/db" \
+    corp-db status
+is "$rc:$err" "78:corp-db: a PostgreSQL database needs libpq, which cannot be loaded: $T/pq/libc.so.6: no PQbackendPID; install libpq (the Debian package libpq5)" \
+    "CORP_TEST_LIBPQ the operator's: loaded (here without libpq's functions)"
+chmod 666 "$T/pq/libc.so.6"
+run env CORP_TEST_LIBPQ="$T/pq/libc.so.6" CORP_DB="postgresql://u@h/db" \
+    corp-db status
+is "$rc:$err" "77:corp-db: CORP_TEST_LIBPQ $T/pq/libc.so.6: $T/pq/libc.so.6: world-writable (mode 666); chmod go-w $T/pq/libc.so.6" \
+    "CORP_TEST_LIBPQ others may write: refused (77), never loaded"
+chmod 644 "$T/pq/libc.so.6"
+chmod 777 "$T/pq"
+run env CORP_TEST_LIBPQ="$T/pq/libc.so.6" CORP_DB="postgresql://u@h/db" \
+    corp-db status
+like "$rc:$err" "^77:corp-db: CORP_TEST_LIBPQ $T/pq/libc.so.6: .*$T/pq: world-writable" \
+    "CORP_TEST_LIBPQ in a directory others may write: refused (77)"
+chmod 755 "$T/pq"
 
 # A world-writable data dir is refused (the default database is in it).
 mkdir -p "$T/ww" && chmod 777 "$T/ww"

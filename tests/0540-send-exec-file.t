@@ -641,6 +641,42 @@ fi
 run_in "$T/in" corp-send file --out "$T/fresh.jsonl"
 is "$rc:$(stat -c %a "$T/fresh.jsonl")" "0:600" "a new --out file is made 0600"
 
+# A command the kernel cannot run (not executable: a forgotten chmod
+# +x; neither ELF nor #!) is refused at the judgement and its line held,
+# never run and failed (sec-review-21a F9: the delivery was spent on a
+# configuration error; a binfmt_misc handler could run the other kind).
+printf '#!/bin/sh\ncat >/dev/null\necho ran > "%s/nx.ran"\n' "$T" > "$T/bin/nx"
+chmod 644 "$T/bin/nx"
+printf 'cat >/dev/null\necho ran > "%s/nx.ran"\n' "$T" > "$T/bin/noshebang"
+chmod 755 "$T/bin/noshebang"
+mkdir -m 755 "$T/ip1" "$T/ip2"
+cp "$T/bin/noshebang" "$T/ip1/sh"
+cp "$T/bin/nx" "$T/ip2/sh"
+printf '#!%s/ip1/sh\ncat >/dev/null\n' "$T" > "$T/bin/byplain"
+printf '#!%s/ip2/sh\ncat >/dev/null\n' "$T" > "$T/bin/bynx"
+chmod 755 "$T/bin/byplain" "$T/bin/bynx"
+printf 'nx=%s/bin/nx\nnoshebang=%s/bin/noshebang\nbyplain=%s/bin/byplain\nbynx=%s/bin/bynx\n' \
+    "$T" "$T" "$T" "$T" > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+dline 1 nx "" exec > "$T/in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:6]')" "77:[\"retry\",null,\"exec command $T/bin/nx: $T/bin/nx: not executable by $(id -un) (mode 644); chmod +x $T/bin/nx\",false,60]" \
+    "a command file not executable: refused (77), held"
+is "$(printf '%s\n' "$out" | jq -r .error_class)" config "  as a configuration error"
+dline 1 noshebang "" exec > "$T/in"
+run_in "$T/in" corp-send exec
+is "$rc:$(acks | jq -c '.[1:5]')" "77:[\"retry\",null,\"exec command $T/bin/noshebang: $T/bin/noshebang: neither an ELF program nor a #! script: the kernel would refuse it, or a binfmt_misc handler run it with an interpreter nobody judged; make it one\",false]" \
+    "a command file neither ELF nor #!: refused (77)"
+dline 1 byplain "" exec > "$T/in"
+run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:exec command $T/bin/byplain: $T/bin/byplain: #! interpreter $T/ip1/sh: neither an ELF program nor a #! script" \
+    "an interpreter neither ELF nor #!: refused (77)"
+dline 1 bynx "" exec > "$T/in"
+run_in "$T/in" corp-send exec
+like "$rc:$(acks | jq -r '.[3]')" "^77:exec command $T/bin/bynx: $T/bin/bynx: #! interpreter $T/ip2/sh: not executable by $(id -un) \\(mode 644\\); chmod \\+x $T/ip2/sh" \
+    "an interpreter not executable: refused (77)"
+ok "  and nothing ran" test ! -e "$T/nx.ran"
+
 # EPIPE: the reader goes away; stop quietly with 0.
 dline 100 x "$(printf '%0300d' 0)" file |
     awk '{ for (i = 0; i < 600; i++) { l = $0;

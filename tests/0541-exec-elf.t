@@ -163,6 +163,42 @@ send clean
 is "$got" '0:["sent",null,null,true]' "the operator's own tls subdirectory: runs"
 rmdir "$T/lib/tls"
 
+# A filtee (DT_FILTER, DT_AUXILIARY) is loaded with its filter, its
+# constructors run: named and found as a needed library is, and judged
+# the same way; a missing auxiliary one (the loader goes on without it)
+# must be a name nobody else may make (sec-review-21a F2: another user
+# made /tmp/x/libaux.so later and it ran as root).
+mkdir -m 755 "$T/fl"
+lib "$T/fl" auxpub "-Wl,-f,$T/pub/libaux.so"
+progx auxpub -L"$T/fl" -lauxpub "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send auxpub
+like "$got" "^77:\\[\"retry\",null,\"exec command $T/bin/auxpub: $T/bin/auxpub: its library: $T/fl/libauxpub.so: its auxiliary filtee $T/pub/libaux.so: .*$T/pub: world-writable" \
+    "a missing auxiliary filtee in a directory others may write: refused (77)"
+lib "$T/fl" auxstk "-Wl,-f,$T/sticky/none/libaux.so"
+progx auxstk -L"$T/fl" -lauxstk "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send auxstk
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/auxstk: $T/bin/auxstk: its library: $T/fl/libauxstk.so: its auxiliary filtee $T/sticky/none/libaux.so: no such file, and $T/sticky is a directory others may make names in: whoever makes it first chooses what the loader loads; rebuild it without\",false]" \
+    "a missing auxiliary filtee others could make (under a sticky directory): refused (77)"
+lib "$T/fl" auxok "-Wl,-f,$T/fl/none/libaux.so"
+progx auxok -L"$T/fl" -lauxok "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send auxok
+is "$got" '0:["sent",null,null,true]' \
+    "a missing auxiliary filtee only the operator could make: runs"
+cp "$T/fl/libauxok.so" "$T/pub/libaux.so"
+send auxpub
+like "$got" "^77:.*its library: $T/fl/libauxpub.so: its auxiliary filtee $T/pub/libaux.so: .*$T/pub: world-writable" \
+    "an auxiliary filtee there, in a directory others may write: refused (77)"
+lib "$T/fl" filt "-Wl,-F,libfiltee.so" "-Wl,--enable-new-dtags,-rpath,$T/fl"
+lib "$T/fl" filtee
+progx filt -L"$T/fl" -lfilt "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send filt
+is "$got" '0:["sent",null,null,true]' "a filter whose filtee is the operator's: runs"
+chmod 666 "$T/fl/libfiltee.so"
+send filt
+like "$got" "^77:.*its library: $T/fl/libfilt.so: its filtee \\(DT_FILTER\\) $T/fl/libfiltee.so: .*world-writable" \
+    "a filtee (DT_FILTER) found on its RUNPATH, others may write it: refused (77)"
+chmod 644 "$T/fl/libfiltee.so"
+
 # A python venv: python runs the .pth files of its site-packages at
 # start (-I or not), so they are judged as the command's directories are
 # (fresh-eyes round 20a).
@@ -185,10 +221,68 @@ if [ -x /usr/bin/python3 ]; then
 	send invenv
 	like "$got" "^77:.*its python's venv.*pyvenv.cfg: world-writable" \
 	    "a venv whose pyvenv.cfg others may write: refused (77)"
+	chmod 644 "$T/venv/pyvenv.cfg"
+	# Each .pth file there, and what its import lines import from
+	# that site-packages, one level (sec-review-21a F1: a .pth another
+	# user owned or could write, or a module a root .pth imported, ran
+	# their code as root).
+	sp="$T/venv/lib/python3.99/site-packages"
+	printf 'import _hook; from _pkg import x\n%s\n' \
+	    "import os; __import__('_dh').go()" > "$sp/hook.pth"
+	printf 'x = 1\n' > "$sp/_hook.py"
+	mkdir -m 755 "$sp/_pkg" "$sp/_dh" "$sp/_dh/__pycache__" "$sp/other"
+	printf 'x = 1\n' > "$sp/_pkg/__init__.py"
+	printf 'def go(): pass\n' > "$sp/_dh/__init__.py"
+	: > "$sp/_dh/__pycache__/__init__.cpython-399.pyc"
+	: > "$sp/other/free.py"
+	chmod 666 "$sp/other/free.py"
+	send invenv
+	is "$got" '0:["sent",null,null,true]' \
+	    "a venv's .pth importing the operator's modules: runs (other packages are the operator's to keep)"
+	chmod 666 "$sp/hook.pth"
+	send invenv
+	like "$got" "^77:.*its python's venv: $sp/hook.pth: world-writable" \
+	    "a .pth others may write: refused (77)"
+	chmod 644 "$sp/hook.pth"
+	for f in _hook.py _pkg/__init__.py _dh/__pycache__/__init__.cpython-399.pyc; do
+		chmod 666 "$sp/$f"
+		send invenv
+		like "$got" "^77:.*its python's venv: $sp/$f: world-writable" \
+		    "$f, which a .pth imports, others may write: refused (77)"
+		chmod 644 "$sp/$f"
+	done
+	if [ "$(id -u)" = 0 ]; then
+		chown 65534 "$sp/hook.pth"
+		send invenv
+		like "$got" "^77:.*its python's venv: $sp/hook.pth: owned by .*\\(uid 65534\\), not by root" \
+		    "a .pth another user owns: refused (77)"
+		chown 0 "$sp/hook.pth"
+	else
+		skip "not root: no file of another user to make"
+	fi
+	# The home pyvenv.cfg names is where python takes its standard
+	# library from (sec-review-21a F3).
+	mkdir -p "$T/pyhome/bin" "$T/pyhome/lib/python3.99"
+	printf 'home = %s/pyhome/bin\n' "$T" > "$T/venv/pyvenv.cfg"
+	send invenv
+	is "$got" '0:["sent",null,null,true]' \
+	    "a venv whose home is the operator's: runs"
+	for d in bin lib lib/python3.99; do
+		chmod 777 "$T/pyhome/$d"
+		send invenv
+		like "$got" "^77:.*its python's venv $T/venv/pyvenv.cfg: home = $T/pyhome/bin, where python takes its standard library from, must be a directory only root and the operator may change: .*$T/pyhome/$d: world-writable" \
+		    "a venv whose home's $d others may write: refused (77)"
+		chmod 755 "$T/pyhome/$d"
+	done
+	printf 'home = %s/nohome/bin\n' "$T" > "$T/venv/pyvenv.cfg"
+	send invenv
+	like "$got" "^77:.*home = $T/nohome/bin, where python .*: $T/nohome/bin: no such directory" \
+	    "a venv whose home is missing: refused (77)"
+	printf 'home = /usr/bin\n' > "$T/venv/pyvenv.cfg"
 else
-	skip "no /usr/bin/python3"
-	skip "no /usr/bin/python3"
-	skip "no /usr/bin/python3"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+		skip "no /usr/bin/python3"
+	done
 fi
 
 # corp-bind judges the same at bind time.

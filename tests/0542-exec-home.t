@@ -1,0 +1,66 @@
+#!/bin/sh
+# corp-send exec: the HOME a command gets (the running user's, from the
+# password database) is judged, since zsh (~/.zshenv), python (the user
+# site's .pth files) and node (~/.node_modules) run files from it
+# (corp.7 Children; sec-review-21a F5: a HOME the operator's group could
+# write ran another user's ~/.zshenv as the operator).  The password
+# database is changed only inside a private mount namespace (unshare
+# -m, a copy bind-mounted on /etc/passwd), so root only.
+. "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/send-lib.sh"
+
+if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+	skip "not root, or no unshare -m: the password database cannot be changed"
+	done_testing
+	exit 0
+fi
+export CORP_DATA_DIR="$T/data"
+mkdir -m 700 "$CORP_DATA_DIR"
+mkdir -m 755 "$T/bin"
+printf '#!/bin/sh\ncat >/dev/null\necho "$HOME"\n' > "$T/bin/home"
+chmod 755 "$T/bin/home"
+echo "home=$T/bin/home" > "$CORP_DATA_DIR/exec.conf"
+chmod 600 "$CORP_DATA_DIR/exec.conf"
+dline 1 home "" exec > "$T/in"
+# send HOME: one line to the command, root's home in the password
+# database being HOME; $got is the exit status and the ack's fields.
+send() {
+	awk -F: -v h="$1" 'BEGIN { OFS = ":" } $3 == 0 { $6 = h } { print }' \
+	    /etc/passwd > "$T/passwd"
+	run_in "$T/in" unshare -m sh -c \
+	    'mount --bind "$1" /etc/passwd && exec corp-send exec' sh "$T/passwd"
+	got="$rc:$(acks | jq -c '.[1:5]')"
+}
+
+mkdir -m 755 "$T/h"
+send "$T/h"
+is "$got" "0:[\"sent\",\"$T/h\",null,true]" "a HOME only the operator may write: passed to the command"
+chmod 775 "$T/h"
+send "$T/h"
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/home: HOME $T/h, the running user's from the password database, which the command gets (zsh, python and node run files from it): $T/h: group-writable (mode 775); chmod go-w $T/h; or give the user another home (usermod -d)\",false]" \
+    "a group-writable HOME: refused (77), naming HOME and the fix"
+chmod 1777 "$T/h"
+send "$T/h"
+like "$got" "^77:.*HOME $T/h, .*$T/h: world-writable" \
+    "a sticky world-writable HOME (as /tmp): refused (77)"
+chmod 755 "$T/h"
+chown 65534 "$T/h"
+send "$T/h"
+like "$got" "^77:.*HOME $T/h, .*$T/h: owned by .*\\(uid 65534\\), not by root" \
+    "a HOME another user owns: refused (77)"
+chown 0 "$T/h"
+mkdir -m 775 "$T/gw"
+chmod 775 "$T/gw"
+mkdir -m 755 "$T/gw/h"
+send "$T/gw/h"
+like "$got" "^77:.*HOME $T/gw/h, .*$T/gw: group-writable" \
+    "a HOME in a directory others may write: refused (77), naming it"
+send "$T/none/h"
+is "$got" "0:[\"sent\",\"$T/none/h\",null,true]" \
+    "a HOME that does not exist, only the operator could make it: passes"
+mkdir -m 1777 "$T/stk"
+chmod 1777 "$T/stk"
+send "$T/stk/none/h"
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/home: HOME $T/stk/none/h, the running user's from the password database, which the command gets (zsh, python and node run files from it): it does not exist, and $T/stk is a directory others may make names in: whoever makes it first chooses the files run from it; or give the user another home (usermod -d)\",false]" \
+    "a HOME that does not exist and others could make: refused (77)"
+done_testing
