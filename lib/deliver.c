@@ -16,6 +16,7 @@
 #include "fmtline.h"
 #include "netaddr.h"
 #include "queue.h"
+#include "ratelimit.h"
 #include "sender.h"
 #include "sendres.h"
 #include "settings.h"
@@ -699,6 +700,15 @@ corp_deliver_round(struct corp_deliver *d, volatile sig_atomic_t *stop,
 	return 0;
 }
 
+/*
+ * --until-empty on PostgreSQL: a claim that leased nothing while other
+ * claims were taking the rows left tries again after 10-30 ms, up to
+ * CONTENDED_TRIES times in a row (~2 s): those rows are leased by then,
+ * or free again.
+ */
+#define CONTENDED_TRIES	100
+#define CONTENDED_MS	20
+
 /* Nothing due: sleep up to IDLE_MS, sooner when another connection
  * commits (PRAGMA data_version; LISTEN/NOTIFY on PostgreSQL) or a
  * signal comes. */
@@ -725,7 +735,7 @@ corp_deliver_loop(struct corp_deliver *d, volatile sig_atomic_t *stop,
     int *code, struct corp_err *e)
 {
 	long long got;
-	int rc;
+	int rc, more, tries = 0;
 
 	while (!*stop) {
 		if ((rc = corp_db_schema_check(d->db, e)) != 0)
@@ -736,9 +746,26 @@ corp_deliver_loop(struct corp_deliver *d, volatile sig_atomic_t *stop,
 			return rc;
 		if (got < 0 || d->o.once)
 			break;
+		if (got > 0)
+			tries = 0;
 		if (got == 0) {
-			if (d->o.until_empty)
-				break;
+			/*
+			 * Empty means no row left this claim could take
+			 * (corp-deliver.1): rows another claim was taking
+			 * at that moment are tried again, for a while.
+			 */
+			if (d->o.until_empty) {
+				if (++tries > CONTENDED_TRIES)
+					break;
+				if ((rc = corp_queue_contended(d->db,
+				    d->o.channel, NULL, &more, e)) != 0)
+					return rc;
+				if (!more)
+					break;
+				corp_sleep_ms(CONTENDED_MS / 2 +
+				    arc4random_uniform(CONTENDED_MS));
+				continue;
+			}
 			if ((rc = idle(d, stop, e)) != 0)
 				return rc;
 		}

@@ -554,6 +554,43 @@ static const char SQL_CLAIM_PG_ROWS[] = CLAIM_COLS
     "CASE WHEN ?5 = 1 OR (d.event_id, d.user_id) <= (?3, ?4) THEN 0 "
     "ELSE 1 END, d.event_id, d.user_id";
 
+/*
+ * Rows a claim of the channel could lease but for the locks of claims
+ * running at the same time: the claim's own conditions (CLAIM_PG_PICK),
+ * without FOR UPDATE SKIP LOCKED and the users' advisory locks, which
+ * pass over rows another claim is taking at that moment.  ?3..?6 are
+ * bound NULL, named only so that every number up to ?7 has a type.
+ */
+static const char SQL_CLAIMABLE_PG[] = "SELECT count(*) FROM ("
+    CLAIM_PG_PICK "AND COALESCE(CAST(?3 AS BIGINT), CAST(?4 AS BIGINT), "
+    "CAST(?5 AS BIGINT), CAST(?6 AS BIGINT)) IS NULL LIMIT 1) AS c";
+
+int
+corp_queue_contended(struct corp_db *db, const char *channel,
+    const char *only_priority, int *more, struct corp_err *err)
+{
+	struct corp_stmt *st;
+	int rc, i;
+
+	*more = 0;
+	if (!corp_db_is_pg(db))
+		return 0;	/* one writer at a time: a claim is exact */
+	if ((rc = corp_db_prep(db, &st, SQL_CLAIMABLE_PG, err)) != 0)
+		return rc;
+	corp_bind_text(st, 1, channel);
+	corp_bind_int64(st, 2, (long long)corp_now());
+	for (i = 3; i <= 6; i++)
+		corp_bind_null(st, i);
+	corp_bind_text(st, 7, only_priority);
+	if ((rc = corp_step(st)) == SQLITE_ROW) {
+		*more = corp_col_int64(st, 0) > 0;
+		rc = 0;
+	} else
+		rc = corp_db_fail(db, rc, "claim", err);
+	corp_reset(st);
+	return rc;
+}
+
 /* Run one claim query, appending lines; leases them unless peek. */
 static int
 claim_query(struct corp_db *db, const char *sql, const struct corp_claim *cl,

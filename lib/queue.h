@@ -98,6 +98,15 @@ struct corp_claim {
 int	corp_queue_claim(struct corp_db *, const struct corp_claim *,
 	    json_t **lines, char token[48], struct corp_err *);
 /*
+ * After a claim that leased nothing: *more 1 when rows of channel (of
+ * only_priority, when not NULL) were left that the claim passed over
+ * only because another claim was taking them at that moment
+ * (PostgreSQL's SKIP LOCKED and the users' locks); 0 on SQLite, whose
+ * claims run one at a time.
+ */
+int	corp_queue_contended(struct corp_db *, const char *channel,
+	    const char *only_priority, int *more, struct corp_err *);
+/*
  * Print a claim's lines to f, one per line (corp_out_json's bytes),
  * each event object serialised once for all the lines that carry it.
  * 0, or -1 with errno (EPIPE: the reader went away); *printed gets how

@@ -163,10 +163,13 @@ else
 	runrun --until-empty --concurrency 3 --batch 50
 	is "$rc" 78 "rows held for a configuration error: 78"
 	# Each user's first row is held, and holds that user's later rows
-	# (corp-deliver.1 Order): one claim of 50 (the other children find
-	# every user's next row behind it), 10 held, 40 given back.
-	is "$(summary | jq -c '[.claimed, .sent, .retry, .held, .dlq, .released]')" "[50,0,10,10,0,40]" \
-	    "each user's first row held (a retry that used no attempt), the rest behind it, none to the dead-letter queue"
+	# (corp-deliver.1 Order): 10 held, every other row claimed given
+	# back.  How many the children claimed depends on how their claims
+	# met (on PostgreSQL two claims at once split the users between
+	# them, and a row one passes over another may take): 50 when one
+	# claim took every user.
+	is "$(summary | jq -c '[.sent, .retry, .held, .dlq, .claimed - .released]')" "[0,10,10,0,10]" \
+	    "each user's first row held (a retry that used no attempt), the rest behind it given back, none to the dead-letter queue"
 	is "$(printf '%s\n' "$err" | wc -l | tr -d ' ')" 2 \
 	    "stderr: two lines"
 	like "$(printf '%s\n' "$err" | head -1)" "^${TS}corp-deliver: telegram: held 10: .*room" \
