@@ -32,9 +32,9 @@ corp-deliver pending --channel telegram --limit 1 |
     corp-deliver ack >/dev/null
 is "$(sql "SELECT count(DISTINCT priority) || ' ' || count(*) FROM deliveries")
 $(sql "SELECT group_concat(d, ' ') FROM (SELECT DISTINCT decision AS d
-    FROM route_decisions ORDER BY d)")
+    FROM route_decisions ORDER BY d) AS x")
 $(sql "SELECT group_concat(r, ' ') FROM (SELECT result || ':' || n AS r
-    FROM delivery_counters ORDER BY r)")" \
+    FROM delivery_counters ORDER BY r) AS x")" \
     "2 8
 created disabled muted_channel no_bind
 dead_lettered:1 failed:1 sent:3" \
@@ -277,7 +277,7 @@ is "$(sql "SELECT status || ':' || count(*) FROM deliveries
     WHERE channel = 'telegram' GROUP BY status ORDER BY status" |
     tr '\n' ' ')$(sql "SELECT count(*) FROM route_decisions")
 $(sql "SELECT group_concat(r, ' ') FROM (SELECT result || ':' || n AS r
-    FROM delivery_counters ORDER BY r)")" \
+    FROM delivery_counters ORDER BY r) AS x")" \
     "FAILED:1 SENT:8 30
 dead_lettered:1 failed:1 sent:8" \
     "after the migration: routed, drained, counted"
