@@ -81,27 +81,30 @@ fi
 # ---- 0022 -> 0023 with rows -------------------------------------------
 # The database as 0022 left it: made by this corp, then put back to
 # what corp before 0023 wrote (no corp tool can make it: each migrates
-# on open).  SQLite: the CHECK's text and user_version; PostgreSQL: the
-# version alone (0023 changes nothing else there).
+# on open).  SQLite: the edited tables' text and user_version;
+# PostgreSQL: the version alone (0023 changes nothing else there).
 old=$(copydb "$(curdb)") || bail "no copy of the database"
 if pg_mode; then
 	# SQL write on purpose: the schema version corp before 0023 left.
 	sql_at "$old" "UPDATE corp_schema SET version = 22"
 else
-	# SQL write on purpose: the schema text corp before 0023 left,
-	# written back the way 0023 writes it (the sqlite3 CLI is not in
-	# defensive mode).
-	sql_at "$old" "PRAGMA writable_schema = ON;
-	    UPDATE sqlite_schema SET sql = replace(sql, '$(printf '%s' "$or_list" |
-	    sed "s/'/''/g")', '$(printf '%s' "$in_list" | sed "s/'/''/g")')
-	    WHERE type = 'table' AND name = 'deliveries';
-	    PRAGMA writable_schema = OFF; PRAGMA user_version = 22;"
-	# ... which is what 0022 leaves: the schema of an empty database
-	# migrated to 22 by this corp, entry for entry.
 	mkdir -m 700 "$T/m22"
 	: > "$T/m22/corp.db"
 	CORP_DATA_DIR="$T/m22" corp-db migrate --to 22 >/dev/null ||
 	    bail "migrate --to 22"
+	# SQL write on purpose: the schema text corp before 0023 left, the
+	# text of the tables 0023 and 0024 edit taken from an empty database
+	# this corp migrated to 22, written back the way the two write it
+	# (the sqlite3 CLI is not in defensive mode).
+	sql_at "$old" "ATTACH '$T/m22/corp.db' AS m22;
+	    PRAGMA writable_schema = ON;
+	    UPDATE main.sqlite_schema AS t SET sql = (SELECT s.sql
+	    FROM m22.sqlite_schema s WHERE s.type = 'table'
+	    AND s.name = t.name) WHERE type = 'table'
+	    AND name IN ('deliveries', 'route_decisions', 'delivery_counters');
+	    PRAGMA writable_schema = OFF; PRAGMA user_version = 22;"
+	# ... which is what 0022 leaves: that database's schema, entry for
+	# entry.
 	schema() {
 		sql_at "$1" "SELECT type || ' ' || name || ' ' || tbl_name ||
 		    ': ' || sql FROM sqlite_schema ORDER BY type, name"
@@ -199,9 +202,10 @@ if if_sqlite "a connection open across the migration"; then
 	cookie=$(sql_at "$old" "PRAGMA schema_version")
 fi
 
-CORP_DB=$old run corp-db migrate
+# To 23 alone: 0024 edits other tables' text (tests/0204).
+CORP_DB=$old run corp-db migrate --to 23
 is "$rc:$(printf '%s' "$out" | jq -c '[.from_version, .schema_version]')" \
-    "0:[22,23]" "corp-db migrate: 22 -> 23"
+    "0:[22,23]" "corp-db migrate --to 23: 22 -> 23"
 is "$err" "" "  says nothing on stderr"
 if if_sqlite "the open session after the migration"; then
 	is "$(sql_at "$old" "PRAGMA schema_version")" $((cookie + 1)) \
