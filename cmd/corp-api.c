@@ -93,6 +93,8 @@ struct pss {
 	unsigned char	*out;		/* LWS_PRE + the JSON */
 	size_t		 out_len, out_off;
 	int		 head_sent, close_after, draining;
+	int		 body_pending;	/* a Content-Length body not all in */
+	int		 lingering;	/* answered; the rest read, dropped */
 	int		 answered;	/* the body that may follow is dropped */
 	const char	*type;		/* a page's Content-Type; NULL: JSON */
 };
@@ -743,8 +745,10 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 			respond_error(wsi, s, 413, "request body too large");
 			return 0;
 		}
-		if (n > 0)
+		if (n > 0) {
+			s->body_pending = 1;
 			return admit(wsi, s);	/* the body comes next */
+		}
 	} else if (mi == LWSHUMETH_POST || mi == LWSHUMETH_PUT ||
 	    mi == LWSHUMETH_PATCH) {
 		/* A method that takes a body, and no Content-Length seen:
@@ -819,6 +823,25 @@ add_header(struct lws *wsi, const char *name, const char *value,
 	    (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+/*
+ * The answer is out and the connection ends, but when it was given on
+ * the headers the body may still be coming: closed with unread bytes,
+ * the socket sends a reset, which can reach the client before it read
+ * the answer (Python's http.client saw ECONNRESET, not the 401).  The
+ * rest of the body is read and dropped, as nginx's lingering_close
+ * does, for at most LINGER_MS; closed when it is all in.
+ */
+#define LINGER_MS	2000
+static int
+linger(struct lws *wsi, struct pss *s)
+{
+	if (!s->body_pending || s->lingering)
+		return -1;
+	s->lingering = 1;
+	lws_set_timer_usecs(wsi, LINGER_MS * LWS_US_PER_MS);
+	return 0;
+}
+
 static int
 write_some(struct lws *wsi, struct pss *s)
 {
@@ -834,7 +857,7 @@ write_some(struct lws *wsi, struct pss *s)
 		/* The answer is written; closed once libwebsockets has
 		 * sent what it kept (TLS), not cut short. */
 		if (!lws_partial_buffered(wsi))
-			return -1;
+			return linger(wsi, s);
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
@@ -889,7 +912,7 @@ write_some(struct lws *wsi, struct pss *s)
 	if (s->close_after && h1) {
 		s->draining = 1;
 		if (!lws_partial_buffered(wsi))
-			return -1;
+			return linger(wsi, s);
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
@@ -1021,6 +1044,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY:
 		return body(s, in, len);
 	case LWS_CALLBACK_TIMER:
+		if (s != NULL && s->lingering)
+			return -1;
 		/* --body-timeout: the body did not come whole in time. */
 		if (s == NULL || s->answered || !s->started)
 			return 0;
@@ -1061,6 +1086,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+		s->body_pending = 0;
+		if (s->lingering)
+			return -1;	/* answered; the rest is in */
 		if (s->answered)
 			return 0;	/* refused on its headers */
 		if (s->too_big) {
