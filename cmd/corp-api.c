@@ -93,8 +93,8 @@ struct pss {
 	unsigned char	*out;		/* LWS_PRE + the JSON */
 	size_t		 out_len, out_off;
 	int		 head_sent, close_after, draining;
-	int		 body_pending;	/* a Content-Length body not all in */
-	int		 lingering;	/* answered; the rest read, dropped */
+	int		 body_pending;	/* a body not all in yet */
+	int		 lingering;	/* answered; rest read, dropped */
 	int		 answered;	/* the body that may follow is dropped */
 	const char	*type;		/* a page's Content-Type; NULL: JSON */
 };
