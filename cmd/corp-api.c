@@ -34,7 +34,8 @@
 #include "www.h"
 
 enum { O_LISTEN = 1, O_SOCKET, O_MAXBODY, O_PROPOSER, O_TIMEOUT, O_LEASE,
-	O_FAILS, O_WINDOW, O_CERT, O_KEY, O_WSPENDING };
+	O_FAILS, O_WINDOW, O_CERT, O_KEY, O_WSPENDING, O_PEERCONNS,
+	O_BODYTIMEOUT, O_TRUSTPROXY };
 
 static const char *const proposers[] = { "builtin", "openai", "exec:",
 	NULL };
@@ -63,6 +64,12 @@ static const struct cli_opt opts[] = {
 	{ O_WSPENDING, "ws-max-pending", "N", "bytes of frames a WebSocket "
 	    "client may leave unread before it is dropped (default 1048576)",
 	    CLI_NUM, 1024, 1LL << 30 },
+	{ O_PEERCONNS, "peer-conns", "N", "connections one TCP peer address "
+	    "may hold at once (default 64)", CLI_NUM, 1, 1000000 },
+	{ O_BODYTIMEOUT, "body-timeout", "DURATION", "the time a request's "
+	    "body may take to come whole (default 1m)", CLI_DURATION },
+	{ O_TRUSTPROXY, "trust-proxy", NULL, "believe X-Real-IP from a "
+	    "loopback TCP peer (a reverse proxy on this host)" },
 	{ 0 }
 };
 
@@ -86,6 +93,8 @@ struct pss {
 	unsigned char	*out;		/* LWS_PRE + the JSON */
 	size_t		 out_len, out_off;
 	int		 head_sent, close_after, draining;
+	int		 body_pending;	/* a body not all in yet */
+	int		 lingering;	/* answered; rest read, dropped */
 	int		 answered;	/* the body that may follow is dropped */
 	const char	*type;		/* a page's Content-Type; NULL: JSON */
 };
@@ -98,6 +107,9 @@ static size_t max_body = 1 << 20;
 static volatile sig_atomic_t stopping;
 static struct lws_context *ctx;
 static struct corp_www www;	/* the review and operator pages */
+static long long body_timeout_s = 60;	/* --body-timeout */
+static long long peer_conns = 64;	/* --peer-conns */
+static int trust_proxy;			/* --trust-proxy */
 /* The WebSocket wake-ups' state (corp-api.1 "Topics over WebSocket"). */
 static int ws_relisten = 1;	/* a new connection: LISTEN, read once */
 static int ws_dirty;		/* our own request may have added events */
@@ -367,23 +379,33 @@ header(struct lws *wsi, enum lws_token_indexes h)
  * sets it over whatever the client sent: contrib/corp-api.nginx),
  * shown as "unix:ADDR"; without one, "unix".
  */
+static int loopback(const char *);
+
 static void
 peer_name(struct lws *wsi, char *buf, size_t len)
 {
 	unsigned char bin[sizeof(struct in6_addr)];
 	char v[INET6_ADDRSTRLEN + 1];
+	const char *via = "unix";
 	int n;
 
 	lws_get_peer_simple(wsi, buf, len);
-	if (buf[0] != '\0')
+	/* --trust-proxy: a reverse proxy on this host, over loopback TCP,
+	 * is believed as the socket's is ("proxy:ADDR"); without it every
+	 * client of such a proxy was one address to the limiter
+	 * (sec-review-21b MEDIUM-2). */
+	if (buf[0] != '\0' && (!trust_proxy || !loopback(buf)))
 		return;
-	snprintf(buf, len, "unix");
+	if (buf[0] != '\0')
+		via = "proxy";
+	else
+		snprintf(buf, len, "unix");
 	n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_X_REAL_IP);
 	if (n <= 0 || n >= (int)sizeof(v) || lws_hdr_copy(wsi, v, sizeof(v),
 	    WSI_TOKEN_HTTP_X_REAL_IP) != n || (inet_pton(AF_INET, v, bin) != 1 &&
 	    inet_pton(AF_INET6, v, bin) != 1))
 		return;
-	snprintf(buf, len, "unix:%s", v);
+	snprintf(buf, len, "%s:%s", via, v);
 }
 
 /* A header libwebsockets does not know ("name:", lower case), fresh. */
@@ -610,6 +632,8 @@ framing_lookalike(struct lws *wsi)
 	return NULL;
 }
 
+static int	admit(struct lws *, struct pss *);
+
 static int
 begin(struct lws *wsi, struct pss *s, const char *in)
 {
@@ -671,6 +695,18 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		return 0;
 	}
 	if (given(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH)) {
+		char c2[32];
+
+		/* Two Content-Length lines, equal or not: libwebsockets
+		 * keeps both as fragments of one header (sec-review-21b
+		 * LOW 4: "not a number" for two equal ones). */
+		if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+		    1) > 0 || lws_hdr_copy_fragment(wsi, c2, sizeof(c2),
+		    WSI_TOKEN_HTTP_CONTENT_LENGTH, 1) >= 0) {
+			respond_error(wsi, s, 400, "Content-Length: given "
+			    "twice");
+			return 0;
+		}
 		/* RFC 9110's 1*DIGIT, all of it (empty, a NUL inside, a sign
 		 * or a leading zero: 400), as corp-tg cgi reads
 		 * CONTENT_LENGTH. */
@@ -685,13 +721,26 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 			    "number");
 			return 0;
 		}
+		/* A body on a method that takes none: refused, not read
+		 * and half parsed (sec-review-21b LOW 5). */
+		if (n > 0 && mi != LWSHUMETH_POST && mi != LWSHUMETH_PUT &&
+		    mi != LWSHUMETH_PATCH) {
+			char msg[40];
+
+			snprintf(msg, sizeof(msg), "%s takes no body",
+			    s->method);
+			respond_error(wsi, s, 400, msg);
+			return 0;
+		}
 		if ((unsigned long long)n > max_body) {
 			/* Refused before a byte of it is read. */
 			respond_error(wsi, s, 413, "request body too large");
 			return 0;
 		}
-		if (n > 0)
-			return 0;	/* the body comes next */
+		if (n > 0) {
+			s->body_pending = 1;
+			return admit(wsi, s);	/* the body comes next */
+		}
 	} else if (mi == LWSHUMETH_POST || mi == LWSHUMETH_PUT ||
 	    mi == LWSHUMETH_PATCH) {
 		/* A method that takes a body, and no Content-Length seen:
@@ -706,6 +755,36 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 		return 0;
 	}
 	serve(wsi, s);
+	return 0;
+}
+
+/*
+ * A request with a body, judged on its headers before a byte of the
+ * body is read (sec-review-21b MEDIUM-1: an unknown route or no token
+ * waited for the body, so anyone could hold connections trickling
+ * one): its route, method and credential (corp_api_admit), a page's
+ * method.  Admitted, the body has --body-timeout to come whole.
+ */
+static int
+admit(struct lws *wsi, struct pss *s)
+{
+	struct corp_api_req q = { s->method, s->path, s->query, s->auth,
+	    s->tg_secret, s->peer, NULL, 0 };
+	struct corp_api_resp r;
+
+	if (corp_www_path(s->path)) {
+		page(wsi, s);		/* not a GET: 405 */
+		return 0;
+	}
+	if (db_ready() != 0) {
+		respond_error(wsi, s, 503, "database unavailable");
+		return 0;
+	}
+	if (corp_api_admit(&api, &q, &r) != 0) {
+		respond(wsi, s, &r);
+		return 0;
+	}
+	lws_set_timer_usecs(wsi, body_timeout_s * LWS_US_PER_SEC);
 	return 0;
 }
 
@@ -728,6 +807,25 @@ body(struct pss *s, const void *in, size_t len)
 	return 0;
 }
 
+/*
+ * The answer is out and the connection ends, but when it was given on
+ * the headers the body may still be coming: closed with unread bytes,
+ * the socket sends a reset, which can reach the client before it read
+ * the answer (Python's http.client saw ECONNRESET, not the 401).  The
+ * rest of the body is read and dropped, as nginx's lingering_close
+ * does, for at most LINGER_MS; closed when it is all in.
+ */
+#define LINGER_MS	2000
+static int
+linger(struct lws *wsi, struct pss *s)
+{
+	if (!s->body_pending || s->lingering)
+		return -1;
+	s->lingering = 1;
+	lws_set_timer_usecs(wsi, LINGER_MS * LWS_US_PER_MS);
+	return 0;
+}
+
 static int
 write_some(struct lws *wsi, struct pss *s)
 {
@@ -743,7 +841,7 @@ write_some(struct lws *wsi, struct pss *s)
 		/* The answer is written; closed once libwebsockets has
 		 * sent what it kept (TLS), not cut short. */
 		if (!lws_partial_buffered(wsi))
-			return -1;
+			return linger(wsi, s);
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
@@ -792,7 +890,7 @@ write_some(struct lws *wsi, struct pss *s)
 	if (s->close_after && h1) {
 		s->draining = 1;
 		if (!lws_partial_buffered(wsi))
-			return -1;
+			return linger(wsi, s);
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
@@ -816,6 +914,114 @@ static const struct lws_protocol_vhost_options every_answer[] = {
 	{ NULL, NULL, "cache-control:", "no-store" },
 };
 
+/*
+ * --peer-conns: the connections of each TCP peer address (keyed as the
+ * limiter keys it, corp_api_peer_key: an IPv6 one by its /64) open at
+ * once; one more is closed at accept, nothing read (sec-review-21b
+ * MEDIUM-1: one peer held every descriptor).  The Unix socket's peer is
+ * the proxy: not counted.  libwebsockets tells the address at accept
+ * (FILTER_NETWORK_CONNECTION) and creates the connection's wsi right
+ * after (WSI_CREATE), where the entry is tied to it; WSI_DESTROY lets it
+ * go.
+ */
+struct conn_peer {
+	char		 key[64];
+	long long	 n;
+};
+static struct conn_peer *cpeers;
+static size_t ncpeers;
+static size_t cpeer_pending;		/* index + 1, between the two */
+
+static int
+peer_accept(void *args)
+{
+	const struct lws_filter_network_conn_args *f = args;
+	char addr[INET6_ADDRSTRLEN], key[64];
+	struct conn_peer *np;
+	size_t i, slot = ncpeers;
+
+	cpeer_pending = 0;
+	if (f == NULL)
+		return 0;
+	if (f->cli_addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    &f->cli_addr)->sin_addr, addr, sizeof(addr));
+	else if (f->cli_addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    &f->cli_addr)->sin6_addr, addr, sizeof(addr));
+	else
+		return 0;		/* the Unix socket */
+	if (trust_proxy && loopback(addr))
+		return 0;		/* the proxy, as on the socket */
+	corp_api_peer_key(addr, key, sizeof(key));
+	for (i = 0; i < ncpeers; i++) {
+		if (cpeers[i].n == 0 && slot == ncpeers)
+			slot = i;
+		if (cpeers[i].n > 0 && strcmp(cpeers[i].key, key) == 0)
+			break;
+	}
+	if (i < ncpeers) {
+		if (cpeers[i].n >= peer_conns)
+			return 1;	/* closed by libwebsockets */
+		slot = i;
+	} else if (slot == ncpeers) {
+		if ((np = reallocarray(cpeers, ncpeers + 1,
+		    sizeof(*np))) == NULL)
+			return 1;
+		cpeers = np;
+		memset(&cpeers[ncpeers++], 0, sizeof(*np));
+	}
+	if (cpeers[slot].n == 0)
+		snprintf(cpeers[slot].key, sizeof(cpeers[slot].key), "%s", key);
+	cpeer_pending = slot + 1;
+	return 0;
+}
+
+/* The connections counted, by wsi (libwebsockets sets a wsi's opaque
+ * user data itself after WSI_CREATE: not there). */
+struct conn_of {
+	const struct lws	*wsi;
+	size_t			 slot;
+};
+static struct conn_of *conns_of;
+static size_t nconns_of, conns_of_cap;
+
+static void
+peer_bind(struct lws *wsi)
+{
+	struct conn_of *n;
+	size_t cap;
+
+	if (cpeer_pending == 0)
+		return;
+	if (nconns_of == conns_of_cap) {
+		cap = conns_of_cap ? conns_of_cap * 2 : 64;
+		if ((n = reallocarray(conns_of, cap, sizeof(*n))) == NULL) {
+			cpeer_pending = 0;
+			return;		/* not counted */
+		}
+		conns_of = n;
+		conns_of_cap = cap;
+	}
+	conns_of[nconns_of].wsi = wsi;
+	conns_of[nconns_of++].slot = cpeer_pending - 1;
+	cpeers[cpeer_pending - 1].n++;
+	cpeer_pending = 0;
+}
+
+static void
+peer_unbind(struct lws *wsi)
+{
+	size_t i;
+
+	for (i = 0; i < nconns_of; i++)
+		if (conns_of[i].wsi == wsi) {
+			cpeers[conns_of[i].slot].n--;
+			conns_of[i] = conns_of[--nconns_of];
+			return;
+		}
+}
+
 /* --cert and --key, parsed at start; in the SSL_CTX once listening. */
 static struct corp_apitls tls;
 static struct corp_err tls_err;
@@ -831,7 +1037,52 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return begin(wsi, s, in);
 	case LWS_CALLBACK_HTTP_BODY:
 		return body(s, in, len);
+	case LWS_CALLBACK_TIMER:
+		if (s != NULL && s->lingering)
+			return -1;
+		/* --body-timeout: the body did not come whole in time. */
+		if (s == NULL || s->answered || !s->started)
+			return 0;
+		{
+			char lp[64], lm[16], lpath[256];
+
+			cli_notice("%s \"%s %s\" closed: the body did not "
+			    "come within %llds", corp_text_shown(lp, sizeof(lp),
+			    s->peer), corp_text_shown(lm, sizeof(lm), s->method),
+			    corp_text_shown(lpath, sizeof(lpath), s->path ? s->path :
+			    "-"), body_timeout_s);
+		}
+		return -1;
+	case LWS_CALLBACK_RAW_ADOPT:
+		/*
+		 * CONNECT: libwebsockets 4.1 turns the connection into a
+		 * raw socket (server.c, WSI_TOKEN_CONNECT) and calls here,
+		 * nothing of HTTP left to answer with; it stayed open with
+		 * no timeout (sec-review-21b MEDIUM-1).  Closed at once.
+		 */
+		{
+			char peer[64], lp[64];
+
+			lws_get_peer_simple(wsi, peer, sizeof(peer));
+			cli_notice("%s \"CONNECT\" closed: not served",
+			    corp_text_shown(lp, sizeof(lp), peer[0] ? peer : "unix"));
+		}
+		return 1;
+	case LWS_CALLBACK_RAW_RX:
+		return -1;
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return peer_accept(user);	/* in: the descriptor */
+	case LWS_CALLBACK_WSI_CREATE:
+		peer_bind(wsi);
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		peer_unbind(wsi);
+		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+		s->body_pending = 0;
+		if (s->lingering)
+			return -1;	/* answered; the rest is in */
 		if (s->answered)
 			return 0;	/* refused on its headers */
 		if (s->too_big) {
@@ -1578,6 +1829,11 @@ cmd_serve(const struct cli_args *a)
 		cli_usage("--auth-window must be at least 1s");
 	max_body = (size_t)cli_int(a, O_MAXBODY, 1 << 20);
 	ws_max_pending = (size_t)cli_int(a, O_WSPENDING, 1 << 20);
+	peer_conns = cli_int(a, O_PEERCONNS, 64);
+	body_timeout_s = cli_int(a, O_BODYTIMEOUT, 60);
+	if (body_timeout_s < 1)
+		cli_usage("--body-timeout must be at least 1s");
+	trust_proxy = cli_has(a, O_TRUSTPROXY);
 	if (sock == NULL)
 		listen_addr(cli_str(a, O_LISTEN), &addr, &port);
 	if (sock == NULL && !cli_has(a, O_CERT) && !loopback(addr))
@@ -1706,6 +1962,8 @@ cmd_serve(const struct cli_args *a)
 		ctx = NULL;	/* lws_log's timer: no longer there */
 		lws_context_destroy(c);
 	}
+	free(cpeers);
+	free(conns_of);
 	lws_log_flush();
 	corp_proposer_free(&proposer);
 	corp_www_free(&www);
@@ -1721,7 +1979,8 @@ static const struct cli_verb verbs[] = {
 	{ "", cmd_serve, "serve the API until SIGTERM", NULL, 0, 0,
 	    U({ O_LISTEN, CLI_REQ, 1 }, { O_SOCKET, 0, 1 }, { O_MAXBODY },
 	    { O_PROPOSER }, { O_TIMEOUT }, { O_LEASE }, { O_FAILS },
-	    { O_WINDOW }, { O_CERT }, { O_KEY }, { O_WSPENDING }) },
+	    { O_WINDOW }, { O_CERT }, { O_KEY }, { O_WSPENDING },
+	    { O_PEERCONNS }, { O_BODYTIMEOUT }, { O_TRUSTPROXY }) },
 	{ NULL }
 };
 

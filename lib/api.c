@@ -1,4 +1,7 @@
 /* api.c -- see api.h. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -889,28 +892,89 @@ match(const struct route *r, struct call *c)
 
 /* ---- authentication and its limiter --------------------------------- */
 
+/*
+ * The limiter's key of a peer address (corp-api.1 "Authentication"):
+ * the parsed address, not its text, so that 2001:DB8::5 and
+ * 2001:db8:0:0:0:0:0:5 are one (sec-review-21b MEDIUM-3): an IPv4
+ * address, an IPv4-mapped IPv6 one as that IPv4 address, another IPv6
+ * one by its /64 (what one subscriber gets), each in canonical form.
+ * The socket's "unix:ADDR" and a trusted proxy's "proxy:ADDR" are keyed
+ * as ADDR; anything else ("unix") as it is.
+ */
+void
+corp_api_peer_key(const char *addr, char *out, size_t size)
+{
+	unsigned char b[16];
+	char t[INET6_ADDRSTRLEN];
+
+	if (strncmp(addr, "unix:", 5) == 0)
+		addr += 5;
+	else if (strncmp(addr, "proxy:", 6) == 0)
+		addr += 6;
+	if (inet_pton(AF_INET, addr, b) == 1 &&
+	    inet_ntop(AF_INET, b, t, sizeof(t)) != NULL) {
+		snprintf(out, size, "%s", t);
+		return;
+	}
+	if (inet_pton(AF_INET6, addr, b) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)b) &&
+		    inet_ntop(AF_INET, b + 12, t, sizeof(t)) != NULL) {
+			snprintf(out, size, "%s", t);
+			return;
+		}
+		memset(b + 8, 0, 8);
+		if (inet_ntop(AF_INET6, b, t, sizeof(t)) != NULL) {
+			snprintf(out, size, "%s/64", t);
+			return;
+		}
+	}
+	snprintf(out, size, "%s", addr);
+}
+
+/* p turns requests away now (its window not over). */
+static int
+locked(const struct corp_api *api, const struct corp_api_peer *p,
+    long long now)
+{
+	return p->fails >= api->auth_fails &&
+	    now - p->start_ms < api->auth_window_ms;
+}
+
+/*
+ * addr's entry, or with make a new one: in a free slot, else in place
+ * of the oldest entry not locked now.  A locked address is never
+ * forgotten to make room (failures from 256 other addresses unlocked
+ * one: sec-review-21b MEDIUM-3); when every entry is locked, NULL: the
+ * newcomer is not recorded until an entry's window ends.
+ */
 static struct corp_api_peer *
 peer_of(struct corp_api *api, const char *addr, int make)
 {
-	struct corp_api_peer *p, *old = NULL;
+	struct corp_api_peer *p, *free_slot = NULL, *old = NULL;
+	long long now = corp_mono_ms();
+	char key[sizeof(p->addr)];
 	size_t i;
 
+	corp_api_peer_key(addr, key, sizeof(key));
 	for (i = 0; i < CORP_API_PEERS; i++) {
 		p = &api->peers[i];
 		if (p->addr[0] == '\0') {
-			if (old == NULL || old->addr[0] != '\0')
-				old = p;
-		} else if (strcmp(p->addr, addr) == 0)
+			if (free_slot == NULL)
+				free_slot = p;
+		} else if (strcmp(p->addr, key) == 0)
 			return p;
-		else if (old == NULL || (old->addr[0] != '\0' &&
+		else if (!locked(api, p, now) && (old == NULL ||
 		    p->start_ms < old->start_ms))
 			old = p;
 	}
 	if (!make)
 		return NULL;
-	/* The oldest window gives way: the table stays bounded. */
+	if (free_slot != NULL)
+		old = free_slot;
+	if (old == NULL)
+		return NULL;
 	memset(old, 0, sizeof(*old));
-	snprintf(old->addr, sizeof(old->addr), "%s", addr);
+	snprintf(old->addr, sizeof(old->addr), "%s", key);
 	return old;
 }
 
@@ -937,6 +1001,8 @@ failed_auth(struct corp_api *api, const char *addr)
 	struct corp_api_peer *p = peer_of(api, addr, 1);
 	long long now = corp_mono_ms();
 
+	if (p == NULL)
+		return;
 	if (p->fails == 0 || now - p->start_ms >= api->auth_window_ms) {
 		p->start_ms = now;
 		p->fails = 0;
@@ -962,7 +1028,11 @@ authenticate(struct call *c, char **login)
 		corp_api_error(c->resp, 401, a == NULL ? "missing "
 		    "Authorization: Bearer token" : "Authorization: expected "
 		    "Bearer");
-		failed_auth(c->api, peer);
+		/* Only a credential presented and wrong counts: a request
+		 * with none (a cross-site <img>) locked every user behind
+		 * the visitor's address out (sec-review-21b MEDIUM-2). */
+		if (a != NULL)
+			failed_auth(c->api, peer);
 		return -1;
 	}
 	for (a += 7; *a == ' '; a++)
@@ -983,28 +1053,54 @@ authenticate(struct call *c, char **login)
 }
 
 /*
- * POST /webhook/telegram: what corp-tg cgi does (tgspool.h, the same
- * two steps), its secret header the credential.  A wrong or missing
- * secret is a failed authentication (401, counted by the limiter).
+ * POST /webhook/telegram's credential, its secret header (tgspool.h):
+ * 0 when it passes; else the answer is in c->resp.  A wrong secret is
+ * a failed authentication (401, counted by the limiter); no header is
+ * 401 and not counted (sec-review-21b MEDIUM-2).  Judged on the headers,
+ * before the body is read, and again with it.
  */
-static void
-h_tg_webhook(struct call *c)
+static int
+tg_admit(struct call *c, struct corp_tgspool_answer *ans)
 {
-	struct corp_tgspool_answer ans;
 	const char *peer = c->req->peer;
-	long long wait, id;
-	int rc;
+	long long wait;
 
 	if ((wait = limited(c->api, peer)) > 0) {
 		corp_api_error(c->resp, 429, "too many failed "
 		    "authentications from this address");
 		c->resp->retry_after = wait;
-		return;
+		return -1;
 	}
-	rc = corp_tgspool_auth(c->req->tg_secret, &ans, &c->err);
-	if (rc == 0)
-		rc = corp_tgspool_take(c->req->body, c->req->body_len, &id,
-		    &ans, &c->err);
+	if (corp_tgspool_auth(c->req->tg_secret, ans, &c->err) == 0)
+		return 0;
+	if (ans->status == 403) {
+		if (c->req->tg_secret != NULL)
+			failed_auth(c->api, peer);
+		corp_api_error(c->resp, 401, "wrong or missing "
+		    "X-Telegram-Bot-Api-Secret-Token");
+		return -1;
+	}
+	/* Not configured: Telegram retries a 500; the cause goes to the
+	 * log, not to the caller. */
+	corp_api_error(c->resp, 500, ans->status == 0 ? "out of memory" :
+	    ans->text);
+	strlcpy(c->resp->note, c->err.msg, sizeof(c->resp->note));
+	return -1;
+}
+
+/* POST /webhook/telegram: what corp-tg cgi does (tgspool.h, the same
+ * two steps). */
+static void
+h_tg_webhook(struct call *c)
+{
+	struct corp_tgspool_answer ans;
+	long long id;
+	int rc;
+
+	if (tg_admit(c, &ans) != 0)
+		return;
+	rc = corp_tgspool_take(c->req->body, c->req->body_len, &id, &ans,
+	    &c->err);
 	if (rc == 0 && ans.duplicate) {
 		/* The first body stays for corp-tg process; logged. */
 		answer(c, 200, json_pack("{sbsIsb}", "ok", 1, "update_id",
@@ -1017,19 +1113,13 @@ h_tg_webhook(struct call *c)
 		    (json_int_t)id));
 		return;
 	}
-	if (ans.status == 403) {
-		failed_auth(c->api, peer);
-		corp_api_error(c->resp, 401, "wrong or missing "
-		    "X-Telegram-Bot-Api-Secret-Token");
-		return;
-	}
 	if (ans.status == 400)
 		corp_api_error(c->resp, 400, c->err.msg);
 	else if (ans.status == 413)
 		corp_api_error(c->resp, 413, "request body too large");
 	else {
-		/* Not configured, or the spool failed: Telegram retries a
-		 * 500; the cause goes to the log, not to the caller. */
+		/* The spool failed: Telegram retries a 500; the cause goes
+		 * to the log, not to the caller. */
 		corp_api_error(c->resp, 500, ans.status == 0 ?
 		    "out of memory" : ans.text);
 		strlcpy(c->resp->note, c->err.msg, sizeof(c->resp->note));
@@ -1105,13 +1195,85 @@ parse_body(struct call *c)
 	return 0;
 }
 
+/*
+ * req's route and credential: 0 with *hit, else the answer in resp
+ * (404, 405, 429, 401, ...).  Everything here is judged on the headers.
+ */
+static int
+route(struct call *c, char *path, const struct route **hit)
+{
+	const struct route *r;
+	char allow[sizeof(c->resp->allow)] = "";
+
+	*hit = NULL;
+	if (split(c, path) == 0)
+		for (r = routes; r->method != NULL; r++) {
+			if (!match(r, c))
+				continue;
+			if (strcmp(r->method, c->req->method) == 0) {
+				*hit = r;
+				return 0;
+			}
+			if (strstr(allow, r->method) == NULL)
+				snprintf(allow + strlen(allow),
+				    sizeof(allow) - strlen(allow), "%s%s",
+				    *allow ? ", " : "", r->method);
+		}
+	if (*allow != '\0') {
+		corp_api_error(c->resp, 405, "method not allowed");
+		snprintf(c->resp->allow, sizeof(c->resp->allow), "%s", allow);
+	} else
+		corp_api_error(c->resp, 404, "no such resource");
+	return -1;
+}
+
+int
+corp_api_admit(struct corp_api *api, const struct corp_api_req *req,
+    struct corp_api_resp *resp)
+{
+	struct corp_tgspool_answer ans;
+	const struct route *hit;
+	struct call c;
+	char *path, *login = NULL;
+	int rc = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&c, 0, sizeof(c));
+	c.api = api;
+	c.req = req;
+	c.resp = resp;
+	if ((path = corp_strdup(req->path)) == NULL) {
+		corp_api_error(resp, 500, "out of memory");
+		return -1;
+	}
+	if (route(&c, path, &hit) == 0) {
+		if (hit->own_auth)
+			rc = tg_admit(&c, &ans);
+		else if ((rc = authenticate(&c, &login)) == 0 &&
+		    (rc = query_known(&c, hit->query)) != 0) {
+			fail(&c, rc);
+			rc = -1;
+		}
+	}
+	free(login);
+	free(path);
+	if (rc == 0) {
+		json_decref(resp->body);
+		memset(resp, 0, sizeof(*resp));
+		return 0;
+	}
+	if (resp->body == NULL)
+		corp_api_error(resp, 500, "out of memory");
+	return -1;
+}
+
 void
 corp_api_handle(struct corp_api *api, const struct corp_api_req *req,
     struct corp_api_resp *resp)
 {
 	struct call c;
-	const struct route *r, *hit = NULL;
-	char *path, *login = NULL, allow[sizeof(resp->allow)] = "";
+	const struct route *hit;
+	char *path, *login = NULL;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -1123,25 +1285,7 @@ corp_api_handle(struct corp_api *api, const struct corp_api_req *req,
 		corp_api_error(resp, 500, "out of memory");
 		return;
 	}
-	if (split(&c, path) == 0)
-		for (r = routes; r->method != NULL; r++) {
-			if (!match(r, &c))
-				continue;
-			if (strcmp(r->method, req->method) == 0) {
-				hit = r;
-				break;
-			}
-			if (strstr(allow, r->method) == NULL)
-				snprintf(allow + strlen(allow),
-				    sizeof(allow) - strlen(allow), "%s%s",
-				    *allow ? ", " : "", r->method);
-		}
-	if (hit == NULL) {
-		if (*allow != '\0') {
-			corp_api_error(resp, 405, "method not allowed");
-			snprintf(resp->allow, sizeof(resp->allow), "%s", allow);
-		} else
-			corp_api_error(resp, 404, "no such resource");
+	if (route(&c, path, &hit) != 0) {
 		free(path);
 		return;
 	}

@@ -12,9 +12,11 @@
  * none is open when corp_api_handle returns, and none is open while the
  * request or the answer travels.  The token never reaches a message.
  *
- * Failed authentications are counted per peer address: auth_fails of
- * them within auth_window_ms turn every authenticated request of that
- * address away (429 with retry_after) until the window ends.
+ * Failed authentications (a credential presented and wrong; none at all
+ * is not counted) are counted per peer address (corp_api_peer_key):
+ * auth_fails of them within auth_window_ms turn every authenticated
+ * request of that address away (429 with retry_after) until the window
+ * ends; a locked address is never forgotten to make room.
  */
 #ifndef CORP_API_H
 #define CORP_API_H
@@ -26,7 +28,7 @@ struct corp_db;
 struct corp_err;
 struct corp_analysis_job;
 
-#define CORP_API_PEERS	256	/* addresses the limiter remembers */
+#define CORP_API_PEERS	1024	/* addresses the limiter remembers */
 
 struct corp_api_peer {
 	char		 addr[64];
@@ -79,6 +81,18 @@ struct corp_api_resp {
 /* Answer req; resp is filled whatever happens (500 on a failure). */
 void	corp_api_handle(struct corp_api *, const struct corp_api_req *,
 	    struct corp_api_resp *);
+/*
+ * req judged on its headers alone, before its body is read (corp-api.1
+ * "Errors"): its route and method (404, 405), its credential and the
+ * limiter (401, 429), its query (400).  0 when the body may be read
+ * (resp untouched); else resp holds the answer.  corp_api_handle then
+ * judges the whole request again.
+ */
+int	corp_api_admit(struct corp_api *, const struct corp_api_req *,
+	    struct corp_api_resp *);
+/* The limiter's key of a peer address (the parsed address; IPv6 by its
+ * /64), into out. */
+void	corp_api_peer_key(const char *addr, char *out, size_t size);
 /* The error answer with status and message (for the server's own:
  * 413, 404 before a body is read, ...). */
 void	corp_api_error(struct corp_api_resp *, int status, const char *msg);

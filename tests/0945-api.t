@@ -562,6 +562,8 @@ is "$code $(cat "$T/body")" '401 {"error":"token expired"}' \
     "an expired token (CORP_NOW past expires_at): 401"
 
 # the limiter: 5 failures from one address, then 429 for everyone there
+# (the request without a token above did not count: sec-review-21b)
+req "nope" GET /api/me
 req "nope" GET /api/me
 is "$code" 401 "the fifth failure still 401"
 req "$ADMIN" GET /api/me

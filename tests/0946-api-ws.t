@@ -26,8 +26,9 @@ msg() {
 	      from: {id: 7, first_name: "Ann", username: "ann"}, text: $t}}'
 }
 
-bg corp-api --listen 127.0.0.1:0 --ws-max-pending 16384 >"$T/ready" \
-    2>"$T/api.log"
+# (--peer-conns: the 200 idle clients below are one address.)
+bg corp-api --listen 127.0.0.1:0 --ws-max-pending 16384 --peer-conns 1000 \
+    >"$T/ready" 2>"$T/api.log"
 api_pid=$bgpid
 wait_file "$T/ready" 30 "$api_pid" || bail "corp-api did not start"
 U="ws://127.0.0.1:$(jq .port "$T/ready")/ws"

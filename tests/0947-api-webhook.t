@@ -48,9 +48,12 @@ hook "" "$U900"
 is "$code $body" '401 {"error":"wrong or missing X-Telegram-Bot-Api-Secret-Token"}' \
     "a missing secret: 401"
 is "$(ls -A "$spool" 2>/dev/null)" "" "nothing spooled"
-hook hook-Secret_1 "$U900" GET
+hook hook-Secret_1 "" GET
 is "$code $body" '405 {"error":"method not allowed"}' "GET: 405"
 is "$(grep -i '^allow:' "$T/head" | tr -d '\r')" "allow: POST" "Allow: POST"
+hook hook-Secret_1 "$U900" GET
+is "$code $body" '400 {"error":"GET takes no body"}' \
+    "GET with a body: 400, not read (sec-review-21b LOW 5)"
 hook hook-Secret_1 '[1,2]'
 is "$code $body" '400 {"error":"update: expected a JSON object with an integer update_id"}' \
     "not an update object: 400"
@@ -136,8 +139,10 @@ CORP_TELEGRAM_TOKEN='777002:AAsecret-Hook_token' \
 is "$rc:$(printf '%s' "$out" | jq -c '[.handled, .refused]')" '0:[1,0]' \
     "  and corp-tg process handles it, not as poison"
 
-# The failed-auth limiter counts wrong secrets (2 so far, 5 allowed):
-# then even the right secret, and a bearer token, are turned away.
+# The failed-auth limiter counts wrong secrets (1 so far, 5 allowed; the
+# missing one did not count: sec-review-21b): then even the right
+# secret, and a bearer token, are turned away.
+hook wrong "$U900"
 hook wrong "$U900"
 hook wrong "$U900"
 hook wrong "$U900"
