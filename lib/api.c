@@ -1227,6 +1227,24 @@ route(struct call *c, char *path, const struct route **hit)
 	return -1;
 }
 
+/* A call on req, answered in resp: the path's copy that route() cuts
+ * (NULL: out of memory, resp says so). */
+static char *
+call_init(struct call *c, struct corp_api *api,
+    const struct corp_api_req *req, struct corp_api_resp *resp)
+{
+	char *path;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(c, 0, sizeof(*c));
+	c->api = api;
+	c->req = req;
+	c->resp = resp;
+	if ((path = corp_strdup(req->path)) == NULL)
+		corp_api_error(resp, 500, "out of memory");
+	return path;
+}
+
 int
 corp_api_admit(struct corp_api *api, const struct corp_api_req *req,
     struct corp_api_resp *resp)
@@ -1237,15 +1255,8 @@ corp_api_admit(struct corp_api *api, const struct corp_api_req *req,
 	char *path, *login = NULL;
 	int rc = -1;
 
-	memset(resp, 0, sizeof(*resp));
-	memset(&c, 0, sizeof(c));
-	c.api = api;
-	c.req = req;
-	c.resp = resp;
-	if ((path = corp_strdup(req->path)) == NULL) {
-		corp_api_error(resp, 500, "out of memory");
+	if ((path = call_init(&c, api, req, resp)) == NULL)
 		return -1;
-	}
 	if (route(&c, path, &hit) == 0) {
 		if (hit->own_auth)
 			rc = tg_admit(&c, &ans);
@@ -1276,15 +1287,8 @@ corp_api_handle(struct corp_api *api, const struct corp_api_req *req,
 	char *path, *login = NULL;
 	int rc;
 
-	memset(resp, 0, sizeof(*resp));
-	memset(&c, 0, sizeof(c));
-	c.api = api;
-	c.req = req;
-	c.resp = resp;
-	if ((path = corp_strdup(req->path)) == NULL) {
-		corp_api_error(resp, 500, "out of memory");
+	if ((path = call_init(&c, api, req, resp)) == NULL)
 		return;
-	}
 	if (route(&c, path, &hit) != 0) {
 		free(path);
 		return;

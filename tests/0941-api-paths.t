@@ -63,22 +63,12 @@ is "$(q '/static/corp.css' | head -c4)" "200 " "the file without one"
 
 # libwebsockets' own 403: the headers of every answer come with it.
 cat >"$T/raw.py" <<'PY'
-import socket, sys
-for r in sys.argv[2:]:
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.settimeout(30)
-    s.sendall(r.encode().decode("unicode_escape").encode("latin1"))
-    d = b""
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            d += c
-    except OSError:
-        pass
-    s.close()
+import sys
+sys.path.insert(0, sys.argv[1])
+from rawhttp import exchange
+for r in sys.argv[3:]:
+    d, _ = exchange(sys.argv[2],
+                    r.encode().decode("unicode_escape").encode("latin1"))
     head = d.split(b"\r\n\r\n", 1)[0].decode("latin1").lower().split("\r\n")
     st = head[0].split(" ")[1] if head and " " in head[0] else "closed"
     have = [h for h in ("content-security-policy: default-src 'none'",
@@ -89,7 +79,7 @@ for r in sys.argv[2:]:
     print(st, len(have))
 PY
 H='Host: corp\r\n\r\n'
-is "$(python3 "$T/raw.py" "$S" "TRACE / HTTP/1.1\r\n$H" \
+is "$(python3 "$T/raw.py" "$CORP_SRC/tests" "$S" "TRACE / HTTP/1.1\r\n$H" \
     "PROPFIND /api/me HTTP/1.1\r\n$H" "OPTIONS * HTTP/1.1\r\n$H" \
     "GET api/me HTTP/1.1\r\n$H" "GET http://corp/api/me HTTP/1.1\r\n$H" \
     "GET /api/%zz HTTP/1.1\r\n$H" \
@@ -102,7 +92,7 @@ is "$(python3 "$T/raw.py" "$S" "TRACE / HTTP/1.1\r\n$H" \
 403 4
 403 4
 403 4" "libwebsockets' 403s carry the four headers"
-is "$(python3 "$T/raw.py" "$S" "GET /nosuch HTTP/1.1\r\n$H" \
+is "$(python3 "$T/raw.py" "$CORP_SRC/tests" "$S" "GET /nosuch HTTP/1.1\r\n$H" \
     "GET /static/corp.css HTTP/1.1\r\n$H")" "404 4
 200 4" "corp-api's own answers carry each once"
 is "$(curl -s -D - -o /dev/null --unix-socket "$S" http://corp/api/me |
