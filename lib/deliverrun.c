@@ -9,6 +9,7 @@
 #include "db.h"
 #include "deliverrun.h"
 #include "fmtline.h"
+#include "ratelimit.h"
 #include "worker.h"
 
 void
@@ -114,6 +115,10 @@ corp_deliver_run_detach(struct corp_deliver_run *r)
 	r->snd = NULL;
 	corp_db_close(r->db);
 	r->db = NULL;
+	/* The Telegram limiter's own connection (PostgreSQL) too: shared
+	 * by the children, its transactions crossed and every send came
+	 * back "a transaction is already open" (sec-review-22c HIGH-1). */
+	corp_rl_store_detach(r->so.rl_store);
 }
 
 void

@@ -91,6 +91,12 @@ struct corp_rl_store {
 int	corp_rl_store_db(struct corp_rl_store **, struct corp_db *db,
 	    struct corp_err *);
 void	corp_rl_store_free(struct corp_rl_store *);
+/*
+ * Before fork(): the store's own connection is closed, so that no two
+ * processes share it; the next corp_rl_open (each child's) opens one
+ * again.  A store given a connection, or the file, is left as it is.
+ */
+void	corp_rl_store_detach(struct corp_rl_store *);
 
 /*
  * store: NULL for the file (DATA_DIR/ratelimit), else one that outlives

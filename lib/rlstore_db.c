@@ -299,6 +299,19 @@ corp_rl_store_db(struct corp_rl_store **out, struct corp_db *db,
 }
 
 void
+corp_rl_store_detach(struct corp_rl_store *st)
+{
+	struct rl_db *d = (struct rl_db *)st;
+
+	if (st == NULL || st->ops != &db_ops || !d->own)
+		return;
+	sends_free(d);
+	corp_db_close(d->db);
+	d->db = NULL;
+	d->own = 0;
+}
+
+void
 corp_rl_store_free(struct corp_rl_store *st)
 {
 	if (st != NULL)

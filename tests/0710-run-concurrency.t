@@ -294,5 +294,24 @@ is_rc 64 "--worker too long for its children" corp-deliver run --channel telegra
     --worker "$(printf '%063d' 0)"
 is_rc 64 "http:// API without --allow-http: 64 before any child" \
     corp-deliver run --channel telegram --concurrency 4 --once
+
+# 9. --concurrency 4 with the Telegram limiter on, which every child shares:
+# on PostgreSQL through a connection of the limiter's own, which each
+# child opens (sec-review-22c HIGH-1: the parent's crossed fork(), the
+# children's transactions met on it and no line went out).
+load 2 40
+sql_rows_before=$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'")
+: > "$T/tg.log"
+run timeout 120 env CORP_RATE_LIMIT=on corp-deliver run --channel telegram \
+    --allow-http --until-empty --concurrency 4 --batch 5
+is "$rc:$(summary | jq -c '[.claimed, .sent, .retry, .held]')" \
+    "0:[80,80,0,0]" "limiter on, --concurrency 4: 80 claimed, 80 sent, 0"
+is "$err" "${TS}corp-deliver: telegram: sent 80 retry 0 failed 0 held 0" \
+    "stderr: the summary alone"
+is "$(exactly_once)" "0|0|0" "every row SENT, exactly one stored sent ack each"
+is "$(sql "SELECT count(*) FROM deliveries WHERE status = 'SENT'")" \
+    "$((sql_rows_before + 80))" "80 more rows SENT"
+is "$(wire "$T/tg.log")" "0 80" "each of the 80 messages once on the wire"
+
 ok "corp-db check clean" corp-db check
 done_testing
