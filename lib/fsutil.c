@@ -955,6 +955,34 @@ aux_judge(const char *shown, const char *path, const struct elf_exe *exe,
 }
 
 /*
+ * A needed or filtee NAME holding a '$' in OUT, $ORIGIN and ${ORIGIN}
+ * expanded to ORIGIN as the loader does; -1 when another token is left
+ * or there is no ORIGIN.
+ */
+static int
+dst_expand(const char *name, const char *origin, char *out, size_t n)
+{
+	size_t o = 0;
+
+	while (*name != '\0') {
+		if ((strncmp(name, "$ORIGIN", 7) == 0 &&
+		    !isalnum((unsigned char)name[7]) && name[7] != '_') ||
+		    strncmp(name, "${ORIGIN}", 9) == 0) {
+			if (origin[0] == '\0' || (o += strlcpy(out + o, origin,
+			    n - o)) >= n)
+				return -1;
+			name += name[1] == '{' ? 9 : 7;
+			continue;
+		}
+		if (*name == '$' || o + 1 >= n)
+			return -1;
+		out[o++] = *name++;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
  * An ELF object (elfpaths.h): for the program itself (exe NULL) its
  * loader (PT_INTERP), which the kernel runs with it, walked as a #!
  * interpreter is and there (a missing one is whoever makes it first's);
@@ -976,8 +1004,8 @@ elf_judge(int fd, const char *shown, const char *real,
 {
 	struct corp_elf_paths ep;
 	struct elf_exe top;
-	char origin[PATH_MAX];
-	const char *what;
+	char origin[PATH_MAX], dst[PATH_MAX];
+	const char *what, *name;
 	size_t i;
 	int rc, lfd;
 
@@ -1018,20 +1046,35 @@ elf_judge(int fd, const char *shown, const char *real,
 		what = ep.kind[i] == CORP_ELF_NEEDED ? "library" :
 		    ep.kind[i] == CORP_ELF_FILTER ? "filtee (DT_FILTER)" :
 		    "auxiliary filtee";
-		if (strchr(ep.needed[i], '/') != NULL && ep.needed[i][0] != '/')
+		/* The loader expands $ORIGIN, $PLATFORM, $LIB and ${...}
+		 * in the name: $ORIGIN here, the rest refused
+		 * (sec-review-22a N3). */
+		name = ep.needed[i];
+		if (strchr(name, '$') != NULL) {
+			if (dst_expand(name, origin, dst, sizeof(dst)) != 0) {
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its "
+				    "%s %s: a $ token other than $ORIGIN, "
+				    "which the loader expands from what the "
+				    "machine says; rebuild it without", shown,
+				    what, name);
+				break;
+			}
+			name = dst;
+		}
+		if (strchr(name, '/') != NULL && name[0] != '/')
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its %s "
 			    "%.64s: a relative path (the working directory)",
-			    shown, what, ep.needed[i]);
-		else if (strchr(ep.needed[i], '/') != NULL)
+			    shown, what, name);
+		else if (strchr(name, '/') != NULL)
 			rc = ep.kind[i] == CORP_ELF_AUX ? aux_judge(shown,
-			    ep.needed[i], exe, seen, err) : lib_judge(shown,
-			    what, ep.needed[i], exe, seen, err);
-		else if ((rc = lib_search(shown, what, ep.needed[i],
+			    name, exe, seen, err) : lib_judge(shown,
+			    what, name, exe, seen, err);
+		else if ((rc = lib_search(shown, what, name,
 		    ep.runpath == NULL ? ep.rpath : NULL, origin, exe, seen,
-		    err)) == 0 && (rc = lib_search(shown, what, ep.needed[i],
+		    err)) == 0 && (rc = lib_search(shown, what, name,
 		    ep.runpath, origin, exe, seen, err)) == 0 &&
 		    ep.runpath == NULL && exe != &top)
-			rc = lib_search(shown, what, ep.needed[i], exe->rpath,
+			rc = lib_search(shown, what, name, exe->rpath,
 			    exe->origin, exe, seen, err);
 	}
 	corp_elf_paths_free(&ep);
