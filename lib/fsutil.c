@@ -1332,7 +1332,7 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 	size_t cap = 0, i;
 	glob_t g;
 	FILE *f;
-	int rc = 0, sticky, dfd, j;
+	int rc = 0, sticky, dfd, j, homes = 0;
 
 	if ((fd = dup(fd)) < 0 || (f = fdopen(fd, "r")) == NULL) {
 		if (fd >= 0)
@@ -1356,9 +1356,14 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); )
 			*--e = '\0';
 		strlcpy(dirs[0], v, sizeof(dirs[0]));
+		homes++;
 	}
 	fclose(f);
 	free(line);
+	/* python takes the first, a reader the last (sec-review-22a N7) */
+	if (homes > 1)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
+		    "%s: more than one home line; keep one", shown, cfg);
 	if (dirs[0][0] == '\0')
 		return 0;
 	if (snprintf(dirs[1], sizeof(dirs[1]), "%s/../lib", dirs[0]) >=
@@ -1420,37 +1425,49 @@ venv_judge(const char *shown, const char *path, struct corp_err *err)
 	struct stat st;
 	glob_t g;
 	size_t i;
-	int rc = 0, sticky, dfd, cfd;
+	int rc = 0, sticky, dfd, cfd, j, found = 0;
 
-	/* The venv is the directory above the interpreter's bin/. */
+	/* The venv is the directory above the interpreter's bin/; its
+	 * pyvenv.cfg there or in bin/ itself (python's getpath reads the
+	 * one above first, its site the one beside first): each that
+	 * exists is judged (sec-review-22a N8). */
 	origin_of(path, bin, sizeof(bin));
 	origin_of(bin, root, sizeof(root));
 	if (root[0] == '\0')
 		return 0;
-	snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", root);
-	if (lstat(cfg, &st) != 0)
+	for (j = 0; j < 2; j++) {
+		snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", j == 0 ? bin :
+		    root);
+		if (lstat(cfg, &st) != 0)
+			continue;
+		found++;
+		if (!S_ISREG(st.st_mode))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its "
+			    "python's venv file %s: not a regular file", shown,
+			    cfg);
+		if ((rc = corp_trust_stat(cfg, &st, err)) != 0) {
+			corp_errprefix(err, "%s: its python's venv", shown);
+			return rc;
+		}
+		if ((cfd = open(cfg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC)) < 0 || fstat(cfd, &st) != 0 ||
+		    !S_ISREG(st.st_mode)) {
+			if (cfd >= 0)
+				close(cfd);
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its "
+			    "python's venv file %s cannot be read to judge it",
+			    shown, cfg);
+		}
+		if ((rc = corp_trust_stat(cfg, &st, err)) == 0)
+			rc = venv_home_judge(cfd, shown, cfg, err);
+		else
+			corp_errprefix(err, "%s: its python's venv", shown);
+		close(cfd);
+		if (rc != 0)
+			return rc;
+	}
+	if (found == 0)
 		return 0;
-	if (!S_ISREG(st.st_mode))
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
-		    "file %s: not a regular file", shown, cfg);
-	if ((rc = corp_trust_stat(cfg, &st, err)) != 0) {
-		corp_errprefix(err, "%s: its python's venv", shown);
-		return rc;
-	}
-	if ((cfd = open(cfg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC)) < 0 || fstat(cfd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		if (cfd >= 0)
-			close(cfd);
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
-		    "file %s cannot be read to judge it", shown, cfg);
-	}
-	if ((rc = corp_trust_stat(cfg, &st, err)) == 0)
-		rc = venv_home_judge(cfd, shown, cfg, err);
-	else
-		corp_errprefix(err, "%s: its python's venv", shown);
-	close(cfd);
-	if (rc != 0)
-		return rc;
 	snprintf(pat, sizeof(pat), "%s/lib*/python*/site-packages", root);
 	if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
 		return 0;
