@@ -1085,6 +1085,92 @@ elf_judge(int fd, const char *shown, const char *real,
 
 static int	entries_judge(int, const char *, const char *, int, size_t *,
 		    struct corp_err *);
+static int	link_judge(const char *, int, size_t *, struct corp_err *);
+
+/*
+ * An entry SHOWN that is a symbolic link: the link by its own owner,
+ * then its target walked as a command's path is (every directory on
+ * the way one only root and the operator may make names in, a sticky
+ * one root owns passing as there) and judged as an entry is, a link
+ * there in turn; one that leads nowhere refused, since whoever can
+ * make its target first chooses what is loaded (sec-review-22a N2: a
+ * link to root's file in another user's directory, swapped after the
+ * judgement, and a dangling link into /tmp ran their code as root).
+ */
+static int
+link_judge(const char *shown, int depth, size_t *count,
+    struct corp_err *err)
+{
+	char cur[PATH_MAX], target[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
+	const char *base;
+	struct stat st;
+	ssize_t tl;
+	size_t len;
+	int hops, pfd, rc;
+
+	strlcpy(cur, shown, sizeof(cur));
+	for (hops = 0; ; hops++) {
+		if (hops == EXEC_MAXLINKS)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: more than "
+			    "%d symbolic links", shown, EXEC_MAXLINKS);
+		if (lstat(cur, &st) != 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: %s", cur,
+			    strerror(errno));
+		st.st_mode = S_IFLNK | 0755;	/* a link has no mode */
+		if ((rc = corp_trust_stat(cur, &st, err)) != 0)
+			return rc;
+		if ((tl = readlink(cur, target, sizeof(target) - 1)) <= 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: %s", cur,
+			    tl == 0 ? "an empty link" : strerror(errno));
+		target[tl] = '\0';
+		origin_of(cur, dir, sizeof(dir));
+		if ((target[0] == '/' ? strlcpy(next, target, sizeof(next)) :
+		    (size_t)snprintf(next, sizeof(next), "%s/%s", strcmp(dir,
+		    "/") == 0 ? "" : dir, target)) >= sizeof(next))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a target "
+			    "too long", cur);
+		for (len = strlen(next); len > 1 && next[len - 1] == '/'; )
+			next[--len] = '\0';
+		origin_of(next, dir, sizeof(dir));
+		base = strrchr(next, '/') + 1;
+		if (dir[0] == '\0' || *base == '\0' || strcmp(base, ".") ==
+		    0 || strcmp(base, "..") == 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link to %s: link to the file by its own name",
+			    shown, target);
+		if ((rc = corp_dir_walk(dir, &pfd, err)) != 0) {
+			if (rc != CORP_ENOTFOUND) {
+				corp_errprefix(err, "%s: a symbolic link to %s",
+				    shown, next);
+				return rc;
+			}
+			pfd = -1;
+		}
+		if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			if (pfd >= 0)
+				close(pfd);
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link to %s, which does not exist: whoever can "
+			    "make it first chooses what is loaded; remove the "
+			    "link", shown, next);
+		}
+		if (S_ISLNK(st.st_mode)) {
+			close(pfd);
+			strlcpy(cur, next, sizeof(cur));
+			continue;
+		}
+		if ((rc = corp_trust_stat(next, &st, err)) == 0 &&
+		    S_ISDIR(st.st_mode) && depth > 0)
+			rc = entries_judge(pfd, base, next, depth - 1, count,
+			    err);
+		close(pfd);
+		if (rc != 0)
+			corp_errprefix(err, "%s: a symbolic link to %s", shown,
+			    next);
+		return rc;
+	}
+}
 
 /*
  * One entry NAME of the directory DFD (shown as DIR), which an
@@ -1115,14 +1201,8 @@ entry_judge(int dfd, const char *name, const char *dir, int depth,
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : corp_errf(err, CORP_EFORBIDDEN,
 		    "%s: %s", shown, strerror(errno));
-	if (S_ISLNK(st.st_mode)) {
-		st.st_mode = S_IFLNK | 0755;	/* a link has no mode */
-		if ((rc = corp_trust_stat(shown, &st, err)) != 0)
-			return rc;
-		if (fstatat(dfd, name, &st, 0) != 0)
-			return 0;	/* leads nowhere: nothing loaded */
-		return corp_trust_stat(shown, &st, err);
-	}
+	if (S_ISLNK(st.st_mode))
+		return link_judge(shown, depth, count, err);
 	if ((rc = corp_trust_stat(shown, &st, err)) != 0)
 		return rc;
 	if (S_ISDIR(st.st_mode) && depth > 0)
