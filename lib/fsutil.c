@@ -1317,6 +1317,61 @@ pth_imports(const char *line, char **names, size_t *n)
 }
 
 /*
+ * A line of the .pth PTH in the site-packages SP that is neither an
+ * import line, a comment nor blank: a directory python adds to
+ * sys.path when it exists (pip install -e writes such lines), taken
+ * from SP when relative.  Walked as a command's directory is, it must
+ * be one only root and the operator may make names in, and its entries
+ * are judged one level deep as a script's directory's are; missing, its
+ * name must be one nobody else may make (sec-review-22a N1: another
+ * user's checkout installed with pip install -e ran their
+ * sitecustomize.py as root).
+ */
+static int
+pth_path(const char *sp, const char *pth, char *line, struct corp_err *err)
+{
+	char path[PATH_MAX], where[PATH_MAX];
+	size_t len = strlen(line), count = 0;
+	int rc, dfd, sticky;
+
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		line[--len] = '\0';	/* python's rstrip() */
+	if (line[strspn(line, " \t\f\v")] == '\0' || line[0] == '#' ||
+	    strncmp(line, "import ", 7) == 0 || strncmp(line, "import\t",
+	    7) == 0)
+		return 0;
+	if ((line[0] == '/' ? strlcpy(path, line, sizeof(path)) :
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", sp, line)) >=
+	    sizeof(path))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a line too long",
+		    pth);
+	if ((rc = search_dir(path, &dfd, &sticky, err)) == CORP_ENOTFOUND) {
+		if ((rc = name_ours(path, where, sizeof(where), err)) ==
+		    CORP_ENOTFOUND)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: %s: no "
+			    "such directory, and %s is a directory others may "
+			    "make names in: whoever makes it first chooses "
+			    "what python imports; remove the line", pth, path,
+			    where);
+		if (rc != 0)
+			corp_errprefix(err, "%s: %s", pth, path);
+		return rc;
+	}
+	if (rc != 0) {
+		corp_errprefix(err, "%s", pth);
+		return rc;
+	}
+	if (sticky)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s, a directory "
+		    "others may make names in: python imports from it", pth,
+		    path);
+	else if ((rc = entries_judge(dfd, ".", path, 1, &count, err)) != 0)
+		corp_errprefix(err, "%s", pth);
+	close(dfd);
+	return rc;
+}
+
+/*
  * The site-packages SP of a venv, its descriptor DFD judged: python
  * runs the import lines of every *.pth file there at start, so each is
  * judged as a command's file is, and so is what those lines import from
@@ -1335,6 +1390,9 @@ site_judge(int dfd, const char *sp, struct corp_err *err)
 	DIR *d;
 	int fd, rc = 0;
 
+	/* site imports these from sys.path at start, -I or not */
+	pth_name("sitecustomize", names, &n);
+	pth_name("usercustomize", names, &n);
 	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (d = fdopendir(fd)) == NULL) {
 		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: cannot be read to "
@@ -1370,8 +1428,10 @@ site_judge(int dfd, const char *sp, struct corp_err *err)
 				    shown, strerror(errno));
 			break;
 		}
-		while (getline(&line, &cap, f) > 0)
+		while (rc == 0 && getline(&line, &cap, f) > 0) {
 			pth_imports(line, names, &n);
+			rc = pth_path(sp, shown, line, err);
+		}
 		fclose(f);
 	}
 	if (rc == 0 && n > 0) {
@@ -2041,6 +2101,39 @@ exec_interp(int dfd, const char *name, const char *shown,
  * or not; missing, its name must be one nobody else may make
  * (name_ours).  None in the database: none is passed, 0.
  */
+/*
+ * The python user site under HOME (.local/lib/python*\/site-packages),
+ * which python reads at start unless run with -s or -I: each that
+ * exists judged as a venv's site-packages is (site_judge; sec-review-22a
+ * N1: another user's usercustomize.py ran as root).
+ */
+static int
+user_site_judge(const char *home, struct corp_err *err)
+{
+	char pat[PATH_MAX + 48];
+	glob_t g;
+	size_t i;
+	int rc = 0, dfd, sticky;
+
+	if (snprintf(pat, sizeof(pat), "%s/.local/lib/python*/site-packages",
+	    home) >= (int)sizeof(pat) || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+		return 0;
+	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		if ((rc = search_dir(g.gl_pathv[i], &dfd, &sticky, err)) != 0)
+			continue;
+		if (sticky)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a directory "
+			    "others may make names in", g.gl_pathv[i]);
+		else
+			rc = site_judge(dfd, g.gl_pathv[i], err);
+		close(dfd);
+	}
+	globfree(&g);
+	if (rc != 0)
+		corp_errprefix(err, "its python user site");
+	return rc;
+}
+
 static int
 home_judge(const char *path, struct corp_err *err)
 {
@@ -2060,6 +2153,8 @@ home_judge(const char *path, struct corp_err *err)
 		else
 			rc = corp_trust_stat(home, &st, err);
 		close(dfd);
+		if (rc == 0)
+			rc = user_site_judge(home, err);
 	} else if (rc == CORP_ENOTFOUND && (rc = name_ours(home, where,
 	    sizeof(where), err)) == CORP_ENOTFOUND)
 		rc = corp_errf(err, CORP_EFORBIDDEN, "it does not exist, and "
