@@ -1456,6 +1456,77 @@ site_judge(int dfd, const char *sp, struct corp_err *err)
 }
 
 /*
+ * Where python looks for its standard library from START (a venv's
+ * home, or the interpreter's real directory): lib/pythonX.Y/os.py, and
+ * lib/pythonX.Y/lib-dynload, in START and then each directory above it,
+ * the first found taken.  Each directory on the way to the first that
+ * holds one must not be one others may make names in, and the lib and
+ * lib/python* directories found are walked as an interpreter's
+ * directory is (sec-review-22a N4: a python without its library took
+ * one another user made in /tmp/lib).  None found: python's compiled-in
+ * prefix, 0.  LABEL names python in a message.
+ */
+static int
+prefix_judge(const char *label, const char *start, struct corp_err *err)
+{
+	static const char *const marks[] = { "os.py", "lib-dynload" };
+	char a[PATH_MAX], pat[PATH_MAX + 32], lib[PATH_MAX + 8];
+	glob_t g;
+	size_t i, k;
+	int rc = 0, sticky;
+
+	for (k = 0; rc == 0 && k < sizeof(marks) / sizeof(marks[0]); k++) {
+		if (strlcpy(a, start, sizeof(a)) >= sizeof(a) || a[0] != '/')
+			return 0;
+		for (;;) {
+			snprintf(lib, sizeof(lib), "%s/lib", strcmp(a, "/") ==
+			    0 ? "" : a);
+			snprintf(pat, sizeof(pat), "%s/python*/%s", lib,
+			    marks[k]);
+			if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+				if ((rc = search_dir(lib, NULL, &sticky,
+				    err)) == 0 && sticky)
+					rc = corp_errf(err, CORP_EFORBIDDEN,
+					    "%s: a directory others may make "
+					    "names in", lib);
+				for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+					*strrchr(g.gl_pathv[i], '/') = '\0';
+					if ((rc = search_dir(g.gl_pathv[i],
+					    NULL, &sticky, err)) == 0 && sticky)
+						rc = corp_errf(err,
+						    CORP_EFORBIDDEN, "%s: a "
+						    "directory others may make "
+						    "names in", g.gl_pathv[i]);
+				}
+				globfree(&g);
+				if (rc != 0)
+					corp_errprefix(err, "%s: its standard "
+					    "library", label);
+				break;
+			}
+			if ((rc = search_dir(a, NULL, &sticky, err)) != 0) {
+				corp_errprefix(err, "%s: where python looks for "
+				    "its standard library", label);
+				break;
+			}
+			if (sticky) {
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: python "
+				    "searches %s for its standard library "
+				    "(lib/python*/%s), a directory others may "
+				    "make names in: install python with its "
+				    "library (lib/pythonX.Y beside its bin)",
+				    label, a, marks[k]);
+				break;
+			}
+			if (strcmp(a, "/") == 0)
+				break;
+			origin_of(a, a, sizeof(a));
+		}
+	}
+	return rc;
+}
+
+/*
  * The home a venv's pyvenv.cfg (open as FD, judged) names: python takes
  * its standard library from there (HOME/../lib/pythonX.Y), so HOME,
  * HOME/../lib and each HOME/../lib/python* are walked as an
@@ -1540,6 +1611,8 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 			globfree(&g);
 		}
 	}
+	if (rc == 0)
+		rc = prefix_judge(dirs[0], dirs[0], err);
 	if (rc != 0)
 		corp_errprefix(err, "%s: its python's venv %s: home = %s, "
 		    "where python takes its standard library from, must be "
@@ -1561,7 +1634,7 @@ static int
 venv_judge(const char *shown, const char *path, struct corp_err *err)
 {
 	char bin[PATH_MAX], root[PATH_MAX], cfg[PATH_MAX + 16],
-	    pat[PATH_MAX + 40];
+	    pat[PATH_MAX + 40], real[PATH_MAX];
 	struct stat st;
 	glob_t g;
 	size_t i;
@@ -1606,8 +1679,14 @@ venv_judge(const char *shown, const char *path, struct corp_err *err)
 		if (rc != 0)
 			return rc;
 	}
-	if (found == 0)
-		return 0;
+	if (found == 0) {	/* no venv: its own library */
+		if (realpath(path, real) == NULL)
+			return 0;	/* the walk judged it: none */
+		origin_of(real, bin, sizeof(bin));
+		if ((rc = prefix_judge(path, bin, err)) != 0)
+			corp_errprefix(err, "%s", shown);
+		return rc;
+	}
 	snprintf(pat, sizeof(pat), "%s/lib*/python*/site-packages", root);
 	if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
 		return 0;

@@ -283,7 +283,8 @@ if [ -x /usr/bin/python3 ]; then
 	fi
 	# The home pyvenv.cfg names is where python takes its standard
 	# library from (sec-review-21a F3).
-	mkdir -p "$T/pyhome/bin" "$T/pyhome/lib/python3.99"
+	mkdir -p "$T/pyhome/bin" "$T/pyhome/lib/python3.99/lib-dynload"
+	: > "$T/pyhome/lib/python3.99/os.py"
 	printf 'home = %s/pyhome/bin\n' "$T" > "$T/venv/pyvenv.cfg"
 	send invenv
 	is "$got" '0:["sent",null,null,true]' \

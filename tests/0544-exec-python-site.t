@@ -34,6 +34,8 @@ send() {
 	got="$rc:$(acks | jq -c '.[1:5]')"
 }
 ok='0:["sent",null,null,true]'
+# the first directory above $T others may make names in (the sticky /tmp)
+top=$(dirname "$T")
 
 # N8: python reads a pyvenv.cfg beside the interpreter too.
 printf 'home = /usr/bin\n' > "$T/vb/bin/pyvenv.cfg"
@@ -112,4 +114,30 @@ for f in sitecustomize usercustomize; do
 done
 send vb
 is "$got" "$ok" "all back to the operator's: runs"
+
+# N4: python looks for lib/pythonX.Y/os.py (and lib-dynload) from its
+# home up to /, taking the first found: a python installed without its
+# library would take one from a sticky /tmp/lib.
+mkdir -m 755 "$T/base" "$T/base/bin" "$T/base/lib"
+printf 'home = %s/base/bin\n' "$T" > "$T/vb/bin/pyvenv.cfg"
+send vb
+like "$got" "^77:.*its python's venv $T/vb/bin/pyvenv.cfg: home = $T/base/bin, .*: python searches $top for its standard library \\(lib/python\\*/os.py\\), a directory others may make names in" \
+    "a venv whose home has no standard library, the search meeting a sticky directory: refused (77)"
+mkdir -m 755 "$T/base/lib/python3.99" "$T/base/lib/python3.99/lib-dynload"
+: > "$T/base/lib/python3.99/os.py"
+send vb
+is "$got" "$ok" "the same with the operator's lib/python3.99/os.py and lib-dynload: runs"
+rm -r "$T/base/lib/python3.99/lib-dynload"
+send vb
+like "$got" "^77:.*python searches $top for its standard library \\(lib/python\\*/lib-dynload\\)" \
+    "the same without lib-dynload: refused (77)"
+printf 'home = /usr/bin\n' > "$T/vb/bin/pyvenv.cfg"
+rm -r "$T/base/lib/python3.99"
+cp /usr/bin/python3 "$T/base/bin/python3"
+printf '#!%s\nimport sys\nsys.stdin.read()\n' "$T/base/bin/python3" > "$T/bin/np"
+chmod 755 "$T/bin/np"
+echo "np=$T/bin/np" >> "$CORP_DATA_DIR/exec.conf"
+send np
+like "$got" "^77:.*$T/base/bin/python3: python searches $top for its standard library \\(lib/python\\*/os.py\\), a directory others may make names in" \
+    "a python named directly, installed without its library: refused (77)"
 done_testing
