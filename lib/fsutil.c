@@ -1963,6 +1963,59 @@ beside_judge(const char *shown, const char *real, struct corp_err *err)
 }
 
 /*
+ * A directory PATH node looks for what it requires by name in (a
+ * node_modules, HOME's .node_modules and .node_libraries): when it
+ * exists, walked as a command's directory is and not one others may
+ * make names in, its entries judged and theirs (a package directory and
+ * the files in it: package.json, index.js), at most DIR_MAXENTS
+ * (sec-review-22a N5).  Missing: 0 (the directory above it was judged
+ * one nobody else may make names in).
+ */
+static int
+node_dir_judge(const char *path, struct corp_err *err)
+{
+	struct stat st;
+	size_t count = 0;
+	int rc, dfd, sticky;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if ((rc = search_dir(path, &dfd, &sticky, err)) != 0)
+		return rc;
+	if (sticky)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a directory others "
+		    "may make names in", path);
+	else
+		rc = entries_judge(dfd, ".", path, 1, &count, err);
+	close(dfd);
+	return rc;
+}
+
+/* Every node_modules in the directory of the node script REAL (its real
+ * path) and each directory above it, node_dir_judge. */
+static int
+node_up_judge(const char *shown, const char *real, struct corp_err *err)
+{
+	char dir[PATH_MAX], nm[PATH_MAX + 16];
+	int rc;
+
+	origin_of(real, dir, sizeof(dir));
+	while (dir[0] == '/') {
+		snprintf(nm, sizeof(nm), "%s/node_modules", strcmp(dir, "/") ==
+		    0 ? "" : dir);
+		if ((rc = node_dir_judge(nm, err)) != 0) {
+			corp_errprefix(err, "%s: node_modules above it, where "
+			    "node looks for what it requires by name", shown);
+			return rc;
+		}
+		if (strcmp(dir, "/") == 0)
+			break;
+		origin_of(dir, dir, sizeof(dir));
+	}
+	return 0;
+}
+
+/*
  * The file judged, name in dfd and shown as shown, fd its O_PATH
  * descriptor: when it is a script, its #! interpreter is what the
  * kernel runs with corp's rights, so it is walked the same way (as the
@@ -1987,7 +2040,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	ssize_t n, rl;
 	size_t al;
 	struct elf_seen seen = { 0 };
-	int rfd, ifd, rc, isenv = 0, missing, ok, iscript = 0;
+	int rfd, ifd, rc, isenv = 0, missing, ok, iscript = 0, node;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -2091,9 +2144,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 	al = strlen(arg);
 	while (al > 0 && (arg[al - 1] == ' ' || arg[al - 1] == '\t'))
 		arg[--al] = '\0';
-	if ((rc = script_dir_ok(shown, sreal, strncmp(b, "node", 4) == 0 ||
-	    (rb != NULL && strncmp(rb, "node", 4) == 0) ||
-	    strncmp(arg, "node", 4) == 0, err)) != 0)
+	node = strncmp(b, "node", 4) == 0 || (rb != NULL && strncmp(rb,
+	    "node", 4) == 0) || strncmp(arg, "node", 4) == 0;
+	if ((rc = script_dir_ok(shown, sreal, node, err)) != 0 ||
+	    (node && (rc = node_up_judge(shown, sreal, err)) != 0))
 		return rc;
 	if ((loads_by_name(b) || (rb != NULL && loads_by_name(rb)) ||
 	    loads_by_name(arg)) && (rc = beside_judge(shown, sreal, err)) != 0)
@@ -2216,10 +2270,11 @@ user_site_judge(const char *home, struct corp_err *err)
 static int
 home_judge(const char *path, struct corp_err *err)
 {
-	char home[PATH_MAX], where[PATH_MAX], m[sizeof(err->msg)];
+	char home[PATH_MAX], where[PATH_MAX], m[sizeof(err->msg)],
+	    nm[PATH_MAX + 24];
 	struct passwd *pw;
 	struct stat st;
-	int rc, dfd;
+	int rc, dfd, i;
 
 	if ((pw = getpwuid(geteuid())) == NULL || pw->pw_dir == NULL ||
 	    pw->pw_dir[0] != '/' || strlcpy(home, pw->pw_dir, sizeof(home)) >=
@@ -2234,6 +2289,11 @@ home_judge(const char *path, struct corp_err *err)
 		close(dfd);
 		if (rc == 0)
 			rc = user_site_judge(home, err);
+		for (i = 0; rc == 0 && i < 2; i++) {
+			snprintf(nm, sizeof(nm), "%s/%s", home, i == 0 ?
+			    ".node_modules" : ".node_libraries");
+			rc = node_dir_judge(nm, err);
+		}
 	} else if (rc == CORP_ENOTFOUND && (rc = name_ours(home, where,
 	    sizeof(where), err)) == CORP_ENOTFOUND)
 		rc = corp_errf(err, CORP_EFORBIDDEN, "it does not exist, and "

@@ -80,4 +80,18 @@ printf '%s/stk\n' "$T" > "$us/dev.pth"
 send "$T/h"
 like "$got" "^77:.*HOME $T/h, .*: its python user site: $us/dev.pth: $T/stk, a directory others may make names in" \
     "a user site's .pth naming a directory others may write: refused (77)"
+rm "$us/dev.pth"
+# Its .node_modules and .node_libraries, where node looks for what it
+# requires by name (sec-review-22a N5).
+for d in .node_modules .node_libraries; do
+	mkdir -p "$T/h/$d/p"
+	printf 'module.exports = 1;\n' > "$T/h/$d/p/index.js"
+	chmod 666 "$T/h/$d/p/index.js"
+	send "$T/h"
+	like "$got" "^77:.*HOME $T/h, .*: $T/h/$d/p/index.js: world-writable" \
+	    "a file others may write in HOME's $d: refused (77)"
+	rm -r "$T/h/$d"
+done
+send "$T/h"
+is "$got" "0:[\"sent\",\"$T/h\",null,true]" "all the operator's again: passes"
 done_testing
