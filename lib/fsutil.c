@@ -1176,8 +1176,8 @@ link_judge(const char *shown, int depth, size_t *count,
  * One entry NAME of the directory DFD (shown as DIR), which an
  * interpreter loads from by name (a script's directory, a venv's
  * package; sec-review-21a F1, F6): root's or the running user's and
- * writable by neither group nor others; a link by its own owner and by
- * what it leads to, if anything; a directory, while DEPTH > 0, entered
+ * writable by neither group nor others; a link by its own owner and
+ * its target walked (link_judge); a directory, while DEPTH > 0, entered
  * and its entries judged at DEPTH - 1.  *count: entries judged so far,
  * at most DIR_MAXENTS.
  */
