@@ -955,6 +955,34 @@ aux_judge(const char *shown, const char *path, const struct elf_exe *exe,
 }
 
 /*
+ * A needed or filtee NAME holding a '$' in OUT, $ORIGIN and ${ORIGIN}
+ * expanded to ORIGIN as the loader does; -1 when another token is left
+ * or there is no ORIGIN.
+ */
+static int
+dst_expand(const char *name, const char *origin, char *out, size_t n)
+{
+	size_t o = 0;
+
+	while (*name != '\0') {
+		if ((strncmp(name, "$ORIGIN", 7) == 0 &&
+		    !isalnum((unsigned char)name[7]) && name[7] != '_') ||
+		    strncmp(name, "${ORIGIN}", 9) == 0) {
+			if (origin[0] == '\0' || (o += strlcpy(out + o, origin,
+			    n - o)) >= n)
+				return -1;
+			name += name[1] == '{' ? 9 : 7;
+			continue;
+		}
+		if (*name == '$' || o + 1 >= n)
+			return -1;
+		out[o++] = *name++;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
  * An ELF object (elfpaths.h): for the program itself (exe NULL) its
  * loader (PT_INTERP), which the kernel runs with it, walked as a #!
  * interpreter is and there (a missing one is whoever makes it first's);
@@ -976,8 +1004,8 @@ elf_judge(int fd, const char *shown, const char *real,
 {
 	struct corp_elf_paths ep;
 	struct elf_exe top;
-	char origin[PATH_MAX];
-	const char *what;
+	char origin[PATH_MAX], dst[PATH_MAX];
+	const char *what, *name;
 	size_t i;
 	int rc, lfd;
 
@@ -1018,20 +1046,35 @@ elf_judge(int fd, const char *shown, const char *real,
 		what = ep.kind[i] == CORP_ELF_NEEDED ? "library" :
 		    ep.kind[i] == CORP_ELF_FILTER ? "filtee (DT_FILTER)" :
 		    "auxiliary filtee";
-		if (strchr(ep.needed[i], '/') != NULL && ep.needed[i][0] != '/')
+		/* The loader expands $ORIGIN, $PLATFORM, $LIB and ${...}
+		 * in the name: $ORIGIN here, the rest refused
+		 * (sec-review-22a N3). */
+		name = ep.needed[i];
+		if (strchr(name, '$') != NULL) {
+			if (dst_expand(name, origin, dst, sizeof(dst)) != 0) {
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its "
+				    "%s %s: a $ token other than $ORIGIN, "
+				    "which the loader expands from what the "
+				    "machine says; rebuild it without", shown,
+				    what, name);
+				break;
+			}
+			name = dst;
+		}
+		if (strchr(name, '/') != NULL && name[0] != '/')
 			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: its %s "
 			    "%.64s: a relative path (the working directory)",
-			    shown, what, ep.needed[i]);
-		else if (strchr(ep.needed[i], '/') != NULL)
+			    shown, what, name);
+		else if (strchr(name, '/') != NULL)
 			rc = ep.kind[i] == CORP_ELF_AUX ? aux_judge(shown,
-			    ep.needed[i], exe, seen, err) : lib_judge(shown,
-			    what, ep.needed[i], exe, seen, err);
-		else if ((rc = lib_search(shown, what, ep.needed[i],
+			    name, exe, seen, err) : lib_judge(shown,
+			    what, name, exe, seen, err);
+		else if ((rc = lib_search(shown, what, name,
 		    ep.runpath == NULL ? ep.rpath : NULL, origin, exe, seen,
-		    err)) == 0 && (rc = lib_search(shown, what, ep.needed[i],
+		    err)) == 0 && (rc = lib_search(shown, what, name,
 		    ep.runpath, origin, exe, seen, err)) == 0 &&
 		    ep.runpath == NULL && exe != &top)
-			rc = lib_search(shown, what, ep.needed[i], exe->rpath,
+			rc = lib_search(shown, what, name, exe->rpath,
 			    exe->origin, exe, seen, err);
 	}
 	corp_elf_paths_free(&ep);
@@ -1042,13 +1085,99 @@ elf_judge(int fd, const char *shown, const char *real,
 
 static int	entries_judge(int, const char *, const char *, int, size_t *,
 		    struct corp_err *);
+static int	link_judge(const char *, int, size_t *, struct corp_err *);
+
+/*
+ * An entry SHOWN that is a symbolic link: the link by its own owner,
+ * then its target walked as a command's path is (every directory on
+ * the way one only root and the operator may make names in, a sticky
+ * one root owns passing as there) and judged as an entry is, a link
+ * there in turn; one that leads nowhere refused, since whoever can
+ * make its target first chooses what is loaded (sec-review-22a N2: a
+ * link to root's file in another user's directory, swapped after the
+ * judgement, and a dangling link into /tmp ran their code as root).
+ */
+static int
+link_judge(const char *shown, int depth, size_t *count,
+    struct corp_err *err)
+{
+	char cur[PATH_MAX], target[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
+	const char *base;
+	struct stat st;
+	ssize_t tl;
+	size_t len;
+	int hops, pfd, rc;
+
+	strlcpy(cur, shown, sizeof(cur));
+	for (hops = 0; ; hops++) {
+		if (hops == EXEC_MAXLINKS)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: more than "
+			    "%d symbolic links", shown, EXEC_MAXLINKS);
+		if (lstat(cur, &st) != 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: %s", cur,
+			    strerror(errno));
+		st.st_mode = S_IFLNK | 0755;	/* a link has no mode */
+		if ((rc = corp_trust_stat(cur, &st, err)) != 0)
+			return rc;
+		if ((tl = readlink(cur, target, sizeof(target) - 1)) <= 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: %s", cur,
+			    tl == 0 ? "an empty link" : strerror(errno));
+		target[tl] = '\0';
+		origin_of(cur, dir, sizeof(dir));
+		if ((target[0] == '/' ? strlcpy(next, target, sizeof(next)) :
+		    (size_t)snprintf(next, sizeof(next), "%s/%s", strcmp(dir,
+		    "/") == 0 ? "" : dir, target)) >= sizeof(next))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a target "
+			    "too long", cur);
+		for (len = strlen(next); len > 1 && next[len - 1] == '/'; )
+			next[--len] = '\0';
+		origin_of(next, dir, sizeof(dir));
+		base = strrchr(next, '/') + 1;
+		if (dir[0] == '\0' || *base == '\0' || strcmp(base, ".") ==
+		    0 || strcmp(base, "..") == 0)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link to %s: link to the file by its own name",
+			    shown, target);
+		if ((rc = corp_dir_walk(dir, &pfd, err)) != 0) {
+			if (rc != CORP_ENOTFOUND) {
+				corp_errprefix(err, "%s: a symbolic link to %s",
+				    shown, next);
+				return rc;
+			}
+			pfd = -1;
+		}
+		if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			if (pfd >= 0)
+				close(pfd);
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: a symbolic "
+			    "link to %s, which does not exist: whoever can "
+			    "make it first chooses what is loaded; remove the "
+			    "link", shown, next);
+		}
+		if (S_ISLNK(st.st_mode)) {
+			close(pfd);
+			strlcpy(cur, next, sizeof(cur));
+			continue;
+		}
+		if ((rc = corp_trust_stat(next, &st, err)) == 0 &&
+		    S_ISDIR(st.st_mode) && depth > 0)
+			rc = entries_judge(pfd, base, next, depth - 1, count,
+			    err);
+		close(pfd);
+		if (rc != 0)
+			corp_errprefix(err, "%s: a symbolic link to %s", shown,
+			    next);
+		return rc;
+	}
+}
 
 /*
  * One entry NAME of the directory DFD (shown as DIR), which an
  * interpreter loads from by name (a script's directory, a venv's
  * package; sec-review-21a F1, F6): root's or the running user's and
- * writable by neither group nor others; a link by its own owner and by
- * what it leads to, if anything; a directory, while DEPTH > 0, entered
+ * writable by neither group nor others; a link by its own owner and
+ * its target walked (link_judge); a directory, while DEPTH > 0, entered
  * and its entries judged at DEPTH - 1.  *count: entries judged so far,
  * at most DIR_MAXENTS.
  */
@@ -1072,14 +1201,8 @@ entry_judge(int dfd, const char *name, const char *dir, int depth,
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : corp_errf(err, CORP_EFORBIDDEN,
 		    "%s: %s", shown, strerror(errno));
-	if (S_ISLNK(st.st_mode)) {
-		st.st_mode = S_IFLNK | 0755;	/* a link has no mode */
-		if ((rc = corp_trust_stat(shown, &st, err)) != 0)
-			return rc;
-		if (fstatat(dfd, name, &st, 0) != 0)
-			return 0;	/* leads nowhere: nothing loaded */
-		return corp_trust_stat(shown, &st, err);
-	}
+	if (S_ISLNK(st.st_mode))
+		return link_judge(shown, depth, count, err);
 	if ((rc = corp_trust_stat(shown, &st, err)) != 0)
 		return rc;
 	if (S_ISDIR(st.st_mode) && depth > 0)
@@ -1194,6 +1317,61 @@ pth_imports(const char *line, char **names, size_t *n)
 }
 
 /*
+ * A line of the .pth PTH in the site-packages SP that is neither an
+ * import line, a comment nor blank: a directory python adds to
+ * sys.path when it exists (pip install -e writes such lines), taken
+ * from SP when relative.  Walked as a command's directory is, it must
+ * be one only root and the operator may make names in, and its entries
+ * are judged one level deep as a script's directory's are; missing, its
+ * name must be one nobody else may make (sec-review-22a N1: another
+ * user's checkout installed with pip install -e ran their
+ * sitecustomize.py as root).
+ */
+static int
+pth_path(const char *sp, const char *pth, char *line, struct corp_err *err)
+{
+	char path[PATH_MAX], where[PATH_MAX];
+	size_t len = strlen(line), count = 0;
+	int rc, dfd, sticky;
+
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		line[--len] = '\0';	/* python's rstrip() */
+	if (line[strspn(line, " \t\f\v")] == '\0' || line[0] == '#' ||
+	    strncmp(line, "import ", 7) == 0 || strncmp(line, "import\t",
+	    7) == 0)
+		return 0;
+	if ((line[0] == '/' ? strlcpy(path, line, sizeof(path)) :
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", sp, line)) >=
+	    sizeof(path))
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: a line too long",
+		    pth);
+	if ((rc = search_dir(path, &dfd, &sticky, err)) == CORP_ENOTFOUND) {
+		if ((rc = name_ours(path, where, sizeof(where), err)) ==
+		    CORP_ENOTFOUND)
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: %s: no "
+			    "such directory, and %s is a directory others may "
+			    "make names in: whoever makes it first chooses "
+			    "what python imports; remove the line", pth, path,
+			    where);
+		if (rc != 0)
+			corp_errprefix(err, "%s: %s", pth, path);
+		return rc;
+	}
+	if (rc != 0) {
+		corp_errprefix(err, "%s", pth);
+		return rc;
+	}
+	if (sticky)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s, a directory "
+		    "others may make names in: python imports from it", pth,
+		    path);
+	else if ((rc = entries_judge(dfd, ".", path, 1, &count, err)) != 0)
+		corp_errprefix(err, "%s", pth);
+	close(dfd);
+	return rc;
+}
+
+/*
  * The site-packages SP of a venv, its descriptor DFD judged: python
  * runs the import lines of every *.pth file there at start, so each is
  * judged as a command's file is, and so is what those lines import from
@@ -1212,6 +1390,9 @@ site_judge(int dfd, const char *sp, struct corp_err *err)
 	DIR *d;
 	int fd, rc = 0;
 
+	/* site imports these from sys.path at start, -I or not */
+	pth_name("sitecustomize", names, &n);
+	pth_name("usercustomize", names, &n);
 	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (d = fdopendir(fd)) == NULL) {
 		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: cannot be read to "
@@ -1247,8 +1428,10 @@ site_judge(int dfd, const char *sp, struct corp_err *err)
 				    shown, strerror(errno));
 			break;
 		}
-		while (getline(&line, &cap, f) > 0)
+		while (rc == 0 && getline(&line, &cap, f) > 0) {
 			pth_imports(line, names, &n);
+			rc = pth_path(sp, shown, line, err);
+		}
 		fclose(f);
 	}
 	if (rc == 0 && n > 0) {
@@ -1273,6 +1456,77 @@ site_judge(int dfd, const char *sp, struct corp_err *err)
 }
 
 /*
+ * Where python looks for its standard library from START (a venv's
+ * home, or the interpreter's real directory): lib/pythonX.Y/os.py, and
+ * lib/pythonX.Y/lib-dynload, in START and then each directory above it,
+ * the first found taken.  Each directory on the way to the first that
+ * holds one must not be one others may make names in, and the lib and
+ * lib/python* directories found are walked as an interpreter's
+ * directory is (sec-review-22a N4: a python without its library took
+ * one another user made in /tmp/lib).  None found: python's compiled-in
+ * prefix, 0.  LABEL names python in a message.
+ */
+static int
+prefix_judge(const char *label, const char *start, struct corp_err *err)
+{
+	static const char *const marks[] = { "os.py", "lib-dynload" };
+	char a[PATH_MAX], pat[PATH_MAX + 32], lib[PATH_MAX + 8];
+	glob_t g;
+	size_t i, k;
+	int rc = 0, sticky;
+
+	for (k = 0; rc == 0 && k < sizeof(marks) / sizeof(marks[0]); k++) {
+		if (strlcpy(a, start, sizeof(a)) >= sizeof(a) || a[0] != '/')
+			return 0;
+		for (;;) {
+			snprintf(lib, sizeof(lib), "%s/lib", strcmp(a, "/") ==
+			    0 ? "" : a);
+			snprintf(pat, sizeof(pat), "%s/python*/%s", lib,
+			    marks[k]);
+			if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+				if ((rc = search_dir(lib, NULL, &sticky,
+				    err)) == 0 && sticky)
+					rc = corp_errf(err, CORP_EFORBIDDEN,
+					    "%s: a directory others may make "
+					    "names in", lib);
+				for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+					*strrchr(g.gl_pathv[i], '/') = '\0';
+					if ((rc = search_dir(g.gl_pathv[i],
+					    NULL, &sticky, err)) == 0 && sticky)
+						rc = corp_errf(err,
+						    CORP_EFORBIDDEN, "%s: a "
+						    "directory others may make "
+						    "names in", g.gl_pathv[i]);
+				}
+				globfree(&g);
+				if (rc != 0)
+					corp_errprefix(err, "%s: its standard "
+					    "library", label);
+				break;
+			}
+			if ((rc = search_dir(a, NULL, &sticky, err)) != 0) {
+				corp_errprefix(err, "%s: where python looks for "
+				    "its standard library", label);
+				break;
+			}
+			if (sticky) {
+				rc = corp_errf(err, CORP_EFORBIDDEN, "%s: python "
+				    "searches %s for its standard library "
+				    "(lib/python*/%s), a directory others may "
+				    "make names in: install python with its "
+				    "library (lib/pythonX.Y beside its bin)",
+				    label, a, marks[k]);
+				break;
+			}
+			if (strcmp(a, "/") == 0)
+				break;
+			origin_of(a, a, sizeof(a));
+		}
+	}
+	return rc;
+}
+
+/*
  * The home a venv's pyvenv.cfg (open as FD, judged) names: python takes
  * its standard library from there (HOME/../lib/pythonX.Y), so HOME,
  * HOME/../lib and each HOME/../lib/python* are walked as an
@@ -1289,7 +1543,7 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 	size_t cap = 0, i;
 	glob_t g;
 	FILE *f;
-	int rc = 0, sticky, dfd, j;
+	int rc = 0, sticky, dfd, j, homes = 0;
 
 	if ((fd = dup(fd)) < 0 || (f = fdopen(fd, "r")) == NULL) {
 		if (fd >= 0)
@@ -1313,9 +1567,14 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); )
 			*--e = '\0';
 		strlcpy(dirs[0], v, sizeof(dirs[0]));
+		homes++;
 	}
 	fclose(f);
 	free(line);
+	/* python takes the first, a reader the last (sec-review-22a N7) */
+	if (homes > 1)
+		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
+		    "%s: more than one home line; keep one", shown, cfg);
 	if (dirs[0][0] == '\0')
 		return 0;
 	if (snprintf(dirs[1], sizeof(dirs[1]), "%s/../lib", dirs[0]) >=
@@ -1352,6 +1611,8 @@ venv_home_judge(int fd, const char *shown, const char *cfg,
 			globfree(&g);
 		}
 	}
+	if (rc == 0)
+		rc = prefix_judge(dirs[0], dirs[0], err);
 	if (rc != 0)
 		corp_errprefix(err, "%s: its python's venv %s: home = %s, "
 		    "where python takes its standard library from, must be "
@@ -1373,41 +1634,59 @@ static int
 venv_judge(const char *shown, const char *path, struct corp_err *err)
 {
 	char bin[PATH_MAX], root[PATH_MAX], cfg[PATH_MAX + 16],
-	    pat[PATH_MAX + 40];
+	    pat[PATH_MAX + 40], real[PATH_MAX];
 	struct stat st;
 	glob_t g;
 	size_t i;
-	int rc = 0, sticky, dfd, cfd;
+	int rc = 0, sticky, dfd, cfd, j, found = 0;
 
-	/* The venv is the directory above the interpreter's bin/. */
+	/* The venv is the directory above the interpreter's bin/; its
+	 * pyvenv.cfg there or in bin/ itself (python's getpath reads the
+	 * one above first, its site the one beside first): each that
+	 * exists is judged (sec-review-22a N8). */
 	origin_of(path, bin, sizeof(bin));
 	origin_of(bin, root, sizeof(root));
 	if (root[0] == '\0')
 		return 0;
-	snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", root);
-	if (lstat(cfg, &st) != 0)
-		return 0;
-	if (!S_ISREG(st.st_mode))
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
-		    "file %s: not a regular file", shown, cfg);
-	if ((rc = corp_trust_stat(cfg, &st, err)) != 0) {
-		corp_errprefix(err, "%s: its python's venv", shown);
+	for (j = 0; j < 2; j++) {
+		snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", j == 0 ? bin :
+		    root);
+		if (lstat(cfg, &st) != 0)
+			continue;
+		found++;
+		if (!S_ISREG(st.st_mode))
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its "
+			    "python's venv file %s: not a regular file", shown,
+			    cfg);
+		if ((rc = corp_trust_stat(cfg, &st, err)) != 0) {
+			corp_errprefix(err, "%s: its python's venv", shown);
+			return rc;
+		}
+		if ((cfd = open(cfg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC)) < 0 || fstat(cfd, &st) != 0 ||
+		    !S_ISREG(st.st_mode)) {
+			if (cfd >= 0)
+				close(cfd);
+			return corp_errf(err, CORP_EFORBIDDEN, "%s: its "
+			    "python's venv file %s cannot be read to judge it",
+			    shown, cfg);
+		}
+		if ((rc = corp_trust_stat(cfg, &st, err)) == 0)
+			rc = venv_home_judge(cfd, shown, cfg, err);
+		else
+			corp_errprefix(err, "%s: its python's venv", shown);
+		close(cfd);
+		if (rc != 0)
+			return rc;
+	}
+	if (found == 0) {	/* no venv: its own library */
+		if (realpath(path, real) == NULL)
+			return 0;	/* the walk judged it: none */
+		origin_of(real, bin, sizeof(bin));
+		if ((rc = prefix_judge(path, bin, err)) != 0)
+			corp_errprefix(err, "%s", shown);
 		return rc;
 	}
-	if ((cfd = open(cfg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC)) < 0 || fstat(cfd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		if (cfd >= 0)
-			close(cfd);
-		return corp_errf(err, CORP_EFORBIDDEN, "%s: its python's venv "
-		    "file %s cannot be read to judge it", shown, cfg);
-	}
-	if ((rc = corp_trust_stat(cfg, &st, err)) == 0)
-		rc = venv_home_judge(cfd, shown, cfg, err);
-	else
-		corp_errprefix(err, "%s: its python's venv", shown);
-	close(cfd);
-	if (rc != 0)
-		return rc;
 	snprintf(pat, sizeof(pat), "%s/lib*/python*/site-packages", root);
 	if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
 		return 0;
@@ -1684,6 +1963,59 @@ beside_judge(const char *shown, const char *real, struct corp_err *err)
 }
 
 /*
+ * A directory PATH node looks for what it requires by name in (a
+ * node_modules, HOME's .node_modules and .node_libraries): when it
+ * exists, walked as a command's directory is and not one others may
+ * make names in, its entries judged and theirs (a package directory and
+ * the files in it: package.json, index.js), at most DIR_MAXENTS
+ * (sec-review-22a N5).  Missing: 0 (the directory above it was judged
+ * one nobody else may make names in).
+ */
+static int
+node_dir_judge(const char *path, struct corp_err *err)
+{
+	struct stat st;
+	size_t count = 0;
+	int rc, dfd, sticky;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if ((rc = search_dir(path, &dfd, &sticky, err)) != 0)
+		return rc;
+	if (sticky)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a directory others "
+		    "may make names in", path);
+	else
+		rc = entries_judge(dfd, ".", path, 1, &count, err);
+	close(dfd);
+	return rc;
+}
+
+/* Every node_modules in the directory of the node script REAL (its real
+ * path) and each directory above it, node_dir_judge. */
+static int
+node_up_judge(const char *shown, const char *real, struct corp_err *err)
+{
+	char dir[PATH_MAX], nm[PATH_MAX + 16];
+	int rc;
+
+	origin_of(real, dir, sizeof(dir));
+	while (dir[0] == '/') {
+		snprintf(nm, sizeof(nm), "%s/node_modules", strcmp(dir, "/") ==
+		    0 ? "" : dir);
+		if ((rc = node_dir_judge(nm, err)) != 0) {
+			corp_errprefix(err, "%s: node_modules above it, where "
+			    "node looks for what it requires by name", shown);
+			return rc;
+		}
+		if (strcmp(dir, "/") == 0)
+			break;
+		origin_of(dir, dir, sizeof(dir));
+	}
+	return 0;
+}
+
+/*
  * The file judged, name in dfd and shown as shown, fd its O_PATH
  * descriptor: when it is a script, its #! interpreter is what the
  * kernel runs with corp's rights, so it is walked the same way (as the
@@ -1708,7 +2040,7 @@ exec_interp(int dfd, const char *name, const char *shown,
 	ssize_t n, rl;
 	size_t al;
 	struct elf_seen seen = { 0 };
-	int rfd, ifd, rc, isenv = 0, missing, ok, iscript = 0;
+	int rfd, ifd, rc, isenv = 0, missing, ok, iscript = 0, node;
 
 	if ((rfd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC)) < 0)
@@ -1812,9 +2144,10 @@ exec_interp(int dfd, const char *name, const char *shown,
 	al = strlen(arg);
 	while (al > 0 && (arg[al - 1] == ' ' || arg[al - 1] == '\t'))
 		arg[--al] = '\0';
-	if ((rc = script_dir_ok(shown, sreal, strncmp(b, "node", 4) == 0 ||
-	    (rb != NULL && strncmp(rb, "node", 4) == 0) ||
-	    strncmp(arg, "node", 4) == 0, err)) != 0)
+	node = strncmp(b, "node", 4) == 0 || (rb != NULL && strncmp(rb,
+	    "node", 4) == 0) || strncmp(arg, "node", 4) == 0;
+	if ((rc = script_dir_ok(shown, sreal, node, err)) != 0 ||
+	    (node && (rc = node_up_judge(shown, sreal, err)) != 0))
 		return rc;
 	if ((loads_by_name(b) || (rb != NULL && loads_by_name(rb)) ||
 	    loads_by_name(arg)) && (rc = beside_judge(shown, sreal, err)) != 0)
@@ -1901,13 +2234,47 @@ exec_interp(int dfd, const char *name, const char *shown,
  * or not; missing, its name must be one nobody else may make
  * (name_ours).  None in the database: none is passed, 0.
  */
+/*
+ * The python user site under HOME (.local/lib/python*\/site-packages),
+ * which python reads at start unless run with -s or -I: each that
+ * exists judged as a venv's site-packages is (site_judge; sec-review-22a
+ * N1: another user's usercustomize.py ran as root).
+ */
+static int
+user_site_judge(const char *home, struct corp_err *err)
+{
+	char pat[PATH_MAX + 48];
+	glob_t g;
+	size_t i;
+	int rc = 0, dfd, sticky;
+
+	if (snprintf(pat, sizeof(pat), "%s/.local/lib/python*/site-packages",
+	    home) >= (int)sizeof(pat) || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+		return 0;
+	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		if ((rc = search_dir(g.gl_pathv[i], &dfd, &sticky, err)) != 0)
+			continue;
+		if (sticky)
+			rc = corp_errf(err, CORP_EFORBIDDEN, "%s: a directory "
+			    "others may make names in", g.gl_pathv[i]);
+		else
+			rc = site_judge(dfd, g.gl_pathv[i], err);
+		close(dfd);
+	}
+	globfree(&g);
+	if (rc != 0)
+		corp_errprefix(err, "its python user site");
+	return rc;
+}
+
 static int
 home_judge(const char *path, struct corp_err *err)
 {
-	char home[PATH_MAX], where[PATH_MAX], m[sizeof(err->msg)];
+	char home[PATH_MAX], where[PATH_MAX], m[sizeof(err->msg)],
+	    nm[PATH_MAX + 24];
 	struct passwd *pw;
 	struct stat st;
-	int rc, dfd;
+	int rc, dfd, i;
 
 	if ((pw = getpwuid(geteuid())) == NULL || pw->pw_dir == NULL ||
 	    pw->pw_dir[0] != '/' || strlcpy(home, pw->pw_dir, sizeof(home)) >=
@@ -1920,6 +2287,13 @@ home_judge(const char *path, struct corp_err *err)
 		else
 			rc = corp_trust_stat(home, &st, err);
 		close(dfd);
+		if (rc == 0)
+			rc = user_site_judge(home, err);
+		for (i = 0; rc == 0 && i < 2; i++) {
+			snprintf(nm, sizeof(nm), "%s/%s", home, i == 0 ?
+			    ".node_modules" : ".node_libraries");
+			rc = node_dir_judge(nm, err);
+		}
 	} else if (rc == CORP_ENOTFOUND && (rc = name_ours(home, where,
 	    sizeof(where), err)) == CORP_ENOTFOUND)
 		rc = corp_errf(err, CORP_EFORBIDDEN, "it does not exist, and "

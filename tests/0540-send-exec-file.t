@@ -458,6 +458,10 @@ like "$rc:$(acks | jq -r '.[3]')" "^77:.*python3\\.\\. is not an interpreter cor
 # python3.6dm, a free-threaded python3.13t (issue 16 LOW: python3.6m was
 # refused).  Any other suffix, or one after another name, is not.
 py=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')
+# a python installed whole: its library beside its directory (corp.7:
+# python searches up from it; sec-review-22a N4)
+mkdir -p "$T/lib/python3.99/lib-dynload"
+: > "$T/lib/python3.99/os.py"
 for n in python3.6m python3.6dm python3.13td python3mu; do
 	rm -f "$T/env.ran"
 	cp "$py" "$T/vers/$n"

@@ -198,6 +198,27 @@ send filt
 like "$got" "^77:.*its library: $T/fl/libfilt.so: its filtee \\(DT_FILTER\\) $T/fl/libfiltee.so: .*world-writable" \
     "a filtee (DT_FILTER) found on its RUNPATH, others may write it: refused (77)"
 chmod 644 "$T/fl/libfiltee.so"
+# A needed or filtee name holding a '$': the loader expands $ORIGIN,
+# $PLATFORM, $LIB and ${...} there; corp judges $ORIGIN expanded and
+# refuses the rest (sec-review-22a N3: $R/aux/$PLATFORM/libaux.so was
+# judged literally, missing and the operator's to make, while the
+# loader loaded aux/x86_64/libaux.so, another user's).
+lib "$T/fl" auxplat "-Wl,-f,$T/fl/\$PLATFORM/libaux.so"
+progx auxplat -L"$T/fl" -lauxplat "-Wl,--enable-new-dtags,-rpath,$T/fl"
+send auxplat
+is "$got" "77:[\"retry\",null,\"exec command $T/bin/auxplat: $T/bin/auxplat: its library: $T/fl/libauxplat.so: its auxiliary filtee $T/fl/\$PLATFORM/libaux.so: a \$ token other than \$ORIGIN, which the loader expands from what the machine says; rebuild it without\",false]" \
+    "an auxiliary filtee named with \$PLATFORM: refused (77)"
+cc -shared -fPIC -o "$T/fl/libnorig.so" "$T/x.c" \
+    '-Wl,-soname,$ORIGIN/../fl/libnorig.so' || bail "cc failed for libnorig"
+progx norig "$T/fl/libnorig.so"
+send norig
+is "$got" '0:["sent",null,null,true]' \
+    "a library needed as \$ORIGIN/../fl/libnorig.so, the operator's: runs"
+chmod 666 "$T/fl/libnorig.so"
+send norig
+like "$got" "^77:.*: its library $T/bin/../fl/libnorig.so: .*world-writable" \
+    "the same, others may write it: refused (77), judged where the loader finds it"
+chmod 644 "$T/fl/libnorig.so"
 
 # A python venv: python runs the .pth files of its site-packages at
 # start (-I or not), so they are judged as the command's directories are
@@ -262,7 +283,8 @@ if [ -x /usr/bin/python3 ]; then
 	fi
 	# The home pyvenv.cfg names is where python takes its standard
 	# library from (sec-review-21a F3).
-	mkdir -p "$T/pyhome/bin" "$T/pyhome/lib/python3.99"
+	mkdir -p "$T/pyhome/bin" "$T/pyhome/lib/python3.99/lib-dynload"
+	: > "$T/pyhome/lib/python3.99/os.py"
 	printf 'home = %s/pyhome/bin\n' "$T" > "$T/venv/pyvenv.cfg"
 	send invenv
 	is "$got" '0:["sent",null,null,true]' \

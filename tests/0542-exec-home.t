@@ -63,4 +63,35 @@ chmod 1777 "$T/stk"
 send "$T/stk/none/h"
 is "$got" "77:[\"retry\",null,\"exec command $T/bin/home: HOME $T/stk/none/h, the running user's from the password database, which the command gets (zsh, python and node run files from it): it does not exist, and $T/stk is a directory others may make names in: whoever makes it first chooses the files run from it; or give the user another home (usermod -d)\",false]" \
     "a HOME that does not exist and others could make: refused (77)"
+# Its python user site, which python reads unless -s or -I, is judged as
+# a venv's site-packages is (sec-review-22a N1: usercustomize.py).
+us="$T/h/.local/lib/python3.99/site-packages"
+mkdir -p "$us"
+printf 'x = 1\n' > "$us/usercustomize.py"
+send "$T/h"
+is "$got" "0:[\"sent\",\"$T/h\",null,true]" \
+    "a HOME whose user site is the operator's: passes"
+chmod 666 "$us/usercustomize.py"
+send "$T/h"
+like "$got" "^77:.*HOME $T/h, .*: its python user site: $us/usercustomize.py: world-writable" \
+    "a user site's usercustomize.py others may write: refused (77)"
+chmod 644 "$us/usercustomize.py"
+printf '%s/stk\n' "$T" > "$us/dev.pth"
+send "$T/h"
+like "$got" "^77:.*HOME $T/h, .*: its python user site: $us/dev.pth: $T/stk, a directory others may make names in" \
+    "a user site's .pth naming a directory others may write: refused (77)"
+rm "$us/dev.pth"
+# Its .node_modules and .node_libraries, where node looks for what it
+# requires by name (sec-review-22a N5).
+for d in .node_modules .node_libraries; do
+	mkdir -p "$T/h/$d/p"
+	printf 'module.exports = 1;\n' > "$T/h/$d/p/index.js"
+	chmod 666 "$T/h/$d/p/index.js"
+	send "$T/h"
+	like "$got" "^77:.*HOME $T/h, .*: $T/h/$d/p/index.js: world-writable" \
+	    "a file others may write in HOME's $d: refused (77)"
+	rm -r "$T/h/$d"
+done
+send "$T/h"
+is "$got" "0:[\"sent\",\"$T/h\",null,true]" "all the operator's again: passes"
 done_testing

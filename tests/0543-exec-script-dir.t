@@ -62,9 +62,29 @@ like "$got" "^77:.*$pre: $T/py/pkg: group-writable" \
 chmod 755 "$T/py/pkg"
 ln -s "$T/sh/free.txt" "$T/py/linked.py"
 send py
-like "$got" "^77:.*$pre: $T/py/linked.py: world-writable" \
+like "$got" "^77:.*$pre: $T/py/linked.py: a symbolic link to $T/sh/free.txt: $T/sh/free.txt: world-writable" \
     "a link to a file others may write: refused (77)"
 rm "$T/py/linked.py"
+# A link is walked to its target as a command's path is (sec-review-22a
+# N2: root's file in another user's directory, swapped after the
+# judgement; a dangling link into /tmp, made later).
+mkdir -m 777 "$T/mal"
+mkdir -m 755 "$T/mine"
+printf 'x = 1\n' > "$T/mal/helper2.py"
+cp "$T/mal/helper2.py" "$T/mine/helper2.py"
+ln -s ../mine/helper2.py "$T/py/helper2.py"
+send py
+is "$got" '0:["sent","ok",null,true]' \
+    "a relative link to the operator's file in the operator's directory: runs"
+ln -sf "$T/mal/helper2.py" "$T/py/helper2.py"
+send py
+is "$got" "77:[\"retry\",null,\"$pre: $T/py/helper2.py: a symbolic link to $T/mal/helper2.py: $T/mal: world-writable (mode 777); chmod go-w $T/mal\",false]" \
+    "a link to root's file in a directory others may write: refused (77)"
+ln -sf "$T/nothere/helper2.py" "$T/py/helper2.py"
+send py
+is "$got" "77:[\"retry\",null,\"$pre: $T/py/helper2.py: a symbolic link to $T/nothere/helper2.py, which does not exist: whoever can make it first chooses what is loaded; remove the link\",false]" \
+    "a dangling link: refused (77)"
+rm "$T/py/helper2.py"
 if [ "$(id -u)" = 0 ]; then
 	chown 65534 "$T/py/helper.py"
 	send py
