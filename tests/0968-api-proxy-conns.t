@@ -16,7 +16,8 @@ mkdir -p -m 700 "$CORP_DATA_DIR/secrets"
 printf 'hook-Secret_1' >"$CORP_DATA_DIR/secrets/telegram_webhook_secret"
 chmod 600 "$CORP_DATA_DIR/secrets/telegram_webhook_secret"
 
-run corp-api --socket "$T/x.sock" --trust-proxy
+# (timeout: a corp-api that took it would serve until stopped)
+run timeout 30 corp-api --socket "$T/x.sock" --trust-proxy
 is "$rc" 64 "--trust-proxy with --socket: usage error"
 like "$err" "--trust-proxy is for --listen on loopback behind a reverse proxy" \
     "naming the option"
