@@ -1266,7 +1266,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (s->lingering)
 			return -1;
 		/* --body-timeout: the body did not come whole in time. */
-		if (s == NULL || s->answered || !s->started)
+		if (s->answered)
 			return 0;
 		{
 			char lp[64], lm[16], lpath[256];
