@@ -632,6 +632,156 @@ framing_lookalike(struct lws *wsi)
 	return NULL;
 }
 
+/*
+ * A client behind the proxy (the socket, or --trust-proxy): its
+ * X-Real-IP as the limiter keys it (corp_api_peer_key), from the
+ * peer as peer_name shows it; 0 without one (not capped).
+ */
+static int
+proxied_key(const char *peer, char *key, size_t len)
+{
+	const char *addr;
+
+	if (strncmp(peer, "unix:", 5) == 0)
+		addr = peer + 5;
+	else if (strncmp(peer, "proxy:", 6) == 0)
+		addr = peer + 6;
+	else
+		return 0;
+	corp_api_peer_key(addr, key, len);
+	return 1;
+}
+
+#define REQUEST_S	10	/* a request's line and headers, from the accept */
+#define CAP_MSG	"too many connections from this address (--peer-conns)"
+
+/*
+ * The Origin of a WebSocket upgrade, when a browser sent one, must be
+ * this server's own: its host[:port] equal to the request's Host (the
+ * scheme is not compared: a TLS proxy in front changes it).  Browsers
+ * let any page open a WebSocket anywhere, with no CORS check, and a
+ * bad token in its auth frame counted against the visitor's address:
+ * ten locked out an office (sec-review-22b MEDIUM-1).  No Origin is a
+ * client that is no browser: allowed.
+ */
+static int
+origin_foreign(struct lws *wsi)
+{
+	char *o, *h, *p;
+	int foreign = 1;
+
+	if (!given(wsi, WSI_TOKEN_ORIGIN))
+		return 0;
+	o = header(wsi, WSI_TOKEN_ORIGIN);
+	h = header(wsi, WSI_TOKEN_HOST);
+	if (o != NULL && h != NULL && (p = strstr(o, "://")) != NULL &&
+	    p != o && h[0] != '\0')
+		foreign = strcasecmp(p + 3, h) != 0;
+	free(o);
+	free(h);
+	return foreign;
+}
+
+/* Sec-WebSocket-Protocol lists corp.v1. */
+static int
+wants_corp_v1(struct lws *wsi)
+{
+	char *v = header(wsi, WSI_TOKEN_PROTOCOL), *t, *last;
+	int yes = 0;
+
+	if (v == NULL)
+		return 0;
+	for (t = strtok_r(v, ", \t", &last); t != NULL && !yes;
+	    t = strtok_r(NULL, ", \t", &last))
+		yes = strcmp(t, "corp.v1") == 0;
+	free(v);
+	return yes;
+}
+
+/*
+ * A WebSocket upgrade, judged on its headers before any 101 (corp-api.1
+ * "Topics over WebSocket"): 0 to upgrade; -1 not /ws, the Upgrade
+ * ignored and the request routed as any other; else the status of the
+ * refusal, MSG its error, answered as HTTP by begin() (a refused
+ * upgrade was closed with nothing said: sec-review-22b LOW 5).
+ */
+static int
+upgrade_refusal(struct lws *wsi, char *msg, size_t len)
+{
+	char uri[8], bad[128];
+	json_t *q;
+	int st = 0;
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) != 3 ||
+	    lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) != 3 ||
+	    strcmp(uri, "/ws") != 0)
+		return -1;
+	/* No query, as the pages (LOW 4: ?token= worked, silently). */
+	if ((q = query_of(wsi, bad, sizeof(bad))) == NULL) {
+		snprintf(msg, len, "out of memory");
+		return 500;
+	}
+	if (bad[0] != '\0') {
+		snprintf(msg, len, "%s", bad);
+		st = 400;
+	} else if (json_object_size(q) > 0) {
+		const char *k = json_object_iter_key(json_object_iter(q));
+
+		snprintf(msg, len, "query: %s: unknown parameter (this route "
+		    "takes none)", strlen(k) <= 64 ? k : "a parameter");
+		st = 400;
+	}
+	json_decref(q);
+	if (st != 0)
+		return st;
+	if (origin_foreign(wsi)) {
+		snprintf(msg, len, "Origin: not this server's (a WebSocket "
+		    "from another site's page is refused)");
+		return 403;
+	}
+	if (!wants_corp_v1(wsi)) {
+		snprintf(msg, len, "Sec-WebSocket-Protocol: corp.v1 required");
+		return 400;
+	}
+	return 0;
+}
+
+/* A refused upgrade, for begin() (called next, in the same call of
+ * libwebsockets', with the request as HTTP). */
+static const struct lws *upg_wsi;
+static int upg_status;
+static char upg_msg[160];
+
+static int	peer_claim(struct lws *, const char *, const char *);
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE to websocket: IN its Upgrade
+ * value, emptied to refuse (libwebsockets then serves the request as
+ * HTTP/1.1, as for h2c below). */
+static int
+upgrade(struct lws *wsi, char *in)
+{
+	char peer[64], key[64];
+	int st = upgrade_refusal(wsi, upg_msg, sizeof(upg_msg));
+
+	if (st == 0) {
+		peer_name(wsi, peer, sizeof(peer));
+		if (!proxied_key(peer, key, sizeof(key)) ||
+		    peer_claim(wsi, key, peer) == 0) {
+			/* the auth frame's deadline from now on */
+			lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+			return 0;
+		}
+		st = 429;
+		snprintf(upg_msg, sizeof(upg_msg), "%s", CAP_MSG);
+	}
+	*in = '\0';
+	if (st > 0) {
+		upg_wsi = wsi;
+		upg_status = st;
+	}
+	return 0;
+}
+
 static int	admit(struct lws *, struct pss *);
 
 static int
@@ -662,6 +812,22 @@ begin(struct lws *wsi, struct pss *s, const char *in)
 	if (s->path == NULL || s->query == NULL) {
 		respond_error(wsi, s, 500, "out of memory");
 		return 0;
+	}
+	if (upg_wsi == wsi) {		/* a WebSocket upgrade refused */
+		upg_wsi = NULL;
+		respond_error(wsi, s, upg_status, upg_msg);
+		return 0;
+	}
+	/* --peer-conns behind the proxy, per X-Real-IP (sec-review-22b
+	 * MEDIUM-2: the proxy is one peer, and was not capped). */
+	{
+		char key[64];
+
+		if (proxied_key(s->peer, key, sizeof(key)) &&
+		    peer_claim(wsi, key, s->peer) != 0) {
+			respond_error(wsi, s, 429, CAP_MSG);
+			return 0;
+		}
 	}
 	if (m == NULL) {
 		respond_error(wsi, s, 405, "method not allowed");
@@ -927,18 +1093,97 @@ static const struct lws_protocol_vhost_options every_answer[] = {
 struct conn_peer {
 	char		 key[64];
 	long long	 n;
+	long long	 logged_ms;	/* its last refusal line */
+	unsigned long long refused;	/* refusals since that line */
 };
 static struct conn_peer *cpeers;
 static size_t ncpeers;
 static size_t cpeer_pending;		/* index + 1, between the two */
+
+/* The connections counted, by wsi (libwebsockets sets a wsi's opaque
+ * user data itself after WSI_CREATE: not there). */
+struct conn_of {
+	const struct lws	*wsi;
+	size_t			 slot;
+};
+static struct conn_of *conns_of;
+static size_t nconns_of, conns_of_cap;
+
+static void	peer_bind(struct lws *);
+
+/* KEY's entry: its own (kept with its last refusal line while no
+ * other address needs the place), else a free one; SIZE_MAX: none. */
+static size_t
+peer_slot(const char *key)
+{
+	struct conn_peer *np;
+	size_t i, slot = SIZE_MAX;
+
+	for (i = 0; i < ncpeers; i++) {
+		if (strcmp(cpeers[i].key, key) == 0)
+			return i;
+		if (cpeers[i].n == 0 && slot == SIZE_MAX)
+			slot = i;
+	}
+	if (slot == SIZE_MAX) {
+		if ((np = reallocarray(cpeers, ncpeers + 1,
+		    sizeof(*np))) == NULL)
+			return SIZE_MAX;
+		cpeers = np;
+		slot = ncpeers++;
+	}
+	memset(&cpeers[slot], 0, sizeof(cpeers[slot]));
+	snprintf(cpeers[slot].key, sizeof(cpeers[slot].key), "%s", key);
+	return slot;
+}
+
+/* A connection refused at --peer-conns: one line per address a minute
+ * at most, with the count since its last (sec-review-22b MEDIUM-2: the
+ * refusals were not logged, and an outage could not be told). */
+static void
+peer_refused(struct conn_peer *p, const char *shown)
+{
+	long long now = corp_mono_ms();
+	char lp[64];
+
+	p->refused++;
+	if (p->logged_ms != 0 && now - p->logged_ms < 60000)
+		return;
+	cli_notice("%s: %llu connection%s refused: %lld open, the most one "
+	    "address may hold (--peer-conns; at most one such line a minute)",
+	    corp_text_shown(lp, sizeof(lp), shown), p->refused,
+	    p->refused == 1 ? "" : "s", p->n);
+	p->refused = 0;
+	p->logged_ms = now;
+}
+
+/* Count WSI against KEY (a proxied client's X-Real-IP): -1 when that
+ * address holds --peer-conns already (refused, logged, not counted). */
+static int
+peer_claim(struct lws *wsi, const char *key, const char *shown)
+{
+	size_t i;
+
+	for (i = 0; i < nconns_of; i++)
+		if (conns_of[i].wsi == wsi)
+			return 0;	/* counted already */
+	if ((i = peer_slot(key)) == SIZE_MAX)
+		return 0;		/* out of memory: not counted */
+	if (cpeers[i].n >= peer_conns) {
+		peer_refused(&cpeers[i], shown);
+		return -1;
+	}
+	cpeer_pending = i + 1;
+	peer_bind(wsi);
+	return 0;
+}
 
 static int
 peer_accept(void *args)
 {
 	const struct lws_filter_network_conn_args *f = args;
 	char addr[INET6_ADDRSTRLEN], key[64];
-	struct conn_peer *np;
-	size_t i, slot = ncpeers;
+	size_t i;
 
 	cpeer_pending = 0;
 	if (f == NULL)
@@ -952,39 +1197,17 @@ peer_accept(void *args)
 	else
 		return 0;		/* the Unix socket */
 	if (trust_proxy && loopback(addr))
-		return 0;		/* the proxy, as on the socket */
+		return 0;		/* the proxy: judged on X-Real-IP */
 	corp_api_peer_key(addr, key, sizeof(key));
-	for (i = 0; i < ncpeers; i++) {
-		if (cpeers[i].n == 0 && slot == ncpeers)
-			slot = i;
-		if (cpeers[i].n > 0 && strcmp(cpeers[i].key, key) == 0)
-			break;
+	if ((i = peer_slot(key)) == SIZE_MAX)
+		return 1;
+	if (cpeers[i].n >= peer_conns) {
+		peer_refused(&cpeers[i], addr);
+		return 1;		/* closed by libwebsockets */
 	}
-	if (i < ncpeers) {
-		if (cpeers[i].n >= peer_conns)
-			return 1;	/* closed by libwebsockets */
-		slot = i;
-	} else if (slot == ncpeers) {
-		if ((np = reallocarray(cpeers, ncpeers + 1,
-		    sizeof(*np))) == NULL)
-			return 1;
-		cpeers = np;
-		memset(&cpeers[ncpeers++], 0, sizeof(*np));
-	}
-	if (cpeers[slot].n == 0)
-		snprintf(cpeers[slot].key, sizeof(cpeers[slot].key), "%s", key);
-	cpeer_pending = slot + 1;
+	cpeer_pending = i + 1;
 	return 0;
 }
-
-/* The connections counted, by wsi (libwebsockets sets a wsi's opaque
- * user data itself after WSI_CREATE: not there). */
-struct conn_of {
-	const struct lws	*wsi;
-	size_t			 slot;
-};
-static struct conn_of *conns_of;
-static size_t nconns_of, conns_of_cap;
 
 static void
 peer_bind(struct lws *wsi)
@@ -1038,10 +1261,12 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_BODY:
 		return body(s, in, len);
 	case LWS_CALLBACK_TIMER:
-		if (s != NULL && s->lingering)
+		if (s == NULL || !s->started)
+			return -1;	/* no request within REQUEST_S */
+		if (s->lingering)
 			return -1;
 		/* --body-timeout: the body did not come whole in time. */
-		if (s == NULL || s->answered || !s->started)
+		if (s->answered)
 			return 0;
 		{
 			char lp[64], lm[16], lpath[256];
@@ -1074,8 +1299,15 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return peer_accept(user);	/* in: the descriptor */
 	case LWS_CALLBACK_WSI_CREATE:
 		peer_bind(wsi);
+		/* A request's line and headers within REQUEST_S of the
+		 * accept, TLS or not: libwebsockets 4.1 gives a TLS
+		 * connection its timeout_secs (30 s) once the handshake is
+		 * done, 3 times the plain one (sec-review-22b LOW 1). */
+		lws_set_timer_usecs(wsi, REQUEST_S * LWS_US_PER_SEC);
 		return 0;
 	case LWS_CALLBACK_WSI_DESTROY:
+		if (upg_wsi == wsi)
+			upg_wsi = NULL;
 		peer_unbind(wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -1111,6 +1343,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		 */
 		if (in != NULL && strcasecmp(in, "h2c") == 0)
 			*(char *)in = '\0';
+		else if (in != NULL && strcasecmp(in, "websocket") == 0)
+			return upgrade(wsi, in);
 		return 0;
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		/* user: the vhost's SSL_CTX; the certificate and key go in
@@ -1834,6 +2068,11 @@ cmd_serve(const struct cli_args *a)
 	if (body_timeout_s < 1)
 		cli_usage("--body-timeout must be at least 1s");
 	trust_proxy = cli_has(a, O_TRUSTPROXY);
+	/* It is about loopback TCP peers: on the socket it would change
+	 * nothing, and an operator who gave it thinks it does. */
+	if (trust_proxy && sock != NULL)
+		cli_usage("--trust-proxy is for --listen on loopback behind a "
+		    "reverse proxy: on --socket X-Real-IP is always believed");
 	if (sock == NULL)
 		listen_addr(cli_str(a, O_LISTEN), &addr, &port);
 	if (sock == NULL && !cli_has(a, O_CERT) && !loopback(addr))

@@ -109,6 +109,40 @@ got=$(NODE_TLS_REJECT_UNAUTHORIZED=0 ws "wss://127.0.0.1:$PORT/ws" 1 \
     '{"type":"subscribe","topics":["proposals"]}' 2>/dev/null)
 like "$got" '^\{"type":"subscribed","topics":\["proposals"\],"last_id":[0-9]+\}$' \
     "/ws: upgraded, authenticated and subscribed through nginx"
+# A browser's upgrade carries Origin with the port it was sent to: the
+# Host goes on as sent ($http_host), so the page's own origin is
+# upgraded and another site's is 403 (sec-review-22b MEDIUM-1).
+origin() {
+	python3 - "$PORT" "$1" <<'PY'
+import socket, ssl, sys
+port, origin = sys.argv[1], sys.argv[2]
+c = ssl.create_default_context()
+c.check_hostname = False
+c.verify_mode = ssl.CERT_NONE
+s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(port))))
+s.sendall(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: corp.v1\r\n"
+           "Origin: %s\r\n\r\n" % (port, origin)).encode())
+s.settimeout(30)
+d = b""
+while b"\r\n" not in d:
+    c2 = s.recv(4096)
+    if not c2:
+        break
+    d += c2
+print(d.split(b" ")[1].decode() if d else "closed")
+PY
+}
+is "$(origin "https://127.0.0.1:$PORT")" 101 "/ws from the page's own origin: upgraded"
+is "$(origin "https://evil.example")" 403 "/ws from another site's page: 403"
+# Connections per client on every location, and requests on /ws too
+# (sec-review-22b MEDIUM-2).
+is "$(grep -c 'limit_conn corp_conn 32;' "$N/site.conf")" 1 \
+    "limit_conn at the server level (every location inherits it)"
+is "$(grep -c 'limit_conn ' "$N/site.conf")" 1 "no location sets its own"
+is "$(sed -n '/location = \/ws/,/}/p' "$N/site.conf" | grep -c 'limit_req zone=corp_api')" 1 \
+    "/ws has limit_req"
 # Nothing else is passed on.
 n0=$(wc -l <"$T/api.log")
 is "$(get /nosuch | cut -d' ' -f1)" 404 "/nosuch: 404"
