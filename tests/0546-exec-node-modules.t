@@ -4,7 +4,10 @@
 # name, is judged as a command's directory, its entries and theirs
 # (corp.7 SECURITY; sec-review-22a N5: another user's package in a
 # node_modules above the script ran as root).  node refuses a script
-# under a sticky /tmp, so the scripts here sit under the build directory.
+# under a directory others may make names in (a sticky /tmp too), so the
+# scripts here sit under the first of the build directory and HOME whose
+# every directory from / is root's or ours and writable by neither group
+# nor others; with none such (a clone under /tmp and a HOME there), skip.
 . "${CORP_SRC:-.}/tests/lib.sh"
 . "$CORP_SRC/tests/send-lib.sh"
 
@@ -13,7 +16,31 @@ if [ ! -x /usr/bin/node ]; then
 	done_testing
 	exit 0
 fi
-N=$(mktemp -d "${CORP_BUILD:-$CORP_SRC/build}/t0546.XXXXXX")
+# safe DIR: DIR and every directory above it root's or ours, writable
+# by neither group nor others.
+safe() {
+	d=$(cd "$1" 2>/dev/null && pwd -P) || return 1
+	while :; do
+		set -- $(stat -c '%u %a' "$d")
+		[ "$1" = 0 ] || [ "$1" = "$(id -u)" ] || return 1
+		[ $((0$2 & 022)) = 0 ] || return 1
+		[ "$d" = / ] && return 0
+		d=$(dirname "$d")
+	done
+}
+base=
+for b in "${CORP_BUILD:-$CORP_SRC/build}" "${HOME:-}"; do
+	if [ -n "$b" ] && safe "$b"; then
+		base=$b
+		break
+	fi
+done
+if [ -z "$base" ]; then
+	skip "neither the build directory nor HOME is under directories only root and this user may write (node refuses scripts elsewhere)"
+	done_testing
+	exit 0
+fi
+N=$(mktemp -d "$base/t0546.XXXXXX")
 trap '_cleanup; rm -rf "$N"' EXIT
 chmod 755 "$N"
 export CORP_DATA_DIR="$T/data"
