@@ -7,17 +7,14 @@
 # server still held the connection then (the 30 s).  A request that
 # comes whole is answered.
 . "${CORP_SRC:-.}/tests/lib.sh"
+. "$CORP_SRC/tests/send-lib.sh"
 setup
 export CORP_NOW=2026-03-01T12:00:00Z
 ADMIN=$(corp-user token add admin --name tests | jq -r .token)
-mkdir -m 700 "$T/tls"
-(cd "$T/tls" && openssl req -x509 -newkey ec \
-    -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=corp-api.test \
-    -days 2 -keyout srv.key -out srv.crt) >/dev/null 2>&1 ||
-    bail "openssl req failed"
-chmod 600 "$T/tls/srv.key"
-bg corp-api --listen 127.0.0.1:0 --cert "$T/tls/srv.crt" \
-    --key "$T/tls/srv.key" >"$T/ready" 2>"$T/log"
+make_cert srv
+chmod 600 "$T/srv.key"
+bg corp-api --listen 127.0.0.1:0 --cert "$T/srv.pem" \
+    --key "$T/srv.key" >"$T/ready" 2>"$T/log"
 srv=$bgpid
 wait_file "$T/ready" 30 "$srv" || bail "corp-api did not start"
 port=$(jq -r .port "$T/ready")
