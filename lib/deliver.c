@@ -57,6 +57,8 @@ warnf(struct corp_deliver *d, const char *fmt, ...)
 		d->h.warn(d->h.arg, buf);
 }
 
+static void	before_wait(void *, long long);
+
 int
 corp_deliver_open(struct corp_deliver **out, struct corp_db *db,
     struct corp_sender *snd, const struct corp_catalog *cat,
@@ -79,6 +81,7 @@ corp_deliver_open(struct corp_deliver **out, struct corp_db *db,
 		free(d);
 		return err->code;
 	}
+	corp_sender_on_wait(snd, before_wait, d);
 	*out = d;
 	return 0;
 }
@@ -90,6 +93,7 @@ corp_deliver_close(struct corp_deliver *d)
 
 	if (d == NULL)
 		return;
+	corp_sender_on_wait(d->snd, NULL, NULL);
 	for (i = 0; i < d->ngrp; i++)
 		json_decref(d->grp[i]);
 	free(d);
@@ -229,6 +233,24 @@ flush_group(struct corp_deliver *d, struct corp_err *e)
 	if (d->h.progress != NULL)
 		d->h.progress(d->h.arg);
 	return 0;
+}
+
+/*
+ * The sender is about to sleep ms for a rate-limit slot: store the
+ * group first when the wait would keep it past GROUP_MS (corp-deliver.1
+ * Group commit), so that a crash during the wait sends none of its
+ * lines again.  A failure is said; the group stays for the next flush,
+ * whose failure ends the loop.
+ */
+static void
+before_wait(void *arg, long long ms)
+{
+	struct corp_deliver *d = arg;
+	struct corp_err e;
+
+	if (d->ngrp > 0 && corp_mono_ms() + ms - d->grp_first >= GROUP_MS &&
+	    flush_group(d, &e) != 0)
+		warnf(d, "%s", e.msg);
 }
 
 /* Store what was sent and give back lines [from, n) of a claim, before
