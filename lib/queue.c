@@ -1285,10 +1285,16 @@ ack_held(struct corp_db *db, struct ackrow *r, const struct ackline *a,
 		*stored = "failed";
 		return rc;
 	}
+	/* Never parked past the hold's end (a hand-written retry_after
+	 * of a year): claimed again by then, the next held retry fails
+	 * it (corp-deliver.1 ack). */
+	if (held <= 0)
+		held = now;
 	*nb = corp_time_add(now, a->retry_after > 0 ? a->retry_after : 0);
+	if (*nb > corp_time_add(held, age))
+		*nb = corp_time_add(held, age);
 	*stored = "retry";
-	return set_row(r, "PENDING", r->attempts, *nb, a->error,
-	    held > 0 ? held : now, err);
+	return set_row(r, "PENDING", r->attempts, *nb, a->error, held, err);
 }
 
 /*
@@ -1429,7 +1435,7 @@ apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
 		rc = ack_held(db, r, a, now, &nb, stored, err);
 	} else {
 		struct corp_backoff bo;
-		long long d;
+		long long d, maxp;
 
 		if ((rc = corp_setting_attempts(db, r->channel, &max,
 		    err)) != 0 ||
@@ -1440,9 +1446,16 @@ apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
 			    a->error ? a->error : "retry", 0, err);
 			*stored = "failed";
 		} else {
+			/* A server's pause is at most telegram.max_pause
+			 * (corp-deliver.1 ack), whoever wrote the line. */
+			if ((rc = corp_setting_duration(db,
+			    "telegram.max_pause", &maxp, err)) != 0)
+				return rc;
+			if (maxp > a->retry_after)
+				maxp = a->retry_after;
 			d = backoff_delay(&bo, r->attempts + 1);
-			if (d < a->retry_after)
-				d = a->retry_after;
+			if (d < maxp)
+				d = maxp;
 			nb = corp_time_add(now, d);
 			rc = set_row(r, "PENDING", r->attempts + 1, nb,
 			    a->error, 0, err);
