@@ -208,6 +208,13 @@ corp_exit_worse(int a, int b)
  * the rows leased: they come back when the leases expire, and the
  * messages may go out again (at least once, DESIGN 5).
  */
+/* A warning of corp_queue_ack (a late sent refused). */
+static void
+group_warn(void *arg, const char *msg)
+{
+	warnf(arg, "%s", msg);
+}
+
 static int
 flush_group(struct corp_deliver *d, struct corp_err *e)
 {
@@ -217,7 +224,8 @@ flush_group(struct corp_deliver *d, struct corp_err *e)
 	if (d->ngrp == 0)
 		return 0;
 	if ((rc = corp_sender_flush(d->snd, e)) != 0 ||
-	    (rc = corp_queue_ack(d->db, d->grp, d->ngrp, &bad, e)) != 0)
+	    (rc = corp_queue_ack(d->db, d->grp, d->ngrp, &bad, group_warn, d,
+	    e)) != 0)
 		return rc;
 	for (i = 0; i < d->ngrp; i++) {
 		json_t *ae = json_object_get(d->grp[i], "ack_error");

@@ -1377,13 +1377,13 @@ record_counted(struct corp_db *db, struct ackbatch *b, struct corp_qcounts *q,
 
 /*
  * Apply one ack to its row in memory; *stored gets the outcome, *refused
- * (NULL otherwise) why the line was refused without touching the row.
+ * (NULL otherwise) why the line was refused without touching the row,
+ * *warned (NULL otherwise) a warning for standard error.
  */
 static int
 apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
     time_t now, const char **stored, const char **refused,
-    struct corp_qcounts *q,
-    struct corp_err *err)
+    const char **warned, struct corp_qcounts *q, struct corp_err *err)
 {
 	struct ackrow *r;
 	time_t nb = 0;
@@ -1391,18 +1391,30 @@ apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
 
 	*stored = "unchanged";
 	*refused = NULL;
+	*warned = NULL;
 	if ((r = ackbatch_row(b, a->id)) == NULL)
 		return 0;	/* unknown id: nothing to store */
 	mine = r->lease != NULL && strcmp(r->lease, a->lease) == 0;
-	if (strcmp(a->result, "sent") == 0 && !mine &&
-	    !lease_issued(r->issued, a->lease)) {
-		/* Nobody holding a lease of this row ever sent it. */
-		*refused = "sent with a lease never issued for this row: "
-		    "refused, the row unchanged";
+	if (!mine && !lease_issued(r->issued, a->lease)) {
+		/* Nobody holding a lease of this row wrote it (any
+		 * result alike: corp-deliver.1 Leases). */
+		*refused = strcmp(a->result, "sent") == 0 ? "sent with a "
+		    "lease never issued for this row: refused, the row "
+		    "unchanged" : strcmp(a->result, "retry") == 0 ? "retry "
+		    "with a lease never issued for this row: refused, the "
+		    "row unchanged" : strcmp(a->result, "failed") == 0 ?
+		    "failed with a lease never issued for this row: "
+		    "refused, the row unchanged" : "unbound with a lease "
+		    "never issued for this row: refused, the row unchanged";
 		return 0;
 	}
 	if (strcmp(a->result, "sent") == 0) {
 		/* The late-ack rule: kept unless SENT or another live lease. */
+		if (strcmp(r->status, "SENT") != 0 && !mine &&
+		    r->lease != NULL && r->lease_until >= now)
+			*warned = "sent under an expired lease while another "
+			    "claim holds the row: stored unchanged; the "
+			    "message may be sent twice";
 		if (strcmp(r->status, "SENT") != 0 && (mine ||
 		    r->lease == NULL || r->lease_until < now)) {
 			/* SENT leaves not_before: as the row has it, or as
@@ -1493,9 +1505,9 @@ by_delivery(const void *a, const void *b, void *arg)
 
 int
 corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
-    struct corp_err *err)
+    void (*warn)(void *, const char *), void *warnarg, struct corp_err *err)
 {
-	const char **stored, **refused;
+	const char **stored, **refused, **warned;
 	struct corp_qcounts q = { .n = 0 };
 	struct ackline a;
 	struct ackbatch b = { 0 };
@@ -1507,10 +1519,13 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 	*bad = 0;
 	stored = calloc(n ? n : 1, sizeof(*stored));
 	refused = calloc(n ? n : 1, sizeof(*refused));
+	warned = calloc(n ? n : 1, sizeof(*warned));
 	order = calloc(n ? n : 1, sizeof(*order));
-	if (stored == NULL || order == NULL || refused == NULL) {
+	if (stored == NULL || order == NULL || refused == NULL ||
+	    warned == NULL) {
 		free(stored);
 		free(refused);
+		free(warned);
 		free(order);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
@@ -1554,7 +1569,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			continue;
 		}
 		if ((rc = apply_ack(db, &b, &a, now, &stored[order[i]],
-		    &refused[order[i]], &q, err)) != 0) {
+		    &refused[order[i]], &warned[order[i]], &q, err)) != 0) {
 			corp_errprefix(err, "delivery %lld", a.id);
 			goto fail;
 		}
@@ -1603,6 +1618,14 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 		} else
 			json_object_set_new(lines[i], "stored",
 			    json_string(stored[i]));
+		if (warned[i] != NULL && warn != NULL) {
+			char m[300];
+
+			(void)corp_queueline_ack_parse(lines[i], &a);
+			snprintf(m, sizeof(m), "delivery %lld: %s", a.id,
+			    warned[i]);
+			warn(warnarg, m);
+		}
 	}
 	goto out;
 fail:
@@ -1613,6 +1636,7 @@ out:
 	free(order);
 	free(stored);
 	free(refused);
+	free(warned);
 	return rc;
 }
 
