@@ -5,8 +5,10 @@
  * cancel, dlq, prune, stats, explain) are queueadmin.c.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "corp.h"
 #include "clock.h"
@@ -678,6 +680,46 @@ fail:
 	return rc;
 }
 
+/*
+ * Leases are timed by each host's clock (corp-deliver.1 Locking): at the
+ * first claim of a process on PostgreSQL, the host's real clock (never
+ * CORP_NOW) is compared with the server's, and a difference over 5 s is
+ * said once.  A failed look is not an error: the claim says its own.
+ */
+static void
+clock_check(struct corp_db *db, long long lease)
+{
+	static int done;
+	struct corp_stmt *st;
+	struct corp_err e;
+	char hb[CORP_TIMEBUF], sb[CORP_TIMEBUF];
+	time_t host, srv;
+	long long d;
+
+	if (done)
+		return;
+	done = 1;
+	if (corp_db_prep(db, &st, "SELECT CAST(extract(epoch FROM "
+	    "clock_timestamp()) AS BIGINT)", &e) != 0)
+		return;
+	if (corp_step(st) != SQLITE_ROW) {
+		corp_reset(st);
+		return;
+	}
+	srv = (time_t)corp_col_int64(st, 0);
+	corp_reset(st);
+	host = time(NULL);
+	d = (long long)host - (long long)srv;
+	if (d >= -5 && d <= 5)
+		return;
+	fprintf(stderr, "%s: this host's clock %s differs from the database "
+	    "server's %s by %lld s (leases of %lld s are timed by each "
+	    "host's clock): keep the hosts' clocks within a few seconds of "
+	    "the server's (NTP), or a leased row may be sent twice\n",
+	    getprogname(), corp_time_fmt(host, hb), corp_time_fmt(srv, sb),
+	    d < 0 ? -d : d, lease);
+}
+
 int
 corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
     json_t **linesp, char token[48], struct corp_err *err)
@@ -702,6 +744,7 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 	}
 	lines = json_array();
 	if (!cl->peek && corp_db_is_pg(db)) {
+		clock_check(db, cl->lease_secs);
 		if ((rc = claim_pg(db, cl, now, token, *base ? base : NULL,
 		    lines, &nm, err)) != 0)
 			goto out;
