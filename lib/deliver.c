@@ -57,6 +57,8 @@ warnf(struct corp_deliver *d, const char *fmt, ...)
 		d->h.warn(d->h.arg, buf);
 }
 
+static void	before_wait(void *, long long);
+
 int
 corp_deliver_open(struct corp_deliver **out, struct corp_db *db,
     struct corp_sender *snd, const struct corp_catalog *cat,
@@ -79,6 +81,7 @@ corp_deliver_open(struct corp_deliver **out, struct corp_db *db,
 		free(d);
 		return err->code;
 	}
+	corp_sender_on_wait(snd, before_wait, d);
 	*out = d;
 	return 0;
 }
@@ -90,6 +93,7 @@ corp_deliver_close(struct corp_deliver *d)
 
 	if (d == NULL)
 		return;
+	corp_sender_on_wait(d->snd, NULL, NULL);
 	for (i = 0; i < d->ngrp; i++)
 		json_decref(d->grp[i]);
 	free(d);
@@ -204,6 +208,13 @@ corp_exit_worse(int a, int b)
  * the rows leased: they come back when the leases expire, and the
  * messages may go out again (at least once, DESIGN 5).
  */
+/* A warning of corp_queue_ack (a late sent refused). */
+static void
+group_warn(void *arg, const char *msg)
+{
+	warnf(arg, "%s", msg);
+}
+
 static int
 flush_group(struct corp_deliver *d, struct corp_err *e)
 {
@@ -213,7 +224,8 @@ flush_group(struct corp_deliver *d, struct corp_err *e)
 	if (d->ngrp == 0)
 		return 0;
 	if ((rc = corp_sender_flush(d->snd, e)) != 0 ||
-	    (rc = corp_queue_ack(d->db, d->grp, d->ngrp, &bad, e)) != 0)
+	    (rc = corp_queue_ack(d->db, d->grp, d->ngrp, &bad, group_warn, d,
+	    e)) != 0)
 		return rc;
 	for (i = 0; i < d->ngrp; i++) {
 		json_t *ae = json_object_get(d->grp[i], "ack_error");
@@ -229,6 +241,24 @@ flush_group(struct corp_deliver *d, struct corp_err *e)
 	if (d->h.progress != NULL)
 		d->h.progress(d->h.arg);
 	return 0;
+}
+
+/*
+ * The sender is about to sleep ms for a rate-limit slot: store the
+ * group first when the wait would keep it past GROUP_MS (corp-deliver.1
+ * Group commit), so that a crash during the wait sends none of its
+ * lines again.  A failure is said; the group stays for the next flush,
+ * whose failure ends the loop.
+ */
+static void
+before_wait(void *arg, long long ms)
+{
+	struct corp_deliver *d = arg;
+	struct corp_err e;
+
+	if (d->ngrp > 0 && corp_mono_ms() + ms - d->grp_first >= GROUP_MS &&
+	    flush_group(d, &e) != 0)
+		warnf(d, "%s", e.msg);
 }
 
 /* Store what was sent and give back lines [from, n) of a claim, before

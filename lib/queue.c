@@ -5,8 +5,10 @@
  * cancel, dlq, prune, stats, explain) are queueadmin.c.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "corp.h"
 #include "clock.h"
@@ -678,6 +680,46 @@ fail:
 	return rc;
 }
 
+/*
+ * Leases are timed by each host's clock (corp-deliver.1 Locking): at the
+ * first claim of a process on PostgreSQL, the host's real clock (never
+ * CORP_NOW) is compared with the server's, and a difference over 5 s is
+ * said once.  A failed look is not an error: the claim says its own.
+ */
+static void
+clock_check(struct corp_db *db, long long lease)
+{
+	static int done;
+	struct corp_stmt *st;
+	struct corp_err e;
+	char hb[CORP_TIMEBUF], sb[CORP_TIMEBUF];
+	time_t host, srv;
+	long long d;
+
+	if (done)
+		return;
+	done = 1;
+	if (corp_db_prep(db, &st, "SELECT CAST(extract(epoch FROM "
+	    "clock_timestamp()) AS BIGINT)", &e) != 0)
+		return;
+	if (corp_step(st) != SQLITE_ROW) {
+		corp_reset(st);
+		return;
+	}
+	srv = (time_t)corp_col_int64(st, 0);
+	corp_reset(st);
+	host = time(NULL);
+	d = (long long)host - (long long)srv;
+	if (d >= -5 && d <= 5)
+		return;
+	fprintf(stderr, "%s: this host's clock %s differs from the database "
+	    "server's %s by %lld s (leases of %lld s are timed by each "
+	    "host's clock): keep the hosts' clocks within a few seconds of "
+	    "the server's (NTP), or a leased row may be sent twice\n",
+	    getprogname(), corp_time_fmt(host, hb), corp_time_fmt(srv, sb),
+	    d < 0 ? -d : d, lease);
+}
+
 int
 corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
     json_t **linesp, char token[48], struct corp_err *err)
@@ -702,6 +744,7 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 	}
 	lines = json_array();
 	if (!cl->peek && corp_db_is_pg(db)) {
+		clock_check(db, cl->lease_secs);
 		if ((rc = claim_pg(db, cl, now, token, *base ? base : NULL,
 		    lines, &nm, err)) != 0)
 			goto out;
@@ -1285,10 +1328,16 @@ ack_held(struct corp_db *db, struct ackrow *r, const struct ackline *a,
 		*stored = "failed";
 		return rc;
 	}
+	/* Never parked past the hold's end (a hand-written retry_after
+	 * of a year): claimed again by then, the next held retry fails
+	 * it (corp-deliver.1 ack). */
+	if (held <= 0)
+		held = now;
 	*nb = corp_time_add(now, a->retry_after > 0 ? a->retry_after : 0);
+	if (*nb > corp_time_add(held, age))
+		*nb = corp_time_add(held, age);
 	*stored = "retry";
-	return set_row(r, "PENDING", r->attempts, *nb, a->error,
-	    held > 0 ? held : now, err);
+	return set_row(r, "PENDING", r->attempts, *nb, a->error, held, err);
 }
 
 /*
@@ -1371,13 +1420,13 @@ record_counted(struct corp_db *db, struct ackbatch *b, struct corp_qcounts *q,
 
 /*
  * Apply one ack to its row in memory; *stored gets the outcome, *refused
- * (NULL otherwise) why the line was refused without touching the row.
+ * (NULL otherwise) why the line was refused without touching the row,
+ * *warned (NULL otherwise) a warning for standard error.
  */
 static int
 apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
     time_t now, const char **stored, const char **refused,
-    struct corp_qcounts *q,
-    struct corp_err *err)
+    const char **warned, struct corp_qcounts *q, struct corp_err *err)
 {
 	struct ackrow *r;
 	time_t nb = 0;
@@ -1385,18 +1434,30 @@ apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
 
 	*stored = "unchanged";
 	*refused = NULL;
+	*warned = NULL;
 	if ((r = ackbatch_row(b, a->id)) == NULL)
 		return 0;	/* unknown id: nothing to store */
 	mine = r->lease != NULL && strcmp(r->lease, a->lease) == 0;
-	if (strcmp(a->result, "sent") == 0 && !mine &&
-	    !lease_issued(r->issued, a->lease)) {
-		/* Nobody holding a lease of this row ever sent it. */
-		*refused = "sent with a lease never issued for this row: "
-		    "refused, the row unchanged";
+	if (!mine && !lease_issued(r->issued, a->lease)) {
+		/* Nobody holding a lease of this row wrote it (any
+		 * result alike: corp-deliver.1 Leases). */
+		*refused = strcmp(a->result, "sent") == 0 ? "sent with a "
+		    "lease never issued for this row: refused, the row "
+		    "unchanged" : strcmp(a->result, "retry") == 0 ? "retry "
+		    "with a lease never issued for this row: refused, the "
+		    "row unchanged" : strcmp(a->result, "failed") == 0 ?
+		    "failed with a lease never issued for this row: "
+		    "refused, the row unchanged" : "unbound with a lease "
+		    "never issued for this row: refused, the row unchanged";
 		return 0;
 	}
 	if (strcmp(a->result, "sent") == 0) {
 		/* The late-ack rule: kept unless SENT or another live lease. */
+		if (strcmp(r->status, "SENT") != 0 && !mine &&
+		    r->lease != NULL && r->lease_until >= now)
+			*warned = "sent under an expired lease while another "
+			    "claim holds the row: stored unchanged; the "
+			    "message may be sent twice";
 		if (strcmp(r->status, "SENT") != 0 && (mine ||
 		    r->lease == NULL || r->lease_until < now)) {
 			/* SENT leaves not_before: as the row has it, or as
@@ -1429,7 +1490,7 @@ apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
 		rc = ack_held(db, r, a, now, &nb, stored, err);
 	} else {
 		struct corp_backoff bo;
-		long long d;
+		long long d, maxp;
 
 		if ((rc = corp_setting_attempts(db, r->channel, &max,
 		    err)) != 0 ||
@@ -1440,9 +1501,16 @@ apply_ack(struct corp_db *db, struct ackbatch *b, const struct ackline *a,
 			    a->error ? a->error : "retry", 0, err);
 			*stored = "failed";
 		} else {
+			/* A server's pause is at most telegram.max_pause
+			 * (corp-deliver.1 ack), whoever wrote the line. */
+			if ((rc = corp_setting_duration(db,
+			    "telegram.max_pause", &maxp, err)) != 0)
+				return rc;
+			if (maxp > a->retry_after)
+				maxp = a->retry_after;
 			d = backoff_delay(&bo, r->attempts + 1);
-			if (d < a->retry_after)
-				d = a->retry_after;
+			if (d < maxp)
+				d = maxp;
 			nb = corp_time_add(now, d);
 			rc = set_row(r, "PENDING", r->attempts + 1, nb,
 			    a->error, 0, err);
@@ -1480,9 +1548,9 @@ by_delivery(const void *a, const void *b, void *arg)
 
 int
 corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
-    struct corp_err *err)
+    void (*warn)(void *, const char *), void *warnarg, struct corp_err *err)
 {
-	const char **stored, **refused;
+	const char **stored, **refused, **warned;
 	struct corp_qcounts q = { .n = 0 };
 	struct ackline a;
 	struct ackbatch b = { 0 };
@@ -1494,10 +1562,13 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 	*bad = 0;
 	stored = calloc(n ? n : 1, sizeof(*stored));
 	refused = calloc(n ? n : 1, sizeof(*refused));
+	warned = calloc(n ? n : 1, sizeof(*warned));
 	order = calloc(n ? n : 1, sizeof(*order));
-	if (stored == NULL || order == NULL || refused == NULL) {
+	if (stored == NULL || order == NULL || refused == NULL ||
+	    warned == NULL) {
 		free(stored);
 		free(refused);
+		free(warned);
 		free(order);
 		return corp_errf(err, CORP_EINTERNAL, "out of memory");
 	}
@@ -1541,7 +1612,7 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 			continue;
 		}
 		if ((rc = apply_ack(db, &b, &a, now, &stored[order[i]],
-		    &refused[order[i]], &q, err)) != 0) {
+		    &refused[order[i]], &warned[order[i]], &q, err)) != 0) {
 			corp_errprefix(err, "delivery %lld", a.id);
 			goto fail;
 		}
@@ -1590,6 +1661,14 @@ corp_queue_ack(struct corp_db *db, json_t **lines, size_t n, int *bad,
 		} else
 			json_object_set_new(lines[i], "stored",
 			    json_string(stored[i]));
+		if (warned[i] != NULL && warn != NULL) {
+			char m[300];
+
+			(void)corp_queueline_ack_parse(lines[i], &a);
+			snprintf(m, sizeof(m), "delivery %lld: %s", a.id,
+			    warned[i]);
+			warn(warnarg, m);
+		}
 	}
 	goto out;
 fail:
@@ -1600,6 +1679,7 @@ out:
 	free(order);
 	free(stored);
 	free(refused);
+	free(warned);
 	return rc;
 }
 

@@ -127,10 +127,14 @@ int	corp_queue_release_worker(struct corp_db *, const char *worker,
 /*
  * Apply a batch of ack lines in one transaction.  Each line gets
  * "stored": sent|retry|failed|unbound|unchanged added.  Lines without
- * delivery_id, lease or a known result get "stored":"unchanged" and an
- * "ack_error"; *bad counts them.
+ * delivery_id, lease or a known result, or with a lease never issued
+ * for the row, get "stored":"unchanged" and an "ack_error"; *bad counts
+ * them.  warn(warnarg, msg) (warn may be NULL) gets, after the commit,
+ * each warning for standard error (a late sent refused while another
+ * claim holds the row).
  */
 int	corp_queue_ack(struct corp_db *, json_t **lines, size_t n, int *bad,
+	    void (*warn)(void *, const char *), void *warnarg,
 	    struct corp_err *);
 /* Why an ack line cannot be applied, or NULL when it can (pure: for
  * the fuzzer and for callers that vet lines before a transaction). */

@@ -87,7 +87,8 @@ lock_row(struct rl_db *d, const char *key, long long *pause_until,
 	}
 	*pause_until = corp_col_int64(st, 0);
 	corp_reset(st);
-	/* The one statement of corp that reads a clock (DESIGN 9). */
+	/* The one statement of corp whose result a decision uses that
+	 * reads a clock (DESIGN 9); queue.c clock_check only compares. */
 	if ((rc = corp_db_prep(d->db, &st, "SELECT CAST(extract(epoch FROM "
 	    "clock_timestamp()) * 1000 AS BIGINT)", err)) != 0)
 		return rc;

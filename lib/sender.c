@@ -33,6 +33,8 @@ struct flying;
 struct corp_sender {
 	const struct channel	*ch;
 	struct corp_sender_opts	 o;
+	void			(*on_wait)(void *, long long);
+	void			*on_wait_arg;
 	struct corp_http	*http;
 	/* A stage failure: every later line is retry, not attempted. */
 	int			 stage_code;
@@ -403,6 +405,8 @@ tg_before(struct corp_sender *s, struct tg_req *q, json_t **markup)
 			json_decref(*markup);
 			return 0;
 		}
+		if (wait > 0 && s->on_wait != NULL)
+			s->on_wait(s->on_wait_arg, wait);
 		corp_sleep_ms(wait);
 	}
 	return 1;
@@ -1347,6 +1351,14 @@ corp_sender_line(struct corp_sender *s, json_t *line,
     struct corp_sendres *resp, struct corp_err *err)
 {
 	return line_do(s, line, NULL, resp, err);
+}
+
+void
+corp_sender_on_wait(struct corp_sender *s, void (*fn)(void *, long long),
+    void *arg)
+{
+	s->on_wait = fn;
+	s->on_wait_arg = arg;
 }
 
 int

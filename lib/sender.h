@@ -95,6 +95,14 @@ int	corp_sender_line(struct corp_sender *, json_t *line,
  * The line must live until then.  corp_sender_pending: lines in flight.
  */
 int	corp_sender_inflight(struct corp_sender *, int n, struct corp_err *);
+/*
+ * fn(arg, ms) is called before the sender sleeps ms for a rate-limit
+ * slot (Telegram's limiter), so that the caller can store what it
+ * collected first (corp-deliver run's acks: a crash during the wait
+ * must not send them again).  NULL fn: none.
+ */
+void	corp_sender_on_wait(struct corp_sender *,
+	    void (*fn)(void *, long long), void *arg);
 int	corp_sender_start(struct corp_sender *, json_t *line, void *arg,
 	    struct corp_sendres *res, struct corp_err *);
 int	corp_sender_wait(struct corp_sender *, int ms, void **arg,

@@ -97,8 +97,10 @@ is "$(jq -c 'select(.delivery_id == 5) | .attempt' "$T/p3")" 1 "an expired lease
 is "$(sql "SELECT lease_expiries FROM deliveries WHERE id = 5")" 1 "counted as a lease expiry"
 jq -c '. + {result: "retry"}' "$T/old5" | corp-deliver ack > "$T/late"
 is "$(jq -r .stored "$T/late")" unchanged "a late retry changes nothing"
-jq -c '. + {result: "sent", provider_message_id: "late"}' "$T/old5" | corp-deliver ack > "$T/late"
-is "$(jq -r .stored "$T/late")" unchanged "a late sent while another live lease holds it: unchanged"
+jq -c '. + {result: "sent", provider_message_id: "late"}' "$T/old5" | corp-deliver ack > "$T/late" 2> "$T/late.err"
+is "$?:$(jq -r .stored "$T/late")" 0:unchanged "a late sent while another live lease holds it: unchanged, exit 0"
+is "$(cat "$T/late.err")" "corp-deliver: delivery 5: sent under an expired lease while another claim holds the row: stored unchanged; the message may be sent twice" \
+    "... and a warning that it may be sent twice (sec-review-22c LOW-2)"
 export CORP_NOW=2026-01-05T11:06:00Z	# the second lease expired too
 jq -c '. + {result: "sent", provider_message_id: "late"}' "$T/old5" | corp-deliver ack > "$T/late"
 is "$(jq -r .stored "$T/late")" sent "a late sent when that lease expired too: stored"
@@ -119,6 +121,28 @@ is "$(sql "SELECT status, attempts, lease_token, lease_tokens, sent_at
     FROM deliveries WHERE id = $p")" "$before" "the row untouched"
 is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = $p
     AND result = 'sent'")" 0 "nothing recorded for the refused lines"
+natt=$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = $p")
+# The same for retry, failed and unbound, and an empty lease (sec-review-
+# 22c LOW-2): before, they were "unchanged" silently and exit 0.
+for r in retry failed unbound; do
+	for l in forged ''; do
+		run sh -c "echo '{\"delivery_id\":$p,\"lease\":\"$l\",\"result\":\"$r\"}' |
+		    corp-deliver ack"
+		is "$rc:$(printf '%s\n' "$out" | jq -r '.stored + ": " + .ack_error')" \
+		    "65:unchanged: delivery $p: $r with a lease never issued for this row: refused, the row unchanged" \
+		    "$r with lease '$l': refused, ack_error, exit 65"
+		is "$err" "corp-deliver: <stdin>: delivery line: delivery $p: $r with a lease never issued for this row: refused, the row unchanged" \
+		    "... said on stderr"
+	done
+done
+is "$(sql "SELECT status, attempts, lease_token, lease_tokens, sent_at
+    FROM deliveries WHERE id = $p")" "$before" "the row still untouched"
+is "$(sql "SELECT count(*) FROM delivery_attempts WHERE delivery_id = $p")" "$natt" \
+    "nothing recorded"
+# A refused line is printed from its parse: 2e0 comes back as 2.0.
+run sh -c "echo '{\"delivery_id\":2e0,\"lease\":\"x\",\"result\":\"sent\"}' | corp-deliver ack"
+is "$rc:$(printf '%s' "$out" | cut -c1-19)" '65:{"delivery_id":2.0,' \
+    "an id written 2e0 is echoed 2.0 (documented)"
 
 # Poison: a row whose every lease expires (its worker dies each time)
 # is FAILED at the 5th expiry.  On a channel of its own, email, where a

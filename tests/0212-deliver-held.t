@@ -98,5 +98,38 @@ done
 is "$stored" "retry retry retry retry retry retry retry retry retry failed " \
     "nine retries, the tenth attempt fails the row"
 is "$(row 3)" "FAILED|10|-|HTTP 503" "FAILED after 10 attempts"
+
+# Row 4 (sec-review-22c LOW-1): an ack's retry_after above the documented
+# caps.  A held retry waits no later than held_since + hold_max_age (7d),
+# so it is claimed again by then and the next held retry fails it; an
+# attempted one at most telegram.max_pause (1h).  Before, both waited a
+# year.
+task 4
+nb() { sql "SELECT datetime(not_before, 'unixepoch') FROM deliveries WHERE id = $1"; }
+export CORP_NOW=2026-03-01T10:00:00Z
+is "$(cycle '{result: "retry", attempted: false, error: "slow", retry_after: 1e30}')" \
+    retry "a held retry with retry_after 1e30: retry"
+is "$(nb 4)" "2026-03-08 10:00:00" "due at the end of its hold, not in a year"
+export CORP_NOW=2026-03-05T10:00:00Z
+corp-deliver requeue --id 4 >/dev/null || bail "requeue 4"
+is "$(cycle '{result: "retry", attempted: false, error: "slow", retry_after: 100}')" \
+    retry "held again from day 4"
+export CORP_NOW=2026-03-05T10:01:40Z
+is "$(cycle '{result: "retry", attempted: false, error: "slow", retry_after: 31622400}')" \
+    retry "a second held retry, 100 s into the hold"
+is "$(nb 4)" "2026-03-12 10:00:00" "due when the hold that began on day 4 ends"
+export CORP_NOW=2026-03-12T10:00:00Z
+is "$(cycle "$down")" failed "claimed then, held once more: failed"
+task 5
+export CORP_NOW=2026-03-20T10:00:00Z
+is "$(cycle '{result: "retry", error: "HTTP 503", retry_after: 1e30}')" \
+    retry "an attempted retry with retry_after 1e30: retry"
+is "$(nb 5)" "2026-03-20 11:00:00" "due after telegram.max_pause (1h)"
+ok "telegram.max_pause 10m" corp-settings config set telegram.max_pause 10m
+export CORP_NOW=2026-03-20T11:00:00Z
+is "$(cycle '{result: "retry", error: "HTTP 503", retry_after: 86400}')" \
+    retry "a second attempted retry, retry_after a day"
+is "$(nb 5)" "2026-03-20 11:10:00" "due after the operator's max_pause (10m)"
+ok "unset" corp-settings config unset telegram.max_pause
 ok "corp-db check clean" corp-db check
 done_testing
