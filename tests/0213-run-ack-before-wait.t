@@ -53,8 +53,11 @@ round() {
 	done
 	kill -9 "$rp" 2>/dev/null
 	wait "$rp" 2>/dev/null
-	is "$(row1)|$(sends)" "SENT|1" \
-	    "$lab killed while waiting for the second slot: the first row is stored SENT"
+	# The poll ends at row 1 SENT, or at the second message on the wire
+	# when the machine stalled past the poll (then row 1 was stored
+	# before that message went out, or never: the defect).
+	is "$(row1)" "SENT" \
+	    "$lab killed while waiting for the second slot (or after it): the first row is stored SENT"
 
 	# The next run (past the leases) sends the other two, not the
 	# first; its limiter is off, since the killed run's reservations
@@ -65,9 +68,15 @@ round() {
 	is "$rc" 0 "$lab the next run exits 0"
 	is "$(sql "SELECT status FROM deliveries WHERE channel = 'telegram' ORDER BY id" | tr '\n' ' ')" \
 	    "SENT SENT SENT " "$lab all three SENT"
-	is "$(jq -r 'select(.method == "sendMessage" and .status == 200) | .text' "$log" |
-	    grep -o 'S[123]' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" \
-	    "S1=1 S2=1 S3=1 " "$lab each message on the wire once"
+	# S1 once: its row was stored before the wait.  S2 and S3 at least
+	# once; twice only if the kill fell between S2's send and its store
+	# (a machine stalled past the poll), which at-least-once allows.
+	jq -r 'select(.method == "sendMessage" and .status == 200) | .text' \
+	    "$log" | grep -o 'S[123]' | sort | uniq -c |
+	    awk '{print $2 "=" $1}' > "$T/wire$r"
+	is "$(grep '^S1=' "$T/wire$r")" "S1=1" "$lab the first message on the wire once"
+	is "$(cut -d= -f1 "$T/wire$r" | tr '\n' ' ')" "S1 S2 S3 " \
+	    "$lab and every message on the wire"
 }
 sends() { n=$(grep -c '"sendMessage"' "$log" 2>/dev/null); echo "${n:-0}"; }
 row1() { sql "SELECT status FROM deliveries WHERE channel = 'telegram' ORDER BY id LIMIT 1"; }
