@@ -202,12 +202,6 @@ corp_exit_worse(int a, int b)
 	return rank[ra > rb ? ra : rb];
 }
 
-/*
- * Store the collected acks in one transaction (corp_queue_ack), after
- * the transport made them durable (file: fsync).  A failure here leaves
- * the rows leased: they come back when the leases expire, and the
- * messages may go out again (at least once, DESIGN 5).
- */
 /* A warning of corp_queue_ack (a late sent refused). */
 static void
 group_warn(void *arg, const char *msg)
@@ -215,6 +209,12 @@ group_warn(void *arg, const char *msg)
 	warnf(arg, "%s", msg);
 }
 
+/*
+ * Store the collected acks in one transaction (corp_queue_ack), after
+ * the transport made them durable (file: fsync).  A failure here leaves
+ * the rows leased: they come back when the leases expire, and the
+ * messages may go out again (at least once, DESIGN 5).
+ */
 static int
 flush_group(struct corp_deliver *d, struct corp_err *e)
 {
