@@ -80,6 +80,15 @@ parse_cursor(const char *s, long long *e, long long *u)
 	free(a);
 }
 
+/* A warning of the queue (a claim's host clock, an ack's late sent
+ * under another claim), for standard error. */
+static void
+queue_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	cli_warn("%s", msg);
+}
+
 static int
 cmd_pending(const struct cli_args *a)
 {
@@ -118,6 +127,7 @@ cmd_pending(const struct cli_args *a)
 			cli_fail(&e);
 		cl.worker = wid;
 	}
+	cl.warn = queue_warn;
 	if (corp_queue_claim(db, &cl, &lines, token, &e) != 0)
 		cli_fail(&e);
 	n = json_array_size(lines);
@@ -165,14 +175,6 @@ ack_out(const struct corp_jsonl_item *it, int echo)
  * gets an "ack_error", is printed from its parse with those set in
  * place (corp-json.5, "The stored line").
  */
-/* A warning of corp_queue_ack, for standard error. */
-static void
-ack_warn(void *arg, const char *msg)
-{
-	(void)arg;
-	cli_warn("%s", msg);
-}
-
 static int
 ack_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 {
@@ -190,7 +192,7 @@ ack_each(struct corp_jsonl_item *it, size_t n, void *arg, struct corp_err *e)
 		    json_object_get(it[i].obj, "stored") == NULL &&
 		    k->pre[i] == NULL;
 	}
-	if (corp_queue_ack(k->db, k->buf, n, &bad, ack_warn, NULL, e) != 0)
+	if (corp_queue_ack(k->db, k->buf, n, &bad, queue_warn, NULL, e) != 0)
 		cli_fail(e);
 	k->bad |= bad > 0;
 	for (i = 0; i < n; i++) {

@@ -202,9 +202,10 @@ corp_exit_worse(int a, int b)
 	return rank[ra > rb ? ra : rb];
 }
 
-/* A warning of corp_queue_ack (a late sent refused). */
+/* A warning of corp_queue_ack (a late sent refused) or of a claim (the
+ * host's clock). */
 static void
-group_warn(void *arg, const char *msg)
+deliver_warn(void *arg, const char *msg)
 {
 	warnf(arg, "%s", msg);
 }
@@ -224,7 +225,7 @@ flush_group(struct corp_deliver *d, struct corp_err *e)
 	if (d->ngrp == 0)
 		return 0;
 	if ((rc = corp_sender_flush(d->snd, e)) != 0 ||
-	    (rc = corp_queue_ack(d->db, d->grp, d->ngrp, &bad, group_warn, d,
+	    (rc = corp_queue_ack(d->db, d->grp, d->ngrp, &bad, deliver_warn, d,
 	    e)) != 0)
 		return rc;
 	for (i = 0; i < d->ngrp; i++) {
@@ -658,6 +659,8 @@ corp_deliver_round(struct corp_deliver *d, volatile sig_atomic_t *stop,
 	cl.lease_secs = d->o.lease_secs;
 	cl.worker = d->o.worker;
 	cl.by_priority = 1;
+	cl.warn = deliver_warn;
+	cl.warn_arg = d;
 	if ((rc = corp_queue_claim(d->db, &cl, &lines, token, e)) != 0)
 		return abandon(d, NULL, 0, NULL, e);
 	n = limit_broadcast(d, lines, token, e, &rc);

@@ -687,16 +687,16 @@ fail:
  * said once.  A failed look is not an error: the claim says its own.
  */
 static void
-clock_check(struct corp_db *db, long long lease)
+clock_check(struct corp_db *db, const struct corp_claim *cl)
 {
 	static int done;
 	struct corp_stmt *st;
 	struct corp_err e;
-	char hb[CORP_TIMEBUF], sb[CORP_TIMEBUF];
+	char hb[CORP_TIMEBUF], sb[CORP_TIMEBUF], m[400];
 	time_t host, srv;
 	long long d;
 
-	if (done)
+	if (done || cl->warn == NULL)
 		return;
 	done = 1;
 	if (corp_db_prep(db, &st, "SELECT CAST(extract(epoch FROM "
@@ -712,12 +712,13 @@ clock_check(struct corp_db *db, long long lease)
 	d = (long long)host - (long long)srv;
 	if (d >= -5 && d <= 5)
 		return;
-	fprintf(stderr, "%s: this host's clock %s differs from the database "
-	    "server's %s by %lld s (leases of %lld s are timed by each "
-	    "host's clock): keep the hosts' clocks within a few seconds of "
-	    "the server's (NTP), or a leased row may be sent twice\n",
-	    getprogname(), corp_time_fmt(host, hb), corp_time_fmt(srv, sb),
-	    d < 0 ? -d : d, lease);
+	snprintf(m, sizeof(m), "this host's clock %s differs from the "
+	    "database server's %s by %lld s (leases of %lld s are timed by "
+	    "each host's clock): keep the hosts' clocks within a few seconds "
+	    "of the server's (NTP), or a leased row may be sent twice",
+	    corp_time_fmt(host, hb), corp_time_fmt(srv, sb), d < 0 ? -d : d,
+	    cl->lease_secs);
+	cl->warn(cl->warn_arg, m);
 }
 
 int
@@ -744,7 +745,7 @@ corp_queue_claim(struct corp_db *db, const struct corp_claim *cl,
 	}
 	lines = json_array();
 	if (!cl->peek && corp_db_is_pg(db)) {
-		clock_check(db, cl->lease_secs);
+		clock_check(db, cl);
 		if ((rc = claim_pg(db, cl, now, token, *base ? base : NULL,
 		    lines, &nm, err)) != 0)
 			goto out;

@@ -89,6 +89,10 @@ struct corp_claim {
 	int		 peek;		/* read-only: no lease, no writes */
 	int		 by_priority;	/* run: urgent, p2p, broadcast first */
 	const char	*only_priority;	/* NULL or one priority */
+	/* A warning for standard error (the host clock's, corp-deliver.1
+	 * Locking): warn(warn_arg, message); NULL: none. */
+	void		(*warn)(void *, const char *);
+	void		*warn_arg;
 };
 
 /*
