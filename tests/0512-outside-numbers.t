@@ -173,9 +173,13 @@ jq -c 'select(.delivery_id == 5) | . + {result: "retry", attempted: false,
     error: "x"} | .retry_after = 1e300' "$T/p" >> "$T/a"
 run_in "$T/a" corp-deliver ack
 is "$rc" 0 "acks with huge retry_after are taken"
+# Bounded to a year before the add (never wrapped into the past), and a
+# held retry (not attempted) waits at most until its hold's end,
+# hold_max_age (7 days) after it began (corp-deliver.1 ack;
+# sec-review-22c LOW-1).
 is "$(sql "SELECT id, status, not_before - $NOW FROM deliveries
-    WHERE id IN (4, 5) ORDER BY id")" "4|PENDING|31622400
-5|PENDING|31622400" "bounded to a year, never wrapped into the past"
+    WHERE id IN (4, 5) ORDER BY id")" "4|PENDING|604800
+5|PENDING|604800" "bounded, never wrapped into the past: a held retry waits at most hold_max_age"
 
 # A time computed past 9999 (a lease from the last second) saturates.
 corp-org add far --head admin >/dev/null
