@@ -12,12 +12,7 @@
 setup
 export CORP_NOW=2026-01-05T10:00:00Z
 
-corp-org add sales --title Sales >/dev/null || bail "org"
-corp-user add ann --name Ann --unit sales >/dev/null || bail "user"
-corp-bind add --user ann --channel file --address ann >/dev/null || bail "bind"
-corp-settings config set default_channel file >/dev/null || bail "default_channel"
-corp-settings notify set --event-type TASK_CREATED --role executor \
-    --channel file >/dev/null || bail "setting"
+ann_on_file
 # task N: task N, and so row N for ann, routed.  One row is PENDING at a
 # time, so that each claim takes just the row under test.
 task() {

@@ -37,12 +37,7 @@ time(time_t *t)
 C
 ${CC:-cc} -shared -fPIC -o "$T/skew.so" "$T/skew.c" || bail "cc failed for the shim"
 
-corp-org add sales --title Sales >/dev/null || bail "org"
-corp-user add ann --name Ann --unit sales >/dev/null || bail "user"
-corp-bind add --user ann --channel file --address ann >/dev/null || bail "bind"
-corp-settings config set default_channel file >/dev/null || bail "default_channel"
-corp-settings notify set --event-type TASK_CREATED --role executor \
-    --channel file >/dev/null || bail "setting"
+ann_on_file
 for k in 1 2 3; do
 	corp-task create --as admin --title "Task $k" --assignee ann >/dev/null ||
 	    bail "task $k"

@@ -420,3 +420,17 @@ quick() {
 	if [ -n "${3:-}" ] && pg_mode; then echo "$3"
 	elif [ "${CORP_SANITIZE:-}" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
+
+# ann_on_file: unit sales, user ann in it bound to the file channel (the
+# default channel), TASK_CREATED to executors on file: each task created
+# for ann routes to one row on the file channel.
+ann_on_file() {
+	corp-org add sales --title Sales >/dev/null || bail "org"
+	corp-user add ann --name Ann --unit sales >/dev/null || bail "user"
+	corp-bind add --user ann --channel file --address ann >/dev/null ||
+	    bail "bind"
+	corp-settings config set default_channel file >/dev/null ||
+	    bail "default_channel"
+	corp-settings notify set --event-type TASK_CREATED --role executor \
+	    --channel file >/dev/null || bail "setting"
+}
