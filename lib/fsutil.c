@@ -2240,6 +2240,29 @@ exec_interp(int dfd, const char *name, const char *shown,
  * exists judged as a venv's site-packages is (site_judge; sec-review-22a
  * N1: another user's usercustomize.py ran as root).
  */
+/*
+ * A directory on the way to the user site, if it exists: walked, and
+ * root's or the running user's, writable by neither group nor others
+ * (sec-review-23a H1: another user's ~/.local/lib passed while the site
+ * was missing, and they made it after the judgement).
+ */
+static int
+user_site_dir(const char *path, struct corp_err *err)
+{
+	struct stat st;
+	int rc, dfd;
+
+	if ((rc = corp_dir_walk(path, &dfd, err)) != 0)
+		return rc == CORP_ENOTFOUND ? 0 : rc;
+	if (fstat(dfd, &st) != 0)
+		rc = corp_errf(err, CORP_EFORBIDDEN, "%s: %s", path,
+		    strerror(errno));
+	else
+		rc = corp_trust_stat(path, &st, err);
+	close(dfd);
+	return rc;
+}
+
 static int
 user_site_judge(const char *home, struct corp_err *err)
 {
@@ -2248,6 +2271,29 @@ user_site_judge(const char *home, struct corp_err *err)
 	size_t i;
 	int rc = 0, dfd, sticky;
 
+	if (snprintf(pat, sizeof(pat), "%s/.local", home) >= (int)sizeof(pat))
+		return 0;
+	if ((rc = user_site_dir(pat, err)) == 0) {
+		strlcat(pat, "/lib", sizeof(pat));
+		rc = user_site_dir(pat, err);
+	}
+	if (rc == 0 && strlcat(pat, "/python*/", sizeof(pat)) < sizeof(pat) &&
+	    glob(pat, GLOB_NOSORT | GLOB_ONLYDIR, NULL, &g) == 0) {
+		for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+			/* The pattern's trailing '/' matches directories
+			 * only, and stays on each match: cut for the walk. */
+			size_t n = strlen(g.gl_pathv[i]);
+
+			if (n > 1 && g.gl_pathv[i][n - 1] == '/')
+				g.gl_pathv[i][n - 1] = '\0';
+			rc = user_site_dir(g.gl_pathv[i], err);
+		}
+		globfree(&g);
+	}
+	if (rc != 0) {
+		corp_errprefix(err, "its python user site");
+		return rc;
+	}
 	if (snprintf(pat, sizeof(pat), "%s/.local/lib/python*/site-packages",
 	    home) >= (int)sizeof(pat) || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
 		return 0;
@@ -2266,6 +2312,9 @@ user_site_judge(const char *home, struct corp_err *err)
 		corp_errprefix(err, "its python user site");
 	return rc;
 }
+
+static const char *const home_rc[] = { ".zshenv", ".Rprofile",
+    ".Renviron" };
 
 static int
 home_judge(const char *path, struct corp_err *err)
@@ -2286,6 +2335,15 @@ home_judge(const char *path, struct corp_err *err)
 			    strerror(errno));
 		else
 			rc = corp_trust_stat(home, &st, err);
+		/* The files zsh and R read at every start (sec-review-23a
+		 * H2: another user's ~/.zshenv ran as the operator). */
+		for (i = 0; rc == 0 && i < (int)(sizeof(home_rc) /
+		    sizeof(home_rc[0])); i++) {
+			size_t count = 0;
+
+			rc = entry_judge(dfd, home_rc[i], home, 0, &count,
+			    err);
+		}
 		close(dfd);
 		if (rc == 0)
 			rc = user_site_judge(home, err);

@@ -92,6 +92,49 @@ for d in .node_modules .node_libraries; do
 	    "a file others may write in HOME's $d: refused (77)"
 	rm -r "$T/h/$d"
 done
+# The way to the user site, whether the site exists or not: another
+# user's ~/.local/lib could make it after the judgement (sec-review-23a
+# H1).  nobody (65534) stands for another user.
+rm -r "$T/h/.local"
+mkdir -m 755 "$T/h/.local" "$T/h/.local/lib"
+chown 65534 "$T/h/.local/lib"
+send "$T/h"
+like "$got" "^77:.*HOME $T/h, .*: its python user site: $T/h/.local/lib: owned by " \
+    "another user's ~/.local/lib, no user site in it yet: refused (77)"
+chown 0 "$T/h/.local/lib"
+mkdir -m 777 "$T/h/.local/lib/python3.99"
+chmod 777 "$T/h/.local/lib/python3.99"
+send "$T/h"
+like "$got" "^77:.*HOME $T/h, .*: its python user site: $T/h/.local/lib/python3.99: world-writable" \
+    "a ~/.local/lib/python* others may write, no site-packages in it: refused (77)"
+rm -r "$T/h/.local"
+# The files zsh and R read at every start (sec-review-23a H2).
+for f in .zshenv .Rprofile .Renviron; do
+	: > "$T/h/$f"
+	chown 65534 "$T/h/$f"
+	send "$T/h"
+	like "$got" "^77:.*HOME $T/h, .*: $T/h/$f: owned by " \
+	    "another user's ~/$f: refused (77)"
+	chown 0 "$T/h/$f"
+	chmod 666 "$T/h/$f"
+	send "$T/h"
+	like "$got" "^77:.*HOME $T/h, .*: $T/h/$f: world-writable" \
+	    "a ~/$f others may write: refused (77)"
+	rm "$T/h/$f"
+done
+mkdir -m 755 "$T/other"
+chown 65534 "$T/other"
+: > "$T/other/zshenv"
+chown 65534 "$T/other/zshenv"
+ln -s "$T/other/zshenv" "$T/h/.zshenv"
+send "$T/h"
+like "$got" "^77:.*HOME $T/h, .*: $T/h/.zshenv: a symbolic link to $T/other/zshenv" \
+    "~/.zshenv, the operator's link to another user's file: refused (77)"
+rm "$T/h/.zshenv"
+printf 'true\n' > "$T/h/.zshenv"
+send "$T/h"
+is "$got" "0:[\"sent\",\"$T/h\",null,true]" "the operator's own ~/.zshenv: passes"
+rm "$T/h/.zshenv"
 send "$T/h"
 is "$got" "0:[\"sent\",\"$T/h\",null,true]" "all the operator's again: passes"
 done_testing
